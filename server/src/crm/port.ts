@@ -1,0 +1,62 @@
+import type { ObjectType } from '../../../shared/crm-names.ts';
+
+/**
+ * The one interface the services use to talk to a CRM. HubSpot and (later) Salesforce
+ * adapters implement it; they are the only modules that import a vendor SDK.
+ * Batching is explicit: callers chunk by `batchLimit` so they can check kill switches
+ * and record progress between CRM calls.
+ */
+export interface CrmPort {
+  readonly vendor: 'hubspot' | 'salesforce';
+  /** Most records one read or write call accepts (HubSpot 100, Salesforce 200). */
+  readonly batchLimit: number;
+
+  /** Property definitions of an object type, keyed by internal name. Adapters may cache. */
+  describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;
+
+  /** Reads up to `batchLimit` records in one call. Records the CRM does not have are absent from the map. */
+  readBatch(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, CrmRecordValues>>;
+
+  /** Writes up to `batchLimit` records in one call; one outcome per input, in input order. Partial failures are outcomes, not throws. */
+  writeBatch(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<CrmWriteOutcome[]>;
+
+  /** Creates the property group and properties that do not exist yet; idempotent. */
+  ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
+}
+
+export type CrmValue = string | null;
+export type CrmRecordValues = Record<string, CrmValue>;
+
+export interface CrmRecordWrite {
+  recordId: string;
+  properties: Record<string, string>;
+}
+
+export type CrmWriteOutcome =
+  | { recordId: string; ok: true }
+  | { recordId: string; ok: false; reason: 'crm_rejected' | 'crm_unavailable'; message: string };
+
+export type CrmPropertyType = 'string' | 'number' | 'enumeration' | 'datetime' | 'date' | 'bool';
+
+export interface CrmPropertyDefinition {
+  name: string;
+  label: string;
+  type: CrmPropertyType;
+  /** HubSpot's fieldType (text, textarea, number, select, booleancheckbox, date...). */
+  fieldType: string;
+  description?: string;
+  groupName?: string;
+  /** Allowed values for enumerations. */
+  options?: readonly { label: string; value: string }[];
+}
+
+export interface CrmPropertyGroup {
+  name: string;
+  label: string;
+}
+
+export interface EnsurePropertiesResult {
+  groupCreated: boolean;
+  created: string[];
+  existing: string[];
+}

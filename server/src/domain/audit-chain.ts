@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The audit log is one hash chain per workspace: hash(n) = sha256(canonical(event n)), where event n
+ * carries hash(n-1) as prevHash.
+ * Canonical JSON sorts keys and drops undefined, so the hash survives a round trip through jsonb.
+ */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Values that arrived as JSON (request bodies, stored documents) are JSON; this says so once. */
+export function asJson(value: object): Json {
+  return value as Json;
+}
+
+/** Every field of an event that the hash covers: all of its columns but the hash itself. */
+export interface AuditEventContent {
+  workspaceId: string;
+  seq: number;
+  occurredAt: string;
+  type: string;
+  actor: Json;
+  agentId: string | null;
+  batchId: string | null;
+  changeSetId: string | null;
+  objectType: string | null;
+  recordId: string | null;
+  property: string | null;
+  before: Json | null;
+  after: Json | null;
+  evidence: Json | null;
+  reasons: string[];
+  policyVersion: number | null;
+  data: Json | null;
+  prevHash: string;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** Hashes exactly the content fields, picked by name, so extra properties (a stored row's own hash) never leak in. */
+export function hashAuditEvent(event: AuditEventContent): string {
+  const content: AuditEventContent = {
+    workspaceId: event.workspaceId,
+    seq: event.seq,
+    occurredAt: event.occurredAt,
+    type: event.type,
+    actor: event.actor,
+    agentId: event.agentId,
+    batchId: event.batchId,
+    changeSetId: event.changeSetId,
+    objectType: event.objectType,
+    recordId: event.recordId,
+    property: event.property,
+    before: event.before,
+    after: event.after,
+    evidence: event.evidence,
+    reasons: event.reasons,
+    policyVersion: event.policyVersion,
+    data: event.data,
+    prevHash: event.prevHash,
+  };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+export type ChainBreak =
+  | { seq: number; problem: 'altered'; message: string }
+  | { seq: number; problem: 'missing'; message: string }
+  | { seq: number; problem: 'relinked'; message: string }
+  | { seq: number; problem: 'truncated'; message: string };
+
+/** Walks a workspace's events in seq order (fed in pages) and reports the first break. */
+export class ChainVerifier {
+  private expectedSeq = 1;
+  private lastHash = GENESIS_HASH;
+  private count = 0;
+
+  get events(): number {
+    return this.count;
+  }
+
+  push(event: AuditEventContent & { hash: string }): ChainBreak | undefined {
+    if (event.seq !== this.expectedSeq) {
+      return { seq: this.expectedSeq, problem: 'missing', message: `Event ${this.expectedSeq} is missing: the next stored event is ${event.seq}.` };
+    }
+    if (event.prevHash !== this.lastHash) {
+      return {
+        seq: event.seq,
+        problem: 'relinked',
+        message: `Event ${event.seq} does not link to event ${event.seq - 1}: one of them was rewritten.`,
+      };
+    }
+    if (hashAuditEvent(event) !== event.hash) {
+      return { seq: event.seq, problem: 'altered', message: `Event ${event.seq} was altered after it was written: its content no longer matches its hash.` };
+    }
+    this.expectedSeq += 1;
+    this.lastHash = event.hash;
+    this.count += 1;
+    return undefined;
+  }
+
+  /** The chain head is kept apart from the events, so removing the newest events is caught too. */
+  finish(head: { seq: number; hash: string }): ChainBreak | undefined {
+    if (head.seq !== this.count || head.hash !== this.lastHash) {
+      return {
+        seq: this.count + 1,
+        problem: 'truncated',
+        message: `The chain head says ${head.seq} events, but ${this.count} verified events end the chain: events after ${this.count} were removed.`,
+      };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,139 @@
+import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
+import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type Json } from '../domain/audit-chain.ts';
+import { AppError } from '../errors.ts';
+import type { Db, Tx } from './database.ts';
+import { auditEvents, auditHeads } from './schema.ts';
+
+export interface NewAuditEvent {
+  type: string;
+  actor: Json;
+  agentId?: string | null;
+  batchId?: string | null;
+  changeSetId?: string | null;
+  objectType?: string | null;
+  recordId?: string | null;
+  property?: string | null;
+  before?: Json | null;
+  after?: Json | null;
+  evidence?: Json | null;
+  reasons?: string[];
+  policyVersion?: number | null;
+  data?: Json | null;
+}
+
+export interface AuditAppender {
+  append(event: NewAuditEvent): void;
+}
+
+// 19 columns a row; Postgres allows 65,535 parameters a statement.
+const INSERT_CHUNK = 2_000;
+
+export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise<void> {
+  await tx.insert(auditHeads).values({ workspaceId, seq: 0, hash: GENESIS_HASH });
+}
+
+/**
+ * Locks the workspace's chain head for the rest of the transaction and collects events to append.
+ * Everything that must be decided in order (caps, policy versions, chain links) happens under this lock.
+ */
+export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Date): Promise<AuditAppender & { flush(): Promise<void> }> {
+  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId)).for('update');
+  if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
+  const pending: NewAuditEvent[] = [];
+  return {
+    append: (event) => pending.push(event),
+    flush: async () => {
+      if (pending.length > 0) await insertChained(tx, workspaceId, head, pending.splice(0), now().toISOString());
+    },
+  };
+}
+
+/** One transaction holding the chain lock: `work` runs, then what it appended is chained and stored. */
+export async function withAuditChain<T>(db: Db, workspaceId: string, now: () => Date, work: (tx: Tx, audit: AuditAppender) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const chain = await lockAuditChain(tx, workspaceId, now);
+    const result = await work(tx, chain);
+    await chain.flush();
+    return result;
+  });
+}
+
+async function insertChained(tx: Tx, workspaceId: string, head: { seq: number; hash: string }, events: NewAuditEvent[], occurredAt: string) {
+  let { seq, hash } = head;
+  const rows = events.map((event) => {
+    seq += 1;
+    const content: AuditEventContent = {
+      workspaceId,
+      seq,
+      occurredAt,
+      type: event.type,
+      actor: event.actor,
+      agentId: event.agentId ?? null,
+      batchId: event.batchId ?? null,
+      changeSetId: event.changeSetId ?? null,
+      objectType: event.objectType ?? null,
+      recordId: event.recordId ?? null,
+      property: event.property ?? null,
+      before: event.before ?? null,
+      after: event.after ?? null,
+      evidence: event.evidence ?? null,
+      reasons: event.reasons ?? [],
+      policyVersion: event.policyVersion ?? null,
+      data: event.data ?? null,
+      prevHash: hash,
+    };
+    hash = hashAuditEvent(content);
+    return { ...content, occurredAt: new Date(occurredAt), hash };
+  });
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(auditEvents).values(rows.slice(i, i + INSERT_CHUNK));
+  await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
+  head.seq = seq;
+  head.hash = hash;
+}
+
+export async function readAuditHead(db: Db, workspaceId: string): Promise<{ seq: number; hash: string }> {
+  const [head] = await db.select({ seq: auditHeads.seq, hash: auditHeads.hash }).from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId));
+  if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
+  return head;
+}
+
+export interface AuditFilter {
+  agentId?: string | undefined;
+  batchId?: string | undefined;
+  recordId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+export type StoredAuditEvent = AuditEventContent & { hash: string };
+
+/**
+ * Pages through events in chain order by keyset (seq > after), so verify and export stream a log of
+ * any size in constant memory on both PGlite and Postgres.
+ */
+export async function* streamAuditEvents(db: Db, workspaceId: string, filter: AuditFilter = {}, pageSize = 1_000): AsyncGenerator<StoredAuditEvent> {
+  let after = 0;
+  for (;;) {
+    const conditions: SQL[] = [eq(auditEvents.workspaceId, workspaceId), gt(auditEvents.seq, after)];
+    if (filter.agentId) conditions.push(eq(auditEvents.agentId, filter.agentId));
+    if (filter.batchId) conditions.push(eq(auditEvents.batchId, filter.batchId));
+    if (filter.recordId) conditions.push(eq(auditEvents.recordId, filter.recordId));
+    if (filter.from) conditions.push(gte(auditEvents.occurredAt, filter.from));
+    if (filter.to) conditions.push(lte(auditEvents.occurredAt, filter.to));
+    const page = await db.select().from(auditEvents).where(and(...conditions)).orderBy(asc(auditEvents.seq)).limit(pageSize);
+    for (const row of page) {
+      yield {
+        ...row,
+        occurredAt: row.occurredAt.toISOString(),
+        actor: row.actor as Json,
+        before: row.before as Json | null,
+        after: row.after as Json | null,
+        evidence: row.evidence as Json | null,
+        data: row.data as Json | null,
+      };
+    }
+    const last = page.at(-1);
+    if (!last || page.length < pageSize) return;
+    after = last.seq;
+  }
+}

@@ -1,0 +1,53 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import type { Db, Tx } from './database.ts';
+import { changeSets, changes } from './schema.ts';
+
+export type ChangeSetRow = typeof changeSets.$inferSelect;
+export type ChangeRow = typeof changes.$inferSelect;
+export type NewChangeRow = typeof changes.$inferInsert;
+export type ChangeDecision = ChangeRow['decision'];
+
+// 13 columns a row; Postgres allows 65,535 parameters a statement.
+const INSERT_CHUNK = 4_000;
+
+export async function insertChangeSet(tx: Tx, row: typeof changeSets.$inferInsert): Promise<void> {
+  await tx.insert(changeSets).values(row);
+}
+
+export async function insertChanges(tx: Tx, rows: NewChangeRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(changes).values(rows.slice(i, i + INSERT_CHUNK));
+}
+
+/** Settles the still-`applying` changes of some records after a CRM write (or a refusal to write). */
+export async function settleApplyingChanges(
+  tx: Tx,
+  query: { changeSetId: string; recordIds: string[]; decision: Extract<ChangeDecision, 'applied' | 'failed'>; addReason?: ReasonCode; message: string | null },
+): Promise<void> {
+  if (query.recordIds.length === 0) return;
+  await tx
+    .update(changes)
+    .set({
+      decision: query.decision,
+      message: query.message,
+      ...(query.addReason ? { reasons: sql`array_append(${changes.reasons}, ${query.addReason})` } : {}),
+    })
+    .where(and(eq(changes.changeSetId, query.changeSetId), inArray(changes.recordId, query.recordIds), eq(changes.decision, 'applying')));
+}
+
+export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {
+  await tx.update(changeSets).set({ status: 'completed' }).where(eq(changeSets.id, changeSetId));
+}
+
+export async function findChangeSet(db: Db | Tx, workspaceId: string, changeSetId: string): Promise<ChangeSetRow | undefined> {
+  const [row] = await db.select().from(changeSets).where(and(eq(changeSets.workspaceId, workspaceId), eq(changeSets.id, changeSetId)));
+  return row;
+}
+
+export async function listChanges(db: Db | Tx, workspaceId: string, changeSetId: string): Promise<ChangeRow[]> {
+  return db
+    .select()
+    .from(changes)
+    .where(and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId)))
+    .orderBy(asc(changes.ordinal));
+}

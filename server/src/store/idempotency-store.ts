@@ -1,0 +1,28 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db, Tx } from './database.ts';
+import { idempotencyKeys } from './schema.ts';
+
+type Key = { workspaceId: string; agentId: string; key: string };
+export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
+
+/** Claims the key for this request; returns the existing row instead when someone already holds it. */
+export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
+  const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  if (inserted.length > 0) return { claimed: true };
+  const [existing] = await db.select().from(idempotencyKeys).where(matches(row));
+  if (!existing) return claimIdempotencyKey(db, row); // released between our insert and select
+  return { claimed: false, existing };
+}
+
+export async function attachChangeSet(db: Db | Tx, key: Key, changeSetId: string): Promise<void> {
+  await db.update(idempotencyKeys).set({ changeSetId }).where(matches(key));
+}
+
+/** A request that failed before storing anything gives its key back, so the agent's retry runs afresh. */
+export async function releaseIdempotencyKey(db: Db, key: Key): Promise<void> {
+  await db.delete(idempotencyKeys).where(matches(key));
+}
+
+function matches(key: Key) {
+  return and(eq(idempotencyKeys.workspaceId, key.workspaceId), eq(idempotencyKeys.agentId, key.agentId), eq(idempotencyKeys.key, key.key));
+}

@@ -1,0 +1,47 @@
+import { and, eq, or } from 'drizzle-orm';
+import type { ActionKind } from '../../../shared/crm-names.ts';
+import type { Db, Tx } from './database.ts';
+import { killSwitches } from './schema.ts';
+
+export type KillSwitchRow = typeof killSwitches.$inferSelect;
+export type KillSwitchScope = KillSwitchRow['scope'];
+
+export async function upsertKillSwitch(tx: Tx, row: KillSwitchRow): Promise<void> {
+  await tx
+    .insert(killSwitches)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [killSwitches.workspaceId, killSwitches.scope, killSwitches.target],
+      set: { engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt },
+    });
+}
+
+export async function findKillSwitch(db: Db | Tx, key: { workspaceId: string; scope: KillSwitchScope; target: string }): Promise<KillSwitchRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(killSwitches)
+    .where(and(eq(killSwitches.workspaceId, key.workspaceId), eq(killSwitches.scope, key.scope), eq(killSwitches.target, key.target)));
+  return row;
+}
+
+export async function listKillSwitches(db: Db, workspaceId: string): Promise<KillSwitchRow[]> {
+  return db.select().from(killSwitches).where(eq(killSwitches.workspaceId, workspaceId));
+}
+
+/** Engaged switches that stop this agent doing this kind of action: workspace, agent or action scope. */
+export async function findEngagedKillSwitches(db: Db | Tx, query: { workspaceId: string; agentId: string; action: ActionKind }): Promise<KillSwitchRow[]> {
+  return db
+    .select()
+    .from(killSwitches)
+    .where(
+      and(
+        eq(killSwitches.workspaceId, query.workspaceId),
+        eq(killSwitches.engaged, true),
+        or(
+          eq(killSwitches.scope, 'workspace'),
+          and(eq(killSwitches.scope, 'agent'), eq(killSwitches.target, query.agentId)),
+          and(eq(killSwitches.scope, 'action'), eq(killSwitches.target, query.action)),
+        ),
+      ),
+    );
+}

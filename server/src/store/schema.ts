@@ -1,0 +1,176 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/** One CRM account. Every other row carries its id; nothing crosses workspaces. */
+export const workspaces = pgTable('workspaces', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  crm: text('crm', { enum: ['hubspot'] }).notNull(),
+  hubspotPortalId: text('hubspot_portal_id').notNull().unique(),
+  /** AES-GCM ciphertext; the token is needed to call HubSpot, so it cannot be hashed. */
+  hubspotTokenEnc: text('hubspot_token_enc').notNull(),
+  hubspotClientSecretEnc: text('hubspot_client_secret_enc'),
+  adminTokenHash: text('admin_token_hash').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const agents = pgTable(
+  'agents',
+  {
+    id: uuid('id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] }).notNull(),
+    status: text('status', { enum: ['active', 'paused', 'revoked'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('agents_workspace_name').on(t.workspaceId, t.name)],
+);
+
+/** An agent may act for a person only through one of these; it names the person and expires. */
+export const delegations = pgTable('delegations', {
+  id: uuid('id').primaryKey(),
+  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+  agentId: uuid('agent_id').notNull().references(() => agents.id),
+  crmUserId: text('crm_user_id').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  createdAt: createdAt(),
+});
+
+export const policyVersions = pgTable(
+  'policy_versions',
+  {
+    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    version: integer('version').notNull(),
+    document: jsonb('document').notNull(),
+    publishedBy: text('published_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.version] })],
+);
+
+export const killSwitches = pgTable(
+  'kill_switches',
+  {
+    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    scope: text('scope', { enum: ['workspace', 'agent', 'action'] }).notNull(),
+    /** '' for the workspace scope, the agent id, or the action kind. */
+    target: text('target').notNull(),
+    engaged: boolean('engaged').notNull(),
+    reason: text('reason').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.scope, t.target] })],
+);
+
+export const changeSets = pgTable(
+  'change_sets',
+  {
+    id: uuid('id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    agentId: uuid('agent_id').notNull().references(() => agents.id),
+    batchId: text('batch_id').notNull(),
+    objectType: text('object_type').notNull(),
+    policyVersion: integer('policy_version').notNull(),
+    delegationId: uuid('delegation_id').references(() => delegations.id),
+    status: text('status', { enum: ['applying', 'completed'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('change_sets_workspace_batch').on(t.workspaceId, t.batchId)],
+);
+
+/** One row per record × property of a change set: before, proposed, decision, reasons, evidence. */
+export const changes = pgTable(
+  'changes',
+  {
+    id: uuid('id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull(),
+    changeSetId: uuid('change_set_id').notNull().references(() => changeSets.id),
+    ordinal: integer('ordinal').notNull(),
+    recordId: text('record_id').notNull(),
+    property: text('property').notNull(),
+    beforeValue: text('before_value'),
+    proposedValue: text('proposed_value'),
+    tier: text('tier'),
+    decision: text('decision', { enum: ['applying', 'applied', 'pending_approval', 'denied', 'failed'] }).notNull(),
+    reasons: text('reasons').array().notNull(),
+    message: text('message'),
+    evidence: jsonb('evidence').notNull(),
+  },
+  (t) => [
+    index('changes_change_set').on(t.changeSetId, t.ordinal),
+    index('changes_record_property').on(t.workspaceId, t.recordId, t.property),
+  ],
+);
+
+/** A retried submission with the same key returns the stored answer instead of acting twice. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    agentId: uuid('agent_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    changeSetId: uuid('change_set_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.agentId, t.key] })],
+);
+
+/** Counters behind the daily caps, keyed by the calendar day in the policy's time zone. */
+export const usageCounters = pgTable(
+  'usage_counters',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    scope: text('scope', { enum: ['agent_writes', 'record_writes', 'domain_sends'] }).notNull(),
+    subject: text('subject').notNull(),
+    day: text('day').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.scope, t.subject, t.day] })],
+);
+
+/** The head of each workspace's audit hash chain; locking it serialises appends and decisions. */
+export const auditHeads = pgTable('audit_heads', {
+  workspaceId: uuid('workspace_id').primaryKey().references(() => workspaces.id),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});
+
+/** Append-only (a trigger refuses UPDATE and DELETE); one hash chain per workspace. */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    type: text('type').notNull(),
+    actor: jsonb('actor').notNull(),
+    agentId: uuid('agent_id'),
+    batchId: text('batch_id'),
+    changeSetId: uuid('change_set_id'),
+    objectType: text('object_type'),
+    recordId: text('record_id'),
+    property: text('property'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    evidence: jsonb('evidence'),
+    reasons: text('reasons').array().notNull().default(sql`'{}'`),
+    policyVersion: integer('policy_version'),
+    data: jsonb('data'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.seq] }),
+    index('audit_events_agent').on(t.workspaceId, t.agentId, t.seq),
+    index('audit_events_batch').on(t.workspaceId, t.batchId, t.seq),
+    index('audit_events_record').on(t.workspaceId, t.recordId, t.seq),
+    index('audit_events_time').on(t.workspaceId, t.occurredAt),
+  ],
+);

@@ -1,0 +1,24 @@
+import { eq } from 'drizzle-orm';
+import type { Db, Tx } from './database.ts';
+import { workspaces } from './schema.ts';
+
+export type WorkspaceRow = typeof workspaces.$inferSelect;
+
+export async function insertWorkspace(tx: Tx, row: typeof workspaces.$inferInsert): Promise<void> {
+  await tx.insert(workspaces).values(row);
+}
+
+export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | undefined> {
+  const [row] = await db.select().from(workspaces).where(eq(workspaces.id, id));
+  return row;
+}
+
+export async function findWorkspaceByPortal(db: Db, portalId: string): Promise<WorkspaceRow | undefined> {
+  const [row] = await db.select().from(workspaces).where(eq(workspaces.hubspotPortalId, portalId));
+  return row;
+}
+
+export async function findWorkspaceByAdminTokenHash(db: Db, tokenHash: string): Promise<WorkspaceRow | undefined> {
+  const [row] = await db.select().from(workspaces).where(eq(workspaces.adminTokenHash, tokenHash));
+  return row;
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { actionKindSchema, agentRoleSchema } from './crm-names.ts';
+
+export const createAgentSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
+
+export const agentStatusChangeSchema = z.enum(['pause', 'resume', 'revoke']);
+
+export const createDelegationSchema = z
+  .strictObject({
+    crmUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)'),
+    expiresAt: z.iso.datetime({ offset: true }).describe('When the delegation ends; required, delegations never last forever.'),
+  })
+  .meta({ id: 'CreateDelegation' });
+
+export const killSwitchChangeSchema = z
+  .strictObject({
+    scope: z.enum(['workspace', 'agent', 'action']),
+    target: z.union([z.uuid(), actionKindSchema]).optional().describe('The agent id (scope agent) or action kind (scope action).'),
+    engaged: z.boolean(),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .meta({ id: 'KillSwitchChange' });
+
+export const auditExportQuerySchema = z.strictObject({
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+  agent: z.uuid().optional(),
+  batch: z.string().min(1).max(200).optional(),
+  record: z.string().regex(/^[0-9]{1,18}$/).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Object types governed so far; Salesforce names map onto these in its adapter. */
+export const OBJECT_TYPES = ['contacts', 'deals'] as const;
+export const objectTypeSchema = z.enum(OBJECT_TYPES, {
+  error: (issue) => `objectType must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
+});
+export type ObjectType = z.infer<typeof objectTypeSchema>;
+
+/** HubSpot internal property names: lower-case letter first, then lower-case letters, digits and underscores. */
+export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
+export const propertyNameSchema = z
+  .string()
+  .regex(PROPERTY_NAME_PATTERN, 'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)');
+
+/** HubSpot record ids are positive integers, sent as strings. */
+export const recordIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a CRM record id (digits only)');
+
+export const AGENT_ROLES = ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] as const;
+export const agentRoleSchema = z.enum(AGENT_ROLES);
+export type AgentRole = z.infer<typeof agentRoleSchema>;
+
+export const AGENT_STATUSES = ['active', 'paused', 'revoked'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/** Kinds of action a kill switch can stop; `field_write` covers change sets. */
+export const ACTION_KINDS = ['field_write', 'send_email', 'create_task', 'create_note'] as const;
+export const actionKindSchema = z.enum(ACTION_KINDS);
+export type ActionKind = z.infer<typeof actionKindSchema>;

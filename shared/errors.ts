@@ -1,0 +1,35 @@
+/**
+ * Machine codes of every error the API, CLI and CRM adapters can return.
+ * The HTTP status of each lives in server/src/http/errors.ts (an exhaustive switch).
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'BODY_TOO_LARGE',
+  'MALFORMED_JSON',
+  'UNKNOWN_PROPERTY',
+  'INVALID_PROPERTY_VALUE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'AGENT_NOT_ACTIVE',
+  'DELEGATION_INVALID',
+  'KILL_SWITCH_ENGAGED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'NO_ACTIVE_POLICY',
+  'POLICY_INVALID',
+  'CRM_RATE_LIMITED',
+  'CRM_UNAVAILABLE',
+  'CRM_AUTH_FAILED',
+  'CRM_REJECTED',
+  'DATABASE_LOCKED',
+  'CONFIG_INVALID',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId?: string; details?: unknown };
+}

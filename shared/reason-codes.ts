@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * Stable reason codes carried by every decision. They are part of the API contract
+ * (documented in the README): add new ones, never rename or reuse.
+ */
+export const REASON_CODES = [
+  // The tier the policy gives the field for the agent's role.
+  'tier_auto',
+  'tier_approval',
+  'tier_two_person',
+  'tier_deny',
+  // Deny by default: the policy does not name this object/property for this role.
+  'field_not_allowed',
+  // Conditions that raised the tier.
+  'confidence_below_threshold',
+  'record_condition_matched',
+  'overwrites_non_empty_value',
+  'evidence_missing',
+  'evidence_source_not_allowed',
+  // Caps and windows.
+  'cap_agent_daily_writes_reached',
+  'cap_record_daily_writes_reached',
+  'cap_domain_daily_sends_reached',
+  'outside_time_window',
+  // Execution outcomes.
+  'value_unchanged',
+  'record_not_found',
+  'kill_switch_engaged',
+  'crm_rejected',
+  'crm_unavailable',
+] as const;
+
+export const reasonCodeSchema = z.enum(REASON_CODES);
+export type ReasonCode = z.infer<typeof reasonCodeSchema>;

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, setAgentStatus } from '../../server/src/services/agents.ts';
+import { exportAudit, verifyAudit } from '../../server/src/services/audit.ts';
+import type { Actor, ServiceDeps } from '../../server/src/services/deps.ts';
+import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { testDeps } from '../support/deps.ts';
+
+const admin: Actor = { type: 'admin', via: 'cli', name: 'tester' };
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let deps: ServiceDeps;
+let workspaceId: string;
+let agentId: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  deps = testDeps(database.db);
+  workspaceId = (await createWorkspace(deps, { name: 'Acme', hubspotPortalId: '111', hubspotToken: 'pat-secret' }, admin)).id;
+  agentId = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, admin)).id;
+  await setAgentStatus(deps, workspaceId, agentId, 'paused', admin);
+  await setAgentStatus(deps, workspaceId, agentId, 'active', admin);
+});
+afterAll(() => database.close());
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const chunk of chunks) text += chunk;
+  return text;
+}
+
+describe('the audit log in the database', () => {
+  it('verifies an untouched chain and counts its events', async () => {
+    expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 4 });
+  });
+
+  it('refuses UPDATE and DELETE on audit events at the database itself', async () => {
+    const refused = { cause: { message: expect.stringMatching(/append-only/) } };
+    await expect(database.db.execute(sql`update audit_events set type = 'x' where seq = 1`)).rejects.toMatchObject(refused);
+    await expect(database.db.execute(sql`delete from audit_events where seq = 1`)).rejects.toMatchObject(refused);
+    expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 4 });
+  });
+
+  it('exports events as NDJSON and CSV with filters', async () => {
+    const ndjson = (await collect(exportAudit(deps, workspaceId, { agentId }, 'ndjson'))).trim().split('\n').map((line) => JSON.parse(line));
+    expect(ndjson.map((event) => event.type)).toEqual(['agent.created', 'agent.paused', 'agent.resumed']);
+    const csv = (await collect(exportAudit(deps, workspaceId, {}, 'csv'))).trim().split('\n');
+    expect(csv[0]).toContain('seq,occurredAt,type');
+    expect(csv).toHaveLength(1 + 4);
+  });
+
+  it('when a superuser alters one event with SQL, verify fails at exactly that event', async () => {
+    await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
+    await database.db.execute(sql`update audit_events set after = '{"status":"revoked"}' where workspace_id = ${workspaceId} and seq = 3`);
+    await database.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({ ok: false, events: 2, firstBadEvent: { seq: 3, problem: 'altered' } });
+  });
+
+  it('keeps workspaces apart: another workspace’s chain still verifies', async () => {
+    const other = (await createWorkspace(deps, { name: 'Other', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin)).id;
+    await createAgent(deps, other, { name: 'enricher', role: 'enrichment' }, admin);
+    expect(await verifyAudit(deps, other)).toEqual({ ok: true, events: 2 });
+  });
+});
