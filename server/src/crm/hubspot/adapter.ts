@@ -1,0 +1,224 @@
+import { Client } from '@hubspot/api-client';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import { AppError } from '../../errors.ts';
+import type { CrmPort, CrmPropertyDefinition, CrmPropertyGroup, CrmRecordValues, CrmWriteOutcome, EnsurePropertiesResult } from '../port.ts';
+import {
+  batchObjectsSchema,
+  batchPropertiesSchema,
+  groupsSchema,
+  parseResponse,
+  propertiesSchema,
+  toCrmProperty,
+  type BatchError,
+} from './responses.ts';
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+
+export interface HubSpotCrmOptions {
+  accessToken: string;
+  /** HubSpot's API root; point it at the fake in tests and benchmarks. */
+  basePath?: string;
+  /** Our HubSpot app id: the `sourceId` HubSpot records on our writes. */
+  appId?: string;
+  /** Pace calls so HubSpot's rolling window is never exceeded (private apps: 100 or 190 per 10 s). */
+  rateLimit?: { maxCalls: number; intervalMs: number };
+  retry?: Partial<RetryPolicy>;
+  /** How long property definitions stay cached per object type; default 10 minutes. */
+  propertyCacheMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface HubSpotCrm extends CrmPort {
+  readonly vendor: 'hubspot';
+  readonly appId: string | undefined;
+}
+
+const BATCH_LIMIT = 100;
+const DEFAULT_PROPERTY_CACHE_MS = 10 * 60_000;
+
+type PropertyCreateInput = Parameters<Client['crm']['properties']['batchApi']['create']>[1]['inputs'][number];
+
+export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
+  const apis = createApis(options);
+  const now = options.now ?? Date.now;
+  const cacheMs = options.propertyCacheMs ?? DEFAULT_PROPERTY_CACHE_MS;
+  const retry: RetryDeps = {
+    policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: options.random ?? Math.random,
+  };
+  const cache = new Map<ObjectType, { at: number; definitions: Promise<Map<string, CrmPropertyDefinition>> }>();
+
+  async function fetchProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>> {
+    const answer = await withRetry(`read the ${objectType} properties`, () => apis.properties.getAll(objectType), retry);
+    const parsed = parseResponse(propertiesSchema, answer, `GET properties/${objectType}`);
+    return new Map(parsed.results.map((property) => [property.name, toCrmProperty(property)]));
+  }
+
+  const crm: HubSpotCrm = {
+    vendor: 'hubspot',
+    batchLimit: BATCH_LIMIT,
+    appId: options.appId,
+
+    describeProperties(objectType) {
+      const cached = cache.get(objectType);
+      if (cached !== undefined && now() - cached.at < cacheMs) return cached.definitions;
+      // Cache the promise so concurrent callers share one call; forget it if the call fails.
+      const definitions = fetchProperties(objectType);
+      cache.set(objectType, { at: now(), definitions });
+      definitions.catch(() => cache.delete(objectType));
+      return definitions;
+    },
+
+    async readBatch({ objectType, recordIds, properties }) {
+      assertBatchSize(recordIds.length);
+      const found = new Map<string, CrmRecordValues>();
+      if (recordIds.length === 0) return found;
+      const answer = await withRetry(
+        `read ${recordIds.length} ${objectType}`,
+        () => apis.objects.read(objectType, { inputs: recordIds.map((id) => ({ id })), properties: [...properties], propertiesWithHistory: [] }),
+        retry,
+      );
+      const parsed = parseResponse(batchObjectsSchema, answer, `batch read of ${objectType}`);
+      // HubSpot answers 207 with OBJECT_NOT_FOUND for ids it does not have: those are simply absent.
+      const unexpected = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_NOT_FOUND');
+      if (unexpected !== undefined) throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
+      for (const record of parsed.results) {
+        const values: CrmRecordValues = {};
+        for (const name of properties) values[name] = record.properties[name] ?? null;
+        found.set(record.id, values);
+      }
+      return found;
+    },
+
+    async writeBatch({ objectType, writes }) {
+      assertBatchSize(writes.length);
+      if (writes.length === 0) return [];
+      let answer: unknown;
+      try {
+        // Setting values is idempotent, so repeating a batch after a 5xx or a dropped connection is safe.
+        answer = await withRetry(
+          `write ${writes.length} ${objectType}`,
+          () => apis.objects.update(objectType, { inputs: writes.map((write) => ({ id: write.recordId, properties: { ...write.properties } })) }),
+          retry,
+        );
+      } catch (error) {
+        // A 400 refuses the whole batch (HubSpot validates every value before writing any).
+        if (error instanceof AppError && error.code === 'CRM_REJECTED') {
+          return writes.map((write) => ({ recordId: write.recordId, ok: false, reason: 'crm_rejected', message: error.message }));
+        }
+        throw error;
+      }
+      const parsed = parseResponse(batchObjectsSchema, answer, `batch update of ${objectType}`);
+      return outcomesInOrder(writes.map((write) => write.recordId), new Set(parsed.results.map((record) => record.id)), parsed.errors ?? []);
+    },
+
+    async ensureProperties({ objectType, group, properties }) {
+      const groupCreated = await ensureGroup(objectType, group);
+      const existingAnswer = await withRetry(`read the ${objectType} properties`, () => apis.properties.getAll(objectType), retry);
+      const existingNames = new Set(parseResponse(propertiesSchema, existingAnswer, `GET properties/${objectType}`).results.map((p) => p.name));
+      const missing = properties.filter((property) => !existingNames.has(property.name));
+      const result: EnsurePropertiesResult = { groupCreated, created: [], existing: properties.filter((p) => existingNames.has(p.name)).map((p) => p.name) };
+      if (missing.length === 0) return result;
+
+      const answer = await withRetry(
+        `create ${missing.length} ${objectType} properties`,
+        () => apis.properties.batchCreate(objectType, { inputs: missing.map((property) => toPropertyCreate(property, group)) }),
+        retry,
+      );
+      const parsed = parseResponse(batchPropertiesSchema, answer, `batch create of ${objectType} properties`);
+      // Another instance may have created some in the meantime: HubSpot says so per property.
+      const failure = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_ALREADY_EXISTS');
+      if (failure !== undefined) throw new AppError('CRM_REJECTED', failure.message, { details: { category: failure.category } });
+      const created = new Set(parsed.results.map((property) => property.name));
+      for (const property of missing) (created.has(property.name) ? result.created : result.existing).push(property.name);
+      cache.delete(objectType);
+      return result;
+    },
+  };
+
+  async function ensureGroup(objectType: ObjectType, group: CrmPropertyGroup): Promise<boolean> {
+    const answer = await withRetry(`read the ${objectType} property groups`, () => apis.groups.getAll(objectType), retry);
+    if (parseResponse(groupsSchema, answer, `GET property groups/${objectType}`).results.some((existing) => existing.name === group.name)) return false;
+    try {
+      await withRetry(`create the ${objectType} property group ${group.name}`, () => apis.groups.create(objectType, { name: group.name, label: group.label }), retry);
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && isCategory(error, 'OBJECT_ALREADY_EXISTS')) return false;
+      throw error;
+    }
+  }
+
+  return crm;
+}
+
+/**
+ * Builds the api-client and takes its API objects at once. The client keeps its decorators
+ * (the Bottleneck limiter among them) in a process-wide singleton that each `new Client()`
+ * overwrites, and binds them when an API object is first touched: taking them here, before any
+ * other client can be built, is what keeps the limiter per adapter instance.
+ */
+function createApis(options: HubSpotCrmOptions) {
+  const client = new Client({
+    accessToken: options.accessToken,
+    ...(options.basePath === undefined ? {} : { basePath: options.basePath }),
+    numberOfApiCallRetries: 0,
+    ...(options.rateLimit === undefined ? {} : { limiterOptions: limiterOptions(options.rateLimit) }),
+  });
+  const objects = client.crm.objects.batchApi;
+  const properties = client.crm.properties;
+  return {
+    objects: { read: objects.read.bind(objects), update: objects.update.bind(objects) },
+    properties: { getAll: (type: string) => properties.coreApi.getAll(type), batchCreate: properties.batchApi.create.bind(properties.batchApi) },
+    groups: { getAll: properties.groupsApi.getAll.bind(properties.groupsApi), create: properties.groupsApi.create.bind(properties.groupsApi) },
+  };
+}
+
+/**
+ * HubSpot's window is rolling, so Bottleneck's fixed-window reservoir could let through twice
+ * the limit across a refresh. Evenly spaced starts keep any window of `intervalMs` under
+ * `maxCalls`; the 10% extra spacing absorbs requests arriving closer together than they left
+ * (uneven network or event-loop delay), which otherwise tips the last call of a window into a 429.
+ */
+const PACING_MARGIN = 1.1;
+
+function limiterOptions(rateLimit: { maxCalls: number; intervalMs: number }) {
+  return { minTime: Math.ceil((rateLimit.intervalMs * PACING_MARGIN) / rateLimit.maxCalls) };
+}
+
+function assertBatchSize(size: number): void {
+  if (size > BATCH_LIMIT) throw new AppError('VALIDATION_FAILED', `HubSpot takes at most ${BATCH_LIMIT} records per call; got ${size}. Chunk by batchLimit.`);
+}
+
+function outcomesInOrder(recordIds: readonly string[], written: ReadonlySet<string>, errors: readonly BatchError[]): CrmWriteOutcome[] {
+  const failures = new Map<string, string>();
+  for (const error of errors) {
+    for (const id of error.context?.['ids'] ?? []) failures.set(id, error.message);
+  }
+  return recordIds.map((recordId): CrmWriteOutcome => {
+    const message = failures.get(recordId);
+    if (message !== undefined) return { recordId, ok: false, reason: 'crm_rejected', message };
+    if (written.has(recordId)) return { recordId, ok: true };
+    // Neither written nor refused: we cannot tell what HubSpot did, so do not claim either.
+    return { recordId, ok: false, reason: 'crm_unavailable', message: 'HubSpot reported no outcome for this record.' };
+  });
+}
+
+function toPropertyCreate(property: CrmPropertyDefinition, group: CrmPropertyGroup): PropertyCreateInput {
+  return {
+    name: property.name,
+    label: property.label,
+    type: property.type as PropertyCreateInput['type'],
+    fieldType: property.fieldType as PropertyCreateInput['fieldType'],
+    groupName: property.groupName ?? group.name,
+    ...(property.description === undefined ? {} : { description: property.description }),
+    ...(property.options === undefined
+      ? {}
+      : { options: property.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
+  };
+}
+
+function isCategory(error: AppError, category: string): boolean {
+  return (error.details as { category?: unknown } | undefined)?.category === category;
+}

@@ -1,0 +1,87 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { batchRead, batchUpdate, getOne } from './object-routes.ts';
+import { batchCreateProperties, createGroup, createProperty, listGroups, listProperties } from './property-routes.ts';
+import { AUTH_MESSAGE, errorResponse, readHeader, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
+import type { FakeObjectType, HubSpotState } from './state.ts';
+
+/**
+ * Answers one request the way HubSpot would, against the in-memory state. Framework-free so
+ * msw (tests), node:http (benchmarks, the local sandbox) and direct calls share it.
+ * Order mirrors HubSpot's edge: scripted infrastructure faults, then auth, then the rate
+ * limit, then the route.
+ */
+export async function handleHubSpotRequest(state: HubSpotState, request: HubSpotRequest): Promise<HubSpotResponse> {
+  const method = request.method.toUpperCase();
+  const match = matchRoute(method, request.path);
+  const response = await answer(state, request, match);
+  state.calls.record({ method, path: request.path, route: `${method} ${match?.template ?? request.path}`, status: response.status, at: state.now() });
+  return response;
+}
+
+async function answer(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): Promise<HubSpotResponse> {
+  if (state.faults.latencyMs > 0) await delay(state.faults.latencyMs);
+  const scripted = state.faults.takeScriptedFailure(`${request.method.toUpperCase()} ${match?.template ?? request.path}`);
+  if (scripted !== undefined) return scripted;
+
+  if (readHeader(request, 'authorization') !== `Bearer ${state.accessToken}`) {
+    return errorResponse(401, 'INVALID_AUTHENTICATION', AUTH_MESSAGE);
+  }
+  const admission = state.faults.admit(state.now());
+  if (admission.refused !== undefined) return admission.refused;
+
+  const response = route(state, request, match);
+  return { ...response, headers: { ...admission.headers, ...response.headers } };
+}
+
+interface RouteMatch {
+  template: string;
+  handle: (state: HubSpotState, objectType: FakeObjectType, request: HubSpotRequest, id: string | undefined) => HubSpotResponse;
+  rawType: string;
+  id: string | undefined;
+}
+
+interface RouteDefinition {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  handle: RouteMatch['handle'];
+}
+
+const ROUTES: RouteDefinition[] = [
+  { method: 'POST', template: '/crm/v3/objects/{type}/batch/read', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/read$/, handle: (s, t, r) => batchRead(s, t, r.body) },
+  { method: 'POST', template: '/crm/v3/objects/{type}/batch/update', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/update$/, handle: (s, t, r) => batchUpdate(s, t, r.body) },
+  { method: 'GET', template: '/crm/v3/objects/{type}/{id}', pattern: /^\/crm\/v3\/objects\/([^/]+)\/([^/]+)$/, handle: (s, t, r, id) => getOne(s, t, id ?? '', r) },
+  { method: 'GET', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t) => listGroups(s, t) },
+  { method: 'POST', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t, r) => createGroup(s, t, r.body) },
+  { method: 'POST', template: '/crm/v3/properties/{type}/batch/create', pattern: /^\/crm\/v3\/properties\/([^/]+)\/batch\/create$/, handle: (s, t, r) => batchCreateProperties(s, t, r.body) },
+  { method: 'GET', template: '/crm/v3/properties/{type}', pattern: /^\/crm\/v3\/properties\/([^/]+)$/, handle: (s, t) => listProperties(s, t) },
+  { method: 'POST', template: '/crm/v3/properties/{type}', pattern: /^\/crm\/v3\/properties\/([^/]+)$/, handle: (s, t, r) => createProperty(s, t, r.body) },
+];
+
+function matchRoute(method: string, path: string): RouteMatch | undefined {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  for (const definition of ROUTES) {
+    if (definition.method !== method) continue;
+    const found = definition.pattern.exec(trimmed);
+    if (found === null) continue;
+    return { template: definition.template, handle: definition.handle, rawType: decodeURIComponent(found[1] ?? ''), id: found[2] === undefined ? undefined : decodeURIComponent(found[2]) };
+  }
+  return undefined;
+}
+
+function route(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): HubSpotResponse {
+  if (match === undefined) return errorResponse(404, 'OBJECT_NOT_FOUND', `No route matches ${request.method.toUpperCase()} ${request.path}`);
+  const objectType = OBJECT_TYPE_ALIASES.get(match.rawType);
+  if (objectType === undefined) return errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${match.rawType}`);
+  return match.handle(state, objectType, request, match.id);
+}
+
+// HubSpot accepts the plural name, the singular and the numeric object type id.
+const OBJECT_TYPE_ALIASES = new Map<string, FakeObjectType>([
+  ['contacts', 'contacts'],
+  ['contact', 'contacts'],
+  ['0-1', 'contacts'],
+  ['deals', 'deals'],
+  ['deal', 'deals'],
+  ['0-3', 'deals'],
+]);

@@ -1,0 +1,62 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleHubSpotRequest } from './handler.ts';
+import { errorResponse, type HubSpotResponse } from './responses.ts';
+import type { HubSpotState } from './state.ts';
+
+export interface FakeHubSpotHttpServer {
+  /** Starts listening on 127.0.0.1; port 0 picks a free one. Resolves to the base URL. */
+  listen(port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Serves the fake over real HTTP, for benchmarks and the standalone sandbox. Never part of a production path. */
+export function createFakeHubSpotHttpServer(state: HubSpotState): FakeHubSpotHttpServer {
+  const server: Server = createServer((req, res) => {
+    void respond(state, req).then((response) => {
+      if (response.dropConnection) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(response.status, response.headers);
+      res.end(response.body === undefined || response.body === null ? undefined : JSON.stringify(response.body));
+    });
+  });
+  return {
+    listen(port = 0) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          const address = server.address() as AddressInfo;
+          resolve(`http://127.0.0.1:${address.port}`);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      });
+    },
+  };
+}
+
+async function respond(state: HubSpotState, req: IncomingMessage): Promise<HubSpotResponse> {
+  const url = new URL(req.url ?? '/', 'http://fake-hubspot.local');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
+  if (raw !== '') {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return errorResponse(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1');
+    }
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return handleHubSpotRequest(state, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+}

@@ -1,0 +1,185 @@
+import { CallLog } from './call-log.ts';
+import { HubSpotFaults } from './faults.ts';
+import {
+  buildDefinition,
+  DEFAULT_GROUPS,
+  DEFAULT_PROPERTIES,
+  type FakePropertyDefinition,
+  type FakePropertyGroup,
+} from './property-defaults.ts';
+
+export const FAKE_OBJECT_TYPES = ['contacts', 'deals'] as const;
+export type FakeObjectType = (typeof FAKE_OBJECT_TYPES)[number];
+
+export type HistorySourceType = 'API' | 'CRM_UI' | 'WORKFLOW' | 'IMPORT';
+
+export interface HistoryEntry {
+  value: string;
+  timestamp: number;
+  sourceType: HistorySourceType;
+  sourceId: string;
+  updatedByUserId?: number;
+}
+
+export interface FakeRecord {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  /** Per property, oldest first; the last entry is the current value. */
+  history: Map<string, HistoryEntry[]>;
+}
+
+export interface ObjectStore {
+  records: Map<string, FakeRecord>;
+  properties: Map<string, FakePropertyDefinition>;
+  groups: Map<string, FakePropertyGroup>;
+  /** HubSpot keeps 45 revisions per contact property and 20 for other objects; older ones fall off. */
+  historyLimit: number;
+}
+
+export interface HubSpotState {
+  readonly accessToken: string;
+  /** Recorded as `sourceId` of API writes, as HubSpot records the app that wrote. */
+  readonly appId: string;
+  readonly now: () => number;
+  readonly objects: Record<FakeObjectType, ObjectStore>;
+  /** Valid values of `hubspot_owner_id`. */
+  readonly ownerIds: Set<string>;
+  readonly faults: HubSpotFaults;
+  readonly calls: CallLog;
+  nextId: number;
+}
+
+export interface CreateHubSpotStateOptions {
+  accessToken?: string;
+  appId?: string;
+  now?: () => number;
+  ownerIds?: readonly string[];
+}
+
+export const FAKE_ACCESS_TOKEN = 'pat-na1-fake-token';
+
+export function createHubSpotState(options: CreateHubSpotStateOptions = {}): HubSpotState {
+  const now = options.now ?? Date.now;
+  const at = now();
+  const store = (type: FakeObjectType, historyLimit: number): ObjectStore => ({
+    records: new Map(),
+    properties: new Map(DEFAULT_PROPERTIES[type].map((seed, index) => [seed.name, buildDefinition(seed, index, at)])),
+    groups: new Map(DEFAULT_GROUPS[type].map((group, index) => [group.name, { ...group, displayOrder: index, archived: false }])),
+    historyLimit,
+  });
+  return {
+    accessToken: options.accessToken ?? FAKE_ACCESS_TOKEN,
+    appId: options.appId ?? '4242424',
+    now,
+    objects: { contacts: store('contacts', 45), deals: store('deals', 20) },
+    ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
+    faults: new HubSpotFaults(),
+    calls: new CallLog(),
+    nextId: 1001,
+  };
+}
+
+export function isFakeObjectType(value: string): value is FakeObjectType {
+  return (FAKE_OBJECT_TYPES as readonly string[]).includes(value);
+}
+
+/** Appends one revision and trims to HubSpot's cap, so tests see the same history loss HubSpot causes. */
+export function appendHistory(store: ObjectStore, record: FakeRecord, name: string, entry: HistoryEntry): void {
+  const entries = record.history.get(name) ?? [];
+  entries.push(entry);
+  if (entries.length > store.historyLimit) entries.splice(0, entries.length - store.historyLimit);
+  record.history.set(name, entries);
+  record.updatedAt = Math.max(record.updatedAt, entry.timestamp);
+}
+
+export function currentValue(record: FakeRecord, name: string): string | undefined {
+  return record.history.get(name)?.at(-1)?.value;
+}
+
+export interface SeedRecordInput {
+  id?: string;
+  properties: Record<string, string>;
+  /** How the values got there; an import by default. */
+  sourceType?: HistorySourceType;
+  sourceId?: string;
+  at?: number;
+}
+
+/** Creates a record directly in the state (no HTTP, no validation beyond property existence). Returns its id. */
+export function seedRecord(state: HubSpotState, objectType: FakeObjectType, input: SeedRecordInput): string {
+  const store = state.objects[objectType];
+  const id = input.id ?? String(state.nextId++);
+  const at = input.at ?? state.now();
+  const record: FakeRecord = { id, createdAt: at, updatedAt: at, history: new Map() };
+  store.records.set(id, record);
+  const sourceType = input.sourceType ?? 'IMPORT';
+  writeValues(state, objectType, record, input.properties, { timestamp: at, sourceType, sourceId: input.sourceId ?? `${sourceType}:seed` });
+  return id;
+}
+
+/** Changes values the way a person does in HubSpot's UI: history says CRM_UI with their user id. */
+export function editAsPerson(
+  state: HubSpotState,
+  input: { objectType: FakeObjectType; recordId: string; properties: Record<string, string>; userId: number; at?: number },
+): void {
+  const record = requireRecord(state, input.objectType, input.recordId);
+  writeValues(state, input.objectType, record, input.properties, {
+    timestamp: input.at ?? state.now(),
+    sourceType: 'CRM_UI',
+    sourceId: `userId:${input.userId}`,
+    updatedByUserId: input.userId,
+  });
+}
+
+/** Changes values the way a HubSpot workflow does: history says WORKFLOW with the workflow id. */
+export function editAsWorkflow(
+  state: HubSpotState,
+  input: { objectType: FakeObjectType; recordId: string; properties: Record<string, string>; workflowId: string; at?: number },
+): void {
+  const record = requireRecord(state, input.objectType, input.recordId);
+  writeValues(state, input.objectType, record, input.properties, {
+    timestamp: input.at ?? state.now(),
+    sourceType: 'WORKFLOW',
+    sourceId: input.workflowId,
+  });
+}
+
+/** Current values of a record (test assertions); undefined when the record does not exist. */
+export function recordValues(state: HubSpotState, objectType: FakeObjectType, recordId: string): Record<string, string> | undefined {
+  const record = state.objects[objectType].records.get(recordId);
+  if (record === undefined) return undefined;
+  const values: Record<string, string> = {};
+  for (const [name, entries] of record.history) {
+    const last = entries.at(-1);
+    if (last !== undefined) values[name] = last.value;
+  }
+  return values;
+}
+
+/** Revisions of one property, newest first as HubSpot lists them. */
+export function propertyHistory(state: HubSpotState, objectType: FakeObjectType, recordId: string, name: string): HistoryEntry[] {
+  const entries = state.objects[objectType].records.get(recordId)?.history.get(name) ?? [];
+  return [...entries].reverse();
+}
+
+function requireRecord(state: HubSpotState, objectType: FakeObjectType, recordId: string): FakeRecord {
+  const record = state.objects[objectType].records.get(recordId);
+  if (record === undefined) throw new Error(`The fake HubSpot has no ${objectType} record ${recordId}`);
+  return record;
+}
+
+function writeValues(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  record: FakeRecord,
+  properties: Record<string, string>,
+  source: Omit<HistoryEntry, 'value'>,
+): void {
+  const store = state.objects[objectType];
+  for (const [name, value] of Object.entries(properties)) {
+    // A typo in a test's seed should fail loudly, not quietly create a property HubSpot would not have.
+    if (!store.properties.has(name)) throw new Error(`The fake HubSpot has no ${objectType} property ${name}`);
+    appendHistory(store, record, name, { ...source, value });
+  }
+}
