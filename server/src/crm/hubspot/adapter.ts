@@ -1,4 +1,5 @@
 import { Client } from '@hubspot/api-client';
+import pThrottle from 'p-throttle';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmPropertyGroup, CrmRecordValues, CrmWriteOutcome, EnsurePropertiesResult } from '../port.ts';
@@ -154,37 +155,37 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
 }
 
 /**
- * Builds the api-client and takes its API objects at once. The client keeps its decorators
- * (the Bottleneck limiter among them) in a process-wide singleton that each `new Client()`
- * overwrites, and binds them when an API object is first touched: taking them here, before any
- * other client can be built, is what keeps the limiter per adapter instance.
+ * The api-client keeps its decorators in a process-wide singleton that each `new Client()`
+ * overwrites, so we leave its limiter and retries off and pace the bound methods ourselves.
  */
 function createApis(options: HubSpotCrmOptions) {
   const client = new Client({
     accessToken: options.accessToken,
     ...(options.basePath === undefined ? {} : { basePath: options.basePath }),
     numberOfApiCallRetries: 0,
-    ...(options.rateLimit === undefined ? {} : { limiterOptions: limiterOptions(options.rateLimit) }),
   });
+  const paced = pacer(options.rateLimit);
   const objects = client.crm.objects.batchApi;
   const properties = client.crm.properties;
   return {
-    objects: { read: objects.read.bind(objects), update: objects.update.bind(objects) },
-    properties: { getAll: (type: string) => properties.coreApi.getAll(type), batchCreate: properties.batchApi.create.bind(properties.batchApi) },
-    groups: { getAll: properties.groupsApi.getAll.bind(properties.groupsApi), create: properties.groupsApi.create.bind(properties.groupsApi) },
+    objects: { read: paced(objects.read.bind(objects)), update: paced(objects.update.bind(objects)) },
+    properties: { getAll: paced((type: string) => properties.coreApi.getAll(type)), batchCreate: paced(properties.batchApi.create.bind(properties.batchApi)) },
+    groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },
   };
 }
 
 /**
- * HubSpot's window is rolling, so Bottleneck's fixed-window reservoir could let through twice
- * the limit across a refresh. Evenly spaced starts keep any window of `intervalMs` under
- * `maxCalls`; the 10% extra spacing absorbs requests arriving closer together than they left
- * (uneven network or event-loop delay), which otherwise tips the last call of a window into a 429.
+ * HubSpot's window is rolling. p-throttle's strict mode keeps every rolling window of
+ * `intervalMs` under `maxCalls` while letting calls run back to back when under the limit
+ * (even spacing would tax every call). The small margin absorbs requests that arrive closer
+ * together than they left; a 429 that still slips through is waited out by withRetry.
  */
-const PACING_MARGIN = 1.1;
+const PACING_MARGIN_MS = 250;
 
-function limiterOptions(rateLimit: { maxCalls: number; intervalMs: number }) {
-  return { minTime: Math.ceil((rateLimit.intervalMs * PACING_MARGIN) / rateLimit.maxCalls) };
+function pacer(rateLimit: HubSpotCrmOptions['rateLimit']): <F extends (...args: never[]) => unknown>(call: F) => F {
+  if (rateLimit === undefined) return (call) => call;
+  const throttle = pThrottle({ limit: rateLimit.maxCalls, interval: rateLimit.intervalMs + PACING_MARGIN_MS, strict: true });
+  return (call) => throttle(call) as unknown as typeof call;
 }
 
 function assertBatchSize(size: number): void {
