@@ -144,5 +144,5 @@ CREATE INDEX "audit_events_batch" ON "audit_events" USING btree ("workspace_id",
 CREATE INDEX "audit_events_record" ON "audit_events" USING btree ("workspace_id","record_id","seq");--> statement-breakpoint
 CREATE INDEX "audit_events_time" ON "audit_events" USING btree ("workspace_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "change_sets_workspace_batch" ON "change_sets" USING btree ("workspace_id","batch_id");--> statement-breakpoint
-CREATE INDEX "changes_change_set" ON "changes" USING btree ("change_set_id","ordinal");--> statement-breakpoint
+CREATE INDEX "changes_change_set_record" ON "changes" USING btree ("change_set_id","record_id");--> statement-breakpoint
 CREATE INDEX "changes_record_property" ON "changes" USING btree ("workspace_id","record_id","property");

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 
 /** Limits that keep one submission inside one request's budget; larger batches are split by the agent. */
@@ -24,11 +25,13 @@ export const evidenceSchema = z
       .max(50)
       .optional(),
   })
+  // Postgres text and jsonb cannot hold NUL; refuse it here rather than fail at the database.
+  .refine((evidence) => !JSON.stringify(evidence).includes('\\u0000'), 'must not contain NUL characters')
   .meta({ id: 'Evidence' });
 export type Evidence = z.infer<typeof evidenceSchema>;
 
 export const propertyValueSchema = z
-  .union([z.string().max(65_536), z.number().finite(), z.boolean(), z.null()], {
+  .union([z.string().max(65_536).refine((value) => !value.includes('\0'), 'must not contain NUL characters'), z.number().finite(), z.boolean(), z.null()], {
     error: 'must be a string, a number, a boolean or null',
   })
   .describe('The proposed value; null clears the property.');
@@ -70,7 +73,6 @@ export const DECISIONS = ['applied', 'pending_approval', 'denied', 'failed', 'ap
 export const decisionSchema = z.enum(DECISIONS);
 export type Decision = z.infer<typeof decisionSchema>;
 
-export const tierSchema = z.enum(['deny', 'auto', 'approval', 'two_person']);
 
 export const changeResultSchema = z
   .strictObject({

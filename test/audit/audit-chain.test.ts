@@ -20,7 +20,7 @@ function chain(payloads: Json[]): (AuditEventContent & { hash: string })[] {
       recordId: String(index + 1),
       property: 'jobtitle',
       before: null,
-      after: payload,
+      after: { jobtitle: payload },
       evidence: null,
       reasons: ['tier_auto'],
       policyVersion: 1,
@@ -59,8 +59,8 @@ describe('audit hash chain', () => {
       fc.property(fc.array(jsonValue, { minLength: 1, maxLength: 20 }), fc.nat(), jsonValue, (payloads, pick, replacement) => {
         const events = chain(payloads);
         const index = pick % events.length;
-        fc.pre(canonicalJson(events[index]!.after) !== canonicalJson(replacement));
-        events[index] = { ...events[index]!, after: replacement };
+        fc.pre(canonicalJson(events[index]!.after) !== canonicalJson({ jobtitle: replacement }));
+        events[index] = { ...events[index]!, after: { jobtitle: replacement } };
         expect(verify(events)).toMatchObject({ seq: index + 1, problem: 'altered' });
       }),
     );
@@ -68,7 +68,7 @@ describe('audit hash chain', () => {
 
   it('an event rewritten with a fresh hash is caught where the next event no longer links to it', () => {
     const events = chain(['a', 'b', 'c']);
-    const rewritten = { ...events[1]!, after: 'forged' };
+    const rewritten = { ...events[1]!, after: { jobtitle: 'forged' } };
     events[1] = { ...rewritten, hash: hashAuditEvent(rewritten) };
     expect(verify(events)).toMatchObject({ seq: 3, problem: 'relinked' });
   });

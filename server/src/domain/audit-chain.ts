@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH = '0'.repeat(64);
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+/** jsonb columns hold objects only: drivers pass a bare string through unquoted, so "2" would come back as 2. */
+export type JsonObject = { [key: string]: Json };
 
 /** Values that arrived as JSON (request bodies, stored documents) are JSON; this says so once. */
-export function asJson(value: object): Json {
-  return value as Json;
+export function asJson(value: object): JsonObject {
+  return value as JsonObject;
 }
 
 /** Every field of an event that the hash covers: all of its columns but the hash itself. */
@@ -20,19 +22,19 @@ export interface AuditEventContent {
   seq: number;
   occurredAt: string;
   type: string;
-  actor: Json;
+  actor: JsonObject;
   agentId: string | null;
   batchId: string | null;
   changeSetId: string | null;
   objectType: string | null;
   recordId: string | null;
   property: string | null;
-  before: Json | null;
-  after: Json | null;
-  evidence: Json | null;
+  before: JsonObject | null;
+  after: JsonObject | null;
+  evidence: JsonObject | null;
   reasons: string[];
   policyVersion: number | null;
-  data: Json | null;
+  data: JsonObject | null;
   prevHash: string;
 }
 

@@ -1,32 +1,30 @@
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
-import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type Json } from '../domain/audit-chain.ts';
+import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type JsonObject } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
+import { insertJsonRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { auditEvents, auditHeads } from './schema.ts';
 
 export interface NewAuditEvent {
   type: string;
-  actor: Json;
+  actor: JsonObject;
   agentId?: string | null;
   batchId?: string | null;
   changeSetId?: string | null;
   objectType?: string | null;
   recordId?: string | null;
   property?: string | null;
-  before?: Json | null;
-  after?: Json | null;
-  evidence?: Json | null;
+  before?: JsonObject | null;
+  after?: JsonObject | null;
+  evidence?: JsonObject | null;
   reasons?: string[];
   policyVersion?: number | null;
-  data?: Json | null;
+  data?: JsonObject | null;
 }
 
 export interface AuditAppender {
   append(event: NewAuditEvent): void;
 }
-
-// 19 columns a row; Postgres allows 65,535 parameters a statement.
-const INSERT_CHUNK = 2_000;
 
 export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise<void> {
   await tx.insert(auditHeads).values({ workspaceId, seq: 0, hash: GENESIS_HASH });
@@ -83,9 +81,29 @@ async function insertChained(tx: Tx, workspaceId: string, head: { seq: number; h
       prevHash: hash,
     };
     hash = hashAuditEvent(content);
-    return { ...content, occurredAt: new Date(occurredAt), hash };
+    return {
+      workspace_id: workspaceId,
+      seq,
+      occurred_at: occurredAt,
+      type: content.type,
+      actor: content.actor,
+      agent_id: content.agentId,
+      batch_id: content.batchId,
+      change_set_id: content.changeSetId,
+      object_type: content.objectType,
+      record_id: content.recordId,
+      property: content.property,
+      before: content.before,
+      after: content.after,
+      evidence: content.evidence,
+      reasons: content.reasons,
+      policy_version: content.policyVersion,
+      data: content.data,
+      prev_hash: content.prevHash,
+      hash,
+    };
   });
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(auditEvents).values(rows.slice(i, i + INSERT_CHUNK));
+  await insertJsonRows(tx, 'audit_events', rows);
   await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
   head.seq = seq;
   head.hash = hash;
@@ -125,11 +143,11 @@ export async function* streamAuditEvents(db: Db, workspaceId: string, filter: Au
       yield {
         ...row,
         occurredAt: row.occurredAt.toISOString(),
-        actor: row.actor as Json,
-        before: row.before as Json | null,
-        after: row.after as Json | null,
-        evidence: row.evidence as Json | null,
-        data: row.data as Json | null,
+        actor: row.actor as JsonObject,
+        before: row.before as JsonObject | null,
+        after: row.after as JsonObject | null,
+        evidence: row.evidence as JsonObject | null,
+        data: row.data as JsonObject | null,
       };
     }
     const last = page.at(-1);

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { insertJsonRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { changeSets, changes } from './schema.ts';
 
@@ -8,15 +9,30 @@ export type ChangeRow = typeof changes.$inferSelect;
 export type NewChangeRow = typeof changes.$inferInsert;
 export type ChangeDecision = ChangeRow['decision'];
 
-// 13 columns a row; Postgres allows 65,535 parameters a statement.
-const INSERT_CHUNK = 4_000;
-
 export async function insertChangeSet(tx: Tx, row: typeof changeSets.$inferInsert): Promise<void> {
   await tx.insert(changeSets).values(row);
 }
 
 export async function insertChanges(tx: Tx, rows: NewChangeRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(changes).values(rows.slice(i, i + INSERT_CHUNK));
+  await insertJsonRows(
+    tx,
+    'changes',
+    rows.map((row) => ({
+      id: row.id,
+      workspace_id: row.workspaceId,
+      change_set_id: row.changeSetId,
+      ordinal: row.ordinal,
+      record_id: row.recordId,
+      property: row.property,
+      before_value: row.beforeValue ?? null,
+      proposed_value: row.proposedValue ?? null,
+      tier: row.tier ?? null,
+      decision: row.decision,
+      reasons: row.reasons,
+      message: row.message ?? null,
+      evidence: row.evidence,
+    })),
+  );
 }
 
 /** Settles the still-`applying` changes of some records after a CRM write (or a refusal to write). */

@@ -37,6 +37,9 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client whose backend goes away (restart, failover) emits here; the pool drops it and
+  // the next query opens a new one. Without a listener the process would crash instead.
+  pool.on('error', () => {});
   try {
     await pool.query('select 1');
   } catch (cause) {

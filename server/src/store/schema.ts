@@ -103,7 +103,7 @@ export const changes = pgTable(
     evidence: jsonb('evidence').notNull(),
   },
   (t) => [
-    index('changes_change_set').on(t.changeSetId, t.ordinal),
+    index('changes_change_set_record').on(t.changeSetId, t.recordId),
     index('changes_record_property').on(t.workspaceId, t.recordId, t.property),
   ],
 );

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { adminRoutes } from './http/admin-routes.ts';
+import { agentRoutes } from './http/agent-routes.ts';
+import { errorHandler } from './http/errors.ts';
+import { openApiDocument } from './http/openapi.ts';
+import type { Logger } from './logger.ts';
+import type { ServiceDeps } from './services/deps.ts';
+import type { Database } from './store/database.ts';
+
+export interface AppOptions {
+  deps: ServiceDeps;
+  database: Pick<Database, 'kind'>;
+  logger: Logger;
+  maxBodyBytes: number;
+  publicUrl: string;
+}
+
+/** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
+export function createApp(options: AppOptions): Express {
+  const { deps, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    res.locals.requestId = randomUUID();
+    res.setHeader('X-Request-Id', res.locals.requestId);
+    next();
+  });
+  app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/healthz', async (_req, res) => {
+    const started = performance.now();
+    await deps.db.execute('select 1');
+    res.json({ status: 'ok', database: { kind: options.database.kind, state: 'ready', latencyMs: Math.round(performance.now() - started) } });
+  });
+  const openapi = openApiDocument(options.publicUrl);
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use(agentRoutes(deps));
+  app.use(adminRoutes(deps));
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId } });
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { auditExportQuerySchema } from '../../../shared/admin-api.ts';
+import { agentRoleSchema, actionKindSchema } from '../../../shared/crm-names.ts';
+import { AppError } from '../errors.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
+import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
+import { exportAudit, verifyAudit } from '../services/audit.ts';
+import { bootstrapWorkspace } from '../services/bootstrap.ts';
+import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { setKillSwitch } from '../services/kill-switches.ts';
+import { publishPolicy } from '../services/policies.ts';
+import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
+import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+
+export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
+
+const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
+
+/** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
+async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(context.config, 'the agent-governance CLI');
+  try {
+    return await work(runtime.deps, runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
+  return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}
+
+const workspaceOption = { workspace: { type: 'string' } } as const;
+
+function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused' | 'active' | 'revoked'): CommandSpec<CommandOutput> {
+  return {
+    name: `agents ${verb}`,
+    usage: `agents ${verb} --workspace ID --agent AGENT_ID [--json]`,
+    options: { ...workspaceOption, agent: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const agent = await setAgentStatus(deps, await workspaceOf(deps, context), requireOption(context, 'agent'), status, CLI_ACTOR);
+        return { kind: 'result', value: agent, human: `Agent ${agent.name} is now ${agent.status}.` };
+      }),
+  };
+}
+
+function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
+  return {
+    name: `kill ${verb}`,
+    usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT [--json]`,
+    options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const agent = context.values.agent as string | undefined;
+        const action = context.values.action as string | undefined;
+        if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
+        const scope = agent ? 'agent' : action ? 'action' : 'workspace';
+        const target = agent ?? (action ? parseWith(actionKindSchema, action, 'action') : undefined);
+        const view = await setKillSwitch(deps, await workspaceOf(deps, context), { scope, target, engaged: verb === 'engage', reason: requireOption(context, 'reason') }, CLI_ACTOR);
+        return { kind: 'result', value: view, human: `Kill switch (${scope}${target ? ` ${target}` : ''}) ${view.engaged ? 'engaged' : 'released'}.` };
+      }),
+  };
+}
+
+export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
+  {
+    name: 'migrate',
+    usage: 'migrate [--json]',
+    options: {},
+    run: (context) => withRuntime(context, async (_deps, runtime) => ({ kind: 'result', value: { migrated: true, database: runtime.database.kind }, human: `Migrations applied (${runtime.database.kind}).` })),
+  },
+  {
+    name: 'workspace add',
+    usage: 'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--json]',
+    options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const portalId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'), requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
+        const created = await createWorkspace(
+          deps,
+          { name: requireOption(context, 'name'), hubspotPortalId: portalId, hubspotToken: requireOption(context, 'hubspot-token'), hubspotClientSecret: context.values['hubspot-client-secret'] as string | undefined },
+          CLI_ACTOR,
+        );
+        return { kind: 'result', value: created, human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}` };
+      }),
+  },
+  {
+    name: 'agents create',
+    usage: 'agents create --workspace ID --name NAME --role ROLE [--json]',
+    options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const role = parseWith(agentRoleSchema, requireOption(context, 'role'), 'role');
+        const agent = await createAgent(deps, await workspaceOf(deps, context), { name: requireOption(context, 'name'), role }, CLI_ACTOR);
+        return { kind: 'result', value: agent, human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}` };
+      }),
+  },
+  {
+    name: 'agents list',
+    usage: 'agents list --workspace ID [--json]',
+    options: workspaceOption,
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const agents = await listWorkspaceAgents(deps, await workspaceOf(deps, context));
+        return { kind: 'result', value: { agents }, human: agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') || 'No agents.' };
+      }),
+  },
+  agentStatusCommand('pause', 'paused'),
+  agentStatusCommand('resume', 'active'),
+  agentStatusCommand('revoke', 'revoked'),
+  {
+    name: 'agents delegate',
+    usage: 'agents delegate --workspace ID --agent AGENT_ID --crm-user USER_ID --expires ISO_DATETIME [--json]',
+    options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
+        const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
+        const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
+        return { kind: 'result', value: delegation, human: `Delegation ${delegation.id}: the agent may act for user ${crmUserId} until ${delegation.expiresAt}.` };
+      }),
+  },
+  {
+    name: 'policy apply',
+    usage: 'policy apply --workspace ID FILE [--json]',
+    options: workspaceOption,
+    positionals: 1,
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const file = context.positionals[0];
+        if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
+        const result = await publishPolicy(deps, await workspaceOf(deps, context), readJsonFile(file), CLI_ACTOR);
+        return { kind: 'result', value: result, human: `Policy version ${result.version} published.` };
+      }),
+  },
+  {
+    name: 'audit verify',
+    usage: 'audit verify --workspace ID [--json]',
+    options: workspaceOption,
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const result = await verifyAudit(deps, await workspaceOf(deps, context));
+        return result.ok
+          ? { kind: 'result', value: result, human: `Audit chain intact: ${result.events} events verified.` }
+          : { kind: 'result', value: result, human: `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`, exitCode: 1 };
+      }),
+  },
+  {
+    name: 'audit export',
+    usage: 'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
+    options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const { workspace: _w, out, json: _j, ...filters } = context.values;
+        const query = auditExportQuerySchema.safeParse(filters);
+        if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
+        if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
+        const q = query.data;
+        const stream = exportAudit(deps, await workspaceOf(deps, context), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
+        if (typeof out !== 'string') {
+          await pipeline(Readable.from(stream), context.stdout, { end: false });
+          return { kind: 'streamed' };
+        }
+        let chunks = 0;
+        await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+        const events = q.format === 'csv' ? chunks - 1 : chunks; // the CSV header is a chunk of its own
+        return { kind: 'result', value: { file: out, format: q.format, events }, human: `${events} events written to ${out}.` };
+      }),
+  },
+  killCommand('engage'),
+  killCommand('release'),
+  {
+    name: 'bootstrap',
+    usage: 'bootstrap --workspace ID [--json]',
+    options: workspaceOption,
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const result = await bootstrapWorkspace(deps, await workspaceOf(deps, context), CLI_ACTOR);
+        const human = result.objects.map((o) => `${o.objectType}: ${o.created.length} properties created, ${o.existing.length} already there${o.groupCreated ? ', group created' : ''}`).join('\n');
+        return { kind: 'result', value: result, human };
+      }),
+  },
+];
+
+async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): AsyncGenerator<string> {
+  for await (const chunk of chunks) {
+    onChunk();
+    yield chunk;
+  }
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -1,0 +1,173 @@
+import type { ActionKind, AgentRole, ObjectType } from '../../../shared/crm-names.ts';
+import { TIERS, type Caps, type Policy, type RoleTiers, type Tier } from '../../../shared/policy.ts';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { conditionApplies, conditionReasons, sameValue, type CurrentValues } from './policy-conditions.ts';
+import { isInsideWindow } from './time-window.ts';
+
+export { dayKey } from './time-window.ts';
+export { sameValue } from './policy-conditions.ts';
+
+export interface FieldWrite {
+  recordId: string;
+  property: string;
+  proposedValue: string | null;
+  evidence: { source: string; url?: string | undefined; confidence?: number | undefined; reason: string };
+}
+
+export interface FieldEvaluation {
+  tier: Tier;
+  reasons: ReasonCode[];
+}
+
+/** Index in the strictness order: auto 0, approval 1, two_person 2, deny 3. */
+export function tierRank(tier: Tier): number {
+  return TIERS.indexOf(tier);
+}
+
+/** The stricter of the two tiers: raising never lowers. */
+export function raiseTier(current: Tier, to: Tier): Tier {
+  return tierRank(to) > tierRank(current) ? to : current;
+}
+
+export interface EvaluateChangeSetInput {
+  policy: Policy;
+  agentRole: AgentRole;
+  objectType: ObjectType;
+  writes: readonly FieldWrite[];
+  /** Current CRM values of each record (every property read for it); callers pass only records that exist. */
+  records: ReadonlyMap<string, CurrentValues>;
+  usage: { agentWritesToday: number; recordWritesToday: ReadonlyMap<string, number> };
+  now: Date;
+}
+
+export interface ChangeSetEvaluation {
+  /** One per write, in the order of the writes. */
+  evaluations: FieldEvaluation[];
+  /** What this change set adds to today's cap counters. */
+  added: { agentWrites: number; recordWrites: Map<string, number> };
+}
+
+/**
+ * Decides every field write of a change set, in order: the policy's tier for the role (deny by
+ * default), raised by conditions, then time windows, then the daily caps. Only a write that is
+ * not denied and would change the value consumes a cap; one that would pass a cap is denied.
+ */
+export function evaluateChangeSet(input: EvaluateChangeSetInput): ChangeSetEvaluation {
+  const { policy, agentRole, objectType } = input;
+  const caps = capsFor(policy, agentRole);
+  const outside = outsideWindows({ policy, action: 'field_write', role: agentRole, now: input.now });
+  const added = { agentWrites: 0, recordWrites: new Map<string, number>() };
+
+  const evaluations = input.writes.map((write): FieldEvaluation => {
+    const record = input.records.get(write.recordId) ?? {};
+    const current = record[write.property] ?? null;
+    let evaluation = tierWithConditions({ policy, agentRole, objectType, write, record, current });
+    if (outside && evaluation.tier !== 'deny') evaluation = deny(evaluation, 'outside_time_window');
+    if (sameValue(current, write.proposedValue)) return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'] };
+    if (evaluation.tier === 'deny') return evaluation;
+
+    const agentWrites = input.usage.agentWritesToday + added.agentWrites;
+    const recordWritesAdded = added.recordWrites.get(write.recordId) ?? 0;
+    const recordWrites = (input.usage.recordWritesToday.get(write.recordId) ?? 0) + recordWritesAdded;
+    if (reached(caps.writesPerAgentPerDay, agentWrites)) return deny(evaluation, 'cap_agent_daily_writes_reached');
+    if (reached(caps.writesPerRecordPerDay, recordWrites)) return deny(evaluation, 'cap_record_daily_writes_reached');
+    added.agentWrites += 1;
+    added.recordWrites.set(write.recordId, recordWritesAdded + 1);
+    return evaluation;
+  });
+  return { evaluations, added };
+}
+
+interface WriteContext {
+  policy: Policy;
+  agentRole: AgentRole;
+  objectType: ObjectType;
+  write: FieldWrite;
+  record: CurrentValues;
+  current: string | null;
+}
+
+/**
+ * The base tier, raised by every condition in scope that matches. Reasons name each matching
+ * condition, even one whose tier is already met, so a reviewer sees every concern at once.
+ */
+function tierWithConditions(context: WriteContext): FieldEvaluation {
+  const { policy, agentRole, objectType, write } = context;
+  const base = baseEvaluation(policy.objects[objectType]?.properties[write.property], agentRole);
+  if (base.tier === 'deny') return base;
+
+  let tier: Tier = base.tier;
+  const reasons = [...base.reasons];
+  for (const condition of policy.conditions) {
+    if (!conditionApplies(condition, { objectType, property: write.property, role: agentRole })) continue;
+    for (const reason of conditionReasons(condition, context)) {
+      tier = raiseTier(tier, condition.raiseTo);
+      if (!reasons.includes(reason)) reasons.push(reason);
+    }
+  }
+  return { tier, reasons };
+}
+
+/** A role named in the tiers wins over "*"; nothing named means deny by default. */
+function baseEvaluation(tiers: RoleTiers | undefined, role: AgentRole): FieldEvaluation {
+  const tier = tiers?.[role] ?? tiers?.['*'];
+  if (tier === undefined) return { tier: 'deny', reasons: ['field_not_allowed'] };
+  return { tier, reasons: [`tier_${tier}`] };
+}
+
+function deny(evaluation: FieldEvaluation, reason: ReasonCode): FieldEvaluation {
+  return { tier: 'deny', reasons: [...evaluation.reasons, reason] };
+}
+
+/** True when one more would pass the cap; an absent cap never limits. */
+function reached(cap: number | undefined, used: number): boolean {
+  return cap !== undefined && used >= cap;
+}
+
+/** The policy's caps with the role's overrides on top, each limit on its own. */
+export function capsFor(policy: Policy, role: AgentRole): Caps {
+  const { roleCaps, ...caps } = policy.caps;
+  return { ...caps, ...roleCaps?.[role] };
+}
+
+/** True when some window governs this action for this role and `now` is inside none of them. */
+function outsideWindows(input: { policy: Policy; action: ActionKind; role: AgentRole; now: Date }): boolean {
+  const { policy, action, role, now } = input;
+  const windows = policy.windows.filter((window) => window.actions.includes(action) && (!window.roles || window.roles.includes(role)));
+  return windows.length > 0 && !windows.some((window) => isInsideWindow({ window, now, policyTimeZone: policy.timezone }));
+}
+
+export interface EvaluateSendInput {
+  policy: Policy;
+  agentRole: AgentRole;
+  recipientEmail: string;
+  usage: { domainSendsToday: ReadonlyMap<string, number> };
+  now: Date;
+}
+
+export interface SendEvaluation extends FieldEvaluation {
+  /** The lower-cased recipient domain: the key of the per-domain send counter. */
+  recipientDomain: string;
+  /** Whether this send takes one from today's count for its domain (it is not denied). */
+  countsTowardCap: boolean;
+}
+
+/** Decides sending one email draft: the send_email tier for the role, windows, and the per-domain daily cap. */
+export function evaluateSend(input: EvaluateSendInput): SendEvaluation {
+  const { policy, agentRole } = input;
+  const domain = recipientDomain(input.recipientEmail);
+  const result = (evaluation: FieldEvaluation): SendEvaluation => ({ ...evaluation, recipientDomain: domain, countsTowardCap: evaluation.tier !== 'deny' });
+
+  const base = baseEvaluation(policy.actions.send_email, agentRole);
+  if (base.tier === 'deny') return result(base);
+  if (outsideWindows({ policy, action: 'send_email', role: agentRole, now: input.now })) return result(deny(base, 'outside_time_window'));
+  const cap = capsFor(policy, agentRole).sendsPerRecipientDomainPerDay;
+  if (reached(cap, input.usage.domainSendsToday.get(domain) ?? 0)) return result(deny(base, 'cap_domain_daily_sends_reached'));
+  return result(base);
+}
+
+/** "Ada@Example.COM" → "example.com"; an address without "@" counts as its own domain. */
+export function recipientDomain(email: string): string {
+  const trimmed = email.trim();
+  return trimmed.slice(trimmed.lastIndexOf('@') + 1).toLowerCase();
+}

@@ -1,0 +1,97 @@
+import { Router, type Response } from 'express';
+import type { z } from 'zod';
+import { agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema } from '../../../shared/admin-api.ts';
+import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
+import { exportAudit, verifyAudit } from '../services/audit.ts';
+import { bootstrapWorkspace } from '../services/bootstrap.ts';
+import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { listWorkspaceKillSwitches, setKillSwitch } from '../services/kill-switches.ts';
+import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
+import { adminWorkspaceFromRequest } from './auth.ts';
+import { validationError } from './errors.ts';
+
+const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+const STATUS_FOR = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const;
+
+/** The admin API the settings page and scripts use; the workspace is the admin token's. */
+export function adminRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+
+  router.post('/v1/admin/policies', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.status(201).json(await publishPolicy(deps, workspace.id, req.body, ADMIN));
+  });
+  router.get('/v1/admin/policies', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json({ versions: await policyHistory(deps, workspace.id) });
+  });
+  router.get('/v1/admin/policies/active', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await activePolicy(deps.db, workspace.id));
+  });
+
+  router.post('/v1/admin/agents', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.status(201).json(await createAgent(deps, workspace.id, parse(createAgentSchema, req.body, 'The agent'), ADMIN));
+  });
+  router.get('/v1/admin/agents', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json({ agents: await listWorkspaceAgents(deps, workspace.id) });
+  });
+  router.post('/v1/admin/agents/:id/:action', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    if (req.params.action === 'delegations') {
+      const body = parse(createDelegationSchema, req.body, 'The delegation');
+      res.status(201).json(await createDelegation(deps, workspace.id, { agentId: req.params.id, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) }, ADMIN));
+      return;
+    }
+    const action = parse(agentStatusChangeSchema, req.params.action, 'The agent action');
+    res.json(await setAgentStatus(deps, workspace.id, req.params.id, STATUS_FOR[action], ADMIN));
+  });
+
+  router.get('/v1/admin/kill-switches', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json({ killSwitches: await listWorkspaceKillSwitches(deps, workspace.id) });
+  });
+  router.put('/v1/admin/kill-switches', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await setKillSwitch(deps, workspace.id, parse(killSwitchChangeSchema, req.body, 'The kill switch change'), ADMIN));
+  });
+
+  router.post('/v1/admin/bootstrap', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await bootstrapWorkspace(deps, workspace.id, ADMIN));
+  });
+
+  router.get('/v1/admin/audit/verify', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await verifyAudit(deps, workspace.id));
+  });
+  router.get('/v1/admin/audit/export', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const query = parse(auditExportQuerySchema, req.query, 'The export query');
+    res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+    const filter = { agentId: query.agent, batchId: query.batch, recordId: query.record, from: date(query.from), to: date(query.to) };
+    await streamTo(res, exportAudit(deps, workspace.id, filter, query.format));
+  });
+
+  return router;
+}
+
+function date(value: string | undefined): Date | undefined {
+  return value === undefined ? undefined : new Date(value);
+}
+
+async function streamTo(res: Response, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+  }
+  res.end();
+}

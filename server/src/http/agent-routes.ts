@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { changeSetRequestSchema } from '../../../shared/agent-api.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { loadChangeSetView } from '../services/change-set-view.ts';
+import { submitChangeSet } from '../services/submit-change-set.ts';
+import { agentFromRequest } from './auth.ts';
+import { validationError } from './errors.ts';
+
+const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
+
+/** The agent API: submit a change set, read one back. Thin: authenticate, validate, call the service. */
+export function agentRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+
+  router.post('/v1/changesets', async (req, res) => {
+    const { agent, workspace } = await agentFromRequest(deps, req);
+    const key = idempotencyKeySchema.safeParse(req.header('idempotency-key'));
+    if (!key.success) throw validationError(key.error, 'The Idempotency-Key header');
+    const body = changeSetRequestSchema.safeParse(req.body);
+    if (!body.success) throw validationError(body.error, 'The change set');
+    const { response, replayed } = await submitChangeSet(deps, { agent, workspace, request: body.data, idempotencyKey: key.data });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 201).json(response);
+  });
+
+  router.get('/v1/changesets/:id', async (req, res) => {
+    const { workspace } = await agentFromRequest(deps, req);
+    res.json(await loadChangeSetView(deps.db, workspace.id, req.params.id));
+  });
+
+  return router;
+}

@@ -1,0 +1,24 @@
+import type { Request } from 'express';
+import { AppError } from '../errors.ts';
+import { hashToken } from '../secrets.ts';
+import { authenticateAgent, type AuthenticatedAgent } from '../services/agents.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../store/workspace-store.ts';
+
+function bearer(req: Request): string {
+  const header = req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Send the token as "Authorization: Bearer <token>".');
+  return match[1];
+}
+
+export function agentFromRequest(deps: ServiceDeps, req: Request): Promise<AuthenticatedAgent> {
+  return authenticateAgent(deps, bearer(req));
+}
+
+/** Admin tokens belong to one workspace; the workspace comes from the token, never from the URL or body. */
+export async function adminWorkspaceFromRequest(deps: ServiceDeps, req: Request): Promise<WorkspaceRow> {
+  const workspace = await findWorkspaceByAdminTokenHash(deps.db, hashToken(bearer(req)));
+  if (!workspace) throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid admin token.');
+  return workspace;
+}

@@ -1,0 +1,81 @@
+import type { ErrorRequestHandler } from 'express';
+import { ZodError } from 'zod';
+import type { ErrorBody, ErrorCode } from '../../../shared/errors.ts';
+import { describeZodIssue } from '../../../shared/zod-issues.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/** Exhaustive: a new code without a status does not compile. */
+export function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'MALFORMED_JSON':
+    case 'UNKNOWN_PROPERTY':
+    case 'INVALID_PROPERTY_VALUE':
+    case 'POLICY_INVALID':
+    case 'CONFIG_INVALID':
+      return 400;
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+    case 'AGENT_NOT_ACTIVE':
+    case 'DELEGATION_INVALID':
+      return 403;
+    case 'NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+    case 'NO_ACTIVE_POLICY':
+    case 'IDEMPOTENCY_IN_PROGRESS':
+      return 409;
+    case 'BODY_TOO_LARGE':
+      return 413;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
+    case 'KILL_SWITCH_ENGAGED':
+      return 423;
+    case 'CRM_REJECTED':
+    case 'CRM_AUTH_FAILED':
+      return 502;
+    case 'CRM_RATE_LIMITED':
+    case 'CRM_UNAVAILABLE':
+    case 'DATABASE_LOCKED':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+  }
+}
+
+/** Names each failing path in a sentence, as a person reading the response needs it. */
+export function validationError(error: ZodError, what: string): AppError {
+  const issues = error.issues.map(describeZodIssue);
+  const first = issues[0];
+  const sentence = first ? `${what} is invalid: ${first.path} ${first.message}` : `${what} is invalid.`;
+  return new AppError('VALIDATION_FAILED', issues.length > 1 ? `${sentence} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : sentence, {
+    details: { issues: issues.slice(0, 50) },
+  });
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const requestId = String(res.locals.requestId ?? '');
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL') logger.error('request failed', { requestId, method: req.method, path: req.path, error: describe(error) });
+    const body: ErrorBody = { error: { code: appError.code, message: appError.message, requestId, ...(appError.details === undefined ? {} : { details: appError.details }) } };
+    if (appError.retryable) res.setHeader('Retry-After', '5');
+    res.status(statusFor(appError.code)).json(body);
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof ZodError) return validationError(error, 'The request');
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
+  if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
+  return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', { cause: error });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

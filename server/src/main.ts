@@ -1,0 +1,31 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { AppError } from './errors.ts';
+import { jsonLogger } from './logger.ts';
+import { openRuntime } from './runtime.ts';
+
+const logger = jsonLogger();
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, 'the Agent Governance server');
+  const publicUrl = `http://${config.host}:${config.port}`;
+  const app = createApp({ deps: runtime.deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl });
+  const server = app.listen(config.port, config.host, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
+  });
+  const stop = () => {
+    logger.info('stopping');
+    server.close(() => void runtime.close().then(() => process.exit(0)));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof AppError ? `${error.code}: ${error.message}` : String(error);
+  logger.error('could not start', { error: message });
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import type { Config } from './config.ts';
+import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
+import type { CrmPort } from './crm/port.ts';
+import { loadSecretBox } from './secrets.ts';
+import type { ServiceDeps } from './services/deps.ts';
+import { openDatabase, type Database } from './store/database.ts';
+import type { WorkspaceRow } from './store/workspace-store.ts';
+
+export interface Runtime {
+  database: Database;
+  deps: ServiceDeps;
+  close(): Promise<void>;
+}
+
+/** What the server and the CLI share: the same configuration opens the same database and CRM connections. */
+export async function openRuntime(config: Config, holder: string): Promise<Runtime> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder });
+  try {
+    await database.migrate();
+    const secrets = loadSecretBox({ secretsKey: config.secretsKey, dataDir: config.dataDir, usingPostgres: database.kind === 'postgres' });
+    const deps: ServiceDeps = {
+      db: database.db,
+      clock: () => new Date(),
+      secrets,
+      crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
+    };
+    return { database, deps, close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * One adapter per workspace and token, kept for the process's life, so its rate limiter and
+ * property cache are shared by every request to that HubSpot account.
+ */
+export function hubspotResolver(options: {
+  baseUrl: string;
+  callsPer10s: number;
+  open: (sealed: string) => string;
+  /** Tests and benchmarks tune retry timing here. */
+  adapter?: Partial<HubSpotCrmOptions>;
+}): (workspace: WorkspaceRow) => CrmPort {
+  const adapters = new Map<string, { sealed: string; crm: CrmPort }>();
+  return (workspace) => {
+    const cached = adapters.get(workspace.id);
+    if (cached && cached.sealed === workspace.hubspotTokenEnc) return cached.crm;
+    const crm = createHubSpotCrm({
+      accessToken: options.open(workspace.hubspotTokenEnc),
+      basePath: options.baseUrl,
+      rateLimit: { maxCalls: options.callsPer10s, intervalMs: 10_000 },
+      ...options.adapter,
+    });
+    adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });
+    return crm;
+  };
+}

@@ -1,0 +1,151 @@
+import type { ChangeSetRequest, Evidence } from '../../../shared/agent-api.ts';
+import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../crm/port.ts';
+import { AppError } from '../errors.ts';
+import type { AgentRow } from '../store/agent-store.ts';
+import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
+import { completeChangeSet, settleApplyingChanges } from '../store/change-store.ts';
+import type { Tx } from '../store/database.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { engagedKillSwitch } from './kill-switches.ts';
+import { provenanceValues } from './provenance.ts';
+
+export interface PlannedWrite {
+  recordId: string;
+  property: string;
+  before: string | null;
+  value: string | null;
+  evidence: Evidence;
+}
+
+interface RecordWrite {
+  recordId: string;
+  writes: PlannedWrite[];
+}
+
+interface ApplyInput {
+  crm: CrmPort;
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  actor: Actor;
+  request: ChangeSetRequest;
+  changeSetId: string;
+  policyVersion: number;
+  planned: PlannedWrite[];
+}
+
+/**
+ * Writes the `auto` values one CRM batch at a time, each record's values and its provenance in
+ * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
+ * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
+ * should set the pace); the calls themselves stay one at a time so the kill switch is checked
+ * right before each.
+ */
+export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<void> {
+  const byRecord = groupByRecord(input.planned);
+  let storing: Promise<void> = Promise.resolve();
+  let storeFailure: unknown;
+  const store = (results: { record: RecordWrite; outcome: Outcome }[]) => {
+    storing = storing.then(() => settle(deps, input, results)).catch((error: unknown) => {
+      storeFailure ??= error;
+    });
+  };
+  for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
+    const batch = byRecord.slice(i, i + input.crm.batchLimit);
+    const killed = await engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' });
+    if (killed) {
+      store(byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
+      break;
+    }
+    const outcomes = await writeBatch(input, batch, deps.clock());
+    store(batch.map((record, index) => ({ record, outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.') })));
+  }
+  await storing;
+  // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
+  if (storeFailure !== undefined) throw storeFailure;
+  await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+}
+
+function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
+  const records = new Map<string, PlannedWrite[]>();
+  for (const write of planned) {
+    const list = records.get(write.recordId);
+    if (list) list.push(write);
+    else records.set(write.recordId, [write]);
+  }
+  return [...records].map(([recordId, writes]) => ({ recordId, writes }));
+}
+
+async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<Outcome[]> {
+  const writes: CrmRecordWrite[] = batch.map((record) => {
+    const properties: Record<string, string> = {};
+    for (const write of record.writes) properties[write.property] = write.value ?? '';
+    const evidence = record.writes[0]!.evidence; // one evidence per record change in the request
+    Object.assign(properties, provenanceValues({ changeSetId: input.changeSetId, agentName: input.agent.name, evidence, properties: record.writes.map((w) => w.property), at }));
+    return { recordId: record.recordId, properties };
+  });
+  try {
+    return await input.crm.writeBatch({ objectType: input.request.objectType, writes });
+  } catch (error) {
+    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
+    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    return batch.map((record) => unavailable(record.recordId, message));
+  }
+}
+
+type Outcome = CrmWriteOutcome | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
+
+function halted(recordId: string, reason: string): Outcome {
+  return { recordId, ok: false, reason: 'kill_switch_engaged', message: `Not written: a kill switch was engaged (${reason}).` };
+}
+
+function unavailable(recordId: string, message: string): Outcome {
+  return { recordId, ok: false, reason: 'crm_unavailable', message };
+}
+
+/** Stores the outcomes of one batch and audits one event per record, in one transaction. */
+async function settle(deps: ServiceDeps, input: ApplyInput, results: { record: RecordWrite; outcome: Outcome }[]): Promise<void> {
+  await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
+    const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
+    await settleApplyingChanges(tx, { changeSetId: input.changeSetId, recordIds: applied, decision: 'applied', message: null });
+    await settleFailures(tx, input.changeSetId, results);
+    for (const { record, outcome } of results) auditOutcome(audit, input, record, outcome);
+  });
+}
+
+async function settleFailures(tx: Tx, changeSetId: string, results: { record: RecordWrite; outcome: Outcome }[]): Promise<void> {
+  const groups = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }>();
+  for (const { record, outcome } of results) {
+    if (outcome.ok) continue;
+    const groupKey = `${outcome.reason}\u0000${outcome.message}`;
+    const group = groups.get(groupKey) ?? { reason: outcome.reason, message: outcome.message, recordIds: [] };
+    group.recordIds.push(record.recordId);
+    groups.set(groupKey, group);
+  }
+  for (const group of groups.values()) {
+    await settleApplyingChanges(tx, { changeSetId, recordIds: group.recordIds, decision: 'failed', addReason: group.reason, message: group.message });
+  }
+}
+
+function auditOutcome(audit: AuditAppender, input: ApplyInput, record: RecordWrite, outcome: Outcome): void {
+  const before: Record<string, string | null> = {};
+  const after: Record<string, string | null> = {};
+  for (const write of record.writes) {
+    before[write.property] = write.before;
+    after[write.property] = write.value;
+  }
+  audit.append({
+    type: outcome.ok ? 'change.applied' : 'change.failed',
+    actor: actorJson(input.actor),
+    agentId: input.agent.id,
+    batchId: input.request.batchId,
+    changeSetId: input.changeSetId,
+    objectType: input.request.objectType,
+    recordId: record.recordId,
+    before,
+    after: outcome.ok ? after : null,
+    reasons: outcome.ok ? ['tier_auto'] : ['tier_auto', outcome.reason],
+    policyVersion: input.policyVersion,
+    data: outcome.ok ? { properties: Object.keys(after) } : { properties: Object.keys(after), message: outcome.message },
+  });
+}

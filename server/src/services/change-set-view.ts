@@ -1,0 +1,41 @@
+import type { ChangeResult, ChangeSetResponse, Decision } from '../../../shared/agent-api.ts';
+import type { ObjectType } from '../../../shared/crm-names.ts';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { AppError } from '../errors.ts';
+import { findChangeSet, listChanges, type ChangeRow } from '../store/change-store.ts';
+import type { Db } from '../store/database.ts';
+import { isUuid } from './ids.ts';
+
+/** The agent API's view of a change set, built from what is stored, so a replay answers exactly as the first time. */
+export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
+  const changeSet = isUuid(changeSetId) ? await findChangeSet(db, workspaceId, changeSetId) : undefined;
+  if (!changeSet) throw new AppError('NOT_FOUND', `Change set ${changeSetId} does not exist in this workspace.`);
+  const results = (await listChanges(db, workspaceId, changeSetId)).map(resultOf);
+  const summary = { applied: 0, pending_approval: 0, denied: 0, failed: 0, applying: 0 };
+  for (const result of results) summary[result.decision] += 1;
+  return {
+    id: changeSet.id,
+    batchId: changeSet.batchId,
+    objectType: changeSet.objectType as ObjectType,
+    agentId: changeSet.agentId,
+    policyVersion: changeSet.policyVersion,
+    status: changeSet.status,
+    createdAt: changeSet.createdAt.toISOString(),
+    summary,
+    results,
+  };
+}
+
+function resultOf(row: ChangeRow): ChangeResult {
+  return {
+    changeId: row.id,
+    recordId: row.recordId,
+    property: row.property,
+    decision: row.decision satisfies Decision,
+    tier: row.tier as ChangeResult['tier'],
+    reasons: row.reasons as ReasonCode[],
+    before: row.beforeValue,
+    proposed: row.proposedValue,
+    ...(row.message ? { message: row.message } : {}),
+  };
+}

@@ -1,0 +1,23 @@
+import type { CrmPort } from '../crm/port.ts';
+import { asJson, type JsonObject } from '../domain/audit-chain.ts';
+import type { SecretBox } from '../secrets.ts';
+import type { Db } from '../store/database.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+
+/** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
+export interface ServiceDeps {
+  db: Db;
+  clock: () => Date;
+  secrets: SecretBox;
+  crmFor: (workspace: WorkspaceRow) => CrmPort;
+}
+
+/** Who did something, as the audit log records it. */
+export type Actor =
+  | { type: 'agent'; agentId: string; name: string; role: string; onBehalfOf?: { crmUserId: string; delegationId: string } }
+  | { type: 'admin'; via: 'cli' | 'api'; name: string }
+  | { type: 'system'; name: string };
+
+export function actorJson(actor: Actor): JsonObject {
+  return asJson(actor);
+}

@@ -1,0 +1,42 @@
+import { parsePolicy, type Policy } from '../../../shared/policy.ts';
+import { asJson } from '../domain/audit-chain.ts';
+import { AppError } from '../errors.ts';
+import { withAuditChain } from '../store/audit-store.ts';
+import type { Db, Tx } from '../store/database.ts';
+import { findLatestPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../store/policy-store.ts';
+import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+
+/** Publishing never edits a version: it validates the document and makes the next immutable one. */
+export async function publishPolicy(deps: ServiceDeps, workspaceId: string, document: unknown, actor: Actor): Promise<{ version: number }> {
+  const parsed = parsePolicy(document);
+  if (!parsed.ok) {
+    throw new AppError('POLICY_INVALID', `The policy is not valid: ${parsed.issues.slice(0, 5).join('; ')}`, { details: { issues: parsed.issues } });
+  }
+  return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+    const version = await insertPolicyVersion(tx, { workspaceId, document: parsed.policy, publishedBy: describe(actor) });
+    audit.append({ type: 'policy.published', actor: actorJson(actor), policyVersion: version, after: { name: parsed.policy.name }, data: { document: asJson(parsed.policy) } });
+    return { version };
+  });
+}
+
+function describe(actor: Actor): string {
+  return actor.type === 'agent' ? `agent:${actor.agentId}` : `${actor.type}:${actor.name}`;
+}
+
+export interface ActivePolicy {
+  version: number;
+  policy: Policy;
+}
+
+/** The newest version is the one in force; stored documents are parsed again as they are read back. */
+export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<ActivePolicy> {
+  const stored = await findLatestPolicyVersion(db, workspaceId);
+  if (!stored) throw new AppError('NO_ACTIVE_POLICY', 'This workspace has no policy yet, so every write would be refused: publish one first.');
+  const parsed = parsePolicy(stored.document);
+  if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${stored.version} no longer parses.`);
+  return { version: stored.version, policy: parsed.policy };
+}
+
+export async function policyHistory(deps: ServiceDeps, workspaceId: string) {
+  return (await listPolicyVersions(deps.db, workspaceId)).map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+}

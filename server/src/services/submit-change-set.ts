@@ -1,0 +1,274 @@
+import { createHash, randomUUID } from 'node:crypto';
+import pMap from 'p-map';
+import type { ChangeSetRequest, ChangeSetResponse, Evidence } from '../../../shared/agent-api.ts';
+import type { Policy } from '../../../shared/policy.ts';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../crm/port.ts';
+import { asJson, canonicalJson, type JsonObject } from '../domain/audit-chain.ts';
+import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-evaluation.ts';
+import { AppError } from '../errors.ts';
+import type { AgentRow } from '../store/agent-store.ts';
+import { withAuditChain, type NewAuditEvent } from '../store/audit-store.ts';
+import { insertChanges, insertChangeSet, type NewChangeRow } from '../store/change-store.ts';
+import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
+import { addUsage, readUsage } from '../store/usage-store.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { requireDelegation } from './agents.ts';
+import { applyAutoWrites, type PlannedWrite } from './apply-writes.ts';
+import { loadChangeSetView } from './change-set-view.ts';
+import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { assertNotKilled } from './kill-switches.ts';
+import { activePolicy } from './policies.ts';
+import { toCrmValue } from './property-values.ts';
+import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from './provenance.ts';
+
+export interface SubmitChangeSetInput {
+  agent: AgentRow;
+  workspace: WorkspaceRow;
+  request: ChangeSetRequest;
+  idempotencyKey?: string | undefined;
+}
+
+const READ_CONCURRENCY = 4;
+
+/** A claim older than this with no change set belongs to a request that died before deciding. */
+const ABANDONED_CLAIM_MS = 5 * 60_000;
+
+/**
+ * The agent's story: refuse if killed; check the delegation; validate against the CRM's schema;
+ * read current values; decide every field under the policy in force; store decisions and audit
+ * events in one transaction; then apply the `auto` writes with provenance.
+ */
+export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetInput): Promise<{ response: ChangeSetResponse; replayed: boolean }> {
+  const { agent, workspace, request } = input;
+  await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
+  const delegation = request.onBehalfOf ? await requireDelegation(deps, { workspaceId: workspace.id, agentId: agent.id, crmUserId: request.onBehalfOf.crmUserId }) : undefined;
+  const actor: Actor = {
+    type: 'agent',
+    agentId: agent.id,
+    name: agent.name,
+    role: agent.role,
+    ...(request.onBehalfOf && delegation ? { onBehalfOf: { crmUserId: request.onBehalfOf.crmUserId, delegationId: delegation.delegationId } } : {}),
+  };
+
+  const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
+  if (key) {
+    const replay = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
+    if (replay) return { response: replay, replayed: true };
+  }
+
+  let changeSetId: string | undefined;
+  try {
+    const crm = deps.crmFor(workspace);
+    const { version, policy } = await activePolicy(deps.db, workspace.id);
+    const definitions = await crm.describeProperties(request.objectType);
+    const writes = validatedWrites(definitions, request);
+    if (PROVENANCE_PROPERTIES.some((property) => !definitions.has(property.name))) {
+      // An account nobody bootstrapped yet: create what provenance needs rather than fail every write.
+      await crm.ensureProperties({ objectType: request.objectType, group: APP_PROPERTY_GROUP, properties: PROVENANCE_PROPERTIES });
+    }
+    const records = await readCurrentValues(crm, request, policy);
+    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: delegation?.delegationId ?? null, key });
+    changeSetId = decided.changeSetId;
+    await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
+    return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false };
+  } catch (error) {
+    if (key && !changeSetId) await releaseIdempotencyKey(deps.db, key);
+    throw error;
+  }
+}
+
+async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agentId: string; key: string }, requestHash: string): Promise<ChangeSetResponse | undefined> {
+  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash });
+  if (claim.claimed) return undefined;
+  const { existing } = claim;
+  if (existing.requestHash !== requestHash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request; use a new key for a new submission.');
+  }
+  if (existing.changeSetId) return loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId);
+  if (deps.clock().getTime() - existing.createdAt.getTime() > ABANDONED_CLAIM_MS) {
+    await releaseIdempotencyKey(deps.db, key);
+    return claimOrReplay(deps, key, requestHash);
+  }
+  throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A submission with this Idempotency-Key is still being processed; retry in a few seconds.', { retryable: true });
+}
+
+interface ValidatedWrite extends FieldWrite {
+  evidence: Evidence;
+}
+
+/** Every property must exist in the CRM and every value must fit its type, or nothing is stored. */
+function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, request: ChangeSetRequest): ValidatedWrite[] {
+  const unknown = new Set<string>();
+  const invalid: { recordId: string; property: string; message: string }[] = [];
+  const writes: ValidatedWrite[] = [];
+  for (const change of request.changes) {
+    for (const [property, value] of Object.entries(change.properties)) {
+      const definition = definitions.get(property);
+      if (!definition) {
+        unknown.add(property);
+        continue;
+      }
+      const converted = toCrmValue(definition, value);
+      if (converted.ok) writes.push({ recordId: change.recordId, property, proposedValue: converted.value, evidence: change.evidence });
+      else invalid.push({ recordId: change.recordId, property, message: converted.message });
+    }
+  }
+  if (unknown.size > 0) {
+    const names = [...unknown].sort();
+    throw new AppError('UNKNOWN_PROPERTY', `${request.objectType} have no propert${names.length === 1 ? 'y' : 'ies'} named ${names.join(', ')} in the CRM.`, { details: { properties: names } });
+  }
+  const first = invalid[0];
+  if (first) {
+    throw new AppError('INVALID_PROPERTY_VALUE', `Record ${first.recordId}: ${first.message}.`, { details: { invalid: invalid.slice(0, 100) } });
+  }
+  return writes;
+}
+
+/** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
+async function readCurrentValues(crm: CrmPort, request: ChangeSetRequest, policy: Policy): Promise<Map<string, CrmRecordValues>> {
+  const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
+  for (const condition of policy.conditions) {
+    if (condition.kind === 'record_matches' && condition.objectType === request.objectType) properties.add(condition.property);
+  }
+  const ids = request.changes.map((change) => change.recordId);
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += crm.batchLimit) batches.push(ids.slice(i, i + crm.batchLimit));
+  // Reads have no side effects, so a few run at once; the adapter still paces them to the rate limit.
+  const read = await pMap(batches, (recordIds) => crm.readBatch({ objectType: request.objectType, recordIds, properties: [...properties] }), { concurrency: READ_CONCURRENCY });
+  return new Map(read.flatMap((batch) => [...batch]));
+}
+
+interface DecideInput {
+  agent: AgentRow;
+  workspace: WorkspaceRow;
+  request: ChangeSetRequest;
+  actor: Actor;
+  policyVersion: number;
+  policy: Policy;
+  writes: ValidatedWrite[];
+  records: Map<string, CrmRecordValues>;
+  delegationId: string | null;
+  key: { workspaceId: string; agentId: string; key: string } | undefined;
+}
+
+/**
+ * Decides and stores under the workspace's chain lock, so caps count every concurrent submission:
+ * twenty parallel requests are decided one after another, each seeing the others' usage.
+ */
+async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; planned: PlannedWrite[] }> {
+  const { workspace, agent, request, policy } = input;
+  const changeSetId = randomUUID();
+  const now = deps.clock();
+  const day = dayKey(now, policy.timezone);
+  const found = input.writes.filter((write) => input.records.has(write.recordId));
+
+  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const recordIds = [...new Set(found.map((write) => write.recordId))];
+    const agentUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] });
+    const recordUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds });
+    const { evaluations, added } = evaluateChangeSet({
+      policy,
+      agentRole: agent.role,
+      objectType: request.objectType,
+      writes: found,
+      records: input.records,
+      usage: { agentWritesToday: agentUsage.get(agent.id) ?? 0, recordWritesToday: recordUsage },
+      now,
+    });
+
+    const rows: NewChangeRow[] = [];
+    const planned: PlannedWrite[] = [];
+    const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
+    input.writes.forEach((write, ordinal) => {
+      const id = randomUUID();
+      const before = input.records.get(write.recordId)?.[write.property] ?? null;
+      const evaluation = evaluationByWrite.get(write);
+      const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
+      const reasons: ReasonCode[] = evaluation ? evaluation.reasons : ['record_not_found'];
+      rows.push({
+        id,
+        workspaceId: workspace.id,
+        changeSetId,
+        ordinal,
+        recordId: write.recordId,
+        property: write.property,
+        beforeValue: before,
+        proposedValue: write.proposedValue,
+        tier: evaluation?.tier ?? null,
+        decision,
+        reasons,
+        message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
+        evidence: write.evidence,
+      });
+      if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
+    });
+
+    for (const event of decisionEvents(rows, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion })) {
+      audit.append(event);
+    }
+    await insertChangeSet(tx, {
+      id: changeSetId,
+      workspaceId: workspace.id,
+      agentId: agent.id,
+      batchId: request.batchId,
+      objectType: request.objectType,
+      policyVersion: input.policyVersion,
+      delegationId: input.delegationId,
+      status: 'applying',
+    });
+    await insertChanges(tx, rows);
+    await addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) });
+    await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });
+    if (input.key) await attachChangeSet(tx, input.key, changeSetId);
+    return { changeSetId, planned };
+  });
+}
+
+/**
+ * One `change.decided` event per record: before and after name every proposed property, and
+ * `data.decisions` gives each property's change id, tier, decision and reasons. Per record, not
+ * per field, because a record's fields share one evidence and one CRM write, and it keeps the
+ * chain ten times shorter for enrichment batches.
+ */
+function decisionEvents(rows: NewChangeRow[], context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
+  const byRecord = new Map<string, NewChangeRow[]>();
+  for (const row of rows) {
+    const list = byRecord.get(row.recordId);
+    if (list) list.push(row);
+    else byRecord.set(row.recordId, [row]);
+  }
+  return [...byRecord].map(([recordId, recordRows]) => {
+    const before: JsonObject = {};
+    const after: JsonObject = {};
+    const decisions: JsonObject = {};
+    const reasons = new Set<string>();
+    for (const row of recordRows) {
+      before[row.property] = row.beforeValue ?? null;
+      after[row.property] = row.proposedValue ?? null;
+      decisions[row.property] = { changeId: row.id, tier: row.tier ?? null, decision: row.decision, reasons: row.reasons };
+      for (const reason of row.reasons) reasons.add(reason);
+    }
+    return {
+      type: 'change.decided',
+      actor: actorJson(context.actor),
+      agentId: context.agentId,
+      batchId: context.batchId,
+      changeSetId: recordRows[0]!.changeSetId,
+      objectType: context.objectType,
+      recordId,
+      before,
+      after,
+      evidence: asJson(recordRows[0]!.evidence as object),
+      reasons: [...reasons],
+      policyVersion: context.policyVersion,
+      data: { decisions },
+    };
+  });
+}
+
+function decisionFor(tier: string, reasons: readonly ReasonCode[]): NewChangeRow['decision'] {
+  if (tier === 'deny') return 'denied';
+  if (reasons.includes('value_unchanged')) return 'applied';
+  return tier === 'auto' ? 'applying' : 'pending_approval';
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { describeZodIssue } from './zod-issues.ts';
+import { ACTION_KINDS, AGENT_ROLES, OBJECT_TYPES, propertyNameSchema } from './crm-names.ts';
+
+/** Strictness order: conditions may move a tier right, never left. */
+export const TIERS = ['auto', 'approval', 'two_person', 'deny'] as const;
+export const tierSchema = z.enum(TIERS, { error: (issue) => `must be one of ${TIERS.join(', ')}; got ${JSON.stringify(issue.input)}` });
+export type Tier = z.infer<typeof tierSchema>;
+
+/** Raising to `auto` would change nothing, so a condition names a stricter tier. */
+export const RAISE_TIERS = ['approval', 'two_person', 'deny'] as const satisfies readonly Tier[];
+const raiseToSchema = z.enum(RAISE_TIERS, { error: (issue) => `must be one of ${RAISE_TIERS.join(', ')} (a condition only raises a tier); got ${JSON.stringify(issue.input)}` });
+
+const objectTypeSchema = z.enum(OBJECT_TYPES, { error: (issue) => `must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}` });
+const agentRoleSchema = z.enum(AGENT_ROLES, { error: (issue) => `must be an agent role (${AGENT_ROLES.join(', ')}); got ${JSON.stringify(issue.input)}` });
+
+/** Tier per agent role; "*" covers the roles not named, and a role named nowhere is denied. */
+const roleTiersSchema = z.partialRecord(z.enum([...AGENT_ROLES, '*']), tierSchema);
+export type RoleTiers = z.infer<typeof roleTiersSchema>;
+
+const timeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or America/New_York');
+const clockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, such as 09:00');
+/** In the order of `Date.prototype.getDay`, so an index is a weekday number. */
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+/** Limits a condition to some objects, properties or roles; an omitted list means all. */
+const scope = {
+  objectTypes: z.array(objectTypeSchema).min(1).optional(),
+  properties: z.array(propertyNameSchema).min(1).optional(),
+  roles: z.array(agentRoleSchema).min(1).optional(),
+};
+
+export const RECORD_MATCH_OPS = ['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte', 'is_empty', 'not_empty'] as const;
+export type RecordMatchOp = (typeof RECORD_MATCH_OPS)[number];
+
+export const CONDITION_KINDS = ['confidence_below', 'record_matches', 'overwrites_non_empty', 'evidence'] as const;
+const conditionSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('confidence_below'), threshold: z.number().min(0).max(1), raiseTo: raiseToSchema, ...scope }),
+    z.strictObject({
+      kind: z.literal('record_matches'),
+      // The record's own object type: the condition looks at writes on that object only.
+      objectType: objectTypeSchema,
+      property: propertyNameSchema,
+      op: z.enum(RECORD_MATCH_OPS, { error: (issue) => `must be one of ${RECORD_MATCH_OPS.join(', ')}; got ${JSON.stringify(issue.input)}` }),
+      value: z.union([z.string(), z.number()], { error: 'must be a string or a number' }).optional(),
+      values: z.array(z.string()).min(1).optional(),
+      raiseTo: raiseToSchema,
+      properties: scope.properties,
+      roles: scope.roles,
+    }),
+    z.strictObject({ kind: z.literal('overwrites_non_empty'), raiseTo: raiseToSchema, ...scope }),
+    z.strictObject({
+      kind: z.literal('evidence'),
+      requireUrl: z.boolean().optional(),
+      allowedSources: z.array(z.string().trim().min(1)).min(1).optional(),
+      raiseTo: raiseToSchema,
+      ...scope,
+    }),
+  ],
+  { error: (issue) => (issue.code === 'invalid_union' ? `must be one of ${CONDITION_KINDS.join(', ')}` : undefined) },
+);
+export type PolicyCondition = z.infer<typeof conditionSchema>;
+export type RecordMatchesCondition = Extract<PolicyCondition, { kind: 'record_matches' }>;
+
+const capsSchema = z.strictObject({
+  writesPerAgentPerDay: z.number().int().positive().optional(),
+  writesPerRecordPerDay: z.number().int().positive().optional(),
+  sendsPerRecipientDomainPerDay: z.number().int().positive().optional(),
+});
+export type Caps = z.infer<typeof capsSchema>;
+
+/**
+ * When any window governs an action for a role, the action must fall inside one of them.
+ * A window whose end is before its start crosses midnight and belongs to the day it opens;
+ * start equal to end covers the whole of each listed day.
+ */
+const windowSchema = z.strictObject({
+  actions: z.array(z.enum(ACTION_KINDS, { error: (issue) => `must be one of ${ACTION_KINDS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1),
+  roles: z.array(agentRoleSchema).min(1).optional(),
+  days: z.array(z.enum(WEEKDAYS, { error: (issue) => `must be one of ${WEEKDAYS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1),
+  start: clockTimeSchema,
+  end: clockTimeSchema,
+  timezone: timeZoneSchema.optional(),
+});
+export type TimeWindow = z.infer<typeof windowSchema>;
+
+const objectPolicySchema = z.strictObject({ properties: z.record(propertyNameSchema, roleTiersSchema) });
+export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
+
+export const policySchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(2_000).optional(),
+    timezone: timeZoneSchema,
+    objects: z.partialRecord(objectTypeSchema, objectPolicySchema),
+    conditions: z.array(conditionSchema).default([]),
+    caps: capsSchema.extend({ roleCaps: z.partialRecord(agentRoleSchema, capsSchema).optional() }).strict().default({}),
+    windows: z.array(windowSchema).default([]),
+    actions: z.strictObject({ send_email: roleTiersSchema.optional() }).default({}),
+    approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),
+  })
+  .superRefine((policy, ctx) => {
+    policy.conditions.forEach((condition, index) => {
+      const path = ['conditions', index];
+      if (condition.kind === 'evidence' && !condition.requireUrl && !condition.allowedSources) {
+        ctx.addIssue({ code: 'custom', path, message: 'checks nothing: give requireUrl: true or a list of allowedSources' });
+      }
+      if (condition.kind !== 'record_matches') return;
+      const problem = recordMatchProblem(condition);
+      if (problem) ctx.addIssue({ code: 'custom', path: [...path, problem.field], message: problem.message });
+    });
+  });
+
+function recordMatchProblem(condition: RecordMatchesCondition): { field: string; message: string } | undefined {
+  const { op, value, values } = condition;
+  if (op === 'in') return values ? undefined : { field: 'values', message: 'is required: op "in" needs a list of values' };
+  if (op === 'is_empty' || op === 'not_empty') return undefined;
+  if (value === undefined) return { field: 'value', message: `is required: op "${op}" needs a value` };
+  const numeric = op !== 'eq' && op !== 'neq';
+  if (numeric && !Number.isFinite(Number(value))) return { field: 'value', message: `must be a number: op "${op}" compares numbers; got ${JSON.stringify(value)}` };
+  return undefined;
+}
+
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+export type ParsedPolicy = { ok: true; policy: Policy } | { ok: false; issues: string[] };
+
+/** Validates a policy document; each issue is a sentence that starts with the path it is about. */
+export function parsePolicy(document: unknown): ParsedPolicy {
+  const parsed = policySchema.safeParse(document, { error: readableMessage });
+  if (parsed.success) return { ok: true, policy: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map(describeIssue) };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key') {
+    // zod reports a bad record key at the key's own path with a generic message; name the key instead.
+    const key = issue.path.at(-1);
+    const reason = issue.issues[0]?.message ?? 'is not allowed';
+    return `${pathText(issue.path.slice(0, -1))} has a key ${JSON.stringify(key)} that is not valid: it ${reason}`;
+  }
+  return `${pathText(issue.path)} ${issue.message}`;
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'The policy';
+  return path
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const name = String(segment);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `[${JSON.stringify(name)}]`;
+      return index === 0 ? name : `.${name}`;
+    })
+    .join('');
+}
+
+/** Messages for the checks that carry no message of their own, worded to follow the path. */
+function readableMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${describeType(issue.expected)}; got ${describeInput(issue.input)}`;
+    case 'too_small':
+      return describeBound(issue.origin, issue.minimum, issue.inclusive ?? true, 'at least', 'greater than');
+    case 'too_big':
+      return describeBound(issue.origin, issue.maximum, issue.inclusive ?? true, 'at most', 'less than');
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}; got ${JSON.stringify(issue.input)}`;
+    case 'unrecognized_keys':
+      return `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; check the spelling`;
+    default:
+      return undefined;
+  }
+}
+
+function describeBound(origin: string, limit: number | bigint, inclusive: boolean, inclusiveWord: string, exclusiveWord: string): string {
+  const word = inclusive ? inclusiveWord : exclusiveWord;
+  if (origin === 'array' || origin === 'set') return `must list ${word} ${limit} item${limit === 1 ? '' : 's'}`;
+  if (origin === 'string') return limit === 1 && inclusive && inclusiveWord === 'at least' ? 'must not be empty' : `must be ${word} ${limit} characters long`;
+  return `must be ${word} ${limit}`;
+}
+
+function describeType(expected: string): string {
+  const names: Record<string, string> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object' };
+  return names[expected] ?? expected;
+}
+
+function describeInput(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'an object';
+  return `${typeof input} ${JSON.stringify(input)}`;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import fs from 'node:fs';
+import { createApp } from '../../server/src/app.ts';
+import { silentLogger } from '../../server/src/logger.ts';
+import { hubspotResolver } from '../../server/src/runtime.ts';
+import { createAgent } from '../../server/src/services/agents.ts';
+import type { Actor, ServiceDeps } from '../../server/src/services/deps.ts';
+import { publishPolicy } from '../../server/src/services/policies.ts';
+import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import type { AgentRole } from '../../shared/crm-names.ts';
+import { createTestDatabase } from './database.ts';
+import { testDeps } from './deps.ts';
+import { startFakeHubSpot, type FakeHubSpot } from './hubspot-msw.ts';
+
+export const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'tester' };
+export const EXAMPLE_POLICY: unknown = JSON.parse(fs.readFileSync(new URL('../../examples/policy.json', import.meta.url), 'utf8'));
+
+export interface Harness {
+  database: Awaited<ReturnType<typeof createTestDatabase>>;
+  hubspot: FakeHubSpot;
+  deps: ServiceDeps;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a real port over a real database, with only HubSpot faked (msw at the HTTP
+ * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
+ */
+export async function startHarness(options: { clock?: () => Date } = {}): Promise<Harness> {
+  const database = await createTestDatabase();
+  const hubspot = startFakeHubSpot();
+  const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
+  const deps: ServiceDeps = {
+    ...base,
+    crmFor: hubspotResolver({
+      baseUrl: hubspot.baseUrl,
+      callsPer10s: 10_000,
+      open: (sealed) => base.secrets.open(sealed),
+      adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
+    }),
+  };
+  const app = createApp({ deps, database, logger: silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1' });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    database,
+    hubspot,
+    deps,
+    url,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      hubspot.close();
+      await database.close();
+    },
+  };
+}
+
+let portalSeq = 1000;
+
+/** A connected workspace with the example policy published and one agent per requested role. */
+export async function seedWorkspace(harness: Harness, roles: AgentRole[] = ['enrichment']) {
+  const workspace = await createWorkspace(harness.deps, { name: 'Acme', hubspotPortalId: String(portalSeq++), hubspotToken: harness.hubspot.accessToken }, ADMIN);
+  const { version } = await publishPolicy(harness.deps, workspace.id, EXAMPLE_POLICY, ADMIN);
+  const agents = [];
+  for (const [index, role] of roles.entries()) {
+    const name = roles.indexOf(role) === index ? `${role}-agent` : `${role}-agent-${index + 1}`;
+    agents.push(await createAgent(harness.deps, workspace.id, { name, role }, ADMIN));
+  }
+  return { workspaceId: workspace.id, adminToken: workspace.adminToken, policyVersion: version, agents };
+}
+
+export async function api(harness: Harness, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+  const response = await fetch(`${harness.url}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}

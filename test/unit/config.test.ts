@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/src/config.ts';
+import { createSecretBox, hashToken, loadSecretBox } from '../../server/src/secrets.ts';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+
+describe('configuration', () => {
+  it('defaults to PGlite in ./.data on port 3000 against HubSpot’s API', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ databaseUrl: undefined, port: 3000, hubspotApiBaseUrl: 'https://api.hubapi.com', hubspotCallsPer10s: 100 });
+    expect(config.dataDir).toBe(path.resolve('.data'));
+  });
+
+  it('treats an empty variable as unset, as a person writing FOO= means', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it('refuses a bad value with a sentence naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe('secrets', () => {
+  it('seals and opens a credential, and a different key cannot open it', () => {
+    const sealed = createSecretBox(randomBytes(32)).seal('pat-na1-secret');
+    expect(sealed).not.toContain('pat-na1-secret');
+    expect(() => createSecretBox(randomBytes(32)).open(sealed)).toThrow(/SECRETS_KEY/);
+  });
+
+  it('requires SECRETS_KEY with Postgres, and makes and keeps a key file with PGlite', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-secrets-'));
+    expect(() => loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: true })).toThrow(/SECRETS_KEY is required/);
+    const sealed = loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).seal('x');
+    expect(loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).open(sealed)).toBe('x');
+    fs.rmSync(dataDir, { recursive: true });
+  });
+
+  it('stores tokens as a one-way hash', () => {
+    expect(hashToken('agt_abc')).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashToken('agt_abc')).not.toBe(hashToken('agt_abd'));
+  });
+});
