@@ -38,6 +38,14 @@ CREATE TABLE "audit_heads" (
 	"hash" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "change_records" (
+	"workspace_id" uuid NOT NULL,
+	"change_set_id" uuid NOT NULL,
+	"record_id" text NOT NULL,
+	"evidence" jsonb NOT NULL,
+	CONSTRAINT "change_records_change_set_id_record_id_pk" PRIMARY KEY("change_set_id","record_id")
+);
+--> statement-breakpoint
 CREATE TABLE "change_sets" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
@@ -62,8 +70,7 @@ CREATE TABLE "changes" (
 	"tier" text,
 	"decision" text NOT NULL,
 	"reasons" text[] NOT NULL,
-	"message" text,
-	"evidence" jsonb NOT NULL
+	"message" text
 );
 --> statement-breakpoint
 CREATE TABLE "delegations" (
@@ -133,7 +140,6 @@ ALTER TABLE "audit_heads" ADD CONSTRAINT "audit_heads_workspace_id_workspaces_id
 ALTER TABLE "change_sets" ADD CONSTRAINT "change_sets_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "change_sets" ADD CONSTRAINT "change_sets_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "change_sets" ADD CONSTRAINT "change_sets_delegation_id_delegations_id_fk" FOREIGN KEY ("delegation_id") REFERENCES "public"."delegations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "changes" ADD CONSTRAINT "changes_change_set_id_change_sets_id_fk" FOREIGN KEY ("change_set_id") REFERENCES "public"."change_sets"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "delegations" ADD CONSTRAINT "delegations_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "delegations" ADD CONSTRAINT "delegations_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "kill_switches" ADD CONSTRAINT "kill_switches_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -145,4 +151,4 @@ CREATE INDEX "audit_events_record" ON "audit_events" USING btree ("workspace_id"
 CREATE INDEX "audit_events_time" ON "audit_events" USING btree ("workspace_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "change_sets_workspace_batch" ON "change_sets" USING btree ("workspace_id","batch_id");--> statement-breakpoint
 CREATE INDEX "changes_change_set_record" ON "changes" USING btree ("change_set_id","record_id");--> statement-breakpoint
-CREATE INDEX "changes_record_property" ON "changes" USING btree ("workspace_id","record_id","property");
+CREATE INDEX "changes_record" ON "changes" USING btree ("workspace_id","record_id");

@@ -62,3 +62,21 @@ describe('the audit log in the database', () => {
     expect(await verifyAudit(deps, other)).toEqual({ ok: true, events: 2 });
   });
 });
+
+describe('the audit chain through a real database', () => {
+  it('any JSON an agent sends survives storage with its hash intact (quotes, backslashes, unicode, nesting)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { withAuditChain } = await import('../../server/src/store/audit-store.ts');
+    const workspace = (await createWorkspace(deps, { name: 'Fuzz', hubspotPortalId: '333', hubspotToken: 'pat-3' }, admin)).id;
+    const noNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.dictionary(fc.string(), fc.jsonValue()).filter(noNul), { minLength: 1, maxLength: 5 }), async (payloads) => {
+        await withAuditChain(database.db, workspace, () => new Date(), async (_tx, audit) => {
+          for (const payload of payloads) audit.append({ type: 'test.event', actor: { type: 'system' }, evidence: payload as never, after: { value: payload as never } });
+        });
+      }),
+      { numRuns: 25 },
+    );
+    expect(await verifyAudit(deps, workspace)).toMatchObject({ ok: true });
+  });
+});

@@ -19,8 +19,10 @@ export function agentRoutes(deps: ServiceDeps): Router {
     if (!key.success) throw validationError(key.error, 'The Idempotency-Key header');
     const body = changeSetRequestSchema.safeParse(req.body);
     if (!body.success) throw validationError(body.error, 'The change set');
-    const { response, replayed } = await submitChangeSet(deps, { agent, workspace, request: body.data, idempotencyKey: key.data });
+    const { response, replayed, timings } = await submitChangeSet(deps, { agent, workspace, request: body.data, idempotencyKey: key.data });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const serverTiming = Object.entries(timings).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
+    if (serverTiming.length > 0) res.setHeader('Server-Timing', serverTiming.join(', '));
     res.status(replayed ? 200 : 201).json(response);
   });
 

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import pMap from 'p-map';
 import type { ChangeSetRequest, ChangeSetResponse, Evidence } from '../../../shared/agent-api.ts';
 import type { Policy } from '../../../shared/policy.ts';
@@ -9,7 +10,7 @@ import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-eva
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { withAuditChain, type NewAuditEvent } from '../store/audit-store.ts';
-import { insertChanges, insertChangeSet, type NewChangeRow } from '../store/change-store.ts';
+import { insertChangeRecords, insertChanges, insertChangeSet, type NewChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
@@ -39,7 +40,10 @@ const ABANDONED_CLAIM_MS = 5 * 60_000;
  * read current values; decide every field under the policy in force; store decisions and audit
  * events in one transaction; then apply the `auto` writes with provenance.
  */
-export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetInput): Promise<{ response: ChangeSetResponse; replayed: boolean }> {
+/** Milliseconds spent in each phase, reported as a Server-Timing header so operators see where time goes. */
+export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'write' | 'view', number>>;
+
+export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetInput): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
   const delegation = request.onBehalfOf ? await requireDelegation(deps, { workspaceId: workspace.id, agentId: agent.id, crmUserId: request.onBehalfOf.crmUserId }) : undefined;
@@ -54,10 +58,17 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
   const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
   if (key) {
     const replay = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
-    if (replay) return { response: replay, replayed: true };
+    if (replay) return { response: replay, replayed: true, timings: {} };
   }
 
   let changeSetId: string | undefined;
+  const timings: PhaseTimings = {};
+  let phaseStart = performance.now();
+  const phase = (name: keyof PhaseTimings) => {
+    const now = performance.now();
+    timings[name] = now - phaseStart;
+    phaseStart = now;
+  };
   try {
     const crm = deps.crmFor(workspace);
     const { version, policy } = await activePolicy(deps.db, workspace.id);
@@ -67,11 +78,17 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
       // An account nobody bootstrapped yet: create what provenance needs rather than fail every write.
       await crm.ensureProperties({ objectType: request.objectType, group: APP_PROPERTY_GROUP, properties: PROVENANCE_PROPERTIES });
     }
+    phase('validate');
     const records = await readCurrentValues(crm, request, policy);
+    phase('read');
     const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: delegation?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
+    phase('decide');
     await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
-    return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false };
+    phase('write');
+    const response = await loadChangeSetView(deps.db, workspace.id, changeSetId);
+    phase('view');
+    return { response, replayed: false, timings };
   } catch (error) {
     if (key && !changeSetId) await releaseIdempotencyKey(deps.db, key);
     throw error;
@@ -158,7 +175,8 @@ interface DecideInput {
  */
 async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
-  const changeSetId = randomUUID();
+  // Time-ordered ids: thousands of rows a change set land at the right edge of each index.
+  const changeSetId = uuidv7();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
   const found = input.writes.filter((write) => input.records.has(write.recordId));
@@ -181,7 +199,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const planned: PlannedWrite[] = [];
     const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
     input.writes.forEach((write, ordinal) => {
-      const id = randomUUID();
+      const id = uuidv7();
       const before = input.records.get(write.recordId)?.[write.property] ?? null;
       const evaluation = evaluationByWrite.get(write);
       const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
@@ -199,12 +217,12 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
         decision,
         reasons,
         message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
-        evidence: write.evidence,
       });
       if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
     });
 
-    for (const event of decisionEvents(rows, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion })) {
+    const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
+    for (const event of decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion })) {
       audit.append(event);
     }
     await insertChangeSet(tx, {
@@ -218,6 +236,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       status: 'applying',
     });
     await insertChanges(tx, rows);
+    await insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence })));
     await addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) });
     await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });
     if (input.key) await attachChangeSet(tx, input.key, changeSetId);
@@ -231,7 +250,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
  * per field, because a record's fields share one evidence and one CRM write, and it keeps the
  * chain ten times shorter for enrichment batches.
  */
-function decisionEvents(rows: NewChangeRow[], context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
+function decisionEvents(rows: NewChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
   const byRecord = new Map<string, NewChangeRow[]>();
   for (const row of rows) {
     const list = byRecord.get(row.recordId);
@@ -259,7 +278,7 @@ function decisionEvents(rows: NewChangeRow[], context: { actor: Actor; agentId: 
       recordId,
       before,
       after,
-      evidence: asJson(recordRows[0]!.evidence as object),
+      evidence: asJson(evidence.get(recordId) ?? {}),
       reasons: [...reasons],
       policyVersion: context.policyVersion,
       data: { decisions },

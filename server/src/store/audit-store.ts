@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
 import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type JsonObject } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
-import { insertJsonRows } from './bulk-insert.ts';
+import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { auditEvents, auditHeads } from './schema.ts';
 
@@ -103,7 +103,7 @@ async function insertChained(tx: Tx, workspaceId: string, head: { seq: number; h
       hash,
     };
   });
-  await insertJsonRows(tx, 'audit_events', rows);
+  await insertRows(tx, 'audit_events', rows);
   await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
   head.seq = seq;
   head.hash = hash;

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
-import { insertJsonRows } from './bulk-insert.ts';
+import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { changeSets, changes } from './schema.ts';
 
@@ -14,7 +14,7 @@ export async function insertChangeSet(tx: Tx, row: typeof changeSets.$inferInser
 }
 
 export async function insertChanges(tx: Tx, rows: NewChangeRow[]): Promise<void> {
-  await insertJsonRows(
+  await insertRows(
     tx,
     'changes',
     rows.map((row) => ({
@@ -30,8 +30,15 @@ export async function insertChanges(tx: Tx, rows: NewChangeRow[]): Promise<void>
       decision: row.decision,
       reasons: row.reasons,
       message: row.message ?? null,
-      evidence: row.evidence,
     })),
+  );
+}
+
+export async function insertChangeRecords(tx: Tx, rows: { workspaceId: string; changeSetId: string; recordId: string; evidence: object }[]): Promise<void> {
+  await insertRows(
+    tx,
+    'change_records',
+    rows.map((row) => ({ workspace_id: row.workspaceId, change_set_id: row.changeSetId, record_id: row.recordId, evidence: row.evidence })),
   );
 }
 

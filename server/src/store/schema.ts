@@ -84,13 +84,27 @@ export const changeSets = pgTable(
   (t) => [index('change_sets_workspace_batch').on(t.workspaceId, t.batchId)],
 );
 
-/** One row per record × property of a change set: before, proposed, decision, reasons, evidence. */
+/** One row per record of a change set: the evidence the agent gave for all of that record's fields. */
+export const changeRecords = pgTable(
+  'change_records',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    // No foreign key: its per-row check trigger doubled the cost of storing a 10,000-row change set,
+    // and the rows are written in the same transaction as their change set, by one function.
+    changeSetId: uuid('change_set_id').notNull(),
+    recordId: text('record_id').notNull(),
+    evidence: jsonb('evidence').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.changeSetId, t.recordId] })],
+);
+
+/** One row per record × property of a change set: before, proposed, decision, reasons. */
 export const changes = pgTable(
   'changes',
   {
     id: uuid('id').primaryKey(),
     workspaceId: uuid('workspace_id').notNull(),
-    changeSetId: uuid('change_set_id').notNull().references(() => changeSets.id),
+    changeSetId: uuid('change_set_id').notNull(), // no foreign key: see change_records
     ordinal: integer('ordinal').notNull(),
     recordId: text('record_id').notNull(),
     property: text('property').notNull(),
@@ -100,11 +114,10 @@ export const changes = pgTable(
     decision: text('decision', { enum: ['applying', 'applied', 'pending_approval', 'denied', 'failed'] }).notNull(),
     reasons: text('reasons').array().notNull(),
     message: text('message'),
-    evidence: jsonb('evidence').notNull(),
   },
   (t) => [
     index('changes_change_set_record').on(t.changeSetId, t.recordId),
-    index('changes_record_property').on(t.workspaceId, t.recordId, t.property),
+    index('changes_record').on(t.workspaceId, t.recordId),
   ],
 );
 

@@ -23,16 +23,15 @@ export async function readUsage(tx: Tx, query: { workspaceId: string; scope: Usa
   return counts;
 }
 
+/** Adds to today's counters in one statement (a change set can touch thousands of records). */
 export async function addUsage(tx: Tx, query: { workspaceId: string; scope: UsageScope; day: string; increments: Map<string, number> }): Promise<void> {
   const rows = [...query.increments]
     .filter(([, count]) => count > 0)
-    .map(([subject, count]) => ({ workspaceId: query.workspaceId, scope: query.scope, subject, day: query.day, count }));
+    .map(([subject, count]) => ({ workspace_id: query.workspaceId, scope: query.scope, subject, day: query.day, count }));
   if (rows.length === 0) return;
-  await tx
-    .insert(usageCounters)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [usageCounters.workspaceId, usageCounters.scope, usageCounters.subject, usageCounters.day],
-      set: { count: sql`${usageCounters.count} + excluded.count` },
-    });
+  await tx.execute(sql`
+    insert into usage_counters (workspace_id, scope, subject, day, count)
+    select workspace_id, scope, subject, day, count
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(workspace_id uuid, scope text, subject text, day text, count integer)
+    on conflict (workspace_id, scope, subject, day) do update set count = usage_counters.count + excluded.count`);
 }
