@@ -8,13 +8,24 @@ const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HUBSPOT_API_BASE_URL: z.string().url().default('https://api.hubapi.com'),
+  /** Unset (and no DATABASE_URL): `npm start` may run the demo against the local sandbox. */
+  HUBSPOT_API_BASE_URL: z.string().url().optional(),
   /** Calls per 10 s the adapter paces itself to; HubSpot's private-app floor is 100. */
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().positive().default(100),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   /** base64 of 32 bytes; encrypts CRM credentials at rest. Unset: a key file is created in DATA_DIR. */
   SECRETS_KEY: z.string().optional(),
+  /** `off` keeps `npm start` from ever starting the sandbox demo, even on a fresh data folder. */
+  DEMO: z.enum(['auto', 'off']).default('auto'),
+  /** `off` skips the scripted enrichment batch the demo submits at start. */
+  DEMO_BATCH: z.enum(['on', 'off']).default('on'),
+  /** Where the local HubSpot sandbox listens (the demo's, or `npm run sandbox`). */
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /** Where the sandbox sends its signed webhooks; unset sends none. */
+  SANDBOX_WEBHOOK_URL: z.string().url().optional(),
+  /** The client secret the sandbox signs its webhooks with (HubSpot's v3 signature). */
+  SANDBOX_WEBHOOK_SECRET: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -23,9 +34,15 @@ export interface Config {
   host: string;
   port: number;
   hubspotApiBaseUrl: string;
+  /** False when HUBSPOT_API_BASE_URL was not set and HubSpot's own URL is the default. */
+  hubspotApiBaseUrlConfigured: boolean;
   hubspotCallsPer10s: number;
   maxBodyBytes: number;
   secretsKey: string | undefined;
+  demo: 'auto' | 'off';
+  demoBatch: boolean;
+  sandboxPort: number;
+  sandboxWebhook: { url: string; secret: string } | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -40,11 +57,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(c.DATA_DIR),
     host: c.HOST,
     port: c.PORT,
-    hubspotApiBaseUrl: c.HUBSPOT_API_BASE_URL,
+    hubspotApiBaseUrl: c.HUBSPOT_API_BASE_URL ?? 'https://api.hubapi.com',
+    hubspotApiBaseUrlConfigured: c.HUBSPOT_API_BASE_URL !== undefined,
     hubspotCallsPer10s: c.HUBSPOT_CALLS_PER_10S,
     maxBodyBytes: c.MAX_BODY_BYTES,
     secretsKey: c.SECRETS_KEY,
+    demo: c.DEMO,
+    demoBatch: c.DEMO_BATCH === 'on',
+    sandboxPort: c.SANDBOX_PORT,
+    sandboxWebhook: sandboxWebhook(c.SANDBOX_WEBHOOK_URL, c.SANDBOX_WEBHOOK_SECRET),
   };
+}
+
+// A signed webhook needs both halves; one without the other is a mistake worth stopping for.
+function sandboxWebhook(url: string | undefined, secret: string | undefined): Config['sandboxWebhook'] {
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined || secret === undefined) {
+    throw new AppError('CONFIG_INVALID', 'The configuration is invalid: set SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_SECRET together, or neither.');
+  }
+  return { url, secret };
 }
 
 /** `FOO=` in a shell means "not set" to a person; treat it so. */

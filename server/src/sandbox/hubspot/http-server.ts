@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleHubSpotRequest } from './handler.ts';
-import { errorResponse, type HubSpotResponse } from './responses.ts';
+import { errorResponse, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
 import type { HubSpotState } from './state.ts';
 
 export interface FakeHubSpotHttpServer {
@@ -10,10 +10,13 @@ export interface FakeHubSpotHttpServer {
   close(): Promise<void>;
 }
 
+/** Routes served beside HubSpot's (the sandbox's `/_sandbox/...`); undefined passes the request on to the fake HubSpot. */
+export type ExtraRoutes = (request: HubSpotRequest) => HubSpotResponse | undefined;
+
 /** Serves the fake over real HTTP, for benchmarks and the standalone sandbox. Never part of a production path. */
-export function createFakeHubSpotHttpServer(state: HubSpotState): FakeHubSpotHttpServer {
+export function createFakeHubSpotHttpServer(state: HubSpotState, options: { extraRoutes?: ExtraRoutes } = {}): FakeHubSpotHttpServer {
   const server: Server = createServer((req, res) => {
-    void respond(state, req).then((response) => {
+    void respond(state, req, options.extraRoutes).then((response) => {
       if (response.dropConnection) {
         req.socket.destroy();
         return;
@@ -41,7 +44,7 @@ export function createFakeHubSpotHttpServer(state: HubSpotState): FakeHubSpotHtt
   };
 }
 
-async function respond(state: HubSpotState, req: IncomingMessage): Promise<HubSpotResponse> {
+async function respond(state: HubSpotState, req: IncomingMessage, extraRoutes: ExtraRoutes | undefined): Promise<HubSpotResponse> {
   const url = new URL(req.url ?? '/', 'http://fake-hubspot.local');
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -58,5 +61,6 @@ async function respond(state: HubSpotState, req: IncomingMessage): Promise<HubSp
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === 'string') headers[name] = value;
   }
-  return handleHubSpotRequest(state, { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+  const request: HubSpotRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+  return extraRoutes?.(request) ?? handleHubSpotRequest(state, request);
 }

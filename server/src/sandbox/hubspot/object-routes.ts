@@ -1,6 +1,6 @@
 import { DEFAULT_READ_PROPERTIES } from './property-defaults.ts';
 import { errorResponse, iso, json, readQuery, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
-import { appendHistory, currentValue, type FakeObjectType, type FakeRecord, type HubSpotState } from './state.ts';
+import { appendHistory, currentValue, notifyChange, type FakeObjectType, type FakeRecord, type HistoryEntry, type HubSpotState } from './state.ts';
 import { checkValue, unknownProperty, validationMessage, type PropertyValidationResult } from './validation.ts';
 
 const BATCH_LIMIT = 100;
@@ -81,7 +81,9 @@ export function batchUpdate(state: HubSpotState, objectType: FakeObjectType, bod
     }
     const timestamp = state.now();
     for (const [name, value] of Object.entries(values)) {
-      appendHistory(store, record, name, { value, timestamp, sourceType: 'API', sourceId: state.appId });
+      const entry: HistoryEntry = { value, timestamp, sourceType: 'API', sourceId: state.appId };
+      appendHistory(store, record, name, entry);
+      notifyChange(state, { kind: 'property-changed', objectType, recordId: id, propertyName: name, entry });
     }
     record.updatedAt = timestamp;
     results.push(publicObject(state, objectType, record, Object.keys(values), []));

@@ -1,6 +1,6 @@
 import type { FakePropertyDefinition, FakePropertyGroup, FakePropertyType } from './property-defaults.ts';
 import { errorResponse, iso, json, type HubSpotResponse } from './responses.ts';
-import type { FakeObjectType, HubSpotState } from './state.ts';
+import { notifyChange, type FakeObjectType, type HubSpotState } from './state.ts';
 
 const TYPES: readonly FakePropertyType[] = ['string', 'number', 'enumeration', 'datetime', 'date', 'bool'];
 const FIELD_TYPES = ['textarea', 'text', 'date', 'file', 'number', 'select', 'radio', 'checkbox', 'booleancheckbox', 'calculation_equation', 'html', 'phonenumber'];
@@ -16,6 +16,7 @@ export function createProperty(state: HubSpotState, objectType: FakeObjectType, 
   const properties = state.objects[objectType].properties;
   if (properties.has(parsed.name)) return errorResponse(409, 'OBJECT_ALREADY_EXISTS', `Property named '${parsed.name}' already exists.`);
   properties.set(parsed.name, parsed);
+  notifyChange(state, { kind: 'schema-changed', objectType });
   return json(201, publicProperty(parsed));
 }
 
@@ -41,6 +42,7 @@ export function batchCreateProperties(state: HubSpotState, objectType: FakeObjec
     properties.set(definition.name, definition);
     results.push(publicProperty(definition));
   }
+  if (results.length > 0) notifyChange(state, { kind: 'schema-changed', objectType });
   const response = { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(state.now()) };
   return errors.length === 0 ? json(201, response) : json(207, { ...response, numErrors: errors.length, errors });
 }
@@ -64,6 +66,7 @@ export function createGroup(state: HubSpotState, objectType: FakeObjectType, bod
     archived: false,
   };
   groups.set(group.name, group);
+  notifyChange(state, { kind: 'schema-changed', objectType });
   return json(201, publicGroup(group));
 }
 

@@ -37,6 +37,17 @@ export interface ObjectStore {
   historyLimit: number;
 }
 
+/**
+ * What changed in the state, for whoever listens: the sandbox's file persistence saves on any
+ * change, its webhook sender turns record changes into HubSpot's events.
+ */
+export type StateChange =
+  | { kind: 'record-created'; objectType: FakeObjectType; recordId: string; at: number }
+  | { kind: 'property-changed'; objectType: FakeObjectType; recordId: string; propertyName: string; entry: HistoryEntry }
+  | { kind: 'schema-changed'; objectType: FakeObjectType };
+
+export type StateListener = (change: StateChange) => void;
+
 export interface HubSpotState {
   readonly accessToken: string;
   /** Recorded as `sourceId` of API writes, as HubSpot records the app that wrote. */
@@ -47,6 +58,7 @@ export interface HubSpotState {
   readonly ownerIds: Set<string>;
   readonly faults: HubSpotFaults;
   readonly calls: CallLog;
+  readonly listeners: Set<StateListener>;
   nextId: number;
 }
 
@@ -76,6 +88,7 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
     ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
     faults: new HubSpotFaults(),
     calls: new CallLog(),
+    listeners: new Set(),
     nextId: 1001,
   };
 }
@@ -91,6 +104,10 @@ export function appendHistory(store: ObjectStore, record: FakeRecord, name: stri
   if (entries.length > store.historyLimit) entries.splice(0, entries.length - store.historyLimit);
   record.history.set(name, entries);
   record.updatedAt = Math.max(record.updatedAt, entry.timestamp);
+}
+
+export function notifyChange(state: HubSpotState, change: StateChange): void {
+  for (const listener of state.listeners) listener(change);
 }
 
 export function currentValue(record: FakeRecord, name: string): string | undefined {
@@ -113,6 +130,7 @@ export function seedRecord(state: HubSpotState, objectType: FakeObjectType, inpu
   const at = input.at ?? state.now();
   const record: FakeRecord = { id, createdAt: at, updatedAt: at, history: new Map() };
   store.records.set(id, record);
+  notifyChange(state, { kind: 'record-created', objectType, recordId: id, at });
   const sourceType = input.sourceType ?? 'IMPORT';
   writeValues(state, objectType, record, input.properties, { timestamp: at, sourceType, sourceId: input.sourceId ?? `${sourceType}:seed` });
   return id;
@@ -180,6 +198,8 @@ function writeValues(
   for (const [name, value] of Object.entries(properties)) {
     // A typo in a test's seed should fail loudly, not quietly create a property HubSpot would not have.
     if (!store.properties.has(name)) throw new Error(`The fake HubSpot has no ${objectType} property ${name}`);
-    appendHistory(store, record, name, { ...source, value });
+    const entry: HistoryEntry = { ...source, value };
+    appendHistory(store, record, name, entry);
+    notifyChange(state, { kind: 'property-changed', objectType, recordId: record.id, propertyName: name, entry });
   }
 }
