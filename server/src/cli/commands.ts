@@ -15,6 +15,7 @@ import { setKillSwitch } from '../services/kill-switches.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 
 export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
 
@@ -191,6 +192,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         return { kind: 'result', value: result, human };
       }),
   },
+  ...SANDBOX_COMMANDS,
 ];
 
 async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): AsyncGenerator<string> {
