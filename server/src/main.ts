@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
 import { jsonLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
@@ -11,14 +12,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config, 'the Agent Governance server');
   const publicUrl = `http://${config.host}:${config.port}`;
-  const app = createApp({ deps: runtime.deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl });
+  // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
+  const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
+  const app = createApp({ deps: demo?.deps ?? runtime.deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
+    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: String(error) }));
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void runtime.close().then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), runtime.close()]).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -22,3 +22,8 @@ export async function findWorkspaceByAdminTokenHash(db: Db, tokenHash: string): 
   const [row] = await db.select().from(workspaces).where(eq(workspaces.adminTokenHash, tokenHash));
   return row;
 }
+
+/** The HubSpot portal of every workspace; demo mode checks that none but the sandbox's is connected. */
+export async function listWorkspacePortals(db: Db): Promise<{ id: string; hubspotPortalId: string }[]> {
+  return db.select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId }).from(workspaces);
+}

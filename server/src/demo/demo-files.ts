@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * What the demo keeps in DATA_DIR/demo: the workspace and agent ids, the admin and enrichment
+ * agent tokens (0600: they are bearer tokens, if only for a local sandbox), and the number of
+ * the next scripted batch, so `npm run demo:agent` and later starts pick up where the last left off.
+ */
+export function demoFiles(dataDir: string) {
+  const folder = path.join(dataDir, 'demo');
+  const file = (name: string) => path.join(folder, name);
+  return {
+    folder,
+    adminTokenFile: file('admin.token'),
+    enrichmentTokenFile: file('enrichment-agent.token'),
+    readAdminToken: () => readIfPresent(file('admin.token')),
+    readEnrichmentToken: () => readIfPresent(file('enrichment-agent.token')),
+    writeSecrets(secrets: { adminToken: string; enrichmentToken: string }) {
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file('admin.token'), secrets.adminToken, { mode: 0o600 });
+      fs.writeFileSync(file('enrichment-agent.token'), secrets.enrichmentToken, { mode: 0o600 });
+    },
+    /** Returns the next batch number and counts it as taken. */
+    takeBatchNumber(): number {
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      const n = Number(readIfPresent(file('next-batch')) ?? '0');
+      const current = Number.isInteger(n) && n >= 0 ? n : 0;
+      fs.writeFileSync(file('next-batch'), String(current + 1));
+      return current;
+    },
+  };
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path as a person would type it from where they started the server. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}

@@ -1,0 +1,105 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { hubspotResolver, type Runtime } from '../runtime.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
+import { listWorkspacePortals } from '../store/workspace-store.ts';
+import { demoFiles, displayPath } from './demo-files.ts';
+import { ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
+import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
+
+export interface Demo {
+  /** The server's dependencies, with HubSpot pointed at the sandbox. */
+  deps: ServiceDeps;
+  /** Runs once the server listens: prints where things are, submits the scripted batch through the API. */
+  onListening(serverUrl: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Demo mode: no Postgres, no HubSpot URL and no workspace but the sandbox's. Anything else means
+ * a real account is (or is about to be) connected, and the sandbox must stay out of the way.
+ */
+export async function wantsDemo(config: Config, runtime: Runtime): Promise<boolean> {
+  if (config.demo === 'off' || config.databaseUrl !== undefined || config.hubspotApiBaseUrlConfigured) return false;
+  const workspaces = await listWorkspacePortals(runtime.deps.db);
+  return workspaces.every((workspace) => workspace.hubspotPortalId === SANDBOX_PORTAL_ID);
+}
+
+/** Starts the sandbox in this process and sets up the demo workspace; returns undefined when not in demo mode. */
+export async function startDemoIfWanted(input: { config: Config; runtime: Runtime; logger: Logger; argv: readonly string[]; print: (line: string) => void }): Promise<Demo | undefined> {
+  const { config, runtime, logger, print } = input;
+  if (!(await wantsDemo(config, runtime))) return undefined;
+  const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook }).catch((error: unknown) => {
+    const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    throw new Error(inUse ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.` : String(error), { cause: error });
+  });
+  logger.info('sandbox listening', { url: sandbox.url, seeded: sandbox.seeded });
+  const deps: ServiceDeps = {
+    ...runtime.deps,
+    crmFor: hubspotResolver({ baseUrl: sandbox.url, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => runtime.deps.secrets.open(sealed) }),
+  };
+  let workspace: DemoWorkspace;
+  try {
+    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, logger });
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+  const runBatch = config.demoBatch && !input.argv.includes('--no-demo-batch');
+  return {
+    deps,
+    async onListening(serverUrl) {
+      printWelcome({ print, serverUrl, sandbox, workspace, dataDir: config.dataDir });
+      let batchId: string | undefined;
+      let changeSetId: string | undefined;
+      if (runBatch) {
+        const files = demoFiles(config.dataDir);
+        const token = workspace.created?.enrichmentToken ?? files.readEnrichmentToken();
+        if (token === undefined) {
+          print(`(No enrichment agent token in ${displayPath(files.enrichmentTokenFile)}, so no demo batch: delete the data folder to start the demo afresh.)`);
+        } else {
+          const changeSet = await submitChangeSet({ serverUrl, agentToken: token, request: enrichmentBatch(files.takeBatchNumber()) });
+          batchId = changeSet.batchId;
+          changeSetId = changeSet.id;
+          print('');
+          for (const line of describeOutcome(changeSet)) print(line);
+        }
+      }
+      printNextSteps({ print, serverUrl, sandboxUrl: sandbox.url, dataDir: config.dataDir, batchId, changeSetId });
+    },
+    close: () => sandbox.close(),
+  };
+}
+
+function printWelcome(input: { print: (line: string) => void; serverUrl: string; sandbox: RunningSandbox; workspace: DemoWorkspace; dataDir: string }) {
+  const { print, sandbox, workspace } = input;
+  const records = sandbox.state.objects;
+  print('Agent Governance is running in demo mode, against a local HubSpot sandbox (no account needed).');
+  print(`  server:          ${input.serverUrl}   (PGlite in ${displayPath(input.dataDir)})`);
+  print(`  HubSpot sandbox: ${sandbox.url}   (portal ${sandbox.portalId}: ${records.contacts.records.size} contacts, ${records.deals.records.size} deals${sandbox.seeded ? ', freshly seeded' : ''})`);
+  print(`  workspace:       ${workspace.workspaceId}   (example policy, agents demo-enricher and demo-outreach)`);
+  if (workspace.created) {
+    const files = demoFiles(input.dataDir);
+    print('');
+    print('Tokens, shown this once:');
+    print(`  admin:             ${workspace.created.adminToken}   (kept, 0600, in ${displayPath(files.adminTokenFile)})`);
+    print(`  enrichment agent:  ${workspace.created.enrichmentToken}   (kept, 0600, in ${displayPath(files.enrichmentTokenFile)})`);
+    print(`  outreach agent:    ${workspace.created.outreachToken}`);
+  }
+}
+
+function printNextSteps(input: { print: (line: string) => void; serverUrl: string; sandboxUrl: string; dataDir: string; batchId: string | undefined; changeSetId: string | undefined }) {
+  const files = demoFiles(input.dataDir);
+  const admin = `-H "authorization: Bearer $(cat ${displayPath(files.adminTokenFile)})"`;
+  const agent = `-H "authorization: Bearer $(cat ${displayPath(files.enrichmentTokenFile)})"`;
+  const { print, serverUrl } = input;
+  print('');
+  print('Try next (in another terminal):');
+  if (input.changeSetId !== undefined) print(`  curl -s ${serverUrl}/v1/changesets/${input.changeSetId} ${agent}`);
+  print('  npm run demo:agent                      # another enrichment batch, through the API');
+  print('  npm run --silent cli -- sandbox edit --object contacts --id 1001 --property jobtitle --value "Founder"   # a person edits in "HubSpot"');
+  print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/1001   # the record and its history in the sandbox`);
+  print(`  curl -s ${serverUrl}/v1/admin/audit/verify ${admin}`);
+  print(`  curl -s "${serverUrl}/v1/admin/audit/export?format=csv${input.batchId ? `&batch=${input.batchId}` : ''}" ${admin}`);
+}

@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import type { Logger } from '../logger.ts';
+import { createAgent } from '../services/agents.ts';
+import { bootstrapWorkspace } from '../services/bootstrap.ts';
+import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { publishPolicy } from '../services/policies.ts';
+import { createWorkspace } from '../services/workspaces.ts';
+import { findWorkspaceByPortal } from '../store/workspace-store.ts';
+import { demoFiles } from './demo-files.ts';
+
+const DEMO_ACTOR: Actor = { type: 'admin', via: 'cli', name: 'demo-setup' };
+const EXAMPLE_POLICY = new URL('../../../examples/policy.json', import.meta.url);
+
+export interface DemoWorkspace {
+  workspaceId: string;
+  /** Only on the start that created the workspace: the tokens to show once. */
+  created?: { adminToken: string; enrichmentToken: string; outreachToken: string };
+}
+
+/**
+ * Connects the sandbox's portal as the demo workspace once, with the example policy and an
+ * enrichment and an outreach agent; later starts find it and change nothing. Bootstrap runs on
+ * every start because it is idempotent and the sandbox file may have been deleted meanwhile.
+ */
+export async function ensureDemoWorkspace(input: { deps: ServiceDeps; dataDir: string; portalId: string; hubspotToken: string; logger: Logger }): Promise<DemoWorkspace> {
+  const { deps } = input;
+  const existing = await findWorkspaceByPortal(deps.db, input.portalId);
+  let result: DemoWorkspace;
+  if (existing) {
+    result = { workspaceId: existing.id };
+  } else {
+    const workspace = await createWorkspace(deps, { name: 'Demo (local HubSpot sandbox)', hubspotPortalId: input.portalId, hubspotToken: input.hubspotToken }, DEMO_ACTOR);
+    await publishPolicy(deps, workspace.id, JSON.parse(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
+    const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
+    const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);
+    demoFiles(input.dataDir).writeSecrets({ adminToken: workspace.adminToken, enrichmentToken: enrichment.token });
+    result = { workspaceId: workspace.id, created: { adminToken: workspace.adminToken, enrichmentToken: enrichment.token, outreachToken: outreach.token } };
+  }
+  const bootstrap = await bootstrapWorkspace(deps, result.workspaceId, DEMO_ACTOR);
+  input.logger.info('demo workspace ready', { workspaceId: result.workspaceId, created: result.created !== undefined, propertiesCreated: bootstrap.objects.reduce((n, o) => n + o.created.length, 0) });
+  return result;
+}
