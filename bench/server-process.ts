@@ -1,0 +1,45 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The CLI as a user runs it; returns its one JSON object. */
+export async function cli(env: Record<string, string>, ...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, [path.join(ROOT, 'server/src/cli/main.ts'), ...args, '--json'], { env });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+export interface ServerProcess {
+  url: string;
+  /** Peak resident memory of the server process so far (Linux VmHWM), in MB. */
+  peakMemoryMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `npm start`'s entry point as its own process, so its memory is measured alone. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /"message":"listening","url":"([^"]+)"/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  return {
+    url,
+    peakMemoryMb: () => {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024);
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
