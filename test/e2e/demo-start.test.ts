@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from './support/processes.ts';
+
+const run = promisify(execFile);
+
+// `npm start` on a fresh data folder, as a new user runs it: the server starts its sandbox,
+// sets the demo up and governs a batch through its own public API. Driven here only over HTTP.
+describe('npm start in demo mode', () => {
+  const data = temporaryDataDir('ag-e2e-demo-');
+  let server: NodeProcess;
+  let serverUrl: string;
+  let sandboxUrl: string;
+
+  beforeAll(async () => {
+    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
+    serverUrl = await urlFromLog(server, 'listening');
+    sandboxUrl = await urlFromLog(server, 'sandbox listening');
+    await server.waitForLine((line) => line.startsWith('Try next'));
+  });
+  afterAll(async () => {
+    await server.stop();
+    data.remove();
+  });
+
+  it('applies the auto values with provenance in the sandbox, writes nothing held or refused, and the audit verifies', async () => {
+    expect(server.stdout()).toContain('Tokens, shown this once');
+    const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())?.[1];
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    expect(fs.statSync(path.join(data.dir, 'demo', 'admin.token')).mode & 0o777).toBe(0o600);
+
+    const changeSet = await http('GET', `${serverUrl}/v1/changesets/${changeSetId}`, { token: agentToken });
+    expect(changeSet.status).toBe(200);
+    const results: { recordId: string; property: string; decision: string; reasons: string[]; proposed: string }[] = changeSet.body.results;
+    expect(new Set(results.map((r) => r.decision))).toEqual(new Set(['applied', 'pending_approval', 'denied']));
+
+    for (const result of results) {
+      const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${result.recordId}`);
+      const apiWrites = (record.body.history[result.property] ?? []).filter((entry: { sourceType: string }) => entry.sourceType === 'API');
+      if (result.decision === 'applied' && !result.reasons.includes('value_unchanged')) {
+        expect(record.body.values[result.property]).toBe(result.proposed);
+        expect(apiWrites).toHaveLength(1);
+        expect(record.body.values.ag_last_change_id).toBe(changeSetId);
+        expect(record.body.values.ag_last_agent).toBe('demo-enricher');
+      } else {
+        expect(apiWrites).toHaveLength(0);
+      }
+    }
+    expect(await http('GET', `${serverUrl}/v1/admin/audit/verify`, { token: adminToken })).toMatchObject({ status: 200, body: { ok: true } });
+  });
+
+  it('lets a person edit in the sandbox from the CLI while the server holds the database', async () => {
+    const { stdout } = await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', '1001', '--property', 'jobtitle', '--value', 'Founder', '--sandbox-url', sandboxUrl, '--json'], { env: { ...process.env, DATA_DIR: data.dir } });
+    expect(JSON.parse(stdout)).toMatchObject({ value: 'Founder' });
+    const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/1001`);
+    expect(record.body.history.jobtitle[0]).toMatchObject({ value: 'Founder', sourceType: 'CRM_UI' });
+  });
+
+  it('keeps the sandbox’s data and the demo workspace across a restart, shows no token again, and sends the next batch', async () => {
+    await server.stop();
+    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
+    sandboxUrl = await urlFromLog(server, 'sandbox listening');
+    await server.waitForLine((line) => line.startsWith('Try next'));
+    expect(server.stdout()).not.toContain('Tokens, shown this once');
+    expect(server.stdout()).not.toContain('freshly seeded');
+    expect(server.stdout()).toContain('Batch demo-enrichment-1');
+    const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/1001`);
+    expect(record.body.values.jobtitle).toBe('Founder');
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * Connects a workspace to a running sandbox in one process, before the server starts: what
+ * `workspace add`, `policy apply`, `agents create` and `bootstrap` do from the CLI, without
+ * paying for four PGlite boots. Prints `{workspaceId, adminToken, agentToken}` as one JSON line.
+ */
+import fs from 'node:fs';
+import { loadConfig } from '../../../server/src/config.ts';
+import { openRuntime } from '../../../server/src/runtime.ts';
+import { createAgent } from '../../../server/src/services/agents.ts';
+import { bootstrapWorkspace } from '../../../server/src/services/bootstrap.ts';
+import type { Actor } from '../../../server/src/services/deps.ts';
+import { publishPolicy } from '../../../server/src/services/policies.ts';
+import { createWorkspace } from '../../../server/src/services/workspaces.ts';
+
+const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'e2e-setup' };
+const [portalId, hubspotToken] = process.argv.slice(2);
+if (portalId === undefined || hubspotToken === undefined) throw new Error('usage: setup-workspace.ts PORTAL_ID HUBSPOT_TOKEN');
+
+const runtime = await openRuntime(loadConfig(), 'the e2e setup');
+try {
+  const workspace = await createWorkspace(runtime.deps, { name: 'E2E', hubspotPortalId: portalId, hubspotToken }, ADMIN);
+  await publishPolicy(runtime.deps, workspace.id, JSON.parse(fs.readFileSync('examples/policy.json', 'utf8')), ADMIN);
+  const agent = await createAgent(runtime.deps, workspace.id, { name: 'e2e-enricher', role: 'enrichment' }, ADMIN);
+  await bootstrapWorkspace(runtime.deps, workspace.id, ADMIN);
+  process.stdout.write(`${JSON.stringify({ workspaceId: workspace.id, adminToken: workspace.adminToken, agentToken: agent.token })}\n`);
+} finally {
+  await runtime.close();
+}
