@@ -119,3 +119,6 @@ for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k ==
 }
 console.log(`Change set of ${RECORDS} contacts × ${PROPERTIES} properties (${RECORDS * PROPERTIES} field writes), agent API → server process → fake HubSpot over HTTP:`);
 console.table(rows);
+
+// Issue 4: seconds from `npm start` to the demo summary, and the sandbox's own cost per batch call.
+await (await import('./sandbox.ts')).benchSandbox();
