@@ -75,6 +75,7 @@ describe('kill switches', () => {
     expect(res.body.summary).toMatchObject({ applied: 100, failed: 150 });
     expect(res.body.results[200]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'kill_switch_engaged'] });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[200]!)!.jobtitle).toBeUndefined();
+    expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token: ws.agents[0]!.token })).body).toEqual(res.body);
   });
 });
 

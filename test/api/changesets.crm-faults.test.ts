@@ -35,6 +35,8 @@ describe('HubSpot faults in the middle of a change set', () => {
     expect(res.body.results[1]).toMatchObject({ reasons: ['tier_auto', 'crm_rejected'], message: expect.stringContaining('jobtitle is locked') });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[0]!)!.jobtitle).toBe('CTO');
     expect(recordValues(harness.hubspot.state, 'contacts', ids[1]!)!.jobtitle).toBeUndefined();
+    // The answer is built from the rows in memory; what the database holds must read back the same.
+    expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token })).body).toEqual(res.body);
   });
 
   it('a 429 storm on the writes is waited out as the headers say, and every record is written exactly once', async () => {
@@ -62,6 +64,7 @@ describe('HubSpot faults in the middle of a change set', () => {
     expect(res.body.summary).toMatchObject({ applied: 100, failed: 100 });
     expect(res.body.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'crm_unavailable'] });
     expect(res.body.results[150]).toMatchObject({ decision: 'applied' });
+    expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token })).body).toEqual(res.body);
   });
 
   it('when HubSpot cannot be read, the submission fails with 503 and stores nothing, so the agent can retry', async () => {

@@ -41,11 +41,13 @@ interface ApplyInput {
  * should set the pace); the calls themselves stay one at a time so the kill switch is checked
  * right before each.
  */
-export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<void> {
+export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<Map<string, WriteOutcome>> {
   const byRecord = groupByRecord(input.planned);
+  const outcomes = new Map<string, WriteOutcome>();
   let storing: Promise<void> = Promise.resolve();
   let storeFailure: unknown;
-  const store = (results: { record: RecordWrite; outcome: Outcome }[]) => {
+  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
+    for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
     storing = storing.then(() => settle(deps, input, results)).catch((error: unknown) => {
       storeFailure ??= error;
     });
@@ -64,6 +66,7 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
   // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
   if (storeFailure !== undefined) throw storeFailure;
   await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  return outcomes;
 }
 
 function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
@@ -76,7 +79,7 @@ function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
   return [...records].map(([recordId, writes]) => ({ recordId, writes }));
 }
 
-async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<Outcome[]> {
+async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {
   const writes: CrmRecordWrite[] = batch.map((record) => {
     const properties: Record<string, string> = {};
     for (const write of record.writes) properties[write.property] = write.value ?? '';
@@ -93,18 +96,18 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
   }
 }
 
-type Outcome = CrmWriteOutcome | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
+export type WriteOutcome = CrmWriteOutcome | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
 
-function halted(recordId: string, reason: string): Outcome {
+function halted(recordId: string, reason: string): WriteOutcome {
   return { recordId, ok: false, reason: 'kill_switch_engaged', message: `Not written: a kill switch was engaged (${reason}).` };
 }
 
-function unavailable(recordId: string, message: string): Outcome {
+function unavailable(recordId: string, message: string): WriteOutcome {
   return { recordId, ok: false, reason: 'crm_unavailable', message };
 }
 
 /** Stores the outcomes of one batch and audits one event per record, in one transaction. */
-async function settle(deps: ServiceDeps, input: ApplyInput, results: { record: RecordWrite; outcome: Outcome }[]): Promise<void> {
+async function settle(deps: ServiceDeps, input: ApplyInput, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
     await settleApplyingChanges(tx, { changeSetId: input.changeSetId, recordIds: applied, decision: 'applied', message: null });
@@ -113,7 +116,7 @@ async function settle(deps: ServiceDeps, input: ApplyInput, results: { record: R
   });
 }
 
-async function settleFailures(tx: Tx, changeSetId: string, results: { record: RecordWrite; outcome: Outcome }[]): Promise<void> {
+async function settleFailures(tx: Tx, changeSetId: string, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
   const groups = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }>();
   for (const { record, outcome } of results) {
     if (outcome.ok) continue;
@@ -127,7 +130,7 @@ async function settleFailures(tx: Tx, changeSetId: string, results: { record: Re
   }
 }
 
-function auditOutcome(audit: AuditAppender, input: ApplyInput, record: RecordWrite, outcome: Outcome): void {
+function auditOutcome(audit: AuditAppender, input: ApplyInput, record: RecordWrite, outcome: WriteOutcome): void {
   const before: Record<string, string | null> = {};
   const after: Record<string, string | null> = {};
   for (const write of record.writes) {

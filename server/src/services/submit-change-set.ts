@@ -10,13 +10,13 @@ import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-eva
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { withAuditChain, type NewAuditEvent } from '../store/audit-store.ts';
-import { insertChangeRecords, insertChanges, insertChangeSet, type NewChangeRow } from '../store/change-store.ts';
+import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { requireDelegation } from './agents.ts';
-import { applyAutoWrites, type PlannedWrite } from './apply-writes.ts';
-import { loadChangeSetView } from './change-set-view.ts';
+import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
+import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
@@ -40,6 +40,13 @@ const ABANDONED_CLAIM_MS = 5 * 60_000;
  * read current values; decide every field under the policy in force; store decisions and audit
  * events in one transaction; then apply the `auto` writes with provenance.
  */
+/** A row as settleApplyingChanges leaves it in the database once its record's write came back. */
+function settledRow(row: ChangeRow, outcome: WriteOutcome | undefined): ChangeRow {
+  if (row.decision !== 'applying' || !outcome) return row;
+  if (outcome.ok) return { ...row, decision: 'applied' };
+  return { ...row, decision: 'failed', reasons: [...row.reasons, outcome.reason], message: outcome.message };
+}
+
 /** Milliseconds spent in each phase, reported as a Server-Timing header so operators see where time goes. */
 export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'write' | 'view', number>>;
 
@@ -84,9 +91,11 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: delegation?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
     phase('decide');
-    await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
+    const outcomes = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
     phase('write');
-    const response = await loadChangeSetView(deps.db, workspace.id, changeSetId);
+    const header = { id: changeSetId, batchId: request.batchId, objectType: request.objectType, agentId: agent.id, policyVersion: version, status: 'completed' as const, createdAt: decided.createdAt };
+    // Built from the rows in hand rather than read back: the same rows the database now holds.
+    const response = changeSetView(header, decided.rows.map((row) => settledRow(row, outcomes.get(row.recordId))));
     phase('view');
     return { response, replayed: false, timings };
   } catch (error) {
@@ -173,7 +182,7 @@ interface DecideInput {
  * Decides and stores under the workspace's chain lock, so caps count every concurrent submission:
  * twenty parallel requests are decided one after another, each seeing the others' usage.
  */
-async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; planned: PlannedWrite[] }> {
+async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
   // Time-ordered ids: thousands of rows a change set land at the right edge of each index.
   const changeSetId = uuidv7();
@@ -195,7 +204,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       now,
     });
 
-    const rows: NewChangeRow[] = [];
+    const rows: ChangeRow[] = [];
     const planned: PlannedWrite[] = [];
     const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
     input.writes.forEach((write, ordinal) => {
@@ -234,13 +243,14 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       policyVersion: input.policyVersion,
       delegationId: input.delegationId,
       status: 'applying',
+      createdAt: now,
     });
     await insertChanges(tx, rows);
     await insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence })));
     await addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) });
     await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });
     if (input.key) await attachChangeSet(tx, input.key, changeSetId);
-    return { changeSetId, planned };
+    return { changeSetId, createdAt: now, rows, planned };
   });
 }
 
@@ -250,8 +260,8 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
  * per field, because a record's fields share one evidence and one CRM write, and it keeps the
  * chain ten times shorter for enrichment batches.
  */
-function decisionEvents(rows: NewChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
-  const byRecord = new Map<string, NewChangeRow[]>();
+function decisionEvents(rows: ChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
+  const byRecord = new Map<string, ChangeRow[]>();
   for (const row of rows) {
     const list = byRecord.get(row.recordId);
     if (list) list.push(row);
@@ -286,7 +296,7 @@ function decisionEvents(rows: NewChangeRow[], evidence: Map<string, Evidence>, c
   });
 }
 
-function decisionFor(tier: string, reasons: readonly ReasonCode[]): NewChangeRow['decision'] {
+function decisionFor(tier: string, reasons: readonly ReasonCode[]): ChangeRow['decision'] {
   if (tier === 'deny') return 'denied';
   if (reasons.includes('value_unchanged')) return 'applied';
   return tier === 'auto' ? 'applying' : 'pending_approval';

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
@@ -71,6 +71,5 @@ export async function listChanges(db: Db | Tx, workspaceId: string, changeSetId:
   return db
     .select()
     .from(changes)
-    .where(and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId)))
-    .orderBy(asc(changes.ordinal));
+    .where(and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId)));
 }
