@@ -17,6 +17,16 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });
 
+  it('allows the demo, its batch and the sandbox on port 3001 by default, and says when HubSpot’s URL was set', () => {
+    expect(loadConfig({})).toMatchObject({ demo: 'auto', demoBatch: true, sandboxPort: 3001, sandboxWebhook: undefined, hubspotApiBaseUrlConfigured: false });
+    expect(loadConfig({ DEMO: 'off', DEMO_BATCH: 'off', HUBSPOT_API_BASE_URL: 'http://127.0.0.1:3001' })).toMatchObject({ demo: 'off', demoBatch: false, hubspotApiBaseUrlConfigured: true });
+  });
+
+  it('takes the sandbox’s webhook target and signing secret together or not at all', () => {
+    expect(loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot', SANDBOX_WEBHOOK_SECRET: 's' }).sandboxWebhook).toEqual({ url: 'http://127.0.0.1:3000/webhooks/hubspot', secret: 's' });
+    expect(() => loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot' })).toThrow(/SANDBOX_WEBHOOK_SECRET/);
+  });
+
   it('refuses a bad value with a sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import { hubspotResolver, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
+import type { Db } from '../store/database.ts';
 import { listWorkspacePortals } from '../store/workspace-store.ts';
 import { demoFiles, displayPath } from './demo-files.ts';
 import { ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
@@ -20,16 +21,16 @@ export interface Demo {
  * Demo mode: no Postgres, no HubSpot URL and no workspace but the sandbox's. Anything else means
  * a real account is (or is about to be) connected, and the sandbox must stay out of the way.
  */
-export async function wantsDemo(config: Config, runtime: Runtime): Promise<boolean> {
+export async function wantsDemo(config: Config, db: Db): Promise<boolean> {
   if (config.demo === 'off' || config.databaseUrl !== undefined || config.hubspotApiBaseUrlConfigured) return false;
-  const workspaces = await listWorkspacePortals(runtime.deps.db);
+  const workspaces = await listWorkspacePortals(db);
   return workspaces.every((workspace) => workspace.hubspotPortalId === SANDBOX_PORTAL_ID);
 }
 
 /** Starts the sandbox in this process and sets up the demo workspace; returns undefined when not in demo mode. */
 export async function startDemoIfWanted(input: { config: Config; runtime: Runtime; logger: Logger; argv: readonly string[]; print: (line: string) => void }): Promise<Demo | undefined> {
   const { config, runtime, logger, print } = input;
-  if (!(await wantsDemo(config, runtime))) return undefined;
+  if (!(await wantsDemo(config, runtime.deps.db))) return undefined;
   const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook }).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new Error(inUse ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.` : String(error), { cause: error });

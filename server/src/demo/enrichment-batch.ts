@@ -43,18 +43,19 @@ export async function submitChangeSet(input: { serverUrl: string; agentToken: st
 
 /** A few lines a person reads: how many values were applied, held and refused, and why. */
 export function describeOutcome(changeSet: ChangeSetResponse): string[] {
-  const reasonsOf = (decision: string) => {
+  const reasonsOf = (decision: string, leaveOut: readonly string[] = []) => {
     const counts = new Map<string, number>();
     for (const result of changeSet.results.filter((r) => r.decision === decision)) {
       // tier_auto is where every evaluation starts; the reasons worth reading are what moved it.
-      for (const reason of result.reasons.filter((r) => r !== 'tier_auto')) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+      for (const reason of result.reasons.filter((r) => r !== 'tier_auto' && !leaveOut.includes(r))) counts.set(reason, (counts.get(reason) ?? 0) + 1);
     }
     return counts.size === 0 ? '' : ` (${[...counts].map(([reason, count]) => (count > 1 ? `${reason} ×${count}` : reason)).join(', ')})`;
   };
   const { summary } = changeSet;
+  const unchanged = changeSet.results.filter((r) => r.decision === 'applied' && r.reasons.includes('value_unchanged')).length;
   const lines = [
     `Batch ${changeSet.batchId} → change set ${changeSet.id} (policy v${changeSet.policyVersion}):`,
-    `  applied now, with provenance on the record: ${summary.applied}${reasonsOf('applied')}`,
+    `  applied now, with provenance on the record: ${summary.applied}${unchanged > 0 ? `, of which ${unchanged} already held that value (value_unchanged: nothing written)` : ''}${reasonsOf('applied', ['value_unchanged'])}`,
     `  held for a person's approval:              ${summary.pending_approval}${reasonsOf('pending_approval')}`,
     `  refused:                                    ${summary.denied}${reasonsOf('denied')}`,
   ];

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/src/config.ts';
+import { wantsDemo } from '../../server/src/demo/demo-mode.ts';
+import { describeOutcome, enrichmentBatch } from '../../server/src/demo/enrichment-batch.ts';
+import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
+import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { changeSetRequestSchema, type ChangeSetResponse } from '../../shared/agent-api.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { testDeps } from '../support/deps.ts';
+import { ADMIN } from '../support/harness.ts';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('demo mode', () => {
+  it('starts on a fresh database with no CRM configured, and keeps starting once only the demo workspace exists', async () => {
+    const deps = testDeps(database.db);
+    expect(await wantsDemo(loadConfig({}), database.db)).toBe(true);
+    await createWorkspace(deps, { name: 'Demo', hubspotPortalId: SANDBOX_PORTAL_ID, hubspotToken: 'pat-na1-fake-token' }, ADMIN);
+    expect(await wantsDemo(loadConfig({}), database.db)).toBe(true);
+  });
+
+  it.each([
+    ['DEMO=off', { DEMO: 'off' }],
+    ['a HubSpot URL', { HUBSPOT_API_BASE_URL: 'http://127.0.0.1:3001' }],
+    ['Postgres', { DATABASE_URL: 'postgres://localhost/ag', SECRETS_KEY: Buffer.alloc(32).toString('base64') }],
+  ])('stays off with %s, so a configured CRM never meets the sandbox', async (_name, env) => {
+    expect(await wantsDemo(loadConfig(env), database.db)).toBe(false);
+  });
+
+  it('stays off once a real HubSpot account is connected, even with nothing else configured', async () => {
+    await createWorkspace(testDeps(database.db), { name: 'Acme', hubspotPortalId: '12345', hubspotToken: 'pat-na1-real' }, ADMIN);
+    expect(await wantsDemo(loadConfig({}), database.db)).toBe(false);
+  });
+});
+
+describe('the scripted enrichment batch', () => {
+  it('is a valid change set that moves to new contacts each time', () => {
+    const first = changeSetRequestSchema.parse(enrichmentBatch(0));
+    const second = changeSetRequestSchema.parse(enrichmentBatch(1));
+    expect(first.batchId).not.toBe(second.batchId);
+    expect(new Set([...first.changes, ...second.changes].map((change) => change.recordId)).size).toBe(first.changes.length + second.changes.length);
+  });
+
+  it('summarises a change set as applied, held and refused, naming what moved each value', () => {
+    const changeSet: ChangeSetResponse = {
+      id: 'cs-1', batchId: 'b-1', objectType: 'contacts', agentId: 'a-1', policyVersion: 1, status: 'completed', createdAt: new Date(0).toISOString(),
+      summary: { applied: 1, pending_approval: 1, denied: 1, failed: 0, applying: 0 },
+      results: [
+        { changeId: 'c1', recordId: '1', property: 'jobtitle', decision: 'applied', tier: 'auto', reasons: ['tier_auto'], before: '', proposed: 'CTO' },
+        { changeId: 'c2', recordId: '1', property: 'phone', decision: 'pending_approval', tier: 'approval', reasons: ['tier_approval'], before: '', proposed: '+1' },
+        { changeId: 'c3', recordId: '1', property: 'firstname', decision: 'denied', tier: 'deny', reasons: ['field_not_allowed'], before: 'A', proposed: 'B' },
+      ],
+    };
+    const lines = describeOutcome(changeSet);
+    expect(lines.join('\n')).toMatch(/applied now, with provenance on the record: 1\n/);
+    expect(lines.join('\n')).toContain("held for a person's approval:              1 (tier_approval)");
+    expect(lines.join('\n')).toContain('refused:                                    1 (field_not_allowed)');
+  });
+});
