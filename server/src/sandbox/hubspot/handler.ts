@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { batchRead, batchUpdate, getOne } from './object-routes.ts';
+import { search } from './search-route.ts';
 import { batchCreateProperties, createGroup, createProperty, listGroups, listProperties } from './property-routes.ts';
 import { AUTH_MESSAGE, errorResponse, readHeader, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
 import type { FakeObjectType, HubSpotState } from './state.ts';
@@ -50,6 +51,7 @@ interface RouteDefinition {
 const ROUTES: RouteDefinition[] = [
   { method: 'POST', template: '/crm/v3/objects/{type}/batch/read', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/read$/, handle: (s, t, r) => batchRead(s, t, r.body) },
   { method: 'POST', template: '/crm/v3/objects/{type}/batch/update', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/update$/, handle: (s, t, r) => batchUpdate(s, t, r.body) },
+  { method: 'POST', template: '/crm/v3/objects/{type}/search', pattern: /^\/crm\/v3\/objects\/([^/]+)\/search$/, handle: (s, t, r) => search(s, t, r.body) },
   { method: 'GET', template: '/crm/v3/objects/{type}/{id}', pattern: /^\/crm\/v3\/objects\/([^/]+)\/([^/]+)$/, handle: (s, t, r, id) => getOne(s, t, id ?? '', r) },
   { method: 'GET', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t) => listGroups(s, t) },
   { method: 'POST', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t, r) => createGroup(s, t, r.body) },

@@ -102,7 +102,7 @@ export function getOne(state: HubSpotState, objectType: FakeObjectType, recordId
   return json(200, publicObject(state, objectType, record, properties, withHistory));
 }
 
-function publicObject(state: HubSpotState, objectType: FakeObjectType, record: FakeRecord, properties: readonly string[], withHistory: readonly string[]) {
+export function publicObject(state: HubSpotState, objectType: FakeObjectType, record: FakeRecord, properties: readonly string[], withHistory: readonly string[]) {
   const store = state.objects[objectType];
   const names = new Set([...(properties.length > 0 ? properties : DEFAULT_READ_PROPERTIES[objectType]), ...ALWAYS_RETURNED[objectType]]);
   const values: Record<string, string | null> = {};
