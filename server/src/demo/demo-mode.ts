@@ -42,7 +42,7 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
   };
   let workspace: DemoWorkspace;
   try {
-    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, logger });
+    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, webhookSecret: config.sandboxWebhook?.secret, logger });
   } catch (error) {
     await sandbox.close();
     throw error;

@@ -22,14 +22,26 @@ export interface DemoWorkspace {
  * enrichment and an outreach agent; later starts find it and change nothing. Bootstrap runs on
  * every start because it is idempotent and the sandbox file may have been deleted meanwhile.
  */
-export async function ensureDemoWorkspace(input: { deps: ServiceDeps; dataDir: string; portalId: string; hubspotToken: string; logger: Logger }): Promise<DemoWorkspace> {
+export async function ensureDemoWorkspace(input: {
+  deps: ServiceDeps;
+  dataDir: string;
+  portalId: string;
+  hubspotToken: string;
+  /** The secret the sandbox signs webhooks with, kept as the workspace's client secret so the intake (issue 6) can verify them. */
+  webhookSecret: string | undefined;
+  logger: Logger;
+}): Promise<DemoWorkspace> {
   const { deps } = input;
   const existing = await findWorkspaceByPortal(deps.db, input.portalId);
   let result: DemoWorkspace;
   if (existing) {
     result = { workspaceId: existing.id };
   } else {
-    const workspace = await createWorkspace(deps, { name: 'Demo (local HubSpot sandbox)', hubspotPortalId: input.portalId, hubspotToken: input.hubspotToken }, DEMO_ACTOR);
+    const workspace = await createWorkspace(
+      deps,
+      { name: 'Demo (local HubSpot sandbox)', hubspotPortalId: input.portalId, hubspotToken: input.hubspotToken, hubspotClientSecret: input.webhookSecret },
+      DEMO_ACTOR,
+    );
     await publishPolicy(deps, workspace.id, JSON.parse(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
     const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
     const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);
