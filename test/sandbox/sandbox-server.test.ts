@@ -156,6 +156,27 @@ describe('the sandbox’s webhooks', () => {
   });
 });
 
+describe('the sandbox’s webhooks when the receiver refuses for good', () => {
+  it('does not send again after a 401, as HubSpot stops on 400, 401, 403, 404 and 405', async () => {
+    let deliveries = 0;
+    const refuser = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        deliveries += 1;
+        res.writeHead(401).end();
+      });
+    });
+    await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(refuser.address() as AddressInfo).port}/webhooks/hubspot`;
+    sandbox = await startSandbox({ dataDir: undefined, port: 0, webhook: { url, secret: 'wrong-secret', retryDelayMs: () => 5 } });
+    await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1007', property: 'city', value: 'Lagos' });
+    await waitFor(() => deliveries === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(deliveries).toBe(1);
+    await new Promise((resolve) => refuser.close(resolve));
+  });
+});
+
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

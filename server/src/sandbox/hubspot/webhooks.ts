@@ -60,10 +60,13 @@ export function signV3(input: { clientSecret: string; method: string; url: strin
   return createHmac('sha256', input.clientSecret).update(`${input.method}${input.url}${input.body}${input.timestamp}`).digest('base64');
 }
 
+// HubSpot's documented rule: these answers mean "do not send this again"; anything else not 2xx is retried.
+const FINAL_REFUSALS = new Set([400, 401, 403, 404, 405]);
+
 /**
  * Turns record changes in the state into signed HubSpot webhook deliveries: batched, sent with
- * bounded concurrency, and retried on network errors, timeouts and 4xx/5xx answers until the
- * attempts run out. A retried event keeps its eventId and carries the next attemptNumber, as
+ * bounded concurrency, and retried on network errors, timeouts, 429 (after its Retry-After) and
+ * any answer but 2xx and 400/401/403/404/405, until the attempts run out. A retried event keeps its eventId and carries the next attemptNumber, as
  * HubSpot's do, so a receiver can tell a retry from a new change.
  */
 export function startWebhookSender(options: WebhookSenderOptions): WebhookSender {
@@ -105,6 +108,7 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
     const body = JSON.stringify(events);
     const timestamp = Date.now();
     let status: number | 'network-error' = 'network-error';
+    let retryAfterMs: number | undefined;
     try {
       const response = await fetch(options.targetUrl, {
         method: 'POST',
@@ -119,6 +123,8 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.status;
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) retryAfterMs = retryAfter * 1000;
       await response.body?.cancel();
     } catch {
       status = 'network-error';
@@ -126,14 +132,15 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
     inFlight -= 1;
     const delivered = typeof status === 'number' && status >= 200 && status < 300;
     options.onDelivery?.({ events: events.length, attemptNumber, status, delivered });
-    if (delivered || attemptNumber + 1 >= maxAttempts || closed) {
+    const refused = typeof status === 'number' && FINAL_REFUSALS.has(status);
+    if (delivered || refused || attemptNumber + 1 >= maxAttempts || closed) {
       pendingEvents -= events.length;
     } else {
       const timer = setTimeout(() => {
         retryTimers.delete(timer);
         ready.push(events.map((event) => ({ ...event, attemptNumber: attemptNumber + 1 })));
         pump();
-      }, retryDelayMs(attemptNumber + 1));
+      }, retryAfterMs ?? retryDelayMs(attemptNumber + 1));
       retryTimers.add(timer);
     }
     pump();
