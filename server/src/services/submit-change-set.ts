@@ -30,7 +30,7 @@ export interface SubmitChangeSetInput {
   idempotencyKey?: string | undefined;
 }
 
-const READ_CONCURRENCY = 4;
+const READ_CONCURRENCY = 8;
 
 /** A claim older than this with no change set belongs to a request that died before deciding. */
 const ABANDONED_CLAIM_MS = 5 * 60_000;
