@@ -19,9 +19,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start`'s entry point as its own process, so its memory is measured alone. */
+/** `npm start`'s node arguments, read from package.json so the benchmark runs the server exactly as users do. */
+function startArguments(): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts;
+  const [command, ...args] = scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start is not a node command: ${scripts.start}`);
+  return args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg));
+}
+
+/** Starts the server as `npm start` does, in its own process, so its memory is measured alone. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, startArguments(), { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -1,13 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
-import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
-import pg from 'pg';
 import { AppError } from '../errors.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
@@ -35,7 +29,12 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   return openPglite(options.dataDir, options.holder);
 }
 
+// Each driver is imported only when used: loading both made a Postgres server carry PGlite's
+// module graph (and its start-up garbage, tens of MB of peak memory) for nothing.
 async function openPostgres(url: string): Promise<Database> {
+  const { default: pg } = await import('pg');
+  const { drizzle: drizzlePostgres } = await import('drizzle-orm/node-postgres');
+  const { migrate: migratePostgres } = await import('drizzle-orm/node-postgres/migrator');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client whose backend goes away (restart, failover) emits here; the pool drops it and
   // the next query opens a new one. Without a listener the process would crash instead.
@@ -66,6 +65,9 @@ async function openPostgres(url: string): Promise<Database> {
 }
 
 async function openPglite(dataDir: string | undefined, holder: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
   let release = () => {};
   if (dataDir) {
     fs.mkdirSync(dataDir, { recursive: true });
