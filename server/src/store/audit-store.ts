@@ -37,16 +37,27 @@ export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise
 export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Date): Promise<AuditAppender & { flush(): Promise<void> }> {
   const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId)).for('update');
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
-  const pending: NewAuditEvent[] = [];
+  // One timestamp per transaction: every event of it happened at once, as far as the log is concerned.
+  const occurredAt = now().toISOString();
+  let { seq, hash } = head;
+  const pending: ReturnType<typeof chainedRow>[] = [];
   return {
-    append: (event) => pending.push(event),
+    // Hashing as events are appended lets callers do it while their own inserts are running.
+    append: (event) => {
+      seq += 1;
+      const row = chainedRow({ workspaceId, seq, occurredAt, prevHash: hash, event });
+      hash = row.hash;
+      pending.push(row);
+    },
     flush: async () => {
-      if (pending.length > 0) await insertChained(tx, workspaceId, head, pending.splice(0), now().toISOString());
+      if (pending.length === 0) return;
+      await insertRows(tx, 'audit_events', pending.splice(0));
+      await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
     },
   };
 }
 
-/** One transaction holding the chain lock: `work` runs, then what it appended is chained and stored. */
+/** One transaction holding the chain lock: `work` runs, then what it appended is stored. */
 export async function withAuditChain<T>(db: Db, workspaceId: string, now: () => Date, work: (tx: Tx, audit: AuditAppender) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     const chain = await lockAuditChain(tx, workspaceId, now);
@@ -56,57 +67,49 @@ export async function withAuditChain<T>(db: Db, workspaceId: string, now: () => 
   });
 }
 
-async function insertChained(tx: Tx, workspaceId: string, head: { seq: number; hash: string }, events: NewAuditEvent[], occurredAt: string) {
-  let { seq, hash } = head;
-  const rows = events.map((event) => {
-    seq += 1;
-    const content: AuditEventContent = {
-      workspaceId,
-      seq,
-      occurredAt,
-      type: event.type,
-      actor: event.actor,
-      agentId: event.agentId ?? null,
-      batchId: event.batchId ?? null,
-      changeSetId: event.changeSetId ?? null,
-      objectType: event.objectType ?? null,
-      recordId: event.recordId ?? null,
-      property: event.property ?? null,
-      before: event.before ?? null,
-      after: event.after ?? null,
-      evidence: event.evidence ?? null,
-      reasons: event.reasons ?? [],
-      policyVersion: event.policyVersion ?? null,
-      data: event.data ?? null,
-      prevHash: hash,
-    };
-    hash = hashAuditEvent(content);
-    return {
-      workspace_id: workspaceId,
-      seq,
-      occurred_at: occurredAt,
-      type: content.type,
-      actor: content.actor,
-      agent_id: content.agentId,
-      batch_id: content.batchId,
-      change_set_id: content.changeSetId,
-      object_type: content.objectType,
-      record_id: content.recordId,
-      property: content.property,
-      before: content.before,
-      after: content.after,
-      evidence: content.evidence,
-      reasons: content.reasons,
-      policy_version: content.policyVersion,
-      data: content.data,
-      prev_hash: content.prevHash,
-      hash,
-    };
-  });
-  await insertRows(tx, 'audit_events', rows);
-  await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
-  head.seq = seq;
-  head.hash = hash;
+function chainedRow(input: { workspaceId: string; seq: number; occurredAt: string; prevHash: string; event: NewAuditEvent }) {
+  const { event } = input;
+  const content: AuditEventContent = {
+    workspaceId: input.workspaceId,
+    seq: input.seq,
+    occurredAt: input.occurredAt,
+    type: event.type,
+    actor: event.actor,
+    agentId: event.agentId ?? null,
+    batchId: event.batchId ?? null,
+    changeSetId: event.changeSetId ?? null,
+    objectType: event.objectType ?? null,
+    recordId: event.recordId ?? null,
+    property: event.property ?? null,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    evidence: event.evidence ?? null,
+    reasons: event.reasons ?? [],
+    policyVersion: event.policyVersion ?? null,
+    data: event.data ?? null,
+    prevHash: input.prevHash,
+  };
+  return {
+    workspace_id: content.workspaceId,
+    seq: content.seq,
+    occurred_at: content.occurredAt,
+    type: content.type,
+    actor: content.actor,
+    agent_id: content.agentId,
+    batch_id: content.batchId,
+    change_set_id: content.changeSetId,
+    object_type: content.objectType,
+    record_id: content.recordId,
+    property: content.property,
+    before: content.before,
+    after: content.after,
+    evidence: content.evidence,
+    reasons: content.reasons,
+    policy_version: content.policyVersion,
+    data: content.data,
+    prev_hash: content.prevHash,
+    hash: hashAuditEvent(content),
+  };
 }
 
 export async function readAuditHead(db: Db, workspaceId: string): Promise<{ seq: number; hash: string }> {
