@@ -4,6 +4,7 @@ import { adminRoutes } from './http/admin-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
 import { errorHandler } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
+import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceDeps } from './services/deps.ts';
 import type { Database } from './store/database.ts';
@@ -14,6 +15,8 @@ export interface AppOptions {
   logger: Logger;
   maxBodyBytes: number;
   publicUrl: string;
+  /** HubSpot webhook intake (issue 6); the body limit is `maxBodyBytes`. */
+  webhooks?: Omit<WebhookRouteOptions, 'maxBodyBytes'>;
 }
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
@@ -26,6 +29,8 @@ export function createApp(options: AppOptions): Express {
     res.setHeader('X-Request-Id', res.locals.requestId);
     next();
   });
+  // Before the JSON parser: a webhook's signature covers its raw bytes.
+  app.use(webhookRoutes(deps, { ...options.webhooks, maxBodyBytes: options.maxBodyBytes }));
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', async (_req, res) => {

@@ -26,6 +26,12 @@ const configSchema = z.object({
   SANDBOX_WEBHOOK_URL: z.string().url().optional(),
   /** The client secret the sandbox signs its webhooks with (HubSpot's v3 signature). */
   SANDBOX_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** The HubSpot app's client secret: verifies webhooks for every portal (a workspace's own secret is tried too). */
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The URL HubSpot reaches this server at (behind a proxy the Host header is not it); part of what webhooks sign. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
+  WEBHOOK_WORKER: z.enum(['on', 'off']).default('on'),
 });
 
 export interface Config {
@@ -43,6 +49,9 @@ export interface Config {
   demoBatch: boolean;
   sandboxPort: number;
   sandboxWebhook: { url: string; secret: string } | undefined;
+  hubspotClientSecret: string | undefined;
+  publicUrl: string | undefined;
+  webhookWorker: boolean;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -66,6 +75,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     demoBatch: c.DEMO_BATCH === 'on',
     sandboxPort: c.SANDBOX_PORT,
     sandboxWebhook: sandboxWebhook(c.SANDBOX_WEBHOOK_URL, c.SANDBOX_WEBHOOK_SECRET),
+    hubspotClientSecret: c.HUBSPOT_CLIENT_SECRET,
+    publicUrl: c.PUBLIC_URL,
+    webhookWorker: c.WEBHOOK_WORKER === 'on',
   };
 }
 

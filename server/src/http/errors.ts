@@ -16,6 +16,9 @@ export function statusFor(code: ErrorCode): number {
     case 'CONFIG_INVALID':
       return 400;
     case 'UNAUTHENTICATED':
+    case 'WEBHOOK_SIGNATURE_MISSING':
+    case 'WEBHOOK_SIGNATURE_INVALID':
+    case 'WEBHOOK_TIMESTAMP_STALE':
       return 401;
     case 'FORBIDDEN':
     case 'AGENT_NOT_ACTIVE':

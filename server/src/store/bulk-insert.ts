@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Tx } from './database.ts';
+import type { Db, Tx } from './database.ts';
 
 /**
  * Inserts many rows with one statement that unnests one array parameter per column. The query
@@ -8,15 +8,27 @@ import type { Tx } from './database.ts';
  * fast in Postgres as jsonb_to_recordset. Table and column names come from the constants below.
  */
 export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) await tx.execute(unnestInsert(table, rows.slice(i, i + CHUNK), sql``));
+}
+
+/**
+ * The same single statement, skipping rows whose key is already stored (a retried webhook
+ * delivery); returns how many rows were new. Rows are not chunked: callers send at most a
+ * request's worth.
+ */
+export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await tx.execute(unnestInsert(table, rows, sql` on conflict do nothing returning 1`));
+  // node-postgres and PGlite both answer with `rows`.
+  return (result as unknown as { rows: unknown[] }).rows.length;
+}
+
+function unnestInsert(table: BulkTable, chunk: readonly Record<string, unknown>[], tail: SQL): SQL {
   const columns = COLUMNS[table];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK);
-    const arrays: SQL[] = columns.map(([name, type]) => sql`${sql.param(chunk.map((row) => toParam(row[name], type)))}::${sql.raw(ARRAY_TYPE[type])}`);
-    const selected = columns.map(([name, type]) => sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`));
-    await tx.execute(
-      sql`insert into ${sql.raw(table)} (${sql.raw(columns.map(([name]) => name).join(', '))}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(columns.map(([name]) => name).join(', '))})`,
-    );
-  }
+  const arrays: SQL[] = columns.map(([name, type]) => sql`${sql.param(chunk.map((row) => toParam(row[name], type)))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const selected = columns.map(([name, type]) => sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`));
+  const names = sql.raw(columns.map(([name]) => name).join(', '));
+  return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${names})${tail}`;
 }
 
 const CHUNK = 10_000;
@@ -85,5 +97,34 @@ const COLUMNS = {
     ['data', 'jsonb'],
     ['prev_hash', 'text'],
     ['hash', 'text'],
+  ],
+  webhook_events: [
+    ['workspace_id', 'uuid'],
+    ['event_id', 'bigint'],
+    ['subscription_type', 'text'],
+    ['object_id', 'text'],
+    ['property_name', 'text'],
+    ['property_value', 'text'],
+    ['change_source', 'text'],
+    ['source_id', 'text'],
+    ['occurred_at', 'timestamptz'],
+    ['received_at', 'timestamptz'],
+    ['payload', 'jsonb'],
+  ],
+  record_property_changes: [
+    ['workspace_id', 'uuid'],
+    ['event_id', 'bigint'],
+    ['object_type', 'text'],
+    ['record_id', 'text'],
+    ['property', 'text'],
+    ['value', 'text'],
+    ['occurred_at', 'timestamptz'],
+    ['kind', 'text'],
+    ['change_source', 'text'],
+    ['source_id', 'text'],
+    ['agent_id', 'uuid'],
+    ['change_id', 'uuid'],
+    ['data', 'jsonb'],
+    ['attempt_number', 'integer'],
   ],
 } as const satisfies Record<string, readonly (readonly [string, ColumnType])[]>;

@@ -187,3 +187,5 @@ export const auditEvents = pgTable(
     index('audit_events_time').on(t.workspaceId, t.occurredAt),
   ],
 );
+
+export { recordPropertyChanges, webhookEvents } from './webhook-schema.ts';

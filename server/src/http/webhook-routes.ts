@@ -1,0 +1,38 @@
+import express, { Router, type Request } from 'express';
+import type { ServiceDeps } from '../services/deps.ts';
+import { ingestHubSpotWebhook } from '../services/ingest-webhooks.ts';
+
+export interface WebhookRouteOptions {
+  maxBodyBytes: number;
+  appClientSecret?: string | undefined;
+  /** Where HubSpot reaches us, when a proxy stands in front (the signature covers the full URI). */
+  publicUrl?: string | undefined;
+  /** Called after events were stored, so an in-process worker starts at once instead of at its next poll. */
+  onStored?: () => void;
+}
+
+/** `POST /webhooks/hubspot`: mounted before the JSON parser, because the signature covers the raw bytes. */
+export function webhookRoutes(deps: ServiceDeps, options: WebhookRouteOptions): Router {
+  const router = Router();
+  router.post('/webhooks/hubspot', express.raw({ type: () => true, limit: options.maxBodyBytes }), async (req, res) => {
+    const result = await ingestHubSpotWebhook(
+      deps,
+      {
+        method: req.method,
+        url: signedUrl(req, options.publicUrl),
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        signature: req.get('x-hubspot-signature-v3'),
+        timestamp: req.get('x-hubspot-request-timestamp'),
+      },
+      { appClientSecret: options.appClientSecret },
+    );
+    if (result.stored > 0) options.onStored?.();
+    res.json(result);
+  });
+  return router;
+}
+
+function signedUrl(req: Request, publicUrl: string | undefined): string {
+  const origin = publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.get('host') ?? ''}`;
+  return `${origin}${req.originalUrl}`;
+}

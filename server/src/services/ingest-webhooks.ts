@@ -1,0 +1,99 @@
+import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../shared/hubspot-webhooks.ts';
+import { checkV3Signature, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
+import { AppError } from '../errors.ts';
+import { findWorkspacesByPortals, storeWebhookEvents, type NewWebhookEventRow } from '../store/webhook-event-store.ts';
+import type { ServiceDeps } from './deps.ts';
+
+export interface IngestOptions {
+  /** The HubSpot app's client secret, when configured: it signs for every portal. */
+  appClientSecret?: string | undefined;
+}
+
+/**
+ * HubSpot's story: check the signature on the raw bytes, then read the events, keep those of
+ * connected portals, and store them in one statement. Nothing is processed here (HubSpot
+ * waits about 5 s for the answer); the worker takes stored events afterwards.
+ */
+export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedRequest, options: IngestOptions = {}): Promise<WebhookIntakeResult> {
+  const now = deps.clock();
+  // Which key signed the body depends on the portal it names, so the portal ids are read before
+  // the signature is trusted; nothing else in the body is used until it is.
+  const parsed = parseJson(request.rawBody);
+  const portalIds = parsed.ok ? portalIdsIn(parsed.value) : [];
+  const known = await findWorkspacesByPortals(deps.db, portalIds);
+  const secretOf = new Map(known.flatMap((w) => (w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [])));
+
+  const appCheck = options.appClientSecret ? checkV3Signature(request, [options.appClientSecret], now) : undefined;
+  const verifiedPortals = new Set<string>();
+  if (!appCheck?.ok) {
+    for (const [portalId, secret] of secretOf) if (checkV3Signature(request, [secret], now).ok) verifiedPortals.add(portalId);
+  }
+  if (!appCheck?.ok && verifiedPortals.size === 0) {
+    const check = appCheck ?? checkV3Signature(request, [...secretOf.values()], now);
+    if (check.ok) throw new Error('unreachable: a verifying secret was not recorded');
+    throw new AppError(check.code, check.message);
+  }
+
+  if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
+  if (!Array.isArray(parsed.value)) throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
+  const workspaceOf = new Map(known.map((w) => [w.hubspotPortalId, w.id]));
+  const result: WebhookIntakeResult = { received: parsed.value.length, stored: 0, duplicates: 0, unknownPortal: 0, rejected: [] };
+  const rows: NewWebhookEventRow[] = [];
+  parsed.value.forEach((element: unknown, index) => {
+    const event = hubspotWebhookEventSchema.safeParse(element);
+    if (!event.success) {
+      const issue = event.error.issues[0];
+      result.rejected.push({ index, problem: issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : 'not a HubSpot event' });
+      return;
+    }
+    const portalId = String(event.data.portalId);
+    const workspaceId = workspaceOf.get(portalId);
+    if (workspaceId === undefined) {
+      result.unknownPortal += 1;
+      return;
+    }
+    if (!appCheck?.ok && !verifiedPortals.has(portalId)) {
+      result.rejected.push({ index, problem: `the signature does not cover portal ${portalId}` });
+      return;
+    }
+    rows.push(toRow(workspaceId, event.data, now));
+  });
+  result.stored = await storeWebhookEvents(deps.db, rows);
+  result.duplicates = rows.length - result.stored;
+  return result;
+}
+
+function toRow(workspaceId: string, event: ReturnType<typeof hubspotWebhookEventSchema.parse>, receivedAt: Date): NewWebhookEventRow {
+  return {
+    workspaceId,
+    eventId: event.eventId,
+    subscriptionType: event.subscriptionType,
+    objectId: String(event.objectId),
+    propertyName: event.propertyName ?? null,
+    propertyValue: event.propertyValue ?? null,
+    changeSource: event.changeSource ?? null,
+    sourceId: event.sourceId ?? null,
+    occurredAt: new Date(event.occurredAt),
+    receivedAt,
+    payload: event,
+  };
+}
+
+function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function portalIdsIn(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const ids = new Set<string>();
+  for (const element of value) {
+    const portalId = (element as { portalId?: unknown } | null)?.portalId;
+    if (typeof portalId === 'number' && Number.isSafeInteger(portalId) && portalId > 0) ids.add(String(portalId));
+    if (ids.size > 100) break; // HubSpot sends one portal's events per request; a body naming hundreds is not HubSpot's
+  }
+  return [...ids];
+}

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * HubSpot webhook events as received (issue 6). The row is also the job: storing an event and
+ * queuing its processing are the same insert, so no crash can fall between them. The key is
+ * HubSpot's eventId per workspace, so a retried delivery stores nothing new.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    subscriptionType: text('subscription_type').notNull(),
+    objectId: text('object_id').notNull(),
+    propertyName: text('property_name'),
+    propertyValue: text('property_value'),
+    changeSource: text('change_source'),
+    sourceId: text('source_id'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The whole event as HubSpot sent it (merge ids, app id, attempt number...). */
+    payload: jsonb('payload').notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true, mode: 'date' }),
+    /** What processing concluded: a change kind, or why the event was ignored. */
+    outcome: text('outcome'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.eventId] }),
+    index('webhook_events_pending').on(t.workspaceId, t.occurredAt).where(sql`processed_at is null`),
+  ],
+);
+
+/**
+ * Who changed which field of which record, when, to what, through what (issue 6). Rollback
+ * (issue 7) reads it to find later edits, the record card to explain a value.
+ */
+export const recordPropertyChanges = pgTable(
+  'record_property_changes',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    objectType: text('object_type').notNull(),
+    recordId: text('record_id').notNull(),
+    /** '' for record-level events (created, deleted, merged, restored). */
+    property: text('property').notNull(),
+    value: text('value'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    kind: text('kind').notNull(),
+    changeSource: text('change_source'),
+    sourceId: text('source_id'),
+    /** Set when the change is one of ours (the change that wrote it) or a bypass attributed to an agent. */
+    agentId: uuid('agent_id'),
+    changeId: uuid('change_id'),
+    /** Record-level details: the merged ids, the surviving id. */
+    data: jsonb('data'),
+    attemptNumber: integer('attempt_number'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.eventId] }),
+    index('record_property_changes_field').on(t.workspaceId, t.objectType, t.recordId, t.property, t.occurredAt),
+    index('record_property_changes_agent').on(t.workspaceId, t.kind, t.agentId, t.occurredAt),
+  ],
+);
