@@ -38,7 +38,7 @@ export function propertyChange(portalId: number, overrides: Partial<HubSpotWebho
 
 /** Signs with HubSpot's own helper from @hubspot/api-client, as HubSpot does: v3, over method + URI + body + timestamp. */
 export function signV3(input: { clientSecret: string; method?: string; url: string; body: string; timestamp: number }): string {
-  return Signature.getSignature(input.method ?? 'POST', 'v3', { clientSecret: input.clientSecret, requestBody: input.body, url: input.url, timestamp: input.timestamp });
+  return Signature.getSignature(input.method ?? 'POST', 'v3', { clientSecret: input.clientSecret, requestBody: input.body, url: input.url, timestamp: input.timestamp, signature: '' });
 }
 
 export interface Delivery {

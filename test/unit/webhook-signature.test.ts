@@ -4,7 +4,7 @@ import { checkV3Signature, decodeSignedUri } from '../../server/src/crm/hubspot/
 
 const now = new Date('2026-11-23T10:00:00Z');
 const timestamp = now.getTime() - 1_000;
-const sign = (url: string, body: string) => Signature.getSignature('POST', 'v3', { clientSecret: 'secret', requestBody: body, url, timestamp });
+const sign = (url: string, body: string) => Signature.getSignature('POST', 'v3', { clientSecret: 'secret', requestBody: body, url, timestamp, signature: '' });
 
 describe('HubSpot v3 signature check', () => {
   it('accepts what HubSpot’s own helper signs over the URI with its listed escapes decoded', () => {
@@ -25,7 +25,7 @@ describe('HubSpot v3 signature check', () => {
     ['six minutes in the future', 6 * 60_000],
   ])('refuses a timestamp %s as stale', (_name, offset) => {
     const at = now.getTime() + offset;
-    const signature = Signature.getSignature('POST', 'v3', { clientSecret: 'secret', requestBody: '[]', url: 'https://example.com/w', timestamp: at });
+    const signature = Signature.getSignature('POST', 'v3', { clientSecret: 'secret', requestBody: '[]', url: 'https://example.com/w', timestamp: at, signature: '' });
     const check = checkV3Signature({ method: 'POST', url: 'https://example.com/w', rawBody: Buffer.from('[]'), signature, timestamp: String(at) }, ['secret'], now);
     expect(check).toMatchObject({ ok: false, code: 'WEBHOOK_TIMESTAMP_STALE' });
   });
