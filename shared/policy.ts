@@ -86,6 +86,27 @@ const windowSchema = z.strictObject({
 });
 export type TimeWindow = z.infer<typeof windowSchema>;
 
+/**
+ * What the app does about changes it sees in the CRM afterwards (issue 6). Everything here is
+ * off unless the policy says otherwise.
+ */
+const monitoringSchema = z.strictObject({
+  /** Write a bypass back to the value before it, through the CRM adapter, and audit it. */
+  revertBypassWrites: z.boolean().default(false),
+  /** HubSpot `sourceId` of an agent's own integration (its app id) → the agent's name, so its bypass writes count against it. */
+  integrations: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).default({}),
+  killTriggers: z
+    .strictObject({
+      /** Engage the agent's kill switch (the workspace's, for writes no agent is named for) after this many bypass writes in the window. */
+      bypassWrites: z.strictObject({ threshold: z.number().int().positive(), windowMinutes: z.number().int().positive().max(24 * 60).default(60) }).optional(),
+      /** Engage an agent's kill switch when its writes seen landing in the CRM exceed this many in a minute. */
+      writeVelocity: z.strictObject({ perMinute: z.number().int().positive() }).optional(),
+    })
+    .default({}),
+});
+export type MonitoringSettings = z.infer<typeof monitoringSchema>;
+export const DEFAULT_MONITORING: MonitoringSettings = { revertBypassWrites: false, integrations: {}, killTriggers: {} };
+
 const objectPolicySchema = z.strictObject({ properties: z.record(propertyNameSchema, roleTiersSchema) });
 export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
@@ -100,6 +121,7 @@ export const policySchema = z
     windows: z.array(windowSchema).default([]),
     actions: z.strictObject({ send_email: roleTiersSchema.optional() }).default({}),
     approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),
+    monitoring: monitoringSchema.optional(),
   })
   .superRefine((policy, ctx) => {
     policy.conditions.forEach((condition, index) => {

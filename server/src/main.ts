@@ -3,6 +3,7 @@ import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
+import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { jsonLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
 
@@ -14,7 +15,10 @@ async function main(): Promise<void> {
   const publicUrl = `http://${config.host}:${config.port}`;
   // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
   const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
-  const app = createApp({ deps: demo?.deps ?? runtime.deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl });
+  const deps = demo?.deps ?? runtime.deps;
+  const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
+  const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
+  const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
@@ -22,7 +26,7 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), runtime.close()]).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

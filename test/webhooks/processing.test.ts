@@ -1,0 +1,201 @@
+import { and, count, eq, isNull } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { verifyAudit } from '../../server/src/services/audit.ts';
+import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { processWebhookEvents, type PersonEditHook } from '../../server/src/services/process-webhook-events.ts';
+import { publishPolicy } from '../../server/src/services/policies.ts';
+import { fieldHistory } from '../../server/src/store/field-history-store.ts';
+import { auditEvents, killSwitches, webhookEvents } from '../../server/src/store/schema.ts';
+import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';
+import { APP_ID, deliver, historyRows, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
+
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedWebhookWorkspace>>;
+
+beforeEach(async () => {
+  harness = await startHarness();
+  ws = await seedWebhookWorkspace(harness);
+  await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+});
+afterEach(() => harness.close());
+
+const send = (events: unknown[]) => deliver(harness, events, { clientSecret: ws.clientSecret });
+const bypass = (overrides = {}) => propertyChange(ws.portalId, { changeSource: 'INTEGRATION', sourceId: '555000', ...overrides });
+async function drain(options: Parameters<typeof processWebhookEvents>[1] = {}) {
+  while ((await processWebhookEvents(harness.deps, options)) > 0);
+}
+async function auditCount(type: string) {
+  const [row] = await harness.deps.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, type)));
+  return row!.n;
+}
+async function pendingCount() {
+  const [row] = await harness.deps.db.select({ n: count() }).from(webhookEvents).where(and(eq(webhookEvents.workspaceId, ws.workspaceId), isNull(webhookEvents.processedAt)));
+  return row!.n;
+}
+async function publishMonitoring(monitoring: object) {
+  await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring }, ADMIN);
+}
+
+describe('processing stored HubSpot events', () => {
+  it('confirms our own applied write when its webhook comes back, naming the change and agent', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'enricher', role: 'enrichment' } });
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'a@example.com' } });
+    const submitted = await api(harness, 'POST', '/v1/changesets', {
+      token: agent.body.token,
+      body: { batchId: 'b1', objectType: 'contacts', changes: [{ recordId, properties: { jobtitle: 'CTO' }, evidence: { source: 'clearbit', reason: 'site', url: 'https://e.com', confidence: 0.95 } }] },
+    });
+    const changeId = submitted.body.results[0].changeId as string;
+
+    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'CTO', changeSource: 'INTEGRATION', sourceId: String(APP_ID) })]);
+    await drain();
+
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([expect.objectContaining({ kind: 'own_write', changeId, agentId: agent.body.id, recordId, property: 'jobtitle', value: 'CTO' })]);
+    expect(await auditCount('crm.bypass_write')).toBe(0);
+  });
+
+  it('records a person’s edit and calls the approvals hook with it, in the same transaction', async () => {
+    const edits: Parameters<PersonEditHook>[1][] = [];
+    await send([propertyChange(ws.portalId, { objectId: 42, propertyValue: 'Founder' })]);
+    await drain({ onPersonEdit: async (_tx, edit) => void edits.push(edit) });
+
+    expect(edits).toEqual([expect.objectContaining({ objectType: 'contacts', recordId: '42', property: 'jobtitle', value: 'Founder', sourceId: 'userId:9001' })]);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([expect.objectContaining({ kind: 'person', changeSource: 'CRM_UI' })]);
+  });
+
+  it('audits a write by another integration as crm.bypass_write, attributed to the agent the policy names for it', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'sidecar', role: 'enrichment' } });
+    await publishMonitoring({ integrations: { '555000': 'sidecar' } });
+    await send([bypass({ objectId: 7, propertyValue: 'VP' })]);
+    await drain();
+
+    const [event] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_write')));
+    expect(event).toMatchObject({ agentId: agent.body.id, recordId: '7', property: 'jobtitle', after: { value: 'VP' }, data: expect.objectContaining({ sourceId: '555000', changeSource: 'INTEGRATION' }) });
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
+  });
+
+  it('orders a field’s history by when changes happened in the CRM, not by when they arrived', async () => {
+    const t = Date.now();
+    const edits: string[] = [];
+    for (const [offset, value] of [[3_000, 'third'], [1_000, 'first'], [2_000, 'second']] as const) {
+      await send([propertyChange(ws.portalId, { objectId: 9, occurredAt: t + offset, propertyValue: value })]);
+    }
+    await drain({ onPersonEdit: async (_tx, edit) => void edits.push(edit.value ?? '') });
+
+    const history = await fieldHistory(harness.deps.db, { workspaceId: ws.workspaceId, objectType: 'contacts', recordId: '9', property: 'jobtitle' });
+    expect(history.map((h) => h.value)).toEqual(['first', 'second', 'third']);
+    expect(edits).toEqual(['first', 'second', 'third']);
+  });
+
+  it('processes an event delivered ten times once', async () => {
+    const event = bypass();
+    for (let attempt = 0; attempt < 10; attempt++) await send([{ ...event, attemptNumber: attempt }]);
+    await drain();
+
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(1);
+    expect(await auditCount('crm.bypass_write')).toBe(1);
+  });
+
+  it('marks events of a subscription we do not handle as ignored, with no history', async () => {
+    await send([propertyChange(ws.portalId, { subscriptionType: 'contact.associationChange' })]);
+    await drain();
+
+    const [row] = await harness.deps.db.select().from(webhookEvents).where(eq(webhookEvents.workspaceId, ws.workspaceId));
+    expect(row).toMatchObject({ outcome: 'ignored_subscription_type', processedAt: expect.any(Date) });
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(0);
+  });
+
+  it('keeps deleted and merged records in the history, with the merge’s ids, and calls the record-closed hook', async () => {
+    const closed: string[] = [];
+    await send([
+      propertyChange(ws.portalId, { subscriptionType: 'contact.deletion', objectId: 11, propertyName: undefined, propertyValue: undefined }),
+      propertyChange(ws.portalId, { subscriptionType: 'contact.merge', objectId: 12, propertyName: undefined, propertyValue: undefined, primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 12 }),
+    ]);
+    await drain({ onRecordClosed: async (_tx, record) => void closed.push(`${record.kind}:${record.recordId}`) });
+
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([
+      expect.objectContaining({ kind: 'record_deleted', recordId: '11', property: '' }),
+      expect.objectContaining({ kind: 'record_merged', recordId: '12', data: { primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 12 } }),
+    ]);
+    expect(closed).toEqual(['record_deleted:11', 'record_merged:12']);
+  });
+});
+
+describe('processing with several workers and failures', () => {
+  it('gives each event exactly one effect when two workers run at once', async () => {
+    const events = Array.from({ length: 300 }, (_, i) => bypass({ objectId: 100 + i }));
+    for (let i = 0; i < events.length; i += 100) await send(events.slice(i, i + 100));
+
+    await Promise.all([drain({ batchSize: 40 }), drain({ batchSize: 40 })]);
+
+    expect(await pendingCount()).toBe(0);
+    expect(await auditCount('crm.bypass_write')).toBe(300);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(300);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
+  });
+
+  it('leaves a batch whose worker failed mid-way unprocessed, and a later worker finishes it with one effect each', async () => {
+    const events = Array.from({ length: 90 }, (_, i) => (i % 3 === 0 ? bypass({ objectId: 500 + i }) : propertyChange(ws.portalId, { objectId: 500 + i })));
+    await send(events);
+    let calls = 0;
+    const dying: PersonEditHook = async () => {
+      calls += 1;
+      if (calls === 25) throw new Error('worker died');
+    };
+
+    await expect(drain({ batchSize: 30, onPersonEdit: dying })).rejects.toThrow('worker died');
+    expect(await pendingCount()).toBe(60);
+    expect(await auditCount('crm.bypass_write')).toBe(10);
+
+    await drain({ batchSize: 30 });
+    expect(await pendingCount()).toBe(0);
+    expect(await auditCount('crm.bypass_write')).toBe(30);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(90);
+  });
+});
+
+describe('automated kill triggers and reverts', () => {
+  it('engages the workspace kill switch, audited with the reason, when unattributed bypass writes pass the threshold', async () => {
+    await publishMonitoring({ killTriggers: { bypassWrites: { threshold: 2, windowMinutes: 60 } } });
+    await send([bypass(), bypass(), bypass()]);
+    await drain();
+
+    const [killSwitch] = await harness.deps.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+    expect(killSwitch).toMatchObject({ scope: 'workspace', engaged: true, changedBy: 'system:kill-trigger', reason: expect.stringContaining('bypass_writes: 3') });
+    expect(await auditCount('kill_switch.engaged')).toBe(1);
+
+    await send([bypass()]);
+    await drain();
+    expect(await auditCount('kill_switch.engaged')).toBe(1);
+  });
+
+  it('engages only the named agent’s switch when its integration writes around the API', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'sidecar', role: 'enrichment' } });
+    await publishMonitoring({ integrations: { '555000': 'sidecar' }, killTriggers: { bypassWrites: { threshold: 1 } } });
+    await send([bypass(), bypass()]);
+    await drain();
+
+    const rows = await harness.deps.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+    expect(rows).toEqual([expect.objectContaining({ scope: 'agent', target: agent.body.id, engaged: true })]);
+  });
+
+  it('writes a bypassed field back to its previous value when the policy says to revert, and audits it', async () => {
+    await publishMonitoring({ revertBypassWrites: true });
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'r@example.com', jobtitle: 'Engineer' } });
+    const t = Date.now();
+    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 1_000 })]);
+    await send([bypass({ objectId: Number(recordId), propertyValue: 'Spam King', occurredAt: t })]);
+    await drain();
+
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)?.jobtitle).toBe('Engineer');
+    const [reverted] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_reverted')));
+    expect(reverted).toMatchObject({ recordId, property: 'jobtitle', before: { value: 'Spam King' }, after: { value: 'Engineer' } });
+
+    // The revert's own webhook is recognised as ours, not as another bypass.
+    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', changeSource: 'INTEGRATION', sourceId: String(APP_ID), occurredAt: t + 1_000 })]);
+    await drain();
+    expect((await historyRows(harness.deps.db, ws.workspaceId)).at(-1)).toMatchObject({ kind: 'own_write' });
+    expect(await auditCount('crm.bypass_write')).toBe(1);
+  });
+});
