@@ -29,3 +29,12 @@ export const auditExportQuerySchema = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** Synthetic counts for a kill trigger's drill: what would it do? Nothing is engaged. */
+export const killTriggerDrillSchema = z
+  .strictObject({
+    trigger: z.enum(['bypass_writes', 'write_velocity']),
+    agentId: z.uuid().optional().describe('The agent the counts belong to; omitted, bypass writes count as no agent’s.'),
+    count: z.number().int().nonnegative().max(10_000_000),
+  })
+  .meta({ id: 'KillTriggerDrill' });

@@ -27,6 +27,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot' })).toThrow(/SANDBOX_WEBHOOK_SECRET/);
   });
 
+  it('runs the webhook worker by default and takes the app’s client secret and public URL for webhook signatures', () => {
+    expect(loadConfig({})).toMatchObject({ webhookWorker: true, hubspotClientSecret: undefined, publicUrl: undefined });
+    expect(loadConfig({ WEBHOOK_WORKER: 'off', HUBSPOT_CLIENT_SECRET: 'cs', PUBLIC_URL: 'https://ag.example.com' })).toMatchObject({ webhookWorker: false, hubspotClientSecret: 'cs', publicUrl: 'https://ag.example.com' });
+    expect(() => loadConfig({ PUBLIC_URL: 'ag.example.com' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('refuses a bad value with a sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);

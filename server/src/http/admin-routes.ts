@@ -1,11 +1,12 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
-import { agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema } from '../../../shared/admin-api.ts';
+import { agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
 import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
 import { exportAudit, verifyAudit } from '../services/audit.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { listWorkspaceKillSwitches, setKillSwitch } from '../services/kill-switches.ts';
+import { drillKillTrigger } from '../services/kill-triggers.ts';
 import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { validationError } from './errors.ts';
@@ -63,6 +64,12 @@ export function adminRoutes(deps: ServiceDeps): Router {
   router.put('/v1/admin/kill-switches', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     res.json(await setKillSwitch(deps, workspace.id, parse(killSwitchChangeSchema, req.body, 'The kill switch change'), ADMIN));
+  });
+
+  // A drill (issue 6): runs a trigger's rule over synthetic counts and says what it would engage.
+  router.post('/v1/admin/kill-triggers/drill', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await drillKillTrigger(deps, workspace.id, parse(killTriggerDrillSchema, req.body, 'The drill')));
   });
 
   router.post('/v1/admin/bootstrap', async (req, res) => {
