@@ -189,3 +189,4 @@ export const auditEvents = pgTable(
 );
 
 export { recordPropertyChanges, webhookEvents } from './webhook-schema.ts';
+export { approvalItems, approvals, people } from './approval-schema.ts';
