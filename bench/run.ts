@@ -122,3 +122,6 @@ console.table(rows);
 
 // Issue 4: seconds from `npm start` to the demo summary, and the sandbox's own cost per batch call.
 await (await import('./sandbox.ts')).benchSandbox();
+
+// Issue 6: webhook intake against a bare Express endpoint, then the stored backlog processed.
+await (await import('./webhooks.ts')).benchWebhooks(only);

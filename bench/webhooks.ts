@@ -1,0 +1,129 @@
+/**
+ * Issue 6: the webhook intake under HubSpot's load shape. Signed batches of 100 events from 10
+ * concurrent connections, sent by autocannon in a second process to the server started as
+ * `npm start` starts it (worker off, so intake is measured alone), beside a bare Express
+ * endpoint in the same run; then the stored backlog is processed by the same service the
+ * worker runs, in this process, and timed.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig } from '../server/src/config.ts';
+import { openRuntime } from '../server/src/runtime.ts';
+import { processWebhookEvents } from '../server/src/services/process-webhook-events.ts';
+import { countPendingEvents } from '../server/src/store/webhook-event-store.ts';
+import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
+import { createHubSpotState } from '../server/src/sandbox/hubspot/state.ts';
+import { createBenchPostgres } from './databases.ts';
+import { cli, startServer } from './server-process.ts';
+
+const run = promisify(execFile);
+const SECONDS = 10;
+const CONNECTIONS = 10;
+const SECRET = 'bench-client-secret';
+const PORTAL_ID = 1;
+
+interface SenderResult {
+  requestsPerSecond: number;
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  lastEventId: number;
+}
+
+async function send(url: string, seconds: number, firstEventId: number): Promise<SenderResult> {
+  const input = { url, secret: SECRET, portalId: PORTAL_ID, seconds, connections: CONNECTIONS, firstEventId };
+  const { stdout } = await run(process.execPath, [path.join(import.meta.dirname, 'webhook-sender.ts'), JSON.stringify(input)], { maxBuffer: 1024 * 1024 });
+  return JSON.parse(stdout) as SenderResult;
+}
+
+async function bareEndpoint(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-endpoint.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  return { url: `${base}/webhooks/hubspot`, stop: () => child.kill('SIGTERM') };
+}
+
+async function measure(kind: 'pglite' | 'postgres') {
+  const postgres = kind === 'postgres' ? await createBenchPostgres() : undefined;
+  if (kind === 'postgres' && !postgres) return undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-webhooks-'));
+  const hubspot = createHubSpotState();
+  const fake = createFakeHubSpotHttpServer(hubspot);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    HUBSPOT_API_BASE_URL: await fake.listen(),
+    WEBHOOK_WORKER: 'off',
+    ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
+  };
+  try {
+    console.error(`webhooks ${kind}: setting up`);
+    await cli(env, 'workspace', 'add', '--name', 'Bench', '--hubspot-portal-id', String(PORTAL_ID), '--hubspot-token', hubspot.accessToken, '--hubspot-client-secret', SECRET);
+    const server = await startServer(env);
+    console.error(`webhooks ${kind}: server at ${server.url}`);
+    console.error('webhooks: starting the bare endpoint');
+    const bare = await bareEndpoint();
+    let intake: SenderResult;
+    let baseline: SenderResult;
+    try {
+      console.error('webhooks: warming up');
+      const warm = await send(`${server.url}/webhooks/hubspot`, 2, 1);
+      await send(bare.url, 2, 1);
+      console.error('webhooks: measuring');
+      intake = await send(`${server.url}/webhooks/hubspot`, SECONDS, warm.lastEventId);
+      baseline = await send(bare.url, SECONDS, 1);
+    } finally {
+      bare.stop();
+      await server.stop();
+    }
+    // The server is stopped, so this process may open its database (PGlite is one process's).
+    const runtime = await openRuntime(loadConfig(env), 'the webhook benchmark');
+    try {
+      const backlog = await countPendingEvents(runtime.deps.db);
+      const started = performance.now();
+      while ((await processWebhookEvents(runtime.deps, { batchSize: 1_000 })) > 0);
+      const seconds = (performance.now() - started) / 1000;
+      return { intake, baseline, backlog, processSeconds: seconds };
+    } finally {
+      await runtime.close();
+    }
+  } finally {
+    await fake.close();
+    await postgres?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function benchWebhooks(only?: string): Promise<void> {
+  const rows = [];
+  for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
+    const result = await measure(kind);
+    if (!result) {
+      console.log(`webhooks ${kind}: skipped (no Postgres reachable; set BENCH_DATABASE_URL)`);
+      continue;
+    }
+    const { intake, baseline } = result;
+    rows.push({
+      database: kind,
+      'events acked/s': Math.round(intake.eventsPerSecond),
+      'p99 ms': intake.p99,
+      'p50 ms': intake.p50,
+      'bare Express events/s': Math.round(baseline.eventsPerSecond),
+      'bare p99 ms': baseline.p99,
+      'ratio to bare': (intake.eventsPerSecond / baseline.eventsPerSecond).toFixed(2),
+      'non-2xx': intake.non2xx + intake.errors,
+      'backlog events': result.backlog,
+      'backlog processed s': result.processSeconds.toFixed(2),
+      'processed events/s': Math.round(result.backlog / result.processSeconds),
+    });
+  }
+  console.log(`HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`);
+  console.table(rows);
+}
+
+if (import.meta.main) await benchWebhooks(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
