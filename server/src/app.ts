@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { adminRoutes } from './http/admin-routes.ts';
+import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
 import { errorHandler } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
@@ -44,6 +45,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(agentRoutes(deps));
   app.use(adminRoutes(deps));
+  app.use(approvalRoutes(deps));
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId } });
   });

@@ -23,12 +23,14 @@ export function statusFor(code: ErrorCode): number {
     case 'FORBIDDEN':
     case 'AGENT_NOT_ACTIVE':
     case 'DELEGATION_INVALID':
+    case 'APPROVAL_DECISION_FORBIDDEN':
       return 403;
     case 'NOT_FOUND':
       return 404;
     case 'CONFLICT':
     case 'NO_ACTIVE_POLICY':
     case 'IDEMPOTENCY_IN_PROGRESS':
+    case 'APPROVAL_NOT_DECIDABLE':
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;

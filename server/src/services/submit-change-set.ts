@@ -18,6 +18,7 @@ import { requireDelegation } from './agents.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { holdForApproval, OWNER_PROPERTY } from './hold-for-approval.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 import { toCrmValue } from './property-values.ts';
@@ -154,6 +155,8 @@ function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, reques
 /** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
 async function readCurrentValues(crm: CrmPort, request: ChangeSetRequest, policy: Policy): Promise<Map<string, CrmRecordValues>> {
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
+  // A held write's approval names the record's owner (a rep decides only on their own records).
+  properties.add(OWNER_PROPERTY);
   for (const condition of policy.conditions) {
     if (condition.kind === 'record_matches' && condition.objectType === request.objectType) properties.add(condition.property);
   }
@@ -246,6 +249,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       createdAt: now,
     });
     await insertChanges(tx, rows);
+    await holdForApproval(tx, audit, { workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
     await insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence })));
     await addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) });
     await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });

@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { approvalDecisionSchema, approvalListQuerySchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
+import { AppError } from '../errors.ts';
+import { findApprovals, getApproval } from '../services/approval-view.ts';
+import { decideApproval } from '../services/decide-approval.ts';
+import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
+import { adminWorkspaceFromRequest } from './auth.ts';
+import { validationError } from './errors.ts';
+
+const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+/** A malformed id names no approval: the same 404 as an unknown one, and no query the database would refuse. */
+function approvalId(value: string): string {
+  if (!z.uuid().safeParse(value).success) throw new AppError('NOT_FOUND', `There is no approval ${value} in this workspace.`);
+  return value;
+}
+
+/**
+ * Approvals and the people who decide them (issue 5). The admin token vouches for the caller
+ * until issue 8 has HubSpot sign requests from the record card; the person deciding is named by
+ * `actingUserId` and their role comes from `people`.
+ */
+export function approvalRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+
+  router.get('/v1/admin/people', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json({ people: await listWorkspacePeople(deps, workspace.id) });
+  });
+  router.put('/v1/admin/people/:crmUserId', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const crmUserId = parse(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
+    const { role } = parse(setPersonSchema, req.body, 'The person');
+    res.json(await setPersonRole(deps, workspace.id, { crmUserId, role }, ADMIN));
+  });
+
+  router.get('/v1/admin/approvals', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const query = parse(approvalListQuerySchema, req.query, 'The approvals query');
+    res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, limit: query.limit }) });
+  });
+  router.get('/v1/admin/approvals/:id', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await getApproval(deps, workspace.id, approvalId(req.params.id)));
+  });
+  router.post('/v1/admin/approvals/:id/decisions', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const id = approvalId(req.params.id);
+    const request = parse(approvalDecisionSchema, req.body, 'The decision');
+    res.json(await decideApproval(deps, { workspace, approvalId: id, request }));
+  });
+
+  return router;
+}

@@ -1,0 +1,119 @@
+import type { ApprovalDecisionRequest, ApprovalView } from '../../../shared/approval-api.ts';
+import type { ObjectType } from '../../../shared/crm-names.ts';
+import { decide, expire, type DecisionCommand, type RefusalCode } from '../domain/approval-lifecycle.ts';
+import { AppError } from '../errors.ts';
+import { lockApproval, saveTransition, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
+import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
+import { findPerson } from '../store/people-store.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { applyApproval } from './apply-approval.ts';
+import { approvalView, requireApproval } from './approval-view.ts';
+import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { toCrmValue } from './property-values.ts';
+
+/** The state machine's refusals, plus one only the service can see: the person is not registered. */
+export type DecisionRefusal = RefusalCode | 'person_unknown';
+
+/** Who may decide (403) versus what state the approval is in (409). */
+const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
+
+export interface DecideApprovalInput {
+  workspace: WorkspaceRow;
+  approvalId: string;
+  request: ApprovalDecisionRequest;
+}
+
+type Outcome = { ok: true; approved: boolean } | { ok: false; code: DecisionRefusal; message: string };
+
+/**
+ * A person's decision on one approval: check edited values against the CRM's types; then, under
+ * the workspace's chain lock and the approval's row lock, look up the person's role, let the
+ * state machine decide, and store and audit the result (a refusal is audited too). An approval
+ * that became `approved` is then written to the CRM (see apply-approval.ts).
+ */
+export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInput): Promise<ApprovalView> {
+  const { workspace, approvalId, request } = input;
+  const found = await requireApproval(deps, workspace.id, approvalId);
+  const edits = request.kind === 'approve' && request.edits ? await validatedEdits(deps, workspace, found, request.edits) : undefined;
+
+  const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
+    const stored = await lockApproval(tx, workspace.id, approvalId);
+    if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
+    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: 'admin_api' };
+    const now = deps.clock();
+    if (!person) {
+      const refusal = { ok: false, code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` } as const;
+      auditRefusal(audit, stored, actor, request.kind, refusal);
+      return refusal;
+    }
+    const command: DecisionCommand =
+      request.kind === 'approve'
+        ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
+        : { kind: 'reject', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
+    const approval = toDomainApproval(stored);
+    const transition = decide(approval, command, now);
+    if (!transition.ok) {
+      auditRefusal(audit, stored, actor, request.kind, transition);
+      if (transition.code === 'approval_expired') {
+        // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
+        await saveTransition(tx, stored, expire(approval, now), { decidedAt: now, message: 'Nobody decided before the approval expired.' });
+        audit.append({ ...subject(stored), type: 'approval.expired', actor: actorJson(actor), data: { approvalId: stored.id } });
+      }
+      return transition;
+    }
+    const next = transition.approval;
+    const settled = next.status !== 'pending';
+    await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
+    const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
+    const decided = next.items.filter((item) => targets.has(item.property));
+    audit.append({
+      ...subject(stored),
+      type: 'approval.decided',
+      actor: actorJson(actor),
+      before: Object.fromEntries(stored.items.filter((item) => targets.has(item.property)).map((item) => [item.property, item.beforeValue])),
+      // What this person agreed to write: an edited value, else the agent's proposal.
+      after: request.kind === 'approve' ? Object.fromEntries(decided.map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue])) : null,
+      data: {
+        approvalId: stored.id,
+        kind: request.kind,
+        properties: [...targets],
+        status: next.status,
+        ...(edits ? { edits: Object.fromEntries(Object.entries(edits).map(([property, value]) => [property, { proposed: stored.items.find((item) => item.property === property)?.proposedValue ?? null, edited: value }])) } : {}),
+        ...(request.kind === 'reject' ? { reason: request.reason } : {}),
+      },
+    });
+    return { ok: true, approved: next.status === 'approved' };
+  });
+
+  if (!outcome.ok) {
+    const code = STATE_REFUSALS.has(outcome.code) ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN';
+    throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
+  }
+  if (outcome.approved) await applyApproval(deps, { workspace, approvalId });
+  return approvalView(await requireApproval(deps, workspace.id, approvalId));
+}
+
+function subject(stored: StoredApproval) {
+  return { agentId: stored.agentId, batchId: stored.batchId, changeSetId: stored.changeSetId, objectType: stored.objectType, recordId: stored.recordId, policyVersion: stored.policyVersion };
+}
+
+function auditRefusal(audit: AuditAppender, stored: StoredApproval, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): void {
+  audit.append({ ...subject(stored), type: 'approval.refused', actor: actorJson(actor), reasons: [refusal.code], data: { approvalId: stored.id, kind, refusal: refusal.code, message: refusal.message } });
+}
+
+/** Edited values must name a held property and fit its CRM type, as an agent's proposal had to. */
+async function validatedEdits(deps: ServiceDeps, workspace: WorkspaceRow, stored: StoredApproval, edits: Record<string, string | number | boolean | null>): Promise<Record<string, string | null>> {
+  const stray = Object.keys(edits).filter((property) => !stored.items.some((item) => item.property === property));
+  if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `The edits name ${stray.join(', ')}, which this approval does not hold.`, { details: { properties: stray } });
+  const definitions = await deps.crmFor(workspace).describeProperties(stored.objectType as ObjectType);
+  const converted: Record<string, string | null> = {};
+  for (const [property, value] of Object.entries(edits)) {
+    const definition = definitions.get(property);
+    if (!definition) throw new AppError('UNKNOWN_PROPERTY', `${stored.objectType} have no property named ${property} in the CRM any more.`);
+    const result = toCrmValue(definition, value);
+    if (!result.ok) throw new AppError('INVALID_PROPERTY_VALUE', `The edited value does not fit: ${result.message}.`, { details: { property } });
+    converted[property] = result.value;
+  }
+  return converted;
+}

@@ -1,0 +1,150 @@
+import { and, asc, desc, eq, inArray, isNull, lte, or, type SQL } from 'drizzle-orm';
+import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
+import type { Db, Tx } from './database.ts';
+import { approvalItems, approvals } from './approval-schema.ts';
+import { changeRecords } from './schema.ts';
+
+export type ApprovalRow = typeof approvals.$inferSelect;
+export type ApprovalItemRow = typeof approvalItems.$inferSelect;
+export type NewApprovalRow = typeof approvals.$inferInsert;
+export type NewApprovalItemRow = typeof approvalItems.$inferInsert;
+export type StoredApproval = ApprovalRow & { items: ApprovalItemRow[] };
+
+export async function insertApprovals(tx: Tx, rows: NewApprovalRow[], items: NewApprovalItemRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // Chunked: Postgres takes at most 65,535 parameters per statement and a large change set holds thousands.
+  for (let i = 0; i < rows.length; i += 1_000) await tx.insert(approvals).values(rows.slice(i, i + 1_000));
+  for (let i = 0; i < items.length; i += 2_000) await tx.insert(approvalItems).values(items.slice(i, i + 2_000));
+}
+
+/**
+ * Reads one approval and holds its row until the transaction ends: two people deciding at once
+ * are decided one after the other, the second seeing the first's outcome.
+ */
+export async function lockApproval(tx: Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
+  const [row] = await tx.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id))).for('update');
+  if (!row) return undefined;
+  return { ...row, items: await itemsOf(tx, [id]).then((items) => items.get(id) ?? []) };
+}
+
+export async function findApproval(db: Db | Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
+  const [row] = await db.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)));
+  if (!row) return undefined;
+  return { ...row, items: (await itemsOf(db, [id])).get(id) ?? [] };
+}
+
+export interface ApprovalFilter {
+  recordId?: string | undefined;
+  batchId?: string | undefined;
+  agentId?: string | undefined;
+  status?: ApprovalRow['status'] | undefined;
+  limit: number;
+}
+
+/** Newest first, with their items. */
+export async function listApprovals(db: Db, workspaceId: string, filter: ApprovalFilter): Promise<StoredApproval[]> {
+  const where: SQL[] = [eq(approvals.workspaceId, workspaceId)];
+  if (filter.recordId) where.push(eq(approvals.recordId, filter.recordId));
+  if (filter.batchId) where.push(eq(approvals.batchId, filter.batchId));
+  if (filter.agentId) where.push(eq(approvals.agentId, filter.agentId));
+  if (filter.status) where.push(eq(approvals.status, filter.status));
+  const rows = await db.select().from(approvals).where(and(...where)).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(filter.limit);
+  const items = await itemsOf(db, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+}
+
+async function itemsOf(db: Db | Tx, ids: string[]): Promise<Map<string, ApprovalItemRow[]>> {
+  const byApproval = new Map<string, ApprovalItemRow[]>();
+  if (ids.length === 0) return byApproval;
+  const rows = await db.select().from(approvalItems).where(inArray(approvalItems.approvalId, ids)).orderBy(asc(approvalItems.property));
+  for (const row of rows) {
+    const list = byApproval.get(row.approvalId);
+    if (list) list.push(row);
+    else byApproval.set(row.approvalId, [row]);
+  }
+  return byApproval;
+}
+
+/** Stores a transition the state machine made: the approval's status and each item as it now stands. */
+export async function saveTransition(tx: Tx, stored: StoredApproval, next: Approval, change: { decidedAt?: Date; message?: string | null }): Promise<void> {
+  await tx
+    .update(approvals)
+    .set({ status: next.status, ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}), ...(change.message !== undefined ? { message: change.message } : {}) })
+    .where(eq(approvals.id, stored.id));
+  for (const item of next.items) {
+    const before = stored.items.find((row) => row.property === item.property);
+    const edited = item.editedValue !== undefined;
+    if (before && before.status === item.status && before.approvedBy.length === item.approvedBy.length && before.edited === edited && before.editedValue === (item.editedValue ?? null)) continue;
+    await tx
+      .update(approvalItems)
+      .set({ status: item.status, approvedBy: item.approvedBy, edited, editedValue: item.editedValue ?? null })
+      .where(and(eq(approvalItems.approvalId, stored.id), eq(approvalItems.property, item.property)));
+  }
+}
+
+/** The state machine's view of a stored approval. */
+export function toDomainApproval(stored: StoredApproval): Approval {
+  return {
+    status: stored.status,
+    tier: stored.tier,
+    expiresAt: stored.expiresAt,
+    recordOwnerId: stored.recordOwnerId,
+    delegatedUserId: stored.delegatedUserId,
+    items: stored.items.map(
+      (item): ApprovalItem => ({
+        property: item.property,
+        proposedValue: item.proposedValue,
+        ...(item.edited ? { editedValue: item.editedValue } : {}),
+        status: item.status,
+        approvedBy: item.approvedBy,
+      }),
+    ),
+  };
+}
+
+/**
+ * Claims the right to write an approved approval to the CRM. Only one caller gets it; a claim
+ * older than `abandonedBefore` belongs to a process that died mid-write and may be taken again.
+ */
+export async function claimApply(db: Db, id: string, now: Date, abandonedBefore: Date): Promise<boolean> {
+  const claimed = await db
+    .update(approvals)
+    .set({ applyingSince: now })
+    .where(and(eq(approvals.id, id), eq(approvals.status, 'approved'), or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore))))
+    .returning({ id: approvals.id });
+  return claimed.length === 1;
+}
+
+export async function settleApply(tx: Tx, id: string, outcome: { status: 'approved' | 'applied' | 'stale'; message: string | null }): Promise<void> {
+  await tx.update(approvals).set({ status: outcome.status, message: outcome.message, applyingSince: null }).where(eq(approvals.id, id));
+}
+
+/** Pending approvals past their expiry, locked; rows another transaction holds are left for the next sweep. */
+export async function lockExpiredPending(tx: Tx, workspaceId: string, now: Date, limit: number): Promise<ApprovalRow[]> {
+  return tx
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.status, 'pending'), lte(approvals.expiresAt, now)))
+    .orderBy(asc(approvals.expiresAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function workspacesWithExpiredPending(db: Db, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ workspaceId: approvals.workspaceId })
+    .from(approvals)
+    .where(and(eq(approvals.status, 'pending'), lte(approvals.expiresAt, now)));
+  return rows.map((row) => row.workspaceId);
+}
+
+export async function markExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(approvals).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the approval expired.' }).where(inArray(approvals.id, ids));
+}
+
+/** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
+export async function findRecordEvidence(db: Db | Tx, changeSetId: string, recordId: string): Promise<unknown> {
+  const [row] = await db.select({ evidence: changeRecords.evidence }).from(changeRecords).where(and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, recordId)));
+  return row?.evidence;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { propertyNameSchema } from './crm-names.ts';
+import { propertyValueSchema } from './agent-api.ts';
+
+/** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
+export const PERSON_ROLE_NAMES = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const;
+export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale'] as const;
+
+const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
+
+export const setPersonSchema = z.strictObject({ role: z.enum(PERSON_ROLE_NAMES) }).meta({ id: 'SetPerson' });
+export const crmUserIdParamSchema = crmUserIdSchema;
+
+export const approvalListQuerySchema = z.strictObject({
+  record: z.string().regex(/^[0-9]{1,18}$/).optional(),
+  batch: z.string().min(1).max(200).optional(),
+  agent: z.uuid().optional(),
+  status: z.enum(APPROVAL_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/**
+ * Until issue 8 signs these requests through HubSpot, the admin token vouches for the call and
+ * `actingUserId` names the person deciding; their role is looked up in `people`, never sent.
+ */
+export const approvalDecisionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('approve'),
+      actingUserId: crmUserIdSchema,
+      properties: z.array(propertyNameSchema).min(1).max(100).optional().describe('Only these properties; omitted, every pending one.'),
+      edits: z.record(propertyNameSchema, propertyValueSchema).optional().describe('Values to write instead of the agent’s proposal; both are audited.'),
+    }),
+    z.strictObject({
+      kind: z.literal('reject'),
+      actingUserId: crmUserIdSchema,
+      properties: z.array(propertyNameSchema).min(1).max(100).optional(),
+      reason: z.string().trim().min(1).max(1_000),
+    }),
+  ])
+  .meta({ id: 'ApprovalDecision' });
+export type ApprovalDecisionRequest = z.infer<typeof approvalDecisionSchema>;
+
+export interface ApprovalItemView {
+  property: string;
+  changeId: string;
+  before: string | null;
+  proposed: string | null;
+  edited?: string | null;
+  status: 'pending' | 'approved' | 'rejected';
+  approvedBy: string[];
+}
+
+export interface ApprovalView {
+  id: string;
+  changeSetId: string;
+  batchId: string;
+  agentId: string;
+  objectType: string;
+  recordId: string;
+  policyVersion: number;
+  tier: 'approval' | 'two_person';
+  status: (typeof APPROVAL_STATUSES)[number];
+  expiresAt: string;
+  recordOwnerId: string | null;
+  delegatedUserId: string | null;
+  createdAt: string;
+  decidedAt: string | null;
+  message: string | null;
+  items: ApprovalItemView[];
+}
