@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { auditExportQuerySchema } from '../../../shared/admin-api.ts';
+import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { agentRoleSchema, actionKindSchema } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
@@ -12,6 +13,7 @@ import { exportAudit, verifyAudit } from '../services/audit.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { setKillSwitch } from '../services/kill-switches.ts';
+import { setPersonRole } from '../services/people.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
@@ -130,6 +132,18 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
         const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
         return { kind: 'result', value: delegation, human: `Delegation ${delegation.id}: the agent may act for user ${crmUserId} until ${delegation.expiresAt}.` };
+      }),
+  },
+  {
+    name: 'people set',
+    usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--json]',
+    options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
+        const { role } = parseWith(setPersonSchema, { role: requireOption(context, 'role') }, 'role');
+        const person = await setPersonRole(deps, await workspaceOf(deps, context), { crmUserId, role }, CLI_ACTOR);
+        return { kind: 'result', value: person, human: `CRM user ${crmUserId} now decides approvals as ${role}.` };
       }),
   },
   {
