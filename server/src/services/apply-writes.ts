@@ -70,13 +70,7 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
 }
 
 function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
-  const records = new Map<string, PlannedWrite[]>();
-  for (const write of planned) {
-    const list = records.get(write.recordId);
-    if (list) list.push(write);
-    else records.set(write.recordId, [write]);
-  }
-  return [...records].map(([recordId, writes]) => ({ recordId, writes }));
+  return [...Map.groupBy(planned, (write) => write.recordId)].map(([recordId, writes]) => ({ recordId, writes }));
 }
 
 async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {

@@ -28,13 +28,10 @@ export interface HoldInput {
  * stores the decisions: a held write is never stored without the approval a person decides it by.
  */
 export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldInput): Promise<void> {
-  const held = new Map<string, ChangeRow[]>();
-  for (const row of input.rows) {
-    if (row.decision !== 'pending_approval') continue;
-    const list = held.get(row.recordId);
-    if (list) list.push(row);
-    else held.set(row.recordId, [row]);
-  }
+  const held = Map.groupBy(
+    input.rows.filter((row) => row.decision === 'pending_approval'),
+    (row) => row.recordId,
+  );
   if (held.size === 0) return;
 
   const expiresAt = new Date(input.now.getTime() + input.expiryHours * 3_600_000);

@@ -265,13 +265,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
  * chain ten times shorter for enrichment batches.
  */
 function decisionEvents(rows: ChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
-  const byRecord = new Map<string, ChangeRow[]>();
-  for (const row of rows) {
-    const list = byRecord.get(row.recordId);
-    if (list) list.push(row);
-    else byRecord.set(row.recordId, [row]);
-  }
-  return [...byRecord].map(([recordId, recordRows]) => {
+  return [...Map.groupBy(rows, (row) => row.recordId)].map(([recordId, recordRows]) => {
     const before: JsonObject = {};
     const after: JsonObject = {};
     const decisions: JsonObject = {};
