@@ -5,11 +5,11 @@ import type { ChangeSetRequest, ChangeSetResponse, Evidence } from '../../../sha
 import type { Policy } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../crm/port.ts';
-import { asJson, canonicalJson, type JsonObject } from '../domain/audit-chain.ts';
+import { canonicalJson } from '../domain/audit-chain.ts';
 import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-evaluation.ts';
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
-import { withAuditChain, type NewAuditEvent } from '../store/audit-store.ts';
+import { withAuditChain } from '../store/audit-store.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
@@ -17,7 +17,8 @@ import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { requireDelegation } from './agents.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
-import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { decisionEvents } from './decision-events.ts';
+import type { Actor, ServiceDeps } from './deps.ts';
 import { holdForApproval, OWNER_PROPERTY } from './hold-for-approval.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
@@ -255,42 +256,6 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });
     if (input.key) await attachChangeSet(tx, input.key, changeSetId);
     return { changeSetId, createdAt: now, rows, planned };
-  });
-}
-
-/**
- * One `change.decided` event per record: before and after name every proposed property, and
- * `data.decisions` gives each property's change id, tier, decision and reasons. Per record, not
- * per field, because a record's fields share one evidence and one CRM write, and it keeps the
- * chain ten times shorter for enrichment batches.
- */
-function decisionEvents(rows: ChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
-  return [...Map.groupBy(rows, (row) => row.recordId)].map(([recordId, recordRows]) => {
-    const before: JsonObject = {};
-    const after: JsonObject = {};
-    const decisions: JsonObject = {};
-    const reasons = new Set<string>();
-    for (const row of recordRows) {
-      before[row.property] = row.beforeValue ?? null;
-      after[row.property] = row.proposedValue ?? null;
-      decisions[row.property] = { changeId: row.id, tier: row.tier ?? null, decision: row.decision, reasons: row.reasons };
-      for (const reason of row.reasons) reasons.add(reason);
-    }
-    return {
-      type: 'change.decided',
-      actor: actorJson(context.actor),
-      agentId: context.agentId,
-      batchId: context.batchId,
-      changeSetId: recordRows[0]!.changeSetId,
-      objectType: context.objectType,
-      recordId,
-      before,
-      after,
-      evidence: asJson(evidence.get(recordId) ?? {}),
-      reasons: [...reasons],
-      policyVersion: context.policyVersion,
-      data: { decisions },
-    };
   });
 }
 
