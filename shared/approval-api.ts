@@ -4,7 +4,8 @@ import { propertyValueSchema } from './agent-api.ts';
 
 /** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
 export const PERSON_ROLE_NAMES = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const;
-export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale'] as const;
+/** `withdrawn`: the change that asked for it was rolled back before anyone decided. */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale', 'withdrawn'] as const;
 
 const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 

@@ -3,11 +3,12 @@
  * two-person rule, expiry and staleness. The service layer stores the state, mirrors it to the
  * CRM and audits each transition; it never decides these rules itself.
  */
+import type { APPROVAL_STATUSES } from '../../../shared/approval-api.ts';
 
 export const PERSON_ROLES = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const;
 export type PersonRole = (typeof PERSON_ROLES)[number];
 
-export type ApprovalStatus = 'pending' | 'approved' | 'applied' | 'rejected' | 'expired' | 'stale';
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 export type ItemStatus = 'pending' | 'approved' | 'rejected';
 
 export interface ApprovalItem {

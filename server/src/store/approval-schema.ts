@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { APPROVAL_STATUSES } from '../../../shared/approval-api.ts';
 import { PERSON_ROLES } from '../domain/approval-lifecycle.ts';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -20,7 +22,7 @@ export const approvals = pgTable(
     policyVersion: integer('policy_version').notNull(),
     /** The strictest tier among the record's held writes: one approval, one rule for who must agree. */
     tier: text('tier', { enum: ['approval', 'two_person'] }).notNull(),
-    status: text('status', { enum: ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale'] }).notNull(),
+    status: text('status', { enum: APPROVAL_STATUSES }).notNull(),
     expiresAt: instant('expires_at').notNull(),
     /** hubspot_owner_id when the agent proposed: a rep decides only on records they own. */
     recordOwnerId: text('record_owner_id'),
@@ -35,12 +37,29 @@ export const approvals = pgTable(
     applyingSince: instant('applying_since'),
     /** Why the approval ended as it did (the rejection reason, the CRM's refusal, what went stale). */
     message: text('message'),
+    /** Failed writes of an approved approval are retried by a job from this time on, with backoff. */
+    nextApplyAt: instant('next_apply_at'),
+    applyAttempts: integer('apply_attempts').notNull().default(0),
+    /**
+     * The CRM mirror (shadow properties, pending count, approval object) trails our state: every
+     * transition bumps `mirror_seq`; the mirror job writes the CRM and records the seq it wrote.
+     */
+    mirrorSeq: integer('mirror_seq').notNull().default(1),
+    mirroredSeq: integer('mirrored_seq').notNull().default(0),
+    /** The approval's record in the CRM's approval object, once created. */
+    crmObjectId: text('crm_object_id'),
   },
   (t) => [
     index('approvals_record').on(t.workspaceId, t.recordId),
     index('approvals_batch').on(t.workspaceId, t.batchId),
     index('approvals_agent').on(t.workspaceId, t.agentId),
     index('approvals_status_expiry').on(t.status, t.expiresAt),
+    index('approvals_mirror_due')
+      .on(t.workspaceId)
+      .where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
+    index('approvals_apply_due')
+      .on(t.nextApplyAt)
+      .where(sql`${t.status} = 'approved'`),
   ],
 );
 
