@@ -106,6 +106,17 @@ function settle(approval: Approval): Approval {
   return { ...approval, status: approval.items.some((item) => item.status === 'approved') ? 'approved' : 'rejected' };
 }
 
+/**
+ * A rollback undid the changes behind some properties: those proposals leave the approval (their
+ * items end rejected); with nothing left to write it is withdrawn. Decided approvals are untouched.
+ */
+export function withdraw(approval: Approval, properties: readonly string[]): Approval {
+  if (approval.status !== 'pending' && approval.status !== 'approved') return approval;
+  const items = approval.items.map((item): ApprovalItem => (properties.includes(item.property) ? { ...item, status: 'rejected' } : item));
+  if (items.every((item) => item.status === 'rejected')) return { ...approval, items, status: 'withdrawn' };
+  return approval.status === 'pending' ? settle({ ...approval, items }) : { ...approval, items };
+}
+
 /** The sweep's rule: a pending approval past its expiry becomes expired. */
 export function expire(approval: Approval, now: Date): Approval {
   return approval.status === 'pending' && now >= approval.expiresAt ? { ...approval, status: 'expired' } : approval;

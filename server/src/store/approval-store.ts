@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
 import type { Db, Tx } from './database.ts';
 import { approvalItems, approvals } from './approval-schema.ts';
@@ -65,11 +65,34 @@ async function itemsOf(db: Db | Tx, ids: string[]): Promise<Map<string, Approval
   return byApproval;
 }
 
-/** Stores a transition the state machine made: the approval's status and each item as it now stands. */
+/** Open (pending or approved) approvals of these change sets on these records, locked, with their items. */
+export async function lockOpenApprovalsOf(tx: Tx, workspaceId: string, changeSetIds: string[], recordIds: string[]): Promise<StoredApproval[]> {
+  if (changeSetIds.length === 0 || recordIds.length === 0) return [];
+  const rows = await tx
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        inArray(approvals.recordId, recordIds),
+        inArray(approvals.changeSetId, changeSetIds),
+        inArray(approvals.status, ['pending', 'approved']),
+      ),
+    )
+    .orderBy(asc(approvals.id))
+    .for('update');
+  const items = await itemsOf(tx, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+}
+
+/**
+ * Stores a transition the state machine made: the approval's status and each item as it now
+ * stands. Bumping `mirror_seq` makes the CRM mirror job write the new state.
+ */
 export async function saveTransition(tx: Tx, stored: StoredApproval, next: Approval, change: { decidedAt?: Date; message?: string | null }): Promise<void> {
   await tx
     .update(approvals)
-    .set({ status: next.status, ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}), ...(change.message !== undefined ? { message: change.message } : {}) })
+    .set({ mirrorSeq: sql`${approvals.mirrorSeq} + 1`, status: next.status, ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}), ...(change.message !== undefined ? { message: change.message } : {}) })
     .where(eq(approvals.id, stored.id));
   for (const item of next.items) {
     const before = stored.items.find((row) => row.property === item.property);
@@ -115,8 +138,21 @@ export async function claimApply(db: Db, id: string, now: Date, abandonedBefore:
   return claimed.length === 1;
 }
 
-export async function settleApply(tx: Tx, id: string, outcome: { status: 'approved' | 'applied' | 'stale'; message: string | null }): Promise<void> {
-  await tx.update(approvals).set({ status: outcome.status, message: outcome.message, applyingSince: null }).where(eq(approvals.id, id));
+/**
+ * Records how a claimed write ended. Conditional on `approved`: a rollback may have withdrawn the
+ * approval meanwhile, and its word stands. A failed write is retried from `retryAt`.
+ */
+export async function settleApply(tx: Tx, id: string, outcome: { status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }): Promise<void> {
+  await tx
+    .update(approvals)
+    .set({
+      status: outcome.status,
+      message: outcome.message,
+      applyingSince: null,
+      mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
+      ...(outcome.retryAt ? { nextApplyAt: outcome.retryAt, applyAttempts: sql`${approvals.applyAttempts} + 1` } : {}),
+    })
+    .where(and(eq(approvals.id, id), eq(approvals.status, 'approved')));
 }
 
 /** Pending approvals past their expiry, locked; rows another transaction holds are left for the next sweep. */
@@ -140,7 +176,10 @@ export async function workspacesWithExpiredPending(db: Db, now: Date): Promise<s
 
 export async function markExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
-  await tx.update(approvals).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the approval expired.' }).where(inArray(approvals.id, ids));
+  await tx
+    .update(approvals)
+    .set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the approval expired.', mirrorSeq: sql`${approvals.mirrorSeq} + 1` })
+    .where(inArray(approvals.id, ids));
 }
 
 /** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
