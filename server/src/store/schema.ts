@@ -192,3 +192,4 @@ export const auditEvents = pgTable(
 
 export { recordPropertyChanges, webhookEvents } from './webhook-schema.ts';
 export { approvalItems, approvals, people } from './approval-schema.ts';
+export { actionOutcomes, actions, contactStops } from './action-schema.ts';
