@@ -1,0 +1,131 @@
+/**
+ * Rollback planning (issue 7), pure: for one record × property, given the selected changes, the
+ * changes others made to the same field, and the CRM's current value, decide whether the value
+ * goes back, is left alone as a conflict, or is already back. The store and the CRM bring the
+ * facts; this module never reads them.
+ */
+
+export const ROLLBACK_CLASSES = ['revert', 'conflict', 'already_reverted'] as const;
+export type RollbackClass = (typeof ROLLBACK_CLASSES)[number];
+
+/** Who made a change that is not part of the selection, in the words the report uses. */
+export const CHANGE_ORIGINS = ['person', 'agent', 'workflow', 'import', 'integration', 'system', 'unknown'] as const;
+export type ChangeOrigin = (typeof CHANGE_ORIGINS)[number];
+
+export interface SelectedWrite {
+  changeId: string;
+  before: string | null;
+  written: string | null;
+  at: Date;
+}
+
+export interface OtherChange {
+  origin: ChangeOrigin;
+  /** The person's CRM user id, the agent's name, the workflow or integration id, when known. */
+  who: string | null;
+  value: string | null;
+  at: Date;
+}
+
+export type CurrentValue = { found: true; value: string | null } | { found: false };
+
+export interface FieldFacts {
+  /** The selected changes on this field, in any order. */
+  selected: readonly SelectedWrite[];
+  /** Changes to this field that are not in the selection, from our records and the CRM's webhooks, in any order. */
+  others: readonly OtherChange[];
+  current: CurrentValue;
+}
+
+export interface Conflict {
+  cause: 'changed_since' | 'value_differs' | 'record_missing';
+  origin: ChangeOrigin;
+  who: string | null;
+  at: Date | null;
+  value: string | null;
+}
+
+export interface FieldPlan {
+  classification: RollbackClass;
+  /** The value before the earliest selected change. */
+  restoreValue: string | null;
+  /** The value the latest selected change wrote. */
+  expectedValue: string | null;
+  /** A conflict that `force` turned into a revert. */
+  forced: boolean;
+  conflict: Conflict | null;
+}
+
+/** HubSpot reports an empty property as "" or leaves it out; both mean no value. */
+export function sameCrmValue(a: string | null | undefined, b: string | null | undefined): boolean {
+  return (a ?? '') === (b ?? '');
+}
+
+/** The selected changes oldest first; ties keep the given order. */
+export function selectionBounds(selected: readonly SelectedWrite[]): { restoreValue: string | null; expectedValue: string | null; from: Date } {
+  const ordered = [...selected].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const first = ordered[0];
+  const last = ordered.at(-1);
+  if (!first || !last) throw new Error('a field to roll back needs at least one selected change');
+  return { restoreValue: first.before, expectedValue: last.written, from: first.at };
+}
+
+/**
+ * The value goes back only if the CRM still holds what the latest selected change wrote and
+ * nobody else touched the field since the earliest selected change: a person's later edit is
+ * never overwritten, even one that was itself overwritten by a later selected change (what to
+ * restore then is a person's call, not ours). `force` reverts conflicts too, except on a record
+ * that no longer exists.
+ */
+export function planField(facts: FieldFacts, options: { force: boolean }): FieldPlan {
+  const { restoreValue, expectedValue, from } = selectionBounds(facts.selected);
+  const base = { restoreValue, expectedValue, forced: false, conflict: null };
+  if (!facts.current.found) {
+    return { ...base, classification: 'conflict', conflict: { cause: 'record_missing', origin: 'unknown', who: null, at: null, value: null } };
+  }
+  const current = facts.current.value;
+  if (sameCrmValue(current, restoreValue)) return { ...base, classification: 'already_reverted' };
+  const conflict = conflictSince(facts.others, from, current, expectedValue);
+  if (!conflict) return { ...base, classification: 'revert' };
+  return options.force ? { ...base, classification: 'revert', forced: true, conflict } : { ...base, classification: 'conflict', conflict };
+}
+
+function conflictSince(others: readonly OtherChange[], from: Date, current: string | null, expected: string | null): Conflict | null {
+  const since = others.filter((change) => change.at.getTime() >= from.getTime()).sort((a, b) => a.at.getTime() - b.at.getTime());
+  const latest = since.at(-1);
+  if (latest) return { cause: 'changed_since', origin: latest.origin, who: latest.who, at: latest.at, value: latest.value };
+  // Nobody we know of changed it, yet the CRM holds something else: a change we were not told about.
+  if (!sameCrmValue(current, expected)) return { cause: 'value_differs', origin: 'unknown', who: null, at: null, value: current };
+  return null;
+}
+
+export type ItemDecision = { action: 'write'; plan: FieldPlan } | { action: 'settle'; state: 'reverted' | 'conflict' | 'already_reverted'; plan: FieldPlan };
+
+/**
+ * What the job does with an item once it has re-read the CRM. An item whose write was started
+ * before a crash (`inFlight`) and whose field now holds the restore value was written by us:
+ * it settles as reverted and is not written again.
+ */
+export function decideItem(facts: FieldFacts, options: { force: boolean; inFlight: boolean }): ItemDecision {
+  const plan = planField(facts, options);
+  if (plan.classification === 'revert') return { action: 'write', plan };
+  if (plan.classification === 'already_reverted' && options.inFlight) return { action: 'settle', state: 'reverted', plan };
+  return { action: 'settle', state: plan.classification, plan };
+}
+
+/** The origin a field-history kind (issue 6's classification of webhooks) stands for in a conflict. */
+export function originOfFieldChange(kind: string): ChangeOrigin {
+  switch (kind) {
+    case 'person':
+    case 'workflow':
+    case 'import':
+    case 'system':
+      return kind;
+    case 'own_write':
+      return 'agent';
+    case 'bypass':
+      return 'integration';
+    default:
+      return 'unknown';
+  }
+}
