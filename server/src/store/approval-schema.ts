@@ -30,6 +30,8 @@ export const approvals = pgTable(
     delegatedUserId: text('delegated_user_id'),
     createdAt: instant('created_at').notNull(),
     decidedAt: instant('decided_at'),
+    /** The people whose decisions settled it (approvers, or the one who rejected), as CRM user ids. */
+    decidedBy: text('decided_by').array().notNull().default([]),
     /**
      * Set while one request writes the approved values to the CRM, so a concurrent or retried
      * apply does not write twice; cleared when the write fails (the approval stays `approved`).
@@ -46,6 +48,8 @@ export const approvals = pgTable(
      */
     mirrorSeq: integer('mirror_seq').notNull().default(1),
     mirroredSeq: integer('mirrored_seq').notNull().default(0),
+    /** A mirror job's lease on writing this approval, or its backoff after a failed write. */
+    mirrorHeldUntil: instant('mirror_held_until'),
     /** The approval's record in the CRM's approval object, once created. */
     crmObjectId: text('crm_object_id'),
   },
