@@ -4,6 +4,7 @@ import { adminRoutes } from './http/admin-routes.ts';
 import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
 import { errorHandler } from './http/errors.ts';
+import { extensionRoutes } from './http/extension-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
@@ -32,6 +33,7 @@ export function createApp(options: AppOptions): Express {
   });
   // Before the JSON parser: a webhook's signature covers its raw bytes.
   app.use(webhookRoutes(deps, { ...options.webhooks, maxBodyBytes: options.maxBodyBytes }));
+  app.use('/v1/extension', extensionRoutes(deps, { appClientSecret: options.webhooks?.appClientSecret, publicUrl: options.webhooks?.publicUrl, maxBodyBytes: options.maxBodyBytes }));
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', async (_req, res) => {

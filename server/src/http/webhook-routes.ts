@@ -32,7 +32,8 @@ export function webhookRoutes(deps: ServiceDeps, options: WebhookRouteOptions): 
   return router;
 }
 
-function signedUrl(req: Request, publicUrl: string | undefined): string {
+/** The full URI HubSpot signed: the public origin when a proxy stands in front, else the request's own. */
+export function signedUrl(req: Request, publicUrl: string | undefined): string {
   const origin = publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.get('host') ?? ''}`;
   return `${origin}${req.originalUrl}`;
 }

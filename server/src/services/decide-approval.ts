@@ -21,6 +21,8 @@ export interface DecideApprovalInput {
   workspace: WorkspaceRow;
   approvalId: string;
   request: ApprovalDecisionRequest;
+  /** Where the person decided: the admin API names them, the HubSpot app's signed request proves them. */
+  via?: 'admin_api' | 'hubspot_app';
 }
 
 type Outcome = { ok: true; approved: boolean } | { ok: false; code: DecisionRefusal; message: string };
@@ -40,7 +42,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const stored = await lockApproval(tx, workspace.id, approvalId);
     if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
     const person = await findPerson(tx, workspace.id, request.actingUserId);
-    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: 'admin_api' };
+    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via ?? 'admin_api' };
     const now = deps.clock();
     if (!person) {
       const refusal = { ok: false, code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` } as const;

@@ -1,0 +1,111 @@
+import express, { Router, type Request } from 'express';
+import { z } from 'zod';
+import { killSwitchChangeSchema } from '../../../shared/admin-api.ts';
+import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, publishPolicyBodySchema } from '../../../shared/extension-api.ts';
+import { AppError } from '../errors.ts';
+import { decideApproval } from '../services/decide-approval.ts';
+import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension-caller.ts';
+import { auditSearch, cardView, homeView, requirePermission, settingsView } from '../services/extension-views.ts';
+import { setKillSwitch } from '../services/kill-switches.ts';
+import { publishPolicy } from '../services/policies.ts';
+import { validationError } from './errors.ts';
+import { signedUrl } from './webhook-routes.ts';
+
+export interface ExtensionRouteOptions {
+  maxBodyBytes: number;
+  /** The HubSpot app's client secret (OAuth apps: one for every account); a workspace's own secret is tried too. */
+  appClientSecret?: string | undefined;
+  publicUrl?: string | undefined;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+function personActor({ caller }: ExtensionCaller): Actor {
+  return { type: 'person', name: `hubspot-user:${caller.userId}`, crmUserId: caller.userId, role: caller.permissions.role, via: 'hubspot_app' };
+}
+
+/**
+ * The backend of the HubSpot app (issue 8), under /v1/extension. Mounted before the JSON parser:
+ * HubSpot's signature covers the raw body, so every route reads it raw, verifies, then parses.
+ */
+export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOptions): Router {
+  const router = Router();
+  router.use(express.raw({ type: () => true, limit: options.maxBodyBytes }));
+
+  const authenticate = (req: Request) =>
+    authenticateExtensionRequest(
+      deps,
+      {
+        method: req.method,
+        url: signedUrl(req, options.publicUrl),
+        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        signature: req.get('x-hubspot-signature-v3'),
+        timestamp: req.get('x-hubspot-request-timestamp'),
+      },
+      { appClientSecret: options.appClientSecret },
+    );
+  const jsonBody = (req: Request): unknown => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    try {
+      return raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
+    }
+  };
+
+  router.get('/card', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    res.json(await cardView(deps, workspace, caller, parse(cardQuerySchema, req.query, 'The card query')));
+  });
+
+  router.post('/approvals/:id/decisions', async (req, res) => {
+    const authenticated = await authenticate(req);
+    const { workspace, caller } = authenticated;
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    const approvalId = z.uuid().safeParse(req.params.id);
+    if (!approvalId.success) throw new AppError('NOT_FOUND', `There is no approval ${req.params.id} in this workspace.`);
+    const decision = parse(extensionDecisionSchema, jsonBody(req), 'The decision');
+    res.json(await decideApproval(deps, { workspace, approvalId: approvalId.data, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
+  });
+
+  router.get('/settings', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    res.json(await settingsView(deps, workspace, caller));
+  });
+
+  router.post('/policies', async (req, res) => {
+    const authenticated = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    requirePermission(authenticated.caller, authenticated.caller.permissions.publishPolicy, 'publish a policy');
+    const { document } = parse(publishPolicyBodySchema, jsonBody(req), 'The policy');
+    res.status(201).json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated)));
+  });
+
+  router.put('/kill-switches', async (req, res) => {
+    const authenticated = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    requirePermission(authenticated.caller, authenticated.caller.permissions.setKillSwitches, 'engage or release a kill switch');
+    const change = parse(killSwitchChangeSchema, jsonBody(req), 'The kill switch');
+    res.json(await setKillSwitch(deps, authenticated.workspace.id, change, personActor(authenticated)));
+  });
+
+  router.get('/home', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    res.json(await homeView(deps, workspace, caller));
+  });
+
+  router.get('/audit', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    const query = parse(auditSearchQuerySchema, req.query, 'The audit search');
+    res.json(await auditSearch(deps, workspace, caller, { batchId: query.batch, recordId: query.record, agentId: query.agent, limit: query.limit }));
+  });
+
+  return router;
+}

@@ -1,0 +1,101 @@
+import { and, asc, count, desc, eq, inArray, max, sql, type SQL } from 'drizzle-orm';
+import type { StoredApproval } from './approval-store.ts';
+import type { Db } from './database.ts';
+import { approvalItems, approvals, auditEvents, changeRecords, changes, changeSets } from './schema.ts';
+
+/** Reads behind the HubSpot app's screens (issue 8); every query is scoped to its workspace. */
+
+export interface RecordRef {
+  workspaceId: string;
+  objectType: string;
+  recordId: string;
+}
+
+/** One page of a record's pending approvals, newest first, with their items, and how many there are in all. */
+export async function pendingApprovalsOnRecord(db: Db, record: RecordRef, page: { offset: number; limit: number }): Promise<{ total: number; approvals: StoredApproval[] }> {
+  const where = and(eq(approvals.workspaceId, record.workspaceId), eq(approvals.recordId, record.recordId), eq(approvals.objectType, record.objectType), eq(approvals.status, 'pending'));
+  const [totals] = await db.select({ total: count() }).from(approvals).where(where);
+  const rows = await db.select().from(approvals).where(where).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(page.limit).offset(page.offset);
+  if (rows.length === 0) return { total: totals?.total ?? 0, approvals: [] };
+  const items = await db.select().from(approvalItems).where(inArray(approvalItems.approvalId, rows.map((row) => row.id))).orderBy(asc(approvalItems.property));
+  const byApproval = Map.groupBy(items, (item) => item.approvalId);
+  return { total: totals?.total ?? 0, approvals: rows.map((row) => ({ ...row, items: byApproval.get(row.id) ?? [] })) };
+}
+
+/** The evidence each change set gave for this record, keyed by change set id. */
+export async function evidenceForRecord(db: Db, workspaceId: string, recordId: string, changeSetIds: string[]): Promise<Map<string, unknown>> {
+  if (changeSetIds.length === 0) return new Map();
+  const rows = await db
+    .select({ changeSetId: changeRecords.changeSetId, evidence: changeRecords.evidence })
+    .from(changeRecords)
+    .where(and(eq(changeRecords.workspaceId, workspaceId), eq(changeRecords.recordId, recordId), inArray(changeRecords.changeSetId, changeSetIds)));
+  return new Map(rows.map((row) => [row.changeSetId, row.evidence]));
+}
+
+/** Writes agents made on this record, newest change set first. */
+export async function appliedChangesOnRecord(db: Db, record: RecordRef, limit: number) {
+  return db
+    .select({
+      changeId: changes.id,
+      changeSetId: changes.changeSetId,
+      batchId: changeSets.batchId,
+      agentId: changeSets.agentId,
+      property: changes.property,
+      before: changes.beforeValue,
+      after: changes.proposedValue,
+      at: changeSets.createdAt,
+    })
+    .from(changes)
+    .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
+    .where(and(eq(changes.workspaceId, record.workspaceId), eq(changes.recordId, record.recordId), eq(changes.decision, 'applied'), eq(changeSets.objectType, record.objectType)))
+    .orderBy(desc(changeSets.createdAt), asc(changes.ordinal))
+    .limit(limit);
+}
+
+/** The newest batches with how many change sets, which agents, and how many approvals still wait. */
+export async function recentBatches(db: Db, workspaceId: string, limit: number) {
+  const pending = db
+    .select({ batchId: approvals.batchId, pending: count().as('pending') })
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.status, 'pending')))
+    .groupBy(approvals.batchId)
+    .as('pending_by_batch');
+  return db
+    .select({
+      batchId: changeSets.batchId,
+      changeSets: count(changeSets.id),
+      agentIds: sql<string[]>`array_agg(distinct ${changeSets.agentId}::text)`,
+      pendingApprovals: sql<number>`coalesce(max(${pending.pending}), 0)::int`,
+      lastAt: max(changeSets.createdAt),
+    })
+    .from(changeSets)
+    .leftJoin(pending, eq(pending.batchId, changeSets.batchId))
+    .where(eq(changeSets.workspaceId, workspaceId))
+    .groupBy(changeSets.batchId)
+    .orderBy(desc(max(changeSets.createdAt)))
+    .limit(limit);
+}
+
+/** Audit events matching the filter, newest first (the export streams oldest first; a search wants the latest). */
+export async function searchAuditEvents(db: Db, workspaceId: string, filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number }) {
+  const where: SQL[] = [eq(auditEvents.workspaceId, workspaceId)];
+  if (filter.batchId) where.push(eq(auditEvents.batchId, filter.batchId));
+  if (filter.recordId) where.push(eq(auditEvents.recordId, filter.recordId));
+  if (filter.agentId) where.push(eq(auditEvents.agentId, filter.agentId));
+  return db
+    .select({
+      seq: auditEvents.seq,
+      occurredAt: auditEvents.occurredAt,
+      type: auditEvents.type,
+      batchId: auditEvents.batchId,
+      recordId: auditEvents.recordId,
+      property: auditEvents.property,
+      actor: auditEvents.actor,
+      before: auditEvents.before,
+      after: auditEvents.after,
+    })
+    .from(auditEvents)
+    .where(and(...where))
+    .orderBy(desc(auditEvents.seq))
+    .limit(filter.limit);
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { propertyValueSchema } from './agent-api.ts';
+import type { ApprovalView, PERSON_ROLE_NAMES } from './approval-api.ts';
+import { objectTypeSchema, propertyNameSchema, recordIdSchema, type ActionKind, type AgentRole, type AgentStatus } from './crm-names.ts';
+import type { Policy } from './policy.ts';
+
+/**
+ * The API the HubSpot app (extension/) calls through `hubspot.fetch` (issue 8). HubSpot signs
+ * every request and appends `portalId`, `userId`, `userEmail` and `appId` to its query string;
+ * the server takes the caller from there, never from these bodies.
+ */
+
+export type PersonRoleName = (typeof PERSON_ROLE_NAMES)[number];
+
+/** Query parameters HubSpot adds to every proxied request; tolerated beside ours, read only once signed. */
+const hubspotProxyParams = {
+  portalId: z.string().optional(),
+  userId: z.string().optional(),
+  userEmail: z.string().optional(),
+  appId: z.string().optional(),
+};
+
+export const CARD_PAGE_SIZE_MAX = 50;
+
+export const cardQuerySchema = z.strictObject({
+  objectType: objectTypeSchema,
+  recordId: recordIdSchema,
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(CARD_PAGE_SIZE_MAX).default(10),
+  ...hubspotProxyParams,
+});
+export type CardQuery = z.infer<typeof cardQuerySchema>;
+
+export const proxyOnlyQuerySchema = z.strictObject(hubspotProxyParams);
+
+export const auditSearchQuerySchema = z.strictObject({
+  batch: z.string().min(1).max(200).optional(),
+  record: recordIdSchema.optional(),
+  agent: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  ...hubspotProxyParams,
+});
+
+/** A decision from the card: who decides comes from HubSpot's signature, so there is no actingUserId here. */
+export const extensionDecisionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('approve'),
+    properties: z.array(propertyNameSchema).min(1).max(100).optional(),
+    edits: z.record(propertyNameSchema, propertyValueSchema).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('reject'),
+    properties: z.array(propertyNameSchema).min(1).max(100).optional(),
+    reason: z.string().trim().min(1).max(1_000),
+  }),
+]);
+export type ExtensionDecision = z.infer<typeof extensionDecisionSchema>;
+
+export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() });
+
+/** What the caller's role lets them do; the server enforces it, the UI only hides what would be refused. */
+export interface ExtensionPermissions {
+  role: PersonRoleName;
+  /** `own_records`: a rep decides only where they are the record's owner. */
+  decide: 'any' | 'own_records' | 'none';
+  readSettings: boolean;
+  publishPolicy: boolean;
+  setKillSwitches: boolean;
+  searchAudit: boolean;
+}
+
+export interface Caller {
+  portalId: string;
+  userId: string;
+  permissions: ExtensionPermissions;
+}
+
+export interface Evidence {
+  source?: string;
+  url?: string;
+  confidence?: number;
+  reason?: string;
+}
+
+export type DecisionRefusalCode = 'role_cannot_decide' | 'not_record_owner' | 'delegated_user_cannot_approve' | 'already_approved_by_this_person';
+
+export interface PendingApprovalCard {
+  approval: ApprovalView;
+  agent: { id: string; name: string; role: AgentRole | null };
+  evidence: Evidence | null;
+  /** Whether this caller may decide it, and if not, the refusal the server would answer. */
+  decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };
+}
+
+export interface RecentAgentChange {
+  changeId: string;
+  changeSetId: string;
+  batchId: string;
+  agent: { id: string; name: string };
+  property: string;
+  before: string | null;
+  after: string | null;
+  at: string;
+}
+
+export interface EngagedKillSwitch {
+  scope: 'workspace' | 'agent' | 'action';
+  target: string | null;
+  reason: string;
+  changedAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
+export interface CardView {
+  record: { objectType: string; recordId: string };
+  caller: Caller;
+  killSwitches: EngagedKillSwitch[];
+  pending: Page<PendingApprovalCard>;
+  recentChanges: RecentAgentChange[];
+}
+
+export interface SettingsView {
+  caller: Caller;
+  policy: { version: number; policy: Policy } | null;
+  history: { version: number; publishedBy: string; createdAt: string }[];
+  killSwitches: { scope: 'workspace' | 'agent' | 'action'; target: string | null; engaged: boolean; reason: string; changedBy: string; changedAt: string }[];
+  agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
+  actionKinds: readonly ActionKind[];
+}
+
+export interface BatchSummary {
+  batchId: string;
+  changeSets: number;
+  agents: string[];
+  pendingApprovals: number;
+  lastAt: string;
+}
+
+export interface HomeView {
+  caller: Caller;
+  batches: BatchSummary[];
+}
+
+export interface AuditSearchResult {
+  events: { seq: number; occurredAt: string; type: string; batchId: string | null; recordId: string | null; property: string | null; actor: unknown; before: unknown; after: unknown }[];
+}
