@@ -125,3 +125,6 @@ await (await import('./sandbox.ts')).benchSandbox();
 
 // Issue 6: webhook intake against a bare Express endpoint, then the stored backlog processed.
 await (await import('./webhooks.ts')).benchWebhooks(only);
+
+// Issue 8: the HubSpot app's card and settings reads, signed as HubSpot signs them.
+await (await import('./extension-card.ts')).benchExtension(only);
