@@ -119,7 +119,8 @@ export const policySchema = z
     conditions: z.array(conditionSchema).default([]),
     caps: capsSchema.extend({ roleCaps: z.partialRecord(agentRoleSchema, capsSchema).optional() }).strict().default({}),
     windows: z.array(windowSchema).default([]),
-    actions: z.strictObject({ send_email: roleTiersSchema.optional() }).default({}),
+    /** Tier per agent role for each non-field action (drafts, issue 5); an action not named is denied. */
+    actions: z.strictObject({ send_email: roleTiersSchema.optional(), create_task: roleTiersSchema.optional(), create_note: roleTiersSchema.optional() }).default({}),
     approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),
     monitoring: monitoringSchema.optional(),
   })

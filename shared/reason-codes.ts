@@ -29,6 +29,12 @@ export const REASON_CODES = [
   'kill_switch_engaged',
   'crm_rejected',
   'crm_unavailable',
+  // Stop rules for drafts (issue 5): compliance refuses these whatever the policy says.
+  'contact_opted_out',
+  'contact_do_not_contact',
+  'contact_replied',
+  'contact_unsubscribed',
+  'recipient_not_on_record',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { actionRoutes } from './http/action-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
@@ -48,6 +49,7 @@ export function createApp(options: AppOptions): Express {
   app.use(agentRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(approvalRoutes(deps));
+  app.use(actionRoutes(deps));
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId } });
   });

@@ -22,6 +22,12 @@ export interface CrmPort {
 
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
+
+  /** Logs a note (plain text) on a record's timeline. Not idempotent: never repeated after an unclear failure. */
+  createNote(input: { objectType: ObjectType; recordId: string; body: string; timestamp: Date }): Promise<{ id: string }>;
+
+  /** Creates a task on a record, due at `dueAt`. Not idempotent, as createNote. */
+  createTask(input: { objectType: ObjectType; recordId: string; subject: string; body?: string | undefined; dueAt: Date; priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined }): Promise<{ id: string }>;
 }
 
 export type CrmValue = string | null;

@@ -166,6 +166,15 @@ export function evaluateSend(input: EvaluateSendInput): SendEvaluation {
   return result(base);
 }
 
+/** Decides creating a task or a note on a record: the action's tier for the role (deny by default), then windows. */
+export function evaluateRecordAction(input: { policy: Policy; agentRole: AgentRole; action: 'create_task' | 'create_note'; now: Date }): FieldEvaluation {
+  const { policy, agentRole, action } = input;
+  const base = baseEvaluation(policy.actions[action], agentRole);
+  if (base.tier === 'deny') return base;
+  if (outsideWindows({ policy, action, role: agentRole, now: input.now })) return deny(base, 'outside_time_window');
+  return base;
+}
+
 /** "Ada@Example.COM" → "example.com"; an address without "@" counts as its own domain. */
 export function recipientDomain(email: string): string {
   const trimmed = email.trim();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { changeSetRequestSchema, changeSetResponseSchema, errorResponseSchema } from '../../../shared/agent-api.ts';
+import { actionOpenApiPaths } from './action-openapi.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }]));
@@ -54,6 +55,7 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      ...actionOpenApiPaths,
     },
   });
 }

@@ -12,6 +12,7 @@ import {
   toCrmProperty,
   type BatchError,
 } from './responses.ts';
+import { engagementApis, engagementMethods } from './engagements.ts';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface HubSpotCrmOptions {
@@ -137,6 +138,8 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
       cache.delete(objectType);
       return result;
     },
+
+    ...engagementMethods(apis.engagements, retry),
   };
 
   async function ensureGroup(objectType: ObjectType, group: CrmPropertyGroup): Promise<boolean> {
@@ -171,6 +174,7 @@ function createApis(options: HubSpotCrmOptions) {
     objects: { read: paced(objects.read.bind(objects)), update: paced(objects.update.bind(objects)) },
     properties: { getAll: paced((type: string) => properties.coreApi.getAll(type)), batchCreate: paced(properties.batchApi.create.bind(properties.batchApi)) },
     groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },
+    engagements: engagementApis(client, paced),
   };
 }
 

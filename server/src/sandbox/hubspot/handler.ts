@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { engagementRoute } from './engagement-routes.ts';
 import { batchRead, batchUpdate, getOne } from './object-routes.ts';
 import { search } from './search-route.ts';
 import { batchCreateProperties, createGroup, createProperty, listGroups, listProperties } from './property-routes.ts';
@@ -72,7 +73,7 @@ function matchRoute(method: string, path: string): RouteMatch | undefined {
 }
 
 function route(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): HubSpotResponse {
-  if (match === undefined) return errorResponse(404, 'OBJECT_NOT_FOUND', `No route matches ${request.method.toUpperCase()} ${request.path}`);
+  if (match === undefined) return engagementRoute(state, request) ?? errorResponse(404, 'OBJECT_NOT_FOUND', `No route matches ${request.method.toUpperCase()} ${request.path}`);
   const objectType = OBJECT_TYPE_ALIASES.get(match.rawType);
   if (objectType === undefined) return errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${match.rawType}`);
   return match.handle(state, objectType, request, match.id);

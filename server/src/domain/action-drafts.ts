@@ -1,0 +1,117 @@
+/**
+ * Drafts (issue 5), pure: the stop rules compliance demands before any policy, and people's
+ * decisions on a held draft. Who may decide, two-person and expiry are the approval state
+ * machine's own rules (approval-lifecycle.ts): a draft is decided as an approval of one item.
+ */
+import { createHash } from 'node:crypto';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { decide, expire, type Approval, type Decider, type RefusalCode } from './approval-lifecycle.ts';
+import { canonicalJson } from './audit-chain.ts';
+
+/** HubSpot's "Unsubscribed from all email": the contact opted out of every email. */
+export const OPT_OUT_PROPERTY = 'hs_email_optout';
+/**
+ * HubSpot has no do-not-contact property of its own; ours is a checkbox a person or a workflow
+ * ticks. Absent from the account, it reads as unset (HubSpot leaves unknown properties out).
+ */
+export const DO_NOT_CONTACT_PROPERTY = 'ag_do_not_contact';
+/** Where HubSpot keeps a contact's addresses: the primary one, and the others separated by ";". */
+export const EMAIL_PROPERTIES = ['email', 'hs_additional_emails'] as const;
+export const STOP_RULE_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY, ...EMAIL_PROPERTIES] as const;
+
+export type ContactStopReason = 'replied' | 'unsubscribed';
+
+export interface StopRuleInput {
+  /** The recipient the agent wants to email. */
+  to: string;
+  /** The contact's current values of STOP_RULE_PROPERTIES. */
+  contact: Readonly<Record<string, string | null>>;
+  /** What was reported for this contact before (a reply, an unsubscribe). */
+  stops: readonly ContactStopReason[];
+}
+
+/**
+ * Why this email must not go out, whatever the policy says, or undefined. The recipient must be
+ * one of the contact's own addresses, so the contact's opt-out speaks for the person emailed.
+ */
+export function stopRuleReason(input: StopRuleInput): ReasonCode | undefined {
+  const { contact } = input;
+  if (isChecked(contact[OPT_OUT_PROPERTY])) return 'contact_opted_out';
+  if (isChecked(contact[DO_NOT_CONTACT_PROPERTY])) return 'contact_do_not_contact';
+  if (input.stops.includes('unsubscribed')) return 'contact_unsubscribed';
+  if (input.stops.includes('replied')) return 'contact_replied';
+  if (!contactAddresses(contact).includes(normalisedEmail(input.to))) return 'recipient_not_on_record';
+  return undefined;
+}
+
+export function normalisedEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function contactAddresses(contact: Readonly<Record<string, string | null>>): string[] {
+  return EMAIL_PROPERTIES.flatMap((property) => (contact[property] ?? '').split(';')).map(normalisedEmail).filter((address) => address !== '');
+}
+
+function isChecked(value: string | null | undefined): boolean {
+  return value?.trim().toLowerCase() === 'true';
+}
+
+/** The content people approved: the edited version when someone edited it. */
+export function releasedContent<T extends object>(proposed: T, edited: T | null): T {
+  return edited ?? proposed;
+}
+
+/** SHA-256 (hex) of the content as canonical JSON: what a release token vouches for. */
+export function contentHash(content: object): string {
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+export type DraftStatus = 'pending' | 'released' | 'rejected' | 'expired';
+
+export interface HeldDraft {
+  tier: 'approval' | 'two_person';
+  expiresAt: Date;
+  recordOwnerId: string | null;
+  delegatedUserId: string | null;
+  /** People who approved the content as it now stands. */
+  approvedBy: string[];
+}
+
+export type DraftCommand = { kind: 'approve'; by: Decider; editsContent: boolean } | { kind: 'reject'; by: Decider };
+
+export type DraftTransition = { ok: true; status: DraftStatus; approvedBy: string[] } | { ok: false; code: RefusalCode; message: string; expired: boolean };
+
+/**
+ * One person's decision on a pending draft. An edit changes what is approved, so approvals given
+ * to the earlier version no longer count: on a two_person draft the editor's approval is the
+ * first of two again.
+ */
+export function decideDraft(draft: HeldDraft, command: DraftCommand, now: Date): DraftTransition {
+  const approvedBy = command.kind === 'approve' && command.editsContent ? [] : draft.approvedBy;
+  const approval: Approval = {
+    status: 'pending',
+    tier: draft.tier,
+    expiresAt: draft.expiresAt,
+    recordOwnerId: draft.recordOwnerId,
+    delegatedUserId: draft.delegatedUserId,
+    items: [{ property: 'draft', proposedValue: null, status: 'pending', approvedBy }],
+  };
+  const transition =
+    command.kind === 'approve' ? decide(approval, { kind: 'approve', by: command.by }, now) : decide(approval, { kind: 'reject', by: command.by, reason: 'rejected' }, now);
+  if (!transition.ok) return { ...transition, expired: expire(approval, now).status === 'expired' };
+  const item = transition.approval.items[0];
+  return { ok: true, status: draftStatus(transition.approval.status), approvedBy: item?.approvedBy ?? approvedBy };
+}
+
+function draftStatus(status: Approval['status']): DraftStatus {
+  switch (status) {
+    case 'approved':
+      return 'released';
+    case 'rejected':
+      return 'rejected';
+    case 'expired':
+      return 'expired';
+    default:
+      return 'pending';
+  }
+}

@@ -1,0 +1,77 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { actionDecisionSchema, actionListQuerySchema, actionOutcomeRequestSchema, actionRequestSchema, verifyReleaseRequestSchema } from '../../../shared/action-api.ts';
+import { agentActionView, findActions, getActionForAdmin } from '../services/action-view.ts';
+import { decideAction } from '../services/decide-action.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { assertNotKilled } from '../services/kill-switches.ts';
+import { reportActionOutcome, requireOwnAction } from '../services/report-action-outcome.ts';
+import { submitAction } from '../services/submit-action.ts';
+import { verifyRelease } from '../services/verify-release.ts';
+import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
+import { validationError } from './errors.ts';
+
+const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+/**
+ * Drafts (issue 5): agents submit actions, read them back once released, prove the release and
+ * report outcomes; people list and decide the held ones (admin token, with `actingUserId`, as
+ * for approvals until issue 8 signs requests from the record card).
+ */
+export function actionRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+
+  router.post('/v1/actions', async (req, res) => {
+    const { agent, workspace } = await agentFromRequest(deps, req);
+    const idempotencyKey = parse(idempotencyKeySchema, req.header('idempotency-key'), 'The Idempotency-Key header');
+    const request = parse(actionRequestSchema, req.body, 'The action');
+    const { view, replayed } = await submitAction(deps, { agent, workspace, request, idempotencyKey });
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(replayed ? 200 : 201).json(view);
+  });
+
+  router.get('/v1/actions/:id', async (req, res) => {
+    const { agent, workspace } = await agentFromRequest(deps, req);
+    const row = await requireOwnAction(deps, { agent, workspace, actionId: req.params.id });
+    // Reading a released email is the agent's permission to send it: a kill switch withholds it.
+    if (row.kind === 'send_email' && row.status === 'released') await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
+    res.json(await agentActionView(deps, row));
+  });
+
+  router.post('/v1/actions/:id/verify', async (req, res) => {
+    const { workspace } = await agentFromRequest(deps, req);
+    const { releaseToken } = parse(verifyReleaseRequestSchema, req.body, 'The verification');
+    res.json(await verifyRelease(deps, workspace.id, req.params.id, releaseToken));
+  });
+
+  router.post('/v1/actions/:id/outcome', async (req, res) => {
+    const { agent, workspace } = await agentFromRequest(deps, req);
+    const request = parse(actionOutcomeRequestSchema, req.body, 'The outcome');
+    res.json(await reportActionOutcome(deps, { agent, workspace, actionId: req.params.id, request }));
+  });
+
+  router.get('/v1/admin/actions', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const query = parse(actionListQuerySchema, req.query, 'The actions query');
+    res.json({ actions: await findActions(deps, workspace.id, { recordId: query.record, agentId: query.agent, status: query.status, limit: query.limit }) });
+  });
+
+  router.get('/v1/admin/actions/:id', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    res.json(await getActionForAdmin(deps, workspace.id, req.params.id));
+  });
+
+  router.post('/v1/admin/actions/:id/decisions', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const request = parse(actionDecisionSchema, req.body, 'The decision');
+    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request }));
+  });
+
+  return router;
+}

@@ -1,0 +1,128 @@
+import type { ActionDecisionRequest, ActionView } from '../../../shared/action-api.ts';
+import type { ObjectType } from '../../../shared/crm-names.ts';
+import { decideDraft, STOP_RULE_PROPERTIES, stopRuleReason, type ContactStopReason } from '../domain/action-drafts.ts';
+import type { RefusalCode } from '../domain/approval-lifecycle.ts';
+import type { CrmRecordValues } from '../crm/port.ts';
+import { AppError } from '../errors.ts';
+import { findContactStops, lockAction, updateAction, type ActionRow } from '../store/action-store.ts';
+import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
+import { findPerson } from '../store/people-store.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { actionEvent } from './action-audit.ts';
+import { contentOf, loadActionView, requireAction } from './action-view.ts';
+import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { executeReleasedAction, releaseChange } from './release-action.ts';
+
+type DecisionRefusal = RefusalCode | 'person_unknown';
+/** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */
+const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
+
+/** Which fields a person may edit, per kind: never the recipient, whose opt-out was checked. */
+const EDITABLE: Record<ActionRow['kind'], readonly string[]> = { send_email: ['subject', 'body'], create_task: ['subject', 'body'], create_note: ['body'] };
+
+export interface DecideActionInput {
+  workspace: WorkspaceRow;
+  actionId: string;
+  request: ActionDecisionRequest;
+}
+
+type Outcome = { ok: true; released: boolean } | { ok: false; code: DecisionRefusal; message: string };
+
+/**
+ * A person's decision on a held draft, under the workspace's chain lock and the draft's row
+ * lock: their role comes from `people`, the rules from the approval state machine. An email is
+ * checked against the stop rules again before release (the contact may have opted out or
+ * replied while it waited); a released task or note is then created in the CRM.
+ */
+export async function decideAction(deps: ServiceDeps, input: DecideActionInput): Promise<ActionView> {
+  const { workspace, actionId, request } = input;
+  const found = await requireAction(deps.db, workspace.id, actionId);
+  const edits = request.kind === 'approve' ? request.edits : undefined;
+  const stray = Object.keys(edits ?? {}).filter((field) => !EDITABLE[found.kind].includes(field));
+  if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`);
+  // Read outside the lock: a CRM call must not hold the workspace's chain.
+  const contact = request.kind === 'approve' && found.kind === 'send_email' ? await readContact(deps, workspace, found) : undefined;
+
+  const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
+    const row = await lockAction(tx, workspace.id, actionId);
+    if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
+    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: 'admin_api' };
+    const now = deps.clock();
+    if (!person) {
+      return refuse(audit, row, actor, request.kind, { code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` });
+    }
+    if (row.status !== 'pending' || (row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null) {
+      return refuse(audit, row, actor, request.kind, { code: 'approval_not_pending', message: `This action is ${row.status}; it can no longer be decided.` });
+    }
+    const current = contentOf(row).released;
+    const edited: Record<string, string> | undefined = edits ? { ...current, ...definedFields(edits) } : undefined;
+    const editsContent = edited !== undefined && Object.keys(edited).some((field) => edited[field] !== current[field]);
+    const by = { userId: person.crmUserId, role: person.role };
+    const draft = { tier: row.tier, expiresAt: row.expiresAt, recordOwnerId: row.recordOwnerId, delegatedUserId: row.delegatedUserId, approvedBy: row.approvedBy };
+    const transition = decideDraft(draft, request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by }, now);
+    if (!transition.ok) {
+      const refused = refuse(audit, row, actor, request.kind, transition);
+      if (transition.expired) {
+        // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
+        await updateAction(tx, workspace.id, row.id, { status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' });
+        audit.append(actionEvent(row, { type: 'action.expired', actor: actorJson(actor), data: { expiresAt: row.expiresAt.toISOString() } }));
+      }
+      return refused;
+    }
+
+    const who = actorJson(actor);
+    if (request.kind === 'reject') {
+      await updateAction(tx, workspace.id, row.id, { status: 'rejected', decidedAt: now, message: request.reason });
+      audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { reason: request.reason } }));
+      return { ok: true, released: false };
+    }
+    const content = editsContent && edited ? edited : current;
+    await updateAction(tx, workspace.id, row.id, { approvedBy: transition.approvedBy, ...(editsContent ? { editedContent: content } : {}) });
+    audit.append(
+      actionEvent(row, {
+        type: 'action.approved',
+        actor: who,
+        // Both versions when a person edited: what stood before and what they approved.
+        before: current,
+        after: content,
+        data: { edited: editsContent, approvedBy: transition.approvedBy, status: transition.status },
+      }),
+    );
+    if (transition.status !== 'released') return { ok: true, released: false };
+
+    const stops = row.kind === 'send_email' ? (await findContactStops(tx, workspace.id, row.recordId)).map((stop) => stop.reason as ContactStopReason) : [];
+    const stopped = row.kind === 'send_email' ? stopRuleReason({ to: row.recipientEmail ?? '', contact: contact ?? {}, stops }) : undefined;
+    if (stopped) {
+      await updateAction(tx, workspace.id, row.id, { status: 'stopped', decidedAt: now, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
+      audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));
+      return { ok: true, released: false };
+    }
+    const release = releaseChange(deps.secrets, { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent }, now);
+    await updateAction(tx, workspace.id, row.id, { ...release, decidedAt: now });
+    audit.append(actionEvent(row, { type: 'action.released', actor: who, data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null } }));
+    return { ok: true, released: true };
+  });
+
+  if (!outcome.ok) {
+    const code = STATE_REFUSALS.has(outcome.code) ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN';
+    throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
+  }
+  if (outcome.released) await executeReleasedAction(deps, workspace, actionId);
+  return loadActionView(deps.db, await requireAction(deps.db, workspace.id, actionId));
+}
+
+async function readContact(deps: ServiceDeps, workspace: WorkspaceRow, row: ActionRow): Promise<CrmRecordValues> {
+  const read = await deps.crmFor(workspace).readBatch({ objectType: row.objectType as ObjectType, recordIds: [row.recordId], properties: [...STOP_RULE_PROPERTIES] });
+  // A contact deleted while the draft waited has no address to send to.
+  return read.get(row.recordId) ?? {};
+}
+
+function definedFields(edits: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(edits).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+function refuse(audit: AuditAppender, row: ActionRow, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): Outcome {
+  audit.append(actionEvent(row, { type: 'action.decision_refused', actor: actorJson(actor), reasons: [refusal.code], data: { decision: kind, refusal: refusal.code, message: refusal.message } }));
+  return { ok: false, code: refusal.code, message: refusal.message };
+}

@@ -1,0 +1,120 @@
+import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from './database.ts';
+import { actionOutcomes, actions, contactStops } from './schema.ts';
+
+export type ActionRow = typeof actions.$inferSelect;
+export type NewActionRow = typeof actions.$inferInsert;
+export type ActionStatus = ActionRow['status'];
+export type OutcomeRow = typeof actionOutcomes.$inferSelect;
+export type ContactStopRow = typeof contactStops.$inferSelect;
+
+export async function insertAction(tx: Tx, row: NewActionRow): Promise<void> {
+  await tx.insert(actions).values(row);
+}
+
+export async function findAction(db: Db | Tx, workspaceId: string, id: string): Promise<ActionRow | undefined> {
+  const [row] = await db.select().from(actions).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+  return row;
+}
+
+/** Holds the draft's row for the rest of the transaction: two decisions at once are taken one after the other. */
+export async function lockAction(tx: Tx, workspaceId: string, id: string): Promise<ActionRow | undefined> {
+  const [row] = await tx.select().from(actions).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id))).for('update');
+  return row;
+}
+
+export async function findActionByIdempotencyKey(db: Db | Tx, key: { workspaceId: string; agentId: string; key: string }): Promise<ActionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, key.workspaceId), eq(actions.agentId, key.agentId), eq(actions.idempotencyKey, key.key)));
+  return row;
+}
+
+export type ActionChange = Partial<Pick<ActionRow, 'status' | 'reasons' | 'editedContent' | 'approvedBy' | 'contentHash' | 'releaseTokenHash' | 'releaseTokenSealed' | 'releasedAt' | 'decidedAt' | 'crmObjectId' | 'message'>>;
+
+export async function updateAction(tx: Tx | Db, workspaceId: string, id: string, change: ActionChange): Promise<void> {
+  await tx.update(actions).set(change).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+}
+
+export interface ActionFilter {
+  recordId?: string | undefined;
+  agentId?: string | undefined;
+  status?: ActionStatus | undefined;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listActions(db: Db, workspaceId: string, filter: ActionFilter): Promise<ActionRow[]> {
+  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId)];
+  if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
+  if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
+  if (filter.status !== undefined) conditions.push(eq(actions.status, filter.status));
+  return db
+    .select()
+    .from(actions)
+    .where(and(...conditions))
+    .orderBy(desc(actions.createdAt), desc(actions.id))
+    .limit(filter.limit);
+}
+
+export async function insertOutcome(tx: Tx, row: typeof actionOutcomes.$inferInsert): Promise<void> {
+  await tx.insert(actionOutcomes).values(row);
+}
+
+export async function setOutcomeNote(tx: Tx, workspaceId: string, outcomeId: string, crmNoteId: string): Promise<void> {
+  await tx.update(actionOutcomes).set({ crmNoteId }).where(and(eq(actionOutcomes.workspaceId, workspaceId), eq(actionOutcomes.id, outcomeId)));
+}
+
+/** Each action's outcomes, oldest first. */
+export async function listOutcomes(db: Db | Tx, workspaceId: string, actionIds: string[]): Promise<Map<string, OutcomeRow[]>> {
+  if (actionIds.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(actionOutcomes)
+    .where(and(eq(actionOutcomes.workspaceId, workspaceId), inArray(actionOutcomes.actionId, actionIds)))
+    .orderBy(asc(actionOutcomes.reportedAt), asc(actionOutcomes.id));
+  return Map.groupBy(rows, (row) => row.actionId);
+}
+
+export async function findContactStops(db: Db | Tx, workspaceId: string, contactId: string): Promise<ContactStopRow[]> {
+  return db.select().from(contactStops).where(and(eq(contactStops.workspaceId, workspaceId), eq(contactStops.contactId, contactId)));
+}
+
+/** The first report of each kind stands; a repeated one adds nothing. */
+export async function addContactStop(tx: Tx, row: ContactStopRow): Promise<void> {
+  await tx.insert(contactStops).values(row).onConflictDoNothing();
+}
+
+/** Emails to this contact that could still go out: held, or released and not yet reported sent. */
+export async function lockOpenEmailsTo(tx: Tx, workspaceId: string, contactId: string): Promise<ActionRow[]> {
+  return tx
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.recordId, contactId), eq(actions.kind, 'send_email'), inArray(actions.status, ['pending', 'released'])))
+    .for('update');
+}
+
+export async function workspacesWithExpiredDrafts(db: Db, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ workspaceId: actions.workspaceId })
+    .from(actions)
+    .where(and(eq(actions.status, 'pending'), lte(actions.expiresAt, now)));
+  return rows.map((row) => row.workspaceId);
+}
+
+/** Rows a decision holds are skipped: it sees the expiry itself, or the next sweep takes them. */
+export async function lockExpiredDrafts(tx: Tx, workspaceId: string, now: Date, limit: number): Promise<ActionRow[]> {
+  return tx
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.status, 'pending'), lte(actions.expiresAt, now)))
+    .orderBy(asc(actions.expiresAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+export async function markDraftsExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(actions).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' }).where(inArray(actions.id, ids));
+}
