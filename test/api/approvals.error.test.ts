@@ -1,7 +1,7 @@
 import { count, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { startApprovalExpiryJob } from '../../server/src/jobs/approval-expiry.ts';
+import { startApprovalJobs } from '../../server/src/jobs/approval-jobs.ts';
 import { silentLogger } from '../../server/src/logger.ts';
 import { sweepExpiredApprovals } from '../../server/src/services/expire-approvals.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
@@ -99,9 +99,9 @@ describe('sweepExpiredApprovals', () => {
     expect(await approvalEvents(harness, early, 'approval.expired')).toEqual([expect.objectContaining({ actor: { type: 'system', name: 'approval-expiry' }, data: expect.objectContaining({ approvalId: earlyApproval }) })]);
   });
 
-  it('runs as a job that sweeps on its interval until stopped', async () => {
+  it('runs as a job that sweeps on every round until stopped', async () => {
     const approvalId = await propose(seedContact(harness), { phone: '+1 555 0199' });
-    const job = startApprovalExpiryJob(harness.deps, { logger: silentLogger, everyMs: 20 });
+    const job = startApprovalJobs(harness.deps, { logger: silentLogger, pollMs: 20 });
     now = new Date(now.getTime() + 73 * 3_600_000);
     await expect.poll(async () => (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status, { timeout: 5_000 }).toBe('expired');
     await job.stop();

@@ -23,11 +23,44 @@ export interface CrmPort {
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
 
+  /** Creates the app's custom object (found by name) unless the account has it; idempotent. */
+  ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }>;
+
+  /**
+   * Creates or updates up to `batchLimit` custom-object records keyed by a unique-value property,
+   * so repeating a call never makes duplicates. Throws when the CRM refuses or cannot be reached.
+   */
+  upsertCustomRecords(input: { objectTypeId: string; keyProperty: string; records: readonly CrmCustomRecord[] }): Promise<CrmUpsertOutcome[]>;
+
+  /** Links up to `batchLimit` pairs of records with the CRM's default association; linking twice is harmless. */
+  associate(input: { fromObjectType: string; toObjectType: ObjectType; pairs: readonly { fromId: string; toId: string }[] }): Promise<void>;
+
   /** Logs a note (plain text) on a record's timeline. Not idempotent: never repeated after an unclear failure. */
   createNote(input: { objectType: ObjectType; recordId: string; body: string; timestamp: Date }): Promise<{ id: string }>;
 
   /** Creates a task on a record, due at `dueAt`. Not idempotent, as createNote. */
   createTask(input: { objectType: ObjectType; recordId: string; subject: string; body?: string | undefined; dueAt: Date; priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined }): Promise<{ id: string }>;
+}
+
+export interface CrmCustomObjectSchema {
+  name: string;
+  labels: { singular: string; plural: string };
+  primaryDisplayProperty: string;
+  /** The first must be the unique key records are upserted by. */
+  properties: readonly (CrmPropertyDefinition & { hasUniqueValue?: boolean })[];
+  associatedObjects: readonly ObjectType[];
+}
+
+export interface CrmCustomRecord {
+  /** The value of the key property. */
+  key: string;
+  properties: Record<string, string>;
+}
+
+export interface CrmUpsertOutcome {
+  key: string;
+  id: string;
+  created: boolean;
 }
 
 export type CrmValue = string | null;

@@ -1,10 +1,10 @@
 import { evidenceSchema } from '../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
-import type { CrmRecordValues } from '../crm/port.ts';
+import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../crm/port.ts';
 import { checkStale, valuesToApply } from '../domain/approval-lifecycle.ts';
 import { AppError } from '../errors.ts';
-import { findAgent } from '../store/agent-store.ts';
-import { claimApply, findApproval, findRecordEvidence, settleApply, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
+import { agentNames, evidenceFor } from '../store/approval-mirror-store.ts';
+import { claimApplies, markChangesApplied, settleApply, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -12,73 +12,147 @@ import { engagedKillSwitch } from './kill-switches.ts';
 import { provenanceValues } from './provenance.ts';
 
 /** A claim on an approval's write older than this belongs to a process that died mid-write. */
-const ABANDONED_APPLY_MS = 5 * 60_000;
+export const ABANDONED_APPLY_MS = 5 * 60_000;
+/** Failed writes are tried again after 30 s, doubling up to an hour. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 60 * 60_000;
 
 const SYSTEM = { type: 'system', name: 'approvals' } as const;
 
-type ApplyResult = { status: 'applied' | 'stale' | 'approved'; message: string | null; event: 'approval.applied' | 'approval.stale' | 'approval.apply_failed'; current?: CrmRecordValues };
+type ApplyResult =
+  | { status: 'applied'; event: 'approval.applied'; message: null }
+  | { status: 'stale'; event: 'approval.stale'; message: string; current?: CrmRecordValues }
+  | { status: 'approved'; event: 'approval.apply_failed'; message: string };
 
 /**
- * Writes an approved approval to the CRM, once. Re-reads the record first: if a person changed a
- * held property since the agent proposed, the approval goes `stale` and nothing is written. A
- * CRM failure (or an engaged kill switch) leaves it `approved`, to be applied again later.
- * Returns without doing anything when the approval is not `approved` or another caller holds it.
+ * Writes approved approvals to the CRM, each once: claims them (another caller or a retry job
+ * holding one skips it), then per object type and batch of 100 records re-reads the values,
+ * marks `stale` those a person changed since the agent proposed (nothing is overwritten), and
+ * writes the rest with provenance in one call. A CRM failure or an engaged kill switch leaves
+ * an approval `approved`, retried later by the approval job with backoff.
  */
-export async function applyApproval(deps: ServiceDeps, input: { workspace: WorkspaceRow; approvalId: string }): Promise<void> {
+export async function applyApprovals(deps: ServiceDeps, input: { workspace: WorkspaceRow; approvalIds: readonly string[] }): Promise<void> {
   const now = deps.clock();
-  if (!(await claimApply(deps.db, input.approvalId, now, new Date(now.getTime() - ABANDONED_APPLY_MS)))) return;
-  const stored = await findApproval(deps.db, input.workspace.id, input.approvalId);
-  if (!stored) return;
-  let result: ApplyResult;
-  try {
-    result = await writeApproved(deps, input.workspace, stored, now);
-  } catch (error) {
-    result = { status: 'approved', event: 'approval.apply_failed', message: error instanceof AppError ? error.message : 'The CRM could not be reached.' };
+  const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - ABANDONED_APPLY_MS));
+  const crm = deps.crmFor(input.workspace);
+  for (const [objectType, approvals] of Map.groupBy(claimed, (approval) => approval.objectType)) {
+    for (const chunk of distinctRecordChunks(approvals, crm.batchLimit)) {
+      const results = await writeChunk(deps, crm, input.workspace, objectType as ObjectType, chunk, now);
+      await settle(deps, input.workspace, chunk, results, now);
+    }
   }
-  await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
-    await settleApply(tx, stored.id, { status: result.status, message: result.message });
-    const values = valuesToApply(toDomainApproval(stored));
-    audit.append({
-      type: result.event,
-      actor: SYSTEM,
-      agentId: stored.agentId,
-      batchId: stored.batchId,
-      changeSetId: stored.changeSetId,
-      objectType: stored.objectType,
-      recordId: stored.recordId,
-      before: Object.fromEntries(stored.items.filter((item) => item.status === 'approved').map((item) => [item.property, item.beforeValue])),
-      after: result.event === 'approval.applied' ? values : null,
-      policyVersion: stored.policyVersion,
-      data: { approvalId: stored.id, status: result.status, message: result.message, ...(result.current ? { current: result.current } : {}) },
+}
+
+/** HubSpot refuses a batch naming one record twice: two approvals on one record go in different batches. */
+function distinctRecordChunks(approvals: StoredApproval[], size: number): StoredApproval[][] {
+  const chunks: { records: Set<string>; approvals: StoredApproval[] }[] = [];
+  for (const approval of approvals) {
+    let chunk = chunks.find((candidate) => candidate.approvals.length < size && !candidate.records.has(approval.recordId));
+    if (!chunk) {
+      chunk = { records: new Set(), approvals: [] };
+      chunks.push(chunk);
+    }
+    chunk.records.add(approval.recordId);
+    chunk.approvals.push(approval);
+  }
+  return chunks.map((chunk) => chunk.approvals);
+}
+
+async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date): Promise<Map<string, ApplyResult>> {
+  const results = new Map<string, ApplyResult>();
+  const writable: StoredApproval[] = [];
+  for (const approval of chunk) {
+    const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: approval.agentId, action: 'field_write' });
+    if (killed) results.set(approval.id, failed(`Not written yet: a kill switch is engaged (${killed.reason}).`));
+    else writable.push(approval);
+  }
+  if (writable.length === 0) return results;
+
+  let current: Map<string, CrmRecordValues>;
+  try {
+    const properties = [...new Set(writable.flatMap((approval) => approval.items.map((item) => item.property)))];
+    current = await crm.readBatch({ objectType, recordIds: writable.map((approval) => approval.recordId), properties });
+  } catch (error) {
+    for (const approval of writable) results.set(approval.id, failed(crmMessage(error)));
+    return results;
+  }
+
+  const names = await agentNames(deps.db, workspace.id, [...new Set(writable.map((approval) => approval.agentId))]);
+  const evidence = await evidenceFor(deps.db, workspace.id, writable);
+  const writes: CrmRecordWrite[] = [];
+  const writing: StoredApproval[] = [];
+  for (const approval of writable) {
+    const stale = staleness(approval, current.get(approval.recordId));
+    if (stale) {
+      results.set(approval.id, stale);
+      continue;
+    }
+    const values = valuesToApply(toDomainApproval(approval));
+    const properties: Record<string, string> = {};
+    for (const [property, value] of Object.entries(values)) properties[property] = value ?? '';
+    const recordEvidence = evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
+    Object.assign(properties, provenanceValues({ changeSetId: approval.changeSetId, agentName: names.get(approval.agentId) ?? approval.agentId, evidence: recordEvidence, properties: Object.keys(values), at: now }));
+    writes.push({ recordId: approval.recordId, properties });
+    writing.push(approval);
+  }
+  if (writes.length === 0) return results;
+  try {
+    const outcomes = await crm.writeBatch({ objectType, writes });
+    writing.forEach((approval, index) => {
+      const outcome = outcomes[index];
+      results.set(approval.id, outcome?.ok ? { status: 'applied', event: 'approval.applied', message: null } : failed(outcome ? outcome.message : 'The CRM gave no outcome for this record.'));
     });
+  } catch (error) {
+    for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
+  }
+  return results;
+}
+
+function staleness(approval: StoredApproval, record: CrmRecordValues | undefined): ApplyResult | undefined {
+  if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.` };
+  const held = approval.items.filter((item) => item.status !== 'rejected');
+  const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
+  const before = Object.fromEntries(approval.items.map((item) => [item.property, item.beforeValue]));
+  if (checkStale(toDomainApproval(approval), before, current).status !== 'stale') return undefined;
+  const changed = held.filter((item) => (current[item.property] ?? null) !== item.beforeValue).map((item) => item.property);
+  return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };
+}
+
+async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], results: Map<string, ApplyResult>, now: Date): Promise<void> {
+  await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    for (const approval of chunk) {
+      const result = results.get(approval.id) ?? failed('The CRM gave no outcome for this record.');
+      const retryAt = result.status === 'approved' ? new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** approval.applyAttempts, RETRY_MAX_MS)) : undefined;
+      await settleApply(tx, approval.id, { status: result.status, message: result.message, ...(retryAt ? { retryAt } : {}) });
+      const applied = approval.items.filter((item) => item.status === 'approved');
+      if (result.status === 'applied') await markChangesApplied(tx, workspace.id, applied.map((item) => item.changeId));
+      audit.append({
+        type: result.event,
+        actor: SYSTEM,
+        agentId: approval.agentId,
+        batchId: approval.batchId,
+        changeSetId: approval.changeSetId,
+        objectType: approval.objectType,
+        recordId: approval.recordId,
+        before: Object.fromEntries(applied.map((item) => [item.property, item.beforeValue])),
+        after: result.status === 'applied' ? valuesToApply(toDomainApproval(approval)) : null,
+        policyVersion: approval.policyVersion,
+        data: {
+          approvalId: approval.id,
+          status: result.status,
+          message: result.message,
+          ...(retryAt ? { retryAt: retryAt.toISOString(), attempt: approval.applyAttempts + 1 } : {}),
+          ...(result.status === 'stale' && result.current ? { current: result.current } : {}),
+        },
+      });
+    }
   });
 }
 
-async function writeApproved(deps: ServiceDeps, workspace: WorkspaceRow, stored: StoredApproval, now: Date): Promise<ApplyResult> {
-  const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: stored.agentId, action: 'field_write' });
-  if (killed) return { status: 'approved', event: 'approval.apply_failed', message: `Not written yet: a kill switch is engaged (${killed.reason}).` };
+function failed(message: string): ApplyResult {
+  return { status: 'approved', event: 'approval.apply_failed', message };
+}
 
-  const crm = deps.crmFor(workspace);
-  const objectType = stored.objectType as ObjectType;
-  const held = stored.items.filter((item) => item.status !== 'rejected');
-  const read = await crm.readBatch({ objectType, recordIds: [stored.recordId], properties: held.map((item) => item.property) });
-  const record = read.get(stored.recordId);
-  if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${stored.recordId} no longer exists in the CRM; nothing was written.` };
-  const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
-  const approval = toDomainApproval(stored);
-  const before = Object.fromEntries(stored.items.map((item) => [item.property, item.beforeValue]));
-  if (checkStale(approval, before, current).status === 'stale') {
-    const changed = held.filter((item) => (current[item.property] ?? null) !== item.beforeValue).map((item) => item.property);
-    return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };
-  }
-
-  const values = valuesToApply(approval);
-  const agent = await findAgent(deps.db, workspace.id, stored.agentId);
-  const evidence = evidenceSchema.parse(await findRecordEvidence(deps.db, stored.changeSetId, stored.recordId));
-  const properties: Record<string, string> = {};
-  for (const [property, value] of Object.entries(values)) properties[property] = value ?? '';
-  Object.assign(properties, provenanceValues({ changeSetId: stored.changeSetId, agentName: agent?.name ?? stored.agentId, evidence, properties: Object.keys(values), at: now }));
-  const [outcome] = await crm.writeBatch({ objectType, writes: [{ recordId: stored.recordId, properties }] });
-  if (outcome?.ok) return { status: 'applied', event: 'approval.applied', message: null };
-  return { status: 'approved', event: 'approval.apply_failed', message: outcome ? outcome.message : 'The CRM gave no outcome for this record.' };
+function crmMessage(error: unknown): string {
+  return error instanceof AppError ? error.message : 'The CRM could not be reached.';
 }

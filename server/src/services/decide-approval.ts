@@ -6,7 +6,7 @@ import { lockApproval, saveTransition, toDomainApproval, type StoredApproval } f
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
 import { findPerson } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
-import { applyApproval } from './apply-approval.ts';
+import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { toCrmValue } from './property-values.ts';
@@ -66,7 +66,8 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     }
     const next = transition.approval;
     const settled = next.status !== 'pending';
-    await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
+    const decidedBy = [...new Set([...next.items.flatMap((item) => item.approvedBy), person.crmUserId])];
+    await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
     const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
     const decided = next.items.filter((item) => targets.has(item.property));
     audit.append({
@@ -92,7 +93,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const code = STATE_REFUSALS.has(outcome.code) ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN';
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
-  if (outcome.approved) await applyApproval(deps, { workspace, approvalId });
+  if (outcome.approved) await applyApprovals(deps, { workspace, approvalIds: [approvalId] });
   return approvalView(await requireApproval(deps, workspace.id, approvalId));
 }
 

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'dri
 import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
 import type { Db, Tx } from './database.ts';
 import { approvalItems, approvals } from './approval-schema.ts';
-import { changeRecords } from './schema.ts';
+import { changeRecords, changes } from './schema.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type ApprovalItemRow = typeof approvalItems.$inferSelect;
@@ -89,10 +89,16 @@ export async function lockOpenApprovalsOf(tx: Tx, workspaceId: string, changeSet
  * Stores a transition the state machine made: the approval's status and each item as it now
  * stands. Bumping `mirror_seq` makes the CRM mirror job write the new state.
  */
-export async function saveTransition(tx: Tx, stored: StoredApproval, next: Approval, change: { decidedAt?: Date; message?: string | null }): Promise<void> {
+export async function saveTransition(tx: Tx, stored: StoredApproval, next: Approval, change: { decidedAt?: Date; decidedBy?: string[]; message?: string | null }): Promise<void> {
   await tx
     .update(approvals)
-    .set({ mirrorSeq: sql`${approvals.mirrorSeq} + 1`, status: next.status, ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}), ...(change.message !== undefined ? { message: change.message } : {}) })
+    .set({
+      mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
+      status: next.status,
+      ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}),
+      ...(change.decidedBy ? { decidedBy: change.decidedBy } : {}),
+      ...(change.message !== undefined ? { message: change.message } : {}),
+    })
     .where(eq(approvals.id, stored.id));
   for (const item of next.items) {
     const before = stored.items.find((row) => row.property === item.property);
@@ -126,16 +132,48 @@ export function toDomainApproval(stored: StoredApproval): Approval {
 }
 
 /**
- * Claims the right to write an approved approval to the CRM. Only one caller gets it; a claim
- * older than `abandonedBefore` belongs to a process that died mid-write and may be taken again.
+ * Claims the right to write approved approvals to the CRM; returns those this caller got, with
+ * their items. A claim older than `abandonedBefore` belongs to a process that died mid-write
+ * and may be taken again.
  */
-export async function claimApply(db: Db, id: string, now: Date, abandonedBefore: Date): Promise<boolean> {
-  const claimed = await db
+export async function claimApplies(db: Db, workspaceId: string, ids: readonly string[], now: Date, abandonedBefore: Date): Promise<StoredApproval[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
     .update(approvals)
     .set({ applyingSince: now })
-    .where(and(eq(approvals.id, id), eq(approvals.status, 'approved'), or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore))))
-    .returning({ id: approvals.id });
-  return claimed.length === 1;
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        inArray(approvals.id, [...ids]),
+        eq(approvals.status, 'approved'),
+        or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
+      ),
+    )
+    .returning();
+  const items = await itemsOf(db, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+}
+
+/** Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written. */
+export async function findDueApplies(db: Db, now: Date, abandonedBefore: Date, limit: number): Promise<{ workspaceId: string; id: string }[]> {
+  return db
+    .select({ workspaceId: approvals.workspaceId, id: approvals.id })
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.status, 'approved'),
+        or(isNull(approvals.nextApplyAt), lte(approvals.nextApplyAt, now)),
+        or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
+      ),
+    )
+    .orderBy(asc(approvals.nextApplyAt))
+    .limit(limit);
+}
+
+/** The held changes an applied approval wrote now read `applied`, as auto-applied ones do (rollback relies on it). */
+export async function markChangesApplied(tx: Tx, workspaceId: string, changeIds: string[]): Promise<void> {
+  if (changeIds.length === 0) return;
+  await tx.update(changes).set({ decision: 'applied' }).where(and(eq(changes.workspaceId, workspaceId), inArray(changes.id, changeIds)));
 }
 
 /**

@@ -13,8 +13,8 @@ export const workspaces = pgTable('workspaces', {
   hubspotTokenEnc: text('hubspot_token_enc').notNull(),
   hubspotClientSecretEnc: text('hubspot_client_secret_enc'),
   adminTokenHash: text('admin_token_hash').notNull().unique(),
-  /** The CRM's approval object (issue 5) once bootstrap created it: its type id and association type ids. */
-  approvalObject: jsonb('approval_object').$type<{ objectTypeId: string; associationTypeIds: Record<string, number> }>(),
+  /** The CRM's approval object (issue 5) once bootstrap created it. */
+  approvalObject: jsonb('approval_object').$type<{ objectTypeId: string }>(),
   createdAt: createdAt(),
 });
 

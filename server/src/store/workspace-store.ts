@@ -27,3 +27,7 @@ export async function findWorkspaceByAdminTokenHash(db: Db, tokenHash: string): 
 export async function listWorkspacePortals(db: Db): Promise<{ id: string; hubspotPortalId: string }[]> {
   return db.select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId }).from(workspaces);
 }
+
+export async function setApprovalObject(db: Db, id: string, approvalObject: { objectTypeId: string }): Promise<void> {
+  await db.update(workspaces).set({ approvalObject }).where(eq(workspaces.id, id));
+}

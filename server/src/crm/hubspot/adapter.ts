@@ -2,14 +2,17 @@ import { Client } from '@hubspot/api-client';
 import pThrottle from 'p-throttle';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
-import type { CrmPort, CrmPropertyDefinition, CrmPropertyGroup, CrmRecordValues, CrmWriteOutcome, EnsurePropertiesResult } from '../port.ts';
+import type { CrmCustomObjectSchema, CrmPort, CrmUpsertOutcome, CrmPropertyDefinition, CrmPropertyGroup, CrmRecordValues, CrmWriteOutcome, EnsurePropertiesResult } from '../port.ts';
 import {
   batchObjectsSchema,
   batchPropertiesSchema,
   groupsSchema,
   parseResponse,
   propertiesSchema,
+  schemaSchema,
+  schemasSchema,
   toCrmProperty,
+  upsertSchema,
   type BatchError,
 } from './responses.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
@@ -39,6 +42,8 @@ export interface HubSpotCrm extends CrmPort {
 const BATCH_LIMIT = 100;
 const DEFAULT_PROPERTY_CACHE_MS = 10 * 60_000;
 
+type SchemaCreateInput = Parameters<Client['crm']['schemas']['coreApi']['create']>[0];
+type SchemaPropertyCreate = SchemaCreateInput['properties'][number];
 type PropertyCreateInput = Parameters<Client['crm']['properties']['batchApi']['create']>[1]['inputs'][number];
 
 export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
@@ -139,8 +144,47 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
       return result;
     },
 
+    ensureCustomObject,
+    upsertCustomRecords,
+    associate,
     ...engagementMethods(apis.engagements, retry),
   };
+
+  async function ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }> {
+    const listed = await withRetry('read the custom object schemas', () => apis.schemas.getAll(), retry);
+    const existing = parseResponse(schemasSchema, listed, 'GET schemas').results.find((found) => found.name === schema.name);
+    if (existing !== undefined) return { objectTypeId: existing.objectTypeId, created: false };
+    const created = await withRetry(`create the ${schema.name} object`, () => apis.schemas.create(toSchemaCreate(schema)), retry);
+    return { objectTypeId: parseResponse(schemaSchema, created, 'POST schemas').objectTypeId, created: true };
+  }
+
+
+  async function upsertCustomRecords({ objectTypeId, keyProperty, records }: Parameters<CrmPort['upsertCustomRecords']>[0]): Promise<CrmUpsertOutcome[]> {
+    assertBatchSize(records.length);
+    if (records.length === 0) return [];
+    // Keyed by a unique-value property, so a retried upsert updates what the first attempt created.
+    const answer = await withRetry(
+      `upsert ${records.length} ${objectTypeId}`,
+      () => apis.objects.upsert(objectTypeId, { inputs: records.map((record) => ({ id: record.key, idProperty: keyProperty, properties: { ...record.properties, [keyProperty]: record.key } })) }),
+      retry,
+    );
+    const parsed = parseResponse(upsertSchema, answer, `batch upsert of ${objectTypeId}`);
+    const failure = parsed.errors?.[0];
+    if (failure !== undefined) throw new AppError('CRM_REJECTED', failure.message, { details: { category: failure.category } });
+    return parsed.results.map((result) => ({ key: result.properties[keyProperty] ?? '', id: result.id, created: result.new }));
+  }
+
+
+  async function associate({ fromObjectType, toObjectType, pairs }: Parameters<CrmPort['associate']>[0]): Promise<void> {
+    assertBatchSize(pairs.length);
+    if (pairs.length === 0) return;
+    await withRetry(
+      `associate ${pairs.length} ${fromObjectType} with ${toObjectType}`,
+      () => apis.associations.createDefault(fromObjectType, toObjectType, { inputs: pairs.map((pair) => ({ _from: { id: pair.fromId }, to: { id: pair.toId } })) }),
+      retry,
+    );
+  }
+
 
   async function ensureGroup(objectType: ObjectType, group: CrmPropertyGroup): Promise<boolean> {
     const answer = await withRetry(`read the ${objectType} property groups`, () => apis.groups.getAll(objectType), retry);
@@ -171,7 +215,9 @@ function createApis(options: HubSpotCrmOptions) {
   const objects = client.crm.objects.batchApi;
   const properties = client.crm.properties;
   return {
-    objects: { read: paced(objects.read.bind(objects)), update: paced(objects.update.bind(objects)) },
+    objects: { read: paced(objects.read.bind(objects)), update: paced(objects.update.bind(objects)), upsert: paced(objects.upsert.bind(objects)) },
+    schemas: { getAll: paced(() => client.crm.schemas.coreApi.getAll()), create: paced(client.crm.schemas.coreApi.create.bind(client.crm.schemas.coreApi)) },
+    associations: { createDefault: paced(client.crm.associations.v4.batchApi.createDefault.bind(client.crm.associations.v4.batchApi)) },
     properties: { getAll: paced((type: string) => properties.coreApi.getAll(type)), batchCreate: paced(properties.batchApi.create.bind(properties.batchApi)) },
     groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },
     engagements: engagementApis(client, paced),
@@ -223,6 +269,29 @@ function toPropertyCreate(property: CrmPropertyDefinition, group: CrmPropertyGro
       : { options: property.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
   };
 }
+
+function toSchemaCreate(schema: CrmCustomObjectSchema): SchemaCreateInput {
+  return {
+    name: schema.name,
+    labels: schema.labels,
+    primaryDisplayProperty: schema.primaryDisplayProperty,
+    requiredProperties: [schema.primaryDisplayProperty],
+    searchableProperties: [schema.primaryDisplayProperty],
+    secondaryDisplayProperties: [],
+    associatedObjects: schema.associatedObjects.map((objectType) => ASSOCIATED_OBJECT_NAMES[objectType]),
+    properties: schema.properties.map((property) => ({
+      name: property.name,
+      label: property.label,
+      type: property.type as SchemaPropertyCreate['type'],
+      fieldType: property.fieldType,
+      hasUniqueValue: property.hasUniqueValue ?? false,
+      ...(property.description === undefined ? {} : { description: property.description }),
+      ...(property.options === undefined ? {} : { options: property.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
+    })),
+  };
+}
+
+const ASSOCIATED_OBJECT_NAMES: Record<ObjectType, string> = { contacts: 'CONTACT', deals: 'DEAL' };
 
 function isCategory(error: AppError, category: string): boolean {
   return (error.details as { category?: unknown } | undefined)?.category === category;

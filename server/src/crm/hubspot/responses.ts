@@ -33,6 +33,14 @@ export const propertiesSchema = z.object({
   ),
 });
 
+export const schemaSchema = z.object({ name: z.string(), objectTypeId: z.string() });
+export const schemasSchema = z.object({ results: z.array(schemaSchema) });
+
+export const upsertSchema = z.object({
+  results: z.array(z.object({ id: z.string(), new: z.boolean(), properties: z.record(z.string(), z.string().nullable()) })),
+  errors: z.array(batchErrorSchema).optional(),
+});
+
 export const groupsSchema = z.object({ results: z.array(z.object({ name: z.string() })) });
 
 export const batchPropertiesSchema = z.object({

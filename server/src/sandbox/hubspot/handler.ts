@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { CUSTOM_OBJECT_ROUTES } from './custom-objects.ts';
 import { engagementRoute } from './engagement-routes.ts';
 import { batchRead, batchUpdate, getOne } from './object-routes.ts';
 import { search } from './search-route.ts';
@@ -63,6 +64,12 @@ const ROUTES: RouteDefinition[] = [
 
 function matchRoute(method: string, path: string): RouteMatch | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  for (const custom of CUSTOM_OBJECT_ROUTES) {
+    const found = custom.method === method ? custom.pattern.exec(trimmed) : null;
+    if (found === null) continue;
+    const params = found.slice(1).map((param) => decodeURIComponent(param ?? ''));
+    return { template: custom.template, handle: (state, _type, request) => custom.handle(state, request, params), rawType: 'contacts', id: undefined };
+  }
   for (const definition of ROUTES) {
     if (definition.method !== method) continue;
     const found = definition.pattern.exec(trimmed);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { restoreCustomObjects, snapshotCustomObjects, type CustomObjectSnapshot } from './custom-objects.ts';
 import type { FakePropertyDefinition, FakePropertyGroup } from './property-defaults.ts';
 import { FAKE_OBJECT_TYPES, type FakeRecord, type HistoryEntry, type HubSpotState } from './state.ts';
 
@@ -35,6 +36,8 @@ const snapshotSchema = z.object({
   version: z.literal(1),
   nextId: z.number().int(),
   objects: z.object({ contacts: objectSchema, deals: objectSchema }),
+  // Absent from files written before custom objects existed.
+  custom: z.custom<CustomObjectSnapshot>((value) => typeof value === 'object' && value !== null && 'objects' in value).optional(),
 });
 
 export type StateSnapshot = z.infer<typeof snapshotSchema>;
@@ -53,7 +56,7 @@ export function snapshotState(state: HubSpotState): StateSnapshot {
       ];
     }),
   ) as StateSnapshot['objects'];
-  return { version: 1, nextId: state.nextId, objects };
+  return { version: 1, nextId: state.nextId, objects, custom: snapshotCustomObjects(state.custom) };
 }
 
 /** Replaces the state's records, properties and groups with the snapshot's, without notifying listeners. */
@@ -71,6 +74,7 @@ export function restoreState(state: HubSpotState, snapshot: StateSnapshot): void
     store.groups.clear();
     for (const group of saved.groups) store.groups.set(group.name, group);
   }
+  restoreCustomObjects(state.custom, snapshot.custom ?? { objects: [], associations: [] });
   state.nextId = snapshot.nextId;
 }
 

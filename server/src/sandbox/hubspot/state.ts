@@ -1,4 +1,5 @@
 import { CallLog } from './call-log.ts';
+import { createCustomObjectState, type CustomObjectState } from './custom-objects.ts';
 import { HubSpotFaults } from './faults.ts';
 import {
   buildDefinition,
@@ -44,7 +45,9 @@ export interface ObjectStore {
 export type StateChange =
   | { kind: 'record-created'; objectType: FakeObjectType; recordId: string; at: number }
   | { kind: 'property-changed'; objectType: FakeObjectType; recordId: string; propertyName: string; entry: HistoryEntry }
-  | { kind: 'schema-changed'; objectType: FakeObjectType };
+  | { kind: 'schema-changed'; objectType: FakeObjectType }
+  /** Custom object schemas, their records or associations changed (no webhooks: the app does not subscribe to them). */
+  | { kind: 'custom-objects-changed' };
 
 export type StateListener = (change: StateChange) => void;
 
@@ -54,8 +57,11 @@ export interface HubSpotState {
   readonly appId: string;
   readonly now: () => number;
   readonly objects: Record<FakeObjectType, ObjectStore>;
+  /** The account's id, as in custom objects' fully qualified names. */
+  readonly portalId: string;
   /** Valid values of `hubspot_owner_id`. */
   readonly ownerIds: Set<string>;
+  readonly custom: CustomObjectState;
   readonly faults: HubSpotFaults;
   readonly calls: CallLog;
   readonly listeners: Set<StateListener>;
@@ -65,6 +71,7 @@ export interface HubSpotState {
 export interface CreateHubSpotStateOptions {
   accessToken?: string;
   appId?: string;
+  portalId?: string;
   now?: () => number;
   ownerIds?: readonly string[];
 }
@@ -85,7 +92,9 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
     appId: options.appId ?? '4242424',
     now,
     objects: { contacts: store('contacts', 45), deals: store('deals', 20) },
+    portalId: options.portalId ?? '62515',
     ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
+    custom: createCustomObjectState(),
     faults: new HubSpotFaults(),
     calls: new CallLog(),
     listeners: new Set(),

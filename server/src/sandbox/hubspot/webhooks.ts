@@ -155,7 +155,7 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
   };
 
   const listener = (change: StateChange) => {
-    if (closed || change.kind === 'schema-changed') return;
+    if (closed || change.kind === 'schema-changed' || change.kind === 'custom-objects-changed') return;
     const singular = SINGULAR[change.objectType];
     const subscriptionType = change.kind === 'record-created' ? `${singular}.creation` : `${singular}.propertyChange`;
     const event: WebhookEvent = {

@@ -1,0 +1,112 @@
+/**
+ * What the CRM shows of approvals (issue 5), pure: the proposed (shadow) value beside each held
+ * property, the record's count of pending approvals, and the approval object's fields. The job
+ * that writes them lives in services/approval-mirror.ts.
+ */
+import type { Policy } from '../../../shared/policy.ts';
+import type { ApprovalStatus } from './approval-lifecycle.ts';
+
+export const SHADOW_PREFIX = 'ag_proposed_';
+export const PENDING_COUNT_PROPERTY = 'ag_pending_approvals';
+
+/** HubSpot caps internal property names at 100 characters; a longer one gets no shadow. */
+const MAX_PROPERTY_NAME = 100;
+
+export function shadowPropertyName(property: string): string | undefined {
+  const name = `${SHADOW_PREFIX}${property}`;
+  return name.length <= MAX_PROPERTY_NAME ? name : undefined;
+}
+
+/**
+ * Properties a policy can hold for approval: every property some role may write at all, since
+ * conditions raise `auto` to `approval` (they never lower a tier, so `deny` stays denied).
+ */
+export function holdableProperties(policy: Pick<Policy, 'objects'>): Map<string, string[]> {
+  const byObject = new Map<string, string[]>();
+  for (const [objectType, objectPolicy] of Object.entries(policy.objects)) {
+    const properties = Object.entries(objectPolicy?.properties ?? {})
+      .filter(([, tiers]) => Object.values(tiers).some((tier) => tier !== 'deny'))
+      .map(([property]) => property);
+    if (properties.length > 0) byObject.set(objectType, properties.sort());
+  }
+  return byObject;
+}
+
+export interface MirroredItem {
+  property: string;
+  beforeValue: string | null;
+  proposedValue: string | null;
+  edited: boolean;
+  editedValue: string | null;
+  status: 'pending' | 'approved' | 'rejected';
+}
+
+export interface MirroredApproval {
+  id: string;
+  status: ApprovalStatus;
+  createdAt: Date;
+  items: readonly MirroredItem[];
+}
+
+/**
+ * A record's shadow values for `properties`: the proposal of the newest pending approval that
+ * still holds the property, or '' to clear it; and how many approvals on it are pending.
+ * Only properties the CRM has (`existing`) are written, so a missing shadow never fails a batch.
+ */
+export function recordShadowValues(pending: readonly MirroredApproval[], properties: Iterable<string>, existing: ReadonlySet<string>): Record<string, string> {
+  const newestFirst = [...pending].filter((approval) => approval.status === 'pending').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const values: Record<string, string> = {};
+  for (const property of properties) {
+    const name = shadowPropertyName(property);
+    if (name === undefined || !existing.has(name)) continue;
+    const holding = newestFirst.flatMap((approval) => approval.items).find((item) => item.property === property && item.status === 'pending');
+    values[name] = holding?.proposedValue ?? '';
+  }
+  if (existing.has(PENDING_COUNT_PROPERTY)) values[PENDING_COUNT_PROPERTY] = String(newestFirst.length);
+  return values;
+}
+
+export interface ApprovalObjectInput extends MirroredApproval {
+  agentName: string;
+  objectType: string;
+  recordId: string;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  decidedBy: readonly string[];
+  message: string | null;
+  evidence: { source?: string; url?: string; confidence?: number; reason?: string } | undefined;
+}
+
+const SUMMARY_LIMIT = 250;
+const DIFF_LIMIT = 65_000;
+
+/** The approval object's property values; our database stays the source of truth. */
+export function approvalObjectValues(approval: ApprovalObjectInput): Record<string, string> {
+  const changes = approval.items.map((item) => `${item.property}: ${show(item.beforeValue)} → ${show(item.proposedValue)}`);
+  const diff = approval.items.map((item) => {
+    const edit = item.edited ? `, edited to ${show(item.editedValue)}` : '';
+    return `${item.property}: ${show(item.beforeValue)} → ${show(item.proposedValue)}${edit} (${item.status})`;
+  });
+  return {
+    ag_summary: clip(`${approval.agentName} proposes ${changes.join('; ')}`, SUMMARY_LIMIT),
+    ag_status: approval.status,
+    ag_agent: approval.agentName,
+    ag_record: `${approval.objectType}/${approval.recordId}`,
+    ag_diff: clip(diff.join('\n'), DIFF_LIMIT),
+    ag_confidence: approval.evidence?.confidence === undefined ? '' : String(approval.evidence.confidence),
+    ag_evidence_url: approval.evidence?.url ?? '',
+    ag_reason: clip(approval.evidence?.reason ?? '', DIFF_LIMIT),
+    ag_expires_at: approval.expiresAt.toISOString(),
+    ag_decided_by: approval.decidedBy.join(';'),
+    ag_decided_at: approval.decidedAt?.toISOString() ?? '',
+    ag_outcome: clip(approval.message ?? '', DIFF_LIMIT),
+  };
+}
+
+function show(value: string | null): string {
+  return value === null || value === '' ? '(empty)' : JSON.stringify(value);
+}
+
+function clip(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
