@@ -5,6 +5,7 @@ import { adminRoutes } from './http/admin-routes.ts';
 import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
 import { errorHandler } from './http/errors.ts';
+import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
@@ -49,6 +50,7 @@ export function createApp(options: AppOptions): Express {
   app.use(agentRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(approvalRoutes(deps));
+  app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId } });

@@ -4,6 +4,7 @@ import { loadConfig } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
+import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { jsonLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
   const deps = demo?.deps ?? runtime.deps;
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
+  const rollbacks = startRollbackWorker(deps, { logger });
   const approvalJobs = startApprovalJobs(deps, { logger });
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
   const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks });
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), approvalJobs.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -113,7 +113,7 @@ export function decideItem(facts: FieldFacts, options: { force: boolean; inFligh
   return { action: 'settle', state: plan.classification, plan };
 }
 
-/** The origin a field-history kind (issue 6's classification of webhooks) stands for in a conflict. */
+/** The origin a field-history kind (issue 6's classification of webhooks), or 'agent' for our own records, stands for in a conflict. */
 export function originOfFieldChange(kind: string): ChangeOrigin {
   switch (kind) {
     case 'person':
@@ -122,6 +122,7 @@ export function originOfFieldChange(kind: string): ChangeOrigin {
     case 'system':
       return kind;
     case 'own_write':
+    case 'agent':
       return 'agent';
     case 'bypass':
       return 'integration';

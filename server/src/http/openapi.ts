@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { changeSetRequestSchema, changeSetResponseSchema, errorResponseSchema } from '../../../shared/agent-api.ts';
 import { actionOpenApiPaths } from './action-openapi.ts';
+import { rollbackOpenApiPaths } from './rollback-openapi.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [String(status), { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }]));
@@ -28,7 +29,7 @@ export function openApiDocument(serverUrl: string) {
       description: 'Submit CRM field changes for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes.',
     },
     servers: [{ url: serverUrl }],
-    components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' } } },
+    components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' }, adminToken: { type: 'http', scheme: 'bearer' } } },
     security: [{ agentToken: [] }],
     paths: {
       '/v1/changesets': {
@@ -56,6 +57,7 @@ export function openApiDocument(serverUrl: string) {
         },
       },
       ...actionOpenApiPaths,
+      ...rollbackOpenApiPaths,
     },
   });
 }

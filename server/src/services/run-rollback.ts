@@ -1,0 +1,148 @@
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { rollbackSelectorSchema } from '../../../shared/rollback-api.ts';
+import type { JsonObject } from '../domain/audit-chain.ts';
+import { withAuditChain } from '../store/audit-store.ts';
+import { completeChangeSet } from '../store/change-store.ts';
+import { selectedChangesOf, selectedRecordsPage, type RecordKey } from '../store/rollback-selection-store.ts';
+import { claimRollback, countItemsByState, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow } from '../store/rollback-store.ts';
+import { findWorkspace } from '../store/workspace-store.ts';
+import type { Actor, ServiceDeps } from './deps.ts';
+import { engagedKillSwitch } from './kill-switches.ts';
+import { RECORDS_PER_STEP } from './rollback-facts.ts';
+import { runRollbackStep } from './rollback-step.ts';
+import { withdrawApprovals } from './withdraw-approvals.ts';
+
+export interface RunOptions {
+  /** Names this process in the lease; another process takes over only once the lease has run out. */
+  holder: string;
+  leaseMs: number;
+  /** Asked between steps: true makes the run let go (the server is shutting down). */
+  stopping?: () => boolean;
+}
+
+export const DEFAULT_LEASE_MS = 15_000;
+
+export function leaseHolderName(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+export type RunResult = 'completed' | 'paused' | 'lost' | 'stopped' | 'none';
+
+/**
+ * Claims one running rollback (this one, with `id`) and works through it until it completes,
+ * is paused (by an admin or a kill switch) or the lease is lost. A heartbeat keeps the lease
+ * while a step waits on the CRM's rate limit.
+ */
+export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions & { id?: string }): Promise<RunResult> {
+  const now = deps.clock();
+  const claimed = await claimRollback(deps.db, { holder: options.holder, now, until: new Date(now.getTime() + options.leaseMs), ...(options.id ? { id: options.id } : {}) });
+  if (!claimed) return 'none';
+  let lost = false;
+  const heartbeat = setInterval(() => {
+    renewLease(deps.db, { id: claimed.id, holder: options.holder, until: new Date(deps.clock().getTime() + options.leaseMs) })
+      .then((renewed) => {
+        lost ||= !renewed;
+      })
+      .catch(() => undefined); // a missed beat only shortens the lease; the next one tries again
+  }, Math.max(options.leaseMs / 3, 50));
+  heartbeat.unref();
+  try {
+    await auditClaim(deps, claimed, options.holder);
+    return await work(deps, claimed, options, () => lost);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOptions, isLost: () => boolean): Promise<RunResult> {
+  const { holder } = options;
+  const workspace = await findWorkspace(deps.db, rollback.workspaceId);
+  if (!workspace) return 'lost';
+  const crm = deps.crmFor(workspace);
+  for (;;) {
+    if (isLost()) return 'lost';
+    if (options.stopping?.()) {
+      await releaseLease(deps, rollback, holder);
+      return 'stopped';
+    }
+    const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
+    if (killed) {
+      await stop(deps, rollback, holder, { status: 'paused', reason: `A ${killed.scope} kill switch is engaged: ${killed.reason}`, event: 'rollback.paused' });
+      return 'paused';
+    }
+    const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
+    if (page.length === 0) {
+      await complete(deps, rollback, holder);
+      return 'completed';
+    }
+    const objectType = page[0]!.objectType;
+    const running = await runRollbackStep(deps, { rollback, holder, crm, items: page.filter((item) => item.objectType === objectType) });
+    if (!running) {
+      await releaseLease(deps, rollback, holder);
+      return 'paused';
+    }
+  }
+}
+
+async function auditClaim(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  const counts = await countItemsByState(deps.db, rollback.id);
+  const fresh = counts.pending === rollback.total;
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (_tx, audit) => {
+    audit.append({ type: fresh ? 'rollback.started' : 'rollback.resumed_by_worker', actor: rollback.actor as JsonObject, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, holder, remaining: counts.pending + counts.writing } });
+  });
+}
+
+async function releaseLease(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (locked?.leaseHolder === holder) await updateRollback(tx, rollback.id, { leaseHolder: null, leaseExpiresAt: null });
+  });
+}
+
+async function stop(deps: ServiceDeps, rollback: RollbackRow, holder: string, change: { status: 'paused'; reason: string; event: string }): Promise<void> {
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
+    await updateRollback(tx, rollback.id, { status: change.status, statusReason: change.reason, leaseHolder: null, leaseExpiresAt: null });
+    audit.append({ type: change.event, actor: { type: 'system', name: 'rollback-job' }, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, reason: change.reason } });
+  });
+}
+
+/**
+ * Withdraws the open approvals of the selection's held changes (issue 5 clears their shadow
+ * values as it mirrors the withdrawal), a page of records at a time, then closes the rollback.
+ * Withdrawing is idempotent, so a crash in between only repeats pages that change nothing.
+ */
+async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  const selector = rollbackSelectorSchema.parse(rollback.selector);
+  const actor = rollback.actor as Actor;
+  let after: RecordKey | null = null;
+  let withdrawn = 0;
+  for (;;) {
+    const page = await selectedRecordsPage(deps.db, { workspaceId: rollback.workspaceId, selector, after, limit: RECORDS_PER_STEP, decision: 'pending_approval' });
+    if (page.length === 0) break;
+    for (const [objectType, keys] of Map.groupBy(page, (key) => key.objectType)) {
+      const held = await selectedChangesOf(deps.db, { workspaceId: rollback.workspaceId, selector, objectType, recordIds: keys.map((k) => k.recordId), decision: 'pending_approval' });
+      withdrawn += await withAuditChain(deps.db, rollback.workspaceId, deps.clock, (tx, audit) =>
+        withdrawApprovals(tx, audit, { workspaceId: rollback.workspaceId, changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })), actor, reason: `Rolled back by rollback ${rollback.id}.`, now: deps.clock() }),
+      );
+    }
+    after = page.at(-1) ?? null;
+  }
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
+    const changeSetIds = Object.values(locked.changeSetIds as Record<string, string>);
+    for (const changeSetId of changeSetIds) await completeChangeSet(tx, changeSetId);
+    await updateRollback(tx, rollback.id, { status: 'completed', statusReason: null, completedAt: deps.clock(), leaseHolder: null, leaseExpiresAt: null });
+    const counts = await countItemsByState(tx, rollback.id);
+    audit.append({
+      type: 'rollback.completed',
+      actor: rollback.actor as JsonObject,
+      agentId: rollback.agentId,
+      batchId: rollback.id,
+      data: { rollbackId: rollback.id, changeSetIds, reverted: counts.reverted, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: counts.failed, approvalsWithdrawn: withdrawn },
+    });
+  });
+}

@@ -1,0 +1,152 @@
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db, Tx } from './database.ts';
+import { ROLLBACK_ITEM_STATES, rollbackItems, rollbacks } from './rollback-schema.ts';
+
+export type RollbackRow = typeof rollbacks.$inferSelect;
+export type NewRollbackRow = typeof rollbacks.$inferInsert;
+export type RollbackItemRow = typeof rollbackItems.$inferSelect;
+export type NewRollbackItemRow = typeof rollbackItems.$inferInsert;
+export type RollbackItemState = (typeof ROLLBACK_ITEM_STATES)[number];
+
+/** Inserts the rollback unless one with the same selector key is still active; returns whether it was inserted. */
+export async function insertRollback(tx: Tx, row: NewRollbackRow): Promise<boolean> {
+  // The partial unique index decides: a concurrent insert of the same key waits for ours, then does nothing.
+  const inserted = await tx.insert(rollbacks).values(row).onConflictDoNothing().returning({ id: rollbacks.id });
+  return inserted.length === 1;
+}
+
+export async function findActiveRollback(db: Db | Tx, workspaceId: string, selectorKey: string): Promise<RollbackRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(rollbacks)
+    .where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.selectorKey, selectorKey), sql`${rollbacks.status} <> 'completed'`));
+  return row;
+}
+
+export async function findRollback(db: Db | Tx, workspaceId: string, id: string): Promise<RollbackRow | undefined> {
+  const [row] = await db.select().from(rollbacks).where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id)));
+  return row;
+}
+
+/** The rollback row locked for this transaction, in any state. */
+export async function lockRollback(tx: Tx, workspaceId: string, id: string): Promise<RollbackRow | undefined> {
+  const [row] = await tx.select().from(rollbacks).where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id))).for('update');
+  return row;
+}
+
+export async function updateRollback(tx: Tx, id: string, set: Partial<Pick<RollbackRow, 'status' | 'statusReason' | 'total' | 'changeSetIds' | 'leaseHolder' | 'leaseExpiresAt' | 'completedAt'>>): Promise<void> {
+  await tx.update(rollbacks).set(set).where(eq(rollbacks.id, id));
+}
+
+export async function insertRollbackItems(tx: Tx, rows: readonly NewRollbackItemRow[]): Promise<void> {
+  if (rows.length > 0) await tx.insert(rollbackItems).values([...rows]);
+}
+
+/**
+ * Claims a running rollback nobody holds (or whose holder's lease ran out: it died) for `holder`
+ * until `until`. With `id`, only that rollback. SKIP LOCKED lets any number of workers poll at once.
+ */
+export async function claimRollback(db: Db, query: { holder: string; now: Date; until: Date; id?: string }): Promise<RollbackRow | undefined> {
+  return db.transaction(async (tx) => {
+    const free = or(isNull(rollbacks.leaseExpiresAt), lt(rollbacks.leaseExpiresAt, query.now), eq(rollbacks.leaseHolder, query.holder));
+    const [row] = await tx
+      .select()
+      .from(rollbacks)
+      .where(and(eq(rollbacks.status, 'running'), free, ...(query.id ? [eq(rollbacks.id, query.id)] : [])))
+      .orderBy(asc(rollbacks.createdAt))
+      .limit(1)
+      .for('update', { skipLocked: true });
+    if (!row) return undefined;
+    await tx.update(rollbacks).set({ leaseHolder: query.holder, leaseExpiresAt: query.until }).where(eq(rollbacks.id, row.id));
+    return { ...row, leaseHolder: query.holder, leaseExpiresAt: query.until };
+  });
+}
+
+/** Extends the lease if this holder still has it; false means another worker took over. */
+export async function renewLease(db: Db, query: { id: string; holder: string; until: Date }): Promise<boolean> {
+  const renewed = await db
+    .update(rollbacks)
+    .set({ leaseExpiresAt: query.until })
+    .where(and(eq(rollbacks.id, query.id), eq(rollbacks.leaseHolder, query.holder)))
+    .returning({ id: rollbacks.id });
+  return renewed.length === 1;
+}
+
+/**
+ * The unsettled items of the next `maxRecords` records, in plan order. Items of a record are
+ * consecutive, so a page that ends mid-record drops that record (it leads the next page).
+ */
+export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; maxRecords: number; maxItems: number }): Promise<RollbackItemRow[]> {
+  const rows = await db
+    .select()
+    .from(rollbackItems)
+    .where(and(eq(rollbackItems.rollbackId, query.rollbackId), inArray(rollbackItems.state, ['pending', 'writing'])))
+    .orderBy(asc(rollbackItems.seq))
+    .limit(query.maxItems);
+  const keys: string[] = [];
+  const page: RollbackItemRow[] = [];
+  for (const row of rows) {
+    const key = `${row.objectType}\u0000${row.recordId}`;
+    if (keys.at(-1) !== key) {
+      if (keys.length === query.maxRecords) break;
+      keys.push(key);
+    }
+    page.push(row);
+  }
+  if (rows.length === query.maxItems && keys.length > 1 && page.length === rows.length) {
+    const last = keys.at(-1);
+    return page.filter((row) => `${row.objectType}\u0000${row.recordId}` !== last);
+  }
+  return page;
+}
+
+export interface ItemUpdate {
+  seq: number;
+  state: RollbackItemState;
+  valueFound: string | null;
+  revertChangeId: string | null;
+  forced: boolean;
+  conflict: unknown;
+  message: string | null;
+  attempts: number;
+  settled: boolean;
+}
+
+/** Updates many items of one rollback in one statement (one row of arrays per column). */
+export async function updateItems(tx: Tx, rollbackId: string, updates: readonly ItemUpdate[], now: Date): Promise<void> {
+  if (updates.length === 0) return;
+  const column = <T>(pick: (u: ItemUpdate) => T) => sql.param(updates.map(pick));
+  await tx.execute(sql`
+    update rollback_items as i set
+      state = u.state, value_found = u.value_found, revert_change_id = u.revert_change_id, forced = u.forced,
+      conflict = u.conflict, message = u.message, attempts = u.attempts,
+      settled_at = case when u.settled then ${now.toISOString()}::timestamptz else null end
+    from unnest(
+      ${column((u) => u.seq)}::integer[], ${column((u) => u.state)}::text[], ${column((u) => u.valueFound)}::text[],
+      ${column((u) => u.revertChangeId)}::uuid[], ${column((u) => u.forced)}::boolean[],
+      ${column((u) => (u.conflict === null ? null : JSON.stringify(u.conflict)))}::jsonb[], ${column((u) => u.message)}::text[],
+      ${column((u) => u.attempts)}::integer[], ${column((u) => u.settled)}::boolean[]
+    ) as u(seq, state, value_found, revert_change_id, forced, conflict, message, attempts, settled)
+    where i.rollback_id = ${rollbackId} and i.seq = u.seq`);
+}
+
+export async function countItemsByState(db: Db | Tx, rollbackId: string): Promise<Record<RollbackItemState, number>> {
+  const rows = await db
+    .select({ state: rollbackItems.state, count: sql<number>`count(*)::int` })
+    .from(rollbackItems)
+    .where(eq(rollbackItems.rollbackId, rollbackId))
+    .groupBy(rollbackItems.state);
+  const counts = Object.fromEntries(ROLLBACK_ITEM_STATES.map((state) => [state, 0])) as Record<RollbackItemState, number>;
+  for (const row of rows) counts[row.state] = row.count;
+  return counts;
+}
+
+/** Items in plan order, a page at a time after `afterSeq`: the report streams them. */
+export async function itemsPage(db: Db, query: { rollbackId: string; afterSeq: number; limit: number }): Promise<RollbackItemRow[]> {
+  return db
+    .select()
+    .from(rollbackItems)
+    .where(and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq)))
+    .orderBy(asc(rollbackItems.seq))
+    .limit(query.limit);
+}
