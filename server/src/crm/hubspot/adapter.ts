@@ -171,7 +171,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     const parsed = parseResponse(upsertSchema, answer, `batch upsert of ${objectTypeId}`);
     const failure = parsed.errors?.[0];
     if (failure !== undefined) throw new AppError('CRM_REJECTED', failure.message, { details: { category: failure.category } });
-    return parsed.results.map((result) => ({ key: result.properties[keyProperty] ?? '', id: result.id, created: result.new }));
+    return parsed.results.map((result) => ({ key: result.properties[keyProperty] ?? '', id: result.id, created: result._new }));
   }
 
 

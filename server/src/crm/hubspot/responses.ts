@@ -36,8 +36,9 @@ export const propertiesSchema = z.object({
 export const schemaSchema = z.object({ name: z.string(), objectTypeId: z.string() });
 export const schemasSchema = z.object({ results: z.array(schemaSchema) });
 
+/** HubSpot answers `new` per record; the api-client's model renames it `_new`. */
 export const upsertSchema = z.object({
-  results: z.array(z.object({ id: z.string(), new: z.boolean(), properties: z.record(z.string(), z.string().nullable()) })),
+  results: z.array(z.object({ id: z.string(), _new: z.boolean(), properties: z.record(z.string(), z.string().nullable()) })),
   errors: z.array(batchErrorSchema).optional(),
 });
 
