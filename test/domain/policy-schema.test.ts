@@ -59,7 +59,7 @@ describe('parsePolicy', () => {
     },
     { what: 'a bad tier for "*"', document: { ...MINIMAL, actions: { send_email: { '*': 'yes' } } }, issue: 'actions.send_email["*"] must be one of auto, approval, two_person, deny; got "yes"' },
     { what: 'an unknown role', document: { ...MINIMAL, objects: { contacts: { properties: { jobtitle: { robot: 'auto' } } } } }, issue: 'objects.contacts.properties.jobtitle has unknown field "robot"; check the spelling' },
-    { what: 'an unknown action', document: { ...MINIMAL, actions: { create_task: {} } }, issue: 'actions has unknown field "create_task"; check the spelling' },
+    { what: 'an unknown action', document: { ...MINIMAL, actions: { make_call: {} } }, issue: 'actions has unknown field "make_call"; check the spelling' },
     { what: 'an unknown condition kind', document: withCondition({ kind: 'vibes' }), issue: 'conditions[0].kind must be one of confidence_below, record_matches, overwrites_non_empty, evidence' },
     { what: 'a condition that would lower a tier', document: withCondition({ kind: 'overwrites_non_empty', raiseTo: 'auto' }), issue: 'conditions[0].raiseTo must be one of approval, two_person, deny (a condition only raises a tier); got "auto"' },
     { what: 'a threshold above 1', document: withCondition({ kind: 'confidence_below', threshold: 1.5 }), issue: 'conditions[0].threshold must be at most 1' },
