@@ -154,3 +154,13 @@ describe('tasks and notes, carried out by the server once released', () => {
     expect(note!.properties['hs_note_body']).toBe('Champion left &lt;b&gt;Acme&lt;/b&gt;; new one is Bo');
   });
 });
+
+describe('the agent API document', () => {
+  it('describes the draft routes from the same schemas that validate them', async () => {
+    const res = await api(harness, 'GET', '/v1/openapi.json');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/actions', '/v1/actions/{id}', '/v1/actions/{id}/verify', '/v1/actions/{id}/outcome']));
+    const kinds = res.body.components.schemas.ActionRequest.oneOf.map((variant: { properties: { kind: { const: string } } }) => variant.properties.kind.const);
+    expect(kinds).toEqual(['send_email', 'create_task', 'create_note']);
+    expect(res.body.components.schemas.Action.properties.releaseToken).toBeDefined();
+  });
+});
