@@ -1,0 +1,75 @@
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import { Alert, Button, ButtonRow, Divider, EmptyState, ErrorState, Flex, Heading, LoadingSpinner, Text, hubspot, useExtensionActions, useExtensionContext } from '@hubspot/ui-extensions';
+import type { ApprovalView } from '../../../../shared/approval-api.ts';
+import type { CardView, ExtensionDecision } from '../../../../shared/extension-api.ts';
+import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, query, type Fetcher } from '../lib/api.ts';
+import { EXTENSION_API_URL } from '../lib/deployment.ts';
+import { createUseBackendData } from '../lib/load-state.ts';
+import { pageInfo } from '../lib/views/pagination.ts';
+import { killSwitchNotice } from '../lib/views/proposal-view.ts';
+import { ProposalItem } from './ProposalItem.tsx';
+import { RecentChanges } from './RecentChanges.tsx';
+
+const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
+export const CARD_PAGE_SIZE = 5;
+
+hubspot.extend<'crm.record.sidebar'>(() => <GovernanceCard fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
+
+/** The record sidebar card (issue 8): what agents want to change here, deciding it, and what they changed. */
+export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
+  const context = useExtensionContext<'crm.record.sidebar'>();
+  const actions = useExtensionActions<'crm.record.sidebar'>();
+  const objectType = OBJECT_TYPE_BY_ID[context.crm.objectTypeId];
+  const [page, setPage] = useState(1);
+  const [busy, setBusy] = useState(false);
+  const path = objectType ? `/card${query({ objectType, recordId: String(context.crm.objectId), page, pageSize: CARD_PAGE_SIZE })}` : null;
+  const { state, reload } = useBackendData<CardView>(fetcher, path);
+
+  const decide = async (approvalId: string, decision: ExtensionDecision) => {
+    setBusy(true);
+    const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, { method: 'POST', body: decision });
+    setBusy(false);
+    if (!result.ok) {
+      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
+      return;
+    }
+    actions.addAlert({ type: 'success', message: decision.kind === 'reject' ? 'Proposal rejected.' : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.` });
+    // The approved values are now on the record: show them in HubSpot without a page reload.
+    actions.refreshObjectProperties();
+    reload();
+  };
+
+  if (!objectType) return <Text>Agent Governance covers contacts and deals only.</Text>;
+  if (state.kind === 'loading') return <LoadingSpinner label="Loading agent proposals" />;
+  if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
+  if (state.kind === 'error') {
+    return (
+      <ErrorState title="Agent Governance could not load this record.">
+        <Text>{state.message}</Text>
+        <Button onClick={reload}>Try again</Button>
+      </ErrorState>
+    );
+  }
+  const view = state.data;
+  const notice = killSwitchNotice(view.killSwitches);
+  const info = pageInfo(view.pending);
+  return (
+    <Flex direction="column" gap="sm">
+      {notice ? <Alert title="Kill switch engaged" variant="danger">{notice}</Alert> : null}
+      <Heading>Waiting for a person ({view.pending.total})</Heading>
+      {view.pending.total === 0 ? <EmptyState title="Nothing to decide" layout="vertical" imageWidth={80}><Text>No agent proposal on this record waits for a person.</Text></EmptyState> : null}
+      {view.pending.items.map((card) => <ProposalItem key={card.approval.id} card={card} killSwitchEngaged={notice !== null} busy={busy} onDecide={(id, decision) => void decide(id, decision)} />)}
+      {info.pageCount > 1 ? (
+        <Flex justify="between" align="center">
+          <Text variant="microcopy">{info.label}</Text>
+          <ButtonRow>
+            <Button testId="previous-page" size="xs" disabled={!info.hasPrevious} onClick={() => setPage(page - 1)}>Previous</Button>
+            <Button testId="next-page" size="xs" disabled={!info.hasNext} onClick={() => setPage(page + 1)}>Next</Button>
+          </ButtonRow>
+        </Flex>
+      ) : null}
+      <Divider />
+      <RecentChanges changes={view.recentChanges} />
+    </Flex>
+  );
+}

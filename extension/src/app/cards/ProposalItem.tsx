@@ -1,0 +1,67 @@
+import React, { useState } from 'react';
+import { Box, Button, ButtonRow, Divider, Flex, Input, Link, Tag, Text, TextArea } from '@hubspot/ui-extensions';
+import type { ExtensionDecision, PendingApprovalCard } from '../../../../shared/extension-api.ts';
+import { confidenceLabel, diffRows, sourceLink } from '../lib/views/proposal-view.ts';
+import { decisionControls } from '../lib/views/decision-controls.ts';
+
+export interface ProposalItemProps {
+  card: PendingApprovalCard;
+  killSwitchEngaged: boolean;
+  busy: boolean;
+  onDecide: (approvalId: string, decision: ExtensionDecision) => void;
+}
+
+type Mode = { kind: 'idle' } | { kind: 'editing'; values: Record<string, string> } | { kind: 'rejecting'; reason: string };
+
+/** One held proposal: current → proposed per property, who proposed it and why, and the decisions this person may take. */
+export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: ProposalItemProps) {
+  const [mode, setMode] = useState<Mode>({ kind: 'idle' });
+  const controls = decisionControls(card, { killSwitchEngaged });
+  const confidence = confidenceLabel(card.evidence);
+  const source = sourceLink(card.evidence);
+  const rows = diffRows(card);
+  const id = card.approval.id;
+
+  return (
+    <Box>
+      <Flex direction="column" gap="xs">
+        <Flex gap="xs" wrap="wrap">
+          <Text format={{ fontWeight: 'bold' }}>{card.agent.name}</Text>
+          {confidence ? <Tag variant="default">{confidence}</Tag> : null}
+          {card.approval.tier === 'two_person' ? <Tag variant="warning">Needs two approvers</Tag> : null}
+        </Flex>
+        {rows.map((row) => (
+          <Text key={row.property} testId={`diff-${id}-${row.property}`}>
+            {`${row.property}: ${row.current.text} → ${(row.edited ?? row.proposed).text}`}
+          </Text>
+        ))}
+        {card.evidence?.reason ? <Text variant="microcopy">{card.evidence.reason}</Text> : null}
+        {source ? source.href ? <Link href={source.href}>{source.label}</Link> : <Text variant="microcopy">Source: {source.label}</Text> : null}
+        {mode.kind === 'editing'
+          ? rows.map((row) => (
+              <Input
+                key={row.property}
+                name={`edit-${row.property}`}
+                label={`New ${row.property}`}
+                value={mode.values[row.property] ?? ''}
+                onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, [row.property]: value } })}
+              />
+            ))
+          : null}
+        {mode.kind === 'rejecting' ? <TextArea name={`reason-${id}`} label="Why reject?" required={true} value={mode.reason} onChange={(value: string) => setMode({ kind: 'rejecting', reason: value })} /> : null}
+        {controls.unavailableReason ? <Text variant="microcopy">{controls.unavailableReason}</Text> : null}
+        <ButtonRow>
+          {mode.kind === 'idle' && controls.approve ? <Button testId={`approve-${id}`} variant="primary" size="xs" disabled={busy} onClick={() => onDecide(id, { kind: 'approve' })}>Approve</Button> : null}
+          {mode.kind === 'idle' && controls.editThenApprove ? (
+            <Button testId={`edit-${id}`} size="xs" disabled={busy} onClick={() => setMode({ kind: 'editing', values: Object.fromEntries(card.approval.items.map((item) => [item.property, item.proposed ?? ''])) })}>Edit</Button>
+          ) : null}
+          {mode.kind === 'idle' && controls.reject ? <Button testId={`reject-${id}`} variant="destructive" size="xs" disabled={busy} onClick={() => setMode({ kind: 'rejecting', reason: '' })}>Reject</Button> : null}
+          {mode.kind === 'editing' ? <Button testId={`approve-edited-${id}`} variant="primary" size="xs" disabled={busy} onClick={() => onDecide(id, { kind: 'approve', edits: mode.values })}>Approve edited</Button> : null}
+          {mode.kind === 'rejecting' ? <Button testId={`confirm-reject-${id}`} variant="destructive" size="xs" disabled={busy || mode.reason.trim() === ''} onClick={() => onDecide(id, { kind: 'reject', reason: mode.reason.trim() })}>Confirm reject</Button> : null}
+          {mode.kind !== 'idle' ? <Button size="xs" variant="secondary" onClick={() => setMode({ kind: 'idle' })}>Cancel</Button> : null}
+        </ButtonRow>
+      </Flex>
+      <Divider />
+    </Box>
+  );
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { OBJECT_TYPES } from './crm-names.ts';
+
+/**
+ * The HubSpot developer project in extension/ (issue 8), generated from the top-level
+ * hs.config.json so one file changes per deployment. The *-hsmeta.json shapes below are the
+ * ones HubSpot documents for platform 2025.2 (app, card, settings, app home page, webhooks);
+ * no HubSpot account is reachable from CI, so `npm test` checks the project against them.
+ */
+
+export const PLATFORM_VERSION = '2025.2';
+export const EXTENSION_API_PATH = '/v1/extension';
+export const WEBHOOK_PATH = '/webhooks/hubspot';
+
+const httpsOrigin = z.url({ protocol: /^https$/, error: 'must be an https URL (HubSpot only fetches from https origins)' }).refine((url) => new URL(url).pathname === '/' && !url.endsWith('/'), 'must be an origin with no path or trailing slash, such as https://governance.example.com');
+
+export const hsConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  appName: z.string().trim().min(1).max(200),
+  /** private: installed in named accounts; marketplace: listed (OAuth only). */
+  distribution: z.enum(['private', 'marketplace']),
+  /** static: one account, a static token; oauth: many accounts. */
+  auth: z.enum(['static', 'oauth']),
+  /** Where HubSpot sends people after consent; required with OAuth. */
+  oauthRedirectUrls: z.array(z.url({ protocol: /^https?$/ })).default([]),
+  backendBaseUrl: httpsOrigin,
+  /** The HubSpot account `hs project upload` targets; not part of the metadata. */
+  accountId: z.number().int().positive().nullable(),
+  cardObjectTypes: z.array(z.enum(OBJECT_TYPES)).min(1),
+}).superRefine((config, ctx) => {
+  if (config.distribution === 'marketplace' && config.auth !== 'oauth') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be oauth: marketplace apps install in many accounts' });
+  if (config.auth === 'oauth' && config.oauthRedirectUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['oauthRedirectUrls'], message: 'needs at least one URL with OAuth' });
+});
+export type HsConfig = z.infer<typeof hsConfigSchema>;
+
+const scopeSchema = z.string().regex(/^[a-z][a-z0-9_.-]*$/);
+const entrypointSchema = z.string().regex(/^\/app\/[A-Za-z0-9_/-]+\.(tsx|jsx)$/, 'must be a path under /app ending in .tsx or .jsx');
+const uidSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+export const hsprojectSchema = z.strictObject({ name: z.string().min(1), srcDir: z.literal('src'), platformVersion: z.literal(PLATFORM_VERSION) });
+
+export const appMetaSchema = z.strictObject({
+  uid: uidSchema,
+  type: z.literal('app'),
+  config: z.strictObject({
+    name: z.string().min(1),
+    description: z.string().min(1),
+    distribution: z.enum(['private', 'marketplace']),
+    auth: z.strictObject({
+      type: z.enum(['static', 'oauth']),
+      redirectUrls: z.array(z.url()).optional(),
+      requiredScopes: z.array(scopeSchema).min(1),
+      optionalScopes: z.array(scopeSchema),
+      conditionallyRequiredScopes: z.array(scopeSchema),
+    }),
+    permittedUrls: z.strictObject({ fetch: z.array(z.url()), iframe: z.array(z.url()), img: z.array(z.url()) }),
+  }),
+});
+
+export const cardMetaSchema = z.strictObject({
+  uid: uidSchema,
+  type: z.literal('card'),
+  config: z.strictObject({
+    name: z.string().min(1),
+    description: z.string(),
+    location: z.enum(['crm.record.tab', 'crm.record.sidebar', 'crm.preview', 'helpdesk.sidebar']),
+    entrypoint: entrypointSchema,
+    objectTypes: z.array(z.string().min(1)).min(1),
+  }),
+});
+
+export const settingsMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('settings'), config: z.strictObject({ name: z.string().min(1), entrypoint: entrypointSchema }) });
+
+export const homePageMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('page'), config: z.strictObject({ entrypoint: entrypointSchema, location: z.literal('home') }) });
+
+const legacySubscriptionSchema = z.strictObject({ subscriptionType: z.string().regex(/^(contact|deal|company|ticket)\.[a-zA-Z]+$/), propertyName: z.string().optional(), active: z.boolean() });
+export const webhooksMetaSchema = z.strictObject({
+  uid: uidSchema,
+  type: z.literal('webhooks'),
+  config: z.strictObject({
+    settings: z.strictObject({ targetUrl: z.url(), maxConcurrentRequests: z.number().int().min(5).max(100) }),
+    subscriptions: z.strictObject({ crmObjects: z.array(z.unknown()), legacyCrmObjects: z.array(legacySubscriptionSchema), hubEvents: z.array(z.unknown()) }),
+  }),
+});
+
+/** Each generated file, with the schema it must satisfy; entrypoints point at hand-written components. */
+export const PROJECT_FILES = {
+  'src/app/app-hsmeta.json': appMetaSchema,
+  'src/app/cards/governance-card-hsmeta.json': cardMetaSchema,
+  'src/app/settings/settings-hsmeta.json': settingsMetaSchema,
+  'src/app/pages/home-hsmeta.json': homePageMetaSchema,
+  'src/app/webhooks/webhooks-hsmeta.json': webhooksMetaSchema,
+} as const;
+export type ProjectFile = keyof typeof PROJECT_FILES;
+
+/**
+ * What the backend does with HubSpot, and no more: read and write every governed object type
+ * (whichever carry the card), create
+ * their provenance properties (bootstrap). The approval mirror's custom object needs the custom
+ * scopes, optional so an account can install the app before it is bootstrapped.
+ */
+function scopes() {
+  return {
+    requiredScopes: OBJECT_TYPES.flatMap((type) => [`crm.objects.${type}.read`, `crm.objects.${type}.write`, `crm.schemas.${type}.read`, `crm.schemas.${type}.write`]),
+    optionalScopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read', 'crm.schemas.custom.write'],
+    conditionallyRequiredScopes: [],
+  };
+}
+
+/** Subscriptions the webhook intake (issue 6) classifies: property changes, deletions and merges of governed objects. */
+function legacySubscriptions() {
+  const kinds = ['propertyChange', 'deletion', 'merge'];
+  return ['contact', 'deal'].flatMap((object) => kinds.map((kind) => ({ subscriptionType: `${object}.${kind}`, active: true })));
+}
+
+export function generateProjectFiles(config: HsConfig): { [File in ProjectFile]: z.infer<(typeof PROJECT_FILES)[File]> } {
+  return {
+    'src/app/app-hsmeta.json': {
+      uid: 'agent_governance_app',
+      type: 'app',
+      config: {
+        name: config.appName,
+        description: 'Puts AI agents under control inside the CRM: per-field policy, approvals, provenance, audit and rollback.',
+        distribution: config.distribution,
+        auth: { type: config.auth, ...(config.auth === 'oauth' ? { redirectUrls: config.oauthRedirectUrls } : {}), ...scopes() },
+        permittedUrls: { fetch: [config.backendBaseUrl], iframe: [], img: [] },
+      },
+    },
+    'src/app/cards/governance-card-hsmeta.json': {
+      uid: 'agent_governance_card',
+      type: 'card',
+      config: {
+        name: config.appName,
+        description: 'What agents want to change on this record, and what they changed.',
+        location: 'crm.record.sidebar',
+        entrypoint: '/app/cards/GovernanceCard.tsx',
+        objectTypes: config.cardObjectTypes,
+      },
+    },
+    'src/app/settings/settings-hsmeta.json': { uid: 'agent_governance_settings', type: 'settings', config: { name: `${config.appName} settings`, entrypoint: '/app/settings/Settings.tsx' } },
+    'src/app/pages/home-hsmeta.json': { uid: 'agent_governance_home', type: 'page', config: { entrypoint: '/app/pages/Home.tsx', location: 'home' } },
+    'src/app/webhooks/webhooks-hsmeta.json': {
+      uid: 'agent_governance_webhooks',
+      type: 'webhooks',
+      config: {
+        settings: { targetUrl: `${config.backendBaseUrl}${WEBHOOK_PATH}`, maxConcurrentRequests: 10 },
+        subscriptions: { crmObjects: [], legacyCrmObjects: legacySubscriptions(), hubEvents: [] },
+      },
+    },
+  };
+}
+
+/** The files as committed: two-space JSON with a final newline. */
+export function serialize(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -1,0 +1,70 @@
+import type { EngagedKillSwitch, Evidence, PendingApprovalCard } from '../extension-api.ts';
+
+/**
+ * How a held proposal reads to a person (issue 8): pure, so the HubSpot card and the later web
+ * console show the same words. Never imports React or the HubSpot SDK.
+ */
+
+export const VALUE_PREVIEW_CHARS = 80;
+
+export interface ShownValue {
+  text: string;
+  /** The whole value, when `text` was shortened; the UI offers it on demand. */
+  full: string | null;
+}
+
+/** Empty reads as "(empty)" so clearing a field is visible; long values are cut at a word where one is near. */
+export function showValue(value: string | null | undefined, max = VALUE_PREVIEW_CHARS): ShownValue {
+  if (value === null || value === undefined || value === '') return { text: '(empty)', full: null };
+  if (value.length <= max) return { text: value, full: null };
+  const cut = value.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return { text: `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`, full: value };
+}
+
+export interface DiffRow {
+  property: string;
+  current: ShownValue;
+  proposed: ShownValue;
+  /** What a person edited the proposal to, if anyone did. */
+  edited: ShownValue | null;
+  status: 'pending' | 'approved' | 'rejected';
+}
+
+export function diffRows(card: PendingApprovalCard): DiffRow[] {
+  return card.approval.items.map((item) => ({
+    property: item.property,
+    current: showValue(item.before),
+    proposed: showValue(item.proposed),
+    edited: item.edited === undefined ? null : showValue(item.edited),
+    status: item.status,
+  }));
+}
+
+/** "92% confident" or null; agents are not required to give a confidence. */
+export function confidenceLabel(evidence: Evidence | null): string | null {
+  if (evidence?.confidence === undefined) return null;
+  return `${Math.round(evidence.confidence * 100)}% confident`;
+}
+
+/** Only http(s) links are offered: the agent wrote the URL, and a javascript: link must never be clickable. */
+export function sourceLink(evidence: Evidence | null): { label: string; href: string | null } | null {
+  if (!evidence?.source && !evidence?.url) return null;
+  const href = evidence.url && /^https?:\/\//i.test(evidence.url) ? evidence.url : null;
+  return { label: evidence.source ?? evidence.url ?? 'source', href };
+}
+
+/** One plain sentence when any kill switch is engaged: what it stops and why. */
+export function killSwitchNotice(switches: EngagedKillSwitch[], agentName: (id: string) => string | undefined = () => undefined): string | null {
+  if (switches.length === 0) return null;
+  const parts = switches.map((row) => {
+    const what = row.scope === 'workspace' ? 'All agents are stopped' : row.scope === 'agent' ? `Agent ${agentName(row.target ?? '') ?? row.target} is stopped` : `${row.target} actions are stopped`;
+    return `${what}: ${row.reason}`;
+  });
+  return `${parts.join('. ')}.`;
+}
+
+/** Recent changes grouped by change set, newest first, as the card lists them. */
+export function groupByChangeSet<T extends { changeSetId: string }>(changes: T[]): { changeSetId: string; changes: T[] }[] {
+  return [...Map.groupBy(changes, (change) => change.changeSetId)].map(([changeSetId, grouped]) => ({ changeSetId, changes: grouped }));
+}

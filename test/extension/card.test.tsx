@@ -1,0 +1,131 @@
+import React from 'react';
+import { describe, expect, it } from 'vitest';
+import { Alert, Button, Heading, Input, Link, Text, TextArea } from '@hubspot/ui-extensions';
+import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { GovernanceCard } from '../../extension/src/app/cards/GovernanceCard.tsx';
+import { allText, fakeBackend, typeInto } from './fake-backend.ts';
+import { approval, cardView, pendingCard } from './fixtures.ts';
+
+function renderCard(routes: Parameters<typeof fakeBackend>[0]) {
+  const renderer = createRenderer('crm.record.sidebar');
+  renderer.mocks.context.crm.objectId = 123;
+  renderer.mocks.context.crm.objectTypeId = '0-1';
+  const backend = fakeBackend(routes);
+  renderer.render(<GovernanceCard fetcher={backend.fetcher} />);
+  return { renderer, backend };
+}
+
+const loaded = (renderer: ReturnType<typeof createRenderer>) => renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
+
+describe('the record card', () => {
+  it('asks the backend for this record and shows each proposal as current → proposed with its agent and evidence', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) } });
+    await loaded(renderer);
+    expect(backend.calls[0]!.path).toBe('/card?objectType=contacts&recordId=123&page=1&pageSize=5');
+    expect(renderer.find(Heading).text).toBe('Waiting for a person (1)');
+    expect(renderer.findByTestId(Text, 'diff-a1-phone').text).toBe('phone: +1 555 0100 → +1 555 0199');
+    expect(renderer.find(Link).props.href).toBe('https://example.com/p/1');
+    expect(allText(renderer.getRootNode())).toContain('92% confident');
+    expect(allText(renderer.getRootNode())).toContain('Company site lists a new number');
+    expect(allText(renderer.getRootNode())).toContain('jobtitle: Engineer → CTO');
+  });
+
+  it('approves through the backend, then refreshes the record properties and reloads', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'applied' }) } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({ path: '/approvals/a1/decisions', init: { method: 'POST', body: { kind: 'approve' } } });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
+  });
+
+  it('sends the edited values when a person edits before approving', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', []) } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(Input)).not.toBeNull());
+    expect(renderer.find(Input).props.value).toBe('+1 555 0199');
+    typeInto(renderer.find(Input), '+1 555 0123');
+    await renderer.waitFor(() => expect(renderer.find(Input).props.value).toBe('+1 555 0123'));
+    renderer.findByTestId(Button, 'approve-edited-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'approve', edits: { phone: '+1 555 0123' } });
+  });
+
+  it('rejects only with a reason, and sends it', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'rejected' }) } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'reject-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
+    expect(renderer.findByTestId(Button, 'confirm-reject-a1').props.disabled).toBe(true);
+    typeInto(renderer.find(TextArea), 'Wrong person');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'confirm-reject-a1').props.disabled).toBe(false));
+    renderer.findByTestId(Button, 'confirm-reject-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'reject', reason: 'Wrong person' });
+  });
+
+  it('shows the refusal as an alert and does not refresh when the backend says no', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { status: 403, body: { error: { code: 'APPROVAL_DECISION_FORBIDDEN', message: 'A rep decides only on records they own in the CRM.' } } } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'danger', message: 'A rep decides only on records they own in the CRM.' });
+    expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(false);
+  });
+
+  it('pages through many pending proposals', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': (call) => ({ body: cardView([pendingCard(call.path.includes('page=2') ? 'b6' : 'b1')], { total: 7, page: call.path.includes('page=2') ? 2 : 1 }) }) });
+    await loaded(renderer);
+    expect(allText(renderer.getRootNode())).toContain('1–1 of 7');
+    expect(renderer.findByTestId(Button, 'previous-page').props.disabled).toBe(true);
+    renderer.findByTestId(Button, 'next-page').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-b6')).not.toBeNull());
+    expect(backend.calls.at(-1)!.path).toContain('page=2');
+  });
+
+  it('says plainly when a kill switch is engaged, and offers reject but not approve', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')], { killSwitches: [{ scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '2026-11-23T10:00:00.000Z' }] }) } });
+    await loaded(renderer);
+    expect(renderer.find(Alert).text).toContain('All agents are stopped: Bad batch');
+    expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull();
+    expect(renderer.maybeFindByTestId(Button, 'reject-a1')).not.toBeNull();
+  });
+
+  it.each([
+    ['an auditor', { ok: false, code: 'role_cannot_decide' } as const, 'Your role can read proposals but not decide them.'],
+    ['a rep who does not own the record', { ok: false, code: 'not_record_owner' } as const, 'Only the record owner, an approver or an admin can decide this proposal.'],
+  ])('shows %s no decision buttons, and says why', async (_who, decidable, sentence) => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1', { decidable })], { role: 'auditor' }) } });
+    await loaded(renderer);
+    expect(renderer.findAll(Button).filter((button) => /^(approve|edit|reject)-/.test(String(button.props.testId ?? '')))).toEqual([]);
+    expect(allText(renderer.getRootNode())).toContain(sentence);
+  });
+
+  it('shows an empty state, a forbidden notice and an error with retry', async () => {
+    const empty = renderCard({ 'GET /card': { body: cardView([]) } });
+    await loaded(empty.renderer);
+    expect(allText(empty.renderer.getRootNode())).toContain('No agent proposal on this record waits for a person.');
+
+    const forbidden = renderCard({ 'GET /card': { status: 403, body: { error: { code: 'FORBIDDEN', message: 'HubSpot user 1 has no role in Agent Governance.' } } } });
+    await forbidden.renderer.waitFor(() => expect(forbidden.renderer.maybeFind(Alert)).not.toBeNull());
+    expect(forbidden.renderer.find(Alert).text).toContain('has no role');
+
+    let attempts = 0;
+    const failing = renderCard({ 'GET /card': () => (++attempts === 1 ? { status: 503, body: { error: { code: 'DATABASE_LOCKED', message: 'Busy.' } } } : { body: cardView([]) }) });
+    await failing.renderer.waitFor(() => expect(allText(failing.renderer.getRootNode())).toContain('Busy.'));
+    failing.renderer.find(Button).trigger('onClick');
+    await loaded(failing.renderer);
+  });
+
+  it('shortens a long proposed value', async () => {
+    const long = 'word '.repeat(60).trim();
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1', { items: [{ property: 'notes', before: null, proposed: long }] })]) } });
+    await loaded(renderer);
+    const text = renderer.findByTestId(Text, 'diff-a1-notes').text ?? '';
+    expect(text.startsWith('notes: (empty) → word word')).toBe(true);
+    expect(text.endsWith('…')).toBe(true);
+    expect(text.length).toBeLessThan(120);
+  });
+});
