@@ -114,6 +114,13 @@ describe('the policy decides per role and action', () => {
     expect((await submitAction(harness, outreach(), emailAction(contactId))).body).toMatchObject({ status: 'refused', tier: 'deny', reasons: ['tier_approval', 'outside_time_window'] });
   });
 
+  it('counts emails held for people against the daily cap per recipient domain', async () => {
+    await publishActionTiers(harness, ws.workspaceId, {}, { caps: { sendsPerRecipientDomainPerDay: 1 } });
+    const contactId = seedContact(harness);
+    expect((await submitAction(harness, outreach(), emailAction(contactId))).body.status).toBe('pending');
+    expect((await submitAction(harness, outreach(), emailAction(contactId))).body).toMatchObject({ status: 'refused', reasons: ['tier_approval', 'cap_domain_daily_sends_reached'] });
+  });
+
   it('refuses an action on a record the CRM does not have', async () => {
     expect((await submitAction(harness, outreach(), emailAction('999999'))).body).toMatchObject({ status: 'refused', tier: null, reasons: ['record_not_found'] });
   });

@@ -31,10 +31,10 @@ export function decideAction(harness: Harness, adminToken: string, actionId: str
   return api(harness, 'POST', `/v1/admin/actions/${actionId}/decisions`, { token: adminToken, body });
 }
 
-/** Publishes the example policy with other tiers for the actions. */
-export async function publishActionTiers(harness: Harness, workspaceId: string, actions: Record<string, Record<string, string>>): Promise<void> {
+/** Publishes the example policy with other tiers for the actions, and any other top-level settings replaced. */
+export async function publishActionTiers(harness: Harness, workspaceId: string, actions: Record<string, Record<string, string>>, settings: Record<string, unknown> = {}): Promise<void> {
   const policy = structuredClone(EXAMPLE_POLICY) as { actions: Record<string, unknown> };
-  await publishPolicy(harness.deps, workspaceId, { ...policy, actions: { ...policy.actions, ...actions } }, ADMIN);
+  await publishPolicy(harness.deps, workspaceId, { ...policy, actions: { ...policy.actions, ...actions }, ...settings }, ADMIN);
 }
 
 export async function actionEvents(harness: Harness, recordId: string) {

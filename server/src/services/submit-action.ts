@@ -6,7 +6,7 @@ import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
 import { normalisedEmail, STOP_RULE_PROPERTIES, stopRuleReason, type ContactStopReason } from '../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../domain/audit-chain.ts';
-import { dayKey, evaluateRecordAction, evaluateSend } from '../domain/policy-evaluation.ts';
+import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../domain/policy-evaluation.ts';
 import { AppError } from '../errors.ts';
 import { findAction, findActionByIdempotencyKey, findContactStops, insertAction, type ActionRow, type NewActionRow } from '../store/action-store.ts';
 import type { AgentRow } from '../store/agent-store.ts';
@@ -120,8 +120,7 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
   const stops = (await findContactStops(tx, input.workspace.id, request.recordId)).map((stop) => stop.reason as ContactStopReason);
   const stopped = stopRuleReason({ to: request.to, contact: record, stops });
   if (stopped) return { tier: null, reasons: [stopped] };
-  const domain = normalisedEmail(request.to).split('@').at(-1) ?? '';
-  const usage = await readUsage(tx, { workspaceId: input.workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), subjects: [domain] });
+  const usage = await readUsage(tx, { workspaceId: input.workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), subjects: [recipientDomain(request.to)] });
   const evaluation = evaluateSend({ policy, agentRole: agent.role, recipientEmail: request.to, usage: { domainSendsToday: usage }, now });
   return { tier: evaluation.tier, reasons: evaluation.reasons, ...(evaluation.countsTowardCap ? { countsDomain: evaluation.recipientDomain } : {}) };
 }
