@@ -67,6 +67,8 @@ export interface ExtensionPermissions {
   publishPolicy: boolean;
   setKillSwitches: boolean;
   searchAudit: boolean;
+  /** Undo agents' applied changes (issue 7's rollback): one change from the card, a batch from the home page. */
+  rollBack: boolean;
 }
 
 export interface Caller {

@@ -1,6 +1,7 @@
 import express, { Router, type Request } from 'express';
 import { z } from 'zod';
 import { killSwitchChangeSchema } from '../../../shared/admin-api.ts';
+import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, publishPolicyBodySchema } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
 import { decideApproval } from '../services/decide-approval.ts';
@@ -8,7 +9,9 @@ import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension-caller.ts';
 import { auditSearch, cardView, homeView, requirePermission, settingsView } from '../services/extension-views.ts';
 import { setKillSwitch } from '../services/kill-switches.ts';
+import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { publishPolicy } from '../services/policies.ts';
+import { getRollback } from '../services/rollback-control.ts';
 import { validationError } from './errors.ts';
 import { signedUrl } from './webhook-routes.ts';
 
@@ -105,6 +108,24 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     const { workspace, caller } = await authenticate(req);
     const query = parse(auditSearchQuerySchema, req.query, 'The audit search');
     res.json(await auditSearch(deps, workspace, caller, { batchId: query.batch, recordId: query.record, agentId: query.agent, limit: query.limit }));
+  });
+
+  // Rollbacks are issue 7's: a dry run answers with the plan, a real one starts the job (202) and is followed by id.
+  router.post('/rollbacks', async (req, res) => {
+    const authenticated = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    requirePermission(authenticated.caller, authenticated.caller.permissions.rollBack, 'roll back agents’ changes');
+    const request = parse(createRollbackSchema, jsonBody(req), 'The rollback');
+    if (request.dryRun) res.json(await dryRunRollback(deps, authenticated.workspace.id, request));
+    else res.status(202).json(await startRollback(deps, authenticated.workspace.id, request, personActor(authenticated)));
+  });
+
+  router.get('/rollbacks/:id', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
+    if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no rollback ${req.params.id} in this workspace.`);
+    res.json(await getRollback(deps, workspace.id, req.params.id));
   });
 
   return router;
