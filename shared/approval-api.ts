@@ -70,3 +70,29 @@ export interface ApprovalView {
   message: string | null;
   items: ApprovalItemView[];
 }
+
+/**
+ * Many approvals decided at once by one person ("all 50 from batch X that I reviewed"): each
+ * approval transitions on its own, by the same rules as a single decision; one audit event
+ * keeps the manifest. No edits here: an edited value is decided one approval at a time.
+ */
+export const batchApprovalDecisionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: z.array(z.uuid()).min(1).max(1_000), note: z.string().trim().max(1_000).optional() }),
+    z.strictObject({
+      kind: z.literal('reject'),
+      actingUserId: crmUserIdSchema,
+      approvalIds: z.array(z.uuid()).min(1).max(1_000),
+      reason: z.string().trim().min(1).max(1_000),
+      note: z.string().trim().max(1_000).optional(),
+    }),
+  ])
+  .refine((request) => new Set(request.approvalIds).size === request.approvalIds.length, { message: 'names an approval twice', path: ['approvalIds'] })
+  .meta({ id: 'BatchApprovalDecision' });
+export type BatchApprovalDecisionRequest = z.infer<typeof batchApprovalDecisionSchema>;
+
+export interface BatchDecisionResult {
+  batchDecisionId: string;
+  results: { approvalId: string; status: (typeof APPROVAL_STATUSES)[number] | null; refusal?: { code: string; message: string } }[];
+  summary: { decided: number; refused: number; applied: number };
+}

@@ -27,7 +27,7 @@ afterEach(() => harness.close());
 const propose = (recordId: string, properties: Record<string, string>) => proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties });
 
 /** The approval object in the fake HubSpot for one of our approvals, with what it is associated with. */
-function approvalObject(approvalId: string) {
+function approvalObject(approvalId: string): Record<string, string | string[]> | undefined {
   const store = customStore(harness.hubspot.state, 'agent_approval');
   const record = [...(store?.records.values() ?? [])].find((candidate) => candidate.properties['ag_approval_id'] === approvalId);
   return record && { ...record.properties, associations: associationsOf(harness.hubspot.state, 'agent_approval', record.id) };

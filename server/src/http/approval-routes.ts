@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { approvalDecisionSchema, approvalListQuerySchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
+import { approvalDecisionSchema, approvalListQuerySchema, batchApprovalDecisionSchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { AppError } from '../errors.ts';
 import { findApprovals, getApproval } from '../services/approval-view.ts';
 import { decideApproval } from '../services/decide-approval.ts';
+import { decideApprovalsBatch } from '../services/decide-approvals-batch.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
@@ -46,6 +47,11 @@ export function approvalRoutes(deps: ServiceDeps): Router {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parse(approvalListQuerySchema, req.query, 'The approvals query');
     res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, limit: query.limit }) });
+  });
+  router.post('/v1/admin/approvals/decisions', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const request = parse(batchApprovalDecisionSchema, req.body, 'The batch decision');
+    res.json(await decideApprovalsBatch(deps, { workspace, request, via: 'admin_api' }));
   });
   router.get('/v1/admin/approvals/:id', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

@@ -4,7 +4,8 @@ import { decide, expire, type DecisionCommand, type RefusalCode } from '../domai
 import { AppError } from '../errors.ts';
 import { lockApproval, saveTransition, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
-import { findPerson } from '../store/people-store.ts';
+import type { Tx } from '../store/database.ts';
+import { findPerson, type PersonRow } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
@@ -15,7 +16,7 @@ import { toCrmValue } from './property-values.ts';
 export type DecisionRefusal = RefusalCode | 'person_unknown';
 
 /** Who may decide (403) versus what state the approval is in (409). */
-const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
+export const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
 
 export interface DecideApprovalInput {
   workspace: WorkspaceRow;
@@ -25,7 +26,7 @@ export interface DecideApprovalInput {
   via?: 'admin_api' | 'hubspot_app';
 }
 
-type Outcome = { ok: true; approved: boolean } | { ok: false; code: DecisionRefusal; message: string };
+export type Outcome = { ok: true; approved: boolean } | { ok: false; code: DecisionRefusal; message: string };
 
 /**
  * A person's decision on one approval: check edited values against the CRM's types; then, under
@@ -42,51 +43,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const stored = await lockApproval(tx, workspace.id, approvalId);
     if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
     const person = await findPerson(tx, workspace.id, request.actingUserId);
-    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via ?? 'admin_api' };
-    const now = deps.clock();
-    if (!person) {
-      const refusal = { ok: false, code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` } as const;
-      auditRefusal(audit, stored, actor, request.kind, refusal);
-      return refusal;
-    }
-    const command: DecisionCommand =
-      request.kind === 'approve'
-        ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
-        : { kind: 'reject', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
-    const approval = toDomainApproval(stored);
-    const transition = decide(approval, command, now);
-    if (!transition.ok) {
-      auditRefusal(audit, stored, actor, request.kind, transition);
-      if (transition.code === 'approval_expired') {
-        // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
-        await saveTransition(tx, stored, expire(approval, now), { decidedAt: now, message: 'Nobody decided before the approval expired.' });
-        audit.append({ ...subject(stored), type: 'approval.expired', actor: actorJson(actor), data: { approvalId: stored.id } });
-      }
-      return transition;
-    }
-    const next = transition.approval;
-    const settled = next.status !== 'pending';
-    const decidedBy = [...new Set([...next.items.flatMap((item) => item.approvedBy), person.crmUserId])];
-    await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
-    const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
-    const decided = next.items.filter((item) => targets.has(item.property));
-    audit.append({
-      ...subject(stored),
-      type: 'approval.decided',
-      actor: actorJson(actor),
-      before: Object.fromEntries(stored.items.filter((item) => targets.has(item.property)).map((item) => [item.property, item.beforeValue])),
-      // What this person agreed to write: an edited value, else the agent's proposal.
-      after: request.kind === 'approve' ? Object.fromEntries(decided.map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue])) : null,
-      data: {
-        approvalId: stored.id,
-        kind: request.kind,
-        properties: [...targets],
-        status: next.status,
-        ...(edits ? { edits: Object.fromEntries(Object.entries(edits).map(([property, value]) => [property, { proposed: stored.items.find((item) => item.property === property)?.proposedValue ?? null, edited: value }])) } : {}),
-        ...(request.kind === 'reject' ? { reason: request.reason } : {}),
-      },
-    });
-    return { ok: true, approved: next.status === 'approved' };
+    return decideLocked(tx, audit, { stored, person, request, edits, via: input.via ?? 'admin_api', now: deps.clock() });
   });
 
   if (!outcome.ok) {
@@ -95,6 +52,71 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
   }
   if (outcome.approved) await applyApprovals(deps, { workspace, approvalIds: [approvalId] });
   return approvalView(await requireApproval(deps, workspace.id, approvalId));
+}
+
+export interface LockedDecision {
+  stored: StoredApproval;
+  person: PersonRow | undefined;
+  request: ApprovalDecisionRequest;
+  edits?: Record<string, string | null> | undefined;
+  via: 'admin_api' | 'hubspot_app';
+  now: Date;
+  /** Set when the decision is one of a batch: the manifest event names it. */
+  batchDecisionId?: string;
+}
+
+/**
+ * One person's decision on one approval the caller holds locked, under the workspace's chain
+ * lock: the state machine decides, the result is stored and audited (a refusal too). Shared by
+ * single and batch decisions so both follow the same rules.
+ */
+export async function decideLocked(tx: Tx, audit: AuditAppender, input: LockedDecision): Promise<Outcome> {
+  const { stored, person, request, edits, via, now } = input;
+  const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via };
+  if (!person) {
+    const refusal = { ok: false, code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` } as const;
+    auditRefusal(audit, stored, actor, request.kind, refusal);
+    return refusal;
+  }
+  const command: DecisionCommand =
+    request.kind === 'approve'
+      ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
+      : { kind: 'reject', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
+  const approval = toDomainApproval(stored);
+  const transition = decide(approval, command, now);
+  if (!transition.ok) {
+    auditRefusal(audit, stored, actor, request.kind, transition);
+    if (transition.code === 'approval_expired') {
+      // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
+      await saveTransition(tx, stored, expire(approval, now), { decidedAt: now, message: 'Nobody decided before the approval expired.' });
+      audit.append({ ...subject(stored), type: 'approval.expired', actor: actorJson(actor), data: { approvalId: stored.id } });
+    }
+    return transition;
+  }
+  const next = transition.approval;
+  const settled = next.status !== 'pending';
+  const decidedBy = [...new Set([...next.items.flatMap((item) => item.approvedBy), person.crmUserId])];
+  await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
+  const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
+  const decided = next.items.filter((item) => targets.has(item.property));
+  audit.append({
+    ...subject(stored),
+    type: 'approval.decided',
+    actor: actorJson(actor),
+    before: Object.fromEntries(stored.items.filter((item) => targets.has(item.property)).map((item) => [item.property, item.beforeValue])),
+    // What this person agreed to write: an edited value, else the agent's proposal.
+    after: request.kind === 'approve' ? Object.fromEntries(decided.map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue])) : null,
+    data: {
+      approvalId: stored.id,
+      ...(input.batchDecisionId ? { batchDecisionId: input.batchDecisionId } : {}),
+      kind: request.kind,
+      properties: [...targets],
+      status: next.status,
+      ...(edits ? { edits: Object.fromEntries(Object.entries(edits).map(([property, value]) => [property, { proposed: stored.items.find((item) => item.property === property)?.proposedValue ?? null, edited: value }])) } : {}),
+      ...(request.kind === 'reject' ? { reason: request.reason } : {}),
+    },
+  });
+  return { ok: true, approved: next.status === 'approved' };
 }
 
 function subject(stored: StoredApproval) {

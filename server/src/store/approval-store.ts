@@ -27,6 +27,23 @@ export async function lockApproval(tx: Tx, workspaceId: string, id: string): Pro
   return { ...row, items: await itemsOf(tx, [id]).then((items) => items.get(id) ?? []) };
 }
 
+/** Locks many approvals in id order (so two batches never deadlock), with their items. */
+export async function lockApprovals(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<StoredApproval[]> {
+  const rows = await tx
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.id, [...ids])))
+    .orderBy(asc(approvals.id))
+    .for('update');
+  const items = await itemsOf(tx, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+}
+
+export async function statusesOf(db: Db, workspaceId: string, ids: readonly string[]): Promise<Map<string, ApprovalRow['status']>> {
+  const rows = await db.select({ id: approvals.id, status: approvals.status }).from(approvals).where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.id, [...ids])));
+  return new Map(rows.map((row) => [row.id, row.status]));
+}
+
 export async function findApproval(db: Db | Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
   const [row] = await db.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)));
   if (!row) return undefined;

@@ -1,0 +1,64 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../shared/approval-api.ts';
+import { lockApprovals, statusesOf } from '../store/approval-store.ts';
+import { withAuditChain } from '../store/audit-store.ts';
+import { findPerson } from '../store/people-store.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { applyApprovals } from './apply-approval.ts';
+import { decideLocked, type Outcome } from './decide-approval.ts';
+import type { ServiceDeps } from './deps.ts';
+
+/**
+ * One person decides many approvals in one transaction: each is locked and decided by the same
+ * rules as a single decision (and audited as one), refusals are reported per approval rather
+ * than failing the batch, and one `approval.batch_decided` event records the manifest. The
+ * approved ones are then written to the CRM in batches of 100.
+ */
+export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace: WorkspaceRow; request: BatchApprovalDecisionRequest; via: 'admin_api' | 'hubspot_app' }): Promise<BatchDecisionResult> {
+  const { workspace, request } = input;
+  const batchDecisionId = uuidv7();
+  const outcomes = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const now = deps.clock();
+    const locked = new Map((await lockApprovals(tx, workspace.id, request.approvalIds)).map((stored) => [stored.id, stored]));
+    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const single = request.kind === 'approve' ? { kind: 'approve' as const, actingUserId: request.actingUserId } : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
+    const results = new Map<string, Outcome | undefined>();
+    for (const approvalId of request.approvalIds) {
+      const stored = locked.get(approvalId);
+      results.set(approvalId, stored ? await decideLocked(tx, audit, { stored, person, request: single, via: input.via, now, batchDecisionId }) : undefined);
+    }
+    const decided = request.approvalIds.filter((id) => results.get(id)?.ok);
+    audit.append({
+      type: 'approval.batch_decided',
+      actor: { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via },
+      data: {
+        batchDecisionId,
+        kind: request.kind,
+        approvalIds: request.approvalIds,
+        decided,
+        refused: request.approvalIds.filter((id) => !results.get(id)?.ok),
+        ...(request.kind === 'reject' ? { reason: request.reason } : {}),
+        ...(request.note ? { note: request.note } : {}),
+      },
+    });
+    return results;
+  });
+
+  const approved = request.approvalIds.filter((id) => {
+    const outcome = outcomes.get(id);
+    return outcome?.ok === true && outcome.approved;
+  });
+  await applyApprovals(deps, { workspace, approvalIds: approved });
+  const statuses = await statusesOf(deps.db, workspace.id, request.approvalIds);
+  const results = request.approvalIds.map((approvalId): BatchDecisionResult['results'][number] => {
+    const outcome = outcomes.get(approvalId);
+    if (outcome === undefined) return { approvalId, status: null, refusal: { code: 'not_found', message: `There is no approval ${approvalId} in this workspace.` } };
+    if (!outcome.ok) return { approvalId, status: statuses.get(approvalId) ?? null, refusal: { code: outcome.code, message: outcome.message } };
+    return { approvalId, status: statuses.get(approvalId) ?? null };
+  });
+  return {
+    batchDecisionId,
+    results,
+    summary: { decided: results.filter((result) => !result.refusal).length, refused: results.filter((result) => result.refusal).length, applied: results.filter((result) => result.status === 'applied').length },
+  };
+}
