@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { rollbacks } from '../../server/src/store/schema.ts';
 import { claimAndRunRollback, type RunResult } from '../../server/src/services/run-rollback.ts';
 import { api, type Harness } from './harness.ts';
 
@@ -21,8 +23,9 @@ export async function submitTitles(harness: Harness, token: string, batchId: str
 
 /** Runs the rollback job in this process until the rollback completes or pauses, as the server's worker would. */
 export async function runRollback(harness: Harness, id: string, holder = 'test-worker'): Promise<RunResult> {
+  const [row] = await harness.deps.db.select({ workspaceId: rollbacks.workspaceId }).from(rollbacks).where(eq(rollbacks.id, id));
   for (;;) {
-    const result = await claimAndRunRollback(harness.deps, { holder, leaseMs: 60_000, id });
+    const result = await claimAndRunRollback(harness.deps, { holder, leaseMs: 60_000, only: { workspaceId: row!.workspaceId, id } });
     if (result !== 'lost') return result;
   }
 }

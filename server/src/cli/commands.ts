@@ -17,14 +17,15 @@ import { setPersonRole } from '../services/people.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 
 export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
 
-const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
+export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
 
 /** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
-async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await openRuntime(context.config, 'the agent-governance CLI');
   try {
     return await work(runtime.deps, runtime);
@@ -33,7 +34,7 @@ async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps,
   }
 }
 
-async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
+export async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
   return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
 }
 
@@ -206,6 +207,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         return { kind: 'result', value: result, human };
       }),
   },
+  ROLLBACK_COMMAND,
   ...SANDBOX_COMMANDS,
 ];
 

@@ -5,7 +5,7 @@ import type { JsonObject } from '../domain/audit-chain.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { completeChangeSet } from '../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage, type RecordKey } from '../store/rollback-selection-store.ts';
-import { claimRollback, countItemsByState, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow } from '../store/rollback-store.ts';
+import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow } from '../store/rollback-store.ts';
 import { findWorkspace } from '../store/workspace-store.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
@@ -27,16 +27,30 @@ export function leaseHolderName(): string {
   return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
+/** A holder on this machine whose process is gone (killed mid-run): its lease need not be waited out. */
+function isDeadLocalHolder(holder: string | null): holder is string {
+  const [host, pid] = holder?.split(':') ?? [];
+  if (host !== os.hostname() || pid === undefined || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export type RunResult = 'completed' | 'paused' | 'lost' | 'stopped' | 'none';
 
 /**
- * Claims one running rollback (this one, with `id`) and works through it until it completes,
+ * Claims one running rollback (or only this one) and works through it until it completes,
  * is paused (by an admin or a kill switch) or the lease is lost. A heartbeat keeps the lease
  * while a step waits on the CRM's rate limit.
  */
-export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions & { id?: string }): Promise<RunResult> {
+export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions & { only?: { workspaceId: string; id: string } }): Promise<RunResult> {
   const now = deps.clock();
-  const claimed = await claimRollback(deps.db, { holder: options.holder, now, until: new Date(now.getTime() + options.leaseMs), ...(options.id ? { id: options.id } : {}) });
+  const current = options.only ? await findRollback(deps.db, options.only.workspaceId, options.only.id) : undefined;
+  const staleHolder = isDeadLocalHolder(current?.leaseHolder ?? null) ? current?.leaseHolder : undefined;
+  const claimed = await claimRollback(deps.db, { holder: options.holder, now, until: new Date(now.getTime() + options.leaseMs), ...(options.only ? { only: options.only } : {}), ...(staleHolder ? { staleHolder } : {}) });
   if (!claimed) return 'none';
   let lost = false;
   const heartbeat = setInterval(() => {

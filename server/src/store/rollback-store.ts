@@ -44,15 +44,20 @@ export async function insertRollbackItems(tx: Tx, rows: readonly NewRollbackItem
 
 /**
  * Claims a running rollback nobody holds (or whose holder's lease ran out: it died) for `holder`
- * until `until`. With `id`, only that rollback. SKIP LOCKED lets any number of workers poll at once.
+ * until `until`. With `only`, only that rollback; `staleHolder` names a holder known to be dead. SKIP LOCKED lets any number of workers poll at once.
  */
-export async function claimRollback(db: Db, query: { holder: string; now: Date; until: Date; id?: string }): Promise<RollbackRow | undefined> {
+export async function claimRollback(db: Db, query: { holder: string; now: Date; until: Date; only?: { workspaceId: string; id: string }; staleHolder?: string }): Promise<RollbackRow | undefined> {
   return db.transaction(async (tx) => {
-    const free = or(isNull(rollbacks.leaseExpiresAt), lt(rollbacks.leaseExpiresAt, query.now), eq(rollbacks.leaseHolder, query.holder));
+    const free = or(
+      isNull(rollbacks.leaseExpiresAt),
+      lt(rollbacks.leaseExpiresAt, query.now),
+      eq(rollbacks.leaseHolder, query.holder),
+      ...(query.staleHolder ? [eq(rollbacks.leaseHolder, query.staleHolder)] : []),
+    );
     const [row] = await tx
       .select()
       .from(rollbacks)
-      .where(and(eq(rollbacks.status, 'running'), free, ...(query.id ? [eq(rollbacks.id, query.id)] : [])))
+      .where(and(eq(rollbacks.status, 'running'), free, ...(query.only ? [eq(rollbacks.workspaceId, query.only.workspaceId), eq(rollbacks.id, query.only.id)] : [])))
       .orderBy(asc(rollbacks.createdAt))
       .limit(1)
       .for('update', { skipLocked: true });

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import cliProgress from 'cli-progress';
+import { rollbackSelectorSchema, type RollbackPlan, type RollbackSelector, type RollbackView } from '../../../shared/rollback-api.ts';
+import { canonicalJson } from '../domain/audit-chain.ts';
+import { AppError } from '../errors.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
+import { getRollback, rollbackReport } from '../services/rollback-control.ts';
+import { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } from '../services/run-rollback.ts';
+import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
+import type { CommandContext, CommandSpec } from './parse.ts';
+
+/**
+ * `rollback` (issue 7) runs the job in this process, as the CLI talks to the database directly
+ * (with PGlite the server cannot hold the data folder meanwhile). Running the same command
+ * again after a crash resumes the rollback it left: the lease a dead process held runs out and
+ * this one takes it over.
+ */
+export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
+  name: 'rollback',
+  usage: 'rollback --workspace ID (--batch ID | --agent ID [--since ISO] [--until ISO] | --change ID... | --record ID...) [--dry-run] [--force] [--report-dir DIR] [--json]',
+  options: {
+    workspace: { type: 'string' },
+    batch: { type: 'string' },
+    agent: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    change: { type: 'string', multiple: true },
+    record: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    'report-dir': { type: 'string' },
+  },
+  run: (context) =>
+    withRuntime(context, async (deps) => {
+      const workspaceId = await workspaceOf(deps, context);
+      const selector = selectorFrom(context);
+      const force = context.values.force === true;
+      if (context.values['dry-run'] === true) return dryRunOutput(await dryRunRollback(deps, workspaceId, { selector, force, dryRun: true }));
+      const rollback = await startOrResume(deps, workspaceId, selector, force);
+      const showBar = context.values.json !== true && (context.stdout as NodeJS.WriteStream).isTTY === true;
+      const finished = await drive(deps, workspaceId, rollback, showBar ? context.stdout : undefined);
+      const reportDir = typeof context.values['report-dir'] === 'string' ? context.values['report-dir'] : path.join(context.config.dataDir, 'reports');
+      return runOutput(finished, await writeReports(deps, workspaceId, finished.id, reportDir), rollback.resumed);
+    }),
+};
+
+function selectorFrom(context: CommandContext): RollbackSelector {
+  const { batch, agent, since, until, change, record } = context.values as Record<string, string | string[] | undefined>;
+  const parsed = rollbackSelectorSchema.safeParse({ batchId: batch, agentId: agent, since, until, changeIds: change, recordIds: record });
+  if (!parsed.success) {
+    const names: Record<string, string> = { batchId: 'batch', agentId: 'agent', since: 'since', until: 'until', changeIds: 'change', recordIds: 'record' };
+    const issue = parsed.error.issues[0];
+    const option = issue?.path[0] === undefined ? 'selector' : `--${names[String(issue.path[0])] ?? String(issue.path[0])}`;
+    throw new AppError('VALIDATION_FAILED', `rollback ${option}: ${issue?.message ?? 'invalid'}. Give --batch, --agent, --change or --record.`);
+  }
+  return parsed.data;
+}
+
+/** Starts the rollback, or takes back the one this same command started before it was interrupted. */
+async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector, force: boolean): Promise<RollbackView & { resumed: boolean }> {
+  try {
+    return { ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)), resumed: false };
+  } catch (error) {
+    const activeId = error instanceof AppError && error.code === 'CONFLICT' ? (error.details as { rollbackId?: string } | undefined)?.rollbackId : undefined;
+    if (!activeId) throw error;
+    const active = await getRollback(deps, workspaceId, activeId);
+    // Only the same request resumes; a different selector on the same batch stays refused.
+    if (canonicalJson(active.selector) !== canonicalJson(selector) || active.force !== force) throw error;
+    return { ...active, resumed: true };
+  }
+}
+
+/** Works the rollback here until it completes or pauses; if another process holds it, follows its progress. */
+async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackView, barStream: NodeJS.WritableStream | undefined): Promise<RollbackView> {
+  const holder = leaseHolderName();
+  const bar = barStream ? new cliProgress.SingleBar({ stream: barStream, format: 'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  bar?.start(rollback.total, rollback.done, { conflict: rollback.counts.conflict, failed: rollback.counts.failed });
+  const refresh = async () => {
+    const view = await getRollback(deps, workspaceId, rollback.id);
+    bar?.update(view.done, { conflict: view.counts.conflict, failed: view.counts.failed });
+    return view;
+  };
+  const ticker = bar ? setInterval(() => void refresh().catch(() => undefined), 500) : undefined;
+  let stopping = false;
+  const interrupt = () => {
+    stopping = true;
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    for (;;) {
+      const result = await claimAndRunRollback(deps, { holder, leaseMs: DEFAULT_LEASE_MS, only: { workspaceId, id: rollback.id }, stopping: () => stopping });
+      const view = await refresh();
+      if (view.status !== 'running' || stopping) return view;
+      if (result === 'none') await new Promise((resolve) => setTimeout(resolve, 1_000)); // another process holds it, or held it and died
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+    if (ticker) clearInterval(ticker);
+    bar?.stop();
+  }
+}
+
+async function writeReports(deps: ServiceDeps, workspaceId: string, id: string, dir: string): Promise<{ csv: string; json: string }> {
+  fs.mkdirSync(dir, { recursive: true });
+  const files = { csv: path.resolve(dir, `rollback-${id}.csv`), json: path.resolve(dir, `rollback-${id}.json`) };
+  for (const format of ['csv', 'json'] as const) await pipeline(Readable.from(rollbackReport(deps, workspaceId, id, format)), fs.createWriteStream(files[format]));
+  return files;
+}
+
+function dryRunOutput(plan: RollbackPlan): CommandOutput {
+  const { counts } = plan;
+  const conflicts = plan.sample.filter((item) => item.outcome === 'conflict').map((item) => `  ${item.objectType} ${item.recordId} ${item.property}: ${item.explanation}`);
+  const human = [
+    `Dry run: ${plan.total} field values selected${plan.force ? ' (--force: conflicts would be overwritten)' : ''}.`,
+    `  go back to what they were: ${counts.revert}`,
+    `  changed since by someone else, left alone: ${counts.conflict}`,
+    `  already back: ${counts.alreadyReverted}`,
+    ...(conflicts.length > 0 ? ['Some conflicts:', ...conflicts] : []),
+    'Nothing was written. Run again without --dry-run to roll back.',
+  ].join('\n');
+  return { kind: 'result', value: { rollbackId: null, counts, report: { dryRun: true, total: plan.total, sample: plan.sample } }, human };
+}
+
+function runOutput(view: RollbackView, files: { csv: string; json: string }, resumed: boolean): CommandOutput {
+  const { counts } = view;
+  const state =
+    view.status === 'completed'
+      ? 'completed'
+      : view.status === 'paused'
+        ? `paused (${view.statusReason ?? 'no reason given'}); resume it with POST /v1/admin/rollbacks/${view.id}/resume, then run the same command to follow it`
+        : 'interrupted; run the same command again to resume';
+  const human = [
+    `Rollback ${view.id}${resumed ? ' (resumed)' : ''} ${state}: ${view.done} of ${view.total} field values done.`,
+    `  reverted: ${counts.reverted}, conflicts left alone: ${counts.conflict}, already back: ${counts.alreadyReverted}, failed: ${counts.failed}`,
+    `Report: ${files.csv} (and ${path.basename(files.json)})`,
+  ].join('\n');
+  return { kind: 'result', value: { rollbackId: view.id, status: view.status, counts, report: files }, human, exitCode: view.status === 'completed' ? 0 : 1 };
+}
