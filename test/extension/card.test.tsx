@@ -129,3 +129,33 @@ describe('the record card', () => {
     expect(text.length).toBeLessThan(120);
   });
 });
+
+describe('reverting a recent change from the card', () => {
+  const rollback = (status: 'running' | 'completed', counts = { reverted: 1, conflict: 0, alreadyReverted: 0, failed: 0 }) => ({
+    id: 'rb-1', status, statusReason: null, selector: { changeIds: ['c1'] }, force: false, total: 1, done: status === 'completed' ? 1 : 0, counts, changeSetIds: {}, createdAt: '2026-11-23T10:00:00.000Z', completedAt: null,
+  });
+
+  it('starts a rollback of that one change, follows it to the end, then refreshes the record', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([]) }, 'POST /rollbacks': { status: 202, body: rollback('running') }, 'GET /rollbacks/rb-1': { body: rollback('completed') } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'revert-c1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
+    expect(backend.calls.find((call) => call.path === '/rollbacks')?.init).toEqual({ method: 'POST', body: { selector: { changeIds: ['c1'] } } });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Rollback done: 1 reverted.' });
+  });
+
+  it('says so when someone changed the value since, instead of claiming success', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([]) }, 'POST /rollbacks': { status: 202, body: rollback('running') }, 'GET /rollbacks/rb-1': { body: rollback('completed', { reverted: 0, conflict: 1, alreadyReverted: 0, failed: 0 }) } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'revert-c1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'warning', message: expect.stringContaining('1 left alone because someone changed them since') });
+  });
+
+  it('offers no revert to a rep', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { role: 'rep' }) } });
+    await loaded(renderer);
+    expect(renderer.maybeFindByTestId(Button, 'revert-c1')).toBeNull();
+    expect(allText(renderer.getRootNode())).toContain('jobtitle: Engineer → CTO');
+  });
+});

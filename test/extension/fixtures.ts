@@ -1,5 +1,6 @@
 import type { ApprovalView } from '../../shared/approval-api.ts';
-import type { CardView, ExtensionPermissions, PendingApprovalCard } from '../../shared/extension-api.ts';
+import type { CardView, ExtensionPermissions, HomeView, PendingApprovalCard, SettingsView } from '../../shared/extension-api.ts';
+import type { Policy } from '../../shared/policy.ts';
 import { permissionsFor } from '../../server/src/domain/extension-access.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 
@@ -33,4 +34,24 @@ export function cardView(cards: PendingApprovalCard[], options: { role?: PersonR
     pending: { items: cards, page: options.page ?? 1, pageSize: options.pageSize ?? 5, total: options.total ?? cards.length },
     recentChanges: [{ changeId: 'c1', changeSetId: 'cs-9', batchId: 'enrich-0', agent: { id: 'agent-1', name: 'enricher' }, property: 'jobtitle', before: 'Engineer', after: 'CTO', at: '2026-11-22T10:00:00.000Z' }],
   };
+}
+
+export const POLICY: Policy = {
+  name: 'example', timezone: 'UTC', conditions: [], caps: {}, windows: [], actions: {}, approvals: { expiryHours: 72 },
+  objects: { contacts: { properties: { jobtitle: { enrichment: 'auto', '*': 'approval' }, phone: { enrichment: 'approval' } } }, deals: { properties: { amount: { '*': 'deny' } } } },
+};
+
+export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches'] } = {}): SettingsView {
+  return {
+    caller: { portalId: '42', userId: '1', permissions: permissions(role) },
+    policy: { version: 3, policy: POLICY },
+    history: [{ version: 3, publishedBy: 'person:hubspot-user:1', createdAt: '2026-11-23T09:00:00.000Z' }, { version: 2, publishedBy: 'admin:cli', createdAt: '2026-11-22T09:00:00.000Z' }],
+    killSwitches: options.killSwitches ?? [],
+    agents: [{ id: '00000000-0000-4000-8000-000000000001', name: 'enricher', role: 'enrichment', status: 'active', createdAt: '2026-11-20T09:00:00.000Z' }],
+    actionKinds: ['field_write', 'send_email', 'create_task', 'create_note'],
+  };
+}
+
+export function homeView(role: PersonRole): HomeView {
+  return { caller: { portalId: '42', userId: '1', permissions: permissions(role) }, batches: [{ batchId: 'enrich-7', changeSets: 2, agents: ['enricher'], pendingApprovals: 3, lastAt: '2026-11-23T09:00:00.000Z' }] };
 }

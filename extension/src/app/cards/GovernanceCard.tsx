@@ -5,6 +5,7 @@ import type { CardView, ExtensionDecision } from '../../../../shared/extension-a
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, query, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { followRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
 import { ProposalItem } from './ProposalItem.tsx';
@@ -39,6 +40,20 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
     reload();
   };
 
+  const revert = async (changeId: string) => {
+    setBusy(true);
+    const started = await startRollback(fetcher, { changeIds: [changeId] });
+    const finished = started.ok ? await followRollback(fetcher, started.data.id) : started;
+    setBusy(false);
+    if (!finished.ok) {
+      actions.addAlert({ type: 'danger', title: 'Not reverted', message: finished.message });
+      return;
+    }
+    actions.addAlert(rollbackOutcome(finished.data));
+    actions.refreshObjectProperties();
+    reload();
+  };
+
   if (!objectType) return <Text>Agent Governance covers contacts and deals only.</Text>;
   if (state.kind === 'loading') return <LoadingSpinner label="Loading agent proposals" />;
   if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
@@ -69,7 +84,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
         </Flex>
       ) : null}
       <Divider />
-      <RecentChanges changes={view.recentChanges} />
+      <RecentChanges changes={view.recentChanges} busy={busy} {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})} />
     </Flex>
   );
 }

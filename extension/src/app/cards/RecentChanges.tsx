@@ -1,10 +1,17 @@
 import React from 'react';
-import { Flex, Heading, Text } from '@hubspot/ui-extensions';
+import { Button, Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { RecentAgentChange } from '../../../../shared/extension-api.ts';
 import { groupByChangeSet, showValue } from '../lib/views/proposal-view.ts';
 
-/** What agents wrote on this record lately, grouped by change set. */
-export function RecentChanges({ changes }: { changes: RecentAgentChange[] }) {
+export interface RecentChangesProps {
+  changes: RecentAgentChange[];
+  /** Present when this person may undo agents' changes. */
+  onRevert?: (changeId: string) => void;
+  busy: boolean;
+}
+
+/** What agents wrote on this record lately, grouped by change set, each with a one-click revert for those allowed. */
+export function RecentChanges({ changes, onRevert, busy }: RecentChangesProps) {
   return (
     <Flex direction="column" gap="xs">
       <Heading>Recent agent changes</Heading>
@@ -13,7 +20,10 @@ export function RecentChanges({ changes }: { changes: RecentAgentChange[] }) {
         <Flex key={group.changeSetId} direction="column" gap="flush">
           <Text variant="microcopy">{`${group.changes[0]?.agent.name} · ${group.changes[0]?.batchId} · ${new Date(group.changes[0]?.at ?? 0).toLocaleString()}`}</Text>
           {group.changes.map((change) => (
-            <Text key={change.changeId}>{`${change.property}: ${showValue(change.before).text} → ${showValue(change.after).text}`}</Text>
+            <Flex key={change.changeId} gap="xs" align="center">
+              <Text>{`${change.property}: ${showValue(change.before).text} → ${showValue(change.after).text}`}</Text>
+              {onRevert ? <Button testId={`revert-${change.changeId}`} size="xs" variant="secondary" disabled={busy} onClick={() => onRevert(change.changeId)}>Revert</Button> : null}
+            </Flex>
           ))}
         </Flex>
       ))}
