@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { propertyHistory, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import type { CrmPort } from '../../server/src/crm/port.ts';
+import { AppError } from '../../server/src/errors.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import type { ServiceDeps } from '../../server/src/services/deps.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
 
@@ -125,6 +128,26 @@ describe('HubSpot faults while rolling back', () => {
     harness.hubspot.faults.failNext(1, { status: 'connection-reset' }, UPDATE);
     const started = await start();
     expect(await runRollback(harness, started.body.id)).toBe('completed');
+    expect(titles()).toEqual(restored());
+    expect(ids.every((id) => apiWrites(id) === 2)).toBe(true);
+  });
+
+  it('re-reads a write whose answer was lost after HubSpot made it, instead of writing it again', async () => {
+    let lose = true;
+    // HubSpot writes the first batch, then the connection drops before its answer reaches us.
+    const losingFirstAnswer = (real: CrmPort): CrmPort => ({
+      ...real,
+      writeBatch: async (input) => {
+        const outcomes = await real.writeBatch(input);
+        if (!lose) return outcomes;
+        lose = false;
+        throw new AppError('CRM_UNAVAILABLE', 'The connection dropped before HubSpot answered.');
+      },
+    });
+    const deps: ServiceDeps = { ...harness.deps, crmFor: (workspace) => losingFirstAnswer(harness.deps.crmFor(workspace)) };
+    const started = await start();
+    expect(await runRollback(harness, started.body.id, deps)).toBe('completed');
+    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body.counts).toMatchObject({ reverted: 150, alreadyReverted: 0, failed: 0 });
     expect(titles()).toEqual(restored());
     expect(ids.every((id) => apiWrites(id) === 2)).toBe(true);
   });

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { rollbacks } from '../../server/src/store/schema.ts';
+import type { ServiceDeps } from '../../server/src/services/deps.ts';
 import { claimAndRunRollback, type RunResult } from '../../server/src/services/run-rollback.ts';
 import { api, type Harness } from './harness.ts';
 
@@ -22,10 +23,10 @@ export async function submitTitles(harness: Harness, token: string, batchId: str
 }
 
 /** Runs the rollback job in this process until the rollback completes or pauses, as the server's worker would. */
-export async function runRollback(harness: Harness, id: string, holder = 'test-worker'): Promise<RunResult> {
+export async function runRollback(harness: Harness, id: string, deps: ServiceDeps = harness.deps): Promise<RunResult> {
   const [row] = await harness.deps.db.select({ workspaceId: rollbacks.workspaceId }).from(rollbacks).where(eq(rollbacks.id, id));
   for (;;) {
-    const result = await claimAndRunRollback(harness.deps, { holder, leaseMs: 60_000, only: { workspaceId: row!.workspaceId, id } });
+    const result = await claimAndRunRollback(deps, { holder: 'test-worker', leaseMs: 60_000, only: { workspaceId: row!.workspaceId, id } });
     if (result !== 'lost') return result;
   }
 }
