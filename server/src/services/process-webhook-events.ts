@@ -9,18 +9,12 @@ import { findLatestPolicyVersion } from '../store/policy-store.ts';
 import { claimPendingEvents, markEventsProcessed, workspacesWithPendingEvents, type WebhookEventRow } from '../store/webhook-event-store.ts';
 import { parsePolicy } from '../../../shared/policy.ts';
 import type { ServiceDeps } from './deps.ts';
+import { reconcileApprovals } from './approval-reconciliation.ts';
 import { checkKillTriggers } from './kill-triggers.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
-/** A person changed a field: issue 5 marks pending approvals on it stale here. Runs inside the processing transaction. */
-export type PersonEditHook = (tx: Tx, edit: { workspaceId: string; objectType: string; recordId: string; property: string; value: string | null; occurredAt: Date; sourceId: string | null }) => Promise<void>;
-/** A record was deleted or merged away: issue 5 closes its pending approvals here, with the reason. */
-export type RecordClosedHook = (tx: Tx, closed: { workspaceId: string; objectType: string; recordId: string; kind: 'record_deleted' | 'record_merged'; occurredAt: Date; data: unknown }) => Promise<void>;
-
 export interface ProcessOptions {
   batchSize?: number;
-  onPersonEdit?: PersonEditHook;
-  onRecordClosed?: RecordClosedHook;
 }
 
 const SYSTEM_ACTOR = { type: 'system', name: 'hubspot-webhooks' } as const;
@@ -48,7 +42,7 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
     const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
-    for (const row of history) await runHooks(tx, row, options);
+    for (const row of history) await reconcileApprovals(tx, audit, row, deps.clock());
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
     return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [] };
   });
@@ -121,12 +115,6 @@ function auditBypass(audit: AuditAppender, row: FieldChangeRow): void {
     after: { value: row.value },
     data: { eventId: row.eventId, changeSource: row.changeSource, sourceId: row.sourceId, occurredAt: row.occurredAt.toISOString() },
   });
-}
-
-async function runHooks(tx: Tx, row: FieldChangeRow, options: ProcessOptions): Promise<void> {
-  const base = { workspaceId: row.workspaceId, objectType: row.objectType, recordId: row.recordId, occurredAt: row.occurredAt };
-  if (row.kind === 'person') await options.onPersonEdit?.(tx, { ...base, property: row.property, value: row.value, sourceId: row.sourceId });
-  if (row.kind === 'record_deleted' || row.kind === 'record_merged') await options.onRecordClosed?.(tx, { ...base, kind: row.kind, data: row.data });
 }
 
 async function monitoringSettings(tx: Tx, workspaceId: string): Promise<MonitoringSettings> {

@@ -44,6 +44,30 @@ export async function statusesOf(db: Db, workspaceId: string, ids: readonly stri
   return new Map(rows.map((row) => [row.id, row.status]));
 }
 
+/** Open (pending or approved) approvals on one record, locked, with their items. */
+export async function lockOpenApprovalsOnRecord(tx: Tx, workspaceId: string, objectType: string, recordId: string): Promise<StoredApproval[]> {
+  const rows = await tx
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.recordId, recordId), eq(approvals.objectType, objectType), inArray(approvals.status, ['pending', 'approved'])))
+    .orderBy(asc(approvals.id))
+    .for('update');
+  const items = await itemsOf(tx, rows.map((row) => row.id));
+  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+}
+
+/** The approval a CRM approval-object record mirrors, locked. */
+export async function lockApprovalByCrmObject(tx: Tx, workspaceId: string, crmObjectId: string): Promise<StoredApproval | undefined> {
+  const [row] = await tx.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.crmObjectId, crmObjectId))).for('update');
+  if (!row) return undefined;
+  return { ...row, items: (await itemsOf(tx, [row.id])).get(row.id) ?? [] };
+}
+
+/** A person changed a held property, or the record is gone: the approval can no longer be applied. */
+export async function markStale(tx: Tx, id: string, message: string, now: Date): Promise<void> {
+  await tx.update(approvals).set({ status: 'stale', message, decidedAt: now, mirrorSeq: sql`${approvals.mirrorSeq} + 1` }).where(eq(approvals.id, id));
+}
+
 export async function findApproval(db: Db | Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
   const [row] = await db.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)));
   if (!row) return undefined;

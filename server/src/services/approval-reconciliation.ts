@@ -1,0 +1,66 @@
+import type { ApprovalDecisionRequest } from '../../../shared/approval-api.ts';
+import { lockApprovalByCrmObject, lockOpenApprovalsOnRecord, markStale, type StoredApproval } from '../store/approval-store.ts';
+import type { AuditAppender } from '../store/audit-store.ts';
+import type { Tx } from '../store/database.ts';
+import type { FieldChangeRow } from '../store/field-history-store.ts';
+import { findPerson } from '../store/people-store.ts';
+import { decideLocked } from './decide-approval.ts';
+
+const WEBHOOKS = { type: 'system', name: 'hubspot-webhooks' } as const;
+
+/** The approval object's status property a person may set inside HubSpot to decide. */
+const STATUS_PROPERTY = 'ag_status';
+
+/**
+ * What a change seen in HubSpot means for approvals (issue 5 with issue 6), inside the webhook
+ * processing transaction: a person's edit of a held property makes its open approvals stale
+ * (nothing will overwrite it); a deleted or merged record closes its open approvals; a person
+ * setting an approval object's status to approved or rejected in HubSpot is their decision,
+ * under the same rules as the API (the approval job then writes an approved one).
+ */
+export async function reconcileApprovals(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<void> {
+  if (row.kind === 'record_deleted' || row.kind === 'record_merged') {
+    const into = (row.data as { primaryObjectId?: unknown } | null)?.primaryObjectId;
+    const why = row.kind === 'record_deleted' ? 'was deleted in the CRM' : `was merged into record ${String(into ?? 'another record')} in the CRM`;
+    for (const approval of await lockOpenApprovalsOnRecord(tx, row.workspaceId, row.objectType, row.recordId)) {
+      await closeStale(tx, audit, approval, row, `Record ${row.recordId} ${why}; nothing will be written.`, now);
+    }
+    return;
+  }
+  if (row.kind !== 'person') return;
+  if (row.property === STATUS_PROPERTY && row.objectType.startsWith('2-')) return decideFromCrm(tx, audit, row, now);
+  for (const approval of await lockOpenApprovalsOnRecord(tx, row.workspaceId, row.objectType, row.recordId)) {
+    const item = approval.items.find((candidate) => candidate.property === row.property && candidate.status !== 'rejected');
+    // An edit before the proposal is already its `before`; setting the same value again changes nothing.
+    if (!item || row.occurredAt <= approval.createdAt || (row.value ?? null) === item.beforeValue) continue;
+    const who = row.sourceId?.startsWith('userId:') ? `user ${row.sourceId.slice('userId:'.length)}` : 'someone';
+    await closeStale(tx, audit, approval, row, `${who} changed ${row.property} in the CRM after the agent proposed; nothing will be overwritten.`, now);
+  }
+}
+
+async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval, row: FieldChangeRow, message: string, now: Date): Promise<void> {
+  await markStale(tx, approval.id, message, now);
+  audit.append({
+    type: 'approval.stale',
+    actor: WEBHOOKS,
+    agentId: approval.agentId,
+    batchId: approval.batchId,
+    changeSetId: approval.changeSetId,
+    objectType: approval.objectType,
+    recordId: approval.recordId,
+    policyVersion: approval.policyVersion,
+    data: { approvalId: approval.id, status: 'stale', message, eventId: row.eventId, cause: row.kind, property: row.property || null, sourceId: row.sourceId },
+  });
+}
+
+async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<void> {
+  const userId = row.sourceId?.startsWith('userId:') ? row.sourceId.slice('userId:'.length) : undefined;
+  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return;
+  const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
+  if (!stored) return;
+  const person = await findPerson(tx, row.workspaceId, userId);
+  const request: ApprovalDecisionRequest =
+    row.value === 'approved' ? { kind: 'approve', actingUserId: userId } : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
+  // Refused decisions are audited by decideLocked; the mirror job then restores the true status in HubSpot.
+  await decideLocked(tx, audit, { stored, person, request, via: 'hubspot_app', now });
+}

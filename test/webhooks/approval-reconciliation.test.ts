@@ -1,0 +1,100 @@
+import { and, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { syncApprovalMirror } from '../../server/src/services/approval-mirror.ts';
+import { verifyAudit } from '../../server/src/services/audit.ts';
+import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { publishPolicy } from '../../server/src/services/policies.ts';
+import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
+import { retryDueApplies } from '../../server/src/services/retry-approvals.ts';
+import { customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
+import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import { approvals, auditEvents } from '../../server/src/store/schema.ts';
+import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';
+import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
+
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedWebhookWorkspace>>;
+let token: string;
+
+beforeEach(async () => {
+  harness = await startHarness();
+  ws = await seedWebhookWorkspace(harness);
+  await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+  await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+  token = (await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'enricher', role: 'enrichment' } })).body.token;
+  await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '9001': 'rep' });
+});
+afterEach(() => harness.close());
+
+async function receive(events: unknown[]): Promise<void> {
+  expect((await deliver(harness, events, { clientSecret: ws.clientSecret })).status).toBe(200);
+  while ((await processWebhookEvents(harness.deps)) > 0);
+}
+
+const statusOf = async (approvalId: string) => (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!;
+const later = (ms = 1_000) => Date.now() + ms;
+
+describe('approvals reconciled with what HubSpot says changed', () => {
+  it('makes an approval stale when a person edits its property in HubSpot, so approving it overwrites nothing', async () => {
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    await receive([propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0777', occurredAt: later() })]);
+
+    expect(await statusOf(approvalId)).toMatchObject({ status: 'stale', message: 'user 9001 changed phone in the CRM after the agent proposed; nothing will be overwritten.' });
+    const [stale] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, 'approval.stale')));
+    expect(stale).toMatchObject({ actor: { type: 'system', name: 'hubspot-webhooks' }, data: expect.objectContaining({ approvalId, cause: 'person', property: 'phone', sourceId: 'userId:9001' }) });
+    const refused = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
+    expect(refused).toMatchObject({ status: 409, body: { error: { details: { refusal: 'approval_not_pending' } } } });
+    await syncApprovalMirror(harness.deps);
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)).toMatchObject({ phone: '+1 555 0100', ag_proposed_phone: '', ag_pending_approvals: '0' });
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
+  });
+
+  it('leaves an approval pending when the edit is to another property, came before the proposal, or sets the value it already had', async () => {
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    await receive([
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'jobtitle', propertyValue: 'CEO', occurredAt: later() }),
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0100', occurredAt: later(2_000) }),
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0042', occurredAt: Date.now() - 60_000 }),
+    ]);
+    expect((await statusOf(approvalId)).status).toBe('pending');
+  });
+
+  it('closes open approvals of a record deleted or merged away in HubSpot, saying why', async () => {
+    const deleted = seedContact(harness);
+    const merged = seedContact(harness);
+    const deletedApproval = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: deleted, properties: { phone: '+1 555 0001' } });
+    const mergedApproval = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: merged, properties: { phone: '+1 555 0002' } });
+    await receive([
+      propertyChange(ws.portalId, { subscriptionType: 'contact.deletion', objectId: Number(deleted), propertyName: undefined, propertyValue: undefined }),
+      propertyChange(ws.portalId, { subscriptionType: 'contact.merge', objectId: Number(merged), propertyName: undefined, propertyValue: undefined, primaryObjectId: 99, mergedObjectIds: [Number(merged)], newObjectId: 99 }),
+    ]);
+    expect(await statusOf(deletedApproval)).toMatchObject({ status: 'stale', message: `Record ${deleted} was deleted in the CRM; nothing will be written.` });
+    expect(await statusOf(mergedApproval)).toMatchObject({ status: 'stale', message: `Record ${merged} was merged into record 99 in the CRM; nothing will be written.` });
+  });
+
+  it('takes a decision made on the approval record inside HubSpot as that person’s, by the same rules', async () => {
+    const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
+    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    await syncApprovalMirror(harness.deps);
+    const objectTypeId = customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId;
+    const crmObjectId = (await statusOf(approvalId)).crmObjectId!;
+    const statusChange = (userId: string, value: string) =>
+      propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId, objectId: Number(crmObjectId), propertyName: 'ag_status', propertyValue: value, sourceId: `userId:${userId}`, occurredAt: later() });
+
+    // A rep who does not own the contact may not decide: refused and audited, still pending.
+    await receive([statusChange('9001', 'approved')]);
+    expect((await statusOf(approvalId)).status).toBe('pending');
+    const [refusal] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.refused')));
+    expect(refusal).toMatchObject({ actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' }, data: expect.objectContaining({ refusal: 'not_record_owner' }) });
+
+    await receive([statusChange('501', 'approved')]);
+    expect((await statusOf(approvalId)).status).toBe('approved');
+    expect(await retryDueApplies(harness.deps)).toBe(1);
+    expect(await statusOf(approvalId)).toMatchObject({ status: 'applied', decidedBy: ['501'] });
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0199');
+    expect(await retryDueApplies(harness.deps)).toBe(0);
+  });
+});
