@@ -105,6 +105,16 @@ export interface RecentAgentChange {
   at: string;
 }
 
+/** A held email, task or note on the record (issue 5's drafts), shown read-only on the card. */
+export interface PendingDraft {
+  id: string;
+  kind: 'send_email' | 'create_task' | 'create_note';
+  agent: { id: string; name: string };
+  /** The subject, else the body, as the agent proposed it (or as a person edited it). */
+  summary: string;
+  expiresAt: string | null;
+}
+
 export interface EngagedKillSwitch {
   scope: 'workspace' | 'agent' | 'action';
   target: string | null;
@@ -124,6 +134,7 @@ export interface CardView {
   caller: Caller;
   killSwitches: EngagedKillSwitch[];
   pending: Page<PendingApprovalCard>;
+  drafts: PendingDraft[];
   recentChanges: RecentAgentChange[];
 }
 

@@ -52,6 +52,14 @@ describe('the record card', () => {
     expect(res.body.recentChanges).toEqual([expect.objectContaining({ property: 'jobtitle', before: 'Engineer', after: 'CTO', agent: expect.objectContaining({ name: 'enricher' }) })]);
     expect(res.body.killSwitches).toEqual([expect.objectContaining({ scope: 'workspace', reason: 'agents misbehaving' })]);
   });
+
+  it("shows the record's held drafts", async () => {
+    const id = seedContact(harness, { hubspot_owner_id: '1001' });
+    const held = await api(harness, 'POST', '/v1/actions', { token: ws.agent.token, body: { kind: 'create_note', objectType: 'contacts', recordId: id, body: 'Met at the summit; wants pricing.', evidence: EVIDENCE } });
+    expect(held.body.status).toBe('pending');
+    const res = await as('1001', { path: `/card?objectType=contacts&recordId=${id}` });
+    expect(res.body.drafts).toEqual([{ id: held.body.id, kind: 'create_note', agent: { id: ws.agent.id, name: 'enricher' }, summary: 'Met at the summit; wants pricing.', expiresAt: held.body.expiresAt }]);
+  });
 });
 
 describe('deciding from the card', () => {

@@ -119,6 +119,14 @@ describe('the record card', () => {
     await loaded(failing.renderer);
   });
 
+  it('lists the drafts waiting to be sent for the record', async () => {
+    const drafts = [{ id: 'd1', kind: 'send_email' as const, agent: { id: 'agent-2', name: 'outreacher' }, summary: 'Following up on your demo', expiresAt: null }];
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts }) } });
+    await loaded(renderer);
+    expect(renderer.findByTestId(Text, 'draft-d1').text).toBe('Email by outreacher: Following up on your demo');
+    expect(allText(renderer.getRootNode())).toContain('Drafts waiting to be sent (1)');
+  });
+
   it('shortens a long proposed value', async () => {
     const long = 'word '.repeat(60).trim();
     const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1', { items: [{ property: 'notes', before: null, proposed: long }] })]) } });

@@ -26,12 +26,13 @@ export function permissions(role: PersonRole): ExtensionPermissions {
   return permissionsFor(role);
 }
 
-export function cardView(cards: PendingApprovalCard[], options: { role?: PersonRole; total?: number; page?: number; pageSize?: number; killSwitches?: CardView['killSwitches'] } = {}): CardView {
+export function cardView(cards: PendingApprovalCard[], options: { role?: PersonRole; total?: number; page?: number; pageSize?: number; killSwitches?: CardView['killSwitches']; drafts?: CardView['drafts'] } = {}): CardView {
   return {
     record: { objectType: 'contacts', recordId: '123' },
     caller: { portalId: '42', userId: '1', permissions: permissions(options.role ?? 'approver') },
     killSwitches: options.killSwitches ?? [],
     pending: { items: cards, page: options.page ?? 1, pageSize: options.pageSize ?? 5, total: options.total ?? cards.length },
+    drafts: options.drafts ?? [],
     recentChanges: [{ changeId: 'c1', changeSetId: 'cs-9', batchId: 'enrich-0', agent: { id: 'agent-1', name: 'enricher' }, property: 'jobtitle', before: 'Engineer', after: 'CTO', at: '2026-11-22T10:00:00.000Z' }],
   };
 }

@@ -8,6 +8,7 @@ import { appliedChangesOnRecord, evidenceForRecord, pendingApprovalsOnRecord, re
 import { listKillSwitches } from '../store/kill-switch-store.ts';
 import { listPolicyVersions } from '../store/policy-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { findActions } from './action-view.ts';
 import { listWorkspaceAgents } from './agents.ts';
 import { approvalView } from './approval-view.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -15,15 +16,17 @@ import { listWorkspaceKillSwitches } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 
 const RECENT_CHANGES = 10;
+const MAX_DRAFTS = 20;
 
-/** The record card: this record's pending approvals (one page), the agents' last writes on it, and engaged kill switches. */
+/** The record card: this record's pending approvals (one page), held drafts, the agents' last writes on it, and engaged kill switches. */
 export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, query: CardQuery): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches] = await Promise.all([
+  const [page, applied, agents, switches, drafts] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
+    findActions(deps, workspace.id, { recordId: query.recordId, status: 'pending', limit: MAX_DRAFTS }),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [...new Set(page.approvals.map((approval) => approval.changeSetId))]);
   const agentById = new Map(agents.map((agent) => [agent.id, agent]));
@@ -32,6 +35,12 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
     caller,
     killSwitches: switches.filter((row) => row.engaged).map((row) => ({ scope: row.scope, target: row.target || null, reason: row.reason, changedAt: row.changedAt.toISOString() })),
     pending: { items: page.approvals.map((stored) => pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller)), page: query.page, pageSize: query.pageSize, total: page.total },
+    drafts: drafts
+      .filter((draft) => draft.objectType === query.objectType)
+      .map((draft) => {
+        const content = draft.edited ?? draft.proposed;
+        return { id: draft.id, kind: draft.kind, agent: { id: draft.agentId, name: agentById.get(draft.agentId)?.name ?? 'unknown agent' }, summary: content.subject ?? content.body ?? '', expiresAt: draft.expiresAt };
+      }),
     recentChanges: applied.map((row) => ({
       changeId: row.changeId,
       changeSetId: row.changeSetId,

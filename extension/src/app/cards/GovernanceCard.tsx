@@ -8,6 +8,7 @@ import { createUseBackendData } from '../lib/load-state.ts';
 import { followRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
+import { Drafts } from './Drafts.tsx';
 import { ProposalItem } from './ProposalItem.tsx';
 import { RecentChanges } from './RecentChanges.tsx';
 
@@ -83,6 +84,8 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
           </ButtonRow>
         </Flex>
       ) : null}
+      <Divider />
+      <Drafts drafts={view.drafts} />
       <Divider />
       <RecentChanges changes={view.recentChanges} busy={busy} {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})} />
     </Flex>
