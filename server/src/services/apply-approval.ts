@@ -1,10 +1,11 @@
+import pMap from 'p-map';
 import { evidenceSchema } from '../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../crm/port.ts';
 import { checkStale, valuesToApply } from '../domain/approval-lifecycle.ts';
 import { AppError } from '../errors.ts';
 import { agentNames, evidenceFor } from '../store/approval-mirror-store.ts';
-import { claimApplies, markChangesApplied, settleApply, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
+import { claimApplies, markChangesApplied, settleApplies, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -18,6 +19,7 @@ const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 60 * 60_000;
 
 const SYSTEM = { type: 'system', name: 'approvals' } as const;
+const CHUNK_CONCURRENCY = 4;
 
 type ApplyResult =
   | { status: 'applied'; event: 'approval.applied'; message: null }
@@ -35,12 +37,18 @@ export async function applyApprovals(deps: ServiceDeps, input: { workspace: Work
   const now = deps.clock();
   const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - ABANDONED_APPLY_MS));
   const crm = deps.crmFor(input.workspace);
-  for (const [objectType, approvals] of Map.groupBy(claimed, (approval) => approval.objectType)) {
-    for (const chunk of distinctRecordChunks(approvals, crm.batchLimit)) {
-      const results = await writeChunk(deps, crm, input.workspace, objectType as ObjectType, chunk, now);
+  const chunks = [...Map.groupBy(claimed, (approval) => approval.objectType)].flatMap(([objectType, approvals]) =>
+    distinctRecordChunks(approvals, crm.batchLimit).map((chunk) => ({ objectType: objectType as ObjectType, chunk })),
+  );
+  // Chunks touch different records, so a few are in flight at once; the adapter keeps the rate limit.
+  await pMap(
+    chunks,
+    async ({ objectType, chunk }) => {
+      const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now);
       await settle(deps, input.workspace, chunk, results, now);
-    }
-  }
+    },
+    { concurrency: CHUNK_CONCURRENCY },
+  );
 }
 
 /** HubSpot refuses a batch naming one record twice: two approvals on one record go in different batches. */
@@ -61,8 +69,12 @@ function distinctRecordChunks(approvals: StoredApproval[], size: number): Stored
 async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date): Promise<Map<string, ApplyResult>> {
   const results = new Map<string, ApplyResult>();
   const writable: StoredApproval[] = [];
+  const killSwitches = new Map<string, Awaited<ReturnType<typeof engagedKillSwitch>>>();
+  for (const agentId of new Set(chunk.map((approval) => approval.agentId))) {
+    killSwitches.set(agentId, await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }));
+  }
   for (const approval of chunk) {
-    const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: approval.agentId, action: 'field_write' });
+    const killed = killSwitches.get(approval.agentId);
     if (killed) results.set(approval.id, failed(`Not written yet: a kill switch is engaged (${killed.reason}).`));
     else writable.push(approval);
   }
@@ -120,12 +132,15 @@ function staleness(approval: StoredApproval, record: CrmRecordValues | undefined
 
 async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], results: Map<string, ApplyResult>, now: Date): Promise<void> {
   await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
-    for (const approval of chunk) {
+    const outcomes = chunk.map((approval) => {
       const result = results.get(approval.id) ?? failed('The CRM gave no outcome for this record.');
       const retryAt = result.status === 'approved' ? new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** approval.applyAttempts, RETRY_MAX_MS)) : undefined;
-      await settleApply(tx, approval.id, { status: result.status, message: result.message, ...(retryAt ? { retryAt } : {}) });
-      const applied = approval.items.filter((item) => item.status === 'approved');
-      if (result.status === 'applied') await markChangesApplied(tx, workspace.id, applied.map((item) => item.changeId));
+      return { approval, result, retryAt };
+    });
+    await settleApplies(tx, outcomes.map(({ approval, result, retryAt }) => ({ id: approval.id, status: result.status, message: result.message, ...(retryAt ? { retryAt } : {}) })));
+    const applied = outcomes.filter(({ result }) => result.status === 'applied');
+    await markChangesApplied(tx, workspace.id, applied.flatMap(({ approval }) => approvedItems(approval).map((item) => item.changeId)));
+    for (const { approval, result, retryAt } of outcomes) {
       audit.append({
         type: result.event,
         actor: SYSTEM,
@@ -134,7 +149,7 @@ async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredA
         changeSetId: approval.changeSetId,
         objectType: approval.objectType,
         recordId: approval.recordId,
-        before: Object.fromEntries(applied.map((item) => [item.property, item.beforeValue])),
+        before: Object.fromEntries(approvedItems(approval).map((item) => [item.property, item.beforeValue])),
         after: result.status === 'applied' ? valuesToApply(toDomainApproval(approval)) : null,
         policyVersion: approval.policyVersion,
         data: {
@@ -147,6 +162,10 @@ async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredA
       });
     }
   });
+}
+
+function approvedItems(approval: StoredApproval) {
+  return approval.items.filter((item) => item.status === 'approved');
 }
 
 function failed(message: string): ApplyResult {

@@ -1,3 +1,4 @@
+import pMap from 'p-map';
 import { evidenceSchema } from '../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { CrmPort } from '../crm/port.ts';
@@ -10,6 +11,7 @@ import type { ServiceDeps } from './deps.ts';
 
 /** One CRM batch: the record writes, the upsert and the associations each take one call per 100. */
 const CHUNK = 100;
+const CHUNK_CONCURRENCY = 4;
 const LEASE_MS = 2 * 60_000;
 const RETRY_MS = 30_000;
 
@@ -31,21 +33,37 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
     const workspace = await findWorkspace(deps.db, workspaceId);
     if (!workspace) continue;
     for (;;) {
-      const claimed = await claimMirrorDue(deps.db, workspaceId, now, new Date(now.getTime() + LEASE_MS), CHUNK);
+      const claimed: StoredApproval[][] = [];
+      for (let i = 0; i < CHUNK_CONCURRENCY; i += 1) {
+        const chunk = await claimMirrorDue(deps.db, workspaceId, now, new Date(now.getTime() + LEASE_MS), CHUNK);
+        if (chunk.length > 0) claimed.push(chunk);
+        if (chunk.length < CHUNK) break;
+      }
       if (claimed.length === 0) break;
-      try {
-        const objectIds = await writeMirror(deps, workspace, claimed);
-        await markMirrored(deps.db, claimed.map((approval) => ({ id: approval.id, seq: approval.mirrorSeq, crmObjectId: objectIds.get(approval.id) ?? null })));
-        round.written += claimed.length;
-      } catch (error) {
-        await deferMirror(deps.db, claimed.map((approval) => approval.id), new Date(now.getTime() + RETRY_MS));
-        round.failed.push({ workspaceId, message: error instanceof Error ? error.message : String(error) });
+      // Chunks are claimed apart, so a few are written at once; the adapter keeps the rate limit.
+      const outcomes = await pMap(claimed, async (chunk) => ({ size: chunk.length, failure: await mirrorChunk(deps, workspace, chunk, now) }), { concurrency: CHUNK_CONCURRENCY });
+      round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
+      const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
+      if (failure !== undefined) {
+        round.failed.push({ workspaceId, message: failure });
         break;
       }
-      if (claimed.length < CHUNK) break;
+      if (claimed.at(-1)!.length < CHUNK) break;
     }
   }
   return round;
+}
+
+/** Writes one claimed chunk and records it; a failure defers it and returns why. */
+async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], now: Date): Promise<string | undefined> {
+  try {
+    const objectIds = await writeMirror(deps, workspace, chunk);
+    await markMirrored(deps.db, chunk.map((approval) => ({ id: approval.id, seq: approval.mirrorSeq, crmObjectId: objectIds.get(approval.id) ?? null })));
+    return undefined;
+  } catch (error) {
+    await deferMirror(deps.db, chunk.map((approval) => approval.id), new Date(now.getTime() + RETRY_MS));
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 async function writeMirror(deps: ServiceDeps, workspace: WorkspaceRow, claimed: StoredApproval[]): Promise<Map<string, string>> {

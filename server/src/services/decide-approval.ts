@@ -2,9 +2,8 @@ import type { ApprovalDecisionRequest, ApprovalView } from '../../../shared/appr
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import { decide, expire, type DecisionCommand, type RefusalCode } from '../domain/approval-lifecycle.ts';
 import { AppError } from '../errors.ts';
-import { lockApproval, saveTransition, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
+import { lockApproval, saveTransitions, toDomainApproval, type StoredApproval, type TransitionWrite } from '../store/approval-store.ts';
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
-import type { Tx } from '../store/database.ts';
 import { findPerson, type PersonRow } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
@@ -43,7 +42,10 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const stored = await lockApproval(tx, workspace.id, approvalId);
     if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
     const person = await findPerson(tx, workspace.id, request.actingUserId);
-    return decideLocked(tx, audit, { stored, person, request, edits, via: input.via ?? 'admin_api', now: deps.clock() });
+    const writes: TransitionWrite[] = [];
+    const decided = decideLocked(audit, { stored, person, request, edits, via: input.via ?? 'admin_api', now: deps.clock(), writes });
+    await saveTransitions(tx, writes);
+    return decided;
   });
 
   if (!outcome.ok) {
@@ -63,14 +65,16 @@ export interface LockedDecision {
   now: Date;
   /** Set when the decision is one of a batch: the manifest event names it. */
   batchDecisionId?: string;
+  /** Where the transition goes; the caller stores them all with saveTransitions before committing. */
+  writes: TransitionWrite[];
 }
 
 /**
  * One person's decision on one approval the caller holds locked, under the workspace's chain
- * lock: the state machine decides, the result is stored and audited (a refusal too). Shared by
- * single and batch decisions so both follow the same rules.
+ * lock: the state machine decides, the transition is queued in `writes` and audited (a refusal
+ * too). Shared by single and batch decisions so both follow the same rules.
  */
-export async function decideLocked(tx: Tx, audit: AuditAppender, input: LockedDecision): Promise<Outcome> {
+export function decideLocked(audit: AuditAppender, input: LockedDecision): Outcome {
   const { stored, person, request, edits, via, now } = input;
   const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via };
   if (!person) {
@@ -88,7 +92,7 @@ export async function decideLocked(tx: Tx, audit: AuditAppender, input: LockedDe
     auditRefusal(audit, stored, actor, request.kind, transition);
     if (transition.code === 'approval_expired') {
       // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
-      await saveTransition(tx, stored, expire(approval, now), { decidedAt: now, message: 'Nobody decided before the approval expired.' });
+      input.writes.push({ stored, next: expire(approval, now), change: { decidedAt: now, message: 'Nobody decided before the approval expired.' } });
       audit.append({ ...subject(stored), type: 'approval.expired', actor: actorJson(actor), data: { approvalId: stored.id } });
     }
     return transition;
@@ -96,7 +100,7 @@ export async function decideLocked(tx: Tx, audit: AuditAppender, input: LockedDe
   const next = transition.approval;
   const settled = next.status !== 'pending';
   const decidedBy = [...new Set([...next.items.flatMap((item) => item.approvedBy), person.crmUserId])];
-  await saveTransition(tx, stored, next, { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) });
+  input.writes.push({ stored, next, change: { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) } });
   const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
   const decided = next.items.filter((item) => targets.has(item.property));
   audit.append({

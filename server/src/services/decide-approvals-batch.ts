@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../shared/approval-api.ts';
-import { lockApprovals, statusesOf } from '../store/approval-store.ts';
+import { lockApprovals, saveTransitions, statusesOf, type TransitionWrite } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { findPerson } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
@@ -23,10 +23,12 @@ export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace
     const person = await findPerson(tx, workspace.id, request.actingUserId);
     const single = request.kind === 'approve' ? { kind: 'approve' as const, actingUserId: request.actingUserId } : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
     const results = new Map<string, Outcome | undefined>();
+    const writes: TransitionWrite[] = [];
     for (const approvalId of request.approvalIds) {
       const stored = locked.get(approvalId);
-      results.set(approvalId, stored ? await decideLocked(tx, audit, { stored, person, request: single, via: input.via, now, batchDecisionId }) : undefined);
+      results.set(approvalId, stored ? decideLocked(audit, { stored, person, request: single, via: input.via, now, batchDecisionId, writes }) : undefined);
     }
+    await saveTransitions(tx, writes);
     const decided = request.approvalIds.filter((id) => results.get(id)?.ok);
     audit.append({
       type: 'approval.batch_decided',

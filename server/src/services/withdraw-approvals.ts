@@ -1,5 +1,5 @@
 import { withdraw } from '../domain/approval-lifecycle.ts';
-import { lockOpenApprovalsOf, saveTransition, toDomainApproval } from '../store/approval-store.ts';
+import { lockOpenApprovalsOf, saveTransitions, toDomainApproval } from '../store/approval-store.ts';
 import type { AuditAppender } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
 import { actorJson, type Actor } from './deps.ts';
@@ -31,7 +31,7 @@ export async function withdrawApprovals(tx: Tx, audit: AuditAppender, input: { w
     if (properties.length === 0) continue;
     const next = withdraw(toDomainApproval(stored), properties);
     const settled = next.status !== stored.status;
-    await saveTransition(tx, stored, next, settled ? { decidedAt: input.now, message: input.reason } : {});
+    await saveTransitions(tx, [{ stored, next, change: settled ? { decidedAt: input.now, message: input.reason } : {} }]);
     audit.append({
       type: 'approval.withdrawn',
       actor: actorJson(input.actor),

@@ -126,30 +126,50 @@ export async function lockOpenApprovalsOf(tx: Tx, workspaceId: string, changeSet
   return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
 }
 
+export interface TransitionWrite {
+  stored: StoredApproval;
+  next: Approval;
+  change: { decidedAt?: Date; decidedBy?: string[]; message?: string | null };
+}
+
 /**
- * Stores a transition the state machine made: the approval's status and each item as it now
- * stands. Bumping `mirror_seq` makes the CRM mirror job write the new state.
+ * Stores transitions the state machine made: each approval's status and each item that changed,
+ * in two statements whatever their number (a batch decision of 1,000 stays two round trips).
+ * Bumping `mirror_seq` makes the CRM mirror job write the new state.
  */
-export async function saveTransition(tx: Tx, stored: StoredApproval, next: Approval, change: { decidedAt?: Date; decidedBy?: string[]; message?: string | null }): Promise<void> {
-  await tx
-    .update(approvals)
-    .set({
-      mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
-      status: next.status,
-      ...(change.decidedAt ? { decidedAt: change.decidedAt } : {}),
-      ...(change.decidedBy ? { decidedBy: change.decidedBy } : {}),
-      ...(change.message !== undefined ? { message: change.message } : {}),
-    })
-    .where(eq(approvals.id, stored.id));
-  for (const item of next.items) {
-    const before = stored.items.find((row) => row.property === item.property);
-    const edited = item.editedValue !== undefined;
-    if (before && before.status === item.status && before.approvedBy.length === item.approvedBy.length && before.edited === edited && before.editedValue === (item.editedValue ?? null)) continue;
-    await tx
-      .update(approvalItems)
-      .set({ status: item.status, approvedBy: item.approvedBy, edited, editedValue: item.editedValue ?? null })
-      .where(and(eq(approvalItems.approvalId, stored.id), eq(approvalItems.property, item.property)));
-  }
+export async function saveTransitions(tx: Tx, writes: readonly TransitionWrite[]): Promise<void> {
+  if (writes.length === 0) return;
+  const rows = writes.map(({ stored, next, change }) => ({
+    id: stored.id,
+    status: next.status,
+    decided_at: change.decidedAt?.toISOString() ?? null,
+    decided_by: change.decidedBy ?? null,
+    set_message: change.message !== undefined,
+    message: change.message ?? null,
+  }));
+  await tx.execute(sql`
+    update approvals set
+      status = v.status,
+      decided_at = coalesce(v.decided_at, approvals.decided_at),
+      decided_by = coalesce(v.decided_by, approvals.decided_by),
+      message = case when v.set_message then v.message else approvals.message end,
+      mirror_seq = approvals.mirror_seq + 1
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id uuid, status text, decided_at timestamptz, decided_by text[], set_message boolean, message text)
+    where approvals.id = v.id`);
+  const items = writes.flatMap(({ stored, next }) =>
+    next.items
+      .filter((item) => {
+        const before = stored.items.find((row) => row.property === item.property);
+        const edited = item.editedValue !== undefined;
+        return !(before && before.status === item.status && before.approvedBy.length === item.approvedBy.length && before.edited === edited && before.editedValue === (item.editedValue ?? null));
+      })
+      .map((item) => ({ approval_id: stored.id, property: item.property, status: item.status, approved_by: item.approvedBy, edited: item.editedValue !== undefined, edited_value: item.editedValue ?? null })),
+  );
+  if (items.length === 0) return;
+  await tx.execute(sql`
+    update approval_items set status = v.status, approved_by = v.approved_by, edited = v.edited, edited_value = v.edited_value
+    from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as v(approval_id uuid, property text, status text, approved_by text[], edited boolean, edited_value text)
+    where approval_items.approval_id = v.approval_id and approval_items.property = v.property`);
 }
 
 /** The state machine's view of a stored approval. */
@@ -218,20 +238,23 @@ export async function markChangesApplied(tx: Tx, workspaceId: string, changeIds:
 }
 
 /**
- * Records how a claimed write ended. Conditional on `approved`: a rollback may have withdrawn the
- * approval meanwhile, and its word stands. A failed write is retried from `retryAt`.
+ * Records how claimed writes ended, in one statement. Conditional on `approved`: a rollback may
+ * have withdrawn an approval meanwhile, and its word stands. A failed write is retried from
+ * `retryAt`.
  */
-export async function settleApply(tx: Tx, id: string, outcome: { status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }): Promise<void> {
-  await tx
-    .update(approvals)
-    .set({
-      status: outcome.status,
-      message: outcome.message,
-      applyingSince: null,
-      mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
-      ...(outcome.retryAt ? { nextApplyAt: outcome.retryAt, applyAttempts: sql`${approvals.applyAttempts} + 1` } : {}),
-    })
-    .where(and(eq(approvals.id, id), eq(approvals.status, 'approved')));
+export async function settleApplies(tx: Tx, outcomes: readonly { id: string; status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = outcomes.map((outcome) => ({ id: outcome.id, status: outcome.status, message: outcome.message, retry_at: outcome.retryAt?.toISOString() ?? null }));
+  await tx.execute(sql`
+    update approvals set
+      status = v.status,
+      message = v.message,
+      applying_since = null,
+      mirror_seq = approvals.mirror_seq + 1,
+      next_apply_at = coalesce(v.retry_at, approvals.next_apply_at),
+      apply_attempts = approvals.apply_attempts + case when v.retry_at is null then 0 else 1 end
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id uuid, status text, message text, retry_at timestamptz)
+    where approvals.id = v.id and approvals.status = 'approved'`);
 }
 
 /** Pending approvals past their expiry, locked; rows another transaction holds are left for the next sweep. */
