@@ -123,6 +123,9 @@ console.table(rows);
 // Issue 4: seconds from `npm start` to the demo summary, and the sandbox's own cost per batch call.
 await (await import('./sandbox.ts')).benchSandbox();
 
+// Issue 5: deciding 1,000 approvals until HubSpot shows values, cleared shadows and updated approval objects.
+await (await import('./approvals.ts')).benchApprovals(only);
+
 // Issue 6: webhook intake against a bare Express endpoint, then the stored backlog processed.
 await (await import('./webhooks.ts')).benchWebhooks(only);
 
