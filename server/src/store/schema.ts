@@ -194,3 +194,4 @@ export { recordPropertyChanges, webhookEvents } from './webhook-schema.ts';
 export { approvalItems, approvals, people } from './approval-schema.ts';
 export { rollbackItems, rollbacks } from './rollback-schema.ts';
 export { actionOutcomes, actions, contactStops } from './action-schema.ts';
+export { governanceRequests, qaReviews } from './governance-schema.ts';
