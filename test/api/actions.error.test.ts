@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { editAsPerson } from '../../server/src/sandbox/hubspot/state.ts';
+import { createAgent } from '../../server/src/services/agents.ts';
 import { setKillSwitch } from '../../server/src/services/kill-switches.ts';
+import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
 import { actionEvents, decideAction, emailAction, EMAIL_EVIDENCE, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
 import { givePeopleRoles, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -84,6 +87,25 @@ describe('stop rules, before any policy', () => {
     await api(harness, 'POST', `/v1/actions/${email.id}/outcome`, { token: outreach(), body: { outcome: 'sent', releaseToken: email.releaseToken } });
     await api(harness, 'POST', `/v1/actions/${email.id}/outcome`, { token: outreach(), body: { outcome: 'unsubscribed' } });
     expect((await submitAction(harness, outreach(), emailAction(contactId))).body.reasons).toEqual(['contact_unsubscribed']);
+  });
+
+  it('stops a released email once a webhook notes the contact opted out, before the agent reads it again', async () => {
+    const hooked = await seedWebhookWorkspace(harness);
+    await publishActionTiers(harness, hooked.workspaceId, { send_email: { outreach: 'auto' } });
+    const mailer = await createAgent(harness.deps, hooked.workspaceId, { name: 'mailer', role: 'outreach' }, ADMIN);
+    const contactId = seedContact(harness);
+    const { body } = await submitAction(harness, mailer.token, emailAction(contactId));
+    expect(body.status).toBe('released');
+
+    const optOut = propertyChange(hooked.portalId, { objectId: Number(contactId), propertyName: 'hs_email_optout', propertyValue: 'true', occurredAt: clock.now().getTime() });
+    expect((await deliver(harness, [optOut], { clientSecret: hooked.clientSecret, timestamp: clock.now().getTime() })).status).toBe(200);
+    await processWebhookEvents(harness.deps);
+
+    const read = await api(harness, 'GET', `/v1/actions/${body.id}`, { token: mailer.token });
+    expect(read.body).toMatchObject({ status: 'stopped', reasons: ['tier_auto', 'contact_opted_out'] });
+    expect(read.body.releaseToken).toBeUndefined();
+    expect((await actionEvents(harness, contactId)).at(-1)).toMatchObject({ type: 'action.stopped', reasons: ['contact_opted_out'] });
+    expect((await submitAction(harness, mailer.token, emailAction(contactId))).body.reasons).toEqual(['contact_opted_out']);
   });
 
   it('stops a held draft at release when the contact opted out while it waited', async () => {

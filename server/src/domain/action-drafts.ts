@@ -44,6 +44,22 @@ export function stopRuleReason(input: StopRuleInput): ReasonCode | undefined {
   return undefined;
 }
 
+/** Opt-out properties a webhook can tell us about between two reads of the record. */
+export const OPT_OUT_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY] as const;
+
+/**
+ * The contact as the stop rules see it: an opt-out counts if the CRM says so now or the newest
+ * webhook about it said so. Erring towards not sending, a resubscription not yet seen in both
+ * waits for the next read.
+ */
+export function withNotedOptOuts(contact: Readonly<Record<string, string | null>>, noted: Readonly<Record<string, string | null>>): Record<string, string | null> {
+  const merged: Record<string, string | null> = { ...contact };
+  for (const property of OPT_OUT_PROPERTIES) {
+    if (isChecked(noted[property])) merged[property] = 'true';
+  }
+  return merged;
+}
+
 export function normalisedEmail(email: string): string {
   return email.trim().toLowerCase();
 }

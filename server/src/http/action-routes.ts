@@ -6,6 +6,7 @@ import { decideAction } from '../services/decide-action.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { assertNotKilled } from '../services/kill-switches.ts';
 import { reportActionOutcome, requireOwnAction } from '../services/report-action-outcome.ts';
+import { stopReleasedEmailIfBarred } from '../services/stop-rules.ts';
 import { submitAction } from '../services/submit-action.ts';
 import { verifyRelease } from '../services/verify-release.ts';
 import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
@@ -38,7 +39,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/actions/:id', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const row = await requireOwnAction(deps, { agent, workspace, actionId: req.params.id });
+    const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, { agent, workspace, actionId: req.params.id }));
     // Reading a released email is the agent's permission to send it: a kill switch withholds it.
     if (row.kind === 'send_email' && row.status === 'released') await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
     res.json(await agentActionView(deps, row));

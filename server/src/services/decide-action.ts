@@ -1,10 +1,10 @@
 import type { ActionDecisionRequest, ActionView } from '../../../shared/action-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
-import { decideDraft, STOP_RULE_PROPERTIES, stopRuleReason, type ContactStopReason } from '../domain/action-drafts.ts';
+import { decideDraft, STOP_RULE_PROPERTIES } from '../domain/action-drafts.ts';
 import type { RefusalCode } from '../domain/approval-lifecycle.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
 import { AppError } from '../errors.ts';
-import { findContactStops, lockAction, updateAction, type ActionRow } from '../store/action-store.ts';
+import { lockAction, updateAction, type ActionRow } from '../store/action-store.ts';
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
 import { findPerson } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
@@ -12,6 +12,7 @@ import { actionEvent } from './action-audit.ts';
 import { contentOf, loadActionView, requireAction } from './action-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
+import { currentStopReason } from './stop-rules.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */
@@ -91,8 +92,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
     );
     if (transition.status !== 'released') return { ok: true, released: false };
 
-    const stops = row.kind === 'send_email' ? (await findContactStops(tx, workspace.id, row.recordId)).map((stop) => stop.reason as ContactStopReason) : [];
-    const stopped = row.kind === 'send_email' ? stopRuleReason({ to: row.recipientEmail ?? '', contact: contact ?? {}, stops }) : undefined;
+    const stopped = row.kind === 'send_email' ? await currentStopReason(tx, { workspaceId: workspace.id, contactId: row.recordId, to: row.recipientEmail ?? '', contact: contact ?? {} }) : undefined;
     if (stopped) {
       await updateAction(tx, workspace.id, row.id, { status: 'stopped', decidedAt: now, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
       audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));

@@ -4,11 +4,11 @@ import type { ActionRequest, ActionView } from '../../../shared/action-api.ts';
 import type { Policy, Tier } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
-import { normalisedEmail, STOP_RULE_PROPERTIES, stopRuleReason, type ContactStopReason } from '../domain/action-drafts.ts';
+import { normalisedEmail, STOP_RULE_PROPERTIES } from '../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../domain/audit-chain.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../domain/policy-evaluation.ts';
 import { AppError } from '../errors.ts';
-import { findAction, findActionByIdempotencyKey, findContactStops, insertAction, type ActionRow, type NewActionRow } from '../store/action-store.ts';
+import { findAction, findActionByIdempotencyKey, insertAction, type ActionRow, type NewActionRow } from '../store/action-store.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
@@ -22,6 +22,7 @@ import { OWNER_PROPERTY } from './hold-for-approval.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
+import { currentStopReason } from './stop-rules.ts';
 
 export interface SubmitActionInput {
   agent: AgentRow;
@@ -117,8 +118,7 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     const evaluation = evaluateRecordAction({ policy, agentRole: agent.role, action: request.kind, now });
     return { tier: evaluation.tier, reasons: evaluation.reasons };
   }
-  const stops = (await findContactStops(tx, input.workspace.id, request.recordId)).map((stop) => stop.reason as ContactStopReason);
-  const stopped = stopRuleReason({ to: request.to, contact: record, stops });
+  const stopped = await currentStopReason(tx, { workspaceId: input.workspace.id, contactId: request.recordId, to: request.to, contact: record });
   if (stopped) return { tier: null, reasons: [stopped] };
   const usage = await readUsage(tx, { workspaceId: input.workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), subjects: [recipientDomain(request.to)] });
   const evaluation = evaluateSend({ policy, agentRole: agent.role, recipientEmail: request.to, usage: { domainSendsToday: usage }, now });

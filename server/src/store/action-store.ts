@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
-import { actionOutcomes, actions, contactStops } from './schema.ts';
+import { actionOutcomes, actions, contactStops, recordPropertyChanges } from './schema.ts';
 
 export type ActionRow = typeof actions.$inferSelect;
 export type NewActionRow = typeof actions.$inferInsert;
@@ -117,4 +117,24 @@ export async function lockExpiredDrafts(tx: Tx, workspaceId: string, now: Date, 
 export async function markDraftsExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
   await tx.update(actions).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' }).where(inArray(actions.id, ids));
+}
+
+/**
+ * The newest value of each property that webhooks told us about for this record (the webhook
+ * processor keeps every change in record_property_changes). Properties never seen are absent.
+ */
+export async function latestNotedValues(db: Db | Tx, key: { workspaceId: string; objectType: string; recordId: string; properties: readonly string[] }): Promise<Record<string, string | null>> {
+  const rows = await db
+    .select({ property: recordPropertyChanges.property, value: recordPropertyChanges.value })
+    .from(recordPropertyChanges)
+    .where(
+      and(
+        eq(recordPropertyChanges.workspaceId, key.workspaceId),
+        eq(recordPropertyChanges.objectType, key.objectType),
+        eq(recordPropertyChanges.recordId, key.recordId),
+        inArray(recordPropertyChanges.property, [...key.properties]),
+      ),
+    )
+    .orderBy(asc(recordPropertyChanges.occurredAt), asc(recordPropertyChanges.eventId));
+  return Object.fromEntries(rows.map((row) => [row.property, row.value]));
 }
