@@ -73,15 +73,15 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
     const decision = await decide(tx, { workspace, agent, request, policy, record, now });
     const row = newRow({ workspace, agent, request, version, policy, record, decision, delegatedUserId: request.onBehalfOf?.crmUserId ?? null, key: input.idempotencyKey, requestHash, now });
     await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
-    const released = await requireStored(tx, row);
+    const saved = await requireStored(tx, row);
     if (decision.countsDomain) await addUsage(tx, { workspaceId: workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), increments: new Map([[decision.countsDomain, 1]]) });
 
     const base = { actor: actorJson(actor), reasons: decision.reasons };
-    audit.append(actionEvent(released, { ...base, type: 'action.submitted', after: asJson(request), evidence: asJson(request.evidence), data: { tier: decision.tier } }));
-    if (released.status === 'refused') audit.append(actionEvent(released, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
-    if (released.status === 'pending') audit.append(actionEvent(released, { ...base, type: 'action.held', data: { tier: decision.tier, expiresAt: released.expiresAt?.toISOString() ?? null } }));
-    if (released.status === 'released') audit.append(actionEvent(released, { ...base, type: 'action.released', data: { tier: decision.tier, approvedBy: [], contentHash: released.contentHash ?? null } }));
-    return { row: released, replayed: false };
+    audit.append(actionEvent(saved, { ...base, type: 'action.submitted', after: asJson(request), evidence: asJson(request.evidence), data: { tier: decision.tier } }));
+    if (saved.status === 'refused') audit.append(actionEvent(saved, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
+    if (saved.status === 'pending') audit.append(actionEvent(saved, { ...base, type: 'action.held', data: { tier: decision.tier, expiresAt: saved.expiresAt?.toISOString() ?? null } }));
+    if (saved.status === 'released') audit.append(actionEvent(saved, { ...base, type: 'action.released', data: { tier: decision.tier, approvedBy: [], contentHash: saved.contentHash ?? null } }));
+    return { row: saved, replayed: false };
   });
   if (stored.replayed) return { view: await replay(deps, stored.row, requestHash), replayed: true };
   if (stored.row.status === 'released') await executeReleasedAction(deps, workspace, stored.row.id);
