@@ -107,6 +107,30 @@ const monitoringSchema = z.strictObject({
 export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export const DEFAULT_MONITORING: MonitoringSettings = { revertBypassWrites: false, integrations: {}, killTriggers: {} };
 
+const sampleRateSchema = z.number().min(0).max(1);
+
+/**
+ * QA sampling (issue 5): a share of each role's `auto`-applied writes goes to a review queue,
+ * with a higher share while an agent is new (for example 20% in its first 21 days, then 5%).
+ */
+const qaSchema = z.strictObject({
+  sampling: z
+    .partialRecord(agentRoleSchema, z.strictObject({ rate: sampleRateSchema, newAgent: z.strictObject({ days: z.number().int().positive().max(365), rate: sampleRateSchema }).optional() }))
+    .default({}),
+});
+export type QaSettings = z.infer<typeof qaSchema>;
+
+/**
+ * Dual control (issue 5): changes to governance itself that a second admin must confirm.
+ * `capRaiseShare` 0.25 means raising any cap by more than 25% (or removing it) needs one.
+ */
+const dualControlSchema = z.strictObject({
+  killSwitchRelease: z.boolean().default(false),
+  tierLowering: z.boolean().default(false),
+  capRaiseShare: z.number().min(0).max(100).optional(),
+});
+export type DualControlSettings = z.infer<typeof dualControlSchema>;
+
 const objectPolicySchema = z.strictObject({ properties: z.record(propertyNameSchema, roleTiersSchema) });
 export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
@@ -122,6 +146,8 @@ export const policySchema = z
     /** Tier per agent role for each non-field action (drafts, issue 5); an action not named is denied. */
     actions: z.strictObject({ send_email: roleTiersSchema.optional(), create_task: roleTiersSchema.optional(), create_note: roleTiersSchema.optional() }).default({}),
     approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),
+    qa: qaSchema.optional(),
+    dualControl: dualControlSchema.optional(),
     monitoring: monitoringSchema.optional(),
   })
   .superRefine((policy, ctx) => {

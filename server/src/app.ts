@@ -8,6 +8,7 @@ import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
+import { qaRoutes } from './http/qa-routes.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceDeps } from './services/deps.ts';
@@ -50,6 +51,7 @@ export function createApp(options: AppOptions): Express {
   app.use(agentRoutes(deps));
   app.use(adminRoutes(deps));
   app.use(approvalRoutes(deps));
+  app.use(qaRoutes(deps));
   app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
   app.use((req, res) => {

@@ -24,6 +24,7 @@ import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 import { toCrmValue } from './property-values.ts';
 import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from './provenance.ts';
+import { sampleAppliedWrites } from './qa-reviews.ts';
 
 export interface SubmitChangeSetInput {
   agent: AgentRow;
@@ -97,7 +98,9 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     phase('write');
     const header = { id: changeSetId, batchId: request.batchId, objectType: request.objectType, agentId: agent.id, policyVersion: version, status: 'completed' as const, createdAt: decided.createdAt };
     // Built from the rows in hand rather than read back: the same rows the database now holds.
-    const response = changeSetView(header, decided.rows.map((row) => settledRow(row, outcomes.get(row.recordId))));
+    const settled = decided.rows.map((row) => settledRow(row, outcomes.get(row.recordId)));
+    await sampleAppliedWrites(deps, { workspaceId: workspace.id, agent, policy, objectType: request.objectType, rows: settled });
+    const response = changeSetView(header, settled);
     phase('view');
     return { response, replayed: false, timings };
   } catch (error) {
