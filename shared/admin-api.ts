@@ -38,3 +38,7 @@ export const killTriggerDrillSchema = z
     count: z.number().int().nonnegative().max(10_000_000),
   })
   .meta({ id: 'KillTriggerDrill' });
+
+/** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
+export const governanceDecisionSchema = z.strictObject({ actingUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });
+export const governanceListQuerySchema = z.strictObject({ status: z.enum(['pending', 'confirmed', 'cancelled']).optional() });

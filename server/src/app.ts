@@ -7,6 +7,7 @@ import { agentRoutes } from './http/agent-routes.ts';
 import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
+import { governanceRoutes } from './http/governance-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { qaRoutes } from './http/qa-routes.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
@@ -52,6 +53,7 @@ export function createApp(options: AppOptions): Express {
   app.use(adminRoutes(deps));
   app.use(approvalRoutes(deps));
   app.use(qaRoutes(deps));
+  app.use(governanceRoutes(deps));
   app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
   app.use((req, res) => {

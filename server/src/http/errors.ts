@@ -31,6 +31,7 @@ export function statusFor(code: ErrorCode): number {
     case 'NO_ACTIVE_POLICY':
     case 'IDEMPOTENCY_IN_PROGRESS':
     case 'APPROVAL_NOT_DECIDABLE':
+    case 'SECOND_ADMIN_REQUIRED':
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;

@@ -4,7 +4,10 @@ import { findAgent } from '../store/agent-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { Db, Tx } from '../store/database.ts';
 import { findEngagedKillSwitches, findKillSwitch, listKillSwitches, upsertKillSwitch, type KillSwitchRow, type KillSwitchScope } from '../store/kill-switch-store.ts';
+import { killSwitchReleaseReasons } from '../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { requireSecondAdmin } from './governance-requests.ts';
+import { policyInForce } from './policies.ts';
 import { isUuid } from './ids.ts';
 
 export interface KillSwitchView {
@@ -20,13 +23,23 @@ function view(row: KillSwitchRow): KillSwitchView {
   return { scope: row.scope, target: row.target || null, engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt.toISOString() };
 }
 
-/** Engages or releases one switch. Takes effect for the next submission and the next CRM call. */
+/**
+ * Engages or releases one switch. Takes effect for the next submission and the next CRM call.
+ * Releasing the workspace switch waits for a second admin when the policy asks for dual control
+ * (`confirmed` is set only by that confirmation).
+ */
 export async function setKillSwitch(
   deps: ServiceDeps,
   workspaceId: string,
   input: { scope: KillSwitchScope; target?: string | undefined; engaged: boolean; reason: string },
   actor: Actor,
+  options: { confirmed?: boolean } = {},
 ): Promise<KillSwitchView> {
+  if (!options.confirmed && !input.engaged && input.scope === 'workspace') {
+    const current = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
+    const reasons = killSwitchReleaseReasons((await policyInForce(deps.db, workspaceId))?.dualControl, { scope: input.scope, engaged: input.engaged, wasEngaged: current?.engaged ?? false });
+    if (reasons.length > 0) await requireSecondAdmin(deps, workspaceId, { kind: 'kill_switch_release', payload: { scope: input.scope, reason: input.reason }, reasons, actor });
+  }
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const target = await resolveTarget(tx, workspaceId, input.scope, input.target);
     const before = await findKillSwitch(tx, { workspaceId, scope: input.scope, target });

@@ -4,13 +4,23 @@ import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { Db, Tx } from '../store/database.ts';
 import { findLatestPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../store/policy-store.ts';
+import { policyChangeReasons } from '../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { requireSecondAdmin } from './governance-requests.ts';
 
-/** Publishing never edits a version: it validates the document and makes the next immutable one. */
-export async function publishPolicy(deps: ServiceDeps, workspaceId: string, document: unknown, actor: Actor): Promise<{ version: number }> {
+/**
+ * Publishing never edits a version: it validates the document and makes the next immutable one.
+ * A change the policy in force puts under dual control (a lowered tier, a raised cap, weaker dual
+ * control) waits for a second admin instead; `confirmed` is set only by that confirmation.
+ */
+export async function publishPolicy(deps: ServiceDeps, workspaceId: string, document: unknown, actor: Actor, options: { confirmed?: boolean } = {}): Promise<{ version: number }> {
   const parsed = parsePolicy(document);
   if (!parsed.ok) {
     throw new AppError('POLICY_INVALID', `The policy is not valid: ${parsed.issues.slice(0, 5).join('; ')}`, { details: { issues: parsed.issues } });
+  }
+  if (!options.confirmed) {
+    const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
+    if (reasons.length > 0) await requireSecondAdmin(deps, workspaceId, { kind: 'policy_publish', payload: { document: asJson(parsed.policy) }, reasons, actor });
   }
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const version = await insertPolicyVersion(tx, { workspaceId, document: parsed.policy, publishedBy: describe(actor) });
@@ -21,6 +31,13 @@ export async function publishPolicy(deps: ServiceDeps, workspaceId: string, docu
 
 function describe(actor: Actor): string {
   return actor.type === 'agent' ? `agent:${actor.agentId}` : `${actor.type}:${actor.name}`;
+}
+
+/** The newest policy, or undefined before the first publish. */
+export async function policyInForce(db: Db | Tx, workspaceId: string): Promise<Policy | undefined> {
+  const stored = await findLatestPolicyVersion(db, workspaceId);
+  const parsed = stored ? parsePolicy(stored.document) : undefined;
+  return parsed?.ok ? parsed.policy : undefined;
 }
 
 export interface ActivePolicy {
