@@ -60,6 +60,28 @@ describe('npm start in demo mode', () => {
     expect(record.body.history.jobtitle[0]).toMatchObject({ value: 'Founder', sourceType: 'CRM_UI' });
   });
 
+  it('approves a held value with the command it printed, and HubSpot gets the value', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    const printed = /approvals\/([0-9a-f-]{36})\/decisions .* -d '(\{[^']+\})'/.exec(server.stdout());
+    expect(printed).not.toBeNull();
+    const decided = await http('POST', `${serverUrl}/v1/admin/approvals/${printed![1]}/decisions`, { token: adminToken, body: JSON.parse(printed![2]!) });
+    expect(decided).toMatchObject({ status: 200, body: { status: 'applied' } });
+    const item = decided.body.items[0] as { property: string; proposed: string };
+    const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${decided.body.recordId}`);
+    expect(record.body.values[item.property]).toBe(item.proposed);
+  });
+
+  it('hears a person’s edit in the sandbox as a signed webhook, and a pending approval on that field goes stale', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending`, { token: adminToken });
+    const approval = pending.body.approvals[0] as { id: string; recordId: string; items: { property: string }[] };
+    const property = approval.items[0]!.property;
+    await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', approval.recordId, '--property', property, '--value', '+1 555 0123', '--sandbox-url', sandboxUrl, '--json'], {
+      env: { ...process.env, DATA_DIR: data.dir },
+    });
+    await expect.poll(async () => (await http('GET', `${serverUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status, { timeout: 20_000, interval: 250 }).toBe('stale');
+  });
+
   it('keeps the sandbox’s data and the demo workspace across a restart, shows no token again, and sends the next batch', async () => {
     await server.stop();
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));

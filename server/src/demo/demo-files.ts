@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 /**
  * What the demo keeps in DATA_DIR/demo: the workspace and agent ids, the admin and enrichment
- * agent tokens (0600: they are bearer tokens, if only for a local sandbox), and the number of
+ * agent tokens and the sandbox's webhook secret (0600: secrets, if only for a local sandbox), and the number of
  * the next scripted batch, so `npm run demo:agent` and later starts pick up where the last left off.
  */
 export function demoFiles(dataDir: string) {
@@ -19,6 +20,15 @@ export function demoFiles(dataDir: string) {
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file('admin.token'), secrets.adminToken, { mode: 0o600 });
       fs.writeFileSync(file('enrichment-agent.token'), secrets.enrichmentToken, { mode: 0o600 });
+    },
+    /** The secret the sandbox signs its webhooks with and the demo workspace verifies them by; made once. */
+    webhookSecret(): string {
+      const existing = readIfPresent(file('webhook.secret'));
+      if (existing) return existing;
+      const secret = randomBytes(24).toString('base64url');
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file('webhook.secret'), secret, { mode: 0o600 });
+      return secret;
     },
     /** Returns the next batch number and counts it as taken. */
     takeBatchNumber(): number {

@@ -3,10 +3,11 @@ import type { Logger } from '../logger.ts';
 import { hubspotResolver, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
+import { listApprovals } from '../store/approval-store.ts';
 import type { Db } from '../store/database.ts';
 import { listWorkspacePortals } from '../store/workspace-store.ts';
 import { demoFiles, displayPath } from './demo-files.ts';
-import { ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
+import { DEMO_APPROVER, ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
 import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
 
 export interface Demo {
@@ -36,13 +37,15 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
     throw new Error(inUse ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.` : String(error), { cause: error });
   });
   logger.info('sandbox listening', { url: sandbox.url, seeded: sandbox.seeded });
+  // Unless configured elsewhere, the sandbox's webhooks come to this server, signed with a secret the demo keeps.
+  const webhookSecret = config.sandboxWebhook?.secret ?? demoFiles(config.dataDir).webhookSecret();
   const deps: ServiceDeps = {
     ...runtime.deps,
     crmFor: hubspotResolver({ baseUrl: sandbox.url, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => runtime.deps.secrets.open(sealed) }),
   };
   let workspace: DemoWorkspace;
   try {
-    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, webhookSecret: config.sandboxWebhook?.secret, logger });
+    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, webhookSecret, logger });
   } catch (error) {
     await sandbox.close();
     throw error;
@@ -51,6 +54,7 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
   return {
     deps,
     async onListening(serverUrl) {
+      if (!config.sandboxWebhook) sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
       printWelcome({ print, serverUrl, sandbox, workspace, dataDir: config.dataDir });
       let batchId: string | undefined;
       let changeSetId: string | undefined;
@@ -67,7 +71,8 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
           for (const line of describeOutcome(changeSet)) print(line);
         }
       }
-      printNextSteps({ print, serverUrl, sandboxUrl: sandbox.url, dataDir: config.dataDir, batchId, changeSetId });
+      const [held] = batchId ? await listApprovals(deps.db, workspace.workspaceId, { batchId, status: 'pending', limit: 1 }) : [];
+      printNextSteps({ print, serverUrl, sandboxUrl: sandbox.url, dataDir: config.dataDir, batchId, changeSetId, heldApprovalId: held?.id });
     },
     close: () => sandbox.close(),
   };
@@ -90,7 +95,15 @@ function printWelcome(input: { print: (line: string) => void; serverUrl: string;
   }
 }
 
-function printNextSteps(input: { print: (line: string) => void; serverUrl: string; sandboxUrl: string; dataDir: string; batchId: string | undefined; changeSetId: string | undefined }) {
+function printNextSteps(input: {
+  print: (line: string) => void;
+  serverUrl: string;
+  sandboxUrl: string;
+  dataDir: string;
+  batchId: string | undefined;
+  changeSetId: string | undefined;
+  heldApprovalId: string | undefined;
+}) {
   const files = demoFiles(input.dataDir);
   const admin = `-H "authorization: Bearer $(cat ${displayPath(files.adminTokenFile)})"`;
   const agent = `-H "authorization: Bearer $(cat ${displayPath(files.enrichmentTokenFile)})"`;
@@ -98,6 +111,10 @@ function printNextSteps(input: { print: (line: string) => void; serverUrl: strin
   print('');
   print('Try next (in another terminal):');
   if (input.changeSetId !== undefined) print(`  curl -s ${serverUrl}/v1/changesets/${input.changeSetId} ${agent}`);
+  if (input.heldApprovalId !== undefined) {
+    print(`  curl -s "${serverUrl}/v1/admin/approvals?batch=${input.batchId}&status=pending" ${admin}   # what waits for a person`);
+    print(`  curl -s -X POST ${serverUrl}/v1/admin/approvals/${input.heldApprovalId}/decisions ${admin} -H 'content-type: application/json' -d '{"kind":"approve","actingUserId":"${DEMO_APPROVER}"}'   # approve one, as user ${DEMO_APPROVER}`);
+  }
   print('  npm run demo:agent                      # another enrichment batch, through the API');
   print('  npm run --silent cli -- sandbox edit --object contacts --id 1001 --property jobtitle --value "Founder"   # a person edits in "HubSpot"');
   print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/1001   # the record and its history in the sandbox`);

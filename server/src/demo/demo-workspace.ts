@@ -3,12 +3,15 @@ import type { Logger } from '../logger.ts';
 import { createAgent } from '../services/agents.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
+import { setPersonRole } from '../services/people.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { createWorkspace } from '../services/workspaces.ts';
 import { findWorkspaceByPortal } from '../store/workspace-store.ts';
 import { demoFiles } from './demo-files.ts';
 
 const DEMO_ACTOR: Actor = { type: 'admin', via: 'cli', name: 'demo-setup' };
+/** A sandbox user (one of its record owners) who may approve what the demo agents propose. */
+export const DEMO_APPROVER = '1001';
 const EXAMPLE_POLICY = new URL('../../../examples/policy.json', import.meta.url);
 
 export interface DemoWorkspace {
@@ -43,6 +46,7 @@ export async function ensureDemoWorkspace(input: {
       DEMO_ACTOR,
     );
     await publishPolicy(deps, workspace.id, JSON.parse(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
+    await setPersonRole(deps, workspace.id, { crmUserId: DEMO_APPROVER, role: 'approver' }, DEMO_ACTOR);
     const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
     const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);
     demoFiles(input.dataDir).writeSecrets({ adminToken: workspace.adminToken, enrichmentToken: enrichment.token });

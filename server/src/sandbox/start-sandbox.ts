@@ -23,6 +23,8 @@ export interface RunningSandbox {
   accessToken: string;
   /** True when this start seeded a fresh state; false when it loaded the saved one. */
   seeded: boolean;
+  /** Starts sending signed webhooks once the target is known (the demo's server listens after the sandbox). */
+  sendWebhooksTo(target: { url: string; secret: string }): void;
   close(): Promise<void>;
 }
 
@@ -47,15 +49,16 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   }
   // Attached after seeding, so a fresh sandbox does not announce its import as hundreds of webhooks.
   let sender: WebhookSender | undefined;
-  if (options.webhook !== undefined) {
-    sender = startWebhookSender({
+  const sendWebhooksTo = (target: NonNullable<SandboxOptions['webhook']>) => {
+    sender ??= startWebhookSender({
       state,
-      targetUrl: options.webhook.url,
-      clientSecret: options.webhook.secret,
+      targetUrl: target.url,
+      clientSecret: target.secret,
       portalId: Number(SANDBOX_PORTAL_ID),
-      ...(options.webhook.retryDelayMs ? { retryDelayMs: options.webhook.retryDelayMs } : {}),
+      ...(target.retryDelayMs ? { retryDelayMs: target.retryDelayMs } : {}),
     });
-  }
+  };
+  if (options.webhook !== undefined) sendWebhooksTo(options.webhook);
   const server = createFakeHubSpotHttpServer(state, { extraRoutes: sandboxControlRoutes({ state, portalId: SANDBOX_PORTAL_ID }) });
   const url = await server.listen(options.port);
   return {
@@ -64,6 +67,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     portalId: SANDBOX_PORTAL_ID,
     accessToken: state.accessToken,
     seeded,
+    sendWebhooksTo,
     async close() {
       sender?.close();
       await server.close();
