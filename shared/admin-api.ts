@@ -33,9 +33,15 @@ export const auditExportQuerySchema = z.strictObject({
 /** Synthetic counts for a kill trigger's drill: what would it do? Nothing is engaged. */
 export const killTriggerDrillSchema = z
   .strictObject({
-    trigger: z.enum(['bypass_writes', 'write_velocity']),
+    trigger: z.enum(['bypass_writes', 'write_velocity', 'rejection_rate']),
     agentId: z.uuid().optional().describe('The agent the counts belong to; omitted, bypass writes count as no agent’s.'),
-    count: z.number().int().nonnegative().max(10_000_000),
+    count: z.number().int().nonnegative().max(10_000_000).describe('Bypass writes, writes in a minute, or (rejection_rate) rejected proposals.'),
+    decided: z.number().int().nonnegative().max(10_000_000).optional().describe('rejection_rate only: proposals decided in the batch.'),
+    batchId: z.string().min(1).max(200).optional().describe('rejection_rate only: the batch the counts are from.'),
+  })
+  .refine((drill) => drill.trigger !== 'rejection_rate' || (drill.agentId !== undefined && drill.decided !== undefined && drill.decided >= drill.count), {
+    message: 'a rejection_rate drill needs agentId and decided (at least count)',
+    path: ['decided'],
   })
   .meta({ id: 'KillTriggerDrill' });
 

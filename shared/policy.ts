@@ -101,6 +101,8 @@ const monitoringSchema = z.strictObject({
       bypassWrites: z.strictObject({ threshold: z.number().int().positive(), windowMinutes: z.number().int().positive().max(24 * 60).default(60) }).optional(),
       /** Engage an agent's kill switch when its writes seen landing in the CRM exceed this many in a minute. */
       writeVelocity: z.strictObject({ perMinute: z.number().int().positive() }).optional(),
+      /** Engage an agent's kill switch when people reject more than this share of its decided proposals in one batch (once at least minDecided are decided). */
+      rejectionRate: z.strictObject({ threshold: z.number().min(0).max(1), minDecided: z.number().int().positive().default(10) }).optional(),
     })
     .default({}),
 });

@@ -2,10 +2,11 @@ import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../server/src/services/audit.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { publishPolicy } from '../../server/src/services/policies.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { approvals, auditEvents } from '../../server/src/store/schema.ts';
+import { approvals, auditEvents, killSwitches } from '../../server/src/store/schema.ts';
 import { EVIDENCE, givePeopleRoles, seedContact } from '../support/approvals.ts';
-import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -96,5 +97,20 @@ describe('POST /v1/admin/approvals/decisions', () => {
     const res = await decideMany({ kind: 'approve', actingUserId: '777', approvalIds });
     expect(res.body.summary).toEqual({ decided: 0, refused: 2, applied: 0 });
     expect(res.body.results.map((result: { refusal: { code: string } }) => result.refusal.code)).toEqual(['role_cannot_decide', 'role_cannot_decide']);
+  });
+});
+
+describe('the rejection-rate kill trigger', () => {
+  it('stops the agent when people reject more than the share of its decided proposals in one batch', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring: { killTriggers: { rejectionRate: { threshold: 0.5, minDecided: 4 } } } }, ADMIN);
+    const { approvalIds } = await holdMany(6);
+    await decideMany({ kind: 'approve', actingUserId: '501', approvalIds: approvalIds.slice(0, 1) });
+    await decideMany({ kind: 'reject', actingUserId: '501', approvalIds: approvalIds.slice(1, 3), reason: 'Wrong numbers' });
+    expect(await harness.database.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId))).toEqual([]); // 3 decided: too few to judge
+    await decideMany({ kind: 'reject', actingUserId: '501', approvalIds: approvalIds.slice(3, 4), reason: 'Wrong numbers' });
+    const [engaged] = await harness.database.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+    expect(engaged).toMatchObject({ scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: expect.stringContaining('3 of 4 decided proposals') });
+    const submit = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: { batchId: 'next', objectType: 'contacts', changes: [{ recordId: seedContact(harness), properties: { phone: '+1 555 0000' }, evidence: EVIDENCE }] } });
+    expect(submit.status).toBe(423);
   });
 });

@@ -10,7 +10,7 @@ describe('POST /v1/admin/kill-triggers/drill', () => {
   beforeAll(async () => {
     harness = await startHarness();
     ws = await seedWorkspace(harness, ['enrichment']);
-    await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring: { killTriggers: { bypassWrites: { threshold: 5 }, writeVelocity: { perMinute: 100 } } } }, ADMIN);
+    await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring: { killTriggers: { bypassWrites: { threshold: 5 }, writeVelocity: { perMinute: 100 }, rejectionRate: { threshold: 0.5, minDecided: 10 } } } }, ADMIN);
   });
   afterAll(() => harness.close());
 
@@ -31,8 +31,17 @@ describe('POST /v1/admin/kill-triggers/drill', () => {
     expect(over.body.wouldEngage).toEqual([expect.objectContaining({ scope: 'workspace', target: null })]);
   });
 
-  it('refuses a drill without the admin token and a drill of an unknown trigger', async () => {
+  it('drills the rejection rate of a batch: over the share with enough decided, and not before', async () => {
+    const agentId = ws.agents[0]!.id;
+    const drill = (count: number, decided: number) => api(harness, 'POST', '/v1/admin/kill-triggers/drill', { token: ws.adminToken, body: { trigger: 'rejection_rate', agentId, batchId: 'b-9', count, decided } });
+    expect((await drill(6, 10)).body).toMatchObject({ configured: { threshold: 0.5, minDecided: 10 }, wouldEngage: [{ scope: 'agent', target: agentId, reason: expect.stringContaining('6 of 10') }] });
+    expect((await drill(5, 10)).body.wouldEngage).toEqual([]);
+    expect((await drill(9, 9)).body.wouldEngage).toEqual([]);
+  });
+
+  it('refuses a drill without the admin token, of an unknown trigger, and an incomplete rejection-rate drill', async () => {
     expect((await api(harness, 'POST', '/v1/admin/kill-triggers/drill', { body: { trigger: 'bypass_writes', count: 1 } })).status).toBe(401);
+    expect((await api(harness, 'POST', '/v1/admin/kill-triggers/drill', { token: ws.adminToken, body: { trigger: 'vibes', count: 1 } })).status).toBe(400);
     const res = await api(harness, 'POST', '/v1/admin/kill-triggers/drill', { token: ws.adminToken, body: { trigger: 'rejection_rate', count: 1 } });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   });

@@ -84,6 +84,14 @@ describe('agent-governance CLI with --json', () => {
     expect(fs.readFileSync(out, 'utf8')).toContain('policy.published');
   });
 
+  it('runs a kill-trigger drill, which engages nothing and says what it would do', async () => {
+    const drill = await cli('kill-triggers', 'drill', '--workspace', workspaceId, '--trigger', 'bypass_writes', '--count', '3', '--json');
+    expect(drill.json).toMatchObject({ trigger: 'bypass_writes', observed: 3, wouldEngage: [], engaged: false });
+    const incomplete = await cli('kill-triggers', 'drill', '--workspace', workspaceId, '--trigger', 'rejection_rate', '--count', '3', '--json');
+    expect(incomplete.code).not.toBe(0);
+    expect(incomplete.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('decided') });
+  });
+
   it('fails with a JSON error and a non-zero exit on bad input', async () => {
     const badRole = await cli('agents', 'create', '--workspace', workspaceId, '--name', 'x', '--role', 'wizard', '--json');
     expect(badRole.code).not.toBe(0);

@@ -84,9 +84,13 @@ describe('approvals reconciled with what HubSpot says changed', () => {
     const statusChange = (userId: string, value: string) =>
       propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId, objectId: Number(crmObjectId), propertyName: 'ag_status', propertyValue: value, sourceId: `userId:${userId}`, occurredAt: later() });
 
-    // A rep who does not own the contact may not decide: refused and audited, still pending.
+    // A rep who does not own the contact may not decide: refused and audited, still pending, and HubSpot's copy put back.
+    const objectRecord = customStore(harness.hubspot.state, 'agent_approval')!.records.get(crmObjectId)!;
+    objectRecord.properties['ag_status'] = 'approved';
     await receive([statusChange('9001', 'approved')]);
     expect((await statusOf(approvalId)).status).toBe('pending');
+    await syncApprovalMirror(harness.deps);
+    expect(objectRecord.properties['ag_status']).toBe('pending');
     const [refusal] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.refused')));
     expect(refusal).toMatchObject({ actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' }, data: expect.objectContaining({ refusal: 'not_record_owner' }) });
 

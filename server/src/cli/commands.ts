@@ -3,7 +3,7 @@ import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { auditExportQuerySchema } from '../../../shared/admin-api.ts';
+import { auditExportQuerySchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { agentRoleSchema, actionKindSchema } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { exportAudit, verifyAudit } from '../services/audit.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { setKillSwitch } from '../services/kill-switches.ts';
+import { drillKillTrigger } from '../services/kill-triggers.ts';
 import { setPersonRole } from '../services/people.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
@@ -196,6 +197,29 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   killCommand('engage'),
   killCommand('release'),
+  {
+    name: 'kill-triggers drill',
+    usage: 'kill-triggers drill --workspace ID --trigger bypass_writes|write_velocity|rejection_rate --count N [--agent AGENT_ID] [--decided N --batch ID] [--json]',
+    options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const optional = (name: string) => context.values[name] as string | undefined;
+        const drill = parseWith(
+          killTriggerDrillSchema,
+          {
+            trigger: requireOption(context, 'trigger'),
+            count: Number(requireOption(context, 'count')),
+            ...(optional('agent') ? { agentId: optional('agent') } : {}),
+            ...(optional('decided') ? { decided: Number(optional('decided')) } : {}),
+            ...(optional('batch') ? { batchId: optional('batch') } : {}),
+          },
+          'drill',
+        );
+        const result = await drillKillTrigger(deps, await workspaceOf(deps, context), drill);
+        const human = result.wouldEngage.length === 0 ? `Drill ${result.trigger}: would engage nothing.` : result.wouldEngage.map((engage) => `Drill ${result.trigger}: would engage the ${engage.scope} kill switch. ${engage.reason}`).join('\n');
+        return { kind: 'result', value: result, human };
+      }),
+  },
   {
     name: 'bootstrap',
     usage: 'bootstrap --workspace ID [--json]',

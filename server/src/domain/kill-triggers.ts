@@ -1,6 +1,6 @@
 import type { MonitoringSettings } from '../../../shared/policy.ts';
 
-export const KILL_TRIGGERS = ['bypass_writes', 'write_velocity'] as const;
+export const KILL_TRIGGERS = ['bypass_writes', 'write_velocity', 'rejection_rate'] as const;
 export type KillTrigger = (typeof KILL_TRIGGERS)[number];
 
 /** A count seen over the trigger's window: per agent, or (bypass writes nobody is named for) per source. */
@@ -9,6 +9,9 @@ export interface TriggerObservation {
   agentId: string | null;
   sourceId?: string | null;
   count: number;
+  /** rejection_rate: how many proposals of the batch people decided (`count` are the rejected ones). */
+  decided?: number;
+  batchId?: string;
 }
 
 export interface TrippedTrigger {
@@ -50,6 +53,20 @@ export function tripKillTriggers(settings: MonitoringSettings['killTriggers'], o
         observed: observation.count,
         reason: `Kill trigger write_velocity: agent ${observation.agentId} wrote ${observation.count} values in the last minute (threshold ${threshold}/min).`,
       });
+    }
+    const rejection = settings.rejectionRate;
+    if (observation.trigger === 'rejection_rate' && rejection && observation.agentId && observation.decided !== undefined && observation.decided >= rejection.minDecided) {
+      const rate = observation.count / observation.decided;
+      if (rate > rejection.threshold) {
+        tripped.push({
+          trigger: 'rejection_rate',
+          scope: 'agent',
+          target: observation.agentId,
+          threshold: rejection.threshold,
+          observed: rate,
+          reason: `Kill trigger rejection_rate: people rejected ${observation.count} of ${observation.decided} decided proposals of agent ${observation.agentId} in batch ${observation.batchId ?? '(unknown)'} (${Math.round(rate * 100)}%, threshold ${Math.round(rejection.threshold * 100)}%).`,
+        });
+      }
     }
   }
   return tripped;

@@ -1,5 +1,5 @@
 import type { ApprovalDecisionRequest } from '../../../shared/approval-api.ts';
-import { lockApprovalByCrmObject, lockOpenApprovalsOnRecord, markStale, saveTransitions, type StoredApproval, type TransitionWrite } from '../store/approval-store.ts';
+import { lockApprovalByCrmObject, lockOpenApprovalsOnRecord, markMirrorDue, markStale, saveTransitions, type StoredApproval, type TransitionWrite } from '../store/approval-store.ts';
 import type { AuditAppender } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
 import type { FieldChangeRow } from '../store/field-history-store.ts';
@@ -61,8 +61,9 @@ async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, 
   const person = await findPerson(tx, row.workspaceId, userId);
   const request: ApprovalDecisionRequest =
     row.value === 'approved' ? { kind: 'approve', actingUserId: userId } : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
-  // Refused decisions are audited by decideLocked; the mirror job then restores the true status in HubSpot.
   const writes: TransitionWrite[] = [];
-  decideLocked(audit, { stored, person, request, via: 'hubspot_app', now, writes });
+  const outcome = decideLocked(audit, { stored, person, request, via: 'hubspot_app', now, writes });
   await saveTransitions(tx, writes);
+  // A refusal is audited by decideLocked; the mirror job then writes the true status back over the person's edit.
+  if (!outcome.ok) await markMirrorDue(tx, stored.id);
 }

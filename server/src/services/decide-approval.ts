@@ -9,6 +9,7 @@ import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { checkRejectionRate } from './kill-triggers.ts';
 import { toCrmValue } from './property-values.ts';
 
 /** The state machine's refusals, plus one only the service can see: the person is not registered. */
@@ -53,6 +54,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
   if (outcome.approved) await applyApprovals(deps, { workspace, approvalIds: [approvalId] });
+  if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);
   return approvalView(await requireApproval(deps, workspace.id, approvalId));
 }
 

@@ -7,6 +7,7 @@ import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { decideLocked, type Outcome } from './decide-approval.ts';
 import type { ServiceDeps } from './deps.ts';
+import { checkRejectionRate } from './kill-triggers.ts';
 
 /**
  * One person decides many approvals in one transaction: each is locked and decided by the same
@@ -17,7 +18,7 @@ import type { ServiceDeps } from './deps.ts';
 export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace: WorkspaceRow; request: BatchApprovalDecisionRequest; via: 'admin_api' | 'hubspot_app' }): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
   const batchDecisionId = uuidv7();
-  const outcomes = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+  const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const now = deps.clock();
     const locked = new Map((await lockApprovals(tx, workspace.id, request.approvalIds)).map((stored) => [stored.id, stored]));
     const person = await findPerson(tx, workspace.id, request.actingUserId);
@@ -29,7 +30,7 @@ export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace
       results.set(approvalId, stored ? decideLocked(audit, { stored, person, request: single, via: input.via, now, batchDecisionId, writes }) : undefined);
     }
     await saveTransitions(tx, writes);
-    const decided = request.approvalIds.filter((id) => results.get(id)?.ok);
+    const decidedIds = request.approvalIds.filter((id) => results.get(id)?.ok);
     audit.append({
       type: 'approval.batch_decided',
       actor: { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via },
@@ -37,20 +38,22 @@ export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace
         batchDecisionId,
         kind: request.kind,
         approvalIds: request.approvalIds,
-        decided,
+        decided: decidedIds,
         refused: request.approvalIds.filter((id) => !results.get(id)?.ok),
         ...(request.kind === 'reject' ? { reason: request.reason } : {}),
         ...(request.note ? { note: request.note } : {}),
       },
     });
-    return results;
+    return { results, batches: [...locked.values()].map((stored) => ({ agentId: stored.agentId, batchId: stored.batchId })) };
   });
 
+  const outcomes = decided.results;
   const approved = request.approvalIds.filter((id) => {
     const outcome = outcomes.get(id);
     return outcome?.ok === true && outcome.approved;
   });
   await applyApprovals(deps, { workspace, approvalIds: approved });
+  if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, decided.batches);
   const statuses = await statusesOf(deps.db, workspace.id, request.approvalIds);
   const results = request.approvalIds.map((approvalId): BatchDecisionResult['results'][number] => {
     const outcome = outcomes.get(approvalId);

@@ -1,10 +1,11 @@
 import type { MonitoringSettings } from '../../../shared/policy.ts';
 import { tripKillTriggers, type KillTrigger, type TriggerObservation, type TrippedTrigger } from '../domain/kill-triggers.ts';
+import { batchDecisionCounts } from '../store/approval-store.ts';
 import { countFieldChanges } from '../store/field-history-store.ts';
 import { findKillSwitch } from '../store/kill-switch-store.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
 import { setKillSwitch } from './kill-switches.ts';
-import { activePolicy } from './policies.ts';
+import { activePolicy, policyInForce } from './policies.ts';
 
 const TRIGGER_ACTOR: Actor = { type: 'system', name: 'kill-trigger' };
 
@@ -28,7 +29,29 @@ export async function checkKillTriggers(deps: ServiceDeps, workspaceId: string, 
     }
     for (const [agentId, count] of perAgent) observations.push({ trigger: 'write_velocity', agentId, count });
   }
-  const tripped = tripKillTriggers(settings, mergeUnattributed(observations));
+  return engageTripped(deps, workspaceId, tripKillTriggers(settings, mergeUnattributed(observations)));
+}
+
+/**
+ * After people decided proposals of these agents' batches: engages an agent's kill switch when
+ * the share they rejected in one batch passes the policy's rejection_rate threshold.
+ */
+export async function checkRejectionRate(deps: ServiceDeps, workspaceId: string, batches: readonly { agentId: string; batchId: string }[]): Promise<TrippedTrigger[]> {
+  const settings = (await policyInForce(deps.db, workspaceId))?.monitoring?.killTriggers;
+  if (!settings?.rejectionRate) return [];
+  const observations: TriggerObservation[] = [];
+  const seen = new Set<string>();
+  for (const { agentId, batchId } of batches) {
+    if (seen.has(`${agentId}:${batchId}`)) continue;
+    seen.add(`${agentId}:${batchId}`);
+    const counts = await batchDecisionCounts(deps.db, workspaceId, agentId, batchId);
+    observations.push({ trigger: 'rejection_rate', agentId, batchId, count: counts.rejected, decided: counts.decided });
+  }
+  return engageTripped(deps, workspaceId, tripKillTriggers(settings, observations));
+}
+
+/** Engages what tripped through the audited admin service; a switch already engaged is left as it is. */
+async function engageTripped(deps: ServiceDeps, workspaceId: string, tripped: TrippedTrigger[]): Promise<TrippedTrigger[]> {
   for (const trip of tripped) {
     const current = await findKillSwitch(deps.db, { workspaceId, scope: trip.scope, target: trip.target ?? '' });
     if (current?.engaged) continue;
@@ -58,13 +81,25 @@ export interface DrillInput {
   trigger: KillTrigger;
   agentId?: string | undefined;
   count: number;
+  decided?: number | undefined;
+  batchId?: string | undefined;
 }
+
+const CONFIGURED: Record<KillTrigger, keyof MonitoringSettings['killTriggers']> = { bypass_writes: 'bypassWrites', write_velocity: 'writeVelocity', rejection_rate: 'rejectionRate' };
 
 /** What a trigger would do with these counts under the active policy; engages nothing. */
 export async function drillKillTrigger(deps: ServiceDeps, workspaceId: string, input: DrillInput) {
   const { policy, version } = await activePolicy(deps.db, workspaceId);
   const settings = policy.monitoring?.killTriggers ?? {};
-  const configured = input.trigger === 'bypass_writes' ? settings.bypassWrites : settings.writeVelocity;
-  const tripped = tripKillTriggers(settings, [{ trigger: input.trigger, agentId: input.agentId ?? null, sourceId: input.agentId ? null : 'drill', count: input.count }]);
+  const configured = settings[CONFIGURED[input.trigger]];
+  const observation: TriggerObservation = {
+    trigger: input.trigger,
+    agentId: input.agentId ?? null,
+    sourceId: input.agentId ? null : 'drill',
+    count: input.count,
+    ...(input.decided === undefined ? {} : { decided: input.decided }),
+    ...(input.batchId === undefined ? {} : { batchId: input.batchId }),
+  };
+  const tripped = tripKillTriggers(settings, [observation]);
   return { trigger: input.trigger, policyVersion: version, configured: configured ?? null, observed: input.count, wouldEngage: tripped.map(({ scope, target, reason }) => ({ scope, target: target ?? null, reason })), engaged: false };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
 import type { Db, Tx } from './database.ts';
 import { approvalItems, approvals } from './approval-schema.ts';
@@ -61,6 +61,11 @@ export async function lockApprovalByCrmObject(tx: Tx, workspaceId: string, crmOb
   const [row] = await tx.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.crmObjectId, crmObjectId))).for('update');
   if (!row) return undefined;
   return { ...row, items: (await itemsOf(tx, [row.id])).get(row.id) ?? [] };
+}
+
+/** The CRM copy differs from ours (someone not allowed changed it there): the mirror job writes ours again. */
+export async function markMirrorDue(tx: Tx, id: string): Promise<void> {
+  await tx.update(approvals).set({ mirrorSeq: sql`${approvals.mirrorSeq} + 1`, mirrorHeldUntil: null }).where(eq(approvals.id, id));
 }
 
 /** A person changed a held property, or the record is gone: the approval can no longer be applied. */
@@ -288,4 +293,14 @@ export async function markExpired(tx: Tx, ids: string[], now: Date): Promise<voi
 export async function findRecordEvidence(db: Db | Tx, changeSetId: string, recordId: string): Promise<unknown> {
   const [row] = await db.select({ evidence: changeRecords.evidence }).from(changeRecords).where(and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, recordId)));
   return row?.evidence;
+}
+
+/** How many of an agent's approvals in a batch people decided, and how many of those they rejected. */
+export async function batchDecisionCounts(db: Db, workspaceId: string, agentId: string, batchId: string): Promise<{ decided: number; rejected: number }> {
+  const rows = await db
+    .select({ status: approvals.status, n: count() })
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.agentId, agentId), eq(approvals.batchId, batchId), inArray(approvals.status, ['approved', 'applied', 'rejected'])))
+    .groupBy(approvals.status);
+  return { decided: rows.reduce((sum, row) => sum + row.n, 0), rejected: rows.find((row) => row.status === 'rejected')?.n ?? 0 };
 }
