@@ -19,7 +19,7 @@ const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 60 * 60_000;
 
 const SYSTEM = { type: 'system', name: 'approvals' } as const;
-const CHUNK_CONCURRENCY = 4;
+const CHUNK_CONCURRENCY = 8;
 
 type ApplyResult =
   | { status: 'applied'; event: 'approval.applied'; message: null }

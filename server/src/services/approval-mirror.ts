@@ -11,7 +11,7 @@ import type { ServiceDeps } from './deps.ts';
 
 /** One CRM batch: the record writes, the upsert and the associations each take one call per 100. */
 const CHUNK = 100;
-const CHUNK_CONCURRENCY = 4;
+const CHUNK_CONCURRENCY = 8;
 const LEASE_MS = 2 * 60_000;
 const RETRY_MS = 30_000;
 
