@@ -44,6 +44,8 @@ describe('bootstrap for approvals', () => {
     expect(contacts.get('ag_proposed_phone')).toMatchObject({ label: 'Proposed: Phone Number', groupName: 'agent_governance', type: 'string' });
     expect(contacts.get('ag_proposed_jobtitle')).toBeDefined(); // auto in the policy, but a condition can raise it
     expect(contacts.get('ag_pending_approvals')).toMatchObject({ type: 'number' });
+    expect(contacts.get('ag_do_not_contact')).toMatchObject({ type: 'bool', fieldType: 'booleancheckbox' });
+    expect(harness.hubspot.state.objects.deals.properties.get('ag_do_not_contact')).toBeUndefined();
     const schemas = [...harness.hubspot.state.custom.objects.values()].map((store) => store.schema);
     expect(schemas).toEqual([expect.objectContaining({ name: 'agent_approval', associatedObjects: ['CONTACT', 'DEAL'] })]);
     const again = await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);

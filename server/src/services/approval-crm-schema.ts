@@ -1,4 +1,5 @@
 import type { CrmCustomObjectSchema, CrmPropertyDefinition } from '../crm/port.ts';
+import { DO_NOT_CONTACT_PROPERTY } from '../domain/action-drafts.ts';
 import { PENDING_COUNT_PROPERTY, shadowPropertyName } from '../domain/approval-mirror.ts';
 
 /** Upserts are keyed by our approval id, so a retried write never makes a second CRM record. */
@@ -35,6 +36,19 @@ export const PENDING_COUNT_DEFINITION: CrmPropertyDefinition = {
   type: 'number',
   fieldType: 'number',
   description: 'How many agent proposals on this record wait for a person; filter lists and views on it.',
+};
+
+/** A person's "never email this contact" switch, which the drafts' stop rules obey whatever the policy says. */
+export const DO_NOT_CONTACT_DEFINITION: CrmPropertyDefinition = {
+  name: DO_NOT_CONTACT_PROPERTY,
+  label: 'Agent: do not contact',
+  type: 'bool',
+  fieldType: 'booleancheckbox',
+  description: 'Checked: no agent email is ever sent to this contact, whatever the policy says.',
+  options: [
+    { label: 'Yes', value: 'true' },
+    { label: 'No', value: 'false' },
+  ],
 };
 
 /** The proposed-value property beside a held one, labelled after it so a person knows what it shadows. */

@@ -6,7 +6,7 @@ import { asJson } from '../domain/audit-chain.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { findLatestPolicyVersion } from '../store/policy-store.ts';
 import { setApprovalObject } from '../store/workspace-store.ts';
-import { APPROVAL_OBJECT_SCHEMA, PENDING_COUNT_DEFINITION, shadowDefinition } from './approval-crm-schema.ts';
+import { APPROVAL_OBJECT_SCHEMA, DO_NOT_CONTACT_DEFINITION, PENDING_COUNT_DEFINITION, shadowDefinition } from './approval-crm-schema.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from './provenance.ts';
 import { requireWorkspace } from './workspaces.ts';
@@ -19,7 +19,8 @@ export interface BootstrapResult {
 /**
  * Creates in the CRM what the app writes: on every governed object the property group, the
  * provenance properties, the pending-approvals count and a proposed-value (shadow) property for
- * each property the active policy can hold; and the "Agent Approval" object. A second run
+ * each property the active policy can hold; on contacts the do-not-contact switch the drafts'
+ * stop rules obey; and the "Agent Approval" object. A second run
  * changes nothing; run it again after publishing a policy that governs new properties.
  */
 export async function bootstrapWorkspace(deps: ServiceDeps, workspaceId: string, actor: Actor): Promise<BootstrapResult> {
@@ -34,7 +35,8 @@ export async function bootstrapWorkspace(deps: ServiceDeps, workspaceId: string,
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined)
       .map(shadowDefinition)
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined);
-    const result = await crm.ensureProperties({ objectType, group: APP_PROPERTY_GROUP, properties: [...PROVENANCE_PROPERTIES, PENDING_COUNT_DEFINITION, ...shadows] });
+    const contactOnly = objectType === 'contacts' ? [DO_NOT_CONTACT_DEFINITION] : [];
+    const result = await crm.ensureProperties({ objectType, group: APP_PROPERTY_GROUP, properties: [...PROVENANCE_PROPERTIES, PENDING_COUNT_DEFINITION, ...contactOnly, ...shadows] });
     objects.push({ objectType, ...result });
   }
   const approvalObject = await crm.ensureCustomObject(APPROVAL_OBJECT_SCHEMA);
