@@ -129,5 +129,8 @@ await (await import('./approvals.ts')).benchApprovals(only);
 // Issue 6: webhook intake against a bare Express endpoint, then the stored backlog processed.
 await (await import('./webhooks.ts')).benchWebhooks(only);
 
+// Issue 7: rollback of 8,000 contacts under HubSpot's rate limit, and the CLI's memory for 100,000 items.
+await (await import('./rollback.ts')).benchRollback(only);
+
 // Issue 8: the HubSpot app's card and settings reads, signed as HubSpot signs them.
 await (await import('./extension-card.ts')).benchExtension(only);

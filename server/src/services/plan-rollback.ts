@@ -5,7 +5,8 @@ import { canonicalJson } from '../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../domain/rollback-plan.ts';
 import { AppError } from '../errors.ts';
 import { lockAuditChain } from '../store/audit-store.ts';
-import { findActiveRollback, insertRollback, insertRollbackItems, updateRollback, type NewRollbackItemRow } from '../store/rollback-store.ts';
+import { insertSelectionAsItems } from '../store/rollback-selection-store.ts';
+import { findActiveRollback, insertRollback, updateRollback } from '../store/rollback-store.ts';
 import { requireWorkspace } from './workspaces.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
@@ -69,9 +70,9 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
 }
 
 /**
- * Stores the rollback and its items (from our records alone: the job re-reads the CRM right
- * before each write, so planning makes no CRM call) in one transaction, so a crash leaves no
- * half-planned rollback. The job starts once it commits.
+ * Stores the rollback and its items (from our records alone, grouped by the database: the job
+ * re-reads the CRM right before each write, so planning makes no CRM call) in one transaction,
+ * so a crash leaves no half-planned rollback. The job starts once it commits.
  */
 export async function startRollback(deps: ServiceDeps, workspaceId: string, request: CreateRollbackRequest, actor: Actor): Promise<RollbackView> {
   await requireWorkspace(deps, workspaceId);
@@ -97,31 +98,11 @@ export async function startRollback(deps: ServiceDeps, workspaceId: string, requ
         details: { rollbackId: active?.id ?? null },
       });
     }
-    let seq = 0;
-    for await (const fields of selectedFieldPages(tx, workspaceId, request.selector)) {
-      const rows: NewRollbackItemRow[] = fields.map((field) => {
-        const bounds = selectionBounds(field.selected);
-        const ordered = [...field.selected].sort((a, b) => a.at.getTime() - b.at.getTime());
-        return {
-          rollbackId: id,
-          seq: seq++,
-          workspaceId,
-          objectType: field.objectType,
-          recordId: field.recordId,
-          property: field.property,
-          changeIds: ordered.map((s) => s.changeId),
-          selectedFrom: bounds.from,
-          restoreValue: bounds.restoreValue,
-          expectedValue: bounds.expectedValue,
-          state: 'pending',
-        };
-      });
-      await insertRollbackItems(tx, rows);
-    }
-    if (seq === 0) throw nothingSelected(request.selector);
-    await updateRollback(tx, id, { total: seq });
+    const items = await insertSelectionAsItems(tx, { rollbackId: id, workspaceId, selector: request.selector });
+    if (items === 0) throw nothingSelected(request.selector);
+    await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
-    audit.append({ type: 'rollback.planned', actor: actorJson(actor), agentId: agent.id, batchId: id, data: { rollbackId: id, selector: request.selector, force: request.force, items: seq } });
+    audit.append({ type: 'rollback.planned', actor: actorJson(actor), agentId: agent.id, batchId: id, data: { rollbackId: id, selector: request.selector, force: request.force, items } });
     await audit.flush();
   });
   return rollbackView(deps.db, await requireRollback(deps.db, workspaceId, id));

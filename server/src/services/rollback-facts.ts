@@ -3,7 +3,7 @@ import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { CrmPort, CrmRecordValues } from '../crm/port.ts';
 import { originOfFieldChange, type CurrentValue, type OtherChange, type SelectedWrite } from '../domain/rollback-plan.ts';
 import type { Db, Tx } from '../store/database.ts';
-import { otherChangesOf, selectedChangesOf, selectedRecordsPage, type RecordKey } from '../store/rollback-selection-store.ts';
+import { otherChangesOf, selectedChangesOf, selectedRecordsPage } from '../store/rollback-selection-store.ts';
 
 /** Records per step: HubSpot's batch limit, so one step is one CRM read and one CRM write. */
 export const RECORDS_PER_STEP = 100;
@@ -15,24 +15,24 @@ export interface SelectedField {
   selected: SelectedWrite[];
 }
 
-/** The selection's fields, one page of up to 100 records (of one object type) at a time; never the whole selection. */
+/** The selection's fields, a page of up to 100 records of one object type at a time; never the whole selection. */
 export async function* selectedFieldPages(db: Db | Tx, workspaceId: string, selector: RollbackSelector): AsyncGenerator<SelectedField[]> {
-  let after: RecordKey | null = null;
+  let after: string | null = null;
   for (;;) {
-    const page = await selectedRecordsPage(db, { workspaceId, selector, after, limit: RECORDS_PER_STEP });
-    if (page.length === 0) return;
-    for (const [objectType, keys] of Map.groupBy(page, (key) => key.objectType)) {
-      const rows = await selectedChangesOf(db, { workspaceId, selector, objectType, recordIds: keys.map((key) => key.recordId) });
+    const recordIds = await selectedRecordsPage(db, { workspaceId, selector, after, limit: RECORDS_PER_STEP });
+    if (recordIds.length === 0) return;
+    const rows = await selectedChangesOf(db, { workspaceId, selector, recordIds });
+    for (const ofType of Map.groupBy(rows, (row) => row.objectType).values()) {
       const fields = new Map<string, SelectedField>();
-      for (const row of rows) {
-        const key = `${row.recordId}\u0000${row.property}`;
-        const field = fields.get(key) ?? { objectType: objectType as ObjectType, recordId: row.recordId, property: row.property, selected: [] };
+      for (const row of ofType) {
+        const key = fieldKey(row.recordId, row.property);
+        const field = fields.get(key) ?? { objectType: row.objectType as ObjectType, recordId: row.recordId, property: row.property, selected: [] };
         field.selected.push({ changeId: row.changeId, before: row.before, written: row.written, at: row.at });
         fields.set(key, field);
       }
       yield [...fields.values()];
     }
-    after = page.at(-1) ?? null;
+    after = recordIds.at(-1) ?? null;
   }
 }
 

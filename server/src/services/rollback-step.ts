@@ -17,31 +17,31 @@ import { storedConflict } from './rollback-view.ts';
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
 export const MAX_WRITE_ATTEMPTS = 3;
 
-interface Decided {
+export interface Decided {
   item: RollbackItemRow;
   decision: ItemDecision;
   valueFound: string | null;
 }
 
 /**
- * One step of a rollback: up to 100 records of one object type. Re-reads them from the CRM right
- * before writing (a person may have edited since the plan), decides each item again (an item
- * with a write attempted before, perhaps landed before a crash, is re-read, never blindly
- * rewritten), marks the
- * writes as started, writes them in one CRM call with provenance naming the rollback, and
- * records each outcome. Returns false if the rollback stopped running (paused, or taken over).
+ * A rollback step is up to 100 records of one object type. First it re-reads them from the CRM
+ * (a person may have edited since the plan) with what our records say changed since, and
+ * decides each item again; an item with a write attempted before (perhaps landed before a
+ * crash) is re-read, never blindly rewritten.
  */
-export async function runRollbackStep(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string; crm: CrmPort; items: RollbackItemRow[] }): Promise<boolean> {
-  const { rollback, crm, items } = input;
+export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort; items: RollbackItemRow[] }): Promise<Decided[]> {
+  const { rollback, items } = input;
   const objectType = items[0]!.objectType as ObjectType;
-  const current = await readCurrent(crm, objectType, items);
-  const others = await othersByField(deps.db, {
-    workspaceId: rollback.workspaceId,
-    objectType,
-    fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
-    exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
-  });
-  const decided: Decided[] = items.map((item) => {
+  const [current, others] = await Promise.all([
+    readCurrent(input.crm, objectType, items),
+    othersByField(deps.db, {
+      workspaceId: rollback.workspaceId,
+      objectType,
+      fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
+      exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
+    }),
+  ]);
+  return items.map((item) => {
     const now = currentOf(current, item.recordId, item.property);
     const facts = {
       // The stored bounds stand for the selected changes: the same restore value, expected value and start.
@@ -51,12 +51,21 @@ export async function runRollbackStep(deps: ServiceDeps, input: { rollback: Roll
     };
     return { item, decision: decideItem(facts, { force: rollback.force, inFlight: item.revertChangeId !== null }), valueFound: now.found ? now.value : null };
   });
+}
+
+/**
+ * Then it marks the writes as started, writes them in one CRM call with provenance naming the
+ * rollback, and records each outcome; `settled` resolves once the outcomes are stored, so the
+ * caller may go on meanwhile. `running` is false if the rollback stopped (paused, or taken over).
+ */
+export async function writeStep(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string; crm: CrmPort }, decided: Decided[]): Promise<{ running: boolean; settled: Promise<void> }> {
+  const { rollback, crm } = input;
+  const objectType = decided[0]!.item.objectType as ObjectType;
   const prepared = await prepare(deps, input, objectType, decided);
-  if (!prepared) return false;
-  if (prepared.writes.length === 0) return true;
+  if (!prepared) return { running: false, settled: Promise.resolve() };
+  if (prepared.writes.length === 0) return { running: true, settled: Promise.resolve() };
   const outcomes = await write(crm, rollback, objectType, prepared.changeSetId, prepared.writes, deps.clock());
-  await settle(deps, rollback, prepared.changeSetId, objectType, prepared.writes, outcomes);
-  return true;
+  return { running: true, settled: settle(deps, rollback, prepared.changeSetId, objectType, prepared.writes, outcomes) };
 }
 
 interface PreparedWrite {

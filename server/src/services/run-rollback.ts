@@ -4,13 +4,13 @@ import { rollbackSelectorSchema } from '../../../shared/rollback-api.ts';
 import type { JsonObject } from '../domain/audit-chain.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { completeChangeSet } from '../store/change-store.ts';
-import { selectedChangesOf, selectedRecordsPage, type RecordKey } from '../store/rollback-selection-store.ts';
+import { selectedChangesOf, selectedRecordsPage } from '../store/rollback-selection-store.ts';
 import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow } from '../store/rollback-store.ts';
 import { findWorkspace } from '../store/workspace-store.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
-import { runRollbackStep } from './rollback-step.ts';
+import { readStep, writeStep, type Decided } from './rollback-step.ts';
 import { withdrawApprovals } from './withdraw-approvals.ts';
 
 export interface RunOptions {
@@ -74,28 +74,58 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
   const crm = deps.crmFor(workspace);
-  for (;;) {
-    if (isLost()) return 'lost';
-    if (options.stopping?.()) {
-      await releaseLease(deps, rollback, holder);
-      return 'stopped';
+  // Recording a step's outcomes, and reading the next step's records, overlap this step's CRM
+  // write, so HubSpot's latency and rate limit, not our database, set the pace. They touch
+  // different items: the cursor moves on. The next read still comes right before its write,
+  // one CRM call earlier.
+  let settling: Promise<void> = Promise.resolve();
+  const settled = async () => {
+    await settling;
+    settling = Promise.resolve();
+  };
+  let afterSeq = -1;
+  const readNext = async (): Promise<Decided[] | undefined> => {
+    const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, afterSeq, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
+    const objectType = page[0]?.objectType;
+    if (objectType === undefined) return undefined;
+    const items = page.filter((item) => item.objectType === objectType);
+    afterSeq = items.at(-1)!.seq;
+    return readStep(deps, { rollback, crm, items });
+  };
+  let prefetched: Promise<Decided[] | undefined> | undefined;
+  const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
+    await prefetched?.catch(() => undefined);
+    await settled();
+    await then?.();
+    return result;
+  };
+  try {
+    for (;;) {
+      if (isLost()) return await stopWith('lost');
+      if (options.stopping?.()) return await stopWith('stopped', () => releaseLease(deps, rollback, holder));
+      const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
+      if (killed) return await stopWith('paused', () => pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`));
+      const decided = await (prefetched ?? readNext());
+      prefetched = undefined;
+      if (!decided) {
+        await settled();
+        // A pass ends; items put back for another attempt (a 207 rejection) are behind the cursor.
+        if (afterSeq !== -1) {
+          afterSeq = -1;
+          continue;
+        }
+        await complete(deps, rollback, holder);
+        return 'completed';
+      }
+      prefetched = readNext();
+      prefetched.catch(() => undefined); // awaited on the next round or when stopping
+      const step = await writeStep(deps, { rollback, holder, crm }, decided);
+      if (!step.running) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
+      settling = Promise.all([settling, step.settled]).then(() => undefined);
     }
-    const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
-    if (killed) {
-      await stop(deps, rollback, holder, { status: 'paused', reason: `A ${killed.scope} kill switch is engaged: ${killed.reason}`, event: 'rollback.paused' });
-      return 'paused';
-    }
-    const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
-    if (page.length === 0) {
-      await complete(deps, rollback, holder);
-      return 'completed';
-    }
-    const objectType = page[0]!.objectType;
-    const running = await runRollbackStep(deps, { rollback, holder, crm, items: page.filter((item) => item.objectType === objectType) });
-    if (!running) {
-      await releaseLease(deps, rollback, holder);
-      return 'paused';
-    }
+  } finally {
+    await prefetched?.catch(() => undefined);
+    await settling.catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
   }
 }
 
@@ -114,12 +144,12 @@ async function releaseLease(deps: ServiceDeps, rollback: RollbackRow, holder: st
   });
 }
 
-async function stop(deps: ServiceDeps, rollback: RollbackRow, holder: string, change: { status: 'paused'; reason: string; event: string }): Promise<void> {
+async function pauseForKillSwitch(deps: ServiceDeps, rollback: RollbackRow, holder: string, reason: string): Promise<void> {
   await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
     if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
-    await updateRollback(tx, rollback.id, { status: change.status, statusReason: change.reason, leaseHolder: null, leaseExpiresAt: null });
-    audit.append({ type: change.event, actor: { type: 'system', name: 'rollback-job' }, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, reason: change.reason } });
+    await updateRollback(tx, rollback.id, { status: 'paused', statusReason: reason, leaseHolder: null, leaseExpiresAt: null });
+    audit.append({ type: 'rollback.paused', actor: { type: 'system', name: 'rollback-job' }, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, reason } });
   });
 }
 
@@ -131,18 +161,16 @@ async function stop(deps: ServiceDeps, rollback: RollbackRow, holder: string, ch
 async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
   const selector = rollbackSelectorSchema.parse(rollback.selector);
   const actor = rollback.actor as Actor;
-  let after: RecordKey | null = null;
+  let after: string | null = null;
   let withdrawn = 0;
   for (;;) {
-    const page = await selectedRecordsPage(deps.db, { workspaceId: rollback.workspaceId, selector, after, limit: RECORDS_PER_STEP, decision: 'pending_approval' });
-    if (page.length === 0) break;
-    for (const [objectType, keys] of Map.groupBy(page, (key) => key.objectType)) {
-      const held = await selectedChangesOf(deps.db, { workspaceId: rollback.workspaceId, selector, objectType, recordIds: keys.map((k) => k.recordId), decision: 'pending_approval' });
-      withdrawn += await withAuditChain(deps.db, rollback.workspaceId, deps.clock, (tx, audit) =>
-        withdrawApprovals(tx, audit, { workspaceId: rollback.workspaceId, changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })), actor, reason: `Rolled back by rollback ${rollback.id}.`, now: deps.clock() }),
-      );
-    }
-    after = page.at(-1) ?? null;
+    const recordIds = await selectedRecordsPage(deps.db, { workspaceId: rollback.workspaceId, selector, after, limit: RECORDS_PER_STEP, decision: 'pending_approval' });
+    if (recordIds.length === 0) break;
+    const held = await selectedChangesOf(deps.db, { workspaceId: rollback.workspaceId, selector, recordIds, decision: 'pending_approval' });
+    withdrawn += await withAuditChain(deps.db, rollback.workspaceId, deps.clock, (tx, audit) =>
+      withdrawApprovals(tx, audit, { workspaceId: rollback.workspaceId, changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })), actor, reason: `Rolled back by rollback ${rollback.id}.`, now: deps.clock() }),
+    );
+    after = recordIds.at(-1) ?? null;
   }
   await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);

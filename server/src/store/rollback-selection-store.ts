@@ -3,12 +3,9 @@ import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
 import { agents, changeSets, changes, recordPropertyChanges } from './schema.ts';
 
-export interface RecordKey {
+export interface SelectedChangeRow {
   objectType: string;
   recordId: string;
-}
-
-export interface SelectedChangeRow extends RecordKey {
   changeId: string;
   changeSetId: string;
   property: string;
@@ -17,7 +14,9 @@ export interface SelectedChangeRow extends RecordKey {
   at: Date;
 }
 
-export interface OtherChangeRow extends RecordKey {
+export interface OtherChangeRow {
+  objectType: string;
+  recordId: string;
   property: string;
   value: string | null;
   at: Date;
@@ -40,25 +39,25 @@ function selectedWhere(workspaceId: string, selector: RollbackSelector, decision
 }
 
 /**
- * The next page of records the selection touches, after `after`, in (object type, record id)
- * order: the plan walks the selection page by page and never holds it whole.
+ * The next page of record ids the selection touches, after `after`, in record id order: the dry
+ * run and the approvals sweep walk the selection page by page and never hold it whole. Keyed by
+ * record id alone so the walk follows the changes_record index instead of sorting the selection
+ * for every page.
  */
-export async function selectedRecordsPage(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; after: RecordKey | null; limit: number; decision?: 'applied' | 'pending_approval' }): Promise<RecordKey[]> {
+export async function selectedRecordsPage(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; after: string | null; limit: number; decision?: 'applied' | 'pending_approval' }): Promise<string[]> {
   const where = selectedWhere(query.workspaceId, query.selector, query.decision);
-  const after = query.after
-    ? or(gt(changeSets.objectType, query.after.objectType), and(eq(changeSets.objectType, query.after.objectType), gt(changes.recordId, query.after.recordId)))!
-    : undefined;
-  return db
-    .selectDistinct({ objectType: changeSets.objectType, recordId: changes.recordId })
+  const rows = await db
+    .selectDistinct({ recordId: changes.recordId })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
-    .where(after ? and(where, after) : where)
-    .orderBy(asc(changeSets.objectType), asc(changes.recordId))
+    .where(query.after === null ? where : and(where, gt(changes.recordId, query.after)))
+    .orderBy(asc(changes.recordId))
     .limit(query.limit);
+  return rows.map((row) => row.recordId);
 }
 
-/** The selection's changes on these records (one object type), oldest first per field. */
-export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; objectType: string; recordIds: readonly string[]; decision?: 'applied' | 'pending_approval' }): Promise<SelectedChangeRow[]> {
+/** The selection's changes on these records, oldest first per field. */
+export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; recordIds: readonly string[]; decision?: 'applied' | 'pending_approval' }): Promise<SelectedChangeRow[]> {
   if (query.recordIds.length === 0) return [];
   return db
     .select({
@@ -73,8 +72,37 @@ export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: strin
     })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
-    .where(and(selectedWhere(query.workspaceId, query.selector, query.decision), eq(changeSets.objectType, query.objectType), inArray(changes.recordId, [...query.recordIds])))
-    .orderBy(asc(changes.recordId), asc(changes.property), asc(changeSets.createdAt), asc(changes.ordinal));
+    .where(and(selectedWhere(query.workspaceId, query.selector, query.decision), inArray(changes.recordId, [...query.recordIds])))
+    .orderBy(asc(changeSets.objectType), asc(changes.recordId), asc(changes.property), asc(changeSets.createdAt), asc(changes.ordinal));
+}
+
+/**
+ * Stores the selection as rollback items, one per object type × record × property, in one
+ * statement: Postgres groups and orders it, so no process holds the selection (100,000 fields
+ * and more). Each item keeps the facts the planner needs (issue 7's selectionBounds): its
+ * changes oldest first, when the earliest was made, the value before it, and the value the
+ * latest wrote. Returns how many items were stored.
+ */
+export async function insertSelectionAsItems(tx: Tx, query: { rollbackId: string; workspaceId: string; selector: RollbackSelector }): Promise<number> {
+  const oldestFirst = sql`order by ${changeSets.createdAt}, ${changes.ordinal}`;
+  const newestFirst = sql`order by ${changeSets.createdAt} desc, ${changes.ordinal} desc`;
+  const result = await tx.execute(sql`
+    with inserted as (insert into rollback_items (rollback_id, seq, workspace_id, object_type, record_id, property, change_ids, selected_from, restore_value, expected_value, state)
+    select ${query.rollbackId}, (row_number() over (order by object_type, record_id, property))::int - 1, ${query.workspaceId},
+      object_type, record_id, property, change_ids, selected_from, restore_value, expected_value, 'pending'
+    from (
+      select ${changeSets.objectType} as object_type, ${changes.recordId} as record_id, ${changes.property} as property,
+        array_agg(${changes.id} ${oldestFirst}) as change_ids,
+        min(${changeSets.createdAt}) as selected_from,
+        (array_agg(${changes.beforeValue} ${oldestFirst}))[1] as restore_value,
+        (array_agg(${changes.proposedValue} ${newestFirst}))[1] as expected_value
+      from ${changes} inner join ${changeSets} on ${changeSets.id} = ${changes.changeSetId}
+      where ${selectedWhere(query.workspaceId, query.selector)}
+      group by ${changeSets.objectType}, ${changes.recordId}, ${changes.property}
+    ) as fields
+    returning 1)
+    select count(*)::int as items from inserted`);
+  return (result as unknown as { rows: { items: number }[] }).rows[0]?.items ?? 0;
 }
 
 /**

@@ -5,7 +5,6 @@ import { ROLLBACK_ITEM_STATES, rollbackItems, rollbacks } from './rollback-schem
 export type RollbackRow = typeof rollbacks.$inferSelect;
 export type NewRollbackRow = typeof rollbacks.$inferInsert;
 export type RollbackItemRow = typeof rollbackItems.$inferSelect;
-export type NewRollbackItemRow = typeof rollbackItems.$inferInsert;
 export type RollbackItemState = (typeof ROLLBACK_ITEM_STATES)[number];
 
 /** Inserts the rollback unless one with the same selector key is still active; returns whether it was inserted. */
@@ -36,10 +35,6 @@ export async function lockRollback(tx: Tx, workspaceId: string, id: string): Pro
 
 export async function updateRollback(tx: Tx, id: string, set: Partial<Pick<RollbackRow, 'status' | 'statusReason' | 'total' | 'changeSetIds' | 'leaseHolder' | 'leaseExpiresAt' | 'completedAt'>>): Promise<void> {
   await tx.update(rollbacks).set(set).where(eq(rollbacks.id, id));
-}
-
-export async function insertRollbackItems(tx: Tx, rows: readonly NewRollbackItemRow[]): Promise<void> {
-  if (rows.length > 0) await tx.insert(rollbackItems).values([...rows]);
 }
 
 /**
@@ -78,14 +73,16 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
 }
 
 /**
- * The unsettled items of the next `maxRecords` records, in plan order. Items of a record are
- * consecutive, so a page that ends mid-record drops that record (it leads the next page).
+ * The unsettled items of the next `maxRecords` records after `afterSeq`, in plan order (the
+ * primary key's): a pass walks the items once instead of sorting what is left at every step.
+ * Items of a record are consecutive, so a page that ends mid-record drops that record (it leads
+ * the next page).
  */
-export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; maxRecords: number; maxItems: number }): Promise<RollbackItemRow[]> {
+export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number }): Promise<RollbackItemRow[]> {
   const rows = await db
     .select()
     .from(rollbackItems)
-    .where(and(eq(rollbackItems.rollbackId, query.rollbackId), inArray(rollbackItems.state, ['pending', 'writing'])))
+    .where(and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq), inArray(rollbackItems.state, ['pending', 'writing'])))
     .orderBy(asc(rollbackItems.seq))
     .limit(query.maxItems);
   const keys: string[] = [];
