@@ -96,6 +96,8 @@ export const people = pgTable(
     workspaceId: uuid('workspace_id').notNull(),
     crmUserId: text('crm_user_id').notNull(),
     role: text('role', { enum: PERSON_ROLES }).notNull(),
+    /** Their HubSpot owner id (not their user id): `hubspot_owner_id` names owners, and a rep decides on records they own. */
+    crmOwnerId: text('crm_owner_id'),
     updatedAt: instant('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.crmUserId] })],

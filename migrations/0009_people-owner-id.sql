@@ -1,0 +1,1 @@
+ALTER TABLE "people" ADD COLUMN "crm_owner_id" text;
