@@ -1,9 +1,11 @@
+import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { propertyHistory, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import type { CrmPort } from '../../server/src/crm/port.ts';
 import { AppError } from '../../server/src/errors.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
 import type { ServiceDeps } from '../../server/src/services/deps.ts';
+import { changes } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
 
@@ -147,9 +149,13 @@ describe('HubSpot faults while rolling back', () => {
     const deps: ServiceDeps = { ...harness.deps, crmFor: (workspace) => losingFirstAnswer(harness.deps.crmFor(workspace)) };
     const started = await start();
     expect(await runRollback(harness, started.body.id, deps)).toBe('completed');
-    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body.counts).toMatchObject({ reverted: 150, alreadyReverted: 0, failed: 0 });
+    const view = (await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body;
+    expect(view.counts).toMatchObject({ reverted: 150, alreadyReverted: 0, failed: 0 });
     expect(titles()).toEqual(restored());
     expect(ids.every((id) => apiWrites(id) === 2)).toBe(true);
+    // The rollback's change set records those writes as applied, so undoing the rollback finds them.
+    const rows = await harness.deps.db.select({ decision: changes.decision }).from(changes).where(eq(changes.changeSetId, view.changeSetIds.contacts));
+    expect(rows.map((r) => r.decision)).toEqual(Array(150).fill('applied'));
   });
 
   it('after an outage outlasting the retries, tries that batch again and reports nothing lost', async () => {

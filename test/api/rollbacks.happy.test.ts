@@ -6,9 +6,9 @@ import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
 import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
 import { publishPolicy } from '../../server/src/services/policies.ts';
 import { ROLLBACK_AGENT_NAME } from '../../server/src/services/rollback-agent.ts';
-import { auditEvents, changes, changeSets, rollbacks } from '../../server/src/store/schema.ts';
+import { approvals, auditEvents, changes, changeSets, rollbacks } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';
-import { runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
+import { EVIDENCE, runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
 import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
 let harness: Harness;
@@ -147,5 +147,22 @@ describe('undoing a rollback', () => {
     const started = await admin('POST', '/v1/admin/rollbacks', { selector: { changeIds: [changeId] } });
     await runRollback(harness, started.body.id);
     expect([title(ids[0]!), title(ids[1]!)]).toEqual(['CEO', 'CTO']);
+  });
+});
+
+describe('the batch’s writes still waiting for a person', () => {
+  it('withdraws the open approvals of the rolled-back batch when the rollback completes', async () => {
+    const held = await api(harness, 'POST', '/v1/changesets', {
+      token: agentToken,
+      body: { batchId: 'enrich-3', objectType: 'contacts', changes: [{ recordId: ids[0], properties: { jobtitle: 'COO', phone: '+1 555 0123' }, evidence: EVIDENCE }] },
+    });
+    expect(held.body.results.map((r: { decision: string }) => r.decision).sort()).toEqual(['applied', 'pending_approval']);
+    const started = await admin('POST', '/v1/admin/rollbacks', { selector: { batchId: 'enrich-3' } });
+    await runRollback(harness, started.body.id);
+    const [approval] = await harness.deps.db.select().from(approvals).where(and(eq(approvals.workspaceId, ws.workspaceId), eq(approvals.batchId, 'enrich-3')));
+    expect(approval?.status).toBe('withdrawn');
+    expect(title(ids[0]!)).toBe('CTO');
+    const [completed] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'rollback.completed')));
+    expect(completed?.data).toMatchObject({ approvalsWithdrawn: 1 });
   });
 });

@@ -20,6 +20,8 @@ describe('agent-governance rollback', () => {
   let sandboxUrl: string;
   let env: Record<string, string>;
   let workspaceId: string;
+  let adminToken: string;
+  let firstRollbackId: string;
   const original = new Map<string, string | undefined>();
   /** The records the batch wrote (the policy holds some for approval); one of them a person edits afterwards. */
   let applied: string[] = [];
@@ -39,8 +41,9 @@ describe('agent-governance rollback', () => {
     sandboxUrl = await urlFromLog(sandbox, 'sandbox listening');
     env = { ...process.env, ...serverEnv(data.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }) } as Record<string, string>;
     const setup = await run(process.execPath, [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN], { env });
-    const tokens = JSON.parse(setup.stdout) as { workspaceId: string; agentToken: string };
+    const tokens = JSON.parse(setup.stdout) as { workspaceId: string; adminToken: string; agentToken: string };
     workspaceId = tokens.workspaceId;
+    adminToken = tokens.adminToken;
     for (const id of RECORDS) original.set(id, (await record(id)).values.jobtitle);
 
     const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }));
@@ -99,8 +102,28 @@ describe('agent-governance rollback', () => {
         expect(apiWrites).toBe(2); // the batch's write and the rollback's, never a second rollback write
       }
     }
+    firstRollbackId = result.rollbackId;
     const csv = fs.readFileSync(result.report.csv, 'utf8').trim().split('\n');
     expect(csv).toHaveLength(applied.length + 1);
     expect(csv.find((line) => line.includes(`,${edited},`))).toContain('conflict');
+  }, 120_000);
+
+  it('runs in the server’s worker when started through the API: undoing the rollback puts the batch’s values back', async () => {
+    const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }));
+    try {
+      const serverUrl = await urlFromLog(server, 'listening');
+      const started = await http('POST', `${serverUrl}/v1/admin/rollbacks`, { token: adminToken, body: { selector: { batchId: firstRollbackId } } });
+      expect(started.status).toBe(202);
+      let view = started.body;
+      while (view.status !== 'completed') {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        view = (await http('GET', `${serverUrl}/v1/admin/rollbacks/${started.body.id}`, { token: adminToken })).body;
+      }
+      expect(view.counts).toMatchObject({ reverted: applied.length - 1, conflict: 0, failed: 0 });
+      expect((await record(applied[0]!)).values.jobtitle).toMatch(/^Wrong title/);
+      expect((await record(edited)).values.jobtitle).toBe('Founder');
+    } finally {
+      await server.stop();
+    }
   }, 120_000);
 });

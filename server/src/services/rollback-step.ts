@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { insertChanges, insertChangeSet, settleApplyingChanges } from '../store/change-store.ts';
 import { findLatestPolicyVersion } from '../store/policy-store.ts';
-import { lockRollback, updateItems, updateRollback, type ItemUpdate, type RollbackItemRow, type RollbackRow } from '../store/rollback-store.ts';
+import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackItemRow, type RollbackRow } from '../store/rollback-store.ts';
 import type { ServiceDeps } from './deps.ts';
 import { provenanceValues } from './provenance.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
@@ -109,6 +109,11 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
     }
     await insertChanges(tx, newChanges);
     await updateItems(tx, rollback.id, updates, now);
+    const attempted = decided.filter((d) => d.decision.action === 'settle' && d.item.revertChangeId !== null);
+    await settleAttemptedChanges(tx, {
+      applied: attempted.filter((d) => d.decision.action === 'settle' && d.decision.state === 'reverted').map((d) => d.item.revertChangeId!),
+      notWritten: attempted.filter((d) => d.decision.action === 'settle' && d.decision.state !== 'reverted').map((d) => d.item.revertChangeId!),
+    });
     return { changeSetId, writes };
   });
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { ROLLBACK_ITEM_STATES, rollbackItems, rollbacks } from './rollback-schema.ts';
+import { changes } from './schema.ts';
 
 export type RollbackRow = typeof rollbacks.$inferSelect;
 export type NewRollbackRow = typeof rollbacks.$inferInsert;
@@ -151,4 +152,21 @@ export async function itemsPage(db: Db, query: { rollbackId: string; afterSeq: n
     .where(and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq)))
     .orderBy(asc(rollbackItems.seq))
     .limit(query.limit);
+}
+
+/**
+ * Settles the rollback's own change rows of items decided without a write: an attempt made
+ * before (perhaps landed before a crash) that is now found written is `applied`, one that is not
+ * is `failed`, so the rollback's change set says what it did (and undoing it finds its writes).
+ */
+export async function settleAttemptedChanges(tx: Tx, query: { applied: readonly string[]; notWritten: readonly string[] }): Promise<void> {
+  if (query.applied.length > 0) {
+    await tx.update(changes).set({ decision: 'applied', message: null }).where(and(inArray(changes.id, [...query.applied]), eq(changes.decision, 'applying')));
+  }
+  if (query.notWritten.length > 0) {
+    await tx
+      .update(changes)
+      .set({ decision: 'failed', message: 'Not written: the field no longer held the value the rollback expected.' })
+      .where(and(inArray(changes.id, [...query.notWritten]), eq(changes.decision, 'applying')));
+  }
 }
