@@ -66,15 +66,16 @@ describe('selectors that match nothing, and bad input', () => {
 
 describe('two rollbacks of the same batch', () => {
   it('refuses the second with 409 naming the first while it is active, even when both arrive at once', async () => {
-    const [a, b] = await Promise.all([start(), start({ batchId: 'enrich-1', recordIds: [ids[0]] })]);
+    const [a, b] = await Promise.all([start(), start()]);
     const [accepted, refused] = a.status === 202 ? [a, b] : [b, a];
     expect(accepted.status).toBe(202);
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'CONFLICT', details: { rollbackId: accepted.body.id } });
+    expect((await start({ batchId: 'enrich-1', recordIds: [ids[0]] })).status).toBe(409); // part of the same batch, too
     await runRollback(harness, accepted.body.id);
     expect(titles()).toEqual(restored());
     expect(ids.every((id) => apiWrites(id) === 2)).toBe(true);
-    expect((await start()).status).toBe(202); // once completed, the batch may be rolled back again
+    expect((await start({ batchId: 'enrich-1', recordIds: [ids[0]] })).status).toBe(202); // once completed, the batch may be rolled back again
   });
 });
 
