@@ -9,7 +9,12 @@ export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 
 
 const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
-export const setPersonSchema = z.strictObject({ role: z.enum(PERSON_ROLE_NAMES) }).meta({ id: 'SetPerson' });
+export const setPersonSchema = z
+  .strictObject({
+    role: z.enum(PERSON_ROLE_NAMES),
+    crmOwnerId: z.string().regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)').optional().describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
+  })
+  .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
 
 export const approvalListQuerySchema = z.strictObject({

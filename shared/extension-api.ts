@@ -74,6 +74,8 @@ export interface ExtensionPermissions {
 export interface Caller {
   portalId: string;
   userId: string;
+  /** Their HubSpot owner id (records name owners, not users); null when they own nothing. */
+  ownerId: string | null;
   permissions: ExtensionPermissions;
 }
 

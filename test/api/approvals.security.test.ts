@@ -42,6 +42,21 @@ describe('who may decide an approval', () => {
     expect(res.body.status).toBe('applied');
   });
 
+  it('knows a rep by their HubSpot owner id, looked up or given, not by their user id', async () => {
+    // In HubSpot owner 1002 is user 7002; user 1002 is someone else, who owns nothing.
+    harness.hubspot.state.ownerUsers.set('1002', '7002');
+    await givePeopleRoles(harness, ws.workspaceId, { '7002': 'rep', '1002': 'rep' });
+    const people = await api(harness, 'GET', '/v1/admin/people', { token: ws.adminToken });
+    expect(people.body.people).toEqual(expect.arrayContaining([expect.objectContaining({ crmUserId: '7002', crmOwnerId: '1002' }), expect.objectContaining({ crmUserId: '1002', crmOwnerId: null })]));
+    const owned = seedContact(harness, { hubspot_owner_id: '1002' });
+    const approvalId = await propose(owned);
+    expect(await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '1002' })).toMatchObject({ status: 403, body: { error: { details: { refusal: 'not_record_owner' } } } });
+    expect((await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '7002' })).body.status).toBe('applied');
+
+    const given = await api(harness, 'PUT', '/v1/admin/people/8003', { token: ws.adminToken, body: { role: 'rep', crmOwnerId: '1003' } });
+    expect(given.body).toMatchObject({ crmUserId: '8003', role: 'rep', crmOwnerId: '1003' });
+  });
+
   it('never lets the person an agent acts for approve its change', async () => {
     await createDelegation(harness.deps, ws.workspaceId, { agentId: ws.agents[0]!.id, crmUserId: '501', expiresAt: new Date(Date.now() + 86_400_000) }, ADMIN);
     const id = seedContact(harness);

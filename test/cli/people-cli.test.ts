@@ -33,7 +33,9 @@ describe('agent-governance people set', () => {
     const workspace = await cli('workspace', 'add', '--name', 'Acme', '--hubspot-portal-id', '777', '--hubspot-token', 'pat-na1-secret', '--json');
     const id = String(workspace.json.id);
     const set = await cli('people', 'set', '--workspace', id, '--crm-user', '501', '--role', 'approver', '--json');
-    expect(set).toEqual({ code: 0, json: { crmUserId: '501', role: 'approver', updatedAt: expect.any(String) } });
+    expect(set).toEqual({ code: 0, json: { crmUserId: '501', role: 'approver', crmOwnerId: null, updatedAt: expect.any(String) } });
+    const rep = await cli('people', 'set', '--workspace', id, '--crm-user', '502', '--role', 'rep', '--owner-id', '9002', '--json');
+    expect(rep.json).toMatchObject({ crmUserId: '502', role: 'rep', crmOwnerId: '9002' });
     const bad = await cli('people', 'set', '--workspace', id, '--crm-user', '501', '--role', 'superuser', '--json');
     expect(bad.code).not.toBe(0);
     expect(bad.json).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });

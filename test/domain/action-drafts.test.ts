@@ -23,7 +23,7 @@ describe('stop rules for an email', () => {
 describe('a person deciding a held draft', () => {
   const now = new Date('2026-01-07T15:00:00Z');
   const draft: HeldDraft = { tier: 'two_person', expiresAt: new Date('2026-01-10T15:00:00Z'), recordOwnerId: '1001', delegatedUserId: '2009', approvedBy: [] };
-  const approver = { userId: '2001', role: 'approver' } as const;
+  const approver = { userId: '2001', role: 'approver', ownerId: null } as const;
 
   it.each<{ what: string; draft: HeldDraft; command: Parameters<typeof decideDraft>[1]; result: ReturnType<typeof decideDraft> }>([
     { what: 'the first of two approvals keeps it pending', draft, command: { kind: 'approve', by: approver, editsContent: false }, result: { ok: true, status: 'pending', approvedBy: ['2001'] } },
@@ -46,9 +46,9 @@ describe('a person deciding a held draft', () => {
   });
 
   it.each([
-    ['the delegated user', { userId: '2009', role: 'approver' } as const, 'delegated_user_cannot_approve'],
-    ['an auditor', { userId: '3001', role: 'auditor' } as const, 'role_cannot_decide'],
-    ['a rep on someone else’s record', { userId: '1002', role: 'rep' } as const, 'not_record_owner'],
+    ['the delegated user', { userId: '2009', role: 'approver', ownerId: null } as const, 'delegated_user_cannot_approve'],
+    ['an auditor', { userId: '3001', role: 'auditor', ownerId: null } as const, 'role_cannot_decide'],
+    ['a rep on someone else’s record', { userId: '1002', role: 'rep', ownerId: '1002' } as const, 'not_record_owner'],
   ])('refuses %s', (_who, by, code) => {
     expect(decideDraft(draft, { kind: 'approve', by, editsContent: false }, now)).toMatchObject({ ok: false, code, expired: false });
   });

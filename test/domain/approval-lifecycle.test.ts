@@ -19,7 +19,8 @@ function approval(overrides: Partial<Approval> = {}): Approval {
     ...overrides,
   };
 }
-const person = (userId: string, role: PersonRole): Decider => ({ userId, role });
+/** Owner ids and user ids differ in HubSpot; here a person's owner id is their user id unless a case says otherwise. */
+const person = (userId: string, role: PersonRole, ownerId: string | null = userId): Decider => ({ userId, role, ownerId });
 
 describe('who may decide', () => {
   it.each([
@@ -33,6 +34,12 @@ describe('who may decide', () => {
     const result = decide(approval(), { kind: 'approve', by: person(userId, role) }, NOW);
     expect(result.ok).toBe(allowed);
     if (!result.ok) expect(result.code).toBe(code);
+  });
+
+  it('lets a rep decide by their owner id, which need not be their user id', () => {
+    expect(decide(approval(), { kind: 'approve', by: person('5012', 'rep', '11') }, NOW).ok).toBe(true);
+    expect(decide(approval(), { kind: 'approve', by: person('11', 'rep', null) }, NOW)).toMatchObject({ ok: false, code: 'not_record_owner' });
+    expect(decide(approval({ recordOwnerId: null }), { kind: 'approve', by: person('11', 'rep', null) }, NOW)).toMatchObject({ ok: false, code: 'not_record_owner' });
   });
 
   it('never counts the person the agent acts for as its approver', () => {
@@ -103,7 +110,7 @@ describe('staleness', () => {
 });
 
 describe('invariants', () => {
-  const deciders = fc.record({ userId: fc.constantFrom('1', '2', '3', '11', '12', '99'), role: fc.constantFrom<PersonRole>('owner', 'revops_admin', 'approver', 'rep', 'auditor') });
+  const deciders = fc.record({ userId: fc.constantFrom('1', '2', '3', '11', '12', '99'), role: fc.constantFrom<PersonRole>('owner', 'revops_admin', 'approver', 'rep', 'auditor'), ownerId: fc.constantFrom('11', '12', null) });
   const commands = fc.array(
     fc.oneof(
       deciders.map((by) => ({ kind: 'approve' as const, by })),

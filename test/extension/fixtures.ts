@@ -29,7 +29,7 @@ export function permissions(role: PersonRole): ExtensionPermissions {
 export function cardView(cards: PendingApprovalCard[], options: { role?: PersonRole; total?: number; page?: number; pageSize?: number; killSwitches?: CardView['killSwitches']; drafts?: CardView['drafts'] } = {}): CardView {
   return {
     record: { objectType: 'contacts', recordId: '123' },
-    caller: { portalId: '42', userId: '1', permissions: permissions(options.role ?? 'approver') },
+    caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(options.role ?? 'approver') },
     killSwitches: options.killSwitches ?? [],
     pending: { items: cards, page: options.page ?? 1, pageSize: options.pageSize ?? 5, total: options.total ?? cards.length },
     drafts: options.drafts ?? [],
@@ -44,7 +44,7 @@ export const POLICY: Policy = {
 
 export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches'] } = {}): SettingsView {
   return {
-    caller: { portalId: '42', userId: '1', permissions: permissions(role) },
+    caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role) },
     policy: { version: 3, policy: POLICY },
     history: [{ version: 3, publishedBy: 'person:hubspot-user:1', createdAt: '2026-11-23T09:00:00.000Z' }, { version: 2, publishedBy: 'admin:cli', createdAt: '2026-11-22T09:00:00.000Z' }],
     killSwitches: options.killSwitches ?? [],
@@ -54,5 +54,5 @@ export function settingsView(role: PersonRole, options: { killSwitches?: Setting
 }
 
 export function homeView(role: PersonRole): HomeView {
-  return { caller: { portalId: '42', userId: '1', permissions: permissions(role) }, batches: [{ batchId: 'enrich-7', changeSets: 2, agents: ['enricher'], pendingApprovals: 3, lastAt: '2026-11-23T09:00:00.000Z' }] };
+  return { caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role) }, batches: [{ batchId: 'enrich-7', changeSets: 2, agents: ['enricher'], pendingApprovals: 3, lastAt: '2026-11-23T09:00:00.000Z' }] };
 }

@@ -138,13 +138,14 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'people set',
-    usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--json]',
-    options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' } },
+    usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--owner-id OWNER_ID] [--json]',
+    options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
-        const { role } = parseWith(setPersonSchema, { role: requireOption(context, 'role') }, 'role');
-        const person = await setPersonRole(deps, await workspaceOf(deps, context), { crmUserId, role }, CLI_ACTOR);
+        const ownerOption = context.values['owner-id'] as string | undefined;
+        const { role, crmOwnerId } = parseWith(setPersonSchema, { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) }, 'role');
+        const person = await setPersonRole(deps, await workspaceOf(deps, context), { crmUserId, role, crmOwnerId }, CLI_ACTOR);
         return { kind: 'result', value: person, human: `CRM user ${crmUserId} now decides approvals as ${role}.` };
       }),
   },

@@ -32,6 +32,9 @@ export interface CrmPort {
    */
   upsertCustomRecords(input: { objectTypeId: string; keyProperty: string; records: readonly CrmCustomRecord[] }): Promise<CrmUpsertOutcome[]>;
 
+  /** The owner id (what `hubspot_owner_id` holds) of a CRM user, or null when the user owns nothing. */
+  findOwnerIdOfUser(userId: string): Promise<string | null>;
+
   /** Links up to `batchLimit` pairs of records with the CRM's default association; linking twice is harmless. */
   associate(input: { fromObjectType: string; toObjectType: ObjectType; pairs: readonly { fromId: string; toId: string }[] }): Promise<void>;
 

@@ -25,7 +25,7 @@ export interface Approval {
   status: ApprovalStatus;
   tier: 'approval' | 'two_person';
   expiresAt: Date;
-  /** The CRM owner of the record, for the rule that a rep decides only on records they own. */
+  /** The CRM owner id of the record (`hubspot_owner_id`), for the rule that a rep decides only on records they own. */
   recordOwnerId: string | null;
   /** The person the agent acted for; they never count as an approver of their own agent's change. */
   delegatedUserId: string | null;
@@ -35,6 +35,8 @@ export interface Approval {
 export interface Decider {
   userId: string;
   role: PersonRole;
+  /** Their owner id in the CRM (records name owners, not users); null when they own nothing. */
+  ownerId: string | null;
 }
 
 export type DecisionCommand =
@@ -59,7 +61,7 @@ export function mayDecide(approval: Pick<Approval, 'recordOwnerId'>, by: Decider
     case 'auditor':
       return { ok: false, code: 'role_cannot_decide', message: 'Auditors can read approvals but not decide them.' };
     case 'rep':
-      return approval.recordOwnerId === by.userId
+      return approval.recordOwnerId !== null && approval.recordOwnerId === by.ownerId
         ? { ok: true }
         : { ok: false, code: 'not_record_owner', message: 'A rep decides only on records they own in the CRM.' };
     case 'owner':

@@ -39,8 +39,8 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   router.put('/v1/admin/people/:crmUserId', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const crmUserId = parse(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
-    const { role } = parse(setPersonSchema, req.body, 'The person');
-    res.json(await setPersonRole(deps, workspace.id, { crmUserId, role }, ADMIN));
+    const { role, crmOwnerId } = parse(setPersonSchema, req.body, 'The person');
+    res.json(await setPersonRole(deps, workspace.id, { crmUserId, role, crmOwnerId }, ADMIN));
   });
 
   router.get('/v1/admin/approvals', async (req, res) => {

@@ -59,7 +59,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
     const current = contentOf(row).released;
     const edited: Record<string, string> | undefined = edits ? { ...current, ...definedFields(edits) } : undefined;
     const editsContent = edited !== undefined && Object.keys(edited).some((field) => edited[field] !== current[field]);
-    const by = { userId: person.crmUserId, role: person.role };
+    const by = { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId };
     const draft = { tier: row.tier, expiresAt: row.expiresAt, recordOwnerId: row.recordOwnerId, delegatedUserId: row.delegatedUserId, approvedBy: row.approvedBy };
     const transition = decideDraft(draft, request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by }, now);
     if (!transition.ok) {

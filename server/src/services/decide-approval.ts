@@ -86,8 +86,8 @@ export function decideLocked(audit: AuditAppender, input: LockedDecision): Outco
   }
   const command: DecisionCommand =
     request.kind === 'approve'
-      ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
-      : { kind: 'reject', by: { userId: person.crmUserId, role: person.role }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
+      ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
+      : { kind: 'reject', by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
   const approval = toDomainApproval(stored);
   const transition = decide(approval, command, now);
   if (!transition.ok) {

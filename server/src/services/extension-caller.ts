@@ -56,5 +56,5 @@ export async function authenticateExtensionRequest(deps: ServiceDeps, request: S
   if (!person) {
     throw refuse('FORBIDDEN', 'person_unknown', `HubSpot user ${userId} has no role in Agent Governance; an admin gives one with "people set" or PUT /v1/admin/people/${userId}.`);
   }
-  return { workspace, caller: { portalId: workspace.hubspotPortalId, userId, permissions: permissionsFor(person.role) } };
+  return { workspace, caller: { portalId: workspace.hubspotPortalId, userId, ownerId: person.crmOwnerId, permissions: permissionsFor(person.role) } };
 }

@@ -55,7 +55,7 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
 }
 
 function pendingCard(stored: StoredApproval, agent: AgentRow | undefined, evidence: unknown, caller: Caller): PendingApprovalCard {
-  const allowed = caller.permissions.decide === 'none' ? ({ ok: false, code: 'role_cannot_decide' } as const) : mayDecide(stored, { userId: caller.userId, role: caller.permissions.role });
+  const allowed = caller.permissions.decide === 'none' ? ({ ok: false, code: 'role_cannot_decide' } as const) : mayDecide(stored, { userId: caller.userId, role: caller.permissions.role, ownerId: caller.ownerId });
   // The state machine's other rule that depends only on who asks: the agent's principal never approves its own proposal.
   const decidable =
     !allowed.ok ? { ok: false as const, code: allowed.code as 'role_cannot_decide' | 'not_record_owner' }

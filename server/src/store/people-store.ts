@@ -5,9 +5,12 @@ import { people } from './approval-schema.ts';
 
 export type PersonRow = typeof people.$inferSelect;
 
-export async function upsertPerson(tx: Db | Tx, row: { workspaceId: string; crmUserId: string; role: PersonRole; updatedAt: Date }): Promise<PersonRow | undefined> {
+export async function upsertPerson(tx: Db | Tx, row: { workspaceId: string; crmUserId: string; role: PersonRole; crmOwnerId: string | null; updatedAt: Date }): Promise<PersonRow | undefined> {
   const [previous] = await tx.select().from(people).where(and(eq(people.workspaceId, row.workspaceId), eq(people.crmUserId, row.crmUserId)));
-  await tx.insert(people).values(row).onConflictDoUpdate({ target: [people.workspaceId, people.crmUserId], set: { role: row.role, updatedAt: row.updatedAt } });
+  await tx
+    .insert(people)
+    .values(row)
+    .onConflictDoUpdate({ target: [people.workspaceId, people.crmUserId], set: { role: row.role, crmOwnerId: row.crmOwnerId, updatedAt: row.updatedAt } });
   return previous;
 }
 

@@ -7,6 +7,7 @@ import {
   batchObjectsSchema,
   batchPropertiesSchema,
   groupsSchema,
+  ownersSchema,
   parseResponse,
   propertiesSchema,
   schemaSchema,
@@ -146,6 +147,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
 
     ensureCustomObject,
     upsertCustomRecords,
+    findOwnerIdOfUser,
     associate,
     ...engagementMethods(apis.engagements, retry),
   };
@@ -174,6 +176,18 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     return parsed.results.map((result) => ({ key: result.properties[keyProperty] ?? '', id: result.id, created: result._new }));
   }
 
+
+  async function findOwnerIdOfUser(userId: string): Promise<string | null> {
+    let after: string | undefined;
+    do {
+      const answer = await withRetry('read the owners', () => apis.owners.getPage(undefined, after, 100), retry);
+      const page = parseResponse(ownersSchema, answer, 'GET owners');
+      const owner = page.results.find((candidate) => candidate.userId !== undefined && String(candidate.userId) === userId);
+      if (owner) return owner.id;
+      after = page.paging?.next?.after;
+    } while (after !== undefined);
+    return null;
+  }
 
   async function associate({ fromObjectType, toObjectType, pairs }: Parameters<CrmPort['associate']>[0]): Promise<void> {
     assertBatchSize(pairs.length);
@@ -217,6 +231,7 @@ function createApis(options: HubSpotCrmOptions) {
   return {
     objects: { read: paced(objects.read.bind(objects)), update: paced(objects.update.bind(objects)), upsert: paced(objects.upsert.bind(objects)) },
     schemas: { getAll: paced(() => client.crm.schemas.coreApi.getAll()), create: paced(client.crm.schemas.coreApi.create.bind(client.crm.schemas.coreApi)) },
+    owners: { getPage: paced(client.crm.owners.ownersApi.getPage.bind(client.crm.owners.ownersApi)) },
     associations: { createDefault: paced(client.crm.associations.v4.batchApi.createDefault.bind(client.crm.associations.v4.batchApi)) },
     properties: { getAll: paced((type: string) => properties.coreApi.getAll(type)), batchCreate: paced(properties.batchApi.create.bind(properties.batchApi)) },
     groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },

@@ -42,6 +42,11 @@ export const upsertSchema = z.object({
   errors: z.array(batchErrorSchema).optional(),
 });
 
+export const ownersSchema = z.object({
+  results: z.array(z.object({ id: z.string(), userId: z.number().optional() })),
+  paging: z.object({ next: z.object({ after: z.string() }).optional() }).optional(),
+});
+
 export const groupsSchema = z.object({ results: z.array(z.object({ name: z.string() })) });
 
 export const batchPropertiesSchema = z.object({

@@ -174,10 +174,18 @@ function link(state: HubSpotState, from: string, to: string): void {
   state.custom.associations.set(from, linked);
 }
 
+/** One page holds every owner: the sandbox has a handful. */
+function listOwners(state: HubSpotState): HubSpotResponse {
+  const at = iso(state.now());
+  const results = [...state.ownerIds].map((id) => ({ id, email: `owner${id}@example.com`, firstName: 'Owner', lastName: id, userId: state.ownerUsers.has(id) ? Number(state.ownerUsers.get(id)) : undefined, createdAt: at, updatedAt: at, archived: false }));
+  return json(200, { results });
+}
+
 function publicSchema(schema: CustomObjectSchema) {
   return { ...schema, createdAt: iso(schema.createdAt), updatedAt: iso(schema.createdAt), archived: false };
 }
 
+/** Routes matched on their own path (not the `{type}` object routes): custom objects, associations, owners. */
 export type CustomRoute = { method: string; template: string; pattern: RegExp; handle: (state: HubSpotState, request: HubSpotRequest, params: string[]) => HubSpotResponse };
 
 export const CUSTOM_OBJECT_ROUTES: CustomRoute[] = [
@@ -192,6 +200,7 @@ export const CUSTOM_OBJECT_ROUTES: CustomRoute[] = [
       return store === undefined ? errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${type}`) : batchUpsert(s, store, r.body);
     },
   },
+  { method: 'GET', template: '/crm/v3/owners', pattern: /^\/crm\/v3\/owners$/, handle: (s) => listOwners(s) },
   {
     method: 'POST',
     template: '/crm/v4/associations/{from}/{to}/batch/associate/default',

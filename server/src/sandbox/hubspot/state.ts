@@ -61,6 +61,8 @@ export interface HubSpotState {
   readonly portalId: string;
   /** Valid values of `hubspot_owner_id`. */
   readonly ownerIds: Set<string>;
+  /** Owner id → the user id of the person behind it; the sandbox plays them equal unless a test says otherwise. */
+  readonly ownerUsers: Map<string, string>;
   readonly custom: CustomObjectState;
   readonly faults: HubSpotFaults;
   readonly calls: CallLog;
@@ -94,6 +96,7 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
     objects: { contacts: store('contacts', 45), deals: store('deals', 20) },
     portalId: options.portalId ?? '62515',
     ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
+    ownerUsers: new Map((options.ownerIds ?? ['1001', '1002', '1003']).map((id) => [id, id])),
     custom: createCustomObjectState(),
     faults: new HubSpotFaults(),
     calls: new CallLog(),
