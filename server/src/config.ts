@@ -32,6 +32,7 @@ const configSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
   WEBHOOK_WORKER: z.enum(['on', 'off']).default('on'),
+  APPROVAL_JOBS: z.enum(['on', 'off']).default('on'),
 });
 
 export interface Config {
@@ -52,6 +53,7 @@ export interface Config {
   hubspotClientSecret: string | undefined;
   publicUrl: string | undefined;
   webhookWorker: boolean;
+  approvalJobs: boolean;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -78,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hubspotClientSecret: c.HUBSPOT_CLIENT_SECRET,
     publicUrl: c.PUBLIC_URL,
     webhookWorker: c.WEBHOOK_WORKER === 'on',
+    approvalJobs: c.APPROVAL_JOBS === 'on',
   };
 }
 

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const deps = demo?.deps ?? runtime.deps;
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
   const rollbacks = startRollbackWorker(deps, { logger });
-  const approvalJobs = startApprovalJobs(deps, { logger });
+  const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
   const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks });
   const server = app.listen(config.port, config.host, () => {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

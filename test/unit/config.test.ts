@@ -28,7 +28,8 @@ describe('configuration', () => {
   });
 
   it('runs the webhook worker by default and takes the app’s client secret and public URL for webhook signatures', () => {
-    expect(loadConfig({})).toMatchObject({ webhookWorker: true, hubspotClientSecret: undefined, publicUrl: undefined });
+    expect(loadConfig({})).toMatchObject({ webhookWorker: true, approvalJobs: true, hubspotClientSecret: undefined, publicUrl: undefined });
+    expect(loadConfig({ APPROVAL_JOBS: 'off' })).toMatchObject({ approvalJobs: false });
     expect(loadConfig({ WEBHOOK_WORKER: 'off', HUBSPOT_CLIENT_SECRET: 'cs', PUBLIC_URL: 'https://ag.example.com' })).toMatchObject({ webhookWorker: false, hubspotClientSecret: 'cs', publicUrl: 'https://ag.example.com' });
     expect(() => loadConfig({ PUBLIC_URL: 'ag.example.com' })).toThrow(/PUBLIC_URL/);
   });
