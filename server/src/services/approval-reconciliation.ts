@@ -1,5 +1,5 @@
 import type { ApprovalDecisionRequest } from '../../../shared/approval-api.ts';
-import { lockApprovalByCrmObject, lockOpenApprovalsOnRecord, markMirrorDue, markStale, saveTransitions, type StoredApproval, type TransitionWrite } from '../store/approval-store.ts';
+import { lockApprovalByCrmObject, lockOpenApprovalsOnRecords, markMirrorDue, markStale, saveTransitions, type StoredApproval, type TransitionWrite } from '../store/approval-store.ts';
 import type { AuditAppender } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
 import type { FieldChangeRow } from '../store/field-history-store.ts';
@@ -12,30 +12,54 @@ const WEBHOOKS = { type: 'system', name: 'hubspot-webhooks' } as const;
 const STATUS_PROPERTY = 'ag_status';
 
 /**
- * What a change seen in HubSpot means for approvals (issue 5 with issue 6), inside the webhook
- * processing transaction: a person's edit of a held property makes its open approvals stale
- * (nothing will overwrite it); a deleted or merged record closes its open approvals; a person
- * setting an approval object's status to approved or rejected in HubSpot is their decision,
- * under the same rules as the API (the approval job then writes an approved one).
+ * What changes seen in HubSpot mean for approvals (issue 5 with issue 6), inside the webhook
+ * processing transaction, in the order they happened: a person's edit of a held property makes
+ * its open approvals stale (nothing will overwrite it); a deleted or merged record closes its
+ * open approvals; a person setting an approval object's status to approved or rejected in
+ * HubSpot is their decision, under the same rules as the API (the approval job then writes an
+ * approved one). One query finds the open approvals of every record the batch touches.
  */
-export async function reconcileApprovals(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<void> {
-  if (row.kind === 'record_deleted' || row.kind === 'record_merged') {
+export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date): Promise<void> {
+  const onRecords = rows.filter((row) => isRecordClosed(row) || (row.kind === 'person' && !isApprovalStatus(row)));
+  const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
+  const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
+  const closed = new Set<string>();
+  for (const row of rows) {
+    if (row.kind === 'person' && isApprovalStatus(row)) {
+      await decideFromCrm(tx, audit, row, now);
+      continue;
+    }
+    if (row.kind !== 'person' && !isRecordClosed(row)) continue;
+    for (const approval of byRecord.get(`${row.objectType}:${row.recordId}`) ?? []) {
+      if (closed.has(approval.id)) continue;
+      const message = staleMessage(approval, row);
+      if (message === undefined) continue;
+      await closeStale(tx, audit, approval, row, message, now);
+      closed.add(approval.id);
+    }
+  }
+}
+
+function isRecordClosed(row: FieldChangeRow): boolean {
+  return row.kind === 'record_deleted' || row.kind === 'record_merged';
+}
+
+function isApprovalStatus(row: FieldChangeRow): boolean {
+  return row.property === STATUS_PROPERTY && row.objectType.startsWith('2-');
+}
+
+/** Why this change makes the approval stale, or undefined when it does not. */
+function staleMessage(approval: StoredApproval, row: FieldChangeRow): string | undefined {
+  if (isRecordClosed(row)) {
     const into = (row.data as { primaryObjectId?: unknown } | null)?.primaryObjectId;
     const why = row.kind === 'record_deleted' ? 'was deleted in the CRM' : `was merged into record ${String(into ?? 'another record')} in the CRM`;
-    for (const approval of await lockOpenApprovalsOnRecord(tx, row.workspaceId, row.objectType, row.recordId)) {
-      await closeStale(tx, audit, approval, row, `Record ${row.recordId} ${why}; nothing will be written.`, now);
-    }
-    return;
+    return `Record ${row.recordId} ${why}; nothing will be written.`;
   }
-  if (row.kind !== 'person') return;
-  if (row.property === STATUS_PROPERTY && row.objectType.startsWith('2-')) return decideFromCrm(tx, audit, row, now);
-  for (const approval of await lockOpenApprovalsOnRecord(tx, row.workspaceId, row.objectType, row.recordId)) {
-    const item = approval.items.find((candidate) => candidate.property === row.property && candidate.status !== 'rejected');
-    // An edit before the proposal is already its `before`; setting the same value again changes nothing.
-    if (!item || row.occurredAt <= approval.createdAt || (row.value ?? null) === item.beforeValue) continue;
-    const who = row.sourceId?.startsWith('userId:') ? `user ${row.sourceId.slice('userId:'.length)}` : 'someone';
-    await closeStale(tx, audit, approval, row, `${who} changed ${row.property} in the CRM after the agent proposed; nothing will be overwritten.`, now);
-  }
+  const item = approval.items.find((candidate) => candidate.property === row.property && candidate.status !== 'rejected');
+  // An edit before the proposal is already its `before`; setting the same value again changes nothing.
+  if (!item || row.occurredAt <= approval.createdAt || (row.value ?? null) === item.beforeValue) return undefined;
+  const who = row.sourceId?.startsWith('userId:') ? `user ${row.sourceId.slice('userId:'.length)}` : 'someone';
+  return `${who} changed ${row.property} in the CRM after the agent proposed; nothing will be overwritten.`;
 }
 
 async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval, row: FieldChangeRow, message: string, now: Date): Promise<void> {

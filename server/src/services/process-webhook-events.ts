@@ -42,7 +42,7 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
     const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
-    for (const row of history) await reconcileApprovals(tx, audit, row, deps.clock());
+    await reconcileApprovals(tx, audit, workspaceId, history, deps.clock());
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
     return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [] };
   });

@@ -44,12 +44,13 @@ export async function statusesOf(db: Db, workspaceId: string, ids: readonly stri
   return new Map(rows.map((row) => [row.id, row.status]));
 }
 
-/** Open (pending or approved) approvals on one record, locked, with their items. */
-export async function lockOpenApprovalsOnRecord(tx: Tx, workspaceId: string, objectType: string, recordId: string): Promise<StoredApproval[]> {
+/** Open (pending or approved) approvals on these records, locked, with their items. */
+export async function lockOpenApprovalsOnRecords(tx: Tx, workspaceId: string, recordIds: readonly string[]): Promise<StoredApproval[]> {
+  if (recordIds.length === 0) return [];
   const rows = await tx
     .select()
     .from(approvals)
-    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.recordId, recordId), eq(approvals.objectType, objectType), inArray(approvals.status, ['pending', 'approved'])))
+    .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.recordId, [...recordIds]), inArray(approvals.status, ['pending', 'approved'])))
     .orderBy(asc(approvals.id))
     .for('update');
   const items = await itemsOf(tx, rows.map((row) => row.id));
