@@ -10,15 +10,9 @@ import { stopReleasedEmailIfBarred } from '../services/stop-rules.ts';
 import { submitAction } from '../services/submit-action.ts';
 import { verifyRelease } from '../services/verify-release.ts';
 import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
+import { parseInput } from './errors.ts';
 
 const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
 
 /**
  * Drafts (issue 5): agents submit actions, read them back once released, prove the release and
@@ -30,8 +24,8 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/actions', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const idempotencyKey = parse(idempotencyKeySchema, req.header('idempotency-key'), 'The Idempotency-Key header');
-    const request = parse(actionRequestSchema, req.body, 'The action');
+    const idempotencyKey = parseInput(idempotencyKeySchema, req.header('idempotency-key'), 'The Idempotency-Key header');
+    const request = parseInput(actionRequestSchema, req.body, 'The action');
     const { view, replayed } = await submitAction(deps, { agent, workspace, request, idempotencyKey });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(replayed ? 200 : 201).json(view);
@@ -47,19 +41,19 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/actions/:id/verify', async (req, res) => {
     const { workspace } = await agentFromRequest(deps, req);
-    const { releaseToken } = parse(verifyReleaseRequestSchema, req.body, 'The verification');
+    const { releaseToken } = parseInput(verifyReleaseRequestSchema, req.body, 'The verification');
     res.json(await verifyRelease(deps, workspace.id, req.params.id, releaseToken));
   });
 
   router.post('/v1/actions/:id/outcome', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const request = parse(actionOutcomeRequestSchema, req.body, 'The outcome');
+    const request = parseInput(actionOutcomeRequestSchema, req.body, 'The outcome');
     res.json(await reportActionOutcome(deps, { agent, workspace, actionId: req.params.id, request }));
   });
 
   router.get('/v1/admin/actions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parse(actionListQuerySchema, req.query, 'The actions query');
+    const query = parseInput(actionListQuerySchema, req.query, 'The actions query');
     res.json({ actions: await findActions(deps, workspace.id, { recordId: query.record, agentId: query.agent, status: query.status, limit: query.limit }) });
   });
 
@@ -70,7 +64,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/admin/actions/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const request = parse(actionDecisionSchema, req.body, 'The decision');
+    const request = parseInput(actionDecisionSchema, req.body, 'The decision');
     res.json(await decideAction(deps, { workspace, actionId: req.params.id, request }));
   });
 

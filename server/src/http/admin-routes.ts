@@ -9,15 +9,9 @@ import { listWorkspaceKillSwitches, setKillSwitch } from '../services/kill-switc
 import { drillKillTrigger } from '../services/kill-triggers.ts';
 import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
+import { parseInput } from './errors.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
 
 const STATUS_FOR = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const;
 
@@ -40,7 +34,7 @@ export function adminRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/admin/agents', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.status(201).json(await createAgent(deps, workspace.id, parse(createAgentSchema, req.body, 'The agent'), ADMIN));
+    res.status(201).json(await createAgent(deps, workspace.id, parseInput(createAgentSchema, req.body, 'The agent'), ADMIN));
   });
   router.get('/v1/admin/agents', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
@@ -49,11 +43,11 @@ export function adminRoutes(deps: ServiceDeps): Router {
   router.post('/v1/admin/agents/:id/:action', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     if (req.params.action === 'delegations') {
-      const body = parse(createDelegationSchema, req.body, 'The delegation');
+      const body = parseInput(createDelegationSchema, req.body, 'The delegation');
       res.status(201).json(await createDelegation(deps, workspace.id, { agentId: req.params.id, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) }, ADMIN));
       return;
     }
-    const action = parse(agentStatusChangeSchema, req.params.action, 'The agent action');
+    const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
     res.json(await setAgentStatus(deps, workspace.id, req.params.id, STATUS_FOR[action], ADMIN));
   });
 
@@ -63,13 +57,13 @@ export function adminRoutes(deps: ServiceDeps): Router {
   });
   router.put('/v1/admin/kill-switches', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setKillSwitch(deps, workspace.id, parse(killSwitchChangeSchema, req.body, 'The kill switch change'), ADMIN));
+    res.json(await setKillSwitch(deps, workspace.id, parseInput(killSwitchChangeSchema, req.body, 'The kill switch change'), ADMIN));
   });
 
   // A drill (issue 6): runs a trigger's rule over synthetic counts and says what it would engage.
   router.post('/v1/admin/kill-triggers/drill', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await drillKillTrigger(deps, workspace.id, parse(killTriggerDrillSchema, req.body, 'The drill')));
+    res.json(await drillKillTrigger(deps, workspace.id, parseInput(killTriggerDrillSchema, req.body, 'The drill')));
   });
 
   router.post('/v1/admin/bootstrap', async (req, res) => {
@@ -83,7 +77,7 @@ export function adminRoutes(deps: ServiceDeps): Router {
   });
   router.get('/v1/admin/audit/export', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parse(auditExportQuerySchema, req.query, 'The export query');
+    const query = parseInput(auditExportQuerySchema, req.query, 'The export query');
     res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
     const filter = { agentId: query.agent, batchId: query.batch, recordId: query.record, from: date(query.from), to: date(query.to) };
     await streamTo(res, exportAudit(deps, workspace.id, filter, query.format));

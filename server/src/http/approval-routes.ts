@@ -8,15 +8,9 @@ import { decideApprovalsBatch } from '../services/decide-approvals-batch.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
+import { parseInput } from './errors.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
 
 /** A malformed id names no approval: the same 404 as an unknown one, and no query the database would refuse. */
 function approvalId(value: string): string {
@@ -38,19 +32,19 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   });
   router.put('/v1/admin/people/:crmUserId', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const crmUserId = parse(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
-    const { role, crmOwnerId } = parse(setPersonSchema, req.body, 'The person');
+    const crmUserId = parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
+    const { role, crmOwnerId } = parseInput(setPersonSchema, req.body, 'The person');
     res.json(await setPersonRole(deps, workspace.id, { crmUserId, role, crmOwnerId }, ADMIN));
   });
 
   router.get('/v1/admin/approvals', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parse(approvalListQuerySchema, req.query, 'The approvals query');
+    const query = parseInput(approvalListQuerySchema, req.query, 'The approvals query');
     res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, limit: query.limit }) });
   });
   router.post('/v1/admin/approvals/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const request = parse(batchApprovalDecisionSchema, req.body, 'The batch decision');
+    const request = parseInput(batchApprovalDecisionSchema, req.body, 'The batch decision');
     res.json(await decideApprovalsBatch(deps, { workspace, request, via: 'admin_api' }));
   });
   router.get('/v1/admin/approvals/:id', async (req, res) => {
@@ -60,7 +54,7 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   router.post('/v1/admin/approvals/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const id = approvalId(req.params.id);
-    const request = parse(approvalDecisionSchema, req.body, 'The decision');
+    const request = parseInput(approvalDecisionSchema, req.body, 'The decision');
     res.json(await decideApproval(deps, { workspace, approvalId: id, request }));
   });
 

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import { ZodError } from 'zod';
+import { ZodError, type z } from 'zod';
 import type { ErrorBody, ErrorCode } from '../../../shared/errors.ts';
 import { describeZodIssue } from '../../../shared/zod-issues.ts';
 import { AppError } from '../errors.ts';
@@ -49,6 +49,13 @@ export function statusFor(code: ErrorCode): number {
     case 'INTERNAL':
       return 500;
   }
+}
+
+/** Validates one part of a request (body, query, a path parameter) or throws a 400 naming what is wrong. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
 }
 
 /** Names each failing path in a sentence, as a person reading the response needs it. */

@@ -12,7 +12,7 @@ import { setKillSwitch } from '../services/kill-switches.ts';
 import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { getRollback } from '../services/rollback-control.ts';
-import { validationError } from './errors.ts';
+import { parseInput } from './errors.ts';
 import { signedUrl } from './webhook-routes.ts';
 
 export interface ExtensionRouteOptions {
@@ -20,12 +20,6 @@ export interface ExtensionRouteOptions {
   /** The HubSpot app's client secret (OAuth apps: one for every account); a workspace's own secret is tried too. */
   appClientSecret?: string | undefined;
   publicUrl?: string | undefined;
-}
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
 }
 
 function personActor({ caller }: ExtensionCaller): Actor {
@@ -63,66 +57,66 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
 
   router.get('/card', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    res.json(await cardView(deps, workspace, caller, parse(cardQuerySchema, req.query, 'The card query')));
+    res.json(await cardView(deps, workspace, caller, parseInput(cardQuerySchema, req.query, 'The card query')));
   });
 
   router.post('/approvals/:id/decisions', async (req, res) => {
     const authenticated = await authenticate(req);
     const { workspace, caller } = authenticated;
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const approvalId = z.uuid().safeParse(req.params.id);
     if (!approvalId.success) throw new AppError('NOT_FOUND', `There is no approval ${req.params.id} in this workspace.`);
-    const decision = parse(extensionDecisionSchema, jsonBody(req), 'The decision');
+    const decision = parseInput(extensionDecisionSchema, jsonBody(req), 'The decision');
     res.json(await decideApproval(deps, { workspace, approvalId: approvalId.data, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
   });
 
   router.get('/settings', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     res.json(await settingsView(deps, workspace, caller));
   });
 
   router.post('/policies', async (req, res) => {
     const authenticated = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(authenticated.caller, authenticated.caller.permissions.publishPolicy, 'publish a policy');
-    const { document } = parse(publishPolicyBodySchema, jsonBody(req), 'The policy');
+    const { document } = parseInput(publishPolicyBodySchema, jsonBody(req), 'The policy');
     res.status(201).json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated)));
   });
 
   router.put('/kill-switches', async (req, res) => {
     const authenticated = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(authenticated.caller, authenticated.caller.permissions.setKillSwitches, 'engage or release a kill switch');
-    const change = parse(killSwitchChangeSchema, jsonBody(req), 'The kill switch');
+    const change = parseInput(killSwitchChangeSchema, jsonBody(req), 'The kill switch');
     res.json(await setKillSwitch(deps, authenticated.workspace.id, change, personActor(authenticated)));
   });
 
   router.get('/home', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     res.json(await homeView(deps, workspace, caller));
   });
 
   router.get('/audit', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    const query = parse(auditSearchQuerySchema, req.query, 'The audit search');
+    const query = parseInput(auditSearchQuerySchema, req.query, 'The audit search');
     res.json(await auditSearch(deps, workspace, caller, { batchId: query.batch, recordId: query.record, agentId: query.agent, limit: query.limit }));
   });
 
   // Rollbacks are issue 7's: a dry run answers with the plan, a real one starts the job (202) and is followed by id.
   router.post('/rollbacks', async (req, res) => {
     const authenticated = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(authenticated.caller, authenticated.caller.permissions.rollBack, 'roll back agents’ changes');
-    const request = parse(createRollbackSchema, jsonBody(req), 'The rollback');
+    const request = parseInput(createRollbackSchema, jsonBody(req), 'The rollback');
     if (request.dryRun) res.json(await dryRunRollback(deps, authenticated.workspace.id, request));
     else res.status(202).json(await startRollback(deps, authenticated.workspace.id, request, personActor(authenticated)));
   });
 
   router.get('/rollbacks/:id', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    parse(proxyOnlyQuerySchema, req.query, 'The query');
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
     if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no rollback ${req.params.id} in this workspace.`);
     res.json(await getRollback(deps, workspace.id, req.params.id));

@@ -6,26 +6,20 @@ import { decideGovernanceRequest } from '../services/confirm-governance.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { findGovernanceRequests } from '../services/governance-requests.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
+import { parseInput } from './errors.ts';
 
 /** Dual control (issue 5): changes to governance waiting for a second admin, and their confirmation. */
 export function governanceRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.get('/v1/admin/governance-requests', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ requests: await findGovernanceRequests(deps, workspace.id, parse(governanceListQuerySchema, req.query, 'The query').status) });
+    res.json({ requests: await findGovernanceRequests(deps, workspace.id, parseInput(governanceListQuerySchema, req.query, 'The query').status) });
   });
   router.post('/v1/admin/governance-requests/:id/:decision', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const decision = req.params.decision;
     if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
-    const { actingUserId } = parse(governanceDecisionSchema, req.body, 'The decision');
+    const { actingUserId } = parseInput(governanceDecisionSchema, req.body, 'The decision');
     res.json(await decideGovernanceRequest(deps, { workspaceId: workspace.id, requestId: req.params.id, actingUserId, decision, via: 'admin_api' }));
   });
   return router;

@@ -5,26 +5,20 @@ import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { findQaReviews, qaErrorRates, reviewQa } from '../services/qa-reviews.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
+import { parseInput } from './errors.ts';
 
 /** QA sampling of auto-applied writes (issue 5): the review queue, verdicts, and each agent's error rate. */
 export function qaRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.get('/v1/admin/qa/reviews', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parse(qaListQuerySchema, req.query, 'The QA query');
+    const query = parseInput(qaListQuerySchema, req.query, 'The QA query');
     res.json({ reviews: await findQaReviews(deps, workspace.id, { status: query.status, agentId: query.agent, limit: query.limit }) });
   });
   router.post('/v1/admin/qa/reviews/:id/verdict', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no QA review ${req.params.id} in this workspace.`);
-    res.json(await reviewQa(deps, workspace, req.params.id, parse(qaVerdictSchema, req.body, 'The verdict')));
+    res.json(await reviewQa(deps, workspace, req.params.id, parseInput(qaVerdictSchema, req.body, 'The verdict')));
   });
   router.get('/v1/admin/qa/error-rates', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

@@ -5,15 +5,9 @@ import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { getRollback, rollbackReport, setRollbackPaused } from '../services/rollback-control.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
+import { parseInput } from './errors.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
-
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error, what);
-  return parsed.data;
-}
 
 /**
  * Rollbacks (issue 7). A dry run answers with the plan (200); a real one is stored and answered
@@ -25,7 +19,7 @@ export function rollbackRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/admin/rollbacks', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const request = parse(createRollbackSchema, req.body, 'The rollback');
+    const request = parseInput(createRollbackSchema, req.body, 'The rollback');
     if (request.dryRun) res.json(await dryRunRollback(deps, workspace.id, request));
     else res.status(202).json(await startRollback(deps, workspace.id, request, ADMIN));
   });
@@ -43,7 +37,7 @@ export function rollbackRoutes(deps: ServiceDeps): Router {
   });
   router.get('/v1/admin/rollbacks/:id/report', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const { format } = parse(rollbackReportQuerySchema, req.query, 'The report query');
+    const { format } = parseInput(rollbackReportQuerySchema, req.query, 'The report query');
     const chunks = rollbackReport(deps, workspace.id, req.params.id, format);
     // The first chunk is produced before any header goes out, so an unknown rollback is still a plain 404.
     const first = await chunks.next();
