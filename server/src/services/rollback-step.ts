@@ -5,7 +5,7 @@ import type { JsonObject } from '../domain/audit-chain.ts';
 import { decideItem, type ItemDecision } from '../domain/rollback-plan.ts';
 import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
-import { insertChanges, insertChangeSet, settleApplyingChanges } from '../store/change-store.ts';
+import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../store/change-store.ts';
 import { findLatestPolicyVersion } from '../store/policy-store.ts';
 import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackItemRow, type RollbackRow } from '../store/rollback-store.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -81,9 +81,10 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
   return deps.db.transaction(async (tx) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
     if (!locked || locked.status !== 'running' || locked.leaseHolder !== input.holder) return undefined;
+    // Created with the rollback's first write of this object type, so a rollback that writes nothing leaves no empty change set.
     const changeSetIds = { ...(locked.changeSetIds as Record<string, string>) };
-    let changeSetId = changeSetIds[objectType];
-    if (!changeSetId) {
+    let changeSetId = changeSetIds[objectType] ?? '';
+    if (!changeSetId && decided.some((d) => d.decision.action === 'write')) {
       changeSetId = uuidv7();
       const policy = await findLatestPolicyVersion(tx, rollback.workspaceId);
       await insertChangeSet(tx, { id: changeSetId, workspaceId: rollback.workspaceId, agentId: rollback.agentId, batchId: rollback.id, objectType, policyVersion: policy?.version ?? 0, status: 'applying', createdAt: now });
@@ -92,28 +93,26 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
     }
     const writes: PreparedWrite[] = [];
     const updates: ItemUpdate[] = [];
-    const newChanges = [];
+    const newChanges: NewChangeRow[] = [];
+    const attempted = { applied: [] as string[], notWritten: [] as string[] };
     for (const entry of decided) {
       const { item, decision } = entry;
       const conflict = storedConflict(decision.plan.conflict);
       if (decision.action === 'settle') {
         updates.push({ seq: item.seq, state: decision.state, valueFound: entry.valueFound, revertChangeId: item.revertChangeId, forced: false, conflict, message: null, attempts: item.attempts, settled: true });
+        if (item.revertChangeId) (decision.state === 'reverted' ? attempted.applied : attempted.notWritten).push(item.revertChangeId);
         continue;
       }
       const revertChangeId = item.revertChangeId ?? uuidv7();
       if (!item.revertChangeId) {
-        newChanges.push({ id: revertChangeId, workspaceId: rollback.workspaceId, changeSetId, ordinal: item.seq, recordId: item.recordId, property: item.property, beforeValue: entry.valueFound, proposedValue: item.restoreValue, tier: null, decision: 'applying' as const, reasons: [], message: null });
+        newChanges.push({ id: revertChangeId, workspaceId: rollback.workspaceId, changeSetId, ordinal: item.seq, recordId: item.recordId, property: item.property, beforeValue: entry.valueFound, proposedValue: item.restoreValue, tier: null, decision: 'applying', reasons: [], message: null });
       }
       updates.push({ seq: item.seq, state: 'writing', valueFound: entry.valueFound, revertChangeId, forced: decision.plan.forced, conflict, message: null, attempts: item.attempts, settled: false });
       writes.push({ item, decided: entry, revertChangeId });
     }
     await insertChanges(tx, newChanges);
     await updateItems(tx, rollback.id, updates, now);
-    const attempted = decided.filter((d) => d.decision.action === 'settle' && d.item.revertChangeId !== null);
-    await settleAttemptedChanges(tx, {
-      applied: attempted.filter((d) => d.decision.action === 'settle' && d.decision.state === 'reverted').map((d) => d.item.revertChangeId!),
-      notWritten: attempted.filter((d) => d.decision.action === 'settle' && d.decision.state !== 'reverted').map((d) => d.item.revertChangeId!),
-    });
+    await settleAttemptedChanges(tx, attempted);
     return { changeSetId, writes };
   });
 }
