@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import { approvalItems, approvals } from './approval-schema.ts';
-import type { StoredApproval } from './approval-store.ts';
+import { approvals } from './approval-schema.ts';
+import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db } from './database.ts';
 import { agents, changeRecords } from './schema.ts';
 
@@ -80,15 +80,4 @@ export async function evidenceFor(db: Db, workspaceId: string, pairs: readonly {
       ),
     );
   return new Map(rows.map((row) => [`${row.changeSetId}:${row.recordId}`, row.evidence]));
-}
-
-async function withItems(db: Db, rows: (typeof approvals.$inferSelect)[]): Promise<StoredApproval[]> {
-  if (rows.length === 0) return [];
-  const items = await db
-    .select()
-    .from(approvalItems)
-    .where(inArray(approvalItems.approvalId, rows.map((row) => row.id)))
-    .orderBy(asc(approvalItems.property));
-  const byApproval = Map.groupBy(items, (item) => item.approvalId);
-  return rows.map((row) => ({ ...row, items: byApproval.get(row.id) ?? [] }));
 }

@@ -35,8 +35,7 @@ export async function lockApprovals(tx: Tx, workspaceId: string, ids: readonly s
     .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.id, [...ids])))
     .orderBy(asc(approvals.id))
     .for('update');
-  const items = await itemsOf(tx, rows.map((row) => row.id));
-  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+  return withItems(tx, rows);
 }
 
 export async function statusesOf(db: Db, workspaceId: string, ids: readonly string[]): Promise<Map<string, ApprovalRow['status']>> {
@@ -53,8 +52,7 @@ export async function lockOpenApprovalsOnRecords(tx: Tx, workspaceId: string, re
     .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.recordId, [...recordIds]), inArray(approvals.status, ['pending', 'approved'])))
     .orderBy(asc(approvals.id))
     .for('update');
-  const items = await itemsOf(tx, rows.map((row) => row.id));
-  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+  return withItems(tx, rows);
 }
 
 /** The approval a CRM approval-object record mirrors, locked. */
@@ -96,6 +94,11 @@ export async function listApprovals(db: Db, workspaceId: string, filter: Approva
   if (filter.agentId) where.push(eq(approvals.agentId, filter.agentId));
   if (filter.status) where.push(eq(approvals.status, filter.status));
   const rows = await db.select().from(approvals).where(and(...where)).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(filter.limit);
+  return withItems(db, rows);
+}
+
+/** The approvals with their items, in one more query. */
+export async function withItems(db: Db | Tx, rows: ApprovalRow[]): Promise<StoredApproval[]> {
   const items = await itemsOf(db, rows.map((row) => row.id));
   return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
 }
@@ -128,8 +131,7 @@ export async function lockOpenApprovalsOf(tx: Tx, workspaceId: string, changeSet
     )
     .orderBy(asc(approvals.id))
     .for('update');
-  const items = await itemsOf(tx, rows.map((row) => row.id));
-  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+  return withItems(tx, rows);
 }
 
 export interface TransitionWrite {
@@ -217,8 +219,7 @@ export async function claimApplies(db: Db, workspaceId: string, ids: readonly st
       ),
     )
     .returning();
-  const items = await itemsOf(db, rows.map((row) => row.id));
-  return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
+  return withItems(db, rows);
 }
 
 /** Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written. */
