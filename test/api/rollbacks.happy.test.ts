@@ -124,7 +124,9 @@ describe('re-reading the CRM right before writing', () => {
     await runRollback(harness, started.body.id);
     expect(ids.map(title)).toEqual(['VP Sales', 'Engineer', 'Engineer', 'Engineer']);
     const report = await admin('GET', `/v1/admin/rollbacks/${started.body.id}/report`);
-    expect(report.body.items[0]).toMatchObject({ outcome: 'conflict', before: 'VP Sales', conflict: { cause: 'value_differs' } });
+    // No webhook told us yet: HubSpot's property history names the person.
+    expect(report.body.items[0]).toMatchObject({ outcome: 'conflict', before: 'VP Sales', conflict: { cause: 'value_differs', origin: 'person', who: '9002', value: 'VP Sales' } });
+    expect(report.body.items[0].explanation).toContain('person 9002');
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideItem, planField, type FieldFacts, type OtherChange, type SelectedWrite } from '../../server/src/domain/rollback-plan.ts';
+import { decideItem, explainWithHistory, planField, type FieldFacts, type OtherChange, type SelectedWrite } from '../../server/src/domain/rollback-plan.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute));
 const write = (minute: number, before: string | null, written: string | null, changeId = `c${minute}`): SelectedWrite => ({ changeId, before, written, at: at(minute) });
@@ -141,5 +141,22 @@ describe('planning over any interleaving of agent batches and human edits', () =
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('explaining a conflict from the CRM’s property history', () => {
+  const unexplained = planField({ selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('VP') }, { force: false }).conflict!;
+  it.each([
+    { sourceType: 'CRM_UI', sourceId: 'userId:9001', userId: '9001', origin: 'person', who: '9001' },
+    { sourceType: 'WORKFLOW', sourceId: '77', userId: null, origin: 'workflow', who: '77' },
+    { sourceType: 'IMPORT', sourceId: 'import-3', userId: null, origin: 'import', who: 'import-3' },
+    { sourceType: 'INTEGRATION', sourceId: '555', userId: null, origin: 'integration', who: '555' },
+  ])('names a $sourceType revision as $origin $who', ({ sourceType, sourceId, userId, origin, who }) => {
+    expect(explainWithHistory(unexplained, { sourceType, sourceId, userId, value: 'VP', at: at(9) })).toMatchObject({ cause: 'value_differs', origin, who, at: at(9) });
+  });
+
+  it('leaves a conflict our records already explain as it is', () => {
+    const known = planField({ selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'VP', '9001')], current: found('VP') }, { force: false }).conflict!;
+    expect(explainWithHistory(known, { sourceType: 'WORKFLOW', sourceId: '77', userId: null, value: 'VP', at: at(9) })).toBe(known);
   });
 });

@@ -20,6 +20,13 @@ export interface CrmPort {
   /** Writes up to `batchLimit` records in one call; one outcome per input, in input order. Partial failures are outcomes, not throws. */
   writeBatch(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<CrmWriteOutcome[]>;
 
+  /**
+   * The newest revision in the CRM's property history for each property of up to `batchLimit`
+   * records: who wrote the current value, through what, when. Rollback (issue 7) explains a
+   * conflict with it when our own records cannot; a CRM without history leaves it out.
+   */
+  readLatestChanges?(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, Record<string, CrmValueChange>>>;
+
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
 
@@ -67,6 +74,15 @@ export interface CrmUpsertOutcome {
 }
 
 export type CrmValue = string | null;
+
+/** One revision of a property's history: HubSpot's sourceType (CRM_UI, WORKFLOW, IMPORT, API...), sourceId and user. */
+export interface CrmValueChange {
+  value: string | null;
+  at: Date;
+  sourceType: string;
+  sourceId: string | null;
+  userId: string | null;
+}
 export type CrmRecordValues = Record<string, CrmValue>;
 
 export interface CrmRecordWrite {

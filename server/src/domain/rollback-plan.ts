@@ -1,3 +1,5 @@
+import { classifyPropertyChange } from './crm-change-classification.ts';
+
 /**
  * Rollback planning (issue 7), pure: for one record × property, given the selected changes, the
  * changes others made to the same field, and the CRM's current value, decide whether the value
@@ -129,4 +131,25 @@ export function originOfFieldChange(kind: string): ChangeOrigin {
     default:
       return 'unknown';
   }
+}
+
+/** The newest revision of a field in the CRM's own property history. */
+export interface HistoryRevision {
+  sourceType: string;
+  sourceId: string | null;
+  userId: string | null;
+  value: string | null;
+  at: Date;
+}
+
+/**
+ * A conflict our records cannot explain (`value_differs`: no webhook told us), explained by the
+ * CRM's history of the field: who wrote the value it holds, through what, when.
+ */
+export function explainWithHistory(conflict: Conflict, revision: HistoryRevision): Conflict {
+  if (conflict.cause !== 'value_differs') return conflict;
+  const { kind } = classifyPropertyChange({ changeSource: revision.sourceType, sourceId: revision.sourceId, appId: null, property: '', value: revision.value }, []);
+  const origin = originOfFieldChange(kind);
+  const who = origin === 'person' ? (revision.userId ?? revision.sourceId?.replace(/^userId:/, '') ?? null) : revision.sourceId;
+  return { ...conflict, origin, who, at: revision.at };
 }

@@ -10,7 +10,7 @@ import { findActiveRollback, insertRollback, updateRollback } from '../store/rol
 import { requireWorkspace } from './workspaces.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
-import { currentOf, fieldKey, othersByField, readCurrent, selectedFieldPages } from './rollback-facts.ts';
+import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent, selectedFieldPages } from './rollback-facts.ts';
 import { explain, requireRollback, rollbackView, storedConflict } from './rollback-view.ts';
 
 const SAMPLE_PER_OUTCOME = 10;
@@ -44,12 +44,17 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
       fields: bounds.map(({ field, from }) => ({ recordId: field.recordId, property: field.property, from })),
       exclude: fields.flatMap((field) => field.selected.map((s) => s.changeId)),
     });
-    for (const field of fields) {
+    const planned = fields.map((field) => {
       const now = currentOf(current, field.recordId, field.property);
-      const plan = planField({ selected: field.selected, others: others.get(fieldKey(field.recordId, field.property)) ?? [], current: now }, { force: request.force });
+      return { field, now, plan: planField({ selected: field.selected, others: others.get(fieldKey(field.recordId, field.property)) ?? [], current: now }, { force: request.force }) };
+    });
+    // Only conflicts that reach the sample need HubSpot's history to explain them.
+    const sampled = planned.filter(({ plan }) => plan.conflict && sample.filter((item) => item.outcome === plan.classification).length < SAMPLE_PER_OUTCOME);
+    const explained = await explainFromCrmHistory(crm, objectType, sampled.map(({ field, plan }) => ({ recordId: field.recordId, property: field.property, conflict: plan.conflict! })));
+    for (const { field, now, plan } of planned) {
       counts[plan.classification] += 1;
       if (sample.filter((item) => item.outcome === plan.classification).length < SAMPLE_PER_OUTCOME) {
-        const conflict = storedConflict(plan.conflict);
+        const conflict = storedConflict(explained.get(fieldKey(field.recordId, field.property)) ?? plan.conflict);
         sample.push({
           objectType,
           recordId: field.recordId,

@@ -1,7 +1,7 @@
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { CrmPort, CrmRecordValues } from '../crm/port.ts';
-import { originOfFieldChange, type CurrentValue, type OtherChange, type SelectedWrite } from '../domain/rollback-plan.ts';
+import { explainWithHistory, originOfFieldChange, type Conflict, type CurrentValue, type OtherChange, type SelectedWrite } from '../domain/rollback-plan.ts';
 import type { Db, Tx } from '../store/database.ts';
 import { otherChangesOf, selectedChangesOf, selectedRecordsPage } from '../store/rollback-selection-store.ts';
 
@@ -75,4 +75,20 @@ export async function readCurrent(crm: CrmPort, objectType: ObjectType, fields: 
 export function currentOf(records: Map<string, CrmRecordValues>, recordId: string, property: string): CurrentValue {
   const record = records.get(recordId);
   return record ? { found: true, value: record[property] ?? null } : { found: false };
+}
+
+/**
+ * Conflicts nobody in our records explains, explained by HubSpot's property history: one more
+ * CRM read, only for a step (or dry-run page) that has such conflicts. Keyed by fieldKey.
+ */
+export async function explainFromCrmHistory(crm: CrmPort, objectType: ObjectType, conflicts: readonly { recordId: string; property: string; conflict: Conflict }[]): Promise<Map<string, Conflict>> {
+  const explained = new Map<string, Conflict>();
+  const unexplained = conflicts.filter((c) => c.conflict.cause === 'value_differs');
+  if (unexplained.length === 0 || !crm.readLatestChanges) return explained;
+  const history = await crm.readLatestChanges({ objectType, recordIds: [...new Set(unexplained.map((c) => c.recordId))], properties: [...new Set(unexplained.map((c) => c.property))] });
+  for (const { recordId, property, conflict } of unexplained) {
+    const revision = history.get(recordId)?.[property];
+    if (revision) explained.set(fieldKey(recordId, property), explainWithHistory(conflict, revision));
+  }
+  return explained;
 }

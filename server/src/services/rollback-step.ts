@@ -11,7 +11,7 @@ import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type
 import type { ServiceDeps } from './deps.ts';
 import { provenanceValues } from './provenance.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
-import { currentOf, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
+import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
@@ -41,7 +41,7 @@ export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow
       exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
     }),
   ]);
-  return items.map((item) => {
+  const decided = items.map((item) => {
     const now = currentOf(current, item.recordId, item.property);
     const facts = {
       // The stored bounds stand for the selected changes: the same restore value, expected value and start.
@@ -50,6 +50,12 @@ export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow
       current: now,
     };
     return { item, decision: decideItem(facts, { force: rollback.force, inFlight: item.revertChangeId !== null }), valueFound: now.found ? now.value : null };
+  });
+  const conflicts = decided.flatMap((d) => (d.decision.plan.conflict ? [{ recordId: d.item.recordId, property: d.item.property, conflict: d.decision.plan.conflict }] : []));
+  const explained = await explainFromCrmHistory(input.crm, objectType, conflicts);
+  return decided.map((d) => {
+    const conflict = explained.get(fieldKey(d.item.recordId, d.item.property));
+    return conflict ? { ...d, decision: { ...d.decision, plan: { ...d.decision.plan, conflict } } } : d;
   });
 }
 

@@ -16,9 +16,10 @@ export function storedConflict(conflict: Conflict | null): StoredConflict | null
 export function explain(conflict: StoredConflict | null): string | null {
   if (!conflict) return null;
   if (conflict.cause === 'record_missing') return 'The record no longer exists in the CRM (deleted or merged); nothing was written.';
-  if (conflict.cause === 'value_differs') return `The CRM holds ${JSON.stringify(conflict.value ?? '')}, not what the batch wrote, and no record says who changed it.`;
+  if (conflict.origin === 'unknown') return `The CRM holds ${JSON.stringify(conflict.value ?? '')}, not what the batch wrote, and no record says who changed it.`;
   const by = conflict.who ? `${conflict.origin} ${conflict.who}` : `a ${conflict.origin}`;
-  return `Changed since by ${by} at ${conflict.at} (to ${JSON.stringify(conflict.value ?? '')}).`;
+  const source = conflict.cause === 'value_differs' ? ' (from HubSpot’s property history)' : '';
+  return `Changed since by ${by} at ${conflict.at} (to ${JSON.stringify(conflict.value ?? '')})${source}.`;
 }
 
 export async function requireRollback(db: Db, workspaceId: string, id: string): Promise<RollbackRow> {

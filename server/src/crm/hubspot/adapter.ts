@@ -17,6 +17,7 @@ import {
   type BatchError,
 } from './responses.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
+import { propertyHistoryMethods } from './property-history.ts';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface HubSpotCrmOptions {
@@ -150,6 +151,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     findOwnerIdOfUser,
     associate,
     ...engagementMethods(apis.engagements, retry),
+    ...propertyHistoryMethods(apis.objects, retry),
   };
 
   async function ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }> {

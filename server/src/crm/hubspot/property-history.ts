@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import { AppError } from '../../errors.ts';
+import type { CrmPort, CrmValueChange } from '../port.ts';
+import { batchErrorSchema, parseResponse } from './responses.ts';
+import { withRetry, type RetryDeps } from './retry.ts';
+
+export interface HistoryApis {
+  read(objectType: string, input: { inputs: { id: string }[]; properties: string[]; propertiesWithHistory: string[] }): Promise<unknown>;
+}
+
+const revisionSchema = z.object({
+  value: z.string().nullable().optional(),
+  // The api-client turns HubSpot's ISO timestamps into Dates; the raw answer has strings.
+  timestamp: z.union([z.date(), z.string()]).transform((value) => new Date(value)),
+  sourceType: z.string(),
+  sourceId: z.string().nullable().optional(),
+  updatedByUserId: z.union([z.number(), z.string()]).nullable().optional(),
+});
+
+const historySchema = z.object({
+  results: z.array(z.object({ id: z.string(), propertiesWithHistory: z.record(z.string(), z.array(revisionSchema)).optional() })),
+  errors: z.array(batchErrorSchema).optional(),
+});
+
+/** HubSpot's property history, newest revision first, as the batch read's `propertiesWithHistory` gives it (issue 7). */
+export function propertyHistoryMethods(apis: HistoryApis, retry: RetryDeps): Pick<CrmPort, 'readLatestChanges'> {
+  return {
+    async readLatestChanges({ objectType, recordIds, properties }: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) {
+      const latest = new Map<string, Record<string, CrmValueChange>>();
+      if (recordIds.length === 0) return latest;
+      const answer = await withRetry(
+        `read history of ${recordIds.length} ${objectType}`,
+        () => apis.read(objectType, { inputs: recordIds.map((id) => ({ id })), properties: [], propertiesWithHistory: [...properties] }),
+        retry,
+      );
+      const parsed = parseResponse(historySchema, answer, `batch read of ${objectType} with history`);
+      const unexpected = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_NOT_FOUND');
+      if (unexpected !== undefined) throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
+      for (const record of parsed.results) {
+        const changes: Record<string, CrmValueChange> = {};
+        for (const [name, revisions] of Object.entries(record.propertiesWithHistory ?? {})) {
+          const newest = revisions[0];
+          if (!newest) continue;
+          changes[name] = {
+            value: newest.value ?? null,
+            at: newest.timestamp,
+            sourceType: newest.sourceType,
+            sourceId: newest.sourceId ?? null,
+            userId: newest.updatedByUserId === undefined || newest.updatedByUserId === null ? null : String(newest.updatedByUserId),
+          };
+        }
+        latest.set(record.id, changes);
+      }
+      return latest;
+    },
+  };
+}
