@@ -68,6 +68,10 @@ describe('agent-governance rollback', () => {
     const plan = await cli('--dry-run', '--json');
     expect(plan).toMatchObject({ rollbackId: null, counts: { revert: applied.length - 1, conflict: 1, alreadyReverted: 0, failed: 0 }, report: { dryRun: true, total: applied.length } });
     expect((await record(applied[0]!)).values.jobtitle).toMatch(/^Wrong title/);
+    const human = (await run(process.execPath, cliArgs('--dry-run'), { env })).stdout;
+    expect(human).toContain(`go back to what they were: ${applied.length - 1}`);
+    expect(human).toContain(`contacts ${edited} jobtitle: Changed since by person`); // named by HubSpot's property history
+    expect(human).toContain('Nothing was written.');
   }, 60_000);
 
   it('killed with SIGKILL mid-run, finishes when run again: the same end state, no value written twice', async () => {
