@@ -11,8 +11,9 @@ import { startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from
 const run = promisify(execFile);
 const CLIENT_SECRET = 'e2e-client-secret';
 
-// Until the server's intake exists (issue 6), a small receiver stands where POST /webhooks/hubspot
-// will be, and checks each delivery with HubSpot's own signature helper.
+// The sandbox on its own (`npm run sandbox`): a small receiver checks each delivery with HubSpot's
+// own signature helper. The server's intake taking the sandbox's webhooks is tested end to end in
+// demo-start.test.ts (a person's edit makes an approval stale) and webhook-crash-restart.test.ts.
 describe('a person’s edit in the sandbox, delivered as a webhook', () => {
   const data = temporaryDataDir('ag-e2e-webhook-');
   let receiver: Server;
