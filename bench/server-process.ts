@@ -8,7 +8,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The CLI as a user runs it; returns its one JSON object. */
 export async function cli(env: Record<string, string>, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(process.execPath, [path.join(ROOT, 'server/src/cli/main.ts'), ...args, '--json'], { env });
+  const { stdout } = await run(process.execPath, [...scriptArguments('cli'), ...args, '--json'], { env });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -19,17 +19,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** `npm start`'s node arguments, read from package.json so the benchmark runs the server exactly as users do. */
-function startArguments(): string[] {
-  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts;
-  const [command, ...args] = scripts.start.split(/\s+/);
-  if (command !== 'node') throw new Error(`npm start is not a node command: ${scripts.start}`);
+/** An npm script's node arguments (`start`, `cli`), read from package.json so benchmarks run our processes exactly as users do. */
+export function scriptArguments(script: 'start' | 'cli'): string[] {
+  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const [command, ...args] = (scripts[script] ?? '').split(/\s+/);
+  if (command !== 'node') throw new Error(`npm run ${script} is not a node command: ${scripts[script]}`);
   return args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg));
 }
 
 /** Starts the server as `npm start` does, in its own process, so its memory is measured alone. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, startArguments(), { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, scriptArguments('start'), { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => {
