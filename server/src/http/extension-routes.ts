@@ -13,7 +13,7 @@ import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { getRollback } from '../services/rollback-control.ts';
 import { parseInput } from './errors.ts';
-import { signedUrl } from './webhook-routes.ts';
+import { signedRequest } from './webhook-routes.ts';
 
 export interface ExtensionRouteOptions {
   maxBodyBytes: number;
@@ -34,18 +34,7 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
   const router = Router();
   router.use(express.raw({ type: () => true, limit: options.maxBodyBytes }));
 
-  const authenticate = (req: Request) =>
-    authenticateExtensionRequest(
-      deps,
-      {
-        method: req.method,
-        url: signedUrl(req, options.publicUrl),
-        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        signature: req.get('x-hubspot-signature-v3'),
-        timestamp: req.get('x-hubspot-request-timestamp'),
-      },
-      { appClientSecret: options.appClientSecret },
-    );
+  const authenticate = (req: Request) => authenticateExtensionRequest(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
   const jsonBody = (req: Request): unknown => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     try {

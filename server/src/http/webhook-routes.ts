@@ -1,4 +1,5 @@
 import express, { Router, type Request } from 'express';
+import type { SignedRequest } from '../crm/hubspot/webhook-signature.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { ingestHubSpotWebhook } from '../services/ingest-webhooks.ts';
 
@@ -15,25 +16,26 @@ export interface WebhookRouteOptions {
 export function webhookRoutes(deps: ServiceDeps, options: WebhookRouteOptions): Router {
   const router = Router();
   router.post('/webhooks/hubspot', express.raw({ type: () => true, limit: options.maxBodyBytes }), async (req, res) => {
-    const result = await ingestHubSpotWebhook(
-      deps,
-      {
-        method: req.method,
-        url: signedUrl(req, options.publicUrl),
-        rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        signature: req.get('x-hubspot-signature-v3'),
-        timestamp: req.get('x-hubspot-request-timestamp'),
-      },
-      { appClientSecret: options.appClientSecret },
-    );
+    const result = await ingestHubSpotWebhook(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
     if (result.stored > 0) options.onStored?.();
     res.json(result);
   });
   return router;
 }
 
+/** What HubSpot's v3 signature covers, read off a request whose body was kept raw (webhooks, the app's hubspot.fetch calls). */
+export function signedRequest(req: Request, publicUrl: string | undefined): SignedRequest {
+  return {
+    method: req.method,
+    url: signedUrl(req, publicUrl),
+    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    signature: req.get('x-hubspot-signature-v3'),
+    timestamp: req.get('x-hubspot-request-timestamp'),
+  };
+}
+
 /** The full URI HubSpot signed: the public origin when a proxy stands in front, else the request's own. */
-export function signedUrl(req: Request, publicUrl: string | undefined): string {
+function signedUrl(req: Request, publicUrl: string | undefined): string {
   const origin = publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.get('host') ?? ''}`;
   return `${origin}${req.originalUrl}`;
 }

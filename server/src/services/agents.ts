@@ -97,6 +97,25 @@ export async function createDelegation(
   return { id, agentId: input.agentId, crmUserId: input.crmUserId, expiresAt: input.expiresAt.toISOString() };
 }
 
+/** An agent as the audit names it. */
+export type AgentActor = Extract<Actor, { type: 'agent' }>;
+
+/**
+ * The agent as the audit records it, acting for a person only through an unexpired delegation
+ * from them (DELEGATION_INVALID otherwise).
+ */
+export async function agentActor(deps: ServiceDeps, input: { workspaceId: string; agent: AgentRow; onBehalfOf?: { crmUserId: string } | undefined }): Promise<AgentActor> {
+  const { agent, onBehalfOf } = input;
+  const delegation = onBehalfOf ? await requireDelegation(deps, { workspaceId: input.workspaceId, agentId: agent.id, crmUserId: onBehalfOf.crmUserId }) : undefined;
+  return {
+    type: 'agent',
+    agentId: agent.id,
+    name: agent.name,
+    role: agent.role,
+    ...(onBehalfOf && delegation ? { onBehalfOf: { crmUserId: onBehalfOf.crmUserId, delegationId: delegation.delegationId } } : {}),
+  };
+}
+
 export async function requireDelegation(deps: ServiceDeps, query: { workspaceId: string; agentId: string; crmUserId: string }): Promise<{ delegationId: string }> {
   const delegation = await findActiveDelegation(deps.db, { ...query, now: deps.clock() });
   if (!delegation) {

@@ -14,10 +14,10 @@ import { withAuditChain } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
-import { requireDelegation } from './agents.ts';
+import { agentActor } from './agents.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
-import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { actorJson, type ServiceDeps } from './deps.ts';
 import { OWNER_PROPERTY } from './hold-for-approval.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
@@ -47,14 +47,7 @@ interface Decision {
 export async function submitAction(deps: ServiceDeps, input: SubmitActionInput): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
-  const delegation = request.onBehalfOf ? await requireDelegation(deps, { workspaceId: workspace.id, agentId: agent.id, crmUserId: request.onBehalfOf.crmUserId }) : undefined;
-  const actor: Actor = {
-    type: 'agent',
-    agentId: agent.id,
-    name: agent.name,
-    role: agent.role,
-    ...(request.onBehalfOf && delegation ? { onBehalfOf: { crmUserId: request.onBehalfOf.crmUserId, delegationId: delegation.delegationId } } : {}),
-  };
+  const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
   const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
   const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   const earlier = key ? await findActionByIdempotencyKey(deps.db, key) : undefined;

@@ -14,7 +14,7 @@ import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } f
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
-import { requireDelegation } from './agents.ts';
+import { agentActor } from './agents.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
@@ -56,14 +56,7 @@ export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'writ
 export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetInput): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
-  const delegation = request.onBehalfOf ? await requireDelegation(deps, { workspaceId: workspace.id, agentId: agent.id, crmUserId: request.onBehalfOf.crmUserId }) : undefined;
-  const actor: Actor = {
-    type: 'agent',
-    agentId: agent.id,
-    name: agent.name,
-    role: agent.role,
-    ...(request.onBehalfOf && delegation ? { onBehalfOf: { crmUserId: request.onBehalfOf.crmUserId, delegationId: delegation.delegationId } } : {}),
-  };
+  const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
 
   const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
   if (key) {
@@ -91,7 +84,7 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     phase('validate');
     const records = await readCurrentValues(crm, request, policy);
     phase('read');
-    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: delegation?.delegationId ?? null, key });
+    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
     phase('decide');
     const outcomes = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
