@@ -1,3 +1,4 @@
+import { APPROVAL_STATUSES } from '../../../shared/approval-api.ts';
 import type { CrmCustomObjectSchema, CrmPropertyDefinition } from '../crm/port.ts';
 import { DO_NOT_CONTACT_PROPERTY } from '../domain/action-drafts.ts';
 import { PENDING_COUNT_PROPERTY, shadowPropertyName } from '../domain/approval-mirror.ts';
@@ -5,7 +6,7 @@ import { PENDING_COUNT_PROPERTY, shadowPropertyName } from '../domain/approval-m
 /** Upserts are keyed by our approval id, so a retried write never makes a second CRM record. */
 export const APPROVAL_KEY_PROPERTY = 'ag_approval_id';
 
-const STATUS_OPTIONS = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale', 'withdrawn'].map((value) => ({ label: value[0]?.toUpperCase() + value.slice(1), value }));
+const STATUS_OPTIONS = APPROVAL_STATUSES.map((value) => ({ label: value[0]?.toUpperCase() + value.slice(1), value }));
 
 /** The "Agent Approval" custom object, associated with contacts and deals; bootstrap creates it once per account. */
 export const APPROVAL_OBJECT_SCHEMA: CrmCustomObjectSchema = {
