@@ -8,8 +8,8 @@ import { processWebhookEvents } from '../../server/src/services/process-webhook-
 import { retryDueApplies } from '../../server/src/services/retry-approvals.ts';
 import { customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { approvals, auditEvents } from '../../server/src/store/schema.ts';
-import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { approvals, auditEvents, killSwitches } from '../../server/src/store/schema.ts';
+import { decide, EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';
 import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
@@ -100,5 +100,27 @@ describe('approvals reconciled with what HubSpot says changed', () => {
     expect(await statusOf(approvalId)).toMatchObject({ status: 'applied', decidedBy: ['501'] });
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0199');
     expect(await retryDueApplies(harness.deps)).toBe(0);
+  });
+
+  it('counts rejections made on approval records inside HubSpot toward the agent’s rejection-rate kill trigger', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring: { killTriggers: { rejectionRate: { threshold: 0.5, minDecided: 2 } } } }, ADMIN);
+    const approvalIds = [];
+    for (let i = 0; i < 2; i += 1) approvalIds.push(await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: seedContact(harness), properties: { phone: `+1 555 010${i}` } }));
+    await syncApprovalMirror(harness.deps);
+    const objectTypeId = customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId;
+    const rejectInHubSpot = async (approvalId: string) => {
+      const crmObjectId = (await statusOf(approvalId)).crmObjectId!;
+      await receive([propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId, objectId: Number(crmObjectId), propertyName: 'ag_status', propertyValue: 'rejected', sourceId: 'userId:501', occurredAt: later() })]);
+    };
+    const switches = () => harness.database.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+
+    await rejectInHubSpot(approvalIds[0]!);
+    expect((await statusOf(approvalIds[0]!)).status).toBe('rejected');
+    expect(await switches()).toEqual([]); // one decided: too few to judge
+    await rejectInHubSpot(approvalIds[1]!);
+    const agentId = (await statusOf(approvalIds[1]!)).agentId;
+    expect(await switches()).toEqual([expect.objectContaining({ scope: 'agent', target: agentId, engaged: true, reason: expect.stringContaining('2 of 2 decided proposals') })]);
+    const submit = await api(harness, 'POST', '/v1/changesets', { token, body: { batchId: 'enrich-2', objectType: 'contacts', changes: [{ recordId: seedContact(harness), properties: { phone: '+1 555 0000' }, evidence: EVIDENCE }] } });
+    expect(submit.status).toBe(423);
   });
 });

@@ -19,14 +19,16 @@ const STATUS_PROPERTY = 'ag_status';
  * HubSpot is their decision, under the same rules as the API (the approval job then writes an
  * approved one). One query finds the open approvals of every record the batch touches.
  */
-export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date): Promise<void> {
+export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date): Promise<RejectedInCrm[]> {
   const onRecords = rows.filter((row) => isRecordClosed(row) || (row.kind === 'person' && !isApprovalStatus(row)));
   const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
   const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
   const closed = new Set<string>();
+  const rejected: RejectedInCrm[] = [];
   for (const row of rows) {
     if (row.kind === 'person' && isApprovalStatus(row)) {
-      await decideFromCrm(tx, audit, row, now);
+      const decided = await decideFromCrm(tx, audit, row, now);
+      if (decided) rejected.push(decided);
       continue;
     }
     if (row.kind !== 'person' && !isRecordClosed(row)) continue;
@@ -38,6 +40,13 @@ export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspace
       closed.add(approval.id);
     }
   }
+  return rejected;
+}
+
+/** A rejection made on the approval object inside HubSpot: the rejection-rate kill trigger counts it. */
+export interface RejectedInCrm {
+  agentId: string;
+  batchId: string;
 }
 
 function isRecordClosed(row: FieldChangeRow): boolean {
@@ -77,11 +86,11 @@ async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval
   });
 }
 
-async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<void> {
+async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<RejectedInCrm | undefined> {
   const userId = row.sourceId?.startsWith('userId:') ? row.sourceId.slice('userId:'.length) : undefined;
-  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return;
+  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return undefined;
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
-  if (!stored) return;
+  if (!stored) return undefined;
   const person = await findPerson(tx, row.workspaceId, userId);
   const request: ApprovalDecisionRequest =
     row.value === 'approved' ? { kind: 'approve', actingUserId: userId } : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
@@ -89,5 +98,9 @@ async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, 
   const outcome = decideLocked(audit, { stored, person, request, via: 'hubspot_app', now, writes });
   await saveTransitions(tx, writes);
   // A refusal is audited by decideLocked; the mirror job then writes the true status back over the person's edit.
-  if (!outcome.ok) await markMirrorDue(tx, stored.id);
+  if (!outcome.ok) {
+    await markMirrorDue(tx, stored.id);
+    return undefined;
+  }
+  return request.kind === 'reject' ? { agentId: stored.agentId, batchId: stored.batchId } : undefined;
 }

@@ -10,7 +10,7 @@ import { claimPendingEvents, markEventsProcessed, workspacesWithPendingEvents, t
 import { parsePolicy } from '../../../shared/policy.ts';
 import type { ServiceDeps } from './deps.ts';
 import { reconcileApprovals } from './approval-reconciliation.ts';
-import { checkKillTriggers } from './kill-triggers.ts';
+import { checkKillTriggers, checkRejectionRate } from './kill-triggers.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
 export interface ProcessOptions {
@@ -37,20 +37,21 @@ export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOp
 async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
   const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const events = await claimPendingEvents(tx, workspaceId, options.batchSize ?? 500);
-    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [] };
+    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [] };
     const monitoring = await monitoringSettings(tx, workspaceId);
     const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
-    await reconcileApprovals(tx, audit, workspaceId, history, deps.clock());
+    const rejectedInCrm = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock());
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
-    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [] };
+    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [], rejectedInCrm };
   });
   if (result.count === 0) return 0;
   // After the commit: a CRM call must not hold the audit lock, and a revert lost to a crash here
   // leaves the bypass audited and visible, never a write done twice from one event.
   if (result.reverts.length > 0) await revertBypassWrites(deps, workspaceId, result.reverts);
   await checkKillTriggers(deps, workspaceId, result.monitoring.killTriggers);
+  if (result.rejectedInCrm.length > 0) await checkRejectionRate(deps, workspaceId, result.rejectedInCrm);
   return result.count;
 }
 
