@@ -47,7 +47,20 @@ export const actions = pgTable(
     decidedAt: instant('decided_at'),
     /** The task or note this server created in the CRM for a released create_task or create_note. */
     crmObjectId: text('crm_object_id'),
+    /** The people whose decisions settled a held draft: its approvers once released, or the one who rejected it. */
+    decidedBy: text('decided_by').array().notNull().default(sql`'{}'`),
     message: text('message'),
+    /**
+     * A held draft is an approval too, mirrored into the CRM's approval object like one: each
+     * change to a held draft bumps `mirror_seq` (0 for drafts never held, which are not mirrored);
+     * the mirror job writes the CRM and records the seq it wrote.
+     */
+    mirrorSeq: integer('mirror_seq').notNull().default(0),
+    mirroredSeq: integer('mirrored_seq').notNull().default(0),
+    /** A mirror job's lease on writing this draft, or its backoff after a failed write. */
+    mirrorHeldUntil: instant('mirror_held_until'),
+    /** The draft's record in the CRM's approval object, once created (not the task or note: that is `crm_object_id`). */
+    approvalObjectId: text('approval_object_id'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     createdAt: instant('created_at').notNull(),
@@ -57,6 +70,9 @@ export const actions = pgTable(
     index('actions_agent').on(t.workspaceId, t.agentId),
     index('actions_status_expiry').on(t.status, t.expiresAt),
     uniqueIndex('actions_idempotency').on(t.workspaceId, t.agentId, t.idempotencyKey),
+    index('actions_mirror_due')
+      .on(t.workspaceId)
+      .where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
   ],
 );
 
