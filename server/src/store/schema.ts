@@ -195,3 +195,4 @@ export { approvalItems, approvals, people } from './approval-schema.ts';
 export { rollbackItems, rollbacks } from './rollback-schema.ts';
 export { actionOutcomes, actions, contactStops } from './action-schema.ts';
 export { governanceRequests, qaReviews } from './governance-schema.ts';
+export { teamRoles } from './team-role-schema.ts';
