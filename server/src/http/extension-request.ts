@@ -1,0 +1,27 @@
+import type { Request } from 'express';
+import { AppError } from '../errors.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension-caller.ts';
+import { signedRequest } from './webhook-routes.ts';
+
+export interface ExtensionRouteOptions {
+  maxBodyBytes: number;
+  /** The HubSpot app's client secret (OAuth apps: one for every account); a workspace's own secret is tried too. */
+  appClientSecret?: string | undefined;
+  publicUrl?: string | undefined;
+}
+
+/** Who HubSpot says is asking, once the request's v3 signature over its raw body checks out. */
+export function extensionAuthenticator(deps: ServiceDeps, options: ExtensionRouteOptions): (req: Request) => Promise<ExtensionCaller> {
+  return (req) => authenticateExtensionRequest(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
+}
+
+/** The raw body (kept raw for the signature) read as JSON; empty is undefined. */
+export function jsonBody(req: Request): unknown {
+  const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  try {
+    return raw === '' ? undefined : JSON.parse(raw);
+  } catch {
+    throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
+  }
+}
