@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { propertyNameSchema } from './crm-names.ts';
+import { actionViewSchema } from './action-api.ts';
+import { objectTypeSchema, propertyNameSchema } from './crm-names.ts';
 import { propertyValueSchema } from './agent-api.ts';
 
 /** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
@@ -17,11 +18,15 @@ export const setPersonSchema = z
   .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
 
+/** What an approval holds: all held writes of one change set on one record, or one held draft (email, task, note). */
+export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
+
 export const approvalListQuerySchema = z.strictObject({
   record: z.string().regex(/^[0-9]{1,18}$/).optional(),
-  batch: z.string().min(1).max(200).optional(),
+  batch: z.string().min(1).max(200).optional().describe('Drafts belong to no batch: with this, only field changes are listed.'),
   agent: z.uuid().optional(),
-  status: z.enum(APPROVAL_STATUSES).optional(),
+  status: z.enum(APPROVAL_STATUSES).optional().describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
+  kind: z.enum(APPROVAL_KINDS).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -47,34 +52,73 @@ export const approvalDecisionSchema = z
   .meta({ id: 'ApprovalDecision' });
 export type ApprovalDecisionRequest = z.infer<typeof approvalDecisionSchema>;
 
-export interface ApprovalItemView {
-  property: string;
-  changeId: string;
-  before: string | null;
-  proposed: string | null;
-  edited?: string | null;
-  status: 'pending' | 'approved' | 'rejected';
-  approvedBy: string[];
-}
+export const approvalItemViewSchema = z.strictObject({
+  property: z.string(),
+  changeId: z.uuid(),
+  before: z.string().nullable(),
+  proposed: z.string().nullable(),
+  edited: z.string().nullable().optional().describe('What a person changed the proposal to, when they did (null: they cleared it).'),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  approvedBy: z.array(z.string()),
+});
+export type ApprovalItemView = z.infer<typeof approvalItemViewSchema>;
 
-export interface ApprovalView {
-  id: string;
-  changeSetId: string;
-  batchId: string;
-  agentId: string;
-  objectType: string;
-  recordId: string;
-  policyVersion: number;
-  tier: 'approval' | 'two_person';
-  status: (typeof APPROVAL_STATUSES)[number];
-  expiresAt: string;
-  recordOwnerId: string | null;
-  delegatedUserId: string | null;
-  createdAt: string;
-  decidedAt: string | null;
-  message: string | null;
-  items: ApprovalItemView[];
-}
+const approvalTierSchema = z.enum(['approval', 'two_person']);
+
+export const approvalViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    changeSetId: z.uuid(),
+    batchId: z.string(),
+    agentId: z.uuid(),
+    objectType: z.string(),
+    recordId: z.string(),
+    policyVersion: z.number().int(),
+    tier: approvalTierSchema,
+    status: z.enum(APPROVAL_STATUSES),
+    expiresAt: z.iso.datetime(),
+    recordOwnerId: z.string().nullable(),
+    delegatedUserId: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    decidedAt: z.iso.datetime().nullable(),
+    message: z.string().nullable(),
+    items: z.array(approvalItemViewSchema),
+  })
+  .meta({ id: 'Approval' });
+export type ApprovalView = z.infer<typeof approvalViewSchema>;
+
+/** A record's held writes as the approvals listing shows them: the approval as everywhere else, and its kind. */
+export const fieldChangeApprovalSchema = approvalViewSchema.extend({ kind: z.literal('field_change') }).meta({ id: 'FieldChangeApproval' });
+
+/**
+ * A held draft as one of the record's approvals: the fields every approval has, its status in
+ * the approvals' terms (released or failed to send: approved; created, sent or bounced: applied;
+ * stopped by a stop rule: stale), and the draft itself. Decide it with
+ * POST /v1/admin/actions/{id}/decisions.
+ */
+export const draftApprovalSchema = z
+  .strictObject({
+    kind: z.literal('draft'),
+    id: z.uuid().describe('The draft’s (action’s) id.'),
+    agentId: z.uuid(),
+    objectType: objectTypeSchema,
+    recordId: z.string(),
+    policyVersion: z.number().int(),
+    tier: approvalTierSchema,
+    status: z.enum(APPROVAL_STATUSES),
+    expiresAt: z.iso.datetime(),
+    recordOwnerId: z.string().nullable(),
+    delegatedUserId: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    decidedAt: z.iso.datetime().nullable(),
+    message: z.string().nullable(),
+    draft: actionViewSchema.describe('The draft with its own status (sent, bounced, stopped...), content, edits, approvers and outcomes.'),
+  })
+  .meta({ id: 'DraftApproval' });
+export type DraftApprovalView = z.infer<typeof draftApprovalSchema>;
+
+export const approvalListingSchema = z.discriminatedUnion('kind', [fieldChangeApprovalSchema, draftApprovalSchema]).meta({ id: 'ApprovalListing' });
+export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 
 /**
  * Many approvals decided at once by one person ("all 50 from batch X that I reviewed"): each
@@ -96,8 +140,17 @@ export const batchApprovalDecisionSchema = z
   .meta({ id: 'BatchApprovalDecision' });
 export type BatchApprovalDecisionRequest = z.infer<typeof batchApprovalDecisionSchema>;
 
-export interface BatchDecisionResult {
-  batchDecisionId: string;
-  results: { approvalId: string; status: (typeof APPROVAL_STATUSES)[number] | null; refusal?: { code: string; message: string } }[];
-  summary: { decided: number; refused: number; applied: number };
-}
+export const batchDecisionResultSchema = z
+  .strictObject({
+    batchDecisionId: z.uuid(),
+    results: z.array(
+      z.strictObject({
+        approvalId: z.uuid(),
+        status: z.enum(APPROVAL_STATUSES).nullable(),
+        refusal: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+      }),
+    ),
+    summary: z.strictObject({ decided: z.number().int(), refused: z.number().int(), applied: z.number().int() }),
+  })
+  .meta({ id: 'BatchDecisionResult' });
+export type BatchDecisionResult = z.infer<typeof batchDecisionResultSchema>;

@@ -40,7 +40,7 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   router.get('/v1/admin/approvals', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(approvalListQuerySchema, req.query, 'The approvals query');
-    res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, limit: query.limit }) });
+    res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, kind: query.kind, limit: query.limit }) });
   });
   router.post('/v1/admin/approvals/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

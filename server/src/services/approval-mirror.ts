@@ -2,10 +2,12 @@ import pMap from 'p-map';
 import { evidenceSchema } from '../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { CrmPort } from '../crm/port.ts';
-import { approvalObjectValues, recordShadowValues, type ApprovalObjectInput } from '../domain/approval-mirror.ts';
-import { agentNames, claimMirrorDue, deferMirror, evidenceFor, markMirrored, pendingOnRecords, workspacesWithMirrorDue } from '../store/approval-mirror-store.ts';
+import { approvalObjectValues, draftObjectValues, recordShadowValues, type ApprovalObjectInput } from '../domain/approval-mirror.ts';
+import { listOutcomes, type ActionRow } from '../store/action-store.ts';
+import { agentNames, chunkSize, claimMirrorDue, deferMirror, evidenceFor, markMirrored, pendingDraftCounts, pendingOnRecords, workspacesWithMirrorDue, type MirrorChunk } from '../store/approval-mirror-store.ts';
 import type { StoredApproval } from '../store/approval-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../store/workspace-store.ts';
+import { contentOf } from './action-view.ts';
 import { APPROVAL_KEY_PROPERTY } from './approval-crm-schema.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -22,9 +24,10 @@ export interface MirrorRound {
 
 /**
  * Brings the CRM's copy of approvals up to date: the proposed (shadow) values and the pending
- * count on each record, and the approval object with its association to the record. Our
- * database is the source of truth; the CRM copy is written after the fact, in batches, and a
- * failure leaves the approvals due again after a pause. Returns what it wrote and what failed.
+ * count on each record, and the approval object with its association to the record, for a
+ * record's held writes and for held drafts (which have no shadow values) in the same batches.
+ * Our database is the source of truth; the CRM copy is written after the fact, in batches, and
+ * a failure leaves the approvals due again after a pause. Returns what it wrote and what failed.
  */
 export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound> {
   const now = deps.clock();
@@ -33,56 +36,63 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
     const workspace = await findWorkspace(deps.db, workspaceId);
     if (!workspace) continue;
     for (;;) {
-      const claimed: StoredApproval[][] = [];
+      const claimed: MirrorChunk[] = [];
       for (let i = 0; i < CHUNK_CONCURRENCY; i += 1) {
         const chunk = await claimMirrorDue(deps.db, workspaceId, now, new Date(now.getTime() + LEASE_MS), CHUNK);
-        if (chunk.length > 0) claimed.push(chunk);
-        if (chunk.length < CHUNK) break;
+        if (chunkSize(chunk) > 0) claimed.push(chunk);
+        if (chunkSize(chunk) < CHUNK) break;
       }
       if (claimed.length === 0) break;
       // Chunks are claimed apart, so a few are written at once; the adapter keeps the rate limit.
-      const outcomes = await pMap(claimed, async (chunk) => ({ size: chunk.length, failure: await mirrorChunk(deps, workspace, chunk, now) }), { concurrency: CHUNK_CONCURRENCY });
+      const outcomes = await pMap(claimed, async (chunk) => ({ size: chunkSize(chunk), failure: await mirrorChunk(deps, workspace, chunk, now) }), { concurrency: CHUNK_CONCURRENCY });
       round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
       const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
       if (failure !== undefined) {
         round.failed.push({ workspaceId, message: failure });
         break;
       }
-      if (claimed.at(-1)!.length < CHUNK) break;
+      if (chunkSize(claimed.at(-1)!) < CHUNK) break;
     }
   }
   return round;
 }
 
 /** Writes one claimed chunk and records it; a failure defers it and returns why. */
-async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], now: Date): Promise<string | undefined> {
+async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk, now: Date): Promise<string | undefined> {
   try {
     const objectIds = await writeMirror(deps, workspace, chunk);
-    await markMirrored(deps.db, chunk.map((approval) => ({ id: approval.id, seq: approval.mirrorSeq, crmObjectId: objectIds.get(approval.id) ?? null })));
+    const written = (rows: readonly { id: string; mirrorSeq: number }[]) => rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
+    await markMirrored(deps.db, { approvals: written(chunk.approvals), drafts: written(chunk.drafts) });
     return undefined;
   } catch (error) {
-    await deferMirror(deps.db, chunk.map((approval) => approval.id), new Date(now.getTime() + RETRY_MS));
+    await deferMirror(deps.db, chunk, new Date(now.getTime() + RETRY_MS));
     return error instanceof Error ? error.message : String(error);
   }
 }
 
-async function writeMirror(deps: ServiceDeps, workspace: WorkspaceRow, claimed: StoredApproval[]): Promise<Map<string, string>> {
+async function writeMirror(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk): Promise<Map<string, string>> {
   const crm = deps.crmFor(workspace);
-  for (const [objectType, approvals] of Map.groupBy(claimed, (approval) => approval.objectType)) {
-    await writeShadows(deps, crm, workspace.id, objectType as ObjectType, approvals);
+  const byObject = Map.groupBy([...chunk.approvals, ...chunk.drafts], (claimed) => claimed.objectType);
+  for (const [objectType, claimed] of byObject) {
+    await writeRecordValues(deps, crm, workspace.id, objectType as ObjectType, claimed);
   }
   if (!workspace.approvalObject) return new Map();
-  return upsertApprovalObjects(deps, crm, workspace, claimed);
+  return upsertApprovalObjects(deps, crm, workspace, chunk);
 }
 
-/** Each touched record gets the shadow values of every property its claimed approvals hold, from all its pending approvals. */
-async function writeShadows(deps: ServiceDeps, crm: CrmPort, workspaceId: string, objectType: ObjectType, approvals: StoredApproval[]): Promise<void> {
+/**
+ * Each touched record gets the shadow values of every property its claimed approvals hold, from
+ * all its pending approvals, and its pending count (held drafts included).
+ */
+async function writeRecordValues(deps: ServiceDeps, crm: CrmPort, workspaceId: string, objectType: ObjectType, claimed: (StoredApproval | ActionRow)[]): Promise<void> {
   const existing = new Set((await crm.describeProperties(objectType)).keys());
-  const touched = Map.groupBy(approvals, (approval) => approval.recordId);
-  const pending = Map.groupBy(await pendingOnRecords(deps.db, workspaceId, objectType, [...touched.keys()]), (approval) => approval.recordId);
+  const touched = Map.groupBy(claimed, (approval) => approval.recordId);
+  const recordIds = [...touched.keys()];
+  const pending = Map.groupBy(await pendingOnRecords(deps.db, workspaceId, objectType, recordIds), (approval) => approval.recordId);
+  const pendingDrafts = await pendingDraftCounts(deps.db, workspaceId, objectType, recordIds);
   const writes = [...touched].flatMap(([recordId, onRecord]) => {
-    const properties = new Set(onRecord.flatMap((approval) => approval.items.map((item) => item.property)));
-    const values = recordShadowValues(pending.get(recordId) ?? [], properties, existing);
+    const properties = new Set(onRecord.flatMap((approval) => ('items' in approval ? approval.items.map((item) => item.property) : [])));
+    const values = recordShadowValues(pending.get(recordId) ?? [], pendingDrafts.get(recordId) ?? 0, properties, existing);
     return Object.keys(values).length === 0 ? [] : [{ recordId, properties: values }];
   });
   if (writes.length === 0) return;
@@ -92,21 +102,33 @@ async function writeShadows(deps: ServiceDeps, crm: CrmPort, workspaceId: string
   if (unclear && !unclear.ok) throw new Error(unclear.message);
 }
 
-async function upsertApprovalObjects(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, claimed: StoredApproval[]): Promise<Map<string, string>> {
+/** One upsert for the chunk's approvals and drafts together, then one association call per object type for those never linked. */
+async function upsertApprovalObjects(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, chunk: MirrorChunk): Promise<Map<string, string>> {
   const objectTypeId = workspace.approvalObject?.objectTypeId ?? '';
-  const names = await agentNames(deps.db, workspace.id, [...new Set(claimed.map((approval) => approval.agentId))]);
-  const evidence = await evidenceFor(deps.db, workspace.id, claimed);
-  const records = claimed.map((approval) => {
+  const names = await agentNames(deps.db, workspace.id, [...new Set([...chunk.approvals, ...chunk.drafts].map((claimed) => claimed.agentId))]);
+  const agentName = (agentId: string) => names.get(agentId) ?? agentId;
+  const evidence = await evidenceFor(deps.db, workspace.id, chunk.approvals);
+  const outcomes = await listOutcomes(deps.db, workspace.id, chunk.drafts.map((draft) => draft.id));
+  const approvalRecords = chunk.approvals.map((approval) => {
     const parsed = evidenceSchema.safeParse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
-    const input: ApprovalObjectInput = { ...approval, agentName: names.get(approval.agentId) ?? approval.agentId, evidence: parsed.success ? parsed.data : undefined };
+    const input: ApprovalObjectInput = { ...approval, agentName: agentName(approval.agentId), evidence: parsed.success ? parsed.data : undefined };
     return { key: approval.id, properties: approvalObjectValues(input) };
   });
-  const outcomes = await crm.upsertCustomRecords({ objectTypeId, keyProperty: APPROVAL_KEY_PROPERTY, records });
-  const ids = new Map(outcomes.map((outcome) => [outcome.key, outcome.id]));
+  const draftRecords = chunk.drafts.map((draft) => {
+    const parsed = evidenceSchema.safeParse(draft.evidence);
+    const { proposed, edited } = contentOf(draft);
+    const properties = draftObjectValues({ ...draft, agentName: agentName(draft.agentId), proposed, edited, evidence: parsed.success ? parsed.data : undefined, outcomes: outcomes.get(draft.id) ?? [] });
+    return { key: draft.id, properties };
+  });
+  const upserted = await crm.upsertCustomRecords({ objectTypeId, keyProperty: APPROVAL_KEY_PROPERTY, records: [...approvalRecords, ...draftRecords] });
+  const ids = new Map(upserted.map((outcome) => [outcome.key, outcome.id]));
   // Associate the ones never linked before; a repeat after a lost answer links again, harmlessly.
-  const unlinked = claimed.filter((approval) => approval.crmObjectId === null && ids.has(approval.id));
-  for (const [objectType, approvals] of Map.groupBy(unlinked, (approval) => approval.objectType)) {
-    await crm.associate({ fromObjectType: objectTypeId, toObjectType: objectType as ObjectType, pairs: approvals.map((approval) => ({ fromId: ids.get(approval.id) ?? '', toId: approval.recordId })) });
+  const unlinked = [
+    ...chunk.approvals.filter((approval) => approval.crmObjectId === null),
+    ...chunk.drafts.filter((draft) => draft.approvalObjectId === null),
+  ].filter((claimed) => ids.has(claimed.id));
+  for (const [objectType, linking] of Map.groupBy(unlinked, (claimed) => claimed.objectType)) {
+    await crm.associate({ fromObjectType: objectTypeId, toObjectType: objectType as ObjectType, pairs: linking.map((claimed) => ({ fromId: ids.get(claimed.id) ?? '', toId: claimed.recordId })) });
   }
   return ids;
 }

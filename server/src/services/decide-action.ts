@@ -74,7 +74,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
 
     const who = actorJson(actor);
     if (request.kind === 'reject') {
-      await updateAction(tx, workspace.id, row.id, { status: 'rejected', decidedAt: now, message: request.reason });
+      await updateAction(tx, workspace.id, row.id, { status: 'rejected', decidedAt: now, decidedBy: [person.crmUserId], message: request.reason });
       audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { reason: request.reason } }));
       return { ok: true, released: false };
     }
@@ -94,12 +94,12 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
 
     const stopped = row.kind === 'send_email' ? await currentStopReason(tx, { workspaceId: workspace.id, contactId: row.recordId, to: row.recipientEmail ?? '', contact: contact ?? {} }) : undefined;
     if (stopped) {
-      await updateAction(tx, workspace.id, row.id, { status: 'stopped', decidedAt: now, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
+      await updateAction(tx, workspace.id, row.id, { status: 'stopped', decidedAt: now, decidedBy: transition.approvedBy, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
       audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));
       return { ok: true, released: false };
     }
     const release = releaseChange(deps.secrets, { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent }, now);
-    await updateAction(tx, workspace.id, row.id, { ...release, decidedAt: now });
+    await updateAction(tx, workspace.id, row.id, { ...release, decidedAt: now, decidedBy: transition.approvedBy });
     audit.append(actionEvent(row, { type: 'action.released', actor: who, data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null } }));
     return { ok: true, released: true };
   });

@@ -3,7 +3,7 @@ import { DELIVERY_OUTCOMES, type ActionOutcomeRequest, type ActionView } from '.
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { AppError } from '../errors.ts';
-import { addContactStop, insertOutcome, listOutcomes, lockAction, lockOpenEmailsTo, setOutcomeNote, updateAction, type ActionRow } from '../store/action-store.ts';
+import { addContactStop, insertOutcome, listOutcomes, lockAction, lockOpenEmailsTo, markActionMirrorDue, setOutcomeNote, updateAction, type ActionRow } from '../store/action-store.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
@@ -57,6 +57,8 @@ export async function reportActionOutcome(deps: ServiceDeps, input: ReportOutcom
     const who = actorJson(actor);
     await insertOutcome(tx, { id: outcomeId, workspaceId: workspace.id, actionId: row.id, outcome: request.outcome, providerMessageId: request.providerMessageId ?? null, detail: request.detail ?? null, reportedAt: now });
     if (delivery) await updateAction(tx, workspace.id, row.id, { status: request.outcome as 'sent' | 'bounced' | 'failed' });
+    // A reply or an unsubscribe leaves the email as it was, but its approval object shows the outcomes.
+    else await markActionMirrorDue(tx, workspace.id, row.id);
     audit.append(
       actionEvent(row, {
         type: 'action.outcome',

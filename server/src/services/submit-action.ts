@@ -154,6 +154,8 @@ function newRow(input: NewRowInput): NewActionRow {
     delegatedUserId: input.delegatedUserId,
     approvedBy: [],
     expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,
+    // A held draft is one of the record's approvals: the mirror job writes it to the CRM's approval object.
+    mirrorSeq: held ? 1 : 0,
     idempotencyKey: input.key ?? null,
     requestHash: input.requestHash,
     createdAt: now,

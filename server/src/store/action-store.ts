@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { actionOutcomes, actions, contactStops, recordPropertyChanges } from './schema.ts';
 
@@ -31,10 +31,34 @@ export async function findActionByIdempotencyKey(db: Db | Tx, key: { workspaceId
   return row;
 }
 
-export type ActionChange = Partial<Pick<ActionRow, 'status' | 'reasons' | 'editedContent' | 'approvedBy' | 'contentHash' | 'releaseTokenHash' | 'releaseTokenSealed' | 'releasedAt' | 'decidedAt' | 'crmObjectId' | 'message'>>;
+export type ActionChange = Partial<Pick<ActionRow, 'status' | 'reasons' | 'editedContent' | 'approvedBy' | 'contentHash' | 'releaseTokenHash' | 'releaseTokenSealed' | 'releasedAt' | 'decidedAt' | 'decidedBy' | 'crmObjectId' | 'message'>>;
+
+/** A held draft's CRM copy (its approval object) is due again after any change; a draft never held stays unmirrored at 0. */
+const bumpMirror = sql`case when ${actions.mirrorSeq} > 0 then ${actions.mirrorSeq} + 1 else 0 end`;
 
 export async function updateAction(tx: Tx | Db, workspaceId: string, id: string, change: ActionChange): Promise<void> {
-  await tx.update(actions).set(change).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+  await tx
+    .update(actions)
+    .set({ ...change, mirrorSeq: bumpMirror })
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+}
+
+/** Something shown on the draft's approval object changed without a change to the row (an outcome reported), or the CRM copy was changed by someone not allowed to: write ours again. */
+export async function markActionMirrorDue(tx: Tx, workspaceId: string, id: string): Promise<void> {
+  await tx
+    .update(actions)
+    .set({ mirrorSeq: bumpMirror, mirrorHeldUntil: null })
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+}
+
+/** The draft a CRM approval-object record mirrors, locked. */
+export async function lockActionByApprovalObject(tx: Tx, workspaceId: string, approvalObjectId: string): Promise<ActionRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.approvalObjectId, approvalObjectId)))
+    .for('update');
+  return row;
 }
 
 export interface ActionFilter {
@@ -50,6 +74,28 @@ export async function listActions(db: Db, workspaceId: string, filter: ActionFil
   if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
   if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
   if (filter.status !== undefined) conditions.push(eq(actions.status, filter.status));
+  return db
+    .select()
+    .from(actions)
+    .where(and(...conditions))
+    .orderBy(desc(actions.createdAt), desc(actions.id))
+    .limit(filter.limit);
+}
+
+export interface HeldDraftFilter {
+  recordId?: string | undefined;
+  agentId?: string | undefined;
+  /** Any of these statuses; omitted, all. */
+  statuses?: readonly ActionStatus[] | undefined;
+  limit: number;
+}
+
+/** Drafts a policy held for people (each one of its record's approvals), newest first. */
+export async function listHeldDrafts(db: Db, workspaceId: string, filter: HeldDraftFilter): Promise<ActionRow[]> {
+  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId), inArray(actions.tier, ['approval', 'two_person'])];
+  if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
+  if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
+  if (filter.statuses !== undefined) conditions.push(inArray(actions.status, [...filter.statuses]));
   return db
     .select()
     .from(actions)
@@ -116,7 +162,7 @@ export async function lockExpiredDrafts(tx: Tx, workspaceId: string, now: Date, 
 
 export async function markDraftsExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
-  await tx.update(actions).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' }).where(inArray(actions.id, ids));
+  await tx.update(actions).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.', mirrorSeq: bumpMirror }).where(inArray(actions.id, ids));
 }
 
 /**
