@@ -47,4 +47,20 @@ export const killTriggerDrillSchema = z
 
 /** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
 export const governanceDecisionSchema = z.strictObject({ actingUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });
-export const governanceListQuerySchema = z.strictObject({ status: z.enum(['pending', 'confirmed', 'cancelled']).optional() });
+export const GOVERNANCE_REQUEST_STATUSES = ['pending', 'confirmed', 'cancelled'] as const;
+export const governanceListQuerySchema = z.strictObject({ status: z.enum(GOVERNANCE_REQUEST_STATUSES).optional() });
+
+export const governanceRequestViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    kind: z.enum(['kill_switch_release', 'policy_publish']),
+    status: z.enum(GOVERNANCE_REQUEST_STATUSES),
+    reasons: z.array(z.strictObject({ code: z.string(), message: z.string() })).describe('Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).'),
+    payload: z.unknown().describe('The change as asked for: the kill switch change or the policy document.'),
+    requestedBy: z.string(),
+    requestedAt: z.iso.datetime(),
+    decidedBy: z.string().nullable(),
+    decidedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'GovernanceRequest' });
+export type GovernanceRequestView = z.infer<typeof governanceRequestViewSchema>;

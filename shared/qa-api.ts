@@ -16,30 +16,35 @@ export const qaVerdictSchema = z
   .meta({ id: 'QaVerdict' });
 export type QaVerdictRequest = z.infer<typeof qaVerdictSchema>;
 
-export interface QaReviewView {
-  id: string;
-  changeId: string;
-  changeSetId: string;
-  agentId: string;
-  objectType: string;
-  recordId: string;
-  property: string;
-  before: string | null;
-  applied: string | null;
-  status: (typeof QA_STATUSES)[number];
-  sampledAt: string;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
-  note: string | null;
-  rollbackId: string | null;
-}
+export const qaReviewViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    changeId: z.uuid(),
+    changeSetId: z.uuid(),
+    agentId: z.uuid(),
+    objectType: z.string(),
+    recordId: z.string(),
+    property: z.string(),
+    before: z.string().nullable(),
+    applied: z.string().nullable().describe('The value the agent wrote, live in the CRM.'),
+    status: z.enum(QA_STATUSES),
+    sampledAt: z.iso.datetime(),
+    reviewedBy: z.string().nullable(),
+    reviewedAt: z.iso.datetime().nullable(),
+    note: z.string().nullable(),
+    rollbackId: z.uuid().nullable().describe('The rollback a `wrong` verdict started.'),
+  })
+  .meta({ id: 'QaReview' });
+export type QaReviewView = z.infer<typeof qaReviewViewSchema>;
 
-export interface AgentErrorRate {
-  agentId: string;
-  agentName: string;
-  open: number;
-  correct: number;
-  wrong: number;
-  /** wrong / (correct + wrong); null until something was reviewed. */
-  errorRate: number | null;
-}
+export const agentErrorRateSchema = z
+  .strictObject({
+    agentId: z.uuid(),
+    agentName: z.string(),
+    open: z.number().int(),
+    correct: z.number().int(),
+    wrong: z.number().int(),
+    errorRate: z.number().nullable().describe('wrong / (correct + wrong); null until something was reviewed.'),
+  })
+  .meta({ id: 'AgentErrorRate' });
+export type AgentErrorRate = z.infer<typeof agentErrorRateSchema>;

@@ -163,4 +163,36 @@ describe('the agent API document', () => {
     expect(kinds).toEqual(['send_email', 'create_task', 'create_note']);
     expect(res.body.components.schemas.Action.properties.releaseToken).toBeDefined();
   });
+
+  it('describes the admin routes of approvals, drafts, QA and dual control, with the admin token and the schemas that validate them', async () => {
+    const { body } = await api(harness, 'GET', '/v1/openapi.json');
+    const adminRoutes = {
+      '/v1/admin/approvals': ['get'],
+      '/v1/admin/approvals/{id}': ['get'],
+      '/v1/admin/approvals/{id}/decisions': ['post'],
+      '/v1/admin/approvals/decisions': ['post'],
+      '/v1/admin/actions': ['get'],
+      '/v1/admin/actions/{id}': ['get'],
+      '/v1/admin/actions/{id}/decisions': ['post'],
+      '/v1/admin/qa/reviews': ['get'],
+      '/v1/admin/qa/reviews/{id}/verdict': ['post'],
+      '/v1/admin/qa/error-rates': ['get'],
+      '/v1/admin/governance-requests': ['get'],
+      '/v1/admin/governance-requests/{id}/confirm': ['post'],
+      '/v1/admin/governance-requests/{id}/cancel': ['post'],
+    };
+    for (const [path, methods] of Object.entries(adminRoutes)) {
+      expect(Object.keys(body.paths[path] ?? {}), path).toEqual(methods);
+      for (const method of methods) expect(body.paths[path][method].security, `${method} ${path}`).toEqual([{ adminToken: [] }]);
+    }
+    const { schemas } = body.components;
+    expect(schemas.ApprovalDecision.oneOf.map((variant: { properties: { kind: { const: string } } }) => variant.properties.kind.const)).toEqual(['approve', 'reject']);
+    expect(schemas.BatchApprovalDecision).toBeDefined();
+    expect(schemas.ApprovalListing.discriminator.mapping).toEqual({ field_change: '#/components/schemas/FieldChangeApproval', draft: '#/components/schemas/DraftApproval' });
+    expect(schemas.DraftApproval.properties.draft).toEqual({ $ref: '#/components/schemas/Action', description: expect.any(String) });
+    expect(schemas.QaVerdict.properties.verdict.enum).toEqual(['correct', 'wrong']);
+    expect(schemas.GovernanceDecision.required).toEqual(['actingUserId']);
+    const listQuery = body.paths['/v1/admin/approvals'].get.parameters.map((parameter: { name: string }) => parameter.name);
+    expect(listQuery).toEqual(['record', 'batch', 'agent', 'status', 'kind', 'limit']);
+  });
 });

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { changeSetRequestSchema, changeSetResponseSchema, errorResponseSchema } from '../../../shared/agent-api.ts';
 import { actionOpenApiPaths } from './action-openapi.ts';
+import { approvalOpenApiPaths } from './approval-openapi.ts';
+import { governanceOpenApiPaths } from './governance-openapi.ts';
+import { qaOpenApiPaths } from './qa-openapi.ts';
 import { rollbackOpenApiPaths } from './rollback-openapi.ts';
 
 const errors = (...statuses: number[]) =>
@@ -19,14 +22,18 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   503: 'The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); retry later with the same Idempotency-Key.',
 };
 
-/** The agent API as OpenAPI 3.1, generated from the same zod schemas that validate requests, so agent frameworks can load it as tools. */
+/**
+ * The agent API, and the admin routes the record card and the console call, as OpenAPI 3.1,
+ * generated from the same zod schemas that validate requests, so agent frameworks can load it as tools.
+ */
 export function openApiDocument(serverUrl: string) {
   return createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Agent Governance — agent API',
       version: '1.0.0',
-      description: 'Submit CRM field changes for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes.',
+      description:
+        'Submit CRM field changes and drafts for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes. The /v1/admin routes (admin token) decide approvals, review QA samples, confirm dual-control requests and roll back.',
     },
     servers: [{ url: serverUrl }],
     components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' }, adminToken: { type: 'http', scheme: 'bearer' } } },
@@ -57,6 +64,9 @@ export function openApiDocument(serverUrl: string) {
         },
       },
       ...actionOpenApiPaths,
+      ...approvalOpenApiPaths,
+      ...qaOpenApiPaths,
+      ...governanceOpenApiPaths,
       ...rollbackOpenApiPaths,
     },
   });

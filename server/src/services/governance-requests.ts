@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import type { GovernanceRequestView } from '../../../shared/admin-api.ts';
 import { asJson, type JsonObject } from '../domain/audit-chain.ts';
 import type { DualControlReason } from '../domain/dual-control.ts';
 import { AppError } from '../errors.ts';
@@ -6,17 +7,7 @@ import { withAuditChain } from '../store/audit-store.ts';
 import { insertGovernanceRequest, listGovernanceRequests, type GovernanceRequestRow } from '../store/governance-request-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 
-export interface GovernanceRequestView {
-  id: string;
-  kind: GovernanceRequestRow['kind'];
-  status: GovernanceRequestRow['status'];
-  reasons: DualControlReason[];
-  payload: unknown;
-  requestedBy: string;
-  requestedAt: string;
-  decidedBy: string | null;
-  decidedAt: string | null;
-}
+export type { GovernanceRequestView };
 
 /** Who an actor is, for the rule that the person confirming is not the one who asked. */
 export function actorIdentity(actor: Actor): string {
