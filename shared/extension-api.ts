@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { propertyValueSchema } from './agent-api.ts';
-import type { ApprovalView, PERSON_ROLE_NAMES } from './approval-api.ts';
+import { PERSON_ROLE_NAMES, type ApprovalView } from './approval-api.ts';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema, type ActionKind, type AgentRole, type AgentStatus } from './crm-names.ts';
 import type { Policy } from './policy.ts';
 
@@ -58,6 +58,10 @@ export type ExtensionDecision = z.infer<typeof extensionDecisionSchema>;
 
 export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() });
 
+/** HubSpot team ids are numeric, as user ids are. */
+export const teamIdParamSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a HubSpot team id (digits only)');
+export const setTeamRoleSchema = z.strictObject({ role: z.enum(PERSON_ROLE_NAMES) });
+
 /** What the caller's role lets them do; the server enforces it, the UI only hides what would be refused. */
 export interface ExtensionPermissions {
   role: PersonRoleName;
@@ -66,6 +70,10 @@ export interface ExtensionPermissions {
   readSettings: boolean;
   publishPolicy: boolean;
   setKillSwitches: boolean;
+  /** Give, change or remove people's and teams' roles (only an owner touches the owner role). */
+  managePeople: boolean;
+  /** Confirm or cancel a change to governance that waits for a second admin (dual control). */
+  confirmGovernance: boolean;
   searchAudit: boolean;
   /** Undo agents' applied changes (issue 7's rollback): one change from the card, a batch from the home page. */
   rollBack: boolean;
@@ -140,8 +148,43 @@ export interface CardView {
   recentChanges: RecentAgentChange[];
 }
 
+/** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */
+export type RoleSource = { kind: 'user' } | { kind: 'team'; teamId: string };
+
+export interface PersonView {
+  crmUserId: string;
+  role: PersonRoleName;
+  /** Their HubSpot owner id, which records' `hubspot_owner_id` names; null when unknown (a rep then owns nothing). */
+  crmOwnerId: string | null;
+  updatedAt: string;
+}
+
+export interface TeamRoleView {
+  teamId: string;
+  role: PersonRoleName;
+  updatedAt: string;
+}
+
+export interface HubSpotTeam {
+  id: string;
+  name: string;
+}
+
+/** A change to governance waiting for a second admin (dual control), as the settings page lists it. */
+export interface PendingGovernanceRequest {
+  id: string;
+  kind: 'policy_publish' | 'kill_switch_release';
+  reasons: { code: string; message: string }[];
+  /** `person:<HubSpot user id>`, `admin:<name>`...: the one who asked cannot confirm. */
+  requestedBy: string;
+  requestedAt: string;
+}
+
 export interface SettingsView {
   caller: Caller;
+  /** The caller's role and where it comes from; who has which role, by user and by team. */
+  access: { source: RoleSource; people: PersonView[]; teamRoles: TeamRoleView[] };
+  governanceRequests: PendingGovernanceRequest[];
   policy: { version: number; policy: Policy } | null;
   history: { version: number; publishedBy: string; createdAt: string }[];
   killSwitches: { scope: 'workspace' | 'agent' | 'action'; target: string | null; engaged: boolean; reason: string; changedBy: string; changedAt: string }[];

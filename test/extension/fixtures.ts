@@ -42,9 +42,16 @@ export const POLICY: Policy = {
   objects: { contacts: { properties: { jobtitle: { enrichment: 'auto', '*': 'approval' }, phone: { enrichment: 'approval' } } }, deals: { properties: { amount: { '*': 'deny' } } } },
 };
 
-export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches'] } = {}): SettingsView {
+export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches']; access?: Partial<SettingsView['access']>; governanceRequests?: SettingsView['governanceRequests'] } = {}): SettingsView {
   return {
     caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role) },
+    access: {
+      source: { kind: 'user' },
+      people: [{ crmUserId: '1', role, crmOwnerId: '1', updatedAt: '2026-11-20T09:00:00.000Z' }],
+      teamRoles: [{ teamId: '7001', role: 'approver', updatedAt: '2026-11-20T09:00:00.000Z' }],
+      ...options.access,
+    },
+    governanceRequests: options.governanceRequests ?? [],
     policy: { version: 3, policy: POLICY },
     history: [{ version: 3, publishedBy: 'person:hubspot-user:1', createdAt: '2026-11-23T09:00:00.000Z' }, { version: 2, publishedBy: 'admin:cli', createdAt: '2026-11-22T09:00:00.000Z' }],
     killSwitches: options.killSwitches ?? [],

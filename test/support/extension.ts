@@ -21,7 +21,7 @@ export async function seedAppWorkspace(harness: Harness, people: Record<string, 
 }
 
 export interface AppCall {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Under /v1/extension, with our own query string if any. */
   path: string;
   body?: unknown;

@@ -42,6 +42,12 @@ export interface CrmPort {
   /** The owner id (what `hubspot_owner_id` holds) of a CRM user, or null when the user owns nothing. */
   findOwnerIdOfUser(userId: string): Promise<string | null>;
 
+  /** The teams a CRM user is in, primary first; empty for a user the CRM does not know. Adapters may cache briefly. */
+  findTeamIdsOfUser(userId: string): Promise<string[]>;
+
+  /** The account's teams, for an admin giving a team a role. */
+  listTeams(): Promise<CrmTeam[]>;
+
   /** Links up to `batchLimit` pairs of records with the CRM's default association; linking twice is harmless. */
   associate(input: { fromObjectType: string; toObjectType: ObjectType; pairs: readonly { fromId: string; toId: string }[] }): Promise<void>;
 
@@ -59,6 +65,11 @@ export interface CrmCustomObjectSchema {
   /** The first must be the unique key records are upserted by. */
   properties: readonly (CrmPropertyDefinition & { hasUniqueValue?: boolean })[];
   associatedObjects: readonly ObjectType[];
+}
+
+export interface CrmTeam {
+  id: string;
+  name: string;
 }
 
 export interface CrmCustomRecord {

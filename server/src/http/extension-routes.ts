@@ -5,8 +5,8 @@ import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, publishPolicyBodySchema } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
 import { decideApproval } from '../services/decide-approval.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import type { ExtensionCaller } from '../services/extension-caller.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import { personActor } from '../services/extension-caller.ts';
 import { auditSearch, cardView, homeView, requirePermission, settingsView } from '../services/extension-views.ts';
 import { setKillSwitch } from '../services/kill-switches.ts';
 import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
@@ -14,10 +14,7 @@ import { publishPolicy } from '../services/policies.ts';
 import { getRollback } from '../services/rollback-control.ts';
 import { parseInput } from './errors.ts';
 import { extensionAuthenticator, jsonBody, type ExtensionRouteOptions } from './extension-request.ts';
-
-function personActor({ caller }: ExtensionCaller): Actor {
-  return { type: 'person', name: `hubspot-user:${caller.userId}`, crmUserId: caller.userId, role: caller.permissions.role, via: 'hubspot_app' };
-}
+import { extensionSettingsRoutes } from './extension-settings-routes.ts';
 
 /**
  * The backend of the HubSpot app (issue 8), under /v1/extension. Mounted before the JSON parser:
@@ -41,13 +38,13 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     const approvalId = z.uuid().safeParse(req.params.id);
     if (!approvalId.success) throw new AppError('NOT_FOUND', `There is no approval ${req.params.id} in this workspace.`);
     const decision = parseInput(extensionDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideApproval(deps, { workspace, approvalId: approvalId.data, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
+    res.json(await decideApproval(deps, { workspace, approvalId: approvalId.data, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person: authenticated.person }));
   });
 
   router.get('/settings', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
+    const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    res.json(await settingsView(deps, workspace, caller));
+    res.json(await settingsView(deps, authenticated));
   });
 
   router.post('/policies', async (req, res) => {
@@ -95,6 +92,8 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no rollback ${req.params.id} in this workspace.`);
     res.json(await getRollback(deps, workspace.id, req.params.id));
   });
+
+  router.use(extensionSettingsRoutes(deps, authenticate));
 
   return router;
 }

@@ -1,3 +1,4 @@
+import type { PersonRole } from '../domain/approval-lifecycle.ts';
 import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { lockGovernanceRequest, settleGovernanceRequest, type GovernanceRequestRow } from '../store/governance-request-store.ts';
@@ -14,12 +15,23 @@ const ADMIN_ROLES = new Set(['owner', 'revops_admin']);
  * confirmer must be a named owner or RevOps admin other than whoever asked; the change then
  * takes effect through the same service as any other, audited with both people.
  */
-export async function decideGovernanceRequest(deps: ServiceDeps, input: { workspaceId: string; requestId: string; actingUserId: string; decision: 'confirm' | 'cancel'; via: 'admin_api' | 'hubspot_app' }): Promise<GovernanceRequestView> {
+export async function decideGovernanceRequest(
+  deps: ServiceDeps,
+  input: {
+    workspaceId: string;
+    requestId: string;
+    actingUserId: string;
+    decision: 'confirm' | 'cancel';
+    via: 'admin_api' | 'hubspot_app';
+    /** The person as the HubSpot app already resolved them (own role or team's); otherwise looked up in `people`. */
+    person?: { role: PersonRole } | undefined;
+  },
+): Promise<GovernanceRequestView> {
   const settled = await withAuditChain(deps.db, input.workspaceId, deps.clock, async (tx, audit) => {
     const row = await lockGovernanceRequest(tx, input.workspaceId, input.requestId);
     if (!row) throw new AppError('NOT_FOUND', `There is no governance request ${input.requestId} in this workspace.`);
     if (row.status !== 'pending') throw new AppError('CONFLICT', `This request was already ${row.status}.`);
-    const person = await findPerson(tx, input.workspaceId, input.actingUserId);
+    const person = input.person ?? (await findPerson(tx, input.workspaceId, input.actingUserId));
     const actor: Actor = { type: 'person', name: `crm-user:${input.actingUserId}`, crmUserId: input.actingUserId, role: person?.role ?? null, via: input.via };
     const samePerson = actorIdentity(actor) === row.requestedBy;
     if (input.decision === 'confirm' && (!person || !ADMIN_ROLES.has(person.role) || samePerson)) {

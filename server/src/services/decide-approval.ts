@@ -24,7 +24,11 @@ export interface DecideApprovalInput {
   request: ApprovalDecisionRequest;
   /** Where the person decided: the admin API names them, the HubSpot app's signed request proves them. */
   via?: 'admin_api' | 'hubspot_app';
+  /** The person as the HubSpot app already resolved them (their own role, or their HubSpot team's); otherwise looked up in `people`. */
+  person?: DecidingPerson;
 }
+
+export type DecidingPerson = Pick<PersonRow, 'crmUserId' | 'role' | 'crmOwnerId'>;
 
 export type Outcome = { ok: true; approved: boolean } | { ok: false; code: DecisionRefusal; message: string };
 
@@ -42,7 +46,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
   const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
     const stored = await lockApproval(tx, workspace.id, approvalId);
     if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
-    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
     const writes: TransitionWrite[] = [];
     const decided = decideLocked(audit, { stored, person, request, edits, via: input.via ?? 'admin_api', now: deps.clock(), writes });
     await saveTransitions(tx, writes);
@@ -60,7 +64,7 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
 
 export interface LockedDecision {
   stored: StoredApproval;
-  person: PersonRow | undefined;
+  person: DecidingPerson | undefined;
   request: ApprovalDecisionRequest;
   edits?: Record<string, string | null> | undefined;
   via: 'admin_api' | 'hubspot_app';

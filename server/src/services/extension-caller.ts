@@ -2,13 +2,15 @@ import type { Caller } from '../../../shared/extension-api.ts';
 import { checkV3Signature, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
 import { permissionsFor } from '../domain/extension-access.ts';
 import { AppError } from '../errors.ts';
-import { findPerson } from '../store/people-store.ts';
 import { findWorkspaceByPortal, type WorkspaceRow } from '../store/workspace-store.ts';
-import type { ServiceDeps } from './deps.ts';
+import type { Actor, ServiceDeps } from './deps.ts';
+import { resolvePerson, type ResolvedPerson } from './people.ts';
 
 export interface ExtensionCaller {
   workspace: WorkspaceRow;
   caller: Caller;
+  /** The person as resolved from their own role or their HubSpot teams; decisions use this, not a second lookup. */
+  person: ResolvedPerson;
 }
 
 /** Why a request from the HubSpot app is refused: data in `details.reason`, beside the HTTP code. */
@@ -28,7 +30,8 @@ function refuse(code: 'UNAUTHENTICATED' | 'FORBIDDEN', reason: ExtensionRefusal,
  * A request `hubspot.fetch` proxied for the HubSpot app: HubSpot signs method, full URI (with the
  * portalId, userId, userEmail and appId it appends), body and timestamp with the app's client
  * secret. Which secret depends on the portal, so portalId is read before the signature is
- * checked, to pick the key, and trusted only after. The person then needs a role in `people`.
+ * checked, to pick the key, and trusted only after. The person then needs a role: their own in
+ * `people`, else one of the HubSpot teams HubSpot says they are in (see resolvePerson).
  */
 export async function authenticateExtensionRequest(deps: ServiceDeps, request: SignedRequest, options: { appClientSecret?: string | undefined }): Promise<ExtensionCaller> {
   const query = new URL(request.url).searchParams;
@@ -52,9 +55,18 @@ export async function authenticateExtensionRequest(deps: ServiceDeps, request: S
   }
   const userId = query.get('userId');
   if (!userId || !/^[0-9]{1,18}$/.test(userId)) throw refuse('UNAUTHENTICATED', 'user_missing', 'The signed request names no HubSpot user.');
-  const person = await findPerson(deps.db, workspace.id, userId);
+  const person = await resolvePerson(deps, workspace, userId);
   if (!person) {
-    throw refuse('FORBIDDEN', 'person_unknown', `HubSpot user ${userId} has no role in Agent Governance; an admin gives one with "people set" or PUT /v1/admin/people/${userId}.`);
+    throw refuse(
+      'FORBIDDEN',
+      'person_unknown',
+      `HubSpot user ${userId} has no role in Agent Governance, neither their own nor through a HubSpot team; an owner or RevOps admin gives one on the app's settings page (or with "people set").`,
+    );
   }
-  return { workspace, caller: { portalId: workspace.hubspotPortalId, userId, ownerId: person.crmOwnerId, permissions: permissionsFor(person.role) } };
+  return { workspace, person, caller: { portalId: workspace.hubspotPortalId, userId, ownerId: person.crmOwnerId, permissions: permissionsFor(person.role) } };
+}
+
+/** The person behind a signed request, as the audit log names them. */
+export function personActor({ caller }: ExtensionCaller): Actor {
+  return { type: 'person', name: `hubspot-user:${caller.userId}`, crmUserId: caller.userId, role: caller.permissions.role, via: 'hubspot_app' };
 }

@@ -12,7 +12,10 @@ import { findActions } from './action-view.ts';
 import { listWorkspaceAgents } from './agents.ts';
 import { approvalView } from './approval-view.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { ExtensionCaller } from './extension-caller.ts';
+import { findGovernanceRequests } from './governance-requests.ts';
 import { listWorkspaceKillSwitches } from './kill-switches.ts';
+import { listWorkspacePeople, listWorkspaceTeamRoles } from './people.ts';
 import { activePolicy } from './policies.ts';
 
 const RECENT_CHANGES = 10;
@@ -85,16 +88,21 @@ export function requirePermission(caller: Caller, allowed: boolean, what: string
   if (!allowed) throw new AppError('FORBIDDEN', `A ${caller.permissions.role} cannot ${what}.`, { details: { reason: 'role_not_allowed', role: caller.permissions.role } });
 }
 
-/** The settings page: the policy in force, its history, kill switches and agents. */
-export async function settingsView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller): Promise<SettingsView> {
+/** The settings page: the policy in force, its history, kill switches, agents, who has which role, and what waits for a second admin. */
+export async function settingsView(deps: ServiceDeps, { workspace, caller, person }: ExtensionCaller): Promise<SettingsView> {
   requirePermission(caller, caller.permissions.readSettings, 'read the governance settings');
-  const [history, killSwitches, agents] = await Promise.all([
+  const [history, killSwitches, agents, people, teamRoles, requests] = await Promise.all([
     listPolicyVersions(deps.db, workspace.id),
     listWorkspaceKillSwitches(deps, workspace.id),
     listWorkspaceAgents(deps, workspace.id),
+    listWorkspacePeople(deps, workspace.id),
+    listWorkspaceTeamRoles(deps, workspace.id),
+    findGovernanceRequests(deps, workspace.id, 'pending'),
   ]);
   return {
     caller,
+    access: { source: person.source, people, teamRoles },
+    governanceRequests: requests.map((request) => ({ id: request.id, kind: request.kind, reasons: request.reasons, requestedBy: request.requestedBy, requestedAt: request.requestedAt })),
     policy: history.length > 0 ? await activePolicy(deps.db, workspace.id) : null,
     history: history.map((row) => ({ version: row.version, publishedBy: row.publishedBy, createdAt: row.createdAt.toISOString() })),
     killSwitches,

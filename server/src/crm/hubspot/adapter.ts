@@ -18,6 +18,7 @@ import {
 } from './responses.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
 import { propertyHistoryMethods } from './property-history.ts';
+import { userApis, userMethods } from './users.ts';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface HubSpotCrmOptions {
@@ -152,6 +153,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     associate,
     ...engagementMethods(apis.engagements, retry),
     ...propertyHistoryMethods(apis.objects, retry),
+    ...userMethods(apis.users, retry, now),
   };
 
   async function ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }> {
@@ -238,6 +240,7 @@ function createApis(options: HubSpotCrmOptions) {
     properties: { getAll: paced((type: string) => properties.coreApi.getAll(type)), batchCreate: paced(properties.batchApi.create.bind(properties.batchApi)) },
     groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },
     engagements: engagementApis(client, paced),
+    users: userApis(client, paced),
   };
 }
 

@@ -47,6 +47,16 @@ export const ownersSchema = z.object({
   paging: z.object({ next: z.object({ after: z.string() }).optional() }).optional(),
 });
 
+/** Settings API (user provisioning): GET /settings/v3/users/{userId}. The docs' sample sends superAdmin as a string, so it is not read. */
+export const settingsUserSchema = z.object({
+  id: z.string(),
+  primaryTeamId: z.string().optional(),
+  secondaryTeamIds: z.array(z.string()).optional(),
+});
+
+/** GET /settings/v3/users/teams: every team of the account, unpaged. */
+export const settingsTeamsSchema = z.object({ results: z.array(z.object({ id: z.string(), name: z.string() })) });
+
 export const groupsSchema = z.object({ results: z.array(z.object({ name: z.string() })) });
 
 export const batchPropertiesSchema = z.object({

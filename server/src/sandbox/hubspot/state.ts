@@ -8,6 +8,7 @@ import {
   type FakePropertyDefinition,
   type FakePropertyGroup,
 } from './property-defaults.ts';
+import { DEFAULT_TEAMS, DEFAULT_USERS, type FakeUser } from './user-routes.ts';
 
 export const FAKE_OBJECT_TYPES = ['contacts', 'deals'] as const;
 export type FakeObjectType = (typeof FAKE_OBJECT_TYPES)[number];
@@ -63,6 +64,10 @@ export interface HubSpotState {
   readonly ownerIds: Set<string>;
   /** Owner id → the user id of the person behind it; the sandbox plays them equal unless a test says otherwise. */
   readonly ownerUsers: Map<string, string>;
+  /** The account's users by user id, with their teams (Settings API). */
+  readonly users: Map<string, FakeUser>;
+  /** Team id → name. */
+  readonly teams: Map<string, string>;
   readonly custom: CustomObjectState;
   readonly faults: HubSpotFaults;
   readonly calls: CallLog;
@@ -97,6 +102,8 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
     portalId: options.portalId ?? '62515',
     ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
     ownerUsers: new Map((options.ownerIds ?? ['1001', '1002', '1003']).map((id) => [id, id])),
+    users: new Map([...DEFAULT_USERS].map(([id, user]) => [id, { ...user, secondaryTeamIds: [...user.secondaryTeamIds] }])),
+    teams: new Map(DEFAULT_TEAMS),
     custom: createCustomObjectState(),
     faults: new HubSpotFaults(),
     calls: new CallLog(),
