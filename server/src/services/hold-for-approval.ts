@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { CrmRecordValues } from '../crm/port.ts';
-import { insertApprovals, type NewApprovalItemRow, type NewApprovalRow } from '../store/approval-store.ts';
+import { insertApprovals, type NewApproval, type NewApprovalItem } from '../store/approval-store.ts';
 import type { AuditAppender } from '../store/audit-store.ts';
 import type { ChangeRow } from '../store/change-store.ts';
 import type { Tx } from '../store/database.ts';
@@ -36,11 +36,11 @@ export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldI
 
   const expiresAt = new Date(input.now.getTime() + input.expiryHours * 3_600_000);
   const delegatedUserId = input.actor.type === 'agent' ? (input.actor.onBehalfOf?.crmUserId ?? null) : null;
-  const approvalRows: NewApprovalRow[] = [];
-  const itemRows: NewApprovalItemRow[] = [];
+  const approvalRows: NewApproval[] = [];
+  const itemRows: NewApprovalItem[] = [];
   for (const [recordId, rows] of held) {
     const id = uuidv7();
-    const tier: NewApprovalRow['tier'] = rows.some((row) => row.tier === 'two_person') ? 'two_person' : 'approval';
+    const tier: NewApproval['tier'] = rows.some((row) => row.tier === 'two_person') ? 'two_person' : 'approval';
     const recordOwnerId = input.records.get(recordId)?.[OWNER_PROPERTY] || null;
     approvalRows.push({
       id,

@@ -1,20 +1,53 @@
 import { and, asc, count, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
+import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { approvalItems, approvals } from './approval-schema.ts';
 import { changeRecords, changes } from './schema.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type ApprovalItemRow = typeof approvalItems.$inferSelect;
-export type NewApprovalRow = typeof approvals.$inferInsert;
-export type NewApprovalItemRow = typeof approvalItems.$inferInsert;
+/** What a new approval stores; every other column starts at its default. */
+export type NewApproval = Pick<ApprovalRow, 'id' | 'workspaceId' | 'changeSetId' | 'agentId' | 'batchId' | 'objectType' | 'recordId' | 'policyVersion' | 'tier' | 'status' | 'expiresAt' | 'recordOwnerId' | 'delegatedUserId' | 'createdAt'>;
+export type NewApprovalItem = Pick<ApprovalItemRow, 'approvalId' | 'property' | 'changeId' | 'beforeValue' | 'proposedValue' | 'status' | 'approvedBy'>;
 export type StoredApproval = ApprovalRow & { items: ApprovalItemRow[] };
 
-export async function insertApprovals(tx: Tx, rows: NewApprovalRow[], items: NewApprovalItemRow[]): Promise<void> {
+/** New approvals of one change set with their items, stored as one statement per table (see bulk-insert.ts). */
+export async function insertApprovals(tx: Tx, rows: NewApproval[], items: NewApprovalItem[]): Promise<void> {
   if (rows.length === 0) return;
-  // Chunked: Postgres takes at most 65,535 parameters per statement and a large change set holds thousands.
-  for (let i = 0; i < rows.length; i += 1_000) await tx.insert(approvals).values(rows.slice(i, i + 1_000));
-  for (let i = 0; i < items.length; i += 2_000) await tx.insert(approvalItems).values(items.slice(i, i + 2_000));
+  await insertRows(
+    tx,
+    'approvals',
+    rows.map((row) => ({
+      id: row.id,
+      workspace_id: row.workspaceId,
+      change_set_id: row.changeSetId,
+      agent_id: row.agentId,
+      batch_id: row.batchId,
+      object_type: row.objectType,
+      record_id: row.recordId,
+      policy_version: row.policyVersion,
+      tier: row.tier,
+      status: row.status,
+      expires_at: row.expiresAt,
+      record_owner_id: row.recordOwnerId,
+      delegated_user_id: row.delegatedUserId,
+      created_at: row.createdAt,
+    })),
+  );
+  await insertRows(
+    tx,
+    'approval_items',
+    items.map((item) => ({
+      approval_id: item.approvalId,
+      property: item.property,
+      change_id: item.changeId,
+      before_value: item.beforeValue,
+      proposed_value: item.proposedValue,
+      status: item.status,
+      approved_by: item.approvedBy,
+    })),
+  );
 }
 
 /**

@@ -57,6 +57,31 @@ function toParam(value: unknown, type: ColumnType): unknown {
 type BulkTable = keyof typeof COLUMNS;
 
 const COLUMNS = {
+  approvals: [
+    ['id', 'uuid'],
+    ['workspace_id', 'uuid'],
+    ['change_set_id', 'uuid'],
+    ['agent_id', 'uuid'],
+    ['batch_id', 'text'],
+    ['object_type', 'text'],
+    ['record_id', 'text'],
+    ['policy_version', 'integer'],
+    ['tier', 'text'],
+    ['status', 'text'],
+    ['expires_at', 'timestamptz'],
+    ['record_owner_id', 'text'],
+    ['delegated_user_id', 'text'],
+    ['created_at', 'timestamptz'],
+  ],
+  approval_items: [
+    ['approval_id', 'uuid'],
+    ['property', 'text'],
+    ['change_id', 'uuid'],
+    ['before_value', 'text'],
+    ['proposed_value', 'text'],
+    ['status', 'text'],
+    ['approved_by', 'text[]'],
+  ],
   changes: [
     ['id', 'uuid'],
     ['workspace_id', 'uuid'],
