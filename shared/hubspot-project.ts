@@ -101,7 +101,12 @@ export type ProjectFile = keyof typeof PROJECT_FILES;
  */
 function scopes() {
   return {
-    requiredScopes: OBJECT_TYPES.flatMap((type) => [`crm.objects.${type}.read`, `crm.objects.${type}.write`, `crm.schemas.${type}.read`, `crm.schemas.${type}.write`]),
+    requiredScopes: [
+      ...OBJECT_TYPES.flatMap((type) => [`crm.objects.${type}.read`, `crm.objects.${type}.write`, `crm.schemas.${type}.read`, `crm.schemas.${type}.write`]),
+      // A person's HubSpot teams (GET /settings/v3/users/{userId}) give their role when they have none of their own; the teams list names them on the settings page.
+      'settings.users.read',
+      'settings.users.teams.read',
+    ],
     optionalScopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read', 'crm.schemas.custom.write'],
     conditionallyRequiredScopes: [],
   };

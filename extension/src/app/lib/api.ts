@@ -8,7 +8,7 @@ import type { ErrorBody } from '../../../../shared/errors.ts';
  */
 
 export interface FetchInit {
-  method?: 'GET' | 'POST' | 'PUT';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: Record<string, unknown>;
 }
 
@@ -19,7 +19,8 @@ export function backendFetcher(hubspotFetch: typeof hubspot.fetch, apiUrl: strin
   return (path, init) => hubspotFetch(`${apiUrl}${path}`, { method: init?.method ?? 'GET', ...(init?.body ? { body: init.body } : {}) });
 }
 
-export type CallResult<T> = { ok: true; data: T } | { ok: false; status: number; code: string; message: string };
+/** `details` as the server sent it (POLICY_INVALID's issues, SECOND_ADMIN_REQUIRED's requestId and reasons). */
+export type CallResult<T> = { ok: true; data: T } | { ok: false; status: number; code: string; message: string; details?: unknown };
 
 export async function callBackend<T>(fetcher: Fetcher, path: string, init?: FetchInit): Promise<CallResult<T>> {
   let response: Awaited<ReturnType<Fetcher>>;
@@ -31,7 +32,13 @@ export async function callBackend<T>(fetcher: Fetcher, path: string, init?: Fetc
   const body: unknown = await response.json().catch(() => undefined);
   if (response.ok) return { ok: true, data: body as T };
   const error = (body as Partial<ErrorBody> | undefined)?.error;
-  return { ok: false, status: response.status, code: error?.code ?? 'INTERNAL', message: error?.message ?? `Agent Governance answered ${response.status}.` };
+  return {
+    ok: false,
+    status: response.status,
+    code: error?.code ?? 'INTERNAL',
+    message: error?.message ?? `Agent Governance answered ${response.status}.`,
+    ...(error?.details === undefined ? {} : { details: error.details }),
+  };
 }
 
 /** A query string from defined values only. */

@@ -2,33 +2,70 @@ import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Button, Divider, ErrorState, Flex, Heading, LoadingSpinner, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text, hubspot, useExtensionActions } from '@hubspot/ui-extensions';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
-import { backendFetcher, callBackend, type Fetcher } from '../lib/api.ts';
+import { backendFetcher, callBackend, type FetchInit, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
 import { settingsControls } from '../lib/views/decision-controls.ts';
-import { MATRIX_OBJECT_TYPES, changedCells } from '../lib/views/policy-matrix.ts';
+import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
+import { policyEditCount } from '../lib/views/policy-rules.ts';
+import { Caps } from './Caps.tsx';
+import { Conditions } from './Conditions.tsx';
 import { KillSwitches, type KillSwitchChange } from './KillSwitches.tsx';
+import { PendingRequests } from './PendingRequests.tsx';
+import { People, type RoleChange } from './People.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
+import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
+import { Windows } from './Windows.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
 
 hubspot.extend<'settings'>(() => <Settings fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
 
-/** The app's settings page (issue 8): the policy matrix and publishing, kill switches, agents, policy history. */
+/**
+ * The app's settings page (issue 8): the policy (matrix, conditions, caps, windows) edited as one
+ * draft and published as a new version; changes dual control holds; people and teams' roles;
+ * kill switches; agents; policy history.
+ */
 export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'settings'>();
   const { state, reload } = useBackendData<SettingsView>(fetcher, '/settings');
   const [draft, setDraft] = useState<Policy | null>(null);
+  const [problem, setProblem] = useState<PublishProblem | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const send = async (path: string, method: 'POST' | 'PUT', body: Record<string, unknown>, success: string) => {
+  const send = async (path: string, init: FetchInit, success: string) => {
     setBusy(true);
-    const result = await callBackend(fetcher, path, { method, body });
+    const result = await callBackend(fetcher, path, init);
     setBusy(false);
     if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Not saved', message: result.message });
     actions.addAlert({ type: 'success', message: success });
-    setDraft(null);
     reload();
+  };
+
+  const publish = async (document: Policy, edits: number) => {
+    setBusy(true);
+    const result = await callBackend<{ version: number }>(fetcher, '/policies', { method: 'POST', body: { document } });
+    setBusy(false);
+    if (!result.ok) {
+      const refused = publishProblem(result);
+      setProblem(refused);
+      // Dual control keeps the document in the request; the draft is no longer the one to edit.
+      if (refused.kind === 'second_admin') {
+        setDraft(null);
+        reload();
+      }
+      return;
+    }
+    setProblem(null);
+    setDraft(null);
+    actions.addAlert({ type: 'success', message: `Published policy version ${result.data.version} (${edits} change${edits === 1 ? '' : 's'}).` });
+    reload();
+  };
+
+  const changeRole = ({ kind, id, role }: RoleChange) => {
+    const path = `${kind === 'person' ? '/people' : '/team-roles'}/${id}`;
+    const who = kind === 'person' ? `HubSpot user ${id}` : `HubSpot team ${id}`;
+    void send(path, role ? { method: 'PUT', body: { role } } : { method: 'DELETE' }, role ? `${who} is now ${role}.` : `${who} has no role of their own now.`);
   };
 
   if (state.kind === 'loading') return <LoadingSpinner label="Loading governance settings" />;
@@ -39,19 +76,36 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const controls = settingsControls(view.caller.permissions);
   const active = view.policy?.policy ?? null;
   const shown = draft ?? active;
-  const changes = active && draft ? changedCells(active, draft, MATRIX_OBJECT_TYPES) : 0;
+  const edits = active && draft ? policyEditCount(active, draft) : 0;
+  const edit = (policy: Policy) => {
+    setDraft(policy);
+    setProblem(null);
+  };
   return (
     <Flex direction="column" gap="md">
+      <PendingRequests view={view} onDecide={(id, decision) => void send(`/governance-requests/${id}/${decision}`, { method: 'POST' }, decision === 'confirm' ? 'Confirmed: the change is in force.' : 'The request is cancelled.')} />
       <Heading>Policy {view.policy ? `version ${view.policy.version}` : '(none published)'}</Heading>
       {!controls.editPolicy ? <Text variant="microcopy">Your role can read the policy; owners and RevOps admins change it.</Text> : null}
-      {shown ? MATRIX_OBJECT_TYPES.map((objectType) => <PolicyMatrix key={objectType} objectType={objectType} policy={shown} editable={controls.editPolicy} onChange={setDraft} />) : <Text>No policy yet: every agent write is refused until one is published.</Text>}
+      {shown ? (
+        <>
+          {MATRIX_OBJECT_TYPES.map((objectType) => <PolicyMatrix key={objectType} objectType={objectType} policy={shown} editable={controls.editPolicy} onChange={edit} />)}
+          <Conditions policy={shown} editable={controls.editPolicy} onChange={edit} />
+          <Caps policy={shown} editable={controls.editPolicy} onChange={edit} />
+          <Windows policy={shown} editable={controls.editPolicy} onChange={edit} />
+        </>
+      ) : (
+        <Text>No policy yet: every agent write is refused until one is published.</Text>
+      )}
+      {problem ? <PublishOutcome problem={problem} /> : null}
       {controls.publish && draft ? (
-        <Button testId="publish" variant="primary" disabled={busy || changes === 0} onClick={() => void send('/policies', 'POST', { document: draft }, `Published a new policy version (${changes} change${changes === 1 ? '' : 's'}).`)}>
-          {`Publish ${changes} change${changes === 1 ? '' : 's'}`}
+        <Button testId="publish" variant="primary" disabled={busy || edits === 0} onClick={() => void publish(draft, edits)}>
+          {`Publish ${edits} change${edits === 1 ? '' : 's'}`}
         </Button>
       ) : null}
       <Divider />
-      <KillSwitches view={view} editable={controls.toggleKillSwitches} onChange={(change: KillSwitchChange) => void send('/kill-switches', 'PUT', { ...change }, change.engaged ? 'Kill switch engaged.' : 'Kill switch released.')} />
+      <People view={view} fetcher={fetcher} onChange={changeRole} />
+      <Divider />
+      <KillSwitches view={view} editable={controls.toggleKillSwitches} onChange={(change: KillSwitchChange) => void send('/kill-switches', { method: 'PUT', body: { ...change } }, change.engaged ? 'Kill switch engaged.' : 'Kill switch released.')} />
       <Divider />
       <Heading>Agents</Heading>
       <Table>
