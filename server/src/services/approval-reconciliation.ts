@@ -4,6 +4,9 @@ import type { AuditAppender } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
 import type { FieldChangeRow } from '../store/field-history-store.ts';
 import { findPerson } from '../store/people-store.ts';
+import type { SecretBox } from '../secrets.ts';
+import { lockActionByApprovalObject, markActionMirrorDue } from '../store/action-store.ts';
+import { decideLockedAction } from './decide-action.ts';
 import { decideLocked } from './decide-approval.ts';
 
 const WEBHOOKS = { type: 'system', name: 'hubspot-webhooks' } as const;
@@ -16,19 +19,22 @@ const STATUS_PROPERTY = 'ag_status';
  * processing transaction, in the order they happened: a person's edit of a held property makes
  * its open approvals stale (nothing will overwrite it); a deleted or merged record closes its
  * open approvals; a person setting an approval object's status to approved or rejected in
- * HubSpot is their decision, under the same rules as the API (the approval job then writes an
- * approved one). One query finds the open approvals of every record the batch touches.
+ * HubSpot is their decision, under the same rules as the API, for a record's held writes (the
+ * approval job then writes an approved one) and for a held draft (a released task or note is
+ * the caller's to create after the commit). One query finds the open approvals of every record
+ * the batch touches.
  */
-export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date): Promise<RejectedInCrm[]> {
+export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date, secrets: SecretBox): Promise<Reconciled> {
   const onRecords = rows.filter((row) => isRecordClosed(row) || (row.kind === 'person' && !isApprovalStatus(row)));
   const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
   const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
   const closed = new Set<string>();
-  const rejected: RejectedInCrm[] = [];
+  const reconciled: Reconciled = { rejected: [], releasedDrafts: [] };
   for (const row of rows) {
     if (row.kind === 'person' && isApprovalStatus(row)) {
-      const decided = await decideFromCrm(tx, audit, row, now);
-      if (decided) rejected.push(decided);
+      const decided = await decideFromCrm(tx, audit, row, now, secrets);
+      if (decided.rejected) reconciled.rejected.push(decided.rejected);
+      if (decided.releasedDraft) reconciled.releasedDrafts.push(decided.releasedDraft);
       continue;
     }
     if (row.kind !== 'person' && !isRecordClosed(row)) continue;
@@ -40,13 +46,19 @@ export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspace
       closed.add(approval.id);
     }
   }
-  return rejected;
+  return reconciled;
 }
 
 /** A rejection made on the approval object inside HubSpot: the rejection-rate kill trigger counts it. */
 export interface RejectedInCrm {
   agentId: string;
   batchId: string;
+}
+
+export interface Reconciled {
+  rejected: RejectedInCrm[];
+  /** Drafts released by a decision in HubSpot: a task or a note among them is created after the commit. */
+  releasedDrafts: string[];
 }
 
 function isRecordClosed(row: FieldChangeRow): boolean {
@@ -86,21 +98,39 @@ async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval
   });
 }
 
-async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date): Promise<RejectedInCrm | undefined> {
+interface CrmDecision {
+  rejected?: RejectedInCrm;
+  releasedDraft?: string;
+}
+
+async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date, secrets: SecretBox): Promise<CrmDecision> {
   const userId = row.sourceId?.startsWith('userId:') ? row.sourceId.slice('userId:'.length) : undefined;
-  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return undefined;
+  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return {};
+  const request = row.value === 'approved' ? ({ kind: 'approve', actingUserId: userId } as const) : ({ kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' } as const);
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
-  if (!stored) return undefined;
+  if (stored) return decideApprovalFromCrm(tx, audit, { stored, request, now });
+  const draft = await lockActionByApprovalObject(tx, row.workspaceId, row.recordId);
+  if (!draft) return {};
   const person = await findPerson(tx, row.workspaceId, userId);
-  const request: ApprovalDecisionRequest =
-    row.value === 'approved' ? { kind: 'approve', actingUserId: userId } : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
+  // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
+  // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).
+  const contact = { email: draft.recipientEmail };
+  const outcome = await decideLockedAction(tx, audit, secrets, { row: draft, person, request, via: 'hubspot_app', contact, now });
+  // A refusal is audited; the mirror job then writes the true status back over the person's edit.
+  if (!outcome.ok) await markActionMirrorDue(tx, row.workspaceId, draft.id);
+  return outcome.ok && outcome.released ? { releasedDraft: draft.id } : {};
+}
+
+async function decideApprovalFromCrm(tx: Tx, audit: AuditAppender, input: { stored: StoredApproval; request: ApprovalDecisionRequest; now: Date }): Promise<CrmDecision> {
+  const { stored, request, now } = input;
+  const person = await findPerson(tx, stored.workspaceId, request.actingUserId);
   const writes: TransitionWrite[] = [];
   const outcome = decideLocked(audit, { stored, person, request, via: 'hubspot_app', now, writes });
   await saveTransitions(tx, writes);
   // A refusal is audited by decideLocked; the mirror job then writes the true status back over the person's edit.
   if (!outcome.ok) {
     await markMirrorDue(tx, stored.id);
-    return undefined;
+    return {};
   }
-  return request.kind === 'reject' ? { agentId: stored.agentId, batchId: stored.batchId } : undefined;
+  return request.kind === 'reject' ? { rejected: { agentId: stored.agentId, batchId: stored.batchId } } : {};
 }

@@ -4,9 +4,11 @@ import { decideDraft, STOP_RULE_PROPERTIES } from '../domain/action-drafts.ts';
 import type { RefusalCode } from '../domain/approval-lifecycle.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
 import { AppError } from '../errors.ts';
+import type { SecretBox } from '../secrets.ts';
 import { lockAction, updateAction, type ActionRow } from '../store/action-store.ts';
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
-import { findPerson } from '../store/people-store.ts';
+import type { Tx } from '../store/database.ts';
+import { findPerson, type PersonRow } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { contentOf, loadActionView, requireAction } from './action-view.ts';
@@ -42,66 +44,13 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   const stray = Object.keys(edits ?? {}).filter((field) => !EDITABLE[found.kind].includes(field));
   if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`);
   // Read outside the lock: a CRM call must not hold the workspace's chain.
-  const contact = request.kind === 'approve' && found.kind === 'send_email' ? await readContact(deps, workspace, found) : undefined;
+  const contact = request.kind === 'approve' && found.kind === 'send_email' ? await readContact(deps, workspace, found) : {};
 
   const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
     const row = await lockAction(tx, workspace.id, actionId);
     if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
     const person = await findPerson(tx, workspace.id, request.actingUserId);
-    const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: 'admin_api' };
-    const now = deps.clock();
-    if (!person) {
-      return refuse(audit, row, actor, request.kind, { code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` });
-    }
-    if (row.status !== 'pending' || (row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null) {
-      return refuse(audit, row, actor, request.kind, { code: 'approval_not_pending', message: `This action is ${row.status}; it can no longer be decided.` });
-    }
-    const current = contentOf(row).released;
-    const edited: Record<string, string> | undefined = edits ? { ...current, ...definedFields(edits) } : undefined;
-    const editsContent = edited !== undefined && Object.keys(edited).some((field) => edited[field] !== current[field]);
-    const by = { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId };
-    const draft = { tier: row.tier, expiresAt: row.expiresAt, recordOwnerId: row.recordOwnerId, delegatedUserId: row.delegatedUserId, approvedBy: row.approvedBy };
-    const transition = decideDraft(draft, request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by }, now);
-    if (!transition.ok) {
-      const refused = refuse(audit, row, actor, request.kind, transition);
-      if (transition.expired) {
-        // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
-        await updateAction(tx, workspace.id, row.id, { status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' });
-        audit.append(actionEvent(row, { type: 'action.expired', actor: actorJson(actor), data: { expiresAt: row.expiresAt.toISOString() } }));
-      }
-      return refused;
-    }
-
-    const who = actorJson(actor);
-    if (request.kind === 'reject') {
-      await updateAction(tx, workspace.id, row.id, { status: 'rejected', decidedAt: now, decidedBy: [person.crmUserId], message: request.reason });
-      audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { reason: request.reason } }));
-      return { ok: true, released: false };
-    }
-    const content = editsContent && edited ? edited : current;
-    await updateAction(tx, workspace.id, row.id, { approvedBy: transition.approvedBy, ...(editsContent ? { editedContent: content } : {}) });
-    audit.append(
-      actionEvent(row, {
-        type: 'action.approved',
-        actor: who,
-        // Both versions when a person edited: what stood before and what they approved.
-        before: current,
-        after: content,
-        data: { edited: editsContent, approvedBy: transition.approvedBy, status: transition.status },
-      }),
-    );
-    if (transition.status !== 'released') return { ok: true, released: false };
-
-    const stopped = row.kind === 'send_email' ? await currentStopReason(tx, { workspaceId: workspace.id, contactId: row.recordId, to: row.recipientEmail ?? '', contact: contact ?? {} }) : undefined;
-    if (stopped) {
-      await updateAction(tx, workspace.id, row.id, { status: 'stopped', decidedAt: now, decidedBy: transition.approvedBy, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
-      audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));
-      return { ok: true, released: false };
-    }
-    const release = releaseChange(deps.secrets, { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent }, now);
-    await updateAction(tx, workspace.id, row.id, { ...release, decidedAt: now, decidedBy: transition.approvedBy });
-    audit.append(actionEvent(row, { type: 'action.released', actor: who, data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null } }));
-    return { ok: true, released: true };
+    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: 'admin_api', contact, now: deps.clock() });
   });
 
   if (!outcome.ok) {
@@ -110,6 +59,80 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   }
   if (outcome.released) await executeReleasedAction(deps, workspace, actionId);
   return loadActionView(deps.db, await requireAction(deps.db, workspace.id, actionId));
+}
+
+export interface LockedActionDecision {
+  /** The draft, locked by the caller for the rest of the transaction. */
+  row: ActionRow;
+  person: Pick<PersonRow, 'crmUserId' | 'role' | 'crmOwnerId'> | undefined;
+  request: ActionDecisionRequest;
+  via: 'admin_api' | 'hubspot_app';
+  /** An email's contact as the stop rules read it at release: its opt-out properties and addresses. */
+  contact: Readonly<Record<string, string | null>>;
+  now: Date;
+}
+
+/**
+ * Decides a locked draft and audits it, inside the caller's transaction (the API's, or the
+ * webhook processor's for a status set in HubSpot). A released task or note is the caller's to
+ * create once the transaction commits (`released`).
+ */
+export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: SecretBox, input: LockedActionDecision): Promise<Outcome> {
+  const { row, person, request, now } = input;
+  const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via };
+  if (!person) {
+    return refuse(audit, row, actor, request.kind, { code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` });
+  }
+  if (row.status !== 'pending' || (row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null) {
+    return refuse(audit, row, actor, request.kind, { code: 'approval_not_pending', message: `This action is ${row.status}; it can no longer be decided.` });
+  }
+  const edits = request.kind === 'approve' ? request.edits : undefined;
+  const current = contentOf(row).released;
+  const edited: Record<string, string> | undefined = edits ? { ...current, ...definedFields(edits) } : undefined;
+  const editsContent = edited !== undefined && Object.keys(edited).some((field) => edited[field] !== current[field]);
+  const by = { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId };
+  const draft = { tier: row.tier, expiresAt: row.expiresAt, recordOwnerId: row.recordOwnerId, delegatedUserId: row.delegatedUserId, approvedBy: row.approvedBy };
+  const transition = decideDraft(draft, request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by }, now);
+  if (!transition.ok) {
+    const refused = refuse(audit, row, actor, request.kind, transition);
+    if (transition.expired) {
+      // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
+      await updateAction(tx, row.workspaceId, row.id, { status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' });
+      audit.append(actionEvent(row, { type: 'action.expired', actor: actorJson(actor), data: { expiresAt: row.expiresAt.toISOString() } }));
+    }
+    return refused;
+  }
+
+  const who = actorJson(actor);
+  if (request.kind === 'reject') {
+    await updateAction(tx, row.workspaceId, row.id, { status: 'rejected', decidedAt: now, decidedBy: [person.crmUserId], message: request.reason });
+    audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { reason: request.reason } }));
+    return { ok: true, released: false };
+  }
+  const content = editsContent && edited ? edited : current;
+  await updateAction(tx, row.workspaceId, row.id, { approvedBy: transition.approvedBy, ...(editsContent ? { editedContent: content } : {}) });
+  audit.append(
+    actionEvent(row, {
+      type: 'action.approved',
+      actor: who,
+      // Both versions when a person edited: what stood before and what they approved.
+      before: current,
+      after: content,
+      data: { edited: editsContent, approvedBy: transition.approvedBy, status: transition.status },
+    }),
+  );
+  if (transition.status !== 'released') return { ok: true, released: false };
+
+  const stopped = row.kind === 'send_email' ? await currentStopReason(tx, { workspaceId: row.workspaceId, contactId: row.recordId, to: row.recipientEmail ?? '', contact: input.contact }) : undefined;
+  if (stopped) {
+    await updateAction(tx, row.workspaceId, row.id, { status: 'stopped', decidedAt: now, decidedBy: transition.approvedBy, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
+    audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));
+    return { ok: true, released: false };
+  }
+  const release = releaseChange(secrets, { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent }, now);
+  await updateAction(tx, row.workspaceId, row.id, { ...release, decidedAt: now, decidedBy: transition.approvedBy });
+  audit.append(actionEvent(row, { type: 'action.released', actor: who, data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null } }));
+  return { ok: true, released: true };
 }
 
 async function readContact(deps: ServiceDeps, workspace: WorkspaceRow, row: ActionRow): Promise<CrmRecordValues> {

@@ -11,6 +11,7 @@ import { parsePolicy } from '../../../shared/policy.ts';
 import type { ServiceDeps } from './deps.ts';
 import { reconcileApprovals } from './approval-reconciliation.ts';
 import { checkKillTriggers, checkRejectionRate } from './kill-triggers.ts';
+import { executeReleasedActions } from './release-action.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
 export interface ProcessOptions {
@@ -37,14 +38,14 @@ export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOp
 async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
   const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const events = await claimPendingEvents(tx, workspaceId, options.batchSize ?? 500);
-    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [] };
+    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [], releasedDrafts: [] };
     const monitoring = await monitoringSettings(tx, workspaceId);
     const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
-    const rejectedInCrm = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock());
+    const reconciled = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock(), deps.secrets);
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
-    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [], rejectedInCrm };
+    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [], rejectedInCrm: reconciled.rejected, releasedDrafts: reconciled.releasedDrafts };
   });
   if (result.count === 0) return 0;
   // After the commit: a CRM call must not hold the audit lock, and a revert lost to a crash here
@@ -52,6 +53,7 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
   if (result.reverts.length > 0) await revertBypassWrites(deps, workspaceId, result.reverts);
   await checkKillTriggers(deps, workspaceId, result.monitoring.killTriggers);
   if (result.rejectedInCrm.length > 0) await checkRejectionRate(deps, workspaceId, result.rejectedInCrm);
+  await executeReleasedActions(deps, workspaceId, result.releasedDrafts);
   return result.count;
 }
 

@@ -3,7 +3,7 @@ import { contentHash } from '../domain/action-drafts.ts';
 import type { SecretBox } from '../secrets.ts';
 import { findAction, updateAction, type ActionChange, type ActionRow } from '../store/action-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
-import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { findWorkspace, type WorkspaceRow } from '../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { contentOf } from './action-view.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -57,6 +57,14 @@ export async function executeReleasedAction(deps: ServiceDeps, workspace: Worksp
     await updateAction(tx, workspace.id, row.id, { status: 'completed', crmObjectId: created.id, message: null });
     audit.append(actionEvent(row, { type: 'action.completed', actor: EXECUTOR, before: { status: 'released' }, after: { status: 'completed' }, data: { crmObjectId: created.id } }));
   });
+}
+
+/** Creates the tasks and notes people released elsewhere (on the approval object in HubSpot), after that transaction committed. */
+export async function executeReleasedActions(deps: ServiceDeps, workspaceId: string, actionIds: readonly string[]): Promise<void> {
+  if (actionIds.length === 0) return;
+  const workspace = await findWorkspace(deps.db, workspaceId);
+  if (!workspace) return;
+  for (const id of actionIds) await executeReleasedAction(deps, workspace, id);
 }
 
 async function recordFailure(deps: ServiceDeps, row: ActionRow, message: string): Promise<void> {
