@@ -115,14 +115,19 @@ export interface RecentAgentChange {
   at: string;
 }
 
-/** A held email, task or note on the record (issue 5's drafts), shown read-only on the card. */
+/** A held email, task or note on the record (issue 5's drafts), decided on the card. */
 export interface PendingDraft {
   id: string;
   kind: 'send_email' | 'create_task' | 'create_note';
   agent: { id: string; name: string };
-  /** The subject, else the body, as the agent proposed it (or as a person edited it). */
-  summary: string;
+  tier: 'approval' | 'two_person';
+  /** What would go out now (to, subject, body, dueAt, priority): the agent's draft, or a person's edit of it. */
+  content: Record<string, string>;
+  /** A person already edited the agent's draft. */
+  edited: boolean;
   expiresAt: string | null;
+  /** Whether this caller may decide it, and if not, the refusal the server would answer. */
+  decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };
 }
 
 export interface EngagedKillSwitch {

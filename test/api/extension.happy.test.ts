@@ -58,7 +58,7 @@ describe('the record card', () => {
     const held = await api(harness, 'POST', '/v1/actions', { token: ws.agent.token, body: { kind: 'create_note', objectType: 'contacts', recordId: id, body: 'Met at the summit; wants pricing.', evidence: EVIDENCE } });
     expect(held.body.status).toBe('pending');
     const res = await as('1001', { path: `/card?objectType=contacts&recordId=${id}` });
-    expect(res.body.drafts).toEqual([{ id: held.body.id, kind: 'create_note', agent: { id: ws.agent.id, name: 'enricher' }, summary: 'Met at the summit; wants pricing.', expiresAt: held.body.expiresAt }]);
+    expect(res.body.drafts).toEqual([{ id: held.body.id, kind: 'create_note', agent: { id: ws.agent.id, name: 'enricher' }, tier: 'approval', content: { body: 'Met at the summit; wants pricing.' }, edited: false, expiresAt: held.body.expiresAt, decidable: { ok: true } }]);
   });
 });
 

@@ -4,6 +4,7 @@ import { Alert, Button, Heading, Input, Link, Text, TextArea } from '@hubspot/ui
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { GovernanceCard } from '../../extension/src/app/cards/GovernanceCard.tsx';
 import { allText, fakeBackend, typeInto } from './fake-backend.ts';
+import type { PendingDraft } from '../../shared/extension-api.ts';
 import { approval, cardView, pendingCard } from './fixtures.ts';
 
 function renderCard(routes: Parameters<typeof fakeBackend>[0]) {
@@ -119,13 +120,6 @@ describe('the record card', () => {
     await loaded(failing.renderer);
   });
 
-  it('lists the drafts waiting to be sent for the record', async () => {
-    const drafts = [{ id: 'd1', kind: 'send_email' as const, agent: { id: 'agent-2', name: 'outreacher' }, summary: 'Following up on your demo', expiresAt: null }];
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts }) } });
-    await loaded(renderer);
-    expect(renderer.findByTestId(Text, 'draft-d1').text).toBe('Email by outreacher: Following up on your demo');
-    expect(allText(renderer.getRootNode())).toContain('Drafts waiting to be sent (1)');
-  });
 
   it('shortens a long proposed value', async () => {
     const long = 'word '.repeat(60).trim();
@@ -165,5 +159,104 @@ describe('reverting a recent change from the card', () => {
     await loaded(renderer);
     expect(renderer.maybeFindByTestId(Button, 'revert-c1')).toBeNull();
     expect(allText(renderer.getRootNode())).toContain('jobtitle: Engineer → CTO');
+  });
+});
+
+function emailDraft(id: string, overrides: Partial<PendingDraft> = {}): PendingDraft {
+  return {
+    id, kind: 'send_email', agent: { id: 'agent-2', name: 'outreacher' }, tier: 'approval', edited: false, expiresAt: '2026-11-26T00:00:00.000Z', decidable: { ok: true },
+    content: { to: 'ada@example.com', subject: 'Following up on your demo', body: 'Hi Ada, here is the pricing sheet.' },
+    ...overrides,
+  };
+}
+
+const actionView = (id: string, kind: PendingDraft['kind'], status: string, message: string | null = null) => ({ id, kind, status, message, proposed: {}, edited: null, approvedBy: ['1'] });
+
+describe('drafts on the card', () => {
+  it('shows each held draft with its recipient, subject and body', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) } });
+    await loaded(renderer);
+    expect(allText(renderer.getRootNode())).toContain('Drafts waiting to be sent (1)');
+    expect(allText(renderer.getRootNode())).toContain('Email by outreacher');
+    expect(renderer.findByTestId(Text, 'draft-d1-to').text).toBe('To: ada@example.com');
+    expect(renderer.findByTestId(Text, 'draft-d1-subject').text).toBe('Following up on your demo');
+    expect(renderer.findByTestId(Text, 'draft-d1-body').text).toBe('Hi Ada, here is the pricing sheet.');
+  });
+
+  it('approves a draft through the backend, says what became of it, and reloads', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({ path: '/drafts/d1/decisions', init: { method: 'POST', body: { kind: 'approve' } } });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Email approved: the agent may now send it.' });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+  });
+
+  it('sends only what a person changed when they edit before approving, and never the recipient', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(Input)).not.toBeNull());
+    expect(renderer.find(Input).props.label).toBe('Subject');
+    expect(renderer.find(Input).props.value).toBe('Following up on your demo');
+    expect(renderer.find(TextArea).props.value).toBe('Hi Ada, here is the pricing sheet.');
+    typeInto(renderer.find(Input), 'Your pricing sheet');
+    await renderer.waitFor(() => expect(renderer.find(Input).props.value).toBe('Your pricing sheet'));
+    renderer.findByTestId(Button, 'approve-edited-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'approve', edits: { subject: 'Your pricing sheet' } });
+  });
+
+  it('will not approve a draft whose edited body was emptied', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
+    typeInto(renderer.find(TextArea), '   ');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'approve-edited-draft-d1').props.disabled).toBe(true));
+    expect(allText(renderer.getRootNode())).toContain('A draft cannot be approved with an empty field.');
+  });
+
+  it('rejects a draft only with a reason, and sends it', async () => {
+    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1', { kind: 'create_note', content: { body: 'Met at the summit.' } })] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'create_note', 'rejected') } });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'reject-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
+    expect(renderer.findByTestId(Button, 'confirm-reject-draft-d1').props.disabled).toBe(true);
+    typeInto(renderer.find(TextArea), 'Not what we discussed');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'confirm-reject-draft-d1').props.disabled).toBe(false));
+    renderer.findByTestId(Button, 'confirm-reject-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'reject', reason: 'Not what we discussed' });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Note draft rejected.' });
+  });
+
+  it('shows the refusal when the backend says no', async () => {
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) },
+      'POST /drafts/d1/decisions': { status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE', message: 'This action is expired; it can no longer be decided.' } } },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'danger', message: 'This action is expired; it can no longer be decided.' });
+  });
+
+  it('offers a rep who does not own the record no decision, and says why', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { role: 'rep', drafts: [emailDraft('d1', { decidable: { ok: false, code: 'not_record_owner' } })] }) } });
+    await loaded(renderer);
+    expect(renderer.findAll(Button).filter((button) => /-draft-/.test(String(button.props.testId ?? '')))).toEqual([]);
+    expect(allText(renderer.getRootNode())).toContain('Only the record owner, an approver or an admin can release or reject this draft.');
+  });
+
+  it('offers only reject while a kill switch stops that kind of action', async () => {
+    const killSwitches = [{ scope: 'action' as const, target: 'send_email', reason: 'Bounce storm', changedAt: '2026-11-23T10:00:00.000Z' }];
+    const drafts = [emailDraft('d1'), emailDraft('n1', { kind: 'create_note', content: { body: 'Met at the summit.' } })];
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts, killSwitches }) } });
+    await loaded(renderer);
+    expect(renderer.maybeFindByTestId(Button, 'approve-draft-d1')).toBeNull();
+    expect(renderer.maybeFindByTestId(Button, 'reject-draft-d1')).not.toBeNull();
+    expect(renderer.maybeFindByTestId(Button, 'approve-draft-n1')).not.toBeNull();
   });
 });

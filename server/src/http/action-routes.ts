@@ -65,7 +65,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
   router.post('/v1/admin/actions/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const request = parseInput(actionDecisionSchema, req.body, 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request }));
+    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request, via: 'admin_api' }));
   });
 
   return router;

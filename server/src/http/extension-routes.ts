@@ -13,6 +13,7 @@ import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { publishPolicy } from '../services/policies.ts';
 import { getRollback } from '../services/rollback-control.ts';
 import { parseInput } from './errors.ts';
+import { extensionDecisionRoutes } from './extension-decision-routes.ts';
 import { extensionAuthenticator, jsonBody, type ExtensionRouteOptions } from './extension-request.ts';
 import { extensionSettingsRoutes } from './extension-settings-routes.ts';
 
@@ -94,6 +95,8 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
   });
 
   router.use(extensionSettingsRoutes(deps, authenticate));
+
+  router.use(extensionDecisionRoutes(deps, authenticate));
 
   return router;
 }

@@ -27,6 +27,8 @@ export interface DecideActionInput {
   workspace: WorkspaceRow;
   actionId: string;
   request: ActionDecisionRequest;
+  /** Where the person decided: audited on the actor. */
+  via: 'admin_api' | 'hubspot_app';
 }
 
 type Outcome = { ok: true; released: boolean } | { ok: false; code: DecisionRefusal; message: string };
@@ -50,7 +52,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
     const row = await lockAction(tx, workspace.id, actionId);
     if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
     const person = await findPerson(tx, workspace.id, request.actingUserId);
-    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: 'admin_api', contact, now: deps.clock() });
+    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: input.via, contact, now: deps.clock() });
   });
 
   if (!outcome.ok) {

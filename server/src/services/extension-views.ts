@@ -1,6 +1,6 @@
 import type { AuditSearchResult, CardQuery, CardView, Caller, Evidence, HomeView, PendingApprovalCard, SettingsView } from '../../../shared/extension-api.ts';
 import { ACTION_KINDS } from '../../../shared/crm-names.ts';
-import { mayDecide } from '../domain/approval-lifecycle.ts';
+import { decidableApproval } from '../domain/decidable.ts';
 import { AppError } from '../errors.ts';
 import { listAgents, type AgentRow } from '../store/agent-store.ts';
 import type { StoredApproval } from '../store/approval-store.ts';
@@ -8,10 +8,10 @@ import { appliedChangesOnRecord, evidenceForRecord, pendingApprovalsOnRecord, re
 import { listKillSwitches } from '../store/kill-switch-store.ts';
 import { listPolicyVersions } from '../store/policy-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
-import { findActions } from './action-view.ts';
 import { listWorkspaceAgents } from './agents.ts';
 import { approvalView } from './approval-view.ts';
 import type { ServiceDeps } from './deps.ts';
+import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 import { findGovernanceRequests } from './governance-requests.ts';
 import { listWorkspaceKillSwitches } from './kill-switches.ts';
@@ -19,7 +19,6 @@ import { listWorkspacePeople, listWorkspaceTeamRoles } from './people.ts';
 import { activePolicy } from './policies.ts';
 
 const RECENT_CHANGES = 10;
-const MAX_DRAFTS = 20;
 
 /** The record card: this record's pending approvals (one page), held drafts, the agents' last writes on it, and engaged kill switches. */
 export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, query: CardQuery): Promise<CardView> {
@@ -29,7 +28,7 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
-    findActions(deps, workspace.id, { recordId: query.recordId, status: 'pending', limit: MAX_DRAFTS }),
+    heldDraftsOnRecord(deps.db, record),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [...new Set(page.approvals.map((approval) => approval.changeSetId))]);
   const agentById = new Map(agents.map((agent) => [agent.id, agent]));
@@ -38,12 +37,7 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
     caller,
     killSwitches: switches.filter((row) => row.engaged).map((row) => ({ scope: row.scope, target: row.target || null, reason: row.reason, changedAt: row.changedAt.toISOString() })),
     pending: { items: page.approvals.map((stored) => pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller)), page: query.page, pageSize: query.pageSize, total: page.total },
-    drafts: drafts
-      .filter((draft) => draft.objectType === query.objectType)
-      .map((draft) => {
-        const content = draft.edited ?? draft.proposed;
-        return { id: draft.id, kind: draft.kind, agent: { id: draft.agentId, name: agentById.get(draft.agentId)?.name ?? 'unknown agent' }, summary: content.subject ?? content.body ?? '', expiresAt: draft.expiresAt };
-      }),
+    drafts: drafts.map((row) => pendingDraftView(row, agentById.get(row.agentId), caller)),
     recentChanges: applied.map((row) => ({
       changeId: row.changeId,
       changeSetId: row.changeSetId,
@@ -58,17 +52,11 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
 }
 
 function pendingCard(stored: StoredApproval, agent: AgentRow | undefined, evidence: unknown, caller: Caller): PendingApprovalCard {
-  const allowed = caller.permissions.decide === 'none' ? ({ ok: false, code: 'role_cannot_decide' } as const) : mayDecide(stored, { userId: caller.userId, role: caller.permissions.role, ownerId: caller.ownerId });
-  // The state machine's other rule that depends only on who asks: the agent's principal never approves its own proposal.
-  const decidable =
-    !allowed.ok ? { ok: false as const, code: allowed.code as 'role_cannot_decide' | 'not_record_owner' }
-    : stored.delegatedUserId === caller.userId ? { ok: false as const, code: 'delegated_user_cannot_approve' as const }
-    : { ok: true as const };
   return {
     approval: approvalView(stored),
     agent: { id: stored.agentId, name: agent?.name ?? 'unknown agent', role: agent?.role ?? null },
     evidence: asEvidence(evidence),
-    decidable,
+    decidable: decidableApproval(caller, stored),
   };
 }
 

@@ -1,13 +1,16 @@
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { Alert, Button, ButtonRow, Divider, EmptyState, ErrorState, Flex, Heading, LoadingSpinner, Text, hubspot, useExtensionActions, useExtensionContext } from '@hubspot/ui-extensions';
+import type { ActionView } from '../../../../shared/action-api.ts';
 import type { ApprovalView } from '../../../../shared/approval-api.ts';
 import type { CardView, ExtensionDecision } from '../../../../shared/extension-api.ts';
+import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, query, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
 import { followRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
+import { draftOutcome } from './draft-view.ts';
 import { Drafts } from './Drafts.tsx';
 import { ProposalItem } from './ProposalItem.tsx';
 import { RecentChanges } from './RecentChanges.tsx';
@@ -17,7 +20,7 @@ export const CARD_PAGE_SIZE = 5;
 
 hubspot.extend<'crm.record.sidebar'>(() => <GovernanceCard fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
 
-/** The record sidebar card (issue 8): what agents want to change here, deciding it, and what they changed. */
+/** The record sidebar card (issue 8): what agents want to change or send here, deciding it, and what they changed. */
 export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
   const context = useExtensionContext<'crm.record.sidebar'>();
   const actions = useExtensionActions<'crm.record.sidebar'>();
@@ -38,6 +41,18 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
     actions.addAlert({ type: 'success', message: decision.kind === 'reject' ? 'Proposal rejected.' : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.` });
     // The approved values are now on the record: show them in HubSpot without a page reload.
     actions.refreshObjectProperties();
+    reload();
+  };
+
+  const decideDraft = async (draftId: string, decision: ExtensionDraftDecision) => {
+    setBusy(true);
+    const result = await callBackend<ActionView>(fetcher, `/drafts/${draftId}/decisions`, { method: 'POST', body: decision });
+    setBusy(false);
+    if (!result.ok) {
+      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
+      return;
+    }
+    actions.addAlert(draftOutcome(result.data));
     reload();
   };
 
@@ -85,7 +100,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
         </Flex>
       ) : null}
       <Divider />
-      <Drafts drafts={view.drafts} />
+      <Drafts drafts={view.drafts} killSwitches={view.killSwitches} busy={busy} onDecide={(id, decision) => void decideDraft(id, decision)} />
       <Divider />
       <RecentChanges changes={view.recentChanges} busy={busy} {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})} />
     </Flex>

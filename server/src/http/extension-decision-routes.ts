@@ -1,0 +1,27 @@
+import { Router, type Request } from 'express';
+import { proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
+import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import { decideAction } from '../services/decide-action.ts';
+import type { ServiceDeps } from '../services/deps.ts';
+import type { ExtensionCaller } from '../services/extension-caller.ts';
+import { parseInput } from './errors.ts';
+import { jsonBody } from './extension-request.ts';
+
+/**
+ * The HubSpot app's decisions beyond one approval (issue 8), mounted inside the extension
+ * router (raw bodies, HubSpot's signature checked by `authenticate` before anything is read):
+ * a held draft from the record card.
+ */
+export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: Request) => Promise<ExtensionCaller>): Router {
+  const router = Router();
+
+  // The draft service applies the approvals' who-may-decide rules to the signed person; an unknown or other workspace's id is 404.
+  router.post('/drafts/:id/decisions', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
+    const decision = parseInput(extensionDraftDecisionSchema, jsonBody(req), 'The decision');
+    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
+  });
+
+  return router;
+}
