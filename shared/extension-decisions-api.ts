@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { actionDecisionSchema } from './action-api.ts';
+import { objectTypeSchema, recordIdSchema, type ObjectType } from './crm-names.ts';
+import type { Caller, EngagedKillSwitch } from './extension-api.ts';
 
 /**
  * Decisions the HubSpot app takes beyond one approval (issue 8): a held draft from the record
- * card. As everywhere in the app, who decides comes from HubSpot's signature, never from the body.
+ * card, and every pending approval of the records selected on an index page (the bulk action).
+ * As everywhere in the app, who decides comes from HubSpot's signature, never from the body.
  */
 
 const [approveDraft, rejectDraft] = actionDecisionSchema.options;
@@ -11,3 +14,32 @@ const [approveDraft, rejectDraft] = actionDecisionSchema.options;
 /** Approve (optionally after editing the subject or body) or reject with a reason, as the admin API's draft decision without `actingUserId`. */
 export const extensionDraftDecisionSchema = z.discriminatedUnion('kind', [approveDraft.omit({ actingUserId: true }), rejectDraft.omit({ actingUserId: true })]);
 export type ExtensionDraftDecision = z.infer<typeof extensionDraftDecisionSchema>;
+
+/** An index page shows at most 100 rows; a person selecting across pages can send more, up to this. */
+export const BULK_RECORDS_MAX = 500;
+
+export const bulkSelectionSchema = z
+  .strictObject({ objectType: objectTypeSchema, recordIds: z.array(recordIdSchema).min(1).max(BULK_RECORDS_MAX) })
+  .refine((selection) => new Set(selection.recordIds).size === selection.recordIds.length, { message: 'names a record twice', path: ['recordIds'] });
+export type BulkSelection = z.infer<typeof bulkSelectionSchema>;
+
+export const bulkDecisionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('approve'), selection: bulkSelectionSchema }),
+  z.strictObject({ kind: z.literal('reject'), selection: bulkSelectionSchema, reason: z.string().trim().min(1).max(1_000) }),
+]);
+export type BulkDecision = z.infer<typeof bulkDecisionSchema>;
+
+/** What the selected records have waiting, before anyone decides. */
+export interface BulkPreview {
+  caller: Caller;
+  objectType: ObjectType;
+  selectedRecords: number;
+  /** Selected records with at least one pending approval. */
+  recordsWithPending: number;
+  pending: number;
+  /** More approvals wait than one decision takes (`pending` counts only that many): select fewer records. */
+  overLimit: boolean;
+  /** Of `pending`, how many this caller may decide; the rest would be refused one by one. */
+  decidable: number;
+  killSwitches: EngagedKillSwitch[];
+}

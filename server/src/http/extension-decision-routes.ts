@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
-import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import { bulkDecisionSchema, bulkSelectionSchema, extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import { decideSelectedRecords, previewBulkDecision } from '../services/bulk-decisions.ts';
 import { decideAction } from '../services/decide-action.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import type { ExtensionCaller } from '../services/extension-caller.ts';
@@ -10,7 +11,7 @@ import { jsonBody } from './extension-request.ts';
 /**
  * The HubSpot app's decisions beyond one approval (issue 8), mounted inside the extension
  * router (raw bodies, HubSpot's signature checked by `authenticate` before anything is read):
- * a held draft from the record card.
+ * a held draft from the record card, and the index pages' bulk action.
  */
 export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: Request) => Promise<ExtensionCaller>): Router {
   const router = Router();
@@ -21,6 +22,19 @@ export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: R
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = parseInput(extensionDraftDecisionSchema, jsonBody(req), 'The decision');
     res.json(await decideAction(deps, { workspace, actionId: req.params.id, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
+  });
+
+  // POST rather than GET: a selection of hundreds of ids does not fit a query string.
+  router.post('/bulk/preview', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
+    res.json(await previewBulkDecision(deps, workspace, caller, parseInput(bulkSelectionSchema, jsonBody(req), 'The selection')));
+  });
+
+  router.post('/bulk/decisions', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    parseInput(proxyOnlyQuerySchema, req.query, 'The query');
+    res.json(await decideSelectedRecords(deps, workspace, caller, parseInput(bulkDecisionSchema, jsonBody(req), 'The bulk decision')));
   });
 
   return router;

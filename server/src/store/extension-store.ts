@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, max, sql, type SQL } from 'drizzle-orm';
-import type { StoredApproval } from './approval-store.ts';
+import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db } from './database.ts';
 import { approvalItems, approvals, auditEvents, changeRecords, changes, changeSets } from './schema.ts';
 
@@ -9,6 +9,17 @@ export interface RecordRef {
   workspaceId: string;
   objectType: string;
   recordId: string;
+}
+
+/** The pending approvals of many records of one object type (an index page's selection), oldest first, at most `limit`, with their items. */
+export async function pendingApprovalsOnRecords(db: Db, selection: { workspaceId: string; objectType: string; recordIds: readonly string[] }, limit: number): Promise<StoredApproval[]> {
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, selection.workspaceId), eq(approvals.objectType, selection.objectType), inArray(approvals.recordId, [...selection.recordIds]), eq(approvals.status, 'pending')))
+    .orderBy(asc(approvals.createdAt), asc(approvals.id))
+    .limit(limit);
+  return withItems(db, rows);
 }
 
 /** One page of a record's pending approvals, newest first, with their items, and how many there are in all. */

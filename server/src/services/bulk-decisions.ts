@@ -1,0 +1,60 @@
+import type { BatchDecisionResult } from '../../../shared/approval-api.ts';
+import type { Caller, EngagedKillSwitch } from '../../../shared/extension-api.ts';
+import type { BulkDecision, BulkPreview, BulkSelection } from '../../../shared/extension-decisions-api.ts';
+import { decidableApproval } from '../domain/decidable.ts';
+import { AppError } from '../errors.ts';
+import { pendingApprovalsOnRecords } from '../store/extension-store.ts';
+import { listKillSwitches } from '../store/kill-switch-store.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { decideApprovalsBatch } from './decide-approvals-batch.ts';
+import type { ServiceDeps } from './deps.ts';
+import { requirePermission } from './extension-views.ts';
+
+/** The most approvals one batch decision takes (the admin API's limit too). */
+export const BULK_DECISION_MAX = 1_000;
+
+/**
+ * The bulk action on an index page (issue 8): what the selected records have waiting, then one
+ * person's decision on all of it through the batch decision, so each approval is still decided
+ * by its own rules (a rep's on records they do not own are refused one by one) and one
+ * `approval.batch_decided` event keeps the manifest.
+ */
+export async function previewBulkDecision(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, selection: BulkSelection): Promise<BulkPreview> {
+  const [pending, switches] = await Promise.all([pendingOf(deps, workspace, selection), listKillSwitches(deps.db, workspace.id)]);
+  const shown = pending.slice(0, BULK_DECISION_MAX);
+  return {
+    caller,
+    objectType: selection.objectType,
+    selectedRecords: selection.recordIds.length,
+    recordsWithPending: new Set(shown.map((approval) => approval.recordId)).size,
+    pending: shown.length,
+    overLimit: pending.length > BULK_DECISION_MAX,
+    decidable: shown.filter((approval) => decidableApproval(caller, approval).ok).length,
+    killSwitches: switches
+      .filter((row) => row.engaged)
+      .map((row): EngagedKillSwitch => ({ scope: row.scope, target: row.target || null, reason: row.reason, changedAt: row.changedAt.toISOString() })),
+  };
+}
+
+/** Decides every approval pending on the selected records when the call arrives. */
+export async function decideSelectedRecords(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, decision: BulkDecision): Promise<BatchDecisionResult> {
+  requirePermission(caller, caller.permissions.decide !== 'none', 'decide agent proposals');
+  const { selection } = decision;
+  const pending = await pendingOf(deps, workspace, selection);
+  if (pending.length === 0) throw new AppError('CONFLICT', `No agent proposal waits on the ${selection.recordIds.length} selected ${selection.objectType}.`);
+  if (pending.length > BULK_DECISION_MAX) {
+    throw new AppError('CONFLICT', `More than ${BULK_DECISION_MAX} agent proposals wait on the selected ${selection.objectType}; select fewer records and decide them in parts.`, { details: { limit: BULK_DECISION_MAX } });
+  }
+  const note = `Bulk action on the ${selection.objectType} index page: every proposal pending on ${selection.recordIds.length} selected records.`;
+  const approvalIds = pending.map((approval) => approval.id);
+  const request =
+    decision.kind === 'approve'
+      ? { kind: 'approve' as const, actingUserId: caller.userId, approvalIds, note }
+      : { kind: 'reject' as const, actingUserId: caller.userId, approvalIds, reason: decision.reason, note };
+  return decideApprovalsBatch(deps, { workspace, request, via: 'hubspot_app' });
+}
+
+/** One more than the limit, so going over it is seen without counting everything. */
+function pendingOf(deps: ServiceDeps, workspace: WorkspaceRow, selection: BulkSelection) {
+  return pendingApprovalsOnRecords(deps.db, { workspaceId: workspace.id, objectType: selection.objectType, recordIds: selection.recordIds }, BULK_DECISION_MAX + 1);
+}

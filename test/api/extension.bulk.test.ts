@@ -1,0 +1,108 @@
+import { and, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import { auditEvents } from '../../server/src/store/schema.ts';
+import { proposeHeld, seedContact } from '../support/approvals.ts';
+import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
+import { api, startHarness, type Harness } from '../support/harness.ts';
+
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedAppWorkspace>>;
+
+beforeEach(async () => {
+  harness = await startHarness();
+  ws = await seedAppWorkspace(harness, { '501': 'approver', '601': 'auditor', '1001': 'rep' });
+});
+afterEach(() => harness.close());
+
+const as = (userId: string, call: Omit<Parameters<typeof callAsHubSpot>[1], 'userId' | 'portalId' | 'clientSecret'> & Partial<Parameters<typeof callAsHubSpot>[1]>) =>
+  callAsHubSpot(harness, { portalId: ws.portalId, clientSecret: ws.clientSecret, ...call, userId });
+const propose = (recordId: string, phone: string) => proposeHeld(harness, { token: ws.agent.token, adminToken: ws.adminToken, recordId, properties: { phone } });
+const statusOf = async (approvalId: string) => (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status;
+const selection = (recordIds: string[]) => ({ objectType: 'contacts', recordIds });
+
+/** Three contacts: two owned by rep 1001 (one with two proposals), one by someone else; and a fourth, unselected, with its own proposal. */
+async function seedSelection() {
+  const mine = [seedContact(harness, { hubspot_owner_id: '1001' }), seedContact(harness, { hubspot_owner_id: '1001' })];
+  const theirs = seedContact(harness, { hubspot_owner_id: '2002' });
+  const unselected = seedContact(harness, { hubspot_owner_id: '1001' });
+  const approvals = {
+    mine: [await propose(mine[0]!, '+1 555 0101'), await propose(mine[0]!, '+1 555 0102'), await propose(mine[1]!, '+1 555 0103')],
+    theirs: await propose(theirs, '+1 555 0104'),
+    unselected: await propose(unselected, '+1 555 0105'),
+  };
+  return { recordIds: [...mine, theirs, seedContact(harness)], mine, theirs, unselected, approvals };
+}
+
+describe('the bulk action: what waits on the selected records', () => {
+  it('counts the pending proposals of the selection only, and how many the caller may decide', async () => {
+    const seeded = await seedSelection();
+    const approver = await as('501', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(approver).toMatchObject({ status: 200, body: { objectType: 'contacts', selectedRecords: 4, recordsWithPending: 3, pending: 4, overLimit: false, decidable: 4, killSwitches: [], caller: { userId: '501' } } });
+    const rep = await as('1001', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(rep.body).toMatchObject({ pending: 4, decidable: 3 });
+  });
+});
+
+describe('the bulk action: deciding everything pending on the selected records', () => {
+  it('approves every proposal of the selection in one batch decision, writes them, and leaves other records alone', async () => {
+    const seeded = await seedSelection();
+    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    expect(res.status).toBe(200);
+    expect(res.body.summary).toEqual({ decided: 4, refused: 0, applied: 4 });
+    expect(res.body.results.map((row: { approvalId: string }) => row.approvalId).sort()).toEqual([...seeded.approvals.mine, seeded.approvals.theirs].sort());
+    expect(recordValues(harness.hubspot.state, 'contacts', seeded.mine[1]!)!.phone).toBe('+1 555 0103');
+    expect(recordValues(harness.hubspot.state, 'contacts', seeded.theirs)!.phone).toBe('+1 555 0104');
+    expect(await statusOf(seeded.approvals.unselected)).toBe('pending');
+
+    const [batch, ...more] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
+    expect(more).toEqual([]);
+    expect(batch?.actor).toMatchObject({ type: 'person', crmUserId: '501', via: 'hubspot_app' });
+    expect(batch?.data).toMatchObject({ kind: 'approve', decided: expect.arrayContaining(seeded.approvals.mine), note: expect.stringContaining('4 selected records') });
+  });
+
+  it("decides a rep's own records and reports the others refused, which stay pending", async () => {
+    const seeded = await seedSelection();
+    const res = await as('1001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'reject', selection: selection(seeded.recordIds), reason: 'Wrong numbers from that source' } });
+    expect(res.body.summary).toEqual({ decided: 3, refused: 1, applied: 0 });
+    expect(res.body.results.find((row: { approvalId: string }) => row.approvalId === seeded.approvals.theirs)).toMatchObject({ status: 'pending', refusal: { code: 'not_record_owner' } });
+    for (const id of seeded.approvals.mine) expect(await statusOf(id)).toBe('rejected');
+    expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
+  });
+
+  it('refuses an auditor outright, deciding nothing', async () => {
+    const seeded = await seedSelection();
+    const res = await as('601', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    expect(res).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', details: { reason: 'role_not_allowed' } } } });
+    expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
+  });
+
+  it('answers 409 when nothing waits on the selection, including another portal’s records', async () => {
+    const seeded = await seedSelection();
+    const other = await seedAppWorkspace(harness, { '501': 'owner' });
+    const elsewhere = await callAsHubSpot(harness, { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) }, portalId: other.portalId, userId: '501', clientSecret: other.clientSecret });
+    expect(elsewhere).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+    expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
+  });
+
+  it.each([
+    ['a record named twice', { kind: 'approve', selection: selection(['101', '101']) }],
+    ['no record', { kind: 'approve', selection: selection([]) }],
+    ['more records than one selection takes', { kind: 'approve', selection: selection(Array.from({ length: 501 }, (_, index) => String(index + 1))) }],
+    ['a reject without a reason', { kind: 'reject', selection: selection(['101']) }],
+    ['an object the app does not govern', { kind: 'approve', selection: { objectType: 'companies', recordIds: ['101'] } }],
+  ])('refuses %s with 400', async (_what, body) => {
+    expect(await as('501', { method: 'POST', path: '/bulk/decisions', body })).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+  });
+
+  it.each([
+    ['carries no signature', { unsigned: true }, 'signature_missing'],
+    ['is signed with another secret', { clientSecret: 'not-the-app-secret' }, 'signature_invalid'],
+    ['is older than five minutes', { timestamp: Date.now() - 6 * 60_000 }, 'timestamp_stale'],
+  ])('refuses a bulk decision that %s with 401 and decides nothing', async (_what, change, reason) => {
+    const seeded = await seedSelection();
+    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) }, ...change });
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED', details: { reason } } } });
+    expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
+  });
+});
