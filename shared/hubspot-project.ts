@@ -4,11 +4,18 @@ import { OBJECT_TYPES } from './crm-names.ts';
 /**
  * The HubSpot developer project in extension/ (issue 8), generated from the top-level
  * hs.config.json so one file changes per deployment. The *-hsmeta.json shapes below are the
- * ones HubSpot documents for platform 2025.2 (app, card, settings, app home page, webhooks);
- * no HubSpot account is reachable from CI, so `npm test` checks the project against them.
+ * ones HubSpot documents for platform 2025.2 (app, card, settings, app home page, webhooks),
+ * plus the bulk action of the 2026.09 beta; no HubSpot account is reachable from CI, so
+ * `npm test` checks the project against them.
  */
 
+/** The released platform the project targets; the same project still validates there with every feature below. */
 export const PLATFORM_VERSION = '2025.2';
+/**
+ * Bulk actions on index pages exist only on this beta (HubSpot's "Create a bulk action (BETA)"
+ * guide; the CLI's own 2026.09-beta templates spell the version this way), so they are opt-in.
+ */
+export const BULK_ACTIONS_PLATFORM_VERSION = '2026.09-beta';
 export const EXTENSION_API_PATH = '/v1/extension';
 export const WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -26,10 +33,20 @@ export const hsConfigSchema = z.strictObject({
   backendBaseUrl: httpsOrigin,
   /** The HubSpot account `hs project upload` targets; not part of the metadata. */
   accountId: z.number().int().positive().nullable(),
+  /** Which objects get the record card (and, when on, the bulk action on their index pages). */
   cardObjectTypes: z.array(z.enum(OBJECT_TYPES)).min(1),
+  /**
+   * The Agent Approval object's id in the one account this deployment serves, as `bootstrap`
+   * prints it (`2-…`, different in every account): subscribes the webhooks to its status.
+   */
+  approvalObjectTypeId: z.string().regex(/^2-[0-9]{1,18}$/, 'must be a custom object type id such as 2-1234567, as bootstrap prints it').nullable().default(null),
+  /** The bulk action on index pages, a HubSpot beta: on moves the project to the beta platform. */
+  bulkActions: z.boolean().default(false),
 }).superRefine((config, ctx) => {
   if (config.distribution === 'marketplace' && config.auth !== 'oauth') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be oauth: marketplace apps install in many accounts' });
   if (config.auth === 'oauth' && config.oauthRedirectUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['oauthRedirectUrls'], message: 'needs at least one URL with OAuth' });
+  // HubSpot takes webhook subscriptions on custom objects only from private apps, and a marketplace app's accounts each have their own id.
+  if (config.distribution === 'marketplace' && config.approvalObjectTypeId !== null) ctx.addIssue({ code: 'custom', path: ['approvalObjectTypeId'], message: 'must be null for a marketplace app: custom-object webhooks are for private apps, and each account has its own id' });
 });
 export type HsConfig = z.infer<typeof hsConfigSchema>;
 
@@ -37,7 +54,7 @@ const scopeSchema = z.string().regex(/^[a-z][a-z0-9_.-]*$/);
 const entrypointSchema = z.string().regex(/^\/app\/[A-Za-z0-9_/-]+\.(tsx|jsx)$/, 'must be a path under /app ending in .tsx or .jsx');
 const uidSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-export const hsprojectSchema = z.strictObject({ name: z.string().min(1), srcDir: z.literal('src'), platformVersion: z.literal(PLATFORM_VERSION) });
+export const hsprojectSchema = z.strictObject({ name: z.string().min(1), srcDir: z.literal('src'), platformVersion: z.enum([PLATFORM_VERSION, BULK_ACTIONS_PLATFORM_VERSION]) });
 
 export const appMetaSchema = z.strictObject({
   uid: uidSchema,
@@ -73,25 +90,46 @@ export const settingsMetaSchema = z.strictObject({ uid: uidSchema, type: z.liter
 
 export const homePageMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('page'), config: z.strictObject({ entrypoint: entrypointSchema, location: z.literal('home') }) });
 
+export const bulkActionMetaSchema = z.strictObject({
+  uid: uidSchema,
+  type: z.literal('crm-bulk-action'),
+  config: z.strictObject({
+    label: z.string().min(1),
+    entrypoint: entrypointSchema,
+    objectTypes: z.array(z.string().min(1)).min(1),
+    displayMode: z.enum(['PANEL', 'MODAL']),
+    /** A name of the SDK's Icon component. */
+    icon: z.string().min(1),
+  }),
+});
+
 const legacySubscriptionSchema = z.strictObject({ subscriptionType: z.string().regex(/^(contact|deal|company|ticket)\.[a-zA-Z]+$/), propertyName: z.string().optional(), active: z.boolean() });
+/** The generic form; `objectType` names a standard object or, in a private app, a custom object's type id. */
+const crmObjectSubscriptionSchema = z.strictObject({ subscriptionType: z.string().regex(/^object\.[a-zA-Z]+$/), objectType: z.string().min(1), propertyName: z.string().optional(), active: z.boolean() });
 export const webhooksMetaSchema = z.strictObject({
   uid: uidSchema,
   type: z.literal('webhooks'),
   config: z.strictObject({
     settings: z.strictObject({ targetUrl: z.url(), maxConcurrentRequests: z.number().int().min(5).max(100) }),
-    subscriptions: z.strictObject({ crmObjects: z.array(z.unknown()), legacyCrmObjects: z.array(legacySubscriptionSchema), hubEvents: z.array(z.unknown()) }),
+    subscriptions: z.strictObject({ crmObjects: z.array(crmObjectSubscriptionSchema), legacyCrmObjects: z.array(legacySubscriptionSchema), hubEvents: z.array(z.unknown()) }),
   }),
 });
 
 /** Each generated file, with the schema it must satisfy; entrypoints point at hand-written components. */
 export const PROJECT_FILES = {
+  'hsproject.json': hsprojectSchema,
   'src/app/app-hsmeta.json': appMetaSchema,
   'src/app/cards/governance-card-hsmeta.json': cardMetaSchema,
   'src/app/settings/settings-hsmeta.json': settingsMetaSchema,
   'src/app/pages/home-hsmeta.json': homePageMetaSchema,
   'src/app/webhooks/webhooks-hsmeta.json': webhooksMetaSchema,
+  // HubSpot requires bulk actions in app/actions/.
+  'src/app/actions/decide-approvals-hsmeta.json': bulkActionMetaSchema,
 } as const;
 export type ProjectFile = keyof typeof PROJECT_FILES;
+type ProjectContent = { [File in ProjectFile]: z.infer<(typeof PROJECT_FILES)[File]> };
+/** Present only when hs.config.json turns them on; otherwise the file must not exist. */
+type OptionalFile = 'src/app/actions/decide-approvals-hsmeta.json';
 
 /**
  * What the backend does with HubSpot, and no more: read and write every governed object type
@@ -118,8 +156,17 @@ function legacySubscriptions() {
   return ['contact', 'deal'].flatMap((object) => kinds.map((kind) => ({ subscriptionType: `${object}.${kind}`, active: true })));
 }
 
-export function generateProjectFiles(config: HsConfig): { [File in ProjectFile]: z.infer<(typeof PROJECT_FILES)[File]> } {
+/** The Agent Approval property whose change inside HubSpot the server reconciles as a decision (issue 6). */
+const APPROVAL_STATUS_PROPERTY = 'ag_status';
+
+/** A person deciding on the Agent Approval record in HubSpot: its status changes, once the account's object type id is known. */
+function approvalSubscriptions(config: HsConfig) {
+  return config.approvalObjectTypeId === null ? [] : [{ subscriptionType: 'object.propertyChange', objectType: config.approvalObjectTypeId, propertyName: APPROVAL_STATUS_PROPERTY, active: true }];
+}
+
+export function generateProjectFiles(config: HsConfig): Omit<ProjectContent, OptionalFile> & Partial<Pick<ProjectContent, OptionalFile>> {
   return {
+    'hsproject.json': { name: 'agent-governance', srcDir: 'src', platformVersion: config.bulkActions ? BULK_ACTIONS_PLATFORM_VERSION : PLATFORM_VERSION },
     'src/app/app-hsmeta.json': {
       uid: 'agent_governance_app',
       type: 'app',
@@ -149,9 +196,18 @@ export function generateProjectFiles(config: HsConfig): { [File in ProjectFile]:
       type: 'webhooks',
       config: {
         settings: { targetUrl: `${config.backendBaseUrl}${WEBHOOK_PATH}`, maxConcurrentRequests: 10 },
-        subscriptions: { crmObjects: [], legacyCrmObjects: legacySubscriptions(), hubEvents: [] },
+        subscriptions: { crmObjects: approvalSubscriptions(config), legacyCrmObjects: legacySubscriptions(), hubEvents: [] },
       },
     },
+    ...(config.bulkActions
+      ? {
+          'src/app/actions/decide-approvals-hsmeta.json': {
+            uid: 'agent_governance_bulk_decisions',
+            type: 'crm-bulk-action',
+            config: { label: 'Decide agent proposals', entrypoint: '/app/actions/BulkDecisions.tsx', objectTypes: config.cardObjectTypes, displayMode: 'PANEL', icon: 'approvals' },
+          },
+        }
+      : {}),
   };
 }
 

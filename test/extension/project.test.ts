@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectDrift, readHsConfig, REPO_ROOT } from '../../server/src/cli/hs-config.ts';
+import { projectDrift, readHsConfig, REPO_ROOT, writeProject } from '../../server/src/cli/hs-config.ts';
+import { APPROVAL_OBJECT_SCHEMA } from '../../server/src/services/approval-crm-schema.ts';
 import { AGENT_ROLES, OBJECT_TYPES } from '../../shared/crm-names.ts';
-import { EXTENSION_API_PATH, PROJECT_FILES, WEBHOOK_PATH, hsConfigSchema, hsprojectSchema } from '../../shared/hubspot-project.ts';
+import { BULK_ACTIONS_PLATFORM_VERSION, EXTENSION_API_PATH, PLATFORM_VERSION, PROJECT_FILES, WEBHOOK_PATH, generateProjectFiles, hsConfigSchema, type HsConfig } from '../../shared/hubspot-project.ts';
 import { TIERS } from '../../shared/policy.ts';
 import { MATRIX_OBJECT_TYPES, MATRIX_ROLES, MATRIX_TIERS } from '../../shared/views/policy-matrix.ts';
 
@@ -18,28 +20,37 @@ function hsmetaFiles(dir: string): string[] {
   });
 }
 
+/** The committed configuration with every optional feature on, so the checks below cover the beta files too. */
+const everythingOn = (): HsConfig => ({ ...readHsConfig(), bulkActions: true, approvalObjectTypeId: '2-1234567' });
+const schemaOf = (file: string) => PROJECT_FILES[file as keyof typeof PROJECT_FILES];
+
 // No HubSpot account is reachable from CI, so the project is checked against the documented shapes here.
 describe('the HubSpot project in extension/', () => {
-  it('is a 2025.2 developer project', () => {
-    expect(hsprojectSchema.safeParse(readJson('hsproject.json')).success).toBe(true);
+  it('targets the released platform unless the beta bulk action is turned on', () => {
+    expect(readJson('hsproject.json')).toMatchObject({ platformVersion: readHsConfig().bulkActions ? BULK_ACTIONS_PLATFORM_VERSION : PLATFORM_VERSION });
   });
 
-  it.each(Object.entries(PROJECT_FILES))('has %s in the shape HubSpot documents', (file, schema) => {
-    const parsed = schema.safeParse(readJson(file));
+  it.each(Object.keys(generateProjectFiles(readHsConfig())))('has %s in the shape HubSpot documents', (file) => {
+    const parsed = schemaOf(file).safeParse(readJson(file));
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
-  it('holds no metadata file the generator does not know', () => {
-    expect(hsmetaFiles(path.join(EXTENSION, 'src')).sort()).toEqual(Object.keys(PROJECT_FILES).sort());
+  it('generates every optional feature in the shape HubSpot documents', () => {
+    for (const [file, content] of Object.entries(generateProjectFiles(everythingOn()))) expect(schemaOf(file).safeParse(content).error?.issues ?? [], file).toEqual([]);
   });
 
-  it('points every entrypoint at a file that exists, with a package.json beside it for HubSpot to install', () => {
-    for (const file of Object.keys(PROJECT_FILES)) {
-      const { config } = readJson(file) as { config: { entrypoint?: string } };
-      if (!config.entrypoint) continue;
-      const entry = path.join(EXTENSION, 'src', config.entrypoint);
-      expect(fs.existsSync(entry), `${file} → ${config.entrypoint}`).toBe(true);
-      expect(fs.existsSync(path.join(path.dirname(entry), 'package.json')), `package.json beside ${config.entrypoint}`).toBe(true);
+  it('holds no metadata file the generator does not make', () => {
+    const generated = Object.keys(generateProjectFiles(readHsConfig())).filter((file) => file.endsWith('-hsmeta.json'));
+    expect(hsmetaFiles(path.join(EXTENSION, 'src')).sort()).toEqual(generated.sort());
+  });
+
+  it('points every entrypoint, optional features included, at a file that exists, with a package.json beside it for HubSpot to install', () => {
+    for (const [file, content] of Object.entries(generateProjectFiles(everythingOn()))) {
+      const entrypoint = 'config' in content ? (content.config as { entrypoint?: string }).entrypoint : undefined;
+      if (!entrypoint) continue;
+      const entry = path.join(EXTENSION, 'src', entrypoint);
+      expect(fs.existsSync(entry), `${file} → ${entrypoint}`).toBe(true);
+      expect(fs.existsSync(path.join(path.dirname(entry), 'package.json')), `package.json beside ${entrypoint}`).toBe(true);
     }
   });
 
@@ -70,6 +81,45 @@ describe('the HubSpot project in extension/', () => {
   });
 });
 
+describe('optional features generated from hs.config.json', () => {
+  it("subscribes the webhooks to the Agent Approval object's status once its type id is set, and to nothing of it before", () => {
+    const webhooks = (config: HsConfig) => generateProjectFiles(config)['src/app/webhooks/webhooks-hsmeta.json'].config.subscriptions.crmObjects;
+    expect(webhooks({ ...readHsConfig(), approvalObjectTypeId: null })).toEqual([]);
+    const [subscription, ...others] = webhooks(everythingOn());
+    expect(others).toEqual([]);
+    expect(subscription).toEqual({ subscriptionType: 'object.propertyChange', objectType: '2-1234567', propertyName: expect.any(String), active: true });
+    // The property the approval reconciliation reads is one bootstrap creates on the object.
+    expect(APPROVAL_OBJECT_SCHEMA.properties.map((property) => property.name)).toContain(subscription?.propertyName);
+  });
+
+  it('adds the bulk action on the card object types and moves the project to the beta platform only when turned on', () => {
+    const off = generateProjectFiles({ ...readHsConfig(), bulkActions: false });
+    expect(off['src/app/actions/decide-approvals-hsmeta.json']).toBeUndefined();
+    expect(off['hsproject.json'].platformVersion).toBe(PLATFORM_VERSION);
+    const on = generateProjectFiles(everythingOn());
+    expect(on['hsproject.json'].platformVersion).toBe(BULK_ACTIONS_PLATFORM_VERSION);
+    expect(on['src/app/actions/decide-approvals-hsmeta.json']?.config).toMatchObject({ objectTypes: readHsConfig().cardObjectTypes, entrypoint: '/app/actions/BulkDecisions.tsx' });
+  });
+
+  it('writes the bulk action when turned on, calls the project out of date when it is turned off again, and removes it then', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-config-'));
+    try {
+      fs.symlinkSync(path.join(REPO_ROOT, 'shared'), path.join(root, 'shared'));
+      const configure = (change: Partial<HsConfig>) => fs.writeFileSync(path.join(root, 'hs.config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'hs.config.json'), 'utf8')), ...change }));
+      const bulkMeta = 'extension/src/app/actions/decide-approvals-hsmeta.json';
+      configure({ bulkActions: true });
+      expect(writeProject(root).written).toContain(bulkMeta);
+      expect(projectDrift(root)).toEqual([]);
+      configure({ bulkActions: false });
+      expect(projectDrift(root)).toEqual(expect.arrayContaining(['extension/hsproject.json', bulkMeta]));
+      expect(writeProject(root).removed).toEqual([bulkMeta]);
+      expect(projectDrift(root)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('hs.config.json', () => {
   const valid = { appName: 'Agent Governance', distribution: 'private', auth: 'static', backendBaseUrl: 'https://governance.example.com', accountId: null, cardObjectTypes: ['contacts'] };
   it.each([
@@ -78,6 +128,8 @@ describe('hs.config.json', () => {
     ['a backend over plain http', { backendBaseUrl: 'http://governance.example.com' }, 'backendBaseUrl'],
     ['a backend URL with a path', { backendBaseUrl: 'https://governance.example.com/api' }, 'backendBaseUrl'],
     ['a card on an object the app does not govern', { cardObjectTypes: ['tickets'] }, 'cardObjectTypes'],
+    ['an approval object named rather than given by its type id', { approvalObjectTypeId: 'p42_agent_approval' }, 'approvalObjectTypeId'],
+    ['an approval object type id in a marketplace app', { distribution: 'marketplace', auth: 'oauth', oauthRedirectUrls: ['https://governance.example.com/oauth/callback'], approvalObjectTypeId: '2-1234567' }, 'approvalObjectTypeId'],
   ])('refuses %s', (_what, change, field) => {
     const parsed = hsConfigSchema.safeParse({ ...valid, ...change });
     expect(parsed.success).toBe(false);
@@ -86,6 +138,11 @@ describe('hs.config.json', () => {
 
   it('accepts OAuth for many accounts with a redirect URL', () => {
     expect(hsConfigSchema.safeParse({ ...valid, distribution: 'marketplace', auth: 'oauth', oauthRedirectUrls: ['https://governance.example.com/oauth/callback'] }).success).toBe(true);
+  });
+
+  it('leaves the beta bulk action off and the approval subscription out unless asked for', () => {
+    expect(hsConfigSchema.parse(valid)).toMatchObject({ bulkActions: false, approvalObjectTypeId: null });
+    expect(hsConfigSchema.parse({ ...valid, bulkActions: true, approvalObjectTypeId: '2-1234567' })).toMatchObject({ bulkActions: true, approvalObjectTypeId: '2-1234567' });
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * `npm run hs:config [-- --check]`: writes the HubSpot project's metadata in extension/ from
- * hs.config.json (and the backend URL the UI calls), and copies the view logic in shared/views/ beside the UI that uses it (HubSpot
- * uploads and bundles only extension/src). With --check it writes nothing and exits 1 when a
- * committed file differs from what would be generated.
+ * hs.config.json (hsproject.json, every *-hsmeta.json, and the backend URL the UI calls),
+ * removes the metadata of a feature turned off, and copies the view logic in shared/views/
+ * beside the UI that uses it (HubSpot uploads and bundles only extension/src). With --check it
+ * writes nothing and exits 1 when a committed file differs from what would be generated.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeZodIssue } from '../../../shared/zod-issues.ts';
-import { EXTENSION_API_PATH, generateProjectFiles, hsConfigSchema, serialize, type HsConfig } from '../../../shared/hubspot-project.ts';
+import { EXTENSION_API_PATH, generateProjectFiles, hsConfigSchema, PROJECT_FILES, serialize, type HsConfig } from '../../../shared/hubspot-project.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const EXTENSION = 'extension';
@@ -37,25 +38,34 @@ export function expectedFiles(root = REPO_ROOT): Map<string, string> {
   return files;
 }
 
-/** Generated files whose committed content differs (or that are missing), and vendored views whose source is gone. */
+/** Files that exist but should not: vendored views whose source is gone, metadata of a feature hs.config.json turned off. */
+function staleFiles(expected: Map<string, string>, root: string): string[] {
+  const vendoredDir = path.join(root, VENDORED_VIEWS);
+  const vendored = fs.existsSync(vendoredDir) ? fs.readdirSync(vendoredDir).map((name) => `${VENDORED_VIEWS}/${name}`) : [];
+  const metadata = Object.keys(PROJECT_FILES).map((file) => `${EXTENSION}/${file}`);
+  return [...vendored, ...metadata].filter((file) => !expected.has(file) && fs.existsSync(path.join(root, file)));
+}
+
+/** Generated files whose committed content differs (or that are missing), and files that should not be there. */
 export function projectDrift(root = REPO_ROOT): string[] {
   const expected = expectedFiles(root);
   const drift = [...expected].filter(([file, content]) => !fs.existsSync(path.join(root, file)) || fs.readFileSync(path.join(root, file), 'utf8') !== content).map(([file]) => file);
-  const vendoredDir = path.join(root, VENDORED_VIEWS);
-  const stale = fs.existsSync(vendoredDir) ? fs.readdirSync(vendoredDir).map((name) => `${VENDORED_VIEWS}/${name}`).filter((file) => !expected.has(file)) : [];
-  return [...drift, ...stale];
+  return [...drift, ...staleFiles(expected, root)];
 }
 
-function write(root = REPO_ROOT): string[] {
+export function writeProject(root = REPO_ROOT): { written: string[]; removed: string[] } {
+  const expected = expectedFiles(root);
   const written = [];
-  for (const [file, content] of expectedFiles(root)) {
+  for (const [file, content] of expected) {
     const target = path.join(root, file);
     if (fs.existsSync(target) && fs.readFileSync(target, 'utf8') === content) continue;
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, content);
     written.push(file);
   }
-  return written;
+  const removed = staleFiles(expected, root);
+  for (const file of removed) fs.rmSync(path.join(root, file));
+  return { written, removed };
 }
 
 if (import.meta.main) {
@@ -67,8 +77,9 @@ if (import.meta.main) {
         process.exitCode = 1;
       } else process.stdout.write('extension/ matches hs.config.json and shared/views.\n');
     } else {
-      const written = write();
+      const { written, removed } = writeProject();
       const { accountId } = readHsConfig();
+      if (removed.length > 0) process.stdout.write(`Removed ${removed.join(', ')}.\n`);
       process.stdout.write(written.length > 0 ? `Wrote ${written.join(', ')}.\n` : 'extension/ was already up to date.\n');
       process.stdout.write(`Deploy with: cd extension && hs project upload${accountId ? ` --account=${accountId}` : ''}\n`);
     }
