@@ -159,7 +159,9 @@ export function draftObjectValues(draft: DraftObjectInput): Record<string, strin
   const about = draft.kind === 'send_email' ? ` to ${draft.proposed['to'] ?? ''}: "${draft.proposed['subject'] ?? ''}"` : `: "${draft.proposed['subject'] ?? draft.proposed['body'] ?? ''}"`;
   const edits = Object.entries(draft.edited ?? {}).filter(([field, value]) => draft.proposed[field] !== value);
   const diff = [...Object.entries(draft.proposed).map(([field, value]) => `${field}: ${value}`), ...(edits.length > 0 ? ['', 'Edited before approval:', ...edits.map(([field, value]) => `${field}: ${value}`)] : [])];
-  const outcomes = draft.outcomes.map((outcome) => ['Reported', outcome.outcome, outcome.providerMessageId && `(provider message id ${outcome.providerMessageId})`, outcome.detail].filter(Boolean).join(' '));
+  const outcomes = draft.outcomes.map(
+    (outcome) => `Reported ${outcome.outcome}${outcome.providerMessageId ? ` (provider message id ${outcome.providerMessageId})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}`,
+  );
   return {
     ag_summary: clip(`${draft.agentName} proposes ${DRAFT_NOUN[draft.kind]}${about}`, SUMMARY_LIMIT),
     ag_status: draftApprovalStatus(draft.status),
