@@ -41,7 +41,18 @@ function resolveKey(options: { secretsKey: string | undefined; dataDir: string; 
   return Buffer.from(fs.readFileSync(keyPath, 'utf8').trim(), 'base64');
 }
 
+/** How many opened secrets a box keeps: a workspace has two, so this covers hundreds of workspaces. */
+const OPENED_LIMIT = 1_000;
+
 export function createSecretBox(key: Buffer): SecretBox {
+  // Every webhook delivery and CRM call opens its workspace's secrets, and setting up AES-GCM
+  // cost more than the rest of a small request; a sealed value always opens to the same text.
+  const opened = new Map<string, string>();
+  const remember = (sealed: string, plain: string) => {
+    if (opened.size >= OPENED_LIMIT) opened.delete(opened.keys().next().value!);
+    opened.set(sealed, plain);
+    return plain;
+  };
   return {
     seal(plain) {
       const iv = randomBytes(12);
@@ -50,12 +61,14 @@ export function createSecretBox(key: Buffer): SecretBox {
       return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join('.');
     },
     open(sealed) {
+      const known = opened.get(sealed);
+      if (known !== undefined) return known;
       const [version, iv, tag, body] = sealed.split('.');
       if (version !== 'v1' || !iv || !tag || !body) throw new AppError('INTERNAL', 'A stored credential is not in a format this server can read.');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       try {
-        return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+        return remember(sealed, Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8'));
       } catch (cause) {
         throw new AppError('CONFIG_INVALID', 'A stored credential cannot be decrypted: SECRETS_KEY is not the key it was sealed with.', { cause });
       }

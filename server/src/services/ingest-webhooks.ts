@@ -1,7 +1,7 @@
 import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../shared/hubspot-webhooks.ts';
 import { checkV3Signature, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
 import { AppError } from '../errors.ts';
-import { findWorkspacesByPortals, storeWebhookEvents, type NewWebhookEventRow } from '../store/webhook-event-store.ts';
+import { findWorkspacesByPortals, storeWebhookEvents, type WebhookDelivery } from '../store/webhook-event-store.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export interface IngestOptions {
@@ -38,7 +38,7 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
   if (!Array.isArray(parsed.value)) throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
   const workspaceOf = new Map(known.map((w) => [w.hubspotPortalId, w.id]));
   const result: WebhookIntakeResult = { received: parsed.value.length, stored: 0, duplicates: 0, unknownPortal: 0, rejected: [] };
-  const rows: NewWebhookEventRow[] = [];
+  const toStore: WebhookDelivery['events'][number][] = [];
   parsed.value.forEach((element: unknown, index) => {
     const event = hubspotWebhookEventSchema.safeParse(element);
     if (!event.success) {
@@ -56,32 +56,17 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
       result.rejected.push({ index, problem: `the signature does not cover portal ${portalId}` });
       return;
     }
-    rows.push(toRow(workspaceId, event.data, now));
+    toStore.push({ index, workspaceId });
   });
-  result.stored = await storeWebhookEvents(deps.db, rows);
-  result.duplicates = rows.length - result.stored;
+  result.stored = await storeWebhookEvents(deps.db, { body: parsed.text, receivedAt: now, events: toStore });
+  result.duplicates = toStore.length - result.stored;
   return result;
 }
 
-function toRow(workspaceId: string, event: ReturnType<typeof hubspotWebhookEventSchema.parse>, receivedAt: Date): NewWebhookEventRow {
-  return {
-    workspaceId,
-    eventId: event.eventId,
-    subscriptionType: event.subscriptionType,
-    objectId: String(event.objectId),
-    propertyName: event.propertyName ?? null,
-    propertyValue: event.propertyValue ?? null,
-    changeSource: event.changeSource ?? null,
-    sourceId: event.sourceId ?? null,
-    occurredAt: new Date(event.occurredAt),
-    receivedAt,
-    payload: event,
-  };
-}
-
-function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false } {
+function parseJson(raw: Buffer): { ok: true; value: unknown; text: string } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+    const text = raw.toString('utf8');
+    return { ok: true, value: JSON.parse(text), text };
   } catch {
     return { ok: false };
   }
