@@ -1,10 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import { setTeamRole } from '../../server/src/services/people.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
-import { api, startHarness, type Harness } from '../support/harness.ts';
+import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedAppWorkspace>>;
@@ -104,5 +105,16 @@ describe('the bulk action: deciding everything pending on the selected records',
     const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) }, ...change });
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED', details: { reason } } } });
     expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
+  });
+});
+
+describe('the bulk action for someone whose role comes from a HubSpot team', () => {
+  it('decides the selection as the approver their team makes them, though `people` does not list them', async () => {
+    harness.hubspot.state.users.set('2001', { primaryTeamId: '7101', secondaryTeamIds: [] });
+    harness.hubspot.state.teams.set('7101', 'Approvers');
+    await setTeamRole(harness.deps, ws.workspaceId, { teamId: '7101', role: 'approver' }, ADMIN);
+    const seeded = await seedSelection();
+    const res = await as('2001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    expect(res).toMatchObject({ status: 200, body: { summary: { decided: 4, refused: 0, applied: 4 } } });
   });
 });

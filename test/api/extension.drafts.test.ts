@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { createAgent } from '../../server/src/services/agents.ts';
+import { setTeamRole } from '../../server/src/services/people.ts';
 import { actionEvents, emailAction, submitAction, testClock, WEDNESDAY_MORNING_NY } from '../support/actions.ts';
 import { seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
@@ -129,5 +130,15 @@ describe('who may decide a draft through the app', () => {
     expect(elsewhere).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect(await decideDraft('501', 'not-a-draft', { kind: 'approve' })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect(await statusOf(id)).toBe('pending');
+  });
+});
+
+describe('held drafts decided by someone whose role comes from a HubSpot team', () => {
+  it('releases the draft for an approver through their team, whom `people` does not list', async () => {
+    harness.hubspot.state.users.set('2001', { primaryTeamId: '7101', secondaryTeamIds: [] });
+    harness.hubspot.state.teams.set('7101', 'Approvers');
+    await setTeamRole(harness.deps, ws.workspaceId, { teamId: '7101', role: 'approver' }, ADMIN);
+    const id = await heldEmail(seedContact(harness, { hubspot_owner_id: '1001' }));
+    expect(await decideDraft('2001', id, { kind: 'approve' })).toMatchObject({ status: 200, body: { status: 'released' } });
   });
 });

@@ -18,10 +18,10 @@ export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: R
 
   // The draft service applies the approvals' who-may-decide rules to the signed person; an unknown or other workspace's id is 404.
   router.post('/drafts/:id/decisions', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
+    const { workspace, caller, person } = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = parseInput(extensionDraftDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app' }));
+    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person }));
   });
 
   // POST rather than GET: a selection of hundreds of ids does not fit a query string.
@@ -32,9 +32,9 @@ export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: R
   });
 
   router.post('/bulk/decisions', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
+    const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    res.json(await decideSelectedRecords(deps, workspace, caller, parseInput(bulkDecisionSchema, jsonBody(req), 'The bulk decision')));
+    res.json(await decideSelectedRecords(deps, authenticated, parseInput(bulkDecisionSchema, jsonBody(req), 'The bulk decision')));
   });
 
   return router;

@@ -8,6 +8,7 @@ import { listKillSwitches } from '../store/kill-switch-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { decideApprovalsBatch } from './decide-approvals-batch.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { ExtensionCaller } from './extension-caller.ts';
 import { requirePermission } from './extension-views.ts';
 
 /** The most approvals one batch decision takes (the admin API's limit too). */
@@ -37,7 +38,7 @@ export async function previewBulkDecision(deps: ServiceDeps, workspace: Workspac
 }
 
 /** Decides every approval pending on the selected records when the call arrives. */
-export async function decideSelectedRecords(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, decision: BulkDecision): Promise<BatchDecisionResult> {
+export async function decideSelectedRecords(deps: ServiceDeps, { workspace, caller, person }: ExtensionCaller, decision: BulkDecision): Promise<BatchDecisionResult> {
   requirePermission(caller, caller.permissions.decide !== 'none', 'decide agent proposals');
   const { selection } = decision;
   const pending = await pendingOf(deps, workspace, selection);
@@ -51,7 +52,7 @@ export async function decideSelectedRecords(deps: ServiceDeps, workspace: Worksp
     decision.kind === 'approve'
       ? { kind: 'approve' as const, actingUserId: caller.userId, approvalIds, note }
       : { kind: 'reject' as const, actingUserId: caller.userId, approvalIds, reason: decision.reason, note };
-  return decideApprovalsBatch(deps, { workspace, request, via: 'hubspot_app' });
+  return decideApprovalsBatch(deps, { workspace, request, via: 'hubspot_app', person });
 }
 
 /** One more than the limit, so going over it is seen without counting everything. */

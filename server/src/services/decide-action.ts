@@ -8,9 +8,10 @@ import type { SecretBox } from '../secrets.ts';
 import { lockAction, updateAction, type ActionRow } from '../store/action-store.ts';
 import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
 import type { Tx } from '../store/database.ts';
-import { findPerson, type PersonRow } from '../store/people-store.ts';
+import { findPerson } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
+import type { DecidingPerson } from './decide-approval.ts';
 import { contentOf, loadActionView, requireAction } from './action-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
@@ -29,6 +30,8 @@ export interface DecideActionInput {
   request: ActionDecisionRequest;
   /** Where the person decided: audited on the actor. */
   via: 'admin_api' | 'hubspot_app';
+  /** As in decideApproval: the HubSpot app's resolved person (their own role or their team's); otherwise looked up in `people`. */
+  person?: DecidingPerson;
 }
 
 type Outcome = { ok: true; released: boolean } | { ok: false; code: DecisionRefusal; message: string };
@@ -51,7 +54,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
     const row = await lockAction(tx, workspace.id, actionId);
     if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
-    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
     return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: input.via, contact, now: deps.clock() });
   });
 
@@ -66,7 +69,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
 export interface LockedActionDecision {
   /** The draft, locked by the caller for the rest of the transaction. */
   row: ActionRow;
-  person: Pick<PersonRow, 'crmUserId' | 'role' | 'crmOwnerId'> | undefined;
+  person: DecidingPerson | undefined;
   request: ActionDecisionRequest;
   via: 'admin_api' | 'hubspot_app';
   /** An email's contact as the stop rules read it at release: its opt-out properties and addresses. */

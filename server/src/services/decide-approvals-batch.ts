@@ -5,7 +5,7 @@ import { withAuditChain } from '../store/audit-store.ts';
 import { findPerson } from '../store/people-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
-import { decideLocked, type Outcome } from './decide-approval.ts';
+import { decideLocked, type DecidingPerson, type Outcome } from './decide-approval.ts';
 import type { ServiceDeps } from './deps.ts';
 import { checkRejectionRate } from './kill-triggers.ts';
 
@@ -15,13 +15,16 @@ import { checkRejectionRate } from './kill-triggers.ts';
  * than failing the batch, and one `approval.batch_decided` event records the manifest. The
  * approved ones are then written to the CRM in batches of 100.
  */
-export async function decideApprovalsBatch(deps: ServiceDeps, input: { workspace: WorkspaceRow; request: BatchApprovalDecisionRequest; via: 'admin_api' | 'hubspot_app' }): Promise<BatchDecisionResult> {
+export async function decideApprovalsBatch(
+  deps: ServiceDeps,
+  input: { workspace: WorkspaceRow; request: BatchApprovalDecisionRequest; via: 'admin_api' | 'hubspot_app'; /** As in decideApproval: the HubSpot app's resolved person. */ person?: DecidingPerson },
+): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
   const batchDecisionId = uuidv7();
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const now = deps.clock();
     const locked = new Map((await lockApprovals(tx, workspace.id, request.approvalIds)).map((stored) => [stored.id, stored]));
-    const person = await findPerson(tx, workspace.id, request.actingUserId);
+    const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
     const single = request.kind === 'approve' ? { kind: 'approve' as const, actingUserId: request.actingUserId } : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
     const results = new Map<string, Outcome | undefined>();
     const writes: TransitionWrite[] = [];
