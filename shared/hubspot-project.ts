@@ -144,6 +144,8 @@ function scopes() {
       // A person's HubSpot teams (GET /settings/v3/users/{userId}) give their role when they have none of their own; the teams list names them on the settings page.
       'settings.users.read',
       'settings.users.teams.read',
+      // A rep decides on records they own: records name HubSpot owners, read through the Owners API (GET /crm/v3/owners).
+      'crm.objects.owners.read',
     ],
     optionalScopes: ['crm.objects.custom.read', 'crm.objects.custom.write', 'crm.schemas.custom.read', 'crm.schemas.custom.write'],
     conditionallyRequiredScopes: [],

@@ -76,6 +76,16 @@ describe('the HubSpot project in extension/', () => {
     expect(card.config.objectTypes).toEqual(cardObjectTypes);
   });
 
+  it('requires the scope of every HubSpot API the server reads or writes for the app, per HubSpot\'s API reference', () => {
+    const app = readJson('src/app/app-hsmeta.json') as { config: { auth: { requiredScopes: string[] } } };
+    const needed = {
+      'records and their properties (batch read/update, properties API)': OBJECT_TYPES.flatMap((type) => [`crm.objects.${type}.read`, `crm.objects.${type}.write`, `crm.schemas.${type}.write`]),
+      'a person\'s teams (GET /settings/v3/users/{userId})': ['settings.users.read', 'settings.users.teams.read'],
+      'a rep\'s owner id (GET /crm/v3/owners)': ['crm.objects.owners.read'],
+    };
+    for (const [api, scopes] of Object.entries(needed)) expect(app.config.auth.requiredScopes, api).toEqual(expect.arrayContaining(scopes));
+  });
+
   it('is exactly what `npm run hs:config` generates from hs.config.json and shared/views', () => {
     expect(projectDrift()).toEqual([]);
   });
