@@ -18,6 +18,15 @@ export const setPersonSchema = z
   .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
 
+export const personViewSchema = z
+  .strictObject({
+    crmUserId: z.string(),
+    role: z.enum(PERSON_ROLE_NAMES),
+    crmOwnerId: z.string().nullable().describe('Their HubSpot owner id, which records’ hubspot_owner_id names; null when unknown (a rep then owns nothing).'),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Person' });
+
 /** What an approval holds: all held writes of one change set on one record, or one held draft (email, task, note). */
 export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
 
@@ -94,7 +103,7 @@ export const fieldChangeApprovalSchema = approvalViewSchema.extend({ kind: z.lit
  * A held draft as one of the record's approvals: the fields every approval has, its status in
  * the approvals' terms (released or failed to send: approved; created, sent or bounced: applied;
  * stopped by a stop rule: stale), and the draft itself. Decide it with
- * POST /v1/admin/actions/{id}/decisions.
+ * POST /v1/admin/actions/{id}/decisions, or with others in POST /v1/admin/approvals/decisions.
  */
 export const draftApprovalSchema = z
   .strictObject({
@@ -120,18 +129,28 @@ export type DraftApprovalView = z.infer<typeof draftApprovalSchema>;
 export const approvalListingSchema = z.discriminatedUnion('kind', [fieldChangeApprovalSchema, draftApprovalSchema]).meta({ id: 'ApprovalListing' });
 export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 
+/** The most approvals, of both kinds together, that one batch decision takes. */
+export const BATCH_DECISION_MAX = 1_000;
+
+const batchApprovalIdsSchema = z
+  .array(z.uuid())
+  .min(1)
+  .max(BATCH_DECISION_MAX)
+  .describe('Ids of held field changes and of held drafts, as the approvals listing gives them, in any mix.');
+
 /**
  * Many approvals decided at once by one person ("all 50 from batch X that I reviewed"): each
- * approval transitions on its own, by the same rules as a single decision; one audit event
- * keeps the manifest. No edits here: an edited value is decided one approval at a time.
+ * approval, a held field change or a held draft, transitions on its own, by the same rules as
+ * a single decision of its kind; one audit event keeps the manifest. No edits here: an edited
+ * value or draft is decided one at a time.
  */
 export const batchApprovalDecisionSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: z.array(z.uuid()).min(1).max(1_000), note: z.string().trim().max(1_000).optional() }),
+    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: batchApprovalIdsSchema, note: z.string().trim().max(1_000).optional() }),
     z.strictObject({
       kind: z.literal('reject'),
       actingUserId: crmUserIdSchema,
-      approvalIds: z.array(z.uuid()).min(1).max(1_000),
+      approvalIds: batchApprovalIdsSchema,
       reason: z.string().trim().min(1).max(1_000),
       note: z.string().trim().max(1_000).optional(),
     }),
@@ -146,7 +165,8 @@ export const batchDecisionResultSchema = z
     results: z.array(
       z.strictObject({
         approvalId: z.uuid(),
-        status: z.enum(APPROVAL_STATUSES).nullable(),
+        kind: z.enum(APPROVAL_KINDS).nullable().describe('null when no approval in this workspace has the id.'),
+        status: z.enum(APPROVAL_STATUSES).nullable().describe('A draft’s in the approvals’ terms, as the listing gives it.'),
         refusal: z.strictObject({ code: z.string(), message: z.string() }).optional(),
       }),
     ),

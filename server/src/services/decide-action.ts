@@ -1,5 +1,4 @@
 import type { ActionDecisionRequest, ActionView } from '../../../shared/action-api.ts';
-import type { ObjectType } from '../../../shared/crm-names.ts';
 import { decideDraft, STOP_RULE_PROPERTIES } from '../domain/action-drafts.ts';
 import type { RefusalCode } from '../domain/approval-lifecycle.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
@@ -34,7 +33,7 @@ export interface DecideActionInput {
   person?: DecidingPerson;
 }
 
-type Outcome = { ok: true; released: boolean } | { ok: false; code: DecisionRefusal; message: string };
+export type DraftOutcome = { ok: true; released: boolean } | { ok: false; code: DecisionRefusal; message: string };
 
 /**
  * A person's decision on a held draft, under the workspace's chain lock and the draft's row
@@ -48,14 +47,13 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   const edits = request.kind === 'approve' ? request.edits : undefined;
   const stray = Object.keys(edits ?? {}).filter((field) => !EDITABLE[found.kind].includes(field));
   if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`);
-  // Read outside the lock: a CRM call must not hold the workspace's chain.
-  const contact = request.kind === 'approve' && found.kind === 'send_email' ? await readContact(deps, workspace, found) : {};
+  const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, [found]) : new Map<string, CrmRecordValues>();
 
-  const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
+  const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<DraftOutcome> => {
     const row = await lockAction(tx, workspace.id, actionId);
     if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
     const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
-    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: input.via, contact, now: deps.clock() });
+    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: input.via, contact: contacts.get(row.recordId) ?? {}, now: deps.clock() });
   });
 
   if (!outcome.ok) {
@@ -75,6 +73,8 @@ export interface LockedActionDecision {
   /** An email's contact as the stop rules read it at release: its opt-out properties and addresses. */
   contact: Readonly<Record<string, string | null>>;
   now: Date;
+  /** Set when the decision is one of a batch: the manifest event names it. */
+  batchDecisionId?: string;
 }
 
 /**
@@ -82,7 +82,7 @@ export interface LockedActionDecision {
  * webhook processor's for a status set in HubSpot). A released task or note is the caller's to
  * create once the transaction commits (`released`).
  */
-export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: SecretBox, input: LockedActionDecision): Promise<Outcome> {
+export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: SecretBox, input: LockedActionDecision): Promise<DraftOutcome> {
   const { row, person, request, now } = input;
   const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via };
   if (!person) {
@@ -109,9 +109,10 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
   }
 
   const who = actorJson(actor);
+  const batch: Record<string, string> = input.batchDecisionId ? { batchDecisionId: input.batchDecisionId } : {};
   if (request.kind === 'reject') {
     await updateAction(tx, row.workspaceId, row.id, { status: 'rejected', decidedAt: now, decidedBy: [person.crmUserId], message: request.reason });
-    audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { reason: request.reason } }));
+    audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { ...batch, reason: request.reason } }));
     return { ok: true, released: false };
   }
   const content = editsContent && edited ? edited : current;
@@ -123,7 +124,7 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
       // Both versions when a person edited: what stood before and what they approved.
       before: current,
       after: content,
-      data: { edited: editsContent, approvedBy: transition.approvedBy, status: transition.status },
+      data: { ...batch, edited: editsContent, approvedBy: transition.approvedBy, status: transition.status },
     }),
   );
   if (transition.status !== 'released') return { ok: true, released: false };
@@ -140,17 +141,27 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
   return { ok: true, released: true };
 }
 
-async function readContact(deps: ServiceDeps, workspace: WorkspaceRow, row: ActionRow): Promise<CrmRecordValues> {
-  const read = await deps.crmFor(workspace).readBatch({ objectType: row.objectType as ObjectType, recordIds: [row.recordId], properties: [...STOP_RULE_PROPERTIES] });
-  // A contact deleted while the draft waited has no address to send to.
-  return read.get(row.recordId) ?? {};
+/**
+ * The contacts of these drafts' emails (always on contacts) as the stop rules read them at
+ * release, by record id. Read before the decision's transaction: a CRM call must not hold the
+ * workspace's chain. A contact deleted while the draft waited is absent: no address to send to.
+ */
+export async function readEmailContacts(deps: ServiceDeps, workspace: WorkspaceRow, rows: readonly ActionRow[]): Promise<Map<string, CrmRecordValues>> {
+  const recordIds = [...new Set(rows.filter((row) => row.kind === 'send_email').map((row) => row.recordId))];
+  const crm = deps.crmFor(workspace);
+  const contacts = new Map<string, CrmRecordValues>();
+  for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
+    const read = await crm.readBatch({ objectType: 'contacts', recordIds: recordIds.slice(i, i + crm.batchLimit), properties: [...STOP_RULE_PROPERTIES] });
+    for (const [recordId, values] of read) contacts.set(recordId, values);
+  }
+  return contacts;
 }
 
 function definedFields(edits: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(edits).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-function refuse(audit: AuditAppender, row: ActionRow, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): Outcome {
+function refuse(audit: AuditAppender, row: ActionRow, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): DraftOutcome {
   audit.append(actionEvent(row, { type: 'action.decision_refused', actor: actorJson(actor), reasons: [refusal.code], data: { decision: kind, refusal: refusal.code, message: refusal.message } }));
   return { ok: false, code: refusal.code, message: refusal.message };
 }

@@ -90,9 +90,11 @@ export interface HeldDraftFilter {
   limit: number;
 }
 
+const HELD_TIERS = ['approval', 'two_person'] as const;
+
 /** Drafts a policy held for people (each one of its record's approvals), newest first. */
 export async function listHeldDrafts(db: Db, workspaceId: string, filter: HeldDraftFilter): Promise<ActionRow[]> {
-  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId), inArray(actions.tier, ['approval', 'two_person'])];
+  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId), inArray(actions.tier, [...HELD_TIERS])];
   if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
   if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
   if (filter.statuses !== undefined) conditions.push(inArray(actions.status, [...filter.statuses]));
@@ -102,6 +104,36 @@ export async function listHeldDrafts(db: Db, workspaceId: string, filter: HeldDr
     .where(and(...conditions))
     .orderBy(desc(actions.createdAt), desc(actions.id))
     .limit(filter.limit);
+}
+
+/** Held drafts by id (ids that name none are left out), unlocked: what a batch decision reads before and after its transaction. */
+export async function findHeldDrafts(db: Db | Tx, workspaceId: string, ids: readonly string[]): Promise<ActionRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])));
+}
+
+/** Locks held drafts in id order: a batch decision takes them after its approvals, so two batches never deadlock. */
+export async function lockHeldDrafts(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<ActionRow[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])))
+    .orderBy(asc(actions.id))
+    .for('update');
+}
+
+/** The pending drafts of many records of one object type (an index page's selection), oldest first, at most `limit`; only held drafts are ever pending. */
+export async function pendingDraftsOnRecords(db: Db, selection: { workspaceId: string; objectType: string; recordIds: readonly string[] }, limit: number): Promise<ActionRow[]> {
+  return db
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, selection.workspaceId), eq(actions.objectType, selection.objectType), inArray(actions.recordId, [...selection.recordIds]), eq(actions.status, 'pending')))
+    .orderBy(asc(actions.createdAt), asc(actions.id))
+    .limit(limit);
 }
 
 export async function insertOutcome(tx: Tx, row: typeof actionOutcomes.$inferInsert): Promise<void> {
