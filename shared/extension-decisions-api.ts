@@ -5,7 +5,8 @@ import type { Caller, EngagedKillSwitch } from './extension-api.ts';
 
 /**
  * Decisions the HubSpot app takes beyond one approval (issue 8): a held draft from the record
- * card, and every pending approval of the records selected on an index page (the bulk action).
+ * card, and every pending approval (held field changes and held drafts) of the records selected
+ * on an index page (the bulk action).
  * As everywhere in the app, who decides comes from HubSpot's signature, never from the body.
  */
 
@@ -37,6 +38,8 @@ export interface BulkPreview {
   /** Selected records with at least one pending approval. */
   recordsWithPending: number;
   pending: number;
+  /** Of `pending`, how many are held drafts (an email, task or note) rather than held field changes. */
+  drafts: number;
   /** More approvals wait than one decision takes (`pending` counts only that many): select fewer records. */
   overLimit: boolean;
   /** Of `pending`, how many this caller may decide; the rest would be refused one by one. */

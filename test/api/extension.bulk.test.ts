@@ -1,9 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { setTeamRole } from '../../server/src/services/people.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
-import { proposeHeld, seedContact } from '../support/approvals.ts';
+import { submitAction } from '../support/actions.ts';
+import { EVIDENCE, proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
 import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 
@@ -21,6 +23,14 @@ const as = (userId: string, call: Omit<Parameters<typeof callAsHubSpot>[1], 'use
 const propose = (recordId: string, phone: string) => proposeHeld(harness, { token: ws.agent.token, adminToken: ws.adminToken, recordId, properties: { phone } });
 const statusOf = async (approvalId: string) => (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status;
 const selection = (recordIds: string[]) => ({ objectType: 'contacts', recordIds });
+const draftStatusOf = async (draftId: string) => (await api(harness, 'GET', `/v1/admin/actions/${draftId}`, { token: ws.adminToken })).body.status;
+
+/** A note the agent drafted for the record, which the example policy holds for a person. */
+async function heldNote(recordId: string): Promise<string> {
+  const submitted = await submitAction(harness, ws.agent.token, { kind: 'create_note', objectType: 'contacts', recordId, body: `Call notes for ${recordId}`, evidence: EVIDENCE });
+  expect(submitted.body).toMatchObject({ status: 'pending' });
+  return submitted.body.id as string;
+}
 
 /** Three contacts: two owned by rep 1001 (one with two proposals), one by someone else; and a fourth, unselected, with its own proposal. */
 async function seedSelection() {
@@ -108,13 +118,55 @@ describe('the bulk action: deciding everything pending on the selected records',
   });
 });
 
+describe('the bulk action and held drafts on the selected records', () => {
+  /** The selection of seedSelection, with a held note on one of the rep's records and one on someone else's. */
+  async function seedWithDrafts() {
+    const seeded = await seedSelection();
+    return { ...seeded, drafts: { mine: await heldNote(seeded.mine[1]!), theirs: await heldNote(seeded.theirs), unselected: await heldNote(seeded.unselected) } };
+  }
+
+  it('counts the drafts among the pending proposals, and which of them the caller may decide', async () => {
+    const seeded = await seedWithDrafts();
+    const approver = await as('501', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(approver.body).toMatchObject({ recordsWithPending: 3, pending: 6, drafts: 2, decidable: 6 });
+    const rep = await as('1001', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(rep.body).toMatchObject({ pending: 6, drafts: 2, decidable: 4 });
+  });
+
+  it("approves a rep's drafts with their field changes, creating the notes, and refuses the drafts on others' records", async () => {
+    const seeded = await seedWithDrafts();
+    const res = await as('1001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    expect(res.body.summary).toEqual({ decided: 4, refused: 2, applied: 4 });
+    expect(res.body.results.filter((row: { kind: string }) => row.kind === 'draft')).toEqual(
+      expect.arrayContaining([
+        { approvalId: seeded.drafts.mine, kind: 'draft', status: 'applied' },
+        { approvalId: seeded.drafts.theirs, kind: 'draft', status: 'pending', refusal: { code: 'not_record_owner', message: expect.any(String) } },
+      ]),
+    );
+    expect(timelineOf(harness.hubspot.state, 'contacts', seeded.mine[1]!).map((engagement) => engagement.properties['hs_note_body'])).toEqual([`Call notes for ${seeded.mine[1]}`]);
+    expect(await draftStatusOf(seeded.drafts.theirs)).toBe('pending');
+    expect(await draftStatusOf(seeded.drafts.unselected)).toBe('pending');
+    const [batch] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
+    expect(batch?.data).toMatchObject({ drafts: expect.arrayContaining([seeded.drafts.mine, seeded.drafts.theirs]), refused: expect.arrayContaining([seeded.drafts.theirs, seeded.approvals.theirs]) });
+  });
+
+  it('finds a selection with only drafts waiting, rather than answering that nothing waits', async () => {
+    const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
+    const draft = await heldNote(recordId);
+    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'reject', selection: selection([recordId]), reason: 'Not needed' } });
+    expect(res).toMatchObject({ status: 200, body: { summary: { decided: 1, refused: 0, applied: 0 }, results: [{ approvalId: draft, kind: 'draft', status: 'rejected' }] } });
+  });
+});
+
 describe('the bulk action for someone whose role comes from a HubSpot team', () => {
   it('decides the selection as the approver their team makes them, though `people` does not list them', async () => {
     harness.hubspot.state.users.set('2001', { primaryTeamId: '7101', secondaryTeamIds: [] });
     harness.hubspot.state.teams.set('7101', 'Approvers');
     await setTeamRole(harness.deps, ws.workspaceId, { teamId: '7101', role: 'approver' }, ADMIN);
     const seeded = await seedSelection();
+    const draft = await heldNote(seeded.theirs);
     const res = await as('2001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
-    expect(res).toMatchObject({ status: 200, body: { summary: { decided: 4, refused: 0, applied: 4 } } });
+    expect(res).toMatchObject({ status: 200, body: { summary: { decided: 5, refused: 0, applied: 5 } } });
+    expect(await draftStatusOf(draft)).toBe('completed');
   });
 });

@@ -22,7 +22,7 @@ function preview(overrides: Partial<BulkPreview> & { role?: PersonRole } = {}): 
   const { role, ...rest } = overrides;
   return {
     caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role ?? 'approver') },
-    objectType: 'contacts', selectedRecords: 3, recordsWithPending: 2, pending: 4, overLimit: false, decidable: 4, killSwitches: [],
+    objectType: 'contacts', selectedRecords: 3, recordsWithPending: 2, pending: 4, drafts: 0, overLimit: false, decidable: 4, killSwitches: [],
     ...rest,
   };
 }
@@ -30,7 +30,10 @@ function preview(overrides: Partial<BulkPreview> & { role?: PersonRole } = {}): 
 function result(decided: string[], refused: { id: string; code: string }[] = [], status: 'applied' | 'rejected' = 'applied'): BatchDecisionResult {
   return {
     batchDecisionId: 'bd-1',
-    results: [...decided.map((approvalId) => ({ approvalId, status })), ...refused.map(({ id, code }) => ({ approvalId: id, status: 'pending' as const, refusal: { code, message: `refused: ${code}` } }))],
+    results: [
+      ...decided.map((approvalId) => ({ approvalId, kind: 'field_change' as const, status })),
+      ...refused.map(({ id, code }) => ({ approvalId: id, kind: 'field_change' as const, status: 'pending' as const, refusal: { code, message: `refused: ${code}` } })),
+    ],
     summary: { decided: decided.length, refused: refused.length, applied: status === 'applied' ? decided.length : 0 },
   };
 }
@@ -44,6 +47,12 @@ describe('the bulk action on an index page', () => {
     await loaded(renderer);
     expect(backend.calls[0]).toEqual({ path: '/bulk/preview', init: { method: 'POST', body: selection } });
     expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe('4 proposals wait on 2 of the 3 selected contacts.');
+  });
+
+  it('says how many of the proposals are drafts', async () => {
+    const { renderer } = renderBulk({ 'POST /bulk/preview': { body: preview({ drafts: 1 }) } });
+    await loaded(renderer);
+    expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe('4 proposals wait on 2 of the 3 selected contacts. Of these, 1 is a draft (emails, tasks or notes).');
   });
 
   it('approves everything pending on the selection in one call, reports what was written, and reloads', async () => {
