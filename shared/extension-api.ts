@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { propertyValueSchema } from './agent-api.ts';
-import { PERSON_ROLE_NAMES, type ApprovalView } from './approval-api.ts';
+import { PERSON_ROLE_NAMES, personViewSchema, type ApprovalView } from './approval-api.ts';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema, type ActionKind, type AgentRole, type AgentStatus } from './crm-names.ts';
 import type { Policy } from './policy.ts';
 
@@ -156,13 +156,7 @@ export interface CardView {
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */
 export type RoleSource = { kind: 'user' } | { kind: 'team'; teamId: string };
 
-export interface PersonView {
-  crmUserId: string;
-  role: PersonRoleName;
-  /** Their HubSpot owner id, which records' `hubspot_owner_id` names; null when unknown (a rep then owns nothing). */
-  crmOwnerId: string | null;
-  updatedAt: string;
-}
+export type PersonView = z.infer<typeof personViewSchema>;
 
 export interface TeamRoleView {
   teamId: string;

@@ -164,7 +164,7 @@ describe('the agent API document', () => {
     expect(res.body.components.schemas.Action.properties.releaseToken).toBeDefined();
   });
 
-  it('describes the admin routes of approvals, drafts, QA and dual control, with the admin token and the schemas that validate them', async () => {
+  it('describes the admin routes of approvals, drafts, people, QA and dual control, with the admin token and the schemas that validate them', async () => {
     const { body } = await api(harness, 'GET', '/v1/openapi.json');
     const adminRoutes = {
       '/v1/admin/approvals': ['get'],
@@ -174,6 +174,8 @@ describe('the agent API document', () => {
       '/v1/admin/actions': ['get'],
       '/v1/admin/actions/{id}': ['get'],
       '/v1/admin/actions/{id}/decisions': ['post'],
+      '/v1/admin/people': ['get'],
+      '/v1/admin/people/{crmUserId}': ['put'],
       '/v1/admin/qa/reviews': ['get'],
       '/v1/admin/qa/reviews/{id}/verdict': ['post'],
       '/v1/admin/qa/error-rates': ['get'],
@@ -188,6 +190,10 @@ describe('the agent API document', () => {
     const { schemas } = body.components;
     expect(schemas.ApprovalDecision.oneOf.map((variant: { properties: { kind: { const: string } } }) => variant.properties.kind.const)).toEqual(['approve', 'reject']);
     expect(schemas.BatchApprovalDecision).toBeDefined();
+    expect(schemas.BatchDecisionResult.properties.results.items.properties.kind.anyOf).toEqual([{ type: 'string', enum: ['field_change', 'draft'] }, { type: 'null' }]);
+    expect(schemas.SetPerson.properties.role.enum).toEqual(['owner', 'revops_admin', 'approver', 'rep', 'auditor']);
+    expect(schemas.Person.required).toEqual(['crmUserId', 'role', 'crmOwnerId', 'updatedAt']);
+    expect(body.paths['/v1/admin/people/{crmUserId}'].put.parameters.map((parameter: { name: string; in: string }) => [parameter.name, parameter.in])).toEqual([['crmUserId', 'path']]);
     expect(schemas.ApprovalListing.discriminator.mapping).toEqual({ field_change: '#/components/schemas/FieldChangeApproval', draft: '#/components/schemas/DraftApproval' });
     expect(schemas.DraftApproval.properties.draft).toEqual({ $ref: '#/components/schemas/Action', description: expect.any(String) });
     expect(schemas.QaVerdict.properties.verdict.enum).toEqual(['correct', 'wrong']);

@@ -8,6 +8,9 @@ import {
   approvalViewSchema,
   batchApprovalDecisionSchema,
   batchDecisionResultSchema,
+  crmUserIdParamSchema,
+  personViewSchema,
+  setPersonSchema,
 } from '../../../shared/approval-api.ts';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -24,8 +27,9 @@ const admin = [{ adminToken: [] }];
 
 /**
  * Approvals (issue 5), for the record card and the console, merged into the OpenAPI document:
- * held field changes, and held drafts (emails, tasks, notes), which are decided on their own
- * route. These take the workspace's admin token.
+ * held field changes, and held drafts (emails, tasks, notes), which are decided alone on their
+ * own route or in a batch with field changes; and the people who decide them. These take the
+ * workspace's admin token.
  */
 export const approvalOpenApiPaths = {
   '/v1/admin/approvals': {
@@ -59,10 +63,28 @@ export const approvalOpenApiPaths = {
   '/v1/admin/approvals/decisions': {
     post: {
       operationId: 'decideApprovals',
-      summary: 'Approve or reject many approvals at once; each is decided by the same rules as alone, and one audit event keeps the manifest.',
+      summary: 'Approve or reject many approvals at once, held field changes and held drafts in any mix (1,000 in all); each is decided by the same rules as alone, and one audit event keeps the manifest.',
       security: admin,
       requestBody: { required: true, content: json(batchApprovalDecisionSchema) },
-      responses: { '200': { description: 'Each approval’s outcome, with a refusal where one was refused.', content: json(batchDecisionResultSchema) }, ...errors(400, 401) },
+      responses: { '200': { description: 'Each approval’s outcome and kind, with a refusal where one was refused.', content: json(batchDecisionResultSchema) }, ...errors(400, 401) },
+    },
+  },
+  '/v1/admin/people': {
+    get: {
+      operationId: 'listPeople',
+      summary: 'The people given a role of their own for deciding approvals (roles given to HubSpot teams are set in the app).',
+      security: admin,
+      responses: { '200': { description: 'The people.', content: json(z.object({ people: z.array(personViewSchema) })) }, ...errors(401) },
+    },
+  },
+  '/v1/admin/people/{crmUserId}': {
+    put: {
+      operationId: 'setPerson',
+      summary: 'Give a CRM user a role (or change it), audited as person.role_set; a rep’s HubSpot owner id is looked up when not given.',
+      security: admin,
+      requestParams: { path: z.object({ crmUserId: crmUserIdParamSchema }) },
+      requestBody: { required: true, content: json(setPersonSchema) },
+      responses: { '200': { description: 'The person as now stored.', content: json(personViewSchema) }, ...errors(400, 401) },
     },
   },
   '/v1/admin/actions': {
