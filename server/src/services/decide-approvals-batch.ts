@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { ActionDecisionRequest } from '../../../shared/action-api.ts';
 import type { APPROVAL_KINDS, BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../shared/approval-api.ts';
+import type { CrmRecordValues } from '../crm/port.ts';
 import { draftApprovalStatus } from '../domain/approval-mirror.ts';
 import { findHeldDrafts, lockHeldDrafts } from '../store/action-store.ts';
 import { lockApprovals, saveTransitions, statusesOf, type TransitionWrite } from '../store/approval-store.ts';
@@ -31,7 +32,8 @@ export async function decideApprovalsBatch(
   const { workspace, request } = input;
   const ids = request.approvalIds;
   const batchDecisionId = uuidv7();
-  const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, await findHeldDrafts(deps.db, workspace.id, ids)) : new Map();
+  // As for one draft: an approved email's contact is read from the CRM before the chain lock is taken.
+  const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, await findHeldDrafts(deps.db, workspace.id, ids)) : new Map<string, CrmRecordValues>();
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const now = deps.clock();
     // Field changes, then drafts, each in id order: every batch takes its row locks in one order, so two never deadlock.
