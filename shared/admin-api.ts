@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import { actionKindSchema, agentRoleSchema } from './crm-names.ts';
+import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema } from './crm-names.ts';
+import { policySchema } from './policy.ts';
 
 export const createAgentSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
 
 export const agentStatusChangeSchema = z.enum(['pause', 'resume', 'revoke']);
+
+export const agentViewSchema = z
+  .strictObject({ id: z.uuid(), name: z.string(), role: agentRoleSchema, status: z.enum(AGENT_STATUSES), createdAt: z.iso.datetime() })
+  .meta({ id: 'Agent' });
+export type AgentView = z.infer<typeof agentViewSchema>;
+export const createdAgentSchema = agentViewSchema
+  .extend({ token: z.string().describe('The agent’s bearer token, shown this once: only its hash is stored.') })
+  .meta({ id: 'CreatedAgent' });
+export type CreatedAgent = z.infer<typeof createdAgentSchema>;
 
 export const createDelegationSchema = z
   .strictObject({
@@ -11,6 +21,8 @@ export const createDelegationSchema = z
     expiresAt: z.iso.datetime({ offset: true }).describe('When the delegation ends; required, delegations never last forever.'),
   })
   .meta({ id: 'CreateDelegation' });
+export const delegationViewSchema = z.strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: z.string(), expiresAt: z.iso.datetime() }).meta({ id: 'Delegation' });
+export type DelegationView = z.infer<typeof delegationViewSchema>;
 
 export const killSwitchChangeSchema = z
   .strictObject({
@@ -21,6 +33,18 @@ export const killSwitchChangeSchema = z
   })
   .meta({ id: 'KillSwitchChange' });
 
+export const killSwitchViewSchema = z
+  .strictObject({
+    scope: killSwitchChangeSchema.shape.scope,
+    target: z.string().nullable().describe('The agent id or action kind; null for the workspace switch.'),
+    engaged: z.boolean(),
+    reason: z.string(),
+    changedBy: z.string(),
+    changedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'KillSwitch' });
+export type KillSwitchView = z.infer<typeof killSwitchViewSchema>;
+
 export const auditExportQuerySchema = z.strictObject({
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
   agent: z.uuid().optional(),
@@ -29,6 +53,40 @@ export const auditExportQuerySchema = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
+
+const chainBreakSchema = z.strictObject({
+  seq: z.number().int().describe('The first event that does not hold.'),
+  problem: z.enum(['altered', 'missing', 'relinked', 'truncated']),
+  message: z.string(),
+});
+export const auditVerificationSchema = z
+  .discriminatedUnion('ok', [
+    z.strictObject({ ok: z.literal(true), events: z.number().int() }),
+    z.strictObject({ ok: z.literal(false), events: z.number().int(), firstBadEvent: chainBreakSchema }),
+  ])
+  .meta({ id: 'AuditVerification' });
+export type AuditVerification = z.infer<typeof auditVerificationSchema>;
+
+export const bootstrapResultSchema = z
+  .strictObject({
+    objects: z.array(
+      z.strictObject({
+        objectType: objectTypeSchema,
+        groupCreated: z.boolean(),
+        created: z.array(z.string()).describe('Properties this run created.'),
+        existing: z.array(z.string()).describe('Properties the account already had.'),
+      }),
+    ),
+    approvalObject: z.strictObject({ objectTypeId: z.string().describe('Copy it into hs.config.json.'), created: z.boolean() }),
+  })
+  .meta({ id: 'BootstrapResult' });
+export type BootstrapResult = z.infer<typeof bootstrapResultSchema>;
+
+export const policyVersionSchema = z.strictObject({ version: z.number().int().positive(), publishedBy: z.string(), createdAt: z.iso.datetime() }).meta({ id: 'PolicyVersion' });
+export type PolicyVersion = z.infer<typeof policyVersionSchema>;
+/** The newest version is the one in force. */
+export const activePolicySchema = z.strictObject({ version: z.number().int().positive(), policy: policySchema }).meta({ id: 'ActivePolicy' });
+export type ActivePolicy = z.infer<typeof activePolicySchema>;
 
 /** Synthetic counts for a kill trigger's drill: what would it do? Nothing is engaged. */
 export const killTriggerDrillSchema = z
@@ -44,6 +102,23 @@ export const killTriggerDrillSchema = z
     path: ['decided'],
   })
   .meta({ id: 'KillTriggerDrill' });
+
+// The drill answers with the trigger's settings as the policy holds them, so they come from the policy's schema.
+const killTriggerSettings = policySchema.shape.monitoring.unwrap().shape.killTriggers.unwrap().shape;
+export const killTriggerDrillResultSchema = z
+  .strictObject({
+    trigger: killTriggerDrillSchema.shape.trigger,
+    policyVersion: z.number().int().positive(),
+    configured: z
+      .union([killTriggerSettings.bypassWrites.unwrap(), killTriggerSettings.writeVelocity.unwrap(), killTriggerSettings.rejectionRate.unwrap()])
+      .nullable()
+      .describe('The trigger’s settings in the active policy; null when the policy sets none, and then nothing would engage.'),
+    observed: z.number().int(),
+    wouldEngage: z.array(z.strictObject({ scope: z.enum(['agent', 'workspace']), target: z.string().nullable(), reason: z.string() })),
+    engaged: z.literal(false).describe('A drill never engages a switch.'),
+  })
+  .meta({ id: 'KillTriggerDrillResult' });
+export type KillTriggerDrillResult = z.infer<typeof killTriggerDrillResultSchema>;
 
 /** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
 export const governanceDecisionSchema = z.strictObject({ actingUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });

@@ -162,7 +162,8 @@ export const policySchema = z
       const problem = recordMatchProblem(condition);
       if (problem) ctx.addIssue({ code: 'custom', path: [...path, problem.field], message: problem.message });
     });
-  });
+  })
+  .meta({ id: 'Policy' });
 
 function recordMatchProblem(condition: RecordMatchesCondition): { field: string; message: string } | undefined {
   const { op, value, values } = condition;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { changeSetRequestSchema, changeSetResponseSchema, errorResponseSchema } from '../../../shared/agent-api.ts';
 import { actionOpenApiPaths } from './action-openapi.ts';
+import { adminOpenApiPaths } from './admin-openapi.ts';
 import { approvalOpenApiPaths } from './approval-openapi.ts';
 import { governanceOpenApiPaths } from './governance-openapi.ts';
 import { qaOpenApiPaths } from './qa-openapi.ts';
@@ -23,7 +24,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 };
 
 /**
- * The agent API, and the admin routes the record card and the console call, as OpenAPI 3.1,
+ * The agent API and every admin route, as OpenAPI 3.1,
  * generated from the same zod schemas that validate requests, so agent frameworks can load it as tools.
  */
 export function openApiDocument(serverUrl: string) {
@@ -33,7 +34,7 @@ export function openApiDocument(serverUrl: string) {
       title: 'Agent Governance — agent API',
       version: '1.0.0',
       description:
-        'Submit CRM field changes and drafts for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes. The /v1/admin routes (admin token) decide approvals, review QA samples, confirm dual-control requests and roll back.',
+        'Submit CRM field changes and drafts for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes. The /v1/admin routes (admin token) publish policies, manage agents, delegations and kill switches, set up the CRM, verify and export the audit, decide approvals, review QA samples, confirm dual-control requests and roll back.',
     },
     servers: [{ url: serverUrl }],
     components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' }, adminToken: { type: 'http', scheme: 'bearer' } } },
@@ -63,6 +64,7 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      ...adminOpenApiPaths,
       ...actionOpenApiPaths,
       ...approvalOpenApiPaths,
       ...qaOpenApiPaths,

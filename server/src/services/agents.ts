@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AgentView, CreatedAgent, DelegationView } from '../../../shared/admin-api.ts';
 import type { AgentRole, AgentStatus } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
 import { hashToken, newToken } from '../secrets.ts';
@@ -8,20 +9,12 @@ import { findWorkspace, type WorkspaceRow } from '../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { isUuid } from './ids.ts';
 
-export interface AgentView {
-  id: string;
-  name: string;
-  role: AgentRole;
-  status: AgentStatus;
-  createdAt: string;
-}
-
 function view(agent: AgentRow): AgentView {
   return { id: agent.id, name: agent.name, role: agent.role, status: agent.status, createdAt: agent.createdAt.toISOString() };
 }
 
 /** The bearer token is returned once, here; only its hash is stored. */
-export async function createAgent(deps: ServiceDeps, workspaceId: string, input: { name: string; role: AgentRole }, actor: Actor): Promise<AgentView & { token: string }> {
+export async function createAgent(deps: ServiceDeps, workspaceId: string, input: { name: string; role: AgentRole }, actor: Actor): Promise<CreatedAgent> {
   const id = randomUUID();
   const token = newToken('agt');
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
@@ -80,7 +73,7 @@ export async function createDelegation(
   workspaceId: string,
   input: { agentId: string; crmUserId: string; expiresAt: Date },
   actor: Actor,
-): Promise<{ id: string; agentId: string; crmUserId: string; expiresAt: string }> {
+): Promise<DelegationView> {
   if (input.expiresAt <= deps.clock()) throw new AppError('VALIDATION_FAILED', 'A delegation must expire in the future.');
   const id = randomUUID();
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {

@@ -1,9 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
-import { ChainVerifier, type ChainBreak } from '../domain/audit-chain.ts';
+import type { AuditVerification } from '../../../shared/admin-api.ts';
+import { ChainVerifier } from '../domain/audit-chain.ts';
 import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../store/audit-store.ts';
 import type { ServiceDeps } from './deps.ts';
-
-export type AuditVerification = { ok: true; events: number } | { ok: false; events: number; firstBadEvent: ChainBreak };
 
 /** Recomputes the whole chain in seq order, page by page, and names the first event that does not hold. */
 export async function verifyAudit(deps: ServiceDeps, workspaceId: string): Promise<AuditVerification> {

@@ -1,4 +1,5 @@
-import { OBJECT_TYPES, type ObjectType } from '../../../shared/crm-names.ts';
+import type { BootstrapResult } from '../../../shared/admin-api.ts';
+import { OBJECT_TYPES } from '../../../shared/crm-names.ts';
 import { parsePolicy } from '../../../shared/policy.ts';
 import type { CrmPropertyDefinition } from '../crm/port.ts';
 import { holdableProperties } from '../domain/approval-mirror.ts';
@@ -10,11 +11,6 @@ import { APPROVAL_OBJECT_SCHEMA, DO_NOT_CONTACT_DEFINITION, PENDING_COUNT_DEFINI
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from './provenance.ts';
 import { requireWorkspace } from './workspaces.ts';
-
-export interface BootstrapResult {
-  objects: { objectType: ObjectType; groupCreated: boolean; created: string[]; existing: string[] }[];
-  approvalObject: { objectTypeId: string; created: boolean };
-}
 
 /**
  * Creates in the CRM what the app writes: on every governed object the property group, the

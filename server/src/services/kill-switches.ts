@@ -1,3 +1,4 @@
+import type { KillSwitchView } from '../../../shared/admin-api.ts';
 import { ACTION_KINDS, type ActionKind } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
 import { findAgent } from '../store/agent-store.ts';
@@ -9,15 +10,6 @@ import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 import { policyInForce } from './policies.ts';
 import { isUuid } from './ids.ts';
-
-export interface KillSwitchView {
-  scope: KillSwitchScope;
-  target: string | null;
-  engaged: boolean;
-  reason: string;
-  changedBy: string;
-  changedAt: string;
-}
 
 function view(row: KillSwitchRow): KillSwitchView {
   return { scope: row.scope, target: row.target || null, engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt.toISOString() };

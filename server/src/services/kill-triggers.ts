@@ -1,3 +1,4 @@
+import type { KillTriggerDrillResult } from '../../../shared/admin-api.ts';
 import type { MonitoringSettings } from '../../../shared/policy.ts';
 import { tripKillTriggers, type KillTrigger, type TriggerObservation, type TrippedTrigger } from '../domain/kill-triggers.ts';
 import { batchDecisionCounts } from '../store/approval-store.ts';
@@ -88,7 +89,7 @@ export interface DrillInput {
 const CONFIGURED: Record<KillTrigger, keyof MonitoringSettings['killTriggers']> = { bypass_writes: 'bypassWrites', write_velocity: 'writeVelocity', rejection_rate: 'rejectionRate' };
 
 /** What a trigger would do with these counts under the active policy; engages nothing. */
-export async function drillKillTrigger(deps: ServiceDeps, workspaceId: string, input: DrillInput) {
+export async function drillKillTrigger(deps: ServiceDeps, workspaceId: string, input: DrillInput): Promise<KillTriggerDrillResult> {
   const { policy, version } = await activePolicy(deps.db, workspaceId);
   const settings = policy.monitoring?.killTriggers ?? {};
   const configured = settings[CONFIGURED[input.trigger]];

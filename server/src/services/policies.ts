@@ -1,3 +1,4 @@
+import type { ActivePolicy, PolicyVersion } from '../../../shared/admin-api.ts';
 import { parsePolicy, type Policy } from '../../../shared/policy.ts';
 import { asJson } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
@@ -40,11 +41,6 @@ export async function policyInForce(db: Db | Tx, workspaceId: string): Promise<P
   return parsed?.ok ? parsed.policy : undefined;
 }
 
-export interface ActivePolicy {
-  version: number;
-  policy: Policy;
-}
-
 /** The newest version is the one in force; stored documents are parsed again as they are read back. */
 export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<ActivePolicy> {
   const stored = await findLatestPolicyVersion(db, workspaceId);
@@ -54,6 +50,6 @@ export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<Ac
   return { version: stored.version, policy: parsed.policy };
 }
 
-export async function policyHistory(deps: ServiceDeps, workspaceId: string) {
+export async function policyHistory(deps: ServiceDeps, workspaceId: string): Promise<PolicyVersion[]> {
   return (await listPolicyVersions(deps.db, workspaceId)).map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
 }
