@@ -27,7 +27,10 @@ export const webhookEvents = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.eventId] }),
-    index('webhook_events_pending').on(t.workspaceId, t.occurredAt).where(sql`processed_at is null`),
+    // The claim's full order, so it reads the oldest pending events off the index and stops at its
+    // limit; ordered by occurred_at alone, Postgres sorted every pending event of the workspace
+    // on each claim, and a backlog of 300,000 took 200 ms a batch.
+    index('webhook_events_pending_order').on(t.workspaceId, t.occurredAt, t.eventId).where(sql`processed_at is null`),
   ],
 );
 

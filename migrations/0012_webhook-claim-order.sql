@@ -1,0 +1,2 @@
+DROP INDEX "webhook_events_pending";--> statement-breakpoint
+CREATE INDEX "webhook_events_pending_order" ON "webhook_events" USING btree ("workspace_id","occurred_at","event_id") WHERE processed_at is null;
