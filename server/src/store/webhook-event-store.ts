@@ -43,16 +43,21 @@ export async function findWorkspacesByPortals(db: Db, portalIds: readonly string
     .where(inArray(workspaces.hubspotPortalId, [...portalIds]));
 }
 
-/** Workspaces with events waiting, oldest waiting first. */
+/**
+ * Workspaces with events waiting, oldest waiting first: one probe of the pending index per
+ * workspace, so the cost follows the number of workspaces, not the size of the backlog.
+ */
 export async function workspacesWithPendingEvents(db: Db, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ workspaceId: webhookEvents.workspaceId })
-    .from(webhookEvents)
-    .where(sql`${webhookEvents.processedAt} is null`)
-    .groupBy(webhookEvents.workspaceId)
-    .orderBy(sql`min(${webhookEvents.occurredAt})`)
-    .limit(limit);
-  return rows.map((row) => row.workspaceId);
+  const result = await db.execute(sql`
+    select w.id as workspace_id from ${workspaces} as w
+    cross join lateral (
+      select e.occurred_at from ${webhookEvents} as e
+      where e.workspace_id = w.id and e.processed_at is null
+      order by e.occurred_at, e.event_id limit 1
+    ) as oldest
+    order by oldest.occurred_at
+    limit ${limit}`);
+  return (result as unknown as { rows: { workspace_id: string }[] }).rows.map((row) => row.workspace_id);
 }
 
 /**
@@ -61,13 +66,19 @@ export async function workspacesWithPendingEvents(db: Db, limit: number): Promis
  * claim lasts as long as the transaction, so a worker that dies releases it with no lease to expire.
  */
 export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: number): Promise<WebhookEventRow[]> {
-  return tx
+  // A backlog builds faster than statistics follow (an outage's redelivery): planned from stale
+  // counts, Postgres reads every pending event by bitmap and sorts them all to keep `limit`, on
+  // each claim. Reading the ordered index and stopping at the limit is right at any size.
+  await tx.execute(sql`set local enable_bitmapscan = off`);
+  const claimed = await tx
     .select()
     .from(webhookEvents)
     .where(and(eq(webhookEvents.workspaceId, workspaceId), sql`${webhookEvents.processedAt} is null`))
     .orderBy(webhookEvents.occurredAt, webhookEvents.eventId)
     .limit(limit)
     .for('update', { skipLocked: true });
+  await tx.execute(sql`set local enable_bitmapscan = on`);
+  return claimed;
 }
 
 export async function markEventsProcessed(tx: Tx, workspaceId: string, outcomes: readonly { eventId: number; outcome: string }[], at: Date): Promise<void> {
