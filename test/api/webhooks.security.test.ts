@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaces } from '../../server/src/store/schema.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { deliver, propertyChange, seedWebhookWorkspace, signV3, storedEventCount } from '../support/webhooks.ts';
 
@@ -69,5 +71,15 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ stored: 1, rejected: [{ index: 1, problem: expect.stringContaining(String(other.portalId)) }] });
     expect(await storedEventCount(harness.deps.db, other.workspaceId)).toBe(before);
+  });
+
+  it('takes a client secret changed since the workspace was last looked up at once, and no longer the old one', async () => {
+    const rotating = await seedWebhookWorkspace(harness, 'secret-before');
+    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status).toBe(200);
+    await harness.database.db.update(workspaces).set({ hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') }).where(eq(workspaces.id, rotating.workspaceId));
+
+    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-after' })).status).toBe(200);
+    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status).toBe(401);
+    expect(await storedEventCount(harness.deps.db, rotating.workspaceId)).toBe(2);
   });
 });

@@ -2,6 +2,7 @@ import express, { Router, type Request } from 'express';
 import type { SignedRequest } from '../crm/hubspot/webhook-signature.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { ingestHubSpotWebhook } from '../services/ingest-webhooks.ts';
+import { createPortalDirectory } from '../services/portal-directory.ts';
 
 export interface WebhookRouteOptions {
   maxBodyBytes: number;
@@ -15,8 +16,9 @@ export interface WebhookRouteOptions {
 /** `POST /webhooks/hubspot`: mounted before the JSON parser, because the signature covers the raw bytes. */
 export function webhookRoutes(deps: ServiceDeps, options: WebhookRouteOptions): Router {
   const router = Router();
+  const portals = createPortalDirectory(deps.db, deps.clock);
   router.post('/webhooks/hubspot', express.raw({ type: () => true, limit: options.maxBodyBytes }), async (req, res) => {
-    const result = await ingestHubSpotWebhook(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
+    const result = await ingestHubSpotWebhook(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret, portals });
     if (result.stored > 0) options.onStored?.();
     res.json(result);
   });

@@ -1,12 +1,14 @@
 import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../shared/hubspot-webhooks.ts';
-import { checkV3Signature, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
+import { checkV3Signature, type SignatureCheck, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
 import { AppError } from '../errors.ts';
-import { findWorkspacesByPortals, storeWebhookEvents, type WebhookDelivery } from '../store/webhook-event-store.ts';
+import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../store/webhook-event-store.ts';
 import type { ServiceDeps } from './deps.ts';
+import type { PortalDirectory } from './portal-directory.ts';
 
 export interface IngestOptions {
   /** The HubSpot app's client secret, when configured: it signs for every portal. */
   appClientSecret?: string | undefined;
+  portals: PortalDirectory;
 }
 
 /**
@@ -14,25 +16,21 @@ export interface IngestOptions {
  * connected portals, and store them in one statement. Nothing is processed here (HubSpot
  * waits about 5 s for the answer); the worker takes stored events afterwards.
  */
-export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedRequest, options: IngestOptions = {}): Promise<WebhookIntakeResult> {
+export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedRequest, options: IngestOptions): Promise<WebhookIntakeResult> {
   const now = deps.clock();
   // Which key signed the body depends on the portal it names, so the portal ids are read before
   // the signature is trusted; nothing else in the body is used until it is.
   const parsed = parseJson(request.rawBody);
   const portalIds = parsed.ok ? portalIdsIn(parsed.value) : [];
-  const known = await findWorkspacesByPortals(deps.db, portalIds);
-  const secretOf = new Map(known.flatMap((w) => (w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [])));
-
-  const appCheck = options.appClientSecret ? checkV3Signature(request, [options.appClientSecret], now) : undefined;
-  const verifiedPortals = new Set<string>();
-  if (!appCheck?.ok) {
-    for (const [portalId, secret] of secretOf) if (checkV3Signature(request, [secret], now).ok) verifiedPortals.add(portalId);
+  let directory = await options.portals.lookup(portalIds);
+  let verdict = verifySignature(deps, request, directory.workspaces, options.appClientSecret, now);
+  if (!verdict.ok && directory.remembered) {
+    // A secret rotated since it was remembered: ask the database before refusing.
+    directory = await options.portals.lookup(portalIds, { fresh: true });
+    verdict = verifySignature(deps, request, directory.workspaces, options.appClientSecret, now);
   }
-  if (!appCheck?.ok && verifiedPortals.size === 0) {
-    const check = appCheck ?? checkV3Signature(request, [...secretOf.values()], now);
-    if (check.ok) throw new Error('unreachable: a verifying secret was not recorded');
-    throw new AppError(check.code, check.message);
-  }
+  if (!verdict.ok) throw new AppError(verdict.code, verdict.message);
+  const known = directory.workspaces;
 
   if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
   if (!Array.isArray(parsed.value)) throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
@@ -52,7 +50,7 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
       result.unknownPortal += 1;
       return;
     }
-    if (!appCheck?.ok && !verifiedPortals.has(portalId)) {
+    if (!verdict.byApp && !verdict.portals.has(portalId)) {
       result.rejected.push({ index, problem: `the signature does not cover portal ${portalId}` });
       return;
     }
@@ -61,6 +59,21 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
   result.stored = await storeWebhookEvents(deps.db, { body: parsed.text, receivedAt: now, events: toStore });
   result.duplicates = toStore.length - result.stored;
   return result;
+}
+
+type Verdict = { ok: true; byApp: boolean; portals: Set<string> } | Extract<SignatureCheck, { ok: false }>;
+
+/** Signed by the app's secret (every portal), or by the secrets of these portals; otherwise why not. */
+function verifySignature(deps: ServiceDeps, request: SignedRequest, known: readonly PortalWorkspace[], appClientSecret: string | undefined, now: Date): Verdict {
+  const appCheck = appClientSecret ? checkV3Signature(request, [appClientSecret], now) : undefined;
+  if (appCheck?.ok) return { ok: true, byApp: true, portals: new Set() };
+  const secretOf = new Map(known.flatMap((w) => (w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [])));
+  const portals = new Set<string>();
+  for (const [portalId, secret] of secretOf) if (checkV3Signature(request, [secret], now).ok) portals.add(portalId);
+  if (portals.size > 0) return { ok: true, byApp: false, portals };
+  const check = appCheck ?? checkV3Signature(request, [...secretOf.values()], now);
+  if (check.ok) throw new Error('unreachable: a verifying secret was not recorded');
+  return check;
 }
 
 function parseJson(raw: Buffer): { ok: true; value: unknown; text: string } | { ok: false } {

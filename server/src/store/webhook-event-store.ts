@@ -35,7 +35,14 @@ export async function storeWebhookEvents(db: Db, delivery: WebhookDelivery): Pro
   return (result as unknown as { rows: unknown[] }).rows.length;
 }
 
-export async function findWorkspacesByPortals(db: Db, portalIds: readonly string[]): Promise<{ id: string; hubspotPortalId: string; hubspotClientSecretEnc: string | null }[]> {
+/** A connected portal's workspace and its sealed client secret. */
+export interface PortalWorkspace {
+  id: string;
+  hubspotPortalId: string;
+  hubspotClientSecretEnc: string | null;
+}
+
+export async function findWorkspacesByPortals(db: Db, portalIds: readonly string[]): Promise<PortalWorkspace[]> {
   if (portalIds.length === 0) return [];
   return db
     .select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId, hubspotClientSecretEnc: workspaces.hubspotClientSecretEnc })
