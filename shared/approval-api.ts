@@ -105,22 +105,12 @@ export const fieldChangeApprovalSchema = approvalViewSchema.extend({ kind: z.lit
  * stopped by a stop rule: stale), and the draft itself. Decide it with
  * POST /v1/admin/actions/{id}/decisions, or with others in POST /v1/admin/approvals/decisions.
  */
-export const draftApprovalSchema = z
-  .strictObject({
+export const draftApprovalSchema = approvalViewSchema
+  .pick({ recordId: true, agentId: true, policyVersion: true, tier: true, status: true, expiresAt: true, recordOwnerId: true, delegatedUserId: true, createdAt: true, decidedAt: true, message: true })
+  .extend({
     kind: z.literal('draft'),
     id: z.uuid().describe('The draft’s (action’s) id.'),
-    agentId: z.uuid(),
     objectType: objectTypeSchema,
-    recordId: z.string(),
-    policyVersion: z.number().int(),
-    tier: approvalTierSchema,
-    status: z.enum(APPROVAL_STATUSES),
-    expiresAt: z.iso.datetime(),
-    recordOwnerId: z.string().nullable(),
-    delegatedUserId: z.string().nullable(),
-    createdAt: z.iso.datetime(),
-    decidedAt: z.iso.datetime().nullable(),
-    message: z.string().nullable(),
     draft: actionViewSchema.describe('The draft with its own status (sent, bounced, stopped...), content, edits, approvers and outcomes.'),
   })
   .meta({ id: 'DraftApproval' });

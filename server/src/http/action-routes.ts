@@ -54,7 +54,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
   router.get('/v1/admin/actions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(actionListQuerySchema, req.query, 'The actions query');
-    res.json({ actions: await findActions(deps, workspace.id, { recordId: query.record, agentId: query.agent, status: query.status, limit: query.limit }) });
+    res.json({ actions: await findActions(deps, workspace.id, { recordId: query.record, agentId: query.agent, statuses: query.status === undefined ? undefined : [query.status], limit: query.limit }) });
   });
 
   router.get('/v1/admin/actions/:id', async (req, res) => {

@@ -2,7 +2,7 @@ import { ACTION_STATUS_NAMES } from '../../../shared/action-api.ts';
 import type { APPROVAL_KINDS, ApprovalListingView, ApprovalView, DraftApprovalView } from '../../../shared/approval-api.ts';
 import { draftApprovalStatus } from '../domain/approval-mirror.ts';
 import { AppError } from '../errors.ts';
-import { findAction, listHeldDrafts, listOutcomes, type ActionRow, type OutcomeRow } from '../store/action-store.ts';
+import { findAction, listActions, listOutcomes, type ActionRow, type OutcomeRow } from '../store/action-store.ts';
 import { findApproval, listApprovals, type ApprovalFilter, type StoredApproval } from '../store/approval-store.ts';
 import { actionView } from './action-view.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -93,7 +93,7 @@ export async function findApprovals(deps: ServiceDeps, workspaceId: string, filt
 async function findDraftApprovals(deps: ServiceDeps, workspaceId: string, filter: ApprovalListFilter): Promise<DraftApprovalView[]> {
   const statuses = filter.status === undefined ? undefined : ACTION_STATUS_NAMES.filter((status) => draftApprovalStatus(status) === filter.status);
   if (statuses?.length === 0) return [];
-  const rows = await listHeldDrafts(deps.db, workspaceId, { recordId: filter.recordId, agentId: filter.agentId, statuses, limit: filter.limit });
+  const rows = await listActions(deps.db, workspaceId, { recordId: filter.recordId, agentId: filter.agentId, statuses, heldOnly: true, limit: filter.limit });
   const outcomes = await listOutcomes(deps.db, workspaceId, rows.map((row) => row.id));
   return rows.map((row) => draftApprovalView(row, outcomes.get(row.id) ?? []));
 }

@@ -64,37 +64,19 @@ export async function lockActionByApprovalObject(tx: Tx, workspaceId: string, ap
 export interface ActionFilter {
   recordId?: string | undefined;
   agentId?: string | undefined;
-  status?: ActionStatus | undefined;
-  limit: number;
-}
-
-/** Newest first. */
-export async function listActions(db: Db, workspaceId: string, filter: ActionFilter): Promise<ActionRow[]> {
-  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId)];
-  if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
-  if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
-  if (filter.status !== undefined) conditions.push(eq(actions.status, filter.status));
-  return db
-    .select()
-    .from(actions)
-    .where(and(...conditions))
-    .orderBy(desc(actions.createdAt), desc(actions.id))
-    .limit(filter.limit);
-}
-
-export interface HeldDraftFilter {
-  recordId?: string | undefined;
-  agentId?: string | undefined;
   /** Any of these statuses; omitted, all. */
   statuses?: readonly ActionStatus[] | undefined;
+  /** Only drafts a policy held for people (each one of its record's approvals). */
+  heldOnly?: boolean;
   limit: number;
 }
 
 const HELD_TIERS = ['approval', 'two_person'] as const;
 
-/** Drafts a policy held for people (each one of its record's approvals), newest first. */
-export async function listHeldDrafts(db: Db, workspaceId: string, filter: HeldDraftFilter): Promise<ActionRow[]> {
-  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId), inArray(actions.tier, [...HELD_TIERS])];
+/** Newest first. */
+export async function listActions(db: Db, workspaceId: string, filter: ActionFilter): Promise<ActionRow[]> {
+  const conditions: SQL[] = [eq(actions.workspaceId, workspaceId)];
+  if (filter.heldOnly) conditions.push(inArray(actions.tier, [...HELD_TIERS]));
   if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
   if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
   if (filter.statuses !== undefined) conditions.push(inArray(actions.status, [...filter.statuses]));
