@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema } from './crm-names.ts';
+import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema, type AgentStatus } from './crm-names.ts';
 import { policySchema } from './policy.ts';
 
 export const createAgentSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
 
 export const agentStatusChangeSchema = z.enum(['pause', 'resume', 'revoke']);
+/** The status each action leaves an agent in. */
+export const AGENT_STATUS_AFTER = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const satisfies Record<z.infer<typeof agentStatusChangeSchema>, AgentStatus>;
 
 export const agentViewSchema = z
   .strictObject({ id: z.uuid(), name: z.string(), role: agentRoleSchema, status: z.enum(AGENT_STATUSES), createdAt: z.iso.datetime() })

@@ -58,6 +58,9 @@ export type ExtensionDecision = z.infer<typeof extensionDecisionSchema>;
 
 export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() });
 
+/** A policy version in a path: restoring one publishes its document again as the next version. */
+export const policyVersionParamSchema = z.coerce.number().int().min(1).max(2_147_483_647);
+
 /** HubSpot team ids are numeric, as user ids are. */
 export const teamIdParamSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a HubSpot team id (digits only)');
 export const setTeamRoleSchema = z.strictObject({ role: z.enum(PERSON_ROLE_NAMES) });
@@ -77,6 +80,8 @@ export interface ExtensionPermissions {
   searchAudit: boolean;
   /** Undo agents' applied changes (issue 7's rollback): one change from the card, a batch from the home page. */
   rollBack: boolean;
+  /** Create agents (their token shown once), pause, resume and revoke them. */
+  manageAgents: boolean;
 }
 
 export interface Caller {

@@ -4,21 +4,21 @@ import type { PersonRole } from './approval-lifecycle.ts';
 /**
  * What each person role may do in the HubSpot app (issue 8). Deciding follows the approval
  * state machine's own rule (mayDecide); the rest is who administers governance:
- * owners and RevOps admins change policy, kill switches and roles, and confirm what dual control
- * holds; approvers and auditors read them; those who may approve agents' writes may also undo
+ * owners and RevOps admins change policy, kill switches, roles and agents, and confirm what dual
+ * control holds; approvers and auditors read them; those who may approve agents' writes may also undo
  * them, reps and auditors may not.
  */
 export function permissionsFor(role: PersonRole): ExtensionPermissions {
   switch (role) {
     case 'owner':
     case 'revops_admin':
-      return { role, decide: 'any', readSettings: true, publishPolicy: true, setKillSwitches: true, managePeople: true, confirmGovernance: true, searchAudit: true, rollBack: true };
+      return { role, decide: 'any', readSettings: true, publishPolicy: true, setKillSwitches: true, managePeople: true, confirmGovernance: true, searchAudit: true, rollBack: true, manageAgents: true };
     case 'approver':
-      return { role, decide: 'any', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: true };
+      return { role, decide: 'any', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: true, manageAgents: false };
     case 'rep':
-      return { role, decide: 'own_records', readSettings: false, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: false, rollBack: false };
+      return { role, decide: 'own_records', readSettings: false, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: false, rollBack: false, manageAgents: false };
     case 'auditor':
-      return { role, decide: 'none', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: false };
+      return { role, decide: 'none', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: false, manageAgents: false };
   }
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
-import { agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
+import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
 import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
 import { exportAudit, verifyAudit } from '../services/audit.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
@@ -12,8 +12,6 @@ import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
-
-const STATUS_FOR = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const;
 
 /** The admin API the settings page and scripts use; the workspace is the admin token's. */
 export function adminRoutes(deps: ServiceDeps): Router {
@@ -48,7 +46,7 @@ export function adminRoutes(deps: ServiceDeps): Router {
       return;
     }
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
-    res.json(await setAgentStatus(deps, workspace.id, req.params.id, STATUS_FOR[action], ADMIN));
+    res.json(await setAgentStatus(deps, workspace.id, req.params.id, AGENT_STATUS_AFTER[action], ADMIN));
   });
 
   router.get('/v1/admin/kill-switches', async (req, res) => {

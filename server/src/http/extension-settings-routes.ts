@@ -1,29 +1,36 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '../../../shared/admin-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { proxyOnlyQuerySchema, setTeamRoleSchema, teamIdParamSchema } from '../../../shared/extension-api.ts';
+import { policyVersionParamSchema, proxyOnlyQuerySchema, setTeamRoleSchema, teamIdParamSchema, type ExtensionPermissions } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
+import { createAgent, setAgentStatus } from '../services/agents.ts';
 import { decideGovernanceRequest } from '../services/confirm-governance.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import type { ExtensionCaller } from '../services/extension-caller.ts';
+import { personActor, type ExtensionCaller } from '../services/extension-caller.ts';
 import { removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp } from '../services/extension-people.ts';
 import { requirePermission } from '../services/extension-views.ts';
+import { restorePolicyVersion } from '../services/policies.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
 
+type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
+
 /**
  * The settings page's administration through the HubSpot app (issue 8): roles by HubSpot user
- * and team, HubSpot's teams to pick from, and confirming what dual control holds. Mounted inside
- * extensionRoutes, after its raw-body parser, with its authenticator.
+ * and team, HubSpot's teams to pick from, confirming what dual control holds, agents, and
+ * restoring a policy version. Mounted inside extensionRoutes, after its raw-body parser, with its
+ * authenticator.
  */
 export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: Request) => Promise<ExtensionCaller>): Router {
   const router = Router();
-  const managing = async (req: Request) => {
+  const permitted = async (req: Request, permission: Permission, what: string) => {
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    requirePermission(authenticated.caller, authenticated.caller.permissions.managePeople, 'change who has which role');
+    requirePermission(authenticated.caller, authenticated.caller.permissions[permission], what);
     return authenticated;
   };
+  const managing = (req: Request) => permitted(req, 'managePeople', 'change who has which role');
 
   router.get('/teams', async (req, res) => {
     const { workspace } = await managing(req);
@@ -52,6 +59,26 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
   router.delete('/team-roles/:teamId', async (req, res) => {
     const authenticated = await managing(req);
     res.json(await removeTeamRoleFromApp(deps, authenticated, parseInput(teamIdParamSchema, req.params.teamId, 'The HubSpot team id')));
+  });
+
+  // The agent's bearer token is in this answer only; the page shows it once.
+  router.post('/agents', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'create an agent');
+    const agent = parseInput(createAgentSchema, jsonBody(req), 'The agent');
+    res.status(201).json(await createAgent(deps, authenticated.workspace.id, agent, personActor(authenticated)));
+  });
+
+  router.post('/agents/:id/:action', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'pause, resume or revoke an agent');
+    const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
+    res.json(await setAgentStatus(deps, authenticated.workspace.id, req.params.id, AGENT_STATUS_AFTER[action], personActor(authenticated)));
+  });
+
+  // Publishes the old document as a new version, so dual control answers 409 as for any publish.
+  router.post('/policies/:version/restore', async (req, res) => {
+    const authenticated = await permitted(req, 'publishPolicy', 'restore a policy version');
+    const version = parseInput(policyVersionParamSchema, req.params.version, 'The policy version');
+    res.status(201).json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
   });
 
   // Dual control (issue 5): the second admin confirms in the app; the person is the signed one.

@@ -4,7 +4,7 @@ import { asJson } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import type { Db, Tx } from '../store/database.ts';
-import { findLatestPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../store/policy-store.ts';
+import { findLatestPolicyVersion, findPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../store/policy-store.ts';
 import { policyChangeReasons } from '../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
@@ -28,6 +28,16 @@ export async function publishPolicy(deps: ServiceDeps, workspaceId: string, docu
     audit.append({ type: 'policy.published', actor: actorJson(actor), policyVersion: version, after: { name: parsed.policy.name }, data: { document: asJson(parsed.policy) } });
     return { version };
   });
+}
+
+/**
+ * Puts an earlier version back in force by publishing its document again as the next version:
+ * history is never rewritten, and dual control judges the restore as any other publish.
+ */
+export async function restorePolicyVersion(deps: ServiceDeps, workspaceId: string, version: number, actor: Actor): Promise<{ version: number }> {
+  const stored = await findPolicyVersion(deps.db, workspaceId, version);
+  if (!stored) throw new AppError('NOT_FOUND', `Policy version ${version} does not exist in this workspace.`);
+  return publishPolicy(deps, workspaceId, stored.document, actor);
 }
 
 function describe(actor: Actor): string {
