@@ -42,7 +42,7 @@ export const POLICY: Policy = {
   objects: { contacts: { properties: { jobtitle: { enrichment: 'auto', '*': 'approval' }, phone: { enrichment: 'approval' } } }, deals: { properties: { amount: { '*': 'deny' } } } },
 };
 
-export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches']; access?: Partial<SettingsView['access']>; governanceRequests?: SettingsView['governanceRequests'] } = {}): SettingsView {
+export function settingsView(role: PersonRole, options: { killSwitches?: SettingsView['killSwitches']; access?: Partial<SettingsView['access']>; governanceRequests?: SettingsView['governanceRequests']; agents?: SettingsView['agents'] } = {}): SettingsView {
   return {
     caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role) },
     access: {
@@ -55,7 +55,7 @@ export function settingsView(role: PersonRole, options: { killSwitches?: Setting
     policy: { version: 3, policy: POLICY },
     history: [{ version: 3, publishedBy: 'person:hubspot-user:1', createdAt: '2026-11-23T09:00:00.000Z' }, { version: 2, publishedBy: 'admin:cli', createdAt: '2026-11-22T09:00:00.000Z' }],
     killSwitches: options.killSwitches ?? [],
-    agents: [{ id: '00000000-0000-4000-8000-000000000001', name: 'enricher', role: 'enrichment', status: 'active', createdAt: '2026-11-20T09:00:00.000Z' }],
+    agents: options.agents ?? [{ id: '00000000-0000-4000-8000-000000000001', name: 'enricher', role: 'enrichment', status: 'active', createdAt: '2026-11-20T09:00:00.000Z' }],
     actionKinds: ['field_write', 'send_email', 'create_task', 'create_note'],
   };
 }

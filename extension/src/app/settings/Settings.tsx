@@ -1,18 +1,22 @@
 import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, Button, Divider, ErrorState, Flex, Heading, LoadingSpinner, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text, hubspot, useExtensionActions } from '@hubspot/ui-extensions';
+import { Alert, Button, Divider, ErrorState, Flex, Heading, LoadingSpinner, Text, hubspot, useExtensionActions } from '@hubspot/ui-extensions';
+import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import { backendFetcher, callBackend, type FetchInit, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { agentActionDone } from '../lib/views/agents.ts';
 import { settingsControls } from '../lib/views/decision-controls.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
 import { policyEditCount } from '../lib/views/policy-rules.ts';
+import { Agents, type AgentCommand } from './Agents.tsx';
 import { Caps } from './Caps.tsx';
 import { Conditions } from './Conditions.tsx';
 import { KillSwitches, type KillSwitchChange } from './KillSwitches.tsx';
 import { PendingRequests } from './PendingRequests.tsx';
 import { People, type RoleChange } from './People.tsx';
+import { PolicyHistory } from './PolicyHistory.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
 import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
 import { Windows } from './Windows.tsx';
@@ -24,13 +28,16 @@ hubspot.extend<'settings'>(() => <Settings fetcher={backendFetcher(hubspot.fetch
 /**
  * The app's settings page (issue 8): the policy (matrix, conditions, caps, windows) edited as one
  * draft and published as a new version; changes dual control holds; people and teams' roles;
- * kill switches; agents; policy history.
+ * kill switches; agents (created with their token shown once, paused, resumed, revoked); policy
+ * history, from which an earlier version is published again.
  */
 export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'settings'>();
   const { state, reload } = useBackendData<SettingsView>(fetcher, '/settings');
   const [draft, setDraft] = useState<Policy | null>(null);
-  const [problem, setProblem] = useState<PublishProblem | null>(null);
+  /** Why the last publish or restore did not take effect, shown beside the button that asked. */
+  const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
+  const [created, setCreated] = useState<CreatedAgent | null>(null);
   const [busy, setBusy] = useState(false);
 
   const send = async (path: string, init: FetchInit, success: string) => {
@@ -42,13 +49,14 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     reload();
   };
 
-  const publish = async (document: Policy, edits: number) => {
+  /** Publishing the draft and restoring a version both make the next version, and dual control may hold either. */
+  const publishVersion = async (from: 'draft' | 'history', path: string, init: FetchInit, success: (version: number) => string) => {
     setBusy(true);
-    const result = await callBackend<{ version: number }>(fetcher, '/policies', { method: 'POST', body: { document } });
+    const result = await callBackend<{ version: number }>(fetcher, path, init);
     setBusy(false);
     if (!result.ok) {
       const refused = publishProblem(result);
-      setProblem(refused);
+      setProblem({ from, problem: refused });
       // Dual control keeps the document in the request; the draft is no longer the one to edit.
       if (refused.kind === 'second_admin') {
         setDraft(null);
@@ -58,7 +66,21 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     }
     setProblem(null);
     setDraft(null);
-    actions.addAlert({ type: 'success', message: `Published policy version ${result.data.version} (${edits} change${edits === 1 ? '' : 's'}).` });
+    actions.addAlert({ type: 'success', message: success(result.data.version) });
+    reload();
+  };
+  const publish = (document: Policy, edits: number) =>
+    void publishVersion('draft', '/policies', { method: 'POST', body: { document } }, (version) => `Published policy version ${version} (${edits} change${edits === 1 ? '' : 's'}).`);
+  const restore = (version: number) =>
+    void publishVersion('history', `/policies/${version}/restore`, { method: 'POST' }, (published) => `Version ${version} is in force again, published as version ${published}.`);
+
+  const commandAgent = async (command: AgentCommand) => {
+    if (command.kind !== 'create') return send(`/agents/${command.id}/${command.kind}`, { method: 'POST' }, agentActionDone(command.kind, command.name));
+    setBusy(true);
+    const result = await callBackend<CreatedAgent>(fetcher, '/agents', { method: 'POST', body: { name: command.name, role: command.role } });
+    setBusy(false);
+    if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
+    setCreated(result.data);
     reload();
   };
 
@@ -96,9 +118,9 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       ) : (
         <Text>No policy yet: every agent write is refused until one is published.</Text>
       )}
-      {problem ? <PublishOutcome problem={problem} /> : null}
+      {problem?.from === 'draft' ? <PublishOutcome problem={problem.problem} /> : null}
       {controls.publish && draft ? (
-        <Button testId="publish" variant="primary" disabled={busy || edits === 0} onClick={() => void publish(draft, edits)}>
+        <Button testId="publish" variant="primary" disabled={busy || edits === 0} onClick={() => publish(draft, edits)}>
           {`Publish ${edits} change${edits === 1 ? '' : 's'}`}
         </Button>
       ) : null}
@@ -107,16 +129,11 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       <Divider />
       <KillSwitches view={view} editable={controls.toggleKillSwitches} onChange={(change: KillSwitchChange) => void send('/kill-switches', { method: 'PUT', body: { ...change } }, change.engaged ? 'Kill switch engaged.' : 'Kill switch released.')} />
       <Divider />
-      <Heading>Agents</Heading>
-      <Table>
-        <TableHead><TableRow><TableHeader>Name</TableHeader><TableHeader>Role</TableHeader><TableHeader>Status</TableHeader></TableRow></TableHead>
-        <TableBody>{view.agents.map((agent) => <TableRow key={agent.id}><TableCell>{agent.name}</TableCell><TableCell>{agent.role}</TableCell><TableCell>{agent.status}</TableCell></TableRow>)}</TableBody>
-      </Table>
-      <Heading>Policy history</Heading>
-      <Table>
-        <TableHead><TableRow><TableHeader>Version</TableHeader><TableHeader>Published by</TableHeader><TableHeader>At</TableHeader></TableRow></TableHead>
-        <TableBody>{view.history.map((row) => <TableRow key={row.version}><TableCell>{String(row.version)}</TableCell><TableCell>{row.publishedBy}</TableCell><TableCell>{new Date(row.createdAt).toLocaleString()}</TableCell></TableRow>)}</TableBody>
-      </Table>
+      <Agents view={view} editable={controls.manageAgents} busy={busy} created={created} onCommand={(command) => void commandAgent(command)} onTokenCopied={() => setCreated(null)} />
+      <Divider />
+      <PolicyHistory view={view} editable={controls.restorePolicy} draftPending={edits > 0} busy={busy} onRestore={restore}>
+        {problem?.from === 'history' ? <PublishOutcome problem={problem.problem} /> : null}
+      </PolicyHistory>
     </Flex>
   );
 }

@@ -26,5 +26,11 @@ export function decisionControls(card: PendingApprovalCard, options: { killSwitc
 
 /** The settings page's controls for this role. */
 export function settingsControls(permissions: ExtensionPermissions) {
-  return { editPolicy: permissions.publishPolicy, publish: permissions.publishPolicy, toggleKillSwitches: permissions.setKillSwitches };
+  return {
+    editPolicy: permissions.publishPolicy,
+    publish: permissions.publishPolicy,
+    restorePolicy: permissions.publishPolicy,
+    toggleKillSwitches: permissions.setKillSwitches,
+    manageAgents: permissions.manageAgents,
+  };
 }
