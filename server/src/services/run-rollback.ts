@@ -121,7 +121,12 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
       prefetched.catch(() => undefined); // awaited on the next round or when stopping
       const step = await writeStep(deps, { rollback, holder, crm }, decided);
       if (!step.running) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
-      settling = Promise.all([settling, step.settled]).then(() => undefined);
+      // One step's outcomes are recorded while the next one writes, no more: when the CRM answers
+      // faster than we record (no latency), unbounded overlap queued every step's outcomes in memory
+      // and on the audit chain's lock.
+      await settled();
+      settling = step.settled;
+      settling.catch(() => undefined); // awaited on the next round or when stopping
     }
   } finally {
     await prefetched?.catch(() => undefined);
