@@ -3,23 +3,15 @@ import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { auditExportQuerySchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
-import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { agentRoleSchema, actionKindSchema } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
-import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
-import { exportAudit, verifyAudit } from '../services/audit.ts';
-import { bootstrapWorkspace } from '../services/bootstrap.ts';
+import type { Runtime } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { setKillSwitch } from '../services/kill-switches.ts';
-import { drillKillTrigger } from '../services/kill-triggers.ts';
-import { setPersonRole } from '../services/people.ts';
-import { publishPolicy } from '../services/policies.ts';
-import { createWorkspace, requireWorkspace } from '../services/workspaces.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
+
+// Each command imports what it runs when it runs: loading every service, the HubSpot client and
+// the database drivers for any command made `migrate` alone carry them all.
 
 export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
 
@@ -27,6 +19,7 @@ export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo()
 
 /** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
 export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
+  const { openRuntime } = await import('../runtime.ts');
   const runtime = await openRuntime(context.config, 'the agent-governance CLI');
   try {
     return await work(runtime.deps, runtime);
@@ -36,6 +29,7 @@ export async function withRuntime<T>(context: CommandContext, work: (deps: Servi
 }
 
 export async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
+  const { requireWorkspace } = await import('../services/workspaces.ts');
   return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
 }
 
@@ -54,6 +48,7 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { setAgentStatus } = await import('../services/agents.ts');
         const agent = await setAgentStatus(deps, await workspaceOf(deps, context), requireOption(context, 'agent'), status, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} is now ${agent.status}.` };
       }),
@@ -67,6 +62,7 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/kill-switches.ts')]);
         const agent = context.values.agent as string | undefined;
         const action = context.values.action as string | undefined;
         if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
@@ -91,6 +87,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { createWorkspace } = await import('../services/workspaces.ts');
         const portalId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'), requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
         const created = await createWorkspace(
           deps,
@@ -106,6 +103,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/agents.ts')]);
         const role = parseWith(agentRoleSchema, requireOption(context, 'role'), 'role');
         const agent = await createAgent(deps, await workspaceOf(deps, context), { name: requireOption(context, 'name'), role }, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}` };
@@ -117,6 +115,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { listWorkspaceAgents } = await import('../services/agents.ts');
         const agents = await listWorkspaceAgents(deps, await workspaceOf(deps, context));
         return { kind: 'result', value: { agents }, human: agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') || 'No agents.' };
       }),
@@ -130,6 +129,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { createDelegation } = await import('../services/agents.ts');
         const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
         const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
         const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
@@ -142,6 +142,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/people.ts')]);
         const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
         const ownerOption = context.values['owner-id'] as string | undefined;
         const { role, crmOwnerId } = parseWith(setPersonSchema, { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) }, 'role');
@@ -156,6 +157,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     positionals: 1,
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { publishPolicy } = await import('../services/policies.ts');
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
         const result = await publishPolicy(deps, await workspaceOf(deps, context), readJsonFile(file), CLI_ACTOR);
@@ -168,6 +170,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { verifyAudit } = await import('../services/audit.ts');
         const result = await verifyAudit(deps, await workspaceOf(deps, context));
         return result.ok
           ? { kind: 'result', value: result, human: `Audit chain intact: ${result.events} events verified.` }
@@ -180,6 +183,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/audit.ts')]);
         const { workspace: _w, out, json: _j, ...filters } = context.values;
         const query = auditExportQuerySchema.safeParse(filters);
         if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
@@ -204,6 +208,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/kill-triggers.ts')]);
         const optional = (name: string) => context.values[name] as string | undefined;
         const drill = parseWith(
           killTriggerDrillSchema,
@@ -227,6 +232,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const { bootstrapWorkspace } = await import('../services/bootstrap.ts');
         const result = await bootstrapWorkspace(deps, await workspaceOf(deps, context), CLI_ACTOR);
         const { objectTypeId } = result.approvalObject;
         // Its id differs per account, so the HubSpot project cannot name it until someone copies it there.

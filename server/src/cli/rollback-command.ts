@@ -2,14 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import cliProgress from 'cli-progress';
-import { rollbackSelectorSchema, type RollbackPlan, type RollbackSelector, type RollbackView } from '../../../shared/rollback-api.ts';
-import { canonicalJson } from '../domain/audit-chain.ts';
+import type { RollbackPlan, RollbackSelector, RollbackView } from '../../../shared/rollback-api.ts';
 import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
-import { getRollback, rollbackReport } from '../services/rollback-control.ts';
-import { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } from '../services/run-rollback.ts';
 import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
@@ -37,9 +32,12 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
   run: (context) =>
     withRuntime(context, async (deps) => {
       const workspaceId = await workspaceOf(deps, context);
-      const selector = selectorFrom(context);
+      const selector = await selectorFrom(context);
       const force = context.values.force === true;
-      if (context.values['dry-run'] === true) return dryRunOutput(await dryRunRollback(deps, workspaceId, { selector, force, dryRun: true }));
+      if (context.values['dry-run'] === true) {
+        const { dryRunRollback } = await import('../services/plan-rollback.ts');
+        return dryRunOutput(await dryRunRollback(deps, workspaceId, { selector, force, dryRun: true }));
+      }
       const rollback = await startOrResume(deps, workspaceId, selector, force);
       const showBar = context.values.json !== true && (context.stdout as NodeJS.WriteStream).isTTY === true;
       const finished = await drive(deps, workspaceId, rollback, showBar ? context.stdout : undefined);
@@ -48,7 +46,8 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
     }),
 };
 
-function selectorFrom(context: CommandContext): RollbackSelector {
+async function selectorFrom(context: CommandContext): Promise<RollbackSelector> {
+  const { rollbackSelectorSchema } = await import('../../../shared/rollback-api.ts');
   const { batch, agent, since, until, change, record } = context.values as Record<string, string | string[] | undefined>;
   const parsed = rollbackSelectorSchema.safeParse({ batchId: batch, agentId: agent, since, until, changeIds: change, recordIds: record });
   if (!parsed.success) {
@@ -62,6 +61,7 @@ function selectorFrom(context: CommandContext): RollbackSelector {
 
 /** Starts the rollback, or takes back the one this same command started before it was interrupted. */
 async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector, force: boolean): Promise<RollbackView & { resumed: boolean }> {
+  const [{ startRollback }, { getRollback }, { canonicalJson }] = await Promise.all([import('../services/plan-rollback.ts'), import('../services/rollback-control.ts'), import('../domain/audit-chain.ts')]);
   try {
     return { ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)), resumed: false };
   } catch (error) {
@@ -76,6 +76,11 @@ async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: R
 
 /** Works the rollback here until it completes or pauses; if another process holds it, follows its progress. */
 async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackView, barStream: NodeJS.WritableStream | undefined): Promise<RollbackView> {
+  const [{ getRollback }, { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
+    import('../services/rollback-control.ts'),
+    import('../services/run-rollback.ts'),
+    import('cli-progress'),
+  ]);
   const holder = leaseHolderName();
   const bar = barStream ? new cliProgress.SingleBar({ stream: barStream, format: 'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(rollback.total, rollback.done, { conflict: rollback.counts.conflict, failed: rollback.counts.failed });
@@ -105,6 +110,7 @@ async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackV
 }
 
 async function writeReports(deps: ServiceDeps, workspaceId: string, id: string, dir: string): Promise<{ csv: string; json: string }> {
+  const { rollbackReport } = await import('../services/rollback-control.ts');
   fs.mkdirSync(dir, { recursive: true });
   const files = { csv: path.resolve(dir, `rollback-${id}.csv`), json: path.resolve(dir, `rollback-${id}.json`) };
   for (const format of ['csv', 'json'] as const) await pipeline(Readable.from(rollbackReport(deps, workspaceId, id, format)), fs.createWriteStream(files[format]));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { DEFAULT_PERSON_USER_ID, type PersonEdit } from '../sandbox/control-routes.ts';
+import type { PersonEdit } from '../sandbox/control-routes.ts';
 import type { CommandOutput } from './commands.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
@@ -18,6 +18,7 @@ export const SANDBOX_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       if (!objectType.success) throw new AppError('VALIDATION_FAILED', '--object must be contacts or deals.');
       const value = context.values.value;
       if (typeof value !== 'string') throw new AppError('VALIDATION_FAILED', '--value is required (give --value "" to clear the field).');
+      const { DEFAULT_PERSON_USER_ID } = await import('../sandbox/control-routes.ts');
       const userId = Number(context.values['as-user'] ?? DEFAULT_PERSON_USER_ID);
       if (!Number.isInteger(userId) || userId <= 0) throw new AppError('VALIDATION_FAILED', '--as-user must be a HubSpot user id (a positive whole number).');
       const edit: PersonEdit = { objectType: objectType.data, recordId: requireOption(context, 'id'), property: requireOption(context, 'property'), value, userId };
