@@ -50,6 +50,24 @@ const manifests = () => harness.database.db.select().from(auditEvents).where(and
 const decideMany = (body: unknown) => api(harness, 'POST', '/v1/admin/approvals/decisions', { token: ws.adminToken, body });
 
 describe('POST /v1/admin/approvals/decisions', () => {
+  it('writes two approved proposals for one record one after the other, oldest first, so the later one lands and neither goes stale over our own write', async () => {
+    const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
+    const propose = async (phone: string) => {
+      const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: { batchId: 'enrich-8', objectType: 'contacts', changes: [{ recordId, properties: { phone }, evidence: EVIDENCE }] } });
+      return (await harness.database.db.select().from(approvals).where(eq(approvals.changeSetId, res.body.id)))[0]!.id;
+    };
+    const older = await propose('+1 555 0101');
+    const newer = await propose('+1 555 0102');
+    harness.hubspot.faults.latencyMs = 30; // time for two racing writes to overlap
+    harness.hubspot.calls.clear();
+
+    const res = await decideMany({ kind: 'approve', actingUserId: '501', approvalIds: [newer, older] });
+    expect(res.body.summary).toEqual({ decided: 2, refused: 0, applied: 2 });
+    const routes = harness.hubspot.calls.entries.map((entry) => entry.route).filter((route) => route.includes('/batch/'));
+    expect(routes).toEqual(['POST /crm/v3/objects/{type}/batch/read', 'POST /crm/v3/objects/{type}/batch/update', 'POST /crm/v3/objects/{type}/batch/read', 'POST /crm/v3/objects/{type}/batch/update']);
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0102');
+  });
+
   it('approves many at once: each transitions and is written, one manifest event, writes batched per 100 records', async () => {
     const { recordIds, approvalIds } = await holdMany(150);
     harness.hubspot.calls.clear();

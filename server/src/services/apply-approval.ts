@@ -37,36 +37,49 @@ export async function applyApprovals(deps: ServiceDeps, input: { workspace: Work
   const now = deps.clock();
   const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - ABANDONED_APPLY_MS));
   const crm = deps.crmFor(input.workspace);
-  const chunks = [...Map.groupBy(claimed, (approval) => approval.objectType)].flatMap(([objectType, approvals]) =>
-    distinctRecordChunks(approvals, crm.batchLimit).map((chunk) => ({ objectType: objectType as ObjectType, chunk })),
-  );
-  // Chunks touch different records, so a few are in flight at once; the adapter keeps the rate limit.
-  await pMap(
-    chunks,
-    async ({ objectType, chunk }) => {
-      const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now);
-      await settle(deps, input.workspace, chunk, results, now);
-    },
-    { concurrency: CHUNK_CONCURRENCY },
-  );
-}
-
-/** HubSpot refuses a batch naming one record twice: two approvals on one record go in different batches. */
-function distinctRecordChunks(approvals: StoredApproval[], size: number): StoredApproval[][] {
-  const chunks: { records: Set<string>; approvals: StoredApproval[] }[] = [];
-  for (const approval of approvals) {
-    let chunk = chunks.find((candidate) => candidate.approvals.length < size && !candidate.records.has(approval.recordId));
-    if (!chunk) {
-      chunk = { records: new Set(), approvals: [] };
-      chunks.push(chunk);
-    }
-    chunk.records.add(approval.recordId);
-    chunk.approvals.push(approval);
+  const written: WrittenValues = new Map();
+  for (const round of rounds(claimed)) {
+    const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
+      const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
+      for (let i = 0; i < approvals.length; i += crm.batchLimit) slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + crm.batchLimit) });
+      return slices;
+    });
+    // A round names each record once, so its chunks are in flight together; the adapter keeps the rate limit.
+    await pMap(
+      chunks,
+      async ({ objectType, chunk }) => {
+        const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now, written);
+        await settle(deps, input.workspace, chunk, results, now);
+      },
+      { concurrency: CHUNK_CONCURRENCY },
+    );
   }
-  return chunks.map((chunk) => chunk.approvals);
 }
 
-async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date): Promise<Map<string, ApplyResult>> {
+/** What this run wrote, per object type and record: a later approval on the record builds on it. */
+type WrittenValues = Map<string, Record<string, string | null>>;
+
+const recordKey = (approval: StoredApproval) => `${approval.objectType}:${approval.recordId}`;
+
+/**
+ * Approvals in rounds that name each record once, oldest first: HubSpot refuses a batch naming a
+ * record twice, and two approvals of one record written at once would race, the later proposal
+ * landing first or going stale over our own write depending on timing. In order, the later
+ * one is written over the earlier, as the person approving both expects.
+ */
+function rounds(approvals: StoredApproval[]): StoredApproval[][] {
+  const ordered = [...approvals].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  const seen = new Map<string, number>();
+  const result: StoredApproval[][] = [];
+  for (const approval of ordered) {
+    const round = seen.get(recordKey(approval)) ?? 0;
+    seen.set(recordKey(approval), round + 1);
+    (result[round] ??= []).push(approval);
+  }
+  return result;
+}
+
+async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date, written: WrittenValues): Promise<Map<string, ApplyResult>> {
   const results = new Map<string, ApplyResult>();
   const writable: StoredApproval[] = [];
   const killSwitches = new Map<string, Awaited<ReturnType<typeof engagedKillSwitch>>>();
@@ -94,7 +107,7 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
   const writes: CrmRecordWrite[] = [];
   const writing: StoredApproval[] = [];
   for (const approval of writable) {
-    const stale = staleness(approval, current.get(approval.recordId));
+    const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {});
     if (stale) {
       results.set(approval.id, stale);
       continue;
@@ -112,7 +125,12 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
     const outcomes = await crm.writeBatch({ objectType, writes });
     writing.forEach((approval, index) => {
       const outcome = outcomes[index];
-      results.set(approval.id, outcome?.ok ? { status: 'applied', event: 'approval.applied', message: null } : failed(outcome ? outcome.message : 'The CRM gave no outcome for this record.'));
+      if (!outcome?.ok) {
+        results.set(approval.id, failed(outcome ? outcome.message : 'The CRM gave no outcome for this record.'));
+        return;
+      }
+      results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
+      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
     });
   } catch (error) {
     for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
@@ -120,13 +138,14 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
   return results;
 }
 
-function staleness(approval: StoredApproval, record: CrmRecordValues | undefined): ApplyResult | undefined {
+/** Stale when a held property no longer holds its value from before the proposal, or what this run just wrote there. */
+function staleness(approval: StoredApproval, record: CrmRecordValues | undefined, writtenHere: Readonly<Record<string, string | null>>): ApplyResult | undefined {
   if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.` };
   const held = approval.items.filter((item) => item.status !== 'rejected');
   const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
-  const before = Object.fromEntries(approval.items.map((item) => [item.property, item.beforeValue]));
+  const before = Object.fromEntries(approval.items.map((item) => [item.property, item.property in writtenHere ? (writtenHere[item.property] ?? null) : item.beforeValue]));
   if (checkStale(toDomainApproval(approval), before, current).status !== 'stale') return undefined;
-  const changed = held.filter((item) => (current[item.property] ?? null) !== item.beforeValue).map((item) => item.property);
+  const changed = held.filter((item) => (current[item.property] ?? null) !== before[item.property]).map((item) => item.property);
   return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };
 }
 
