@@ -16,7 +16,7 @@ export type { PersonView, TeamRoleView };
  * the CRM cannot be reached), and the answer says which owner id, if any, was kept.
  */
 export async function setPersonRole(deps: ServiceDeps, workspaceId: string, input: { crmUserId: string; role: PersonRole; crmOwnerId?: string | undefined }, actor: Actor): Promise<PersonView> {
-  const crmOwnerId = input.crmOwnerId ?? (input.role === 'rep' ? await lookUpOwnerId(deps, workspaceId, input.crmUserId) : null);
+  const crmOwnerId = input.crmOwnerId ?? (input.role === 'rep' ? await lookUpOwnerId(deps, await requireWorkspace(deps, workspaceId), input.crmUserId) : null);
   const now = deps.clock();
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const previous = await upsertPerson(tx, { workspaceId, crmUserId: input.crmUserId, role: input.role, crmOwnerId, updatedAt: now });
@@ -79,12 +79,11 @@ export async function resolvePerson(deps: ServiceDeps, workspace: WorkspaceRow, 
   const teamIds = new Set(await deps.crmFor(workspace).findTeamIdsOfUser(crmUserId));
   const chosen = effectiveRole({ own: undefined, teams: assigned.filter((row) => teamIds.has(row.teamId)) });
   if (!chosen) return undefined;
-  const crmOwnerId = chosen.role === 'rep' ? await lookUpOwnerId(deps, workspace.id, crmUserId) : null;
+  const crmOwnerId = chosen.role === 'rep' ? await lookUpOwnerId(deps, workspace, crmUserId) : null;
   return { crmUserId, role: chosen.role, crmOwnerId, source: chosen.source };
 }
 
-async function lookUpOwnerId(deps: ServiceDeps, workspaceId: string, crmUserId: string): Promise<string | null> {
-  const workspace = await requireWorkspace(deps, workspaceId);
+async function lookUpOwnerId(deps: ServiceDeps, workspace: WorkspaceRow, crmUserId: string): Promise<string | null> {
   try {
     return await deps.crmFor(workspace).findOwnerIdOfUser(crmUserId);
   } catch {
