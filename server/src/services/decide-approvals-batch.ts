@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { ActionDecisionRequest } from '../../../shared/action-api.ts';
 import type { APPROVAL_KINDS, BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../shared/approval-api.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
@@ -14,6 +13,7 @@ import { decideLocked, type DecidingPerson, type Outcome } from './decide-approv
 import type { ServiceDeps } from './deps.ts';
 import { checkRejectionRate } from './kill-triggers.ts';
 import { executeReleasedAction } from './release-action.ts';
+import { newId } from './ids.ts';
 
 type Decided = { kind: 'field_change'; outcome: Outcome } | { kind: 'draft'; outcome: DraftOutcome };
 type ApprovalKind = (typeof APPROVAL_KINDS)[number];
@@ -31,7 +31,7 @@ export async function decideApprovalsBatch(
 ): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
   const ids = request.approvalIds;
-  const batchDecisionId = uuidv7();
+  const batchDecisionId = newId();
   // As for one draft: an approved email's contact is read from the CRM before the chain lock is taken.
   const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, await findHeldDrafts(deps.db, workspace.id, ids)) : new Map<string, CrmRecordValues>();
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { GovernanceRequestView } from '../../../shared/admin-api.ts';
 import { asJson, type JsonObject } from '../domain/audit-chain.ts';
 import type { DualControlReason } from '../domain/dual-control.ts';
@@ -6,6 +5,7 @@ import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { insertGovernanceRequest, listGovernanceRequests, type GovernanceRequestRow } from '../store/governance-request-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
+import { newId } from './ids.ts';
 
 export type { GovernanceRequestView };
 
@@ -20,7 +20,7 @@ export function actorIdentity(actor: Actor): string {
  * for now with SECOND_ADMIN_REQUIRED naming the request to confirm.
  */
 export async function requireSecondAdmin(deps: ServiceDeps, workspaceId: string, input: { kind: GovernanceRequestRow['kind']; payload: JsonObject; reasons: DualControlReason[]; actor: Actor }): Promise<never> {
-  const id = uuidv7();
+  const id = newId();
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     await insertGovernanceRequest(tx, { id, workspaceId, kind: input.kind, payload: input.payload, reasons: input.reasons, status: 'pending', requestedBy: actorIdentity(input.actor), requestedAt: deps.clock() });
     audit.append({ type: 'governance.requested', actor: actorJson(input.actor), reasons: input.reasons.map((reason) => reason.code), data: { requestId: id, kind: input.kind, reasons: asJson(input.reasons), payload: input.payload } });

@@ -1,10 +1,10 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { CrmRecordValues } from '../crm/port.ts';
 import { insertApprovals, type NewApproval, type NewApprovalItem } from '../store/approval-store.ts';
 import type { AuditAppender } from '../store/audit-store.ts';
 import type { ChangeRow } from '../store/change-store.ts';
 import type { Tx } from '../store/database.ts';
 import { actorJson, type Actor } from './deps.ts';
+import { newId } from './ids.ts';
 
 /** The CRM property naming a record's owner; read with the current values so a rep's ownership can be checked. */
 export const OWNER_PROPERTY = 'hubspot_owner_id';
@@ -39,7 +39,7 @@ export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldI
   const approvalRows: NewApproval[] = [];
   const itemRows: NewApprovalItem[] = [];
   for (const [recordId, rows] of held) {
-    const id = uuidv7();
+    const id = newId();
     const tier: NewApproval['tier'] = rows.some((row) => row.tier === 'two_person') ? 'two_person' : 'approval';
     const recordOwnerId = input.records.get(recordId)?.[OWNER_PROPERTY] || null;
     approvalRows.push({

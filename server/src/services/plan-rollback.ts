@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import type { CreateRollbackRequest, RollbackItemView, RollbackPlan, RollbackSelector, RollbackView } from '../../../shared/rollback-api.ts';
 import { canonicalJson } from '../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../domain/rollback-plan.ts';
@@ -12,6 +11,7 @@ import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent, selectedFieldPages } from './rollback-facts.ts';
 import { explain, requireRollback, rollbackView, storedConflict } from './rollback-view.ts';
+import { newId } from './ids.ts';
 
 const SAMPLE_PER_OUTCOME = 10;
 
@@ -82,7 +82,7 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
 export async function startRollback(deps: ServiceDeps, workspaceId: string, request: CreateRollbackRequest, actor: Actor): Promise<RollbackView> {
   await requireWorkspace(deps, workspaceId);
   const agent = await ensureRollbackAgent(deps, workspaceId, actor);
-  const id = uuidv7();
+  const id = newId();
   const key = selectorKey(request.selector);
   await deps.db.transaction(async (tx) => {
     const inserted = await insertRollback(tx, {

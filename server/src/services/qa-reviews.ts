@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { AgentErrorRate, QaReviewView, QaVerdictRequest } from '../../../shared/qa-api.ts';
 import type { Policy } from '../../../shared/policy.ts';
 import { errorRate, isSampled, sampleRate, type ReviewCounts } from '../domain/qa-sampling.ts';
@@ -11,6 +10,7 @@ import { insertQaReviews, listQaReviews, lockQaReview, recordVerdict, reviewCoun
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { startRollback } from './plan-rollback.ts';
+import { newId } from './ids.ts';
 
 const REVIEWER_ROLES = new Set(['owner', 'revops_admin', 'approver']);
 
@@ -28,7 +28,7 @@ export async function sampleAppliedWrites(deps: ServiceDeps, input: { workspaceI
     await insertQaReviews(
       tx,
       sampled.map((row) => ({
-        id: uuidv7(),
+        id: newId(),
         workspaceId: input.workspaceId,
         changeId: row.id,
         changeSetId: row.changeSetId,

@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import { DELIVERY_OUTCOMES, type ActionOutcomeRequest, type ActionView } from '../../../shared/action-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
@@ -11,6 +10,7 @@ import { actionEvent } from './action-audit.ts';
 import { agentActionView, contentOf, requireAction } from './action-view.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { releaseTokenMatches } from './release-token.ts';
+import { newId } from './ids.ts';
 
 export interface ReportOutcomeInput {
   agent: AgentRow;
@@ -53,7 +53,7 @@ export async function reportActionOutcome(deps: ServiceDeps, input: ReportOutcom
     }
 
     const now = deps.clock();
-    const outcomeId = uuidv7();
+    const outcomeId = newId();
     const who = actorJson(actor);
     await insertOutcome(tx, { id: outcomeId, workspaceId: workspace.id, actionId: row.id, outcome: request.outcome, providerMessageId: request.providerMessageId ?? null, detail: request.detail ?? null, reportedAt: now });
     if (delivery) await updateAction(tx, workspace.id, row.id, { status: request.outcome as 'sent' | 'bounced' | 'failed' });

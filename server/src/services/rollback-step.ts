@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../crm/port.ts';
 import type { JsonObject } from '../domain/audit-chain.ts';
@@ -13,6 +12,7 @@ import { provenanceValues } from './provenance.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
+import { newId } from './ids.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
 export const MAX_WRITE_ATTEMPTS = 3;
@@ -91,7 +91,7 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
     const changeSetIds = { ...(locked.changeSetIds as Record<string, string>) };
     let changeSetId = changeSetIds[objectType] ?? '';
     if (!changeSetId && decided.some((d) => d.decision.action === 'write')) {
-      changeSetId = uuidv7();
+      changeSetId = newId();
       const policy = await findLatestPolicyVersion(tx, rollback.workspaceId);
       await insertChangeSet(tx, { id: changeSetId, workspaceId: rollback.workspaceId, agentId: rollback.agentId, batchId: rollback.id, objectType, policyVersion: policy?.version ?? 0, status: 'applying', createdAt: now });
       changeSetIds[objectType] = changeSetId;
@@ -109,7 +109,7 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
         if (item.revertChangeId) (decision.state === 'reverted' ? attempted.applied : attempted.notWritten).push(item.revertChangeId);
         continue;
       }
-      const revertChangeId = item.revertChangeId ?? uuidv7();
+      const revertChangeId = item.revertChangeId ?? newId();
       if (!item.revertChangeId) {
         newChanges.push({ id: revertChangeId, workspaceId: rollback.workspaceId, changeSetId, ordinal: item.seq, recordId: item.recordId, property: item.property, beforeValue: entry.valueFound, proposedValue: item.restoreValue, tier: null, decision: 'applying', reasons: [], message: null });
       }

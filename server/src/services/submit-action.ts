@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import type { ActionRequest, ActionView } from '../../../shared/action-api.ts';
 import type { Policy, Tier } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
@@ -23,6 +22,7 @@ import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
 import { currentStopReason } from './stop-rules.ts';
+import { newId } from './ids.ts';
 
 export interface SubmitActionInput {
   agent: AgentRow;
@@ -137,7 +137,7 @@ function newRow(input: NewRowInput): NewActionRow {
   const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, ...content } = request;
   const held = decision.tier === 'approval' || decision.tier === 'two_person';
   return {
-    id: uuidv7(),
+    id: newId(),
     workspaceId: input.workspace.id,
     agentId: input.agent.id,
     kind,

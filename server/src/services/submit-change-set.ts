@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import pMap from 'p-map';
 import type { ChangeSetRequest, ChangeSetResponse, Evidence } from '../../../shared/agent-api.ts';
 import type { Policy } from '../../../shared/policy.ts';
@@ -25,6 +24,7 @@ import { activePolicy } from './policies.ts';
 import { toCrmValue } from './property-values.ts';
 import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from './provenance.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
+import { newId } from './ids.ts';
 
 export interface SubmitChangeSetInput {
   agent: AgentRow;
@@ -185,7 +185,7 @@ interface DecideInput {
 async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
   // Time-ordered ids: thousands of rows a change set land at the right edge of each index.
-  const changeSetId = uuidv7();
+  const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
   const found = input.writes.filter((write) => input.records.has(write.recordId));
@@ -208,7 +208,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const planned: PlannedWrite[] = [];
     const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
     input.writes.forEach((write, ordinal) => {
-      const id = uuidv7();
+      const id = newId();
       const before = input.records.get(write.recordId)?.[write.property] ?? null;
       const evaluation = evaluationByWrite.get(write);
       const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
