@@ -47,6 +47,18 @@ describe('audit hash chain', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
   });
 
+  it('canonical JSON is exactly JSON with every key sorted, a key named __proto__ included', () => {
+    // The reference form: the serializer's own walk, sorting each object's keys as it goes.
+    const reference = (value: unknown) =>
+      JSON.stringify(value, (_key, inner: unknown) =>
+        inner === null || typeof inner !== 'object' || Array.isArray(inner) ? inner : Object.fromEntries(Object.keys(inner).sort().map((key) => [key, (inner as Record<string, unknown>)[key]])),
+      );
+    const withDates = fc.anything({ withDate: true, withNullPrototype: true, withObjectString: false, withMap: false, withSet: false, withBigInt: false, withTypedArray: false, withSparseArray: true });
+    fc.assert(fc.property(fc.oneof(jsonValue, withDates), (value) => {
+      expect(canonicalJson(value)).toBe(reference(value) ?? 'null');
+    }), { numRuns: 500 });
+  });
+
   it('any sequence of appends verifies', () => {
     fc.assert(fc.property(fc.array(jsonValue, { maxLength: 30 }), (payloads) => {
         expect(verify(chain(payloads))).toBeUndefined();

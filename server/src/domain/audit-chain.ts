@@ -38,15 +38,25 @@ export interface AuditEventContent {
   prevHash: string;
 }
 
-/** JSON with every object's keys in code-unit order; the native serializer does the rest, which is several times faster than walking by hand. */
+/** JSON with every object's keys in code-unit order, so a value hashes the same after a round trip through jsonb. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, sortKeys) ?? 'null';
+  return JSON.stringify(withSortedKeys(value)) ?? 'null';
 }
 
-function sortKeys(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+// Sorting into a copy first and then serializing natively, without a replacer, spares a call from
+// the serializer into JavaScript for every value: a third of the cost of hashing an audit event.
+function withSortedKeys(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return withSortedKeys((value as { toJSON(): unknown }).toJSON());
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = (value as Record<string, unknown>)[key];
+  for (const key of Object.keys(value).sort()) {
+    const inner = withSortedKeys((value as Record<string, unknown>)[key]);
+    // Assigning __proto__ would set the copy's prototype and drop the key from the hash: an
+    // agent's evidence could then carry a field that could be altered without breaking the chain.
+    if (key === '__proto__') Object.defineProperty(sorted, key, { value: inner, enumerable: true, writable: true, configurable: true });
+    else sorted[key] = inner;
+  }
   return sorted;
 }
 
