@@ -30,7 +30,8 @@ function unnestInsert(table: BulkTable, chunk: readonly Record<string, unknown>[
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
   const plain = columns.filter((column): column is readonly [string, ArrayColumnType] => column[1] !== 'jsonb');
   const json = columns.filter(([, type]) => type === 'jsonb');
-  const arrays = plain.map(([name, type]) => sql`${sql.param(chunk.map((row) => toParam(row[name], type)))}::${sql.raw(ARRAY_TYPE[type])}`);
+  // Each array travels as one text literal, cast on arrival: PGlite would otherwise serialize it by the array type's own element walk.
+  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.map((row) => toParam(row[name], type))))}::text::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
     if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.findIndex(([jsonName]) => jsonName === name)}, 'null'::jsonb)`);
     return sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`);
@@ -60,10 +61,27 @@ const ARRAY_TYPE: Record<ArrayColumnType, string> = {
   'text[]': 'text[]',
 };
 
-function toParam(value: unknown, type: ArrayColumnType): unknown {
+function toParam(value: unknown, type: ArrayColumnType): string | number | null {
   if (value === null || value === undefined) return null;
   if (type === 'text[]') return (value as string[]).join(',');
-  return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return String(value);
+  return value as string | number;
+}
+
+/** Backslash escapes in JSON that a Postgres array literal reads differently (\n, \u0001, ...); \" and \\ read the same. */
+const JSON_ONLY_ESCAPE = /\\[^"\\]/;
+
+/**
+ * A Postgres array literal. JSON's quoting of strings is the array literal's quoting, and `null`
+ * reads as NULL there, so the native serializer writes it: several times faster than escaping
+ * element by element, which cost a tenth of a 10,000-row insert. Values JSON would escape
+ * otherwise (control characters) take the element-by-element path.
+ */
+function arrayLiteral(values: readonly (string | number | null)[]): string {
+  const json = JSON.stringify(values);
+  if (!JSON_ONLY_ESCAPE.test(json)) return `{${json.slice(1, -1)}}`;
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${String(value).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
 }
 
 type BulkTable = keyof typeof COLUMNS;

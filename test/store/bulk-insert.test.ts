@@ -1,0 +1,53 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../server/src/services/ids.ts';
+import { insertChanges } from '../../server/src/store/change-store.ts';
+import { changes } from '../../server/src/store/schema.ts';
+import { createTestDatabase } from '../support/database.ts';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.close());
+
+// Values an agent may well send: every character a Postgres array literal or JSON treats specially.
+const awkward = [
+  'plain',
+  '',
+  'NULL',
+  'null',
+  'with "quotes" and a \\ backslash',
+  'ends with a backslash \\',
+  'commas, {braces} and spaces  ',
+  'line one\nline two\ttabbed\r',
+  'bell \u0007 and escape \u001b',
+  'accents é, CJK 漢字, emoji 🚀',
+  '\\n is not a newline here',
+  null,
+];
+
+async function roundTrip(values: readonly (string | null)[]) {
+  const changeSetId = newId();
+  const workspaceId = newId();
+  const rows = values.map((value, ordinal) => ({
+    id: newId(), workspaceId, changeSetId, ordinal, recordId: String(ordinal), property: 'jobtitle',
+    beforeValue: value, proposedValue: value, tier: 'auto' as const, decision: 'applied' as const, reasons: ['value_unchanged' as const], message: null,
+  }));
+  await database.db.transaction((tx) => insertChanges(tx, rows));
+  const stored = await database.db.select().from(changes).where(eq(changes.changeSetId, changeSetId)).orderBy(changes.ordinal);
+  return stored.map((row) => ({ before: row.beforeValue, proposed: row.proposedValue, reasons: row.reasons }));
+}
+
+describe('bulk inserts', () => {
+  it('store every value exactly as given, however it must be quoted', async () => {
+    const stored = await roundTrip(awkward);
+    expect(stored).toEqual(awkward.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+  });
+
+  it('store values that need no escaping beside ones that do, in one statement', async () => {
+    // Only the control characters force the element-by-element path; both paths must agree.
+    const quiet = awkward.filter((value) => value === null || !/[\u0000-\u001f]/.test(value));
+    expect(await roundTrip(quiet)).toEqual(quiet.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+  });
+});
