@@ -30,8 +30,8 @@ function unnestInsert(table: BulkTable, chunk: readonly Record<string, unknown>[
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
   const plain = columns.filter((column): column is readonly [string, ArrayColumnType] => column[1] !== 'jsonb');
   const json = columns.filter(([, type]) => type === 'jsonb');
-  // Each array travels as one text literal, cast on arrival: PGlite would otherwise serialize it by the array type's own element walk.
-  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.map((row) => toParam(row[name], type))))}::text::${sql.raw(ARRAY_TYPE[type])}`);
+  // Each array travels as the literal we write; both drivers pass a string through as it is.
+  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.map((row) => toParam(row[name], type))))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
     if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.findIndex(([jsonName]) => jsonName === name)}, 'null'::jsonb)`);
     return sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`);
