@@ -1,8 +1,7 @@
 import type { CrmRecordValues } from '../crm/port.ts';
-import { insertApprovals, type NewApproval, type NewApprovalItem } from '../store/approval-store.ts';
-import type { AuditAppender } from '../store/audit-store.ts';
+import type { NewApproval, NewApprovalItem } from '../store/approval-store.ts';
+import type { NewAuditEvent } from '../store/audit-store.ts';
 import type { ChangeRow } from '../store/change-store.ts';
-import type { Tx } from '../store/database.ts';
 import { actorJson, type Actor } from './deps.ts';
 import { newId } from './ids.ts';
 
@@ -23,26 +22,32 @@ export interface HoldInput {
   now: Date;
 }
 
+export interface HeldApprovals {
+  approvals: NewApproval[];
+  items: NewApprovalItem[];
+  events: NewAuditEvent[];
+}
+
 /**
- * Turns a change set's held writes into approvals, one per record, inside the transaction that
- * stores the decisions: a held write is never stored without the approval a person decides it by.
+ * Turns a change set's held writes into approvals, one per record, with their audit events; the
+ * caller stores them in the transaction that stores the decisions, so a held write is never
+ * stored without the approval a person decides it by.
  */
-export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldInput): Promise<void> {
+export function planApprovals(input: HoldInput): HeldApprovals {
   const held = Map.groupBy(
     input.rows.filter((row) => row.decision === 'pending_approval'),
     (row) => row.recordId,
   );
-  if (held.size === 0) return;
-
   const expiresAt = new Date(input.now.getTime() + input.expiryHours * 3_600_000);
   const delegatedUserId = input.actor.type === 'agent' ? (input.actor.onBehalfOf?.crmUserId ?? null) : null;
-  const approvalRows: NewApproval[] = [];
-  const itemRows: NewApprovalItem[] = [];
+  const approvals: NewApproval[] = [];
+  const items: NewApprovalItem[] = [];
+  const events: NewAuditEvent[] = [];
   for (const [recordId, rows] of held) {
     const id = newId();
     const tier: NewApproval['tier'] = rows.some((row) => row.tier === 'two_person') ? 'two_person' : 'approval';
     const recordOwnerId = input.records.get(recordId)?.[OWNER_PROPERTY] || null;
-    approvalRows.push({
+    approvals.push({
       id,
       workspaceId: input.workspaceId,
       changeSetId: input.changeSetId,
@@ -59,9 +64,9 @@ export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldI
       createdAt: input.now,
     });
     for (const row of rows) {
-      itemRows.push({ approvalId: id, property: row.property, changeId: row.id, beforeValue: row.beforeValue, proposedValue: row.proposedValue, status: 'pending', approvedBy: [] });
+      items.push({ approvalId: id, property: row.property, changeId: row.id, beforeValue: row.beforeValue, proposedValue: row.proposedValue, status: 'pending', approvedBy: [] });
     }
-    audit.append({
+    events.push({
       type: 'approval.created',
       actor: actorJson(input.actor),
       agentId: input.agentId,
@@ -76,5 +81,5 @@ export async function holdForApproval(tx: Tx, audit: AuditAppender, input: HoldI
       data: { approvalId: id, tier, expiresAt: expiresAt.toISOString(), recordOwnerId, delegatedUserId },
     });
   }
-  await insertApprovals(tx, approvalRows, itemRows);
+  return { approvals, items, events };
 }

@@ -8,6 +8,7 @@ import { canonicalJson } from '../domain/audit-chain.ts';
 import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-evaluation.ts';
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
+import { insertApprovals } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
@@ -18,7 +19,7 @@ import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-w
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
-import { holdForApproval, OWNER_PROPERTY } from './hold-for-approval.ts';
+import { OWNER_PROPERTY, planApprovals } from './hold-for-approval.ts';
 import { assertNotKilled } from './kill-switches.ts';
 import { activePolicy } from './policies.ts';
 import { toCrmValue } from './property-values.ts';
@@ -230,27 +231,30 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
     });
 
+    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
     const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
-    for (const event of decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion })) {
-      audit.append(event);
-    }
-    await insertChangeSet(tx, {
-      id: changeSetId,
-      workspaceId: workspace.id,
-      agentId: agent.id,
-      batchId: request.batchId,
-      objectType: request.objectType,
-      policyVersion: input.policyVersion,
-      delegationId: input.delegationId,
-      status: 'applying',
-      createdAt: now,
-    });
-    await insertChanges(tx, rows);
-    await holdForApproval(tx, audit, { workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
-    await insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence })));
-    await addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) });
-    await addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites });
-    if (input.key) await attachChangeSet(tx, input.key, changeSetId);
+    const decided = decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion });
+    // Queued at once, largest first, with the chain hashed last: Postgres stores rows while it is.
+    await Promise.all([
+      insertChanges(tx, rows),
+      insertChangeSet(tx, {
+        id: changeSetId,
+        workspaceId: workspace.id,
+        agentId: agent.id,
+        batchId: request.batchId,
+        objectType: request.objectType,
+        policyVersion: input.policyVersion,
+        delegationId: input.delegationId,
+        status: 'applying',
+        createdAt: now,
+      }),
+      insertApprovals(tx, held.approvals, held.items),
+      insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))),
+      addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }),
+      addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
+      input.key && attachChangeSet(tx, input.key, changeSetId),
+      audit.appendAll([...decided, ...held.events]),
+    ]);
     return { changeSetId, createdAt: now, rows, planned };
   });
 }

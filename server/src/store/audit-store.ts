@@ -1,3 +1,4 @@
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
 import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type JsonObject } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
@@ -24,7 +25,14 @@ export interface NewAuditEvent {
 
 export interface AuditAppender {
   append(event: NewAuditEvent): void;
+  /**
+   * Appends many events, hashing them in slices and letting the event loop run between slices,
+   * so queries already queued on the transaction go out and Postgres stores rows while we hash.
+   */
+  appendAll(events: Iterable<NewAuditEvent>): Promise<void>;
 }
+
+const EVENTS_PER_SLICE = 250;
 
 export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise<void> {
   await tx.insert(auditHeads).values({ workspaceId, seq: 0, hash: GENESIS_HASH });
@@ -41,13 +49,20 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
   const occurredAt = now().toISOString();
   let { seq, hash } = head;
   const pending: ReturnType<typeof chainedRow>[] = [];
+  const append = (event: NewAuditEvent) => {
+    seq += 1;
+    const row = chainedRow({ workspaceId, seq, occurredAt, prevHash: hash, event });
+    hash = row.hash;
+    pending.push(row);
+  };
   return {
-    // Hashing as events are appended lets callers do it while their own inserts are running.
-    append: (event) => {
-      seq += 1;
-      const row = chainedRow({ workspaceId, seq, occurredAt, prevHash: hash, event });
-      hash = row.hash;
-      pending.push(row);
+    append,
+    appendAll: async (events) => {
+      let inSlice = 0;
+      for (const event of events) {
+        if (inSlice++ % EVENTS_PER_SLICE === 0) await setImmediatePromise();
+        append(event);
+      }
     },
     flush: async () => {
       if (pending.length === 0) return;
