@@ -72,5 +72,6 @@ export const rollbackItems = pgTable(
     message: text('message'),
     settledAt: instant('settled_at'),
   },
-  (t) => [primaryKey({ columns: [t.rollbackId, t.seq] }), index('rollback_items_state').on(t.rollbackId, t.state, t.seq)],
+  // No index on state: every step changes it twice per item, and the walk in seq order is the primary key's.
+  (t) => [primaryKey({ columns: [t.rollbackId, t.seq] })],
 );

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { ROLLBACK_ITEM_STATES, rollbackItems, rollbacks } from './rollback-schema.ts';
 import { changes } from './schema.ts';
@@ -76,10 +76,10 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
 /**
  * The unsettled items of the next `maxRecords` records after `afterSeq`, in plan order (the
  * primary key's): a pass walks the items once instead of sorting what is left at every step.
- * Items of a record are consecutive, so a page that ends mid-record drops that record (it leads
- * the next page). The database finds where the page ends from the next `maxItems` items' record
- * keys, so only the page's own rows reach this process: fetching `maxItems` whole rows to keep
- * 100 made most of a 100,000-item rollback's garbage.
+ * Items of a record are consecutive, so the page ends where record `maxRecords + 1` begins; the
+ * database finds that seq by walking the key forward and stops there, so a step reads its own
+ * items, not the rest of the rollback. At most `maxItems` items are looked at: a page cut short
+ * by that limit drops the record it ends in (it leads the next page), unless it is the only one.
  */
 export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number }): Promise<RollbackItemRow[]> {
   const unsettled = and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq), inArray(rollbackItems.state, ['pending', 'writing']));
@@ -90,21 +90,21 @@ export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: strin
     .orderBy(asc(rollbackItems.seq))
     .limit(query.maxItems)
     .as('ahead');
-  // One row per record, in plan order, with its last item and how many items were looked at.
-  const records = await db
-    .select({ lastSeq: sql<number>`max(${ahead.seq})`.mapWith(Number), looked: sql<number>`sum(count(*)) over ()`.mapWith(Number) })
+  const starts = db
+    .select({ seq: ahead.seq, startsRecord: sql<boolean>`(${ahead.objectType}, ${ahead.recordId}) is distinct from lag((${ahead.objectType}, ${ahead.recordId})) over (order by ${ahead.seq})`.as('starts_record') })
     .from(ahead)
-    .groupBy(ahead.objectType, ahead.recordId)
-    .orderBy(sql`min(${ahead.seq})`)
-    .limit(query.maxRecords + 1);
-  if (records.length === 0) return [];
-  const endsMidRecord = records.length <= query.maxRecords && records[0]!.looked === query.maxItems && records.length > 1;
-  const last = records.length > query.maxRecords ? records[query.maxRecords - 1]! : endsMidRecord ? records.at(-2)! : records.at(-1)!;
-  return db
+    .as('starts');
+  const [end] = await db.select({ seq: starts.seq }).from(starts).where(sql`${starts.startsRecord}`).orderBy(asc(starts.seq)).offset(query.maxRecords).limit(1);
+  const items = await db
     .select()
     .from(rollbackItems)
-    .where(and(unsettled, lte(rollbackItems.seq, last.lastSeq)))
-    .orderBy(asc(rollbackItems.seq));
+    .where(end ? and(unsettled, lt(rollbackItems.seq, end.seq)) : unsettled)
+    .orderBy(asc(rollbackItems.seq))
+    .limit(query.maxItems);
+  if (end || items.length < query.maxItems) return items;
+  const last = items.at(-1)!;
+  const whole = items.filter((item) => item.objectType !== last.objectType || item.recordId !== last.recordId);
+  return whole.length > 0 ? whole : items;
 }
 
 export interface ItemUpdate {
@@ -134,7 +134,9 @@ export async function updateItems(tx: Tx, rollbackId: string, updates: readonly 
       ${column((u) => (u.conflict === null ? null : JSON.stringify(u.conflict)))}::jsonb[], ${column((u) => u.message)}::text[],
       ${column((u) => u.attempts)}::integer[], ${column((u) => u.settled)}::boolean[]
     ) as u(seq, state, value_found, revert_change_id, forced, conflict, message, attempts, settled)
-    where i.rollback_id = ${rollbackId} and i.seq = u.seq`);
+    where i.rollback_id = ${rollbackId} and i.seq = u.seq
+      -- The step's own range of the key: the join then reads a page of items, whatever the planner makes of the rest.
+      and i.seq between ${Math.min(...updates.map((u) => u.seq))} and ${Math.max(...updates.map((u) => u.seq))}`);
 }
 
 export async function countItemsByState(db: Db | Tx, rollbackId: string): Promise<Record<RollbackItemState, number>> {

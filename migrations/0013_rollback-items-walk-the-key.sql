@@ -1,0 +1,1 @@
+DROP INDEX "rollback_items_state";
