@@ -4,7 +4,7 @@ import { canonicalJson } from '../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../domain/rollback-plan.ts';
 import { AppError } from '../errors.ts';
 import { lockAuditChain } from '../store/audit-store.ts';
-import { insertSelectionAsItems } from '../store/rollback-selection-store.ts';
+import { insertSelectionAsItems, refreshStatistics } from '../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../store/rollback-store.ts';
 import { requireWorkspace } from './workspaces.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
@@ -105,6 +105,7 @@ export async function startRollback(deps: ServiceDeps, workspaceId: string, requ
     }
     const items = await insertSelectionAsItems(tx, { rollbackId: id, workspaceId, selector: request.selector });
     if (items === 0) throw nothingSelected(request.selector);
+    await refreshStatistics(tx);
     await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
     audit.append({ type: 'rollback.planned', actor: actorJson(actor), agentId: agent.id, batchId: id, data: { rollbackId: id, selector: request.selector, force: request.force, items } });

@@ -106,6 +106,17 @@ export async function insertSelectionAsItems(tx: Tx, query: { rollbackId: string
 }
 
 /**
+ * Gives the planner the rollback's tables as they are now. A plan adds thousands of items at
+ * once, and the job's queries then pick their plans by these statistics: left as they were
+ * (PGlite never refreshes them; Postgres's autovacuum comes later), every step scanned and
+ * sorted the whole rollback instead of reading its own page. The items just inserted count:
+ * ANALYZE sees its own transaction's rows.
+ */
+export async function refreshStatistics(tx: Tx): Promise<void> {
+  await tx.execute(sql`analyze rollback_items, changes`);
+}
+
+/**
  * Everything else that touched these records since `since`: our own applied changes (any agent,
  * any rollback) and what HubSpot's webhooks told us (issue 6's field history). Our own writes
  * echoed by a webhook are left out of the history, as the change they echo is already here.
