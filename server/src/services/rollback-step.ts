@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../store/change-store.ts';
 import { findLatestPolicyVersion } from '../store/policy-store.ts';
-import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackItemRow, type RollbackRow } from '../store/rollback-store.ts';
+import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackRow, type StepItem } from '../store/rollback-store.ts';
 import type { ServiceDeps } from './deps.ts';
 import { provenanceValues } from './provenance.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
@@ -18,7 +18,7 @@ import { newId } from './ids.ts';
 export const MAX_WRITE_ATTEMPTS = 3;
 
 export interface Decided {
-  item: RollbackItemRow;
+  item: StepItem;
   decision: ItemDecision;
   valueFound: string | null;
 }
@@ -29,7 +29,7 @@ export interface Decided {
  * decides each item again; an item with a write attempted before (perhaps landed before a
  * crash) is re-read, never blindly rewritten.
  */
-export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort; items: RollbackItemRow[] }): Promise<Decided[]> {
+export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort; items: StepItem[] }): Promise<Decided[]> {
   const { rollback, items } = input;
   const objectType = items[0]!.objectType as ObjectType;
   const [current, others] = await Promise.all([
@@ -75,7 +75,7 @@ export async function writeStep(deps: ServiceDeps, input: { rollback: RollbackRo
 }
 
 interface PreparedWrite {
-  item: RollbackItemRow;
+  item: StepItem;
   decided: Decided;
   revertChangeId: string;
 }

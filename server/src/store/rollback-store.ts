@@ -8,6 +8,21 @@ export type NewRollbackRow = typeof rollbacks.$inferInsert;
 export type RollbackItemRow = typeof rollbackItems.$inferSelect;
 export type RollbackItemState = (typeof ROLLBACK_ITEM_STATES)[number];
 
+/** What a rollback step reads of an item: PGlite parses every column it returns, so no more. */
+const STEP_COLUMNS = {
+  seq: rollbackItems.seq,
+  objectType: rollbackItems.objectType,
+  recordId: rollbackItems.recordId,
+  property: rollbackItems.property,
+  changeIds: rollbackItems.changeIds,
+  selectedFrom: rollbackItems.selectedFrom,
+  restoreValue: rollbackItems.restoreValue,
+  expectedValue: rollbackItems.expectedValue,
+  revertChangeId: rollbackItems.revertChangeId,
+  attempts: rollbackItems.attempts,
+};
+export type StepItem = Pick<RollbackItemRow, keyof typeof STEP_COLUMNS>;
+
 /** Inserts the rollback unless one with the same selector key is still active; returns whether it was inserted. */
 export async function insertRollback(tx: Tx, row: NewRollbackRow): Promise<boolean> {
   // The partial unique index decides: a concurrent insert of the same key waits for ours, then does nothing.
@@ -81,7 +96,7 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
  * items, not the rest of the rollback. At most `maxItems` items are looked at: a page cut short
  * by that limit drops the record it ends in (it leads the next page), unless it is the only one.
  */
-export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number }): Promise<RollbackItemRow[]> {
+export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number }): Promise<StepItem[]> {
   const unsettled = and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq), inArray(rollbackItems.state, ['pending', 'writing']));
   const ahead = db
     .select({ seq: rollbackItems.seq, objectType: rollbackItems.objectType, recordId: rollbackItems.recordId })
@@ -96,7 +111,7 @@ export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: strin
     .as('starts');
   const [end] = await db.select({ seq: starts.seq }).from(starts).where(sql`${starts.startsRecord}`).orderBy(asc(starts.seq)).offset(query.maxRecords).limit(1);
   const items = await db
-    .select()
+    .select(STEP_COLUMNS)
     .from(rollbackItems)
     .where(end ? and(unsettled, lt(rollbackItems.seq, end.seq)) : unsettled)
     .orderBy(asc(rollbackItems.seq))
