@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../server/src/config.ts';
 import { openRuntime, type Runtime } from '../server/src/runtime.ts';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
@@ -18,6 +17,7 @@ import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src
 import { createAgent } from '../server/src/services/agents.ts';
 import { bootstrapWorkspace } from '../server/src/services/bootstrap.ts';
 import type { Actor } from '../server/src/services/deps.ts';
+import { newId } from '../server/src/services/ids.ts';
 import { createWorkspace } from '../server/src/services/workspaces.ts';
 import { insertChanges, insertChangeSet, type NewChangeRow } from '../server/src/store/change-store.ts';
 import { rollbacks } from '../server/src/store/schema.ts';
@@ -40,11 +40,11 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
   const agent = await createAgent(deps, workspace.id, { name: 'bench-enricher', role: 'enrichment' }, ADMIN);
   await bootstrapWorkspace(deps, workspace.id, ADMIN);
   for (let start = 0; start < records; start += CHANGES_PER_SET) {
-    const changeSetId = uuidv7();
+    const changeSetId = newId();
     const rows: NewChangeRow[] = [];
     for (let i = start; i < Math.min(records, start + CHANGES_PER_SET); i += 1) {
       const recordId = seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com`, jobtitle: `Wrong title ${i}` } });
-      rows.push({ id: uuidv7(), workspaceId: workspace.id, changeSetId, ordinal: i - start, recordId, property: 'jobtitle', beforeValue: `Engineer ${i}`, proposedValue: `Wrong title ${i}`, tier: 'auto', decision: 'applied', reasons: ['tier_auto'], message: null });
+      rows.push({ id: newId(), workspaceId: workspace.id, changeSetId, ordinal: i - start, recordId, property: 'jobtitle', beforeValue: `Engineer ${i}`, proposedValue: `Wrong title ${i}`, tier: 'auto', decision: 'applied', reasons: ['tier_auto'], message: null });
     }
     await deps.db.transaction(async (tx) => {
       await insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: 'bad-batch', objectType: 'contacts', policyVersion: 0, status: 'completed', createdAt: new Date() });

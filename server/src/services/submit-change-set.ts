@@ -185,7 +185,6 @@ interface DecideInput {
  */
 async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
-  // Time-ordered ids: thousands of rows a change set land at the right edge of each index.
   const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
