@@ -1,5 +1,4 @@
 import { Client } from '@hubspot/api-client';
-import pThrottle from 'p-throttle';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type { CrmCustomObjectSchema, CrmPort, CrmUpsertOutcome, CrmPropertyDefinition, CrmPropertyGroup, CrmRecordValues, CrmWriteOutcome, EnsurePropertiesResult } from '../port.ts';
@@ -19,6 +18,7 @@ import {
 import { engagementApis, engagementMethods } from './engagements.ts';
 import { propertyHistoryMethods } from './property-history.ts';
 import { userApis, userMethods } from './users.ts';
+import { pacer, type RateLimit } from './pacing.ts';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface HubSpotCrmOptions {
@@ -28,7 +28,7 @@ export interface HubSpotCrmOptions {
   /** Our HubSpot app id: the `sourceId` HubSpot records on our writes. */
   appId?: string;
   /** Pace calls so HubSpot's rolling window is never exceeded (private apps: 100 or 190 per 10 s). */
-  rateLimit?: { maxCalls: number; intervalMs: number };
+  rateLimit?: RateLimit;
   retry?: Partial<RetryPolicy>;
   /** How long property definitions stay cached per object type; default 10 minutes. */
   propertyCacheMs?: number;
@@ -244,19 +244,6 @@ function createApis(options: HubSpotCrmOptions) {
   };
 }
 
-/**
- * HubSpot's window is rolling. p-throttle's strict mode keeps every rolling window of
- * `intervalMs` under `maxCalls` while letting calls run back to back when under the limit
- * (even spacing would tax every call). The small margin absorbs requests that arrive closer
- * together than they left; a 429 that still slips through is waited out by withRetry.
- */
-const PACING_MARGIN_MS = 250;
-
-function pacer(rateLimit: HubSpotCrmOptions['rateLimit']): <F extends (...args: never[]) => unknown>(call: F) => F {
-  if (rateLimit === undefined) return (call) => call;
-  const throttle = pThrottle({ limit: rateLimit.maxCalls, interval: rateLimit.intervalMs + PACING_MARGIN_MS, strict: true });
-  return (call) => throttle(call) as unknown as typeof call;
-}
 
 function assertBatchSize(size: number): void {
   if (size > BATCH_LIMIT) throw new AppError('VALIDATION_FAILED', `HubSpot takes at most ${BATCH_LIMIT} records per call; got ${size}. Chunk by batchLimit.`);
