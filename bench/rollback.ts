@@ -124,8 +124,11 @@ export async function benchRollback(only?: string): Promise<void> {
       continue;
     }
     const calls = timed.reads + timed.updates + timed.other;
-    // Calls cannot finish faster than one latency each, one after another, nor faster than the limit admits them.
-    const floorSeconds = Math.max((calls * LIMITED.latencyMs) / 1000, Math.floor((calls - 1) / LIMITED.callsPer10s) * 10);
+    // The floor the limit sets: its sustained rate, 10 calls a second (here also the time the calls take one after another).
+    // HubSpot's window is rolling, so the first 10 s may take 100 calls at once: a run that keeps a read in flight
+    // beside each write can come in under that floor, never under the bound (call 101 starts 10 s after call 1).
+    const floorSeconds = (calls / LIMITED.callsPer10s) * 10;
+    const boundSeconds = Math.floor((calls - 1) / LIMITED.callsPer10s) * 10 + LIMITED.latencyMs / 1000;
     rows.push({
       database: kind,
       items: LIMITED.records,
@@ -134,6 +137,7 @@ export async function benchRollback(only?: string): Promise<void> {
       'rollback s': timed.rollbackSeconds.toFixed(2),
       'floor s': floorSeconds.toFixed(2),
       'ratio to floor': (timed.rollbackSeconds / floorSeconds).toFixed(3),
+      'bound s': boundSeconds.toFixed(2),
       'CLI wall s': timed.cli.seconds.toFixed(2),
       'CLI peak MB': timed.cli.peakMemoryMb,
       'CLI migrate-only peak MB': timed.baselineMb,
@@ -149,6 +153,7 @@ export async function benchRollback(only?: string): Promise<void> {
       'rollback s': large.rollbackSeconds.toFixed(2),
       'floor s': '-',
       'ratio to floor': '-',
+      'bound s': '-',
       'CLI wall s': large.cli.seconds.toFixed(2),
       'CLI peak MB': large.cli.peakMemoryMb,
       'CLI migrate-only peak MB': large.baselineMb,

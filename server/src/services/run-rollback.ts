@@ -5,12 +5,12 @@ import type { JsonObject } from '../domain/audit-chain.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { completeChangeSet } from '../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../store/rollback-selection-store.ts';
-import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow } from '../store/rollback-store.ts';
+import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow, type StepItem } from '../store/rollback-store.ts';
 import { findWorkspace } from '../store/workspace-store.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
-import { readStep, writeStep, type Decided } from './rollback-step.ts';
+import { markStep, readStep, requestsSent, writeStep, type Decided } from './rollback-step.ts';
 import { withdrawApprovals } from './withdraw-approvals.ts';
 
 export interface RunOptions {
@@ -74,28 +74,39 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
   const crm = deps.crmFor(workspace);
-  // Recording a step's outcomes, and reading the next step's records, overlap this step's CRM
-  // write, so HubSpot's latency and rate limit, not our database, set the pace. They touch
-  // different items: the cursor moves on. The next read still comes right before its write,
-  // one CRM call earlier.
-  let settling: Promise<void> = Promise.resolve();
-  const settled = async () => {
-    await settling;
-    settling = Promise.resolve();
+  // While a step's CRM write is in flight, the next step's records are read (CRM and database)
+  // and the last step's outcomes are recorded, so HubSpot's latency and rate limit, not our
+  // database, set the pace. They touch different items (the cursor moves on); the next read
+  // still comes right before its write, one CRM call earlier. On PGlite every statement runs
+  // on this thread, one at a time, so the order matters: the mark the write needs first, then
+  // the next page, then both CRM requests, and only once they have left the database work.
+  let unrecorded: (() => Promise<void>) | undefined;
+  let recording: Promise<void> = Promise.resolve();
+  const record = () => {
+    if (!unrecorded) return;
+    recording = unrecorded();
+    recording.catch(() => undefined); // awaited before the next step is recorded, or when stopping
+    unrecorded = undefined;
+  };
+  const recorded = async () => {
+    record();
+    await recording;
+    recording = Promise.resolve();
   };
   let afterSeq = -1;
-  const readNext = async (): Promise<Decided[] | undefined> => {
+  const nextPage = async (): Promise<StepItem[] | undefined> => {
     const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, afterSeq, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
     const objectType = page[0]?.objectType;
     if (objectType === undefined) return undefined;
     const items = page.filter((item) => item.objectType === objectType);
     afterSeq = items.at(-1)!.seq;
-    return readStep(deps, { rollback, crm, items });
+    return items;
   };
+  const read = (items: StepItem[] | undefined) => (items ? readStep(deps, { rollback, crm, items }) : Promise.resolve(undefined));
   let prefetched: Promise<Decided[] | undefined> | undefined;
   const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
     await prefetched?.catch(() => undefined);
-    await settled();
+    await recorded();
     await then?.();
     return result;
   };
@@ -105,10 +116,10 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
       if (options.stopping?.()) return await stopWith('stopped', () => releaseLease(deps, rollback, holder));
       const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
       if (killed) return await stopWith('paused', () => pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`));
-      const decided = await (prefetched ?? readNext());
+      const decided = await (prefetched ?? nextPage().then(read));
       prefetched = undefined;
       if (!decided) {
-        await settled();
+        await recorded();
         // A pass ends; items put back for another attempt (a 207 rejection) are behind the cursor.
         if (afterSeq !== -1) {
           afterSeq = -1;
@@ -117,20 +128,27 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
         await complete(deps, rollback, holder);
         return 'completed';
       }
-      prefetched = readNext();
+      const marked = await markStep(deps, { rollback, holder }, decided);
+      if (!marked) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
+      const next = await nextPage();
+      const writing = writeStep(deps, { rollback, crm }, marked);
+      prefetched = read(next);
       prefetched.catch(() => undefined); // awaited on the next round or when stopping
-      const step = await writeStep(deps, { rollback, holder, crm }, decided);
-      if (!step.running) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
-      // One step's outcomes are recorded while the next one writes, no more: when the CRM answers
-      // faster than we record (no latency), unbounded overlap queued every step's outcomes in memory
-      // and on the audit chain's lock.
-      await settled();
-      settling = step.settled;
-      settling.catch(() => undefined); // awaited on the next round or when stopping
+      await requestsSent();
+      record();
+      const settle = await writing;
+      // One step's outcomes wait to be recorded, no more: when the CRM answers faster than we
+      // record (no latency), unbounded overlap queued every step's outcomes in memory and on the
+      // audit chain's lock.
+      try {
+        await recorded();
+      } finally {
+        unrecorded = settle; // recorded on the next round, or when stopping, even if the last recording failed
+      }
     }
   } finally {
     await prefetched?.catch(() => undefined);
-    await settling.catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
+    await recorded().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
   }
 }
 
