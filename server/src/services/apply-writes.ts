@@ -9,6 +9,7 @@ import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
 import { provenanceValues } from './provenance.ts';
+import { requestsSent } from './requests-sent.ts';
 
 export interface PlannedWrite {
   recordId: string;
@@ -47,21 +48,29 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
   let storing: Promise<void> = Promise.resolve();
   let storeFailure: unknown;
   const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
+    if (results.length === 0) return;
     for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
     storing = storing.then(() => settle(deps, input, results)).catch((error: unknown) => {
       storeFailure ??= error;
     });
   };
+  // A batch's outcomes are stored once the next batch's request has left: on PGlite the
+  // database runs on this thread and would otherwise hold that request back.
+  let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
     const batch = byRecord.slice(i, i + input.crm.batchLimit);
     const killed = await engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' });
     if (killed) {
-      store(byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
+      written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
     }
-    const outcomes = await writeBatch(input, batch, deps.clock());
-    store(batch.map((record, index) => ({ record, outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.') })));
+    const writing = writeBatch(input, batch, deps.clock());
+    await requestsSent();
+    store(written);
+    const outcomes = await writing;
+    written = batch.map((record, index) => ({ record, outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.') }));
   }
+  store(written);
   await storing;
   // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
   if (storeFailure !== undefined) throw storeFailure;

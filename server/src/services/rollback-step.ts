@@ -13,6 +13,7 @@ import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
 import { newId } from './ids.ts';
+import { requestsSent } from './requests-sent.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
 export const MAX_WRITE_ATTEMPTS = 3;
@@ -21,16 +22,6 @@ export interface Decided {
   item: StepItem;
   decision: ItemDecision;
   valueFound: string | null;
-}
-
-/**
- * Resolves once the CRM requests started so far have left. A request needs a turn of the event
- * loop to reach its socket, and PGlite runs on this thread: database work started at the same
- * moment would hold the request back (by 40 to 50 ms a step, measured) and add to the latency
- * HubSpot already costs.
- */
-export function requestsSent(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

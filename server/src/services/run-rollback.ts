@@ -10,7 +10,8 @@ import { findWorkspace } from '../store/workspace-store.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
-import { markStep, readStep, requestsSent, writeStep, type Decided } from './rollback-step.ts';
+import { markStep, readStep, writeStep, type Decided } from './rollback-step.ts';
+import { requestsSent } from './requests-sent.ts';
 import { withdrawApprovals } from './withdraw-approvals.ts';
 
 export interface RunOptions {
