@@ -86,8 +86,9 @@ async function measure(kind: 'pglite' | 'postgres') {
     hubspot.calls.clear();
     const limited = await submit(seed(RECORDS), 'latency-100');
     const limitedCalls = hubspot.calls.count();
-    // Calls cannot finish faster than one latency each, one after another, nor faster than the limit admits them.
-    const floorSeconds = Math.max((limitedCalls * LATENCY_MS) / 1000, Math.floor((limitedCalls - 1) / CALLS_PER_10S) * 10);
+    // The floor the limit sets: its sustained rate, 10 calls a second (here also the time the calls take one after
+    // another). Reads run a few at once and the rolling window admits 100 calls at once, so a run can come in under it.
+    const floorSeconds = (limitedCalls / CALLS_PER_10S) * 10;
     return { fast, calls, otherCalls, limited, floorSeconds, peakMemoryMb: server.peakMemoryMb(), summary: fast.summary };
   } finally {
     await server.stop();
