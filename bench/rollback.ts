@@ -22,7 +22,7 @@ import { createWorkspace } from '../server/src/services/workspaces.ts';
 import { insertChanges, insertChangeSet, type NewChangeRow } from '../server/src/store/change-store.ts';
 import { rollbacks } from '../server/src/store/schema.ts';
 import { createBenchPostgres } from './databases.ts';
-import { scriptArguments } from './server-process.ts';
+import { scriptCommand } from './server-process.ts';
 
 const READ = 'POST /crm/v3/objects/{type}/batch/read';
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -57,7 +57,8 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
 /** Runs the CLI to the end, sampling its peak resident memory (Linux VmHWM) until it exits. */
 async function runCli(env: Record<string, string>, args: string[]): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...scriptArguments('cli'), ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const command = scriptCommand('cli');
+  const child = spawn(process.execPath, [...command.args, ...args], { env: { ...env, ...command.env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let peakKb = 0;
