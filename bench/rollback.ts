@@ -57,8 +57,8 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
 /** Runs the CLI to the end, sampling its peak resident memory (Linux VmHWM) until it exits. */
 async function runCli(env: Record<string, string>, args: string[]): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
   const started = performance.now();
-  const command = scriptCommand('cli');
-  const child = spawn(process.execPath, [...command.args, ...args], { env: { ...env, ...command.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const command = scriptCommand('cli', env);
+  const child = spawn(process.execPath, [...command.args, ...args], { env: command.env, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let peakKb = 0;

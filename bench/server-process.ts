@@ -8,8 +8,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** The CLI as a user runs it; returns its one JSON object. */
 export async function cli(env: Record<string, string>, ...args: string[]): Promise<Record<string, unknown>> {
-  const command = scriptCommand('cli');
-  const { stdout } = await run(process.execPath, [...command.args, ...args, '--json'], { env: { ...env, ...command.env } });
+  const command = scriptCommand('cli', env);
+  const { stdout } = await run(process.execPath, [...command.args, ...args, '--json'], { env: command.env });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -21,26 +21,28 @@ export interface ServerProcess {
 }
 
 /**
- * An npm script's environment settings and node arguments (`start`, `cli`), read from
- * package.json so benchmarks run our processes exactly as users do.
+ * An npm script's node arguments (`start`, `cli`) and `env` with the script's own leading
+ * `NAME=value` settings added, read from package.json so benchmarks run our processes exactly as
+ * users do.
  */
-export function scriptCommand(script: 'start' | 'cli'): { env: Record<string, string>; args: string[] } {
+export function scriptCommand(script: 'start' | 'cli', env: Record<string, string>): { env: Record<string, string>; args: string[] } {
   const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const words = (scripts[script] ?? '').split(/\s+/);
-  const env: Record<string, string> = {};
+  const withSettings = { ...env };
   while (/^[A-Z_]+=/.test(words[0] ?? '')) {
-    const [name, value] = words.shift()!.split('=') as [string, string];
-    env[name] = value;
+    const setting = words.shift()!;
+    const equals = setting.indexOf('=');
+    withSettings[setting.slice(0, equals)] = setting.slice(equals + 1);
   }
   const [command, ...args] = words;
   if (command !== 'node') throw new Error(`npm run ${script} is not a node command: ${scripts[script]}`);
-  return { env, args: args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg)) };
+  return { env: withSettings, args: args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg)) };
 }
 
 /** Starts the server as `npm start` does, in its own process, so its memory is measured alone. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const command = scriptCommand('start');
-  const child: ChildProcess = spawn(process.execPath, command.args, { env: { ...env, ...command.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const command = scriptCommand('start', { ...env, PORT: '0' });
+  const child: ChildProcess = spawn(process.execPath, command.args, { env: command.env, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => {

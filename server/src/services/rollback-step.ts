@@ -60,18 +60,19 @@ export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow
   });
 }
 
-/**
- * Then it marks the writes as started (`markStep`), writes them in one CRM call with provenance
- * naming the rollback and hands back the recording of each outcome, not yet started
- * (`writeStep`), so the caller can put it where it delays no CRM call.
- */
+/** A step whose writes are marked as started, with the rollback's change set of its object type. */
 export interface MarkedStep {
   objectType: ObjectType;
   changeSetId: string;
   writes: PreparedWrite[];
 }
 
-/** Undefined if the rollback stopped (paused, or taken over). */
+/**
+ * Then it marks the writes as started (`markStep`), writes them in one CRM call with provenance
+ * naming the rollback and hands back the recording of each outcome, not yet started
+ * (`writeStep`), so the caller can put it where it delays no CRM call. `markStep` gives
+ * undefined if the rollback stopped (paused, or taken over).
+ */
 export async function markStep(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string }, decided: Decided[]): Promise<MarkedStep | undefined> {
   const objectType = decided[0]!.item.objectType as ObjectType;
   const prepared = await prepare(deps, input, objectType, decided);

@@ -244,7 +244,6 @@ function createApis(options: HubSpotCrmOptions) {
   };
 }
 
-
 function assertBatchSize(size: number): void {
   if (size > BATCH_LIMIT) throw new AppError('VALIDATION_FAILED', `HubSpot takes at most ${BATCH_LIMIT} records per call; got ${size}. Chunk by batchLimit.`);
 }
