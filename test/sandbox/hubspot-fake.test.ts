@@ -147,6 +147,23 @@ describe('batch read and update', () => {
     });
     expect(recordValues(state, 'contacts', refused)?.['city']).toBe('Nice');
   });
+  it('answers once the latency has passed since the request arrived, its own work done on arrival and counted in it', async () => {
+    const { state } = fakeWithClock();
+    const id = seedRecord(state, 'contacts', { properties: { city: 'Lyon' } });
+    state.faults.latencyMs = 200;
+
+    const sentAt = performance.now();
+    let answeredAt: number | undefined;
+    const answer = updateContacts(state, { inputs: [{ id, properties: { city: 'Paris' } }] }).then((response) => {
+      answeredAt = performance.now();
+      return response;
+    });
+    expect(recordValues(state, 'contacts', id)?.['city']).toBe('Paris');
+    expect(answeredAt).toBeUndefined();
+
+    expect((await answer).status).toBe(200);
+    expect(answeredAt! - sentAt).toBeGreaterThanOrEqual(199);
+  });
 });
 
 describe('rate limits, auth and faults', () => {

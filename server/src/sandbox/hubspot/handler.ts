@@ -22,8 +22,19 @@ export async function handleHubSpotRequest(state: HubSpotState, request: HubSpot
   return response;
 }
 
+/**
+ * Latency is how long HubSpot takes to answer, its own work included: the fake does its work
+ * on arrival and answers once the latency has passed since, so its JavaScript does not add to it.
+ */
 async function answer(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): Promise<HubSpotResponse> {
-  if (state.faults.latencyMs > 0) await delay(state.faults.latencyMs);
+  const answerAt = performance.now() + state.faults.latencyMs;
+  const response = respondNow(state, request, match);
+  const wait = answerAt - performance.now();
+  if (wait > 0) await delay(wait);
+  return response;
+}
+
+function respondNow(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): HubSpotResponse {
   const scripted = state.faults.takeScriptedFailure(`${request.method.toUpperCase()} ${match?.template ?? request.path}`);
   if (scripted !== undefined) return scripted;
 
