@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../server/src/services/ids.ts';
-import { insertChanges } from '../../server/src/store/change-store.ts';
-import { changes } from '../../server/src/store/schema.ts';
+import { insertChangeRecords, insertChanges } from '../../server/src/store/change-store.ts';
+import { changeRecords, changes } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -49,5 +49,20 @@ describe('bulk inserts', () => {
     // Only the control characters force the element-by-element path; both paths must agree.
     const quiet = awkward.filter((value) => value === null || !/[\u0000-\u001f]/.test(value));
     expect(await roundTrip(quiet)).toEqual(quiet.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+  });
+
+  it('keeps each row with its own JSON when rows go in several statements', async () => {
+    // 400 rows of about 3 KB of JSON each: more than one statement's worth, which is about 512 KB.
+    const workspaceId = newId();
+    const changeSetId = newId();
+    const rows = Array.from({ length: 400 }, (_, index) => ({
+      workspaceId,
+      changeSetId,
+      recordId: String(index).padStart(4, '0'),
+      evidence: { source: `provider-${index}`, reason: `reason ${index} ${'x'.repeat(3_000)}`, confidence: index / 400 },
+    }));
+    await database.db.transaction((tx) => insertChangeRecords(tx, rows));
+    const stored = await database.db.select().from(changeRecords).where(eq(changeRecords.changeSetId, changeSetId)).orderBy(changeRecords.recordId);
+    expect(stored.map((row) => [row.recordId, row.evidence])).toEqual(rows.map((row) => [row.recordId, row.evidence]));
   });
 });

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 
 /**
- * Inserts many rows with one statement that unnests one array parameter per column. The query
+ * Inserts many rows with few statements, each unnesting one array parameter per column. The query
  * builder's multi-row VALUES walks every value (it cost more than Postgres itself at 10,000
  * rows) and hits the 65,535-parameter limit; unnest of typed arrays also parses about twice as
  * fast in Postgres as jsonb_to_recordset. JSON columns are the exception: they travel together
@@ -11,7 +11,40 @@ import type { Db, Tx } from './database.ts';
  * half the time for 2,000 audit events. Table and column names come from the constants below.
  */
 export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) await tx.execute(unnestInsert(table, rows.slice(i, i + CHUNK), sql``));
+  for (const chunk of chunks(table, rows)) await tx.execute(unnestInsert(table, chunk, sql``));
+}
+
+const ROWS_PER_STATEMENT = 10_000;
+/**
+ * Rows with JSON also go in slices of about this much JSON text: PGlite copies a statement on its
+ * way into its WebAssembly memory several times over, and that memory never shrinks, so 2,000
+ * audit events in one 3.6 MB statement raised a server's peak by about 30 MB.
+ */
+const JSON_CHARS_PER_STATEMENT = 512 * 1024;
+
+interface Chunk {
+  rows: readonly Record<string, unknown>[];
+  /** Each row's JSON columns serialized as one array, in the table's column order. */
+  json: string[];
+}
+
+function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
+  const json = jsonColumns(table);
+  let start = 0;
+  let documents: string[] = [];
+  let chars = 0;
+  for (let index = 0; index < rows.length; index++) {
+    const document = json.length === 0 ? '' : rowJson(json, rows[index]!);
+    if (index > start && (index - start === ROWS_PER_STATEMENT || chars + document.length > JSON_CHARS_PER_STATEMENT)) {
+      yield { rows: rows.slice(start, index), json: documents };
+      start = index;
+      documents = [];
+      chars = 0;
+    }
+    documents.push(document);
+    chars += document.length;
+  }
+  if (start < rows.length) yield { rows: rows.slice(start), json: documents };
 }
 
 /**
@@ -21,31 +54,39 @@ export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record
  */
 export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await tx.execute(unnestInsert(table, rows, sql` on conflict do nothing returning 1`));
+  const json = jsonColumns(table);
+  const chunk = { rows, json: json.length === 0 ? [] : rows.map((row) => rowJson(json, row)) };
+  const result = await tx.execute(unnestInsert(table, chunk, sql` on conflict do nothing returning 1`));
   // node-postgres and PGlite both answer with `rows`.
   return (result as unknown as { rows: unknown[] }).rows.length;
 }
 
-function unnestInsert(table: BulkTable, chunk: readonly Record<string, unknown>[], tail: SQL): SQL {
+function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
   const plain = columns.filter((column): column is readonly [string, ArrayColumnType] => column[1] !== 'jsonb');
-  const json = columns.filter(([, type]) => type === 'jsonb');
+  const json = jsonColumns(table);
   // Each array travels as the literal we write; both drivers pass a string through as it is.
-  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.map((row) => toParam(row[name], type))))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.rows.map((row) => toParam(row[name], type))))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
-    if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.findIndex(([jsonName]) => jsonName === name)}, 'null'::jsonb)`);
+    if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.indexOf(name)}, 'null'::jsonb)`);
     return sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`);
   });
   const names = sql.raw(columns.map(([name]) => name).join(', '));
   const plainNames = plain.map(([name]) => name).join(', ');
   if (json.length === 0) return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(plainNames)})${tail}`;
-  const document = JSON.stringify(chunk.map((row) => json.map(([name]) => row[name] ?? null)));
+  const document = `[${chunk.json.join(',')}]`;
   return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)}
     from unnest(${sql.join(arrays, sql`, `)}) with ordinality as x(${sql.raw(plainNames)}, ordinal)
     join jsonb_array_elements(${document}::jsonb) with ordinality as j(doc, ordinal) using (ordinal)${tail}`;
 }
 
-const CHUNK = 10_000;
+function jsonColumns(table: BulkTable): string[] {
+  return COLUMNS[table].filter(([, type]) => type === 'jsonb').map(([name]) => name);
+}
+
+function rowJson(json: readonly string[], row: Record<string, unknown>): string {
+  return JSON.stringify(json.map((name) => row[name] ?? null));
+}
 
 type ColumnType = 'uuid' | 'text' | 'integer' | 'bigint' | 'timestamptz' | 'jsonb' | 'text[]';
 type ArrayColumnType = Exclude<ColumnType, 'jsonb'>;
