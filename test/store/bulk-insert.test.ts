@@ -52,7 +52,7 @@ describe('bulk inserts', () => {
   });
 
   it('keeps each row with its own JSON when rows go in several statements', async () => {
-    // 400 rows of about 3 KB of JSON each: more than one statement's worth, which is about 512 KB.
+    // 400 rows of about 3 KB of JSON each: several statements' worth (about 256 KB each).
     const workspaceId = newId();
     const changeSetId = newId();
     const rows = Array.from({ length: 400 }, (_, index) => ({
