@@ -230,12 +230,15 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
     });
 
+    // Sent now, so Postgres stores the largest table while the approvals and events are built and
+    // hashed; awaited below with the rest (the catch only keeps a failure from going unhandled meanwhile).
+    const changesStored = insertChanges(tx, rows);
+    changesStored.catch(() => {});
     const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
     const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
     const decided = decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion });
-    // Queued at once, largest first, with the chain hashed last: Postgres stores rows while it is.
     await Promise.all([
-      insertChanges(tx, rows),
+      changesStored,
       insertChangeSet(tx, {
         id: changeSetId,
         workspaceId: workspace.id,

@@ -26,8 +26,8 @@ export interface NewAuditEvent {
 export interface AuditAppender {
   append(event: NewAuditEvent): void;
   /**
-   * Appends many events, hashing them in slices and letting the event loop run between slices,
-   * so queries already queued on the transaction go out and Postgres stores rows while we hash.
+   * Appends many events, hashing them in slices and sending each slice's insert before hashing
+   * the next, so Postgres stores one slice (and the transaction's other queued rows) while we hash.
    */
   appendAll(events: Iterable<NewAuditEvent>): Promise<void>;
 }
@@ -49,6 +49,14 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
   const occurredAt = now().toISOString();
   let { seq, hash } = head;
   const pending: ReturnType<typeof chainedRow>[] = [];
+  // Inserts already sent while more events are hashed; a failure surfaces from flush.
+  const sent: Promise<unknown>[] = [];
+  const send = () => {
+    if (pending.length === 0) return;
+    const inserting = insertRows(tx, 'audit_events', pending.splice(0));
+    inserting.catch(() => {});
+    sent.push(inserting);
+  };
   const append = (event: NewAuditEvent) => {
     seq += 1;
     const row = chainedRow({ workspaceId, seq, occurredAt, prevHash: hash, event });
@@ -60,13 +68,17 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
     appendAll: async (events) => {
       let inSlice = 0;
       for (const event of events) {
-        if (inSlice++ % EVENTS_PER_SLICE === 0) await setImmediatePromise();
+        if (inSlice++ % EVENTS_PER_SLICE === 0) {
+          send();
+          await setImmediatePromise();
+        }
         append(event);
       }
     },
     flush: async () => {
-      if (pending.length === 0) return;
-      await insertRows(tx, 'audit_events', pending.splice(0));
+      send();
+      if (sent.length === 0) return;
+      await Promise.all(sent.splice(0));
       await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
     },
   };
