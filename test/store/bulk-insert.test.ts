@@ -51,6 +51,11 @@ describe('bulk inserts', () => {
     expect(await roundTrip(quiet)).toEqual(quiet.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
   });
 
+  it('store a single row, and columns that hold one value in every row, like any other', async () => {
+    expect(await roundTrip(['only'])).toEqual([{ before: 'only', proposed: 'only', reasons: ['value_unchanged'] }]);
+    expect(await roundTrip([null, null, null])).toEqual([null, null, null].map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+  });
+
   it('keeps each row with its own JSON when rows go in several statements', async () => {
     // 400 rows of about 3 KB of JSON each: several statements' worth (about 256 KB each).
     const workspaceId = newId();

@@ -65,18 +65,24 @@ function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
   const plain = columns.filter((column): column is readonly [string, ArrayColumnType] => column[1] !== 'jsonb');
   const json = jsonColumns(table);
+  const values = new Map(plain.map(([name, type]) => [name, chunk.rows.map((row) => toParam(row[name], type))]));
+  // A column with one value in every row (the workspace, the change set) travels once rather than
+  // once per row; the first column always stays an array, so there is one to unnest.
+  const shared = new Set(plain.slice(1).filter(([name]) => values.get(name)!.every((value, _, all) => value === all[0])).map(([name]) => name));
+  const varying = plain.filter(([name]) => !shared.has(name));
   // Each array travels as the literal we write; both drivers pass a string through as it is.
-  const arrays = plain.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.rows.map((row) => toParam(row[name], type))))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(values.get(name)!))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
     if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.indexOf(name)}, 'null'::jsonb)`);
-    return sql.raw(type === 'text[]' ? `string_to_array(x.${name}, ',')` : `x.${name}`);
+    const value = shared.has(name) ? sql`${sql.param(values.get(name)![0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
+    return type === 'text[]' ? sql`string_to_array(${value}, ',')` : value;
   });
   const names = sql.raw(columns.map(([name]) => name).join(', '));
-  const plainNames = plain.map(([name]) => name).join(', ');
-  if (json.length === 0) return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(plainNames)})${tail}`;
+  const varyingNames = varying.map(([name]) => name).join(', ');
+  if (json.length === 0) return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(varyingNames)})${tail}`;
   const document = `[${chunk.json.join(',')}]`;
   return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)}
-    from unnest(${sql.join(arrays, sql`, `)}) with ordinality as x(${sql.raw(plainNames)}, ordinal)
+    from unnest(${sql.join(arrays, sql`, `)}) with ordinality as x(${sql.raw(varyingNames)}, ordinal)
     join jsonb_array_elements(${document}::jsonb) with ordinality as j(doc, ordinal) using (ordinal)${tail}`;
 }
 
@@ -100,6 +106,16 @@ const ARRAY_TYPE: Record<ArrayColumnType, string> = {
   // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one comma-joined
   // string per row; it only carries reason codes, which never contain a comma.
   'text[]': 'text[]',
+};
+
+/** The type of one value of each kind of column; a text[] column's value is its comma-joined string. */
+const SCALAR_TYPE: Record<ArrayColumnType, string> = {
+  uuid: 'uuid',
+  text: 'text',
+  integer: 'integer',
+  bigint: 'bigint',
+  timestamptz: 'timestamptz',
+  'text[]': 'text',
 };
 
 function toParam(value: unknown, type: ArrayColumnType): string | number | null {
