@@ -14,6 +14,14 @@ export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record
   for (const chunk of chunks(table, rows)) await tx.execute(unnestInsert(table, chunk, sql``));
 }
 
+/**
+ * `values` as one text[] parameter, for `= any(...)`: drizzle's inArray sends one parameter per
+ * value, which for a change set's thousand records cost more to build and plan than to run.
+ */
+export function textArray(values: readonly string[]): SQL {
+  return sql`${sql.param(arrayLiteral(values))}::text[]`;
+}
+
 const ROWS_PER_STATEMENT = 10_000;
 /**
  * Rows with JSON also go in slices of about this much JSON text: PGlite copies a statement on its

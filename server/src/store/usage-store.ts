@@ -1,4 +1,5 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { textArray } from './bulk-insert.ts';
 import type { Tx } from './database.ts';
 import { usageCounters } from './schema.ts';
 
@@ -16,7 +17,7 @@ export async function readUsage(tx: Tx, query: { workspaceId: string; scope: Usa
         eq(usageCounters.workspaceId, query.workspaceId),
         eq(usageCounters.scope, query.scope),
         eq(usageCounters.day, query.day),
-        inArray(usageCounters.subject, query.subjects),
+        sql`${usageCounters.subject} = any(${textArray(query.subjects)})`,
       ),
     );
   for (const row of rows) counts.set(row.subject, row.count);
