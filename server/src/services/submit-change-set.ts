@@ -194,6 +194,17 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const recordIds = [...new Set(found.map((write) => write.recordId))];
     const agentUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] });
     const recordUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds });
+    // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
+    // built and hashed. All are awaited at the end; the catch only keeps a failure from going
+    // unhandled until then.
+    const sent: Promise<unknown>[] = [];
+    const send = (inserting: Promise<unknown>) => {
+      inserting.catch(() => {});
+      sent.push(inserting);
+    };
+    send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
+    send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
+    if (input.key) send(attachChangeSet(tx, input.key, changeSetId));
     const { evaluations, added } = evaluateChangeSet({
       policy,
       agentRole: agent.role,
@@ -230,33 +241,15 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
     });
 
-    // Sent now, so Postgres stores the largest table while the approvals and events are built and
-    // hashed; awaited below with the rest (the catch only keeps a failure from going unhandled meanwhile).
-    const changesStored = insertChanges(tx, rows);
-    changesStored.catch(() => {});
+    send(insertChanges(tx, rows));
     const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
+    send(insertApprovals(tx, held.approvals, held.items));
+    send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
+    send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));
     const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
     const decided = decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion });
-    await Promise.all([
-      changesStored,
-      insertChangeSet(tx, {
-        id: changeSetId,
-        workspaceId: workspace.id,
-        agentId: agent.id,
-        batchId: request.batchId,
-        objectType: request.objectType,
-        policyVersion: input.policyVersion,
-        delegationId: input.delegationId,
-        status: 'applying',
-        createdAt: now,
-      }),
-      insertApprovals(tx, held.approvals, held.items),
-      insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))),
-      addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }),
-      addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
-      input.key && attachChangeSet(tx, input.key, changeSetId),
-      audit.appendAll([...decided, ...held.events]),
-    ]);
+    await audit.appendAll([...decided, ...held.events]);
+    await Promise.all(sent);
     return { changeSetId, createdAt: now, rows, planned };
   });
 }
