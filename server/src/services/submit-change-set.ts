@@ -10,6 +10,7 @@ import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { insertApprovals } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
+import { InFlight } from '../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
@@ -195,16 +196,11 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const agentUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] });
     const recordUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds });
     // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
-    // built and hashed. All are awaited at the end; the catch only keeps a failure from going
-    // unhandled until then.
-    const sent: Promise<unknown>[] = [];
-    const send = (inserting: Promise<unknown>) => {
-      inserting.catch(() => {});
-      sent.push(inserting);
-    };
-    send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
-    send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
-    if (input.key) send(attachChangeSet(tx, input.key, changeSetId));
+    // built and hashed.
+    const inFlight = new InFlight();
+    inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
+    inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
+    if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
     const { evaluations, added } = evaluateChangeSet({
       policy,
       agentRole: agent.role,
@@ -241,15 +237,15 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
     });
 
-    send(insertChanges(tx, rows));
+    inFlight.send(insertChanges(tx, rows));
     const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
-    send(insertApprovals(tx, held.approvals, held.items));
-    send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
-    send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));
+    inFlight.send(insertApprovals(tx, held.approvals, held.items));
+    inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
+    inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));
     const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
     const decided = decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion });
     await audit.appendAll([...decided, ...held.events]);
-    await Promise.all(sent);
+    await inFlight.settled();
     return { changeSetId, createdAt: now, rows, planned };
   });
 }

@@ -4,6 +4,7 @@ import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type JsonObject }
 import { AppError } from '../errors.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
+import { InFlight } from './in-flight.ts';
 import { auditEvents, auditHeads } from './schema.ts';
 
 export interface NewAuditEvent {
@@ -50,12 +51,9 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
   let { seq, hash } = head;
   const pending: ReturnType<typeof chainedRow>[] = [];
   // Inserts already sent while more events are hashed; a failure surfaces from flush.
-  const sent: Promise<unknown>[] = [];
+  const inFlight = new InFlight();
   const send = () => {
-    if (pending.length === 0) return;
-    const inserting = insertRows(tx, 'audit_events', pending.splice(0));
-    inserting.catch(() => {});
-    sent.push(inserting);
+    if (pending.length > 0) inFlight.send(insertRows(tx, 'audit_events', pending.splice(0)));
   };
   const append = (event: NewAuditEvent) => {
     seq += 1;
@@ -77,8 +75,8 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
     },
     flush: async () => {
       send();
-      if (sent.length === 0) return;
-      await Promise.all(sent.splice(0));
+      if (inFlight.count === 0) return;
+      await inFlight.settled();
       await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
     },
   };
