@@ -14,14 +14,6 @@ export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record
   for (const chunk of chunks(table, rows)) await tx.execute(unnestInsert(table, chunk, sql``));
 }
 
-/**
- * `values` as one text[] parameter, for `= any(...)`: drizzle's inArray sends one parameter per
- * value, which for a change set's thousand records cost more to build and plan than to run.
- */
-export function textArray(values: readonly string[]): SQL {
-  return sql`${sql.param(arrayLiteral(values))}::text[]`;
-}
-
 const ROWS_PER_STATEMENT = 10_000;
 /**
  * Rows with JSON also go in slices of about this much JSON text: PGlite copies a statement on its
@@ -38,11 +30,15 @@ interface Chunk {
 
 function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
   const json = jsonColumns(table);
+  if (json.length === 0) {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) yield { rows: rows.slice(i, i + ROWS_PER_STATEMENT), json: [] };
+    return;
+  }
   let start = 0;
   let documents: string[] = [];
   let chars = 0;
   for (let index = 0; index < rows.length; index++) {
-    const document = json.length === 0 ? '' : rowJson(json, rows[index]!);
+    const document = rowJson(json, rows[index]!);
     if (index > start && (index - start === ROWS_PER_STATEMENT || chars + document.length > JSON_CHARS_PER_STATEMENT)) {
       yield { rows: rows.slice(start, index), json: documents };
       start = index;

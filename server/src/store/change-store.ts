@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
-import { insertRows, textArray } from './bulk-insert.ts';
+import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { changeSets, changes } from './schema.ts';
 
@@ -55,7 +55,7 @@ export async function settleApplyingChanges(
       message: query.message,
       ...(query.addReason ? { reasons: sql`array_append(${changes.reasons}, ${query.addReason})` } : {}),
     })
-    .where(and(eq(changes.changeSetId, query.changeSetId), sql`${changes.recordId} = any(${textArray(query.recordIds)})`, eq(changes.decision, 'applying')));
+    .where(and(eq(changes.changeSetId, query.changeSetId), sql`${changes.recordId} = any(${sql.param(query.recordIds)}::text[])`, eq(changes.decision, 'applying')));
 }
 
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {

@@ -1,5 +1,4 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { textArray } from './bulk-insert.ts';
 import type { Tx } from './database.ts';
 import { usageCounters } from './schema.ts';
 
@@ -17,7 +16,7 @@ export async function readUsage(tx: Tx, query: { workspaceId: string; scope: Usa
         eq(usageCounters.workspaceId, query.workspaceId),
         eq(usageCounters.scope, query.scope),
         eq(usageCounters.day, query.day),
-        sql`${usageCounters.subject} = any(${textArray(query.subjects)})`,
+        sql`${usageCounters.subject} = any(${sql.param(query.subjects)}::text[])`,
       ),
     );
   for (const row of rows) counts.set(row.subject, row.count);
