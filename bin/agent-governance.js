@@ -5,5 +5,5 @@
 // HubSpot's rate limit or one database statement, and a 100,000-item rollback's peak falls from
 // ~250 MB to ~160 MB (Postgres) for about a fifth more CPU time.
 // Two malloc arenas: glibc gives each thread that allocates (V8's helpers, libuv's pool) its own,
-// and their fragments added about 25 MB to a 100,000-item rollback's peak on PGlite (233 MB, not 250 to 265).
+// and their fragments added about 25 MB to a 100,000-item rollback's peak on PGlite.
 await import('../server/src/cli/main.ts');
