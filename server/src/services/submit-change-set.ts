@@ -37,6 +37,12 @@ export interface SubmitChangeSetInput {
 
 const READ_CONCURRENCY = 8;
 
+/**
+ * Change rows are built and sent this many at a time, so Postgres stores the first while the
+ * rest are built rather than waiting for all 10,000 of a large change set.
+ */
+const ROWS_PER_SLICE = 2_000;
+
 /** A claim older than this with no change set belongs to a request that died before deciding. */
 const ABANDONED_CLAIM_MS = 5 * 60_000;
 
@@ -193,14 +199,17 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
 
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
-    const agentUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] });
-    const recordUsage = await readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds });
+    const [agentUsage, recordUsage] = await Promise.all([
+      readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
+      readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
+    ]);
     // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
     // built and hashed.
     const inFlight = new InFlight();
     inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
     inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
+    await inFlight.deliver();
     const { evaluations, added } = evaluateChangeSet({
       policy,
       agentRole: agent.role,
@@ -214,30 +223,33 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const rows: ChangeRow[] = [];
     const planned: PlannedWrite[] = [];
     const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
-    input.writes.forEach((write, ordinal) => {
-      const id = newId();
-      const before = input.records.get(write.recordId)?.[write.property] ?? null;
-      const evaluation = evaluationByWrite.get(write);
-      const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
-      const reasons: ReasonCode[] = evaluation ? evaluation.reasons : ['record_not_found'];
-      rows.push({
-        id,
-        workspaceId: workspace.id,
-        changeSetId,
-        ordinal,
-        recordId: write.recordId,
-        property: write.property,
-        beforeValue: before,
-        proposedValue: write.proposedValue,
-        tier: evaluation?.tier ?? null,
-        decision,
-        reasons,
-        message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
-      });
-      if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
-    });
-
-    inFlight.send(insertChanges(tx, rows));
+    for (let start = 0; start < input.writes.length; start += ROWS_PER_SLICE) {
+      const slice: ChangeRow[] = [];
+      for (let ordinal = start; ordinal < Math.min(start + ROWS_PER_SLICE, input.writes.length); ordinal++) {
+        const write = input.writes[ordinal]!;
+        const before = input.records.get(write.recordId)?.[write.property] ?? null;
+        const evaluation = evaluationByWrite.get(write);
+        const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
+        slice.push({
+          id: newId(),
+          workspaceId: workspace.id,
+          changeSetId,
+          ordinal,
+          recordId: write.recordId,
+          property: write.property,
+          beforeValue: before,
+          proposedValue: write.proposedValue,
+          tier: evaluation?.tier ?? null,
+          decision,
+          reasons: evaluation ? evaluation.reasons : ['record_not_found'],
+          message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
+        });
+        if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
+      }
+      rows.push(...slice);
+      inFlight.send(insertChanges(tx, slice));
+      await inFlight.deliver();
+    }
     const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
     inFlight.send(insertApprovals(tx, held.approvals, held.items));
     inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));

@@ -36,7 +36,9 @@ async function openPostgres(url: string): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle: drizzlePostgres } = await import('drizzle-orm/node-postgres');
   const { migrate: migratePostgres } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Pipelined: a statement sent without waiting (InFlight) goes on the wire at once rather than
+  // after the previous one's answer, so Postgres works through a change set's inserts back to back.
+  const pool = new pg.Pool({ connectionString: url, max: 10, pipeline: true });
   // An idle client whose backend goes away (restart, failover) emits here; the pool drops it and
   // the next query opens a new one. Without a listener the process would crash instead.
   pool.on('error', () => {});
