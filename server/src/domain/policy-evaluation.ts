@@ -29,15 +29,24 @@ export function raiseTier(current: Tier, to: Tier): Tier {
   return tierRank(to) > tierRank(current) ? to : current;
 }
 
-export interface EvaluateChangeSetInput {
+export interface EvaluateFieldsInput {
   policy: Policy;
   agentRole: AgentRole;
   objectType: ObjectType;
   writes: readonly FieldWrite[];
   /** Current CRM values of each record (every property read for it); callers pass only records that exist. */
   records: ReadonlyMap<string, CurrentValues>;
-  usage: { agentWritesToday: number; recordWritesToday: ReadonlyMap<string, number> };
   now: Date;
+}
+
+export interface EvaluateChangeSetInput extends EvaluateFieldsInput {
+  usage: { agentWritesToday: number; recordWritesToday: ReadonlyMap<string, number> };
+}
+
+/** A write decided on everything but the daily caps, which need today's counters. */
+export interface UncappedEvaluation extends FieldEvaluation {
+  /** Not denied and would change the value: the write takes one from each cap, or a cap denies it. */
+  countsTowardCaps: boolean;
 }
 
 export interface ChangeSetEvaluation {
@@ -53,19 +62,34 @@ export interface ChangeSetEvaluation {
  * not denied and would change the value consumes a cap; one that would pass a cap is denied.
  */
 export function evaluateChangeSet(input: EvaluateChangeSetInput): ChangeSetEvaluation {
-  const { policy, agentRole, objectType } = input;
-  const caps = capsFor(policy, agentRole);
-  const outside = outsideWindows({ policy, action: 'field_write', role: agentRole, now: input.now });
-  const added = { agentWrites: 0, recordWrites: new Map<string, number>() };
+  return applyCaps({ ...input, uncapped: evaluateFields(input) });
+}
 
-  const evaluations = input.writes.map((write): FieldEvaluation => {
+/**
+ * Every step but the caps. It needs no counters, so a caller that reads the counters under a
+ * lock can decide this much before taking it.
+ */
+export function evaluateFields(input: EvaluateFieldsInput): UncappedEvaluation[] {
+  const { policy, agentRole, objectType } = input;
+  const outside = outsideWindows({ policy, action: 'field_write', role: agentRole, now: input.now });
+  return input.writes.map((write): UncappedEvaluation => {
     const record = input.records.get(write.recordId) ?? {};
     const current = record[write.property] ?? null;
     let evaluation = tierWithConditions({ policy, agentRole, objectType, write, record, current });
     if (outside && evaluation.tier !== 'deny') evaluation = deny(evaluation, 'outside_time_window');
-    if (sameValue(current, write.proposedValue)) return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'] };
-    if (evaluation.tier === 'deny') return evaluation;
+    if (sameValue(current, write.proposedValue)) return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'], countsTowardCaps: false };
+    return { ...evaluation, countsTowardCaps: evaluation.tier !== 'deny' };
+  });
+}
 
+/** The daily caps on top of `evaluateFields`, in the order of the writes, counting from today's usage. */
+export function applyCaps(input: Pick<EvaluateChangeSetInput, 'policy' | 'agentRole' | 'writes' | 'usage'> & { uncapped: readonly UncappedEvaluation[] }): ChangeSetEvaluation {
+  const caps = capsFor(input.policy, input.agentRole);
+  const added = { agentWrites: 0, recordWrites: new Map<string, number>() };
+  const evaluations = input.uncapped.map((uncapped, index): FieldEvaluation => {
+    const evaluation = { tier: uncapped.tier, reasons: uncapped.reasons };
+    if (!uncapped.countsTowardCaps) return evaluation;
+    const write = input.writes[index]!;
     const agentWrites = input.usage.agentWritesToday + added.agentWrites;
     const recordWritesAdded = added.recordWrites.get(write.recordId) ?? 0;
     const recordWrites = (input.usage.recordWritesToday.get(write.recordId) ?? 0) + recordWritesAdded;

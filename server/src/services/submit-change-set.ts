@@ -5,7 +5,7 @@ import type { Policy } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../crm/port.ts';
 import { canonicalJson } from '../domain/audit-chain.ts';
-import { dayKey, evaluateChangeSet, type FieldWrite } from '../domain/policy-evaluation.ts';
+import { applyCaps, dayKey, evaluateFields, type FieldWrite } from '../domain/policy-evaluation.ts';
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { insertApprovals } from '../store/approval-store.ts';
@@ -197,9 +197,12 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
   const day = dayKey(now, policy.timezone);
   const found = input.writes.filter((write) => input.records.has(write.recordId));
 
+  // Everything but the caps needs no counters, so it is decided before the chain lock is taken.
+  const uncapped = evaluateFields({ policy, agentRole: agent.role, objectType: request.objectType, writes: found, records: input.records, now });
+
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
-    const [agentUsage, recordUsage] = await Promise.all([
+    const usage = Promise.all([
       readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
       readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
     ]);
@@ -209,15 +212,13 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
     inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
-    await inFlight.deliver();
-    const { evaluations, added } = evaluateChangeSet({
+    const [agentUsage, recordUsage] = await usage;
+    const { evaluations, added } = applyCaps({
       policy,
       agentRole: agent.role,
-      objectType: request.objectType,
       writes: found,
-      records: input.records,
+      uncapped,
       usage: { agentWritesToday: agentUsage.get(agent.id) ?? 0, recordWritesToday: recordUsage },
-      now,
     });
 
     const rows: ChangeRow[] = [];
