@@ -5,10 +5,10 @@ import type { Db, Tx } from './database.ts';
  * Inserts many rows with few statements, each unnesting one array parameter per column. The query
  * builder's multi-row VALUES walks every value (it cost more than Postgres itself at 10,000
  * rows) and hits the 65,535-parameter limit; unnest of typed arrays also parses about twice as
- * fast in Postgres as jsonb_to_recordset. JSON columns are the exception: they travel together
- * as one jsonb document (an array holding each row's values), which Postgres parses once, where
- * a jsonb[] literal made node-postgres escape and Postgres unescape and parse every value apart:
- * half the time for 2,000 audit events. Table and column names come from the constants below.
+ * fast in Postgres as jsonb_to_recordset. JSON columns travel the same way, each value as its
+ * JSON text; they are `json`, which Postgres checks without building a document (jsonb made
+ * storing a change set's audit events a third dearer).
+ * Table and column names come from the constants below.
  */
 export async function insertRows(tx: Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<void> {
   for (const chunk of chunks(table, rows)) await tx.execute(unnestInsert(table, chunk, sql``));
@@ -22,33 +22,31 @@ const ROWS_PER_STATEMENT = 10_000;
  */
 const JSON_CHARS_PER_STATEMENT = 256 * 1024;
 
-interface Chunk {
-  rows: readonly Record<string, unknown>[];
-  /** Each row's JSON columns serialized as one array, in the table's column order. */
-  json: string[];
-}
+type Param = string | number | null;
+/** Each column's values for the rows of one statement, as they travel. */
+type Chunk = Map<string, Param[]>;
 
 function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
-  const json = jsonColumns(table);
-  if (json.length === 0) {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) yield { rows: rows.slice(i, i + ROWS_PER_STATEMENT), json: [] };
-    return;
-  }
-  let start = 0;
-  let documents: string[] = [];
-  let chars = 0;
-  for (let index = 0; index < rows.length; index++) {
-    const document = rowJson(json, rows[index]!);
-    if (index > start && (index - start === ROWS_PER_STATEMENT || chars + document.length > JSON_CHARS_PER_STATEMENT)) {
-      yield { rows: rows.slice(start, index), json: documents };
-      start = index;
-      documents = [];
-      chars = 0;
+  const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
+  const isJson = columns.map(([, type]) => type === 'json');
+  let chunk: Chunk = new Map(columns.map(([name]) => [name, []]));
+  let count = 0;
+  let jsonChars = 0;
+  for (const row of rows) {
+    if (count === ROWS_PER_STATEMENT || jsonChars >= JSON_CHARS_PER_STATEMENT) {
+      yield chunk;
+      chunk = new Map(columns.map(([name]) => [name, []]));
+      count = 0;
+      jsonChars = 0;
     }
-    documents.push(document);
-    chars += document.length;
+    columns.forEach(([name, type], index) => {
+      const value = toParam(row[name], type);
+      if (isJson[index] && value !== null) jsonChars += (value as string).length;
+      chunk.get(name)!.push(value);
+    });
+    count += 1;
   }
-  if (start < rows.length) yield { rows: rows.slice(start), json: documents };
+  if (count > 0) yield chunk;
 }
 
 /**
@@ -58,8 +56,8 @@ function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Ge
  */
 export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const json = jsonColumns(table);
-  const chunk = { rows, json: json.length === 0 ? [] : rows.map((row) => rowJson(json, row)) };
+  const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
+  const chunk: Chunk = new Map(columns.map(([name, type]) => [name, rows.map((row) => toParam(row[name], type))]));
   const result = await tx.execute(unnestInsert(table, chunk, sql` on conflict do nothing returning 1`));
   // node-postgres and PGlite both answer with `rows`.
   return (result as unknown as { rows: unknown[] }).rows.length;
@@ -67,64 +65,51 @@ export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable
 
 function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
-  const plain = columns.filter((column): column is readonly [string, ArrayColumnType] => column[1] !== 'jsonb');
-  const json = jsonColumns(table);
-  const values = new Map(plain.map(([name, type]) => [name, chunk.rows.map((row) => toParam(row[name], type))]));
-  // A column with one value in every row (the workspace, the change set) travels once rather than
-  // once per row; the first column always stays an array, so there is one to unnest.
-  const shared = new Set(plain.slice(1).filter(([name]) => values.get(name)!.every((value, _, all) => value === all[0])).map(([name]) => name));
-  const varying = plain.filter(([name]) => !shared.has(name));
+  // A column with one value in every row (the workspace, the change set, the actor) travels once
+  // rather than once per row; the first column always stays an array, so there is one to unnest.
+  const shared = new Set(columns.slice(1).filter(([name]) => chunk.get(name)!.every((value, _, all) => value === all[0])).map(([name]) => name));
+  const varying = columns.filter(([name]) => !shared.has(name));
   // Each array travels as the literal we write; both drivers pass a string through as it is.
-  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(values.get(name)!))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.get(name)!))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
-    if (type === 'jsonb') return sql.raw(`nullif(j.doc -> ${json.indexOf(name)}, 'null'::jsonb)`);
-    const value = shared.has(name) ? sql`${sql.param(values.get(name)![0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
+    const value = shared.has(name) ? sql`${sql.param(chunk.get(name)![0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
     return type === 'text[]' ? sql`string_to_array(${value}, ',')` : value;
   });
   const names = sql.raw(columns.map(([name]) => name).join(', '));
   const varyingNames = varying.map(([name]) => name).join(', ');
-  if (json.length === 0) return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(varyingNames)})${tail}`;
-  const document = `[${chunk.json.join(',')}]`;
-  return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)}
-    from unnest(${sql.join(arrays, sql`, `)}) with ordinality as x(${sql.raw(varyingNames)}, ordinal)
-    join jsonb_array_elements(${document}::jsonb) with ordinality as j(doc, ordinal) using (ordinal)${tail}`;
+  return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(varyingNames)})${tail}`;
 }
 
-function jsonColumns(table: BulkTable): string[] {
-  return COLUMNS[table].filter(([, type]) => type === 'jsonb').map(([name]) => name);
-}
+type ColumnType = 'uuid' | 'text' | 'integer' | 'bigint' | 'timestamptz' | 'json' | 'text[]';
 
-function rowJson(json: readonly string[], row: Record<string, unknown>): string {
-  return JSON.stringify(json.map((name) => row[name] ?? null));
-}
-
-type ColumnType = 'uuid' | 'text' | 'integer' | 'bigint' | 'timestamptz' | 'jsonb' | 'text[]';
-type ArrayColumnType = Exclude<ColumnType, 'jsonb'>;
-
-const ARRAY_TYPE: Record<ArrayColumnType, string> = {
+const ARRAY_TYPE: Record<ColumnType, string> = {
   uuid: 'uuid[]',
   text: 'text[]',
   integer: 'integer[]',
   bigint: 'bigint[]',
   timestamptz: 'timestamptz[]',
+  json: 'json[]',
   // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one comma-joined
   // string per row; it only carries reason codes, which never contain a comma.
   'text[]': 'text[]',
 };
 
 /** The type of one value of each kind of column; a text[] column's value is its comma-joined string. */
-const SCALAR_TYPE: Record<ArrayColumnType, string> = {
+const SCALAR_TYPE: Record<ColumnType, string> = {
   uuid: 'uuid',
   text: 'text',
   integer: 'integer',
   bigint: 'bigint',
   timestamptz: 'timestamptz',
+  json: 'json',
   'text[]': 'text',
 };
 
-function toParam(value: unknown, type: ArrayColumnType): string | number | null {
+/** A JSON column's null is SQL NULL, as an absent value is. */
+function toParam(value: unknown, type: ColumnType): Param {
   if (value === null || value === undefined) return null;
   if (type === 'text[]') return (value as string[]).join(',');
+  if (type === 'json') return JSON.stringify(value);
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return String(value);
   return value as string | number;
@@ -139,7 +124,7 @@ const JSON_ONLY_ESCAPE = /\\[^"\\]/;
  * element by element, which cost a tenth of a 10,000-row insert. Values JSON would escape
  * otherwise (control characters) take the element-by-element path.
  */
-function arrayLiteral(values: readonly (string | number | null)[]): string {
+function arrayLiteral(values: readonly Param[]): string {
   const json = JSON.stringify(values);
   if (!JSON_ONLY_ESCAPE.test(json)) return `{${json.slice(1, -1)}}`;
   return `{${values.map((value) => (value === null ? 'NULL' : `"${String(value).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
@@ -191,26 +176,26 @@ const COLUMNS = {
     ['workspace_id', 'uuid'],
     ['change_set_id', 'uuid'],
     ['record_id', 'text'],
-    ['evidence', 'jsonb'],
+    ['evidence', 'json'],
   ],
   audit_events: [
     ['workspace_id', 'uuid'],
     ['seq', 'bigint'],
     ['occurred_at', 'timestamptz'],
     ['type', 'text'],
-    ['actor', 'jsonb'],
+    ['actor', 'json'],
     ['agent_id', 'uuid'],
     ['batch_id', 'text'],
     ['change_set_id', 'uuid'],
     ['object_type', 'text'],
     ['record_id', 'text'],
     ['property', 'text'],
-    ['before', 'jsonb'],
-    ['after', 'jsonb'],
-    ['evidence', 'jsonb'],
+    ['before', 'json'],
+    ['after', 'json'],
+    ['evidence', 'json'],
     ['reasons', 'text[]'],
     ['policy_version', 'integer'],
-    ['data', 'jsonb'],
+    ['data', 'json'],
     ['prev_hash', 'text'],
     ['hash', 'text'],
   ],
@@ -227,7 +212,7 @@ const COLUMNS = {
     ['source_id', 'text'],
     ['agent_id', 'uuid'],
     ['change_id', 'uuid'],
-    ['data', 'jsonb'],
+    ['data', 'json'],
     ['attempt_number', 'integer'],
   ],
 } as const satisfies Record<string, readonly (readonly [string, ColumnType])[]>;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * HubSpot webhook events as received (issue 6). The row is also the job: storing an event and
@@ -55,8 +55,8 @@ export const recordPropertyChanges = pgTable(
     /** Set when the change is one of ours (the change that wrote it) or a bypass attributed to an agent. */
     agentId: uuid('agent_id'),
     changeId: uuid('change_id'),
-    /** Record-level details: the merged ids, the surviving id. */
-    data: jsonb('data'),
+    /** Record-level details: the merged ids, the surviving id (json: stored whole, never queried inside). */
+    data: json('data'),
     attemptNumber: integer('attempt_number'),
   },
   (t) => [
