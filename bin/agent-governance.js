@@ -6,4 +6,5 @@
 // ~250 MB to ~160 MB (Postgres) for about a fifth more CPU time.
 // Two malloc arenas: glibc gives each thread that allocates (V8's helpers, libuv's pool) its own,
 // and their fragments added about 25 MB to a 100,000-item rollback's peak on PGlite.
+await import('./require-node.js');
 await import('../server/src/cli/main.ts');

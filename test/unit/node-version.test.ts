@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+// Pretends to be an old Node before the entry point runs, as a machine's end-of-life Node would be.
+const OLD_NODE = 'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.20.2"})';
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('the Node version check every entry point runs first', () => {
+  it('refuses an old Node with one line that names the version needed, and no stack trace', () => {
+    for (const entry of [['bin/agent-governance.js', '--help'], ['bin/require-node.js']]) {
+      const result = run(['--import', OLD_NODE, ...entry]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/needs Node\.js 22\.18 or newer .*this is Node 20\.20\.2/)]);
+    }
+  });
+
+  it('lets the Node the project runs on through', () => {
+    expect(run(['bin/require-node.js'])).toMatchObject({ status: 0, stderr: '' });
+  });
+
+  it('runs before every npm script that starts our code', async () => {
+    const { scripts } = (await import('../../package.json', { with: { type: 'json' } })).default as { scripts: Record<string, string> };
+    for (const name of ['start', 'cli', 'sandbox', 'demo:agent', 'test', 'bench', 'hs:config']) expect(scripts[`pre${name}`]).toBe('node bin/require-node.js');
+  });
+});
