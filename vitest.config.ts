@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Migrates one database for the run; each file's database is a copy of it.
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -25,9 +25,15 @@ export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.
  * PGlite is one process's database: the data folder is locked while it is open, so a second
  * process is told plainly instead of corrupting it.
  */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir?: string; holder: string }): Promise<Database> {
+export async function openDatabase(options: {
+  databaseUrl?: string | undefined;
+  dataDir?: string;
+  holder: string;
+  /** PGlite only: start from a copy of this dumped data folder (the tests clone one migrated database per file). */
+  template?: Blob;
+}): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
-  return openPglite(options.dataDir, options.holder);
+  return openPglite(options.dataDir, options.holder, options.template);
 }
 
 // Each driver is imported only when used: loading both made a Postgres server carry PGlite's
@@ -67,7 +73,7 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string | undefined, holder: string): Promise<Database> {
+async function openPglite(dataDir: string | undefined, holder: string, template: Blob | undefined): Promise<Database> {
   keepWebAssemblyOnItsBaselineCompiler();
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
@@ -79,7 +85,10 @@ async function openPglite(dataDir: string | undefined, holder: string): Promise<
   }
   // Postgres's default 128 MB buffer pool fills up in our process's memory as the data grows; the
   // operating system's file cache still holds the data folder behind a smaller pool.
-  const client = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
+  const client = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, {
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+    ...(template ? { loadDataDir: template } : {}),
+  });
   const db = drizzlePglite({ client, schema });
   return {
     db,
