@@ -1,16 +1,21 @@
 import { z } from 'zod';
-import { OBJECT_TYPES } from './crm-names.ts';
+import { OBJECT_TYPES, type ObjectType } from './crm-names.ts';
+import type { Policy } from './policy.ts';
 
 /**
  * The HubSpot developer project in extension/ (issue 8), generated from the top-level
  * hs.config.json so one file changes per deployment. The *-hsmeta.json shapes below are the
- * ones HubSpot documents for platform 2025.2 (app, card, settings, app home page, webhooks),
+ * ones HubSpot documents for platforms 2025.2 and 2026.03 (app, card, settings, app home page, webhooks),
  * plus the bulk action of the 2026.09 beta; no HubSpot account is reachable from CI, so
  * `npm test` checks the project against them.
  */
 
-/** The released platform the project targets; the same project still validates there with every feature below. */
-export const PLATFORM_VERSION = '2025.2';
+/**
+ * The released platform the project targets. 2026.03 is the current GA version: it adds serverless
+ * functions for static-auth apps (this app has none) and keeps every 2025.2 component shape this
+ * project uses (app, card, settings, home page, webhooks), per HubSpot's migration guide.
+ */
+export const PLATFORM_VERSION = '2026.03';
 /**
  * Bulk actions on index pages exist only on this beta (HubSpot's "Create a bulk action (BETA)"
  * guide; the CLI's own 2026.09-beta templates spell the version this way), so they are opt-in.
@@ -42,6 +47,11 @@ export const hsConfigSchema = z.strictObject({
   approvalObjectTypeId: z.string().regex(/^2-[0-9]{1,18}$/, 'must be a custom object type id such as 2-1234567, as bootstrap prints it').nullable().default(null),
   /** The bulk action on index pages, a HubSpot beta: on moves the project to the beta platform. */
   bulkActions: z.boolean().default(false),
+  /**
+   * The policy document this deployment publishes, relative to the repository root: every contact and
+   * deal property it names gets a webhook subscription, so people's edits of them reach the server.
+   */
+  policyFile: z.string().min(1).default('examples/policy.json'),
 }).superRefine((config, ctx) => {
   if (config.distribution === 'marketplace' && config.auth !== 'oauth') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be oauth: marketplace apps install in many accounts' });
   if (config.auth === 'oauth' && config.oauthRedirectUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['oauthRedirectUrls'], message: 'needs at least one URL with OAuth' });
@@ -152,10 +162,42 @@ function scopes() {
   };
 }
 
-/** Subscriptions the webhook intake (issue 6) classifies: property changes, deletions and merges of governed objects. */
-function legacySubscriptions() {
-  const kinds = ['propertyChange', 'deletion', 'merge'];
-  return ['contact', 'deal'].flatMap((object) => kinds.map((kind) => ({ subscriptionType: `${object}.${kind}`, active: true })));
+/** HubSpot allows an app this many webhook subscriptions ("Announcing new limits for Developer Accounts and Applications"). */
+export const MAX_WEBHOOK_SUBSCRIPTIONS = 1_000;
+
+const LEGACY_OBJECT_NAMES: Record<ObjectType, string> = { contacts: 'contact', deals: 'deal' };
+
+/**
+ * Every property of each object type the policy names: in its tier matrix (denied ones too, so an
+ * agent writing around us is seen) and in its record conditions. The stale-approval, bypass and
+ * velocity rules need a webhook for each; HubSpot sends propertyChange only for a named property.
+ */
+export function governedProperties(policy: Policy): Record<ObjectType, string[]> {
+  const governed = Object.fromEntries(OBJECT_TYPES.map((type) => [type, new Set(Object.keys(policy.objects[type]?.properties ?? {}))])) as Record<ObjectType, Set<string>>;
+  for (const condition of policy.conditions) {
+    if (condition.kind === 'record_matches') governed[condition.objectType].add(condition.property);
+  }
+  return Object.fromEntries(OBJECT_TYPES.map((type) => [type, [...governed[type]].sort()])) as Record<ObjectType, string[]>;
+}
+
+/** Subscriptions the webhook intake (issue 6) classifies: each governed property's changes, deletions and merges of governed objects. */
+function legacySubscriptions(policy: Policy) {
+  const governed = governedProperties(policy);
+  return OBJECT_TYPES.flatMap((type) => {
+    const object = LEGACY_OBJECT_NAMES[type];
+    return [
+      ...governed[type].map((propertyName) => ({ subscriptionType: `${object}.propertyChange`, propertyName, active: true })),
+      { subscriptionType: `${object}.deletion`, active: true },
+      { subscriptionType: `${object}.merge`, active: true },
+    ];
+  });
+}
+
+/** Governed properties with no propertyChange subscription in a webhooks file: people's edits of them would never reach the server. */
+export function unsubscribedProperties(legacyCrmObjects: readonly { subscriptionType: string; propertyName?: string | undefined }[], policy: Policy): string[] {
+  const subscribed = new Set(legacyCrmObjects.map((subscription) => `${subscription.subscriptionType}:${subscription.propertyName ?? ''}`));
+  const governed = governedProperties(policy);
+  return OBJECT_TYPES.flatMap((type) => governed[type].filter((property) => !subscribed.has(`${LEGACY_OBJECT_NAMES[type]}.propertyChange:${property}`)).map((property) => `${type}.${property}`));
 }
 
 /** The Agent Approval property whose change inside HubSpot the server reconciles as a decision (issue 6). */
@@ -166,7 +208,13 @@ function approvalSubscriptions(config: HsConfig) {
   return config.approvalObjectTypeId === null ? [] : [{ subscriptionType: 'object.propertyChange', objectType: config.approvalObjectTypeId, propertyName: APPROVAL_STATUS_PROPERTY, active: true }];
 }
 
-export function generateProjectFiles(config: HsConfig): Omit<ProjectContent, OptionalFile> & Partial<Pick<ProjectContent, OptionalFile>> {
+export function generateProjectFiles(config: HsConfig, policy: Policy): Omit<ProjectContent, OptionalFile> & Partial<Pick<ProjectContent, OptionalFile>> {
+  const crmObjects = approvalSubscriptions(config);
+  const legacyCrmObjects = legacySubscriptions(policy);
+  const subscriptions = crmObjects.length + legacyCrmObjects.length;
+  if (subscriptions > MAX_WEBHOOK_SUBSCRIPTIONS) {
+    throw new Error(`The policy in ${config.policyFile} needs ${subscriptions} webhook subscriptions; HubSpot allows an app ${MAX_WEBHOOK_SUBSCRIPTIONS}. Govern fewer properties.`);
+  }
   return {
     'hsproject.json': { name: 'agent-governance', srcDir: 'src', platformVersion: config.bulkActions ? BULK_ACTIONS_PLATFORM_VERSION : PLATFORM_VERSION },
     'src/app/app-hsmeta.json': {
@@ -198,7 +246,7 @@ export function generateProjectFiles(config: HsConfig): Omit<ProjectContent, Opt
       type: 'webhooks',
       config: {
         settings: { targetUrl: `${config.backendBaseUrl}${WEBHOOK_PATH}`, maxConcurrentRequests: 10 },
-        subscriptions: { crmObjects: approvalSubscriptions(config), legacyCrmObjects: legacySubscriptions(), hubEvents: [] },
+        subscriptions: { crmObjects, legacyCrmObjects, hubEvents: [] },
       },
     },
     ...(config.bulkActions

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectDrift, readHsConfig, REPO_ROOT, writeProject } from '../../server/src/cli/hs-config.ts';
+import { missingSubscriptions, projectDrift, readDeploymentPolicy, readHsConfig, REPO_ROOT, writeProject } from '../../server/src/cli/hs-config.ts';
 import { APPROVAL_OBJECT_SCHEMA } from '../../server/src/services/approval-crm-schema.ts';
 import { AGENT_ROLES, OBJECT_TYPES } from '../../shared/crm-names.ts';
-import { BULK_ACTIONS_PLATFORM_VERSION, EXTENSION_API_PATH, PLATFORM_VERSION, PROJECT_FILES, WEBHOOK_PATH, generateProjectFiles, hsConfigSchema, type HsConfig } from '../../shared/hubspot-project.ts';
+import { BULK_ACTIONS_PLATFORM_VERSION, EXTENSION_API_PATH, MAX_WEBHOOK_SUBSCRIPTIONS, PLATFORM_VERSION, PROJECT_FILES, WEBHOOK_PATH, generateProjectFiles as generateFromPolicy, governedProperties, hsConfigSchema, type HsConfig } from '../../shared/hubspot-project.ts';
+import type { Policy } from '../../shared/policy.ts';
 import { TIERS } from '../../shared/policy.ts';
 import { MATRIX_OBJECT_TYPES, MATRIX_ROLES, MATRIX_TIERS } from '../../shared/views/policy-matrix.ts';
 
@@ -23,6 +24,8 @@ function hsmetaFiles(dir: string): string[] {
 /** The committed configuration with every optional feature on, so the checks below cover the beta files too. */
 const everythingOn = (): HsConfig => ({ ...readHsConfig(), bulkActions: true, approvalObjectTypeId: '2-1234567' });
 const schemaOf = (file: string) => PROJECT_FILES[file as keyof typeof PROJECT_FILES];
+/** The files generated from a configuration and the policy the committed hs.config.json names. */
+const generateProjectFiles = (config: HsConfig, policy: Policy = readDeploymentPolicy()) => generateFromPolicy(config, policy);
 
 // No HubSpot account is reachable from CI, so the project is checked against the documented shapes here.
 describe('the HubSpot project in extension/', () => {
@@ -89,6 +92,18 @@ describe('the HubSpot project in extension/', () => {
   it('is exactly what `npm run hs:config` generates from hs.config.json and shared/views', () => {
     expect(projectDrift()).toEqual([]);
   });
+
+  it('subscribes to the changes of every property the policy governs, each by name, as HubSpot documents propertyChange', () => {
+    const webhooks = readJson('src/app/webhooks/webhooks-hsmeta.json') as { config: { subscriptions: { legacyCrmObjects: { subscriptionType: string; propertyName?: string }[] } } };
+    const propertyChanges = webhooks.config.subscriptions.legacyCrmObjects.filter((subscription) => subscription.subscriptionType.endsWith('.propertyChange'));
+    expect(propertyChanges.filter((subscription) => subscription.propertyName === undefined)).toEqual([]);
+    const governed = governedProperties(readDeploymentPolicy());
+    expect(governed.contacts).toEqual(expect.arrayContaining(['jobtitle', 'company', 'hs_email_optout', 'lifecyclestage']));
+    expect(propertyChanges.map((subscription) => `${subscription.subscriptionType}:${subscription.propertyName}`).sort()).toEqual(
+      [...governed.contacts.map((property) => `contact.propertyChange:${property}`), ...governed.deals.map((property) => `deal.propertyChange:${property}`)].sort(),
+    );
+    expect(missingSubscriptions()).toEqual([]);
+  });
 });
 
 describe('optional features generated from hs.config.json', () => {
@@ -115,6 +130,7 @@ describe('optional features generated from hs.config.json', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-config-'));
     try {
       fs.symlinkSync(path.join(REPO_ROOT, 'shared'), path.join(root, 'shared'));
+      fs.symlinkSync(path.join(REPO_ROOT, 'examples'), path.join(root, 'examples'));
       const configure = (change: Partial<HsConfig>) => fs.writeFileSync(path.join(root, 'hs.config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'hs.config.json'), 'utf8')), ...change }));
       const bulkMeta = 'extension/src/app/actions/decide-approvals-hsmeta.json';
       configure({ bulkActions: true });
@@ -127,6 +143,35 @@ describe('optional features generated from hs.config.json', () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('webhook subscriptions generated from the policy', () => {
+  it('calls the project out of date, naming the property, when the policy comes to govern one with no subscription', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hs-config-'));
+    try {
+      fs.symlinkSync(path.join(REPO_ROOT, 'shared'), path.join(root, 'shared'));
+      const policy = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/policy.json'), 'utf8'));
+      fs.writeFileSync(path.join(root, 'policy.json'), JSON.stringify(policy));
+      fs.writeFileSync(path.join(root, 'hs.config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'hs.config.json'), 'utf8')), policyFile: 'policy.json' }));
+      writeProject(root);
+      expect(projectDrift(root)).toEqual([]);
+      policy.objects.contacts.properties.website = { enrichment: 'auto' };
+      fs.writeFileSync(path.join(root, 'policy.json'), JSON.stringify(policy));
+      expect(projectDrift(root)).toEqual(['extension/src/app/webhooks/webhooks-hsmeta.json']);
+      expect(missingSubscriptions(root)).toEqual(['contacts.website']);
+      writeProject(root);
+      expect(missingSubscriptions(root)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it(`refuses a policy that needs more than HubSpot's ${MAX_WEBHOOK_SUBSCRIPTIONS} subscriptions per app`, () => {
+    const policy = readDeploymentPolicy();
+    const many = Object.fromEntries(Array.from({ length: MAX_WEBHOOK_SUBSCRIPTIONS }, (_, i) => [`custom_${i}`, { enrichment: 'auto' as const }]));
+    const huge: Policy = { ...policy, objects: { ...policy.objects, contacts: { properties: { ...policy.objects.contacts?.properties, ...many } } } };
+    expect(() => generateProjectFiles(readHsConfig(), huge)).toThrow(/allows an app 1000/);
   });
 });
 
