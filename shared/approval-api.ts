@@ -67,7 +67,7 @@ export const approvalItemViewSchema = z.strictObject({
   before: z.string().nullable(),
   proposed: z.string().nullable(),
   edited: z.string().nullable().optional().describe('What a person changed the proposal to, when they did (null: they cleared it).'),
-  status: z.enum(['pending', 'approved', 'rejected']),
+  status: z.enum(['pending', 'approved', 'rejected', 'stale', 'expired', 'withdrawn']).describe('The item’s decision; once its approval went stale, expired or was withdrawn, every item not rejected reads so too.'),
   approvedBy: z.array(z.string()),
 });
 export type ApprovalItemView = z.infer<typeof approvalItemViewSchema>;

@@ -1,3 +1,4 @@
+import type { ApprovalItemView } from '../approval-api.ts';
 import type { EngagedKillSwitch, Evidence, PendingApprovalCard } from '../extension-api.ts';
 
 /**
@@ -28,7 +29,7 @@ export interface DiffRow {
   proposed: ShownValue;
   /** What a person edited the proposal to, if anyone did. */
   edited: ShownValue | null;
-  status: 'pending' | 'approved' | 'rejected';
+  status: ApprovalItemView['status'];
 }
 
 export function diffRows(card: PendingApprovalCard): DiffRow[] {

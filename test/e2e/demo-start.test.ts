@@ -71,15 +71,20 @@ describe('npm start in demo mode', () => {
     expect(record.body.values[item.property]).toBe(item.proposed);
   });
 
-  it('hears a person’s edit in the sandbox as a signed webhook, and a pending approval on that field goes stale', async () => {
+  it('prints a person’s edit of a field that waits for approval; run, the sandbox’s signed webhook makes that approval stale, items and all', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
-    const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending`, { token: adminToken });
-    const approval = pending.body.approvals[0] as { id: string; recordId: string; items: { property: string }[] };
-    const property = approval.items[0]!.property;
-    await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', approval.recordId, '--property', property, '--value', '+1 555 0123', '--sandbox-url', sandboxUrl, '--json'], {
+    const printed = /sandbox edit --object contacts --id (\d+) --property (\S+) --value "([^"]+)"/.exec(server.stdout());
+    expect(printed).not.toBeNull();
+    const [, recordId, property, value] = printed!;
+    const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending&record=${recordId}`, { token: adminToken });
+    const approval = (pending.body.approvals as { id: string; items: { property: string }[] }[]).find((candidate) => candidate.items.some((item) => item.property === property));
+    expect(approval).toBeDefined();
+    await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', recordId!, '--property', property!, '--value', value!, '--sandbox-url', sandboxUrl, '--json'], {
       env: { ...process.env, DATA_DIR: data.dir },
     });
-    await expect.poll(async () => (await http('GET', `${serverUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status, { timeout: 20_000, interval: 250 }).toBe('stale');
+    await expect.poll(async () => (await http('GET', `${serverUrl}/v1/admin/approvals/${approval!.id}`, { token: adminToken })).body.status, { timeout: 20_000, interval: 250 }).toBe('stale');
+    const stale = await http('GET', `${serverUrl}/v1/admin/approvals/${approval!.id}`, { token: adminToken });
+    expect(stale.body.items.map((item: { status: string }) => item.status)).toEqual(stale.body.items.map(() => 'stale'));
   });
 
   it('keeps the sandbox’s data and the demo workspace across a restart, shows no token again, and sends the next batch', async () => {

@@ -42,6 +42,8 @@ describe('approvals reconciled with what HubSpot says changed', () => {
     await receive([propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0777', occurredAt: later() })]);
 
     expect(await statusOf(approvalId)).toMatchObject({ status: 'stale', message: 'user 9001 changed phone in the CRM after the agent proposed; nothing will be overwritten.' });
+    // Its items read stale too: none of them will be written, whatever each said before.
+    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body).toMatchObject({ status: 'stale', items: [{ property: 'phone', status: 'stale' }] });
     const [stale] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, 'approval.stale')));
     expect(stale).toMatchObject({ actor: { type: 'system', name: 'hubspot-webhooks' }, data: expect.objectContaining({ approvalId, cause: 'person', property: 'phone', sourceId: 'userId:9001' }) });
     const refused = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });

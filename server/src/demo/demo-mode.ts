@@ -71,8 +71,19 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
           for (const line of describeOutcome(changeSet)) print(line);
         }
       }
-      const [held] = batchId ? await listApprovals(deps.db, workspace.workspaceId, { batchId, status: 'pending', limit: 1 }) : [];
-      printNextSteps({ print, serverUrl, sandboxUrl: sandbox.url, dataDir: config.dataDir, batchId, changeSetId, heldApprovalId: held?.id });
+      // One held value to approve and another for a person to edit, so the edit really makes an approval stale.
+      const [held, toEdit] = batchId ? await listApprovals(deps.db, workspace.workspaceId, { batchId, status: 'pending', limit: 2 }) : [];
+      const edit = toEdit ?? held;
+      printNextSteps({
+        print,
+        serverUrl,
+        sandboxUrl: sandbox.url,
+        dataDir: config.dataDir,
+        batchId,
+        changeSetId,
+        heldApprovalId: toEdit ? held?.id : undefined,
+        personEdit: edit?.items[0] ? { recordId: edit.recordId, property: edit.items[0].property } : { recordId: '1001', property: 'jobtitle' },
+      });
     },
     close: () => sandbox.close(),
   };
@@ -103,6 +114,8 @@ function printNextSteps(input: {
   batchId: string | undefined;
   changeSetId: string | undefined;
   heldApprovalId: string | undefined;
+  /** A contact and property a person edits, with a pending approval on it when the batch held one. */
+  personEdit: { recordId: string; property: string };
 }) {
   const files = demoFiles(input.dataDir);
   const admin = `-H "authorization: Bearer $(cat ${displayPath(files.adminTokenFile)})"`;
@@ -116,8 +129,9 @@ function printNextSteps(input: {
     print(`  curl -s -X POST ${serverUrl}/v1/admin/approvals/${input.heldApprovalId}/decisions ${admin} -H 'content-type: application/json' -d '{"kind":"approve","actingUserId":"${DEMO_APPROVER}"}'   # approve one, as user ${DEMO_APPROVER}`);
   }
   print('  npm run demo:agent                      # another enrichment batch, through the API');
-  print('  npm run --silent cli -- sandbox edit --object contacts --id 1001 --property jobtitle --value "Founder"   # a person edits in "HubSpot"');
-  print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/1001   # the record and its history in the sandbox`);
+  const { recordId, property } = input.personEdit;
+  print(`  npm run --silent cli -- sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`);
+  print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/${recordId}   # the record and its history in the sandbox`);
   print(`  curl -s ${serverUrl}/v1/admin/audit/verify ${admin}`);
   print(`  curl -s "${serverUrl}/v1/admin/audit/export?format=csv${input.batchId ? `&batch=${input.batchId}` : ''}" ${admin}`);
 }

@@ -30,10 +30,15 @@ export function approvalView(stored: StoredApproval): ApprovalView {
       before: item.beforeValue,
       proposed: item.proposedValue,
       ...(item.edited ? { edited: item.editedValue } : {}),
-      status: item.status,
+      status: closedWithout(stored.status) && item.status !== 'rejected' ? stored.status : item.status,
       approvedBy: item.approvedBy,
     })),
   };
+}
+
+/** An approval that ended without being applied or rejected: none of its items will be written. */
+function closedWithout(status: StoredApproval['status']): status is 'stale' | 'expired' | 'withdrawn' {
+  return status === 'stale' || status === 'expired' || status === 'withdrawn';
 }
 
 export async function requireApproval(deps: ServiceDeps, workspaceId: string, approvalId: string): Promise<StoredApproval> {
