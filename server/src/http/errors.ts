@@ -35,6 +35,8 @@ export function statusFor(code: ErrorCode): number {
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
     case 'KILL_SWITCH_ENGAGED':
