@@ -66,6 +66,7 @@ const cases: Case[] = [
   { name: 'a NUL in a query string', method: 'GET', path: '/v1/admin/audit/export?batch=%00', as: 'admin', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
   { name: 'a rollback id that is not a uuid, to pause', method: 'POST', path: '/v1/admin/rollbacks/not-a-uuid/pause', as: 'admin', status: 404, code: 'NOT_FOUND', message: /no rollback not-a-uuid/ },
   { name: 'a rollback id that is not a uuid, to resume', method: 'POST', path: '/v1/admin/rollbacks/not-a-uuid/resume', as: 'admin', status: 404, code: 'NOT_FOUND', message: /no rollback not-a-uuid/ },
+  { name: 'a path id that is not UTF-8 once decoded', method: 'GET', path: '/v1/changesets/%ED%A0%80', as: 'agent', status: 400, code: 'VALIDATION_FAILED', message: /percent-encoded UTF-8/ },
   { name: 'a `__proto__` key', method: 'POST', path: '/v1/changesets', as: 'agent', raw: withToolInput('{"__proto__":{"admin":true}}'), status: 400, code: 'VALIDATION_FAILED', message: /__proto__ is a key no request may use/ },
   { name: 'a body that is not JSON', method: 'POST', path: '/v1/changesets', as: 'agent', raw: 'batchId=b', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: /Content-Type: application\/json/ },
 ];
