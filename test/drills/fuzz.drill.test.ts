@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
@@ -52,8 +53,10 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
   let routes: FuzzRoute[];
   let definitions: Definitions;
 
+  // With Postgres there is no data folder to keep the secrets key in, so every process is given one.
+  const secretsKey = randomBytes(32).toString('base64');
   const env = (extra: Record<string, string> = {}) =>
-    serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl, DATABASE_URL: postgres?.url, HUBSPOT_CLIENT_SECRET: 'fuzz-app-client-secret', MAX_BODY_BYTES: String(MAX_BODY_BYTES), ...extra });
+    serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl, DATABASE_URL: postgres?.url, SECRETS_KEY: postgres ? secretsKey : undefined, HUBSPOT_CLIENT_SECRET: 'fuzz-app-client-secret', MAX_BODY_BYTES: String(MAX_BODY_BYTES), ...extra });
   const startServer = async (extra: Record<string, string> = {}) => {
     await server?.stop();
     server = startNodeProcess('server/src/main.ts', env(extra));
