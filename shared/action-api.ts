@@ -3,6 +3,7 @@ import { evidenceSchema } from './agent-api.ts';
 import { objectTypeSchema, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
+import { safeText, text } from './safe-text.ts';
 
 /**
  * Drafts (issue 5): an agent's non-field action on one record. The policy decides it per agent
@@ -10,15 +11,7 @@ import { reasonCodeSchema } from './reason-codes.ts';
  * an email before any policy is asked.
  */
 
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((value) => !value.includes('\0'), 'must not contain NUL characters');
-
-const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
+const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 const onBehalfOfSchema = z.strictObject({ crmUserId: crmUserIdSchema }).optional().describe('The person the agent acts for; needs an unexpired delegation.');
 
 export const TASK_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH'] as const;
@@ -63,13 +56,13 @@ export const OUTCOME_NAMES = ['sent', 'bounced', 'failed', 'replied', 'unsubscri
 /** Delivery outcomes end a released email and need its release token; replies and unsubscribes come later. */
 export const DELIVERY_OUTCOMES = ['sent', 'bounced', 'failed'] as const satisfies readonly (typeof OUTCOME_NAMES)[number][];
 
-const contentViewSchema = z.record(z.string(), z.string()).describe('The fields of the action (to, subject, body, dueAt, priority), as strings.');
+const contentViewSchema = z.record(safeText, safeText).describe('The fields of the action (to, subject, body, dueAt, priority), as strings.');
 
 export const actionOutcomeViewSchema = z.strictObject({
   outcome: z.enum(OUTCOME_NAMES),
-  providerMessageId: z.string().nullable(),
-  detail: z.string().nullable(),
-  crmNoteId: z.string().nullable().describe('The note that logged it on the record’s timeline.'),
+  providerMessageId: safeText.nullable(),
+  detail: safeText.nullable(),
+  crmNoteId: safeText.nullable().describe('The note that logged it on the record’s timeline.'),
   reportedAt: z.iso.datetime(),
 });
 
@@ -78,7 +71,7 @@ export const actionViewSchema = z
     id: z.uuid(),
     kind: z.enum(['send_email', 'create_task', 'create_note']),
     objectType: objectTypeSchema,
-    recordId: z.string(),
+    recordId: safeText,
     agentId: z.uuid(),
     policyVersion: z.number().int(),
     tier: tierSchema.nullable(),
@@ -86,22 +79,22 @@ export const actionViewSchema = z
     reasons: z.array(reasonCodeSchema),
     proposed: contentViewSchema.describe('What the agent proposed.'),
     edited: contentViewSchema.nullable().describe('What a person changed it to before approving, if they did.'),
-    approvedBy: z.array(z.string()),
+    approvedBy: z.array(safeText),
     expiresAt: z.iso.datetime().nullable(),
     createdAt: z.iso.datetime(),
     decidedAt: z.iso.datetime().nullable(),
     releasedAt: z.iso.datetime().nullable(),
-    contentHash: z.string().nullable().describe('SHA-256 (hex) of the released content as canonical JSON; the release token vouches for it.'),
-    crmObjectId: z.string().nullable().describe('The task or note this server created in the CRM.'),
-    message: z.string().nullable(),
+    contentHash: safeText.nullable().describe('SHA-256 (hex) of the released content as canonical JSON; the release token vouches for it.'),
+    crmObjectId: safeText.nullable().describe('The task or note this server created in the CRM.'),
+    message: safeText.nullable(),
     outcomes: z.array(actionOutcomeViewSchema),
     released: contentViewSchema.optional().describe('What to send: the edited version if a person edited it. Only to the agent, once released.'),
-    releaseToken: z.string().optional().describe('Proof that people approved exactly `released`; check it with POST /v1/actions/{id}/verify. Only to the agent, once released.'),
+    releaseToken: safeText.optional().describe('Proof that people approved exactly `released`; check it with POST /v1/actions/{id}/verify. Only to the agent, once released.'),
   })
   .meta({ id: 'Action' });
 export type ActionView = z.infer<typeof actionViewSchema>;
 
-export const releaseTokenSchema = z.string().min(1).max(200);
+export const releaseTokenSchema = safeText.min(1).max(200);
 
 export const actionOutcomeRequestSchema = z
   .strictObject({
@@ -124,8 +117,8 @@ export const verifyReleaseResponseSchema = z
   .strictObject({
     valid: z.boolean(),
     actionId: z.uuid(),
-    contentHash: z.string().optional(),
-    approvedBy: z.array(z.string()).optional(),
+    contentHash: safeText.optional(),
+    approvedBy: z.array(safeText).optional(),
     releasedAt: z.iso.datetime().optional(),
   })
   .meta({ id: 'VerifyReleaseResult' });
@@ -148,7 +141,7 @@ export const actionDecisionSchema = z
 export type ActionDecisionRequest = z.infer<typeof actionDecisionSchema>;
 
 export const actionListQuerySchema = z.strictObject({
-  record: z.string().regex(/^[0-9]{1,18}$/).optional(),
+  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
   agent: z.uuid().optional(),
   status: z.enum(ACTION_STATUS_NAMES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

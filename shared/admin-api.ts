@@ -1,29 +1,30 @@
 import { z } from 'zod';
 import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema, type AgentStatus } from './crm-names.ts';
 import { policySchema } from './policy.ts';
+import { safeText } from './safe-text.ts';
 
-export const createAgentSchema = z.strictObject({ name: z.string().trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
+export const createAgentSchema = z.strictObject({ name: safeText.trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
 
 export const agentStatusChangeSchema = z.enum(['pause', 'resume', 'revoke']);
 /** The status each action leaves an agent in. */
 export const AGENT_STATUS_AFTER = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const satisfies Record<z.infer<typeof agentStatusChangeSchema>, AgentStatus>;
 
 export const agentViewSchema = z
-  .strictObject({ id: z.uuid(), name: z.string(), role: agentRoleSchema, status: z.enum(AGENT_STATUSES), createdAt: z.iso.datetime() })
+  .strictObject({ id: z.uuid(), name: safeText, role: agentRoleSchema, status: z.enum(AGENT_STATUSES), createdAt: z.iso.datetime() })
   .meta({ id: 'Agent' });
 export type AgentView = z.infer<typeof agentViewSchema>;
 export const createdAgentSchema = agentViewSchema
-  .extend({ token: z.string().describe('The agent’s bearer token, shown this once: only its hash is stored.') })
+  .extend({ token: safeText.describe('The agent’s bearer token, shown this once: only its hash is stored.') })
   .meta({ id: 'CreatedAgent' });
 export type CreatedAgent = z.infer<typeof createdAgentSchema>;
 
 export const createDelegationSchema = z
   .strictObject({
-    crmUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)'),
+    crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)'),
     expiresAt: z.iso.datetime({ offset: true }).describe('When the delegation ends; required, delegations never last forever.'),
   })
   .meta({ id: 'CreateDelegation' });
-export const delegationViewSchema = z.strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: z.string(), expiresAt: z.iso.datetime() }).meta({ id: 'Delegation' });
+export const delegationViewSchema = z.strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: safeText, expiresAt: z.iso.datetime() }).meta({ id: 'Delegation' });
 export type DelegationView = z.infer<typeof delegationViewSchema>;
 
 export const killSwitchChangeSchema = z
@@ -31,17 +32,17 @@ export const killSwitchChangeSchema = z
     scope: z.enum(['workspace', 'agent', 'action']),
     target: z.union([z.uuid(), actionKindSchema]).optional().describe('The agent id (scope agent) or action kind (scope action).'),
     engaged: z.boolean(),
-    reason: z.string().trim().min(1).max(500),
+    reason: safeText.trim().min(1).max(500),
   })
   .meta({ id: 'KillSwitchChange' });
 
 export const killSwitchViewSchema = z
   .strictObject({
     scope: killSwitchChangeSchema.shape.scope,
-    target: z.string().nullable().describe('The agent id or action kind; null for the workspace switch.'),
+    target: safeText.nullable().describe('The agent id or action kind; null for the workspace switch.'),
     engaged: z.boolean(),
-    reason: z.string(),
-    changedBy: z.string(),
+    reason: safeText,
+    changedBy: safeText,
     changedAt: z.iso.datetime(),
   })
   .meta({ id: 'KillSwitch' });
@@ -50,8 +51,8 @@ export type KillSwitchView = z.infer<typeof killSwitchViewSchema>;
 export const auditExportQuerySchema = z.strictObject({
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
   agent: z.uuid().optional(),
-  batch: z.string().min(1).max(200).optional(),
-  record: z.string().regex(/^[0-9]{1,18}$/).optional(),
+  batch: safeText.min(1).max(200).optional(),
+  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
@@ -59,7 +60,7 @@ export const auditExportQuerySchema = z.strictObject({
 const chainBreakSchema = z.strictObject({
   seq: z.number().int().describe('The first event that does not hold.'),
   problem: z.enum(['altered', 'missing', 'relinked', 'truncated']),
-  message: z.string(),
+  message: safeText,
 });
 export const auditVerificationSchema = z
   .discriminatedUnion('ok', [
@@ -75,16 +76,16 @@ export const bootstrapResultSchema = z
       z.strictObject({
         objectType: objectTypeSchema,
         groupCreated: z.boolean(),
-        created: z.array(z.string()).describe('Properties this run created.'),
-        existing: z.array(z.string()).describe('Properties the account already had.'),
+        created: z.array(safeText).describe('Properties this run created.'),
+        existing: z.array(safeText).describe('Properties the account already had.'),
       }),
     ),
-    approvalObject: z.strictObject({ objectTypeId: z.string().describe('Copy it into hs.config.json.'), created: z.boolean() }),
+    approvalObject: z.strictObject({ objectTypeId: safeText.describe('Copy it into hs.config.json.'), created: z.boolean() }),
   })
   .meta({ id: 'BootstrapResult' });
 export type BootstrapResult = z.infer<typeof bootstrapResultSchema>;
 
-export const policyVersionSchema = z.strictObject({ version: z.number().int().positive(), publishedBy: z.string(), createdAt: z.iso.datetime() }).meta({ id: 'PolicyVersion' });
+export const policyVersionSchema = z.strictObject({ version: z.number().int().positive(), publishedBy: safeText, createdAt: z.iso.datetime() }).meta({ id: 'PolicyVersion' });
 export type PolicyVersion = z.infer<typeof policyVersionSchema>;
 /** The newest version is the one in force. */
 export const activePolicySchema = z.strictObject({ version: z.number().int().positive(), policy: policySchema }).meta({ id: 'ActivePolicy' });
@@ -97,7 +98,7 @@ export const killTriggerDrillSchema = z
     agentId: z.uuid().optional().describe('The agent the counts belong to; omitted, bypass writes count as no agent’s.'),
     count: z.number().int().nonnegative().max(10_000_000).describe('Bypass writes, writes in a minute, or (rejection_rate) rejected proposals.'),
     decided: z.number().int().nonnegative().max(10_000_000).optional().describe('rejection_rate only: proposals decided in the batch.'),
-    batchId: z.string().min(1).max(200).optional().describe('rejection_rate only: the batch the counts are from.'),
+    batchId: safeText.min(1).max(200).optional().describe('rejection_rate only: the batch the counts are from.'),
   })
   .refine((drill) => drill.trigger !== 'rejection_rate' || (drill.agentId !== undefined && drill.decided !== undefined && drill.decided >= drill.count), {
     message: 'a rejection_rate drill needs agentId and decided (at least count)',
@@ -116,14 +117,14 @@ export const killTriggerDrillResultSchema = z
       .nullable()
       .describe('The trigger’s settings in the active policy; null when the policy sets none, and then nothing would engage.'),
     observed: z.number().int(),
-    wouldEngage: z.array(z.strictObject({ scope: z.enum(['agent', 'workspace']), target: z.string().nullable(), reason: z.string() })),
+    wouldEngage: z.array(z.strictObject({ scope: z.enum(['agent', 'workspace']), target: safeText.nullable(), reason: safeText })),
     engaged: z.literal(false).describe('A drill never engages a switch.'),
   })
   .meta({ id: 'KillTriggerDrillResult' });
 export type KillTriggerDrillResult = z.infer<typeof killTriggerDrillResultSchema>;
 
 /** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
-export const governanceDecisionSchema = z.strictObject({ actingUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });
+export const governanceDecisionSchema = z.strictObject({ actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });
 export const GOVERNANCE_REQUEST_STATUSES = ['pending', 'confirmed', 'cancelled'] as const;
 export const governanceListQuerySchema = z.strictObject({ status: z.enum(GOVERNANCE_REQUEST_STATUSES).optional() });
 
@@ -132,11 +133,11 @@ export const governanceRequestViewSchema = z
     id: z.uuid(),
     kind: z.enum(['kill_switch_release', 'policy_publish']),
     status: z.enum(GOVERNANCE_REQUEST_STATUSES),
-    reasons: z.array(z.strictObject({ code: z.string(), message: z.string() })).describe('Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).'),
+    reasons: z.array(z.strictObject({ code: safeText, message: safeText })).describe('Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).'),
     payload: z.unknown().describe('The change as asked for: the kill switch change or the policy document.'),
-    requestedBy: z.string(),
+    requestedBy: safeText,
     requestedAt: z.iso.datetime(),
-    decidedBy: z.string().nullable(),
+    decidedBy: safeText.nullable(),
     decidedAt: z.iso.datetime().nullable(),
   })
   .meta({ id: 'GovernanceRequest' });

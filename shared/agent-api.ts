@@ -2,36 +2,33 @@ import { z } from 'zod';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
+import { freeJson, isSafeText, safeText, text, UNSAFE_TEXT_MESSAGE } from './safe-text.ts';
 
 /** Limits that keep one submission inside one request's budget; larger batches are split by the agent. */
 export const MAX_RECORDS_PER_CHANGE_SET = 10_000;
 export const MAX_PROPERTIES_PER_RECORD = 100;
 
-const shortText = (max: number) => z.string().trim().min(1).max(max);
-
 /** What lets a person replay why the agent acted. `source` and `reason` are required. */
 export const evidenceSchema = z
   .strictObject({
-    source: shortText(200).describe('Where the value came from (a provider, a page, a tool).'),
-    url: z.url({ protocol: /^https?$/ }).max(2_000).optional().describe('A link a person can open to check the value.'),
+    source: text(200).describe('Where the value came from (a provider, a page, a tool).'),
+    url: z.url({ protocol: /^https?$/ }).max(2_000).refine(isSafeText, UNSAFE_TEXT_MESSAGE).optional().describe('A link a person can open to check the value.'),
     confidence: z.number().min(0).max(1).optional().describe('The agent’s confidence in the value, 0 to 1.'),
-    reason: shortText(2_000).describe('Why the agent proposes the change, in a sentence.'),
-    signal: shortText(2_000).optional(),
-    runId: shortText(200).optional(),
-    model: shortText(200).optional(),
-    promptVersion: shortText(200).optional(),
+    reason: text(2_000).describe('Why the agent proposes the change, in a sentence.'),
+    signal: text(2_000).optional(),
+    runId: text(200).optional(),
+    model: text(200).optional(),
+    promptVersion: text(200).optional(),
     toolCalls: z
-      .array(z.strictObject({ name: shortText(200), input: z.unknown().optional(), output: z.unknown().optional() }))
+      .array(z.strictObject({ name: text(200), input: freeJson.optional(), output: freeJson.optional() }))
       .max(50)
       .optional(),
   })
-  // Postgres text and jsonb cannot hold NUL; refuse it here rather than fail at the database.
-  .refine((evidence) => !JSON.stringify(evidence).includes('\\u0000'), 'must not contain NUL characters')
   .meta({ id: 'Evidence' });
 export type Evidence = z.infer<typeof evidenceSchema>;
 
 export const propertyValueSchema = z
-  .union([z.string().max(65_536).refine((value) => !value.includes('\0'), 'must not contain NUL characters'), z.number().finite(), z.boolean(), z.null()], {
+  .union([safeText.max(65_536), z.number().finite(), z.boolean(), z.null()], {
     error: 'must be a string, a number, a boolean or null',
   })
   .describe('The proposed value; null clears the property.');
@@ -48,10 +45,10 @@ export const recordChangeSchema = z.strictObject({
 
 export const changeSetRequestSchema = z
   .strictObject({
-    batchId: shortText(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
+    batchId: text(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
     objectType: objectTypeSchema,
     onBehalfOf: z
-      .strictObject({ crmUserId: z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
+      .strictObject({ crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
     changes: z.array(recordChangeSchema).min(1).max(MAX_RECORDS_PER_CHANGE_SET),
@@ -77,14 +74,14 @@ export type Decision = z.infer<typeof decisionSchema>;
 export const changeResultSchema = z
   .strictObject({
     changeId: z.uuid(),
-    recordId: z.string(),
-    property: z.string(),
+    recordId: safeText,
+    property: safeText,
     decision: decisionSchema,
     tier: tierSchema.nullable(),
     reasons: z.array(reasonCodeSchema),
-    before: z.string().nullable().describe('The CRM value when the change set was decided.'),
-    proposed: z.string().nullable(),
-    message: z.string().optional().describe('The CRM’s own words when a write failed.'),
+    before: safeText.nullable().describe('The CRM value when the change set was decided.'),
+    proposed: safeText.nullable(),
+    message: safeText.optional().describe('The CRM’s own words when a write failed.'),
   })
   .meta({ id: 'ChangeResult' });
 export type ChangeResult = z.infer<typeof changeResultSchema>;
@@ -92,7 +89,7 @@ export type ChangeResult = z.infer<typeof changeResultSchema>;
 export const changeSetResponseSchema = z
   .strictObject({
     id: z.uuid(),
-    batchId: z.string(),
+    batchId: safeText,
     objectType: objectTypeSchema,
     agentId: z.uuid(),
     policyVersion: z.number().int(),
@@ -107,9 +104,9 @@ export type ChangeSetResponse = z.infer<typeof changeSetResponseSchema>;
 export const errorResponseSchema = z
   .strictObject({
     error: z.strictObject({
-      code: z.string().describe('A stable machine code, e.g. VALIDATION_FAILED, KILL_SWITCH_ENGAGED.'),
-      message: z.string().describe('A sentence a person understands.'),
-      requestId: z.string().optional(),
+      code: safeText.describe('A stable machine code, e.g. VALIDATION_FAILED, KILL_SWITCH_ENGAGED.'),
+      message: safeText.describe('A sentence a person understands.'),
+      requestId: safeText.optional(),
       details: z.unknown().optional(),
     }),
   })

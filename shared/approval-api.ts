@@ -2,27 +2,28 @@ import { z } from 'zod';
 import { actionViewSchema } from './action-api.ts';
 import { objectTypeSchema, propertyNameSchema } from './crm-names.ts';
 import { propertyValueSchema } from './agent-api.ts';
+import { safeText } from './safe-text.ts';
 
 /** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
 export const PERSON_ROLE_NAMES = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const;
 /** `withdrawn`: the change that asked for it was rolled back before anyone decided. */
 export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale', 'withdrawn'] as const;
 
-const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
+const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
 export const setPersonSchema = z
   .strictObject({
     role: z.enum(PERSON_ROLE_NAMES),
-    crmOwnerId: z.string().regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)').optional().describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
+    crmOwnerId: safeText.regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)').optional().describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
   })
   .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
 
 export const personViewSchema = z
   .strictObject({
-    crmUserId: z.string(),
+    crmUserId: safeText,
     role: z.enum(PERSON_ROLE_NAMES),
-    crmOwnerId: z.string().nullable().describe('Their HubSpot owner id, which records’ hubspot_owner_id names; null when unknown (a rep then owns nothing).'),
+    crmOwnerId: safeText.nullable().describe('Their HubSpot owner id, which records’ hubspot_owner_id names; null when unknown (a rep then owns nothing).'),
     updatedAt: z.iso.datetime(),
   })
   .meta({ id: 'Person' });
@@ -31,8 +32,8 @@ export const personViewSchema = z
 export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
 
 export const approvalListQuerySchema = z.strictObject({
-  record: z.string().regex(/^[0-9]{1,18}$/).optional(),
-  batch: z.string().min(1).max(200).optional().describe('Drafts belong to no batch: with this, only field changes are listed.'),
+  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
+  batch: safeText.min(1).max(200).optional().describe('Drafts belong to no batch: with this, only field changes are listed.'),
   agent: z.uuid().optional(),
   status: z.enum(APPROVAL_STATUSES).optional().describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
   kind: z.enum(APPROVAL_KINDS).optional(),
@@ -55,20 +56,20 @@ export const approvalDecisionSchema = z
       kind: z.literal('reject'),
       actingUserId: crmUserIdSchema,
       properties: z.array(propertyNameSchema).min(1).max(100).optional(),
-      reason: z.string().trim().min(1).max(1_000),
+      reason: safeText.trim().min(1).max(1_000),
     }),
   ])
   .meta({ id: 'ApprovalDecision' });
 export type ApprovalDecisionRequest = z.infer<typeof approvalDecisionSchema>;
 
 export const approvalItemViewSchema = z.strictObject({
-  property: z.string(),
+  property: safeText,
   changeId: z.uuid(),
-  before: z.string().nullable(),
-  proposed: z.string().nullable(),
-  edited: z.string().nullable().optional().describe('What a person changed the proposal to, when they did (null: they cleared it).'),
+  before: safeText.nullable(),
+  proposed: safeText.nullable(),
+  edited: safeText.nullable().optional().describe('What a person changed the proposal to, when they did (null: they cleared it).'),
   status: z.enum(['pending', 'approved', 'rejected', 'stale', 'expired', 'withdrawn']).describe('The item’s decision; once its approval went stale, expired or was withdrawn, every item not rejected reads so too.'),
-  approvedBy: z.array(z.string()),
+  approvedBy: z.array(safeText),
 });
 export type ApprovalItemView = z.infer<typeof approvalItemViewSchema>;
 
@@ -78,19 +79,19 @@ export const approvalViewSchema = z
   .strictObject({
     id: z.uuid(),
     changeSetId: z.uuid(),
-    batchId: z.string(),
+    batchId: safeText,
     agentId: z.uuid(),
-    objectType: z.string(),
-    recordId: z.string(),
+    objectType: safeText,
+    recordId: safeText,
     policyVersion: z.number().int(),
     tier: approvalTierSchema,
     status: z.enum(APPROVAL_STATUSES),
     expiresAt: z.iso.datetime(),
-    recordOwnerId: z.string().nullable(),
-    delegatedUserId: z.string().nullable(),
+    recordOwnerId: safeText.nullable(),
+    delegatedUserId: safeText.nullable(),
     createdAt: z.iso.datetime(),
     decidedAt: z.iso.datetime().nullable(),
-    message: z.string().nullable(),
+    message: safeText.nullable(),
     items: z.array(approvalItemViewSchema),
   })
   .meta({ id: 'Approval' });
@@ -136,13 +137,13 @@ const batchApprovalIdsSchema = z
  */
 export const batchApprovalDecisionSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: batchApprovalIdsSchema, note: z.string().trim().max(1_000).optional() }),
+    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: batchApprovalIdsSchema, note: safeText.trim().max(1_000).optional() }),
     z.strictObject({
       kind: z.literal('reject'),
       actingUserId: crmUserIdSchema,
       approvalIds: batchApprovalIdsSchema,
-      reason: z.string().trim().min(1).max(1_000),
-      note: z.string().trim().max(1_000).optional(),
+      reason: safeText.trim().min(1).max(1_000),
+      note: safeText.trim().max(1_000).optional(),
     }),
   ])
   .refine((request) => new Set(request.approvalIds).size === request.approvalIds.length, { message: 'names an approval twice', path: ['approvalIds'] })
@@ -157,7 +158,7 @@ export const batchDecisionResultSchema = z
         approvalId: z.uuid(),
         kind: z.enum(APPROVAL_KINDS).nullable().describe('null when no approval in this workspace has the id.'),
         status: z.enum(APPROVAL_STATUSES).nullable().describe('A draft’s in the approvals’ terms, as the listing gives it.'),
-        refusal: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+        refusal: z.strictObject({ code: safeText, message: safeText }).optional(),
       }),
     ),
     summary: z.strictObject({ decided: z.number().int(), refused: z.number().int(), applied: z.number().int() }),

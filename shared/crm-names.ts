@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './safe-text.ts';
 
 /** Object types governed so far; Salesforce names map onto these in its adapter. */
 export const OBJECT_TYPES = ['contacts', 'deals'] as const;
@@ -9,12 +10,10 @@ export type ObjectType = z.infer<typeof objectTypeSchema>;
 
 /** HubSpot internal property names: lower-case letter first, then lower-case letters, digits and underscores. */
 export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
-export const propertyNameSchema = z
-  .string()
-  .regex(PROPERTY_NAME_PATTERN, 'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)');
+export const propertyNameSchema = safeText.regex(PROPERTY_NAME_PATTERN, 'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)');
 
 /** HubSpot record ids are positive integers, sent as strings. */
-export const recordIdSchema = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a CRM record id (digits only)');
+export const recordIdSchema = safeText.regex(/^[1-9][0-9]{0,17}$/, 'must be a CRM record id (digits only)');
 
 export const AGENT_ROLES = ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] as const;
 export const agentRoleSchema = z.enum(AGENT_ROLES);

@@ -3,6 +3,7 @@ import { propertyValueSchema } from './agent-api.ts';
 import { PERSON_ROLE_NAMES, personViewSchema, type ApprovalView } from './approval-api.ts';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema, type ActionKind, type AgentRole, type AgentStatus } from './crm-names.ts';
 import type { Policy } from './policy.ts';
+import { safeText } from './safe-text.ts';
 
 /**
  * The API the HubSpot app (extension/) calls through `hubspot.fetch` (issue 8). HubSpot signs
@@ -14,10 +15,10 @@ export type PersonRoleName = (typeof PERSON_ROLE_NAMES)[number];
 
 /** Query parameters HubSpot adds to every proxied request; tolerated beside ours, read only once signed. */
 const hubspotProxyParams = {
-  portalId: z.string().optional(),
-  userId: z.string().optional(),
-  userEmail: z.string().optional(),
-  appId: z.string().optional(),
+  portalId: safeText.max(500).optional(),
+  userId: safeText.max(500).optional(),
+  userEmail: safeText.max(500).optional(),
+  appId: safeText.max(500).optional(),
 };
 
 export const CARD_PAGE_SIZE_MAX = 50;
@@ -34,7 +35,7 @@ export type CardQuery = z.infer<typeof cardQuerySchema>;
 export const proxyOnlyQuerySchema = z.strictObject(hubspotProxyParams);
 
 export const auditSearchQuerySchema = z.strictObject({
-  batch: z.string().min(1).max(200).optional(),
+  batch: safeText.min(1).max(200).optional(),
   record: recordIdSchema.optional(),
   agent: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -51,7 +52,7 @@ export const extensionDecisionSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('reject'),
     properties: z.array(propertyNameSchema).min(1).max(100).optional(),
-    reason: z.string().trim().min(1).max(1_000),
+    reason: safeText.trim().min(1).max(1_000),
   }),
 ]);
 export type ExtensionDecision = z.infer<typeof extensionDecisionSchema>;
@@ -62,7 +63,7 @@ export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() })
 export const policyVersionParamSchema = z.coerce.number().int().min(1).max(2_147_483_647);
 
 /** HubSpot team ids are numeric, as user ids are. */
-export const teamIdParamSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a HubSpot team id (digits only)');
+export const teamIdParamSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a HubSpot team id (digits only)');
 export const setTeamRoleSchema = z.strictObject({ role: z.enum(PERSON_ROLE_NAMES) });
 
 /** What the caller's role lets them do; the server enforces it, the UI only hides what would be refused. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { actionDecisionSchema } from './action-api.ts';
 import { objectTypeSchema, recordIdSchema, type ObjectType } from './crm-names.ts';
 import type { Caller, EngagedKillSwitch } from './extension-api.ts';
+import { safeText } from './safe-text.ts';
 
 /**
  * Decisions the HubSpot app takes beyond one approval (issue 8): a held draft from the record
@@ -26,7 +27,7 @@ export type BulkSelection = z.infer<typeof bulkSelectionSchema>;
 
 export const bulkDecisionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('approve'), selection: bulkSelectionSchema }),
-  z.strictObject({ kind: z.literal('reject'), selection: bulkSelectionSchema, reason: z.string().trim().min(1).max(1_000) }),
+  z.strictObject({ kind: z.literal('reject'), selection: bulkSelectionSchema, reason: safeText.trim().min(1).max(1_000) }),
 ]);
 export type BulkDecision = z.infer<typeof bulkDecisionSchema>;
 

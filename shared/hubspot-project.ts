@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OBJECT_TYPES, type ObjectType } from './crm-names.ts';
 import type { Policy } from './policy.ts';
+import { safeText } from './safe-text.ts';
 
 /**
  * The HubSpot developer project in extension/ (issue 8), generated from the top-level
@@ -27,8 +28,8 @@ export const WEBHOOK_PATH = '/webhooks/hubspot';
 const httpsOrigin = z.url({ protocol: /^https$/, error: 'must be an https URL (HubSpot only fetches from https origins)' }).refine((url) => new URL(url).pathname === '/' && !url.endsWith('/'), 'must be an origin with no path or trailing slash, such as https://governance.example.com');
 
 export const hsConfigSchema = z.strictObject({
-  $comment: z.string().optional(),
-  appName: z.string().trim().min(1).max(200),
+  $comment: safeText.optional(),
+  appName: safeText.trim().min(1).max(200),
   /** private: installed in named accounts; marketplace: listed (OAuth only). */
   distribution: z.enum(['private', 'marketplace']),
   /** static: one account, a static token; oauth: many accounts. */
@@ -44,14 +45,14 @@ export const hsConfigSchema = z.strictObject({
    * The Agent Approval object's id in the one account this deployment serves, as `bootstrap`
    * prints it (`2-…`, different in every account): subscribes the webhooks to its status.
    */
-  approvalObjectTypeId: z.string().regex(/^2-[0-9]{1,18}$/, 'must be a custom object type id such as 2-1234567, as bootstrap prints it').nullable().default(null),
+  approvalObjectTypeId: safeText.regex(/^2-[0-9]{1,18}$/, 'must be a custom object type id such as 2-1234567, as bootstrap prints it').nullable().default(null),
   /** The bulk action on index pages, a HubSpot beta: on moves the project to the beta platform. */
   bulkActions: z.boolean().default(false),
   /**
    * The policy document this deployment publishes, relative to the repository root: every contact and
    * deal property it names gets a webhook subscription, so people's edits of them reach the server.
    */
-  policyFile: z.string().min(1).default('examples/policy.json'),
+  policyFile: safeText.min(1).default('examples/policy.json'),
 }).superRefine((config, ctx) => {
   if (config.distribution === 'marketplace' && config.auth !== 'oauth') ctx.addIssue({ code: 'custom', path: ['auth'], message: 'must be oauth: marketplace apps install in many accounts' });
   if (config.auth === 'oauth' && config.oauthRedirectUrls.length === 0) ctx.addIssue({ code: 'custom', path: ['oauthRedirectUrls'], message: 'needs at least one URL with OAuth' });
@@ -60,18 +61,18 @@ export const hsConfigSchema = z.strictObject({
 });
 export type HsConfig = z.infer<typeof hsConfigSchema>;
 
-const scopeSchema = z.string().regex(/^[a-z][a-z0-9_.-]*$/);
-const entrypointSchema = z.string().regex(/^\/app\/[A-Za-z0-9_/-]+\.(tsx|jsx)$/, 'must be a path under /app ending in .tsx or .jsx');
-const uidSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const scopeSchema = safeText.regex(/^[a-z][a-z0-9_.-]*$/);
+const entrypointSchema = safeText.regex(/^\/app\/[A-Za-z0-9_/-]+\.(tsx|jsx)$/, 'must be a path under /app ending in .tsx or .jsx');
+const uidSchema = safeText.regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-export const hsprojectSchema = z.strictObject({ name: z.string().min(1), srcDir: z.literal('src'), platformVersion: z.enum([PLATFORM_VERSION, BULK_ACTIONS_PLATFORM_VERSION]) });
+export const hsprojectSchema = z.strictObject({ name: safeText.min(1), srcDir: z.literal('src'), platformVersion: z.enum([PLATFORM_VERSION, BULK_ACTIONS_PLATFORM_VERSION]) });
 
 export const appMetaSchema = z.strictObject({
   uid: uidSchema,
   type: z.literal('app'),
   config: z.strictObject({
-    name: z.string().min(1),
-    description: z.string().min(1),
+    name: safeText.min(1),
+    description: safeText.min(1),
     distribution: z.enum(['private', 'marketplace']),
     auth: z.strictObject({
       type: z.enum(['static', 'oauth']),
@@ -88,15 +89,15 @@ export const cardMetaSchema = z.strictObject({
   uid: uidSchema,
   type: z.literal('card'),
   config: z.strictObject({
-    name: z.string().min(1),
-    description: z.string(),
+    name: safeText.min(1),
+    description: safeText,
     location: z.enum(['crm.record.tab', 'crm.record.sidebar', 'crm.preview', 'helpdesk.sidebar']),
     entrypoint: entrypointSchema,
-    objectTypes: z.array(z.string().min(1)).min(1),
+    objectTypes: z.array(safeText.min(1)).min(1),
   }),
 });
 
-export const settingsMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('settings'), config: z.strictObject({ name: z.string().min(1), entrypoint: entrypointSchema }) });
+export const settingsMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('settings'), config: z.strictObject({ name: safeText.min(1), entrypoint: entrypointSchema }) });
 
 export const homePageMetaSchema = z.strictObject({ uid: uidSchema, type: z.literal('page'), config: z.strictObject({ entrypoint: entrypointSchema, location: z.literal('home') }) });
 
@@ -104,18 +105,18 @@ export const bulkActionMetaSchema = z.strictObject({
   uid: uidSchema,
   type: z.literal('crm-bulk-action'),
   config: z.strictObject({
-    label: z.string().min(1),
+    label: safeText.min(1),
     entrypoint: entrypointSchema,
-    objectTypes: z.array(z.string().min(1)).min(1),
+    objectTypes: z.array(safeText.min(1)).min(1),
     displayMode: z.enum(['PANEL', 'MODAL']),
     /** A name of the SDK's Icon component. */
-    icon: z.string().min(1),
+    icon: safeText.min(1),
   }),
 });
 
-const legacySubscriptionSchema = z.strictObject({ subscriptionType: z.string().regex(/^(contact|deal|company|ticket)\.[a-zA-Z]+$/), propertyName: z.string().optional(), active: z.boolean() });
+const legacySubscriptionSchema = z.strictObject({ subscriptionType: safeText.regex(/^(contact|deal|company|ticket)\.[a-zA-Z]+$/), propertyName: safeText.optional(), active: z.boolean() });
 /** The generic form; `objectType` names a standard object or, in a private app, a custom object's type id. */
-const crmObjectSubscriptionSchema = z.strictObject({ subscriptionType: z.string().regex(/^object\.[a-zA-Z]+$/), objectType: z.string().min(1), propertyName: z.string().optional(), active: z.boolean() });
+const crmObjectSubscriptionSchema = z.strictObject({ subscriptionType: safeText.regex(/^object\.[a-zA-Z]+$/), objectType: safeText.min(1), propertyName: safeText.optional(), active: z.boolean() });
 export const webhooksMetaSchema = z.strictObject({
   uid: uidSchema,
   type: z.literal('webhooks'),

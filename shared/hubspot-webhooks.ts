@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeText } from './safe-text.ts';
 
 /**
  * One HubSpot webhook event (developers.hubspot.com/docs/api/webhooks). Fields we do not use
@@ -10,17 +11,17 @@ export const hubspotWebhookEventSchema = z.looseObject({
   portalId: z.number().int().positive(),
   appId: z.number().int().optional(),
   occurredAt: z.number().int().positive(),
-  subscriptionType: z.string().min(1).max(200),
+  subscriptionType: safeText.min(1).max(200),
   attemptNumber: z.number().int().nonnegative().optional(),
   objectId: z.number().int().nonnegative(),
-  objectTypeId: z.string().optional(),
-  changeSource: z.string().max(200).optional(),
-  sourceId: z.string().max(500).optional(),
-  propertyName: z.string().max(200).optional(),
-  propertyValue: z.string().optional(),
+  objectTypeId: safeText.max(100).optional(),
+  changeSource: safeText.max(200).optional(),
+  sourceId: safeText.max(500).optional(),
+  propertyName: safeText.max(200).optional(),
+  propertyValue: safeText.max(65_536).optional(),
   // contact.merge / deal.merge
   primaryObjectId: z.number().int().optional(),
-  mergedObjectIds: z.array(z.number().int()).optional(),
+  mergedObjectIds: z.array(z.number().int()).max(1_000).optional(),
   newObjectId: z.number().int().optional(),
 });
 export type HubSpotWebhookEvent = z.infer<typeof hubspotWebhookEventSchema>;

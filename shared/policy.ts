@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { describeZodIssue } from './zod-issues.ts';
 import { ACTION_KINDS, AGENT_ROLES, OBJECT_TYPES, propertyNameSchema } from './crm-names.ts';
+import { safeText, text } from './safe-text.ts';
+
+/** Conditions and time windows one policy may hold: far beyond any real policy, small enough to evaluate per write. */
+const MAX_POLICY_RULES = 500;
 
 /** Strictness order: conditions may move a tier right, never left. */
 export const TIERS = ['auto', 'approval', 'two_person', 'deny'] as const;
@@ -18,16 +22,16 @@ const agentRoleSchema = z.enum(AGENT_ROLES, { error: (issue) => `must be an agen
 const roleTiersSchema = z.partialRecord(z.enum([...AGENT_ROLES, '*']), tierSchema);
 export type RoleTiers = z.infer<typeof roleTiersSchema>;
 
-const timeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or America/New_York');
-const clockTimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, such as 09:00');
+const timeZoneSchema = safeText.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or America/New_York');
+const clockTimeSchema = safeText.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, such as 09:00');
 /** In the order of `Date.prototype.getDay`, so an index is a weekday number. */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 /** Limits a condition to some objects, properties or roles; an omitted list means all. */
 const scope = {
-  objectTypes: z.array(objectTypeSchema).min(1).optional(),
-  properties: z.array(propertyNameSchema).min(1).optional(),
-  roles: z.array(agentRoleSchema).min(1).optional(),
+  objectTypes: z.array(objectTypeSchema).min(1).max(100).optional(),
+  properties: z.array(propertyNameSchema).min(1).max(1_000).optional(),
+  roles: z.array(agentRoleSchema).min(1).max(100).optional(),
 };
 
 export const RECORD_MATCH_OPS = ['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte', 'is_empty', 'not_empty'] as const;
@@ -44,8 +48,8 @@ const conditionSchema = z.discriminatedUnion(
       objectType: objectTypeSchema,
       property: propertyNameSchema,
       op: z.enum(RECORD_MATCH_OPS, { error: (issue) => `must be one of ${RECORD_MATCH_OPS.join(', ')}; got ${JSON.stringify(issue.input)}` }),
-      value: z.union([z.string(), z.number()], { error: 'must be a string or a number' }).optional(),
-      values: z.array(z.string()).min(1).optional(),
+      value: z.union([safeText.max(1_000), z.number()], { error: 'must be a string or a number' }).optional(),
+      values: z.array(safeText.max(1_000)).min(1).max(1_000).optional(),
       raiseTo: raiseToSchema,
       properties: scope.properties,
       roles: scope.roles,
@@ -54,7 +58,7 @@ const conditionSchema = z.discriminatedUnion(
     z.strictObject({
       kind: z.literal('evidence'),
       requireUrl: z.boolean().optional(),
-      allowedSources: z.array(z.string().trim().min(1)).min(1).optional(),
+      allowedSources: z.array(text(200)).min(1).max(1_000).optional(),
       raiseTo: raiseToSchema,
       ...scope,
     }),
@@ -77,9 +81,9 @@ export type Caps = z.infer<typeof capsSchema>;
  * start equal to end covers the whole of each listed day.
  */
 const windowSchema = z.strictObject({
-  actions: z.array(z.enum(ACTION_KINDS, { error: (issue) => `must be one of ${ACTION_KINDS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1),
-  roles: z.array(agentRoleSchema).min(1).optional(),
-  days: z.array(z.enum(WEEKDAYS, { error: (issue) => `must be one of ${WEEKDAYS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1),
+  actions: z.array(z.enum(ACTION_KINDS, { error: (issue) => `must be one of ${ACTION_KINDS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1).max(100),
+  roles: z.array(agentRoleSchema).min(1).max(100).optional(),
+  days: z.array(z.enum(WEEKDAYS, { error: (issue) => `must be one of ${WEEKDAYS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1).max(100),
   start: clockTimeSchema,
   end: clockTimeSchema,
   timezone: timeZoneSchema.optional(),
@@ -94,7 +98,7 @@ const monitoringSchema = z.strictObject({
   /** Write a bypass back to the value before it, through the CRM adapter, and audit it. */
   revertBypassWrites: z.boolean().default(false),
   /** HubSpot `sourceId` of an agent's own integration (its app id) → the agent's name, so its bypass writes count against it. */
-  integrations: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).default({}),
+  integrations: z.record(safeText.min(1).max(200), safeText.min(1).max(200)).default({}),
   killTriggers: z
     .strictObject({
       /** Engage the agent's kill switch (the workspace's, for writes no agent is named for) after this many bypass writes in the window. */
@@ -138,13 +142,13 @@ export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
 export const policySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(2_000).optional(),
+    name: text(200),
+    description: safeText.max(2_000).optional(),
     timezone: timeZoneSchema,
     objects: z.partialRecord(objectTypeSchema, objectPolicySchema),
-    conditions: z.array(conditionSchema).default([]),
+    conditions: z.array(conditionSchema).max(MAX_POLICY_RULES).default([]),
     caps: capsSchema.extend({ roleCaps: z.partialRecord(agentRoleSchema, capsSchema).optional() }).strict().default({}),
-    windows: z.array(windowSchema).default([]),
+    windows: z.array(windowSchema).max(MAX_POLICY_RULES).default([]),
     /** Tier per agent role for each non-field action (drafts, issue 5); an action not named is denied. */
     actions: z.strictObject({ send_email: roleTiersSchema.optional(), create_task: roleTiersSchema.optional(), create_note: roleTiersSchema.optional() }).default({}),
     approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),

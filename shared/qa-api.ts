@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { safeText } from './safe-text.ts';
 
-const crmUserIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
+const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
 export const QA_STATUSES = ['open', 'correct', 'wrong'] as const;
 
@@ -12,7 +13,7 @@ export const qaListQuerySchema = z.strictObject({
 
 /** A person's verdict on a sampled auto write; `wrong` reverts it through a rollback of that one change. */
 export const qaVerdictSchema = z
-  .strictObject({ actingUserId: crmUserIdSchema, verdict: z.enum(['correct', 'wrong']), note: z.string().trim().max(1_000).optional() })
+  .strictObject({ actingUserId: crmUserIdSchema, verdict: z.enum(['correct', 'wrong']), note: safeText.trim().max(1_000).optional() })
   .meta({ id: 'QaVerdict' });
 export type QaVerdictRequest = z.infer<typeof qaVerdictSchema>;
 
@@ -22,16 +23,16 @@ export const qaReviewViewSchema = z
     changeId: z.uuid(),
     changeSetId: z.uuid(),
     agentId: z.uuid(),
-    objectType: z.string(),
-    recordId: z.string(),
-    property: z.string(),
-    before: z.string().nullable(),
-    applied: z.string().nullable().describe('The value the agent wrote, live in the CRM.'),
+    objectType: safeText,
+    recordId: safeText,
+    property: safeText,
+    before: safeText.nullable(),
+    applied: safeText.nullable().describe('The value the agent wrote, live in the CRM.'),
     status: z.enum(QA_STATUSES),
     sampledAt: z.iso.datetime(),
-    reviewedBy: z.string().nullable(),
+    reviewedBy: safeText.nullable(),
     reviewedAt: z.iso.datetime().nullable(),
-    note: z.string().nullable(),
+    note: safeText.nullable(),
     rollbackId: z.uuid().nullable().describe('The rollback a `wrong` verdict started.'),
   })
   .meta({ id: 'QaReview' });
@@ -40,7 +41,7 @@ export type QaReviewView = z.infer<typeof qaReviewViewSchema>;
 export const agentErrorRateSchema = z
   .strictObject({
     agentId: z.uuid(),
-    agentName: z.string(),
+    agentName: safeText,
     open: z.number().int(),
     correct: z.number().int(),
     wrong: z.number().int(),

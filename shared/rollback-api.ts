@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordIdSchema } from './crm-names.ts';
+import { safeText } from './safe-text.ts';
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -10,7 +11,7 @@ const instant = z.iso.datetime({ offset: true });
  */
 export const rollbackSelectorSchema = z
   .strictObject({
-    batchId: z.string().min(1).max(200).optional(),
+    batchId: safeText.min(1).max(200).optional(),
     agentId: z.uuid().optional(),
     since: instant.optional().describe('Changes made at or after this instant.'),
     until: instant.optional().describe('Changes made before this instant.'),
@@ -39,23 +40,23 @@ const conflictSchema = z
   .object({
     cause: z.enum(['changed_since', 'value_differs', 'record_missing']),
     origin: z.enum(['person', 'agent', 'workflow', 'import', 'integration', 'system', 'unknown']),
-    who: z.string().nullable(),
+    who: safeText.nullable(),
     at: instant.nullable(),
-    value: z.string().nullable(),
+    value: safeText.nullable(),
   })
   .meta({ id: 'RollbackConflict' });
 
 export const rollbackItemSchema = z
   .object({
-    objectType: z.string(),
-    recordId: z.string(),
-    property: z.string(),
+    objectType: safeText,
+    recordId: safeText,
+    property: safeText,
     /** Dry run: the CRM's value now. Run: the value found right before writing, or the batch's value if never read. */
-    before: z.string().nullable(),
-    restoreValue: z.string().nullable(),
+    before: safeText.nullable(),
+    restoreValue: safeText.nullable(),
     outcome: z.enum(['revert', 'reverted', 'conflict', 'already_reverted', 'failed', 'pending']),
     forced: z.boolean(),
-    explanation: z.string().nullable(),
+    explanation: safeText.nullable(),
     conflict: conflictSchema.nullable(),
   })
   .meta({ id: 'RollbackItem' });
@@ -77,14 +78,14 @@ export const rollbackSchema = z
   .object({
     id: z.uuid(),
     status: z.enum(['running', 'paused', 'completed']),
-    statusReason: z.string().nullable(),
+    statusReason: safeText.nullable(),
     selector: rollbackSelectorSchema,
     force: z.boolean(),
     total: z.number().int(),
     done: z.number().int(),
     counts: z.object({ reverted: z.number().int(), conflict: z.number().int(), alreadyReverted: z.number().int(), failed: z.number().int() }),
     /** The rollback's own writes, one change set per object type: roll them back with `batchId` = this rollback's id. */
-    changeSetIds: z.record(z.string(), z.uuid()),
+    changeSetIds: z.record(safeText, z.uuid()),
     createdAt: instant,
     completedAt: instant.nullable(),
   })

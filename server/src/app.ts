@@ -4,6 +4,7 @@ import { actionRoutes } from './http/action-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
+import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
@@ -38,7 +39,9 @@ export function createApp(options: AppOptions): Express {
   // Before the JSON parser: a webhook's signature covers its raw bytes.
   app.use(webhookRoutes(deps, { ...options.webhooks, maxBodyBytes: options.maxBodyBytes }));
   app.use('/v1/extension', extensionRoutes(deps, { appClientSecret: options.webhooks?.appClientSecret, publicUrl: options.webhooks?.publicUrl, maxBodyBytes: options.maxBodyBytes }));
+  app.use(requireJsonBody);
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(refuseUnsafeJson);
 
   app.get('/healthz', async (_req, res) => {
     const started = performance.now();

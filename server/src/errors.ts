@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/errors.ts';
+import { findJsonProblem } from '../../shared/safe-text.ts';
 
 /** The one error type the app throws on purpose: a stable code, a sentence a person understands, and the cause kept. */
 export class AppError extends Error {
@@ -14,4 +15,16 @@ export class AppError extends Error {
     this.details = options.details;
     this.retryable = options.retryable ?? false;
   }
+}
+
+/**
+ * Refuses, before any database or CRM work, what no request accepts anywhere in a JSON body
+ * (issue 17): nesting past the limit (recursive code would overflow its stack) and text Postgres
+ * would not store as sent (NUL, lone surrogates), in values and keys alike, free-form parts included.
+ */
+export function assertSafeJson(value: unknown, what: string): void {
+  const problem = findJsonProblem(value);
+  if (!problem) return;
+  const path = problem.path.length ? problem.path.join('.') : '(root)';
+  throw new AppError('VALIDATION_FAILED', `${what} is invalid: ${path} ${problem.message}`, { details: { issues: [{ path, message: problem.message }] } });
 }

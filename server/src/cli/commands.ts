@@ -3,7 +3,7 @@ import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError, assertSafeJson } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
@@ -261,9 +261,12 @@ function readJsonFile(file: string): unknown {
   } catch (cause) {
     throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (cause) {
     throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
+  assertSafeJson(value, file);
+  return value;
 }

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { safeText, UNSAFE_TEXT_MESSAGE } from '../../../shared/safe-text.ts';
 import { AppError } from '../errors.ts';
 
 export interface CommandContext {
@@ -19,6 +20,9 @@ export interface CommandSpec<Output> {
 
 /** Finds the longest command name that prefixes argv, then parses its options strictly. */
 export function parseCommandLine<Output>(argv: string[], commands: readonly CommandSpec<Output>[]): { command: CommandSpec<Output>; values: CommandContext['values']; positionals: string[] } {
+  // Arguments reach the audit and the database as the API's bodies do, so they meet the same text rule (issue 17).
+  const unsafe = argv.findIndex((arg) => !safeText.safeParse(arg).success);
+  if (unsafe >= 0) throw new AppError('VALIDATION_FAILED', `Argument ${unsafe + 1} ${UNSAFE_TEXT_MESSAGE}.`);
   const words = argv.filter((arg) => !arg.startsWith('-'));
   const command = [...commands]
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)

@@ -11,6 +11,7 @@ import { submitAction } from '../services/submit-action.ts';
 import { verifyRelease } from '../services/verify-release.ts';
 import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
 
 const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
 
@@ -33,7 +34,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/actions/:id', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, { agent, workspace, actionId: req.params.id }));
+    const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, { agent, workspace, actionId: idParam(req.params.id, 'action') }));
     // Reading a released email is the agent's permission to send it: a kill switch withholds it.
     if (row.kind === 'send_email' && row.status === 'released') await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
     res.json(await agentActionView(deps, row));
@@ -42,13 +43,13 @@ export function actionRoutes(deps: ServiceDeps): Router {
   router.post('/v1/actions/:id/verify', async (req, res) => {
     const { workspace } = await agentFromRequest(deps, req);
     const { releaseToken } = parseInput(verifyReleaseRequestSchema, req.body, 'The verification');
-    res.json(await verifyRelease(deps, workspace.id, req.params.id, releaseToken));
+    res.json(await verifyRelease(deps, workspace.id, idParam(req.params.id, 'action'), releaseToken));
   });
 
   router.post('/v1/actions/:id/outcome', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
     const request = parseInput(actionOutcomeRequestSchema, req.body, 'The outcome');
-    res.json(await reportActionOutcome(deps, { agent, workspace, actionId: req.params.id, request }));
+    res.json(await reportActionOutcome(deps, { agent, workspace, actionId: idParam(req.params.id, 'action'), request }));
   });
 
   router.get('/v1/admin/actions', async (req, res) => {
@@ -59,13 +60,13 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/admin/actions/:id', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await getActionForAdmin(deps, workspace.id, req.params.id));
+    res.json(await getActionForAdmin(deps, workspace.id, idParam(req.params.id, 'action')));
   });
 
   router.post('/v1/admin/actions/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const request = parseInput(actionDecisionSchema, req.body, 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request, via: 'admin_api' }));
+    res.json(await decideAction(deps, { workspace, actionId: idParam(req.params.id, 'action'), request, via: 'admin_api' }));
   });
 
   return router;

@@ -10,6 +10,7 @@ import { drillKillTrigger } from '../services/kill-triggers.ts';
 import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
@@ -40,13 +41,14 @@ export function adminRoutes(deps: ServiceDeps): Router {
   });
   router.post('/v1/admin/agents/:id/:action', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
+    const agentId = idParam(req.params.id, 'agent');
     if (req.params.action === 'delegations') {
       const body = parseInput(createDelegationSchema, req.body, 'The delegation');
-      res.status(201).json(await createDelegation(deps, workspace.id, { agentId: req.params.id, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) }, ADMIN));
+      res.status(201).json(await createDelegation(deps, workspace.id, { agentId, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) }, ADMIN));
       return;
     }
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
-    res.json(await setAgentStatus(deps, workspace.id, req.params.id, AGENT_STATUS_AFTER[action], ADMIN));
+    res.json(await setAgentStatus(deps, workspace.id, agentId, AGENT_STATUS_AFTER[action], ADMIN));
   });
 
   router.get('/v1/admin/kill-switches', async (req, res) => {

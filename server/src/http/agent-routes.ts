@@ -6,6 +6,7 @@ import { loadChangeSetView } from '../services/change-set-view.ts';
 import { submitChangeSet } from '../services/submit-change-set.ts';
 import { agentFromRequest } from './auth.ts';
 import { validationError } from './errors.ts';
+import { idParam } from './params.ts';
 
 const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
 
@@ -28,7 +29,7 @@ export function agentRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/changesets/:id', async (req, res) => {
     const { workspace } = await agentFromRequest(deps, req);
-    res.json(await loadChangeSetView(deps.db, workspace.id, req.params.id));
+    res.json(await loadChangeSetView(deps.db, workspace.id, idParam(req.params.id, 'change set')));
   });
 
   return router;

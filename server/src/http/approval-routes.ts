@@ -1,7 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { approvalDecisionSchema, approvalListQuerySchema, batchApprovalDecisionSchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { AppError } from '../errors.ts';
 import { findApprovals, getApproval } from '../services/approval-view.ts';
 import { decideApproval } from '../services/decide-approval.ts';
 import { decideApprovalsBatch } from '../services/decide-approvals-batch.ts';
@@ -9,14 +7,9 @@ import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
-
-/** A malformed id names no approval: the same 404 as an unknown one, and no query the database would refuse. */
-function approvalId(value: string): string {
-  if (!z.uuid().safeParse(value).success) throw new AppError('NOT_FOUND', `There is no approval ${value} in this workspace.`);
-  return value;
-}
 
 /**
  * Approvals and the people who decide them (issue 5). The admin token vouches for the caller
@@ -49,11 +42,11 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   });
   router.get('/v1/admin/approvals/:id', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await getApproval(deps, workspace.id, approvalId(req.params.id)));
+    res.json(await getApproval(deps, workspace.id, idParam(req.params.id, 'approval')));
   });
   router.post('/v1/admin/approvals/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    const id = approvalId(req.params.id);
+    const id = idParam(req.params.id, 'approval');
     const request = parseInput(approvalDecisionSchema, req.body, 'The decision');
     res.json(await decideApproval(deps, { workspace, approvalId: id, request }));
   });

@@ -35,6 +35,8 @@ export function statusFor(code: ErrorCode): number {
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
     case 'KILL_SWITCH_ENGAGED':
@@ -86,6 +88,8 @@ function toAppError(error: unknown): AppError {
   if (type === 'entity.too.large') return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
+  // The router's decoding of a path parameter such as %ED%A0%80 (issue 17).
+  if (error instanceof URIError) return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
   return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', { cause: error });
 }
 

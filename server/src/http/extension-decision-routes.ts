@@ -7,6 +7,7 @@ import type { ServiceDeps } from '../services/deps.ts';
 import type { ExtensionCaller } from '../services/extension-caller.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
+import { idParam } from './params.ts';
 
 /**
  * The HubSpot app's decisions beyond one approval (issue 8), mounted inside the extension
@@ -21,7 +22,7 @@ export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: R
     const { workspace, caller, person } = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = parseInput(extensionDraftDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: req.params.id, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person }));
+    res.json(await decideAction(deps, { workspace, actionId: idParam(req.params.id, 'draft'), request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person }));
   });
 
   // POST rather than GET: a selection of hundreds of ids does not fit a query string.

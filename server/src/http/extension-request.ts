@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { AppError } from '../errors.ts';
+import { AppError, assertSafeJson } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension-caller.ts';
 import { signedRequest } from './webhook-routes.ts';
@@ -16,12 +16,15 @@ export function extensionAuthenticator(deps: ServiceDeps, options: ExtensionRout
   return (req) => authenticateExtensionRequest(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
 }
 
-/** The raw body (kept raw for the signature) read as JSON; empty is undefined. */
+/** The raw body (kept raw for the signature) read as JSON; empty is undefined. Refused like any body when it is too deep or holds unsafe text. */
 export function jsonBody(req: Request): unknown {
   const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+  let body: unknown;
   try {
-    return raw === '' ? undefined : JSON.parse(raw);
+    body = raw === '' ? undefined : JSON.parse(raw);
   } catch {
     throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
   }
+  assertSafeJson(body, 'The request body');
+  return body;
 }

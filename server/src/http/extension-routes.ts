@@ -1,9 +1,7 @@
 import express, { Router } from 'express';
-import { z } from 'zod';
 import { killSwitchChangeSchema } from '../../../shared/admin-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, publishPolicyBodySchema } from '../../../shared/extension-api.ts';
-import { AppError } from '../errors.ts';
 import { decideApproval } from '../services/decide-approval.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { personActor } from '../services/extension-caller.ts';
@@ -16,6 +14,7 @@ import { parseInput } from './errors.ts';
 import { extensionDecisionRoutes } from './extension-decision-routes.ts';
 import { extensionAuthenticator, jsonBody, type ExtensionRouteOptions } from './extension-request.ts';
 import { extensionSettingsRoutes } from './extension-settings-routes.ts';
+import { idParam } from './params.ts';
 
 /**
  * The backend of the HubSpot app (issue 8), under /v1/extension. Mounted before the JSON parser:
@@ -36,10 +35,9 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     const authenticated = await authenticate(req);
     const { workspace, caller } = authenticated;
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    const approvalId = z.uuid().safeParse(req.params.id);
-    if (!approvalId.success) throw new AppError('NOT_FOUND', `There is no approval ${req.params.id} in this workspace.`);
+    const approvalId = idParam(req.params.id, 'approval');
     const decision = parseInput(extensionDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideApproval(deps, { workspace, approvalId: approvalId.data, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person: authenticated.person }));
+    res.json(await decideApproval(deps, { workspace, approvalId, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person: authenticated.person }));
   });
 
   router.get('/settings', async (req, res) => {
@@ -90,8 +88,7 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     const { workspace, caller } = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
-    if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no rollback ${req.params.id} in this workspace.`);
-    res.json(await getRollback(deps, workspace.id, req.params.id));
+    res.json(await getRollback(deps, workspace.id, idParam(req.params.id, 'rollback')));
   });
 
   router.use(extensionSettingsRoutes(deps, authenticate));

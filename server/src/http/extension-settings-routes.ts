@@ -13,6 +13,7 @@ import { requirePermission } from '../services/extension-views.ts';
 import { restorePolicyVersion } from '../services/policies.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
+import { idParam } from './params.ts';
 
 type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
 
@@ -71,7 +72,7 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
   router.post('/agents/:id/:action', async (req, res) => {
     const authenticated = await permitted(req, 'manageAgents', 'pause, resume or revoke an agent');
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
-    res.json(await setAgentStatus(deps, authenticated.workspace.id, req.params.id, AGENT_STATUS_AFTER[action], personActor(authenticated)));
+    res.json(await setAgentStatus(deps, authenticated.workspace.id, idParam(req.params.id, 'agent'), AGENT_STATUS_AFTER[action], personActor(authenticated)));
   });
 
   // Publishes the old document as a new version, so dual control answers 409 as for any publish.

@@ -1,11 +1,10 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { qaListQuerySchema, qaVerdictSchema } from '../../../shared/qa-api.ts';
-import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { findQaReviews, qaErrorRates, reviewQa } from '../services/qa-reviews.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
 
 /** QA sampling of auto-applied writes (issue 5): the review queue, verdicts, and each agent's error rate. */
 export function qaRoutes(deps: ServiceDeps): Router {
@@ -17,8 +16,7 @@ export function qaRoutes(deps: ServiceDeps): Router {
   });
   router.post('/v1/admin/qa/reviews/:id/verdict', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    if (!z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `There is no QA review ${req.params.id} in this workspace.`);
-    res.json(await reviewQa(deps, workspace, req.params.id, parseInput(qaVerdictSchema, req.body, 'The verdict')));
+    res.json(await reviewQa(deps, workspace, idParam(req.params.id, 'QA review'), parseInput(qaVerdictSchema, req.body, 'The verdict')));
   });
   router.get('/v1/admin/qa/error-rates', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

@@ -6,6 +6,7 @@ import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
 import { getRollback, rollbackReport, setRollbackPaused } from '../services/rollback-control.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
@@ -25,24 +26,25 @@ export function rollbackRoutes(deps: ServiceDeps): Router {
   });
   router.get('/v1/admin/rollbacks/:id', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await getRollback(deps, workspace.id, req.params.id));
+    res.json(await getRollback(deps, workspace.id, idParam(req.params.id, 'rollback')));
   });
   router.post('/v1/admin/rollbacks/:id/pause', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setRollbackPaused(deps, workspace.id, req.params.id, true, ADMIN));
+    res.json(await setRollbackPaused(deps, workspace.id, idParam(req.params.id, 'rollback'), true, ADMIN));
   });
   router.post('/v1/admin/rollbacks/:id/resume', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setRollbackPaused(deps, workspace.id, req.params.id, false, ADMIN));
+    res.json(await setRollbackPaused(deps, workspace.id, idParam(req.params.id, 'rollback'), false, ADMIN));
   });
   router.get('/v1/admin/rollbacks/:id/report', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const { format } = parseInput(rollbackReportQuerySchema, req.query, 'The report query');
-    const chunks = rollbackReport(deps, workspace.id, req.params.id, format);
+    const id = idParam(req.params.id, 'rollback');
+    const chunks = rollbackReport(deps, workspace.id, id, format);
     // The first chunk is produced before any header goes out, so an unknown rollback is still a plain 404.
     const first = await chunks.next();
     res.type(format === 'csv' ? 'text/csv' : 'application/json');
-    res.setHeader('content-disposition', `attachment; filename="rollback-${req.params.id}.${format}"`);
+    res.setHeader('content-disposition', `attachment; filename="rollback-${id}.${format}"`);
     if (!first.done) res.write(first.value);
     await streamRest(res, chunks);
   });

@@ -1,6 +1,6 @@
 import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../shared/hubspot-webhooks.ts';
 import { checkV3Signature, type SignatureCheck, type SignedRequest } from '../crm/hubspot/webhook-signature.ts';
-import { AppError } from '../errors.ts';
+import { AppError, assertSafeJson } from '../errors.ts';
 import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../store/webhook-event-store.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { PortalDirectory } from './portal-directory.ts';
@@ -34,6 +34,8 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
 
   if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
   if (!Array.isArray(parsed.value)) throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
+  // Postgres reads the whole body as jsonb, so one unsafe text anywhere would fail the delivery's insert.
+  assertSafeJson(parsed.value, 'The webhook body');
   const workspaceOf = new Map(known.map((w) => [w.hubspotPortalId, w.id]));
   const result: WebhookIntakeResult = { received: parsed.value.length, stored: 0, duplicates: 0, unknownPortal: 0, rejected: [] };
   const toStore: WebhookDelivery['events'][number][] = [];

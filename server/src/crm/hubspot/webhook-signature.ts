@@ -24,8 +24,9 @@ export function checkV3Signature(request: SignedRequest, secrets: readonly strin
   if (!request.signature || !request.timestamp) {
     return { ok: false, code: 'WEBHOOK_SIGNATURE_MISSING', message: 'The request carries no X-HubSpot-Signature-v3 and X-HubSpot-Request-Timestamp headers.' };
   }
+  // Digits only: Number() would also read " 17e11", "0x…" or "1.0", and the signature covers the header as written (issue 17).
+  if (!/^[0-9]{1,15}$/.test(request.timestamp)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-HubSpot-Request-Timestamp must be a whole number of milliseconds, digits only.' };
   const timestamp = Number(request.timestamp);
-  if (!Number.isSafeInteger(timestamp)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', message: 'X-HubSpot-Request-Timestamp is not a number of milliseconds.' };
   // Too far in the future is refused too: a clock that far off cannot vouch for freshness.
   if (Math.abs(now.getTime() - timestamp) > MAX_SIGNATURE_AGE_MS) {
     return { ok: false, code: 'WEBHOOK_TIMESTAMP_STALE', message: 'The request timestamp is more than five minutes from now; a replayed or delayed request is not accepted.' };
