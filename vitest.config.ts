@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // The drills (real processes, thousands of requests, kill -9) run on their own: `npm run drills`.
+    exclude: [...configDefaults.exclude, 'test/drills/**'],
     // Each file gets its own PGlite instance or Postgres database; PGlite boots in ~1 s, so allow for it.
     testTimeout: 30_000,
     hookTimeout: 60_000,
