@@ -3,8 +3,10 @@ import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
+import type { CheckpointsToVerify } from '../services/audit.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
@@ -166,15 +168,26 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'audit verify',
-    usage: 'audit verify --workspace ID [--json]',
-    options: workspaceOption,
+    usage: 'audit verify --workspace ID [--checkpoints FILE]... [--public-key BASE64]... [--json]',
+    options: { ...workspaceOption, checkpoints: { type: 'string', multiple: true }, 'public-key': { type: 'string', multiple: true } },
     run: (context) =>
-      withRuntime(context, async (deps) => {
+      withRuntime(context, async (deps, runtime) => {
         const { verifyAudit } = await import('../services/audit.ts');
-        const result = await verifyAudit(deps, await workspaceOf(deps, context));
-        return result.ok
-          ? { kind: 'result', value: result, human: `Audit chain intact: ${result.events} events verified.` }
-          : { kind: 'result', value: result, human: `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`, exitCode: 1 };
+        const given = await checkpointsToVerify(context, runtime);
+        const result = await verifyAudit(deps, await workspaceOf(deps, context), given);
+        return { kind: 'result', value: result, human: verificationSentence(result), ...(result.ok ? {} : { exitCode: 1 }) };
+      }),
+  },
+  {
+    name: 'audit public-key',
+    usage: 'audit public-key [--json]',
+    options: {},
+    run: (context) =>
+      withRuntime(context, async (_deps, runtime) => {
+        const loaded = runtime.checkpointKey;
+        if (!loaded.key) throw new AppError('CONFIG_INVALID', loaded.why);
+        const { keyId, publicKey } = loaded.key;
+        return { kind: 'result', value: { algorithm: 'Ed25519', keyId, publicKey }, human: `Audit checkpoint key ${keyId} (Ed25519, base64): ${publicKey}` };
       }),
   },
   {
@@ -247,6 +260,27 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...SANDBOX_COMMANDS,
 ];
 
+/** With --checkpoints: every file's lines, checked against this server's key and any --public-key. */
+async function checkpointsToVerify(context: CommandContext, runtime: Runtime): Promise<CheckpointsToVerify | undefined> {
+  const files = (context.values.checkpoints as unknown as string[] | undefined) ?? [];
+  if (files.length === 0) return undefined;
+  const [{ checkpointPublicKeySchema }, { parseCheckpointLines }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/checkpoint-file.ts')]);
+  const given = ((context.values['public-key'] as unknown as string[] | undefined) ?? []).map((key) => parseWith(checkpointPublicKeySchema, key, 'public-key'));
+  const trustedPublicKeys = [...(runtime.checkpointKey.key ? [runtime.checkpointKey.key.publicKey] : []), ...given];
+  if (trustedPublicKeys.length === 0) throw new AppError('VALIDATION_FAILED', 'There is no checkpoint key to check signatures against: give --public-key (audit public-key prints it where the key is configured).');
+  return { checkpoints: files.flatMap((file) => parseCheckpointLines(readTextFile(file), file)), trustedPublicKeys };
+}
+
+function verificationSentence(result: AuditVerification): string {
+  const lines = [
+    result.ok || !result.firstBadEvent ? `Audit chain intact: ${result.events} events verified.` : `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`,
+  ];
+  const report = result.checkpoints;
+  if (report?.firstBadCheckpoint) lines.push(`Checkpoints CONTRADICTED at checkpoint ${report.firstBadCheckpoint.seq}: ${report.firstBadCheckpoint.message}`);
+  else if (report) lines.push(`Checkpoints hold: ${report.checked} checked${report.latestSeq === null ? '' : `, the newest at event ${report.latestSeq}; events after it are only as safe as the database`}.`);
+  return lines.join('\n');
+}
+
 async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): AsyncGenerator<string> {
   for await (const chunk of chunks) {
     onChunk();
@@ -254,13 +288,16 @@ async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): As
   }
 }
 
-function readJsonFile(file: string): unknown {
-  let text: string;
+function readTextFile(file: string): string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (cause) {
     throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
+}
+
+function readJsonFile(file: string): unknown {
+  const text = readTextFile(file);
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -95,7 +95,7 @@ function eventRow(event: ChainedAuditEvent) {
   };
 }
 
-export async function readAuditHead(db: Db, workspaceId: string): Promise<{ seq: number; hash: string }> {
+export async function readAuditHead(db: Db | Tx, workspaceId: string): Promise<{ seq: number; hash: string }> {
   const [head] = await db.select({ seq: auditHeads.seq, hash: auditHeads.hash }).from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId));
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   return head;
