@@ -1,5 +1,9 @@
 -- The audit log is evidence: the database itself refuses to change or remove an event.
--- A superuser can still disable this trigger; `audit verify` catches what such a person alters.
+-- A superuser can still disable this trigger. `audit verify` then catches an edit, removal or
+-- reordering that leaves the later hashes as they were; one who recomputes the chain, or removes the
+-- newest events and moves the head back, is caught only by `audit verify --checkpoints`, and only up
+-- to the last signed checkpoint (issue 17; see the README's Audit events). Only this comment changed
+-- since the migration first ran; the migrator does not compare applied migrations' text.
 CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';

@@ -62,10 +62,49 @@ const chainBreakSchema = z.strictObject({
   problem: z.enum(['altered', 'missing', 'relinked', 'truncated']),
   message: safeText,
 });
+
+export const checkpointPublicKeySchema = safeText.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be an Ed25519 public key: base64 of 32 bytes');
+
+/** One line of the checkpoint file, as the server signs it (issue 17). */
+export const auditCheckpointSchema = z
+  .strictObject({
+    version: z.literal(1),
+    workspaceId: z.uuid(),
+    seq: z.number().int().positive().describe('The chain held this many events when it was signed.'),
+    hash: safeText.regex(/^[0-9a-f]{64}$/).describe('The hash of event `seq`.'),
+    time: z.iso.datetime(),
+    keyId: safeText.regex(/^[0-9a-f]{16}$/).describe('The first 16 hex digits of the SHA-256 of the public key.'),
+    publicKey: checkpointPublicKeySchema,
+    signature: safeText.regex(/^[A-Za-z0-9+/]{86}==$/, 'must be an Ed25519 signature: base64 of 64 bytes'),
+  })
+  .meta({ id: 'AuditCheckpoint' });
+
+export const auditVerifyRequestSchema = z
+  .strictObject({
+    checkpoints: z.array(auditCheckpointSchema).max(10_000).describe('The checkpoint file’s lines, each parsed; other workspaces’ lines are skipped.'),
+    publicKeys: z.array(checkpointPublicKeySchema).max(10).optional().describe('Keys to trust besides this server’s own checkpoint key (an earlier key, or when the server has none).'),
+  })
+  .meta({ id: 'AuditVerifyRequest' });
+
+const checkpointBreakSchema = z.strictObject({
+  seq: z.number().int().describe('The first checkpoint the database contradicts.'),
+  time: safeText,
+  problem: z.enum(['bad_signature', 'untrusted_key', 'truncated', 'missing', 'contradicted']),
+  message: safeText,
+});
+const checkpointReportSchema = z
+  .strictObject({
+    checked: z.number().int().describe('Checkpoints of this workspace checked.'),
+    latestSeq: z.number().int().nullable().describe('The newest checkpoint’s seq: events after it are only as safe as the database.'),
+    firstBadCheckpoint: checkpointBreakSchema.optional(),
+  })
+  .optional()
+  .describe('Only when checkpoints were given.');
+
 export const auditVerificationSchema = z
   .discriminatedUnion('ok', [
-    z.strictObject({ ok: z.literal(true), events: z.number().int() }),
-    z.strictObject({ ok: z.literal(false), events: z.number().int(), firstBadEvent: chainBreakSchema }),
+    z.strictObject({ ok: z.literal(true), events: z.number().int(), checkpoints: checkpointReportSchema }),
+    z.strictObject({ ok: z.literal(false), events: z.number().int(), firstBadEvent: chainBreakSchema.optional(), checkpoints: checkpointReportSchema }),
   ])
   .meta({ id: 'AuditVerification' });
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;

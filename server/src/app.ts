@@ -24,6 +24,8 @@ export interface AppOptions {
   publicUrl: string;
   /** HubSpot webhook intake (issue 6); the body limit is `maxBodyBytes`. */
   webhooks?: Omit<WebhookRouteOptions, 'maxBodyBytes'>;
+  /** This server's audit checkpoint key (base64), trusted when verifying checkpoints (issue 17). */
+  checkpointPublicKey?: string;
 }
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
@@ -53,7 +55,7 @@ export function createApp(options: AppOptions): Express {
     res.json(openapi);
   });
   app.use(agentRoutes(deps));
-  app.use(adminRoutes(deps));
+  app.use(adminRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
   app.use(approvalRoutes(deps));
   app.use(qaRoutes(deps));
   app.use(governanceRoutes(deps));

@@ -33,6 +33,14 @@ const configSchema = z.object({
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
   WEBHOOK_WORKER: z.enum(['on', 'off']).default('on'),
   APPROVAL_JOBS: z.enum(['on', 'off']).default('on'),
+  /** base64 of 32 bytes: the Ed25519 key that signs audit checkpoints. Unset: a key file in DATA_DIR with PGlite; no checkpoints with Postgres. */
+  AUDIT_CHECKPOINT_KEY: z.string().optional(),
+  /** Where signed checkpoints are appended, one JSON line each; default DATA_DIR/audit-checkpoints.ndjson. */
+  AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  /** A checkpoint once a workspace's chain has grown by this many events... */
+  AUDIT_CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().positive().default(1_000),
+  /** ...or this many seconds after the last one, if any event came since. */
+  AUDIT_CHECKPOINT_EVERY_SECONDS: z.coerce.number().positive().default(60),
 });
 
 export interface Config {
@@ -54,6 +62,7 @@ export interface Config {
   publicUrl: string | undefined;
   webhookWorker: boolean;
   approvalJobs: boolean;
+  auditCheckpoints: { key: string | undefined; file: string; everyEvents: number; everyMs: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -63,9 +72,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new AppError('CONFIG_INVALID', `The configuration is invalid: ${lines.join('; ')}`);
   }
   const c = parsed.data;
+  const dataDir = path.resolve(c.DATA_DIR);
   return {
     databaseUrl: c.DATABASE_URL,
-    dataDir: path.resolve(c.DATA_DIR),
+    dataDir,
     host: c.HOST,
     port: c.PORT,
     hubspotApiBaseUrl: c.HUBSPOT_API_BASE_URL ?? 'https://api.hubapi.com',
@@ -81,6 +91,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.PUBLIC_URL,
     webhookWorker: c.WEBHOOK_WORKER === 'on',
     approvalJobs: c.APPROVAL_JOBS === 'on',
+    auditCheckpoints: {
+      key: c.AUDIT_CHECKPOINT_KEY,
+      file: path.resolve(c.AUDIT_CHECKPOINT_FILE ?? path.join(dataDir, 'audit-checkpoints.ndjson')),
+      everyEvents: c.AUDIT_CHECKPOINT_EVERY_EVENTS,
+      everyMs: c.AUDIT_CHECKPOINT_EVERY_SECONDS * 1000,
+    },
   };
 }
 

@@ -1,13 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
+import { startCheckpointJob } from './jobs/checkpoint-job.ts';
+import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { jsonLogger } from './logger.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { checkpointFile } from './services/checkpoint-file.ts';
+import type { ServiceDeps } from './services/deps.ts';
 
 const logger = jsonLogger();
 
@@ -21,8 +25,9 @@ async function main(): Promise<void> {
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
   const rollbacks = startRollbackWorker(deps, { logger });
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
+  const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
-  const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks });
+  const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks, ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}) });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
@@ -30,10 +35,22 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop(), checkpoints?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Signed audit checkpoints (issue 17), or a log line saying why there are none. */
+function startCheckpointsIfKeyed(config: Config, runtime: Runtime, deps: ServiceDeps): PollingLoop | undefined {
+  const loaded = runtime.checkpointKey;
+  if (!loaded.key) {
+    logger.info('audit checkpoints off', { why: loaded.why });
+    return undefined;
+  }
+  const { file, everyEvents, everyMs } = config.auditCheckpoints;
+  logger.info('audit checkpoints on', { keyId: loaded.key.keyId, file, everyEvents, everySeconds: everyMs / 1000 });
+  return startCheckpointJob(deps, { logger, publishing: { key: loaded.key, everyEvents, everyMs, publish: checkpointFile(file) } });
 }
 
 main().catch((error: unknown) => {

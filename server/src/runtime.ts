@@ -1,3 +1,4 @@
+import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts';
 import type { Config } from './config.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
 import type { CrmPort } from './crm/port.ts';
@@ -9,6 +10,8 @@ import type { WorkspaceRow } from './store/workspace-store.ts';
 export interface Runtime {
   database: Database;
   deps: ServiceDeps;
+  /** Signs audit checkpoints; kept out of ServiceDeps, as only checkpointing and verify use it. */
+  checkpointKey: LoadedCheckpointKey;
   close(): Promise<void>;
 }
 
@@ -18,13 +21,14 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
   try {
     await database.migrate();
     const secrets = loadSecretBox({ secretsKey: config.secretsKey, dataDir: config.dataDir, usingPostgres: database.kind === 'postgres' });
+    const checkpointKey = loadCheckpointKey({ checkpointKey: config.auditCheckpoints.key, dataDir: config.dataDir, usingPostgres: database.kind === 'postgres' });
     const deps: ServiceDeps = {
       db: database.db,
       clock: () => new Date(),
       secrets,
       crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
     };
-    return { database, deps, close: () => database.close() };
+    return { database, deps, checkpointKey, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

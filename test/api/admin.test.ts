@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
+import { publishDueCheckpoints } from '../../server/src/services/audit-checkpoints.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
 
@@ -73,5 +76,23 @@ describe('the admin API', () => {
     expect(lines.slice(1).every((line) => line.includes(ws.agents[0]!.id))).toBe(true);
     const badQuery = await api(harness, 'GET', '/v1/admin/audit/export?format=xml', { token: ws.adminToken });
     expect(badQuery.status).toBe(400);
+  });
+
+  it('checks the chain against signed checkpoints posted to verify, and refuses lines that are not checkpoints (issue 17)', async () => {
+    const key = checkpointKeyFromSeed(randomBytes(32));
+    const lines: AuditCheckpoint[] = [];
+    await publishDueCheckpoints(harness.deps, { key, everyEvents: 1, everyMs: 1, publish: async (checkpoint) => void lines.push(checkpoint) });
+    const checkpoints = lines.filter((line) => line.workspaceId === ws.workspaceId);
+    expect(checkpoints).toHaveLength(1);
+
+    const verify = (body: unknown) => api(harness, 'POST', '/v1/admin/audit/verify', { token: ws.adminToken, body });
+    const held = await verify({ checkpoints, publicKeys: [key.publicKey] });
+    expect(held.body).toEqual({ ok: true, events: expect.any(Number), checkpoints: { checked: 1, latestSeq: checkpoints[0]!.seq } });
+    const forged = await verify({ checkpoints: [{ ...checkpoints[0]!, hash: 'f'.repeat(64) }], publicKeys: [key.publicKey] });
+    expect(forged.body).toMatchObject({ ok: false, checkpoints: { firstBadCheckpoint: { seq: checkpoints[0]!.seq, problem: 'bad_signature' } } });
+
+    // This test server was given no checkpoint key of its own, so it trusts only the keys it is told.
+    expect((await verify({ checkpoints })).body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/publicKeys/) });
+    expect((await verify({ checkpoints: [{ seq: 1 }], publicKeys: [key.publicKey] })).status).toBe(400);
   });
 });

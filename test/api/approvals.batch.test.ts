@@ -106,6 +106,23 @@ describe('POST /v1/admin/approvals/decisions', () => {
     ]);
   });
 
+  it('refuses a batch that names only unknown or another workspace’s ids with 404, appending no event (issue 17)', async () => {
+    const theirs = await holdMany(1);
+    const other = await seedWorkspace(harness);
+    const eventsOf = async (workspaceId: string) => (await harness.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId))).length;
+    const before = await eventsOf(other.workspaceId);
+
+    const res = await api(harness, 'POST', '/v1/admin/approvals/decisions', {
+      token: other.adminToken,
+      body: { kind: 'approve', actingUserId: '501', approvalIds: [theirs.approvalIds[0], '01900000-0000-7000-8000-000000000000'] },
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/none of the 2 approvals/i) });
+    expect(await eventsOf(other.workspaceId)).toBe(before);
+    const [stored] = await harness.database.db.select().from(approvals).where(eq(approvals.id, theirs.approvalIds[0]!));
+    expect(stored!.status).toBe('pending');
+  });
+
   it('rejects many with one reason, writing nothing to the records', async () => {
     const { recordIds, approvalIds } = await holdMany(3);
     const res = await decideMany({ kind: 'reject', actingUserId: '501', approvalIds, reason: 'Bad source' });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadCheckpointKey } from '../../server/src/checkpoint-key.ts';
 import { loadConfig } from '../../server/src/config.ts';
 import { createSecretBox, hashToken, loadSecretBox } from '../../server/src/secrets.ts';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ PUBLIC_URL: 'ag.example.com' })).toThrow(/PUBLIC_URL/);
   });
 
+  it('publishes audit checkpoints every 1,000 events or 60 s into the data folder unless told otherwise', () => {
+    expect(loadConfig({}).auditCheckpoints).toEqual({ key: undefined, file: path.resolve('.data', 'audit-checkpoints.ndjson'), everyEvents: 1_000, everyMs: 60_000 });
+    expect(loadConfig({ AUDIT_CHECKPOINT_EVERY_EVENTS: '50', AUDIT_CHECKPOINT_EVERY_SECONDS: '2', AUDIT_CHECKPOINT_FILE: '/var/log/ag/checkpoints.ndjson' }).auditCheckpoints).toMatchObject({
+      file: '/var/log/ag/checkpoints.ndjson',
+      everyEvents: 50,
+      everyMs: 2_000,
+    });
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_EVERY_EVENTS: '0' })).toThrow(/AUDIT_CHECKPOINT_EVERY_EVENTS/);
+  });
+
   it('refuses a bad value with a sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
@@ -52,6 +63,17 @@ describe('secrets', () => {
     expect(() => loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: true })).toThrow(/SECRETS_KEY is required/);
     const sealed = loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).seal('x');
     expect(loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).open(sealed)).toBe('x');
+    fs.rmSync(dataDir, { recursive: true });
+  });
+
+  it('leaves audit checkpoints off with Postgres and no key, saying why; makes and keeps a key file with PGlite', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-checkpoint-key-'));
+    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: true })).toEqual({ key: undefined, why: expect.stringMatching(/AUDIT_CHECKPOINT_KEY is not set/) });
+    const made = loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: false }).key!;
+    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: false }).key!.publicKey).toBe(made.publicKey);
+    const given = randomBytes(32).toString('base64');
+    expect(loadCheckpointKey({ checkpointKey: given, dataDir, usingPostgres: true }).key!.keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(() => loadCheckpointKey({ checkpointKey: 'c2hvcnQ=', dataDir, usingPostgres: true })).toThrow(/AUDIT_CHECKPOINT_KEY must be/);
     fs.rmSync(dataDir, { recursive: true });
   });
 

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { AppError, assertSafeJson } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 
@@ -33,7 +32,7 @@ export async function workspaceOf(deps: ServiceDeps, context: CommandContext): P
   return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
 }
 
-function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
@@ -164,42 +163,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         return { kind: 'result', value: result, human: `Policy version ${result.version} published.` };
       }),
   },
-  {
-    name: 'audit verify',
-    usage: 'audit verify --workspace ID [--json]',
-    options: workspaceOption,
-    run: (context) =>
-      withRuntime(context, async (deps) => {
-        const { verifyAudit } = await import('../services/audit.ts');
-        const result = await verifyAudit(deps, await workspaceOf(deps, context));
-        return result.ok
-          ? { kind: 'result', value: result, human: `Audit chain intact: ${result.events} events verified.` }
-          : { kind: 'result', value: result, human: `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`, exitCode: 1 };
-      }),
-  },
-  {
-    name: 'audit export',
-    usage: 'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
-    options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
-    run: (context) =>
-      withRuntime(context, async (deps) => {
-        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/audit.ts')]);
-        const { workspace: _w, out, json: _j, ...filters } = context.values;
-        const query = auditExportQuerySchema.safeParse(filters);
-        if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
-        if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
-        const q = query.data;
-        const stream = exportAudit(deps, await workspaceOf(deps, context), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
-        if (typeof out !== 'string') {
-          await pipeline(Readable.from(stream), context.stdout, { end: false });
-          return { kind: 'streamed' };
-        }
-        let chunks = 0;
-        await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
-        const events = q.format === 'csv' ? chunks - 1 : chunks; // the CSV header is a chunk of its own
-        return { kind: 'result', value: { file: out, format: q.format, events }, human: `${events} events written to ${out}.` };
-      }),
-  },
+  ...AUDIT_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {
@@ -247,20 +211,16 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...SANDBOX_COMMANDS,
 ];
 
-async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): AsyncGenerator<string> {
-  for await (const chunk of chunks) {
-    onChunk();
-    yield chunk;
+export function readTextFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
 }
 
 function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const text = readTextFile(file);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { storableJson, storableNullableText, storableText, storableUuid } from './audit-storable.ts';
 
 /**
  * The audit log is one hash chain per workspace: hash(n) = sha256(canonical(event n)), where event n
  * carries hash(n-1) as prevHash.
- * Canonical JSON sorts keys and drops undefined, so the hash survives a round trip through jsonb.
+ * Canonical JSON sorts keys and drops undefined, so the hash survives a round trip through the
+ * database; an event is made storable before it is hashed (ChainLinker), so what is hashed is what is kept.
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -60,29 +62,97 @@ function withSortedKeys(value: unknown): unknown {
   return sorted;
 }
 
+const CONTENT_FIELDS = [
+  'workspaceId', 'seq', 'occurredAt', 'type', 'actor', 'agentId', 'batchId', 'changeSetId', 'objectType', 'recordId',
+  'property', 'before', 'after', 'evidence', 'reasons', 'policyVersion', 'data', 'prevHash',
+] as const satisfies readonly (keyof AuditEventContent)[];
+/** Canonical JSON sorts keys, so the fields in this order make a content object canonical at its top level. */
+const SORTED_CONTENT_FIELDS = [...CONTENT_FIELDS].sort();
+
 /** Hashes exactly the content fields, picked by name, so extra properties (a stored row's own hash) never leak in. */
 export function hashAuditEvent(event: AuditEventContent): string {
-  const content: AuditEventContent = {
-    workspaceId: event.workspaceId,
-    seq: event.seq,
-    occurredAt: event.occurredAt,
-    type: event.type,
-    actor: event.actor,
-    agentId: event.agentId,
-    batchId: event.batchId,
-    changeSetId: event.changeSetId,
-    objectType: event.objectType,
-    recordId: event.recordId,
-    property: event.property,
-    before: event.before,
-    after: event.after,
-    evidence: event.evidence,
-    reasons: event.reasons,
-    policyVersion: event.policyVersion,
-    data: event.data,
-    prevHash: event.prevHash,
-  };
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+  return sha256(canonicalJson(pickContent(event, CONTENT_FIELDS)));
+}
+
+function pickContent(event: AuditEventContent, fields: readonly (keyof AuditEventContent)[]): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const field of fields) content[field] = event[field];
+  return content;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** An event as a service hands it over: what happened, without its place in the chain. */
+export interface NewAuditEvent {
+  type: string;
+  actor: JsonObject;
+  agentId?: string | null;
+  batchId?: string | null;
+  changeSetId?: string | null;
+  objectType?: string | null;
+  recordId?: string | null;
+  property?: string | null;
+  before?: JsonObject | null;
+  after?: JsonObject | null;
+  evidence?: JsonObject | null;
+  reasons?: string[];
+  policyVersion?: number | null;
+  data?: JsonObject | null;
+}
+
+export type ChainedAuditEvent = AuditEventContent & { hash: string };
+
+/**
+ * Links new events onto a workspace's chain head, one transaction's worth: each event is made
+ * storable (see audit-storable.ts) and then hashed, so the stored row is exactly what was hashed.
+ * The store only persists what this returns and moves the head to `head`.
+ */
+export class ChainLinker {
+  private seq: number;
+  private hash: string;
+  private readonly workspaceId: string;
+  private readonly occurredAt: string;
+
+  constructor(options: { workspaceId: string; occurredAt: Date; head: { seq: number; hash: string } }) {
+    this.workspaceId = storableUuid(options.workspaceId) ?? options.workspaceId;
+    this.occurredAt = options.occurredAt.toISOString();
+    this.seq = options.head.seq;
+    this.hash = options.head.hash;
+  }
+
+  get head(): { seq: number; hash: string } {
+    return { seq: this.seq, hash: this.hash };
+  }
+
+  link(event: NewAuditEvent): ChainedAuditEvent {
+    const content: AuditEventContent = {
+      workspaceId: this.workspaceId,
+      seq: this.seq + 1,
+      occurredAt: this.occurredAt,
+      type: storableText(event.type),
+      actor: storableJson(event.actor) as JsonObject,
+      agentId: storableUuid(event.agentId ?? null),
+      batchId: storableNullableText(event.batchId ?? null),
+      changeSetId: storableUuid(event.changeSetId ?? null),
+      objectType: storableNullableText(event.objectType ?? null),
+      recordId: storableNullableText(event.recordId ?? null),
+      property: storableNullableText(event.property ?? null),
+      before: storableJson(event.before ?? null) as JsonObject | null,
+      after: storableJson(event.after ?? null) as JsonObject | null,
+      evidence: storableJson(event.evidence ?? null) as JsonObject | null,
+      reasons: (event.reasons ?? []).map(storableText),
+      policyVersion: event.policyVersion ?? null,
+      data: storableJson(event.data ?? null) as JsonObject | null,
+      prevHash: this.hash,
+    };
+    // Every nested value is already a canonical copy, so only the top level needs its keys in order.
+    const hash = sha256(JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS)));
+    this.seq = content.seq;
+    this.hash = hash;
+    return { ...content, hash };
+  }
 }
 
 export type ChainBreak =

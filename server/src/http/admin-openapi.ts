@@ -5,6 +5,7 @@ import {
   agentViewSchema,
   auditExportQuerySchema,
   auditVerificationSchema,
+  auditVerifyRequestSchema,
   bootstrapResultSchema,
   createAgentSchema,
   createdAgentSchema,
@@ -157,6 +158,18 @@ export const adminOpenApiPaths = {
       summary: 'Recompute the workspace’s audit hash chain and name the first event that does not hold.',
       security: admin,
       responses: { '200': { description: 'Whether the chain holds, and over how many events.', content: json(auditVerificationSchema) }, '401': UNAUTHENTICATED },
+    },
+    post: {
+      operationId: 'verifyAuditWithCheckpoints',
+      summary:
+        'Verify the chain as GET does, and check it against signed checkpoints (the checkpoint file’s lines, each parsed): each signature under a trusted key, then that the chain still holds that event with that hash. Names the first checkpoint the database contradicts, a removed tail included.',
+      security: admin,
+      requestBody: { required: true, content: json(auditVerifyRequestSchema) },
+      responses: {
+        '200': { description: 'Whether the chain and the checkpoints hold; `checkpoints` reports on the latter.', content: json(auditVerificationSchema) },
+        '400': error('The body is not checkpoint lines, or the server has no checkpoint key and no publicKeys were given (VALIDATION_FAILED, MALFORMED_JSON).'),
+        '401': UNAUTHENTICATED,
+      },
     },
   },
   '/v1/admin/audit/export': {

@@ -1,12 +1,13 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
-import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
+import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, auditVerifyRequestSchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
 import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
 import { exportAudit, verifyAudit } from '../services/audit.ts';
 import { bootstrapWorkspace } from '../services/bootstrap.ts';
 import type { Actor, ServiceDeps } from '../services/deps.ts';
 import { listWorkspaceKillSwitches, setKillSwitch } from '../services/kill-switches.ts';
 import { drillKillTrigger } from '../services/kill-triggers.ts';
+import { AppError } from '../errors.ts';
 import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
@@ -15,7 +16,7 @@ import { idParam } from './params.ts';
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
 /** The admin API the settings page and scripts use; the workspace is the admin token's. */
-export function adminRoutes(deps: ServiceDeps): Router {
+export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: string | undefined } = {}): Router {
   const router = Router();
 
   router.post('/v1/admin/policies', async (req, res) => {
@@ -74,6 +75,14 @@ export function adminRoutes(deps: ServiceDeps): Router {
   router.get('/v1/admin/audit/verify', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     res.json(await verifyAudit(deps, workspace.id));
+  });
+  // With the checkpoint file's lines (issue 17): also checks the chain against each signed checkpoint.
+  router.post('/v1/admin/audit/verify', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const body = parseInput(auditVerifyRequestSchema, req.body, 'The checkpoints');
+    const trustedPublicKeys = [...(options.checkpointPublicKey ? [options.checkpointPublicKey] : []), ...(body.publicKeys ?? [])];
+    if (trustedPublicKeys.length === 0) throw new AppError('VALIDATION_FAILED', 'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.');
+    res.json(await verifyAudit(deps, workspace.id, { checkpoints: body.checkpoints, trustedPublicKeys }));
   });
   router.get('/v1/admin/audit/export', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

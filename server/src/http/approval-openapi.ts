@@ -66,7 +66,7 @@ export const approvalOpenApiPaths = {
       summary: 'Approve or reject many approvals at once, held field changes and held drafts in any mix (1,000 in all); each is decided by the same rules as alone, and one audit event keeps the manifest.',
       security: admin,
       requestBody: { required: true, content: json(batchApprovalDecisionSchema) },
-      responses: { '200': { description: 'Each approval’s outcome and kind, with a refusal where one was refused.', content: json(batchDecisionResultSchema) }, ...errors(400, 401) },
+      responses: { '200': { description: 'Each approval’s outcome and kind, with a refusal where one was refused.', content: json(batchDecisionResultSchema) }, ...errors(400, 401, 404) },
     },
   },
   '/v1/admin/people': {

@@ -1,21 +1,54 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
-import { ChainVerifier } from '../domain/audit-chain.ts';
+import { checkAgainstChain, checkSignature, type AuditCheckpoint, type CheckpointBreak } from '../domain/audit-checkpoint.ts';
+import { ChainVerifier, type ChainBreak } from '../domain/audit-chain.ts';
+import { storedHashesAt } from '../store/audit-checkpoint-store.ts';
 import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../store/audit-store.ts';
 import type { ServiceDeps } from './deps.ts';
 
-/** Recomputes the whole chain in seq order, page by page, and names the first event that does not hold. */
-export async function verifyAudit(deps: ServiceDeps, workspaceId: string): Promise<AuditVerification> {
+export interface CheckpointsToVerify {
+  checkpoints: readonly AuditCheckpoint[];
+  /** Public keys (base64) whose signatures count; a line's own key proves nothing by itself. */
+  trustedPublicKeys: readonly string[];
+}
+
+/**
+ * Recomputes the whole chain in seq order, page by page, and names the first event that does not
+ * hold; with checkpoints, also checks the chain against each of this workspace's signed
+ * checkpoints and names the first one the database contradicts (issue 17).
+ */
+export async function verifyAudit(deps: ServiceDeps, workspaceId: string, given?: CheckpointsToVerify): Promise<AuditVerification> {
   // Read the head first: events appended while we walk are past it and do not count as tampering.
   const head = await readAuditHead(deps.db, workspaceId);
+  const chain = await walkChain(deps, workspaceId, head);
+  const checkpoints = given ? await checkCheckpoints(deps, workspaceId, head, given) : undefined;
+  const ok = chain.problem === undefined && checkpoints?.firstBadCheckpoint === undefined;
+  const report = checkpoints ? { checkpoints } : {};
+  if (ok) return { ok: true, events: chain.events, ...report };
+  return { ok: false, events: chain.events, ...(chain.problem ? { firstBadEvent: chain.problem } : {}), ...report };
+}
+
+async function walkChain(deps: ServiceDeps, workspaceId: string, head: { seq: number; hash: string }): Promise<{ events: number; problem?: ChainBreak }> {
   const verifier = new ChainVerifier();
   for await (const event of streamAuditEvents(deps.db, workspaceId)) {
     if (event.seq > head.seq) break;
     const problem = verifier.push(event);
-    if (problem) return { ok: false, events: verifier.events, firstBadEvent: problem };
+    if (problem) return { events: verifier.events, problem };
   }
   const problem = verifier.finish(head);
-  return problem ? { ok: false, events: verifier.events, firstBadEvent: problem } : { ok: true, events: verifier.events };
+  return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+async function checkCheckpoints(deps: ServiceDeps, workspaceId: string, head: { seq: number }, given: CheckpointsToVerify): Promise<{ checked: number; latestSeq: number | null; firstBadCheckpoint?: CheckpointBreak }> {
+  const trusted = new Set(given.trustedPublicKeys);
+  const mine = given.checkpoints.filter((checkpoint) => checkpoint.workspaceId === workspaceId).sort((a, b) => a.seq - b.seq);
+  const stored = await storedHashesAt(deps.db, workspaceId, [...new Set(mine.map((checkpoint) => checkpoint.seq))]);
+  const latestSeq = mine.at(-1)?.seq ?? null;
+  for (const checkpoint of mine) {
+    const problem = checkSignature(checkpoint, trusted) ?? checkAgainstChain(checkpoint, { headSeq: head.seq, storedHash: stored.get(checkpoint.seq) });
+    if (problem) return { checked: mine.length, latestSeq, firstBadCheckpoint: problem };
+  }
+  return { checked: mine.length, latestSeq };
 }
 
 export type AuditExportFormat = 'ndjson' | 'csv';

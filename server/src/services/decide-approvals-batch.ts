@@ -2,6 +2,7 @@ import type { ActionDecisionRequest } from '../../../shared/action-api.ts';
 import type { APPROVAL_KINDS, BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../shared/approval-api.ts';
 import type { CrmRecordValues } from '../crm/port.ts';
 import { draftApprovalStatus } from '../domain/approval-mirror.ts';
+import { AppError } from '../errors.ts';
 import { findHeldDrafts, lockHeldDrafts } from '../store/action-store.ts';
 import { lockApprovals, saveTransitions, statusesOf, type TransitionWrite } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
@@ -39,6 +40,11 @@ export async function decideApprovalsBatch(
     // Field changes, then drafts, each in id order: every batch takes its row locks in one order, so two never deadlock.
     const approvals = new Map((await lockApprovals(tx, workspace.id, ids)).map((stored) => [stored.id, stored]));
     const drafts = new Map((await lockHeldDrafts(tx, workspace.id, ids.filter((id) => !approvals.has(id)))).map((row) => [row.id, row]));
+    // Nothing to decide: a manifest would only record ids this workspace does not have (issue 17).
+    // Thrown inside the transaction, so nothing is appended.
+    if (approvals.size === 0 && drafts.size === 0) {
+      throw new AppError('NOT_FOUND', `None of the ${ids.length} approvals named is an approval or a held draft of this workspace.`);
+    }
     const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
     const single = request.kind === 'approve' ? { kind: 'approve' as const, actingUserId: request.actingUserId } : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
     const results = new Map<string, Decided>();

@@ -1,6 +1,5 @@
 import type { Evidence } from '../../../shared/agent-api.ts';
-import { asJson, type JsonObject } from '../domain/audit-chain.ts';
-import type { NewAuditEvent } from '../store/audit-store.ts';
+import { asJson, type JsonObject, type NewAuditEvent } from '../domain/audit-chain.ts';
 import type { ChangeRow } from '../store/change-store.ts';
 import { actorJson, type Actor } from './deps.ts';
 

@@ -1,6 +1,6 @@
 import type { CrmRecordValues } from '../crm/port.ts';
 import type { NewApproval, NewApprovalItem } from '../store/approval-store.ts';
-import type { NewAuditEvent } from '../store/audit-store.ts';
+import type { NewAuditEvent } from '../domain/audit-chain.ts';
 import type { ChangeRow } from '../store/change-store.ts';
 import { actorJson, type Actor } from './deps.ts';
 import { newId } from './ids.ts';

@@ -1,27 +1,10 @@
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
-import { GENESIS_HASH, hashAuditEvent, type AuditEventContent, type JsonObject } from '../domain/audit-chain.ts';
+import { ChainLinker, GENESIS_HASH, type ChainedAuditEvent, type JsonObject, type NewAuditEvent } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { InFlight } from './in-flight.ts';
 import { auditEvents, auditHeads } from './schema.ts';
-
-export interface NewAuditEvent {
-  type: string;
-  actor: JsonObject;
-  agentId?: string | null;
-  batchId?: string | null;
-  changeSetId?: string | null;
-  objectType?: string | null;
-  recordId?: string | null;
-  property?: string | null;
-  before?: JsonObject | null;
-  after?: JsonObject | null;
-  evidence?: JsonObject | null;
-  reasons?: string[];
-  policyVersion?: number | null;
-  data?: JsonObject | null;
-}
 
 export interface AuditAppender {
   append(event: NewAuditEvent): void;
@@ -47,19 +30,15 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
   const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId)).for('update');
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   // One timestamp per transaction: every event of it happened at once, as far as the log is concerned.
-  const occurredAt = now().toISOString();
-  let { seq, hash } = head;
-  const pending: ReturnType<typeof chainedRow>[] = [];
+  const chain = new ChainLinker({ workspaceId, occurredAt: now(), head });
+  const pending: ReturnType<typeof eventRow>[] = [];
   // Inserts already sent while more events are hashed; a failure surfaces from flush.
   const inFlight = new InFlight();
   const send = () => {
     if (pending.length > 0) inFlight.send(insertRows(tx, 'audit_events', pending.splice(0)));
   };
   const append = (event: NewAuditEvent) => {
-    seq += 1;
-    const row = chainedRow({ workspaceId, seq, occurredAt, prevHash: hash, event });
-    hash = row.hash;
-    pending.push(row);
+    pending.push(eventRow(chain.link(event)));
   };
   return {
     append,
@@ -77,7 +56,7 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
       send();
       if (inFlight.count === 0) return;
       await inFlight.settled();
-      await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.workspaceId, workspaceId));
+      await tx.update(auditHeads).set(chain.head).where(eq(auditHeads.workspaceId, workspaceId));
     },
   };
 }
@@ -92,52 +71,31 @@ export async function withAuditChain<T>(db: Db, workspaceId: string, now: () => 
   });
 }
 
-function chainedRow(input: { workspaceId: string; seq: number; occurredAt: string; prevHash: string; event: NewAuditEvent }) {
-  const { event } = input;
-  const content: AuditEventContent = {
-    workspaceId: input.workspaceId,
-    seq: input.seq,
-    occurredAt: input.occurredAt,
+function eventRow(event: ChainedAuditEvent) {
+  return {
+    workspace_id: event.workspaceId,
+    seq: event.seq,
+    occurred_at: event.occurredAt,
     type: event.type,
     actor: event.actor,
-    agentId: event.agentId ?? null,
-    batchId: event.batchId ?? null,
-    changeSetId: event.changeSetId ?? null,
-    objectType: event.objectType ?? null,
-    recordId: event.recordId ?? null,
-    property: event.property ?? null,
-    before: event.before ?? null,
-    after: event.after ?? null,
-    evidence: event.evidence ?? null,
-    reasons: event.reasons ?? [],
-    policyVersion: event.policyVersion ?? null,
-    data: event.data ?? null,
-    prevHash: input.prevHash,
-  };
-  return {
-    workspace_id: content.workspaceId,
-    seq: content.seq,
-    occurred_at: content.occurredAt,
-    type: content.type,
-    actor: content.actor,
-    agent_id: content.agentId,
-    batch_id: content.batchId,
-    change_set_id: content.changeSetId,
-    object_type: content.objectType,
-    record_id: content.recordId,
-    property: content.property,
-    before: content.before,
-    after: content.after,
-    evidence: content.evidence,
-    reasons: content.reasons,
-    policy_version: content.policyVersion,
-    data: content.data,
-    prev_hash: content.prevHash,
-    hash: hashAuditEvent(content),
+    agent_id: event.agentId,
+    batch_id: event.batchId,
+    change_set_id: event.changeSetId,
+    object_type: event.objectType,
+    record_id: event.recordId,
+    property: event.property,
+    before: event.before,
+    after: event.after,
+    evidence: event.evidence,
+    reasons: event.reasons,
+    policy_version: event.policyVersion,
+    data: event.data,
+    prev_hash: event.prevHash,
+    hash: event.hash,
   };
 }
 
-export async function readAuditHead(db: Db, workspaceId: string): Promise<{ seq: number; hash: string }> {
+export async function readAuditHead(db: Db | Tx, workspaceId: string): Promise<{ seq: number; hash: string }> {
   const [head] = await db.select({ seq: auditHeads.seq, hash: auditHeads.hash }).from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId));
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   return head;
@@ -151,7 +109,7 @@ export interface AuditFilter {
   to?: Date | undefined;
 }
 
-export type StoredAuditEvent = AuditEventContent & { hash: string };
+export type StoredAuditEvent = ChainedAuditEvent;
 
 /**
  * Pages through events in chain order by keyset (seq > after), so verify and export stream a log of

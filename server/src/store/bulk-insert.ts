@@ -73,7 +73,7 @@ function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.get(name)!))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
     const value = shared.has(name) ? sql`${sql.param(chunk.get(name)![0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
-    return type === 'text[]' ? sql`string_to_array(${value}, ',')` : value;
+    return type === 'text[]' ? sql`${value}::text[]` : value;
   });
   const names = sql.raw(columns.map(([name]) => name).join(', '));
   const varyingNames = varying.map(([name]) => name).join(', ');
@@ -89,12 +89,12 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
   bigint: 'bigint[]',
   timestamptz: 'timestamptz[]',
   json: 'json[]',
-  // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one comma-joined
-  // string per row; it only carries reason codes, which never contain a comma.
+  // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one array
+  // literal per row, cast back to text[] in the select.
   'text[]': 'text[]',
 };
 
-/** The type of one value of each kind of column; a text[] column's value is its comma-joined string. */
+/** The type of one value of each kind of column; a text[] column's value is its array literal. */
 const SCALAR_TYPE: Record<ColumnType, string> = {
   uuid: 'uuid',
   text: 'text',
@@ -108,7 +108,8 @@ const SCALAR_TYPE: Record<ColumnType, string> = {
 /** A JSON column's null is SQL NULL, as an absent value is. */
 function toParam(value: unknown, type: ColumnType): Param {
   if (value === null || value === undefined) return null;
-  if (type === 'text[]') return (value as string[]).join(',');
+  // An array literal, not the values joined by commas: a value holding a comma stayed one (issue 17).
+  if (type === 'text[]') return arrayLiteral(value as string[]);
   if (type === 'json') return JSON.stringify(value);
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return String(value);

@@ -201,3 +201,4 @@ export { rollbackItems, rollbacks } from './rollback-schema.ts';
 export { actionOutcomes, actions, contactStops } from './action-schema.ts';
 export { governanceRequests, qaReviews } from './governance-schema.ts';
 export { teamRoles } from './team-role-schema.ts';
+export { auditCheckpoints } from './audit-checkpoint-schema.ts';
