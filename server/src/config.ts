@@ -33,6 +33,13 @@ const configSchema = z.object({
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
   WEBHOOK_WORKER: z.enum(['on', 'off']).default('on'),
   APPROVAL_JOBS: z.enum(['on', 'off']).default('on'),
+  /**
+   * How long a change set being written stays this server's after its last renewal (renewed as
+   * its CRM batches go); once it lapses, any server's recovery takes the change set over.
+   */
+  CHANGE_SET_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often each server looks for change sets whose writer died (it also looks at start). */
+  CHANGE_SET_RECOVERY_POLL_MS: z.coerce.number().int().min(10).default(5_000),
 });
 
 export interface Config {
@@ -54,6 +61,8 @@ export interface Config {
   publicUrl: string | undefined;
   webhookWorker: boolean;
   approvalJobs: boolean;
+  changeSetLeaseMs: number;
+  changeSetRecoveryPollMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -81,6 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: c.PUBLIC_URL,
     webhookWorker: c.WEBHOOK_WORKER === 'on',
     approvalJobs: c.APPROVAL_JOBS === 'on',
+    changeSetLeaseMs: c.CHANGE_SET_LEASE_MS,
+    changeSetRecoveryPollMs: c.CHANGE_SET_RECOVERY_POLL_MS,
   };
 }
 

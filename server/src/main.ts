@@ -4,6 +4,7 @@ import { loadConfig } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
+import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { jsonLogger } from './logger.ts';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
   const rollbacks = startRollbackWorker(deps, { logger });
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
+  const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
   const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks });
   const server = app.listen(config.port, config.host, () => {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop(), recovery.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

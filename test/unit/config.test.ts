@@ -34,6 +34,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ PUBLIC_URL: 'ag.example.com' })).toThrow(/PUBLIC_URL/);
   });
 
+  it('leases a change set for 30 s and looks for interrupted ones every 5 s unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ changeSetLeaseMs: 30_000, changeSetRecoveryPollMs: 5_000 });
+    expect(loadConfig({ CHANGE_SET_LEASE_MS: '1500', CHANGE_SET_RECOVERY_POLL_MS: '200' })).toMatchObject({ changeSetLeaseMs: 1_500, changeSetRecoveryPollMs: 200 });
+    expect(() => loadConfig({ CHANGE_SET_LEASE_MS: '0' })).toThrow(/CHANGE_SET_LEASE_MS/);
+  });
+
   it('refuses a bad value with a sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
