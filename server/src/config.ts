@@ -40,6 +40,10 @@ const configSchema = z.object({
   CHANGE_SET_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often each server looks for change sets whose writer died (it also looks at start). */
   CHANGE_SET_RECOVERY_POLL_MS: z.coerce.number().int().min(10).default(5_000),
+  /** How long a rollback stays with the server running it after its last heartbeat; then another resumes it. */
+  ROLLBACK_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** How long an approval's write claimed by a server that then died blocks the approval jobs from writing it. */
+  APPROVAL_APPLY_CLAIM_MS: z.coerce.number().int().min(100).default(5 * 60_000),
 });
 
 export interface Config {
@@ -63,6 +67,8 @@ export interface Config {
   approvalJobs: boolean;
   changeSetLeaseMs: number;
   changeSetRecoveryPollMs: number;
+  rollbackLeaseMs: number;
+  approvalApplyClaimMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -92,6 +98,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     approvalJobs: c.APPROVAL_JOBS === 'on',
     changeSetLeaseMs: c.CHANGE_SET_LEASE_MS,
     changeSetRecoveryPollMs: c.CHANGE_SET_RECOVERY_POLL_MS,
+    rollbackLeaseMs: c.ROLLBACK_LEASE_MS,
+    approvalApplyClaimMs: c.APPROVAL_APPLY_CLAIM_MS,
   };
 }
 

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
   const deps = demo?.deps ?? runtime.deps;
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
-  const rollbacks = startRollbackWorker(deps, { logger });
+  const rollbacks = startRollbackWorker(deps, { logger, leaseMs: config.rollbackLeaseMs });
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };

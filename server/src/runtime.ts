@@ -25,6 +25,7 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       secrets,
       crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
+      approvalApplyClaimMs: config.approvalApplyClaimMs,
     };
     return { database, deps, close: () => database.close() };
   } catch (error) {

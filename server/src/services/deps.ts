@@ -12,6 +12,8 @@ export interface ServiceDeps {
   crmFor: (workspace: WorkspaceRow) => CrmPort;
   /** Who holds the change sets this process writes, and for how long per renewal (issue 17); defaults when unset. */
   changeSetLease?: ChangeSetLease;
+  /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */
+  approvalApplyClaimMs?: number;
 }
 
 export interface ChangeSetLease {
