@@ -133,8 +133,10 @@ describe('kill -9 of the server mid-write, then a restart', () => {
       await http('PUT', `${sandboxUrl}/_sandbox/faults`, { body: { latencyMs: 300 } });
       const decision = { kind: 'approve', actingUserId: '501', approvalIds };
       admin('POST', '/v1/admin/approvals/decisions', decision).catch(() => undefined);
-      await until(async () => (await admin('GET', `/v1/admin/approvals?status=approved&batch=drill-approvals-${round}&limit=1`)).body.approvals as unknown[], (approved) => approved.length > 0, 10_000);
-      await sleep(random(0, 500));
+      // Killed once a write has reached HubSpot and before its answer (300 ms) is back: landed, not recorded.
+      const watched = held[random(0, APPROVALS - 1)]!;
+      await until(async () => (await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${watched}`)).body.values.phone as string | undefined, (phone) => phone !== undefined, 15_000);
+      await sleep(random(0, 150));
       await killAndRestart();
       await http('PUT', `${sandboxUrl}/_sandbox/faults`, { body: { latencyMs: 40 } });
       await until(
