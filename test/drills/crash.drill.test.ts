@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +88,7 @@ describe('kill -9 of the server mid-write, then a restart', () => {
     env = serverEnv(data.dir, {
       HUBSPOT_API_BASE_URL: sandboxUrl,
       DATABASE_URL: postgres?.url,
+      SECRETS_KEY: postgres ? randomBytes(32).toString('base64') : undefined,
       CHANGE_SET_LEASE_MS: '1000',
       CHANGE_SET_RECOVERY_POLL_MS: '200',
       ROLLBACK_LEASE_MS: '1000',
