@@ -143,9 +143,12 @@ describe('a change set whose server died after its third batch reached HubSpot',
     expect(view).toMatchObject({ status: 'completed', summary: { applied: RECORDS } });
   });
 
-  it('leaves a change set alone while its writer still holds the lease', async () => {
+  it('leaves a change set alone while its writer’s lease runs, even on the writer’s own server', async () => {
     await submitAndDie();
-    const sameHour: ServiceDeps = { ...harness.deps, changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 } };
-    expect(await recoverInterruptedChangeSet(sameHour)).toBe('none');
+    const otherServer: ServiceDeps = { ...harness.deps, changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 } };
+    expect(await recoverInterruptedChangeSet(otherServer)).toBe('none');
+    // The writer's own recovery job shares its holder name, and must not write beside it.
+    const writersOwnJob: ServiceDeps = { ...harness.deps, changeSetLease: { holder: 'dead-server', leaseMs: 60_000 } };
+    expect(await recoverInterruptedChangeSet(writersOwnJob)).toBe('none');
   });
 });

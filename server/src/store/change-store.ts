@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
@@ -63,16 +63,17 @@ export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<vo
 }
 
 /**
- * Claims for `holder` one applying change set whose lease lapsed (its writer died) or that this
- * holder already has. Change sets without a lease (a rollback's own) are not ours to take.
- * SKIP LOCKED lets every server poll at once; each change set goes to one of them.
+ * Claims for `holder` one applying change set whose lease lapsed (its writer died). Never one
+ * whose lease still runs, even this holder's own: the same server may be writing it right now.
+ * Change sets without a lease (a rollback's own) are not ours to take. SKIP LOCKED lets every
+ * server poll at once; each change set goes to one of them.
  */
 export async function claimLapsedChangeSet(db: Db, query: { holder: string; now: Date; until: Date }): Promise<{ changeSet: ChangeSetRow; previousHolder: string | null } | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .select()
       .from(changeSets)
-      .where(and(eq(changeSets.status, 'applying'), isNotNull(changeSets.leaseExpiresAt), or(lt(changeSets.leaseExpiresAt, query.now), eq(changeSets.leaseHolder, query.holder))))
+      .where(and(eq(changeSets.status, 'applying'), isNotNull(changeSets.leaseExpiresAt), lt(changeSets.leaseExpiresAt, query.now)))
       .orderBy(asc(changeSets.leaseExpiresAt))
       .limit(1)
       .for('update', { skipLocked: true });
