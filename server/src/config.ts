@@ -41,6 +41,17 @@ const configSchema = z.object({
   AUDIT_CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().positive().default(1_000),
   /** ...or this many seconds after the last one, if any event came since. */
   AUDIT_CHECKPOINT_EVERY_SECONDS: z.coerce.number().positive().default(60),
+  /**
+   * How long a change set being written stays this server's after its last renewal (renewed as
+   * its CRM batches go); once it lapses, any server's recovery takes the change set over.
+   */
+  CHANGE_SET_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often each server looks for change sets whose writer died (it also looks at start). */
+  CHANGE_SET_RECOVERY_POLL_MS: z.coerce.number().int().min(10).default(5_000),
+  /** How long a rollback stays with the server running it after its last heartbeat; then another resumes it. */
+  ROLLBACK_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
+  /** How long an approval's write claimed by a server that then died blocks the approval jobs from writing it. */
+  APPROVAL_APPLY_CLAIM_MS: z.coerce.number().int().min(100).default(5 * 60_000),
 });
 
 export interface Config {
@@ -63,6 +74,10 @@ export interface Config {
   webhookWorker: boolean;
   approvalJobs: boolean;
   auditCheckpoints: { key: string | undefined; file: string; everyEvents: number; everyMs: number };
+  changeSetLeaseMs: number;
+  changeSetRecoveryPollMs: number;
+  rollbackLeaseMs: number;
+  approvalApplyClaimMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -97,6 +112,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       everyEvents: c.AUDIT_CHECKPOINT_EVERY_EVENTS,
       everyMs: c.AUDIT_CHECKPOINT_EVERY_SECONDS * 1000,
     },
+    changeSetLeaseMs: c.CHANGE_SET_LEASE_MS,
+    changeSetRecoveryPollMs: c.CHANGE_SET_RECOVERY_POLL_MS,
+    rollbackLeaseMs: c.ROLLBACK_LEASE_MS,
+    approvalApplyClaimMs: c.APPROVAL_APPLY_CLAIM_MS,
   };
 }
 

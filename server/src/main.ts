@@ -4,6 +4,7 @@ import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
+import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
@@ -23,9 +24,10 @@ async function main(): Promise<void> {
   const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
   const deps = demo?.deps ?? runtime.deps;
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
-  const rollbacks = startRollbackWorker(deps, { logger });
+  const rollbacks = startRollbackWorker(deps, { logger, leaseMs: config.rollbackLeaseMs });
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
+  const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
   const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
   const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks, ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}) });
   const server = app.listen(config.port, config.host, () => {
@@ -35,7 +37,7 @@ async function main(): Promise<void> {
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop(), checkpoints?.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop(), checkpoints?.stop(), recovery.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -4,6 +4,7 @@ import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox } from './secrets.ts';
 import type { ServiceDeps } from './services/deps.ts';
+import { leaseHolderName } from './services/lease-holder.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import type { WorkspaceRow } from './store/workspace-store.ts';
 
@@ -27,6 +28,8 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       clock: () => new Date(),
       secrets,
       crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
+      changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
+      approvalApplyClaimMs: config.approvalApplyClaimMs,
     };
     return { database, deps, checkpointKey, close: () => database.close() };
   } catch (error) {

@@ -45,6 +45,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ AUDIT_CHECKPOINT_EVERY_EVENTS: '0' })).toThrow(/AUDIT_CHECKPOINT_EVERY_EVENTS/);
   });
 
+  it('leases a change set for 30 s and looks for interrupted ones every 5 s unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ changeSetLeaseMs: 30_000, changeSetRecoveryPollMs: 5_000 });
+    expect(loadConfig({ CHANGE_SET_LEASE_MS: '1500', CHANGE_SET_RECOVERY_POLL_MS: '200' })).toMatchObject({ changeSetLeaseMs: 1_500, changeSetRecoveryPollMs: 200 });
+    expect(() => loadConfig({ CHANGE_SET_LEASE_MS: '0' })).toThrow(/CHANGE_SET_LEASE_MS/);
+  });
+
+  it('lets a rollback lease lapse after 15 s and an approval write claimed by a dead server wait 5 minutes unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ rollbackLeaseMs: 15_000, approvalApplyClaimMs: 300_000 });
+    expect(loadConfig({ ROLLBACK_LEASE_MS: '1000', APPROVAL_APPLY_CLAIM_MS: '2000' })).toMatchObject({ rollbackLeaseMs: 1_000, approvalApplyClaimMs: 2_000 });
+  });
+
   it('refuses a bad value with a sentence naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);

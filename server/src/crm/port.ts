@@ -27,6 +27,13 @@ export interface CrmPort {
    */
   readLatestChanges?(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, Record<string, CrmValueChange>>>;
 
+  /**
+   * Every revision the CRM keeps of each property of up to `batchLimit` records, newest first
+   * (HubSpot keeps 45 per contact property, 20 on other objects). Records the CRM does not have
+   * are absent. Recovery (issue 17) reads it to tell whether a write sent before a crash landed.
+   */
+  readPropertyHistory?(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, Record<string, CrmValueChange[]>>>;
+
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
 

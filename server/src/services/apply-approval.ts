@@ -35,7 +35,7 @@ type ApplyResult =
  */
 export async function applyApprovals(deps: ServiceDeps, input: { workspace: WorkspaceRow; approvalIds: readonly string[] }): Promise<void> {
   const now = deps.clock();
-  const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - ABANDONED_APPLY_MS));
+  const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)));
   const crm = deps.crmFor(input.workspace);
   const written: WrittenValues = new Map();
   for (const round of rounds(claimed)) {
@@ -107,6 +107,13 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
   const writes: CrmRecordWrite[] = [];
   const writing: StoredApproval[] = [];
   for (const approval of writable) {
+    if (alreadyHolds(approval, current.get(approval.recordId))) {
+      // Written by an attempt whose process died before storing the outcome (issue 17): writing
+      // again would record the value twice, and the stale check would take our own write for a person's.
+      results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
+      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
+      continue;
+    }
     const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {});
     if (stale) {
       results.set(approval.id, stale);
@@ -136,6 +143,12 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
     for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
   }
   return results;
+}
+
+/** True when the record already holds every value the approval would write (and so a write would change nothing). */
+function alreadyHolds(approval: StoredApproval, record: CrmRecordValues | undefined): boolean {
+  if (!record) return false;
+  return Object.entries(valuesToApply(toDomainApproval(approval))).every(([property, value]) => (record[property] ?? '') === (value ?? ''));
 }
 
 /** Stale when a held property no longer holds its value from before the proposal, or what this run just wrote there. */

@@ -6,6 +6,7 @@ import { withAuditChain, type AuditAppender } from '../store/audit-store.ts';
 import { completeChangeSet, settleApplyingChanges } from '../store/change-store.ts';
 import type { Tx } from '../store/database.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
+import { keepChangeSetLease } from './change-set-lease.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
 import { provenanceValues } from './provenance.ts';
@@ -29,20 +30,34 @@ interface ApplyInput {
   workspace: WorkspaceRow;
   agent: AgentRow;
   actor: Actor;
-  request: ChangeSetRequest;
+  request: Pick<ChangeSetRequest, 'batchId' | 'objectType'>;
   changeSetId: string;
   policyVersion: number;
   planned: PlannedWrite[];
 }
+
+/** What recording an outcome needs: the change set and who wrote, not the CRM or the plan. */
+type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
 
 /**
  * Writes the `auto` values one CRM batch at a time, each record's values and its provenance in
  * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
  * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
  * should set the pace); the calls themselves stay one at a time so the kill switch is checked
- * right before each.
+ * right before each. The change set's lease is renewed meanwhile (issue 17); if another server
+ * took the change set over (this process stalled past its lease), no further batch is sent and
+ * the change set is left to that server: `completed` is false.
  */
-export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<Map<string, WriteOutcome>> {
+export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
+  const lease = keepChangeSetLease(deps, input.changeSetId);
+  try {
+    return await writeAndSettle(deps, input, () => lease.lost());
+  } finally {
+    lease.stop();
+  }
+}
+
+async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: () => boolean): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const byRecord = groupByRecord(input.planned);
   const outcomes = new Map<string, WriteOutcome>();
   let storing: Promise<void> = Promise.resolve();
@@ -57,7 +72,12 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
   // A batch's outcomes are stored once the next batch's request has left: on PGlite the
   // database runs on this thread and would otherwise hold that request back.
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
+  let completed = true;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
+    if (leaseLost()) {
+      completed = false;
+      break;
+    }
     const batch = byRecord.slice(i, i + input.crm.batchLimit);
     const killed = await engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' });
     if (killed) {
@@ -74,8 +94,17 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
   await storing;
   // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
   if (storeFailure !== undefined) throw storeFailure;
-  await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
-  return outcomes;
+  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  return { outcomes, completed };
+}
+
+/**
+ * Records writes found landed in the CRM after the process that sent them died (issue 17) as
+ * `applied`, with the same `change.applied` events a first attempt records.
+ */
+export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, landed: PlannedWrite[]): Promise<void> {
+  if (landed.length === 0) return;
+  await settle(deps, input, groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })));
 }
 
 function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
@@ -110,7 +139,7 @@ function unavailable(recordId: string, message: string): WriteOutcome {
 }
 
 /** Stores the outcomes of one batch and audits one event per record, in one transaction. */
-async function settle(deps: ServiceDeps, input: ApplyInput, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
+async function settle(deps: ServiceDeps, input: SettleInput, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
     await settleApplyingChanges(tx, { changeSetId: input.changeSetId, recordIds: applied, decision: 'applied', message: null });
@@ -133,7 +162,7 @@ async function settleFailures(tx: Tx, changeSetId: string, results: { record: Re
   }
 }
 
-function auditOutcome(audit: AuditAppender, input: ApplyInput, record: RecordWrite, outcome: WriteOutcome): void {
+function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWrite, outcome: WriteOutcome): void {
   const before: Record<string, string | null> = {};
   const after: Record<string, string | null> = {};
   for (const write of record.writes) {

@@ -10,6 +10,16 @@ export interface ServiceDeps {
   clock: () => Date;
   secrets: SecretBox;
   crmFor: (workspace: WorkspaceRow) => CrmPort;
+  /** Who holds the change sets this process writes, and for how long per renewal (issue 17); defaults when unset. */
+  changeSetLease?: ChangeSetLease;
+  /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */
+  approvalApplyClaimMs?: number;
+}
+
+export interface ChangeSetLease {
+  /** Names this process (host, pid, random): another server takes a change set over only once its lease lapsed. */
+  holder: string;
+  leaseMs: number;
 }
 
 /** Who did something, as the audit log records it. */

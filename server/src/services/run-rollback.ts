@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { rollbackSelectorSchema } from '../../../shared/rollback-api.ts';
 import type { JsonObject } from '../domain/audit-chain.ts';
 import { withAuditChain } from '../store/audit-store.ts';
@@ -24,9 +23,7 @@ export interface RunOptions {
 
 export const DEFAULT_LEASE_MS = 15_000;
 
-export function leaseHolderName(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
+export { leaseHolderName } from './lease-holder.ts';
 
 /** A holder on this machine whose process is gone (killed mid-run): its lease need not be waited out. */
 function isDeadLocalHolder(holder: string | null): holder is string {

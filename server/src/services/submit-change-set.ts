@@ -12,11 +12,12 @@ import { insertApprovals } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { InFlight } from '../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
-import { attachChangeSet, claimIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency-store.ts';
+import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIdempotencyKey } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { agentActor } from './agents.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
+import { changeSetLeaseOf } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
@@ -43,7 +44,12 @@ const READ_CONCURRENCY = 8;
  */
 const ROWS_PER_SLICE = 2_000;
 
-/** A claim older than this with no change set belongs to a request that died before deciding. */
+/**
+ * A claim older than this with no change set belongs to a request that died before deciding
+ * (its change set is stored with the claim, in one transaction, so a later death leaves one):
+ * the agent's retry then runs afresh. Reading and validating even 10,000 records takes well
+ * under a minute, so a live request is never taken for dead.
+ */
 const ABANDONED_CLAIM_MS = 5 * 60_000;
 
 /**
@@ -95,8 +101,10 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
     phase('decide');
-    const outcomes = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
+    const { outcomes, completed } = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
     phase('write');
+    // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
+    if (!completed) return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false, timings };
     const header = { id: changeSetId, batchId: request.batchId, objectType: request.objectType, agentId: agent.id, policyVersion: version, status: 'completed' as const, createdAt: decided.createdAt };
     // Built from the rows in hand rather than read back: the same rows the database now holds.
     const settled = decided.rows.map((row) => settledRow(row, outcomes.get(row.recordId)));
@@ -111,7 +119,7 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
 }
 
 async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agentId: string; key: string }, requestHash: string): Promise<ChangeSetResponse | undefined> {
-  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash });
+  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash, createdAt: deps.clock() });
   if (claim.claimed) return undefined;
   const { existing } = claim;
   if (existing.requestHash !== requestHash) {
@@ -119,7 +127,8 @@ async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agen
   }
   if (existing.changeSetId) return loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId);
   if (deps.clock().getTime() - existing.createdAt.getTime() > ABANDONED_CLAIM_MS) {
-    await releaseIdempotencyKey(deps.db, key);
+    // Whoever frees it claims it afresh; a concurrent retry that lost the race finds the new claim in progress.
+    await releaseAbandonedClaim(deps.db, key, existing.createdAt);
     return claimOrReplay(deps, key, requestHash);
   }
   throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A submission with this Idempotency-Key is still being processed; retry in a few seconds.', { retryable: true });
@@ -209,7 +218,9 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
     // built and hashed.
     const inFlight = new InFlight();
-    inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
+    // Leased from the start: should this process die before the writes settle, the lease lapses and recovery takes over.
+    const lease = changeSetLeaseOf(deps);
+    inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now, leaseHolder: lease.holder, leaseExpiresAt: new Date(now.getTime() + lease.leaseMs) }));
     inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
     const [agentUsage, recordUsage] = await usage;

@@ -58,3 +58,12 @@ export async function findActiveDelegation(
     .limit(1);
   return row;
 }
+
+/** A delegation by id, whatever its state: recovery names the person a change set was made for. */
+export async function findDelegation(db: Db | Tx, workspaceId: string, id: string): Promise<DelegationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(delegations)
+    .where(and(eq(delegations.workspaceId, workspaceId), eq(delegations.id, id)));
+  return row;
+}

@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lt, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { changeSets, changes } from './schema.ts';
+import { changeRecords, changeSets, changes } from './schema.ts';
 
 export type ChangeSetRow = typeof changeSets.$inferSelect;
 export type ChangeRow = typeof changes.$inferSelect;
@@ -59,7 +59,57 @@ export async function settleApplyingChanges(
 }
 
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {
-  await tx.update(changeSets).set({ status: 'completed' }).where(eq(changeSets.id, changeSetId));
+  await tx.update(changeSets).set({ status: 'completed', leaseHolder: null, leaseExpiresAt: null }).where(eq(changeSets.id, changeSetId));
+}
+
+/**
+ * Claims for `holder` one applying change set whose lease lapsed (its writer died). Never one
+ * whose lease still runs, even this holder's own: the same server may be writing it right now.
+ * Change sets without a lease (a rollback's own) are not ours to take. SKIP LOCKED lets every
+ * server poll at once; each change set goes to one of them.
+ */
+export async function claimLapsedChangeSet(db: Db, query: { holder: string; now: Date; until: Date }): Promise<{ changeSet: ChangeSetRow; previousHolder: string | null } | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(changeSets)
+      .where(and(eq(changeSets.status, 'applying'), isNotNull(changeSets.leaseExpiresAt), lt(changeSets.leaseExpiresAt, query.now)))
+      .orderBy(asc(changeSets.leaseExpiresAt))
+      .limit(1)
+      .for('update', { skipLocked: true });
+    if (!row) return undefined;
+    await tx.update(changeSets).set({ leaseHolder: query.holder, leaseExpiresAt: query.until }).where(eq(changeSets.id, row.id));
+    return { changeSet: { ...row, leaseHolder: query.holder, leaseExpiresAt: query.until }, previousHolder: row.leaseHolder };
+  });
+}
+
+/** Extends the lease while this holder still has it and the change set is applying; false means it is no longer ours. */
+export async function renewChangeSetLease(db: Db, query: { id: string; holder: string; until: Date }): Promise<boolean> {
+  const renewed = await db
+    .update(changeSets)
+    .set({ leaseExpiresAt: query.until })
+    .where(and(eq(changeSets.id, query.id), eq(changeSets.leaseHolder, query.holder), eq(changeSets.status, 'applying')))
+    .returning({ id: changeSets.id });
+  return renewed.length === 1;
+}
+
+/** The changes of a change set still waiting for their write's outcome. */
+export async function listApplyingChanges(db: Db | Tx, changeSetId: string): Promise<Pick<ChangeRow, 'recordId' | 'property' | 'beforeValue' | 'proposedValue'>[]> {
+  return db
+    .select({ recordId: changes.recordId, property: changes.property, beforeValue: changes.beforeValue, proposedValue: changes.proposedValue })
+    .from(changes)
+    .where(and(eq(changes.changeSetId, changeSetId), eq(changes.decision, 'applying')))
+    .orderBy(asc(changes.ordinal));
+}
+
+/** The evidence the agent gave per record of a change set (stored whole, validated by the caller). */
+export async function changeRecordEvidence(db: Db | Tx, changeSetId: string, recordIds: readonly string[]): Promise<Map<string, unknown>> {
+  if (recordIds.length === 0) return new Map();
+  const rows = await db
+    .select({ recordId: changeRecords.recordId, evidence: changeRecords.evidence })
+    .from(changeRecords)
+    .where(and(eq(changeRecords.changeSetId, changeSetId), sql`${changeRecords.recordId} = any(${sql.param([...recordIds])}::text[])`));
+  return new Map(rows.map((row) => [row.recordId, row.evidence]));
 }
 
 export async function findChangeSet(db: Db | Tx, workspaceId: string, changeSetId: string): Promise<ChangeSetRow | undefined> {

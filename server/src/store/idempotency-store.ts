@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -6,7 +6,7 @@ type Key = { workspaceId: string; agentId: string; key: string };
 export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 /** Claims the key for this request; returns the existing row instead when someone already holds it. */
-export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
+export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string; createdAt: Date }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
   const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });
   if (inserted.length > 0) return { claimed: true };
   const [existing] = await db.select().from(idempotencyKeys).where(matches(row));
@@ -25,4 +25,17 @@ export async function releaseIdempotencyKey(db: Db, key: Key): Promise<void> {
 
 function matches(key: Key) {
   return and(eq(idempotencyKeys.workspaceId, key.workspaceId), eq(idempotencyKeys.agentId, key.agentId), eq(idempotencyKeys.key, key.key));
+}
+
+/**
+ * Gives back the claim of a request that died before deciding, only if it is still that very
+ * claim: two retries that both found it abandoned must not each free the key and both run.
+ * Returns whether this caller freed it.
+ */
+export async function releaseAbandonedClaim(db: Db, key: Key, claimedAt: Date): Promise<boolean> {
+  const released = await db
+    .delete(idempotencyKeys)
+    .where(and(matches(key), isNull(idempotencyKeys.changeSetId), eq(idempotencyKeys.createdAt, claimedAt)))
+    .returning({ key: idempotencyKeys.key });
+  return released.length === 1;
 }

@@ -82,8 +82,20 @@ export const changeSets = pgTable(
     delegationId: uuid('delegation_id').references(() => delegations.id),
     status: text('status', { enum: ['applying', 'completed'] }).notNull(),
     createdAt: createdAt(),
+    /**
+     * Issue 17: the process writing an `applying` change set holds it until `leaseExpiresAt`,
+     * renewing while its writes run; once the lease lapses (the process died), any server's
+     * recovery job takes it over and settles what the CRM shows landed.
+     */
+    leaseHolder: text('lease_holder'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('change_sets_workspace_batch').on(t.workspaceId, t.batchId)],
+  (t) => [
+    index('change_sets_workspace_batch').on(t.workspaceId, t.batchId),
+    index('change_sets_applying_lease')
+      .on(t.leaseExpiresAt)
+      .where(sql`${t.status} = 'applying'`),
+  ],
 );
 
 /** One row per record of a change set: the evidence the agent gave for all of that record's fields. */

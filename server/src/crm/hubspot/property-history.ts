@@ -23,36 +23,46 @@ const historySchema = z.object({
   errors: z.array(batchErrorSchema).optional(),
 });
 
-/** HubSpot's property history, newest revision first, as the batch read's `propertiesWithHistory` gives it (issue 7). */
-export function propertyHistoryMethods(apis: HistoryApis, retry: RetryDeps): Pick<CrmPort, 'readLatestChanges'> {
+/** HubSpot's property history, newest revision first, as the batch read's `propertiesWithHistory` gives it (issues 7, 17). */
+export function propertyHistoryMethods(apis: HistoryApis, retry: RetryDeps): Pick<CrmPort, 'readLatestChanges' | 'readPropertyHistory'> {
+  const readPropertyHistory = async ({ objectType, recordIds, properties }: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) => {
+    const histories = new Map<string, Record<string, CrmValueChange[]>>();
+    if (recordIds.length === 0) return histories;
+    const answer = await withRetry(
+      `read history of ${recordIds.length} ${objectType}`,
+      () => apis.read(objectType, { inputs: recordIds.map((id) => ({ id })), properties: [], propertiesWithHistory: [...properties] }),
+      retry,
+    );
+    const parsed = parseResponse(historySchema, answer, `batch read of ${objectType} with history`);
+    const unexpected = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_NOT_FOUND');
+    if (unexpected !== undefined) throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
+    for (const record of parsed.results) {
+      const revisions: Record<string, CrmValueChange[]> = {};
+      for (const [name, list] of Object.entries(record.propertiesWithHistory ?? {})) revisions[name] = list.map(toValueChange);
+      histories.set(record.id, revisions);
+    }
+    return histories;
+  };
   return {
-    async readLatestChanges({ objectType, recordIds, properties }: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) {
+    readPropertyHistory,
+    async readLatestChanges(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) {
       const latest = new Map<string, Record<string, CrmValueChange>>();
-      if (recordIds.length === 0) return latest;
-      const answer = await withRetry(
-        `read history of ${recordIds.length} ${objectType}`,
-        () => apis.read(objectType, { inputs: recordIds.map((id) => ({ id })), properties: [], propertiesWithHistory: [...properties] }),
-        retry,
-      );
-      const parsed = parseResponse(historySchema, answer, `batch read of ${objectType} with history`);
-      const unexpected = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_NOT_FOUND');
-      if (unexpected !== undefined) throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
-      for (const record of parsed.results) {
+      for (const [recordId, revisions] of await readPropertyHistory(input)) {
         const changes: Record<string, CrmValueChange> = {};
-        for (const [name, revisions] of Object.entries(record.propertiesWithHistory ?? {})) {
-          const newest = revisions[0];
-          if (!newest) continue;
-          changes[name] = {
-            value: newest.value ?? null,
-            at: newest.timestamp,
-            sourceType: newest.sourceType,
-            sourceId: newest.sourceId ?? null,
-            userId: newest.updatedByUserId === undefined || newest.updatedByUserId === null ? null : String(newest.updatedByUserId),
-          };
-        }
-        latest.set(record.id, changes);
+        for (const [name, list] of Object.entries(revisions)) if (list[0]) changes[name] = list[0];
+        latest.set(recordId, changes);
       }
       return latest;
     },
+  };
+}
+
+function toValueChange(revision: z.infer<typeof revisionSchema>): CrmValueChange {
+  return {
+    value: revision.value ?? null,
+    at: revision.timestamp,
+    sourceType: revision.sourceType,
+    sourceId: revision.sourceId ?? null,
+    userId: revision.updatedByUserId === undefined || revision.updatedByUserId === null ? null : String(revision.updatedByUserId),
   };
 }
