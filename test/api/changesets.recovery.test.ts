@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CrmPort } from '../../server/src/crm/port.ts';
+import { canonicalJson } from '../../server/src/domain/audit-chain.ts';
 import { editAsWorkflow, propertyHistory, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { verifyAudit } from '../../server/src/services/audit.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
@@ -9,6 +11,7 @@ import { setKillSwitch } from '../../server/src/services/kill-switches.ts';
 import { recoverInterruptedChangeSet } from '../../server/src/services/recover-change-sets.ts';
 import { submitChangeSet } from '../../server/src/services/submit-change-set.ts';
 import { findAgent } from '../../server/src/store/agent-store.ts';
+import { claimIdempotencyKey } from '../../server/src/store/idempotency-store.ts';
 import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { findWorkspace } from '../../server/src/store/workspace-store.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -103,6 +106,20 @@ describe('a change set whose server died after its third batch reached HubSpot',
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ id, status: 'completed', summary: { applied: RECORDS } });
     expect(harness.hubspot.calls.entries.length).toBe(calls);
+  });
+
+  it('runs the retry afresh at once when the first attempt’s server died before deciding, and says “in progress” while it lives', async () => {
+    // A dead server leaves its claim with no change set and stops renewing it; a live one keeps renewing.
+    const requestHash = createHash('sha256').update(canonicalJson(request())).digest('hex');
+    const claim = (key: string, leaseExpiresAt: Date) => claimIdempotencyKey(harness.deps.db, { workspaceId: ws.workspaceId, agentId: ws.agents[0]!.id, key, requestHash, createdAt: new Date(Date.now() - 1_000), leaseExpiresAt });
+    await claim('died-reading', new Date(Date.now() - 1));
+    await claim('still-reading', new Date(Date.now() + 60_000));
+    const retry = (key: string) => api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, headers: { 'idempotency-key': key }, body: request() });
+
+    expect(await retry('still-reading')).toMatchObject({ status: 409, body: { error: { code: 'IDEMPOTENCY_IN_PROGRESS' } } });
+    const afresh = await retry('died-reading');
+    expect(afresh).toMatchObject({ status: 201, body: { status: 'completed', summary: { applied: RECORDS } } });
+    expect(await retry('died-reading')).toMatchObject({ status: 200, body: { id: afresh.body.id } });
   });
 
   it('lets a rollback dry run see every value the batch wrote', async () => {

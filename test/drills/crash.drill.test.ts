@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshotState, type StateSnapshot } from '../../server/src/sandbox/hubspot/persistence.ts';
-import { createHubSpotState, FAKE_ACCESS_TOKEN, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { seedSandbox } from '../../server/src/sandbox/seed.ts';
-import { sandboxStateFile, SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
+import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
+import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
+import { apiWritesOnContacts, random, sleep, startSeededSandbox, until } from './support/drill-world.ts';
 
 // Issue 17, crash drill: the server is killed with SIGKILL at a random point of a 1,000-record
 // change set, of an approval run and of a rollback, three times each, and started again. The
@@ -22,8 +20,6 @@ const RECORDS = 1_000;
 const APPROVALS = 300;
 const TIMES = 3;
 const evidence = { source: 'apollo', reason: 'crash drill', confidence: 0.95 };
-const random = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('kill -9 of the server mid-write, then a restart', () => {
   const sandboxData = temporaryDataDir('ag-drill-crash-sandbox-');
@@ -62,25 +58,9 @@ describe('kill -9 of the server mid-write, then a restart', () => {
   const agent = (method: string, url: string, body?: unknown, key?: string) =>
     fetch(`${serverUrl}${url}`, { method, headers: { authorization: `Bearer ${tokens.agentToken}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const admin = (method: string, url: string, body?: unknown) => http(method, `${serverUrl}${url}`, { token: tokens.adminToken, ...(body === undefined ? {} : { body }) });
-  const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`not final within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 500)}`);
-      await sleep(100);
-    }
-  };
 
   beforeAll(async () => {
-    // A sandbox with 1,000 more contacts than its demo seed, written where it loads its state from.
-    const state = createHubSpotState();
-    seedSandbox(state);
-    recordIds = Array.from({ length: RECORDS }, (_, i) => seedRecord(state, 'contacts', { properties: { email: `drill${i}@example.com` } }));
-    fs.mkdirSync(path.dirname(sandboxStateFile(sandboxData.dir)), { recursive: true });
-    fs.writeFileSync(sandboxStateFile(sandboxData.dir), JSON.stringify(snapshotState(state)));
-    sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: sandboxData.dir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined });
-    sandboxUrl = await urlFromLog(sandbox, 'sandbox listening');
+    ({ sandbox, url: sandboxUrl, recordIds } = await startSeededSandbox(sandboxData.dir, RECORDS));
     await http('PUT', `${sandboxUrl}/_sandbox/faults`, { body: { latencyMs: 40 } });
 
     if (process.env.TEST_DATABASE_URL) postgres = await createTestDatabase();
@@ -167,10 +147,7 @@ describe('kill -9 of the server mid-write, then a restart', () => {
     for (const id of changeSetIds) expect(((await (await agent('GET', `/v1/changesets/${id}`)).json()) as { status: string }).status).toBe('completed');
     expect(await admin('GET', '/v1/admin/audit/verify')).toMatchObject({ status: 200, body: { ok: true } });
 
-    await sandbox.stop(); // writes its state file: every record with every revision
-    const snapshot = JSON.parse(fs.readFileSync(sandboxStateFile(sandboxData.dir), 'utf8')) as StateSnapshot;
-    const records = new Map(snapshot.objects.contacts.records.map((record) => [record.id, record]));
-    const apiValues = (id: string, property: string) => (records.get(id)!.history[property] ?? []).filter((entry) => entry.sourceType === 'API').map((entry) => entry.value);
+    const apiValues = await apiWritesOnContacts(sandbox, sandboxData.dir);
     recordIds.forEach((id, i) => {
       // Three change sets, then three rollbacks going back and forth: each value written exactly once.
       expect(apiValues(id, 'jobtitle')).toEqual([`r0-${i}`, `r1-${i}`, `r2-${i}`, `r1-${i}`, `r2-${i}`, `r1-${i}`]);

@@ -12,12 +12,12 @@ import { insertApprovals } from '../store/approval-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
 import { InFlight } from '../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
-import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIdempotencyKey } from '../store/idempotency-store.ts';
+import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIdempotencyKey, renewIdempotencyClaim } from '../store/idempotency-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { agentActor } from './agents.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
-import { changeSetLeaseOf } from './change-set-lease.ts';
+import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
 import type { Actor, ServiceDeps } from './deps.ts';
@@ -45,14 +45,6 @@ const READ_CONCURRENCY = 8;
 const ROWS_PER_SLICE = 2_000;
 
 /**
- * A claim older than this with no change set belongs to a request that died before deciding
- * (its change set is stored with the claim, in one transaction, so a later death leaves one):
- * the agent's retry then runs afresh. Reading and validating even 10,000 records takes well
- * under a minute, so a live request is never taken for dead.
- */
-const ABANDONED_CLAIM_MS = 5 * 60_000;
-
-/**
  * The agent's story: refuse if killed; check the delegation; validate against the CRM's schema;
  * read current values; decide every field under the policy in force; store decisions and audit
  * events in one transaction; then apply the `auto` writes with provenance.
@@ -73,9 +65,11 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
 
   const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
+  let claim: HeldLease | undefined;
   if (key) {
-    const replay = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
-    if (replay) return { response: replay, replayed: true, timings: {} };
+    const claimed = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
+    if ('replay' in claimed) return { response: claimed.replay, replayed: true, timings: {} };
+    claim = claimed.lease;
   }
 
   let changeSetId: string | undefined;
@@ -115,18 +109,27 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
   } catch (error) {
     if (key && !changeSetId) await releaseIdempotencyKey(deps.db, key);
     throw error;
+  } finally {
+    claim?.stop();
   }
 }
 
-async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agentId: string; key: string }, requestHash: string): Promise<ChangeSetResponse | undefined> {
-  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash, createdAt: deps.clock() });
-  if (claim.claimed) return undefined;
+/**
+ * Claims the key, renewed like a change set's lease until the change set is stored with it (in one
+ * transaction), or replays what the key already holds. A claim whose lease lapsed with no change
+ * set belongs to a request whose server died before deciding: the agent's retry runs afresh.
+ */
+async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agentId: string; key: string }, requestHash: string): Promise<{ replay: ChangeSetResponse } | { lease: HeldLease }> {
+  const { leaseMs } = changeSetLeaseOf(deps);
+  const claimedAt = deps.clock();
+  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash, createdAt: claimedAt, leaseExpiresAt: new Date(claimedAt.getTime() + leaseMs) });
+  if (claim.claimed) return { lease: keepRenewing(leaseMs, () => renewIdempotencyClaim(deps.db, key, claimedAt, new Date(deps.clock().getTime() + leaseMs))) };
   const { existing } = claim;
   if (existing.requestHash !== requestHash) {
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request; use a new key for a new submission.');
   }
-  if (existing.changeSetId) return loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId);
-  if (deps.clock().getTime() - existing.createdAt.getTime() > ABANDONED_CLAIM_MS) {
+  if (existing.changeSetId) return { replay: await loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId) };
+  if (existing.leaseExpiresAt.getTime() < deps.clock().getTime()) {
     // Whoever frees it claims it afresh; a concurrent retry that lost the race finds the new claim in progress.
     await releaseAbandonedClaim(deps.db, key, existing.createdAt);
     return claimOrReplay(deps, key, requestHash);

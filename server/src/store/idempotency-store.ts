@@ -6,7 +6,7 @@ type Key = { workspaceId: string; agentId: string; key: string };
 export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 /** Claims the key for this request; returns the existing row instead when someone already holds it. */
-export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string; createdAt: Date }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
+export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string; createdAt: Date; leaseExpiresAt: Date }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
   const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });
   if (inserted.length > 0) return { claimed: true };
   const [existing] = await db.select().from(idempotencyKeys).where(matches(row));
@@ -38,4 +38,14 @@ export async function releaseAbandonedClaim(db: Db, key: Key, claimedAt: Date): 
     .where(and(matches(key), isNull(idempotencyKeys.changeSetId), eq(idempotencyKeys.createdAt, claimedAt)))
     .returning({ key: idempotencyKeys.key });
   return released.length === 1;
+}
+
+/** Keeps a claim alive while its request reads and validates; false once the claim is no longer this one's to renew. */
+export async function renewIdempotencyClaim(db: Db, key: Key, claimedAt: Date, until: Date): Promise<boolean> {
+  const renewed = await db
+    .update(idempotencyKeys)
+    .set({ leaseExpiresAt: until })
+    .where(and(matches(key), isNull(idempotencyKeys.changeSetId), eq(idempotencyKeys.createdAt, claimedAt)))
+    .returning({ key: idempotencyKeys.key });
+  return renewed.length === 1;
 }

@@ -146,6 +146,8 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     changeSetId: uuid('change_set_id'),
     createdAt: createdAt(),
+    /** Until the change set is attached, the claiming request renews this; lapsed, the claim was abandoned. */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.agentId, t.key] })],
 );
