@@ -2,11 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
-import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
-import { jsonLogger } from './logger.ts';
+import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime } from './runtime.ts';
 
 const logger = jsonLogger();
@@ -26,7 +25,7 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
-    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: String(error) }));
+    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   });
   const stop = () => {
     logger.info('stopping');
@@ -37,7 +36,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof AppError ? `${error.code}: ${error.message}` : String(error);
-  logger.error('could not start', { error: message });
+  logger.error('could not start', { error: errorLogField(error) });
   process.exit(1);
 });
