@@ -83,7 +83,13 @@ export const changeSets = pgTable(
     status: text('status', { enum: ['applying', 'completed'] }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('change_sets_workspace_batch').on(t.workspaceId, t.batchId)],
+  (t) => [
+    index('change_sets_workspace_batch').on(t.workspaceId, t.batchId),
+    // Submissions look up the few still applying under the chain lock (issue 17).
+    index('change_sets_applying')
+      .on(t.workspaceId)
+      .where(sql`${t.status} = 'applying'`),
+  ],
 );
 
 /** One row per record of a change set: the evidence the agent gave for all of that record's fields. */
