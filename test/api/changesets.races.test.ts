@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { verifyAudit } from '../../server/src/services/audit.ts';
 import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { insertChanges, insertChangeSet } from '../../server/src/store/change-store.ts';
 import { approvalItems, approvals, changes } from '../../server/src/store/schema.ts';
+import { decide, givePeopleRoles } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 /**
@@ -68,5 +71,39 @@ describe('ten agents filling the same empty company at once', () => {
     const rows = await harness.deps.db.select().from(changes).where(and(eq(changes.workspaceId, ws.workspaceId), eq(changes.recordId, recordId)));
     expect(rows.every((row) => row.decision === 'applied')).toBe(true);
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)?.company).toBe('Same Co');
+  });
+});
+
+/** A write decided and sent but not settled, as a crash mid-write leaves it until recovery. */
+async function leaveApplying(recordId: string, property: string, value: string): Promise<void> {
+  const changeSetId = randomUUID();
+  await harness.deps.db.transaction(async (tx) => {
+    await insertChangeSet(tx, { id: changeSetId, workspaceId: ws.workspaceId, agentId: ws.agents[AGENTS - 1]!.id, batchId: 'interrupted', objectType: 'contacts', policyVersion: ws.policyVersion, delegationId: null, status: 'applying', createdAt: new Date() });
+    await insertChanges(tx, [{ id: randomUUID(), workspaceId: ws.workspaceId, changeSetId, ordinal: 0, recordId, property, beforeValue: null, proposedValue: value, tier: 'auto', decision: 'applying', reasons: ['tier_auto'] }]);
+  });
+}
+
+describe('a write of ours still applying on the record', () => {
+  it('holds a fill of the empty field it is writing, against the value it is writing', async () => {
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'inflight@example.com' } });
+    await leaveApplying(recordId, 'company', 'Interrupted Co');
+    const res = await fillCompany(ws.agents[0]!.token, recordId, 'Later Co');
+    expect(res.body.results[0]).toMatchObject({ decision: 'pending_approval', before: 'Interrupted Co', reasons: expect.arrayContaining(['overwrites_non_empty_value']) });
+  });
+
+  it('marks stale an approved write of a field it is changing, and writes nothing', async () => {
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'approved@example.com', company: 'Old Co', hubspot_owner_id: '1001' } });
+    const held = await fillCompany(ws.agents[1]!.token, recordId, 'Proposed Co');
+    expect(held.body.results[0].decision).toBe('pending_approval');
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    const list = await api(harness, 'GET', `/v1/admin/approvals?record=${recordId}&status=pending`, { token: ws.adminToken });
+    await leaveApplying(recordId, 'company', 'Interrupted Co');
+
+    const approved = await decide(harness, ws.adminToken, list.body.approvals[0].id, { kind: 'approve', actingUserId: '501' });
+    expect(approved.status).toBe(200);
+    const [stored] = await harness.deps.db.select().from(approvals).where(eq(approvals.id, list.body.approvals[0].id));
+    expect(stored).toMatchObject({ status: 'stale' });
+    expect(stored!.message).toContain('Another write is changing company');
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)?.company).toBe('Old Co');
   });
 });
