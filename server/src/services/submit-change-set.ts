@@ -223,8 +223,9 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now }));
     inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
-    const { records, uncapped } = reconsiderForUnsettled({ ...evaluateInput, uncapped: uncappedAsRead, unsettled: await unsettled });
-    const [agentUsage, recordUsage] = await usage;
+    // Awaited together: a failure of one must not leave the other's rejection unhandled.
+    const [unsettledNow, [agentUsage, recordUsage]] = await Promise.all([unsettled, usage]);
+    const { records, uncapped } = reconsiderForUnsettled({ ...evaluateInput, uncapped: uncappedAsRead, unsettled: unsettledNow });
     const { evaluations, added } = applyCaps({
       policy,
       agentRole: agent.role,
