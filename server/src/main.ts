@@ -2,14 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
-import { AppError } from './errors.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
-import { jsonLogger } from './logger.ts';
+import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/checkpoint-file.ts';
 import type { ServiceDeps } from './services/deps.ts';
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
     logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
-    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: String(error) }));
+    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   });
   const stop = () => {
     logger.info('stopping');
@@ -56,7 +55,6 @@ function startCheckpointsIfKeyed(config: Config, runtime: Runtime, deps: Service
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof AppError ? `${error.code}: ${error.message}` : String(error);
-  logger.error('could not start', { error: message });
+  logger.error('could not start', { error: errorLogField(error) });
   process.exit(1);
 });

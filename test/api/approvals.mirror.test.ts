@@ -117,7 +117,7 @@ describe('the approval mirror in HubSpot', () => {
     harness.hubspot.faults.failNext(5, { status: 503 }, 'POST /crm/v3/objects/{customType}/batch/upsert');
     const failed = await syncApprovalMirror(harness.deps);
     expect(failed.written).toBe(0);
-    expect(failed.failed).toEqual([{ workspaceId: ws.workspaceId, message: expect.any(String) }]);
+    expect(failed.failed).toEqual([{ workspaceId: ws.workspaceId, error: expect.objectContaining({ name: expect.any(String) }) }]);
     expect(approvalObject(approvalId)).toBeUndefined();
     expect((await syncApprovalMirror(harness.deps)).written).toBe(0); // backing off
     now = new Date(now.getTime() + 31_000);

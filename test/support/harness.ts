@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import fs from 'node:fs';
 import { createApp, type AppOptions } from '../../server/src/app.ts';
-import { silentLogger } from '../../server/src/logger.ts';
+import { silentLogger, type Logger } from '../../server/src/logger.ts';
 import { hubspotResolver } from '../../server/src/runtime.ts';
 import { createAgent } from '../../server/src/services/agents.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/deps.ts';
@@ -28,7 +28,7 @@ export interface Harness {
  * The real app on a real port over a real database, with only HubSpot faked (msw at the HTTP
  * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
  */
-export async function startHarness(options: { clock?: () => Date; webhooks?: AppOptions['webhooks'] } = {}): Promise<Harness> {
+export async function startHarness(options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger } = {}): Promise<Harness> {
   const database = await createTestDatabase();
   const hubspot = startFakeHubSpot();
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
@@ -41,7 +41,7 @@ export async function startHarness(options: { clock?: () => Date; webhooks?: App
       adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
     }),
   };
-  const app = createApp({ deps, database, logger: silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1', ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
+  const app = createApp({ deps, database, logger: options.logger ?? silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1', ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

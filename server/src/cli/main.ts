@@ -1,5 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
+import { errorLogField } from '../logger.ts';
 import { COMMANDS, type CommandOutput } from './commands.ts';
 import { parseCommandLine } from './parse.ts';
 
@@ -16,11 +17,18 @@ export async function runCli(argv: string[], io: { stdout: NodeJS.WritableStream
     io.stdout.write(json ? `${JSON.stringify(output.value)}\n` : `${output.human}\n`);
     return output.exitCode ?? 0;
   } catch (error) {
-    const appError = error instanceof AppError ? error : new AppError('INTERNAL', error instanceof Error ? error.message : String(error));
+    const appError = error instanceof AppError ? error : new AppError('INTERNAL', internalSentence(error));
     if (json) io.stdout.write(`${JSON.stringify({ error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) } })}\n`);
     else io.stderr.write(`error: ${appError.message}\n`);
     return 1;
   }
+}
+
+/** An unexpected failure in one line for the operator, without the values a failed query carried (issue 17). */
+function internalSentence(error: unknown): string {
+  const field = errorLogField(error);
+  if (field.message !== undefined) return `${field.name}: ${field.message}`;
+  return `the database refused a statement (SQLSTATE ${field.sqlState ?? 'unknown'}${field.constraint ? `, constraint ${field.constraint}` : ''}): ${field.statement ?? 'unknown statement'}`;
 }
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });

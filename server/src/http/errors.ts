@@ -3,7 +3,7 @@ import { ZodError, type z } from 'zod';
 import type { ErrorBody, ErrorCode } from '../../../shared/errors.ts';
 import { describeZodIssue } from '../../../shared/zod-issues.ts';
 import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { errorLogField, type Logger } from '../logger.ts';
 
 /** Exhaustive: a new code without a status does not compile. */
 export function statusFor(code: ErrorCode): number {
@@ -74,7 +74,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const requestId = String(res.locals.requestId ?? '');
     const appError = toAppError(error);
-    if (appError.code === 'INTERNAL') logger.error('request failed', { requestId, method: req.method, path: req.path, error: describe(error) });
+    if (appError.code === 'INTERNAL') logger.error('request failed', { requestId, method: req.method, path: req.path, error: errorLogField(error) });
     const body: ErrorBody = { error: { code: appError.code, message: appError.message, requestId, ...(appError.details === undefined ? {} : { details: appError.details }) } };
     if (appError.retryable) res.setHeader('Retry-After', '5');
     res.status(statusFor(appError.code)).json(body);
@@ -91,8 +91,4 @@ function toAppError(error: unknown): AppError {
   // The router's decoding of a path parameter such as %ED%A0%80 (issue 17).
   if (error instanceof URIError) return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
   return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', { cause: error });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import { errorLogField, type Logger } from '../logger.ts';
 
 export interface PollingLoop {
   /** Start the next round now rather than at the next poll. */
@@ -34,7 +34,7 @@ export function startPollingLoop(options: { name: string; round: () => Promise<n
         done = await options.round();
       } catch (error) {
         // The round's claims roll back or lapse; its work is taken again on a later round.
-        options.logger.error(`${options.name} failed`, { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        options.logger.error(`${options.name} failed`, { error: errorLogField(error) });
       }
       if (done === 0 && !stopped) await sleep();
       wakeUp = undefined;

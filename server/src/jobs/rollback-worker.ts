@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import { errorLogField, type Logger } from '../logger.ts';
 import type { ServiceDeps } from '../services/deps.ts';
 import { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } from '../services/run-rollback.ts';
 
@@ -24,7 +24,7 @@ export function startRollbackWorker(deps: ServiceDeps, options: { logger: Logger
         result = await claimAndRunRollback(deps, { holder, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS, stopping: () => stopped });
       } catch (error) {
         // Items keep their state; the lease runs out and the rollback is taken again.
-        options.logger.error('rollback failed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        options.logger.error('rollback failed', { error: errorLogField(error) });
       }
       if (result === 'none' && !stopped) {
         await new Promise<void>((resolve) => {

@@ -6,7 +6,8 @@ import { checkStale, valuesToApply } from '../domain/approval-lifecycle.ts';
 import { AppError } from '../errors.ts';
 import { agentNames, evidenceFor } from '../store/approval-mirror-store.ts';
 import { claimApplies, markChangesApplied, settleApplies, toDomainApproval, type StoredApproval } from '../store/approval-store.ts';
-import { withAuditChain } from '../store/audit-store.ts';
+import { readAuditHead, withAuditChain } from '../store/audit-store.ts';
+import { unsettledValues } from '../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import type { ServiceDeps } from './deps.ts';
 import { engagedKillSwitch } from './kill-switches.ts';
@@ -37,7 +38,7 @@ export async function applyApprovals(deps: ServiceDeps, input: { workspace: Work
   const now = deps.clock();
   const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)));
   const crm = deps.crmFor(input.workspace);
-  const written: WrittenValues = new Map();
+  const run: ApplyRun = { written: new Map(), claimedIds: claimed.map((approval) => approval.id) };
   for (const round of rounds(claimed)) {
     const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
       const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
@@ -48,7 +49,7 @@ export async function applyApprovals(deps: ServiceDeps, input: { workspace: Work
     await pMap(
       chunks,
       async ({ objectType, chunk }) => {
-        const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now, written);
+        const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now, run);
         await settle(deps, input.workspace, chunk, results, now);
       },
       { concurrency: CHUNK_CONCURRENCY },
@@ -58,6 +59,12 @@ export async function applyApprovals(deps: ServiceDeps, input: { workspace: Work
 
 /** What this run wrote, per object type and record: a later approval on the record builds on it. */
 type WrittenValues = Map<string, Record<string, string | null>>;
+
+interface ApplyRun {
+  written: WrittenValues;
+  /** Every approval this run claimed: its own later rounds are not another write overtaking it. */
+  claimedIds: readonly string[];
+}
 
 const recordKey = (approval: StoredApproval) => `${approval.objectType}:${approval.recordId}`;
 
@@ -79,7 +86,8 @@ function rounds(approvals: StoredApproval[]): StoredApproval[][] {
   return result;
 }
 
-async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date, written: WrittenValues): Promise<Map<string, ApplyResult>> {
+async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date, run: ApplyRun): Promise<Map<string, ApplyResult>> {
+  const { written } = run;
   const results = new Map<string, ApplyResult>();
   const writable: StoredApproval[] = [];
   const killSwitches = new Map<string, Awaited<ReturnType<typeof engagedKillSwitch>>>();
@@ -94,13 +102,18 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
   if (writable.length === 0) return results;
 
   let current: Map<string, CrmRecordValues>;
+  const recordIds = writable.map((approval) => approval.recordId);
+  // Our writes that settle after this point may land after the read (issue 17).
+  const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
   try {
     const properties = [...new Set(writable.flatMap((approval) => approval.items.map((item) => item.property)))];
-    current = await crm.readBatch({ objectType, recordIds: writable.map((approval) => approval.recordId), properties });
+    current = await crm.readBatch({ objectType, recordIds, properties });
   } catch (error) {
     for (const approval of writable) results.set(approval.id, failed(crmMessage(error)));
     return results;
   }
+  // Writes decided before our claim and not yet visible in the read; those decided after it saw the claim.
+  const unsettled = await unsettledValues(deps.db, { workspaceId: workspace.id, objectType, recordIds, sinceSeq: readFromSeq, excludeApprovalIds: run.claimedIds });
 
   const names = await agentNames(deps.db, workspace.id, [...new Set(writable.map((approval) => approval.agentId))]);
   const evidence = await evidenceFor(deps.db, workspace.id, writable);
@@ -114,7 +127,7 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
       written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
       continue;
     }
-    const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {});
+    const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {}, unsettled.get(approval.recordId) ?? {});
     if (stale) {
       results.set(approval.id, stale);
       continue;
@@ -151,12 +164,19 @@ function alreadyHolds(approval: StoredApproval, record: CrmRecordValues | undefi
   return Object.entries(valuesToApply(toDomainApproval(approval))).every(([property, value]) => (record[property] ?? '') === (value ?? ''));
 }
 
-/** Stale when a held property no longer holds its value from before the proposal, or what this run just wrote there. */
-function staleness(approval: StoredApproval, record: CrmRecordValues | undefined, writtenHere: Readonly<Record<string, string | null>>): ApplyResult | undefined {
+/**
+ * Stale when a held property no longer holds its value from before the proposal, or what this run
+ * just wrote there, or when another of our writes still unsettled is putting something else there.
+ */
+function staleness(approval: StoredApproval, record: CrmRecordValues | undefined, writtenHere: Readonly<Record<string, string | null>>, unsettled: Readonly<Record<string, string | null>>): ApplyResult | undefined {
   if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.` };
   const held = approval.items.filter((item) => item.status !== 'rejected');
   const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
   const before = Object.fromEntries(approval.items.map((item) => [item.property, item.property in writtenHere ? (writtenHere[item.property] ?? null) : item.beforeValue]));
+  const overtaken = held.filter((item) => item.property in unsettled && (unsettled[item.property] ?? null) !== before[item.property]).map((item) => item.property);
+  if (overtaken.length > 0) {
+    return { status: 'stale', event: 'approval.stale', current, message: `Another write is changing ${overtaken.join(', ')} in the CRM; nothing was overwritten.` };
+  }
   if (checkStale(toDomainApproval(approval), before, current).status !== 'stale') return undefined;
   const changed = held.filter((item) => (current[item.property] ?? null) !== before[item.property]).map((item) => item.property);
   return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };

@@ -3,6 +3,7 @@ import { evidenceSchema } from '../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../shared/crm-names.ts';
 import type { CrmPort } from '../crm/port.ts';
 import { approvalObjectValues, draftObjectValues, recordShadowValues, type ApprovalObjectInput } from '../domain/approval-mirror.ts';
+import { errorLogField, type ErrorLogField } from '../logger.ts';
 import { listOutcomes, type ActionRow } from '../store/action-store.ts';
 import { agentNames, chunkSize, claimMirrorDue, deferMirror, evidenceFor, markMirrored, pendingDraftCounts, pendingOnRecords, workspacesWithMirrorDue, type MirrorChunk } from '../store/approval-mirror-store.ts';
 import type { StoredApproval } from '../store/approval-store.ts';
@@ -19,7 +20,7 @@ const RETRY_MS = 30_000;
 
 export interface MirrorRound {
   written: number;
-  failed: { workspaceId: string; message: string }[];
+  failed: { workspaceId: string; error: ErrorLogField }[];
 }
 
 /**
@@ -48,7 +49,7 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
       round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
       const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
       if (failure !== undefined) {
-        round.failed.push({ workspaceId, message: failure });
+        round.failed.push({ workspaceId, error: failure });
         break;
       }
       if (chunkSize(claimed.at(-1)!) < CHUNK) break;
@@ -58,7 +59,7 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
 }
 
 /** Writes one claimed chunk and records it; a failure defers it and returns why. */
-async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk, now: Date): Promise<string | undefined> {
+async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk, now: Date): Promise<ErrorLogField | undefined> {
   try {
     const objectIds = await writeMirror(deps, workspace, chunk);
     const written = (rows: readonly { id: string; mirrorSeq: number }[]) => rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
@@ -66,7 +67,8 @@ async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: Mi
     return undefined;
   } catch (error) {
     await deferMirror(deps.db, chunk, new Date(now.getTime() + RETRY_MS));
-    return error instanceof Error ? error.message : String(error);
+    // Logged by the approval job: only what errorLogField lets through.
+    return errorLogField(error);
   }
 }
 

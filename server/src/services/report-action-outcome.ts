@@ -103,7 +103,7 @@ async function logOnTimeline(deps: ServiceDeps, input: { workspace: WorkspaceRow
       audit.append(actionEvent(row, { type: 'action.logged', actor: system, data: { outcome: input.request.outcome, crmNoteId: note.id } }));
     });
   } catch (error) {
-    const message = `The ${input.request.outcome} outcome is recorded but could not be logged on the record's timeline: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `The ${input.request.outcome} outcome is recorded but could not be logged on the record's timeline: ${error instanceof AppError ? error.message : 'an unexpected error.'}`;
     await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
       await updateAction(tx, workspace.id, row.id, { message });
       audit.append(actionEvent(row, { type: 'action.log_failed', actor: system, data: { outcome: input.request.outcome, message } }));

@@ -6,13 +6,15 @@ import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../crm/port.ts';
 import { canonicalJson } from '../domain/audit-chain.ts';
 import { applyCaps, dayKey, evaluateFields, type FieldWrite } from '../domain/policy-evaluation.ts';
+import { reconsiderForUnsettled } from '../domain/unsettled-writes.ts';
 import { AppError } from '../errors.ts';
 import type { AgentRow } from '../store/agent-store.ts';
 import { insertApprovals } from '../store/approval-store.ts';
-import { withAuditChain } from '../store/audit-store.ts';
+import { readAuditHead, withAuditChain } from '../store/audit-store.ts';
 import { InFlight } from '../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../store/change-store.ts';
 import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIdempotencyKey, renewIdempotencyClaim } from '../store/idempotency-store.ts';
+import { unsettledValues } from '../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../store/usage-store.ts';
 import type { WorkspaceRow } from '../store/workspace-store.ts';
 import { agentActor } from './agents.ts';
@@ -90,9 +92,11 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
       await crm.ensureProperties({ objectType: request.objectType, group: APP_PROPERTY_GROUP, properties: PROVENANCE_PROPERTIES });
     }
     phase('validate');
+    // Our writes that settle after this point may land after the read: decideAndStore looks them up.
+    const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
     const records = await readCurrentValues(crm, request, policy);
     phase('read');
-    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
+    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, readFromSeq, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
     phase('decide');
     const { outcomes, completed } = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
@@ -194,13 +198,18 @@ interface DecideInput {
   policy: Policy;
   writes: ValidatedWrite[];
   records: Map<string, CrmRecordValues>;
+  /** The chain head's seq when the CRM read began. */
+  readFromSeq: number;
   delegationId: string | null;
   key: { workspaceId: string; agentId: string; key: string } | undefined;
 }
 
 /**
  * Decides and stores under the workspace's chain lock, so caps count every concurrent submission:
- * twenty parallel requests are decided one after another, each seeing the others' usage.
+ * twenty parallel requests are decided one after another, each seeing the others' usage. Under
+ * the same lock, the values our other writes put or are putting on these records since the CRM
+ * read (issue 17) are laid over it: ten agents filling one empty field at once see the first's
+ * value, not the empty one they all read.
  */
 async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
@@ -210,10 +219,12 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
   const found = input.writes.filter((write) => input.records.has(write.recordId));
 
   // Everything but the caps needs no counters, so it is decided before the chain lock is taken.
-  const uncapped = evaluateFields({ policy, agentRole: agent.role, objectType: request.objectType, writes: found, records: input.records, now });
+  const evaluateInput = { policy, agentRole: agent.role, objectType: request.objectType, writes: found, records: input.records, now };
+  const uncappedAsRead = evaluateFields(evaluateInput);
 
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
+    const unsettled = unsettledValues(tx, { workspaceId: workspace.id, objectType: request.objectType, recordIds, sinceSeq: input.readFromSeq, excludeChangeSetId: changeSetId });
     const usage = Promise.all([
       readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
       readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
@@ -226,7 +237,9 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now, leaseHolder: lease.holder, leaseExpiresAt: new Date(now.getTime() + lease.leaseMs) }));
     inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
-    const [agentUsage, recordUsage] = await usage;
+    // Awaited together: a failure of one must not leave the other's rejection unhandled.
+    const [unsettledNow, [agentUsage, recordUsage]] = await Promise.all([unsettled, usage]);
+    const { records, uncapped } = reconsiderForUnsettled({ ...evaluateInput, uncapped: uncappedAsRead, unsettled: unsettledNow });
     const { evaluations, added } = applyCaps({
       policy,
       agentRole: agent.role,
@@ -242,7 +255,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       const slice: ChangeRow[] = [];
       for (let ordinal = start; ordinal < Math.min(start + ROWS_PER_SLICE, input.writes.length); ordinal++) {
         const write = input.writes[ordinal]!;
-        const before = input.records.get(write.recordId)?.[write.property] ?? null;
+        const before = records.get(write.recordId)?.[write.property] ?? null;
         const evaluation = evaluationByWrite.get(write);
         const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
         slice.push({
@@ -265,7 +278,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       inFlight.send(insertChanges(tx, slice));
       await inFlight.deliver();
     }
-    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records: input.records, expiryHours: policy.approvals.expiryHours, now });
+    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records, expiryHours: policy.approvals.expiryHours, now });
     inFlight.send(insertApprovals(tx, held.approvals, held.items));
     inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
     inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));

@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 
 /**
  * Statements sent on a transaction without waiting for each, so the database works while we go
- * on building the next; `settled` waits for them all and rethrows the first failure. Until then
+ * on building the next; `settled` waits for them all and rethrows the first failure in the order sent. Until then
  * a failure is held here rather than left unhandled (which would end the process).
  */
 export class InFlight {
@@ -26,6 +26,11 @@ export class InFlight {
   }
 
   async settled(): Promise<void> {
-    await Promise.all(this.sent.splice(0));
+    // The first failure in the order sent, not in time: on a pipelined Postgres connection the
+    // statements after a failed one fail too ("transaction is aborted", 25P02), and those can
+    // reject first, hiding the cause from the log (issue 17).
+    const results = await Promise.allSettled(this.sent.splice(0));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 }

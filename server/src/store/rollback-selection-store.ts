@@ -117,8 +117,8 @@ export async function refreshStatistics(tx: Tx): Promise<void> {
 }
 
 /**
- * Everything else that touched these records since `since`: our own applied changes (any agent,
- * any rollback) and what HubSpot's webhooks told us (issue 6's field history). Our own writes
+ * Everything else that touched these records since `since`: our own changes that wrote a value
+ * (any agent, any rollback) and what HubSpot's webhooks told us (issue 6's field history). Our own writes
  * echoed by a webhook are left out of the history, as the change they echo is already here.
  * The caller drops the selection's own changes by id.
  */
@@ -136,6 +136,8 @@ export async function otherChangesOf(db: Db | Tx, query: { workspaceId: string; 
         eq(changeSets.objectType, query.objectType),
         inArray(changes.recordId, recordIds),
         inArray(changes.decision, ['applied', 'applying']),
+        // A decision that found the value already there wrote nothing, so it changed nothing since (issue 17).
+        sql`not ('value_unchanged' = any(${changes.reasons}))`,
         gte(changeSets.createdAt, query.since),
         ...(query.excludeChangeIds.length > 0 ? [notInArray(changes.id, [...query.excludeChangeIds])] : []),
       ),

@@ -95,6 +95,10 @@ export const changeSets = pgTable(
     index('change_sets_applying_lease')
       .on(t.leaseExpiresAt)
       .where(sql`${t.status} = 'applying'`),
+    // Submissions look up the few still applying under the chain lock (issue 17).
+    index('change_sets_applying')
+      .on(t.workspaceId)
+      .where(sql`${t.status} = 'applying'`),
   ],
 );
 
