@@ -4,6 +4,7 @@ import { actionRoutes } from './http/action-routes.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { approvalRoutes } from './http/approval-routes.ts';
 import { agentRoutes } from './http/agent-routes.ts';
+import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
@@ -54,6 +55,7 @@ export function createApp(options: AppOptions): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
+  app.use(apiDocsRoutes());
   app.use(agentRoutes(deps));
   app.use(adminRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
   app.use(approvalRoutes(deps));
