@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Stable reason codes carried by every decision. They are part of the API contract
- * (documented in the README): add new ones, never rename or reuse.
+ * (documented in docs/api.md): add new ones, never rename or reuse.
  */
 export const REASON_CODES = [
   // The tier the policy gives the field for the agent's role.
