@@ -179,7 +179,7 @@ describe('the agent API document', () => {
       '/v1/admin/kill-switches': ['get', 'put'],
       '/v1/admin/kill-triggers/drill': ['post'],
       '/v1/admin/bootstrap': ['post'],
-      '/v1/admin/audit/verify': ['get'],
+      '/v1/admin/audit/verify': ['get', 'post'],
       '/v1/admin/audit/export': ['get'],
       '/v1/admin/approvals': ['get'],
       '/v1/admin/approvals/{id}': ['get'],
