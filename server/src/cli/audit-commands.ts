@@ -15,6 +15,7 @@ const workspaceOption = { workspace: { type: 'string' } } as const;
 export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'audit verify',
+    summary: 'Checks the audit log’s hash chain, and signed checkpoints when given; exits 1 when broken.',
     usage: 'audit verify --workspace ID [--checkpoints FILE]... [--public-key BASE64]... [--json]',
     options: { ...workspaceOption, checkpoints: { type: 'string', multiple: true }, 'public-key': { type: 'string', multiple: true } },
     run: (context) =>
@@ -27,6 +28,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'audit public-key',
+    summary: 'Prints the public key audit checkpoints are signed with.',
     usage: 'audit public-key [--json]',
     options: {},
     run: (context) =>
@@ -39,6 +41,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'audit export',
+    summary: 'Exports audit events as NDJSON or CSV, to stdout or a file.',
     usage: 'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
     options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
     run: (context) =>

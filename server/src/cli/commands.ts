@@ -18,8 +18,7 @@ export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo()
 
 /** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
 export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
-  const { openRuntime } = await import('../runtime.ts');
-  const runtime = await openRuntime(context.config, 'the agent-governance CLI');
+  const runtime = await context.openRuntime(context.config, 'the agent-governance CLI');
   try {
     return await work(runtime.deps, runtime);
   } finally {
@@ -43,6 +42,7 @@ const workspaceOption = { workspace: { type: 'string' } } as const;
 function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused' | 'active' | 'revoked'): CommandSpec<CommandOutput> {
   return {
     name: `agents ${verb}`,
+    summary: verb === 'revoke' ? 'Revokes an agent for good: its token stops working.' : verb === 'pause' ? 'Pauses an agent: its requests are refused until resumed.' : 'Resumes a paused agent.',
     usage: `agents ${verb} --workspace ID --agent AGENT_ID [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
@@ -57,6 +57,7 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
 function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
   return {
     name: `kill ${verb}`,
+    summary: verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
     usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
@@ -76,12 +77,14 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
 export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'migrate',
+    summary: 'Applies the database migrations (every command also does so first).',
     usage: 'migrate [--json]',
     options: {},
     run: (context) => withRuntime(context, async (_deps, runtime) => ({ kind: 'result', value: { migrated: true, database: runtime.database.kind }, human: `Migrations applied (${runtime.database.kind}).` })),
   },
   {
     name: 'workspace add',
+    summary: 'Connects a HubSpot account, after checking its token with one HubSpot call; prints an admin token once.',
     usage: 'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--json]',
     options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
     run: (context) =>
@@ -98,6 +101,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'agents create',
+    summary: 'Creates an agent; its bearer token is shown once.',
     usage: 'agents create --workspace ID --name NAME --role ROLE [--json]',
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
@@ -110,6 +114,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'agents list',
+    summary: 'Lists the workspace’s agents (never their tokens).',
     usage: 'agents list --workspace ID [--json]',
     options: workspaceOption,
     run: (context) =>
@@ -124,6 +129,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   agentStatusCommand('revoke', 'revoked'),
   {
     name: 'agents delegate',
+    summary: 'Lets an agent act for a CRM user until a date.',
     usage: 'agents delegate --workspace ID --agent AGENT_ID --crm-user USER_ID --expires ISO_DATETIME [--json]',
     options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
     run: (context) =>
@@ -137,6 +143,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'people set',
+    summary: 'Gives a CRM user a role for deciding approvals.',
     usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--owner-id OWNER_ID] [--json]',
     options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
@@ -151,6 +158,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'policy apply',
+    summary: 'Publishes a policy file as the next version; says when bootstrap must run again, or runs it with --bootstrap.',
     usage: 'policy apply --workspace ID FILE [--json]',
     options: workspaceOption,
     positionals: 1,
@@ -168,6 +176,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   killCommand('release'),
   {
     name: 'kill-triggers drill',
+    summary: 'Says what a kill trigger would do at a given count, engaging nothing.',
     usage: 'kill-triggers drill --workspace ID --trigger bypass_writes|write_velocity|rejection_rate --count N [--agent AGENT_ID] [--decided N --batch ID] [--json]',
     options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
     run: (context) =>
@@ -192,6 +201,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'bootstrap',
+    summary: 'Creates the app’s properties, proposed-value shadows and approval object in HubSpot (idempotent).',
     usage: 'bootstrap --workspace ID [--json]',
     options: workspaceOption,
     run: (context) =>

@@ -16,6 +16,7 @@ import type { CommandContext, CommandSpec } from './parse.ts';
  */
 export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
   name: 'rollback',
+  summary: 'Reverts a batch, an agent’s writes, changes or records that no person changed since; resumes after a crash.',
   usage: 'rollback --workspace ID (--batch ID | --agent ID [--since ISO] [--until ISO] | --change ID... | --record ID...) [--dry-run] [--force] [--report-dir DIR] [--json]',
   options: {
     workspace: { type: 'string' },

@@ -11,6 +11,7 @@ import { requireOption, type CommandContext, type CommandSpec } from './parse.ts
 export const SANDBOX_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'sandbox edit',
+    summary: 'Edits a field in the local HubSpot sandbox as a person in HubSpot’s UI would.',
     usage: 'sandbox edit --object contacts|deals --id RECORD_ID --property NAME --value VALUE [--as-user USER_ID] [--sandbox-url URL] [--json]',
     options: { object: { type: 'string' }, id: { type: 'string' }, property: { type: 'string' }, value: { type: 'string' }, 'as-user': { type: 'string' }, 'sandbox-url': { type: 'string' } },
     run: async (context) => {
