@@ -5,10 +5,9 @@ import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { CheckpointsToVerify } from '../services/audit.ts';
-import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
+import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
-// Built while commands.ts is still loading (it imports this list), so nothing of it is used up here.
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
 /** `audit verify` (with signed checkpoints, issue 17), `audit public-key` and `audit export`. */
@@ -22,7 +21,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps, runtime) => {
         const { verifyAudit } = await import('../services/audit.ts');
         const given = await checkpointsToVerify(context, runtime);
-        const result = await verifyAudit(deps, await workspaceOf(deps, context), given);
+        const result = await verifyAudit(deps, await workspaceOf(deps, context, { removedToo: true }), given);
         return { kind: 'result', value: result, human: verificationSentence(result), ...(result.ok ? {} : { exitCode: 1 }) };
       }),
   },
@@ -52,7 +51,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
         if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
         const q = query.data;
-        const stream = exportAudit(deps, await workspaceOf(deps, context), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
+        const stream = exportAudit(deps, await workspaceOf(deps, context, { removedToo: true }), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
         if (typeof out !== 'string') {
           await pipeline(Readable.from(stream), context.stdout, { end: false });
           return { kind: 'streamed' };

@@ -1,41 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import { z } from 'zod';
-import { AppError, assertSafeJson } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { AppError } from '../errors.ts';
+import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
+import { requireOption, type CommandSpec } from './parse.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
-
-// Each command imports what it runs when it runs: loading every service, the HubSpot client and
-// the database drivers for any command made `migrate` alone carry them all.
-
-export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
-
-export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
-
-/** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
-export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await context.openRuntime(context.config, 'the agent-governance CLI');
-  try {
-    return await work(runtime.deps, runtime);
-  } finally {
-    await runtime.close();
-  }
-}
-
-export async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
-  const { requireWorkspace } = await import('../services/workspaces.ts');
-  return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
-}
-
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
-}
+import { WORKSPACE_COMMANDS } from './workspace-commands.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
@@ -82,23 +52,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: {},
     run: (context) => withRuntime(context, async (_deps, runtime) => ({ kind: 'result', value: { migrated: true, database: runtime.database.kind }, human: `Migrations applied (${runtime.database.kind}).` })),
   },
-  {
-    name: 'workspace add',
-    summary: 'Connects a HubSpot account, after checking its token with one HubSpot call; prints an admin token once.',
-    usage: 'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--json]',
-    options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
-    run: (context) =>
-      withRuntime(context, async (deps) => {
-        const { createWorkspace } = await import('../services/workspaces.ts');
-        const portalId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'), requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
-        const created = await createWorkspace(
-          deps,
-          { name: requireOption(context, 'name'), hubspotPortalId: portalId, hubspotToken: requireOption(context, 'hubspot-token'), hubspotClientSecret: context.values['hubspot-client-secret'] as string | undefined },
-          CLI_ACTOR,
-        );
-        return { kind: 'result', value: created, human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}` };
-      }),
-  },
+  ...WORKSPACE_COMMANDS,
   {
     name: 'agents create',
     summary: 'Creates an agent; its bearer token is shown once.',
@@ -220,23 +174,3 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ROLLBACK_COMMAND,
   ...SANDBOX_COMMANDS,
 ];
-
-export function readTextFile(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
-  }
-}
-
-function readJsonFile(file: string): unknown {
-  const text = readTextFile(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  assertSafeJson(value, file);
-  return value;
-}

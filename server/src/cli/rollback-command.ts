@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { RollbackPlan, RollbackSelector, RollbackView } from '../../../shared/rollback-api.ts';
 import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
+import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
 /**

@@ -2,7 +2,8 @@ import { loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { errorLogField } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { COMMANDS, type CommandOutput } from './commands.ts';
+import type { CommandOutput } from './command-kit.ts';
+import { COMMANDS } from './commands.ts';
 import { parseCommandLine, type OpenRuntime } from './parse.ts';
 
 export interface CliIo {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { PersonEdit } from '../sandbox/control-routes.ts';
-import type { CommandOutput } from './commands.ts';
+import type { CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
 /**
