@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
+import type { AppliedPolicy } from '../services/apply-policy.ts';
 import { requireOption, type CommandSpec } from './parse.ts';
+import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
@@ -113,18 +115,20 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'policy apply',
     summary: 'Publishes a policy file as the next version; says when bootstrap must run again, or runs it with --bootstrap.',
-    usage: 'policy apply --workspace ID FILE [--json]',
-    options: workspaceOption,
+    usage: 'policy apply --workspace ID FILE [--bootstrap] [--json]',
+    options: { ...workspaceOption, bootstrap: { type: 'boolean' } },
     positionals: 1,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { publishPolicy } = await import('../services/policies.ts');
+        const { applyPolicy } = await import('../services/apply-policy.ts');
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
-        const result = await publishPolicy(deps, await workspaceOf(deps, context), readJsonFile(file), CLI_ACTOR);
-        return { kind: 'result', value: result, human: `Policy version ${result.version} published.` };
+        const workspaceId = await workspaceOf(deps, context);
+        const result = await applyPolicy(deps, workspaceId, readJsonFile(file), CLI_ACTOR, { bootstrap: context.values.bootstrap === true });
+        return { kind: 'result', value: result, human: policyApplied(result, workspaceId) };
       }),
   },
+  ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
@@ -174,3 +178,14 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ROLLBACK_COMMAND,
   ...SANDBOX_COMMANDS,
 ];
+
+function policyApplied(result: AppliedPolicy, workspaceId: string): string {
+  const lines = [result.unchanged ? `Policy unchanged: version ${result.version}, identical to this file, stays in force; nothing was published.` : `Policy version ${result.version} published.`];
+  const held = Object.entries(result.newlyHeld).map(([objectType, properties]) => `${objectType}: ${properties.join(', ')}`);
+  if (result.bootstrap) lines.push(`Bootstrap ran: ${result.bootstrap.objects.map((o) => `${o.objectType} ${o.created.length} properties created`).join(', ')}.`);
+  else if (result.bootstrapNeeded) {
+    const why = held.length > 0 ? `It holds properties with no proposed-value (ag_proposed_*) property yet (${held.join('; ')})` : 'This workspace was never bootstrapped';
+    lines.push(`${why}: run bootstrap --workspace ${workspaceId} (or policy apply --bootstrap) so HubSpot shows what waits for approval.`);
+  }
+  return lines.join('\n');
+}
