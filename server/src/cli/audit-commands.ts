@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
@@ -50,6 +51,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const query = auditExportQuerySchema.safeParse(filters);
         if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
         if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
+        if (typeof out === 'string') assertWritableFolder(out);
         const q = query.data;
         const stream = exportAudit(deps, await workspaceOf(deps, context, { removedToo: true }), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
         if (typeof out !== 'string') {
@@ -57,12 +59,26 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           return { kind: 'streamed' };
         }
         let chunks = 0;
-        await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+        try {
+          await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+        } catch (cause) {
+          if (cause instanceof AppError || typeof (cause as { syscall?: unknown }).syscall !== 'string') throw cause;
+          throw new AppError('VALIDATION_FAILED', `--out: cannot write ${out}: ${(cause as Error).message}`, { cause });
+        }
         const events = q.format === 'csv' ? chunks - 1 : chunks; // the CSV header is a chunk of its own
         return { kind: 'result', value: { file: out, format: q.format, events }, human: `${events} events written to ${out}.` };
       }),
   },
 ];
+
+/** Refused before any event is read, never as INTERNAL: a missing folder is the operator’s to create (issue 18). */
+function assertWritableFolder(file: string): void {
+  const folder = path.dirname(path.resolve(file));
+  const found = fs.statSync(folder, { throwIfNoEntry: false });
+  if (!found?.isDirectory()) {
+    throw new AppError('VALIDATION_FAILED', `--out: the folder ${folder} ${found ? 'is not a folder' : 'does not exist'}; create it first, or give a file in an existing folder.`, { details: { folder } });
+  }
+}
 
 /** With --checkpoints: every file's lines, checked against this server's key and any --public-key. */
 async function checkpointsToVerify(context: CommandContext, runtime: Runtime): Promise<CheckpointsToVerify | undefined> {

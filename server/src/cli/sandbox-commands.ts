@@ -43,7 +43,11 @@ async function postEdit(baseUrl: string, edit: PersonEdit): Promise<{ value: str
   try {
     response = await fetch(`${baseUrl}/_sandbox/edit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(edit), signal: AbortSignal.timeout(10_000) });
   } catch (cause) {
-    throw new AppError('CRM_UNAVAILABLE', `No HubSpot sandbox answers at ${baseUrl}: start it with npm start (demo mode) or npm run sandbox, or give --sandbox-url.`, { cause });
+    throw new AppError(
+      'CRM_UNAVAILABLE',
+      `No HubSpot sandbox answers at ${baseUrl}. The sandbox runs inside the server in demo mode (npm start, while no HubSpot account is connected) or on its own (npm run sandbox); start one, or give --sandbox-url where it listens.`,
+      { cause },
+    );
   }
   const body = (await response.json().catch(() => ({}))) as { message?: string } & Record<string, unknown>;
   if (response.ok) return body as { value: string } & Record<string, unknown>;
