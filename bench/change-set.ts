@@ -49,7 +49,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     APPROVAL_JOBS: 'off',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const workspace = await cli(env, 'workspace', 'add', '--name', 'Bench', '--hubspot-portal-id', '1', '--hubspot-token', hubspot.accessToken);
+  const workspace = await cli(env, 'workspace', 'add', '--name', 'Bench', '--hubspot-portal-id', '1', '--hubspot-token', hubspot.accessToken, '--no-verify');
   const agent = await cli(env, 'agents', 'create', '--workspace', String(workspace.id), '--name', 'bench-enricher', '--role', 'enrichment');
   await cli(env, 'policy', 'apply', '--workspace', String(workspace.id), POLICY);
   await cli(env, 'bootstrap', '--workspace', String(workspace.id));

@@ -1,32 +1,34 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { CheckpointsToVerify } from '../services/audit.ts';
-import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
+import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
-// Built while commands.ts is still loading (it imports this list), so nothing of it is used up here.
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
 /** `audit verify` (with signed checkpoints, issue 17), `audit public-key` and `audit export`. */
 export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'audit verify',
+    summary: 'Checks the audit log’s hash chain, and signed checkpoints when given; exits 1 when broken.',
     usage: 'audit verify --workspace ID [--checkpoints FILE]... [--public-key BASE64]... [--json]',
     options: { ...workspaceOption, checkpoints: { type: 'string', multiple: true }, 'public-key': { type: 'string', multiple: true } },
     run: (context) =>
       withRuntime(context, async (deps, runtime) => {
         const { verifyAudit } = await import('../services/audit.ts');
         const given = await checkpointsToVerify(context, runtime);
-        const result = await verifyAudit(deps, await workspaceOf(deps, context), given);
+        const result = await verifyAudit(deps, await workspaceOf(deps, context, { removedToo: true }), given);
         return { kind: 'result', value: result, human: verificationSentence(result), ...(result.ok ? {} : { exitCode: 1 }) };
       }),
   },
   {
     name: 'audit public-key',
+    summary: 'Prints the public key audit checkpoints are signed with.',
     usage: 'audit public-key [--json]',
     options: {},
     run: (context) =>
@@ -39,6 +41,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'audit export',
+    summary: 'Exports audit events as NDJSON or CSV, to stdout or a file.',
     usage: 'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
     options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
     run: (context) =>
@@ -48,19 +51,34 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const query = auditExportQuerySchema.safeParse(filters);
         if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
         if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
+        if (typeof out === 'string') assertWritableFolder(out);
         const q = query.data;
-        const stream = exportAudit(deps, await workspaceOf(deps, context), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
+        const stream = exportAudit(deps, await workspaceOf(deps, context, { removedToo: true }), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
         if (typeof out !== 'string') {
           await pipeline(Readable.from(stream), context.stdout, { end: false });
           return { kind: 'streamed' };
         }
         let chunks = 0;
-        await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+        try {
+          await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+        } catch (cause) {
+          if (cause instanceof AppError || typeof (cause as { syscall?: unknown }).syscall !== 'string') throw cause;
+          throw new AppError('VALIDATION_FAILED', `--out: cannot write ${out}: ${(cause as Error).message}`, { cause });
+        }
         const events = q.format === 'csv' ? chunks - 1 : chunks; // the CSV header is a chunk of its own
         return { kind: 'result', value: { file: out, format: q.format, events }, human: `${events} events written to ${out}.` };
       }),
   },
 ];
+
+/** Refused before any event is read, never as INTERNAL: a missing folder is the operator’s to create (issue 18). */
+function assertWritableFolder(file: string): void {
+  const folder = path.dirname(path.resolve(file));
+  const found = fs.statSync(folder, { throwIfNoEntry: false });
+  if (!found?.isDirectory()) {
+    throw new AppError('VALIDATION_FAILED', `--out: the folder ${folder} ${found ? 'is not a folder' : 'does not exist'}; create it first, or give a file in an existing folder.`, { details: { folder } });
+  }
+}
 
 /** With --checkpoints: every file's lines, checked against this server's key and any --public-key. */
 async function checkpointsToVerify(context: CommandContext, runtime: Runtime): Promise<CheckpointsToVerify | undefined> {

@@ -1,48 +1,20 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import { z } from 'zod';
-import { AppError, assertSafeJson } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { AppError } from '../errors.ts';
+import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
+import type { AppliedPolicy } from '../services/apply-policy.ts';
+import { requireOption, type CommandSpec } from './parse.ts';
+import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
-
-// Each command imports what it runs when it runs: loading every service, the HubSpot client and
-// the database drivers for any command made `migrate` alone carry them all.
-
-export type CommandOutput = { kind: 'result'; value: unknown; human: string; exitCode?: number } | { kind: 'streamed' };
-
-export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
-
-/** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
-export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
-  const { openRuntime } = await import('../runtime.ts');
-  const runtime = await openRuntime(context.config, 'the agent-governance CLI');
-  try {
-    return await work(runtime.deps, runtime);
-  } finally {
-    await runtime.close();
-  }
-}
-
-export async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
-  const { requireWorkspace } = await import('../services/workspaces.ts');
-  return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
-}
-
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  return parsed.data;
-}
+import { WORKSPACE_COMMANDS } from './workspace-commands.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
 function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused' | 'active' | 'revoked'): CommandSpec<CommandOutput> {
   return {
     name: `agents ${verb}`,
+    summary: verb === 'revoke' ? 'Revokes an agent for good: its token stops working.' : verb === 'pause' ? 'Pauses an agent: its requests are refused until resumed.' : 'Resumes a paused agent.',
     usage: `agents ${verb} --workspace ID --agent AGENT_ID [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
@@ -57,6 +29,7 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
 function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
   return {
     name: `kill ${verb}`,
+    summary: verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
     usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
@@ -76,28 +49,15 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
 export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'migrate',
+    summary: 'Applies the database migrations (every command also does so first).',
     usage: 'migrate [--json]',
     options: {},
     run: (context) => withRuntime(context, async (_deps, runtime) => ({ kind: 'result', value: { migrated: true, database: runtime.database.kind }, human: `Migrations applied (${runtime.database.kind}).` })),
   },
-  {
-    name: 'workspace add',
-    usage: 'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--json]',
-    options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
-    run: (context) =>
-      withRuntime(context, async (deps) => {
-        const { createWorkspace } = await import('../services/workspaces.ts');
-        const portalId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'), requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
-        const created = await createWorkspace(
-          deps,
-          { name: requireOption(context, 'name'), hubspotPortalId: portalId, hubspotToken: requireOption(context, 'hubspot-token'), hubspotClientSecret: context.values['hubspot-client-secret'] as string | undefined },
-          CLI_ACTOR,
-        );
-        return { kind: 'result', value: created, human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}` };
-      }),
-  },
+  ...WORKSPACE_COMMANDS,
   {
     name: 'agents create',
+    summary: 'Creates an agent; its bearer token is shown once.',
     usage: 'agents create --workspace ID --name NAME --role ROLE [--json]',
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
@@ -110,6 +70,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'agents list',
+    summary: 'Lists the workspace’s agents (never their tokens).',
     usage: 'agents list --workspace ID [--json]',
     options: workspaceOption,
     run: (context) =>
@@ -124,6 +85,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   agentStatusCommand('revoke', 'revoked'),
   {
     name: 'agents delegate',
+    summary: 'Lets an agent act for a CRM user until a date.',
     usage: 'agents delegate --workspace ID --agent AGENT_ID --crm-user USER_ID --expires ISO_DATETIME [--json]',
     options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
     run: (context) =>
@@ -137,6 +99,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'people set',
+    summary: 'Gives a CRM user a role for deciding approvals.',
     usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--owner-id OWNER_ID] [--json]',
     options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
@@ -151,23 +114,27 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'policy apply',
-    usage: 'policy apply --workspace ID FILE [--json]',
-    options: workspaceOption,
+    summary: 'Publishes a policy file as the next version; says when bootstrap must run again, or runs it with --bootstrap.',
+    usage: 'policy apply --workspace ID FILE [--bootstrap] [--json]',
+    options: { ...workspaceOption, bootstrap: { type: 'boolean' } },
     positionals: 1,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { publishPolicy } = await import('../services/policies.ts');
+        const { applyPolicy } = await import('../services/apply-policy.ts');
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
-        const result = await publishPolicy(deps, await workspaceOf(deps, context), readJsonFile(file), CLI_ACTOR);
-        return { kind: 'result', value: result, human: `Policy version ${result.version} published.` };
+        const workspaceId = await workspaceOf(deps, context);
+        const result = await applyPolicy(deps, workspaceId, readJsonFile(file), CLI_ACTOR, { bootstrap: context.values.bootstrap === true });
+        return { kind: 'result', value: result, human: policyApplied(result, workspaceId) };
       }),
   },
+  ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {
     name: 'kill-triggers drill',
+    summary: 'Says what a kill trigger would do at a given count, engaging nothing.',
     usage: 'kill-triggers drill --workspace ID --trigger bypass_writes|write_velocity|rejection_rate --count N [--agent AGENT_ID] [--decided N --batch ID] [--json]',
     options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
     run: (context) =>
@@ -192,6 +159,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   {
     name: 'bootstrap',
+    summary: 'Creates the app’s properties, proposed-value shadows and approval object in HubSpot (idempotent).',
     usage: 'bootstrap --workspace ID [--json]',
     options: workspaceOption,
     run: (context) =>
@@ -211,22 +179,13 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...SANDBOX_COMMANDS,
 ];
 
-export function readTextFile(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new AppError('VALIDATION_FAILED', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
+function policyApplied(result: AppliedPolicy, workspaceId: string): string {
+  const lines = [result.unchanged ? `Policy unchanged: version ${result.version}, identical to this file, stays in force; nothing was published.` : `Policy version ${result.version} published.`];
+  const held = Object.entries(result.newlyHeld).map(([objectType, properties]) => `${objectType}: ${properties.join(', ')}`);
+  if (result.bootstrap) lines.push(`Bootstrap ran: ${result.bootstrap.objects.map((o) => `${o.objectType} ${o.created.length} properties created`).join(', ')}.`);
+  else if (result.bootstrapNeeded) {
+    const why = held.length > 0 ? `It holds properties with no proposed-value (ag_proposed_*) property yet (${held.join('; ')})` : 'This workspace was never bootstrapped';
+    lines.push(`${why}: run bootstrap --workspace ${workspaceId} (or policy apply --bootstrap) so HubSpot shows what waits for approval.`);
   }
-}
-
-function readJsonFile(file: string): unknown {
-  const text = readTextFile(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  assertSafeJson(value, file);
-  return value;
+  return lines.join('\n');
 }

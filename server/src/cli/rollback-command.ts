@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { RollbackPlan, RollbackSelector, RollbackView } from '../../../shared/rollback-api.ts';
 import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './commands.ts';
+import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
 /**
@@ -16,6 +16,7 @@ import type { CommandContext, CommandSpec } from './parse.ts';
  */
 export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
   name: 'rollback',
+  summary: 'Reverts a batch, an agent’s writes, changes or records that no person changed since; resumes after a crash.',
   usage: 'rollback --workspace ID (--batch ID | --agent ID [--since ISO] [--until ISO] | --change ID... | --record ID...) [--dry-run] [--force] [--report-dir DIR] [--json]',
   options: {
     workspace: { type: 'string' },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { PersonEdit } from '../sandbox/control-routes.ts';
-import type { CommandOutput } from './commands.ts';
+import type { CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
 /**
@@ -11,6 +11,7 @@ import { requireOption, type CommandContext, type CommandSpec } from './parse.ts
 export const SANDBOX_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'sandbox edit',
+    summary: 'Edits a field in the local HubSpot sandbox as a person in HubSpot’s UI would.',
     usage: 'sandbox edit --object contacts|deals --id RECORD_ID --property NAME --value VALUE [--as-user USER_ID] [--sandbox-url URL] [--json]',
     options: { object: { type: 'string' }, id: { type: 'string' }, property: { type: 'string' }, value: { type: 'string' }, 'as-user': { type: 'string' }, 'sandbox-url': { type: 'string' } },
     run: async (context) => {
@@ -42,7 +43,11 @@ async function postEdit(baseUrl: string, edit: PersonEdit): Promise<{ value: str
   try {
     response = await fetch(`${baseUrl}/_sandbox/edit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(edit), signal: AbortSignal.timeout(10_000) });
   } catch (cause) {
-    throw new AppError('CRM_UNAVAILABLE', `No HubSpot sandbox answers at ${baseUrl}: start it with npm start (demo mode) or npm run sandbox, or give --sandbox-url.`, { cause });
+    throw new AppError(
+      'CRM_UNAVAILABLE',
+      `No HubSpot sandbox answers at ${baseUrl}. The sandbox runs inside the server in demo mode (npm start, while no HubSpot account is connected) or on its own (npm run sandbox); start one, or give --sandbox-url where it listens.`,
+      { cause },
+    );
   }
   const body = (await response.json().catch(() => ({}))) as { message?: string } & Record<string, unknown>;
   if (response.ok) return body as { value: string } & Record<string, unknown>;

@@ -11,6 +11,12 @@ export interface CrmPort {
   /** Most records one read or write call accepts (HubSpot 100, Salesforce 200). */
   readonly batchLimit: number;
 
+  /**
+   * The account these credentials open, in one cheap call: a workspace checks a token with it
+   * before storing it. Throws CRM_AUTH_FAILED when the CRM refuses the credentials.
+   */
+  readAccount(): Promise<{ accountId: string }>;
+
   /** Property definitions of an object type, keyed by internal name. Adapters may cache. */
   describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;
 

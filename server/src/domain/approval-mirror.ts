@@ -34,6 +34,20 @@ export function holdableProperties(policy: Pick<Policy, 'objects'>): Map<string,
   return byObject;
 }
 
+/**
+ * Properties `next` can hold that `previous` could not, by object type, leaving out names too
+ * long for a shadow: each needs its proposed-value property, which only bootstrap creates.
+ */
+export function newlyHeldProperties(previous: Pick<Policy, 'objects'> | undefined, next: Pick<Policy, 'objects'>): Record<string, string[]> {
+  const before = previous ? holdableProperties(previous) : new Map<string, string[]>();
+  const added: Record<string, string[]> = {};
+  for (const [objectType, properties] of holdableProperties(next)) {
+    const fresh = properties.filter((property) => !(before.get(objectType) ?? []).includes(property) && shadowPropertyName(property) !== undefined);
+    if (fresh.length > 0) added[objectType] = fresh;
+  }
+  return added;
+}
+
 export interface MirroredItem {
   property: string;
   beforeValue: string | null;

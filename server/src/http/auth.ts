@@ -1,9 +1,9 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.ts';
-import { hashToken } from '../secrets.ts';
 import { authenticateAgent, type AuthenticatedAgent } from '../services/agents.ts';
 import type { ServiceDeps } from '../services/deps.ts';
-import { findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../store/workspace-store.ts';
+import { authenticateAdmin } from '../services/workspaces.ts';
+import type { WorkspaceRow } from '../store/workspace-store.ts';
 
 function bearer(req: Request): string {
   const header = req.header('authorization') ?? '';
@@ -17,8 +17,6 @@ export function agentFromRequest(deps: ServiceDeps, req: Request): Promise<Authe
 }
 
 /** Admin tokens belong to one workspace; the workspace comes from the token, never from the URL or body. */
-export async function adminWorkspaceFromRequest(deps: ServiceDeps, req: Request): Promise<WorkspaceRow> {
-  const workspace = await findWorkspaceByAdminTokenHash(deps.db, hashToken(bearer(req)));
-  if (!workspace) throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid admin token.');
-  return workspace;
+export function adminWorkspaceFromRequest(deps: ServiceDeps, req: Request): Promise<WorkspaceRow> {
+  return authenticateAdmin(deps, bearer(req));
 }

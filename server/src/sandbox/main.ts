@@ -11,7 +11,16 @@ const logger = jsonLogger();
 try {
   const config = loadConfig();
   const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook });
-  logger.info('sandbox listening', { url: sandbox.url, portalId: sandbox.portalId, seeded: sandbox.seeded, webhooks: config.sandboxWebhook === undefined ? 'off' : 'on' });
+  // The token is the sandbox's fixed one, accepted by nothing else: printed so a workspace can be connected to it (issue 18).
+  logger.info('sandbox listening', { url: sandbox.url, portalId: sandbox.portalId, accessToken: sandbox.accessToken, seeded: sandbox.seeded, webhooks: config.sandboxWebhook === undefined ? 'off' : 'on' });
+  process.stdout.write(
+    [
+      `Local HubSpot sandbox at ${sandbox.url} (portal ${sandbox.portalId}); it accepts the access token ${sandbox.accessToken}.`,
+      'Connect a workspace to it (the server and the CLI need HUBSPOT_API_BASE_URL set to the sandbox):',
+      `  HUBSPOT_API_BASE_URL=${sandbox.url} npx agent-governance workspace add --name Sandbox --hubspot-portal-id ${sandbox.portalId} --hubspot-token ${sandbox.accessToken}`,
+      '',
+    ].join('\n'),
+  );
   const stop = () => void sandbox.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -33,7 +33,8 @@ export interface RunningSandbox {
  * kept on disk, seeded once, its control routes, and signed webhooks when a target is set.
  */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
-  const state = createHubSpotState();
+  // The portal the sandbox announces is the one its account details and custom objects name (issue 18).
+  const state = createHubSpotState({ portalId: SANDBOX_PORTAL_ID });
   let file: StateFile | undefined;
   let seeded = false;
   if (options.dataDir !== undefined) {

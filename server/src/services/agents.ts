@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { hashToken, newToken } from '../secrets.ts';
 import { findActiveDelegation, findAgent, findAgentByName, findAgentByTokenHash, insertAgent, insertDelegation, listAgents, updateAgentStatus, type AgentRow } from '../store/agent-store.ts';
 import { withAuditChain } from '../store/audit-store.ts';
-import { findWorkspace, type WorkspaceRow } from '../store/workspace-store.ts';
+import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from './deps.ts';
 import { isUuid } from './ids.ts';
 
@@ -60,9 +60,16 @@ export interface AuthenticatedAgent {
 }
 
 export async function authenticateAgent(deps: ServiceDeps, token: string): Promise<AuthenticatedAgent> {
-  const agent = await findAgentByTokenHash(deps.db, hashToken(token));
+  const tokenHash = hashToken(token);
+  const agent = await findAgentByTokenHash(deps.db, tokenHash);
   const workspace = agent ? await findWorkspace(deps.db, agent.workspaceId) : undefined;
-  if (!agent || !workspace) throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid agent token.');
+  if (!agent || !workspace) {
+    // The two kinds of token look alike in a shell history; say which one was sent (issue 18).
+    if (await findWorkspaceByAdminTokenHash(deps.db, tokenHash)) {
+      throw new AppError('UNAUTHENTICATED', 'The bearer token is an admin token; the agent API takes an agent token (create one with agents create, or POST /v1/admin/agents).', { details: { tokenKind: 'admin' } });
+    }
+    throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid agent token.');
+  }
   if (agent.status !== 'active') throw new AppError('AGENT_NOT_ACTIVE', `Agent ${agent.name} is ${agent.status} and cannot act.`, { details: { status: agent.status } });
   return { agent, workspace };
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { webhookEvents, workspaces } from './schema.ts';
 
@@ -47,7 +47,8 @@ export async function findWorkspacesByPortals(db: Db, portalIds: readonly string
   return db
     .select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId, hubspotClientSecretEnc: workspaces.hubspotClientSecretEnc })
     .from(workspaces)
-    .where(inArray(workspaces.hubspotPortalId, [...portalIds]));
+    // A removed workspace gives its portal back: the events are the active workspace's.
+    .where(and(inArray(workspaces.hubspotPortalId, [...portalIds]), isNull(workspaces.removedAt)));
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   upsertSchema,
   type BatchError,
 } from './responses.ts';
+import { accountApis, accountMethods } from './account.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
 import { propertyHistoryMethods } from './property-history.ts';
 import { userApis, userMethods } from './users.ts';
@@ -154,6 +155,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     ...engagementMethods(apis.engagements, retry),
     ...propertyHistoryMethods(apis.objects, retry),
     ...userMethods(apis.users, retry, now),
+    ...accountMethods(apis.account, retry),
   };
 
   async function ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }> {
@@ -241,6 +243,7 @@ function createApis(options: HubSpotCrmOptions) {
     groups: { getAll: paced(properties.groupsApi.getAll.bind(properties.groupsApi)), create: paced(properties.groupsApi.create.bind(properties.groupsApi)) },
     engagements: engagementApis(client, paced),
     users: userApis(client, paced),
+    account: accountApis(client, paced),
   };
 }
 

@@ -1,0 +1,53 @@
+import { loadConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { errorLogField } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
+import type { CommandOutput } from './command-kit.ts';
+import { COMMANDS } from './commands.ts';
+import { parseCommandLine, type OpenRuntime } from './parse.ts';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+  /** Opens the database and CRM connections a command needs; tests pass one over their own database. */
+  openRuntime?: OpenRuntime;
+}
+
+/**
+ * `agent-governance <group> <verb> [options]`. With --json, stdout carries exactly one JSON object
+ * (or the export stream) and failures exit non-zero with `{"error": {...}}`.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const parsed = parseCommandLine(argv, COMMANDS);
+    if (parsed.kind === 'help') {
+      io.stdout.write(`${parsed.text}\n`);
+      return 0;
+    }
+    const { command, values, positionals } = parsed;
+    const output: CommandOutput = await command.run({ values, positionals, config: loadConfig(io.env), stdout: io.stdout, openRuntime: io.openRuntime ?? openRealRuntime });
+    if (output.kind === 'streamed') return 0;
+    io.stdout.write(json ? `${JSON.stringify(output.value)}\n` : `${output.human}\n`);
+    return output.exitCode ?? 0;
+  } catch (error) {
+    const appError = error instanceof AppError ? error : new AppError('INTERNAL', internalSentence(error));
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) } })}\n`);
+    else io.stderr.write(`error: ${appError.message}\n`);
+    return 1;
+  }
+}
+
+// Imported when a command needs it: `--help` or `sandbox edit` load no database driver.
+async function openRealRuntime(...args: Parameters<OpenRuntime>): Promise<Runtime> {
+  const { openRuntime } = await import('../runtime.ts');
+  return openRuntime(...args);
+}
+
+/** An unexpected failure in one line for the operator, without the values a failed query carried (issue 17). */
+function internalSentence(error: unknown): string {
+  const field = errorLogField(error);
+  if (field.message !== undefined) return `${field.name}: ${field.message}`;
+  return `the database refused a statement (SQLSTATE ${field.sqlState ?? 'unknown'}${field.constraint ? `, constraint ${field.constraint}` : ''}): ${field.statement ?? 'unknown statement'}`;
+}

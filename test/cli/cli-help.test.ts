@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = path.resolve('server/src/cli/main.ts');
+
+// Issue 18, point 11: the CLI teaches. None of these opens the database: the folder stays empty.
+let dataDir: string;
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-help-'));
+});
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('agent-governance --help', () => {
+  it('prints every command with a sentence each, and the npm `--` pitfall, and exits 0', async () => {
+    const help = await cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: npx agent-governance COMMAND');
+    expect(help.stdout).toMatch(/workspace add\s+Connects a HubSpot account/);
+    expect(help.stdout).toMatch(/rollback\s+Reverts/);
+    expect(help.stdout).toContain('npm run --silent cli -- COMMAND');
+    expect(fs.readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('prints one command’s usage for `agents create --help`, and a group’s commands for `agents --help`', async () => {
+    const command = await cli('agents', 'create', '--help');
+    expect(command).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npx agent-governance agents create --workspace ID --name NAME --role ROLE') });
+    const group = await cli('agents', '--help');
+    expect(group.code).toBe(0);
+    expect(group.stdout).toMatch(/agents pause\s+Pauses/);
+    expect(group.stdout).not.toContain('rollback');
+  });
+
+  it('when a command is mistyped, suggests the closest one and exits non-zero', async () => {
+    const typo = await cli('workspce', 'add', '--name', 'Acme', '--json');
+    expect(typo.code).toBe(1);
+    expect(JSON.parse(typo.stdout).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('Did you mean "workspace add"?'), details: { suggestion: 'workspace add' } });
+    expect((await cli('rolback', '--batch', 'b')).stderr).toContain('Did you mean "rollback"?');
+    const nonsense = await cli('frobnicate');
+    expect(nonsense.code).toBe(1);
+    expect(nonsense.stderr).not.toContain('Did you mean');
+  });
+
+  it('when a flag is mistyped, suggests the closest flag of that command and exits non-zero', async () => {
+    const typo = await cli('agents', 'list', '--worksapce', 'x');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('Unknown option --worksapce. Did you mean --workspace?');
+    expect(typo.stderr).toContain('Usage: npx agent-governance agents list --workspace ID');
+  });
+});

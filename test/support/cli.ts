@@ -1,0 +1,36 @@
+import { Writable } from 'node:stream';
+import { runCli } from '../../server/src/cli/run-cli.ts';
+import type { Runtime } from '../../server/src/runtime.ts';
+import type { Harness } from './harness.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout's one JSON object, when `--json` was given. */
+  json: Record<string, any>;
+}
+
+/**
+ * Runs a CLI command in this process over the harness's database and its msw fake HubSpot: the
+ * same command code as `npx agent-governance`, on PGlite or Postgres as the suite runs.
+ */
+export async function cliOver(harness: Harness, ...args: string[]): Promise<CliResult> {
+  const stdout = collector();
+  const stderr = collector();
+  const runtime: Runtime = { database: harness.database, deps: harness.deps, checkpointKey: { key: undefined, why: 'no key in this test' }, close: async () => {} };
+  const code = await runCli(args, { stdout: stdout.stream, stderr: stderr.stream, env: { DATA_DIR: 'unused-by-an-injected-runtime' }, openRuntime: async () => runtime });
+  const text = stdout.text();
+  return { code, stdout: text, stderr: stderr.text(), json: args.includes('--json') && text.trim() !== '' ? JSON.parse(text) : {} };
+}
+
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
