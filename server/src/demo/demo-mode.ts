@@ -130,7 +130,7 @@ function printNextSteps(input: {
   }
   print('  npm run demo:agent                      # another enrichment batch, through the API');
   const { recordId, property } = input.personEdit;
-  print(`  npm run --silent cli -- sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`);
+  print(`  npx agent-governance sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`);
   print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/${recordId}   # the record and its history in the sandbox`);
   print(`  curl -s ${serverUrl}/v1/admin/audit/verify ${admin}`);
   print(`  curl -s "${serverUrl}/v1/admin/audit/export?format=csv${input.batchId ? `&batch=${input.batchId}` : ''}" ${admin}`);
