@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { approvalDecisionSchema, approvalListQuerySchema, batchApprovalDecisionSchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { findApprovals, getApproval } from '../services/approval-view.ts';
-import { decideApproval } from '../services/decide-approval.ts';
-import { decideApprovalsBatch } from '../services/decide-approvals-batch.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
+import { findApprovals, getApproval } from '../services/held/approval-view.ts';
+import { decideApproval } from '../services/held/decide-approval.ts';
+import { decideApprovalsBatch } from '../services/held/decide-approvals-batch.ts';
+import type { Actor, ServiceDeps } from '../services/common/deps.ts';
+import { listWorkspacePeople, setPersonRole } from '../services/governance/people.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

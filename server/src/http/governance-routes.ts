@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { governanceDecisionSchema, governanceListQuerySchema } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
-import { decideGovernanceRequest } from '../services/confirm-governance.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { findGovernanceRequests } from '../services/governance-requests.ts';
+import { decideGovernanceRequest } from '../services/governance/confirm-governance.ts';
+import type { ServiceDeps } from '../services/common/deps.ts';
+import { findGovernanceRequests } from '../services/governance/governance-requests.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 

@@ -1,9 +1,9 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
 import { createRollbackSchema, rollbackReportQuerySchema } from '../../../shared/rollback-api.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { dryRunRollback, startRollback } from '../services/plan-rollback.ts';
-import { getRollback, rollbackReport, setRollbackPaused } from '../services/rollback-control.ts';
+import type { Actor, ServiceDeps } from '../services/common/deps.ts';
+import { dryRunRollback, startRollback } from '../services/rollbacks/plan-rollback.ts';
+import { getRollback, rollbackReport, setRollbackPaused } from '../services/rollbacks/rollback-control.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

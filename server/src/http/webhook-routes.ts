@@ -1,8 +1,8 @@
 import express, { Router, type Request } from 'express';
 import type { SignedRequest } from '../crm/hubspot/webhook-signature.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { ingestHubSpotWebhook } from '../services/ingest-webhooks.ts';
-import { createPortalDirectory } from '../services/portal-directory.ts';
+import type { ServiceDeps } from '../services/common/deps.ts';
+import { ingestHubSpotWebhook } from '../services/webhooks/ingest-webhooks.ts';
+import { createPortalDirectory } from '../services/webhooks/portal-directory.ts';
 
 export interface WebhookRouteOptions {
   maxBodyBytes: number;

@@ -1,9 +1,9 @@
 import type { Logger } from '../logger.ts';
-import { syncApprovalMirror } from '../services/approval-mirror.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { sweepExpiredDrafts } from '../services/expire-actions.ts';
-import { sweepExpiredApprovals } from '../services/expire-approvals.ts';
-import { retryDueApplies } from '../services/retry-approvals.ts';
+import { syncApprovalMirror } from '../services/held/approval-mirror.ts';
+import type { ServiceDeps } from '../services/common/deps.ts';
+import { sweepExpiredDrafts } from '../services/held/expire-actions.ts';
+import { sweepExpiredApprovals } from '../services/held/expire-approvals.ts';
+import { retryDueApplies } from '../services/held/retry-approvals.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 export type ApprovalJobs = PollingLoop;

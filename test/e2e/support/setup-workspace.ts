@@ -7,12 +7,12 @@
 import fs from 'node:fs';
 import { loadConfig } from '../../../server/src/config.ts';
 import { openRuntime } from '../../../server/src/runtime.ts';
-import { createAgent } from '../../../server/src/services/agents.ts';
-import { bootstrapWorkspace } from '../../../server/src/services/bootstrap.ts';
-import type { Actor } from '../../../server/src/services/deps.ts';
-import { setPersonRole } from '../../../server/src/services/people.ts';
-import { publishPolicy } from '../../../server/src/services/policies.ts';
-import { createWorkspace } from '../../../server/src/services/workspaces.ts';
+import { createAgent } from '../../../server/src/services/governance/agents.ts';
+import { bootstrapWorkspace } from '../../../server/src/services/governance/bootstrap.ts';
+import type { Actor } from '../../../server/src/services/common/deps.ts';
+import { setPersonRole } from '../../../server/src/services/governance/people.ts';
+import { publishPolicy } from '../../../server/src/services/governance/policies.ts';
+import { createWorkspace } from '../../../server/src/services/governance/workspaces.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'e2e-setup' };
 const [portalId, hubspotToken, ownerUserId] = process.argv.slice(2);
