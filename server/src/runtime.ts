@@ -3,8 +3,7 @@ import type { Config } from './config.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox } from './secrets.ts';
-import type { ServiceDeps } from './services/common/deps.ts';
-import { leaseHolderName } from './services/common/lease-holder.ts';
+import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import type { WorkspaceRow } from './store/workspace-store.ts';
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/src/config.ts';
 import { wantsDemo } from '../../server/src/demo/demo-mode.ts';
 import { describeOutcome, enrichmentBatch } from '../../server/src/demo/enrichment-batch.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import { createWorkspace } from '../../server/src/services/governance/workspaces.ts';
+import { createWorkspace } from '../../server/src/services/governance/index.ts';
 import { changeSetRequestSchema, type ChangeSetResponse } from '../../shared/agent-api.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';

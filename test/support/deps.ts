@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CrmPort } from '../../server/src/crm/port.ts';
 import { createSecretBox } from '../../server/src/secrets.ts';
-import type { ServiceDeps } from '../../server/src/services/common/deps.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import type { Db } from '../../server/src/store/database.ts';
 
 /** Real services over a real database; only the CRM is chosen by the test (an adapter pointed at the fake). */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { AppError, assertSafeJson } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Actor, ServiceDeps } from '../services/common/deps.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
@@ -28,7 +28,7 @@ export async function withRuntime<T>(context: CommandContext, work: (deps: Servi
 }
 
 export async function workspaceOf(deps: ServiceDeps, context: CommandContext): Promise<string> {
-  const { requireWorkspace } = await import('../services/governance/workspaces.ts');
+  const { requireWorkspace } = await import('../services/governance/index.ts');
   return (await requireWorkspace(deps, requireOption(context, 'workspace'))).id;
 }
 
@@ -47,7 +47,7 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { setAgentStatus } = await import('../services/governance/agents.ts');
+        const { setAgentStatus } = await import('../services/governance/index.ts');
         const agent = await setAgentStatus(deps, await workspaceOf(deps, context), requireOption(context, 'agent'), status, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} is now ${agent.status}.` };
       }),
@@ -61,7 +61,7 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/kill-switches.ts')]);
+        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
         const agent = context.values.agent as string | undefined;
         const action = context.values.action as string | undefined;
         if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
@@ -86,7 +86,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { createWorkspace } = await import('../services/governance/workspaces.ts');
+        const { createWorkspace } = await import('../services/governance/index.ts');
         const portalId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'), requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
         const created = await createWorkspace(
           deps,
@@ -102,7 +102,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/agents.ts')]);
+        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
         const role = parseWith(agentRoleSchema, requireOption(context, 'role'), 'role');
         const agent = await createAgent(deps, await workspaceOf(deps, context), { name: requireOption(context, 'name'), role }, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}` };
@@ -114,7 +114,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { listWorkspaceAgents } = await import('../services/governance/agents.ts');
+        const { listWorkspaceAgents } = await import('../services/governance/index.ts');
         const agents = await listWorkspaceAgents(deps, await workspaceOf(deps, context));
         return { kind: 'result', value: { agents }, human: agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') || 'No agents.' };
       }),
@@ -128,7 +128,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { createDelegation } = await import('../services/governance/agents.ts');
+        const { createDelegation } = await import('../services/governance/index.ts');
         const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
         const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
         const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
@@ -141,7 +141,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/governance/people.ts')]);
+        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/governance/index.ts')]);
         const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
         const ownerOption = context.values['owner-id'] as string | undefined;
         const { role, crmOwnerId } = parseWith(setPersonSchema, { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) }, 'role');
@@ -156,7 +156,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     positionals: 1,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { publishPolicy } = await import('../services/governance/policies.ts');
+        const { publishPolicy } = await import('../services/governance/index.ts');
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
         const result = await publishPolicy(deps, await workspaceOf(deps, context), readJsonFile(file), CLI_ACTOR);
@@ -172,7 +172,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/kill-triggers.ts')]);
+        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
         const optional = (name: string) => context.values[name] as string | undefined;
         const drill = parseWith(
           killTriggerDrillSchema,
@@ -196,7 +196,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { bootstrapWorkspace } = await import('../services/governance/bootstrap.ts');
+        const { bootstrapWorkspace } = await import('../services/governance/index.ts');
         const result = await bootstrapWorkspace(deps, await workspaceOf(deps, context), CLI_ACTOR);
         const { objectTypeId } = result.approvalObject;
         // Its id differs per account, so the HubSpot project cannot name it until someone copies it there.

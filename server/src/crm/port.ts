@@ -10,6 +10,8 @@ export interface CrmPort {
   readonly vendor: 'hubspot' | 'salesforce';
   /** Most records one read or write call accepts (HubSpot 100, Salesforce 200). */
   readonly batchLimit: number;
+  /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
+  readonly ownerProperty: string;
 
   /** Property definitions of an object type, keyed by internal name. Adapters may cache. */
   describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;

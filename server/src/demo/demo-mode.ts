@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { hubspotResolver, type Runtime } from '../runtime.ts';
-import type { ServiceDeps } from '../services/common/deps.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
 import { listApprovals } from '../store/approval-store.ts';
 import type { Db } from '../store/database.ts';

@@ -1,11 +1,7 @@
 import fs from 'node:fs';
 import type { Logger } from '../logger.ts';
-import { createAgent } from '../services/governance/agents.ts';
-import { bootstrapWorkspace } from '../services/governance/bootstrap.ts';
-import type { Actor, ServiceDeps } from '../services/common/deps.ts';
-import { setPersonRole } from '../services/governance/people.ts';
-import { publishPolicy } from '../services/governance/policies.ts';
-import { createWorkspace } from '../services/governance/workspaces.ts';
+import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace } from '../services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { findWorkspaceByPortal } from '../store/workspace-store.ts';
 import { demoFiles } from './demo-files.ts';
 

@@ -1,14 +1,9 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
 import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, auditVerifyRequestSchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
-import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/governance/agents.ts';
-import { exportAudit, verifyAudit } from '../services/governance/audit.ts';
-import { bootstrapWorkspace } from '../services/governance/bootstrap.ts';
-import type { Actor, ServiceDeps } from '../services/common/deps.ts';
-import { listWorkspaceKillSwitches, setKillSwitch } from '../services/governance/kill-switches.ts';
-import { drillKillTrigger } from '../services/governance/kill-triggers.ts';
+import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus, exportAudit, verifyAudit, bootstrapWorkspace, listWorkspaceKillSwitches, setKillSwitch, drillKillTrigger, activePolicy, policyHistory, publishPolicy } from '../services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { AppError } from '../errors.ts';
-import { activePolicy, policyHistory, publishPolicy } from '../services/governance/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

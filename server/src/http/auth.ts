@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.ts';
 import { hashToken } from '../secrets.ts';
-import { authenticateAgent, type AuthenticatedAgent } from '../services/governance/agents.ts';
-import type { ServiceDeps } from '../services/common/deps.ts';
+import { authenticateAgent, type AuthenticatedAgent } from '../services/governance/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../store/workspace-store.ts';
 
 function bearer(req: Request): string {

@@ -4,13 +4,9 @@ import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { policyVersionParamSchema, proxyOnlyQuerySchema, setTeamRoleSchema, teamIdParamSchema, type ExtensionPermissions } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
-import { createAgent, setAgentStatus } from '../services/governance/agents.ts';
-import { decideGovernanceRequest } from '../services/governance/confirm-governance.ts';
-import type { ServiceDeps } from '../services/common/deps.ts';
-import { personActor, type ExtensionCaller } from '../services/extension/extension-caller.ts';
-import { removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp } from '../services/extension/extension-people.ts';
-import { requirePermission } from '../services/extension/extension-views.ts';
-import { restorePolicyVersion } from '../services/governance/policies.ts';
+import { createAgent, setAgentStatus, decideGovernanceRequest, restorePolicyVersion } from '../services/governance/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { personActor, type ExtensionCaller, removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp, requirePermission } from '../services/extension/index.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
 import { idParam } from './params.ts';

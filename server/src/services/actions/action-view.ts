@@ -5,8 +5,7 @@ import { releasedContent } from '../../domain/action-drafts.ts';
 import { AppError } from '../../errors.ts';
 import { findAction, listActions, listOutcomes, type ActionFilter, type ActionRow, type OutcomeRow } from '../../store/action-store.ts';
 import type { Db } from '../../store/database.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { isUuid } from '../common/ids.ts';
+import { type ServiceDeps, isUuid } from '../common/index.ts';
 
 type Content = Record<string, string>;
 

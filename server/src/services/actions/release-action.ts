@@ -6,8 +6,8 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { contentOf } from './action-view.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { engagedKillSwitch } from '../governance/kill-switches.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
 import { issueReleaseToken } from './release-token.ts';
 
 const EXECUTOR = { type: 'system', name: 'action-executor' } as const;

@@ -8,9 +8,8 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, contentOf, requireAction } from './action-view.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
 import { releaseTokenMatches } from './release-token.ts';
-import { newId } from '../common/ids.ts';
 
 export interface ReportOutcomeInput {
   agent: AgentRow;

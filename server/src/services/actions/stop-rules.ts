@@ -4,7 +4,7 @@ import { findContactStops, latestNotedValues, lockAction, updateAction, type Act
 import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { actionEvent } from './action-audit.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
 

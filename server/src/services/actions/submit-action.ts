@@ -13,16 +13,12 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor } from '../governance/agents.ts';
+import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
-import { actorJson, type ServiceDeps } from '../common/deps.ts';
-import { OWNER_PROPERTY } from '../held/hold-for-approval.ts';
-import { assertNotKilled } from '../governance/kill-switches.ts';
-import { activePolicy } from '../governance/policies.ts';
+import { actorJson, type ServiceDeps, newId } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
 import { currentStopReason } from './stop-rules.ts';
-import { newId } from '../common/ids.ts';
 
 export interface SubmitActionInput {
   agent: AgentRow;
@@ -54,8 +50,9 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
   if (earlier) return { view: await replay(deps, earlier, requestHash), replayed: true };
 
   const { version, policy } = await activePolicy(deps.db, workspace.id);
-  const properties = request.kind === 'send_email' ? [OWNER_PROPERTY, ...STOP_RULE_PROPERTIES] : [OWNER_PROPERTY];
-  const read = await deps.crmFor(workspace).readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
+  const crm = deps.crmFor(workspace);
+  const properties = request.kind === 'send_email' ? [crm.ownerProperty, ...STOP_RULE_PROPERTIES] : [crm.ownerProperty];
+  const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
   const record = read.get(request.recordId);
 
   const stored = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<{ row: ActionRow; replayed: boolean }> => {
@@ -64,7 +61,7 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
     if (concurrent) return { row: concurrent, replayed: true };
     const now = deps.clock();
     const decision = await decide(tx, { workspace, agent, request, policy, record, now });
-    const row = newRow({ workspace, agent, request, version, policy, record, decision, delegatedUserId: request.onBehalfOf?.crmUserId ?? null, key: input.idempotencyKey, requestHash, now });
+    const row = newRow({ workspace, agent, request, version, policy, recordOwnerId: record?.[crm.ownerProperty] || null, decision, delegatedUserId: request.onBehalfOf?.crmUserId ?? null, key: input.idempotencyKey, requestHash, now });
     await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
     const saved = await requireStored(tx, row);
     if (decision.countsDomain) await addUsage(tx, { workspaceId: workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), increments: new Map([[decision.countsDomain, 1]]) });
@@ -124,7 +121,8 @@ interface NewRowInput {
   request: ActionRequest;
   version: number;
   policy: Policy;
-  record: CrmRecordValues | undefined;
+  /** Who owns the record in the CRM: a rep decides only on records they own. */
+  recordOwnerId: string | null;
   decision: Decision;
   delegatedUserId: string | null;
   key: string | undefined;
@@ -150,7 +148,7 @@ function newRow(input: NewRowInput): NewActionRow {
     content,
     evidence,
     recipientEmail: request.kind === 'send_email' ? normalisedEmail(request.to) : null,
-    recordOwnerId: input.record?.[OWNER_PROPERTY] || null,
+    recordOwnerId: input.recordOwnerId,
     delegatedUserId: input.delegatedUserId,
     approvedBy: [],
     expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,

@@ -1,5 +1,5 @@
 import type { VerifyReleaseResponse } from '../../../../shared/action-api.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import { RELEASED_STATUSES, requireAction } from './action-view.ts';
 import { releaseTokenMatches } from './release-token.ts';
 import { stopReleasedEmailIfBarred } from './stop-rules.ts';

@@ -7,10 +7,8 @@ import { completeChangeSet, settleApplyingChanges } from '../../store/change-sto
 import type { Tx } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { keepChangeSetLease } from './change-set-lease.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { engagedKillSwitch } from '../governance/kill-switches.ts';
-import { provenanceValues } from '../common/provenance.ts';
-import { requestsSent } from '../common/requests-sent.ts';
+import { actorJson, type Actor, type ServiceDeps, provenanceValues, requestsSent } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
 
 export interface PlannedWrite {
   recordId: string;

@@ -1,6 +1,5 @@
 import { renewChangeSetLease } from '../../store/change-store.ts';
-import type { ChangeSetLease, ServiceDeps } from '../common/deps.ts';
-import { leaseHolderName } from '../common/lease-holder.ts';
+import { type ChangeSetLease, type ServiceDeps, leaseHolderName } from '../common/index.ts';
 
 export const DEFAULT_CHANGE_SET_LEASE_MS = 30_000;
 

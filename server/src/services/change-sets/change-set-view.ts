@@ -4,7 +4,7 @@ import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 
 /** The agent API's view of a stored change set; a replay answers exactly as the first submission did. */
 export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {

@@ -1,7 +1,7 @@
 import type { Evidence } from '../../../../shared/agent-api.ts';
 import { asJson, type JsonObject, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import type { ChangeRow } from '../../store/change-store.ts';
-import { actorJson, type Actor } from '../common/deps.ts';
+import { actorJson, type Actor } from '../common/index.ts';
 
 /**
  * One `change.decided` event per record: before and after name every proposed property, and

@@ -8,9 +8,8 @@ import type { ChangeRow } from '../../store/change-store.ts';
 import { findPerson } from '../../store/people-store.ts';
 import { insertQaReviews, listQaReviews, lockQaReview, recordVerdict, reviewCounts, type QaReviewRow } from '../../store/qa-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { startRollback } from '../rollbacks/plan-rollback.ts';
-import { newId } from '../common/ids.ts';
+import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
+import { startRollback } from '../rollbacks/index.ts';
 
 const REVIEWER_ROLES = new Set(['owner', 'revops_admin', 'approver']);
 

@@ -7,11 +7,10 @@ import { findAgent, findDelegation, type AgentRow } from '../../store/agent-stor
 import { withAuditChain } from '../../store/audit-store.ts';
 import { changeRecordEvidence, claimLapsedChangeSet, listApplyingChanges, type ChangeSetRow } from '../../store/change-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import type { AgentActor } from '../governance/agents.ts';
+import type { AgentActor } from '../governance/index.ts';
 import { applyAutoWrites, recordLandedWrites, type PlannedWrite } from './apply-writes.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { PROVENANCE_PROPERTIES } from '../common/provenance.ts';
+import { type ServiceDeps, PROVENANCE_PROPERTIES } from '../common/index.ts';
 
 const CHANGE_ID_PROPERTY = PROVENANCE_PROPERTIES[0]!.name; // ag_last_change_id
 

@@ -17,19 +17,14 @@ import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIde
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor } from '../governance/agents.ts';
+import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
-import type { Actor, ServiceDeps } from '../common/deps.ts';
-import { OWNER_PROPERTY, planApprovals } from '../held/hold-for-approval.ts';
-import { assertNotKilled } from '../governance/kill-switches.ts';
-import { activePolicy } from '../governance/policies.ts';
-import { toCrmValue } from '../common/property-values.ts';
-import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from '../common/provenance.ts';
+import { type Actor, type ServiceDeps, toCrmValue, APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES, newId } from '../common/index.ts';
+import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
-import { newId } from '../common/ids.ts';
 
 export interface SubmitChangeSetInput {
   agent: AgentRow;
@@ -96,7 +91,7 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
     const records = await readCurrentValues(crm, request, policy);
     phase('read');
-    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, readFromSeq, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
+    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, ownerProperty: crm.ownerProperty, readFromSeq, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
     changeSetId = decided.changeSetId;
     phase('decide');
     const { outcomes, completed } = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
@@ -177,7 +172,7 @@ function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, reques
 async function readCurrentValues(crm: CrmPort, request: ChangeSetRequest, policy: Policy): Promise<Map<string, CrmRecordValues>> {
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
   // A held write's approval names the record's owner (a rep decides only on their own records).
-  properties.add(OWNER_PROPERTY);
+  properties.add(crm.ownerProperty);
   for (const condition of policy.conditions) {
     if (condition.kind === 'record_matches' && condition.objectType === request.objectType) properties.add(condition.property);
   }
@@ -198,6 +193,7 @@ interface DecideInput {
   policy: Policy;
   writes: ValidatedWrite[];
   records: Map<string, CrmRecordValues>;
+  ownerProperty: string;
   /** The chain head's seq when the CRM read began. */
   readFromSeq: number;
   delegationId: string | null;
@@ -278,7 +274,7 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
       inFlight.send(insertChanges(tx, slice));
       await inFlight.deliver();
     }
-    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records, expiryHours: policy.approvals.expiryHours, now });
+    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records, ownerProperty: input.ownerProperty, expiryHours: policy.approvals.expiryHours, now });
     inFlight.send(insertApprovals(tx, held.approvals, held.items));
     inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
     inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));

@@ -7,8 +7,8 @@ import { pendingDraftsOnRecords } from '../../store/action-store.ts';
 import { pendingApprovalsOnRecords } from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { decideApprovalsBatch } from '../held/decide-approvals-batch.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import { decideApprovalsBatch } from '../held/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 import { requirePermission } from './extension-views.ts';
 

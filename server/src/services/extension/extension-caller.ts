@@ -3,8 +3,8 @@ import { checkV3Signature, type SignedRequest } from '../../crm/hubspot/webhook-
 import { permissionsFor } from '../../domain/extension-access.ts';
 import { AppError } from '../../errors.ts';
 import { findWorkspaceByPortal, type WorkspaceRow } from '../../store/workspace-store.ts';
-import type { Actor, ServiceDeps } from '../common/deps.ts';
-import { resolvePerson, type ResolvedPerson } from '../governance/people.ts';
+import type { Actor, ServiceDeps } from '../common/index.ts';
+import { resolvePerson, type ResolvedPerson } from '../governance/index.ts';
 
 export interface ExtensionCaller {
   workspace: WorkspaceRow;

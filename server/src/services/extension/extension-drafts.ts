@@ -4,7 +4,7 @@ import { listActions, type ActionRow } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import type { Db } from '../../store/database.ts';
 import type { RecordRef } from '../../store/extension-store.ts';
-import { contentOf } from '../actions/action-view.ts';
+import { contentOf } from '../actions/index.ts';
 
 const MAX_DRAFTS = 20;
 

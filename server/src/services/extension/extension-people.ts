@@ -3,9 +3,9 @@ import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { mayAssignRole } from '../../domain/extension-access.ts';
 import { AppError } from '../../errors.ts';
 import { findPerson, findTeamRoles } from '../../store/people-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import { personActor, type ExtensionCaller } from './extension-caller.ts';
-import { removePersonRole, removeTeamRole, setPersonRole, setTeamRole } from '../governance/people.ts';
+import { removePersonRole, removeTeamRole, setPersonRole, setTeamRole } from '../governance/index.ts';
 
 /**
  * Roles given from the app's settings page (issue 8), by HubSpot user or team. Owners and RevOps

@@ -8,15 +8,11 @@ import { appliedChangesOnRecord, evidenceForRecord, pendingApprovalsOnRecord, re
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import { listPolicyVersions } from '../../store/policy-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { listWorkspaceAgents } from '../governance/agents.ts';
-import { approvalView } from '../held/approval-view.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import { listWorkspaceAgents, findGovernanceRequests, listWorkspaceKillSwitches, listWorkspacePeople, listWorkspaceTeamRoles, activePolicy } from '../governance/index.ts';
+import { approvalView } from '../held/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
-import { findGovernanceRequests } from '../governance/governance-requests.ts';
-import { listWorkspaceKillSwitches } from '../governance/kill-switches.ts';
-import { listWorkspacePeople, listWorkspaceTeamRoles } from '../governance/people.ts';
-import { activePolicy } from '../governance/policies.ts';
 
 const RECENT_CHANGES = 10;
 

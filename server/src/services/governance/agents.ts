@@ -6,8 +6,7 @@ import { hashToken, newToken } from '../../secrets.ts';
 import { findActiveDelegation, findAgent, findAgentByName, findAgentByTokenHash, insertAgent, insertDelegation, listAgents, updateAgentStatus, type AgentRow } from '../../store/agent-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { isUuid } from '../common/ids.ts';
+import { actorJson, type Actor, type ServiceDeps, isUuid } from '../common/index.ts';
 
 function view(agent: AgentRow): AgentView {
   return { id: agent.id, name: agent.name, role: agent.role, status: agent.status, createdAt: agent.createdAt.toISOString() };

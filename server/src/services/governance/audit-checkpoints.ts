@@ -1,7 +1,7 @@
 import { checkpointDue, signCheckpoint, type AuditCheckpoint, type CheckpointKey } from '../../domain/audit-checkpoint.ts';
 import { claimCheckpointRow, recordCheckpoint, workspacesWithNewEvents } from '../../store/audit-checkpoint-store.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 export interface CheckpointPublishing {
   key: CheckpointKey;

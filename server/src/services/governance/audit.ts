@@ -4,7 +4,7 @@ import { checkAgainstChain, checkSignature, type AuditCheckpoint, type Checkpoin
 import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../../store/audit-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 export interface CheckpointsToVerify {
   checkpoints: readonly AuditCheckpoint[];

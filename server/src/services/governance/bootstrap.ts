@@ -8,8 +8,7 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { setApprovalObject } from '../../store/workspace-store.ts';
 import { APPROVAL_OBJECT_SCHEMA, DO_NOT_CONTACT_DEFINITION, PENDING_COUNT_DEFINITION, shadowDefinition } from './approval-crm-schema.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from '../common/provenance.ts';
+import { actorJson, type Actor, type ServiceDeps, APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 
 /**

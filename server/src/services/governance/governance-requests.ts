@@ -4,8 +4,7 @@ import type { DualControlReason } from '../../domain/dual-control.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { insertGovernanceRequest, listGovernanceRequests, type GovernanceRequestRow } from '../../store/governance-request-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { newId } from '../common/ids.ts';
+import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
 
 export type { GovernanceRequestView };
 

@@ -6,10 +6,9 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { findEngagedKillSwitches, findKillSwitch, listKillSwitches, upsertKillSwitch, type KillSwitchRow, type KillSwitchScope } from '../../store/kill-switch-store.ts';
 import { killSwitchReleaseReasons } from '../../domain/dual-control.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { actorJson, type Actor, type ServiceDeps, isUuid } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 import { policyInForce } from './policies.ts';
-import { isUuid } from '../common/ids.ts';
 
 function view(row: KillSwitchRow): KillSwitchView {
   return { scope: row.scope, target: row.target || null, engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt.toISOString() };

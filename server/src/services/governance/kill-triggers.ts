@@ -4,7 +4,7 @@ import { tripKillTriggers, type KillTrigger, type TriggerObservation, type Tripp
 import { batchDecisionCounts } from '../../store/approval-store.ts';
 import { countFieldChanges } from '../../store/field-history-store.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
-import type { Actor, ServiceDeps } from '../common/deps.ts';
+import type { Actor, ServiceDeps } from '../common/index.ts';
 import { setKillSwitch } from './kill-switches.ts';
 import { activePolicy, policyInForce } from './policies.ts';
 

@@ -4,7 +4,7 @@ import { effectiveRole } from '../../domain/extension-access.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { deletePerson, deleteTeamRole, findPerson, listPeople, listTeamRoles, upsertPerson, upsertTeamRole, type PersonRow } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 
 export type { PersonView, TeamRoleView };

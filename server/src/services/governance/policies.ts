@@ -6,7 +6,7 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { findLatestPolicyVersion, findPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../../store/policy-store.ts';
 import { policyChangeReasons } from '../../domain/dual-control.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 
 /**

@@ -3,8 +3,7 @@ import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
 import { createAuditHead, lockAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, findWorkspaceByPortal, insertWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { isUuid } from '../common/ids.ts';
+import { actorJson, type Actor, type ServiceDeps, isUuid } from '../common/index.ts';
 
 export interface NewWorkspace {
   name: string;

@@ -9,9 +9,8 @@ import { claimApplies, markChangesApplied, settleApplies, toDomainApproval, type
 import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { engagedKillSwitch } from '../governance/kill-switches.ts';
-import { provenanceValues } from '../common/provenance.ts';
+import { type ServiceDeps, provenanceValues } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
 
 /** A claim on an approval's write older than this belongs to a process that died mid-write. */
 export const ABANDONED_APPLY_MS = 5 * 60_000;

@@ -8,9 +8,9 @@ import { listOutcomes, type ActionRow } from '../../store/action-store.ts';
 import { agentNames, chunkSize, claimMirrorDue, deferMirror, evidenceFor, markMirrored, pendingDraftCounts, pendingOnRecords, workspacesWithMirrorDue, type MirrorChunk } from '../../store/approval-mirror-store.ts';
 import type { StoredApproval } from '../../store/approval-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
-import { contentOf } from '../actions/action-view.ts';
-import { APPROVAL_KEY_PROPERTY } from '../governance/approval-crm-schema.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import { contentOf } from '../actions/index.ts';
+import { APPROVAL_KEY_PROPERTY } from '../governance/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 /** One CRM batch: the record writes, the upsert and the associations each take one call per 100. */
 const CHUNK = 100;

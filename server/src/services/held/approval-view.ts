@@ -4,8 +4,8 @@ import { draftApprovalStatus } from '../../domain/approval-mirror.ts';
 import { AppError } from '../../errors.ts';
 import { findAction, listActions, listOutcomes, type ActionRow, type OutcomeRow } from '../../store/action-store.ts';
 import { findApproval, listApprovals, type ApprovalFilter, type StoredApproval } from '../../store/approval-store.ts';
-import { actionView } from '../actions/action-view.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import { actionView } from '../actions/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 export function approvalView(stored: StoredApproval): ApprovalView {
   return {

@@ -9,12 +9,9 @@ import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actionEvent } from '../actions/action-audit.ts';
+import { actionEvent, contentOf, loadActionView, requireAction, executeReleasedAction, releaseChange, currentStopReason } from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
-import { contentOf, loadActionView, requireAction } from '../actions/action-view.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { executeReleasedAction, releaseChange } from '../actions/release-action.ts';
-import { currentStopReason } from '../actions/stop-rules.ts';
+import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */

@@ -8,9 +8,8 @@ import { findPerson, type PersonRow } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
-import { checkRejectionRate } from '../governance/kill-triggers.ts';
-import { toCrmValue } from '../common/property-values.ts';
+import { actorJson, type Actor, type ServiceDeps, toCrmValue } from '../common/index.ts';
+import { checkRejectionRate } from '../governance/index.ts';
 
 /** The state machine's refusals, plus one only the service can see: the person is not registered. */
 export type DecisionRefusal = RefusalCode | 'person_unknown';

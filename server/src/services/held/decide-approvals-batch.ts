@@ -11,10 +11,9 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { decideLockedAction, readEmailContacts, type DraftOutcome } from './decide-action.ts';
 import { decideLocked, type DecidingPerson, type Outcome } from './decide-approval.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { checkRejectionRate } from '../governance/kill-triggers.ts';
-import { executeReleasedAction } from '../actions/release-action.ts';
-import { newId } from '../common/ids.ts';
+import { type ServiceDeps, newId } from '../common/index.ts';
+import { checkRejectionRate } from '../governance/index.ts';
+import { executeReleasedAction } from '../actions/index.ts';
 
 type Decided = { kind: 'field_change'; outcome: Outcome } | { kind: 'draft'; outcome: DraftOutcome };
 type ApprovalKind = (typeof APPROVAL_KINDS)[number];

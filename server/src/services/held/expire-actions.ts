@@ -1,7 +1,7 @@
 import { lockExpiredDrafts, markDraftsExpired, workspacesWithExpiredDrafts } from '../../store/action-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
-import { actionEvent } from '../actions/action-audit.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import { actionEvent } from '../actions/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 
 const SWEEP = { type: 'system', name: 'approval-expiry' } as const;
 const BATCH = 500;

@@ -2,11 +2,7 @@ import type { CrmRecordValues } from '../../crm/port.ts';
 import type { NewApproval, NewApprovalItem } from '../../store/approval-store.ts';
 import type { NewAuditEvent } from '../../domain/audit-chain.ts';
 import type { ChangeRow } from '../../store/change-store.ts';
-import { actorJson, type Actor } from '../common/deps.ts';
-import { newId } from '../common/ids.ts';
-
-/** The CRM property naming a record's owner; read with the current values so a rep's ownership can be checked. */
-export const OWNER_PROPERTY = 'hubspot_owner_id';
+import { actorJson, type Actor, newId } from '../common/index.ts';
 
 export interface HoldInput {
   workspaceId: string;
@@ -18,6 +14,8 @@ export interface HoldInput {
   actor: Actor;
   rows: readonly ChangeRow[];
   records: ReadonlyMap<string, CrmRecordValues>;
+  /** The CRM's owner property (CrmPort.ownerProperty), read from `records`. */
+  ownerProperty: string;
   expiryHours: number;
   now: Date;
 }
@@ -46,7 +44,7 @@ export function planApprovals(input: HoldInput): HeldApprovals {
   for (const [recordId, rows] of held) {
     const id = newId();
     const tier: NewApproval['tier'] = rows.some((row) => row.tier === 'two_person') ? 'two_person' : 'approval';
-    const recordOwnerId = input.records.get(recordId)?.[OWNER_PROPERTY] || null;
+    const recordOwnerId = input.records.get(recordId)?.[input.ownerProperty] || null;
     approvals.push({
       id,
       workspaceId: input.workspaceId,

@@ -1,6 +1,6 @@
 import { findDueApplies } from '../../store/approval-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import { ABANDONED_APPLY_MS, applyApprovals } from './apply-approval.ts';
 
 const BATCH = 500;

@@ -6,12 +6,11 @@ import { AppError } from '../../errors.ts';
 import { lockAuditChain } from '../../store/audit-store.ts';
 import { insertSelectionAsItems, refreshStatistics } from '../../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../../store/rollback-store.ts';
-import { requireWorkspace } from '../governance/workspaces.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { requireWorkspace } from '../governance/index.ts';
+import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent, selectedFieldPages } from './rollback-facts.ts';
 import { explain, requireRollback, rollbackView, storedConflict } from './rollback-view.ts';
-import { newId } from '../common/ids.ts';
 
 const SAMPLE_PER_OUTCOME = 10;
 

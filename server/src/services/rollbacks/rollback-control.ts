@@ -3,7 +3,7 @@ import type { RollbackView } from '../../../../shared/rollback-api.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { itemsPage, lockRollback, updateRollback } from '../../store/rollback-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/deps.ts';
+import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { itemView, requireRollback, rollbackView } from './rollback-view.ts';
 
 export async function getRollback(deps: ServiceDeps, workspaceId: string, id: string): Promise<RollbackView> {

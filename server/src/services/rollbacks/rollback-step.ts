@@ -7,13 +7,10 @@ import { withAuditChain } from '../../store/audit-store.ts';
 import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../../store/change-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { provenanceValues } from '../common/provenance.ts';
+import { type ServiceDeps, provenanceValues, newId, requestsSent } from '../common/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
-import { newId } from '../common/ids.ts';
-import { requestsSent } from '../common/requests-sent.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
 export const MAX_WRITE_ATTEMPTS = 3;

@@ -3,7 +3,7 @@ import type { Conflict } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
 import type { Db } from '../../store/database.ts';
 import { countItemsByState, findRollback, type RollbackItemRow, type RollbackRow } from '../../store/rollback-store.ts';
-import { isUuid } from '../common/ids.ts';
+import { isUuid } from '../common/index.ts';
 
 /** Conflicts as stored (jsonb) and as the API shows them: the instant as ISO text. */
 export type StoredConflict = Omit<Conflict, 'at'> & { at: string | null };

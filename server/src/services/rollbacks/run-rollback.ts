@@ -6,12 +6,11 @@ import { completeChangeSet } from '../../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import type { Actor, ServiceDeps } from '../common/deps.ts';
-import { engagedKillSwitch } from '../governance/kill-switches.ts';
+import { type Actor, type ServiceDeps, requestsSent } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
 import { markStep, readStep, writeStep, type Decided } from './rollback-step.ts';
-import { requestsSent } from '../common/requests-sent.ts';
-import { withdrawApprovals } from '../held/withdraw-approvals.ts';
+import { withdrawApprovals } from '../held/index.ts';
 
 export interface RunOptions {
   /** Names this process in the lease; another process takes over only once the lease has run out. */
@@ -23,7 +22,7 @@ export interface RunOptions {
 
 export const DEFAULT_LEASE_MS = 15_000;
 
-export { leaseHolderName } from '../common/lease-holder.ts';
+export { leaseHolderName } from '../common/index.ts';
 
 /** A holder on this machine whose process is gone (killed mid-run): its lease need not be waited out. */
 function isDeadLocalHolder(holder: string | null): holder is string {

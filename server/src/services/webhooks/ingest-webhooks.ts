@@ -2,7 +2,7 @@ import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../..
 import { checkV3Signature, type SignatureCheck, type SignedRequest } from '../../crm/hubspot/webhook-signature.ts';
 import { AppError, assertSafeJson } from '../../errors.ts';
 import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import type { PortalDirectory } from './portal-directory.ts';
 
 export interface IngestOptions {

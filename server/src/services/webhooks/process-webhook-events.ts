@@ -8,10 +8,10 @@ import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } fr
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { claimPendingEvents, markEventsProcessed, workspacesWithPendingEvents, type WebhookEventRow } from '../../store/webhook-event-store.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { reconcileApprovals } from '../held/approval-reconciliation.ts';
-import { checkKillTriggers, checkRejectionRate } from '../governance/kill-triggers.ts';
-import { executeReleasedActions } from '../actions/release-action.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { reconcileApprovals } from '../held/index.ts';
+import { checkKillTriggers, checkRejectionRate } from '../governance/index.ts';
+import { executeReleasedActions } from '../actions/index.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
 export interface ProcessOptions {

@@ -3,8 +3,8 @@ import { OBJECT_TYPES } from '../../../../shared/crm-names.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { fieldChangeBefore, fieldHistory, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import type { ServiceDeps } from '../common/deps.ts';
-import { engagedKillSwitch } from '../governance/kill-switches.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
 
 export interface BypassToRevert {
   row: FieldChangeRow;
