@@ -13,6 +13,7 @@ import path from 'node:path';
 import { hubspotResolver } from '../server/src/runtime.ts';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
 import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/state.ts';
+import { checkV3Signature } from '../server/src/crm/hubspot/webhook-signature.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace, requireWorkspace } from '../server/src/services/governance/index.ts';
 import { syncApprovalMirror, decideApprovalsBatch } from '../server/src/services/held/index.ts';
@@ -49,6 +50,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     clock: () => new Date(),
     secrets,
     crmFor: hubspotResolver({ baseUrl: await fake.listen(), callsPer10s: CALLS_PER_10S, open: (sealed) => secrets.open(sealed), adapter: {} }),
+    checkSignedRequest: checkV3Signature,
   };
   try {
     const created = await createWorkspace(deps, { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken }, ADMIN);

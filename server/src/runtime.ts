@@ -1,6 +1,7 @@
 import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts';
 import type { Config } from './config.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
+import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox } from './secrets.ts';
 import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
@@ -27,6 +28,7 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       clock: () => new Date(),
       secrets,
       crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
+      checkSignedRequest: checkV3Signature,
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
     };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkV3Signature } from '../../server/src/crm/hubspot/webhook-signature.ts';
 import type { CrmPort } from '../../server/src/crm/port.ts';
 import { createSecretBox } from '../../server/src/secrets.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
@@ -13,5 +14,6 @@ export function testDeps(db: Db, options: { crmFor?: ServiceDeps['crmFor']; cloc
     crmFor: options.crmFor ?? ((): CrmPort => {
       throw new Error('this test does not talk to a CRM');
     }),
+    checkSignedRequest: checkV3Signature,
   };
 }

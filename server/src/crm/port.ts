@@ -138,3 +138,18 @@ export interface EnsurePropertiesResult {
   created: string[];
   existing: string[];
 }
+
+/** Whether a request the CRM signed (webhooks, the app's proxied fetches) was signed, recently, with one of `secrets`. */
+export type SignatureCheck = { ok: true } | { ok: false; code: 'WEBHOOK_SIGNATURE_MISSING' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_STALE'; message: string };
+
+export interface SignedRequest {
+  method: string;
+  /** The full URI the CRM called, scheme and host included. */
+  url: string;
+  rawBody: Buffer;
+  signature: string | undefined;
+  timestamp: string | undefined;
+}
+
+/** The CRM's request-signature check, supplied by its adapter; the services never name the scheme. */
+export type SignedRequestCheck = (request: SignedRequest, secrets: readonly string[], now: Date) => SignatureCheck;

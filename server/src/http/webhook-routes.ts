@@ -1,5 +1,5 @@
 import express, { Router, type Request } from 'express';
-import type { SignedRequest } from '../crm/hubspot/webhook-signature.ts';
+import type { SignedRequest } from '../crm/port.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { ingestHubSpotWebhook, createPortalDirectory } from '../services/webhooks/index.ts';
 

@@ -1,4 +1,4 @@
-import type { CrmPort } from '../../crm/port.ts';
+import type { CrmPort, SignedRequestCheck } from '../../crm/port.ts';
 import { asJson, type JsonObject } from '../../domain/audit-chain.ts';
 import type { SecretBox } from '../../secrets.ts';
 import type { Db } from '../../store/database.ts';
@@ -10,6 +10,8 @@ export interface ServiceDeps {
   clock: () => Date;
   secrets: SecretBox;
   crmFor: (workspace: WorkspaceRow) => CrmPort;
+  /** Checks the CRM's signature on a request it sent us (webhooks, the app's fetches). */
+  checkSignedRequest: SignedRequestCheck;
   /** Who holds the change sets this process writes, and for how long per renewal (issue 17); defaults when unset. */
   changeSetLease?: ChangeSetLease;
   /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */

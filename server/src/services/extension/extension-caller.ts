@@ -1,5 +1,5 @@
 import type { Caller } from '../../../../shared/extension-api.ts';
-import { checkV3Signature, type SignedRequest } from '../../crm/hubspot/webhook-signature.ts';
+import type { SignedRequest } from '../../crm/port.ts';
 import { permissionsFor } from '../../domain/extension-access.ts';
 import { AppError } from '../../errors.ts';
 import { findWorkspaceByPortal, type WorkspaceRow } from '../../store/workspace-store.ts';
@@ -41,7 +41,7 @@ export async function authenticateExtensionRequest(deps: ServiceDeps, request: S
     ...(options.appClientSecret ? [options.appClientSecret] : []),
     ...(workspace?.hubspotClientSecretEnc ? [deps.secrets.open(workspace.hubspotClientSecretEnc)] : []),
   ];
-  const check = checkV3Signature(request, secrets, deps.clock());
+  const check = deps.checkSignedRequest(request, secrets, deps.clock());
   if (!check.ok) {
     // With no key for this portal a well-formed request cannot match: say why, not just "invalid".
     if (secrets.length === 0 && check.code === 'WEBHOOK_SIGNATURE_INVALID') {

@@ -1,5 +1,5 @@
 import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../../shared/hubspot-webhooks.ts';
-import { checkV3Signature, type SignatureCheck, type SignedRequest } from '../../crm/hubspot/webhook-signature.ts';
+import type { SignatureCheck, SignedRequest } from '../../crm/port.ts';
 import { AppError, assertSafeJson } from '../../errors.ts';
 import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -67,13 +67,13 @@ type Verdict = { ok: true; byApp: boolean; portals: Set<string> } | Extract<Sign
 
 /** Signed by the app's secret (every portal), or by the secrets of these portals; otherwise why not. */
 function verifySignature(deps: ServiceDeps, request: SignedRequest, known: readonly PortalWorkspace[], appClientSecret: string | undefined, now: Date): Verdict {
-  const appCheck = appClientSecret ? checkV3Signature(request, [appClientSecret], now) : undefined;
+  const appCheck = appClientSecret ? deps.checkSignedRequest(request, [appClientSecret], now) : undefined;
   if (appCheck?.ok) return { ok: true, byApp: true, portals: new Set() };
   const secretOf = new Map(known.flatMap((w) => (w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [])));
   const portals = new Set<string>();
-  for (const [portalId, secret] of secretOf) if (checkV3Signature(request, [secret], now).ok) portals.add(portalId);
+  for (const [portalId, secret] of secretOf) if (deps.checkSignedRequest(request, [secret], now).ok) portals.add(portalId);
   if (portals.size > 0) return { ok: true, byApp: false, portals };
-  const check = appCheck ?? checkV3Signature(request, [...secretOf.values()], now);
+  const check = appCheck ?? deps.checkSignedRequest(request, [...secretOf.values()], now);
   if (check.ok) throw new Error('unreachable: a verifying secret was not recorded');
   return check;
 }
