@@ -61,7 +61,7 @@ async function selectorFrom(context: CommandContext): Promise<RollbackSelector> 
 
 /** Starts the rollback, or takes back the one this same command started before it was interrupted. */
 async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector, force: boolean): Promise<RollbackView & { resumed: boolean }> {
-  const [{ startRollback }, { getRollback }, { canonicalJson }] = await Promise.all([import('../services/rollbacks/index.ts'), import('../services/rollbacks/index.ts'), import('../domain/audit-chain.ts')]);
+  const { startRollback, getRollback, isSameRollbackRequest } = await import('../services/rollbacks/index.ts');
   try {
     return { ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)), resumed: false };
   } catch (error) {
@@ -69,15 +69,14 @@ async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: R
     if (!activeId) throw error;
     const active = await getRollback(deps, workspaceId, activeId);
     // Only the same request resumes; a different selector on the same batch stays refused.
-    if (canonicalJson(active.selector) !== canonicalJson(selector) || active.force !== force) throw error;
+    if (!isSameRollbackRequest(active, { selector, force })) throw error;
     return { ...active, resumed: true };
   }
 }
 
 /** Works the rollback here until it completes or pauses; if another process holds it, follows its progress. */
 async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackView, barStream: NodeJS.WritableStream | undefined): Promise<RollbackView> {
-  const [{ getRollback }, { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
-    import('../services/rollbacks/index.ts'),
+  const [{ getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
     import('../services/rollbacks/index.ts'),
     import('cli-progress'),
   ]);

@@ -1,9 +1,7 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.ts';
-import { hashToken } from '../secrets.ts';
-import { authenticateAgent, type AuthenticatedAgent } from '../services/governance/index.ts';
+import { authenticateAgent, findWorkspaceByAdminToken, type AuthenticatedAgent, type WorkspaceRow } from '../services/governance/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../store/workspace-store.ts';
 
 function bearer(req: Request): string {
   const header = req.header('authorization') ?? '';
@@ -18,7 +16,7 @@ export function agentFromRequest(deps: ServiceDeps, req: Request): Promise<Authe
 
 /** Admin tokens belong to one workspace; the workspace comes from the token, never from the URL or body. */
 export async function adminWorkspaceFromRequest(deps: ServiceDeps, req: Request): Promise<WorkspaceRow> {
-  const workspace = await findWorkspaceByAdminTokenHash(deps.db, hashToken(bearer(req)));
+  const workspace = await findWorkspaceByAdminToken(deps, bearer(req));
   if (!workspace) throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid admin token.');
   return workspace;
 }

@@ -11,4 +11,5 @@ export { assertNotKilled, engagedKillSwitch, listWorkspaceKillSwitches, setKillS
 export { checkKillTriggers, checkRejectionRate, drillKillTrigger } from './kill-triggers.ts';
 export { listWorkspacePeople, listWorkspaceTeamRoles, removePersonRole, removeTeamRole, type ResolvedPerson, resolvePerson, setPersonRole, setTeamRole } from './people.ts';
 export { activePolicy, policyHistory, publishPolicy, restorePolicyVersion } from './policies.ts';
+export { findWorkspaceByAdminToken, findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { createWorkspace, requireWorkspace } from './workspaces.ts';

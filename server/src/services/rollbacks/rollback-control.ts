@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { RollbackView } from '../../../../shared/rollback-api.ts';
+import type { RollbackSelector, RollbackView } from '../../../../shared/rollback-api.ts';
+import { canonicalJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { itemsPage, lockRollback, updateRollback } from '../../store/rollback-store.ts';
@@ -15,6 +16,11 @@ export async function getRollback(deps: ServiceDeps, workspaceId: string, id: st
  * recorded. The job keeps its lease until it stops, so a quick resume can never let a second
  * worker re-do a write the first one is still making.
  */
+/** Whether a rollback was started by this same request (selector and force), so repeating the request may resume it. */
+export function isSameRollbackRequest(rollback: RollbackView, request: { selector: RollbackSelector; force: boolean }): boolean {
+  return canonicalJson(rollback.selector) === canonicalJson(request.selector) && rollback.force === request.force;
+}
+
 export async function setRollbackPaused(deps: ServiceDeps, workspaceId: string, id: string, paused: boolean, actor: Actor): Promise<RollbackView> {
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const row = await lockRollback(tx, workspaceId, id);
