@@ -13,16 +13,12 @@ import path from 'node:path';
 import { hubspotResolver } from '../server/src/runtime.ts';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
 import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/state.ts';
+import { checkV3Signature } from '../server/src/crm/hubspot/webhook-signature.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
-import { createAgent } from '../server/src/services/agents.ts';
-import { syncApprovalMirror } from '../server/src/services/approval-mirror.ts';
-import { bootstrapWorkspace } from '../server/src/services/bootstrap.ts';
-import { decideApprovalsBatch } from '../server/src/services/decide-approvals-batch.ts';
-import type { Actor, ServiceDeps } from '../server/src/services/deps.ts';
-import { setPersonRole } from '../server/src/services/people.ts';
-import { publishPolicy } from '../server/src/services/policies.ts';
-import { submitChangeSet } from '../server/src/services/submit-change-set.ts';
-import { createWorkspace, requireWorkspace } from '../server/src/services/workspaces.ts';
+import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace, requireWorkspace } from '../server/src/services/governance/index.ts';
+import { syncApprovalMirror, decideApprovalsBatch } from '../server/src/services/held/index.ts';
+import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
+import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
 import { openDatabase } from '../server/src/store/database.ts';
 import { approvals } from '../server/src/store/schema.ts';
 import { findAgent } from '../server/src/store/agent-store.ts';
@@ -54,6 +50,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     clock: () => new Date(),
     secrets,
     crmFor: hubspotResolver({ baseUrl: await fake.listen(), callsPer10s: CALLS_PER_10S, open: (sealed) => secrets.open(sealed), adapter: {} }),
+    checkSignedRequest: checkV3Signature,
   };
   try {
     const created = await createWorkspace(deps, { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken }, ADMIN);

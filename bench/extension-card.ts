@@ -14,12 +14,10 @@ import { AGENT_ROLES } from '../shared/crm-names.ts';
 import { TIERS } from '../shared/policy.ts';
 import { createApp } from '../server/src/app.ts';
 import { silentLogger } from '../server/src/logger.ts';
+import { checkV3Signature } from '../server/src/crm/hubspot/webhook-signature.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
-import { createAgent } from '../server/src/services/agents.ts';
-import type { Actor, ServiceDeps } from '../server/src/services/deps.ts';
-import { setPersonRole } from '../server/src/services/people.ts';
-import { publishPolicy } from '../server/src/services/policies.ts';
-import { createWorkspace } from '../server/src/services/workspaces.ts';
+import { createAgent, setPersonRole, publishPolicy, createWorkspace } from '../server/src/services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
 import { insertApprovals } from '../server/src/store/approval-store.ts';
 import { withAuditChain } from '../server/src/store/audit-store.ts';
 import { insertChangeRecords } from '../server/src/store/change-store.ts';
@@ -95,7 +93,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   const database = await openDatabase({ databaseUrl: postgres?.url, dataDir, holder: 'bench-extension' });
   try {
     await database.migrate();
-    const deps: ServiceDeps = { db: database.db, clock: () => new Date(), secrets: createSecretBox(randomBytes(32)), crmFor: () => { throw new Error('the app reads no CRM here'); } };
+    const deps: ServiceDeps = { db: database.db, clock: () => new Date(), secrets: createSecretBox(randomBytes(32)), crmFor: () => { throw new Error('the app reads no CRM here'); }, checkSignedRequest: checkV3Signature };
     await seed(deps);
     const app = createApp({ deps, database, logger: silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1' });
     const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../server/src/config.ts';
 import { openRuntime } from '../server/src/runtime.ts';
-import { processWebhookEvents } from '../server/src/services/process-webhook-events.ts';
+import { processWebhookEvents } from '../server/src/services/webhooks/index.ts';
 import { countPendingEvents } from '../server/src/store/webhook-event-store.ts';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
 import { createHubSpotState } from '../server/src/sandbox/hubspot/state.ts';

@@ -14,7 +14,7 @@ import { openApiDocument } from './http/openapi.ts';
 import { qaRoutes } from './http/qa-routes.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
-import type { ServiceDeps } from './services/deps.ts';
+import type { ServiceDeps } from './services/common/index.ts';
 import type { Database } from './store/database.ts';
 
 export interface AppOptions {

@@ -10,8 +10,8 @@ import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { checkpointFile } from './services/checkpoint-file.ts';
-import type { ServiceDeps } from './services/deps.ts';
+import { checkpointFile } from './services/governance/index.ts';
+import type { ServiceDeps } from './services/common/index.ts';
 
 const logger = jsonLogger();
 

@@ -1,10 +1,10 @@
 import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts';
 import type { Config } from './config.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
+import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox } from './secrets.ts';
-import type { ServiceDeps } from './services/deps.ts';
-import { leaseHolderName } from './services/lease-holder.ts';
+import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import type { WorkspaceRow } from './store/workspace-store.ts';
 
@@ -28,6 +28,7 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       clock: () => new Date(),
       secrets,
       crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
+      checkSignedRequest: checkV3Signature,
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
     };

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { editAsPerson } from '../../server/src/sandbox/hubspot/state.ts';
-import { createAgent } from '../../server/src/services/agents.ts';
-import { setKillSwitch } from '../../server/src/services/kill-switches.ts';
-import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
+import { createAgent, setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { actionEvents, decideAction, emailAction, EMAIL_EVIDENCE, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
 import { givePeopleRoles, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

@@ -4,7 +4,7 @@ import { contentHash } from '../../server/src/domain/action-drafts.ts';
 import { silentLogger } from '../../server/src/logger.ts';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { sweepExpiredDrafts } from '../../server/src/services/expire-actions.ts';
+import { sweepExpiredDrafts } from '../../server/src/services/held/index.ts';
 import { actionEvents, decideAction, emailAction, EMAIL_EVIDENCE, submitAction, testClock } from '../support/actions.ts';
 import { givePeopleRoles, seedContact } from '../support/approvals.ts';
 import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

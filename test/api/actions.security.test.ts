@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDelegation } from '../../server/src/services/agents.ts';
+import { createDelegation } from '../../server/src/services/governance/index.ts';
 import { actionEvents, decideAction, emailAction, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
 import { givePeopleRoles, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

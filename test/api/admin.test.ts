@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
-import { publishDueCheckpoints } from '../../server/src/services/audit-checkpoints.ts';
+import { publishDueCheckpoints, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;

@@ -1,9 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { actions, approvals, auditEvents, killSwitches } from '../../server/src/store/schema.ts';
 import { emailAction, submitAction, testClock } from '../support/actions.ts';

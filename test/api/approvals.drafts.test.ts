@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncApprovalMirror } from '../../server/src/services/approval-mirror.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { sweepExpiredDrafts } from '../../server/src/services/expire-actions.ts';
+import { syncApprovalMirror, sweepExpiredDrafts } from '../../server/src/services/held/index.ts';
+import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { associationsOf, customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { decideAction, emailAction, EMAIL_EVIDENCE, submitAction, testClock } from '../support/actions.ts';

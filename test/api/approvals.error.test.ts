@@ -1,9 +1,9 @@
 import { count, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { startApprovalJobs } from '../../server/src/jobs/approval-jobs.ts';
 import { silentLogger } from '../../server/src/logger.ts';
-import { sweepExpiredApprovals } from '../../server/src/services/expire-approvals.ts';
+import { sweepExpiredApprovals } from '../../server/src/services/held/index.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { approvals, auditEvents } from '../../server/src/store/schema.ts';
 import { approvalEvents, decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';

@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { editAsPerson, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { approvalItems, approvals } from '../../server/src/store/schema.ts';
 import { approvalEvents, decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';

@@ -1,10 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncApprovalMirror } from '../../server/src/services/approval-mirror.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { sweepExpiredApprovals } from '../../server/src/services/expire-approvals.ts';
-import { retryDueApplies } from '../../server/src/services/retry-approvals.ts';
+import { syncApprovalMirror, sweepExpiredApprovals, retryDueApplies } from '../../server/src/services/held/index.ts';
+import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { associationsOf, customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { editAsPerson, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { approvals } from '../../server/src/store/schema.ts';

@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDelegation } from '../../server/src/services/agents.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { createDelegation, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { approvalEvents, decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';

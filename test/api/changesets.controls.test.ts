@@ -1,10 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CrmPort } from '../../server/src/crm/port.ts';
-import { createDelegation } from '../../server/src/services/agents.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { setKillSwitch } from '../../server/src/services/kill-switches.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { createDelegation, bootstrapWorkspace, setKillSwitch, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { submissionRowCounts } from '../support/row-counts.ts';

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { createAgent } from '../../server/src/services/agents.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { bootstrapWorkspace, createAgent, createWorkspace } from '../../server/src/services/governance/index.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { submissionRowCounts } from '../support/row-counts.ts';

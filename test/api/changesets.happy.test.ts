@@ -1,7 +1,6 @@
 import { and, count, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { auditEvents, changeSets, changes } from '../../server/src/store/schema.ts';
 import { propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

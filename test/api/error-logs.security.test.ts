@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollingLoop } from '../../server/src/jobs/polling-loop.ts';
 import { jsonLogger } from '../../server/src/logger.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 /** Issue 17, defect 7: a failed query's log line names the statement and the code, never the values it carried. */

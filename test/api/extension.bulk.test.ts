@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { setTeamRole } from '../../server/src/services/people.ts';
+import { setTeamRole } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { submitAction } from '../support/actions.ts';
 import { EVIDENCE, proposeHeld, seedContact } from '../support/approvals.ts';

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
-import { createAgent } from '../../server/src/services/agents.ts';
-import { setTeamRole } from '../../server/src/services/people.ts';
+import { createAgent, setTeamRole } from '../../server/src/services/governance/index.ts';
 import { actionEvents, emailAction, submitAction, testClock, WEDNESDAY_MORNING_NY } from '../support/actions.ts';
 import { seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../server/src/cli/commands.ts';
 import { parseCommandLine } from '../../server/src/cli/parse.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { publishPolicy } from '../../server/src/services/governance/index.ts';
 import { killSwitches } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 

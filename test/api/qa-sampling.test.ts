@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSampled, sampleRate } from '../../server/src/domain/qa-sampling.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { editAsPerson, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';

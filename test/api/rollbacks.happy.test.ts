@@ -1,11 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editAsPerson, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
-import { ROLLBACK_AGENT_NAME } from '../../server/src/services/rollback-agent.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
+import { ROLLBACK_AGENT_NAME } from '../../server/src/services/rollbacks/index.ts';
 import { approvals, auditEvents, changes, changeSets, rollbacks } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';
 import { EVIDENCE, runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';

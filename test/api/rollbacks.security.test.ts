@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
 

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
-import { publishDueCheckpoints, type CheckpointPublishing } from '../../server/src/services/audit-checkpoints.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import type { Actor, ServiceDeps } from '../../server/src/services/deps.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { publishDueCheckpoints, type CheckpointPublishing, verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { withAuditChain } from '../../server/src/store/audit-store.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';

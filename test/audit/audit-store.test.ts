@@ -1,9 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, setAgentStatus } from '../../server/src/services/agents.ts';
-import { exportAudit, verifyAudit } from '../../server/src/services/audit.ts';
-import type { Actor, ServiceDeps } from '../../server/src/services/deps.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { createAgent, setAgentStatus, exportAudit, verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 

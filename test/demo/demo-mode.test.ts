@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/src/config.ts';
 import { wantsDemo } from '../../server/src/demo/demo-mode.ts';
 import { describeOutcome, enrichmentBatch } from '../../server/src/demo/enrichment-batch.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { createWorkspace } from '../../server/src/services/governance/index.ts';
 import { changeSetRequestSchema, type ChangeSetResponse } from '../../shared/agent-api.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
@@ -20,9 +20,9 @@ afterAll(async () => {
 describe('demo mode', () => {
   it('starts on a fresh database with no CRM configured, and keeps starting once only the demo workspace exists', async () => {
     const deps = testDeps(database.db);
-    expect(await wantsDemo(loadConfig({}), database.db)).toBe(true);
+    expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
     await createWorkspace(deps, { name: 'Demo', hubspotPortalId: SANDBOX_PORTAL_ID, hubspotToken: 'pat-na1-fake-token' }, ADMIN);
-    expect(await wantsDemo(loadConfig({}), database.db)).toBe(true);
+    expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
   });
 
   it.each([
@@ -30,12 +30,12 @@ describe('demo mode', () => {
     ['a HubSpot URL', { HUBSPOT_API_BASE_URL: 'http://127.0.0.1:3001' }],
     ['Postgres', { DATABASE_URL: 'postgres://localhost/ag', SECRETS_KEY: Buffer.alloc(32).toString('base64') }],
   ])('stays off with %s, so a configured CRM never meets the sandbox', async (_name, env) => {
-    expect(await wantsDemo(loadConfig(env), database.db)).toBe(false);
+    expect(await wantsDemo(loadConfig(env), testDeps(database.db))).toBe(false);
   });
 
   it('stays off once a real HubSpot account is connected, even with nothing else configured', async () => {
     await createWorkspace(testDeps(database.db), { name: 'Acme', hubspotPortalId: '12345', hubspotToken: 'pat-na1-real' }, ADMIN);
-    expect(await wantsDemo(loadConfig({}), database.db)).toBe(false);
+    expect(await wantsDemo(loadConfig({}), testDeps(database.db))).toBe(false);
   });
 });
 

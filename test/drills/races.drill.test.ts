@@ -1,9 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { approvals, auditEvents } from '../../server/src/store/schema.ts';
 import { emailAction, submitAction } from '../support/actions.ts';
 import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';

@@ -7,7 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import { parseCheckpointLines } from '../../server/src/services/checkpoint-file.ts';
+import { parseCheckpointLines } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { signV3 } from '../support/webhooks.ts';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { missingSubscriptions, projectDrift, readDeploymentPolicy, readHsConfig, REPO_ROOT, writeProject } from '../../server/src/cli/hs-config.ts';
-import { APPROVAL_OBJECT_SCHEMA } from '../../server/src/services/approval-crm-schema.ts';
+import { APPROVAL_OBJECT_SCHEMA } from '../../server/src/services/governance/index.ts';
 import { AGENT_ROLES, OBJECT_TYPES } from '../../shared/crm-names.ts';
 import { BULK_ACTIONS_PLATFORM_VERSION, EXTENSION_API_PATH, MAX_WEBHOOK_SUBSCRIPTIONS, PLATFORM_VERSION, PROJECT_FILES, WEBHOOK_PATH, generateProjectFiles as generateFromPolicy, governedProperties, hsConfigSchema, type HsConfig } from '../../shared/hubspot-project.ts';
 import type { Policy } from '../../shared/policy.ts';

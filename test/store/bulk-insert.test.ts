@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../server/src/services/ids.ts';
+import { newId } from '../../server/src/services/common/index.ts';
 import { insertChangeRecords, insertChanges } from '../../server/src/store/change-store.ts';
 import { changeRecords, changes } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../server/src/services/ids.ts';
+import { newId } from '../../server/src/services/common/index.ts';
 import { rollbackItems } from '../../server/src/store/rollback-schema.ts';
 import { nextUnsettledItems, type RollbackItemState } from '../../server/src/store/rollback-store.ts';
 import { createTestDatabase } from '../support/database.ts';

@@ -1,5 +1,5 @@
 import { and, eq, like } from 'drizzle-orm';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { publishPolicy } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, type Harness } from './harness.ts';
 

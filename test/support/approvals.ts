@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { setPersonRole } from '../../server/src/services/people.ts';
+import { setPersonRole } from '../../server/src/services/governance/index.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';

@@ -1,7 +1,4 @@
-import { createAgent } from '../../server/src/services/agents.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { createAgent, bootstrapWorkspace, publishPolicy, createWorkspace } from '../../server/src/services/governance/index.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { givePeopleRoles } from './approvals.ts';
 import { ADMIN, EXAMPLE_POLICY, type Harness } from './harness.ts';

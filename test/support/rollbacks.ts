@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { rollbacks } from '../../server/src/store/schema.ts';
-import type { ServiceDeps } from '../../server/src/services/deps.ts';
-import { claimAndRunRollback, type RunResult } from '../../server/src/services/run-rollback.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import { claimAndRunRollback, type RunResult } from '../../server/src/services/rollbacks/index.ts';
 import { api, type Harness } from './harness.ts';
 
 export const EVIDENCE = { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.95, reason: 'Company site lists a new title' };

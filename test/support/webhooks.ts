@@ -1,7 +1,7 @@
 import { Signature } from '@hubspot/api-client';
 import { count, eq } from 'drizzle-orm';
 import type { HubSpotWebhookEvent } from '../../shared/hubspot-webhooks.ts';
-import { createWorkspace } from '../../server/src/services/workspaces.ts';
+import { createWorkspace } from '../../server/src/services/governance/index.ts';
 import type { Db } from '../../server/src/store/database.ts';
 import { recordPropertyChanges, webhookEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, type Harness } from './harness.ts';

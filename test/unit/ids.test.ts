@@ -1,6 +1,6 @@
 import { validate, version } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../server/src/services/ids.ts';
+import { newId } from '../../server/src/services/common/index.ts';
 
 describe('newId', () => {
   it('makes valid, distinct uuid v7 ids that sort in the order they were made, across refills of the random pool', () => {

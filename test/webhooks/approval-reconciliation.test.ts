@@ -1,11 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncApprovalMirror } from '../../server/src/services/approval-mirror.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
-import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
-import { retryDueApplies } from '../../server/src/services/retry-approvals.ts';
+import { syncApprovalMirror, retryDueApplies } from '../../server/src/services/held/index.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { approvals, auditEvents, killSwitches } from '../../server/src/store/schema.ts';

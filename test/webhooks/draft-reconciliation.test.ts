@@ -1,9 +1,8 @@
 import { and, eq, like } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syncApprovalMirror } from '../../server/src/services/approval-mirror.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
+import { syncApprovalMirror } from '../../server/src/services/held/index.ts';
+import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { actions, auditEvents } from '../../server/src/store/schema.ts';

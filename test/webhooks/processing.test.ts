@@ -1,10 +1,8 @@
 import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { verifyAudit } from '../../server/src/services/audit.ts';
-import { bootstrapWorkspace } from '../../server/src/services/bootstrap.ts';
-import { processWebhookEvents } from '../../server/src/services/process-webhook-events.ts';
-import { publishPolicy } from '../../server/src/services/policies.ts';
+import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { fieldHistory } from '../../server/src/store/field-history-store.ts';
 import { auditEvents, killSwitches, webhookEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, startHarness, type Harness } from '../support/harness.ts';

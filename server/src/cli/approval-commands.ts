@@ -17,7 +17,7 @@ export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { workspace: { type: 'string' }, status: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ approvalListQuerySchema }, { findApprovals }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/approval-view.ts')]);
+        const [{ approvalListQuerySchema }, { findApprovals }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/held/index.ts')]);
         const given = { status: optional(context, 'status'), batch: optional(context, 'batch'), record: optional(context, 'record') };
         const query = parseWith(approvalListQuerySchema, Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)), 'status, --batch or --record');
         const approvals = await findApprovals(deps, await workspaceOf(deps, context), { recordId: query.record, batchId: query.batch, status: query.status, limit: query.limit });
@@ -41,8 +41,8 @@ export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps) => {
         const [{ batchApprovalDecisionSchema }, { decideApprovalsBatch }, { requireActiveWorkspace }] = await Promise.all([
           import('../../../shared/approval-api.ts'),
-          import('../services/decide-approvals-batch.ts'),
-          import('../services/workspaces.ts'),
+          import('../services/held/index.ts'),
+          import('../services/governance/index.ts'),
         ]);
         const kind = decisionKind(context);
         const approvalIds = (context.values.approval as unknown as string[] | undefined) ?? [];

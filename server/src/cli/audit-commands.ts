@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import type { CheckpointsToVerify } from '../services/audit.ts';
+import type { CheckpointsToVerify } from '../services/governance/index.ts';
 import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
@@ -20,7 +20,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, checkpoints: { type: 'string', multiple: true }, 'public-key': { type: 'string', multiple: true } },
     run: (context) =>
       withRuntime(context, async (deps, runtime) => {
-        const { verifyAudit } = await import('../services/audit.ts');
+        const { verifyAudit } = await import('../services/governance/index.ts');
         const given = await checkpointsToVerify(context, runtime);
         const result = await verifyAudit(deps, await workspaceOf(deps, context, { removedToo: true }), given);
         return { kind: 'result', value: result, human: verificationSentence(result), ...(result.ok ? {} : { exitCode: 1 }) };
@@ -46,7 +46,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/audit.ts')]);
+        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
         const { workspace: _w, out, json: _j, ...filters } = context.values;
         const query = auditExportQuerySchema.safeParse(filters);
         if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
@@ -84,7 +84,7 @@ function assertWritableFolder(file: string): void {
 async function checkpointsToVerify(context: CommandContext, runtime: Runtime): Promise<CheckpointsToVerify | undefined> {
   const files = (context.values.checkpoints as unknown as string[] | undefined) ?? [];
   if (files.length === 0) return undefined;
-  const [{ checkpointPublicKeySchema }, { parseCheckpointLines }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/checkpoint-file.ts')]);
+  const [{ checkpointPublicKeySchema }, { parseCheckpointLines }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
   const given = ((context.values['public-key'] as unknown as string[] | undefined) ?? []).map((key) => parseWith(checkpointPublicKeySchema, key, 'public-key'));
   const trustedPublicKeys = [...(runtime.checkpointKey.key ? [runtime.checkpointKey.key.publicKey] : []), ...given];
   if (trustedPublicKeys.length === 0) throw new AppError('VALIDATION_FAILED', 'There is no checkpoint key to check signatures against: give --public-key (audit public-key prints it where the key is configured).');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { z } from 'zod';
 import { AppError, assertSafeJson } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext } from './parse.ts';
 
 // Each command imports what it runs when it runs: loading every service, the HubSpot client and
@@ -25,7 +25,7 @@ export async function withRuntime<T>(context: CommandContext, work: (deps: Servi
 
 /** The --workspace a command acts on; a removed one is refused unless the command only reads its audit log. */
 export async function workspaceOf(deps: ServiceDeps, context: CommandContext, options: { removedToo?: boolean } = {}): Promise<string> {
-  const { requireActiveWorkspace, requireWorkspace } = await import('../services/workspaces.ts');
+  const { requireActiveWorkspace, requireWorkspace } = await import('../services/governance/index.ts');
   const id = requireOption(context, 'workspace');
   return (await (options.removedToo ? requireWorkspace(deps, id) : requireActiveWorkspace(deps, id))).id;
 }

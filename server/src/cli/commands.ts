@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
-import type { AppliedPolicy } from '../services/apply-policy.ts';
+import type { AppliedPolicy } from '../services/governance/index.ts';
 import { requireOption, type CommandSpec } from './parse.ts';
 import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
@@ -19,7 +19,7 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { setAgentStatus } = await import('../services/agents.ts');
+        const { setAgentStatus } = await import('../services/governance/index.ts');
         const agent = await setAgentStatus(deps, await workspaceOf(deps, context), requireOption(context, 'agent'), status, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} is now ${agent.status}.` };
       }),
@@ -34,7 +34,7 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/kill-switches.ts')]);
+        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
         const agent = context.values.agent as string | undefined;
         const action = context.values.action as string | undefined;
         if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
@@ -62,7 +62,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/agents.ts')]);
+        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
         const role = parseWith(agentRoleSchema, requireOption(context, 'role'), 'role');
         const agent = await createAgent(deps, await workspaceOf(deps, context), { name: requireOption(context, 'name'), role }, CLI_ACTOR);
         return { kind: 'result', value: agent, human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}` };
@@ -75,7 +75,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { listWorkspaceAgents } = await import('../services/agents.ts');
+        const { listWorkspaceAgents } = await import('../services/governance/index.ts');
         const agents = await listWorkspaceAgents(deps, await workspaceOf(deps, context));
         return { kind: 'result', value: { agents }, human: agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') || 'No agents.' };
       }),
@@ -90,7 +90,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { createDelegation } = await import('../services/agents.ts');
+        const { createDelegation } = await import('../services/governance/index.ts');
         const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
         const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
         const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
@@ -104,7 +104,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/people.ts')]);
+        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/governance/index.ts')]);
         const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
         const ownerOption = context.values['owner-id'] as string | undefined;
         const { role, crmOwnerId } = parseWith(setPersonSchema, { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) }, 'role');
@@ -120,7 +120,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     positionals: 1,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { applyPolicy } = await import('../services/apply-policy.ts');
+        const { applyPolicy } = await import('../services/governance/index.ts');
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
         const workspaceId = await workspaceOf(deps, context);
@@ -139,7 +139,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/kill-triggers.ts')]);
+        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
         const optional = (name: string) => context.values[name] as string | undefined;
         const drill = parseWith(
           killTriggerDrillSchema,
@@ -164,7 +164,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: workspaceOption,
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { bootstrapWorkspace } = await import('../services/bootstrap.ts');
+        const { bootstrapWorkspace } = await import('../services/governance/index.ts');
         const result = await bootstrapWorkspace(deps, await workspaceOf(deps, context), CLI_ACTOR);
         const { objectTypeId } = result.approvalObject;
         // Its id differs per account, so the HubSpot project cannot name it until someone copies it there.

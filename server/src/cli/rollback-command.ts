@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { RollbackPlan, RollbackSelector, RollbackView } from '../../../shared/rollback-api.ts';
 import { AppError } from '../errors.ts';
-import type { ServiceDeps } from '../services/deps.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
@@ -36,7 +36,7 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
       const selector = await selectorFrom(context);
       const force = context.values.force === true;
       if (context.values['dry-run'] === true) {
-        const { dryRunRollback } = await import('../services/plan-rollback.ts');
+        const { dryRunRollback } = await import('../services/rollbacks/index.ts');
         return dryRunOutput(await dryRunRollback(deps, workspaceId, { selector, force, dryRun: true }));
       }
       const rollback = await startOrResume(deps, workspaceId, selector, force);
@@ -62,7 +62,7 @@ async function selectorFrom(context: CommandContext): Promise<RollbackSelector> 
 
 /** Starts the rollback, or takes back the one this same command started before it was interrupted. */
 async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector, force: boolean): Promise<RollbackView & { resumed: boolean }> {
-  const [{ startRollback }, { getRollback }, { canonicalJson }] = await Promise.all([import('../services/plan-rollback.ts'), import('../services/rollback-control.ts'), import('../domain/audit-chain.ts')]);
+  const { startRollback, getRollback, isSameRollbackRequest } = await import('../services/rollbacks/index.ts');
   try {
     return { ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)), resumed: false };
   } catch (error) {
@@ -70,16 +70,15 @@ async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: R
     if (!activeId) throw error;
     const active = await getRollback(deps, workspaceId, activeId);
     // Only the same request resumes; a different selector on the same batch stays refused.
-    if (canonicalJson(active.selector) !== canonicalJson(selector) || active.force !== force) throw error;
+    if (!isSameRollbackRequest(active, { selector, force })) throw error;
     return { ...active, resumed: true };
   }
 }
 
 /** Works the rollback here until it completes or pauses; if another process holds it, follows its progress. */
 async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackView, barStream: NodeJS.WritableStream | undefined): Promise<RollbackView> {
-  const [{ getRollback }, { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
-    import('../services/rollback-control.ts'),
-    import('../services/run-rollback.ts'),
+  const [{ getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
+    import('../services/rollbacks/index.ts'),
     import('cli-progress'),
   ]);
   const holder = leaseHolderName();
@@ -111,7 +110,7 @@ async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackV
 }
 
 async function writeReports(deps: ServiceDeps, workspaceId: string, id: string, dir: string): Promise<{ csv: string; json: string }> {
-  const { rollbackReport } = await import('../services/rollback-control.ts');
+  const { rollbackReport } = await import('../services/rollbacks/index.ts');
   fs.mkdirSync(dir, { recursive: true });
   const files = { csv: path.resolve(dir, `rollback-${id}.csv`), json: path.resolve(dir, `rollback-${id}.json`) };
   for (const format of ['csv', 'json'] as const) await pipeline(Readable.from(rollbackReport(deps, workspaceId, id, format)), fs.createWriteStream(files[format]));

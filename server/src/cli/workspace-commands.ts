@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkspaceView } from '../services/workspaces.ts';
+import type { WorkspaceView } from '../services/governance/index.ts';
 import { CLI_ACTOR, parseWith, withRuntime, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
@@ -15,7 +15,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' }, 'no-verify': { type: 'boolean' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { createWorkspace } = await import('../services/workspaces.ts');
+        const { createWorkspace } = await import('../services/governance/index.ts');
         const portalId = parseWith(portalIdSchema, requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
         const created = await createWorkspace(
           deps,
@@ -38,7 +38,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: {},
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { listWorkspaceViews } = await import('../services/workspaces.ts');
+        const { listWorkspaceViews } = await import('../services/governance/index.ts');
         const workspaces = await listWorkspaceViews(deps);
         return { kind: 'result', value: { workspaces }, human: workspaces.map(workspaceLine).join('\n') || 'No workspaces: connect one with workspace add.' };
       }),
@@ -50,7 +50,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { workspace: { type: 'string' }, name: { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' }, 'no-verify': { type: 'boolean' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { changeWorkspace } = await import('../services/workspace-changes.ts');
+        const { changeWorkspace } = await import('../services/governance/index.ts');
         const changes = { name: optional(context, 'name'), hubspotToken: optional(context, 'hubspot-token'), hubspotClientSecret: optional(context, 'hubspot-client-secret'), verifyToken: context.values['no-verify'] !== true };
         const workspace = await changeWorkspace(deps, requireOption(context, 'workspace'), changes, CLI_ACTOR);
         const what = [changes.name === undefined ? '' : 'name', changes.hubspotToken === undefined ? '' : 'HubSpot token', changes.hubspotClientSecret === undefined ? '' : 'client secret'].filter(Boolean);
@@ -64,7 +64,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { workspace: { type: 'string' }, force: { type: 'boolean' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const { removeWorkspace } = await import('../services/workspace-changes.ts');
+        const { removeWorkspace } = await import('../services/governance/index.ts');
         const removed = await removeWorkspace(deps, requireOption(context, 'workspace'), { force: context.values.force === true }, CLI_ACTOR);
         const human = `Workspace ${removed.workspace.id} removed: its admin token and ${removed.revokedAgents.length} agent token(s) no longer work; its audit log stays (audit verify and audit export still read it).`;
         return { kind: 'result', value: removed, human };

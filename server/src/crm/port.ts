@@ -10,6 +10,8 @@ export interface CrmPort {
   readonly vendor: 'hubspot' | 'salesforce';
   /** Most records one read or write call accepts (HubSpot 100, Salesforce 200). */
   readonly batchLimit: number;
+  /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
+  readonly ownerProperty: string;
 
   /**
    * The account these credentials open, in one cheap call: a workspace checks a token with it
@@ -142,3 +144,18 @@ export interface EnsurePropertiesResult {
   created: string[];
   existing: string[];
 }
+
+/** Whether a request the CRM signed (webhooks, the app's proxied fetches) was signed, recently, with one of `secrets`. */
+export type SignatureCheck = { ok: true } | { ok: false; code: 'WEBHOOK_SIGNATURE_MISSING' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_STALE'; message: string };
+
+export interface SignedRequest {
+  method: string;
+  /** The full URI the CRM called, scheme and host included. */
+  url: string;
+  rawBody: Buffer;
+  signature: string | undefined;
+  timestamp: string | undefined;
+}
+
+/** The CRM's request-signature check, supplied by its adapter; the services never name the scheme. */
+export type SignedRequestCheck = (request: SignedRequest, secrets: readonly string[], now: Date) => SignatureCheck;

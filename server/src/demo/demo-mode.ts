@@ -1,11 +1,10 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { hubspotResolver, type Runtime } from '../runtime.ts';
-import type { ServiceDeps } from '../services/deps.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { listConnectedPortals } from '../services/governance/index.ts';
+import { findApprovals } from '../services/held/index.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
-import { listApprovals } from '../store/approval-store.ts';
-import type { Db } from '../store/database.ts';
-import { listWorkspacePortals } from '../store/workspace-store.ts';
 import { demoFiles, displayPath } from './demo-files.ts';
 import { DEMO_APPROVER, ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
 import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
@@ -22,16 +21,16 @@ export interface Demo {
  * Demo mode: no Postgres, no HubSpot URL and no workspace but the sandbox's. Anything else means
  * a real account is (or is about to be) connected, and the sandbox must stay out of the way.
  */
-export async function wantsDemo(config: Config, db: Db): Promise<boolean> {
+export async function wantsDemo(config: Config, deps: ServiceDeps): Promise<boolean> {
   if (config.demo === 'off' || config.databaseUrl !== undefined || config.hubspotApiBaseUrlConfigured) return false;
-  const workspaces = await listWorkspacePortals(db);
+  const workspaces = await listConnectedPortals(deps);
   return workspaces.every((workspace) => workspace.hubspotPortalId === SANDBOX_PORTAL_ID);
 }
 
 /** Starts the sandbox in this process and sets up the demo workspace; returns undefined when not in demo mode. */
 export async function startDemoIfWanted(input: { config: Config; runtime: Runtime; logger: Logger; argv: readonly string[]; print: (line: string) => void }): Promise<Demo | undefined> {
   const { config, runtime, logger, print } = input;
-  if (!(await wantsDemo(config, runtime.deps.db))) return undefined;
+  if (!(await wantsDemo(config, runtime.deps))) return undefined;
   const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook }).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new Error(inUse ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.` : String(error), { cause: error });
@@ -72,7 +71,8 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
         }
       }
       // One held value to approve and another for a person to edit, so the edit really makes an approval stale.
-      const [held, toEdit] = batchId ? await listApprovals(deps.db, workspace.workspaceId, { batchId, status: 'pending', limit: 2 }) : [];
+      const listed = batchId ? await findApprovals(deps, workspace.workspaceId, { batchId, kind: 'field_change', status: 'pending', limit: 2 }) : [];
+      const [held, toEdit] = listed.flatMap((approval) => (approval.kind === 'field_change' ? [approval] : []));
       const edit = toEdit ?? held;
       printNextSteps({
         print,

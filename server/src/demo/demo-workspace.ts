@@ -1,12 +1,7 @@
 import fs from 'node:fs';
 import type { Logger } from '../logger.ts';
-import { createAgent } from '../services/agents.ts';
-import { bootstrapWorkspace } from '../services/bootstrap.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { setPersonRole } from '../services/people.ts';
-import { publishPolicy } from '../services/policies.ts';
-import { createWorkspace } from '../services/workspaces.ts';
-import { findWorkspaceByPortal } from '../store/workspace-store.ts';
+import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace, findWorkspaceForPortal } from '../services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { demoFiles } from './demo-files.ts';
 
 const DEMO_ACTOR: Actor = { type: 'admin', via: 'cli', name: 'demo-setup' };
@@ -35,7 +30,7 @@ export async function ensureDemoWorkspace(input: {
   logger: Logger;
 }): Promise<DemoWorkspace> {
   const { deps } = input;
-  const existing = await findWorkspaceByPortal(deps.db, input.portalId);
+  const existing = await findWorkspaceForPortal(deps, input.portalId);
   let result: DemoWorkspace;
   if (existing) {
     result = { workspaceId: existing.id };

@@ -2,7 +2,7 @@
  * What the CRM shows of approvals (issue 5), pure: the proposed (shadow) value beside each held
  * property, the record's count of pending approvals, and the approval object's fields, for a
  * record's held writes and for a held draft alike. The job that writes them lives in
- * services/approval-mirror.ts.
+ * services/held/approval-mirror.ts.
  */
 import type { ACTION_STATUS_NAMES } from '../../../shared/action-api.ts';
 import type { Policy } from '../../../shared/policy.ts';

@@ -1,14 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { actionDecisionSchema, actionListQuerySchema, actionOutcomeRequestSchema, actionRequestSchema, verifyReleaseRequestSchema } from '../../../shared/action-api.ts';
-import { agentActionView, findActions, getActionForAdmin } from '../services/action-view.ts';
-import { decideAction } from '../services/decide-action.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { assertNotKilled } from '../services/kill-switches.ts';
-import { reportActionOutcome, requireOwnAction } from '../services/report-action-outcome.ts';
-import { stopReleasedEmailIfBarred } from '../services/stop-rules.ts';
-import { submitAction } from '../services/submit-action.ts';
-import { verifyRelease } from '../services/verify-release.ts';
+import { agentActionView, findActions, getActionForAdmin, reportActionOutcome, requireOwnAction, stopReleasedEmailIfBarred, submitAction, verifyRelease } from '../services/actions/index.ts';
+import { decideAction } from '../services/held/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { assertNotKilled } from '../services/governance/index.ts';
 import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

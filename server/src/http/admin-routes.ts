@@ -1,14 +1,9 @@
 import { Router, type Response } from 'express';
 import type { z } from 'zod';
 import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, auditVerifyRequestSchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
-import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from '../services/agents.ts';
-import { exportAudit, verifyAudit } from '../services/audit.ts';
-import { bootstrapWorkspace } from '../services/bootstrap.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { listWorkspaceKillSwitches, setKillSwitch } from '../services/kill-switches.ts';
-import { drillKillTrigger } from '../services/kill-triggers.ts';
+import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus, exportAudit, verifyAudit, bootstrapWorkspace, listWorkspaceKillSwitches, setKillSwitch, drillKillTrigger, activePolicy, policyHistory, publishPolicy } from '../services/governance/index.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { AppError } from '../errors.ts';
-import { activePolicy, policyHistory, publishPolicy } from '../services/policies.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { changeSetRequestSchema } from '../../../shared/agent-api.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { loadChangeSetView } from '../services/change-set-view.ts';
-import { submitChangeSet } from '../services/submit-change-set.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
 import { agentFromRequest } from './auth.ts';
 import { validationError } from './errors.ts';
 import { idParam } from './params.ts';

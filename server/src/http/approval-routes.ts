@@ -1,10 +1,8 @@
 import { Router } from 'express';
 import { approvalDecisionSchema, approvalListQuerySchema, batchApprovalDecisionSchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { findApprovals, getApproval } from '../services/approval-view.ts';
-import { decideApproval } from '../services/decide-approval.ts';
-import { decideApprovalsBatch } from '../services/decide-approvals-batch.ts';
-import type { Actor, ServiceDeps } from '../services/deps.ts';
-import { listWorkspacePeople, setPersonRole } from '../services/people.ts';
+import { findApprovals, getApproval, decideApproval, decideApprovalsBatch } from '../services/held/index.ts';
+import type { Actor, ServiceDeps } from '../services/common/index.ts';
+import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

@@ -1,9 +1,7 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.ts';
-import { authenticateAgent, type AuthenticatedAgent } from '../services/agents.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { authenticateAdmin } from '../services/workspaces.ts';
-import type { WorkspaceRow } from '../store/workspace-store.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { authenticateAdmin, authenticateAgent, type AuthenticatedAgent, type WorkspaceRow } from '../services/governance/index.ts';
 
 function bearer(req: Request): string {
   const header = req.header('authorization') ?? '';

@@ -1,10 +1,9 @@
 import { Router, type Request } from 'express';
 import { proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
 import { bulkDecisionSchema, bulkSelectionSchema, extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
-import { decideSelectedRecords, previewBulkDecision } from '../services/bulk-decisions.ts';
-import { decideAction } from '../services/decide-action.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import type { ExtensionCaller } from '../services/extension-caller.ts';
+import { decideSelectedRecords, previewBulkDecision, type ExtensionCaller } from '../services/extension/index.ts';
+import { decideAction } from '../services/held/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
 import { idParam } from './params.ts';

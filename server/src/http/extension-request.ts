@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { AppError, assertSafeJson } from '../errors.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension-caller.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension/index.ts';
 import { signedRequest } from './webhook-routes.ts';
 
 export interface ExtensionRouteOptions {

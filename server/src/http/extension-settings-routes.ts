@@ -4,13 +4,9 @@ import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { policyVersionParamSchema, proxyOnlyQuerySchema, setTeamRoleSchema, teamIdParamSchema, type ExtensionPermissions } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
-import { createAgent, setAgentStatus } from '../services/agents.ts';
-import { decideGovernanceRequest } from '../services/confirm-governance.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { personActor, type ExtensionCaller } from '../services/extension-caller.ts';
-import { removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp } from '../services/extension-people.ts';
-import { requirePermission } from '../services/extension-views.ts';
-import { restorePolicyVersion } from '../services/policies.ts';
+import { createAgent, setAgentStatus, decideGovernanceRequest, restorePolicyVersion } from '../services/governance/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { personActor, type ExtensionCaller, removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp, requirePermission } from '../services/extension/index.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
 import { idParam } from './params.ts';

@@ -2,9 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { governanceDecisionSchema, governanceListQuerySchema } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
-import { decideGovernanceRequest } from '../services/confirm-governance.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { findGovernanceRequests } from '../services/governance-requests.ts';
+import { decideGovernanceRequest, findGovernanceRequests } from '../services/governance/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 

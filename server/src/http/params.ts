@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts';
-import { isUuid } from '../services/ids.ts';
+import { isUuid } from '../services/common/index.ts';
 
 /**
  * A path id that is not a uuid names no row: the same 404 as an unknown id, answered before any

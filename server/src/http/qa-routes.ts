@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { qaListQuerySchema, qaVerdictSchema } from '../../../shared/qa-api.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { findQaReviews, qaErrorRates, reviewQa } from '../services/qa-reviews.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { findQaReviews, qaErrorRates, reviewQa } from '../services/change-sets/index.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

@@ -1,8 +1,7 @@
 import express, { Router, type Request } from 'express';
-import type { SignedRequest } from '../crm/hubspot/webhook-signature.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { ingestHubSpotWebhook } from '../services/ingest-webhooks.ts';
-import { createPortalDirectory } from '../services/portal-directory.ts';
+import type { SignedRequest } from '../crm/port.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { ingestHubSpotWebhook, createPortalDirectory } from '../services/webhooks/index.ts';
 
 export interface WebhookRouteOptions {
   maxBodyBytes: number;

@@ -1,9 +1,6 @@
 import type { Logger } from '../logger.ts';
-import { syncApprovalMirror } from '../services/approval-mirror.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { sweepExpiredDrafts } from '../services/expire-actions.ts';
-import { sweepExpiredApprovals } from '../services/expire-approvals.ts';
-import { retryDueApplies } from '../services/retry-approvals.ts';
+import { syncApprovalMirror, sweepExpiredDrafts, sweepExpiredApprovals, retryDueApplies } from '../services/held/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 export type ApprovalJobs = PollingLoop;

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { recoverInterruptedChangeSet } from '../services/recover-change-sets.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { recoverInterruptedChangeSet } from '../services/change-sets/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
-import { publishDueCheckpoints, type CheckpointPublishing } from '../services/audit-checkpoints.ts';
-import type { ServiceDeps } from '../services/deps.ts';
+import { publishDueCheckpoints, type CheckpointPublishing } from '../services/governance/index.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 /** How often a server looks for a due checkpoint; a checkpoint every N events is at most this late. */

@@ -1,6 +1,6 @@
 import { errorLogField, type Logger } from '../logger.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } from '../services/run-rollback.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } from '../services/rollbacks/index.ts';
 
 export interface RollbackWorker {
   /** Lets the rollback in hand finish its current step, then stops; the lease runs out and another process resumes it. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
-import type { ServiceDeps } from '../services/deps.ts';
-import { processWebhookEvents, type ProcessOptions } from '../services/process-webhook-events.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { processWebhookEvents, type ProcessOptions } from '../services/webhooks/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 export type WebhookWorker = PollingLoop;

@@ -7,12 +7,8 @@
 import fs from 'node:fs';
 import { loadConfig } from '../../../server/src/config.ts';
 import { openRuntime } from '../../../server/src/runtime.ts';
-import { createAgent } from '../../../server/src/services/agents.ts';
-import { bootstrapWorkspace } from '../../../server/src/services/bootstrap.ts';
-import type { Actor } from '../../../server/src/services/deps.ts';
-import { setPersonRole } from '../../../server/src/services/people.ts';
-import { publishPolicy } from '../../../server/src/services/policies.ts';
-import { createWorkspace } from '../../../server/src/services/workspaces.ts';
+import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace } from '../../../server/src/services/governance/index.ts';
+import type { Actor } from '../../../server/src/services/common/index.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'e2e-setup' };
 const [portalId, hubspotToken, ownerUserId] = process.argv.slice(2);

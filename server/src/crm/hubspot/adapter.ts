@@ -70,6 +70,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
   const crm: HubSpotCrm = {
     vendor: 'hubspot',
     batchLimit: BATCH_LIMIT,
+    ownerProperty: 'hubspot_owner_id',
     appId: options.appId,
 
     describeProperties(objectType) {

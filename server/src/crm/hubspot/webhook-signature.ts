@@ -1,18 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SignatureCheck, SignedRequest } from '../port.ts';
 
 /** HubSpot refuses to count on a request older than this; so do we (replays of an old signed body). */
 export const MAX_SIGNATURE_AGE_MS = 5 * 60_000;
-
-export type SignatureCheck = { ok: true } | { ok: false; code: 'WEBHOOK_SIGNATURE_MISSING' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_STALE'; message: string };
-
-export interface SignedRequest {
-  method: string;
-  /** The full URI HubSpot called, scheme and host included. */
-  url: string;
-  rawBody: Buffer;
-  signature: string | undefined;
-  timestamp: string | undefined;
-}
 
 /**
  * HubSpot's v3 request signature: base64(HMAC-SHA256(client secret, method + URI + body + timestamp)),

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import type { ActionRequest, ActionView } from '../../../../shared/action-api.ts';
+import type { Policy, Tier } from '../../../../shared/policy.ts';
+import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import type { CrmRecordValues } from '../../crm/port.ts';
+import { normalisedEmail, STOP_RULE_PROPERTIES } from '../../domain/action-drafts.ts';
+import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
+import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
+import { AppError } from '../../errors.ts';
+import { findAction, findActionByIdempotencyKey, insertAction, type ActionRow, type NewActionRow } from '../../store/action-store.ts';
+import type { AgentRow } from '../../store/agent-store.ts';
+import { withAuditChain } from '../../store/audit-store.ts';
+import type { Tx } from '../../store/database.ts';
+import { addUsage, readUsage } from '../../store/usage-store.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
+import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
+import { actionEvent } from './action-audit.ts';
+import { agentActionView, requireAction } from './action-view.ts';
+import { actorJson, type ServiceDeps, newId } from '../common/index.ts';
+import { executeReleasedAction, releaseChange } from './release-action.ts';
+import { currentStopReason } from './stop-rules.ts';
+
+export interface SubmitActionInput {
+  agent: AgentRow;
+  workspace: WorkspaceRow;
+  request: ActionRequest;
+  idempotencyKey?: string | undefined;
+}
+
+interface Decision {
+  tier: Tier | null;
+  reasons: ReasonCode[];
+  /** The recipient domain whose daily send count this email takes one from. */
+  countsDomain?: string;
+}
+
+/**
+ * The agent's story for one action: refuse if killed; check the delegation; read the record
+ * (owner, and for an email the stop-rule properties); under the workspace's chain lock apply
+ * the stop rules, then the policy, and store and audit the result. An `auto` action is released
+ * at once (a task or a note is then created in the CRM); a held one waits for people.
+ */
+export async function submitAction(deps: ServiceDeps, input: SubmitActionInput): Promise<{ view: ActionView; replayed: boolean }> {
+  const { agent, workspace, request } = input;
+  await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
+  const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
+  const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
+  const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+  const earlier = key ? await findActionByIdempotencyKey(deps.db, key) : undefined;
+  if (earlier) return { view: await replay(deps, earlier, requestHash), replayed: true };
+
+  const { version, policy } = await activePolicy(deps.db, workspace.id);
+  const crm = deps.crmFor(workspace);
+  const properties = request.kind === 'send_email' ? [crm.ownerProperty, ...STOP_RULE_PROPERTIES] : [crm.ownerProperty];
+  const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
+  const record = read.get(request.recordId);
+
+  const stored = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<{ row: ActionRow; replayed: boolean }> => {
+    // Submissions of one workspace take this lock one at a time, so a concurrent retry with the same key finds the first here.
+    const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
+    if (concurrent) return { row: concurrent, replayed: true };
+    const now = deps.clock();
+    const decision = await decide(tx, { workspace, agent, request, policy, record, now });
+    const row = newRow({ workspace, agent, request, version, policy, recordOwnerId: record?.[crm.ownerProperty] || null, decision, delegatedUserId: request.onBehalfOf?.crmUserId ?? null, key: input.idempotencyKey, requestHash, now });
+    await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
+    const saved = await requireStored(tx, row);
+    if (decision.countsDomain) await addUsage(tx, { workspaceId: workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), increments: new Map([[decision.countsDomain, 1]]) });
+
+    const base = { actor: actorJson(actor), reasons: decision.reasons };
+    audit.append(actionEvent(saved, { ...base, type: 'action.submitted', after: asJson(request), evidence: asJson(request.evidence), data: { tier: decision.tier } }));
+    if (saved.status === 'refused') audit.append(actionEvent(saved, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
+    if (saved.status === 'pending') audit.append(actionEvent(saved, { ...base, type: 'action.held', data: { tier: decision.tier, expiresAt: saved.expiresAt?.toISOString() ?? null } }));
+    if (saved.status === 'released') audit.append(actionEvent(saved, { ...base, type: 'action.released', data: { tier: decision.tier, approvedBy: [], contentHash: saved.contentHash ?? null } }));
+    return { row: saved, replayed: false };
+  });
+  if (stored.replayed) return { view: await replay(deps, stored.row, requestHash), replayed: true };
+  if (stored.row.status === 'released') await executeReleasedAction(deps, workspace, stored.row.id);
+  return { view: await agentActionView(deps, await requireAction(deps.db, workspace.id, stored.row.id)), replayed: false };
+}
+
+async function requireStored(tx: Tx, row: NewActionRow): Promise<ActionRow> {
+  const stored = await findAction(tx, row.workspaceId, row.id);
+  if (!stored) throw new AppError('INTERNAL', `Action ${row.id} was not stored.`);
+  return stored;
+}
+
+async function replay(deps: ServiceDeps, row: ActionRow, requestHash: string): Promise<ActionView> {
+  if (row.requestHash !== requestHash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different action; use a new key for a new submission.');
+  }
+  return agentActionView(deps, row);
+}
+
+interface DecideInput {
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  request: ActionRequest;
+  policy: Policy;
+  record: CrmRecordValues | undefined;
+  now: Date;
+}
+
+/** Stop rules first (compliance, whatever the policy says), then the policy: deny by default. */
+async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
+  const { request, policy, agent, record, now } = input;
+  if (!record) return { tier: null, reasons: ['record_not_found'] };
+  if (request.kind !== 'send_email') {
+    const evaluation = evaluateRecordAction({ policy, agentRole: agent.role, action: request.kind, now });
+    return { tier: evaluation.tier, reasons: evaluation.reasons };
+  }
+  const stopped = await currentStopReason(tx, { workspaceId: input.workspace.id, contactId: request.recordId, to: request.to, contact: record });
+  if (stopped) return { tier: null, reasons: [stopped] };
+  const usage = await readUsage(tx, { workspaceId: input.workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), subjects: [recipientDomain(request.to)] });
+  const evaluation = evaluateSend({ policy, agentRole: agent.role, recipientEmail: request.to, usage: { domainSendsToday: usage }, now });
+  return { tier: evaluation.tier, reasons: evaluation.reasons, ...(evaluation.countsTowardCap ? { countsDomain: evaluation.recipientDomain } : {}) };
+}
+
+interface NewRowInput {
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  request: ActionRequest;
+  version: number;
+  policy: Policy;
+  /** Who owns the record in the CRM: a rep decides only on records they own. */
+  recordOwnerId: string | null;
+  decision: Decision;
+  delegatedUserId: string | null;
+  key: string | undefined;
+  requestHash: string;
+  now: Date;
+}
+
+function newRow(input: NewRowInput): NewActionRow {
+  const { request, decision, now } = input;
+  const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, ...content } = request;
+  const held = decision.tier === 'approval' || decision.tier === 'two_person';
+  return {
+    id: newId(),
+    workspaceId: input.workspace.id,
+    agentId: input.agent.id,
+    kind,
+    objectType,
+    recordId,
+    policyVersion: input.version,
+    tier: decision.tier,
+    status: decision.tier === null || decision.tier === 'deny' ? 'refused' : held ? 'pending' : 'released',
+    reasons: decision.reasons,
+    content,
+    evidence,
+    recipientEmail: request.kind === 'send_email' ? normalisedEmail(request.to) : null,
+    recordOwnerId: input.recordOwnerId,
+    delegatedUserId: input.delegatedUserId,
+    approvedBy: [],
+    expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,
+    // A held draft is one of the record's approvals: the mirror job writes it to the CRM's approval object.
+    mirrorSeq: held ? 1 : 0,
+    idempotencyKey: input.key ?? null,
+    requestHash: input.requestHash,
+    createdAt: now,
+  };
+}

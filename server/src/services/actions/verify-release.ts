@@ -1,0 +1,19 @@
+import type { VerifyReleaseResponse } from '../../../../shared/action-api.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { RELEASED_STATUSES, requireAction } from './action-view.ts';
+import { releaseTokenMatches } from './release-token.ts';
+import { stopReleasedEmailIfBarred } from './stop-rules.ts';
+
+/**
+ * Whether this token is the one issued when people released this email, and what it vouches
+ * for: the content hash (SHA-256 of the released to, subject and body as canonical JSON) and who
+ * approved. Any agent of the workspace may ask, so a separate sending service can check before
+ * it sends. A wrong token is an answer (`valid: false`), not an error; so is an email a stop
+ * rule barred since its release (it becomes `stopped`).
+ */
+export async function verifyRelease(deps: ServiceDeps, workspaceId: string, actionId: string, releaseToken: string): Promise<VerifyReleaseResponse> {
+  const row = await stopReleasedEmailIfBarred(deps, await requireAction(deps.db, workspaceId, actionId));
+  const valid = RELEASED_STATUSES.includes(row.status) && releaseTokenMatches(releaseToken, row.releaseTokenHash);
+  if (!valid || row.contentHash === null || row.releasedAt === null) return { valid: false, actionId: row.id };
+  return { valid: true, actionId: row.id, contentHash: row.contentHash, approvedBy: row.approvedBy, releasedAt: row.releasedAt.toISOString() };
+}

@@ -1,0 +1,184 @@
+import type { ChangeSetRequest, Evidence } from '../../../../shared/agent-api.ts';
+import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
+import { AppError } from '../../errors.ts';
+import type { AgentRow } from '../../store/agent-store.ts';
+import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
+import { completeChangeSet, settleApplyingChanges } from '../../store/change-store.ts';
+import type { Tx } from '../../store/database.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
+import { keepChangeSetLease } from './change-set-lease.ts';
+import { actorJson, type Actor, type ServiceDeps, provenanceValues, requestsSent } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
+
+export interface PlannedWrite {
+  recordId: string;
+  property: string;
+  before: string | null;
+  value: string | null;
+  evidence: Evidence;
+}
+
+interface RecordWrite {
+  recordId: string;
+  writes: PlannedWrite[];
+}
+
+interface ApplyInput {
+  crm: CrmPort;
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  actor: Actor;
+  request: Pick<ChangeSetRequest, 'batchId' | 'objectType'>;
+  changeSetId: string;
+  policyVersion: number;
+  planned: PlannedWrite[];
+}
+
+/** What recording an outcome needs: the change set and who wrote, not the CRM or the plan. */
+type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
+
+/**
+ * Writes the `auto` values one CRM batch at a time, each record's values and its provenance in
+ * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
+ * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
+ * should set the pace); the calls themselves stay one at a time so the kill switch is checked
+ * right before each. The change set's lease is renewed meanwhile (issue 17); if another server
+ * took the change set over (this process stalled past its lease), no further batch is sent and
+ * the change set is left to that server: `completed` is false.
+ */
+export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
+  const lease = keepChangeSetLease(deps, input.changeSetId);
+  try {
+    return await writeAndSettle(deps, input, () => lease.lost());
+  } finally {
+    lease.stop();
+  }
+}
+
+async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: () => boolean): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
+  const byRecord = groupByRecord(input.planned);
+  const outcomes = new Map<string, WriteOutcome>();
+  let storing: Promise<void> = Promise.resolve();
+  let storeFailure: unknown;
+  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
+    if (results.length === 0) return;
+    for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
+    storing = storing.then(() => settle(deps, input, results)).catch((error: unknown) => {
+      storeFailure ??= error;
+    });
+  };
+  // A batch's outcomes are stored once the next batch's request has left: on PGlite the
+  // database runs on this thread and would otherwise hold that request back.
+  let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
+  let completed = true;
+  for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
+    if (leaseLost()) {
+      completed = false;
+      break;
+    }
+    const batch = byRecord.slice(i, i + input.crm.batchLimit);
+    const killed = await engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' });
+    if (killed) {
+      written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
+      break;
+    }
+    const writing = writeBatch(input, batch, deps.clock());
+    await requestsSent();
+    store(written);
+    const outcomes = await writing;
+    written = batch.map((record, index) => ({ record, outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.') }));
+  }
+  store(written);
+  await storing;
+  // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
+  if (storeFailure !== undefined) throw storeFailure;
+  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  return { outcomes, completed };
+}
+
+/**
+ * Records writes found landed in the CRM after the process that sent them died (issue 17) as
+ * `applied`, with the same `change.applied` events a first attempt records.
+ */
+export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, landed: PlannedWrite[]): Promise<void> {
+  if (landed.length === 0) return;
+  await settle(deps, input, groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })));
+}
+
+function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
+  return [...Map.groupBy(planned, (write) => write.recordId)].map(([recordId, writes]) => ({ recordId, writes }));
+}
+
+async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {
+  const writes: CrmRecordWrite[] = batch.map((record) => {
+    const properties: Record<string, string> = {};
+    for (const write of record.writes) properties[write.property] = write.value ?? '';
+    const evidence = record.writes[0]!.evidence; // one evidence per record change in the request
+    Object.assign(properties, provenanceValues({ changeSetId: input.changeSetId, agentName: input.agent.name, evidence, properties: record.writes.map((w) => w.property), at }));
+    return { recordId: record.recordId, properties };
+  });
+  try {
+    return await input.crm.writeBatch({ objectType: input.request.objectType, writes });
+  } catch (error) {
+    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
+    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    return batch.map((record) => unavailable(record.recordId, message));
+  }
+}
+
+export type WriteOutcome = CrmWriteOutcome | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
+
+function halted(recordId: string, reason: string): WriteOutcome {
+  return { recordId, ok: false, reason: 'kill_switch_engaged', message: `Not written: a kill switch was engaged (${reason}).` };
+}
+
+function unavailable(recordId: string, message: string): WriteOutcome {
+  return { recordId, ok: false, reason: 'crm_unavailable', message };
+}
+
+/** Stores the outcomes of one batch and audits one event per record, in one transaction. */
+async function settle(deps: ServiceDeps, input: SettleInput, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
+  await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
+    const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
+    await settleApplyingChanges(tx, { changeSetId: input.changeSetId, recordIds: applied, decision: 'applied', message: null });
+    await settleFailures(tx, input.changeSetId, results);
+    for (const { record, outcome } of results) auditOutcome(audit, input, record, outcome);
+  });
+}
+
+async function settleFailures(tx: Tx, changeSetId: string, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
+  const groups = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }>();
+  for (const { record, outcome } of results) {
+    if (outcome.ok) continue;
+    const groupKey = `${outcome.reason}\u0000${outcome.message}`;
+    const group = groups.get(groupKey) ?? { reason: outcome.reason, message: outcome.message, recordIds: [] };
+    group.recordIds.push(record.recordId);
+    groups.set(groupKey, group);
+  }
+  for (const group of groups.values()) {
+    await settleApplyingChanges(tx, { changeSetId, recordIds: group.recordIds, decision: 'failed', addReason: group.reason, message: group.message });
+  }
+}
+
+function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWrite, outcome: WriteOutcome): void {
+  const before: Record<string, string | null> = {};
+  const after: Record<string, string | null> = {};
+  for (const write of record.writes) {
+    before[write.property] = write.before;
+    after[write.property] = write.value;
+  }
+  audit.append({
+    type: outcome.ok ? 'change.applied' : 'change.failed',
+    actor: actorJson(input.actor),
+    agentId: input.agent.id,
+    batchId: input.request.batchId,
+    changeSetId: input.changeSetId,
+    objectType: input.request.objectType,
+    recordId: record.recordId,
+    before,
+    after: outcome.ok ? after : null,
+    reasons: outcome.ok ? ['tier_auto'] : ['tier_auto', outcome.reason],
+    policyVersion: input.policyVersion,
+    data: outcome.ok ? { properties: Object.keys(after) } : { properties: Object.keys(after), message: outcome.message },
+  });
+}

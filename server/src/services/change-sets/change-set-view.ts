@@ -1,0 +1,49 @@
+import type { ChangeResult, ChangeSetResponse, Decision } from '../../../../shared/agent-api.ts';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import { AppError } from '../../errors.ts';
+import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
+import type { Db } from '../../store/database.ts';
+import { isUuid } from '../common/index.ts';
+
+/** The agent API's view of a stored change set; a replay answers exactly as the first submission did. */
+export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
+  const changeSet = isUuid(changeSetId) ? await findChangeSet(db, workspaceId, changeSetId) : undefined;
+  if (!changeSet) throw new AppError('NOT_FOUND', `Change set ${changeSetId} does not exist in this workspace.`);
+  return changeSetView(changeSet, await listChanges(db, workspaceId, changeSetId));
+}
+
+export type ChangeSetHeader = Pick<ChangeSetRow, 'id' | 'batchId' | 'objectType' | 'agentId' | 'policyVersion' | 'status' | 'createdAt'>;
+export type ChangeViewRow = Pick<ChangeRow, 'id' | 'ordinal' | 'recordId' | 'property' | 'decision' | 'tier' | 'reasons' | 'beforeValue' | 'proposedValue' | 'message'>;
+
+/** The one mapping from rows to the API's shape, used for a fresh submission (rows in memory) and for reads. */
+export function changeSetView(changeSet: ChangeSetHeader, rows: readonly ChangeViewRow[]): ChangeSetResponse {
+  const results = [...rows].sort((a, b) => a.ordinal - b.ordinal).map(resultOf);
+  const summary = { applied: 0, pending_approval: 0, denied: 0, failed: 0, applying: 0 };
+  for (const result of results) summary[result.decision] += 1;
+  return {
+    id: changeSet.id,
+    batchId: changeSet.batchId,
+    objectType: changeSet.objectType as ObjectType,
+    agentId: changeSet.agentId,
+    policyVersion: changeSet.policyVersion,
+    status: changeSet.status,
+    createdAt: changeSet.createdAt.toISOString(),
+    summary,
+    results,
+  };
+}
+
+function resultOf(row: ChangeViewRow): ChangeResult {
+  return {
+    changeId: row.id,
+    recordId: row.recordId,
+    property: row.property,
+    decision: row.decision satisfies Decision,
+    tier: row.tier as ChangeResult['tier'],
+    reasons: row.reasons as ReasonCode[],
+    before: row.beforeValue,
+    proposed: row.proposedValue,
+    ...(row.message ? { message: row.message } : {}),
+  };
+}

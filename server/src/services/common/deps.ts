@@ -1,0 +1,37 @@
+import type { CrmPort, SignedRequestCheck } from '../../crm/port.ts';
+import { asJson, type JsonObject } from '../../domain/audit-chain.ts';
+import type { SecretBox } from '../../secrets.ts';
+import type { Db } from '../../store/database.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
+
+/** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
+export interface ServiceDeps {
+  db: Db;
+  clock: () => Date;
+  secrets: SecretBox;
+  crmFor: (workspace: WorkspaceRow) => CrmPort;
+  /** Checks the CRM's signature on a request it sent us (webhooks, the app's fetches). */
+  checkSignedRequest: SignedRequestCheck;
+  /** Who holds the change sets this process writes, and for how long per renewal (issue 17); defaults when unset. */
+  changeSetLease?: ChangeSetLease;
+  /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */
+  approvalApplyClaimMs?: number;
+}
+
+export interface ChangeSetLease {
+  /** Names this process (host, pid, random): another server takes a change set over only once its lease lapsed. */
+  holder: string;
+  leaseMs: number;
+}
+
+/** Who did something, as the audit log records it. */
+export type Actor =
+  | { type: 'agent'; agentId: string; name: string; role: string; onBehalfOf?: { crmUserId: string; delegationId: string } }
+  | { type: 'admin'; via: 'cli' | 'api'; name: string }
+  /** A person deciding an approval; `role` is the one `people` held when they decided (null: not registered). */
+  | { type: 'person'; name: string; crmUserId: string; role: string | null; via: 'admin_api' | 'hubspot_app' }
+  | { type: 'system'; name: string };
+
+export function actorJson(actor: Actor): JsonObject {
+  return asJson(actor);
+}

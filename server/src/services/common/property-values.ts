@@ -1,0 +1,44 @@
+import type { PropertyValue } from '../../../../shared/agent-api.ts';
+import type { CrmPropertyDefinition } from '../../crm/port.ts';
+
+export type ConvertedValue = { ok: true; value: string | null } | { ok: false; message: string };
+
+/**
+ * CRM values travel as strings. A value that does not fit the property's type is refused
+ * here, before anything is stored, rather than failing a whole CRM batch later.
+ */
+export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyValue): ConvertedValue {
+  if (value === null || value === '') return { ok: true, value: null };
+  switch (definition.type) {
+    case 'string':
+      return typeof value === 'boolean' ? refuse(definition, 'text') : { ok: true, value: String(value) };
+    case 'number': {
+      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+      return Number.isFinite(number) ? { ok: true, value: String(number) } : refuse(definition, 'a number');
+    }
+    case 'bool':
+      if (value === true || value === 'true') return { ok: true, value: 'true' };
+      if (value === false || value === 'false') return { ok: true, value: 'false' };
+      return refuse(definition, 'true or false');
+    case 'enumeration': {
+      const allowed = new Set((definition.options ?? []).map((option) => option.value));
+      const chosen = definition.fieldType === 'checkbox' ? String(value).split(';') : [String(value)];
+      const unknown = chosen.filter((choice) => !allowed.has(choice));
+      return unknown.length === 0
+        ? { ok: true, value: String(value) }
+        : { ok: false, message: `${definition.name} has no option ${JSON.stringify(unknown[0])}; its options are ${[...allowed].join(', ') || '(none)'}` };
+    }
+    case 'date':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value))
+        ? { ok: true, value }
+        : refuse(definition, 'a date like 2026-11-23');
+    case 'datetime': {
+      const instant = typeof value === 'number' ? new Date(value) : typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+      return Number.isNaN(instant.getTime()) ? refuse(definition, 'an ISO 8601 date-time or epoch milliseconds') : { ok: true, value: instant.toISOString() };
+    }
+  }
+}
+
+function refuse(definition: CrmPropertyDefinition, expected: string): ConvertedValue {
+  return { ok: false, message: `${definition.name} is a ${definition.type} property and needs ${expected}` };
+}

@@ -1,0 +1,91 @@
+import { stringify } from 'csv-stringify/sync';
+import type { AuditVerification } from '../../../../shared/admin-api.ts';
+import { checkAgainstChain, checkSignature, type AuditCheckpoint, type CheckpointBreak } from '../../domain/audit-checkpoint.ts';
+import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
+import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
+import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../../store/audit-store.ts';
+import type { ServiceDeps } from '../common/index.ts';
+
+export interface CheckpointsToVerify {
+  checkpoints: readonly AuditCheckpoint[];
+  /** Public keys (base64) whose signatures count; a line's own key proves nothing by itself. */
+  trustedPublicKeys: readonly string[];
+}
+
+/**
+ * Recomputes the whole chain in seq order, page by page, and names the first event that does not
+ * hold; with checkpoints, also checks the chain against each of this workspace's signed
+ * checkpoints and names the first one the database contradicts (issue 17).
+ */
+export async function verifyAudit(deps: ServiceDeps, workspaceId: string, given?: CheckpointsToVerify): Promise<AuditVerification> {
+  // Read the head first: events appended while we walk are past it and do not count as tampering.
+  const head = await readAuditHead(deps.db, workspaceId);
+  const chain = await walkChain(deps, workspaceId, head);
+  const checkpoints = given ? await checkCheckpoints(deps, workspaceId, head, given) : undefined;
+  const ok = chain.problem === undefined && checkpoints?.firstBadCheckpoint === undefined;
+  const report = checkpoints ? { checkpoints } : {};
+  if (ok) return { ok: true, events: chain.events, ...report };
+  return { ok: false, events: chain.events, ...(chain.problem ? { firstBadEvent: chain.problem } : {}), ...report };
+}
+
+async function walkChain(deps: ServiceDeps, workspaceId: string, head: { seq: number; hash: string }): Promise<{ events: number; problem?: ChainBreak }> {
+  const verifier = new ChainVerifier();
+  for await (const event of streamAuditEvents(deps.db, workspaceId)) {
+    if (event.seq > head.seq) break;
+    const problem = verifier.push(event);
+    if (problem) return { events: verifier.events, problem };
+  }
+  const problem = verifier.finish(head);
+  return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+async function checkCheckpoints(deps: ServiceDeps, workspaceId: string, head: { seq: number }, given: CheckpointsToVerify): Promise<{ checked: number; latestSeq: number | null; firstBadCheckpoint?: CheckpointBreak }> {
+  const trusted = new Set(given.trustedPublicKeys);
+  const mine = given.checkpoints.filter((checkpoint) => checkpoint.workspaceId === workspaceId).sort((a, b) => a.seq - b.seq);
+  const stored = await storedHashesAt(deps.db, workspaceId, [...new Set(mine.map((checkpoint) => checkpoint.seq))]);
+  const latestSeq = mine.at(-1)?.seq ?? null;
+  for (const checkpoint of mine) {
+    const problem = checkSignature(checkpoint, trusted) ?? checkAgainstChain(checkpoint, { headSeq: head.seq, storedHash: stored.get(checkpoint.seq) });
+    if (problem) return { checked: mine.length, latestSeq, firstBadCheckpoint: problem };
+  }
+  return { checked: mine.length, latestSeq };
+}
+
+export type AuditExportFormat = 'ndjson' | 'csv';
+
+const CSV_COLUMNS = [
+  'seq', 'occurredAt', 'type', 'actor', 'agentId', 'batchId', 'changeSetId', 'objectType', 'recordId', 'property',
+  'before', 'after', 'evidence', 'reasons', 'policyVersion', 'data', 'prevHash', 'hash',
+] as const;
+
+/** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
+export async function* exportAudit(deps: ServiceDeps, workspaceId: string, filter: AuditFilter, format: AuditExportFormat): AsyncGenerator<string> {
+  if (format === 'csv') yield stringify([[...CSV_COLUMNS]]);
+  for await (const event of streamAuditEvents(deps.db, workspaceId, filter)) {
+    yield format === 'ndjson' ? `${JSON.stringify(event)}\n` : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
+  }
+}
+
+function csvRow(event: StoredAuditEvent): Record<(typeof CSV_COLUMNS)[number], string | number | null> {
+  const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  return {
+    seq: event.seq,
+    occurredAt: event.occurredAt,
+    type: event.type,
+    actor: json(event.actor),
+    agentId: event.agentId,
+    batchId: event.batchId,
+    changeSetId: event.changeSetId,
+    objectType: event.objectType,
+    recordId: event.recordId,
+    property: event.property,
+    before: json(event.before),
+    after: json(event.after),
+    evidence: json(event.evidence),
+    reasons: event.reasons.join(';'),
+    policyVersion: event.policyVersion,
+    data: json(event.data),
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../../errors.ts';
+import { hashToken, newToken } from '../../secrets.ts';
+import { createAuditHead, lockAuditChain } from '../../store/audit-store.ts';
+import { findAgentByTokenHash } from '../../store/agent-store.ts';
+import { findWorkspace, findWorkspaceByAdminTokenHash, findWorkspaceByPortal, insertWorkspace, listWorkspaces, type WorkspaceRow } from '../../store/workspace-store.ts';
+import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { isUuid } from '../common/index.ts';
+
+export interface NewWorkspace {
+  name: string;
+  hubspotPortalId: string;
+  hubspotToken: string;
+  hubspotClientSecret?: string | undefined;
+  /** Check the token with one CRM call before storing anything (issue 18); the CLI's --no-verify turns it off. */
+  verifyToken?: boolean;
+}
+
+/** What `workspace list` shows: never a token or secret, only whether a client secret is set. */
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  crm: 'hubspot';
+  hubspotPortalId: string;
+  status: 'active' | 'removed';
+  hasClientSecret: boolean;
+  approvalObjectTypeId: string | null;
+  createdAt: string;
+  removedAt: string | null;
+}
+
+/** Connects a HubSpot account. The admin token is shown once here and kept only as a hash. */
+export async function createWorkspace(deps: ServiceDeps, input: NewWorkspace, actor: Actor): Promise<{ id: string; adminToken: string }> {
+  if (await findWorkspaceByPortal(deps.db, input.hubspotPortalId)) {
+    throw new AppError('CONFLICT', `HubSpot portal ${input.hubspotPortalId} is already connected to a workspace: fix it with workspace update, or workspace remove it first.`);
+  }
+  const id = randomUUID();
+  const adminToken = newToken('adm');
+  const hubspotTokenEnc = deps.secrets.seal(input.hubspotToken);
+  if (input.verifyToken) await verifyCrmToken(deps, { id, hubspotPortalId: input.hubspotPortalId, hubspotTokenEnc });
+  await deps.db.transaction(async (tx) => {
+    await insertWorkspace(tx, {
+      id,
+      name: input.name,
+      crm: 'hubspot',
+      hubspotPortalId: input.hubspotPortalId,
+      hubspotTokenEnc,
+      hubspotClientSecretEnc: input.hubspotClientSecret ? deps.secrets.seal(input.hubspotClientSecret) : null,
+      adminTokenHash: hashToken(adminToken),
+    });
+    await createAuditHead(tx, id);
+    const audit = await lockAuditChain(tx, id, deps.clock);
+    audit.append({ type: 'workspace.created', actor: actorJson(actor), data: { name: input.name, crm: 'hubspot', hubspotPortalId: input.hubspotPortalId, tokenVerified: input.verifyToken === true } });
+    await audit.flush();
+  });
+  return { id, adminToken };
+}
+
+/**
+ * Asks the CRM which account the token opens, before it is stored: a mistyped token, a revoked
+ * one or another account's is refused here instead of failing at bootstrap. The candidate's id
+ * is the one the workspace has or will have, so the adapter made for the check is the one kept.
+ */
+export async function verifyCrmToken(deps: ServiceDeps, candidate: Pick<WorkspaceRow, 'id' | 'hubspotPortalId' | 'hubspotTokenEnc'>): Promise<void> {
+  const portal = candidate.hubspotPortalId;
+  let accountId: string;
+  try {
+    ({ accountId } = await deps.crmFor({ ...unsavedWorkspace, ...candidate }).readAccount());
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const skip = 'Nothing was stored. (The CLI’s --no-verify stores a token unchecked.)';
+    if (error.code === 'CRM_AUTH_FAILED') {
+      throw new AppError('CRM_AUTH_FAILED', `The token for portal ${portal} was refused. ${error.message} Give the access token of that account's private app. ${skip}`, { cause: error, details: error.details });
+    }
+    throw new AppError(error.code, `The token for portal ${portal} could not be checked: ${error.message} ${skip}`, { cause: error, details: error.details, retryable: error.retryable });
+  }
+  if (accountId !== portal) {
+    throw new AppError('VALIDATION_FAILED', `The token opens HubSpot portal ${accountId}, not ${portal}: give that account's token, or --hubspot-portal-id ${accountId}. Nothing was stored.`, {
+      details: { tokenPortalId: accountId },
+    });
+  }
+}
+
+// Only the fields the CRM adapter reads matter for a check; the rest keeps the row's type whole.
+const unsavedWorkspace: WorkspaceRow = {
+  id: '',
+  name: '',
+  crm: 'hubspot',
+  hubspotPortalId: '',
+  hubspotTokenEnc: '',
+  hubspotClientSecretEnc: null,
+  adminTokenHash: '',
+  approvalObject: null,
+  createdAt: new Date(0),
+  removedAt: null,
+};
+
+export async function requireWorkspace(deps: ServiceDeps, workspaceId: string): Promise<WorkspaceRow> {
+  const workspace = isUuid(workspaceId) ? await findWorkspace(deps.db, workspaceId) : undefined;
+  if (!workspace) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
+  return workspace;
+}
+
+/** As requireWorkspace, but a removed workspace is refused: only its audit log can still be read. */
+export async function requireActiveWorkspace(deps: ServiceDeps, workspaceId: string): Promise<WorkspaceRow> {
+  const workspace = await requireWorkspace(deps, workspaceId);
+  if (workspace.removedAt) {
+    throw new AppError('CONFLICT', `Workspace ${workspaceId} was removed on ${workspace.removedAt.toISOString()}; only its audit log can still be verified and exported.`, {
+      details: { removedAt: workspace.removedAt.toISOString() },
+    });
+  }
+  return workspace;
+}
+
+/** Admin tokens belong to one workspace; a removed workspace's token opens nothing. */
+export async function authenticateAdmin(deps: ServiceDeps, token: string): Promise<WorkspaceRow> {
+  const tokenHash = hashToken(token);
+  const workspace = await findWorkspaceByAdminTokenHash(deps.db, tokenHash);
+  if (workspace?.removedAt) throw new AppError('UNAUTHENTICATED', `The bearer token is the admin token of workspace ${workspace.id}, which was removed.`);
+  if (workspace) return workspace;
+  // The two kinds of token look alike in a shell history; say which one was sent (issue 18).
+  if (await findAgentByTokenHash(deps.db, tokenHash)) {
+    throw new AppError('UNAUTHENTICATED', 'The bearer token is an agent token; the admin API takes the workspace’s admin token (printed once by workspace add).', { details: { tokenKind: 'agent' } });
+  }
+  throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid admin token.');
+}
+
+export async function listWorkspaceViews(deps: ServiceDeps): Promise<WorkspaceView[]> {
+  return (await listWorkspaces(deps.db)).map(workspaceView);
+}
+
+export function workspaceView(row: WorkspaceRow): WorkspaceView {
+  return {
+    id: row.id,
+    name: row.name,
+    crm: row.crm,
+    hubspotPortalId: row.hubspotPortalId,
+    status: row.removedAt ? 'removed' : 'active',
+    hasClientSecret: row.hubspotClientSecretEnc !== null,
+    approvalObjectTypeId: row.approvalObject?.objectTypeId ?? null,
+    createdAt: row.createdAt.toISOString(),
+    removedAt: row.removedAt?.toISOString() ?? null,
+  };
+}

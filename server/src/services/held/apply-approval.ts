@@ -1,0 +1,228 @@
+import pMap from 'p-map';
+import { evidenceSchema } from '../../../../shared/agent-api.ts';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../../crm/port.ts';
+import { checkStale, valuesToApply } from '../../domain/approval-lifecycle.ts';
+import { AppError } from '../../errors.ts';
+import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
+import { claimApplies, markChangesApplied, settleApplies, toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
+import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
+import { unsettledValues } from '../../store/unsettled-values-store.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
+import { type ServiceDeps, provenanceValues } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
+
+/** A claim on an approval's write older than this belongs to a process that died mid-write. */
+export const ABANDONED_APPLY_MS = 5 * 60_000;
+/** Failed writes are tried again after 30 s, doubling up to an hour. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 60 * 60_000;
+
+const SYSTEM = { type: 'system', name: 'approvals' } as const;
+const CHUNK_CONCURRENCY = 8;
+
+type ApplyResult =
+  | { status: 'applied'; event: 'approval.applied'; message: null }
+  | { status: 'stale'; event: 'approval.stale'; message: string; current?: CrmRecordValues }
+  | { status: 'approved'; event: 'approval.apply_failed'; message: string };
+
+/**
+ * Writes approved approvals to the CRM, each once: claims them (another caller or a retry job
+ * holding one skips it), then per object type and batch of 100 records re-reads the values,
+ * marks `stale` those a person changed since the agent proposed (nothing is overwritten), and
+ * writes the rest with provenance in one call. A CRM failure or an engaged kill switch leaves
+ * an approval `approved`, retried later by the approval job with backoff.
+ */
+export async function applyApprovals(deps: ServiceDeps, input: { workspace: WorkspaceRow; approvalIds: readonly string[] }): Promise<void> {
+  const now = deps.clock();
+  const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)));
+  const crm = deps.crmFor(input.workspace);
+  const run: ApplyRun = { written: new Map(), claimedIds: claimed.map((approval) => approval.id) };
+  for (const round of rounds(claimed)) {
+    const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
+      const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
+      for (let i = 0; i < approvals.length; i += crm.batchLimit) slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + crm.batchLimit) });
+      return slices;
+    });
+    // A round names each record once, so its chunks are in flight together; the adapter keeps the rate limit.
+    await pMap(
+      chunks,
+      async ({ objectType, chunk }) => {
+        const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now, run);
+        await settle(deps, input.workspace, chunk, results, now);
+      },
+      { concurrency: CHUNK_CONCURRENCY },
+    );
+  }
+}
+
+/** What this run wrote, per object type and record: a later approval on the record builds on it. */
+type WrittenValues = Map<string, Record<string, string | null>>;
+
+interface ApplyRun {
+  written: WrittenValues;
+  /** Every approval this run claimed: its own later rounds are not another write overtaking it. */
+  claimedIds: readonly string[];
+}
+
+const recordKey = (approval: StoredApproval) => `${approval.objectType}:${approval.recordId}`;
+
+/**
+ * Approvals in rounds that name each record once, oldest first: HubSpot refuses a batch naming a
+ * record twice, and two approvals of one record written at once would race, the later proposal
+ * landing first or going stale over our own write depending on timing. In order, the later
+ * one is written over the earlier, as the person approving both expects.
+ */
+function rounds(approvals: StoredApproval[]): StoredApproval[][] {
+  const ordered = [...approvals].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  const seen = new Map<string, number>();
+  const result: StoredApproval[][] = [];
+  for (const approval of ordered) {
+    const round = seen.get(recordKey(approval)) ?? 0;
+    seen.set(recordKey(approval), round + 1);
+    (result[round] ??= []).push(approval);
+  }
+  return result;
+}
+
+async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date, run: ApplyRun): Promise<Map<string, ApplyResult>> {
+  const { written } = run;
+  const results = new Map<string, ApplyResult>();
+  const writable: StoredApproval[] = [];
+  const killSwitches = new Map<string, Awaited<ReturnType<typeof engagedKillSwitch>>>();
+  for (const agentId of new Set(chunk.map((approval) => approval.agentId))) {
+    killSwitches.set(agentId, await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }));
+  }
+  for (const approval of chunk) {
+    const killed = killSwitches.get(approval.agentId);
+    if (killed) results.set(approval.id, failed(`Not written yet: a kill switch is engaged (${killed.reason}).`));
+    else writable.push(approval);
+  }
+  if (writable.length === 0) return results;
+
+  let current: Map<string, CrmRecordValues>;
+  const recordIds = writable.map((approval) => approval.recordId);
+  // Our writes that settle after this point may land after the read (issue 17).
+  const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
+  try {
+    const properties = [...new Set(writable.flatMap((approval) => approval.items.map((item) => item.property)))];
+    current = await crm.readBatch({ objectType, recordIds, properties });
+  } catch (error) {
+    for (const approval of writable) results.set(approval.id, failed(crmMessage(error)));
+    return results;
+  }
+  // Writes decided before our claim and not yet visible in the read; those decided after it saw the claim.
+  const unsettled = await unsettledValues(deps.db, { workspaceId: workspace.id, objectType, recordIds, sinceSeq: readFromSeq, excludeApprovalIds: run.claimedIds });
+
+  const names = await agentNames(deps.db, workspace.id, [...new Set(writable.map((approval) => approval.agentId))]);
+  const evidence = await evidenceFor(deps.db, workspace.id, writable);
+  const writes: CrmRecordWrite[] = [];
+  const writing: StoredApproval[] = [];
+  for (const approval of writable) {
+    if (alreadyHolds(approval, current.get(approval.recordId))) {
+      // Written by an attempt whose process died before storing the outcome (issue 17): writing
+      // again would record the value twice, and the stale check would take our own write for a person's.
+      results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
+      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
+      continue;
+    }
+    const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {}, unsettled.get(approval.recordId) ?? {});
+    if (stale) {
+      results.set(approval.id, stale);
+      continue;
+    }
+    const values = valuesToApply(toDomainApproval(approval));
+    const properties: Record<string, string> = {};
+    for (const [property, value] of Object.entries(values)) properties[property] = value ?? '';
+    const recordEvidence = evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
+    Object.assign(properties, provenanceValues({ changeSetId: approval.changeSetId, agentName: names.get(approval.agentId) ?? approval.agentId, evidence: recordEvidence, properties: Object.keys(values), at: now }));
+    writes.push({ recordId: approval.recordId, properties });
+    writing.push(approval);
+  }
+  if (writes.length === 0) return results;
+  try {
+    const outcomes = await crm.writeBatch({ objectType, writes });
+    writing.forEach((approval, index) => {
+      const outcome = outcomes[index];
+      if (!outcome?.ok) {
+        results.set(approval.id, failed(outcome ? outcome.message : 'The CRM gave no outcome for this record.'));
+        return;
+      }
+      results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
+      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
+    });
+  } catch (error) {
+    for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
+  }
+  return results;
+}
+
+/** True when the record already holds every value the approval would write (and so a write would change nothing). */
+function alreadyHolds(approval: StoredApproval, record: CrmRecordValues | undefined): boolean {
+  if (!record) return false;
+  return Object.entries(valuesToApply(toDomainApproval(approval))).every(([property, value]) => (record[property] ?? '') === (value ?? ''));
+}
+
+/**
+ * Stale when a held property no longer holds its value from before the proposal, or what this run
+ * just wrote there, or when another of our writes still unsettled is putting something else there.
+ */
+function staleness(approval: StoredApproval, record: CrmRecordValues | undefined, writtenHere: Readonly<Record<string, string | null>>, unsettled: Readonly<Record<string, string | null>>): ApplyResult | undefined {
+  if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.` };
+  const held = approval.items.filter((item) => item.status !== 'rejected');
+  const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
+  const before = Object.fromEntries(approval.items.map((item) => [item.property, item.property in writtenHere ? (writtenHere[item.property] ?? null) : item.beforeValue]));
+  const overtaken = held.filter((item) => item.property in unsettled && (unsettled[item.property] ?? null) !== before[item.property]).map((item) => item.property);
+  if (overtaken.length > 0) {
+    return { status: 'stale', event: 'approval.stale', current, message: `Another write is changing ${overtaken.join(', ')} in the CRM; nothing was overwritten.` };
+  }
+  if (checkStale(toDomainApproval(approval), before, current).status !== 'stale') return undefined;
+  const changed = held.filter((item) => (current[item.property] ?? null) !== before[item.property]).map((item) => item.property);
+  return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };
+}
+
+async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], results: Map<string, ApplyResult>, now: Date): Promise<void> {
+  await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const outcomes = chunk.map((approval) => {
+      const result = results.get(approval.id) ?? failed('The CRM gave no outcome for this record.');
+      const retryAt = result.status === 'approved' ? new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** approval.applyAttempts, RETRY_MAX_MS)) : undefined;
+      return { approval, result, retryAt };
+    });
+    await settleApplies(tx, outcomes.map(({ approval, result, retryAt }) => ({ id: approval.id, status: result.status, message: result.message, ...(retryAt ? { retryAt } : {}) })));
+    const applied = outcomes.filter(({ result }) => result.status === 'applied');
+    await markChangesApplied(tx, workspace.id, applied.flatMap(({ approval }) => approvedItems(approval).map((item) => item.changeId)));
+    for (const { approval, result, retryAt } of outcomes) {
+      audit.append({
+        type: result.event,
+        actor: SYSTEM,
+        agentId: approval.agentId,
+        batchId: approval.batchId,
+        changeSetId: approval.changeSetId,
+        objectType: approval.objectType,
+        recordId: approval.recordId,
+        before: Object.fromEntries(approvedItems(approval).map((item) => [item.property, item.beforeValue])),
+        after: result.status === 'applied' ? valuesToApply(toDomainApproval(approval)) : null,
+        policyVersion: approval.policyVersion,
+        data: {
+          approvalId: approval.id,
+          status: result.status,
+          message: result.message,
+          ...(retryAt ? { retryAt: retryAt.toISOString(), attempt: approval.applyAttempts + 1 } : {}),
+          ...(result.status === 'stale' && result.current ? { current: result.current } : {}),
+        },
+      });
+    }
+  });
+}
+
+function approvedItems(approval: StoredApproval) {
+  return approval.items.filter((item) => item.status === 'approved');
+}
+
+function failed(message: string): ApplyResult {
+  return { status: 'approved', event: 'approval.apply_failed', message };
+}
+
+function crmMessage(error: unknown): string {
+  return error instanceof AppError ? error.message : 'The CRM could not be reached.';
+}

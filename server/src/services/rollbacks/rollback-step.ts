@@ -1,0 +1,206 @@
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
+import type { JsonObject } from '../../domain/audit-chain.ts';
+import { decideItem, type ItemDecision } from '../../domain/rollback-plan.ts';
+import { AppError } from '../../errors.ts';
+import { withAuditChain } from '../../store/audit-store.ts';
+import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../../store/change-store.ts';
+import { findLatestPolicyVersion } from '../../store/policy-store.ts';
+import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
+import { type ServiceDeps, provenanceValues, newId, requestsSent } from '../common/index.ts';
+import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
+import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
+import { storedConflict } from './rollback-view.ts';
+
+/** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
+export const MAX_WRITE_ATTEMPTS = 3;
+
+export interface Decided {
+  item: StepItem;
+  decision: ItemDecision;
+  valueFound: string | null;
+}
+
+/**
+ * A rollback step is up to 100 records of one object type. First it re-reads them from the CRM
+ * (a person may have edited since the plan) with what our records say changed since, and
+ * decides each item again; an item with a write attempted before (perhaps landed before a
+ * crash) is re-read, never blindly rewritten. What our records say waits until the CRM read has left.
+ */
+export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort; items: StepItem[] }): Promise<Decided[]> {
+  const { rollback, items } = input;
+  const objectType = items[0]!.objectType as ObjectType;
+  const [current, others] = await Promise.all([
+    readCurrent(input.crm, objectType, items),
+    requestsSent().then(() => othersByField(deps.db, {
+      workspaceId: rollback.workspaceId,
+      objectType,
+      fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
+      exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
+    })),
+  ]);
+  const decided = items.map((item) => {
+    const now = currentOf(current, item.recordId, item.property);
+    const facts = {
+      // The stored bounds stand for the selected changes: the same restore value, expected value and start.
+      selected: [{ changeId: item.changeIds[0]!, before: item.restoreValue, written: item.expectedValue, at: item.selectedFrom }],
+      others: others.get(fieldKey(item.recordId, item.property)) ?? [],
+      current: now,
+    };
+    return { item, decision: decideItem(facts, { force: rollback.force, inFlight: item.revertChangeId !== null }), valueFound: now.found ? now.value : null };
+  });
+  const conflicts = decided.flatMap((d) => (d.decision.plan.conflict ? [{ recordId: d.item.recordId, property: d.item.property, conflict: d.decision.plan.conflict }] : []));
+  const explained = await explainFromCrmHistory(input.crm, objectType, conflicts);
+  return decided.map((d) => {
+    const conflict = explained.get(fieldKey(d.item.recordId, d.item.property));
+    return conflict ? { ...d, decision: { ...d.decision, plan: { ...d.decision.plan, conflict } } } : d;
+  });
+}
+
+/** A step whose writes are marked as started, with the rollback's change set of its object type. */
+export interface MarkedStep {
+  objectType: ObjectType;
+  changeSetId: string;
+  writes: PreparedWrite[];
+}
+
+/**
+ * Then it marks the writes as started (`markStep`), writes them in one CRM call with provenance
+ * naming the rollback and hands back the recording of each outcome, not yet started
+ * (`writeStep`), so the caller can put it where it delays no CRM call. `markStep` gives
+ * undefined if the rollback stopped (paused, or taken over).
+ */
+export async function markStep(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string }, decided: Decided[]): Promise<MarkedStep | undefined> {
+  const objectType = decided[0]!.item.objectType as ObjectType;
+  const prepared = await prepare(deps, input, objectType, decided);
+  return prepared && { objectType, ...prepared };
+}
+
+export async function writeStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort }, marked: MarkedStep): Promise<() => Promise<void>> {
+  const { rollback, crm } = input;
+  const { objectType, changeSetId, writes } = marked;
+  if (writes.length === 0) return () => Promise.resolve();
+  const outcomes = await write(crm, rollback, objectType, changeSetId, writes, deps.clock());
+  return () => settle(deps, rollback, changeSetId, objectType, writes, outcomes);
+}
+
+interface PreparedWrite {
+  item: StepItem;
+  decided: Decided;
+  revertChangeId: string;
+}
+
+/** Marks the writes as started (with the rollback's own change rows) and settles what needs no write, in one transaction. */
+async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string }, objectType: ObjectType, decided: Decided[]) {
+  const { rollback } = input;
+  const now = deps.clock();
+  return deps.db.transaction(async (tx) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (!locked || locked.status !== 'running' || locked.leaseHolder !== input.holder) return undefined;
+    // Created with the rollback's first write of this object type, so a rollback that writes nothing leaves no empty change set.
+    const changeSetIds = { ...(locked.changeSetIds as Record<string, string>) };
+    let changeSetId = changeSetIds[objectType] ?? '';
+    if (!changeSetId && decided.some((d) => d.decision.action === 'write')) {
+      changeSetId = newId();
+      const policy = await findLatestPolicyVersion(tx, rollback.workspaceId);
+      await insertChangeSet(tx, { id: changeSetId, workspaceId: rollback.workspaceId, agentId: rollback.agentId, batchId: rollback.id, objectType, policyVersion: policy?.version ?? 0, status: 'applying', createdAt: now });
+      changeSetIds[objectType] = changeSetId;
+      await updateRollback(tx, rollback.id, { changeSetIds });
+    }
+    const writes: PreparedWrite[] = [];
+    const updates: ItemUpdate[] = [];
+    const newChanges: NewChangeRow[] = [];
+    const attempted = { applied: [] as string[], notWritten: [] as string[] };
+    for (const entry of decided) {
+      const { item, decision } = entry;
+      const conflict = storedConflict(decision.plan.conflict);
+      if (decision.action === 'settle') {
+        updates.push({ seq: item.seq, state: decision.state, valueFound: entry.valueFound, revertChangeId: item.revertChangeId, forced: false, conflict, message: null, attempts: item.attempts, settled: true });
+        if (item.revertChangeId) (decision.state === 'reverted' ? attempted.applied : attempted.notWritten).push(item.revertChangeId);
+        continue;
+      }
+      const revertChangeId = item.revertChangeId ?? newId();
+      if (!item.revertChangeId) {
+        newChanges.push({ id: revertChangeId, workspaceId: rollback.workspaceId, changeSetId, ordinal: item.seq, recordId: item.recordId, property: item.property, beforeValue: entry.valueFound, proposedValue: item.restoreValue, tier: null, decision: 'applying', reasons: [], message: null });
+      }
+      updates.push({ seq: item.seq, state: 'writing', valueFound: entry.valueFound, revertChangeId, forced: decision.plan.forced, conflict, message: null, attempts: item.attempts, settled: false });
+      writes.push({ item, decided: entry, revertChangeId });
+    }
+    await insertChanges(tx, newChanges);
+    await updateItems(tx, rollback.id, updates, now);
+    await settleAttemptedChanges(tx, attempted);
+    return { changeSetId, writes };
+  });
+}
+
+async function write(crm: CrmPort, rollback: RollbackRow, objectType: ObjectType, changeSetId: string, writes: PreparedWrite[], at: Date): Promise<Map<string, CrmWriteOutcome>> {
+  const byRecord = Map.groupBy(writes, (w) => w.item.recordId);
+  const records: CrmRecordWrite[] = [...byRecord].map(([recordId, fields]) => {
+    const properties: Record<string, string> = {};
+    for (const field of fields) properties[field.item.property] = field.item.restoreValue ?? '';
+    const evidence = { source: 'rollback', reason: `Rollback ${rollback.id} restored the values from before the rolled-back changes.` };
+    Object.assign(properties, provenanceValues({ changeSetId, agentName: ROLLBACK_AGENT_NAME, evidence, properties: fields.map((f) => f.item.property), at }));
+    return { recordId, properties };
+  });
+  let outcomes: CrmWriteOutcome[];
+  try {
+    outcomes = await crm.writeBatch({ objectType, writes: records });
+  } catch (error) {
+    // Retries inside the adapter are spent (or the CRM refused us): the whole batch failed this attempt.
+    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    outcomes = records.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_unavailable', message }));
+  }
+  return new Map(outcomes.map((outcome) => [outcome.recordId, outcome]));
+}
+
+/** Records each write's outcome: reverted, tried again later, or failed for good; audited per record. */
+async function settle(deps: ServiceDeps, rollback: RollbackRow, changeSetId: string, objectType: ObjectType, writes: PreparedWrite[], outcomes: Map<string, CrmWriteOutcome>): Promise<void> {
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+    const updates: ItemUpdate[] = [];
+    const applied: string[] = [];
+    const failed = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable'; message: string; recordIds: string[] }>();
+    for (const [recordId, fields] of Map.groupBy(writes, (w) => w.item.recordId)) {
+      const outcome = outcomes.get(recordId) ?? { recordId, ok: false as const, reason: 'crm_unavailable' as const, message: 'The CRM gave no outcome for this record.' };
+      const attempts = fields[0]!.item.attempts + 1;
+      const final = outcome.ok || attempts >= MAX_WRITE_ATTEMPTS;
+      for (const { item, decided, revertChangeId } of fields) {
+        const conflict = storedConflict(decided.decision.plan.conflict);
+        const state = outcome.ok ? 'reverted' : final ? 'failed' : 'pending';
+        updates.push({ seq: item.seq, state, valueFound: decided.valueFound, revertChangeId, forced: decided.decision.plan.forced, conflict, message: outcome.ok ? null : outcome.message, attempts: outcome.ok ? item.attempts : attempts, settled: final });
+      }
+      if (outcome.ok) applied.push(recordId);
+      else if (final) {
+        const group = failed.get(outcome.reason) ?? { reason: outcome.reason, message: outcome.message, recordIds: [] };
+        group.recordIds.push(recordId);
+        failed.set(outcome.reason, group);
+      }
+      if (final) audit.append(recordEvent(rollback, changeSetId, objectType, recordId, fields, outcome));
+    }
+    await updateItems(tx, rollback.id, updates, deps.clock());
+    await settleApplyingChanges(tx, { changeSetId, recordIds: applied, decision: 'applied', message: null });
+    for (const group of failed.values()) await settleApplyingChanges(tx, { changeSetId, recordIds: group.recordIds, decision: 'failed', addReason: group.reason, message: group.message });
+  });
+}
+
+function recordEvent(rollback: RollbackRow, changeSetId: string, objectType: string, recordId: string, fields: PreparedWrite[], outcome: CrmWriteOutcome) {
+  const before: JsonObject = {};
+  const after: JsonObject = {};
+  for (const { item, decided } of fields) {
+    before[item.property] = decided.valueFound;
+    after[item.property] = item.restoreValue;
+  }
+  const forced = fields.filter((f) => f.decided.decision.plan.forced).map((f) => f.item.property);
+  return {
+    type: outcome.ok ? 'rollback.record_reverted' : 'rollback.record_failed',
+    actor: rollback.actor as JsonObject,
+    agentId: rollback.agentId,
+    batchId: rollback.id,
+    changeSetId,
+    objectType,
+    recordId,
+    before,
+    after: outcome.ok ? after : null,
+    reasons: outcome.ok ? [] : [outcome.reason],
+    data: { rollbackId: rollback.id, properties: fields.map((f) => f.item.property), forced, ...(outcome.ok ? {} : { message: outcome.message }) },
+  };
+}

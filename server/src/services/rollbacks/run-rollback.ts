@@ -1,0 +1,210 @@
+import os from 'node:os';
+import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
+import type { JsonObject } from '../../domain/audit-chain.ts';
+import { withAuditChain } from '../../store/audit-store.ts';
+import { completeChangeSet } from '../../store/change-store.ts';
+import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
+import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
+import { findWorkspace } from '../../store/workspace-store.ts';
+import { type Actor, type ServiceDeps, requestsSent } from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
+import { RECORDS_PER_STEP } from './rollback-facts.ts';
+import { markStep, readStep, writeStep, type Decided } from './rollback-step.ts';
+import { withdrawApprovals } from '../held/index.ts';
+
+export interface RunOptions {
+  /** Names this process in the lease; another process takes over only once the lease has run out. */
+  holder: string;
+  leaseMs: number;
+  /** Asked between steps: true makes the run let go (the server is shutting down). */
+  stopping?: () => boolean;
+}
+
+export const DEFAULT_LEASE_MS = 15_000;
+
+export { leaseHolderName } from '../common/index.ts';
+
+/** A holder on this machine whose process is gone (killed mid-run): its lease need not be waited out. */
+function isDeadLocalHolder(holder: string | null): holder is string {
+  const [host, pid] = holder?.split(':') ?? [];
+  if (host !== os.hostname() || pid === undefined || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export type RunResult = 'completed' | 'paused' | 'lost' | 'stopped' | 'none';
+
+/**
+ * Claims one running rollback (or only this one) and works through it until it completes,
+ * is paused (by an admin or a kill switch) or the lease is lost. A heartbeat keeps the lease
+ * while a step waits on the CRM's rate limit.
+ */
+export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions & { only?: { workspaceId: string; id: string } }): Promise<RunResult> {
+  const now = deps.clock();
+  const current = options.only ? await findRollback(deps.db, options.only.workspaceId, options.only.id) : undefined;
+  const staleHolder = isDeadLocalHolder(current?.leaseHolder ?? null) ? current?.leaseHolder : undefined;
+  const claimed = await claimRollback(deps.db, { holder: options.holder, now, until: new Date(now.getTime() + options.leaseMs), ...(options.only ? { only: options.only } : {}), ...(staleHolder ? { staleHolder } : {}) });
+  if (!claimed) return 'none';
+  let lost = false;
+  const heartbeat = setInterval(() => {
+    renewLease(deps.db, { id: claimed.id, holder: options.holder, until: new Date(deps.clock().getTime() + options.leaseMs) })
+      .then((renewed) => {
+        lost ||= !renewed;
+      })
+      .catch(() => undefined); // a missed beat only shortens the lease; the next one tries again
+  }, Math.max(options.leaseMs / 3, 50));
+  heartbeat.unref();
+  try {
+    await auditClaim(deps, claimed, options.holder);
+    return await work(deps, claimed, options, () => lost);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOptions, isLost: () => boolean): Promise<RunResult> {
+  const { holder } = options;
+  const workspace = await findWorkspace(deps.db, rollback.workspaceId);
+  if (!workspace) return 'lost';
+  const crm = deps.crmFor(workspace);
+  // While a step's CRM write is in flight, the next step's records are read (CRM and database)
+  // and the last step's outcomes are recorded, so HubSpot's latency and rate limit, not our
+  // database, set the pace. They touch different items (the cursor moves on); the next read
+  // still comes right before its write, one CRM call earlier. On PGlite every statement runs
+  // on this thread, one at a time, so the order matters: the mark the write needs first, then
+  // the next page, then both CRM requests, and only once they have left the database work.
+  let unrecorded: (() => Promise<void>) | undefined;
+  let recording: Promise<void> = Promise.resolve();
+  const record = () => {
+    if (!unrecorded) return;
+    recording = unrecorded();
+    recording.catch(() => undefined); // awaited before the next step is recorded, or when stopping
+    unrecorded = undefined;
+  };
+  const recorded = async () => {
+    record();
+    await recording;
+    recording = Promise.resolve();
+  };
+  let afterSeq = -1;
+  const nextPage = async (): Promise<StepItem[] | undefined> => {
+    const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, afterSeq, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
+    const objectType = page[0]?.objectType;
+    if (objectType === undefined) return undefined;
+    const items = page.filter((item) => item.objectType === objectType);
+    afterSeq = items.at(-1)!.seq;
+    return items;
+  };
+  const read = (items: StepItem[] | undefined) => (items ? readStep(deps, { rollback, crm, items }) : Promise.resolve(undefined));
+  let prefetched: Promise<Decided[] | undefined> | undefined;
+  const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
+    await prefetched?.catch(() => undefined);
+    await recorded();
+    await then?.();
+    return result;
+  };
+  try {
+    for (;;) {
+      if (isLost()) return await stopWith('lost');
+      if (options.stopping?.()) return await stopWith('stopped', () => releaseLease(deps, rollback, holder));
+      const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
+      if (killed) return await stopWith('paused', () => pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`));
+      const decided = await (prefetched ?? nextPage().then(read));
+      prefetched = undefined;
+      if (!decided) {
+        await recorded();
+        // A pass ends; items put back for another attempt (a 207 rejection) are behind the cursor.
+        if (afterSeq !== -1) {
+          afterSeq = -1;
+          continue;
+        }
+        await complete(deps, rollback, holder);
+        return 'completed';
+      }
+      const marked = await markStep(deps, { rollback, holder }, decided);
+      if (!marked) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
+      const next = await nextPage();
+      const writing = writeStep(deps, { rollback, crm }, marked);
+      prefetched = read(next);
+      prefetched.catch(() => undefined); // awaited on the next round or when stopping
+      await requestsSent();
+      record();
+      const settle = await writing;
+      // One step's outcomes wait to be recorded, no more: when the CRM answers faster than we
+      // record (no latency), unbounded overlap queued every step's outcomes in memory and on the
+      // audit chain's lock.
+      try {
+        await recorded();
+      } finally {
+        unrecorded = settle; // recorded on the next round, or when stopping, even if the last recording failed
+      }
+    }
+  } finally {
+    await prefetched?.catch(() => undefined);
+    await recorded().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
+  }
+}
+
+async function auditClaim(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  const counts = await countItemsByState(deps.db, rollback.id);
+  const fresh = counts.pending === rollback.total;
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (_tx, audit) => {
+    audit.append({ type: fresh ? 'rollback.started' : 'rollback.resumed_by_worker', actor: rollback.actor as JsonObject, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, holder, remaining: counts.pending + counts.writing } });
+  });
+}
+
+async function releaseLease(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (locked?.leaseHolder === holder) await updateRollback(tx, rollback.id, { leaseHolder: null, leaseExpiresAt: null });
+  });
+}
+
+async function pauseForKillSwitch(deps: ServiceDeps, rollback: RollbackRow, holder: string, reason: string): Promise<void> {
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
+    await updateRollback(tx, rollback.id, { status: 'paused', statusReason: reason, leaseHolder: null, leaseExpiresAt: null });
+    audit.append({ type: 'rollback.paused', actor: { type: 'system', name: 'rollback-job' }, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, reason } });
+  });
+}
+
+/**
+ * Withdraws the open approvals of the selection's held changes (issue 5 clears their shadow
+ * values as it mirrors the withdrawal), a page of records at a time, then closes the rollback.
+ * Withdrawing is idempotent, so a crash in between only repeats pages that change nothing.
+ */
+async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
+  const selector = rollbackSelectorSchema.parse(rollback.selector);
+  const actor = rollback.actor as Actor;
+  let after: string | null = null;
+  let withdrawn = 0;
+  for (;;) {
+    const recordIds = await selectedRecordsPage(deps.db, { workspaceId: rollback.workspaceId, selector, after, limit: RECORDS_PER_STEP, decision: 'pending_approval' });
+    if (recordIds.length === 0) break;
+    const held = await selectedChangesOf(deps.db, { workspaceId: rollback.workspaceId, selector, recordIds, decision: 'pending_approval' });
+    withdrawn += await withAuditChain(deps.db, rollback.workspaceId, deps.clock, (tx, audit) =>
+      withdrawApprovals(tx, audit, { workspaceId: rollback.workspaceId, changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })), actor, reason: `Rolled back by rollback ${rollback.id}.`, now: deps.clock() }),
+    );
+    after = recordIds.at(-1) ?? null;
+  }
+  await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+    const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
+    if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
+    const changeSetIds = Object.values(locked.changeSetIds as Record<string, string>);
+    for (const changeSetId of changeSetIds) await completeChangeSet(tx, changeSetId);
+    await updateRollback(tx, rollback.id, { status: 'completed', statusReason: null, completedAt: deps.clock(), leaseHolder: null, leaseExpiresAt: null });
+    const counts = await countItemsByState(tx, rollback.id);
+    audit.append({
+      type: 'rollback.completed',
+      actor: rollback.actor as JsonObject,
+      agentId: rollback.agentId,
+      batchId: rollback.id,
+      data: { rollbackId: rollback.id, changeSetIds, reverted: counts.reverted, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: counts.failed, approvalsWithdrawn: withdrawn },
+    });
+  });
+}

@@ -1,0 +1,139 @@
+import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
+import { DEFAULT_MONITORING, type MonitoringSettings } from '../../../../shared/policy.ts';
+import { classifyPropertyChange, readSubscriptionType, type Classification } from '../../domain/crm-change-classification.ts';
+import { listAgents } from '../../store/agent-store.ts';
+import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
+import type { Tx } from '../../store/database.ts';
+import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
+import { findLatestPolicyVersion } from '../../store/policy-store.ts';
+import { claimPendingEvents, markEventsProcessed, workspacesWithPendingEvents, type WebhookEventRow } from '../../store/webhook-event-store.ts';
+import { parsePolicy } from '../../../../shared/policy.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { reconcileApprovals } from '../held/index.ts';
+import { checkKillTriggers, checkRejectionRate } from '../governance/index.ts';
+import { executeReleasedActions } from '../actions/index.ts';
+import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
+
+export interface ProcessOptions {
+  batchSize?: number;
+}
+
+const SYSTEM_ACTOR = { type: 'system', name: 'hubspot-webhooks' } as const;
+
+/**
+ * Takes stored webhook events, oldest first by when they happened, and records what each one
+ * means. Claiming, recording and marking processed share one transaction, so an event's
+ * effects happen once: a worker that dies mid-way rolls back and its events are taken again.
+ * The transaction holds the workspace's audit-chain lock, which also keeps two workers from
+ * interleaving one workspace's events. Returns how many events were processed.
+ */
+export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOptions = {}): Promise<number> {
+  let processed = 0;
+  for (const workspaceId of await workspacesWithPendingEvents(deps.db, 20)) {
+    processed += await processWorkspaceBatch(deps, workspaceId, options);
+  }
+  return processed;
+}
+
+async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
+  const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+    const events = await claimPendingEvents(tx, workspaceId, options.batchSize ?? 500);
+    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [], releasedDrafts: [] };
+    const monitoring = await monitoringSettings(tx, workspaceId);
+    const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
+    for (const bypass of bypasses) auditBypass(audit, bypass.row);
+    await insertFieldChanges(tx, history);
+    const reconciled = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock(), deps.secrets);
+    await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
+    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [], rejectedInCrm: reconciled.rejected, releasedDrafts: reconciled.releasedDrafts };
+  });
+  if (result.count === 0) return 0;
+  // After the commit: a CRM call must not hold the audit lock, and a revert lost to a crash here
+  // leaves the bypass audited and visible, never a write done twice from one event.
+  if (result.reverts.length > 0) await revertBypassWrites(deps, workspaceId, result.reverts);
+  await checkKillTriggers(deps, workspaceId, result.monitoring.killTriggers);
+  if (result.rejectedInCrm.length > 0) await checkRejectionRate(deps, workspaceId, result.rejectedInCrm);
+  await executeReleasedActions(deps, workspaceId, result.releasedDrafts);
+  return result.count;
+}
+
+async function interpret(tx: Tx, workspaceId: string, events: WebhookEventRow[], monitoring: MonitoringSettings) {
+  const propertyEvents = events.filter((e) => e.propertyName !== null);
+  const known = await findKnownWrites(tx, workspaceId, unique(propertyEvents.map((e) => e.objectId)), unique(propertyEvents.map((e) => e.propertyName ?? '')));
+  const agentByName = new Map((await listAgents(tx, workspaceId)).map((a) => [a.name, a.id]));
+  const history: FieldChangeRow[] = [];
+  const outcomes: { eventId: number; outcome: string }[] = [];
+  const bypasses: BypassToRevert[] = [];
+  for (const event of events) {
+    const payload = event.payload as HubSpotWebhookEvent;
+    const meaning = readSubscriptionType(event.subscriptionType, payload.objectTypeId);
+    if (!meaning || (meaning.event === 'property_change' && event.propertyName === null)) {
+      outcomes.push({ eventId: event.eventId, outcome: 'ignored_subscription_type' });
+      continue;
+    }
+    const property = meaning.event === 'property_change' ? (event.propertyName ?? '') : '';
+    let classification: Classification;
+    if (meaning.event === 'record') classification = { kind: meaning.kind, changeId: null, agentId: null };
+    else {
+      classification = classifyPropertyChange(
+        { changeSource: event.changeSource, sourceId: event.sourceId, appId: payload.appId === undefined ? null : String(payload.appId), property, value: event.propertyValue },
+        known.get(fieldKey(meaning.objectType, event.objectId, property)) ?? [],
+      );
+      if (classification.kind === 'bypass' && event.sourceId !== null) {
+        const named = monitoring.integrations[event.sourceId];
+        classification = { ...classification, agentId: (named && agentByName.get(named)) ?? null };
+      }
+    }
+    const row: FieldChangeRow = {
+      workspaceId,
+      eventId: event.eventId,
+      objectType: meaning.objectType,
+      recordId: event.objectId,
+      property,
+      value: event.propertyValue,
+      occurredAt: event.occurredAt,
+      kind: classification.kind,
+      changeSource: event.changeSource,
+      sourceId: event.sourceId,
+      agentId: classification.agentId,
+      changeId: classification.changeId,
+      data: meaning.event === 'record' ? recordDetails(payload) : null,
+      attemptNumber: payload.attemptNumber ?? null,
+    };
+    history.push(row);
+    if (classification.kind === 'bypass') bypasses.push({ row });
+    outcomes.push({ eventId: event.eventId, outcome: classification.kind });
+  }
+  return { history, outcomes, bypasses };
+}
+
+function auditBypass(audit: AuditAppender, row: FieldChangeRow): void {
+  audit.append({
+    type: 'crm.bypass_write',
+    actor: SYSTEM_ACTOR,
+    agentId: row.agentId,
+    objectType: row.objectType,
+    recordId: row.recordId,
+    property: row.property,
+    after: { value: row.value },
+    data: { eventId: row.eventId, changeSource: row.changeSource, sourceId: row.sourceId, occurredAt: row.occurredAt.toISOString() },
+  });
+}
+
+async function monitoringSettings(tx: Tx, workspaceId: string): Promise<MonitoringSettings> {
+  const stored = await findLatestPolicyVersion(tx, workspaceId);
+  const parsed = stored ? parsePolicy(stored.document) : undefined;
+  return (parsed?.ok ? parsed.policy.monitoring : undefined) ?? DEFAULT_MONITORING;
+}
+
+function recordDetails(event: HubSpotWebhookEvent): FieldChangeRow['data'] {
+  const details: Record<string, unknown> = {};
+  if (event.primaryObjectId !== undefined) details.primaryObjectId = event.primaryObjectId;
+  if (event.mergedObjectIds !== undefined) details.mergedObjectIds = event.mergedObjectIds;
+  if (event.newObjectId !== undefined) details.newObjectId = event.newObjectId;
+  return Object.keys(details).length > 0 ? details : null;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
