@@ -23,8 +23,8 @@ const ROWS_PER_STATEMENT = 10_000;
 const JSON_CHARS_PER_STATEMENT = 256 * 1024;
 
 type Param = string | number | null;
-/** Each column's values for the rows of one statement, as they travel. */
-type Chunk = Map<string, Param[]>;
+/** Each column's values for the rows of one statement, as they travel; a text[] column's are its lists, encoded per statement. */
+type Chunk = Map<string, (Param | readonly string[])[]>;
 
 function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
@@ -65,15 +65,18 @@ export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable
 
 function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
+  const lists = new Map(columns.filter(([, type]) => type === 'text[]').map(([name]) => [name, encodeLists(chunk.get(name) as (readonly string[] | null)[])]));
+  const values = (name: string) => lists.get(name)?.values ?? (chunk.get(name) as Param[]);
   // A column with one value in every row (the workspace, the change set, the actor) travels once
   // rather than once per row; the first column always stays an array, so there is one to unnest.
-  const shared = new Set(columns.slice(1).filter(([name]) => chunk.get(name)!.every((value, _, all) => value === all[0])).map(([name]) => name));
+  const shared = new Set(columns.slice(1).filter(([name]) => values(name).every((value, _, all) => value === all[0])).map(([name]) => name));
   const varying = columns.filter(([name]) => !shared.has(name));
   // Each array travels as the literal we write; both drivers pass a string through as it is.
-  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(chunk.get(name)!))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(values(name)))}::${sql.raw(ARRAY_TYPE[type])}`);
   const selected = columns.map(([name, type]) => {
-    const value = shared.has(name) ? sql`${sql.param(chunk.get(name)![0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
-    return type === 'text[]' ? sql`${value}::text[]` : value;
+    const value = shared.has(name) ? sql`${sql.param(values(name)[0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
+    if (type !== 'text[]') return value;
+    return lists.get(name)!.joined ? sql`string_to_array(${value}, ',')` : sql`${value}::text[]`;
   });
   const names = sql.raw(columns.map(([name]) => name).join(', '));
   const varyingNames = varying.map(([name]) => name).join(', ');
@@ -89,12 +92,12 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
   bigint: 'bigint[]',
   timestamptz: 'timestamptz[]',
   json: 'json[]',
-  // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one array
-  // literal per row, cast back to text[] in the select.
+  // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one string per
+  // row (see encodeLists), turned back into text[] in the select.
   'text[]': 'text[]',
 };
 
-/** The type of one value of each kind of column; a text[] column's value is its array literal. */
+/** The type of one value of each kind of column; a text[] column's value is one string (see encodeLists). */
 const SCALAR_TYPE: Record<ColumnType, string> = {
   uuid: 'uuid',
   text: 'text',
@@ -105,11 +108,21 @@ const SCALAR_TYPE: Record<ColumnType, string> = {
   'text[]': 'text',
 };
 
-/** A JSON column's null is SQL NULL, as an absent value is. */
-function toParam(value: unknown, type: ColumnType): Param {
+/**
+ * A statement's lists of one text[] column as strings: joined by commas, split again by
+ * string_to_array, when no value holds a comma and no list is one empty string (reason codes and
+ * user ids, always); else each as an array literal cast back, which keeps any value exact (issue 17)
+ * but costs Postgres a parse per row, a tenth of storing a 10,000-row change set.
+ */
+function encodeLists(lists: readonly (readonly string[] | null)[]): { joined: boolean; values: Param[] } {
+  const joined = lists.every((list) => list === null || ((list.length !== 1 || list[0] !== '') && list.every((value) => !value.includes(','))));
+  return { joined, values: lists.map((list) => (list === null ? null : joined ? list.join(',') : arrayLiteral(list))) };
+}
+
+/** A JSON column's null is SQL NULL, as an absent value is; a text[] column's list stays a list until its statement is built. */
+function toParam(value: unknown, type: ColumnType): Param | readonly string[] {
   if (value === null || value === undefined) return null;
-  // An array literal, not the values joined by commas: a value holding a comma stayed one (issue 17).
-  if (type === 'text[]') return arrayLiteral(value as string[]);
+  if (type === 'text[]') return value as readonly string[];
   if (type === 'json') return JSON.stringify(value);
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return String(value);
