@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { setPersonRole } from '../../server/src/services/governance/index.ts';
-import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { propertyHistory, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { approvals, auditEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, api, type Harness } from './harness.ts';
 
 export const EVIDENCE = { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.92, reason: 'Company site lists a new number' };
@@ -40,4 +40,23 @@ export function decide(harness: Harness, adminToken: string, approvalId: string,
 
 export async function approvalEvents(harness: Harness, recordId: string, type: string) {
   return harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, type)));
+}
+
+/**
+ * Sends two decisions on one held phone write at the same moment (approver 501 approves, 502
+ * approves or rejects): exactly one takes effect, the other is refused with 409 as no longer
+ * pending, and HubSpot and the approval hold the winner's outcome, written at most once.
+ */
+export async function expectOneOfTwoDecisions(harness: Harness, adminToken: string, held: { recordId: string; approvalId: string }, second: 'approve' | 'reject'): Promise<void> {
+  const [approve, other] = await Promise.all([
+    decide(harness, adminToken, held.approvalId, { kind: 'approve', actingUserId: '501' }),
+    decide(harness, adminToken, held.approvalId, second === 'approve' ? { kind: 'approve', actingUserId: '502' } : { kind: 'reject', actingUserId: '502', reason: 'Not this number' }),
+  ]);
+  expect([approve.status, other.status].sort()).toEqual([200, 409]);
+  const approved = second === 'approve' || approve.status === 200;
+  const [stored] = await harness.database.db.select().from(approvals).where(eq(approvals.id, held.approvalId));
+  expect(stored!.status).toBe(approved ? 'applied' : 'rejected');
+  expect(propertyHistory(harness.hubspot.state, 'contacts', held.recordId, 'phone').filter((entry) => entry.sourceType === 'API')).toHaveLength(approved ? 1 : 0);
+  expect(await approvalEvents(harness, held.recordId, 'approval.applied')).toHaveLength(approved ? 1 : 0);
+  if (second === 'approve') expect([approve, other].find((answer) => answer.status === 409)!.body.error.details.refusal).toBe('approval_not_pending');
 }
