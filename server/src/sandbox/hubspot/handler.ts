@@ -30,8 +30,8 @@ export async function handleHubSpotRequest(state: HubSpotState, request: HubSpot
 async function answer(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): Promise<HubSpotResponse> {
   const answerAt = performance.now() + state.faults.latencyMs;
   const response = respondNow(state, request, match);
-  const wait = answerAt - performance.now();
-  if (wait > 0) await delay(wait);
+  // A timer may fire up to a millisecond early on the monotonic clock, so wait again until it has passed.
+  for (let wait = answerAt - performance.now(); wait > 0; wait = answerAt - performance.now()) await delay(wait);
   return response;
 }
 
