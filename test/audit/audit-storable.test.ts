@@ -22,6 +22,8 @@ afterAll(() => database.close());
 /** Characters that any text may carry: lone surrogates of both halves, NUL, quotes, separators, astral pairs. */
 const oddUnit = fc.oneof(
   fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\u0000', '"', '\\', ',', '{', '}', '\ufffd', '😀', '\u2028', 'NULL'),
+  // Text that reads like the escapes the linker looks for in an event's JSON: it must hash as sent.
+  fc.constantFrom('\\ud800', '\\u0000', '\\udfff'),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
 );
 const text = fc.string({ unit: oddUnit, maxLength: 12 });
@@ -53,6 +55,14 @@ describe('the audit chain hashes what the database keeps', () => {
     const workspace = (await createWorkspace(deps, { name: 'Surrogate', hubspotPortalId: '444', hubspotToken: 'pat-4' }, admin)).id;
     await withAuditChain(deps.db, workspace, deps.clock, async (_tx, audit) => {
       audit.append({ type: 'change.decided', actor: { type: 'system' }, batchId: 'sur\ud800batch' });
+    });
+    expect(await verifyAudit(deps, workspace)).toEqual({ ok: true, events: 2 });
+  });
+
+  it('a reason holding a NUL, stored as U+FFFD, still verifies', async () => {
+    const workspace = (await createWorkspace(deps, { name: 'Nul', hubspotPortalId: '445', hubspotToken: 'pat-4' }, admin)).id;
+    await withAuditChain(deps.db, workspace, deps.clock, async (_tx, audit) => {
+      audit.append({ type: 'change.decided', actor: { type: 'system' }, reasons: ['nul\u0000reason'] });
     });
     expect(await verifyAudit(deps, workspace)).toEqual({ ok: true, events: 2 });
   });

@@ -127,33 +127,54 @@ export class ChainLinker {
   }
 
   link(event: NewAuditEvent): ChainedAuditEvent {
-    const content: AuditEventContent = {
-      workspaceId: this.workspaceId,
-      seq: this.seq + 1,
-      occurredAt: this.occurredAt,
-      type: storableText(event.type),
-      actor: storableJson(event.actor) as JsonObject,
-      agentId: storableUuid(event.agentId ?? null),
-      batchId: storableNullableText(event.batchId ?? null),
-      changeSetId: storableUuid(event.changeSetId ?? null),
-      objectType: storableNullableText(event.objectType ?? null),
-      recordId: storableNullableText(event.recordId ?? null),
-      property: storableNullableText(event.property ?? null),
-      before: storableJson(event.before ?? null) as JsonObject | null,
-      after: storableJson(event.after ?? null) as JsonObject | null,
-      evidence: storableJson(event.evidence ?? null) as JsonObject | null,
-      reasons: (event.reasons ?? []).map(storableText),
-      policyVersion: event.policyVersion ?? null,
-      data: storableJson(event.data ?? null) as JsonObject | null,
-      prevHash: this.hash,
-    };
-    // Every nested value is already a canonical copy, so only the top level needs its keys in order.
-    const hash = sha256(JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS)));
-    this.seq = content.seq;
+    const seq = this.seq + 1;
+    let content = this.contentOf(event, seq, AS_SENT);
+    let json = canonicalJson(pickContent(content, CONTENT_FIELDS));
+    // Almost every event is stored as sent, and its JSON shows when not: JSON.stringify escapes a
+    // NUL as \u0000 and a lone surrogate as \udxxx. One scan spares the storable walk (a false
+    // alarm, such as a literal backslash before "ud", only takes the slower path).
+    if (json.includes('\\u0000') || json.includes('\\ud')) {
+      content = this.contentOf(event, seq, STORABLE);
+      // Every nested value is already a canonical copy, so only the top level needs its keys in order.
+      json = JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS));
+    }
+    const hash = sha256(json);
+    this.seq = seq;
     this.hash = hash;
     return { ...content, hash };
   }
+
+  private contentOf(event: NewAuditEvent, seq: number, form: ContentForm): AuditEventContent {
+    return {
+      workspaceId: this.workspaceId,
+      seq,
+      occurredAt: this.occurredAt,
+      type: form.text(event.type),
+      actor: form.json(event.actor) as JsonObject,
+      agentId: storableUuid(event.agentId ?? null),
+      batchId: form.nullableText(event.batchId ?? null),
+      changeSetId: storableUuid(event.changeSetId ?? null),
+      objectType: form.nullableText(event.objectType ?? null),
+      recordId: form.nullableText(event.recordId ?? null),
+      property: form.nullableText(event.property ?? null),
+      before: form.json(event.before ?? null) as JsonObject | null,
+      after: form.json(event.after ?? null) as JsonObject | null,
+      evidence: form.json(event.evidence ?? null) as JsonObject | null,
+      reasons: (event.reasons ?? []).map(form.text),
+      policyVersion: event.policyVersion ?? null,
+      data: form.json(event.data ?? null) as JsonObject | null,
+      prevHash: this.hash,
+    };
+  }
 }
+
+interface ContentForm {
+  text: (text: string) => string;
+  nullableText: (text: string | null) => string | null;
+  json: (value: unknown) => unknown;
+}
+const AS_SENT: ContentForm = { text: (text) => text, nullableText: (text) => text, json: (value) => value };
+const STORABLE: ContentForm = { text: storableText, nullableText: storableNullableText, json: storableJson };
 
 export type ChainBreak =
   | { seq: number; problem: 'altered'; message: string }
