@@ -24,7 +24,8 @@ export default {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'server/src/domain holds the rules: it imports only shared/ and node: builtins, never the store, CRM, HTTP or a package.',
+      comment:
+        'server/src/domain holds the rules: it imports only shared/ and node: builtins, never the store, CRM, HTTP or a package.',
       from: { path: '^server/src/domain/' },
       to: { pathNot: '^(server/src/domain|shared)/', dependencyTypesNot: ['core'] },
     },
@@ -45,7 +46,8 @@ export default {
     {
       name: 'crm-adapters-behind-the-port',
       severity: 'error',
-      comment: 'Only crm/ itself and the composition root (runtime.ts) name a vendor adapter; the rest uses crm/port.ts.',
+      comment:
+        'Only crm/ itself and the composition root (runtime.ts) name a vendor adapter; the rest uses crm/port.ts.',
       from: { pathNot: '^server/src/(crm/|runtime\\.ts$)' },
       to: { path: '^server/src/crm/[^/]+/' },
     },
@@ -66,14 +68,15 @@ export default {
     {
       name: 'entry-points-through-services',
       severity: 'error',
-      comment: 'http/, cli/, jobs/ and demo/ go through services, which own the transactions, the audit trail and the rules.',
+      comment:
+        'http/, cli/, jobs/ and demo/ go through services, which own the transactions, the audit trail and the rules.',
       from: { path: '^server/src/(http|cli|jobs|demo)/' },
       to: { path: '^server/src/(store|domain)/' },
     },
     {
       name: 'feature-through-its-index',
       severity: 'error',
-      comment: "A feature folder of server/src/services is entered through its index.ts; its other files are its own.",
+      comment: 'A feature folder of server/src/services is entered through its index.ts; its other files are its own.',
       from: { path: `${FEATURES}([^/]+)/` },
       to: { path: `${FEATURES}[^/]+/[^/]+$`, pathNot: [`${FEATURES}$1/`, `${FEATURES}[^/]+/index\\.ts$`] },
     },
@@ -91,7 +94,10 @@ export default {
     doNotFollow: { path: 'node_modules' },
     // A worktree may link node_modules from another checkout; keep the paths the rules name.
     preserveSymlinks: true,
-    enhancedResolveOptions: { extensions: ['.ts', '.js'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.js'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -6,5 +6,11 @@ import base from './vitest.config.ts';
  * run of real processes on loopback. CI runs them on PGlite and on Postgres after the suite.
  */
 export default defineConfig({
-  test: { ...base.test, include: ['test/drills/**/*.drill.test.ts'], exclude: [], testTimeout: 600_000, hookTimeout: 120_000 },
+  test: {
+    ...base.test,
+    include: ['test/drills/**/*.drill.test.ts'],
+    exclude: [],
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+  },
 });

@@ -15,7 +15,14 @@ import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-
 import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/state.ts';
 import { checkV3Signature } from '../server/src/crm/hubspot/webhook-signature.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
-import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace, requireWorkspace } from '../server/src/services/governance/index.ts';
+import {
+  createAgent,
+  bootstrapWorkspace,
+  setPersonRole,
+  publishPolicy,
+  createWorkspace,
+  requireWorkspace,
+} from '../server/src/services/governance/index.ts';
 import { syncApprovalMirror, decideApprovalsBatch } from '../server/src/services/held/index.ts';
 import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
 import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
@@ -28,7 +35,9 @@ const APPROVALS = 1_000;
 const LATENCY_MS = 100;
 const CALLS_PER_10S = 100;
 const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'bench' };
-const POLICY = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../examples/policy.json'), 'utf8')) as unknown;
+const POLICY = JSON.parse(
+  fs.readFileSync(path.resolve(import.meta.dirname, '../examples/policy.json'), 'utf8'),
+) as unknown;
 const ROUTES = {
   read: 'POST /crm/v3/objects/{type}/batch/read',
   update: 'POST /crm/v3/objects/{type}/batch/update',
@@ -49,25 +58,40 @@ async function measure(kind: 'pglite' | 'postgres') {
     db: database.db,
     clock: () => new Date(),
     secrets,
-    crmFor: hubspotResolver({ baseUrl: await fake.listen(), callsPer10s: CALLS_PER_10S, open: (sealed) => secrets.open(sealed), adapter: {} }),
+    crmFor: hubspotResolver({
+      baseUrl: await fake.listen(),
+      callsPer10s: CALLS_PER_10S,
+      open: (sealed) => secrets.open(sealed),
+      adapter: {},
+    }),
     checkSignedRequest: checkV3Signature,
   };
   try {
-    const created = await createWorkspace(deps, { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken }, ADMIN);
+    const created = await createWorkspace(
+      deps,
+      { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken },
+      ADMIN,
+    );
     await publishPolicy(deps, created.id, POLICY, ADMIN);
     await bootstrapWorkspace(deps, created.id, ADMIN);
     await setPersonRole(deps, created.id, { crmUserId: '501', role: 'approver' }, ADMIN);
     const agentId = (await createAgent(deps, created.id, { name: 'bench-enricher', role: 'enrichment' }, ADMIN)).id;
     const workspace = await requireWorkspace(deps, created.id);
     const agent = (await findAgent(deps.db, workspace.id, agentId))!;
-    const recordIds = Array.from({ length: APPROVALS }, (_, i) => seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com`, hubspot_owner_id: '1001' } }));
+    const recordIds = Array.from({ length: APPROVALS }, (_, i) =>
+      seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com`, hubspot_owner_id: '1001' } }),
+    );
     await submitChangeSet(deps, {
       workspace,
       agent,
       request: {
         batchId: 'bench-held',
         objectType: 'contacts',
-        changes: recordIds.map((recordId, i) => ({ recordId, properties: { phone: `+33 1 00 00 ${String(i).padStart(4, '0')}` }, evidence: { source: 'bench', reason: 'Benchmark enrichment', confidence: 0.9 } })),
+        changes: recordIds.map((recordId, i) => ({
+          recordId,
+          properties: { phone: `+33 1 00 00 ${String(i).padStart(4, '0')}` },
+          evidence: { source: 'bench', reason: 'Benchmark enrichment', confidence: 0.9 },
+        })),
       },
     });
     while ((await syncApprovalMirror(deps)).written > 0); // shadows and approval objects exist before the decision
@@ -77,13 +101,20 @@ async function measure(kind: 'pglite' | 'postgres') {
     hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
     hubspot.calls.clear();
     const started = performance.now();
-    const decided = await decideApprovalsBatch(deps, { workspace, request: { kind: 'approve', actingUserId: '501', approvalIds: ids }, via: 'admin_api' });
+    const decided = await decideApprovalsBatch(deps, {
+      workspace,
+      request: { kind: 'approve', actingUserId: '501', approvalIds: ids },
+      via: 'admin_api',
+    });
     const decidedAt = performance.now();
     while ((await syncApprovalMirror(deps)).written > 0);
     const seconds = (performance.now() - started) / 1000;
-    if (decided.summary.applied !== APPROVALS) throw new Error(`only ${decided.summary.applied} of ${APPROVALS} applied`);
+    if (decided.summary.applied !== APPROVALS)
+      throw new Error(`only ${decided.summary.applied} of ${APPROVALS} applied`);
 
-    const calls = Object.fromEntries(Object.entries(ROUTES).map(([name, route]) => [name, hubspot.calls.count({ route })]));
+    const calls = Object.fromEntries(
+      Object.entries(ROUTES).map(([name, route]) => [name, hubspot.calls.count({ route })]),
+    );
     const floorCalls = (3 * APPROVALS) / 100;
     const totalCalls = hubspot.calls.count();
     const floorSeconds = Math.max((floorCalls * LATENCY_MS) / 1000, Math.floor((floorCalls - 1) / CALLS_PER_10S) * 10);
@@ -113,7 +144,9 @@ export async function benchApprovals(only?: string): Promise<void> {
       'ratio to floor': (result.seconds / result.floorSeconds).toFixed(3),
     });
   }
-  console.log(`Deciding ${APPROVALS} approvals on ${APPROVALS} contacts at ${LATENCY_MS} ms latency, ${CALLS_PER_10S} calls/10 s (floor: writes of 100 for values, shadows, approval objects):`);
+  console.log(
+    `Deciding ${APPROVALS} approvals on ${APPROVALS} contacts at ${LATENCY_MS} ms latency, ${CALLS_PER_10S} calls/10 s (floor: writes of 100 for values, shadows, approval objects):`,
+  );
   console.table(rows);
 }
 

@@ -26,11 +26,24 @@ function changesFor(ids: string[]) {
   return ids.map((recordId, i) => ({
     recordId,
     properties: {
-      jobtitle: `Engineer ${i}`, company: `Company ${i}`, industry: 'Software', city: 'Paris', country: 'France', numemployees: '25-50',
-      phone: `+33 1 00 00 ${String(i).padStart(4, '0')}`, mobilephone: `+33 6 00 00 ${String(i).padStart(4, '0')}`,
-      firstname: `First${i}`, lastname: `Last${i}`,
+      jobtitle: `Engineer ${i}`,
+      company: `Company ${i}`,
+      industry: 'Software',
+      city: 'Paris',
+      country: 'France',
+      numemployees: '25-50',
+      phone: `+33 1 00 00 ${String(i).padStart(4, '0')}`,
+      mobilephone: `+33 6 00 00 ${String(i).padStart(4, '0')}`,
+      firstname: `First${i}`,
+      lastname: `Last${i}`,
     },
-    evidence: { source: 'bench-provider', url: `https://example.com/p/${i}`, confidence: 0.9, reason: 'Benchmark enrichment', runId: 'bench' },
+    evidence: {
+      source: 'bench-provider',
+      url: `https://example.com/p/${i}`,
+      confidence: 0.9,
+      reason: 'Benchmark enrichment',
+      runId: 'bench',
+    },
   }));
 }
 
@@ -49,13 +62,37 @@ async function measure(kind: 'pglite' | 'postgres') {
     APPROVAL_JOBS: 'off',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const workspace = await cli(env, 'workspace', 'add', '--name', 'Bench', '--hubspot-portal-id', '1', '--hubspot-token', hubspot.accessToken, '--no-verify');
-  const agent = await cli(env, 'agents', 'create', '--workspace', String(workspace.id), '--name', 'bench-enricher', '--role', 'enrichment');
+  const workspace = await cli(
+    env,
+    'workspace',
+    'add',
+    '--name',
+    'Bench',
+    '--hubspot-portal-id',
+    '1',
+    '--hubspot-token',
+    hubspot.accessToken,
+    '--no-verify',
+  );
+  const agent = await cli(
+    env,
+    'agents',
+    'create',
+    '--workspace',
+    String(workspace.id),
+    '--name',
+    'bench-enricher',
+    '--role',
+    'enrichment',
+  );
   await cli(env, 'policy', 'apply', '--workspace', String(workspace.id), POLICY);
   await cli(env, 'bootstrap', '--workspace', String(workspace.id));
   const server = await startServer(env);
 
-  const seed = (n: number) => Array.from({ length: n }, (_, i) => seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com` } }));
+  const seed = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com` } }),
+    );
   const submit = async (ids: string[], batchId: string) => {
     const started = performance.now();
     const response = await fetch(`${server.url}/v1/changesets`, {
@@ -89,7 +126,15 @@ async function measure(kind: 'pglite' | 'postgres') {
     // The floor the limit sets: its sustained rate, 10 calls a second (here also the time the calls take one after
     // another). Reads run a few at once and the rolling window admits 100 calls at once, so a run can come in under it.
     const floorSeconds = (limitedCalls / CALLS_PER_10S) * 10;
-    return { fast, calls, otherCalls, limited, floorSeconds, peakMemoryMb: server.peakMemoryMb(), summary: fast.summary };
+    return {
+      fast,
+      calls,
+      otherCalls,
+      limited,
+      floorSeconds,
+      peakMemoryMb: server.peakMemoryMb(),
+      summary: fast.summary,
+    };
   } finally {
     await server.stop();
     await fake.close();
@@ -116,11 +161,15 @@ export async function benchChangeSet(only?: string): Promise<void> {
       'floor s': result.floorSeconds.toFixed(2),
       'ratio to floor': (result.limited.seconds / result.floorSeconds).toFixed(3),
       'server peak MB': result.peakMemoryMb,
-      'phases ms at latency 0': Object.entries(result.fast.phases).map(([name, ms]) => `${name} ${Math.round(ms)}`).join(', '),
+      'phases ms at latency 0': Object.entries(result.fast.phases)
+        .map(([name, ms]) => `${name} ${Math.round(ms)}`)
+        .join(', '),
     });
     console.log(`${kind}: decisions ${JSON.stringify(result.summary)}`);
   }
-  console.log(`Change set of ${RECORDS} contacts × ${PROPERTIES} properties (${RECORDS * PROPERTIES} field writes), agent API → server process → fake HubSpot over HTTP:`);
+  console.log(
+    `Change set of ${RECORDS} contacts × ${PROPERTIES} properties (${RECORDS * PROPERTIES} field writes), agent API → server process → fake HubSpot over HTTP:`,
+  );
   console.table(rows);
 }
 

@@ -37,28 +37,84 @@ const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'bench' };
 
 function bigPolicy() {
   const roles = AGENT_ROLES.slice(0, 5);
-  const properties = Object.fromEntries(Array.from({ length: PROPERTIES }, (_, i) => [`bench_property_${i}`, Object.fromEntries(roles.map((role, r) => [role, TIERS[(i + r) % TIERS.length]]))]));
+  const properties = Object.fromEntries(
+    Array.from({ length: PROPERTIES }, (_, i) => [
+      `bench_property_${i}`,
+      Object.fromEntries(roles.map((role, r) => [role, TIERS[(i + r) % TIERS.length]])),
+    ]),
+  );
   return { name: 'bench', timezone: 'UTC', objects: { contacts: { properties } } };
 }
 
 async function seed(deps: ServiceDeps) {
-  const workspace = await createWorkspace(deps, { name: 'Bench', hubspotPortalId: PORTAL, hubspotToken: 'unused', hubspotClientSecret: SECRET }, ADMIN);
+  const workspace = await createWorkspace(
+    deps,
+    { name: 'Bench', hubspotPortalId: PORTAL, hubspotToken: 'unused', hubspotClientSecret: SECRET },
+    ADMIN,
+  );
   await publishPolicy(deps, workspace.id, bigPolicy(), ADMIN);
   const agent = await createAgent(deps, workspace.id, { name: 'bench-enricher', role: 'enrichment' }, ADMIN);
   await setPersonRole(deps, workspace.id, { crmUserId: USER, role: 'approver' }, ADMIN);
   const now = new Date();
   await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
-    const sets = Array.from({ length: PENDING }, (_, i) => ({ id: randomUUID(), workspaceId: workspace.id, agentId: agent.id, batchId: `bench-${i % 5}`, objectType: 'contacts', policyVersion: 1, status: 'completed' as const }));
-    await tx.insert(changeSets).values(sets);
-    await insertChangeRecords(tx, sets.map((set) => ({ workspaceId: workspace.id, changeSetId: set.id, recordId: RECORD, evidence: { source: 'bench', url: 'https://example.com/p', confidence: 0.7, reason: 'bench' } })));
-    const approvals = sets.map((set, i) => ({
-      id: randomUUID(), workspaceId: workspace.id, changeSetId: set.id, agentId: agent.id, batchId: set.batchId, objectType: 'contacts', recordId: RECORD, policyVersion: 1,
-      tier: 'approval' as const, status: 'pending' as const, expiresAt: new Date(now.getTime() + 86_400_000), recordOwnerId: USER, delegatedUserId: null, createdAt: new Date(now.getTime() - i * 1000),
+    const sets = Array.from({ length: PENDING }, (_, i) => ({
+      id: randomUUID(),
+      workspaceId: workspace.id,
+      agentId: agent.id,
+      batchId: `bench-${i % 5}`,
+      objectType: 'contacts',
+      policyVersion: 1,
+      status: 'completed' as const,
     }));
-    const items = approvals.flatMap((approval) => ['phone', 'jobtitle'].map((property) => ({ approvalId: approval.id, property, changeId: randomUUID(), beforeValue: 'before', proposedValue: 'after', status: 'pending' as const, approvedBy: [] })));
+    await tx.insert(changeSets).values(sets);
+    await insertChangeRecords(
+      tx,
+      sets.map((set) => ({
+        workspaceId: workspace.id,
+        changeSetId: set.id,
+        recordId: RECORD,
+        evidence: { source: 'bench', url: 'https://example.com/p', confidence: 0.7, reason: 'bench' },
+      })),
+    );
+    const approvals = sets.map((set, i) => ({
+      id: randomUUID(),
+      workspaceId: workspace.id,
+      changeSetId: set.id,
+      agentId: agent.id,
+      batchId: set.batchId,
+      objectType: 'contacts',
+      recordId: RECORD,
+      policyVersion: 1,
+      tier: 'approval' as const,
+      status: 'pending' as const,
+      expiresAt: new Date(now.getTime() + 86_400_000),
+      recordOwnerId: USER,
+      delegatedUserId: null,
+      createdAt: new Date(now.getTime() - i * 1000),
+    }));
+    const items = approvals.flatMap((approval) =>
+      ['phone', 'jobtitle'].map((property) => ({
+        approvalId: approval.id,
+        property,
+        changeId: randomUUID(),
+        beforeValue: 'before',
+        proposedValue: 'after',
+        status: 'pending' as const,
+        approvedBy: [],
+      })),
+    );
     await insertApprovals(tx, approvals, items);
     for (let i = 0; i < AUDIT_EVENTS; i++) {
-      audit.append({ type: 'change.decided', actor: { type: 'system', name: 'bench' }, agentId: agent.id, batchId: `bench-${i % 5}`, objectType: 'contacts', recordId: i % 4 === 0 ? RECORD : String(2000 + i), property: 'phone', after: { phone: String(i) } });
+      audit.append({
+        type: 'change.decided',
+        actor: { type: 'system', name: 'bench' },
+        agentId: agent.id,
+        batchId: `bench-${i % 5}`,
+        objectType: 'contacts',
+        recordId: i % 4 === 0 ? RECORD : String(2000 + i),
+        property: 'phone',
+        after: { phone: String(i) },
+      });
     }
   });
 }
@@ -69,12 +125,21 @@ function percentile(sorted: number[], p: number): number {
 
 async function timeRequests(base: string, pathAndQuery: string) {
   const url = new URL(`${base}${pathAndQuery}`);
-  for (const [key, value] of Object.entries({ userId: USER, userEmail: 'bench', appId: '1', portalId: PORTAL })) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries({ userId: USER, userEmail: 'bench', appId: '1', portalId: PORTAL }))
+    url.searchParams.set(key, value);
   const once = async () => {
     const timestamp = Date.now();
-    const signature = Signature.getSignature('GET', 'v3', { clientSecret: SECRET, requestBody: '', url: url.toString(), timestamp, signature: '' });
+    const signature = Signature.getSignature('GET', 'v3', {
+      clientSecret: SECRET,
+      requestBody: '',
+      url: url.toString(),
+      timestamp,
+      signature: '',
+    });
     const started = performance.now();
-    const response = await fetch(url, { headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) } });
+    const response = await fetch(url, {
+      headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) },
+    });
     const body = await response.text();
     if (response.status !== 200) throw new Error(`${pathAndQuery} answered ${response.status}: ${body.slice(0, 300)}`);
     return { ms: performance.now() - started, bytes: body.length };
@@ -83,7 +148,12 @@ async function timeRequests(base: string, pathAndQuery: string) {
   const runs = [];
   for (let i = 0; i < REQUESTS; i++) runs.push(await once());
   const sorted = runs.map((run) => run.ms).sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), kb: Math.round(runs[0]!.bytes / 1024) };
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    kb: Math.round(runs[0]!.bytes / 1024),
+  };
 }
 
 async function measure(kind: 'pglite' | 'postgres') {
@@ -93,10 +163,26 @@ async function measure(kind: 'pglite' | 'postgres') {
   const database = await openDatabase({ databaseUrl: postgres?.url, dataDir, holder: 'bench-extension' });
   try {
     await database.migrate();
-    const deps: ServiceDeps = { db: database.db, clock: () => new Date(), secrets: createSecretBox(randomBytes(32)), crmFor: () => { throw new Error('the app reads no CRM here'); }, checkSignedRequest: checkV3Signature };
+    const deps: ServiceDeps = {
+      db: database.db,
+      clock: () => new Date(),
+      secrets: createSecretBox(randomBytes(32)),
+      crmFor: () => {
+        throw new Error('the app reads no CRM here');
+      },
+      checkSignedRequest: checkV3Signature,
+    };
     await seed(deps);
-    const app = createApp({ deps, database, logger: silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1' });
-    const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+    const app = createApp({
+      deps,
+      database,
+      logger: silentLogger,
+      maxBodyBytes: 2 * 1024 * 1024,
+      publicUrl: 'http://127.0.0.1',
+    });
+    const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/extension`;
     try {
       return {
@@ -122,10 +208,19 @@ export async function benchExtension(only: string | undefined): Promise<void> {
       continue;
     }
     for (const [name, figures] of Object.entries(result)) {
-      rows.push({ database: kind, request: name, 'p50 ms': figures.p50.toFixed(1), 'p95 ms': figures.p95.toFixed(1), 'p99 ms': figures.p99.toFixed(1), 'response KB': figures.kb });
+      rows.push({
+        database: kind,
+        request: name,
+        'p50 ms': figures.p50.toFixed(1),
+        'p95 ms': figures.p95.toFixed(1),
+        'p99 ms': figures.p99.toFixed(1),
+        'response KB': figures.kb,
+      });
     }
   }
-  console.log(`HubSpot app backend, signed requests in process (card: ${PENDING} pending approvals, all on one page, ${AUDIT_EVENTS} audit events; settings: ${PROPERTIES} properties × 5 roles); goal card p95 < 50 ms:`);
+  console.log(
+    `HubSpot app backend, signed requests in process (card: ${PENDING} pending approvals, all on one page, ${AUDIT_EVENTS} audit events; settings: ${PROPERTIES} properties × 5 roles); goal card p95 < 50 ms:`,
+  );
   console.table(rows);
 }
 

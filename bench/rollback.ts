@@ -33,18 +33,46 @@ const CHANGES_PER_SET = 10_000;
  */
 async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records: number): Promise<string> {
   const { deps } = runtime;
-  const workspace = await createWorkspace(deps, { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken }, ADMIN);
+  const workspace = await createWorkspace(
+    deps,
+    { name: 'Bench', hubspotPortalId: '1', hubspotToken: hubspot.accessToken },
+    ADMIN,
+  );
   const agent = await createAgent(deps, workspace.id, { name: 'bench-enricher', role: 'enrichment' }, ADMIN);
   await bootstrapWorkspace(deps, workspace.id, ADMIN);
   for (let start = 0; start < records; start += CHANGES_PER_SET) {
     const changeSetId = newId();
     const rows: NewChangeRow[] = [];
     for (let i = start; i < Math.min(records, start + CHANGES_PER_SET); i += 1) {
-      const recordId = seedRecord(hubspot, 'contacts', { properties: { email: `b${i}@example.com`, jobtitle: `Wrong title ${i}` } });
-      rows.push({ id: newId(), workspaceId: workspace.id, changeSetId, ordinal: i - start, recordId, property: 'jobtitle', beforeValue: `Engineer ${i}`, proposedValue: `Wrong title ${i}`, tier: 'auto', decision: 'applied', reasons: ['tier_auto'], message: null });
+      const recordId = seedRecord(hubspot, 'contacts', {
+        properties: { email: `b${i}@example.com`, jobtitle: `Wrong title ${i}` },
+      });
+      rows.push({
+        id: newId(),
+        workspaceId: workspace.id,
+        changeSetId,
+        ordinal: i - start,
+        recordId,
+        property: 'jobtitle',
+        beforeValue: `Engineer ${i}`,
+        proposedValue: `Wrong title ${i}`,
+        tier: 'auto',
+        decision: 'applied',
+        reasons: ['tier_auto'],
+        message: null,
+      });
     }
     await deps.db.transaction(async (tx) => {
-      await insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: 'bad-batch', objectType: 'contacts', policyVersion: 0, status: 'completed', createdAt: new Date() });
+      await insertChangeSet(tx, {
+        id: changeSetId,
+        workspaceId: workspace.id,
+        agentId: agent.id,
+        batchId: 'bad-batch',
+        objectType: 'contacts',
+        policyVersion: 0,
+        status: 'completed',
+        createdAt: new Date(),
+      });
       await insertChanges(tx, rows);
     });
   }
@@ -52,16 +80,25 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
 }
 
 /** Runs the CLI to the end, sampling its peak resident memory (Linux VmHWM) until it exits. */
-async function runCli(env: Record<string, string>, args: string[]): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
+async function runCli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
   const started = performance.now();
   const command = scriptCommand('cli', env);
-  const child = spawn(process.execPath, [...command.args, ...args], { env: command.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...command.args, ...args], {
+    env: command.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let peakKb = 0;
   const sampler = setInterval(() => {
     try {
-      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0));
+      peakKb = Math.max(
+        peakKb,
+        Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
+      );
     } catch {
       // the process just exited
     }
@@ -69,16 +106,30 @@ async function runCli(env: Record<string, string>, args: string[]): Promise<{ ou
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`rollback exited with ${code}: ${stdout}`);
-  return { output: JSON.parse(stdout) as Record<string, unknown>, seconds: (performance.now() - started) / 1000, peakMemoryMb: Math.round(peakKb / 1024) };
+  return {
+    output: JSON.parse(stdout) as Record<string, unknown>,
+    seconds: (performance.now() - started) / 1000,
+    peakMemoryMb: Math.round(peakKb / 1024),
+  };
 }
 
-async function measure(input: { kind: 'pglite' | 'postgres'; records: number; latencyMs: number; callsPer10s: number | undefined }) {
+async function measure(input: {
+  kind: 'pglite' | 'postgres';
+  records: number;
+  latencyMs: number;
+  callsPer10s: number | undefined;
+}) {
   const postgres = input.kind === 'postgres' ? await createBenchPostgres() : undefined;
   if (input.kind === 'postgres' && !postgres) return undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-rollback-'));
   const hubspot = createHubSpotState();
   const fake = createFakeHubSpotHttpServer(hubspot);
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HUBSPOT_API_BASE_URL: await fake.listen(), HUBSPOT_CALLS_PER_10S: String(input.callsPer10s ?? 100_000) };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    HUBSPOT_API_BASE_URL: await fake.listen(),
+    HUBSPOT_CALLS_PER_10S: String(input.callsPer10s ?? 100_000),
+  };
   delete env.DATABASE_URL;
   if (postgres) Object.assign(env, { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') });
   try {
@@ -90,7 +141,8 @@ async function measure(input: { kind: 'pglite' | 'postgres'; records: number; la
       await runtime.close(); // the CLI takes the PGlite folder next
     }
     hubspot.faults.latencyMs = input.latencyMs;
-    if (input.callsPer10s !== undefined) hubspot.faults.setRateLimit({ maxCalls: input.callsPer10s, intervalMs: 10_000 });
+    if (input.callsPer10s !== undefined)
+      hubspot.faults.setRateLimit({ maxCalls: input.callsPer10s, intervalMs: 10_000 });
     // What the CLI process takes for any command on this database (modules, driver, migrations check): the rollback's floor.
     const baseline = await runCli(env, ['migrate', '--json']);
     hubspot.calls.clear();
@@ -99,7 +151,14 @@ async function measure(input: { kind: 'pglite' | 'postgres'; records: number; la
     try {
       const [row] = await runtime.deps.db.select().from(rollbacks);
       const rollbackSeconds = (row!.completedAt!.getTime() - row!.createdAt.getTime()) / 1000;
-      return { cli, baselineMb: baseline.peakMemoryMb, rollbackSeconds, reads: hubspot.calls.count({ route: READ }), updates: hubspot.calls.count({ route: UPDATE }), other: hubspot.calls.count() - hubspot.calls.count({ route: READ }) - hubspot.calls.count({ route: UPDATE }) };
+      return {
+        cli,
+        baselineMb: baseline.peakMemoryMb,
+        rollbackSeconds,
+        reads: hubspot.calls.count({ route: READ }),
+        updates: hubspot.calls.count({ route: UPDATE }),
+        other: hubspot.calls.count() - hubspot.calls.count({ route: READ }) - hubspot.calls.count({ route: UPDATE }),
+      };
     } finally {
       await runtime.close();
     }
@@ -159,7 +218,9 @@ export async function benchRollback(only?: string): Promise<void> {
     });
   }
   // PGlite is Postgres compiled to WASM inside the CLI process: its peak includes the database's own memory.
-  console.log('Rollback (agent-governance rollback, its own process) against a fake HubSpot over HTTP; PGlite peaks include the database engine:');
+  console.log(
+    'Rollback (agent-governance rollback, its own process) against a fake HubSpot over HTTP; PGlite peaks include the database engine:',
+  );
   console.table(rows);
 }
 

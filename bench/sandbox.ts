@@ -27,7 +27,10 @@ async function secondsToDemoSummary(): Promise<number> {
   for (const key of ['DATABASE_URL', 'HUBSPOT_API_BASE_URL', 'DEMO', 'DEMO_BATCH']) delete env[key];
   Object.assign(env, { DATA_DIR: dataDir, PORT: '0', SANDBOX_PORT: '0' });
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'server/src/main.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
@@ -37,7 +40,9 @@ async function secondsToDemoSummary(): Promise<number> {
         stdout += chunk.toString();
         if (stdout.includes('refused:')) resolve((performance.now() - started) / 1000);
       });
-      child.once('exit', (code) => reject(new Error(`npm start exited with ${code} before the summary:\n${stdout}\n${stderr}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`npm start exited with ${code} before the summary:\n${stdout}\n${stderr}`)),
+      );
     });
   } finally {
     child.kill('SIGTERM');
@@ -52,14 +57,39 @@ async function secondsToDemoSummary(): Promise<number> {
 function batchCalls() {
   const ids = (from: number) => Array.from({ length: 100 }, (_, i) => String(from + i));
   return [
-    { path: '/crm/v3/objects/contacts/batch/read', body: { inputs: ids(1001).map((id) => ({ id })), properties: ['jobtitle', 'company', 'industry', 'city', 'country', 'numemployees', 'phone', 'lifecyclestage', 'hubspot_owner_id', 'email'], propertiesWithHistory: ['jobtitle', 'city'] } },
-    { path: '/crm/v3/objects/contacts/batch/update', body: { inputs: ids(1101).map((id, i) => ({ id, properties: { jobtitle: `Engineer ${i}`, city: 'Paris' } })) } },
+    {
+      path: '/crm/v3/objects/contacts/batch/read',
+      body: {
+        inputs: ids(1001).map((id) => ({ id })),
+        properties: [
+          'jobtitle',
+          'company',
+          'industry',
+          'city',
+          'country',
+          'numemployees',
+          'phone',
+          'lifecyclestage',
+          'hubspot_owner_id',
+          'email',
+        ],
+        propertiesWithHistory: ['jobtitle', 'city'],
+      },
+    },
+    {
+      path: '/crm/v3/objects/contacts/batch/update',
+      body: { inputs: ids(1101).map((id, i) => ({ id, properties: { jobtitle: `Engineer ${i}`, city: 'Paris' } })) },
+    },
   ];
 }
 
 async function meanCallMs(baseUrl: string, calls: ReturnType<typeof batchCalls>): Promise<number> {
   const send = (call: (typeof calls)[number]) =>
-    fetch(`${baseUrl}${call.path}`, { method: 'POST', headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(call.body) }).then((r) => r.text());
+    fetch(`${baseUrl}${call.path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(call.body),
+    }).then((r) => r.text());
   for (let i = 0; i < 50; i += 1) await send(calls[i % calls.length]!); // warm-up: JIT and keep-alive sockets
   const started = performance.now();
   for (let i = 0; i < CALLS; i += 1) await send(calls[i % calls.length]!);
@@ -87,13 +117,19 @@ async function bareServers(answers: Map<string, string>) {
     res.type('application/json').send(answers.get(req.path) ?? '{}');
   });
   const expressServer = createServer(app);
-  return { nodeUrl: await listen(node), expressUrl: await listen(expressServer), close: () => Promise.all([node, expressServer].map((s) => new Promise((resolve) => s.close(resolve)))) };
+  return {
+    nodeUrl: await listen(node),
+    expressUrl: await listen(expressServer),
+    close: () => Promise.all([node, expressServer].map((s) => new Promise((resolve) => s.close(resolve)))),
+  };
 }
 
 export async function benchSandbox(): Promise<void> {
   const starts: number[] = [];
   for (let i = 0; i < STARTS; i += 1) starts.push(await secondsToDemoSummary());
-  console.log(`npm start on a fresh data folder → demo summary printed: ${starts.map((s) => s.toFixed(2)).join(' s, ')} s (median ${[...starts].sort((a, b) => a - b)[Math.floor(STARTS / 2)]!.toFixed(2)} s; goal < 10 s)`);
+  console.log(
+    `npm start on a fresh data folder → demo summary printed: ${starts.map((s) => s.toFixed(2)).join(' s, ')} s (median ${[...starts].sort((a, b) => a - b)[Math.floor(STARTS / 2)]!.toFixed(2)} s; goal < 10 s)`,
+  );
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-sandbox-'));
   const inMemory = await startSandbox({ dataDir: undefined, port: 0 });
@@ -102,7 +138,11 @@ export async function benchSandbox(): Promise<void> {
   await meanCallMs(inMemory.url, calls); // the updated records' history reaches its cap before the bare servers' answers are taken
   const answers = new Map<string, string>();
   for (const call of calls) {
-    const response = await fetch(`${inMemory.url}${call.path}`, { method: 'POST', headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(call.body) });
+    const response = await fetch(`${inMemory.url}${call.path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(call.body),
+    });
     answers.set(call.path, await response.text());
   }
   const bare = await bareServers(answers);
@@ -115,12 +155,34 @@ export async function benchSandbox(): Promise<void> {
     totals.file += await meanCallMs(persisted.url, calls);
   }
   const ms = (total: number) => total / 3;
-  console.log(`Batch call of 100 contacts (read with history / update, alternating), mean of ${3 * CALLS} sequential calls each:`);
+  console.log(
+    `Batch call of 100 contacts (read with history / update, alternating), mean of ${3 * CALLS} sequential calls each:`,
+  );
   console.table([
-    { server: 'bare node:http (parse body, canned answer)', 'ms per call': ms(totals.node).toFixed(3), 'ratio to bare node:http': '1.00', 'ratio to bare Express': (totals.node / totals.express).toFixed(2) },
-    { server: 'bare Express (express.json, canned answer)', 'ms per call': ms(totals.express).toFixed(3), 'ratio to bare node:http': (totals.express / totals.node).toFixed(2), 'ratio to bare Express': '1.00' },
-    { server: 'sandbox, in memory (what bench/run.ts uses)', 'ms per call': ms(totals.memory).toFixed(3), 'ratio to bare node:http': (totals.memory / totals.node).toFixed(2), 'ratio to bare Express': (totals.memory / totals.express).toFixed(2) },
-    { server: 'sandbox, saved to DATA_DIR (demo mode)', 'ms per call': ms(totals.file).toFixed(3), 'ratio to bare node:http': (totals.file / totals.node).toFixed(2), 'ratio to bare Express': (totals.file / totals.express).toFixed(2) },
+    {
+      server: 'bare node:http (parse body, canned answer)',
+      'ms per call': ms(totals.node).toFixed(3),
+      'ratio to bare node:http': '1.00',
+      'ratio to bare Express': (totals.node / totals.express).toFixed(2),
+    },
+    {
+      server: 'bare Express (express.json, canned answer)',
+      'ms per call': ms(totals.express).toFixed(3),
+      'ratio to bare node:http': (totals.express / totals.node).toFixed(2),
+      'ratio to bare Express': '1.00',
+    },
+    {
+      server: 'sandbox, in memory (what bench/run.ts uses)',
+      'ms per call': ms(totals.memory).toFixed(3),
+      'ratio to bare node:http': (totals.memory / totals.node).toFixed(2),
+      'ratio to bare Express': (totals.memory / totals.express).toFixed(2),
+    },
+    {
+      server: 'sandbox, saved to DATA_DIR (demo mode)',
+      'ms per call': ms(totals.file).toFixed(3),
+      'ratio to bare node:http': (totals.file / totals.node).toFixed(2),
+      'ratio to bare Express': (totals.file / totals.express).toFixed(2),
+    },
   ]);
   await bare.close();
   await inMemory.close();

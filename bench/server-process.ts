@@ -25,8 +25,13 @@ export interface ServerProcess {
  * `NAME=value` settings added, read from package.json so benchmarks run our processes exactly as
  * users do.
  */
-export function scriptCommand(script: 'start' | 'cli', env: Record<string, string>): { env: Record<string, string>; args: string[] } {
-  const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+export function scriptCommand(
+  script: 'start' | 'cli',
+  env: Record<string, string>,
+): { env: Record<string, string>; args: string[] } {
+  const scripts = (
+    JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
   const words = (scripts[script] ?? '').split(/\s+/);
   const withSettings = { ...env };
   while (/^[A-Z_]+=/.test(words[0] ?? '')) {
@@ -42,7 +47,10 @@ export function scriptCommand(script: 'start' | 'cli', env: Record<string, strin
 /** Starts the server as `npm start` does, in its own process, so its memory is measured alone. */
 export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const command = scriptCommand('start', { ...env, PORT: '0' });
-  const child: ChildProcess = spawn(process.execPath, command.args, { env: command.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, command.args, {
+    env: command.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stderr!.on('data', (chunk: Buffer) => {

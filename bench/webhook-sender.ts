@@ -28,7 +28,12 @@ interface AutocannonResult {
   errors: number;
   duration: number;
 }
-type Autocannon = (options: { url: string; connections: number; duration: number; requests: { method: string; setupRequest: (request: AutocannonRequest) => AutocannonRequest }[] }) => Promise<AutocannonResult>;
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: { method: string; setupRequest: (request: AutocannonRequest) => AutocannonRequest }[];
+}) => Promise<AutocannonResult>;
 
 const input = JSON.parse(process.argv[2] ?? '{}') as SenderInput;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -39,15 +44,42 @@ let nextRecord = 1;
 function signedBatch(request: AutocannonRequest): AutocannonRequest {
   const now = Date.now();
   const events = Array.from({ length: EVENTS_PER_REQUEST }, () => ({
-    eventId: nextEventId++, subscriptionId: 310_002, portalId: input.portalId, appId: 4242424, occurredAt: now, subscriptionType: 'contact.propertyChange',
-    attemptNumber: 0, objectId: 1000 + (nextRecord++ % 50_000), propertyName: 'jobtitle', propertyValue: `Title ${nextEventId}`, changeSource: 'CRM_UI', sourceId: 'userId:9001',
+    eventId: nextEventId++,
+    subscriptionId: 310_002,
+    portalId: input.portalId,
+    appId: 4242424,
+    occurredAt: now,
+    subscriptionType: 'contact.propertyChange',
+    attemptNumber: 0,
+    objectId: 1000 + (nextRecord++ % 50_000),
+    propertyName: 'jobtitle',
+    propertyValue: `Title ${nextEventId}`,
+    changeSource: 'CRM_UI',
+    sourceId: 'userId:9001',
   }));
   const body = JSON.stringify(events);
   const timestamp = String(now);
   const signature = createHmac('sha256', input.secret).update(`POST${input.url}${body}${timestamp}`).digest('base64');
-  return { ...request, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hubspot-signature-version': 'v3', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp } };
+  return {
+    ...request,
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-hubspot-signature-version': 'v3',
+      'x-hubspot-signature-v3': signature,
+      'x-hubspot-request-timestamp': timestamp,
+    },
+  };
 }
 
-const result = await autocannon({ url: input.url, connections: input.connections, duration: input.seconds, requests: [{ method: 'POST', setupRequest: signedBatch }] });
+const result = await autocannon({
+  url: input.url,
+  connections: input.connections,
+  duration: input.seconds,
+  requests: [{ method: 'POST', setupRequest: signedBatch }],
+});
 const acknowledged = result.requests.total - result.non2xx;
-process.stdout.write(`${JSON.stringify({ requestsPerSecond: acknowledged / result.duration, eventsPerSecond: (acknowledged * EVENTS_PER_REQUEST) / result.duration, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, lastEventId: nextEventId })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requestsPerSecond: acknowledged / result.duration, eventsPerSecond: (acknowledged * EVENTS_PER_REQUEST) / result.duration, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, lastEventId: nextEventId })}\n`,
+);

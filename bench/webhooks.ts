@@ -38,13 +38,21 @@ interface SenderResult {
 
 async function send(url: string, seconds: number, firstEventId: number): Promise<SenderResult> {
   const input = { url, secret: SECRET, portalId: PORTAL_ID, seconds, connections: CONNECTIONS, firstEventId };
-  const { stdout } = await run(process.execPath, [path.join(import.meta.dirname, 'webhook-sender.ts'), JSON.stringify(input)], { maxBuffer: 1024 * 1024 });
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(import.meta.dirname, 'webhook-sender.ts'), JSON.stringify(input)],
+    { maxBuffer: 1024 * 1024 },
+  );
   return JSON.parse(stdout) as SenderResult;
 }
 
 async function bareEndpoint(): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-endpoint.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-endpoint.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve) =>
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())),
+  );
   return { url: `${base}/webhooks/hubspot`, stop: () => child.kill('SIGTERM') };
 }
 
@@ -63,7 +71,20 @@ async function measure(kind: 'pglite' | 'postgres') {
   };
   try {
     console.error(`webhooks ${kind}: setting up`);
-    await cli(env, 'workspace', 'add', '--name', 'Bench', '--hubspot-portal-id', String(PORTAL_ID), '--hubspot-token', hubspot.accessToken, '--hubspot-client-secret', SECRET, '--no-verify');
+    await cli(
+      env,
+      'workspace',
+      'add',
+      '--name',
+      'Bench',
+      '--hubspot-portal-id',
+      String(PORTAL_ID),
+      '--hubspot-token',
+      hubspot.accessToken,
+      '--hubspot-client-secret',
+      SECRET,
+      '--no-verify',
+    );
     const server = await startServer(env);
     console.error(`webhooks ${kind}: server at ${server.url}`);
     console.error('webhooks: starting the bare endpoint');
@@ -122,7 +143,9 @@ export async function benchWebhooks(only?: string): Promise<void> {
       'processed events/s': Math.round(result.backlog / result.processSeconds),
     });
   }
-  console.log(`HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`);
+  console.log(
+    `HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`,
+  );
   console.table(rows);
 }
 

@@ -12,7 +12,10 @@ import { safeText, text } from './safe-text.ts';
  */
 
 const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
-const onBehalfOfSchema = z.strictObject({ crmUserId: crmUserIdSchema }).optional().describe('The person the agent acts for; needs an unexpired delegation.');
+const onBehalfOfSchema = z
+  .strictObject({ crmUserId: crmUserIdSchema })
+  .optional()
+  .describe('The person the agent acts for; needs an unexpired delegation.');
 
 export const TASK_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH'] as const;
 
@@ -45,18 +48,49 @@ export const actionRequestSchema = z
       evidence: evidenceSchema,
       ...emailContentSchema.shape,
     }),
-    z.strictObject({ kind: z.literal('create_task'), objectType: objectTypeSchema, recordId: recordIdSchema, onBehalfOf: onBehalfOfSchema, evidence: evidenceSchema, ...taskContentSchema.shape }),
-    z.strictObject({ kind: z.literal('create_note'), objectType: objectTypeSchema, recordId: recordIdSchema, onBehalfOf: onBehalfOfSchema, evidence: evidenceSchema, ...noteContentSchema.shape }),
+    z.strictObject({
+      kind: z.literal('create_task'),
+      objectType: objectTypeSchema,
+      recordId: recordIdSchema,
+      onBehalfOf: onBehalfOfSchema,
+      evidence: evidenceSchema,
+      ...taskContentSchema.shape,
+    }),
+    z.strictObject({
+      kind: z.literal('create_note'),
+      objectType: objectTypeSchema,
+      recordId: recordIdSchema,
+      onBehalfOf: onBehalfOfSchema,
+      evidence: evidenceSchema,
+      ...noteContentSchema.shape,
+    }),
   ])
   .meta({ id: 'ActionRequest' });
 export type ActionRequest = z.infer<typeof actionRequestSchema>;
 
-export const ACTION_STATUS_NAMES = ['refused', 'pending', 'released', 'completed', 'sent', 'bounced', 'failed', 'rejected', 'expired', 'stopped'] as const;
+export const ACTION_STATUS_NAMES = [
+  'refused',
+  'pending',
+  'released',
+  'completed',
+  'sent',
+  'bounced',
+  'failed',
+  'rejected',
+  'expired',
+  'stopped',
+] as const;
 export const OUTCOME_NAMES = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed'] as const;
 /** Delivery outcomes end a released email and need its release token; replies and unsubscribes come later. */
-export const DELIVERY_OUTCOMES = ['sent', 'bounced', 'failed'] as const satisfies readonly (typeof OUTCOME_NAMES)[number][];
+export const DELIVERY_OUTCOMES = [
+  'sent',
+  'bounced',
+  'failed',
+] as const satisfies readonly (typeof OUTCOME_NAMES)[number][];
 
-const contentViewSchema = z.record(safeText, safeText).describe('The fields of the action (to, subject, body, dueAt, priority), as strings.');
+const contentViewSchema = z
+  .record(safeText, safeText)
+  .describe('The fields of the action (to, subject, body, dueAt, priority), as strings.');
 
 export const actionOutcomeViewSchema = z.strictObject({
   outcome: z.enum(OUTCOME_NAMES),
@@ -84,12 +118,20 @@ export const actionViewSchema = z
     createdAt: z.iso.datetime(),
     decidedAt: z.iso.datetime().nullable(),
     releasedAt: z.iso.datetime().nullable(),
-    contentHash: safeText.nullable().describe('SHA-256 (hex) of the released content as canonical JSON; the release token vouches for it.'),
+    contentHash: safeText
+      .nullable()
+      .describe('SHA-256 (hex) of the released content as canonical JSON; the release token vouches for it.'),
     crmObjectId: safeText.nullable().describe('The task or note this server created in the CRM.'),
     message: safeText.nullable(),
     outcomes: z.array(actionOutcomeViewSchema),
-    released: contentViewSchema.optional().describe('What to send: the edited version if a person edited it. Only to the agent, once released.'),
-    releaseToken: safeText.optional().describe('Proof that people approved exactly `released`; check it with POST /v1/actions/{id}/verify. Only to the agent, once released.'),
+    released: contentViewSchema
+      .optional()
+      .describe('What to send: the edited version if a person edited it. Only to the agent, once released.'),
+    releaseToken: safeText
+      .optional()
+      .describe(
+        'Proof that people approved exactly `released`; check it with POST /v1/actions/{id}/verify. Only to the agent, once released.',
+      ),
   })
   .meta({ id: 'Action' });
 export type ActionView = z.infer<typeof actionViewSchema>;
@@ -105,13 +147,19 @@ export const actionOutcomeRequestSchema = z
   })
   .superRefine((request, ctx) => {
     if ((DELIVERY_OUTCOMES as readonly string[]).includes(request.outcome) && request.releaseToken === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['releaseToken'], message: `is required to report ${request.outcome}: it proves the draft was released` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['releaseToken'],
+        message: `is required to report ${request.outcome}: it proves the draft was released`,
+      });
     }
   })
   .meta({ id: 'ActionOutcome' });
 export type ActionOutcomeRequest = z.infer<typeof actionOutcomeRequestSchema>;
 
-export const verifyReleaseRequestSchema = z.strictObject({ releaseToken: releaseTokenSchema }).meta({ id: 'VerifyRelease' });
+export const verifyReleaseRequestSchema = z
+  .strictObject({ releaseToken: releaseTokenSchema })
+  .meta({ id: 'VerifyRelease' });
 
 export const verifyReleaseResponseSchema = z
   .strictObject({
@@ -131,7 +179,10 @@ export const actionDecisionSchema = z
       actingUserId: crmUserIdSchema,
       edits: z
         .strictObject({ subject: text(998).optional(), body: text(100_000).optional() })
-        .refine((edits) => edits.subject !== undefined || edits.body !== undefined, 'must change the subject or the body')
+        .refine(
+          (edits) => edits.subject !== undefined || edits.body !== undefined,
+          'must change the subject or the body',
+        )
         .optional()
         .describe('A new subject or body; both versions are kept and audited.'),
     }),

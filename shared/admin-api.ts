@@ -3,14 +3,25 @@ import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema, ty
 import { policySchema } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
-export const createAgentSchema = z.strictObject({ name: safeText.trim().min(1).max(100), role: agentRoleSchema }).meta({ id: 'CreateAgent' });
+export const createAgentSchema = z
+  .strictObject({ name: safeText.trim().min(1).max(100), role: agentRoleSchema })
+  .meta({ id: 'CreateAgent' });
 
 export const agentStatusChangeSchema = z.enum(['pause', 'resume', 'revoke']);
 /** The status each action leaves an agent in. */
-export const AGENT_STATUS_AFTER = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const satisfies Record<z.infer<typeof agentStatusChangeSchema>, AgentStatus>;
+export const AGENT_STATUS_AFTER = { pause: 'paused', resume: 'active', revoke: 'revoked' } as const satisfies Record<
+  z.infer<typeof agentStatusChangeSchema>,
+  AgentStatus
+>;
 
 export const agentViewSchema = z
-  .strictObject({ id: z.uuid(), name: safeText, role: agentRoleSchema, status: z.enum(AGENT_STATUSES), createdAt: z.iso.datetime() })
+  .strictObject({
+    id: z.uuid(),
+    name: safeText,
+    role: agentRoleSchema,
+    status: z.enum(AGENT_STATUSES),
+    createdAt: z.iso.datetime(),
+  })
   .meta({ id: 'Agent' });
 export type AgentView = z.infer<typeof agentViewSchema>;
 export const createdAgentSchema = agentViewSchema
@@ -21,16 +32,23 @@ export type CreatedAgent = z.infer<typeof createdAgentSchema>;
 export const createDelegationSchema = z
   .strictObject({
     crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)'),
-    expiresAt: z.iso.datetime({ offset: true }).describe('When the delegation ends; required, delegations never last forever.'),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .describe('When the delegation ends; required, delegations never last forever.'),
   })
   .meta({ id: 'CreateDelegation' });
-export const delegationViewSchema = z.strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: safeText, expiresAt: z.iso.datetime() }).meta({ id: 'Delegation' });
+export const delegationViewSchema = z
+  .strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: safeText, expiresAt: z.iso.datetime() })
+  .meta({ id: 'Delegation' });
 export type DelegationView = z.infer<typeof delegationViewSchema>;
 
 export const killSwitchChangeSchema = z
   .strictObject({
     scope: z.enum(['workspace', 'agent', 'action']),
-    target: z.union([z.uuid(), actionKindSchema]).optional().describe('The agent id (scope agent) or action kind (scope action).'),
+    target: z
+      .union([z.uuid(), actionKindSchema])
+      .optional()
+      .describe('The agent id (scope agent) or action kind (scope action).'),
     engaged: z.boolean(),
     reason: safeText.trim().min(1).max(500),
   })
@@ -63,7 +81,10 @@ const chainBreakSchema = z.strictObject({
   message: safeText,
 });
 
-export const checkpointPublicKeySchema = safeText.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be an Ed25519 public key: base64 of 32 bytes');
+export const checkpointPublicKeySchema = safeText.regex(
+  /^[A-Za-z0-9+/]{43}=$/,
+  'must be an Ed25519 public key: base64 of 32 bytes',
+);
 
 /** One line of the checkpoint file, as the server signs it (issue 17). */
 export const auditCheckpointSchema = z
@@ -81,8 +102,17 @@ export const auditCheckpointSchema = z
 
 export const auditVerifyRequestSchema = z
   .strictObject({
-    checkpoints: z.array(auditCheckpointSchema).max(10_000).describe('The checkpoint file’s lines, each parsed; other workspaces’ lines are skipped.'),
-    publicKeys: z.array(checkpointPublicKeySchema).max(10).optional().describe('Keys to trust besides this server’s own checkpoint key (an earlier key, or when the server has none).'),
+    checkpoints: z
+      .array(auditCheckpointSchema)
+      .max(10_000)
+      .describe('The checkpoint file’s lines, each parsed; other workspaces’ lines are skipped.'),
+    publicKeys: z
+      .array(checkpointPublicKeySchema)
+      .max(10)
+      .optional()
+      .describe(
+        'Keys to trust besides this server’s own checkpoint key (an earlier key, or when the server has none).',
+      ),
   })
   .meta({ id: 'AuditVerifyRequest' });
 
@@ -95,7 +125,11 @@ const checkpointBreakSchema = z.strictObject({
 const checkpointReportSchema = z
   .strictObject({
     checked: z.number().int().describe('Checkpoints of this workspace checked.'),
-    latestSeq: z.number().int().nullable().describe('The newest checkpoint’s seq: events after it are only as safe as the database.'),
+    latestSeq: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The newest checkpoint’s seq: events after it are only as safe as the database.'),
     firstBadCheckpoint: checkpointBreakSchema.optional(),
   })
   .optional()
@@ -104,7 +138,12 @@ const checkpointReportSchema = z
 export const auditVerificationSchema = z
   .discriminatedUnion('ok', [
     z.strictObject({ ok: z.literal(true), events: z.number().int(), checkpoints: checkpointReportSchema }),
-    z.strictObject({ ok: z.literal(false), events: z.number().int(), firstBadEvent: chainBreakSchema.optional(), checkpoints: checkpointReportSchema }),
+    z.strictObject({
+      ok: z.literal(false),
+      events: z.number().int(),
+      firstBadEvent: chainBreakSchema.optional(),
+      checkpoints: checkpointReportSchema,
+    }),
   ])
   .meta({ id: 'AuditVerification' });
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;
@@ -119,30 +158,56 @@ export const bootstrapResultSchema = z
         existing: z.array(safeText).describe('Properties the account already had.'),
       }),
     ),
-    approvalObject: z.strictObject({ objectTypeId: safeText.describe('Copy it into hs.config.json.'), created: z.boolean() }),
+    approvalObject: z.strictObject({
+      objectTypeId: safeText.describe('Copy it into hs.config.json.'),
+      created: z.boolean(),
+    }),
   })
   .meta({ id: 'BootstrapResult' });
 export type BootstrapResult = z.infer<typeof bootstrapResultSchema>;
 
-export const policyVersionSchema = z.strictObject({ version: z.number().int().positive(), publishedBy: safeText, createdAt: z.iso.datetime() }).meta({ id: 'PolicyVersion' });
+export const policyVersionSchema = z
+  .strictObject({ version: z.number().int().positive(), publishedBy: safeText, createdAt: z.iso.datetime() })
+  .meta({ id: 'PolicyVersion' });
 export type PolicyVersion = z.infer<typeof policyVersionSchema>;
 /** The newest version is the one in force. */
-export const activePolicySchema = z.strictObject({ version: z.number().int().positive(), policy: policySchema }).meta({ id: 'ActivePolicy' });
+export const activePolicySchema = z
+  .strictObject({ version: z.number().int().positive(), policy: policySchema })
+  .meta({ id: 'ActivePolicy' });
 export type ActivePolicy = z.infer<typeof activePolicySchema>;
 
 /** Synthetic counts for a kill trigger's drill: what would it do? Nothing is engaged. */
 export const killTriggerDrillSchema = z
   .strictObject({
     trigger: z.enum(['bypass_writes', 'write_velocity', 'rejection_rate']),
-    agentId: z.uuid().optional().describe('The agent the counts belong to; omitted, bypass writes count as no agent’s.'),
-    count: z.number().int().nonnegative().max(10_000_000).describe('Bypass writes, writes in a minute, or (rejection_rate) rejected proposals.'),
-    decided: z.number().int().nonnegative().max(10_000_000).optional().describe('rejection_rate only: proposals decided in the batch.'),
+    agentId: z
+      .uuid()
+      .optional()
+      .describe('The agent the counts belong to; omitted, bypass writes count as no agent’s.'),
+    count: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(10_000_000)
+      .describe('Bypass writes, writes in a minute, or (rejection_rate) rejected proposals.'),
+    decided: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(10_000_000)
+      .optional()
+      .describe('rejection_rate only: proposals decided in the batch.'),
     batchId: safeText.min(1).max(200).optional().describe('rejection_rate only: the batch the counts are from.'),
   })
-  .refine((drill) => drill.trigger !== 'rejection_rate' || (drill.agentId !== undefined && drill.decided !== undefined && drill.decided >= drill.count), {
-    message: 'a rejection_rate drill needs agentId and decided (at least count)',
-    path: ['decided'],
-  })
+  .refine(
+    (drill) =>
+      drill.trigger !== 'rejection_rate' ||
+      (drill.agentId !== undefined && drill.decided !== undefined && drill.decided >= drill.count),
+    {
+      message: 'a rejection_rate drill needs agentId and decided (at least count)',
+      path: ['decided'],
+    },
+  )
   .meta({ id: 'KillTriggerDrill' });
 
 // The drill answers with the trigger's settings as the policy holds them, so they come from the policy's schema.
@@ -152,18 +217,28 @@ export const killTriggerDrillResultSchema = z
     trigger: killTriggerDrillSchema.shape.trigger,
     policyVersion: z.number().int().positive(),
     configured: z
-      .union([killTriggerSettings.bypassWrites.unwrap(), killTriggerSettings.writeVelocity.unwrap(), killTriggerSettings.rejectionRate.unwrap()])
+      .union([
+        killTriggerSettings.bypassWrites.unwrap(),
+        killTriggerSettings.writeVelocity.unwrap(),
+        killTriggerSettings.rejectionRate.unwrap(),
+      ])
       .nullable()
-      .describe('The trigger’s settings in the active policy; null when the policy sets none, and then nothing would engage.'),
+      .describe(
+        'The trigger’s settings in the active policy; null when the policy sets none, and then nothing would engage.',
+      ),
     observed: z.number().int(),
-    wouldEngage: z.array(z.strictObject({ scope: z.enum(['agent', 'workspace']), target: safeText.nullable(), reason: safeText })),
+    wouldEngage: z.array(
+      z.strictObject({ scope: z.enum(['agent', 'workspace']), target: safeText.nullable(), reason: safeText }),
+    ),
     engaged: z.literal(false).describe('A drill never engages a switch.'),
   })
   .meta({ id: 'KillTriggerDrillResult' });
 export type KillTriggerDrillResult = z.infer<typeof killTriggerDrillResultSchema>;
 
 /** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
-export const governanceDecisionSchema = z.strictObject({ actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') }).meta({ id: 'GovernanceDecision' });
+export const governanceDecisionSchema = z
+  .strictObject({ actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
+  .meta({ id: 'GovernanceDecision' });
 export const GOVERNANCE_REQUEST_STATUSES = ['pending', 'confirmed', 'cancelled'] as const;
 export const governanceListQuerySchema = z.strictObject({ status: z.enum(GOVERNANCE_REQUEST_STATUSES).optional() });
 
@@ -172,7 +247,11 @@ export const governanceRequestViewSchema = z
     id: z.uuid(),
     kind: z.enum(['kill_switch_release', 'policy_publish']),
     status: z.enum(GOVERNANCE_REQUEST_STATUSES),
-    reasons: z.array(z.strictObject({ code: safeText, message: safeText })).describe('Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).'),
+    reasons: z
+      .array(z.strictObject({ code: safeText, message: safeText }))
+      .describe(
+        'Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).',
+      ),
     payload: z.unknown().describe('The change as asked for: the kill switch change or the policy document.'),
     requestedBy: safeText,
     requestedAt: z.iso.datetime(),

@@ -12,7 +12,12 @@ export const MAX_PROPERTIES_PER_RECORD = 100;
 export const evidenceSchema = z
   .strictObject({
     source: text(200).describe('Where the value came from (a provider, a page, a tool).'),
-    url: z.url({ protocol: /^https?$/ }).max(2_000).refine(isSafeText, UNSAFE_TEXT_MESSAGE).optional().describe('A link a person can open to check the value.'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_000)
+      .refine(isSafeText, UNSAFE_TEXT_MESSAGE)
+      .optional()
+      .describe('A link a person can open to check the value.'),
     confidence: z.number().min(0).max(1).optional().describe('The agent’s confidence in the value, 0 to 1.'),
     reason: text(2_000).describe('Why the agent proposes the change, in a sentence.'),
     signal: text(2_000).optional(),
@@ -39,7 +44,10 @@ export const recordChangeSchema = z.strictObject({
   properties: z
     .record(propertyNameSchema, propertyValueSchema)
     .refine((properties) => Object.keys(properties).length > 0, 'must name at least one property')
-    .refine((properties) => Object.keys(properties).length <= MAX_PROPERTIES_PER_RECORD, `must name at most ${MAX_PROPERTIES_PER_RECORD} properties`),
+    .refine(
+      (properties) => Object.keys(properties).length <= MAX_PROPERTIES_PER_RECORD,
+      `must name at most ${MAX_PROPERTIES_PER_RECORD} properties`,
+    ),
   evidence: evidenceSchema,
 });
 
@@ -57,7 +65,11 @@ export const changeSetRequestSchema = z
     const seen = new Set<string>();
     request.changes.forEach((change, index) => {
       if (seen.has(change.recordId)) {
-        ctx.addIssue({ code: 'custom', path: ['changes', index, 'recordId'], message: `record ${change.recordId} appears twice; put all its properties in one change` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['changes', index, 'recordId'],
+          message: `record ${change.recordId} appears twice; put all its properties in one change`,
+        });
       }
       seen.add(change.recordId);
     });
@@ -69,7 +81,6 @@ export type ChangeSetRequest = z.infer<typeof changeSetRequestSchema>;
 export const DECISIONS = ['applied', 'pending_approval', 'denied', 'failed', 'applying'] as const;
 export const decisionSchema = z.enum(DECISIONS);
 export type Decision = z.infer<typeof decisionSchema>;
-
 
 export const changeResultSchema = z
   .strictObject({
@@ -95,7 +106,13 @@ export const changeSetResponseSchema = z
     policyVersion: z.number().int(),
     status: z.enum(['applying', 'completed']),
     createdAt: z.iso.datetime(),
-    summary: z.strictObject({ applied: z.number().int(), pending_approval: z.number().int(), denied: z.number().int(), failed: z.number().int(), applying: z.number().int() }),
+    summary: z.strictObject({
+      applied: z.number().int(),
+      pending_approval: z.number().int(),
+      denied: z.number().int(),
+      failed: z.number().int(),
+      applying: z.number().int(),
+    }),
     results: z.array(changeResultSchema),
   })
   .meta({ id: 'ChangeSetResponse' });

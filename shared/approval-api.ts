@@ -7,14 +7,25 @@ import { safeText } from './safe-text.ts';
 /** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
 export const PERSON_ROLE_NAMES = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const;
 /** `withdrawn`: the change that asked for it was rolled back before anyone decided. */
-export const APPROVAL_STATUSES = ['pending', 'approved', 'applied', 'rejected', 'expired', 'stale', 'withdrawn'] as const;
+export const APPROVAL_STATUSES = [
+  'pending',
+  'approved',
+  'applied',
+  'rejected',
+  'expired',
+  'stale',
+  'withdrawn',
+] as const;
 
 const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
 export const setPersonSchema = z
   .strictObject({
     role: z.enum(PERSON_ROLE_NAMES),
-    crmOwnerId: safeText.regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)').optional().describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
+    crmOwnerId: safeText
+      .regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)')
+      .optional()
+      .describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
   })
   .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
@@ -23,7 +34,11 @@ export const personViewSchema = z
   .strictObject({
     crmUserId: safeText,
     role: z.enum(PERSON_ROLE_NAMES),
-    crmOwnerId: safeText.nullable().describe('Their HubSpot owner id, which records’ hubspot_owner_id names; null when unknown (a rep then owns nothing).'),
+    crmOwnerId: safeText
+      .nullable()
+      .describe(
+        'Their HubSpot owner id, which records’ hubspot_owner_id names; null when unknown (a rep then owns nothing).',
+      ),
     updatedAt: z.iso.datetime(),
   })
   .meta({ id: 'Person' });
@@ -33,9 +48,16 @@ export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
 
 export const approvalListQuerySchema = z.strictObject({
   record: safeText.regex(/^[0-9]{1,18}$/).optional(),
-  batch: safeText.min(1).max(200).optional().describe('Drafts belong to no batch: with this, only field changes are listed.'),
+  batch: safeText
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Drafts belong to no batch: with this, only field changes are listed.'),
   agent: z.uuid().optional(),
-  status: z.enum(APPROVAL_STATUSES).optional().describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
+  status: z
+    .enum(APPROVAL_STATUSES)
+    .optional()
+    .describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
   kind: z.enum(APPROVAL_KINDS).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -49,8 +71,16 @@ export const approvalDecisionSchema = z
     z.strictObject({
       kind: z.literal('approve'),
       actingUserId: crmUserIdSchema,
-      properties: z.array(propertyNameSchema).min(1).max(100).optional().describe('Only these properties; omitted, every pending one.'),
-      edits: z.record(propertyNameSchema, propertyValueSchema).optional().describe('Values to write instead of the agent’s proposal; both are audited.'),
+      properties: z
+        .array(propertyNameSchema)
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('Only these properties; omitted, every pending one.'),
+      edits: z
+        .record(propertyNameSchema, propertyValueSchema)
+        .optional()
+        .describe('Values to write instead of the agent’s proposal; both are audited.'),
     }),
     z.strictObject({
       kind: z.literal('reject'),
@@ -67,8 +97,15 @@ export const approvalItemViewSchema = z.strictObject({
   changeId: z.uuid(),
   before: safeText.nullable(),
   proposed: safeText.nullable(),
-  edited: safeText.nullable().optional().describe('What a person changed the proposal to, when they did (null: they cleared it).'),
-  status: z.enum(['pending', 'approved', 'rejected', 'stale', 'expired', 'withdrawn']).describe('The item’s decision; once its approval went stale, expired or was withdrawn, every item not rejected reads so too.'),
+  edited: safeText
+    .nullable()
+    .optional()
+    .describe('What a person changed the proposal to, when they did (null: they cleared it).'),
+  status: z
+    .enum(['pending', 'approved', 'rejected', 'stale', 'expired', 'withdrawn'])
+    .describe(
+      'The item’s decision; once its approval went stale, expired or was withdrawn, every item not rejected reads so too.',
+    ),
   approvedBy: z.array(safeText),
 });
 export type ApprovalItemView = z.infer<typeof approvalItemViewSchema>;
@@ -98,7 +135,9 @@ export const approvalViewSchema = z
 export type ApprovalView = z.infer<typeof approvalViewSchema>;
 
 /** A record's held writes as the approvals listing shows them: the approval as everywhere else, and its kind. */
-export const fieldChangeApprovalSchema = approvalViewSchema.extend({ kind: z.literal('field_change') }).meta({ id: 'FieldChangeApproval' });
+export const fieldChangeApprovalSchema = approvalViewSchema
+  .extend({ kind: z.literal('field_change') })
+  .meta({ id: 'FieldChangeApproval' });
 
 /**
  * A held draft as one of the record's approvals: the fields every approval has, its status in
@@ -107,17 +146,33 @@ export const fieldChangeApprovalSchema = approvalViewSchema.extend({ kind: z.lit
  * POST /v1/admin/actions/{id}/decisions, or with others in POST /v1/admin/approvals/decisions.
  */
 export const draftApprovalSchema = approvalViewSchema
-  .pick({ recordId: true, agentId: true, policyVersion: true, tier: true, status: true, expiresAt: true, recordOwnerId: true, delegatedUserId: true, createdAt: true, decidedAt: true, message: true })
+  .pick({
+    recordId: true,
+    agentId: true,
+    policyVersion: true,
+    tier: true,
+    status: true,
+    expiresAt: true,
+    recordOwnerId: true,
+    delegatedUserId: true,
+    createdAt: true,
+    decidedAt: true,
+    message: true,
+  })
   .extend({
     kind: z.literal('draft'),
     id: z.uuid().describe('The draft’s (action’s) id.'),
     objectType: objectTypeSchema,
-    draft: actionViewSchema.describe('The draft with its own status (sent, bounced, stopped...), content, edits, approvers and outcomes.'),
+    draft: actionViewSchema.describe(
+      'The draft with its own status (sent, bounced, stopped...), content, edits, approvers and outcomes.',
+    ),
   })
   .meta({ id: 'DraftApproval' });
 export type DraftApprovalView = z.infer<typeof draftApprovalSchema>;
 
-export const approvalListingSchema = z.discriminatedUnion('kind', [fieldChangeApprovalSchema, draftApprovalSchema]).meta({ id: 'ApprovalListing' });
+export const approvalListingSchema = z
+  .discriminatedUnion('kind', [fieldChangeApprovalSchema, draftApprovalSchema])
+  .meta({ id: 'ApprovalListing' });
 export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 
 /** The most approvals, of both kinds together, that one batch decision takes. */
@@ -137,7 +192,12 @@ const batchApprovalIdsSchema = z
  */
 export const batchApprovalDecisionSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('approve'), actingUserId: crmUserIdSchema, approvalIds: batchApprovalIdsSchema, note: safeText.trim().max(1_000).optional() }),
+    z.strictObject({
+      kind: z.literal('approve'),
+      actingUserId: crmUserIdSchema,
+      approvalIds: batchApprovalIdsSchema,
+      note: safeText.trim().max(1_000).optional(),
+    }),
     z.strictObject({
       kind: z.literal('reject'),
       actingUserId: crmUserIdSchema,
@@ -146,7 +206,10 @@ export const batchApprovalDecisionSchema = z
       note: safeText.trim().max(1_000).optional(),
     }),
   ])
-  .refine((request) => new Set(request.approvalIds).size === request.approvalIds.length, { message: 'names an approval twice', path: ['approvalIds'] })
+  .refine((request) => new Set(request.approvalIds).size === request.approvalIds.length, {
+    message: 'names an approval twice',
+    path: ['approvalIds'],
+  })
   .meta({ id: 'BatchApprovalDecision' });
 export type BatchApprovalDecisionRequest = z.infer<typeof batchApprovalDecisionSchema>;
 
@@ -157,7 +220,10 @@ export const batchDecisionResultSchema = z
       z.strictObject({
         approvalId: z.uuid(),
         kind: z.enum(APPROVAL_KINDS).nullable().describe('null when no approval in this workspace has the id.'),
-        status: z.enum(APPROVAL_STATUSES).nullable().describe('A draft’s in the approvals’ terms, as the listing gives it.'),
+        status: z
+          .enum(APPROVAL_STATUSES)
+          .nullable()
+          .describe('A draft’s in the approvals’ terms, as the listing gives it.'),
         refusal: z.strictObject({ code: safeText, message: safeText }).optional(),
       }),
     ),

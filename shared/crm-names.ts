@@ -10,7 +10,10 @@ export type ObjectType = z.infer<typeof objectTypeSchema>;
 
 /** HubSpot internal property names: lower-case letter first, then lower-case letters, digits and underscores. */
 export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
-export const propertyNameSchema = safeText.regex(PROPERTY_NAME_PATTERN, 'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)');
+export const propertyNameSchema = safeText.regex(
+  PROPERTY_NAME_PATTERN,
+  'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)',
+);
 
 /** HubSpot record ids are positive integers, sent as strings. */
 export const recordIdSchema = safeText.regex(/^[1-9][0-9]{0,17}$/, 'must be a CRM record id (digits only)');

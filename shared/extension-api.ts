@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { propertyValueSchema } from './agent-api.ts';
-import { PERSON_ROLE_NAMES, personViewSchema, type ApprovalView } from './approval-api.ts';
-import { objectTypeSchema, propertyNameSchema, recordIdSchema, type ActionKind, type AgentRole, type AgentStatus } from './crm-names.ts';
+import { PERSON_ROLE_NAMES, type personViewSchema, type ApprovalView } from './approval-api.ts';
+import {
+  objectTypeSchema,
+  propertyNameSchema,
+  recordIdSchema,
+  type ActionKind,
+  type AgentRole,
+  type AgentStatus,
+} from './crm-names.ts';
 import type { Policy } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
@@ -100,7 +107,11 @@ export interface Evidence {
   reason?: string;
 }
 
-export type DecisionRefusalCode = 'role_cannot_decide' | 'not_record_owner' | 'delegated_user_cannot_approve' | 'already_approved_by_this_person';
+export type DecisionRefusalCode =
+  | 'role_cannot_decide'
+  | 'not_record_owner'
+  | 'delegated_user_cannot_approve'
+  | 'already_approved_by_this_person';
 
 export interface PendingApprovalCard {
   approval: ApprovalView;
@@ -192,7 +203,14 @@ export interface SettingsView {
   governanceRequests: PendingGovernanceRequest[];
   policy: { version: number; policy: Policy } | null;
   history: { version: number; publishedBy: string; createdAt: string }[];
-  killSwitches: { scope: 'workspace' | 'agent' | 'action'; target: string | null; engaged: boolean; reason: string; changedBy: string; changedAt: string }[];
+  killSwitches: {
+    scope: 'workspace' | 'agent' | 'action';
+    target: string | null;
+    engaged: boolean;
+    reason: string;
+    changedBy: string;
+    changedAt: string;
+  }[];
   agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
   actionKinds: readonly ActionKind[];
 }
@@ -211,5 +229,15 @@ export interface HomeView {
 }
 
 export interface AuditSearchResult {
-  events: { seq: number; occurredAt: string; type: string; batchId: string | null; recordId: string | null; property: string | null; actor: unknown; before: unknown; after: unknown }[];
+  events: {
+    seq: number;
+    occurredAt: string;
+    type: string;
+    batchId: string | null;
+    recordId: string | null;
+    property: string | null;
+    actor: unknown;
+    before: unknown;
+    after: unknown;
+  }[];
 }

@@ -14,7 +14,10 @@ import { safeText } from './safe-text.ts';
 const [approveDraft, rejectDraft] = actionDecisionSchema.options;
 
 /** Approve (optionally after editing the subject or body) or reject with a reason, as the admin API's draft decision without `actingUserId`. */
-export const extensionDraftDecisionSchema = z.discriminatedUnion('kind', [approveDraft.omit({ actingUserId: true }), rejectDraft.omit({ actingUserId: true })]);
+export const extensionDraftDecisionSchema = z.discriminatedUnion('kind', [
+  approveDraft.omit({ actingUserId: true }),
+  rejectDraft.omit({ actingUserId: true }),
+]);
 export type ExtensionDraftDecision = z.infer<typeof extensionDraftDecisionSchema>;
 
 /** An index page shows at most 100 rows; a person selecting across pages can send more, up to this. */
@@ -22,12 +25,19 @@ export const BULK_RECORDS_MAX = 500;
 
 export const bulkSelectionSchema = z
   .strictObject({ objectType: objectTypeSchema, recordIds: z.array(recordIdSchema).min(1).max(BULK_RECORDS_MAX) })
-  .refine((selection) => new Set(selection.recordIds).size === selection.recordIds.length, { message: 'names a record twice', path: ['recordIds'] });
+  .refine((selection) => new Set(selection.recordIds).size === selection.recordIds.length, {
+    message: 'names a record twice',
+    path: ['recordIds'],
+  });
 export type BulkSelection = z.infer<typeof bulkSelectionSchema>;
 
 export const bulkDecisionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('approve'), selection: bulkSelectionSchema }),
-  z.strictObject({ kind: z.literal('reject'), selection: bulkSelectionSchema, reason: safeText.trim().min(1).max(1_000) }),
+  z.strictObject({
+    kind: z.literal('reject'),
+    selection: bulkSelectionSchema,
+    reason: safeText.trim().min(1).max(1_000),
+  }),
 ]);
 export type BulkDecision = z.infer<typeof bulkDecisionSchema>;
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { describeZodIssue } from './zod-issues.ts';
 import { ACTION_KINDS, AGENT_ROLES, OBJECT_TYPES, propertyNameSchema } from './crm-names.ts';
 import { safeText, text } from './safe-text.ts';
 
@@ -8,22 +7,37 @@ const MAX_POLICY_RULES = 500;
 
 /** Strictness order: conditions may move a tier right, never left. */
 export const TIERS = ['auto', 'approval', 'two_person', 'deny'] as const;
-export const tierSchema = z.enum(TIERS, { error: (issue) => `must be one of ${TIERS.join(', ')}; got ${JSON.stringify(issue.input)}` });
+export const tierSchema = z.enum(TIERS, {
+  error: (issue) => `must be one of ${TIERS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+});
 export type Tier = z.infer<typeof tierSchema>;
 
 /** Raising to `auto` would change nothing, so a condition names a stricter tier. */
 export const RAISE_TIERS = ['approval', 'two_person', 'deny'] as const satisfies readonly Tier[];
-const raiseToSchema = z.enum(RAISE_TIERS, { error: (issue) => `must be one of ${RAISE_TIERS.join(', ')} (a condition only raises a tier); got ${JSON.stringify(issue.input)}` });
+const raiseToSchema = z.enum(RAISE_TIERS, {
+  error: (issue) =>
+    `must be one of ${RAISE_TIERS.join(', ')} (a condition only raises a tier); got ${JSON.stringify(issue.input)}`,
+});
 
-const objectTypeSchema = z.enum(OBJECT_TYPES, { error: (issue) => `must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}` });
-const agentRoleSchema = z.enum(AGENT_ROLES, { error: (issue) => `must be an agent role (${AGENT_ROLES.join(', ')}); got ${JSON.stringify(issue.input)}` });
+const objectTypeSchema = z.enum(OBJECT_TYPES, {
+  error: (issue) => `must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
+});
+const agentRoleSchema = z.enum(AGENT_ROLES, {
+  error: (issue) => `must be an agent role (${AGENT_ROLES.join(', ')}); got ${JSON.stringify(issue.input)}`,
+});
 
 /** Tier per agent role; "*" covers the roles not named, and a role named nowhere is denied. */
 const roleTiersSchema = z.partialRecord(z.enum([...AGENT_ROLES, '*']), tierSchema);
 export type RoleTiers = z.infer<typeof roleTiersSchema>;
 
-const timeZoneSchema = safeText.refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or America/New_York');
-const clockTimeSchema = safeText.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time written HH:MM, such as 09:00');
+const timeZoneSchema = safeText.refine(
+  isTimeZone,
+  'must be an IANA time zone such as Europe/Paris or America/New_York',
+);
+const clockTimeSchema = safeText.regex(
+  /^([01]\d|2[0-3]):[0-5]\d$/,
+  'must be a 24-hour time written HH:MM, such as 09:00',
+);
 /** In the order of `Date.prototype.getDay`, so an index is a weekday number. */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
@@ -41,13 +55,20 @@ export const CONDITION_KINDS = ['confidence_below', 'record_matches', 'overwrite
 const conditionSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ kind: z.literal('confidence_below'), threshold: z.number().min(0).max(1), raiseTo: raiseToSchema, ...scope }),
+    z.strictObject({
+      kind: z.literal('confidence_below'),
+      threshold: z.number().min(0).max(1),
+      raiseTo: raiseToSchema,
+      ...scope,
+    }),
     z.strictObject({
       kind: z.literal('record_matches'),
       // The record's own object type: the condition looks at writes on that object only.
       objectType: objectTypeSchema,
       property: propertyNameSchema,
-      op: z.enum(RECORD_MATCH_OPS, { error: (issue) => `must be one of ${RECORD_MATCH_OPS.join(', ')}; got ${JSON.stringify(issue.input)}` }),
+      op: z.enum(RECORD_MATCH_OPS, {
+        error: (issue) => `must be one of ${RECORD_MATCH_OPS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+      }),
       value: z.union([safeText.max(1_000), z.number()], { error: 'must be a string or a number' }).optional(),
       values: z.array(safeText.max(1_000)).min(1).max(1_000).optional(),
       raiseTo: raiseToSchema,
@@ -81,9 +102,23 @@ export type Caps = z.infer<typeof capsSchema>;
  * start equal to end covers the whole of each listed day.
  */
 const windowSchema = z.strictObject({
-  actions: z.array(z.enum(ACTION_KINDS, { error: (issue) => `must be one of ${ACTION_KINDS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1).max(100),
+  actions: z
+    .array(
+      z.enum(ACTION_KINDS, {
+        error: (issue) => `must be one of ${ACTION_KINDS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+      }),
+    )
+    .min(1)
+    .max(100),
   roles: z.array(agentRoleSchema).min(1).max(100).optional(),
-  days: z.array(z.enum(WEEKDAYS, { error: (issue) => `must be one of ${WEEKDAYS.join(', ')}; got ${JSON.stringify(issue.input)}` })).min(1).max(100),
+  days: z
+    .array(
+      z.enum(WEEKDAYS, {
+        error: (issue) => `must be one of ${WEEKDAYS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+      }),
+    )
+    .min(1)
+    .max(100),
   start: clockTimeSchema,
   end: clockTimeSchema,
   timezone: timeZoneSchema.optional(),
@@ -102,11 +137,23 @@ const monitoringSchema = z.strictObject({
   killTriggers: z
     .strictObject({
       /** Engage the agent's kill switch (the workspace's, for writes no agent is named for) after this many bypass writes in the window. */
-      bypassWrites: z.strictObject({ threshold: z.number().int().positive(), windowMinutes: z.number().int().positive().max(24 * 60).default(60) }).optional(),
+      bypassWrites: z
+        .strictObject({
+          threshold: z.number().int().positive(),
+          windowMinutes: z
+            .number()
+            .int()
+            .positive()
+            .max(24 * 60)
+            .default(60),
+        })
+        .optional(),
       /** Engage an agent's kill switch when its writes seen landing in the CRM exceed this many in a minute. */
       writeVelocity: z.strictObject({ perMinute: z.number().int().positive() }).optional(),
       /** Engage an agent's kill switch when people reject more than this share of its decided proposals in one batch (once at least minDecided are decided). */
-      rejectionRate: z.strictObject({ threshold: z.number().min(0).max(1), minDecided: z.number().int().positive().default(10) }).optional(),
+      rejectionRate: z
+        .strictObject({ threshold: z.number().min(0).max(1), minDecided: z.number().int().positive().default(10) })
+        .optional(),
     })
     .default({}),
 });
@@ -121,7 +168,13 @@ const sampleRateSchema = z.number().min(0).max(1);
  */
 const qaSchema = z.strictObject({
   sampling: z
-    .partialRecord(agentRoleSchema, z.strictObject({ rate: sampleRateSchema, newAgent: z.strictObject({ days: z.number().int().positive().max(365), rate: sampleRateSchema }).optional() }))
+    .partialRecord(
+      agentRoleSchema,
+      z.strictObject({
+        rate: sampleRateSchema,
+        newAgent: z.strictObject({ days: z.number().int().positive().max(365), rate: sampleRateSchema }).optional(),
+      }),
+    )
     .default({}),
 });
 export type QaSettings = z.infer<typeof qaSchema>;
@@ -147,11 +200,28 @@ export const policySchema = z
     timezone: timeZoneSchema,
     objects: z.partialRecord(objectTypeSchema, objectPolicySchema),
     conditions: z.array(conditionSchema).max(MAX_POLICY_RULES).default([]),
-    caps: capsSchema.extend({ roleCaps: z.partialRecord(agentRoleSchema, capsSchema).optional() }).strict().default({}),
+    caps: capsSchema
+      .extend({ roleCaps: z.partialRecord(agentRoleSchema, capsSchema).optional() })
+      .strict()
+      .default({}),
     windows: z.array(windowSchema).max(MAX_POLICY_RULES).default([]),
     /** Tier per agent role for each non-field action (drafts, issue 5); an action not named is denied. */
-    actions: z.strictObject({ send_email: roleTiersSchema.optional(), create_task: roleTiersSchema.optional(), create_note: roleTiersSchema.optional() }).default({}),
-    approvals: z.strictObject({ expiryHours: z.number().positive().max(24 * 90).default(72) }).default({ expiryHours: 72 }),
+    actions: z
+      .strictObject({
+        send_email: roleTiersSchema.optional(),
+        create_task: roleTiersSchema.optional(),
+        create_note: roleTiersSchema.optional(),
+      })
+      .default({}),
+    approvals: z
+      .strictObject({
+        expiryHours: z
+          .number()
+          .positive()
+          .max(24 * 90)
+          .default(72),
+      })
+      .default({ expiryHours: 72 }),
     qa: qaSchema.optional(),
     dualControl: dualControlSchema.optional(),
     monitoring: monitoringSchema.optional(),
@@ -160,7 +230,11 @@ export const policySchema = z
     policy.conditions.forEach((condition, index) => {
       const path = ['conditions', index];
       if (condition.kind === 'evidence' && !condition.requireUrl && !condition.allowedSources) {
-        ctx.addIssue({ code: 'custom', path, message: 'checks nothing: give requireUrl: true or a list of allowedSources' });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: 'checks nothing: give requireUrl: true or a list of allowedSources',
+        });
       }
       if (condition.kind !== 'record_matches') return;
       const problem = recordMatchProblem(condition);
@@ -171,11 +245,13 @@ export const policySchema = z
 
 function recordMatchProblem(condition: RecordMatchesCondition): { field: string; message: string } | undefined {
   const { op, value, values } = condition;
-  if (op === 'in') return values ? undefined : { field: 'values', message: 'is required: op "in" needs a list of values' };
+  if (op === 'in')
+    return values ? undefined : { field: 'values', message: 'is required: op "in" needs a list of values' };
   if (op === 'is_empty' || op === 'not_empty') return undefined;
   if (value === undefined) return { field: 'value', message: `is required: op "${op}" needs a value` };
   const numeric = op !== 'eq' && op !== 'neq';
-  if (numeric && !Number.isFinite(Number(value))) return { field: 'value', message: `must be a number: op "${op}" compares numbers; got ${JSON.stringify(value)}` };
+  if (numeric && !Number.isFinite(Number(value)))
+    return { field: 'value', message: `must be a number: op "${op}" compares numbers; got ${JSON.stringify(value)}` };
   return undefined;
 }
 
@@ -217,7 +293,9 @@ function pathText(path: readonly PropertyKey[]): string {
 function readableMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${describeType(issue.expected)}; got ${describeInput(issue.input)}`;
+      return issue.input === undefined
+        ? 'is required'
+        : `must be ${describeType(issue.expected)}; got ${describeInput(issue.input)}`;
     case 'too_small':
       return describeBound(issue.origin, issue.minimum, issue.inclusive ?? true, 'at least', 'greater than');
     case 'too_big':
@@ -231,15 +309,31 @@ function readableMessage(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
-function describeBound(origin: string, limit: number | bigint, inclusive: boolean, inclusiveWord: string, exclusiveWord: string): string {
+function describeBound(
+  origin: string,
+  limit: number | bigint,
+  inclusive: boolean,
+  inclusiveWord: string,
+  exclusiveWord: string,
+): string {
   const word = inclusive ? inclusiveWord : exclusiveWord;
   if (origin === 'array' || origin === 'set') return `must list ${word} ${limit} item${limit === 1 ? '' : 's'}`;
-  if (origin === 'string') return limit === 1 && inclusive && inclusiveWord === 'at least' ? 'must not be empty' : `must be ${word} ${limit} characters long`;
+  if (origin === 'string')
+    return limit === 1 && inclusive && inclusiveWord === 'at least'
+      ? 'must not be empty'
+      : `must be ${word} ${limit} characters long`;
   return `must be ${word} ${limit}`;
 }
 
 function describeType(expected: string): string {
-  const names: Record<string, string> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object' };
+  const names: Record<string, string> = {
+    string: 'text',
+    number: 'a number',
+    int: 'a whole number',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'an object',
+  };
   return names[expected] ?? expected;
 }
 

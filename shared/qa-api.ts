@@ -13,7 +13,11 @@ export const qaListQuerySchema = z.strictObject({
 
 /** A person's verdict on a sampled auto write; `wrong` reverts it through a rollback of that one change. */
 export const qaVerdictSchema = z
-  .strictObject({ actingUserId: crmUserIdSchema, verdict: z.enum(['correct', 'wrong']), note: safeText.trim().max(1_000).optional() })
+  .strictObject({
+    actingUserId: crmUserIdSchema,
+    verdict: z.enum(['correct', 'wrong']),
+    note: safeText.trim().max(1_000).optional(),
+  })
   .meta({ id: 'QaVerdict' });
 export type QaVerdictRequest = z.infer<typeof qaVerdictSchema>;
 

@@ -18,10 +18,15 @@ export const rollbackSelectorSchema = z
     changeIds: z.array(z.uuid()).min(1).max(10_000).optional(),
     recordIds: z.array(recordIdSchema).min(1).max(10_000).optional(),
   })
-  .refine((s) => s.batchId !== undefined || s.agentId !== undefined || s.changeIds !== undefined || s.recordIds !== undefined, {
-    message: 'needs a batchId, agentId, changeIds or recordIds (since and until only narrow one of those)',
+  .refine(
+    (s) => s.batchId !== undefined || s.agentId !== undefined || s.changeIds !== undefined || s.recordIds !== undefined,
+    {
+      message: 'needs a batchId, agentId, changeIds or recordIds (since and until only narrow one of those)',
+    },
+  )
+  .refine((s) => s.since === undefined || s.until === undefined || Date.parse(s.since) < Date.parse(s.until), {
+    message: 'since must be before until',
   })
-  .refine((s) => s.since === undefined || s.until === undefined || Date.parse(s.since) < Date.parse(s.until), { message: 'since must be before until' })
   .meta({ id: 'RollbackSelector' });
 export type RollbackSelector = z.infer<typeof rollbackSelectorSchema>;
 
@@ -68,7 +73,12 @@ export const rollbackPlanSchema = z
     selector: rollbackSelectorSchema,
     force: z.boolean(),
     total: z.number().int(),
-    counts: z.object({ revert: z.number().int(), conflict: z.number().int(), alreadyReverted: z.number().int(), failed: z.number().int() }),
+    counts: z.object({
+      revert: z.number().int(),
+      conflict: z.number().int(),
+      alreadyReverted: z.number().int(),
+      failed: z.number().int(),
+    }),
     sample: z.array(rollbackItemSchema).describe('Up to 10 items of each outcome.'),
   })
   .meta({ id: 'RollbackPlan' });
@@ -83,7 +93,12 @@ export const rollbackSchema = z
     force: z.boolean(),
     total: z.number().int(),
     done: z.number().int(),
-    counts: z.object({ reverted: z.number().int(), conflict: z.number().int(), alreadyReverted: z.number().int(), failed: z.number().int() }),
+    counts: z.object({
+      reverted: z.number().int(),
+      conflict: z.number().int(),
+      alreadyReverted: z.number().int(),
+      failed: z.number().int(),
+    }),
     /** The rollback's own writes, one change set per object type: roll them back with `batchId` = this rollback's id. */
     changeSetIds: z.record(safeText, z.uuid()),
     createdAt: instant,

@@ -46,7 +46,10 @@ interface Visit {
  * trap for any code that copies objects by assignment). Walks with its own stack, so a body
  * nested ten thousand levels deep is refused, not a stack overflow.
  */
-export function findJsonProblem(root: unknown, limits: { maxDepth?: number; maxItems?: number; maxText?: number } = {}): JsonProblem | undefined {
+export function findJsonProblem(
+  root: unknown,
+  limits: { maxDepth?: number; maxItems?: number; maxText?: number } = {},
+): JsonProblem | undefined {
   const maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH;
   const stack: Visit[] = [{ value: root, depth: 0, key: undefined, parent: undefined }];
   while (stack.length > 0) {
@@ -54,20 +57,23 @@ export function findJsonProblem(root: unknown, limits: { maxDepth?: number; maxI
     const { value } = visit;
     if (typeof value === 'string') {
       if (!isSafeText(value)) return problemAt(visit, UNSAFE_TEXT_MESSAGE);
-      if (limits.maxText !== undefined && value.length > limits.maxText) return problemAt(visit, `must be at most ${limits.maxText} characters long`);
+      if (limits.maxText !== undefined && value.length > limits.maxText)
+        return problemAt(visit, `must be at most ${limits.maxText} characters long`);
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     const depth = visit.depth + 1;
     if (depth > maxDepth) return problemAt(visit, `nests deeper than ${maxDepth} levels`);
     if (Array.isArray(value)) {
-      if (limits.maxItems !== undefined && value.length > limits.maxItems) return problemAt(visit, `must list at most ${limits.maxItems} items`);
-      value.forEach((item, index) => stack.push({ value: item, depth, key: index, parent: visit }));
+      if (limits.maxItems !== undefined && value.length > limits.maxItems)
+        return problemAt(visit, `must list at most ${limits.maxItems} items`);
+      for (const [index, item] of value.entries()) stack.push({ value: item, depth, key: index, parent: visit });
       continue;
     }
     for (const [key, item] of Object.entries(value)) {
       const child: Visit = { value: item, depth, key, parent: visit };
-      if (!isSafeText(key)) return problemAt({ ...child, key: JSON.stringify(key) }, `is a key that ${UNSAFE_TEXT_MESSAGE}`);
+      if (!isSafeText(key))
+        return problemAt({ ...child, key: JSON.stringify(key) }, `is a key that ${UNSAFE_TEXT_MESSAGE}`);
       if (key === '__proto__') return problemAt(child, 'is a key no request may use');
       stack.push(child);
     }
@@ -83,6 +89,10 @@ function problemAt(visit: Visit, message: string): JsonProblem {
 
 /** Free-form JSON inside a body (a tool call's input or output): any value, with safe keys and text, bounded. */
 export const freeJson = z.unknown().superRefine((value, ctx) => {
-  const problem = findJsonProblem(value, { maxDepth: MAX_JSON_DEPTH, maxItems: MAX_FREE_JSON_ITEMS, maxText: MAX_FREE_JSON_TEXT });
+  const problem = findJsonProblem(value, {
+    maxDepth: MAX_JSON_DEPTH,
+    maxItems: MAX_FREE_JSON_ITEMS,
+    maxText: MAX_FREE_JSON_TEXT,
+  });
   if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
 });

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 /** One sentence per zod issue, naming its path, for API errors, CLI errors and policy validation alike. */
 export function describeZodIssue(issue: z.core.$ZodIssue): { path: string; message: string } {
   const path = issue.path.length ? issue.path.join('.') : '(root)';
-  if (issue.code === 'unrecognized_keys') return { path, message: `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
-  if (issue.code === 'invalid_key') return { path, message: `is not an allowed name: ${issue.issues[0]?.message ?? 'invalid'}` };
+  if (issue.code === 'unrecognized_keys')
+    return { path, message: `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
+  if (issue.code === 'invalid_key')
+    return { path, message: `is not an allowed name: ${issue.issues[0]?.message ?? 'invalid'}` };
   return { path, message: issue.message };
 }

@@ -34,14 +34,21 @@ export function createApp(options: AppOptions): Express {
   const { deps, logger } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     res.locals.requestId = randomUUID();
     res.setHeader('X-Request-Id', res.locals.requestId);
     next();
   });
   // Before the JSON parser: a webhook's signature covers its raw bytes.
   app.use(webhookRoutes(deps, { ...options.webhooks, maxBodyBytes: options.maxBodyBytes }));
-  app.use('/v1/extension', extensionRoutes(deps, { appClientSecret: options.webhooks?.appClientSecret, publicUrl: options.webhooks?.publicUrl, maxBodyBytes: options.maxBodyBytes }));
+  app.use(
+    '/v1/extension',
+    extensionRoutes(deps, {
+      appClientSecret: options.webhooks?.appClientSecret,
+      publicUrl: options.webhooks?.publicUrl,
+      maxBodyBytes: options.maxBodyBytes,
+    }),
+  );
   app.use(requireJsonBody);
   app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
   app.use(refuseUnsafeJson);
@@ -49,7 +56,10 @@ export function createApp(options: AppOptions): Express {
   app.get('/healthz', async (_req, res) => {
     const started = performance.now();
     await deps.db.execute('select 1');
-    res.json({ status: 'ok', database: { kind: options.database.kind, state: 'ready', latencyMs: Math.round(performance.now() - started) } });
+    res.json({
+      status: 'ok',
+      database: { kind: options.database.kind, state: 'ready', latencyMs: Math.round(performance.now() - started) },
+    });
   });
   const openapi = openApiDocument(options.publicUrl);
   app.get('/v1/openapi.json', (_req, res) => {
@@ -64,7 +74,9 @@ export function createApp(options: AppOptions): Express {
   app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
   app.use((req, res) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId } });
+    res.status(404).json({
+      error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },
+    });
   });
   app.use(errorHandler(logger));
   return app;

@@ -13,19 +13,32 @@ export type LoadedCheckpointKey = { key: CheckpointKey } | { key: undefined; why
  * checkpoints are off, and the server says so at start: refusing to start would take a running
  * deployment down on upgrade, and a key belongs somewhere an operator chooses, apart from the database.
  */
-export function loadCheckpointKey(options: { checkpointKey: string | undefined; dataDir: string; usingPostgres: boolean }): LoadedCheckpointKey {
-  if (options.checkpointKey) return { key: checkpointKeyFromSeed(seedOf(options.checkpointKey, 'AUDIT_CHECKPOINT_KEY')) };
+export function loadCheckpointKey(options: {
+  checkpointKey: string | undefined;
+  dataDir: string;
+  usingPostgres: boolean;
+}): LoadedCheckpointKey {
+  if (options.checkpointKey)
+    return { key: checkpointKeyFromSeed(seedOf(options.checkpointKey, 'AUDIT_CHECKPOINT_KEY')) };
   if (options.usingPostgres) {
-    return { key: undefined, why: 'AUDIT_CHECKPOINT_KEY is not set: audit checkpoints are off, and audit verify cannot catch a database owner who recomputes the chain or removes its newest events. Set it to the base64 of 32 random bytes (openssl rand -base64 32), kept apart from the database.' };
+    return {
+      key: undefined,
+      why: 'AUDIT_CHECKPOINT_KEY is not set: audit checkpoints are off, and audit verify cannot catch a database owner who recomputes the chain or removes its newest events. Set it to the base64 of 32 random bytes (openssl rand -base64 32), kept apart from the database.',
+    };
   }
   const keyPath = path.join(options.dataDir, 'audit-checkpoint.key');
   fs.mkdirSync(options.dataDir, { recursive: true });
-  if (!fs.existsSync(keyPath)) fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  if (!fs.existsSync(keyPath))
+    fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   return { key: checkpointKeyFromSeed(seedOf(fs.readFileSync(keyPath, 'utf8').trim(), keyPath)) };
 }
 
 function seedOf(base64: string, source: string): Buffer {
   const seed = Buffer.from(base64, 'base64');
-  if (seed.length !== 32) throw new AppError('CONFIG_INVALID', `${source} must be the base64 encoding of exactly 32 random bytes (an Ed25519 private key).`);
+  if (seed.length !== 32)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${source} must be the base64 encoding of exactly 32 random bytes (an Ed25519 private key).`,
+    );
   return seed;
 }

@@ -13,7 +13,11 @@ const configSchema = z.object({
   /** Calls per 10 s the adapter paces itself to; HubSpot's private-app floor is 100. */
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().positive().default(100),
   /** Largest request body accepted, in bytes. */
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024),
   /** base64 of 32 bytes; encrypts CRM credentials at rest. Unset: a key file is created in DATA_DIR. */
   SECRETS_KEY: z.string().optional(),
   /** `off` keeps `npm start` from ever starting the sandbox demo, even on a fresh data folder. */
@@ -51,7 +55,11 @@ const configSchema = z.object({
   /** How long a rollback stays with the server running it after its last heartbeat; then another resumes it. */
   ROLLBACK_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
   /** How long an approval's write claimed by a server that then died blocks the approval jobs from writing it. */
-  APPROVAL_APPLY_CLAIM_MS: z.coerce.number().int().min(100).default(5 * 60_000),
+  APPROVAL_APPLY_CLAIM_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(5 * 60_000),
 });
 
 export interface Config {
@@ -123,7 +131,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function sandboxWebhook(url: string | undefined, secret: string | undefined): Config['sandboxWebhook'] {
   if (url === undefined && secret === undefined) return undefined;
   if (url === undefined || secret === undefined) {
-    throw new AppError('CONFIG_INVALID', 'The configuration is invalid: set SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_SECRET together, or neither.');
+    throw new AppError(
+      'CONFIG_INVALID',
+      'The configuration is invalid: set SANDBOX_WEBHOOK_URL and SANDBOX_WEBHOOK_SECRET together, or neither.',
+    );
   }
   return { url, secret };
 }

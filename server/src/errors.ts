@@ -8,7 +8,11 @@ export class AppError extends Error {
   /** Whether repeating the same call may succeed (rate limits, outages). */
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -26,5 +30,7 @@ export function assertSafeJson(value: unknown, what: string): void {
   const problem = findJsonProblem(value);
   if (!problem) return;
   const path = problem.path.length ? problem.path.join('.') : '(root)';
-  throw new AppError('VALIDATION_FAILED', `${what} is invalid: ${path} ${problem.message}`, { details: { issues: [{ path, message: problem.message }] } });
+  throw new AppError('VALIDATION_FAILED', `${what} is invalid: ${path} ${problem.message}`, {
+    details: { issues: [{ path, message: problem.message }] },
+  });
 }

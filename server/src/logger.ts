@@ -9,7 +9,10 @@ export interface Logger {
 export function jsonLogger(stream: NodeJS.WritableStream = process.stderr): Logger {
   const write = (level: string, message: string, fields: Record<string, unknown> = {}) =>
     stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
-  return { info: (message, fields) => write('info', message, fields), error: (message, fields) => write('error', message, fields) };
+  return {
+    info: (message, fields) => write('info', message, fields),
+    error: (message, fields) => write('error', message, fields),
+  };
 }
 
 export const silentLogger: Logger = { info: () => {}, error: () => {} };
@@ -41,7 +44,12 @@ export function errorLogField(error: unknown): ErrorLogField {
   const name = error instanceof Error ? error.name : typeof error;
   const database = databaseFailure(error);
   if (error instanceof AppError) {
-    return { name, code: error.code, ...(error.code === 'CRM_REJECTED' ? {} : { message: error.message }), ...database };
+    return {
+      name,
+      code: error.code,
+      ...(error.code === 'CRM_REJECTED' ? {} : { message: error.message }),
+      ...database,
+    };
   }
   if (database) return { name, ...database };
   const message = error instanceof Error ? error.message : String(error);
@@ -57,7 +65,10 @@ function databaseFailure(error: unknown): Omit<ErrorLogField, 'name'> | undefine
     if (typeof current.query === 'string' && 'params' in current) statement ??= current.query;
     // pg's and PGlite's DatabaseError: a SQLSTATE and a severity.
     if (typeof current.code === 'string' && typeof current.severity === 'string') {
-      codes = { sqlState: current.code, ...(typeof current.constraint === 'string' ? { constraint: current.constraint } : {}) };
+      codes = {
+        sqlState: current.code,
+        ...(typeof current.constraint === 'string' ? { constraint: current.constraint } : {}),
+      };
       break;
     }
   }

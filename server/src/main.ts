@@ -20,23 +20,59 @@ async function main(): Promise<void> {
   const runtime = await openRuntime(config, 'the Agent Governance server');
   const publicUrl = `http://${config.host}:${config.port}`;
   // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
-  const demo = await startDemoIfWanted({ config, runtime, logger, argv: process.argv.slice(2), print: (line) => process.stdout.write(`${line}\n`) });
+  const demo = await startDemoIfWanted({
+    config,
+    runtime,
+    logger,
+    argv: process.argv.slice(2),
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
   const deps = demo?.deps ?? runtime.deps;
   const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
   const rollbacks = startRollbackWorker(deps, { logger, leaseMs: config.rollbackLeaseMs });
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
-  const webhooks = { appClientSecret: config.hubspotClientSecret, publicUrl: config.publicUrl, ...(worker ? { onStored: () => worker.wake() } : {}) };
-  const app = createApp({ deps, database: runtime.database, logger, maxBodyBytes: config.maxBodyBytes, publicUrl, webhooks, ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}) });
+  const webhooks = {
+    appClientSecret: config.hubspotClientSecret,
+    publicUrl: config.publicUrl,
+    ...(worker ? { onStored: () => worker.wake() } : {}),
+  };
+  const app = createApp({
+    deps,
+    database: runtime.database,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    publicUrl,
+    webhooks,
+    ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
+  });
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
-    logger.info('listening', { url: `http://${config.host}:${port}`, database: runtime.database.kind, dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined });
-    demo?.onListening(`http://${config.host}:${port}`).catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
+    logger.info('listening', {
+      url: `http://${config.host}:${port}`,
+      database: runtime.database.kind,
+      dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
+    });
+    demo
+      ?.onListening(`http://${config.host}:${port}`)
+      .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   });
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void Promise.all([demo?.close(), worker?.stop(), rollbacks.stop(), approvalJobs?.stop(), checkpoints?.stop(), recovery.stop()]).then(() => runtime.close()).then(() => process.exit(0)));
+    server.close(
+      () =>
+        void Promise.all([
+          demo?.close(),
+          worker?.stop(),
+          rollbacks.stop(),
+          approvalJobs?.stop(),
+          checkpoints?.stop(),
+          recovery.stop(),
+        ])
+          .then(() => runtime.close())
+          .then(() => process.exit(0)),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -51,7 +87,10 @@ function startCheckpointsIfKeyed(config: Config, runtime: Runtime, deps: Service
   }
   const { file, everyEvents, everyMs } = config.auditCheckpoints;
   logger.info('audit checkpoints on', { keyId: loaded.key.keyId, file, everyEvents, everySeconds: everyMs / 1000 });
-  return startCheckpointJob(deps, { logger, publishing: { key: loaded.key, everyEvents, everyMs, publish: checkpointFile(file) } });
+  return startCheckpointJob(deps, {
+    logger,
+    publishing: { key: loaded.key, everyEvents, everyMs, publish: checkpointFile(file) },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -21,13 +21,25 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder });
   try {
     await database.migrate();
-    const secrets = loadSecretBox({ secretsKey: config.secretsKey, dataDir: config.dataDir, usingPostgres: database.kind === 'postgres' });
-    const checkpointKey = loadCheckpointKey({ checkpointKey: config.auditCheckpoints.key, dataDir: config.dataDir, usingPostgres: database.kind === 'postgres' });
+    const secrets = loadSecretBox({
+      secretsKey: config.secretsKey,
+      dataDir: config.dataDir,
+      usingPostgres: database.kind === 'postgres',
+    });
+    const checkpointKey = loadCheckpointKey({
+      checkpointKey: config.auditCheckpoints.key,
+      dataDir: config.dataDir,
+      usingPostgres: database.kind === 'postgres',
+    });
     const deps: ServiceDeps = {
       db: database.db,
       clock: () => new Date(),
       secrets,
-      crmFor: hubspotResolver({ baseUrl: config.hubspotApiBaseUrl, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => secrets.open(sealed) }),
+      crmFor: hubspotResolver({
+        baseUrl: config.hubspotApiBaseUrl,
+        callsPer10s: config.hubspotCallsPer10s,
+        open: (sealed) => secrets.open(sealed),
+      }),
       checkSignedRequest: checkV3Signature,
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,

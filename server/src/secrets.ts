@@ -22,22 +22,31 @@ export interface SecretBox {
   open(sealed: string): string;
 }
 
-export function loadSecretBox(options: { secretsKey: string | undefined; dataDir: string; usingPostgres: boolean }): SecretBox {
+export function loadSecretBox(options: {
+  secretsKey: string | undefined;
+  dataDir: string;
+  usingPostgres: boolean;
+}): SecretBox {
   return createSecretBox(resolveKey(options));
 }
 
 function resolveKey(options: { secretsKey: string | undefined; dataDir: string; usingPostgres: boolean }): Buffer {
   if (options.secretsKey) {
     const key = Buffer.from(options.secretsKey, 'base64');
-    if (key.length !== 32) throw new AppError('CONFIG_INVALID', 'SECRETS_KEY must be the base64 encoding of exactly 32 random bytes.');
+    if (key.length !== 32)
+      throw new AppError('CONFIG_INVALID', 'SECRETS_KEY must be the base64 encoding of exactly 32 random bytes.');
     return key;
   }
   if (options.usingPostgres) {
-    throw new AppError('CONFIG_INVALID', 'SECRETS_KEY is required with DATABASE_URL: set it to the base64 of 32 random bytes (openssl rand -base64 32).');
+    throw new AppError(
+      'CONFIG_INVALID',
+      'SECRETS_KEY is required with DATABASE_URL: set it to the base64 of 32 random bytes (openssl rand -base64 32).',
+    );
   }
   const keyPath = path.join(options.dataDir, 'secrets.key');
   fs.mkdirSync(options.dataDir, { recursive: true });
-  if (!fs.existsSync(keyPath)) fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  if (!fs.existsSync(keyPath))
+    fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   return Buffer.from(fs.readFileSync(keyPath, 'utf8').trim(), 'base64');
 }
 
@@ -64,13 +73,21 @@ export function createSecretBox(key: Buffer): SecretBox {
       const known = opened.get(sealed);
       if (known !== undefined) return known;
       const [version, iv, tag, body] = sealed.split('.');
-      if (version !== 'v1' || !iv || !tag || !body) throw new AppError('INTERNAL', 'A stored credential is not in a format this server can read.');
+      if (version !== 'v1' || !iv || !tag || !body)
+        throw new AppError('INTERNAL', 'A stored credential is not in a format this server can read.');
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       try {
-        return remember(sealed, Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8'));
+        return remember(
+          sealed,
+          Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8'),
+        );
       } catch (cause) {
-        throw new AppError('CONFIG_INVALID', 'A stored credential cannot be decrypted: SECRETS_KEY is not the key it was sealed with.', { cause });
+        throw new AppError(
+          'CONFIG_INVALID',
+          'A stored credential cannot be decrypted: SECRETS_KEY is not the key it was sealed with.',
+          { cause },
+        );
       }
     },
   };

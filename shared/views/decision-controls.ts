@@ -17,9 +17,21 @@ const REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
 };
 
 export function decisionControls(card: PendingApprovalCard, options: { killSwitchEngaged: boolean }): DecisionControls {
-  if (!card.decidable.ok) return { approve: false, editThenApprove: false, reject: false, unavailableReason: REFUSAL_SENTENCES[card.decidable.code] };
+  if (!card.decidable.ok)
+    return {
+      approve: false,
+      editThenApprove: false,
+      reject: false,
+      unavailableReason: REFUSAL_SENTENCES[card.decidable.code],
+    };
   // Approving while a switch is engaged would write for a stopped agent; rejecting writes nothing, so it stays.
-  if (options.killSwitchEngaged) return { approve: false, editThenApprove: false, reject: true, unavailableReason: 'A kill switch is engaged: approving is paused until it is released.' };
+  if (options.killSwitchEngaged)
+    return {
+      approve: false,
+      editThenApprove: false,
+      reject: true,
+      unavailableReason: 'A kill switch is engaged: approving is paused until it is released.',
+    };
   return { approve: true, editThenApprove: true, reject: true, unavailableReason: null };
 }
 

@@ -8,16 +8,30 @@ import { MATRIX_OBJECT_TYPES, changedCells } from './policy-matrix.ts';
  * with the policy's own schema and its sentences are shown as they come.
  */
 
-export const CAP_NAMES = ['writesPerAgentPerDay', 'writesPerRecordPerDay', 'sendsPerRecipientDomainPerDay'] as const satisfies readonly (keyof Caps)[];
+export const CAP_NAMES = [
+  'writesPerAgentPerDay',
+  'writesPerRecordPerDay',
+  'sendsPerRecipientDomainPerDay',
+] as const satisfies readonly (keyof Caps)[];
 export type CapName = (typeof CAP_NAMES)[number];
 export const CAP_LABELS: Record<CapName, string> = {
   writesPerAgentPerDay: 'Writes per agent per day',
   writesPerRecordPerDay: 'Writes per record per day',
   sendsPerRecipientDomainPerDay: 'Emails per recipient domain per day',
 };
-export const WINDOW_ACTIONS = ['field_write', 'send_email', 'create_task', 'create_note'] as const satisfies readonly ActionKind[];
+export const WINDOW_ACTIONS = [
+  'field_write',
+  'send_email',
+  'create_task',
+  'create_note',
+] as const satisfies readonly ActionKind[];
 export const WEEKDAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-export const CONDITION_KIND_NAMES = ['confidence_below', 'record_matches', 'overwrites_non_empty', 'evidence'] as const satisfies readonly PolicyCondition['kind'][];
+export const CONDITION_KIND_NAMES = [
+  'confidence_below',
+  'record_matches',
+  'overwrites_non_empty',
+  'evidence',
+] as const satisfies readonly PolicyCondition['kind'][];
 export const RAISE_TIER_NAMES = ['approval', 'two_person', 'deny'] as const satisfies readonly Tier[];
 export const RECORD_MATCH_OP_NAMES = ['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte', 'is_empty', 'not_empty'] as const;
 
@@ -27,7 +41,8 @@ export type CapInput = { ok: true; value: number | undefined } | { ok: false; me
 export function parseCapInput(text: string): CapInput {
   const trimmed = text.trim();
   if (trimmed === '') return { ok: true, value: undefined };
-  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(trimmed)) return { ok: false, message: 'Write a number, or leave it empty for no cap.' };
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(trimmed))
+    return { ok: false, message: 'Write a number, or leave it empty for no cap.' };
   return { ok: true, value: Number(trimmed) };
 }
 
@@ -37,7 +52,11 @@ export function withCap(policy: Policy, change: { role?: AgentRole; cap: CapName
     const { [change.cap]: _old, ...rest } = caps;
     return change.value === undefined ? rest : { ...rest, [change.cap]: change.value };
   };
-  if (!change.role) return { ...policy, caps: { ...set(policy.caps), ...(policy.caps.roleCaps ? { roleCaps: policy.caps.roleCaps } : {}) } };
+  if (!change.role)
+    return {
+      ...policy,
+      caps: { ...set(policy.caps), ...(policy.caps.roleCaps ? { roleCaps: policy.caps.roleCaps } : {}) },
+    };
   const roleCaps = { ...policy.caps.roleCaps, [change.role]: set(policy.caps.roleCaps?.[change.role] ?? {}) };
   return { ...policy, caps: { ...policy.caps, roleCaps } };
 }
@@ -62,7 +81,14 @@ export function newCondition(kind: PolicyCondition['kind']): PolicyCondition {
     case 'confidence_below':
       return { kind, threshold: 0.7, raiseTo: 'approval' };
     case 'record_matches':
-      return { kind, objectType: 'contacts', property: 'lifecyclestage', op: 'eq', value: 'customer', raiseTo: 'approval' };
+      return {
+        kind,
+        objectType: 'contacts',
+        property: 'lifecyclestage',
+        op: 'eq',
+        value: 'customer',
+        raiseTo: 'approval',
+      };
     case 'overwrites_non_empty':
       return { kind, raiseTo: 'approval' };
     case 'evidence':
@@ -79,20 +105,32 @@ export function conditionSummary(condition: PolicyCondition): string {
     'objectTypes' in condition && condition.objectTypes ? `on ${condition.objectTypes.join(', ')}` : '',
     condition.properties ? `for ${condition.properties.join(', ')}` : '',
     condition.roles ? `by ${condition.roles.join(', ')} agents` : '',
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
   const raise = `raise to ${condition.raiseTo}`;
   const tail = scope ? ` ${scope}` : '';
   switch (condition.kind) {
     case 'confidence_below':
       return `Confidence below ${condition.threshold}: ${raise}${tail}`;
     case 'record_matches': {
-      const operand = condition.op === 'in' ? (condition.values ?? []).join(' | ') : condition.op === 'is_empty' || condition.op === 'not_empty' ? '' : String(condition.value ?? '');
-      return `When ${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd() + `: ${raise}${tail}`;
+      const operand =
+        condition.op === 'in'
+          ? (condition.values ?? []).join(' | ')
+          : condition.op === 'is_empty' || condition.op === 'not_empty'
+            ? ''
+            : String(condition.value ?? '');
+      return `${`When ${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd()}: ${raise}${tail}`;
     }
     case 'overwrites_non_empty':
       return `Overwriting a non-empty value: ${raise}${tail}`;
     case 'evidence': {
-      const needs = [condition.requireUrl ? 'a source URL' : '', condition.allowedSources ? `a source among ${condition.allowedSources.join(', ')}` : ''].filter(Boolean).join(' and ');
+      const needs = [
+        condition.requireUrl ? 'a source URL' : '',
+        condition.allowedSources ? `a source among ${condition.allowedSources.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ');
       return `Evidence without ${needs || 'anything'}: ${raise}${tail}`;
     }
   }
@@ -107,7 +145,10 @@ export function withOptional<T extends object, K extends keyof T>(item: T, key: 
 
 /** A comma-separated list as typed into a field: blanks dropped; empty means "not limited". */
 export function listFromText(text: string): string[] | undefined {
-  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return items.length > 0 ? items : undefined;
 }
 
@@ -115,8 +156,15 @@ export function listFromText(text: string): string[] | undefined {
 export function policyEditCount(before: Policy, after: Policy): number {
   const capsBefore = capEntries(before);
   const capsAfter = capEntries(after);
-  const capChanges = [...new Set([...capsBefore.keys(), ...capsAfter.keys()])].filter((key) => capsBefore.get(key) !== capsAfter.get(key)).length;
-  return changedCells(before, after, MATRIX_OBJECT_TYPES) + capChanges + differingItems(before.windows, after.windows) + differingItems(before.conditions, after.conditions);
+  const capChanges = [...new Set([...capsBefore.keys(), ...capsAfter.keys()])].filter(
+    (key) => capsBefore.get(key) !== capsAfter.get(key),
+  ).length;
+  return (
+    changedCells(before, after, MATRIX_OBJECT_TYPES) +
+    capChanges +
+    differingItems(before.windows, after.windows) +
+    differingItems(before.conditions, after.conditions)
+  );
 }
 
 /** Every cap that is set, keyed `*.cap` for the workspace and `role.cap` per agent role. */
@@ -132,7 +180,8 @@ function capEntries(policy: Policy): Map<string, number> {
 
 function differingItems(a: readonly unknown[], b: readonly unknown[]): number {
   let count = 0;
-  for (let i = 0; i < Math.max(a.length, b.length); i += 1) if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) count += 1;
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1)
+    if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) count += 1;
   return count;
 }
 

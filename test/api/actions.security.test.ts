@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDelegation } from '../../server/src/services/governance/index.ts';
-import { actionEvents, decideAction, emailAction, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
+import {
+  actionEvents,
+  decideAction,
+  emailAction,
+  publishActionTiers,
+  submitAction,
+  testClock,
+} from '../support/actions.ts';
 import { givePeopleRoles, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
@@ -12,13 +19,23 @@ beforeEach(async () => {
   const clock = testClock();
   harness = await startHarness({ clock: clock.now });
   ws = await seedWorkspace(harness, ['outreach', 'outreach']);
-  await givePeopleRoles(harness, ws.workspaceId, { '2001': 'approver', '2002': 'revops_admin', '3001': 'auditor', '1001': 'rep', '1002': 'rep' });
+  await givePeopleRoles(harness, ws.workspaceId, {
+    '2001': 'approver',
+    '2002': 'revops_admin',
+    '3001': 'auditor',
+    '1001': 'rep',
+    '1002': 'rep',
+  });
 });
 afterEach(() => harness.close());
 
 async function heldEmail(options: { onBehalfOf?: string } = {}): Promise<{ contactId: string; id: string }> {
   const contactId = seedContact(harness, { hubspot_owner_id: '1001' });
-  const res = await submitAction(harness, agentToken(), emailAction(contactId, options.onBehalfOf ? { onBehalfOf: { crmUserId: options.onBehalfOf } } : {}));
+  const res = await submitAction(
+    harness,
+    agentToken(),
+    emailAction(contactId, options.onBehalfOf ? { onBehalfOf: { crmUserId: options.onBehalfOf } } : {}),
+  );
   expect(res.body.status).toBe('pending');
   return { contactId, id: res.body.id };
 }
@@ -31,22 +48,44 @@ describe('who may decide a draft', () => {
   ])('refuses %s with 403 and a reason code, audited, and releases nothing', async (_who, actingUserId, refusal) => {
     const { contactId, id } = await heldEmail();
     const res = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId });
-    expect(res).toMatchObject({ status: 403, body: { error: { code: 'APPROVAL_DECISION_FORBIDDEN', details: { refusal } } } });
-    expect((await actionEvents(harness, contactId)).at(-1)).toMatchObject({ type: 'action.decision_refused', reasons: [refusal], actor: expect.objectContaining({ crmUserId: actingUserId }) });
-    expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).body).toMatchObject({ status: 'pending', approvedBy: [] });
+    expect(res).toMatchObject({
+      status: 403,
+      body: { error: { code: 'APPROVAL_DECISION_FORBIDDEN', details: { refusal } } },
+    });
+    expect((await actionEvents(harness, contactId)).at(-1)).toMatchObject({
+      type: 'action.decision_refused',
+      reasons: [refusal],
+      actor: expect.objectContaining({ crmUserId: actingUserId }),
+    });
+    expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).body).toMatchObject({
+      status: 'pending',
+      approvedBy: [],
+    });
   });
 
   it('lets a rep release a draft on a record they own', async () => {
     const { id } = await heldEmail();
-    expect((await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '1001' })).body).toMatchObject({ status: 'released', approvedBy: ['1001'] });
+    expect(
+      (await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '1001' })).body,
+    ).toMatchObject({ status: 'released', approvedBy: ['1001'] });
   });
 
   it('never counts the person the agent acts for, whatever their role', async () => {
-    await createDelegation(harness.deps, ws.workspaceId, { agentId: ws.agents[0]!.id, crmUserId: '2001', expiresAt: new Date('2027-01-01T00:00:00Z') }, ADMIN);
+    await createDelegation(
+      harness.deps,
+      ws.workspaceId,
+      { agentId: ws.agents[0]!.id, crmUserId: '2001', expiresAt: new Date('2027-01-01T00:00:00Z') },
+      ADMIN,
+    );
     const { id } = await heldEmail({ onBehalfOf: '2001' });
     const own = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
-    expect(own).toMatchObject({ status: 403, body: { error: { details: { refusal: 'delegated_user_cannot_approve' } } } });
-    expect((await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2002' })).body.status).toBe('released');
+    expect(own).toMatchObject({
+      status: 403,
+      body: { error: { details: { refusal: 'delegated_user_cannot_approve' } } },
+    });
+    expect(
+      (await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2002' })).body.status,
+    ).toBe('released');
   });
 });
 
@@ -55,9 +94,14 @@ describe('two-person drafts', () => {
 
   it('needs two different people before the email is released', async () => {
     const { id } = await heldEmail();
-    expect((await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' })).body).toMatchObject({ status: 'pending', approvedBy: ['2001'] });
+    expect(
+      (await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' })).body,
+    ).toMatchObject({ status: 'pending', approvedBy: ['2001'] });
     const twice = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
-    expect(twice).toMatchObject({ status: 403, body: { error: { details: { refusal: 'already_approved_by_this_person' } } } });
+    expect(twice).toMatchObject({
+      status: 403,
+      body: { error: { details: { refusal: 'already_approved_by_this_person' } } },
+    });
     expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).body.releaseToken).toBeUndefined();
     const second = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2002' });
     expect(second.body).toMatchObject({ status: 'released', approvedBy: ['2001', '2002'] });
@@ -66,11 +110,21 @@ describe('two-person drafts', () => {
   it('voids earlier approvals when a person edits the draft: the edited text needs two people again', async () => {
     const { id } = await heldEmail();
     await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
-    const edited = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2002', edits: { body: 'Hi Ada, the sheet is attached.' } });
-    expect(edited.body).toMatchObject({ status: 'pending', approvedBy: ['2002'], edited: { body: 'Hi Ada, the sheet is attached.' } });
+    const edited = await decideAction(harness, ws.adminToken, id, {
+      kind: 'approve',
+      actingUserId: '2002',
+      edits: { body: 'Hi Ada, the sheet is attached.' },
+    });
+    expect(edited.body).toMatchObject({
+      status: 'pending',
+      approvedBy: ['2002'],
+      edited: { body: 'Hi Ada, the sheet is attached.' },
+    });
     const released = await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
     expect(released.body).toMatchObject({ status: 'released', approvedBy: ['2002', '2001'] });
-    expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).body.released.body).toBe('Hi Ada, the sheet is attached.');
+    expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).body.released.body).toBe(
+      'Hi Ada, the sheet is attached.',
+    );
   });
 });
 
@@ -80,7 +134,14 @@ describe('isolation', () => {
     const other = await seedWorkspace(harness, ['outreach']);
     expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: other.agents[0]!.token })).status).toBe(404);
     expect((await api(harness, 'GET', `/v1/admin/actions/${id}`, { token: other.adminToken })).status).toBe(404);
-    expect((await api(harness, 'POST', `/v1/actions/${id}/verify`, { token: other.agents[0]!.token, body: { releaseToken: 'rel_x' } })).status).toBe(404);
+    expect(
+      (
+        await api(harness, 'POST', `/v1/actions/${id}/verify`, {
+          token: other.agents[0]!.token,
+          body: { releaseToken: 'rel_x' },
+        })
+      ).status,
+    ).toBe(404);
     const decided = await decideAction(harness, other.adminToken, id, { kind: 'approve', actingUserId: '2001' });
     expect(decided).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     expect((await api(harness, 'GET', `/v1/admin/actions`, { token: other.adminToken })).body.actions).toEqual([]);
@@ -91,7 +152,10 @@ describe('isolation', () => {
     await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
     const otherAgent = ws.agents[1]!.token;
     expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: otherAgent })).status).toBe(404);
-    expect((await api(harness, 'POST', `/v1/actions/${id}/outcome`, { token: otherAgent, body: { outcome: 'replied' } })).status).toBe(404);
+    expect(
+      (await api(harness, 'POST', `/v1/actions/${id}/outcome`, { token: otherAgent, body: { outcome: 'replied' } }))
+        .status,
+    ).toBe(404);
   });
 
   it('answers 404 for a malformed id, and 401 without a token', async () => {
@@ -104,8 +168,14 @@ describe('isolation', () => {
 describe('concurrent decisions', () => {
   it('releases once when two people approve at the same moment; the other gets 409', async () => {
     const { contactId, id } = await heldEmail();
-    const results = await Promise.all(['2001', '2002'].map((actingUserId) => decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId })));
+    const results = await Promise.all(
+      ['2001', '2002'].map((actingUserId) =>
+        decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId }),
+      ),
+    );
     expect(results.map((result) => result.status).sort()).toEqual([200, 409]);
-    expect((await actionEvents(harness, contactId)).filter((event) => event.type === 'action.released')).toHaveLength(1);
+    expect((await actionEvents(harness, contactId)).filter((event) => event.type === 'action.released')).toHaveLength(
+      1,
+    );
   });
 });

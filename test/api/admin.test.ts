@@ -19,7 +19,10 @@ describe('the admin API', () => {
     expect(published.status).toBe(201);
     expect(published.body).toEqual({ version: ws.policyVersion + 1 });
     const history = await api(harness, 'GET', '/v1/admin/policies', { token: ws.adminToken });
-    expect(history.body.versions.map((v: { version: number }) => v.version)).toEqual([ws.policyVersion + 1, ws.policyVersion]);
+    expect(history.body.versions.map((v: { version: number }) => v.version)).toEqual([
+      ws.policyVersion + 1,
+      ws.policyVersion,
+    ]);
     const active = await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken });
     expect(active.body.version).toBe(ws.policyVersion + 1);
   });
@@ -36,7 +39,10 @@ describe('the admin API', () => {
   });
 
   it('creates an agent whose token is shown once and works at once, then pauses it', async () => {
-    const created = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'router', role: 'routing' } });
+    const created = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'router', role: 'routing' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^agt_/);
     const listed = await api(harness, 'GET', '/v1/admin/agents', { token: ws.adminToken });
@@ -48,19 +54,32 @@ describe('the admin API', () => {
   });
 
   it('engages and releases kill switches, refusing a bad scope or target', async () => {
-    const engaged = await api(harness, 'PUT', '/v1/admin/kill-switches', { token: ws.adminToken, body: { scope: 'action', target: 'send_email', engaged: true, reason: 'deliverability incident' } });
+    const engaged = await api(harness, 'PUT', '/v1/admin/kill-switches', {
+      token: ws.adminToken,
+      body: { scope: 'action', target: 'send_email', engaged: true, reason: 'deliverability incident' },
+    });
     expect(engaged.body).toMatchObject({ scope: 'action', target: 'send_email', engaged: true });
     const list = await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken });
     expect(list.body.killSwitches).toEqual([expect.objectContaining({ target: 'send_email', engaged: true })]);
-    const badTarget = await api(harness, 'PUT', '/v1/admin/kill-switches', { token: ws.adminToken, body: { scope: 'agent', target: '00000000-0000-4000-8000-000000000000', engaged: true, reason: 'x' } });
+    const badTarget = await api(harness, 'PUT', '/v1/admin/kill-switches', {
+      token: ws.adminToken,
+      body: { scope: 'agent', target: '00000000-0000-4000-8000-000000000000', engaged: true, reason: 'x' },
+    });
     expect(badTarget.status).toBe(404);
-    const noReason = await api(harness, 'PUT', '/v1/admin/kill-switches', { token: ws.adminToken, body: { scope: 'workspace', engaged: true } });
+    const noReason = await api(harness, 'PUT', '/v1/admin/kill-switches', {
+      token: ws.adminToken,
+      body: { scope: 'workspace', engaged: true },
+    });
     expect(noReason.status).toBe(400);
   });
 
   it('bootstraps HubSpot properties once: a second run creates nothing', async () => {
     const first = await api(harness, 'POST', '/v1/admin/bootstrap', { token: ws.adminToken });
-    expect(first.body.objects[0]).toMatchObject({ objectType: 'contacts', groupCreated: true, created: expect.arrayContaining(['ag_last_change_id', 'ag_last_agent']) });
+    expect(first.body.objects[0]).toMatchObject({
+      objectType: 'contacts',
+      groupCreated: true,
+      created: expect.arrayContaining(['ag_last_change_id', 'ag_last_agent']),
+    });
     const second = await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
     expect(second.objects.every((object) => !object.groupCreated && object.created.length === 0)).toBe(true);
   });
@@ -68,7 +87,9 @@ describe('the admin API', () => {
   it('verifies the audit chain and streams it as CSV with filters', async () => {
     const verify = await api(harness, 'GET', '/v1/admin/audit/verify', { token: ws.adminToken });
     expect(verify.body).toEqual({ ok: true, events: expect.any(Number) });
-    const csv = await fetch(`${harness.url}/v1/admin/audit/export?format=csv&agent=${ws.agents[0]!.id}`, { headers: { authorization: `Bearer ${ws.adminToken}` } });
+    const csv = await fetch(`${harness.url}/v1/admin/audit/export?format=csv&agent=${ws.agents[0]!.id}`, {
+      headers: { authorization: `Bearer ${ws.adminToken}` },
+    });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toMatch(/^seq,occurredAt,type/);
@@ -80,18 +101,36 @@ describe('the admin API', () => {
   it('checks the chain against signed checkpoints posted to verify, and refuses lines that are not checkpoints (issue 17)', async () => {
     const key = checkpointKeyFromSeed(randomBytes(32));
     const lines: AuditCheckpoint[] = [];
-    await publishDueCheckpoints(harness.deps, { key, everyEvents: 1, everyMs: 1, publish: async (checkpoint) => void lines.push(checkpoint) });
+    await publishDueCheckpoints(harness.deps, {
+      key,
+      everyEvents: 1,
+      everyMs: 1,
+      publish: async (checkpoint) => void lines.push(checkpoint),
+    });
     const checkpoints = lines.filter((line) => line.workspaceId === ws.workspaceId);
     expect(checkpoints).toHaveLength(1);
 
     const verify = (body: unknown) => api(harness, 'POST', '/v1/admin/audit/verify', { token: ws.adminToken, body });
     const held = await verify({ checkpoints, publicKeys: [key.publicKey] });
-    expect(held.body).toEqual({ ok: true, events: expect.any(Number), checkpoints: { checked: 1, latestSeq: checkpoints[0]!.seq } });
-    const forged = await verify({ checkpoints: [{ ...checkpoints[0]!, hash: 'f'.repeat(64) }], publicKeys: [key.publicKey] });
-    expect(forged.body).toMatchObject({ ok: false, checkpoints: { firstBadCheckpoint: { seq: checkpoints[0]!.seq, problem: 'bad_signature' } } });
+    expect(held.body).toEqual({
+      ok: true,
+      events: expect.any(Number),
+      checkpoints: { checked: 1, latestSeq: checkpoints[0]!.seq },
+    });
+    const forged = await verify({
+      checkpoints: [{ ...checkpoints[0]!, hash: 'f'.repeat(64) }],
+      publicKeys: [key.publicKey],
+    });
+    expect(forged.body).toMatchObject({
+      ok: false,
+      checkpoints: { firstBadCheckpoint: { seq: checkpoints[0]!.seq, problem: 'bad_signature' } },
+    });
 
     // This test server was given no checkpoint key of its own, so it trusts only the keys it is told.
-    expect((await verify({ checkpoints })).body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/publicKeys/) });
+    expect((await verify({ checkpoints })).body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/publicKeys/),
+    });
     expect((await verify({ checkpoints: [{ seq: 1 }], publicKeys: [key.publicKey] })).status).toBe(400);
   });
 });

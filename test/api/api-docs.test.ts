@@ -26,7 +26,12 @@ describe('/docs, the browsable API reference', () => {
   });
 
   it("serves none of the package's other files, such as its demo page pointing at someone else's API", async () => {
-    for (const path of ['/docs/index.html', '/docs/swagger-initializer.js', '/docs/package.json', '/docs/%2e%2e/package.json']) {
+    for (const path of [
+      '/docs/index.html',
+      '/docs/swagger-initializer.js',
+      '/docs/package.json',
+      '/docs/%2e%2e/package.json',
+    ]) {
       const response = await get(path);
       expect(response.status, path).toBe(404);
       expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });

@@ -26,7 +26,15 @@ async function proposeMany(): Promise<{ recordId: string; approvalId: string }[]
   const held = [];
   for (let i = 0; i < ROUNDS; i += 1) {
     const recordId = seedContact(harness, { email: `p${i}@example.com` });
-    held.push({ recordId, approvalId: await proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties: { phone: `+1 555 01${i}0` } }) });
+    held.push({
+      recordId,
+      approvalId: await proposeHeld(harness, {
+        token: ws.agents[0]!.token,
+        adminToken: ws.adminToken,
+        recordId,
+        properties: { phone: `+1 555 01${i}0` },
+      }),
+    });
   }
   return held;
 }

@@ -22,7 +22,8 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const propose = (recordId: string, properties: Record<string, string>) => proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties });
+const propose = (recordId: string, properties: Record<string, string>) =>
+  proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties });
 const auditCount = async () => (await harness.database.db.select({ n: count() }).from(auditEvents))[0]!.n;
 
 describe('deciding what cannot be decided', () => {
@@ -30,22 +31,44 @@ describe('deciding what cannot be decided', () => {
     const approvalId = await propose(seedContact(harness), { phone: '+1 555 0199' });
     const other = await seedWorkspace(harness, ['enrichment']);
     const before = await auditCount();
-    for (const [token, id] of [[ws.adminToken, '0190a0a0-0000-7000-8000-000000000000'], [ws.adminToken, 'not-an-id'], [other.adminToken, approvalId]] as const) {
+    for (const [token, id] of [
+      [ws.adminToken, '0190a0a0-0000-7000-8000-000000000000'],
+      [ws.adminToken, 'not-an-id'],
+      [other.adminToken, approvalId],
+    ] as const) {
       const res = await decide(harness, token, id, { kind: 'approve', actingUserId: '501' });
       expect(res).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
       expect((await api(harness, 'GET', `/v1/admin/approvals/${id}`, { token })).status).toBe(404);
     }
     expect(await auditCount()).toBe(before);
-    expect((await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status).toBe('pending');
+    expect((await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status).toBe(
+      'pending',
+    );
   });
 
   it('refuses a decision on an approval already decided with 409, and audits the refusal', async () => {
     const id = seedContact(harness);
     const approvalId = await propose(id, { phone: '+1 555 0199' });
-    expect((await decide(harness, ws.adminToken, approvalId, { kind: 'reject', actingUserId: '501', reason: 'Wrong person' })).status).toBe(200);
+    expect(
+      (
+        await decide(harness, ws.adminToken, approvalId, {
+          kind: 'reject',
+          actingUserId: '501',
+          reason: 'Wrong person',
+        })
+      ).status,
+    ).toBe(200);
     const again = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
-    expect(again).toMatchObject({ status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE', details: { refusal: 'approval_not_pending' } } } });
-    expect(await approvalEvents(harness, id, 'approval.refused')).toEqual([expect.objectContaining({ reasons: ['approval_not_pending'], actor: expect.objectContaining({ crmUserId: '501' }) })]);
+    expect(again).toMatchObject({
+      status: 409,
+      body: { error: { code: 'APPROVAL_NOT_DECIDABLE', details: { refusal: 'approval_not_pending' } } },
+    });
+    expect(await approvalEvents(harness, id, 'approval.refused')).toEqual([
+      expect.objectContaining({
+        reasons: ['approval_not_pending'],
+        actor: expect.objectContaining({ crmUserId: '501' }),
+      }),
+    ]);
     expect(recordValues(harness.hubspot.state, 'contacts', id)!.phone).toBeUndefined();
   });
 
@@ -53,12 +76,22 @@ describe('deciding what cannot be decided', () => {
     const id = seedContact(harness);
     const approvalId = await propose(id, { hs_lead_status: 'NEW' });
     const before = await auditCount();
-    const res = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501', edits: { hs_lead_status: 'NOT_AN_OPTION' } });
+    const res = await decide(harness, ws.adminToken, approvalId, {
+      kind: 'approve',
+      actingUserId: '501',
+      edits: { hs_lead_status: 'NOT_AN_OPTION' },
+    });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'INVALID_PROPERTY_VALUE' } } });
-    const stray = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501', edits: { jobtitle: 'CEO' } });
+    const stray = await decide(harness, ws.adminToken, approvalId, {
+      kind: 'approve',
+      actingUserId: '501',
+      edits: { jobtitle: 'CEO' },
+    });
     expect(stray).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
     expect(await auditCount()).toBe(before);
-    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body).toMatchObject({ status: 'pending', items: [{ status: 'pending', approvedBy: [] }] });
+    expect(
+      (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body,
+    ).toMatchObject({ status: 'pending', items: [{ status: 'pending', approvedBy: [] }] });
   });
 
   it('refuses a decision that arrives after the expiry with 409 and marks the approval expired', async () => {
@@ -67,7 +100,9 @@ describe('deciding what cannot be decided', () => {
     now = new Date(now.getTime() + 72 * 3_600_000);
     const res = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
     expect(res).toMatchObject({ status: 409, body: { error: { details: { refusal: 'approval_expired' } } } });
-    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status).toBe('expired');
+    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status).toBe(
+      'expired',
+    );
     expect(await approvalEvents(harness, id, 'approval.expired')).toHaveLength(1);
     expect(recordValues(harness.hubspot.state, 'contacts', id)!.phone).toBeUndefined();
   });
@@ -94,16 +129,28 @@ describe('sweepExpiredApprovals', () => {
     const at = new Date(now.getTime() + 71.5 * 3_600_000);
     expect(await sweepExpiredApprovals(harness.deps, at)).toBe(1);
     expect(await sweepExpiredApprovals(harness.deps, at)).toBe(0);
-    const statuses = Object.fromEntries((await harness.database.db.select().from(approvals)).map((row) => [row.id, row.status]));
+    const statuses = Object.fromEntries(
+      (await harness.database.db.select().from(approvals)).map((row) => [row.id, row.status]),
+    );
     expect(statuses).toEqual({ [earlyApproval]: 'expired', [lateApproval]: 'pending' });
-    expect(await approvalEvents(harness, early, 'approval.expired')).toEqual([expect.objectContaining({ actor: { type: 'system', name: 'approval-expiry' }, data: expect.objectContaining({ approvalId: earlyApproval }) })]);
+    expect(await approvalEvents(harness, early, 'approval.expired')).toEqual([
+      expect.objectContaining({
+        actor: { type: 'system', name: 'approval-expiry' },
+        data: expect.objectContaining({ approvalId: earlyApproval }),
+      }),
+    ]);
   });
 
   it('runs as a job that sweeps on every round until stopped', async () => {
     const approvalId = await propose(seedContact(harness), { phone: '+1 555 0199' });
     const job = startApprovalJobs(harness.deps, { logger: silentLogger, pollMs: 20 });
     now = new Date(now.getTime() + 73 * 3_600_000);
-    await expect.poll(async () => (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status, { timeout: 5_000 }).toBe('expired');
+    await expect
+      .poll(
+        async () => (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status,
+        { timeout: 5_000 },
+      )
+      .toBe('expired');
     await job.stop();
   });
 });

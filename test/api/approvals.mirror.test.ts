@@ -21,30 +21,45 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const propose = (recordId: string, properties: Record<string, string>) => proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties });
+const propose = (recordId: string, properties: Record<string, string>) =>
+  proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId, properties });
 
 /** The approval object in the fake HubSpot for one of our approvals, with what it is associated with. */
 function approvalObject(approvalId: string): Record<string, string | string[]> | undefined {
   const store = customStore(harness.hubspot.state, 'agent_approval');
-  const record = [...(store?.records.values() ?? [])].find((candidate) => candidate.properties['ag_approval_id'] === approvalId);
-  return record && { ...record.properties, associations: associationsOf(harness.hubspot.state, 'agent_approval', record.id) };
+  const record = [...(store?.records.values() ?? [])].find(
+    (candidate) => candidate.properties['ag_approval_id'] === approvalId,
+  );
+  return (
+    record && { ...record.properties, associations: associationsOf(harness.hubspot.state, 'agent_approval', record.id) }
+  );
 }
 
 const shadows = (recordId: string) => {
   const values = recordValues(harness.hubspot.state, 'contacts', recordId) ?? {};
-  return { phone: values['ag_proposed_phone'] ?? '', mobilephone: values['ag_proposed_mobilephone'] ?? '', pending: values['ag_pending_approvals'] };
+  return {
+    phone: values['ag_proposed_phone'] ?? '',
+    mobilephone: values['ag_proposed_mobilephone'] ?? '',
+    pending: values['ag_pending_approvals'],
+  };
 };
 
 describe('bootstrap for approvals', () => {
   it('creates a shadow property for each property the policy can hold, the pending count and the approval object, once', async () => {
     const contacts = harness.hubspot.state.objects.contacts.properties;
-    expect(contacts.get('ag_proposed_phone')).toMatchObject({ label: 'Proposed: Phone Number', groupName: 'agent_governance', type: 'string' });
+    expect(contacts.get('ag_proposed_phone')).toMatchObject({
+      label: 'Proposed: Phone Number',
+      groupName: 'agent_governance',
+      type: 'string',
+    });
     expect(contacts.get('ag_proposed_jobtitle')).toBeDefined(); // auto in the policy, but a condition can raise it
     expect(contacts.get('ag_pending_approvals')).toMatchObject({ type: 'number' });
     expect(contacts.get('ag_do_not_contact')).toMatchObject({ type: 'bool', fieldType: 'booleancheckbox' });
     expect(harness.hubspot.state.objects.deals.properties.get('ag_do_not_contact')).toBeUndefined();
     const schemas = [...harness.hubspot.state.custom.objects.values()].map((store) => store.schema);
-    expect(schemas).toEqual([expect.objectContaining({ name: 'agent_approval', associatedObjects: ['CONTACT', 'DEAL'] })]);
+    expect(schemas).toEqual([
+      expect.objectContaining({ name: 'agent_approval', associatedObjects: ['CONTACT', 'DEAL'] }),
+    ]);
     const again = await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
     expect(again.approvalObject).toEqual({ objectTypeId: schemas[0]!.objectTypeId, created: false });
     expect(again.objects.every((object) => object.created.length === 0)).toBe(true);
@@ -61,14 +76,28 @@ describe('the approval mirror in HubSpot', () => {
     expect(shadows(id)).toEqual({ phone: '+1 555 0199', mobilephone: '+1 555 0111', pending: '1' });
     expect(recordValues(harness.hubspot.state, 'contacts', id)!.phone).toBe('+1 555 0100');
     const pending = approvalObject(approvalId);
-    expect(pending).toMatchObject({ ag_status: 'pending', ag_agent: 'enrichment-agent', ag_record: `contacts/${id}`, ag_confidence: '0.92', ag_evidence_url: 'https://example.com/p/1', ag_decided_by: '' });
+    expect(pending).toMatchObject({
+      ag_status: 'pending',
+      ag_agent: 'enrichment-agent',
+      ag_record: `contacts/${id}`,
+      ag_confidence: '0.92',
+      ag_evidence_url: 'https://example.com/p/1',
+      ag_decided_by: '',
+    });
     expect(pending!.ag_diff).toContain('phone: "+1 555 0100" → "+1 555 0199" (pending)');
     expect(pending!.associations).toEqual([`0-1:${id}`]);
 
-    const decided = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501', edits: { mobilephone: '+1 555 0142' } });
+    const decided = await decide(harness, ws.adminToken, approvalId, {
+      kind: 'approve',
+      actingUserId: '501',
+      edits: { mobilephone: '+1 555 0142' },
+    });
     expect(decided.body.status).toBe('applied');
     await syncApprovalMirror(harness.deps);
-    expect(recordValues(harness.hubspot.state, 'contacts', id)).toMatchObject({ phone: '+1 555 0199', mobilephone: '+1 555 0142' });
+    expect(recordValues(harness.hubspot.state, 'contacts', id)).toMatchObject({
+      phone: '+1 555 0199',
+      mobilephone: '+1 555 0142',
+    });
     expect(shadows(id)).toEqual({ phone: '', mobilephone: '', pending: '0' });
     const applied = approvalObject(approvalId);
     expect(applied).toMatchObject({ ag_status: 'applied', ag_decided_by: '501', ag_decided_at: now.toISOString() });
@@ -92,13 +121,24 @@ describe('the approval mirror in HubSpot', () => {
     expect(shadows(stale)).toEqual({ phone: '+1 555 0003', mobilephone: '+1 555 0004', pending: '2' });
 
     await decide(harness, ws.adminToken, rejectedId, { kind: 'reject', actingUserId: '501', reason: 'Wrong number' });
-    editAsPerson(harness.hubspot.state, { objectType: 'contacts', recordId: stale, properties: { phone: '+1 555 0777' }, userId: 42 });
-    expect((await decide(harness, ws.adminToken, staleId, { kind: 'approve', actingUserId: '501' })).body.status).toBe('stale');
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: stale,
+      properties: { phone: '+1 555 0777' },
+      userId: 42,
+    });
+    expect((await decide(harness, ws.adminToken, staleId, { kind: 'approve', actingUserId: '501' })).body.status).toBe(
+      'stale',
+    );
     await sweepExpiredApprovals(harness.deps, new Date(now.getTime() + 73 * 3_600_000));
     await syncApprovalMirror(harness.deps);
 
     expect(shadows(rejected)).toMatchObject({ phone: '', pending: '0' });
-    expect(approvalObject(rejectedId)).toMatchObject({ ag_status: 'rejected', ag_outcome: 'Wrong number', ag_decided_by: '501' });
+    expect(approvalObject(rejectedId)).toMatchObject({
+      ag_status: 'rejected',
+      ag_outcome: 'Wrong number',
+      ag_decided_by: '501',
+    });
     expect(shadows(expiring)).toMatchObject({ phone: '', pending: '0' });
     expect(approvalObject(expiringId)).toMatchObject({ ag_status: 'expired' });
     expect(recordValues(harness.hubspot.state, 'contacts', stale)!.phone).toBe('+1 555 0777');
@@ -114,7 +154,9 @@ describe('the approval mirror in HubSpot', () => {
     harness.hubspot.faults.failNext(5, { status: 503 }, 'POST /crm/v3/objects/{customType}/batch/upsert');
     const failed = await syncApprovalMirror(harness.deps);
     expect(failed.written).toBe(0);
-    expect(failed.failed).toEqual([{ workspaceId: ws.workspaceId, error: expect.objectContaining({ name: expect.any(String) }) }]);
+    expect(failed.failed).toEqual([
+      { workspaceId: ws.workspaceId, error: expect.objectContaining({ name: expect.any(String) }) },
+    ]);
     expect(approvalObject(approvalId)).toBeUndefined();
     expect((await syncApprovalMirror(harness.deps)).written).toBe(0); // backing off
     now = new Date(now.getTime() + 31_000);
@@ -128,7 +170,9 @@ describe('approved but not yet written', () => {
     const id = seedContact(harness);
     const approvalId = await propose(id, { phone: '+1 555 0199' });
     harness.hubspot.faults.failNext(20, { status: 503 }, 'POST /crm/v3/objects/{type}/batch/update');
-    expect((await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' })).body.status).toBe('approved');
+    expect(
+      (await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' })).body.status,
+    ).toBe('approved');
     harness.hubspot.faults.reset();
     const [failed] = await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId));
     expect(failed).toMatchObject({ status: 'approved', applyAttempts: 1, applyingSince: null });

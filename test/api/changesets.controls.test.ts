@@ -1,7 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CrmPort } from '../../server/src/crm/port.ts';
-import { createDelegation, bootstrapWorkspace, setKillSwitch, publishPolicy } from '../../server/src/services/governance/index.ts';
+import {
+  createDelegation,
+  bootstrapWorkspace,
+  setKillSwitch,
+  publishPolicy,
+} from '../../server/src/services/governance/index.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -18,33 +23,70 @@ beforeEach(async () => {
 afterEach(() => harness.close());
 
 const evidence = { source: 'apollo', reason: 'profile says so', confidence: 0.9 };
-const contacts = (n: number) => Array.from({ length: n }, (_, i) => seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `c${i}@example.com` } }));
-const submission = (ids: string[], batchId = 'b') => ({ batchId, objectType: 'contacts', changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: 'CTO' }, evidence })) });
+const contacts = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `c${i}@example.com` } }),
+  );
+const submission = (ids: string[], batchId = 'b') => ({
+  batchId,
+  objectType: 'contacts',
+  changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: 'CTO' }, evidence })),
+});
 
 describe('kill switches', () => {
   it.each([
     { scope: 'workspace' as const, target: (): string | undefined => undefined },
     { scope: 'agent' as const, target: (): string | undefined => ws.agents[0]!.id },
     { scope: 'action' as const, target: (): string | undefined => 'field_write' },
-  ])('an engaged $scope switch refuses new submissions with 423 at once and stores nothing', async ({ scope, target }) => {
-    const [id] = contacts(1);
-    await setKillSwitch(harness.deps, ws.workspaceId, { scope, target: target(), engaged: true, reason: 'bad enrichment run' }, ADMIN);
-    const before = await submissionRowCounts(harness.database.db);
-    const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id!]) });
-    expect(res.status).toBe(423);
-    expect(res.body.error).toMatchObject({ code: 'KILL_SWITCH_ENGAGED', details: { scope, reason: 'bad enrichment run' } });
-    expect(await submissionRowCounts(harness.database.db)).toEqual(before);
+  ])(
+    'an engaged $scope switch refuses new submissions with 423 at once and stores nothing',
+    async ({ scope, target }) => {
+      const [id] = contacts(1);
+      await setKillSwitch(
+        harness.deps,
+        ws.workspaceId,
+        { scope, target: target(), engaged: true, reason: 'bad enrichment run' },
+        ADMIN,
+      );
+      const before = await submissionRowCounts(harness.database.db);
+      const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id!]) });
+      expect(res.status).toBe(423);
+      expect(res.body.error).toMatchObject({
+        code: 'KILL_SWITCH_ENGAGED',
+        details: { scope, reason: 'bad enrichment run' },
+      });
+      expect(await submissionRowCounts(harness.database.db)).toEqual(before);
 
-    await setKillSwitch(harness.deps, ws.workspaceId, { scope, target: target(), engaged: false, reason: 'fixed' }, ADMIN);
-    expect((await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id!]) })).status).toBe(201);
-    const types = (await harness.database.db.select({ type: auditEvents.type }).from(auditEvents).where(eq(auditEvents.workspaceId, ws.workspaceId))).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['kill_switch.engaged', 'kill_switch.released']));
-  });
+      await setKillSwitch(
+        harness.deps,
+        ws.workspaceId,
+        { scope, target: target(), engaged: false, reason: 'fixed' },
+        ADMIN,
+      );
+      expect(
+        (await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id!]) })).status,
+      ).toBe(201);
+      const types = (
+        await harness.database.db
+          .select({ type: auditEvents.type })
+          .from(auditEvents)
+          .where(eq(auditEvents.workspaceId, ws.workspaceId))
+      ).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['kill_switch.engaged', 'kill_switch.released']));
+    },
+  );
 
   it('an agent switch stops only that agent', async () => {
     const [id] = contacts(1);
-    await setKillSwitch(harness.deps, ws.workspaceId, { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'looping' }, ADMIN);
-    expect((await api(harness, 'POST', '/v1/changesets', { token: ws.agents[1]!.token, body: submission([id!]) })).status).toBe(201);
+    await setKillSwitch(
+      harness.deps,
+      ws.workspaceId,
+      { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'looping' },
+      ADMIN,
+    );
+    expect(
+      (await api(harness, 'POST', '/v1/changesets', { token: ws.agents[1]!.token, body: submission([id!]) })).status,
+    ).toBe(201);
   });
 
   it('a switch engaged while a change set is being written stops the writes before the next CRM call', async () => {
@@ -61,7 +103,13 @@ describe('kill switches', () => {
         ensureProperties: (input) => crm.ensureProperties(input),
         writeBatch: async (input) => {
           const outcome = await crm.writeBatch(input);
-          if (++batches === 1) await setKillSwitch(harness.deps, ws.workspaceId, { scope: 'workspace', engaged: true, reason: 'stop now' }, ADMIN);
+          if (++batches === 1)
+            await setKillSwitch(
+              harness.deps,
+              ws.workspaceId,
+              { scope: 'workspace', engaged: true, reason: 'stop now' },
+              ADMIN,
+            );
           return outcome;
         },
       };
@@ -72,7 +120,9 @@ describe('kill switches', () => {
     expect(res.body.summary).toMatchObject({ applied: 100, failed: 150 });
     expect(res.body.results[200]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'kill_switch_engaged'] });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[200]!)!.jobtitle).toBeUndefined();
-    expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token: ws.agents[0]!.token })).body).toEqual(res.body);
+    expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token: ws.agents[0]!.token })).body).toEqual(
+      res.body,
+    );
   });
 });
 
@@ -84,20 +134,41 @@ describe('delegated identity', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('DELEGATION_INVALID');
 
-    const delegation = await createDelegation(harness.deps, ws.workspaceId, { agentId: ws.agents[0]!.id, crmUserId: '4242', expiresAt: new Date(Date.now() + 3_600_000) }, ADMIN);
+    const delegation = await createDelegation(
+      harness.deps,
+      ws.workspaceId,
+      { agentId: ws.agents[0]!.id, crmUserId: '4242', expiresAt: new Date(Date.now() + 3_600_000) },
+      ADMIN,
+    );
     const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body });
     expect(res.status).toBe(201);
-    const [event] = await harness.database.db.select().from(auditEvents).where(eq(auditEvents.changeSetId, res.body.id)).limit(1);
-    expect(event!.actor).toMatchObject({ type: 'agent', agentId: ws.agents[0]!.id, onBehalfOf: { crmUserId: '4242', delegationId: delegation.id } });
+    const [event] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.changeSetId, res.body.id))
+      .limit(1);
+    expect(event!.actor).toMatchObject({
+      type: 'agent',
+      agentId: ws.agents[0]!.id,
+      onBehalfOf: { crmUserId: '4242', delegationId: delegation.id },
+    });
   });
 
   it('refuses a delegation that has expired', async () => {
     let now = new Date('2026-11-23T10:00:00Z');
     harness.deps.clock = () => now;
     const [id] = contacts(1);
-    await createDelegation(harness.deps, ws.workspaceId, { agentId: ws.agents[0]!.id, crmUserId: '5150', expiresAt: new Date('2026-11-23T11:00:00Z') }, ADMIN);
+    await createDelegation(
+      harness.deps,
+      ws.workspaceId,
+      { agentId: ws.agents[0]!.id, crmUserId: '5150', expiresAt: new Date('2026-11-23T11:00:00Z') },
+      ADMIN,
+    );
     now = new Date('2026-11-23T11:00:01Z');
-    const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: { ...submission([id!]), onBehalfOf: { crmUserId: '5150' } } });
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token: ws.agents[0]!.token,
+      body: { ...submission([id!]), onBehalfOf: { crmUserId: '5150' } },
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('DELEGATION_INVALID');
   });
@@ -109,7 +180,11 @@ describe('caps', () => {
     policy.caps = { ...policy.caps, writesPerAgentPerDay: 7 };
     await publishPolicy(harness.deps, ws.workspaceId, policy, ADMIN);
     const ids = contacts(20);
-    const results = await Promise.all(ids.map((id, i) => api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id], `p${i}`) })));
+    const results = await Promise.all(
+      ids.map((id, i) =>
+        api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id], `p${i}`) }),
+      ),
+    );
     const decisions = results.flatMap((res) => res.body.results);
     expect(decisions.filter((r) => r.decision === 'applied')).toHaveLength(7);
     const capped = decisions.filter((r) => r.decision === 'denied');
@@ -124,9 +199,19 @@ describe('caps', () => {
     await publishPolicy(harness.deps, ws.workspaceId, policy, ADMIN);
     const [id] = contacts(1);
     const write = (token: string, title: string) =>
-      api(harness, 'POST', '/v1/changesets', { token, body: { batchId: title, objectType: 'contacts', changes: [{ recordId: id, properties: { jobtitle: title }, evidence }] } });
+      api(harness, 'POST', '/v1/changesets', {
+        token,
+        body: {
+          batchId: title,
+          objectType: 'contacts',
+          changes: [{ recordId: id, properties: { jobtitle: title }, evidence }],
+        },
+      });
     expect((await write(ws.agents[0]!.token, 'A')).body.results[0].decision).toBe('applied');
     expect((await write(ws.agents[1]!.token, 'B')).body.results[0].decision).toBe('applied');
-    expect((await write(ws.agents[0]!.token, 'C')).body.results[0]).toMatchObject({ decision: 'denied', reasons: expect.arrayContaining(['cap_record_daily_writes_reached']) });
+    expect((await write(ws.agents[0]!.token, 'C')).body.results[0]).toMatchObject({
+      decision: 'denied',
+      reasons: expect.arrayContaining(['cap_record_daily_writes_reached']),
+    });
   });
 });

@@ -19,12 +19,24 @@ beforeEach(async () => {
 afterEach(() => harness.close());
 
 const evidence = { source: 'apollo', reason: 'profile says so', confidence: 0.95 };
-const contacts = (n: number) => Array.from({ length: n }, (_, i) => seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `c${i}@example.com` } }));
+const contacts = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `c${i}@example.com` } }),
+  );
 const submit = (ids: string[], title = 'CTO') =>
-  api(harness, 'POST', '/v1/changesets', { token, body: { batchId: 'faults', objectType: 'contacts', changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: title }, evidence })) } });
+  api(harness, 'POST', '/v1/changesets', {
+    token,
+    body: {
+      batchId: 'faults',
+      objectType: 'contacts',
+      changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: title }, evidence })),
+    },
+  });
 
 /** How many times HubSpot recorded our app writing this property: more than one means a double write. */
-const apiWrites = (id: string) => propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API').length;
+const apiWrites = (id: string) =>
+  propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API')
+    .length;
 
 describe('HubSpot faults in the middle of a change set', () => {
   it('a 207 partial failure fails only the rejected records, with HubSpot’s message, and writes the rest', async () => {
@@ -32,7 +44,10 @@ describe('HubSpot faults in the middle of a change set', () => {
     harness.hubspot.faults.rejectUpdatesOf('contacts', ids[1]!, 'Property values were not valid: jobtitle is locked');
     const res = await submit(ids);
     expect(res.body.results.map((r: { decision: string }) => r.decision)).toEqual(['applied', 'failed', 'applied']);
-    expect(res.body.results[1]).toMatchObject({ reasons: ['tier_auto', 'crm_rejected'], message: expect.stringContaining('jobtitle is locked') });
+    expect(res.body.results[1]).toMatchObject({
+      reasons: ['tier_auto', 'crm_rejected'],
+      message: expect.stringContaining('jobtitle is locked'),
+    });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[0]!)!.jobtitle).toBe('CTO');
     expect(recordValues(harness.hubspot.state, 'contacts', ids[1]!)!.jobtitle).toBeUndefined();
     // The answer is built from the rows in memory; what the database holds must read back the same.
@@ -75,7 +90,11 @@ describe('HubSpot faults in the middle of a change set', () => {
     const res = await api(harness, 'POST', '/v1/changesets', {
       token,
       headers: { 'idempotency-key': 'retry-me' },
-      body: { batchId: 'faults', objectType: 'contacts', changes: [{ recordId: ids[0], properties: { city: 'Lyon' }, evidence }] },
+      body: {
+        batchId: 'faults',
+        objectType: 'contacts',
+        changes: [{ recordId: ids[0], properties: { city: 'Lyon' }, evidence }],
+      },
     });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('CRM_UNAVAILABLE');
@@ -84,7 +103,11 @@ describe('HubSpot faults in the middle of a change set', () => {
     const retry = await api(harness, 'POST', '/v1/changesets', {
       token,
       headers: { 'idempotency-key': 'retry-me' },
-      body: { batchId: 'faults', objectType: 'contacts', changes: [{ recordId: ids[0], properties: { city: 'Lyon' }, evidence }] },
+      body: {
+        batchId: 'faults',
+        objectType: 'contacts',
+        changes: [{ recordId: ids[0], properties: { city: 'Lyon' }, evidence }],
+      },
     });
     expect(retry.status).toBe(201);
   });

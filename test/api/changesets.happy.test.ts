@@ -17,10 +17,19 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const evidence = { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.92, reason: 'Company site lists a new title', runId: 'run-7', model: 'gpt-x' };
+const evidence = {
+  source: 'clearbit',
+  url: 'https://example.com/p/1',
+  confidence: 0.92,
+  reason: 'Company site lists a new title',
+  runId: 'run-7',
+  model: 'gpt-x',
+};
 
 function seedContact(properties: Record<string, string> = {}) {
-  return seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'ada@example.com', firstname: 'Ada', ...properties } });
+  return seedRecord(harness.hubspot.state, 'contacts', {
+    properties: { email: 'ada@example.com', firstname: 'Ada', ...properties },
+  });
 }
 
 describe('POST /v1/changesets, when the policy allows, holds or refuses', () => {
@@ -31,13 +40,30 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
       body: {
         batchId: 'enrich-1',
         objectType: 'contacts',
-        changes: [{ recordId: id, properties: { jobtitle: 'CTO', phone: '+1 555 0199', hs_email_optout: true, firstname: 'Augusta' }, evidence }],
+        changes: [
+          {
+            recordId: id,
+            properties: { jobtitle: 'CTO', phone: '+1 555 0199', hs_email_optout: true, firstname: 'Augusta' },
+            evidence,
+          },
+        ],
       },
     });
     expect(res.status).toBe(201);
     const byProperty = Object.fromEntries(res.body.results.map((r: { property: string }) => [r.property, r]));
-    expect(byProperty.jobtitle).toMatchObject({ decision: 'applied', tier: 'auto', reasons: ['tier_auto'], before: null, proposed: 'CTO' });
-    expect(byProperty.phone).toMatchObject({ decision: 'pending_approval', tier: 'approval', before: '+1 555 0100', proposed: '+1 555 0199' });
+    expect(byProperty.jobtitle).toMatchObject({
+      decision: 'applied',
+      tier: 'auto',
+      reasons: ['tier_auto'],
+      before: null,
+      proposed: 'CTO',
+    });
+    expect(byProperty.phone).toMatchObject({
+      decision: 'pending_approval',
+      tier: 'approval',
+      before: '+1 555 0100',
+      proposed: '+1 555 0199',
+    });
     expect(byProperty.hs_email_optout).toMatchObject({ decision: 'denied', tier: 'deny', reasons: ['tier_deny'] });
     expect(byProperty.firstname).toMatchObject({ decision: 'denied', reasons: ['field_not_allowed'] });
     expect(res.body.summary).toMatchObject({ applied: 1, pending_approval: 1, denied: 2, failed: 0 });
@@ -55,21 +81,39 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
       ag_last_evidence_url: 'https://example.com/p/1',
       ag_last_changed_properties: 'jobtitle',
     });
-    expect(propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').at(-1)).toMatchObject({ value: 'CTO', sourceType: 'API' });
+    expect(propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').at(-1)).toMatchObject({
+      value: 'CTO',
+      sourceType: 'API',
+    });
 
-    const decided = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.decided')));
+    const decided = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.decided')));
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({
       recordId: id,
       policyVersion: ws.policyVersion,
       before: { jobtitle: null, phone: '+1 555 0100', hs_email_optout: null, firstname: 'Ada' },
       after: { jobtitle: 'CTO', phone: '+1 555 0199', hs_email_optout: 'true', firstname: 'Augusta' },
-      data: { decisions: { jobtitle: { decision: 'applying', tier: 'auto', reasons: ['tier_auto'] }, phone: { decision: 'pending_approval' }, hs_email_optout: { decision: 'denied' }, firstname: { decision: 'denied', reasons: ['field_not_allowed'] } } },
+      data: {
+        decisions: {
+          jobtitle: { decision: 'applying', tier: 'auto', reasons: ['tier_auto'] },
+          phone: { decision: 'pending_approval' },
+          hs_email_optout: { decision: 'denied' },
+          firstname: { decision: 'denied', reasons: ['field_not_allowed'] },
+        },
+      },
     });
     expect(decided[0]!.evidence).toMatchObject({ source: 'clearbit', runId: 'run-7', model: 'gpt-x' });
     expect(decided[0]!.actor).toMatchObject({ type: 'agent', agentId: ws.agents[0]!.id, role: 'enrichment' });
-    const applied = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.applied')));
-    expect(applied).toEqual([expect.objectContaining({ recordId: id, before: { jobtitle: null }, after: { jobtitle: 'CTO' } })]);
+    const applied = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.applied')));
+    expect(applied).toEqual([
+      expect.objectContaining({ recordId: id, before: { jobtitle: null }, after: { jobtitle: 'CTO' } }),
+    ]);
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
   });
 
@@ -78,7 +122,11 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
     harness.hubspot.calls.clear();
     const res = await api(harness, 'POST', '/v1/changesets', {
       token,
-      body: { batchId: 'big', objectType: 'contacts', changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: 'Engineer', city: 'Paris' }, evidence })) },
+      body: {
+        batchId: 'big',
+        objectType: 'contacts',
+        changes: ids.map((recordId) => ({ recordId, properties: { jobtitle: 'Engineer', city: 'Paris' }, evidence })),
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body.summary.applied).toBe(500);
@@ -100,8 +148,14 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
         ],
       },
     });
-    expect(res.body.results[0]).toMatchObject({ decision: 'pending_approval', reasons: expect.arrayContaining(['tier_auto', 'confidence_below_threshold']) });
-    expect(res.body.results[1]).toMatchObject({ decision: 'pending_approval', reasons: expect.arrayContaining(['tier_auto', 'record_condition_matched']) });
+    expect(res.body.results[0]).toMatchObject({
+      decision: 'pending_approval',
+      reasons: expect.arrayContaining(['tier_auto', 'confidence_below_threshold']),
+    });
+    expect(res.body.results[1]).toMatchObject({
+      decision: 'pending_approval',
+      reasons: expect.arrayContaining(['tier_auto', 'record_condition_matched']),
+    });
     expect(recordValues(harness.hubspot.state, 'contacts', customer)!.jobtitle).toBeUndefined();
   });
 
@@ -109,7 +163,14 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
     const id = seedContact();
     const res = await api(harness, 'POST', '/v1/changesets', {
       token,
-      body: { batchId: 'missing', objectType: 'contacts', changes: [{ recordId: '999999', properties: { jobtitle: 'X' }, evidence }, { recordId: id, properties: { jobtitle: 'Y' }, evidence }] },
+      body: {
+        batchId: 'missing',
+        objectType: 'contacts',
+        changes: [
+          { recordId: '999999', properties: { jobtitle: 'X' }, evidence },
+          { recordId: id, properties: { jobtitle: 'Y' }, evidence },
+        ],
+      },
     });
     expect(res.body.results.map((r: { decision: string }) => r.decision)).toEqual(['failed', 'applied']);
     expect(res.body.results[0].reasons).toEqual(['record_not_found']);
@@ -117,7 +178,11 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
 
   it('answers a retry with the same Idempotency-Key from the first submission, writing nothing twice', async () => {
     const id = seedContact();
-    const body = { batchId: 'idem', objectType: 'contacts', changes: [{ recordId: id, properties: { jobtitle: 'CFO' }, evidence }] };
+    const body = {
+      batchId: 'idem',
+      objectType: 'contacts',
+      changes: [{ recordId: id, properties: { jobtitle: 'CFO' }, evidence }],
+    };
     const first = await api(harness, 'POST', '/v1/changesets', { token, body, headers: { 'idempotency-key': 'k-1' } });
     const updatesAfterFirst = harness.hubspot.calls.count({ route: 'POST /crm/v3/objects/{type}/batch/update' });
     const second = await api(harness, 'POST', '/v1/changesets', { token, body, headers: { 'idempotency-key': 'k-1' } });
@@ -126,21 +191,38 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
     expect(harness.hubspot.calls.count({ route: 'POST /crm/v3/objects/{type}/batch/update' })).toBe(updatesAfterFirst);
-    const [stored] = await harness.database.db.select({ n: count() }).from(changeSets).where(eq(changeSets.workspaceId, ws.workspaceId));
+    const [stored] = await harness.database.db
+      .select({ n: count() })
+      .from(changeSets)
+      .where(eq(changeSets.workspaceId, ws.workspaceId));
     expect(stored!.n).toBe(1);
 
-    const reused = await api(harness, 'POST', '/v1/changesets', { token, body: { ...body, batchId: 'other' }, headers: { 'idempotency-key': 'k-1' } });
+    const reused = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: { ...body, batchId: 'other' },
+      headers: { 'idempotency-key': 'k-1' },
+    });
     expect(reused.status).toBe(422);
     expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('GET /v1/changesets/:id returns every decision as submitted', async () => {
     const id = seedContact();
-    const created = await api(harness, 'POST', '/v1/changesets', { token, body: { batchId: 'get', objectType: 'contacts', changes: [{ recordId: id, properties: { jobtitle: 'A', email: 'new@example.com' }, evidence }] } });
+    const created = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'get',
+        objectType: 'contacts',
+        changes: [{ recordId: id, properties: { jobtitle: 'A', email: 'new@example.com' }, evidence }],
+      },
+    });
     const fetched = await api(harness, 'GET', `/v1/changesets/${created.body.id}`, { token });
     expect(fetched.status).toBe(200);
     expect(fetched.body).toEqual(created.body);
-    const rows = await harness.database.db.select({ n: count() }).from(changes).where(eq(changes.changeSetId, created.body.id));
+    const rows = await harness.database.db
+      .select({ n: count() })
+      .from(changes)
+      .where(eq(changes.changeSetId, created.body.id));
     expect(rows[0]!.n).toBe(2);
   });
 
@@ -149,7 +231,9 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/changesets', '/v1/changesets/{id}']));
-    expect(res.body.components.schemas.ChangeSetRequest.required).toEqual(expect.arrayContaining(['batchId', 'objectType', 'changes']));
+    expect(res.body.components.schemas.ChangeSetRequest.required).toEqual(
+      expect.arrayContaining(['batchId', 'objectType', 'changes']),
+    );
     expect(res.body.components.schemas.Evidence.required).toEqual(['source', 'reason']);
   });
 

@@ -19,7 +19,10 @@ let ws: Awaited<ReturnType<typeof seedWorkspace>>;
 
 beforeAll(async () => {
   harness = await startHarness();
-  ws = await seedWorkspace(harness, Array.from({ length: AGENTS }, () => 'enrichment' as const));
+  ws = await seedWorkspace(
+    harness,
+    Array.from({ length: AGENTS }, () => 'enrichment' as const),
+  );
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   harness.hubspot.faults.latencyMs = 30;
 });
@@ -28,16 +31,28 @@ afterAll(() => harness.close());
 const EVIDENCE = { source: 'clearbit', url: 'https://example.com/about', confidence: 0.95, reason: 'Company site' };
 
 function fillCompany(token: string, recordId: string, company: string) {
-  return api(harness, 'POST', '/v1/changesets', { token, body: { batchId: `fill-${company}`, objectType: 'contacts', changes: [{ recordId, properties: { company }, evidence: EVIDENCE }] } });
+  return api(harness, 'POST', '/v1/changesets', {
+    token,
+    body: {
+      batchId: `fill-${company}`,
+      objectType: 'contacts',
+      changes: [{ recordId, properties: { company }, evidence: EVIDENCE }],
+    },
+  });
 }
 
 describe('ten agents filling the same empty company at once', () => {
   it('applies exactly one and holds the rest for approval, each against the value the first wrote', async () => {
     const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'race@example.com' } });
-    const responses = await Promise.all(ws.agents.map((agent, i) => fillCompany(agent.token, recordId, `Company ${i}`)));
+    const responses = await Promise.all(
+      ws.agents.map((agent, i) => fillCompany(agent.token, recordId, `Company ${i}`)),
+    );
     expect(responses.map((res) => res.status)).toEqual(Array(AGENTS).fill(201));
 
-    const decisions = responses.map((res) => res.body.results[0] as { decision: string; reasons: string[]; before: string | null; proposed: string | null });
+    const decisions = responses.map(
+      (res) =>
+        res.body.results[0] as { decision: string; reasons: string[]; before: string | null; proposed: string | null },
+    );
     const applied = decisions.filter((d) => d.decision === 'applied');
     const held = decisions.filter((d) => d.decision === 'pending_approval');
     expect(applied).toHaveLength(1);
@@ -57,17 +72,28 @@ describe('ten agents filling the same empty company at once', () => {
   });
 
   it('does not hold writes to different records submitted at the same moment', async () => {
-    const recordIds = ws.agents.map((_, i) => seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `apart${i}@example.com` } }));
-    const responses = await Promise.all(ws.agents.map((agent, i) => fillCompany(agent.token, recordIds[i]!, `Apart ${i}`)));
+    const recordIds = ws.agents.map((_, i) =>
+      seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `apart${i}@example.com` } }),
+    );
+    const responses = await Promise.all(
+      ws.agents.map((agent, i) => fillCompany(agent.token, recordIds[i]!, `Apart ${i}`)),
+    );
     expect(responses.map((res) => res.body.results[0].decision)).toEqual(Array(AGENTS).fill('applied'));
-    expect(recordIds.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.company)).toEqual(recordIds.map((_, i) => `Apart ${i}`));
+    expect(recordIds.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.company)).toEqual(
+      recordIds.map((_, i) => `Apart ${i}`),
+    );
   });
 
   it('writes again a value a concurrent write proposes too, rather than trusting a write still in flight', async () => {
     const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'same@example.com' } });
-    const responses = await Promise.all(ws.agents.slice(0, 3).map((agent) => fillCompany(agent.token, recordId, 'Same Co')));
+    const responses = await Promise.all(
+      ws.agents.slice(0, 3).map((agent) => fillCompany(agent.token, recordId, 'Same Co')),
+    );
     expect(responses.map((res) => res.body.results[0].decision)).toEqual(['applied', 'applied', 'applied']);
-    const rows = await harness.deps.db.select().from(changes).where(and(eq(changes.workspaceId, ws.workspaceId), eq(changes.recordId, recordId)));
+    const rows = await harness.deps.db
+      .select()
+      .from(changes)
+      .where(and(eq(changes.workspaceId, ws.workspaceId), eq(changes.recordId, recordId)));
     expect(rows.every((row) => row.decision === 'applied')).toBe(true);
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)?.company).toBe('Same Co');
   });
@@ -77,8 +103,32 @@ describe('ten agents filling the same empty company at once', () => {
 async function leaveApplying(recordId: string, property: string, value: string): Promise<void> {
   const changeSetId = randomUUID();
   await harness.deps.db.transaction(async (tx) => {
-    await insertChangeSet(tx, { id: changeSetId, workspaceId: ws.workspaceId, agentId: ws.agents[AGENTS - 1]!.id, batchId: 'interrupted', objectType: 'contacts', policyVersion: ws.policyVersion, delegationId: null, status: 'applying', createdAt: new Date() });
-    await insertChanges(tx, [{ id: randomUUID(), workspaceId: ws.workspaceId, changeSetId, ordinal: 0, recordId, property, beforeValue: null, proposedValue: value, tier: 'auto', decision: 'applying', reasons: ['tier_auto'] }]);
+    await insertChangeSet(tx, {
+      id: changeSetId,
+      workspaceId: ws.workspaceId,
+      agentId: ws.agents[AGENTS - 1]!.id,
+      batchId: 'interrupted',
+      objectType: 'contacts',
+      policyVersion: ws.policyVersion,
+      delegationId: null,
+      status: 'applying',
+      createdAt: new Date(),
+    });
+    await insertChanges(tx, [
+      {
+        id: randomUUID(),
+        workspaceId: ws.workspaceId,
+        changeSetId,
+        ordinal: 0,
+        recordId,
+        property,
+        beforeValue: null,
+        proposedValue: value,
+        tier: 'auto',
+        decision: 'applying',
+        reasons: ['tier_auto'],
+      },
+    ]);
   });
 }
 
@@ -87,18 +137,29 @@ describe('a write of ours still applying on the record', () => {
     const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'inflight@example.com' } });
     await leaveApplying(recordId, 'company', 'Interrupted Co');
     const res = await fillCompany(ws.agents[0]!.token, recordId, 'Later Co');
-    expect(res.body.results[0]).toMatchObject({ decision: 'pending_approval', before: 'Interrupted Co', reasons: expect.arrayContaining(['overwrites_non_empty_value']) });
+    expect(res.body.results[0]).toMatchObject({
+      decision: 'pending_approval',
+      before: 'Interrupted Co',
+      reasons: expect.arrayContaining(['overwrites_non_empty_value']),
+    });
   });
 
   it('marks stale an approved write of a field it is changing, and writes nothing', async () => {
-    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'approved@example.com', company: 'Old Co', hubspot_owner_id: '1001' } });
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'approved@example.com', company: 'Old Co', hubspot_owner_id: '1001' },
+    });
     const held = await fillCompany(ws.agents[1]!.token, recordId, 'Proposed Co');
     expect(held.body.results[0].decision).toBe('pending_approval');
     await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
-    const list = await api(harness, 'GET', `/v1/admin/approvals?record=${recordId}&status=pending`, { token: ws.adminToken });
+    const list = await api(harness, 'GET', `/v1/admin/approvals?record=${recordId}&status=pending`, {
+      token: ws.adminToken,
+    });
     await leaveApplying(recordId, 'company', 'Interrupted Co');
 
-    const approved = await decide(harness, ws.adminToken, list.body.approvals[0].id, { kind: 'approve', actingUserId: '501' });
+    const approved = await decide(harness, ws.adminToken, list.body.approvals[0].id, {
+      kind: 'approve',
+      actingUserId: '501',
+    });
     expect(approved.status).toBe(200);
     const [stored] = await harness.deps.db.select().from(approvals).where(eq(approvals.id, list.body.approvals[0].id));
     expect(stored).toMatchObject({ status: 'stale' });

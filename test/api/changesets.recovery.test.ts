@@ -29,13 +29,21 @@ beforeEach(async () => {
   harness = await startHarness();
   ws = await seedWorkspace(harness);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-  ids = Array.from({ length: RECORDS }, (_, i) => seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `r${i}@example.com` } }));
+  ids = Array.from({ length: RECORDS }, (_, i) =>
+    seedRecord(harness.hubspot.state, 'contacts', { properties: { email: `r${i}@example.com` } }),
+  );
 });
 afterEach(() => harness.close());
 
 const evidence = { source: 'apollo', reason: 'profile says so', confidence: 0.95 };
-const request = () => ({ batchId: 'enrich-17', objectType: 'contacts' as const, changes: ids.map((recordId, i) => ({ recordId, properties: { jobtitle: `Title ${i}` }, evidence })) });
-const apiWrites = (id: string) => propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API').length;
+const request = () => ({
+  batchId: 'enrich-17',
+  objectType: 'contacts' as const,
+  changes: ids.map((recordId, i) => ({ recordId, properties: { jobtitle: `Title ${i}` }, evidence })),
+});
+const apiWrites = (id: string) =>
+  propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API')
+    .length;
 
 /** A CRM whose `dieAtWrite`-th batch write reaches HubSpot and then never answers, as if our process died waiting. */
 function dyingCrm(crm: CrmPort, dieAtWrite: number): CrmPort {
@@ -51,30 +59,48 @@ function dyingCrm(crm: CrmPort, dieAtWrite: number): CrmPort {
 
 /** Submits through the real service until the third batch's write has landed and the second's outcome is stored, then "dies". */
 async function submitAndDie(): Promise<string> {
-  const dying: ServiceDeps = { ...harness.deps, crmFor: (workspace) => dyingCrm(harness.deps.crmFor(workspace), 3), changeSetLease: { holder: 'dead-server', leaseMs: 60_000 } };
+  const dying: ServiceDeps = {
+    ...harness.deps,
+    crmFor: (workspace) => dyingCrm(harness.deps.crmFor(workspace), 3),
+    changeSetLease: { holder: 'dead-server', leaseMs: 60_000 },
+  };
   const workspace = (await findWorkspace(harness.deps.db, ws.workspaceId))!;
   const agent = (await findAgent(harness.deps.db, ws.workspaceId, ws.agents[0]!.id))!;
   void submitChangeSet(dying, { agent, workspace, request: request(), idempotencyKey: KEY });
   for (;;) {
     const view = await currentView();
-    if (view && harness.hubspot.calls.count({ route: UPDATE }) === 3 && view.body.summary.applied === 200) return view.body.id as string;
+    if (view && harness.hubspot.calls.count({ route: UPDATE }) === 3 && view.body.summary.applied === 200)
+      return view.body.id as string;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
 async function currentView() {
-  const [stored] = await harness.deps.db.select({ id: changeSets.id }).from(changeSets).where(eq(changeSets.batchId, 'enrich-17'));
+  const [stored] = await harness.deps.db
+    .select({ id: changeSets.id })
+    .from(changeSets)
+    .where(eq(changeSets.batchId, 'enrich-17'));
   return stored ? api(harness, 'GET', `/v1/changesets/${stored.id}`, { token: ws.agents[0]!.token }) : undefined;
 }
 
 /** Another server, an hour later: the dead server's lease has long lapsed. */
-const laterServer = (): ServiceDeps => ({ ...harness.deps, clock: () => new Date(Date.now() + 3_600_000), changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 } });
+const laterServer = (): ServiceDeps => ({
+  ...harness.deps,
+  clock: () => new Date(Date.now() + 3_600_000),
+  changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 },
+});
 
 const events = (changeSetId: string, type: string) =>
   harness.deps.db
     .select()
     .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.changeSetId, changeSetId), eq(auditEvents.type, type)));
+    .where(
+      and(
+        eq(auditEvents.workspaceId, ws.workspaceId),
+        eq(auditEvents.changeSetId, changeSetId),
+        eq(auditEvents.type, type),
+      ),
+    );
 
 describe('a change set whose server died after its third batch reached HubSpot', () => {
   it('stays applying until recovery, which records the landed batch as applied, sends the rest once, and completes it', async () => {
@@ -99,7 +125,11 @@ describe('a change set whose server died after its third batch reached HubSpot',
     const id = await submitAndDie();
     await recoverInterruptedChangeSet(laterServer());
     const calls = harness.hubspot.calls.entries.length;
-    const retry = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, headers: { 'idempotency-key': KEY }, body: request() });
+    const retry = await api(harness, 'POST', '/v1/changesets', {
+      token: ws.agents[0]!.token,
+      headers: { 'idempotency-key': KEY },
+      body: request(),
+    });
     expect(retry.status).toBe(200);
     expect(retry.body).toMatchObject({ id, status: 'completed', summary: { applied: RECORDS } });
     expect(harness.hubspot.calls.entries.length).toBe(calls);
@@ -108,12 +138,28 @@ describe('a change set whose server died after its third batch reached HubSpot',
   it('runs the retry afresh at once when the first attempt’s server died before deciding, and says “in progress” while it lives', async () => {
     // A dead server leaves its claim with no change set and stops renewing it; a live one keeps renewing.
     const requestHash = createHash('sha256').update(canonicalJson(request())).digest('hex');
-    const claim = (key: string, leaseExpiresAt: Date) => claimIdempotencyKey(harness.deps.db, { workspaceId: ws.workspaceId, agentId: ws.agents[0]!.id, key, requestHash, createdAt: new Date(Date.now() - 1_000), leaseExpiresAt });
+    const claim = (key: string, leaseExpiresAt: Date) =>
+      claimIdempotencyKey(harness.deps.db, {
+        workspaceId: ws.workspaceId,
+        agentId: ws.agents[0]!.id,
+        key,
+        requestHash,
+        createdAt: new Date(Date.now() - 1_000),
+        leaseExpiresAt,
+      });
     await claim('died-reading', new Date(Date.now() - 1));
     await claim('still-reading', new Date(Date.now() + 60_000));
-    const retry = (key: string) => api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, headers: { 'idempotency-key': key }, body: request() });
+    const retry = (key: string) =>
+      api(harness, 'POST', '/v1/changesets', {
+        token: ws.agents[0]!.token,
+        headers: { 'idempotency-key': key },
+        body: request(),
+      });
 
-    expect(await retry('still-reading')).toMatchObject({ status: 409, body: { error: { code: 'IDEMPOTENCY_IN_PROGRESS' } } });
+    expect(await retry('still-reading')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'IDEMPOTENCY_IN_PROGRESS' } },
+    });
     const afresh = await retry('died-reading');
     expect(afresh).toMatchObject({ status: 201, body: { status: 'completed', summary: { applied: RECORDS } } });
     expect(await retry('died-reading')).toMatchObject({ status: 200, body: { id: afresh.body.id } });
@@ -122,13 +168,21 @@ describe('a change set whose server died after its third batch reached HubSpot',
   it('lets a rollback dry run see every value the batch wrote', async () => {
     await submitAndDie();
     await recoverInterruptedChangeSet(laterServer());
-    const dryRun = await api(harness, 'POST', '/v1/admin/rollbacks', { token: ws.adminToken, body: { selector: { batchId: 'enrich-17' }, dryRun: true } });
+    const dryRun = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'enrich-17' }, dryRun: true },
+    });
     expect(dryRun.body).toMatchObject({ dryRun: true, total: RECORDS, counts: { revert: RECORDS, conflict: 0 } });
   });
 
   it('fails the writes never sent with kill_switch_engaged when a kill switch was engaged meanwhile, and still records the landed ones', async () => {
     const id = await submitAndDie();
-    await setKillSwitch(harness.deps, ws.workspaceId, { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'bad enrichment run' }, ADMIN);
+    await setKillSwitch(
+      harness.deps,
+      ws.workspaceId,
+      { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'bad enrichment run' },
+      ADMIN,
+    );
     const calls = harness.hubspot.calls.count({ route: UPDATE });
 
     expect(await recoverInterruptedChangeSet(laterServer())).toBe('completed');
@@ -145,8 +199,20 @@ describe('a change set whose server died after its third batch reached HubSpot',
     const id = await submitAndDie();
     const later = Date.now() + 1_000;
     // A workflow rewrites a landed record's title and provenance; an unsent record gets a title of its own.
-    editAsWorkflow(harness.hubspot.state, { objectType: 'contacts', recordId: ids[250]!, properties: { jobtitle: 'Workflow title', ag_last_change_id: 'someone-else' }, workflowId: 'wf-1', at: later });
-    editAsWorkflow(harness.hubspot.state, { objectType: 'contacts', recordId: ids[350]!, properties: { jobtitle: 'Workflow title' }, workflowId: 'wf-1', at: later });
+    editAsWorkflow(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: ids[250]!,
+      properties: { jobtitle: 'Workflow title', ag_last_change_id: 'someone-else' },
+      workflowId: 'wf-1',
+      at: later,
+    });
+    editAsWorkflow(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: ids[350]!,
+      properties: { jobtitle: 'Workflow title' },
+      workflowId: 'wf-1',
+      at: later,
+    });
 
     expect(await recoverInterruptedChangeSet(laterServer())).toBe('completed');
 
@@ -159,7 +225,10 @@ describe('a change set whose server died after its third batch reached HubSpot',
 
   it('leaves a change set alone while its writer’s lease runs, even on the writer’s own server', async () => {
     await submitAndDie();
-    const otherServer: ServiceDeps = { ...harness.deps, changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 } };
+    const otherServer: ServiceDeps = {
+      ...harness.deps,
+      changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 },
+    };
     expect(await recoverInterruptedChangeSet(otherServer)).toBe('none');
     // The writer's own recovery job shares its holder name, and must not write beside it.
     const writersOwnJob: ServiceDeps = { ...harness.deps, changeSetLease: { holder: 'dead-server', leaseMs: 60_000 } };

@@ -18,7 +18,11 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-const body = () => ({ batchId: 'sec', objectType: 'contacts', changes: [{ recordId: contactId, properties: { jobtitle: 'CTO' }, evidence: { source: 's', reason: 'r' } }] });
+const body = () => ({
+  batchId: 'sec',
+  objectType: 'contacts',
+  changes: [{ recordId: contactId, properties: { jobtitle: 'CTO' }, evidence: { source: 's', reason: 'r' } }],
+});
 
 describe('agent authentication', () => {
   it.each<{ name: string; headers: Record<string, string> }>([
@@ -42,8 +46,12 @@ describe('agent authentication', () => {
     await setAgentStatus(harness.deps, a.workspaceId, agent.id, 'active', ADMIN);
     expect((await api(harness, 'POST', '/v1/changesets', { token: agent.token, body: body() })).status).toBe(201);
     await setAgentStatus(harness.deps, a.workspaceId, agent.id, 'revoked', ADMIN);
-    expect((await api(harness, 'POST', '/v1/changesets', { token: agent.token, body: body() })).body.error.code).toBe('AGENT_NOT_ACTIVE');
-    await expect(setAgentStatus(harness.deps, a.workspaceId, agent.id, 'active', ADMIN)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await api(harness, 'POST', '/v1/changesets', { token: agent.token, body: body() })).body.error.code).toBe(
+      'AGENT_NOT_ACTIVE',
+    );
+    await expect(setAgentStatus(harness.deps, a.workspaceId, agent.id, 'active', ADMIN)).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 
   it('an agent token is not an admin token', async () => {
@@ -66,13 +74,23 @@ describe('tenant isolation', () => {
     expect(pause.status).toBe(404);
     const list = await api(harness, 'GET', '/v1/admin/agents', { token: b.adminToken });
     expect(list.body.agents.map((agent: { id: string }) => agent.id)).toEqual([b.agents[0]!.id]);
-    const exported = await fetch(`${harness.url}/v1/admin/audit/export?agent=${a.agents[0]!.id}`, { headers: { authorization: `Bearer ${b.adminToken}` } });
+    const exported = await fetch(`${harness.url}/v1/admin/audit/export?agent=${a.agents[0]!.id}`, {
+      headers: { authorization: `Bearer ${b.adminToken}` },
+    });
     expect((await exported.text()).trim()).toBe('');
   });
 
   it('an Idempotency-Key is scoped to its agent: the same key in another workspace is a new submission', async () => {
-    const first = await api(harness, 'POST', '/v1/changesets', { token: a.agents[0]!.token, body: body(), headers: { 'idempotency-key': 'shared-key' } });
-    const other = await api(harness, 'POST', '/v1/changesets', { token: b.agents[0]!.token, body: body(), headers: { 'idempotency-key': 'shared-key' } });
+    const first = await api(harness, 'POST', '/v1/changesets', {
+      token: a.agents[0]!.token,
+      body: body(),
+      headers: { 'idempotency-key': 'shared-key' },
+    });
+    const other = await api(harness, 'POST', '/v1/changesets', {
+      token: b.agents[0]!.token,
+      body: body(),
+      headers: { 'idempotency-key': 'shared-key' },
+    });
     expect(first.status).toBe(201);
     expect(other.status).toBe(201);
     expect(other.body.id).not.toBe(first.body.id);

@@ -18,13 +18,17 @@ function policy(overrides: object): Policy {
 }
 
 describe('which policy changes need a second admin', () => {
-  const current = policy({ caps: { writesPerAgentPerDay: 1_000, roleCaps: { enrichment: { writesPerRecordPerDay: 10 } } } });
+  const current = policy({
+    caps: { writesPerAgentPerDay: 1_000, roleCaps: { enrichment: { writesPerRecordPerDay: 10 } } },
+  });
   const codes = (next: Policy) => policyChangeReasons(current, next).map((reason) => reason.code);
 
   it('flags a tier moved lower for some role, a property newly allowed, and an action opened up', () => {
     const lowered = structuredClone(current);
     lowered.objects.contacts!.properties['phone'] = { enrichment: 'auto' };
-    expect(policyChangeReasons(current, lowered)).toEqual([{ code: 'tier_lowered', message: 'contacts.phone for enrichment agents moves from approval to auto.' }]);
+    expect(policyChangeReasons(current, lowered)).toEqual([
+      { code: 'tier_lowered', message: 'contacts.phone for enrichment agents moves from approval to auto.' },
+    ]);
     const added = structuredClone(current);
     added.objects.contacts!.properties['website'] = { '*': 'approval' };
     expect(codes(added).filter((code) => code === 'tier_lowered').length).toBe(5); // deny → approval for every role
@@ -34,15 +38,22 @@ describe('which policy changes need a second admin', () => {
   });
 
   it('flags caps raised by more than the share or removed, not those raised within it', () => {
-    expect(codes(policy({ caps: { writesPerAgentPerDay: 1_250, roleCaps: { enrichment: { writesPerRecordPerDay: 12 } } } }))).toEqual([]);
-    expect(policyChangeReasons(current, policy({ caps: { writesPerAgentPerDay: 1_251, roleCaps: { enrichment: { writesPerRecordPerDay: 10 } } } }))).toEqual([
-      { code: 'cap_raised', message: 'writesPerAgentPerDay rises from 1000 to 1251, more than 25%.' },
-    ]);
+    expect(
+      codes(policy({ caps: { writesPerAgentPerDay: 1_250, roleCaps: { enrichment: { writesPerRecordPerDay: 12 } } } })),
+    ).toEqual([]);
+    expect(
+      policyChangeReasons(
+        current,
+        policy({ caps: { writesPerAgentPerDay: 1_251, roleCaps: { enrichment: { writesPerRecordPerDay: 10 } } } }),
+      ),
+    ).toEqual([{ code: 'cap_raised', message: 'writesPerAgentPerDay rises from 1000 to 1251, more than 25%.' }]);
     expect(codes(policy({ caps: { writesPerAgentPerDay: 1_000 } }))).toEqual(['cap_raised']);
   });
 
   it('flags weakening dual control itself, and asks nothing when the policy in force has none', () => {
-    expect(codes(policy({ dualControl: { ...DUAL, killSwitchRelease: false }, caps: current.caps }))).toEqual(['dual_control_weakened']);
+    expect(codes(policy({ dualControl: { ...DUAL, killSwitchRelease: false }, caps: current.caps }))).toEqual([
+      'dual_control_weakened',
+    ]);
     const { dualControl: _none, ...withoutDual } = current;
     expect(policyChangeReasons({ ...withoutDual }, policy({ dualControl: undefined }))).toEqual([]);
   });
@@ -55,48 +66,110 @@ describe('dual control through the admin API', () => {
   beforeEach(async () => {
     harness = await startHarness();
     ws = await seedWorkspace(harness, ['enrichment']);
-    expect((await api(harness, 'POST', '/v1/admin/policies', { token: ws.adminToken, body: { ...(EXAMPLE_POLICY as object), dualControl: DUAL } })).status).toBe(201);
+    expect(
+      (
+        await api(harness, 'POST', '/v1/admin/policies', {
+          token: ws.adminToken,
+          body: { ...(EXAMPLE_POLICY as object), dualControl: DUAL },
+        })
+      ).status,
+    ).toBe(201);
     await givePeopleRoles(harness, ws.workspaceId, { '601': 'owner', '602': 'revops_admin', '603': 'approver' });
   });
   afterEach(() => harness.close());
 
-  const killSwitch = (engaged: boolean) => api(harness, 'PUT', '/v1/admin/kill-switches', { token: ws.adminToken, body: { scope: 'workspace', engaged, reason: engaged ? 'Bad batch' : 'Fixed' } });
-  const decideRequest = (id: string, decision: string, actingUserId: string) => api(harness, 'POST', `/v1/admin/governance-requests/${id}/${decision}`, { token: ws.adminToken, body: { actingUserId } });
+  const killSwitch = (engaged: boolean) =>
+    api(harness, 'PUT', '/v1/admin/kill-switches', {
+      token: ws.adminToken,
+      body: { scope: 'workspace', engaged, reason: engaged ? 'Bad batch' : 'Fixed' },
+    });
+  const decideRequest = (id: string, decision: string, actingUserId: string) =>
+    api(harness, 'POST', `/v1/admin/governance-requests/${id}/${decision}`, {
+      token: ws.adminToken,
+      body: { actingUserId },
+    });
 
   it('holds a workspace kill switch release until a second admin confirms it, audited with both', async () => {
     expect((await killSwitch(true)).status).toBe(200);
     const release = await killSwitch(false);
-    expect(release).toMatchObject({ status: 409, body: { error: { code: 'SECOND_ADMIN_REQUIRED', details: { requestId: expect.any(String), reasons: [{ code: 'kill_switch_release' }] } } } });
+    expect(release).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          code: 'SECOND_ADMIN_REQUIRED',
+          details: { requestId: expect.any(String), reasons: [{ code: 'kill_switch_release' }] },
+        },
+      },
+    });
     const requestId = release.body.error.details.requestId as string;
-    expect((await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken })).body.killSwitches).toEqual([expect.objectContaining({ scope: 'workspace', engaged: true })]);
+    expect((await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken })).body.killSwitches).toEqual([
+      expect.objectContaining({ scope: 'workspace', engaged: true }),
+    ]);
 
-    expect(await decideRequest(requestId, 'confirm', '603')).toMatchObject({ status: 403, body: { error: { details: { refusal: 'role_cannot_confirm' } } } });
+    expect(await decideRequest(requestId, 'confirm', '603')).toMatchObject({
+      status: 403,
+      body: { error: { details: { refusal: 'role_cannot_confirm' } } },
+    });
     const confirmed = await decideRequest(requestId, 'confirm', '601');
-    expect(confirmed.body).toMatchObject({ status: 'confirmed', decidedBy: 'person:601', requestedBy: 'admin:workspace-admin-token' });
-    expect((await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken })).body.killSwitches).toEqual([expect.objectContaining({ scope: 'workspace', engaged: false })]);
+    expect(confirmed.body).toMatchObject({
+      status: 'confirmed',
+      decidedBy: 'person:601',
+      requestedBy: 'admin:workspace-admin-token',
+    });
+    expect((await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken })).body.killSwitches).toEqual([
+      expect.objectContaining({ scope: 'workspace', engaged: false }),
+    ]);
     expect((await decideRequest(requestId, 'confirm', '602')).status).toBe(409);
 
-    const types = (await harness.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, ws.workspaceId))).map((event) => event.type);
-    expect(types).toEqual(expect.arrayContaining(['governance.requested', 'governance.refused', 'governance.confirmed', 'kill_switch.released']));
+    const types = (
+      await harness.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, ws.workspaceId))
+    ).map((event) => event.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'governance.requested',
+        'governance.refused',
+        'governance.confirmed',
+        'kill_switch.released',
+      ]),
+    );
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
   it('never lets the person who asked confirm their own request, and lets either admin cancel it', async () => {
-    const lowered = { ...(EXAMPLE_POLICY as object), dualControl: DUAL, objects: { contacts: { properties: { phone: { enrichment: 'auto' } } } } };
+    const lowered = {
+      ...(EXAMPLE_POLICY as object),
+      dualControl: DUAL,
+      objects: { contacts: { properties: { phone: { enrichment: 'auto' } } } },
+    };
     // An owner asks through a path that names them (the HubSpot app's signed requests do).
     const owner: Actor = { type: 'person', name: 'crm-user:601', crmUserId: '601', role: 'owner', via: 'hubspot_app' };
     const refused = await publishPolicy(harness.deps, ws.workspaceId, lowered, owner).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ code: 'SECOND_ADMIN_REQUIRED', details: { reasons: [{ code: 'tier_lowered' }] } });
     const requestId = (refused as AppError & { details: { requestId: string } }).details.requestId;
-    const [requested] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'governance.requested')));
+    const [requested] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'governance.requested')));
     expect(requested).toMatchObject({ actor: { crmUserId: '601' }, reasons: ['tier_lowered'] });
-    expect((await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken })).body.policy.objects.contacts.properties.phone).toEqual({ enrichment: 'approval' });
+    expect(
+      (await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken })).body.policy.objects.contacts
+        .properties.phone,
+    ).toEqual({ enrichment: 'approval' });
 
-    expect(await decideRequest(requestId, 'confirm', '601')).toMatchObject({ status: 403, body: { error: { details: { refusal: 'same_person' } } } });
-    expect((await decideRequest(requestId, 'cancel', '602')).body).toMatchObject({ status: 'cancelled', decidedBy: 'person:602' });
+    expect(await decideRequest(requestId, 'confirm', '601')).toMatchObject({
+      status: 403,
+      body: { error: { details: { refusal: 'same_person' } } },
+    });
+    expect((await decideRequest(requestId, 'cancel', '602')).body).toMatchObject({
+      status: 'cancelled',
+      decidedBy: 'person:602',
+    });
     expect((await decideRequest(requestId, 'confirm', '602')).status).toBe(409);
-    expect((await api(harness, 'GET', '/v1/admin/governance-requests?status=cancelled', { token: ws.adminToken })).body.requests).toEqual([expect.objectContaining({ id: requestId, kind: 'policy_publish', requestedBy: 'person:601' })]);
+    expect(
+      (await api(harness, 'GET', '/v1/admin/governance-requests?status=cancelled', { token: ws.adminToken })).body
+        .requests,
+    ).toEqual([expect.objectContaining({ id: requestId, kind: 'policy_publish', requestedBy: 'person:601' })]);
   });
 
   it('publishes a lowered tier once confirmed, and lets changes that need no second admin through at once', async () => {

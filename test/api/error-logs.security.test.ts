@@ -29,14 +29,26 @@ beforeAll(async () => {
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   // A real constraint the second submission breaks: the database refuses it with a duplicate key
   // whose detail quotes the evidence, as a real unique violation would.
-  await harness.database.db.execute(sql.raw('create unique index change_records_evidence_once on change_records ((evidence::text))'));
+  await harness.database.db.execute(
+    sql.raw('create unique index change_records_evidence_once on change_records ((evidence::text))'),
+  );
 });
 afterAll(() => harness.close());
 
 const submit = (recordId: string) =>
   api(harness, 'POST', '/v1/changesets', {
     token: ws.agents[0]!.token,
-    body: { batchId: 'leak-check', objectType: 'contacts', changes: [{ recordId, properties: { jobtitle: 'CTO' }, evidence: { source: 'crm-notes', reason: `Email from ${PERSONAL}` } }] },
+    body: {
+      batchId: 'leak-check',
+      objectType: 'contacts',
+      changes: [
+        {
+          recordId,
+          properties: { jobtitle: 'CTO' },
+          evidence: { source: 'crm-notes', reason: `Email from ${PERSONAL}` },
+        },
+      ],
+    },
   });
 
 describe('when a query fails inside a request', () => {
@@ -51,9 +63,16 @@ describe('when a query fails inside a request', () => {
     expect(res.body.error.code).toBe('INTERNAL');
     expect(JSON.stringify(res.body)).not.toContain('Lovelace');
 
-    const logged = lines.map((line) => JSON.parse(line) as { level: string; message: string; requestId: string; error: Record<string, string> });
+    const logged = lines.map(
+      (line) =>
+        JSON.parse(line) as { level: string; message: string; requestId: string; error: Record<string, string> },
+    );
     const failure = logged.find((line) => line.message === 'request failed');
-    expect(failure).toMatchObject({ level: 'error', requestId: res.body.error.requestId, error: { sqlState: '23505', constraint: 'change_records_evidence_once' } });
+    expect(failure).toMatchObject({
+      level: 'error',
+      requestId: res.body.error.requestId,
+      error: { sqlState: '23505', constraint: 'change_records_evidence_once' },
+    });
     expect(failure?.error['statement']).toMatch(/insert into "?change_records"?/i);
     for (const line of lines) {
       expect(line).not.toContain('Lovelace');
@@ -80,7 +99,11 @@ describe('when a background job’s query fails', () => {
     });
     await loop.stop();
     const [line] = lines;
-    expect(JSON.parse(line!)).toMatchObject({ level: 'error', message: 'leak check failed', error: { sqlState: '22P02', statement: 'select $1::uuid' } });
+    expect(JSON.parse(line!)).toMatchObject({
+      level: 'error',
+      message: 'leak check failed',
+      error: { sqlState: '22P02', statement: 'select $1::uuid' },
+    });
     expect(line).not.toContain('Lovelace');
   });
 });

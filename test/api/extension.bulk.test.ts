@@ -18,16 +18,28 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const as = (userId: string, call: Omit<Parameters<typeof callAsHubSpot>[1], 'userId' | 'portalId' | 'clientSecret'> & Partial<Parameters<typeof callAsHubSpot>[1]>) =>
-  callAsHubSpot(harness, { portalId: ws.portalId, clientSecret: ws.clientSecret, ...call, userId });
-const propose = (recordId: string, phone: string) => proposeHeld(harness, { token: ws.agent.token, adminToken: ws.adminToken, recordId, properties: { phone } });
-const statusOf = async (approvalId: string) => (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status;
+const as = (
+  userId: string,
+  call: Omit<Parameters<typeof callAsHubSpot>[1], 'userId' | 'portalId' | 'clientSecret'> &
+    Partial<Parameters<typeof callAsHubSpot>[1]>,
+) => callAsHubSpot(harness, { portalId: ws.portalId, clientSecret: ws.clientSecret, ...call, userId });
+const propose = (recordId: string, phone: string) =>
+  proposeHeld(harness, { token: ws.agent.token, adminToken: ws.adminToken, recordId, properties: { phone } });
+const statusOf = async (approvalId: string) =>
+  (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status;
 const selection = (recordIds: string[]) => ({ objectType: 'contacts', recordIds });
-const draftStatusOf = async (draftId: string) => (await api(harness, 'GET', `/v1/admin/actions/${draftId}`, { token: ws.adminToken })).body.status;
+const draftStatusOf = async (draftId: string) =>
+  (await api(harness, 'GET', `/v1/admin/actions/${draftId}`, { token: ws.adminToken })).body.status;
 
 /** A note the agent drafted for the record, which the example policy holds for a person. */
 async function heldNote(recordId: string): Promise<string> {
-  const submitted = await submitAction(harness, ws.agent.token, { kind: 'create_note', objectType: 'contacts', recordId, body: `Call notes for ${recordId}`, evidence: EVIDENCE });
+  const submitted = await submitAction(harness, ws.agent.token, {
+    kind: 'create_note',
+    objectType: 'contacts',
+    recordId,
+    body: `Call notes for ${recordId}`,
+    evidence: EVIDENCE,
+  });
   expect(submitted.body).toMatchObject({ status: 'pending' });
   return submitted.body.id as string;
 }
@@ -38,7 +50,11 @@ async function seedSelection() {
   const theirs = seedContact(harness, { hubspot_owner_id: '2002' });
   const unselected = seedContact(harness, { hubspot_owner_id: '1001' });
   const approvals = {
-    mine: [await propose(mine[0]!, '+1 555 0101'), await propose(mine[0]!, '+1 555 0102'), await propose(mine[1]!, '+1 555 0103')],
+    mine: [
+      await propose(mine[0]!, '+1 555 0101'),
+      await propose(mine[0]!, '+1 555 0102'),
+      await propose(mine[1]!, '+1 555 0103'),
+    ],
     theirs: await propose(theirs, '+1 555 0104'),
     unselected: await propose(unselected, '+1 555 0105'),
   };
@@ -49,7 +65,19 @@ describe('the bulk action: what waits on the selected records', () => {
   it('counts the pending proposals of the selection only, and how many the caller may decide', async () => {
     const seeded = await seedSelection();
     const approver = await as('501', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
-    expect(approver).toMatchObject({ status: 200, body: { objectType: 'contacts', selectedRecords: 4, recordsWithPending: 3, pending: 4, overLimit: false, decidable: 4, killSwitches: [], caller: { userId: '501' } } });
+    expect(approver).toMatchObject({
+      status: 200,
+      body: {
+        objectType: 'contacts',
+        selectedRecords: 4,
+        recordsWithPending: 3,
+        pending: 4,
+        overLimit: false,
+        decidable: 4,
+        killSwitches: [],
+        caller: { userId: '501' },
+      },
+    });
     const rep = await as('1001', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
     expect(rep.body).toMatchObject({ pending: 4, decidable: 3 });
   });
@@ -58,40 +86,73 @@ describe('the bulk action: what waits on the selected records', () => {
 describe('the bulk action: deciding everything pending on the selected records', () => {
   it('approves every proposal of the selection in one batch decision, writes them, and leaves other records alone', async () => {
     const seeded = await seedSelection();
-    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    const res = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+    });
     expect(res.status).toBe(200);
     expect(res.body.summary).toEqual({ decided: 4, refused: 0, applied: 4 });
-    expect(res.body.results.map((row: { approvalId: string }) => row.approvalId).sort()).toEqual([...seeded.approvals.mine, seeded.approvals.theirs].sort());
+    expect(res.body.results.map((row: { approvalId: string }) => row.approvalId).sort()).toEqual(
+      [...seeded.approvals.mine, seeded.approvals.theirs].sort(),
+    );
     expect(recordValues(harness.hubspot.state, 'contacts', seeded.mine[1]!)!.phone).toBe('+1 555 0103');
     expect(recordValues(harness.hubspot.state, 'contacts', seeded.theirs)!.phone).toBe('+1 555 0104');
     expect(await statusOf(seeded.approvals.unselected)).toBe('pending');
 
-    const [batch, ...more] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
+    const [batch, ...more] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
     expect(more).toEqual([]);
     expect(batch?.actor).toMatchObject({ type: 'person', crmUserId: '501', via: 'hubspot_app' });
-    expect(batch?.data).toMatchObject({ kind: 'approve', decided: expect.arrayContaining(seeded.approvals.mine), note: expect.stringContaining('4 selected records') });
+    expect(batch?.data).toMatchObject({
+      kind: 'approve',
+      decided: expect.arrayContaining(seeded.approvals.mine),
+      note: expect.stringContaining('4 selected records'),
+    });
   });
 
   it("decides a rep's own records and reports the others refused, which stay pending", async () => {
     const seeded = await seedSelection();
-    const res = await as('1001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'reject', selection: selection(seeded.recordIds), reason: 'Wrong numbers from that source' } });
+    const res = await as('1001', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'reject', selection: selection(seeded.recordIds), reason: 'Wrong numbers from that source' },
+    });
     expect(res.body.summary).toEqual({ decided: 3, refused: 1, applied: 0 });
-    expect(res.body.results.find((row: { approvalId: string }) => row.approvalId === seeded.approvals.theirs)).toMatchObject({ status: 'pending', refusal: { code: 'not_record_owner' } });
+    expect(
+      res.body.results.find((row: { approvalId: string }) => row.approvalId === seeded.approvals.theirs),
+    ).toMatchObject({ status: 'pending', refusal: { code: 'not_record_owner' } });
     for (const id of seeded.approvals.mine) expect(await statusOf(id)).toBe('rejected');
     expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
   });
 
   it('refuses an auditor outright, deciding nothing', async () => {
     const seeded = await seedSelection();
-    const res = await as('601', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
-    expect(res).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', details: { reason: 'role_not_allowed' } } } });
+    const res = await as('601', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+    });
+    expect(res).toMatchObject({
+      status: 403,
+      body: { error: { code: 'FORBIDDEN', details: { reason: 'role_not_allowed' } } },
+    });
     expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
   });
 
   it('answers 409 when nothing waits on the selection, including another portal’s records', async () => {
     const seeded = await seedSelection();
     const other = await seedAppWorkspace(harness, { '501': 'owner' });
-    const elsewhere = await callAsHubSpot(harness, { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) }, portalId: other.portalId, userId: '501', clientSecret: other.clientSecret });
+    const elsewhere = await callAsHubSpot(harness, {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+      portalId: other.portalId,
+      userId: '501',
+      clientSecret: other.clientSecret,
+    });
     expect(elsewhere).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
     expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
   });
@@ -99,11 +160,20 @@ describe('the bulk action: deciding everything pending on the selected records',
   it.each([
     ['a record named twice', { kind: 'approve', selection: selection(['101', '101']) }],
     ['no record', { kind: 'approve', selection: selection([]) }],
-    ['more records than one selection takes', { kind: 'approve', selection: selection(Array.from({ length: 501 }, (_, index) => String(index + 1))) }],
+    [
+      'more records than one selection takes',
+      { kind: 'approve', selection: selection(Array.from({ length: 501 }, (_, index) => String(index + 1))) },
+    ],
     ['a reject without a reason', { kind: 'reject', selection: selection(['101']) }],
-    ['an object the app does not govern', { kind: 'approve', selection: { objectType: 'companies', recordIds: ['101'] } }],
+    [
+      'an object the app does not govern',
+      { kind: 'approve', selection: { objectType: 'companies', recordIds: ['101'] } },
+    ],
   ])('refuses %s with 400', async (_what, body) => {
-    expect(await as('501', { method: 'POST', path: '/bulk/decisions', body })).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    expect(await as('501', { method: 'POST', path: '/bulk/decisions', body })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED' } },
+    });
   });
 
   it.each([
@@ -112,7 +182,12 @@ describe('the bulk action: deciding everything pending on the selected records',
     ['is older than five minutes', { timestamp: Date.now() - 6 * 60_000 }, 'timestamp_stale'],
   ])('refuses a bulk decision that %s with 401 and decides nothing', async (_what, change, reason) => {
     const seeded = await seedSelection();
-    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) }, ...change });
+    const res = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+      ...change,
+    });
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED', details: { reason } } } });
     expect(await statusOf(seeded.approvals.theirs)).toBe('pending');
   });
@@ -122,7 +197,14 @@ describe('the bulk action and held drafts on the selected records', () => {
   /** The selection of seedSelection, with a held note on one of the rep's records and one on someone else's. */
   async function seedWithDrafts() {
     const seeded = await seedSelection();
-    return { ...seeded, drafts: { mine: await heldNote(seeded.mine[1]!), theirs: await heldNote(seeded.theirs), unselected: await heldNote(seeded.unselected) } };
+    return {
+      ...seeded,
+      drafts: {
+        mine: await heldNote(seeded.mine[1]!),
+        theirs: await heldNote(seeded.theirs),
+        unselected: await heldNote(seeded.unselected),
+      },
+    };
   }
 
   it('counts the drafts among the pending proposals, and which of them the caller may decide', async () => {
@@ -135,26 +217,55 @@ describe('the bulk action and held drafts on the selected records', () => {
 
   it("approves a rep's drafts with their field changes, creating the notes, and refuses the drafts on others' records", async () => {
     const seeded = await seedWithDrafts();
-    const res = await as('1001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    const res = await as('1001', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+    });
     expect(res.body.summary).toEqual({ decided: 4, refused: 2, applied: 4 });
     expect(res.body.results.filter((row: { kind: string }) => row.kind === 'draft')).toEqual(
       expect.arrayContaining([
         { approvalId: seeded.drafts.mine, kind: 'draft', status: 'applied' },
-        { approvalId: seeded.drafts.theirs, kind: 'draft', status: 'pending', refusal: { code: 'not_record_owner', message: expect.any(String) } },
+        {
+          approvalId: seeded.drafts.theirs,
+          kind: 'draft',
+          status: 'pending',
+          refusal: { code: 'not_record_owner', message: expect.any(String) },
+        },
       ]),
     );
-    expect(timelineOf(harness.hubspot.state, 'contacts', seeded.mine[1]!).map((engagement) => engagement.properties['hs_note_body'])).toEqual([`Call notes for ${seeded.mine[1]}`]);
+    expect(
+      timelineOf(harness.hubspot.state, 'contacts', seeded.mine[1]!).map(
+        (engagement) => engagement.properties['hs_note_body'],
+      ),
+    ).toEqual([`Call notes for ${seeded.mine[1]}`]);
     expect(await draftStatusOf(seeded.drafts.theirs)).toBe('pending');
     expect(await draftStatusOf(seeded.drafts.unselected)).toBe('pending');
-    const [batch] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
-    expect(batch?.data).toMatchObject({ drafts: expect.arrayContaining([seeded.drafts.mine, seeded.drafts.theirs]), refused: expect.arrayContaining([seeded.drafts.theirs, seeded.approvals.theirs]) });
+    const [batch] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.batch_decided')));
+    expect(batch?.data).toMatchObject({
+      drafts: expect.arrayContaining([seeded.drafts.mine, seeded.drafts.theirs]),
+      refused: expect.arrayContaining([seeded.drafts.theirs, seeded.approvals.theirs]),
+    });
   });
 
   it('finds a selection with only drafts waiting, rather than answering that nothing waits', async () => {
     const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
     const draft = await heldNote(recordId);
-    const res = await as('501', { method: 'POST', path: '/bulk/decisions', body: { kind: 'reject', selection: selection([recordId]), reason: 'Not needed' } });
-    expect(res).toMatchObject({ status: 200, body: { summary: { decided: 1, refused: 0, applied: 0 }, results: [{ approvalId: draft, kind: 'draft', status: 'rejected' }] } });
+    const res = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'reject', selection: selection([recordId]), reason: 'Not needed' },
+    });
+    expect(res).toMatchObject({
+      status: 200,
+      body: {
+        summary: { decided: 1, refused: 0, applied: 0 },
+        results: [{ approvalId: draft, kind: 'draft', status: 'rejected' }],
+      },
+    });
   });
 });
 
@@ -165,7 +276,11 @@ describe('the bulk action for someone whose role comes from a HubSpot team', () 
     await setTeamRole(harness.deps, ws.workspaceId, { teamId: '7101', role: 'approver' }, ADMIN);
     const seeded = await seedSelection();
     const draft = await heldNote(seeded.theirs);
-    const res = await as('2001', { method: 'POST', path: '/bulk/decisions', body: { kind: 'approve', selection: selection(seeded.recordIds) } });
+    const res = await as('2001', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+    });
     expect(res).toMatchObject({ status: 200, body: { summary: { decided: 5, refused: 0, applied: 5 } } });
     expect(await draftStatusOf(draft)).toBe('completed');
   });

@@ -13,7 +13,8 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const as = (userId: string, call: Omit<Parameters<typeof callAsHubSpot>[1], 'portalId' | 'userId' | 'clientSecret'>) => callAsHubSpot(harness, { ...call, portalId: ws.portalId, userId, clientSecret: ws.clientSecret });
+const as = (userId: string, call: Omit<Parameters<typeof callAsHubSpot>[1], 'portalId' | 'userId' | 'clientSecret'>) =>
+  callAsHubSpot(harness, { ...call, portalId: ws.portalId, userId, clientSecret: ws.clientSecret });
 
 describe('rolling back from the HubSpot app', () => {
   it("reverts one change from the card's recent changes, and reports progress until it is done", async () => {
@@ -23,7 +24,11 @@ describe('rolling back from the HubSpot app', () => {
     const change = card.body.recentChanges[0];
     expect(change).toMatchObject({ changeId: submitted.results[0]!.changeId, after: 'CTO' });
 
-    const started = await as('501', { method: 'POST', path: '/rollbacks', body: { selector: { changeIds: [change.changeId] } } });
+    const started = await as('501', {
+      method: 'POST',
+      path: '/rollbacks',
+      body: { selector: { changeIds: [change.changeId] } },
+    });
     expect(started).toMatchObject({ status: 202, body: { status: 'running', total: 1 } });
     await runRollback(harness, started.body.id);
     const progress = await as('501', { path: `/rollbacks/${started.body.id}` });
@@ -34,15 +39,26 @@ describe('rolling back from the HubSpot app', () => {
   it('dry-runs a batch rollback and writes nothing', async () => {
     const ids = seedContacts(harness, ['A', 'B']);
     await submitTitles(harness, ws.agent.token, 'enrich-1', { [ids[0]!]: 'CTO', [ids[1]!]: 'CEO' });
-    const plan = await as('501', { method: 'POST', path: '/rollbacks', body: { selector: { batchId: 'enrich-1' }, dryRun: true } });
+    const plan = await as('501', {
+      method: 'POST',
+      path: '/rollbacks',
+      body: { selector: { batchId: 'enrich-1' }, dryRun: true },
+    });
     expect(plan).toMatchObject({ status: 200, body: { dryRun: true, total: 2, counts: { revert: 2 } } });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[0]!)!.jobtitle).toBe('CTO');
   });
 
-  it.each([['a rep', '1001'], ['an auditor', '601']])('refuses %s a rollback with 403 role_not_allowed', async (_who, userId) => {
+  it.each([
+    ['a rep', '1001'],
+    ['an auditor', '601'],
+  ])('refuses %s a rollback with 403 role_not_allowed', async (_who, userId) => {
     const [id] = seedContacts(harness, ['Engineer']);
     await submitTitles(harness, ws.agent.token, 'enrich-1', { [id!]: 'CTO' });
-    const res = await as(userId, { method: 'POST', path: '/rollbacks', body: { selector: { batchId: 'enrich-1' }, dryRun: true } });
+    const res = await as(userId, {
+      method: 'POST',
+      path: '/rollbacks',
+      body: { selector: { batchId: 'enrich-1' }, dryRun: true },
+    });
     expect(res).toMatchObject({ status: 403, body: { error: { details: { reason: 'role_not_allowed' } } } });
   });
 

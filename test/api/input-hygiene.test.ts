@@ -19,7 +19,8 @@ let approvalId: string;
 const deep = (levels: number, leaf = '1') => `${'['.repeat(levels)}${leaf}${']'.repeat(levels)}`;
 const changeSet = (batchId: string, evidence = '{"source":"apollo","reason":"profile says so"}') =>
   `{"batchId":"${batchId}","objectType":"contacts","changes":[{"recordId":"${contactId}","properties":{"jobtitle":"CTO"},"evidence":${evidence}}]}`;
-const withToolInput = (input: string) => changeSet('tools', `{"source":"apollo","reason":"r","toolCalls":[{"name":"lookup","input":${input}}]}`);
+const withToolInput = (input: string) =>
+  changeSet('tools', `{"source":"apollo","reason":"r","toolCalls":[{"name":"lookup","input":${input}}]}`);
 const policyWith = (patch: (policy: string) => string) => patch(JSON.stringify(EXAMPLE_POLICY));
 
 beforeAll(async () => {
@@ -28,7 +29,12 @@ beforeAll(async () => {
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   await givePeopleRoles(harness, ws.workspaceId, { '9001': 'approver' });
   contactId = seedContact(harness);
-  approvalId = await proposeHeld(harness, { token: ws.agents[0]!.token, adminToken: ws.adminToken, recordId: seedContact(harness), properties: { phone: '+1 555 0100' } });
+  approvalId = await proposeHeld(harness, {
+    token: ws.agents[0]!.token,
+    adminToken: ws.adminToken,
+    recordId: seedContact(harness),
+    properties: { phone: '+1 555 0100' },
+  });
 });
 afterAll(() => harness.close());
 
@@ -49,26 +55,194 @@ const UNSAFE = /must not contain a NUL character or an unpaired UTF-16 surrogate
 
 const cases: Case[] = [
   // Defect 1: stored as U+FFFD but hashed as sent, this broke `audit verify` for good.
-  { name: 'a lone surrogate in a change set’s batchId', method: 'POST', path: '/v1/changesets', as: 'agent', raw: changeSet('sur\\ud800batch'), status: 400, code: 'VALIDATION_FAILED', message: /batchId must not contain/ },
-  { name: 'a lone surrogate in a key of free-form evidence', method: 'POST', path: '/v1/changesets', as: 'agent', raw: withToolInput('{"a\\udc00":1}'), status: 400, code: 'VALIDATION_FAILED', message: /is a key that must not contain/ },
-  { name: 'a lone surrogate in a value of free-form evidence', method: 'POST', path: '/v1/changesets', as: 'agent', raw: withToolInput('["ok","x\\ud800"]'), status: 400, code: 'VALIDATION_FAILED', message: /toolCalls\.0\.input\.1 must not contain/ },
+  {
+    name: 'a lone surrogate in a change set’s batchId',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: changeSet('sur\\ud800batch'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /batchId must not contain/,
+  },
+  {
+    name: 'a lone surrogate in a key of free-form evidence',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: withToolInput('{"a\\udc00":1}'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /is a key that must not contain/,
+  },
+  {
+    name: 'a lone surrogate in a value of free-form evidence',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: withToolInput('["ok","x\\ud800"]'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /toolCalls\.0\.input\.1 must not contain/,
+  },
   // Defect 6: each of these answered 500.
-  { name: 'a NUL in a change set’s batchId', method: 'POST', path: '/v1/changesets', as: 'agent', raw: changeSet('nul\\u0000batch'), status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'evidence tool calls nested ten thousand levels deep', method: 'POST', path: '/v1/changesets', as: 'agent', raw: withToolInput(deep(10_000)), status: 400, code: 'VALIDATION_FAILED', message: /nests deeper than 32 levels/ },
-  { name: 'a lone surrogate in a note’s body (the CRM was read first)', method: 'POST', path: '/v1/actions', as: 'agent', raw: `{"kind":"create_note","objectType":"contacts","recordId":"${'CONTACT'}","evidence":{"source":"s","reason":"r"},"body":"x\\ud800"}`, status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a NUL in an agent’s name', method: 'POST', path: '/v1/admin/agents', as: 'admin', raw: '{"name":"a\\u0000b","role":"enrichment"}', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a NUL in a kill switch’s reason', method: 'PUT', path: '/v1/admin/kill-switches', as: 'admin', raw: '{"scope":"workspace","engaged":true,"reason":"a\\u0000b"}', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a NUL in a policy’s name', method: 'POST', path: '/v1/admin/policies', as: 'admin', raw: policyWith((p) => p.replace(/"name":"[^"]*"/, '"name":"a\\u0000b"')), status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a lone surrogate in a policy stored as jsonb', method: 'POST', path: '/v1/admin/policies', as: 'admin', raw: policyWith((p) => p.replace(/"description":"[^"]*"/, '"description":"a\\ud800b"')), status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a policy tier nested ten thousand levels deep', method: 'POST', path: '/v1/admin/policies', as: 'admin', raw: policyWith((p) => p.replace(/"enrichment":"auto"/, `"enrichment":${deep(10_000, '"auto"')}`)), status: 400, code: 'VALIDATION_FAILED', message: /nests deeper than 32 levels/ },
-  { name: 'a NUL in a rollback selector', method: 'POST', path: '/v1/admin/rollbacks', as: 'admin', raw: '{"selector":{"batchId":"a\\u0000"},"dryRun":true}', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a NUL in a reject reason', method: 'POST', path: '/v1/admin/approvals/APPROVAL/decisions', as: 'admin', raw: '{"kind":"reject","actingUserId":"9001","reason":"no\\u0000pe"}', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a NUL in a query string', method: 'GET', path: '/v1/admin/audit/export?batch=%00', as: 'admin', status: 400, code: 'VALIDATION_FAILED', message: UNSAFE },
-  { name: 'a rollback id that is not a uuid, to pause', method: 'POST', path: '/v1/admin/rollbacks/not-a-uuid/pause', as: 'admin', status: 404, code: 'NOT_FOUND', message: /no rollback not-a-uuid/ },
-  { name: 'a rollback id that is not a uuid, to resume', method: 'POST', path: '/v1/admin/rollbacks/not-a-uuid/resume', as: 'admin', status: 404, code: 'NOT_FOUND', message: /no rollback not-a-uuid/ },
-  { name: 'a path id that is not UTF-8 once decoded', method: 'GET', path: '/v1/changesets/%ED%A0%80', as: 'agent', status: 400, code: 'VALIDATION_FAILED', message: /percent-encoded UTF-8/ },
-  { name: 'a `__proto__` key', method: 'POST', path: '/v1/changesets', as: 'agent', raw: withToolInput('{"__proto__":{"admin":true}}'), status: 400, code: 'VALIDATION_FAILED', message: /__proto__ is a key no request may use/ },
-  { name: 'a body that is not JSON', method: 'POST', path: '/v1/changesets', as: 'agent', raw: 'batchId=b', contentType: 'application/x-www-form-urlencoded', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: /Content-Type: application\/json/ },
+  {
+    name: 'a NUL in a change set’s batchId',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: changeSet('nul\\u0000batch'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'evidence tool calls nested ten thousand levels deep',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: withToolInput(deep(10_000)),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /nests deeper than 32 levels/,
+  },
+  {
+    name: 'a lone surrogate in a note’s body (the CRM was read first)',
+    method: 'POST',
+    path: '/v1/actions',
+    as: 'agent',
+    raw: `{"kind":"create_note","objectType":"contacts","recordId":"${'CONTACT'}","evidence":{"source":"s","reason":"r"},"body":"x\\ud800"}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a NUL in an agent’s name',
+    method: 'POST',
+    path: '/v1/admin/agents',
+    as: 'admin',
+    raw: '{"name":"a\\u0000b","role":"enrichment"}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a NUL in a kill switch’s reason',
+    method: 'PUT',
+    path: '/v1/admin/kill-switches',
+    as: 'admin',
+    raw: '{"scope":"workspace","engaged":true,"reason":"a\\u0000b"}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a NUL in a policy’s name',
+    method: 'POST',
+    path: '/v1/admin/policies',
+    as: 'admin',
+    raw: policyWith((p) => p.replace(/"name":"[^"]*"/, '"name":"a\\u0000b"')),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a lone surrogate in a policy stored as jsonb',
+    method: 'POST',
+    path: '/v1/admin/policies',
+    as: 'admin',
+    raw: policyWith((p) => p.replace(/"description":"[^"]*"/, '"description":"a\\ud800b"')),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a policy tier nested ten thousand levels deep',
+    method: 'POST',
+    path: '/v1/admin/policies',
+    as: 'admin',
+    raw: policyWith((p) => p.replace(/"enrichment":"auto"/, `"enrichment":${deep(10_000, '"auto"')}`)),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /nests deeper than 32 levels/,
+  },
+  {
+    name: 'a NUL in a rollback selector',
+    method: 'POST',
+    path: '/v1/admin/rollbacks',
+    as: 'admin',
+    raw: '{"selector":{"batchId":"a\\u0000"},"dryRun":true}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a NUL in a reject reason',
+    method: 'POST',
+    path: '/v1/admin/approvals/APPROVAL/decisions',
+    as: 'admin',
+    raw: '{"kind":"reject","actingUserId":"9001","reason":"no\\u0000pe"}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a NUL in a query string',
+    method: 'GET',
+    path: '/v1/admin/audit/export?batch=%00',
+    as: 'admin',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: UNSAFE,
+  },
+  {
+    name: 'a rollback id that is not a uuid, to pause',
+    method: 'POST',
+    path: '/v1/admin/rollbacks/not-a-uuid/pause',
+    as: 'admin',
+    status: 404,
+    code: 'NOT_FOUND',
+    message: /no rollback not-a-uuid/,
+  },
+  {
+    name: 'a rollback id that is not a uuid, to resume',
+    method: 'POST',
+    path: '/v1/admin/rollbacks/not-a-uuid/resume',
+    as: 'admin',
+    status: 404,
+    code: 'NOT_FOUND',
+    message: /no rollback not-a-uuid/,
+  },
+  {
+    name: 'a path id that is not UTF-8 once decoded',
+    method: 'GET',
+    path: '/v1/changesets/%ED%A0%80',
+    as: 'agent',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /percent-encoded UTF-8/,
+  },
+  {
+    name: 'a `__proto__` key',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: withToolInput('{"__proto__":{"admin":true}}'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /__proto__ is a key no request may use/,
+  },
+  {
+    name: 'a body that is not JSON',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: 'batchId=b',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: /Content-Type: application\/json/,
+  },
 ];
 
 describe('bad input on the API', () => {
@@ -77,7 +251,10 @@ describe('bad input on the API', () => {
     const crmCalls = harness.hubspot.calls.count();
     const res = await fetch(`${harness.url}${c.path.replace('APPROVAL', approvalId)}`, {
       method: c.method,
-      headers: { authorization: `Bearer ${c.as === 'agent' ? ws.agents[0]!.token : ws.adminToken}`, ...(c.raw === undefined ? {} : { 'content-type': c.contentType ?? 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${c.as === 'agent' ? ws.agents[0]!.token : ws.adminToken}`,
+        ...(c.raw === undefined ? {} : { 'content-type': c.contentType ?? 'application/json' }),
+      },
       ...(c.raw === undefined ? {} : { body: c.raw.replace('CONTACT', contactId) }),
     });
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -88,7 +265,10 @@ describe('bad input on the API', () => {
   });
 
   it('still accepts paired surrogates (an emoji) and keeps them as sent', async () => {
-    const res = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, raw: changeSet('emoji-\\ud83d\\ude80') });
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token: ws.agents[0]!.token,
+      raw: changeSet('emoji-\\ud83d\\ude80'),
+    });
     expect(res.status).toBe(201);
     expect(res.body.batchId).toBe('emoji-🚀');
   });
@@ -98,10 +278,15 @@ describe('bad input elsewhere', () => {
   it('refuses a signed webhook whose payload holds a lone surrogate, storing nothing', async () => {
     const hook = await seedWebhookWorkspace(harness);
     const before = await allRowCounts(harness.database.db);
-    const body = JSON.stringify([propertyChange(hook.portalId, { propertyValue: 'PLACEHOLDER' })]).replace('PLACEHOLDER', 'x\\ud800');
+    const body = JSON.stringify([propertyChange(hook.portalId, { propertyValue: 'PLACEHOLDER' })]).replace(
+      'PLACEHOLDER',
+      'x\\ud800',
+    );
     const res = await deliver(harness, undefined, { body, clientSecret: hook.clientSecret });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/0\.propertyValue must not contain/) } });
+    expect(res.body).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/0\.propertyValue must not contain/) },
+    });
     expect(await allRowCounts(harness.database.db)).toEqual(before);
   });
 
@@ -109,15 +294,22 @@ describe('bad input elsewhere', () => {
     ['a lone surrogate', 'enricher-\ud800'],
     ['a NUL', 'enricher\u0000'],
   ])('refuses a CLI argument holding %s before running any command', (_name, value) => {
-    expect(() => parseCommandLine(['agents', 'create', '--workspace', 'w', '--name', value, '--role', 'enrichment'], COMMANDS)).toThrow(/Argument 6 must not contain a NUL character or an unpaired UTF-16 surrogate/);
+    expect(() =>
+      parseCommandLine(['agents', 'create', '--workspace', 'w', '--name', value, '--role', 'enrichment'], COMMANDS),
+    ).toThrow(/Argument 6 must not contain a NUL character or an unpaired UTF-16 surrogate/);
   });
 });
 
 describe('the HubSpot timestamp header', () => {
   // Signed correctly over the header as written: only the header's form is wrong.
-  const sign = (secret: string, method: string, url: string, body: string, timestamp: string) => createHmac('sha256', secret).update(`${method}${url}${body}${timestamp}`).digest('base64');
+  const sign = (secret: string, method: string, url: string, body: string, timestamp: string) =>
+    createHmac('sha256', secret).update(`${method}${url}${body}${timestamp}`).digest('base64');
 
-  it.each([['a decimal', (now: number) => `${now}.0`], ['an exponent', (now: number) => `${now / 1000}e3`], ['a plus sign', (now: number) => `+${now}`]])(
+  it.each([
+    ['a decimal', (now: number) => `${now}.0`],
+    ['an exponent', (now: number) => `${now / 1000}e3`],
+    ['a plus sign', (now: number) => `+${now}`],
+  ])(
     'refuses a webhook whose timestamp is %s, even signed, with 401 WEBHOOK_SIGNATURE_INVALID',
     async (_name, form) => {
       const hook = await seedWebhookWorkspace(harness);
@@ -126,22 +318,39 @@ describe('the HubSpot timestamp header', () => {
       const timestamp = form(Date.now());
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': sign(hook.clientSecret, 'POST', url, body, timestamp), 'x-hubspot-request-timestamp': timestamp },
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-signature-v3': sign(hook.clientSecret, 'POST', url, body, timestamp),
+          'x-hubspot-request-timestamp': timestamp,
+        },
         body,
       });
       expect(res.status).toBe(401);
-      expect(await res.json()).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID', message: expect.stringMatching(/digits only/) } });
+      expect(await res.json()).toMatchObject({
+        error: { code: 'WEBHOOK_SIGNATURE_INVALID', message: expect.stringMatching(/digits only/) },
+      });
     },
   );
 
   it('refuses the same on a request from the HubSpot app', async () => {
     const app = await seedAppWorkspace(harness, { '9002': 'owner' });
     const now = Date.now();
-    const ok = await callAsHubSpot(harness, { path: '/home', portalId: app.portalId, userId: '9002', clientSecret: app.clientSecret, timestamp: now });
+    const ok = await callAsHubSpot(harness, {
+      path: '/home',
+      portalId: app.portalId,
+      userId: '9002',
+      clientSecret: app.clientSecret,
+      timestamp: now,
+    });
     expect(ok.status).toBe(200);
     const url = `${harness.url}/v1/extension/home?userId=9002&portalId=${app.portalId}`;
     const timestamp = `${now}.0`;
-    const res = await fetch(url, { headers: { 'x-hubspot-signature-v3': sign(app.clientSecret, 'GET', url, '', timestamp), 'x-hubspot-request-timestamp': timestamp } });
+    const res = await fetch(url, {
+      headers: {
+        'x-hubspot-signature-v3': sign(app.clientSecret, 'GET', url, '', timestamp),
+        'x-hubspot-request-timestamp': timestamp,
+      },
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -19,17 +19,23 @@ beforeEach(async () => {
   harness = await startHarness();
   ws = await seedWorkspace(harness, ['enrichment']);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-  ids = seedContacts(harness, Array.from({ length: 150 }, (_, i) => `Engineer ${i}`));
+  ids = seedContacts(
+    harness,
+    Array.from({ length: 150 }, (_, i) => `Engineer ${i}`),
+  );
   await submitTitles(harness, ws.agents[0]!.token, 'enrich-1', Object.fromEntries(ids.map((id) => [id, 'CTO'])));
 });
 afterEach(() => harness.close());
 
-const admin = (method: string, path: string, body?: unknown) => api(harness, method, path, { token: ws.adminToken, ...(body === undefined ? {} : { body }) });
+const admin = (method: string, path: string, body?: unknown) =>
+  api(harness, method, path, { token: ws.adminToken, ...(body === undefined ? {} : { body }) });
 const start = (selector: object = { batchId: 'enrich-1' }) => admin('POST', '/v1/admin/rollbacks', { selector });
 const titles = () => ids.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle);
 const restored = () => ids.map((_, i) => `Engineer ${i}`);
 /** How many times our app wrote this record's job title in HubSpot: the batch once, the rollback once. */
-const apiWrites = (id: string) => propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API').length;
+const apiWrites = (id: string) =>
+  propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API')
+    .length;
 
 describe('selectors that match nothing, and bad input', () => {
   it.each([
@@ -40,14 +46,27 @@ describe('selectors that match nothing, and bad input', () => {
     for (const dryRun of [true, false]) {
       const res = await admin('POST', '/v1/admin/rollbacks', { selector, dryRun });
       expect(res.status).toBe(404);
-      expect(res.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('Nothing to roll back') });
+      expect(res.body.error).toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining('Nothing to roll back'),
+      });
     }
     expect(await start()).toMatchObject({ status: 202 }); // the failed attempts left no active rollback behind
   });
 
   it.each([
     { name: 'an empty selector', body: { selector: {} }, path: 'selector' },
-    { name: 'since after until', body: { selector: { agentId: '00000000-0000-4000-8000-000000000000', since: '2026-11-23T10:00:00Z', until: '2026-11-22T10:00:00Z' } }, path: 'selector' },
+    {
+      name: 'since after until',
+      body: {
+        selector: {
+          agentId: '00000000-0000-4000-8000-000000000000',
+          since: '2026-11-23T10:00:00Z',
+          until: '2026-11-22T10:00:00Z',
+        },
+      },
+      path: 'selector',
+    },
     { name: 'a record id that is not one', body: { selector: { recordIds: ['abc'] } }, path: 'selector.recordIds' },
     { name: 'an unknown field', body: { selector: { batchId: 'x' }, everything: true }, path: '' },
   ])('refuses $name with 400 naming the path', async ({ body, path }) => {
@@ -82,10 +101,16 @@ describe('two rollbacks of the same batch', () => {
 describe('pause and resume', () => {
   it('stops before the next write when paused, and finishes when resumed', async () => {
     const started = await start();
-    expect((await admin('POST', `/v1/admin/rollbacks/${started.body.id}/pause`)).body).toMatchObject({ status: 'paused', statusReason: expect.stringContaining('Paused by') });
+    expect((await admin('POST', `/v1/admin/rollbacks/${started.body.id}/pause`)).body).toMatchObject({
+      status: 'paused',
+      statusReason: expect.stringContaining('Paused by'),
+    });
     expect(await runRollback(harness, started.body.id)).toBe('none');
     expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(2); // the batch's own two writes
-    expect((await admin('POST', `/v1/admin/rollbacks/${started.body.id}/resume`)).body).toMatchObject({ status: 'running', statusReason: null });
+    expect((await admin('POST', `/v1/admin/rollbacks/${started.body.id}/resume`)).body).toMatchObject({
+      status: 'running',
+      statusReason: null,
+    });
     expect(await runRollback(harness, started.body.id)).toBe('completed');
     expect(titles()).toEqual(restored());
     expect((await admin('POST', `/v1/admin/rollbacks/${started.body.id}/pause`)).status).toBe(409);
@@ -95,7 +120,11 @@ describe('pause and resume', () => {
     const started = await start();
     await admin('PUT', '/v1/admin/kill-switches', { scope: 'workspace', engaged: true, reason: 'incident' });
     expect(await runRollback(harness, started.body.id)).toBe('paused');
-    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body).toMatchObject({ status: 'paused', statusReason: expect.stringContaining('incident'), done: 0 });
+    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body).toMatchObject({
+      status: 'paused',
+      statusReason: expect.stringContaining('incident'),
+      done: 0,
+    });
     expect(titles().every((t) => t === 'CTO')).toBe(true);
     await admin('PUT', '/v1/admin/kill-switches', { scope: 'workspace', engaged: false, reason: 'over' });
     await admin('POST', `/v1/admin/rollbacks/${started.body.id}/resume`);
@@ -104,7 +133,12 @@ describe('pause and resume', () => {
   });
 
   it('is not stopped by the kill switch of the agent whose batch it undoes', async () => {
-    await admin('PUT', '/v1/admin/kill-switches', { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'bad batch' });
+    await admin('PUT', '/v1/admin/kill-switches', {
+      scope: 'agent',
+      target: ws.agents[0]!.id,
+      engaged: true,
+      reason: 'bad batch',
+    });
     const started = await start();
     expect(await runRollback(harness, started.body.id)).toBe('completed');
     expect(titles()).toEqual(restored());
@@ -119,7 +153,11 @@ describe('HubSpot faults while rolling back', () => {
     const view = await admin('GET', `/v1/admin/rollbacks/${started.body.id}`);
     expect(view.body).toMatchObject({ status: 'completed', counts: { reverted: 149, failed: 1 } });
     const report = await admin('GET', `/v1/admin/rollbacks/${started.body.id}/report`);
-    expect(report.body.items[1]).toMatchObject({ recordId: ids[1], outcome: 'failed', explanation: expect.stringContaining('jobtitle is locked') });
+    expect(report.body.items[1]).toMatchObject({
+      recordId: ids[1],
+      outcome: 'failed',
+      explanation: expect.stringContaining('jobtitle is locked'),
+    });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[1]!)?.jobtitle).toBe('CTO');
     // The batch's two writes; the rollback's first pass (100 + 50 records), then the rejected record alone twice more.
     expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(2 + 2 + 2);
@@ -147,7 +185,10 @@ describe('HubSpot faults while rolling back', () => {
         throw new AppError('CRM_UNAVAILABLE', 'The connection dropped before HubSpot answered.');
       },
     });
-    const deps: ServiceDeps = { ...harness.deps, crmFor: (workspace) => losingFirstAnswer(harness.deps.crmFor(workspace)) };
+    const deps: ServiceDeps = {
+      ...harness.deps,
+      crmFor: (workspace) => losingFirstAnswer(harness.deps.crmFor(workspace)),
+    };
     const started = await start();
     expect(await runRollback(harness, started.body.id, deps)).toBe('completed');
     const view = (await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body;
@@ -155,7 +196,10 @@ describe('HubSpot faults while rolling back', () => {
     expect(titles()).toEqual(restored());
     expect(ids.every((id) => apiWrites(id) === 2)).toBe(true);
     // The rollback's change set records those writes as applied, so undoing the rollback finds them.
-    const rows = await harness.deps.db.select({ decision: changes.decision }).from(changes).where(eq(changes.changeSetId, view.changeSetIds.contacts));
+    const rows = await harness.deps.db
+      .select({ decision: changes.decision })
+      .from(changes)
+      .where(eq(changes.changeSetId, view.changeSetIds.contacts));
     expect(rows.map((r) => r.decision)).toEqual(Array(150).fill('applied'));
   });
 
@@ -163,7 +207,10 @@ describe('HubSpot faults while rolling back', () => {
     harness.hubspot.faults.failNext(5, { status: 503 }, UPDATE); // all of the adapter's attempts at the first batch
     const started = await start();
     await runRollback(harness, started.body.id);
-    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body.counts).toMatchObject({ reverted: 150, failed: 0 });
+    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body.counts).toMatchObject({
+      reverted: 150,
+      failed: 0,
+    });
     expect(titles()).toEqual(restored());
   });
 });

@@ -19,7 +19,10 @@ beforeEach(async () => {
   ws = await seedWebhookWorkspace(harness);
   await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-  const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'enricher', role: 'enrichment' } });
+  const agent = await api(harness, 'POST', '/v1/admin/agents', {
+    token: ws.adminToken,
+    body: { name: 'enricher', role: 'enrichment' },
+  });
   agentToken = agent.body.token;
   ids = seedContacts(harness, ['Engineer', 'Engineer', 'Engineer', 'Engineer']);
   await submitTitles(harness, agentToken, 'enrich-1', Object.fromEntries(ids.map((id) => [id, 'CTO'])));
@@ -28,12 +31,22 @@ afterEach(() => harness.close());
 
 const UPDATE_ROUTE = 'POST /crm/v3/objects/{type}/batch/update';
 const title = (id: string) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle;
-const admin = (method: string, path: string, body?: unknown) => api(harness, method, path, { token: ws.adminToken, ...(body === undefined ? {} : { body }) });
+const admin = (method: string, path: string, body?: unknown) =>
+  api(harness, method, path, { token: ws.adminToken, ...(body === undefined ? {} : { body }) });
 
 /** A person edits in HubSpot's UI and HubSpot's webhook reaches us and is processed (issue 6). */
 async function personEdits(recordId: string, value: string) {
-  editAsPerson(harness.hubspot.state, { objectType: 'contacts', recordId, properties: { jobtitle: value }, userId: 9001 });
-  await deliver(harness, [propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: value, occurredAt: Date.now() })], { clientSecret: ws.clientSecret });
+  editAsPerson(harness.hubspot.state, {
+    objectType: 'contacts',
+    recordId,
+    properties: { jobtitle: value },
+    userId: 9001,
+  });
+  await deliver(
+    harness,
+    [propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: value, occurredAt: Date.now() })],
+    { clientSecret: ws.clientSecret },
+  );
   while ((await processWebhookEvents(harness.deps)) > 0);
 }
 
@@ -47,9 +60,19 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
     const before = harness.hubspot.calls.count({ route: UPDATE_ROUTE });
     const res = await admin('POST', '/v1/admin/rollbacks', { selector: { batchId: 'enrich-1' }, dryRun: true });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ dryRun: true, total: 4, counts: { revert: 2, conflict: 1, alreadyReverted: 1, failed: 0 } });
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      total: 4,
+      counts: { revert: 2, conflict: 1, alreadyReverted: 1, failed: 0 },
+    });
     const conflict = res.body.sample.find((item: { outcome: string }) => item.outcome === 'conflict');
-    expect(conflict).toMatchObject({ recordId: ids[1], property: 'jobtitle', before: 'Founder', restoreValue: 'Engineer', conflict: { cause: 'changed_since', origin: 'person', who: '9001', value: 'Founder' } });
+    expect(conflict).toMatchObject({
+      recordId: ids[1],
+      property: 'jobtitle',
+      before: 'Founder',
+      restoreValue: 'Engineer',
+      conflict: { cause: 'changed_since', origin: 'person', who: '9001', value: 'Founder' },
+    });
     expect(conflict.explanation).toContain('person 9001');
     expect(harness.hubspot.calls.count({ route: UPDATE_ROUTE })).toBe(before);
     expect(await harness.deps.db.select().from(rollbacks)).toEqual([]);
@@ -64,9 +87,19 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
 
     expect(ids.map(title)).toEqual(['Engineer', 'Founder', 'Engineer', 'Engineer']);
     const view = await admin('GET', `/v1/admin/rollbacks/${started.body.id}`);
-    expect(view.body).toMatchObject({ status: 'completed', total: 4, done: 4, counts: { reverted: 2, conflict: 1, alreadyReverted: 1, failed: 0 } });
+    expect(view.body).toMatchObject({
+      status: 'completed',
+      total: 4,
+      done: 4,
+      counts: { reverted: 2, conflict: 1, alreadyReverted: 1, failed: 0 },
+    });
     const changeSetId = view.body.changeSetIds.contacts as string;
-    expect(recordValues(harness.hubspot.state, 'contacts', ids[0]!)).toMatchObject({ ag_last_change_id: changeSetId, ag_last_agent: ROLLBACK_AGENT_NAME, ag_last_source: 'rollback', ag_last_changed_properties: 'jobtitle' });
+    expect(recordValues(harness.hubspot.state, 'contacts', ids[0]!)).toMatchObject({
+      ag_last_change_id: changeSetId,
+      ag_last_agent: ROLLBACK_AGENT_NAME,
+      ag_last_source: 'rollback',
+      ag_last_changed_properties: 'jobtitle',
+    });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[1]!)?.ag_last_change_id).not.toBe(changeSetId);
 
     const [set] = await harness.deps.db.select().from(changeSets).where(eq(changeSets.id, changeSetId));
@@ -77,8 +110,19 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
       [ids[3], 'CTO', 'Engineer', 'applied'],
     ]);
 
-    const types = (await harness.deps.db.select({ type: auditEvents.type, actor: auditEvents.actor }).from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.batchId, started.body.id)))).map((e) => e.type);
-    expect(types).toEqual(['rollback.planned', 'rollback.started', 'rollback.record_reverted', 'rollback.record_reverted', 'rollback.completed']);
+    const types = (
+      await harness.deps.db
+        .select({ type: auditEvents.type, actor: auditEvents.actor })
+        .from(auditEvents)
+        .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.batchId, started.body.id)))
+    ).map((e) => e.type);
+    expect(types).toEqual([
+      'rollback.planned',
+      'rollback.started',
+      'rollback.record_reverted',
+      'rollback.record_reverted',
+      'rollback.completed',
+    ]);
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
@@ -93,11 +137,19 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
       [ids[2], 'already_reverted'],
       [ids[3], 'reverted'],
     ]);
-    expect(json.body.items[1]).toMatchObject({ before: 'Founder', restoreValue: 'Engineer', explanation: expect.stringContaining('person 9001') });
-    const csv = await fetch(`${harness.url}/v1/admin/rollbacks/${started.body.id}/report?format=csv`, { headers: { authorization: `Bearer ${ws.adminToken}` } });
+    expect(json.body.items[1]).toMatchObject({
+      before: 'Founder',
+      restoreValue: 'Engineer',
+      explanation: expect.stringContaining('person 9001'),
+    });
+    const csv = await fetch(`${harness.url}/v1/admin/rollbacks/${started.body.id}/report?format=csv`, {
+      headers: { authorization: `Bearer ${ws.adminToken}` },
+    });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
-    expect(lines[0]).toBe('objectType,recordId,property,before,restoreValue,outcome,forced,explanation,conflictOrigin,conflictWho,conflictAt');
+    expect(lines[0]).toBe(
+      'objectType,recordId,property,before,restoreValue,outcome,forced,explanation,conflictOrigin,conflictWho,conflictAt',
+    );
     expect(lines).toHaveLength(5);
     expect(lines[2]).toContain(`contacts,${ids[1]},jobtitle,Founder,Engineer,conflict,false`);
   });
@@ -108,9 +160,21 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
     expect(ids.map(title)).toEqual(['Engineer', 'Engineer', 'Engineer', 'Engineer']);
     const view = await admin('GET', `/v1/admin/rollbacks/${started.body.id}`);
     expect(view.body).toMatchObject({ force: true, counts: { reverted: 3, conflict: 0, alreadyReverted: 1 } });
-    const events = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.recordId, ids[1]!), eq(auditEvents.type, 'rollback.record_reverted')));
+    const events = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.workspaceId, ws.workspaceId),
+          eq(auditEvents.recordId, ids[1]!),
+          eq(auditEvents.type, 'rollback.record_reverted'),
+        ),
+      );
     expect(events[0]?.data).toMatchObject({ forced: ['jobtitle'] });
-    const [planned] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'rollback.planned')));
+    const [planned] = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'rollback.planned')));
     expect(planned?.data).toMatchObject({ force: true });
   });
 });
@@ -118,12 +182,21 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
 describe('re-reading the CRM right before writing', () => {
   it('leaves alone a value a person changed after the rollback was planned, even before HubSpot told us', async () => {
     const started = await admin('POST', '/v1/admin/rollbacks', { selector: { batchId: 'enrich-1' } });
-    editAsPerson(harness.hubspot.state, { objectType: 'contacts', recordId: ids[0]!, properties: { jobtitle: 'VP Sales' }, userId: 9002 });
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: ids[0]!,
+      properties: { jobtitle: 'VP Sales' },
+      userId: 9002,
+    });
     await runRollback(harness, started.body.id);
     expect(ids.map(title)).toEqual(['VP Sales', 'Engineer', 'Engineer', 'Engineer']);
     const report = await admin('GET', `/v1/admin/rollbacks/${started.body.id}/report`);
     // No webhook told us yet: HubSpot's property history names the person.
-    expect(report.body.items[0]).toMatchObject({ outcome: 'conflict', before: 'VP Sales', conflict: { cause: 'value_differs', origin: 'person', who: '9002', value: 'VP Sales' } });
+    expect(report.body.items[0]).toMatchObject({
+      outcome: 'conflict',
+      before: 'VP Sales',
+      conflict: { cause: 'value_differs', origin: 'person', who: '9002', value: 'VP Sales' },
+    });
     expect(report.body.items[0].explanation).toContain('person 9002');
   });
 });
@@ -138,7 +211,10 @@ describe('undoing a rollback', () => {
     expect(undo.status).toBe(202);
     await runRollback(harness, undo.body.id);
     expect(ids.map(title)).toEqual(['CTO', 'CTO', 'CTO', 'CTO']);
-    expect((await admin('GET', `/v1/admin/rollbacks/${undo.body.id}`)).body.counts).toMatchObject({ reverted: 4, conflict: 0 });
+    expect((await admin('GET', `/v1/admin/rollbacks/${undo.body.id}`)).body.counts).toMatchObject({
+      reverted: 4,
+      conflict: 0,
+    });
   });
 
   it('rolls back one change on one record with a change-id selector (the record card’s revert)', async () => {
@@ -154,15 +230,28 @@ describe('the batch’s writes still waiting for a person', () => {
   it('withdraws the open approvals of the rolled-back batch when the rollback completes', async () => {
     const held = await api(harness, 'POST', '/v1/changesets', {
       token: agentToken,
-      body: { batchId: 'enrich-3', objectType: 'contacts', changes: [{ recordId: ids[0], properties: { jobtitle: 'COO', phone: '+1 555 0123' }, evidence: EVIDENCE }] },
+      body: {
+        batchId: 'enrich-3',
+        objectType: 'contacts',
+        changes: [{ recordId: ids[0], properties: { jobtitle: 'COO', phone: '+1 555 0123' }, evidence: EVIDENCE }],
+      },
     });
-    expect(held.body.results.map((r: { decision: string }) => r.decision).sort()).toEqual(['applied', 'pending_approval']);
+    expect(held.body.results.map((r: { decision: string }) => r.decision).sort()).toEqual([
+      'applied',
+      'pending_approval',
+    ]);
     const started = await admin('POST', '/v1/admin/rollbacks', { selector: { batchId: 'enrich-3' } });
     await runRollback(harness, started.body.id);
-    const [approval] = await harness.deps.db.select().from(approvals).where(and(eq(approvals.workspaceId, ws.workspaceId), eq(approvals.batchId, 'enrich-3')));
+    const [approval] = await harness.deps.db
+      .select()
+      .from(approvals)
+      .where(and(eq(approvals.workspaceId, ws.workspaceId), eq(approvals.batchId, 'enrich-3')));
     expect(approval?.status).toBe('withdrawn');
     expect(title(ids[0]!)).toBe('CTO');
-    const [completed] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'rollback.completed')));
+    const [completed] = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'rollback.completed')));
     expect(completed?.data).toMatchObject({ approvalsWithdrawn: 1 });
   });
 });

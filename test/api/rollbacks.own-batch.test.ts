@@ -22,7 +22,11 @@ beforeEach(async () => {
 afterEach(() => harness.close());
 
 const title = (id: string) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle;
-const dryRun = () => api(harness, 'POST', '/v1/admin/rollbacks', { token: ws.adminToken, body: { selector: { batchId: 'b1' }, dryRun: true } });
+const dryRun = () =>
+  api(harness, 'POST', '/v1/admin/rollbacks', {
+    token: ws.adminToken,
+    body: { selector: { batchId: 'b1' }, dryRun: true },
+  });
 
 describe('rolling back a batch that agents resubmitted in part', () => {
   it('counts no conflict when the same batch resubmitted the same values, which wrote nothing', async () => {
@@ -46,19 +50,24 @@ describe('rolling back a batch that agents resubmitted in part', () => {
 
     const res = await dryRun();
     expect(res.body).toMatchObject({ counts: { revert: 3, conflict: 1 } });
-    expect(res.body.sample.find((item: { outcome: string }) => item.outcome === 'conflict')).toMatchObject({ recordId: ids[3], conflict: { cause: 'changed_since', origin: 'agent', who: 'enrichment-agent-2' } });
+    expect(res.body.sample.find((item: { outcome: string }) => item.outcome === 'conflict')).toMatchObject({
+      recordId: ids[3],
+      conflict: { cause: 'changed_since', origin: 'agent', who: 'enrichment-agent-2' },
+    });
   });
 
   it('rolls the whole batch back, resubmissions included, and restores every value', async () => {
     await submitTitles(harness, enricher, 'b1', { [ids[0]!]: 'CTO', [ids[1]!]: 'VP' });
 
     expect((await dryRun()).body).toMatchObject({ counts: { revert: 4, conflict: 0 } });
-    const started = await api(harness, 'POST', '/v1/admin/rollbacks', { token: ws.adminToken, body: { selector: { batchId: 'b1' } } });
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'b1' } },
+    });
     expect(started.status).toBe(202);
     expect(await runRollback(harness, started.body.id)).toBe('completed');
     const view = await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: ws.adminToken });
     expect(view.body).toMatchObject({ counts: { reverted: 4, conflict: 0 } });
     expect(ids.map(title)).toEqual(['Engineer', 'Engineer', 'Engineer', 'Engineer']);
   });
-
 });

@@ -21,30 +21,60 @@ afterEach(() => harness.close());
 
 describe('rollbacks across workspaces and tokens', () => {
   it('answers another workspace’s batch exactly as an unknown one, and writes nothing', async () => {
-    const mine = await api(harness, 'POST', '/v1/admin/rollbacks', { token: ours.adminToken, body: { selector: { batchId: 'their-batch' } } });
-    const unknown = await api(harness, 'POST', '/v1/admin/rollbacks', { token: ours.adminToken, body: { selector: { batchId: 'no-such-batch' } } });
+    const mine = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ours.adminToken,
+      body: { selector: { batchId: 'their-batch' } },
+    });
+    const unknown = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ours.adminToken,
+      body: { selector: { batchId: 'no-such-batch' } },
+    });
     expect(mine.status).toBe(404);
-    expect({ ...mine.body.error, requestId: undefined, details: undefined }).toEqual({ ...unknown.body.error, requestId: undefined, details: undefined });
-    const byChange = await api(harness, 'POST', '/v1/admin/rollbacks', { token: ours.adminToken, body: { selector: { recordIds: ids } } });
+    expect({ ...mine.body.error, requestId: undefined, details: undefined }).toEqual({
+      ...unknown.body.error,
+      requestId: undefined,
+      details: undefined,
+    });
+    const byChange = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ours.adminToken,
+      body: { selector: { recordIds: ids } },
+    });
     expect(byChange.status).toBe(404);
     expect(ids.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle)).toEqual(['CTO', 'CTO']);
   });
 
   it('hides another workspace’s rollback from reads, pause, resume and report', async () => {
-    const started = await api(harness, 'POST', '/v1/admin/rollbacks', { token: theirs.adminToken, body: { selector: { batchId: 'their-batch' } } });
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: theirs.adminToken,
+      body: { selector: { batchId: 'their-batch' } },
+    });
     expect(started.status).toBe(202);
-    for (const [method, suffix] of [['GET', ''], ['POST', '/pause'], ['POST', '/resume'], ['GET', '/report']] as const) {
-      const res = await api(harness, method, `/v1/admin/rollbacks/${started.body.id}${suffix}`, { token: ours.adminToken });
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['POST', '/pause'],
+      ['POST', '/resume'],
+      ['GET', '/report'],
+    ] as const) {
+      const res = await api(harness, method, `/v1/admin/rollbacks/${started.body.id}${suffix}`, {
+        token: ours.adminToken,
+      });
       expect(res.status).toBe(404);
     }
-    expect((await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: theirs.adminToken })).body.status).toBe('running');
+    expect(
+      (await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: theirs.adminToken })).body.status,
+    ).toBe('running');
     await runRollback(harness, started.body.id);
-    expect(ids.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle)).toEqual(['Engineer', 'Engineer']);
+    expect(ids.map((id) => recordValues(harness.hubspot.state, 'contacts', id)?.jobtitle)).toEqual([
+      'Engineer',
+      'Engineer',
+    ]);
   });
 
   it('takes only an admin token: no token and an agent’s token are refused', async () => {
     const body = { selector: { batchId: 'their-batch' } };
     expect((await api(harness, 'POST', '/v1/admin/rollbacks', { body })).status).toBe(401);
-    expect((await api(harness, 'POST', '/v1/admin/rollbacks', { token: theirs.agents[0]!.token, body })).status).toBe(401);
+    expect((await api(harness, 'POST', '/v1/admin/rollbacks', { token: theirs.agents[0]!.token, body })).status).toBe(
+      401,
+    );
   });
 });

@@ -20,7 +20,9 @@ describe('POST /webhooks/hubspot, bodies that are not HubSpot events', () => {
     const ws = await seedWebhookWorkspace(harness);
     const response = await deliver(harness, propertyChange(ws.portalId), { clientSecret: 'app-secret' });
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('array') } });
+    expect(response.body).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('array') },
+    });
     expect(await storedEventCount(harness.deps.db)).toBe(0);
   });
 

@@ -13,15 +13,30 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
 
   it('stores a signed batch of 100 events with what HubSpot sent and answers with the counts', async () => {
     const ws = await seedWebhookWorkspace(harness);
-    const events = Array.from({ length: 100 }, (_, i) => propertyChange(ws.portalId, { objectId: 2000 + i, propertyValue: `Title ${i}` }));
+    const events = Array.from({ length: 100 }, (_, i) =>
+      propertyChange(ws.portalId, { objectId: 2000 + i, propertyValue: `Title ${i}` }),
+    );
 
     const response = await deliver(harness, events, { clientSecret: ws.clientSecret });
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ received: 100, stored: 100, duplicates: 0, unknownPortal: 0, rejected: [] });
-    const rows = await harness.deps.db.select().from(webhookEvents).where(eq(webhookEvents.workspaceId, ws.workspaceId)).orderBy(webhookEvents.eventId);
+    const rows = await harness.deps.db
+      .select()
+      .from(webhookEvents)
+      .where(eq(webhookEvents.workspaceId, ws.workspaceId))
+      .orderBy(webhookEvents.eventId);
     expect(rows).toHaveLength(100);
-    expect(rows[0]).toMatchObject({ eventId: events[0]!.eventId, subscriptionType: 'contact.propertyChange', objectId: '2000', propertyName: 'jobtitle', propertyValue: 'Title 0', changeSource: 'CRM_UI', sourceId: 'userId:9001', processedAt: null });
+    expect(rows[0]).toMatchObject({
+      eventId: events[0]!.eventId,
+      subscriptionType: 'contact.propertyChange',
+      objectId: '2000',
+      propertyName: 'jobtitle',
+      propertyValue: 'Title 0',
+      changeSource: 'CRM_UI',
+      sourceId: 'userId:9001',
+      processedAt: null,
+    });
     expect(rows[0]!.occurredAt.getTime()).toBe(events[0]!.occurredAt);
     expect(rows[0]!.payload).toEqual(events[0]);
   });
@@ -30,7 +45,8 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
     const ws = await seedWebhookWorkspace(harness);
     const event = propertyChange(ws.portalId);
     const answers = [];
-    for (let attempt = 0; attempt < 10; attempt++) answers.push(await deliver(harness, [{ ...event, attemptNumber: attempt }], { clientSecret: ws.clientSecret }));
+    for (let attempt = 0; attempt < 10; attempt++)
+      answers.push(await deliver(harness, [{ ...event, attemptNumber: attempt }], { clientSecret: ws.clientSecret }));
 
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     expect(answers.map((a) => a.body?.stored)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -40,7 +56,9 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
   it('stores ten concurrent retries of the same batch once', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const events = Array.from({ length: 20 }, () => propertyChange(ws.portalId));
-    const answers = await Promise.all(Array.from({ length: 10 }, () => deliver(harness, events, { clientSecret: ws.clientSecret })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => deliver(harness, events, { clientSecret: ws.clientSecret })),
+    );
 
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.reduce((sum, a) => sum + Number(a.body?.stored), 0)).toBe(20);
@@ -50,16 +68,26 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
   it('keeps the valid events of a batch that holds one element that is not an event', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const good = propertyChange(ws.portalId);
-    const response = await deliver(harness, [good, { portalId: ws.portalId, hello: 'world' }], { clientSecret: ws.clientSecret });
+    const response = await deliver(harness, [good, { portalId: ws.portalId, hello: 'world' }], {
+      clientSecret: ws.clientSecret,
+    });
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ received: 2, stored: 1, rejected: [{ index: 1, problem: expect.stringContaining('eventId') }] });
+    expect(response.body).toMatchObject({
+      received: 2,
+      stored: 1,
+      rejected: [{ index: 1, problem: expect.stringContaining('eventId') }],
+    });
     expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
   });
 
   it('stores events of an unknown subscription type, to be marked ignored when processed', async () => {
     const ws = await seedWebhookWorkspace(harness);
-    const response = await deliver(harness, [propertyChange(ws.portalId, { subscriptionType: 'conversation.newMessage' })], { clientSecret: ws.clientSecret });
+    const response = await deliver(
+      harness,
+      [propertyChange(ws.portalId, { subscriptionType: 'conversation.newMessage' })],
+      { clientSecret: ws.clientSecret },
+    );
 
     expect(response.body).toMatchObject({ stored: 1 });
   });
@@ -91,7 +119,9 @@ describe('POST /webhooks/hubspot with an app-level client secret', () => {
   it('skips events of a portal no workspace is connected to, stores the rest, and counts them', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const before = await storedEventCount(harness.deps.db);
-    const response = await deliver(harness, [propertyChange(ws.portalId), propertyChange(99_999_999)], { clientSecret: 'app-secret' });
+    const response = await deliver(harness, [propertyChange(ws.portalId), propertyChange(99_999_999)], {
+      clientSecret: 'app-secret',
+    });
 
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ received: 2, stored: 1, unknownPortal: 1 });

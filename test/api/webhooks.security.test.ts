@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaces } from '../../server/src/store/schema.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
-import { deliver, propertyChange, seedWebhookWorkspace, signV3, storedEventCount } from '../support/webhooks.ts';
+import { deliver, propertyChange, seedWebhookWorkspace, storedEventCount } from '../support/webhooks.ts';
 
 describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
   let harness: Harness;
@@ -14,22 +14,53 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
   afterAll(() => harness.close());
 
   const refusals: [string, (url: string, body: string, now: number) => Parameters<typeof deliver>[2]][] = [
-    ['the method was altered', (url, body, now) => ({ clientSecret: ws.clientSecret, timestamp: now, signed: { method: 'PUT', url, body, timestamp: now } })],
-    ['the URI was altered', (url, body, now) => ({ clientSecret: ws.clientSecret, timestamp: now, signed: { url: `${url}?x=1`, body, timestamp: now } })],
-    ['the body was altered', (url, body, now) => ({ clientSecret: ws.clientSecret, timestamp: now, signed: { url, body: body.replace('CTO', 'CEO'), timestamp: now } })],
-    ['the timestamp was altered', (url, body, now) => ({ clientSecret: ws.clientSecret, timestamp: now, signed: { url, body, timestamp: now - 1 } })],
+    [
+      'the method was altered',
+      (url, body, now) => ({
+        clientSecret: ws.clientSecret,
+        timestamp: now,
+        signed: { method: 'PUT', url, body, timestamp: now },
+      }),
+    ],
+    [
+      'the URI was altered',
+      (url, body, now) => ({
+        clientSecret: ws.clientSecret,
+        timestamp: now,
+        signed: { url: `${url}?x=1`, body, timestamp: now },
+      }),
+    ],
+    [
+      'the body was altered',
+      (url, body, now) => ({
+        clientSecret: ws.clientSecret,
+        timestamp: now,
+        signed: { url, body: body.replace('CTO', 'CEO'), timestamp: now },
+      }),
+    ],
+    [
+      'the timestamp was altered',
+      (url, body, now) => ({
+        clientSecret: ws.clientSecret,
+        timestamp: now,
+        signed: { url, body, timestamp: now - 1 },
+      }),
+    ],
     ['another secret signed it', (_url, _body, now) => ({ clientSecret: 'not-the-secret', timestamp: now })],
   ];
 
-  it.each(refusals)('refuses with 401 WEBHOOK_SIGNATURE_INVALID when %s, and stores nothing', async (_name, delivery) => {
-    const events = [propertyChange(ws.portalId)];
-    const url = `${harness.url}/webhooks/hubspot`;
-    const response = await deliver(harness, events, delivery(url, JSON.stringify(events), Date.now()));
+  it.each(refusals)(
+    'refuses with 401 WEBHOOK_SIGNATURE_INVALID when %s, and stores nothing',
+    async (_name, delivery) => {
+      const events = [propertyChange(ws.portalId)];
+      const url = `${harness.url}/webhooks/hubspot`;
+      const response = await deliver(harness, events, delivery(url, JSON.stringify(events), Date.now()));
 
-    expect(response.status).toBe(401);
-    expect(response.body).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID' } });
-    expect(await storedEventCount(harness.deps.db)).toBe(0);
-  });
+      expect(response.status).toBe(401);
+      expect(response.body).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID' } });
+      expect(await storedEventCount(harness.deps.db)).toBe(0);
+    },
+  );
 
   it('accepts the same request when nothing was altered (the control for the cases above)', async () => {
     const response = await deliver(harness, [propertyChange(ws.portalId)], { clientSecret: ws.clientSecret });
@@ -39,7 +70,10 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
 
   it('refuses a correctly signed request whose timestamp is over five minutes old (a replay) with WEBHOOK_TIMESTAMP_STALE', async () => {
     const before = await storedEventCount(harness.deps.db);
-    const response = await deliver(harness, [propertyChange(ws.portalId)], { clientSecret: ws.clientSecret, timestamp: Date.now() - 5 * 60_000 - 1_000 });
+    const response = await deliver(harness, [propertyChange(ws.portalId)], {
+      clientSecret: ws.clientSecret,
+      timestamp: Date.now() - 5 * 60_000 - 1_000,
+    });
 
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ error: { code: 'WEBHOOK_TIMESTAMP_STALE' } });
@@ -48,7 +82,11 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
 
   it('refuses a request with no signature headers with WEBHOOK_SIGNATURE_MISSING', async () => {
     const before = await storedEventCount(harness.deps.db);
-    const response = await fetch(`${harness.url}/webhooks/hubspot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([propertyChange(ws.portalId)]) });
+    const response = await fetch(`${harness.url}/webhooks/hubspot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([propertyChange(ws.portalId)]),
+    });
 
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_MISSING' } });
@@ -66,20 +104,34 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
   it('does not let one workspace’s secret sign events for another workspace’s portal', async () => {
     const other = await seedWebhookWorkspace(harness, 'other-secret');
     const before = await storedEventCount(harness.deps.db, other.workspaceId);
-    const response = await deliver(harness, [propertyChange(ws.portalId), propertyChange(other.portalId)], { clientSecret: ws.clientSecret });
+    const response = await deliver(harness, [propertyChange(ws.portalId), propertyChange(other.portalId)], {
+      clientSecret: ws.clientSecret,
+    });
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ stored: 1, rejected: [{ index: 1, problem: expect.stringContaining(String(other.portalId)) }] });
+    expect(response.body).toMatchObject({
+      stored: 1,
+      rejected: [{ index: 1, problem: expect.stringContaining(String(other.portalId)) }],
+    });
     expect(await storedEventCount(harness.deps.db, other.workspaceId)).toBe(before);
   });
 
   it('takes a client secret changed since the workspace was last looked up at once, and no longer the old one', async () => {
     const rotating = await seedWebhookWorkspace(harness, 'secret-before');
-    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status).toBe(200);
-    await harness.database.db.update(workspaces).set({ hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') }).where(eq(workspaces.id, rotating.workspaceId));
+    expect(
+      (await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status,
+    ).toBe(200);
+    await harness.database.db
+      .update(workspaces)
+      .set({ hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') })
+      .where(eq(workspaces.id, rotating.workspaceId));
 
-    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-after' })).status).toBe(200);
-    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status).toBe(401);
+    expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-after' })).status).toBe(
+      200,
+    );
+    expect(
+      (await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status,
+    ).toBe(401);
     expect(await storedEventCount(harness.deps.db, rotating.workspaceId)).toBe(2);
   });
 });

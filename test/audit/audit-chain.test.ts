@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChainVerifier, GENESIS_HASH, canonicalJson, hashAuditEvent, type AuditEventContent, type Json } from '../../server/src/domain/audit-chain.ts';
+import {
+  ChainVerifier,
+  GENESIS_HASH,
+  canonicalJson,
+  hashAuditEvent,
+  type AuditEventContent,
+  type Json,
+} from '../../server/src/domain/audit-chain.ts';
 
 const jsonValue: fc.Arbitrary<Json> = fc.jsonValue() as fc.Arbitrary<Json>;
 
@@ -33,7 +40,10 @@ function chain(payloads: Json[]): (AuditEventContent & { hash: string })[] {
   });
 }
 
-function verify(events: (AuditEventContent & { hash: string })[], head = { seq: events.length, hash: events.at(-1)?.hash ?? GENESIS_HASH }) {
+function verify(
+  events: (AuditEventContent & { hash: string })[],
+  head = { seq: events.length, hash: events.at(-1)?.hash ?? GENESIS_HASH },
+) {
   const verifier = new ChainVerifier();
   for (const event of events) {
     const problem = verifier.push(event);
@@ -44,23 +54,44 @@ function verify(events: (AuditEventContent & { hash: string })[], head = { seq: 
 
 describe('audit hash chain', () => {
   it('canonical JSON ignores key order, so a jsonb round trip keeps the hash', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }),
+    );
   });
 
   it('canonical JSON is exactly JSON with every key sorted, a key named __proto__ included', () => {
     // The reference form: the serializer's own walk, sorting each object's keys as it goes.
     const reference = (value: unknown) =>
       JSON.stringify(value, (_key, inner: unknown) =>
-        inner === null || typeof inner !== 'object' || Array.isArray(inner) ? inner : Object.fromEntries(Object.keys(inner).sort().map((key) => [key, (inner as Record<string, unknown>)[key]])),
+        inner === null || typeof inner !== 'object' || Array.isArray(inner)
+          ? inner
+          : Object.fromEntries(
+              Object.keys(inner)
+                .sort()
+                .map((key) => [key, (inner as Record<string, unknown>)[key]]),
+            ),
       );
-    const withDates = fc.anything({ withDate: true, withNullPrototype: true, withObjectString: false, withMap: false, withSet: false, withBigInt: false, withTypedArray: false, withSparseArray: true });
-    fc.assert(fc.property(fc.oneof(jsonValue, withDates), (value) => {
-      expect(canonicalJson(value)).toBe(reference(value) ?? 'null');
-    }), { numRuns: 500 });
+    const withDates = fc.anything({
+      withDate: true,
+      withNullPrototype: true,
+      withObjectString: false,
+      withMap: false,
+      withSet: false,
+      withBigInt: false,
+      withTypedArray: false,
+      withSparseArray: true,
+    });
+    fc.assert(
+      fc.property(fc.oneof(jsonValue, withDates), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value) ?? 'null');
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('any sequence of appends verifies', () => {
-    fc.assert(fc.property(fc.array(jsonValue, { maxLength: 30 }), (payloads) => {
+    fc.assert(
+      fc.property(fc.array(jsonValue, { maxLength: 30 }), (payloads) => {
         expect(verify(chain(payloads))).toBeUndefined();
       }),
     );
@@ -68,13 +99,18 @@ describe('audit hash chain', () => {
 
   it('editing any one event breaks the chain at that event', () => {
     fc.assert(
-      fc.property(fc.array(jsonValue, { minLength: 1, maxLength: 20 }), fc.nat(), jsonValue, (payloads, pick, replacement) => {
-        const events = chain(payloads);
-        const index = pick % events.length;
-        fc.pre(canonicalJson(events[index]!.after) !== canonicalJson({ jobtitle: replacement }));
-        events[index] = { ...events[index]!, after: { jobtitle: replacement } };
-        expect(verify(events)).toMatchObject({ seq: index + 1, problem: 'altered' });
-      }),
+      fc.property(
+        fc.array(jsonValue, { minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        jsonValue,
+        (payloads, pick, replacement) => {
+          const events = chain(payloads);
+          const index = pick % events.length;
+          fc.pre(canonicalJson(events[index]!.after) !== canonicalJson({ jobtitle: replacement }));
+          events[index] = { ...events[index]!, after: { jobtitle: replacement } };
+          expect(verify(events)).toMatchObject({ seq: index + 1, problem: 'altered' });
+        },
+      ),
     );
   });
 

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
-import { publishDueCheckpoints, type CheckpointPublishing, verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
+import {
+  publishDueCheckpoints,
+  type CheckpointPublishing,
+  verifyAudit,
+  createWorkspace,
+} from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { withAuditChain } from '../../server/src/store/audit-store.ts';
 import { createTestDatabase } from '../support/database.ts';
@@ -26,20 +31,36 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 /** A checkpoint "file" in memory, with the same publishing a server does. */
-function publishing(every: { everyEvents: number; everyMs: number }): CheckpointPublishing & { lines: AuditCheckpoint[] } {
+function publishing(every: {
+  everyEvents: number;
+  everyMs: number;
+}): CheckpointPublishing & { lines: AuditCheckpoint[] } {
   const lines: AuditCheckpoint[] = [];
-  return { key, ...every, lines, publish: async (checkpoint) => void lines.push(JSON.parse(JSON.stringify(checkpoint))) };
+  return {
+    key,
+    ...every,
+    lines,
+    publish: async (checkpoint) => void lines.push(JSON.parse(JSON.stringify(checkpoint))),
+  };
 }
 
 async function workspaceWithEvents(count: number): Promise<string> {
-  const id = (await createWorkspace(deps, { name: 'Checkpointed', hubspotPortalId: String(portal++), hubspotToken: 'pat' }, admin)).id;
+  const id = (
+    await createWorkspace(deps, { name: 'Checkpointed', hubspotPortalId: String(portal++), hubspotToken: 'pat' }, admin)
+  ).id;
   await appendEvents(id, count - 1);
   return id;
 }
 
 async function appendEvents(workspaceId: string, count: number): Promise<void> {
   await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
-    for (let i = 0; i < count; i++) audit.append({ type: 'change.decided', actor: { type: 'system' }, recordId: String(i), after: { phone: `+1 555 ${i}` } });
+    for (let i = 0; i < count; i++)
+      audit.append({
+        type: 'change.decided',
+        actor: { type: 'system' },
+        recordId: String(i),
+        after: { phone: `+1 555 ${i}` },
+      });
   });
 }
 
@@ -68,12 +89,25 @@ describe('publishing signed checkpoints', () => {
     now = new Date(now.getTime() + 600_000);
     await publishDueCheckpoints(deps, publisher);
     expect(mine()).toHaveLength(3); // nothing new: nothing to sign
-    expect(mine()[2]).toEqual({ version: 1, workspaceId, seq: 135, hash: expect.stringMatching(/^[0-9a-f]{64}$/), time: expect.any(String), keyId: key.keyId, publicKey: key.publicKey, signature: expect.any(String) });
+    expect(mine()[2]).toEqual({
+      version: 1,
+      workspaceId,
+      seq: 135,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      time: expect.any(String),
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      signature: expect.any(String),
+    });
   });
 
   it('when several servers publish at once, each checkpoint is signed by one of them', async () => {
     const workspaces = await Promise.all([workspaceWithEvents(20), workspaceWithEvents(20), workspaceWithEvents(20)]);
-    const servers = [publishing({ everyEvents: 10, everyMs: 60_000 }), publishing({ everyEvents: 10, everyMs: 60_000 }), publishing({ everyEvents: 10, everyMs: 60_000 })];
+    const servers = [
+      publishing({ everyEvents: 10, everyMs: 60_000 }),
+      publishing({ everyEvents: 10, everyMs: 60_000 }),
+      publishing({ everyEvents: 10, everyMs: 60_000 }),
+    ];
     await Promise.all(servers.map((server) => publishDueCheckpoints(deps, server)));
     const lines = servers.flatMap((server) => server.lines).filter((line) => workspaces.includes(line.workspaceId));
     expect(lines.map((line) => line.workspaceId).sort()).toEqual([...workspaces].sort());
@@ -83,7 +117,10 @@ describe('publishing signed checkpoints', () => {
 describe('verifying the chain against checkpoints', () => {
   const trusted = [key.publicKey];
 
-  async function checkpointed(count: number, everyEvents: number): Promise<{ workspaceId: string; checkpoints: AuditCheckpoint[] }> {
+  async function checkpointed(
+    count: number,
+    everyEvents: number,
+  ): Promise<{ workspaceId: string; checkpoints: AuditCheckpoint[] }> {
     const workspaceId = await workspaceWithEvents(1);
     const publisher = publishing({ everyEvents, everyMs: 3_600_000 });
     await publishDueCheckpoints(deps, publisher);
@@ -97,7 +134,11 @@ describe('verifying the chain against checkpoints', () => {
   it('passes an untouched chain and says where the newest checkpoint stands', async () => {
     const { workspaceId, checkpoints } = await checkpointed(45, 10);
     expect(checkpoints.map((line) => line.seq)).toEqual([1, 11, 21, 31, 41]);
-    expect(await verifyAudit(deps, workspaceId, { checkpoints, trustedPublicKeys: trusted })).toEqual({ ok: true, events: 45, checkpoints: { checked: 5, latestSeq: 41 } });
+    expect(await verifyAudit(deps, workspaceId, { checkpoints, trustedPublicKeys: trusted })).toEqual({
+      ok: true,
+      events: 45,
+      checkpoints: { checked: 5, latestSeq: 41 },
+    });
   });
 
   it('catches a removed tail with the head moved back, which the chain alone passes, naming the first checkpoint past the new head', async () => {
@@ -107,7 +148,14 @@ describe('verifying the chain against checkpoints', () => {
     expect(await verifyAudit(deps, workspaceId, { checkpoints, trustedPublicKeys: trusted })).toMatchObject({
       ok: false,
       events: 25,
-      checkpoints: { checked: 5, firstBadCheckpoint: { seq: 31, problem: 'truncated', message: expect.stringMatching(/events after 25 were removed/) } },
+      checkpoints: {
+        checked: 5,
+        firstBadCheckpoint: {
+          seq: 31,
+          problem: 'truncated',
+          message: expect.stringMatching(/events after 25 were removed/),
+        },
+      },
     });
   });
 
@@ -124,14 +172,25 @@ describe('verifying the chain against checkpoints', () => {
   it('refuses a checkpoint line that was altered, or signed with a key it was not told to trust', async () => {
     const { workspaceId, checkpoints } = await checkpointed(25, 10);
     const altered = checkpoints.map((line) => (line.seq === 11 ? { ...line, seq: 12 } : line));
-    expect(await verifyAudit(deps, workspaceId, { checkpoints: altered, trustedPublicKeys: trusted })).toMatchObject({ ok: false, checkpoints: { firstBadCheckpoint: { seq: 12, problem: 'bad_signature' } } });
+    expect(await verifyAudit(deps, workspaceId, { checkpoints: altered, trustedPublicKeys: trusted })).toMatchObject({
+      ok: false,
+      checkpoints: { firstBadCheckpoint: { seq: 12, problem: 'bad_signature' } },
+    });
     const other = checkpointKeyFromSeed(randomBytes(32));
-    expect(await verifyAudit(deps, workspaceId, { checkpoints, trustedPublicKeys: [other.publicKey] })).toMatchObject({ ok: false, checkpoints: { firstBadCheckpoint: { seq: 1, problem: 'untrusted_key' } } });
+    expect(await verifyAudit(deps, workspaceId, { checkpoints, trustedPublicKeys: [other.publicKey] })).toMatchObject({
+      ok: false,
+      checkpoints: { firstBadCheckpoint: { seq: 1, problem: 'untrusted_key' } },
+    });
   });
 
   it('skips other workspaces’ lines in a shared checkpoint file', async () => {
     const first = await checkpointed(15, 10);
     const second = await checkpointed(15, 10);
-    expect(await verifyAudit(deps, first.workspaceId, { checkpoints: [...first.checkpoints, ...second.checkpoints], trustedPublicKeys: trusted })).toMatchObject({ ok: true, checkpoints: { checked: 2 } });
+    expect(
+      await verifyAudit(deps, first.workspaceId, {
+        checkpoints: [...first.checkpoints, ...second.checkpoints],
+        trustedPublicKeys: trusted,
+      }),
+    ).toMatchObject({ ok: true, checkpoints: { checked: 2 } });
   });
 });

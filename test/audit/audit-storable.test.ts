@@ -21,7 +21,22 @@ afterAll(() => database.close());
 
 /** Characters that any text may carry: lone surrogates of both halves, NUL, quotes, separators, astral pairs. */
 const oddUnit = fc.oneof(
-  fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\u0000', '"', '\\', ',', '{', '}', '\ufffd', '😀', '\u2028', 'NULL'),
+  fc.constantFrom(
+    '\ud800',
+    '\udbff',
+    '\udc00',
+    '\udfff',
+    '\u0000',
+    '"',
+    '\\',
+    ',',
+    '{',
+    '}',
+    '\ufffd',
+    '😀',
+    '\u2028',
+    'NULL',
+  ),
   // Text that reads like the escapes the linker looks for in an event's JSON: it must hash as sent.
   fc.constantFrom('\\ud800', '\\u0000', '\\udfff'),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
@@ -52,7 +67,9 @@ const anyEvent = fc.record({
 
 describe('the audit chain hashes what the database keeps', () => {
   it('a batch id with a lone surrogate, stored as U+FFFD, still verifies', async () => {
-    const workspace = (await createWorkspace(deps, { name: 'Surrogate', hubspotPortalId: '444', hubspotToken: 'pat-4' }, admin)).id;
+    const workspace = (
+      await createWorkspace(deps, { name: 'Surrogate', hubspotPortalId: '444', hubspotToken: 'pat-4' }, admin)
+    ).id;
     await withAuditChain(deps.db, workspace, deps.clock, async (_tx, audit) => {
       audit.append({ type: 'change.decided', actor: { type: 'system' }, batchId: 'sur\ud800batch' });
     });
@@ -60,7 +77,9 @@ describe('the audit chain hashes what the database keeps', () => {
   });
 
   it('a reason holding a NUL, stored as U+FFFD, still verifies', async () => {
-    const workspace = (await createWorkspace(deps, { name: 'Nul', hubspotPortalId: '445', hubspotToken: 'pat-4' }, admin)).id;
+    const workspace = (
+      await createWorkspace(deps, { name: 'Nul', hubspotPortalId: '445', hubspotToken: 'pat-4' }, admin)
+    ).id;
     await withAuditChain(deps.db, workspace, deps.clock, async (_tx, audit) => {
       audit.append({ type: 'change.decided', actor: { type: 'system' }, reasons: ['nul\u0000reason'] });
     });
@@ -72,7 +91,13 @@ describe('the audit chain hashes what the database keeps', () => {
     await fc.assert(
       // A workspace per run, so a failure shrinks to the one event that breaks the chain.
       fc.asyncProperty(fc.array(anyEvent, { minLength: 1, maxLength: 4 }), async (events) => {
-        const workspace = (await createWorkspace(deps, { name: 'Storable', hubspotPortalId: String(portal++), hubspotToken: 'pat-5' }, admin)).id;
+        const workspace = (
+          await createWorkspace(
+            deps,
+            { name: 'Storable', hubspotPortalId: String(portal++), hubspotToken: 'pat-5' },
+            admin,
+          )
+        ).id;
         await withAuditChain(deps.db, workspace, deps.clock, async (_tx, audit) => {
           for (const event of events) audit.append(event as never);
         });

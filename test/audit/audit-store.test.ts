@@ -1,6 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, setAgentStatus, exportAudit, verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
+import {
+  createAgent,
+  setAgentStatus,
+  exportAudit,
+  verifyAudit,
+  createWorkspace,
+} from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
@@ -14,7 +20,9 @@ let agentId: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   deps = testDeps(database.db);
-  workspaceId = (await createWorkspace(deps, { name: 'Acme', hubspotPortalId: '111', hubspotToken: 'pat-secret' }, admin)).id;
+  workspaceId = (
+    await createWorkspace(deps, { name: 'Acme', hubspotPortalId: '111', hubspotToken: 'pat-secret' }, admin)
+  ).id;
   agentId = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, admin)).id;
   await setAgentStatus(deps, workspaceId, agentId, 'paused', admin);
   await setAgentStatus(deps, workspaceId, agentId, 'active', admin);
@@ -34,13 +42,18 @@ describe('the audit log in the database', () => {
 
   it('refuses UPDATE and DELETE on audit events at the database itself', async () => {
     const refused = { cause: { message: expect.stringMatching(/append-only/) } };
-    await expect(database.db.execute(sql`update audit_events set type = 'x' where seq = 1`)).rejects.toMatchObject(refused);
+    await expect(database.db.execute(sql`update audit_events set type = 'x' where seq = 1`)).rejects.toMatchObject(
+      refused,
+    );
     await expect(database.db.execute(sql`delete from audit_events where seq = 1`)).rejects.toMatchObject(refused);
     expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 4 });
   });
 
   it('exports events as NDJSON and CSV with filters', async () => {
-    const ndjson = (await collect(exportAudit(deps, workspaceId, { agentId }, 'ndjson'))).trim().split('\n').map((line) => JSON.parse(line));
+    const ndjson = (await collect(exportAudit(deps, workspaceId, { agentId }, 'ndjson')))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(ndjson.map((event) => event.type)).toEqual(['agent.created', 'agent.paused', 'agent.resumed']);
     const csv = (await collect(exportAudit(deps, workspaceId, {}, 'csv'))).trim().split('\n');
     expect(csv[0]).toContain('seq,occurredAt,type');
@@ -49,13 +62,20 @@ describe('the audit log in the database', () => {
 
   it('when a superuser alters one event with SQL, verify fails at exactly that event', async () => {
     await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
-    await database.db.execute(sql`update audit_events set after = '{"status":"revoked"}' where workspace_id = ${workspaceId} and seq = 3`);
+    await database.db.execute(
+      sql`update audit_events set after = '{"status":"revoked"}' where workspace_id = ${workspaceId} and seq = 3`,
+    );
     await database.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
-    expect(await verifyAudit(deps, workspaceId)).toMatchObject({ ok: false, events: 2, firstBadEvent: { seq: 3, problem: 'altered' } });
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 2,
+      firstBadEvent: { seq: 3, problem: 'altered' },
+    });
   });
 
   it('keeps workspaces apart: another workspace’s chain still verifies', async () => {
-    const other = (await createWorkspace(deps, { name: 'Other', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin)).id;
+    const other = (await createWorkspace(deps, { name: 'Other', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin))
+      .id;
     await createAgent(deps, other, { name: 'enricher', role: 'enrichment' }, admin);
     expect(await verifyAudit(deps, other)).toEqual({ ok: true, events: 2 });
   });
@@ -65,14 +85,30 @@ describe('the audit chain through a real database', () => {
   it('any JSON an agent sends survives storage with its hash intact (quotes, backslashes, unicode, nesting)', async () => {
     const fc = (await import('fast-check')).default;
     const { withAuditChain } = await import('../../server/src/store/audit-store.ts');
-    const workspace = (await createWorkspace(deps, { name: 'Fuzz', hubspotPortalId: '333', hubspotToken: 'pat-3' }, admin)).id;
+    const workspace = (
+      await createWorkspace(deps, { name: 'Fuzz', hubspotPortalId: '333', hubspotToken: 'pat-3' }, admin)
+    ).id;
     const noNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000');
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.dictionary(fc.string(), fc.jsonValue()).filter(noNul), { minLength: 1, maxLength: 5 }), async (payloads) => {
-        await withAuditChain(database.db, workspace, () => new Date(), async (_tx, audit) => {
-          for (const payload of payloads) audit.append({ type: 'test.event', actor: { type: 'system' }, evidence: payload as never, after: { value: payload as never } });
-        });
-      }),
+      fc.asyncProperty(
+        fc.array(fc.dictionary(fc.string(), fc.jsonValue()).filter(noNul), { minLength: 1, maxLength: 5 }),
+        async (payloads) => {
+          await withAuditChain(
+            database.db,
+            workspace,
+            () => new Date(),
+            async (_tx, audit) => {
+              for (const payload of payloads)
+                audit.append({
+                  type: 'test.event',
+                  actor: { type: 'system' },
+                  evidence: payload as never,
+                  after: { value: payload as never },
+                });
+            },
+          );
+        },
+      ),
       // CI replays one fixed seed so a red build is reproducible; locally each run explores new inputs.
       { numRuns: Number(process.env.FUZZ_RUNS ?? 25), ...(process.env.CI ? { seed: 20261123 } : {}) },
     );

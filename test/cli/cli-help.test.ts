@@ -40,7 +40,12 @@ describe('agent-governance --help', () => {
 
   it('prints one command’s usage for `agents create --help`, and a group’s commands for `agents --help`', async () => {
     const command = await cli('agents', 'create', '--help');
-    expect(command).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npx agent-governance agents create --workspace ID --name NAME --role ROLE') });
+    expect(command).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(
+        'Usage: npx agent-governance agents create --workspace ID --name NAME --role ROLE',
+      ),
+    });
     const group = await cli('agents', '--help');
     expect(group.code).toBe(0);
     expect(group.stdout).toMatch(/agents pause\s+Pauses/);
@@ -50,7 +55,11 @@ describe('agent-governance --help', () => {
   it('when a command is mistyped, suggests the closest one and exits non-zero', async () => {
     const typo = await cli('workspce', 'add', '--name', 'Acme', '--json');
     expect(typo.code).toBe(1);
-    expect(JSON.parse(typo.stdout).error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('Did you mean "workspace add"?'), details: { suggestion: 'workspace add' } });
+    expect(JSON.parse(typo.stdout).error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('Did you mean "workspace add"?'),
+      details: { suggestion: 'workspace add' },
+    });
     expect((await cli('rolback', '--batch', 'b')).stderr).toContain('Did you mean "rollback"?');
     const nonsense = await cli('frobnicate');
     expect(nonsense.code).toBe(1);

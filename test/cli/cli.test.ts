@@ -45,30 +45,79 @@ describe('agent-governance CLI with --json', () => {
   let agentId: string;
 
   it('creates a workspace, an agent, and publishes policy versions, each as one JSON object', async () => {
-    const workspace = await cli('workspace', 'add', '--name', 'Acme', '--hubspot-portal-id', '12345', '--hubspot-token', 'pat-na1-secret', '--no-verify', '--json');
+    const workspace = await cli(
+      'workspace',
+      'add',
+      '--name',
+      'Acme',
+      '--hubspot-portal-id',
+      '12345',
+      '--hubspot-token',
+      'pat-na1-secret',
+      '--no-verify',
+      '--json',
+    );
     expect(workspace.code).toBe(0);
     expect(workspace.json).toEqual({ id: expect.any(String), adminToken: expect.stringMatching(/^adm_/) });
     workspaceId = workspace.json.id;
 
-    const agent = await cli('agents', 'create', '--workspace', workspaceId, '--name', 'enricher', '--role', 'enrichment', '--json');
-    expect(agent.json).toMatchObject({ id: expect.any(String), token: expect.stringMatching(/^agt_/), role: 'enrichment', status: 'active' });
+    const agent = await cli(
+      'agents',
+      'create',
+      '--workspace',
+      workspaceId,
+      '--name',
+      'enricher',
+      '--role',
+      'enrichment',
+      '--json',
+    );
+    expect(agent.json).toMatchObject({
+      id: expect.any(String),
+      token: expect.stringMatching(/^agt_/),
+      role: 'enrichment',
+      status: 'active',
+    });
     agentId = agent.json.id;
 
-    expect((await cli('agents', 'pause', '--workspace', workspaceId, '--agent', agentId, '--json')).json).toMatchObject({ status: 'paused' });
+    expect((await cli('agents', 'pause', '--workspace', workspaceId, '--agent', agentId, '--json')).json).toMatchObject(
+      { status: 'paused' },
+    );
     const list = await cli('agents', 'list', '--workspace', workspaceId, '--json');
     expect(list.json.agents).toEqual([expect.objectContaining({ id: agentId, status: 'paused' })]);
     expect(JSON.stringify(list.json)).not.toContain('agt_');
 
-    expect((await cli('policy', 'apply', '--workspace', workspaceId, POLICY, '--json')).json).toMatchObject({ version: 1, bootstrapNeeded: true });
+    expect((await cli('policy', 'apply', '--workspace', workspaceId, POLICY, '--json')).json).toMatchObject({
+      version: 1,
+      bootstrapNeeded: true,
+    });
     // The same file again publishes nothing (issue 18).
-    expect((await cli('policy', 'apply', '--workspace', workspaceId, POLICY, '--json')).json).toMatchObject({ version: 1, unchanged: true });
-    expect((await cli('kill', 'engage', '--workspace', workspaceId, '--action', 'field_write', '--reason', 'drill', '--json')).json).toMatchObject({ scope: 'action', engaged: true });
+    expect((await cli('policy', 'apply', '--workspace', workspaceId, POLICY, '--json')).json).toMatchObject({
+      version: 1,
+      unchanged: true,
+    });
+    expect(
+      (
+        await cli(
+          'kill',
+          'engage',
+          '--workspace',
+          workspaceId,
+          '--action',
+          'field_write',
+          '--reason',
+          'drill',
+          '--json',
+        )
+      ).json,
+    ).toMatchObject({ scope: 'action', engaged: true });
   });
 
   it('never stores the HubSpot token or the agent token in clear', async () => {
     const database = await openDatabase({ dataDir, holder: 'test' });
     try {
-      const rows = async (query: ReturnType<typeof sql>) => JSON.stringify(((await database.db.execute(query)) as unknown as { rows: unknown[] }).rows);
+      const rows = async (query: ReturnType<typeof sql>) =>
+        JSON.stringify(((await database.db.execute(query)) as unknown as { rows: unknown[] }).rows);
       const dump = (await rows(sql`select * from workspaces`)) + (await rows(sql`select * from agents`));
       expect(dump).not.toContain('pat-na1-secret');
       expect(dump).not.toContain('agt_');
@@ -80,26 +129,76 @@ describe('agent-governance CLI with --json', () => {
   it('verifies the audit chain, and exports it to a file', async () => {
     expect((await cli('audit', 'verify', '--workspace', workspaceId, '--json')).json).toEqual({ ok: true, events: 5 });
     const out = path.join(dataDir, 'audit.csv');
-    const exported = await cli('audit', 'export', '--workspace', workspaceId, '--format', 'csv', '--out', out, '--json');
+    const exported = await cli(
+      'audit',
+      'export',
+      '--workspace',
+      workspaceId,
+      '--format',
+      'csv',
+      '--out',
+      out,
+      '--json',
+    );
     expect(exported.json).toEqual({ file: out, format: 'csv', events: 5 });
     expect(fs.readFileSync(out, 'utf8')).toContain('policy.published');
   });
 
   it('runs a kill-trigger drill, which engages nothing and says what it would do', async () => {
-    const drill = await cli('kill-triggers', 'drill', '--workspace', workspaceId, '--trigger', 'bypass_writes', '--count', '3', '--json');
+    const drill = await cli(
+      'kill-triggers',
+      'drill',
+      '--workspace',
+      workspaceId,
+      '--trigger',
+      'bypass_writes',
+      '--count',
+      '3',
+      '--json',
+    );
     expect(drill.json).toMatchObject({ trigger: 'bypass_writes', observed: 3, wouldEngage: [], engaged: false });
-    const incomplete = await cli('kill-triggers', 'drill', '--workspace', workspaceId, '--trigger', 'rejection_rate', '--count', '3', '--json');
+    const incomplete = await cli(
+      'kill-triggers',
+      'drill',
+      '--workspace',
+      workspaceId,
+      '--trigger',
+      'rejection_rate',
+      '--count',
+      '3',
+      '--json',
+    );
     expect(incomplete.code).not.toBe(0);
-    expect(incomplete.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('decided') });
+    expect(incomplete.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('decided'),
+    });
   });
 
   it('fails with a JSON error and a non-zero exit on bad input', async () => {
-    const badRole = await cli('agents', 'create', '--workspace', workspaceId, '--name', 'x', '--role', 'wizard', '--json');
+    const badRole = await cli(
+      'agents',
+      'create',
+      '--workspace',
+      workspaceId,
+      '--name',
+      'x',
+      '--role',
+      'wizard',
+      '--json',
+    );
     expect(badRole.code).not.toBe(0);
     expect(badRole.json.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('--role') });
     const unknown = await cli('audit', 'verify', '--workspace', 'not-a-workspace', '--json');
     expect(unknown.json.error.code).toBe('NOT_FOUND');
-    const badFile = await cli('policy', 'apply', '--workspace', workspaceId, path.join(dataDir, 'missing.json'), '--json');
+    const badFile = await cli(
+      'policy',
+      'apply',
+      '--workspace',
+      workspaceId,
+      path.join(dataDir, 'missing.json'),
+      '--json',
+    );
     expect(badFile.json.error.code).toBe('VALIDATION_FAILED');
   });
 
@@ -118,7 +217,10 @@ describe('agent-governance CLI with --json', () => {
   });
 
   it('while the server holds the PGlite data folder, the CLI says so plainly and touches nothing', async () => {
-    const server = spawn(process.execPath, [path.resolve('server/src/main.ts')], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = spawn(process.execPath, [path.resolve('server/src/main.ts')], {
+      env: { ...env, PORT: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
       await waitForListening(server);
       const locked = await cli('agents', 'list', '--workspace', workspaceId, '--json');

@@ -30,11 +30,37 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 
 describe('agent-governance people set', () => {
   it('gives a CRM user a role as one JSON object, and refuses a role that does not exist', async () => {
-    const workspace = await cli('workspace', 'add', '--name', 'Acme', '--hubspot-portal-id', '777', '--hubspot-token', 'pat-na1-secret', '--no-verify', '--json');
+    const workspace = await cli(
+      'workspace',
+      'add',
+      '--name',
+      'Acme',
+      '--hubspot-portal-id',
+      '777',
+      '--hubspot-token',
+      'pat-na1-secret',
+      '--no-verify',
+      '--json',
+    );
     const id = String(workspace.json.id);
     const set = await cli('people', 'set', '--workspace', id, '--crm-user', '501', '--role', 'approver', '--json');
-    expect(set).toEqual({ code: 0, json: { crmUserId: '501', role: 'approver', crmOwnerId: null, updatedAt: expect.any(String) } });
-    const rep = await cli('people', 'set', '--workspace', id, '--crm-user', '502', '--role', 'rep', '--owner-id', '9002', '--json');
+    expect(set).toEqual({
+      code: 0,
+      json: { crmUserId: '501', role: 'approver', crmOwnerId: null, updatedAt: expect.any(String) },
+    });
+    const rep = await cli(
+      'people',
+      'set',
+      '--workspace',
+      id,
+      '--crm-user',
+      '502',
+      '--role',
+      'rep',
+      '--owner-id',
+      '9002',
+      '--json',
+    );
     expect(rep.json).toMatchObject({ crmUserId: '502', role: 'rep', crmOwnerId: '9002' });
     const bad = await cli('people', 'set', '--workspace', id, '--crm-user', '501', '--role', 'superuser', '--json');
     expect(bad.code).not.toBe(0);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   sandbox = await startSandbox({ dataDir: undefined, port: 0 });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-sandbox-cli-'));
   // The data folder is held, as a running server holds it: the command must not need it.
-  fs.writeFileSync(path.join(dataDir, 'agent-governance.lock'), JSON.stringify({ pid: process.pid, holder: 'the test, playing the server' }));
+  fs.writeFileSync(
+    path.join(dataDir, 'agent-governance.lock'),
+    JSON.stringify({ pid: process.pid, holder: 'the test, playing the server' }),
+  );
 });
 afterAll(async () => {
   await sandbox.close();
@@ -37,15 +40,65 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 
 describe('agent-governance sandbox edit', () => {
   it('changes a field as a person in HubSpot’s UI would, while the server holds the database', async () => {
-    const result = await cli('sandbox', 'edit', '--object', 'contacts', '--id', '1010', '--property', 'jobtitle', '--value', 'Head of Data', '--as-user', '321');
+    const result = await cli(
+      'sandbox',
+      'edit',
+      '--object',
+      'contacts',
+      '--id',
+      '1010',
+      '--property',
+      'jobtitle',
+      '--value',
+      'Head of Data',
+      '--as-user',
+      '321',
+    );
     expect(result.code).toBe(0);
-    expect(result.json).toMatchObject({ objectType: 'contacts', recordId: '1010', property: 'jobtitle', value: 'Head of Data' });
-    expect(propertyHistory(sandbox.state, 'contacts', '1010', 'jobtitle')[0]).toMatchObject({ value: 'Head of Data', sourceType: 'CRM_UI', updatedByUserId: 321 });
+    expect(result.json).toMatchObject({
+      objectType: 'contacts',
+      recordId: '1010',
+      property: 'jobtitle',
+      value: 'Head of Data',
+    });
+    expect(propertyHistory(sandbox.state, 'contacts', '1010', 'jobtitle')[0]).toMatchObject({
+      value: 'Head of Data',
+      sourceType: 'CRM_UI',
+      updatedByUserId: 321,
+    });
   });
 
   it('fails with one JSON error naming an unknown property, a refused value or a missing record', async () => {
-    expect(await cli('sandbox', 'edit', '--object', 'contacts', '--id', '1010', '--property', 'favourite_colour', '--value', 'blue')).toMatchObject({ code: 1, json: { error: { code: 'UNKNOWN_PROPERTY' } } });
-    expect(await cli('sandbox', 'edit', '--object', 'contacts', '--id', '1010', '--property', 'lifecyclestage', '--value', 'royalty')).toMatchObject({ code: 1, json: { error: { code: 'INVALID_PROPERTY_VALUE' } } });
-    expect(await cli('sandbox', 'edit', '--object', 'deals', '--id', '42', '--property', 'dealname', '--value', 'x')).toMatchObject({ code: 1, json: { error: { code: 'NOT_FOUND' } } });
+    expect(
+      await cli(
+        'sandbox',
+        'edit',
+        '--object',
+        'contacts',
+        '--id',
+        '1010',
+        '--property',
+        'favourite_colour',
+        '--value',
+        'blue',
+      ),
+    ).toMatchObject({ code: 1, json: { error: { code: 'UNKNOWN_PROPERTY' } } });
+    expect(
+      await cli(
+        'sandbox',
+        'edit',
+        '--object',
+        'contacts',
+        '--id',
+        '1010',
+        '--property',
+        'lifecyclestage',
+        '--value',
+        'royalty',
+      ),
+    ).toMatchObject({ code: 1, json: { error: { code: 'INVALID_PROPERTY_VALUE' } } });
+    expect(
+      await cli('sandbox', 'edit', '--object', 'deals', '--id', '42', '--property', 'dealname', '--value', 'x'),
+    ).toMatchObject({ code: 1, json: { error: { code: 'NOT_FOUND' } } });
   });
 });

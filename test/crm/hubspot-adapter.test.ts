@@ -47,7 +47,11 @@ describe('reading records', () => {
   it('returns the requested values of records HubSpot has and leaves out the ids it does not', async () => {
     const ada = seedRecord(fake.state, 'contacts', { properties: { firstname: 'Ada', email: 'ada@example.com' } });
 
-    const found = await adapter().readBatch({ objectType: 'contacts', recordIds: [ada, '999999'], properties: ['firstname', 'jobtitle'] });
+    const found = await adapter().readBatch({
+      objectType: 'contacts',
+      recordIds: [ada, '999999'],
+      properties: ['firstname', 'jobtitle'],
+    });
 
     expect([...found.keys()]).toEqual([ada]);
     expect(found.get(ada)).toEqual({ firstname: 'Ada', jobtitle: null });
@@ -57,7 +61,9 @@ describe('reading records', () => {
   it('refuses more records than one HubSpot call takes without calling HubSpot', async () => {
     const ids = Array.from({ length: 101 }, (_, i) => String(i + 1));
 
-    const error = await rejection(adapter().readBatch({ objectType: 'contacts', recordIds: ids, properties: ['email'] }));
+    const error = await rejection(
+      adapter().readBatch({ objectType: 'contacts', recordIds: ids, properties: ['email'] }),
+    );
 
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(fake.calls.count()).toBe(0);
@@ -83,7 +89,10 @@ describe('writing records', () => {
       { recordId: refused, ok: false, reason: 'crm_rejected', message: 'Enter only letters' },
     ]);
     expect(recordValues(fake.state, 'contacts', kept)?.['jobtitle']).toBe('CTO');
-    expect(propertyHistory(fake.state, 'contacts', kept, 'jobtitle')[0]).toMatchObject({ sourceType: 'API', sourceId: '777' });
+    expect(propertyHistory(fake.state, 'contacts', kept, 'jobtitle')[0]).toMatchObject({
+      sourceType: 'API',
+      sourceId: '777',
+    });
     expect(recordValues(fake.state, 'contacts', refused)?.['jobtitle']).toBe('Analyst');
   });
 
@@ -100,7 +109,10 @@ describe('writing records', () => {
     });
 
     expect(outcomes.map((outcome) => outcome.ok)).toEqual([false, false]);
-    expect(outcomes[0]).toMatchObject({ reason: 'crm_rejected', message: expect.stringContaining('Property values were not valid') });
+    expect(outcomes[0]).toMatchObject({
+      reason: 'crm_rejected',
+      message: expect.stringContaining('Property values were not valid'),
+    });
     expect(outcomes[1]).toMatchObject({ message: expect.stringContaining('INVALID_OPTION') });
     expect(recordValues(fake.state, 'contacts', first)?.['lifecyclestage']).toBe('lead');
     expect(fake.calls.count({ route: BATCH_UPDATE })).toBe(1);
@@ -130,7 +142,9 @@ describe('rate limits and outages', () => {
   it('gives up with a retryable CRM_RATE_LIMITED when 429s outlast the attempts', async () => {
     fake.faults.failNext(10, { status: 429 });
 
-    const error = await rejection(adapter().readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] }));
+    const error = await rejection(
+      adapter().readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] }),
+    );
 
     expect(error).toMatchObject({ code: 'CRM_RATE_LIMITED', retryable: true });
     expect(fake.calls.count({ route: BATCH_READ, status: 429 })).toBe(4);
@@ -142,7 +156,10 @@ describe('rate limits and outages', () => {
     fake.faults.failNext(1, { status: 502 });
     fake.faults.failNext(1, { status: 503 });
 
-    const outcomes = await adapter().writeBatch({ objectType: 'contacts', writes: [{ recordId: id, properties: { city: 'Paris' } }] });
+    const outcomes = await adapter().writeBatch({
+      objectType: 'contacts',
+      writes: [{ recordId: id, properties: { city: 'Paris' } }],
+    });
 
     expect(outcomes).toEqual([{ recordId: id, ok: true }]);
     // random() = 0.5 of a ceiling that doubles from baseDelayMs 100.
@@ -162,7 +179,9 @@ describe('rate limits and outages', () => {
   it('gives up with a retryable CRM_UNAVAILABLE when 5xx answers outlast the attempts', async () => {
     fake.faults.failNext(4, { status: 500 });
 
-    const error = await rejection(adapter().readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] }));
+    const error = await rejection(
+      adapter().readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] }),
+    );
 
     expect(error).toMatchObject({ code: 'CRM_UNAVAILABLE', retryable: true });
     expect(waits).toEqual([50, 100, 200]);
@@ -173,7 +192,9 @@ describe('rate limits and outages', () => {
 
     expect(error).toMatchObject({ code: 'CRM_AUTH_FAILED', retryable: false });
     expect(fake.calls.count({ status: 401 })).toBe(1);
-    expect(JSON.stringify({ message: error.message, details: error.details, cause: String(error.cause) })).not.toContain('revoked-secret');
+    expect(
+      JSON.stringify({ message: error.message, details: error.details, cause: String(error.cause) }),
+    ).not.toContain('revoked-secret');
   });
 
   it('paces its calls to the configured rate so HubSpot’s rolling window never answers 429, per adapter instance', async () => {
@@ -182,7 +203,8 @@ describe('rate limits and outages', () => {
     // A second client built afterwards must not replace the first one's limiter (the api-client keeps decorators in a singleton).
     adapter();
 
-    for (let i = 0; i < 8; i += 1) await paced.readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] });
+    for (let i = 0; i < 8; i += 1)
+      await paced.readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] });
 
     expect(fake.calls.count({ status: 429 })).toBe(0);
     expect(fake.calls.count({ route: BATCH_READ })).toBe(8);
@@ -216,7 +238,11 @@ describe('property definitions', () => {
     expect(fake.calls.count({ route: 'POST /crm/v3/properties/{type}/groups' })).toBe(1);
     expect(fake.calls.count({ route: 'POST /crm/v3/properties/{type}/batch/create' })).toBe(1);
     const described = await crm.describeProperties('contacts');
-    expect(described.get('ag_review_state')).toMatchObject({ type: 'enumeration', groupName: 'agent_governance', options: [{ value: 'clean' }, { value: 'held' }] });
+    expect(described.get('ag_review_state')).toMatchObject({
+      type: 'enumeration',
+      groupName: 'agent_governance',
+      options: [{ value: 'clean' }, { value: 'held' }],
+    });
   });
 
   it('creates only the properties that are missing', async () => {

@@ -41,17 +41,21 @@ describe('pacing calls to HubSpot’s rolling window', () => {
 
   it('never lets more than maxCalls start within one window, and never holds a call longer than that needs', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }), async (offsets) => {
-        const arrivals = [...offsets].sort((a, b) => a - b);
-        const starts = await startTimes(limit, arrivals);
-        const ordered = [...starts].sort((a, b) => a - b);
-        for (let i = limit.maxCalls; i < ordered.length; i += 1) expect(ordered[i]! - ordered[i - limit.maxCalls]!).toBeGreaterThanOrEqual(window);
-        for (const [i, start] of starts.entries()) {
-          // The earliest moment the window admits call i: its arrival, or once the call maxCalls before it has left.
-          const earliest = Math.max(arrivals[i]!, i >= limit.maxCalls ? ordered[i - limit.maxCalls]! + window : 0);
-          expect(start).toBe(earliest);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 30 }),
+        async (offsets) => {
+          const arrivals = [...offsets].sort((a, b) => a - b);
+          const starts = await startTimes(limit, arrivals);
+          const ordered = [...starts].sort((a, b) => a - b);
+          for (let i = limit.maxCalls; i < ordered.length; i += 1)
+            expect(ordered[i]! - ordered[i - limit.maxCalls]!).toBeGreaterThanOrEqual(window);
+          for (const [i, start] of starts.entries()) {
+            // The earliest moment the window admits call i: its arrival, or once the call maxCalls before it has left.
+            const earliest = Math.max(arrivals[i]!, i >= limit.maxCalls ? ordered[i - limit.maxCalls]! + window : 0);
+            expect(start).toBe(earliest);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -21,7 +21,11 @@ describe('demo mode', () => {
   it('starts on a fresh database with no CRM configured, and keeps starting once only the demo workspace exists', async () => {
     const deps = testDeps(database.db);
     expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
-    await createWorkspace(deps, { name: 'Demo', hubspotPortalId: SANDBOX_PORTAL_ID, hubspotToken: 'pat-na1-fake-token' }, ADMIN);
+    await createWorkspace(
+      deps,
+      { name: 'Demo', hubspotPortalId: SANDBOX_PORTAL_ID, hubspotToken: 'pat-na1-fake-token' },
+      ADMIN,
+    );
     expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
   });
 
@@ -34,7 +38,11 @@ describe('demo mode', () => {
   });
 
   it('stays off once a real HubSpot account is connected, even with nothing else configured', async () => {
-    await createWorkspace(testDeps(database.db), { name: 'Acme', hubspotPortalId: '12345', hubspotToken: 'pat-na1-real' }, ADMIN);
+    await createWorkspace(
+      testDeps(database.db),
+      { name: 'Acme', hubspotPortalId: '12345', hubspotToken: 'pat-na1-real' },
+      ADMIN,
+    );
     expect(await wantsDemo(loadConfig({}), testDeps(database.db))).toBe(false);
   });
 });
@@ -44,17 +52,52 @@ describe('the scripted enrichment batch', () => {
     const first = changeSetRequestSchema.parse(enrichmentBatch(0));
     const second = changeSetRequestSchema.parse(enrichmentBatch(1));
     expect(first.batchId).not.toBe(second.batchId);
-    expect(new Set([...first.changes, ...second.changes].map((change) => change.recordId)).size).toBe(first.changes.length + second.changes.length);
+    expect(new Set([...first.changes, ...second.changes].map((change) => change.recordId)).size).toBe(
+      first.changes.length + second.changes.length,
+    );
   });
 
   it('summarises a change set as applied, held and refused, naming what moved each value', () => {
     const changeSet: ChangeSetResponse = {
-      id: 'cs-1', batchId: 'b-1', objectType: 'contacts', agentId: 'a-1', policyVersion: 1, status: 'completed', createdAt: new Date(0).toISOString(),
+      id: 'cs-1',
+      batchId: 'b-1',
+      objectType: 'contacts',
+      agentId: 'a-1',
+      policyVersion: 1,
+      status: 'completed',
+      createdAt: new Date(0).toISOString(),
       summary: { applied: 1, pending_approval: 1, denied: 1, failed: 0, applying: 0 },
       results: [
-        { changeId: 'c1', recordId: '1', property: 'jobtitle', decision: 'applied', tier: 'auto', reasons: ['tier_auto'], before: '', proposed: 'CTO' },
-        { changeId: 'c2', recordId: '1', property: 'phone', decision: 'pending_approval', tier: 'approval', reasons: ['tier_approval'], before: '', proposed: '+1' },
-        { changeId: 'c3', recordId: '1', property: 'firstname', decision: 'denied', tier: 'deny', reasons: ['field_not_allowed'], before: 'A', proposed: 'B' },
+        {
+          changeId: 'c1',
+          recordId: '1',
+          property: 'jobtitle',
+          decision: 'applied',
+          tier: 'auto',
+          reasons: ['tier_auto'],
+          before: '',
+          proposed: 'CTO',
+        },
+        {
+          changeId: 'c2',
+          recordId: '1',
+          property: 'phone',
+          decision: 'pending_approval',
+          tier: 'approval',
+          reasons: ['tier_approval'],
+          before: '',
+          proposed: '+1',
+        },
+        {
+          changeId: 'c3',
+          recordId: '1',
+          property: 'firstname',
+          decision: 'denied',
+          tier: 'deny',
+          reasons: ['field_not_allowed'],
+          before: 'A',
+          proposed: 'B',
+        },
       ],
     };
     const lines = describeOutcome(changeSet);

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkStale, decide, expire, valuesToApply, type Approval, type Decider, type PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
+import {
+  checkStale,
+  decide,
+  expire,
+  valuesToApply,
+  type Approval,
+  type Decider,
+  type PersonRole,
+} from '../../server/src/domain/approval-lifecycle.ts';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 const LATER = new Date('2026-11-26T10:00:00Z');
@@ -20,7 +28,11 @@ function approval(overrides: Partial<Approval> = {}): Approval {
   };
 }
 /** Owner ids and user ids differ in HubSpot; here a person's owner id is their user id unless a case says otherwise. */
-const person = (userId: string, role: PersonRole, ownerId: string | null = userId): Decider => ({ userId, role, ownerId });
+const person = (userId: string, role: PersonRole, ownerId: string | null = userId): Decider => ({
+  userId,
+  role,
+  ownerId,
+});
 
 describe('who may decide', () => {
   it.each([
@@ -38,21 +50,37 @@ describe('who may decide', () => {
 
   it('lets a rep decide by their owner id, which need not be their user id', () => {
     expect(decide(approval(), { kind: 'approve', by: person('5012', 'rep', '11') }, NOW).ok).toBe(true);
-    expect(decide(approval(), { kind: 'approve', by: person('11', 'rep', null) }, NOW)).toMatchObject({ ok: false, code: 'not_record_owner' });
-    expect(decide(approval({ recordOwnerId: null }), { kind: 'approve', by: person('11', 'rep', null) }, NOW)).toMatchObject({ ok: false, code: 'not_record_owner' });
+    expect(decide(approval(), { kind: 'approve', by: person('11', 'rep', null) }, NOW)).toMatchObject({
+      ok: false,
+      code: 'not_record_owner',
+    });
+    expect(
+      decide(approval({ recordOwnerId: null }), { kind: 'approve', by: person('11', 'rep', null) }, NOW),
+    ).toMatchObject({ ok: false, code: 'not_record_owner' });
   });
 
   it('never counts the person the agent acts for as its approver', () => {
-    expect(decide(approval(), { kind: 'approve', by: person('99', 'approver') }, NOW)).toMatchObject({ ok: false, code: 'delegated_user_cannot_approve' });
+    expect(decide(approval(), { kind: 'approve', by: person('99', 'approver') }, NOW)).toMatchObject({
+      ok: false,
+      code: 'delegated_user_cannot_approve',
+    });
   });
 });
 
 describe('decisions', () => {
   it('approves every pending property at once, and keeps an edited value beside the agent’s', () => {
-    const result = decide(approval(), { kind: 'approve', by: person('3', 'approver'), edits: { phone: '+1 555 0200' } }, NOW);
+    const result = decide(
+      approval(),
+      { kind: 'approve', by: person('3', 'approver'), edits: { phone: '+1 555 0200' } },
+      NOW,
+    );
     expect(result.ok && result.approval.status).toBe('approved');
     if (!result.ok) return;
-    expect(result.approval.items[0]).toMatchObject({ proposedValue: '+1 555 0199', editedValue: '+1 555 0200', approvedBy: ['3'] });
+    expect(result.approval.items[0]).toMatchObject({
+      proposedValue: '+1 555 0199',
+      editedValue: '+1 555 0200',
+      approvedBy: ['3'],
+    });
     expect(valuesToApply(result.approval)).toEqual({ phone: '+1 555 0200', email: 'new@example.com' });
   });
 
@@ -60,7 +88,11 @@ describe('decisions', () => {
     const first = decide(approval(), { kind: 'approve', by: person('3', 'approver'), properties: ['phone'] }, NOW);
     expect(first.ok && first.approval.status).toBe('pending');
     if (!first.ok) return;
-    const second = decide(first.approval, { kind: 'reject', by: person('3', 'approver'), properties: ['email'], reason: 'wrong domain' }, NOW);
+    const second = decide(
+      first.approval,
+      { kind: 'reject', by: person('3', 'approver'), properties: ['email'], reason: 'wrong domain' },
+      NOW,
+    );
     expect(second.ok && second.approval.status).toBe('approved');
     if (second.ok) expect(valuesToApply(second.approval)).toEqual({ phone: '+1 555 0199' });
   });
@@ -76,30 +108,51 @@ describe('decisions', () => {
     const first = decide(held, { kind: 'approve', by: person('3', 'approver') }, NOW);
     expect(first.ok && first.approval.status).toBe('pending');
     if (!first.ok) return;
-    expect(decide(first.approval, { kind: 'approve', by: person('3', 'approver') }, NOW)).toMatchObject({ ok: false, code: 'already_approved_by_this_person' });
+    expect(decide(first.approval, { kind: 'approve', by: person('3', 'approver') }, NOW)).toMatchObject({
+      ok: false,
+      code: 'already_approved_by_this_person',
+    });
     const second = decide(first.approval, { kind: 'approve', by: person('2', 'revops_admin') }, NOW);
     expect(second.ok && second.approval.status).toBe('approved');
   });
 
-  it.each(['approved', 'applied', 'rejected', 'expired', 'stale'] as const)('refuses to decide an approval that is %s', (status) => {
-    expect(decide(approval({ status }), { kind: 'approve', by: person('3', 'approver') }, NOW)).toMatchObject({ ok: false, code: 'approval_not_pending' });
-  });
+  it.each(['approved', 'applied', 'rejected', 'expired', 'stale'] as const)(
+    'refuses to decide an approval that is %s',
+    (status) => {
+      expect(decide(approval({ status }), { kind: 'approve', by: person('3', 'approver') }, NOW)).toMatchObject({
+        ok: false,
+        code: 'approval_not_pending',
+      });
+    },
+  );
 
   it('refuses a decision that arrives after expiry, and the sweep expires only pending approvals past their time', () => {
-    expect(decide(approval(), { kind: 'approve', by: person('3', 'approver') }, LATER)).toMatchObject({ ok: false, code: 'approval_expired' });
+    expect(decide(approval(), { kind: 'approve', by: person('3', 'approver') }, LATER)).toMatchObject({
+      ok: false,
+      code: 'approval_expired',
+    });
     expect(expire(approval(), LATER).status).toBe('expired');
     expect(expire(approval(), NOW).status).toBe('pending');
     expect(expire(approval({ status: 'approved' }), LATER).status).toBe('approved');
   });
 
   it('refuses a property that has no pending proposal', () => {
-    expect(decide(approval(), { kind: 'approve', by: person('3', 'approver'), properties: ['jobtitle'] }, NOW)).toMatchObject({ ok: false, code: 'unknown_property' });
+    expect(
+      decide(approval(), { kind: 'approve', by: person('3', 'approver'), properties: ['jobtitle'] }, NOW),
+    ).toMatchObject({ ok: false, code: 'unknown_property' });
   });
 });
 
 describe('staleness', () => {
   it('becomes stale when a person changed a proposed property since the agent proposed, and never overwrites them', () => {
-    const stale = checkStale(approval({ status: 'approved', items: [{ property: 'phone', proposedValue: 'B', status: 'approved', approvedBy: ['3'] }] }), { phone: 'A' }, { phone: 'C' });
+    const stale = checkStale(
+      approval({
+        status: 'approved',
+        items: [{ property: 'phone', proposedValue: 'B', status: 'approved', approvedBy: ['3'] }],
+      }),
+      { phone: 'A' },
+      { phone: 'C' },
+    );
     expect(stale.status).toBe('stale');
     expect(valuesToApply(stale)).toEqual({});
   });
@@ -110,7 +163,11 @@ describe('staleness', () => {
 });
 
 describe('invariants', () => {
-  const deciders = fc.record({ userId: fc.constantFrom('1', '2', '3', '11', '12', '99'), role: fc.constantFrom<PersonRole>('owner', 'revops_admin', 'approver', 'rep', 'auditor'), ownerId: fc.constantFrom('11', '12', null) });
+  const deciders = fc.record({
+    userId: fc.constantFrom('1', '2', '3', '11', '12', '99'),
+    role: fc.constantFrom<PersonRole>('owner', 'revops_admin', 'approver', 'rep', 'auditor'),
+    ownerId: fc.constantFrom('11', '12', null),
+  });
   const commands = fc.array(
     fc.oneof(
       deciders.map((by) => ({ kind: 'approve' as const, by })),

@@ -1,10 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChainLinker, GENESIS_HASH, hashAuditEvent, type Json, type NewAuditEvent } from '../../server/src/domain/audit-chain.ts';
+import {
+  ChainLinker,
+  GENESIS_HASH,
+  hashAuditEvent,
+  type Json,
+  type NewAuditEvent,
+} from '../../server/src/domain/audit-chain.ts';
 import { storableJson, storableText, storableUuid } from '../../server/src/domain/audit-storable.ts';
 
 const WORKSPACE = '00000000-0000-4000-8000-000000000001';
-const linker = () => new ChainLinker({ workspaceId: WORKSPACE, occurredAt: new Date(Date.UTC(2026, 10, 23)), head: { seq: 0, hash: GENESIS_HASH } });
+const linker = () =>
+  new ChainLinker({
+    workspaceId: WORKSPACE,
+    occurredAt: new Date(Date.UTC(2026, 10, 23)),
+    head: { seq: 0, hash: GENESIS_HASH },
+  });
 
 describe('what the database keeps of a value', () => {
   it.each([
@@ -38,7 +49,13 @@ describe('what the database keeps of a value', () => {
 
 describe('linking events onto the chain', () => {
   const wellFormed = fc.jsonValue() as fc.Arbitrary<Json>;
-  const event = (payload: Json): NewAuditEvent => ({ type: 'change.decided', actor: { type: 'system' }, batchId: 'b1', after: { value: payload }, reasons: ['tier_auto'] });
+  const event = (payload: Json): NewAuditEvent => ({
+    type: 'change.decided',
+    actor: { type: 'system' },
+    batchId: 'b1',
+    after: { value: payload },
+    reasons: ['tier_auto'],
+  });
 
   it('hashes a well-formed event exactly as before, so chains written earlier still verify', () => {
     fc.assert(
@@ -51,11 +68,21 @@ describe('linking events onto the chain', () => {
   });
 
   it('any event, however odd its text, links to a hash that verify computes again from what is kept', () => {
-    const unit = fc.oneof(fc.constantFrom('\ud800', '\udfff', '\u0000', '"'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    const unit = fc.oneof(
+      fc.constantFrom('\ud800', '\udfff', '\u0000', '"'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    );
     fc.assert(
       fc.property(fc.string({ unit }), fc.jsonValue({ stringUnit: unit }), (text, payload) => {
         const chain = linker();
-        const linked = chain.link({ type: text, actor: { [text]: text }, batchId: text, recordId: text, reasons: [text], data: { payload } as never });
+        const linked = chain.link({
+          type: text,
+          actor: { [text]: text },
+          batchId: text,
+          recordId: text,
+          reasons: [text],
+          data: { payload } as never,
+        });
         const readBack = JSON.parse(JSON.stringify(linked));
         expect(hashAuditEvent(readBack)).toBe(linked.hash);
         expect(chain.head).toEqual({ seq: 1, hash: linked.hash });

@@ -1,15 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { classifyPropertyChange, readSubscriptionType, type KnownWrite } from '../../server/src/domain/crm-change-classification.ts';
+import {
+  classifyPropertyChange,
+  readSubscriptionType,
+  type KnownWrite,
+} from '../../server/src/domain/crm-change-classification.ts';
 
 const ours: KnownWrite[] = [{ value: 'CTO', changeId: 'change-1', agentId: 'agent-1' }];
-const change = (changeSource: string | null, sourceId: string | null, value: string | null = 'CTO', property = 'jobtitle') => ({ changeSource, sourceId, appId: '4242', property, value });
+const change = (
+  changeSource: string | null,
+  sourceId: string | null,
+  value: string | null = 'CTO',
+  property = 'jobtitle',
+) => ({ changeSource, sourceId, appId: '4242', property, value });
 
 describe('classifying a property change', () => {
   it.each([
-    ['our app wrote a value we asked for', change('INTEGRATION', '4242'), ours, { kind: 'own_write', changeId: 'change-1', agentId: 'agent-1' }],
-    ['our app wrote a value named with an app prefix', change('API', 'appId:4242'), ours, { kind: 'own_write', changeId: 'change-1' }],
-    ['our app wrote a value we have no record of', change('INTEGRATION', '4242', 'CEO'), ours, { kind: 'bypass', changeId: null }],
-    ['our app wrote a provenance property', change('INTEGRATION', '4242', 'x', 'ag_last_agent'), [], { kind: 'own_write', changeId: null }],
+    [
+      'our app wrote a value we asked for',
+      change('INTEGRATION', '4242'),
+      ours,
+      { kind: 'own_write', changeId: 'change-1', agentId: 'agent-1' },
+    ],
+    [
+      'our app wrote a value named with an app prefix',
+      change('API', 'appId:4242'),
+      ours,
+      { kind: 'own_write', changeId: 'change-1' },
+    ],
+    [
+      'our app wrote a value we have no record of',
+      change('INTEGRATION', '4242', 'CEO'),
+      ours,
+      { kind: 'bypass', changeId: null },
+    ],
+    [
+      'our app wrote a provenance property',
+      change('INTEGRATION', '4242', 'x', 'ag_last_agent'),
+      [],
+      { kind: 'own_write', changeId: null },
+    ],
     ['another integration wrote', change('INTEGRATION', '9999'), ours, { kind: 'bypass' }],
     ['an API call from another app wrote', change('API', '777'), [], { kind: 'bypass' }],
     ['a person edited in the UI', change('CRM_UI', 'userId:9001'), ours, { kind: 'person' }],
@@ -24,7 +53,9 @@ describe('classifying a property change', () => {
   });
 
   it('matches a cleared value to a change that cleared it', () => {
-    expect(classifyPropertyChange(change('INTEGRATION', '4242', ''), [{ value: null, changeId: 'c', agentId: 'a' }])).toMatchObject({ kind: 'own_write' });
+    expect(
+      classifyPropertyChange(change('INTEGRATION', '4242', ''), [{ value: null, changeId: 'c', agentId: 'a' }]),
+    ).toMatchObject({ kind: 'own_write' });
   });
 });
 

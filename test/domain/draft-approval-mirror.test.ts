@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_STATUS_NAMES } from '../../shared/action-api.ts';
-import { draftApprovalStatus, draftObjectValues, recordShadowValues, type DraftObjectInput } from '../../server/src/domain/approval-mirror.ts';
+import {
+  draftApprovalStatus,
+  draftObjectValues,
+  recordShadowValues,
+  type DraftObjectInput,
+} from '../../server/src/domain/approval-mirror.ts';
 
 const email: DraftObjectInput = {
   kind: 'send_email',
@@ -46,9 +51,19 @@ describe('a held draft as an Agent Approval', () => {
         { outcome: 'bounced', providerMessageId: null, detail: 'Mailbox full' },
       ],
     });
-    expect(values).toMatchObject({ ag_status: 'applied', ag_decided_by: '2001', ag_decided_at: '2026-01-07T16:00:00.000Z', ag_record: 'contacts/101', ag_confidence: '0.8' });
-    expect(values['ag_diff']).toBe('to: ada@example.com\nsubject: Pricing sheet\nbody: Hi Ada\n\nEdited before approval:\nsubject: The sheet');
-    expect(values['ag_outcome']).toBe('Draft bounced.\nReported sent (provider message id msg-1)\nReported bounced: Mailbox full');
+    expect(values).toMatchObject({
+      ag_status: 'applied',
+      ag_decided_by: '2001',
+      ag_decided_at: '2026-01-07T16:00:00.000Z',
+      ag_record: 'contacts/101',
+      ag_confidence: '0.8',
+    });
+    expect(values['ag_diff']).toBe(
+      'to: ada@example.com\nsubject: Pricing sheet\nbody: Hi Ada\n\nEdited before approval:\nsubject: The sheet',
+    );
+    expect(values['ag_outcome']).toBe(
+      'Draft bounced.\nReported sent (provider message id msg-1)\nReported bounced: Mailbox full',
+    );
   });
 
   it('keeps the summary within HubSpot’s text limit', () => {

@@ -15,7 +15,13 @@ describe('what each role may do in the HubSpot app', () => {
     ['rep', 'own_records', false, false],
     ['auditor', 'none', false, false],
   ] as const)('gives %s decide=%s, publish=%s, roll back=%s', (role, decide, publish, rollBack) => {
-    expect(permissionsFor(role)).toMatchObject({ role, decide, publishPolicy: publish, setKillSwitches: publish, rollBack });
+    expect(permissionsFor(role)).toMatchObject({
+      role,
+      decide,
+      publishPolicy: publish,
+      setKillSwitches: publish,
+      rollBack,
+    });
   });
 
   it('lets only the roles that read settings search the audit trail', () => {
@@ -40,8 +46,14 @@ describe('how a proposal reads', () => {
   });
 
   it.each([
-    [{ source: 'clearbit', url: 'https://example.com/p' }, { label: 'clearbit', href: 'https://example.com/p' }],
-    [{ source: 'site', url: 'javascript:alert(1)' }, { label: 'site', href: null }],
+    [
+      { source: 'clearbit', url: 'https://example.com/p' },
+      { label: 'clearbit', href: 'https://example.com/p' },
+    ],
+    [
+      { source: 'site', url: 'javascript:alert(1)' },
+      { label: 'site', href: null },
+    ],
     [{ url: 'http://example.com' }, { label: 'http://example.com', href: 'http://example.com' }],
     [{ reason: 'no source' }, null],
   ])('links %j only over http(s)', (evidence, link) => {
@@ -50,22 +62,46 @@ describe('how a proposal reads', () => {
 
   it('names each engaged kill switch in one sentence', () => {
     expect(killSwitchNotice([])).toBeNull();
-    expect(killSwitchNotice([{ scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '' }, { scope: 'agent', target: 'a1', reason: 'Loops', changedAt: '' }], (id) => (id === 'a1' ? 'enricher' : undefined))).toBe(
-      'All agents are stopped: Bad batch. Agent enricher is stopped: Loops.',
-    );
+    expect(
+      killSwitchNotice(
+        [
+          { scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '' },
+          { scope: 'agent', target: 'a1', reason: 'Loops', changedAt: '' },
+        ],
+        (id) => (id === 'a1' ? 'enricher' : undefined),
+      ),
+    ).toBe('All agents are stopped: Bad batch. Agent enricher is stopped: Loops.');
   });
 
   it('pauses approving, not rejecting, while a kill switch is engaged', () => {
-    expect(decisionControls(pendingCard('a'), { killSwitchEngaged: true })).toMatchObject({ approve: false, editThenApprove: false, reject: true });
-    expect(decisionControls(pendingCard('a'), { killSwitchEngaged: false })).toEqual({ approve: true, editThenApprove: true, reject: true, unavailableReason: null });
+    expect(decisionControls(pendingCard('a'), { killSwitchEngaged: true })).toMatchObject({
+      approve: false,
+      editThenApprove: false,
+      reject: true,
+    });
+    expect(decisionControls(pendingCard('a'), { killSwitchEngaged: false })).toEqual({
+      approve: true,
+      editThenApprove: true,
+      reject: true,
+      unavailableReason: null,
+    });
   });
 });
 
 describe('pages', () => {
   it.each([
-    [{ page: 1, pageSize: 10, total: 0, items: [] }, { pageCount: 1, hasPrevious: false, hasNext: false, label: 'None' }],
-    [{ page: 1, pageSize: 10, total: 57, items: Array(10) }, { pageCount: 6, hasPrevious: false, hasNext: true, label: '1–10 of 57' }],
-    [{ page: 6, pageSize: 10, total: 57, items: Array(7) }, { pageCount: 6, hasPrevious: true, hasNext: false, label: '51–57 of 57' }],
+    [
+      { page: 1, pageSize: 10, total: 0, items: [] },
+      { pageCount: 1, hasPrevious: false, hasNext: false, label: 'None' },
+    ],
+    [
+      { page: 1, pageSize: 10, total: 57, items: Array(10) },
+      { pageCount: 6, hasPrevious: false, hasNext: true, label: '1–10 of 57' },
+    ],
+    [
+      { page: 6, pageSize: 10, total: 57, items: Array(7) },
+      { pageCount: 6, hasPrevious: true, hasNext: false, label: '51–57 of 57' },
+    ],
   ])('describes %j', (page, info) => {
     expect(pageInfo(page)).toEqual(info);
   });
@@ -74,9 +110,21 @@ describe('pages', () => {
 describe('the policy matrix', () => {
   it('shows inherited tiers as such: "*" for unnamed roles, deny where nothing applies', () => {
     const [jobtitle] = matrixRows(POLICY, 'contacts');
-    expect(jobtitle?.cells.find((cell) => cell.role === 'enrichment')).toEqual({ role: 'enrichment', tier: 'auto', inherited: false });
-    expect(jobtitle?.cells.find((cell) => cell.role === 'outreach')).toEqual({ role: 'outreach', tier: 'approval', inherited: true });
-    expect(matrixRows(POLICY, 'contacts')[1]?.cells.find((cell) => cell.role === 'routing')).toEqual({ role: 'routing', tier: 'deny', inherited: true });
+    expect(jobtitle?.cells.find((cell) => cell.role === 'enrichment')).toEqual({
+      role: 'enrichment',
+      tier: 'auto',
+      inherited: false,
+    });
+    expect(jobtitle?.cells.find((cell) => cell.role === 'outreach')).toEqual({
+      role: 'outreach',
+      tier: 'approval',
+      inherited: true,
+    });
+    expect(matrixRows(POLICY, 'contacts')[1]?.cells.find((cell) => cell.role === 'routing')).toEqual({
+      role: 'routing',
+      tier: 'deny',
+      inherited: true,
+    });
   });
 
   it('changes one cell in a copy and counts it, leaving the published policy as it was', () => {

@@ -8,7 +8,10 @@ import { GOOD_EVIDENCE, WEDNESDAY_MORNING_NY, evaluateOne, policyOf } from './po
 
 const jobtitleTiers = (tiers: RoleTiers) => policyOf({ objects: { contacts: { properties: { jobtitle: tiers } } } });
 const autoForEnrichment = (conditions: PolicyInput['conditions']) =>
-  policyOf({ objects: { contacts: { properties: { jobtitle: { enrichment: 'auto' }, company: { enrichment: 'auto' } } } }, conditions });
+  policyOf({
+    objects: { contacts: { properties: { jobtitle: { enrichment: 'auto' }, company: { enrichment: 'auto' } } } },
+    conditions,
+  });
 
 describe('the base tier', () => {
   it.each(TIERS)('gives a %s field its tier and says so', (tier) => {
@@ -31,7 +34,10 @@ describe('the base tier', () => {
     { what: 'a role the property does not name', objectType: 'contacts', property: 'jobtitle', role: 'outreach' },
   ])('denies by default a write to $what', ({ objectType, property, role }) => {
     const policy = jobtitleTiers({ enrichment: 'auto' });
-    expect(evaluateOne({ policy, objectType, role, write: { property } })).toEqual({ tier: 'deny', reasons: ['field_not_allowed'] });
+    expect(evaluateOne({ policy, objectType, role, write: { property } })).toEqual({
+      tier: 'deny',
+      reasons: ['field_not_allowed'],
+    });
   });
 });
 
@@ -45,7 +51,11 @@ describe('conditions', () => {
   ])('holds a write with confidence $confidence for approval when below 0.7: $raised', ({ confidence, raised }) => {
     const policy = autoForEnrichment([{ kind: 'confidence_below', threshold: 0.7, raiseTo: 'approval' }]);
     const evaluation = evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence } } });
-    expect(evaluation).toEqual(raised ? { tier: 'approval', reasons: ['tier_auto', 'confidence_below_threshold'] } : { tier: 'auto', reasons: ['tier_auto'] });
+    expect(evaluation).toEqual(
+      raised
+        ? { tier: 'approval', reasons: ['tier_auto', 'confidence_below_threshold'] }
+        : { tier: 'auto', reasons: ['tier_auto'] },
+    );
   });
 
   it.each<{ op: string; value?: string | number; values?: string[]; current: string | null; matches: boolean }>([
@@ -75,15 +85,37 @@ describe('conditions', () => {
     { op: 'is_empty', current: 'x', matches: false },
     { op: 'not_empty', current: 'x', matches: true },
     { op: 'not_empty', current: null, matches: false },
-  ])('record_matches $op $value$values against a current value of $current matches: $matches', ({ current, matches, ...test }) => {
-    const condition = { kind: 'record_matches', objectType: 'contacts', property: 'numemployees', raiseTo: 'approval', ...test };
-    const policy = autoForEnrichment([condition as PolicyCondition]);
-    const evaluation = evaluateOne({ policy, current: { numemployees: current } });
-    expect(evaluation).toEqual(matches ? { tier: 'approval', reasons: ['tier_auto', 'record_condition_matched'] } : { tier: 'auto', reasons: ['tier_auto'] });
-  });
+  ])(
+    'record_matches $op $value$values against a current value of $current matches: $matches',
+    ({ current, matches, ...test }) => {
+      const condition = {
+        kind: 'record_matches',
+        objectType: 'contacts',
+        property: 'numemployees',
+        raiseTo: 'approval',
+        ...test,
+      };
+      const policy = autoForEnrichment([condition as PolicyCondition]);
+      const evaluation = evaluateOne({ policy, current: { numemployees: current } });
+      expect(evaluation).toEqual(
+        matches
+          ? { tier: 'approval', reasons: ['tier_auto', 'record_condition_matched'] }
+          : { tier: 'auto', reasons: ['tier_auto'] },
+      );
+    },
+  );
 
   it('looks at the record of its own object type only', () => {
-    const policy = autoForEnrichment([{ kind: 'record_matches', objectType: 'deals', property: 'lifecyclestage', op: 'eq', value: 'customer', raiseTo: 'deny' }]);
+    const policy = autoForEnrichment([
+      {
+        kind: 'record_matches',
+        objectType: 'deals',
+        property: 'lifecyclestage',
+        op: 'eq',
+        value: 'customer',
+        raiseTo: 'deny',
+      },
+    ]);
     expect(evaluateOne({ policy, current: { lifecyclestage: 'customer' } }).tier).toBe('auto');
   });
 
@@ -95,7 +127,11 @@ describe('conditions', () => {
     { current: 'Acme', proposed: 'Acme', raised: false },
   ])('overwrites_non_empty raises a write from $current to $proposed: $raised', ({ current, proposed, raised }) => {
     const policy = autoForEnrichment([{ kind: 'overwrites_non_empty', raiseTo: 'approval' }]);
-    const evaluation = evaluateOne({ policy, write: { property: 'company', proposedValue: proposed }, current: { company: current } });
+    const evaluation = evaluateOne({
+      policy,
+      write: { property: 'company', proposedValue: proposed },
+      current: { company: current },
+    });
     expect(evaluation.tier).toBe(raised ? 'approval' : 'auto');
     expect(evaluation.reasons.includes('overwrites_non_empty_value')).toBe(raised);
   });
@@ -108,12 +144,17 @@ describe('conditions', () => {
     { evidence: { source: 'scraper' }, reasons: ['evidence_source_not_allowed'] },
     { evidence: { source: 'scraper', url: undefined }, reasons: ['evidence_missing', 'evidence_source_not_allowed'] },
   ])('the evidence rule adds $reasons for evidence $evidence', ({ evidence, reasons }) => {
-    const policy = autoForEnrichment([{ kind: 'evidence', requireUrl: true, allowedSources: ['clearbit', 'apollo'], raiseTo: 'two_person' }]);
+    const policy = autoForEnrichment([
+      { kind: 'evidence', requireUrl: true, allowedSources: ['clearbit', 'apollo'], raiseTo: 'two_person' },
+    ]);
     const evaluation = evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, ...evidence } } });
     expect(evaluation).toEqual({ tier: reasons.length ? 'two_person' : 'auto', reasons: ['tier_auto', ...reasons] });
   });
 
-  it.each<{ scope: Pick<Extract<PolicyCondition, { kind: 'confidence_below' }>, 'objectTypes' | 'properties' | 'roles'>; applies: boolean }>([
+  it.each<{
+    scope: Pick<Extract<PolicyCondition, { kind: 'confidence_below' }>, 'objectTypes' | 'properties' | 'roles'>;
+    applies: boolean;
+  }>([
     { scope: {}, applies: true },
     { scope: { objectTypes: ['contacts'] }, applies: true },
     { scope: { objectTypes: ['deals'] }, applies: false },
@@ -121,29 +162,62 @@ describe('conditions', () => {
     { scope: { properties: ['company'] }, applies: false },
     { scope: { roles: ['enrichment'] }, applies: true },
     { scope: { roles: ['outreach'] }, applies: false },
-  ])('a condition scoped to $scope applies to an enrichment write of contacts.jobtitle: $applies', ({ scope, applies }) => {
-    const policy = autoForEnrichment([{ kind: 'confidence_below', threshold: 1, raiseTo: 'deny', ...scope }]);
-    expect(evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.2 } } }).tier).toBe(applies ? 'deny' : 'auto');
-  });
+  ])(
+    'a condition scoped to $scope applies to an enrichment write of contacts.jobtitle: $applies',
+    ({ scope, applies }) => {
+      const policy = autoForEnrichment([{ kind: 'confidence_below', threshold: 1, raiseTo: 'deny', ...scope }]);
+      expect(evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.2 } } }).tier).toBe(
+        applies ? 'deny' : 'auto',
+      );
+    },
+  );
 
   it.each<{ base: Tier; raiseTo: 'approval' | 'two_person' | 'deny'; tier: Tier; reasons: ReasonCode[] }>([
     { base: 'auto', raiseTo: 'two_person', tier: 'two_person', reasons: ['tier_auto', 'confidence_below_threshold'] },
-    { base: 'two_person', raiseTo: 'approval', tier: 'two_person', reasons: ['tier_two_person', 'confidence_below_threshold'] },
+    {
+      base: 'two_person',
+      raiseTo: 'approval',
+      tier: 'two_person',
+      reasons: ['tier_two_person', 'confidence_below_threshold'],
+    },
     { base: 'approval', raiseTo: 'deny', tier: 'deny', reasons: ['tier_approval', 'confidence_below_threshold'] },
     { base: 'deny', raiseTo: 'approval', tier: 'deny', reasons: ['tier_deny'] },
-  ])('a matching condition raising to $raiseTo turns a $base field into $tier, never lower', ({ base, raiseTo, tier, reasons }) => {
-    const policy = policyOf({ objects: { contacts: { properties: { jobtitle: { enrichment: base } } } }, conditions: [{ kind: 'confidence_below', threshold: 0.9, raiseTo }] });
-    expect(evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.1 } } })).toEqual({ tier, reasons });
-  });
+  ])(
+    'a matching condition raising to $raiseTo turns a $base field into $tier, never lower',
+    ({ base, raiseTo, tier, reasons }) => {
+      const policy = policyOf({
+        objects: { contacts: { properties: { jobtitle: { enrichment: base } } } },
+        conditions: [{ kind: 'confidence_below', threshold: 0.9, raiseTo }],
+      });
+      expect(evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.1 } } })).toEqual({
+        tier,
+        reasons,
+      });
+    },
+  );
 
   it('takes the strictest of several matching conditions and names each of them', () => {
     const policy = autoForEnrichment([
       { kind: 'confidence_below', threshold: 0.7, raiseTo: 'approval' },
-      { kind: 'record_matches', objectType: 'contacts', property: 'lifecyclestage', op: 'eq', value: 'customer', raiseTo: 'two_person' },
+      {
+        kind: 'record_matches',
+        objectType: 'contacts',
+        property: 'lifecyclestage',
+        op: 'eq',
+        value: 'customer',
+        raiseTo: 'two_person',
+      },
       { kind: 'evidence', allowedSources: ['clearbit'], raiseTo: 'approval' },
     ]);
-    const evaluation = evaluateOne({ policy, write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.3, source: 'guess' } }, current: { lifecyclestage: 'customer' } });
-    expect(evaluation).toEqual({ tier: 'two_person', reasons: ['tier_auto', 'confidence_below_threshold', 'record_condition_matched', 'evidence_source_not_allowed'] });
+    const evaluation = evaluateOne({
+      policy,
+      write: { evidence: { ...GOOD_EVIDENCE, confidence: 0.3, source: 'guess' } },
+      current: { lifecyclestage: 'customer' },
+    });
+    expect(evaluation).toEqual({
+      tier: 'two_person',
+      reasons: ['tier_auto', 'confidence_below_threshold', 'record_condition_matched', 'evidence_source_not_allowed'],
+    });
   });
 });
 
@@ -154,13 +228,26 @@ describe('value_unchanged', () => {
     { tier: 'auto', current: '', proposed: null },
     { tier: 'approval', current: 'CTO', proposed: 'CTO' },
     { tier: 'deny', current: 'CTO', proposed: 'CTO' },
-  ])('keeps the $tier tier of a write that proposes $proposed over $current and says the value is unchanged', ({ tier, current, proposed }) => {
-    const evaluation = evaluateOne({ policy: jobtitleTiers({ enrichment: tier }), write: { proposedValue: proposed }, current: { jobtitle: current } });
-    expect(evaluation).toEqual({ tier, reasons: [`tier_${tier}`, 'value_unchanged'] });
-  });
+  ])(
+    'keeps the $tier tier of a write that proposes $proposed over $current and says the value is unchanged',
+    ({ tier, current, proposed }) => {
+      const evaluation = evaluateOne({
+        policy: jobtitleTiers({ enrichment: tier }),
+        write: { proposedValue: proposed },
+        current: { jobtitle: current },
+      });
+      expect(evaluation).toEqual({ tier, reasons: [`tier_${tier}`, 'value_unchanged'] });
+    },
+  );
 
   it('treats a value that differs only in case as a change', () => {
-    expect(evaluateOne({ policy: jobtitleTiers({ enrichment: 'auto' }), write: { proposedValue: 'cto' }, current: { jobtitle: 'CTO' } }).reasons).toEqual(['tier_auto']);
+    expect(
+      evaluateOne({
+        policy: jobtitleTiers({ enrichment: 'auto' }),
+        write: { proposedValue: 'cto' },
+        current: { jobtitle: 'CTO' },
+      }).reasons,
+    ).toEqual(['tier_auto']);
   });
 });
 
@@ -182,17 +269,53 @@ describe('the invariant', () => {
   const tier = fc.constantFrom(...TIERS);
   const raiseTo = fc.constantFrom('approval' as const, 'two_person' as const, 'deny' as const);
   const property = fc.constantFrom(...PROPERTIES);
-  const scope = fc.record({ properties: fc.option(fc.array(property, { minLength: 1 }), { nil: undefined }), roles: fc.option(fc.constant(['enrichment' as const]), { nil: undefined }) });
-  const condition: fc.Arbitrary<PolicyCondition> = fc.oneof(
-    fc.record({ kind: fc.constant('confidence_below' as const), threshold: fc.double({ min: 0, max: 1, noNaN: true }), raiseTo }),
-    fc.record({ kind: fc.constant('overwrites_non_empty' as const), raiseTo }),
-    fc.record({ kind: fc.constant('evidence' as const), requireUrl: fc.constant(true), raiseTo }),
-    fc.record({ kind: fc.constant('evidence' as const), allowedSources: fc.constant(['clearbit']), raiseTo }),
-    fc.record({ kind: fc.constant('record_matches' as const), objectType: fc.constant('contacts' as const), property, op: fc.constantFrom('eq' as const, 'neq' as const), value: fc.constantFrom('customer', ''), raiseTo }),
-    fc.record({ kind: fc.constant('record_matches' as const), objectType: fc.constant('contacts' as const), property, op: fc.constantFrom('gt' as const, 'lte' as const), value: fc.constantFrom(100, '150'), raiseTo }),
-    fc.record({ kind: fc.constant('record_matches' as const), objectType: fc.constant('contacts' as const), property, op: fc.constant('in' as const), values: fc.constant(['Acme', 'CTO']), raiseTo }),
-    fc.record({ kind: fc.constant('record_matches' as const), objectType: fc.constant('contacts' as const), property, op: fc.constantFrom('is_empty' as const, 'not_empty' as const), raiseTo }),
-  ).chain((picked) => scope.map((limits) => ({ ...picked, ...limits }) as PolicyCondition));
+  const scope = fc.record({
+    properties: fc.option(fc.array(property, { minLength: 1 }), { nil: undefined }),
+    roles: fc.option(fc.constant(['enrichment' as const]), { nil: undefined }),
+  });
+  const condition: fc.Arbitrary<PolicyCondition> = fc
+    .oneof(
+      fc.record({
+        kind: fc.constant('confidence_below' as const),
+        threshold: fc.double({ min: 0, max: 1, noNaN: true }),
+        raiseTo,
+      }),
+      fc.record({ kind: fc.constant('overwrites_non_empty' as const), raiseTo }),
+      fc.record({ kind: fc.constant('evidence' as const), requireUrl: fc.constant(true), raiseTo }),
+      fc.record({ kind: fc.constant('evidence' as const), allowedSources: fc.constant(['clearbit']), raiseTo }),
+      fc.record({
+        kind: fc.constant('record_matches' as const),
+        objectType: fc.constant('contacts' as const),
+        property,
+        op: fc.constantFrom('eq' as const, 'neq' as const),
+        value: fc.constantFrom('customer', ''),
+        raiseTo,
+      }),
+      fc.record({
+        kind: fc.constant('record_matches' as const),
+        objectType: fc.constant('contacts' as const),
+        property,
+        op: fc.constantFrom('gt' as const, 'lte' as const),
+        value: fc.constantFrom(100, '150'),
+        raiseTo,
+      }),
+      fc.record({
+        kind: fc.constant('record_matches' as const),
+        objectType: fc.constant('contacts' as const),
+        property,
+        op: fc.constant('in' as const),
+        values: fc.constant(['Acme', 'CTO']),
+        raiseTo,
+      }),
+      fc.record({
+        kind: fc.constant('record_matches' as const),
+        objectType: fc.constant('contacts' as const),
+        property,
+        op: fc.constantFrom('is_empty' as const, 'not_empty' as const),
+        raiseTo,
+      }),
+    )
+    .chain((picked) => scope.map((limits) => ({ ...picked, ...limits }) as PolicyCondition));
   const write = fc.record({
     recordId: fc.constantFrom('1', '2'),
     property,
@@ -204,27 +327,46 @@ describe('the invariant', () => {
       reason: fc.constant('because'),
     }),
   });
-  const record = fc.record({ jobtitle: fc.constantFrom(...VALUES), company: fc.constantFrom(...VALUES), city: fc.constantFrom(...VALUES) });
+  const record = fc.record({
+    jobtitle: fc.constantFrom(...VALUES),
+    company: fc.constantFrom(...VALUES),
+    city: fc.constantFrom(...VALUES),
+  });
 
   // Without caps: a condition that denies an early write frees a cap slot for a later one, by design.
   it('adding any condition never lowers the tier of any write', () => {
     fc.assert(
-      fc.property(fc.tuple(tier, tier, tier), fc.array(condition, { maxLength: 3 }), condition, fc.array(write, { minLength: 1, maxLength: 6 }), record, record, (tiers, conditions, added, writes, first, second) => {
-        const objects = { contacts: { properties: Object.fromEntries(PROPERTIES.map((name, index) => [name, { enrichment: tiers[index] }])) } };
-        const evaluate = (all: PolicyCondition[]) =>
-          evaluateChangeSet({
-            policy: policyOf({ objects, conditions: all }),
-            agentRole: 'enrichment',
-            objectType: 'contacts',
-            writes,
-            records: new Map([['1', first], ['2', second]]),
-            usage: { agentWritesToday: 0, recordWritesToday: new Map() },
-            now: WEDNESDAY_MORNING_NY,
-          }).evaluations.map((evaluation) => tierRank(evaluation.tier));
-        const before = evaluate(conditions);
-        const after = evaluate([...conditions, added]);
-        after.forEach((rank, index) => expect(rank).toBeGreaterThanOrEqual(before[index] ?? Infinity));
-      }),
+      fc.property(
+        fc.tuple(tier, tier, tier),
+        fc.array(condition, { maxLength: 3 }),
+        condition,
+        fc.array(write, { minLength: 1, maxLength: 6 }),
+        record,
+        record,
+        (tiers, conditions, added, writes, first, second) => {
+          const objects = {
+            contacts: {
+              properties: Object.fromEntries(PROPERTIES.map((name, index) => [name, { enrichment: tiers[index] }])),
+            },
+          };
+          const evaluate = (all: PolicyCondition[]) =>
+            evaluateChangeSet({
+              policy: policyOf({ objects, conditions: all }),
+              agentRole: 'enrichment',
+              objectType: 'contacts',
+              writes,
+              records: new Map([
+                ['1', first],
+                ['2', second],
+              ]),
+              usage: { agentWritesToday: 0, recordWritesToday: new Map() },
+              now: WEDNESDAY_MORNING_NY,
+            }).evaluations.map((evaluation) => tierRank(evaluation.tier));
+          const before = evaluate(conditions);
+          const after = evaluate([...conditions, added]);
+          for (const [index, rank] of after.entries()) expect(rank).toBeGreaterThanOrEqual(before[index] ?? Infinity);
+        },
+      ),
       { numRuns: 300 },
     );
   });

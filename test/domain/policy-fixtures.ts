@@ -5,7 +5,12 @@ import { evaluateChangeSet, type FieldEvaluation, type FieldWrite } from '../../
 /** Wednesday 7 January 2026, 10:00 in New York (EST, UTC-5), 15:00 UTC. */
 export const WEDNESDAY_MORNING_NY = new Date('2026-01-07T15:00:00Z');
 
-export const GOOD_EVIDENCE: FieldWrite['evidence'] = { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.95, reason: 'The company site lists it' };
+export const GOOD_EVIDENCE: FieldWrite['evidence'] = {
+  source: 'clearbit',
+  url: 'https://example.com/p/1',
+  confidence: 0.95,
+  reason: 'The company site lists it',
+};
 
 /** A valid policy (defaults applied) from the given parts; throws with the issues when it is not. */
 export function policyOf(parts: Partial<PolicyInput>): Policy {

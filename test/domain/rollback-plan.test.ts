@@ -1,30 +1,82 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideItem, explainWithHistory, planField, type FieldFacts, type OtherChange, type SelectedWrite } from '../../server/src/domain/rollback-plan.ts';
+import {
+  decideItem,
+  explainWithHistory,
+  planField,
+  type FieldFacts,
+  type OtherChange,
+  type SelectedWrite,
+} from '../../server/src/domain/rollback-plan.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute));
-const write = (minute: number, before: string | null, written: string | null, changeId = `c${minute}`): SelectedWrite => ({ changeId, before, written, at: at(minute) });
-const other = (minute: number, origin: OtherChange['origin'], value: string | null, who: string | null = null): OtherChange => ({ origin, who, value, at: at(minute) });
+const write = (
+  minute: number,
+  before: string | null,
+  written: string | null,
+  changeId = `c${minute}`,
+): SelectedWrite => ({ changeId, before, written, at: at(minute) });
+const other = (
+  minute: number,
+  origin: OtherChange['origin'],
+  value: string | null,
+  who: string | null = null,
+): OtherChange => ({ origin, who, value, at: at(minute) });
 const found = (value: string | null) => ({ found: true as const, value });
 
 describe('planning one field', () => {
-  it.each<{ name: string; facts: FieldFacts; force?: boolean; classification: string; restore?: string | null; cause?: string; origin?: string; forced?: boolean }>([
-    { name: 'reverts a value only the batch wrote', facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('CTO') }, classification: 'revert', restore: 'Engineer' },
-    { name: 'restores an empty value as empty', facts: { selected: [write(1, null, 'CTO')], others: [], current: found('CTO') }, classification: 'revert', restore: null },
+  it.each<{
+    name: string;
+    facts: FieldFacts;
+    force?: boolean;
+    classification: string;
+    restore?: string | null;
+    cause?: string;
+    origin?: string;
+    forced?: boolean;
+  }>([
+    {
+      name: 'reverts a value only the batch wrote',
+      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('CTO') },
+      classification: 'revert',
+      restore: 'Engineer',
+    },
+    {
+      name: 'restores an empty value as empty',
+      facts: { selected: [write(1, null, 'CTO')], others: [], current: found('CTO') },
+      classification: 'revert',
+      restore: null,
+    },
     {
       name: 'leaves a person’s later edit alone and names them',
-      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'Founder', '9001')], current: found('Founder') },
+      facts: {
+        selected: [write(1, 'Engineer', 'CTO')],
+        others: [other(5, 'person', 'Founder', '9001')],
+        current: found('Founder'),
+      },
       classification: 'conflict',
       cause: 'changed_since',
       origin: 'person',
     },
     {
       name: 'counts a later edit that wrote the same value as a conflict: the field is theirs now',
-      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'workflow', 'CTO', '77')], current: found('CTO') },
+      facts: {
+        selected: [write(1, 'Engineer', 'CTO')],
+        others: [other(5, 'workflow', 'CTO', '77')],
+        current: found('CTO'),
+      },
       classification: 'conflict',
       origin: 'workflow',
     },
-    { name: 'ignores changes made before the batch', facts: { selected: [write(5, 'Engineer', 'CTO')], others: [other(1, 'person', 'Engineer')], current: found('CTO') }, classification: 'revert' },
+    {
+      name: 'ignores changes made before the batch',
+      facts: {
+        selected: [write(5, 'Engineer', 'CTO')],
+        others: [other(1, 'person', 'Engineer')],
+        current: found('CTO'),
+      },
+      classification: 'revert',
+    },
     {
       name: 'calls a value nobody told us about a conflict',
       facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('VP') },
@@ -32,8 +84,20 @@ describe('planning one field', () => {
       cause: 'value_differs',
       origin: 'unknown',
     },
-    { name: 'sees a field already back at its value', facts: { selected: [write(1, 'Engineer', 'CTO')], others: [other(4, 'person', 'Engineer')], current: found('Engineer') }, classification: 'already_reverted' },
-    { name: 'treats an empty string and no value alike', facts: { selected: [write(1, null, 'CTO')], others: [], current: found('') }, classification: 'already_reverted' },
+    {
+      name: 'sees a field already back at its value',
+      facts: {
+        selected: [write(1, 'Engineer', 'CTO')],
+        others: [other(4, 'person', 'Engineer')],
+        current: found('Engineer'),
+      },
+      classification: 'already_reverted',
+    },
+    {
+      name: 'treats an empty string and no value alike',
+      facts: { selected: [write(1, null, 'CTO')], others: [], current: found('') },
+      classification: 'already_reverted',
+    },
     {
       name: 'restores the value before the earliest of several selected changes',
       facts: { selected: [write(7, 'CTO', 'CEO'), write(2, 'Engineer', 'CTO')], others: [], current: found('CEO') },
@@ -42,18 +106,32 @@ describe('planning one field', () => {
     },
     {
       name: 'keeps a person’s edit between two selected changes a conflict',
-      facts: { selected: [write(2, 'Engineer', 'CTO'), write(7, 'Founder', 'CEO')], others: [other(4, 'person', 'Founder')], current: found('CEO') },
+      facts: {
+        selected: [write(2, 'Engineer', 'CTO'), write(7, 'Founder', 'CEO')],
+        others: [other(4, 'person', 'Founder')],
+        current: found('CEO'),
+      },
       classification: 'conflict',
     },
     {
       name: 'reverts a conflict with force, keeping the explanation',
-      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'import', 'Founder')], current: found('Founder') },
+      facts: {
+        selected: [write(1, 'Engineer', 'CTO')],
+        others: [other(5, 'import', 'Founder')],
+        current: found('Founder'),
+      },
       force: true,
       classification: 'revert',
       forced: true,
       origin: 'import',
     },
-    { name: 'never writes to a record that is gone, even with force', facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: { found: false } }, force: true, classification: 'conflict', cause: 'record_missing' },
+    {
+      name: 'never writes to a record that is gone, even with force',
+      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: { found: false } },
+      force: true,
+      classification: 'conflict',
+      cause: 'record_missing',
+    },
   ])('$name', ({ facts, force, classification, restore, cause, origin, forced }) => {
     const plan = planField(facts, { force: force ?? false });
     expect(plan.classification).toBe(classification);
@@ -66,8 +144,13 @@ describe('planning one field', () => {
   it('settles an item whose write started before a crash as reverted, not written again', () => {
     const facts: FieldFacts = { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('Engineer') };
     expect(decideItem(facts, { force: false, inFlight: true })).toMatchObject({ action: 'settle', state: 'reverted' });
-    expect(decideItem(facts, { force: false, inFlight: false })).toMatchObject({ action: 'settle', state: 'already_reverted' });
-    expect(decideItem({ ...facts, current: found('CTO') }, { force: false, inFlight: true })).toMatchObject({ action: 'write' });
+    expect(decideItem(facts, { force: false, inFlight: false })).toMatchObject({
+      action: 'settle',
+      state: 'already_reverted',
+    });
+    expect(decideItem({ ...facts, current: found('CTO') }, { force: false, inFlight: true })).toMatchObject({
+      action: 'write',
+    });
   });
 });
 
@@ -81,8 +164,14 @@ interface Step {
 }
 
 const VALUES = ['a', 'b', 'c', null];
-const stepArbitrary = fc.record({ actor: fc.constantFrom<Actor>('batch', 'agent', 'person'), value: fc.constantFrom(...VALUES), reported: fc.boolean() });
-const lifeArbitrary = fc.record({ initial: fc.constantFrom(...VALUES), steps: fc.array(stepArbitrary, { minLength: 1, maxLength: 8 }) }).filter(({ steps }) => steps.some((s) => s.actor === 'batch'));
+const stepArbitrary = fc.record({
+  actor: fc.constantFrom<Actor>('batch', 'agent', 'person'),
+  value: fc.constantFrom(...VALUES),
+  reported: fc.boolean(),
+});
+const lifeArbitrary = fc
+  .record({ initial: fc.constantFrom(...VALUES), steps: fc.array(stepArbitrary, { minLength: 1, maxLength: 8 }) })
+  .filter(({ steps }) => steps.some((s) => s.actor === 'batch'));
 
 function replay(initial: string | null, steps: Step[]): FieldFacts & { firstBatch: number } {
   let value = initial;
@@ -123,7 +212,8 @@ describe('planning over any interleaving of agent batches and human edits', () =
         const valueBeforeBatch = facts.firstBatch === 0 ? initial : steps[facts.firstBatch - 1]!.value;
         const plan = planField(facts, { force: false });
         expect(plan.classification).not.toBe('conflict');
-        const after = plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
+        const after =
+          plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
         expect(same(after, valueBeforeBatch)).toBe(true);
       }),
       { numRuns: 2000 },
@@ -136,7 +226,8 @@ describe('planning over any interleaving of agent batches and human edits', () =
         const facts = replay(initial, steps);
         const valueBeforeBatch = facts.firstBatch === 0 ? initial : steps[facts.firstBatch - 1]!.value;
         const plan = planField(facts, { force: true });
-        const after = plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
+        const after =
+          plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
         expect(same(after, valueBeforeBatch)).toBe(true);
       }),
       { numRuns: 1000 },
@@ -145,18 +236,31 @@ describe('planning over any interleaving of agent batches and human edits', () =
 });
 
 describe('explaining a conflict from the CRM’s property history', () => {
-  const unexplained = planField({ selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('VP') }, { force: false }).conflict!;
+  const unexplained = planField(
+    { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('VP') },
+    { force: false },
+  ).conflict!;
   it.each([
     { sourceType: 'CRM_UI', sourceId: 'userId:9001', userId: '9001', origin: 'person', who: '9001' },
     { sourceType: 'WORKFLOW', sourceId: '77', userId: null, origin: 'workflow', who: '77' },
     { sourceType: 'IMPORT', sourceId: 'import-3', userId: null, origin: 'import', who: 'import-3' },
     { sourceType: 'INTEGRATION', sourceId: '555', userId: null, origin: 'integration', who: '555' },
   ])('names a $sourceType revision as $origin $who', ({ sourceType, sourceId, userId, origin, who }) => {
-    expect(explainWithHistory(unexplained, { sourceType, sourceId, userId, value: 'VP', at: at(9) })).toMatchObject({ cause: 'value_differs', origin, who, at: at(9) });
+    expect(explainWithHistory(unexplained, { sourceType, sourceId, userId, value: 'VP', at: at(9) })).toMatchObject({
+      cause: 'value_differs',
+      origin,
+      who,
+      at: at(9),
+    });
   });
 
   it('leaves a conflict our records already explain as it is', () => {
-    const known = planField({ selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'VP', '9001')], current: found('VP') }, { force: false }).conflict!;
-    expect(explainWithHistory(known, { sourceType: 'WORKFLOW', sourceId: '77', userId: null, value: 'VP', at: at(9) })).toBe(known);
+    const known = planField(
+      { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'VP', '9001')], current: found('VP') },
+      { force: false },
+    ).conflict!;
+    expect(
+      explainWithHistory(known, { sourceType: 'WORKFLOW', sourceId: '77', userId: null, value: 'VP', at: at(9) }),
+    ).toBe(known);
   });
 });

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
+import {
+  http,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+  type NodeProcess,
+} from '../e2e/support/processes.ts';
 import { apiWritesOnContacts, random, sleep, startSeededSandbox, until } from './support/drill-world.ts';
 
 // Issue 17, crash drill: the server is killed with SIGKILL at a random point of a 1,000-record
@@ -34,7 +41,8 @@ describe('kill -9 of the server mid-write, then a restart', () => {
   let recordIds: string[];
   let kills = 0;
 
-  const updates = async () => ((await http('GET', `${sandboxUrl}/_sandbox/calls`)).body.byRoute[UPDATE]?.['200'] ?? 0) as number;
+  const updates = async () =>
+    ((await http('GET', `${sandboxUrl}/_sandbox/calls`)).body.byRoute[UPDATE]?.['200'] ?? 0) as number;
   const startServer = async () => {
     server = startNodeProcess('server/src/main.ts', env);
     serverUrl = await urlFromLog(server, 'listening');
@@ -50,14 +58,24 @@ describe('kill -9 of the server mid-write, then a restart', () => {
   const killAfterUpdates = async (after: number) => {
     const target = (await updates()) + after;
     while ((await updates()) < target) {
-      if (server.child.exitCode !== null) throw new Error(`the server exited before it was killed:\n${server.stderr()}`);
+      if (server.child.exitCode !== null)
+        throw new Error(`the server exited before it was killed:\n${server.stderr()}`);
       await sleep(5);
     }
     await killAndRestart();
   };
   const agent = (method: string, url: string, body?: unknown, key?: string) =>
-    fetch(`${serverUrl}${url}`, { method, headers: { authorization: `Bearer ${tokens.agentToken}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const admin = (method: string, url: string, body?: unknown) => http(method, `${serverUrl}${url}`, { token: tokens.adminToken, ...(body === undefined ? {} : { body }) });
+    fetch(`${serverUrl}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokens.agentToken}`,
+        'content-type': 'application/json',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const admin = (method: string, url: string, body?: unknown) =>
+    http(method, `${serverUrl}${url}`, { token: tokens.adminToken, ...(body === undefined ? {} : { body }) });
 
   beforeAll(async () => {
     ({ sandbox, url: sandboxUrl, recordIds } = await startSeededSandbox(sandboxData.dir, RECORDS));
@@ -74,7 +92,11 @@ describe('kill -9 of the server mid-write, then a restart', () => {
       ROLLBACK_LEASE_MS: '1000',
       APPROVAL_APPLY_CLAIM_MS: '1000',
     });
-    const setup = await run(process.execPath, [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN], { env: { ...process.env, ...env } as Record<string, string> });
+    const setup = await run(
+      process.execPath,
+      [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN],
+      { env: { ...process.env, ...env } as Record<string, string> },
+    );
     tokens = JSON.parse(setup.stdout);
     await startServer();
   }, 60_000);
@@ -91,11 +113,23 @@ describe('kill -9 of the server mid-write, then a restart', () => {
 
   it('finishes a 1,000-record change set killed mid-write, three times, and a retry with its key returns it', async () => {
     for (let round = 0; round < TIMES; round++) {
-      const body = { batchId: `drill-${round}`, objectType: 'contacts', changes: recordIds.map((recordId, i) => ({ recordId, properties: { jobtitle: `r${round}-${i}` }, evidence })) };
+      const body = {
+        batchId: `drill-${round}`,
+        objectType: 'contacts',
+        changes: recordIds.map((recordId, i) => ({ recordId, properties: { jobtitle: `r${round}-${i}` }, evidence })),
+      };
       const key = `drill-key-${round}`;
       agent('POST', '/v1/changesets', body, key).catch(() => undefined); // its answer dies with the server
       await killAfterUpdates(random(1, 8));
-      const view = await until(async () => (await (await agent('POST', '/v1/changesets', body, key)).json()) as { id?: string; status?: string; summary?: Record<string, number> }, (v) => v.status === 'completed');
+      const view = await until(
+        async () =>
+          (await (await agent('POST', '/v1/changesets', body, key)).json()) as {
+            id?: string;
+            status?: string;
+            summary?: Record<string, number>;
+          },
+        (v) => v.status === 'completed',
+      );
       expect(view.summary).toMatchObject({ applied: RECORDS, applying: 0, failed: 0 });
       changeSetIds.push(view.id!);
     }
@@ -105,10 +139,24 @@ describe('kill -9 of the server mid-write, then a restart', () => {
     expect((await admin('PUT', '/v1/admin/people/501', { role: 'approver' })).status).toBe(200);
     for (let round = 0; round < TIMES; round++) {
       const held = recordIds.slice(round * APPROVALS, (round + 1) * APPROVALS);
-      const body = { batchId: `drill-approvals-${round}`, objectType: 'contacts', changes: held.map((recordId, i) => ({ recordId, properties: { phone: `+1 555 01${round}${String(i).padStart(3, '0')}` }, evidence })) };
-      const submitted = (await (await agent('POST', '/v1/changesets', body)).json()) as { id: string; summary: Record<string, number> };
+      const body = {
+        batchId: `drill-approvals-${round}`,
+        objectType: 'contacts',
+        changes: held.map((recordId, i) => ({
+          recordId,
+          properties: { phone: `+1 555 01${round}${String(i).padStart(3, '0')}` },
+          evidence,
+        })),
+      };
+      const submitted = (await (await agent('POST', '/v1/changesets', body)).json()) as {
+        id: string;
+        summary: Record<string, number>;
+      };
       expect(submitted.summary).toMatchObject({ pending_approval: APPROVALS });
-      const pending = await admin('GET', `/v1/admin/approvals?status=pending&batch=drill-approvals-${round}&limit=${APPROVALS}`);
+      const pending = await admin(
+        'GET',
+        `/v1/admin/approvals?status=pending&batch=drill-approvals-${round}&limit=${APPROVALS}`,
+      );
       const approvalIds = (pending.body.approvals as { id: string }[]).map((approval) => approval.id);
       expect(approvalIds).toHaveLength(APPROVALS);
       // HubSpot answers slowly here, so the writes that follow the decision take long enough to be cut.
@@ -117,12 +165,21 @@ describe('kill -9 of the server mid-write, then a restart', () => {
       admin('POST', '/v1/admin/approvals/decisions', decision).catch(() => undefined);
       // Killed once a write has reached HubSpot and before its answer (300 ms) is back: landed, not recorded.
       const watched = held[random(0, APPROVALS - 1)]!;
-      await until(async () => (await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${watched}`)).body.values.phone as string | undefined, (phone) => phone !== undefined, 15_000);
+      await until(
+        async () =>
+          (await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${watched}`)).body.values.phone as
+            | string
+            | undefined,
+        (phone) => phone !== undefined,
+        15_000,
+      );
       await sleep(random(0, 150));
       await killAndRestart();
       await http('PUT', `${sandboxUrl}/_sandbox/faults`, { body: { latencyMs: 40 } });
       await until(
-        async () => (await admin('GET', `/v1/admin/approvals?batch=drill-approvals-${round}&limit=${APPROVALS}`)).body.approvals as { status: string }[],
+        async () =>
+          (await admin('GET', `/v1/admin/approvals?batch=drill-approvals-${round}&limit=${APPROVALS}`)).body
+            .approvals as { status: string }[],
         (approvals) => approvals.length === APPROVALS && approvals.every((approval) => approval.status === 'applied'),
       );
       changeSetIds.push(submitted.id);
@@ -135,7 +192,10 @@ describe('kill -9 of the server mid-write, then a restart', () => {
       const started = await admin('POST', '/v1/admin/rollbacks', { selector });
       expect(started.status).toBe(202);
       await killAfterUpdates(random(1, 8));
-      const done = await until(async () => (await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body, (view) => view.status === 'completed');
+      const done = await until(
+        async () => (await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body,
+        (view) => view.status === 'completed',
+      );
       expect(done.counts).toMatchObject({ reverted: RECORDS, conflict: 0, failed: 0 });
       rollbackIds.push(started.body.id);
       selector = { batchId: started.body.id }; // the next round undoes this one
@@ -144,7 +204,10 @@ describe('kill -9 of the server mid-write, then a restart', () => {
 
   it('lost no write and made none twice, left every change set final, and the audit chain verifies', async () => {
     expect(kills).toBe(3 * TIMES);
-    for (const id of changeSetIds) expect(((await (await agent('GET', `/v1/changesets/${id}`)).json()) as { status: string }).status).toBe('completed');
+    for (const id of changeSetIds)
+      expect(((await (await agent('GET', `/v1/changesets/${id}`)).json()) as { status: string }).status).toBe(
+        'completed',
+      );
     expect(await admin('GET', '/v1/admin/audit/verify')).toMatchObject({ status: 200, body: { ok: true } });
 
     const apiValues = await apiWritesOnContacts(sandbox, sandboxData.dir);

@@ -9,7 +9,14 @@ import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { openDatabase } from '../../server/src/store/database.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { allRowCounts } from '../support/row-counts.ts';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
+import {
+  http,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+  type NodeProcess,
+} from '../e2e/support/processes.ts';
 import { fuzzClient, type FuzzCredentials } from './support/fuzz-client.ts';
 import { ACCEPTABLE_KINDS, mutate, refusedKinds, seededRandom, type FuzzInput } from './support/fuzz-mutations.ts';
 import { hubspotRoutes, routesFromOpenApi, type FuzzRoute } from './support/fuzz-routes.ts';
@@ -56,7 +63,14 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
   // With Postgres there is no data folder to keep the secrets key in, so every process is given one.
   const secretsKey = randomBytes(32).toString('base64');
   const env = (extra: Record<string, string> = {}) =>
-    serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl, DATABASE_URL: postgres?.url, SECRETS_KEY: postgres ? secretsKey : undefined, HUBSPOT_CLIENT_SECRET: 'fuzz-app-client-secret', MAX_BODY_BYTES: String(MAX_BODY_BYTES), ...extra });
+    serverEnv(serverData.dir, {
+      HUBSPOT_API_BASE_URL: sandboxUrl,
+      DATABASE_URL: postgres?.url,
+      SECRETS_KEY: postgres ? secretsKey : undefined,
+      HUBSPOT_CLIENT_SECRET: 'fuzz-app-client-secret',
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      ...extra,
+    });
   const startServer = async (extra: Record<string, string> = {}) => {
     await server?.stop();
     server = startNodeProcess('server/src/main.ts', env(extra));
@@ -81,11 +95,26 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
 
   beforeAll(async () => {
     if (process.env.TEST_DATABASE_URL) postgres = await createTestDatabase();
-    sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: sandboxData.dir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined });
+    sandbox = startNodeProcess('server/src/sandbox/main.ts', {
+      DATA_DIR: sandboxData.dir,
+      SANDBOX_PORT: '0',
+      SANDBOX_WEBHOOK_URL: undefined,
+      SANDBOX_WEBHOOK_SECRET: undefined,
+    });
     sandboxUrl = await urlFromLog(sandbox, 'sandbox listening');
-    const setup = await run(process.execPath, [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN, OWNER_USER_ID], { env: { ...process.env, ...env() } as Record<string, string> });
+    const setup = await run(
+      process.execPath,
+      [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN, OWNER_USER_ID],
+      { env: { ...process.env, ...env() } as Record<string, string> },
+    );
     const tokens = JSON.parse(setup.stdout) as { adminToken: string; agentToken: string };
-    credentials = { ...tokens, portalId: SANDBOX_PORTAL_ID, userId: OWNER_USER_ID, appId: '4242', clientSecret: 'fuzz-app-client-secret' };
+    credentials = {
+      ...tokens,
+      portalId: SANDBOX_PORTAL_ID,
+      userId: OWNER_USER_ID,
+      appId: '4242',
+      clientSecret: 'fuzz-app-client-secret',
+    };
   });
   afterAll(async () => {
     await server?.stop();
@@ -109,7 +138,9 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
     });
     const started = performance.now();
     const { failures, statuses } = await fuzz(url, jobs, (status) => status < 400 || status >= 500);
-    console.info(`fuzz: ${routes.length} routes, ${jobs.length} requests built to be refused in ${Math.round(performance.now() - started)} ms; statuses ${JSON.stringify(statuses)}`);
+    console.info(
+      `fuzz: ${routes.length} routes, ${jobs.length} requests built to be refused in ${Math.round(performance.now() - started)} ms; statuses ${JSON.stringify(statuses)}`,
+    );
     const calls = await sandboxCalls();
     await server!.stop();
     expect(firstOfEach(failures)).toEqual([]);
@@ -119,27 +150,49 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
 
   it('answers schema-generated requests, prototype-named keys and extreme values without a 5xx, and the audit still verifies', async () => {
     const url = await startServer();
-    const jobs = routes.flatMap((route, index) => requestsFor(route, ACCEPTABLE_PER_ROUTE, SEED + 1_000 + index, (i) => ACCEPTABLE_KINDS[i % ACCEPTABLE_KINDS.length]!));
+    const jobs = routes.flatMap((route, index) =>
+      requestsFor(
+        route,
+        ACCEPTABLE_PER_ROUTE,
+        SEED + 1_000 + index,
+        (i) => ACCEPTABLE_KINDS[i % ACCEPTABLE_KINDS.length]!,
+      ),
+    );
     const started = performance.now();
     const { failures, statuses } = await fuzz(url, jobs, (status) => status >= 500);
-    console.info(`fuzz: ${jobs.length} schema-generated requests in ${Math.round(performance.now() - started)} ms; statuses ${JSON.stringify(statuses)}`);
+    console.info(
+      `fuzz: ${jobs.length} schema-generated requests in ${Math.round(performance.now() - started)} ms; statuses ${JSON.stringify(statuses)}`,
+    );
     expect(firstOfEach(failures)).toEqual([]);
     const verify = await http('GET', `${url}/v1/admin/audit/verify`, { token: credentials.adminToken });
     expect(verify.body).toMatchObject({ ok: true });
   }, 300_000);
 
-  function requestsFor(route: FuzzRoute, count: number, seed: number, kindAt: (i: number) => string): { route: FuzzRoute; input: FuzzInput }[] {
+  function requestsFor(
+    route: FuzzRoute,
+    count: number,
+    seed: number,
+    kindAt: (i: number) => string,
+  ): { route: FuzzRoute; input: FuzzInput }[] {
     const sample = <T>(arbitrary: fc.Arbitrary<T>) => fc.sample(arbitrary, { numRuns: count, seed });
-    const bodies = route.body ? sample(arbitraryFor(route.body, definitions)) : Array.from({ length: count }, () => undefined);
-    const params = Object.entries(route.pathParams).map(([name, schema]) => [name, sample(arbitraryFor(schema, definitions))] as const);
+    const bodies = route.body
+      ? sample(arbitraryFor(route.body, definitions))
+      : Array.from({ length: count }, () => undefined);
+    const params = Object.entries(route.pathParams).map(
+      ([name, schema]) => [name, sample(arbitraryFor(schema, definitions))] as const,
+    );
     const queries = route.query ? sample(arbitraryFor(route.query, definitions)) : [];
     const random = seededRandom(seed);
     return bodies.map((body, i) => {
-      if (route.caller === 'hubspot_webhook' && Array.isArray(body)) for (const event of body as { portalId?: number }[]) if (random() < 0.5) event.portalId = Number(SANDBOX_PORTAL_ID);
+      if (route.caller === 'hubspot_webhook' && Array.isArray(body))
+        for (const event of body as { portalId?: number }[])
+          if (random() < 0.5) event.portalId = Number(SANDBOX_PORTAL_ID);
       const base = {
         body,
         pathParams: Object.fromEntries(params.map(([name, values]) => [name, encodeURIComponent(String(values[i]))])),
-        query: Object.fromEntries(Object.entries((queries[i] ?? {}) as Record<string, unknown>).map(([name, value]) => [name, String(value)])),
+        query: Object.fromEntries(
+          Object.entries((queries[i] ?? {}) as Record<string, unknown>).map(([name, value]) => [name, String(value)]),
+        ),
       };
       return { route, input: mutate(kindAt(i), base, { route, definitions, maxBodyBytes: MAX_BODY_BYTES, random }) };
     });
@@ -155,7 +208,11 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
     return [...seen.values()];
   }
 
-  async function fuzz(url: string, jobs: { route: FuzzRoute; input: FuzzInput }[], isFailure: (status: number) => boolean) {
+  async function fuzz(
+    url: string,
+    jobs: { route: FuzzRoute; input: FuzzInput }[],
+    isFailure: (status: number) => boolean,
+  ) {
     const client = fuzzClient(url, credentials);
     const failures: Failure[] = [];
     const statuses: Record<number, number> = {};
@@ -163,7 +220,14 @@ describe('fuzz drill: malformed and hostile requests on every route', () => {
       await client.sendAll(jobs, CONCURRENCY, async ({ route, input }) => {
         const response = await client.send(route, input);
         statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-        if (isFailure(response.status)) failures.push({ route: `${route.method} ${route.path}`, kind: input.kind, status: response.status, request: JSON.stringify({ ...input, body: input.body?.slice(0, 300) }), answer: response.excerpt });
+        if (isFailure(response.status))
+          failures.push({
+            route: `${route.method} ${route.path}`,
+            kind: input.kind,
+            status: response.status,
+            request: JSON.stringify({ ...input, body: input.body?.slice(0, 300) }),
+            answer: response.excerpt,
+          });
       });
     } finally {
       client.close();

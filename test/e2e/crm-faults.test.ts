@@ -4,7 +4,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from './support/processes.ts';
+import {
+  http,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+  type NodeProcess,
+} from './support/processes.ts';
 
 const run = promisify(execFile);
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -22,10 +29,22 @@ describe('a change set while HubSpot misbehaves', () => {
   let tokens: { adminToken: string; agentToken: string };
 
   beforeAll(async () => {
-    sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: sandboxData.dir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined });
+    sandbox = startNodeProcess('server/src/sandbox/main.ts', {
+      DATA_DIR: sandboxData.dir,
+      SANDBOX_PORT: '0',
+      SANDBOX_WEBHOOK_URL: undefined,
+      SANDBOX_WEBHOOK_SECRET: undefined,
+    });
     sandboxUrl = await urlFromLog(sandbox, 'sandbox listening');
-    const env = { ...process.env, ...serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }) } as Record<string, string>;
-    const setup = await run(process.execPath, [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN], { env });
+    const env = { ...process.env, ...serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }) } as Record<
+      string,
+      string
+    >;
+    const setup = await run(
+      process.execPath,
+      [path.resolve('test/e2e/support/setup-workspace.ts'), SANDBOX_PORTAL_ID, FAKE_ACCESS_TOKEN],
+      { env },
+    );
     tokens = JSON.parse(setup.stdout);
     server = startNodeProcess('server/src/main.ts', serverEnv(serverData.dir, { HUBSPOT_API_BASE_URL: sandboxUrl }));
     serverUrl = await urlFromLog(server, 'listening');
@@ -53,38 +72,64 @@ describe('a change set while HubSpot misbehaves', () => {
           { count: 1, status: 503, route: UPDATE },
           { count: 3, status: 429, retryAfterSeconds: 0, route: UPDATE },
         ],
-        rejectUpdates: [{ objectType: 'contacts', recordId: rejected, message: 'Property values were not valid for this record' }],
+        rejectUpdates: [
+          { objectType: 'contacts', recordId: rejected, message: 'Property values were not valid for this record' },
+        ],
       },
     });
 
     const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
       token: tokens.agentToken,
       body: {
-        batchId: 'faults-1', objectType: 'contacts',
+        batchId: 'faults-1',
+        objectType: 'contacts',
         changes: ids.map((recordId, i) => ({
           recordId,
-          properties: { jobtitle: `Staff Engineer ${i}`, city: `Springfield ${i}`, phone: `+1 555 01${String(i).padStart(2, '0')}` },
-          evidence: { source: 'clearbit', confidence: 0.92, reason: 'Provider match', url: `https://example.com/${recordId}` },
+          properties: {
+            jobtitle: `Staff Engineer ${i}`,
+            city: `Springfield ${i}`,
+            phone: `+1 555 01${String(i).padStart(2, '0')}`,
+          },
+          evidence: {
+            source: 'clearbit',
+            confidence: 0.92,
+            reason: 'Provider match',
+            url: `https://example.com/${recordId}`,
+          },
         })),
       },
     });
     expect(submitted.status).toBe(201);
-    const results: { recordId: string; property: string; decision: string; reasons: string[]; proposed: string }[] = submitted.body.results;
+    const results: { recordId: string; property: string; decision: string; reasons: string[]; proposed: string }[] =
+      submitted.body.results;
     expect(results.some((r) => r.recordId === rejected && r.decision === 'failed')).toBe(true);
-    expect(results.filter((r) => r.recordId === rejected && r.decision !== 'pending_approval').every((r) => r.decision === 'failed' && r.reasons.includes('crm_rejected'))).toBe(true);
+    expect(
+      results
+        .filter((r) => r.recordId === rejected && r.decision !== 'pending_approval')
+        .every((r) => r.decision === 'failed' && r.reasons.includes('crm_rejected')),
+    ).toBe(true);
     expect(results.filter((r) => r.decision === 'applied').length).toBeGreaterThan(10);
 
     for (const result of results) {
       const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${result.recordId}`);
-      const apiWrites = (record.body.history[result.property] ?? []).filter((entry: { sourceType: string }) => entry.sourceType === 'API');
+      const apiWrites = (record.body.history[result.property] ?? []).filter(
+        (entry: { sourceType: string }) => entry.sourceType === 'API',
+      );
       const written = result.decision === 'applied' && !result.reasons.includes('value_unchanged');
-      expect({ record: result.recordId, property: result.property, apiWrites: apiWrites.length }).toEqual({ record: result.recordId, property: result.property, apiWrites: written ? 1 : 0 });
+      expect({ record: result.recordId, property: result.property, apiWrites: apiWrites.length }).toEqual({
+        record: result.recordId,
+        property: result.property,
+        apiWrites: written ? 1 : 0,
+      });
       if (written) expect(record.body.values[result.property]).toBe(result.proposed);
     }
     const calls = await http('GET', `${sandboxUrl}/_sandbox/calls`);
     expect(calls.body.byRoute[UPDATE]).toMatchObject({ '429': 3, '503': 1, '207': 1 });
     expect(calls.body.byRoute[READ]).toMatchObject({ '429': 2 });
 
-    expect(await http('GET', `${serverUrl}/v1/admin/audit/verify`, { token: tokens.adminToken })).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await http('GET', `${serverUrl}/v1/admin/audit/verify`, { token: tokens.adminToken })).toMatchObject({
+      status: 200,
+      body: { ok: true },
+    });
   });
 });

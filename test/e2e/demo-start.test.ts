@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from './support/processes.ts';
+import {
+  http,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+  type NodeProcess,
+} from './support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -35,12 +42,15 @@ describe('npm start in demo mode', () => {
 
     const changeSet = await http('GET', `${serverUrl}/v1/changesets/${changeSetId}`, { token: agentToken });
     expect(changeSet.status).toBe(200);
-    const results: { recordId: string; property: string; decision: string; reasons: string[]; proposed: string }[] = changeSet.body.results;
+    const results: { recordId: string; property: string; decision: string; reasons: string[]; proposed: string }[] =
+      changeSet.body.results;
     expect(new Set(results.map((r) => r.decision))).toEqual(new Set(['applied', 'pending_approval', 'denied']));
 
     for (const result of results) {
       const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${result.recordId}`);
-      const apiWrites = (record.body.history[result.property] ?? []).filter((entry: { sourceType: string }) => entry.sourceType === 'API');
+      const apiWrites = (record.body.history[result.property] ?? []).filter(
+        (entry: { sourceType: string }) => entry.sourceType === 'API',
+      );
       if (result.decision === 'applied' && !result.reasons.includes('value_unchanged')) {
         expect(record.body.values[result.property]).toBe(result.proposed);
         expect(apiWrites).toHaveLength(1);
@@ -50,11 +60,33 @@ describe('npm start in demo mode', () => {
         expect(apiWrites).toHaveLength(0);
       }
     }
-    expect(await http('GET', `${serverUrl}/v1/admin/audit/verify`, { token: adminToken })).toMatchObject({ status: 200, body: { ok: true } });
+    expect(await http('GET', `${serverUrl}/v1/admin/audit/verify`, { token: adminToken })).toMatchObject({
+      status: 200,
+      body: { ok: true },
+    });
   });
 
   it('lets a person edit in the sandbox from the CLI while the server holds the database', async () => {
-    const { stdout } = await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', '1001', '--property', 'jobtitle', '--value', 'Founder', '--sandbox-url', sandboxUrl, '--json'], { env: { ...process.env, DATA_DIR: data.dir } });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        path.resolve('server/src/cli/main.ts'),
+        'sandbox',
+        'edit',
+        '--object',
+        'contacts',
+        '--id',
+        '1001',
+        '--property',
+        'jobtitle',
+        '--value',
+        'Founder',
+        '--sandbox-url',
+        sandboxUrl,
+        '--json',
+      ],
+      { env: { ...process.env, DATA_DIR: data.dir } },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ value: 'Founder' });
     const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/1001`);
     expect(record.body.history.jobtitle[0]).toMatchObject({ value: 'Founder', sourceType: 'CRM_UI' });
@@ -64,7 +96,10 @@ describe('npm start in demo mode', () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     const printed = /approvals\/([0-9a-f-]{36})\/decisions .* -d '(\{[^']+\})'/.exec(server.stdout());
     expect(printed).not.toBeNull();
-    const decided = await http('POST', `${serverUrl}/v1/admin/approvals/${printed![1]}/decisions`, { token: adminToken, body: JSON.parse(printed![2]!) });
+    const decided = await http('POST', `${serverUrl}/v1/admin/approvals/${printed![1]}/decisions`, {
+      token: adminToken,
+      body: JSON.parse(printed![2]!),
+    });
     expect(decided).toMatchObject({ status: 200, body: { status: 'applied' } });
     const item = decided.body.items[0] as { property: string; proposed: string };
     const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${decided.body.recordId}`);
@@ -73,18 +108,51 @@ describe('npm start in demo mode', () => {
 
   it('prints a person’s edit of a field that waits for approval; run, the sandbox’s signed webhook makes that approval stale, items and all', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
-    const printed = /sandbox edit --object contacts --id (\d+) --property (\S+) --value "([^"]+)"/.exec(server.stdout());
+    const printed = /sandbox edit --object contacts --id (\d+) --property (\S+) --value "([^"]+)"/.exec(
+      server.stdout(),
+    );
     expect(printed).not.toBeNull();
     const [, recordId, property, value] = printed!;
-    const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending&record=${recordId}`, { token: adminToken });
-    const approval = (pending.body.approvals as { id: string; items: { property: string }[] }[]).find((candidate) => candidate.items.some((item) => item.property === property));
-    expect(approval).toBeDefined();
-    await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', recordId!, '--property', property!, '--value', value!, '--sandbox-url', sandboxUrl, '--json'], {
-      env: { ...process.env, DATA_DIR: data.dir },
+    const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending&record=${recordId}`, {
+      token: adminToken,
     });
-    await expect.poll(async () => (await http('GET', `${serverUrl}/v1/admin/approvals/${approval!.id}`, { token: adminToken })).body.status, { timeout: 20_000, interval: 250 }).toBe('stale');
+    const approval = (pending.body.approvals as { id: string; items: { property: string }[] }[]).find((candidate) =>
+      candidate.items.some((item) => item.property === property),
+    );
+    expect(approval).toBeDefined();
+    await run(
+      process.execPath,
+      [
+        path.resolve('server/src/cli/main.ts'),
+        'sandbox',
+        'edit',
+        '--object',
+        'contacts',
+        '--id',
+        recordId!,
+        '--property',
+        property!,
+        '--value',
+        value!,
+        '--sandbox-url',
+        sandboxUrl,
+        '--json',
+      ],
+      {
+        env: { ...process.env, DATA_DIR: data.dir },
+      },
+    );
+    await expect
+      .poll(
+        async () =>
+          (await http('GET', `${serverUrl}/v1/admin/approvals/${approval!.id}`, { token: adminToken })).body.status,
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe('stale');
     const stale = await http('GET', `${serverUrl}/v1/admin/approvals/${approval!.id}`, { token: adminToken });
-    expect(stale.body.items.map((item: { status: string }) => item.status)).toEqual(stale.body.items.map(() => 'stale'));
+    expect(stale.body.items.map((item: { status: string }) => item.status)).toEqual(
+      stale.body.items.map(() => 'stale'),
+    );
   });
 
   it('keeps the sandbox’s data and the demo workspace across a restart, shows no token again, and sends the next batch', async () => {

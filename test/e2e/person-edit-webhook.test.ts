@@ -28,8 +28,13 @@ describe('a person’s edit in the sandbox, delivered as a webhook', () => {
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
         const valid = Signature.isValid({
-          signatureVersion: 'v3', method: req.method ?? '', clientSecret: CLIENT_SECRET, requestBody: body,
-          signature: String(req.headers['x-hubspot-signature-v3']), url: receiverUrl, timestamp: Number(req.headers['x-hubspot-request-timestamp']),
+          signatureVersion: 'v3',
+          method: req.method ?? '',
+          clientSecret: CLIENT_SECRET,
+          requestBody: body,
+          signature: String(req.headers['x-hubspot-signature-v3']),
+          url: receiverUrl,
+          timestamp: Number(req.headers['x-hubspot-request-timestamp']),
         });
         deliveries.push({ valid, events: JSON.parse(body) as WebhookEvent[] });
         res.writeHead(valid ? 204 : 401).end();
@@ -37,7 +42,12 @@ describe('a person’s edit in the sandbox, delivered as a webhook', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/hubspot`;
-    sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: data.dir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: receiverUrl, SANDBOX_WEBHOOK_SECRET: CLIENT_SECRET });
+    sandbox = startNodeProcess('server/src/sandbox/main.ts', {
+      DATA_DIR: data.dir,
+      SANDBOX_PORT: '0',
+      SANDBOX_WEBHOOK_URL: receiverUrl,
+      SANDBOX_WEBHOOK_SECRET: CLIENT_SECRET,
+    });
     sandboxUrl = await urlFromLog(sandbox, 'sandbox listening');
   });
   afterAll(async () => {
@@ -47,14 +57,39 @@ describe('a person’s edit in the sandbox, delivered as a webhook', () => {
   });
 
   it('sends one signed contact.propertyChange naming the person, and nothing for the seeded import', async () => {
-    await run(process.execPath, [path.resolve('server/src/cli/main.ts'), 'sandbox', 'edit', '--object', 'contacts', '--id', '1042', '--property', 'lifecyclestage', '--value', 'customer', '--as-user', '555', '--sandbox-url', sandboxUrl, '--json']);
+    await run(process.execPath, [
+      path.resolve('server/src/cli/main.ts'),
+      'sandbox',
+      'edit',
+      '--object',
+      'contacts',
+      '--id',
+      '1042',
+      '--property',
+      'lifecyclestage',
+      '--value',
+      'customer',
+      '--as-user',
+      '555',
+      '--sandbox-url',
+      sandboxUrl,
+      '--json',
+    ]);
     const deadline = Date.now() + 5_000;
     while (deliveries.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]?.valid).toBe(true);
     expect(deliveries[0]?.events).toEqual([
-      expect.objectContaining({ subscriptionType: 'contact.propertyChange', objectId: 1042, propertyName: 'lifecyclestage', propertyValue: 'customer', changeSource: 'CRM_UI', sourceId: 'userId:555', attemptNumber: 0 }),
+      expect.objectContaining({
+        subscriptionType: 'contact.propertyChange',
+        objectId: 1042,
+        propertyName: 'lifecyclestage',
+        propertyValue: 'customer',
+        changeSource: 'CRM_UI',
+        sourceId: 'userId:555',
+        attemptNumber: 0,
+      }),
     ]);
   });
 });

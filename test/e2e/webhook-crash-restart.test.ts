@@ -3,7 +3,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { signV3 } from '../support/webhooks.ts';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from './support/processes.ts';
+import {
+  http,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+  type NodeProcess,
+} from './support/processes.ts';
 
 // A delivery HubSpot got a 200 for must not be lost when the server dies before processing it:
 // the stored event is the job, and the next start takes it.
@@ -44,25 +51,41 @@ describe('a webhook stored, then the server killed before processing it', () => 
       const timestamp = Date.now();
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signV3({ clientSecret: secret, url, body, timestamp }), 'x-hubspot-request-timestamp': String(timestamp) },
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-signature-v3': signV3({ clientSecret: secret, url, body, timestamp }),
+          'x-hubspot-request-timestamp': String(timestamp),
+        },
         body,
       });
       return response.status;
     };
     expect(await deliver(serverUrl)).toBe(200);
-    expect((await http('GET', `${serverUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status).toBe('pending');
+    expect(
+      (await http('GET', `${serverUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status,
+    ).toBe('pending');
 
     server.child.kill('SIGKILL');
     await new Promise((resolve) => server!.child.once('exit', resolve));
 
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
     const restartedUrl = await urlFromLog(server, 'listening');
-    await expect.poll(async () => (await http('GET', `${restartedUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status, { timeout: 20_000, interval: 250 }).toBe('stale');
+    await expect
+      .poll(
+        async () =>
+          (await http('GET', `${restartedUrl}/v1/admin/approvals/${approval.id}`, { token: adminToken })).body.status,
+        { timeout: 20_000, interval: 250 },
+      )
+      .toBe('stale');
     // HubSpot retries the same delivery: it is answered, and has no second effect.
     expect(await deliver(restartedUrl)).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const audit = await fetch(`${restartedUrl}/v1/admin/audit/export?format=csv`, { headers: { authorization: `Bearer ${adminToken}` } });
-    const staleEvents = (await audit.text()).split('\n').filter((line) => line.includes('approval.stale') && line.includes(approval.id));
+    const audit = await fetch(`${restartedUrl}/v1/admin/audit/export?format=csv`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const staleEvents = (await audit.text())
+      .split('\n')
+      .filter((line) => line.includes('approval.stale') && line.includes(approval.id));
     expect(staleEvents).toHaveLength(1);
   });
 });

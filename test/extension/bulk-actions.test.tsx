@@ -1,4 +1,3 @@
-import React from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { Alert, Button, Text, TextArea } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
@@ -9,7 +8,10 @@ import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { allText, fakeBackend, typeInto } from './fake-backend.ts';
 import { permissions } from './fixtures.ts';
 
-function renderBulk(routes: Parameters<typeof fakeBackend>[0], selection: { objectTypeId?: string; objectIds?: number[] } = {}) {
+function renderBulk(
+  routes: Parameters<typeof fakeBackend>[0],
+  selection: { objectTypeId?: string; objectIds?: number[] } = {},
+) {
   const renderer = createRenderer('crm.bulkActions');
   renderer.mocks.context.crm.objectTypeId = selection.objectTypeId ?? '0-1';
   renderer.mocks.context.crm.objectIds = selection.objectIds ?? [101, 102, 103];
@@ -22,23 +24,40 @@ function preview(overrides: Partial<BulkPreview> & { role?: PersonRole } = {}): 
   const { role, ...rest } = overrides;
   return {
     caller: { portalId: '42', userId: '1', ownerId: '1', permissions: permissions(role ?? 'approver') },
-    objectType: 'contacts', selectedRecords: 3, recordsWithPending: 2, pending: 4, drafts: 0, overLimit: false, decidable: 4, killSwitches: [],
+    objectType: 'contacts',
+    selectedRecords: 3,
+    recordsWithPending: 2,
+    pending: 4,
+    drafts: 0,
+    overLimit: false,
+    decidable: 4,
+    killSwitches: [],
     ...rest,
   };
 }
 
-function result(decided: string[], refused: { id: string; code: string }[] = [], status: 'applied' | 'rejected' = 'applied'): BatchDecisionResult {
+function result(
+  decided: string[],
+  refused: { id: string; code: string }[] = [],
+  status: 'applied' | 'rejected' = 'applied',
+): BatchDecisionResult {
   return {
     batchDecisionId: 'bd-1',
     results: [
       ...decided.map((approvalId) => ({ approvalId, kind: 'field_change' as const, status })),
-      ...refused.map(({ id, code }) => ({ approvalId: id, kind: 'field_change' as const, status: 'pending' as const, refusal: { code, message: `refused: ${code}` } })),
+      ...refused.map(({ id, code }) => ({
+        approvalId: id,
+        kind: 'field_change' as const,
+        status: 'pending' as const,
+        refusal: { code, message: `refused: ${code}` },
+      })),
     ],
     summary: { decided: decided.length, refused: refused.length, applied: status === 'applied' ? decided.length : 0 },
   };
 }
 
-const loaded = (renderer: ReturnType<typeof createRenderer>) => renderer.waitFor(() => expect(allText(renderer.getRootNode())).toContain('Agent proposals on the selection'));
+const loaded = (renderer: ReturnType<typeof createRenderer>) =>
+  renderer.waitFor(() => expect(allText(renderer.getRootNode())).toContain('Agent proposals on the selection'));
 const selection = { objectType: 'contacts', recordIds: ['101', '102', '103'] };
 
 describe('the bulk action on an index page', () => {
@@ -52,48 +71,96 @@ describe('the bulk action on an index page', () => {
   it('says how many of the proposals are drafts', async () => {
     const { renderer } = renderBulk({ 'POST /bulk/preview': { body: preview({ drafts: 1 }) } });
     await loaded(renderer);
-    expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe('4 proposals wait on 2 of the 3 selected contacts. Of these, 1 is a draft (emails, tasks or notes).');
+    expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe(
+      '4 proposals wait on 2 of the 3 selected contacts. Of these, 1 is a draft (emails, tasks or notes).',
+    );
   });
 
   it('approves everything pending on the selection in one call, reports what was written, and reloads', async () => {
-    const { renderer, backend } = renderBulk({ 'POST /bulk/preview': { body: preview() }, 'POST /bulk/decisions': { body: result(['a1', 'a2', 'a3', 'a4']) } });
+    const { renderer, backend } = renderBulk({
+      'POST /bulk/preview': { body: preview() },
+      'POST /bulk/decisions': { body: result(['a1', 'a2', 'a3', 'a4']) },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'bulk-approve').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(backend.calls.find((call) => call.path === '/bulk/decisions')?.init).toEqual({ method: 'POST', body: { kind: 'approve', selection } });
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: '4 proposals approved, 4 written to the CRM.' });
+    expect(backend.calls.find((call) => call.path === '/bulk/decisions')?.init).toEqual({
+      method: 'POST',
+      body: { kind: 'approve', selection },
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({
+      type: 'success',
+      message: '4 proposals approved, 4 written to the CRM.',
+    });
     // Polled: the reload's answer renders the same tree again, which the renderer's own waitFor would not notice.
     await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/bulk/preview')).toHaveLength(2));
   });
 
   it('rejects them all only with a reason, and sends it', async () => {
-    const { renderer, backend } = renderBulk({ 'POST /bulk/preview': { body: preview() }, 'POST /bulk/decisions': { body: result(['a1', 'a2', 'a3', 'a4'], [], 'rejected') } });
+    const { renderer, backend } = renderBulk({
+      'POST /bulk/preview': { body: preview() },
+      'POST /bulk/decisions': { body: result(['a1', 'a2', 'a3', 'a4'], [], 'rejected') },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'bulk-reject').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
     expect(renderer.findByTestId(Button, 'bulk-confirm-reject').props.disabled).toBe(true);
     typeInto(renderer.find(TextArea), 'Bad enrichment source');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'bulk-confirm-reject').props.disabled).toBe(false));
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'bulk-confirm-reject').props.disabled).toBe(false),
+    );
     renderer.findByTestId(Button, 'bulk-confirm-reject').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(backend.calls.find((call) => call.path === '/bulk/decisions')?.init?.body).toEqual({ kind: 'reject', selection, reason: 'Bad enrichment source' });
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: '4 proposals rejected.' });
+    expect(backend.calls.find((call) => call.path === '/bulk/decisions')?.init?.body).toEqual({
+      kind: 'reject',
+      selection,
+      reason: 'Bad enrichment source',
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({
+      type: 'success',
+      message: '4 proposals rejected.',
+    });
   });
 
   it('tells a rep which proposals are theirs beforehand, and which were refused afterwards', async () => {
-    const { renderer } = renderBulk({ 'POST /bulk/preview': { body: preview({ role: 'rep', decidable: 1 }) }, 'POST /bulk/decisions': { body: result(['a1'], [{ id: 'a2', code: 'not_record_owner' }, { id: 'a3', code: 'not_record_owner' }, { id: 'a4', code: 'not_record_owner' }]) } });
+    const { renderer } = renderBulk({
+      'POST /bulk/preview': { body: preview({ role: 'rep', decidable: 1 }) },
+      'POST /bulk/decisions': {
+        body: result(
+          ['a1'],
+          [
+            { id: 'a2', code: 'not_record_owner' },
+            { id: 'a3', code: 'not_record_owner' },
+            { id: 'a4', code: 'not_record_owner' },
+          ],
+        ),
+      },
+    });
     await loaded(renderer);
-    expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe('4 proposals wait on 2 of the 3 selected contacts. You may decide 1; the other 3 stay pending for their record owners or an approver.');
+    expect(renderer.findByTestId(Text, 'bulk-summary').text).toBe(
+      '4 proposals wait on 2 of the 3 selected contacts. You may decide 1; the other 3 stay pending for their record owners or an approver.',
+    );
     expect(renderer.findByTestId(Button, 'bulk-approve').text).toBe('Approve 1');
     renderer.findByTestId(Button, 'bulk-approve').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'warning', message: '1 proposal approved, 1 written to the CRM; 3 not decided (3 on records you do not own).' });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({
+      type: 'warning',
+      message: '1 proposal approved, 1 written to the CRM; 3 not decided (3 on records you do not own).',
+    });
   });
 
   it.each([
     ['an auditor', preview({ role: 'auditor' }), 'Your role can read proposals but not decide them.'],
-    ['a rep who owns none of the records', preview({ role: 'rep', decidable: 0 }), 'None of these proposals are yours to decide: a rep decides only on records they own.'],
-    ['more proposals than one decision takes', preview({ pending: 1_000, overLimit: true }), 'More than 1,000 proposals wait: select fewer records and decide them in parts.'],
+    [
+      'a rep who owns none of the records',
+      preview({ role: 'rep', decidable: 0 }),
+      'None of these proposals are yours to decide: a rep decides only on records they own.',
+    ],
+    [
+      'more proposals than one decision takes',
+      preview({ pending: 1_000, overLimit: true }),
+      'More than 1,000 proposals wait: select fewer records and decide them in parts.',
+    ],
   ])('offers no decision to %s, and says why', async (_who, body, sentence) => {
     const { renderer } = renderBulk({ 'POST /bulk/preview': { body } });
     await loaded(renderer);
@@ -103,7 +170,15 @@ describe('the bulk action on an index page', () => {
   });
 
   it('says plainly when a kill switch is engaged, and offers reject but not approve', async () => {
-    const { renderer } = renderBulk({ 'POST /bulk/preview': { body: preview({ killSwitches: [{ scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '2026-11-23T10:00:00.000Z' }] }) } });
+    const { renderer } = renderBulk({
+      'POST /bulk/preview': {
+        body: preview({
+          killSwitches: [
+            { scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '2026-11-23T10:00:00.000Z' },
+          ],
+        }),
+      },
+    });
     await loaded(renderer);
     expect(renderer.find(Alert).text).toContain('All agents are stopped: Bad batch');
     expect(renderer.maybeFindByTestId(Button, 'bulk-approve')).toBeNull();
@@ -111,17 +186,30 @@ describe('the bulk action on an index page', () => {
   });
 
   it('shows an empty state when nothing waits, a forbidden notice, and an error with retry', async () => {
-    const empty = renderBulk({ 'POST /bulk/preview': { body: preview({ pending: 0, recordsWithPending: 0, decidable: 0 }) } }, { objectTypeId: '0-3', objectIds: [7] });
+    const empty = renderBulk(
+      { 'POST /bulk/preview': { body: preview({ pending: 0, recordsWithPending: 0, decidable: 0 }) } },
+      { objectTypeId: '0-3', objectIds: [7] },
+    );
     await loaded(empty.renderer);
     expect(empty.backend.calls[0]?.init?.body).toEqual({ objectType: 'deals', recordIds: ['7'] });
     expect(allText(empty.renderer.getRootNode())).toContain('No agent proposal waits on the 3 selected contacts.');
 
-    const forbidden = renderBulk({ 'POST /bulk/preview': { status: 403, body: { error: { code: 'FORBIDDEN', message: 'HubSpot user 1 has no role in Agent Governance.' } } } });
+    const forbidden = renderBulk({
+      'POST /bulk/preview': {
+        status: 403,
+        body: { error: { code: 'FORBIDDEN', message: 'HubSpot user 1 has no role in Agent Governance.' } },
+      },
+    });
     await forbidden.renderer.waitFor(() => expect(forbidden.renderer.maybeFind(Alert)).not.toBeNull());
     expect(forbidden.renderer.find(Alert).text).toContain('has no role');
 
     let attempts = 0;
-    const failing = renderBulk({ 'POST /bulk/preview': () => (++attempts === 1 ? { status: 503, body: { error: { code: 'DATABASE_LOCKED', message: 'Busy.' } } } : { body: preview() }) });
+    const failing = renderBulk({
+      'POST /bulk/preview': () =>
+        ++attempts === 1
+          ? { status: 503, body: { error: { code: 'DATABASE_LOCKED', message: 'Busy.' } } }
+          : { body: preview() },
+    });
     await failing.renderer.waitFor(() => expect(allText(failing.renderer.getRootNode())).toContain('Busy.'));
     failing.renderer.find(Button).trigger('onClick');
     await loaded(failing.renderer);

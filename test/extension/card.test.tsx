@@ -1,4 +1,3 @@
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { Alert, Button, Heading, Input, Link, Text, TextArea } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
@@ -16,7 +15,8 @@ function renderCard(routes: Parameters<typeof fakeBackend>[0]) {
   return { renderer, backend };
 }
 
-const loaded = (renderer: ReturnType<typeof createRenderer>) => renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
+const loaded = (renderer: ReturnType<typeof createRenderer>) =>
+  renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
   it('asks the backend for this record and shows each proposal as current → proposed with its agent and evidence', async () => {
@@ -32,17 +32,26 @@ describe('the record card', () => {
   });
 
   it('approves through the backend, then refreshes the record properties and reloads', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'applied' }) } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([pendingCard('a1')]) },
+      'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'applied' }) },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({ path: '/approvals/a1/decisions', init: { method: 'POST', body: { kind: 'approve' } } });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({
+      path: '/approvals/a1/decisions',
+      init: { method: 'POST', body: { kind: 'approve' } },
+    });
     await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
   });
 
   it('sends the edited values when a person edits before approving', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', []) } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([pendingCard('a1')]) },
+      'POST /approvals/a1/decisions': { body: approval('a1', []) },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'edit-a1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(Input)).not.toBeNull());
@@ -51,11 +60,17 @@ describe('the record card', () => {
     await renderer.waitFor(() => expect(renderer.find(Input).props.value).toBe('+1 555 0123'));
     renderer.findByTestId(Button, 'approve-edited-a1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'approve', edits: { phone: '+1 555 0123' } });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'approve',
+      edits: { phone: '+1 555 0123' },
+    });
   });
 
   it('rejects only with a reason, and sends it', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'rejected' }) } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([pendingCard('a1')]) },
+      'POST /approvals/a1/decisions': { body: approval('a1', [], { status: 'rejected' }) },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'reject-a1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
@@ -64,20 +79,41 @@ describe('the record card', () => {
     await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'confirm-reject-a1').props.disabled).toBe(false));
     renderer.findByTestId(Button, 'confirm-reject-a1').trigger('onClick');
     await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'reject', reason: 'Wrong person' });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'reject',
+      reason: 'Wrong person',
+    });
   });
 
   it('shows the refusal as an alert and does not refresh when the backend says no', async () => {
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) }, 'POST /approvals/a1/decisions': { status: 403, body: { error: { code: 'APPROVAL_DECISION_FORBIDDEN', message: 'A rep decides only on records they own in the CRM.' } } } });
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([pendingCard('a1')]) },
+      'POST /approvals/a1/decisions': {
+        status: 403,
+        body: {
+          error: { code: 'APPROVAL_DECISION_FORBIDDEN', message: 'A rep decides only on records they own in the CRM.' },
+        },
+      },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'danger', message: 'A rep decides only on records they own in the CRM.' });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      message: 'A rep decides only on records they own in the CRM.',
+    });
     expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(false);
   });
 
   it('pages through many pending proposals', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': (call) => ({ body: cardView([pendingCard(call.path.includes('page=2') ? 'b6' : 'b1')], { total: 7, page: call.path.includes('page=2') ? 2 : 1 }) }) });
+    const { renderer, backend } = renderCard({
+      'GET /card': (call) => ({
+        body: cardView([pendingCard(call.path.includes('page=2') ? 'b6' : 'b1')], {
+          total: 7,
+          page: call.path.includes('page=2') ? 2 : 1,
+        }),
+      }),
+    });
     await loaded(renderer);
     expect(allText(renderer.getRootNode())).toContain('1–1 of 7');
     expect(renderer.findByTestId(Button, 'previous-page').props.disabled).toBe(true);
@@ -87,7 +123,15 @@ describe('the record card', () => {
   });
 
   it('says plainly when a kill switch is engaged, and offers reject but not approve', async () => {
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')], { killSwitches: [{ scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '2026-11-23T10:00:00.000Z' }] }) } });
+    const { renderer } = renderCard({
+      'GET /card': {
+        body: cardView([pendingCard('a1')], {
+          killSwitches: [
+            { scope: 'workspace', target: null, reason: 'Bad batch', changedAt: '2026-11-23T10:00:00.000Z' },
+          ],
+        }),
+      },
+    });
     await loaded(renderer);
     expect(renderer.find(Alert).text).toContain('All agents are stopped: Bad batch');
     expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull();
@@ -95,12 +139,24 @@ describe('the record card', () => {
   });
 
   it.each([
-    ['an auditor', { ok: false, code: 'role_cannot_decide' } as const, 'Your role can read proposals but not decide them.'],
-    ['a rep who does not own the record', { ok: false, code: 'not_record_owner' } as const, 'Only the record owner, an approver or an admin can decide this proposal.'],
+    [
+      'an auditor',
+      { ok: false, code: 'role_cannot_decide' } as const,
+      'Your role can read proposals but not decide them.',
+    ],
+    [
+      'a rep who does not own the record',
+      { ok: false, code: 'not_record_owner' } as const,
+      'Only the record owner, an approver or an admin can decide this proposal.',
+    ],
   ])('shows %s no decision buttons, and says why', async (_who, decidable, sentence) => {
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1', { decidable })], { role: 'auditor' }) } });
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([pendingCard('a1', { decidable })], { role: 'auditor' }) },
+    });
     await loaded(renderer);
-    expect(renderer.findAll(Button).filter((button) => /^(approve|edit|reject)-/.test(String(button.props.testId ?? '')))).toEqual([]);
+    expect(
+      renderer.findAll(Button).filter((button) => /^(approve|edit|reject)-/.test(String(button.props.testId ?? ''))),
+    ).toEqual([]);
     expect(allText(renderer.getRootNode())).toContain(sentence);
   });
 
@@ -109,21 +165,34 @@ describe('the record card', () => {
     await loaded(empty.renderer);
     expect(allText(empty.renderer.getRootNode())).toContain('No agent proposal on this record waits for a person.');
 
-    const forbidden = renderCard({ 'GET /card': { status: 403, body: { error: { code: 'FORBIDDEN', message: 'HubSpot user 1 has no role in Agent Governance.' } } } });
+    const forbidden = renderCard({
+      'GET /card': {
+        status: 403,
+        body: { error: { code: 'FORBIDDEN', message: 'HubSpot user 1 has no role in Agent Governance.' } },
+      },
+    });
     await forbidden.renderer.waitFor(() => expect(forbidden.renderer.maybeFind(Alert)).not.toBeNull());
     expect(forbidden.renderer.find(Alert).text).toContain('has no role');
 
     let attempts = 0;
-    const failing = renderCard({ 'GET /card': () => (++attempts === 1 ? { status: 503, body: { error: { code: 'DATABASE_LOCKED', message: 'Busy.' } } } : { body: cardView([]) }) });
+    const failing = renderCard({
+      'GET /card': () =>
+        ++attempts === 1
+          ? { status: 503, body: { error: { code: 'DATABASE_LOCKED', message: 'Busy.' } } }
+          : { body: cardView([]) },
+    });
     await failing.renderer.waitFor(() => expect(allText(failing.renderer.getRootNode())).toContain('Busy.'));
     failing.renderer.find(Button).trigger('onClick');
     await loaded(failing.renderer);
   });
 
-
   it('shortens a long proposed value', async () => {
     const long = 'word '.repeat(60).trim();
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1', { items: [{ property: 'notes', before: null, proposed: long }] })]) } });
+    const { renderer } = renderCard({
+      'GET /card': {
+        body: cardView([pendingCard('a1', { items: [{ property: 'notes', before: null, proposed: long }] })]),
+      },
+    });
     await loaded(renderer);
     const text = renderer.findByTestId(Text, 'diff-a1-notes').text ?? '';
     expect(text.startsWith('notes: (empty) → word word')).toBe(true);
@@ -133,25 +202,57 @@ describe('the record card', () => {
 });
 
 describe('reverting a recent change from the card', () => {
-  const rollback = (status: 'running' | 'completed', counts = { reverted: 1, conflict: 0, alreadyReverted: 0, failed: 0 }) => ({
-    id: 'rb-1', status, statusReason: null, selector: { changeIds: ['c1'] }, force: false, total: 1, done: status === 'completed' ? 1 : 0, counts, changeSetIds: {}, createdAt: '2026-11-23T10:00:00.000Z', completedAt: null,
+  const rollback = (
+    status: 'running' | 'completed',
+    counts = { reverted: 1, conflict: 0, alreadyReverted: 0, failed: 0 },
+  ) => ({
+    id: 'rb-1',
+    status,
+    statusReason: null,
+    selector: { changeIds: ['c1'] },
+    force: false,
+    total: 1,
+    done: status === 'completed' ? 1 : 0,
+    counts,
+    changeSetIds: {},
+    createdAt: '2026-11-23T10:00:00.000Z',
+    completedAt: null,
   });
 
   it('starts a rollback of that one change, follows it to the end, then refreshes the record', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([]) }, 'POST /rollbacks': { status: 202, body: rollback('running') }, 'GET /rollbacks/rb-1': { body: rollback('completed') } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([]) },
+      'POST /rollbacks': { status: 202, body: rollback('running') },
+      'GET /rollbacks/rb-1': { body: rollback('completed') },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'revert-c1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true));
-    expect(backend.calls.find((call) => call.path === '/rollbacks')?.init).toEqual({ method: 'POST', body: { selector: { changeIds: ['c1'] } } });
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Rollback done: 1 reverted.' });
+    expect(backend.calls.find((call) => call.path === '/rollbacks')?.init).toEqual({
+      method: 'POST',
+      body: { selector: { changeIds: ['c1'] } },
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({
+      type: 'success',
+      message: 'Rollback done: 1 reverted.',
+    });
   });
 
   it('says so when someone changed the value since, instead of claiming success', async () => {
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([]) }, 'POST /rollbacks': { status: 202, body: rollback('running') }, 'GET /rollbacks/rb-1': { body: rollback('completed', { reverted: 0, conflict: 1, alreadyReverted: 0, failed: 0 }) } });
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([]) },
+      'POST /rollbacks': { status: 202, body: rollback('running') },
+      'GET /rollbacks/rb-1': {
+        body: rollback('completed', { reverted: 0, conflict: 1, alreadyReverted: 0, failed: 0 }),
+      },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'revert-c1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'warning', message: expect.stringContaining('1 left alone because someone changed them since') });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'warning',
+      message: expect.stringContaining('1 left alone because someone changed them since'),
+    });
   });
 
   it('offers no revert to a rep', async () => {
@@ -164,13 +265,31 @@ describe('reverting a recent change from the card', () => {
 
 function emailDraft(id: string, overrides: Partial<PendingDraft> = {}): PendingDraft {
   return {
-    id, kind: 'send_email', agent: { id: 'agent-2', name: 'outreacher' }, tier: 'approval', edited: false, expiresAt: '2026-11-26T00:00:00.000Z', decidable: { ok: true },
-    content: { to: 'ada@example.com', subject: 'Following up on your demo', body: 'Hi Ada, here is the pricing sheet.' },
+    id,
+    kind: 'send_email',
+    agent: { id: 'agent-2', name: 'outreacher' },
+    tier: 'approval',
+    edited: false,
+    expiresAt: '2026-11-26T00:00:00.000Z',
+    decidable: { ok: true },
+    content: {
+      to: 'ada@example.com',
+      subject: 'Following up on your demo',
+      body: 'Hi Ada, here is the pricing sheet.',
+    },
     ...overrides,
   };
 }
 
-const actionView = (id: string, kind: PendingDraft['kind'], status: string, message: string | null = null) => ({ id, kind, status, message, proposed: {}, edited: null, approvedBy: ['1'] });
+const actionView = (id: string, kind: PendingDraft['kind'], status: string, message: string | null = null) => ({
+  id,
+  kind,
+  status,
+  message,
+  proposed: {},
+  edited: null,
+  approvedBy: ['1'],
+});
 
 describe('drafts on the card', () => {
   it('shows each held draft with its recipient, subject and body', async () => {
@@ -184,17 +303,29 @@ describe('drafts on the card', () => {
   });
 
   it('approves a draft through the backend, says what became of it, and reloads', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) },
+      'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'approve-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({ path: '/drafts/d1/decisions', init: { method: 'POST', body: { kind: 'approve' } } });
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Email approved: the agent may now send it.' });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({
+      path: '/drafts/d1/decisions',
+      init: { method: 'POST', body: { kind: 'approve' } },
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({
+      type: 'success',
+      message: 'Email approved: the agent may now send it.',
+    });
     await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
   });
 
   it('sends only what a person changed when they edit before approving, and never the recipient', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') } });
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) },
+      'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'edit-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(Input)).not.toBeNull());
@@ -205,7 +336,10 @@ describe('drafts on the card', () => {
     await renderer.waitFor(() => expect(renderer.find(Input).props.value).toBe('Your pricing sheet'));
     renderer.findByTestId(Button, 'approve-edited-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'approve', edits: { subject: 'Your pricing sheet' } });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'approve',
+      edits: { subject: 'Your pricing sheet' },
+    });
   });
 
   it('will not approve a draft whose edited body was emptied', async () => {
@@ -214,45 +348,81 @@ describe('drafts on the card', () => {
     renderer.findByTestId(Button, 'edit-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
     typeInto(renderer.find(TextArea), '   ');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'approve-edited-draft-d1').props.disabled).toBe(true));
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'approve-edited-draft-d1').props.disabled).toBe(true),
+    );
     expect(allText(renderer.getRootNode())).toContain('A draft cannot be approved with an empty field.');
   });
 
   it('rejects a draft only with a reason, and sends it', async () => {
-    const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([], { drafts: [emailDraft('d1', { kind: 'create_note', content: { body: 'Met at the summit.' } })] }) }, 'POST /drafts/d1/decisions': { body: actionView('d1', 'create_note', 'rejected') } });
+    const { renderer, backend } = renderCard({
+      'GET /card': {
+        body: cardView([], {
+          drafts: [emailDraft('d1', { kind: 'create_note', content: { body: 'Met at the summit.' } })],
+        }),
+      },
+      'POST /drafts/d1/decisions': { body: actionView('d1', 'create_note', 'rejected') },
+    });
     await loaded(renderer);
     renderer.findByTestId(Button, 'reject-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
     expect(renderer.findByTestId(Button, 'confirm-reject-draft-d1').props.disabled).toBe(true);
     typeInto(renderer.find(TextArea), 'Not what we discussed');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'confirm-reject-draft-d1').props.disabled).toBe(false));
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'confirm-reject-draft-d1').props.disabled).toBe(false),
+    );
     renderer.findByTestId(Button, 'confirm-reject-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({ kind: 'reject', reason: 'Not what we discussed' });
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'reject',
+      reason: 'Not what we discussed',
+    });
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toEqual({ type: 'success', message: 'Note draft rejected.' });
   });
 
   it('shows the refusal when the backend says no', async () => {
     const { renderer } = renderCard({
       'GET /card': { body: cardView([], { drafts: [emailDraft('d1')] }) },
-      'POST /drafts/d1/decisions': { status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE', message: 'This action is expired; it can no longer be decided.' } } },
+      'POST /drafts/d1/decisions': {
+        status: 409,
+        body: {
+          error: { code: 'APPROVAL_NOT_DECIDABLE', message: 'This action is expired; it can no longer be decided.' },
+        },
+      },
     });
     await loaded(renderer);
     renderer.findByTestId(Button, 'approve-draft-d1').trigger('onClick');
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
-    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'danger', message: 'This action is expired; it can no longer be decided.' });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      message: 'This action is expired; it can no longer be decided.',
+    });
   });
 
   it('offers a rep who does not own the record no decision, and says why', async () => {
-    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { role: 'rep', drafts: [emailDraft('d1', { decidable: { ok: false, code: 'not_record_owner' } })] }) } });
+    const { renderer } = renderCard({
+      'GET /card': {
+        body: cardView([], {
+          role: 'rep',
+          drafts: [emailDraft('d1', { decidable: { ok: false, code: 'not_record_owner' } })],
+        }),
+      },
+    });
     await loaded(renderer);
     expect(renderer.findAll(Button).filter((button) => /-draft-/.test(String(button.props.testId ?? '')))).toEqual([]);
-    expect(allText(renderer.getRootNode())).toContain('Only the record owner, an approver or an admin can release or reject this draft.');
+    expect(allText(renderer.getRootNode())).toContain(
+      'Only the record owner, an approver or an admin can release or reject this draft.',
+    );
   });
 
   it('offers only reject while a kill switch stops that kind of action', async () => {
-    const killSwitches = [{ scope: 'action' as const, target: 'send_email', reason: 'Bounce storm', changedAt: '2026-11-23T10:00:00.000Z' }];
-    const drafts = [emailDraft('d1'), emailDraft('n1', { kind: 'create_note', content: { body: 'Met at the summit.' } })];
+    const killSwitches = [
+      { scope: 'action' as const, target: 'send_email', reason: 'Bounce storm', changedAt: '2026-11-23T10:00:00.000Z' },
+    ];
+    const drafts = [
+      emailDraft('d1'),
+      emailDraft('n1', { kind: 'create_note', content: { body: 'Met at the summit.' } }),
+    ];
     const { renderer } = renderCard({ 'GET /card': { body: cardView([], { drafts, killSwitches }) } });
     await loaded(renderer);
     expect(renderer.maybeFindByTestId(Button, 'approve-draft-d1')).toBeNull();

@@ -17,7 +17,10 @@ export function fakeBackend(routes: Record<string, Answer>): { fetcher: Fetcher;
     const call = { path, init };
     calls.push(call);
     const route = routes[`${init?.method ?? 'GET'} ${path.split('?')[0]}`];
-    const answer = typeof route === 'function' ? route(call) : (route ?? { status: 404, body: { error: { code: 'NOT_FOUND', message: `No route ${path}` } } });
+    const answer =
+      typeof route === 'function'
+        ? route(call)
+        : (route ?? { status: 404, body: { error: { code: 'NOT_FOUND', message: `No route ${path}` } } });
     const status = answer.status ?? 200;
     return { ok: status < 400, status, json: async () => answer.body };
   };

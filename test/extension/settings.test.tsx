@@ -1,4 +1,3 @@
-import React from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { Alert, Button, Input, Select } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
@@ -30,7 +29,10 @@ describe('the settings page', () => {
   });
 
   it('edits a cell and publishes the edited document as a new version', async () => {
-    const { renderer, backend } = renderSettings({ 'GET /settings': { body: settingsView('owner') }, 'POST /policies': { status: 201, body: { version: 4 } } });
+    const { renderer, backend } = renderSettings({
+      'GET /settings': { body: settingsView('owner') },
+      'POST /policies': { status: 201, body: { version: 4 } },
+    });
     await renderer.waitFor(() => expect(renderer.maybeFind(Select)).not.toBeNull());
     typeInto(select(renderer, 'contacts.phone.enrichment'), 'deny');
     await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'publish').text).toBe('Publish 1 change'));
@@ -38,7 +40,9 @@ describe('the settings page', () => {
     await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
     const published = backend.calls.find((call) => call.path === '/policies');
     expect(published?.init?.method).toBe('POST');
-    const document = published?.init?.body?.document as { objects: { contacts: { properties: Record<string, unknown> } } };
+    const document = published?.init?.body?.document as {
+      objects: { contacts: { properties: Record<string, unknown> } };
+    };
     expect(document.objects.contacts.properties.phone).toEqual({ enrichment: 'deny' });
     expect(document.objects.contacts.properties.jobtitle).toEqual({ enrichment: 'auto', '*': 'approval' });
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
@@ -47,18 +51,41 @@ describe('the settings page', () => {
   });
 
   it('engages the workspace kill switch only with a reason', async () => {
-    const { renderer, backend } = renderSettings({ 'GET /settings': { body: settingsView('owner') }, 'PUT /kill-switches': { body: {} } });
+    const { renderer, backend } = renderSettings({
+      'GET /settings': { body: settingsView('owner') },
+      'PUT /kill-switches': { body: {} },
+    });
     await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'kill-workspace-all')).not.toBeNull());
     expect(renderer.findByTestId(Button, 'kill-workspace-all').props.disabled).toBe(true);
     typeInto(renderer.find(Input, { name: 'kill-switch-reason' }), 'Bad enrichment run');
-    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'kill-workspace-all').props.disabled).toBe(false));
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'kill-workspace-all').props.disabled).toBe(false),
+    );
     renderer.findByTestId(Button, 'kill-workspace-all').trigger('onClick');
     await renderer.waitFor(() => expect(backend.calls.some((call) => call.path === '/kill-switches')).toBe(true));
-    expect(backend.calls.find((call) => call.path === '/kill-switches')?.init).toEqual({ method: 'PUT', body: { scope: 'workspace', engaged: true, reason: 'Bad enrichment run' } });
+    expect(backend.calls.find((call) => call.path === '/kill-switches')?.init).toEqual({
+      method: 'PUT',
+      body: { scope: 'workspace', engaged: true, reason: 'Bad enrichment run' },
+    });
   });
 
   it.each<[PersonRole]>([['approver'], ['auditor']])('shows a %s the policy and switches read-only', async (role) => {
-    const { renderer } = renderSettings({ 'GET /settings': { body: settingsView(role, { killSwitches: [{ scope: 'workspace', target: null, engaged: true, reason: 'x', changedBy: 'admin:cli', changedAt: '2026-11-23T09:00:00.000Z' }] }) } });
+    const { renderer } = renderSettings({
+      'GET /settings': {
+        body: settingsView(role, {
+          killSwitches: [
+            {
+              scope: 'workspace',
+              target: null,
+              engaged: true,
+              reason: 'x',
+              changedBy: 'admin:cli',
+              changedAt: '2026-11-23T09:00:00.000Z',
+            },
+          ],
+        }),
+      },
+    });
     await renderer.waitFor(() => expect(allText(renderer.getRootNode())).toContain('Policy version 3'));
     expect(renderer.maybeFind(Select)).toBeNull();
     expect(renderer.maybeFindByTestId(Button, 'publish')).toBeNull();
@@ -68,18 +95,27 @@ describe('the settings page', () => {
   });
 
   it('tells a rep plainly that settings are not theirs', async () => {
-    const { renderer } = renderSettings({ 'GET /settings': { status: 403, body: { error: { code: 'FORBIDDEN', message: 'A rep cannot read the governance settings.' } } } });
+    const { renderer } = renderSettings({
+      'GET /settings': {
+        status: 403,
+        body: { error: { code: 'FORBIDDEN', message: 'A rep cannot read the governance settings.' } },
+      },
+    });
     await renderer.waitFor(() => expect(renderer.maybeFind(Alert)).not.toBeNull());
     expect(renderer.find(Alert).text).toContain('A rep cannot read the governance settings.');
   });
 
   it('pages through a matrix of hundreds of properties', async () => {
     const view = settingsView('owner');
-    const properties = Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`prop_${String(i).padStart(2, '0')}`, { enrichment: 'auto' as const }]));
+    const properties = Object.fromEntries(
+      Array.from({ length: 45 }, (_, i) => [`prop_${String(i).padStart(2, '0')}`, { enrichment: 'auto' as const }]),
+    );
     view.policy = { version: 3, policy: { ...view.policy!.policy, objects: { contacts: { properties } } } };
     const { renderer } = renderSettings({ 'GET /settings': { body: view } });
     await renderer.waitFor(() => expect(renderer.maybeFind(Select)).not.toBeNull());
-    expect(renderer.findAll(Select).filter((node) => String(node.props.name).startsWith('contacts.')).length).toBe(20 * 5);
+    expect(renderer.findAll(Select).filter((node) => String(node.props.name).startsWith('contacts.')).length).toBe(
+      20 * 5,
+    );
     expect(allText(renderer.getRootNode())).toContain('1–20 of 45');
   });
 });

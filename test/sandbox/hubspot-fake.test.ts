@@ -19,31 +19,65 @@ function fakeWithClock(start = Date.parse('2026-03-02T09:00:00Z')) {
 }
 
 function call(state: HubSpotState, request: Omit<HubSpotRequest, 'headers'> & { token?: string }) {
-  return handleHubSpotRequest(state, { ...request, headers: { Authorization: `Bearer ${request.token ?? state.accessToken}` } });
+  return handleHubSpotRequest(state, {
+    ...request,
+    headers: { Authorization: `Bearer ${request.token ?? state.accessToken}` },
+  });
 }
 
-const readContacts = (state: HubSpotState, body: unknown) => call(state, { method: 'POST', path: '/crm/v3/objects/contacts/batch/read', body });
-const updateContacts = (state: HubSpotState, body: unknown) => call(state, { method: 'POST', path: '/crm/v3/objects/contacts/batch/update', body });
+const readContacts = (state: HubSpotState, body: unknown) =>
+  call(state, { method: 'POST', path: '/crm/v3/objects/contacts/batch/read', body });
+const updateContacts = (state: HubSpotState, body: unknown) =>
+  call(state, { method: 'POST', path: '/crm/v3/objects/contacts/batch/update', body });
 
 describe('record history', () => {
   it('records API writes with the app id as source, and people and workflows as themselves, newest first', async () => {
     const { state, tick } = fakeWithClock();
     const id = seedRecord(state, 'contacts', { properties: { jobtitle: 'Engineer' } });
     tick(1_000);
-    editAsPerson(state, { objectType: 'contacts', recordId: id, properties: { jobtitle: 'Lead Engineer' }, userId: 9001 });
+    editAsPerson(state, {
+      objectType: 'contacts',
+      recordId: id,
+      properties: { jobtitle: 'Lead Engineer' },
+      userId: 9001,
+    });
     tick(1_000);
     await updateContacts(state, { inputs: [{ id, properties: { jobtitle: 'CTO' } }] });
     tick(1_000);
-    editAsWorkflow(state, { objectType: 'contacts', recordId: id, properties: { jobtitle: 'Chief Technology Officer' }, workflowId: 'wf-12' });
+    editAsWorkflow(state, {
+      objectType: 'contacts',
+      recordId: id,
+      properties: { jobtitle: 'Chief Technology Officer' },
+      workflowId: 'wf-12',
+    });
 
-    const response = await readContacts(state, { inputs: [{ id }], properties: ['jobtitle'], propertiesWithHistory: ['jobtitle'] });
+    const response = await readContacts(state, {
+      inputs: [{ id }],
+      properties: ['jobtitle'],
+      propertiesWithHistory: ['jobtitle'],
+    });
 
-    const record = (response.body as { results: { properties: Record<string, string>; propertiesWithHistory: Record<string, unknown[]> }[] }).results[0];
+    const record = (
+      response.body as {
+        results: { properties: Record<string, string>; propertiesWithHistory: Record<string, unknown[]> }[];
+      }
+    ).results[0];
     expect(record?.properties['jobtitle']).toBe('Chief Technology Officer');
     expect(record?.propertiesWithHistory['jobtitle']).toEqual([
-      { value: 'Chief Technology Officer', timestamp: '2026-03-02T09:00:03.000Z', sourceType: 'WORKFLOW', sourceId: 'wf-12' },
+      {
+        value: 'Chief Technology Officer',
+        timestamp: '2026-03-02T09:00:03.000Z',
+        sourceType: 'WORKFLOW',
+        sourceId: 'wf-12',
+      },
       { value: 'CTO', timestamp: '2026-03-02T09:00:02.000Z', sourceType: 'API', sourceId: '555' },
-      { value: 'Lead Engineer', timestamp: '2026-03-02T09:00:01.000Z', sourceType: 'CRM_UI', sourceId: 'userId:9001', updatedByUserId: 9001 },
+      {
+        value: 'Lead Engineer',
+        timestamp: '2026-03-02T09:00:01.000Z',
+        sourceType: 'CRM_UI',
+        sourceId: 'userId:9001',
+        updatedByUserId: 9001,
+      },
       { value: 'Engineer', timestamp: '2026-03-02T09:00:00.000Z', sourceType: 'IMPORT', sourceId: 'IMPORT:seed' },
     ]);
   });
@@ -82,10 +116,17 @@ describe('batch read and update', () => {
   it('refuses a batch of more than 100 inputs with a 400 VALIDATION_ERROR', async () => {
     const { state } = fakeWithClock();
 
-    const response = await readContacts(state, { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i + 1) })) });
+    const response = await readContacts(state, {
+      inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i + 1) })),
+    });
 
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', correlationId: expect.any(String), message: expect.stringContaining('100') });
+    expect(response.body).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      correlationId: expect.any(String),
+      message: expect.stringContaining('100'),
+    });
   });
 
   it.each([
@@ -100,10 +141,18 @@ describe('batch read and update', () => {
     const good = seedRecord(state, 'contacts', { properties: { city: 'Lyon' } });
     const bad = seedRecord(state, 'contacts', { properties: { city: 'Nice' } });
 
-    const response = await updateContacts(state, { inputs: [{ id: good, properties: { city: 'Paris' } }, { id: bad, properties }] });
+    const response = await updateContacts(state, {
+      inputs: [
+        { id: good, properties: { city: 'Paris' } },
+        { id: bad, properties },
+      ],
+    });
 
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringMatching(/^Property values were not valid: \[/) });
+    expect(response.body).toMatchObject({
+      category: 'VALIDATION_ERROR',
+      message: expect.stringMatching(/^Property values were not valid: \[/),
+    });
     expect((response.body as { message: string }).message).toContain(error);
     expect(recordValues(state, 'contacts', good)?.['city']).toBe('Lyon');
   });
@@ -119,7 +168,11 @@ describe('batch read and update', () => {
     });
 
     expect(response.status).toBe(200);
-    expect(recordValues(state, 'deals', id)).toMatchObject({ closedate: '2026-03-02T00:00:00.000Z', amount: '1200.50', dealstage: 'closedwon' });
+    expect(recordValues(state, 'deals', id)).toMatchObject({
+      closedate: '2026-03-02T00:00:00.000Z',
+      amount: '1200.50',
+      dealstage: 'closedwon',
+    });
   });
 
   it('writes the other records and answers 207 for unknown ids and records set to be rejected', async () => {
@@ -186,7 +239,10 @@ describe('rate limits, auth and faults', () => {
       'x-hubspot-ratelimit-daily-remaining': '999',
     });
     expect(refused.status).toBe(429);
-    expect(refused.headers).toMatchObject({ 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '10000' });
+    expect(refused.headers).toMatchObject({
+      'x-hubspot-ratelimit-remaining': '0',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+    });
     expect(refused.body).toEqual({
       status: 'error',
       message: 'You have reached your ten_secondly_rolling limit.',
@@ -203,7 +259,11 @@ describe('rate limits, auth and faults', () => {
     const response = await call(state, { method: 'GET', path: '/crm/v3/properties/contacts', token: 'wrong' });
 
     expect(response.status).toBe(401);
-    expect(response.body).toMatchObject({ status: 'error', category: 'INVALID_AUTHENTICATION', correlationId: expect.any(String) });
+    expect(response.body).toMatchObject({
+      status: 'error',
+      category: 'INVALID_AUTHENTICATION',
+      correlationId: expect.any(String),
+    });
   });
 
   it('answers routes it does not know with 404 in HubSpot’s error shape', async () => {
@@ -235,19 +295,39 @@ describe('properties and groups', () => {
   it('creates a group and properties in it, and refuses duplicates with 409 OBJECT_ALREADY_EXISTS', async () => {
     const { state } = fakeWithClock();
     const post = (path: string, body: unknown) => call(state, { method: 'POST', path, body });
-    const property = { name: 'ag_status', label: 'AG status', type: 'string', fieldType: 'text', groupName: 'agent_governance' };
+    const property = {
+      name: 'ag_status',
+      label: 'AG status',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'agent_governance',
+    };
 
     const orphan = await post('/crm/v3/properties/contacts', property);
-    const group = await post('/crm/v3/properties/contacts/groups', { name: 'agent_governance', label: 'Agent Governance' });
+    const group = await post('/crm/v3/properties/contacts/groups', {
+      name: 'agent_governance',
+      label: 'Agent Governance',
+    });
     const created = await post('/crm/v3/properties/contacts', property);
     const again = await post('/crm/v3/properties/contacts', property);
-    const batch = await post('/crm/v3/properties/contacts/batch/create', { inputs: [property, { ...property, name: 'ag_note' }] });
+    const batch = await post('/crm/v3/properties/contacts/batch/create', {
+      inputs: [property, { ...property, name: 'ag_note' }],
+    });
     const listed = await call(state, { method: 'GET', path: '/crm/v3/properties/contacts/groups' });
 
-    expect([orphan.status, group.status, created.status, again.status, batch.status]).toEqual([400, 201, 201, 409, 207]);
+    expect([orphan.status, group.status, created.status, again.status, batch.status]).toEqual([
+      400, 201, 201, 409, 207,
+    ]);
     expect(again.body).toMatchObject({ category: 'OBJECT_ALREADY_EXISTS' });
-    expect(batch.body).toMatchObject({ results: [{ name: 'ag_note' }], errors: [{ category: 'OBJECT_ALREADY_EXISTS' }] });
-    expect((listed.body as { results: { name: string }[] }).results.map((g) => g.name)).toEqual(['contactinformation', 'emailinformation', 'agent_governance']);
+    expect(batch.body).toMatchObject({
+      results: [{ name: 'ag_note' }],
+      errors: [{ category: 'OBJECT_ALREADY_EXISTS' }],
+    });
+    expect((listed.body as { results: { name: string }[] }).results.map((g) => g.name)).toEqual([
+      'contactinformation',
+      'emailinformation',
+      'agent_governance',
+    ]);
   });
 
   it('describes HubSpot’s default contact properties with their real types and options', async () => {
@@ -255,9 +335,20 @@ describe('properties and groups', () => {
 
     const response = await call(state, { method: 'GET', path: '/crm/v3/properties/contacts' });
 
-    const byName = new Map((response.body as { results: { name: string; type: string; options: { value: string }[] }[] }).results.map((p) => [p.name, p]));
+    const byName = new Map(
+      (response.body as { results: { name: string; type: string; options: { value: string }[] }[] }).results.map(
+        (p) => [p.name, p],
+      ),
+    );
     expect(byName.get('lifecyclestage')?.options.map((o) => o.value)).toEqual([
-      'subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other',
+      'subscriber',
+      'lead',
+      'marketingqualifiedlead',
+      'salesqualifiedlead',
+      'opportunity',
+      'customer',
+      'evangelist',
+      'other',
     ]);
     expect(byName.get('hs_email_optout')?.type).toBe('bool');
     expect(byName.get('numemployees')?.type).toBe('enumeration');
@@ -271,7 +362,9 @@ describe('node:http wrapper', () => {
     const server = createFakeHubSpotHttpServer(state);
     const url = await server.listen();
     try {
-      const response = await fetch(`${url}/crm/v3/objects/contacts/${id}?properties=firstname`, { headers: { authorization: `Bearer ${state.accessToken}` } });
+      const response = await fetch(`${url}/crm/v3/objects/contacts/${id}?properties=firstname`, {
+        headers: { authorization: `Bearer ${state.accessToken}` },
+      });
 
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ id, properties: { firstname: 'Grace' } });

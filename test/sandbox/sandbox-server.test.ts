@@ -25,7 +25,10 @@ afterEach(async () => {
 async function call(method: string, url: string, body?: unknown) {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${FAKE_ACCESS_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
@@ -38,7 +41,9 @@ describe('the standalone sandbox', () => {
     const info = await call('GET', `${sandbox.url}/_sandbox/info`);
     expect(info.body.records).toEqual({ contacts: SEED_CONTACTS, deals: SEED_DEALS });
 
-    const update = await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, { inputs: [{ id: '1001', properties: { jobtitle: 'Chief Demo Officer' } }] });
+    const update = await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, {
+      inputs: [{ id: '1001', properties: { jobtitle: 'Chief Demo Officer' } }],
+    });
     expect(update.status).toBe(200);
     await sandbox.close();
 
@@ -46,38 +51,82 @@ describe('the standalone sandbox', () => {
     expect(sandbox.seeded).toBe(false);
     const read = await call('GET', `${sandbox.url}/crm/v3/objects/contacts/1001?properties=jobtitle`);
     expect(read.body.properties.jobtitle).toBe('Chief Demo Officer');
-    expect((await call('GET', `${sandbox.url}/_sandbox/info`)).body.records).toEqual({ contacts: SEED_CONTACTS, deals: SEED_DEALS });
+    expect((await call('GET', `${sandbox.url}/_sandbox/info`)).body.records).toEqual({
+      contacts: SEED_CONTACTS,
+      deals: SEED_DEALS,
+    });
   });
 
   it('records a person’s edit as CRM_UI with their user id, and refuses a value HubSpot would refuse', async () => {
     sandbox = await startSandbox({ dataDir: undefined, port: 0 });
-    const edit = await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1002', property: 'city', value: 'Oslo', userId: 77 });
+    const edit = await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '1002',
+      property: 'city',
+      value: 'Oslo',
+      userId: 77,
+    });
     expect(edit.status).toBe(200);
     const record = await call('GET', `${sandbox.url}/_sandbox/records/contacts/1002`);
     expect(record.body.values.city).toBe('Oslo');
-    expect(record.body.history.city[0]).toMatchObject({ value: 'Oslo', sourceType: 'CRM_UI', sourceId: 'userId:77', updatedByUserId: 77 });
+    expect(record.body.history.city[0]).toMatchObject({
+      value: 'Oslo',
+      sourceType: 'CRM_UI',
+      sourceId: 'userId:77',
+      updatedByUserId: 77,
+    });
 
-    const bad = await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1002', property: 'numemployees', value: 'lots' });
+    const bad = await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '1002',
+      property: 'numemployees',
+      value: 'lots',
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', message: expect.stringContaining('INVALID_OPTION') });
-    const unknown = await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '999999', property: 'city', value: 'Oslo' });
+    expect(bad.body).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      message: expect.stringContaining('INVALID_OPTION'),
+    });
+    const unknown = await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '999999',
+      property: 'city',
+      value: 'Oslo',
+    });
     expect(unknown.status).toBe(404);
   });
 
   it('switches faults over HTTP: a scripted 429 with HubSpot’s headers, a 207 rejection, then a reset', async () => {
     sandbox = await startSandbox({ dataDir: undefined, port: 0 });
-    await call('PUT', `${sandbox.url}/_sandbox/faults`, { failNext: [{ count: 1, status: 429, retryAfterSeconds: 1 }], rejectUpdates: [{ objectType: 'contacts', recordId: '1003' }] });
-    const limited = await fetch(`${sandbox.url}/crm/v3/objects/contacts/1001`, { headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}` } });
+    await call('PUT', `${sandbox.url}/_sandbox/faults`, {
+      failNext: [{ count: 1, status: 429, retryAfterSeconds: 1 }],
+      rejectUpdates: [{ objectType: 'contacts', recordId: '1003' }],
+    });
+    const limited = await fetch(`${sandbox.url}/crm/v3/objects/contacts/1001`, {
+      headers: { authorization: `Bearer ${FAKE_ACCESS_TOKEN}` },
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers.get('x-hubspot-ratelimit-remaining')).toBe('0');
-    const partial = await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, { inputs: [{ id: '1003', properties: { city: 'Rome' } }, { id: '1004', properties: { city: 'Rome' } }] });
+    const partial = await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, {
+      inputs: [
+        { id: '1003', properties: { city: 'Rome' } },
+        { id: '1004', properties: { city: 'Rome' } },
+      ],
+    });
     expect(partial.status).toBe(207);
     expect(partial.body.errors[0].context.ids).toEqual(['1003']);
 
     await call('DELETE', `${sandbox.url}/_sandbox/faults`);
     const calls = await call('GET', `${sandbox.url}/_sandbox/calls`);
     expect(calls.body.byRoute['POST /crm/v3/objects/{type}/batch/update']).toEqual({ '207': 1 });
-    expect((await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, { inputs: [{ id: '1003', properties: { city: 'Rome' } }] })).status).toBe(200);
+    expect(
+      (
+        await call('POST', `${sandbox.url}/crm/v3/objects/contacts/batch/update`, {
+          inputs: [{ id: '1003', properties: { city: 'Rome' } }],
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -124,28 +173,60 @@ describe('the sandbox’s webhooks', () => {
 
   it('sends a person’s edit and an API batch update as signed v3 event arrays HubSpot’s helper accepts', async () => {
     sandbox = await startSandbox({ dataDir: undefined, port: 0, webhook: { url: receiverUrl, secret: clientSecret } });
-    await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1005', property: 'jobtitle', value: 'CFO', userId: 42 });
-    await call('POST', `${sandbox.url}/crm/v3/objects/deals/batch/update`, { inputs: [{ id: '1301', properties: { dealname: 'Renamed', amount: '12000' } }] });
+    await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '1005',
+      property: 'jobtitle',
+      value: 'CFO',
+      userId: 42,
+    });
+    await call('POST', `${sandbox.url}/crm/v3/objects/deals/batch/update`, {
+      inputs: [{ id: '1301', properties: { dealname: 'Renamed', amount: '12000' } }],
+    });
     await waitFor(() => received.flatMap((delivery) => delivery.events).length === 3);
 
     expect(received.every((delivery) => delivery.valid)).toBe(true);
     const events = received.flatMap((delivery) => delivery.events);
-    expect(events).toContainEqual(expect.objectContaining({
-      subscriptionType: 'contact.propertyChange', objectId: 1005, propertyName: 'jobtitle', propertyValue: 'CFO',
-      changeSource: 'CRM_UI', sourceId: 'userId:42', portalId: Number(sandbox.portalId), attemptNumber: 0,
-    }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        subscriptionType: 'contact.propertyChange',
+        objectId: 1005,
+        propertyName: 'jobtitle',
+        propertyValue: 'CFO',
+        changeSource: 'CRM_UI',
+        sourceId: 'userId:42',
+        portalId: Number(sandbox.portalId),
+        attemptNumber: 0,
+      }),
+    );
     const dealEvents = events.filter((event) => event.subscriptionType === 'deal.propertyChange');
     expect(dealEvents.map((event) => event.propertyName).sort()).toEqual(['amount', 'dealname']);
-    expect(dealEvents[0]).toMatchObject({ objectId: 1301, changeSource: 'API', sourceId: sandbox.state.appId, appId: Number(sandbox.state.appId) });
+    expect(dealEvents[0]).toMatchObject({
+      objectId: 1301,
+      changeSource: 'API',
+      sourceId: sandbox.state.appId,
+      appId: Number(sandbox.state.appId),
+    });
     // The two values of one batch update arrive in one delivery, as HubSpot batches them.
-    const dealDelivery = received.find((delivery) => delivery.events.some((event) => event.subscriptionType === 'deal.propertyChange'));
+    const dealDelivery = received.find((delivery) =>
+      delivery.events.some((event) => event.subscriptionType === 'deal.propertyChange'),
+    );
     expect(dealDelivery?.events.filter((event) => event.subscriptionType === 'deal.propertyChange')).toHaveLength(2);
   });
 
   it('retries a failed delivery with the same event ids and the next attempt number, and stops once it lands', async () => {
     failuresLeft = 2;
-    sandbox = await startSandbox({ dataDir: undefined, port: 0, webhook: { url: receiverUrl, secret: clientSecret, retryDelayMs: () => 10 } });
-    await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1006', property: 'city', value: 'Nairobi' });
+    sandbox = await startSandbox({
+      dataDir: undefined,
+      port: 0,
+      webhook: { url: receiverUrl, secret: clientSecret, retryDelayMs: () => 10 },
+    });
+    await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '1006',
+      property: 'city',
+      value: 'Nairobi',
+    });
     await waitFor(() => received.length === 3);
     await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -168,8 +249,17 @@ describe('the sandbox’s webhooks when the receiver refuses for good', () => {
     });
     await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(refuser.address() as AddressInfo).port}/webhooks/hubspot`;
-    sandbox = await startSandbox({ dataDir: undefined, port: 0, webhook: { url, secret: 'wrong-secret', retryDelayMs: () => 5 } });
-    await call('POST', `${sandbox.url}/_sandbox/edit`, { objectType: 'contacts', recordId: '1007', property: 'city', value: 'Lagos' });
+    sandbox = await startSandbox({
+      dataDir: undefined,
+      port: 0,
+      webhook: { url, secret: 'wrong-secret', retryDelayMs: () => 5 },
+    });
+    await call('POST', `${sandbox.url}/_sandbox/edit`, {
+      objectType: 'contacts',
+      recordId: '1007',
+      property: 'city',
+      value: 'Lagos',
+    });
     await waitFor(() => deliveries === 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(deliveries).toBe(1);

@@ -11,7 +11,12 @@ const sandboxData = temporaryDataDir('ag-sandbox-start-');
 const cliData = temporaryDataDir('ag-sandbox-start-cli-');
 
 beforeAll(() => {
-  sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: sandboxData.dir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined });
+  sandbox = startNodeProcess('server/src/sandbox/main.ts', {
+    DATA_DIR: sandboxData.dir,
+    SANDBOX_PORT: '0',
+    SANDBOX_WEBHOOK_URL: undefined,
+    SANDBOX_WEBHOOK_SECRET: undefined,
+  });
 });
 afterAll(async () => {
   await sandbox.stop();
@@ -28,9 +33,28 @@ describe('npm run sandbox', () => {
     expect(sandbox.stdout()).toContain(`it accepts the access token ${logLine.accessToken}`);
 
     const [, portalId, token] = /--hubspot-portal-id (\d+) --hubspot-token (\S+)/.exec(printed)!;
-    const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: cliData.dir, HUBSPOT_API_BASE_URL: url };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DATA_DIR: cliData.dir,
+      HUBSPOT_API_BASE_URL: url,
+    };
     delete env.DATABASE_URL;
-    const { stdout } = await run(process.execPath, ['server/src/cli/main.ts', 'workspace', 'add', '--name', 'Sandbox', '--hubspot-portal-id', portalId!, '--hubspot-token', token!, '--json'], { env });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        'server/src/cli/main.ts',
+        'workspace',
+        'add',
+        '--name',
+        'Sandbox',
+        '--hubspot-portal-id',
+        portalId!,
+        '--hubspot-token',
+        token!,
+        '--json',
+      ],
+      { env },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ id: expect.any(String), adminToken: expect.stringMatching(/^adm_/) });
   });
 });

@@ -31,11 +31,25 @@ async function roundTrip(values: readonly (string | null)[]) {
   const changeSetId = newId();
   const workspaceId = newId();
   const rows = values.map((value, ordinal) => ({
-    id: newId(), workspaceId, changeSetId, ordinal, recordId: String(ordinal), property: 'jobtitle',
-    beforeValue: value, proposedValue: value, tier: 'auto' as const, decision: 'applied' as const, reasons: ['value_unchanged' as const], message: null,
+    id: newId(),
+    workspaceId,
+    changeSetId,
+    ordinal,
+    recordId: String(ordinal),
+    property: 'jobtitle',
+    beforeValue: value,
+    proposedValue: value,
+    tier: 'auto' as const,
+    decision: 'applied' as const,
+    reasons: ['value_unchanged' as const],
+    message: null,
   }));
   await database.db.transaction((tx) => insertChanges(tx, rows));
-  const stored = await database.db.select().from(changes).where(eq(changes.changeSetId, changeSetId)).orderBy(changes.ordinal);
+  const stored = await database.db
+    .select()
+    .from(changes)
+    .where(eq(changes.changeSetId, changeSetId))
+    .orderBy(changes.ordinal);
   return stored.map((row) => ({ before: row.beforeValue, proposed: row.proposedValue, reasons: row.reasons }));
 }
 
@@ -47,13 +61,18 @@ describe('bulk inserts', () => {
 
   it('store values that need no escaping beside ones that do, in one statement', async () => {
     // Only the control characters force the element-by-element path; both paths must agree.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls are exactly what the test picks out.
     const quiet = awkward.filter((value) => value === null || !/[\u0000-\u001f]/.test(value));
-    expect(await roundTrip(quiet)).toEqual(quiet.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+    expect(await roundTrip(quiet)).toEqual(
+      quiet.map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })),
+    );
   });
 
   it('store a single row, and columns that hold one value in every row, like any other', async () => {
     expect(await roundTrip(['only'])).toEqual([{ before: 'only', proposed: 'only', reasons: ['value_unchanged'] }]);
-    expect(await roundTrip([null, null, null])).toEqual([null, null, null].map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })));
+    expect(await roundTrip([null, null, null])).toEqual(
+      [null, null, null].map((value) => ({ before: value, proposed: value, reasons: ['value_unchanged'] })),
+    );
   });
 
   it('keeps each row with its own JSON when rows go in several statements', async () => {
@@ -64,10 +83,18 @@ describe('bulk inserts', () => {
       workspaceId,
       changeSetId,
       recordId: String(index).padStart(4, '0'),
-      evidence: { source: `provider-${index}`, reason: `reason ${index} ${'x'.repeat(3_000)}`, confidence: index / 400 },
+      evidence: {
+        source: `provider-${index}`,
+        reason: `reason ${index} ${'x'.repeat(3_000)}`,
+        confidence: index / 400,
+      },
     }));
     await database.db.transaction((tx) => insertChangeRecords(tx, rows));
-    const stored = await database.db.select().from(changeRecords).where(eq(changeRecords.changeSetId, changeSetId)).orderBy(changeRecords.recordId);
+    const stored = await database.db
+      .select()
+      .from(changeRecords)
+      .where(eq(changeRecords.changeSetId, changeSetId))
+      .orderBy(changeRecords.recordId);
     expect(stored.map((row) => [row.recordId, row.evidence])).toEqual(rows.map((row) => [row.recordId, row.evidence]));
   });
 });

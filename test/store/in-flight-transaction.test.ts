@@ -14,8 +14,18 @@ afterAll(() => database.close());
 
 function changeRows(changeSetId: string, count: number) {
   return Array.from({ length: count }, (_, ordinal) => ({
-    id: newId(), workspaceId: newId(), changeSetId, ordinal, recordId: String(ordinal), property: 'jobtitle',
-    beforeValue: null, proposedValue: `Title ${ordinal}`, tier: 'auto' as const, decision: 'applied' as const, reasons: ['tier_auto' as const], message: null,
+    id: newId(),
+    workspaceId: newId(),
+    changeSetId,
+    ordinal,
+    recordId: String(ordinal),
+    property: 'jobtitle',
+    beforeValue: null,
+    proposedValue: `Title ${ordinal}`,
+    tier: 'auto' as const,
+    decision: 'applied' as const,
+    reasons: ['tier_auto' as const],
+    message: null,
   }));
 }
 
@@ -32,7 +42,12 @@ describe('statements sent without waiting, in one transaction', () => {
           const inFlight = new InFlight();
           inFlight.send(insertChanges(tx, rows.slice(0, 25)));
           // The same record twice: the primary key refuses the whole statement.
-          inFlight.send(insertChangeRecords(tx, [0, 0].map(() => ({ workspaceId: rows[0]!.workspaceId, changeSetId, recordId: '0', evidence: {} }))));
+          inFlight.send(
+            insertChangeRecords(
+              tx,
+              [0, 0].map(() => ({ workspaceId: rows[0]!.workspaceId, changeSetId, recordId: '0', evidence: {} })),
+            ),
+          );
           inFlight.send(insertChanges(tx, rows.slice(25)));
           await inFlight.deliver();
           await inFlight.settled();
@@ -42,10 +57,15 @@ describe('statements sent without waiting, in one transaction', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(changeSetIds.map(() => 'rejected'));
     for (const changeSetId of changeSetIds) {
       expect(await database.db.select().from(changes).where(eq(changes.changeSetId, changeSetId))).toEqual([]);
-      expect(await database.db.select().from(changeRecords).where(eq(changeRecords.changeSetId, changeSetId))).toEqual([]);
+      expect(await database.db.select().from(changeRecords).where(eq(changeRecords.changeSetId, changeSetId))).toEqual(
+        [],
+      );
     }
     const next = Array.from({ length: 10 }, () => newId());
-    await Promise.all(next.map((changeSetId) => database.db.transaction((tx) => insertChanges(tx, changeRows(changeSetId, 3)))));
-    for (const changeSetId of next) expect(await database.db.select().from(changes).where(eq(changes.changeSetId, changeSetId))).toHaveLength(3);
+    await Promise.all(
+      next.map((changeSetId) => database.db.transaction((tx) => insertChanges(tx, changeRows(changeSetId, 3)))),
+    );
+    for (const changeSetId of next)
+      expect(await database.db.select().from(changes).where(eq(changes.changeSetId, changeSetId))).toHaveLength(3);
   });
 });

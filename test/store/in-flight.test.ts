@@ -17,7 +17,8 @@ describe('statements in flight', () => {
   it('settles once every statement has finished', async () => {
     const inFlight = new InFlight();
     const finished: number[] = [];
-    for (const ms of [30, 10, 20]) inFlight.send(new Promise((resolve) => setTimeout(resolve, ms)).then(() => finished.push(ms)));
+    for (const ms of [30, 10, 20])
+      inFlight.send(new Promise((resolve) => setTimeout(resolve, ms)).then(() => finished.push(ms)));
     await inFlight.settled();
     expect(finished.sort()).toEqual([10, 20, 30]);
   });

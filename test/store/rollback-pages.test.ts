@@ -18,8 +18,17 @@ async function seedItems(records: { properties: number; settled: boolean }[]): P
   let seq = 0;
   const rows = records.flatMap((record, index) =>
     Array.from({ length: record.properties }, (_, p) => ({
-      rollbackId, seq: seq++, workspaceId, objectType: index % 7 === 6 ? 'deals' : 'contacts', recordId: String(1000 + index), property: `p${p}`,
-      changeIds: [newId()], selectedFrom: new Date(), restoreValue: null, expectedValue: 'x', state: (record.settled ? 'reverted' : 'pending') as RollbackItemState,
+      rollbackId,
+      seq: seq++,
+      workspaceId,
+      objectType: index % 7 === 6 ? 'deals' : 'contacts',
+      recordId: String(1000 + index),
+      property: `p${p}`,
+      changeIds: [newId()],
+      selectedFrom: new Date(),
+      restoreValue: null,
+      expectedValue: 'x',
+      state: (record.settled ? 'reverted' : 'pending') as RollbackItemState,
     })),
   );
   for (let i = 0; i < rows.length; i += 1000) await database.db.insert(rollbackItems).values(rows.slice(i, i + 1000));
@@ -59,7 +68,10 @@ describe('walking a rollback plan a step at a time', () => {
           }
           // A record is never split across pages.
           const pagesOfRecord = new Map<string, Set<number>>();
-          pages.forEach((page, index) => page.forEach((item) => pagesOfRecord.set(recordKey(item), (pagesOfRecord.get(recordKey(item)) ?? new Set()).add(index))));
+          for (const [index, page] of pages.entries()) {
+            for (const item of page)
+              pagesOfRecord.set(recordKey(item), (pagesOfRecord.get(recordKey(item)) ?? new Set()).add(index));
+          }
           expect([...pagesOfRecord.values()].every((indexes) => indexes.size === 1)).toBe(true);
         },
       ),
@@ -68,7 +80,10 @@ describe('walking a rollback plan a step at a time', () => {
   });
 
   it('gives a record with more items than a page may hold in pieces rather than never', async () => {
-    const rollbackId = await seedItems([{ properties: 25, settled: false }, { properties: 2, settled: false }]);
+    const rollbackId = await seedItems([
+      { properties: 25, settled: false },
+      { properties: 2, settled: false },
+    ]);
     const pages = await walk(rollbackId, 10, 10);
     // The rest of the large record then fits with the next one.
     expect(pages.map((page) => page.length)).toEqual([10, 10, 7]);

@@ -20,7 +20,16 @@ export function testClock(start: Date = WEDNESDAY_MORNING_NY) {
 }
 
 export function emailAction(recordId: string, overrides: Record<string, unknown> = {}) {
-  return { kind: 'send_email', objectType: 'contacts', recordId, to: 'ada@example.com', subject: 'Pricing sheet', body: 'Hi Ada,\nhere is the sheet.', evidence: EMAIL_EVIDENCE, ...overrides };
+  return {
+    kind: 'send_email',
+    objectType: 'contacts',
+    recordId,
+    to: 'ada@example.com',
+    subject: 'Pricing sheet',
+    body: 'Hi Ada,\nhere is the sheet.',
+    evidence: EMAIL_EVIDENCE,
+    ...overrides,
+  };
 }
 
 export function submitAction(harness: Harness, token: string, body: unknown, headers: Record<string, string> = {}) {
@@ -32,9 +41,19 @@ export function decideAction(harness: Harness, adminToken: string, actionId: str
 }
 
 /** Publishes the example policy with other tiers for the actions, and any other top-level settings replaced. */
-export async function publishActionTiers(harness: Harness, workspaceId: string, actions: Record<string, Record<string, string>>, settings: Record<string, unknown> = {}): Promise<void> {
+export async function publishActionTiers(
+  harness: Harness,
+  workspaceId: string,
+  actions: Record<string, Record<string, string>>,
+  settings: Record<string, unknown> = {},
+): Promise<void> {
   const policy = structuredClone(EXAMPLE_POLICY) as { actions: Record<string, unknown> };
-  await publishPolicy(harness.deps, workspaceId, { ...policy, actions: { ...policy.actions, ...actions }, ...settings }, ADMIN);
+  await publishPolicy(
+    harness.deps,
+    workspaceId,
+    { ...policy, actions: { ...policy.actions, ...actions }, ...settings },
+    ADMIN,
+  );
 }
 
 export async function actionEvents(harness: Harness, recordId: string) {

@@ -18,10 +18,25 @@ export interface CliResult {
 export async function cliOver(harness: Harness, ...args: string[]): Promise<CliResult> {
   const stdout = collector();
   const stderr = collector();
-  const runtime: Runtime = { database: harness.database, deps: harness.deps, checkpointKey: { key: undefined, why: 'no key in this test' }, close: async () => {} };
-  const code = await runCli(args, { stdout: stdout.stream, stderr: stderr.stream, env: { DATA_DIR: 'unused-by-an-injected-runtime' }, openRuntime: async () => runtime });
+  const runtime: Runtime = {
+    database: harness.database,
+    deps: harness.deps,
+    checkpointKey: { key: undefined, why: 'no key in this test' },
+    close: async () => {},
+  };
+  const code = await runCli(args, {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: { DATA_DIR: 'unused-by-an-injected-runtime' },
+    openRuntime: async () => runtime,
+  });
   const text = stdout.text();
-  return { code, stdout: text, stderr: stderr.text(), json: args.includes('--json') && text.trim() !== '' ? JSON.parse(text) : {} };
+  return {
+    code,
+    stdout: text,
+    stderr: stderr.text(),
+    json: args.includes('--json') && text.trim() !== '' ? JSON.parse(text) : {},
+  };
 }
 
 function collector(): { stream: Writable; text: () => string } {

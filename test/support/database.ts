@@ -17,7 +17,9 @@ export async function createTestDatabase(): Promise<Database & { url: string | u
     return { ...database, url: undefined };
   }
   const name = `ag_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin(serverUrl, (client) => client.query(`create database ${name} template ${inject('postgresTemplate')}`));
+  await withAdmin(serverUrl, (client) =>
+    client.query(`create database ${name} template ${inject('postgresTemplate')}`),
+  );
   const url = withDatabaseName(serverUrl, name);
   const database = await openDatabase({ databaseUrl: url, holder: 'test' });
   await database.migrate();

@@ -11,9 +11,11 @@ export function testDeps(db: Db, options: { crmFor?: ServiceDeps['crmFor']; cloc
     db,
     clock: options.clock ?? (() => new Date()),
     secrets: createSecretBox(randomBytes(32)),
-    crmFor: options.crmFor ?? ((): CrmPort => {
-      throw new Error('this test does not talk to a CRM');
-    }),
+    crmFor:
+      options.crmFor ??
+      ((): CrmPort => {
+        throw new Error('this test does not talk to a CRM');
+      }),
     checkSignedRequest: checkV3Signature,
   };
 }

@@ -1,4 +1,9 @@
-import { createAgent, bootstrapWorkspace, publishPolicy, createWorkspace } from '../../server/src/services/governance/index.ts';
+import {
+  createAgent,
+  bootstrapWorkspace,
+  publishPolicy,
+  createWorkspace,
+} from '../../server/src/services/governance/index.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { givePeopleRoles } from './approvals.ts';
 import { ADMIN, EXAMPLE_POLICY, type Harness } from './harness.ts';
@@ -7,9 +12,22 @@ import { APP_ID, signV3 } from './webhooks.ts';
 let nextPortal = 8_000_000;
 
 /** A connected workspace whose own client secret signs its HubSpot app's requests, with the example policy, an agent and people. */
-export async function seedAppWorkspace(harness: Harness, people: Record<string, PersonRole>, clientSecret = `secret-${nextPortal}`) {
+export async function seedAppWorkspace(
+  harness: Harness,
+  people: Record<string, PersonRole>,
+  clientSecret = `secret-${nextPortal}`,
+) {
   const portalId = String(nextPortal++);
-  const workspace = await createWorkspace(harness.deps, { name: `Portal ${portalId}`, hubspotPortalId: portalId, hubspotToken: harness.hubspot.accessToken, hubspotClientSecret: clientSecret }, ADMIN);
+  const workspace = await createWorkspace(
+    harness.deps,
+    {
+      name: `Portal ${portalId}`,
+      hubspotPortalId: portalId,
+      hubspotToken: harness.hubspot.accessToken,
+      hubspotClientSecret: clientSecret,
+    },
+    ADMIN,
+  );
   await publishPolicy(harness.deps, workspace.id, EXAMPLE_POLICY, ADMIN);
   const agent = await createAgent(harness.deps, workspace.id, { name: 'enricher', role: 'enrichment' }, ADMIN);
   await bootstrapWorkspace(harness.deps, workspace.id, ADMIN);
@@ -52,7 +70,9 @@ export async function callAsHubSpot(harness: Harness, call: AppCall) {
     method,
     headers: {
       ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(call.unsigned ? {} : { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) }),
+      ...(call.unsigned
+        ? {}
+        : { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) }),
     },
     ...(body ? { body } : {}),
   });

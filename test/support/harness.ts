@@ -12,7 +12,9 @@ import { testDeps } from './deps.ts';
 import { startFakeHubSpot, type FakeHubSpot } from './hubspot-msw.ts';
 
 export const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'tester' };
-export const EXAMPLE_POLICY: unknown = JSON.parse(fs.readFileSync(new URL('../../examples/policy.json', import.meta.url), 'utf8'));
+export const EXAMPLE_POLICY: unknown = JSON.parse(
+  fs.readFileSync(new URL('../../examples/policy.json', import.meta.url), 'utf8'),
+);
 
 export interface Harness {
   database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -26,7 +28,9 @@ export interface Harness {
  * The real app on a real port over a real database, with only HubSpot faked (msw at the HTTP
  * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
  */
-export async function startHarness(options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger } = {},
+): Promise<Harness> {
   const database = await createTestDatabase();
   const hubspot = startFakeHubSpot();
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
@@ -39,7 +43,14 @@ export async function startHarness(options: { clock?: () => Date; webhooks?: App
       adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
     }),
   };
-  const app = createApp({ deps, database, logger: options.logger ?? silentLogger, maxBodyBytes: 2 * 1024 * 1024, publicUrl: 'http://127.0.0.1', ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
+  const app = createApp({
+    deps,
+    database,
+    logger: options.logger ?? silentLogger,
+    maxBodyBytes: 2 * 1024 * 1024,
+    publicUrl: 'http://127.0.0.1',
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+  });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -61,7 +72,11 @@ let portalSeq = 1000;
 
 /** A connected workspace with the example policy published and one agent per requested role. */
 export async function seedWorkspace(harness: Harness, roles: AgentRole[] = ['enrichment']) {
-  const workspace = await createWorkspace(harness.deps, { name: 'Acme', hubspotPortalId: String(portalSeq++), hubspotToken: harness.hubspot.accessToken }, ADMIN);
+  const workspace = await createWorkspace(
+    harness.deps,
+    { name: 'Acme', hubspotPortalId: String(portalSeq++), hubspotToken: harness.hubspot.accessToken },
+    ADMIN,
+  );
   const { version } = await publishPolicy(harness.deps, workspace.id, EXAMPLE_POLICY, ADMIN);
   const agents = [];
   for (const [index, role] of roles.entries()) {
@@ -71,7 +86,12 @@ export async function seedWorkspace(harness: Harness, roles: AgentRole[] = ['enr
   return { workspaceId: workspace.id, adminToken: workspace.adminToken, policyVersion: version, agents };
 }
 
-export async function api(harness: Harness, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
+export async function api(
+  harness: Harness,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+) {
   const response = await fetch(`${harness.url}${path}`, {
     method,
     headers: {

@@ -4,7 +4,11 @@ import type { CallLog } from '../../server/src/sandbox/hubspot/call-log.ts';
 import type { HubSpotFaults } from '../../server/src/sandbox/hubspot/faults.ts';
 import { handleHubSpotRequest } from '../../server/src/sandbox/hubspot/handler.ts';
 import { errorResponse, type HubSpotResponse } from '../../server/src/sandbox/hubspot/responses.ts';
-import { createHubSpotState, type CreateHubSpotStateOptions, type HubSpotState } from '../../server/src/sandbox/hubspot/state.ts';
+import {
+  createHubSpotState,
+  type CreateHubSpotStateOptions,
+  type HubSpotState,
+} from '../../server/src/sandbox/hubspot/state.ts';
 
 export const FAKE_HUBSPOT_URL = 'http://hubspot.test';
 
@@ -29,10 +33,13 @@ export function hubspotHandlers(state: HubSpotState, baseUrl: string = FAKE_HUBS
         response = errorResponse(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1');
       }
       if (response.dropConnection) return HttpResponse.error();
-      return new HttpResponse(response.body === null || response.body === undefined ? null : JSON.stringify(response.body), {
-        status: response.status,
-        headers: response.headers,
-      });
+      return new HttpResponse(
+        response.body === null || response.body === undefined ? null : JSON.stringify(response.body),
+        {
+          status: response.status,
+          headers: response.headers,
+        },
+      );
     }),
   ];
 }

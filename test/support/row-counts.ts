@@ -5,13 +5,19 @@ import { auditEvents, changeSets, changes, idempotencyKeys, usageCounters } from
 /** Row counts of everything a submission could store; "nothing stored" means these do not move. */
 export async function submissionRowCounts(db: Db) {
   const tables = { changeSets, changes, auditEvents, idempotencyKeys, usageCounters };
-  const entries = await Promise.all(Object.entries(tables).map(async ([name, table]) => [name, (await db.select({ n: count() }).from(table))[0]!.n] as const));
+  const entries = await Promise.all(
+    Object.entries(tables).map(
+      async ([name, table]) => [name, (await db.select({ n: count() }).from(table))[0]!.n] as const,
+    ),
+  );
   return Object.fromEntries(entries);
 }
 
 /** Row counts of every table of the schema, whatever later migrations add: "a refused request stored nothing" at its widest. */
 export async function allRowCounts(db: Db): Promise<Record<string, number>> {
-  const listed = await db.execute(sql`select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like '%migrations%' order by table_name`);
+  const listed = await db.execute(
+    sql`select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like '%migrations%' order by table_name`,
+  );
   const names = (listed as unknown as { rows: { table_name: string }[] }).rows.map((row) => row.table_name);
   const counts: Record<string, number> = {};
   for (const name of names) {

@@ -13,7 +13,16 @@ let nextEventId = 1;
 /** A workspace whose HubSpot client secret signs its webhooks. */
 export async function seedWebhookWorkspace(harness: Harness, clientSecret = 'workspace-client-secret') {
   const portalId = nextPortal++;
-  const workspace = await createWorkspace(harness.deps, { name: `Portal ${portalId}`, hubspotPortalId: String(portalId), hubspotToken: harness.hubspot.accessToken, hubspotClientSecret: clientSecret }, ADMIN);
+  const workspace = await createWorkspace(
+    harness.deps,
+    {
+      name: `Portal ${portalId}`,
+      hubspotPortalId: String(portalId),
+      hubspotToken: harness.hubspot.accessToken,
+      hubspotClientSecret: clientSecret,
+    },
+    ADMIN,
+  );
   return { workspaceId: workspace.id, adminToken: workspace.adminToken, portalId, clientSecret };
 }
 
@@ -37,8 +46,20 @@ export function propertyChange(portalId: number, overrides: Partial<HubSpotWebho
 }
 
 /** Signs with HubSpot's own helper from @hubspot/api-client, as HubSpot does: v3, over method + URI + body + timestamp. */
-export function signV3(input: { clientSecret: string; method?: string; url: string; body: string; timestamp: number }): string {
-  return Signature.getSignature(input.method ?? 'POST', 'v3', { clientSecret: input.clientSecret, requestBody: input.body, url: input.url, timestamp: input.timestamp, signature: '' });
+export function signV3(input: {
+  clientSecret: string;
+  method?: string;
+  url: string;
+  body: string;
+  timestamp: number;
+}): string {
+  return Signature.getSignature(input.method ?? 'POST', 'v3', {
+    clientSecret: input.clientSecret,
+    requestBody: input.body,
+    url: input.url,
+    timestamp: input.timestamp,
+    signature: '',
+  });
 }
 
 export interface Delivery {
@@ -65,7 +86,13 @@ export async function deliver(harness: Harness, events: unknown, delivery: Deliv
   });
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hubspot-signature-version': 'v3', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp), ...delivery.headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-hubspot-signature-version': 'v3',
+      'x-hubspot-signature-v3': signature,
+      'x-hubspot-request-timestamp': String(timestamp),
+      ...delivery.headers,
+    },
     body,
   });
   const text = await response.text();
@@ -79,5 +106,9 @@ export async function storedEventCount(db: Db, workspaceId?: string): Promise<nu
 }
 
 export async function historyRows(db: Db, workspaceId: string) {
-  return db.select().from(recordPropertyChanges).where(eq(recordPropertyChanges.workspaceId, workspaceId)).orderBy(recordPropertyChanges.occurredAt, recordPropertyChanges.eventId);
+  return db
+    .select()
+    .from(recordPropertyChanges)
+    .where(eq(recordPropertyChanges.workspaceId, workspaceId))
+    .orderBy(recordPropertyChanges.occurredAt, recordPropertyChanges.eventId);
 }

@@ -11,7 +11,17 @@ const depcruise = path.join(repo, 'node_modules/dependency-cruiser/bin/dependenc
 
 /** What `npm run lint:boundaries` runs, in `cwd`: its exit code and report. */
 async function checkBoundaries(cwd: string): Promise<{ code: number; output: string }> {
-  const args = [depcruise, 'server/src', 'shared', '--config', '.dependency-cruiser.mjs', '--ignore-known', '.dependency-cruiser-known-violations.json', '--output-type', 'err'];
+  const args = [
+    depcruise,
+    'server/src',
+    'shared',
+    '--config',
+    '.dependency-cruiser.mjs',
+    '--ignore-known',
+    '.dependency-cruiser-known-violations.json',
+    '--output-type',
+    'err',
+  ];
   try {
     const { stdout, stderr } = await run(process.execPath, args, { cwd });
     return { code: 0, output: stdout + stderr };
@@ -23,16 +33,46 @@ async function checkBoundaries(cwd: string): Promise<{ code: number; output: str
 
 // One import of each kind the layers forbid, planted in a copy of the tree.
 const PLANTS: { file: string; text: string; rule: string }[] = [
-  { file: 'server/src/domain/zz-planted.ts', text: "import type { Db } from '../store/database.ts';\nexport type Planted = Db;\n", rule: 'domain-is-pure' },
-  { file: 'server/src/http/zz-planted.ts', text: "import { findWorkspace } from '../store/workspace-store.ts';\nexport const planted = findWorkspace;\n", rule: 'entry-points-through-services' },
-  { file: 'server/src/services/held/zz-planted.ts', text: "import { submitAction } from '../actions/submit-action.ts';\nexport const planted = submitAction;\n", rule: 'feature-through-its-index' },
-  { file: 'server/src/jobs/zz-planted.ts', text: "import { decideApproval } from '../services/held/decide-approval.ts';\nexport const planted = decideApproval;\n", rule: 'services-through-the-index-from-outside' },
-  { file: 'server/src/services/governance/zz-planted.ts', text: "import { Router } from 'express';\nimport { sql } from 'drizzle-orm';\nexport const planted = [Router, sql];\n", rule: 'express-only-in-http' },
-  { file: 'server/src/services/actions/zz-planted.ts', text: "import { createHubSpotCrm } from '../../crm/hubspot/adapter.ts';\nexport const planted = createHubSpotCrm;\n", rule: 'crm-adapters-behind-the-port' },
+  {
+    file: 'server/src/domain/zz-planted.ts',
+    text: "import type { Db } from '../store/database.ts';\nexport type Planted = Db;\n",
+    rule: 'domain-is-pure',
+  },
+  {
+    file: 'server/src/http/zz-planted.ts',
+    text: "import { findWorkspace } from '../store/workspace-store.ts';\nexport const planted = findWorkspace;\n",
+    rule: 'entry-points-through-services',
+  },
+  {
+    file: 'server/src/services/held/zz-planted.ts',
+    text: "import { submitAction } from '../actions/submit-action.ts';\nexport const planted = submitAction;\n",
+    rule: 'feature-through-its-index',
+  },
+  {
+    file: 'server/src/jobs/zz-planted.ts',
+    text: "import { decideApproval } from '../services/held/decide-approval.ts';\nexport const planted = decideApproval;\n",
+    rule: 'services-through-the-index-from-outside',
+  },
+  {
+    file: 'server/src/services/governance/zz-planted.ts',
+    text: "import { Router } from 'express';\nimport { sql } from 'drizzle-orm';\nexport const planted = [Router, sql];\n",
+    rule: 'express-only-in-http',
+  },
+  {
+    file: 'server/src/services/actions/zz-planted.ts',
+    text: "import { createHubSpotCrm } from '../../crm/hubspot/adapter.ts';\nexport const planted = createHubSpotCrm;\n",
+    rule: 'crm-adapters-behind-the-port',
+  },
 ];
 const CYCLE = [
-  { file: 'server/src/domain/zz-cycle-a.ts', text: "import { b } from './zz-cycle-b.ts';\nexport const a = () => b;\n" },
-  { file: 'server/src/domain/zz-cycle-b.ts', text: "import { a } from './zz-cycle-a.ts';\nexport const b = () => a;\n" },
+  {
+    file: 'server/src/domain/zz-cycle-a.ts',
+    text: "import { b } from './zz-cycle-b.ts';\nexport const a = () => b;\n",
+  },
+  {
+    file: 'server/src/domain/zz-cycle-b.ts',
+    text: "import { a } from './zz-cycle-a.ts';\nexport const b = () => a;\n",
+  },
 ];
 
 describe('the layer boundaries (npm run lint:boundaries)', () => {
@@ -40,7 +80,14 @@ describe('the layer boundaries (npm run lint:boundaries)', () => {
 
   beforeAll(async () => {
     copy = await fs.mkdtemp(path.join(os.tmpdir(), 'boundaries-'));
-    for (const entry of ['server/src', 'shared', '.dependency-cruiser.mjs', '.dependency-cruiser-known-violations.json', 'tsconfig.json', 'package.json']) {
+    for (const entry of [
+      'server/src',
+      'shared',
+      '.dependency-cruiser.mjs',
+      '.dependency-cruiser-known-violations.json',
+      'tsconfig.json',
+      'package.json',
+    ]) {
       await fs.cp(path.join(repo, entry), path.join(copy, entry), { recursive: true });
     }
     await fs.symlink(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
@@ -61,7 +108,9 @@ describe('the layer boundaries (npm run lint:boundaries)', () => {
     const result = await checkBoundaries(copy);
     expect(result.code).not.toBe(0);
     for (const plant of PLANTS) expect(result.output).toContain(`error ${plant.rule}: ${plant.file}`);
-    expect(result.output).toContain('error database-drivers-only-in-store: server/src/services/governance/zz-planted.ts');
+    expect(result.output).toContain(
+      'error database-drivers-only-in-store: server/src/services/governance/zz-planted.ts',
+    );
     expect(result.output).toMatch(/error no-circular: server\/src\/domain\/zz-cycle-[ab]\.ts/);
   });
 });

@@ -10,7 +10,12 @@ import fs from 'node:fs';
 describe('configuration', () => {
   it('defaults to PGlite in ./.data on port 3000 against HubSpot’s API', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ databaseUrl: undefined, port: 3000, hubspotApiBaseUrl: 'https://api.hubapi.com', hubspotCallsPer10s: 100 });
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      port: 3000,
+      hubspotApiBaseUrl: 'https://api.hubapi.com',
+      hubspotCallsPer10s: 100,
+    });
     expect(config.dataDir).toBe(path.resolve('.data'));
   });
 
@@ -19,25 +24,56 @@ describe('configuration', () => {
   });
 
   it('allows the demo, its batch and the sandbox on port 3001 by default, and says when HubSpot’s URL was set', () => {
-    expect(loadConfig({})).toMatchObject({ demo: 'auto', demoBatch: true, sandboxPort: 3001, sandboxWebhook: undefined, hubspotApiBaseUrlConfigured: false });
-    expect(loadConfig({ DEMO: 'off', DEMO_BATCH: 'off', HUBSPOT_API_BASE_URL: 'http://127.0.0.1:3001' })).toMatchObject({ demo: 'off', demoBatch: false, hubspotApiBaseUrlConfigured: true });
+    expect(loadConfig({})).toMatchObject({
+      demo: 'auto',
+      demoBatch: true,
+      sandboxPort: 3001,
+      sandboxWebhook: undefined,
+      hubspotApiBaseUrlConfigured: false,
+    });
+    expect(loadConfig({ DEMO: 'off', DEMO_BATCH: 'off', HUBSPOT_API_BASE_URL: 'http://127.0.0.1:3001' })).toMatchObject(
+      { demo: 'off', demoBatch: false, hubspotApiBaseUrlConfigured: true },
+    );
   });
 
   it('takes the sandbox’s webhook target and signing secret together or not at all', () => {
-    expect(loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot', SANDBOX_WEBHOOK_SECRET: 's' }).sandboxWebhook).toEqual({ url: 'http://127.0.0.1:3000/webhooks/hubspot', secret: 's' });
-    expect(() => loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot' })).toThrow(/SANDBOX_WEBHOOK_SECRET/);
+    expect(
+      loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot', SANDBOX_WEBHOOK_SECRET: 's' })
+        .sandboxWebhook,
+    ).toEqual({ url: 'http://127.0.0.1:3000/webhooks/hubspot', secret: 's' });
+    expect(() => loadConfig({ SANDBOX_WEBHOOK_URL: 'http://127.0.0.1:3000/webhooks/hubspot' })).toThrow(
+      /SANDBOX_WEBHOOK_SECRET/,
+    );
   });
 
   it('runs the webhook worker by default and takes the app’s client secret and public URL for webhook signatures', () => {
-    expect(loadConfig({})).toMatchObject({ webhookWorker: true, approvalJobs: true, hubspotClientSecret: undefined, publicUrl: undefined });
+    expect(loadConfig({})).toMatchObject({
+      webhookWorker: true,
+      approvalJobs: true,
+      hubspotClientSecret: undefined,
+      publicUrl: undefined,
+    });
     expect(loadConfig({ APPROVAL_JOBS: 'off' })).toMatchObject({ approvalJobs: false });
-    expect(loadConfig({ WEBHOOK_WORKER: 'off', HUBSPOT_CLIENT_SECRET: 'cs', PUBLIC_URL: 'https://ag.example.com' })).toMatchObject({ webhookWorker: false, hubspotClientSecret: 'cs', publicUrl: 'https://ag.example.com' });
+    expect(
+      loadConfig({ WEBHOOK_WORKER: 'off', HUBSPOT_CLIENT_SECRET: 'cs', PUBLIC_URL: 'https://ag.example.com' }),
+    ).toMatchObject({ webhookWorker: false, hubspotClientSecret: 'cs', publicUrl: 'https://ag.example.com' });
     expect(() => loadConfig({ PUBLIC_URL: 'ag.example.com' })).toThrow(/PUBLIC_URL/);
   });
 
   it('publishes audit checkpoints every 1,000 events or 60 s into the data folder unless told otherwise', () => {
-    expect(loadConfig({}).auditCheckpoints).toEqual({ key: undefined, file: path.resolve('.data', 'audit-checkpoints.ndjson'), everyEvents: 1_000, everyMs: 60_000 });
-    expect(loadConfig({ AUDIT_CHECKPOINT_EVERY_EVENTS: '50', AUDIT_CHECKPOINT_EVERY_SECONDS: '2', AUDIT_CHECKPOINT_FILE: '/var/log/ag/checkpoints.ndjson' }).auditCheckpoints).toMatchObject({
+    expect(loadConfig({}).auditCheckpoints).toEqual({
+      key: undefined,
+      file: path.resolve('.data', 'audit-checkpoints.ndjson'),
+      everyEvents: 1_000,
+      everyMs: 60_000,
+    });
+    expect(
+      loadConfig({
+        AUDIT_CHECKPOINT_EVERY_EVENTS: '50',
+        AUDIT_CHECKPOINT_EVERY_SECONDS: '2',
+        AUDIT_CHECKPOINT_FILE: '/var/log/ag/checkpoints.ndjson',
+      }).auditCheckpoints,
+    ).toMatchObject({
       file: '/var/log/ag/checkpoints.ndjson',
       everyEvents: 50,
       everyMs: 2_000,
@@ -47,13 +83,19 @@ describe('configuration', () => {
 
   it('leases a change set for 30 s and looks for interrupted ones every 5 s unless told otherwise', () => {
     expect(loadConfig({})).toMatchObject({ changeSetLeaseMs: 30_000, changeSetRecoveryPollMs: 5_000 });
-    expect(loadConfig({ CHANGE_SET_LEASE_MS: '1500', CHANGE_SET_RECOVERY_POLL_MS: '200' })).toMatchObject({ changeSetLeaseMs: 1_500, changeSetRecoveryPollMs: 200 });
+    expect(loadConfig({ CHANGE_SET_LEASE_MS: '1500', CHANGE_SET_RECOVERY_POLL_MS: '200' })).toMatchObject({
+      changeSetLeaseMs: 1_500,
+      changeSetRecoveryPollMs: 200,
+    });
     expect(() => loadConfig({ CHANGE_SET_LEASE_MS: '0' })).toThrow(/CHANGE_SET_LEASE_MS/);
   });
 
   it('lets a rollback lease lapse after 15 s and an approval write claimed by a dead server wait 5 minutes unless told otherwise', () => {
     expect(loadConfig({})).toMatchObject({ rollbackLeaseMs: 15_000, approvalApplyClaimMs: 300_000 });
-    expect(loadConfig({ ROLLBACK_LEASE_MS: '1000', APPROVAL_APPLY_CLAIM_MS: '2000' })).toMatchObject({ rollbackLeaseMs: 1_000, approvalApplyClaimMs: 2_000 });
+    expect(loadConfig({ ROLLBACK_LEASE_MS: '1000', APPROVAL_APPLY_CLAIM_MS: '2000' })).toMatchObject({
+      rollbackLeaseMs: 1_000,
+      approvalApplyClaimMs: 2_000,
+    });
   });
 
   it('refuses a bad value with a sentence naming the variable', () => {
@@ -71,7 +113,9 @@ describe('secrets', () => {
 
   it('requires SECRETS_KEY with Postgres, and makes and keeps a key file with PGlite', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-secrets-'));
-    expect(() => loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: true })).toThrow(/SECRETS_KEY is required/);
+    expect(() => loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: true })).toThrow(
+      /SECRETS_KEY is required/,
+    );
     const sealed = loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).seal('x');
     expect(loadSecretBox({ secretsKey: undefined, dataDir, usingPostgres: false }).open(sealed)).toBe('x');
     fs.rmSync(dataDir, { recursive: true });
@@ -79,12 +123,21 @@ describe('secrets', () => {
 
   it('leaves audit checkpoints off with Postgres and no key, saying why; makes and keeps a key file with PGlite', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-checkpoint-key-'));
-    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: true })).toEqual({ key: undefined, why: expect.stringMatching(/AUDIT_CHECKPOINT_KEY is not set/) });
+    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: true })).toEqual({
+      key: undefined,
+      why: expect.stringMatching(/AUDIT_CHECKPOINT_KEY is not set/),
+    });
     const made = loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: false }).key!;
-    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: false }).key!.publicKey).toBe(made.publicKey);
+    expect(loadCheckpointKey({ checkpointKey: undefined, dataDir, usingPostgres: false }).key!.publicKey).toBe(
+      made.publicKey,
+    );
     const given = randomBytes(32).toString('base64');
-    expect(loadCheckpointKey({ checkpointKey: given, dataDir, usingPostgres: true }).key!.keyId).toMatch(/^[0-9a-f]{16}$/);
-    expect(() => loadCheckpointKey({ checkpointKey: 'c2hvcnQ=', dataDir, usingPostgres: true })).toThrow(/AUDIT_CHECKPOINT_KEY must be/);
+    expect(loadCheckpointKey({ checkpointKey: given, dataDir, usingPostgres: true }).key!.keyId).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
+    expect(() => loadCheckpointKey({ checkpointKey: 'c2hvcnQ=', dataDir, usingPostgres: true })).toThrow(
+      /AUDIT_CHECKPOINT_KEY must be/,
+    );
     fs.rmSync(dataDir, { recursive: true });
   });
 

@@ -14,7 +14,9 @@ describe('the Node version check every entry point runs first', () => {
       const result = run(['--import', OLD_NODE, ...entry]);
       expect(result.status).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/needs Node\.js 22\.18 or newer .*this is Node 20\.20\.2/)]);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/needs Node\.js 22\.18 or newer .*this is Node 20\.20\.2/),
+      ]);
     }
   });
 
@@ -23,7 +25,10 @@ describe('the Node version check every entry point runs first', () => {
   });
 
   it('runs before every npm script that starts our code', async () => {
-    const { scripts } = (await import('../../package.json', { with: { type: 'json' } })).default as { scripts: Record<string, string> };
-    for (const name of ['start', 'cli', 'sandbox', 'demo:agent', 'test', 'bench', 'hs:config']) expect(scripts[`pre${name}`]).toBe('node bin/require-node.js');
+    const { scripts } = (await import('../../package.json', { with: { type: 'json' } })).default as {
+      scripts: Record<string, string>;
+    };
+    for (const name of ['start', 'cli', 'sandbox', 'demo:agent', 'test', 'bench', 'hs:config'])
+      expect(scripts[`pre${name}`]).toBe('node bin/require-node.js');
   });
 });

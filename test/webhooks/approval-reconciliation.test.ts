@@ -19,7 +19,12 @@ beforeEach(async () => {
   ws = await seedWebhookWorkspace(harness);
   await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-  token = (await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'enricher', role: 'enrichment' } })).body.token;
+  token = (
+    await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'enricher', role: 'enrichment' },
+    })
+  ).body.token;
   await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '9001': 'rep' });
 });
 afterEach(() => harness.close());
@@ -29,34 +34,82 @@ async function receive(events: unknown[]): Promise<void> {
   while ((await processWebhookEvents(harness.deps)) > 0);
 }
 
-const statusOf = async (approvalId: string) => (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!;
+const statusOf = async (approvalId: string) =>
+  (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!;
 const later = (ms = 1_000) => Date.now() + ms;
 
 describe('approvals reconciled with what HubSpot says changed', () => {
   it('makes an approval stale when a person edits its property in HubSpot, so approving it overwrites nothing', async () => {
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
-    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
-    await receive([propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0777', occurredAt: later() })]);
+    const approvalId = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    await receive([
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'phone',
+        propertyValue: '+1 555 0777',
+        occurredAt: later(),
+      }),
+    ]);
 
-    expect(await statusOf(approvalId)).toMatchObject({ status: 'stale', message: 'user 9001 changed phone in the CRM after the agent proposed; nothing will be overwritten.' });
+    expect(await statusOf(approvalId)).toMatchObject({
+      status: 'stale',
+      message: 'user 9001 changed phone in the CRM after the agent proposed; nothing will be overwritten.',
+    });
     // Its items read stale too: none of them will be written, whatever each said before.
-    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body).toMatchObject({ status: 'stale', items: [{ property: 'phone', status: 'stale' }] });
-    const [stale] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, 'approval.stale')));
-    expect(stale).toMatchObject({ actor: { type: 'system', name: 'hubspot-webhooks' }, data: expect.objectContaining({ approvalId, cause: 'person', property: 'phone', sourceId: 'userId:9001' }) });
+    expect(
+      (await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body,
+    ).toMatchObject({ status: 'stale', items: [{ property: 'phone', status: 'stale' }] });
+    const [stale] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, 'approval.stale')));
+    expect(stale).toMatchObject({
+      actor: { type: 'system', name: 'hubspot-webhooks' },
+      data: expect.objectContaining({ approvalId, cause: 'person', property: 'phone', sourceId: 'userId:9001' }),
+    });
     const refused = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
     expect(refused).toMatchObject({ status: 409, body: { error: { details: { refusal: 'approval_not_pending' } } } });
     await syncApprovalMirror(harness.deps);
-    expect(recordValues(harness.hubspot.state, 'contacts', recordId)).toMatchObject({ phone: '+1 555 0100', ag_proposed_phone: '', ag_pending_approvals: '0' });
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)).toMatchObject({
+      phone: '+1 555 0100',
+      ag_proposed_phone: '',
+      ag_pending_approvals: '0',
+    });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
   it('leaves an approval pending when the edit is to another property, came before the proposal, or sets the value it already had', async () => {
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
-    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    const approvalId = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
     await receive([
-      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'jobtitle', propertyValue: 'CEO', occurredAt: later() }),
-      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0100', occurredAt: later(2_000) }),
-      propertyChange(ws.portalId, { objectId: Number(recordId), propertyName: 'phone', propertyValue: '+1 555 0042', occurredAt: Date.now() - 60_000 }),
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'jobtitle',
+        propertyValue: 'CEO',
+        occurredAt: later(),
+      }),
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'phone',
+        propertyValue: '+1 555 0100',
+        occurredAt: later(2_000),
+      }),
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'phone',
+        propertyValue: '+1 555 0042',
+        occurredAt: Date.now() - 60_000,
+      }),
     ]);
     expect((await statusOf(approvalId)).status).toBe('pending');
   });
@@ -64,24 +117,66 @@ describe('approvals reconciled with what HubSpot says changed', () => {
   it('closes open approvals of a record deleted or merged away in HubSpot, saying why', async () => {
     const deleted = seedContact(harness);
     const merged = seedContact(harness);
-    const deletedApproval = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: deleted, properties: { phone: '+1 555 0001' } });
-    const mergedApproval = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: merged, properties: { phone: '+1 555 0002' } });
+    const deletedApproval = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId: deleted,
+      properties: { phone: '+1 555 0001' },
+    });
+    const mergedApproval = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId: merged,
+      properties: { phone: '+1 555 0002' },
+    });
     await receive([
-      propertyChange(ws.portalId, { subscriptionType: 'contact.deletion', objectId: Number(deleted), propertyName: undefined, propertyValue: undefined }),
-      propertyChange(ws.portalId, { subscriptionType: 'contact.merge', objectId: Number(merged), propertyName: undefined, propertyValue: undefined, primaryObjectId: 99, mergedObjectIds: [Number(merged)], newObjectId: 99 }),
+      propertyChange(ws.portalId, {
+        subscriptionType: 'contact.deletion',
+        objectId: Number(deleted),
+        propertyName: undefined,
+        propertyValue: undefined,
+      }),
+      propertyChange(ws.portalId, {
+        subscriptionType: 'contact.merge',
+        objectId: Number(merged),
+        propertyName: undefined,
+        propertyValue: undefined,
+        primaryObjectId: 99,
+        mergedObjectIds: [Number(merged)],
+        newObjectId: 99,
+      }),
     ]);
-    expect(await statusOf(deletedApproval)).toMatchObject({ status: 'stale', message: `Record ${deleted} was deleted in the CRM; nothing will be written.` });
-    expect(await statusOf(mergedApproval)).toMatchObject({ status: 'stale', message: `Record ${merged} was merged into record 99 in the CRM; nothing will be written.` });
+    expect(await statusOf(deletedApproval)).toMatchObject({
+      status: 'stale',
+      message: `Record ${deleted} was deleted in the CRM; nothing will be written.`,
+    });
+    expect(await statusOf(mergedApproval)).toMatchObject({
+      status: 'stale',
+      message: `Record ${merged} was merged into record 99 in the CRM; nothing will be written.`,
+    });
   });
 
   it('takes a decision made on the approval record inside HubSpot as that person’s, by the same rules', async () => {
     const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
-    const approvalId = await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    const approvalId = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
     await syncApprovalMirror(harness.deps);
     const objectTypeId = customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId;
     const crmObjectId = (await statusOf(approvalId)).crmObjectId!;
     const statusChange = (userId: string, value: string) =>
-      propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId, objectId: Number(crmObjectId), propertyName: 'ag_status', propertyValue: value, sourceId: `userId:${userId}`, occurredAt: later() });
+      propertyChange(ws.portalId, {
+        subscriptionType: 'object.propertyChange',
+        objectTypeId,
+        objectId: Number(crmObjectId),
+        propertyName: 'ag_status',
+        propertyValue: value,
+        sourceId: `userId:${userId}`,
+        occurredAt: later(),
+      });
 
     // A rep who does not own the contact may not decide: refused and audited, still pending, and HubSpot's copy put back.
     const objectRecord = customStore(harness.hubspot.state, 'agent_approval')!.records.get(crmObjectId)!;
@@ -90,8 +185,14 @@ describe('approvals reconciled with what HubSpot says changed', () => {
     expect((await statusOf(approvalId)).status).toBe('pending');
     await syncApprovalMirror(harness.deps);
     expect(objectRecord.properties['ag_status']).toBe('pending');
-    const [refusal] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.refused')));
-    expect(refusal).toMatchObject({ actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' }, data: expect.objectContaining({ refusal: 'not_record_owner' }) });
+    const [refusal] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.refused')));
+    expect(refusal).toMatchObject({
+      actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' },
+      data: expect.objectContaining({ refusal: 'not_record_owner' }),
+    });
 
     await receive([statusChange('501', 'approved')]);
     expect((await statusOf(approvalId)).status).toBe('approved');
@@ -102,24 +203,65 @@ describe('approvals reconciled with what HubSpot says changed', () => {
   });
 
   it('counts rejections made on approval records inside HubSpot toward the agent’s rejection-rate kill trigger', async () => {
-    await publishPolicy(harness.deps, ws.workspaceId, { ...(EXAMPLE_POLICY as object), monitoring: { killTriggers: { rejectionRate: { threshold: 0.5, minDecided: 2 } } } }, ADMIN);
+    await publishPolicy(
+      harness.deps,
+      ws.workspaceId,
+      {
+        ...(EXAMPLE_POLICY as object),
+        monitoring: { killTriggers: { rejectionRate: { threshold: 0.5, minDecided: 2 } } },
+      },
+      ADMIN,
+    );
     const approvalIds = [];
-    for (let i = 0; i < 2; i += 1) approvalIds.push(await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId: seedContact(harness), properties: { phone: `+1 555 010${i}` } }));
+    for (let i = 0; i < 2; i += 1)
+      approvalIds.push(
+        await proposeHeld(harness, {
+          token,
+          adminToken: ws.adminToken,
+          recordId: seedContact(harness),
+          properties: { phone: `+1 555 010${i}` },
+        }),
+      );
     await syncApprovalMirror(harness.deps);
     const objectTypeId = customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId;
     const rejectInHubSpot = async (approvalId: string) => {
       const crmObjectId = (await statusOf(approvalId)).crmObjectId!;
-      await receive([propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId, objectId: Number(crmObjectId), propertyName: 'ag_status', propertyValue: 'rejected', sourceId: 'userId:501', occurredAt: later() })]);
+      await receive([
+        propertyChange(ws.portalId, {
+          subscriptionType: 'object.propertyChange',
+          objectTypeId,
+          objectId: Number(crmObjectId),
+          propertyName: 'ag_status',
+          propertyValue: 'rejected',
+          sourceId: 'userId:501',
+          occurredAt: later(),
+        }),
+      ]);
     };
-    const switches = () => harness.database.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+    const switches = () =>
+      harness.database.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
 
     await rejectInHubSpot(approvalIds[0]!);
     expect((await statusOf(approvalIds[0]!)).status).toBe('rejected');
     expect(await switches()).toEqual([]); // one decided: too few to judge
     await rejectInHubSpot(approvalIds[1]!);
     const agentId = (await statusOf(approvalIds[1]!)).agentId;
-    expect(await switches()).toEqual([expect.objectContaining({ scope: 'agent', target: agentId, engaged: true, reason: expect.stringContaining('2 of 2 decided proposals') })]);
-    const submit = await api(harness, 'POST', '/v1/changesets', { token, body: { batchId: 'enrich-2', objectType: 'contacts', changes: [{ recordId: seedContact(harness), properties: { phone: '+1 555 0000' }, evidence: EVIDENCE }] } });
+    expect(await switches()).toEqual([
+      expect.objectContaining({
+        scope: 'agent',
+        target: agentId,
+        engaged: true,
+        reason: expect.stringContaining('2 of 2 decided proposals'),
+      }),
+    ]);
+    const submit = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'enrich-2',
+        objectType: 'contacts',
+        changes: [{ recordId: seedContact(harness), properties: { phone: '+1 555 0000' }, evidence: EVIDENCE }],
+      },
+    });
     expect(submit.status).toBe(423);
   });
 });

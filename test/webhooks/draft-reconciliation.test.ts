@@ -23,7 +23,12 @@ beforeEach(async () => {
   // No send window: these tests run at any hour on the real clock, as webhook signatures need.
   await publishActionTiers(harness, ws.workspaceId, {}, { windows: [] });
   await bootstrapWorkspace(harness.deps, ws.workspaceId, { type: 'admin', via: 'api', name: 'test' });
-  agentToken = (await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'outreach-agent', role: 'outreach' } })).body.token;
+  agentToken = (
+    await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'outreach-agent', role: 'outreach' },
+    })
+  ).body.token;
   await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '9001': 'rep' });
 });
 afterEach(() => harness.close());
@@ -42,31 +47,53 @@ async function mirrored(draftId: string) {
   return {
     record: store.records.get(objectId)!,
     statusChange: (userId: string, value: string) =>
-      propertyChange(ws.portalId, { subscriptionType: 'object.propertyChange', objectTypeId: store.schema.objectTypeId, objectId: Number(objectId), propertyName: 'ag_status', propertyValue: value, sourceId: `userId:${userId}` }),
+      propertyChange(ws.portalId, {
+        subscriptionType: 'object.propertyChange',
+        objectTypeId: store.schema.objectTypeId,
+        objectId: Number(objectId),
+        propertyName: 'ag_status',
+        propertyValue: value,
+        sourceId: `userId:${userId}`,
+      }),
   };
 }
 
-const draft = async (id: string) => (await api(harness, 'GET', `/v1/admin/actions/${id}`, { token: ws.adminToken })).body;
+const draft = async (id: string) =>
+  (await api(harness, 'GET', `/v1/admin/actions/${id}`, { token: ws.adminToken })).body;
 
 describe('a held draft decided on its approval record inside HubSpot', () => {
   it('refuses a rep who may not decide and puts HubSpot’s status back, then an approver’s approval creates the note', async () => {
     const contactId = seedContact(harness, { hubspot_owner_id: '1001' });
-    const submitted = await submitAction(harness, agentToken, { kind: 'create_note', objectType: 'contacts', recordId: contactId, body: 'Asked for the pricing sheet.', evidence: EMAIL_EVIDENCE });
+    const submitted = await submitAction(harness, agentToken, {
+      kind: 'create_note',
+      objectType: 'contacts',
+      recordId: contactId,
+      body: 'Asked for the pricing sheet.',
+      evidence: EMAIL_EVIDENCE,
+    });
     expect(submitted.body.status).toBe('pending');
     const { record, statusChange } = await mirrored(submitted.body.id);
 
     record.properties['ag_status'] = 'approved';
     await receive([statusChange('9001', 'approved')]);
     expect((await draft(submitted.body.id)).status).toBe('pending');
-    const [refusal] = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'action.decision_refused')));
-    expect(refusal).toMatchObject({ actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' }, data: expect.objectContaining({ refusal: 'not_record_owner' }) });
+    const [refusal] = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'action.decision_refused')));
+    expect(refusal).toMatchObject({
+      actor: { type: 'person', crmUserId: '9001', via: 'hubspot_app' },
+      data: expect.objectContaining({ refusal: 'not_record_owner' }),
+    });
     await syncApprovalMirror(harness.deps);
     expect(record.properties['ag_status']).toBe('pending');
 
     await receive([statusChange('501', 'approved')]);
     const completed = await draft(submitted.body.id);
     expect(completed).toMatchObject({ status: 'completed', approvedBy: ['501'], crmObjectId: expect.any(String) });
-    expect(timelineOf(harness.hubspot.state, 'contacts', contactId).map((entry) => entry.id)).toEqual([completed.crmObjectId]);
+    expect(timelineOf(harness.hubspot.state, 'contacts', contactId).map((entry) => entry.id)).toEqual([
+      completed.crmObjectId,
+    ]);
     await syncApprovalMirror(harness.deps);
     expect(record.properties).toMatchObject({ ag_status: 'applied', ag_decided_by: '501' });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
@@ -81,11 +108,21 @@ describe('a held draft decided on its approval record inside HubSpot', () => {
     const second = await mirrored(approved.body.id);
 
     await receive([first.statusChange('501', 'rejected'), second.statusChange('501', 'approved')]);
-    expect(await draft(rejected.body.id)).toMatchObject({ status: 'rejected', message: 'Rejected in HubSpot on the approval record.' });
-    const events = await harness.database.db.select().from(auditEvents).where(and(eq(auditEvents.recordId, rejectedContact), like(auditEvents.type, 'action.%')));
+    expect(await draft(rejected.body.id)).toMatchObject({
+      status: 'rejected',
+      message: 'Rejected in HubSpot on the approval record.',
+    });
+    const events = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.recordId, rejectedContact), like(auditEvents.type, 'action.%')));
     expect(events.map((event) => event.type)).toEqual(['action.submitted', 'action.held', 'action.rejected']);
     const read = await api(harness, 'GET', `/v1/actions/${approved.body.id}`, { token: agentToken });
-    expect(read.body).toMatchObject({ status: 'released', approvedBy: ['501'], releaseToken: expect.stringMatching(/^rel_/) });
+    expect(read.body).toMatchObject({
+      status: 'released',
+      approvedBy: ['501'],
+      releaseToken: expect.stringMatching(/^rel_/),
+    });
 
     await syncApprovalMirror(harness.deps);
     expect(first.record.properties).toMatchObject({ ag_status: 'rejected', ag_decided_by: '501' });

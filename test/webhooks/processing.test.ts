@@ -19,16 +19,23 @@ beforeEach(async () => {
 afterEach(() => harness.close());
 
 const send = (events: unknown[]) => deliver(harness, events, { clientSecret: ws.clientSecret });
-const bypass = (overrides = {}) => propertyChange(ws.portalId, { changeSource: 'INTEGRATION', sourceId: '555000', ...overrides });
+const bypass = (overrides = {}) =>
+  propertyChange(ws.portalId, { changeSource: 'INTEGRATION', sourceId: '555000', ...overrides });
 async function drain(options: Parameters<typeof processWebhookEvents>[1] = {}) {
   while ((await processWebhookEvents(harness.deps, options)) > 0);
 }
 async function auditCount(type: string) {
-  const [row] = await harness.deps.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, type)));
+  const [row] = await harness.deps.db
+    .select({ n: count() })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, type)));
   return row!.n;
 }
 async function pendingCount() {
-  const [row] = await harness.deps.db.select({ n: count() }).from(webhookEvents).where(and(eq(webhookEvents.workspaceId, ws.workspaceId), isNull(webhookEvents.processedAt)));
+  const [row] = await harness.deps.db
+    .select({ n: count() })
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.workspaceId, ws.workspaceId), isNull(webhookEvents.processedAt)));
   return row!.n;
 }
 async function publishMonitoring(monitoring: object) {
@@ -37,19 +44,48 @@ async function publishMonitoring(monitoring: object) {
 
 describe('processing stored HubSpot events', () => {
   it('confirms our own applied write when its webhook comes back, naming the change and agent', async () => {
-    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'enricher', role: 'enrichment' } });
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'enricher', role: 'enrichment' },
+    });
     await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
     const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'a@example.com' } });
     const submitted = await api(harness, 'POST', '/v1/changesets', {
       token: agent.body.token,
-      body: { batchId: 'b1', objectType: 'contacts', changes: [{ recordId, properties: { jobtitle: 'CTO' }, evidence: { source: 'clearbit', reason: 'site', url: 'https://e.com', confidence: 0.95 } }] },
+      body: {
+        batchId: 'b1',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId,
+            properties: { jobtitle: 'CTO' },
+            evidence: { source: 'clearbit', reason: 'site', url: 'https://e.com', confidence: 0.95 },
+          },
+        ],
+      },
     });
     const changeId = submitted.body.results[0].changeId as string;
 
-    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'CTO', changeSource: 'INTEGRATION', sourceId: String(APP_ID) })]);
+    await send([
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyValue: 'CTO',
+        changeSource: 'INTEGRATION',
+        sourceId: String(APP_ID),
+      }),
+    ]);
     await drain();
 
-    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([expect.objectContaining({ kind: 'own_write', changeId, agentId: agent.body.id, recordId, property: 'jobtitle', value: 'CTO' })]);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([
+      expect.objectContaining({
+        kind: 'own_write',
+        changeId,
+        agentId: agent.body.id,
+        recordId,
+        property: 'jobtitle',
+        value: 'CTO',
+      }),
+    ]);
     expect(await auditCount('crm.bypass_write')).toBe(0);
   });
 
@@ -58,29 +94,58 @@ describe('processing stored HubSpot events', () => {
     await drain();
 
     expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([
-      expect.objectContaining({ kind: 'person', changeSource: 'CRM_UI', objectType: 'contacts', recordId: '42', property: 'jobtitle', value: 'Founder', sourceId: 'userId:9001' }),
+      expect.objectContaining({
+        kind: 'person',
+        changeSource: 'CRM_UI',
+        objectType: 'contacts',
+        recordId: '42',
+        property: 'jobtitle',
+        value: 'Founder',
+        sourceId: 'userId:9001',
+      }),
     ]);
   });
 
   it('audits a write by another integration as crm.bypass_write, attributed to the agent the policy names for it', async () => {
-    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'sidecar', role: 'enrichment' } });
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'sidecar', role: 'enrichment' },
+    });
     await publishMonitoring({ integrations: { '555000': 'sidecar' } });
     await send([bypass({ objectId: 7, propertyValue: 'VP' })]);
     await drain();
 
-    const [event] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_write')));
-    expect(event).toMatchObject({ agentId: agent.body.id, recordId: '7', property: 'jobtitle', after: { value: 'VP' }, data: expect.objectContaining({ sourceId: '555000', changeSource: 'INTEGRATION' }) });
+    const [event] = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_write')));
+    expect(event).toMatchObject({
+      agentId: agent.body.id,
+      recordId: '7',
+      property: 'jobtitle',
+      after: { value: 'VP' },
+      data: expect.objectContaining({ sourceId: '555000', changeSource: 'INTEGRATION' }),
+    });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
   it('orders a field’s history by when changes happened in the CRM, not by when they arrived', async () => {
     const t = Date.now();
-    for (const [offset, value] of [[3_000, 'third'], [1_000, 'first'], [2_000, 'second']] as const) {
+    for (const [offset, value] of [
+      [3_000, 'third'],
+      [1_000, 'first'],
+      [2_000, 'second'],
+    ] as const) {
       await send([propertyChange(ws.portalId, { objectId: 9, occurredAt: t + offset, propertyValue: value })]);
     }
     await drain();
 
-    const history = await fieldHistory(harness.deps.db, { workspaceId: ws.workspaceId, objectType: 'contacts', recordId: '9', property: 'jobtitle' });
+    const history = await fieldHistory(harness.deps.db, {
+      workspaceId: ws.workspaceId,
+      objectType: 'contacts',
+      recordId: '9',
+      property: 'jobtitle',
+    });
     expect(history.map((h) => h.value)).toEqual(['first', 'second', 'third']);
   });
 
@@ -97,21 +162,41 @@ describe('processing stored HubSpot events', () => {
     await send([propertyChange(ws.portalId, { subscriptionType: 'contact.associationChange' })]);
     await drain();
 
-    const [row] = await harness.deps.db.select().from(webhookEvents).where(eq(webhookEvents.workspaceId, ws.workspaceId));
+    const [row] = await harness.deps.db
+      .select()
+      .from(webhookEvents)
+      .where(eq(webhookEvents.workspaceId, ws.workspaceId));
     expect(row).toMatchObject({ outcome: 'ignored_subscription_type', processedAt: expect.any(Date) });
     expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(0);
   });
 
   it('keeps deleted and merged records in the history, with the merge’s ids', async () => {
     await send([
-      propertyChange(ws.portalId, { subscriptionType: 'contact.deletion', objectId: 11, propertyName: undefined, propertyValue: undefined }),
-      propertyChange(ws.portalId, { subscriptionType: 'contact.merge', objectId: 12, propertyName: undefined, propertyValue: undefined, primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 12 }),
+      propertyChange(ws.portalId, {
+        subscriptionType: 'contact.deletion',
+        objectId: 11,
+        propertyName: undefined,
+        propertyValue: undefined,
+      }),
+      propertyChange(ws.portalId, {
+        subscriptionType: 'contact.merge',
+        objectId: 12,
+        propertyName: undefined,
+        propertyValue: undefined,
+        primaryObjectId: 12,
+        mergedObjectIds: [13],
+        newObjectId: 12,
+      }),
     ]);
     await drain();
 
     expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([
       expect.objectContaining({ kind: 'record_deleted', recordId: '11', property: '' }),
-      expect.objectContaining({ kind: 'record_merged', recordId: '12', data: { primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 12 } }),
+      expect.objectContaining({
+        kind: 'record_merged',
+        recordId: '12',
+        data: { primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 12 },
+      }),
     ]);
   });
 });
@@ -130,13 +215,21 @@ describe('processing with several workers and failures', () => {
   });
 
   it('leaves a batch whose worker failed mid-way unprocessed, and a later worker finishes it with one effect each', async () => {
-    const events = Array.from({ length: 90 }, (_, i) => (i % 3 === 0 ? bypass({ objectId: 500 + i }) : propertyChange(ws.portalId, { objectId: 500 + i })));
+    const events = Array.from({ length: 90 }, (_, i) =>
+      i % 3 === 0 ? bypass({ objectId: 500 + i }) : propertyChange(ws.portalId, { objectId: 500 + i }),
+    );
     await send(events);
     // The database refuses one row of the second batch, as a worker dying mid-batch would leave it.
     await harness.deps.db.execute(
-      sql.raw(`create function refuse_record_545() returns trigger language plpgsql as $$ begin if new.record_id = '545' then raise exception 'worker died'; end if; return new; end $$`),
+      sql.raw(
+        `create function refuse_record_545() returns trigger language plpgsql as $$ begin if new.record_id = '545' then raise exception 'worker died'; end if; return new; end $$`,
+      ),
     );
-    await harness.deps.db.execute(sql.raw('create trigger refuse_record_545 before insert on record_property_changes for each row execute function refuse_record_545()'));
+    await harness.deps.db.execute(
+      sql.raw(
+        'create trigger refuse_record_545 before insert on record_property_changes for each row execute function refuse_record_545()',
+      ),
+    );
 
     await expect(drain({ batchSize: 30 })).rejects.toThrow();
     expect(await pendingCount()).toBe(60);
@@ -156,8 +249,16 @@ describe('automated kill triggers and reverts', () => {
     await send([bypass(), bypass(), bypass()]);
     await drain();
 
-    const [killSwitch] = await harness.deps.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
-    expect(killSwitch).toMatchObject({ scope: 'workspace', engaged: true, changedBy: 'system:kill-trigger', reason: expect.stringContaining('bypass_writes: 3') });
+    const [killSwitch] = await harness.deps.db
+      .select()
+      .from(killSwitches)
+      .where(eq(killSwitches.workspaceId, ws.workspaceId));
+    expect(killSwitch).toMatchObject({
+      scope: 'workspace',
+      engaged: true,
+      changedBy: 'system:kill-trigger',
+      reason: expect.stringContaining('bypass_writes: 3'),
+    });
     expect(await auditCount('kill_switch.engaged')).toBe(1);
 
     await send([bypass()]);
@@ -166,8 +267,14 @@ describe('automated kill triggers and reverts', () => {
   });
 
   it('engages only the named agent’s switch when its integration writes around the API', async () => {
-    const agent = await api(harness, 'POST', '/v1/admin/agents', { token: ws.adminToken, body: { name: 'sidecar', role: 'enrichment' } });
-    await publishMonitoring({ integrations: { '555000': 'sidecar' }, killTriggers: { bypassWrites: { threshold: 1 } } });
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'sidecar', role: 'enrichment' },
+    });
+    await publishMonitoring({
+      integrations: { '555000': 'sidecar' },
+      killTriggers: { bypassWrites: { threshold: 1 } },
+    });
     await send([bypass(), bypass()]);
     await drain();
 
@@ -177,18 +284,38 @@ describe('automated kill triggers and reverts', () => {
 
   it('writes a bypassed field back to its previous value when the policy says to revert, and audits it', async () => {
     await publishMonitoring({ revertBypassWrites: true });
-    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'r@example.com', jobtitle: 'Engineer' } });
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'r@example.com', jobtitle: 'Engineer' },
+    });
     const t = Date.now();
-    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 1_000 })]);
+    await send([
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 1_000 }),
+    ]);
     await send([bypass({ objectId: Number(recordId), propertyValue: 'Spam King', occurredAt: t })]);
     await drain();
 
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)?.jobtitle).toBe('Engineer');
-    const [reverted] = await harness.deps.db.select().from(auditEvents).where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_reverted')));
-    expect(reverted).toMatchObject({ recordId, property: 'jobtitle', before: { value: 'Spam King' }, after: { value: 'Engineer' } });
+    const [reverted] = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_reverted')));
+    expect(reverted).toMatchObject({
+      recordId,
+      property: 'jobtitle',
+      before: { value: 'Spam King' },
+      after: { value: 'Engineer' },
+    });
 
     // The revert's own webhook is recognised as ours, not as another bypass.
-    await send([propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', changeSource: 'INTEGRATION', sourceId: String(APP_ID), occurredAt: t + 1_000 })]);
+    await send([
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyValue: 'Engineer',
+        changeSource: 'INTEGRATION',
+        sourceId: String(APP_ID),
+        occurredAt: t + 1_000,
+      }),
+    ]);
     await drain();
     expect((await historyRows(harness.deps.db, ws.workspaceId)).at(-1)).toMatchObject({ kind: 'own_write' });
     expect(await auditCount('crm.bypass_write')).toBe(1);

@@ -17,13 +17,22 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     name: 'audit verify',
     summary: 'Checks the audit log’s hash chain, and signed checkpoints when given; exits 1 when broken.',
     usage: 'audit verify --workspace ID [--checkpoints FILE]... [--public-key BASE64]... [--json]',
-    options: { ...workspaceOption, checkpoints: { type: 'string', multiple: true }, 'public-key': { type: 'string', multiple: true } },
+    options: {
+      ...workspaceOption,
+      checkpoints: { type: 'string', multiple: true },
+      'public-key': { type: 'string', multiple: true },
+    },
     run: (context) =>
       withRuntime(context, async (deps, runtime) => {
         const { verifyAudit } = await import('../services/governance/index.ts');
         const given = await checkpointsToVerify(context, runtime);
         const result = await verifyAudit(deps, await workspaceOf(deps, context, { removedToo: true }), given);
-        return { kind: 'result', value: result, human: verificationSentence(result), ...(result.ok ? {} : { exitCode: 1 }) };
+        return {
+          kind: 'result',
+          value: result,
+          human: verificationSentence(result),
+          ...(result.ok ? {} : { exitCode: 1 }),
+        };
       }),
   },
   {
@@ -36,24 +45,60 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const loaded = runtime.checkpointKey;
         if (!loaded.key) throw new AppError('CONFIG_INVALID', loaded.why);
         const { keyId, publicKey } = loaded.key;
-        return { kind: 'result', value: { algorithm: 'Ed25519', keyId, publicKey }, human: `Audit checkpoint key ${keyId} (Ed25519, base64): ${publicKey}` };
+        return {
+          kind: 'result',
+          value: { algorithm: 'Ed25519', keyId, publicKey },
+          human: `Audit checkpoint key ${keyId} (Ed25519, base64): ${publicKey}`,
+        };
       }),
   },
   {
     name: 'audit export',
     summary: 'Exports audit events as NDJSON or CSV, to stdout or a file.',
-    usage: 'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
-    options: { ...workspaceOption, format: { type: 'string' }, agent: { type: 'string' }, batch: { type: 'string' }, record: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } },
+    usage:
+      'audit export --workspace ID [--format ndjson|csv] [--agent ID] [--batch ID] [--record ID] [--from ISO] [--to ISO] [--out FILE] [--json]',
+    options: {
+      ...workspaceOption,
+      format: { type: 'string' },
+      agent: { type: 'string' },
+      batch: { type: 'string' },
+      record: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
+        const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([
+          import('../../../shared/admin-api.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const { workspace: _w, out, json: _j, ...filters } = context.values;
         const query = auditExportQuerySchema.safeParse(filters);
-        if (!query.success) throw new AppError('VALIDATION_FAILED', `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`);
-        if (context.values.json && typeof out !== 'string') throw new AppError('VALIDATION_FAILED', 'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).');
+        if (!query.success)
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `audit export: ${query.error.issues.map((i) => `--${i.path.join('.')} ${i.message}`).join('; ')}`,
+          );
+        if (context.values.json && typeof out !== 'string')
+          throw new AppError(
+            'VALIDATION_FAILED',
+            'audit export --json reports on a file: give --out FILE (without --json the export streams to stdout).',
+          );
         if (typeof out === 'string') assertWritableFolder(out);
         const q = query.data;
-        const stream = exportAudit(deps, await workspaceOf(deps, context, { removedToo: true }), { agentId: q.agent, batchId: q.batch, recordId: q.record, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, q.format);
+        const stream = exportAudit(
+          deps,
+          await workspaceOf(deps, context, { removedToo: true }),
+          {
+            agentId: q.agent,
+            batchId: q.batch,
+            recordId: q.record,
+            from: q.from ? new Date(q.from) : undefined,
+            to: q.to ? new Date(q.to) : undefined,
+          },
+          q.format,
+        );
         if (typeof out !== 'string') {
           await pipeline(Readable.from(stream), context.stdout, { end: false });
           return { kind: 'streamed' };
@@ -66,7 +111,11 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           throw new AppError('VALIDATION_FAILED', `--out: cannot write ${out}: ${(cause as Error).message}`, { cause });
         }
         const events = q.format === 'csv' ? chunks - 1 : chunks; // the CSV header is a chunk of its own
-        return { kind: 'result', value: { file: out, format: q.format, events }, human: `${events} events written to ${out}.` };
+        return {
+          kind: 'result',
+          value: { file: out, format: q.format, events },
+          human: `${events} events written to ${out}.`,
+        };
       }),
   },
 ];
@@ -76,28 +125,52 @@ function assertWritableFolder(file: string): void {
   const folder = path.dirname(path.resolve(file));
   const found = fs.statSync(folder, { throwIfNoEntry: false });
   if (!found?.isDirectory()) {
-    throw new AppError('VALIDATION_FAILED', `--out: the folder ${folder} ${found ? 'is not a folder' : 'does not exist'}; create it first, or give a file in an existing folder.`, { details: { folder } });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `--out: the folder ${folder} ${found ? 'is not a folder' : 'does not exist'}; create it first, or give a file in an existing folder.`,
+      { details: { folder } },
+    );
   }
 }
 
 /** With --checkpoints: every file's lines, checked against this server's key and any --public-key. */
-async function checkpointsToVerify(context: CommandContext, runtime: Runtime): Promise<CheckpointsToVerify | undefined> {
+async function checkpointsToVerify(
+  context: CommandContext,
+  runtime: Runtime,
+): Promise<CheckpointsToVerify | undefined> {
   const files = (context.values.checkpoints as unknown as string[] | undefined) ?? [];
   if (files.length === 0) return undefined;
-  const [{ checkpointPublicKeySchema }, { parseCheckpointLines }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
-  const given = ((context.values['public-key'] as unknown as string[] | undefined) ?? []).map((key) => parseWith(checkpointPublicKeySchema, key, 'public-key'));
+  const [{ checkpointPublicKeySchema }, { parseCheckpointLines }] = await Promise.all([
+    import('../../../shared/admin-api.ts'),
+    import('../services/governance/index.ts'),
+  ]);
+  const given = ((context.values['public-key'] as unknown as string[] | undefined) ?? []).map((key) =>
+    parseWith(checkpointPublicKeySchema, key, 'public-key'),
+  );
   const trustedPublicKeys = [...(runtime.checkpointKey.key ? [runtime.checkpointKey.key.publicKey] : []), ...given];
-  if (trustedPublicKeys.length === 0) throw new AppError('VALIDATION_FAILED', 'There is no checkpoint key to check signatures against: give --public-key (audit public-key prints it where the key is configured).');
+  if (trustedPublicKeys.length === 0)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'There is no checkpoint key to check signatures against: give --public-key (audit public-key prints it where the key is configured).',
+    );
   return { checkpoints: files.flatMap((file) => parseCheckpointLines(readTextFile(file), file)), trustedPublicKeys };
 }
 
 function verificationSentence(result: AuditVerification): string {
   const lines = [
-    result.ok || !result.firstBadEvent ? `Audit chain intact: ${result.events} events verified.` : `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`,
+    result.ok || !result.firstBadEvent
+      ? `Audit chain intact: ${result.events} events verified.`
+      : `Audit chain BROKEN at event ${result.firstBadEvent.seq}: ${result.firstBadEvent.message}`,
   ];
   const report = result.checkpoints;
-  if (report?.firstBadCheckpoint) lines.push(`Checkpoints CONTRADICTED at checkpoint ${report.firstBadCheckpoint.seq}: ${report.firstBadCheckpoint.message}`);
-  else if (report) lines.push(`Checkpoints hold: ${report.checked} checked${report.latestSeq === null ? '' : `, the newest at event ${report.latestSeq}; events after it are only as safe as the database`}.`);
+  if (report?.firstBadCheckpoint)
+    lines.push(
+      `Checkpoints CONTRADICTED at checkpoint ${report.firstBadCheckpoint.seq}: ${report.firstBadCheckpoint.message}`,
+    );
+  else if (report)
+    lines.push(
+      `Checkpoints hold: ${report.checked} checked${report.latestSeq === null ? '' : `, the newest at event ${report.latestSeq}; events after it are only as safe as the database`}.`,
+    );
   return lines.join('\n');
 }
 

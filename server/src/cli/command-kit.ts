@@ -14,7 +14,10 @@ export type CommandOutput = { kind: 'result'; value: unknown; human: string; exi
 export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo().username };
 
 /** Opens the database (taking the PGlite data folder, or failing plainly if the server holds it) for one command. */
-export async function withRuntime<T>(context: CommandContext, work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  context: CommandContext,
+  work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>,
+): Promise<T> {
   const runtime = await context.openRuntime(context.config, 'the agent-governance CLI');
   try {
     return await work(runtime.deps, runtime);
@@ -24,7 +27,11 @@ export async function withRuntime<T>(context: CommandContext, work: (deps: Servi
 }
 
 /** The --workspace a command acts on; a removed one is refused unless the command only reads its audit log. */
-export async function workspaceOf(deps: ServiceDeps, context: CommandContext, options: { removedToo?: boolean } = {}): Promise<string> {
+export async function workspaceOf(
+  deps: ServiceDeps,
+  context: CommandContext,
+  options: { removedToo?: boolean } = {},
+): Promise<string> {
   const { requireActiveWorkspace, requireWorkspace } = await import('../services/governance/index.ts');
   const id = requireOption(context, 'workspace');
   return (await (options.removedToo ? requireWorkspace(deps, id) : requireActiveWorkspace(deps, id))).id;
@@ -32,7 +39,8 @@ export async function workspaceOf(deps: ServiceDeps, context: CommandContext, op
 
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 

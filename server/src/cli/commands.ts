@@ -11,16 +11,30 @@ import { WORKSPACE_COMMANDS } from './workspace-commands.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
-function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused' | 'active' | 'revoked'): CommandSpec<CommandOutput> {
+function agentStatusCommand(
+  verb: 'pause' | 'resume' | 'revoke',
+  status: 'paused' | 'active' | 'revoked',
+): CommandSpec<CommandOutput> {
   return {
     name: `agents ${verb}`,
-    summary: verb === 'revoke' ? 'Revokes an agent for good: its token stops working.' : verb === 'pause' ? 'Pauses an agent: its requests are refused until resumed.' : 'Resumes a paused agent.',
+    summary:
+      verb === 'revoke'
+        ? 'Revokes an agent for good: its token stops working.'
+        : verb === 'pause'
+          ? 'Pauses an agent: its requests are refused until resumed.'
+          : 'Resumes a paused agent.',
     usage: `agents ${verb} --workspace ID --agent AGENT_ID [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { setAgentStatus } = await import('../services/governance/index.ts');
-        const agent = await setAgentStatus(deps, await workspaceOf(deps, context), requireOption(context, 'agent'), status, CLI_ACTOR);
+        const agent = await setAgentStatus(
+          deps,
+          await workspaceOf(deps, context),
+          requireOption(context, 'agent'),
+          status,
+          CLI_ACTOR,
+        );
         return { kind: 'result', value: agent, human: `Agent ${agent.name} is now ${agent.status}.` };
       }),
   };
@@ -29,19 +43,32 @@ function agentStatusCommand(verb: 'pause' | 'resume' | 'revoke', status: 'paused
 function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
   return {
     name: `kill ${verb}`,
-    summary: verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
+    summary:
+      verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
     usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT [--json]`,
     options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
+        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([
+          import('../../../shared/crm-names.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const agent = context.values.agent as string | undefined;
         const action = context.values.action as string | undefined;
         if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
         const scope = agent ? 'agent' : action ? 'action' : 'workspace';
         const target = agent ?? (action ? parseWith(actionKindSchema, action, 'action') : undefined);
-        const view = await setKillSwitch(deps, await workspaceOf(deps, context), { scope, target, engaged: verb === 'engage', reason: requireOption(context, 'reason') }, CLI_ACTOR);
-        return { kind: 'result', value: view, human: `Kill switch (${scope}${target ? ` ${target}` : ''}) ${view.engaged ? 'engaged' : 'released'}.` };
+        const view = await setKillSwitch(
+          deps,
+          await workspaceOf(deps, context),
+          { scope, target, engaged: verb === 'engage', reason: requireOption(context, 'reason') },
+          CLI_ACTOR,
+        );
+        return {
+          kind: 'result',
+          value: view,
+          human: `Kill switch (${scope}${target ? ` ${target}` : ''}) ${view.engaged ? 'engaged' : 'released'}.`,
+        };
       }),
   };
 }
@@ -52,7 +79,12 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     summary: 'Applies the database migrations (every command also does so first).',
     usage: 'migrate [--json]',
     options: {},
-    run: (context) => withRuntime(context, async (_deps, runtime) => ({ kind: 'result', value: { migrated: true, database: runtime.database.kind }, human: `Migrations applied (${runtime.database.kind}).` })),
+    run: (context) =>
+      withRuntime(context, async (_deps, runtime) => ({
+        kind: 'result',
+        value: { migrated: true, database: runtime.database.kind },
+        human: `Migrations applied (${runtime.database.kind}).`,
+      })),
   },
   ...WORKSPACE_COMMANDS,
   {
@@ -62,10 +94,22 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     options: { ...workspaceOption, name: { type: 'string' }, role: { type: 'string' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([import('../../../shared/crm-names.ts'), import('../services/governance/index.ts')]);
+        const [{ agentRoleSchema }, { createAgent }] = await Promise.all([
+          import('../../../shared/crm-names.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const role = parseWith(agentRoleSchema, requireOption(context, 'role'), 'role');
-        const agent = await createAgent(deps, await workspaceOf(deps, context), { name: requireOption(context, 'name'), role }, CLI_ACTOR);
-        return { kind: 'result', value: agent, human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}` };
+        const agent = await createAgent(
+          deps,
+          await workspaceOf(deps, context),
+          { name: requireOption(context, 'name'), role },
+          CLI_ACTOR,
+        );
+        return {
+          kind: 'result',
+          value: agent,
+          human: `Agent ${agent.name} (${agent.role}) created: ${agent.id}\nToken (shown once, keep it safe): ${agent.token}`,
+        };
       }),
   },
   {
@@ -77,7 +121,13 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps) => {
         const { listWorkspaceAgents } = await import('../services/governance/index.ts');
         const agents = await listWorkspaceAgents(deps, await workspaceOf(deps, context));
-        return { kind: 'result', value: { agents }, human: agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') || 'No agents.' };
+        return {
+          kind: 'result',
+          value: { agents },
+          human:
+            agents.map((a) => `${a.id}  ${a.status.padEnd(7)}  ${a.role.padEnd(11)}  ${a.name}`).join('\n') ||
+            'No agents.',
+        };
       }),
   },
   agentStatusCommand('pause', 'paused'),
@@ -87,34 +137,71 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     name: 'agents delegate',
     summary: 'Lets an agent act for a CRM user until a date.',
     usage: 'agents delegate --workspace ID --agent AGENT_ID --crm-user USER_ID --expires ISO_DATETIME [--json]',
-    options: { ...workspaceOption, agent: { type: 'string' }, 'crm-user': { type: 'string' }, expires: { type: 'string' } },
+    options: {
+      ...workspaceOption,
+      agent: { type: 'string' },
+      'crm-user': { type: 'string' },
+      expires: { type: 'string' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { createDelegation } = await import('../services/governance/index.ts');
         const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
-        const crmUserId = parseWith(z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'), requireOption(context, 'crm-user'), 'crm-user');
-        const delegation = await createDelegation(deps, await workspaceOf(deps, context), { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) }, CLI_ACTOR);
-        return { kind: 'result', value: delegation, human: `Delegation ${delegation.id}: the agent may act for user ${crmUserId} until ${delegation.expiresAt}.` };
+        const crmUserId = parseWith(
+          z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+          requireOption(context, 'crm-user'),
+          'crm-user',
+        );
+        const delegation = await createDelegation(
+          deps,
+          await workspaceOf(deps, context),
+          { agentId: requireOption(context, 'agent'), crmUserId, expiresAt: new Date(expires) },
+          CLI_ACTOR,
+        );
+        return {
+          kind: 'result',
+          value: delegation,
+          human: `Delegation ${delegation.id}: the agent may act for user ${crmUserId} until ${delegation.expiresAt}.`,
+        };
       }),
   },
   {
     name: 'people set',
     summary: 'Gives a CRM user a role for deciding approvals.',
-    usage: 'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--owner-id OWNER_ID] [--json]',
-    options: { ...workspaceOption, 'crm-user': { type: 'string' }, role: { type: 'string' }, 'owner-id': { type: 'string' } },
+    usage:
+      'people set --workspace ID --crm-user USER_ID --role owner|revops_admin|approver|rep|auditor [--owner-id OWNER_ID] [--json]',
+    options: {
+      ...workspaceOption,
+      'crm-user': { type: 'string' },
+      role: { type: 'string' },
+      'owner-id': { type: 'string' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([import('../../../shared/approval-api.ts'), import('../services/governance/index.ts')]);
+        const [{ crmUserIdParamSchema, setPersonSchema }, { setPersonRole }] = await Promise.all([
+          import('../../../shared/approval-api.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const crmUserId = parseWith(crmUserIdParamSchema, requireOption(context, 'crm-user'), 'crm-user');
         const ownerOption = context.values['owner-id'] as string | undefined;
-        const { role, crmOwnerId } = parseWith(setPersonSchema, { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) }, 'role');
-        const person = await setPersonRole(deps, await workspaceOf(deps, context), { crmUserId, role, crmOwnerId }, CLI_ACTOR);
+        const { role, crmOwnerId } = parseWith(
+          setPersonSchema,
+          { role: requireOption(context, 'role'), ...(ownerOption ? { crmOwnerId: ownerOption } : {}) },
+          'role',
+        );
+        const person = await setPersonRole(
+          deps,
+          await workspaceOf(deps, context),
+          { crmUserId, role, crmOwnerId },
+          CLI_ACTOR,
+        );
         return { kind: 'result', value: person, human: `CRM user ${crmUserId} now decides approvals as ${role}.` };
       }),
   },
   {
     name: 'policy apply',
-    summary: 'Publishes a policy file as the next version; says when bootstrap must run again, or runs it with --bootstrap.',
+    summary:
+      'Publishes a policy file as the next version; says when bootstrap must run again, or runs it with --bootstrap.',
     usage: 'policy apply --workspace ID FILE [--bootstrap] [--json]',
     options: { ...workspaceOption, bootstrap: { type: 'boolean' } },
     positionals: 1,
@@ -124,7 +211,9 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const file = context.positionals[0];
         if (!file) throw new AppError('VALIDATION_FAILED', 'Give the policy file: policy apply --workspace ID FILE');
         const workspaceId = await workspaceOf(deps, context);
-        const result = await applyPolicy(deps, workspaceId, readJsonFile(file), CLI_ACTOR, { bootstrap: context.values.bootstrap === true });
+        const result = await applyPolicy(deps, workspaceId, readJsonFile(file), CLI_ACTOR, {
+          bootstrap: context.values.bootstrap === true,
+        });
         return { kind: 'result', value: result, human: policyApplied(result, workspaceId) };
       }),
   },
@@ -135,11 +224,22 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'kill-triggers drill',
     summary: 'Says what a kill trigger would do at a given count, engaging nothing.',
-    usage: 'kill-triggers drill --workspace ID --trigger bypass_writes|write_velocity|rejection_rate --count N [--agent AGENT_ID] [--decided N --batch ID] [--json]',
-    options: { ...workspaceOption, trigger: { type: 'string' }, count: { type: 'string' }, agent: { type: 'string' }, decided: { type: 'string' }, batch: { type: 'string' } },
+    usage:
+      'kill-triggers drill --workspace ID --trigger bypass_writes|write_velocity|rejection_rate --count N [--agent AGENT_ID] [--decided N --batch ID] [--json]',
+    options: {
+      ...workspaceOption,
+      trigger: { type: 'string' },
+      count: { type: 'string' },
+      agent: { type: 'string' },
+      decided: { type: 'string' },
+      batch: { type: 'string' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([import('../../../shared/admin-api.ts'), import('../services/governance/index.ts')]);
+        const [{ killTriggerDrillSchema }, { drillKillTrigger }] = await Promise.all([
+          import('../../../shared/admin-api.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const optional = (name: string) => context.values[name] as string | undefined;
         const drill = parseWith(
           killTriggerDrillSchema,
@@ -153,7 +253,14 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           'drill',
         );
         const result = await drillKillTrigger(deps, await workspaceOf(deps, context), drill);
-        const human = result.wouldEngage.length === 0 ? `Drill ${result.trigger}: would engage nothing.` : result.wouldEngage.map((engage) => `Drill ${result.trigger}: would engage the ${engage.scope} kill switch. ${engage.reason}`).join('\n');
+        const human =
+          result.wouldEngage.length === 0
+            ? `Drill ${result.trigger}: would engage nothing.`
+            : result.wouldEngage
+                .map(
+                  (engage) => `Drill ${result.trigger}: would engage the ${engage.scope} kill switch. ${engage.reason}`,
+                )
+                .join('\n');
         return { kind: 'result', value: result, human };
       }),
   },
@@ -169,7 +276,10 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         const { objectTypeId } = result.approvalObject;
         // Its id differs per account, so the HubSpot project cannot name it until someone copies it there.
         const human = [
-          ...result.objects.map((o) => `${o.objectType}: ${o.created.length} properties created, ${o.existing.length} already there${o.groupCreated ? ', group created' : ''}`),
+          ...result.objects.map(
+            (o) =>
+              `${o.objectType}: ${o.created.length} properties created, ${o.existing.length} already there${o.groupCreated ? ', group created' : ''}`,
+          ),
           `Agent Approval object: ${objectTypeId}${result.approvalObject.created ? ' (created)' : ''}. To hear of decisions made on it inside HubSpot, set "approvalObjectTypeId": "${objectTypeId}" in hs.config.json, run npm run hs:config, then hs project upload.`,
         ].join('\n');
         return { kind: 'result', value: result, human };
@@ -180,12 +290,26 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
 ];
 
 function policyApplied(result: AppliedPolicy, workspaceId: string): string {
-  const lines = [result.unchanged ? `Policy unchanged: version ${result.version}, identical to this file, stays in force; nothing was published.` : `Policy version ${result.version} published.`];
-  const held = Object.entries(result.newlyHeld).map(([objectType, properties]) => `${objectType}: ${properties.join(', ')}`);
-  if (result.bootstrap) lines.push(`Bootstrap ran: ${result.bootstrap.objects.map((o) => `${o.objectType} ${o.created.length} properties created`).join(', ')}.`);
+  const lines = [
+    result.unchanged
+      ? `Policy unchanged: version ${result.version}, identical to this file, stays in force; nothing was published.`
+      : `Policy version ${result.version} published.`,
+  ];
+  const held = Object.entries(result.newlyHeld).map(
+    ([objectType, properties]) => `${objectType}: ${properties.join(', ')}`,
+  );
+  if (result.bootstrap)
+    lines.push(
+      `Bootstrap ran: ${result.bootstrap.objects.map((o) => `${o.objectType} ${o.created.length} properties created`).join(', ')}.`,
+    );
   else if (result.bootstrapNeeded) {
-    const why = held.length > 0 ? `It holds properties with no proposed-value (ag_proposed_*) property yet (${held.join('; ')})` : 'This workspace was never bootstrapped';
-    lines.push(`${why}: run bootstrap --workspace ${workspaceId} (or policy apply --bootstrap) so HubSpot shows what waits for approval.`);
+    const why =
+      held.length > 0
+        ? `It holds properties with no proposed-value (ag_proposed_*) property yet (${held.join('; ')})`
+        : 'This workspace was never bootstrapped';
+    lines.push(
+      `${why}: run bootstrap --workspace ${workspaceId} (or policy apply --bootstrap) so HubSpot shows what waits for approval.`,
+    );
   }
   return lines.join('\n');
 }

@@ -35,7 +35,10 @@ export const PROGRAM = 'npx agent-governance';
 const HELP_FLAGS = new Set(['--help', '-h']);
 
 /** Finds the longest command name that prefixes argv, then parses its options strictly; `--help` anywhere asks for usage. */
-export function parseCommandLine<Output>(argv: string[], commands: readonly CommandSpec<Output>[]): ParsedCommandLine<Output> {
+export function parseCommandLine<Output>(
+  argv: string[],
+  commands: readonly CommandSpec<Output>[],
+): ParsedCommandLine<Output> {
   // Arguments reach the audit and the database as the API's bodies do, so they meet the same text rule (issue 17).
   const unsafe = argv.findIndex((arg) => !safeText.safeParse(arg).success);
   if (unsafe >= 0) throw new AppError('VALIDATION_FAILED', `Argument ${unsafe + 1} ${UNSAFE_TEXT_MESSAGE}.`);
@@ -51,10 +54,14 @@ export function parseCommandLine<Output>(argv: string[], commands: readonly Comm
   const options = { ...command.options, json: { type: 'boolean' } } satisfies ParseArgsConfig['options'];
   try {
     const parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
-    if (parsed.positionals.length > (command.positionals ?? 0)) throw new Error(`unexpected argument ${parsed.positionals.at(-1)}`);
+    if (parsed.positionals.length > (command.positionals ?? 0))
+      throw new Error(`unexpected argument ${parsed.positionals.at(-1)}`);
     return { kind: 'command', command, values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
-    const unknown = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(rest, Object.keys(options)) : undefined;
+    const unknown =
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? unknownOption(rest, Object.keys(options))
+        : undefined;
     const sentence = unknown ?? `${(error as Error).message}.`;
     throw new AppError('VALIDATION_FAILED', `${sentence} Usage: ${PROGRAM} ${command.usage}`);
   }
@@ -70,7 +77,11 @@ function unknownCommand<Output>(words: string[], commands: readonly CommandSpec<
     .find((guess) => closestName(typedAs(guess.name), [guess.name]) !== undefined);
   const typed = words.slice(0, 2).join(' ');
   const hint = nearest ? ` Did you mean "${nearest.name}"?` : '';
-  return new AppError('VALIDATION_FAILED', `Unknown command "${typed}".${hint} Run ${PROGRAM} --help for the list.`, nearest ? { details: { suggestion: nearest.name } } : {});
+  return new AppError(
+    'VALIDATION_FAILED',
+    `Unknown command "${typed}".${hint} Run ${PROGRAM} --help for the list.`,
+    nearest ? { details: { suggestion: nearest.name } } : {},
+  );
 }
 
 /** parseArgs names the unknown option; we name the nearest one the command has. */
@@ -89,7 +100,9 @@ function commandHelp<Output>(command: CommandSpec<Output>): string {
 /** `workspace --help` lists the group's commands; anything else, every command. */
 function groupHelp<Output>(group: string | undefined, commands: readonly CommandSpec<Output>[]): string {
   const inGroup = commands.filter((command) => command.name.split(' ')[0] === group);
-  return inGroup.length > 0 ? `${group} commands:\n${list(inGroup)}\n\nRun ${PROGRAM} ${group} VERB --help for a command's options.` : overview(commands);
+  return inGroup.length > 0
+    ? `${group} commands:\n${list(inGroup)}\n\nRun ${PROGRAM} ${group} VERB --help for a command's options.`
+    : overview(commands);
 }
 
 function overview<Output>(commands: readonly CommandSpec<Output>[]): string {

@@ -16,8 +16,10 @@ import type { CommandContext, CommandSpec } from './parse.ts';
  */
 export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
   name: 'rollback',
-  summary: 'Reverts a batch, an agent’s writes, changes or records that no person changed since; resumes after a crash.',
-  usage: 'rollback --workspace ID (--batch ID | --agent ID [--since ISO] [--until ISO] | --change ID... | --record ID...) [--dry-run] [--force] [--report-dir DIR] [--json]',
+  summary:
+    'Reverts a batch, an agent’s writes, changes or records that no person changed since; resumes after a crash.',
+  usage:
+    'rollback --workspace ID (--batch ID | --agent ID [--since ISO] [--until ISO] | --change ID... | --record ID...) [--dry-run] [--force] [--report-dir DIR] [--json]',
   options: {
     workspace: { type: 'string' },
     batch: { type: 'string' },
@@ -42,31 +44,66 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
       const rollback = await startOrResume(deps, workspaceId, selector, force);
       const showBar = context.values.json !== true && (context.stdout as NodeJS.WriteStream).isTTY === true;
       const finished = await drive(deps, workspaceId, rollback, showBar ? context.stdout : undefined);
-      const reportDir = typeof context.values['report-dir'] === 'string' ? context.values['report-dir'] : path.join(context.config.dataDir, 'reports');
+      const reportDir =
+        typeof context.values['report-dir'] === 'string'
+          ? context.values['report-dir']
+          : path.join(context.config.dataDir, 'reports');
       return runOutput(finished, await writeReports(deps, workspaceId, finished.id, reportDir), rollback.resumed);
     }),
 };
 
 async function selectorFrom(context: CommandContext): Promise<RollbackSelector> {
   const { rollbackSelectorSchema } = await import('../../../shared/rollback-api.ts');
-  const { batch, agent, since, until, change, record } = context.values as Record<string, string | string[] | undefined>;
-  const parsed = rollbackSelectorSchema.safeParse({ batchId: batch, agentId: agent, since, until, changeIds: change, recordIds: record });
+  const { batch, agent, since, until, change, record } = context.values as Record<
+    string,
+    string | string[] | undefined
+  >;
+  const parsed = rollbackSelectorSchema.safeParse({
+    batchId: batch,
+    agentId: agent,
+    since,
+    until,
+    changeIds: change,
+    recordIds: record,
+  });
   if (!parsed.success) {
-    const names: Record<string, string> = { batchId: 'batch', agentId: 'agent', since: 'since', until: 'until', changeIds: 'change', recordIds: 'record' };
+    const names: Record<string, string> = {
+      batchId: 'batch',
+      agentId: 'agent',
+      since: 'since',
+      until: 'until',
+      changeIds: 'change',
+      recordIds: 'record',
+    };
     const issue = parsed.error.issues[0];
-    const option = issue?.path[0] === undefined ? 'selector' : `--${names[String(issue.path[0])] ?? String(issue.path[0])}`;
-    throw new AppError('VALIDATION_FAILED', `rollback ${option}: ${issue?.message ?? 'invalid'}. Give --batch, --agent, --change or --record.`);
+    const option =
+      issue?.path[0] === undefined ? 'selector' : `--${names[String(issue.path[0])] ?? String(issue.path[0])}`;
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `rollback ${option}: ${issue?.message ?? 'invalid'}. Give --batch, --agent, --change or --record.`,
+    );
   }
   return parsed.data;
 }
 
 /** Starts the rollback, or takes back the one this same command started before it was interrupted. */
-async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector, force: boolean): Promise<RollbackView & { resumed: boolean }> {
+async function startOrResume(
+  deps: ServiceDeps,
+  workspaceId: string,
+  selector: RollbackSelector,
+  force: boolean,
+): Promise<RollbackView & { resumed: boolean }> {
   const { startRollback, getRollback, isSameRollbackRequest } = await import('../services/rollbacks/index.ts');
   try {
-    return { ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)), resumed: false };
+    return {
+      ...(await startRollback(deps, workspaceId, { selector, force, dryRun: false }, CLI_ACTOR)),
+      resumed: false,
+    };
   } catch (error) {
-    const activeId = error instanceof AppError && error.code === 'CONFLICT' ? (error.details as { rollbackId?: string } | undefined)?.rollbackId : undefined;
+    const activeId =
+      error instanceof AppError && error.code === 'CONFLICT'
+        ? (error.details as { rollbackId?: string } | undefined)?.rollbackId
+        : undefined;
     if (!activeId) throw error;
     const active = await getRollback(deps, workspaceId, activeId);
     // Only the same request resumes; a different selector on the same batch stays refused.
@@ -76,13 +113,26 @@ async function startOrResume(deps: ServiceDeps, workspaceId: string, selector: R
 }
 
 /** Works the rollback here until it completes or pauses; if another process holds it, follows its progress. */
-async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackView, barStream: NodeJS.WritableStream | undefined): Promise<RollbackView> {
-  const [{ getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] = await Promise.all([
-    import('../services/rollbacks/index.ts'),
-    import('cli-progress'),
-  ]);
+async function drive(
+  deps: ServiceDeps,
+  workspaceId: string,
+  rollback: RollbackView,
+  barStream: NodeJS.WritableStream | undefined,
+): Promise<RollbackView> {
+  const [{ getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] =
+    await Promise.all([import('../services/rollbacks/index.ts'), import('cli-progress')]);
   const holder = leaseHolderName();
-  const bar = barStream ? new cliProgress.SingleBar({ stream: barStream, format: 'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = barStream
+    ? new cliProgress.SingleBar(
+        {
+          stream: barStream,
+          format:
+            'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(rollback.total, rollback.done, { conflict: rollback.counts.conflict, failed: rollback.counts.failed });
   const refresh = async () => {
     const view = await getRollback(deps, workspaceId, rollback.id);
@@ -97,7 +147,12 @@ async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackV
   process.once('SIGINT', interrupt);
   try {
     for (;;) {
-      const result = await claimAndRunRollback(deps, { holder, leaseMs: DEFAULT_LEASE_MS, only: { workspaceId, id: rollback.id }, stopping: () => stopping });
+      const result = await claimAndRunRollback(deps, {
+        holder,
+        leaseMs: DEFAULT_LEASE_MS,
+        only: { workspaceId, id: rollback.id },
+        stopping: () => stopping,
+      });
       const view = await refresh();
       if (view.status !== 'running' || stopping) return view;
       if (result === 'none') await new Promise((resolve) => setTimeout(resolve, 1_000)); // another process holds it, or held it and died
@@ -109,17 +164,25 @@ async function drive(deps: ServiceDeps, workspaceId: string, rollback: RollbackV
   }
 }
 
-async function writeReports(deps: ServiceDeps, workspaceId: string, id: string, dir: string): Promise<{ csv: string; json: string }> {
+async function writeReports(
+  deps: ServiceDeps,
+  workspaceId: string,
+  id: string,
+  dir: string,
+): Promise<{ csv: string; json: string }> {
   const { rollbackReport } = await import('../services/rollbacks/index.ts');
   fs.mkdirSync(dir, { recursive: true });
   const files = { csv: path.resolve(dir, `rollback-${id}.csv`), json: path.resolve(dir, `rollback-${id}.json`) };
-  for (const format of ['csv', 'json'] as const) await pipeline(Readable.from(rollbackReport(deps, workspaceId, id, format)), fs.createWriteStream(files[format]));
+  for (const format of ['csv', 'json'] as const)
+    await pipeline(Readable.from(rollbackReport(deps, workspaceId, id, format)), fs.createWriteStream(files[format]));
   return files;
 }
 
 function dryRunOutput(plan: RollbackPlan): CommandOutput {
   const { counts } = plan;
-  const conflicts = plan.sample.filter((item) => item.outcome === 'conflict').map((item) => `  ${item.objectType} ${item.recordId} ${item.property}: ${item.explanation}`);
+  const conflicts = plan.sample
+    .filter((item) => item.outcome === 'conflict')
+    .map((item) => `  ${item.objectType} ${item.recordId} ${item.property}: ${item.explanation}`);
   const human = [
     `Dry run: ${plan.total} field values selected${plan.force ? ' (--force: conflicts would be overwritten)' : ''}.`,
     `  go back to what they were: ${counts.revert}`,
@@ -128,7 +191,11 @@ function dryRunOutput(plan: RollbackPlan): CommandOutput {
     ...(conflicts.length > 0 ? ['Some conflicts:', ...conflicts] : []),
     'Nothing was written. Run again without --dry-run to roll back.',
   ].join('\n');
-  return { kind: 'result', value: { rollbackId: null, counts, report: { dryRun: true, total: plan.total, sample: plan.sample } }, human };
+  return {
+    kind: 'result',
+    value: { rollbackId: null, counts, report: { dryRun: true, total: plan.total, sample: plan.sample } },
+    human,
+  };
 }
 
 function runOutput(view: RollbackView, files: { csv: string; json: string }, resumed: boolean): CommandOutput {
@@ -144,5 +211,10 @@ function runOutput(view: RollbackView, files: { csv: string; json: string }, res
     `  reverted: ${counts.reverted}, conflicts left alone: ${counts.conflict}, already back: ${counts.alreadyReverted}, failed: ${counts.failed}`,
     `Report: ${files.csv} (and ${path.basename(files.json)})`,
   ].join('\n');
-  return { kind: 'result', value: { rollbackId: view.id, status: view.status, counts, report: files }, human, exitCode: view.status === 'completed' ? 0 : 1 };
+  return {
+    kind: 'result',
+    value: { rollbackId: view.id, status: view.status, counts, report: files },
+    human,
+    exitCode: view.status === 'completed' ? 0 : 1,
+  };
 }

@@ -27,13 +27,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const { command, values, positionals } = parsed;
-    const output: CommandOutput = await command.run({ values, positionals, config: loadConfig(io.env), stdout: io.stdout, openRuntime: io.openRuntime ?? openRealRuntime });
+    const output: CommandOutput = await command.run({
+      values,
+      positionals,
+      config: loadConfig(io.env),
+      stdout: io.stdout,
+      openRuntime: io.openRuntime ?? openRealRuntime,
+    });
     if (output.kind === 'streamed') return 0;
     io.stdout.write(json ? `${JSON.stringify(output.value)}\n` : `${output.human}\n`);
     return output.exitCode ?? 0;
   } catch (error) {
     const appError = error instanceof AppError ? error : new AppError('INTERNAL', internalSentence(error));
-    if (json) io.stdout.write(`${JSON.stringify({ error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) } })}\n`);
+    if (json)
+      io.stdout.write(
+        `${JSON.stringify({ error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) } })}\n`,
+      );
     else io.stderr.write(`error: ${appError.message}\n`);
     return 1;
   }

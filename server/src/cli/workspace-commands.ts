@@ -11,8 +11,15 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'workspace add',
     summary: 'Connects a HubSpot account, after checking its token with one HubSpot call; prints an admin token once.',
-    usage: 'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]',
-    options: { name: { type: 'string' }, 'hubspot-portal-id': { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' }, 'no-verify': { type: 'boolean' } },
+    usage:
+      'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]',
+    options: {
+      name: { type: 'string' },
+      'hubspot-portal-id': { type: 'string' },
+      'hubspot-token': { type: 'string' },
+      'hubspot-client-secret': { type: 'string' },
+      'no-verify': { type: 'boolean' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { createWorkspace } = await import('../services/governance/index.ts');
@@ -28,7 +35,11 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           },
           CLI_ACTOR,
         );
-        return { kind: 'result', value: created, human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}` };
+        return {
+          kind: 'result',
+          value: created,
+          human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}`,
+        };
       }),
   },
   {
@@ -40,32 +51,63 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps) => {
         const { listWorkspaceViews } = await import('../services/governance/index.ts');
         const workspaces = await listWorkspaceViews(deps);
-        return { kind: 'result', value: { workspaces }, human: workspaces.map(workspaceLine).join('\n') || 'No workspaces: connect one with workspace add.' };
+        return {
+          kind: 'result',
+          value: { workspaces },
+          human: workspaces.map(workspaceLine).join('\n') || 'No workspaces: connect one with workspace add.',
+        };
       }),
   },
   {
     name: 'workspace update',
-    summary: 'Renames a workspace or rotates its HubSpot token or client secret (a new token is checked first; audited).',
-    usage: 'workspace update --workspace ID [--name NAME] [--hubspot-token TOKEN] [--hubspot-client-secret SECRET] [--no-verify] [--json]',
-    options: { workspace: { type: 'string' }, name: { type: 'string' }, 'hubspot-token': { type: 'string' }, 'hubspot-client-secret': { type: 'string' }, 'no-verify': { type: 'boolean' } },
+    summary:
+      'Renames a workspace or rotates its HubSpot token or client secret (a new token is checked first; audited).',
+    usage:
+      'workspace update --workspace ID [--name NAME] [--hubspot-token TOKEN] [--hubspot-client-secret SECRET] [--no-verify] [--json]',
+    options: {
+      workspace: { type: 'string' },
+      name: { type: 'string' },
+      'hubspot-token': { type: 'string' },
+      'hubspot-client-secret': { type: 'string' },
+      'no-verify': { type: 'boolean' },
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { changeWorkspace } = await import('../services/governance/index.ts');
-        const changes = { name: optional(context, 'name'), hubspotToken: optional(context, 'hubspot-token'), hubspotClientSecret: optional(context, 'hubspot-client-secret'), verifyToken: context.values['no-verify'] !== true };
+        const changes = {
+          name: optional(context, 'name'),
+          hubspotToken: optional(context, 'hubspot-token'),
+          hubspotClientSecret: optional(context, 'hubspot-client-secret'),
+          verifyToken: context.values['no-verify'] !== true,
+        };
         const workspace = await changeWorkspace(deps, requireOption(context, 'workspace'), changes, CLI_ACTOR);
-        const what = [changes.name === undefined ? '' : 'name', changes.hubspotToken === undefined ? '' : 'HubSpot token', changes.hubspotClientSecret === undefined ? '' : 'client secret'].filter(Boolean);
-        return { kind: 'result', value: workspace, human: `Workspace ${workspace.id}: ${what.join(', ')} changed.\n${workspaceLine(workspace)}` };
+        const what = [
+          changes.name === undefined ? '' : 'name',
+          changes.hubspotToken === undefined ? '' : 'HubSpot token',
+          changes.hubspotClientSecret === undefined ? '' : 'client secret',
+        ].filter(Boolean);
+        return {
+          kind: 'result',
+          value: workspace,
+          human: `Workspace ${workspace.id}: ${what.join(', ')} changed.\n${workspaceLine(workspace)}`,
+        };
       }),
   },
   {
     name: 'workspace remove',
-    summary: 'Removes a workspace: tokens stop working, its portal is freed, its records and audit log stay (--force if agents submitted work).',
+    summary:
+      'Removes a workspace: tokens stop working, its portal is freed, its records and audit log stay (--force if agents submitted work).',
     usage: 'workspace remove --workspace ID [--force] [--json]',
     options: { workspace: { type: 'string' }, force: { type: 'boolean' } },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { removeWorkspace } = await import('../services/governance/index.ts');
-        const removed = await removeWorkspace(deps, requireOption(context, 'workspace'), { force: context.values.force === true }, CLI_ACTOR);
+        const removed = await removeWorkspace(
+          deps,
+          requireOption(context, 'workspace'),
+          { force: context.values.force === true },
+          CLI_ACTOR,
+        );
         const human = `Workspace ${removed.workspace.id} removed: its admin token and ${removed.revokedAgents.length} agent token(s) no longer work; its audit log stays (audit verify and audit export still read it).`;
         return { kind: 'result', value: removed, human };
       }),

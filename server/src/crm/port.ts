@@ -23,7 +23,11 @@ export interface CrmPort {
   describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;
 
   /** Reads up to `batchLimit` records in one call. Records the CRM does not have are absent from the map. */
-  readBatch(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, CrmRecordValues>>;
+  readBatch(input: {
+    objectType: ObjectType;
+    recordIds: readonly string[];
+    properties: readonly string[];
+  }): Promise<Map<string, CrmRecordValues>>;
 
   /** Writes up to `batchLimit` records in one call; one outcome per input, in input order. Partial failures are outcomes, not throws. */
   writeBatch(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<CrmWriteOutcome[]>;
@@ -33,17 +37,29 @@ export interface CrmPort {
    * records: who wrote the current value, through what, when. Rollback (issue 7) explains a
    * conflict with it when our own records cannot; a CRM without history leaves it out.
    */
-  readLatestChanges?(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, Record<string, CrmValueChange>>>;
+  readLatestChanges?(input: {
+    objectType: ObjectType;
+    recordIds: readonly string[];
+    properties: readonly string[];
+  }): Promise<Map<string, Record<string, CrmValueChange>>>;
 
   /**
    * Every revision the CRM keeps of each property of up to `batchLimit` records, newest first
    * (HubSpot keeps 45 per contact property, 20 on other objects). Records the CRM does not have
    * are absent. Recovery (issue 17) reads it to tell whether a write sent before a crash landed.
    */
-  readPropertyHistory?(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }): Promise<Map<string, Record<string, CrmValueChange[]>>>;
+  readPropertyHistory?(input: {
+    objectType: ObjectType;
+    recordIds: readonly string[];
+    properties: readonly string[];
+  }): Promise<Map<string, Record<string, CrmValueChange[]>>>;
 
   /** Creates the property group and properties that do not exist yet; idempotent. */
-  ensureProperties(input: { objectType: ObjectType; group: CrmPropertyGroup; properties: readonly CrmPropertyDefinition[] }): Promise<EnsurePropertiesResult>;
+  ensureProperties(input: {
+    objectType: ObjectType;
+    group: CrmPropertyGroup;
+    properties: readonly CrmPropertyDefinition[];
+  }): Promise<EnsurePropertiesResult>;
 
   /** Creates the app's custom object (found by name) unless the account has it; idempotent. */
   ensureCustomObject(schema: CrmCustomObjectSchema): Promise<{ objectTypeId: string; created: boolean }>;
@@ -52,7 +68,11 @@ export interface CrmPort {
    * Creates or updates up to `batchLimit` custom-object records keyed by a unique-value property,
    * so repeating a call never makes duplicates. Throws when the CRM refuses or cannot be reached.
    */
-  upsertCustomRecords(input: { objectTypeId: string; keyProperty: string; records: readonly CrmCustomRecord[] }): Promise<CrmUpsertOutcome[]>;
+  upsertCustomRecords(input: {
+    objectTypeId: string;
+    keyProperty: string;
+    records: readonly CrmCustomRecord[];
+  }): Promise<CrmUpsertOutcome[]>;
 
   /** The owner id (what `hubspot_owner_id` holds) of a CRM user, or null when the user owns nothing. */
   findOwnerIdOfUser(userId: string): Promise<string | null>;
@@ -64,13 +84,29 @@ export interface CrmPort {
   listTeams(): Promise<CrmTeam[]>;
 
   /** Links up to `batchLimit` pairs of records with the CRM's default association; linking twice is harmless. */
-  associate(input: { fromObjectType: string; toObjectType: ObjectType; pairs: readonly { fromId: string; toId: string }[] }): Promise<void>;
+  associate(input: {
+    fromObjectType: string;
+    toObjectType: ObjectType;
+    pairs: readonly { fromId: string; toId: string }[];
+  }): Promise<void>;
 
   /** Logs a note (plain text) on a record's timeline. Not idempotent: never repeated after an unclear failure. */
-  createNote(input: { objectType: ObjectType; recordId: string; body: string; timestamp: Date }): Promise<{ id: string }>;
+  createNote(input: {
+    objectType: ObjectType;
+    recordId: string;
+    body: string;
+    timestamp: Date;
+  }): Promise<{ id: string }>;
 
   /** Creates a task on a record, due at `dueAt`. Not idempotent, as createNote. */
-  createTask(input: { objectType: ObjectType; recordId: string; subject: string; body?: string | undefined; dueAt: Date; priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined }): Promise<{ id: string }>;
+  createTask(input: {
+    objectType: ObjectType;
+    recordId: string;
+    subject: string;
+    body?: string | undefined;
+    dueAt: Date;
+    priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined;
+  }): Promise<{ id: string }>;
 }
 
 export interface CrmCustomObjectSchema {
@@ -146,7 +182,13 @@ export interface EnsurePropertiesResult {
 }
 
 /** Whether a request the CRM signed (webhooks, the app's proxied fetches) was signed, recently, with one of `secrets`. */
-export type SignatureCheck = { ok: true } | { ok: false; code: 'WEBHOOK_SIGNATURE_MISSING' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_STALE'; message: string };
+export type SignatureCheck =
+  | { ok: true }
+  | {
+      ok: false;
+      code: 'WEBHOOK_SIGNATURE_MISSING' | 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_TIMESTAMP_STALE';
+      message: string;
+    };
 
 export interface SignedRequest {
   method: string;

@@ -10,10 +10,18 @@ try {
   const config = loadConfig();
   const files = demoFiles(config.dataDir);
   const token = files.readEnrichmentToken();
-  if (token === undefined) throw new Error(`No demo agent token in ${displayPath(files.enrichmentTokenFile)}: run npm start (demo mode) once first.`);
+  if (token === undefined)
+    throw new Error(
+      `No demo agent token in ${displayPath(files.enrichmentTokenFile)}: run npm start (demo mode) once first.`,
+    );
   const serverUrl = `http://${config.host}:${config.port}`;
-  const changeSet = await submitChangeSet({ serverUrl, agentToken: token, request: enrichmentBatch(files.takeBatchNumber()) }).catch((error: unknown) => {
-    if (error instanceof TypeError) throw new Error(`No server answers at ${serverUrl}: start it with npm start.`, { cause: error });
+  const changeSet = await submitChangeSet({
+    serverUrl,
+    agentToken: token,
+    request: enrichmentBatch(files.takeBatchNumber()),
+  }).catch((error: unknown) => {
+    if (error instanceof TypeError)
+      throw new Error(`No server answers at ${serverUrl}: start it with npm start.`, { cause: error });
     throw error;
   });
   for (const line of describeOutcome(changeSet)) console.log(line);

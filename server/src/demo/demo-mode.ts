@@ -28,23 +28,49 @@ export async function wantsDemo(config: Config, deps: ServiceDeps): Promise<bool
 }
 
 /** Starts the sandbox in this process and sets up the demo workspace; returns undefined when not in demo mode. */
-export async function startDemoIfWanted(input: { config: Config; runtime: Runtime; logger: Logger; argv: readonly string[]; print: (line: string) => void }): Promise<Demo | undefined> {
+export async function startDemoIfWanted(input: {
+  config: Config;
+  runtime: Runtime;
+  logger: Logger;
+  argv: readonly string[];
+  print: (line: string) => void;
+}): Promise<Demo | undefined> {
   const { config, runtime, logger, print } = input;
   if (!(await wantsDemo(config, runtime.deps))) return undefined;
-  const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook }).catch((error: unknown) => {
+  const sandbox = await startSandbox({
+    dataDir: config.dataDir,
+    port: config.sandboxPort,
+    webhook: config.sandboxWebhook,
+  }).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    throw new Error(inUse ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.` : String(error), { cause: error });
+    throw new Error(
+      inUse
+        ? `The HubSpot sandbox cannot listen on port ${config.sandboxPort}: it is in use. Set SANDBOX_PORT, or DEMO=off to run without the demo.`
+        : String(error),
+      { cause: error },
+    );
   });
   logger.info('sandbox listening', { url: sandbox.url, seeded: sandbox.seeded });
   // Unless configured elsewhere, the sandbox's webhooks come to this server, signed with a secret the demo keeps.
   const webhookSecret = config.sandboxWebhook?.secret ?? demoFiles(config.dataDir).webhookSecret();
   const deps: ServiceDeps = {
     ...runtime.deps,
-    crmFor: hubspotResolver({ baseUrl: sandbox.url, callsPer10s: config.hubspotCallsPer10s, open: (sealed) => runtime.deps.secrets.open(sealed) }),
+    crmFor: hubspotResolver({
+      baseUrl: sandbox.url,
+      callsPer10s: config.hubspotCallsPer10s,
+      open: (sealed) => runtime.deps.secrets.open(sealed),
+    }),
   };
   let workspace: DemoWorkspace;
   try {
-    workspace = await ensureDemoWorkspace({ deps, dataDir: config.dataDir, portalId: sandbox.portalId, hubspotToken: sandbox.accessToken, webhookSecret, logger });
+    workspace = await ensureDemoWorkspace({
+      deps,
+      dataDir: config.dataDir,
+      portalId: sandbox.portalId,
+      hubspotToken: sandbox.accessToken,
+      webhookSecret,
+      logger,
+    });
   } catch (error) {
     await sandbox.close();
     throw error;
@@ -53,7 +79,8 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
   return {
     deps,
     async onListening(serverUrl) {
-      if (!config.sandboxWebhook) sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
+      if (!config.sandboxWebhook)
+        sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
       printWelcome({ print, serverUrl, sandbox, workspace, dataDir: config.dataDir });
       let batchId: string | undefined;
       let changeSetId: string | undefined;
@@ -61,9 +88,15 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
         const files = demoFiles(config.dataDir);
         const token = workspace.created?.enrichmentToken ?? files.readEnrichmentToken();
         if (token === undefined) {
-          print(`(No enrichment agent token in ${displayPath(files.enrichmentTokenFile)}, so no demo batch: delete the data folder to start the demo afresh.)`);
+          print(
+            `(No enrichment agent token in ${displayPath(files.enrichmentTokenFile)}, so no demo batch: delete the data folder to start the demo afresh.)`,
+          );
         } else {
-          const changeSet = await submitChangeSet({ serverUrl, agentToken: token, request: enrichmentBatch(files.takeBatchNumber()) });
+          const changeSet = await submitChangeSet({
+            serverUrl,
+            agentToken: token,
+            request: enrichmentBatch(files.takeBatchNumber()),
+          });
           batchId = changeSet.batchId;
           changeSetId = changeSet.id;
           print('');
@@ -71,7 +104,14 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
         }
       }
       // One held value to approve and another for a person to edit, so the edit really makes an approval stale.
-      const listed = batchId ? await findApprovals(deps, workspace.workspaceId, { batchId, kind: 'field_change', status: 'pending', limit: 2 }) : [];
+      const listed = batchId
+        ? await findApprovals(deps, workspace.workspaceId, {
+            batchId,
+            kind: 'field_change',
+            status: 'pending',
+            limit: 2,
+          })
+        : [];
       const [held, toEdit] = listed.flatMap((approval) => (approval.kind === 'field_change' ? [approval] : []));
       const edit = toEdit ?? held;
       printNextSteps({
@@ -82,26 +122,40 @@ export async function startDemoIfWanted(input: { config: Config; runtime: Runtim
         batchId,
         changeSetId,
         heldApprovalId: toEdit ? held?.id : undefined,
-        personEdit: edit?.items[0] ? { recordId: edit.recordId, property: edit.items[0].property } : { recordId: '1001', property: 'jobtitle' },
+        personEdit: edit?.items[0]
+          ? { recordId: edit.recordId, property: edit.items[0].property }
+          : { recordId: '1001', property: 'jobtitle' },
       });
     },
     close: () => sandbox.close(),
   };
 }
 
-function printWelcome(input: { print: (line: string) => void; serverUrl: string; sandbox: RunningSandbox; workspace: DemoWorkspace; dataDir: string }) {
+function printWelcome(input: {
+  print: (line: string) => void;
+  serverUrl: string;
+  sandbox: RunningSandbox;
+  workspace: DemoWorkspace;
+  dataDir: string;
+}) {
   const { print, sandbox, workspace } = input;
   const records = sandbox.state.objects;
   print('Agent Governance is running in demo mode, against a local HubSpot sandbox (no account needed).');
   print(`  server:          ${input.serverUrl}   (PGlite in ${displayPath(input.dataDir)})`);
-  print(`  HubSpot sandbox: ${sandbox.url}   (portal ${sandbox.portalId}: ${records.contacts.records.size} contacts, ${records.deals.records.size} deals${sandbox.seeded ? ', freshly seeded' : ''})`);
+  print(
+    `  HubSpot sandbox: ${sandbox.url}   (portal ${sandbox.portalId}: ${records.contacts.records.size} contacts, ${records.deals.records.size} deals${sandbox.seeded ? ', freshly seeded' : ''})`,
+  );
   print(`  workspace:       ${workspace.workspaceId}   (example policy, agents demo-enricher and demo-outreach)`);
   if (workspace.created) {
     const files = demoFiles(input.dataDir);
     print('');
     print('Tokens, shown this once:');
-    print(`  admin:             ${workspace.created.adminToken}   (kept, 0600, in ${displayPath(files.adminTokenFile)})`);
-    print(`  enrichment agent:  ${workspace.created.enrichmentToken}   (kept, 0600, in ${displayPath(files.enrichmentTokenFile)})`);
+    print(
+      `  admin:             ${workspace.created.adminToken}   (kept, 0600, in ${displayPath(files.adminTokenFile)})`,
+    );
+    print(
+      `  enrichment agent:  ${workspace.created.enrichmentToken}   (kept, 0600, in ${displayPath(files.enrichmentTokenFile)})`,
+    );
     print(`  outreach agent:    ${workspace.created.outreachToken}`);
   }
 }
@@ -125,13 +179,23 @@ function printNextSteps(input: {
   print('Try next (in another terminal):');
   if (input.changeSetId !== undefined) print(`  curl -s ${serverUrl}/v1/changesets/${input.changeSetId} ${agent}`);
   if (input.heldApprovalId !== undefined) {
-    print(`  curl -s "${serverUrl}/v1/admin/approvals?batch=${input.batchId}&status=pending" ${admin}   # what waits for a person`);
-    print(`  curl -s -X POST ${serverUrl}/v1/admin/approvals/${input.heldApprovalId}/decisions ${admin} -H 'content-type: application/json' -d '{"kind":"approve","actingUserId":"${DEMO_APPROVER}"}'   # approve one, as user ${DEMO_APPROVER}`);
+    print(
+      `  curl -s "${serverUrl}/v1/admin/approvals?batch=${input.batchId}&status=pending" ${admin}   # what waits for a person`,
+    );
+    print(
+      `  curl -s -X POST ${serverUrl}/v1/admin/approvals/${input.heldApprovalId}/decisions ${admin} -H 'content-type: application/json' -d '{"kind":"approve","actingUserId":"${DEMO_APPROVER}"}'   # approve one, as user ${DEMO_APPROVER}`,
+    );
   }
   print('  npm run demo:agent                      # another enrichment batch, through the API');
   const { recordId, property } = input.personEdit;
-  print(`  npx agent-governance sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`);
-  print(`  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/${recordId}   # the record and its history in the sandbox`);
+  print(
+    `  npx agent-governance sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`,
+  );
+  print(
+    `  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/${recordId}   # the record and its history in the sandbox`,
+  );
   print(`  curl -s ${serverUrl}/v1/admin/audit/verify ${admin}`);
-  print(`  curl -s "${serverUrl}/v1/admin/audit/export?format=csv${input.batchId ? `&batch=${input.batchId}` : ''}" ${admin}`);
+  print(
+    `  curl -s "${serverUrl}/v1/admin/audit/export?format=csv${input.batchId ? `&batch=${input.batchId}` : ''}" ${admin}`,
+  );
 }

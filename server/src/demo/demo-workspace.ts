@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import type { Logger } from '../logger.ts';
-import { createAgent, bootstrapWorkspace, setPersonRole, publishPolicy, createWorkspace, findWorkspaceForPortal } from '../services/governance/index.ts';
+import {
+  createAgent,
+  bootstrapWorkspace,
+  setPersonRole,
+  publishPolicy,
+  createWorkspace,
+  findWorkspaceForPortal,
+} from '../services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { demoFiles } from './demo-files.ts';
 
@@ -37,7 +44,12 @@ export async function ensureDemoWorkspace(input: {
   } else {
     const workspace = await createWorkspace(
       deps,
-      { name: 'Demo (local HubSpot sandbox)', hubspotPortalId: input.portalId, hubspotToken: input.hubspotToken, hubspotClientSecret: input.webhookSecret },
+      {
+        name: 'Demo (local HubSpot sandbox)',
+        hubspotPortalId: input.portalId,
+        hubspotToken: input.hubspotToken,
+        hubspotClientSecret: input.webhookSecret,
+      },
       DEMO_ACTOR,
     );
     await publishPolicy(deps, workspace.id, JSON.parse(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
@@ -45,9 +57,16 @@ export async function ensureDemoWorkspace(input: {
     const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
     const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);
     demoFiles(input.dataDir).writeSecrets({ adminToken: workspace.adminToken, enrichmentToken: enrichment.token });
-    result = { workspaceId: workspace.id, created: { adminToken: workspace.adminToken, enrichmentToken: enrichment.token, outreachToken: outreach.token } };
+    result = {
+      workspaceId: workspace.id,
+      created: { adminToken: workspace.adminToken, enrichmentToken: enrichment.token, outreachToken: outreach.token },
+    };
   }
   const bootstrap = await bootstrapWorkspace(deps, result.workspaceId, DEMO_ACTOR);
-  input.logger.info('demo workspace ready', { workspaceId: result.workspaceId, created: result.created !== undefined, propertiesCreated: bootstrap.objects.reduce((n, o) => n + o.created.length, 0) });
+  input.logger.info('demo workspace ready', {
+    workspaceId: result.workspaceId,
+    created: result.created !== undefined,
+    propertiesCreated: bootstrap.objects.reduce((n, o) => n + o.created.length, 0),
+  });
   return result;
 }

@@ -52,7 +52,10 @@ export const OPT_OUT_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY] as
  * webhook about it said so. Erring towards not sending, a resubscription not yet seen in both
  * waits for the next read.
  */
-export function withNotedOptOuts(contact: Readonly<Record<string, string | null>>, noted: Readonly<Record<string, string | null>>): Record<string, string | null> {
+export function withNotedOptOuts(
+  contact: Readonly<Record<string, string | null>>,
+  noted: Readonly<Record<string, string | null>>,
+): Record<string, string | null> {
   const merged: Record<string, string | null> = { ...contact };
   for (const property of OPT_OUT_PROPERTIES) {
     if (isChecked(noted[property])) merged[property] = 'true';
@@ -65,7 +68,9 @@ export function normalisedEmail(email: string): string {
 }
 
 function contactAddresses(contact: Readonly<Record<string, string | null>>): string[] {
-  return EMAIL_PROPERTIES.flatMap((property) => (contact[property] ?? '').split(';')).map(normalisedEmail).filter((address) => address !== '');
+  return EMAIL_PROPERTIES.flatMap((property) => (contact[property] ?? '').split(';'))
+    .map(normalisedEmail)
+    .filter((address) => address !== '');
 }
 
 function isChecked(value: string | null | undefined): boolean {
@@ -95,7 +100,9 @@ export interface HeldDraft {
 
 export type DraftCommand = { kind: 'approve'; by: Decider; editsContent: boolean } | { kind: 'reject'; by: Decider };
 
-export type DraftTransition = { ok: true; status: DraftStatus; approvedBy: string[] } | { ok: false; code: RefusalCode; message: string; expired: boolean };
+export type DraftTransition =
+  | { ok: true; status: DraftStatus; approvedBy: string[] }
+  | { ok: false; code: RefusalCode; message: string; expired: boolean };
 
 /**
  * One person's decision on a pending draft. An edit changes what is approved, so approvals given
@@ -113,7 +120,9 @@ export function decideDraft(draft: HeldDraft, command: DraftCommand, now: Date):
     items: [{ property: 'draft', proposedValue: null, status: 'pending', approvedBy }],
   };
   const transition =
-    command.kind === 'approve' ? decide(approval, { kind: 'approve', by: command.by }, now) : decide(approval, { kind: 'reject', by: command.by, reason: 'rejected' }, now);
+    command.kind === 'approve'
+      ? decide(approval, { kind: 'approve', by: command.by }, now)
+      : decide(approval, { kind: 'reject', by: command.by, reason: 'rejected' }, now);
   if (!transition.ok) return { ...transition, expired: expire(approval, now).status === 'expired' };
   const item = transition.approval.items[0];
   return { ok: true, status: draftStatus(transition.approval.status), approvedBy: item?.approvedBy ?? approvedBy };

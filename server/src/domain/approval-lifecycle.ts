@@ -56,7 +56,10 @@ export type RefusalCode =
 export type Transition = { ok: true; approval: Approval } | { ok: false; code: RefusalCode; message: string };
 
 /** Whether this person may decide at all on this approval (roles and ownership, not state). */
-export function mayDecide(approval: Pick<Approval, 'recordOwnerId'>, by: Decider): { ok: true } | { ok: false; code: RefusalCode; message: string } {
+export function mayDecide(
+  approval: Pick<Approval, 'recordOwnerId'>,
+  by: Decider,
+): { ok: true } | { ok: false; code: RefusalCode; message: string } {
   switch (by.role) {
     case 'auditor':
       return { ok: false, code: 'role_cannot_decide', message: 'Auditors can read approvals but not decide them.' };
@@ -73,16 +76,28 @@ export function mayDecide(approval: Pick<Approval, 'recordOwnerId'>, by: Decider
 
 /** Applies one person's decision to the approval, or refuses it with a reason code. */
 export function decide(approval: Approval, command: DecisionCommand, now: Date): Transition {
-  if (approval.status !== 'pending') return refuse('approval_not_pending', `This approval is ${approval.status}; it can no longer be decided.`);
-  if (now >= approval.expiresAt) return refuse('approval_expired', 'This approval expired before the decision arrived.');
+  if (approval.status !== 'pending')
+    return refuse('approval_not_pending', `This approval is ${approval.status}; it can no longer be decided.`);
+  if (now >= approval.expiresAt)
+    return refuse('approval_expired', 'This approval expired before the decision arrived.');
   const allowed = mayDecide(approval, command.by);
   if (!allowed.ok) return allowed;
-  const targets = command.properties ?? approval.items.filter((item) => item.status === 'pending').map((item) => item.property);
-  const unknown = targets.find((property) => !approval.items.some((item) => item.property === property && item.status === 'pending'));
-  if (unknown !== undefined) return refuse('unknown_property', `There is no pending proposal for ${unknown} in this approval.`);
+  const targets =
+    command.properties ?? approval.items.filter((item) => item.status === 'pending').map((item) => item.property);
+  const unknown = targets.find(
+    (property) => !approval.items.some((item) => item.property === property && item.status === 'pending'),
+  );
+  if (unknown !== undefined)
+    return refuse('unknown_property', `There is no pending proposal for ${unknown} in this approval.`);
 
   if (command.kind === 'reject') {
-    return { ok: true, approval: settle({ ...approval, items: approval.items.map((item) => (targets.includes(item.property) ? { ...item, status: 'rejected' } : item)) }) };
+    return {
+      ok: true,
+      approval: settle({
+        ...approval,
+        items: approval.items.map((item) => (targets.includes(item.property) ? { ...item, status: 'rejected' } : item)),
+      }),
+    };
   }
   if (command.by.userId === approval.delegatedUserId) {
     return refuse('delegated_user_cannot_approve', 'The person this agent acts for cannot approve its changes.');
@@ -93,9 +108,13 @@ export function decide(approval: Approval, command: DecisionCommand, now: Date):
       items.push(item);
       continue;
     }
-    if (item.approvedBy.includes(command.by.userId)) return refuse('already_approved_by_this_person', 'Two-person approval needs a second, different person.');
+    if (item.approvedBy.includes(command.by.userId))
+      return refuse('already_approved_by_this_person', 'Two-person approval needs a second, different person.');
     const approvedBy = [...item.approvedBy, command.by.userId];
-    const edit = command.edits && Object.hasOwn(command.edits, item.property) ? { editedValue: command.edits[item.property] ?? null } : {};
+    const edit =
+      command.edits && Object.hasOwn(command.edits, item.property)
+        ? { editedValue: command.edits[item.property] ?? null }
+        : {};
     const needed = approval.tier === 'two_person' ? 2 : 1;
     items.push({ ...item, ...edit, approvedBy, status: approvedBy.length >= needed ? 'approved' : 'pending' });
   }
@@ -114,7 +133,9 @@ function settle(approval: Approval): Approval {
  */
 export function withdraw(approval: Approval, properties: readonly string[]): Approval {
   if (approval.status !== 'pending' && approval.status !== 'approved') return approval;
-  const items = approval.items.map((item): ApprovalItem => (properties.includes(item.property) ? { ...item, status: 'rejected' } : item));
+  const items = approval.items.map(
+    (item): ApprovalItem => (properties.includes(item.property) ? { ...item, status: 'rejected' } : item),
+  );
   if (items.every((item) => item.status === 'rejected')) return { ...approval, items, status: 'withdrawn' };
   return approval.status === 'pending' ? settle({ ...approval, items }) : { ...approval, items };
 }
@@ -128,9 +149,15 @@ export function expire(approval: Approval, now: Date): Approval {
  * Before applying, the service re-reads the record: if a property no longer holds the value it had
  * when the agent proposed (a person changed it), the approval is stale and nothing is overwritten.
  */
-export function checkStale(approval: Approval, before: Readonly<Record<string, string | null>>, current: Readonly<Record<string, string | null>>): Approval {
+export function checkStale(
+  approval: Approval,
+  before: Readonly<Record<string, string | null>>,
+  current: Readonly<Record<string, string | null>>,
+): Approval {
   if (approval.status !== 'pending' && approval.status !== 'approved') return approval;
-  const changed = approval.items.some((item) => item.status !== 'rejected' && (current[item.property] ?? null) !== (before[item.property] ?? null));
+  const changed = approval.items.some(
+    (item) => item.status !== 'rejected' && (current[item.property] ?? null) !== (before[item.property] ?? null),
+  );
   return changed ? { ...approval, status: 'stale' } : approval;
 }
 
@@ -138,7 +165,9 @@ export function checkStale(approval: Approval, before: Readonly<Record<string, s
 export function valuesToApply(approval: Approval): Record<string, string | null> {
   if (approval.status !== 'approved') return {};
   return Object.fromEntries(
-    approval.items.filter((item) => item.status === 'approved').map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue]),
+    approval.items
+      .filter((item) => item.status === 'approved')
+      .map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue]),
   );
 }
 

@@ -38,11 +38,16 @@ export function holdableProperties(policy: Pick<Policy, 'objects'>): Map<string,
  * Properties `next` can hold that `previous` could not, by object type, leaving out names too
  * long for a shadow: each needs its proposed-value property, which only bootstrap creates.
  */
-export function newlyHeldProperties(previous: Pick<Policy, 'objects'> | undefined, next: Pick<Policy, 'objects'>): Record<string, string[]> {
+export function newlyHeldProperties(
+  previous: Pick<Policy, 'objects'> | undefined,
+  next: Pick<Policy, 'objects'>,
+): Record<string, string[]> {
   const before = previous ? holdableProperties(previous) : new Map<string, string[]>();
   const added: Record<string, string[]> = {};
   for (const [objectType, properties] of holdableProperties(next)) {
-    const fresh = properties.filter((property) => !(before.get(objectType) ?? []).includes(property) && shadowPropertyName(property) !== undefined);
+    const fresh = properties.filter(
+      (property) => !(before.get(objectType) ?? []).includes(property) && shadowPropertyName(property) !== undefined,
+    );
     if (fresh.length > 0) added[objectType] = fresh;
   }
   return added;
@@ -70,13 +75,22 @@ export interface MirroredApproval {
  * drafts included (a rep filtering on the count looks for anything waiting for a person).
  * Only properties the CRM has (`existing`) are written, so a missing shadow never fails a batch.
  */
-export function recordShadowValues(pending: readonly MirroredApproval[], pendingDrafts: number, properties: Iterable<string>, existing: ReadonlySet<string>): Record<string, string> {
-  const newestFirst = [...pending].filter((approval) => approval.status === 'pending').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+export function recordShadowValues(
+  pending: readonly MirroredApproval[],
+  pendingDrafts: number,
+  properties: Iterable<string>,
+  existing: ReadonlySet<string>,
+): Record<string, string> {
+  const newestFirst = [...pending]
+    .filter((approval) => approval.status === 'pending')
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   const values: Record<string, string> = {};
   for (const property of properties) {
     const name = shadowPropertyName(property);
     if (name === undefined || !existing.has(name)) continue;
-    const holding = newestFirst.flatMap((approval) => approval.items).find((item) => item.property === property && item.status === 'pending');
+    const holding = newestFirst
+      .flatMap((approval) => approval.items)
+      .find((item) => item.property === property && item.status === 'pending');
     values[name] = holding?.proposedValue ?? '';
   }
   if (existing.has(PENDING_COUNT_PROPERTY)) values[PENDING_COUNT_PROPERTY] = String(newestFirst.length + pendingDrafts);
@@ -99,7 +113,9 @@ const DIFF_LIMIT = 65_000;
 
 /** The approval object's property values; our database stays the source of truth. */
 export function approvalObjectValues(approval: ApprovalObjectInput): Record<string, string> {
-  const changes = approval.items.map((item) => `${item.property}: ${show(item.beforeValue)} → ${show(item.proposedValue)}`);
+  const changes = approval.items.map(
+    (item) => `${item.property}: ${show(item.beforeValue)} → ${show(item.proposedValue)}`,
+  );
   const diff = approval.items.map((item) => {
     const edit = item.edited ? `, edited to ${show(item.editedValue)}` : '';
     return `${item.property}: ${show(item.beforeValue)} → ${show(item.proposedValue)}${edit} (${item.status})`;
@@ -166,15 +182,28 @@ export interface DraftObjectInput {
   outcomes: readonly { outcome: string; providerMessageId: string | null; detail: string | null }[];
 }
 
-const DRAFT_NOUN: Record<DraftObjectInput['kind'], string> = { send_email: 'an email', create_task: 'a task', create_note: 'a note' };
+const DRAFT_NOUN: Record<DraftObjectInput['kind'], string> = {
+  send_email: 'an email',
+  create_task: 'a task',
+  create_note: 'a note',
+};
 
 /** A held draft's approval-object values: the same properties as a record's held writes, the draft's text as the diff. */
 export function draftObjectValues(draft: DraftObjectInput): Record<string, string> {
-  const about = draft.kind === 'send_email' ? ` to ${draft.proposed['to'] ?? ''}: "${draft.proposed['subject'] ?? ''}"` : `: "${draft.proposed['subject'] ?? draft.proposed['body'] ?? ''}"`;
+  const about =
+    draft.kind === 'send_email'
+      ? ` to ${draft.proposed['to'] ?? ''}: "${draft.proposed['subject'] ?? ''}"`
+      : `: "${draft.proposed['subject'] ?? draft.proposed['body'] ?? ''}"`;
   const edits = Object.entries(draft.edited ?? {}).filter(([field, value]) => draft.proposed[field] !== value);
-  const diff = [...Object.entries(draft.proposed).map(([field, value]) => `${field}: ${value}`), ...(edits.length > 0 ? ['', 'Edited before approval:', ...edits.map(([field, value]) => `${field}: ${value}`)] : [])];
+  const diff = [
+    ...Object.entries(draft.proposed).map(([field, value]) => `${field}: ${value}`),
+    ...(edits.length > 0
+      ? ['', 'Edited before approval:', ...edits.map(([field, value]) => `${field}: ${value}`)]
+      : []),
+  ];
   const outcomes = draft.outcomes.map(
-    (outcome) => `Reported ${outcome.outcome}${outcome.providerMessageId ? ` (provider message id ${outcome.providerMessageId})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}`,
+    (outcome) =>
+      `Reported ${outcome.outcome}${outcome.providerMessageId ? ` (provider message id ${outcome.providerMessageId})` : ''}${outcome.detail ? `: ${outcome.detail}` : ''}`,
   );
   return {
     ag_summary: clip(`${draft.agentName} proposes ${DRAFT_NOUN[draft.kind]}${about}`, SUMMARY_LIMIT),

@@ -50,21 +50,39 @@ export function canonicalJson(value: unknown): string {
 function withSortedKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(withSortedKeys);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return withSortedKeys((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return withSortedKeys((value as { toJSON(): unknown }).toJSON());
   const sorted: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
     const inner = withSortedKeys((value as Record<string, unknown>)[key]);
     // Assigning __proto__ would set the copy's prototype and drop the key from the hash: an
     // agent's evidence could then carry a field that could be altered without breaking the chain.
-    if (key === '__proto__') Object.defineProperty(sorted, key, { value: inner, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(sorted, key, { value: inner, enumerable: true, writable: true, configurable: true });
     else sorted[key] = inner;
   }
   return sorted;
 }
 
 const CONTENT_FIELDS = [
-  'workspaceId', 'seq', 'occurredAt', 'type', 'actor', 'agentId', 'batchId', 'changeSetId', 'objectType', 'recordId',
-  'property', 'before', 'after', 'evidence', 'reasons', 'policyVersion', 'data', 'prevHash',
+  'workspaceId',
+  'seq',
+  'occurredAt',
+  'type',
+  'actor',
+  'agentId',
+  'batchId',
+  'changeSetId',
+  'objectType',
+  'recordId',
+  'property',
+  'before',
+  'after',
+  'evidence',
+  'reasons',
+  'policyVersion',
+  'data',
+  'prevHash',
 ] as const satisfies readonly (keyof AuditEventContent)[];
 /** Canonical JSON sorts keys, so the fields in this order make a content object canonical at its top level. */
 const SORTED_CONTENT_FIELDS = [...CONTENT_FIELDS].sort();
@@ -194,7 +212,11 @@ export class ChainVerifier {
 
   push(event: AuditEventContent & { hash: string }): ChainBreak | undefined {
     if (event.seq !== this.expectedSeq) {
-      return { seq: this.expectedSeq, problem: 'missing', message: `Event ${this.expectedSeq} is missing: the next stored event is ${event.seq}.` };
+      return {
+        seq: this.expectedSeq,
+        problem: 'missing',
+        message: `Event ${this.expectedSeq} is missing: the next stored event is ${event.seq}.`,
+      };
     }
     if (event.prevHash !== this.lastHash) {
       return {
@@ -204,7 +226,11 @@ export class ChainVerifier {
       };
     }
     if (hashAuditEvent(event) !== event.hash) {
-      return { seq: event.seq, problem: 'altered', message: `Event ${event.seq} was altered after it was written: its content no longer matches its hash.` };
+      return {
+        seq: event.seq,
+        problem: 'altered',
+        message: `Event ${event.seq} was altered after it was written: its content no longer matches its hash.`,
+      };
     }
     this.expectedSeq += 1;
     this.lastHash = event.hash;

@@ -30,7 +30,11 @@ export interface CheckpointKey {
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export function checkpointKeyFromSeed(seed: Buffer): CheckpointKey {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
   const publicKey = Buffer.from(jwk.x!, 'base64url').toString('base64');
   return { privateKey, publicKey, keyId: checkpointKeyId(publicKey) };
@@ -43,16 +47,45 @@ export function checkpointKeyId(publicKey: string): string {
 
 /** What is signed: the head and its time, in an array so no field can bleed into the next. */
 function signedBytes(checkpoint: Pick<AuditCheckpoint, 'version' | 'workspaceId' | 'seq' | 'hash' | 'time'>): Buffer {
-  return Buffer.from(JSON.stringify(['agent-governance audit checkpoint', checkpoint.version, checkpoint.workspaceId, checkpoint.seq, checkpoint.hash, checkpoint.time]));
+  return Buffer.from(
+    JSON.stringify([
+      'agent-governance audit checkpoint',
+      checkpoint.version,
+      checkpoint.workspaceId,
+      checkpoint.seq,
+      checkpoint.hash,
+      checkpoint.time,
+    ]),
+  );
 }
 
-export function signCheckpoint(key: CheckpointKey, head: { workspaceId: string; seq: number; hash: string; time: Date }): AuditCheckpoint {
-  const unsigned = { version: 1 as const, workspaceId: head.workspaceId, seq: head.seq, hash: head.hash, time: head.time.toISOString() };
-  return { ...unsigned, keyId: key.keyId, publicKey: key.publicKey, signature: sign(null, signedBytes(unsigned), key.privateKey).toString('base64') };
+export function signCheckpoint(
+  key: CheckpointKey,
+  head: { workspaceId: string; seq: number; hash: string; time: Date },
+): AuditCheckpoint {
+  const unsigned = {
+    version: 1 as const,
+    workspaceId: head.workspaceId,
+    seq: head.seq,
+    hash: head.hash,
+    time: head.time.toISOString(),
+  };
+  return {
+    ...unsigned,
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    signature: sign(null, signedBytes(unsigned), key.privateKey).toString('base64'),
+  };
 }
 
 /** Every `everyEvents` new events, or after `everyMs` once there is any new event. */
-export function checkpointDue(input: { headSeq: number; last: { seq: number; at: Date } | undefined; now: Date; everyEvents: number; everyMs: number }): boolean {
+export function checkpointDue(input: {
+  headSeq: number;
+  last: { seq: number; at: Date } | undefined;
+  now: Date;
+  everyEvents: number;
+  everyMs: number;
+}): boolean {
   const lastSeq = input.last?.seq ?? 0;
   if (input.headSeq <= lastSeq) return false;
   if (input.headSeq - lastSeq >= input.everyEvents) return true;
@@ -67,23 +100,42 @@ export type CheckpointBreak = {
 };
 
 /** The signature holds, under a key the verifier trusts (a line's own key proves nothing by itself). */
-export function checkSignature(checkpoint: AuditCheckpoint, trustedPublicKeys: ReadonlySet<string>): CheckpointBreak | undefined {
+export function checkSignature(
+  checkpoint: AuditCheckpoint,
+  trustedPublicKeys: ReadonlySet<string>,
+): CheckpointBreak | undefined {
   const at = { seq: checkpoint.seq, time: checkpoint.time };
   if (!trustedPublicKeys.has(checkpoint.publicKey)) {
-    return { ...at, problem: 'untrusted_key', message: `Checkpoint ${checkpoint.seq} is signed with key ${checkpoint.keyId}, which is not the checkpoint key given to check against.` };
+    return {
+      ...at,
+      problem: 'untrusted_key',
+      message: `Checkpoint ${checkpoint.seq} is signed with key ${checkpoint.keyId}, which is not the checkpoint key given to check against.`,
+    };
   }
   let valid = false;
   try {
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(checkpoint.publicKey, 'base64').toString('base64url') }, format: 'jwk' });
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(checkpoint.publicKey, 'base64').toString('base64url') },
+      format: 'jwk',
+    });
     valid = verify(null, signedBytes(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64'));
   } catch {
     valid = false;
   }
-  return valid ? undefined : { ...at, problem: 'bad_signature', message: `Checkpoint ${checkpoint.seq} (${checkpoint.time}) has a signature that does not hold: the line was altered or forged.` };
+  return valid
+    ? undefined
+    : {
+        ...at,
+        problem: 'bad_signature',
+        message: `Checkpoint ${checkpoint.seq} (${checkpoint.time}) has a signature that does not hold: the line was altered or forged.`,
+      };
 }
 
 /** The stored chain agrees with a (signature-checked) checkpoint: it still holds that event, with that hash. */
-export function checkAgainstChain(checkpoint: AuditCheckpoint, chain: { headSeq: number; storedHash: string | undefined }): CheckpointBreak | undefined {
+export function checkAgainstChain(
+  checkpoint: AuditCheckpoint,
+  chain: { headSeq: number; storedHash: string | undefined },
+): CheckpointBreak | undefined {
   const at = { seq: checkpoint.seq, time: checkpoint.time };
   if (checkpoint.seq > chain.headSeq) {
     return {
@@ -93,7 +145,11 @@ export function checkAgainstChain(checkpoint: AuditCheckpoint, chain: { headSeq:
     };
   }
   if (chain.storedHash === undefined) {
-    return { ...at, problem: 'missing', message: `Checkpoint ${checkpoint.seq} (${checkpoint.time}) names event ${checkpoint.seq}, which is no longer stored.` };
+    return {
+      ...at,
+      problem: 'missing',
+      message: `Checkpoint ${checkpoint.seq} (${checkpoint.time}) names event ${checkpoint.seq}, which is no longer stored.`,
+    };
   }
   if (chain.storedHash !== checkpoint.hash) {
     return {

@@ -45,7 +45,8 @@ export function storableJson(value: unknown): unknown {
   if (typeof value === 'string') return storableText(value);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(storableJson);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return storableJson((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return storableJson((value as { toJSON(): unknown }).toJSON());
   const keys = Object.keys(value);
   const entries = keys.every((key) => storableText(key) === key)
     ? keys.sort().map((key): [string, unknown] => [key, (value as Record<string, unknown>)[key]])
@@ -53,7 +54,13 @@ export function storableJson(value: unknown): unknown {
   const sorted: Record<string, unknown> = {};
   for (const [key, inner] of entries) {
     // Assigning __proto__ would set the copy's prototype and drop the key from the hash.
-    if (key === '__proto__') Object.defineProperty(sorted, key, { value: storableJson(inner), enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(sorted, key, {
+        value: storableJson(inner),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else sorted[key] = storableJson(inner);
   }
   return sorted;
@@ -61,5 +68,7 @@ export function storableJson(value: unknown): unknown {
 
 // Sorted after the keys are made storable: two keys that become one keep the later one's value.
 function storableEntries(value: Record<string, unknown>, keys: string[]): [string, unknown][] {
-  return keys.map((key): [string, unknown] => [storableText(key), value[key]]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return keys
+    .map((key): [string, unknown] => [storableText(key), value[key]])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

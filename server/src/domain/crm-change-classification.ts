@@ -35,14 +35,27 @@ export interface KnownWrite {
 export type Classification = { kind: ChangeKind; changeId: string | null; agentId: string | null };
 
 // HubSpot's change sources (knowledge.hubspot.com, "HubSpot's change sources in property history").
-const PERSON_SOURCES = new Set(['CRM_UI', 'CRM_UI_BULK_ACTION', 'MOBILE_IOS', 'MOBILE_ANDROID', 'SALES', 'EMAIL', 'FORM', 'MEETINGS', 'CONVERSATIONS']);
+const PERSON_SOURCES = new Set([
+  'CRM_UI',
+  'CRM_UI_BULK_ACTION',
+  'MOBILE_IOS',
+  'MOBILE_ANDROID',
+  'SALES',
+  'EMAIL',
+  'FORM',
+  'MEETINGS',
+  'CONVERSATIONS',
+]);
 const WORKFLOW_SOURCES = new Set(['WORKFLOW', 'AUTOMATION_PLATFORM', 'AUTOMATION', 'SEQUENCES']);
 const IMPORT_SOURCES = new Set(['IMPORT']);
 const INTEGRATION_SOURCES = new Set(['API', 'INTEGRATION', 'INTEGRATIONS_PLATFORM', 'BATCH_UPDATE', 'APP', 'CRM_API']);
 /** Provenance properties are written beside governed values in the same call; they have no change row of their own. */
 const OWN_PROPERTY_PREFIX = 'ag_';
 
-export function classifyPropertyChange(change: ObservedPropertyChange, knownWrites: readonly KnownWrite[]): Classification {
+export function classifyPropertyChange(
+  change: ObservedPropertyChange,
+  knownWrites: readonly KnownWrite[],
+): Classification {
   const none = { changeId: null, agentId: null };
   const source = (change.changeSource ?? '').toUpperCase();
   const fromOurApp = change.appId !== null && change.sourceId !== null && stripPrefix(change.sourceId) === change.appId;
@@ -66,9 +79,17 @@ const RECORD_EVENTS: Record<string, ChangeKind> = {
   merge: 'record_merged',
   restore: 'record_restored',
 };
-const OBJECT_TYPES: Record<string, string> = { contact: 'contacts', deal: 'deals', company: 'companies', ticket: 'tickets' };
+const OBJECT_TYPES: Record<string, string> = {
+  contact: 'contacts',
+  deal: 'deals',
+  company: 'companies',
+  ticket: 'tickets',
+};
 
-export type SubscriptionMeaning = { objectType: string; event: 'property_change' } | { objectType: string; event: 'record'; kind: ChangeKind } | undefined;
+export type SubscriptionMeaning =
+  | { objectType: string; event: 'property_change' }
+  | { objectType: string; event: 'record'; kind: ChangeKind }
+  | undefined;
 
 /** `contact.propertyChange` → contacts, a property change; anything we do not subscribe to → undefined (stored, then ignored). */
 export function readSubscriptionType(subscriptionType: string, objectTypeId: string | undefined): SubscriptionMeaning {

@@ -8,7 +8,10 @@ export type Decidable = { ok: true } | { ok: false; code: DecisionRefusalCode };
  * rules that depend only on who asks (role, record owner, the agent's own principal, a second
  * approval by the same person). The state machine still has the last word when they decide.
  */
-export function decidableBy(caller: Caller, held: { recordOwnerId: string | null; delegatedUserId: string | null; approvedBy: readonly string[] }): Decidable {
+export function decidableBy(
+  caller: Caller,
+  held: { recordOwnerId: string | null; delegatedUserId: string | null; approvedBy: readonly string[] },
+): Decidable {
   const allowed = mayDecide(held, { userId: caller.userId, role: caller.permissions.role, ownerId: caller.ownerId });
   if (!allowed.ok) return { ok: false, code: allowed.code as 'role_cannot_decide' | 'not_record_owner' };
   if (held.delegatedUserId === caller.userId) return { ok: false, code: 'delegated_user_cannot_approve' };
@@ -17,6 +20,13 @@ export function decidableBy(caller: Caller, held: { recordOwnerId: string | null
 }
 
 /** The same for an approval, whose approvers are recorded per property: anyone who approved one counts. */
-export function decidableApproval(caller: Caller, approval: { recordOwnerId: string | null; delegatedUserId: string | null; items: readonly { approvedBy: readonly string[] }[] }): Decidable {
+export function decidableApproval(
+  caller: Caller,
+  approval: {
+    recordOwnerId: string | null;
+    delegatedUserId: string | null;
+    items: readonly { approvedBy: readonly string[] }[];
+  },
+): Decidable {
   return decidableBy(caller, { ...approval, approvedBy: approval.items.flatMap((item) => item.approvedBy) });
 }

@@ -15,7 +15,10 @@ export interface DualControlReason {
 /** How restrictive a tier is: lowering means moving to a smaller number. */
 const STRICTNESS: Record<Tier, number> = { auto: 0, approval: 1, two_person: 2, deny: 3 };
 
-export function killSwitchReleaseReasons(settings: DualControlSettings | undefined, change: { scope: string; engaged: boolean; wasEngaged: boolean }): DualControlReason[] {
+export function killSwitchReleaseReasons(
+  settings: DualControlSettings | undefined,
+  change: { scope: string; engaged: boolean; wasEngaged: boolean },
+): DualControlReason[] {
   if (!settings?.killSwitchRelease || change.engaged || !change.wasEngaged || change.scope !== 'workspace') return [];
   return [{ code: 'kill_switch_release', message: 'Releasing the workspace kill switch needs a second admin.' }];
 }
@@ -24,7 +27,11 @@ export function policyChangeReasons(current: Policy | undefined, next: Policy): 
   const settings = current?.dualControl;
   if (!current || !settings) return [];
   const reasons: DualControlReason[] = [];
-  if (weakens(settings, next.dualControl)) reasons.push({ code: 'dual_control_weakened', message: 'The new policy asks for less dual control than the one in force.' });
+  if (weakens(settings, next.dualControl))
+    reasons.push({
+      code: 'dual_control_weakened',
+      message: 'The new policy asks for less dual control than the one in force.',
+    });
   if (settings.tierLowering) reasons.push(...loweredTiers(current, next));
   if (settings.capRaiseShare !== undefined) reasons.push(...raisedCaps(current, next, settings.capRaiseShare));
   return reasons;
@@ -32,8 +39,12 @@ export function policyChangeReasons(current: Policy | undefined, next: Policy): 
 
 function weakens(current: DualControlSettings, next: DualControlSettings | undefined): boolean {
   if (!next) return true;
-  if ((current.killSwitchRelease && !next.killSwitchRelease) || (current.tierLowering && !next.tierLowering)) return true;
-  return current.capRaiseShare !== undefined && (next.capRaiseShare === undefined || next.capRaiseShare > current.capRaiseShare);
+  if ((current.killSwitchRelease && !next.killSwitchRelease) || (current.tierLowering && !next.tierLowering))
+    return true;
+  return (
+    current.capRaiseShare !== undefined &&
+    (next.capRaiseShare === undefined || next.capRaiseShare > current.capRaiseShare)
+  );
 }
 
 function tierFor(tiers: RoleTiers | undefined, role: string): Tier {
@@ -46,16 +57,21 @@ function loweredTiers(current: Policy, next: Policy): DualControlReason[] {
     for (const role of AGENT_ROLES) {
       const from = tierFor(before, role);
       const to = tierFor(after, role);
-      if (STRICTNESS[to] < STRICTNESS[from]) reasons.push({ code: 'tier_lowered', message: `${what} for ${role} agents moves from ${from} to ${to}.` });
+      if (STRICTNESS[to] < STRICTNESS[from])
+        reasons.push({ code: 'tier_lowered', message: `${what} for ${role} agents moves from ${from} to ${to}.` });
     }
   };
-  const objectTypes = new Set([...Object.keys(current.objects), ...Object.keys(next.objects)]) as Set<keyof Policy['objects']>;
+  const objectTypes = new Set([...Object.keys(current.objects), ...Object.keys(next.objects)]) as Set<
+    keyof Policy['objects']
+  >;
   for (const objectType of objectTypes) {
     const before = current.objects[objectType]?.properties ?? {};
     const after = next.objects[objectType]?.properties ?? {};
-    for (const property of new Set([...Object.keys(before), ...Object.keys(after)])) compare(`${objectType}.${property}`, before[property], after[property]);
+    for (const property of new Set([...Object.keys(before), ...Object.keys(after)]))
+      compare(`${objectType}.${property}`, before[property], after[property]);
   }
-  for (const action of ['send_email', 'create_task', 'create_note'] as const) compare(`The ${action} action`, current.actions[action], next.actions[action]);
+  for (const action of ['send_email', 'create_task', 'create_note'] as const)
+    compare(`The ${action} action`, current.actions[action], next.actions[action]);
   return reasons;
 }
 
@@ -65,13 +81,19 @@ function raisedCaps(current: Policy, next: Policy, share: number): DualControlRe
     for (const [cap, limit] of Object.entries(before ?? {}) as [keyof Caps, number | undefined][]) {
       if (limit === undefined) continue;
       const raised = after?.[cap];
-      if (raised === undefined) reasons.push({ code: 'cap_raised', message: `${scope}${cap} is removed (it was ${limit}).` });
-      else if (raised > limit * (1 + share)) reasons.push({ code: 'cap_raised', message: `${scope}${cap} rises from ${limit} to ${raised}, more than ${Math.round(share * 100)}%.` });
+      if (raised === undefined)
+        reasons.push({ code: 'cap_raised', message: `${scope}${cap} is removed (it was ${limit}).` });
+      else if (raised > limit * (1 + share))
+        reasons.push({
+          code: 'cap_raised',
+          message: `${scope}${cap} rises from ${limit} to ${raised}, more than ${Math.round(share * 100)}%.`,
+        });
     }
   };
   const { roleCaps: beforeRoles, ...before } = current.caps;
   const { roleCaps: afterRoles, ...after } = next.caps;
   compare('', before, after);
-  for (const role of Object.keys(beforeRoles ?? {}) as (keyof NonNullable<typeof beforeRoles>)[]) compare(`${role} `, beforeRoles?.[role], afterRoles?.[role]);
+  for (const role of Object.keys(beforeRoles ?? {}) as (keyof NonNullable<typeof beforeRoles>)[])
+    compare(`${role} `, beforeRoles?.[role], afterRoles?.[role]);
   return reasons;
 }

@@ -12,13 +12,57 @@ export function permissionsFor(role: PersonRole): ExtensionPermissions {
   switch (role) {
     case 'owner':
     case 'revops_admin':
-      return { role, decide: 'any', readSettings: true, publishPolicy: true, setKillSwitches: true, managePeople: true, confirmGovernance: true, searchAudit: true, rollBack: true, manageAgents: true };
+      return {
+        role,
+        decide: 'any',
+        readSettings: true,
+        publishPolicy: true,
+        setKillSwitches: true,
+        managePeople: true,
+        confirmGovernance: true,
+        searchAudit: true,
+        rollBack: true,
+        manageAgents: true,
+      };
     case 'approver':
-      return { role, decide: 'any', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: true, manageAgents: false };
+      return {
+        role,
+        decide: 'any',
+        readSettings: true,
+        publishPolicy: false,
+        setKillSwitches: false,
+        managePeople: false,
+        confirmGovernance: false,
+        searchAudit: true,
+        rollBack: true,
+        manageAgents: false,
+      };
     case 'rep':
-      return { role, decide: 'own_records', readSettings: false, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: false, rollBack: false, manageAgents: false };
+      return {
+        role,
+        decide: 'own_records',
+        readSettings: false,
+        publishPolicy: false,
+        setKillSwitches: false,
+        managePeople: false,
+        confirmGovernance: false,
+        searchAudit: false,
+        rollBack: false,
+        manageAgents: false,
+      };
     case 'auditor':
-      return { role, decide: 'none', readSettings: true, publishPolicy: false, setKillSwitches: false, managePeople: false, confirmGovernance: false, searchAudit: true, rollBack: false, manageAgents: false };
+      return {
+        role,
+        decide: 'none',
+        readSettings: true,
+        publishPolicy: false,
+        setKillSwitches: false,
+        managePeople: false,
+        confirmGovernance: false,
+        searchAudit: true,
+        rollBack: false,
+        manageAgents: false,
+      };
   }
 }
 
@@ -38,9 +82,14 @@ export interface EffectiveRole {
  * apart from their team, either way); otherwise the strongest role among the HubSpot teams
  * they are in (primary or secondary alike); otherwise none.
  */
-export function effectiveRole(input: { own: PersonRole | undefined; teams: readonly { teamId: string; role: PersonRole }[] }): EffectiveRole | undefined {
+export function effectiveRole(input: {
+  own: PersonRole | undefined;
+  teams: readonly { teamId: string; role: PersonRole }[];
+}): EffectiveRole | undefined {
   if (input.own) return { role: input.own, source: { kind: 'user' } };
-  const strongest = [...input.teams].sort((a, b) => ROLE_STRENGTH.indexOf(a.role) - ROLE_STRENGTH.indexOf(b.role) || a.teamId.localeCompare(b.teamId))[0];
+  const strongest = [...input.teams].sort(
+    (a, b) => ROLE_STRENGTH.indexOf(a.role) - ROLE_STRENGTH.indexOf(b.role) || a.teamId.localeCompare(b.teamId),
+  )[0];
   return strongest ? { role: strongest.role, source: { kind: 'team', teamId: strongest.teamId } } : undefined;
 }
 
@@ -49,7 +98,10 @@ export function effectiveRole(input: { own: PersonRole | undefined; teams: reado
  * Owners and RevOps admins manage roles, but only an owner grants or takes away the owner
  * role, so a RevOps admin cannot make themselves or anyone else an owner.
  */
-export function mayAssignRole(assigner: PersonRole, change: { before: PersonRole | undefined; after: PersonRole | undefined }): boolean {
+export function mayAssignRole(
+  assigner: PersonRole,
+  change: { before: PersonRole | undefined; after: PersonRole | undefined },
+): boolean {
   if (!permissionsFor(assigner).managePeople) return false;
   const touchesOwner = change.before === 'owner' || change.after === 'owner';
   return !touchesOwner || assigner === 'owner';

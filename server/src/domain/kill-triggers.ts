@@ -28,12 +28,21 @@ export interface TrippedTrigger {
  * rule over synthetic counts. A bypass no agent is named for stops the whole workspace: an
  * unknown writer is the incident RevOps playbooks treat as the worst.
  */
-export function tripKillTriggers(settings: MonitoringSettings['killTriggers'], observations: readonly TriggerObservation[]): TrippedTrigger[] {
+export function tripKillTriggers(
+  settings: MonitoringSettings['killTriggers'],
+  observations: readonly TriggerObservation[],
+): TrippedTrigger[] {
   const tripped: TrippedTrigger[] = [];
   for (const observation of observations) {
-    if (observation.trigger === 'bypass_writes' && settings.bypassWrites && observation.count > settings.bypassWrites.threshold) {
+    if (
+      observation.trigger === 'bypass_writes' &&
+      settings.bypassWrites &&
+      observation.count > settings.bypassWrites.threshold
+    ) {
       const { threshold, windowMinutes } = settings.bypassWrites;
-      const who = observation.agentId ? `agent ${observation.agentId}` : `an integration no agent is named for (source ${observation.sourceId ?? 'unknown'})`;
+      const who = observation.agentId
+        ? `agent ${observation.agentId}`
+        : `an integration no agent is named for (source ${observation.sourceId ?? 'unknown'})`;
       tripped.push({
         trigger: 'bypass_writes',
         scope: observation.agentId ? 'agent' : 'workspace',
@@ -43,7 +52,12 @@ export function tripKillTriggers(settings: MonitoringSettings['killTriggers'], o
         reason: `Kill trigger bypass_writes: ${observation.count} CRM writes around the governance API by ${who} in ${windowMinutes} min (threshold ${threshold}).`,
       });
     }
-    if (observation.trigger === 'write_velocity' && settings.writeVelocity && observation.agentId && observation.count > settings.writeVelocity.perMinute) {
+    if (
+      observation.trigger === 'write_velocity' &&
+      settings.writeVelocity &&
+      observation.agentId &&
+      observation.count > settings.writeVelocity.perMinute
+    ) {
       const threshold = settings.writeVelocity.perMinute;
       tripped.push({
         trigger: 'write_velocity',
@@ -55,7 +69,13 @@ export function tripKillTriggers(settings: MonitoringSettings['killTriggers'], o
       });
     }
     const rejection = settings.rejectionRate;
-    if (observation.trigger === 'rejection_rate' && rejection && observation.agentId && observation.decided !== undefined && observation.decided >= rejection.minDecided) {
+    if (
+      observation.trigger === 'rejection_rate' &&
+      rejection &&
+      observation.agentId &&
+      observation.decided !== undefined &&
+      observation.decided >= rejection.minDecided
+    ) {
       const rate = observation.count / observation.decided;
       if (rate > rejection.threshold) {
         tripped.push({

@@ -20,7 +20,10 @@ export function conditionApplies(condition: PolicyCondition, target: ConditionTa
 }
 
 interface WriteUnderTest {
-  write: { proposedValue: string | null; evidence: { source: string; url?: string | undefined; confidence?: number | undefined } };
+  write: {
+    proposedValue: string | null;
+    evidence: { source: string; url?: string | undefined; confidence?: number | undefined };
+  };
   record: CurrentValues;
   current: string | null;
 }
@@ -31,16 +34,21 @@ export function conditionReasons(condition: PolicyCondition, input: WriteUnderTe
   switch (condition.kind) {
     case 'confidence_below':
       // An agent that states no confidence gets no benefit of the doubt.
-      return write.evidence.confidence === undefined || write.evidence.confidence < condition.threshold ? ['confidence_below_threshold'] : [];
+      return write.evidence.confidence === undefined || write.evidence.confidence < condition.threshold
+        ? ['confidence_below_threshold']
+        : [];
     case 'record_matches':
       return recordMatches(condition, input.record[condition.property] ?? null) ? ['record_condition_matched'] : [];
     case 'overwrites_non_empty':
-      return !isEmpty(input.current) && !sameValue(input.current, write.proposedValue) ? ['overwrites_non_empty_value'] : [];
+      return !isEmpty(input.current) && !sameValue(input.current, write.proposedValue)
+        ? ['overwrites_non_empty_value']
+        : [];
     case 'evidence': {
       const reasons: ReasonCode[] = [];
       if (condition.requireUrl && !write.evidence.url) reasons.push('evidence_missing');
       const allowed = condition.allowedSources?.map(normalizeSource);
-      if (allowed && !allowed.includes(normalizeSource(write.evidence.source))) reasons.push('evidence_source_not_allowed');
+      if (allowed && !allowed.includes(normalizeSource(write.evidence.source)))
+        reasons.push('evidence_source_not_allowed');
       return reasons;
     }
   }

@@ -77,13 +77,18 @@ export function evaluateFields(input: EvaluateFieldsInput): UncappedEvaluation[]
     const current = record[write.property] ?? null;
     let evaluation = tierWithConditions({ policy, agentRole, objectType, write, record, current });
     if (outside && evaluation.tier !== 'deny') evaluation = deny(evaluation, 'outside_time_window');
-    if (sameValue(current, write.proposedValue)) return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'], countsTowardCaps: false };
+    if (sameValue(current, write.proposedValue))
+      return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'], countsTowardCaps: false };
     return { ...evaluation, countsTowardCaps: evaluation.tier !== 'deny' };
   });
 }
 
 /** The daily caps on top of `evaluateFields`, in the order of the writes, counting from today's usage. */
-export function applyCaps(input: Pick<EvaluateChangeSetInput, 'policy' | 'agentRole' | 'writes' | 'usage'> & { uncapped: readonly UncappedEvaluation[] }): ChangeSetEvaluation {
+export function applyCaps(
+  input: Pick<EvaluateChangeSetInput, 'policy' | 'agentRole' | 'writes' | 'usage'> & {
+    uncapped: readonly UncappedEvaluation[];
+  },
+): ChangeSetEvaluation {
   const caps = capsFor(input.policy, input.agentRole);
   const added = { agentWrites: 0, recordWrites: new Map<string, number>() };
   const evaluations = input.uncapped.map((uncapped, index): FieldEvaluation => {
@@ -157,8 +162,12 @@ export function capsFor(policy: Policy, role: AgentRole): Caps {
 /** True when some window governs this action for this role and `now` is inside none of them. */
 function outsideWindows(input: { policy: Policy; action: ActionKind; role: AgentRole; now: Date }): boolean {
   const { policy, action, role, now } = input;
-  const windows = policy.windows.filter((window) => window.actions.includes(action) && (!window.roles || window.roles.includes(role)));
-  return windows.length > 0 && !windows.some((window) => isInsideWindow({ window, now, policyTimeZone: policy.timezone }));
+  const windows = policy.windows.filter(
+    (window) => window.actions.includes(action) && (!window.roles || window.roles.includes(role)),
+  );
+  return (
+    windows.length > 0 && !windows.some((window) => isInsideWindow({ window, now, policyTimeZone: policy.timezone }))
+  );
 }
 
 export interface EvaluateSendInput {
@@ -180,18 +189,29 @@ export interface SendEvaluation extends FieldEvaluation {
 export function evaluateSend(input: EvaluateSendInput): SendEvaluation {
   const { policy, agentRole } = input;
   const domain = recipientDomain(input.recipientEmail);
-  const result = (evaluation: FieldEvaluation): SendEvaluation => ({ ...evaluation, recipientDomain: domain, countsTowardCap: evaluation.tier !== 'deny' });
+  const result = (evaluation: FieldEvaluation): SendEvaluation => ({
+    ...evaluation,
+    recipientDomain: domain,
+    countsTowardCap: evaluation.tier !== 'deny',
+  });
 
   const base = baseEvaluation(policy.actions.send_email, agentRole);
   if (base.tier === 'deny') return result(base);
-  if (outsideWindows({ policy, action: 'send_email', role: agentRole, now: input.now })) return result(deny(base, 'outside_time_window'));
+  if (outsideWindows({ policy, action: 'send_email', role: agentRole, now: input.now }))
+    return result(deny(base, 'outside_time_window'));
   const cap = capsFor(policy, agentRole).sendsPerRecipientDomainPerDay;
-  if (reached(cap, input.usage.domainSendsToday.get(domain) ?? 0)) return result(deny(base, 'cap_domain_daily_sends_reached'));
+  if (reached(cap, input.usage.domainSendsToday.get(domain) ?? 0))
+    return result(deny(base, 'cap_domain_daily_sends_reached'));
   return result(base);
 }
 
 /** Decides creating a task or a note on a record: the action's tier for the role (deny by default), then windows. */
-export function evaluateRecordAction(input: { policy: Policy; agentRole: AgentRole; action: 'create_task' | 'create_note'; now: Date }): FieldEvaluation {
+export function evaluateRecordAction(input: {
+  policy: Policy;
+  agentRole: AgentRole;
+  action: 'create_task' | 'create_note';
+  now: Date;
+}): FieldEvaluation {
   const { policy, agentRole, action } = input;
   const base = baseEvaluation(policy.actions[action], agentRole);
   if (base.tier === 'deny') return base;

@@ -7,10 +7,14 @@ import type { QaSettings } from '../../../shared/policy.ts';
 const DAY_MS = 86_400_000;
 
 /** The share of a role's auto writes to sample now: the new-agent rate while the agent is younger than its days. */
-export function sampleRate(settings: QaSettings | undefined, input: { role: string; agentCreatedAt: Date; now: Date }): number {
+export function sampleRate(
+  settings: QaSettings | undefined,
+  input: { role: string; agentCreatedAt: Date; now: Date },
+): number {
   const sampling = settings?.sampling[input.role as keyof QaSettings['sampling']];
   if (!sampling) return 0;
-  const young = sampling.newAgent && input.now.getTime() - input.agentCreatedAt.getTime() < sampling.newAgent.days * DAY_MS;
+  const young =
+    sampling.newAgent && input.now.getTime() - input.agentCreatedAt.getTime() < sampling.newAgent.days * DAY_MS;
   return young && sampling.newAgent ? sampling.newAgent.rate : sampling.rate;
 }
 

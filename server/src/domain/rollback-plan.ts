@@ -64,7 +64,11 @@ export function sameCrmValue(a: string | null | undefined, b: string | null | un
 }
 
 /** The selected changes oldest first; ties keep the given order. */
-export function selectionBounds(selected: readonly SelectedWrite[]): { restoreValue: string | null; expectedValue: string | null; from: Date } {
+export function selectionBounds(selected: readonly SelectedWrite[]): {
+  restoreValue: string | null;
+  expectedValue: string | null;
+  from: Date;
+} {
   const ordered = [...selected].sort((a, b) => a.at.getTime() - b.at.getTime());
   const first = ordered[0];
   const last = ordered.at(-1);
@@ -83,25 +87,42 @@ export function planField(facts: FieldFacts, options: { force: boolean }): Field
   const { restoreValue, expectedValue, from } = selectionBounds(facts.selected);
   const base = { restoreValue, expectedValue, forced: false, conflict: null };
   if (!facts.current.found) {
-    return { ...base, classification: 'conflict', conflict: { cause: 'record_missing', origin: 'unknown', who: null, at: null, value: null } };
+    return {
+      ...base,
+      classification: 'conflict',
+      conflict: { cause: 'record_missing', origin: 'unknown', who: null, at: null, value: null },
+    };
   }
   const current = facts.current.value;
   if (sameCrmValue(current, restoreValue)) return { ...base, classification: 'already_reverted' };
   const conflict = conflictSince(facts.others, from, current, expectedValue);
   if (!conflict) return { ...base, classification: 'revert' };
-  return options.force ? { ...base, classification: 'revert', forced: true, conflict } : { ...base, classification: 'conflict', conflict };
+  return options.force
+    ? { ...base, classification: 'revert', forced: true, conflict }
+    : { ...base, classification: 'conflict', conflict };
 }
 
-function conflictSince(others: readonly OtherChange[], from: Date, current: string | null, expected: string | null): Conflict | null {
-  const since = others.filter((change) => change.at.getTime() >= from.getTime()).sort((a, b) => a.at.getTime() - b.at.getTime());
+function conflictSince(
+  others: readonly OtherChange[],
+  from: Date,
+  current: string | null,
+  expected: string | null,
+): Conflict | null {
+  const since = others
+    .filter((change) => change.at.getTime() >= from.getTime())
+    .sort((a, b) => a.at.getTime() - b.at.getTime());
   const latest = since.at(-1);
-  if (latest) return { cause: 'changed_since', origin: latest.origin, who: latest.who, at: latest.at, value: latest.value };
+  if (latest)
+    return { cause: 'changed_since', origin: latest.origin, who: latest.who, at: latest.at, value: latest.value };
   // Nobody we know of changed it, yet the CRM holds something else: a change we were not told about.
-  if (!sameCrmValue(current, expected)) return { cause: 'value_differs', origin: 'unknown', who: null, at: null, value: current };
+  if (!sameCrmValue(current, expected))
+    return { cause: 'value_differs', origin: 'unknown', who: null, at: null, value: current };
   return null;
 }
 
-export type ItemDecision = { action: 'write'; plan: FieldPlan } | { action: 'settle'; state: 'reverted' | 'conflict' | 'already_reverted'; plan: FieldPlan };
+export type ItemDecision =
+  | { action: 'write'; plan: FieldPlan }
+  | { action: 'settle'; state: 'reverted' | 'conflict' | 'already_reverted'; plan: FieldPlan };
 
 /**
  * What the job does with an item once it has re-read the CRM. An item whose write was started
@@ -111,7 +132,8 @@ export type ItemDecision = { action: 'write'; plan: FieldPlan } | { action: 'set
 export function decideItem(facts: FieldFacts, options: { force: boolean; inFlight: boolean }): ItemDecision {
   const plan = planField(facts, options);
   if (plan.classification === 'revert') return { action: 'write', plan };
-  if (plan.classification === 'already_reverted' && options.inFlight) return { action: 'settle', state: 'reverted', plan };
+  if (plan.classification === 'already_reverted' && options.inFlight)
+    return { action: 'settle', state: 'reverted', plan };
   return { action: 'settle', state: plan.classification, plan };
 }
 
@@ -148,8 +170,18 @@ export interface HistoryRevision {
  */
 export function explainWithHistory(conflict: Conflict, revision: HistoryRevision): Conflict {
   if (conflict.cause !== 'value_differs') return conflict;
-  const { kind } = classifyPropertyChange({ changeSource: revision.sourceType, sourceId: revision.sourceId, appId: null, property: '', value: revision.value }, []);
+  const { kind } = classifyPropertyChange(
+    {
+      changeSource: revision.sourceType,
+      sourceId: revision.sourceId,
+      appId: null,
+      property: '',
+      value: revision.value,
+    },
+    [],
+  );
   const origin = originOfFieldChange(kind);
-  const who = origin === 'person' ? (revision.userId ?? revision.sourceId?.replace(/^userId:/, '') ?? null) : revision.sourceId;
+  const who =
+    origin === 'person' ? (revision.userId ?? revision.sourceId?.replace(/^userId:/, '') ?? null) : revision.sourceId;
   return { ...conflict, origin, who, at: revision.at };
 }

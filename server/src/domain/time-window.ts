@@ -33,7 +33,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 export function zonedClock(now: Date, timeZone: string): ZonedClock {
   const parts = formatterFor(timeZone).formatToParts(now);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  const weekday = WEEKDAYS.findIndex((day) => day === part('weekday').toLowerCase());
+  const weekday = (WEEKDAYS as readonly string[]).indexOf(part('weekday').toLowerCase());
   return {
     weekday,
     minuteOfDay: Number(part('hour')) * 60 + Number(part('minute')),

@@ -8,7 +8,10 @@ import { evaluateFields, raiseTier, type EvaluateFieldsInput, type UncappedEvalu
  */
 
 /** The records as they will be once the unsettled values land; a record the CRM did not return stays absent. */
-export function withUnsettledValues(records: ReadonlyMap<string, CurrentValues>, unsettled: ReadonlyMap<string, CurrentValues>): Map<string, CurrentValues> {
+export function withUnsettledValues(
+  records: ReadonlyMap<string, CurrentValues>,
+  unsettled: ReadonlyMap<string, CurrentValues>,
+): Map<string, CurrentValues> {
   const result = new Map(records);
   for (const [recordId, values] of unsettled) {
     const read = records.get(recordId);
@@ -23,12 +26,19 @@ export function withUnsettledValues(records: ReadonlyMap<string, CurrentValues>,
  * neither alone may lower a tier. A write counts as unchanged only when it is unchanged against
  * both; otherwise it is written, which at worst writes a value again.
  */
-export function reconsiderForUnsettled(input: EvaluateFieldsInput & { uncapped: readonly UncappedEvaluation[]; unsettled: ReadonlyMap<string, CurrentValues> }): {
+export function reconsiderForUnsettled(
+  input: EvaluateFieldsInput & {
+    uncapped: readonly UncappedEvaluation[];
+    unsettled: ReadonlyMap<string, CurrentValues>;
+  },
+): {
   records: Map<string, CurrentValues>;
   uncapped: UncappedEvaluation[];
 } {
   const records = withUnsettledValues(input.records, input.unsettled);
-  const touched = input.writes.flatMap((write, index) => (input.unsettled.has(write.recordId) && input.records.has(write.recordId) ? [index] : []));
+  const touched = input.writes.flatMap((write, index) =>
+    input.unsettled.has(write.recordId) && input.records.has(write.recordId) ? [index] : [],
+  );
   if (touched.length === 0) return { records, uncapped: [...input.uncapped] };
   const again = evaluateFields({ ...input, records, writes: touched.map((index) => input.writes[index]!) });
   const uncapped = [...input.uncapped];
@@ -41,6 +51,8 @@ export function reconsiderForUnsettled(input: EvaluateFieldsInput & { uncapped: 
 function stricter(read: UncappedEvaluation, unsettled: UncappedEvaluation): UncappedEvaluation {
   const unchanged = read.reasons.includes('value_unchanged') && unsettled.reasons.includes('value_unchanged');
   const tier = raiseTier(read.tier, unsettled.tier);
-  const reasons = [...new Set([...read.reasons, ...unsettled.reasons])].filter((reason) => unchanged || reason !== 'value_unchanged');
+  const reasons = [...new Set([...read.reasons, ...unsettled.reasons])].filter(
+    (reason) => unchanged || reason !== 'value_unchanged',
+  );
   return { tier, reasons, countsTowardCaps: !unchanged && tier !== 'deny' };
 }

@@ -1,8 +1,23 @@
 import { z } from 'zod';
-import { actionOutcomeRequestSchema, actionRequestSchema, actionViewSchema, verifyReleaseRequestSchema, verifyReleaseResponseSchema } from '../../../shared/action-api.ts';
+import {
+  actionOutcomeRequestSchema,
+  actionRequestSchema,
+  actionViewSchema,
+  verifyReleaseRequestSchema,
+  verifyReleaseResponseSchema,
+} from '../../../shared/action-api.ts';
 import { errorResponseSchema } from '../../../shared/agent-api.ts';
 
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }]));
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: errorResponseSchema } },
+      },
+    ]),
+  );
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (VALIDATION_FAILED, MALFORMED_JSON).',
@@ -23,12 +38,20 @@ export const actionOpenApiPaths = {
   '/v1/actions': {
     post: {
       operationId: 'submitAction',
-      summary: 'Propose an email to send, or a task or note to create, on a CRM record; stop rules and then the policy decide it.',
+      summary:
+        'Propose an email to send, or a task or note to create, on a CRM record; stop rules and then the policy decide it.',
       requestParams: { header: z.object({ 'idempotency-key': z.string().max(200).optional() }) },
       requestBody: { required: true, content: json(actionRequestSchema) },
       responses: {
-        '201': { description: 'Decided: refused (with reasons), pending for people, or released (an auto task or note is created at once).', content: json(actionViewSchema) },
-        '200': { description: 'A replay of an earlier submission with the same Idempotency-Key.', content: json(actionViewSchema) },
+        '201': {
+          description:
+            'Decided: refused (with reasons), pending for people, or released (an auto task or note is created at once).',
+          content: json(actionViewSchema),
+        },
+        '200': {
+          description: 'A replay of an earlier submission with the same Idempotency-Key.',
+          content: json(actionViewSchema),
+        },
         ...errors(400, 401, 403, 409, 422, 423, 503),
       },
     },
@@ -38,7 +61,10 @@ export const actionOpenApiPaths = {
       operationId: 'getAction',
       summary: 'Read an action; once an email is released, with the content to send and its release token.',
       requestParams: idParam,
-      responses: { '200': { description: 'The action.', content: json(actionViewSchema) }, ...errors(401, 403, 404, 423) },
+      responses: {
+        '200': { description: 'The action.', content: json(actionViewSchema) },
+        ...errors(401, 403, 404, 423),
+      },
     },
   },
   '/v1/actions/{id}/verify': {
@@ -47,16 +73,23 @@ export const actionOpenApiPaths = {
       summary: 'Check that a release token is the one issued for this email, and what content it vouches for.',
       requestParams: idParam,
       requestBody: { required: true, content: json(verifyReleaseRequestSchema) },
-      responses: { '200': { description: 'Whether the token is valid.', content: json(verifyReleaseResponseSchema) }, ...errors(400, 401, 403, 404) },
+      responses: {
+        '200': { description: 'Whether the token is valid.', content: json(verifyReleaseResponseSchema) },
+        ...errors(400, 401, 403, 404),
+      },
     },
   },
   '/v1/actions/{id}/outcome': {
     post: {
       operationId: 'reportActionOutcome',
-      summary: 'Report what became of a released email (sent, bounced, failed with the release token; later replied or unsubscribed).',
+      summary:
+        'Report what became of a released email (sent, bounced, failed with the release token; later replied or unsubscribed).',
       requestParams: idParam,
       requestBody: { required: true, content: json(actionOutcomeRequestSchema) },
-      responses: { '200': { description: 'The action with its outcomes.', content: json(actionViewSchema) }, ...errors(400, 401, 403, 404, 409) },
+      responses: {
+        '200': { description: 'The action with its outcomes.', content: json(actionViewSchema) },
+        ...errors(400, 401, 403, 404, 409),
+      },
     },
   },
 };

@@ -1,7 +1,22 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { actionDecisionSchema, actionListQuerySchema, actionOutcomeRequestSchema, actionRequestSchema, verifyReleaseRequestSchema } from '../../../shared/action-api.ts';
-import { agentActionView, findActions, getActionForAdmin, reportActionOutcome, requireOwnAction, stopReleasedEmailIfBarred, submitAction, verifyRelease } from '../services/actions/index.ts';
+import {
+  actionDecisionSchema,
+  actionListQuerySchema,
+  actionOutcomeRequestSchema,
+  actionRequestSchema,
+  verifyReleaseRequestSchema,
+} from '../../../shared/action-api.ts';
+import {
+  agentActionView,
+  findActions,
+  getActionForAdmin,
+  reportActionOutcome,
+  requireOwnAction,
+  stopReleasedEmailIfBarred,
+  submitAction,
+  verifyRelease,
+} from '../services/actions/index.ts';
 import { decideAction } from '../services/held/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { assertNotKilled } from '../services/governance/index.ts';
@@ -9,7 +24,12 @@ import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';
 
-const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
+const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+  .optional();
 
 /**
  * Drafts (issue 5): agents submit actions, read them back once released, prove the release and
@@ -21,7 +41,11 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.post('/v1/actions', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const idempotencyKey = parseInput(idempotencyKeySchema, req.header('idempotency-key'), 'The Idempotency-Key header');
+    const idempotencyKey = parseInput(
+      idempotencyKeySchema,
+      req.header('idempotency-key'),
+      'The Idempotency-Key header',
+    );
     const request = parseInput(actionRequestSchema, req.body, 'The action');
     const { view, replayed } = await submitAction(deps, { agent, workspace, request, idempotencyKey });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -30,9 +54,13 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/actions/:id', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, { agent, workspace, actionId: idParam(req.params.id, 'action') }));
+    const row = await stopReleasedEmailIfBarred(
+      deps,
+      await requireOwnAction(deps, { agent, workspace, actionId: idParam(req.params.id, 'action') }),
+    );
     // Reading a released email is the agent's permission to send it: a kill switch withholds it.
-    if (row.kind === 'send_email' && row.status === 'released') await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
+    if (row.kind === 'send_email' && row.status === 'released')
+      await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
     res.json(await agentActionView(deps, row));
   });
 
@@ -45,13 +73,22 @@ export function actionRoutes(deps: ServiceDeps): Router {
   router.post('/v1/actions/:id/outcome', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
     const request = parseInput(actionOutcomeRequestSchema, req.body, 'The outcome');
-    res.json(await reportActionOutcome(deps, { agent, workspace, actionId: idParam(req.params.id, 'action'), request }));
+    res.json(
+      await reportActionOutcome(deps, { agent, workspace, actionId: idParam(req.params.id, 'action'), request }),
+    );
   });
 
   router.get('/v1/admin/actions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(actionListQuerySchema, req.query, 'The actions query');
-    res.json({ actions: await findActions(deps, workspace.id, { recordId: query.record, agentId: query.agent, statuses: query.status === undefined ? undefined : [query.status], limit: query.limit }) });
+    res.json({
+      actions: await findActions(deps, workspace.id, {
+        recordId: query.record,
+        agentId: query.agent,
+        statuses: query.status === undefined ? undefined : [query.status],
+        limit: query.limit,
+      }),
+    });
   });
 
   router.get('/v1/admin/actions/:id', async (req, res) => {
@@ -62,7 +99,9 @@ export function actionRoutes(deps: ServiceDeps): Router {
   router.post('/v1/admin/actions/:id/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const request = parseInput(actionDecisionSchema, req.body, 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: idParam(req.params.id, 'action'), request, via: 'admin_api' }));
+    res.json(
+      await decideAction(deps, { workspace, actionId: idParam(req.params.id, 'action'), request, via: 'admin_api' }),
+    );
   });
 
   return router;

@@ -26,7 +26,9 @@ const INVALID = error('The body or query is invalid (VALIDATION_FAILED, MALFORME
 const UNAUTHENTICATED = error('Missing or unknown admin token (UNAUTHENTICATED).');
 const AGENT_NOT_FOUND = error('No such agent in this workspace (NOT_FOUND).');
 const NO_POLICY = error('No policy published yet (NO_ACTIVE_POLICY).');
-const SECOND_ADMIN = error('The policy in force puts this change under dual control (SECOND_ADMIN_REQUIRED): it waits as a governance request, details.requestId, for a second admin to confirm.');
+const SECOND_ADMIN = error(
+  'The policy in force puts this change under dual control (SECOND_ADMIN_REQUIRED): it waits as a governance request, details.requestId, for a second admin to confirm.',
+);
 const admin = [{ adminToken: [] }];
 const idParam = { path: z.object({ id: z.uuid() }) };
 const version = z.object({ version: z.number().int().positive() });
@@ -47,7 +49,12 @@ const agentStatusPaths = Object.fromEntries(
         summary: AGENT_STATUS_SUMMARIES[action],
         security: admin,
         requestParams: idParam,
-        responses: { '200': { description: 'The agent as it now stands.', content: json(agentViewSchema) }, '401': UNAUTHENTICATED, '404': AGENT_NOT_FOUND, '409': error('The agent is revoked and cannot be paused or resumed (CONFLICT).') },
+        responses: {
+          '200': { description: 'The agent as it now stands.', content: json(agentViewSchema) },
+          '401': UNAUTHENTICATED,
+          '404': AGENT_NOT_FOUND,
+          '409': error('The agent is revoked and cannot be paused or resumed (CONFLICT).'),
+        },
       },
     },
   ]),
@@ -63,7 +70,9 @@ export const adminOpenApiPaths = {
       requestBody: { required: true, content: json(policySchema) },
       responses: {
         '201': { description: 'Published.', content: json(version) },
-        '400': error('The policy is not valid (POLICY_INVALID, details.issues), or the body is not JSON (MALFORMED_JSON).'),
+        '400': error(
+          'The policy is not valid (POLICY_INVALID, details.issues), or the body is not JSON (MALFORMED_JSON).',
+        ),
         '401': UNAUTHENTICATED,
         '409': SECOND_ADMIN,
       },
@@ -72,7 +81,10 @@ export const adminOpenApiPaths = {
       operationId: 'listPolicyVersions',
       summary: 'Every published version, newest first.',
       security: admin,
-      responses: { '200': { description: 'The versions.', content: json(z.object({ versions: z.array(policyVersionSchema) })) }, '401': UNAUTHENTICATED },
+      responses: {
+        '200': { description: 'The versions.', content: json(z.object({ versions: z.array(policyVersionSchema) })) },
+        '401': UNAUTHENTICATED,
+      },
     },
   },
   '/v1/admin/policies/active': {
@@ -80,7 +92,11 @@ export const adminOpenApiPaths = {
       operationId: 'getActivePolicy',
       summary: 'The policy in force: the newest version.',
       security: admin,
-      responses: { '200': { description: 'The version and its document.', content: json(activePolicySchema) }, '401': UNAUTHENTICATED, '409': NO_POLICY },
+      responses: {
+        '200': { description: 'The version and its document.', content: json(activePolicySchema) },
+        '401': UNAUTHENTICATED,
+        '409': NO_POLICY,
+      },
     },
   },
   '/v1/admin/agents': {
@@ -89,13 +105,21 @@ export const adminOpenApiPaths = {
       summary: 'Create an agent with a role; its bearer token is answered once.',
       security: admin,
       requestBody: { required: true, content: json(createAgentSchema) },
-      responses: { '201': { description: 'The agent and its token.', content: json(createdAgentSchema) }, '400': INVALID, '401': UNAUTHENTICATED, '409': error('An agent of that name exists in this workspace (CONFLICT).') },
+      responses: {
+        '201': { description: 'The agent and its token.', content: json(createdAgentSchema) },
+        '400': INVALID,
+        '401': UNAUTHENTICATED,
+        '409': error('An agent of that name exists in this workspace (CONFLICT).'),
+      },
     },
     get: {
       operationId: 'listAgents',
       summary: 'The workspace’s agents, with their status.',
       security: admin,
-      responses: { '200': { description: 'The agents.', content: json(z.object({ agents: z.array(agentViewSchema) })) }, '401': UNAUTHENTICATED },
+      responses: {
+        '200': { description: 'The agents.', content: json(z.object({ agents: z.array(agentViewSchema) })) },
+        '401': UNAUTHENTICATED,
+      },
     },
   },
   ...agentStatusPaths,
@@ -106,7 +130,12 @@ export const adminOpenApiPaths = {
       security: admin,
       requestParams: idParam,
       requestBody: { required: true, content: json(createDelegationSchema) },
-      responses: { '201': { description: 'The delegation.', content: json(delegationViewSchema) }, '400': error('The body is invalid, or expiresAt is not in the future (VALIDATION_FAILED).'), '401': UNAUTHENTICATED, '404': AGENT_NOT_FOUND },
+      responses: {
+        '201': { description: 'The delegation.', content: json(delegationViewSchema) },
+        '400': error('The body is invalid, or expiresAt is not in the future (VALIDATION_FAILED).'),
+        '401': UNAUTHENTICATED,
+        '404': AGENT_NOT_FOUND,
+      },
     },
   },
   '/v1/admin/kill-switches': {
@@ -114,16 +143,25 @@ export const adminOpenApiPaths = {
       operationId: 'listKillSwitches',
       summary: 'Every kill switch ever set in the workspace, engaged or released.',
       security: admin,
-      responses: { '200': { description: 'The switches.', content: json(z.object({ killSwitches: z.array(killSwitchViewSchema) })) }, '401': UNAUTHENTICATED },
+      responses: {
+        '200': {
+          description: 'The switches.',
+          content: json(z.object({ killSwitches: z.array(killSwitchViewSchema) })),
+        },
+        '401': UNAUTHENTICATED,
+      },
     },
     put: {
       operationId: 'setKillSwitch',
-      summary: 'Engage or release the workspace’s, an agent’s or an action kind’s switch; it holds from the next submission and CRM call.',
+      summary:
+        'Engage or release the workspace’s, an agent’s or an action kind’s switch; it holds from the next submission and CRM call.',
       security: admin,
       requestBody: { required: true, content: json(killSwitchChangeSchema) },
       responses: {
         '200': { description: 'The switch as it now stands.', content: json(killSwitchViewSchema) },
-        '400': error('The body is invalid, a workspace switch was given a target, or an action switch has no action kind (VALIDATION_FAILED).'),
+        '400': error(
+          'The body is invalid, a workspace switch was given a target, or an action switch has no action kind (VALIDATION_FAILED).',
+        ),
         '401': UNAUTHENTICATED,
         '404': AGENT_NOT_FOUND,
         '409': SECOND_ADMIN,
@@ -133,22 +171,31 @@ export const adminOpenApiPaths = {
   '/v1/admin/kill-triggers/drill': {
     post: {
       operationId: 'drillKillTrigger',
-      summary: 'Run a kill trigger’s rule over synthetic counts under the policy in force and say what it would engage; engages nothing.',
+      summary:
+        'Run a kill trigger’s rule over synthetic counts under the policy in force and say what it would engage; engages nothing.',
       security: admin,
       requestBody: { required: true, content: json(killTriggerDrillSchema) },
-      responses: { '200': { description: 'What would engage.', content: json(killTriggerDrillResultSchema) }, '400': INVALID, '401': UNAUTHENTICATED, '409': NO_POLICY },
+      responses: {
+        '200': { description: 'What would engage.', content: json(killTriggerDrillResultSchema) },
+        '400': INVALID,
+        '401': UNAUTHENTICATED,
+        '409': NO_POLICY,
+      },
     },
   },
   '/v1/admin/bootstrap': {
     post: {
       operationId: 'bootstrapWorkspace',
-      summary: 'Create in HubSpot the properties and the Agent Approval object the app writes; running it again changes nothing.',
+      summary:
+        'Create in HubSpot the properties and the Agent Approval object the app writes; running it again changes nothing.',
       security: admin,
       responses: {
         '200': { description: 'What was created and what existed.', content: json(bootstrapResultSchema) },
         '401': UNAUTHENTICATED,
         '502': error('HubSpot refused (CRM_REJECTED, CRM_AUTH_FAILED).'),
-        '503': error('HubSpot is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); run it again later.'),
+        '503': error(
+          'HubSpot is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); run it again later.',
+        ),
       },
     },
   },
@@ -157,7 +204,13 @@ export const adminOpenApiPaths = {
       operationId: 'verifyAudit',
       summary: 'Recompute the workspace’s audit hash chain and name the first event that does not hold.',
       security: admin,
-      responses: { '200': { description: 'Whether the chain holds, and over how many events.', content: json(auditVerificationSchema) }, '401': UNAUTHENTICATED },
+      responses: {
+        '200': {
+          description: 'Whether the chain holds, and over how many events.',
+          content: json(auditVerificationSchema),
+        },
+        '401': UNAUTHENTICATED,
+      },
     },
     post: {
       operationId: 'verifyAuditWithCheckpoints',
@@ -166,8 +219,13 @@ export const adminOpenApiPaths = {
       security: admin,
       requestBody: { required: true, content: json(auditVerifyRequestSchema) },
       responses: {
-        '200': { description: 'Whether the chain and the checkpoints hold; `checkpoints` reports on the latter.', content: json(auditVerificationSchema) },
-        '400': error('The body is not checkpoint lines, or the server has no checkpoint key and no publicKeys were given (VALIDATION_FAILED, MALFORMED_JSON).'),
+        '200': {
+          description: 'Whether the chain and the checkpoints hold; `checkpoints` reports on the latter.',
+          content: json(auditVerificationSchema),
+        },
+        '400': error(
+          'The body is not checkpoint lines, or the server has no checkpoint key and no publicKeys were given (VALIDATION_FAILED, MALFORMED_JSON).',
+        ),
         '401': UNAUTHENTICATED,
       },
     },
@@ -179,7 +237,10 @@ export const adminOpenApiPaths = {
       security: admin,
       requestParams: { query: auditExportQuerySchema },
       responses: {
-        '200': { description: 'The events, in seq order.', content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } } },
+        '200': {
+          description: 'The events, in seq order.',
+          content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } },
+        },
         '400': INVALID,
         '401': UNAUTHENTICATED,
       },

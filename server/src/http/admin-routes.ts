@@ -1,7 +1,29 @@
 import { Router, type Response } from 'express';
-import type { z } from 'zod';
-import { AGENT_STATUS_AFTER, agentStatusChangeSchema, auditExportQuerySchema, auditVerifyRequestSchema, createAgentSchema, createDelegationSchema, killSwitchChangeSchema, killTriggerDrillSchema } from '../../../shared/admin-api.ts';
-import { createAgent, createDelegation, listWorkspaceAgents, setAgentStatus, exportAudit, verifyAudit, bootstrapWorkspace, listWorkspaceKillSwitches, setKillSwitch, drillKillTrigger, activePolicy, policyHistory, publishPolicy } from '../services/governance/index.ts';
+import {
+  AGENT_STATUS_AFTER,
+  agentStatusChangeSchema,
+  auditExportQuerySchema,
+  auditVerifyRequestSchema,
+  createAgentSchema,
+  createDelegationSchema,
+  killSwitchChangeSchema,
+  killTriggerDrillSchema,
+} from '../../../shared/admin-api.ts';
+import {
+  createAgent,
+  createDelegation,
+  listWorkspaceAgents,
+  setAgentStatus,
+  exportAudit,
+  verifyAudit,
+  bootstrapWorkspace,
+  listWorkspaceKillSwitches,
+  setKillSwitch,
+  drillKillTrigger,
+  activePolicy,
+  policyHistory,
+  publishPolicy,
+} from '../services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { AppError } from '../errors.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
@@ -29,7 +51,9 @@ export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: 
 
   router.post('/v1/admin/agents', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.status(201).json(await createAgent(deps, workspace.id, parseInput(createAgentSchema, req.body, 'The agent'), ADMIN));
+    res
+      .status(201)
+      .json(await createAgent(deps, workspace.id, parseInput(createAgentSchema, req.body, 'The agent'), ADMIN));
   });
   router.get('/v1/admin/agents', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
@@ -40,7 +64,16 @@ export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: 
     const agentId = idParam(req.params.id, 'agent');
     if (req.params.action === 'delegations') {
       const body = parseInput(createDelegationSchema, req.body, 'The delegation');
-      res.status(201).json(await createDelegation(deps, workspace.id, { agentId, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) }, ADMIN));
+      res
+        .status(201)
+        .json(
+          await createDelegation(
+            deps,
+            workspace.id,
+            { agentId, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
+            ADMIN,
+          ),
+        );
       return;
     }
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
@@ -53,7 +86,14 @@ export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: 
   });
   router.put('/v1/admin/kill-switches', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setKillSwitch(deps, workspace.id, parseInput(killSwitchChangeSchema, req.body, 'The kill switch change'), ADMIN));
+    res.json(
+      await setKillSwitch(
+        deps,
+        workspace.id,
+        parseInput(killSwitchChangeSchema, req.body, 'The kill switch change'),
+        ADMIN,
+      ),
+    );
   });
 
   // A drill (issue 6): runs a trigger's rule over synthetic counts and says what it would engage.
@@ -75,15 +115,28 @@ export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: 
   router.post('/v1/admin/audit/verify', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const body = parseInput(auditVerifyRequestSchema, req.body, 'The checkpoints');
-    const trustedPublicKeys = [...(options.checkpointPublicKey ? [options.checkpointPublicKey] : []), ...(body.publicKeys ?? [])];
-    if (trustedPublicKeys.length === 0) throw new AppError('VALIDATION_FAILED', 'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.');
+    const trustedPublicKeys = [
+      ...(options.checkpointPublicKey ? [options.checkpointPublicKey] : []),
+      ...(body.publicKeys ?? []),
+    ];
+    if (trustedPublicKeys.length === 0)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.',
+      );
     res.json(await verifyAudit(deps, workspace.id, { checkpoints: body.checkpoints, trustedPublicKeys }));
   });
   router.get('/v1/admin/audit/export', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(auditExportQuerySchema, req.query, 'The export query');
     res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
-    const filter = { agentId: query.agent, batchId: query.batch, recordId: query.record, from: date(query.from), to: date(query.to) };
+    const filter = {
+      agentId: query.agent,
+      batchId: query.batch,
+      recordId: query.record,
+      from: date(query.from),
+      to: date(query.to),
+    };
     await streamTo(res, exportAudit(deps, workspace.id, filter, query.format));
   });
 

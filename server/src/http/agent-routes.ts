@@ -7,7 +7,12 @@ import { agentFromRequest } from './auth.ts';
 import { validationError } from './errors.ts';
 import { idParam } from './params.ts';
 
-const idempotencyKeySchema = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional();
+const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+  .optional();
 
 /** The agent API: submit a change set, read one back. Thin: authenticate, validate, call the service. */
 export function agentRoutes(deps: ServiceDeps): Router {
@@ -19,7 +24,12 @@ export function agentRoutes(deps: ServiceDeps): Router {
     if (!key.success) throw validationError(key.error, 'The Idempotency-Key header');
     const body = changeSetRequestSchema.safeParse(req.body);
     if (!body.success) throw validationError(body.error, 'The change set');
-    const { response, replayed, timings } = await submitChangeSet(deps, { agent, workspace, request: body.data, idempotencyKey: key.data });
+    const { response, replayed, timings } = await submitChangeSet(deps, {
+      agent,
+      workspace,
+      request: body.data,
+      idempotencyKey: key.data,
+    });
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     const serverTiming = Object.entries(timings).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
     if (serverTiming.length > 0) res.setHeader('Server-Timing', serverTiming.join(', '));

@@ -30,7 +30,10 @@ export function apiDocsRoutes(): Router {
   const router = Router();
   router.use('/docs', (_req, res, next) => {
     // Scripts only from this origin; Swagger UI sets styles inline, and its logos are data URLs.
-    res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    );
     next();
   });
   router.get('/docs', (_req, res) => {
@@ -39,7 +42,17 @@ export function apiDocsRoutes(): Router {
   router.get('/docs/start.js', (_req, res) => {
     res.type('js').send(START);
   });
-  router.use('/docs', (req, res, next) => (ASSETS.has(req.path) ? next() : res.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${req.method} /docs${req.path}.`, requestId: res.locals.requestId } })));
+  router.use('/docs', (req, res, next) =>
+    ASSETS.has(req.path)
+      ? next()
+      : res.status(404).json({
+          error: {
+            code: 'NOT_FOUND',
+            message: `No route ${req.method} /docs${req.path}.`,
+            requestId: res.locals.requestId,
+          },
+        }),
+  );
   router.use('/docs', express.static(SWAGGER_UI_DIR, { index: false, maxAge: '1h' }));
   return router;
 }

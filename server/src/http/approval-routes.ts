@@ -1,5 +1,11 @@
 import { Router } from 'express';
-import { approvalDecisionSchema, approvalListQuerySchema, batchApprovalDecisionSchema, crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
+import {
+  approvalDecisionSchema,
+  approvalListQuerySchema,
+  batchApprovalDecisionSchema,
+  crmUserIdParamSchema,
+  setPersonSchema,
+} from '../../../shared/approval-api.ts';
 import { findApprovals, getApproval, decideApproval, decideApprovalsBatch } from '../services/held/index.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
@@ -31,7 +37,16 @@ export function approvalRoutes(deps: ServiceDeps): Router {
   router.get('/v1/admin/approvals', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(approvalListQuerySchema, req.query, 'The approvals query');
-    res.json({ approvals: await findApprovals(deps, workspace.id, { recordId: query.record, batchId: query.batch, agentId: query.agent, status: query.status, kind: query.kind, limit: query.limit }) });
+    res.json({
+      approvals: await findApprovals(deps, workspace.id, {
+        recordId: query.record,
+        batchId: query.batch,
+        agentId: query.agent,
+        status: query.status,
+        kind: query.kind,
+        limit: query.limit,
+      }),
+    });
   });
   router.post('/v1/admin/approvals/decisions', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

@@ -1,7 +1,12 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { authenticateAdmin, authenticateAgent, type AuthenticatedAgent, type WorkspaceRow } from '../services/governance/index.ts';
+import {
+  authenticateAdmin,
+  authenticateAgent,
+  type AuthenticatedAgent,
+  type WorkspaceRow,
+} from '../services/governance/index.ts';
 
 function bearer(req: Request): string {
   const header = req.header('authorization') ?? '';

@@ -65,17 +65,29 @@ export function validationError(error: ZodError, what: string): AppError {
   const issues = error.issues.map(describeZodIssue);
   const first = issues[0];
   const sentence = first ? `${what} is invalid: ${first.path} ${first.message}` : `${what} is invalid.`;
-  return new AppError('VALIDATION_FAILED', issues.length > 1 ? `${sentence} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : sentence, {
-    details: { issues: issues.slice(0, 50) },
-  });
+  return new AppError(
+    'VALIDATION_FAILED',
+    issues.length > 1 ? `${sentence} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : sentence,
+    {
+      details: { issues: issues.slice(0, 50) },
+    },
+  );
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const requestId = String(res.locals.requestId ?? '');
     const appError = toAppError(error);
-    if (appError.code === 'INTERNAL') logger.error('request failed', { requestId, method: req.method, path: req.path, error: errorLogField(error) });
-    const body: ErrorBody = { error: { code: appError.code, message: appError.message, requestId, ...(appError.details === undefined ? {} : { details: appError.details }) } };
+    if (appError.code === 'INTERNAL')
+      logger.error('request failed', { requestId, method: req.method, path: req.path, error: errorLogField(error) });
+    const body: ErrorBody = {
+      error: {
+        code: appError.code,
+        message: appError.message,
+        requestId,
+        ...(appError.details === undefined ? {} : { details: appError.details }),
+      },
+    };
     if (appError.retryable) res.setHeader('Retry-After', '5');
     res.status(statusFor(appError.code)).json(body);
   };
@@ -85,10 +97,15 @@ function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error, 'The request');
   const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large') return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
+  if (type === 'entity.too.large')
+    return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
   // The router's decoding of a path parameter such as %ED%A0%80 (issue 17).
-  if (error instanceof URIError) return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
-  return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', { cause: error });
+  if (error instanceof URIError)
+    return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
+  return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', {
+    cause: error,
+  });
 }

@@ -1,6 +1,10 @@
 import { Router, type Request } from 'express';
 import { proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
-import { bulkDecisionSchema, bulkSelectionSchema, extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import {
+  bulkDecisionSchema,
+  bulkSelectionSchema,
+  extensionDraftDecisionSchema,
+} from '../../../shared/extension-decisions-api.ts';
 import { decideSelectedRecords, previewBulkDecision, type ExtensionCaller } from '../services/extension/index.ts';
 import { decideAction } from '../services/held/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
@@ -13,7 +17,10 @@ import { idParam } from './params.ts';
  * router (raw bodies, HubSpot's signature checked by `authenticate` before anything is read):
  * a held draft from the record card, and the index pages' bulk action.
  */
-export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: Request) => Promise<ExtensionCaller>): Router {
+export function extensionDecisionRoutes(
+  deps: ServiceDeps,
+  authenticate: (req: Request) => Promise<ExtensionCaller>,
+): Router {
   const router = Router();
 
   // The draft service applies the approvals' who-may-decide rules to the signed person; an unknown or other workspace's id is 404.
@@ -21,20 +28,41 @@ export function extensionDecisionRoutes(deps: ServiceDeps, authenticate: (req: R
     const { workspace, caller, person } = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = parseInput(extensionDraftDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideAction(deps, { workspace, actionId: idParam(req.params.id, 'draft'), request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person }));
+    res.json(
+      await decideAction(deps, {
+        workspace,
+        actionId: idParam(req.params.id, 'draft'),
+        request: { ...decision, actingUserId: caller.userId },
+        via: 'hubspot_app',
+        person,
+      }),
+    );
   });
 
   // POST rather than GET: a selection of hundreds of ids does not fit a query string.
   router.post('/bulk/preview', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    res.json(await previewBulkDecision(deps, workspace, caller, parseInput(bulkSelectionSchema, jsonBody(req), 'The selection')));
+    res.json(
+      await previewBulkDecision(
+        deps,
+        workspace,
+        caller,
+        parseInput(bulkSelectionSchema, jsonBody(req), 'The selection'),
+      ),
+    );
   });
 
   router.post('/bulk/decisions', async (req, res) => {
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    res.json(await decideSelectedRecords(deps, authenticated, parseInput(bulkDecisionSchema, jsonBody(req), 'The bulk decision')));
+    res.json(
+      await decideSelectedRecords(
+        deps,
+        authenticated,
+        parseInput(bulkDecisionSchema, jsonBody(req), 'The bulk decision'),
+      ),
+    );
   });
 
   return router;

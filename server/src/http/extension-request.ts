@@ -12,8 +12,14 @@ export interface ExtensionRouteOptions {
 }
 
 /** Who HubSpot says is asking, once the request's v3 signature over its raw body checks out. */
-export function extensionAuthenticator(deps: ServiceDeps, options: ExtensionRouteOptions): (req: Request) => Promise<ExtensionCaller> {
-  return (req) => authenticateExtensionRequest(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret });
+export function extensionAuthenticator(
+  deps: ServiceDeps,
+  options: ExtensionRouteOptions,
+): (req: Request) => Promise<ExtensionCaller> {
+  return (req) =>
+    authenticateExtensionRequest(deps, signedRequest(req, options.publicUrl), {
+      appClientSecret: options.appClientSecret,
+    });
 }
 
 /** The raw body (kept raw for the signature) read as JSON; empty is undefined. Refused like any body when it is too deep or holds unsafe text. */

@@ -1,10 +1,23 @@
 import express, { Router } from 'express';
 import { killSwitchChangeSchema } from '../../../shared/admin-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
-import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, publishPolicyBodySchema } from '../../../shared/extension-api.ts';
+import {
+  auditSearchQuerySchema,
+  cardQuerySchema,
+  extensionDecisionSchema,
+  proxyOnlyQuerySchema,
+  publishPolicyBodySchema,
+} from '../../../shared/extension-api.ts';
 import { decideApproval } from '../services/held/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { personActor, auditSearch, cardView, homeView, requirePermission, settingsView } from '../services/extension/index.ts';
+import {
+  personActor,
+  auditSearch,
+  cardView,
+  homeView,
+  requirePermission,
+  settingsView,
+} from '../services/extension/index.ts';
 import { setKillSwitch, publishPolicy } from '../services/governance/index.ts';
 import { dryRunRollback, startRollback, getRollback } from '../services/rollbacks/index.ts';
 import { parseInput } from './errors.ts';
@@ -34,7 +47,15 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const approvalId = idParam(req.params.id, 'approval');
     const decision = parseInput(extensionDecisionSchema, jsonBody(req), 'The decision');
-    res.json(await decideApproval(deps, { workspace, approvalId, request: { ...decision, actingUserId: caller.userId }, via: 'hubspot_app', person: authenticated.person }));
+    res.json(
+      await decideApproval(deps, {
+        workspace,
+        approvalId,
+        request: { ...decision, actingUserId: caller.userId },
+        via: 'hubspot_app',
+        person: authenticated.person,
+      }),
+    );
   });
 
   router.get('/settings', async (req, res) => {
@@ -54,7 +75,11 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
   router.put('/kill-switches', async (req, res) => {
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
-    requirePermission(authenticated.caller, authenticated.caller.permissions.setKillSwitches, 'engage or release a kill switch');
+    requirePermission(
+      authenticated.caller,
+      authenticated.caller.permissions.setKillSwitches,
+      'engage or release a kill switch',
+    );
     const change = parseInput(killSwitchChangeSchema, jsonBody(req), 'The kill switch');
     res.json(await setKillSwitch(deps, authenticated.workspace.id, change, personActor(authenticated)));
   });
@@ -68,7 +93,14 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
   router.get('/audit', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
     const query = parseInput(auditSearchQuerySchema, req.query, 'The audit search');
-    res.json(await auditSearch(deps, workspace, caller, { batchId: query.batch, recordId: query.record, agentId: query.agent, limit: query.limit }));
+    res.json(
+      await auditSearch(deps, workspace, caller, {
+        batchId: query.batch,
+        recordId: query.record,
+        agentId: query.agent,
+        limit: query.limit,
+      }),
+    );
   });
 
   // Rollbacks are issue 7's: a dry run answers with the plan, a real one starts the job (202) and is followed by id.
@@ -78,7 +110,8 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     requirePermission(authenticated.caller, authenticated.caller.permissions.rollBack, 'roll back agents’ changes');
     const request = parseInput(createRollbackSchema, jsonBody(req), 'The rollback');
     if (request.dryRun) res.json(await dryRunRollback(deps, authenticated.workspace.id, request));
-    else res.status(202).json(await startRollback(deps, authenticated.workspace.id, request, personActor(authenticated)));
+    else
+      res.status(202).json(await startRollback(deps, authenticated.workspace.id, request, personActor(authenticated)));
   });
 
   router.get('/rollbacks/:id', async (req, res) => {

@@ -2,11 +2,30 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '../../../shared/admin-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
-import { policyVersionParamSchema, proxyOnlyQuerySchema, setTeamRoleSchema, teamIdParamSchema, type ExtensionPermissions } from '../../../shared/extension-api.ts';
+import {
+  policyVersionParamSchema,
+  proxyOnlyQuerySchema,
+  setTeamRoleSchema,
+  teamIdParamSchema,
+  type ExtensionPermissions,
+} from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
-import { createAgent, setAgentStatus, decideGovernanceRequest, restorePolicyVersion } from '../services/governance/index.ts';
+import {
+  createAgent,
+  setAgentStatus,
+  decideGovernanceRequest,
+  restorePolicyVersion,
+} from '../services/governance/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { personActor, type ExtensionCaller, removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp, requirePermission } from '../services/extension/index.ts';
+import {
+  personActor,
+  type ExtensionCaller,
+  removePersonRoleFromApp,
+  removeTeamRoleFromApp,
+  setPersonRoleFromApp,
+  setTeamRoleFromApp,
+  requirePermission,
+} from '../services/extension/index.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
 import { idParam } from './params.ts';
@@ -19,7 +38,10 @@ type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
  * restoring a policy version. Mounted inside extensionRoutes, after its raw-body parser, with its
  * authenticator.
  */
-export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: Request) => Promise<ExtensionCaller>): Router {
+export function extensionSettingsRoutes(
+  deps: ServiceDeps,
+  authenticate: (req: Request) => Promise<ExtensionCaller>,
+): Router {
   const router = Router();
   const permitted = async (req: Request, permission: Permission, what: string) => {
     const authenticated = await authenticate(req);
@@ -43,7 +65,13 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
 
   router.delete('/people/:crmUserId', async (req, res) => {
     const authenticated = await managing(req);
-    res.json(await removePersonRoleFromApp(deps, authenticated, parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The HubSpot user id')));
+    res.json(
+      await removePersonRoleFromApp(
+        deps,
+        authenticated,
+        parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The HubSpot user id'),
+      ),
+    );
   });
 
   router.put('/team-roles/:teamId', async (req, res) => {
@@ -55,7 +83,13 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
 
   router.delete('/team-roles/:teamId', async (req, res) => {
     const authenticated = await managing(req);
-    res.json(await removeTeamRoleFromApp(deps, authenticated, parseInput(teamIdParamSchema, req.params.teamId, 'The HubSpot team id')));
+    res.json(
+      await removeTeamRoleFromApp(
+        deps,
+        authenticated,
+        parseInput(teamIdParamSchema, req.params.teamId, 'The HubSpot team id'),
+      ),
+    );
   });
 
   // The agent's bearer token is in this answer only; the page shows it once.
@@ -68,14 +102,24 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
   router.post('/agents/:id/:action', async (req, res) => {
     const authenticated = await permitted(req, 'manageAgents', 'pause, resume or revoke an agent');
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
-    res.json(await setAgentStatus(deps, authenticated.workspace.id, idParam(req.params.id, 'agent'), AGENT_STATUS_AFTER[action], personActor(authenticated)));
+    res.json(
+      await setAgentStatus(
+        deps,
+        authenticated.workspace.id,
+        idParam(req.params.id, 'agent'),
+        AGENT_STATUS_AFTER[action],
+        personActor(authenticated),
+      ),
+    );
   });
 
   // Publishes the old document as a new version, so dual control answers 409 as for any publish.
   router.post('/policies/:version/restore', async (req, res) => {
     const authenticated = await permitted(req, 'publishPolicy', 'restore a policy version');
     const version = parseInput(policyVersionParamSchema, req.params.version, 'The policy version');
-    res.status(201).json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
+    res
+      .status(201)
+      .json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
   });
 
   // Dual control (issue 5): the second admin confirms in the app; the person is the signed one.
@@ -83,10 +127,24 @@ export function extensionSettingsRoutes(deps: ServiceDeps, authenticate: (req: R
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = req.params.decision;
-    if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
-    requirePermission(authenticated.caller, authenticated.caller.permissions.confirmGovernance, `${decision} a change that waits for a second admin`);
+    if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success)
+      throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
+    requirePermission(
+      authenticated.caller,
+      authenticated.caller.permissions.confirmGovernance,
+      `${decision} a change that waits for a second admin`,
+    );
     const { workspace, caller, person } = authenticated;
-    res.json(await decideGovernanceRequest(deps, { workspaceId: workspace.id, requestId: req.params.id, actingUserId: caller.userId, decision, via: 'hubspot_app', person }));
+    res.json(
+      await decideGovernanceRequest(deps, {
+        workspaceId: workspace.id,
+        requestId: req.params.id,
+        actingUserId: caller.userId,
+        decision,
+        via: 'hubspot_app',
+        person,
+      }),
+    );
   });
 
   return router;

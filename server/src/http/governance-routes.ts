@@ -12,14 +12,29 @@ export function governanceRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.get('/v1/admin/governance-requests', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ requests: await findGovernanceRequests(deps, workspace.id, parseInput(governanceListQuerySchema, req.query, 'The query').status) });
+    res.json({
+      requests: await findGovernanceRequests(
+        deps,
+        workspace.id,
+        parseInput(governanceListQuerySchema, req.query, 'The query').status,
+      ),
+    });
   });
   router.post('/v1/admin/governance-requests/:id/:decision', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const decision = req.params.decision;
-    if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success) throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
+    if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success)
+      throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
     const { actingUserId } = parseInput(governanceDecisionSchema, req.body, 'The decision');
-    res.json(await decideGovernanceRequest(deps, { workspaceId: workspace.id, requestId: req.params.id, actingUserId, decision, via: 'admin_api' }));
+    res.json(
+      await decideGovernanceRequest(deps, {
+        workspaceId: workspace.id,
+        requestId: req.params.id,
+        actingUserId,
+        decision,
+        via: 'admin_api',
+      }),
+    );
   });
   return router;
 }

@@ -9,7 +9,15 @@ import { qaOpenApiPaths } from './qa-openapi.ts';
 import { rollbackOpenApiPaths } from './rollback-openapi.ts';
 
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [String(status), { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }]));
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: errorResponseSchema } },
+      },
+    ]),
+  );
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid (VALIDATION_FAILED, MALFORMED_JSON, UNKNOWN_PROPERTY, INVALID_PROPERTY_VALUE); nothing was stored.',
@@ -37,18 +45,35 @@ export function openApiDocument(serverUrl: string) {
         'Submit CRM field changes and drafts for governance. Each record × property gets a decision (applied, pending_approval, denied, failed) with stable reason codes. The /v1/admin routes (admin token) publish policies, manage agents, delegations and kill switches, set up the CRM, verify and export the audit, decide approvals, review QA samples, confirm dual-control requests and roll back.',
     },
     servers: [{ url: serverUrl }],
-    components: { securitySchemes: { agentToken: { type: 'http', scheme: 'bearer' }, adminToken: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: {
+        agentToken: { type: 'http', scheme: 'bearer' },
+        adminToken: { type: 'http', scheme: 'bearer' },
+      },
+    },
     security: [{ agentToken: [] }],
     paths: {
       '/v1/changesets': {
         post: {
           operationId: 'submitChangeSet',
           summary: 'Propose field changes on CRM records; the policy decides each one.',
-          requestParams: { header: z.object({ 'idempotency-key': z.string().max(200).optional().meta({ description: 'Repeat it on a retry: the first answer is returned and nothing is written twice.' }) }) },
+          requestParams: {
+            header: z.object({
+              'idempotency-key': z.string().max(200).optional().meta({
+                description: 'Repeat it on a retry: the first answer is returned and nothing is written twice.',
+              }),
+            }),
+          },
           requestBody: { required: true, content: { 'application/json': { schema: changeSetRequestSchema } } },
           responses: {
-            '201': { description: 'Decided (and the auto writes applied).', content: { 'application/json': { schema: changeSetResponseSchema } } },
-            '200': { description: 'A replay of an earlier submission with the same Idempotency-Key.', content: { 'application/json': { schema: changeSetResponseSchema } } },
+            '201': {
+              description: 'Decided (and the auto writes applied).',
+              content: { 'application/json': { schema: changeSetResponseSchema } },
+            },
+            '200': {
+              description: 'A replay of an earlier submission with the same Idempotency-Key.',
+              content: { 'application/json': { schema: changeSetResponseSchema } },
+            },
             ...errors(400, 401, 403, 409, 413, 422, 423, 503),
           },
         },
@@ -59,7 +84,10 @@ export function openApiDocument(serverUrl: string) {
           summary: 'Read a change set and every decision in it.',
           requestParams: { path: z.object({ id: z.uuid() }) },
           responses: {
-            '200': { description: 'The change set.', content: { 'application/json': { schema: changeSetResponseSchema } } },
+            '200': {
+              description: 'The change set.',
+              content: { 'application/json': { schema: changeSetResponseSchema } },
+            },
             ...errors(401, 403, 404),
           },
         },

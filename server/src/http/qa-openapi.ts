@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { errorResponseSchema } from '../../../shared/agent-api.ts';
-import { agentErrorRateSchema, qaListQuerySchema, qaReviewViewSchema, qaVerdictSchema } from '../../../shared/qa-api.ts';
+import {
+  agentErrorRateSchema,
+  qaListQuerySchema,
+  qaReviewViewSchema,
+  qaVerdictSchema,
+} from '../../../shared/qa-api.ts';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'The body or query is invalid (VALIDATION_FAILED, MALFORMED_JSON).',
@@ -9,7 +14,16 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'No such review in this workspace (NOT_FOUND).',
   409: 'The write was already reviewed (APPROVAL_NOT_DECIDABLE).',
 };
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [String(status), { description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponseSchema } } }]));
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: errorResponseSchema } },
+      },
+    ]),
+  );
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
 const admin = [{ adminToken: [] }];
 
@@ -21,7 +35,10 @@ export const qaOpenApiPaths = {
       summary: 'The review queue: a share of each role’s auto-applied writes, sampled deterministically per change.',
       security: admin,
       requestParams: { query: qaListQuerySchema },
-      responses: { '200': { description: 'The reviews.', content: json(z.object({ reviews: z.array(qaReviewViewSchema) })) }, ...errors(400, 401) },
+      responses: {
+        '200': { description: 'The reviews.', content: json(z.object({ reviews: z.array(qaReviewViewSchema) })) },
+        ...errors(400, 401),
+      },
     },
   },
   '/v1/admin/qa/reviews/{id}/verdict': {
@@ -31,7 +48,13 @@ export const qaOpenApiPaths = {
       security: admin,
       requestParams: { path: z.object({ id: z.uuid() }) },
       requestBody: { required: true, content: json(qaVerdictSchema) },
-      responses: { '200': { description: 'The review, with the rollback a wrong verdict started.', content: json(qaReviewViewSchema) }, ...errors(400, 401, 403, 404, 409) },
+      responses: {
+        '200': {
+          description: 'The review, with the rollback a wrong verdict started.',
+          content: json(qaReviewViewSchema),
+        },
+        ...errors(400, 401, 403, 404, 409),
+      },
     },
   },
   '/v1/admin/qa/error-rates': {
@@ -39,7 +62,13 @@ export const qaOpenApiPaths = {
       operationId: 'getQaErrorRates',
       summary: 'Each agent’s measured error rate over its reviewed writes.',
       security: admin,
-      responses: { '200': { description: 'Per agent: open, correct and wrong reviews, and the error rate.', content: json(z.object({ agents: z.array(agentErrorRateSchema) })) }, ...errors(401) },
+      responses: {
+        '200': {
+          description: 'Per agent: open, correct and wrong reviews, and the error rate.',
+          content: json(z.object({ agents: z.array(agentErrorRateSchema) })),
+        },
+        ...errors(401),
+      },
     },
   },
 };

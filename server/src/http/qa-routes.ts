@@ -12,11 +12,24 @@ export function qaRoutes(deps: ServiceDeps): Router {
   router.get('/v1/admin/qa/reviews', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
     const query = parseInput(qaListQuerySchema, req.query, 'The QA query');
-    res.json({ reviews: await findQaReviews(deps, workspace.id, { status: query.status, agentId: query.agent, limit: query.limit }) });
+    res.json({
+      reviews: await findQaReviews(deps, workspace.id, {
+        status: query.status,
+        agentId: query.agent,
+        limit: query.limit,
+      }),
+    });
   });
   router.post('/v1/admin/qa/reviews/:id/verdict', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await reviewQa(deps, workspace, idParam(req.params.id, 'QA review'), parseInput(qaVerdictSchema, req.body, 'The verdict')));
+    res.json(
+      await reviewQa(
+        deps,
+        workspace,
+        idParam(req.params.id, 'QA review'),
+        parseInput(qaVerdictSchema, req.body, 'The verdict'),
+      ),
+    );
   });
   router.get('/v1/admin/qa/error-rates', async (req, res) => {
     const workspace = await adminWorkspaceFromRequest(deps, req);

@@ -1,8 +1,13 @@
 import { Router, type Response } from 'express';
-import type { z } from 'zod';
 import { createRollbackSchema, rollbackReportQuerySchema } from '../../../shared/rollback-api.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
-import { dryRunRollback, startRollback, getRollback, rollbackReport, setRollbackPaused } from '../services/rollbacks/index.ts';
+import {
+  dryRunRollback,
+  startRollback,
+  getRollback,
+  rollbackReport,
+  setRollbackPaused,
+} from '../services/rollbacks/index.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';

@@ -17,7 +17,10 @@ export function webhookRoutes(deps: ServiceDeps, options: WebhookRouteOptions): 
   const router = Router();
   const portals = createPortalDirectory(deps.db, deps.clock);
   router.post('/webhooks/hubspot', express.raw({ type: () => true, limit: options.maxBodyBytes }), async (req, res) => {
-    const result = await ingestHubSpotWebhook(deps, signedRequest(req, options.publicUrl), { appClientSecret: options.appClientSecret, portals });
+    const result = await ingestHubSpotWebhook(deps, signedRequest(req, options.publicUrl), {
+      appClientSecret: options.appClientSecret,
+      portals,
+    });
     if (result.stored > 0) options.onStored?.();
     res.json(result);
   });

@@ -1,5 +1,10 @@
 import type { Logger } from '../logger.ts';
-import { syncApprovalMirror, sweepExpiredDrafts, sweepExpiredApprovals, retryDueApplies } from '../services/held/index.ts';
+import {
+  syncApprovalMirror,
+  sweepExpiredDrafts,
+  sweepExpiredApprovals,
+  retryDueApplies,
+} from '../services/held/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 

@@ -7,7 +7,10 @@ import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 const MAX_POLL_MS = 5_000;
 
 /** Publishes signed audit checkpoints (issue 17); safe on any number of servers sharing one database. */
-export function startCheckpointJob(deps: ServiceDeps, options: { logger: Logger; publishing: CheckpointPublishing }): PollingLoop {
+export function startCheckpointJob(
+  deps: ServiceDeps,
+  options: { logger: Logger; publishing: CheckpointPublishing },
+): PollingLoop {
   return startPollingLoop({
     name: 'audit checkpoints',
     round: () => publishDueCheckpoints(deps, options.publishing),

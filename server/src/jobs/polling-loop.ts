@@ -13,7 +13,12 @@ export interface PollingLoop {
  * backstop for work stored by another server or left by a crash, and any number of servers may
  * run the same loop.
  */
-export function startPollingLoop(options: { name: string; round: () => Promise<number>; logger: Logger; pollMs: number }): PollingLoop {
+export function startPollingLoop(options: {
+  name: string;
+  round: () => Promise<number>;
+  logger: Logger;
+  pollMs: number;
+}): PollingLoop {
   let stopped = false;
   let wakeUp: (() => void) | undefined;
   let woken = false;

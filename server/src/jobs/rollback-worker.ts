@@ -12,7 +12,10 @@ export interface RollbackWorker {
  * by a process that died), works it to the end, then looks again. Polling is the only wake-up:
  * a rollback is started by an admin, rarely, and a second's delay is nothing beside its length.
  */
-export function startRollbackWorker(deps: ServiceDeps, options: { logger: Logger; pollMs?: number; leaseMs?: number }): RollbackWorker {
+export function startRollbackWorker(
+  deps: ServiceDeps,
+  options: { logger: Logger; pollMs?: number; leaseMs?: number },
+): RollbackWorker {
   const pollMs = options.pollMs ?? 1_000;
   const holder = leaseHolderName();
   let stopped = false;
@@ -21,7 +24,11 @@ export function startRollbackWorker(deps: ServiceDeps, options: { logger: Logger
     while (!stopped) {
       let result = 'none';
       try {
-        result = await claimAndRunRollback(deps, { holder, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS, stopping: () => stopped });
+        result = await claimAndRunRollback(deps, {
+          holder,
+          leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+          stopping: () => stopped,
+        });
       } catch (error) {
         // Items keep their state; the lease runs out and the rollback is taken again.
         options.logger.error('rollback failed', { error: errorLogField(error) });

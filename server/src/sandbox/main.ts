@@ -10,9 +10,19 @@ const logger = jsonLogger();
 
 try {
   const config = loadConfig();
-  const sandbox = await startSandbox({ dataDir: config.dataDir, port: config.sandboxPort, webhook: config.sandboxWebhook });
+  const sandbox = await startSandbox({
+    dataDir: config.dataDir,
+    port: config.sandboxPort,
+    webhook: config.sandboxWebhook,
+  });
   // The token is the sandbox's fixed one, accepted by nothing else: printed so a workspace can be connected to it (issue 18).
-  logger.info('sandbox listening', { url: sandbox.url, portalId: sandbox.portalId, accessToken: sandbox.accessToken, seeded: sandbox.seeded, webhooks: config.sandboxWebhook === undefined ? 'off' : 'on' });
+  logger.info('sandbox listening', {
+    url: sandbox.url,
+    portalId: sandbox.portalId,
+    accessToken: sandbox.accessToken,
+    seeded: sandbox.seeded,
+    webhooks: config.sandboxWebhook === undefined ? 'off' : 'on',
+  });
   process.stdout.write(
     [
       `Local HubSpot sandbox at ${sandbox.url} (portal ${sandbox.portalId}); it accepts the access token ${sandbox.accessToken}.`,

@@ -3,23 +3,162 @@ import { seedRecord, type HubSpotState } from './hubspot/state.ts';
 export const SEED_CONTACTS = 300;
 export const SEED_DEALS = 150;
 
-const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Katherine', 'Linus', 'Margaret', 'Dennis', 'Barbara', 'Ken', 'Frances', 'Edsger', 'Radia', 'Tim', 'Hedy', 'John', 'Sophie', 'Guido', 'Anita', 'Bjarne', 'Shafi'];
-const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Johnson', 'Torvalds', 'Hamilton', 'Ritchie', 'Liskov', 'Thompson', 'Allen', 'Dijkstra', 'Perlman', 'Berners-Lee', 'Lamarr', 'McCarthy', 'Wilson', 'van Rossum', 'Borg', 'Stroustrup', 'Goldwasser'];
-const COMPANIES = [
-  { name: 'Northwind Traders', domain: 'northwind.example', industry: 'Retail', city: 'Seattle', country: 'United States', size: '100-500' },
-  { name: 'Contoso Pharmaceuticals', domain: 'contoso.example', industry: 'Pharmaceuticals', city: 'Basel', country: 'Switzerland', size: '1000+' },
-  { name: 'Fabrikam Robotics', domain: 'fabrikam.example', industry: 'Industrial Automation', city: 'Munich', country: 'Germany', size: '500-1000' },
-  { name: 'Tailspin Toys', domain: 'tailspin.example', industry: 'Consumer Goods', city: 'Toronto', country: 'Canada', size: '50-100' },
-  { name: 'Wide World Importers', domain: 'wideworld.example', industry: 'Logistics', city: 'Rotterdam', country: 'Netherlands', size: '100-500' },
-  { name: 'Adventure Works Cycles', domain: 'adventureworks.example', industry: 'Sporting Goods', city: 'Lyon', country: 'France', size: '25-50' },
-  { name: 'Litware Labs', domain: 'litware.example', industry: 'Software', city: 'Austin', country: 'United States', size: '5-25' },
-  { name: 'Proseware Analytics', domain: 'proseware.example', industry: 'Software', city: 'Dublin', country: 'Ireland', size: '50-100' },
-  { name: 'Lucerne Publishing', domain: 'lucerne.example', industry: 'Publishing', city: 'London', country: 'United Kingdom', size: '100-500' },
-  { name: 'Trey Research', domain: 'treyresearch.example', industry: 'Biotechnology', city: 'Boston', country: 'United States', size: '25-50' },
+const FIRST_NAMES = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Katherine',
+  'Linus',
+  'Margaret',
+  'Dennis',
+  'Barbara',
+  'Ken',
+  'Frances',
+  'Edsger',
+  'Radia',
+  'Tim',
+  'Hedy',
+  'John',
+  'Sophie',
+  'Guido',
+  'Anita',
+  'Bjarne',
+  'Shafi',
 ];
-const TITLES = ['VP Sales', 'Head of RevOps', 'Marketing Manager', 'CTO', 'Data Engineer', 'Account Executive', 'Procurement Lead', 'COO', 'Product Manager', 'Customer Success Manager'];
-const STAGES = ['subscriber', 'lead', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer'];
-const DEAL_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
+const LAST_NAMES = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Johnson',
+  'Torvalds',
+  'Hamilton',
+  'Ritchie',
+  'Liskov',
+  'Thompson',
+  'Allen',
+  'Dijkstra',
+  'Perlman',
+  'Berners-Lee',
+  'Lamarr',
+  'McCarthy',
+  'Wilson',
+  'van Rossum',
+  'Borg',
+  'Stroustrup',
+  'Goldwasser',
+];
+const COMPANIES = [
+  {
+    name: 'Northwind Traders',
+    domain: 'northwind.example',
+    industry: 'Retail',
+    city: 'Seattle',
+    country: 'United States',
+    size: '100-500',
+  },
+  {
+    name: 'Contoso Pharmaceuticals',
+    domain: 'contoso.example',
+    industry: 'Pharmaceuticals',
+    city: 'Basel',
+    country: 'Switzerland',
+    size: '1000+',
+  },
+  {
+    name: 'Fabrikam Robotics',
+    domain: 'fabrikam.example',
+    industry: 'Industrial Automation',
+    city: 'Munich',
+    country: 'Germany',
+    size: '500-1000',
+  },
+  {
+    name: 'Tailspin Toys',
+    domain: 'tailspin.example',
+    industry: 'Consumer Goods',
+    city: 'Toronto',
+    country: 'Canada',
+    size: '50-100',
+  },
+  {
+    name: 'Wide World Importers',
+    domain: 'wideworld.example',
+    industry: 'Logistics',
+    city: 'Rotterdam',
+    country: 'Netherlands',
+    size: '100-500',
+  },
+  {
+    name: 'Adventure Works Cycles',
+    domain: 'adventureworks.example',
+    industry: 'Sporting Goods',
+    city: 'Lyon',
+    country: 'France',
+    size: '25-50',
+  },
+  {
+    name: 'Litware Labs',
+    domain: 'litware.example',
+    industry: 'Software',
+    city: 'Austin',
+    country: 'United States',
+    size: '5-25',
+  },
+  {
+    name: 'Proseware Analytics',
+    domain: 'proseware.example',
+    industry: 'Software',
+    city: 'Dublin',
+    country: 'Ireland',
+    size: '50-100',
+  },
+  {
+    name: 'Lucerne Publishing',
+    domain: 'lucerne.example',
+    industry: 'Publishing',
+    city: 'London',
+    country: 'United Kingdom',
+    size: '100-500',
+  },
+  {
+    name: 'Trey Research',
+    domain: 'treyresearch.example',
+    industry: 'Biotechnology',
+    city: 'Boston',
+    country: 'United States',
+    size: '25-50',
+  },
+];
+const TITLES = [
+  'VP Sales',
+  'Head of RevOps',
+  'Marketing Manager',
+  'CTO',
+  'Data Engineer',
+  'Account Executive',
+  'Procurement Lead',
+  'COO',
+  'Product Manager',
+  'Customer Success Manager',
+];
+const STAGES = [
+  'subscriber',
+  'lead',
+  'lead',
+  'marketingqualifiedlead',
+  'salesqualifiedlead',
+  'opportunity',
+  'customer',
+];
+const DEAL_STAGES = [
+  'appointmentscheduled',
+  'qualifiedtobuy',
+  'presentationscheduled',
+  'decisionmakerboughtin',
+  'contractsent',
+  'closedwon',
+  'closedlost',
+];
 const OWNERS = ['1001', '1002', '1003'];
 
 /** A fixed sequence, so every fresh sandbox holds the same records and the demo batch finds what it expects. */
@@ -43,7 +182,10 @@ function pick<T>(random: () => number, items: readonly T[]): T {
  * to fill (a third have no job title, a quarter no city), some customers, some owners. Only call
  * it on an empty state: the sandbox seeds once and keeps its data across restarts.
  */
-export function seedSandbox(state: HubSpotState, options: { at?: number } = {}): { contacts: string[]; deals: string[] } {
+export function seedSandbox(
+  state: HubSpotState,
+  options: { at?: number } = {},
+): { contacts: string[]; deals: string[] } {
   const random = sequence(42);
   const at = options.at ?? state.now() - 30 * 86_400_000;
   const contacts: string[] = [];

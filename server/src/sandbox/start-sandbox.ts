@@ -60,7 +60,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     });
   };
   if (options.webhook !== undefined) sendWebhooksTo(options.webhook);
-  const server = createFakeHubSpotHttpServer(state, { extraRoutes: sandboxControlRoutes({ state, portalId: SANDBOX_PORTAL_ID }) });
+  const server = createFakeHubSpotHttpServer(state, {
+    extraRoutes: sandboxControlRoutes({ state, portalId: SANDBOX_PORTAL_ID }),
+  });
   const url = await server.listen(options.port);
   return {
     url,

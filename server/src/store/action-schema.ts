@@ -3,7 +3,18 @@ import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueInde
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const ACTION_STATUSES = ['refused', 'pending', 'released', 'completed', 'sent', 'bounced', 'failed', 'rejected', 'expired', 'stopped'] as const;
+export const ACTION_STATUSES = [
+  'refused',
+  'pending',
+  'released',
+  'completed',
+  'sent',
+  'bounced',
+  'failed',
+  'rejected',
+  'expired',
+  'stopped',
+] as const;
 export const OUTCOME_KINDS = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed'] as const;
 export const STOP_REASONS = ['replied', 'unsubscribed'] as const;
 
@@ -70,9 +81,7 @@ export const actions = pgTable(
     index('actions_agent').on(t.workspaceId, t.agentId),
     index('actions_status_expiry').on(t.status, t.expiresAt),
     uniqueIndex('actions_idempotency').on(t.workspaceId, t.agentId, t.idempotencyKey),
-    index('actions_mirror_due')
-      .on(t.workspaceId)
-      .where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
+    index('actions_mirror_due').on(t.workspaceId).where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
   ],
 );
 

@@ -13,25 +13,57 @@ export async function insertAction(tx: Tx, row: NewActionRow): Promise<void> {
 }
 
 export async function findAction(db: Db | Tx, workspaceId: string, id: string): Promise<ActionRow | undefined> {
-  const [row] = await db.select().from(actions).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
+  const [row] = await db
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)));
   return row;
 }
 
 /** Holds the draft's row for the rest of the transaction: two decisions at once are taken one after the other. */
 export async function lockAction(tx: Tx, workspaceId: string, id: string): Promise<ActionRow | undefined> {
-  const [row] = await tx.select().from(actions).where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id))).for('update');
+  const [row] = await tx
+    .select()
+    .from(actions)
+    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.id, id)))
+    .for('update');
   return row;
 }
 
-export async function findActionByIdempotencyKey(db: Db | Tx, key: { workspaceId: string; agentId: string; key: string }): Promise<ActionRow | undefined> {
+export async function findActionByIdempotencyKey(
+  db: Db | Tx,
+  key: { workspaceId: string; agentId: string; key: string },
+): Promise<ActionRow | undefined> {
   const [row] = await db
     .select()
     .from(actions)
-    .where(and(eq(actions.workspaceId, key.workspaceId), eq(actions.agentId, key.agentId), eq(actions.idempotencyKey, key.key)));
+    .where(
+      and(
+        eq(actions.workspaceId, key.workspaceId),
+        eq(actions.agentId, key.agentId),
+        eq(actions.idempotencyKey, key.key),
+      ),
+    );
   return row;
 }
 
-export type ActionChange = Partial<Pick<ActionRow, 'status' | 'reasons' | 'editedContent' | 'approvedBy' | 'contentHash' | 'releaseTokenHash' | 'releaseTokenSealed' | 'releasedAt' | 'decidedAt' | 'decidedBy' | 'crmObjectId' | 'message'>>;
+export type ActionChange = Partial<
+  Pick<
+    ActionRow,
+    | 'status'
+    | 'reasons'
+    | 'editedContent'
+    | 'approvedBy'
+    | 'contentHash'
+    | 'releaseTokenHash'
+    | 'releaseTokenSealed'
+    | 'releasedAt'
+    | 'decidedAt'
+    | 'decidedBy'
+    | 'crmObjectId'
+    | 'message'
+  >
+>;
 
 /** A held draft's CRM copy (its approval object) is due again after any change; a draft never held stays unmirrored at 0. */
 const bumpMirror = sql`case when ${actions.mirrorSeq} > 0 then ${actions.mirrorSeq} + 1 else 0 end`;
@@ -52,7 +84,11 @@ export async function markActionMirrorDue(tx: Tx, workspaceId: string, id: strin
 }
 
 /** The draft a CRM approval-object record mirrors, locked. */
-export async function lockActionByApprovalObject(tx: Tx, workspaceId: string, approvalObjectId: string): Promise<ActionRow | undefined> {
+export async function lockActionByApprovalObject(
+  tx: Tx,
+  workspaceId: string,
+  approvalObjectId: string,
+): Promise<ActionRow | undefined> {
   const [row] = await tx
     .select()
     .from(actions)
@@ -94,7 +130,9 @@ export async function findHeldDrafts(db: Db | Tx, workspaceId: string, ids: read
   return db
     .select()
     .from(actions)
-    .where(and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])));
+    .where(
+      and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])),
+    );
 }
 
 /** Locks held drafts in id order: a batch decision takes them after its approvals, so two batches never deadlock. */
@@ -103,17 +141,30 @@ export async function lockHeldDrafts(tx: Tx, workspaceId: string, ids: readonly 
   return tx
     .select()
     .from(actions)
-    .where(and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])))
+    .where(
+      and(eq(actions.workspaceId, workspaceId), inArray(actions.id, [...ids]), inArray(actions.tier, [...HELD_TIERS])),
+    )
     .orderBy(asc(actions.id))
     .for('update');
 }
 
 /** The pending drafts of many records of one object type (an index page's selection), oldest first, at most `limit`; only held drafts are ever pending. */
-export async function pendingDraftsOnRecords(db: Db, selection: { workspaceId: string; objectType: string; recordIds: readonly string[] }, limit: number): Promise<ActionRow[]> {
+export async function pendingDraftsOnRecords(
+  db: Db,
+  selection: { workspaceId: string; objectType: string; recordIds: readonly string[] },
+  limit: number,
+): Promise<ActionRow[]> {
   return db
     .select()
     .from(actions)
-    .where(and(eq(actions.workspaceId, selection.workspaceId), eq(actions.objectType, selection.objectType), inArray(actions.recordId, [...selection.recordIds]), eq(actions.status, 'pending')))
+    .where(
+      and(
+        eq(actions.workspaceId, selection.workspaceId),
+        eq(actions.objectType, selection.objectType),
+        inArray(actions.recordId, [...selection.recordIds]),
+        eq(actions.status, 'pending'),
+      ),
+    )
     .orderBy(asc(actions.createdAt), asc(actions.id))
     .limit(limit);
 }
@@ -123,11 +174,18 @@ export async function insertOutcome(tx: Tx, row: typeof actionOutcomes.$inferIns
 }
 
 export async function setOutcomeNote(tx: Tx, workspaceId: string, outcomeId: string, crmNoteId: string): Promise<void> {
-  await tx.update(actionOutcomes).set({ crmNoteId }).where(and(eq(actionOutcomes.workspaceId, workspaceId), eq(actionOutcomes.id, outcomeId)));
+  await tx
+    .update(actionOutcomes)
+    .set({ crmNoteId })
+    .where(and(eq(actionOutcomes.workspaceId, workspaceId), eq(actionOutcomes.id, outcomeId)));
 }
 
 /** Each action's outcomes, oldest first. */
-export async function listOutcomes(db: Db | Tx, workspaceId: string, actionIds: string[]): Promise<Map<string, OutcomeRow[]>> {
+export async function listOutcomes(
+  db: Db | Tx,
+  workspaceId: string,
+  actionIds: string[],
+): Promise<Map<string, OutcomeRow[]>> {
   if (actionIds.length === 0) return new Map();
   const rows = await db
     .select()
@@ -138,7 +196,10 @@ export async function listOutcomes(db: Db | Tx, workspaceId: string, actionIds: 
 }
 
 export async function findContactStops(db: Db | Tx, workspaceId: string, contactId: string): Promise<ContactStopRow[]> {
-  return db.select().from(contactStops).where(and(eq(contactStops.workspaceId, workspaceId), eq(contactStops.contactId, contactId)));
+  return db
+    .select()
+    .from(contactStops)
+    .where(and(eq(contactStops.workspaceId, workspaceId), eq(contactStops.contactId, contactId)));
 }
 
 /** The first report of each kind stands; a repeated one adds nothing. */
@@ -151,7 +212,14 @@ export async function lockOpenEmailsTo(tx: Tx, workspaceId: string, contactId: s
   return tx
     .select()
     .from(actions)
-    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.recordId, contactId), eq(actions.kind, 'send_email'), inArray(actions.status, ['pending', 'released'])))
+    .where(
+      and(
+        eq(actions.workspaceId, workspaceId),
+        eq(actions.recordId, contactId),
+        eq(actions.kind, 'send_email'),
+        inArray(actions.status, ['pending', 'released']),
+      ),
+    )
     .for('update');
 }
 
@@ -176,14 +244,25 @@ export async function lockExpiredDrafts(tx: Tx, workspaceId: string, now: Date, 
 
 export async function markDraftsExpired(tx: Tx, ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
-  await tx.update(actions).set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.', mirrorSeq: bumpMirror }).where(inArray(actions.id, ids));
+  await tx
+    .update(actions)
+    .set({
+      status: 'expired',
+      decidedAt: now,
+      message: 'Nobody decided before the draft expired.',
+      mirrorSeq: bumpMirror,
+    })
+    .where(inArray(actions.id, ids));
 }
 
 /**
  * The newest value of each property that webhooks told us about for this record (the webhook
  * processor keeps every change in record_property_changes). Properties never seen are absent.
  */
-export async function latestNotedValues(db: Db | Tx, key: { workspaceId: string; objectType: string; recordId: string; properties: readonly string[] }): Promise<Record<string, string | null>> {
+export async function latestNotedValues(
+  db: Db | Tx,
+  key: { workspaceId: string; objectType: string; recordId: string; properties: readonly string[] },
+): Promise<Record<string, string | null>> {
   const rows = await db
     .select({ property: recordPropertyChanges.property, value: recordPropertyChanges.value })
     .from(recordPropertyChanges)

@@ -6,21 +6,34 @@ import { agents, delegations } from './schema.ts';
 export type AgentRow = typeof agents.$inferSelect;
 export type DelegationRow = typeof delegations.$inferSelect;
 
-export async function insertAgent(tx: Tx, row: { id: string; workspaceId: string; name: string; role: AgentRole; tokenHash: string }): Promise<void> {
+export async function insertAgent(
+  tx: Tx,
+  row: { id: string; workspaceId: string; name: string; role: AgentRole; tokenHash: string },
+): Promise<void> {
   await tx.insert(agents).values({ ...row, status: 'active' });
 }
 
 export async function listAgents(db: Db | Tx, workspaceId: string): Promise<AgentRow[]> {
-  return db.select().from(agents).where(eq(agents.workspaceId, workspaceId)).orderBy(asc(agents.createdAt), asc(agents.name));
+  return db
+    .select()
+    .from(agents)
+    .where(eq(agents.workspaceId, workspaceId))
+    .orderBy(asc(agents.createdAt), asc(agents.name));
 }
 
 export async function findAgent(db: Db | Tx, workspaceId: string, agentId: string): Promise<AgentRow | undefined> {
-  const [row] = await db.select().from(agents).where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, agentId)));
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, agentId)));
   return row;
 }
 
 export async function findAgentByName(db: Db | Tx, workspaceId: string, name: string): Promise<AgentRow | undefined> {
-  const [row] = await db.select().from(agents).where(and(eq(agents.workspaceId, workspaceId), eq(agents.name, name)));
+  const [row] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.workspaceId, workspaceId), eq(agents.name, name)));
   return row;
 }
 
@@ -29,11 +42,22 @@ export async function findAgentByTokenHash(db: Db, tokenHash: string): Promise<A
   return row;
 }
 
-export async function updateAgentStatus(tx: Tx, workspaceId: string, agentId: string, status: AgentStatus): Promise<void> {
-  await tx.update(agents).set({ status }).where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, agentId)));
+export async function updateAgentStatus(
+  tx: Tx,
+  workspaceId: string,
+  agentId: string,
+  status: AgentStatus,
+): Promise<void> {
+  await tx
+    .update(agents)
+    .set({ status })
+    .where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, agentId)));
 }
 
-export async function insertDelegation(tx: Tx, row: { id: string; workspaceId: string; agentId: string; crmUserId: string; expiresAt: Date }): Promise<void> {
+export async function insertDelegation(
+  tx: Tx,
+  row: { id: string; workspaceId: string; agentId: string; crmUserId: string; expiresAt: Date },
+): Promise<void> {
   await tx.insert(delegations).values(row);
 }
 

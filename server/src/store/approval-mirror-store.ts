@@ -9,7 +9,8 @@ import { actions, agents, changeRecords } from './schema.ts';
  * The CRM copy is due where a transition happened since the last write and no lease or backoff
  * holds it: for a record's held writes (approvals) and for held drafts (actions) alike.
  */
-const mirrorDue = (table: typeof approvals | typeof actions, now: Date) => and(gt(table.mirrorSeq, table.mirroredSeq), or(isNull(table.mirrorHeldUntil), lte(table.mirrorHeldUntil, now)));
+const mirrorDue = (table: typeof approvals | typeof actions, now: Date) =>
+  and(gt(table.mirrorSeq, table.mirroredSeq), or(isNull(table.mirrorHeldUntil), lte(table.mirrorHeldUntil, now)));
 
 export async function workspacesWithMirrorDue(db: Db, now: Date): Promise<string[]> {
   const rows = await db
@@ -33,7 +34,13 @@ export const chunkSize = (chunk: MirrorChunk) => chunk.approvals.length + chunk.
  * their items). Each comes with the `mirrorSeq` it was read at: the job records that seq once
  * the CRM holds this state.
  */
-export async function claimMirrorDue(db: Db, workspaceId: string, now: Date, leaseUntil: Date, limit: number): Promise<MirrorChunk> {
+export async function claimMirrorDue(
+  db: Db,
+  workspaceId: string,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<MirrorChunk> {
   const dueApprovals = db
     .select({ id: approvals.id })
     .from(approvals)
@@ -41,7 +48,14 @@ export async function claimMirrorDue(db: Db, workspaceId: string, now: Date, lea
     .orderBy(asc(approvals.id))
     .limit(limit)
     .for('update', { skipLocked: true });
-  const claimed = await withItems(db, await db.update(approvals).set({ mirrorHeldUntil: leaseUntil }).where(inArray(approvals.id, dueApprovals)).returning());
+  const claimed = await withItems(
+    db,
+    await db
+      .update(approvals)
+      .set({ mirrorHeldUntil: leaseUntil })
+      .where(inArray(approvals.id, dueApprovals))
+      .returning(),
+  );
   if (claimed.length === limit) return { approvals: claimed, drafts: [] };
   const dueDrafts = db
     .select({ id: actions.id })
@@ -50,28 +64,56 @@ export async function claimMirrorDue(db: Db, workspaceId: string, now: Date, lea
     .orderBy(asc(actions.id))
     .limit(limit - claimed.length)
     .for('update', { skipLocked: true });
-  const drafts = await db.update(actions).set({ mirrorHeldUntil: leaseUntil }).where(inArray(actions.id, dueDrafts)).returning();
+  const drafts = await db
+    .update(actions)
+    .set({ mirrorHeldUntil: leaseUntil })
+    .where(inArray(actions.id, dueDrafts))
+    .returning();
   return { approvals: claimed, drafts };
 }
 
 /** How many held drafts wait for a person on each of these records: they count among the record's pending approvals. */
-export async function pendingDraftCounts(db: Db, workspaceId: string, objectType: string, recordIds: string[]): Promise<Map<string, number>> {
+export async function pendingDraftCounts(
+  db: Db,
+  workspaceId: string,
+  objectType: string,
+  recordIds: string[],
+): Promise<Map<string, number>> {
   if (recordIds.length === 0) return new Map();
   const rows = await db
     .select({ recordId: actions.recordId, pending: count() })
     .from(actions)
-    .where(and(eq(actions.workspaceId, workspaceId), eq(actions.objectType, objectType), inArray(actions.recordId, recordIds), eq(actions.status, 'pending')))
+    .where(
+      and(
+        eq(actions.workspaceId, workspaceId),
+        eq(actions.objectType, objectType),
+        inArray(actions.recordId, recordIds),
+        eq(actions.status, 'pending'),
+      ),
+    )
     .groupBy(actions.recordId);
   return new Map(rows.map((row) => [row.recordId, row.pending]));
 }
 
 /** Pending approvals on these records: together they make each record's shadow values and pending count. */
-export async function pendingOnRecords(db: Db, workspaceId: string, objectType: string, recordIds: string[]): Promise<StoredApproval[]> {
+export async function pendingOnRecords(
+  db: Db,
+  workspaceId: string,
+  objectType: string,
+  recordIds: string[],
+): Promise<StoredApproval[]> {
   if (recordIds.length === 0) return [];
   const rows = await db
     .select()
     .from(approvals)
-    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.objectType, objectType), inArray(approvals.recordId, recordIds), eq(approvals.status, 'pending')))
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        eq(approvals.objectType, objectType),
+        inArray(approvals.recordId, recordIds),
+        eq(approvals.status, 'pending'),
+      ),
+    )
     .orderBy(asc(approvals.createdAt), asc(approvals.id));
   return withItems(db, rows);
 }
@@ -83,7 +125,10 @@ interface Written {
 }
 
 /** The CRM holds the state read at `seq`; a transition since keeps the approval or draft due. */
-export async function markMirrored(db: Db, written: { approvals: readonly Written[]; drafts: readonly Written[] }): Promise<void> {
+export async function markMirrored(
+  db: Db,
+  written: { approvals: readonly Written[]; drafts: readonly Written[] },
+): Promise<void> {
   if (written.approvals.length > 0) {
     const w = unnestWritten(written.approvals);
     await db.execute(sql`
@@ -113,18 +158,43 @@ function unnestWritten(rows: readonly Written[]) {
 
 /** A failed write leaves the chunk's approvals and drafts due again after `retryAt`. */
 export async function deferMirror(db: Db, chunk: MirrorChunk, retryAt: Date): Promise<void> {
-  if (chunk.approvals.length > 0) await db.update(approvals).set({ mirrorHeldUntil: retryAt }).where(inArray(approvals.id, chunk.approvals.map((approval) => approval.id)));
-  if (chunk.drafts.length > 0) await db.update(actions).set({ mirrorHeldUntil: retryAt }).where(inArray(actions.id, chunk.drafts.map((draft) => draft.id)));
+  if (chunk.approvals.length > 0)
+    await db
+      .update(approvals)
+      .set({ mirrorHeldUntil: retryAt })
+      .where(
+        inArray(
+          approvals.id,
+          chunk.approvals.map((approval) => approval.id),
+        ),
+      );
+  if (chunk.drafts.length > 0)
+    await db
+      .update(actions)
+      .set({ mirrorHeldUntil: retryAt })
+      .where(
+        inArray(
+          actions.id,
+          chunk.drafts.map((draft) => draft.id),
+        ),
+      );
 }
 
 export async function agentNames(db: Db, workspaceId: string, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: agents.id, name: agents.name }).from(agents).where(and(eq(agents.workspaceId, workspaceId), inArray(agents.id, ids)));
+  const rows = await db
+    .select({ id: agents.id, name: agents.name })
+    .from(agents)
+    .where(and(eq(agents.workspaceId, workspaceId), inArray(agents.id, ids)));
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
 /** The evidence the agent gave per change set and record, keyed `changeSetId:recordId`. */
-export async function evidenceFor(db: Db, workspaceId: string, pairs: readonly { changeSetId: string; recordId: string }[]): Promise<Map<string, unknown>> {
+export async function evidenceFor(
+  db: Db,
+  workspaceId: string,
+  pairs: readonly { changeSetId: string; recordId: string }[],
+): Promise<Map<string, unknown>> {
   if (pairs.length === 0) return new Map();
   const rows = await db
     .select()

@@ -8,8 +8,27 @@ import { changeRecords, changes } from './schema.ts';
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type ApprovalItemRow = typeof approvalItems.$inferSelect;
 /** What a new approval stores; every other column starts at its default. */
-export type NewApproval = Pick<ApprovalRow, 'id' | 'workspaceId' | 'changeSetId' | 'agentId' | 'batchId' | 'objectType' | 'recordId' | 'policyVersion' | 'tier' | 'status' | 'expiresAt' | 'recordOwnerId' | 'delegatedUserId' | 'createdAt'>;
-export type NewApprovalItem = Pick<ApprovalItemRow, 'approvalId' | 'property' | 'changeId' | 'beforeValue' | 'proposedValue' | 'status' | 'approvedBy'>;
+export type NewApproval = Pick<
+  ApprovalRow,
+  | 'id'
+  | 'workspaceId'
+  | 'changeSetId'
+  | 'agentId'
+  | 'batchId'
+  | 'objectType'
+  | 'recordId'
+  | 'policyVersion'
+  | 'tier'
+  | 'status'
+  | 'expiresAt'
+  | 'recordOwnerId'
+  | 'delegatedUserId'
+  | 'createdAt'
+>;
+export type NewApprovalItem = Pick<
+  ApprovalItemRow,
+  'approvalId' | 'property' | 'changeId' | 'beforeValue' | 'proposedValue' | 'status' | 'approvedBy'
+>;
 export type StoredApproval = ApprovalRow & { items: ApprovalItemRow[] };
 
 /** New approvals of one change set with their items, stored as one statement per table (see bulk-insert.ts). */
@@ -55,7 +74,11 @@ export async function insertApprovals(tx: Tx, rows: NewApproval[], items: NewApp
  * are decided one after the other, the second seeing the first's outcome.
  */
 export async function lockApproval(tx: Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
-  const [row] = await tx.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id))).for('update');
+  const [row] = await tx
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)))
+    .for('update');
   if (!row) return undefined;
   return { ...row, items: await itemsOf(tx, [id]).then((items) => items.get(id) ?? []) };
 }
@@ -71,42 +94,76 @@ export async function lockApprovals(tx: Tx, workspaceId: string, ids: readonly s
   return withItems(tx, rows);
 }
 
-export async function statusesOf(db: Db, workspaceId: string, ids: readonly string[]): Promise<Map<string, ApprovalRow['status']>> {
-  const rows = await db.select({ id: approvals.id, status: approvals.status }).from(approvals).where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.id, [...ids])));
+export async function statusesOf(
+  db: Db,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Map<string, ApprovalRow['status']>> {
+  const rows = await db
+    .select({ id: approvals.id, status: approvals.status })
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.id, [...ids])));
   return new Map(rows.map((row) => [row.id, row.status]));
 }
 
 /** Open (pending or approved) approvals on these records, locked, with their items. */
-export async function lockOpenApprovalsOnRecords(tx: Tx, workspaceId: string, recordIds: readonly string[]): Promise<StoredApproval[]> {
+export async function lockOpenApprovalsOnRecords(
+  tx: Tx,
+  workspaceId: string,
+  recordIds: readonly string[],
+): Promise<StoredApproval[]> {
   if (recordIds.length === 0) return [];
   const rows = await tx
     .select()
     .from(approvals)
-    .where(and(eq(approvals.workspaceId, workspaceId), inArray(approvals.recordId, [...recordIds]), inArray(approvals.status, ['pending', 'approved'])))
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        inArray(approvals.recordId, [...recordIds]),
+        inArray(approvals.status, ['pending', 'approved']),
+      ),
+    )
     .orderBy(asc(approvals.id))
     .for('update');
   return withItems(tx, rows);
 }
 
 /** The approval a CRM approval-object record mirrors, locked. */
-export async function lockApprovalByCrmObject(tx: Tx, workspaceId: string, crmObjectId: string): Promise<StoredApproval | undefined> {
-  const [row] = await tx.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.crmObjectId, crmObjectId))).for('update');
+export async function lockApprovalByCrmObject(
+  tx: Tx,
+  workspaceId: string,
+  crmObjectId: string,
+): Promise<StoredApproval | undefined> {
+  const [row] = await tx
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.crmObjectId, crmObjectId)))
+    .for('update');
   if (!row) return undefined;
   return { ...row, items: (await itemsOf(tx, [row.id])).get(row.id) ?? [] };
 }
 
 /** The CRM copy differs from ours (someone not allowed changed it there): the mirror job writes ours again. */
 export async function markMirrorDue(tx: Tx, id: string): Promise<void> {
-  await tx.update(approvals).set({ mirrorSeq: sql`${approvals.mirrorSeq} + 1`, mirrorHeldUntil: null }).where(eq(approvals.id, id));
+  await tx
+    .update(approvals)
+    .set({ mirrorSeq: sql`${approvals.mirrorSeq} + 1`, mirrorHeldUntil: null })
+    .where(eq(approvals.id, id));
 }
 
 /** A person changed a held property, or the record is gone: the approval can no longer be applied. */
 export async function markStale(tx: Tx, id: string, message: string, now: Date): Promise<void> {
-  await tx.update(approvals).set({ status: 'stale', message, decidedAt: now, mirrorSeq: sql`${approvals.mirrorSeq} + 1` }).where(eq(approvals.id, id));
+  await tx
+    .update(approvals)
+    .set({ status: 'stale', message, decidedAt: now, mirrorSeq: sql`${approvals.mirrorSeq} + 1` })
+    .where(eq(approvals.id, id));
 }
 
 export async function findApproval(db: Db | Tx, workspaceId: string, id: string): Promise<StoredApproval | undefined> {
-  const [row] = await db.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)));
+  const [row] = await db
+    .select()
+    .from(approvals)
+    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.id, id)));
   if (!row) return undefined;
   return { ...row, items: (await itemsOf(db, [id])).get(id) ?? [] };
 }
@@ -126,20 +183,32 @@ export async function listApprovals(db: Db, workspaceId: string, filter: Approva
   if (filter.batchId) where.push(eq(approvals.batchId, filter.batchId));
   if (filter.agentId) where.push(eq(approvals.agentId, filter.agentId));
   if (filter.status) where.push(eq(approvals.status, filter.status));
-  const rows = await db.select().from(approvals).where(and(...where)).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(filter.limit);
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(and(...where))
+    .orderBy(desc(approvals.createdAt), desc(approvals.id))
+    .limit(filter.limit);
   return withItems(db, rows);
 }
 
 /** The approvals with their items, in one more query. */
 export async function withItems(db: Db | Tx, rows: ApprovalRow[]): Promise<StoredApproval[]> {
-  const items = await itemsOf(db, rows.map((row) => row.id));
+  const items = await itemsOf(
+    db,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => ({ ...row, items: items.get(row.id) ?? [] }));
 }
 
 async function itemsOf(db: Db | Tx, ids: string[]): Promise<Map<string, ApprovalItemRow[]>> {
   const byApproval = new Map<string, ApprovalItemRow[]>();
   if (ids.length === 0) return byApproval;
-  const rows = await db.select().from(approvalItems).where(inArray(approvalItems.approvalId, ids)).orderBy(asc(approvalItems.property));
+  const rows = await db
+    .select()
+    .from(approvalItems)
+    .where(inArray(approvalItems.approvalId, ids))
+    .orderBy(asc(approvalItems.property));
   for (const row of rows) {
     const list = byApproval.get(row.approvalId);
     if (list) list.push(row);
@@ -149,7 +218,12 @@ async function itemsOf(db: Db | Tx, ids: string[]): Promise<Map<string, Approval
 }
 
 /** Open (pending or approved) approvals of these change sets on these records, locked, with their items. */
-export async function lockOpenApprovalsOf(tx: Tx, workspaceId: string, changeSetIds: string[], recordIds: string[]): Promise<StoredApproval[]> {
+export async function lockOpenApprovalsOf(
+  tx: Tx,
+  workspaceId: string,
+  changeSetIds: string[],
+  recordIds: string[],
+): Promise<StoredApproval[]> {
   if (changeSetIds.length === 0 || recordIds.length === 0) return [];
   const rows = await tx
     .select()
@@ -202,9 +276,22 @@ export async function saveTransitions(tx: Tx, writes: readonly TransitionWrite[]
       .filter((item) => {
         const before = stored.items.find((row) => row.property === item.property);
         const edited = item.editedValue !== undefined;
-        return !(before && before.status === item.status && before.approvedBy.length === item.approvedBy.length && before.edited === edited && before.editedValue === (item.editedValue ?? null));
+        return !(
+          before &&
+          before.status === item.status &&
+          before.approvedBy.length === item.approvedBy.length &&
+          before.edited === edited &&
+          before.editedValue === (item.editedValue ?? null)
+        );
       })
-      .map((item) => ({ approval_id: stored.id, property: item.property, status: item.status, approved_by: item.approvedBy, edited: item.editedValue !== undefined, edited_value: item.editedValue ?? null })),
+      .map((item) => ({
+        approval_id: stored.id,
+        property: item.property,
+        status: item.status,
+        approved_by: item.approvedBy,
+        edited: item.editedValue !== undefined,
+        edited_value: item.editedValue ?? null,
+      })),
   );
   if (items.length === 0) return;
   await tx.execute(sql`
@@ -238,7 +325,13 @@ export function toDomainApproval(stored: StoredApproval): Approval {
  * their items. A claim older than `abandonedBefore` belongs to a process that died mid-write
  * and may be taken again.
  */
-export async function claimApplies(db: Db, workspaceId: string, ids: readonly string[], now: Date, abandonedBefore: Date): Promise<StoredApproval[]> {
+export async function claimApplies(
+  db: Db,
+  workspaceId: string,
+  ids: readonly string[],
+  now: Date,
+  abandonedBefore: Date,
+): Promise<StoredApproval[]> {
   if (ids.length === 0) return [];
   const rows = await db
     .update(approvals)
@@ -256,7 +349,12 @@ export async function claimApplies(db: Db, workspaceId: string, ids: readonly st
 }
 
 /** Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written. */
-export async function findDueApplies(db: Db, now: Date, abandonedBefore: Date, limit: number): Promise<{ workspaceId: string; id: string }[]> {
+export async function findDueApplies(
+  db: Db,
+  now: Date,
+  abandonedBefore: Date,
+  limit: number,
+): Promise<{ workspaceId: string; id: string }[]> {
   return db
     .select({ workspaceId: approvals.workspaceId, id: approvals.id })
     .from(approvals)
@@ -274,7 +372,10 @@ export async function findDueApplies(db: Db, now: Date, abandonedBefore: Date, l
 /** The held changes an applied approval wrote now read `applied`, as auto-applied ones do (rollback relies on it). */
 export async function markChangesApplied(tx: Tx, workspaceId: string, changeIds: string[]): Promise<void> {
   if (changeIds.length === 0) return;
-  await tx.update(changes).set({ decision: 'applied' }).where(and(eq(changes.workspaceId, workspaceId), inArray(changes.id, changeIds)));
+  await tx
+    .update(changes)
+    .set({ decision: 'applied' })
+    .where(and(eq(changes.workspaceId, workspaceId), inArray(changes.id, changeIds)));
 }
 
 /**
@@ -282,9 +383,17 @@ export async function markChangesApplied(tx: Tx, workspaceId: string, changeIds:
  * have withdrawn an approval meanwhile, and its word stands. A failed write is retried from
  * `retryAt`.
  */
-export async function settleApplies(tx: Tx, outcomes: readonly { id: string; status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }[]): Promise<void> {
+export async function settleApplies(
+  tx: Tx,
+  outcomes: readonly { id: string; status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }[],
+): Promise<void> {
   if (outcomes.length === 0) return;
-  const rows = outcomes.map((outcome) => ({ id: outcome.id, status: outcome.status, message: outcome.message, retry_at: outcome.retryAt?.toISOString() ?? null }));
+  const rows = outcomes.map((outcome) => ({
+    id: outcome.id,
+    status: outcome.status,
+    message: outcome.message,
+    retry_at: outcome.retryAt?.toISOString() ?? null,
+  }));
   await tx.execute(sql`
     update approvals set
       status = v.status,
@@ -298,7 +407,12 @@ export async function settleApplies(tx: Tx, outcomes: readonly { id: string; sta
 }
 
 /** Pending approvals past their expiry, locked; rows another transaction holds are left for the next sweep. */
-export async function lockExpiredPending(tx: Tx, workspaceId: string, now: Date, limit: number): Promise<ApprovalRow[]> {
+export async function lockExpiredPending(
+  tx: Tx,
+  workspaceId: string,
+  now: Date,
+  limit: number,
+): Promise<ApprovalRow[]> {
   return tx
     .select()
     .from(approvals)
@@ -320,22 +434,45 @@ export async function markExpired(tx: Tx, ids: string[], now: Date): Promise<voi
   if (ids.length === 0) return;
   await tx
     .update(approvals)
-    .set({ status: 'expired', decidedAt: now, message: 'Nobody decided before the approval expired.', mirrorSeq: sql`${approvals.mirrorSeq} + 1` })
+    .set({
+      status: 'expired',
+      decidedAt: now,
+      message: 'Nobody decided before the approval expired.',
+      mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
+    })
     .where(inArray(approvals.id, ids));
 }
 
 /** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
 export async function findRecordEvidence(db: Db | Tx, changeSetId: string, recordId: string): Promise<unknown> {
-  const [row] = await db.select({ evidence: changeRecords.evidence }).from(changeRecords).where(and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, recordId)));
+  const [row] = await db
+    .select({ evidence: changeRecords.evidence })
+    .from(changeRecords)
+    .where(and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, recordId)));
   return row?.evidence;
 }
 
 /** How many of an agent's approvals in a batch people decided, and how many of those they rejected. */
-export async function batchDecisionCounts(db: Db, workspaceId: string, agentId: string, batchId: string): Promise<{ decided: number; rejected: number }> {
+export async function batchDecisionCounts(
+  db: Db,
+  workspaceId: string,
+  agentId: string,
+  batchId: string,
+): Promise<{ decided: number; rejected: number }> {
   const rows = await db
     .select({ status: approvals.status, n: count() })
     .from(approvals)
-    .where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.agentId, agentId), eq(approvals.batchId, batchId), inArray(approvals.status, ['approved', 'applied', 'rejected'])))
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        eq(approvals.agentId, agentId),
+        eq(approvals.batchId, batchId),
+        inArray(approvals.status, ['approved', 'applied', 'rejected']),
+      ),
+    )
     .groupBy(approvals.status);
-  return { decided: rows.reduce((sum, row) => sum + row.n, 0), rejected: rows.find((row) => row.status === 'rejected')?.n ?? 0 };
+  return {
+    decided: rows.reduce((sum, row) => sum + row.n, 0),
+    rejected: rows.find((row) => row.status === 'rejected')?.n ?? 0,
+  };
 }

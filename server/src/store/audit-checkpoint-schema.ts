@@ -7,7 +7,9 @@ import { workspaces } from './schema.ts';
  * publishing; the signed checkpoints live outside the database.
  */
 export const auditCheckpoints = pgTable('audit_checkpoints', {
-  workspaceId: uuid('workspace_id').primaryKey().references(() => workspaces.id),
+  workspaceId: uuid('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id),
   seq: bigint('seq', { mode: 'number' }).notNull(),
   hash: text('hash').notNull(),
   checkpointedAt: timestamp('checkpointed_at', { withTimezone: true, mode: 'date' }).notNull(),

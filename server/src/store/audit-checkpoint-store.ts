@@ -12,14 +12,22 @@ export interface CheckpointCandidate {
 /** Workspaces whose chain has grown since their last checkpoint (or that never had one). */
 export async function workspacesWithNewEvents(db: Db): Promise<CheckpointCandidate[]> {
   const rows = await db
-    .select({ workspaceId: auditHeads.workspaceId, headSeq: auditHeads.seq, lastSeq: auditCheckpoints.seq, lastAt: auditCheckpoints.checkpointedAt })
+    .select({
+      workspaceId: auditHeads.workspaceId,
+      headSeq: auditHeads.seq,
+      lastSeq: auditCheckpoints.seq,
+      lastAt: auditCheckpoints.checkpointedAt,
+    })
     .from(auditHeads)
     .leftJoin(auditCheckpoints, eq(auditCheckpoints.workspaceId, auditHeads.workspaceId))
     .where(gt(auditHeads.seq, sql`coalesce(${auditCheckpoints.seq}, 0)`));
   return rows.map((row) => ({
     workspaceId: row.workspaceId,
     headSeq: row.headSeq,
-    last: row.lastSeq === null || row.lastAt === null || row.lastSeq === 0 ? undefined : { seq: row.lastSeq, at: row.lastAt },
+    last:
+      row.lastSeq === null || row.lastAt === null || row.lastSeq === 0
+        ? undefined
+        : { seq: row.lastSeq, at: row.lastAt },
   }));
 }
 
@@ -28,24 +36,47 @@ export async function workspacesWithNewEvents(db: Db): Promise<CheckpointCandida
  * server holds it (that server is publishing; this one moves on rather than wait and sign twice).
  * A workspace's first claim makes its row; seq 0 stands for "never checkpointed".
  */
-export async function claimCheckpointRow(tx: Tx, workspaceId: string): Promise<{ last: CheckpointCandidate['last'] } | undefined> {
-  await tx.insert(auditCheckpoints).values({ workspaceId, seq: 0, hash: GENESIS_HASH, checkpointedAt: new Date(0) }).onConflictDoNothing();
-  const [row] = await tx.select().from(auditCheckpoints).where(eq(auditCheckpoints.workspaceId, workspaceId)).for('update', { skipLocked: true });
+export async function claimCheckpointRow(
+  tx: Tx,
+  workspaceId: string,
+): Promise<{ last: CheckpointCandidate['last'] } | undefined> {
+  await tx
+    .insert(auditCheckpoints)
+    .values({ workspaceId, seq: 0, hash: GENESIS_HASH, checkpointedAt: new Date(0) })
+    .onConflictDoNothing();
+  const [row] = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(eq(auditCheckpoints.workspaceId, workspaceId))
+    .for('update', { skipLocked: true });
   if (!row) return undefined;
   return { last: row.seq === 0 ? undefined : { seq: row.seq, at: row.checkpointedAt } };
 }
 
-export async function recordCheckpoint(tx: Tx, checkpoint: { workspaceId: string; seq: number; hash: string; at: Date }): Promise<void> {
-  await tx.update(auditCheckpoints).set({ seq: checkpoint.seq, hash: checkpoint.hash, checkpointedAt: checkpoint.at }).where(eq(auditCheckpoints.workspaceId, checkpoint.workspaceId));
+export async function recordCheckpoint(
+  tx: Tx,
+  checkpoint: { workspaceId: string; seq: number; hash: string; at: Date },
+): Promise<void> {
+  await tx
+    .update(auditCheckpoints)
+    .set({ seq: checkpoint.seq, hash: checkpoint.hash, checkpointedAt: checkpoint.at })
+    .where(eq(auditCheckpoints.workspaceId, checkpoint.workspaceId));
 }
 
 /** The stored hash of each of these events that is still stored. */
-export async function storedHashesAt(db: Db, workspaceId: string, seqs: readonly number[]): Promise<Map<number, string>> {
+export async function storedHashesAt(
+  db: Db,
+  workspaceId: string,
+  seqs: readonly number[],
+): Promise<Map<number, string>> {
   const hashes = new Map<number, string>();
   // In slices, so a long checkpoint file never makes one huge parameter list.
   for (let start = 0; start < seqs.length; start += 1_000) {
     const slice = seqs.slice(start, start + 1_000);
-    const rows = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(and(eq(auditEvents.workspaceId, workspaceId), inArray(auditEvents.seq, slice)));
+    const rows = await db
+      .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, workspaceId), inArray(auditEvents.seq, slice)));
     for (const row of rows) hashes.set(row.seq, row.hash);
   }
   return hashes;

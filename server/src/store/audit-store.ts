@@ -1,5 +1,11 @@
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
-import { ChainLinker, GENESIS_HASH, type ChainedAuditEvent, type JsonObject, type NewAuditEvent } from '../domain/audit-chain.ts';
+import {
+  ChainLinker,
+  GENESIS_HASH,
+  type ChainedAuditEvent,
+  type JsonObject,
+  type NewAuditEvent,
+} from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
@@ -26,7 +32,11 @@ export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise
  * Locks the workspace's chain head for the rest of the transaction and collects events to append.
  * Everything that must be decided in order (caps, policy versions, chain links) happens under this lock.
  */
-export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Date): Promise<AuditAppender & { flush(): Promise<void> }> {
+export async function lockAuditChain(
+  tx: Tx,
+  workspaceId: string,
+  now: () => Date,
+): Promise<AuditAppender & { flush(): Promise<void> }> {
   const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId)).for('update');
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   // One timestamp per transaction: every event of it happened at once, as far as the log is concerned.
@@ -62,7 +72,12 @@ export async function lockAuditChain(tx: Tx, workspaceId: string, now: () => Dat
 }
 
 /** One transaction holding the chain lock: `work` runs, then what it appended is stored. */
-export async function withAuditChain<T>(db: Db, workspaceId: string, now: () => Date, work: (tx: Tx, audit: AuditAppender) => Promise<T>): Promise<T> {
+export async function withAuditChain<T>(
+  db: Db,
+  workspaceId: string,
+  now: () => Date,
+  work: (tx: Tx, audit: AuditAppender) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (tx) => {
     const chain = await lockAuditChain(tx, workspaceId, now);
     const result = await work(tx, chain);
@@ -96,7 +111,10 @@ function eventRow(event: ChainedAuditEvent) {
 }
 
 export async function readAuditHead(db: Db | Tx, workspaceId: string): Promise<{ seq: number; hash: string }> {
-  const [head] = await db.select({ seq: auditHeads.seq, hash: auditHeads.hash }).from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId));
+  const [head] = await db
+    .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+    .from(auditHeads)
+    .where(eq(auditHeads.workspaceId, workspaceId));
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   return head;
 }
@@ -115,7 +133,12 @@ export type StoredAuditEvent = ChainedAuditEvent;
  * Pages through events in chain order by keyset (seq > after), so verify and export stream a log of
  * any size in constant memory on both PGlite and Postgres.
  */
-export async function* streamAuditEvents(db: Db, workspaceId: string, filter: AuditFilter = {}, pageSize = 1_000): AsyncGenerator<StoredAuditEvent> {
+export async function* streamAuditEvents(
+  db: Db,
+  workspaceId: string,
+  filter: AuditFilter = {},
+  pageSize = 1_000,
+): AsyncGenerator<StoredAuditEvent> {
   let after = 0;
   for (;;) {
     const conditions: SQL[] = [eq(auditEvents.workspaceId, workspaceId), gt(auditEvents.seq, after)];
@@ -124,7 +147,12 @@ export async function* streamAuditEvents(db: Db, workspaceId: string, filter: Au
     if (filter.recordId) conditions.push(eq(auditEvents.recordId, filter.recordId));
     if (filter.from) conditions.push(gte(auditEvents.occurredAt, filter.from));
     if (filter.to) conditions.push(lte(auditEvents.occurredAt, filter.to));
-    const page = await db.select().from(auditEvents).where(and(...conditions)).orderBy(asc(auditEvents.seq)).limit(pageSize);
+    const page = await db
+      .select()
+      .from(auditEvents)
+      .where(and(...conditions))
+      .orderBy(asc(auditEvents.seq))
+      .limit(pageSize);
     for (const row of page) {
       yield {
         ...row,

@@ -54,7 +54,11 @@ function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Ge
  * delivery); returns how many rows were new. Rows are not chunked: callers send at most a
  * request's worth.
  */
-export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable, rows: readonly Record<string, unknown>[]): Promise<number> {
+export async function insertRowsSkippingDuplicates(
+  tx: Db | Tx,
+  table: BulkTable,
+  rows: readonly Record<string, unknown>[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
   const chunk: Chunk = new Map(columns.map(([name, type]) => [name, rows.map((row) => toParam(row[name], type))]));
@@ -65,16 +69,29 @@ export async function insertRowsSkippingDuplicates(tx: Db | Tx, table: BulkTable
 
 function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
-  const lists = new Map(columns.filter(([, type]) => type === 'text[]').map(([name]) => [name, encodeLists(chunk.get(name) as (readonly string[] | null)[])]));
+  const lists = new Map(
+    columns
+      .filter(([, type]) => type === 'text[]')
+      .map(([name]) => [name, encodeLists(chunk.get(name) as (readonly string[] | null)[])]),
+  );
   const values = (name: string) => lists.get(name)?.values ?? (chunk.get(name) as Param[]);
   // A column with one value in every row (the workspace, the change set, the actor) travels once
   // rather than once per row; the first column always stays an array, so there is one to unnest.
-  const shared = new Set(columns.slice(1).filter(([name]) => values(name).every((value, _, all) => value === all[0])).map(([name]) => name));
+  const shared = new Set(
+    columns
+      .slice(1)
+      .filter(([name]) => values(name).every((value, _, all) => value === all[0]))
+      .map(([name]) => name),
+  );
   const varying = columns.filter(([name]) => !shared.has(name));
   // Each array travels as the literal we write; both drivers pass a string through as it is.
-  const arrays = varying.map(([name, type]) => sql`${sql.param(arrayLiteral(values(name)))}::${sql.raw(ARRAY_TYPE[type])}`);
+  const arrays = varying.map(
+    ([name, type]) => sql`${sql.param(arrayLiteral(values(name)))}::${sql.raw(ARRAY_TYPE[type])}`,
+  );
   const selected = columns.map(([name, type]) => {
-    const value = shared.has(name) ? sql`${sql.param(values(name)[0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}` : sql.raw(`x.${name}`);
+    const value = shared.has(name)
+      ? sql`${sql.param(values(name)[0] ?? null)}::${sql.raw(SCALAR_TYPE[type])}`
+      : sql.raw(`x.${name}`);
     if (type !== 'text[]') return value;
     return lists.get(name)!.joined ? sql`string_to_array(${value}, ',')` : sql`${value}::text[]`;
   });
@@ -115,7 +132,9 @@ const SCALAR_TYPE: Record<ColumnType, string> = {
  * but costs Postgres a parse per row, a tenth of storing a 10,000-row change set.
  */
 function encodeLists(lists: readonly (readonly string[] | null)[]): { joined: boolean; values: Param[] } {
-  const joined = lists.every((list) => list === null || ((list.length !== 1 || list[0] !== '') && list.every((value) => !value.includes(','))));
+  const joined = lists.every(
+    (list) => list === null || ((list.length !== 1 || list[0] !== '') && list.every((value) => !value.includes(','))),
+  );
   return { joined, values: lists.map((list) => (list === null ? null : joined ? list.join(',') : arrayLiteral(list))) };
 }
 

@@ -34,18 +34,32 @@ export async function insertChanges(tx: Tx, rows: NewChangeRow[]): Promise<void>
   );
 }
 
-export async function insertChangeRecords(tx: Tx, rows: { workspaceId: string; changeSetId: string; recordId: string; evidence: object }[]): Promise<void> {
+export async function insertChangeRecords(
+  tx: Tx,
+  rows: { workspaceId: string; changeSetId: string; recordId: string; evidence: object }[],
+): Promise<void> {
   await insertRows(
     tx,
     'change_records',
-    rows.map((row) => ({ workspace_id: row.workspaceId, change_set_id: row.changeSetId, record_id: row.recordId, evidence: row.evidence })),
+    rows.map((row) => ({
+      workspace_id: row.workspaceId,
+      change_set_id: row.changeSetId,
+      record_id: row.recordId,
+      evidence: row.evidence,
+    })),
   );
 }
 
 /** Settles the still-`applying` changes of some records after a CRM write (or a refusal to write). */
 export async function settleApplyingChanges(
   tx: Tx,
-  query: { changeSetId: string; recordIds: string[]; decision: Extract<ChangeDecision, 'applied' | 'failed'>; addReason?: ReasonCode; message: string | null },
+  query: {
+    changeSetId: string;
+    recordIds: string[];
+    decision: Extract<ChangeDecision, 'applied' | 'failed'>;
+    addReason?: ReasonCode;
+    message: string | null;
+  },
 ): Promise<void> {
   if (query.recordIds.length === 0) return;
   await tx
@@ -55,11 +69,20 @@ export async function settleApplyingChanges(
       message: query.message,
       ...(query.addReason ? { reasons: sql`array_append(${changes.reasons}, ${query.addReason})` } : {}),
     })
-    .where(and(eq(changes.changeSetId, query.changeSetId), sql`${changes.recordId} = any(${sql.param(query.recordIds)}::text[])`, eq(changes.decision, 'applying')));
+    .where(
+      and(
+        eq(changes.changeSetId, query.changeSetId),
+        sql`${changes.recordId} = any(${sql.param(query.recordIds)}::text[])`,
+        eq(changes.decision, 'applying'),
+      ),
+    );
 }
 
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {
-  await tx.update(changeSets).set({ status: 'completed', leaseHolder: null, leaseExpiresAt: null }).where(eq(changeSets.id, changeSetId));
+  await tx
+    .update(changeSets)
+    .set({ status: 'completed', leaseHolder: null, leaseExpiresAt: null })
+    .where(eq(changeSets.id, changeSetId));
 }
 
 /**
@@ -68,52 +91,96 @@ export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<vo
  * Change sets without a lease (a rollback's own) are not ours to take. SKIP LOCKED lets every
  * server poll at once; each change set goes to one of them.
  */
-export async function claimLapsedChangeSet(db: Db, query: { holder: string; now: Date; until: Date }): Promise<{ changeSet: ChangeSetRow; previousHolder: string | null } | undefined> {
+export async function claimLapsedChangeSet(
+  db: Db,
+  query: { holder: string; now: Date; until: Date },
+): Promise<{ changeSet: ChangeSetRow; previousHolder: string | null } | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .select()
       .from(changeSets)
-      .where(and(eq(changeSets.status, 'applying'), isNotNull(changeSets.leaseExpiresAt), lt(changeSets.leaseExpiresAt, query.now)))
+      .where(
+        and(
+          eq(changeSets.status, 'applying'),
+          isNotNull(changeSets.leaseExpiresAt),
+          lt(changeSets.leaseExpiresAt, query.now),
+        ),
+      )
       .orderBy(asc(changeSets.leaseExpiresAt))
       .limit(1)
       .for('update', { skipLocked: true });
     if (!row) return undefined;
-    await tx.update(changeSets).set({ leaseHolder: query.holder, leaseExpiresAt: query.until }).where(eq(changeSets.id, row.id));
-    return { changeSet: { ...row, leaseHolder: query.holder, leaseExpiresAt: query.until }, previousHolder: row.leaseHolder };
+    await tx
+      .update(changeSets)
+      .set({ leaseHolder: query.holder, leaseExpiresAt: query.until })
+      .where(eq(changeSets.id, row.id));
+    return {
+      changeSet: { ...row, leaseHolder: query.holder, leaseExpiresAt: query.until },
+      previousHolder: row.leaseHolder,
+    };
   });
 }
 
 /** Extends the lease while this holder still has it and the change set is applying; false means it is no longer ours. */
-export async function renewChangeSetLease(db: Db, query: { id: string; holder: string; until: Date }): Promise<boolean> {
+export async function renewChangeSetLease(
+  db: Db,
+  query: { id: string; holder: string; until: Date },
+): Promise<boolean> {
   const renewed = await db
     .update(changeSets)
     .set({ leaseExpiresAt: query.until })
-    .where(and(eq(changeSets.id, query.id), eq(changeSets.leaseHolder, query.holder), eq(changeSets.status, 'applying')))
+    .where(
+      and(eq(changeSets.id, query.id), eq(changeSets.leaseHolder, query.holder), eq(changeSets.status, 'applying')),
+    )
     .returning({ id: changeSets.id });
   return renewed.length === 1;
 }
 
 /** The changes of a change set still waiting for their write's outcome. */
-export async function listApplyingChanges(db: Db | Tx, changeSetId: string): Promise<Pick<ChangeRow, 'recordId' | 'property' | 'beforeValue' | 'proposedValue'>[]> {
+export async function listApplyingChanges(
+  db: Db | Tx,
+  changeSetId: string,
+): Promise<Pick<ChangeRow, 'recordId' | 'property' | 'beforeValue' | 'proposedValue'>[]> {
   return db
-    .select({ recordId: changes.recordId, property: changes.property, beforeValue: changes.beforeValue, proposedValue: changes.proposedValue })
+    .select({
+      recordId: changes.recordId,
+      property: changes.property,
+      beforeValue: changes.beforeValue,
+      proposedValue: changes.proposedValue,
+    })
     .from(changes)
     .where(and(eq(changes.changeSetId, changeSetId), eq(changes.decision, 'applying')))
     .orderBy(asc(changes.ordinal));
 }
 
 /** The evidence the agent gave per record of a change set (stored whole, validated by the caller). */
-export async function changeRecordEvidence(db: Db | Tx, changeSetId: string, recordIds: readonly string[]): Promise<Map<string, unknown>> {
+export async function changeRecordEvidence(
+  db: Db | Tx,
+  changeSetId: string,
+  recordIds: readonly string[],
+): Promise<Map<string, unknown>> {
   if (recordIds.length === 0) return new Map();
   const rows = await db
     .select({ recordId: changeRecords.recordId, evidence: changeRecords.evidence })
     .from(changeRecords)
-    .where(and(eq(changeRecords.changeSetId, changeSetId), sql`${changeRecords.recordId} = any(${sql.param([...recordIds])}::text[])`));
+    .where(
+      and(
+        eq(changeRecords.changeSetId, changeSetId),
+        sql`${changeRecords.recordId} = any(${sql.param([...recordIds])}::text[])`,
+      ),
+    );
   return new Map(rows.map((row) => [row.recordId, row.evidence]));
 }
 
-export async function findChangeSet(db: Db | Tx, workspaceId: string, changeSetId: string): Promise<ChangeSetRow | undefined> {
-  const [row] = await db.select().from(changeSets).where(and(eq(changeSets.workspaceId, workspaceId), eq(changeSets.id, changeSetId)));
+export async function findChangeSet(
+  db: Db | Tx,
+  workspaceId: string,
+  changeSetId: string,
+): Promise<ChangeSetRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(changeSets)
+    .where(and(eq(changeSets.workspaceId, workspaceId), eq(changeSets.id, changeSetId)));
   return row;
 }
 

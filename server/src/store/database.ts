@@ -52,7 +52,11 @@ async function openPostgres(url: string): Promise<Database> {
     await pool.query('select 1');
   } catch (cause) {
     await pool.end();
-    throw new AppError('CONFIG_INVALID', `Cannot connect to the Postgres database in DATABASE_URL: ${(cause as Error).message}`, { cause });
+    throw new AppError(
+      'CONFIG_INVALID',
+      `Cannot connect to the Postgres database in DATABASE_URL: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const db = drizzlePostgres({ client: pool, schema });
   return {

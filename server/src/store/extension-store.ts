@@ -12,34 +12,80 @@ export interface RecordRef {
 }
 
 /** The pending approvals of many records of one object type (an index page's selection), oldest first, at most `limit`, with their items. */
-export async function pendingApprovalsOnRecords(db: Db, selection: { workspaceId: string; objectType: string; recordIds: readonly string[] }, limit: number): Promise<StoredApproval[]> {
+export async function pendingApprovalsOnRecords(
+  db: Db,
+  selection: { workspaceId: string; objectType: string; recordIds: readonly string[] },
+  limit: number,
+): Promise<StoredApproval[]> {
   const rows = await db
     .select()
     .from(approvals)
-    .where(and(eq(approvals.workspaceId, selection.workspaceId), eq(approvals.objectType, selection.objectType), inArray(approvals.recordId, [...selection.recordIds]), eq(approvals.status, 'pending')))
+    .where(
+      and(
+        eq(approvals.workspaceId, selection.workspaceId),
+        eq(approvals.objectType, selection.objectType),
+        inArray(approvals.recordId, [...selection.recordIds]),
+        eq(approvals.status, 'pending'),
+      ),
+    )
     .orderBy(asc(approvals.createdAt), asc(approvals.id))
     .limit(limit);
   return withItems(db, rows);
 }
 
 /** One page of a record's pending approvals, newest first, with their items, and how many there are in all. */
-export async function pendingApprovalsOnRecord(db: Db, record: RecordRef, page: { offset: number; limit: number }): Promise<{ total: number; approvals: StoredApproval[] }> {
-  const where = and(eq(approvals.workspaceId, record.workspaceId), eq(approvals.recordId, record.recordId), eq(approvals.objectType, record.objectType), eq(approvals.status, 'pending'));
+export async function pendingApprovalsOnRecord(
+  db: Db,
+  record: RecordRef,
+  page: { offset: number; limit: number },
+): Promise<{ total: number; approvals: StoredApproval[] }> {
+  const where = and(
+    eq(approvals.workspaceId, record.workspaceId),
+    eq(approvals.recordId, record.recordId),
+    eq(approvals.objectType, record.objectType),
+    eq(approvals.status, 'pending'),
+  );
   const [totals] = await db.select({ total: count() }).from(approvals).where(where);
-  const rows = await db.select().from(approvals).where(where).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(page.limit).offset(page.offset);
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(where)
+    .orderBy(desc(approvals.createdAt), desc(approvals.id))
+    .limit(page.limit)
+    .offset(page.offset);
   if (rows.length === 0) return { total: totals?.total ?? 0, approvals: [] };
-  const items = await db.select().from(approvalItems).where(inArray(approvalItems.approvalId, rows.map((row) => row.id))).orderBy(asc(approvalItems.property));
+  const items = await db
+    .select()
+    .from(approvalItems)
+    .where(
+      inArray(
+        approvalItems.approvalId,
+        rows.map((row) => row.id),
+      ),
+    )
+    .orderBy(asc(approvalItems.property));
   const byApproval = Map.groupBy(items, (item) => item.approvalId);
   return { total: totals?.total ?? 0, approvals: rows.map((row) => ({ ...row, items: byApproval.get(row.id) ?? [] })) };
 }
 
 /** The evidence each change set gave for this record, keyed by change set id. */
-export async function evidenceForRecord(db: Db, workspaceId: string, recordId: string, changeSetIds: string[]): Promise<Map<string, unknown>> {
+export async function evidenceForRecord(
+  db: Db,
+  workspaceId: string,
+  recordId: string,
+  changeSetIds: string[],
+): Promise<Map<string, unknown>> {
   if (changeSetIds.length === 0) return new Map();
   const rows = await db
     .select({ changeSetId: changeRecords.changeSetId, evidence: changeRecords.evidence })
     .from(changeRecords)
-    .where(and(eq(changeRecords.workspaceId, workspaceId), eq(changeRecords.recordId, recordId), inArray(changeRecords.changeSetId, changeSetIds)));
+    .where(
+      and(
+        eq(changeRecords.workspaceId, workspaceId),
+        eq(changeRecords.recordId, recordId),
+        inArray(changeRecords.changeSetId, changeSetIds),
+      ),
+    );
   return new Map(rows.map((row) => [row.changeSetId, row.evidence]));
 }
 
@@ -58,7 +104,14 @@ export async function appliedChangesOnRecord(db: Db, record: RecordRef, limit: n
     })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
-    .where(and(eq(changes.workspaceId, record.workspaceId), eq(changes.recordId, record.recordId), eq(changes.decision, 'applied'), eq(changeSets.objectType, record.objectType)))
+    .where(
+      and(
+        eq(changes.workspaceId, record.workspaceId),
+        eq(changes.recordId, record.recordId),
+        eq(changes.decision, 'applied'),
+        eq(changeSets.objectType, record.objectType),
+      ),
+    )
     .orderBy(desc(changeSets.createdAt), asc(changes.ordinal))
     .limit(limit);
 }
@@ -88,7 +141,11 @@ export async function recentBatches(db: Db, workspaceId: string, limit: number) 
 }
 
 /** Audit events matching the filter, newest first (the export streams oldest first; a search wants the latest). */
-export async function searchAuditEvents(db: Db, workspaceId: string, filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number }) {
+export async function searchAuditEvents(
+  db: Db,
+  workspaceId: string,
+  filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number },
+) {
   const where: SQL[] = [eq(auditEvents.workspaceId, workspaceId)];
   if (filter.batchId) where.push(eq(auditEvents.batchId, filter.batchId));
   if (filter.recordId) where.push(eq(auditEvents.recordId, filter.recordId));

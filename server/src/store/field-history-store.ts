@@ -14,7 +14,12 @@ export function fieldKey(objectType: string, recordId: string, property: string)
  * What our app wrote (or was writing) to these records: applied changes, and bypass writes we
  * reverted. One query per kind, whatever the number of events.
  */
-export async function findKnownWrites(tx: Tx, workspaceId: string, recordIds: readonly string[], properties: readonly string[]): Promise<Map<string, KnownWrite[]>> {
+export async function findKnownWrites(
+  tx: Tx,
+  workspaceId: string,
+  recordIds: readonly string[],
+  properties: readonly string[],
+): Promise<Map<string, KnownWrite[]>> {
   const known = new Map<string, KnownWrite[]>();
   if (recordIds.length === 0) return known;
   const add = (key: string, write: KnownWrite) => {
@@ -23,18 +28,52 @@ export async function findKnownWrites(tx: Tx, workspaceId: string, recordIds: re
     else known.set(key, [write]);
   };
   const applied = await tx
-    .select({ objectType: changeSets.objectType, recordId: changes.recordId, property: changes.property, value: changes.proposedValue, changeId: changes.id, agentId: changeSets.agentId })
+    .select({
+      objectType: changeSets.objectType,
+      recordId: changes.recordId,
+      property: changes.property,
+      value: changes.proposedValue,
+      changeId: changes.id,
+      agentId: changeSets.agentId,
+    })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
-    .where(and(eq(changes.workspaceId, workspaceId), inArray(changes.recordId, [...recordIds]), inArray(changes.property, [...properties]), inArray(changes.decision, ['applied', 'applying'])));
-  for (const row of applied) add(fieldKey(row.objectType, row.recordId, row.property), { value: row.value, changeId: row.changeId, agentId: row.agentId });
+    .where(
+      and(
+        eq(changes.workspaceId, workspaceId),
+        inArray(changes.recordId, [...recordIds]),
+        inArray(changes.property, [...properties]),
+        inArray(changes.decision, ['applied', 'applying']),
+      ),
+    );
+  for (const row of applied)
+    add(fieldKey(row.objectType, row.recordId, row.property), {
+      value: row.value,
+      changeId: row.changeId,
+      agentId: row.agentId,
+    });
   const reverted = await tx
-    .select({ objectType: auditEvents.objectType, recordId: auditEvents.recordId, property: auditEvents.property, after: auditEvents.after })
+    .select({
+      objectType: auditEvents.objectType,
+      recordId: auditEvents.recordId,
+      property: auditEvents.property,
+      after: auditEvents.after,
+    })
     .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), inArray(auditEvents.recordId, [...recordIds]), eq(auditEvents.type, 'crm.bypass_reverted')));
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        inArray(auditEvents.recordId, [...recordIds]),
+        eq(auditEvents.type, 'crm.bypass_reverted'),
+      ),
+    );
   for (const row of reverted) {
     const value = (row.after as { value?: string | null } | null)?.value ?? null;
-    add(fieldKey(row.objectType ?? '', row.recordId ?? '', row.property ?? ''), { value, changeId: null, agentId: null });
+    add(fieldKey(row.objectType ?? '', row.recordId ?? '', row.property ?? ''), {
+      value,
+      changeId: null,
+      agentId: null,
+    });
   }
   return known;
 }
@@ -66,16 +105,30 @@ export async function insertFieldChanges(tx: Tx, rows: readonly FieldChangeRow[]
  * The field's history, oldest first by when it happened in the CRM (not when HubSpot told us).
  * Rollback (issue 7) and the record card read this.
  */
-export async function fieldHistory(db: Db | Tx, key: { workspaceId: string; objectType: string; recordId: string; property: string }): Promise<FieldChangeRow[]> {
+export async function fieldHistory(
+  db: Db | Tx,
+  key: { workspaceId: string; objectType: string; recordId: string; property: string },
+): Promise<FieldChangeRow[]> {
   return db
     .select()
     .from(recordPropertyChanges)
-    .where(and(eq(recordPropertyChanges.workspaceId, key.workspaceId), eq(recordPropertyChanges.objectType, key.objectType), eq(recordPropertyChanges.recordId, key.recordId), eq(recordPropertyChanges.property, key.property)))
+    .where(
+      and(
+        eq(recordPropertyChanges.workspaceId, key.workspaceId),
+        eq(recordPropertyChanges.objectType, key.objectType),
+        eq(recordPropertyChanges.recordId, key.recordId),
+        eq(recordPropertyChanges.property, key.property),
+      ),
+    )
     .orderBy(recordPropertyChanges.occurredAt, recordPropertyChanges.eventId);
 }
 
 /** The newest change to a field strictly before `before`: the value a bypass overwrote. */
-export async function fieldChangeBefore(db: Db | Tx, key: { workspaceId: string; objectType: string; recordId: string; property: string }, before: Date): Promise<FieldChangeRow | undefined> {
+export async function fieldChangeBefore(
+  db: Db | Tx,
+  key: { workspaceId: string; objectType: string; recordId: string; property: string },
+  before: Date,
+): Promise<FieldChangeRow | undefined> {
   const [row] = await db
     .select()
     .from(recordPropertyChanges)
@@ -94,10 +147,23 @@ export async function fieldChangeBefore(db: Db | Tx, key: { workspaceId: string;
 }
 
 /** Changes of one kind since `since`, counted per agent and source: what the kill triggers compare to their thresholds. */
-export async function countFieldChanges(db: Db, query: { workspaceId: string; kind: ChangeKind; since: Date }): Promise<{ agentId: string | null; sourceId: string | null; count: number }[]> {
+export async function countFieldChanges(
+  db: Db,
+  query: { workspaceId: string; kind: ChangeKind; since: Date },
+): Promise<{ agentId: string | null; sourceId: string | null; count: number }[]> {
   return db
-    .select({ agentId: recordPropertyChanges.agentId, sourceId: recordPropertyChanges.sourceId, count: sql<number>`count(*)::int` })
+    .select({
+      agentId: recordPropertyChanges.agentId,
+      sourceId: recordPropertyChanges.sourceId,
+      count: sql<number>`count(*)::int`,
+    })
     .from(recordPropertyChanges)
-    .where(and(eq(recordPropertyChanges.workspaceId, query.workspaceId), eq(recordPropertyChanges.kind, query.kind), gte(recordPropertyChanges.occurredAt, query.since)))
+    .where(
+      and(
+        eq(recordPropertyChanges.workspaceId, query.workspaceId),
+        eq(recordPropertyChanges.kind, query.kind),
+        gte(recordPropertyChanges.occurredAt, query.since),
+      ),
+    )
     .groupBy(recordPropertyChanges.agentId, recordPropertyChanges.sourceId);
 }

@@ -8,17 +8,38 @@ export async function insertGovernanceRequest(tx: Tx, row: typeof governanceRequ
   await tx.insert(governanceRequests).values(row);
 }
 
-export async function lockGovernanceRequest(tx: Tx, workspaceId: string, id: string): Promise<GovernanceRequestRow | undefined> {
-  const [row] = await tx.select().from(governanceRequests).where(and(eq(governanceRequests.workspaceId, workspaceId), eq(governanceRequests.id, id))).for('update');
+export async function lockGovernanceRequest(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<GovernanceRequestRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(governanceRequests)
+    .where(and(eq(governanceRequests.workspaceId, workspaceId), eq(governanceRequests.id, id)))
+    .for('update');
   return row;
 }
 
-export async function settleGovernanceRequest(tx: Tx, id: string, outcome: { status: 'confirmed' | 'cancelled'; decidedBy: string; decidedAt: Date }): Promise<void> {
+export async function settleGovernanceRequest(
+  tx: Tx,
+  id: string,
+  outcome: { status: 'confirmed' | 'cancelled'; decidedBy: string; decidedAt: Date },
+): Promise<void> {
   await tx.update(governanceRequests).set(outcome).where(eq(governanceRequests.id, id));
 }
 
-export async function listGovernanceRequests(db: Db, workspaceId: string, status?: GovernanceRequestRow['status']): Promise<GovernanceRequestRow[]> {
+export async function listGovernanceRequests(
+  db: Db,
+  workspaceId: string,
+  status?: GovernanceRequestRow['status'],
+): Promise<GovernanceRequestRow[]> {
   const where: SQL[] = [eq(governanceRequests.workspaceId, workspaceId)];
   if (status) where.push(eq(governanceRequests.status, status));
-  return db.select().from(governanceRequests).where(and(...where)).orderBy(desc(governanceRequests.requestedAt)).limit(200);
+  return db
+    .select()
+    .from(governanceRequests)
+    .where(and(...where))
+    .orderBy(desc(governanceRequests.requestedAt))
+    .limit(200);
 }

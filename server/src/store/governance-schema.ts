@@ -27,7 +27,11 @@ export const qaReviews = pgTable(
     /** The rollback that reverted a wrong value. */
     rollbackId: uuid('rollback_id'),
   },
-  (t) => [uniqueIndex('qa_reviews_change').on(t.changeId), index('qa_reviews_queue').on(t.workspaceId, t.status, t.sampledAt), index('qa_reviews_agent').on(t.workspaceId, t.agentId)],
+  (t) => [
+    uniqueIndex('qa_reviews_change').on(t.changeId),
+    index('qa_reviews_queue').on(t.workspaceId, t.status, t.sampledAt),
+    index('qa_reviews_agent').on(t.workspaceId, t.agentId),
+  ],
 );
 
 /**

@@ -6,8 +6,15 @@ type Key = { workspaceId: string; agentId: string; key: string };
 export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 /** Claims the key for this request; returns the existing row instead when someone already holds it. */
-export async function claimIdempotencyKey(db: Db, row: Key & { requestHash: string; createdAt: Date; leaseExpiresAt: Date }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
-  const inserted = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+export async function claimIdempotencyKey(
+  db: Db,
+  row: Key & { requestHash: string; createdAt: Date; leaseExpiresAt: Date },
+): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRow }> {
+  const inserted = await db
+    .insert(idempotencyKeys)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
   if (inserted.length > 0) return { claimed: true };
   const [existing] = await db.select().from(idempotencyKeys).where(matches(row));
   if (!existing) return claimIdempotencyKey(db, row); // released between our insert and select
@@ -24,7 +31,11 @@ export async function releaseIdempotencyKey(db: Db, key: Key): Promise<void> {
 }
 
 function matches(key: Key) {
-  return and(eq(idempotencyKeys.workspaceId, key.workspaceId), eq(idempotencyKeys.agentId, key.agentId), eq(idempotencyKeys.key, key.key));
+  return and(
+    eq(idempotencyKeys.workspaceId, key.workspaceId),
+    eq(idempotencyKeys.agentId, key.agentId),
+    eq(idempotencyKeys.key, key.key),
+  );
 }
 
 /**

@@ -16,11 +16,20 @@ export async function upsertKillSwitch(tx: Tx, row: KillSwitchRow): Promise<void
     });
 }
 
-export async function findKillSwitch(db: Db | Tx, key: { workspaceId: string; scope: KillSwitchScope; target: string }): Promise<KillSwitchRow | undefined> {
+export async function findKillSwitch(
+  db: Db | Tx,
+  key: { workspaceId: string; scope: KillSwitchScope; target: string },
+): Promise<KillSwitchRow | undefined> {
   const [row] = await db
     .select()
     .from(killSwitches)
-    .where(and(eq(killSwitches.workspaceId, key.workspaceId), eq(killSwitches.scope, key.scope), eq(killSwitches.target, key.target)));
+    .where(
+      and(
+        eq(killSwitches.workspaceId, key.workspaceId),
+        eq(killSwitches.scope, key.scope),
+        eq(killSwitches.target, key.target),
+      ),
+    );
   return row;
 }
 
@@ -29,7 +38,10 @@ export async function listKillSwitches(db: Db, workspaceId: string): Promise<Kil
 }
 
 /** Engaged switches that stop this agent doing this kind of action: workspace, agent or action scope. */
-export async function findEngagedKillSwitches(db: Db | Tx, query: { workspaceId: string; agentId: string; action: ActionKind }): Promise<KillSwitchRow[]> {
+export async function findEngagedKillSwitches(
+  db: Db | Tx,
+  query: { workspaceId: string; agentId: string; action: ActionKind },
+): Promise<KillSwitchRow[]> {
   return db
     .select()
     .from(killSwitches)

@@ -10,7 +10,10 @@ export interface StoredPolicyVersion {
 }
 
 /** Versions are numbered per workspace; the caller holds the audit chain lock, so max + 1 is safe. */
-export async function insertPolicyVersion(tx: Tx, row: { workspaceId: string; document: unknown; publishedBy: string }): Promise<number> {
+export async function insertPolicyVersion(
+  tx: Tx,
+  row: { workspaceId: string; document: unknown; publishedBy: string },
+): Promise<number> {
   const [latest] = await tx
     .select({ version: policyVersions.version })
     .from(policyVersions)
@@ -22,7 +25,10 @@ export async function insertPolicyVersion(tx: Tx, row: { workspaceId: string; do
   return version;
 }
 
-export async function findLatestPolicyVersion(db: Db | Tx, workspaceId: string): Promise<StoredPolicyVersion | undefined> {
+export async function findLatestPolicyVersion(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<StoredPolicyVersion | undefined> {
   const [row] = await db
     .select()
     .from(policyVersions)
@@ -32,7 +38,11 @@ export async function findLatestPolicyVersion(db: Db | Tx, workspaceId: string):
   return row;
 }
 
-export async function findPolicyVersion(db: Db, workspaceId: string, version: number): Promise<StoredPolicyVersion | undefined> {
+export async function findPolicyVersion(
+  db: Db,
+  workspaceId: string,
+  version: number,
+): Promise<StoredPolicyVersion | undefined> {
   const [row] = await db
     .select()
     .from(policyVersions)
@@ -40,9 +50,16 @@ export async function findPolicyVersion(db: Db, workspaceId: string, version: nu
   return row;
 }
 
-export async function listPolicyVersions(db: Db, workspaceId: string): Promise<Omit<StoredPolicyVersion, 'document'>[]> {
+export async function listPolicyVersions(
+  db: Db,
+  workspaceId: string,
+): Promise<Omit<StoredPolicyVersion, 'document'>[]> {
   return db
-    .select({ version: policyVersions.version, publishedBy: policyVersions.publishedBy, createdAt: policyVersions.createdAt })
+    .select({
+      version: policyVersions.version,
+      publishedBy: policyVersions.publishedBy,
+      createdAt: policyVersions.createdAt,
+    })
     .from(policyVersions)
     .where(eq(policyVersions.workspaceId, workspaceId))
     .orderBy(desc(policyVersions.version));

@@ -1,10 +1,28 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const ROLLBACK_STATUSES = ['running', 'paused', 'completed'] as const;
-export const ROLLBACK_ITEM_STATES = ['pending', 'writing', 'reverted', 'conflict', 'already_reverted', 'failed'] as const;
+export const ROLLBACK_ITEM_STATES = [
+  'pending',
+  'writing',
+  'reverted',
+  'conflict',
+  'already_reverted',
+  'failed',
+] as const;
 
 /**
  * Issue 7: one rollback of selected changes. The row is also the job (as webhook_events are for

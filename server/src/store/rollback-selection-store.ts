@@ -26,8 +26,16 @@ export interface OtherChangeRow {
 }
 
 /** Applied changes that wrote something, narrowed by every part of the selector, in one workspace. */
-function selectedWhere(workspaceId: string, selector: RollbackSelector, decision: 'applied' | 'pending_approval' = 'applied'): SQL {
-  const conditions: SQL[] = [eq(changes.workspaceId, workspaceId), eq(changeSets.workspaceId, workspaceId), eq(changes.decision, decision)];
+function selectedWhere(
+  workspaceId: string,
+  selector: RollbackSelector,
+  decision: 'applied' | 'pending_approval' = 'applied',
+): SQL {
+  const conditions: SQL[] = [
+    eq(changes.workspaceId, workspaceId),
+    eq(changeSets.workspaceId, workspaceId),
+    eq(changes.decision, decision),
+  ];
   if (decision === 'applied') conditions.push(sql`${changes.beforeValue} is distinct from ${changes.proposedValue}`);
   if (selector.batchId !== undefined) conditions.push(eq(changeSets.batchId, selector.batchId));
   if (selector.agentId !== undefined) conditions.push(eq(changeSets.agentId, selector.agentId));
@@ -44,7 +52,16 @@ function selectedWhere(workspaceId: string, selector: RollbackSelector, decision
  * record id alone so the walk follows the changes_record index instead of sorting the selection
  * for every page.
  */
-export async function selectedRecordsPage(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; after: string | null; limit: number; decision?: 'applied' | 'pending_approval' }): Promise<string[]> {
+export async function selectedRecordsPage(
+  db: Db | Tx,
+  query: {
+    workspaceId: string;
+    selector: RollbackSelector;
+    after: string | null;
+    limit: number;
+    decision?: 'applied' | 'pending_approval';
+  },
+): Promise<string[]> {
   const where = selectedWhere(query.workspaceId, query.selector, query.decision);
   const rows = await db
     .selectDistinct({ recordId: changes.recordId })
@@ -57,7 +74,15 @@ export async function selectedRecordsPage(db: Db | Tx, query: { workspaceId: str
 }
 
 /** The selection's changes on these records, oldest first per field. */
-export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: string; selector: RollbackSelector; recordIds: readonly string[]; decision?: 'applied' | 'pending_approval' }): Promise<SelectedChangeRow[]> {
+export async function selectedChangesOf(
+  db: Db | Tx,
+  query: {
+    workspaceId: string;
+    selector: RollbackSelector;
+    recordIds: readonly string[];
+    decision?: 'applied' | 'pending_approval';
+  },
+): Promise<SelectedChangeRow[]> {
   if (query.recordIds.length === 0) return [];
   return db
     .select({
@@ -72,8 +97,19 @@ export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: strin
     })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
-    .where(and(selectedWhere(query.workspaceId, query.selector, query.decision), inArray(changes.recordId, [...query.recordIds])))
-    .orderBy(asc(changeSets.objectType), asc(changes.recordId), asc(changes.property), asc(changeSets.createdAt), asc(changes.ordinal));
+    .where(
+      and(
+        selectedWhere(query.workspaceId, query.selector, query.decision),
+        inArray(changes.recordId, [...query.recordIds]),
+      ),
+    )
+    .orderBy(
+      asc(changeSets.objectType),
+      asc(changes.recordId),
+      asc(changes.property),
+      asc(changeSets.createdAt),
+      asc(changes.ordinal),
+    );
 }
 
 /**
@@ -83,7 +119,10 @@ export async function selectedChangesOf(db: Db | Tx, query: { workspaceId: strin
  * changes oldest first, when the earliest was made, the value before it, and the value the
  * latest wrote. Returns how many items were stored.
  */
-export async function insertSelectionAsItems(tx: Tx, query: { rollbackId: string; workspaceId: string; selector: RollbackSelector }): Promise<number> {
+export async function insertSelectionAsItems(
+  tx: Tx,
+  query: { rollbackId: string; workspaceId: string; selector: RollbackSelector },
+): Promise<number> {
   const oldestFirst = sql`order by ${changeSets.createdAt}, ${changes.ordinal}`;
   const newestFirst = sql`order by ${changeSets.createdAt} desc, ${changes.ordinal} desc`;
   const result = await tx.execute(sql`
@@ -122,11 +161,26 @@ export async function refreshStatistics(tx: Tx): Promise<void> {
  * echoed by a webhook are left out of the history, as the change they echo is already here.
  * The caller drops the selection's own changes by id.
  */
-export async function otherChangesOf(db: Db | Tx, query: { workspaceId: string; objectType: string; recordIds: readonly string[]; since: Date; excludeChangeIds: readonly string[] }): Promise<OtherChangeRow[]> {
+export async function otherChangesOf(
+  db: Db | Tx,
+  query: {
+    workspaceId: string;
+    objectType: string;
+    recordIds: readonly string[];
+    since: Date;
+    excludeChangeIds: readonly string[];
+  },
+): Promise<OtherChangeRow[]> {
   if (query.recordIds.length === 0) return [];
   const recordIds = [...query.recordIds];
   const ours = await db
-    .select({ recordId: changes.recordId, property: changes.property, value: changes.proposedValue, at: changeSets.createdAt, who: agents.name })
+    .select({
+      recordId: changes.recordId,
+      property: changes.property,
+      value: changes.proposedValue,
+      at: changeSets.createdAt,
+      who: agents.name,
+    })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
     .innerJoin(agents, eq(agents.id, changeSets.agentId))
@@ -143,7 +197,14 @@ export async function otherChangesOf(db: Db | Tx, query: { workspaceId: string; 
       ),
     );
   const reported = await db
-    .select({ recordId: recordPropertyChanges.recordId, property: recordPropertyChanges.property, value: recordPropertyChanges.value, at: recordPropertyChanges.occurredAt, kind: recordPropertyChanges.kind, sourceId: recordPropertyChanges.sourceId })
+    .select({
+      recordId: recordPropertyChanges.recordId,
+      property: recordPropertyChanges.property,
+      value: recordPropertyChanges.value,
+      at: recordPropertyChanges.occurredAt,
+      kind: recordPropertyChanges.kind,
+      sourceId: recordPropertyChanges.sourceId,
+    })
     .from(recordPropertyChanges)
     .where(
       and(
@@ -156,8 +217,24 @@ export async function otherChangesOf(db: Db | Tx, query: { workspaceId: string; 
       ),
     );
   return [
-    ...ours.map((row) => ({ objectType: query.objectType, recordId: row.recordId, property: row.property, value: row.value, at: row.at, kind: 'agent', who: row.who })),
-    ...reported.map((row) => ({ objectType: query.objectType, recordId: row.recordId, property: row.property, value: row.value, at: row.at, kind: row.kind, who: who(row.sourceId) })),
+    ...ours.map((row) => ({
+      objectType: query.objectType,
+      recordId: row.recordId,
+      property: row.property,
+      value: row.value,
+      at: row.at,
+      kind: 'agent',
+      who: row.who,
+    })),
+    ...reported.map((row) => ({
+      objectType: query.objectType,
+      recordId: row.recordId,
+      property: row.property,
+      value: row.value,
+      at: row.at,
+      kind: row.kind,
+      who: who(row.sourceId),
+    })),
   ];
 }
 

@@ -30,26 +30,52 @@ export async function insertRollback(tx: Tx, row: NewRollbackRow): Promise<boole
   return inserted.length === 1;
 }
 
-export async function findActiveRollback(db: Db | Tx, workspaceId: string, selectorKey: string): Promise<RollbackRow | undefined> {
+export async function findActiveRollback(
+  db: Db | Tx,
+  workspaceId: string,
+  selectorKey: string,
+): Promise<RollbackRow | undefined> {
   const [row] = await db
     .select()
     .from(rollbacks)
-    .where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.selectorKey, selectorKey), sql`${rollbacks.status} <> 'completed'`));
+    .where(
+      and(
+        eq(rollbacks.workspaceId, workspaceId),
+        eq(rollbacks.selectorKey, selectorKey),
+        sql`${rollbacks.status} <> 'completed'`,
+      ),
+    );
   return row;
 }
 
 export async function findRollback(db: Db | Tx, workspaceId: string, id: string): Promise<RollbackRow | undefined> {
-  const [row] = await db.select().from(rollbacks).where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id)));
+  const [row] = await db
+    .select()
+    .from(rollbacks)
+    .where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id)));
   return row;
 }
 
 /** The rollback row locked for this transaction, in any state. */
 export async function lockRollback(tx: Tx, workspaceId: string, id: string): Promise<RollbackRow | undefined> {
-  const [row] = await tx.select().from(rollbacks).where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id))).for('update');
+  const [row] = await tx
+    .select()
+    .from(rollbacks)
+    .where(and(eq(rollbacks.workspaceId, workspaceId), eq(rollbacks.id, id)))
+    .for('update');
   return row;
 }
 
-export async function updateRollback(tx: Tx, id: string, set: Partial<Pick<RollbackRow, 'status' | 'statusReason' | 'total' | 'changeSetIds' | 'leaseHolder' | 'leaseExpiresAt' | 'completedAt'>>): Promise<void> {
+export async function updateRollback(
+  tx: Tx,
+  id: string,
+  set: Partial<
+    Pick<
+      RollbackRow,
+      'status' | 'statusReason' | 'total' | 'changeSetIds' | 'leaseHolder' | 'leaseExpiresAt' | 'completedAt'
+    >
+  >,
+): Promise<void> {
   await tx.update(rollbacks).set(set).where(eq(rollbacks.id, id));
 }
 
@@ -57,7 +83,10 @@ export async function updateRollback(tx: Tx, id: string, set: Partial<Pick<Rollb
  * Claims a running rollback nobody holds (or whose holder's lease ran out: it died) for `holder`
  * until `until`. With `only`, only that rollback; `staleHolder` names a holder known to be dead. SKIP LOCKED lets any number of workers poll at once.
  */
-export async function claimRollback(db: Db, query: { holder: string; now: Date; until: Date; only?: { workspaceId: string; id: string }; staleHolder?: string }): Promise<RollbackRow | undefined> {
+export async function claimRollback(
+  db: Db,
+  query: { holder: string; now: Date; until: Date; only?: { workspaceId: string; id: string }; staleHolder?: string },
+): Promise<RollbackRow | undefined> {
   return db.transaction(async (tx) => {
     const free = or(
       isNull(rollbacks.leaseExpiresAt),
@@ -68,12 +97,21 @@ export async function claimRollback(db: Db, query: { holder: string; now: Date; 
     const [row] = await tx
       .select()
       .from(rollbacks)
-      .where(and(eq(rollbacks.status, 'running'), free, ...(query.only ? [eq(rollbacks.workspaceId, query.only.workspaceId), eq(rollbacks.id, query.only.id)] : [])))
+      .where(
+        and(
+          eq(rollbacks.status, 'running'),
+          free,
+          ...(query.only ? [eq(rollbacks.workspaceId, query.only.workspaceId), eq(rollbacks.id, query.only.id)] : []),
+        ),
+      )
       .orderBy(asc(rollbacks.createdAt))
       .limit(1)
       .for('update', { skipLocked: true });
     if (!row) return undefined;
-    await tx.update(rollbacks).set({ leaseHolder: query.holder, leaseExpiresAt: query.until }).where(eq(rollbacks.id, row.id));
+    await tx
+      .update(rollbacks)
+      .set({ leaseHolder: query.holder, leaseExpiresAt: query.until })
+      .where(eq(rollbacks.id, row.id));
     return { ...row, leaseHolder: query.holder, leaseExpiresAt: query.until };
   });
 }
@@ -96,8 +134,15 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
  * items, not the rest of the rollback. At most `maxItems` items are looked at: a page cut short
  * by that limit drops the record it ends in (it leads the next page), unless it is the only one.
  */
-export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number }): Promise<StepItem[]> {
-  const unsettled = and(eq(rollbackItems.rollbackId, query.rollbackId), gt(rollbackItems.seq, query.afterSeq), inArray(rollbackItems.state, ['pending', 'writing']));
+export async function nextUnsettledItems(
+  db: Db | Tx,
+  query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number },
+): Promise<StepItem[]> {
+  const unsettled = and(
+    eq(rollbackItems.rollbackId, query.rollbackId),
+    gt(rollbackItems.seq, query.afterSeq),
+    inArray(rollbackItems.state, ['pending', 'writing']),
+  );
   const ahead = db
     .select({ seq: rollbackItems.seq, objectType: rollbackItems.objectType, recordId: rollbackItems.recordId })
     .from(rollbackItems)
@@ -106,10 +151,22 @@ export async function nextUnsettledItems(db: Db | Tx, query: { rollbackId: strin
     .limit(query.maxItems)
     .as('ahead');
   const starts = db
-    .select({ seq: ahead.seq, startsRecord: sql<boolean>`(${ahead.objectType}, ${ahead.recordId}) is distinct from lag((${ahead.objectType}, ${ahead.recordId})) over (order by ${ahead.seq})`.as('starts_record') })
+    .select({
+      seq: ahead.seq,
+      startsRecord:
+        sql<boolean>`(${ahead.objectType}, ${ahead.recordId}) is distinct from lag((${ahead.objectType}, ${ahead.recordId})) over (order by ${ahead.seq})`.as(
+          'starts_record',
+        ),
+    })
     .from(ahead)
     .as('starts');
-  const [end] = await db.select({ seq: starts.seq }).from(starts).where(sql`${starts.startsRecord}`).orderBy(asc(starts.seq)).offset(query.maxRecords).limit(1);
+  const [end] = await db
+    .select({ seq: starts.seq })
+    .from(starts)
+    .where(sql`${starts.startsRecord}`)
+    .orderBy(asc(starts.seq))
+    .offset(query.maxRecords)
+    .limit(1);
   const items = await db
     .select(STEP_COLUMNS)
     .from(rollbackItems)
@@ -135,7 +192,12 @@ export interface ItemUpdate {
 }
 
 /** Updates many items of one rollback in one statement (one row of arrays per column). */
-export async function updateItems(tx: Tx, rollbackId: string, updates: readonly ItemUpdate[], now: Date): Promise<void> {
+export async function updateItems(
+  tx: Tx,
+  rollbackId: string,
+  updates: readonly ItemUpdate[],
+  now: Date,
+): Promise<void> {
   if (updates.length === 0) return;
   const column = <T>(pick: (u: ItemUpdate) => T) => sql.param(updates.map(pick));
   await tx.execute(sql`
@@ -160,13 +222,19 @@ export async function countItemsByState(db: Db | Tx, rollbackId: string): Promis
     .from(rollbackItems)
     .where(eq(rollbackItems.rollbackId, rollbackId))
     .groupBy(rollbackItems.state);
-  const counts = Object.fromEntries(ROLLBACK_ITEM_STATES.map((state) => [state, 0])) as Record<RollbackItemState, number>;
+  const counts = Object.fromEntries(ROLLBACK_ITEM_STATES.map((state) => [state, 0])) as Record<
+    RollbackItemState,
+    number
+  >;
   for (const row of rows) counts[row.state] = row.count;
   return counts;
 }
 
 /** Items in plan order, a page at a time after `afterSeq`: the report streams them. */
-export async function itemsPage(db: Db, query: { rollbackId: string; afterSeq: number; limit: number }): Promise<RollbackItemRow[]> {
+export async function itemsPage(
+  db: Db,
+  query: { rollbackId: string; afterSeq: number; limit: number },
+): Promise<RollbackItemRow[]> {
   return db
     .select()
     .from(rollbackItems)
@@ -180,9 +248,15 @@ export async function itemsPage(db: Db, query: { rollbackId: string; afterSeq: n
  * before (perhaps landed before a crash) that is now found written is `applied`, one that is not
  * is `failed`, so the rollback's change set says what it did (and undoing it finds its writes).
  */
-export async function settleAttemptedChanges(tx: Tx, query: { applied: readonly string[]; notWritten: readonly string[] }): Promise<void> {
+export async function settleAttemptedChanges(
+  tx: Tx,
+  query: { applied: readonly string[]; notWritten: readonly string[] },
+): Promise<void> {
   if (query.applied.length > 0) {
-    await tx.update(changes).set({ decision: 'applied', message: null }).where(and(inArray(changes.id, [...query.applied]), eq(changes.decision, 'applying')));
+    await tx
+      .update(changes)
+      .set({ decision: 'applied', message: null })
+      .where(and(inArray(changes.id, [...query.applied]), eq(changes.decision, 'applying')));
   }
   if (query.notWritten.length > 0) {
     await tx

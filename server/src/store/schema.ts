@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  json,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
@@ -29,7 +42,9 @@ export const agents = pgTable(
   'agents',
   {
     id: uuid('id').primaryKey(),
-    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
     name: text('name').notNull(),
     role: text('role', { enum: ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] }).notNull(),
     status: text('status', { enum: ['active', 'paused', 'revoked'] }).notNull(),
@@ -42,8 +57,12 @@ export const agents = pgTable(
 /** An agent may act for a person only through one of these; it names the person and expires. */
 export const delegations = pgTable('delegations', {
   id: uuid('id').primaryKey(),
-  workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
-  agentId: uuid('agent_id').notNull().references(() => agents.id),
+  workspaceId: uuid('workspace_id')
+    .notNull()
+    .references(() => workspaces.id),
+  agentId: uuid('agent_id')
+    .notNull()
+    .references(() => agents.id),
   crmUserId: text('crm_user_id').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
   revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
@@ -53,7 +72,9 @@ export const delegations = pgTable('delegations', {
 export const policyVersions = pgTable(
   'policy_versions',
   {
-    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
     version: integer('version').notNull(),
     document: jsonb('document').notNull(),
     publishedBy: text('published_by').notNull(),
@@ -65,7 +86,9 @@ export const policyVersions = pgTable(
 export const killSwitches = pgTable(
   'kill_switches',
   {
-    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
     scope: text('scope', { enum: ['workspace', 'agent', 'action'] }).notNull(),
     /** '' for the workspace scope, the agent id, or the action kind. */
     target: text('target').notNull(),
@@ -81,8 +104,12 @@ export const changeSets = pgTable(
   'change_sets',
   {
     id: uuid('id').primaryKey(),
-    workspaceId: uuid('workspace_id').notNull().references(() => workspaces.id),
-    agentId: uuid('agent_id').notNull().references(() => agents.id),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id),
     batchId: text('batch_id').notNull(),
     objectType: text('object_type').notNull(),
     policyVersion: integer('policy_version').notNull(),
@@ -99,13 +126,9 @@ export const changeSets = pgTable(
   },
   (t) => [
     index('change_sets_workspace_batch').on(t.workspaceId, t.batchId),
-    index('change_sets_applying_lease')
-      .on(t.leaseExpiresAt)
-      .where(sql`${t.status} = 'applying'`),
+    index('change_sets_applying_lease').on(t.leaseExpiresAt).where(sql`${t.status} = 'applying'`),
     // Submissions look up the few still applying under the chain lock (issue 17).
-    index('change_sets_applying')
-      .on(t.workspaceId)
-      .where(sql`${t.status} = 'applying'`),
+    index('change_sets_applying').on(t.workspaceId).where(sql`${t.status} = 'applying'`),
   ],
 );
 
@@ -178,7 +201,9 @@ export const usageCounters = pgTable(
 
 /** The head of each workspace's audit hash chain; locking it serialises appends and decisions. */
 export const auditHeads = pgTable('audit_heads', {
-  workspaceId: uuid('workspace_id').primaryKey().references(() => workspaces.id),
+  workspaceId: uuid('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id),
   seq: bigint('seq', { mode: 'number' }).notNull(),
   hash: text('hash').notNull(),
 });

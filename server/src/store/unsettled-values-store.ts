@@ -19,7 +19,14 @@ const WRITE_EVENTS = ['change.applied', 'approval.applied', 'rollback.record_rev
  */
 export async function unsettledValues(
   tx: Db | Tx,
-  query: { workspaceId: string; objectType: string; recordIds: readonly string[]; sinceSeq: number; excludeChangeSetId?: string; excludeApprovalIds?: readonly string[] },
+  query: {
+    workspaceId: string;
+    objectType: string;
+    recordIds: readonly string[];
+    sinceSeq: number;
+    excludeChangeSetId?: string;
+    excludeApprovalIds?: readonly string[];
+  },
 ): Promise<Map<string, Record<string, string | null>>> {
   const result = new Map<string, Record<string, string | null>>();
   if (query.recordIds.length === 0) return result;
@@ -42,7 +49,9 @@ export async function unsettledValues(
       where a.workspace_id = ${query.workspaceId} and a.status = 'approved' and a.applying_since is not null and a.id <> all(${sql.param([...(query.excludeApprovalIds ?? [])])}::uuid[])
         and a.object_type = ${query.objectType} and i.status = 'approved' and a.record_id = any(${recordIds}::text[])
     ) as unsettled
-    order by source, position, ordinal`)) as unknown as { rows: { record_id: string; property: string; value: string | null }[] };
+    order by source, position, ordinal`)) as unknown as {
+    rows: { record_id: string; property: string; value: string | null }[];
+  };
   for (const row of rows) result.set(row.record_id, { ...result.get(row.record_id), [row.property]: row.value });
   return result;
 }

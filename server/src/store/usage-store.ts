@@ -5,7 +5,10 @@ import { usageCounters } from './schema.ts';
 type UsageScope = (typeof usageCounters.$inferSelect)['scope'];
 
 /** Today's counts for the given subjects; absent subjects count zero. Read under the audit chain lock. */
-export async function readUsage(tx: Tx, query: { workspaceId: string; scope: UsageScope; day: string; subjects: string[] }): Promise<Map<string, number>> {
+export async function readUsage(
+  tx: Tx,
+  query: { workspaceId: string; scope: UsageScope; day: string; subjects: string[] },
+): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (query.subjects.length === 0) return counts;
   const rows = await tx
@@ -24,10 +27,19 @@ export async function readUsage(tx: Tx, query: { workspaceId: string; scope: Usa
 }
 
 /** Adds to today's counters in one statement (a change set can touch thousands of records). */
-export async function addUsage(tx: Tx, query: { workspaceId: string; scope: UsageScope; day: string; increments: Map<string, number> }): Promise<void> {
+export async function addUsage(
+  tx: Tx,
+  query: { workspaceId: string; scope: UsageScope; day: string; increments: Map<string, number> },
+): Promise<void> {
   const rows = [...query.increments]
     .filter(([, count]) => count > 0)
-    .map(([subject, count]) => ({ workspace_id: query.workspaceId, scope: query.scope, subject, day: query.day, count }));
+    .map(([subject, count]) => ({
+      workspace_id: query.workspaceId,
+      scope: query.scope,
+      subject,
+      day: query.day,
+      count,
+    }));
   if (rows.length === 0) return;
   await tx.execute(sql`
     insert into usage_counters (workspace_id, scope, subject, day, count)

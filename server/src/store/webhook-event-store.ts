@@ -44,11 +44,17 @@ export interface PortalWorkspace {
 
 export async function findWorkspacesByPortals(db: Db, portalIds: readonly string[]): Promise<PortalWorkspace[]> {
   if (portalIds.length === 0) return [];
-  return db
-    .select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId, hubspotClientSecretEnc: workspaces.hubspotClientSecretEnc })
-    .from(workspaces)
-    // A removed workspace gives its portal back: the events are the active workspace's.
-    .where(and(inArray(workspaces.hubspotPortalId, [...portalIds]), isNull(workspaces.removedAt)));
+  return (
+    db
+      .select({
+        id: workspaces.id,
+        hubspotPortalId: workspaces.hubspotPortalId,
+        hubspotClientSecretEnc: workspaces.hubspotClientSecretEnc,
+      })
+      .from(workspaces)
+      // A removed workspace gives its portal back: the events are the active workspace's.
+      .where(and(inArray(workspaces.hubspotPortalId, [...portalIds]), isNull(workspaces.removedAt)))
+  );
 }
 
 /**
@@ -89,7 +95,12 @@ export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: num
   return claimed;
 }
 
-export async function markEventsProcessed(tx: Tx, workspaceId: string, outcomes: readonly { eventId: number; outcome: string }[], at: Date): Promise<void> {
+export async function markEventsProcessed(
+  tx: Tx,
+  workspaceId: string,
+  outcomes: readonly { eventId: number; outcome: string }[],
+  at: Date,
+): Promise<void> {
   if (outcomes.length === 0) return;
   await tx.execute(sql`
     update webhook_events as w set processed_at = ${at.toISOString()}::timestamptz, outcome = x.outcome
@@ -98,6 +109,9 @@ export async function markEventsProcessed(tx: Tx, workspaceId: string, outcomes:
 }
 
 export async function countPendingEvents(db: Db): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(webhookEvents).where(sql`${webhookEvents.processedAt} is null`);
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(webhookEvents)
+    .where(sql`${webhookEvents.processedAt} is null`);
   return row?.n ?? 0;
 }

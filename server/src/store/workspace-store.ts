@@ -16,7 +16,10 @@ export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | 
 
 /** The active workspace of a portal; a removed one no longer answers for it. */
 export async function findWorkspaceByPortal(db: Db, portalId: string): Promise<WorkspaceRow | undefined> {
-  const [row] = await db.select().from(workspaces).where(and(eq(workspaces.hubspotPortalId, portalId), isNull(workspaces.removedAt)));
+  const [row] = await db
+    .select()
+    .from(workspaces)
+    .where(and(eq(workspaces.hubspotPortalId, portalId), isNull(workspaces.removedAt)));
   return row;
 }
 
@@ -27,7 +30,10 @@ export async function findWorkspaceByAdminTokenHash(db: Db, tokenHash: string): 
 
 /** The HubSpot portal of every workspace; demo mode checks that none but the sandbox's is connected. */
 export async function listWorkspacePortals(db: Db): Promise<{ id: string; hubspotPortalId: string }[]> {
-  return db.select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId }).from(workspaces).where(isNull(workspaces.removedAt));
+  return db
+    .select({ id: workspaces.id, hubspotPortalId: workspaces.hubspotPortalId })
+    .from(workspaces)
+    .where(isNull(workspaces.removedAt));
 }
 
 /** Every workspace, removed ones too, oldest first. */
@@ -41,7 +47,11 @@ export async function lockWorkspace(tx: Tx, id: string): Promise<WorkspaceRow | 
   return row;
 }
 
-export async function updateWorkspace(tx: Tx, id: string, changes: Partial<Pick<WorkspaceRow, 'name' | 'hubspotTokenEnc' | 'hubspotClientSecretEnc' | 'removedAt'>>): Promise<void> {
+export async function updateWorkspace(
+  tx: Tx,
+  id: string,
+  changes: Partial<Pick<WorkspaceRow, 'name' | 'hubspotTokenEnc' | 'hubspotClientSecretEnc' | 'removedAt'>>,
+): Promise<void> {
   await tx.update(workspaces).set(changes).where(eq(workspaces.id, id));
 }
 

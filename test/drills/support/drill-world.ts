@@ -17,26 +17,43 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not final within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not final within ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 500)}`);
     await sleep(100);
   }
 }
 
 /** The HubSpot sandbox as its own process, with `extraContacts` more contacts than its demo seed. */
-export async function startSeededSandbox(dataDir: string, extraContacts: number): Promise<{ sandbox: NodeProcess; url: string; recordIds: string[] }> {
+export async function startSeededSandbox(
+  dataDir: string,
+  extraContacts: number,
+): Promise<{ sandbox: NodeProcess; url: string; recordIds: string[] }> {
   const state = createHubSpotState();
   seedSandbox(state);
-  const recordIds = Array.from({ length: extraContacts }, (_, i) => seedRecord(state, 'contacts', { properties: { email: `drill${i}@example.com` } }));
+  const recordIds = Array.from({ length: extraContacts }, (_, i) =>
+    seedRecord(state, 'contacts', { properties: { email: `drill${i}@example.com` } }),
+  );
   fs.mkdirSync(path.dirname(sandboxStateFile(dataDir)), { recursive: true });
   fs.writeFileSync(sandboxStateFile(dataDir), JSON.stringify(snapshotState(state)));
-  const sandbox = startNodeProcess('server/src/sandbox/main.ts', { DATA_DIR: dataDir, SANDBOX_PORT: '0', SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined });
+  const sandbox = startNodeProcess('server/src/sandbox/main.ts', {
+    DATA_DIR: dataDir,
+    SANDBOX_PORT: '0',
+    SANDBOX_WEBHOOK_URL: undefined,
+    SANDBOX_WEBHOOK_SECRET: undefined,
+  });
   return { sandbox, url: await urlFromLog(sandbox, 'sandbox listening'), recordIds };
 }
 
 /** Stops the sandbox (it writes its state file) and reads every contact's revisions: the values each property got through the API. */
-export async function apiWritesOnContacts(sandbox: NodeProcess, dataDir: string): Promise<(id: string, property: string) => string[]> {
+export async function apiWritesOnContacts(
+  sandbox: NodeProcess,
+  dataDir: string,
+): Promise<(id: string, property: string) => string[]> {
   await sandbox.stop();
   const snapshot = JSON.parse(fs.readFileSync(sandboxStateFile(dataDir), 'utf8')) as StateSnapshot;
   const records = new Map(snapshot.objects.contacts.records.map((record) => [record.id, record]));
-  return (id, property) => (records.get(id)?.history[property] ?? []).filter((entry) => entry.sourceType === 'API').map((entry) => entry.value);
+  return (id, property) =>
+    (records.get(id)?.history[property] ?? [])
+      .filter((entry) => entry.sourceType === 'API')
+      .map((entry) => entry.value);
 }

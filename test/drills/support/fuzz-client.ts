@@ -29,34 +29,73 @@ export function fuzzClient(baseUrl: string, credentials: FuzzCredentials) {
 
   function send(route: FuzzRoute, input: FuzzInput): Promise<FuzzResponse> {
     const path = route.path.replace(/\{(\w+)\}/g, (_match, name: string) => input.pathParams[name] ?? 'missing');
-    const query = new URLSearchParams(route.caller === 'hubspot_app' ? { ...input.query, portalId: credentials.portalId, userId: credentials.userId, appId: credentials.appId } : input.query).toString();
+    const query = new URLSearchParams(
+      route.caller === 'hubspot_app'
+        ? { ...input.query, portalId: credentials.portalId, userId: credentials.userId, appId: credentials.appId }
+        : input.query,
+    ).toString();
     const target = `${path}${query ? `?${query}` : ''}`;
     const body = input.body === undefined ? undefined : Buffer.from(input.body, 'utf8');
-    const headers: Record<string, string> = { ...(body ? { 'content-type': input.contentType ?? 'application/json', 'content-length': String(body.length) } : {}), ...authHeaders(route, input, `${baseUrl}${target}`, body) };
+    const headers: Record<string, string> = {
+      ...(body
+        ? { 'content-type': input.contentType ?? 'application/json', 'content-length': String(body.length) }
+        : {}),
+      ...authHeaders(route, input, `${baseUrl}${target}`, body),
+    };
     return new Promise((resolve, reject) => {
-      const request = http.request(`${baseUrl}${target}`, { method: route.method, headers, agent, timeout: 30_000 }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, excerpt: Buffer.concat(chunks).toString('utf8').slice(0, 300) }));
-        response.on('error', reject);
-      });
+      const request = http.request(
+        `${baseUrl}${target}`,
+        { method: route.method, headers, agent, timeout: 30_000 },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              excerpt: Buffer.concat(chunks).toString('utf8').slice(0, 300),
+            }),
+          );
+          response.on('error', reject);
+        },
+      );
       request.on('timeout', () => request.destroy(new Error(`${route.method} ${target} timed out`)));
       request.on('error', reject);
       request.end(body);
     });
   }
 
-  function authHeaders(route: FuzzRoute, input: FuzzInput, url: string, body: Buffer | undefined): Record<string, string> {
+  function authHeaders(
+    route: FuzzRoute,
+    input: FuzzInput,
+    url: string,
+    body: Buffer | undefined,
+  ): Record<string, string> {
     if (input.auth === 'missing') return {};
     if (route.caller === 'agent' || route.caller === 'admin') {
       // The other kind of token is as wrong as a made-up one: admin routes take only admin tokens.
-      const token = input.auth === 'wrong' ? (route.caller === 'agent' ? credentials.adminToken : credentials.agentToken) : route.caller === 'agent' ? credentials.agentToken : credentials.adminToken;
+      const token =
+        input.auth === 'wrong'
+          ? route.caller === 'agent'
+            ? credentials.adminToken
+            : credentials.agentToken
+          : route.caller === 'agent'
+            ? credentials.agentToken
+            : credentials.adminToken;
       return { authorization: `Bearer ${token}` };
     }
     const now = Date.now();
-    const timestamp = input.auth === 'stale_timestamp' ? String(now - 10 * 60_000) : input.auth === 'loose_timestamp' ? `${now}.0` : String(now);
+    const timestamp =
+      input.auth === 'stale_timestamp'
+        ? String(now - 10 * 60_000)
+        : input.auth === 'loose_timestamp'
+          ? `${now}.0`
+          : String(now);
     const secret = input.auth === 'wrong' ? 'not-the-client-secret' : credentials.clientSecret;
-    const signature = createHmac('sha256', secret).update(`${route.method}${decodeSignedUri(url)}`).update(body ?? Buffer.alloc(0)).update(timestamp).digest('base64');
+    const signature = createHmac('sha256', secret)
+      .update(`${route.method}${decodeSignedUri(url)}`)
+      .update(body ?? Buffer.alloc(0))
+      .update(timestamp)
+      .digest('base64');
     return { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp };
   }
 

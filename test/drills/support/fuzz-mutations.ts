@@ -29,7 +29,13 @@ const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(ran
 
 const DEEP = '\u0001deep\u0001';
 const LONE_SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff'];
-const WRONG_CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream'];
+const WRONG_CONTENT_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/octet-stream',
+];
 const PROTOTYPE_KEYS = ['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
 
 /**
@@ -45,7 +51,8 @@ export function refusedKinds(route: FuzzRoute): string[] {
   if (readsBody) kinds.push('nul', 'surrogate', 'deep', 'proto_key', 'malformed', 'oversize');
   if (v1) kinds.push('content_type');
   if (route.body) kinds.push('root_type');
-  if (route.body && route.caller !== 'hubspot_webhook') kinds.push('unknown_key', 'missing_required', 'wrong_type', 'too_long');
+  if (route.body && route.caller !== 'hubspot_webhook')
+    kinds.push('unknown_key', 'missing_required', 'wrong_type', 'too_long');
   if (Object.keys(route.pathParams).length > 0) kinds.push('bad_path_param');
   if (route.query) kinds.push('bad_query');
   return kinds;
@@ -61,7 +68,11 @@ export interface MutationContext {
   random: Random;
 }
 
-export function mutate(kind: string, base: { body: unknown; pathParams: Record<string, string>; query: Record<string, string> }, context: MutationContext): FuzzInput {
+export function mutate(
+  kind: string,
+  base: { body: unknown; pathParams: Record<string, string>; query: Record<string, string> },
+  context: MutationContext,
+): FuzzInput {
   const { route, random } = context;
   const body = structuredClone(base.body);
   const input: FuzzInput = { kind, pathParams: { ...base.pathParams }, query: { ...base.query }, auth: 'valid' };
@@ -71,7 +82,15 @@ export function mutate(kind: string, base: { body: unknown; pathParams: Record<s
     case 'as_generated':
       return asJsonBody;
     case 'bad_auth':
-      return { ...asJsonBody, auth: pick(random, route.caller === 'agent' || route.caller === 'admin' ? (['missing', 'wrong'] as const) : (['missing', 'wrong', 'stale_timestamp', 'loose_timestamp'] as const)) };
+      return {
+        ...asJsonBody,
+        auth: pick(
+          random,
+          route.caller === 'agent' || route.caller === 'admin'
+            ? (['missing', 'wrong'] as const)
+            : (['missing', 'wrong', 'stale_timestamp', 'loose_timestamp'] as const),
+        ),
+      };
     case 'nul':
       return withBody(injectText(body ?? {}, '\u0000', random));
     case 'surrogate':
@@ -84,20 +103,39 @@ export function mutate(kind: string, base: { body: unknown; pathParams: Record<s
     }
     case 'proto_key': {
       const target = pick(random, objectsIn(body ?? {}));
-      Object.defineProperty(target, '__proto__', { value: { polluted: true }, enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(target, '__proto__', {
+        value: { polluted: true },
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       return withBody(body ?? target);
     }
     case 'malformed': {
       const text = JSON.stringify(body ?? {});
-      const broken = pick(random, [text.slice(0, 1 + Math.floor(random() * (text.length - 1))), `${text},`, text.replace(/"/, ''), `${text}}`, `{'a': 1}`]);
+      const broken = pick(random, [
+        text.slice(0, 1 + Math.floor(random() * (text.length - 1))),
+        `${text},`,
+        text.replace(/"/, ''),
+        `${text}}`,
+        `{'a': 1}`,
+      ]);
       return { ...input, body: isJson(broken) ? `${broken},` : broken };
     }
     case 'oversize':
-      return { ...input, body: JSON.stringify({ pad: 'x'.repeat(context.maxBodyBytes + 1 + Math.floor(random() * 1_000)), value: body }) };
+      return {
+        ...input,
+        body: JSON.stringify({ pad: 'x'.repeat(context.maxBodyBytes + 1 + Math.floor(random() * 1_000)), value: body }),
+      };
     case 'content_type':
       return { ...input, body: JSON.stringify(body ?? {}), contentType: pick(random, WRONG_CONTENT_TYPES) };
     case 'root_type':
-      return withBody(pick<unknown>(random, route.caller === 'hubspot_webhook' ? [{}, 'x', 1, null, true] : [[], [body], 'x', 1, null, true]));
+      return withBody(
+        pick<unknown>(
+          random,
+          route.caller === 'hubspot_webhook' ? [{}, 'x', 1, null, true] : [[], [body], 'x', 1, null, true],
+        ),
+      );
     case 'unknown_key':
       return withBody({ ...(body as object), unexpectedField: 1 });
     case 'missing_required':
@@ -106,24 +144,41 @@ export function mutate(kind: string, base: { body: unknown; pathParams: Record<s
       return withBody(breakSchema(kind, body as Record<string, unknown>, context));
     case 'bad_path_param': {
       const name = pick(random, Object.keys(route.pathParams));
-      return { ...asJsonBody, pathParams: { ...input.pathParams, [name]: pick(random, ['not-an-id', '%00', '%ED%A0%80', '0'.repeat(300), '1e3', '-1', "1'--", '%2e%2e']) } };
+      return {
+        ...asJsonBody,
+        pathParams: {
+          ...input.pathParams,
+          [name]: pick(random, ['not-an-id', '%00', '%ED%A0%80', '0'.repeat(300), '1e3', '-1', "1'--", '%2e%2e']),
+        },
+      };
     }
     case 'bad_query': {
       // Every query schema is strict, and no parameter takes NUL; the client sets HubSpot's portalId, userId and appId itself.
-      const name = pick(random, ['unexpected', ...Object.keys(route.query?.properties ?? {}).filter((key) => !['portalId', 'userId', 'appId'].includes(key))]);
-      const value = name === 'unexpected' ? 'x' : pick(random, ['\u0000', 'a\u0000b', `${input.query[name] ?? ''}\u0000`]);
+      const name = pick(random, [
+        'unexpected',
+        ...Object.keys(route.query?.properties ?? {}).filter((key) => !['portalId', 'userId', 'appId'].includes(key)),
+      ]);
+      const value =
+        name === 'unexpected' ? 'x' : pick(random, ['\u0000', 'a\u0000b', `${input.query[name] ?? ''}\u0000`]);
       return { ...asJsonBody, query: { ...input.query, [name]: value } };
     }
     case 'prototype_keys': {
-      for (const target of objectsIn(body ?? {})) if (random() < 0.5) target[pick(random, PROTOTYPE_KEYS)] = pick(random, ['x', 1, null, {}]);
+      for (const target of objectsIn(body ?? {}))
+        if (random() < 0.5) target[pick(random, PROTOTYPE_KEYS)] = pick(random, ['x', 1, null, {}]);
       return withBody(body);
     }
     case 'unicode':
-      return withBody(injectText(body ?? {}, pick(random, ['🚀', '\u202e', '\u200b', 'é', '\uffff', '\ud83d\ude00']), random));
+      return withBody(
+        injectText(body ?? {}, pick(random, ['🚀', '\u202e', '\u200b', 'é', '\uffff', '\ud83d\ude00']), random),
+      );
     case 'big_numbers':
-      return withBody(replaceRandomNode(body ?? {}, pick(random, [1e308, -1e308, 2 ** 53 + 1, -0, 0.1 + 0.2, 1e-300]), random));
+      return withBody(
+        replaceRandomNode(body ?? {}, pick(random, [1e308, -1e308, 2 ** 53 + 1, -0, 0.1 + 0.2, 1e-300]), random),
+      );
     case 'swapped_node':
-      return withBody(replaceRandomNode(body ?? {}, pick(random, [{}, [], '', 'x', 0, true, null, [[[]]], { a: { b: {} } }]), random));
+      return withBody(
+        replaceRandomNode(body ?? {}, pick(random, [{}, [], '', 'x', 0, true, null, [[[]]], { a: { b: {} } }]), random),
+      );
     default:
       throw new Error(`unknown mutation ${kind}`);
   }
@@ -169,7 +224,8 @@ function slotsIn(root: unknown): [Node, string | number][] {
 
 function replaceRandomNode(root: unknown, replacement: unknown, random: Random): unknown {
   const slots = slotsIn(root);
-  if (slots.length === 0 || random() < 0.2) return Array.isArray(root) ? [...root, replacement] : { ...(root as object), injected: replacement };
+  if (slots.length === 0 || random() < 0.2)
+    return Array.isArray(root) ? [...root, replacement] : { ...(root as object), injected: replacement };
   const [container, key] = pick(random, slots);
   (container as Record<string | number, unknown>)[key] = replacement;
   return root;
@@ -178,7 +234,9 @@ function replaceRandomNode(root: unknown, replacement: unknown, random: Random):
 /** Puts `fragment` into a string value or a key somewhere in `root`, or adds one that has it. */
 function injectText(root: unknown, fragment: string, random: Random): unknown {
   const slots = slotsIn(root);
-  const strings = slots.filter(([container, key]) => typeof (container as Record<string | number, unknown>)[key] === 'string');
+  const strings = slots.filter(
+    ([container, key]) => typeof (container as Record<string | number, unknown>)[key] === 'string',
+  );
   const keys = slots.filter(([container]) => !Array.isArray(container));
   const choice = random();
   if (choice < 0.6 && strings.length > 0) {
@@ -199,7 +257,14 @@ function injectText(root: unknown, fragment: string, random: Random): unknown {
 }
 
 const JSON_TYPES = ['object', 'array', 'string', 'number', 'boolean', 'null'] as const;
-const SAMPLE_OF: Record<(typeof JSON_TYPES)[number], unknown> = { object: { a: 1 }, array: [1], string: 'x', number: 42, boolean: true, null: null };
+const SAMPLE_OF: Record<(typeof JSON_TYPES)[number], unknown> = {
+  object: { a: 1 },
+  array: [1],
+  string: 'x',
+  number: 42,
+  boolean: true,
+  null: null,
+};
 
 function typesOf(schema: JsonSchema, definitions: Definitions): Set<string> {
   const resolved = resolve(schema, definitions);
@@ -227,23 +292,36 @@ export function rootVariants(schema: JsonSchema, definitions: Definitions): Json
 /** Breaks the body where every shape it may take has a constraint: a required field gone, of the wrong type, or too long. */
 function breakSchema(kind: string, body: Record<string, unknown>, context: MutationContext): unknown {
   const variants = rootVariants(context.route.body!, context.definitions);
-  const requiredEverywhere = (variants[0]?.required ?? []).filter((name) => variants.every((variant) => variant.required?.includes(name)));
+  const requiredEverywhere = (variants[0]?.required ?? []).filter((name) =>
+    variants.every((variant) => variant.required?.includes(name)),
+  );
   if (kind === 'missing_required' && requiredEverywhere.length > 0) {
     delete body[pick(context.random, requiredEverywhere)];
     return body;
   }
   if (kind === 'wrong_type') {
     for (const name of [...requiredEverywhere].sort(() => context.random() - 0.5)) {
-      const allowed = new Set(variants.flatMap((variant) => (variant.properties?.[name] ? [...typesOf(variant.properties[name]!, context.definitions)] : [])));
+      const allowed = new Set(
+        variants.flatMap((variant) =>
+          variant.properties?.[name] ? [...typesOf(variant.properties[name]!, context.definitions)] : [],
+        ),
+      );
       const wrong = JSON_TYPES.filter((type) => !allowed.has(type));
       if (wrong.length > 0) return { ...body, [name]: SAMPLE_OF[pick(context.random, wrong)] };
     }
   }
   if (kind === 'too_long') {
-    const bounded = Object.keys(body).filter((name) => variants.every((variant) => variant.properties?.[name] && resolve(variant.properties[name]!, context.definitions).maxLength !== undefined));
+    const bounded = Object.keys(body).filter((name) =>
+      variants.every(
+        (variant) =>
+          variant.properties?.[name] && resolve(variant.properties[name]!, context.definitions).maxLength !== undefined,
+      ),
+    );
     if (bounded.length > 0) {
       const name = pick(context.random, bounded);
-      const max = Math.max(...variants.map((variant) => resolve(variant.properties![name]!, context.definitions).maxLength!));
+      const max = Math.max(
+        ...variants.map((variant) => resolve(variant.properties![name]!, context.definitions).maxLength!),
+      );
       return { ...body, [name]: 'x'.repeat(max + 1) };
     }
   }

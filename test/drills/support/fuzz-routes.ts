@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { createAgentSchema, killSwitchChangeSchema } from '../../../shared/admin-api.ts';
 import { setPersonSchema } from '../../../shared/approval-api.ts';
-import { auditSearchQuerySchema, cardQuerySchema, extensionDecisionSchema, proxyOnlyQuerySchema, setTeamRoleSchema } from '../../../shared/extension-api.ts';
-import { bulkDecisionSchema, bulkSelectionSchema, extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import {
+  auditSearchQuerySchema,
+  cardQuerySchema,
+  extensionDecisionSchema,
+  proxyOnlyQuerySchema,
+  setTeamRoleSchema,
+} from '../../../shared/extension-api.ts';
+import {
+  bulkDecisionSchema,
+  bulkSelectionSchema,
+  extensionDraftDecisionSchema,
+} from '../../../shared/extension-decisions-api.ts';
 import { hubspotWebhookEventSchema } from '../../../shared/hubspot-webhooks.ts';
 import { policySchema } from '../../../shared/policy.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
@@ -30,7 +40,10 @@ interface OpenApiOperation {
 }
 
 /** Every operation of `/v1/openapi.json`, with the document's component schemas to resolve `$ref`s in. */
-export function routesFromOpenApi(document: { paths: Record<string, Record<string, OpenApiOperation>>; components?: { schemas?: Definitions } }): { routes: FuzzRoute[]; definitions: Definitions } {
+export function routesFromOpenApi(document: {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components?: { schemas?: Definitions };
+}): { routes: FuzzRoute[]; definitions: Definitions } {
   const routes: FuzzRoute[] = [];
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
@@ -40,22 +53,39 @@ export function routesFromOpenApi(document: { paths: Record<string, Record<strin
         method: method.toUpperCase(),
         path,
         caller: operation.security?.some((scheme) => 'adminToken' in scheme) ? 'admin' : 'agent',
-        pathParams: Object.fromEntries(parameters.filter((parameter) => parameter.in === 'path').map((parameter) => [parameter.name, parameter.schema])),
+        pathParams: Object.fromEntries(
+          parameters
+            .filter((parameter) => parameter.in === 'path')
+            .map((parameter) => [parameter.name, parameter.schema]),
+        ),
         ...(operation.requestBody ? { body: operation.requestBody.content['application/json']!.schema } : {}),
-        ...(queryParams.length > 0 ? { query: { type: 'object', additionalProperties: false, properties: Object.fromEntries(queryParams.map((parameter) => [parameter.name, parameter.schema])) } } : {}),
+        ...(queryParams.length > 0
+          ? {
+              query: {
+                type: 'object',
+                additionalProperties: false,
+                properties: Object.fromEntries(queryParams.map((parameter) => [parameter.name, parameter.schema])),
+              },
+            }
+          : {}),
       });
     }
   }
   return { routes, definitions: document.components?.schemas ?? {} };
 }
 
-const jsonSchema = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+const jsonSchema = (schema: z.ZodType): JsonSchema =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 const uuid: JsonSchema = { type: 'string', format: 'uuid' };
 const digits: JsonSchema = { type: 'string', pattern: '^[0-9]{1,18}$' };
 // HubSpot's own query parameters are added to every app request by the client, as HubSpot does.
 const proxyQuery = jsonSchema(proxyOnlyQuerySchema);
 
-const app = (method: string, path: string, parts: Partial<Pick<FuzzRoute, 'pathParams' | 'body' | 'query'>> = {}): FuzzRoute => ({
+const app = (
+  method: string,
+  path: string,
+  parts: Partial<Pick<FuzzRoute, 'pathParams' | 'body' | 'query'>> = {},
+): FuzzRoute => ({
   method,
   path: `/v1/extension${path}`,
   caller: 'hubspot_app',
@@ -83,11 +113,21 @@ export function hubspotRoutes(): FuzzRoute[] {
     app('DELETE', '/team-roles/{teamId}', { pathParams: { teamId: digits } }),
     app('POST', '/agents', { body: jsonSchema(createAgentSchema) }),
     app('POST', '/agents/{id}/{action}', { pathParams: { id: uuid, action: { enum: ['pause', 'resume', 'revoke'] } } }),
-    app('POST', '/policies/{version}/restore', { pathParams: { version: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } } }),
-    app('POST', '/governance-requests/{id}/{decision}', { pathParams: { id: uuid, decision: { enum: ['confirm', 'cancel'] } } }),
+    app('POST', '/policies/{version}/restore', {
+      pathParams: { version: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } },
+    }),
+    app('POST', '/governance-requests/{id}/{decision}', {
+      pathParams: { id: uuid, decision: { enum: ['confirm', 'cancel'] } },
+    }),
     app('POST', '/drafts/{id}/decisions', { pathParams: { id: uuid }, body: jsonSchema(extensionDraftDecisionSchema) }),
     app('POST', '/bulk/preview', { body: jsonSchema(bulkSelectionSchema) }),
     app('POST', '/bulk/decisions', { body: jsonSchema(bulkDecisionSchema) }),
-    { method: 'POST', path: '/webhooks/hubspot', caller: 'hubspot_webhook', pathParams: {}, body: { type: 'array', minItems: 1, maxItems: 5, items: jsonSchema(hubspotWebhookEventSchema) } },
+    {
+      method: 'POST',
+      path: '/webhooks/hubspot',
+      caller: 'hubspot_webhook',
+      pathParams: {},
+      body: { type: 'array', minItems: 1, maxItems: 5, items: jsonSchema(hubspotWebhookEventSchema) },
+    },
   ];
 }

@@ -62,16 +62,29 @@ export function arbitraryFor(schema: JsonSchema, definitions: Definitions, depth
     case 'string':
       return stringFor(resolved);
     case 'integer':
-      return fc.integer({ min: Math.max(resolved.minimum ?? -1e6, Number.MIN_SAFE_INTEGER), max: Math.min(resolved.maximum ?? 1e6, Number.MAX_SAFE_INTEGER) });
+      return fc.integer({
+        min: Math.max(resolved.minimum ?? -1e6, Number.MIN_SAFE_INTEGER),
+        max: Math.min(resolved.maximum ?? 1e6, Number.MAX_SAFE_INTEGER),
+      });
     case 'number':
-      return fc.double({ min: resolved.minimum ?? resolved.exclusiveMinimum ?? -1e6, max: resolved.maximum ?? resolved.exclusiveMaximum ?? 1e6, noNaN: true, noDefaultInfinity: true, minExcluded: resolved.exclusiveMinimum !== undefined, maxExcluded: resolved.exclusiveMaximum !== undefined });
+      return fc.double({
+        min: resolved.minimum ?? resolved.exclusiveMinimum ?? -1e6,
+        max: resolved.maximum ?? resolved.exclusiveMaximum ?? 1e6,
+        noNaN: true,
+        noDefaultInfinity: true,
+        minExcluded: resolved.exclusiveMinimum !== undefined,
+        maxExcluded: resolved.exclusiveMaximum !== undefined,
+      });
     case 'boolean':
       return fc.boolean();
     case 'null':
       return fc.constant(null);
     case 'array': {
       const minLength = resolved.minItems ?? 0;
-      return fc.array(resolved.items ? next(resolved.items) : fc.jsonValue({ maxDepth: 2 }), { minLength, maxLength: Math.min(resolved.maxItems ?? minLength + 3, minLength + 3) });
+      return fc.array(resolved.items ? next(resolved.items) : fc.jsonValue({ maxDepth: 2 }), {
+        minLength,
+        maxLength: Math.min(resolved.maxItems ?? minLength + 3, minLength + 3),
+      });
     }
     case 'object':
       return objectFor(resolved, next);
@@ -82,20 +95,30 @@ export function arbitraryFor(schema: JsonSchema, definitions: Definitions, depth
 
 function stringFor(schema: JsonSchema): fc.Arbitrary<string> {
   if (schema.format === 'uuid') return fc.uuid();
-  if (schema.format === 'date-time') return fc.date({ min: DATE_MIN, max: DATE_MAX, noInvalidDate: true }).map((date) => date.toISOString());
+  if (schema.format === 'date-time')
+    return fc.date({ min: DATE_MIN, max: DATE_MAX, noInvalidDate: true }).map((date) => date.toISOString());
   if (schema.format === 'email') return fc.emailAddress().filter((email) => email.length <= (schema.maxLength ?? 254));
   if (schema.format === 'uri') return fc.webUrl({ validSchemes: ['https'] });
-  if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern)).filter((value) => value.length <= (schema.maxLength ?? Infinity));
+  if (schema.pattern)
+    return fc
+      .stringMatching(new RegExp(schema.pattern))
+      .filter((value) => value.length <= (schema.maxLength ?? Infinity));
   const minLength = schema.minLength ?? 0;
   const maxLength = Math.min(schema.maxLength ?? 40, minLength + 40);
-  return fc.oneof(fc.string({ minLength, maxLength }), fc.string({ unit: 'grapheme', minLength, maxLength }), fc.constant('x'.repeat(schema.maxLength ?? 64)));
+  return fc.oneof(
+    fc.string({ minLength, maxLength }),
+    fc.string({ unit: 'grapheme', minLength, maxLength }),
+    fc.constant('x'.repeat(schema.maxLength ?? 64)),
+  );
 }
 
 function objectFor(schema: JsonSchema, next: (inner: JsonSchema) => fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   const properties = schema.properties ?? {};
   const named = Object.keys(properties).length > 0;
   if (!named && typeof schema.additionalProperties === 'object') {
-    const key = schema.propertyNames ? (next(schema.propertyNames) as fc.Arbitrary<string>) : fc.string({ minLength: 1, maxLength: 20 });
+    const key = schema.propertyNames
+      ? (next(schema.propertyNames) as fc.Arbitrary<string>)
+      : fc.string({ minLength: 1, maxLength: 20 });
     return fc.dictionary(key, next(schema.additionalProperties), { minKeys: 1, maxKeys: 3 });
   }
   const shape = Object.fromEntries(Object.entries(properties).map(([name, inner]) => [name, next(inner)]));

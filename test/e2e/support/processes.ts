@@ -14,10 +14,17 @@ export interface NodeProcess {
 }
 
 /** Runs one of our entry points as its own process, as `npm start` or `npm run sandbox` would. */
-export function startNodeProcess(script: string, env: Record<string, string | undefined>, args: string[] = []): NodeProcess {
+export function startNodeProcess(
+  script: string,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): NodeProcess {
   const fullEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) fullEnv[key] = value;
-  const child = spawn(process.execPath, [path.resolve(script), ...args], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.resolve(script), ...args], {
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const watchers = new Set<() => void>();
@@ -79,14 +86,35 @@ export function temporaryDataDir(prefix: string): { dir: string; remove(): void 
 }
 
 /** The environment of a fresh PGlite server: no Postgres, nothing inherited that would switch demo mode. */
-export function serverEnv(dataDir: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { DATA_DIR: dataDir, PORT: '0', SANDBOX_PORT: '0', DATABASE_URL: undefined, HUBSPOT_API_BASE_URL: undefined, DEMO: undefined, DEMO_BATCH: undefined, SANDBOX_WEBHOOK_URL: undefined, SANDBOX_WEBHOOK_SECRET: undefined, ...extra };
+export function serverEnv(
+  dataDir: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    DATA_DIR: dataDir,
+    PORT: '0',
+    SANDBOX_PORT: '0',
+    DATABASE_URL: undefined,
+    HUBSPOT_API_BASE_URL: undefined,
+    DEMO: undefined,
+    DEMO_BATCH: undefined,
+    SANDBOX_WEBHOOK_URL: undefined,
+    SANDBOX_WEBHOOK_SECRET: undefined,
+    ...extra,
+  };
 }
 
-export async function http(method: string, url: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+export async function http(
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method,
-    headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();

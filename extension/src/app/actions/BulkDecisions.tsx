@@ -1,5 +1,19 @@
-import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, Button, ButtonRow, EmptyState, ErrorState, Flex, Heading, LoadingSpinner, Text, TextArea, hubspot, useExtensionActions, useExtensionContext } from '@hubspot/ui-extensions';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  Alert,
+  Button,
+  ButtonRow,
+  EmptyState,
+  ErrorState,
+  Flex,
+  Heading,
+  LoadingSpinner,
+  Text,
+  TextArea,
+  hubspot,
+  useExtensionActions,
+  useExtensionContext,
+} from '@hubspot/ui-extensions';
 import type { BatchDecisionResult } from '../../../../shared/approval-api.ts';
 import type { BulkDecision, BulkPreview } from '../../../../shared/extension-decisions-api.ts';
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, type Fetcher } from '../lib/api.ts';
@@ -29,7 +43,10 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
 
   const decide = async (decision: BulkDecision) => {
     setBusy(true);
-    const result = await callBackend<BatchDecisionResult>(fetcher, '/bulk/decisions', { method: 'POST', body: decision });
+    const result = await callBackend<BatchDecisionResult>(fetcher, '/bulk/decisions', {
+      method: 'POST',
+      body: decision,
+    });
     setBusy(false);
     if (!result.ok) {
       actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
@@ -41,7 +58,12 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
   };
 
   if (state.kind === 'loading') return <LoadingSpinner label="Loading the selected records' proposals" />;
-  if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
+  if (state.kind === 'forbidden')
+    return (
+      <Alert title="No access" variant="warning">
+        {state.message}
+      </Alert>
+    );
   if (state.kind === 'error') {
     return (
       <ErrorState title="Agent Governance could not load these records.">
@@ -55,7 +77,11 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
   const notice = killSwitchNotice(preview.killSwitches);
   return (
     <Flex direction="column" gap="sm">
-      {notice ? <Alert title="Kill switch engaged" variant="danger">{notice}</Alert> : null}
+      {notice ? (
+        <Alert title="Kill switch engaged" variant="danger">
+          {notice}
+        </Alert>
+      ) : null}
       <Heading>Agent proposals on the selection</Heading>
       {preview.pending === 0 ? (
         <EmptyState title="Nothing to decide" layout="vertical" imageWidth={80}>
@@ -65,18 +91,47 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
         <Text testId="bulk-summary">{previewSentence(preview)}</Text>
       )}
       {controls.notice ? <Text variant="microcopy">{controls.notice}</Text> : null}
-      {rejecting !== null ? <TextArea name="bulk-reject-reason" label="Why reject them all?" required={true} value={rejecting} onChange={(value: string) => setRejecting(value)} /> : null}
+      {rejecting !== null ? (
+        <TextArea
+          name="bulk-reject-reason"
+          label="Why reject them all?"
+          required={true}
+          value={rejecting}
+          onChange={(value: string) => setRejecting(value)}
+        />
+      ) : null}
       <ButtonRow>
         {rejecting === null && controls.approve ? (
-          <Button testId="bulk-approve" variant="primary" disabled={busy} onClick={() => void decide({ kind: 'approve', selection })}>{`Approve ${preview.decidable}`}</Button>
+          <Button
+            testId="bulk-approve"
+            variant="primary"
+            disabled={busy}
+            onClick={() => void decide({ kind: 'approve', selection })}
+          >{`Approve ${preview.decidable}`}</Button>
         ) : null}
-        {rejecting === null && controls.reject ? <Button testId="bulk-reject" variant="destructive" disabled={busy} onClick={() => setRejecting('')}>{`Reject ${preview.decidable}`}</Button> : null}
+        {rejecting === null && controls.reject ? (
+          <Button
+            testId="bulk-reject"
+            variant="destructive"
+            disabled={busy}
+            onClick={() => setRejecting('')}
+          >{`Reject ${preview.decidable}`}</Button>
+        ) : null}
         {rejecting !== null ? (
-          <Button testId="bulk-confirm-reject" variant="destructive" disabled={busy || rejecting.trim() === ''} onClick={() => void decide({ kind: 'reject', selection, reason: rejecting.trim() })}>
+          <Button
+            testId="bulk-confirm-reject"
+            variant="destructive"
+            disabled={busy || rejecting.trim() === ''}
+            onClick={() => void decide({ kind: 'reject', selection, reason: rejecting.trim() })}
+          >
             Confirm reject
           </Button>
         ) : null}
-        {rejecting !== null ? <Button variant="secondary" onClick={() => setRejecting(null)}>Cancel</Button> : null}
+        {rejecting !== null ? (
+          <Button variant="secondary" onClick={() => setRejecting(null)}>
+            Cancel
+          </Button>
+        ) : null}
       </ButtonRow>
     </Flex>
   );

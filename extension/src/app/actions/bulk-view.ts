@@ -7,9 +7,13 @@ import type { BulkPreview } from '../../../../shared/extension-decisions-api.ts'
  * what did.
  */
 
-const OBJECT_WORDS: Record<BulkPreview['objectType'], [string, string]> = { contacts: ['contact', 'contacts'], deals: ['deal', 'deals'] };
+const OBJECT_WORDS: Record<BulkPreview['objectType'], [string, string]> = {
+  contacts: ['contact', 'contacts'],
+  deals: ['deal', 'deals'],
+};
 
-const plural = (count: number, one: string, many: string) => `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+const plural = (count: number, one: string, many: string) =>
+  `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
 
 export interface BulkControls {
   approve: boolean;
@@ -20,22 +24,44 @@ export interface BulkControls {
 
 export function bulkControls(preview: BulkPreview): BulkControls {
   if (preview.pending === 0) return { approve: false, reject: false, notice: null };
-  if (preview.overLimit) return { approve: false, reject: false, notice: `More than ${plural(preview.pending, 'proposal', 'proposals')} wait: select fewer records and decide them in parts.` };
-  if (preview.caller.permissions.decide === 'none') return { approve: false, reject: false, notice: 'Your role can read proposals but not decide them.' };
-  if (preview.decidable === 0) return { approve: false, reject: false, notice: 'None of these proposals are yours to decide: a rep decides only on records they own.' };
+  if (preview.overLimit)
+    return {
+      approve: false,
+      reject: false,
+      notice: `More than ${plural(preview.pending, 'proposal', 'proposals')} wait: select fewer records and decide them in parts.`,
+    };
+  if (preview.caller.permissions.decide === 'none')
+    return { approve: false, reject: false, notice: 'Your role can read proposals but not decide them.' };
+  if (preview.decidable === 0)
+    return {
+      approve: false,
+      reject: false,
+      notice: 'None of these proposals are yours to decide: a rep decides only on records they own.',
+    };
   // As on the card: approving while a switch is engaged would write for a stopped agent; rejecting writes nothing.
-  if (preview.killSwitches.length > 0) return { approve: false, reject: true, notice: 'A kill switch is engaged: approving is paused until it is released.' };
+  if (preview.killSwitches.length > 0)
+    return {
+      approve: false,
+      reject: true,
+      notice: 'A kill switch is engaged: approving is paused until it is released.',
+    };
   return { approve: true, reject: true, notice: null };
 }
 
 /** "7 proposals wait on 3 of the 5 selected contacts." plus how many are drafts and who may decide what. */
 export function previewSentence(preview: BulkPreview): string {
   const [one, many] = OBJECT_WORDS[preview.objectType];
-  if (preview.pending === 0) return `No agent proposal waits on the ${plural(preview.selectedRecords, `selected ${one}`, `selected ${many}`)}.`;
-  const drafts = preview.drafts > 0 ? ` Of these, ${plural(preview.drafts, 'is a draft', 'are drafts')} (emails, tasks or notes).` : '';
+  if (preview.pending === 0)
+    return `No agent proposal waits on the ${plural(preview.selectedRecords, `selected ${one}`, `selected ${many}`)}.`;
+  const drafts =
+    preview.drafts > 0
+      ? ` Of these, ${plural(preview.drafts, 'is a draft', 'are drafts')} (emails, tasks or notes).`
+      : '';
   const waiting = `${plural(preview.pending, 'proposal waits', 'proposals wait')} on ${preview.recordsWithPending} of the ${plural(preview.selectedRecords, `selected ${one}`, `selected ${many}`)}.${drafts}`;
   const refused = preview.pending - preview.decidable;
-  return refused > 0 && preview.decidable > 0 ? `${waiting} You may decide ${preview.decidable}; the other ${refused} stay pending for their record owners or an approver.` : waiting;
+  return refused > 0 && preview.decidable > 0
+    ? `${waiting} You may decide ${preview.decidable}; the other ${refused} stay pending for their record owners or an approver.`
+    : waiting;
 }
 
 const REFUSAL_WORDS: Record<string, string> = {
@@ -48,11 +74,22 @@ const REFUSAL_WORDS: Record<string, string> = {
 };
 
 /** The alert after the decision: how many were decided and written, and why the rest were not. */
-export function bulkOutcome(kind: 'approve' | 'reject', result: BatchDecisionResult): { type: 'success' | 'warning'; message: string } {
+export function bulkOutcome(
+  kind: 'approve' | 'reject',
+  result: BatchDecisionResult,
+): { type: 'success' | 'warning'; message: string } {
   const { decided, refused, applied } = result.summary;
-  const done = kind === 'approve' ? `${plural(decided, 'proposal', 'proposals')} approved, ${applied} written to the CRM` : `${plural(decided, 'proposal', 'proposals')} rejected`;
+  const done =
+    kind === 'approve'
+      ? `${plural(decided, 'proposal', 'proposals')} approved, ${applied} written to the CRM`
+      : `${plural(decided, 'proposal', 'proposals')} rejected`;
   if (refused === 0) return { type: 'success', message: `${done}.` };
-  const byCode = Map.groupBy(result.results.filter((row) => row.refusal), (row) => row.refusal?.code ?? 'unknown');
-  const why = [...byCode].map(([code, rows]) => `${rows.length} ${REFUSAL_WORDS[code] ?? rows[0]?.refusal?.message ?? code}`).join(', ');
+  const byCode = Map.groupBy(
+    result.results.filter((row) => row.refusal),
+    (row) => row.refusal?.code ?? 'unknown',
+  );
+  const why = [...byCode]
+    .map(([code, rows]) => `${rows.length} ${REFUSAL_WORDS[code] ?? rows[0]?.refusal?.message ?? code}`)
+    .join(', ');
   return { type: 'warning', message: `${done}; ${refused} not decided (${why}).` };
 }

@@ -1,4 +1,4 @@
-import React, { useState } from 'react';
+import { useState } from 'react';
 import { Box, Button, ButtonRow, Divider, Flex, Input, Tag, Text, TextArea } from '@hubspot/ui-extensions';
 import type { EngagedKillSwitch, PendingDraft } from '../../../../shared/extension-api.ts';
 import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
@@ -12,7 +12,10 @@ export interface DraftItemProps {
   onDecide: (draftId: string, decision: ExtensionDraftDecision) => void;
 }
 
-type Mode = { kind: 'idle' } | { kind: 'editing'; values: Partial<Record<'subject' | 'body', string>> } | { kind: 'rejecting'; reason: string };
+type Mode =
+  | { kind: 'idle' }
+  | { kind: 'editing'; values: Partial<Record<'subject' | 'body', string>> }
+  | { kind: 'rejecting'; reason: string };
 
 /** One held email, task or note: what would go out, who drafted it, and approve, edit then approve, or reject with a reason. */
 export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProps) {
@@ -34,29 +37,114 @@ export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProp
         </Flex>
         {content.to ? <Text testId={`draft-${id}-to`}>{`To: ${content.to}`}</Text> : null}
         {content.subject ? <Text testId={`draft-${id}-subject`}>{showValue(content.subject).text}</Text> : null}
-        {content.body ? <Text testId={`draft-${id}-body`} variant="microcopy">{showValue(content.body, 280).text}</Text> : null}
-        {content.dueAt ? <Text variant="microcopy">{`Due ${new Date(content.dueAt).toLocaleString()}${content.priority ? ` · ${content.priority.toLowerCase()} priority` : ''}`}</Text> : null}
+        {content.body ? (
+          <Text testId={`draft-${id}-body`} variant="microcopy">
+            {showValue(content.body, 280).text}
+          </Text>
+        ) : null}
+        {content.dueAt ? (
+          <Text variant="microcopy">{`Due ${new Date(content.dueAt).toLocaleString()}${content.priority ? ` · ${content.priority.toLowerCase()} priority` : ''}`}</Text>
+        ) : null}
         {mode.kind === 'editing'
           ? EDITABLE_FIELDS[draft.kind].map((field) =>
               field === 'subject' ? (
-                <Input key={field} name={`draft-${id}-subject`} label="Subject" value={mode.values.subject ?? ''} onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, subject: value } })} />
+                <Input
+                  key={field}
+                  name={`draft-${id}-subject`}
+                  label="Subject"
+                  value={mode.values.subject ?? ''}
+                  onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, subject: value } })}
+                />
               ) : (
-                <TextArea key={field} name={`draft-${id}-body`} label="Body" rows={6} value={mode.values.body ?? ''} onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, body: value } })} />
+                <TextArea
+                  key={field}
+                  name={`draft-${id}-body`}
+                  label="Body"
+                  rows={6}
+                  value={mode.values.body ?? ''}
+                  onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, body: value } })}
+                />
               ),
             )
           : null}
-        {mode.kind === 'editing' && edited === null ? <Text variant="microcopy">A draft cannot be approved with an empty field.</Text> : null}
-        {mode.kind === 'rejecting' ? <TextArea name={`draft-reason-${id}`} label="Why reject?" required={true} value={mode.reason} onChange={(value: string) => setMode({ kind: 'rejecting', reason: value })} /> : null}
+        {mode.kind === 'editing' && edited === null ? (
+          <Text variant="microcopy">A draft cannot be approved with an empty field.</Text>
+        ) : null}
+        {mode.kind === 'rejecting' ? (
+          <TextArea
+            name={`draft-reason-${id}`}
+            label="Why reject?"
+            required={true}
+            value={mode.reason}
+            onChange={(value: string) => setMode({ kind: 'rejecting', reason: value })}
+          />
+        ) : null}
         {controls.unavailableReason ? <Text variant="microcopy">{controls.unavailableReason}</Text> : null}
         <ButtonRow>
-          {mode.kind === 'idle' && controls.approve ? <Button testId={`approve-draft-${id}`} variant="primary" size="xs" disabled={busy} onClick={() => onDecide(id, { kind: 'approve' })}>Approve</Button> : null}
-          {mode.kind === 'idle' && controls.edit ? (
-            <Button testId={`edit-draft-${id}`} size="xs" disabled={busy} onClick={() => setMode({ kind: 'editing', values: Object.fromEntries(EDITABLE_FIELDS[draft.kind].map((field) => [field, content[field] ?? ''])) })}>Edit</Button>
+          {mode.kind === 'idle' && controls.approve ? (
+            <Button
+              testId={`approve-draft-${id}`}
+              variant="primary"
+              size="xs"
+              disabled={busy}
+              onClick={() => onDecide(id, { kind: 'approve' })}
+            >
+              Approve
+            </Button>
           ) : null}
-          {mode.kind === 'idle' && controls.reject ? <Button testId={`reject-draft-${id}`} variant="destructive" size="xs" disabled={busy} onClick={() => setMode({ kind: 'rejecting', reason: '' })}>Reject</Button> : null}
-          {mode.kind === 'editing' ? <Button testId={`approve-edited-draft-${id}`} variant="primary" size="xs" disabled={busy || edited === null} onClick={approveEdited}>Approve edited</Button> : null}
-          {mode.kind === 'rejecting' ? <Button testId={`confirm-reject-draft-${id}`} variant="destructive" size="xs" disabled={busy || mode.reason.trim() === ''} onClick={() => onDecide(id, { kind: 'reject', reason: mode.reason.trim() })}>Confirm reject</Button> : null}
-          {mode.kind !== 'idle' ? <Button size="xs" variant="secondary" onClick={() => setMode({ kind: 'idle' })}>Cancel</Button> : null}
+          {mode.kind === 'idle' && controls.edit ? (
+            <Button
+              testId={`edit-draft-${id}`}
+              size="xs"
+              disabled={busy}
+              onClick={() =>
+                setMode({
+                  kind: 'editing',
+                  values: Object.fromEntries(EDITABLE_FIELDS[draft.kind].map((field) => [field, content[field] ?? ''])),
+                })
+              }
+            >
+              Edit
+            </Button>
+          ) : null}
+          {mode.kind === 'idle' && controls.reject ? (
+            <Button
+              testId={`reject-draft-${id}`}
+              variant="destructive"
+              size="xs"
+              disabled={busy}
+              onClick={() => setMode({ kind: 'rejecting', reason: '' })}
+            >
+              Reject
+            </Button>
+          ) : null}
+          {mode.kind === 'editing' ? (
+            <Button
+              testId={`approve-edited-draft-${id}`}
+              variant="primary"
+              size="xs"
+              disabled={busy || edited === null}
+              onClick={approveEdited}
+            >
+              Approve edited
+            </Button>
+          ) : null}
+          {mode.kind === 'rejecting' ? (
+            <Button
+              testId={`confirm-reject-draft-${id}`}
+              variant="destructive"
+              size="xs"
+              disabled={busy || mode.reason.trim() === ''}
+              onClick={() => onDecide(id, { kind: 'reject', reason: mode.reason.trim() })}
+            >
+              Confirm reject
+            </Button>
+          ) : null}
+          {mode.kind !== 'idle' ? (
+            <Button size="xs" variant="secondary" onClick={() => setMode({ kind: 'idle' })}>
+              Cancel
+            </Button>
+          ) : null}
         </ButtonRow>
       </Flex>
       <Divider />

@@ -1,4 +1,3 @@
-import React from 'react';
 import { Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { EngagedKillSwitch, PendingDraft } from '../../../../shared/extension-api.ts';
 import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
@@ -17,7 +16,9 @@ export function Drafts({ drafts, killSwitches, busy, onDecide }: DraftsProps) {
     <Flex direction="column" gap="xs">
       <Heading>{`Drafts waiting to be sent (${drafts.length})`}</Heading>
       {drafts.length === 0 ? <Text variant="microcopy">No draft waits for this record.</Text> : null}
-      {drafts.map((draft) => <DraftItem key={draft.id} draft={draft} killSwitches={killSwitches} busy={busy} onDecide={onDecide} />)}
+      {drafts.map((draft) => (
+        <DraftItem key={draft.id} draft={draft} killSwitches={killSwitches} busy={busy} onDecide={onDecide} />
+      ))}
     </Flex>
   );
 }

@@ -1,5 +1,19 @@
-import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, Button, ButtonRow, Divider, EmptyState, ErrorState, Flex, Heading, LoadingSpinner, Text, hubspot, useExtensionActions, useExtensionContext } from '@hubspot/ui-extensions';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  Alert,
+  Button,
+  ButtonRow,
+  Divider,
+  EmptyState,
+  ErrorState,
+  Flex,
+  Heading,
+  LoadingSpinner,
+  Text,
+  hubspot,
+  useExtensionActions,
+  useExtensionContext,
+} from '@hubspot/ui-extensions';
 import type { ActionView } from '../../../../shared/action-api.ts';
 import type { ApprovalView } from '../../../../shared/approval-api.ts';
 import type { CardView, ExtensionDecision } from '../../../../shared/extension-api.ts';
@@ -18,7 +32,9 @@ import { RecentChanges } from './RecentChanges.tsx';
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
 export const CARD_PAGE_SIZE = 5;
 
-hubspot.extend<'crm.record.sidebar'>(() => <GovernanceCard fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
+hubspot.extend<'crm.record.sidebar'>(() => (
+  <GovernanceCard fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />
+));
 
 /** The record sidebar card (issue 8): what agents want to change or send here, deciding it, and what they changed. */
 export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
@@ -27,18 +43,29 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
   const objectType = OBJECT_TYPE_BY_ID[context.crm.objectTypeId];
   const [page, setPage] = useState(1);
   const [busy, setBusy] = useState(false);
-  const path = objectType ? `/card${query({ objectType, recordId: String(context.crm.objectId), page, pageSize: CARD_PAGE_SIZE })}` : null;
+  const path = objectType
+    ? `/card${query({ objectType, recordId: String(context.crm.objectId), page, pageSize: CARD_PAGE_SIZE })}`
+    : null;
   const { state, reload } = useBackendData<CardView>(fetcher, path);
 
   const decide = async (approvalId: string, decision: ExtensionDecision) => {
     setBusy(true);
-    const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, { method: 'POST', body: decision });
+    const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, {
+      method: 'POST',
+      body: decision,
+    });
     setBusy(false);
     if (!result.ok) {
       actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
       return;
     }
-    actions.addAlert({ type: 'success', message: decision.kind === 'reject' ? 'Proposal rejected.' : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.` });
+    actions.addAlert({
+      type: 'success',
+      message:
+        decision.kind === 'reject'
+          ? 'Proposal rejected.'
+          : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.`,
+    });
     // The approved values are now on the record: show them in HubSpot without a page reload.
     actions.refreshObjectProperties();
     reload();
@@ -46,7 +73,10 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
 
   const decideDraft = async (draftId: string, decision: ExtensionDraftDecision) => {
     setBusy(true);
-    const result = await callBackend<ActionView>(fetcher, `/drafts/${draftId}/decisions`, { method: 'POST', body: decision });
+    const result = await callBackend<ActionView>(fetcher, `/drafts/${draftId}/decisions`, {
+      method: 'POST',
+      body: decision,
+    });
     setBusy(false);
     if (!result.ok) {
       actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
@@ -72,7 +102,12 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
 
   if (!objectType) return <Text>Agent Governance covers contacts and deals only.</Text>;
   if (state.kind === 'loading') return <LoadingSpinner label="Loading agent proposals" />;
-  if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
+  if (state.kind === 'forbidden')
+    return (
+      <Alert title="No access" variant="warning">
+        {state.message}
+      </Alert>
+    );
   if (state.kind === 'error') {
     return (
       <ErrorState title="Agent Governance could not load this record.">
@@ -86,23 +121,52 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
   const info = pageInfo(view.pending);
   return (
     <Flex direction="column" gap="sm">
-      {notice ? <Alert title="Kill switch engaged" variant="danger">{notice}</Alert> : null}
+      {notice ? (
+        <Alert title="Kill switch engaged" variant="danger">
+          {notice}
+        </Alert>
+      ) : null}
       <Heading>Waiting for a person ({view.pending.total})</Heading>
-      {view.pending.total === 0 ? <EmptyState title="Nothing to decide" layout="vertical" imageWidth={80}><Text>No agent proposal on this record waits for a person.</Text></EmptyState> : null}
-      {view.pending.items.map((card) => <ProposalItem key={card.approval.id} card={card} killSwitchEngaged={notice !== null} busy={busy} onDecide={(id, decision) => void decide(id, decision)} />)}
+      {view.pending.total === 0 ? (
+        <EmptyState title="Nothing to decide" layout="vertical" imageWidth={80}>
+          <Text>No agent proposal on this record waits for a person.</Text>
+        </EmptyState>
+      ) : null}
+      {view.pending.items.map((card) => (
+        <ProposalItem
+          key={card.approval.id}
+          card={card}
+          killSwitchEngaged={notice !== null}
+          busy={busy}
+          onDecide={(id, decision) => void decide(id, decision)}
+        />
+      ))}
       {info.pageCount > 1 ? (
         <Flex justify="between" align="center">
           <Text variant="microcopy">{info.label}</Text>
           <ButtonRow>
-            <Button testId="previous-page" size="xs" disabled={!info.hasPrevious} onClick={() => setPage(page - 1)}>Previous</Button>
-            <Button testId="next-page" size="xs" disabled={!info.hasNext} onClick={() => setPage(page + 1)}>Next</Button>
+            <Button testId="previous-page" size="xs" disabled={!info.hasPrevious} onClick={() => setPage(page - 1)}>
+              Previous
+            </Button>
+            <Button testId="next-page" size="xs" disabled={!info.hasNext} onClick={() => setPage(page + 1)}>
+              Next
+            </Button>
           </ButtonRow>
         </Flex>
       ) : null}
       <Divider />
-      <Drafts drafts={view.drafts} killSwitches={view.killSwitches} busy={busy} onDecide={(id, decision) => void decideDraft(id, decision)} />
+      <Drafts
+        drafts={view.drafts}
+        killSwitches={view.killSwitches}
+        busy={busy}
+        onDecide={(id, decision) => void decideDraft(id, decision)}
+      />
       <Divider />
-      <RecentChanges changes={view.recentChanges} busy={busy} {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})} />
+      <RecentChanges
+        changes={view.recentChanges}
+        busy={busy}
+        {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})}
+      />
     </Flex>
   );
 }

@@ -1,4 +1,4 @@
-import React, { useState } from 'react';
+import { useState } from 'react';
 import { Box, Button, ButtonRow, Divider, Flex, Input, Link, Tag, Text, TextArea } from '@hubspot/ui-extensions';
 import type { ExtensionDecision, PendingApprovalCard } from '../../../../shared/extension-api.ts';
 import { confidenceLabel, diffRows, sourceLink } from '../lib/views/proposal-view.ts';
@@ -11,7 +11,10 @@ export interface ProposalItemProps {
   onDecide: (approvalId: string, decision: ExtensionDecision) => void;
 }
 
-type Mode = { kind: 'idle' } | { kind: 'editing'; values: Record<string, string> } | { kind: 'rejecting'; reason: string };
+type Mode =
+  | { kind: 'idle' }
+  | { kind: 'editing'; values: Record<string, string> }
+  | { kind: 'rejecting'; reason: string };
 
 /** One held proposal: current → proposed per property, who proposed it and why, and the decisions this person may take. */
 export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: ProposalItemProps) {
@@ -36,7 +39,13 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
           </Text>
         ))}
         {card.evidence?.reason ? <Text variant="microcopy">{card.evidence.reason}</Text> : null}
-        {source ? source.href ? <Link href={source.href}>{source.label}</Link> : <Text variant="microcopy">Source: {source.label}</Text> : null}
+        {source ? (
+          source.href ? (
+            <Link href={source.href}>{source.label}</Link>
+          ) : (
+            <Text variant="microcopy">Source: {source.label}</Text>
+          )
+        ) : null}
         {mode.kind === 'editing'
           ? rows.map((row) => (
               <Input
@@ -44,21 +53,87 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
                 name={`edit-${row.property}`}
                 label={`New ${row.property}`}
                 value={mode.values[row.property] ?? ''}
-                onChange={(value: string) => setMode({ kind: 'editing', values: { ...mode.values, [row.property]: value } })}
+                onChange={(value: string) =>
+                  setMode({ kind: 'editing', values: { ...mode.values, [row.property]: value } })
+                }
               />
             ))
           : null}
-        {mode.kind === 'rejecting' ? <TextArea name={`reason-${id}`} label="Why reject?" required={true} value={mode.reason} onChange={(value: string) => setMode({ kind: 'rejecting', reason: value })} /> : null}
+        {mode.kind === 'rejecting' ? (
+          <TextArea
+            name={`reason-${id}`}
+            label="Why reject?"
+            required={true}
+            value={mode.reason}
+            onChange={(value: string) => setMode({ kind: 'rejecting', reason: value })}
+          />
+        ) : null}
         {controls.unavailableReason ? <Text variant="microcopy">{controls.unavailableReason}</Text> : null}
         <ButtonRow>
-          {mode.kind === 'idle' && controls.approve ? <Button testId={`approve-${id}`} variant="primary" size="xs" disabled={busy} onClick={() => onDecide(id, { kind: 'approve' })}>Approve</Button> : null}
-          {mode.kind === 'idle' && controls.editThenApprove ? (
-            <Button testId={`edit-${id}`} size="xs" disabled={busy} onClick={() => setMode({ kind: 'editing', values: Object.fromEntries(card.approval.items.map((item) => [item.property, item.proposed ?? ''])) })}>Edit</Button>
+          {mode.kind === 'idle' && controls.approve ? (
+            <Button
+              testId={`approve-${id}`}
+              variant="primary"
+              size="xs"
+              disabled={busy}
+              onClick={() => onDecide(id, { kind: 'approve' })}
+            >
+              Approve
+            </Button>
           ) : null}
-          {mode.kind === 'idle' && controls.reject ? <Button testId={`reject-${id}`} variant="destructive" size="xs" disabled={busy} onClick={() => setMode({ kind: 'rejecting', reason: '' })}>Reject</Button> : null}
-          {mode.kind === 'editing' ? <Button testId={`approve-edited-${id}`} variant="primary" size="xs" disabled={busy} onClick={() => onDecide(id, { kind: 'approve', edits: mode.values })}>Approve edited</Button> : null}
-          {mode.kind === 'rejecting' ? <Button testId={`confirm-reject-${id}`} variant="destructive" size="xs" disabled={busy || mode.reason.trim() === ''} onClick={() => onDecide(id, { kind: 'reject', reason: mode.reason.trim() })}>Confirm reject</Button> : null}
-          {mode.kind !== 'idle' ? <Button size="xs" variant="secondary" onClick={() => setMode({ kind: 'idle' })}>Cancel</Button> : null}
+          {mode.kind === 'idle' && controls.editThenApprove ? (
+            <Button
+              testId={`edit-${id}`}
+              size="xs"
+              disabled={busy}
+              onClick={() =>
+                setMode({
+                  kind: 'editing',
+                  values: Object.fromEntries(card.approval.items.map((item) => [item.property, item.proposed ?? ''])),
+                })
+              }
+            >
+              Edit
+            </Button>
+          ) : null}
+          {mode.kind === 'idle' && controls.reject ? (
+            <Button
+              testId={`reject-${id}`}
+              variant="destructive"
+              size="xs"
+              disabled={busy}
+              onClick={() => setMode({ kind: 'rejecting', reason: '' })}
+            >
+              Reject
+            </Button>
+          ) : null}
+          {mode.kind === 'editing' ? (
+            <Button
+              testId={`approve-edited-${id}`}
+              variant="primary"
+              size="xs"
+              disabled={busy}
+              onClick={() => onDecide(id, { kind: 'approve', edits: mode.values })}
+            >
+              Approve edited
+            </Button>
+          ) : null}
+          {mode.kind === 'rejecting' ? (
+            <Button
+              testId={`confirm-reject-${id}`}
+              variant="destructive"
+              size="xs"
+              disabled={busy || mode.reason.trim() === ''}
+              onClick={() => onDecide(id, { kind: 'reject', reason: mode.reason.trim() })}
+            >
+              Confirm reject
+            </Button>
+          ) : null}
+          {mode.kind !== 'idle' ? (
+            <Button size="xs" variant="secondary" onClick={() => setMode({ kind: 'idle' })}>
+              Cancel
+            </Button>
+          ) : null}
         </ButtonRow>
       </Flex>
       <Divider />

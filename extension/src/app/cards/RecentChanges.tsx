@@ -1,4 +1,3 @@
-import React from 'react';
 import { Button, Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { RecentAgentChange } from '../../../../shared/extension-api.ts';
 import { groupByChangeSet, showValue } from '../lib/views/proposal-view.ts';
@@ -22,7 +21,17 @@ export function RecentChanges({ changes, onRevert, busy }: RecentChangesProps) {
           {group.changes.map((change) => (
             <Flex key={change.changeId} gap="xs" align="center">
               <Text>{`${change.property}: ${showValue(change.before).text} → ${showValue(change.after).text}`}</Text>
-              {onRevert ? <Button testId={`revert-${change.changeId}`} size="xs" variant="secondary" disabled={busy} onClick={() => onRevert(change.changeId)}>Revert</Button> : null}
+              {onRevert ? (
+                <Button
+                  testId={`revert-${change.changeId}`}
+                  size="xs"
+                  variant="secondary"
+                  disabled={busy}
+                  onClick={() => onRevert(change.changeId)}
+                >
+                  Revert
+                </Button>
+              ) : null}
             </Flex>
           ))}
         </Flex>

@@ -8,10 +8,18 @@ import type { ExtensionDraftDecision } from '../../../../shared/extension-decisi
  * this only hides what it would refuse.
  */
 
-export const DRAFT_KIND_LABELS: Record<PendingDraft['kind'], string> = { send_email: 'Email', create_task: 'Task', create_note: 'Note' };
+export const DRAFT_KIND_LABELS: Record<PendingDraft['kind'], string> = {
+  send_email: 'Email',
+  create_task: 'Task',
+  create_note: 'Note',
+};
 
 /** What a person may change before approving, per kind: never the recipient, whose opt-out was checked (the server holds the same rule). */
-export const EDITABLE_FIELDS: Record<PendingDraft['kind'], readonly ('subject' | 'body')[]> = { send_email: ['subject', 'body'], create_task: ['subject', 'body'], create_note: ['body'] };
+export const EDITABLE_FIELDS: Record<PendingDraft['kind'], readonly ('subject' | 'body')[]> = {
+  send_email: ['subject', 'body'],
+  create_task: ['subject', 'body'],
+  create_note: ['body'],
+};
 
 const REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
   role_cannot_decide: 'Your role can read drafts but not decide them.',
@@ -28,19 +36,37 @@ export interface DraftControls {
 }
 
 /** A switch stops this draft when it stops the whole workspace, the agent that wrote it, or its kind of action. */
-export function stoppingSwitch(draft: PendingDraft, switches: readonly EngagedKillSwitch[]): EngagedKillSwitch | undefined {
-  return switches.find((row) => row.scope === 'workspace' || (row.scope === 'agent' && row.target === draft.agent.id) || (row.scope === 'action' && row.target === draft.kind));
+export function stoppingSwitch(
+  draft: PendingDraft,
+  switches: readonly EngagedKillSwitch[],
+): EngagedKillSwitch | undefined {
+  return switches.find(
+    (row) =>
+      row.scope === 'workspace' ||
+      (row.scope === 'agent' && row.target === draft.agent.id) ||
+      (row.scope === 'action' && row.target === draft.kind),
+  );
 }
 
 export function draftControls(draft: PendingDraft, switches: readonly EngagedKillSwitch[]): DraftControls {
-  if (!draft.decidable.ok) return { approve: false, edit: false, reject: false, unavailableReason: REFUSAL_SENTENCES[draft.decidable.code] };
+  if (!draft.decidable.ok)
+    return { approve: false, edit: false, reject: false, unavailableReason: REFUSAL_SENTENCES[draft.decidable.code] };
   // Releasing while a switch stops it would hand a stopped agent something to send; rejecting releases nothing.
-  if (stoppingSwitch(draft, switches)) return { approve: false, edit: false, reject: true, unavailableReason: 'A kill switch stops this draft: approving waits until it is released.' };
+  if (stoppingSwitch(draft, switches))
+    return {
+      approve: false,
+      edit: false,
+      reject: true,
+      unavailableReason: 'A kill switch stops this draft: approving waits until it is released.',
+    };
   return { approve: true, edit: true, reject: true, unavailableReason: null };
 }
 
 /** The edits to send: only fields a person changed, none blank; `null` when an edited field was emptied (the server would refuse it). */
-export function draftEdits(draft: PendingDraft, values: Partial<Record<'subject' | 'body', string>>): ExtensionDraftDecision | null {
+export function draftEdits(
+  draft: PendingDraft,
+  values: Partial<Record<'subject' | 'body', string>>,
+): ExtensionDraftDecision | null {
   const edits: Partial<Record<'subject' | 'body', string>> = {};
   for (const field of EDITABLE_FIELDS[draft.kind]) {
     const value = values[field]?.trim();
@@ -52,7 +78,10 @@ export function draftEdits(draft: PendingDraft, values: Partial<Record<'subject'
 }
 
 /** The alert after a decision: what became of the draft, in the words of its kind. */
-export function draftOutcome(view: Pick<ActionView, 'kind' | 'status' | 'message'>): { type: 'success' | 'info' | 'warning'; message: string } {
+export function draftOutcome(view: Pick<ActionView, 'kind' | 'status' | 'message'>): {
+  type: 'success' | 'info' | 'warning';
+  message: string;
+} {
   const what = DRAFT_KIND_LABELS[view.kind];
   switch (view.status) {
     case 'rejected':

@@ -16,18 +16,26 @@ export type Fetcher = (path: string, init?: FetchInit) => Promise<Pick<Response,
 
 /** The Fetcher for the real backend: `hubspot.fetch` (passed in by each entry file) on EXTENSION_API_URL. */
 export function backendFetcher(hubspotFetch: typeof hubspot.fetch, apiUrl: string): Fetcher {
-  return (path, init) => hubspotFetch(`${apiUrl}${path}`, { method: init?.method ?? 'GET', ...(init?.body ? { body: init.body } : {}) });
+  return (path, init) =>
+    hubspotFetch(`${apiUrl}${path}`, { method: init?.method ?? 'GET', ...(init?.body ? { body: init.body } : {}) });
 }
 
 /** `details` as the server sent it (POLICY_INVALID's issues, SECOND_ADMIN_REQUIRED's requestId and reasons). */
-export type CallResult<T> = { ok: true; data: T } | { ok: false; status: number; code: string; message: string; details?: unknown };
+export type CallResult<T> =
+  | { ok: true; data: T }
+  | { ok: false; status: number; code: string; message: string; details?: unknown };
 
 export async function callBackend<T>(fetcher: Fetcher, path: string, init?: FetchInit): Promise<CallResult<T>> {
   let response: Awaited<ReturnType<Fetcher>>;
   try {
     response = await fetcher(path, init);
   } catch {
-    return { ok: false, status: 0, code: 'UNREACHABLE', message: 'Agent Governance could not be reached. Try again in a moment.' };
+    return {
+      ok: false,
+      status: 0,
+      code: 'UNREACHABLE',
+      message: 'Agent Governance could not be reached. Try again in a moment.',
+    };
   }
   const body: unknown = await response.json().catch(() => undefined);
   if (response.ok) return { ok: true, data: body as T };
@@ -43,9 +51,16 @@ export async function callBackend<T>(fetcher: Fetcher, path: string, init?: Fetc
 
 /** A query string from defined values only. */
 export function query(params: Record<string, string | number | undefined>): string {
-  const pairs = Object.entries(params).filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '');
-  return pairs.length === 0 ? '' : `?${pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join('&')}`;
+  const pairs = Object.entries(params).filter(
+    (entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '',
+  );
+  return pairs.length === 0
+    ? ''
+    : `?${pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`).join('&')}`;
 }
 
 /** HubSpot's object type ids for the objects the card supports. */
-export const OBJECT_TYPE_BY_ID: Record<string, 'contacts' | 'deals' | undefined> = { '0-1': 'contacts', '0-3': 'deals' };
+export const OBJECT_TYPE_BY_ID: Record<string, 'contacts' | 'deals' | undefined> = {
+  '0-1': 'contacts',
+  '0-3': 'deals',
+};

@@ -24,7 +24,12 @@ type ReactHooks = Pick<typeof React, 'useEffect' | 'useRef' | 'useState' | 'useC
  * question is too long for a query string (the bulk action's selection) is a POST with a body.
  */
 export function createUseBackendData(react: ReactHooks) {
-  return function useBackendData<T>(fetcher: Fetcher, path: string | null, body?: FetchInit['body']): { state: LoadState<T>; reload: () => void } {
+  // biome-ignore lint/correctness/noComponentHookFactories: built once per feature at module load, never in a render.
+  return function useBackendData<T>(
+    fetcher: Fetcher,
+    path: string | null,
+    body?: FetchInit['body'],
+  ): { state: LoadState<T>; reload: () => void } {
     const [state, setState] = react.useState<LoadState<T>>({ kind: 'loading' });
     const [generation, setGeneration] = react.useState(0);
     const latest = react.useRef(0);
@@ -33,7 +38,11 @@ export function createUseBackendData(react: ReactHooks) {
     react.useEffect(() => {
       if (path === null) return;
       const request = ++latest.current;
-      void callBackend<T>(fetcher, path, bodyKey === undefined ? undefined : { method: 'POST', body: JSON.parse(bodyKey) as FetchInit['body'] }).then((result) => {
+      void callBackend<T>(
+        fetcher,
+        path,
+        bodyKey === undefined ? undefined : { method: 'POST', body: JSON.parse(bodyKey) as FetchInit['body'] },
+      ).then((result) => {
         if (request === latest.current) setState(toLoadState(result));
       });
     }, [fetcher, path, bodyKey, generation]);

@@ -1,5 +1,21 @@
-import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, Button, Divider, ErrorState, Flex, Heading, LoadingSpinner, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text, hubspot } from '@hubspot/ui-extensions';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  Alert,
+  Button,
+  Divider,
+  ErrorState,
+  Flex,
+  Heading,
+  LoadingSpinner,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+  hubspot,
+} from '@hubspot/ui-extensions';
 import type { HomeView } from '../../../../shared/extension-api.ts';
 import { backendFetcher, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
@@ -16,15 +32,37 @@ export function Home({ fetcher }: { fetcher: Fetcher }) {
   const { state, reload } = useBackendData<HomeView>(fetcher, '/home');
   const [rollingBack, setRollingBack] = useState<string | null>(null);
   if (state.kind === 'loading') return <LoadingSpinner label="Loading batches" />;
-  if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
-  if (state.kind === 'error') return <ErrorState title="Agent Governance could not load."><Text>{state.message}</Text><Button onClick={reload}>Try again</Button></ErrorState>;
+  if (state.kind === 'forbidden')
+    return (
+      <Alert title="No access" variant="warning">
+        {state.message}
+      </Alert>
+    );
+  if (state.kind === 'error')
+    return (
+      <ErrorState title="Agent Governance could not load.">
+        <Text>{state.message}</Text>
+        <Button onClick={reload}>Try again</Button>
+      </ErrorState>
+    );
   const { batches, caller } = state.data;
   return (
     <Flex direction="column" gap="md">
       <Heading>Batches</Heading>
-      {batches.length === 0 ? <Text>No agent has submitted a batch yet.</Text> : (
+      {batches.length === 0 ? (
+        <Text>No agent has submitted a batch yet.</Text>
+      ) : (
         <Table>
-          <TableHead><TableRow><TableHeader>Batch</TableHeader><TableHeader>Agents</TableHeader><TableHeader>Change sets</TableHeader><TableHeader>Waiting for a person</TableHeader><TableHeader>Last</TableHeader>{caller.permissions.rollBack ? <TableHeader>Rollback</TableHeader> : null}</TableRow></TableHead>
+          <TableHead>
+            <TableRow>
+              <TableHeader>Batch</TableHeader>
+              <TableHeader>Agents</TableHeader>
+              <TableHeader>Change sets</TableHeader>
+              <TableHeader>Waiting for a person</TableHeader>
+              <TableHeader>Last</TableHeader>
+              {caller.permissions.rollBack ? <TableHeader>Rollback</TableHeader> : null}
+            </TableRow>
+          </TableHead>
           <TableBody>
             {batches.map((batch) => (
               <TableRow key={batch.batchId}>
@@ -33,13 +71,34 @@ export function Home({ fetcher }: { fetcher: Fetcher }) {
                 <TableCell>{String(batch.changeSets)}</TableCell>
                 <TableCell>{String(batch.pendingApprovals)}</TableCell>
                 <TableCell>{new Date(batch.lastAt).toLocaleString()}</TableCell>
-                {caller.permissions.rollBack ? <TableCell><Button testId={`rollback-${batch.batchId}`} size="xs" variant="secondary" onClick={() => setRollingBack(batch.batchId)}>Roll back…</Button></TableCell> : null}
+                {caller.permissions.rollBack ? (
+                  <TableCell>
+                    <Button
+                      testId={`rollback-${batch.batchId}`}
+                      size="xs"
+                      variant="secondary"
+                      onClick={() => setRollingBack(batch.batchId)}
+                    >
+                      Roll back…
+                    </Button>
+                  </TableCell>
+                ) : null}
               </TableRow>
             ))}
           </TableBody>
         </Table>
       )}
-      {rollingBack ? <BatchRollback key={rollingBack} fetcher={fetcher} batchId={rollingBack} onClose={() => { setRollingBack(null); reload(); }} /> : null}
+      {rollingBack ? (
+        <BatchRollback
+          key={rollingBack}
+          fetcher={fetcher}
+          batchId={rollingBack}
+          onClose={() => {
+            setRollingBack(null);
+            reload();
+          }}
+        />
+      ) : null}
       <Divider />
       <AuditSearch fetcher={fetcher} />
     </Flex>

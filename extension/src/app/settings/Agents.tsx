@@ -1,12 +1,35 @@
-import React, { useState } from 'react';
-import { Alert, Button, ButtonRow, Flex, Heading, Input, Select, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text } from '@hubspot/ui-extensions';
+import { useState } from 'react';
+import {
+  Alert,
+  Button,
+  ButtonRow,
+  Flex,
+  Heading,
+  Input,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+} from '@hubspot/ui-extensions';
 import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { AgentRole } from '../../../../shared/crm-names.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
-import { AGENT_ACTION_LABEL, REVOKE_WARNING, TOKEN_WARNING, agentActions, type AgentAction } from '../lib/views/agents.ts';
+import {
+  AGENT_ACTION_LABEL,
+  REVOKE_WARNING,
+  TOKEN_WARNING,
+  agentActions,
+  type AgentAction,
+} from '../lib/views/agents.ts';
 import { MATRIX_ROLES } from '../lib/views/policy-matrix.ts';
 
-export type AgentCommand = { kind: 'create'; name: string; role: AgentRole } | { kind: AgentAction; id: string; name: string };
+export type AgentCommand =
+  | { kind: 'create'; name: string; role: AgentRole }
+  | { kind: AgentAction; id: string; name: string };
 
 interface AgentsProps {
   view: SettingsView;
@@ -27,10 +50,26 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
         <Flex direction="column" gap="xs">
           <Text variant="microcopy">{REVOKE_WARNING}</Text>
           <ButtonRow>
-            <Button testId={`agent-revoke-confirm-${agent.id}`} size="xs" variant="destructive" disabled={busy} onClick={() => { setConfirmingRevoke(null); onCommand({ kind: 'revoke', id: agent.id, name: agent.name }); }}>
+            <Button
+              testId={`agent-revoke-confirm-${agent.id}`}
+              size="xs"
+              variant="destructive"
+              disabled={busy}
+              onClick={() => {
+                setConfirmingRevoke(null);
+                onCommand({ kind: 'revoke', id: agent.id, name: agent.name });
+              }}
+            >
               {`Revoke ${agent.name} for good`}
             </Button>
-            <Button testId={`agent-revoke-keep-${agent.id}`} size="xs" variant="secondary" onClick={() => setConfirmingRevoke(null)}>Keep it</Button>
+            <Button
+              testId={`agent-revoke-keep-${agent.id}`}
+              size="xs"
+              variant="secondary"
+              onClick={() => setConfirmingRevoke(null)}
+            >
+              Keep it
+            </Button>
           </ButtonRow>
         </Flex>
       );
@@ -46,7 +85,11 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
             size="xs"
             variant={action === 'revoke' ? 'destructive' : 'secondary'}
             disabled={busy}
-            onClick={() => (action === 'revoke' ? setConfirmingRevoke(agent.id) : onCommand({ kind: action, id: agent.id, name: agent.name }))}
+            onClick={() =>
+              action === 'revoke'
+                ? setConfirmingRevoke(agent.id)
+                : onCommand({ kind: action, id: agent.id, name: agent.name })
+            }
           >
             {AGENT_ACTION_LABEL[action]}
           </Button>
@@ -61,15 +104,27 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
         <Alert title={`${created.name} is created: copy its token now`} variant="warning">
           <Input name="created-agent-token" label="Bearer token" value={created.token} readOnly={true} />
           <Text>{TOKEN_WARNING}</Text>
-          <Button testId="token-copied" size="xs" onClick={onTokenCopied}>I have copied it</Button>
+          <Button testId="token-copied" size="xs" onClick={onTokenCopied}>
+            I have copied it
+          </Button>
         </Alert>
       ) : null}
       <Table bordered={true}>
         <TableHead>
-          <TableRow><TableHeader>Name</TableHeader><TableHeader>Role</TableHeader><TableHeader>Status</TableHeader><TableHeader>Created</TableHeader>{editable ? <TableHeader>Actions</TableHeader> : null}</TableRow>
+          <TableRow>
+            <TableHeader>Name</TableHeader>
+            <TableHeader>Role</TableHeader>
+            <TableHeader>Status</TableHeader>
+            <TableHeader>Created</TableHeader>
+            {editable ? <TableHeader>Actions</TableHeader> : null}
+          </TableRow>
         </TableHead>
         <TableBody>
-          {view.agents.length === 0 ? <TableRow><TableCell>No agent yet.</TableCell></TableRow> : null}
+          {view.agents.length === 0 ? (
+            <TableRow>
+              <TableCell>No agent yet.</TableCell>
+            </TableRow>
+          ) : null}
           {view.agents.map((agent) => (
             <TableRow key={agent.id}>
               <TableCell>{agent.name}</TableCell>
@@ -82,19 +137,47 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
         </TableBody>
       </Table>
       {/* Keyed on the last created agent, so the form starts empty again once one is made. */}
-      {editable ? <CreateAgent key={created?.id ?? 'none'} busy={busy} onCreate={(agent) => onCommand({ kind: 'create', ...agent })} /> : <Text variant="microcopy">Owners and RevOps admins create, pause and revoke agents.</Text>}
+      {editable ? (
+        <CreateAgent
+          key={created?.id ?? 'none'}
+          busy={busy}
+          onCreate={(agent) => onCommand({ kind: 'create', ...agent })}
+        />
+      ) : (
+        <Text variant="microcopy">Owners and RevOps admins create, pause and revoke agents.</Text>
+      )}
     </Flex>
   );
 }
 
-function CreateAgent({ busy, onCreate }: { busy: boolean; onCreate: (agent: { name: string; role: AgentRole }) => void }) {
+function CreateAgent({
+  busy,
+  onCreate,
+}: {
+  busy: boolean;
+  onCreate: (agent: { name: string; role: AgentRole }) => void;
+}) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<AgentRole>('enrichment');
   return (
     <Flex gap="sm" wrap="wrap" align="end">
       <Input name="new-agent-name" label="New agent's name" value={name} onChange={setName} />
-      <Select name="new-agent-role" label="Role" options={MATRIX_ROLES.map((value) => ({ label: value, value }))} value={role} onChange={(value) => setRole(value as AgentRole)} />
-      <Button testId="create-agent" size="xs" variant="primary" disabled={busy || name.trim() === ''} onClick={() => onCreate({ name: name.trim(), role })}>Create agent</Button>
+      <Select
+        name="new-agent-role"
+        label="Role"
+        options={MATRIX_ROLES.map((value) => ({ label: value, value }))}
+        value={role}
+        onChange={(value) => setRole(value as AgentRole)}
+      />
+      <Button
+        testId="create-agent"
+        size="xs"
+        variant="primary"
+        disabled={busy || name.trim() === ''}
+        onClick={() => onCreate({ name: name.trim(), role })}
+      >
+        Create agent
+      </Button>
     </Flex>
   );
 }

@@ -1,5 +1,16 @@
-import React, { useState } from 'react';
-import { Flex, Heading, Input, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text } from '@hubspot/ui-extensions';
+import { useState } from 'react';
+import {
+  Flex,
+  Heading,
+  Input,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+} from '@hubspot/ui-extensions';
 import type { AgentRole } from '../../../../shared/crm-names.ts';
 import type { Caps as CapValues, Policy } from '../../../../shared/policy.ts';
 import { MATRIX_ROLES } from '../lib/views/policy-matrix.ts';
@@ -42,19 +53,26 @@ export function Caps({ policy, editable, onChange }: CapsProps) {
   return (
     <Flex direction="column" gap="xs">
       <Heading>Caps</Heading>
-      <Text variant="microcopy">A write that would pass a daily cap is refused. A role's cap replaces the one for every agent; an empty field is no cap.</Text>
+      <Text variant="microcopy">
+        A write that would pass a daily cap is refused. A role's cap replaces the one for every agent; an empty field is
+        no cap.
+      </Text>
       <Table bordered={true}>
         <TableHead>
           <TableRow>
             <TableHeader>Applies to</TableHeader>
-            {CAP_NAMES.map((cap) => <TableHeader key={cap}>{CAP_LABELS[cap]}</TableHeader>)}
+            {CAP_NAMES.map((cap) => (
+              <TableHeader key={cap}>{CAP_LABELS[cap]}</TableHeader>
+            ))}
           </TableRow>
         </TableHead>
         <TableBody>
           {scopes.map(({ role, label, caps }) => (
             <TableRow key={label}>
               <TableCell>{label}</TableCell>
-              {CAP_NAMES.map((cap) => <TableCell key={cap}>{field(role, cap, caps?.[cap])}</TableCell>)}
+              {CAP_NAMES.map((cap) => (
+                <TableCell key={cap}>{field(role, cap, caps?.[cap])}</TableCell>
+              ))}
             </TableRow>
           ))}
         </TableBody>

@@ -1,5 +1,16 @@
-import React from 'react';
-import { Button, Flex, Heading, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text } from '@hubspot/ui-extensions';
+import type React from 'react';
+import {
+  Button,
+  Flex,
+  Heading,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+} from '@hubspot/ui-extensions';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import { historyRows } from '../lib/views/agents.ts';
 
@@ -19,10 +30,19 @@ export function PolicyHistory({ view, editable, draftPending, busy, onRestore, c
   return (
     <Flex direction="column" gap="xs">
       <Heading>Policy history</Heading>
-      {editable && draftPending ? <Text variant="microcopy">Publish your edits above first: restoring a version replaces the policy they were made on.</Text> : null}
+      {editable && draftPending ? (
+        <Text variant="microcopy">
+          Publish your edits above first: restoring a version replaces the policy they were made on.
+        </Text>
+      ) : null}
       <Table bordered={true}>
         <TableHead>
-          <TableRow><TableHeader>Version</TableHeader><TableHeader>Published by</TableHeader><TableHeader>At</TableHeader>{editable ? <TableHeader>Restore</TableHeader> : null}</TableRow>
+          <TableRow>
+            <TableHeader>Version</TableHeader>
+            <TableHeader>Published by</TableHeader>
+            <TableHeader>At</TableHeader>
+            {editable ? <TableHeader>Restore</TableHeader> : null}
+          </TableRow>
         </TableHead>
         <TableBody>
           {historyRows(view).map((row) => (
@@ -33,7 +53,13 @@ export function PolicyHistory({ view, editable, draftPending, busy, onRestore, c
               {editable ? (
                 <TableCell>
                   {row.restorable ? (
-                    <Button testId={`restore-${row.version}`} size="xs" variant="secondary" disabled={busy || draftPending} onClick={() => onRestore(row.version)}>
+                    <Button
+                      testId={`restore-${row.version}`}
+                      size="xs"
+                      variant="secondary"
+                      disabled={busy || draftPending}
+                      onClick={() => onRestore(row.version)}
+                    >
                       Restore this version
                     </Button>
                   ) : null}

@@ -1,5 +1,18 @@
-import React, { useState } from 'react';
-import { Button, ButtonRow, Flex, Heading, Select, Table, TableBody, TableCell, TableHead, TableHeader, TableRow, Text } from '@hubspot/ui-extensions';
+import { useState } from 'react';
+import {
+  Button,
+  ButtonRow,
+  Flex,
+  Heading,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableHeader,
+  TableRow,
+  Text,
+} from '@hubspot/ui-extensions';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy, Tier } from '../../../../shared/policy.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
@@ -19,7 +32,12 @@ export interface PolicyMatrixProps {
 export function PolicyMatrix({ objectType, policy, editable, onChange }: PolicyMatrixProps) {
   const [page, setPage] = useState(1);
   const rows = matrixRows(policy, objectType);
-  const info = pageInfo({ page, pageSize: MATRIX_PAGE_SIZE, total: rows.length, items: rows.slice((page - 1) * MATRIX_PAGE_SIZE, page * MATRIX_PAGE_SIZE) });
+  const info = pageInfo({
+    page,
+    pageSize: MATRIX_PAGE_SIZE,
+    total: rows.length,
+    items: rows.slice((page - 1) * MATRIX_PAGE_SIZE, page * MATRIX_PAGE_SIZE),
+  });
   return (
     <Flex direction="column" gap="xs">
       <Heading>{objectType}</Heading>
@@ -29,7 +47,9 @@ export function PolicyMatrix({ objectType, policy, editable, onChange }: PolicyM
           <TableHead>
             <TableRow>
               <TableHeader>Property</TableHeader>
-              {MATRIX_ROLES.map((role) => <TableHeader key={role}>{role}</TableHeader>)}
+              {MATRIX_ROLES.map((role) => (
+                <TableHeader key={role}>{role}</TableHeader>
+              ))}
             </TableRow>
           </TableHead>
           <TableBody>
@@ -44,7 +64,16 @@ export function PolicyMatrix({ objectType, policy, editable, onChange }: PolicyM
                         label=""
                         options={TIER_OPTIONS}
                         value={cell.tier}
-                        onChange={(tier) => onChange(withTier(policy, { objectType, property: row.property, role: cell.role, tier: tier as Tier }))}
+                        onChange={(tier) =>
+                          onChange(
+                            withTier(policy, {
+                              objectType,
+                              property: row.property,
+                              role: cell.role,
+                              tier: tier as Tier,
+                            }),
+                          )
+                        }
                       />
                     ) : (
                       <Text>{cell.inherited ? `${cell.tier} (default)` : cell.tier}</Text>
@@ -58,9 +87,13 @@ export function PolicyMatrix({ objectType, policy, editable, onChange }: PolicyM
       ) : null}
       {info.pageCount > 1 ? (
         <ButtonRow>
-          <Button size="xs" disabled={!info.hasPrevious} onClick={() => setPage(page - 1)}>Previous</Button>
+          <Button size="xs" disabled={!info.hasPrevious} onClick={() => setPage(page - 1)}>
+            Previous
+          </Button>
           <Text variant="microcopy">{info.label}</Text>
-          <Button size="xs" disabled={!info.hasNext} onClick={() => setPage(page + 1)}>Next</Button>
+          <Button size="xs" disabled={!info.hasNext} onClick={() => setPage(page + 1)}>
+            Next
+          </Button>
         </ButtonRow>
       ) : null}
     </Flex>

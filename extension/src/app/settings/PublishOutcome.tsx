@@ -1,4 +1,3 @@
-import React from 'react';
 import { Alert, Text } from '@hubspot/ui-extensions';
 
 /** Why the last publish did not take effect: the server's own sentences, or dual control holding it. */
@@ -10,9 +9,12 @@ export type PublishProblem =
 /** Reads a refused publish: POLICY_INVALID lists its issues, SECOND_ADMIN_REQUIRED names the request waiting. */
 export function publishProblem(result: { code: string; message: string; details?: unknown }): PublishProblem {
   const details = (result.details ?? {}) as { issues?: unknown; requestId?: unknown; reasons?: unknown };
-  if (result.code === 'POLICY_INVALID' && Array.isArray(details.issues)) return { kind: 'invalid', message: result.message, issues: details.issues.map(String) };
+  if (result.code === 'POLICY_INVALID' && Array.isArray(details.issues))
+    return { kind: 'invalid', message: result.message, issues: details.issues.map(String) };
   if (result.code === 'SECOND_ADMIN_REQUIRED' && typeof details.requestId === 'string') {
-    const reasons = Array.isArray(details.reasons) ? details.reasons.map((reason) => String((reason as { message?: unknown }).message ?? reason)) : [];
+    const reasons = Array.isArray(details.reasons)
+      ? details.reasons.map((reason) => String((reason as { message?: unknown }).message ?? reason))
+      : [];
     return { kind: 'second_admin', requestId: details.requestId, reasons };
   }
   return { kind: 'failed', message: result.message };
@@ -23,7 +25,9 @@ export function PublishOutcome({ problem }: { problem: PublishProblem }) {
     case 'invalid':
       return (
         <Alert title="The policy was not published: fix these first" variant="danger">
-          {problem.issues.map((issue) => <Text key={issue}>{issue}</Text>)}
+          {problem.issues.map((issue) => (
+            <Text key={issue}>{issue}</Text>
+          ))}
         </Alert>
       );
     case 'second_admin':
@@ -34,6 +38,10 @@ export function PublishOutcome({ problem }: { problem: PublishProblem }) {
         </Alert>
       );
     case 'failed':
-      return <Alert title="The policy was not published" variant="danger">{problem.message}</Alert>;
+      return (
+        <Alert title="The policy was not published" variant="danger">
+          {problem.message}
+        </Alert>
+      );
   }
 }

@@ -1,5 +1,16 @@
-import React, { useCallback, useEffect, useRef, useState } from 'react';
-import { Alert, Button, Divider, ErrorState, Flex, Heading, LoadingSpinner, Text, hubspot, useExtensionActions } from '@hubspot/ui-extensions';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  Alert,
+  Button,
+  Divider,
+  ErrorState,
+  Flex,
+  Heading,
+  LoadingSpinner,
+  Text,
+  hubspot,
+  useExtensionActions,
+} from '@hubspot/ui-extensions';
 import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
@@ -50,7 +61,12 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   };
 
   /** Publishing the draft and restoring a version both make the next version, and dual control may hold either. */
-  const publishVersion = async (from: 'draft' | 'history', path: string, init: FetchInit, success: (version: number) => string) => {
+  const publishVersion = async (
+    from: 'draft' | 'history',
+    path: string,
+    init: FetchInit,
+    success: (version: number) => string,
+  ) => {
     setBusy(true);
     const result = await callBackend<{ version: number }>(fetcher, path, init);
     setBusy(false);
@@ -70,14 +86,32 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     reload();
   };
   const publish = (document: Policy, edits: number) =>
-    void publishVersion('draft', '/policies', { method: 'POST', body: { document } }, (version) => `Published policy version ${version} (${edits} change${edits === 1 ? '' : 's'}).`);
+    void publishVersion(
+      'draft',
+      '/policies',
+      { method: 'POST', body: { document } },
+      (version) => `Published policy version ${version} (${edits} change${edits === 1 ? '' : 's'}).`,
+    );
   const restore = (version: number) =>
-    void publishVersion('history', `/policies/${version}/restore`, { method: 'POST' }, (published) => `Version ${version} is in force again, published as version ${published}.`);
+    void publishVersion(
+      'history',
+      `/policies/${version}/restore`,
+      { method: 'POST' },
+      (published) => `Version ${version} is in force again, published as version ${published}.`,
+    );
 
   const commandAgent = async (command: AgentCommand) => {
-    if (command.kind !== 'create') return send(`/agents/${command.id}/${command.kind}`, { method: 'POST' }, agentActionDone(command.kind, command.name));
+    if (command.kind !== 'create')
+      return send(
+        `/agents/${command.id}/${command.kind}`,
+        { method: 'POST' },
+        agentActionDone(command.kind, command.name),
+      );
     setBusy(true);
-    const result = await callBackend<CreatedAgent>(fetcher, '/agents', { method: 'POST', body: { name: command.name, role: command.role } });
+    const result = await callBackend<CreatedAgent>(fetcher, '/agents', {
+      method: 'POST',
+      body: { name: command.name, role: command.role },
+    });
     setBusy(false);
     if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
     setCreated(result.data);
@@ -87,12 +121,27 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const changeRole = ({ kind, id, role }: RoleChange) => {
     const path = `${kind === 'person' ? '/people' : '/team-roles'}/${id}`;
     const who = kind === 'person' ? `HubSpot user ${id}` : `HubSpot team ${id}`;
-    void send(path, role ? { method: 'PUT', body: { role } } : { method: 'DELETE' }, role ? `${who} is now ${role}.` : `${who} has no role of their own now.`);
+    void send(
+      path,
+      role ? { method: 'PUT', body: { role } } : { method: 'DELETE' },
+      role ? `${who} is now ${role}.` : `${who} has no role of their own now.`,
+    );
   };
 
   if (state.kind === 'loading') return <LoadingSpinner label="Loading governance settings" />;
-  if (state.kind === 'forbidden') return <Alert title="No access" variant="warning">{state.message}</Alert>;
-  if (state.kind === 'error') return <ErrorState title="Settings could not load."><Text>{state.message}</Text><Button onClick={reload}>Try again</Button></ErrorState>;
+  if (state.kind === 'forbidden')
+    return (
+      <Alert title="No access" variant="warning">
+        {state.message}
+      </Alert>
+    );
+  if (state.kind === 'error')
+    return (
+      <ErrorState title="Settings could not load.">
+        <Text>{state.message}</Text>
+        <Button onClick={reload}>Try again</Button>
+      </ErrorState>
+    );
 
   const view = state.data;
   const controls = settingsControls(view.caller.permissions);
@@ -105,12 +154,31 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   };
   return (
     <Flex direction="column" gap="md">
-      <PendingRequests view={view} onDecide={(id, decision) => void send(`/governance-requests/${id}/${decision}`, { method: 'POST' }, decision === 'confirm' ? 'Confirmed: the change is in force.' : 'The request is cancelled.')} />
+      <PendingRequests
+        view={view}
+        onDecide={(id, decision) =>
+          void send(
+            `/governance-requests/${id}/${decision}`,
+            { method: 'POST' },
+            decision === 'confirm' ? 'Confirmed: the change is in force.' : 'The request is cancelled.',
+          )
+        }
+      />
       <Heading>Policy {view.policy ? `version ${view.policy.version}` : '(none published)'}</Heading>
-      {!controls.editPolicy ? <Text variant="microcopy">Your role can read the policy; owners and RevOps admins change it.</Text> : null}
+      {!controls.editPolicy ? (
+        <Text variant="microcopy">Your role can read the policy; owners and RevOps admins change it.</Text>
+      ) : null}
       {shown ? (
         <>
-          {MATRIX_OBJECT_TYPES.map((objectType) => <PolicyMatrix key={objectType} objectType={objectType} policy={shown} editable={controls.editPolicy} onChange={edit} />)}
+          {MATRIX_OBJECT_TYPES.map((objectType) => (
+            <PolicyMatrix
+              key={objectType}
+              objectType={objectType}
+              policy={shown}
+              editable={controls.editPolicy}
+              onChange={edit}
+            />
+          ))}
           <Conditions policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Caps policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Windows policy={shown} editable={controls.editPolicy} onChange={edit} />
@@ -127,11 +195,34 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       <Divider />
       <People view={view} fetcher={fetcher} onChange={changeRole} />
       <Divider />
-      <KillSwitches view={view} editable={controls.toggleKillSwitches} onChange={(change: KillSwitchChange) => void send('/kill-switches', { method: 'PUT', body: { ...change } }, change.engaged ? 'Kill switch engaged.' : 'Kill switch released.')} />
+      <KillSwitches
+        view={view}
+        editable={controls.toggleKillSwitches}
+        onChange={(change: KillSwitchChange) =>
+          void send(
+            '/kill-switches',
+            { method: 'PUT', body: { ...change } },
+            change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
+          )
+        }
+      />
       <Divider />
-      <Agents view={view} editable={controls.manageAgents} busy={busy} created={created} onCommand={(command) => void commandAgent(command)} onTokenCopied={() => setCreated(null)} />
+      <Agents
+        view={view}
+        editable={controls.manageAgents}
+        busy={busy}
+        created={created}
+        onCommand={(command) => void commandAgent(command)}
+        onTokenCopied={() => setCreated(null)}
+      />
       <Divider />
-      <PolicyHistory view={view} editable={controls.restorePolicy} draftPending={edits > 0} busy={busy} onRestore={restore}>
+      <PolicyHistory
+        view={view}
+        editable={controls.restorePolicy}
+        draftPending={edits > 0}
+        busy={busy}
+        onRestore={restore}
+      >
         {problem?.from === 'history' ? <PublishOutcome problem={problem.problem} /> : null}
       </PolicyHistory>
     </Flex>

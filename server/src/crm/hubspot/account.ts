@@ -22,7 +22,10 @@ class HubSpotAnswerError extends Error {
 }
 
 // The api-client (v14) has no account-info API: `apiRequest` sends the raw call and never throws on a status.
-export function accountApis(client: Client, paced: <F extends (...args: never[]) => unknown>(call: F) => F): AccountApis {
+export function accountApis(
+  client: Client,
+  paced: <F extends (...args: never[]) => unknown>(call: F) => F,
+): AccountApis {
   return {
     getDetails: paced(async () => {
       const response = await client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });

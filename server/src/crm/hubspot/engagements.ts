@@ -14,7 +14,10 @@ export interface EngagementApis {
   createTask(input: TaskCreate): Promise<unknown>;
 }
 
-export function engagementApis(client: Client, paced: <F extends (...args: never[]) => unknown>(call: F) => F): EngagementApis {
+export function engagementApis(
+  client: Client,
+  paced: <F extends (...args: never[]) => unknown>(call: F) => F,
+): EngagementApis {
   const notes = client.crm.objects.notes.basicApi;
   const tasks = client.crm.objects.tasks.basicApi;
   return { createNote: paced(notes.create.bind(notes)), createTask: paced(tasks.create.bind(tasks)) };
@@ -35,22 +38,37 @@ const createdSchema = z.object({ id: z.string() });
 export function engagementMethods(apis: EngagementApis, retry: RetryDeps): Pick<CrmPort, 'createNote' | 'createTask'> {
   const once: RetryDeps = { ...retry, policy: { ...retry.policy, maxAttempts: 1 } };
   const association = (recordId: string, typeId: number) => [
-    { to: { id: recordId }, types: [{ associationCategory: HUBSPOT_DEFINED as AssociationCategory, associationTypeId: typeId }] },
+    {
+      to: { id: recordId },
+      types: [{ associationCategory: HUBSPOT_DEFINED as AssociationCategory, associationTypeId: typeId }],
+    },
   ];
   return {
     async createNote({ objectType, recordId, body, timestamp }) {
       const answer = await withRetry(
         `log a note on ${objectType} ${recordId}`,
-        () => apis.createNote({ properties: { hs_timestamp: timestamp.toISOString(), hs_note_body: noteHtml(body) }, associations: association(recordId, NOTE_ASSOCIATION[objectType]) }),
+        () =>
+          apis.createNote({
+            properties: { hs_timestamp: timestamp.toISOString(), hs_note_body: noteHtml(body) },
+            associations: association(recordId, NOTE_ASSOCIATION[objectType]),
+          }),
         once,
       );
       return { id: parseResponse(createdSchema, answer, 'POST notes').id };
     },
     async createTask({ objectType, recordId, subject, body, dueAt, priority }) {
-      const properties: Record<string, string> = { hs_timestamp: dueAt.toISOString(), hs_task_subject: subject, hs_task_status: 'NOT_STARTED' };
+      const properties: Record<string, string> = {
+        hs_timestamp: dueAt.toISOString(),
+        hs_task_subject: subject,
+        hs_task_status: 'NOT_STARTED',
+      };
       if (body !== undefined) properties['hs_task_body'] = noteHtml(body);
       if (priority !== undefined) properties['hs_task_priority'] = priority;
-      const answer = await withRetry(`create a task on ${objectType} ${recordId}`, () => apis.createTask({ properties, associations: association(recordId, TASK_ASSOCIATION[objectType]) }), once);
+      const answer = await withRetry(
+        `create a task on ${objectType} ${recordId}`,
+        () => apis.createTask({ properties, associations: association(recordId, TASK_ASSOCIATION[objectType]) }),
+        once,
+      );
       return { id: parseResponse(createdSchema, answer, 'POST tasks').id };
     },
   };

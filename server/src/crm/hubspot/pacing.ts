@@ -19,6 +19,11 @@ export interface RateLimit {
 
 export function pacer(rateLimit: RateLimit | undefined): <F extends (...args: never[]) => unknown>(call: F) => F {
   if (rateLimit === undefined) return (call) => call;
-  const throttle = pThrottle({ limit: rateLimit.maxCalls, interval: rateLimit.intervalMs + PACING_MARGIN_MS, strict: true, weight: () => 1 });
+  const throttle = pThrottle({
+    limit: rateLimit.maxCalls,
+    interval: rateLimit.intervalMs + PACING_MARGIN_MS,
+    strict: true,
+    weight: () => 1,
+  });
   return (call) => throttle(call) as unknown as typeof call;
 }

@@ -6,7 +6,10 @@ import { batchErrorSchema, parseResponse } from './responses.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
 export interface HistoryApis {
-  read(objectType: string, input: { inputs: { id: string }[]; properties: string[]; propertiesWithHistory: string[] }): Promise<unknown>;
+  read(
+    objectType: string,
+    input: { inputs: { id: string }[]; properties: string[]; propertiesWithHistory: string[] },
+  ): Promise<unknown>;
 }
 
 const revisionSchema = z.object({
@@ -19,33 +22,57 @@ const revisionSchema = z.object({
 });
 
 const historySchema = z.object({
-  results: z.array(z.object({ id: z.string(), propertiesWithHistory: z.record(z.string(), z.array(revisionSchema)).optional() })),
+  results: z.array(
+    z.object({ id: z.string(), propertiesWithHistory: z.record(z.string(), z.array(revisionSchema)).optional() }),
+  ),
   errors: z.array(batchErrorSchema).optional(),
 });
 
 /** HubSpot's property history, newest revision first, as the batch read's `propertiesWithHistory` gives it (issues 7, 17). */
-export function propertyHistoryMethods(apis: HistoryApis, retry: RetryDeps): Pick<CrmPort, 'readLatestChanges' | 'readPropertyHistory'> {
-  const readPropertyHistory = async ({ objectType, recordIds, properties }: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) => {
+export function propertyHistoryMethods(
+  apis: HistoryApis,
+  retry: RetryDeps,
+): Pick<CrmPort, 'readLatestChanges' | 'readPropertyHistory'> {
+  const readPropertyHistory = async ({
+    objectType,
+    recordIds,
+    properties,
+  }: {
+    objectType: ObjectType;
+    recordIds: readonly string[];
+    properties: readonly string[];
+  }) => {
     const histories = new Map<string, Record<string, CrmValueChange[]>>();
     if (recordIds.length === 0) return histories;
     const answer = await withRetry(
       `read history of ${recordIds.length} ${objectType}`,
-      () => apis.read(objectType, { inputs: recordIds.map((id) => ({ id })), properties: [], propertiesWithHistory: [...properties] }),
+      () =>
+        apis.read(objectType, {
+          inputs: recordIds.map((id) => ({ id })),
+          properties: [],
+          propertiesWithHistory: [...properties],
+        }),
       retry,
     );
     const parsed = parseResponse(historySchema, answer, `batch read of ${objectType} with history`);
     const unexpected = (parsed.errors ?? []).find((error) => error.category !== 'OBJECT_NOT_FOUND');
-    if (unexpected !== undefined) throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
+    if (unexpected !== undefined)
+      throw new AppError('CRM_REJECTED', unexpected.message, { details: { category: unexpected.category } });
     for (const record of parsed.results) {
       const revisions: Record<string, CrmValueChange[]> = {};
-      for (const [name, list] of Object.entries(record.propertiesWithHistory ?? {})) revisions[name] = list.map(toValueChange);
+      for (const [name, list] of Object.entries(record.propertiesWithHistory ?? {}))
+        revisions[name] = list.map(toValueChange);
       histories.set(record.id, revisions);
     }
     return histories;
   };
   return {
     readPropertyHistory,
-    async readLatestChanges(input: { objectType: ObjectType; recordIds: readonly string[]; properties: readonly string[] }) {
+    async readLatestChanges(input: {
+      objectType: ObjectType;
+      recordIds: readonly string[];
+      properties: readonly string[];
+    }) {
       const latest = new Map<string, Record<string, CrmValueChange>>();
       for (const [recordId, revisions] of await readPropertyHistory(input)) {
         const changes: Record<string, CrmValueChange> = {};
@@ -63,6 +90,9 @@ function toValueChange(revision: z.infer<typeof revisionSchema>): CrmValueChange
     at: revision.timestamp,
     sourceType: revision.sourceType,
     sourceId: revision.sourceId ?? null,
-    userId: revision.updatedByUserId === undefined || revision.updatedByUserId === null ? null : String(revision.updatedByUserId),
+    userId:
+      revision.updatedByUserId === undefined || revision.updatedByUserId === null
+        ? null
+        : String(revision.updatedByUserId),
   };
 }

@@ -38,7 +38,9 @@ export const schemasSchema = z.object({ results: z.array(schemaSchema) });
 
 /** HubSpot answers `new` per record; the api-client's model renames it `_new`. */
 export const upsertSchema = z.object({
-  results: z.array(z.object({ id: z.string(), _new: z.boolean(), properties: z.record(z.string(), z.string().nullable()) })),
+  results: z.array(
+    z.object({ id: z.string(), _new: z.boolean(), properties: z.record(z.string(), z.string().nullable()) }),
+  ),
   errors: z.array(batchErrorSchema).optional(),
 });
 
@@ -68,7 +70,9 @@ const KNOWN_TYPES: readonly CrmPropertyType[] = ['string', 'number', 'enumeratio
 
 /** HubSpot has a few more types (phone_number, json, object_coordinates); to us they are text. */
 export function toCrmProperty(property: z.infer<typeof propertiesSchema>['results'][number]): CrmPropertyDefinition {
-  const type = (KNOWN_TYPES as readonly string[]).includes(property.type) ? (property.type as CrmPropertyType) : 'string';
+  const type = (KNOWN_TYPES as readonly string[]).includes(property.type)
+    ? (property.type as CrmPropertyType)
+    : 'string';
   return {
     name: property.name,
     label: property.label,
@@ -76,7 +80,9 @@ export function toCrmProperty(property: z.infer<typeof propertiesSchema>['result
     fieldType: property.fieldType,
     ...(property.description ? { description: property.description } : {}),
     ...(property.groupName ? { groupName: property.groupName } : {}),
-    ...(type === 'enumeration' || type === 'bool' ? { options: (property.options ?? []).map(({ label, value }) => ({ label, value })) } : {}),
+    ...(type === 'enumeration' || type === 'bool'
+      ? { options: (property.options ?? []).map(({ label, value }) => ({ label, value })) }
+      : {}),
   };
 }
 

@@ -17,14 +17,36 @@ export interface RetryDeps {
 
 /** What a failed call tells us, read from the api-client's ApiException or a fetch network error. */
 export type Failure =
-  | { kind: 'rate_limited'; status: 429; waitMs: number | undefined; policyName: string | undefined; correlationId: string | undefined }
+  | {
+      kind: 'rate_limited';
+      status: 429;
+      waitMs: number | undefined;
+      policyName: string | undefined;
+      correlationId: string | undefined;
+    }
   | { kind: 'unavailable'; status: number | undefined; networkCode: string | undefined }
   | { kind: 'auth'; status: number; message: string; correlationId: string | undefined }
-  | { kind: 'rejected'; status: number; message: string; category: string | undefined; correlationId: string | undefined }
+  | {
+      kind: 'rejected';
+      status: number;
+      message: string;
+      category: string | undefined;
+      correlationId: string | undefined;
+    }
   | { kind: 'unknown' };
 
 // Transient socket-level failures worth another attempt; DNS "not found" is not one of them.
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
 
 /**
  * Runs `call`, retrying 429s after the wait HubSpot asks for and 5xx or network failures with
@@ -44,9 +66,13 @@ export async function withRetry<T>(operation: string, call: () => Promise<T>, de
       if (failure.kind === 'unknown') throw error;
     }
     if (failure.kind === 'auth') {
-      throw new AppError('CRM_AUTH_FAILED', `HubSpot refused our credentials while trying to ${operation}: ${failure.message}`, {
-        details: { status: failure.status, correlationId: failure.correlationId },
-      });
+      throw new AppError(
+        'CRM_AUTH_FAILED',
+        `HubSpot refused our credentials while trying to ${operation}: ${failure.message}`,
+        {
+          details: { status: failure.status, correlationId: failure.correlationId },
+        },
+      );
     }
     if (failure.kind === 'rejected') {
       throw new AppError('CRM_REJECTED', failure.message, {
@@ -54,7 +80,8 @@ export async function withRetry<T>(operation: string, call: () => Promise<T>, de
       });
     }
     // A daily quota does not come back within any backoff we would wait for.
-    const exhausted = attempt >= policy.maxAttempts || (failure.kind === 'rate_limited' && failure.policyName === 'DAILY');
+    const exhausted =
+      attempt >= policy.maxAttempts || (failure.kind === 'rate_limited' && failure.policyName === 'DAILY');
     if (exhausted) throw exhaustedError(operation, failure, attempt);
     await deps.sleep(waitBefore(failure, attempt, deps));
   }
@@ -68,14 +95,19 @@ function waitBefore(failure: Failure, attempt: number, deps: RetryDeps): number 
 
 function exhaustedError(operation: string, failure: Failure, attempts: number): AppError {
   if (failure.kind === 'rate_limited') {
-    return new AppError('CRM_RATE_LIMITED', `HubSpot's rate limit stopped us from trying to ${operation} (${attempts} attempts).`, {
-      retryable: true,
-      details: { attempts, policyName: failure.policyName, correlationId: failure.correlationId },
-    });
+    return new AppError(
+      'CRM_RATE_LIMITED',
+      `HubSpot's rate limit stopped us from trying to ${operation} (${attempts} attempts).`,
+      {
+        retryable: true,
+        details: { attempts, policyName: failure.policyName, correlationId: failure.correlationId },
+      },
+    );
   }
   const status = failure.kind === 'unavailable' ? failure.status : undefined;
   const networkCode = failure.kind === 'unavailable' ? failure.networkCode : undefined;
-  const what = status !== undefined ? `answered ${status}` : `could not be reached${networkCode ? ` (${networkCode})` : ''}`;
+  const what =
+    status !== undefined ? `answered ${status}` : `could not be reached${networkCode ? ` (${networkCode})` : ''}`;
   return new AppError('CRM_UNAVAILABLE', `HubSpot ${what} while we tried to ${operation} (${attempts} attempts).`, {
     retryable: true,
     details: { attempts, status, networkCode },
@@ -83,8 +115,19 @@ function exhaustedError(operation: string, failure: Failure, attempts: number): 
 }
 
 export function classifyFailure(error: unknown): Failure {
-  const candidate = error as { code?: unknown; body?: unknown; headers?: unknown; cause?: unknown; name?: unknown } | null;
-  if (candidate !== null && typeof candidate === 'object' && typeof candidate.code === 'number' && 'headers' in candidate) {
+  const candidate = error as {
+    code?: unknown;
+    body?: unknown;
+    headers?: unknown;
+    cause?: unknown;
+    name?: unknown;
+  } | null;
+  if (
+    candidate !== null &&
+    typeof candidate === 'object' &&
+    typeof candidate.code === 'number' &&
+    'headers' in candidate
+  ) {
     return classifyHttp(candidate.code, candidate.body, headerRecord(candidate.headers));
   }
   const networkCode = findNetworkCode(error);
@@ -97,9 +140,15 @@ export function classifyFailure(error: unknown): Failure {
 }
 
 function classifyHttp(status: number, body: unknown, headers: Record<string, string>): Failure {
-  const fields = (body ?? {}) as { message?: unknown; category?: unknown; correlationId?: unknown; policyName?: unknown };
+  const fields = (body ?? {}) as {
+    message?: unknown;
+    category?: unknown;
+    correlationId?: unknown;
+    policyName?: unknown;
+  };
   const correlationId = typeof fields.correlationId === 'string' ? fields.correlationId : undefined;
-  const message = typeof fields.message === 'string' && fields.message !== '' ? fields.message : `HubSpot answered ${status}.`;
+  const message =
+    typeof fields.message === 'string' && fields.message !== '' ? fields.message : `HubSpot answered ${status}.`;
   if (status === 429) {
     const policyName = typeof fields.policyName === 'string' ? fields.policyName : undefined;
     return { kind: 'rate_limited', status, waitMs: rateLimitWait(headers), policyName, correlationId };

@@ -12,7 +12,10 @@ export interface UserApis {
 export function userApis(client: Client, paced: <F extends (...args: never[]) => unknown>(call: F) => F): UserApis {
   const users = client.settings.users.usersApi;
   const teams = client.settings.users.teamsApi;
-  return { getUser: paced((userId: string) => users.getById(userId, 'USER_ID')), getTeams: paced(() => teams.getAll()) };
+  return {
+    getUser: paced((userId: string) => users.getById(userId, 'USER_ID')),
+    getTeams: paced(() => teams.getAll()),
+  };
 }
 
 /** How long a user's teams are trusted: a person moved to another team in HubSpot gets its role within this. */
@@ -24,16 +27,29 @@ export const TEAM_CACHE_MS = 60_000;
  * of their own (issue 8). The HubSpot app asks on a person's requests, so answers are cached per
  * user for TEAM_CACHE_MS; the adapter is one per workspace, so the cache is per workspace and user.
  */
-export function userMethods(apis: UserApis, retry: RetryDeps, now: () => number): Pick<CrmPort, 'findTeamIdsOfUser' | 'listTeams'> {
+export function userMethods(
+  apis: UserApis,
+  retry: RetryDeps,
+  now: () => number,
+): Pick<CrmPort, 'findTeamIdsOfUser' | 'listTeams'> {
   const cache = new Map<string, { at: number; teamIds: Promise<string[]> }>();
 
   async function fetchTeamIds(userId: string): Promise<string[]> {
     try {
-      const user = parseResponse(settingsUserSchema, await withRetry(`read HubSpot user ${userId}`, () => apis.getUser(userId), retry), 'GET settings/v3/users/{userId}');
+      const user = parseResponse(
+        settingsUserSchema,
+        await withRetry(`read HubSpot user ${userId}`, () => apis.getUser(userId), retry),
+        'GET settings/v3/users/{userId}',
+      );
       return [...new Set([...(user.primaryTeamId ? [user.primaryTeamId] : []), ...(user.secondaryTeamIds ?? [])])];
     } catch (error) {
       // A user the account does not have (removed, or another account's) is in no team.
-      if (error instanceof AppError && error.code === 'CRM_REJECTED' && (error.details as { status?: number } | undefined)?.status === 404) return [];
+      if (
+        error instanceof AppError &&
+        error.code === 'CRM_REJECTED' &&
+        (error.details as { status?: number } | undefined)?.status === 404
+      )
+        return [];
       throw error;
     }
   }
@@ -50,7 +66,10 @@ export function userMethods(apis: UserApis, retry: RetryDeps, now: () => number)
     },
     async listTeams() {
       const answer = await withRetry('read the HubSpot teams', () => apis.getTeams(), retry);
-      return parseResponse(settingsTeamsSchema, answer, 'GET settings/v3/users/teams').results.map((team) => ({ id: team.id, name: team.name }));
+      return parseResponse(settingsTeamsSchema, answer, 'GET settings/v3/users/teams').results.map((team) => ({
+        id: team.id,
+        name: team.name,
+      }));
     },
   };
 }

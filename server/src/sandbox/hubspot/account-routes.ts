@@ -17,4 +17,11 @@ function accountDetails(state: HubSpotState): HubSpotResponse {
   });
 }
 
-export const ACCOUNT_ROUTES: CustomRoute[] = [{ method: 'GET', template: '/account-info/v3/details', pattern: /^\/account-info\/v3\/details$/, handle: (s) => accountDetails(s) }];
+export const ACCOUNT_ROUTES: CustomRoute[] = [
+  {
+    method: 'GET',
+    template: '/account-info/v3/details',
+    pattern: /^\/account-info\/v3\/details$/,
+    handle: (s) => accountDetails(s),
+  },
+];

@@ -27,6 +27,7 @@ export class CallLog {
 function matches(entry: CallLogEntry, filter: { method?: string; route?: string; status?: number }): boolean {
   if (filter.method !== undefined && entry.method !== filter.method.toUpperCase()) return false;
   if (filter.status !== undefined && entry.status !== filter.status) return false;
-  if (filter.route !== undefined && entry.route !== filter.route && !entry.route.endsWith(` ${filter.route}`)) return false;
+  if (filter.route !== undefined && entry.route !== filter.route && !entry.route.endsWith(` ${filter.route}`))
+    return false;
   return true;
 }

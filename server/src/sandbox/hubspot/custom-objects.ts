@@ -47,25 +47,42 @@ export interface CustomObjectSnapshot {
 
 export function snapshotCustomObjects(custom: CustomObjectState): CustomObjectSnapshot {
   return {
-    objects: [...custom.objects.values()].map((store) => ({ schema: store.schema, records: [...store.records.values()] })),
+    objects: [...custom.objects.values()].map((store) => ({
+      schema: store.schema,
+      records: [...store.records.values()],
+    })),
     associations: [...custom.associations].map(([from, to]) => [from, [...to]]),
   };
 }
 
 export function restoreCustomObjects(custom: CustomObjectState, snapshot: CustomObjectSnapshot): void {
   custom.objects.clear();
-  for (const saved of snapshot.objects) custom.objects.set(saved.schema.objectTypeId, { schema: saved.schema, records: new Map(saved.records.map((record) => [record.id, record])) });
+  for (const saved of snapshot.objects)
+    custom.objects.set(saved.schema.objectTypeId, {
+      schema: saved.schema,
+      records: new Map(saved.records.map((record) => [record.id, record])),
+    });
   custom.associations.clear();
   for (const [from, to] of snapshot.associations) custom.associations.set(from, new Set(to));
 }
 
-const OBJECT_TYPE_IDS: Record<string, string> = { contacts: '0-1', contact: '0-1', CONTACT: '0-1', '0-1': '0-1', deals: '0-3', deal: '0-3', DEAL: '0-3', '0-3': '0-3' };
+const OBJECT_TYPE_IDS: Record<string, string> = {
+  contacts: '0-1',
+  contact: '0-1',
+  CONTACT: '0-1',
+  '0-1': '0-1',
+  deals: '0-3',
+  deal: '0-3',
+  DEAL: '0-3',
+  '0-3': '0-3',
+};
 
 /** HubSpot accepts an object type id, a fully qualified name or (for standard objects) a name. */
 export function resolveObjectTypeId(state: HubSpotState, type: string): string | undefined {
   if (OBJECT_TYPE_IDS[type] !== undefined) return OBJECT_TYPE_IDS[type];
   for (const store of state.custom.objects.values()) {
-    if (type === store.schema.objectTypeId || type === store.schema.fullyQualifiedName || type === store.schema.name) return store.schema.objectTypeId;
+    if (type === store.schema.objectTypeId || type === store.schema.fullyQualifiedName || type === store.schema.name)
+      return store.schema.objectTypeId;
   }
   return undefined;
 }
@@ -86,8 +103,15 @@ export function listSchemas(state: HubSpotState): HubSpotResponse {
 }
 
 export function createSchema(state: HubSpotState, body: unknown): HubSpotResponse {
-  const input = body as Partial<CustomObjectSchema> & { properties?: Partial<CustomObjectSchema['properties'][number]>[] };
-  if (typeof input?.name !== 'string' || typeof input.primaryDisplayProperty !== 'string' || !Array.isArray(input.properties) || input.labels === undefined) {
+  const input = body as Partial<CustomObjectSchema> & {
+    properties?: Partial<CustomObjectSchema['properties'][number]>[];
+  };
+  if (
+    typeof input?.name !== 'string' ||
+    typeof input.primaryDisplayProperty !== 'string' ||
+    !Array.isArray(input.properties) ||
+    input.labels === undefined
+  ) {
     return errorResponse(400, 'VALIDATION_ERROR', 'name, labels, primaryDisplayProperty and properties are required.');
   }
   if ([...state.custom.objects.values()].some((store) => store.schema.name === input.name)) {
@@ -101,7 +125,11 @@ export function createSchema(state: HubSpotState, body: unknown): HubSpotRespons
     hasUniqueValue: property.hasUniqueValue === true,
   }));
   if (!properties.some((property) => property.name === input.primaryDisplayProperty)) {
-    return errorResponse(400, 'VALIDATION_ERROR', `The primary display property ${input.primaryDisplayProperty} is not among the properties.`);
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      `The primary display property ${input.primaryDisplayProperty} is not among the properties.`,
+    );
   }
   const id = String(state.nextId++);
   const schema: CustomObjectSchema = {
@@ -123,38 +151,66 @@ export function createSchema(state: HubSpotState, body: unknown): HubSpotRespons
 /** Batch upsert by a unique-value property: HubSpot's documented `new` says whether each was created. */
 export function batchUpsert(state: HubSpotState, store: CustomObjectStore, body: unknown): HubSpotResponse {
   const inputs = (body as { inputs?: unknown })?.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) return errorResponse(400, 'VALIDATION_ERROR', 'inputs must be a non-empty array.');
-  if (inputs.length > 100) return errorResponse(400, 'VALIDATION_ERROR', 'Batch input must contain at most 100 inputs.');
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    return errorResponse(400, 'VALIDATION_ERROR', 'inputs must be a non-empty array.');
+  if (inputs.length > 100)
+    return errorResponse(400, 'VALIDATION_ERROR', 'Batch input must contain at most 100 inputs.');
   const known = new Map(store.schema.properties.map((property) => [property.name, property]));
   for (const input of inputs as { id?: unknown; idProperty?: unknown; properties?: Record<string, unknown> }[]) {
     const key = known.get(String(input.idProperty));
-    if (key === undefined || !key.hasUniqueValue) return errorResponse(400, 'VALIDATION_ERROR', `${String(input.idProperty)} is not a unique-value property of ${store.schema.name}.`);
+    if (key === undefined || !key.hasUniqueValue)
+      return errorResponse(
+        400,
+        'VALIDATION_ERROR',
+        `${String(input.idProperty)} is not a unique-value property of ${store.schema.name}.`,
+      );
     const unknown = Object.keys(input.properties ?? {}).filter((name) => !known.has(name));
-    if (unknown.length > 0) return errorResponse(400, 'VALIDATION_ERROR', `Property values were not valid: ${unknown.map((name) => `Property "${name}" does not exist`).join('; ')}`);
+    if (unknown.length > 0)
+      return errorResponse(
+        400,
+        'VALIDATION_ERROR',
+        `Property values were not valid: ${unknown.map((name) => `Property "${name}" does not exist`).join('; ')}`,
+      );
   }
   const startedAt = state.now();
-  const results = (inputs as { id: unknown; idProperty: string; properties?: Record<string, unknown> }[]).map((input) => {
-    const keyValue = String(input.id);
-    const existing = [...store.records.values()].find((record) => record.properties[input.idProperty] === keyValue);
-    const at = state.now();
-    const record = existing ?? { id: String(state.nextId++), properties: {}, createdAt: at, updatedAt: at };
-    for (const [name, value] of Object.entries(input.properties ?? {})) record.properties[name] = String(value ?? '');
-    record.properties[input.idProperty] = keyValue;
-    record.updatedAt = at;
-    store.records.set(record.id, record);
-    return { id: record.id, new: existing === undefined, properties: { ...record.properties, hs_object_id: record.id }, createdAt: iso(record.createdAt), updatedAt: iso(record.updatedAt), archived: false };
-  });
+  const results = (inputs as { id: unknown; idProperty: string; properties?: Record<string, unknown> }[]).map(
+    (input) => {
+      const keyValue = String(input.id);
+      const existing = [...store.records.values()].find((record) => record.properties[input.idProperty] === keyValue);
+      const at = state.now();
+      const record = existing ?? { id: String(state.nextId++), properties: {}, createdAt: at, updatedAt: at };
+      for (const [name, value] of Object.entries(input.properties ?? {})) record.properties[name] = String(value ?? '');
+      record.properties[input.idProperty] = keyValue;
+      record.updatedAt = at;
+      store.records.set(record.id, record);
+      return {
+        id: record.id,
+        new: existing === undefined,
+        properties: { ...record.properties, hs_object_id: record.id },
+        createdAt: iso(record.createdAt),
+        updatedAt: iso(record.updatedAt),
+        archived: false,
+      };
+    },
+  );
   notifyChange(state, { kind: 'custom-objects-changed' });
   return json(200, { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(state.now()) });
 }
 
 /** v4 batch default associations; unknown records on either side are HubSpot's per-input errors. */
-export function associateDefault(state: HubSpotState, fromType: string, toType: string, body: unknown): HubSpotResponse {
+export function associateDefault(
+  state: HubSpotState,
+  fromType: string,
+  toType: string,
+  body: unknown,
+): HubSpotResponse {
   const from = resolveObjectTypeId(state, fromType);
   const to = resolveObjectTypeId(state, toType);
-  if (from === undefined || to === undefined) return errorResponse(400, 'VALIDATION_ERROR', `Unknown object type ${from === undefined ? fromType : toType}.`);
+  if (from === undefined || to === undefined)
+    return errorResponse(400, 'VALIDATION_ERROR', `Unknown object type ${from === undefined ? fromType : toType}.`);
   const inputs = (body as { inputs?: unknown })?.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) return errorResponse(400, 'VALIDATION_ERROR', 'inputs must be a non-empty array.');
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    return errorResponse(400, 'VALIDATION_ERROR', 'inputs must be a non-empty array.');
   const startedAt = state.now();
   const results: unknown[] = [];
   for (const input of inputs as { from?: { id?: unknown }; to?: { id?: unknown } }[]) {
@@ -162,7 +218,11 @@ export function associateDefault(state: HubSpotState, fromType: string, toType: 
     const toId = String(input.to?.id);
     link(state, `${from}:${fromId}`, `${to}:${toId}`);
     link(state, `${to}:${toId}`, `${from}:${fromId}`);
-    results.push({ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 } });
+    results.push({
+      from: { id: fromId },
+      to: { id: toId },
+      associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 },
+    });
   }
   notifyChange(state, { kind: 'custom-objects-changed' });
   return json(200, { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(state.now()) });
@@ -177,7 +237,16 @@ function link(state: HubSpotState, from: string, to: string): void {
 /** One page holds every owner: the sandbox has a handful. */
 function listOwners(state: HubSpotState): HubSpotResponse {
   const at = iso(state.now());
-  const results = [...state.ownerIds].map((id) => ({ id, email: `owner${id}@example.com`, firstName: 'Owner', lastName: id, userId: state.ownerUsers.has(id) ? Number(state.ownerUsers.get(id)) : undefined, createdAt: at, updatedAt: at, archived: false }));
+  const results = [...state.ownerIds].map((id) => ({
+    id,
+    email: `owner${id}@example.com`,
+    firstName: 'Owner',
+    lastName: id,
+    userId: state.ownerUsers.has(id) ? Number(state.ownerUsers.get(id)) : undefined,
+    createdAt: at,
+    updatedAt: at,
+    archived: false,
+  }));
   return json(200, { results });
 }
 
@@ -186,18 +255,35 @@ function publicSchema(schema: CustomObjectSchema) {
 }
 
 /** Routes matched on their own path (not the `{type}` object routes): custom objects, associations, owners. */
-export type CustomRoute = { method: string; template: string; pattern: RegExp; handle: (state: HubSpotState, request: HubSpotRequest, params: string[]) => HubSpotResponse };
+export type CustomRoute = {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  handle: (state: HubSpotState, request: HubSpotRequest, params: string[]) => HubSpotResponse;
+};
 
 export const CUSTOM_OBJECT_ROUTES: CustomRoute[] = [
-  { method: 'GET', template: '/crm-object-schemas/v3/schemas', pattern: /^\/crm-object-schemas\/v3\/schemas$/, handle: (s) => listSchemas(s) },
-  { method: 'POST', template: '/crm-object-schemas/v3/schemas', pattern: /^\/crm-object-schemas\/v3\/schemas$/, handle: (s, r) => createSchema(s, r.body) },
+  {
+    method: 'GET',
+    template: '/crm-object-schemas/v3/schemas',
+    pattern: /^\/crm-object-schemas\/v3\/schemas$/,
+    handle: (s) => listSchemas(s),
+  },
+  {
+    method: 'POST',
+    template: '/crm-object-schemas/v3/schemas',
+    pattern: /^\/crm-object-schemas\/v3\/schemas$/,
+    handle: (s, r) => createSchema(s, r.body),
+  },
   {
     method: 'POST',
     template: '/crm/v3/objects/{customType}/batch/upsert',
     pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/upsert$/,
     handle: (s, r, [type = '']) => {
       const store = customStore(s, type);
-      return store === undefined ? errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${type}`) : batchUpsert(s, store, r.body);
+      return store === undefined
+        ? errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${type}`)
+        : batchUpsert(s, store, r.body);
     },
   },
   { method: 'GET', template: '/crm/v3/owners', pattern: /^\/crm\/v3\/owners$/, handle: (s) => listOwners(s) },

@@ -47,7 +47,11 @@ export class HubSpotFaults {
   }
 
   /** Batch updates touching this record answer 207 with a VALIDATION_ERROR for it; the others are written. */
-  rejectUpdatesOf(objectType: string, recordId: string, message = `Property values were not valid for record ${recordId}`): void {
+  rejectUpdatesOf(
+    objectType: string,
+    recordId: string,
+    message = `Property values were not valid for record ${recordId}`,
+  ): void {
     this.rejections.set(`${objectType}/${recordId}`, message);
   }
 
@@ -81,7 +85,12 @@ export class HubSpotFaults {
       if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
       return json(429, rateLimitBody('TEN_SECONDLY_ROLLING'), headers);
     }
-    const messages = { 500: 'internal error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' } as const;
+    const messages = {
+      500: 'internal error',
+      502: 'Bad Gateway',
+      503: 'Service Unavailable',
+      504: 'Gateway Timeout',
+    } as const;
     return errorResponse(failure.status, 'INTERNAL_ERROR', messages[failure.status]);
   }
 
@@ -125,7 +134,10 @@ export class HubSpotFaults {
 function rateLimitBody(policyName: 'TEN_SECONDLY_ROLLING' | 'DAILY') {
   return {
     status: 'error',
-    message: policyName === 'DAILY' ? 'You have reached your daily limit.' : 'You have reached your ten_secondly_rolling limit.',
+    message:
+      policyName === 'DAILY'
+        ? 'You have reached your daily limit.'
+        : 'You have reached your ten_secondly_rolling limit.',
     errorType: 'RATE_LIMIT',
     correlationId: randomUUID(),
     policyName,

@@ -19,7 +19,13 @@ export async function handleHubSpotRequest(state: HubSpotState, request: HubSpot
   const method = request.method.toUpperCase();
   const match = matchRoute(method, request.path);
   const response = await answer(state, request, match);
-  state.calls.record({ method, path: request.path, route: `${method} ${match?.template ?? request.path}`, status: response.status, at: state.now() });
+  state.calls.record({
+    method,
+    path: request.path,
+    route: `${method} ${match?.template ?? request.path}`,
+    status: response.status,
+    at: state.now(),
+  });
   return response;
 }
 
@@ -27,7 +33,11 @@ export async function handleHubSpotRequest(state: HubSpotState, request: HubSpot
  * Latency is how long HubSpot takes to answer, its own work included: the fake does its work
  * on arrival and answers once the latency has passed since, so its JavaScript does not add to it.
  */
-async function answer(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): Promise<HubSpotResponse> {
+async function answer(
+  state: HubSpotState,
+  request: HubSpotRequest,
+  match: RouteMatch | undefined,
+): Promise<HubSpotResponse> {
   const answerAt = performance.now() + state.faults.latencyMs;
   const response = respondNow(state, request, match);
   // A timer may fire up to a millisecond early on the monotonic clock, so wait again until it has passed.
@@ -36,7 +46,9 @@ async function answer(state: HubSpotState, request: HubSpotRequest, match: Route
 }
 
 function respondNow(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): HubSpotResponse {
-  const scripted = state.faults.takeScriptedFailure(`${request.method.toUpperCase()} ${match?.template ?? request.path}`);
+  const scripted = state.faults.takeScriptedFailure(
+    `${request.method.toUpperCase()} ${match?.template ?? request.path}`,
+  );
   if (scripted !== undefined) return scripted;
 
   if (readHeader(request, 'authorization') !== `Bearer ${state.accessToken}`) {
@@ -51,7 +63,12 @@ function respondNow(state: HubSpotState, request: HubSpotRequest, match: RouteMa
 
 interface RouteMatch {
   template: string;
-  handle: (state: HubSpotState, objectType: FakeObjectType, request: HubSpotRequest, id: string | undefined) => HubSpotResponse;
+  handle: (
+    state: HubSpotState,
+    objectType: FakeObjectType,
+    request: HubSpotRequest,
+    id: string | undefined,
+  ) => HubSpotResponse;
   rawType: string;
   id: string | undefined;
 }
@@ -64,15 +81,60 @@ interface RouteDefinition {
 }
 
 const ROUTES: RouteDefinition[] = [
-  { method: 'POST', template: '/crm/v3/objects/{type}/batch/read', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/read$/, handle: (s, t, r) => batchRead(s, t, r.body) },
-  { method: 'POST', template: '/crm/v3/objects/{type}/batch/update', pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/update$/, handle: (s, t, r) => batchUpdate(s, t, r.body) },
-  { method: 'POST', template: '/crm/v3/objects/{type}/search', pattern: /^\/crm\/v3\/objects\/([^/]+)\/search$/, handle: (s, t, r) => search(s, t, r.body) },
-  { method: 'GET', template: '/crm/v3/objects/{type}/{id}', pattern: /^\/crm\/v3\/objects\/([^/]+)\/([^/]+)$/, handle: (s, t, r, id) => getOne(s, t, id ?? '', r) },
-  { method: 'GET', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t) => listGroups(s, t) },
-  { method: 'POST', template: '/crm/v3/properties/{type}/groups', pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/, handle: (s, t, r) => createGroup(s, t, r.body) },
-  { method: 'POST', template: '/crm/v3/properties/{type}/batch/create', pattern: /^\/crm\/v3\/properties\/([^/]+)\/batch\/create$/, handle: (s, t, r) => batchCreateProperties(s, t, r.body) },
-  { method: 'GET', template: '/crm/v3/properties/{type}', pattern: /^\/crm\/v3\/properties\/([^/]+)$/, handle: (s, t) => listProperties(s, t) },
-  { method: 'POST', template: '/crm/v3/properties/{type}', pattern: /^\/crm\/v3\/properties\/([^/]+)$/, handle: (s, t, r) => createProperty(s, t, r.body) },
+  {
+    method: 'POST',
+    template: '/crm/v3/objects/{type}/batch/read',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/read$/,
+    handle: (s, t, r) => batchRead(s, t, r.body),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/objects/{type}/batch/update',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/update$/,
+    handle: (s, t, r) => batchUpdate(s, t, r.body),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/objects/{type}/search',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/search$/,
+    handle: (s, t, r) => search(s, t, r.body),
+  },
+  {
+    method: 'GET',
+    template: '/crm/v3/objects/{type}/{id}',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/([^/]+)$/,
+    handle: (s, t, r, id) => getOne(s, t, id ?? '', r),
+  },
+  {
+    method: 'GET',
+    template: '/crm/v3/properties/{type}/groups',
+    pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/,
+    handle: (s, t) => listGroups(s, t),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/properties/{type}/groups',
+    pattern: /^\/crm\/v3\/properties\/([^/]+)\/groups$/,
+    handle: (s, t, r) => createGroup(s, t, r.body),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/properties/{type}/batch/create',
+    pattern: /^\/crm\/v3\/properties\/([^/]+)\/batch\/create$/,
+    handle: (s, t, r) => batchCreateProperties(s, t, r.body),
+  },
+  {
+    method: 'GET',
+    template: '/crm/v3/properties/{type}',
+    pattern: /^\/crm\/v3\/properties\/([^/]+)$/,
+    handle: (s, t) => listProperties(s, t),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/properties/{type}',
+    pattern: /^\/crm\/v3\/properties\/([^/]+)$/,
+    handle: (s, t, r) => createProperty(s, t, r.body),
+  },
 ];
 
 function matchRoute(method: string, path: string): RouteMatch | undefined {
@@ -81,21 +143,36 @@ function matchRoute(method: string, path: string): RouteMatch | undefined {
     const found = custom.method === method ? custom.pattern.exec(trimmed) : null;
     if (found === null) continue;
     const params = found.slice(1).map((param) => decodeURIComponent(param ?? ''));
-    return { template: custom.template, handle: (state, _type, request) => custom.handle(state, request, params), rawType: 'contacts', id: undefined };
+    return {
+      template: custom.template,
+      handle: (state, _type, request) => custom.handle(state, request, params),
+      rawType: 'contacts',
+      id: undefined,
+    };
   }
   for (const definition of ROUTES) {
     if (definition.method !== method) continue;
     const found = definition.pattern.exec(trimmed);
     if (found === null) continue;
-    return { template: definition.template, handle: definition.handle, rawType: decodeURIComponent(found[1] ?? ''), id: found[2] === undefined ? undefined : decodeURIComponent(found[2]) };
+    return {
+      template: definition.template,
+      handle: definition.handle,
+      rawType: decodeURIComponent(found[1] ?? ''),
+      id: found[2] === undefined ? undefined : decodeURIComponent(found[2]),
+    };
   }
   return undefined;
 }
 
 function route(state: HubSpotState, request: HubSpotRequest, match: RouteMatch | undefined): HubSpotResponse {
-  if (match === undefined) return engagementRoute(state, request) ?? errorResponse(404, 'OBJECT_NOT_FOUND', `No route matches ${request.method.toUpperCase()} ${request.path}`);
+  if (match === undefined)
+    return (
+      engagementRoute(state, request) ??
+      errorResponse(404, 'OBJECT_NOT_FOUND', `No route matches ${request.method.toUpperCase()} ${request.path}`)
+    );
   const objectType = OBJECT_TYPE_ALIASES.get(match.rawType);
-  if (objectType === undefined) return errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${match.rawType}`);
+  if (objectType === undefined)
+    return errorResponse(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${match.rawType}`);
   return match.handle(state, objectType, request, match.id);
 }
 

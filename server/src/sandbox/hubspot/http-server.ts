@@ -14,7 +14,10 @@ export interface FakeHubSpotHttpServer {
 export type ExtraRoutes = (request: HubSpotRequest) => HubSpotResponse | undefined;
 
 /** Serves the fake over real HTTP, for benchmarks and the standalone sandbox. Never part of a production path. */
-export function createFakeHubSpotHttpServer(state: HubSpotState, options: { extraRoutes?: ExtraRoutes } = {}): FakeHubSpotHttpServer {
+export function createFakeHubSpotHttpServer(
+  state: HubSpotState,
+  options: { extraRoutes?: ExtraRoutes } = {},
+): FakeHubSpotHttpServer {
   const server: Server = createServer((req, res) => {
     void respond(state, req, options.extraRoutes).then((response) => {
       if (response.dropConnection) {
@@ -44,7 +47,11 @@ export function createFakeHubSpotHttpServer(state: HubSpotState, options: { extr
   };
 }
 
-async function respond(state: HubSpotState, req: IncomingMessage, extraRoutes: ExtraRoutes | undefined): Promise<HubSpotResponse> {
+async function respond(
+  state: HubSpotState,
+  req: IncomingMessage,
+  extraRoutes: ExtraRoutes | undefined,
+): Promise<HubSpotResponse> {
   const url = new URL(req.url ?? '/', 'http://fake-hubspot.local');
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -61,6 +68,12 @@ async function respond(state: HubSpotState, req: IncomingMessage, extraRoutes: E
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === 'string') headers[name] = value;
   }
-  const request: HubSpotRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body };
+  const request: HubSpotRequest = {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    body,
+  };
   return extraRoutes?.(request) ?? handleHubSpotRequest(state, request);
 }

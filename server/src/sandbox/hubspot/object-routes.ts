@@ -1,6 +1,14 @@
 import { DEFAULT_READ_PROPERTIES } from './property-defaults.ts';
 import { errorResponse, iso, json, readQuery, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
-import { appendHistory, currentValue, notifyChange, type FakeObjectType, type FakeRecord, type HistoryEntry, type HubSpotState } from './state.ts';
+import {
+  appendHistory,
+  currentValue,
+  notifyChange,
+  type FakeObjectType,
+  type FakeRecord,
+  type HistoryEntry,
+  type HubSpotState,
+} from './state.ts';
 import { checkValue, unknownProperty, validationMessage, type PropertyValidationResult } from './validation.ts';
 
 const BATCH_LIMIT = 100;
@@ -43,7 +51,12 @@ export function batchUpdate(state: HubSpotState, objectType: FakeObjectType, bod
   if (typeof parsed === 'string') return errorResponse(400, 'VALIDATION_ERROR', parsed);
   const ids = parsed.map((input) => input.id);
   const duplicates = ids.filter((id, index) => ids.indexOf(id) !== index);
-  if (duplicates.length > 0) return errorResponse(400, 'VALIDATION_ERROR', `Duplicate IDs found in batch input: [${[...new Set(duplicates)].join(', ')}]. IDs must be unique`);
+  if (duplicates.length > 0)
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      `Duplicate IDs found in batch input: [${[...new Set(duplicates)].join(', ')}]. IDs must be unique`,
+    );
 
   // HubSpot validates every value before writing any: one bad value fails the whole batch.
   const store = state.objects[objectType];
@@ -92,23 +105,40 @@ export function batchUpdate(state: HubSpotState, objectType: FakeObjectType, bod
   return batchResponse(results, errors, startedAt, state.now());
 }
 
-export function getOne(state: HubSpotState, objectType: FakeObjectType, recordId: string, request: HubSpotRequest): HubSpotResponse {
+export function getOne(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  recordId: string,
+  request: HubSpotRequest,
+): HubSpotResponse {
   const record = state.objects[objectType].records.get(recordId);
   if (record === undefined) {
-    return errorResponse(404, 'OBJECT_NOT_FOUND', `Object not found.  objectId are usually numeric.`, { id: [recordId] });
+    return errorResponse(404, 'OBJECT_NOT_FOUND', `Object not found.  objectId are usually numeric.`, {
+      id: [recordId],
+    });
   }
   const properties = splitList(readQuery(request, 'properties'));
   const withHistory = splitList(readQuery(request, 'propertiesWithHistory'));
   return json(200, publicObject(state, objectType, record, properties, withHistory));
 }
 
-export function publicObject(state: HubSpotState, objectType: FakeObjectType, record: FakeRecord, properties: readonly string[], withHistory: readonly string[]) {
+export function publicObject(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  record: FakeRecord,
+  properties: readonly string[],
+  withHistory: readonly string[],
+) {
   const store = state.objects[objectType];
-  const names = new Set([...(properties.length > 0 ? properties : DEFAULT_READ_PROPERTIES[objectType]), ...ALWAYS_RETURNED[objectType]]);
+  const names = new Set([
+    ...(properties.length > 0 ? properties : DEFAULT_READ_PROPERTIES[objectType]),
+    ...ALWAYS_RETURNED[objectType],
+  ]);
   const values: Record<string, string | null> = {};
   // HubSpot silently leaves out requested properties that do not exist.
   for (const name of names) {
-    if (store.properties.has(name)) values[name] = computedValue(objectType, record, name) ?? currentValue(record, name) ?? null;
+    if (store.properties.has(name))
+      values[name] = computedValue(objectType, record, name) ?? currentValue(record, name) ?? null;
   }
   const object: Record<string, unknown> = {
     id: record.id,
@@ -148,8 +178,18 @@ function notFound(objectType: FakeObjectType, ids: string[]): BatchError {
   };
 }
 
-function batchResponse(results: unknown[], errors: BatchError[], startedAt: number, completedAt: number): HubSpotResponse {
-  const body: Record<string, unknown> = { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(completedAt) };
+function batchResponse(
+  results: unknown[],
+  errors: BatchError[],
+  startedAt: number,
+  completedAt: number,
+): HubSpotResponse {
+  const body: Record<string, unknown> = {
+    status: 'COMPLETE',
+    results,
+    startedAt: iso(startedAt),
+    completedAt: iso(completedAt),
+  };
   if (errors.length === 0) return json(200, body);
   return json(207, { ...body, numErrors: errors.length, errors });
 }
@@ -157,15 +197,22 @@ function batchResponse(results: unknown[], errors: BatchError[], startedAt: numb
 /** Returns the inputs, or HubSpot-like wording of why the body is not a valid batch. */
 function parseInputs(body: unknown): { id: string; properties?: Record<string, unknown> }[] | string {
   const inputs = (body as { inputs?: unknown } | null)?.inputs;
-  if (!Array.isArray(inputs)) return 'Invalid input JSON on line 1: the field "inputs" is required and must be an array.';
-  if (inputs.length > BATCH_LIMIT) return `Too many inputs: ${inputs.length}. The maximum number of inputs per batch is ${BATCH_LIMIT}.`;
+  if (!Array.isArray(inputs))
+    return 'Invalid input JSON on line 1: the field "inputs" is required and must be an array.';
+  if (inputs.length > BATCH_LIMIT)
+    return `Too many inputs: ${inputs.length}. The maximum number of inputs per batch is ${BATCH_LIMIT}.`;
   const parsed: { id: string; properties?: Record<string, unknown> }[] = [];
   for (const input of inputs as unknown[]) {
     const candidate = input as { id?: unknown; properties?: unknown } | null;
-    if (typeof candidate?.id !== 'string' || candidate.id === '') return 'Invalid input JSON: every input needs a string "id".';
+    if (typeof candidate?.id !== 'string' || candidate.id === '')
+      return 'Invalid input JSON: every input needs a string "id".';
     const properties = candidate.properties;
-    if (properties !== undefined && (typeof properties !== 'object' || properties === null)) return 'Invalid input JSON: "properties" must be an object.';
-    parsed.push({ id: candidate.id, ...(properties === undefined ? {} : { properties: properties as Record<string, unknown> }) });
+    if (properties !== undefined && (typeof properties !== 'object' || properties === null))
+      return 'Invalid input JSON: "properties" must be an object.';
+    parsed.push({
+      id: candidate.id,
+      ...(properties === undefined ? {} : { properties: properties as Record<string, unknown> }),
+    });
   }
   return parsed;
 }

@@ -28,8 +28,12 @@ const recordSchema = z.object({
 // Property definitions are ours to write and read back; their inner shape is checked by the type, not re-validated.
 const objectSchema = z.object({
   records: z.array(recordSchema),
-  properties: z.array(z.custom<FakePropertyDefinition>((value) => typeof value === 'object' && value !== null && 'name' in value)),
-  groups: z.array(z.custom<FakePropertyGroup>((value) => typeof value === 'object' && value !== null && 'name' in value)),
+  properties: z.array(
+    z.custom<FakePropertyDefinition>((value) => typeof value === 'object' && value !== null && 'name' in value),
+  ),
+  groups: z.array(
+    z.custom<FakePropertyGroup>((value) => typeof value === 'object' && value !== null && 'name' in value),
+  ),
 });
 
 const snapshotSchema = z.object({
@@ -37,7 +41,9 @@ const snapshotSchema = z.object({
   nextId: z.number().int(),
   objects: z.object({ contacts: objectSchema, deals: objectSchema }),
   // Absent from files written before custom objects existed.
-  custom: z.custom<CustomObjectSnapshot>((value) => typeof value === 'object' && value !== null && 'objects' in value).optional(),
+  custom: z
+    .custom<CustomObjectSnapshot>((value) => typeof value === 'object' && value !== null && 'objects' in value)
+    .optional(),
 });
 
 export type StateSnapshot = z.infer<typeof snapshotSchema>;
@@ -49,7 +55,12 @@ export function snapshotState(state: HubSpotState): StateSnapshot {
       return [
         type,
         {
-          records: [...store.records.values()].map((record) => ({ id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, history: Object.fromEntries(record.history) })),
+          records: [...store.records.values()].map((record) => ({
+            id: record.id,
+            createdAt: record.createdAt,
+            updatedAt: record.updatedAt,
+            history: Object.fromEntries(record.history),
+          })),
           properties: [...store.properties.values()],
           groups: [...store.groups.values()],
         },
@@ -66,7 +77,12 @@ export function restoreState(state: HubSpotState, snapshot: StateSnapshot): void
     const saved = snapshot.objects[type];
     store.records.clear();
     for (const record of saved.records) {
-      const restored: FakeRecord = { id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, history: new Map<string, HistoryEntry[]>(Object.entries(record.history)) };
+      const restored: FakeRecord = {
+        id: record.id,
+        createdAt: record.createdAt,
+        updatedAt: record.updatedAt,
+        history: new Map<string, HistoryEntry[]>(Object.entries(record.history)),
+      };
       store.records.set(record.id, restored);
     }
     store.properties.clear();
@@ -99,7 +115,10 @@ export function persistStateToFile(state: HubSpotState, options: { file: string;
   let loaded = false;
   if (fs.existsSync(file)) {
     const parsed = snapshotSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-    if (!parsed.success) throw new Error(`The sandbox state file ${file} is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); move it away to start afresh.`);
+    if (!parsed.success)
+      throw new Error(
+        `The sandbox state file ${file} is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); move it away to start afresh.`,
+      );
     restoreState(state, parsed.data);
     loaded = true;
   }

@@ -3,7 +3,20 @@ import { errorResponse, iso, json, type HubSpotResponse } from './responses.ts';
 import { notifyChange, type FakeObjectType, type HubSpotState } from './state.ts';
 
 const TYPES: readonly FakePropertyType[] = ['string', 'number', 'enumeration', 'datetime', 'date', 'bool'];
-const FIELD_TYPES = ['textarea', 'text', 'date', 'file', 'number', 'select', 'radio', 'checkbox', 'booleancheckbox', 'calculation_equation', 'html', 'phonenumber'];
+const FIELD_TYPES = [
+  'textarea',
+  'text',
+  'date',
+  'file',
+  'number',
+  'select',
+  'radio',
+  'checkbox',
+  'booleancheckbox',
+  'calculation_equation',
+  'html',
+  'phonenumber',
+];
 const NAME = /^[a-z][a-z0-9_]{0,99}$/;
 
 export function listProperties(state: HubSpotState, objectType: FakeObjectType): HubSpotResponse {
@@ -14,7 +27,8 @@ export function createProperty(state: HubSpotState, objectType: FakeObjectType, 
   const parsed = parsePropertyCreate(state, objectType, body);
   if (typeof parsed === 'string') return errorResponse(400, 'VALIDATION_ERROR', parsed);
   const properties = state.objects[objectType].properties;
-  if (properties.has(parsed.name)) return errorResponse(409, 'OBJECT_ALREADY_EXISTS', `Property named '${parsed.name}' already exists.`);
+  if (properties.has(parsed.name))
+    return errorResponse(409, 'OBJECT_ALREADY_EXISTS', `Property named '${parsed.name}' already exists.`);
   properties.set(parsed.name, parsed);
   notifyChange(state, { kind: 'schema-changed', objectType });
   return json(201, publicProperty(parsed));
@@ -23,7 +37,12 @@ export function createProperty(state: HubSpotState, objectType: FakeObjectType, 
 /** Invalid definitions fail the whole batch (400); names that already exist come back as 207 errors. */
 export function batchCreateProperties(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
   const inputs = (body as { inputs?: unknown } | null)?.inputs;
-  if (!Array.isArray(inputs)) return errorResponse(400, 'VALIDATION_ERROR', 'Invalid input JSON: the field "inputs" is required and must be an array.');
+  if (!Array.isArray(inputs))
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      'Invalid input JSON: the field "inputs" is required and must be an array.',
+    );
   const startedAt = state.now();
   const parsed: FakePropertyDefinition[] = [];
   for (const input of inputs as unknown[]) {
@@ -36,7 +55,12 @@ export function batchCreateProperties(state: HubSpotState, objectType: FakeObjec
   const errors: unknown[] = [];
   for (const definition of parsed) {
     if (properties.has(definition.name)) {
-      errors.push({ status: 'error', category: 'OBJECT_ALREADY_EXISTS', message: `Property named '${definition.name}' already exists.`, context: { name: [definition.name] } });
+      errors.push({
+        status: 'error',
+        category: 'OBJECT_ALREADY_EXISTS',
+        message: `Property named '${definition.name}' already exists.`,
+        context: { name: [definition.name] },
+      });
       continue;
     }
     properties.set(definition.name, definition);
@@ -54,11 +78,17 @@ export function listGroups(state: HubSpotState, objectType: FakeObjectType): Hub
 export function createGroup(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
   const input = body as { name?: unknown; label?: unknown; displayOrder?: unknown } | null;
   if (typeof input?.name !== 'string' || !NAME.test(input.name)) {
-    return errorResponse(400, 'VALIDATION_ERROR', 'Property group name must start with a letter and contain only lower-case letters, digits and underscores.');
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      'Property group name must start with a letter and contain only lower-case letters, digits and underscores.',
+    );
   }
-  if (typeof input.label !== 'string' || input.label === '') return errorResponse(400, 'VALIDATION_ERROR', 'Property group label is required.');
+  if (typeof input.label !== 'string' || input.label === '')
+    return errorResponse(400, 'VALIDATION_ERROR', 'Property group label is required.');
   const groups = state.objects[objectType].groups;
-  if (groups.has(input.name)) return errorResponse(409, 'OBJECT_ALREADY_EXISTS', `A property group named '${input.name}' already exists.`);
+  if (groups.has(input.name))
+    return errorResponse(409, 'OBJECT_ALREADY_EXISTS', `A property group named '${input.name}' already exists.`);
   const group: FakePropertyGroup = {
     name: input.name,
     label: input.label,
@@ -70,14 +100,22 @@ export function createGroup(state: HubSpotState, objectType: FakeObjectType, bod
   return json(201, publicGroup(group));
 }
 
-function parsePropertyCreate(state: HubSpotState, objectType: FakeObjectType, body: unknown): FakePropertyDefinition | string {
+function parsePropertyCreate(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  body: unknown,
+): FakePropertyDefinition | string {
   const input = (body ?? {}) as Record<string, unknown>;
   const { name, label, type, fieldType, groupName } = input;
-  if (typeof name !== 'string' || !NAME.test(name)) return `Property name ${JSON.stringify(name)} is invalid: start with a letter, then lower-case letters, digits and underscores.`;
-  if (name.startsWith('hs_')) return `Property name '${name}' is invalid: the hs_ prefix is reserved for HubSpot properties.`;
+  if (typeof name !== 'string' || !NAME.test(name))
+    return `Property name ${JSON.stringify(name)} is invalid: start with a letter, then lower-case letters, digits and underscores.`;
+  if (name.startsWith('hs_'))
+    return `Property name '${name}' is invalid: the hs_ prefix is reserved for HubSpot properties.`;
   if (typeof label !== 'string' || label === '') return `Property '${name}' needs a label.`;
-  if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) return `Property '${name}' has an unknown type ${JSON.stringify(type)}.`;
-  if (typeof fieldType !== 'string' || !FIELD_TYPES.includes(fieldType)) return `Property '${name}' has an unknown fieldType ${JSON.stringify(fieldType)}.`;
+  if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type))
+    return `Property '${name}' has an unknown type ${JSON.stringify(type)}.`;
+  if (typeof fieldType !== 'string' || !FIELD_TYPES.includes(fieldType))
+    return `Property '${name}' has an unknown fieldType ${JSON.stringify(fieldType)}.`;
   if (typeof groupName !== 'string' || !state.objects[objectType].groups.has(groupName)) {
     return `Property group ${JSON.stringify(groupName)} does not exist.`;
   }
@@ -92,7 +130,12 @@ function parsePropertyCreate(state: HubSpotState, objectType: FakeObjectType, bo
     description: typeof input['description'] === 'string' ? input['description'] : '',
     options: options.map((option, index) => {
       const candidate = (option ?? {}) as { label?: unknown; value?: unknown; hidden?: unknown };
-      return { label: String(candidate.label ?? ''), value: String(candidate.value ?? ''), displayOrder: index, hidden: candidate.hidden === true };
+      return {
+        label: String(candidate.label ?? ''),
+        value: String(candidate.value ?? ''),
+        displayOrder: index,
+        hidden: candidate.hidden === true,
+      };
     }),
     displayOrder: typeof input['displayOrder'] === 'number' ? input['displayOrder'] : -1,
     hubspotDefined: false,

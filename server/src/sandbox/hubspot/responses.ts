@@ -37,7 +37,11 @@ export interface HubSpotErrorBody {
   context?: Record<string, string[]>;
 }
 
-export function errorBody(category: HubSpotErrorCategory, message: string, context?: Record<string, string[]>): HubSpotErrorBody {
+export function errorBody(
+  category: HubSpotErrorCategory,
+  message: string,
+  context?: Record<string, string[]>,
+): HubSpotErrorBody {
   return { status: 'error', message, correlationId: randomUUID(), category, ...(context ? { context } : {}) };
 }
 

@@ -10,7 +10,20 @@ const MAX_FILTERS = 18;
 const MAX_LIMIT = 200;
 const MAX_RESULTS = 10_000;
 
-const OPERATORS = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN'] as const;
+const OPERATORS = [
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+] as const;
 type Operator = (typeof OPERATORS)[number];
 
 interface Filter {
@@ -25,21 +38,47 @@ interface Filter {
  * HubSpot does, with its limits and its error wording. Sorting is by one property or by id.
  */
 export function search(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
-  const request = (body ?? {}) as { filterGroups?: unknown; sorts?: unknown; properties?: unknown; limit?: unknown; after?: unknown };
+  const request = (body ?? {}) as {
+    filterGroups?: unknown;
+    sorts?: unknown;
+    properties?: unknown;
+    limit?: unknown;
+    after?: unknown;
+  };
   const groups = parseGroups(request.filterGroups);
   if (typeof groups === 'string') return errorResponse(400, 'VALIDATION_ERROR', groups);
   const limit = request.limit === undefined ? 10 : Number(request.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return errorResponse(400, 'VALIDATION_ERROR', `limit must be between 1 and ${MAX_LIMIT}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    return errorResponse(400, 'VALIDATION_ERROR', `limit must be between 1 and ${MAX_LIMIT}.`);
   const after = request.after === undefined ? 0 : Number(request.after);
-  if (!Number.isInteger(after) || after < 0) return errorResponse(400, 'VALIDATION_ERROR', 'after must be a non-negative integer offset.');
-  if (after + limit > MAX_RESULTS) return errorResponse(400, 'VALIDATION_ERROR', `Search results are limited to ${MAX_RESULTS} total; narrow the filters instead of paging further.`);
+  if (!Number.isInteger(after) || after < 0)
+    return errorResponse(400, 'VALIDATION_ERROR', 'after must be a non-negative integer offset.');
+  if (after + limit > MAX_RESULTS)
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      `Search results are limited to ${MAX_RESULTS} total; narrow the filters instead of paging further.`,
+    );
 
-  const records = [...state.objects[objectType].records.values()].filter((record) => groups.length === 0 || groups.some((filters) => filters.every((filter) => matches(record, filter))));
+  const records = [...state.objects[objectType].records.values()].filter(
+    (record) => groups.length === 0 || groups.some((filters) => filters.every((filter) => matches(record, filter))),
+  );
   const sort = parseSort(request.sorts);
-  records.sort((a, b) => compare(sort ? currentValue(a, sort.propertyName) : a.id, sort ? currentValue(b, sort.propertyName) : b.id) * (sort?.direction === 'DESCENDING' ? -1 : 1));
-  const properties = Array.isArray(request.properties) ? request.properties.filter((name): name is string => typeof name === 'string') : [];
-  const page = records.slice(after, after + limit).map((record) => publicObject(state, objectType, record, properties, []));
-  const next = after + limit < records.length ? { paging: { next: { after: String(after + limit), link: `?after=${after + limit}` } } } : {};
+  records.sort(
+    (a, b) =>
+      compare(sort ? currentValue(a, sort.propertyName) : a.id, sort ? currentValue(b, sort.propertyName) : b.id) *
+      (sort?.direction === 'DESCENDING' ? -1 : 1),
+  );
+  const properties = Array.isArray(request.properties)
+    ? request.properties.filter((name): name is string => typeof name === 'string')
+    : [];
+  const page = records
+    .slice(after, after + limit)
+    .map((record) => publicObject(state, objectType, record, properties, []));
+  const next =
+    after + limit < records.length
+      ? { paging: { next: { after: String(after + limit), link: `?after=${after + limit}` } } }
+      : {};
   return json(200, { total: records.length, results: page, ...next, completedAt: iso(state.now()) });
 }
 
@@ -52,14 +91,21 @@ function parseGroups(value: unknown): Filter[][] | string {
   for (const group of value as unknown[]) {
     const filters = (group as { filters?: unknown } | null)?.filters;
     if (!Array.isArray(filters)) return 'Every filter group needs a "filters" array.';
-    if (filters.length > MAX_FILTERS_PER_GROUP) return `Too many filters in a group: ${filters.length}. The maximum is ${MAX_FILTERS_PER_GROUP}.`;
+    if (filters.length > MAX_FILTERS_PER_GROUP)
+      return `Too many filters in a group: ${filters.length}. The maximum is ${MAX_FILTERS_PER_GROUP}.`;
     total += filters.length;
     if (total > MAX_FILTERS) return `Too many filters: ${total}. The maximum is ${MAX_FILTERS} across all groups.`;
     const parsed: Filter[] = [];
     for (const filter of filters as unknown[]) {
-      const candidate = (filter ?? {}) as { propertyName?: unknown; operator?: unknown; value?: unknown; values?: unknown };
+      const candidate = (filter ?? {}) as {
+        propertyName?: unknown;
+        operator?: unknown;
+        value?: unknown;
+        values?: unknown;
+      };
       if (typeof candidate.propertyName !== 'string') return 'Every filter needs a propertyName.';
-      if (!(OPERATORS as readonly unknown[]).includes(candidate.operator)) return `Unknown operator ${JSON.stringify(candidate.operator)}; use one of ${OPERATORS.join(', ')}.`;
+      if (!(OPERATORS as readonly unknown[]).includes(candidate.operator))
+        return `Unknown operator ${JSON.stringify(candidate.operator)}; use one of ${OPERATORS.join(', ')}.`;
       parsed.push({
         propertyName: candidate.propertyName,
         operator: candidate.operator as Operator,
@@ -74,7 +120,10 @@ function parseGroups(value: unknown): Filter[][] | string {
 
 function parseSort(value: unknown): { propertyName: string; direction: 'ASCENDING' | 'DESCENDING' } | undefined {
   const first: unknown = Array.isArray(value) ? value[0] : undefined;
-  if (typeof first === 'string') return first.startsWith('-') ? { propertyName: first.slice(1), direction: 'DESCENDING' } : { propertyName: first, direction: 'ASCENDING' };
+  if (typeof first === 'string')
+    return first.startsWith('-')
+      ? { propertyName: first.slice(1), direction: 'DESCENDING' }
+      : { propertyName: first, direction: 'ASCENDING' };
   const sort = first as { propertyName?: unknown; direction?: unknown } | undefined;
   if (typeof sort?.propertyName !== 'string') return undefined;
   return { propertyName: sort.propertyName, direction: sort.direction === 'DESCENDING' ? 'DESCENDING' : 'ASCENDING' };
@@ -94,11 +143,17 @@ function matches(record: FakeRecord, filter: Filter): boolean {
     case 'NEQ':
       return value === undefined || value.toLowerCase() !== wanted.toLowerCase();
     case 'IN':
-      return value !== undefined && (filter.values ?? []).some((candidate) => candidate.toLowerCase() === value.toLowerCase());
+      return (
+        value !== undefined &&
+        (filter.values ?? []).some((candidate) => candidate.toLowerCase() === value.toLowerCase())
+      );
     case 'NOT_IN':
-      return value === undefined || !(filter.values ?? []).some((candidate) => candidate.toLowerCase() === value.toLowerCase());
+      return (
+        value === undefined ||
+        !(filter.values ?? []).some((candidate) => candidate.toLowerCase() === value.toLowerCase())
+      );
     case 'CONTAINS_TOKEN':
-      return value !== undefined && value.toLowerCase().includes(wanted.replaceAll('*', '').toLowerCase());
+      return value?.toLowerCase().includes(wanted.replaceAll('*', '').toLowerCase()) ?? false;
     case 'NOT_CONTAINS_TOKEN':
       return value === undefined || !value.toLowerCase().includes(wanted.replaceAll('*', '').toLowerCase());
     default:

@@ -45,7 +45,13 @@ export interface ObjectStore {
  */
 export type StateChange =
   | { kind: 'record-created'; objectType: FakeObjectType; recordId: string; at: number }
-  | { kind: 'property-changed'; objectType: FakeObjectType; recordId: string; propertyName: string; entry: HistoryEntry }
+  | {
+      kind: 'property-changed';
+      objectType: FakeObjectType;
+      recordId: string;
+      propertyName: string;
+      entry: HistoryEntry;
+    }
   | { kind: 'schema-changed'; objectType: FakeObjectType }
   /** Custom object schemas, their records or associations changed (no webhooks: the app does not subscribe to them). */
   | { kind: 'custom-objects-changed' };
@@ -91,7 +97,9 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
   const store = (type: FakeObjectType, historyLimit: number): ObjectStore => ({
     records: new Map(),
     properties: new Map(DEFAULT_PROPERTIES[type].map((seed, index) => [seed.name, buildDefinition(seed, index, at)])),
-    groups: new Map(DEFAULT_GROUPS[type].map((group, index) => [group.name, { ...group, displayOrder: index, archived: false }])),
+    groups: new Map(
+      DEFAULT_GROUPS[type].map((group, index) => [group.name, { ...group, displayOrder: index, archived: false }]),
+    ),
     historyLimit,
   });
   return {
@@ -102,7 +110,9 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
     portalId: options.portalId ?? '62515',
     ownerIds: new Set(options.ownerIds ?? ['1001', '1002', '1003']),
     ownerUsers: new Map((options.ownerIds ?? ['1001', '1002', '1003']).map((id) => [id, id])),
-    users: new Map([...DEFAULT_USERS].map(([id, user]) => [id, { ...user, secondaryTeamIds: [...user.secondaryTeamIds] }])),
+    users: new Map(
+      [...DEFAULT_USERS].map(([id, user]) => [id, { ...user, secondaryTeamIds: [...user.secondaryTeamIds] }]),
+    ),
     teams: new Map(DEFAULT_TEAMS),
     custom: createCustomObjectState(),
     faults: new HubSpotFaults(),
@@ -151,14 +161,24 @@ export function seedRecord(state: HubSpotState, objectType: FakeObjectType, inpu
   store.records.set(id, record);
   notifyChange(state, { kind: 'record-created', objectType, recordId: id, at });
   const sourceType = input.sourceType ?? 'IMPORT';
-  writeValues(state, objectType, record, input.properties, { timestamp: at, sourceType, sourceId: input.sourceId ?? `${sourceType}:seed` });
+  writeValues(state, objectType, record, input.properties, {
+    timestamp: at,
+    sourceType,
+    sourceId: input.sourceId ?? `${sourceType}:seed`,
+  });
   return id;
 }
 
 /** Changes values the way a person does in HubSpot's UI: history says CRM_UI with their user id. */
 export function editAsPerson(
   state: HubSpotState,
-  input: { objectType: FakeObjectType; recordId: string; properties: Record<string, string>; userId: number; at?: number },
+  input: {
+    objectType: FakeObjectType;
+    recordId: string;
+    properties: Record<string, string>;
+    userId: number;
+    at?: number;
+  },
 ): void {
   const record = requireRecord(state, input.objectType, input.recordId);
   writeValues(state, input.objectType, record, input.properties, {
@@ -172,7 +192,13 @@ export function editAsPerson(
 /** Changes values the way a HubSpot workflow does: history says WORKFLOW with the workflow id. */
 export function editAsWorkflow(
   state: HubSpotState,
-  input: { objectType: FakeObjectType; recordId: string; properties: Record<string, string>; workflowId: string; at?: number },
+  input: {
+    objectType: FakeObjectType;
+    recordId: string;
+    properties: Record<string, string>;
+    workflowId: string;
+    at?: number;
+  },
 ): void {
   const record = requireRecord(state, input.objectType, input.recordId);
   writeValues(state, input.objectType, record, input.properties, {
@@ -183,7 +209,11 @@ export function editAsWorkflow(
 }
 
 /** Current values of a record (test assertions); undefined when the record does not exist. */
-export function recordValues(state: HubSpotState, objectType: FakeObjectType, recordId: string): Record<string, string> | undefined {
+export function recordValues(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  recordId: string,
+): Record<string, string> | undefined {
   const record = state.objects[objectType].records.get(recordId);
   if (record === undefined) return undefined;
   const values: Record<string, string> = {};
@@ -195,7 +225,12 @@ export function recordValues(state: HubSpotState, objectType: FakeObjectType, re
 }
 
 /** Revisions of one property, newest first as HubSpot lists them. */
-export function propertyHistory(state: HubSpotState, objectType: FakeObjectType, recordId: string, name: string): HistoryEntry[] {
+export function propertyHistory(
+  state: HubSpotState,
+  objectType: FakeObjectType,
+  recordId: string,
+  name: string,
+): HistoryEntry[] {
   const entries = state.objects[objectType].records.get(recordId)?.history.get(name) ?? [];
   return [...entries].reverse();
 }

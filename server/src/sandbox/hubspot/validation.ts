@@ -27,37 +27,64 @@ export function validationMessage(results: readonly PropertyValidationResult[]):
  * Checks a value the way HubSpot's object APIs do and returns the value as HubSpot stores it
  * (datetimes as ISO strings). An empty string clears a property of any type.
  */
-export function checkValue(definition: FakePropertyDefinition, value: unknown, ownerIds: ReadonlySet<string>): ValueCheck {
+export function checkValue(
+  definition: FakePropertyDefinition,
+  value: unknown,
+  ownerIds: ReadonlySet<string>,
+): ValueCheck {
   const name = definition.name;
-  const fail = (error: string, message: string): ValueCheck => ({ ok: false, result: { isValid: false, message, error, name } });
-  if (definition.readOnlyValue) return fail('READ_ONLY_VALUE', `${name} is a read only property; its value cannot be set.`);
-  if (typeof value !== 'string') return fail('INVALID_PROPERTY_VALUE', `${JSON.stringify(value)} is not a valid value for ${name}; property values are strings.`);
+  const fail = (error: string, message: string): ValueCheck => ({
+    ok: false,
+    result: { isValid: false, message, error, name },
+  });
+  if (definition.readOnlyValue)
+    return fail('READ_ONLY_VALUE', `${name} is a read only property; its value cannot be set.`);
+  if (typeof value !== 'string')
+    return fail(
+      'INVALID_PROPERTY_VALUE',
+      `${JSON.stringify(value)} is not a valid value for ${name}; property values are strings.`,
+    );
   if (value === '') return { ok: true, value };
   // Since January 2025 HubSpot refuses leading or trailing whitespace in non-string values.
   if (definition.type !== 'string' && value.trim() !== value) {
-    return fail('INVALID_WHITESPACE', `${JSON.stringify(value)} has leading or trailing whitespace, which ${name} does not accept.`);
+    return fail(
+      'INVALID_WHITESPACE',
+      `${JSON.stringify(value)} has leading or trailing whitespace, which ${name} does not accept.`,
+    );
   }
 
   switch (definition.type) {
     case 'string':
       return { ok: true, value };
     case 'number':
-      return NUMBER.test(value) ? { ok: true, value } : fail('INVALID_LONG', `${JSON.stringify(value)} is not a valid number.`);
+      return NUMBER.test(value)
+        ? { ok: true, value }
+        : fail('INVALID_LONG', `${JSON.stringify(value)} is not a valid number.`);
     case 'bool':
-      return value === 'true' || value === 'false' ? { ok: true, value } : fail('INVALID_BOOLEAN', `${JSON.stringify(value)} is not a valid boolean; use true or false.`);
+      return value === 'true' || value === 'false'
+        ? { ok: true, value }
+        : fail('INVALID_BOOLEAN', `${JSON.stringify(value)} is not a valid boolean; use true or false.`);
     case 'enumeration': {
       const allowed = definition.externalOptions ? [...ownerIds] : definition.options.map((option) => option.value);
       if (allowed.includes(value)) return { ok: true, value };
-      return fail('INVALID_OPTION', `${JSON.stringify(value)} was not one of the allowed options: [${allowed.join(', ')}]`);
+      return fail(
+        'INVALID_OPTION',
+        `${JSON.stringify(value)} was not one of the allowed options: [${allowed.join(', ')}]`,
+      );
     }
     case 'datetime': {
       const ms = parseTime(value);
-      return ms === undefined ? fail('INVALID_DATE', `${JSON.stringify(value)} is not a valid datetime; send epoch milliseconds or ISO 8601.`) : { ok: true, value: new Date(ms).toISOString() };
+      return ms === undefined
+        ? fail('INVALID_DATE', `${JSON.stringify(value)} is not a valid datetime; send epoch milliseconds or ISO 8601.`)
+        : { ok: true, value: new Date(ms).toISOString() };
     }
     case 'date': {
       const ms = parseTime(value);
       if (ms === undefined || ms % 86_400_000 !== 0) {
-        return fail('INVALID_DATE', `${JSON.stringify(value)} is not a valid date; send midnight UTC as epoch milliseconds or YYYY-MM-DD.`);
+        return fail(
+          'INVALID_DATE',
+          `${JSON.stringify(value)} is not a valid date; send midnight UTC as epoch milliseconds or YYYY-MM-DD.`,
+        );
       }
       return { ok: true, value: new Date(ms).toISOString().slice(0, 10) };
     }

@@ -36,7 +36,12 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   /** HubSpot sends to one app at most 10 requests at once. */
   concurrency?: number;
-  onDelivery?: (outcome: { events: number; attemptNumber: number; status: number | 'network-error'; delivered: boolean }) => void;
+  onDelivery?: (outcome: {
+    events: number;
+    attemptNumber: number;
+    status: number | 'network-error';
+    delivered: boolean;
+  }) => void;
 }
 
 export interface WebhookSender {
@@ -56,8 +61,16 @@ const SUBSCRIPTION_IDS: Record<string, number> = {
 const SINGULAR: Record<FakeObjectType, string> = { contacts: 'contact', deals: 'deal' };
 
 /** HubSpot's v3 request signature: base64 HMAC-SHA256 of method, full URI, raw body and timestamp, keyed by the client secret. */
-export function signV3(input: { clientSecret: string; method: string; url: string; body: string; timestamp: number }): string {
-  return createHmac('sha256', input.clientSecret).update(`${input.method}${input.url}${input.body}${input.timestamp}`).digest('base64');
+export function signV3(input: {
+  clientSecret: string;
+  method: string;
+  url: string;
+  body: string;
+  timestamp: number;
+}): string {
+  return createHmac('sha256', input.clientSecret)
+    .update(`${input.method}${input.url}${input.body}${input.timestamp}`)
+    .digest('base64');
 }
 
 // HubSpot's documented rule: these answers mean "do not send this again"; anything else not 2xx is retried.
@@ -116,7 +129,13 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
           'content-type': 'application/json',
           'user-agent': 'HubSpot Connect 2.0 (http://dev.hubspot.com/) (sandbox)',
           'x-hubspot-signature-version': 'v3',
-          'x-hubspot-signature-v3': signV3({ clientSecret: options.clientSecret, method: 'POST', url: options.targetUrl, body, timestamp }),
+          'x-hubspot-signature-v3': signV3({
+            clientSecret: options.clientSecret,
+            method: 'POST',
+            url: options.targetUrl,
+            body,
+            timestamp,
+          }),
           'x-hubspot-request-timestamp': String(timestamp),
         },
         body,
@@ -136,11 +155,14 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
     if (delivered || refused || attemptNumber + 1 >= maxAttempts || closed) {
       pendingEvents -= events.length;
     } else {
-      const timer = setTimeout(() => {
-        retryTimers.delete(timer);
-        ready.push(events.map((event) => ({ ...event, attemptNumber: attemptNumber + 1 })));
-        pump();
-      }, retryAfterMs ?? retryDelayMs(attemptNumber + 1));
+      const timer = setTimeout(
+        () => {
+          retryTimers.delete(timer);
+          ready.push(events.map((event) => ({ ...event, attemptNumber: attemptNumber + 1 })));
+          pump();
+        },
+        retryAfterMs ?? retryDelayMs(attemptNumber + 1),
+      );
       retryTimers.add(timer);
     }
     pump();
@@ -149,7 +171,8 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
 
   const flushGathered = () => {
     gatherTimer = undefined;
-    for (let start = 0; start < gathered.length; start += batchSize) ready.push(gathered.slice(start, start + batchSize));
+    for (let start = 0; start < gathered.length; start += batchSize)
+      ready.push(gathered.slice(start, start + batchSize));
     gathered = [];
     pump();
   };
@@ -168,7 +191,9 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
       attemptNumber: 0,
       objectId: Number(change.recordId),
       changeSource: change.kind === 'record-created' ? 'CRM_UI' : change.entry.sourceType,
-      ...(change.kind === 'property-changed' ? { sourceId: change.entry.sourceId, propertyName: change.propertyName, propertyValue: change.entry.value } : {}),
+      ...(change.kind === 'property-changed'
+        ? { sourceId: change.entry.sourceId, propertyName: change.propertyName, propertyValue: change.entry.value }
+        : {}),
     };
     gathered.push(event);
     pendingEvents += 1;

@@ -3,7 +3,14 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { releasedContent } from '../../domain/action-drafts.ts';
 import { AppError } from '../../errors.ts';
-import { findAction, listActions, listOutcomes, type ActionFilter, type ActionRow, type OutcomeRow } from '../../store/action-store.ts';
+import {
+  findAction,
+  listActions,
+  listOutcomes,
+  type ActionFilter,
+  type ActionRow,
+  type OutcomeRow,
+} from '../../store/action-store.ts';
 import type { Db } from '../../store/database.ts';
 import { type ServiceDeps, isUuid } from '../common/index.ts';
 
@@ -12,7 +19,11 @@ type Content = Record<string, string>;
 /** Statuses in which an email was released to be sent: its token still verifies afterwards. */
 export const RELEASED_STATUSES: readonly ActionRow['status'][] = ['released', 'sent', 'bounced', 'failed'];
 
-export function contentOf(row: { content: unknown; editedContent?: unknown }): { proposed: Content; edited: Content | null; released: Content } {
+export function contentOf(row: { content: unknown; editedContent?: unknown }): {
+  proposed: Content;
+  edited: Content | null;
+  released: Content;
+} {
   const proposed = row.content as Content;
   const edited = (row.editedContent as Content | null) ?? null;
   return { proposed, edited, released: releasedContent(proposed, edited) };
@@ -69,7 +80,11 @@ export async function getActionForAdmin(deps: ServiceDeps, workspaceId: string, 
 
 export async function findActions(deps: ServiceDeps, workspaceId: string, filter: ActionFilter): Promise<ActionView[]> {
   const rows = await listActions(deps.db, workspaceId, filter);
-  const outcomes = await listOutcomes(deps.db, workspaceId, rows.map((row) => row.id));
+  const outcomes = await listOutcomes(
+    deps.db,
+    workspaceId,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => actionView(row, outcomes.get(row.id) ?? []));
 }
 

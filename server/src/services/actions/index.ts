@@ -1,6 +1,14 @@
 /** Actions: drafts (emails, tasks, notes) submitted by agents, their stop rules, their release and their reported outcomes. Other folders import this feature only from here. */
 export { actionEvent } from './action-audit.ts';
-export { actionView, agentActionView, contentOf, findActions, getActionForAdmin, loadActionView, requireAction } from './action-view.ts';
+export {
+  actionView,
+  agentActionView,
+  contentOf,
+  findActions,
+  getActionForAdmin,
+  loadActionView,
+  requireAction,
+} from './action-view.ts';
 export { executeReleasedAction, executeReleasedActions, releaseChange } from './release-action.ts';
 export { reportActionOutcome, requireOwnAction } from './report-action-outcome.ts';
 export { currentStopReason, stopReleasedEmailIfBarred } from './stop-rules.ts';

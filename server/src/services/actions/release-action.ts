@@ -16,8 +16,16 @@ const EXECUTOR = { type: 'system', name: 'action-executor' } as const;
  * The columns that release a draft as it now stands. An email gets a release token for the agent
  * (it sends the email itself); a task or a note is created by this server, so needs none.
  */
-export function releaseChange(secrets: SecretBox, row: { kind: ActionRow['kind']; content: unknown; editedContent?: unknown }, now: Date): ActionChange {
-  const change: ActionChange = { status: 'released', releasedAt: now, contentHash: contentHash(contentOf(row).released) };
+export function releaseChange(
+  secrets: SecretBox,
+  row: { kind: ActionRow['kind']; content: unknown; editedContent?: unknown },
+  now: Date,
+): ActionChange {
+  const change: ActionChange = {
+    status: 'released',
+    releasedAt: now,
+    contentHash: contentHash(contentOf(row).released),
+  };
   if (row.kind !== 'send_email') return change;
   const token = issueReleaseToken(secrets);
   return { ...change, releaseTokenHash: token.hash, releaseTokenSealed: token.sealed };
@@ -28,11 +36,20 @@ export function releaseChange(secrets: SecretBox, row: { kind: ActionRow['kind']
  * CRM failure leaves it `released` with the reason in `message` and an audit event; nothing
  * retries it yet. Each action is released once (under its row lock), so this runs once for it.
  */
-export async function executeReleasedAction(deps: ServiceDeps, workspace: WorkspaceRow, actionId: string): Promise<void> {
+export async function executeReleasedAction(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  actionId: string,
+): Promise<void> {
   const row = await findAction(deps.db, workspace.id, actionId);
   if (!row || row.kind === 'send_email' || row.status !== 'released' || row.crmObjectId !== null) return;
-  const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: row.agentId, action: row.kind });
-  if (killed) return recordFailure(deps, row, `Not created: a ${killed.scope} kill switch is engaged (${killed.reason}).`);
+  const killed = await engagedKillSwitch(deps.db, {
+    workspaceId: workspace.id,
+    agentId: row.agentId,
+    action: row.kind,
+  });
+  if (killed)
+    return recordFailure(deps, row, `Not created: a ${killed.scope} kill switch is engaged (${killed.reason}).`);
 
   const content = contentOf(row).released;
   const objectType = row.objectType as ObjectType;
@@ -40,7 +57,9 @@ export async function executeReleasedAction(deps: ServiceDeps, workspace: Worksp
   try {
     created =
       row.kind === 'create_note'
-        ? await deps.crmFor(workspace).createNote({ objectType, recordId: row.recordId, body: content['body'] ?? '', timestamp: deps.clock() })
+        ? await deps
+            .crmFor(workspace)
+            .createNote({ objectType, recordId: row.recordId, body: content['body'] ?? '', timestamp: deps.clock() })
         : await deps.crmFor(workspace).createTask({
             objectType,
             recordId: row.recordId,
@@ -51,16 +70,32 @@ export async function executeReleasedAction(deps: ServiceDeps, workspace: Worksp
             priority: content['priority'] as 'LOW' | 'MEDIUM' | 'HIGH' | undefined,
           });
   } catch (error) {
-    return recordFailure(deps, row, `Not created in the CRM: ${error instanceof Error ? error.message : String(error)}`);
+    return recordFailure(
+      deps,
+      row,
+      `Not created in the CRM: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     await updateAction(tx, workspace.id, row.id, { status: 'completed', crmObjectId: created.id, message: null });
-    audit.append(actionEvent(row, { type: 'action.completed', actor: EXECUTOR, before: { status: 'released' }, after: { status: 'completed' }, data: { crmObjectId: created.id } }));
+    audit.append(
+      actionEvent(row, {
+        type: 'action.completed',
+        actor: EXECUTOR,
+        before: { status: 'released' },
+        after: { status: 'completed' },
+        data: { crmObjectId: created.id },
+      }),
+    );
   });
 }
 
 /** Creates the tasks and notes people released elsewhere (on the approval object in HubSpot), after that transaction committed. */
-export async function executeReleasedActions(deps: ServiceDeps, workspaceId: string, actionIds: readonly string[]): Promise<void> {
+export async function executeReleasedActions(
+  deps: ServiceDeps,
+  workspaceId: string,
+  actionIds: readonly string[],
+): Promise<void> {
   if (actionIds.length === 0) return;
   const workspace = await findWorkspace(deps.db, workspaceId);
   if (!workspace) return;

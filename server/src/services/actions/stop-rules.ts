@@ -1,6 +1,17 @@
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
-import { OPT_OUT_PROPERTIES, stopRuleReason, withNotedOptOuts, type ContactStopReason } from '../../domain/action-drafts.ts';
-import { findContactStops, latestNotedValues, lockAction, updateAction, type ActionRow } from '../../store/action-store.ts';
+import {
+  OPT_OUT_PROPERTIES,
+  stopRuleReason,
+  withNotedOptOuts,
+  type ContactStopReason,
+} from '../../domain/action-drafts.ts';
+import {
+  findContactStops,
+  latestNotedValues,
+  lockAction,
+  updateAction,
+  type ActionRow,
+} from '../../store/action-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { actionEvent } from './action-audit.ts';
@@ -12,9 +23,19 @@ const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
  * Why an email to this contact must not go out now: the contact as the CRM returned it, what we
  * were told since (a reply or unsubscribe reported; an opt-out a webhook noted), or undefined.
  */
-export async function currentStopReason(db: Db | Tx, input: { workspaceId: string; contactId: string; to: string; contact: Readonly<Record<string, string | null>> }): Promise<ReasonCode | undefined> {
-  const stops = (await findContactStops(db, input.workspaceId, input.contactId)).map((stop) => stop.reason as ContactStopReason);
-  const noted = await latestNotedValues(db, { workspaceId: input.workspaceId, objectType: 'contacts', recordId: input.contactId, properties: OPT_OUT_PROPERTIES });
+export async function currentStopReason(
+  db: Db | Tx,
+  input: { workspaceId: string; contactId: string; to: string; contact: Readonly<Record<string, string | null>> },
+): Promise<ReasonCode | undefined> {
+  const stops = (await findContactStops(db, input.workspaceId, input.contactId)).map(
+    (stop) => stop.reason as ContactStopReason,
+  );
+  const noted = await latestNotedValues(db, {
+    workspaceId: input.workspaceId,
+    objectType: 'contacts',
+    recordId: input.contactId,
+    properties: OPT_OUT_PROPERTIES,
+  });
   return stopRuleReason({ to: input.to, contact: withNotedOptOuts(input.contact, noted), stops });
 }
 
@@ -27,14 +48,36 @@ export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRo
   if (row.kind !== 'send_email' || row.status !== 'released' || row.recipientEmail === null) return row;
   const to = row.recipientEmail;
   // The address was checked against the contact at release; only opt-outs and stops can have changed.
-  const reason = await currentStopReason(deps.db, { workspaceId: row.workspaceId, contactId: row.recordId, to, contact: { email: to } });
+  const reason = await currentStopReason(deps.db, {
+    workspaceId: row.workspaceId,
+    contactId: row.recordId,
+    to,
+    contact: { email: to },
+  });
   if (reason === undefined) return row;
   return withAuditChain(deps.db, row.workspaceId, deps.clock, async (tx, audit) => {
     const locked = await lockAction(tx, row.workspaceId, row.id);
-    if (!locked || locked.status !== 'released') return locked ?? row;
-    const stopped: ActionRow = { ...locked, status: 'stopped', reasons: [...locked.reasons, reason], message: 'A stop rule now forbids emailing this contact.' };
-    await updateAction(tx, row.workspaceId, row.id, { status: stopped.status, reasons: stopped.reasons, message: stopped.message });
-    audit.append(actionEvent(row, { type: 'action.stopped', actor: STOP_RULES, reasons: [reason], before: { status: 'released' }, after: { status: 'stopped' } }));
+    if (locked?.status !== 'released') return locked ?? row;
+    const stopped: ActionRow = {
+      ...locked,
+      status: 'stopped',
+      reasons: [...locked.reasons, reason],
+      message: 'A stop rule now forbids emailing this contact.',
+    };
+    await updateAction(tx, row.workspaceId, row.id, {
+      status: stopped.status,
+      reasons: stopped.reasons,
+      message: stopped.message,
+    });
+    audit.append(
+      actionEvent(row, {
+        type: 'action.stopped',
+        actor: STOP_RULES,
+        reasons: [reason],
+        before: { status: 'released' },
+        after: { status: 'stopped' },
+      }),
+    );
     return stopped;
   });
 }

@@ -7,7 +7,13 @@ import { normalisedEmail, STOP_RULE_PROPERTIES } from '../../domain/action-draft
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
-import { findAction, findActionByIdempotencyKey, insertAction, type ActionRow, type NewActionRow } from '../../store/action-store.ts';
+import {
+  findAction,
+  findActionByIdempotencyKey,
+  insertAction,
+  type ActionRow,
+  type NewActionRow,
+} from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
@@ -40,11 +46,16 @@ interface Decision {
  * the stop rules, then the policy, and store and audit the result. An `auto` action is released
  * at once (a task or a note is then created in the CRM); a held one waits for people.
  */
-export async function submitAction(deps: ServiceDeps, input: SubmitActionInput): Promise<{ view: ActionView; replayed: boolean }> {
+export async function submitAction(
+  deps: ServiceDeps,
+  input: SubmitActionInput,
+): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
-  const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
+  const key = input.idempotencyKey
+    ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey }
+    : undefined;
   const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   const earlier = key ? await findActionByIdempotencyKey(deps.db, key) : undefined;
   if (earlier) return { view: await replay(deps, earlier, requestHash), replayed: true };
@@ -55,27 +66,76 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
   const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
   const record = read.get(request.recordId);
 
-  const stored = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<{ row: ActionRow; replayed: boolean }> => {
-    // Submissions of one workspace take this lock one at a time, so a concurrent retry with the same key finds the first here.
-    const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
-    if (concurrent) return { row: concurrent, replayed: true };
-    const now = deps.clock();
-    const decision = await decide(tx, { workspace, agent, request, policy, record, now });
-    const row = newRow({ workspace, agent, request, version, policy, recordOwnerId: record?.[crm.ownerProperty] || null, decision, delegatedUserId: request.onBehalfOf?.crmUserId ?? null, key: input.idempotencyKey, requestHash, now });
-    await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
-    const saved = await requireStored(tx, row);
-    if (decision.countsDomain) await addUsage(tx, { workspaceId: workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), increments: new Map([[decision.countsDomain, 1]]) });
+  const stored = await withAuditChain(
+    deps.db,
+    workspace.id,
+    deps.clock,
+    async (tx, audit): Promise<{ row: ActionRow; replayed: boolean }> => {
+      // Submissions of one workspace take this lock one at a time, so a concurrent retry with the same key finds the first here.
+      const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
+      if (concurrent) return { row: concurrent, replayed: true };
+      const now = deps.clock();
+      const decision = await decide(tx, { workspace, agent, request, policy, record, now });
+      const row = newRow({
+        workspace,
+        agent,
+        request,
+        version,
+        policy,
+        recordOwnerId: record?.[crm.ownerProperty] || null,
+        decision,
+        delegatedUserId: request.onBehalfOf?.crmUserId ?? null,
+        key: input.idempotencyKey,
+        requestHash,
+        now,
+      });
+      await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
+      const saved = await requireStored(tx, row);
+      if (decision.countsDomain)
+        await addUsage(tx, {
+          workspaceId: workspace.id,
+          scope: 'domain_sends',
+          day: dayKey(now, policy.timezone),
+          increments: new Map([[decision.countsDomain, 1]]),
+        });
 
-    const base = { actor: actorJson(actor), reasons: decision.reasons };
-    audit.append(actionEvent(saved, { ...base, type: 'action.submitted', after: asJson(request), evidence: asJson(request.evidence), data: { tier: decision.tier } }));
-    if (saved.status === 'refused') audit.append(actionEvent(saved, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
-    if (saved.status === 'pending') audit.append(actionEvent(saved, { ...base, type: 'action.held', data: { tier: decision.tier, expiresAt: saved.expiresAt?.toISOString() ?? null } }));
-    if (saved.status === 'released') audit.append(actionEvent(saved, { ...base, type: 'action.released', data: { tier: decision.tier, approvedBy: [], contentHash: saved.contentHash ?? null } }));
-    return { row: saved, replayed: false };
-  });
+      const base = { actor: actorJson(actor), reasons: decision.reasons };
+      audit.append(
+        actionEvent(saved, {
+          ...base,
+          type: 'action.submitted',
+          after: asJson(request),
+          evidence: asJson(request.evidence),
+          data: { tier: decision.tier },
+        }),
+      );
+      if (saved.status === 'refused')
+        audit.append(actionEvent(saved, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
+      if (saved.status === 'pending')
+        audit.append(
+          actionEvent(saved, {
+            ...base,
+            type: 'action.held',
+            data: { tier: decision.tier, expiresAt: saved.expiresAt?.toISOString() ?? null },
+          }),
+        );
+      if (saved.status === 'released')
+        audit.append(
+          actionEvent(saved, {
+            ...base,
+            type: 'action.released',
+            data: { tier: decision.tier, approvedBy: [], contentHash: saved.contentHash ?? null },
+          }),
+        );
+      return { row: saved, replayed: false };
+    },
+  );
   if (stored.replayed) return { view: await replay(deps, stored.row, requestHash), replayed: true };
   if (stored.row.status === 'released') await executeReleasedAction(deps, workspace, stored.row.id);
-  return { view: await agentActionView(deps, await requireAction(deps.db, workspace.id, stored.row.id)), replayed: false };
+  return {
+    view: await agentActionView(deps, await requireAction(deps.db, workspace.id, stored.row.id)),
+    replayed: false,
+  };
 }
 
 async function requireStored(tx: Tx, row: NewActionRow): Promise<ActionRow> {
@@ -86,7 +146,10 @@ async function requireStored(tx: Tx, row: NewActionRow): Promise<ActionRow> {
 
 async function replay(deps: ServiceDeps, row: ActionRow, requestHash: string): Promise<ActionView> {
   if (row.requestHash !== requestHash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different action; use a new key for a new submission.');
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used for a different action; use a new key for a new submission.',
+    );
   }
   return agentActionView(deps, row);
 }
@@ -108,11 +171,31 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     const evaluation = evaluateRecordAction({ policy, agentRole: agent.role, action: request.kind, now });
     return { tier: evaluation.tier, reasons: evaluation.reasons };
   }
-  const stopped = await currentStopReason(tx, { workspaceId: input.workspace.id, contactId: request.recordId, to: request.to, contact: record });
+  const stopped = await currentStopReason(tx, {
+    workspaceId: input.workspace.id,
+    contactId: request.recordId,
+    to: request.to,
+    contact: record,
+  });
   if (stopped) return { tier: null, reasons: [stopped] };
-  const usage = await readUsage(tx, { workspaceId: input.workspace.id, scope: 'domain_sends', day: dayKey(now, policy.timezone), subjects: [recipientDomain(request.to)] });
-  const evaluation = evaluateSend({ policy, agentRole: agent.role, recipientEmail: request.to, usage: { domainSendsToday: usage }, now });
-  return { tier: evaluation.tier, reasons: evaluation.reasons, ...(evaluation.countsTowardCap ? { countsDomain: evaluation.recipientDomain } : {}) };
+  const usage = await readUsage(tx, {
+    workspaceId: input.workspace.id,
+    scope: 'domain_sends',
+    day: dayKey(now, policy.timezone),
+    subjects: [recipientDomain(request.to)],
+  });
+  const evaluation = evaluateSend({
+    policy,
+    agentRole: agent.role,
+    recipientEmail: request.to,
+    usage: { domainSendsToday: usage },
+    now,
+  });
+  return {
+    tier: evaluation.tier,
+    reasons: evaluation.reasons,
+    ...(evaluation.countsTowardCap ? { countsDomain: evaluation.recipientDomain } : {}),
+  };
 }
 
 interface NewRowInput {

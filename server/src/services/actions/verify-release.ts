@@ -11,9 +11,20 @@ import { stopReleasedEmailIfBarred } from './stop-rules.ts';
  * it sends. A wrong token is an answer (`valid: false`), not an error; so is an email a stop
  * rule barred since its release (it becomes `stopped`).
  */
-export async function verifyRelease(deps: ServiceDeps, workspaceId: string, actionId: string, releaseToken: string): Promise<VerifyReleaseResponse> {
+export async function verifyRelease(
+  deps: ServiceDeps,
+  workspaceId: string,
+  actionId: string,
+  releaseToken: string,
+): Promise<VerifyReleaseResponse> {
   const row = await stopReleasedEmailIfBarred(deps, await requireAction(deps.db, workspaceId, actionId));
   const valid = RELEASED_STATUSES.includes(row.status) && releaseTokenMatches(releaseToken, row.releaseTokenHash);
   if (!valid || row.contentHash === null || row.releasedAt === null) return { valid: false, actionId: row.id };
-  return { valid: true, actionId: row.id, contentHash: row.contentHash, approvedBy: row.approvedBy, releasedAt: row.releasedAt.toISOString() };
+  return {
+    valid: true,
+    actionId: row.id,
+    contentHash: row.contentHash,
+    approvedBy: row.approvedBy,
+    releasedAt: row.releasedAt.toISOString(),
+  };
 }

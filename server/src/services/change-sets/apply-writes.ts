@@ -46,7 +46,10 @@ type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
  * took the change set over (this process stalled past its lease), no further batch is sent and
  * the change set is left to that server: `completed` is false.
  */
-export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
+export async function applyAutoWrites(
+  deps: ServiceDeps,
+  input: ApplyInput,
+): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const lease = keepChangeSetLease(deps, input.changeSetId);
   try {
     return await writeAndSettle(deps, input, () => lease.lost());
@@ -55,7 +58,11 @@ export async function applyAutoWrites(deps: ServiceDeps, input: ApplyInput): Pro
   }
 }
 
-async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: () => boolean): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
+async function writeAndSettle(
+  deps: ServiceDeps,
+  input: ApplyInput,
+  leaseLost: () => boolean,
+): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const byRecord = groupByRecord(input.planned);
   const outcomes = new Map<string, WriteOutcome>();
   let storing: Promise<void> = Promise.resolve();
@@ -63,9 +70,11 @@ async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: (
   const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
     if (results.length === 0) return;
     for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
-    storing = storing.then(() => settle(deps, input, results)).catch((error: unknown) => {
-      storeFailure ??= error;
-    });
+    storing = storing
+      .then(() => settle(deps, input, results))
+      .catch((error: unknown) => {
+        storeFailure ??= error;
+      });
   };
   // A batch's outcomes are stored once the next batch's request has left: on PGlite the
   // database runs on this thread and would otherwise hold that request back.
@@ -77,7 +86,11 @@ async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: (
       break;
     }
     const batch = byRecord.slice(i, i + input.crm.batchLimit);
-    const killed = await engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' });
+    const killed = await engagedKillSwitch(deps.db, {
+      workspaceId: input.workspace.id,
+      agentId: input.agent.id,
+      action: 'field_write',
+    });
     if (killed) {
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
@@ -86,7 +99,10 @@ async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: (
     await requestsSent();
     store(written);
     const outcomes = await writing;
-    written = batch.map((record, index) => ({ record, outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.') }));
+    written = batch.map((record, index) => ({
+      record,
+      outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.'),
+    }));
   }
   store(written);
   await storing;
@@ -102,7 +118,11 @@ async function writeAndSettle(deps: ServiceDeps, input: ApplyInput, leaseLost: (
  */
 export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, landed: PlannedWrite[]): Promise<void> {
   if (landed.length === 0) return;
-  await settle(deps, input, groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })));
+  await settle(
+    deps,
+    input,
+    groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })),
+  );
 }
 
 function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
@@ -114,7 +134,16 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
     const properties: Record<string, string> = {};
     for (const write of record.writes) properties[write.property] = write.value ?? '';
     const evidence = record.writes[0]!.evidence; // one evidence per record change in the request
-    Object.assign(properties, provenanceValues({ changeSetId: input.changeSetId, agentName: input.agent.name, evidence, properties: record.writes.map((w) => w.property), at }));
+    Object.assign(
+      properties,
+      provenanceValues({
+        changeSetId: input.changeSetId,
+        agentName: input.agent.name,
+        evidence,
+        properties: record.writes.map((w) => w.property),
+        at,
+      }),
+    );
     return { recordId: record.recordId, properties };
   });
   try {
@@ -126,10 +155,17 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
   }
 }
 
-export type WriteOutcome = CrmWriteOutcome | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
+export type WriteOutcome =
+  | CrmWriteOutcome
+  | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
 
 function halted(recordId: string, reason: string): WriteOutcome {
-  return { recordId, ok: false, reason: 'kill_switch_engaged', message: `Not written: a kill switch was engaged (${reason}).` };
+  return {
+    recordId,
+    ok: false,
+    reason: 'kill_switch_engaged',
+    message: `Not written: a kill switch was engaged (${reason}).`,
+  };
 }
 
 function unavailable(recordId: string, message: string): WriteOutcome {
@@ -137,17 +173,33 @@ function unavailable(recordId: string, message: string): WriteOutcome {
 }
 
 /** Stores the outcomes of one batch and audits one event per record, in one transaction. */
-async function settle(deps: ServiceDeps, input: SettleInput, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
+async function settle(
+  deps: ServiceDeps,
+  input: SettleInput,
+  results: { record: RecordWrite; outcome: WriteOutcome }[],
+): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
-    await settleApplyingChanges(tx, { changeSetId: input.changeSetId, recordIds: applied, decision: 'applied', message: null });
+    await settleApplyingChanges(tx, {
+      changeSetId: input.changeSetId,
+      recordIds: applied,
+      decision: 'applied',
+      message: null,
+    });
     await settleFailures(tx, input.changeSetId, results);
     for (const { record, outcome } of results) auditOutcome(audit, input, record, outcome);
   });
 }
 
-async function settleFailures(tx: Tx, changeSetId: string, results: { record: RecordWrite; outcome: WriteOutcome }[]): Promise<void> {
-  const groups = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }>();
+async function settleFailures(
+  tx: Tx,
+  changeSetId: string,
+  results: { record: RecordWrite; outcome: WriteOutcome }[],
+): Promise<void> {
+  const groups = new Map<
+    string,
+    { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }
+  >();
   for (const { record, outcome } of results) {
     if (outcome.ok) continue;
     const groupKey = `${outcome.reason}\u0000${outcome.message}`;
@@ -156,7 +208,13 @@ async function settleFailures(tx: Tx, changeSetId: string, results: { record: Re
     groups.set(groupKey, group);
   }
   for (const group of groups.values()) {
-    await settleApplyingChanges(tx, { changeSetId, recordIds: group.recordIds, decision: 'failed', addReason: group.reason, message: group.message });
+    await settleApplyingChanges(tx, {
+      changeSetId,
+      recordIds: group.recordIds,
+      decision: 'failed',
+      addReason: group.reason,
+      message: group.message,
+    });
   }
 }
 
@@ -179,6 +237,8 @@ function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWr
     after: outcome.ok ? after : null,
     reasons: outcome.ok ? ['tier_auto'] : ['tier_auto', outcome.reason],
     policyVersion: input.policyVersion,
-    data: outcome.ok ? { properties: Object.keys(after) } : { properties: Object.keys(after), message: outcome.message },
+    data: outcome.ok
+      ? { properties: Object.keys(after) }
+      : { properties: Object.keys(after), message: outcome.message },
   });
 }

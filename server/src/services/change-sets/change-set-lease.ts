@@ -23,21 +23,26 @@ export interface HeldLease {
  */
 export function keepChangeSetLease(deps: ServiceDeps, changeSetId: string): HeldLease {
   const { holder, leaseMs } = changeSetLeaseOf(deps);
-  return keepRenewing(leaseMs, () => renewChangeSetLease(deps.db, { id: changeSetId, holder, until: new Date(deps.clock().getTime() + leaseMs) }));
+  return keepRenewing(leaseMs, () =>
+    renewChangeSetLease(deps.db, { id: changeSetId, holder, until: new Date(deps.clock().getTime() + leaseMs) }),
+  );
 }
 
 /** Calls `renew` a few times per lease period until stopped, or until it says the lease is no longer ours. */
 export function keepRenewing(leaseMs: number, renew: () => Promise<boolean>): HeldLease {
   let lost = false;
-  const timer = setInterval(() => {
-    renew()
-      .then((renewed) => {
-        if (renewed) return;
-        lost = true;
-        clearInterval(timer);
-      })
-      .catch(() => undefined); // a missed renewal only shortens the lease; the next one tries again
-  }, Math.max(leaseMs / 3, 50));
+  const timer = setInterval(
+    () => {
+      renew()
+        .then((renewed) => {
+          if (renewed) return;
+          lost = true;
+          clearInterval(timer);
+        })
+        .catch(() => undefined); // a missed renewal only shortens the lease; the next one tries again
+    },
+    Math.max(leaseMs / 3, 50),
+  );
   timer.unref();
   return {
     lost: () => lost,

@@ -13,8 +13,23 @@ export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId
   return changeSetView(changeSet, await listChanges(db, workspaceId, changeSetId));
 }
 
-export type ChangeSetHeader = Pick<ChangeSetRow, 'id' | 'batchId' | 'objectType' | 'agentId' | 'policyVersion' | 'status' | 'createdAt'>;
-export type ChangeViewRow = Pick<ChangeRow, 'id' | 'ordinal' | 'recordId' | 'property' | 'decision' | 'tier' | 'reasons' | 'beforeValue' | 'proposedValue' | 'message'>;
+export type ChangeSetHeader = Pick<
+  ChangeSetRow,
+  'id' | 'batchId' | 'objectType' | 'agentId' | 'policyVersion' | 'status' | 'createdAt'
+>;
+export type ChangeViewRow = Pick<
+  ChangeRow,
+  | 'id'
+  | 'ordinal'
+  | 'recordId'
+  | 'property'
+  | 'decision'
+  | 'tier'
+  | 'reasons'
+  | 'beforeValue'
+  | 'proposedValue'
+  | 'message'
+>;
 
 /** The one mapping from rows to the API's shape, used for a fresh submission (rows in memory) and for reads. */
 export function changeSetView(changeSet: ChangeSetHeader, rows: readonly ChangeViewRow[]): ChangeSetResponse {

@@ -9,7 +9,11 @@ import { actorJson, type Actor } from '../common/index.ts';
  * per field, because a record's fields share one evidence and one CRM write, and it keeps the
  * chain ten times shorter for enrichment batches.
  */
-export function decisionEvents(rows: ChangeRow[], evidence: Map<string, Evidence>, context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number }): NewAuditEvent[] {
+export function decisionEvents(
+  rows: ChangeRow[],
+  evidence: Map<string, Evidence>,
+  context: { actor: Actor; agentId: string; batchId: string; objectType: string; policyVersion: number },
+): NewAuditEvent[] {
   return [...Map.groupBy(rows, (row) => row.recordId)].map(([recordId, recordRows]) => {
     const before: JsonObject = {};
     const after: JsonObject = {};
@@ -18,7 +22,12 @@ export function decisionEvents(rows: ChangeRow[], evidence: Map<string, Evidence
     for (const row of recordRows) {
       before[row.property] = row.beforeValue ?? null;
       after[row.property] = row.proposedValue ?? null;
-      decisions[row.property] = { changeId: row.id, tier: row.tier ?? null, decision: row.decision, reasons: row.reasons };
+      decisions[row.property] = {
+        changeId: row.id,
+        tier: row.tier ?? null,
+        decision: row.decision,
+        reasons: row.reasons,
+      };
       for (const reason of row.reasons) reasons.add(reason);
     }
     return {

@@ -5,7 +5,12 @@ import { writeLanded } from '../../domain/write-landed.ts';
 import { AppError } from '../../errors.ts';
 import { findAgent, findDelegation, type AgentRow } from '../../store/agent-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
-import { changeRecordEvidence, claimLapsedChangeSet, listApplyingChanges, type ChangeSetRow } from '../../store/change-store.ts';
+import {
+  changeRecordEvidence,
+  claimLapsedChangeSet,
+  listApplyingChanges,
+  type ChangeSetRow,
+} from '../../store/change-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import type { AgentActor } from '../governance/index.ts';
 import { applyAutoWrites, recordLandedWrites, type PlannedWrite } from './apply-writes.ts';
@@ -37,10 +42,15 @@ export async function recoverInterruptedChangeSet(deps: ServiceDeps): Promise<Re
   }
 }
 
-async function recover(deps: ServiceDeps, { changeSet, previousHolder }: { changeSet: ChangeSetRow; previousHolder: string | null }, leaseLost: () => boolean): Promise<RecoveryResult> {
+async function recover(
+  deps: ServiceDeps,
+  { changeSet, previousHolder }: { changeSet: ChangeSetRow; previousHolder: string | null },
+  leaseLost: () => boolean,
+): Promise<RecoveryResult> {
   const workspace = await findWorkspace(deps.db, changeSet.workspaceId);
   const agent = await findAgent(deps.db, changeSet.workspaceId, changeSet.agentId);
-  if (!workspace || !agent) throw new AppError('INTERNAL', `Change set ${changeSet.id} names a workspace or agent that does not exist.`);
+  if (!workspace || !agent)
+    throw new AppError('INTERNAL', `Change set ${changeSet.id} names a workspace or agent that does not exist.`);
   const crm = deps.crmFor(workspace);
   const objectType = changeSet.objectType as ObjectType;
   const input = {
@@ -60,13 +70,23 @@ async function recover(deps: ServiceDeps, { changeSet, previousHolder }: { chang
     if (leaseLost()) return 'lost';
     const batch = recordIds.slice(i, i + crm.batchLimit);
     const properties = [...new Set(batch.flatMap((id) => byRecord.get(id)!.map((write) => write.property)))];
-    const histories = await readHistories(crm, { objectType, recordIds: batch, properties: [CHANGE_ID_PROPERTY, ...properties] });
+    const histories = await readHistories(crm, {
+      objectType,
+      recordIds: batch,
+      properties: [CHANGE_ID_PROPERTY, ...properties],
+    });
     const found: PlannedWrite[] = [];
     for (const recordId of batch) {
       const writes = byRecord.get(recordId)!;
       const history = histories.get(recordId);
       // A record the CRM no longer has was not written; resending it records the CRM's refusal.
-      const isLanded = history !== undefined && writeLanded({ changeSetId: changeSet.id, changeIdRevisions: history[CHANGE_ID_PROPERTY] ?? [], writes: writes.map((write) => ({ value: write.value, revisions: history[write.property] ?? [] })) });
+      const isLanded =
+        history !== undefined &&
+        writeLanded({
+          changeSetId: changeSet.id,
+          changeIdRevisions: history[CHANGE_ID_PROPERTY] ?? [],
+          writes: writes.map((write) => ({ value: write.value, revisions: history[write.property] ?? [] })),
+        });
       (isLanded ? found : unsent).push(...writes);
     }
     await recordLandedWrites(deps, input, found);
@@ -90,7 +110,9 @@ async function recover(deps: ServiceDeps, { changeSet, previousHolder }: { chang
 
 async function plannedWrites(deps: ServiceDeps, changeSetId: string): Promise<PlannedWrite[]> {
   const applying = await listApplyingChanges(deps.db, changeSetId);
-  const evidence = await changeRecordEvidence(deps.db, changeSetId, [...new Set(applying.map((change) => change.recordId))]);
+  const evidence = await changeRecordEvidence(deps.db, changeSetId, [
+    ...new Set(applying.map((change) => change.recordId)),
+  ]);
   return applying.map((change) => ({
     recordId: change.recordId,
     property: change.property,
@@ -102,7 +124,9 @@ async function plannedWrites(deps: ServiceDeps, changeSetId: string): Promise<Pl
 
 /** The agent as the change set's events named it, acting for the person its delegation names. */
 async function actorOf(deps: ServiceDeps, changeSet: ChangeSetRow, agent: AgentRow): Promise<AgentActor> {
-  const delegation = changeSet.delegationId ? await findDelegation(deps.db, changeSet.workspaceId, changeSet.delegationId) : undefined;
+  const delegation = changeSet.delegationId
+    ? await findDelegation(deps.db, changeSet.workspaceId, changeSet.delegationId)
+    : undefined;
   const actor: AgentActor = { type: 'agent', agentId: agent.id, name: agent.name, role: agent.role };
   if (delegation) actor.onBehalfOf = { crmUserId: delegation.crmUserId, delegationId: delegation.id };
   return actor;
@@ -112,9 +136,17 @@ async function actorOf(deps: ServiceDeps, changeSet: ChangeSetRow, agent: AgentR
  * Property histories, or, from a CRM that keeps none, the current values as one-revision
  * histories whose times never match: only "still holds our values" can then prove a write landed.
  */
-async function readHistories(crm: CrmPort, query: { objectType: ObjectType; recordIds: string[]; properties: string[] }): Promise<Map<string, Record<string, Pick<CrmValueChange, 'value' | 'at'>[]>>> {
+async function readHistories(
+  crm: CrmPort,
+  query: { objectType: ObjectType; recordIds: string[]; properties: string[] },
+): Promise<Map<string, Record<string, Pick<CrmValueChange, 'value' | 'at'>[]>>> {
   if (crm.readPropertyHistory) return crm.readPropertyHistory(query);
   const current = await crm.readBatch(query);
   const at = (name: string) => new Date(name === CHANGE_ID_PROPERTY ? 0 : 1);
-  return new Map([...current].map(([recordId, values]) => [recordId, Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [{ value, at: at(name) }]]))]));
+  return new Map(
+    [...current].map(([recordId, values]) => [
+      recordId,
+      Object.fromEntries(Object.entries(values).map(([name, value]) => [name, [{ value, at: at(name) }]])),
+    ]),
+  );
 }

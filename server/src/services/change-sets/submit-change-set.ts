@@ -13,7 +13,13 @@ import { insertApprovals } from '../../store/approval-store.ts';
 import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
 import { InFlight } from '../../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../../store/change-store.ts';
-import { attachChangeSet, claimIdempotencyKey, releaseAbandonedClaim, releaseIdempotencyKey, renewIdempotencyClaim } from '../../store/idempotency-store.ts';
+import {
+  attachChangeSet,
+  claimIdempotencyKey,
+  releaseAbandonedClaim,
+  releaseIdempotencyKey,
+  renewIdempotencyClaim,
+} from '../../store/idempotency-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -22,7 +28,14 @@ import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-w
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
-import { type Actor, type ServiceDeps, toCrmValue, APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES, newId } from '../common/index.ts';
+import {
+  type Actor,
+  type ServiceDeps,
+  toCrmValue,
+  APP_PROPERTY_GROUP,
+  PROVENANCE_PROPERTIES,
+  newId,
+} from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
 
@@ -56,12 +69,17 @@ function settledRow(row: ChangeRow, outcome: WriteOutcome | undefined): ChangeRo
 /** Milliseconds spent in each phase, reported as a Server-Timing header so operators see where time goes. */
 export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'write' | 'view', number>>;
 
-export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetInput): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
+export async function submitChangeSet(
+  deps: ServiceDeps,
+  input: SubmitChangeSetInput,
+): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
 
-  const key = input.idempotencyKey ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey } : undefined;
+  const key = input.idempotencyKey
+    ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey }
+    : undefined;
   let claim: HeldLease | undefined;
   if (key) {
     const claimed = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
@@ -84,24 +102,65 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
     const writes = validatedWrites(definitions, request);
     if (PROVENANCE_PROPERTIES.some((property) => !definitions.has(property.name))) {
       // An account nobody bootstrapped yet: create what provenance needs rather than fail every write.
-      await crm.ensureProperties({ objectType: request.objectType, group: APP_PROPERTY_GROUP, properties: PROVENANCE_PROPERTIES });
+      await crm.ensureProperties({
+        objectType: request.objectType,
+        group: APP_PROPERTY_GROUP,
+        properties: PROVENANCE_PROPERTIES,
+      });
     }
     phase('validate');
     // Our writes that settle after this point may land after the read: decideAndStore looks them up.
     const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
     const records = await readCurrentValues(crm, request, policy);
     phase('read');
-    const decided = await decideAndStore(deps, { agent, workspace, request, actor, policyVersion: version, policy, writes, records, ownerProperty: crm.ownerProperty, readFromSeq, delegationId: actor.onBehalfOf?.delegationId ?? null, key });
+    const decided = await decideAndStore(deps, {
+      agent,
+      workspace,
+      request,
+      actor,
+      policyVersion: version,
+      policy,
+      writes,
+      records,
+      ownerProperty: crm.ownerProperty,
+      readFromSeq,
+      delegationId: actor.onBehalfOf?.delegationId ?? null,
+      key,
+    });
     changeSetId = decided.changeSetId;
     phase('decide');
-    const { outcomes, completed } = await applyAutoWrites(deps, { crm, workspace, agent, actor, request, changeSetId, policyVersion: version, planned: decided.planned });
+    const { outcomes, completed } = await applyAutoWrites(deps, {
+      crm,
+      workspace,
+      agent,
+      actor,
+      request,
+      changeSetId,
+      policyVersion: version,
+      planned: decided.planned,
+    });
     phase('write');
     // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
-    if (!completed) return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false, timings };
-    const header = { id: changeSetId, batchId: request.batchId, objectType: request.objectType, agentId: agent.id, policyVersion: version, status: 'completed' as const, createdAt: decided.createdAt };
+    if (!completed)
+      return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false, timings };
+    const header = {
+      id: changeSetId,
+      batchId: request.batchId,
+      objectType: request.objectType,
+      agentId: agent.id,
+      policyVersion: version,
+      status: 'completed' as const,
+      createdAt: decided.createdAt,
+    };
     // Built from the rows in hand rather than read back: the same rows the database now holds.
     const settled = decided.rows.map((row) => settledRow(row, outcomes.get(row.recordId)));
-    await sampleAppliedWrites(deps, { workspaceId: workspace.id, agent, policy, objectType: request.objectType, rows: settled });
+    await sampleAppliedWrites(deps, {
+      workspaceId: workspace.id,
+      agent,
+      policy,
+      objectType: request.objectType,
+      rows: settled,
+    });
     const response = changeSetView(header, settled);
     phase('view');
     return { response, replayed: false, timings };
@@ -118,14 +177,31 @@ export async function submitChangeSet(deps: ServiceDeps, input: SubmitChangeSetI
  * transaction), or replays what the key already holds. A claim whose lease lapsed with no change
  * set belongs to a request whose server died before deciding: the agent's retry runs afresh.
  */
-async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agentId: string; key: string }, requestHash: string): Promise<{ replay: ChangeSetResponse } | { lease: HeldLease }> {
+async function claimOrReplay(
+  deps: ServiceDeps,
+  key: { workspaceId: string; agentId: string; key: string },
+  requestHash: string,
+): Promise<{ replay: ChangeSetResponse } | { lease: HeldLease }> {
   const { leaseMs } = changeSetLeaseOf(deps);
   const claimedAt = deps.clock();
-  const claim = await claimIdempotencyKey(deps.db, { ...key, requestHash, createdAt: claimedAt, leaseExpiresAt: new Date(claimedAt.getTime() + leaseMs) });
-  if (claim.claimed) return { lease: keepRenewing(leaseMs, () => renewIdempotencyClaim(deps.db, key, claimedAt, new Date(deps.clock().getTime() + leaseMs))) };
+  const claim = await claimIdempotencyKey(deps.db, {
+    ...key,
+    requestHash,
+    createdAt: claimedAt,
+    leaseExpiresAt: new Date(claimedAt.getTime() + leaseMs),
+  });
+  if (claim.claimed)
+    return {
+      lease: keepRenewing(leaseMs, () =>
+        renewIdempotencyClaim(deps.db, key, claimedAt, new Date(deps.clock().getTime() + leaseMs)),
+      ),
+    };
   const { existing } = claim;
   if (existing.requestHash !== requestHash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different request; use a new key for a new submission.');
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used for a different request; use a new key for a new submission.',
+    );
   }
   if (existing.changeSetId) return { replay: await loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId) };
   if (existing.leaseExpiresAt.getTime() < deps.clock().getTime()) {
@@ -133,7 +209,11 @@ async function claimOrReplay(deps: ServiceDeps, key: { workspaceId: string; agen
     await releaseAbandonedClaim(deps.db, key, existing.createdAt);
     return claimOrReplay(deps, key, requestHash);
   }
-  throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A submission with this Idempotency-Key is still being processed; retry in a few seconds.', { retryable: true });
+  throw new AppError(
+    'IDEMPOTENCY_IN_PROGRESS',
+    'A submission with this Idempotency-Key is still being processed; retry in a few seconds.',
+    { retryable: true },
+  );
 }
 
 interface ValidatedWrite extends FieldWrite {
@@ -153,34 +233,50 @@ function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, reques
         continue;
       }
       const converted = toCrmValue(definition, value);
-      if (converted.ok) writes.push({ recordId: change.recordId, property, proposedValue: converted.value, evidence: change.evidence });
+      if (converted.ok)
+        writes.push({ recordId: change.recordId, property, proposedValue: converted.value, evidence: change.evidence });
       else invalid.push({ recordId: change.recordId, property, message: converted.message });
     }
   }
   if (unknown.size > 0) {
     const names = [...unknown].sort();
-    throw new AppError('UNKNOWN_PROPERTY', `${request.objectType} have no propert${names.length === 1 ? 'y' : 'ies'} named ${names.join(', ')} in the CRM.`, { details: { properties: names } });
+    throw new AppError(
+      'UNKNOWN_PROPERTY',
+      `${request.objectType} have no propert${names.length === 1 ? 'y' : 'ies'} named ${names.join(', ')} in the CRM.`,
+      { details: { properties: names } },
+    );
   }
   const first = invalid[0];
   if (first) {
-    throw new AppError('INVALID_PROPERTY_VALUE', `Record ${first.recordId}: ${first.message}.`, { details: { invalid: invalid.slice(0, 100) } });
+    throw new AppError('INVALID_PROPERTY_VALUE', `Record ${first.recordId}: ${first.message}.`, {
+      details: { invalid: invalid.slice(0, 100) },
+    });
   }
   return writes;
 }
 
 /** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
-async function readCurrentValues(crm: CrmPort, request: ChangeSetRequest, policy: Policy): Promise<Map<string, CrmRecordValues>> {
+async function readCurrentValues(
+  crm: CrmPort,
+  request: ChangeSetRequest,
+  policy: Policy,
+): Promise<Map<string, CrmRecordValues>> {
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
   // A held write's approval names the record's owner (a rep decides only on their own records).
   properties.add(crm.ownerProperty);
   for (const condition of policy.conditions) {
-    if (condition.kind === 'record_matches' && condition.objectType === request.objectType) properties.add(condition.property);
+    if (condition.kind === 'record_matches' && condition.objectType === request.objectType)
+      properties.add(condition.property);
   }
   const ids = request.changes.map((change) => change.recordId);
   const batches: string[][] = [];
   for (let i = 0; i < ids.length; i += crm.batchLimit) batches.push(ids.slice(i, i + crm.batchLimit));
   // Reads have no side effects, so a few run at once; the adapter still paces them to the rate limit.
-  const read = await pMap(batches, (recordIds) => crm.readBatch({ objectType: request.objectType, recordIds, properties: [...properties] }), { concurrency: READ_CONCURRENCY });
+  const read = await pMap(
+    batches,
+    (recordIds) => crm.readBatch({ objectType: request.objectType, recordIds, properties: [...properties] }),
+    { concurrency: READ_CONCURRENCY },
+  );
   return new Map(read.flatMap((batch) => [...batch]));
 }
 
@@ -207,7 +303,10 @@ interface DecideInput {
  * read (issue 17) are laid over it: ten agents filling one empty field at once see the first's
  * value, not the empty one they all read.
  */
-async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
+async function decideAndStore(
+  deps: ServiceDeps,
+  input: DecideInput,
+): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
   const { workspace, agent, request, policy } = input;
   const changeSetId = newId();
   const now = deps.clock();
@@ -215,12 +314,25 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
   const found = input.writes.filter((write) => input.records.has(write.recordId));
 
   // Everything but the caps needs no counters, so it is decided before the chain lock is taken.
-  const evaluateInput = { policy, agentRole: agent.role, objectType: request.objectType, writes: found, records: input.records, now };
+  const evaluateInput = {
+    policy,
+    agentRole: agent.role,
+    objectType: request.objectType,
+    writes: found,
+    records: input.records,
+    now,
+  };
   const uncappedAsRead = evaluateFields(evaluateInput);
 
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
-    const unsettled = unsettledValues(tx, { workspaceId: workspace.id, objectType: request.objectType, recordIds, sinceSeq: input.readFromSeq, excludeChangeSetId: changeSetId });
+    const unsettled = unsettledValues(tx, {
+      workspaceId: workspace.id,
+      objectType: request.objectType,
+      recordIds,
+      sinceSeq: input.readFromSeq,
+      excludeChangeSetId: changeSetId,
+    });
     const usage = Promise.all([
       readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
       readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
@@ -230,12 +342,40 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
     const inFlight = new InFlight();
     // Leased from the start: should this process die before the writes settle, the lease lapses and recovery takes over.
     const lease = changeSetLeaseOf(deps);
-    inFlight.send(insertChangeSet(tx, { id: changeSetId, workspaceId: workspace.id, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, delegationId: input.delegationId, status: 'applying', createdAt: now, leaseHolder: lease.holder, leaseExpiresAt: new Date(now.getTime() + lease.leaseMs) }));
-    inFlight.send(insertChangeRecords(tx, request.changes.map((change) => ({ workspaceId: workspace.id, changeSetId, recordId: change.recordId, evidence: change.evidence }))));
+    inFlight.send(
+      insertChangeSet(tx, {
+        id: changeSetId,
+        workspaceId: workspace.id,
+        agentId: agent.id,
+        batchId: request.batchId,
+        objectType: request.objectType,
+        policyVersion: input.policyVersion,
+        delegationId: input.delegationId,
+        status: 'applying',
+        createdAt: now,
+        leaseHolder: lease.holder,
+        leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+      }),
+    );
+    inFlight.send(
+      insertChangeRecords(
+        tx,
+        request.changes.map((change) => ({
+          workspaceId: workspace.id,
+          changeSetId,
+          recordId: change.recordId,
+          evidence: change.evidence,
+        })),
+      ),
+    );
     if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
     // Awaited together: a failure of one must not leave the other's rejection unhandled.
     const [unsettledNow, [agentUsage, recordUsage]] = await Promise.all([unsettled, usage]);
-    const { records, uncapped } = reconsiderForUnsettled({ ...evaluateInput, uncapped: uncappedAsRead, unsettled: unsettledNow });
+    const { records, uncapped } = reconsiderForUnsettled({
+      ...evaluateInput,
+      uncapped: uncappedAsRead,
+      unsettled: unsettledNow,
+    });
     const { evaluations, added } = applyCaps({
       policy,
       agentRole: agent.role,
@@ -268,18 +408,53 @@ async function decideAndStore(deps: ServiceDeps, input: DecideInput): Promise<{ 
           reasons: evaluation ? evaluation.reasons : ['record_not_found'],
           message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
         });
-        if (decision === 'applying') planned.push({ recordId: write.recordId, property: write.property, before, value: write.proposedValue, evidence: write.evidence });
+        if (decision === 'applying')
+          planned.push({
+            recordId: write.recordId,
+            property: write.property,
+            before,
+            value: write.proposedValue,
+            evidence: write.evidence,
+          });
       }
       rows.push(...slice);
       inFlight.send(insertChanges(tx, slice));
       await inFlight.deliver();
     }
-    const held = planApprovals({ workspaceId: workspace.id, changeSetId, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion, actor: input.actor, rows, records, ownerProperty: input.ownerProperty, expiryHours: policy.approvals.expiryHours, now });
+    const held = planApprovals({
+      workspaceId: workspace.id,
+      changeSetId,
+      agentId: agent.id,
+      batchId: request.batchId,
+      objectType: request.objectType,
+      policyVersion: input.policyVersion,
+      actor: input.actor,
+      rows,
+      records,
+      ownerProperty: input.ownerProperty,
+      expiryHours: policy.approvals.expiryHours,
+      now,
+    });
     inFlight.send(insertApprovals(tx, held.approvals, held.items));
-    inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, increments: new Map([[agent.id, added.agentWrites]]) }));
-    inFlight.send(addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }));
+    inFlight.send(
+      addUsage(tx, {
+        workspaceId: workspace.id,
+        scope: 'agent_writes',
+        day,
+        increments: new Map([[agent.id, added.agentWrites]]),
+      }),
+    );
+    inFlight.send(
+      addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
+    );
     const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
-    const decided = decisionEvents(rows, evidence, { actor: input.actor, agentId: agent.id, batchId: request.batchId, objectType: request.objectType, policyVersion: input.policyVersion });
+    const decided = decisionEvents(rows, evidence, {
+      actor: input.actor,
+      agentId: agent.id,
+      batchId: request.batchId,
+      objectType: request.objectType,
+      policyVersion: input.policyVersion,
+    });
     await audit.appendAll([...decided, ...held.events]);
     await inFlight.settled();
     return { changeSetId, createdAt: now, rows, planned };

@@ -26,7 +26,13 @@ export interface ChangeSetLease {
 
 /** Who did something, as the audit log records it. */
 export type Actor =
-  | { type: 'agent'; agentId: string; name: string; role: string; onBehalfOf?: { crmUserId: string; delegationId: string } }
+  | {
+      type: 'agent';
+      agentId: string;
+      name: string;
+      role: string;
+      onBehalfOf?: { crmUserId: string; delegationId: string };
+    }
   | { type: 'admin'; via: 'cli' | 'api'; name: string }
   /** A person deciding an approval; `role` is the one `people` held when they decided (null: not registered). */
   | { type: 'person'; name: string; crmUserId: string; role: string | null; via: 'admin_api' | 'hubspot_app' }

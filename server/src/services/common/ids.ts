@@ -25,7 +25,8 @@ export function newId(): string {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const random = pool.subarray(poolOffset, (poolOffset += 16));
+  const random = pool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
   const now = Date.now();
   if (now > lastMsecs) {
     lastMsecs = now;

@@ -13,7 +13,12 @@ export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyVal
     case 'string':
       return typeof value === 'boolean' ? refuse(definition, 'text') : { ok: true, value: String(value) };
     case 'number': {
-      const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+      const number =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : Number.NaN;
       return Number.isFinite(number) ? { ok: true, value: String(number) } : refuse(definition, 'a number');
     }
     case 'bool':
@@ -26,15 +31,25 @@ export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyVal
       const unknown = chosen.filter((choice) => !allowed.has(choice));
       return unknown.length === 0
         ? { ok: true, value: String(value) }
-        : { ok: false, message: `${definition.name} has no option ${JSON.stringify(unknown[0])}; its options are ${[...allowed].join(', ') || '(none)'}` };
+        : {
+            ok: false,
+            message: `${definition.name} has no option ${JSON.stringify(unknown[0])}; its options are ${[...allowed].join(', ') || '(none)'}`,
+          };
     }
     case 'date':
       return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value))
         ? { ok: true, value }
         : refuse(definition, 'a date like 2026-11-23');
     case 'datetime': {
-      const instant = typeof value === 'number' ? new Date(value) : typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
-      return Number.isNaN(instant.getTime()) ? refuse(definition, 'an ISO 8601 date-time or epoch milliseconds') : { ok: true, value: instant.toISOString() };
+      const instant =
+        typeof value === 'number'
+          ? new Date(value)
+          : typeof value === 'string'
+            ? new Date(value)
+            : new Date(Number.NaN);
+      return Number.isNaN(instant.getTime())
+        ? refuse(definition, 'an ISO 8601 date-time or epoch milliseconds')
+        : { ok: true, value: instant.toISOString() };
     }
   }
 }

@@ -9,21 +9,53 @@ export const APP_PROPERTY_GROUP: CrmPropertyGroup = { name: 'agent_governance', 
  * itself says which change set, agent and evidence last wrote it.
  */
 export const PROVENANCE_PROPERTIES: readonly CrmPropertyDefinition[] = [
-  text('ag_last_change_id', 'Agent: last change set', 'The change set that last wrote governed values; look it up in Agent Governance to see every detail.'),
+  text(
+    'ag_last_change_id',
+    'Agent: last change set',
+    'The change set that last wrote governed values; look it up in Agent Governance to see every detail.',
+  ),
   text('ag_last_agent', 'Agent: last agent', 'The agent whose change was last applied to this record.'),
   text('ag_last_source', 'Agent: last source', 'Where the agent said the last applied values came from.'),
-  { name: 'ag_last_confidence', label: 'Agent: last confidence', type: 'number', fieldType: 'number', description: 'The agent’s confidence (0 to 1) in the last applied values.' },
-  { name: 'ag_last_reason', label: 'Agent: last reason', type: 'string', fieldType: 'textarea', description: 'Why the agent made the last applied change.' },
+  {
+    name: 'ag_last_confidence',
+    label: 'Agent: last confidence',
+    type: 'number',
+    fieldType: 'number',
+    description: 'The agent’s confidence (0 to 1) in the last applied values.',
+  },
+  {
+    name: 'ag_last_reason',
+    label: 'Agent: last reason',
+    type: 'string',
+    fieldType: 'textarea',
+    description: 'Why the agent made the last applied change.',
+  },
   text('ag_last_evidence_url', 'Agent: last evidence link', 'A link to the evidence behind the last applied change.'),
-  text('ag_last_changed_properties', 'Agent: last changed properties', 'The properties the last applied change wrote, separated by semicolons.'),
-  { name: 'ag_last_changed_at', label: 'Agent: last changed at', type: 'datetime', fieldType: 'date', description: 'When the last governed change was applied.' },
+  text(
+    'ag_last_changed_properties',
+    'Agent: last changed properties',
+    'The properties the last applied change wrote, separated by semicolons.',
+  ),
+  {
+    name: 'ag_last_changed_at',
+    label: 'Agent: last changed at',
+    type: 'datetime',
+    fieldType: 'date',
+    description: 'When the last governed change was applied.',
+  },
 ];
 
 function text(name: string, label: string, description: string): CrmPropertyDefinition {
   return { name, label, type: 'string', fieldType: 'text', description };
 }
 
-export function provenanceValues(input: { changeSetId: string; agentName: string; evidence: Evidence; properties: string[]; at: Date }): Record<string, string> {
+export function provenanceValues(input: {
+  changeSetId: string;
+  agentName: string;
+  evidence: Evidence;
+  properties: string[];
+  at: Date;
+}): Record<string, string> {
   return {
     ag_last_change_id: input.changeSetId,
     ag_last_agent: input.agentName,

@@ -19,8 +19,16 @@ import { requirePermission } from './extension-views.ts';
  * (a rep's on records they do not own are refused one by one) and one `approval.batch_decided`
  * event keeps the manifest.
  */
-export async function previewBulkDecision(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, selection: BulkSelection): Promise<BulkPreview> {
-  const [pending, switches] = await Promise.all([pendingOf(deps, workspace, selection), listKillSwitches(deps.db, workspace.id)]);
+export async function previewBulkDecision(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  caller: Caller,
+  selection: BulkSelection,
+): Promise<BulkPreview> {
+  const [pending, switches] = await Promise.all([
+    pendingOf(deps, workspace, selection),
+    listKillSwitches(deps.db, workspace.id),
+  ]);
   const shown = pending.slice(0, BATCH_DECISION_MAX);
   return {
     caller,
@@ -33,18 +41,37 @@ export async function previewBulkDecision(deps: ServiceDeps, workspace: Workspac
     decidable: shown.filter((held) => decidableBy(caller, held).ok).length,
     killSwitches: switches
       .filter((row) => row.engaged)
-      .map((row): EngagedKillSwitch => ({ scope: row.scope, target: row.target || null, reason: row.reason, changedAt: row.changedAt.toISOString() })),
+      .map(
+        (row): EngagedKillSwitch => ({
+          scope: row.scope,
+          target: row.target || null,
+          reason: row.reason,
+          changedAt: row.changedAt.toISOString(),
+        }),
+      ),
   };
 }
 
 /** Decides every approval and draft pending on the selected records when the call arrives. */
-export async function decideSelectedRecords(deps: ServiceDeps, { workspace, caller, person }: ExtensionCaller, decision: BulkDecision): Promise<BatchDecisionResult> {
+export async function decideSelectedRecords(
+  deps: ServiceDeps,
+  { workspace, caller, person }: ExtensionCaller,
+  decision: BulkDecision,
+): Promise<BatchDecisionResult> {
   requirePermission(caller, caller.permissions.decide !== 'none', 'decide agent proposals');
   const { selection } = decision;
   const pending = await pendingOf(deps, workspace, selection);
-  if (pending.length === 0) throw new AppError('CONFLICT', `No agent proposal waits on the ${selection.recordIds.length} selected ${selection.objectType}.`);
+  if (pending.length === 0)
+    throw new AppError(
+      'CONFLICT',
+      `No agent proposal waits on the ${selection.recordIds.length} selected ${selection.objectType}.`,
+    );
   if (pending.length > BATCH_DECISION_MAX) {
-    throw new AppError('CONFLICT', `More than ${BATCH_DECISION_MAX} agent proposals wait on the selected ${selection.objectType}; select fewer records and decide them in parts.`, { details: { limit: BATCH_DECISION_MAX } });
+    throw new AppError(
+      'CONFLICT',
+      `More than ${BATCH_DECISION_MAX} agent proposals wait on the selected ${selection.objectType}; select fewer records and decide them in parts.`,
+      { details: { limit: BATCH_DECISION_MAX } },
+    );
   }
   const note = `Bulk action on the ${selection.objectType} index page: every proposal pending on ${selection.recordIds.length} selected records.`;
   const approvalIds = pending.map((held) => held.id);
@@ -68,12 +95,25 @@ interface PendingOnRecord {
 }
 
 /** Oldest first, and one more than the limit, so going over it is seen without counting everything. */
-async function pendingOf(deps: ServiceDeps, workspace: WorkspaceRow, selection: BulkSelection): Promise<PendingOnRecord[]> {
+async function pendingOf(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  selection: BulkSelection,
+): Promise<PendingOnRecord[]> {
   const scope = { workspaceId: workspace.id, objectType: selection.objectType, recordIds: selection.recordIds };
-  const [approvals, drafts] = await Promise.all([pendingApprovalsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1), pendingDraftsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1)]);
+  const [approvals, drafts] = await Promise.all([
+    pendingApprovalsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1),
+    pendingDraftsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1),
+  ]);
   const held: PendingOnRecord[] = [
-    ...approvals.map((stored) => ({ ...stored, kind: 'field_change' as const, approvedBy: stored.items.flatMap((item) => item.approvedBy) })),
+    ...approvals.map((stored) => ({
+      ...stored,
+      kind: 'field_change' as const,
+      approvedBy: stored.items.flatMap((item) => item.approvedBy),
+    })),
     ...drafts.map((row) => ({ ...row, kind: 'draft' as const })),
   ];
-  return held.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)).slice(0, BATCH_DECISION_MAX + 1);
+  return held
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+    .slice(0, BATCH_DECISION_MAX + 1);
 }

@@ -14,7 +14,13 @@ export interface ExtensionCaller {
 }
 
 /** Why a request from the HubSpot app is refused: data in `details.reason`, beside the HTTP code. */
-export type ExtensionRefusal = 'signature_missing' | 'signature_invalid' | 'timestamp_stale' | 'portal_unknown' | 'user_missing' | 'person_unknown';
+export type ExtensionRefusal =
+  | 'signature_missing'
+  | 'signature_invalid'
+  | 'timestamp_stale'
+  | 'portal_unknown'
+  | 'user_missing'
+  | 'person_unknown';
 
 const SIGNATURE_REFUSALS = {
   WEBHOOK_SIGNATURE_MISSING: 'signature_missing',
@@ -33,10 +39,17 @@ function refuse(code: 'UNAUTHENTICATED' | 'FORBIDDEN', reason: ExtensionRefusal,
  * checked, to pick the key, and trusted only after. The person then needs a role: their own in
  * `people`, else one of the HubSpot teams HubSpot says they are in (see resolvePerson).
  */
-export async function authenticateExtensionRequest(deps: ServiceDeps, request: SignedRequest, options: { appClientSecret?: string | undefined }): Promise<ExtensionCaller> {
+export async function authenticateExtensionRequest(
+  deps: ServiceDeps,
+  request: SignedRequest,
+  options: { appClientSecret?: string | undefined },
+): Promise<ExtensionCaller> {
   const query = new URL(request.url).searchParams;
   const claimedPortal = query.get('portalId');
-  const workspace = claimedPortal && /^[0-9]{1,18}$/.test(claimedPortal) ? await findWorkspaceByPortal(deps.db, claimedPortal) : undefined;
+  const workspace =
+    claimedPortal && /^[0-9]{1,18}$/.test(claimedPortal)
+      ? await findWorkspaceByPortal(deps.db, claimedPortal)
+      : undefined;
   const secrets = [
     ...(options.appClientSecret ? [options.appClientSecret] : []),
     ...(workspace?.hubspotClientSecretEnc ? [deps.secrets.open(workspace.hubspotClientSecretEnc)] : []),
@@ -45,16 +58,25 @@ export async function authenticateExtensionRequest(deps: ServiceDeps, request: S
   if (!check.ok) {
     // With no key for this portal a well-formed request cannot match: say why, not just "invalid".
     if (secrets.length === 0 && check.code === 'WEBHOOK_SIGNATURE_INVALID') {
-      throw refuse('UNAUTHENTICATED', 'portal_unknown', `HubSpot account ${claimedPortal ?? '(none)'} is not connected to Agent Governance, so its signature cannot be checked.`);
+      throw refuse(
+        'UNAUTHENTICATED',
+        'portal_unknown',
+        `HubSpot account ${claimedPortal ?? '(none)'} is not connected to Agent Governance, so its signature cannot be checked.`,
+      );
     }
     throw refuse('UNAUTHENTICATED', SIGNATURE_REFUSALS[check.code], check.message);
   }
   if (!workspace) {
     // Signed by the app, but for an account no workspace is connected to.
-    throw refuse('FORBIDDEN', 'portal_unknown', `HubSpot account ${claimedPortal ?? '(none)'} is not connected to Agent Governance.`);
+    throw refuse(
+      'FORBIDDEN',
+      'portal_unknown',
+      `HubSpot account ${claimedPortal ?? '(none)'} is not connected to Agent Governance.`,
+    );
   }
   const userId = query.get('userId');
-  if (!userId || !/^[0-9]{1,18}$/.test(userId)) throw refuse('UNAUTHENTICATED', 'user_missing', 'The signed request names no HubSpot user.');
+  if (!userId || !/^[0-9]{1,18}$/.test(userId))
+    throw refuse('UNAUTHENTICATED', 'user_missing', 'The signed request names no HubSpot user.');
   const person = await resolvePerson(deps, workspace, userId);
   if (!person) {
     throw refuse(
@@ -63,10 +85,25 @@ export async function authenticateExtensionRequest(deps: ServiceDeps, request: S
       `HubSpot user ${userId} has no role in Agent Governance, neither their own nor through a HubSpot team; an owner or RevOps admin gives one on the app's settings page (or with "people set").`,
     );
   }
-  return { workspace, person, caller: { portalId: workspace.hubspotPortalId, userId, ownerId: person.crmOwnerId, permissions: permissionsFor(person.role) } };
+  return {
+    workspace,
+    person,
+    caller: {
+      portalId: workspace.hubspotPortalId,
+      userId,
+      ownerId: person.crmOwnerId,
+      permissions: permissionsFor(person.role),
+    },
+  };
 }
 
 /** The person behind a signed request, as the audit log names them. */
 export function personActor({ caller }: ExtensionCaller): Actor {
-  return { type: 'person', name: `hubspot-user:${caller.userId}`, crmUserId: caller.userId, role: caller.permissions.role, via: 'hubspot_app' };
+  return {
+    type: 'person',
+    name: `hubspot-user:${caller.userId}`,
+    crmUserId: caller.userId,
+    role: caller.permissions.role,
+    via: 'hubspot_app',
+  };
 }

@@ -10,7 +10,11 @@ const MAX_DRAFTS = 20;
 
 /** The emails, tasks and notes agents drafted for this record that wait for a person, newest first. */
 export async function heldDraftsOnRecord(db: Db, record: RecordRef): Promise<ActionRow[]> {
-  const rows = await listActions(db, record.workspaceId, { recordId: record.recordId, statuses: ['pending'], limit: MAX_DRAFTS });
+  const rows = await listActions(db, record.workspaceId, {
+    recordId: record.recordId,
+    statuses: ['pending'],
+    limit: MAX_DRAFTS,
+  });
   return rows.filter((row) => row.objectType === record.objectType);
 }
 

@@ -12,32 +12,57 @@ import { removePersonRole, removeTeamRole, setPersonRole, setTeamRole } from '..
  * admins manage them; only an owner grants or takes away the owner role.
  */
 
-function requireRoleChange(authenticated: ExtensionCaller, change: { before: PersonRole | undefined; after: PersonRole | undefined }): void {
+function requireRoleChange(
+  authenticated: ExtensionCaller,
+  change: { before: PersonRole | undefined; after: PersonRole | undefined },
+): void {
   const role = authenticated.caller.permissions.role;
   if (mayAssignRole(role, change)) return;
-  const what = authenticated.caller.permissions.managePeople ? 'grant or take away the owner role; only an owner can' : 'change who has which role';
+  const what = authenticated.caller.permissions.managePeople
+    ? 'grant or take away the owner role; only an owner can'
+    : 'change who has which role';
   throw new AppError('FORBIDDEN', `A ${role} cannot ${what}.`, { details: { reason: 'role_not_allowed', role } });
 }
 
-export async function setPersonRoleFromApp(deps: ServiceDeps, authenticated: ExtensionCaller, input: { crmUserId: string; role: PersonRole; crmOwnerId?: string | undefined }): Promise<PersonView> {
+export async function setPersonRoleFromApp(
+  deps: ServiceDeps,
+  authenticated: ExtensionCaller,
+  input: { crmUserId: string; role: PersonRole; crmOwnerId?: string | undefined },
+): Promise<PersonView> {
   const current = await findPerson(deps.db, authenticated.workspace.id, input.crmUserId);
   requireRoleChange(authenticated, { before: current?.role, after: input.role });
   return setPersonRole(deps, authenticated.workspace.id, input, personActor(authenticated));
 }
 
-export async function removePersonRoleFromApp(deps: ServiceDeps, authenticated: ExtensionCaller, crmUserId: string): Promise<{ removed: boolean }> {
+export async function removePersonRoleFromApp(
+  deps: ServiceDeps,
+  authenticated: ExtensionCaller,
+  crmUserId: string,
+): Promise<{ removed: boolean }> {
   const current = await findPerson(deps.db, authenticated.workspace.id, crmUserId);
   requireRoleChange(authenticated, { before: current?.role, after: undefined });
-  if (!current) throw new AppError('NOT_FOUND', `HubSpot user ${crmUserId} has no role of their own in this workspace.`);
+  if (!current)
+    throw new AppError('NOT_FOUND', `HubSpot user ${crmUserId} has no role of their own in this workspace.`);
   return removePersonRole(deps, authenticated.workspace.id, crmUserId, personActor(authenticated));
 }
 
-export async function setTeamRoleFromApp(deps: ServiceDeps, authenticated: ExtensionCaller, input: { teamId: string; role: PersonRole }): Promise<TeamRoleView> {
-  requireRoleChange(authenticated, { before: await teamRoleOf(deps, authenticated.workspace.id, input.teamId), after: input.role });
+export async function setTeamRoleFromApp(
+  deps: ServiceDeps,
+  authenticated: ExtensionCaller,
+  input: { teamId: string; role: PersonRole },
+): Promise<TeamRoleView> {
+  requireRoleChange(authenticated, {
+    before: await teamRoleOf(deps, authenticated.workspace.id, input.teamId),
+    after: input.role,
+  });
   return setTeamRole(deps, authenticated.workspace.id, input, personActor(authenticated));
 }
 
-export async function removeTeamRoleFromApp(deps: ServiceDeps, authenticated: ExtensionCaller, teamId: string): Promise<{ removed: boolean }> {
+export async function removeTeamRoleFromApp(
+  deps: ServiceDeps,
+  authenticated: ExtensionCaller,
+  teamId: string,
+): Promise<{ removed: boolean }> {
   const before = await teamRoleOf(deps, authenticated.workspace.id, teamId);
   requireRoleChange(authenticated, { before, after: undefined });
   if (!before) throw new AppError('NOT_FOUND', `HubSpot team ${teamId} has no role in this workspace.`);

@@ -1,14 +1,36 @@
-import type { AuditSearchResult, CardQuery, CardView, Caller, Evidence, HomeView, PendingApprovalCard, SettingsView } from '../../../../shared/extension-api.ts';
+import type {
+  AuditSearchResult,
+  CardQuery,
+  CardView,
+  Caller,
+  Evidence,
+  HomeView,
+  PendingApprovalCard,
+  SettingsView,
+} from '../../../../shared/extension-api.ts';
 import { ACTION_KINDS } from '../../../../shared/crm-names.ts';
 import { decidableApproval } from '../../domain/decidable.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, type AgentRow } from '../../store/agent-store.ts';
 import type { StoredApproval } from '../../store/approval-store.ts';
-import { appliedChangesOnRecord, evidenceForRecord, pendingApprovalsOnRecord, recentBatches, searchAuditEvents } from '../../store/extension-store.ts';
+import {
+  appliedChangesOnRecord,
+  evidenceForRecord,
+  pendingApprovalsOnRecord,
+  recentBatches,
+  searchAuditEvents,
+} from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import { listPolicyVersions } from '../../store/policy-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { listWorkspaceAgents, findGovernanceRequests, listWorkspaceKillSwitches, listWorkspacePeople, listWorkspaceTeamRoles, activePolicy } from '../governance/index.ts';
+import {
+  listWorkspaceAgents,
+  findGovernanceRequests,
+  listWorkspaceKillSwitches,
+  listWorkspacePeople,
+  listWorkspaceTeamRoles,
+  activePolicy,
+} from '../governance/index.ts';
 import { approvalView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
@@ -17,7 +39,12 @@ import type { ExtensionCaller } from './extension-caller.ts';
 const RECENT_CHANGES = 10;
 
 /** The record card: this record's pending approvals (one page), held drafts, the agents' last writes on it, and engaged kill switches. */
-export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, query: CardQuery): Promise<CardView> {
+export async function cardView(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  caller: Caller,
+  query: CardQuery,
+): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
   const [page, applied, agents, switches, drafts] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
@@ -26,13 +53,29 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
     listKillSwitches(deps.db, workspace.id),
     heldDraftsOnRecord(deps.db, record),
   ]);
-  const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [...new Set(page.approvals.map((approval) => approval.changeSetId))]);
+  const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
+    ...new Set(page.approvals.map((approval) => approval.changeSetId)),
+  ]);
   const agentById = new Map(agents.map((agent) => [agent.id, agent]));
   return {
     record: { objectType: query.objectType, recordId: query.recordId },
     caller,
-    killSwitches: switches.filter((row) => row.engaged).map((row) => ({ scope: row.scope, target: row.target || null, reason: row.reason, changedAt: row.changedAt.toISOString() })),
-    pending: { items: page.approvals.map((stored) => pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller)), page: query.page, pageSize: query.pageSize, total: page.total },
+    killSwitches: switches
+      .filter((row) => row.engaged)
+      .map((row) => ({
+        scope: row.scope,
+        target: row.target || null,
+        reason: row.reason,
+        changedAt: row.changedAt.toISOString(),
+      })),
+    pending: {
+      items: page.approvals.map((stored) =>
+        pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller),
+      ),
+      page: query.page,
+      pageSize: query.pageSize,
+      total: page.total,
+    },
     drafts: drafts.map((row) => pendingDraftView(row, agentById.get(row.agentId), caller)),
     recentChanges: applied.map((row) => ({
       changeId: row.changeId,
@@ -47,7 +90,12 @@ export async function cardView(deps: ServiceDeps, workspace: WorkspaceRow, calle
   };
 }
 
-function pendingCard(stored: StoredApproval, agent: AgentRow | undefined, evidence: unknown, caller: Caller): PendingApprovalCard {
+function pendingCard(
+  stored: StoredApproval,
+  agent: AgentRow | undefined,
+  evidence: unknown,
+  caller: Caller,
+): PendingApprovalCard {
   return {
     approval: approvalView(stored),
     agent: { id: stored.agentId, name: agent?.name ?? 'unknown agent', role: agent?.role ?? null },
@@ -69,11 +117,17 @@ function asEvidence(value: unknown): Evidence | null {
 }
 
 export function requirePermission(caller: Caller, allowed: boolean, what: string): void {
-  if (!allowed) throw new AppError('FORBIDDEN', `A ${caller.permissions.role} cannot ${what}.`, { details: { reason: 'role_not_allowed', role: caller.permissions.role } });
+  if (!allowed)
+    throw new AppError('FORBIDDEN', `A ${caller.permissions.role} cannot ${what}.`, {
+      details: { reason: 'role_not_allowed', role: caller.permissions.role },
+    });
 }
 
 /** The settings page: the policy in force, its history, kill switches, agents, who has which role, and what waits for a second admin. */
-export async function settingsView(deps: ServiceDeps, { workspace, caller, person }: ExtensionCaller): Promise<SettingsView> {
+export async function settingsView(
+  deps: ServiceDeps,
+  { workspace, caller, person }: ExtensionCaller,
+): Promise<SettingsView> {
   requirePermission(caller, caller.permissions.readSettings, 'read the governance settings');
   const [history, killSwitches, agents, people, teamRoles, requests] = await Promise.all([
     listPolicyVersions(deps.db, workspace.id),
@@ -86,9 +140,19 @@ export async function settingsView(deps: ServiceDeps, { workspace, caller, perso
   return {
     caller,
     access: { source: person.source, people, teamRoles },
-    governanceRequests: requests.map((request) => ({ id: request.id, kind: request.kind, reasons: request.reasons, requestedBy: request.requestedBy, requestedAt: request.requestedAt })),
+    governanceRequests: requests.map((request) => ({
+      id: request.id,
+      kind: request.kind,
+      reasons: request.reasons,
+      requestedBy: request.requestedBy,
+      requestedAt: request.requestedAt,
+    })),
     policy: history.length > 0 ? await activePolicy(deps.db, workspace.id) : null,
-    history: history.map((row) => ({ version: row.version, publishedBy: row.publishedBy, createdAt: row.createdAt.toISOString() })),
+    history: history.map((row) => ({
+      version: row.version,
+      publishedBy: row.publishedBy,
+      createdAt: row.createdAt.toISOString(),
+    })),
     killSwitches,
     agents,
     actionKinds: ACTION_KINDS,
@@ -97,7 +161,10 @@ export async function settingsView(deps: ServiceDeps, { workspace, caller, perso
 
 export async function homeView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller): Promise<HomeView> {
   requirePermission(caller, caller.permissions.searchAudit, 'see batches and the audit trail');
-  const [batches, agents] = await Promise.all([recentBatches(deps.db, workspace.id, 50), listAgents(deps.db, workspace.id)]);
+  const [batches, agents] = await Promise.all([
+    recentBatches(deps.db, workspace.id, 50),
+    listAgents(deps.db, workspace.id),
+  ]);
   const nameOf = new Map(agents.map((agent) => [agent.id, agent.name]));
   return {
     caller,
@@ -111,7 +178,12 @@ export async function homeView(deps: ServiceDeps, workspace: WorkspaceRow, calle
   };
 }
 
-export async function auditSearch(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller, filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number }): Promise<AuditSearchResult> {
+export async function auditSearch(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  caller: Caller,
+  filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number },
+): Promise<AuditSearchResult> {
   requirePermission(caller, caller.permissions.searchAudit, 'search the audit trail');
   const rows = await searchAuditEvents(deps.db, workspace.id, filter);
   return { events: rows.map((row) => ({ ...row, occurredAt: row.occurredAt.toISOString() })) };

@@ -1,5 +1,10 @@
 /** Extension: the requests of the HubSpot app's card and settings page. Other folders import this feature only from here. */
 export { decideSelectedRecords, previewBulkDecision } from './bulk-decisions.ts';
 export { authenticateExtensionRequest, type ExtensionCaller, personActor } from './extension-caller.ts';
-export { removePersonRoleFromApp, removeTeamRoleFromApp, setPersonRoleFromApp, setTeamRoleFromApp } from './extension-people.ts';
+export {
+  removePersonRoleFromApp,
+  removeTeamRoleFromApp,
+  setPersonRoleFromApp,
+  setTeamRoleFromApp,
+} from './extension-people.ts';
 export { auditSearch, cardView, homeView, requirePermission, settingsView } from './extension-views.ts';

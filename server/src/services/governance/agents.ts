@@ -3,24 +3,51 @@ import type { AgentView, CreatedAgent, DelegationView } from '../../../../shared
 import type { AgentRole, AgentStatus } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
-import { findActiveDelegation, findAgent, findAgentByName, findAgentByTokenHash, insertAgent, insertDelegation, listAgents, updateAgentStatus, type AgentRow } from '../../store/agent-store.ts';
+import {
+  findActiveDelegation,
+  findAgent,
+  findAgentByName,
+  findAgentByTokenHash,
+  insertAgent,
+  insertDelegation,
+  listAgents,
+  updateAgentStatus,
+  type AgentRow,
+} from '../../store/agent-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
 
 function view(agent: AgentRow): AgentView {
-  return { id: agent.id, name: agent.name, role: agent.role, status: agent.status, createdAt: agent.createdAt.toISOString() };
+  return {
+    id: agent.id,
+    name: agent.name,
+    role: agent.role,
+    status: agent.status,
+    createdAt: agent.createdAt.toISOString(),
+  };
 }
 
 /** The bearer token is returned once, here; only its hash is stored. */
-export async function createAgent(deps: ServiceDeps, workspaceId: string, input: { name: string; role: AgentRole }, actor: Actor): Promise<CreatedAgent> {
+export async function createAgent(
+  deps: ServiceDeps,
+  workspaceId: string,
+  input: { name: string; role: AgentRole },
+  actor: Actor,
+): Promise<CreatedAgent> {
   const id = randomUUID();
   const token = newToken('agt');
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-    if (await findAgentByName(tx, workspaceId, input.name)) throw new AppError('CONFLICT', `An agent named "${input.name}" already exists in this workspace.`);
+    if (await findAgentByName(tx, workspaceId, input.name))
+      throw new AppError('CONFLICT', `An agent named "${input.name}" already exists in this workspace.`);
     await insertAgent(tx, { id, workspaceId, name: input.name, role: input.role, tokenHash: hashToken(token) });
-    audit.append({ type: 'agent.created', actor: actorJson(actor), agentId: id, after: { name: input.name, role: input.role, status: 'active' } });
+    audit.append({
+      type: 'agent.created',
+      actor: actorJson(actor),
+      agentId: id,
+      after: { name: input.name, role: input.role, status: 'active' },
+    });
   });
   return { id, name: input.name, role: input.role, status: 'active', createdAt: deps.clock().toISOString(), token };
 }
@@ -30,14 +57,27 @@ export async function listWorkspaceAgents(deps: ServiceDeps, workspaceId: string
 }
 
 /** Pause and resume are reversible; revoke is final, because a leaked token must never work again. */
-export async function setAgentStatus(deps: ServiceDeps, workspaceId: string, agentId: string, status: AgentStatus, actor: Actor): Promise<AgentView> {
+export async function setAgentStatus(
+  deps: ServiceDeps,
+  workspaceId: string,
+  agentId: string,
+  status: AgentStatus,
+  actor: Actor,
+): Promise<AgentView> {
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const agent = isUuid(agentId) ? await findAgent(tx, workspaceId, agentId) : undefined;
     if (!agent) throw new AppError('NOT_FOUND', `Agent ${agentId} does not exist in this workspace.`);
-    if (agent.status === 'revoked' && status !== 'revoked') throw new AppError('CONFLICT', `Agent ${agent.name} is revoked; create a new agent instead.`);
+    if (agent.status === 'revoked' && status !== 'revoked')
+      throw new AppError('CONFLICT', `Agent ${agent.name} is revoked; create a new agent instead.`);
     if (agent.status !== status) {
       await updateAgentStatus(tx, workspaceId, agentId, status);
-      audit.append({ type: `agent.${verbFor(status)}`, actor: actorJson(actor), agentId, before: { status: agent.status }, after: { status } });
+      audit.append({
+        type: `agent.${verbFor(status)}`,
+        actor: actorJson(actor),
+        agentId,
+        before: { status: agent.status },
+        after: { status },
+      });
     }
     return view({ ...agent, status });
   });
@@ -66,11 +106,18 @@ export async function authenticateAgent(deps: ServiceDeps, token: string): Promi
   if (!agent || !workspace) {
     // The two kinds of token look alike in a shell history; say which one was sent (issue 18).
     if (await findWorkspaceByAdminTokenHash(deps.db, tokenHash)) {
-      throw new AppError('UNAUTHENTICATED', 'The bearer token is an admin token; the agent API takes an agent token (create one with agents create, or POST /v1/admin/agents).', { details: { tokenKind: 'admin' } });
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'The bearer token is an admin token; the agent API takes an agent token (create one with agents create, or POST /v1/admin/agents).',
+        { details: { tokenKind: 'admin' } },
+      );
     }
     throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid agent token.');
   }
-  if (agent.status !== 'active') throw new AppError('AGENT_NOT_ACTIVE', `Agent ${agent.name} is ${agent.status} and cannot act.`, { details: { status: agent.status } });
+  if (agent.status !== 'active')
+    throw new AppError('AGENT_NOT_ACTIVE', `Agent ${agent.name} is ${agent.status} and cannot act.`, {
+      details: { status: agent.status },
+    });
   return { agent, workspace };
 }
 
@@ -81,12 +128,19 @@ export async function createDelegation(
   input: { agentId: string; crmUserId: string; expiresAt: Date },
   actor: Actor,
 ): Promise<DelegationView> {
-  if (input.expiresAt <= deps.clock()) throw new AppError('VALIDATION_FAILED', 'A delegation must expire in the future.');
+  if (input.expiresAt <= deps.clock())
+    throw new AppError('VALIDATION_FAILED', 'A delegation must expire in the future.');
   const id = randomUUID();
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const agent = isUuid(input.agentId) ? await findAgent(tx, workspaceId, input.agentId) : undefined;
     if (!agent) throw new AppError('NOT_FOUND', `Agent ${input.agentId} does not exist in this workspace.`);
-    await insertDelegation(tx, { id, workspaceId, agentId: agent.id, crmUserId: input.crmUserId, expiresAt: input.expiresAt });
+    await insertDelegation(tx, {
+      id,
+      workspaceId,
+      agentId: agent.id,
+      crmUserId: input.crmUserId,
+      expiresAt: input.expiresAt,
+    });
     audit.append({
       type: 'delegation.created',
       actor: actorJson(actor),
@@ -104,22 +158,39 @@ export type AgentActor = Extract<Actor, { type: 'agent' }>;
  * The agent as the audit records it, acting for a person only through an unexpired delegation
  * from them (DELEGATION_INVALID otherwise).
  */
-export async function agentActor(deps: ServiceDeps, input: { workspaceId: string; agent: AgentRow; onBehalfOf?: { crmUserId: string } | undefined }): Promise<AgentActor> {
+export async function agentActor(
+  deps: ServiceDeps,
+  input: { workspaceId: string; agent: AgentRow; onBehalfOf?: { crmUserId: string } | undefined },
+): Promise<AgentActor> {
   const { agent, onBehalfOf } = input;
-  const delegation = onBehalfOf ? await requireDelegation(deps, { workspaceId: input.workspaceId, agentId: agent.id, crmUserId: onBehalfOf.crmUserId }) : undefined;
+  const delegation = onBehalfOf
+    ? await requireDelegation(deps, {
+        workspaceId: input.workspaceId,
+        agentId: agent.id,
+        crmUserId: onBehalfOf.crmUserId,
+      })
+    : undefined;
   return {
     type: 'agent',
     agentId: agent.id,
     name: agent.name,
     role: agent.role,
-    ...(onBehalfOf && delegation ? { onBehalfOf: { crmUserId: onBehalfOf.crmUserId, delegationId: delegation.delegationId } } : {}),
+    ...(onBehalfOf && delegation
+      ? { onBehalfOf: { crmUserId: onBehalfOf.crmUserId, delegationId: delegation.delegationId } }
+      : {}),
   };
 }
 
-export async function requireDelegation(deps: ServiceDeps, query: { workspaceId: string; agentId: string; crmUserId: string }): Promise<{ delegationId: string }> {
+export async function requireDelegation(
+  deps: ServiceDeps,
+  query: { workspaceId: string; agentId: string; crmUserId: string },
+): Promise<{ delegationId: string }> {
   const delegation = await findActiveDelegation(deps.db, { ...query, now: deps.clock() });
   if (!delegation) {
-    throw new AppError('DELEGATION_INVALID', `This agent holds no unexpired delegation from CRM user ${query.crmUserId}, so it cannot act on their behalf.`);
+    throw new AppError(
+      'DELEGATION_INVALID',
+      `This agent holds no unexpired delegation from CRM user ${query.crmUserId}, so it cannot act on their behalf.`,
+    );
   }
   return { delegationId: delegation.id };
 }

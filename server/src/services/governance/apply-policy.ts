@@ -25,7 +25,13 @@ export interface AppliedPolicy {
  * force (compared as canonical JSON of the validated policy, so key order and defaults do not
  * count), and says whether bootstrap must create shadows for newly held properties, or runs it.
  */
-export async function applyPolicy(deps: ServiceDeps, workspaceId: string, document: unknown, actor: Actor, options: { bootstrap: boolean }): Promise<AppliedPolicy> {
+export async function applyPolicy(
+  deps: ServiceDeps,
+  workspaceId: string,
+  document: unknown,
+  actor: Actor,
+  options: { bootstrap: boolean },
+): Promise<AppliedPolicy> {
   const workspace = await requireActiveWorkspace(deps, workspaceId);
   const current = await findLatestPolicyVersion(deps.db, workspace.id);
   const previous = current ? parsePolicy(current.document) : undefined;

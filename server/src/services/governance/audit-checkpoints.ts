@@ -1,4 +1,9 @@
-import { checkpointDue, signCheckpoint, type AuditCheckpoint, type CheckpointKey } from '../../domain/audit-checkpoint.ts';
+import {
+  checkpointDue,
+  signCheckpoint,
+  type AuditCheckpoint,
+  type CheckpointKey,
+} from '../../domain/audit-checkpoint.ts';
 import { claimCheckpointRow, recordCheckpoint, workspacesWithNewEvents } from '../../store/audit-checkpoint-store.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -30,7 +35,14 @@ export async function publishDueCheckpoints(deps: ServiceDeps, publishing: Check
       const head = await readAuditHead(tx, candidate.workspaceId);
       const now = deps.clock();
       if (!checkpointDue({ headSeq: head.seq, last: claimed.last, now, ...every })) return false;
-      await publishing.publish(signCheckpoint(publishing.key, { workspaceId: candidate.workspaceId, seq: head.seq, hash: head.hash, time: now }));
+      await publishing.publish(
+        signCheckpoint(publishing.key, {
+          workspaceId: candidate.workspaceId,
+          seq: head.seq,
+          hash: head.hash,
+          time: now,
+        }),
+      );
       await recordCheckpoint(tx, { workspaceId: candidate.workspaceId, seq: head.seq, hash: head.hash, at: now });
       return true;
     });

@@ -1,6 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AuditVerification } from '../../../../shared/admin-api.ts';
-import { checkAgainstChain, checkSignature, type AuditCheckpoint, type CheckpointBreak } from '../../domain/audit-checkpoint.ts';
+import {
+  checkAgainstChain,
+  checkSignature,
+  type AuditCheckpoint,
+  type CheckpointBreak,
+} from '../../domain/audit-checkpoint.ts';
 import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../../store/audit-store.ts';
@@ -17,7 +22,11 @@ export interface CheckpointsToVerify {
  * hold; with checkpoints, also checks the chain against each of this workspace's signed
  * checkpoints and names the first one the database contradicts (issue 17).
  */
-export async function verifyAudit(deps: ServiceDeps, workspaceId: string, given?: CheckpointsToVerify): Promise<AuditVerification> {
+export async function verifyAudit(
+  deps: ServiceDeps,
+  workspaceId: string,
+  given?: CheckpointsToVerify,
+): Promise<AuditVerification> {
   // Read the head first: events appended while we walk are past it and do not count as tampering.
   const head = await readAuditHead(deps.db, workspaceId);
   const chain = await walkChain(deps, workspaceId, head);
@@ -28,7 +37,11 @@ export async function verifyAudit(deps: ServiceDeps, workspaceId: string, given?
   return { ok: false, events: chain.events, ...(chain.problem ? { firstBadEvent: chain.problem } : {}), ...report };
 }
 
-async function walkChain(deps: ServiceDeps, workspaceId: string, head: { seq: number; hash: string }): Promise<{ events: number; problem?: ChainBreak }> {
+async function walkChain(
+  deps: ServiceDeps,
+  workspaceId: string,
+  head: { seq: number; hash: string },
+): Promise<{ events: number; problem?: ChainBreak }> {
   const verifier = new ChainVerifier();
   for await (const event of streamAuditEvents(deps.db, workspaceId)) {
     if (event.seq > head.seq) break;
@@ -39,13 +52,22 @@ async function walkChain(deps: ServiceDeps, workspaceId: string, head: { seq: nu
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
 }
 
-async function checkCheckpoints(deps: ServiceDeps, workspaceId: string, head: { seq: number }, given: CheckpointsToVerify): Promise<{ checked: number; latestSeq: number | null; firstBadCheckpoint?: CheckpointBreak }> {
+async function checkCheckpoints(
+  deps: ServiceDeps,
+  workspaceId: string,
+  head: { seq: number },
+  given: CheckpointsToVerify,
+): Promise<{ checked: number; latestSeq: number | null; firstBadCheckpoint?: CheckpointBreak }> {
   const trusted = new Set(given.trustedPublicKeys);
-  const mine = given.checkpoints.filter((checkpoint) => checkpoint.workspaceId === workspaceId).sort((a, b) => a.seq - b.seq);
+  const mine = given.checkpoints
+    .filter((checkpoint) => checkpoint.workspaceId === workspaceId)
+    .sort((a, b) => a.seq - b.seq);
   const stored = await storedHashesAt(deps.db, workspaceId, [...new Set(mine.map((checkpoint) => checkpoint.seq))]);
   const latestSeq = mine.at(-1)?.seq ?? null;
   for (const checkpoint of mine) {
-    const problem = checkSignature(checkpoint, trusted) ?? checkAgainstChain(checkpoint, { headSeq: head.seq, storedHash: stored.get(checkpoint.seq) });
+    const problem =
+      checkSignature(checkpoint, trusted) ??
+      checkAgainstChain(checkpoint, { headSeq: head.seq, storedHash: stored.get(checkpoint.seq) });
     if (problem) return { checked: mine.length, latestSeq, firstBadCheckpoint: problem };
   }
   return { checked: mine.length, latestSeq };
@@ -54,15 +76,38 @@ async function checkCheckpoints(deps: ServiceDeps, workspaceId: string, head: { 
 export type AuditExportFormat = 'ndjson' | 'csv';
 
 const CSV_COLUMNS = [
-  'seq', 'occurredAt', 'type', 'actor', 'agentId', 'batchId', 'changeSetId', 'objectType', 'recordId', 'property',
-  'before', 'after', 'evidence', 'reasons', 'policyVersion', 'data', 'prevHash', 'hash',
+  'seq',
+  'occurredAt',
+  'type',
+  'actor',
+  'agentId',
+  'batchId',
+  'changeSetId',
+  'objectType',
+  'recordId',
+  'property',
+  'before',
+  'after',
+  'evidence',
+  'reasons',
+  'policyVersion',
+  'data',
+  'prevHash',
+  'hash',
 ] as const;
 
 /** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
-export async function* exportAudit(deps: ServiceDeps, workspaceId: string, filter: AuditFilter, format: AuditExportFormat): AsyncGenerator<string> {
+export async function* exportAudit(
+  deps: ServiceDeps,
+  workspaceId: string,
+  filter: AuditFilter,
+  format: AuditExportFormat,
+): AsyncGenerator<string> {
   if (format === 'csv') yield stringify([[...CSV_COLUMNS]]);
   for await (const event of streamAuditEvents(deps.db, workspaceId, filter)) {
-    yield format === 'ndjson' ? `${JSON.stringify(event)}\n` : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
+    yield format === 'ndjson'
+      ? `${JSON.stringify(event)}\n`
+      : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
   }
 }
 

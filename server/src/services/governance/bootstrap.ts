@@ -7,7 +7,12 @@ import { asJson } from '../../domain/audit-chain.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { setApprovalObject } from '../../store/workspace-store.ts';
-import { APPROVAL_OBJECT_SCHEMA, DO_NOT_CONTACT_DEFINITION, PENDING_COUNT_DEFINITION, shadowDefinition } from './approval-crm-schema.ts';
+import {
+  APPROVAL_OBJECT_SCHEMA,
+  DO_NOT_CONTACT_DEFINITION,
+  PENDING_COUNT_DEFINITION,
+  shadowDefinition,
+} from './approval-crm-schema.ts';
 import { actorJson, type Actor, type ServiceDeps, APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 
@@ -18,7 +23,11 @@ import { requireWorkspace } from './workspaces.ts';
  * stop rules obey; and the "Agent Approval" object. A second run
  * changes nothing; run it again after publishing a policy that governs new properties.
  */
-export async function bootstrapWorkspace(deps: ServiceDeps, workspaceId: string, actor: Actor): Promise<BootstrapResult> {
+export async function bootstrapWorkspace(
+  deps: ServiceDeps,
+  workspaceId: string,
+  actor: Actor,
+): Promise<BootstrapResult> {
   const workspace = await requireWorkspace(deps, workspaceId);
   const crm = deps.crmFor(workspace);
   const holdable = await holdableByObject(deps, workspaceId);
@@ -31,14 +40,23 @@ export async function bootstrapWorkspace(deps: ServiceDeps, workspaceId: string,
       .map(shadowDefinition)
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined);
     const contactOnly = objectType === 'contacts' ? [DO_NOT_CONTACT_DEFINITION] : [];
-    const result = await crm.ensureProperties({ objectType, group: APP_PROPERTY_GROUP, properties: [...PROVENANCE_PROPERTIES, PENDING_COUNT_DEFINITION, ...contactOnly, ...shadows] });
+    const result = await crm.ensureProperties({
+      objectType,
+      group: APP_PROPERTY_GROUP,
+      properties: [...PROVENANCE_PROPERTIES, PENDING_COUNT_DEFINITION, ...contactOnly, ...shadows],
+    });
     objects.push({ objectType, ...result });
   }
   const approvalObject = await crm.ensureCustomObject(APPROVAL_OBJECT_SCHEMA);
-  if (workspace.approvalObject?.objectTypeId !== approvalObject.objectTypeId) await setApprovalObject(deps.db, workspaceId, { objectTypeId: approvalObject.objectTypeId });
+  if (workspace.approvalObject?.objectTypeId !== approvalObject.objectTypeId)
+    await setApprovalObject(deps.db, workspaceId, { objectTypeId: approvalObject.objectTypeId });
   if (approvalObject.created || objects.some((object) => object.groupCreated || object.created.length > 0)) {
     await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
-      audit.append({ type: 'crm.bootstrapped', actor: actorJson(actor), data: { objects: asJson(objects), approvalObject } });
+      audit.append({
+        type: 'crm.bootstrapped',
+        actor: actorJson(actor),
+        data: { objects: asJson(objects), approvalObject },
+      });
     });
   }
   return { objects, approvalObject };

@@ -36,7 +36,10 @@ export function parseCheckpointLines(text: string, source: string): AuditCheckpo
     const parsed = auditCheckpointSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new AppError('VALIDATION_FAILED', `${source}, line ${index + 1}: not a checkpoint (${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'invalid'}).`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${source}, line ${index + 1}: not a checkpoint (${issue?.path.join('.') || 'line'}: ${issue?.message ?? 'invalid'}).`,
+      );
     }
     checkpoints.push(parsed.data);
   }

@@ -1,7 +1,11 @@
 import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
-import { lockGovernanceRequest, settleGovernanceRequest, type GovernanceRequestRow } from '../../store/governance-request-store.ts';
+import {
+  lockGovernanceRequest,
+  settleGovernanceRequest,
+  type GovernanceRequestRow,
+} from '../../store/governance-request-store.ts';
 import { findPerson } from '../../store/people-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { actorIdentity, governanceView, type GovernanceRequestView } from './governance-requests.ts';
@@ -32,20 +36,52 @@ export async function decideGovernanceRequest(
     if (!row) throw new AppError('NOT_FOUND', `There is no governance request ${input.requestId} in this workspace.`);
     if (row.status !== 'pending') throw new AppError('CONFLICT', `This request was already ${row.status}.`);
     const person = input.person ?? (await findPerson(tx, input.workspaceId, input.actingUserId));
-    const actor: Actor = { type: 'person', name: `crm-user:${input.actingUserId}`, crmUserId: input.actingUserId, role: person?.role ?? null, via: input.via };
+    const actor: Actor = {
+      type: 'person',
+      name: `crm-user:${input.actingUserId}`,
+      crmUserId: input.actingUserId,
+      role: person?.role ?? null,
+      via: input.via,
+    };
     const samePerson = actorIdentity(actor) === row.requestedBy;
     if (input.decision === 'confirm' && (!person || !ADMIN_ROLES.has(person.role) || samePerson)) {
       const refusal = samePerson ? 'same_person' : person ? 'role_cannot_confirm' : 'person_unknown';
-      audit.append({ type: 'governance.refused', actor: actorJson(actor), reasons: [refusal], data: { requestId: row.id, kind: row.kind } });
+      audit.append({
+        type: 'governance.refused',
+        actor: actorJson(actor),
+        reasons: [refusal],
+        data: { requestId: row.id, kind: row.kind },
+      });
       return { kind: 'refused', refusal } as const;
     }
     const decidedAt = deps.clock();
-    await settleGovernanceRequest(tx, row.id, { status: input.decision === 'confirm' ? 'confirmed' : 'cancelled', decidedBy: actorIdentity(actor), decidedAt });
-    audit.append({ type: input.decision === 'confirm' ? 'governance.confirmed' : 'governance.cancelled', actor: actorJson(actor), data: { requestId: row.id, kind: row.kind, requestedBy: row.requestedBy } });
-    return { kind: 'settled', row: { ...row, status: input.decision === 'confirm' ? 'confirmed' : 'cancelled', decidedBy: actorIdentity(actor), decidedAt } satisfies GovernanceRequestRow, actor } as const;
+    await settleGovernanceRequest(tx, row.id, {
+      status: input.decision === 'confirm' ? 'confirmed' : 'cancelled',
+      decidedBy: actorIdentity(actor),
+      decidedAt,
+    });
+    audit.append({
+      type: input.decision === 'confirm' ? 'governance.confirmed' : 'governance.cancelled',
+      actor: actorJson(actor),
+      data: { requestId: row.id, kind: row.kind, requestedBy: row.requestedBy },
+    });
+    return {
+      kind: 'settled',
+      row: {
+        ...row,
+        status: input.decision === 'confirm' ? 'confirmed' : 'cancelled',
+        decidedBy: actorIdentity(actor),
+        decidedAt,
+      } satisfies GovernanceRequestRow,
+      actor,
+    } as const;
   });
   if (settled.kind === 'refused') {
-    const messages = { same_person: 'The person who asked for this change cannot also confirm it.', role_cannot_confirm: 'Only an owner or a RevOps admin can confirm a change to governance.', person_unknown: `CRM user ${input.actingUserId} has no role in this workspace.` };
+    const messages = {
+      same_person: 'The person who asked for this change cannot also confirm it.',
+      role_cannot_confirm: 'Only an owner or a RevOps admin can confirm a change to governance.',
+      person_unknown: `CRM user ${input.actingUserId} has no role in this workspace.`,
+    };
     throw new AppError('FORBIDDEN', messages[settled.refusal], { details: { refusal: settled.refusal } });
   }
   if (settled.row.status === 'confirmed') await apply(deps, input.workspaceId, settled.row, settled.actor);
@@ -54,6 +90,13 @@ export async function decideGovernanceRequest(
 
 async function apply(deps: ServiceDeps, workspaceId: string, row: GovernanceRequestRow, actor: Actor): Promise<void> {
   const payload = row.payload as { scope?: 'workspace'; reason?: string; document?: unknown };
-  if (row.kind === 'kill_switch_release') await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: false, reason: payload.reason ?? 'Released under dual control.' }, actor, { confirmed: true });
+  if (row.kind === 'kill_switch_release')
+    await setKillSwitch(
+      deps,
+      workspaceId,
+      { scope: 'workspace', engaged: false, reason: payload.reason ?? 'Released under dual control.' },
+      actor,
+      { confirmed: true },
+    );
   else await publishPolicy(deps, workspaceId, payload.document, actor, { confirmed: true });
 }

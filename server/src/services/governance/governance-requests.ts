@@ -3,7 +3,11 @@ import { asJson, type JsonObject } from '../../domain/audit-chain.ts';
 import type { DualControlReason } from '../../domain/dual-control.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
-import { insertGovernanceRequest, listGovernanceRequests, type GovernanceRequestRow } from '../../store/governance-request-store.ts';
+import {
+  insertGovernanceRequest,
+  listGovernanceRequests,
+  type GovernanceRequestRow,
+} from '../../store/governance-request-store.ts';
 import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
 
 export type { GovernanceRequestView };
@@ -18,18 +22,44 @@ export function actorIdentity(actor: Actor): string {
  * Stores a change to governance that waits for a second admin, audited, and refuses the change
  * for now with SECOND_ADMIN_REQUIRED naming the request to confirm.
  */
-export async function requireSecondAdmin(deps: ServiceDeps, workspaceId: string, input: { kind: GovernanceRequestRow['kind']; payload: JsonObject; reasons: DualControlReason[]; actor: Actor }): Promise<never> {
+export async function requireSecondAdmin(
+  deps: ServiceDeps,
+  workspaceId: string,
+  input: { kind: GovernanceRequestRow['kind']; payload: JsonObject; reasons: DualControlReason[]; actor: Actor },
+): Promise<never> {
   const id = newId();
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-    await insertGovernanceRequest(tx, { id, workspaceId, kind: input.kind, payload: input.payload, reasons: input.reasons, status: 'pending', requestedBy: actorIdentity(input.actor), requestedAt: deps.clock() });
-    audit.append({ type: 'governance.requested', actor: actorJson(input.actor), reasons: input.reasons.map((reason) => reason.code), data: { requestId: id, kind: input.kind, reasons: asJson(input.reasons), payload: input.payload } });
+    await insertGovernanceRequest(tx, {
+      id,
+      workspaceId,
+      kind: input.kind,
+      payload: input.payload,
+      reasons: input.reasons,
+      status: 'pending',
+      requestedBy: actorIdentity(input.actor),
+      requestedAt: deps.clock(),
+    });
+    audit.append({
+      type: 'governance.requested',
+      actor: actorJson(input.actor),
+      reasons: input.reasons.map((reason) => reason.code),
+      data: { requestId: id, kind: input.kind, reasons: asJson(input.reasons), payload: input.payload },
+    });
   });
-  throw new AppError('SECOND_ADMIN_REQUIRED', `${input.reasons.map((reason) => reason.message).join(' ')} A second admin confirms it with POST /v1/admin/governance-requests/${id}/confirm.`, {
-    details: { requestId: id, reasons: input.reasons },
-  });
+  throw new AppError(
+    'SECOND_ADMIN_REQUIRED',
+    `${input.reasons.map((reason) => reason.message).join(' ')} A second admin confirms it with POST /v1/admin/governance-requests/${id}/confirm.`,
+    {
+      details: { requestId: id, reasons: input.reasons },
+    },
+  );
 }
 
-export async function findGovernanceRequests(deps: ServiceDeps, workspaceId: string, status?: GovernanceRequestRow['status']): Promise<GovernanceRequestView[]> {
+export async function findGovernanceRequests(
+  deps: ServiceDeps,
+  workspaceId: string,
+  status?: GovernanceRequestRow['status'],
+): Promise<GovernanceRequestView[]> {
   return (await listGovernanceRequests(deps.db, workspaceId, status)).map(governanceView);
 }
 

@@ -1,5 +1,14 @@
 /** Governance: workspaces, agents, people, policies, kill switches and triggers, bootstrap, the audit trail and its checkpoints. Other folders import this feature only from here. */
-export { agentActor, type AgentActor, authenticateAgent, type AuthenticatedAgent, createAgent, createDelegation, listWorkspaceAgents, setAgentStatus } from './agents.ts';
+export {
+  agentActor,
+  type AgentActor,
+  authenticateAgent,
+  type AuthenticatedAgent,
+  createAgent,
+  createDelegation,
+  listWorkspaceAgents,
+  setAgentStatus,
+} from './agents.ts';
 export { APPROVAL_KEY_PROPERTY, APPROVAL_OBJECT_SCHEMA } from './approval-crm-schema.ts';
 export { type CheckpointPublishing, publishDueCheckpoints } from './audit-checkpoints.ts';
 export { type CheckpointsToVerify, exportAudit, verifyAudit } from './audit.ts';
@@ -9,9 +18,25 @@ export { decideGovernanceRequest } from './confirm-governance.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
 export { assertNotKilled, engagedKillSwitch, listWorkspaceKillSwitches, setKillSwitch } from './kill-switches.ts';
 export { checkKillTriggers, checkRejectionRate, drillKillTrigger } from './kill-triggers.ts';
-export { listWorkspacePeople, listWorkspaceTeamRoles, removePersonRole, removeTeamRole, type ResolvedPerson, resolvePerson, setPersonRole, setTeamRole } from './people.ts';
+export {
+  listWorkspacePeople,
+  listWorkspaceTeamRoles,
+  removePersonRole,
+  removeTeamRole,
+  type ResolvedPerson,
+  resolvePerson,
+  setPersonRole,
+  setTeamRole,
+} from './people.ts';
 export { activePolicy, policyHistory, publishPolicy, restorePolicyVersion } from './policies.ts';
 export { findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { type AppliedPolicy, applyPolicy } from './apply-policy.ts';
 export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';
-export { authenticateAdmin, createWorkspace, listWorkspaceViews, requireActiveWorkspace, requireWorkspace, type WorkspaceView } from './workspaces.ts';
+export {
+  authenticateAdmin,
+  createWorkspace,
+  listWorkspaceViews,
+  requireActiveWorkspace,
+  requireWorkspace,
+  type WorkspaceView,
+} from './workspaces.ts';

@@ -4,14 +4,28 @@ import { AppError } from '../../errors.ts';
 import { findAgent } from '../../store/agent-store.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
-import { findEngagedKillSwitches, findKillSwitch, listKillSwitches, upsertKillSwitch, type KillSwitchRow, type KillSwitchScope } from '../../store/kill-switch-store.ts';
+import {
+  findEngagedKillSwitches,
+  findKillSwitch,
+  listKillSwitches,
+  upsertKillSwitch,
+  type KillSwitchRow,
+  type KillSwitchScope,
+} from '../../store/kill-switch-store.ts';
 import { killSwitchReleaseReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, isUuid } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 import { policyInForce } from './policies.ts';
 
 function view(row: KillSwitchRow): KillSwitchView {
-  return { scope: row.scope, target: row.target || null, engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt.toISOString() };
+  return {
+    scope: row.scope,
+    target: row.target || null,
+    engaged: row.engaged,
+    reason: row.reason,
+    changedBy: row.changedBy,
+    changedAt: row.changedAt.toISOString(),
+  };
 }
 
 /**
@@ -28,13 +42,31 @@ export async function setKillSwitch(
 ): Promise<KillSwitchView> {
   if (!options.confirmed && !input.engaged && input.scope === 'workspace') {
     const current = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
-    const reasons = killSwitchReleaseReasons((await policyInForce(deps.db, workspaceId))?.dualControl, { scope: input.scope, engaged: input.engaged, wasEngaged: current?.engaged ?? false });
-    if (reasons.length > 0) await requireSecondAdmin(deps, workspaceId, { kind: 'kill_switch_release', payload: { scope: input.scope, reason: input.reason }, reasons, actor });
+    const reasons = killSwitchReleaseReasons((await policyInForce(deps.db, workspaceId))?.dualControl, {
+      scope: input.scope,
+      engaged: input.engaged,
+      wasEngaged: current?.engaged ?? false,
+    });
+    if (reasons.length > 0)
+      await requireSecondAdmin(deps, workspaceId, {
+        kind: 'kill_switch_release',
+        payload: { scope: input.scope, reason: input.reason },
+        reasons,
+        actor,
+      });
   }
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const target = await resolveTarget(tx, workspaceId, input.scope, input.target);
     const before = await findKillSwitch(tx, { workspaceId, scope: input.scope, target });
-    const row: KillSwitchRow = { workspaceId, scope: input.scope, target, engaged: input.engaged, reason: input.reason, changedBy: actorName(actor), changedAt: deps.clock() };
+    const row: KillSwitchRow = {
+      workspaceId,
+      scope: input.scope,
+      target,
+      engaged: input.engaged,
+      reason: input.reason,
+      changedBy: actorName(actor),
+      changedAt: deps.clock(),
+    };
     await upsertKillSwitch(tx, row);
     audit.append({
       type: input.engaged ? 'kill_switch.engaged' : 'kill_switch.released',
@@ -48,7 +80,12 @@ export async function setKillSwitch(
   });
 }
 
-async function resolveTarget(tx: Tx, workspaceId: string, scope: KillSwitchScope, target: string | undefined): Promise<string> {
+async function resolveTarget(
+  tx: Tx,
+  workspaceId: string,
+  scope: KillSwitchScope,
+  target: string | undefined,
+): Promise<string> {
   switch (scope) {
     case 'workspace':
       if (target) throw new AppError('VALIDATION_FAILED', 'A workspace kill switch takes no target.');
@@ -60,7 +97,10 @@ async function resolveTarget(tx: Tx, workspaceId: string, scope: KillSwitchScope
       return target;
     case 'action':
       if (!target || !(ACTION_KINDS as readonly string[]).includes(target)) {
-        throw new AppError('VALIDATION_FAILED', `An action kill switch needs one of ${ACTION_KINDS.join(', ')} as its target.`);
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `An action kill switch needs one of ${ACTION_KINDS.join(', ')} as its target.`,
+        );
       }
       return target;
   }
@@ -75,14 +115,20 @@ export async function listWorkspaceKillSwitches(deps: ServiceDeps, workspaceId: 
 }
 
 /** The engaged switch that stops this agent doing this action, if any (workspace first, then agent, then action). */
-export async function engagedKillSwitch(db: Db | Tx, query: { workspaceId: string; agentId: string; action: ActionKind }): Promise<KillSwitchView | undefined> {
+export async function engagedKillSwitch(
+  db: Db | Tx,
+  query: { workspaceId: string; agentId: string; action: ActionKind },
+): Promise<KillSwitchView | undefined> {
   const rows = await findEngagedKillSwitches(db, query);
   const order: KillSwitchScope[] = ['workspace', 'agent', 'action'];
   const first = rows.sort((a, b) => order.indexOf(a.scope) - order.indexOf(b.scope))[0];
   return first ? view(first) : undefined;
 }
 
-export async function assertNotKilled(db: Db, query: { workspaceId: string; agentId: string; action: ActionKind }): Promise<void> {
+export async function assertNotKilled(
+  db: Db,
+  query: { workspaceId: string; agentId: string; action: ActionKind },
+): Promise<void> {
   const engaged = await engagedKillSwitch(db, query);
   if (engaged) {
     throw new AppError('KILL_SWITCH_ENGAGED', `A ${engaged.scope} kill switch is engaged: ${engaged.reason}`, {

@@ -1,6 +1,11 @@
 import type { KillTriggerDrillResult } from '../../../../shared/admin-api.ts';
 import type { MonitoringSettings } from '../../../../shared/policy.ts';
-import { tripKillTriggers, type KillTrigger, type TriggerObservation, type TrippedTrigger } from '../../domain/kill-triggers.ts';
+import {
+  tripKillTriggers,
+  type KillTrigger,
+  type TriggerObservation,
+  type TrippedTrigger,
+} from '../../domain/kill-triggers.ts';
 import { batchDecisionCounts } from '../../store/approval-store.ts';
 import { countFieldChanges } from '../../store/field-history-store.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
@@ -15,12 +20,17 @@ const TRIGGER_ACTOR: Actor = { type: 'system', name: 'kill-trigger' };
  * kill switches they trip, through the same audited service an admin uses. A switch already
  * engaged is left as it is, so a storm of events audits one engagement.
  */
-export async function checkKillTriggers(deps: ServiceDeps, workspaceId: string, settings: MonitoringSettings['killTriggers']): Promise<TrippedTrigger[]> {
+export async function checkKillTriggers(
+  deps: ServiceDeps,
+  workspaceId: string,
+  settings: MonitoringSettings['killTriggers'],
+): Promise<TrippedTrigger[]> {
   const now = deps.clock();
   const observations: TriggerObservation[] = [];
   if (settings.bypassWrites) {
     const since = new Date(now.getTime() - settings.bypassWrites.windowMinutes * 60_000);
-    for (const row of await countFieldChanges(deps.db, { workspaceId, kind: 'bypass', since })) observations.push({ trigger: 'bypass_writes', ...row });
+    for (const row of await countFieldChanges(deps.db, { workspaceId, kind: 'bypass', since }))
+      observations.push({ trigger: 'bypass_writes', ...row });
   }
   if (settings.writeVelocity) {
     const since = new Date(now.getTime() - 60_000);
@@ -37,7 +47,11 @@ export async function checkKillTriggers(deps: ServiceDeps, workspaceId: string, 
  * After people decided proposals of these agents' batches: engages an agent's kill switch when
  * the share they rejected in one batch passes the policy's rejection_rate threshold.
  */
-export async function checkRejectionRate(deps: ServiceDeps, workspaceId: string, batches: readonly { agentId: string; batchId: string }[]): Promise<TrippedTrigger[]> {
+export async function checkRejectionRate(
+  deps: ServiceDeps,
+  workspaceId: string,
+  batches: readonly { agentId: string; batchId: string }[],
+): Promise<TrippedTrigger[]> {
   const settings = (await policyInForce(deps.db, workspaceId))?.monitoring?.killTriggers;
   if (!settings?.rejectionRate) return [];
   const observations: TriggerObservation[] = [];
@@ -52,11 +66,20 @@ export async function checkRejectionRate(deps: ServiceDeps, workspaceId: string,
 }
 
 /** Engages what tripped through the audited admin service; a switch already engaged is left as it is. */
-async function engageTripped(deps: ServiceDeps, workspaceId: string, tripped: TrippedTrigger[]): Promise<TrippedTrigger[]> {
+async function engageTripped(
+  deps: ServiceDeps,
+  workspaceId: string,
+  tripped: TrippedTrigger[],
+): Promise<TrippedTrigger[]> {
   for (const trip of tripped) {
     const current = await findKillSwitch(deps.db, { workspaceId, scope: trip.scope, target: trip.target ?? '' });
     if (current?.engaged) continue;
-    await setKillSwitch(deps, workspaceId, { scope: trip.scope, target: trip.target, engaged: true, reason: trip.reason }, TRIGGER_ACTOR);
+    await setKillSwitch(
+      deps,
+      workspaceId,
+      { scope: trip.scope, target: trip.target, engaged: true, reason: trip.reason },
+      TRIGGER_ACTOR,
+    );
   }
   return tripped;
 }
@@ -73,7 +96,12 @@ function mergeUnattributed(observations: TriggerObservation[]): TriggerObservati
   const unattributed = observations.filter((o) => o.trigger === 'bypass_writes' && o.agentId === null);
   const merged = [...perAgent.values()];
   if (unattributed.length > 0) {
-    merged.push({ trigger: 'bypass_writes', agentId: null, sourceId: unattributed.map((o) => o.sourceId ?? 'unknown').join(', '), count: unattributed.reduce((sum, o) => sum + o.count, 0) });
+    merged.push({
+      trigger: 'bypass_writes',
+      agentId: null,
+      sourceId: unattributed.map((o) => o.sourceId ?? 'unknown').join(', '),
+      count: unattributed.reduce((sum, o) => sum + o.count, 0),
+    });
   }
   return merged;
 }
@@ -86,10 +114,18 @@ export interface DrillInput {
   batchId?: string | undefined;
 }
 
-const CONFIGURED: Record<KillTrigger, keyof MonitoringSettings['killTriggers']> = { bypass_writes: 'bypassWrites', write_velocity: 'writeVelocity', rejection_rate: 'rejectionRate' };
+const CONFIGURED: Record<KillTrigger, keyof MonitoringSettings['killTriggers']> = {
+  bypass_writes: 'bypassWrites',
+  write_velocity: 'writeVelocity',
+  rejection_rate: 'rejectionRate',
+};
 
 /** What a trigger would do with these counts under the active policy; engages nothing. */
-export async function drillKillTrigger(deps: ServiceDeps, workspaceId: string, input: DrillInput): Promise<KillTriggerDrillResult> {
+export async function drillKillTrigger(
+  deps: ServiceDeps,
+  workspaceId: string,
+  input: DrillInput,
+): Promise<KillTriggerDrillResult> {
   const { policy, version } = await activePolicy(deps.db, workspaceId);
   const settings = policy.monitoring?.killTriggers ?? {};
   const configured = settings[CONFIGURED[input.trigger]];
@@ -102,5 +138,12 @@ export async function drillKillTrigger(deps: ServiceDeps, workspaceId: string, i
     ...(input.batchId === undefined ? {} : { batchId: input.batchId }),
   };
   const tripped = tripKillTriggers(settings, [observation]);
-  return { trigger: input.trigger, policyVersion: version, configured: configured ?? null, observed: input.count, wouldEngage: tripped.map(({ scope, target, reason }) => ({ scope, target: target ?? null, reason })), engaged: false };
+  return {
+    trigger: input.trigger,
+    policyVersion: version,
+    configured: configured ?? null,
+    observed: input.count,
+    wouldEngage: tripped.map(({ scope, target, reason }) => ({ scope, target: target ?? null, reason })),
+    engaged: false,
+  };
 }

@@ -4,7 +4,12 @@ import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
-import { findLatestPolicyVersion, findPolicyVersion, insertPolicyVersion, listPolicyVersions } from '../../store/policy-store.ts';
+import {
+  findLatestPolicyVersion,
+  findPolicyVersion,
+  insertPolicyVersion,
+  listPolicyVersions,
+} from '../../store/policy-store.ts';
 import { policyChangeReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
@@ -14,18 +19,42 @@ import { requireSecondAdmin } from './governance-requests.ts';
  * A change the policy in force puts under dual control (a lowered tier, a raised cap, weaker dual
  * control) waits for a second admin instead; `confirmed` is set only by that confirmation.
  */
-export async function publishPolicy(deps: ServiceDeps, workspaceId: string, document: unknown, actor: Actor, options: { confirmed?: boolean } = {}): Promise<{ version: number }> {
+export async function publishPolicy(
+  deps: ServiceDeps,
+  workspaceId: string,
+  document: unknown,
+  actor: Actor,
+  options: { confirmed?: boolean } = {},
+): Promise<{ version: number }> {
   const parsed = parsePolicy(document);
   if (!parsed.ok) {
-    throw new AppError('POLICY_INVALID', `The policy is not valid: ${parsed.issues.slice(0, 5).join('; ')}`, { details: { issues: parsed.issues } });
+    throw new AppError('POLICY_INVALID', `The policy is not valid: ${parsed.issues.slice(0, 5).join('; ')}`, {
+      details: { issues: parsed.issues },
+    });
   }
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
-    if (reasons.length > 0) await requireSecondAdmin(deps, workspaceId, { kind: 'policy_publish', payload: { document: asJson(parsed.policy) }, reasons, actor });
+    if (reasons.length > 0)
+      await requireSecondAdmin(deps, workspaceId, {
+        kind: 'policy_publish',
+        payload: { document: asJson(parsed.policy) },
+        reasons,
+        actor,
+      });
   }
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-    const version = await insertPolicyVersion(tx, { workspaceId, document: parsed.policy, publishedBy: describe(actor) });
-    audit.append({ type: 'policy.published', actor: actorJson(actor), policyVersion: version, after: { name: parsed.policy.name }, data: { document: asJson(parsed.policy) } });
+    const version = await insertPolicyVersion(tx, {
+      workspaceId,
+      document: parsed.policy,
+      publishedBy: describe(actor),
+    });
+    audit.append({
+      type: 'policy.published',
+      actor: actorJson(actor),
+      policyVersion: version,
+      after: { name: parsed.policy.name },
+      data: { document: asJson(parsed.policy) },
+    });
     return { version };
   });
 }
@@ -34,7 +63,12 @@ export async function publishPolicy(deps: ServiceDeps, workspaceId: string, docu
  * Puts an earlier version back in force by publishing its document again as the next version:
  * history is never rewritten, and dual control judges the restore as any other publish.
  */
-export async function restorePolicyVersion(deps: ServiceDeps, workspaceId: string, version: number, actor: Actor): Promise<{ version: number }> {
+export async function restorePolicyVersion(
+  deps: ServiceDeps,
+  workspaceId: string,
+  version: number,
+  actor: Actor,
+): Promise<{ version: number }> {
   const stored = await findPolicyVersion(deps.db, workspaceId, version);
   if (!stored) throw new AppError('NOT_FOUND', `Policy version ${version} does not exist in this workspace.`);
   return publishPolicy(deps, workspaceId, stored.document, actor);
@@ -54,12 +88,19 @@ export async function policyInForce(db: Db | Tx, workspaceId: string): Promise<P
 /** The newest version is the one in force; stored documents are parsed again as they are read back. */
 export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<ActivePolicy> {
   const stored = await findLatestPolicyVersion(db, workspaceId);
-  if (!stored) throw new AppError('NO_ACTIVE_POLICY', 'This workspace has no policy yet, so every write would be refused: publish one first.');
+  if (!stored)
+    throw new AppError(
+      'NO_ACTIVE_POLICY',
+      'This workspace has no policy yet, so every write would be refused: publish one first.',
+    );
   const parsed = parsePolicy(stored.document);
   if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${stored.version} no longer parses.`);
   return { version: stored.version, policy: parsed.policy };
 }
 
 export async function policyHistory(deps: ServiceDeps, workspaceId: string): Promise<PolicyVersion[]> {
-  return (await listPolicyVersions(deps.db, workspaceId)).map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
+  return (await listPolicyVersions(deps.db, workspaceId)).map((row) => ({
+    ...row,
+    createdAt: row.createdAt.toISOString(),
+  }));
 }

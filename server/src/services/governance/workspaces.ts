@@ -3,7 +3,14 @@ import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
 import { createAuditHead, lockAuditChain } from '../../store/audit-store.ts';
 import { findAgentByTokenHash } from '../../store/agent-store.ts';
-import { findWorkspace, findWorkspaceByAdminTokenHash, findWorkspaceByPortal, insertWorkspace, listWorkspaces, type WorkspaceRow } from '../../store/workspace-store.ts';
+import {
+  findWorkspace,
+  findWorkspaceByAdminTokenHash,
+  findWorkspaceByPortal,
+  insertWorkspace,
+  listWorkspaces,
+  type WorkspaceRow,
+} from '../../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
 
@@ -30,9 +37,16 @@ export interface WorkspaceView {
 }
 
 /** Connects a HubSpot account. The admin token is shown once here and kept only as a hash. */
-export async function createWorkspace(deps: ServiceDeps, input: NewWorkspace, actor: Actor): Promise<{ id: string; adminToken: string }> {
+export async function createWorkspace(
+  deps: ServiceDeps,
+  input: NewWorkspace,
+  actor: Actor,
+): Promise<{ id: string; adminToken: string }> {
   if (await findWorkspaceByPortal(deps.db, input.hubspotPortalId)) {
-    throw new AppError('CONFLICT', `HubSpot portal ${input.hubspotPortalId} is already connected to a workspace: fix it with workspace update, or workspace remove it first.`);
+    throw new AppError(
+      'CONFLICT',
+      `HubSpot portal ${input.hubspotPortalId} is already connected to a workspace: fix it with workspace update, or workspace remove it first.`,
+    );
   }
   const id = randomUUID();
   const adminToken = newToken('adm');
@@ -50,7 +64,16 @@ export async function createWorkspace(deps: ServiceDeps, input: NewWorkspace, ac
     });
     await createAuditHead(tx, id);
     const audit = await lockAuditChain(tx, id, deps.clock);
-    audit.append({ type: 'workspace.created', actor: actorJson(actor), data: { name: input.name, crm: 'hubspot', hubspotPortalId: input.hubspotPortalId, tokenVerified: input.verifyToken === true } });
+    audit.append({
+      type: 'workspace.created',
+      actor: actorJson(actor),
+      data: {
+        name: input.name,
+        crm: 'hubspot',
+        hubspotPortalId: input.hubspotPortalId,
+        tokenVerified: input.verifyToken === true,
+      },
+    });
     await audit.flush();
   });
   return { id, adminToken };
@@ -61,7 +84,10 @@ export async function createWorkspace(deps: ServiceDeps, input: NewWorkspace, ac
  * one or another account's is refused here instead of failing at bootstrap. The candidate's id
  * is the one the workspace has or will have, so the adapter made for the check is the one kept.
  */
-export async function verifyCrmToken(deps: ServiceDeps, candidate: Pick<WorkspaceRow, 'id' | 'hubspotPortalId' | 'hubspotTokenEnc'>): Promise<void> {
+export async function verifyCrmToken(
+  deps: ServiceDeps,
+  candidate: Pick<WorkspaceRow, 'id' | 'hubspotPortalId' | 'hubspotTokenEnc'>,
+): Promise<void> {
   const portal = candidate.hubspotPortalId;
   let accountId: string;
   try {
@@ -70,14 +96,26 @@ export async function verifyCrmToken(deps: ServiceDeps, candidate: Pick<Workspac
     if (!(error instanceof AppError)) throw error;
     const skip = 'Nothing was stored. (The CLI’s --no-verify stores a token unchecked.)';
     if (error.code === 'CRM_AUTH_FAILED') {
-      throw new AppError('CRM_AUTH_FAILED', `The token for portal ${portal} was refused. ${error.message} Give the access token of that account's private app. ${skip}`, { cause: error, details: error.details });
+      throw new AppError(
+        'CRM_AUTH_FAILED',
+        `The token for portal ${portal} was refused. ${error.message} Give the access token of that account's private app. ${skip}`,
+        { cause: error, details: error.details },
+      );
     }
-    throw new AppError(error.code, `The token for portal ${portal} could not be checked: ${error.message} ${skip}`, { cause: error, details: error.details, retryable: error.retryable });
+    throw new AppError(error.code, `The token for portal ${portal} could not be checked: ${error.message} ${skip}`, {
+      cause: error,
+      details: error.details,
+      retryable: error.retryable,
+    });
   }
   if (accountId !== portal) {
-    throw new AppError('VALIDATION_FAILED', `The token opens HubSpot portal ${accountId}, not ${portal}: give that account's token, or --hubspot-portal-id ${accountId}. Nothing was stored.`, {
-      details: { tokenPortalId: accountId },
-    });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `The token opens HubSpot portal ${accountId}, not ${portal}: give that account's token, or --hubspot-portal-id ${accountId}. Nothing was stored.`,
+      {
+        details: { tokenPortalId: accountId },
+      },
+    );
   }
 }
 
@@ -105,9 +143,13 @@ export async function requireWorkspace(deps: ServiceDeps, workspaceId: string): 
 export async function requireActiveWorkspace(deps: ServiceDeps, workspaceId: string): Promise<WorkspaceRow> {
   const workspace = await requireWorkspace(deps, workspaceId);
   if (workspace.removedAt) {
-    throw new AppError('CONFLICT', `Workspace ${workspaceId} was removed on ${workspace.removedAt.toISOString()}; only its audit log can still be verified and exported.`, {
-      details: { removedAt: workspace.removedAt.toISOString() },
-    });
+    throw new AppError(
+      'CONFLICT',
+      `Workspace ${workspaceId} was removed on ${workspace.removedAt.toISOString()}; only its audit log can still be verified and exported.`,
+      {
+        details: { removedAt: workspace.removedAt.toISOString() },
+      },
+    );
   }
   return workspace;
 }
@@ -116,11 +158,19 @@ export async function requireActiveWorkspace(deps: ServiceDeps, workspaceId: str
 export async function authenticateAdmin(deps: ServiceDeps, token: string): Promise<WorkspaceRow> {
   const tokenHash = hashToken(token);
   const workspace = await findWorkspaceByAdminTokenHash(deps.db, tokenHash);
-  if (workspace?.removedAt) throw new AppError('UNAUTHENTICATED', `The bearer token is the admin token of workspace ${workspace.id}, which was removed.`);
+  if (workspace?.removedAt)
+    throw new AppError(
+      'UNAUTHENTICATED',
+      `The bearer token is the admin token of workspace ${workspace.id}, which was removed.`,
+    );
   if (workspace) return workspace;
   // The two kinds of token look alike in a shell history; say which one was sent (issue 18).
   if (await findAgentByTokenHash(deps.db, tokenHash)) {
-    throw new AppError('UNAUTHENTICATED', 'The bearer token is an agent token; the admin API takes the workspace’s admin token (printed once by workspace add).', { details: { tokenKind: 'agent' } });
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'The bearer token is an agent token; the admin API takes the workspace’s admin token (printed once by workspace add).',
+      { details: { tokenKind: 'agent' } },
+    );
   }
   throw new AppError('UNAUTHENTICATED', 'The bearer token is not a valid admin token.');
 }

@@ -5,7 +5,13 @@ import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../../crm/port.ts
 import { checkStale, valuesToApply } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
-import { claimApplies, markChangesApplied, settleApplies, toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
+import {
+  claimApplies,
+  markChangesApplied,
+  settleApplies,
+  toDomainApproval,
+  type StoredApproval,
+} from '../../store/approval-store.ts';
 import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -33,15 +39,25 @@ type ApplyResult =
  * writes the rest with provenance in one call. A CRM failure or an engaged kill switch leaves
  * an approval `approved`, retried later by the approval job with backoff.
  */
-export async function applyApprovals(deps: ServiceDeps, input: { workspace: WorkspaceRow; approvalIds: readonly string[] }): Promise<void> {
+export async function applyApprovals(
+  deps: ServiceDeps,
+  input: { workspace: WorkspaceRow; approvalIds: readonly string[] },
+): Promise<void> {
   const now = deps.clock();
-  const claimed = await claimApplies(deps.db, input.workspace.id, input.approvalIds, now, new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)));
+  const claimed = await claimApplies(
+    deps.db,
+    input.workspace.id,
+    input.approvalIds,
+    now,
+    new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)),
+  );
   const crm = deps.crmFor(input.workspace);
   const run: ApplyRun = { written: new Map(), claimedIds: claimed.map((approval) => approval.id) };
   for (const round of rounds(claimed)) {
     const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
       const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
-      for (let i = 0; i < approvals.length; i += crm.batchLimit) slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + crm.batchLimit) });
+      for (let i = 0; i < approvals.length; i += crm.batchLimit)
+        slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + crm.batchLimit) });
       return slices;
     });
     // A round names each record once, so its chunks are in flight together; the adapter keeps the rate limit.
@@ -74,24 +90,38 @@ const recordKey = (approval: StoredApproval) => `${approval.objectType}:${approv
  * one is written over the earlier, as the person approving both expects.
  */
 function rounds(approvals: StoredApproval[]): StoredApproval[][] {
-  const ordered = [...approvals].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  const ordered = [...approvals].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
+  );
   const seen = new Map<string, number>();
   const result: StoredApproval[][] = [];
   for (const approval of ordered) {
     const round = seen.get(recordKey(approval)) ?? 0;
     seen.set(recordKey(approval), round + 1);
-    (result[round] ??= []).push(approval);
+    result[round] ??= [];
+    result[round]!.push(approval);
   }
   return result;
 }
 
-async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, objectType: ObjectType, chunk: StoredApproval[], now: Date, run: ApplyRun): Promise<Map<string, ApplyResult>> {
+async function writeChunk(
+  deps: ServiceDeps,
+  crm: CrmPort,
+  workspace: WorkspaceRow,
+  objectType: ObjectType,
+  chunk: StoredApproval[],
+  now: Date,
+  run: ApplyRun,
+): Promise<Map<string, ApplyResult>> {
   const { written } = run;
   const results = new Map<string, ApplyResult>();
   const writable: StoredApproval[] = [];
   const killSwitches = new Map<string, Awaited<ReturnType<typeof engagedKillSwitch>>>();
   for (const agentId of new Set(chunk.map((approval) => approval.agentId))) {
-    killSwitches.set(agentId, await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }));
+    killSwitches.set(
+      agentId,
+      await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }),
+    );
   }
   for (const approval of chunk) {
     const killed = killSwitches.get(approval.agentId);
@@ -112,7 +142,13 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
     return results;
   }
   // Writes decided before our claim and not yet visible in the read; those decided after it saw the claim.
-  const unsettled = await unsettledValues(deps.db, { workspaceId: workspace.id, objectType, recordIds, sinceSeq: readFromSeq, excludeApprovalIds: run.claimedIds });
+  const unsettled = await unsettledValues(deps.db, {
+    workspaceId: workspace.id,
+    objectType,
+    recordIds,
+    sinceSeq: readFromSeq,
+    excludeApprovalIds: run.claimedIds,
+  });
 
   const names = await agentNames(deps.db, workspace.id, [...new Set(writable.map((approval) => approval.agentId))]);
   const evidence = await evidenceFor(deps.db, workspace.id, writable);
@@ -123,10 +159,18 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
       // Written by an attempt whose process died before storing the outcome (issue 17): writing
       // again would record the value twice, and the stale check would take our own write for a person's.
       results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
-      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
+      written.set(recordKey(approval), {
+        ...written.get(recordKey(approval)),
+        ...valuesToApply(toDomainApproval(approval)),
+      });
       continue;
     }
-    const stale = staleness(approval, current.get(approval.recordId), written.get(recordKey(approval)) ?? {}, unsettled.get(approval.recordId) ?? {});
+    const stale = staleness(
+      approval,
+      current.get(approval.recordId),
+      written.get(recordKey(approval)) ?? {},
+      unsettled.get(approval.recordId) ?? {},
+    );
     if (stale) {
       results.set(approval.id, stale);
       continue;
@@ -135,7 +179,16 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
     const properties: Record<string, string> = {};
     for (const [property, value] of Object.entries(values)) properties[property] = value ?? '';
     const recordEvidence = evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
-    Object.assign(properties, provenanceValues({ changeSetId: approval.changeSetId, agentName: names.get(approval.agentId) ?? approval.agentId, evidence: recordEvidence, properties: Object.keys(values), at: now }));
+    Object.assign(
+      properties,
+      provenanceValues({
+        changeSetId: approval.changeSetId,
+        agentName: names.get(approval.agentId) ?? approval.agentId,
+        evidence: recordEvidence,
+        properties: Object.keys(values),
+        at: now,
+      }),
+    );
     writes.push({ recordId: approval.recordId, properties });
     writing.push(approval);
   }
@@ -149,7 +202,10 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
         return;
       }
       results.set(approval.id, { status: 'applied', event: 'approval.applied', message: null });
-      written.set(recordKey(approval), { ...written.get(recordKey(approval)), ...valuesToApply(toDomainApproval(approval)) });
+      written.set(recordKey(approval), {
+        ...written.get(recordKey(approval)),
+        ...valuesToApply(toDomainApproval(approval)),
+      });
     });
   } catch (error) {
     for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
@@ -160,37 +216,89 @@ async function writeChunk(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceR
 /** True when the record already holds every value the approval would write (and so a write would change nothing). */
 function alreadyHolds(approval: StoredApproval, record: CrmRecordValues | undefined): boolean {
   if (!record) return false;
-  return Object.entries(valuesToApply(toDomainApproval(approval))).every(([property, value]) => (record[property] ?? '') === (value ?? ''));
+  return Object.entries(valuesToApply(toDomainApproval(approval))).every(
+    ([property, value]) => (record[property] ?? '') === (value ?? ''),
+  );
 }
 
 /**
  * Stale when a held property no longer holds its value from before the proposal, or what this run
  * just wrote there, or when another of our writes still unsettled is putting something else there.
  */
-function staleness(approval: StoredApproval, record: CrmRecordValues | undefined, writtenHere: Readonly<Record<string, string | null>>, unsettled: Readonly<Record<string, string | null>>): ApplyResult | undefined {
-  if (!record) return { status: 'stale', event: 'approval.stale', message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.` };
+function staleness(
+  approval: StoredApproval,
+  record: CrmRecordValues | undefined,
+  writtenHere: Readonly<Record<string, string | null>>,
+  unsettled: Readonly<Record<string, string | null>>,
+): ApplyResult | undefined {
+  if (!record)
+    return {
+      status: 'stale',
+      event: 'approval.stale',
+      message: `Record ${approval.recordId} no longer exists in the CRM; nothing was written.`,
+    };
   const held = approval.items.filter((item) => item.status !== 'rejected');
   const current = Object.fromEntries(held.map((item) => [item.property, record[item.property] ?? null]));
-  const before = Object.fromEntries(approval.items.map((item) => [item.property, item.property in writtenHere ? (writtenHere[item.property] ?? null) : item.beforeValue]));
-  const overtaken = held.filter((item) => item.property in unsettled && (unsettled[item.property] ?? null) !== before[item.property]).map((item) => item.property);
+  const before = Object.fromEntries(
+    approval.items.map((item) => [
+      item.property,
+      item.property in writtenHere ? (writtenHere[item.property] ?? null) : item.beforeValue,
+    ]),
+  );
+  const overtaken = held
+    .filter((item) => item.property in unsettled && (unsettled[item.property] ?? null) !== before[item.property])
+    .map((item) => item.property);
   if (overtaken.length > 0) {
-    return { status: 'stale', event: 'approval.stale', current, message: `Another write is changing ${overtaken.join(', ')} in the CRM; nothing was overwritten.` };
+    return {
+      status: 'stale',
+      event: 'approval.stale',
+      current,
+      message: `Another write is changing ${overtaken.join(', ')} in the CRM; nothing was overwritten.`,
+    };
   }
   if (checkStale(toDomainApproval(approval), before, current).status !== 'stale') return undefined;
-  const changed = held.filter((item) => (current[item.property] ?? null) !== before[item.property]).map((item) => item.property);
-  return { status: 'stale', event: 'approval.stale', current, message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.` };
+  const changed = held
+    .filter((item) => (current[item.property] ?? null) !== before[item.property])
+    .map((item) => item.property);
+  return {
+    status: 'stale',
+    event: 'approval.stale',
+    current,
+    message: `Someone changed ${changed.join(', ')} in the CRM after the agent proposed; nothing was overwritten.`,
+  };
 }
 
-async function settle(deps: ServiceDeps, workspace: WorkspaceRow, chunk: StoredApproval[], results: Map<string, ApplyResult>, now: Date): Promise<void> {
+async function settle(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  chunk: StoredApproval[],
+  results: Map<string, ApplyResult>,
+  now: Date,
+): Promise<void> {
   await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const outcomes = chunk.map((approval) => {
       const result = results.get(approval.id) ?? failed('The CRM gave no outcome for this record.');
-      const retryAt = result.status === 'approved' ? new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** approval.applyAttempts, RETRY_MAX_MS)) : undefined;
+      const retryAt =
+        result.status === 'approved'
+          ? new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** approval.applyAttempts, RETRY_MAX_MS))
+          : undefined;
       return { approval, result, retryAt };
     });
-    await settleApplies(tx, outcomes.map(({ approval, result, retryAt }) => ({ id: approval.id, status: result.status, message: result.message, ...(retryAt ? { retryAt } : {}) })));
+    await settleApplies(
+      tx,
+      outcomes.map(({ approval, result, retryAt }) => ({
+        id: approval.id,
+        status: result.status,
+        message: result.message,
+        ...(retryAt ? { retryAt } : {}),
+      })),
+    );
     const applied = outcomes.filter(({ result }) => result.status === 'applied');
-    await markChangesApplied(tx, workspace.id, applied.flatMap(({ approval }) => approvedItems(approval).map((item) => item.changeId)));
+    await markChangesApplied(
+      tx,
+      workspace.id,
+      applied.flatMap(({ approval }) => approvedItems(approval).map((item) => item.changeId)),
+    );
     for (const { approval, result, retryAt } of outcomes) {
       audit.append({
         type: result.event,

@@ -2,10 +2,26 @@ import pMap from 'p-map';
 import { evidenceSchema } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
-import { approvalObjectValues, draftObjectValues, recordShadowValues, type ApprovalObjectInput } from '../../domain/approval-mirror.ts';
+import {
+  approvalObjectValues,
+  draftObjectValues,
+  recordShadowValues,
+  type ApprovalObjectInput,
+} from '../../domain/approval-mirror.ts';
 import { errorLogField, type ErrorLogField } from '../../logger.ts';
 import { listOutcomes, type ActionRow } from '../../store/action-store.ts';
-import { agentNames, chunkSize, claimMirrorDue, deferMirror, evidenceFor, markMirrored, pendingDraftCounts, pendingOnRecords, workspacesWithMirrorDue, type MirrorChunk } from '../../store/approval-mirror-store.ts';
+import {
+  agentNames,
+  chunkSize,
+  claimMirrorDue,
+  deferMirror,
+  evidenceFor,
+  markMirrored,
+  pendingDraftCounts,
+  pendingOnRecords,
+  workspacesWithMirrorDue,
+  type MirrorChunk,
+} from '../../store/approval-mirror-store.ts';
 import type { StoredApproval } from '../../store/approval-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { contentOf } from '../actions/index.ts';
@@ -45,7 +61,11 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
       }
       if (claimed.length === 0) break;
       // Chunks are claimed apart, so a few are written at once; the adapter keeps the rate limit.
-      const outcomes = await pMap(claimed, async (chunk) => ({ size: chunkSize(chunk), failure: await mirrorChunk(deps, workspace, chunk, now) }), { concurrency: CHUNK_CONCURRENCY });
+      const outcomes = await pMap(
+        claimed,
+        async (chunk) => ({ size: chunkSize(chunk), failure: await mirrorChunk(deps, workspace, chunk, now) }),
+        { concurrency: CHUNK_CONCURRENCY },
+      );
       round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
       const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
       if (failure !== undefined) {
@@ -59,10 +79,16 @@ export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound
 }
 
 /** Writes one claimed chunk and records it; a failure defers it and returns why. */
-async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk, now: Date): Promise<ErrorLogField | undefined> {
+async function mirrorChunk(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  chunk: MirrorChunk,
+  now: Date,
+): Promise<ErrorLogField | undefined> {
   try {
     const objectIds = await writeMirror(deps, workspace, chunk);
-    const written = (rows: readonly { id: string; mirrorSeq: number }[]) => rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
+    const written = (rows: readonly { id: string; mirrorSeq: number }[]) =>
+      rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
     await markMirrored(deps.db, { approvals: written(chunk.approvals), drafts: written(chunk.drafts) });
     return undefined;
   } catch (error) {
@@ -72,7 +98,11 @@ async function mirrorChunk(deps: ServiceDeps, workspace: WorkspaceRow, chunk: Mi
   }
 }
 
-async function writeMirror(deps: ServiceDeps, workspace: WorkspaceRow, chunk: MirrorChunk): Promise<Map<string, string>> {
+async function writeMirror(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  chunk: MirrorChunk,
+): Promise<Map<string, string>> {
   const crm = deps.crmFor(workspace);
   const byObject = Map.groupBy([...chunk.approvals, ...chunk.drafts], (claimed) => claimed.objectType);
   for (const [objectType, claimed] of byObject) {
@@ -86,15 +116,31 @@ async function writeMirror(deps: ServiceDeps, workspace: WorkspaceRow, chunk: Mi
  * Each touched record gets the shadow values of every property its claimed approvals hold, from
  * all its pending approvals, and its pending count (held drafts included).
  */
-async function writeRecordValues(deps: ServiceDeps, crm: CrmPort, workspaceId: string, objectType: ObjectType, claimed: (StoredApproval | ActionRow)[]): Promise<void> {
+async function writeRecordValues(
+  deps: ServiceDeps,
+  crm: CrmPort,
+  workspaceId: string,
+  objectType: ObjectType,
+  claimed: (StoredApproval | ActionRow)[],
+): Promise<void> {
   const existing = new Set((await crm.describeProperties(objectType)).keys());
   const touched = Map.groupBy(claimed, (approval) => approval.recordId);
   const recordIds = [...touched.keys()];
-  const pending = Map.groupBy(await pendingOnRecords(deps.db, workspaceId, objectType, recordIds), (approval) => approval.recordId);
+  const pending = Map.groupBy(
+    await pendingOnRecords(deps.db, workspaceId, objectType, recordIds),
+    (approval) => approval.recordId,
+  );
   const pendingDrafts = await pendingDraftCounts(deps.db, workspaceId, objectType, recordIds);
   const writes = [...touched].flatMap(([recordId, onRecord]) => {
-    const properties = new Set(onRecord.flatMap((approval) => ('items' in approval ? approval.items.map((item) => item.property) : [])));
-    const values = recordShadowValues(pending.get(recordId) ?? [], pendingDrafts.get(recordId) ?? 0, properties, existing);
+    const properties = new Set(
+      onRecord.flatMap((approval) => ('items' in approval ? approval.items.map((item) => item.property) : [])),
+    );
+    const values = recordShadowValues(
+      pending.get(recordId) ?? [],
+      pendingDrafts.get(recordId) ?? 0,
+      properties,
+      existing,
+    );
     return Object.keys(values).length === 0 ? [] : [{ recordId, properties: values }];
   });
   if (writes.length === 0) return;
@@ -105,24 +151,50 @@ async function writeRecordValues(deps: ServiceDeps, crm: CrmPort, workspaceId: s
 }
 
 /** One upsert for the chunk's approvals and drafts together, then one association call per object type for those never linked. */
-async function upsertApprovalObjects(deps: ServiceDeps, crm: CrmPort, workspace: WorkspaceRow, chunk: MirrorChunk): Promise<Map<string, string>> {
+async function upsertApprovalObjects(
+  deps: ServiceDeps,
+  crm: CrmPort,
+  workspace: WorkspaceRow,
+  chunk: MirrorChunk,
+): Promise<Map<string, string>> {
   const objectTypeId = workspace.approvalObject?.objectTypeId ?? '';
-  const names = await agentNames(deps.db, workspace.id, [...new Set([...chunk.approvals, ...chunk.drafts].map((claimed) => claimed.agentId))]);
+  const names = await agentNames(deps.db, workspace.id, [
+    ...new Set([...chunk.approvals, ...chunk.drafts].map((claimed) => claimed.agentId)),
+  ]);
   const agentName = (agentId: string) => names.get(agentId) ?? agentId;
   const evidence = await evidenceFor(deps.db, workspace.id, chunk.approvals);
-  const outcomes = await listOutcomes(deps.db, workspace.id, chunk.drafts.map((draft) => draft.id));
+  const outcomes = await listOutcomes(
+    deps.db,
+    workspace.id,
+    chunk.drafts.map((draft) => draft.id),
+  );
   const approvalRecords = chunk.approvals.map((approval) => {
     const parsed = evidenceSchema.safeParse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
-    const input: ApprovalObjectInput = { ...approval, agentName: agentName(approval.agentId), evidence: parsed.success ? parsed.data : undefined };
+    const input: ApprovalObjectInput = {
+      ...approval,
+      agentName: agentName(approval.agentId),
+      evidence: parsed.success ? parsed.data : undefined,
+    };
     return { key: approval.id, properties: approvalObjectValues(input) };
   });
   const draftRecords = chunk.drafts.map((draft) => {
     const parsed = evidenceSchema.safeParse(draft.evidence);
     const { proposed, edited } = contentOf(draft);
-    const properties = draftObjectValues({ ...draft, agentName: agentName(draft.agentId), proposed, edited, evidence: parsed.success ? parsed.data : undefined, outcomes: outcomes.get(draft.id) ?? [] });
+    const properties = draftObjectValues({
+      ...draft,
+      agentName: agentName(draft.agentId),
+      proposed,
+      edited,
+      evidence: parsed.success ? parsed.data : undefined,
+      outcomes: outcomes.get(draft.id) ?? [],
+    });
     return { key: draft.id, properties };
   });
-  const upserted = await crm.upsertCustomRecords({ objectTypeId, keyProperty: APPROVAL_KEY_PROPERTY, records: [...approvalRecords, ...draftRecords] });
+  const upserted = await crm.upsertCustomRecords({
+    objectTypeId,
+    keyProperty: APPROVAL_KEY_PROPERTY,
+    records: [...approvalRecords, ...draftRecords],
+  });
   const ids = new Map(upserted.map((outcome) => [outcome.key, outcome.id]));
   // Associate the ones never linked before; a repeat after a lost answer links again, harmlessly.
   const unlinked = [
@@ -130,7 +202,11 @@ async function upsertApprovalObjects(deps: ServiceDeps, crm: CrmPort, workspace:
     ...chunk.drafts.filter((draft) => draft.approvalObjectId === null),
   ].filter((claimed) => ids.has(claimed.id));
   for (const [objectType, linking] of Map.groupBy(unlinked, (claimed) => claimed.objectType)) {
-    await crm.associate({ fromObjectType: objectTypeId, toObjectType: objectType as ObjectType, pairs: linking.map((claimed) => ({ fromId: ids.get(claimed.id) ?? '', toId: claimed.recordId })) });
+    await crm.associate({
+      fromObjectType: objectTypeId,
+      toObjectType: objectType as ObjectType,
+      pairs: linking.map((claimed) => ({ fromId: ids.get(claimed.id) ?? '', toId: claimed.recordId })),
+    });
   }
   return ids;
 }

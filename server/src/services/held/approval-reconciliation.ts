@@ -1,5 +1,13 @@
 import type { ApprovalDecisionRequest } from '../../../../shared/approval-api.ts';
-import { lockApprovalByCrmObject, lockOpenApprovalsOnRecords, markMirrorDue, markStale, saveTransitions, type StoredApproval, type TransitionWrite } from '../../store/approval-store.ts';
+import {
+  lockApprovalByCrmObject,
+  lockOpenApprovalsOnRecords,
+  markMirrorDue,
+  markStale,
+  saveTransitions,
+  type StoredApproval,
+  type TransitionWrite,
+} from '../../store/approval-store.ts';
 import type { AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import type { FieldChangeRow } from '../../store/field-history-store.ts';
@@ -24,7 +32,14 @@ const STATUS_PROPERTY = 'ag_status';
  * the caller's to create after the commit). One query finds the open approvals of every record
  * the batch touches.
  */
-export async function reconcileApprovals(tx: Tx, audit: AuditAppender, workspaceId: string, rows: readonly FieldChangeRow[], now: Date, secrets: SecretBox): Promise<Reconciled> {
+export async function reconcileApprovals(
+  tx: Tx,
+  audit: AuditAppender,
+  workspaceId: string,
+  rows: readonly FieldChangeRow[],
+  now: Date,
+  secrets: SecretBox,
+): Promise<Reconciled> {
   const onRecords = rows.filter((row) => isRecordClosed(row) || (row.kind === 'person' && !isApprovalStatus(row)));
   const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
   const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
@@ -73,17 +88,29 @@ function isApprovalStatus(row: FieldChangeRow): boolean {
 function staleMessage(approval: StoredApproval, row: FieldChangeRow): string | undefined {
   if (isRecordClosed(row)) {
     const into = (row.data as { primaryObjectId?: unknown } | null)?.primaryObjectId;
-    const why = row.kind === 'record_deleted' ? 'was deleted in the CRM' : `was merged into record ${String(into ?? 'another record')} in the CRM`;
+    const why =
+      row.kind === 'record_deleted'
+        ? 'was deleted in the CRM'
+        : `was merged into record ${String(into ?? 'another record')} in the CRM`;
     return `Record ${row.recordId} ${why}; nothing will be written.`;
   }
-  const item = approval.items.find((candidate) => candidate.property === row.property && candidate.status !== 'rejected');
+  const item = approval.items.find(
+    (candidate) => candidate.property === row.property && candidate.status !== 'rejected',
+  );
   // An edit before the proposal is already its `before`; setting the same value again changes nothing.
   if (!item || row.occurredAt <= approval.createdAt || (row.value ?? null) === item.beforeValue) return undefined;
   const who = row.sourceId?.startsWith('userId:') ? `user ${row.sourceId.slice('userId:'.length)}` : 'someone';
   return `${who} changed ${row.property} in the CRM after the agent proposed; nothing will be overwritten.`;
 }
 
-async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval, row: FieldChangeRow, message: string, now: Date): Promise<void> {
+async function closeStale(
+  tx: Tx,
+  audit: AuditAppender,
+  approval: StoredApproval,
+  row: FieldChangeRow,
+  message: string,
+  now: Date,
+): Promise<void> {
   await markStale(tx, approval.id, message, now);
   audit.append({
     type: 'approval.stale',
@@ -94,7 +121,15 @@ async function closeStale(tx: Tx, audit: AuditAppender, approval: StoredApproval
     objectType: approval.objectType,
     recordId: approval.recordId,
     policyVersion: approval.policyVersion,
-    data: { approvalId: approval.id, status: 'stale', message, eventId: row.eventId, cause: row.kind, property: row.property || null, sourceId: row.sourceId },
+    data: {
+      approvalId: approval.id,
+      status: 'stale',
+      message,
+      eventId: row.eventId,
+      cause: row.kind,
+      property: row.property || null,
+      sourceId: row.sourceId,
+    },
   });
 }
 
@@ -103,10 +138,19 @@ interface CrmDecision {
   releasedDraft?: string;
 }
 
-async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, now: Date, secrets: SecretBox): Promise<CrmDecision> {
+async function decideFromCrm(
+  tx: Tx,
+  audit: AuditAppender,
+  row: FieldChangeRow,
+  now: Date,
+  secrets: SecretBox,
+): Promise<CrmDecision> {
   const userId = row.sourceId?.startsWith('userId:') ? row.sourceId.slice('userId:'.length) : undefined;
   if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return {};
-  const request = row.value === 'approved' ? ({ kind: 'approve', actingUserId: userId } as const) : ({ kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' } as const);
+  const request =
+    row.value === 'approved'
+      ? ({ kind: 'approve', actingUserId: userId } as const)
+      : ({ kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' } as const);
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
   if (stored) return decideApprovalFromCrm(tx, audit, { stored, request, now });
   const draft = await lockActionByApprovalObject(tx, row.workspaceId, row.recordId);
@@ -115,13 +159,24 @@ async function decideFromCrm(tx: Tx, audit: AuditAppender, row: FieldChangeRow, 
   // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
   // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).
   const contact = { email: draft.recipientEmail };
-  const outcome = await decideLockedAction(tx, audit, secrets, { row: draft, person, request, via: 'hubspot_app', contact, now });
+  const outcome = await decideLockedAction(tx, audit, secrets, {
+    row: draft,
+    person,
+    request,
+    via: 'hubspot_app',
+    contact,
+    now,
+  });
   // A refusal is audited; the mirror job then writes the true status back over the person's edit.
   if (!outcome.ok) await markActionMirrorDue(tx, row.workspaceId, draft.id);
   return outcome.ok && outcome.released ? { releasedDraft: draft.id } : {};
 }
 
-async function decideApprovalFromCrm(tx: Tx, audit: AuditAppender, input: { stored: StoredApproval; request: ApprovalDecisionRequest; now: Date }): Promise<CrmDecision> {
+async function decideApprovalFromCrm(
+  tx: Tx,
+  audit: AuditAppender,
+  input: { stored: StoredApproval; request: ApprovalDecisionRequest; now: Date },
+): Promise<CrmDecision> {
   const { stored, request, now } = input;
   const person = await findPerson(tx, stored.workspaceId, request.actingUserId);
   const writes: TransitionWrite[] = [];

@@ -1,5 +1,10 @@
 import { ACTION_STATUS_NAMES } from '../../../../shared/action-api.ts';
-import type { APPROVAL_KINDS, ApprovalListingView, ApprovalView, DraftApprovalView } from '../../../../shared/approval-api.ts';
+import type {
+  APPROVAL_KINDS,
+  ApprovalListingView,
+  ApprovalView,
+  DraftApprovalView,
+} from '../../../../shared/approval-api.ts';
 import { draftApprovalStatus } from '../../domain/approval-mirror.ts';
 import { AppError } from '../../errors.ts';
 import { findAction, listActions, listOutcomes, type ActionRow, type OutcomeRow } from '../../store/action-store.ts';
@@ -41,7 +46,11 @@ function closedWithout(status: StoredApproval['status']): status is 'stale' | 'e
   return status === 'stale' || status === 'expired' || status === 'withdrawn';
 }
 
-export async function requireApproval(deps: ServiceDeps, workspaceId: string, approvalId: string): Promise<StoredApproval> {
+export async function requireApproval(
+  deps: ServiceDeps,
+  workspaceId: string,
+  approvalId: string,
+): Promise<StoredApproval> {
   const stored = await findApproval(deps.db, workspaceId, approvalId);
   // Another workspace's approval answers exactly as an unknown one: ids do not leak across workspaces.
   if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
@@ -51,7 +60,8 @@ export async function requireApproval(deps: ServiceDeps, workspaceId: string, ap
 /** A held draft as one of its record's approvals (see shared/approval-api.ts). */
 export function draftApprovalView(row: ActionRow, outcomes: readonly OutcomeRow[]): DraftApprovalView {
   // Held drafts have these tiers and an expiry (submit-action sets both with the hold); others are no approvals.
-  if ((row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null) throw new AppError('INTERNAL', `Action ${row.id} was never held; it is no approval.`);
+  if ((row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null)
+    throw new AppError('INTERNAL', `Action ${row.id} was never held; it is no approval.`);
   const draft = actionView(row, outcomes);
   return {
     kind: 'draft',
@@ -73,11 +83,16 @@ export function draftApprovalView(row: ActionRow, outcomes: readonly OutcomeRow[
 }
 
 /** One approval of either kind (the id is a uuid): a record's held writes, or a held draft. Ids are unique across both (UUIDv7). */
-export async function getApproval(deps: ServiceDeps, workspaceId: string, approvalId: string): Promise<ApprovalListingView> {
+export async function getApproval(
+  deps: ServiceDeps,
+  workspaceId: string,
+  approvalId: string,
+): Promise<ApprovalListingView> {
   const stored = await findApproval(deps.db, workspaceId, approvalId);
   if (stored) return { kind: 'field_change', ...approvalView(stored) };
   const draft = await findAction(deps.db, workspaceId, approvalId);
-  if (!draft || (draft.tier !== 'approval' && draft.tier !== 'two_person')) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
+  if (!draft || (draft.tier !== 'approval' && draft.tier !== 'two_person'))
+    throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
   return draftApprovalView(draft, (await listOutcomes(deps.db, workspaceId, [draft.id])).get(draft.id) ?? []);
 }
 
@@ -89,16 +104,47 @@ export interface ApprovalListFilter extends ApprovalFilter {
  * A record's, an agent's or a batch's approvals of both kinds, newest first: held writes and held
  * drafts. Drafts have no batch, so a batch filter lists held writes only.
  */
-export async function findApprovals(deps: ServiceDeps, workspaceId: string, filter: ApprovalListFilter): Promise<ApprovalListingView[]> {
-  const fieldChanges = filter.kind === 'draft' ? [] : (await listApprovals(deps.db, workspaceId, filter)).map((stored): ApprovalListingView => ({ kind: 'field_change', ...approvalView(stored) }));
-  const drafts = filter.kind === 'field_change' || filter.batchId !== undefined ? [] : await findDraftApprovals(deps, workspaceId, filter);
-  return [...fieldChanges, ...drafts].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)).slice(0, filter.limit);
+export async function findApprovals(
+  deps: ServiceDeps,
+  workspaceId: string,
+  filter: ApprovalListFilter,
+): Promise<ApprovalListingView[]> {
+  const fieldChanges =
+    filter.kind === 'draft'
+      ? []
+      : (await listApprovals(deps.db, workspaceId, filter)).map(
+          (stored): ApprovalListingView => ({ kind: 'field_change', ...approvalView(stored) }),
+        );
+  const drafts =
+    filter.kind === 'field_change' || filter.batchId !== undefined
+      ? []
+      : await findDraftApprovals(deps, workspaceId, filter);
+  return [...fieldChanges, ...drafts]
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+    .slice(0, filter.limit);
 }
 
-async function findDraftApprovals(deps: ServiceDeps, workspaceId: string, filter: ApprovalListFilter): Promise<DraftApprovalView[]> {
-  const statuses = filter.status === undefined ? undefined : ACTION_STATUS_NAMES.filter((status) => draftApprovalStatus(status) === filter.status);
+async function findDraftApprovals(
+  deps: ServiceDeps,
+  workspaceId: string,
+  filter: ApprovalListFilter,
+): Promise<DraftApprovalView[]> {
+  const statuses =
+    filter.status === undefined
+      ? undefined
+      : ACTION_STATUS_NAMES.filter((status) => draftApprovalStatus(status) === filter.status);
   if (statuses?.length === 0) return [];
-  const rows = await listActions(deps.db, workspaceId, { recordId: filter.recordId, agentId: filter.agentId, statuses, heldOnly: true, limit: filter.limit });
-  const outcomes = await listOutcomes(deps.db, workspaceId, rows.map((row) => row.id));
+  const rows = await listActions(deps.db, workspaceId, {
+    recordId: filter.recordId,
+    agentId: filter.agentId,
+    statuses,
+    heldOnly: true,
+    limit: filter.limit,
+  });
+  const outcomes = await listOutcomes(
+    deps.db,
+    workspaceId,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => draftApprovalView(row, outcomes.get(row.id) ?? []));
 }

@@ -9,16 +9,32 @@ import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actionEvent, contentOf, loadActionView, requireAction, executeReleasedAction, releaseChange, currentStopReason } from '../actions/index.ts';
+import {
+  actionEvent,
+  contentOf,
+  loadActionView,
+  requireAction,
+  executeReleasedAction,
+  releaseChange,
+  currentStopReason,
+} from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
 import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */
-const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
+const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set([
+  'approval_not_pending',
+  'approval_expired',
+  'unknown_property',
+]);
 
 /** Which fields a person may edit, per kind: never the recipient, whose opt-out was checked. */
-const EDITABLE: Record<ActionRow['kind'], readonly string[]> = { send_email: ['subject', 'body'], create_task: ['subject', 'body'], create_note: ['body'] };
+const EDITABLE: Record<ActionRow['kind'], readonly string[]> = {
+  send_email: ['subject', 'body'],
+  create_task: ['subject', 'body'],
+  create_note: ['body'],
+};
 
 export interface DecideActionInput {
   workspace: WorkspaceRow;
@@ -43,14 +59,26 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   const found = await requireAction(deps.db, workspace.id, actionId);
   const edits = request.kind === 'approve' ? request.edits : undefined;
   const stray = Object.keys(edits ?? {}).filter((field) => !EDITABLE[found.kind].includes(field));
-  if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`);
-  const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, [found]) : new Map<string, CrmRecordValues>();
+  if (stray.length > 0)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`,
+    );
+  const contacts =
+    request.kind === 'approve' ? await readEmailContacts(deps, workspace, [found]) : new Map<string, CrmRecordValues>();
 
   const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<DraftOutcome> => {
     const row = await lockAction(tx, workspace.id, actionId);
     if (!row) throw new AppError('NOT_FOUND', `There is no action ${actionId} in this workspace.`);
     const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
-    return decideLockedAction(tx, audit, deps.secrets, { row, person, request, via: input.via, contact: contacts.get(row.recordId) ?? {}, now: deps.clock() });
+    return decideLockedAction(tx, audit, deps.secrets, {
+      row,
+      person,
+      request,
+      via: input.via,
+      contact: contacts.get(row.recordId) ?? {},
+      now: deps.clock(),
+    });
   });
 
   if (!outcome.ok) {
@@ -79,28 +107,65 @@ export interface LockedActionDecision {
  * webhook processor's for a status set in HubSpot). A released task or note is the caller's to
  * create once the transaction commits (`released`).
  */
-export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: SecretBox, input: LockedActionDecision): Promise<DraftOutcome> {
+export async function decideLockedAction(
+  tx: Tx,
+  audit: AuditAppender,
+  secrets: SecretBox,
+  input: LockedActionDecision,
+): Promise<DraftOutcome> {
   const { row, person, request, now } = input;
-  const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via };
+  const actor: Actor = {
+    type: 'person',
+    name: `crm-user:${request.actingUserId}`,
+    crmUserId: request.actingUserId,
+    role: person?.role ?? null,
+    via: input.via,
+  };
   if (!person) {
-    return refuse(audit, row, actor, request.kind, { code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` });
+    return refuse(audit, row, actor, request.kind, {
+      code: 'person_unknown',
+      message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.`,
+    });
   }
   if (row.status !== 'pending' || (row.tier !== 'approval' && row.tier !== 'two_person') || row.expiresAt === null) {
-    return refuse(audit, row, actor, request.kind, { code: 'approval_not_pending', message: `This action is ${row.status}; it can no longer be decided.` });
+    return refuse(audit, row, actor, request.kind, {
+      code: 'approval_not_pending',
+      message: `This action is ${row.status}; it can no longer be decided.`,
+    });
   }
   const edits = request.kind === 'approve' ? request.edits : undefined;
   const current = contentOf(row).released;
   const edited: Record<string, string> | undefined = edits ? { ...current, ...definedFields(edits) } : undefined;
   const editsContent = edited !== undefined && Object.keys(edited).some((field) => edited[field] !== current[field]);
   const by = { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId };
-  const draft = { tier: row.tier, expiresAt: row.expiresAt, recordOwnerId: row.recordOwnerId, delegatedUserId: row.delegatedUserId, approvedBy: row.approvedBy };
-  const transition = decideDraft(draft, request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by }, now);
+  const draft = {
+    tier: row.tier,
+    expiresAt: row.expiresAt,
+    recordOwnerId: row.recordOwnerId,
+    delegatedUserId: row.delegatedUserId,
+    approvedBy: row.approvedBy,
+  };
+  const transition = decideDraft(
+    draft,
+    request.kind === 'approve' ? { kind: 'approve', by, editsContent } : { kind: 'reject', by },
+    now,
+  );
   if (!transition.ok) {
     const refused = refuse(audit, row, actor, request.kind, transition);
     if (transition.expired) {
       // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
-      await updateAction(tx, row.workspaceId, row.id, { status: 'expired', decidedAt: now, message: 'Nobody decided before the draft expired.' });
-      audit.append(actionEvent(row, { type: 'action.expired', actor: actorJson(actor), data: { expiresAt: row.expiresAt.toISOString() } }));
+      await updateAction(tx, row.workspaceId, row.id, {
+        status: 'expired',
+        decidedAt: now,
+        message: 'Nobody decided before the draft expired.',
+      });
+      audit.append(
+        actionEvent(row, {
+          type: 'action.expired',
+          actor: actorJson(actor),
+          data: { expiresAt: row.expiresAt.toISOString() },
+        }),
+      );
     }
     return refused;
   }
@@ -108,12 +173,27 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
   const who = actorJson(actor);
   const batch: Record<string, string> = input.batchDecisionId ? { batchDecisionId: input.batchDecisionId } : {};
   if (request.kind === 'reject') {
-    await updateAction(tx, row.workspaceId, row.id, { status: 'rejected', decidedAt: now, decidedBy: [person.crmUserId], message: request.reason });
-    audit.append(actionEvent(row, { type: 'action.rejected', actor: who, before: current, data: { ...batch, reason: request.reason } }));
+    await updateAction(tx, row.workspaceId, row.id, {
+      status: 'rejected',
+      decidedAt: now,
+      decidedBy: [person.crmUserId],
+      message: request.reason,
+    });
+    audit.append(
+      actionEvent(row, {
+        type: 'action.rejected',
+        actor: who,
+        before: current,
+        data: { ...batch, reason: request.reason },
+      }),
+    );
     return { ok: true, released: false };
   }
   const content = editsContent && edited ? edited : current;
-  await updateAction(tx, row.workspaceId, row.id, { approvedBy: transition.approvedBy, ...(editsContent ? { editedContent: content } : {}) });
+  await updateAction(tx, row.workspaceId, row.id, {
+    approvedBy: transition.approvedBy,
+    ...(editsContent ? { editedContent: content } : {}),
+  });
   audit.append(
     actionEvent(row, {
       type: 'action.approved',
@@ -126,15 +206,41 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
   );
   if (transition.status !== 'released') return { ok: true, released: false };
 
-  const stopped = row.kind === 'send_email' ? await currentStopReason(tx, { workspaceId: row.workspaceId, contactId: row.recordId, to: row.recipientEmail ?? '', contact: input.contact }) : undefined;
+  const stopped =
+    row.kind === 'send_email'
+      ? await currentStopReason(tx, {
+          workspaceId: row.workspaceId,
+          contactId: row.recordId,
+          to: row.recipientEmail ?? '',
+          contact: input.contact,
+        })
+      : undefined;
   if (stopped) {
-    await updateAction(tx, row.workspaceId, row.id, { status: 'stopped', decidedAt: now, decidedBy: transition.approvedBy, reasons: [...row.reasons, stopped], message: 'Approved, but a stop rule now forbids emailing this contact.' });
-    audit.append(actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }));
+    await updateAction(tx, row.workspaceId, row.id, {
+      status: 'stopped',
+      decidedAt: now,
+      decidedBy: transition.approvedBy,
+      reasons: [...row.reasons, stopped],
+      message: 'Approved, but a stop rule now forbids emailing this contact.',
+    });
+    audit.append(
+      actionEvent(row, { type: 'action.refused', actor: who, reasons: [stopped], data: { stage: 'release' } }),
+    );
     return { ok: true, released: false };
   }
-  const release = releaseChange(secrets, { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent }, now);
+  const release = releaseChange(
+    secrets,
+    { kind: row.kind, content: row.content, editedContent: editsContent ? content : row.editedContent },
+    now,
+  );
   await updateAction(tx, row.workspaceId, row.id, { ...release, decidedAt: now, decidedBy: transition.approvedBy });
-  audit.append(actionEvent(row, { type: 'action.released', actor: who, data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null } }));
+  audit.append(
+    actionEvent(row, {
+      type: 'action.released',
+      actor: who,
+      data: { approvedBy: transition.approvedBy, contentHash: release.contentHash ?? null },
+    }),
+  );
   return { ok: true, released: true };
 }
 
@@ -143,12 +249,20 @@ export async function decideLockedAction(tx: Tx, audit: AuditAppender, secrets: 
  * release, by record id. Read before the decision's transaction: a CRM call must not hold the
  * workspace's chain. A contact deleted while the draft waited is absent: no address to send to.
  */
-export async function readEmailContacts(deps: ServiceDeps, workspace: WorkspaceRow, rows: readonly ActionRow[]): Promise<Map<string, CrmRecordValues>> {
+export async function readEmailContacts(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  rows: readonly ActionRow[],
+): Promise<Map<string, CrmRecordValues>> {
   const recordIds = [...new Set(rows.filter((row) => row.kind === 'send_email').map((row) => row.recordId))];
   const crm = deps.crmFor(workspace);
   const contacts = new Map<string, CrmRecordValues>();
   for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
-    const read = await crm.readBatch({ objectType: 'contacts', recordIds: recordIds.slice(i, i + crm.batchLimit), properties: [...STOP_RULE_PROPERTIES] });
+    const read = await crm.readBatch({
+      objectType: 'contacts',
+      recordIds: recordIds.slice(i, i + crm.batchLimit),
+      properties: [...STOP_RULE_PROPERTIES],
+    });
     for (const [recordId, values] of read) contacts.set(recordId, values);
   }
   return contacts;
@@ -158,7 +272,20 @@ function definedFields(edits: Record<string, string | undefined>): Record<string
   return Object.fromEntries(Object.entries(edits).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-function refuse(audit: AuditAppender, row: ActionRow, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): DraftOutcome {
-  audit.append(actionEvent(row, { type: 'action.decision_refused', actor: actorJson(actor), reasons: [refusal.code], data: { decision: kind, refusal: refusal.code, message: refusal.message } }));
+function refuse(
+  audit: AuditAppender,
+  row: ActionRow,
+  actor: Actor,
+  kind: string,
+  refusal: { code: DecisionRefusal; message: string },
+): DraftOutcome {
+  audit.append(
+    actionEvent(row, {
+      type: 'action.decision_refused',
+      actor: actorJson(actor),
+      reasons: [refusal.code],
+      data: { decision: kind, refusal: refusal.code, message: refusal.message },
+    }),
+  );
   return { ok: false, code: refusal.code, message: refusal.message };
 }

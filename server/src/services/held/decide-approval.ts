@@ -2,7 +2,13 @@ import type { ApprovalDecisionRequest, ApprovalView } from '../../../../shared/a
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { decide, expire, type DecisionCommand, type RefusalCode } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
-import { lockApproval, saveTransitions, toDomainApproval, type StoredApproval, type TransitionWrite } from '../../store/approval-store.ts';
+import {
+  lockApproval,
+  saveTransitions,
+  toDomainApproval,
+  type StoredApproval,
+  type TransitionWrite,
+} from '../../store/approval-store.ts';
 import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import { findPerson, type PersonRow } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -15,7 +21,11 @@ import { checkRejectionRate } from '../governance/index.ts';
 export type DecisionRefusal = RefusalCode | 'person_unknown';
 
 /** Who may decide (403) versus what state the approval is in (409). */
-export const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set(['approval_not_pending', 'approval_expired', 'unknown_property']);
+export const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set([
+  'approval_not_pending',
+  'approval_expired',
+  'unknown_property',
+]);
 
 export interface DecideApprovalInput {
   workspace: WorkspaceRow;
@@ -40,14 +50,25 @@ export type Outcome = { ok: true; approved: boolean } | { ok: false; code: Decis
 export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInput): Promise<ApprovalView> {
   const { workspace, approvalId, request } = input;
   const found = await requireApproval(deps, workspace.id, approvalId);
-  const edits = request.kind === 'approve' && request.edits ? await validatedEdits(deps, workspace, found, request.edits) : undefined;
+  const edits =
+    request.kind === 'approve' && request.edits
+      ? await validatedEdits(deps, workspace, found, request.edits)
+      : undefined;
 
   const outcome = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit): Promise<Outcome> => {
     const stored = await lockApproval(tx, workspace.id, approvalId);
     if (!stored) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
     const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
     const writes: TransitionWrite[] = [];
-    const decided = decideLocked(audit, { stored, person, request, edits, via: input.via ?? 'admin_api', now: deps.clock(), writes });
+    const decided = decideLocked(audit, {
+      stored,
+      person,
+      request,
+      edits,
+      via: input.via ?? 'admin_api',
+      now: deps.clock(),
+      writes,
+    });
     await saveTransitions(tx, writes);
     return decided;
   });
@@ -57,7 +78,8 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
   if (outcome.approved) await applyApprovals(deps, { workspace, approvalIds: [approvalId] });
-  if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);
+  if (request.kind === 'reject')
+    await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);
   return approvalView(await requireApproval(deps, workspace.id, approvalId));
 }
 
@@ -81,47 +103,107 @@ export interface LockedDecision {
  */
 export function decideLocked(audit: AuditAppender, input: LockedDecision): Outcome {
   const { stored, person, request, edits, via, now } = input;
-  const actor: Actor = { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via };
+  const actor: Actor = {
+    type: 'person',
+    name: `crm-user:${request.actingUserId}`,
+    crmUserId: request.actingUserId,
+    role: person?.role ?? null,
+    via,
+  };
   if (!person) {
-    const refusal = { ok: false, code: 'person_unknown', message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.` } as const;
+    const refusal = {
+      ok: false,
+      code: 'person_unknown',
+      message: `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.`,
+    } as const;
     auditRefusal(audit, stored, actor, request.kind, refusal);
     return refusal;
   }
   const command: DecisionCommand =
     request.kind === 'approve'
-      ? { kind: 'approve', by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId }, ...(request.properties ? { properties: request.properties } : {}), ...(edits ? { edits } : {}) }
-      : { kind: 'reject', by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId }, ...(request.properties ? { properties: request.properties } : {}), reason: request.reason };
+      ? {
+          kind: 'approve',
+          by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId },
+          ...(request.properties ? { properties: request.properties } : {}),
+          ...(edits ? { edits } : {}),
+        }
+      : {
+          kind: 'reject',
+          by: { userId: person.crmUserId, role: person.role, ownerId: person.crmOwnerId },
+          ...(request.properties ? { properties: request.properties } : {}),
+          reason: request.reason,
+        };
   const approval = toDomainApproval(stored);
   const transition = decide(approval, command, now);
   if (!transition.ok) {
     auditRefusal(audit, stored, actor, request.kind, transition);
     if (transition.code === 'approval_expired') {
       // The sweep would expire it anyway; doing it now keeps what the caller reads next true.
-      input.writes.push({ stored, next: expire(approval, now), change: { decidedAt: now, message: 'Nobody decided before the approval expired.' } });
-      audit.append({ ...subject(stored), type: 'approval.expired', actor: actorJson(actor), data: { approvalId: stored.id } });
+      input.writes.push({
+        stored,
+        next: expire(approval, now),
+        change: { decidedAt: now, message: 'Nobody decided before the approval expired.' },
+      });
+      audit.append({
+        ...subject(stored),
+        type: 'approval.expired',
+        actor: actorJson(actor),
+        data: { approvalId: stored.id },
+      });
     }
     return transition;
   }
   const next = transition.approval;
   const settled = next.status !== 'pending';
   const decidedBy = [...new Set([...next.items.flatMap((item) => item.approvedBy), person.crmUserId])];
-  input.writes.push({ stored, next, change: { ...(settled ? { decidedAt: now, decidedBy } : {}), ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}) } });
-  const targets = new Set(request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property));
+  input.writes.push({
+    stored,
+    next,
+    change: {
+      ...(settled ? { decidedAt: now, decidedBy } : {}),
+      ...(request.kind === 'reject' && next.status === 'rejected' ? { message: request.reason } : {}),
+    },
+  });
+  const targets = new Set(
+    request.properties ?? stored.items.filter((item) => item.status === 'pending').map((item) => item.property),
+  );
   const decided = next.items.filter((item) => targets.has(item.property));
   audit.append({
     ...subject(stored),
     type: 'approval.decided',
     actor: actorJson(actor),
-    before: Object.fromEntries(stored.items.filter((item) => targets.has(item.property)).map((item) => [item.property, item.beforeValue])),
+    before: Object.fromEntries(
+      stored.items.filter((item) => targets.has(item.property)).map((item) => [item.property, item.beforeValue]),
+    ),
     // What this person agreed to write: an edited value, else the agent's proposal.
-    after: request.kind === 'approve' ? Object.fromEntries(decided.map((item) => [item.property, item.editedValue !== undefined ? item.editedValue : item.proposedValue])) : null,
+    after:
+      request.kind === 'approve'
+        ? Object.fromEntries(
+            decided.map((item) => [
+              item.property,
+              item.editedValue !== undefined ? item.editedValue : item.proposedValue,
+            ]),
+          )
+        : null,
     data: {
       approvalId: stored.id,
       ...(input.batchDecisionId ? { batchDecisionId: input.batchDecisionId } : {}),
       kind: request.kind,
       properties: [...targets],
       status: next.status,
-      ...(edits ? { edits: Object.fromEntries(Object.entries(edits).map(([property, value]) => [property, { proposed: stored.items.find((item) => item.property === property)?.proposedValue ?? null, edited: value }])) } : {}),
+      ...(edits
+        ? {
+            edits: Object.fromEntries(
+              Object.entries(edits).map(([property, value]) => [
+                property,
+                {
+                  proposed: stored.items.find((item) => item.property === property)?.proposedValue ?? null,
+                  edited: value,
+                },
+              ]),
+            ),
+          }
+        : {}),
       ...(request.kind === 'reject' ? { reason: request.reason } : {}),
     },
   });
@@ -129,24 +211,58 @@ export function decideLocked(audit: AuditAppender, input: LockedDecision): Outco
 }
 
 function subject(stored: StoredApproval) {
-  return { agentId: stored.agentId, batchId: stored.batchId, changeSetId: stored.changeSetId, objectType: stored.objectType, recordId: stored.recordId, policyVersion: stored.policyVersion };
+  return {
+    agentId: stored.agentId,
+    batchId: stored.batchId,
+    changeSetId: stored.changeSetId,
+    objectType: stored.objectType,
+    recordId: stored.recordId,
+    policyVersion: stored.policyVersion,
+  };
 }
 
-function auditRefusal(audit: AuditAppender, stored: StoredApproval, actor: Actor, kind: string, refusal: { code: DecisionRefusal; message: string }): void {
-  audit.append({ ...subject(stored), type: 'approval.refused', actor: actorJson(actor), reasons: [refusal.code], data: { approvalId: stored.id, kind, refusal: refusal.code, message: refusal.message } });
+function auditRefusal(
+  audit: AuditAppender,
+  stored: StoredApproval,
+  actor: Actor,
+  kind: string,
+  refusal: { code: DecisionRefusal; message: string },
+): void {
+  audit.append({
+    ...subject(stored),
+    type: 'approval.refused',
+    actor: actorJson(actor),
+    reasons: [refusal.code],
+    data: { approvalId: stored.id, kind, refusal: refusal.code, message: refusal.message },
+  });
 }
 
 /** Edited values must name a held property and fit its CRM type, as an agent's proposal had to. */
-async function validatedEdits(deps: ServiceDeps, workspace: WorkspaceRow, stored: StoredApproval, edits: Record<string, string | number | boolean | null>): Promise<Record<string, string | null>> {
+async function validatedEdits(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  stored: StoredApproval,
+  edits: Record<string, string | number | boolean | null>,
+): Promise<Record<string, string | null>> {
   const stray = Object.keys(edits).filter((property) => !stored.items.some((item) => item.property === property));
-  if (stray.length > 0) throw new AppError('VALIDATION_FAILED', `The edits name ${stray.join(', ')}, which this approval does not hold.`, { details: { properties: stray } });
+  if (stray.length > 0)
+    throw new AppError('VALIDATION_FAILED', `The edits name ${stray.join(', ')}, which this approval does not hold.`, {
+      details: { properties: stray },
+    });
   const definitions = await deps.crmFor(workspace).describeProperties(stored.objectType as ObjectType);
   const converted: Record<string, string | null> = {};
   for (const [property, value] of Object.entries(edits)) {
     const definition = definitions.get(property);
-    if (!definition) throw new AppError('UNKNOWN_PROPERTY', `${stored.objectType} have no property named ${property} in the CRM any more.`);
+    if (!definition)
+      throw new AppError(
+        'UNKNOWN_PROPERTY',
+        `${stored.objectType} have no property named ${property} in the CRM any more.`,
+      );
     const result = toCrmValue(definition, value);
-    if (!result.ok) throw new AppError('INVALID_PROPERTY_VALUE', `The edited value does not fit: ${result.message}.`, { details: { property } });
+    if (!result.ok)
+      throw new AppError('INVALID_PROPERTY_VALUE', `The edited value does not fit: ${result.message}.`, {
+        details: { property },
+      });
     converted[property] = result.value;
   }
   return converted;

@@ -1,5 +1,9 @@
 import type { ActionDecisionRequest } from '../../../../shared/action-api.ts';
-import type { APPROVAL_KINDS, BatchApprovalDecisionRequest, BatchDecisionResult } from '../../../../shared/approval-api.ts';
+import type {
+  APPROVAL_KINDS,
+  BatchApprovalDecisionRequest,
+  BatchDecisionResult,
+} from '../../../../shared/approval-api.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { draftApprovalStatus } from '../../domain/approval-mirror.ts';
 import { AppError } from '../../errors.ts';
@@ -27,33 +31,75 @@ type ApprovalKind = (typeof APPROVAL_KINDS)[number];
  */
 export async function decideApprovalsBatch(
   deps: ServiceDeps,
-  input: { workspace: WorkspaceRow; request: BatchApprovalDecisionRequest; via: 'admin_api' | 'hubspot_app'; /** As in decideApproval: the HubSpot app's resolved person. */ person?: DecidingPerson },
+  input: {
+    workspace: WorkspaceRow;
+    request: BatchApprovalDecisionRequest;
+    via: 'admin_api' | 'hubspot_app' /** As in decideApproval: the HubSpot app's resolved person. */;
+    person?: DecidingPerson;
+  },
 ): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
   const ids = request.approvalIds;
   const batchDecisionId = newId();
   // As for one draft: an approved email's contact is read from the CRM before the chain lock is taken.
-  const contacts = request.kind === 'approve' ? await readEmailContacts(deps, workspace, await findHeldDrafts(deps.db, workspace.id, ids)) : new Map<string, CrmRecordValues>();
+  const contacts =
+    request.kind === 'approve'
+      ? await readEmailContacts(deps, workspace, await findHeldDrafts(deps.db, workspace.id, ids))
+      : new Map<string, CrmRecordValues>();
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const now = deps.clock();
     // Field changes, then drafts, each in id order: every batch takes its row locks in one order, so two never deadlock.
     const approvals = new Map((await lockApprovals(tx, workspace.id, ids)).map((stored) => [stored.id, stored]));
-    const drafts = new Map((await lockHeldDrafts(tx, workspace.id, ids.filter((id) => !approvals.has(id)))).map((row) => [row.id, row]));
+    const drafts = new Map(
+      (
+        await lockHeldDrafts(
+          tx,
+          workspace.id,
+          ids.filter((id) => !approvals.has(id)),
+        )
+      ).map((row) => [row.id, row]),
+    );
     // Nothing to decide: a manifest would only record ids this workspace does not have (issue 17).
     // Thrown inside the transaction, so nothing is appended.
     if (approvals.size === 0 && drafts.size === 0) {
-      throw new AppError('NOT_FOUND', `None of the ${ids.length} approvals named is an approval or a held draft of this workspace.`);
+      throw new AppError(
+        'NOT_FOUND',
+        `None of the ${ids.length} approvals named is an approval or a held draft of this workspace.`,
+      );
     }
     const person = input.person ?? (await findPerson(tx, workspace.id, request.actingUserId));
-    const single = request.kind === 'approve' ? { kind: 'approve' as const, actingUserId: request.actingUserId } : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
+    const single =
+      request.kind === 'approve'
+        ? { kind: 'approve' as const, actingUserId: request.actingUserId }
+        : { kind: 'reject' as const, actingUserId: request.actingUserId, reason: request.reason };
     const results = new Map<string, Decided>();
     const writes: TransitionWrite[] = [];
     for (const id of ids) {
       const stored = approvals.get(id);
       const row = drafts.get(id);
-      if (stored) results.set(id, { kind: 'field_change', outcome: decideLocked(audit, { stored, person, request: single, via: input.via, now, batchDecisionId, writes }) });
+      if (stored)
+        results.set(id, {
+          kind: 'field_change',
+          outcome: decideLocked(audit, {
+            stored,
+            person,
+            request: single,
+            via: input.via,
+            now,
+            batchDecisionId,
+            writes,
+          }),
+        });
       else if (row) {
-        const outcome = await decideLockedAction(tx, audit, deps.secrets, { row, person, request: single satisfies ActionDecisionRequest, via: input.via, contact: contacts.get(row.recordId) ?? {}, now, batchDecisionId });
+        const outcome = await decideLockedAction(tx, audit, deps.secrets, {
+          row,
+          person,
+          request: single satisfies ActionDecisionRequest,
+          via: input.via,
+          contact: contacts.get(row.recordId) ?? {},
+          now,
+          batchDecisionId,
+        });
         results.set(id, { kind: 'draft', outcome });
       }
     }
@@ -61,7 +107,13 @@ export async function decideApprovalsBatch(
     const idsOf = (kind: ApprovalKind) => ids.filter((id) => results.get(id)?.kind === kind);
     audit.append({
       type: 'approval.batch_decided',
-      actor: { type: 'person', name: `crm-user:${request.actingUserId}`, crmUserId: request.actingUserId, role: person?.role ?? null, via: input.via },
+      actor: {
+        type: 'person',
+        name: `crm-user:${request.actingUserId}`,
+        crmUserId: request.actingUserId,
+        role: person?.role ?? null,
+        via: input.via,
+      },
       data: {
         batchDecisionId,
         kind: request.kind,
@@ -75,7 +127,10 @@ export async function decideApprovalsBatch(
         ...(request.note ? { note: request.note } : {}),
       },
     });
-    return { results, batches: [...approvals.values()].map((stored) => ({ agentId: stored.agentId, batchId: stored.batchId })) };
+    return {
+      results,
+      batches: [...approvals.values()].map((stored) => ({ agentId: stored.agentId, batchId: stored.batchId })),
+    };
   });
 
   const outcomes = decided.results;
@@ -95,21 +150,44 @@ export async function decideApprovalsBatch(
   const statuses = await statusesNow(deps, workspace, outcomes);
   const results = ids.map((approvalId): BatchDecisionResult['results'][number] => {
     const result = outcomes.get(approvalId);
-    if (result === undefined) return { approvalId, kind: null, status: null, refusal: { code: 'not_found', message: `There is no approval ${approvalId} in this workspace.` } };
+    if (result === undefined)
+      return {
+        approvalId,
+        kind: null,
+        status: null,
+        refusal: { code: 'not_found', message: `There is no approval ${approvalId} in this workspace.` },
+      };
     const status = statuses.get(approvalId) ?? null;
-    if (!result.outcome.ok) return { approvalId, kind: result.kind, status, refusal: { code: result.outcome.code, message: result.outcome.message } };
+    if (!result.outcome.ok)
+      return {
+        approvalId,
+        kind: result.kind,
+        status,
+        refusal: { code: result.outcome.code, message: result.outcome.message },
+      };
     return { approvalId, kind: result.kind, status };
   });
   return {
     batchDecisionId,
     results,
-    summary: { decided: results.filter((result) => !result.refusal).length, refused: results.filter((result) => result.refusal).length, applied: results.filter((result) => result.status === 'applied').length },
+    summary: {
+      decided: results.filter((result) => !result.refusal).length,
+      refused: results.filter((result) => result.refusal).length,
+      applied: results.filter((result) => result.status === 'applied').length,
+    },
   };
 }
 
 /** Each approval's status once the writes are done; a draft's in the approvals' terms. */
-async function statusesNow(deps: ServiceDeps, workspace: WorkspaceRow, outcomes: ReadonlyMap<string, Decided>): Promise<Map<string, BatchDecisionResult['results'][number]['status']>> {
+async function statusesNow(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  outcomes: ReadonlyMap<string, Decided>,
+): Promise<Map<string, BatchDecisionResult['results'][number]['status']>> {
   const idsOf = (kind: ApprovalKind) => [...outcomes].filter(([, result]) => result.kind === kind).map(([id]) => id);
-  const [approvals, drafts] = await Promise.all([statusesOf(deps.db, workspace.id, idsOf('field_change')), findHeldDrafts(deps.db, workspace.id, idsOf('draft'))]);
+  const [approvals, drafts] = await Promise.all([
+    statusesOf(deps.db, workspace.id, idsOf('field_change')),
+    findHeldDrafts(deps.db, workspace.id, idsOf('draft')),
+  ]);
   return new Map([...approvals, ...drafts.map((row) => [row.id, draftApprovalStatus(row.status)] as const)]);
 }

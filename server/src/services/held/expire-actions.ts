@@ -15,14 +15,31 @@ export async function sweepExpiredDrafts(deps: ServiceDeps, now: Date): Promise<
   let expired = 0;
   for (const workspaceId of await workspacesWithExpiredDrafts(deps.db, now)) {
     for (;;) {
-      const count = await withAuditChain(deps.db, workspaceId, () => now, async (tx, audit) => {
-        const rows = await lockExpiredDrafts(tx, workspaceId, now, BATCH);
-        await markDraftsExpired(tx, rows.map((row) => row.id), now);
-        for (const row of rows) {
-          audit.append(actionEvent(row, { type: 'action.expired', actor: SWEEP, before: { status: 'pending' }, after: { status: 'expired' }, data: { expiresAt: row.expiresAt?.toISOString() ?? null } }));
-        }
-        return rows.length;
-      });
+      const count = await withAuditChain(
+        deps.db,
+        workspaceId,
+        () => now,
+        async (tx, audit) => {
+          const rows = await lockExpiredDrafts(tx, workspaceId, now, BATCH);
+          await markDraftsExpired(
+            tx,
+            rows.map((row) => row.id),
+            now,
+          );
+          for (const row of rows) {
+            audit.append(
+              actionEvent(row, {
+                type: 'action.expired',
+                actor: SWEEP,
+                before: { status: 'pending' },
+                after: { status: 'expired' },
+                data: { expiresAt: row.expiresAt?.toISOString() ?? null },
+              }),
+            );
+          }
+          return rows.length;
+        },
+      );
       expired += count;
       if (count < BATCH) break;
     }

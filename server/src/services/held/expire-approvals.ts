@@ -14,24 +14,33 @@ export async function sweepExpiredApprovals(deps: ServiceDeps, now: Date): Promi
   let expired = 0;
   for (const workspaceId of await workspacesWithExpiredPending(deps.db, now)) {
     for (;;) {
-      const count = await withAuditChain(deps.db, workspaceId, () => now, async (tx, audit) => {
-        const rows = await lockExpiredPending(tx, workspaceId, now, BATCH);
-        await markExpired(tx, rows.map((row) => row.id), now);
-        for (const row of rows) {
-          audit.append({
-            type: 'approval.expired',
-            actor: SWEEP,
-            agentId: row.agentId,
-            batchId: row.batchId,
-            changeSetId: row.changeSetId,
-            objectType: row.objectType,
-            recordId: row.recordId,
-            policyVersion: row.policyVersion,
-            data: { approvalId: row.id, expiresAt: row.expiresAt.toISOString() },
-          });
-        }
-        return rows.length;
-      });
+      const count = await withAuditChain(
+        deps.db,
+        workspaceId,
+        () => now,
+        async (tx, audit) => {
+          const rows = await lockExpiredPending(tx, workspaceId, now, BATCH);
+          await markExpired(
+            tx,
+            rows.map((row) => row.id),
+            now,
+          );
+          for (const row of rows) {
+            audit.append({
+              type: 'approval.expired',
+              actor: SWEEP,
+              agentId: row.agentId,
+              batchId: row.batchId,
+              changeSetId: row.changeSetId,
+              objectType: row.objectType,
+              recordId: row.recordId,
+              policyVersion: row.policyVersion,
+              data: { approvalId: row.id, expiresAt: row.expiresAt.toISOString() },
+            });
+          }
+          return rows.length;
+        },
+      );
       expired += count;
       if (count < BATCH) break;
     }

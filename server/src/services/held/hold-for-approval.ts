@@ -62,7 +62,15 @@ export function planApprovals(input: HoldInput): HeldApprovals {
       createdAt: input.now,
     });
     for (const row of rows) {
-      items.push({ approvalId: id, property: row.property, changeId: row.id, beforeValue: row.beforeValue, proposedValue: row.proposedValue, status: 'pending', approvedBy: [] });
+      items.push({
+        approvalId: id,
+        property: row.property,
+        changeId: row.id,
+        beforeValue: row.beforeValue,
+        proposedValue: row.proposedValue,
+        status: 'pending',
+        approvedBy: [],
+      });
     }
     events.push({
       type: 'approval.created',

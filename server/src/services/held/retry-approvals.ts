@@ -12,7 +12,12 @@ const BATCH = 500;
  */
 export async function retryDueApplies(deps: ServiceDeps): Promise<number> {
   const now = deps.clock();
-  const due = await findDueApplies(deps.db, now, new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)), BATCH);
+  const due = await findDueApplies(
+    deps.db,
+    now,
+    new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)),
+    BATCH,
+  );
   for (const [workspaceId, approvals] of Map.groupBy(due, (approval) => approval.workspaceId)) {
     const workspace = await findWorkspace(deps.db, workspaceId);
     if (workspace) await applyApprovals(deps, { workspace, approvalIds: approvals.map((approval) => approval.id) });

@@ -17,7 +17,11 @@ export interface UndoneChange {
  * withdrawn; the mirror job then clears its shadow values and updates its CRM record.
  * Returns how many approvals changed.
  */
-export async function withdrawApprovals(tx: Tx, audit: AuditAppender, input: { workspaceId: string; changes: readonly UndoneChange[]; actor: Actor; reason: string; now: Date }): Promise<number> {
+export async function withdrawApprovals(
+  tx: Tx,
+  audit: AuditAppender,
+  input: { workspaceId: string; changes: readonly UndoneChange[]; actor: Actor; reason: string; now: Date },
+): Promise<number> {
   const undone = new Set(input.changes.map((change) => change.id));
   const open = await lockOpenApprovalsOf(
     tx,
@@ -27,11 +31,15 @@ export async function withdrawApprovals(tx: Tx, audit: AuditAppender, input: { w
   );
   let changed = 0;
   for (const stored of open) {
-    const properties = stored.items.filter((item) => undone.has(item.changeId) && item.status !== 'rejected').map((item) => item.property);
+    const properties = stored.items
+      .filter((item) => undone.has(item.changeId) && item.status !== 'rejected')
+      .map((item) => item.property);
     if (properties.length === 0) continue;
     const next = withdraw(toDomainApproval(stored), properties);
     const settled = next.status !== stored.status;
-    await saveTransitions(tx, [{ stored, next, change: settled ? { decidedAt: input.now, message: input.reason } : {} }]);
+    await saveTransitions(tx, [
+      { stored, next, change: settled ? { decidedAt: input.now, message: input.reason } : {} },
+    ]);
     audit.append({
       type: 'approval.withdrawn',
       actor: actorJson(input.actor),

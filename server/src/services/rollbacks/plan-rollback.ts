@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { CreateRollbackRequest, RollbackItemView, RollbackPlan, RollbackSelector, RollbackView } from '../../../../shared/rollback-api.ts';
+import type {
+  CreateRollbackRequest,
+  RollbackItemView,
+  RollbackPlan,
+  RollbackSelector,
+  RollbackView,
+} from '../../../../shared/rollback-api.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
@@ -9,7 +15,14 @@ import { findActiveRollback, insertRollback, updateRollback } from '../../store/
 import { requireWorkspace } from '../governance/index.ts';
 import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
-import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent, selectedFieldPages } from './rollback-facts.ts';
+import {
+  currentOf,
+  explainFromCrmHistory,
+  fieldKey,
+  othersByField,
+  readCurrent,
+  selectedFieldPages,
+} from './rollback-facts.ts';
 import { explain, requireRollback, rollbackView, storedConflict } from './rollback-view.ts';
 
 const SAMPLE_PER_OUTCOME = 10;
@@ -22,14 +35,20 @@ export function selectorKey(selector: RollbackSelector): string {
 
 function nothingSelected(selector: RollbackSelector): AppError {
   // The same answer for another workspace's batch as for one that never existed.
-  return new AppError('NOT_FOUND', 'Nothing to roll back: no applied change in this workspace matches the selector.', { details: { selector } });
+  return new AppError('NOT_FOUND', 'Nothing to roll back: no applied change in this workspace matches the selector.', {
+    details: { selector },
+  });
 }
 
 /**
  * The dry run: reads the CRM's current values a page of 100 records at a time and classifies
  * every field as the rollback would now. Nothing is written or stored.
  */
-export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, request: CreateRollbackRequest): Promise<RollbackPlan> {
+export async function dryRunRollback(
+  deps: ServiceDeps,
+  workspaceId: string,
+  request: CreateRollbackRequest,
+): Promise<RollbackPlan> {
   const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
   const counts: Record<RollbackClass, number> = { revert: 0, conflict: 0, already_reverted: 0 };
   const sample: RollbackItemView[] = [];
@@ -45,11 +64,33 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
     });
     const planned = fields.map((field) => {
       const now = currentOf(current, field.recordId, field.property);
-      return { field, now, plan: planField({ selected: field.selected, others: others.get(fieldKey(field.recordId, field.property)) ?? [], current: now }, { force: request.force }) };
+      return {
+        field,
+        now,
+        plan: planField(
+          {
+            selected: field.selected,
+            others: others.get(fieldKey(field.recordId, field.property)) ?? [],
+            current: now,
+          },
+          { force: request.force },
+        ),
+      };
     });
     // Only conflicts that reach the sample need HubSpot's history to explain them.
-    const sampled = planned.filter(({ plan }) => plan.conflict && sample.filter((item) => item.outcome === plan.classification).length < SAMPLE_PER_OUTCOME);
-    const explained = await explainFromCrmHistory(crm, objectType, sampled.map(({ field, plan }) => ({ recordId: field.recordId, property: field.property, conflict: plan.conflict! })));
+    const sampled = planned.filter(
+      ({ plan }) =>
+        plan.conflict && sample.filter((item) => item.outcome === plan.classification).length < SAMPLE_PER_OUTCOME,
+    );
+    const explained = await explainFromCrmHistory(
+      crm,
+      objectType,
+      sampled.map(({ field, plan }) => ({
+        recordId: field.recordId,
+        property: field.property,
+        conflict: plan.conflict!,
+      })),
+    );
     for (const { field, now, plan } of planned) {
       counts[plan.classification] += 1;
       if (sample.filter((item) => item.outcome === plan.classification).length < SAMPLE_PER_OUTCOME) {
@@ -70,7 +111,14 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
   }
   const total = counts.revert + counts.conflict + counts.already_reverted;
   if (total === 0) throw nothingSelected(request.selector);
-  return { dryRun: true, selector: request.selector, force: request.force, total, counts: { revert: counts.revert, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: 0 }, sample };
+  return {
+    dryRun: true,
+    selector: request.selector,
+    force: request.force,
+    total,
+    counts: { revert: counts.revert, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: 0 },
+    sample,
+  };
 }
 
 /**
@@ -78,7 +126,12 @@ export async function dryRunRollback(deps: ServiceDeps, workspaceId: string, req
  * re-reads the CRM right before each write, so planning makes no CRM call) in one transaction,
  * so a crash leaves no half-planned rollback. The job starts once it commits.
  */
-export async function startRollback(deps: ServiceDeps, workspaceId: string, request: CreateRollbackRequest, actor: Actor): Promise<RollbackView> {
+export async function startRollback(
+  deps: ServiceDeps,
+  workspaceId: string,
+  request: CreateRollbackRequest,
+  actor: Actor,
+): Promise<RollbackView> {
   await requireWorkspace(deps, workspaceId);
   const agent = await ensureRollbackAgent(deps, workspaceId, actor);
   const id = newId();
@@ -98,16 +151,26 @@ export async function startRollback(deps: ServiceDeps, workspaceId: string, requ
     });
     if (!inserted) {
       const active = await findActiveRollback(tx, workspaceId, key);
-      throw new AppError('CONFLICT', `Rollback ${active?.id ?? ''} of the same ${request.selector.batchId !== undefined ? 'batch' : 'selection'} is still ${active?.status ?? 'active'}; follow or resume it instead of starting another.`, {
-        details: { rollbackId: active?.id ?? null },
-      });
+      throw new AppError(
+        'CONFLICT',
+        `Rollback ${active?.id ?? ''} of the same ${request.selector.batchId !== undefined ? 'batch' : 'selection'} is still ${active?.status ?? 'active'}; follow or resume it instead of starting another.`,
+        {
+          details: { rollbackId: active?.id ?? null },
+        },
+      );
     }
     const items = await insertSelectionAsItems(tx, { rollbackId: id, workspaceId, selector: request.selector });
     if (items === 0) throw nothingSelected(request.selector);
     await refreshStatistics(tx);
     await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
-    audit.append({ type: 'rollback.planned', actor: actorJson(actor), agentId: agent.id, batchId: id, data: { rollbackId: id, selector: request.selector, force: request.force, items } });
+    audit.append({
+      type: 'rollback.planned',
+      actor: actorJson(actor),
+      agentId: agent.id,
+      batchId: id,
+      data: { rollbackId: id, selector: request.selector, force: request.force, items },
+    });
     await audit.flush();
   });
   return rollbackView(deps.db, await requireRollback(deps.db, workspaceId, id));

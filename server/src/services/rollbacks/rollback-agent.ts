@@ -20,8 +20,20 @@ export async function ensureRollbackAgent(deps: ServiceDeps, workspaceId: string
     const raced = await findAgentByName(tx, workspaceId, ROLLBACK_AGENT_NAME);
     if (raced) return raced;
     const id = randomUUID();
-    await insertAgent(tx, { id, workspaceId, name: ROLLBACK_AGENT_NAME, role: 'admin', tokenHash: hashToken(newToken('agt')) });
-    audit.append({ type: 'agent.created', actor: actorJson(actor), agentId: id, after: { name: ROLLBACK_AGENT_NAME, role: 'admin', status: 'active' }, data: { purpose: 'rollback' } });
+    await insertAgent(tx, {
+      id,
+      workspaceId,
+      name: ROLLBACK_AGENT_NAME,
+      role: 'admin',
+      tokenHash: hashToken(newToken('agt')),
+    });
+    audit.append({
+      type: 'agent.created',
+      actor: actorJson(actor),
+      agentId: id,
+      after: { name: ROLLBACK_AGENT_NAME, role: 'admin', status: 'active' },
+      data: { purpose: 'rollback' },
+    });
     const created = await findAgentByName(tx, workspaceId, ROLLBACK_AGENT_NAME);
     if (!created) throw new Error('the rollback agent was not stored');
     return created;

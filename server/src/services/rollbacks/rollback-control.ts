@@ -17,28 +17,66 @@ export async function getRollback(deps: ServiceDeps, workspaceId: string, id: st
  * worker re-do a write the first one is still making.
  */
 /** Whether a rollback was started by this same request (selector and force), so repeating the request may resume it. */
-export function isSameRollbackRequest(rollback: RollbackView, request: { selector: RollbackSelector; force: boolean }): boolean {
+export function isSameRollbackRequest(
+  rollback: RollbackView,
+  request: { selector: RollbackSelector; force: boolean },
+): boolean {
   return canonicalJson(rollback.selector) === canonicalJson(request.selector) && rollback.force === request.force;
 }
 
-export async function setRollbackPaused(deps: ServiceDeps, workspaceId: string, id: string, paused: boolean, actor: Actor): Promise<RollbackView> {
+export async function setRollbackPaused(
+  deps: ServiceDeps,
+  workspaceId: string,
+  id: string,
+  paused: boolean,
+  actor: Actor,
+): Promise<RollbackView> {
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const row = await lockRollback(tx, workspaceId, id);
     if (!row) throw new AppError('NOT_FOUND', `Rollback ${id} does not exist in this workspace.`);
-    if (row.status === 'completed') throw new AppError('CONFLICT', `Rollback ${id} is already completed; there is nothing to ${paused ? 'pause' : 'resume'}.`);
+    if (row.status === 'completed')
+      throw new AppError(
+        'CONFLICT',
+        `Rollback ${id} is already completed; there is nothing to ${paused ? 'pause' : 'resume'}.`,
+      );
     const wanted = paused ? 'paused' : 'running';
     if (row.status === wanted) return;
     await updateRollback(tx, id, { status: wanted, statusReason: paused ? `Paused by ${actor.name}.` : null });
-    audit.append({ type: paused ? 'rollback.paused' : 'rollback.resumed', actor: actorJson(actor), agentId: row.agentId, batchId: id, before: { status: row.status }, after: { status: wanted }, data: { rollbackId: id } });
+    audit.append({
+      type: paused ? 'rollback.paused' : 'rollback.resumed',
+      actor: actorJson(actor),
+      agentId: row.agentId,
+      batchId: id,
+      before: { status: row.status },
+      after: { status: wanted },
+      data: { rollbackId: id },
+    });
   });
   return getRollback(deps, workspaceId, id);
 }
 
 const REPORT_PAGE = 1_000;
-const CSV_COLUMNS = ['objectType', 'recordId', 'property', 'before', 'restoreValue', 'outcome', 'forced', 'explanation', 'conflictOrigin', 'conflictWho', 'conflictAt'] as const;
+const CSV_COLUMNS = [
+  'objectType',
+  'recordId',
+  'property',
+  'before',
+  'restoreValue',
+  'outcome',
+  'forced',
+  'explanation',
+  'conflictOrigin',
+  'conflictWho',
+  'conflictAt',
+] as const;
 
 /** Every item with before, restored value, outcome and explanation, streamed a page at a time. */
-export async function* rollbackReport(deps: ServiceDeps, workspaceId: string, id: string, format: 'csv' | 'json'): AsyncGenerator<string> {
+export async function* rollbackReport(
+  deps: ServiceDeps,
+  workspaceId: string,
+  id: string,
+  format: 'csv' | 'json',
+): AsyncGenerator<string> {
   const row = await requireRollback(deps.db, workspaceId, id);
   if (format === 'csv') yield stringify([[...CSV_COLUMNS]]);
   else yield `{"rollback":${JSON.stringify(await rollbackView(deps.db, row))},"items":[`;
@@ -50,7 +88,21 @@ export async function* rollbackReport(deps: ServiceDeps, workspaceId: string, id
     afterSeq = page.at(-1)!.seq;
     const views = page.map(itemView);
     if (format === 'csv') {
-      yield stringify(views.map((v) => [v.objectType, v.recordId, v.property, v.before ?? '', v.restoreValue ?? '', v.outcome, String(v.forced), v.explanation ?? '', v.conflict?.origin ?? '', v.conflict?.who ?? '', v.conflict?.at ?? '']));
+      yield stringify(
+        views.map((v) => [
+          v.objectType,
+          v.recordId,
+          v.property,
+          v.before ?? '',
+          v.restoreValue ?? '',
+          v.outcome,
+          String(v.forced),
+          v.explanation ?? '',
+          v.conflict?.origin ?? '',
+          v.conflict?.who ?? '',
+          v.conflict?.at ?? '',
+        ]),
+      );
     } else {
       yield `${first ? '' : ','}${views.map((v) => JSON.stringify(v)).join(',')}`;
       first = false;

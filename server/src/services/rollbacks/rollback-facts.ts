@@ -1,7 +1,14 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { RollbackSelector } from '../../../../shared/rollback-api.ts';
 import type { CrmPort, CrmRecordValues } from '../../crm/port.ts';
-import { explainWithHistory, originOfFieldChange, type Conflict, type CurrentValue, type OtherChange, type SelectedWrite } from '../../domain/rollback-plan.ts';
+import {
+  explainWithHistory,
+  originOfFieldChange,
+  type Conflict,
+  type CurrentValue,
+  type OtherChange,
+  type SelectedWrite,
+} from '../../domain/rollback-plan.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { otherChangesOf, selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 
@@ -16,7 +23,11 @@ export interface SelectedField {
 }
 
 /** The selection's fields, a page of up to 100 records of one object type at a time; never the whole selection. */
-export async function* selectedFieldPages(db: Db | Tx, workspaceId: string, selector: RollbackSelector): AsyncGenerator<SelectedField[]> {
+export async function* selectedFieldPages(
+  db: Db | Tx,
+  workspaceId: string,
+  selector: RollbackSelector,
+): AsyncGenerator<SelectedField[]> {
   let after: string | null = null;
   for (;;) {
     const recordIds = await selectedRecordsPage(db, { workspaceId, selector, after, limit: RECORDS_PER_STEP });
@@ -26,7 +37,12 @@ export async function* selectedFieldPages(db: Db | Tx, workspaceId: string, sele
       const fields = new Map<string, SelectedField>();
       for (const row of ofType) {
         const key = fieldKey(row.recordId, row.property);
-        const field = fields.get(key) ?? { objectType: row.objectType as ObjectType, recordId: row.recordId, property: row.property, selected: [] };
+        const field = fields.get(key) ?? {
+          objectType: row.objectType as ObjectType,
+          recordId: row.recordId,
+          property: row.property,
+          selected: [],
+        };
         field.selected.push({ changeId: row.changeId, before: row.before, written: row.written, at: row.at });
         fields.set(key, field);
       }
@@ -47,13 +63,24 @@ export function fieldKey(recordId: string, property: string): string {
  */
 export async function othersByField(
   db: Db | Tx,
-  input: { workspaceId: string; objectType: string; fields: readonly { recordId: string; property: string; from: Date }[]; exclude: readonly string[] },
+  input: {
+    workspaceId: string;
+    objectType: string;
+    fields: readonly { recordId: string; property: string; from: Date }[];
+    exclude: readonly string[];
+  },
 ): Promise<Map<string, OtherChange[]>> {
   const result = new Map<string, OtherChange[]>();
   if (input.fields.length === 0) return result;
   const since = new Date(Math.min(...input.fields.map((field) => field.from.getTime())));
   const wanted = new Set(input.fields.map((field) => fieldKey(field.recordId, field.property)));
-  const rows = await otherChangesOf(db, { workspaceId: input.workspaceId, objectType: input.objectType, recordIds: [...new Set(input.fields.map((f) => f.recordId))], since, excludeChangeIds: input.exclude });
+  const rows = await otherChangesOf(db, {
+    workspaceId: input.workspaceId,
+    objectType: input.objectType,
+    recordIds: [...new Set(input.fields.map((f) => f.recordId))],
+    since,
+    excludeChangeIds: input.exclude,
+  });
   for (const row of rows) {
     const key = fieldKey(row.recordId, row.property);
     if (!wanted.has(key)) continue;
@@ -66,7 +93,11 @@ export async function othersByField(
 }
 
 /** One CRM read for up to 100 records: the fields' current values. */
-export async function readCurrent(crm: CrmPort, objectType: ObjectType, fields: readonly { recordId: string; property: string }[]): Promise<Map<string, CrmRecordValues>> {
+export async function readCurrent(
+  crm: CrmPort,
+  objectType: ObjectType,
+  fields: readonly { recordId: string; property: string }[],
+): Promise<Map<string, CrmRecordValues>> {
   const recordIds = [...new Set(fields.map((field) => field.recordId))];
   const properties = [...new Set(fields.map((field) => field.property))];
   return crm.readBatch({ objectType, recordIds, properties });
@@ -81,11 +112,19 @@ export function currentOf(records: Map<string, CrmRecordValues>, recordId: strin
  * Conflicts nobody in our records explains, explained by HubSpot's property history: one more
  * CRM read, only for a step (or dry-run page) that has such conflicts. Keyed by fieldKey.
  */
-export async function explainFromCrmHistory(crm: CrmPort, objectType: ObjectType, conflicts: readonly { recordId: string; property: string; conflict: Conflict }[]): Promise<Map<string, Conflict>> {
+export async function explainFromCrmHistory(
+  crm: CrmPort,
+  objectType: ObjectType,
+  conflicts: readonly { recordId: string; property: string; conflict: Conflict }[],
+): Promise<Map<string, Conflict>> {
   const explained = new Map<string, Conflict>();
   const unexplained = conflicts.filter((c) => c.conflict.cause === 'value_differs');
   if (unexplained.length === 0 || !crm.readLatestChanges) return explained;
-  const history = await crm.readLatestChanges({ objectType, recordIds: [...new Set(unexplained.map((c) => c.recordId))], properties: [...new Set(unexplained.map((c) => c.property))] });
+  const history = await crm.readLatestChanges({
+    objectType,
+    recordIds: [...new Set(unexplained.map((c) => c.recordId))],
+    properties: [...new Set(unexplained.map((c) => c.property))],
+  });
   for (const { recordId, property, conflict } of unexplained) {
     const revision = history.get(recordId)?.[property];
     if (revision) explained.set(fieldKey(recordId, property), explainWithHistory(conflict, revision));

@@ -6,7 +6,15 @@ import { AppError } from '../../errors.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../../store/change-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
-import { lockRollback, settleAttemptedChanges, updateItems, updateRollback, type ItemUpdate, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
+import {
+  lockRollback,
+  settleAttemptedChanges,
+  updateItems,
+  updateRollback,
+  type ItemUpdate,
+  type RollbackRow,
+  type StepItem,
+} from '../../store/rollback-store.ts';
 import { type ServiceDeps, provenanceValues, newId, requestsSent } from '../common/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
@@ -27,29 +35,44 @@ export interface Decided {
  * decides each item again; an item with a write attempted before (perhaps landed before a
  * crash) is re-read, never blindly rewritten. What our records say waits until the CRM read has left.
  */
-export async function readStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort; items: StepItem[] }): Promise<Decided[]> {
+export async function readStep(
+  deps: ServiceDeps,
+  input: { rollback: RollbackRow; crm: CrmPort; items: StepItem[] },
+): Promise<Decided[]> {
   const { rollback, items } = input;
   const objectType = items[0]!.objectType as ObjectType;
   const [current, others] = await Promise.all([
     readCurrent(input.crm, objectType, items),
-    requestsSent().then(() => othersByField(deps.db, {
-      workspaceId: rollback.workspaceId,
-      objectType,
-      fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
-      exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
-    })),
+    requestsSent().then(() =>
+      othersByField(deps.db, {
+        workspaceId: rollback.workspaceId,
+        objectType,
+        fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
+        exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
+      }),
+    ),
   ]);
   const decided = items.map((item) => {
     const now = currentOf(current, item.recordId, item.property);
     const facts = {
       // The stored bounds stand for the selected changes: the same restore value, expected value and start.
-      selected: [{ changeId: item.changeIds[0]!, before: item.restoreValue, written: item.expectedValue, at: item.selectedFrom }],
+      selected: [
+        { changeId: item.changeIds[0]!, before: item.restoreValue, written: item.expectedValue, at: item.selectedFrom },
+      ],
       others: others.get(fieldKey(item.recordId, item.property)) ?? [],
       current: now,
     };
-    return { item, decision: decideItem(facts, { force: rollback.force, inFlight: item.revertChangeId !== null }), valueFound: now.found ? now.value : null };
+    return {
+      item,
+      decision: decideItem(facts, { force: rollback.force, inFlight: item.revertChangeId !== null }),
+      valueFound: now.found ? now.value : null,
+    };
   });
-  const conflicts = decided.flatMap((d) => (d.decision.plan.conflict ? [{ recordId: d.item.recordId, property: d.item.property, conflict: d.decision.plan.conflict }] : []));
+  const conflicts = decided.flatMap((d) =>
+    d.decision.plan.conflict
+      ? [{ recordId: d.item.recordId, property: d.item.property, conflict: d.decision.plan.conflict }]
+      : [],
+  );
   const explained = await explainFromCrmHistory(input.crm, objectType, conflicts);
   return decided.map((d) => {
     const conflict = explained.get(fieldKey(d.item.recordId, d.item.property));
@@ -70,13 +93,21 @@ export interface MarkedStep {
  * (`writeStep`), so the caller can put it where it delays no CRM call. `markStep` gives
  * undefined if the rollback stopped (paused, or taken over).
  */
-export async function markStep(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string }, decided: Decided[]): Promise<MarkedStep | undefined> {
+export async function markStep(
+  deps: ServiceDeps,
+  input: { rollback: RollbackRow; holder: string },
+  decided: Decided[],
+): Promise<MarkedStep | undefined> {
   const objectType = decided[0]!.item.objectType as ObjectType;
   const prepared = await prepare(deps, input, objectType, decided);
   return prepared && { objectType, ...prepared };
 }
 
-export async function writeStep(deps: ServiceDeps, input: { rollback: RollbackRow; crm: CrmPort }, marked: MarkedStep): Promise<() => Promise<void>> {
+export async function writeStep(
+  deps: ServiceDeps,
+  input: { rollback: RollbackRow; crm: CrmPort },
+  marked: MarkedStep,
+): Promise<() => Promise<void>> {
   const { rollback, crm } = input;
   const { objectType, changeSetId, writes } = marked;
   if (writes.length === 0) return () => Promise.resolve();
@@ -91,19 +122,33 @@ interface PreparedWrite {
 }
 
 /** Marks the writes as started (with the rollback's own change rows) and settles what needs no write, in one transaction. */
-async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder: string }, objectType: ObjectType, decided: Decided[]) {
+async function prepare(
+  deps: ServiceDeps,
+  input: { rollback: RollbackRow; holder: string },
+  objectType: ObjectType,
+  decided: Decided[],
+) {
   const { rollback } = input;
   const now = deps.clock();
   return deps.db.transaction(async (tx) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
-    if (!locked || locked.status !== 'running' || locked.leaseHolder !== input.holder) return undefined;
+    if (locked?.status !== 'running' || locked.leaseHolder !== input.holder) return undefined;
     // Created with the rollback's first write of this object type, so a rollback that writes nothing leaves no empty change set.
     const changeSetIds = { ...(locked.changeSetIds as Record<string, string>) };
     let changeSetId = changeSetIds[objectType] ?? '';
     if (!changeSetId && decided.some((d) => d.decision.action === 'write')) {
       changeSetId = newId();
       const policy = await findLatestPolicyVersion(tx, rollback.workspaceId);
-      await insertChangeSet(tx, { id: changeSetId, workspaceId: rollback.workspaceId, agentId: rollback.agentId, batchId: rollback.id, objectType, policyVersion: policy?.version ?? 0, status: 'applying', createdAt: now });
+      await insertChangeSet(tx, {
+        id: changeSetId,
+        workspaceId: rollback.workspaceId,
+        agentId: rollback.agentId,
+        batchId: rollback.id,
+        objectType,
+        policyVersion: policy?.version ?? 0,
+        status: 'applying',
+        createdAt: now,
+      });
       changeSetIds[objectType] = changeSetId;
       await updateRollback(tx, rollback.id, { changeSetIds });
     }
@@ -115,15 +160,49 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
       const { item, decision } = entry;
       const conflict = storedConflict(decision.plan.conflict);
       if (decision.action === 'settle') {
-        updates.push({ seq: item.seq, state: decision.state, valueFound: entry.valueFound, revertChangeId: item.revertChangeId, forced: false, conflict, message: null, attempts: item.attempts, settled: true });
-        if (item.revertChangeId) (decision.state === 'reverted' ? attempted.applied : attempted.notWritten).push(item.revertChangeId);
+        updates.push({
+          seq: item.seq,
+          state: decision.state,
+          valueFound: entry.valueFound,
+          revertChangeId: item.revertChangeId,
+          forced: false,
+          conflict,
+          message: null,
+          attempts: item.attempts,
+          settled: true,
+        });
+        if (item.revertChangeId)
+          (decision.state === 'reverted' ? attempted.applied : attempted.notWritten).push(item.revertChangeId);
         continue;
       }
       const revertChangeId = item.revertChangeId ?? newId();
       if (!item.revertChangeId) {
-        newChanges.push({ id: revertChangeId, workspaceId: rollback.workspaceId, changeSetId, ordinal: item.seq, recordId: item.recordId, property: item.property, beforeValue: entry.valueFound, proposedValue: item.restoreValue, tier: null, decision: 'applying', reasons: [], message: null });
+        newChanges.push({
+          id: revertChangeId,
+          workspaceId: rollback.workspaceId,
+          changeSetId,
+          ordinal: item.seq,
+          recordId: item.recordId,
+          property: item.property,
+          beforeValue: entry.valueFound,
+          proposedValue: item.restoreValue,
+          tier: null,
+          decision: 'applying',
+          reasons: [],
+          message: null,
+        });
       }
-      updates.push({ seq: item.seq, state: 'writing', valueFound: entry.valueFound, revertChangeId, forced: decision.plan.forced, conflict, message: null, attempts: item.attempts, settled: false });
+      updates.push({
+        seq: item.seq,
+        state: 'writing',
+        valueFound: entry.valueFound,
+        revertChangeId,
+        forced: decision.plan.forced,
+        conflict,
+        message: null,
+        attempts: item.attempts,
+        settled: false,
+      });
       writes.push({ item, decided: entry, revertChangeId });
     }
     await insertChanges(tx, newChanges);
@@ -133,13 +212,32 @@ async function prepare(deps: ServiceDeps, input: { rollback: RollbackRow; holder
   });
 }
 
-async function write(crm: CrmPort, rollback: RollbackRow, objectType: ObjectType, changeSetId: string, writes: PreparedWrite[], at: Date): Promise<Map<string, CrmWriteOutcome>> {
+async function write(
+  crm: CrmPort,
+  rollback: RollbackRow,
+  objectType: ObjectType,
+  changeSetId: string,
+  writes: PreparedWrite[],
+  at: Date,
+): Promise<Map<string, CrmWriteOutcome>> {
   const byRecord = Map.groupBy(writes, (w) => w.item.recordId);
   const records: CrmRecordWrite[] = [...byRecord].map(([recordId, fields]) => {
     const properties: Record<string, string> = {};
     for (const field of fields) properties[field.item.property] = field.item.restoreValue ?? '';
-    const evidence = { source: 'rollback', reason: `Rollback ${rollback.id} restored the values from before the rolled-back changes.` };
-    Object.assign(properties, provenanceValues({ changeSetId, agentName: ROLLBACK_AGENT_NAME, evidence, properties: fields.map((f) => f.item.property), at }));
+    const evidence = {
+      source: 'rollback',
+      reason: `Rollback ${rollback.id} restored the values from before the rolled-back changes.`,
+    };
+    Object.assign(
+      properties,
+      provenanceValues({
+        changeSetId,
+        agentName: ROLLBACK_AGENT_NAME,
+        evidence,
+        properties: fields.map((f) => f.item.property),
+        at,
+      }),
+    );
     return { recordId, properties };
   });
   let outcomes: CrmWriteOutcome[];
@@ -154,19 +252,44 @@ async function write(crm: CrmPort, rollback: RollbackRow, objectType: ObjectType
 }
 
 /** Records each write's outcome: reverted, tried again later, or failed for good; audited per record. */
-async function settle(deps: ServiceDeps, rollback: RollbackRow, changeSetId: string, objectType: ObjectType, writes: PreparedWrite[], outcomes: Map<string, CrmWriteOutcome>): Promise<void> {
+async function settle(
+  deps: ServiceDeps,
+  rollback: RollbackRow,
+  changeSetId: string,
+  objectType: ObjectType,
+  writes: PreparedWrite[],
+  outcomes: Map<string, CrmWriteOutcome>,
+): Promise<void> {
   await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
     const updates: ItemUpdate[] = [];
     const applied: string[] = [];
-    const failed = new Map<string, { reason: 'crm_rejected' | 'crm_unavailable'; message: string; recordIds: string[] }>();
+    const failed = new Map<
+      string,
+      { reason: 'crm_rejected' | 'crm_unavailable'; message: string; recordIds: string[] }
+    >();
     for (const [recordId, fields] of Map.groupBy(writes, (w) => w.item.recordId)) {
-      const outcome = outcomes.get(recordId) ?? { recordId, ok: false as const, reason: 'crm_unavailable' as const, message: 'The CRM gave no outcome for this record.' };
+      const outcome = outcomes.get(recordId) ?? {
+        recordId,
+        ok: false as const,
+        reason: 'crm_unavailable' as const,
+        message: 'The CRM gave no outcome for this record.',
+      };
       const attempts = fields[0]!.item.attempts + 1;
       const final = outcome.ok || attempts >= MAX_WRITE_ATTEMPTS;
       for (const { item, decided, revertChangeId } of fields) {
         const conflict = storedConflict(decided.decision.plan.conflict);
         const state = outcome.ok ? 'reverted' : final ? 'failed' : 'pending';
-        updates.push({ seq: item.seq, state, valueFound: decided.valueFound, revertChangeId, forced: decided.decision.plan.forced, conflict, message: outcome.ok ? null : outcome.message, attempts: outcome.ok ? item.attempts : attempts, settled: final });
+        updates.push({
+          seq: item.seq,
+          state,
+          valueFound: decided.valueFound,
+          revertChangeId,
+          forced: decided.decision.plan.forced,
+          conflict,
+          message: outcome.ok ? null : outcome.message,
+          attempts: outcome.ok ? item.attempts : attempts,
+          settled: final,
+        });
       }
       if (outcome.ok) applied.push(recordId);
       else if (final) {
@@ -178,11 +301,25 @@ async function settle(deps: ServiceDeps, rollback: RollbackRow, changeSetId: str
     }
     await updateItems(tx, rollback.id, updates, deps.clock());
     await settleApplyingChanges(tx, { changeSetId, recordIds: applied, decision: 'applied', message: null });
-    for (const group of failed.values()) await settleApplyingChanges(tx, { changeSetId, recordIds: group.recordIds, decision: 'failed', addReason: group.reason, message: group.message });
+    for (const group of failed.values())
+      await settleApplyingChanges(tx, {
+        changeSetId,
+        recordIds: group.recordIds,
+        decision: 'failed',
+        addReason: group.reason,
+        message: group.message,
+      });
   });
 }
 
-function recordEvent(rollback: RollbackRow, changeSetId: string, objectType: string, recordId: string, fields: PreparedWrite[], outcome: CrmWriteOutcome) {
+function recordEvent(
+  rollback: RollbackRow,
+  changeSetId: string,
+  objectType: string,
+  recordId: string,
+  fields: PreparedWrite[],
+  outcome: CrmWriteOutcome,
+) {
   const before: JsonObject = {};
   const after: JsonObject = {};
   for (const { item, decided } of fields) {
@@ -201,6 +338,11 @@ function recordEvent(rollback: RollbackRow, changeSetId: string, objectType: str
     before,
     after: outcome.ok ? after : null,
     reasons: outcome.ok ? [] : [outcome.reason],
-    data: { rollbackId: rollback.id, properties: fields.map((f) => f.item.property), forced, ...(outcome.ok ? {} : { message: outcome.message }) },
+    data: {
+      rollbackId: rollback.id,
+      properties: fields.map((f) => f.item.property),
+      forced,
+      ...(outcome.ok ? {} : { message: outcome.message }),
+    },
   };
 }

@@ -15,8 +15,10 @@ export function storedConflict(conflict: Conflict | null): StoredConflict | null
 /** The conflict in a sentence for the report: who changed the field, through what, when. */
 export function explain(conflict: StoredConflict | null): string | null {
   if (!conflict) return null;
-  if (conflict.cause === 'record_missing') return 'The record no longer exists in the CRM (deleted or merged); nothing was written.';
-  if (conflict.origin === 'unknown') return `The CRM holds ${JSON.stringify(conflict.value ?? '')}, not what the batch wrote, and no record says who changed it.`;
+  if (conflict.cause === 'record_missing')
+    return 'The record no longer exists in the CRM (deleted or merged); nothing was written.';
+  if (conflict.origin === 'unknown')
+    return `The CRM holds ${JSON.stringify(conflict.value ?? '')}, not what the batch wrote, and no record says who changed it.`;
   const by = conflict.who ? `${conflict.origin} ${conflict.who}` : `a ${conflict.origin}`;
   const source = conflict.cause === 'value_differs' ? ' (from HubSpot’s property history)' : '';
   return `Changed since by ${by} at ${conflict.at} (to ${JSON.stringify(conflict.value ?? '')})${source}.`;
@@ -39,7 +41,12 @@ export async function rollbackView(db: Db, row: RollbackRow): Promise<RollbackVi
     force: row.force,
     total: row.total,
     done: settled,
-    counts: { reverted: counts.reverted, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: counts.failed },
+    counts: {
+      reverted: counts.reverted,
+      conflict: counts.conflict,
+      alreadyReverted: counts.already_reverted,
+      failed: counts.failed,
+    },
     changeSetIds: row.changeSetIds as Record<string, string>,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

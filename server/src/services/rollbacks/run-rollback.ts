@@ -4,7 +4,17 @@ import type { JsonObject } from '../../domain/audit-chain.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
-import { claimRollback, countItemsByState, findRollback, lockRollback, nextUnsettledItems, renewLease, updateRollback, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
+import {
+  claimRollback,
+  countItemsByState,
+  findRollback,
+  lockRollback,
+  nextUnsettledItems,
+  renewLease,
+  updateRollback,
+  type RollbackRow,
+  type StepItem,
+} from '../../store/rollback-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import { type Actor, type ServiceDeps, requestsSent } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
@@ -43,20 +53,36 @@ export type RunResult = 'completed' | 'paused' | 'lost' | 'stopped' | 'none';
  * is paused (by an admin or a kill switch) or the lease is lost. A heartbeat keeps the lease
  * while a step waits on the CRM's rate limit.
  */
-export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions & { only?: { workspaceId: string; id: string } }): Promise<RunResult> {
+export async function claimAndRunRollback(
+  deps: ServiceDeps,
+  options: RunOptions & { only?: { workspaceId: string; id: string } },
+): Promise<RunResult> {
   const now = deps.clock();
   const current = options.only ? await findRollback(deps.db, options.only.workspaceId, options.only.id) : undefined;
   const staleHolder = isDeadLocalHolder(current?.leaseHolder ?? null) ? current?.leaseHolder : undefined;
-  const claimed = await claimRollback(deps.db, { holder: options.holder, now, until: new Date(now.getTime() + options.leaseMs), ...(options.only ? { only: options.only } : {}), ...(staleHolder ? { staleHolder } : {}) });
+  const claimed = await claimRollback(deps.db, {
+    holder: options.holder,
+    now,
+    until: new Date(now.getTime() + options.leaseMs),
+    ...(options.only ? { only: options.only } : {}),
+    ...(staleHolder ? { staleHolder } : {}),
+  });
   if (!claimed) return 'none';
   let lost = false;
-  const heartbeat = setInterval(() => {
-    renewLease(deps.db, { id: claimed.id, holder: options.holder, until: new Date(deps.clock().getTime() + options.leaseMs) })
-      .then((renewed) => {
-        lost ||= !renewed;
+  const heartbeat = setInterval(
+    () => {
+      renewLease(deps.db, {
+        id: claimed.id,
+        holder: options.holder,
+        until: new Date(deps.clock().getTime() + options.leaseMs),
       })
-      .catch(() => undefined); // a missed beat only shortens the lease; the next one tries again
-  }, Math.max(options.leaseMs / 3, 50));
+        .then((renewed) => {
+          lost ||= !renewed;
+        })
+        .catch(() => undefined); // a missed beat only shortens the lease; the next one tries again
+    },
+    Math.max(options.leaseMs / 3, 50),
+  );
   heartbeat.unref();
   try {
     await auditClaim(deps, claimed, options.holder);
@@ -66,7 +92,12 @@ export async function claimAndRunRollback(deps: ServiceDeps, options: RunOptions
   }
 }
 
-async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOptions, isLost: () => boolean): Promise<RunResult> {
+async function work(
+  deps: ServiceDeps,
+  rollback: RollbackRow,
+  options: RunOptions,
+  isLost: () => boolean,
+): Promise<RunResult> {
   const { holder } = options;
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
@@ -92,14 +123,20 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
   };
   let afterSeq = -1;
   const nextPage = async (): Promise<StepItem[] | undefined> => {
-    const page = await nextUnsettledItems(deps.db, { rollbackId: rollback.id, afterSeq, maxRecords: RECORDS_PER_STEP, maxItems: RECORDS_PER_STEP * 50 });
+    const page = await nextUnsettledItems(deps.db, {
+      rollbackId: rollback.id,
+      afterSeq,
+      maxRecords: RECORDS_PER_STEP,
+      maxItems: RECORDS_PER_STEP * 50,
+    });
     const objectType = page[0]?.objectType;
     if (objectType === undefined) return undefined;
     const items = page.filter((item) => item.objectType === objectType);
     afterSeq = items.at(-1)!.seq;
     return items;
   };
-  const read = (items: StepItem[] | undefined) => (items ? readStep(deps, { rollback, crm, items }) : Promise.resolve(undefined));
+  const read = (items: StepItem[] | undefined) =>
+    items ? readStep(deps, { rollback, crm, items }) : Promise.resolve(undefined);
   let prefetched: Promise<Decided[] | undefined> | undefined;
   const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
     await prefetched?.catch(() => undefined);
@@ -111,8 +148,15 @@ async function work(deps: ServiceDeps, rollback: RollbackRow, options: RunOption
     for (;;) {
       if (isLost()) return await stopWith('lost');
       if (options.stopping?.()) return await stopWith('stopped', () => releaseLease(deps, rollback, holder));
-      const killed = await engagedKillSwitch(deps.db, { workspaceId: rollback.workspaceId, agentId: rollback.agentId, action: 'field_write' });
-      if (killed) return await stopWith('paused', () => pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`));
+      const killed = await engagedKillSwitch(deps.db, {
+        workspaceId: rollback.workspaceId,
+        agentId: rollback.agentId,
+        action: 'field_write',
+      });
+      if (killed)
+        return await stopWith('paused', () =>
+          pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`),
+        );
       const decided = await (prefetched ?? nextPage().then(read));
       prefetched = undefined;
       if (!decided) {
@@ -153,23 +197,46 @@ async function auditClaim(deps: ServiceDeps, rollback: RollbackRow, holder: stri
   const counts = await countItemsByState(deps.db, rollback.id);
   const fresh = counts.pending === rollback.total;
   await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (_tx, audit) => {
-    audit.append({ type: fresh ? 'rollback.started' : 'rollback.resumed_by_worker', actor: rollback.actor as JsonObject, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, holder, remaining: counts.pending + counts.writing } });
+    audit.append({
+      type: fresh ? 'rollback.started' : 'rollback.resumed_by_worker',
+      actor: rollback.actor as JsonObject,
+      agentId: rollback.agentId,
+      batchId: rollback.id,
+      data: { rollbackId: rollback.id, holder, remaining: counts.pending + counts.writing },
+    });
   });
 }
 
 async function releaseLease(deps: ServiceDeps, rollback: RollbackRow, holder: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
-    if (locked?.leaseHolder === holder) await updateRollback(tx, rollback.id, { leaseHolder: null, leaseExpiresAt: null });
+    if (locked?.leaseHolder === holder)
+      await updateRollback(tx, rollback.id, { leaseHolder: null, leaseExpiresAt: null });
   });
 }
 
-async function pauseForKillSwitch(deps: ServiceDeps, rollback: RollbackRow, holder: string, reason: string): Promise<void> {
+async function pauseForKillSwitch(
+  deps: ServiceDeps,
+  rollback: RollbackRow,
+  holder: string,
+  reason: string,
+): Promise<void> {
   await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
     if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
-    await updateRollback(tx, rollback.id, { status: 'paused', statusReason: reason, leaseHolder: null, leaseExpiresAt: null });
-    audit.append({ type: 'rollback.paused', actor: { type: 'system', name: 'rollback-job' }, agentId: rollback.agentId, batchId: rollback.id, data: { rollbackId: rollback.id, reason } });
+    await updateRollback(tx, rollback.id, {
+      status: 'paused',
+      statusReason: reason,
+      leaseHolder: null,
+      leaseExpiresAt: null,
+    });
+    audit.append({
+      type: 'rollback.paused',
+      actor: { type: 'system', name: 'rollback-job' },
+      agentId: rollback.agentId,
+      batchId: rollback.id,
+      data: { rollbackId: rollback.id, reason },
+    });
   });
 }
 
@@ -184,11 +251,28 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
   let after: string | null = null;
   let withdrawn = 0;
   for (;;) {
-    const recordIds = await selectedRecordsPage(deps.db, { workspaceId: rollback.workspaceId, selector, after, limit: RECORDS_PER_STEP, decision: 'pending_approval' });
+    const recordIds = await selectedRecordsPage(deps.db, {
+      workspaceId: rollback.workspaceId,
+      selector,
+      after,
+      limit: RECORDS_PER_STEP,
+      decision: 'pending_approval',
+    });
     if (recordIds.length === 0) break;
-    const held = await selectedChangesOf(deps.db, { workspaceId: rollback.workspaceId, selector, recordIds, decision: 'pending_approval' });
+    const held = await selectedChangesOf(deps.db, {
+      workspaceId: rollback.workspaceId,
+      selector,
+      recordIds,
+      decision: 'pending_approval',
+    });
     withdrawn += await withAuditChain(deps.db, rollback.workspaceId, deps.clock, (tx, audit) =>
-      withdrawApprovals(tx, audit, { workspaceId: rollback.workspaceId, changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })), actor, reason: `Rolled back by rollback ${rollback.id}.`, now: deps.clock() }),
+      withdrawApprovals(tx, audit, {
+        workspaceId: rollback.workspaceId,
+        changes: held.map((c) => ({ id: c.changeId, changeSetId: c.changeSetId, recordId: c.recordId })),
+        actor,
+        reason: `Rolled back by rollback ${rollback.id}.`,
+        now: deps.clock(),
+      }),
     );
     after = recordIds.at(-1) ?? null;
   }
@@ -197,14 +281,28 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
     if (!locked || locked.leaseHolder !== holder || locked.status !== 'running') return;
     const changeSetIds = Object.values(locked.changeSetIds as Record<string, string>);
     for (const changeSetId of changeSetIds) await completeChangeSet(tx, changeSetId);
-    await updateRollback(tx, rollback.id, { status: 'completed', statusReason: null, completedAt: deps.clock(), leaseHolder: null, leaseExpiresAt: null });
+    await updateRollback(tx, rollback.id, {
+      status: 'completed',
+      statusReason: null,
+      completedAt: deps.clock(),
+      leaseHolder: null,
+      leaseExpiresAt: null,
+    });
     const counts = await countItemsByState(tx, rollback.id);
     audit.append({
       type: 'rollback.completed',
       actor: rollback.actor as JsonObject,
       agentId: rollback.agentId,
       batchId: rollback.id,
-      data: { rollbackId: rollback.id, changeSetIds, reverted: counts.reverted, conflict: counts.conflict, alreadyReverted: counts.already_reverted, failed: counts.failed, approvalsWithdrawn: withdrawn },
+      data: {
+        rollbackId: rollback.id,
+        changeSetIds,
+        reverted: counts.reverted,
+        conflict: counts.conflict,
+        alreadyReverted: counts.already_reverted,
+        failed: counts.failed,
+        approvalsWithdrawn: withdrawn,
+      },
     });
   });
 }

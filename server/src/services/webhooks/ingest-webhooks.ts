@@ -16,7 +16,11 @@ export interface IngestOptions {
  * connected portals, and store them in one statement. Nothing is processed here (HubSpot
  * waits about 5 s for the answer); the worker takes stored events afterwards.
  */
-export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedRequest, options: IngestOptions): Promise<WebhookIntakeResult> {
+export async function ingestHubSpotWebhook(
+  deps: ServiceDeps,
+  request: SignedRequest,
+  options: IngestOptions,
+): Promise<WebhookIntakeResult> {
   const now = deps.clock();
   // Which key signed the body depends on the portal it names, so the portal ids are read before
   // the signature is trusted; nothing else in the body is used until it is.
@@ -33,17 +37,27 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
   const known = directory.workspaces;
 
   if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
-  if (!Array.isArray(parsed.value)) throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
+  if (!Array.isArray(parsed.value))
+    throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
   // Postgres reads the whole body as jsonb, so one unsafe text anywhere would fail the delivery's insert.
   assertSafeJson(parsed.value, 'The webhook body');
   const workspaceOf = new Map(known.map((w) => [w.hubspotPortalId, w.id]));
-  const result: WebhookIntakeResult = { received: parsed.value.length, stored: 0, duplicates: 0, unknownPortal: 0, rejected: [] };
+  const result: WebhookIntakeResult = {
+    received: parsed.value.length,
+    stored: 0,
+    duplicates: 0,
+    unknownPortal: 0,
+    rejected: [],
+  };
   const toStore: WebhookDelivery['events'][number][] = [];
   parsed.value.forEach((element: unknown, index) => {
     const event = hubspotWebhookEventSchema.safeParse(element);
     if (!event.success) {
       const issue = event.error.issues[0];
-      result.rejected.push({ index, problem: issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : 'not a HubSpot event' });
+      result.rejected.push({
+        index,
+        problem: issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : 'not a HubSpot event',
+      });
       return;
     }
     const portalId = String(event.data.portalId);
@@ -66,12 +80,23 @@ export async function ingestHubSpotWebhook(deps: ServiceDeps, request: SignedReq
 type Verdict = { ok: true; byApp: boolean; portals: Set<string> } | Extract<SignatureCheck, { ok: false }>;
 
 /** Signed by the app's secret (every portal), or by the secrets of these portals; otherwise why not. */
-function verifySignature(deps: ServiceDeps, request: SignedRequest, known: readonly PortalWorkspace[], appClientSecret: string | undefined, now: Date): Verdict {
+function verifySignature(
+  deps: ServiceDeps,
+  request: SignedRequest,
+  known: readonly PortalWorkspace[],
+  appClientSecret: string | undefined,
+  now: Date,
+): Verdict {
   const appCheck = appClientSecret ? deps.checkSignedRequest(request, [appClientSecret], now) : undefined;
   if (appCheck?.ok) return { ok: true, byApp: true, portals: new Set() };
-  const secretOf = new Map(known.flatMap((w) => (w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [])));
+  const secretOf = new Map(
+    known.flatMap((w) =>
+      w.hubspotClientSecretEnc ? [[w.hubspotPortalId, deps.secrets.open(w.hubspotClientSecretEnc)] as const] : [],
+    ),
+  );
   const portals = new Set<string>();
-  for (const [portalId, secret] of secretOf) if (deps.checkSignedRequest(request, [secret], now).ok) portals.add(portalId);
+  for (const [portalId, secret] of secretOf)
+    if (deps.checkSignedRequest(request, [secret], now).ok) portals.add(portalId);
   if (portals.size > 0) return { ok: true, byApp: false, portals };
   const check = appCheck ?? deps.checkSignedRequest(request, [...secretOf.values()], now);
   if (check.ok) throw new Error('unreachable: a verifying secret was not recorded');

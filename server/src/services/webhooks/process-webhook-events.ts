@@ -1,12 +1,21 @@
 import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
 import { DEFAULT_MONITORING, type MonitoringSettings } from '../../../../shared/policy.ts';
-import { classifyPropertyChange, readSubscriptionType, type Classification } from '../../domain/crm-change-classification.ts';
+import {
+  classifyPropertyChange,
+  readSubscriptionType,
+  type Classification,
+} from '../../domain/crm-change-classification.ts';
 import { listAgents } from '../../store/agent-store.ts';
 import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
-import { claimPendingEvents, markEventsProcessed, workspacesWithPendingEvents, type WebhookEventRow } from '../../store/webhook-event-store.ts';
+import {
+  claimPendingEvents,
+  markEventsProcessed,
+  workspacesWithPendingEvents,
+  type WebhookEventRow,
+} from '../../store/webhook-event-store.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { reconcileApprovals } from '../held/index.ts';
@@ -38,14 +47,21 @@ export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOp
 async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
   const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const events = await claimPendingEvents(tx, workspaceId, options.batchSize ?? 500);
-    if (events.length === 0) return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [], releasedDrafts: [] };
+    if (events.length === 0)
+      return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [], releasedDrafts: [] };
     const monitoring = await monitoringSettings(tx, workspaceId);
     const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
     const reconciled = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock(), deps.secrets);
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
-    return { count: events.length, monitoring, reverts: monitoring.revertBypassWrites ? bypasses : [], rejectedInCrm: reconciled.rejected, releasedDrafts: reconciled.releasedDrafts };
+    return {
+      count: events.length,
+      monitoring,
+      reverts: monitoring.revertBypassWrites ? bypasses : [],
+      rejectedInCrm: reconciled.rejected,
+      releasedDrafts: reconciled.releasedDrafts,
+    };
   });
   if (result.count === 0) return 0;
   // After the commit: a CRM call must not hold the audit lock, and a revert lost to a crash here
@@ -59,7 +75,12 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
 
 async function interpret(tx: Tx, workspaceId: string, events: WebhookEventRow[], monitoring: MonitoringSettings) {
   const propertyEvents = events.filter((e) => e.propertyName !== null);
-  const known = await findKnownWrites(tx, workspaceId, unique(propertyEvents.map((e) => e.objectId)), unique(propertyEvents.map((e) => e.propertyName ?? '')));
+  const known = await findKnownWrites(
+    tx,
+    workspaceId,
+    unique(propertyEvents.map((e) => e.objectId)),
+    unique(propertyEvents.map((e) => e.propertyName ?? '')),
+  );
   const agentByName = new Map((await listAgents(tx, workspaceId)).map((a) => [a.name, a.id]));
   const history: FieldChangeRow[] = [];
   const outcomes: { eventId: number; outcome: string }[] = [];
@@ -76,7 +97,13 @@ async function interpret(tx: Tx, workspaceId: string, events: WebhookEventRow[],
     if (meaning.event === 'record') classification = { kind: meaning.kind, changeId: null, agentId: null };
     else {
       classification = classifyPropertyChange(
-        { changeSource: event.changeSource, sourceId: event.sourceId, appId: payload.appId === undefined ? null : String(payload.appId), property, value: event.propertyValue },
+        {
+          changeSource: event.changeSource,
+          sourceId: event.sourceId,
+          appId: payload.appId === undefined ? null : String(payload.appId),
+          property,
+          value: event.propertyValue,
+        },
         known.get(fieldKey(meaning.objectType, event.objectId, property)) ?? [],
       );
       if (classification.kind === 'bypass' && event.sourceId !== null) {
@@ -116,7 +143,12 @@ function auditBypass(audit: AuditAppender, row: FieldChangeRow): void {
     recordId: row.recordId,
     property: row.property,
     after: { value: row.value },
-    data: { eventId: row.eventId, changeSource: row.changeSource, sourceId: row.sourceId, occurredAt: row.occurredAt.toISOString() },
+    data: {
+      eventId: row.eventId,
+      changeSource: row.changeSource,
+      sourceId: row.sourceId,
+      occurredAt: row.occurredAt.toISOString(),
+    },
   });
 }
 

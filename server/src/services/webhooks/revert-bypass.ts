@@ -18,19 +18,29 @@ const ACTOR = { type: 'system', name: 'bypass-revert' } as const;
  * the previous value is unknown, a newer change exists, or a workspace kill switch is engaged.
  * The write is audited as `crm.bypass_reverted`; its own webhook then classifies as ours.
  */
-export async function revertBypassWrites(deps: ServiceDeps, workspaceId: string, bypasses: readonly BypassToRevert[]): Promise<void> {
+export async function revertBypassWrites(
+  deps: ServiceDeps,
+  workspaceId: string,
+  bypasses: readonly BypassToRevert[],
+): Promise<void> {
   const workspace = await findWorkspace(deps.db, workspaceId);
   if (!workspace) return;
   // A revert belongs to no agent: only the workspace and field_write switches can stop it, and the nil id matches no agent switch.
-  const killed = await engagedKillSwitch(deps.db, { workspaceId, agentId: '00000000-0000-0000-0000-000000000000', action: 'field_write' });
+  const killed = await engagedKillSwitch(deps.db, {
+    workspaceId,
+    agentId: '00000000-0000-0000-0000-000000000000',
+    action: 'field_write',
+  });
   const plans: { row: FieldChangeRow; restore: string | null; skipped?: string }[] = [];
   for (const { row } of bypasses) {
     const key = { workspaceId, objectType: row.objectType, recordId: row.recordId, property: row.property };
     const latest = (await fieldHistory(deps.db, key)).at(-1);
     const previous = await fieldChangeBefore(deps.db, key, row.occurredAt);
-    if (!(OBJECT_TYPES as readonly string[]).includes(row.objectType)) plans.push({ row, restore: null, skipped: 'object_type_not_governed' });
+    if (!(OBJECT_TYPES as readonly string[]).includes(row.objectType))
+      plans.push({ row, restore: null, skipped: 'object_type_not_governed' });
     else if (killed) plans.push({ row, restore: null, skipped: 'kill_switch_engaged' });
-    else if (latest && latest.eventId !== row.eventId) plans.push({ row, restore: null, skipped: 'newer_change_exists' });
+    else if (latest && latest.eventId !== row.eventId)
+      plans.push({ row, restore: null, skipped: 'newer_change_exists' });
     else if (!previous) plans.push({ row, restore: null, skipped: 'previous_value_unknown' });
     else plans.push({ row, restore: previous.value });
   }
@@ -41,7 +51,10 @@ export async function revertBypassWrites(deps: ServiceDeps, workspaceId: string,
     const writes = toWrite.filter((p) => p.row.objectType === objectType);
     for (let i = 0; crm && i < writes.length; i += crm.batchLimit) {
       const batch = writes.slice(i, i + crm.batchLimit);
-      const outcomes = await crm.writeBatch({ objectType: objectType as ObjectType, writes: batch.map((p) => ({ recordId: p.row.recordId, properties: { [p.row.property]: p.restore ?? '' } })) });
+      const outcomes = await crm.writeBatch({
+        objectType: objectType as ObjectType,
+        writes: batch.map((p) => ({ recordId: p.row.recordId, properties: { [p.row.property]: p.restore ?? '' } })),
+      });
       outcomes.forEach((outcome, index) => {
         const plan = batch[index];
         if (plan && !outcome.ok) failures.set(plan.row, outcome.message);
@@ -61,7 +74,11 @@ export async function revertBypassWrites(deps: ServiceDeps, workspaceId: string,
         property: plan.row.property,
         before: { value: plan.row.value },
         after: reverted ? { value: plan.restore } : null,
-        data: { eventId: plan.row.eventId, ...(plan.skipped ? { skipped: plan.skipped } : {}), ...(failure ? { crmMessage: failure } : {}) },
+        data: {
+          eventId: plan.row.eventId,
+          ...(plan.skipped ? { skipped: plan.skipped } : {}),
+          ...(failure ? { crmMessage: failure } : {}),
+        },
       });
     }
   });

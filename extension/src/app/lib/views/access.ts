@@ -3,7 +3,13 @@ import type { HubSpotTeam, PendingGovernanceRequest, PersonRoleName, RoleSource 
 
 /** The settings page's people and teams (issue 8), and the changes waiting for a second admin. */
 
-export const PERSON_ROLE_OPTIONS = ['owner', 'revops_admin', 'approver', 'rep', 'auditor'] as const satisfies readonly PersonRoleName[];
+export const PERSON_ROLE_OPTIONS = [
+  'owner',
+  'revops_admin',
+  'approver',
+  'rep',
+  'auditor',
+] as const satisfies readonly PersonRoleName[];
 
 /** Roles this person may hand out: only an owner grants the owner role (the server enforces the same). */
 export function assignableRoles(callerRole: PersonRoleName): PersonRoleName[] {
@@ -21,7 +27,9 @@ export function teamName(teams: readonly HubSpotTeam[] | null, teamId: string): 
 }
 
 export function roleSourceText(role: PersonRoleName, source: RoleSource, teams: readonly HubSpotTeam[] | null): string {
-  return source.kind === 'user' ? `You are ${role}, given to you by name.` : `You are ${role} through your HubSpot team ${teamName(teams, source.teamId)}.`;
+  return source.kind === 'user'
+    ? `You are ${role}, given to you by name.`
+    : `You are ${role} through your HubSpot team ${teamName(teams, source.teamId)}.`;
 }
 
 /** The person who asked for a change never confirms it; the server refuses it too (same_person). */

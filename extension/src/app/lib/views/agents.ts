@@ -31,9 +31,11 @@ export function agentActionDone(action: AgentAction, name: string): string {
   }
 }
 
-export const REVOKE_WARNING = 'Revoking is final: the token stops working at once and the agent can never be resumed (create a new agent instead).';
+export const REVOKE_WARNING =
+  'Revoking is final: the token stops working at once and the agent can never be resumed (create a new agent instead).';
 
-export const TOKEN_WARNING = 'Copy this token now and give it to the agent: it will not be shown again. Only its hash is kept, so a lost token means creating a new agent and revoking this one.';
+export const TOKEN_WARNING =
+  'Copy this token now and give it to the agent: it will not be shown again. Only its hash is kept, so a lost token means creating a new agent and revoking this one.';
 
 export interface HistoryRow {
   version: number;

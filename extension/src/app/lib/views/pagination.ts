@@ -9,7 +9,9 @@ export interface PageInfo {
   label: string;
 }
 
-export function pageInfo(page: Pick<Page<unknown>, 'page' | 'pageSize' | 'total'> & { items: readonly unknown[] }): PageInfo {
+export function pageInfo(
+  page: Pick<Page<unknown>, 'page' | 'pageSize' | 'total'> & { items: readonly unknown[] },
+): PageInfo {
   const pageCount = Math.max(1, Math.ceil(page.total / page.pageSize));
   const first = (page.page - 1) * page.pageSize + 1;
   return {

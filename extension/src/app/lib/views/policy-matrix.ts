@@ -5,7 +5,13 @@ import type { Policy, RoleTiers, Tier } from '../../../../../shared/policy.ts';
 /** The settings page's matrix: object × property × agent role → tier, edited without touching the rest of the policy. */
 
 export const MATRIX_OBJECT_TYPES = ['contacts', 'deals'] as const satisfies readonly ObjectType[];
-export const MATRIX_ROLES = ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] as const satisfies readonly AgentRole[];
+export const MATRIX_ROLES = [
+  'prospecting',
+  'enrichment',
+  'outreach',
+  'routing',
+  'admin',
+] as const satisfies readonly AgentRole[];
 export const MATRIX_TIERS = ['auto', 'approval', 'two_person', 'deny'] as const satisfies readonly Tier[];
 
 export interface MatrixRow {
@@ -24,14 +30,26 @@ export function matrixRows(policy: Policy, objectType: ObjectType): MatrixRow[] 
   const properties = policy.objects[objectType]?.properties ?? {};
   return Object.keys(properties)
     .sort()
-    .map((property) => ({ property, cells: MATRIX_ROLES.map((role) => ({ role, ...tierOf(properties[property] ?? {}, role) })) }));
+    .map((property) => ({
+      property,
+      cells: MATRIX_ROLES.map((role) => ({ role, ...tierOf(properties[property] ?? {}, role) })),
+    }));
 }
 
 /** A new policy document with one cell changed; the input is left as it was (publishing makes a new version). */
-export function withTier(policy: Policy, cell: { objectType: ObjectType; property: string; role: AgentRole; tier: Tier }): Policy {
+export function withTier(
+  policy: Policy,
+  cell: { objectType: ObjectType; property: string; role: AgentRole; tier: Tier },
+): Policy {
   const object = policy.objects[cell.objectType] ?? { properties: {} };
   const tiers = { ...object.properties[cell.property], [cell.role]: cell.tier };
-  return { ...policy, objects: { ...policy.objects, [cell.objectType]: { ...object, properties: { ...object.properties, [cell.property]: tiers } } } };
+  return {
+    ...policy,
+    objects: {
+      ...policy.objects,
+      [cell.objectType]: { ...object, properties: { ...object.properties, [cell.property]: tiers } },
+    },
+  };
 }
 
 /** Cells that differ between two policies, for the "publish N changes" summary. */

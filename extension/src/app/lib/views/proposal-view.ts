@@ -57,16 +57,29 @@ export function sourceLink(evidence: Evidence | null): { label: string; href: st
 }
 
 /** One plain sentence when any kill switch is engaged: what it stops and why. */
-export function killSwitchNotice(switches: EngagedKillSwitch[], agentName: (id: string) => string | undefined = () => undefined): string | null {
+export function killSwitchNotice(
+  switches: EngagedKillSwitch[],
+  agentName: (id: string) => string | undefined = () => undefined,
+): string | null {
   if (switches.length === 0) return null;
   const parts = switches.map((row) => {
-    const what = row.scope === 'workspace' ? 'All agents are stopped' : row.scope === 'agent' ? `Agent ${agentName(row.target ?? '') ?? row.target} is stopped` : `${row.target} actions are stopped`;
+    const what =
+      row.scope === 'workspace'
+        ? 'All agents are stopped'
+        : row.scope === 'agent'
+          ? `Agent ${agentName(row.target ?? '') ?? row.target} is stopped`
+          : `${row.target} actions are stopped`;
     return `${what}: ${row.reason}`;
   });
   return `${parts.join('. ')}.`;
 }
 
 /** Recent changes grouped by change set, newest first, as the card lists them. */
-export function groupByChangeSet<T extends { changeSetId: string }>(changes: T[]): { changeSetId: string; changes: T[] }[] {
-  return [...Map.groupBy(changes, (change) => change.changeSetId)].map(([changeSetId, grouped]) => ({ changeSetId, changes: grouped }));
+export function groupByChangeSet<T extends { changeSetId: string }>(
+  changes: T[],
+): { changeSetId: string; changes: T[] }[] {
+  return [...Map.groupBy(changes, (change) => change.changeSetId)].map(([changeSetId, grouped]) => ({
+    changeSetId,
+    changes: grouped,
+  }));
 }
