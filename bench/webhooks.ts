@@ -1,9 +1,10 @@
 /**
  * Issue 6: the webhook intake under HubSpot's load shape. Signed batches of 100 events from 10
  * concurrent connections, sent by autocannon in a second process to the server started as
- * `npm start` starts it (worker off, so intake is measured alone), beside a bare Express
- * endpoint in the same run; then the stored backlog is processed by the same service the
- * worker runs, in this process, and timed.
+ * `npm start` starts it (worker off, so intake is measured alone), beside two yardsticks in the
+ * same run: the floor of what intake must do (reference-intake.ts: check the signature, one
+ * INSERT into the same kind of database) and a bare Express endpoint; then the stored backlog is
+ * processed by the same service the worker runs, in this process, and timed.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,8 +47,9 @@ async function send(url: string, seconds: number, firstEventId: number): Promise
   return JSON.parse(stdout) as SenderResult;
 }
 
-async function bareEndpoint(): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-endpoint.ts')], {
+/** Starts one of the yardstick endpoints in its own process, as the server runs in its own. */
+async function endpoint(script: string, ...args: string[]): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise<string>((resolve) =>
@@ -87,18 +89,25 @@ async function measure(kind: 'pglite' | 'postgres') {
     );
     const server = await startServer(env);
     console.error(`webhooks ${kind}: server at ${server.url}`);
-    console.error('webhooks: starting the bare endpoint');
-    const bare = await bareEndpoint();
+    console.error('webhooks: starting the reference and the bare endpoint');
+    // PGlite is one process's database, so the reference keeps its own beside the server's.
+    const referenceDatabase = postgres ? { databaseUrl: postgres.url } : { dataDir: path.join(dataDir, 'reference') };
+    const reference = await endpoint('reference-intake.ts', JSON.stringify({ ...referenceDatabase, secret: SECRET }));
+    const bare = await endpoint('bare-endpoint.ts');
     let intake: SenderResult;
+    let floor: SenderResult;
     let baseline: SenderResult;
     try {
       console.error('webhooks: warming up');
       const warm = await send(`${server.url}/webhooks/hubspot`, 2, 1);
+      await send(reference.url, 2, 1);
       await send(bare.url, 2, 1);
       console.error('webhooks: measuring');
       intake = await send(`${server.url}/webhooks/hubspot`, SECONDS, warm.lastEventId);
+      floor = await send(reference.url, SECONDS, 1);
       baseline = await send(bare.url, SECONDS, 1);
     } finally {
+      reference.stop();
       bare.stop();
       await server.stop();
     }
@@ -109,7 +118,7 @@ async function measure(kind: 'pglite' | 'postgres') {
       const started = performance.now();
       while ((await processWebhookEvents(runtime.deps, { batchSize: 1_000 })) > 0);
       const seconds = (performance.now() - started) / 1000;
-      return { intake, baseline, backlog, processSeconds: seconds };
+      return { intake, floor, baseline, backlog, processSeconds: seconds };
     } finally {
       await runtime.close();
     }
@@ -128,16 +137,19 @@ export async function benchWebhooks(only?: string): Promise<void> {
       console.log(`webhooks ${kind}: skipped (no Postgres reachable; set BENCH_DATABASE_URL)`);
       continue;
     }
-    const { intake, baseline } = result;
+    const { intake, floor, baseline } = result;
     rows.push({
       database: kind,
       'events acked/s': Math.round(intake.eventsPerSecond),
       'p99 ms': intake.p99,
       'p50 ms': intake.p50,
+      'reference events/s': Math.round(floor.eventsPerSecond),
+      'reference p99 ms': floor.p99,
+      'ratio to reference': (intake.eventsPerSecond / floor.eventsPerSecond).toFixed(2),
       'bare Express events/s': Math.round(baseline.eventsPerSecond),
       'bare p99 ms': baseline.p99,
       'ratio to bare': (intake.eventsPerSecond / baseline.eventsPerSecond).toFixed(2),
-      'non-2xx': intake.non2xx + intake.errors,
+      'non-2xx': intake.non2xx + intake.errors + floor.non2xx + floor.errors,
       'backlog events': result.backlog,
       'backlog processed s': result.processSeconds.toFixed(2),
       'processed events/s': Math.round(result.backlog / result.processSeconds),
