@@ -27,8 +27,9 @@ export async function storeWebhookEvents(db: Db, delivery: WebhookDelivery): Pro
     insert into webhook_events (workspace_id, event_id, subscription_type, object_id, property_name, property_value, change_source, source_id, occurred_at, received_at, payload)
     select x.workspace_id, (e->>'eventId')::bigint, e->>'subscriptionType', e->>'objectId', e->>'propertyName', e->>'propertyValue', e->>'changeSource', e->>'sourceId',
            to_timestamp((e->>'occurredAt')::numeric / 1000), ${delivery.receivedAt.toISOString()}::timestamptz, e
-    from unnest(${sql.param(indexes)}::integer[], ${sql.param(workspaceIds)}::uuid[]) as x(index, workspace_id)
-    cross join lateral (select ${delivery.body}::jsonb -> x.index as e) as element
+    from jsonb_array_elements(${delivery.body}::jsonb) with ordinality as element(e, position)
+    join unnest(${sql.param(indexes)}::integer[], ${sql.param(workspaceIds)}::uuid[]) as x(index, workspace_id)
+      on x.index = element.position - 1
     on conflict do nothing
     returning 1`);
   // node-postgres and PGlite both answer with `rows`.
