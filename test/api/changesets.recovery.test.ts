@@ -45,14 +45,24 @@ const apiWrites = (id: string) =>
   propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').filter((entry) => entry.sourceType === 'API')
     .length;
 
-/** A CRM whose `dieAtWrite`-th batch write reaches HubSpot and then never answers, as if our process died waiting. */
+/** Wakes the stalled write, for a test whose "dead" server was only stalled. */
+let wakeStalledWrite: () => void;
+let stalledSubmission: Promise<unknown>;
+
+/**
+ * A CRM whose `dieAtWrite`-th batch write reaches HubSpot and then does not answer, as if our
+ * process died waiting (or stalled, until `wakeStalledWrite`).
+ */
 function dyingCrm(crm: CrmPort, dieAtWrite: number): CrmPort {
   let writes = 0;
   const dying = Object.create(crm) as CrmPort;
   dying.writeBatch = async (input) => {
     writes += 1;
     const outcome = await crm.writeBatch(input);
-    return writes === dieAtWrite ? new Promise<never>(() => undefined) : outcome;
+    if (writes !== dieAtWrite) return outcome;
+    return new Promise((resolve) => {
+      wakeStalledWrite = () => resolve(outcome);
+    });
   };
   return dying;
 }
@@ -66,7 +76,7 @@ async function submitAndDie(): Promise<string> {
   };
   const workspace = (await findWorkspace(harness.deps.db, ws.workspaceId))!;
   const agent = (await findAgent(harness.deps.db, ws.workspaceId, ws.agents[0]!.id))!;
-  void submitChangeSet(dying, { agent, workspace, request: request(), idempotencyKey: KEY });
+  stalledSubmission = submitChangeSet(dying, { agent, workspace, request: request(), idempotencyKey: KEY });
   for (;;) {
     const view = await currentView();
     if (view && harness.hubspot.calls.count({ route: UPDATE }) === 3 && view.body.summary.applied === 200)
@@ -119,6 +129,20 @@ describe('a change set whose server died after its third batch reached HubSpot',
     expect(recovered?.data).toMatchObject({ previousHolder: 'dead-server', landed: 100, resent: 200 });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
     expect(await recoverInterruptedChangeSet(laterServer())).toBe('none');
+  });
+
+  it('lets a writer that only stalled wake after recovery took over, sending and recording nothing twice', async () => {
+    const id = await submitAndDie();
+    expect(await recoverInterruptedChangeSet(laterServer())).toBe('completed');
+
+    wakeStalledWrite();
+    await stalledSubmission;
+
+    expect(ids.every((record) => apiWrites(record) === 1)).toBe(true);
+    expect(await events(id, 'change.applied')).toHaveLength(RECORDS);
+    const view = (await api(harness, 'GET', `/v1/changesets/${id}`, { token: ws.agents[0]!.token })).body;
+    expect(view).toMatchObject({ status: 'completed', summary: { applied: RECORDS, applying: 0, failed: 0 } });
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
   it('answers the agent’s retry with the same Idempotency-Key with the recovered change set, calling HubSpot no more', async () => {

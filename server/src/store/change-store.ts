@@ -50,7 +50,10 @@ export async function insertChangeRecords(
   );
 }
 
-/** Settles the still-`applying` changes of some records after a CRM write (or a refusal to write). */
+/**
+ * Settles the still-`applying` changes of some records after a CRM write (or a refusal to write),
+ * and returns the records it settled: none of a record another server already settled.
+ */
 export async function settleApplyingChanges(
   tx: Tx,
   query: {
@@ -60,9 +63,9 @@ export async function settleApplyingChanges(
     addReason?: ReasonCode;
     message: string | null;
   },
-): Promise<void> {
-  if (query.recordIds.length === 0) return;
-  await tx
+): Promise<string[]> {
+  if (query.recordIds.length === 0) return [];
+  const settled = await tx
     .update(changes)
     .set({
       decision: query.decision,
@@ -75,7 +78,9 @@ export async function settleApplyingChanges(
         sql`${changes.recordId} = any(${sql.param(query.recordIds)}::text[])`,
         eq(changes.decision, 'applying'),
       ),
-    );
+    )
+    .returning({ recordId: changes.recordId });
+  return [...new Set(settled.map((row) => row.recordId))];
 }
 
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {

@@ -42,9 +42,9 @@ type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
  * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
  * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
  * should set the pace); the calls themselves stay one at a time so the kill switch is checked
- * right before each. The change set's lease is renewed meanwhile (issue 17); if another server
- * took the change set over (this process stalled past its lease), no further batch is sent and
- * the change set is left to that server: `completed` is false.
+ * right before each. The change set's lease is renewed meanwhile and confirmed right before each
+ * CRM call (issue 17); if another server took the change set over (this process stalled past its
+ * lease), no further batch is sent and the change set is left to that server: `completed` is false.
  */
 export async function applyAutoWrites(
   deps: ServiceDeps,
@@ -52,7 +52,7 @@ export async function applyAutoWrites(
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const lease = keepChangeSetLease(deps, input.changeSetId);
   try {
-    return await writeAndSettle(deps, input, () => lease.lost());
+    return await writeAndSettle(deps, input, () => lease.confirm());
   } finally {
     lease.stop();
   }
@@ -61,7 +61,7 @@ export async function applyAutoWrites(
 async function writeAndSettle(
   deps: ServiceDeps,
   input: ApplyInput,
-  leaseLost: () => boolean,
+  leaseHeld: () => Promise<boolean>,
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const byRecord = groupByRecord(input.planned);
   const outcomes = new Map<string, WriteOutcome>();
@@ -81,16 +81,15 @@ async function writeAndSettle(
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   let completed = true;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
-    if (leaseLost()) {
+    const batch = byRecord.slice(i, i + input.crm.batchLimit);
+    const [held, killed] = await Promise.all([
+      leaseHeld(),
+      engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' }),
+    ]);
+    if (!held) {
       completed = false;
       break;
     }
-    const batch = byRecord.slice(i, i + input.crm.batchLimit);
-    const killed = await engagedKillSwitch(deps.db, {
-      workspaceId: input.workspace.id,
-      agentId: input.agent.id,
-      action: 'field_write',
-    });
     if (killed) {
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
@@ -172,7 +171,11 @@ function unavailable(recordId: string, message: string): WriteOutcome {
   return { recordId, ok: false, reason: 'crm_unavailable', message };
 }
 
-/** Stores the outcomes of one batch and audits one event per record, in one transaction. */
+/**
+ * Stores the outcomes of one batch and audits one event per record, in one transaction. Only
+ * writes still `applying` are settled and audited: a writer that stalled past its lease may wake
+ * after recovery settled the same writes, and must not record them twice.
+ */
 async function settle(
   deps: ServiceDeps,
   input: SettleInput,
@@ -180,14 +183,18 @@ async function settle(
 ): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
-    await settleApplyingChanges(tx, {
-      changeSetId: input.changeSetId,
-      recordIds: applied,
-      decision: 'applied',
-      message: null,
-    });
-    await settleFailures(tx, input.changeSetId, results);
-    for (const { record, outcome } of results) auditOutcome(audit, input, record, outcome);
+    const settled = new Set(
+      await settleApplyingChanges(tx, {
+        changeSetId: input.changeSetId,
+        recordIds: applied,
+        decision: 'applied',
+        message: null,
+      }),
+    );
+    for (const recordId of await settleFailures(tx, input.changeSetId, results)) settled.add(recordId);
+    for (const { record, outcome } of results) {
+      if (settled.has(record.recordId)) auditOutcome(audit, input, record, outcome);
+    }
   });
 }
 
@@ -195,7 +202,7 @@ async function settleFailures(
   tx: Tx,
   changeSetId: string,
   results: { record: RecordWrite; outcome: WriteOutcome }[],
-): Promise<void> {
+): Promise<string[]> {
   const groups = new Map<
     string,
     { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }
@@ -207,15 +214,18 @@ async function settleFailures(
     group.recordIds.push(record.recordId);
     groups.set(groupKey, group);
   }
+  const settled: string[] = [];
   for (const group of groups.values()) {
-    await settleApplyingChanges(tx, {
+    const recordIds = await settleApplyingChanges(tx, {
       changeSetId,
       recordIds: group.recordIds,
       decision: 'failed',
       addReason: group.reason,
       message: group.message,
     });
+    settled.push(...recordIds);
   }
+  return settled;
 }
 
 function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWrite, outcome: WriteOutcome): void {

@@ -13,6 +13,11 @@ export function changeSetLeaseOf(deps: ServiceDeps): ChangeSetLease {
 export interface HeldLease {
   /** True once a renewal found the change set taken over (this process stalled past its lease) or finished. */
   lost(): boolean;
+  /**
+   * Renews now and says whether the lease is still ours: asked right before an action another
+   * holder must never repeat (a CRM write), since the timer's last answer may be a lease old.
+   */
+  confirm(): Promise<boolean>;
   stop(): void;
 }
 
@@ -46,6 +51,13 @@ export function keepRenewing(leaseMs: number, renew: () => Promise<boolean>): He
   timer.unref();
   return {
     lost: () => lost,
+    confirm: async () => {
+      if (lost) return false;
+      if (await renew()) return true;
+      lost = true;
+      clearInterval(timer);
+      return false;
+    },
     stop: () => clearInterval(timer),
   };
 }
