@@ -7,6 +7,7 @@ interface Operation {
   security?: Record<string, unknown>[];
   parameters?: { in: string; name: string }[];
   requestBody?: unknown;
+  responses: Record<string, unknown>;
 }
 
 let harness: Harness;
@@ -91,6 +92,20 @@ describe('the OpenAPI document agents load as their tools', () => {
         'PUT /v1/admin/people/{crmUserId} setPerson',
       ].sort(),
     );
+  });
+
+  it('documents the refusals each operation can answer: 401 always, 400 where it reads input, 404 where it takes an id', () => {
+    const undocumented = operations.flatMap(({ method, path, operation }) => {
+      const statuses = Object.keys(operation.responses);
+      const readsInput =
+        operation.requestBody !== undefined || (operation.parameters ?? []).some((p) => p.in !== 'path');
+      return [
+        ...(statuses.includes('401') ? [] : [`${method} ${path} 401`]),
+        ...(readsInput && !statuses.includes('400') ? [`${method} ${path} 400`] : []),
+        ...(path.includes('{id}') && !statuses.includes('404') ? [`${method} ${path} 404`] : []),
+      ];
+    });
+    expect(undocumented).toEqual([]);
   });
 
   it('refuses a body that breaks the documented schema, on every route that takes one, before doing anything', async () => {

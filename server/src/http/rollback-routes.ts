@@ -106,7 +106,7 @@ export const rollbackRoutes = [
           'text/csv': { schema: z.string() },
         },
       },
-      ...errors(401, 404),
+      ...errors(400, 401, 404),
     },
     handle: async ({ caller: workspace, params: { id }, query: { format }, context: { deps } }, res) => {
       const chunks = rollbackReport(deps, workspace.id, id, format);

@@ -30,6 +30,8 @@ type Method = 'get' | 'post' | 'put' | 'delete';
 type Security = 'agent' | 'admin';
 type ParamSpec = Input<z.ZodType<string>> | RowId;
 type HeaderSpecs = Record<string, Input<z.ZodType>>;
+/** A query string arrives as an object of its parameters. */
+type QuerySchema = z.ZodType<unknown, Record<string, unknown>>;
 type BodySpec = Input<z.ZodType> | ServiceParsedBody;
 
 /** What every route's handler is given besides its request. */
@@ -42,7 +44,7 @@ export interface RouteContext {
 export interface RouteRequest<
   S extends Security,
   P extends Record<string, ParamSpec>,
-  Q extends z.ZodType,
+  Q extends QuerySchema,
   H extends HeaderSpecs,
   B extends BodySpec | undefined,
 > {
@@ -58,7 +60,7 @@ export interface RouteRequest<
 export interface RouteSpec<
   S extends Security,
   P extends Record<string, ParamSpec>,
-  Q extends z.ZodType,
+  Q extends QuerySchema,
   H extends HeaderSpecs,
   B extends BodySpec | undefined,
 > {
@@ -92,7 +94,7 @@ export interface Route {
 export function defineRoute<
   S extends Security,
   P extends Record<string, ParamSpec> = Record<string, never>,
-  Q extends z.ZodType = z.ZodUndefined,
+  Q extends QuerySchema = QuerySchema,
   H extends HeaderSpecs = Record<string, never>,
   B extends BodySpec | undefined = undefined,
 >(spec: RouteSpec<S, P, Q, H, B>): Route {
@@ -149,7 +151,7 @@ export function errorResponses(descriptions: Record<number, string>) {
 
 export const errorResponse = (description: string) => ({ description, content: json(errorResponseSchema) });
 
-/** Repeat it on a retry: the first answer comes back and nothing is written twice. */
+/** The header both submissions (change sets and actions) take, checked and documented alike. */
 export const idempotencyKeyHeader = {
   'idempotency-key': {
     schema: z
@@ -164,7 +166,7 @@ export const idempotencyKeyHeader = {
 };
 
 type DocumentedSpec = Omit<
-  RouteSpec<Security, Record<string, ParamSpec>, z.ZodType, HeaderSpecs, BodySpec | undefined>,
+  RouteSpec<Security, Record<string, ParamSpec>, QuerySchema, HeaderSpecs, BodySpec | undefined>,
   'handle'
 >;
 
@@ -184,7 +186,7 @@ function operationOf(spec: DocumentedSpec): ZodOpenApiOperationObject {
     ...(Object.keys(requestParams).length > 0 ? { requestParams } : {}),
     ...(spec.body ? { requestBody: { required: true, content: json(spec.body.schema) } } : {}),
     responses: spec.responses,
-  } as ZodOpenApiOperationObject;
+  };
 }
 
 /** Writes each chunk as the client takes it, then ends the response (exports and reports). */
