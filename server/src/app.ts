@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { actionRoutes } from './http/action-routes.ts';
-import { adminRoutes } from './http/admin-routes.ts';
-import { approvalRoutes } from './http/approval-routes.ts';
-import { agentRoutes } from './http/agent-routes.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
-import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
-import { governanceRoutes } from './http/governance-routes.ts';
-import { openApiDocument } from './http/openapi.ts';
-import { qaRoutes } from './http/qa-routes.ts';
+import { apiRoutes, openApiDocument } from './http/openapi.ts';
+import { routerOf } from './http/route.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceDeps } from './services/common/index.ts';
@@ -66,13 +60,7 @@ export function createApp(options: AppOptions): Express {
     res.json(openapi);
   });
   app.use(apiDocsRoutes());
-  app.use(agentRoutes(deps));
-  app.use(adminRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
-  app.use(approvalRoutes(deps));
-  app.use(qaRoutes(deps));
-  app.use(governanceRoutes(deps));
-  app.use(rollbackRoutes(deps));
-  app.use(actionRoutes(deps));
+  app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },

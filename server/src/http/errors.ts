@@ -61,7 +61,7 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what:
 }
 
 /** Names each failing path in a sentence, as a person reading the response needs it. */
-export function validationError(error: ZodError, what: string): AppError {
+function validationError(error: ZodError, what: string): AppError {
   const issues = error.issues.map(describeZodIssue);
   const first = issues[0];
   const sentence = first ? `${what} is invalid: ${first.path} ${first.message}` : `${what} is invalid.`;
