@@ -10,6 +10,7 @@ import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
 import { governanceRoutes } from './http/governance-routes.ts';
+import { mcpRoutes } from './http/mcp.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { qaRoutes } from './http/qa-routes.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
@@ -73,6 +74,7 @@ export function createApp(options: AppOptions): Express {
   app.use(governanceRoutes(deps));
   app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
+  app.use(mcpRoutes(deps, { logger }));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },
