@@ -258,6 +258,15 @@ describe('the MCP server for agents', () => {
     }
   });
 
+  it('runs the example agent loop of examples/mcp-agent.ts to its decisions', async () => {
+    const { stdout } = await run(process.execPath, [path.resolve('examples/mcp-agent.ts'), serverUrl], {
+      env: { ...process.env, AGENT_TOKEN: tokens.agentToken },
+    });
+    expect(stdout).toContain('what_may_i_change: Policy version 1 for role enrichment');
+    expect(stdout).toMatch(/propose_crm_changes: Change set .* held for a person's approval/);
+    expect(stdout).toMatch(/1101\.phone: pending_approval/);
+  });
+
   it('refuses a bad token before any MCP message, as the REST API does', async () => {
     await expect(connect('agt_not-a-token')).rejects.toMatchObject({
       code: 401,
