@@ -24,6 +24,7 @@ const TOOLS = [
   'create_task',
   'draft_email',
   'get_change_set',
+  'get_draft',
   'get_record_proposals',
   'propose_crm_changes',
   'report_action_outcome',
@@ -169,7 +170,7 @@ describe('the MCP server for agents', () => {
     expect(value.windows).toEqual([]);
   });
 
-  it('holds a note, refuses a task and an email the role may not draft, and refuses an outcome on a note', async () => {
+  it('holds a note and reads it back, refuses a task and an email the role may not draft, and an outcome on a note', async () => {
     const note = read(
       await client.callTool({
         name: 'create_note',
@@ -200,6 +201,9 @@ describe('the MCP server for agents', () => {
       }),
     );
     expect(email).toMatchObject({ isError: true, value: { kind: 'send_email', status: 'refused' } });
+
+    const readBack = read(await client.callTool({ name: 'get_draft', arguments: { actionId: note.value.id } }));
+    expect(readBack).toMatchObject({ isError: false, value: { id: note.value.id, status: 'pending' } });
 
     const outcome = read(
       await client.callTool({

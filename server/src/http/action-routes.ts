@@ -8,18 +8,15 @@ import {
   verifyReleaseRequestSchema,
 } from '../../../shared/action-api.ts';
 import {
-  agentActionView,
   findActions,
   getActionForAdmin,
+  readOwnAction,
   reportActionOutcome,
-  requireOwnAction,
-  stopReleasedEmailIfBarred,
   submitAction,
   verifyRelease,
 } from '../services/actions/index.ts';
 import { decideAction } from '../services/held/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { assertNotKilled } from '../services/governance/index.ts';
 import { adminWorkspaceFromRequest, agentFromRequest } from './auth.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';
@@ -54,14 +51,7 @@ export function actionRoutes(deps: ServiceDeps): Router {
 
   router.get('/v1/actions/:id', async (req, res) => {
     const { agent, workspace } = await agentFromRequest(deps, req);
-    const row = await stopReleasedEmailIfBarred(
-      deps,
-      await requireOwnAction(deps, { agent, workspace, actionId: idParam(req.params.id, 'action') }),
-    );
-    // Reading a released email is the agent's permission to send it: a kill switch withholds it.
-    if (row.kind === 'send_email' && row.status === 'released')
-      await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
-    res.json(await agentActionView(deps, row));
+    res.json(await readOwnAction(deps, { agent, workspace, actionId: idParam(req.params.id, 'action') }));
   });
 
   router.post('/v1/actions/:id/verify', async (req, res) => {

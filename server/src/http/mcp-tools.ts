@@ -3,7 +3,7 @@ import { actionOutcomeRequestSchema, actionRequestSchema, type ActionView } from
 import { type ChangeSetResponse, changeSetRequestSchema } from '../../../shared/agent-api.ts';
 import { objectTypeSchema, recordIdSchema } from '../../../shared/crm-names.ts';
 import { pendingRecordProposals, whatMayIChange } from '../services/agent-tools/index.ts';
-import { reportActionOutcome, submitAction } from '../services/actions/index.ts';
+import { readOwnAction, reportActionOutcome, submitAction } from '../services/actions/index.ts';
 import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import type { AuthenticatedAgent } from '../services/governance/index.ts';
@@ -66,7 +66,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'draft_email',
     description:
-      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied or unsubscribed are refused.',
+      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied or unsubscribed are refused.',
     input: emailDraft.omit({ kind: true }),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'send_email', ...request })),
   }),
@@ -83,6 +83,13 @@ export const MCP_TOOLS: readonly McpTool[] = [
       'Propose a note on a CRM record’s timeline. The policy creates it now, holds it for a person, or refuses it; this server writes the note in the CRM once it is released.',
     input: noteDraft.omit({ kind: true }),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'create_note', ...request })),
+  }),
+  tool({
+    name: 'get_draft',
+    description:
+      'Read back a draft you made with draft_email, create_task or create_note, to learn whether a person approved, edited or rejected it. A released email comes with the exact subject and body to send (`released`, with a person’s edits) and its `releaseToken`; it is withheld while a kill switch stops you, and stopped if the contact has since replied, unsubscribed or opted out.',
+    input: z.strictObject({ actionId: z.uuid().describe('The id the draft tool returned.') }),
+    run: async ({ actionId }, { deps, caller }) => draftAnswer(await readOwnAction(deps, { ...caller, actionId })),
   }),
   tool({
     name: 'report_action_outcome',
@@ -157,7 +164,7 @@ function draftAnswer(view: ActionView): ToolAnswer {
   const reasons = view.reasons.length > 0 ? ` Reasons: ${view.reasons.join(', ')}.` : '';
   const next: Partial<Record<ActionView['status'], string>> = {
     refused: ' Do not send it.',
-    pending: ` A person decides it before ${view.expiresAt}; do not send anything meanwhile.`,
+    pending: ` A person decides it before ${view.expiresAt}: read it back later with get_draft, and send nothing meanwhile.`,
     released:
       view.kind === 'send_email'
         ? ' Send exactly the released subject and body, then report the outcome with the release token.'
