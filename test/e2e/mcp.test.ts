@@ -271,6 +271,29 @@ describe('the MCP server for agents', () => {
     expect(stdout).toMatch(/1101\.phone: pending_approval/);
   });
 
+  it('refuses a paused agent’s calls as the REST API does, and serves it again once resumed', async () => {
+    const agentAction = (action: string) =>
+      http('POST', `${serverUrl}/v1/admin/agents/${tokens.agentId}/${action}`, { token: tokens.adminToken });
+    expect((await agentAction('pause')).status).toBe(200);
+    try {
+      await expect(client.callTool({ name: 'what_may_i_change', arguments: {} })).rejects.toMatchObject({
+        code: 403,
+        message: expect.stringContaining('AGENT_NOT_ACTIVE'),
+      });
+    } finally {
+      await agentAction('resume');
+    }
+    expect(read(await client.callTool({ name: 'what_may_i_change', arguments: {} })).isError).toBe(false);
+  });
+
+  it('answers GET and DELETE on /mcp with 405: the server is stateless', async () => {
+    for (const method of ['GET', 'DELETE'])
+      expect(await http(method, `${serverUrl}/mcp`, { token: tokens.agentToken })).toMatchObject({
+        status: 405,
+        body: { jsonrpc: '2.0', error: { code: -32000 } },
+      });
+  });
+
   it('refuses a bad token before any MCP message, as the REST API does', async () => {
     await expect(connect('agt_not-a-token')).rejects.toMatchObject({
       code: 401,
