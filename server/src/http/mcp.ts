@@ -96,7 +96,7 @@ function answerResult(answer: ToolAnswer): CallToolResult {
 }
 
 /** What the REST API answers as an error body, as a tool result the model can act on; a kill switch says stop. */
-export function refusalResult(error: AppError): CallToolResult {
+function refusalResult(error: AppError): CallToolResult {
   const stop = error.code === 'KILL_SWITCH_ENGAGED';
   const sentence = stop
     ? `STOP: ${error.message.replace(/\.$/, '')}. Do not retry and do not work around it: stop this work and tell a person; it resumes only when a person releases the switch.`
@@ -124,7 +124,7 @@ export function refusalResult(error: AppError): CallToolResult {
  * as a `$ref` into `$defs`; MCP wants the input's root to be the object itself, so the root's
  * definition is brought up and the others stay referenced.
  */
-export function toolInputSchema(schema: z.ZodType): Tool['inputSchema'] {
+function toolInputSchema(schema: z.ZodType): Tool['inputSchema'] {
   const { $ref, $defs = {}, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   const rootName = typeof $ref === 'string' ? $ref.replace('#/$defs/', '') : undefined;
   const { [rootName ?? '']: root, ...others } = $defs;
