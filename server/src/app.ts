@@ -4,6 +4,7 @@ import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
+import { mcpRoutes } from './http/mcp.ts';
 import { apiRoutes, openApiDocument } from './http/openapi.ts';
 import { routerOf } from './http/route.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
@@ -61,6 +62,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(apiDocsRoutes());
   app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
+  app.use(mcpRoutes(deps, { logger }));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },

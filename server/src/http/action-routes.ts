@@ -9,16 +9,13 @@ import {
   verifyReleaseResponseSchema,
 } from '../../../shared/action-api.ts';
 import {
-  agentActionView,
   findActions,
   getActionForAdmin,
+  readOwnAction,
   reportActionOutcome,
-  requireOwnAction,
-  stopReleasedEmailIfBarred,
   submitAction,
   verifyRelease,
 } from '../services/actions/index.ts';
-import { assertNotKilled } from '../services/governance/index.ts';
 import { decideAction } from '../services/held/index.ts';
 import { approvalErrors } from './approval-routes.ts';
 import { defineRoute, errorResponses, idempotencyKeyHeader, json } from './route.ts';
@@ -85,14 +82,7 @@ export const actionRoutes = [
       ...errors(401, 403, 404, 423),
     },
     handle: async ({ caller: { agent, workspace }, params, context: { deps } }, res) => {
-      const row = await stopReleasedEmailIfBarred(
-        deps,
-        await requireOwnAction(deps, { agent, workspace, actionId: params.id }),
-      );
-      // Reading a released email is the agent's permission to send it: a kill switch withholds it.
-      if (row.kind === 'send_email' && row.status === 'released')
-        await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'send_email' });
-      res.json(await agentActionView(deps, row));
+      res.json(await readOwnAction(deps, { agent, workspace, actionId: params.id }));
     },
   }),
   defineRoute({
