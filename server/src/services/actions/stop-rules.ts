@@ -12,10 +12,9 @@ import {
   updateAction,
   type ActionRow,
 } from '../../store/action-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { actionEvent } from './action-audit.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
 

@@ -15,14 +15,13 @@ import {
   type NewActionRow,
 } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
-import { actorJson, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
 import { currentStopReason } from './stop-rules.ts';
 

@@ -2,12 +2,19 @@ import type { ChangeSetRequest, Evidence } from '../../../../shared/agent-api.ts
 import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import { completeChangeSet, settleApplyingChanges } from '../../store/change-store.ts';
 import type { Tx } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { keepChangeSetLease } from './change-set-lease.ts';
-import { actorJson, type Actor, type ServiceDeps, provenanceValues, requestsSent } from '../common/index.ts';
+import {
+  actorJson,
+  type Actor,
+  type ServiceDeps,
+  provenanceValues,
+  requestsSent,
+  withAuditChain,
+  type AuditAppender,
+} from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 
 export interface PlannedWrite {

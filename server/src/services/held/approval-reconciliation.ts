@@ -8,7 +8,7 @@ import {
   type StoredApproval,
   type TransitionWrite,
 } from '../../store/approval-store.ts';
-import type { AuditAppender } from '../../store/audit-store.ts';
+import type { AuditAppender } from '../common/index.ts';
 import type { Tx } from '../../store/database.ts';
 import type { FieldChangeRow } from '../../store/field-history-store.ts';
 import { findPerson } from '../../store/people-store.ts';

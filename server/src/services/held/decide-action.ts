@@ -5,7 +5,6 @@ import type { CrmRecordValues } from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { SecretBox } from '../../secrets.ts';
 import { lockAction, updateAction, type ActionRow } from '../../store/action-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -19,7 +18,7 @@ import {
   currentStopReason,
 } from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */

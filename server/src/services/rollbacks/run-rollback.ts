@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 import {
@@ -16,7 +15,7 @@ import {
   type StepItem,
 } from '../../store/rollback-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import { type Actor, type ServiceDeps, requestsSent } from '../common/index.ts';
+import { type Actor, type ServiceDeps, requestsSent, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
 import { markStep, readStep, writeStep, type Decided } from './rollback-step.ts';

@@ -6,7 +6,6 @@ import {
   type Classification,
 } from '../../domain/crm-change-classification.ts';
 import { listAgents } from '../../store/agent-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
@@ -17,7 +16,7 @@ import {
   type WebhookEventRow,
 } from '../../store/webhook-event-store.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
 import { reconcileApprovals } from '../held/index.ts';
 import { checkKillTriggers, checkRejectionRate } from '../governance/index.ts';
 import { executeReleasedActions } from '../actions/index.ts';
