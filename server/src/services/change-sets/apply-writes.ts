@@ -11,7 +11,7 @@ import {
   type Actor,
   type ServiceDeps,
   provenanceValues,
-  requestsSent,
+  alongsideCrm,
   withAuditChain,
   type AuditAppender,
 } from '../common/index.ts';
@@ -83,8 +83,7 @@ async function writeAndSettle(
         storeFailure ??= error;
       });
   };
-  // A batch's outcomes are stored once the next batch's request has left: on PGlite the
-  // database runs on this thread and would otherwise hold that request back.
+  // A batch's outcomes are stored while the next batch's request is in flight.
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   let completed = true;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
@@ -102,10 +101,7 @@ async function writeAndSettle(
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
     }
-    const writing = writeBatch(input, batch, deps.clock());
-    await requestsSent();
-    store(written);
-    const outcomes = await writing;
+    const [outcomes] = await alongsideCrm(writeBatch(input, batch, deps.clock()), () => store(written));
     written = batch.map((record, index) => ({
       record,
       outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.'),
