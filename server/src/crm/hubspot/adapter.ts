@@ -1,6 +1,7 @@
 import { Client } from '@hubspot/api-client';
 import type { CrmPort } from '../port.ts';
 import { accountApis, accountMethods } from './account.ts';
+import { HUBSPOT_CONTACT_FIELDS, hubspotChangeSource, userOfSourceId } from './change-sources.ts';
 import { customObjectApis, customObjectMethods } from './custom-objects.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
 import { pacer, type RateLimit } from './pacing.ts';
@@ -48,6 +49,9 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     vendor: 'hubspot',
     batchLimit: BATCH_LIMIT,
     ownerProperty: 'hubspot_owner_id',
+    contactFields: HUBSPOT_CONTACT_FIELDS,
+    changeSourceOf: hubspotChangeSource,
+    userOfSource: userOfSourceId,
     appId: options.appId,
     ...recordMethods(records, retry),
     ...propertyHistoryMethods(records, retry),

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ActionRequest, ActionView } from '../../../../shared/action-api.ts';
 import type { Policy, Tier } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
-import { normalisedEmail, STOP_RULE_PROPERTIES } from '../../domain/action-drafts.ts';
+import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
@@ -61,7 +62,8 @@ export async function submitAction(
 
   const { version, policy } = await activePolicy(deps.db, workspace.id);
   const crm = deps.crmFor(workspace);
-  const properties = request.kind === 'send_email' ? [crm.ownerProperty, ...STOP_RULE_PROPERTIES] : [crm.ownerProperty];
+  const properties =
+    request.kind === 'send_email' ? [crm.ownerProperty, ...stopRuleProperties(crm.contactFields)] : [crm.ownerProperty];
   const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
   const record = read.get(request.recordId);
 
@@ -74,7 +76,15 @@ export async function submitAction(
       const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
       if (concurrent) return { row: concurrent, replayed: true };
       const now = deps.clock();
-      const decision = await decide(tx, { workspace, agent, request, policy, record, now });
+      const decision = await decide(tx, {
+        workspace,
+        agent,
+        request,
+        policy,
+        record,
+        contactFields: crm.contactFields,
+        now,
+      });
       const row = newRow({
         workspace,
         agent,
@@ -159,6 +169,7 @@ interface DecideInput {
   request: ActionRequest;
   policy: Policy;
   record: CrmRecordValues | undefined;
+  contactFields: ContactFields;
   now: Date;
 }
 
@@ -175,6 +186,7 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     contactId: request.recordId,
     to: request.to,
     contact: record,
+    fields: input.contactFields,
   });
   if (stopped) return { tier: null, reasons: [stopped] };
   const usage = await readUsage(tx, {

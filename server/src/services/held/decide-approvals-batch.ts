@@ -96,6 +96,7 @@ export async function decideApprovalsBatch(
           request: single satisfies ActionDecisionRequest,
           via: input.via,
           contact: contacts.get(row.recordId) ?? {},
+          contactFields: deps.crmFor(workspace).contactFields,
           now,
           batchDecisionId,
         });
