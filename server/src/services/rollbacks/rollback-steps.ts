@@ -43,20 +43,30 @@ export class RollbackSteps {
     return true;
   }
 
-  /** Writes a marked step; while it is in flight, reads the next step and records the one before. */
-  async write(marked: MarkedStep): Promise<void> {
+  /**
+   * Writes a marked step; while it is in flight, reads the next step and records the one before.
+   * Gives back the recording of this step's outcomes, for `record`.
+   */
+  async write(marked: MarkedStep): Promise<() => Promise<void>> {
     const next = await this.nextPage();
     const writing = writeStep(this.deps, { rollback: this.rollback, crm: this.crm }, marked);
     this.prefetched = this.readItems(next);
     this.prefetched.catch(() => undefined); // awaited by the next read, or when stopping
-    const [record] = await alongsideCrm(writing, () => this.startRecording());
-    // One step's outcomes wait to be recorded, no more: when the CRM answers faster than we
-    // record (no latency), unbounded overlap queued every step's outcomes in memory and on the
-    // audit chain's lock.
+    const [recording] = await alongsideCrm(writing, () => this.startRecording());
+    return recording;
+  }
+
+  /**
+   * Queues a written step's outcomes to be recorded with the next write (or when stopping), once
+   * the step before is recorded. One step's outcomes wait, no more: when the CRM answers faster
+   * than we record (no latency), unbounded overlap queued every step's outcomes in memory and on
+   * the audit chain's lock.
+   */
+  async record(recording: () => Promise<void>): Promise<void> {
     try {
       await this.recorded();
     } finally {
-      this.unrecorded = record; // recorded with the next write, or when stopping, even if the last recording failed
+      this.unrecorded = recording; // even if the last recording failed
     }
   }
 

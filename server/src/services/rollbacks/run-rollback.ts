@@ -128,7 +128,7 @@ async function work(
       }
       const marked = await markStep(deps, { rollback, holder }, decided);
       if (!marked) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
-      await steps.write(marked);
+      await steps.record(await steps.write(marked));
     }
   } finally {
     await steps.drain().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
