@@ -9,12 +9,18 @@ import {
   type StoredApproval,
   type TransitionWrite,
 } from '../../store/approval-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import { findPerson, type PersonRow } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
-import { actorJson, type Actor, type ServiceDeps, toCrmValue } from '../common/index.ts';
+import {
+  actorJson,
+  type Actor,
+  type ServiceDeps,
+  toCrmValue,
+  withAuditChain,
+  type AuditAppender,
+} from '../common/index.ts';
 import { checkRejectionRate } from '../governance/index.ts';
 
 /** The state machine's refusals, plus one only the service can see: the person is not registered. */
