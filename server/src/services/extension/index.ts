@@ -7,4 +7,12 @@ export {
   setPersonRoleFromApp,
   setTeamRoleFromApp,
 } from './extension-people.ts';
-export { auditSearch, cardView, homeView, requirePermission, settingsView } from './extension-views.ts';
+export {
+  auditSearch,
+  cardView,
+  engagedKillSwitches,
+  homeView,
+  pendingCard,
+  requirePermission,
+  settingsView,
+} from './extension-views.ts';

@@ -1,0 +1,48 @@
+import type { InboxQuery, InboxView } from '../../../../shared/console-api.ts';
+import { listAgents } from '../../store/agent-store.ts';
+import { findRecordEvidence, listApprovals } from '../../store/approval-store.ts';
+import { listKillSwitches } from '../../store/kill-switch-store.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { engagedKillSwitches, type ExtensionCaller, pendingCard } from '../extension/index.ts';
+
+/**
+ * What waits for a person, across the workspace: each pending field change as the record card
+ * shows it (same shape, same `decidable`), newest first. Filters by agent, batch and record go
+ * to the database; property and age narrow that page.
+ */
+export async function inboxView(
+  deps: ServiceDeps,
+  { workspace, caller }: ExtensionCaller,
+  query: InboxQuery,
+): Promise<InboxView> {
+  const [pending, agents, switches] = await Promise.all([
+    listApprovals(deps.db, workspace.id, {
+      status: 'pending',
+      agentId: query.agent,
+      batchId: query.batch,
+      recordId: query.record,
+      limit: query.limit,
+    }),
+    listAgents(deps.db, workspace.id),
+    listKillSwitches(deps.db, workspace.id),
+  ]);
+  const cutoff =
+    query.olderThanMinutes === undefined ? undefined : deps.clock().getTime() - query.olderThanMinutes * 60_000;
+  const shown = pending.filter(
+    (stored) =>
+      (query.property === undefined || stored.items.some((item) => item.property === query.property)) &&
+      (cutoff === undefined || stored.createdAt.getTime() <= cutoff),
+  );
+  const agentById = new Map(agents.map((agent) => [agent.id, agent]));
+  const items = await Promise.all(
+    shown.map(async (stored) =>
+      pendingCard(
+        stored,
+        agentById.get(stored.agentId),
+        await findRecordEvidence(deps.db, stored.changeSetId, stored.recordId),
+        caller,
+      ),
+    ),
+  );
+  return { caller, killSwitches: engagedKillSwitches(switches), items };
+}
