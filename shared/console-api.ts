@@ -20,6 +20,23 @@ export const signInQuerySchema = z.strictObject({
   next: safeText.max(2_000).optional(),
 });
 
+/** Who a new sign-in link is for (by default the workspace's highest-ranked person); admin API and CLI alike. */
+export const consoleLinkRequestSchema = z
+  .strictObject({
+    crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)').optional(),
+  })
+  .meta({ id: 'ConsoleLinkRequest' });
+
+export const consoleLinkSchema = z
+  .object({
+    url: z.string().describe('Opens the console signed in; works once.'),
+    crmUserId: z.string(),
+    role: z.string(),
+    expiresAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'ConsoleLink' });
+export type ConsoleLinkView = z.infer<typeof consoleLinkSchema>;
+
 export const inboxQuerySchema = z.strictObject({
   agent: z.uuid().optional(),
   batch: safeText.min(1).max(200).optional(),
@@ -30,6 +47,9 @@ export const inboxQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type InboxQuery = z.infer<typeof inboxQuerySchema>;
+
+/** An audit event's place in its workspace's chain. */
+export const auditSeqParamSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 export const recordParamsSchema = z.strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema });
 
@@ -47,4 +67,31 @@ export interface InboxView {
 /** The one-time link a person opens; the server, its CLI and the demo print it the same way. */
 export function signInUrl(serverUrl: string, token: string): string {
   return `${serverUrl.replace(/\/+$/, '')}${SIGN_IN_PATH}?token=${encodeURIComponent(token)}`;
+}
+
+/** One audit event whole, as the log keeps it (values and evidence as the agent or the CRM gave them). */
+export interface AuditEventView {
+  seq: number;
+  occurredAt: string;
+  type: string;
+  actor: unknown;
+  agentId: string | null;
+  batchId: string | null;
+  changeSetId: string | null;
+  objectType: string | null;
+  recordId: string | null;
+  property: string | null;
+  before: unknown;
+  after: unknown;
+  evidence: unknown;
+  reasons: string[];
+  policyVersion: number | null;
+  data: unknown;
+  hash: string;
+}
+
+/** One action reconstructed: the event, and every event on the same record in the same batch (decision, approvals, CRM result). */
+export interface AuditActionView {
+  event: AuditEventView;
+  story: AuditEventView[];
 }

@@ -2,6 +2,7 @@ import type { SessionView } from '../../shared/console-api.ts';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { postJson, getJson } from './api.ts';
 import { Audit } from './screens/Audit.tsx';
+import { AuditAction } from './screens/AuditAction.tsx';
 import { Batch } from './screens/Batch.tsx';
 import { Batches } from './screens/Batches.tsx';
 import { Inbox } from './screens/Inbox.tsx';
@@ -64,6 +65,7 @@ export function App() {
               <Audit />
             </Route>
           )}
+          {permissions.searchAudit && <Route path="/audit/:seq">{(params) => <AuditAction seq={params.seq} />}</Route>}
           <Route path="/">
             <Redirect to="/inbox" />
           </Route>

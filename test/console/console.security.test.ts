@@ -8,7 +8,7 @@ import { bootstrapWorkspace } from '../../server/src/services/governance/index.t
 import { approvals, consoleSessions, consoleSignInLinks } from '../../server/src/store/schema.ts';
 import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, sessionCookieOf, signInAs } from '../support/console.ts';
-import { ADMIN, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -117,6 +117,36 @@ describe('sign-in links', () => {
     expect((await openLink(link.token, { next: '/batches/enrich-1?x=1' })).headers.get('location')).toBe(
       '/batches/enrich-1?x=1',
     );
+  });
+});
+
+describe('links from the admin API and the audit pages', () => {
+  it('When an admin asks the server for a link, then it signs that person in once; without the admin token it is refused', async () => {
+    expect((await api(harness, 'POST', '/v1/admin/console-links', { body: { crmUserId: '700' } })).status).toBe(401);
+    const created = await api(harness, 'POST', '/v1/admin/console-links', {
+      token: ws.adminToken,
+      body: { crmUserId: '700' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ crmUserId: '700', role: 'auditor' });
+    const url = new URL(created.body.url);
+    expect(`${url.protocol}//${url.host}`).toBe(harness.url);
+    expect(url.pathname).toBe('/sign-in');
+    const cookie = sessionCookieOf(await fetch(url, { redirect: 'manual' }))!;
+
+    const found = (await (await consoleCall(harness, cookie, 'GET', '/console/api/audit?limit=200')).json()) as any;
+    const published = found.events.find((event: { type: string }) => event.type === 'policy.published');
+    const action = await consoleCall(harness, cookie, 'GET', `/console/api/audit/events/${published.seq}`);
+    expect(action.status).toBe(200);
+    expect(((await action.json()) as any).event).toMatchObject({ seq: published.seq, type: 'policy.published' });
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/audit/events/999999')).status).toBe(404);
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/audit/events/abc')).status).toBe(400);
+    const verified = await consoleCall(harness, cookie, 'GET', '/console/api/audit/verify');
+    expect(((await verified.json()) as any).ok).toBe(true);
+
+    const rep = await signInAs(harness, ws.workspaceId, '1001');
+    expect((await consoleCall(harness, rep, 'GET', `/console/api/audit/events/${published.seq}`)).status).toBe(403);
+    expect((await consoleCall(harness, rep, 'GET', '/console/api/audit/verify')).status).toBe(403);
   });
 });
 

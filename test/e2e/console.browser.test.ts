@@ -158,6 +158,39 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('batch-rollback-conflict');
   });
 
+  it('an auditor reconstructs one write from the audit trail and verifies the chain', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    await http('PUT', `${serverUrl}/v1/admin/people/2001`, { token: adminToken, body: { role: 'auditor' } });
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+      token: adminToken,
+      body: { crmUserId: '2001' },
+    });
+    await page.goto(link.body.url);
+    await page.waitForURL(/\/inbox$/);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Batch').fill('demo-enrichment-0');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const applied = page.getByRole('row').filter({ hasText: 'change.applied' }).first();
+    await applied.getByRole('link').click();
+    await page.getByRole('heading', { name: /^Audit event \d+$/ }).waitFor();
+    const story = page.getByRole('list', { name: 'The story' });
+    await story.waitFor();
+    expect(await story.textContent()).toContain('change.decided');
+    expect(await story.textContent()).toContain('change.applied');
+    const event = await page.getByRole('list', { name: 'The story' }).locator('li.current').textContent();
+    expect(event).toContain('demo-enricher');
+    expect(await page.locator('dl.fields').textContent()).toMatch(/Policy version\s*1/);
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/The chain holds/);
+    await page.goBack();
+    await page.getByRole('heading', { name: /^Audit event \d+$/ }).waitFor();
+    await screenshot('audit-one-write');
+  });
+
   it('no screen raised a script error or broke the Content-Security-Policy', () => {
     expect(pageErrors).toEqual([]);
   });

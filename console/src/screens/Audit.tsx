@@ -1,5 +1,6 @@
-import type { FormEvent } from 'react';
-import { useLocation, useSearch } from 'wouter';
+import { type FormEvent, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import type { AuditVerification } from '../../../shared/admin-api.ts';
 import type { AuditSearchResult } from '../../../shared/extension-api.ts';
 import { getJson, query } from '../api.ts';
 import { useLoad } from '../use-load.ts';
@@ -11,7 +12,7 @@ const FILTERS = [
 ] as const;
 
 /** Any value from the log, as text: actors, before and after are JSON the agents partly wrote. */
-function asText(value: unknown): string {
+export function asText(value: unknown): string {
   if (value === null || value === undefined) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
@@ -34,7 +35,9 @@ export function AuditTable(props: { events: AuditSearchResult['events'] }) {
       <tbody>
         {props.events.map((event) => (
           <tr key={event.seq}>
-            <td>{event.seq}</td>
+            <td>
+              <Link href={`/audit/${event.seq}`}>{event.seq}</Link>
+            </td>
             <td>{new Date(event.occurredAt).toLocaleString()}</td>
             <td>{event.type}</td>
             <td>{event.recordId}</td>
@@ -46,6 +49,29 @@ export function AuditTable(props: { events: AuditSearchResult['events'] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The hash chain checked end to end, on demand: it reads every event. */
+function VerifyChain() {
+  const [result, setResult] = useState<string | null>(null);
+  const verify = () =>
+    getJson<AuditVerification>('/console/api/audit/verify').then(
+      (verified) =>
+        setResult(
+          verified.ok
+            ? `The chain holds: ${verified.events} event(s) verified.`
+            : (verified.firstBadEvent?.message ?? 'The chain does not hold.'),
+        ),
+      (failure: Error) => setResult(failure.message),
+    );
+  return (
+    <p>
+      <button type="button" onClick={verify}>
+        Verify the chain
+      </button>{' '}
+      {result && <span role="status">{result}</span>}
+    </p>
   );
 }
 
@@ -78,6 +104,7 @@ export function Audit() {
         ))}
         <button type="submit">Search</button>
       </form>
+      <VerifyChain />
       {events.state === 'loading' && <p className="notice">Loading…</p>}
       {events.state === 'failed' && <p role="alert">{events.message}</p>}
       {events.state === 'ready' && <AuditTable events={events.data.events} />}

@@ -18,6 +18,7 @@ import {
   policyVersionSchema,
 } from '../../../shared/admin-api.ts';
 import { errorResponseSchema } from '../../../shared/agent-api.ts';
+import { consoleLinkRequestSchema, consoleLinkSchema } from '../../../shared/console-api.ts';
 import { policySchema } from '../../../shared/policy.ts';
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
@@ -196,6 +197,19 @@ export const adminOpenApiPaths = {
         '503': error(
           'HubSpot is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); run it again later.',
         ),
+      },
+    },
+  },
+  '/v1/admin/console-links': {
+    post: {
+      operationId: 'createConsoleLink',
+      summary: 'A one-time sign-in link to the web console for a person of the workspace (15 minutes).',
+      security: admin,
+      requestBody: { required: false, content: json(consoleLinkRequestSchema) },
+      responses: {
+        '201': { description: 'The link, shown once.', content: json(consoleLinkSchema) },
+        '400': error('The person has no role in this workspace, or nobody has one yet (VALIDATION_FAILED).'),
+        '401': UNAUTHENTICATED,
       },
     },
   },

@@ -1,15 +1,28 @@
 import { type Response, Router } from 'express';
 import {
+  auditSeqParamSchema,
+  type ConsoleLinkView,
+  consoleLinkRequestSchema,
   inboxQuerySchema,
   recordParamsSchema,
   SIGN_IN_PATH,
   type SessionView,
   signInQuerySchema,
+  signInUrl,
 } from '../../../shared/console-api.ts';
 import { auditSearchQuerySchema, extensionDecisionSchema } from '../../../shared/extension-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { authenticateConsoleSession, inboxView, signInWithLink, signOut } from '../services/console/index.ts';
+import {
+  auditAction,
+  authenticateConsoleSession,
+  inboxView,
+  issueSignInLink,
+  signInWithLink,
+  signOut,
+} from '../services/console/index.ts';
+import { verifyAudit } from '../services/governance/index.ts';
+import { adminWorkspaceFromRequest } from './auth.ts';
 import { auditSearch, cardView, homeView, personActor, requirePermission } from '../services/extension/index.ts';
 import { decideApproval } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
@@ -32,6 +45,20 @@ const ROLLBACK_POLL_MS = 500;
 export function consoleRoutes(deps: ServiceDeps): Router {
   const router = Router();
   const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
+
+  // With PGlite the CLI cannot open the database the server holds: the admin token asks the server instead.
+  router.post('/v1/admin/console-links', async (req, res) => {
+    const workspace = await adminWorkspaceFromRequest(deps, req);
+    const { crmUserId } = parseInput(consoleLinkRequestSchema, req.body ?? {}, 'The console link request');
+    const link = await issueSignInLink(deps, { workspaceId: workspace.id, crmUserId });
+    const view: ConsoleLinkView = {
+      url: signInUrl(`${req.protocol}://${req.get('host')}`, link.token),
+      crmUserId: link.crmUserId,
+      role: link.role,
+      expiresAt: link.expiresAt.toISOString(),
+    };
+    res.status(201).json(view);
+  });
 
   router.get(SIGN_IN_PATH, async (req, res) => {
     const { token, next } = parseInput(signInQuerySchema, req.query, 'The sign-in link');
@@ -100,6 +127,19 @@ export function consoleRoutes(deps: ServiceDeps): Router {
         agentId: query.agent,
         limit: query.limit,
       }),
+    );
+  });
+
+  router.get('/console/api/audit/verify', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    requirePermission(caller, caller.permissions.searchAudit, 'verify the audit trail');
+    res.json(await verifyAudit(deps, workspace.id));
+  });
+
+  router.get('/console/api/audit/events/:seq', async (req, res) => {
+    const caller = await authenticate(req);
+    res.json(
+      await auditAction(deps, caller, parseInput(auditSeqParamSchema, req.params.seq, 'The audit event number')),
     );
   });
 

@@ -1,6 +1,7 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 import type { Db } from './database.ts';
+import { auditEvents } from './schema.ts';
 
 export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
 
@@ -51,4 +52,35 @@ export async function endSession(db: Db, tokenHash: string, now: Date): Promise<
     .update(consoleSessions)
     .set({ endedAt: now })
     .where(and(eq(consoleSessions.tokenHash, tokenHash), isNull(consoleSessions.endedAt)));
+}
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+export async function findAuditEvent(db: Db, workspaceId: string, seq: number): Promise<AuditEventRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.seq, seq)));
+  return row;
+}
+
+/** Everything the log holds on one record within one batch, oldest first: the story of a write. */
+export async function auditEventsOnRecordInBatch(
+  db: Db,
+  workspaceId: string,
+  batchId: string,
+  recordId: string,
+): Promise<AuditEventRow[]> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        eq(auditEvents.batchId, batchId),
+        eq(auditEvents.recordId, recordId),
+      ),
+    )
+    .orderBy(asc(auditEvents.seq))
+    .limit(500);
 }

@@ -1,4 +1,5 @@
 /** Console: the web console's sign-in links, sessions and the views only it has (issue 19). Other folders import this feature only from here. */
+export { auditAction } from './console-audit.ts';
 export { inboxView } from './console-inbox.ts';
 export {
   authenticateConsoleSession,
