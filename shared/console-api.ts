@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
-import type { Caller, EngagedKillSwitch, PendingApprovalCard } from './extension-api.ts';
+import type { Caller, EngagedKillSwitch, PendingApprovalCard, PendingDraft } from './extension-api.ts';
 import { safeText } from './safe-text.ts';
 
 /**
@@ -62,6 +62,8 @@ export interface InboxView {
   caller: Caller;
   killSwitches: EngagedKillSwitch[];
   items: PendingApprovalCard[];
+  /** Held emails, tasks and notes with their record; drafts belong to no batch, so a batch filter leaves none. */
+  drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
 }
 
 /** The one-time link a person opens; the server, its CLI and the demo print it the same way. */

@@ -3,6 +3,7 @@ import { useLocation, useSearch } from 'wouter';
 import type { InboxView } from '../../../shared/console-api.ts';
 import { killSwitchNotice } from '../../../shared/views/proposal-view.ts';
 import { getJson, query } from '../api.ts';
+import { DraftCard } from '../DraftCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
 
@@ -53,7 +54,9 @@ export function Inbox() {
               {killSwitchNotice(inbox.data.killSwitches)}
             </p>
           )}
-          {inbox.data.items.length === 0 && <p className="notice">Nothing waits for a decision.</p>}
+          {inbox.data.items.length === 0 && inbox.data.drafts.length === 0 && (
+            <p className="notice">Nothing waits for a decision.</p>
+          )}
           {inbox.data.items.map((card) => (
             <PendingCard
               key={card.approval.id}
@@ -61,6 +64,9 @@ export function Inbox() {
               killSwitchEngaged={inbox.data.killSwitches.length > 0}
               onDecided={reload}
             />
+          ))}
+          {inbox.data.drafts.map((draft) => (
+            <DraftCard key={draft.id} draft={draft} onDecided={reload} />
           ))}
         </>
       )}

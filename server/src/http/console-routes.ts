@@ -10,6 +10,7 @@ import {
   signInQuerySchema,
   signInUrl,
 } from '../../../shared/console-api.ts';
+import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
 import { auditSearchQuerySchema, extensionDecisionSchema } from '../../../shared/extension-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
@@ -24,7 +25,7 @@ import {
 import { verifyAudit } from '../services/governance/index.ts';
 import { adminWorkspaceFromRequest } from './auth.ts';
 import { auditSearch, cardView, homeView, personActor, requirePermission } from '../services/extension/index.ts';
-import { decideApproval } from '../services/held/index.ts';
+import { decideAction, decideApproval } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
 import {
   clearSessionCookie,
@@ -102,6 +103,20 @@ export function consoleRoutes(deps: ServiceDeps): Router {
         request: { ...decision, actingUserId: authenticated.caller.userId },
         via: 'console',
         person: authenticated.person,
+      }),
+    );
+  });
+
+  router.post('/console/api/drafts/:id/decisions', async (req, res) => {
+    const { workspace, caller, person } = await authenticate(req);
+    const decision = parseInput(extensionDraftDecisionSchema, req.body, 'The decision');
+    res.json(
+      await decideAction(deps, {
+        workspace,
+        actionId: idParam(req.params.id, 'draft'),
+        request: { ...decision, actingUserId: caller.userId },
+        via: 'console',
+        person,
       }),
     );
   });

@@ -1,9 +1,10 @@
 import type { InboxQuery, InboxView } from '../../../../shared/console-api.ts';
 import { listAgents } from '../../store/agent-store.ts';
+import { listActions } from '../../store/action-store.ts';
 import { findRecordEvidence, listApprovals } from '../../store/approval-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { engagedKillSwitches, type ExtensionCaller, pendingCard } from '../extension/index.ts';
+import { engagedKillSwitches, type ExtensionCaller, pendingCard, pendingDraftView } from '../extension/index.ts';
 
 /**
  * What waits for a person, across the workspace: each pending field change as the record card
@@ -15,7 +16,7 @@ export async function inboxView(
   { workspace, caller }: ExtensionCaller,
   query: InboxQuery,
 ): Promise<InboxView> {
-  const [pending, agents, switches] = await Promise.all([
+  const [pending, heldDrafts, agents, switches] = await Promise.all([
     listApprovals(deps.db, workspace.id, {
       status: 'pending',
       agentId: query.agent,
@@ -23,6 +24,14 @@ export async function inboxView(
       recordId: query.record,
       limit: query.limit,
     }),
+    query.batch === undefined && query.property === undefined
+      ? listActions(deps.db, workspace.id, {
+          statuses: ['pending'],
+          agentId: query.agent,
+          recordId: query.record,
+          limit: query.limit,
+        })
+      : [],
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
   ]);
@@ -44,5 +53,13 @@ export async function inboxView(
       ),
     ),
   );
-  return { caller, killSwitches: engagedKillSwitches(switches), items };
+  const drafts = heldDrafts
+    .filter((row) => cutoff === undefined || row.createdAt.getTime() <= cutoff)
+    .map((row) => ({
+      ...pendingDraftView(row, agentById.get(row.agentId), caller),
+      objectType: row.objectType,
+      recordId: row.recordId,
+      createdAt: row.createdAt.toISOString(),
+    }));
+  return { caller, killSwitches: engagedKillSwitches(switches), items, drafts };
 }
