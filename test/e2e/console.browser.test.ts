@@ -187,7 +187,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/The chain holds/);
     await page.goBack();
-    await page.getByRole('heading', { name: /^Audit event \d+$/ }).waitFor();
+    await page.getByRole('list', { name: 'The story' }).waitFor();
     await screenshot('audit-one-write');
   });
 
