@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { consoleRoutes } from './http/console-routes.ts';
+import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
@@ -22,6 +24,8 @@ export interface AppOptions {
   webhooks?: Omit<WebhookRouteOptions, 'maxBodyBytes'>;
   /** This server's audit checkpoint key (base64), trusted when verifying checkpoints (issue 17). */
   checkpointPublicKey?: string;
+  /** The built web console (issue 19), served at `/`; tests that do not need it leave it out. */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
@@ -63,6 +67,8 @@ export function createApp(options: AppOptions): Express {
   app.use(apiDocsRoutes());
   app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
   app.use(mcpRoutes(deps, { logger }));
+  app.use(consoleRoutes(deps));
+  if (options.consoleDir) app.use(consoleStatic(options.consoleDir));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },

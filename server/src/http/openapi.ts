@@ -3,6 +3,7 @@ import { actionRoutes } from './action-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { agentRoutes } from './agent-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
+import { consoleLinkRoutes } from './console-routes.ts';
 import { governanceRoutes } from './governance-routes.ts';
 import { qaRoutes } from './qa-routes.ts';
 import { openApiPaths } from './route.ts';
@@ -17,6 +18,7 @@ export const apiRoutes = [
   ...qaRoutes,
   ...governanceRoutes,
   ...rollbackRoutes,
+  ...consoleLinkRoutes,
 ];
 
 /**

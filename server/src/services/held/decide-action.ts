@@ -41,7 +41,7 @@ export interface DecideActionInput {
   actionId: string;
   request: ActionDecisionRequest;
   /** Where the person decided: audited on the actor. */
-  via: 'admin_api' | 'hubspot_app';
+  via: 'admin_api' | 'hubspot_app' | 'console';
   /** As in decideApproval: the HubSpot app's resolved person (their own role or their team's); otherwise looked up in `people`. */
   person?: DecidingPerson;
 }
@@ -95,7 +95,7 @@ export interface LockedActionDecision {
   row: ActionRow;
   person: DecidingPerson | undefined;
   request: ActionDecisionRequest;
-  via: 'admin_api' | 'hubspot_app';
+  via: 'admin_api' | 'hubspot_app' | 'console';
   /**
    * An email's contact as the stop rules read it at release: its opt-out properties and addresses;
    * undefined when it is not read again (the address was checked at submission).
