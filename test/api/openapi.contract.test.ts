@@ -78,6 +78,7 @@ describe('the OpenAPI document agents load as their tools', () => {
         'POST /v1/admin/approvals/decisions decideApprovals',
         'POST /v1/admin/approvals/{id}/decisions decideApproval',
         'POST /v1/admin/audit/verify verifyAuditWithCheckpoints',
+        'POST /v1/admin/console-links createConsoleLink',
         'POST /v1/admin/bootstrap bootstrapWorkspace',
         'POST /v1/admin/governance-requests/{id}/cancel cancelGovernanceRequest',
         'POST /v1/admin/governance-requests/{id}/confirm confirmGovernanceRequest',
