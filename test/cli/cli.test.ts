@@ -44,7 +44,11 @@ describe('agent-governance CLI with --json', () => {
   let workspaceId: string;
   let agentId: string;
 
-  it('creates a workspace, an agent, and publishes policy versions, each as one JSON object', async () => {
+  // Seven CLI processes, each opening PGlite from its folder and the first one creating it: on a busy
+  // 2-core machine that outlasted the 30 s default and failed the tests after it too.
+  it('creates a workspace, an agent, and publishes policy versions, each as one JSON object', {
+    timeout: 90_000,
+  }, async () => {
     const workspace = await cli(
       'workspace',
       'add',

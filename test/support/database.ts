@@ -35,7 +35,8 @@ export async function createTestDatabase(): Promise<Database & { url: string | u
 
 let template: Blob | undefined;
 
-function pgliteTemplate(): Blob {
+/** The dumped PGlite data folder the global setup migrated, read once per test file. */
+export function pgliteTemplate(): Blob {
   template ??= new Blob([fs.readFileSync(inject('pgliteTemplateFile'))]);
   return template;
 }

@@ -87,9 +87,12 @@ async function openPglite(dataDir: string | undefined, holder: string, template:
     fs.mkdirSync(dataDir, { recursive: true });
     release = acquireDataDirLock(dataDir, holder);
   }
-  // Postgres's default 128 MB buffer pool fills up in our process's memory as the data grows; the
-  // operating system's file cache still holds the data folder behind a smaller pool.
-  const client = new PGlite(dataDir ? path.join(dataDir, 'pglite') : undefined, {
+  // One options object: PGlite reads its second argument only when the first is a path, so an
+  // in-memory database given (undefined, options) silently ran initdb and dropped the template.
+  const client = new PGlite({
+    ...(dataDir ? { dataDir: path.join(dataDir, 'pglite') } : {}),
+    // Postgres's default 128 MB buffer pool fills up in our process's memory as the data grows; the
+    // operating system's file cache still holds the data folder behind a smaller pool.
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     ...(template ? { loadDataDir: template } : {}),
   });
