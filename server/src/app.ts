@@ -8,6 +8,7 @@ import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { rollbackRoutes } from './http/rollback-routes.ts';
+import { siemRoutes } from './http/siem-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
 import { governanceRoutes } from './http/governance-routes.ts';
 import { openApiDocument } from './http/openapi.ts';
@@ -73,6 +74,7 @@ export function createApp(options: AppOptions): Express {
   app.use(governanceRoutes(deps));
   app.use(rollbackRoutes(deps));
   app.use(actionRoutes(deps));
+  app.use(siemRoutes(deps));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },

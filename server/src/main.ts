@@ -7,11 +7,13 @@ import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
+import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
-import type { ServiceDeps } from './services/common/index.ts';
+import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
+import { DEFAULT_SIEM_DELIVERY } from './services/siem/index.ts';
 
 const logger = jsonLogger();
 
@@ -33,6 +35,16 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const siem = startSiemDelivery(deps, {
+    logger,
+    pollMs: config.siem.pollMs,
+    delivery: {
+      ...DEFAULT_SIEM_DELIVERY,
+      holder: leaseHolderName(),
+      retryMaxMs: config.siem.retryMaxMs,
+      eventsPerRequest: config.siem.eventsPerRequest,
+    },
+  });
   const webhooks = {
     appClientSecret: config.hubspotClientSecret,
     publicUrl: config.publicUrl,
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
           approvalJobs?.stop(),
           checkpoints?.stop(),
           recovery.stop(),
+          siem.stop(),
         ])
           .then(() => runtime.close())
           .then(() => process.exit(0)),

@@ -7,6 +7,7 @@ import { approvalOpenApiPaths } from './approval-openapi.ts';
 import { governanceOpenApiPaths } from './governance-openapi.ts';
 import { qaOpenApiPaths } from './qa-openapi.ts';
 import { rollbackOpenApiPaths } from './rollback-openapi.ts';
+import { siemOpenApiPaths } from './siem-openapi.ts';
 
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
@@ -98,6 +99,7 @@ export function openApiDocument(serverUrl: string) {
       ...qaOpenApiPaths,
       ...governanceOpenApiPaths,
       ...rollbackOpenApiPaths,
+      ...siemOpenApiPaths,
     },
   });
 }

@@ -252,3 +252,4 @@ export { actionOutcomes, actions, contactStops } from './action-schema.ts';
 export { governanceRequests, qaReviews } from './governance-schema.ts';
 export { teamRoles } from './team-role-schema.ts';
 export { auditCheckpoints } from './audit-checkpoint-schema.ts';
+export { siemDestinations } from './siem-schema.ts';
