@@ -7,6 +7,7 @@ import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
+import { SIEM_COMMANDS } from './siem-commands.ts';
 import { WORKSPACE_COMMANDS } from './workspace-commands.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
@@ -219,6 +220,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
+  ...SIEM_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {
