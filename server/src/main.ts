@@ -13,7 +13,6 @@ import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
 import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
-import { DEFAULT_SIEM_DELIVERY } from './services/siem/index.ts';
 
 const logger = jsonLogger();
 
@@ -39,8 +38,9 @@ async function main(): Promise<void> {
     logger,
     pollMs: config.siem.pollMs,
     delivery: {
-      ...DEFAULT_SIEM_DELIVERY,
       holder: leaseHolderName(),
+      leaseMs: config.siem.leaseMs,
+      requestTimeoutMs: Math.floor(config.siem.leaseMs / 3),
       retryMaxMs: config.siem.retryMaxMs,
       eventsPerRequest: config.siem.eventsPerRequest,
     },

@@ -39,6 +39,8 @@ export async function startSiemReceiver(options: {
   kind: ReceiverKind;
   secret?: string;
   port?: number;
+  /** Answers each request this much later, as a busy collector would. */
+  delayMs?: number;
   onEvents?: (events: ReceivedEvent[]) => void;
 }): Promise<SiemReceiver> {
   const receiver: SiemReceiver = {
@@ -66,7 +68,7 @@ export async function startSiemReceiver(options: {
       const events = eventsOf(options.kind, body);
       receiver.received.push(...events);
       options.onEvents?.(events);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

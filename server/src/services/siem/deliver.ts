@@ -20,12 +20,6 @@ export interface SiemDelivery {
   eventsPerRequest: number;
 }
 
-/** The lease outlasts a request's timeout, so a server never loses a destination while its request can still land. */
-export const DEFAULT_SIEM_DELIVERY = {
-  leaseMs: 30_000,
-  requestTimeoutMs: 10_000,
-} as const satisfies Partial<SiemDelivery>;
-
 const SYSTEM_ACTOR = { type: 'system', name: 'siem-delivery' } as const;
 
 export type SiemRound = { claimed: false } | { claimed: true; delivered: number };
