@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { deliverSiemBatch } from '../../server/src/services/siem/index.ts';
 import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
@@ -87,10 +88,15 @@ describe('audit streaming to SIEM destinations', () => {
     await deliverAll();
 
     const stored = await chain(workspaceId);
+    const exported = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) exported.push(event);
     for (const target of [otlp, hec, webhook]) {
       expect(target!.refused).toBe(0);
       expect(target!.received).toEqual(stored);
+      // Whole, as audit export has it, so a receiver can recompute each hash.
+      expect(target!.whole).toEqual(exported);
     }
+    for (const event of webhook!.whole) expect(hashAuditEvent(event as unknown as AuditEventContent)).toBe(event.hash);
     expect((await destinations(adminToken)).map((d) => [d.name, d.status, d.cursorSeq === d.headSeq])).toEqual([
       ['collector', 'current', true],
       ['hook', 'current', true],
@@ -148,6 +154,33 @@ describe('audit streaming to SIEM destinations', () => {
     expect(stored.filter((event) => event.type === 'siem_destination.recovered')).toHaveLength(1);
     expect(otlp.received).toEqual(stored);
     expect((await destinations(adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
+  });
+
+  it('keeps what a receiver acknowledged when it fails part-way through a backlog, and goes on from there', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+    let requests = 0;
+    const otlp: SiemReceiver = await startSiemReceiver({
+      kind: 'otlp',
+      onEvents: () => {
+        if (++requests === 2) otlp.failWith = 503;
+      },
+    });
+    receivers.push(otlp);
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: otlp.url },
+    });
+    await deliverAll();
+    const stored = await chain(workspaceId);
+    const [listed] = await destinations(adminToken);
+    expect(listed).toMatchObject({ status: 'failing', cursorSeq: otlp.received.at(-1)!.seq });
+    expect(otlp.received).toEqual(stored.slice(0, otlp.received.length));
+
+    otlp.failWith = undefined;
+    now = new Date(now.getTime() + 1_500);
+    await deliverAll();
+    expect(otlp.received).toEqual(stored);
   });
 
   it('sends each batch once when two servers stream the same destinations at once', async () => {

@@ -16,6 +16,8 @@ export interface SiemReceiver {
   url: string;
   /** Every event of every accepted request, in arrival order (duplicates included). */
   received: ReceivedEvent[];
+  /** The same events whole, as sent. */
+  whole: Record<string, unknown>[];
   /** Requests refused for a bad token or signature. */
   refused: number;
   /** While set, every request is answered with this status and nothing is recorded. */
@@ -47,6 +49,7 @@ export async function startSiemReceiver(options: {
     kind: options.kind,
     url: '',
     received: [],
+    whole: [],
     refused: 0,
     failWith: undefined,
     close: async () => {
@@ -65,7 +68,9 @@ export async function startSiemReceiver(options: {
         receiver.refused += 1;
         return void res.writeHead(401).end();
       }
-      const events = eventsOf(options.kind, body);
+      const whole = eventsOf(options.kind, body);
+      const events = whole.map(pick);
+      receiver.whole.push(...whole);
       receiver.received.push(...events);
       options.onEvents?.(events);
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0);
@@ -95,22 +100,25 @@ function authorised(
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function eventsOf(kind: ReceiverKind, body: string): ReceivedEvent[] {
-  const pick = (event: ReceivedEvent): ReceivedEvent => ({
-    seq: event.seq,
-    hash: event.hash,
-    prevHash: event.prevHash,
-    type: event.type,
-  });
-  if (kind === 'webhook') return (JSON.parse(body) as { events: ReceivedEvent[] }).events.map(pick);
-  if (kind === 'splunk_hec')
-    return body.split('\n').map((line) => pick((JSON.parse(line) as { event: ReceivedEvent }).event));
+function pick(event: Record<string, unknown>): ReceivedEvent {
+  return {
+    seq: event.seq as number,
+    hash: event.hash as string,
+    prevHash: event.prevHash as string,
+    type: event.type as string,
+  };
+}
+
+function eventsOf(kind: ReceiverKind, body: string): Record<string, unknown>[] {
+  type Event = Record<string, unknown>;
+  if (kind === 'webhook') return (JSON.parse(body) as { events: Event[] }).events;
+  if (kind === 'splunk_hec') return body.split('\n').map((line) => (JSON.parse(line) as { event: Event }).event);
   const logs = JSON.parse(body) as {
     resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }[];
   };
   return logs.resourceLogs.flatMap((resource) =>
     resource.scopeLogs.flatMap((scope) =>
-      scope.logRecords.map((record) => pick(JSON.parse(record.body.stringValue) as ReceivedEvent)),
+      scope.logRecords.map((record) => JSON.parse(record.body.stringValue) as Event),
     ),
   );
 }

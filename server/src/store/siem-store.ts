@@ -97,12 +97,13 @@ const heldBy = (id: string, holder: string) =>
   and(eq(siemDestinations.id, id), eq(siemDestinations.leaseHolder, holder));
 
 /**
- * Moves the cursor to the acknowledged seq and gives the lease back; false when the lease was lost
+ * Moves the cursor to the acknowledged seq, and renews the lease until `leaseExpiresAt` or (null)
+ * gives it back; false when the lease was lost
  * (another server took the destination over, and sends from the cursor it finds: a duplicate at most).
  */
 export async function recordSiemDelivered(
   db: Db | Tx,
-  delivered: { id: string; holder: string; cursorSeq: number; now: Date },
+  delivered: { id: string; holder: string; cursorSeq: number; now: Date; leaseExpiresAt: Date | null },
 ): Promise<boolean> {
   const rows = await db
     .update(siemDestinations)
@@ -114,8 +115,8 @@ export async function recordSiemDelivered(
       failingSince: null,
       lastError: null,
       downRecordedAt: null,
-      leaseHolder: null,
-      leaseExpiresAt: null,
+      leaseHolder: delivered.leaseExpiresAt === null ? null : delivered.holder,
+      leaseExpiresAt: delivered.leaseExpiresAt,
     })
     .where(heldBy(delivered.id, delivered.holder))
     .returning({ id: siemDestinations.id });

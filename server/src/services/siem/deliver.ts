@@ -1,3 +1,4 @@
+import type { ChainedAuditEvent } from '../../domain/audit-chain.ts';
 import { retryDelayMs, isDown, siemRequest } from '../../domain/siem-delivery.ts';
 import { withAuditChain } from '../../store/audit-store.ts';
 import {
@@ -25,10 +26,16 @@ const SYSTEM_ACTOR = { type: 'system', name: 'siem-delivery' } as const;
 export type SiemRound = { claimed: false } | { claimed: true; delivered: number };
 
 /**
- * Sends one batch of audit events to one due destination (issue 22) and says how many it
- * delivered. The cursor moves only after the destination acknowledged the batch, so a crash or a
+ * Requests sent per claim: enough that the next batch is read and encoded while the receiver takes
+ * the current one, few enough that other due destinations soon get their turn.
+ */
+const REQUESTS_PER_CLAIM = 5;
+
+/**
+ * Sends audit events to one due destination (issue 22), a batch per request, and says how many it
+ * delivered. The cursor moves only after the destination acknowledged a batch, so a crash or a
  * failed request sends the same events again (at least once, each marked by its seq), never skips.
- * One batch per claim, due destinations taken oldest-first, so a busy one does not starve the rest.
+ * Due destinations are taken oldest-first, a few requests each, so a busy one does not starve the rest.
  */
 export async function deliverSiemBatch(deps: ServiceDeps, delivery: SiemDelivery): Promise<SiemRound> {
   const destination = await claimDueSiemDestination(deps.db, {
@@ -37,35 +44,81 @@ export async function deliverSiemBatch(deps: ServiceDeps, delivery: SiemDelivery
     now: deps.clock(),
   });
   if (!destination) return { claimed: false };
-  const events = await auditEventsAfter(deps.db, {
-    workspaceId: destination.workspaceId,
-    afterSeq: destination.cursorSeq,
-    limit: delivery.eventsPerRequest,
-  });
-  const failure = await send(deps, destination, events, delivery.requestTimeoutMs);
-  const now = deps.clock();
-  if (failure === undefined) {
+  const read = (afterSeq: number) => {
+    const events = auditEventsAfter(deps.db, {
+      workspaceId: destination.workspaceId,
+      afterSeq,
+      limit: delivery.eventsPerRequest,
+    });
+    // Marked handled now: a read failing while a request is on the wire surfaces when it is awaited.
+    events.catch(() => {});
+    return events;
+  };
+  let next = read(destination.cursorSeq);
+  let delivered = 0;
+  let downRecorded = destination.downRecordedAt !== null;
+  for (let request = 1; request <= REQUESTS_PER_CLAIM; request++) {
+    const events = await next;
     const cursorSeq = events.at(-1)?.seq ?? destination.cursorSeq;
-    const delivered = { id: destination.id, holder: delivery.holder, cursorSeq, now };
-    if (destination.downRecordedAt === null) await recordSiemDelivered(deps.db, delivered);
+    const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM;
+    if (more) next = read(cursorSeq);
+    const failure = await send(deps, destination, events, delivery.requestTimeoutMs);
+    if (failure !== undefined) {
+      // After a success in this claim the destination is no longer failing: the backoff starts afresh.
+      const before =
+        delivered > 0
+          ? { attempts: 0, failingSince: null }
+          : { attempts: destination.attempts, failingSince: destination.failingSince };
+      await recordFailure(deps, destination, { delivery, failure, downRecorded, ...before });
+      return { claimed: true, delivered };
+    }
+    const now = deps.clock();
+    const acknowledged = {
+      id: destination.id,
+      holder: delivery.holder,
+      cursorSeq,
+      now,
+      leaseExpiresAt: more ? new Date(now.getTime() + delivery.leaseMs) : null,
+    };
+    let held: boolean;
+    if (!downRecorded) held = await recordSiemDelivered(deps.db, acknowledged);
     else
-      await withAuditChain(deps.db, destination.workspaceId, deps.clock, async (tx, audit) => {
-        if (!(await recordSiemDelivered(tx, delivered))) return;
+      held = await withAuditChain(deps.db, destination.workspaceId, deps.clock, async (tx, audit) => {
+        if (!(await recordSiemDelivered(tx, acknowledged))) return false;
         audit.append({ type: 'siem_destination.recovered', actor: SYSTEM_ACTOR, data: outage(destination, now) });
+        return true;
       });
-    return { claimed: true, delivered: events.length };
+    downRecorded = false;
+    delivered += events.length;
+    // A lost lease means another server sends from the cursor now; stop rather than send twice.
+    if (!more || !held) return { claimed: true, delivered };
   }
+  return { claimed: true, delivered };
+}
+
+async function recordFailure(
+  deps: ServiceDeps,
+  destination: SiemDestinationRow,
+  options: {
+    delivery: SiemDelivery;
+    failure: string;
+    downRecorded: boolean;
+    attempts: number;
+    failingSince: Date | null;
+  },
+): Promise<void> {
+  const { delivery, failure } = options;
+  const now = deps.clock();
   const failed = {
     id: destination.id,
     holder: delivery.holder,
     error: failure,
     now,
-    nextAttemptAt: new Date(now.getTime() + retryDelayMs(destination.attempts + 1, delivery.retryMaxMs)),
+    nextAttemptAt: new Date(now.getTime() + retryDelayMs(options.attempts + 1, delivery.retryMaxMs)),
   };
-  const failingSince = destination.failingSince ?? now;
+  const failingSince = options.failingSince ?? now;
   const newlyDown =
-    destination.downRecordedAt === null &&
-    isDown({ failingSince, downAfterSeconds: destination.downAfterSeconds, now });
+    !options.downRecorded && isDown({ failingSince, downAfterSeconds: destination.downAfterSeconds, now });
   if (!newlyDown) await recordSiemFailure(deps.db, { ...failed, downRecorded: false });
   else
     await withAuditChain(deps.db, destination.workspaceId, deps.clock, async (tx, audit) => {
@@ -76,7 +129,6 @@ export async function deliverSiemBatch(deps: ServiceDeps, delivery: SiemDelivery
         data: { ...outage(destination, now), failingSince: failingSince.toISOString(), lastError: failure },
       });
     });
-  return { claimed: true, delivered: 0 };
 }
 
 function outage(destination: SiemDestinationRow, now: Date) {
@@ -93,7 +145,7 @@ function outage(destination: SiemDestinationRow, now: Date) {
 async function send(
   deps: ServiceDeps,
   destination: SiemDestinationRow,
-  events: Awaited<ReturnType<typeof auditEventsAfter>>,
+  events: readonly ChainedAuditEvent[],
   timeoutMs: number,
 ): Promise<string | undefined> {
   const request = siemRequest({
