@@ -2,8 +2,14 @@
  * Issue 22: audit events streamed per second to a local OTLP receiver from a backlog. The backlog
  * is seeded into the workspace's chain in this process, then the server starts as `npm start`
  * does, an admin adds the OTLP destination over the API, and the clock runs until the receiver
- * (a second process that parses every request) has counted every event. BENCH_SIEM_EVENTS sets
- * the backlog (the issue asks for 1,000,000; the default is smaller so a run stays short).
+ * (a second process that parses every request) has counted every event. The backlog is the
+ * issue's 1,000,000 events on Postgres and 200,000 on PGlite (whose seeding alone would take minutes
+ * at a million); BENCH_SIEM_EVENTS sets both.
+ *
+ * Goal (issue 22): at least 20,000 events a second on Postgres. Measured once, on a shared 2-core
+ * machine at a load average of 10 from other work: 15,300/s on Postgres for 1,000,000
+ * events (server peak 248 MB), 4,400/s on PGlite for 200,000 (332 MB); not a clean figure. The
+ * issue's second streaming goal (change-set throughput within 5% while streaming) is not measured here.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,11 +23,12 @@ import { withAuditChain } from '../server/src/store/audit-store.ts';
 import { createBenchPostgres } from './databases.ts';
 import { startServer } from './server-process.ts';
 
-const BACKLOG = Number(process.env.BENCH_SIEM_EVENTS ?? 200_000);
+const BACKLOG = { postgres: 1_000_000, pglite: 200_000 };
+const backlogOf = (kind: 'pglite' | 'postgres') => Number(process.env.BENCH_SIEM_EVENTS ?? BACKLOG[kind]);
 const EVENTS_PER_TRANSACTION = 10_000;
 const GOAL_PER_SECOND = 20_000;
 
-async function seed(env: Record<string, string>): Promise<{ adminToken: string; seconds: number }> {
+async function seed(env: Record<string, string>, backlog: number): Promise<{ adminToken: string; seconds: number }> {
   const runtime = await openRuntime(loadConfig(env), 'the SIEM benchmark');
   try {
     const actor = { type: 'system', name: 'bench' } as const;
@@ -31,8 +38,8 @@ async function seed(env: Record<string, string>): Promise<{ adminToken: string; 
       actor,
     );
     const started = performance.now();
-    for (let done = 0; done < BACKLOG; done += EVENTS_PER_TRANSACTION) {
-      const count = Math.min(EVENTS_PER_TRANSACTION, BACKLOG - done);
+    for (let done = 0; done < backlog; done += EVENTS_PER_TRANSACTION) {
+      const count = Math.min(EVENTS_PER_TRANSACTION, backlog - done);
       await withAuditChain(runtime.deps.db, workspace.id, runtime.deps.clock, (_tx, audit) =>
         audit.appendAll(
           (function* () {
@@ -90,8 +97,8 @@ async function measure(kind: 'pglite' | 'postgres') {
   };
   const receiver = await startReceiver();
   try {
-    console.error(`siem ${kind}: seeding ${BACKLOG} audit events`);
-    const seeded = await seed(env);
+    console.error(`siem ${kind}: seeding ${backlogOf(kind)} audit events`);
+    const seeded = await seed(env, backlogOf(kind));
     const server = await startServer(env);
     try {
       console.error(`siem ${kind}: streaming`);
@@ -137,12 +144,10 @@ export async function benchSiem(only?: string): Promise<void> {
         kind === 'postgres' ? result.headSeq / result.seconds >= GOAL_PER_SECOND : '-',
       'out of order': result.count.outOfOrder,
       'server peak MB': result.peakMb,
-      'seeding events/s': Math.round(BACKLOG / result.seeded.seconds),
+      'seeding events/s': Math.round(backlogOf(kind) / result.seeded.seconds),
     });
   }
-  console.log(
-    `Audit streaming: a backlog of ${BACKLOG} events to a local OTLP/HTTP receiver (second process), 1,000 per request:`,
-  );
+  console.log('Audit streaming: a stored backlog to a local OTLP/HTTP receiver (second process), 1,000 per request:');
   console.table(rows);
 }
 
