@@ -52,7 +52,7 @@ export const createSiemDestinationSchema = z
       });
   })
   .meta({ id: 'CreateSiemDestination' });
-export type CreateSiemDestination = z.input<typeof createSiemDestinationSchema>;
+export type CreateSiemDestination = z.infer<typeof createSiemDestinationSchema>;
 
 export const siemDestinationViewSchema = z
   .strictObject({

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { SiemKind } from '../../../shared/siem-api.ts';
 import type { ChainedAuditEvent } from './audit-chain.ts';
 
 /**
@@ -7,8 +8,6 @@ import type { ChainedAuditEvent } from './audit-chain.ts';
  * destination counts as down. Every event goes whole, with its seq, prevHash and hash, so a
  * receiver can check the chain on its side.
  */
-
-export type SiemKind = 'otlp' | 'splunk_hec' | 'webhook';
 
 export interface SiemRequest {
   headers: Record<string, string>;

@@ -1,8 +1,4 @@
-import {
-  createSiemDestinationSchema,
-  type CreateSiemDestination,
-  type SiemDestinationView,
-} from '../../../../shared/siem-api.ts';
+import type { CreateSiemDestination, SiemDestinationView } from '../../../../shared/siem-api.ts';
 import { isDown } from '../../domain/siem-delivery.ts';
 import { AppError } from '../../errors.ts';
 import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
@@ -15,16 +11,15 @@ import {
 import { actorJson, type Actor, isUuid, newId, type ServiceDeps } from '../common/index.ts';
 
 /**
- * Adds a SIEM destination (issue 22). Its secret is sealed like the CRM token and never returned;
+ * Adds a SIEM destination (issue 22), as parsed by `createSiemDestinationSchema` at the API or CLI. Its secret is sealed like the CRM token and never returned;
  * the change is an audit event, so the chain says when streaming to where began.
  */
 export async function addSiemDestination(
   deps: ServiceDeps,
   workspaceId: string,
-  input: CreateSiemDestination,
+  parsed: CreateSiemDestination,
   actor: Actor,
 ): Promise<SiemDestinationView> {
-  const parsed = createSiemDestinationSchema.parse(input);
   const now = deps.clock();
   const row = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const head = await readAuditHead(tx, workspaceId);
