@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { setKillSwitch } from '../../server/src/services/governance/index.ts';
-import { deliverSiemBatch } from '../../server/src/services/siem/index.ts';
+import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
 import { siemDestinations } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -44,7 +44,7 @@ async function auditEvents(workspaceId: string, agentId: string, count: number):
 /** Runs delivery as the job would, round after round, until nothing is due. */
 async function deliverAll(holder = 'server-a'): Promise<void> {
   const delivery = { holder, leaseMs: 30_000, requestTimeoutMs: 5_000, retryMaxMs: 60_000, eventsPerRequest: 7 };
-  while ((await deliverSiemBatch(harness.deps, delivery)).claimed);
+  while ((await deliverToDueSiemDestination(harness.deps, delivery)).claimed);
 }
 
 async function chain(workspaceId: string): Promise<ReceivedEvent[]> {

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import { deliverSiemBatch, type SiemDelivery } from '../services/siem/index.ts';
+import { deliverToDueSiemDestination, type SiemDelivery } from '../services/siem/index.ts';
 import { startPollingLoop, type PollingLoop } from './polling-loop.ts';
 
 /**
@@ -15,7 +15,7 @@ export function startSiemDelivery(
   return startPollingLoop({
     name: 'siem delivery',
     // A failed attempt counts as work: the destination waits out its backoff, and the next one due goes now.
-    round: async () => ((await deliverSiemBatch(deps, options.delivery)).claimed ? 1 : 0),
+    round: async () => ((await deliverToDueSiemDestination(deps, options.delivery)).claimed ? 1 : 0),
     logger: options.logger,
     pollMs: options.pollMs,
   });

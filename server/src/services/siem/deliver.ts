@@ -37,7 +37,7 @@ const REQUESTS_PER_CLAIM = 5;
  * failed request sends the same events again (at least once, each marked by its seq), never skips.
  * Due destinations are taken oldest-first, a few requests each, so a busy one does not starve the rest.
  */
-export async function deliverSiemBatch(deps: ServiceDeps, delivery: SiemDelivery): Promise<SiemRound> {
+export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: SiemDelivery): Promise<SiemRound> {
   const destination = await claimDueSiemDestination(deps.db, {
     holder: delivery.holder,
     leaseMs: delivery.leaseMs,
