@@ -22,7 +22,7 @@ const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
 const POLICY = path.resolve(import.meta.dirname, '../examples/policy.json');
 
 // Six auto, two approval and two unnamed (denied) properties: every kind of decision is stored.
-function changesFor(ids: string[]) {
+export function changesFor(ids: string[]) {
   return ids.map((recordId, i) => ({
     recordId,
     properties: {

@@ -19,7 +19,7 @@ import { createSecretBox } from '../server/src/secrets.ts';
 import { createAgent, setPersonRole, publishPolicy, createWorkspace } from '../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
 import { insertApprovals } from '../server/src/store/approval-store.ts';
-import { withAuditChain } from '../server/src/store/audit-store.ts';
+import { withAuditChain } from '../server/src/services/common/index.ts';
 import { insertChangeRecords } from '../server/src/store/change-store.ts';
 import { openDatabase } from '../server/src/store/database.ts';
 import { changeSets } from '../server/src/store/schema.ts';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { loadConfig } from '../server/src/config.ts';
 import { openRuntime } from '../server/src/runtime.ts';
 import { createWorkspace } from '../server/src/services/governance/index.ts';
-import { withAuditChain } from '../server/src/store/audit-store.ts';
+import { withAuditChain } from '../server/src/services/common/index.ts';
 import { createBenchPostgres } from './databases.ts';
 import { startServer } from './server-process.ts';
 

@@ -8,6 +8,21 @@ export const objectTypeSchema = z.enum(OBJECT_TYPES, {
 });
 export type ObjectType = z.infer<typeof objectTypeSchema>;
 
+/**
+ * Who made a change the CRM reports, in our words (issue 6): our own app, a person (in the CRM's
+ * UI, its mobile apps, forms, email), a workflow or sequence, an import, another integration, or
+ * the CRM itself (calculated properties, merges). Each CRM adapter maps its own source names.
+ */
+export type ChangeSource = 'our_app' | 'person' | 'workflow' | 'import' | 'integration' | 'crm';
+
+/** Where the CRM keeps what the stop rules read of a contact; its adapter names them. */
+export interface ContactFields {
+  /** A checkbox: the contact opted out of every email. */
+  optOut: string;
+  /** The contact's addresses, the primary first; each may hold several separated by ";". */
+  emails: readonly string[];
+}
+
 /** HubSpot internal property names: lower-case letter first, then lower-case letters, digits and underscores. */
 export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
 export const propertyNameSchema = safeText.regex(

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { actionRoutes } from './http/action-routes.ts';
-import { adminRoutes } from './http/admin-routes.ts';
-import { approvalRoutes } from './http/approval-routes.ts';
-import { agentRoutes } from './http/agent-routes.ts';
+import { consoleRoutes } from './http/console-routes.ts';
+import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
 import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
-import { rollbackRoutes } from './http/rollback-routes.ts';
-import { siemRoutes } from './http/siem-routes.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
-import { governanceRoutes } from './http/governance-routes.ts';
-import { openApiDocument } from './http/openapi.ts';
-import { qaRoutes } from './http/qa-routes.ts';
+import { mcpRoutes } from './http/mcp.ts';
+import { apiRoutes, openApiDocument } from './http/openapi.ts';
+import { routerOf } from './http/route.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceDeps } from './services/common/index.ts';
@@ -28,6 +24,8 @@ export interface AppOptions {
   webhooks?: Omit<WebhookRouteOptions, 'maxBodyBytes'>;
   /** This server's audit checkpoint key (base64), trusted when verifying checkpoints (issue 17). */
   checkpointPublicKey?: string;
+  /** The built web console (issue 19), served at `/`; tests that do not need it leave it out. */
+  consoleDir?: string;
 }
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
@@ -67,14 +65,10 @@ export function createApp(options: AppOptions): Express {
     res.json(openapi);
   });
   app.use(apiDocsRoutes());
-  app.use(agentRoutes(deps));
-  app.use(adminRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
-  app.use(approvalRoutes(deps));
-  app.use(qaRoutes(deps));
-  app.use(governanceRoutes(deps));
-  app.use(rollbackRoutes(deps));
-  app.use(actionRoutes(deps));
-  app.use(siemRoutes(deps));
+  app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
+  app.use(mcpRoutes(deps, { logger }));
+  app.use(consoleRoutes(deps));
+  if (options.consoleDir) app.use(consoleStatic(options.consoleDir));
   app.use((req, res) => {
     res.status(404).json({
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     publicUrl,
     webhooks,
+    consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
     ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
   });
   const server = app.listen(config.port, config.host, () => {

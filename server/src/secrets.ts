@@ -8,7 +8,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export function newToken(prefix: 'agt' | 'adm'): string {
+export function newToken(prefix: 'agt' | 'adm' | 'sil' | 'ses'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -386,7 +386,7 @@ describe('the agent API document', () => {
       publicUrl: 'http://127.0.0.1',
     });
     const served = registeredRoutes(app.router.stack as RouterLayer[]);
-    expect(served).toEqual(expect.arrayContaining(['POST /v1/admin/agents/:id/:action', 'GET /v1/extension/card']));
+    expect(served).toEqual(expect.arrayContaining(['POST /v1/admin/agents/:id/pause', 'GET /v1/extension/card']));
     const apiRoutes = served.filter(
       (route) => / \/v1\//.test(route) && !/ \/v1\/extension\//.test(route) && route !== 'GET /v1/openapi.json',
     );
@@ -415,20 +415,7 @@ function registeredRoutes(stack: RouterLayer[], prefix = ''): string[] {
   });
 }
 
-/**
- * Whether a route ('POST /v1/admin/agents/:id/:action') serves a documented operation: a ':name'
- * segment matches '{name}', or a literal where the route takes its action from the path and the
- * document has one operation per action ('POST /v1/admin/agents/{id}/pause').
- */
+/** Whether a route ('POST /v1/admin/agents/:id/pause') serves a documented operation: each ':name' segment is '{name}'. */
 function serves(route: string, operation: string): boolean {
-  const routeSegments = route.split('/');
-  const operationSegments = operation.split('/');
-  return (
-    routeSegments.length === operationSegments.length &&
-    routeSegments.every((segment, index) => {
-      const documented = operationSegments[index]!;
-      if (!segment.startsWith(':')) return segment === documented;
-      return documented === `{${segment.slice(1)}}` || !documented.startsWith('{');
-    })
-  );
+  return route.replace(/:(\w+)/g, '{$1}') === operation;
 }

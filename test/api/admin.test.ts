@@ -49,8 +49,9 @@ describe('the admin API', () => {
     expect(JSON.stringify(listed.body)).not.toContain(created.body.token);
     const paused = await api(harness, 'POST', `/v1/admin/agents/${created.body.id}/pause`, { token: ws.adminToken });
     expect(paused.body.status).toBe('paused');
+    // Each status change is its own documented path (issue 18): any other is no route at all.
     const bogus = await api(harness, 'POST', `/v1/admin/agents/${created.body.id}/explode`, { token: ws.adminToken });
-    expect(bogus.status).toBe(400);
+    expect([bogus.status, bogus.body.error.code]).toEqual([404, 'NOT_FOUND']);
   });
 
   it('engages and releases kill switches, refusing a bad scope or target', async () => {

@@ -8,7 +8,7 @@ import {
   createWorkspace,
 } from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
-import { withAuditChain } from '../../server/src/store/audit-store.ts';
+import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 import { tamper } from '../support/tampering.ts';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
-import { withAuditChain } from '../../server/src/store/audit-store.ts';
+import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 

@@ -84,7 +84,7 @@ describe('the audit log in the database', () => {
 describe('the audit chain through a real database', () => {
   it('any JSON an agent sends survives storage with its hash intact (quotes, backslashes, unicode, nesting)', async () => {
     const fc = (await import('fast-check')).default;
-    const { withAuditChain } = await import('../../server/src/store/audit-store.ts');
+    const { withAuditChain } = await import('../../server/src/services/common/index.ts');
     const workspace = (
       await createWorkspace(deps, { name: 'Fuzz', hubspotPortalId: '333', hubspotToken: 'pat-3' }, admin)
     ).id;

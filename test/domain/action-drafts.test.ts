@@ -6,6 +6,7 @@ import {
   type HeldDraft,
   type StopRuleInput,
 } from '../../server/src/domain/action-drafts.ts';
+import { HUBSPOT_CONTACT_FIELDS } from '../../server/src/crm/hubspot/change-sources.ts';
 import type { ReasonCode } from '../../shared/reason-codes.ts';
 
 const CONTACT = {
@@ -46,8 +47,20 @@ describe('stop rules for an email', () => {
       reason: 'contact_opted_out',
     },
     { what: 'a contact with no address at all', input: { contact: {} }, reason: 'recipient_not_on_record' },
+    {
+      what: 'a recipient matched at submission, when only opt-outs and stops are checked again',
+      input: { to: undefined, contact: {} },
+      reason: undefined,
+    },
+    {
+      what: 'a recipient matched at submission whose contact opted out since',
+      input: { to: undefined, contact: { hs_email_optout: 'true' } },
+      reason: 'contact_opted_out',
+    },
   ])('decides $reason for $what', ({ input, reason }) => {
-    expect(stopRuleReason({ to: 'ada@example.com', contact: CONTACT, stops: [], ...input })).toBe(reason);
+    expect(
+      stopRuleReason({ to: 'ada@example.com', contact: CONTACT, fields: HUBSPOT_CONTACT_FIELDS, stops: [], ...input }),
+    ).toBe(reason);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   readSubscriptionType,
   type KnownWrite,
 } from '../../server/src/domain/crm-change-classification.ts';
+import { hubspotChangeSource } from '../../server/src/crm/hubspot/change-sources.ts';
 
 const ours: KnownWrite[] = [{ value: 'CTO', changeId: 'change-1', agentId: 'agent-1' }];
 const change = (
@@ -11,7 +12,7 @@ const change = (
   sourceId: string | null,
   value: string | null = 'CTO',
   property = 'jobtitle',
-) => ({ changeSource, sourceId, appId: '4242', property, value });
+) => ({ source: hubspotChangeSource({ changeSource, sourceId, appId: '4242' }), property, value });
 
 describe('classifying a property change', () => {
   it.each([

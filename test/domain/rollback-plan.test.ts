@@ -8,6 +8,7 @@ import {
   type OtherChange,
   type SelectedWrite,
 } from '../../server/src/domain/rollback-plan.ts';
+import { hubspotChangeSource } from '../../server/src/crm/hubspot/change-sources.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute));
 const write = (
@@ -246,7 +247,8 @@ describe('explaining a conflict from the CRM’s property history', () => {
     { sourceType: 'IMPORT', sourceId: 'import-3', userId: null, origin: 'import', who: 'import-3' },
     { sourceType: 'INTEGRATION', sourceId: '555', userId: null, origin: 'integration', who: '555' },
   ])('names a $sourceType revision as $origin $who', ({ sourceType, sourceId, userId, origin, who }) => {
-    expect(explainWithHistory(unexplained, { sourceType, sourceId, userId, value: 'VP', at: at(9) })).toMatchObject({
+    const source = hubspotChangeSource({ changeSource: sourceType, sourceId, appId: null });
+    expect(explainWithHistory(unexplained, { source, sourceId, userId, value: 'VP', at: at(9) })).toMatchObject({
       cause: 'value_differs',
       origin,
       who,
@@ -260,7 +262,7 @@ describe('explaining a conflict from the CRM’s property history', () => {
       { force: false },
     ).conflict!;
     expect(
-      explainWithHistory(known, { sourceType: 'WORKFLOW', sourceId: '77', userId: null, value: 'VP', at: at(9) }),
+      explainWithHistory(known, { source: 'workflow', sourceId: '77', userId: null, value: 'VP', at: at(9) }),
     ).toBe(known);
   });
 });

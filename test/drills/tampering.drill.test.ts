@@ -18,7 +18,7 @@ import {
   createWorkspace,
 } from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
-import { withAuditChain } from '../../server/src/store/audit-store.ts';
+import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { openDatabase, type Database } from '../../server/src/store/database.ts';
 import { temporaryDataDir } from '../e2e/support/processes.ts';
 import { createTestDatabase } from '../support/database.ts';

@@ -29,7 +29,7 @@ export interface Harness {
  * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
  */
 export async function startHarness(
-  options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger } = {},
+  options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger; consoleDir?: string } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
   const hubspot = startFakeHubSpot();
@@ -50,6 +50,7 @@ export async function startHarness(
     maxBodyBytes: 2 * 1024 * 1024,
     publicUrl: 'http://127.0.0.1',
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

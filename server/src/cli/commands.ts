@@ -5,6 +5,8 @@ import type { AppliedPolicy } from '../services/governance/index.ts';
 import { requireOption, type CommandSpec } from './parse.ts';
 import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
+import { CONSOLE_LINK_COMMAND } from './console-command.ts';
+import { MCP_COMMAND } from './mcp-command.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 import { SIEM_COMMANDS } from './siem-commands.ts';
@@ -288,7 +290,9 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       }),
   },
   ROLLBACK_COMMAND,
+  CONSOLE_LINK_COMMAND,
   ...SANDBOX_COMMANDS,
+  MCP_COMMAND,
 ];
 
 function policyApplied(result: AppliedPolicy, workspaceId: string): string {

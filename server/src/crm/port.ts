@@ -1,4 +1,4 @@
-import type { ObjectType } from '../../../shared/crm-names.ts';
+import type { ChangeSource, ContactFields, ObjectType } from '../../../shared/crm-names.ts';
 
 /**
  * The one interface the services use to talk to a CRM. HubSpot and (later) Salesforce
@@ -12,6 +12,13 @@ export interface CrmPort {
   readonly batchLimit: number;
   /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
   readonly ownerProperty: string;
+  /** The contact properties the stop rules read before an email goes out. */
+  readonly contactFields: ContactFields;
+
+  /** Who made a change the CRM reported (a webhook), from the source it named; `appId` is the app it was sent to, ours. */
+  changeSourceOf(change: ReportedChange): ChangeSource;
+  /** The CRM user a change's source id names when a person made it, or null. */
+  userOfSource(sourceId: string | null): string | null;
 
   /**
    * The account these credentials open, in one cheap call: a workspace checks a token with it
@@ -74,7 +81,7 @@ export interface CrmPort {
     records: readonly CrmCustomRecord[];
   }): Promise<CrmUpsertOutcome[]>;
 
-  /** The owner id (what `hubspot_owner_id` holds) of a CRM user, or null when the user owns nothing. */
+  /** The owner id (what `ownerProperty` holds) of a CRM user, or null when the user owns nothing. */
   findOwnerIdOfUser(userId: string): Promise<string | null>;
 
   /** The teams a CRM user is in, primary first; empty for a user the CRM does not know. Adapters may cache briefly. */
@@ -137,11 +144,18 @@ export interface CrmUpsertOutcome {
 
 export type CrmValue = string | null;
 
-/** One revision of a property's history: HubSpot's sourceType (CRM_UI, WORKFLOW, IMPORT, API...), sourceId and user. */
+/** A change as the CRM reports it: its own name for the kind of source, and which one. */
+export interface ReportedChange {
+  changeSource: string | null;
+  sourceId: string | null;
+  appId: string | null;
+}
+
+/** One revision of a property's history: who wrote it, in our words, with the CRM's id of the source and the user. */
 export interface CrmValueChange {
   value: string | null;
   at: Date;
-  sourceType: string;
+  source: ChangeSource;
   sourceId: string | null;
   userId: string | null;
 }

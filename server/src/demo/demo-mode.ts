@@ -1,7 +1,9 @@
+import { signInUrl } from '../../../shared/console-api.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { hubspotResolver, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
+import { issueSignInLink } from '../services/console/index.ts';
 import { listConnectedPortals } from '../services/governance/index.ts';
 import { findApprovals } from '../services/held/index.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
@@ -81,7 +83,12 @@ export async function startDemoIfWanted(input: {
     async onListening(serverUrl) {
       if (!config.sandboxWebhook)
         sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
+      const link = await issueSignInLink(deps, { workspaceId: workspace.workspaceId });
       printWelcome({ print, serverUrl, sandbox, workspace, dataDir: config.dataDir });
+      // A fresh link on every start: it works once, so the one printed last time is spent or expired.
+      print(
+        `  web console:     ${signInUrl(serverUrl, link.token)}   (one-time sign-in as user ${link.crmUserId}, ${link.role}; 15 minutes)`,
+      );
       let batchId: string | undefined;
       let changeSetId: string | undefined;
       if (runBatch) {

@@ -4,28 +4,39 @@
  * machine's own rules (approval-lifecycle.ts): a draft is decided as an approval of one item.
  */
 import { createHash } from 'node:crypto';
+import type { ContactFields } from '../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { decide, expire, type Approval, type Decider, type RefusalCode } from './approval-lifecycle.ts';
 import { canonicalJson } from './audit-chain.ts';
 
-/** HubSpot's "Unsubscribed from all email": the contact opted out of every email. */
-export const OPT_OUT_PROPERTY = 'hs_email_optout';
 /**
- * HubSpot has no do-not-contact property of its own; ours is a checkbox a person or a workflow
- * ticks. Absent from the account, it reads as unset (HubSpot leaves unknown properties out).
+ * The CRM has no do-not-contact property of its own; ours is a checkbox a person or a workflow
+ * ticks. Absent from the account, it reads as unset (the CRM leaves unknown properties out).
  */
 export const DO_NOT_CONTACT_PROPERTY = 'ag_do_not_contact';
-/** Where HubSpot keeps a contact's addresses: the primary one, and the others separated by ";". */
-export const EMAIL_PROPERTIES = ['email', 'hs_additional_emails'] as const;
-export const STOP_RULE_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY, ...EMAIL_PROPERTIES] as const;
+
+/** The contact properties the stop rules read, named by the CRM's `fields`. */
+export function stopRuleProperties(fields: ContactFields): string[] {
+  return [...optOutProperties(fields), ...fields.emails];
+}
+
+/** Opt-out properties a webhook can tell us about between two reads of the record. */
+export function optOutProperties(fields: ContactFields): string[] {
+  return [fields.optOut, DO_NOT_CONTACT_PROPERTY];
+}
 
 export type ContactStopReason = 'replied' | 'unsubscribed';
 
 export interface StopRuleInput {
-  /** The recipient the agent wants to email. */
-  to: string;
-  /** The contact's current values of STOP_RULE_PROPERTIES. */
+  /**
+   * The recipient the agent wants to email; undefined when it was matched to the contact's
+   * addresses before (at submission) and only opt-outs and stops can have changed since.
+   */
+  to: string | undefined;
+  /** The contact's current values of `stopRuleProperties(fields)`. */
   contact: Readonly<Record<string, string | null>>;
+  /** Where the CRM keeps the contact's opt-out and addresses. */
+  fields: ContactFields;
   /** What was reported for this contact before (a reply, an unsubscribe). */
   stops: readonly ContactStopReason[];
 }
@@ -35,17 +46,15 @@ export interface StopRuleInput {
  * one of the contact's own addresses, so the contact's opt-out speaks for the person emailed.
  */
 export function stopRuleReason(input: StopRuleInput): ReasonCode | undefined {
-  const { contact } = input;
-  if (isChecked(contact[OPT_OUT_PROPERTY])) return 'contact_opted_out';
+  const { contact, fields } = input;
+  if (isChecked(contact[fields.optOut])) return 'contact_opted_out';
   if (isChecked(contact[DO_NOT_CONTACT_PROPERTY])) return 'contact_do_not_contact';
   if (input.stops.includes('unsubscribed')) return 'contact_unsubscribed';
   if (input.stops.includes('replied')) return 'contact_replied';
-  if (!contactAddresses(contact).includes(normalisedEmail(input.to))) return 'recipient_not_on_record';
+  if (input.to !== undefined && !contactAddresses(contact, fields).includes(normalisedEmail(input.to)))
+    return 'recipient_not_on_record';
   return undefined;
 }
-
-/** Opt-out properties a webhook can tell us about between two reads of the record. */
-export const OPT_OUT_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY] as const;
 
 /**
  * The contact as the stop rules see it: an opt-out counts if the CRM says so now or the newest
@@ -55,9 +64,10 @@ export const OPT_OUT_PROPERTIES = [OPT_OUT_PROPERTY, DO_NOT_CONTACT_PROPERTY] as
 export function withNotedOptOuts(
   contact: Readonly<Record<string, string | null>>,
   noted: Readonly<Record<string, string | null>>,
+  fields: ContactFields,
 ): Record<string, string | null> {
   const merged: Record<string, string | null> = { ...contact };
-  for (const property of OPT_OUT_PROPERTIES) {
+  for (const property of optOutProperties(fields)) {
     if (isChecked(noted[property])) merged[property] = 'true';
   }
   return merged;
@@ -67,8 +77,9 @@ export function normalisedEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-function contactAddresses(contact: Readonly<Record<string, string | null>>): string[] {
-  return EMAIL_PROPERTIES.flatMap((property) => (contact[property] ?? '').split(';'))
+function contactAddresses(contact: Readonly<Record<string, string | null>>, fields: ContactFields): string[] {
+  return fields.emails
+    .flatMap((property) => (contact[property] ?? '').split(';'))
     .map(normalisedEmail)
     .filter((address) => address !== '');
 }

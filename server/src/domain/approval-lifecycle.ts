@@ -25,7 +25,7 @@ export interface Approval {
   status: ApprovalStatus;
   tier: 'approval' | 'two_person';
   expiresAt: Date;
-  /** The CRM owner id of the record (`hubspot_owner_id`), for the rule that a rep decides only on records they own. */
+  /** The CRM owner id of the record (its owner property), for the rule that a rep decides only on records they own. */
   recordOwnerId: string | null;
   /** The person the agent acted for; they never count as an approver of their own agent's change. */
   delegatedUserId: string | null;

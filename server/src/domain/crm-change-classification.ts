@@ -1,6 +1,8 @@
+import type { ChangeSource } from '../../../shared/crm-names.ts';
+
 /**
- * Who changed a CRM field, from what HubSpot says (`changeSource`, `sourceId`) and what we know we
- * wrote (issue 6). Pure: the caller brings our writes for the same record and property.
+ * Who changed a CRM field, from who the CRM says made the change and what we know we wrote
+ * (issue 6). Pure: the caller brings our writes for the same record and property.
  */
 export const CHANGE_KINDS = [
   'own_write', // our app wrote it and we have the change that asked for it: the write landed
@@ -8,7 +10,7 @@ export const CHANGE_KINDS = [
   'person',
   'workflow',
   'import',
-  'system', // HubSpot itself (calculated properties, analytics, merges)
+  'system', // the CRM itself (calculated properties, analytics, merges)
   'record_created',
   'record_deleted',
   'record_merged',
@@ -17,10 +19,8 @@ export const CHANGE_KINDS = [
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface ObservedPropertyChange {
-  changeSource: string | null;
-  sourceId: string | null;
-  /** The app the webhook was sent to: ours. HubSpot names an app's API writes by its app id. */
-  appId: string | null;
+  /** Who the CRM says made the change, in our words (its adapter reads the CRM's own source names). */
+  source: ChangeSource;
   property: string;
   value: string | null;
 }
@@ -34,21 +34,6 @@ export interface KnownWrite {
 
 export type Classification = { kind: ChangeKind; changeId: string | null; agentId: string | null };
 
-// HubSpot's change sources (knowledge.hubspot.com, "HubSpot's change sources in property history").
-const PERSON_SOURCES = new Set([
-  'CRM_UI',
-  'CRM_UI_BULK_ACTION',
-  'MOBILE_IOS',
-  'MOBILE_ANDROID',
-  'SALES',
-  'EMAIL',
-  'FORM',
-  'MEETINGS',
-  'CONVERSATIONS',
-]);
-const WORKFLOW_SOURCES = new Set(['WORKFLOW', 'AUTOMATION_PLATFORM', 'AUTOMATION', 'SEQUENCES']);
-const IMPORT_SOURCES = new Set(['IMPORT']);
-const INTEGRATION_SOURCES = new Set(['API', 'INTEGRATION', 'INTEGRATIONS_PLATFORM', 'BATCH_UPDATE', 'APP', 'CRM_API']);
 /** Provenance properties are written beside governed values in the same call; they have no change row of their own. */
 const OWN_PROPERTY_PREFIX = 'ag_';
 
@@ -57,19 +42,20 @@ export function classifyPropertyChange(
   knownWrites: readonly KnownWrite[],
 ): Classification {
   const none = { changeId: null, agentId: null };
-  const source = (change.changeSource ?? '').toUpperCase();
-  const fromOurApp = change.appId !== null && change.sourceId !== null && stripPrefix(change.sourceId) === change.appId;
-  if (fromOurApp) {
-    const match = knownWrites.find((write) => sameValue(write.value, change.value));
-    if (match) return { kind: 'own_write', changeId: match.changeId, agentId: match.agentId };
-    if (change.property.startsWith(OWN_PROPERTY_PREFIX)) return { kind: 'own_write', ...none };
-    return { kind: 'bypass', ...none };
+  switch (change.source) {
+    case 'our_app': {
+      const match = knownWrites.find((write) => sameValue(write.value, change.value));
+      if (match) return { kind: 'own_write', changeId: match.changeId, agentId: match.agentId };
+      if (change.property.startsWith(OWN_PROPERTY_PREFIX)) return { kind: 'own_write', ...none };
+      return { kind: 'bypass', ...none };
+    }
+    case 'integration':
+      return { kind: 'bypass', ...none };
+    case 'crm':
+      return { kind: 'system', ...none };
+    default:
+      return { kind: change.source, ...none };
   }
-  if (PERSON_SOURCES.has(source) || change.sourceId?.startsWith('userId:')) return { kind: 'person', ...none };
-  if (WORKFLOW_SOURCES.has(source)) return { kind: 'workflow', ...none };
-  if (IMPORT_SOURCES.has(source)) return { kind: 'import', ...none };
-  if (INTEGRATION_SOURCES.has(source)) return { kind: 'bypass', ...none };
-  return { kind: 'system', ...none };
 }
 
 const RECORD_EVENTS: Record<string, ChangeKind> = {
@@ -101,13 +87,7 @@ export function readSubscriptionType(subscriptionType: string, objectTypeId: str
   return kind ? { objectType, event: 'record', kind } : undefined;
 }
 
-// HubSpot writes an app's source id as the bare id in webhooks and sometimes as "appId:123" in history.
-function stripPrefix(sourceId: string): string {
-  const colon = sourceId.indexOf(':');
-  return colon === -1 ? sourceId : sourceId.slice(colon + 1);
-}
-
-/** HubSpot sends a cleared value as ''; we store a cleared proposal as null. */
+/** The CRM sends a cleared value as ''; we store a cleared proposal as null. */
 function sameValue(a: string | null, b: string | null): boolean {
   return (a ?? '') === (b ?? '');
 }

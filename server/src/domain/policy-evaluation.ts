@@ -138,7 +138,7 @@ function tierWithConditions(context: WriteContext): FieldEvaluation {
 }
 
 /** A role named in the tiers wins over "*"; nothing named means deny by default. */
-function baseEvaluation(tiers: RoleTiers | undefined, role: AgentRole): FieldEvaluation {
+export function baseEvaluation(tiers: RoleTiers | undefined, role: AgentRole): FieldEvaluation {
   const tier = tiers?.[role] ?? tiers?.['*'];
   if (tier === undefined) return { tier: 'deny', reasons: ['field_not_allowed'] };
   return { tier, reasons: [`tier_${tier}`] };

@@ -1,3 +1,4 @@
+import type { ChangeSource } from '../../../shared/crm-names.ts';
 import { classifyPropertyChange } from './crm-change-classification.ts';
 
 /**
@@ -157,7 +158,7 @@ export function originOfFieldChange(kind: string): ChangeOrigin {
 
 /** The newest revision of a field in the CRM's own property history. */
 export interface HistoryRevision {
-  sourceType: string;
+  source: ChangeSource;
   sourceId: string | null;
   userId: string | null;
   value: string | null;
@@ -170,18 +171,8 @@ export interface HistoryRevision {
  */
 export function explainWithHistory(conflict: Conflict, revision: HistoryRevision): Conflict {
   if (conflict.cause !== 'value_differs') return conflict;
-  const { kind } = classifyPropertyChange(
-    {
-      changeSource: revision.sourceType,
-      sourceId: revision.sourceId,
-      appId: null,
-      property: '',
-      value: revision.value,
-    },
-    [],
-  );
+  const { kind } = classifyPropertyChange({ source: revision.source, property: '', value: revision.value }, []);
   const origin = originOfFieldChange(kind);
-  const who =
-    origin === 'person' ? (revision.userId ?? revision.sourceId?.replace(/^userId:/, '') ?? null) : revision.sourceId;
+  const who = origin === 'person' ? (revision.userId ?? revision.sourceId) : revision.sourceId;
   return { ...conflict, origin, who, at: revision.at };
 }

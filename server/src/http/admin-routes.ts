@@ -1,155 +1,341 @@
-import { Router, type Response } from 'express';
+import { z } from 'zod';
 import {
   AGENT_STATUS_AFTER,
+  activePolicySchema,
   agentStatusChangeSchema,
+  agentViewSchema,
   auditExportQuerySchema,
+  auditVerificationSchema,
   auditVerifyRequestSchema,
+  bootstrapResultSchema,
   createAgentSchema,
   createDelegationSchema,
+  createdAgentSchema,
+  delegationViewSchema,
   killSwitchChangeSchema,
+  killSwitchViewSchema,
+  killTriggerDrillResultSchema,
   killTriggerDrillSchema,
+  policyVersionSchema,
 } from '../../../shared/admin-api.ts';
+import { policySchema } from '../../../shared/policy.ts';
+import { AppError } from '../errors.ts';
+import type { Actor } from '../services/common/index.ts';
 import {
+  activePolicy,
+  bootstrapWorkspace,
   createAgent,
   createDelegation,
-  listWorkspaceAgents,
-  setAgentStatus,
-  exportAudit,
-  verifyAudit,
-  bootstrapWorkspace,
-  listWorkspaceKillSwitches,
-  setKillSwitch,
   drillKillTrigger,
-  activePolicy,
+  exportAudit,
+  listWorkspaceAgents,
+  listWorkspaceKillSwitches,
   policyHistory,
   publishPolicy,
+  setAgentStatus,
+  setKillSwitch,
+  verifyAudit,
 } from '../services/governance/index.ts';
-import type { Actor, ServiceDeps } from '../services/common/index.ts';
-import { AppError } from '../errors.ts';
-import { adminWorkspaceFromRequest } from './auth.ts';
-import { parseInput } from './errors.ts';
-import { idParam } from './params.ts';
+import { defineRoute, errorResponse, json, streamTo } from './route.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
-/** The admin API the settings page and scripts use; the workspace is the admin token's. */
-export function adminRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: string | undefined } = {}): Router {
-  const router = Router();
+const INVALID = errorResponse('The body or query is invalid (VALIDATION_FAILED, MALFORMED_JSON).');
+const UNAUTHENTICATED = errorResponse('Missing or unknown admin token (UNAUTHENTICATED).');
+const AGENT_NOT_FOUND = errorResponse('No such agent in this workspace (NOT_FOUND).');
+const NO_POLICY = errorResponse('No policy published yet (NO_ACTIVE_POLICY).');
+const SECOND_ADMIN = errorResponse(
+  'The policy in force puts this change under dual control (SECOND_ADMIN_REQUIRED): it waits as a governance request, details.requestId, for a second admin to confirm.',
+);
+const agent = { id: { rowOf: 'agent' } };
 
-  router.post('/v1/admin/policies', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.status(201).json(await publishPolicy(deps, workspace.id, req.body, ADMIN));
-  });
-  router.get('/v1/admin/policies', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ versions: await policyHistory(deps, workspace.id) });
-  });
-  router.get('/v1/admin/policies/active', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await activePolicy(deps.db, workspace.id));
-  });
+const AGENT_STATUS_SUMMARIES: Record<z.infer<typeof agentStatusChangeSchema>, string> = {
+  pause: 'Stop the agent acting until resumed; its submissions answer 403 AGENT_NOT_ACTIVE.',
+  resume: 'Let a paused agent act again.',
+  revoke: 'End the agent for good: a leaked token never works again.',
+};
 
-  router.post('/v1/admin/agents', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res
-      .status(201)
-      .json(await createAgent(deps, workspace.id, parseInput(createAgentSchema, req.body, 'The agent'), ADMIN));
-  });
-  router.get('/v1/admin/agents', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ agents: await listWorkspaceAgents(deps, workspace.id) });
-  });
-  router.post('/v1/admin/agents/:id/:action', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const agentId = idParam(req.params.id, 'agent');
-    if (req.params.action === 'delegations') {
-      const body = parseInput(createDelegationSchema, req.body, 'The delegation');
+/** One path per status change, so each is its own operation. */
+const agentStatusRoutes = agentStatusChangeSchema.options.map((action) =>
+  defineRoute({
+    method: 'post',
+    path: `/v1/admin/agents/{id}/${action}`,
+    operationId: `${action}Agent`,
+    summary: AGENT_STATUS_SUMMARIES[action],
+    security: 'admin',
+    params: agent,
+    responses: {
+      '200': { description: 'The agent as it now stands.', content: json(agentViewSchema) },
+      '401': UNAUTHENTICATED,
+      '404': AGENT_NOT_FOUND,
+      '409': errorResponse('The agent is revoked and cannot be paused or resumed (CONFLICT).'),
+    },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await setAgentStatus(deps, workspace.id, params.id, AGENT_STATUS_AFTER[action], ADMIN));
+    },
+  }),
+);
+
+/** The admin API the settings page and scripts use: policies, agents, kill switches, setup and the audit. */
+export const adminRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/policies',
+    operationId: 'publishPolicy',
+    summary: 'Publish the next immutable policy version; it is in force for the next submission.',
+    security: 'admin',
+    body: { schema: policySchema, parsedBy: 'service' },
+    responses: {
+      '201': { description: 'Published.', content: json(z.object({ version: z.number().int().positive() })) },
+      '400': errorResponse(
+        'The policy is not valid (POLICY_INVALID, details.issues), or the body is not JSON (MALFORMED_JSON).',
+      ),
+      '401': UNAUTHENTICATED,
+      '409': SECOND_ADMIN,
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.status(201).json(await publishPolicy(deps, workspace.id, body, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/policies',
+    operationId: 'listPolicyVersions',
+    summary: 'Every published version, newest first.',
+    security: 'admin',
+    responses: {
+      '200': { description: 'The versions.', content: json(z.object({ versions: z.array(policyVersionSchema) })) },
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json({ versions: await policyHistory(deps, workspace.id) });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/policies/active',
+    operationId: 'getActivePolicy',
+    summary: 'The policy in force: the newest version.',
+    security: 'admin',
+    responses: {
+      '200': { description: 'The version and its document.', content: json(activePolicySchema) },
+      '401': UNAUTHENTICATED,
+      '409': NO_POLICY,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json(await activePolicy(deps.db, workspace.id));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/agents',
+    operationId: 'createAgent',
+    summary: 'Create an agent with a role; its bearer token is answered once.',
+    security: 'admin',
+    body: { schema: createAgentSchema, what: 'The agent' },
+    responses: {
+      '201': { description: 'The agent and its token.', content: json(createdAgentSchema) },
+      '400': INVALID,
+      '401': UNAUTHENTICATED,
+      '409': errorResponse('An agent of that name exists in this workspace (CONFLICT).'),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.status(201).json(await createAgent(deps, workspace.id, body, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/agents',
+    operationId: 'listAgents',
+    summary: 'The workspace’s agents, with their status.',
+    security: 'admin',
+    responses: {
+      '200': { description: 'The agents.', content: json(z.object({ agents: z.array(agentViewSchema) })) },
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json({ agents: await listWorkspaceAgents(deps, workspace.id) });
+    },
+  }),
+  ...agentStatusRoutes,
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/agents/{id}/delegations',
+    operationId: 'createDelegation',
+    summary: 'Let the agent act for a CRM user (onBehalfOf) until expiresAt; the audit names both.',
+    security: 'admin',
+    params: agent,
+    body: { schema: createDelegationSchema, what: 'The delegation' },
+    responses: {
+      '201': { description: 'The delegation.', content: json(delegationViewSchema) },
+      '400': errorResponse('The body is invalid, or expiresAt is not in the future (VALIDATION_FAILED).'),
+      '401': UNAUTHENTICATED,
+      '404': AGENT_NOT_FOUND,
+    },
+    handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
       res
         .status(201)
         .json(
           await createDelegation(
             deps,
             workspace.id,
-            { agentId, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
+            { agentId: params.id, crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
             ADMIN,
           ),
         );
-      return;
-    }
-    const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
-    res.json(await setAgentStatus(deps, workspace.id, agentId, AGENT_STATUS_AFTER[action], ADMIN));
-  });
-
-  router.get('/v1/admin/kill-switches', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ killSwitches: await listWorkspaceKillSwitches(deps, workspace.id) });
-  });
-  router.put('/v1/admin/kill-switches', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(
-      await setKillSwitch(
-        deps,
-        workspace.id,
-        parseInput(killSwitchChangeSchema, req.body, 'The kill switch change'),
-        ADMIN,
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/kill-switches',
+    operationId: 'listKillSwitches',
+    summary: 'Every kill switch ever set in the workspace, engaged or released.',
+    security: 'admin',
+    responses: {
+      '200': {
+        description: 'The switches.',
+        content: json(z.object({ killSwitches: z.array(killSwitchViewSchema) })),
+      },
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json({ killSwitches: await listWorkspaceKillSwitches(deps, workspace.id) });
+    },
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/v1/admin/kill-switches',
+    operationId: 'setKillSwitch',
+    summary:
+      'Engage or release the workspace’s, an agent’s or an action kind’s switch; it holds from the next submission and CRM call.',
+    security: 'admin',
+    body: { schema: killSwitchChangeSchema, what: 'The kill switch change' },
+    responses: {
+      '200': { description: 'The switch as it now stands.', content: json(killSwitchViewSchema) },
+      '400': errorResponse(
+        'The body is invalid, a workspace switch was given a target, or an action switch has no action kind (VALIDATION_FAILED).',
       ),
-    );
-  });
-
+      '401': UNAUTHENTICATED,
+      '404': AGENT_NOT_FOUND,
+      '409': SECOND_ADMIN,
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.json(await setKillSwitch(deps, workspace.id, body, ADMIN));
+    },
+  }),
   // A drill (issue 6): runs a trigger's rule over synthetic counts and says what it would engage.
-  router.post('/v1/admin/kill-triggers/drill', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await drillKillTrigger(deps, workspace.id, parseInput(killTriggerDrillSchema, req.body, 'The drill')));
-  });
-
-  router.post('/v1/admin/bootstrap', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await bootstrapWorkspace(deps, workspace.id, ADMIN));
-  });
-
-  router.get('/v1/admin/audit/verify', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await verifyAudit(deps, workspace.id));
-  });
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/kill-triggers/drill',
+    operationId: 'drillKillTrigger',
+    summary:
+      'Run a kill trigger’s rule over synthetic counts under the policy in force and say what it would engage; engages nothing.',
+    security: 'admin',
+    body: { schema: killTriggerDrillSchema, what: 'The drill' },
+    responses: {
+      '200': { description: 'What would engage.', content: json(killTriggerDrillResultSchema) },
+      '400': INVALID,
+      '401': UNAUTHENTICATED,
+      '409': NO_POLICY,
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.json(await drillKillTrigger(deps, workspace.id, body));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/bootstrap',
+    operationId: 'bootstrapWorkspace',
+    summary:
+      'Create in HubSpot the properties and the Agent Approval object the app writes; running it again changes nothing.',
+    security: 'admin',
+    responses: {
+      '200': { description: 'What was created and what existed.', content: json(bootstrapResultSchema) },
+      '401': UNAUTHENTICATED,
+      '502': errorResponse('HubSpot refused (CRM_REJECTED, CRM_AUTH_FAILED).'),
+      '503': errorResponse(
+        'HubSpot is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); run it again later.',
+      ),
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json(await bootstrapWorkspace(deps, workspace.id, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/audit/verify',
+    operationId: 'verifyAudit',
+    summary: 'Recompute the workspace’s audit hash chain and name the first event that does not hold.',
+    security: 'admin',
+    responses: {
+      '200': {
+        description: 'Whether the chain holds, and over how many events.',
+        content: json(auditVerificationSchema),
+      },
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json(await verifyAudit(deps, workspace.id));
+    },
+  }),
   // With the checkpoint file's lines (issue 17): also checks the chain against each signed checkpoint.
-  router.post('/v1/admin/audit/verify', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const body = parseInput(auditVerifyRequestSchema, req.body, 'The checkpoints');
-    const trustedPublicKeys = [
-      ...(options.checkpointPublicKey ? [options.checkpointPublicKey] : []),
-      ...(body.publicKeys ?? []),
-    ];
-    if (trustedPublicKeys.length === 0)
-      throw new AppError(
-        'VALIDATION_FAILED',
-        'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.',
-      );
-    res.json(await verifyAudit(deps, workspace.id, { checkpoints: body.checkpoints, trustedPublicKeys }));
-  });
-  router.get('/v1/admin/audit/export', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parseInput(auditExportQuerySchema, req.query, 'The export query');
-    res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
-    const filter = {
-      agentId: query.agent,
-      batchId: query.batch,
-      recordId: query.record,
-      from: date(query.from),
-      to: date(query.to),
-    };
-    await streamTo(res, exportAudit(deps, workspace.id, filter, query.format));
-  });
-
-  return router;
-}
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/audit/verify',
+    operationId: 'verifyAuditWithCheckpoints',
+    summary:
+      'Verify the chain as GET does, and check it against signed checkpoints (the checkpoint file’s lines, each parsed): each signature under a trusted key, then that the chain still holds that event with that hash. Names the first checkpoint the database contradicts, a removed tail included.',
+    security: 'admin',
+    body: { schema: auditVerifyRequestSchema, what: 'The checkpoints' },
+    responses: {
+      '200': {
+        description: 'Whether the chain and the checkpoints hold; `checkpoints` reports on the latter.',
+        content: json(auditVerificationSchema),
+      },
+      '400': errorResponse(
+        'The body is not checkpoint lines, or the server has no checkpoint key and no publicKeys were given (VALIDATION_FAILED, MALFORMED_JSON).',
+      ),
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, body, context: { deps, checkpointPublicKey } }, res) => {
+      const trustedPublicKeys = [...(checkpointPublicKey ? [checkpointPublicKey] : []), ...(body.publicKeys ?? [])];
+      if (trustedPublicKeys.length === 0)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.',
+        );
+      res.json(await verifyAudit(deps, workspace.id, { checkpoints: body.checkpoints, trustedPublicKeys }));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/audit/export',
+    operationId: 'exportAudit',
+    summary: 'Stream the audit events, filtered, as NDJSON (one event a line) or CSV.',
+    security: 'admin',
+    query: { schema: auditExportQuerySchema, what: 'The export query' },
+    responses: {
+      '200': {
+        description: 'The events, in seq order.',
+        content: { 'application/x-ndjson': { schema: z.string() }, 'text/csv': { schema: z.string() } },
+      },
+      '400': INVALID,
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, query, context: { deps } }, res) => {
+      res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+      const filter = {
+        agentId: query.agent,
+        batchId: query.batch,
+        recordId: query.record,
+        from: date(query.from),
+        to: date(query.to),
+      };
+      await streamTo(res, exportAudit(deps, workspace.id, filter, query.format));
+    },
+  }),
+];
 
 function date(value: string | undefined): Date | undefined {
   return value === undefined ? undefined : new Date(value);
-}
-
-async function streamTo(res: Response, chunks: AsyncIterable<string>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-  }
-  res.end();
 }

@@ -1,45 +1,63 @@
-import { Router } from 'express';
-import { z } from 'zod';
-import { changeSetRequestSchema } from '../../../shared/agent-api.ts';
-import type { ServiceDeps } from '../services/common/index.ts';
+import { changeSetRequestSchema, changeSetResponseSchema } from '../../../shared/agent-api.ts';
 import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
-import { agentFromRequest } from './auth.ts';
-import { validationError } from './errors.ts';
-import { idParam } from './params.ts';
+import { defineRoute, errorResponses, idempotencyKeyHeader, json } from './route.ts';
 
-const idempotencyKeySchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-  .optional();
+const errors = errorResponses({
+  400: 'The request is invalid (VALIDATION_FAILED, MALFORMED_JSON, UNKNOWN_PROPERTY, INVALID_PROPERTY_VALUE); nothing was stored.',
+  401: 'Missing or unknown agent token (UNAUTHENTICATED).',
+  403: 'The agent is paused or revoked (AGENT_NOT_ACTIVE), or acts for a person without a delegation (DELEGATION_INVALID).',
+  404: 'No such change set in this workspace (NOT_FOUND).',
+  409: 'No policy published yet (NO_ACTIVE_POLICY), or the same Idempotency-Key is in flight (IDEMPOTENCY_IN_PROGRESS).',
+  413: 'The body is over the size limit (BODY_TOO_LARGE).',
+  422: 'The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED).',
+  423: 'A kill switch is engaged (KILL_SWITCH_ENGAGED); details say which and why.',
+  503: 'The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); retry later with the same Idempotency-Key.',
+});
 
 /** The agent API: submit a change set, read one back. Thin: authenticate, validate, call the service. */
-export function agentRoutes(deps: ServiceDeps): Router {
-  const router = Router();
-
-  router.post('/v1/changesets', async (req, res) => {
-    const { agent, workspace } = await agentFromRequest(deps, req);
-    const key = idempotencyKeySchema.safeParse(req.header('idempotency-key'));
-    if (!key.success) throw validationError(key.error, 'The Idempotency-Key header');
-    const body = changeSetRequestSchema.safeParse(req.body);
-    if (!body.success) throw validationError(body.error, 'The change set');
-    const { response, replayed, timings } = await submitChangeSet(deps, {
-      agent,
-      workspace,
-      request: body.data,
-      idempotencyKey: key.data,
-    });
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    const serverTiming = Object.entries(timings).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
-    if (serverTiming.length > 0) res.setHeader('Server-Timing', serverTiming.join(', '));
-    res.status(replayed ? 200 : 201).json(response);
-  });
-
-  router.get('/v1/changesets/:id', async (req, res) => {
-    const { workspace } = await agentFromRequest(deps, req);
-    res.json(await loadChangeSetView(deps.db, workspace.id, idParam(req.params.id, 'change set')));
-  });
-
-  return router;
-}
+export const agentRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/changesets',
+    operationId: 'submitChangeSet',
+    summary: 'Propose field changes on CRM records; the policy decides each one.',
+    security: 'agent',
+    headers: idempotencyKeyHeader,
+    body: { schema: changeSetRequestSchema, what: 'The change set' },
+    responses: {
+      '201': { description: 'Decided (and the auto writes applied).', content: json(changeSetResponseSchema) },
+      '200': {
+        description: 'A replay of an earlier submission with the same Idempotency-Key.',
+        content: json(changeSetResponseSchema),
+      },
+      ...errors(400, 401, 403, 409, 413, 422, 423, 503),
+    },
+    handle: async ({ caller: { agent, workspace }, headers, body, context: { deps } }, res) => {
+      const { response, replayed, timings } = await submitChangeSet(deps, {
+        agent,
+        workspace,
+        request: body,
+        idempotencyKey: headers['idempotency-key'],
+      });
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      const serverTiming = Object.entries(timings).map(([name, ms]) => `${name};dur=${ms.toFixed(1)}`);
+      if (serverTiming.length > 0) res.setHeader('Server-Timing', serverTiming.join(', '));
+      res.status(replayed ? 200 : 201).json(response);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/changesets/{id}',
+    operationId: 'getChangeSet',
+    summary: 'Read a change set and every decision in it.',
+    security: 'agent',
+    params: { id: { rowOf: 'change set' } },
+    responses: {
+      '200': { description: 'The change set.', content: json(changeSetResponseSchema) },
+      ...errors(401, 403, 404),
+    },
+    handle: async ({ caller: { workspace }, params, context: { deps } }, res) => {
+      res.json(await loadChangeSetView(deps.db, workspace.id, params.id));
+    },
+  }),
+];

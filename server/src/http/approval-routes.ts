@@ -1,68 +1,153 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import {
   approvalDecisionSchema,
+  approvalListingSchema,
   approvalListQuerySchema,
+  approvalViewSchema,
   batchApprovalDecisionSchema,
+  batchDecisionResultSchema,
   crmUserIdParamSchema,
+  personViewSchema,
   setPersonSchema,
 } from '../../../shared/approval-api.ts';
-import { findApprovals, getApproval, decideApproval, decideApprovalsBatch } from '../services/held/index.ts';
-import type { Actor, ServiceDeps } from '../services/common/index.ts';
+import type { Actor } from '../services/common/index.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
-import { adminWorkspaceFromRequest } from './auth.ts';
-import { parseInput } from './errors.ts';
-import { idParam } from './params.ts';
+import { decideApproval, decideApprovalsBatch, findApprovals, getApproval } from '../services/held/index.ts';
+import { defineRoute, errorResponses, json } from './route.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
+/** Shared with the admin's routes for held drafts, which are decided by the same rules. */
+export const approvalErrors = errorResponses({
+  400: 'The body or query is invalid (VALIDATION_FAILED, MALFORMED_JSON), or an edited value does not fit the property (INVALID_PROPERTY_VALUE).',
+  401: 'Missing or unknown admin token (UNAUTHENTICATED).',
+  403: 'The person may not decide this approval (APPROVAL_DECISION_FORBIDDEN); details.refusal says why.',
+  404: 'No such approval in this workspace (NOT_FOUND); another workspace’s answers the same.',
+  409: 'The approval can no longer be decided: already decided, expired or stale (APPROVAL_NOT_DECIDABLE); details.refusal says which.',
+});
+const approval = { id: { rowOf: 'approval' } };
+
 /**
- * Approvals and the people who decide them (issue 5). The admin token vouches for the caller
- * until issue 8 has HubSpot sign requests from the record card; the person deciding is named by
- * `actingUserId` and their role comes from `people`.
+ * Approvals (issue 5), for the record card and the console: held field changes, and held drafts
+ * (emails, tasks, notes), which are decided alone on their own route or in a batch with field
+ * changes; and the people who decide them. The admin token vouches for the caller until issue 8
+ * has HubSpot sign requests from the record card; the person deciding is named by `actingUserId`
+ * and their role comes from `people`.
  */
-export function approvalRoutes(deps: ServiceDeps): Router {
-  const router = Router();
-
-  router.get('/v1/admin/people', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json({ people: await listWorkspacePeople(deps, workspace.id) });
-  });
-  router.put('/v1/admin/people/:crmUserId', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const crmUserId = parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
-    const { role, crmOwnerId } = parseInput(setPersonSchema, req.body, 'The person');
-    res.json(await setPersonRole(deps, workspace.id, { crmUserId, role, crmOwnerId }, ADMIN));
-  });
-
-  router.get('/v1/admin/approvals', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const query = parseInput(approvalListQuerySchema, req.query, 'The approvals query');
-    res.json({
-      approvals: await findApprovals(deps, workspace.id, {
-        recordId: query.record,
-        batchId: query.batch,
-        agentId: query.agent,
-        status: query.status,
-        kind: query.kind,
-        limit: query.limit,
-      }),
-    });
-  });
-  router.post('/v1/admin/approvals/decisions', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const request = parseInput(batchApprovalDecisionSchema, req.body, 'The batch decision');
-    res.json(await decideApprovalsBatch(deps, { workspace, request, via: 'admin_api' }));
-  });
-  router.get('/v1/admin/approvals/:id', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await getApproval(deps, workspace.id, idParam(req.params.id, 'approval')));
-  });
-  router.post('/v1/admin/approvals/:id/decisions', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const id = idParam(req.params.id, 'approval');
-    const request = parseInput(approvalDecisionSchema, req.body, 'The decision');
-    res.json(await decideApproval(deps, { workspace, approvalId: id, request }));
-  });
-
-  return router;
-}
+export const approvalRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/approvals',
+    operationId: 'listApprovals',
+    summary:
+      'Approvals of a record, an agent or a batch, newest first: held field changes and held drafts, told apart by kind.',
+    security: 'admin',
+    query: { schema: approvalListQuerySchema, what: 'The approvals query' },
+    responses: {
+      '200': {
+        description: 'The approvals.',
+        content: json(z.object({ approvals: z.array(approvalListingSchema) })),
+      },
+      ...approvalErrors(400, 401),
+    },
+    handle: async ({ caller: workspace, query, context: { deps } }, res) => {
+      res.json({
+        approvals: await findApprovals(deps, workspace.id, {
+          recordId: query.record,
+          batchId: query.batch,
+          agentId: query.agent,
+          status: query.status,
+          kind: query.kind,
+          limit: query.limit,
+        }),
+      });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/approvals/{id}',
+    operationId: 'getApproval',
+    summary:
+      'One approval of either kind, with its items (each property: before, proposed, edit, status) or its draft.',
+    security: 'admin',
+    params: approval,
+    responses: {
+      '200': { description: 'The approval.', content: json(approvalListingSchema) },
+      ...approvalErrors(401, 404),
+    },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await getApproval(deps, workspace.id, params.id));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/approvals/{id}/decisions',
+    operationId: 'decideApproval',
+    summary:
+      'Approve (optionally editing values first) or reject held field changes, all or some properties; approved values are written to the CRM.',
+    security: 'admin',
+    params: approval,
+    body: { schema: approvalDecisionSchema, what: 'The decision' },
+    responses: {
+      '200': { description: 'The approval as it now stands.', content: json(approvalViewSchema) },
+      ...approvalErrors(400, 401, 403, 404, 409),
+    },
+    handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
+      res.json(await decideApproval(deps, { workspace, approvalId: params.id, request: body }));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/approvals/decisions',
+    operationId: 'decideApprovals',
+    summary:
+      'Approve or reject many approvals at once, held field changes and held drafts in any mix (1,000 in all); each is decided by the same rules as alone, and one audit event keeps the manifest.',
+    security: 'admin',
+    body: { schema: batchApprovalDecisionSchema, what: 'The batch decision' },
+    responses: {
+      '200': {
+        description: 'Each approval’s outcome and kind, with a refusal where one was refused.',
+        content: json(batchDecisionResultSchema),
+      },
+      ...approvalErrors(400, 401, 404),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.json(await decideApprovalsBatch(deps, { workspace, request: body, via: 'admin_api' }));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/people',
+    operationId: 'listPeople',
+    summary:
+      'The people given a role of their own for deciding approvals (roles given to HubSpot teams are set in the app).',
+    security: 'admin',
+    responses: {
+      '200': { description: 'The people.', content: json(z.object({ people: z.array(personViewSchema) })) },
+      ...approvalErrors(401),
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json({ people: await listWorkspacePeople(deps, workspace.id) });
+    },
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/v1/admin/people/{crmUserId}',
+    operationId: 'setPerson',
+    summary:
+      'Give a CRM user a role (or change it), audited as person.role_set; a rep’s HubSpot owner id is looked up when not given.',
+    security: 'admin',
+    params: { crmUserId: { schema: crmUserIdParamSchema, what: 'The CRM user id' } },
+    body: { schema: setPersonSchema, what: 'The person' },
+    responses: {
+      '200': { description: 'The person as now stored.', content: json(personViewSchema) },
+      ...approvalErrors(400, 401),
+    },
+    handle: async (
+      { caller: workspace, params: { crmUserId }, body: { role, crmOwnerId }, context: { deps } },
+      res,
+    ) => {
+      res.json(await setPersonRole(deps, workspace.id, { crmUserId, role, crmOwnerId }, ADMIN));
+    },
+  }),
+];

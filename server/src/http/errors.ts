@@ -61,7 +61,7 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what:
 }
 
 /** Names each failing path in a sentence, as a person reading the response needs it. */
-export function validationError(error: ZodError, what: string): AppError {
+function validationError(error: ZodError, what: string): AppError {
   const issues = error.issues.map(describeZodIssue);
   const first = issues[0];
   const sentence = first ? `${what} is invalid: ${first.path} ${first.message}` : `${what} is invalid.`;
@@ -93,7 +93,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-function toAppError(error: unknown): AppError {
+export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error, 'The request');
   const type = (error as { type?: unknown } | null)?.type;

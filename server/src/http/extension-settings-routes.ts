@@ -1,5 +1,4 @@
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '../../../shared/admin-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import {
@@ -127,8 +126,9 @@ export function extensionSettingsRoutes(
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     const decision = req.params.decision;
-    if ((decision !== 'confirm' && decision !== 'cancel') || !z.uuid().safeParse(req.params.id).success)
+    if (decision !== 'confirm' && decision !== 'cancel')
       throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
+    const requestId = idParam(req.params.id, 'governance request');
     requirePermission(
       authenticated.caller,
       authenticated.caller.permissions.confirmGovernance,
@@ -138,7 +138,7 @@ export function extensionSettingsRoutes(
     res.json(
       await decideGovernanceRequest(deps, {
         workspaceId: workspace.id,
-        requestId: req.params.id,
+        requestId,
         actingUserId: caller.userId,
         decision,
         via: 'hubspot_app',

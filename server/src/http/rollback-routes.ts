@@ -1,64 +1,121 @@
-import { Router, type Response } from 'express';
-import { createRollbackSchema, rollbackReportQuerySchema } from '../../../shared/rollback-api.ts';
-import type { Actor, ServiceDeps } from '../services/common/index.ts';
+import { z } from 'zod';
+import {
+  createRollbackSchema,
+  rollbackItemSchema,
+  rollbackPlanSchema,
+  rollbackReportQuerySchema,
+  rollbackSchema,
+} from '../../../shared/rollback-api.ts';
+import type { Actor } from '../services/common/index.ts';
 import {
   dryRunRollback,
-  startRollback,
   getRollback,
   rollbackReport,
   setRollbackPaused,
+  startRollback,
 } from '../services/rollbacks/index.ts';
-import { adminWorkspaceFromRequest } from './auth.ts';
-import { parseInput } from './errors.ts';
-import { idParam } from './params.ts';
+import { defineRoute, errorResponses, json, streamTo } from './route.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
+
+const errors = errorResponses({
+  400: 'The selector or query is invalid (VALIDATION_FAILED, MALFORMED_JSON).',
+  401: 'Missing or unknown admin token (UNAUTHENTICATED).',
+  404: 'Nothing in this workspace matches the selector, or no such rollback (NOT_FOUND); another workspace’s batch answers the same.',
+  409: 'A rollback of the same batch (or selector) is still active, or the rollback is completed (CONFLICT); details.rollbackId names the active one.',
+});
+const rollback = { id: { rowOf: 'rollback' } };
+
+/** Pausing and resuming differ only in which way they set the flag. */
+const pauseOrResume = (paused: boolean) =>
+  defineRoute({
+    method: 'post',
+    path: `/v1/admin/rollbacks/{id}/${paused ? 'pause' : 'resume'}`,
+    operationId: paused ? 'pauseRollback' : 'resumeRollback',
+    summary: paused
+      ? 'Stop before the next CRM write; resume continues where it stopped.'
+      : 'Continue a paused rollback.',
+    security: 'admin',
+    params: rollback,
+    responses: {
+      '200': { description: paused ? 'Paused.' : 'Running again.', content: json(rollbackSchema) },
+      ...errors(401, 404, 409),
+    },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await setRollbackPaused(deps, workspace.id, params.id, paused, ADMIN));
+    },
+  });
 
 /**
  * Rollbacks (issue 7). A dry run answers with the plan (200); a real one is stored and answered
  * at once (202) while the job runs it; the workspace is the admin token's, so another
  * workspace's batch or rollback is a 404 like an unknown one.
  */
-export function rollbackRoutes(deps: ServiceDeps): Router {
-  const router = Router();
-
-  router.post('/v1/admin/rollbacks', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const request = parseInput(createRollbackSchema, req.body, 'The rollback');
-    if (request.dryRun) res.json(await dryRunRollback(deps, workspace.id, request));
-    else res.status(202).json(await startRollback(deps, workspace.id, request, ADMIN));
-  });
-  router.get('/v1/admin/rollbacks/:id', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await getRollback(deps, workspace.id, idParam(req.params.id, 'rollback')));
-  });
-  router.post('/v1/admin/rollbacks/:id/pause', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setRollbackPaused(deps, workspace.id, idParam(req.params.id, 'rollback'), true, ADMIN));
-  });
-  router.post('/v1/admin/rollbacks/:id/resume', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    res.json(await setRollbackPaused(deps, workspace.id, idParam(req.params.id, 'rollback'), false, ADMIN));
-  });
-  router.get('/v1/admin/rollbacks/:id/report', async (req, res) => {
-    const workspace = await adminWorkspaceFromRequest(deps, req);
-    const { format } = parseInput(rollbackReportQuerySchema, req.query, 'The report query');
-    const id = idParam(req.params.id, 'rollback');
-    const chunks = rollbackReport(deps, workspace.id, id, format);
-    // The first chunk is produced before any header goes out, so an unknown rollback is still a plain 404.
-    const first = await chunks.next();
-    res.type(format === 'csv' ? 'text/csv' : 'application/json');
-    res.setHeader('content-disposition', `attachment; filename="rollback-${id}.${format}"`);
-    if (!first.done) res.write(first.value);
-    await streamRest(res, chunks);
-  });
-
-  return router;
-}
-
-async function streamRest(res: Response, chunks: AsyncIterable<string>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-  }
-  res.end();
-}
+export const rollbackRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/rollbacks',
+    operationId: 'createRollback',
+    summary:
+      'Dry-run or start a rollback of selected applied changes; later edits by others are left alone unless forced.',
+    security: 'admin',
+    body: { schema: createRollbackSchema, what: 'The rollback' },
+    responses: {
+      '200': {
+        description: 'The dry run: counts and a sample; nothing written or stored.',
+        content: json(rollbackPlanSchema),
+      },
+      '202': {
+        description: 'Stored and started; follow it with GET /v1/admin/rollbacks/{id}.',
+        content: json(rollbackSchema),
+      },
+      ...errors(400, 401, 404, 409),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      if (body.dryRun) res.json(await dryRunRollback(deps, workspace.id, body));
+      else res.status(202).json(await startRollback(deps, workspace.id, body, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/rollbacks/{id}',
+    operationId: 'getRollback',
+    summary: 'Status and progress: done / total, reverted, conflicts, failures.',
+    security: 'admin',
+    params: rollback,
+    responses: { '200': { description: 'The rollback.', content: json(rollbackSchema) }, ...errors(401, 404) },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await getRollback(deps, workspace.id, params.id));
+    },
+  }),
+  pauseOrResume(true),
+  pauseOrResume(false),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/rollbacks/{id}/report',
+    operationId: 'getRollbackReport',
+    summary: 'Every item with before, restored value, outcome and explanation, as CSV or JSON.',
+    security: 'admin',
+    params: rollback,
+    query: { schema: rollbackReportQuerySchema, what: 'The report query' },
+    responses: {
+      '200': {
+        description: 'The report.',
+        content: {
+          'application/json': { schema: z.object({ rollback: rollbackSchema, items: z.array(rollbackItemSchema) }) },
+          'text/csv': { schema: z.string() },
+        },
+      },
+      ...errors(400, 401, 404),
+    },
+    handle: async ({ caller: workspace, params: { id }, query: { format }, context: { deps } }, res) => {
+      const chunks = rollbackReport(deps, workspace.id, id, format);
+      // The first chunk is produced before any header goes out, so an unknown rollback is still a plain 404.
+      const first = await chunks.next();
+      res.type(format === 'csv' ? 'text/csv' : 'application/json');
+      res.setHeader('content-disposition', `attachment; filename="rollback-${id}.${format}"`);
+      if (!first.done) res.write(first.value);
+      await streamTo(res, chunks);
+    },
+  }),
+];

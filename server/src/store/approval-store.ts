@@ -1,9 +1,8 @@
-import { and, asc, count, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Approval, ApprovalItem } from '../domain/approval-lifecycle.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
 import { approvalItems, approvals } from './approval-schema.ts';
-import { changeRecords, changes } from './schema.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 export type ApprovalItemRow = typeof approvalItems.$inferSelect;
@@ -320,92 +319,6 @@ export function toDomainApproval(stored: StoredApproval): Approval {
   };
 }
 
-/**
- * Claims the right to write approved approvals to the CRM; returns those this caller got, with
- * their items. A claim older than `abandonedBefore` belongs to a process that died mid-write
- * and may be taken again.
- */
-export async function claimApplies(
-  db: Db,
-  workspaceId: string,
-  ids: readonly string[],
-  now: Date,
-  abandonedBefore: Date,
-): Promise<StoredApproval[]> {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .update(approvals)
-    .set({ applyingSince: now })
-    .where(
-      and(
-        eq(approvals.workspaceId, workspaceId),
-        inArray(approvals.id, [...ids]),
-        eq(approvals.status, 'approved'),
-        or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
-      ),
-    )
-    .returning();
-  return withItems(db, rows);
-}
-
-/** Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written. */
-export async function findDueApplies(
-  db: Db,
-  now: Date,
-  abandonedBefore: Date,
-  limit: number,
-): Promise<{ workspaceId: string; id: string }[]> {
-  return db
-    .select({ workspaceId: approvals.workspaceId, id: approvals.id })
-    .from(approvals)
-    .where(
-      and(
-        eq(approvals.status, 'approved'),
-        or(isNull(approvals.nextApplyAt), lte(approvals.nextApplyAt, now)),
-        or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
-      ),
-    )
-    .orderBy(asc(approvals.nextApplyAt))
-    .limit(limit);
-}
-
-/** The held changes an applied approval wrote now read `applied`, as auto-applied ones do (rollback relies on it). */
-export async function markChangesApplied(tx: Tx, workspaceId: string, changeIds: string[]): Promise<void> {
-  if (changeIds.length === 0) return;
-  await tx
-    .update(changes)
-    .set({ decision: 'applied' })
-    .where(and(eq(changes.workspaceId, workspaceId), inArray(changes.id, changeIds)));
-}
-
-/**
- * Records how claimed writes ended, in one statement. Conditional on `approved`: a rollback may
- * have withdrawn an approval meanwhile, and its word stands. A failed write is retried from
- * `retryAt`.
- */
-export async function settleApplies(
-  tx: Tx,
-  outcomes: readonly { id: string; status: 'approved' | 'applied' | 'stale'; message: string | null; retryAt?: Date }[],
-): Promise<void> {
-  if (outcomes.length === 0) return;
-  const rows = outcomes.map((outcome) => ({
-    id: outcome.id,
-    status: outcome.status,
-    message: outcome.message,
-    retry_at: outcome.retryAt?.toISOString() ?? null,
-  }));
-  await tx.execute(sql`
-    update approvals set
-      status = v.status,
-      message = v.message,
-      applying_since = null,
-      mirror_seq = approvals.mirror_seq + 1,
-      next_apply_at = coalesce(v.retry_at, approvals.next_apply_at),
-      apply_attempts = approvals.apply_attempts + case when v.retry_at is null then 0 else 1 end
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id uuid, status text, message text, retry_at timestamptz)
-    where approvals.id = v.id and approvals.status = 'approved'`);
-}
-
 /** Pending approvals past their expiry, locked; rows another transaction holds are left for the next sweep. */
 export async function lockExpiredPending(
   tx: Tx,
@@ -441,15 +354,6 @@ export async function markExpired(tx: Tx, ids: string[], now: Date): Promise<voi
       mirrorSeq: sql`${approvals.mirrorSeq} + 1`,
     })
     .where(inArray(approvals.id, ids));
-}
-
-/** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
-export async function findRecordEvidence(db: Db | Tx, changeSetId: string, recordId: string): Promise<unknown> {
-  const [row] = await db
-    .select({ evidence: changeRecords.evidence })
-    .from(changeRecords)
-    .where(and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, recordId)));
-  return row?.evidence;
 }
 
 /** How many of an agent's approvals in a batch people decided, and how many of those they rejected. */

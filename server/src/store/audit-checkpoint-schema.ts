@@ -1,5 +1,5 @@
 import { bigint, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { workspaces } from './schema.ts';
+import { workspaces } from './workspace-schema.ts';
 
 /**
  * The last signed checkpoint of each workspace's audit chain (issue 17): claimed FOR UPDATE SKIP

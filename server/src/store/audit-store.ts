@@ -1,89 +1,31 @@
 import { and, asc, eq, gt, gte, lte, type SQL } from 'drizzle-orm';
-import {
-  ChainLinker,
-  GENESIS_HASH,
-  type ChainedAuditEvent,
-  type JsonObject,
-  type NewAuditEvent,
-} from '../domain/audit-chain.ts';
+import { GENESIS_HASH, type ChainedAuditEvent, type JsonObject } from '../domain/audit-chain.ts';
 import { AppError } from '../errors.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { InFlight } from './in-flight.ts';
 import { auditEvents, auditHeads } from './schema.ts';
-
-export interface AuditAppender {
-  append(event: NewAuditEvent): void;
-  /**
-   * Appends many events, hashing them in slices and sending each slice's insert before hashing
-   * the next, so Postgres stores one slice (and the transaction's other queued rows) while we hash.
-   */
-  appendAll(events: Iterable<NewAuditEvent>): Promise<void>;
-}
-
-// Small enough that the loop turns every few ms, writing what was sent while Postgres works.
-const EVENTS_PER_SLICE = 100;
 
 export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise<void> {
   await tx.insert(auditHeads).values({ workspaceId, seq: 0, hash: GENESIS_HASH });
 }
 
-/**
- * Locks the workspace's chain head for the rest of the transaction and collects events to append.
- * Everything that must be decided in order (caps, policy versions, chain links) happens under this lock.
- */
-export async function lockAuditChain(
-  tx: Tx,
-  workspaceId: string,
-  now: () => Date,
-): Promise<AuditAppender & { flush(): Promise<void> }> {
-  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.workspaceId, workspaceId)).for('update');
+/** The workspace's chain head, locked until the transaction ends: appends to one chain take turns. */
+export async function lockAuditHead(tx: Tx, workspaceId: string): Promise<{ seq: number; hash: string }> {
+  const [head] = await tx
+    .select({ seq: auditHeads.seq, hash: auditHeads.hash })
+    .from(auditHeads)
+    .where(eq(auditHeads.workspaceId, workspaceId))
+    .for('update');
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
-  // One timestamp per transaction: every event of it happened at once, as far as the log is concerned.
-  const chain = new ChainLinker({ workspaceId, occurredAt: now(), head });
-  const pending: ReturnType<typeof eventRow>[] = [];
-  // Inserts already sent while more events are hashed; a failure surfaces from flush.
-  const inFlight = new InFlight();
-  const send = () => {
-    if (pending.length > 0) inFlight.send(insertRows(tx, 'audit_events', pending.splice(0)));
-  };
-  const append = (event: NewAuditEvent) => {
-    pending.push(eventRow(chain.link(event)));
-  };
-  return {
-    append,
-    appendAll: async (events) => {
-      let inSlice = 0;
-      for (const event of events) {
-        if (inSlice++ % EVENTS_PER_SLICE === 0) {
-          send();
-          await inFlight.deliver();
-        }
-        append(event);
-      }
-    },
-    flush: async () => {
-      send();
-      if (inFlight.count === 0) return;
-      await inFlight.settled();
-      await tx.update(auditHeads).set(chain.head).where(eq(auditHeads.workspaceId, workspaceId));
-    },
-  };
+  return head;
 }
 
-/** One transaction holding the chain lock: `work` runs, then what it appended is stored. */
-export async function withAuditChain<T>(
-  db: Db,
-  workspaceId: string,
-  now: () => Date,
-  work: (tx: Tx, audit: AuditAppender) => Promise<T>,
-): Promise<T> {
-  return db.transaction(async (tx) => {
-    const chain = await lockAuditChain(tx, workspaceId, now);
-    const result = await work(tx, chain);
-    await chain.flush();
-    return result;
-  });
+export async function insertAuditEvents(tx: Tx, events: readonly ChainedAuditEvent[]): Promise<void> {
+  await insertRows(tx, 'audit_events', events.map(eventRow));
+}
+
+export async function saveAuditHead(tx: Tx, workspaceId: string, head: { seq: number; hash: string }): Promise<void> {
+  await tx.update(auditHeads).set(head).where(eq(auditHeads.workspaceId, workspaceId));
 }
 
 function eventRow(event: ChainedAuditEvent) {

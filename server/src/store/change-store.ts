@@ -195,3 +195,21 @@ export async function listChanges(db: Db | Tx, workspaceId: string, changeSetId:
     .from(changes)
     .where(and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId)));
 }
+
+/** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
+export async function findRecordEvidence(
+  db: Db | Tx,
+  query: { workspaceId: string; changeSetId: string; recordId: string },
+): Promise<unknown> {
+  const [row] = await db
+    .select({ evidence: changeRecords.evidence })
+    .from(changeRecords)
+    .where(
+      and(
+        eq(changeRecords.workspaceId, query.workspaceId),
+        eq(changeRecords.changeSetId, query.changeSetId),
+        eq(changeRecords.recordId, query.recordId),
+      ),
+    );
+  return row?.evidence;
+}

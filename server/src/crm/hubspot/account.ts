@@ -2,6 +2,7 @@ import type { Client } from '@hubspot/api-client';
 import { z } from 'zod';
 import type { CrmPort } from '../port.ts';
 import { parseResponse } from './responses.ts';
+import type { Paced } from './pacing.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
 export interface AccountApis {
@@ -22,10 +23,7 @@ class HubSpotAnswerError extends Error {
 }
 
 // The api-client (v14) has no account-info API: `apiRequest` sends the raw call and never throws on a status.
-export function accountApis(
-  client: Client,
-  paced: <F extends (...args: never[]) => unknown>(call: F) => F,
-): AccountApis {
+export function accountApis(client: Client, paced: Paced): AccountApis {
   return {
     getDetails: paced(async () => {
       const response = await client.apiRequest({ method: 'GET', path: '/account-info/v3/details' });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../port.ts';
 import { parseResponse } from './responses.ts';
+import type { Paced } from './pacing.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
 type NoteCreate = Parameters<Client['crm']['objects']['notes']['basicApi']['create']>[0];
@@ -14,10 +15,7 @@ export interface EngagementApis {
   createTask(input: TaskCreate): Promise<unknown>;
 }
 
-export function engagementApis(
-  client: Client,
-  paced: <F extends (...args: never[]) => unknown>(call: F) => F,
-): EngagementApis {
+export function engagementApis(client: Client, paced: Paced): EngagementApis {
   const notes = client.crm.objects.notes.basicApi;
   const tasks = client.crm.objects.tasks.basicApi;
   return { createNote: paced(notes.create.bind(notes)), createTask: paced(tasks.create.bind(tasks)) };

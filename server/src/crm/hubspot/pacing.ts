@@ -17,7 +17,10 @@ export interface RateLimit {
   intervalMs: number;
 }
 
-export function pacer(rateLimit: RateLimit | undefined): <F extends (...args: never[]) => unknown>(call: F) => F {
+/** Wraps an api-client call so it waits its turn in the rolling window. */
+export type Paced = <F extends (...args: never[]) => unknown>(call: F) => F;
+
+export function pacer(rateLimit: RateLimit | undefined): Paced {
   if (rateLimit === undefined) return (call) => call;
   const throttle = pThrottle({
     limit: rateLimit.maxCalls,

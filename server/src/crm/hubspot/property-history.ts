@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type { CrmPort, CrmValueChange } from '../port.ts';
+import { hubspotChangeSource, userOfSourceId } from './change-sources.ts';
 import { batchErrorSchema, parseResponse } from './responses.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
@@ -85,14 +86,16 @@ export function propertyHistoryMethods(
 }
 
 function toValueChange(revision: z.infer<typeof revisionSchema>): CrmValueChange {
+  const sourceId = revision.sourceId ?? null;
   return {
     value: revision.value ?? null,
     at: revision.timestamp,
-    sourceType: revision.sourceType,
-    sourceId: revision.sourceId ?? null,
+    // Our own writes are known from our records; history explains the others', so no app is ours here.
+    source: hubspotChangeSource({ changeSource: revision.sourceType, sourceId, appId: null }),
+    sourceId,
     userId:
       revision.updatedByUserId === undefined || revision.updatedByUserId === null
-        ? null
+        ? userOfSourceId(sourceId)
         : String(revision.updatedByUserId),
   };
 }

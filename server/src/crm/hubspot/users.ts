@@ -1,20 +1,24 @@
 import type { Client } from '@hubspot/api-client';
 import { AppError } from '../../errors.ts';
 import type { CrmPort } from '../port.ts';
-import { parseResponse, settingsTeamsSchema, settingsUserSchema } from './responses.ts';
+import { ownersSchema, parseResponse, settingsTeamsSchema, settingsUserSchema } from './responses.ts';
+import type { Paced } from './pacing.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
 export interface UserApis {
   getUser(userId: string): Promise<unknown>;
   getTeams(): Promise<unknown>;
+  getOwners: Client['crm']['owners']['ownersApi']['getPage'];
 }
 
-export function userApis(client: Client, paced: <F extends (...args: never[]) => unknown>(call: F) => F): UserApis {
+export function userApis(client: Client, paced: Paced): UserApis {
   const users = client.settings.users.usersApi;
   const teams = client.settings.users.teamsApi;
+  const owners = client.crm.owners.ownersApi;
   return {
     getUser: paced((userId: string) => users.getById(userId, 'USER_ID')),
     getTeams: paced(() => teams.getAll()),
+    getOwners: paced(owners.getPage.bind(owners)),
   };
 }
 
@@ -26,12 +30,13 @@ export const TEAM_CACHE_MS = 60_000;
  * settings.users.teams.read): which teams a user is in decides their role when they have none
  * of their own (issue 8). The HubSpot app asks on a person's requests, so answers are cached per
  * user for TEAM_CACHE_MS; the adapter is one per workspace, so the cache is per workspace and user.
+ * Owners are another list of the same people: a record's owner id names one of them.
  */
 export function userMethods(
   apis: UserApis,
   retry: RetryDeps,
   now: () => number,
-): Pick<CrmPort, 'findTeamIdsOfUser' | 'listTeams'> {
+): Pick<CrmPort, 'findTeamIdsOfUser' | 'listTeams' | 'findOwnerIdOfUser'> {
   const cache = new Map<string, { at: number; teamIds: Promise<string[]> }>();
 
   async function fetchTeamIds(userId: string): Promise<string[]> {
@@ -70,6 +75,19 @@ export function userMethods(
         id: team.id,
         name: team.name,
       }));
+    },
+    async findOwnerIdOfUser(userId) {
+      let after: string | undefined;
+      do {
+        const answer = await withRetry('read the owners', () => apis.getOwners(undefined, after, 100), retry);
+        const page = parseResponse(ownersSchema, answer, 'GET owners');
+        const owner = page.results.find(
+          (candidate) => candidate.userId !== undefined && String(candidate.userId) === userId,
+        );
+        if (owner) return owner.id;
+        after = page.paging?.next?.after;
+      } while (after !== undefined);
+      return null;
     },
   };
 }

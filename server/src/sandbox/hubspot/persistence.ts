@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { restoreCustomObjects, snapshotCustomObjects, type CustomObjectSnapshot } from './custom-objects.ts';
+import { restoreCustomObjects, snapshotCustomObjects, type CustomObjectSnapshot } from './custom-object-state.ts';
 import type { FakePropertyDefinition, FakePropertyGroup } from './property-defaults.ts';
 import { FAKE_OBJECT_TYPES, type FakeRecord, type HistoryEntry, type HubSpotState } from './state.ts';
 

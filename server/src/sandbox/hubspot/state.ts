@@ -1,5 +1,5 @@
 import { CallLog } from './call-log.ts';
-import { createCustomObjectState, type CustomObjectState } from './custom-objects.ts';
+import { createCustomObjectState, type CustomObjectState } from './custom-object-state.ts';
 import { HubSpotFaults } from './faults.ts';
 import {
   buildDefinition,
@@ -8,7 +8,7 @@ import {
   type FakePropertyDefinition,
   type FakePropertyGroup,
 } from './property-defaults.ts';
-import { DEFAULT_TEAMS, DEFAULT_USERS, type FakeUser } from './user-routes.ts';
+import { DEFAULT_TEAMS, DEFAULT_USERS, type FakeUser } from './fake-users.ts';
 
 export const FAKE_OBJECT_TYPES = ['contacts', 'deals'] as const;
 export type FakeObjectType = (typeof FAKE_OBJECT_TYPES)[number];

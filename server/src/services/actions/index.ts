@@ -2,15 +2,15 @@
 export { actionEvent } from './action-audit.ts';
 export {
   actionView,
-  agentActionView,
   contentOf,
   findActions,
   getActionForAdmin,
   loadActionView,
   requireAction,
 } from './action-view.ts';
+export { readOwnAction } from './read-own-action.ts';
 export { executeReleasedAction, executeReleasedActions, releaseChange } from './release-action.ts';
-export { reportActionOutcome, requireOwnAction } from './report-action-outcome.ts';
-export { currentStopReason, stopReleasedEmailIfBarred } from './stop-rules.ts';
+export { reportActionOutcome } from './report-action-outcome.ts';
+export { currentStopReason } from './stop-rules.ts';
 export { submitAction } from './submit-action.ts';
 export { verifyRelease } from './verify-release.ts';

@@ -2,11 +2,10 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { contentHash } from '../../domain/action-drafts.ts';
 import type { SecretBox } from '../../secrets.ts';
 import { findAction, updateAction, type ActionChange, type ActionRow } from '../../store/action-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { contentOf } from './action-view.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 import { issueReleaseToken } from './release-token.ts';
 

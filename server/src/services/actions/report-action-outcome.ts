@@ -14,11 +14,10 @@ import {
   type ActionRow,
 } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, contentOf, requireAction } from './action-view.ts';
-import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { releaseTokenMatches } from './release-token.ts';
 
 export interface ReportOutcomeInput {

@@ -1,9 +1,11 @@
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import type { ContactFields } from '../../../../shared/crm-names.ts';
 import {
-  OPT_OUT_PROPERTIES,
+  optOutProperties,
   stopRuleReason,
   withNotedOptOuts,
   type ContactStopReason,
+  type StopRuleInput,
 } from '../../domain/action-drafts.ts';
 import {
   findContactStops,
@@ -12,10 +14,10 @@ import {
   updateAction,
   type ActionRow,
 } from '../../store/action-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { actionEvent } from './action-audit.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { requireWorkspace } from '../governance/index.ts';
 
 const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
 
@@ -25,7 +27,7 @@ const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
  */
 export async function currentStopReason(
   db: Db | Tx,
-  input: { workspaceId: string; contactId: string; to: string; contact: Readonly<Record<string, string | null>> },
+  input: Pick<StopRuleInput, 'to' | 'contact' | 'fields'> & { workspaceId: string; contactId: string },
 ): Promise<ReasonCode | undefined> {
   const stops = (await findContactStops(db, input.workspaceId, input.contactId)).map(
     (stop) => stop.reason as ContactStopReason,
@@ -34,9 +36,10 @@ export async function currentStopReason(
     workspaceId: input.workspaceId,
     objectType: 'contacts',
     recordId: input.contactId,
-    properties: OPT_OUT_PROPERTIES,
+    properties: optOutProperties(input.fields),
   });
-  return stopRuleReason({ to: input.to, contact: withNotedOptOuts(input.contact, noted), stops });
+  const contact = withNotedOptOuts(input.contact, noted, input.fields);
+  return stopRuleReason({ to: input.to, contact, fields: input.fields, stops });
 }
 
 /**
@@ -46,13 +49,13 @@ export async function currentStopReason(
  */
 export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRow): Promise<ActionRow> {
   if (row.kind !== 'send_email' || row.status !== 'released' || row.recipientEmail === null) return row;
-  const to = row.recipientEmail;
   // The address was checked against the contact at release; only opt-outs and stops can have changed.
   const reason = await currentStopReason(deps.db, {
     workspaceId: row.workspaceId,
     contactId: row.recordId,
-    to,
-    contact: { email: to },
+    to: undefined,
+    contact: {},
+    fields: await contactFieldsOf(deps, row.workspaceId),
   });
   if (reason === undefined) return row;
   return withAuditChain(deps.db, row.workspaceId, deps.clock, async (tx, audit) => {
@@ -80,4 +83,9 @@ export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRo
     );
     return stopped;
   });
+}
+
+/** Where the workspace's CRM keeps a contact's opt-out and addresses. */
+async function contactFieldsOf(deps: ServiceDeps, workspaceId: string): Promise<ContactFields> {
+  return deps.crmFor(await requireWorkspace(deps, workspaceId)).contactFields;
 }

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ActionRequest, ActionView } from '../../../../shared/action-api.ts';
 import type { Policy, Tier } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
-import { normalisedEmail, STOP_RULE_PROPERTIES } from '../../domain/action-drafts.ts';
+import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
@@ -15,14 +16,13 @@ import {
   type NewActionRow,
 } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
-import { actorJson, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
 import { currentStopReason } from './stop-rules.ts';
 
@@ -62,7 +62,8 @@ export async function submitAction(
 
   const { version, policy } = await activePolicy(deps.db, workspace.id);
   const crm = deps.crmFor(workspace);
-  const properties = request.kind === 'send_email' ? [crm.ownerProperty, ...STOP_RULE_PROPERTIES] : [crm.ownerProperty];
+  const properties =
+    request.kind === 'send_email' ? [crm.ownerProperty, ...stopRuleProperties(crm.contactFields)] : [crm.ownerProperty];
   const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
   const record = read.get(request.recordId);
 
@@ -75,7 +76,15 @@ export async function submitAction(
       const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
       if (concurrent) return { row: concurrent, replayed: true };
       const now = deps.clock();
-      const decision = await decide(tx, { workspace, agent, request, policy, record, now });
+      const decision = await decide(tx, {
+        workspace,
+        agent,
+        request,
+        policy,
+        record,
+        contactFields: crm.contactFields,
+        now,
+      });
       const row = newRow({
         workspace,
         agent,
@@ -160,6 +169,7 @@ interface DecideInput {
   request: ActionRequest;
   policy: Policy;
   record: CrmRecordValues | undefined;
+  contactFields: ContactFields;
   now: Date;
 }
 
@@ -176,6 +186,7 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     contactId: request.recordId,
     to: request.to,
     contact: record,
+    fields: input.contactFields,
   });
   if (stopped) return { tier: null, reasons: [stopped] };
   const usage = await readUsage(tx, {

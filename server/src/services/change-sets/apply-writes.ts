@@ -2,12 +2,19 @@ import type { ChangeSetRequest, Evidence } from '../../../../shared/agent-api.ts
 import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import { completeChangeSet, settleApplyingChanges } from '../../store/change-store.ts';
 import type { Tx } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { keepChangeSetLease } from './change-set-lease.ts';
-import { actorJson, type Actor, type ServiceDeps, provenanceValues, requestsSent } from '../common/index.ts';
+import {
+  actorJson,
+  type Actor,
+  type ServiceDeps,
+  provenanceValues,
+  alongsideCrm,
+  withAuditChain,
+  type AuditAppender,
+} from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 
 export interface PlannedWrite {
@@ -76,8 +83,7 @@ async function writeAndSettle(
         storeFailure ??= error;
       });
   };
-  // A batch's outcomes are stored once the next batch's request has left: on PGlite the
-  // database runs on this thread and would otherwise hold that request back.
+  // A batch's outcomes are stored while the next batch's request is in flight.
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   let completed = true;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
@@ -94,10 +100,7 @@ async function writeAndSettle(
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
     }
-    const writing = writeBatch(input, batch, deps.clock());
-    await requestsSent();
-    store(written);
-    const outcomes = await writing;
+    const [outcomes] = await alongsideCrm(writeBatch(input, batch, deps.clock()), () => store(written));
     written = batch.map((record, index) => ({
       record,
       outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.'),

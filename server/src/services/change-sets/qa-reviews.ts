@@ -3,7 +3,6 @@ import type { Policy } from '../../../../shared/policy.ts';
 import { errorRate, isSampled, sampleRate, type ReviewCounts } from '../../domain/qa-sampling.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, type AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { ChangeRow } from '../../store/change-store.ts';
 import { findPerson } from '../../store/people-store.ts';
 import {
@@ -15,7 +14,7 @@ import {
   type QaReviewRow,
 } from '../../store/qa-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { startRollback } from '../rollbacks/index.ts';
 
 const REVIEWER_ROLES = new Set(['owner', 'revops_admin', 'approver']);

@@ -4,7 +4,6 @@ import type { CrmPort, CrmValueChange } from '../../crm/port.ts';
 import { writeLanded } from '../../domain/write-landed.ts';
 import { AppError } from '../../errors.ts';
 import { findAgent, findDelegation, type AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   changeRecordEvidence,
   claimLapsedChangeSet,
@@ -15,7 +14,7 @@ import { findWorkspace } from '../../store/workspace-store.ts';
 import type { AgentActor } from '../governance/index.ts';
 import { applyAutoWrites, recordLandedWrites, type PlannedWrite } from './apply-writes.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
-import { type ServiceDeps, PROVENANCE_PROPERTIES } from '../common/index.ts';
+import { type ServiceDeps, PROVENANCE_PROPERTIES, withAuditChain } from '../common/index.ts';
 
 const CHANGE_ID_PROPERTY = PROVENANCE_PROPERTIES[0]!.name; // ag_last_change_id
 

@@ -10,7 +10,7 @@ import { reconsiderForUnsettled } from '../../domain/unsettled-writes.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { insertApprovals } from '../../store/approval-store.ts';
-import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
+import { readAuditHead } from '../../store/audit-store.ts';
 import { InFlight } from '../../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../../store/change-store.ts';
 import {
@@ -35,6 +35,7 @@ import {
   APP_PROPERTY_GROUP,
   PROVENANCE_PROPERTIES,
   newId,
+  withAuditChain,
 } from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';

@@ -35,7 +35,13 @@ export type Actor =
     }
   | { type: 'admin'; via: 'cli' | 'api'; name: string }
   /** A person deciding an approval; `role` is the one `people` held when they decided (null: not registered). */
-  | { type: 'person'; name: string; crmUserId: string; role: string | null; via: 'admin_api' | 'hubspot_app' }
+  | {
+      type: 'person';
+      name: string;
+      crmUserId: string;
+      role: string | null;
+      via: 'admin_api' | 'hubspot_app' | 'console';
+    }
   | { type: 'system'; name: string };
 
 export function actorJson(actor: Actor): JsonObject {

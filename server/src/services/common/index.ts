@@ -4,4 +4,5 @@ export { isUuid, newId } from './ids.ts';
 export { leaseHolderName } from './lease-holder.ts';
 export { toCrmValue } from './property-values.ts';
 export { APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES, provenanceValues } from './provenance.ts';
-export { requestsSent } from './requests-sent.ts';
+export { alongsideCrm } from './alongside-crm.ts';
+export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';

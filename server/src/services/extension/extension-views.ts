@@ -3,6 +3,7 @@ import type {
   CardQuery,
   CardView,
   Caller,
+  EngagedKillSwitch,
   Evidence,
   HomeView,
   PendingApprovalCard,
@@ -60,14 +61,7 @@ export async function cardView(
   return {
     record: { objectType: query.objectType, recordId: query.recordId },
     caller,
-    killSwitches: switches
-      .filter((row) => row.engaged)
-      .map((row) => ({
-        scope: row.scope,
-        target: row.target || null,
-        reason: row.reason,
-        changedAt: row.changedAt.toISOString(),
-      })),
+    killSwitches: engagedKillSwitches(switches),
     pending: {
       items: page.approvals.map((stored) =>
         pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller),
@@ -90,7 +84,19 @@ export async function cardView(
   };
 }
 
-function pendingCard(
+/** The kill switches engaged now, as the card and the console's inbox show them. */
+export function engagedKillSwitches(rows: Awaited<ReturnType<typeof listKillSwitches>>): EngagedKillSwitch[] {
+  return rows
+    .filter((row) => row.engaged)
+    .map((row) => ({
+      scope: row.scope,
+      target: row.target || null,
+      reason: row.reason,
+      changedAt: row.changedAt.toISOString(),
+    }));
+}
+
+export function pendingCard(
   stored: StoredApproval,
   agent: AgentRow | undefined,
   evidence: unknown,

@@ -14,9 +14,8 @@ import {
   updateAgentStatus,
   type AgentRow,
 } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
 
 function view(agent: AgentRow): AgentView {

@@ -4,7 +4,6 @@ import { parsePolicy } from '../../../../shared/policy.ts';
 import type { CrmPropertyDefinition } from '../../crm/port.ts';
 import { holdableProperties } from '../../domain/approval-mirror.ts';
 import { asJson } from '../../domain/audit-chain.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { setApprovalObject } from '../../store/workspace-store.ts';
 import {
@@ -13,7 +12,14 @@ import {
   PENDING_COUNT_DEFINITION,
   shadowDefinition,
 } from './approval-crm-schema.ts';
-import { actorJson, type Actor, type ServiceDeps, APP_PROPERTY_GROUP, PROVENANCE_PROPERTIES } from '../common/index.ts';
+import {
+  actorJson,
+  type Actor,
+  type ServiceDeps,
+  APP_PROPERTY_GROUP,
+  PROVENANCE_PROPERTIES,
+  withAuditChain,
+} from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 
 /**

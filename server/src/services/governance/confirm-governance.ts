@@ -1,13 +1,12 @@
 import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   lockGovernanceRequest,
   settleGovernanceRequest,
   type GovernanceRequestRow,
 } from '../../store/governance-request-store.ts';
 import { findPerson } from '../../store/people-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { actorIdentity, governanceView, type GovernanceRequestView } from './governance-requests.ts';
 import { setKillSwitch } from './kill-switches.ts';
 import { publishPolicy } from './policies.ts';

@@ -2,13 +2,12 @@ import type { GovernanceRequestView } from '../../../../shared/admin-api.ts';
 import { asJson, type JsonObject } from '../../domain/audit-chain.ts';
 import type { DualControlReason } from '../../domain/dual-control.ts';
 import { AppError } from '../../errors.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   insertGovernanceRequest,
   listGovernanceRequests,
   type GovernanceRequestRow,
 } from '../../store/governance-request-store.ts';
-import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 
 export type { GovernanceRequestView };
 

@@ -2,7 +2,6 @@ import type { KillSwitchView } from '../../../../shared/admin-api.ts';
 import { ACTION_KINDS, type ActionKind } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import { findAgent } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import {
   findEngagedKillSwitches,
@@ -13,7 +12,7 @@ import {
   type KillSwitchScope,
 } from '../../store/kill-switch-store.ts';
 import { killSwitchReleaseReasons } from '../../domain/dual-control.ts';
-import { actorJson, type Actor, type ServiceDeps, isUuid } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, isUuid, withAuditChain } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 import { policyInForce } from './policies.ts';
 

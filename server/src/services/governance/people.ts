@@ -1,7 +1,6 @@
 import type { PersonView, RoleSource, TeamRoleView } from '../../../../shared/extension-api.ts';
 import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { effectiveRole } from '../../domain/extension-access.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   deletePerson,
   deleteTeamRole,
@@ -13,7 +12,7 @@ import {
   type PersonRow,
 } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 
 export type { PersonView, TeamRoleView };

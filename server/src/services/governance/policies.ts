@@ -2,7 +2,6 @@ import type { ActivePolicy, PolicyVersion } from '../../../../shared/admin-api.t
 import { parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import {
   findLatestPolicyVersion,
@@ -11,7 +10,7 @@ import {
   listPolicyVersions,
 } from '../../store/policy-store.ts';
 import { policyChangeReasons } from '../../domain/dual-control.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
 
 /**

@@ -1,13 +1,12 @@
 import { AppError } from '../../errors.ts';
 import { listAgents, updateAgentStatus } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   lockWorkspace,
   updateWorkspace,
   workspaceHasSubmittedWork,
   type WorkspaceRow,
 } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { setKillSwitch } from './kill-switches.ts';
 import { requireActiveWorkspace, verifyCrmToken, workspaceView, type WorkspaceView } from './workspaces.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
-import { createAuditHead, lockAuditChain } from '../../store/audit-store.ts';
+import { createAuditHead } from '../../store/audit-store.ts';
 import { findAgentByTokenHash } from '../../store/agent-store.ts';
 import {
   findWorkspace,
@@ -11,7 +11,7 @@ import {
   listWorkspaces,
   type WorkspaceRow,
 } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, lockAuditChain } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
 
 export interface NewWorkspace {

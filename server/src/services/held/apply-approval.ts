@@ -5,17 +5,12 @@ import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../../crm/port.ts
 import { checkStale, valuesToApply } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
-import {
-  claimApplies,
-  markChangesApplied,
-  settleApplies,
-  toDomainApproval,
-  type StoredApproval,
-} from '../../store/approval-store.ts';
-import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
+import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
+import { toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
+import { readAuditHead } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { type ServiceDeps, provenanceValues } from '../common/index.ts';
+import { type ServiceDeps, provenanceValues, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 
 /** A claim on an approval's write older than this belongs to a process that died mid-write. */

@@ -1,4 +1,5 @@
 import type { ApprovalDecisionRequest } from '../../../../shared/approval-api.ts';
+import type { CrmPort } from '../../crm/port.ts';
 import {
   lockApprovalByCrmObject,
   lockOpenApprovalsOnRecords,
@@ -8,7 +9,7 @@ import {
   type StoredApproval,
   type TransitionWrite,
 } from '../../store/approval-store.ts';
-import type { AuditAppender } from '../../store/audit-store.ts';
+import type { AuditAppender } from '../common/index.ts';
 import type { Tx } from '../../store/database.ts';
 import type { FieldChangeRow } from '../../store/field-history-store.ts';
 import { findPerson } from '../../store/people-store.ts';
@@ -35,11 +36,15 @@ const STATUS_PROPERTY = 'ag_status';
 export async function reconcileApprovals(
   tx: Tx,
   audit: AuditAppender,
-  workspaceId: string,
-  rows: readonly FieldChangeRow[],
-  now: Date,
-  secrets: SecretBox,
+  input: {
+    workspaceId: string;
+    rows: readonly FieldChangeRow[];
+    now: Date;
+    secrets: SecretBox;
+    crm: CrmPort;
+  },
 ): Promise<Reconciled> {
+  const { workspaceId, rows, now, crm } = input;
   const onRecords = rows.filter((row) => isRecordClosed(row) || (row.kind === 'person' && !isApprovalStatus(row)));
   const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
   const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
@@ -47,7 +52,7 @@ export async function reconcileApprovals(
   const reconciled: Reconciled = { rejected: [], releasedDrafts: [] };
   for (const row of rows) {
     if (row.kind === 'person' && isApprovalStatus(row)) {
-      const decided = await decideFromCrm(tx, audit, row, now, secrets);
+      const decided = await decideFromCrm(tx, audit, row, input);
       if (decided.rejected) reconciled.rejected.push(decided.rejected);
       if (decided.releasedDraft) reconciled.releasedDrafts.push(decided.releasedDraft);
       continue;
@@ -55,7 +60,7 @@ export async function reconcileApprovals(
     if (row.kind !== 'person' && !isRecordClosed(row)) continue;
     for (const approval of byRecord.get(`${row.objectType}:${row.recordId}`) ?? []) {
       if (closed.has(approval.id)) continue;
-      const message = staleMessage(approval, row);
+      const message = staleMessage(approval, row, crm.userOfSource(row.sourceId));
       if (message === undefined) continue;
       await closeStale(tx, audit, approval, row, message, now);
       closed.add(approval.id);
@@ -85,7 +90,7 @@ function isApprovalStatus(row: FieldChangeRow): boolean {
 }
 
 /** Why this change makes the approval stale, or undefined when it does not. */
-function staleMessage(approval: StoredApproval, row: FieldChangeRow): string | undefined {
+function staleMessage(approval: StoredApproval, row: FieldChangeRow, userId: string | null): string | undefined {
   if (isRecordClosed(row)) {
     const into = (row.data as { primaryObjectId?: unknown } | null)?.primaryObjectId;
     const why =
@@ -99,7 +104,7 @@ function staleMessage(approval: StoredApproval, row: FieldChangeRow): string | u
   );
   // An edit before the proposal is already its `before`; setting the same value again changes nothing.
   if (!item || row.occurredAt <= approval.createdAt || (row.value ?? null) === item.beforeValue) return undefined;
-  const who = row.sourceId?.startsWith('userId:') ? `user ${row.sourceId.slice('userId:'.length)}` : 'someone';
+  const who = userId === null ? 'someone' : `user ${userId}`;
   return `${who} changed ${row.property} in the CRM after the agent proposed; nothing will be overwritten.`;
 }
 
@@ -142,10 +147,9 @@ async function decideFromCrm(
   tx: Tx,
   audit: AuditAppender,
   row: FieldChangeRow,
-  now: Date,
-  secrets: SecretBox,
+  { now, secrets, crm }: { now: Date; secrets: SecretBox; crm: CrmPort },
 ): Promise<CrmDecision> {
-  const userId = row.sourceId?.startsWith('userId:') ? row.sourceId.slice('userId:'.length) : undefined;
+  const userId = crm.userOfSource(row.sourceId);
   if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return {};
   const request =
     row.value === 'approved'
@@ -158,13 +162,13 @@ async function decideFromCrm(
   const person = await findPerson(tx, row.workspaceId, userId);
   // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
   // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).
-  const contact = { email: draft.recipientEmail };
   const outcome = await decideLockedAction(tx, audit, secrets, {
     row: draft,
     person,
     request,
     via: 'hubspot_app',
-    contact,
+    contact: undefined,
+    contactFields: crm.contactFields,
     now,
   });
   // A refusal is audited; the mirror job then writes the true status back over the person's edit.

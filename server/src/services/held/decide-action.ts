@@ -1,11 +1,11 @@
 import type { ActionDecisionRequest, ActionView } from '../../../../shared/action-api.ts';
-import { decideDraft, STOP_RULE_PROPERTIES } from '../../domain/action-drafts.ts';
+import type { ContactFields } from '../../../../shared/crm-names.ts';
+import { decideDraft, stopRuleProperties } from '../../domain/action-drafts.ts';
 import type { RefusalCode } from '../../domain/approval-lifecycle.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { SecretBox } from '../../secrets.ts';
 import { lockAction, updateAction, type ActionRow } from '../../store/action-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -19,7 +19,7 @@ import {
   currentStopReason,
 } from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */
@@ -41,7 +41,7 @@ export interface DecideActionInput {
   actionId: string;
   request: ActionDecisionRequest;
   /** Where the person decided: audited on the actor. */
-  via: 'admin_api' | 'hubspot_app';
+  via: 'admin_api' | 'hubspot_app' | 'console';
   /** As in decideApproval: the HubSpot app's resolved person (their own role or their team's); otherwise looked up in `people`. */
   person?: DecidingPerson;
 }
@@ -77,6 +77,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
       request,
       via: input.via,
       contact: contacts.get(row.recordId) ?? {},
+      contactFields: deps.crmFor(workspace).contactFields,
       now: deps.clock(),
     });
   });
@@ -94,9 +95,14 @@ export interface LockedActionDecision {
   row: ActionRow;
   person: DecidingPerson | undefined;
   request: ActionDecisionRequest;
-  via: 'admin_api' | 'hubspot_app';
-  /** An email's contact as the stop rules read it at release: its opt-out properties and addresses. */
-  contact: Readonly<Record<string, string | null>>;
+  via: 'admin_api' | 'hubspot_app' | 'console';
+  /**
+   * An email's contact as the stop rules read it at release: its opt-out properties and addresses;
+   * undefined when it is not read again (the address was checked at submission).
+   */
+  contact: Readonly<Record<string, string | null>> | undefined;
+  /** Where the CRM keeps them. */
+  contactFields: ContactFields;
   now: Date;
   /** Set when the decision is one of a batch: the manifest event names it. */
   batchDecisionId?: string;
@@ -211,8 +217,9 @@ export async function decideLockedAction(
       ? await currentStopReason(tx, {
           workspaceId: row.workspaceId,
           contactId: row.recordId,
-          to: row.recipientEmail ?? '',
-          contact: input.contact,
+          to: input.contact === undefined ? undefined : (row.recipientEmail ?? ''),
+          contact: input.contact ?? {},
+          fields: input.contactFields,
         })
       : undefined;
   if (stopped) {
@@ -261,7 +268,7 @@ export async function readEmailContacts(
     const read = await crm.readBatch({
       objectType: 'contacts',
       recordIds: recordIds.slice(i, i + crm.batchLimit),
-      properties: [...STOP_RULE_PROPERTIES],
+      properties: stopRuleProperties(crm.contactFields),
     });
     for (const [recordId, values] of read) contacts.set(recordId, values);
   }

@@ -9,12 +9,18 @@ import {
   type StoredApproval,
   type TransitionWrite,
 } from '../../store/approval-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import { findPerson, type PersonRow } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { approvalView, requireApproval } from './approval-view.ts';
-import { actorJson, type Actor, type ServiceDeps, toCrmValue } from '../common/index.ts';
+import {
+  actorJson,
+  type Actor,
+  type ServiceDeps,
+  toCrmValue,
+  withAuditChain,
+  type AuditAppender,
+} from '../common/index.ts';
 import { checkRejectionRate } from '../governance/index.ts';
 
 /** The state machine's refusals, plus one only the service can see: the person is not registered. */
@@ -31,8 +37,8 @@ export interface DecideApprovalInput {
   workspace: WorkspaceRow;
   approvalId: string;
   request: ApprovalDecisionRequest;
-  /** Where the person decided: the admin API names them, the HubSpot app's signed request proves them. */
-  via?: 'admin_api' | 'hubspot_app';
+  /** Where the person decided: the admin API names them, the HubSpot app's signed request or a console session proves them. */
+  via?: 'admin_api' | 'hubspot_app' | 'console';
   /** The person as the HubSpot app already resolved them (their own role, or their HubSpot team's); otherwise looked up in `people`. */
   person?: DecidingPerson;
 }
@@ -88,7 +94,7 @@ export interface LockedDecision {
   person: DecidingPerson | undefined;
   request: ApprovalDecisionRequest;
   edits?: Record<string, string | null> | undefined;
-  via: 'admin_api' | 'hubspot_app';
+  via: 'admin_api' | 'hubspot_app' | 'console';
   now: Date;
   /** Set when the decision is one of a batch: the manifest event names it. */
   batchDecisionId?: string;

@@ -9,13 +9,12 @@ import { draftApprovalStatus } from '../../domain/approval-mirror.ts';
 import { AppError } from '../../errors.ts';
 import { findHeldDrafts, lockHeldDrafts } from '../../store/action-store.ts';
 import { lockApprovals, saveTransitions, statusesOf, type TransitionWrite } from '../../store/approval-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { decideLockedAction, readEmailContacts, type DraftOutcome } from './decide-action.ts';
 import { decideLocked, type DecidingPerson, type Outcome } from './decide-approval.ts';
-import { type ServiceDeps, newId } from '../common/index.ts';
+import { type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { checkRejectionRate } from '../governance/index.ts';
 import { executeReleasedAction } from '../actions/index.ts';
 
@@ -97,6 +96,7 @@ export async function decideApprovalsBatch(
           request: single satisfies ActionDecisionRequest,
           via: input.via,
           contact: contacts.get(row.recordId) ?? {},
+          contactFields: deps.crmFor(workspace).contactFields,
           now,
           batchDecisionId,
         });

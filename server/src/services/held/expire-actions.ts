@@ -1,7 +1,6 @@
 import { lockExpiredDrafts, markDraftsExpired, workspacesWithExpiredDrafts } from '../../store/action-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { actionEvent } from '../actions/index.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 const SWEEP = { type: 'system', name: 'approval-expiry' } as const;
 const BATCH = 500;

@@ -1,6 +1,5 @@
 import { lockExpiredPending, markExpired, workspacesWithExpiredPending } from '../../store/approval-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 const SWEEP = { type: 'system', name: 'approval-expiry' } as const;
 const BATCH = 500;

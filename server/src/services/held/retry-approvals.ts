@@ -1,4 +1,4 @@
-import { findDueApplies } from '../../store/approval-store.ts';
+import { findDueApplies } from '../../store/approval-apply-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { ABANDONED_APPLY_MS, applyApprovals } from './apply-approval.ts';

@@ -1,8 +1,7 @@
 import { withdraw } from '../../domain/approval-lifecycle.ts';
 import { lockOpenApprovalsOf, saveTransitions, toDomainApproval } from '../../store/approval-store.ts';
-import type { AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
-import { actorJson, type Actor } from '../common/index.ts';
+import { actorJson, type Actor, type AuditAppender } from '../common/index.ts';
 
 /** A change a rollback undid: enough to find the approval that holds it. */
 export interface UndoneChange {

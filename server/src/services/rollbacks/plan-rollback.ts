@@ -9,11 +9,10 @@ import type {
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
-import { lockAuditChain } from '../../store/audit-store.ts';
 import { insertSelectionAsItems, refreshStatistics } from '../../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../../store/rollback-store.ts';
 import { requireWorkspace } from '../governance/index.ts';
-import { actorJson, type Actor, type ServiceDeps, newId } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, newId, lockAuditChain } from '../common/index.ts';
 import { ensureRollbackAgent } from './rollback-agent.ts';
 import {
   currentOf,

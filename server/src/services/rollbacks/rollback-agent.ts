@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashToken, newToken } from '../../secrets.ts';
 import { findAgentByName, insertAgent, type AgentRow } from '../../store/agent-store.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 /**
  * A rollback's writes are a change set like any other (so a rollback can itself be rolled back,

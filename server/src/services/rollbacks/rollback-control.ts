@@ -2,9 +2,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { RollbackSelector, RollbackView } from '../../../../shared/rollback-api.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { itemsPage, lockRollback, updateRollback } from '../../store/rollback-store.ts';
-import { actorJson, type Actor, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { itemView, requireRollback, rollbackView } from './rollback-view.ts';
 
 export async function getRollback(deps: ServiceDeps, workspaceId: string, id: string): Promise<RollbackView> {

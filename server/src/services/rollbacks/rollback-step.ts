@@ -3,7 +3,6 @@ import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts
 import type { JsonObject } from '../../domain/audit-chain.ts';
 import { decideItem, type ItemDecision } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../../store/change-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import {
@@ -15,7 +14,7 @@ import {
   type RollbackRow,
   type StepItem,
 } from '../../store/rollback-store.ts';
-import { type ServiceDeps, provenanceValues, newId, requestsSent } from '../common/index.ts';
+import { type ServiceDeps, provenanceValues, newId, alongsideCrm, withAuditChain } from '../common/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
@@ -41,17 +40,14 @@ export async function readStep(
 ): Promise<Decided[]> {
   const { rollback, items } = input;
   const objectType = items[0]!.objectType as ObjectType;
-  const [current, others] = await Promise.all([
-    readCurrent(input.crm, objectType, items),
-    requestsSent().then(() =>
-      othersByField(deps.db, {
-        workspaceId: rollback.workspaceId,
-        objectType,
-        fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
-        exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
-      }),
-    ),
-  ]);
+  const [current, others] = await alongsideCrm(readCurrent(input.crm, objectType, items), () =>
+    othersByField(deps.db, {
+      workspaceId: rollback.workspaceId,
+      objectType,
+      fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
+      exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
+    }),
+  );
   const decided = items.map((item) => {
     const now = currentOf(current, item.recordId, item.property);
     const facts = {

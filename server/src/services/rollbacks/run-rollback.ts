@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 import {
@@ -9,17 +8,16 @@ import {
   countItemsByState,
   findRollback,
   lockRollback,
-  nextUnsettledItems,
   renewLease,
   updateRollback,
   type RollbackRow,
-  type StepItem,
 } from '../../store/rollback-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import { type Actor, type ServiceDeps, requestsSent } from '../common/index.ts';
+import { type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
-import { markStep, readStep, writeStep, type Decided } from './rollback-step.ts';
+import { markStep } from './rollback-step.ts';
+import { RollbackSteps } from './rollback-steps.ts';
 import { withdrawApprovals } from '../held/index.ts';
 
 export interface RunOptions {
@@ -92,6 +90,7 @@ export async function claimAndRunRollback(
   }
 }
 
+/** Step after step, read → mark → write → record (overlapped, see RollbackSteps), until done or told to stop. */
 async function work(
   deps: ServiceDeps,
   rollback: RollbackRow,
@@ -101,46 +100,9 @@ async function work(
   const { holder } = options;
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
-  const crm = deps.crmFor(workspace);
-  // While a step's CRM write is in flight, the next step's records are read (CRM and database)
-  // and the last step's outcomes are recorded, so HubSpot's latency and rate limit, not our
-  // database, set the pace. They touch different items (the cursor moves on); the next read
-  // still comes right before its write, one CRM call earlier. On PGlite every statement runs
-  // on this thread, one at a time, so the order matters: the mark the write needs first, then
-  // the next page, then both CRM requests, and only once they have left the database work.
-  let unrecorded: (() => Promise<void>) | undefined;
-  let recording: Promise<void> = Promise.resolve();
-  const record = () => {
-    if (!unrecorded) return;
-    recording = unrecorded();
-    recording.catch(() => undefined); // awaited before the next step is recorded, or when stopping
-    unrecorded = undefined;
-  };
-  const recorded = async () => {
-    record();
-    await recording;
-    recording = Promise.resolve();
-  };
-  let afterSeq = -1;
-  const nextPage = async (): Promise<StepItem[] | undefined> => {
-    const page = await nextUnsettledItems(deps.db, {
-      rollbackId: rollback.id,
-      afterSeq,
-      maxRecords: RECORDS_PER_STEP,
-      maxItems: RECORDS_PER_STEP * 50,
-    });
-    const objectType = page[0]?.objectType;
-    if (objectType === undefined) return undefined;
-    const items = page.filter((item) => item.objectType === objectType);
-    afterSeq = items.at(-1)!.seq;
-    return items;
-  };
-  const read = (items: StepItem[] | undefined) =>
-    items ? readStep(deps, { rollback, crm, items }) : Promise.resolve(undefined);
-  let prefetched: Promise<Decided[] | undefined> | undefined;
+  const steps = new RollbackSteps(deps, rollback, deps.crmFor(workspace));
   const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
-    await prefetched?.catch(() => undefined);
-    await recorded();
+    await steps.drain();
     await then?.();
     return result;
   };
@@ -157,39 +119,19 @@ async function work(
         return await stopWith('paused', () =>
           pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`),
         );
-      const decided = await (prefetched ?? nextPage().then(read));
-      prefetched = undefined;
+      const decided = await steps.read();
       if (!decided) {
-        await recorded();
-        // A pass ends; items put back for another attempt (a 207 rejection) are behind the cursor.
-        if (afterSeq !== -1) {
-          afterSeq = -1;
-          continue;
-        }
+        await steps.recorded();
+        if (steps.startAnotherPass()) continue;
         await complete(deps, rollback, holder);
         return 'completed';
       }
       const marked = await markStep(deps, { rollback, holder }, decided);
       if (!marked) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
-      const next = await nextPage();
-      const writing = writeStep(deps, { rollback, crm }, marked);
-      prefetched = read(next);
-      prefetched.catch(() => undefined); // awaited on the next round or when stopping
-      await requestsSent();
-      record();
-      const settle = await writing;
-      // One step's outcomes wait to be recorded, no more: when the CRM answers faster than we
-      // record (no latency), unbounded overlap queued every step's outcomes in memory and on the
-      // audit chain's lock.
-      try {
-        await recorded();
-      } finally {
-        unrecorded = settle; // recorded on the next round, or when stopping, even if the last recording failed
-      }
+      await steps.record(await steps.write(marked));
     }
   } finally {
-    await prefetched?.catch(() => undefined);
-    await recorded().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
+    await steps.drain().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error
   }
 }
 

@@ -1,6 +1,5 @@
 import type { ChainedAuditEvent } from '../../domain/audit-chain.ts';
 import { retryDelayMs, isDown, siemRequest } from '../../domain/siem-delivery.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import {
   auditEventsAfter,
   claimDueSiemDestination,
@@ -8,7 +7,7 @@ import {
   recordSiemFailure,
   type SiemDestinationRow,
 } from '../../store/siem-store.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 export interface SiemDelivery {
   /** Names this process in the destinations' leases. */

@@ -1,14 +1,14 @@
 import type { CreateSiemDestination, SiemDestinationView } from '../../../../shared/siem-api.ts';
 import { isDown } from '../../domain/siem-delivery.ts';
 import { AppError } from '../../errors.ts';
-import { readAuditHead, withAuditChain } from '../../store/audit-store.ts';
+import { readAuditHead } from '../../store/audit-store.ts';
 import {
   deleteSiemDestination,
   insertSiemDestination,
   listSiemDestinations,
   type SiemDestinationRow,
 } from '../../store/siem-store.ts';
-import { actorJson, type Actor, isUuid, newId, type ServiceDeps } from '../common/index.ts';
+import { actorJson, type Actor, isUuid, newId, type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 /**
  * Adds a SIEM destination (issue 22), as parsed by `createSiemDestinationSchema` at the API or CLI. Its secret is sealed like the CRM token and never returned;

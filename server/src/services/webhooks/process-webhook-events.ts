@@ -1,4 +1,5 @@
 import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
+import type { CrmPort } from '../../crm/port.ts';
 import { DEFAULT_MONITORING, type MonitoringSettings } from '../../../../shared/policy.ts';
 import {
   classifyPropertyChange,
@@ -6,7 +7,6 @@ import {
   type Classification,
 } from '../../domain/crm-change-classification.ts';
 import { listAgents } from '../../store/agent-store.ts';
-import { withAuditChain, type AuditAppender } from '../../store/audit-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
@@ -17,9 +17,9 @@ import {
   type WebhookEventRow,
 } from '../../store/webhook-event-store.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
 import { reconcileApprovals } from '../held/index.ts';
-import { checkKillTriggers, checkRejectionRate } from '../governance/index.ts';
+import { checkKillTriggers, checkRejectionRate, requireWorkspace } from '../governance/index.ts';
 import { executeReleasedActions } from '../actions/index.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
@@ -45,15 +45,23 @@ export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOp
 }
 
 async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
+  // Read before the transaction: on PGlite a query outside it would wait for it to end.
+  const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
   const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const events = await claimPendingEvents(tx, workspaceId, options.batchSize ?? 500);
     if (events.length === 0)
       return { count: 0, monitoring: DEFAULT_MONITORING, reverts: [], rejectedInCrm: [], releasedDrafts: [] };
     const monitoring = await monitoringSettings(tx, workspaceId);
-    const { history, outcomes, bypasses } = await interpret(tx, workspaceId, events, monitoring);
+    const { history, outcomes, bypasses } = await interpret(tx, { workspaceId, events, monitoring, crm });
     for (const bypass of bypasses) auditBypass(audit, bypass.row);
     await insertFieldChanges(tx, history);
-    const reconciled = await reconcileApprovals(tx, audit, workspaceId, history, deps.clock(), deps.secrets);
+    const reconciled = await reconcileApprovals(tx, audit, {
+      workspaceId,
+      rows: history,
+      now: deps.clock(),
+      secrets: deps.secrets,
+      crm,
+    });
     await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
     return {
       count: events.length,
@@ -73,7 +81,11 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
   return result.count;
 }
 
-async function interpret(tx: Tx, workspaceId: string, events: WebhookEventRow[], monitoring: MonitoringSettings) {
+async function interpret(
+  tx: Tx,
+  input: { workspaceId: string; events: WebhookEventRow[]; monitoring: MonitoringSettings; crm: CrmPort },
+) {
+  const { workspaceId, events, monitoring, crm } = input;
   const propertyEvents = events.filter((e) => e.propertyName !== null);
   const known = await findKnownWrites(
     tx,
@@ -96,14 +108,13 @@ async function interpret(tx: Tx, workspaceId: string, events: WebhookEventRow[],
     let classification: Classification;
     if (meaning.event === 'record') classification = { kind: meaning.kind, changeId: null, agentId: null };
     else {
+      const source = crm.changeSourceOf({
+        changeSource: event.changeSource,
+        sourceId: event.sourceId,
+        appId: payload.appId === undefined ? null : String(payload.appId),
+      });
       classification = classifyPropertyChange(
-        {
-          changeSource: event.changeSource,
-          sourceId: event.sourceId,
-          appId: payload.appId === undefined ? null : String(payload.appId),
-          property,
-          value: event.propertyValue,
-        },
+        { source, property, value: event.propertyValue },
         known.get(fieldKey(meaning.objectType, event.objectId, property)) ?? [],
       );
       if (classification.kind === 'bypass' && event.sourceId !== null) {

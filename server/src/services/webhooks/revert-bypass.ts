@@ -1,9 +1,8 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { OBJECT_TYPES } from '../../../../shared/crm-names.ts';
-import { withAuditChain } from '../../store/audit-store.ts';
 import { fieldChangeBefore, fieldHistory, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 
 export interface BypassToRevert {

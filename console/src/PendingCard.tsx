@@ -1,0 +1,137 @@
+import { useState } from 'react';
+import type { PendingApprovalCard } from '../../shared/extension-api.ts';
+import { decisionControls } from '../../shared/views/decision-controls.ts';
+import { confidenceLabel, diffRows, sourceLink } from '../../shared/views/proposal-view.ts';
+import { Link } from 'wouter';
+import { postJson } from './api.ts';
+
+type Mode = 'idle' | 'edit' | 'reject';
+
+/**
+ * One held proposal as the HubSpot card shows it (same view functions), with its decisions.
+ * Everything the agent wrote is rendered as text: React escapes it, and no HTML is ever set.
+ */
+export function PendingCard(props: { card: PendingApprovalCard; killSwitchEngaged: boolean; onDecided: () => void }) {
+  const { card } = props;
+  const controls = decisionControls(card, { killSwitchEngaged: props.killSwitchEngaged });
+  const rows = diffRows(card);
+  const source = sourceLink(card.evidence);
+  const [mode, setMode] = useState<Mode>('idle');
+  const [edits, setEdits] = useState<Record<string, string>>(() =>
+    Object.fromEntries(
+      rows.map((row) => [
+        row.property,
+        row.proposed.full ?? (row.proposed.text === '(empty)' ? '' : row.proposed.text),
+      ]),
+    ),
+  );
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const decide = (body: unknown) =>
+    postJson(`/console/api/approvals/${card.approval.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
+      setError(failure.message),
+    );
+  const { approval } = card;
+  return (
+    <article className="card" aria-label={`Proposal on ${approval.objectType} ${approval.recordId}`}>
+      <header>
+        <Link href={`/records/${approval.objectType}/${approval.recordId}`}>
+          {approval.objectType} {approval.recordId}
+        </Link>{' '}
+        · {card.agent.name} · batch{' '}
+        <Link href={`/batches/${encodeURIComponent(approval.batchId)}`}>{approval.batchId}</Link> · {approval.tier} ·
+        since {new Date(approval.createdAt).toLocaleString()}
+      </header>
+      <table>
+        <thead>
+          <tr>
+            <th>Property</th>
+            <th>Now</th>
+            <th>Proposed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.property}>
+              <td>{row.property}</td>
+              <td>{row.current.text}</td>
+              <td>
+                {mode === 'edit' ? (
+                  <input
+                    aria-label={`New value for ${row.property}`}
+                    value={edits[row.property] ?? ''}
+                    onChange={(event) => setEdits({ ...edits, [row.property]: event.target.value })}
+                  />
+                ) : (
+                  (row.edited ?? row.proposed).text
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {card.evidence && (
+        <p className="evidence">
+          {card.evidence.reason && <span className="reason">{card.evidence.reason}</span>}{' '}
+          {confidenceLabel(card.evidence)}{' '}
+          {source &&
+            (source.href ? (
+              <a href={source.href} rel="noreferrer noopener" target="_blank">
+                {source.label}
+              </a>
+            ) : (
+              source.label
+            ))}
+        </p>
+      )}
+      {controls.unavailableReason && <p className="muted">{controls.unavailableReason}</p>}
+      {mode === 'idle' && (
+        <div className="actions">
+          {controls.approve && (
+            <button type="button" onClick={() => decide({ kind: 'approve' })}>
+              Approve
+            </button>
+          )}
+          {controls.editThenApprove && (
+            <button type="button" onClick={() => setMode('edit')}>
+              Edit then approve
+            </button>
+          )}
+          {controls.reject && (
+            <button type="button" onClick={() => setMode('reject')}>
+              Reject
+            </button>
+          )}
+        </div>
+      )}
+      {mode === 'edit' && (
+        <div className="actions">
+          <button type="button" onClick={() => decide({ kind: 'approve', edits })}>
+            Approve edited values
+          </button>
+          <button type="button" onClick={() => setMode('idle')}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {mode === 'reject' && (
+        <form
+          className="actions"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void decide({ kind: 'reject', reason });
+          }}
+        >
+          <label>
+            Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
+          </label>
+          <button type="submit">Reject with this reason</button>
+          <button type="button" onClick={() => setMode('idle')}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {error && <p role="alert">{error}</p>}
+    </article>
+  );
+}

@@ -1,0 +1,39 @@
+import { CONSOLE_REQUEST_HEADER } from '../../shared/console-api.ts';
+
+/** A refusal as the server words it: the machine code and its sentence. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      accept: 'application/json',
+      ...(method === 'GET' ? {} : { [CONSOLE_REQUEST_HEADER]: '1' }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status === 204) return undefined as T;
+  const json = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  if (!response.ok)
+    throw new ApiError(response.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? response.statusText);
+  return json as T;
+}
+
+export const getJson = <T>(path: string) => call<T>('GET', path);
+export const postJson = <T>(path: string, body?: unknown) => call<T>('POST', path, body);
+
+/** A query string from the filters that are set. */
+export function query(params: Record<string, string | undefined>): string {
+  const set = Object.entries(params).filter((entry): entry is [string, string] => Boolean(entry[1]));
+  return set.length === 0 ? '' : `?${new URLSearchParams(set).toString()}`;
+}

@@ -1,0 +1,73 @@
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { type JSONRPCMessage, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
+
+/** The JSON-RPC code the relay answers with when the server never answered a request (an implementation-defined server error). */
+const SERVER_UNREACHABLE = -32000;
+
+/**
+ * `agent-governance mcp` (issue 22): an MCP server on stdin/stdout for clients that only spawn
+ * processes, relaying every message to the server's /mcp with the agent's token. The server
+ * authenticates, decides and audits each call exactly as for an HTTP client; the relay holds
+ * no tools of its own. Resolves when stdin ends.
+ */
+export async function relayStdioToServer(options: {
+  url: URL;
+  token: string;
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+}): Promise<void> {
+  const upstream = new StreamableHTTPClientTransport(options.url, {
+    requestInit: { headers: { authorization: `Bearer ${options.token}` } },
+  });
+  const local = new StdioServerTransport(
+    options.stdin as ConstructorParameters<typeof StdioServerTransport>[0],
+    options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],
+  );
+  const initializeIds = new Set<string | number>();
+  local.onmessage = (message) => {
+    if (isJSONRPCRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
+    upstream.send(message).catch((error: unknown) => {
+      // A request must be answered, or the client waits forever: say why the server did not.
+      if (isJSONRPCRequest(message))
+        void local.send({
+          jsonrpc: '2.0',
+          id: message.id,
+          error: { code: SERVER_UNREACHABLE, message: unreachableSentence(options.url, error) },
+        });
+    });
+  };
+  upstream.onmessage = (message: JSONRPCMessage) => {
+    // Later requests carry the negotiated protocol version, as the SDK's own client sends it.
+    if (isJSONRPCResultResponse(message) && initializeIds.delete(message.id)) {
+      const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
+      if (typeof version === 'string') upstream.setProtocolVersion(version);
+    }
+    void local.send(message);
+  };
+  const ended = new Promise<void>((resolve) => {
+    options.stdin.once('end', resolve);
+    options.stdin.once('close', resolve);
+  });
+  await upstream.start();
+  await local.start();
+  await ended;
+  await Promise.all([local.close(), upstream.close()]);
+}
+
+function unreachableSentence(url: URL, error: unknown): string {
+  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) {
+    // The body is our error JSON; its sentence is what the person reading the client's log needs.
+    const sentence = errorSentence(/\{.*\}/s.exec(error.message)?.[0]);
+    return `The server at ${url.href} refused the request (HTTP ${error.code}): ${sentence ?? error.message}`;
+  }
+  return `No agent-governance server answers at ${url.href}: ${(error as Error).message}. Start it (npm start), or give --server-url where it listens.`;
+}
+
+function errorSentence(body: string | undefined): string | undefined {
+  try {
+    return body === undefined ? undefined : (JSON.parse(body) as { error?: { message?: string } }).error?.message;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  ACTION_KINDS,
+  type ActionKind,
+  type AgentRole,
+  OBJECT_TYPES,
+  type ObjectType,
+} from '../../../shared/crm-names.ts';
+import {
+  TIERS,
+  type Caps,
+  type Policy,
+  type PolicyCondition,
+  type Tier,
+  type TimeWindow,
+} from '../../../shared/policy.ts';
+import { baseEvaluation, capsFor } from './policy-evaluation.ts';
+import { isInsideWindow } from './time-window.ts';
+
+/** An object's named properties grouped by the role's base tier; properties named nowhere are denied. */
+export type PropertiesByTier = Record<Tier, string[]>;
+
+export interface WindowForRole extends TimeWindow {
+  /** Whether `now` falls inside this window. */
+  openNow: boolean;
+}
+
+/**
+ * What the policy lets one role do, before any record is read: the base tier of every named
+ * property and action, the conditions that can raise those tiers, the caps and the windows.
+ * An agent asks for it (issue 22) so that it proposes what can pass instead of learning by refusal.
+ */
+export interface AgentPermissions {
+  role: AgentRole;
+  objects: Record<ObjectType, PropertiesByTier>;
+  actions: Record<Exclude<ActionKind, 'field_write'>, Tier>;
+  /** Conditions in scope for the role: each can raise a write's tier (to approval, two_person or deny). */
+  conditions: PolicyCondition[];
+  caps: Caps;
+  windows: WindowForRole[];
+  /** Action kinds some window governs for this role and no window is open for now: refused until one opens. */
+  outsideWindowsNow: ActionKind[];
+}
+
+export function agentPermissions(input: { policy: Policy; role: AgentRole; now: Date }): AgentPermissions {
+  const { policy, role, now } = input;
+  const objects = Object.fromEntries(
+    OBJECT_TYPES.map((objectType) => {
+      const grouped: PropertiesByTier = { auto: [], approval: [], two_person: [], deny: [] };
+      for (const [property, tiers] of Object.entries(policy.objects[objectType]?.properties ?? {}))
+        grouped[baseEvaluation(tiers, role).tier].push(property);
+      for (const tier of TIERS) grouped[tier].sort();
+      return [objectType, grouped];
+    }),
+  ) as Record<ObjectType, PropertiesByTier>;
+  const windows = policy.windows
+    .filter((window) => !window.roles || window.roles.includes(role))
+    .map((window) => ({ ...window, openNow: isInsideWindow({ window, now, policyTimeZone: policy.timezone }) }));
+  return {
+    role,
+    objects,
+    actions: {
+      send_email: baseEvaluation(policy.actions.send_email, role).tier,
+      create_task: baseEvaluation(policy.actions.create_task, role).tier,
+      create_note: baseEvaluation(policy.actions.create_note, role).tier,
+    },
+    conditions: policy.conditions.filter((condition) => !condition.roles || condition.roles.includes(role)),
+    caps: capsFor(policy, role),
+    windows,
+    outsideWindowsNow: ACTION_KINDS.filter((action) => {
+      const governing = windows.filter((window) => window.actions.includes(action));
+      return governing.length > 0 && !governing.some((window) => window.openNow);
+    }),
+  };
+}

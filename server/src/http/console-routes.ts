@@ -1,0 +1,226 @@
+import { type Response, Router } from 'express';
+import {
+  auditSeqParamSchema,
+  type ConsoleLinkView,
+  consoleLinkRequestSchema,
+  consoleLinkSchema,
+  inboxQuerySchema,
+  recordParamsSchema,
+  SIGN_IN_PATH,
+  type SessionView,
+  signInQuerySchema,
+  signInUrl,
+} from '../../../shared/console-api.ts';
+import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
+import { auditSearchQuerySchema, extensionDecisionSchema } from '../../../shared/extension-api.ts';
+import { createRollbackSchema } from '../../../shared/rollback-api.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import {
+  auditAction,
+  authenticateConsoleSession,
+  inboxView,
+  issueSignInLink,
+  signInWithLink,
+  signOut,
+} from '../services/console/index.ts';
+import { verifyAudit } from '../services/governance/index.ts';
+import { auditSearch, cardView, homeView, personActor, requirePermission } from '../services/extension/index.ts';
+import { decideAction, decideApproval } from '../services/held/index.ts';
+import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
+import {
+  clearSessionCookie,
+  landingPath,
+  refuseCrossSiteWrites,
+  sessionToken,
+  setSessionCookie,
+} from './console-session.ts';
+import { parseInput } from './errors.ts';
+import { defineRoute, errorResponses, json } from './route.ts';
+import { idParam } from './params.ts';
+
+const ROLLBACK_POLL_MS = 500;
+
+/** With PGlite the CLI cannot open the database the server holds: the admin token asks the server instead. */
+export const consoleLinkRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/console-links',
+    operationId: 'createConsoleLink',
+    summary: 'A one-time sign-in link to the web console for a person of the workspace (15 minutes).',
+    security: 'admin',
+    body: { schema: consoleLinkRequestSchema, what: 'The console link request' },
+    responses: {
+      '201': { description: 'The link, shown once.', content: json(consoleLinkSchema) },
+      ...errorResponses({
+        400: 'The person has no role in this workspace, or nobody has one yet (VALIDATION_FAILED).',
+        401: 'Missing or unknown admin token (UNAUTHENTICATED).',
+      })(400, 401),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      const link = await issueSignInLink(deps, { workspaceId: workspace.id, crmUserId: body.crmUserId });
+      const view: ConsoleLinkView = {
+        url: signInUrl(`${res.req.protocol}://${res.req.get('host')}`, link.token),
+        crmUserId: link.crmUserId,
+        role: link.role,
+        expiresAt: link.expiresAt.toISOString(),
+      };
+      res.status(201).json(view);
+    },
+  }),
+];
+
+/**
+ * The web console's sign-in and API (issue 19). Every call resolves the session to a person and
+ * their role now, and each permission is checked here whatever the console chose to show.
+ */
+export function consoleRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+  const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
+
+  router.get(SIGN_IN_PATH, async (req, res) => {
+    const { token, next } = parseInput(signInQuerySchema, req.query, 'The sign-in link');
+    const previous = sessionToken(req);
+    if (previous) await signOut(deps, previous);
+    const session = await signInWithLink(deps, token);
+    setSessionCookie(req, res, session.sessionToken, session.expiresAt);
+    // The link's token must not linger in history or a Referer: move on to a clean URL.
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.redirect(303, landingPath(next));
+  });
+
+  router.use('/console/api', refuseCrossSiteWrites);
+
+  router.get('/console/api/session', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    const view: SessionView = { workspace: { id: workspace.id, name: workspace.name }, caller };
+    res.json(view);
+  });
+
+  router.post('/console/api/sign-out', async (req, res) => {
+    const token = sessionToken(req);
+    if (token) await signOut(deps, token);
+    clearSessionCookie(req, res);
+    res.status(204).end();
+  });
+
+  router.get('/console/api/inbox', async (req, res) => {
+    const caller = await authenticate(req);
+    res.json(await inboxView(deps, caller, parseInput(inboxQuerySchema, req.query, 'The inbox query')));
+  });
+
+  router.post('/console/api/approvals/:id/decisions', async (req, res) => {
+    const authenticated = await authenticate(req);
+    const approvalId = idParam(req.params.id, 'approval');
+    const decision = parseInput(extensionDecisionSchema, req.body, 'The decision');
+    res.json(
+      await decideApproval(deps, {
+        workspace: authenticated.workspace,
+        approvalId,
+        request: { ...decision, actingUserId: authenticated.caller.userId },
+        via: 'console',
+        person: authenticated.person,
+      }),
+    );
+  });
+
+  router.post('/console/api/drafts/:id/decisions', async (req, res) => {
+    const { workspace, caller, person } = await authenticate(req);
+    const decision = parseInput(extensionDraftDecisionSchema, req.body, 'The decision');
+    res.json(
+      await decideAction(deps, {
+        workspace,
+        actionId: idParam(req.params.id, 'draft'),
+        request: { ...decision, actingUserId: caller.userId },
+        via: 'console',
+        person,
+      }),
+    );
+  });
+
+  router.get('/console/api/records/:objectType/:recordId', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    const record = parseInput(recordParamsSchema, req.params, 'The record');
+    res.json(await cardView(deps, workspace, caller, { ...record, page: 1, pageSize: 50 }));
+  });
+
+  router.get('/console/api/batches', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    res.json(await homeView(deps, workspace, caller));
+  });
+
+  router.get('/console/api/audit', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    const query = parseInput(auditSearchQuerySchema, req.query, 'The audit search');
+    res.json(
+      await auditSearch(deps, workspace, caller, {
+        batchId: query.batch,
+        recordId: query.record,
+        agentId: query.agent,
+        limit: query.limit,
+      }),
+    );
+  });
+
+  router.get('/console/api/audit/verify', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    requirePermission(caller, caller.permissions.searchAudit, 'verify the audit trail');
+    res.json(await verifyAudit(deps, workspace.id));
+  });
+
+  router.get('/console/api/audit/events/:seq', async (req, res) => {
+    const caller = await authenticate(req);
+    res.json(
+      await auditAction(deps, caller, parseInput(auditSeqParamSchema, req.params.seq, 'The audit event number')),
+    );
+  });
+
+  router.post('/console/api/rollbacks', async (req, res) => {
+    const authenticated = await authenticate(req);
+    const { workspace, caller } = authenticated;
+    requirePermission(caller, caller.permissions.rollBack, 'roll back agents’ changes');
+    const request = parseInput(createRollbackSchema, req.body, 'The rollback');
+    if (request.dryRun) res.json(await dryRunRollback(deps, workspace.id, request));
+    else res.status(202).json(await startRollback(deps, workspace.id, request, personActor(authenticated)));
+  });
+
+  // Live progress as server-sent events: one `progress` event per change, until the rollback completes or pauses.
+  router.get('/console/api/rollbacks/:id/events', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
+    const id = idParam(req.params.id, 'rollback');
+    let last = await getRollback(deps, workspace.id, id);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    sendEvent(res, last);
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+    });
+    while (!closed && last.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, ROLLBACK_POLL_MS));
+      const now = await getRollback(deps, workspace.id, id);
+      if (now.done !== last.done || now.status !== last.status) sendEvent(res, now);
+      last = now;
+    }
+    res.end();
+  });
+
+  router.get('/console/api/rollbacks/:id/report', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'read a rollback report');
+    const chunks = rollbackReport(deps, workspace.id, idParam(req.params.id, 'rollback'), 'json');
+    // The first chunk comes before any header, so an unknown rollback is still a plain 404.
+    const first = await chunks.next();
+    res.type('application/json');
+    if (!first.done) res.write(first.value);
+    for await (const chunk of chunks) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  });
+
+  return router;
+}
+
+function sendEvent(res: Response, data: unknown): void {
+  res.write(`event: progress\ndata: ${JSON.stringify(data)}\n\n`);
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type RequestHandler, Router } from 'express';
+
+/** Paths the console's router owns; anything else (the API above all) keeps its JSON 404. */
+const CONSOLE_PATHS = /^\/(?:inbox|batches|audit|records)(?:\/[^.]*)?$|^\/$/;
+
+/**
+ * No inline script or style, nothing from another origin, never framed: what the console needs
+ * and nothing an injected string could use.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const consoleSecurityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'same-origin');
+  next();
+};
+
+/** Serves the built console (console/dist) and its deep links; without a build, says how to make one. */
+export function consoleStatic(distDir: string): Router {
+  const router = Router();
+  const indexFile = path.join(distDir, 'index.html');
+  router.use(
+    '/assets',
+    consoleSecurityHeaders,
+    express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '1y' }),
+  );
+  router.get(CONSOLE_PATHS, consoleSecurityHeaders, (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    if (existsSync(indexFile)) res.sendFile(indexFile);
+    else res.status(503).type('text/plain').send('The web console is not built yet: run "npm run build".');
+  });
+  return router;
+}

@@ -1,0 +1,139 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  type CallToolResult,
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { errorLogField, type Logger } from '../logger.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import type { AuthenticatedAgent } from '../services/governance/index.ts';
+import { agentFromRequest } from './auth.ts';
+import { parseInput, toAppError } from './errors.ts';
+import { MCP_TOOLS, type ToolAnswer } from './mcp-tools.ts';
+
+/** Said once at initialize; models read it as the server's own instructions. */
+const INSTRUCTIONS =
+  'Agent Governance decides every CRM change you propose under your workspace policy. Start with what_may_i_change; check get_record_proposals before proposing on a record; a result with isError true is a refusal with reason codes: read them, do not retry the same thing. When a result says STOP, a kill switch is engaged: stop all work and tell a person.';
+
+/** Computed once: the same JSON Schema for every session. */
+const TOOL_LIST: Tool[] = MCP_TOOLS.map((tool) => ({
+  name: tool.name,
+  description: tool.description,
+  inputSchema: toolInputSchema(tool.input),
+}));
+
+/**
+ * The MCP server at /mcp over Streamable HTTP (issue 22), stateless: every POST is authenticated
+ * by the agent's bearer token as the REST agent API is (a bad token is a 401 before any MCP
+ * message is read), and gets a fresh MCP server bound to that agent. Nothing lives between
+ * requests, so any number of servers behind a balancer answer alike.
+ */
+export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Router {
+  const router = Router();
+  router.post('/mcp', async (req, res) => {
+    const caller = await agentFromRequest(deps, req);
+    const server = mcpServer({ deps, caller, logger: options.logger, requestId: String(res.locals.requestId) });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => void server.close());
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  // Stateless: no server-sent stream to open (GET) and no session to end (DELETE); clients expect 405 here.
+  router.all('/mcp', (_req, res) => {
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: POST MCP messages.' }, id: null });
+  });
+  return router;
+}
+
+/** An MCP server for one authenticated agent; low-level so that arguments are checked by our schemas and refusals carry our codes. */
+function mcpServer(context: { deps: ServiceDeps; caller: AuthenticatedAgent; logger: Logger; requestId: string }) {
+  const server = new Server(
+    { name: 'agent-governance', version: '1.0.0' },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOL_LIST }));
+  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+    try {
+      const tool = MCP_TOOLS.find((candidate) => candidate.name === request.params.name);
+      if (!tool)
+        throw new AppError('NOT_FOUND', `There is no tool ${request.params.name}; list the tools to see their names.`);
+      const args = parseInput(tool.input, request.params.arguments ?? {}, `The arguments of ${tool.name}`);
+      return answerResult(await tool.run(args, context));
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === 'INTERNAL')
+        context.logger.error('mcp tool failed', {
+          requestId: context.requestId,
+          tool: request.params.name,
+          error: errorLogField(error),
+        });
+      return refusalResult(appError);
+    }
+  });
+  return server;
+}
+
+/**
+ * The JSON goes once, as text, which is what a model is shown: also sending it as
+ * `structuredContent` doubled the bytes of a large change set's answer for clients that read text.
+ */
+function answerResult(answer: ToolAnswer): CallToolResult {
+  return {
+    content: [
+      { type: 'text', text: answer.summary },
+      { type: 'text', text: JSON.stringify(answer.value) },
+    ],
+    ...(answer.refused ? { isError: true } : {}),
+  };
+}
+
+/** What the REST API answers as an error body, as a tool result the model can act on; a kill switch says stop. */
+function refusalResult(error: AppError): CallToolResult {
+  const stop = error.code === 'KILL_SWITCH_ENGAGED';
+  const sentence = stop
+    ? `STOP: ${error.message.replace(/\.$/, '')}. Do not retry and do not work around it: stop this work and tell a person; it resumes only when a person releases the switch.`
+    : error.message;
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      ...(error.retryable ? { retryable: true } : {}),
+      ...(stop ? { stop: true } : {}),
+    },
+  };
+  return {
+    isError: true,
+    content: [
+      { type: 'text', text: sentence },
+      { type: 'text', text: JSON.stringify(body) },
+    ],
+  };
+}
+
+/**
+ * The tool's JSON Schema from its zod schema. zod writes a schema that has an id (`.meta({ id })`)
+ * as a `$ref` into `$defs`; MCP wants the input's root to be the object itself, so the root's
+ * definition is brought up and the others stay referenced.
+ */
+function toolInputSchema(schema: z.ZodType): Tool['inputSchema'] {
+  const { $ref, $defs = {}, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  const rootName = typeof $ref === 'string' ? $ref.replace('#/$defs/', '') : undefined;
+  const { [rootName ?? '']: root, ...others } = $defs;
+  const inlined = {
+    ...rest,
+    ...(root as object | undefined),
+    ...(Object.keys(others).length > 0 ? { $defs: others } : {}),
+  };
+  if ((inlined as { type?: unknown }).type !== 'object')
+    throw new Error(`A tool's input must be a JSON object schema; got ${JSON.stringify(inlined).slice(0, 200)}`);
+  return inlined as Tool['inputSchema'];
+}

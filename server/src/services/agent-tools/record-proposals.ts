@@ -1,0 +1,54 @@
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import type { AuthenticatedAgent } from '../governance/index.ts';
+import { findApprovals } from '../held/index.ts';
+
+/** Approvals of one record read at most; a record with more pending approvals than this is a record in trouble. */
+const MAX_APPROVALS = 100;
+
+export interface RecordProposal {
+  approvalId: string;
+  agentId: string;
+  /** True when the asking agent proposed it. */
+  yours: boolean;
+  batchId: string;
+  tier: 'approval' | 'two_person';
+  createdAt: string;
+  expiresAt: string;
+  /** The values still waiting for a person, each with the value the record held when it was proposed. */
+  properties: { property: string; proposed: string | null; before: string | null }[];
+}
+
+/**
+ * The field changes on one record still waiting for a person, from every agent of the workspace:
+ * what an agent reads so that it does not propose the same value twice (issue 22).
+ */
+export async function pendingRecordProposals(
+  deps: ServiceDeps,
+  input: AuthenticatedAgent & { objectType: ObjectType; recordId: string },
+): Promise<RecordProposal[]> {
+  const approvals = await findApprovals(deps, input.workspace.id, {
+    recordId: input.recordId,
+    status: 'pending',
+    kind: 'field_change',
+    limit: MAX_APPROVALS,
+  });
+  return approvals.flatMap((approval) =>
+    approval.kind === 'field_change' && approval.objectType === input.objectType
+      ? [
+          {
+            approvalId: approval.id,
+            agentId: approval.agentId,
+            yours: approval.agentId === input.agent.id,
+            batchId: approval.batchId,
+            tier: approval.tier,
+            createdAt: approval.createdAt,
+            expiresAt: approval.expiresAt,
+            properties: approval.items
+              .filter((item) => item.status === 'pending')
+              .map((item) => ({ property: item.property, proposed: item.proposed, before: item.before })),
+          },
+        ]
+      : [],
+  );
+}

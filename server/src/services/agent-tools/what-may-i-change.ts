@@ -1,0 +1,58 @@
+import { ACTION_KINDS, type ActionKind } from '../../../../shared/crm-names.ts';
+import type { KillSwitchView } from '../../../../shared/admin-api.ts';
+import { type AgentPermissions, agentPermissions } from '../../domain/agent-permissions.ts';
+import { dayKey } from '../../domain/policy-evaluation.ts';
+import { readUsage } from '../../store/usage-store.ts';
+import type { ServiceDeps } from '../common/index.ts';
+import { activePolicy, type AuthenticatedAgent, engagedKillSwitch } from '../governance/index.ts';
+
+export interface PermissionsView extends AgentPermissions {
+  policyVersion: number;
+  /** The policy's calendar day the caps count in (YYYY-MM-DD, in the policy's time zone). */
+  day: string;
+  /** This agent's field writes counted today, and how many the agent cap leaves (null: no cap). */
+  writesToday: { used: number; left: number | null };
+  /** Each engaged kill switch that stops this agent, with the action kinds it stops. */
+  killSwitches: (KillSwitchView & { stops: ActionKind[] })[];
+}
+
+/** The policy in force for this agent's role, today's usage of its cap and the kill switches that stop it. */
+export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAgent): Promise<PermissionsView> {
+  const { agent, workspace } = caller;
+  const { version, policy } = await activePolicy(deps.db, workspace.id);
+  const now = deps.clock();
+  const day = dayKey(now, policy.timezone);
+  const permissions = agentPermissions({ policy, role: agent.role, now });
+  const [usage, switches] = await Promise.all([
+    deps.db.transaction((tx) =>
+      readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
+    ),
+    Promise.all(
+      ACTION_KINDS.map((action) =>
+        engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: agent.id, action }),
+      ),
+    ),
+  ]);
+  const used = usage.get(agent.id) ?? 0;
+  const cap = permissions.caps.writesPerAgentPerDay;
+  return {
+    policyVersion: version,
+    day,
+    ...permissions,
+    writesToday: { used, left: cap === undefined ? null : Math.max(0, cap - used) },
+    killSwitches: groupByScope(switches),
+  };
+}
+
+/** One entry per engaged switch (a workspace switch stops every kind), listing the kinds it is the first to stop. */
+function groupByScope(switches: (KillSwitchView | undefined)[]): PermissionsView['killSwitches'] {
+  const grouped = new Map<string, KillSwitchView & { stops: ActionKind[] }>();
+  switches.forEach((engaged, index) => {
+    if (!engaged) return;
+    const key = `${engaged.scope}:${engaged.target ?? ''}`;
+    const entry = grouped.get(key) ?? { ...engaged, stops: [] };
+    entry.stops.push(ACTION_KINDS[index]!);
+    grouped.set(key, entry);
+  });
+  return [...grouped.values()];
+}

@@ -1,0 +1,86 @@
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
+import type { Db } from './database.ts';
+import { auditEvents } from './schema.ts';
+
+export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
+
+export async function insertSignInLink(db: Db, row: typeof consoleSignInLinks.$inferInsert): Promise<void> {
+  await db.insert(consoleSignInLinks).values(row);
+}
+
+/** Marks an unused, unexpired link used and answers who it signs in; one statement, so two clicks cannot both win. */
+export async function consumeSignInLink(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+): Promise<{ workspaceId: string; crmUserId: string } | undefined> {
+  const [row] = await db
+    .update(consoleSignInLinks)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(consoleSignInLinks.tokenHash, tokenHash),
+        isNull(consoleSignInLinks.usedAt),
+        gt(consoleSignInLinks.expiresAt, now),
+      ),
+    )
+    .returning({ workspaceId: consoleSignInLinks.workspaceId, crmUserId: consoleSignInLinks.crmUserId });
+  return row;
+}
+
+export async function insertSession(db: Db, row: typeof consoleSessions.$inferInsert): Promise<void> {
+  await db.insert(consoleSessions).values(row);
+}
+
+export async function findLiveSession(db: Db, tokenHash: string, now: Date): Promise<ConsoleSessionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(consoleSessions)
+    .where(
+      and(
+        eq(consoleSessions.tokenHash, tokenHash),
+        isNull(consoleSessions.endedAt),
+        gt(consoleSessions.expiresAt, now),
+      ),
+    );
+  return row;
+}
+
+export async function endSession(db: Db, tokenHash: string, now: Date): Promise<void> {
+  await db
+    .update(consoleSessions)
+    .set({ endedAt: now })
+    .where(and(eq(consoleSessions.tokenHash, tokenHash), isNull(consoleSessions.endedAt)));
+}
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+
+export async function findAuditEvent(db: Db, workspaceId: string, seq: number): Promise<AuditEventRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.seq, seq)));
+  return row;
+}
+
+/** Everything the log holds on one record within one batch, oldest first: the story of a write. */
+export async function auditEventsOnRecordInBatch(
+  db: Db,
+  workspaceId: string,
+  batchId: string,
+  recordId: string,
+): Promise<AuditEventRow[]> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        eq(auditEvents.batchId, batchId),
+        eq(auditEvents.recordId, recordId),
+      ),
+    )
+    .orderBy(asc(auditEvents.seq))
+    .limit(500);
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import type { Caller, EngagedKillSwitch, PendingApprovalCard, PendingDraft } from './extension-api.ts';
+import { safeText } from './safe-text.ts';
+
+/**
+ * The web console's API (issue 19), under /console/api, called by console/ with a session cookie.
+ * Decisions, the card, batches, audit search and rollbacks answer with the HubSpot app's shapes
+ * (shared/extension-api.ts), so the card and the console show the same thing.
+ */
+
+/** Every state-changing console call carries this header: a cross-site form cannot set it (CSRF). */
+export const CONSOLE_REQUEST_HEADER = 'x-console-request';
+
+/** The path of the one-time link; `next` (optional) is a console path to land on. */
+export const SIGN_IN_PATH = '/sign-in';
+
+export const signInQuerySchema = z.strictObject({
+  token: safeText.min(1).max(200),
+  next: safeText.max(2_000).optional(),
+});
+
+/** Who a new sign-in link is for (by default the workspace's highest-ranked person); admin API and CLI alike. */
+export const consoleLinkRequestSchema = z
+  .strictObject({
+    crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)').optional(),
+  })
+  .meta({ id: 'ConsoleLinkRequest' });
+
+export const consoleLinkSchema = z
+  .object({
+    url: z.string().describe('Opens the console signed in; works once.'),
+    crmUserId: z.string(),
+    role: z.string(),
+    expiresAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'ConsoleLink' });
+export type ConsoleLinkView = z.infer<typeof consoleLinkSchema>;
+
+export const inboxQuerySchema = z.strictObject({
+  agent: z.uuid().optional(),
+  batch: safeText.min(1).max(200).optional(),
+  record: recordIdSchema.optional(),
+  property: propertyNameSchema.optional(),
+  /** Only what has waited at least this long. */
+  olderThanMinutes: z.coerce.number().int().min(0).max(525_600).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type InboxQuery = z.infer<typeof inboxQuerySchema>;
+
+/** An audit event's place in its workspace's chain. */
+export const auditSeqParamSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const recordParamsSchema = z.strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema });
+
+export interface SessionView {
+  workspace: { id: string; name: string };
+  caller: Caller;
+}
+
+export interface InboxView {
+  caller: Caller;
+  killSwitches: EngagedKillSwitch[];
+  items: PendingApprovalCard[];
+  /** Held emails, tasks and notes with their record; drafts belong to no batch, so a batch filter leaves none. */
+  drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
+}
+
+/** The one-time link a person opens; the server, its CLI and the demo print it the same way. */
+export function signInUrl(serverUrl: string, token: string): string {
+  return `${serverUrl.replace(/\/+$/, '')}${SIGN_IN_PATH}?token=${encodeURIComponent(token)}`;
+}
+
+/** One audit event whole, as the log keeps it (values and evidence as the agent or the CRM gave them). */
+export interface AuditEventView {
+  seq: number;
+  occurredAt: string;
+  type: string;
+  actor: unknown;
+  agentId: string | null;
+  batchId: string | null;
+  changeSetId: string | null;
+  objectType: string | null;
+  recordId: string | null;
+  property: string | null;
+  before: unknown;
+  after: unknown;
+  evidence: unknown;
+  reasons: string[];
+  policyVersion: number | null;
+  data: unknown;
+  hash: string;
+}
+
+/** One action reconstructed: the event, and every event on the same record in the same batch (decision, approvals, CRM result). */
+export interface AuditActionView {
+  event: AuditEventView;
+  story: AuditEventView[];
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+
+interface Operation {
+  operationId: string;
+  security?: Record<string, unknown>[];
+  parameters?: { in: string; name: string }[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let operations: { method: string; path: string; operation: Operation }[];
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ws = await seedWorkspace(harness, ['outreach']);
+  const { body } = await api(harness, 'GET', '/v1/openapi.json');
+  operations = Object.entries(body.paths as Record<string, Record<string, Operation>>).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
+  );
+});
+afterAll(() => harness.close());
+
+/** The documented path with each parameter filled by a value its schema accepts, or with the `id` given. */
+function concretePath(path: string, id: string = randomUUID()): string {
+  return path.replace('{id}', id).replace('{crmUserId}', '1001');
+}
+
+function call(
+  { method, path, operation }: (typeof operations)[number],
+  request: { path?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const admin = operation.security?.some((scheme) => 'adminToken' in scheme) ?? false;
+  return api(harness, method, request.path ?? concretePath(path), {
+    token: admin ? ws.adminToken : ws.agents[0]!.token,
+    ...(request.body === undefined ? {} : { body: request.body }),
+    ...(request.headers ? { headers: request.headers } : {}),
+  });
+}
+
+describe('the OpenAPI document agents load as their tools', () => {
+  // A contract: an operation may be added here, never renamed or dropped.
+  it('documents exactly these operations', () => {
+    expect(
+      operations.map(({ method, path, operation }) => `${method} ${path} ${operation.operationId}`).sort(),
+    ).toEqual(
+      [
+        'GET /v1/actions/{id} getAction',
+        'GET /v1/admin/actions listActions',
+        'GET /v1/admin/actions/{id} getActionForAdmin',
+        'GET /v1/admin/agents listAgents',
+        'GET /v1/admin/approvals listApprovals',
+        'GET /v1/admin/approvals/{id} getApproval',
+        'GET /v1/admin/audit/export exportAudit',
+        'GET /v1/admin/audit/verify verifyAudit',
+        'GET /v1/admin/governance-requests listGovernanceRequests',
+        'GET /v1/admin/kill-switches listKillSwitches',
+        'GET /v1/admin/people listPeople',
+        'GET /v1/admin/policies listPolicyVersions',
+        'GET /v1/admin/policies/active getActivePolicy',
+        'GET /v1/admin/qa/error-rates getQaErrorRates',
+        'GET /v1/admin/qa/reviews listQaReviews',
+        'GET /v1/admin/rollbacks/{id} getRollback',
+        'GET /v1/admin/rollbacks/{id}/report getRollbackReport',
+        'GET /v1/changesets/{id} getChangeSet',
+        'POST /v1/actions submitAction',
+        'POST /v1/actions/{id}/outcome reportActionOutcome',
+        'POST /v1/actions/{id}/verify verifyActionRelease',
+        'POST /v1/admin/actions/{id}/decisions decideAction',
+        'POST /v1/admin/agents createAgent',
+        'POST /v1/admin/agents/{id}/delegations createDelegation',
+        'POST /v1/admin/agents/{id}/pause pauseAgent',
+        'POST /v1/admin/agents/{id}/resume resumeAgent',
+        'POST /v1/admin/agents/{id}/revoke revokeAgent',
+        'POST /v1/admin/approvals/decisions decideApprovals',
+        'POST /v1/admin/approvals/{id}/decisions decideApproval',
+        'POST /v1/admin/audit/verify verifyAuditWithCheckpoints',
+        'POST /v1/admin/bootstrap bootstrapWorkspace',
+        'POST /v1/admin/governance-requests/{id}/cancel cancelGovernanceRequest',
+        'POST /v1/admin/governance-requests/{id}/confirm confirmGovernanceRequest',
+        'POST /v1/admin/kill-triggers/drill drillKillTrigger',
+        'POST /v1/admin/policies publishPolicy',
+        'POST /v1/admin/qa/reviews/{id}/verdict reviewQa',
+        'POST /v1/admin/rollbacks createRollback',
+        'POST /v1/admin/rollbacks/{id}/pause pauseRollback',
+        'POST /v1/admin/rollbacks/{id}/resume resumeRollback',
+        'POST /v1/changesets submitChangeSet',
+        'PUT /v1/admin/kill-switches setKillSwitch',
+        'PUT /v1/admin/people/{crmUserId} setPerson',
+        'DELETE /v1/admin/siem-destinations/{id} removeSiemDestination',
+        'GET /v1/admin/siem-destinations listSiemDestinations',
+        'POST /v1/admin/siem-destinations addSiemDestination',
+        'POST /v1/admin/console-links createConsoleLink',
+      ].sort(),
+    );
+  });
+
+  it('documents the refusals each operation can answer: 401 always, 400 where it reads input, 404 where it takes an id', () => {
+    const undocumented = operations.flatMap(({ method, path, operation }) => {
+      const statuses = Object.keys(operation.responses);
+      const readsInput =
+        operation.requestBody !== undefined || (operation.parameters ?? []).some((p) => p.in !== 'path');
+      return [
+        ...(statuses.includes('401') ? [] : [`${method} ${path} 401`]),
+        ...(readsInput && !statuses.includes('400') ? [`${method} ${path} 400`] : []),
+        ...(path.includes('{id}') && !statuses.includes('404') ? [`${method} ${path} 404`] : []),
+      ];
+    });
+    expect(undocumented).toEqual([]);
+  });
+
+  it('refuses a body that breaks the documented schema, on every route that takes one, before doing anything', async () => {
+    const withBody = operations.filter(({ operation }) => operation.requestBody !== undefined);
+    expect(withBody.length).toBeGreaterThan(15);
+    for (const route of withBody) {
+      const res = await call(route, { body: ['not', 'the', 'documented', 'object'] });
+      const expected = route.path === '/v1/admin/policies' ? 'POLICY_INVALID' : 'VALIDATION_FAILED';
+      expect([res.status, res.body.error.code], `${route.method} ${route.path}`).toEqual([400, expected]);
+    }
+  });
+
+  it('refuses a query parameter the documented query does not name, on every route that documents a query', async () => {
+    const withQuery = operations.filter(({ operation }) => operation.parameters?.some((p) => p.in === 'query'));
+    expect(withQuery.length).toBeGreaterThan(5);
+    for (const route of withQuery) {
+      const res = await call(route, { path: `${concretePath(route.path)}?notDocumented=1` });
+      expect([res.status, res.body.error.code], `${route.method} ${route.path}`).toEqual([400, 'VALIDATION_FAILED']);
+      expect(res.body.error.message, `${route.method} ${route.path}`).toContain('notDocumented');
+    }
+  });
+
+  it('answers a path id that is not a uuid as an unknown id, 404, on every route that documents one', async () => {
+    const withId = operations.filter(({ path }) => path.includes('{id}'));
+    expect(withId.length).toBeGreaterThan(15);
+    for (const route of withId) {
+      const res = await call(route, {
+        path: concretePath(route.path, 'not-a-uuid'),
+        ...(route.operation.requestBody === undefined ? {} : { body: {} }),
+      });
+      expect([res.status, res.body.error.code], `${route.method} ${route.path}`).toEqual([404, 'NOT_FOUND']);
+    }
+  });
+
+  it('refuses an Idempotency-Key the documented header does not allow, on every route that documents one', async () => {
+    const withKey = operations.filter(({ operation }) =>
+      operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'),
+    );
+    expect(withKey.map(({ path }) => path).sort()).toEqual(['/v1/actions', '/v1/changesets']);
+    for (const route of withKey) {
+      const res = await call(route, { body: {}, headers: { 'idempotency-key': 'has spaces' } });
+      expect([res.status, res.body.error.code], route.path).toEqual([400, 'VALIDATION_FAILED']);
+      expect(res.body.error.message).toContain('Idempotency-Key');
+    }
+  });
+});

@@ -1,0 +1,236 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { issueSignInLink } from '../../server/src/services/console/index.ts';
+import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
+import { approvals, consoleSessions, consoleSignInLinks } from '../../server/src/store/schema.ts';
+import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { consoleCall, sessionCookieOf, signInAs } from '../support/console.ts';
+import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let now: Date;
+
+/** A stand-in for console/dist, so serving is tested without building the app. */
+function fakeConsoleBuild(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'console-dist-'));
+  mkdirSync(path.join(dir, 'assets'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/app.js"></script>');
+  writeFileSync(path.join(dir, 'assets', 'app.js'), 'export {};');
+  return dir;
+}
+
+beforeEach(async () => {
+  now = new Date('2026-12-01T09:00:00Z');
+  harness = await startHarness({ clock: () => now, consoleDir: fakeConsoleBuild() });
+  ws = await seedWorkspace(harness);
+  await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+  await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '1001': 'rep', '700': 'auditor' });
+});
+afterEach(() => harness.close());
+
+const openLink = (token: string, extra: { next?: string; cookie?: string } = {}) =>
+  fetch(
+    `${harness.url}/sign-in?token=${token}${extra.next === undefined ? '' : `&next=${encodeURIComponent(extra.next)}`}`,
+    {
+      redirect: 'manual',
+      ...(extra.cookie ? { headers: { cookie: extra.cookie } } : {}),
+    },
+  );
+
+describe('sign-in links', () => {
+  it('When a link is opened, then it sets an HttpOnly, SameSite=Strict session cookie, stores only hashes, and works once', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const first = await openLink(link.token);
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe('/inbox');
+    const setCookie = first.headers.getSetCookie().join('\n');
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).not.toMatch(/Secure/); // loopback HTTP; anywhere else the cookie is Secure
+    const cookie = sessionCookieOf(first)!;
+    const session = await consoleCall(harness, cookie, 'GET', '/console/api/session');
+    expect(session.status).toBe(200);
+    const body = await session.json();
+    expect(body).toMatchObject({
+      workspace: { id: ws.workspaceId },
+      caller: { userId: '501', permissions: { role: 'approver' } },
+    });
+    expect(JSON.stringify(body)).not.toContain(ws.adminToken);
+
+    const [storedLink] = await harness.database.db.select().from(consoleSignInLinks);
+    const [storedSession] = await harness.database.db.select().from(consoleSessions);
+    expect(storedLink!.tokenHash).not.toContain(link.token);
+    expect(cookie).not.toContain(storedSession!.tokenHash);
+
+    const again = await openLink(link.token);
+    expect(again.status).toBe(401);
+    expect(((await again.json()) as any).error.details.reason).toBe('sign_in_link_invalid');
+    expect(sessionCookieOf(again)).toBeUndefined();
+  });
+
+  it('When a link is opened after 15 minutes, then it is refused', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    now = new Date(now.getTime() + 15 * 60_000 + 1);
+    expect((await openLink(link.token)).status).toBe(401);
+  });
+
+  it('When a session expires or the person signs out, then the cookie no longer works', async () => {
+    const cookie = await signInAs(harness, ws.workspaceId, '501');
+    expect((await consoleCall(harness, cookie, 'POST', '/console/api/sign-out')).status).toBe(204);
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/session')).status).toBe(401);
+    const later = await signInAs(harness, ws.workspaceId, '501');
+    now = new Date(now.getTime() + 8 * 3_600_000 + 1);
+    expect((await consoleCall(harness, later, 'GET', '/console/api/session')).status).toBe(401);
+  });
+
+  it('When the browser already holds a session id (planted or its own), then signing in issues a new one and ends the old', async () => {
+    const own = await signInAs(harness, ws.workspaceId, '1001');
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const response = await openLink(link.token, { cookie: own });
+    const fresh = sessionCookieOf(response)!;
+    expect(fresh).not.toBe(own);
+    expect((await consoleCall(harness, own, 'GET', '/console/api/session')).status).toBe(401);
+
+    const planted = 'ag_console_session=ses_chosen-by-an-attacker';
+    const other = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    expect(sessionCookieOf(await openLink(other.token, { cookie: planted }))).not.toBe(planted);
+    expect((await consoleCall(harness, planted, 'GET', '/console/api/session')).status).toBe(401);
+  });
+
+  it('When `next` points anywhere but a path of this server, then sign-in lands on the inbox', async () => {
+    for (const next of [
+      '//evil.example/x',
+      'https://evil.example',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/%2F%2Fevil.example',
+    ]) {
+      const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+      const location = (await openLink(link.token, { next })).headers.get('location');
+      expect(location === '/inbox' || location?.startsWith('/%2F'), `${next} → ${location}`).toBe(true);
+    }
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    expect((await openLink(link.token, { next: '/batches/enrich-1?x=1' })).headers.get('location')).toBe(
+      '/batches/enrich-1?x=1',
+    );
+  });
+});
+
+describe('links from the admin API and the audit pages', () => {
+  it('When an admin asks the server for a link, then it signs that person in once; without the admin token it is refused', async () => {
+    expect((await api(harness, 'POST', '/v1/admin/console-links', { body: { crmUserId: '700' } })).status).toBe(401);
+    const created = await api(harness, 'POST', '/v1/admin/console-links', {
+      token: ws.adminToken,
+      body: { crmUserId: '700' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ crmUserId: '700', role: 'auditor' });
+    const url = new URL(created.body.url);
+    expect(`${url.protocol}//${url.host}`).toBe(harness.url);
+    expect(url.pathname).toBe('/sign-in');
+    const cookie = sessionCookieOf(await fetch(url, { redirect: 'manual' }))!;
+
+    const found = (await (await consoleCall(harness, cookie, 'GET', '/console/api/audit?limit=200')).json()) as any;
+    const published = found.events.find((event: { type: string }) => event.type === 'policy.published');
+    const action = await consoleCall(harness, cookie, 'GET', `/console/api/audit/events/${published.seq}`);
+    expect(action.status).toBe(200);
+    expect(((await action.json()) as any).event).toMatchObject({ seq: published.seq, type: 'policy.published' });
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/audit/events/999999')).status).toBe(404);
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/audit/events/abc')).status).toBe(400);
+    const verified = await consoleCall(harness, cookie, 'GET', '/console/api/audit/verify');
+    expect(((await verified.json()) as any).ok).toBe(true);
+
+    const rep = await signInAs(harness, ws.workspaceId, '1001');
+    expect((await consoleCall(harness, rep, 'GET', `/console/api/audit/events/${published.seq}`)).status).toBe(403);
+    expect((await consoleCall(harness, rep, 'GET', '/console/api/audit/verify')).status).toBe(403);
+  });
+});
+
+describe('requests that change something', () => {
+  it('When a decision comes without the console header or from another origin, then it is refused and nothing is decided', async () => {
+    const approvalId = await proposeHeld(harness, {
+      token: ws.agents[0]!.token,
+      adminToken: ws.adminToken,
+      recordId: seedContact(harness, { phone: '+1 555 0100' }),
+      properties: { phone: '+1 555 0199' },
+    });
+    const cookie = await signInAs(harness, ws.workspaceId, '501');
+    const path = `/console/api/approvals/${approvalId}/decisions`;
+    const attempts = [
+      { cookie, 'content-type': 'application/json', origin: harness.url },
+      { cookie, 'content-type': 'application/json', 'x-console-request': '1', origin: 'http://evil.example' },
+      { cookie, 'content-type': 'application/json', 'x-console-request': '1' },
+    ];
+    for (const headers of attempts) {
+      const refused = await fetch(`${harness.url}${path}`, { method: 'POST', headers, body: '{"kind":"approve"}' });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as any).error.details.reason).toBe('cross_site_request');
+    }
+    const [stored] = await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId));
+    expect(stored!.status).toBe('pending');
+
+    const allowed = await consoleCall(harness, cookie, 'POST', path, { kind: 'reject', reason: 'Not this one' });
+    expect(allowed.status).toBe(200);
+    expect(((await allowed.json()) as any).status).toBe('rejected');
+  });
+
+  it('When a role may not do something, then the server refuses it whatever the page shows', async () => {
+    const rep = await signInAs(harness, ws.workspaceId, '1001');
+    const rollback = await consoleCall(harness, rep, 'POST', '/console/api/rollbacks', {
+      selector: { batchId: 'enrich-1' },
+      dryRun: true,
+    });
+    expect(rollback.status).toBe(403);
+    expect((await consoleCall(harness, rep, 'GET', '/console/api/batches')).status).toBe(403);
+    expect((await consoleCall(harness, rep, 'GET', '/console/api/audit')).status).toBe(403);
+
+    const approvalId = await proposeHeld(harness, {
+      token: ws.agents[0]!.token,
+      adminToken: ws.adminToken,
+      recordId: seedContact(harness, { phone: '+1 555 0100' }),
+      properties: { phone: '+1 555 0199' },
+    });
+    const auditor = await signInAs(harness, ws.workspaceId, '700');
+    const decision = await consoleCall(harness, auditor, 'POST', `/console/api/approvals/${approvalId}/decisions`, {
+      kind: 'approve',
+    });
+    expect(decision.status).toBe(403);
+    expect((await consoleCall(harness, auditor, 'GET', '/console/api/audit')).status).toBe(200);
+  });
+
+  it('When a console call has no session, then it is a 401 with a sentence', async () => {
+    const response = await fetch(`${harness.url}/console/api/inbox`);
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as any).error.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('serving the console', () => {
+  it('When the console or a deep link is loaded, then it comes with a strict CSP, frame-ancestors none and nosniff', async () => {
+    for (const page of ['/', '/inbox', '/batches/enrich-1', '/audit', '/records/contacts/42']) {
+      const response = await fetch(`${harness.url}${page}`);
+      expect(response.status, page).toBe(200);
+      expect(await response.text()).toContain('/assets/app.js');
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    const script = await fetch(`${harness.url}/assets/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('When a path is not the console’s, then the API keeps its JSON 404', async () => {
+    for (const missing of ['/v1/nothing-here', '/console/api/nothing-here', '/assets/missing.js', '/inbox.php']) {
+      const response = await fetch(`${harness.url}${missing}`);
+      expect(response.status, missing).toBe(404);
+      expect(((await response.json()) as any).error.code).toBe('NOT_FOUND');
+    }
+  });
+});

@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  http,
+  type NodeProcess,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+} from './support/processes.ts';
+
+const run = promisify(execFile);
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test/artifacts');
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium).`);
+
+// The console as a person uses it: the real server in demo mode with its sandbox, the real build,
+// driven in headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
+describe.skipIf(!haveChromium)('the web console in Chromium', () => {
+  const data = temporaryDataDir('ag-e2e-console-');
+  let server: NodeProcess;
+  let serverUrl: string;
+  let sandboxUrl: string;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
+    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
+    serverUrl = await urlFromLog(server, 'listening');
+    sandboxUrl = await urlFromLog(server, 'sandbox listening');
+    await server.waitForLine((line) => line.startsWith('Try next'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    const link = /web console:\s+(\S+)/.exec(server.stdout())?.[1];
+    expect(link).toMatch(/\/sign-in\?token=/);
+    await page.goto(link!);
+    await page.waitForURL(/\/inbox$/);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    data.remove();
+  });
+
+  const screenshot = (name: string) => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+
+  it('a person approves an edited value from the inbox, and the sandbox record holds the edited value', async () => {
+    const cards = page.locator('article.card');
+    await cards.first().waitFor();
+    const before = await cards.count();
+    // A free-text property: an enumeration (country) would refuse the edit, rightly.
+    const card = cards.filter({ has: page.getByRole('cell', { name: 'company', exact: true }) }).first();
+    const [, objectType, recordId] = /Proposal on (\w+) (\d+)/.exec((await card.getAttribute('aria-label')) ?? '')!;
+    const property = (await card.locator('tbody tr td').first().textContent())!;
+    await card.getByRole('button', { name: 'Edit then approve' }).click();
+    await card.getByLabel(`New value for ${property}`).fill('Edited in the console');
+    await card.getByRole('button', { name: 'Approve edited values' }).click();
+    await expect.poll(() => cards.count()).toBe(before - 1);
+
+    const record = await http('GET', `${sandboxUrl}/_sandbox/records/${objectType}/${recordId}`);
+    expect(record.body.values[property]).toBe('Edited in the console');
+    await screenshot('inbox-approved-edited-value');
+  });
+
+  it('agent-supplied text in the inbox is shown as text and never runs', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'xss-batch',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1002',
+            properties: { phone: '+1 555 0123' },
+            evidence: { source: payload, confidence: 0.95, reason: payload },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    await page.goto(`${serverUrl}/inbox?batch=xss-batch`);
+    const card = page.locator('article.card').first();
+    await card.waitFor();
+    await expect.poll(() => card.locator('.evidence').textContent()).toContain(payload);
+    expect(await card.locator('.evidence img, .evidence script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+    await screenshot('inbox-agent-text-as-text');
+  });
+
+  it('rolling back a batch after a person edited one of its records reports that record as a conflict', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())![1];
+    const changeSet = await http('GET', `${serverUrl}/v1/changesets/${changeSetId}`, { token: agentToken });
+    const written = (
+      changeSet.body.results as { recordId: string; property: string; decision: string; reasons: string[] }[]
+    ).find((result) => result.decision === 'applied' && !result.reasons.includes('value_unchanged'))!;
+    await run(process.execPath, [
+      path.resolve('server/src/cli/main.ts'),
+      'sandbox',
+      'edit',
+      '--object',
+      'contacts',
+      '--id',
+      written.recordId,
+      '--property',
+      written.property,
+      '--value',
+      'Set by a person',
+      '--sandbox-url',
+      sandboxUrl,
+    ]);
+
+    await page.goto(`${serverUrl}/batches/${changeSet.body.batchId}`);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    const plan = page.getByText(/to revert/);
+    await plan.waitFor();
+    expect(await plan.textContent()).toMatch(/to revert, [1-9]\d* conflict/);
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    await page.getByRole('button', { name: 'Confirm rollback' }).click();
+    await page.getByRole('progressbar', { name: 'Rollback progress' }).waitFor();
+    const conflicts = page.getByRole('table', { name: 'Conflicts' });
+    await conflicts.waitFor({ timeout: 20_000 });
+    const rows = await conflicts.locator('tr.conflict').allTextContents();
+    expect(rows.filter((row) => row.startsWith(`${written.recordId}${written.property}Set by a person`))).toEqual([
+      expect.stringContaining('person'),
+    ]);
+    expect(await page.getByRole('status').textContent()).toContain('completed');
+    const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${written.recordId}`);
+    expect(record.body.values[written.property]).toBe('Set by a person');
+    await screenshot('batch-rollback-conflict');
+  });
+
+  it('an auditor reconstructs one write from the audit trail and verifies the chain', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    await http('PUT', `${serverUrl}/v1/admin/people/2001`, { token: adminToken, body: { role: 'auditor' } });
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+      token: adminToken,
+      body: { crmUserId: '2001' },
+    });
+    await page.goto(link.body.url);
+    await page.waitForURL(/\/inbox$/);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Batch').fill('demo-enrichment-0');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const applied = page.getByRole('row').filter({ hasText: 'change.applied' }).first();
+    await applied.getByRole('link').click();
+    await page.getByRole('heading', { name: /^Audit event \d+$/ }).waitFor();
+    const story = page.getByRole('list', { name: 'The story' });
+    await story.waitFor();
+    expect(await story.textContent()).toContain('change.decided');
+    expect(await story.textContent()).toContain('change.applied');
+    const event = await page.getByRole('list', { name: 'The story' }).locator('li.current').textContent();
+    expect(event).toContain('demo-enricher');
+    expect(await page.locator('dl.fields').textContent()).toMatch(/Policy version\s*1/);
+
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/The chain holds/);
+    await page.goBack();
+    await page.getByRole('list', { name: 'The story' }).waitFor();
+    await screenshot('audit-one-write');
+  });
+
+  it('no screen raised a script error or broke the Content-Security-Policy', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
