@@ -24,3 +24,5 @@ await (await import('./extension-card.ts')).benchExtension(only);
 
 // Issue 22: propose_crm_changes over MCP against the REST call for the same change set.
 await (await import('./mcp.ts')).benchMcp(only);
+// Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.
+await (await import('./siem.ts')).benchSiem(only);

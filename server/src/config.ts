@@ -60,6 +60,17 @@ const configSchema = z.object({
     .int()
     .min(100)
     .default(5 * 60_000),
+  /** How often each server looks for audit events to stream to SIEM destinations (issue 22) when none were due. */
+  SIEM_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** The longest wait between attempts at a failing SIEM destination (the backoff doubles from 1 s up to it). */
+  SIEM_RETRY_MAX_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * How long a SIEM destination stays with the server sending to it; a server that died holds it
+   * this long. Each request's timeout is a third of it, so a lease never lapses while its request can land.
+   */
+  SIEM_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+  /** Audit events per request to a SIEM destination (a receiver's body limit may call for fewer). */
+  SIEM_EVENTS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 
 export interface Config {
@@ -86,6 +97,7 @@ export interface Config {
   changeSetRecoveryPollMs: number;
   rollbackLeaseMs: number;
   approvalApplyClaimMs: number;
+  siem: { pollMs: number; retryMaxMs: number; eventsPerRequest: number; leaseMs: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -124,6 +136,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     changeSetRecoveryPollMs: c.CHANGE_SET_RECOVERY_POLL_MS,
     rollbackLeaseMs: c.ROLLBACK_LEASE_MS,
     approvalApplyClaimMs: c.APPROVAL_APPLY_CLAIM_MS,
+    siem: {
+      pollMs: c.SIEM_POLL_MS,
+      retryMaxMs: c.SIEM_RETRY_MAX_MS,
+      eventsPerRequest: c.SIEM_EVENTS_PER_REQUEST,
+      leaseMs: c.SIEM_LEASE_MS,
+    },
   };
 }
 

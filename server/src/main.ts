@@ -8,11 +8,12 @@ import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
+import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
-import type { ServiceDeps } from './services/common/index.ts';
+import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
 
 const logger = jsonLogger();
 
@@ -34,6 +35,17 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const siem = startSiemDelivery(deps, {
+    logger,
+    pollMs: config.siem.pollMs,
+    delivery: {
+      holder: leaseHolderName(),
+      leaseMs: config.siem.leaseMs,
+      requestTimeoutMs: Math.floor(config.siem.leaseMs / 3),
+      retryMaxMs: config.siem.retryMaxMs,
+      eventsPerRequest: config.siem.eventsPerRequest,
+    },
+  });
   const webhooks = {
     appClientSecret: config.hubspotClientSecret,
     publicUrl: config.publicUrl,
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
           approvalJobs?.stop(),
           checkpoints?.stop(),
           recovery.stop(),
+          siem.stop(),
         ])
           .then(() => runtime.close())
           .then(() => process.exit(0)),

@@ -91,6 +91,10 @@ describe('the OpenAPI document agents load as their tools', () => {
         'POST /v1/changesets submitChangeSet',
         'PUT /v1/admin/kill-switches setKillSwitch',
         'PUT /v1/admin/people/{crmUserId} setPerson',
+        'DELETE /v1/admin/siem-destinations/{id} removeSiemDestination',
+        'GET /v1/admin/siem-destinations listSiemDestinations',
+        'POST /v1/admin/siem-destinations addSiemDestination',
+        'POST /v1/admin/console-links createConsoleLink',
       ].sort(),
     );
   });

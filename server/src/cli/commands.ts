@@ -9,6 +9,7 @@ import { CONSOLE_LINK_COMMAND } from './console-command.ts';
 import { MCP_COMMAND } from './mcp-command.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
+import { SIEM_COMMANDS } from './siem-commands.ts';
 import { WORKSPACE_COMMANDS } from './workspace-commands.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
@@ -221,6 +222,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   },
   ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
+  ...SIEM_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {

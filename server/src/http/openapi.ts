@@ -8,6 +8,7 @@ import { governanceRoutes } from './governance-routes.ts';
 import { qaRoutes } from './qa-routes.ts';
 import { openApiPaths } from './route.ts';
 import { rollbackRoutes } from './rollback-routes.ts';
+import { siemRoutes } from './siem-routes.ts';
 
 /** Every route of the REST API (the HubSpot app's and the webhook intake are HubSpot's, and not documented here). */
 export const apiRoutes = [
@@ -19,6 +20,7 @@ export const apiRoutes = [
   ...governanceRoutes,
   ...rollbackRoutes,
   ...consoleLinkRoutes,
+  ...siemRoutes,
 ];
 
 /**

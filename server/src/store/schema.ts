@@ -234,3 +234,4 @@ export { governanceRequests, qaReviews } from './governance-schema.ts';
 export { teamRoles } from './team-role-schema.ts';
 export { auditCheckpoints } from './audit-checkpoint-schema.ts';
 export { consoleSessions, consoleSignInLinks } from './console-schema.ts';
+export { siemDestinations } from './siem-schema.ts';

@@ -1,0 +1,173 @@
+import type { ChainedAuditEvent } from '../../domain/audit-chain.ts';
+import { retryDelayMs, isDown, siemRequest } from '../../domain/siem-delivery.ts';
+import {
+  auditEventsAfter,
+  claimDueSiemDestination,
+  recordSiemDelivered,
+  recordSiemFailure,
+  type SiemDestinationRow,
+} from '../../store/siem-store.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
+
+export interface SiemDelivery {
+  /** Names this process in the destinations' leases. */
+  holder: string;
+  /** How long a claimed destination stays this server's; longer than `requestTimeoutMs`. */
+  leaseMs: number;
+  requestTimeoutMs: number;
+  /** The longest wait between attempts at a failing destination. */
+  retryMaxMs: number;
+  eventsPerRequest: number;
+}
+
+const SYSTEM_ACTOR = { type: 'system', name: 'siem-delivery' } as const;
+
+export type SiemRound = { claimed: false } | { claimed: true; delivered: number };
+
+/**
+ * Requests sent per claim: enough that the next batch is read and encoded while the receiver takes
+ * the current one, few enough that other due destinations soon get their turn.
+ */
+const REQUESTS_PER_CLAIM = 5;
+
+/**
+ * Sends audit events to one due destination (issue 22), a batch per request, and says how many it
+ * delivered. The cursor moves only after the destination acknowledged a batch, so a crash or a
+ * failed request sends the same events again (at least once, each marked by its seq), never skips.
+ * Due destinations are taken oldest-first, a few requests each, so a busy one does not starve the rest.
+ */
+export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: SiemDelivery): Promise<SiemRound> {
+  const destination = await claimDueSiemDestination(deps.db, {
+    holder: delivery.holder,
+    leaseMs: delivery.leaseMs,
+    now: deps.clock(),
+  });
+  if (!destination) return { claimed: false };
+  const read = (afterSeq: number) => {
+    const events = auditEventsAfter(deps.db, {
+      workspaceId: destination.workspaceId,
+      afterSeq,
+      limit: delivery.eventsPerRequest,
+    });
+    // Marked handled now: a read failing while a request is on the wire surfaces when it is awaited.
+    events.catch(() => {});
+    return events;
+  };
+  let next = read(destination.cursorSeq);
+  let delivered = 0;
+  let downRecorded = destination.downRecordedAt !== null;
+  for (let request = 1; request <= REQUESTS_PER_CLAIM; request++) {
+    const events = await next;
+    const cursorSeq = events.at(-1)?.seq ?? destination.cursorSeq;
+    const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM;
+    if (more) next = read(cursorSeq);
+    const failure = await send(deps, destination, events, delivery.requestTimeoutMs);
+    if (failure !== undefined) {
+      // After a success in this claim the destination is no longer failing: the backoff starts afresh.
+      const before =
+        delivered > 0
+          ? { attempts: 0, failingSince: null }
+          : { attempts: destination.attempts, failingSince: destination.failingSince };
+      await recordFailure(deps, destination, { delivery, failure, downRecorded, ...before });
+      return { claimed: true, delivered };
+    }
+    const now = deps.clock();
+    const acknowledged = {
+      id: destination.id,
+      holder: delivery.holder,
+      cursorSeq,
+      now,
+      leaseExpiresAt: more ? new Date(now.getTime() + delivery.leaseMs) : null,
+    };
+    let held: boolean;
+    if (!downRecorded) held = await recordSiemDelivered(deps.db, acknowledged);
+    else
+      held = await withAuditChain(deps.db, destination.workspaceId, deps.clock, async (tx, audit) => {
+        if (!(await recordSiemDelivered(tx, acknowledged))) return false;
+        audit.append({ type: 'siem_destination.recovered', actor: SYSTEM_ACTOR, data: outage(destination, now) });
+        return true;
+      });
+    downRecorded = false;
+    delivered += events.length;
+    // A lost lease means another server sends from the cursor now; stop rather than send twice.
+    if (!more || !held) return { claimed: true, delivered };
+  }
+  return { claimed: true, delivered };
+}
+
+async function recordFailure(
+  deps: ServiceDeps,
+  destination: SiemDestinationRow,
+  options: {
+    delivery: SiemDelivery;
+    failure: string;
+    downRecorded: boolean;
+    attempts: number;
+    failingSince: Date | null;
+  },
+): Promise<void> {
+  const { delivery, failure } = options;
+  const now = deps.clock();
+  const failed = {
+    id: destination.id,
+    holder: delivery.holder,
+    error: failure,
+    now,
+    nextAttemptAt: new Date(now.getTime() + retryDelayMs(options.attempts + 1, delivery.retryMaxMs)),
+  };
+  const failingSince = options.failingSince ?? now;
+  const newlyDown =
+    !options.downRecorded && isDown({ failingSince, downAfterSeconds: destination.downAfterSeconds, now });
+  if (!newlyDown) await recordSiemFailure(deps.db, { ...failed, downRecorded: false });
+  else
+    await withAuditChain(deps.db, destination.workspaceId, deps.clock, async (tx, audit) => {
+      await recordSiemFailure(tx, { ...failed, downRecorded: true });
+      audit.append({
+        type: 'siem_destination.down',
+        actor: SYSTEM_ACTOR,
+        data: { ...outage(destination, now), failingSince: failingSince.toISOString(), lastError: failure },
+      });
+    });
+}
+
+function outage(destination: SiemDestinationRow, now: Date) {
+  return {
+    id: destination.id,
+    name: destination.name,
+    kind: destination.kind,
+    cursorSeq: destination.cursorSeq,
+    at: now.toISOString(),
+  };
+}
+
+/** Undefined when the destination acknowledged the batch (any 2xx), else why not, in one line for the status. */
+async function send(
+  deps: ServiceDeps,
+  destination: SiemDestinationRow,
+  events: readonly ChainedAuditEvent[],
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const request = siemRequest({
+    kind: destination.kind,
+    url: destination.url,
+    secret: destination.secretEnc === null ? undefined : deps.secrets.open(destination.secretEnc),
+    workspaceId: destination.workspaceId,
+    events,
+    now: deps.clock(),
+  });
+  try {
+    const response = await fetch(destination.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    // Drained so the connection goes back to the pool; the receiver's answer is not kept (it may echo data).
+    await response.arrayBuffer();
+    return response.ok ? undefined : `HTTP ${response.status} from the destination`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+    return `${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'request failed'}${code}`;
+  }
+}

@@ -1,0 +1,143 @@
+import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { ChainedAuditEvent, JsonObject } from '../domain/audit-chain.ts';
+import type { Db, Tx } from './database.ts';
+import { auditEvents, auditHeads } from './schema.ts';
+import { siemDestinations } from './siem-schema.ts';
+
+export type SiemDestinationRow = typeof siemDestinations.$inferSelect;
+export type NewSiemDestination = typeof siemDestinations.$inferInsert;
+
+export async function insertSiemDestination(tx: Tx, row: NewSiemDestination): Promise<SiemDestinationRow> {
+  const [stored] = await tx.insert(siemDestinations).values(row).returning();
+  return stored!;
+}
+
+/** The workspace's destinations with its chain head, so a caller can tell how far behind each one is. */
+export async function listSiemDestinations(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<{ destination: SiemDestinationRow; headSeq: number }[]> {
+  const rows = await db
+    .select({ destination: siemDestinations, headSeq: auditHeads.seq })
+    .from(siemDestinations)
+    .innerJoin(auditHeads, eq(auditHeads.workspaceId, siemDestinations.workspaceId))
+    .where(eq(siemDestinations.workspaceId, workspaceId))
+    .orderBy(asc(siemDestinations.name));
+  return rows;
+}
+
+export async function deleteSiemDestination(
+  tx: Tx,
+  key: { workspaceId: string; id: string },
+): Promise<SiemDestinationRow | undefined> {
+  const [row] = await tx
+    .delete(siemDestinations)
+    .where(and(eq(siemDestinations.workspaceId, key.workspaceId), eq(siemDestinations.id, key.id)))
+    .returning();
+  return row;
+}
+
+/**
+ * Takes one destination that is due and has events it has not acknowledged, leasing it to `holder`.
+ * SKIP LOCKED lets several servers claim different destinations at once; the lease keeps the
+ * others off it while the delivery is on the wire, and lapses if this server dies.
+ */
+export async function claimDueSiemDestination(
+  db: Db,
+  claim: { holder: string; leaseMs: number; now: Date },
+): Promise<SiemDestinationRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [due] = await tx
+      .select({ id: siemDestinations.id })
+      .from(siemDestinations)
+      .innerJoin(auditHeads, eq(auditHeads.workspaceId, siemDestinations.workspaceId))
+      .where(
+        and(
+          lte(siemDestinations.nextAttemptAt, claim.now),
+          gt(auditHeads.seq, siemDestinations.cursorSeq),
+          or(isNull(siemDestinations.leaseExpiresAt), lt(siemDestinations.leaseExpiresAt, claim.now)),
+        ),
+      )
+      .orderBy(asc(siemDestinations.nextAttemptAt))
+      .limit(1)
+      .for('update', { of: siemDestinations, skipLocked: true });
+    if (!due) return undefined;
+    const [claimed] = await tx
+      .update(siemDestinations)
+      .set({ leaseHolder: claim.holder, leaseExpiresAt: new Date(claim.now.getTime() + claim.leaseMs) })
+      .where(eq(siemDestinations.id, due.id))
+      .returning();
+    return claimed;
+  });
+}
+
+/** Up to `limit` events after `afterSeq`, in chain order. */
+export async function auditEventsAfter(
+  db: Db,
+  query: { workspaceId: string; afterSeq: number; limit: number },
+): Promise<ChainedAuditEvent[]> {
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, query.workspaceId), gt(auditEvents.seq, query.afterSeq)))
+    .orderBy(asc(auditEvents.seq))
+    .limit(query.limit);
+  return rows.map((row) => ({
+    ...row,
+    occurredAt: row.occurredAt.toISOString(),
+    actor: row.actor as JsonObject,
+    before: row.before as JsonObject | null,
+    after: row.after as JsonObject | null,
+    evidence: row.evidence as JsonObject | null,
+    data: row.data as JsonObject | null,
+  }));
+}
+
+const heldBy = (id: string, holder: string) =>
+  and(eq(siemDestinations.id, id), eq(siemDestinations.leaseHolder, holder));
+
+/**
+ * Moves the cursor to the acknowledged seq, and renews the lease until `leaseExpiresAt` or (null)
+ * gives it back; false when the lease was lost
+ * (another server took the destination over, and sends from the cursor it finds: a duplicate at most).
+ */
+export async function recordSiemDelivered(
+  db: Db | Tx,
+  delivered: { id: string; holder: string; cursorSeq: number; now: Date; leaseExpiresAt: Date | null },
+): Promise<boolean> {
+  const rows = await db
+    .update(siemDestinations)
+    .set({
+      cursorSeq: sql`greatest(${siemDestinations.cursorSeq}, ${delivered.cursorSeq})`,
+      deliveredAt: delivered.now,
+      nextAttemptAt: delivered.now,
+      attempts: 0,
+      failingSince: null,
+      lastError: null,
+      downRecordedAt: null,
+      leaseHolder: delivered.leaseExpiresAt === null ? null : delivered.holder,
+      leaseExpiresAt: delivered.leaseExpiresAt,
+    })
+    .where(heldBy(delivered.id, delivered.holder))
+    .returning({ id: siemDestinations.id });
+  return rows.length > 0;
+}
+
+/** Gives the lease back after a failed attempt; the destination is due again at `nextAttemptAt`. */
+export async function recordSiemFailure(
+  db: Db | Tx,
+  failure: { id: string; holder: string; error: string; now: Date; nextAttemptAt: Date; downRecorded: boolean },
+): Promise<void> {
+  await db
+    .update(siemDestinations)
+    .set({
+      attempts: sql`${siemDestinations.attempts} + 1`,
+      failingSince: sql`coalesce(${siemDestinations.failingSince}, ${failure.now.toISOString()}::timestamptz)`,
+      lastError: failure.error,
+      nextAttemptAt: failure.nextAttemptAt,
+      ...(failure.downRecorded ? { downRecordedAt: failure.now } : {}),
+      leaseHolder: null,
+      leaseExpiresAt: null,
+    })
+    .where(heldBy(failure.id, failure.holder));
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { safeText, text } from './safe-text.ts';
+
+export const SIEM_KINDS = ['otlp', 'splunk_hec', 'webhook'] as const;
+export type SiemKind = (typeof SIEM_KINDS)[number];
+
+/** Loopback receivers may use plain HTTP (a local collector or agent); anything else must be HTTPS. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export const siemUrlSchema = safeText.max(2_000).refine((value) => {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}, 'must be an https:// URL (plain http:// only to localhost)');
+
+export const createSiemDestinationSchema = z
+  .strictObject({
+    name: text(100),
+    kind: z
+      .enum(SIEM_KINDS)
+      .describe(
+        'otlp: OpenTelemetry logs over OTLP/HTTP JSON (the URL ends in /v1/logs); splunk_hec: Splunk HTTP Event Collector (the URL ends in /services/collector/event); webhook: a POST signed with HMAC-SHA256.',
+      ),
+    url: siemUrlSchema,
+    secret: safeText
+      .min(1)
+      .max(1_000)
+      .optional()
+      .describe(
+        'splunk_hec: the HEC token (required); webhook: the signing secret, at least 32 characters (required); otlp: a bearer token (optional). Stored sealed, never returned.',
+      ),
+    downAfterSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(900)
+      .describe('A destination failing this long is recorded as down (an audit event and its status).'),
+    startFrom: z
+      .enum(['beginning', 'now'])
+      .default('beginning')
+      .describe('beginning: the whole audit chain is sent; now: only events after the current head.'),
+  })
+  .superRefine((input, ctx) => {
+    if (input.kind === 'splunk_hec' && input.secret === undefined)
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a splunk_hec destination needs its HEC token' });
+    if (input.kind === 'webhook' && (input.secret === undefined || input.secret.length < 32))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'a webhook destination needs a signing secret of at least 32 characters',
+      });
+  })
+  .meta({ id: 'CreateSiemDestination' });
+export type CreateSiemDestination = z.infer<typeof createSiemDestinationSchema>;
+
+export const siemDestinationViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    name: safeText,
+    kind: z.enum(SIEM_KINDS),
+    url: safeText,
+    hasSecret: z.boolean().describe('The secret itself is never returned.'),
+    downAfterSeconds: z.number().int(),
+    status: z
+      .enum(['current', 'behind', 'failing', 'down'])
+      .describe(
+        'current: has every event; behind: catching up; failing: its last attempt failed; down: failing for longer than downAfterSeconds.',
+      ),
+    cursorSeq: z.number().int().describe('The last audit seq the destination acknowledged.'),
+    headSeq: z.number().int().describe('The workspace audit chain’s newest seq.'),
+    deliveredAt: z.iso.datetime().nullable(),
+    failingSince: z.iso.datetime().nullable(),
+    nextAttemptAt: z.iso.datetime(),
+    lastError: safeText.nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'SiemDestination' });
+export type SiemDestinationView = z.infer<typeof siemDestinationViewSchema>;

@@ -1,0 +1,284 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
+import { setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
+import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
+import { siemDestinations } from '../../server/src/store/schema.ts';
+import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { startSiemReceiver, type ReceivedEvent, type SiemReceiver } from '../support/siem-receivers.ts';
+
+const HEC_TOKEN = 'b1f3c0de-hec-token';
+const WEBHOOK_SECRET = 'a-webhook-signing-secret-of-32-chars!';
+
+// Real time moved by hand: a webhook receiver refuses a signature timestamp far from its own clock.
+let now = new Date();
+let harness: Harness;
+let receivers: SiemReceiver[] = [];
+
+beforeAll(async () => {
+  harness = await startHarness({ clock: () => now });
+});
+afterAll(() => harness.close());
+afterEach(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  receivers = [];
+});
+
+async function receiver(kind: SiemReceiver['kind'], secret?: string): Promise<SiemReceiver> {
+  const started = await startSiemReceiver({ kind, ...(secret ? { secret } : {}) });
+  receivers.push(started);
+  return started;
+}
+
+/** Each call makes an audit event (engaging, then releasing, the agent's kill switch). */
+async function auditEvents(workspaceId: string, agentId: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++)
+    await setKillSwitch(
+      harness.deps,
+      workspaceId,
+      { scope: 'agent', target: agentId, engaged: i % 2 === 0, reason: `drill ${i}` },
+      ADMIN,
+    );
+}
+
+/** Runs delivery as the job would, round after round, until nothing is due. */
+async function deliverAll(holder = 'server-a'): Promise<void> {
+  const delivery = { holder, leaseMs: 30_000, requestTimeoutMs: 5_000, retryMaxMs: 60_000, eventsPerRequest: 7 };
+  while ((await deliverToDueSiemDestination(harness.deps, delivery)).claimed);
+}
+
+async function chain(workspaceId: string): Promise<ReceivedEvent[]> {
+  const events: ReceivedEvent[] = [];
+  for await (const event of streamAuditEvents(harness.deps.db, workspaceId))
+    events.push({ seq: event.seq, hash: event.hash, prevHash: event.prevHash, type: event.type });
+  return events;
+}
+
+async function destinations(adminToken: string) {
+  return (await api(harness, 'GET', '/v1/admin/siem-destinations', { token: adminToken })).body.destinations as {
+    name: string;
+    status: string;
+    cursorSeq: number;
+    headSeq: number;
+    lastError: string | null;
+  }[];
+}
+
+describe('audit streaming to SIEM destinations', () => {
+  it('streams every audit event in chain order, with its seq and hash, to an OTLP collector, a HEC and a signed webhook', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const [otlp, hec, webhook] = [
+      await receiver('otlp'),
+      await receiver('splunk_hec', HEC_TOKEN),
+      await receiver('webhook', WEBHOOK_SECRET),
+    ];
+    for (const [name, kind, target, secret] of [
+      ['collector', 'otlp', otlp, undefined],
+      ['splunk', 'splunk_hec', hec, HEC_TOKEN],
+      ['hook', 'webhook', webhook, WEBHOOK_SECRET],
+    ] as const) {
+      const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+        token: adminToken,
+        body: { name, kind, url: target!.url, ...(secret ? { secret } : {}) },
+      });
+      expect(added.status).toBe(201);
+    }
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+
+    await deliverAll();
+
+    const stored = await chain(workspaceId);
+    const exported = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) exported.push(event);
+    for (const target of [otlp, hec, webhook]) {
+      expect(target!.refused).toBe(0);
+      expect(target!.received).toEqual(stored);
+      // Whole, as audit export has it, so a receiver can recompute each hash.
+      expect(target!.whole).toEqual(exported);
+    }
+    for (const event of webhook!.whole) expect(hashAuditEvent(event as unknown as AuditEventContent)).toBe(event.hash);
+    expect((await destinations(adminToken)).map((d) => [d.name, d.status, d.cursorSeq === d.headSeq])).toEqual([
+      ['collector', 'current', true],
+      ['hook', 'current', true],
+      ['splunk', 'current', true],
+    ]);
+  });
+
+  it('starts after the current head when asked to start from now', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const otlp = await receiver('otlp');
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'new-only', kind: 'otlp', url: otlp.url, startFrom: 'now' },
+    });
+    await auditEvents(workspaceId, agents[0]!.id, 3);
+    await deliverAll();
+    expect(otlp.received.map((event) => event.seq)).toEqual(
+      (await chain(workspaceId)).filter((event) => event.seq > added.body.cursorSeq).map((event) => event.seq),
+    );
+    expect(otlp.received.map((event) => event.type)[0]).toBe('siem_destination.added');
+    expect(otlp.received).toHaveLength(4);
+  });
+
+  it('keeps a failing destination’s cursor, backs off, records it down once after its time, and resumes where it stopped', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const otlp = await receiver('otlp');
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'flaky', kind: 'otlp', url: otlp.url, downAfterSeconds: 60 },
+    });
+    otlp.failWith = 503;
+    await deliverAll();
+    expect(await destinations(adminToken)).toMatchObject([
+      { status: 'failing', cursorSeq: 0, lastError: 'HTTP 503 from the destination' },
+    ]);
+    await auditEvents(workspaceId, agents[0]!.id, 4);
+
+    // Not due again until its backoff has passed, however often the job looks.
+    now = new Date(now.getTime() + 500);
+    await deliverAll();
+    expect((await chain(workspaceId)).filter((event) => event.type.startsWith('siem_destination.down'))).toEqual([]);
+
+    for (let i = 0; i < 4; i++) {
+      now = new Date(now.getTime() + 20_000);
+      await deliverAll();
+    }
+    expect((await chain(workspaceId)).filter((event) => event.type === 'siem_destination.down')).toHaveLength(1);
+    expect((await destinations(adminToken))[0]!.status).toBe('down');
+    expect(otlp.received).toEqual([]);
+
+    otlp.failWith = undefined;
+    now = new Date(now.getTime() + 61_000);
+    await deliverAll();
+    const stored = await chain(workspaceId);
+    expect(stored.filter((event) => event.type === 'siem_destination.recovered')).toHaveLength(1);
+    expect(otlp.received).toEqual(stored);
+    expect((await destinations(adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
+  });
+
+  it('keeps what a receiver acknowledged when it fails part-way through a backlog, and goes on from there', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+    let requests = 0;
+    const otlp: SiemReceiver = await startSiemReceiver({
+      kind: 'otlp',
+      onEvents: () => {
+        if (++requests === 2) otlp.failWith = 503;
+      },
+    });
+    receivers.push(otlp);
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: otlp.url },
+    });
+    await deliverAll();
+    const stored = await chain(workspaceId);
+    const [listed] = await destinations(adminToken);
+    expect(listed).toMatchObject({ status: 'failing', cursorSeq: otlp.received.at(-1)!.seq });
+    expect(otlp.received).toEqual(stored.slice(0, otlp.received.length));
+
+    otlp.failWith = undefined;
+    now = new Date(now.getTime() + 1_500);
+    await deliverAll();
+    expect(otlp.received).toEqual(stored);
+  });
+
+  it('sends each batch once when two servers stream the same destinations at once', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const targets = [await receiver('otlp'), await receiver('otlp'), await receiver('otlp')];
+    for (const [index, target] of targets.entries())
+      await api(harness, 'POST', '/v1/admin/siem-destinations', {
+        token: adminToken,
+        body: { name: `collector-${index}`, kind: 'otlp', url: target.url },
+      });
+    await auditEvents(workspaceId, agents[0]!.id, 30);
+
+    await Promise.all([deliverAll('server-a'), deliverAll('server-b')]);
+
+    const stored = await chain(workspaceId);
+    for (const target of targets) expect(target.received).toEqual(stored);
+  });
+});
+
+describe('SIEM destinations over the admin API', () => {
+  it('stores the secret sealed and never returns it', async () => {
+    const { adminToken } = await seedWorkspace(harness);
+    const webhook = await receiver('webhook', WEBHOOK_SECRET);
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'hook', kind: 'webhook', url: webhook.url, secret: WEBHOOK_SECRET },
+    });
+    const listed = await api(harness, 'GET', '/v1/admin/siem-destinations', { token: adminToken });
+    expect(added.body.hasSecret).toBe(true);
+    expect(JSON.stringify([added.body, listed.body])).not.toContain(WEBHOOK_SECRET);
+    const rows = await harness.deps.db.select().from(siemDestinations);
+    const row = rows.find((candidate) => candidate.id === added.body.id)!;
+    expect(row.secretEnc).not.toContain(WEBHOOK_SECRET);
+    expect(harness.deps.secrets.open(row.secretEnc!)).toBe(WEBHOOK_SECRET);
+  });
+
+  it('refuses a webhook whose receiver checks the signature with another secret, and moves no cursor', async () => {
+    const { adminToken } = await seedWorkspace(harness);
+    const webhook = await receiver('webhook', 'the-receiver-knows-another-secret-entirely');
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'hook', kind: 'webhook', url: webhook.url, secret: WEBHOOK_SECRET },
+    });
+    await deliverAll();
+    expect(webhook.refused).toBe(1);
+    expect((await destinations(adminToken))[0]).toMatchObject({ status: 'failing', cursorSeq: 0 });
+  });
+
+  it.each([
+    ['a plain http URL to another host', { kind: 'otlp', url: 'http://collector.example.com/v1/logs' }, 'url'],
+    [
+      'a HEC without its token',
+      { kind: 'splunk_hec', url: 'https://splunk.example.com:8088/services/collector/event' },
+      'secret',
+    ],
+    [
+      'a webhook with a short secret',
+      { kind: 'webhook', url: 'https://siem.example.com/in', secret: 'short' },
+      'secret',
+    ],
+    ['an unknown kind', { kind: 'syslog', url: 'https://siem.example.com/in' }, 'kind'],
+  ])('refuses %s with VALIDATION_FAILED naming the field', async (_what, body, field) => {
+    const { adminToken } = await seedWorkspace(harness);
+    const response = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'bad', ...body },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+    expect(response.body.error.message).toContain(field);
+    expect(await destinations(adminToken)).toEqual([]);
+  });
+
+  it('refuses a second destination of the same name, and removes one with an audit event', async () => {
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const body = { name: 'collector', kind: 'otlp', url: 'https://otel.example.com/v1/logs' };
+    const first = await api(harness, 'POST', '/v1/admin/siem-destinations', { token: adminToken, body });
+    const second = await api(harness, 'POST', '/v1/admin/siem-destinations', { token: adminToken, body });
+    expect(second.status).toBe(409);
+    const removed = await api(harness, 'DELETE', `/v1/admin/siem-destinations/${first.body.id}`, { token: adminToken });
+    expect(removed.status).toBe(204);
+    expect(await destinations(adminToken)).toEqual([]);
+    const again = await api(harness, 'DELETE', `/v1/admin/siem-destinations/${first.body.id}`, { token: adminToken });
+    expect(again.status).toBe(404);
+    expect((await chain(workspaceId)).map((event) => event.type).slice(-2)).toEqual([
+      'siem_destination.added',
+      'siem_destination.removed',
+    ]);
+  });
+
+  it('answers 401 without the admin token, and another workspace’s admin sees none of these destinations', async () => {
+    const mine = await seedWorkspace(harness);
+    const theirs = await seedWorkspace(harness);
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: mine.adminToken,
+      body: { name: 'collector', kind: 'otlp', url: 'https://otel.example.com/v1/logs' },
+    });
+    expect((await api(harness, 'GET', '/v1/admin/siem-destinations')).status).toBe(401);
+    expect(await destinations(theirs.adminToken)).toEqual([]);
+  });
+});

@@ -1,0 +1,124 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ReceiverKind = 'otlp' | 'splunk_hec' | 'webhook';
+
+export interface ReceivedEvent {
+  seq: number;
+  hash: string;
+  prevHash: string;
+  type: string;
+}
+
+export interface SiemReceiver {
+  kind: ReceiverKind;
+  url: string;
+  /** Every event of every accepted request, in arrival order (duplicates included). */
+  received: ReceivedEvent[];
+  /** The same events whole, as sent. */
+  whole: Record<string, unknown>[];
+  /** Requests refused for a bad token or signature. */
+  refused: number;
+  /** While set, every request is answered with this status and nothing is recorded. */
+  failWith: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Where each kind of receiver listens, as a collector, HEC or webhook endpoint would. */
+const PATHS: Record<ReceiverKind, string> = {
+  otlp: '/v1/logs',
+  splunk_hec: '/services/collector/event',
+  webhook: '/audit-webhook',
+};
+
+/**
+ * A stand-in for an OpenTelemetry collector, a Splunk HEC or a webhook receiver: a real HTTP server
+ * that checks what the real one would (the HEC token, the webhook's signature and timestamp, as
+ * docs/siem.md tells a receiver to) and records the events it accepted.
+ */
+export async function startSiemReceiver(options: {
+  kind: ReceiverKind;
+  secret?: string;
+  port?: number;
+  /** Answers each request this much later, as a busy collector would. */
+  delayMs?: number;
+  onEvents?: (events: ReceivedEvent[]) => void;
+}): Promise<SiemReceiver> {
+  const receiver: SiemReceiver = {
+    kind: options.kind,
+    url: '',
+    received: [],
+    whole: [],
+    refused: 0,
+    failWith: undefined,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (receiver.failWith !== undefined) return void res.writeHead(receiver.failWith).end();
+      if (req.url !== PATHS[options.kind]) return void res.writeHead(404).end();
+      if (!authorised(options.kind, options.secret, receiver.url, req.headers, body)) {
+        receiver.refused += 1;
+        return void res.writeHead(401).end();
+      }
+      const whole = eventsOf(options.kind, body);
+      const events = whole.map(pick);
+      receiver.whole.push(...whole);
+      receiver.received.push(...events);
+      options.onEvents?.(events);
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATHS[options.kind]}`;
+  return receiver;
+}
+
+function authorised(
+  kind: ReceiverKind,
+  secret: string | undefined,
+  url: string,
+  headers: http.IncomingHttpHeaders,
+  body: string,
+): boolean {
+  if (kind === 'splunk_hec') return headers.authorization === `Splunk ${secret}`;
+  if (kind === 'otlp') return secret === undefined || headers.authorization === `Bearer ${secret}`;
+  // The webhook check exactly as docs/siem.md describes it.
+  const timestamp = headers['x-agent-governance-request-timestamp'];
+  const signature = headers['x-agent-governance-signature-v1'];
+  if (typeof timestamp !== 'string' || typeof signature !== 'string' || secret === undefined) return false;
+  if (Math.abs(Date.now() - Number(timestamp)) > 5 * 60_000) return false;
+  const expected = createHmac('sha256', secret).update(`POST${url}${body}${timestamp}`).digest();
+  const given = Buffer.from(signature, 'base64');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function pick(event: Record<string, unknown>): ReceivedEvent {
+  return {
+    seq: event.seq as number,
+    hash: event.hash as string,
+    prevHash: event.prevHash as string,
+    type: event.type as string,
+  };
+}
+
+function eventsOf(kind: ReceiverKind, body: string): Record<string, unknown>[] {
+  type Event = Record<string, unknown>;
+  if (kind === 'webhook') return (JSON.parse(body) as { events: Event[] }).events;
+  if (kind === 'splunk_hec') return body.split('\n').map((line) => (JSON.parse(line) as { event: Event }).event);
+  const logs = JSON.parse(body) as {
+    resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }[];
+  };
+  return logs.resourceLogs.flatMap((resource) =>
+    resource.scopeLogs.flatMap((scope) =>
+      scope.logRecords.map((record) => JSON.parse(record.body.stringValue) as Event),
+    ),
+  );
+}
