@@ -94,7 +94,6 @@ describe('the OpenAPI document agents load as their tools', () => {
         'DELETE /v1/admin/siem-destinations/{id} removeSiemDestination',
         'GET /v1/admin/siem-destinations listSiemDestinations',
         'POST /v1/admin/siem-destinations addSiemDestination',
-        'POST /v1/admin/console-links createConsoleLink',
       ].sort(),
     );
   });
