@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
 import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src/sandbox/hubspot/state.ts';
 import { createBenchPostgres } from './databases.ts';
-import { cli, startServer } from './server-process.ts';
+import { benchWorkspace, cli, startServer } from './server-process.ts';
 
 const RECORDS = 1_000;
 const PROPERTIES = 10;
@@ -62,31 +62,9 @@ async function measure(kind: 'pglite' | 'postgres') {
     APPROVAL_JOBS: 'off',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const workspace = await cli(
-    env,
-    'workspace',
-    'add',
-    '--name',
-    'Bench',
-    '--hubspot-portal-id',
-    '1',
-    '--hubspot-token',
-    hubspot.accessToken,
-    '--no-verify',
-  );
-  const agent = await cli(
-    env,
-    'agents',
-    'create',
-    '--workspace',
-    String(workspace.id),
-    '--name',
-    'bench-enricher',
-    '--role',
-    'enrichment',
-  );
-  await cli(env, 'policy', 'apply', '--workspace', String(workspace.id), POLICY);
-  await cli(env, 'bootstrap', '--workspace', String(workspace.id));
+  const { workspaceId, agentToken } = await benchWorkspace(env, hubspot.accessToken, 'bench-enricher');
+  await cli(env, 'policy', 'apply', '--workspace', workspaceId, POLICY);
+  await cli(env, 'bootstrap', '--workspace', workspaceId);
   const server = await startServer(env);
 
   const seed = (n: number) =>
@@ -97,7 +75,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     const started = performance.now();
     const response = await fetch(`${server.url}/v1/changesets`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${String(agent.token)}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ batchId, objectType: 'contacts', changes: changesFor(ids) }),
     });
     const body = (await response.json()) as { summary: Record<string, number> };

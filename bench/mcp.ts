@@ -20,7 +20,7 @@ import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-
 import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/state.ts';
 import { changesFor } from './change-set.ts';
 import { createBenchPostgres } from './databases.ts';
-import { cli, startServer } from './server-process.ts';
+import { benchWorkspace, cli, startServer } from './server-process.ts';
 
 const POLICY = path.resolve(import.meta.dirname, '../examples/policy.json');
 /** A small change set, where the protocol's fixed cost shows most, and the change-set benchmark's size. */
@@ -42,29 +42,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     APPROVAL_JOBS: 'off',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const workspace = await cli(
-    env,
-    'workspace',
-    'add',
-    '--name',
-    'Bench',
-    '--hubspot-portal-id',
-    '1',
-    '--hubspot-token',
-    hubspot.accessToken,
-    '--no-verify',
-  );
-  const agent = await cli(
-    env,
-    'agents',
-    'create',
-    '--workspace',
-    String(workspace.id),
-    '--name',
-    'b',
-    '--role',
-    'enrichment',
-  );
+  const { workspaceId, agentToken } = await benchWorkspace(env, hubspot.accessToken, 'b');
   // The example policy, without the agent's daily cap: the rounds write ~100,000 values, and a capped write is decided differently.
   const example = JSON.parse(fs.readFileSync(POLICY, 'utf8')) as { caps: Record<string, number> };
   const policyFile = path.join(dataDir, 'policy.json');
@@ -72,9 +50,9 @@ async function measure(kind: 'pglite' | 'postgres') {
     policyFile,
     JSON.stringify({ ...example, caps: { ...example.caps, writesPerAgentPerDay: 10_000_000 } }),
   );
-  await cli(env, 'policy', 'apply', '--workspace', String(workspace.id), policyFile, '--bootstrap');
+  await cli(env, 'policy', 'apply', '--workspace', workspaceId, policyFile, '--bootstrap');
   const server = await startServer(env);
-  const token = String(agent.token);
+  const token = agentToken;
   const client = new Client({ name: 'bench-agent', version: '1.0.0' });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {

@@ -72,3 +72,35 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     },
   };
 }
+
+/** A workspace on the fake HubSpot (token not checked) with one enrichment agent, as a benchmark starts. */
+export async function benchWorkspace(
+  env: Record<string, string>,
+  hubspotToken: string,
+  agentName: string,
+): Promise<{ workspaceId: string; agentToken: string }> {
+  const workspace = await cli(
+    env,
+    'workspace',
+    'add',
+    '--name',
+    'Bench',
+    '--hubspot-portal-id',
+    '1',
+    '--hubspot-token',
+    hubspotToken,
+    '--no-verify',
+  );
+  const agent = await cli(
+    env,
+    'agents',
+    'create',
+    '--workspace',
+    String(workspace.id),
+    '--name',
+    agentName,
+    '--role',
+    'enrichment',
+  );
+  return { workspaceId: String(workspace.id), agentToken: String(agent.token) };
+}
