@@ -23,7 +23,7 @@ export interface ServerProcess {
 /**
  * An npm script's node arguments (`start`, `cli`) and `env` with the script's own leading
  * `NAME=value` settings added, read from package.json so benchmarks run our processes exactly as
- * users do.
+ * users do (steps before it, such as building the console, are not part of the measured process).
  */
 export function scriptCommand(
   script: 'start' | 'cli',
@@ -32,7 +32,8 @@ export function scriptCommand(
   const scripts = (
     JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts;
-  const words = (scripts[script] ?? '').split(/\s+/);
+  // The process itself is the script's last command: `start` first builds the console when stale.
+  const words = (scripts[script] ?? '').split('&&').at(-1)!.trim().split(/\s+/);
   const withSettings = { ...env };
   while (/^[A-Z_]+=/.test(words[0] ?? '')) {
     const setting = words.shift()!;
