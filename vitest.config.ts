@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A file per core: each file's work (PGlite in-process, or a server it starts) is mostly one
+    // thread, and vitest's default of one worker fewer left one of two cores idle (issue 18).
+    maxWorkers: availableParallelism(),
     // Migrates one database for the run; each file's database is a copy of it.
     globalSetup: ['test/support/global-setup.ts'],
   },
