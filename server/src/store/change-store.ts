@@ -196,20 +196,32 @@ export async function listChanges(db: Db | Tx, workspaceId: string, changeSetId:
     .where(and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId)));
 }
 
-/** The evidence the agent gave for this record in its change set; provenance repeats it on the record. */
-export async function findRecordEvidence(
+/**
+ * The evidence the agent gave for each of these records in its change set (provenance repeats it
+ * on the record), in one query, keyed by `evidenceKey`.
+ */
+export async function findRecordsEvidence(
   db: Db | Tx,
-  query: { workspaceId: string; changeSetId: string; recordId: string },
-): Promise<unknown> {
-  const [row] = await db
-    .select({ evidence: changeRecords.evidence })
+  workspaceId: string,
+  records: readonly { changeSetId: string; recordId: string }[],
+): Promise<Map<string, unknown>> {
+  if (records.length === 0) return new Map();
+  const rows = await db
+    .select({
+      changeSetId: changeRecords.changeSetId,
+      recordId: changeRecords.recordId,
+      evidence: changeRecords.evidence,
+    })
     .from(changeRecords)
     .where(
       and(
-        eq(changeRecords.workspaceId, query.workspaceId),
-        eq(changeRecords.changeSetId, query.changeSetId),
-        eq(changeRecords.recordId, query.recordId),
+        eq(changeRecords.workspaceId, workspaceId),
+        sql`(${changeRecords.changeSetId}, ${changeRecords.recordId}) in (select * from unnest(${sql.param(records.map((r) => r.changeSetId))}::uuid[], ${sql.param(records.map((r) => r.recordId))}::text[]))`,
       ),
     );
-  return row?.evidence;
+  return new Map(rows.map((row) => [evidenceKey(row), row.evidence]));
+}
+
+export function evidenceKey(record: { changeSetId: string; recordId: string }): string {
+  return `${record.changeSetId}\u0000${record.recordId}`;
 }

@@ -2,7 +2,7 @@ import type { InboxQuery, InboxView } from '../../../../shared/console-api.ts';
 import { listAgents } from '../../store/agent-store.ts';
 import { listActions } from '../../store/action-store.ts';
 import { listApprovals } from '../../store/approval-store.ts';
-import { findRecordEvidence } from '../../store/change-store.ts';
+import { evidenceKey, findRecordsEvidence } from '../../store/change-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { engagedKillSwitches, type ExtensionCaller, pendingCard, pendingDraftView } from '../extension/index.ts';
@@ -44,19 +44,10 @@ export async function inboxView(
       (cutoff === undefined || stored.createdAt.getTime() <= cutoff),
   );
   const agentById = new Map(agents.map((agent) => [agent.id, agent]));
-  const items = await Promise.all(
-    shown.map(async (stored) =>
-      pendingCard(
-        stored,
-        agentById.get(stored.agentId),
-        await findRecordEvidence(deps.db, {
-          workspaceId: workspace.id,
-          changeSetId: stored.changeSetId,
-          recordId: stored.recordId,
-        }),
-        caller,
-      ),
-    ),
+  // One query for the page's evidence rather than one per item.
+  const evidence = await findRecordsEvidence(deps.db, workspace.id, shown);
+  const items = shown.map((stored) =>
+    pendingCard(stored, agentById.get(stored.agentId), evidence.get(evidenceKey(stored)), caller),
   );
   const drafts = heldDrafts
     .filter((row) => cutoff === undefined || row.createdAt.getTime() <= cutoff)
