@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { consoleRoutes } from './http/console-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
-import { refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
+import { jsonBody, refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
 import { mcpRoutes } from './http/mcp.ts';
@@ -49,7 +49,7 @@ export function createApp(options: AppOptions): Express {
     }),
   );
   app.use(requireJsonBody);
-  app.use(express.json({ limit: options.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(jsonBody(options.maxBodyBytes));
   app.use(refuseUnsafeJson);
 
   app.get('/healthz', async (_req, res) => {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../server/src/cli/commands.ts';
 import { parseCommandLine } from '../../server/src/cli/parse.ts';
@@ -271,6 +272,26 @@ describe('bad input on the API', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.batchId).toBe('emoji-🚀');
+  });
+
+  it('keeps a key with an escape as sent after a look-alike key (V8 misreads it: nodejs/node#63785)', async () => {
+    // The first key ends in a literal backslash; JSON.parse then reads the second's `q\n` as `q\`.
+    for (const [batch, input] of [
+      ['lookalike-1', '{"y":1,"q\\\\":1}'],
+      ['lookalike-2', '{"y":1,"q\\n":1}'],
+    ] as const) {
+      const res = await api(harness, 'POST', '/v1/changesets', {
+        token: ws.agents[0]!.token,
+        raw: withToolInput(input).replace('"tools"', `"${batch}"`),
+      });
+      expect(res.status).toBe(201);
+    }
+    const stored = await harness.database.db.execute(
+      sql`select evidence::text as evidence from audit_events where batch_id = 'lookalike-2' and evidence is not null`,
+    );
+    const rows = (stored as unknown as { rows: { evidence: string }[] }).rows;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.evidence).toContain('"input":{"y":1,"q\\n":1}');
   });
 });
 

@@ -105,7 +105,10 @@ describe('the audit chain hashes what the database keeps', () => {
         expect(verdict, JSON.stringify(verdict)).toEqual({ ok: true, events: 1 + events.length });
       }),
       // CI replays one fixed seed so a red build is reproducible; locally each run explores new inputs.
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 60), ...(process.env.CI ? { seed: 20261717 } : {}) },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 60),
+        ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : process.env.CI ? { seed: 20261717 } : {}),
+      },
     );
   });
 });

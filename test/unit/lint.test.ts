@@ -25,8 +25,9 @@ describe('the formatter and linter (npm run lint)', () => {
 
   beforeAll(async () => {
     copy = await fs.mkdtemp(path.join(os.tmpdir(), 'lint-'));
-    for (const file of ['biome.json', '.gitignore']) await fs.cp(path.join(repo, file), path.join(copy, file));
-    await fs.mkdir(path.join(copy, 'server'));
+    for (const file of ['biome.json', '.gitignore', 'lint'])
+      await fs.cp(path.join(repo, file), path.join(copy, file), { recursive: true });
+    await fs.mkdir(path.join(copy, 'server/src'), { recursive: true });
     await fs.symlink(path.join(repo, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
   });
 
@@ -48,5 +49,16 @@ describe('the formatter and linter (npm run lint)', () => {
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/server\/too-long\.ts format/);
     expect(result.output).toContain('lint/suspicious/noAssignInExpressions');
+  });
+
+  it('fails on JSON.parse in the product, which must read JSON with parseJson', async () => {
+    await fs.writeFile(
+      path.join(copy, 'server/src/reads.ts'),
+      'export const read = (text: string) => JSON.parse(text);\n',
+    );
+    const result = await lint(copy, ['server/src']);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/server\/src\/reads\.ts:1:\d+ plugin/);
+    expect(result.output).toContain('nodejs/node#63785');
   });
 });

@@ -2,6 +2,7 @@ import * as Dialog from '@radix-ui/react-dialog';
 import * as Progress from '@radix-ui/react-progress';
 import { useEffect, useState } from 'react';
 import type { AuditSearchResult } from '../../../shared/extension-api.ts';
+import { parseJson } from '../../../shared/json-text.ts';
 import type { RollbackItemView, RollbackPlan, RollbackView } from '../../../shared/rollback-api.ts';
 import { getJson, postJson, query } from '../api.ts';
 import { AuditTable } from './Audit.tsx';
@@ -37,7 +38,7 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
     if (!runningId) return;
     const source = new EventSource(`/console/api/rollbacks/${runningId}/events`);
     source.addEventListener('progress', (event) => {
-      const rollback = JSON.parse((event as MessageEvent<string>).data) as RollbackView;
+      const rollback = parseJson((event as MessageEvent<string>).data) as RollbackView;
       if (rollback.status === 'running') return setRun({ step: 'running', rollback });
       source.close();
       getJson<{ items: RollbackItemView[] }>(`/console/api/rollbacks/${rollback.id}/report`).then(

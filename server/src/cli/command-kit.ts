@@ -5,6 +5,7 @@ import { AppError, assertSafeJson } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext } from './parse.ts';
+import { parseJson } from '../../../shared/json-text.ts';
 
 // Each command imports what it runs when it runs: loading every service, the HubSpot client and
 // the database drivers for any command made `migrate` alone carry them all.
@@ -56,7 +57,7 @@ export function readJsonFile(file: string): unknown {
   const text = readTextFile(file);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (cause) {
     throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
   }

@@ -19,6 +19,7 @@ import {
   type HsConfig,
 } from '../../../shared/hubspot-project.ts';
 import { policySchema, type Policy } from '../../../shared/policy.ts';
+import { parseJson } from '../../../shared/json-text.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const EXTENSION = 'extension';
@@ -27,7 +28,7 @@ const VENDORED_VIEWS = 'extension/src/app/lib/views';
 const DEPLOYMENT_MODULE = 'extension/src/app/lib/deployment.ts';
 
 export function readHsConfig(root = REPO_ROOT): HsConfig {
-  const parsed = hsConfigSchema.safeParse(JSON.parse(fs.readFileSync(path.join(root, 'hs.config.json'), 'utf8')));
+  const parsed = hsConfigSchema.safeParse(parseJson(fs.readFileSync(path.join(root, 'hs.config.json'), 'utf8')));
   if (!parsed.success)
     throw new Error(
       `hs.config.json is invalid: ${parsed.error.issues
@@ -47,7 +48,7 @@ export function readDeploymentPolicy(root = REPO_ROOT, config = readHsConfig(roo
   const file = path.join(root, config.policyFile);
   if (!fs.existsSync(file))
     throw new Error(`hs.config.json names the policy file ${config.policyFile}, which does not exist.`);
-  const parsed = policySchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  const parsed = policySchema.safeParse(parseJson(fs.readFileSync(file, 'utf8')));
   if (!parsed.success)
     throw new Error(
       `${config.policyFile} is not a valid policy: ${parsed.error.issues
@@ -112,7 +113,7 @@ export function projectDrift(root = REPO_ROOT): string[] {
 export function missingSubscriptions(root = REPO_ROOT): string[] {
   const file = path.join(root, WEBHOOKS_FILE);
   const committed = fs.existsSync(file)
-    ? webhooksMetaSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')))
+    ? webhooksMetaSchema.safeParse(parseJson(fs.readFileSync(file, 'utf8')))
     : undefined;
   return unsubscribedProperties(
     committed?.success ? committed.data.config.subscriptions.legacyCrmObjects : [],

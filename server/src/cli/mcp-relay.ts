@@ -1,6 +1,7 @@
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { type JSONRPCMessage, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
+import { parseJson } from '../../../shared/json-text.ts';
 
 /** The JSON-RPC code the relay answers with when the server never answered a request (an implementation-defined server error). */
 const SERVER_UNREACHABLE = -32000;
@@ -66,7 +67,7 @@ function unreachableSentence(url: URL, error: unknown): string {
 
 function errorSentence(body: string | undefined): string | undefined {
   try {
-    return body === undefined ? undefined : (JSON.parse(body) as { error?: { message?: string } }).error?.message;
+    return body === undefined ? undefined : (parseJson(body) as { error?: { message?: string } }).error?.message;
   } catch {
     return undefined;
   }

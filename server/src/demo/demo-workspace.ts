@@ -10,6 +10,7 @@ import {
 } from '../services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { demoFiles } from './demo-files.ts';
+import { parseJson } from '../../../shared/json-text.ts';
 
 const DEMO_ACTOR: Actor = { type: 'admin', via: 'cli', name: 'demo-setup' };
 /** A sandbox user (one of its record owners) who may approve what the demo agents propose. */
@@ -52,7 +53,7 @@ export async function ensureDemoWorkspace(input: {
       },
       DEMO_ACTOR,
     );
-    await publishPolicy(deps, workspace.id, JSON.parse(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
+    await publishPolicy(deps, workspace.id, parseJson(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
     await setPersonRole(deps, workspace.id, { crmUserId: DEMO_APPROVER, role: 'approver' }, DEMO_ACTOR);
     const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
     const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);

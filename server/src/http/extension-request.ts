@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { parseJson } from '../../../shared/json-text.ts';
 import { AppError, assertSafeJson } from '../errors.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension/index.ts';
@@ -27,7 +28,7 @@ export function jsonBody(req: Request): unknown {
   const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
   let body: unknown;
   try {
-    body = raw === '' ? undefined : JSON.parse(raw);
+    body = raw === '' ? undefined : parseJson(raw);
   } catch {
     throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors.ts';
+import { parseJson } from '../../../shared/json-text.ts';
 
 const LOCK_FILE = 'agent-governance.lock';
 
@@ -39,7 +40,7 @@ export function acquireDataDirLock(dataDir: string, holder: string): () => void 
 
 function readOwner(lockPath: string): { pid: number; holder: string } | undefined {
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(lockPath, 'utf8'));
+    const parsed: unknown = parseJson(fs.readFileSync(lockPath, 'utf8'));
     if (parsed && typeof parsed === 'object' && 'pid' in parsed && typeof parsed.pid === 'number') {
       const holder = 'holder' in parsed && typeof parsed.holder === 'string' ? parsed.holder : 'another process';
       return { pid: parsed.pid, holder };

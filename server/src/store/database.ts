@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { parseJson } from '../../../shared/json-text.ts';
 import { AppError } from '../errors.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
@@ -36,6 +37,12 @@ export async function openDatabase(options: {
   return openPglite(options.dataDir, options.holder, options.template);
 }
 
+/**
+ * json and jsonb values are read with parseJson, not the drivers' JSON.parse, whose V8 bug could
+ * read a stored key wrongly and make an intact audit event look altered (shared/json-text.ts).
+ */
+const JSON_TYPE_OIDS = [114, 3802];
+
 // Each driver is imported only when used: loading both made a Postgres server carry PGlite's
 // module graph (and its start-up garbage, tens of MB of peak memory) for nothing.
 async function openPostgres(url: string): Promise<Database> {
@@ -45,6 +52,8 @@ async function openPostgres(url: string): Promise<Database> {
   // Pipelined: a statement sent without waiting (InFlight) goes on the wire at once rather than
   // after the previous one's answer, so Postgres works through a change set's inserts back to back.
   const pool = new pg.Pool({ connectionString: url, max: 10, pipeline: true });
+  // Process-wide, because drizzle gives each query its own type table that falls back to pg's global one.
+  for (const oid of JSON_TYPE_OIDS) pg.types.setTypeParser(oid, parseJson);
   // An idle client whose backend goes away (restart, failover) emits here; the pool drops it and
   // the next query opens a new one. Without a listener the process would crash instead.
   pool.on('error', () => {});
@@ -95,6 +104,7 @@ async function openPglite(dataDir: string | undefined, holder: string, template:
     // operating system's file cache still holds the data folder behind a smaller pool.
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
     ...(template ? { loadDataDir: template } : {}),
+    parsers: Object.fromEntries(JSON_TYPE_OIDS.map((oid) => [oid, parseJson])),
   });
   const db = drizzlePglite({ client, schema });
   return {

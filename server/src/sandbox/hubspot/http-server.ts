@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { handleHubSpotRequest } from './handler.ts';
 import { errorResponse, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
 import type { HubSpotState } from './state.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 
 export interface FakeHubSpotHttpServer {
   /** Starts listening on 127.0.0.1; port 0 picks a free one. Resolves to the base URL. */
@@ -59,7 +60,7 @@ async function respond(
   let body: unknown;
   if (raw !== '') {
     try {
-      body = JSON.parse(raw);
+      body = parseJson(raw);
     } catch {
       return errorResponse(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1');
     }

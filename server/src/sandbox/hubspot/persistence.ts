@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { restoreCustomObjects, snapshotCustomObjects, type CustomObjectSnapshot } from './custom-object-state.ts';
 import type { FakePropertyDefinition, FakePropertyGroup } from './property-defaults.ts';
 import { FAKE_OBJECT_TYPES, type FakeRecord, type HistoryEntry, type HubSpotState } from './state.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 
 /**
  * The sandbox's state on disk: records with their full history, property definitions and groups
@@ -114,7 +115,7 @@ export function persistStateToFile(state: HubSpotState, options: { file: string;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let loaded = false;
   if (fs.existsSync(file)) {
-    const parsed = snapshotSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    const parsed = snapshotSchema.safeParse(parseJson(fs.readFileSync(file, 'utf8')));
     if (!parsed.success)
       throw new Error(
         `The sandbox state file ${file} is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); move it away to start afresh.`,

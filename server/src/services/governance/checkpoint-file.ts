@@ -3,6 +3,7 @@ import path from 'node:path';
 import { auditCheckpointSchema } from '../../../../shared/admin-api.ts';
 import type { AuditCheckpoint } from '../../domain/audit-checkpoint.ts';
 import { AppError } from '../../errors.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 
 /**
  * The checkpoint file: one signed checkpoint a line (NDJSON), appended and synced to disk before
@@ -29,7 +30,7 @@ export function parseCheckpointLines(text: string, source: string): AuditCheckpo
     if (line.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJson(line);
     } catch {
       throw new AppError('VALIDATION_FAILED', `${source}, line ${index + 1}: not JSON, so not a checkpoint line.`);
     }

@@ -1,4 +1,5 @@
 import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../../shared/hubspot-webhooks.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 import type { SignatureCheck, SignedRequest } from '../../crm/port.ts';
 import { AppError, assertSafeJson } from '../../errors.ts';
 import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
@@ -24,7 +25,7 @@ export async function ingestHubSpotWebhook(
   const now = deps.clock();
   // Which key signed the body depends on the portal it names, so the portal ids are read before
   // the signature is trusted; nothing else in the body is used until it is.
-  const parsed = parseJson(request.rawBody);
+  const parsed = parseDelivery(request.rawBody);
   const portalIds = parsed.ok ? portalIdsIn(parsed.value) : [];
   let directory = await options.portals.lookup(portalIds);
   let verdict = verifySignature(deps, request, directory.workspaces, options.appClientSecret, now);
@@ -103,10 +104,10 @@ function verifySignature(
   return check;
 }
 
-function parseJson(raw: Buffer): { ok: true; value: unknown; text: string } | { ok: false } {
+function parseDelivery(raw: Buffer): { ok: true; value: unknown; text: string } | { ok: false } {
   try {
     const text = raw.toString('utf8');
-    return { ok: true, value: JSON.parse(text), text };
+    return { ok: true, value: parseJson(text), text };
   } catch {
     return { ok: false };
   }
