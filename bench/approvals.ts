@@ -30,6 +30,7 @@ import { openDatabase } from '../server/src/store/database.ts';
 import { approvals } from '../server/src/store/schema.ts';
 import { findAgent } from '../server/src/store/agent-store.ts';
 import { createBenchPostgres } from './databases.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const APPROVALS = 1_000;
 const LATENCY_MS = 100;
@@ -127,7 +128,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   }
 }
 
-export async function benchApprovals(only?: string): Promise<void> {
+export async function benchApprovals(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind);
@@ -144,10 +145,12 @@ export async function benchApprovals(only?: string): Promise<void> {
       'ratio to floor': (result.seconds / result.floorSeconds).toFixed(3),
     });
   }
-  console.log(
-    `Deciding ${APPROVALS} approvals on ${APPROVALS} contacts at ${LATENCY_MS} ms latency, ${CALLS_PER_10S} calls/10 s (floor: writes of 100 for values, shadows, approval objects):`,
-  );
-  console.table(rows);
+  return [
+    {
+      title: `Deciding ${APPROVALS} approvals on ${APPROVALS} contacts at ${LATENCY_MS} ms latency, ${CALLS_PER_10S} calls/10 s (floor: writes of 100 for values, shadows, approval objects):`,
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchApprovals(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchApprovals(databaseArgument()));

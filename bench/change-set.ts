@@ -12,6 +12,7 @@ import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-
 import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src/sandbox/hubspot/state.ts';
 import { createBenchPostgres } from './databases.ts';
 import { benchWorkspace, cli, startServer } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const RECORDS = 1_000;
 const PROPERTIES = 10;
@@ -121,7 +122,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   }
 }
 
-export async function benchChangeSet(only?: string): Promise<void> {
+export async function benchChangeSet(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind);
@@ -145,10 +146,12 @@ export async function benchChangeSet(only?: string): Promise<void> {
     });
     console.log(`${kind}: decisions ${JSON.stringify(result.summary)}`);
   }
-  console.log(
-    `Change set of ${RECORDS} contacts × ${PROPERTIES} properties (${RECORDS * PROPERTIES} field writes), agent API → server process → fake HubSpot over HTTP:`,
-  );
-  console.table(rows);
+  return [
+    {
+      title: `Change set of ${RECORDS} contacts × ${PROPERTIES} properties (${RECORDS * PROPERTIES} field writes), agent API → server process → fake HubSpot over HTTP:`,
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchChangeSet(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchChangeSet(databaseArgument()));

@@ -24,6 +24,7 @@ import { insertChangeRecords } from '../server/src/store/change-store.ts';
 import { openDatabase } from '../server/src/store/database.ts';
 import { changeSets } from '../server/src/store/schema.ts';
 import { createBenchPostgres } from './databases.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const PENDING = 50;
 const AUDIT_EVENTS = 2_000;
@@ -199,7 +200,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   }
 }
 
-export async function benchExtension(only: string | undefined): Promise<void> {
+export async function benchExtension(only: string | undefined): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind);
@@ -218,10 +219,12 @@ export async function benchExtension(only: string | undefined): Promise<void> {
       });
     }
   }
-  console.log(
-    `HubSpot app backend, signed requests in process (card: ${PENDING} pending approvals, all on one page, ${AUDIT_EVENTS} audit events; settings: ${PROPERTIES} properties × 5 roles); goal card p95 < 50 ms:`,
-  );
-  console.table(rows);
+  return [
+    {
+      title: `HubSpot app backend, signed requests in process (card: ${PENDING} pending approvals, all on one page, ${AUDIT_EVENTS} audit events; settings: ${PROPERTIES} properties × 5 roles); goal card p95 < 50 ms:`,
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchExtension(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchExtension(databaseArgument()));

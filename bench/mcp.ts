@@ -21,6 +21,7 @@ import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/st
 import { changesFor } from './change-set.ts';
 import { createBenchPostgres } from './databases.ts';
 import { benchWorkspace, cli, startServer } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const POLICY = path.resolve(import.meta.dirname, '../examples/policy.json');
 /** A small change set, where the protocol's fixed cost shows most, and the change-set benchmark's size. */
@@ -117,7 +118,7 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export async function benchMcp(only?: string): Promise<void> {
+export async function benchMcp(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const measured = await measure(kind);
@@ -135,10 +136,12 @@ export async function benchMcp(only?: string): Promise<void> {
         'MCP / REST (goal < 1.10)': (row.mcpMs / row.restMs).toFixed(3),
       });
   }
-  console.log(
-    'propose_crm_changes over MCP (Streamable HTTP, SDK client) against POST /v1/changesets, same change set:',
-  );
-  console.table(rows);
+  return [
+    {
+      title: 'propose_crm_changes over MCP (Streamable HTTP, SDK client) against POST /v1/changesets, same change set:',
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchMcp(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchMcp(databaseArgument()));

@@ -20,6 +20,7 @@ import { insertChanges, insertChangeSet, type NewChangeRow } from '../server/src
 import { rollbacks } from '../server/src/store/schema.ts';
 import { createBenchPostgres } from './databases.ts';
 import { scriptCommand } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const READ = 'POST /crm/v3/objects/{type}/batch/read';
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -172,7 +173,7 @@ async function measure(input: {
 const LIMITED = { records: 8_000, latencyMs: 100, callsPer10s: 100 };
 const LARGE = { records: 100_000, latencyMs: 0, callsPer10s: undefined };
 
-export async function benchRollback(only?: string): Promise<void> {
+export async function benchRollback(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const timed = await measure({ kind, ...LIMITED });
@@ -218,10 +219,13 @@ export async function benchRollback(only?: string): Promise<void> {
     });
   }
   // PGlite is Postgres compiled to WASM inside the CLI process: its peak includes the database's own memory.
-  console.log(
-    'Rollback (agent-governance rollback, its own process) against a fake HubSpot over HTTP; PGlite peaks include the database engine:',
-  );
-  console.table(rows);
+  return [
+    {
+      title:
+        'Rollback (agent-governance rollback, its own process) against a fake HubSpot over HTTP; PGlite peaks include the database engine:',
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchRollback(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchRollback(databaseArgument()));

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { FAKE_ACCESS_TOKEN } from '../server/src/sandbox/hubspot/state.ts';
 import { startSandbox } from '../server/src/sandbox/start-sandbox.ts';
+import { type BenchTable, printTables } from './report.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const STARTS = 3;
@@ -124,12 +125,13 @@ async function bareServers(answers: Map<string, string>) {
   };
 }
 
-export async function benchSandbox(): Promise<void> {
+export async function benchSandbox(): Promise<BenchTable[]> {
   const starts: number[] = [];
   for (let i = 0; i < STARTS; i += 1) starts.push(await secondsToDemoSummary());
-  console.log(
-    `npm start on a fresh data folder → demo summary printed: ${starts.map((s) => s.toFixed(2)).join(' s, ')} s (median ${[...starts].sort((a, b) => a - b)[Math.floor(STARTS / 2)]!.toFixed(2)} s; goal < 10 s)`,
-  );
+  const startTable: BenchTable = {
+    title: `npm start on a fresh data folder → demo summary printed (median of ${STARTS} starts; goal < 10 s):`,
+    rows: [{ 'seconds to demo summary': [...starts].sort((a, b) => a - b)[Math.floor(STARTS / 2)]!.toFixed(2) }],
+  };
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-sandbox-'));
   const inMemory = await startSandbox({ dataDir: undefined, port: 0 });
@@ -155,39 +157,40 @@ export async function benchSandbox(): Promise<void> {
     totals.file += await meanCallMs(persisted.url, calls);
   }
   const ms = (total: number) => total / 3;
-  console.log(
-    `Batch call of 100 contacts (read with history / update, alternating), mean of ${3 * CALLS} sequential calls each:`,
-  );
-  console.table([
-    {
-      server: 'bare node:http (parse body, canned answer)',
-      'ms per call': ms(totals.node).toFixed(3),
-      'ratio to bare node:http': '1.00',
-      'ratio to bare Express': (totals.node / totals.express).toFixed(2),
-    },
-    {
-      server: 'bare Express (express.json, canned answer)',
-      'ms per call': ms(totals.express).toFixed(3),
-      'ratio to bare node:http': (totals.express / totals.node).toFixed(2),
-      'ratio to bare Express': '1.00',
-    },
-    {
-      server: 'sandbox, in memory (what bench/run.ts uses)',
-      'ms per call': ms(totals.memory).toFixed(3),
-      'ratio to bare node:http': (totals.memory / totals.node).toFixed(2),
-      'ratio to bare Express': (totals.memory / totals.express).toFixed(2),
-    },
-    {
-      server: 'sandbox, saved to DATA_DIR (demo mode)',
-      'ms per call': ms(totals.file).toFixed(3),
-      'ratio to bare node:http': (totals.file / totals.node).toFixed(2),
-      'ratio to bare Express': (totals.file / totals.express).toFixed(2),
-    },
-  ]);
+  const callTable: BenchTable = {
+    title: `Batch call of 100 contacts (read with history / update, alternating), mean of ${3 * CALLS} sequential calls each:`,
+    rows: [
+      {
+        server: 'bare node:http (parse body, canned answer)',
+        'ms per call': ms(totals.node).toFixed(3),
+        'ratio to bare node:http': '1.00',
+        'ratio to bare Express': (totals.node / totals.express).toFixed(2),
+      },
+      {
+        server: 'bare Express (express.json, canned answer)',
+        'ms per call': ms(totals.express).toFixed(3),
+        'ratio to bare node:http': (totals.express / totals.node).toFixed(2),
+        'ratio to bare Express': '1.00',
+      },
+      {
+        server: 'sandbox, in memory (what bench/run.ts uses)',
+        'ms per call': ms(totals.memory).toFixed(3),
+        'ratio to bare node:http': (totals.memory / totals.node).toFixed(2),
+        'ratio to bare Express': (totals.memory / totals.express).toFixed(2),
+      },
+      {
+        server: 'sandbox, saved to DATA_DIR (demo mode)',
+        'ms per call': ms(totals.file).toFixed(3),
+        'ratio to bare node:http': (totals.file / totals.node).toFixed(2),
+        'ratio to bare Express': (totals.file / totals.express).toFixed(2),
+      },
+    ],
+  };
   await bare.close();
   await inMemory.close();
   await persisted.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
+  return [startTable, callTable];
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await benchSandbox();
+if (process.argv[1] === fileURLToPath(import.meta.url)) printTables(await benchSandbox());

@@ -22,6 +22,7 @@ import { createWorkspace } from '../server/src/services/governance/index.ts';
 import { withAuditChain } from '../server/src/services/common/index.ts';
 import { createBenchPostgres } from './databases.ts';
 import { startServer } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const BACKLOG = { postgres: 1_000_000, pglite: 200_000 };
 const backlogOf = (kind: 'pglite' | 'postgres') => Number(process.env.BENCH_SIEM_EVENTS ?? BACKLOG[kind]);
@@ -126,7 +127,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   }
 }
 
-export async function benchSiem(only?: string): Promise<void> {
+export async function benchSiem(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind);
@@ -147,8 +148,12 @@ export async function benchSiem(only?: string): Promise<void> {
       'seeding events/s': Math.round(backlogOf(kind) / result.seeded.seconds),
     });
   }
-  console.log('Audit streaming: a stored backlog to a local OTLP/HTTP receiver (second process), 1,000 per request:');
-  console.table(rows);
+  return [
+    {
+      title: 'Audit streaming: a stored backlog to a local OTLP/HTTP receiver (second process), 1,000 per request:',
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchSiem(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchSiem(databaseArgument()));

@@ -20,6 +20,7 @@ import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-
 import { createHubSpotState } from '../server/src/sandbox/hubspot/state.ts';
 import { createBenchPostgres } from './databases.ts';
 import { cli, startServer } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const run = promisify(execFile);
 const SECONDS = 10;
@@ -129,7 +130,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   }
 }
 
-export async function benchWebhooks(only?: string): Promise<void> {
+export async function benchWebhooks(only?: string): Promise<BenchTable[]> {
   const rows = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind);
@@ -155,10 +156,12 @@ export async function benchWebhooks(only?: string): Promise<void> {
       'processed events/s': Math.round(result.backlog / result.processSeconds),
     });
   }
-  console.log(
-    `HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`,
-  );
-  console.table(rows);
+  return [
+    {
+      title: `HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`,
+      rows,
+    },
+  ];
 }
 
-if (import.meta.main) await benchWebhooks(process.argv.find((arg) => arg.startsWith('--db='))?.slice('--db='.length));
+if (import.meta.main) printTables(await benchWebhooks(databaseArgument()));
