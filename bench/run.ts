@@ -48,6 +48,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),
   },
+  audit: {
+    about: 'Issue 23: `audit verify` and `audit export` over 1,000,000 events, with the CLI’s peak memory.',
+    run: async (db) => (await import('./audit.ts')).benchAudit(db),
+  },
   siem: {
     about: 'Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.',
     run: async (db) => (await import('./siem.ts')).benchSiem(db),

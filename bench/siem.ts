@@ -16,63 +16,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../server/src/config.ts';
-import { openRuntime } from '../server/src/runtime.ts';
-import { createWorkspace } from '../server/src/services/governance/index.ts';
-import { withAuditChain } from '../server/src/services/common/index.ts';
+import { seedAuditBacklog } from './audit-backlog.ts';
 import { createBenchPostgres } from './databases.ts';
 import { startServer } from './server-process.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const BACKLOG = { postgres: 1_000_000, pglite: 200_000 };
 const backlogOf = (kind: 'pglite' | 'postgres') => Number(process.env.BENCH_SIEM_EVENTS ?? BACKLOG[kind]);
-const EVENTS_PER_TRANSACTION = 10_000;
 const GOAL_PER_SECOND = 20_000;
-
-async function seed(env: Record<string, string>, backlog: number): Promise<{ adminToken: string; seconds: number }> {
-  const runtime = await openRuntime(loadConfig(env), 'the SIEM benchmark');
-  try {
-    const actor = { type: 'system', name: 'bench' } as const;
-    const workspace = await createWorkspace(
-      runtime.deps,
-      { name: 'Bench', hubspotPortalId: '1', hubspotToken: 'unused', verifyToken: false },
-      actor,
-    );
-    const started = performance.now();
-    for (let done = 0; done < backlog; done += EVENTS_PER_TRANSACTION) {
-      const count = Math.min(EVENTS_PER_TRANSACTION, backlog - done);
-      await withAuditChain(runtime.deps.db, workspace.id, runtime.deps.clock, (_tx, audit) =>
-        audit.appendAll(
-          (function* () {
-            // The shape of a decided change: the bulk of a real chain.
-            for (let i = 0; i < count; i++)
-              yield {
-                type: 'change.decided',
-                actor: {
-                  type: 'agent',
-                  agentId: '00000000-0000-4000-8000-000000000001',
-                  name: 'enricher',
-                  role: 'enrichment',
-                },
-                agentId: '00000000-0000-4000-8000-000000000001',
-                batchId: `batch-${Math.floor((done + i) / 1_000)}`,
-                objectType: 'contacts',
-                recordId: String(100_000 + done + i),
-                property: 'jobtitle',
-                before: { value: 'Engineer' },
-                after: { value: 'Senior Engineer', tier: 'auto', decision: 'applied' },
-                reasons: ['tier_auto'],
-                policyVersion: 1,
-              };
-          })(),
-        ),
-      );
-    }
-    return { adminToken: workspace.adminToken, seconds: (performance.now() - started) / 1000 };
-  } finally {
-    await runtime.close();
-  }
-}
 
 async function startReceiver(): Promise<{ url: string; stop(): void }> {
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'otlp-receiver.ts')], {
@@ -99,7 +50,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   const receiver = await startReceiver();
   try {
     console.error(`siem ${kind}: seeding ${backlogOf(kind)} audit events`);
-    const seeded = await seed(env, backlogOf(kind));
+    const seeded = await seedAuditBacklog(env, backlogOf(kind), 'the SIEM benchmark');
     const server = await startServer(env);
     try {
       console.error(`siem ${kind}: streaming`);

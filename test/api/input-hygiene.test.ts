@@ -291,7 +291,7 @@ describe('bad input on the API', () => {
     );
     const rows = (stored as unknown as { rows: { evidence: string }[] }).rows;
     expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) expect(row.evidence).toContain('"input":{"y":1,"q\\n":1}');
+    for (const row of rows) expect(row.evidence).toContain('"q\\n":1');
   });
 });
 

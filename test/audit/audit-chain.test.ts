@@ -1,12 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ChainLinker,
   ChainVerifier,
   GENESIS_HASH,
   canonicalJson,
   hashAuditEvent,
+  hashStoredText,
   type AuditEventContent,
+  type ChainedAuditEvent,
   type Json,
+  type StoredAuditText,
 } from '../../server/src/domain/audit-chain.ts';
 
 const jsonValue: fc.Arbitrary<Json> = fc.jsonValue() as fc.Arbitrary<Json>;
@@ -131,5 +135,46 @@ describe('audit hash chain', () => {
     const events = chain(['a', 'b', 'c']);
     const head = { seq: 3, hash: events[2]!.hash };
     expect(verify(events.slice(0, 2), head)).toMatchObject({ seq: 3, problem: 'truncated' });
+  });
+});
+
+describe('verifying stored text without parsing it (issue 23)', () => {
+  const stored = (event: ChainedAuditEvent, spell = (value: unknown) => JSON.stringify(value)): StoredAuditText => ({
+    ...event,
+    actor: spell(event.actor),
+    before: event.before === null ? null : spell(event.before),
+    after: event.after === null ? null : spell(event.after),
+    evidence: event.evidence === null ? null : spell(event.evidence),
+    data: event.data === null ? null : spell(event.data),
+  });
+  const linked = () => {
+    const linker = new ChainLinker({
+      workspaceId: '00000000-0000-4000-8000-000000000001',
+      occurredAt: new Date(0),
+      head: { seq: 0, hash: GENESIS_HASH },
+    });
+    return linker.link({
+      type: 'change.decided',
+      actor: { type: 'agent', name: 'enricher', agentId: 'a' },
+      after: { value: 'CTO', tier: 'auto', nested: { z: 1, a: [{ y: 1, x: 2 }] } },
+      evidence: { source: 'apollo', confidence: 0.9 },
+      reasons: ['tier_auto'],
+    });
+  };
+
+  it('the linker stores canonical copies, so the stored text hashes as it is', () => {
+    const event = linked();
+    expect(hashStoredText(stored(event))).toBe(event.hash);
+  });
+
+  it('still verifies text stored in another spelling of the same value, and catches a changed value', () => {
+    const event = linked();
+    const reordered = stored(event, (value) =>
+      JSON.stringify(Object.fromEntries(Object.entries(value as object).reverse()), null, 1),
+    );
+    expect(hashStoredText(reordered)).not.toBe(event.hash);
+    expect(new ChainVerifier().pushStored(reordered)).toBeUndefined();
+    const altered = { ...stored(event), after: stored(event).after!.replace('CTO', 'CEO') };
+    expect(new ChainVerifier().pushStored(altered)).toMatchObject({ seq: 1, problem: 'altered' });
   });
 });

@@ -1,3 +1,4 @@
+import type { SingleBar } from 'cli-progress';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -5,8 +6,9 @@ import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import type { CheckpointsToVerify } from '../services/governance/index.ts';
+import type { AuditProgress, CheckpointsToVerify } from '../services/governance/index.ts';
 import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
+import { terminalBar } from './progress-bar.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
@@ -26,7 +28,13 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps, runtime) => {
         const { verifyAudit } = await import('../services/governance/index.ts');
         const given = await checkpointsToVerify(context, runtime);
-        const result = await verifyAudit(deps, await workspaceOf(deps, context, { removedToo: true }), given);
+        const bar = await terminalBar(context, 'Verifying |{bar}| {value}/{total} events · ETA {eta_formatted}');
+        const result = await verifyAudit(
+          deps,
+          await workspaceOf(deps, context, { removedToo: true }),
+          given,
+          bar && progressOn(bar),
+        ).finally(() => bar?.stop());
         return {
           kind: 'result',
           value: result,
@@ -87,6 +95,11 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           );
         if (typeof out === 'string') assertWritableFolder(out);
         const q = query.data;
+        // A bar only beside a file: streamed to stdout, the export is the output.
+        const bar =
+          typeof out === 'string'
+            ? await terminalBar(context, 'Exporting |{bar}| seq {value}/{total} · ETA {eta_formatted}')
+            : undefined;
         const stream = exportAudit(
           deps,
           await workspaceOf(deps, context, { removedToo: true }),
@@ -98,6 +111,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
             to: q.to ? new Date(q.to) : undefined,
           },
           q.format,
+          bar && progressOn(bar),
         );
         if (typeof out !== 'string') {
           await pipeline(Readable.from(stream), context.stdout, { end: false });
@@ -105,7 +119,9 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         }
         let chunks = 0;
         try {
-          await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out));
+          await pipeline(Readable.from(counting(stream, () => (chunks += 1))), fs.createWriteStream(out)).finally(() =>
+            bar?.stop(),
+          );
         } catch (cause) {
           if (cause instanceof AppError || typeof (cause as { syscall?: unknown }).syscall !== 'string') throw cause;
           throw new AppError('VALIDATION_FAILED', `--out: cannot write ${out}: ${(cause as Error).message}`, { cause });
@@ -119,6 +135,16 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       }),
   },
 ];
+
+/** Moves a bar to the seq reached, starting it at the first report (when the head's seq is known). */
+function progressOn(bar: SingleBar): AuditProgress {
+  let started = false;
+  return (seq, headSeq) => {
+    if (!started) bar.start(headSeq, 0);
+    started = true;
+    bar.update(seq);
+  };
+}
 
 /** Refused before any event is read, never as INTERNAL: a missing folder is the operator’s to create (issue 18). */
 function assertWritableFolder(file: string): void {

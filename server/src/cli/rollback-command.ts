@@ -1,3 +1,4 @@
+import type { SingleBar } from 'cli-progress';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +8,7 @@ import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { CLI_ACTOR, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
+import { terminalBar } from './progress-bar.ts';
 
 /**
  * `rollback` (issue 7) runs the job in this process, as the CLI talks to the database directly
@@ -42,8 +44,11 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
         return dryRunOutput(await dryRunRollback(deps, workspaceId, { selector, force, dryRun: true }));
       }
       const rollback = await startOrResume(deps, workspaceId, selector, force);
-      const showBar = context.values.json !== true && (context.stdout as NodeJS.WriteStream).isTTY === true;
-      const finished = await drive(deps, workspaceId, rollback, showBar ? context.stdout : undefined);
+      const bar = await terminalBar(
+        context,
+        'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}',
+      );
+      const finished = await drive(deps, workspaceId, rollback, bar);
       const reportDir =
         typeof context.values['report-dir'] === 'string'
           ? context.values['report-dir']
@@ -117,22 +122,12 @@ async function drive(
   deps: ServiceDeps,
   workspaceId: string,
   rollback: RollbackView,
-  barStream: NodeJS.WritableStream | undefined,
+  bar: SingleBar | undefined,
 ): Promise<RollbackView> {
-  const [{ getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName }, { default: cliProgress }] =
-    await Promise.all([import('../services/rollbacks/index.ts'), import('cli-progress')]);
+  const { getRollback, claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName } = await import(
+    '../services/rollbacks/index.ts'
+  );
   const holder = leaseHolderName();
-  const bar = barStream
-    ? new cliProgress.SingleBar(
-        {
-          stream: barStream,
-          format:
-            'Rolling back |{bar}| {value}/{total} fields · {conflict} conflicts · {failed} failed · ETA {eta_formatted}',
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
   bar?.start(rollback.total, rollback.done, { conflict: rollback.counts.conflict, failed: rollback.counts.failed });
   const refresh = async () => {
     const view = await getRollback(deps, workspaceId, rollback.id);

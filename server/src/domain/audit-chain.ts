@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseJson } from '../../../shared/json-text.ts';
 import { storableJson, storableNullableText, storableText, storableUuid } from './audit-storable.ts';
 
 /**
@@ -146,14 +147,15 @@ export class ChainLinker {
 
   link(event: NewAuditEvent): ChainedAuditEvent {
     const seq = this.seq + 1;
-    let content = this.contentOf(event, seq, AS_SENT);
-    let json = canonicalJson(pickContent(content, CONTENT_FIELDS));
+    // Every JSON value is stored as the canonical copy that is hashed, so the stored text is
+    // canonical and verify can hash it without parsing (hashStoredText).
+    let content = this.contentOf(event, seq, CANONICAL);
+    let json = JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS));
     // Almost every event is stored as sent, and its JSON shows when not: JSON.stringify escapes a
     // NUL as \u0000 and a lone surrogate as \udxxx. One scan spares the storable walk (a false
     // alarm, such as a literal backslash before "ud", only takes the slower path).
     if (json.includes('\\u0000') || json.includes('\\ud')) {
       content = this.contentOf(event, seq, STORABLE);
-      // Every nested value is already a canonical copy, so only the top level needs its keys in order.
       json = JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS));
     }
     const hash = sha256(json);
@@ -191,7 +193,8 @@ interface ContentForm {
   nullableText: (text: string | null) => string | null;
   json: (value: unknown) => unknown;
 }
-const AS_SENT: ContentForm = { text: (text) => text, nullableText: (text) => text, json: (value) => value };
+const CANONICAL: ContentForm = { text: (text) => text, nullableText: (text) => text, json: withSortedKeys };
+// storableJson's copies have their keys in order too.
 const STORABLE: ContentForm = { text: storableText, nullableText: storableNullableText, json: storableJson };
 
 export type ChainBreak =
@@ -211,6 +214,25 @@ export class ChainVerifier {
   }
 
   push(event: AuditEventContent & { hash: string }): ChainBreak | undefined {
+    return this.check(event, () => hashAuditEvent(event) === event.hash);
+  }
+
+  /**
+   * An event as stored, its JSON as the database's text: hashed as spliced text, and parsed only
+   * when that does not match (text written before the linker stored canonical copies, or edited
+   * into another spelling of the same value), so an intact log is verified without parsing it.
+   */
+  pushStored(event: StoredAuditText): ChainBreak | undefined {
+    return this.check(
+      event,
+      () => hashStoredText(event) === event.hash || hashAuditEvent(parsedContent(event)) === event.hash,
+    );
+  }
+
+  private check(
+    event: { seq: number; prevHash: string; hash: string },
+    hashMatches: () => boolean,
+  ): ChainBreak | undefined {
     if (event.seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
@@ -225,7 +247,7 @@ export class ChainVerifier {
         message: `Event ${event.seq} does not link to event ${event.seq - 1}: one of them was rewritten.`,
       };
     }
-    if (hashAuditEvent(event) !== event.hash) {
+    if (!hashMatches()) {
       return {
         seq: event.seq,
         problem: 'altered',
@@ -249,4 +271,35 @@ export class ChainVerifier {
     }
     return undefined;
   }
+}
+
+type JsonField = 'actor' | 'before' | 'after' | 'evidence' | 'data';
+
+/** An event as the database keeps it: its JSON values as their stored text. */
+export type StoredAuditText = Omit<ChainedAuditEvent, JsonField> & { actor: string } & {
+  [field in Exclude<JsonField, 'actor'>]: string | null;
+};
+
+const JSON_FIELDS: ReadonlySet<string> = new Set<JsonField>(['actor', 'before', 'after', 'evidence', 'data']);
+
+/** The SHA-256 of the canonical JSON spliced from the stored texts, as the linker hashed it. */
+export function hashStoredText(event: StoredAuditText): string {
+  let json = '{';
+  for (const field of SORTED_CONTENT_FIELDS) {
+    const value = event[field];
+    json += `${json.length > 1 ? ',' : ''}"${field}":${JSON_FIELDS.has(field) ? (value ?? 'null') : JSON.stringify(value)}`;
+  }
+  return sha256(`${json}}`);
+}
+
+function parsedContent(event: StoredAuditText): AuditEventContent {
+  const parsed = (text: string | null) => (text === null ? null : (parseJson(text) as JsonObject));
+  return {
+    ...event,
+    actor: parsed(event.actor)!,
+    before: parsed(event.before),
+    after: parsed(event.after),
+    evidence: parsed(event.evidence),
+    data: parsed(event.data),
+  };
 }

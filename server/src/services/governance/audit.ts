@@ -8,7 +8,13 @@ import {
 } from '../../domain/audit-checkpoint.ts';
 import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
-import { readAuditHead, streamAuditEvents, type AuditFilter, type StoredAuditEvent } from '../../store/audit-store.ts';
+import {
+  readAuditHead,
+  streamAuditEvents,
+  streamAuditTexts,
+  type AuditFilter,
+  type StoredAuditEvent,
+} from '../../store/audit-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 
 export interface CheckpointsToVerify {
@@ -26,10 +32,11 @@ export async function verifyAudit(
   deps: ServiceDeps,
   workspaceId: string,
   given?: CheckpointsToVerify,
+  onProgress?: AuditProgress,
 ): Promise<AuditVerification> {
   // Read the head first: events appended while we walk are past it and do not count as tampering.
   const head = await readAuditHead(deps.db, workspaceId);
-  const chain = await walkChain(deps, workspaceId, head);
+  const chain = await walkChain(deps, workspaceId, head, onProgress);
   const checkpoints = given ? await checkCheckpoints(deps, workspaceId, head, given) : undefined;
   const ok = chain.problem === undefined && checkpoints?.firstBadCheckpoint === undefined;
   const report = checkpoints ? { checkpoints } : {};
@@ -37,16 +44,20 @@ export async function verifyAudit(
   return { ok: false, events: chain.events, ...(chain.problem ? { firstBadEvent: chain.problem } : {}), ...report };
 }
 
+/** Told, every page of events, the seq reached and the head's seq (a log of any size reports as it goes). */
+export type AuditProgress = (seq: number, headSeq: number) => void;
+
 async function walkChain(
   deps: ServiceDeps,
   workspaceId: string,
   head: { seq: number; hash: string },
+  onProgress: AuditProgress | undefined,
 ): Promise<{ events: number; problem?: ChainBreak }> {
   const verifier = new ChainVerifier();
-  for await (const event of streamAuditEvents(deps.db, workspaceId)) {
-    if (event.seq > head.seq) break;
-    const problem = verifier.push(event);
+  for await (const event of streamAuditTexts(deps.db, workspaceId, head.seq)) {
+    const problem = verifier.pushStored(event);
     if (problem) return { events: verifier.events, problem };
+    if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
   }
   const problem = verifier.finish(head);
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
@@ -72,6 +83,8 @@ async function checkCheckpoints(
   }
   return { checked: mine.length, latestSeq };
 }
+
+const PROGRESS_EVERY = 1_000;
 
 export type AuditExportFormat = 'ndjson' | 'csv';
 
@@ -102,12 +115,17 @@ export async function* exportAudit(
   workspaceId: string,
   filter: AuditFilter,
   format: AuditExportFormat,
+  onProgress?: AuditProgress,
 ): AsyncGenerator<string> {
+  const headSeq = onProgress ? (await readAuditHead(deps.db, workspaceId)).seq : 0;
   if (format === 'csv') yield stringify([[...CSV_COLUMNS]]);
+  let exported = 0;
   for await (const event of streamAuditEvents(deps.db, workspaceId, filter)) {
+    exported += 1;
     yield format === 'ndjson'
       ? `${JSON.stringify(event)}\n`
       : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
+    if (onProgress && exported % PROGRESS_EVERY === 0) onProgress(event.seq, headSeq);
   }
 }
 

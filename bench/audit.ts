@@ -1,0 +1,111 @@
+/**
+ * Issue 23: `audit verify` and `audit export` over a large log in one workspace, each run as a user
+ * runs it (`npm run cli`, its own process), timed, with the process's peak resident memory (Linux
+ * VmHWM, sampled until it exits). The log is BENCH_AUDIT_EVENTS events (default 1,000,000), seeded
+ * through the real chain code first.
+ *
+ * Goals (issue 23): verify under 10 s on Postgres and under 20 s on PGlite at 1,000,000 events;
+ * peak memory under 200 MB whatever the size (both stream the log page by page).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { seedAuditBacklog } from './audit-backlog.ts';
+import { createBenchPostgres } from './databases.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
+import { scriptCommand } from './server-process.ts';
+
+const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
+const GOAL_SECONDS = { postgres: 10, pglite: 20 };
+const GOAL_PEAK_MB = 200;
+
+/** Runs the CLI to its end: its wall time, its peak memory and what it printed. */
+async function measuredCli(env: Record<string, string>, args: string[]) {
+  const command = scriptCommand('cli', env);
+  const started = performance.now();
+  const child = spawn(process.execPath, [...command.args, ...args, '--json'], {
+    env: command.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0));
+    } catch {
+      // gone already: the last sample stands
+    }
+  };
+  const sampler = setInterval(sample, 20);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`npm run cli -- ${args.join(' ')} exited with ${code}: ${stdout}`);
+  return { seconds, peakMb: Math.round(peakKb / 1024), output: JSON.parse(stdout) as Record<string, unknown> };
+}
+
+async function measure(kind: 'pglite' | 'postgres') {
+  const postgres = kind === 'postgres' ? await createBenchPostgres() : undefined;
+  if (kind === 'postgres' && !postgres) return undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-audit-'));
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    DEMO: 'off',
+    ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
+  };
+  try {
+    console.error(`audit ${kind}: seeding ${EVENTS} audit events`);
+    const seeded = await seedAuditBacklog(env, EVENTS, 'the audit benchmark');
+    console.error(`audit ${kind}: verify`);
+    const verify = await measuredCli(env, ['audit', 'verify', '--workspace', seeded.workspaceId]);
+    if (verify.output.ok !== true) throw new Error(`verify failed: ${JSON.stringify(verify.output)}`);
+    console.error(`audit ${kind}: export`);
+    const file = path.join(dataDir, 'export.ndjson');
+    const exported = await measuredCli(env, ['audit', 'export', '--workspace', seeded.workspaceId, '--out', file]);
+    return { seeded, verify, exported, exportMb: Math.round(fs.statSync(file).size / 1024 / 1024) };
+  } finally {
+    await postgres?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function benchAudit(only?: string): Promise<BenchTable[]> {
+  const rows = [];
+  for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
+    const result = await measure(kind);
+    if (!result) {
+      console.log(`audit ${kind}: skipped (no Postgres reachable; set BENCH_DATABASE_URL)`);
+      continue;
+    }
+    const events = Number(result.verify.output.events);
+    rows.push({
+      database: kind,
+      events,
+      'verify s': result.verify.seconds.toFixed(2),
+      'verify events/s': Math.round(events / result.verify.seconds),
+      [`verify goal (${GOAL_SECONDS[kind]} s at 1M)`]:
+        result.verify.seconds <= (GOAL_SECONDS[kind] * events) / 1_000_000,
+      'verify peak MB': result.verify.peakMb,
+      'export s': result.exported.seconds.toFixed(2),
+      'export MB': result.exportMb,
+      'export peak MB': result.exported.peakMb,
+      [`peak goal (< ${GOAL_PEAK_MB} MB)`]: Math.max(result.verify.peakMb, result.exported.peakMb) < GOAL_PEAK_MB,
+      'seeding events/s': Math.round(EVENTS / result.seeded.seconds),
+    });
+  }
+  return [
+    {
+      title: `Audit log of ${EVENTS} events in one workspace: \`audit verify\` and \`audit export\` (NDJSON to a file), each the CLI in its own process:`,
+      rows,
+    },
+  ];
+}
+
+if (import.meta.main) printTables(await benchAudit(databaseArgument()));
