@@ -82,7 +82,11 @@ export const approvalItems = pgTable(
     status: text('status', { enum: ['pending', 'approved', 'rejected'] }).notNull(),
     approvedBy: text('approved_by').array().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.approvalId, t.property] })],
+  (t) => [
+    primaryKey({ columns: [t.approvalId, t.property] }),
+    // A rollback reads what an edited approval wrote by its change (issue 19); few items are edited.
+    index('approval_items_edited_change').on(t.changeId).where(sql`${t.edited}`),
+  ],
 );
 
 /** People who decide approvals, by CRM user id; their role is looked up here, never taken from a request. */
