@@ -58,6 +58,8 @@ export const approvals = pgTable(
     index('approvals_batch').on(t.workspaceId, t.batchId),
     index('approvals_agent').on(t.workspaceId, t.agentId),
     index('approvals_status_expiry').on(t.status, t.expiresAt),
+    // The console's inbox pages a workspace's pending approvals newest first, by keyset (issue 19).
+    index('approvals_inbox').on(t.workspaceId, t.status, t.createdAt, t.id),
     index('approvals_mirror_due').on(t.workspaceId).where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
     index('approvals_apply_due').on(t.nextApplyAt).where(sql`${t.status} = 'approved'`),
   ],
