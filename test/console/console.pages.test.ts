@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
 import { publishDueCheckpoints } from '../../server/src/services/governance/index.ts';
-import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import { editAsPerson, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
+import { runRollback } from '../support/rollbacks.ts';
 import { testClock } from '../support/actions.ts';
 import { EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
@@ -18,9 +19,10 @@ beforeEach(async () => {
   ws = await seedWorkspace(harness);
   await givePeopleRoles(harness, ws.workspaceId, {
     '501': 'approver',
-    '502': 'approver',
+    '503': 'approver',
     '777': 'auditor',
     '1001': 'rep',
+    '502': 'revops_admin',
   });
 });
 afterEach(() => harness.close());
@@ -131,7 +133,7 @@ describe('the audit screen', () => {
   it('When searching by person, action kind and time, then only matches come, newest first, paged by seq; the export streams the same', async () => {
     const { ids } = await holdEach([{ phone: '+1 555 0101' }, { phone: '+1 555 0102' }, { phone: '+1 555 0103' }]);
     const approverA = await signInAs(harness, ws.workspaceId, '501');
-    const approverB = await signInAs(harness, ws.workspaceId, '502');
+    const approverB = await signInAs(harness, ws.workspaceId, '503');
     const decide = (cookie: string, id: string) =>
       consoleCall(harness, cookie, 'POST', `/console/api/approvals/${id}/decisions`, { kind: 'approve' });
     const start = clock.now().toISOString();
@@ -153,18 +155,18 @@ describe('the audit screen', () => {
     const early = await get(auditor, `/console/api/audit?type=approval.decided&from=${start}&to=${firstHour}`);
     expect(early.events).toHaveLength(1);
 
-    const csv = await consoleCall(harness, auditor, 'GET', '/console/api/audit/export?format=csv&person=502');
+    const csv = await consoleCall(harness, auditor, 'GET', '/console/api/audit/export?format=csv&person=503');
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toContain('seq,occurredAt,type,actor');
     expect(lines.length).toBeGreaterThan(1);
-    expect(lines.slice(1).every((line) => line.includes('502'))).toBe(true);
+    expect(lines.slice(1).every((line) => line.includes('503'))).toBe(true);
     const ndjson = await consoleCall(harness, auditor, 'GET', '/console/api/audit/export?type=approval.decided');
     const events = (await ndjson.text())
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    expect(events.map((event) => event.actor.crmUserId)).toEqual(['501', '501', '502']);
+    expect(events.map((event) => event.actor.crmUserId)).toEqual(['501', '501', '503']);
 
     const bad = await consoleCall(harness, auditor, 'GET', '/console/api/audit?type=%3Cscript%3E');
     expect(bad.status).toBe(400);
@@ -220,5 +222,62 @@ describe('the live inbox', () => {
     expect(text).toMatch(/event: inbox-changed\ndata: \{"seq":\d+\}/);
     const anonymous = await fetch(`${harness.url}/console/api/inbox/events`);
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('a batch’s rollback from the console', () => {
+  it('When one item is a conflict, then forcing that item alone reverts it, and undoing the rollback puts its values back', async () => {
+    const records = [seedContact(harness, { phone: '+1 555 0100' }), seedContact(harness, { phone: '+1 555 0200' })];
+    const res = await fetch(`${harness.url}/v1/changesets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.agents[0]!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        batchId: 'enrich-9',
+        objectType: 'contacts',
+        changes: records.map((recordId) => ({
+          recordId,
+          properties: { mobilephone: '+1 555 0999' },
+          evidence: EVIDENCE,
+        })),
+      }),
+    });
+    expect(res.status).toBe(201);
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    const held = await get(approver, '/console/api/inbox?batch=enrich-9');
+    const decided = await consoleCall(harness, approver, 'POST', '/console/api/approvals/batch-decisions', {
+      kind: 'approve',
+      approvalIds: held.items.map((card: any) => card.approval.id),
+    });
+    expect(((await decided.json()) as any).summary.applied).toBe(2);
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: records[0]!,
+      properties: { mobilephone: '+1 555 1234' },
+      userId: 9001,
+    });
+    const admin = await signInAs(harness, ws.workspaceId, '502');
+    const rollBack = async (body: unknown) => {
+      clock.advanceHours(1);
+      const started = await consoleCall(harness, admin, 'POST', '/console/api/rollbacks', body);
+      expect(started.status).toBe(202);
+      const id = ((await started.json()) as any).id as string;
+      await runRollback(harness, id);
+      return { id, report: await get(admin, `/console/api/rollbacks/${id}/report`) };
+    };
+    const mobile = (i: number) => recordValues(harness.hubspot.state, 'contacts', records[i]!)!.mobilephone || null;
+
+    const first = await rollBack({ selector: { batchId: 'enrich-9' } });
+    const conflict = first.report.items.find((item: any) => item.outcome === 'conflict');
+    expect(conflict).toMatchObject({ recordId: records[0], changeIds: [expect.any(String)] });
+    expect([mobile(0), mobile(1)]).toEqual(['+1 555 1234', null]);
+
+    const forced = await rollBack({ selector: { changeIds: conflict.changeIds }, force: true });
+    expect(forced.report.items).toEqual([
+      expect.objectContaining({ recordId: records[0], outcome: 'reverted', forced: true }),
+    ]);
+    expect(mobile(0)).toBeNull();
+
+    await rollBack({ selector: { batchId: first.id } });
+    expect(mobile(1)).toBe('+1 555 0999');
   });
 });
