@@ -26,3 +26,6 @@ await (await import('./extension-card.ts')).benchExtension(only);
 await (await import('./mcp.ts')).benchMcp(only);
 // Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.
 await (await import('./siem.ts')).benchSiem(only);
+
+// Issue 19: the web console's reads with 100,000 change records and 1,000,000 audit events, and approve-to-gone.
+await (await import('./console.ts')).benchConsole(only);
