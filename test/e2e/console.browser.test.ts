@@ -34,7 +34,8 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   beforeAll(async () => {
     await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
-    serverUrl = await urlFromLog(server, 'listening');
+    // The demo's start (PGlite, the sandbox, the workspace) takes longer than 20 s on a loaded machine.
+    serverUrl = await urlFromLog(server, 'listening', 90_000);
     sandboxUrl = await urlFromLog(server, 'sandbox listening');
     await server.waitForLine((line) => line.startsWith('Try next'));
     browser = await chromium.launch({
