@@ -48,6 +48,11 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),
   },
+  console: {
+    about:
+      'Issue 19: the web console’s reads with 100,000 change records and 1,000,000 audit events, and approve-to-gone.',
+    run: async (db) => (await import('./console.ts')).benchConsole(db),
+  },
   audit: {
     about: 'Issue 23: `audit verify` and `audit export` over 1,000,000 events, with the CLI’s peak memory.',
     run: async (db) => (await import('./audit.ts')).benchAudit(db),

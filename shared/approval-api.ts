@@ -178,7 +178,7 @@ export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 /** The most approvals, of both kinds together, that one batch decision takes. */
 export const BATCH_DECISION_MAX = 1_000;
 
-const batchApprovalIdsSchema = z
+export const batchApprovalIdsSchema = z
   .array(z.uuid())
   .min(1)
   .max(BATCH_DECISION_MAX)

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
-import type { Caller, EngagedKillSwitch, PendingApprovalCard, PendingDraft } from './extension-api.ts';
+import { batchApprovalIdsSchema } from './approval-api.ts';
+import type {
+  AuditSearchResult,
+  Caller,
+  EngagedKillSwitch,
+  HomeView,
+  PendingApprovalCard,
+  PendingDraft,
+} from './extension-api.ts';
 import { safeText } from './safe-text.ts';
 
 /**
@@ -45,8 +53,60 @@ export const inboxQuerySchema = z.strictObject({
   /** Only what has waited at least this long. */
   olderThanMinutes: z.coerce.number().int().min(0).max(525_600).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** The keyset cursor: the previous page's `next`. */
+  cursor: safeText.max(200).optional(),
 });
 export type InboxQuery = z.infer<typeof inboxQuerySchema>;
+
+export const batchesQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: safeText.max(300).optional(),
+});
+
+const instant = z.iso.datetime({ offset: true });
+
+/** The console's audit search and export: every filter composes; `before` is the keyset cursor (a seq). */
+const auditFilterFields = {
+  batch: safeText.min(1).max(200).optional(),
+  record: recordIdSchema.optional(),
+  agent: z.uuid().optional(),
+  person: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)').optional(),
+  type: safeText
+    .regex(/^[a-z_]+(\.[a-z_]+)*$/, 'must be an action kind such as approval.decided')
+    .max(100)
+    .optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+};
+export const consoleAuditQuerySchema = z.strictObject({
+  ...auditFilterFields,
+  before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type ConsoleAuditQuery = z.infer<typeof consoleAuditQuerySchema>;
+export const consoleAuditExportQuerySchema = z.strictObject({
+  ...auditFilterFields,
+  format: z.enum(['ndjson', 'csv']).default('ndjson'),
+});
+
+/** Many approvals decided at once from the inbox, after the person saw the manifest; who decides is the session's person. */
+export const consoleBatchDecisionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('approve'), approvalIds: batchApprovalIdsSchema }),
+    z.strictObject({
+      kind: z.literal('reject'),
+      approvalIds: batchApprovalIdsSchema,
+      reason: safeText.trim().min(1).max(1_000),
+    }),
+  ])
+  .refine((request) => new Set(request.approvalIds).size === request.approvalIds.length, {
+    message: 'names an approval twice',
+    path: ['approvalIds'],
+  });
+
+/** A page and the cursor of the next one (null on the last page). */
+export type ConsoleAuditPage = AuditSearchResult & { next: number | null };
+export type BatchesPage = HomeView & { next: string | null };
 
 /** An audit event's place in its workspace's chain. */
 export const auditSeqParamSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -64,7 +124,12 @@ export interface InboxView {
   items: PendingApprovalCard[];
   /** Held emails, tasks and notes with their record; drafts belong to no batch, so a batch filter leaves none. */
   drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
+  /** The next page's cursor, null on the last page; drafts come on the first page only. */
+  next: string | null;
 }
+
+/** The server-sent event the inbox listens to: something in the workspace changed, read the page again. */
+export const INBOX_CHANGED_EVENT = 'inbox-changed';
 
 /** The one-time link a person opens; the server, its CLI and the demo print it the same way. */
 export function signInUrl(serverUrl: string, token: string): string {

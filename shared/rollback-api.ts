@@ -63,6 +63,12 @@ export const rollbackItemSchema = z
     forced: z.boolean(),
     explanation: safeText.nullable(),
     conflict: conflictSchema.nullable(),
+    changeIds: z
+      .array(z.uuid())
+      .optional()
+      .describe(
+        'A run’s report: the selected changes this item undoes; a change-id selector with force reverts this item alone.',
+      ),
   })
   .meta({ id: 'RollbackItem' });
 export type RollbackItemView = z.infer<typeof rollbackItemSchema>;

@@ -5,6 +5,9 @@ import { postJson } from './api.ts';
 
 type Draft = InboxView['drafts'][number];
 
+/** What a person may change before approving: the subject and the body, as the server accepts. */
+const EDITABLE = ['subject', 'body'] as const;
+
 const KIND_LABELS: Record<Draft['kind'], string> = {
   send_email: 'Email',
   create_task: 'Task',
@@ -14,7 +17,12 @@ const KIND_LABELS: Record<Draft['kind'], string> = {
 /** A held email, task or note: what would go out now, as text (the agent wrote it), with approve and reject. */
 export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
   const { draft } = props;
-  const [rejecting, setRejecting] = useState(false);
+  const [mode, setMode] = useState<'idle' | 'edit' | 'reject'>('idle');
+  const editable = EDITABLE.filter((field) => draft.content[field] !== undefined);
+  const [edits, setEdits] = useState<Record<string, string>>(() =>
+    Object.fromEntries(editable.map((field) => [field, draft.content[field] ?? ''])),
+  );
+  const changed = Object.fromEntries(Object.entries(edits).filter(([field, value]) => value !== draft.content[field]));
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const decide = (body: unknown) =>
@@ -22,7 +30,12 @@ export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
       setError(failure.message),
     );
   return (
-    <article className="card" aria-label={`${KIND_LABELS[draft.kind]} draft on ${draft.objectType} ${draft.recordId}`}>
+    <article
+      className="card"
+      aria-label={`${KIND_LABELS[draft.kind]} draft on ${draft.objectType} ${draft.recordId}`}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a card is an article of the inbox's feed, which keys move between (ARIA feed pattern)
+      tabIndex={0}
+    >
       <header>
         {KIND_LABELS[draft.kind]} draft ·{' '}
         <Link href={`/records/${draft.objectType}/${draft.recordId}`}>
@@ -40,17 +53,57 @@ export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
         ))}
       </dl>
       {!draft.decidable.ok && <p className="muted">You cannot decide this draft ({draft.decidable.code}).</p>}
-      {draft.decidable.ok && !rejecting && (
+      {draft.decidable.ok && mode === 'idle' && (
         <div className="actions">
           <button type="button" onClick={() => decide({ kind: 'approve' })}>
             Approve draft
           </button>
-          <button type="button" onClick={() => setRejecting(true)}>
+          {editable.length > 0 && (
+            <button type="button" onClick={() => setMode('edit')}>
+              Edit draft then approve
+            </button>
+          )}
+          <button type="button" onClick={() => setMode('reject')}>
             Reject draft
           </button>
         </div>
       )}
-      {rejecting && (
+      {mode === 'edit' && (
+        <form
+          className="draft-edit"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void decide(Object.keys(changed).length > 0 ? { kind: 'approve', edits: changed } : { kind: 'approve' });
+          }}
+        >
+          {draft.content.subject !== undefined && (
+            <label>
+              Subject{' '}
+              <input
+                value={edits.subject ?? ''}
+                onChange={(event) => setEdits({ ...edits, subject: event.target.value })}
+              />
+            </label>
+          )}
+          {draft.content.body !== undefined && (
+            <label>
+              Body{' '}
+              <textarea
+                rows={6}
+                value={edits.body ?? ''}
+                onChange={(event) => setEdits({ ...edits, body: event.target.value })}
+              />
+            </label>
+          )}
+          <div className="actions">
+            <button type="submit">Approve edited draft</button>
+            <button type="button" onClick={() => setMode('idle')}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === 'reject' && (
         <form
           className="actions"
           onSubmit={(event) => {
@@ -62,7 +115,7 @@ export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
             Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
           <button type="submit">Reject with this reason</button>
-          <button type="button" onClick={() => setRejecting(false)}>
+          <button type="button" onClick={() => setMode('idle')}>
             Cancel
           </button>
         </form>

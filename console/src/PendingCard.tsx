@@ -11,7 +11,14 @@ type Mode = 'idle' | 'edit' | 'reject';
  * One held proposal as the HubSpot card shows it (same view functions), with its decisions.
  * Everything the agent wrote is rendered as text: React escapes it, and no HTML is ever set.
  */
-export function PendingCard(props: { card: PendingApprovalCard; killSwitchEngaged: boolean; onDecided: () => void }) {
+export function PendingCard(props: {
+  card: PendingApprovalCard;
+  killSwitchEngaged: boolean;
+  onDecided: () => void;
+  /** In the inbox, a decidable card can be picked for a batch decision. */
+  selected?: boolean;
+  onToggleSelected?: () => void;
+}) {
   const { card } = props;
   const controls = decisionControls(card, { killSwitchEngaged: props.killSwitchEngaged });
   const rows = diffRows(card);
@@ -32,9 +39,22 @@ export function PendingCard(props: { card: PendingApprovalCard; killSwitchEngage
       setError(failure.message),
     );
   const { approval } = card;
+  const firstApprovers = [...new Set(approval.items.flatMap((item) => item.approvedBy))];
   return (
-    <article className="card" aria-label={`Proposal on ${approval.objectType} ${approval.recordId}`}>
+    <article
+      className={props.selected ? 'card selected' : 'card'}
+      aria-label={`Proposal on ${approval.objectType} ${approval.recordId}`}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a card is an article of the inbox's feed, which keys move between (ARIA feed pattern)
+      tabIndex={0}
+      data-approval-id={approval.id}
+    >
       <header>
+        {props.onToggleSelected && card.decidable.ok && (
+          <label className="select">
+            <input type="checkbox" checked={props.selected ?? false} onChange={props.onToggleSelected} /> Select for a
+            batch decision
+          </label>
+        )}{' '}
         <Link href={`/records/${approval.objectType}/${approval.recordId}`}>
           {approval.objectType} {approval.recordId}
         </Link>{' '}
@@ -82,6 +102,13 @@ export function PendingCard(props: { card: PendingApprovalCard; killSwitchEngage
             ) : (
               source.label
             ))}
+        </p>
+      )}
+      {approval.tier === 'two_person' && (
+        <p className="two-person">
+          {firstApprovers.length > 0
+            ? `Two people must approve: approved first by user ${firstApprovers.join(', ')}; waiting for a second person.`
+            : 'Two people must approve: nobody has approved yet.'}
         </p>
       )}
       {controls.unavailableReason && <p className="muted">{controls.unavailableReason}</p>}

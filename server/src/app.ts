@@ -67,7 +67,7 @@ export function createApp(options: AppOptions): Express {
   app.use(apiDocsRoutes());
   app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
   app.use(mcpRoutes(deps, { logger }));
-  app.use(consoleRoutes(deps));
+  app.use(consoleRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
   if (options.consoleDir) app.use(consoleStatic(options.consoleDir));
   app.use((req, res) => {
     res.status(404).json({

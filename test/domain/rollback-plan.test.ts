@@ -256,6 +256,13 @@ describe('explaining a conflict from the CRM’s property history', () => {
     });
   });
 
+  it('names a revision by our own app as ours (an agent’s), not an integration’s (issue 19)', () => {
+    const source = hubspotChangeSource({ changeSource: 'API', sourceId: '4242424', appId: '4242424' });
+    expect(
+      explainWithHistory(unexplained, { source, sourceId: '4242424', userId: null, value: 'VP', at: at(9) }),
+    ).toMatchObject({ cause: 'value_differs', origin: 'agent', who: null, at: at(9) });
+  });
+
   it('leaves a conflict our records already explain as it is', () => {
     const known = planField(
       { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'VP', '9001')], current: found('VP') },

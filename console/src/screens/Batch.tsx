@@ -28,11 +28,16 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
       (plan) => setRun({ step: 'planned', plan }),
       (failure: Error) => setError(failure.message),
     );
-  const start = () =>
-    postJson<RollbackView>('/console/api/rollbacks', { selector }).then(
+  const startWith = (body: unknown) =>
+    postJson<RollbackView>('/console/api/rollbacks', body).then(
       (rollback) => setRun({ step: 'running', rollback }),
       (failure: Error) => setError(failure.message),
     );
+  const start = () => startWith({ selector });
+  // Force one conflict: a rollback of exactly its changes, overwriting the later edit (audited as forced).
+  const force = (item: RollbackItemView) => startWith({ selector: { changeIds: item.changeIds }, force: true });
+  // A rollback's writes are a batch of their own, named by its id: rolling that back undoes it.
+  const undo = (rollback: RollbackView) => startWith({ selector: { batchId: rollback.id } });
   const runningId = run.step === 'running' ? run.rollback.id : null;
   useEffect(() => {
     if (!runningId) return;
@@ -120,6 +125,7 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
                   <th>Value now</th>
                   <th>Set by</th>
                   <th>Why</th>
+                  <th>Force</th>
                 </tr>
               </thead>
               <tbody>
@@ -133,10 +139,19 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
                       {item.conflict?.who ? ` (${item.conflict.who})` : ''}
                     </td>
                     <td>{item.explanation}</td>
+                    <td>{item.changeIds && <ForceButton item={item} onConfirm={() => force(item)} />}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
+          )}
+          {run.step === 'done' && run.rollback.status === 'completed' && (
+            <ConfirmButton
+              label="Undo this rollback…"
+              question={`Put back the ${run.rollback.counts.reverted} value(s) this rollback restored?`}
+              confirm="Confirm undo"
+              onConfirm={() => undo(run.rollback)}
+            />
           )}
           {error && <p role="alert">{error}</p>}
         </section>
@@ -145,5 +160,39 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
       {events.state === 'ready' && <AuditTable events={events.data.events} />}
       {events.state === 'failed' && <p role="alert">{events.message}</p>}
     </section>
+  );
+}
+
+/** A step that overwrites or undoes: asked once more, in words, before it runs. */
+function ConfirmButton(props: { label: string; question: string; confirm: string; onConfirm: () => void }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" onClick={() => setAsking(true)}>
+        {props.label}
+      </button>
+    );
+  return (
+    <span className="actions">
+      {props.question}
+      <button type="button" onClick={props.onConfirm}>
+        {props.confirm}
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+function ForceButton(props: { item: RollbackItemView; onConfirm: () => void }) {
+  const { item } = props;
+  return (
+    <ConfirmButton
+      label={`Force ${item.property} on ${item.recordId}…`}
+      question={`Overwrite ${item.conflict?.value ?? item.before ?? '(empty)'} with ${item.restoreValue ?? '(empty)'}?`}
+      confirm="Confirm force"
+      onConfirm={props.onConfirm}
+    />
   );
 }

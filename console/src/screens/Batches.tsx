@@ -1,10 +1,11 @@
-import { Link } from 'wouter';
-import type { HomeView } from '../../../shared/extension-api.ts';
-import { getJson } from '../api.ts';
+import { Link, useSearch } from 'wouter';
+import type { BatchesPage } from '../../../shared/console-api.ts';
+import { getJson, query } from '../api.ts';
 import { useLoad } from '../use-load.ts';
 
 export function Batches() {
-  const [home] = useLoad(() => getJson<HomeView>('/console/api/batches'), 'batches');
+  const cursor = new URLSearchParams(useSearch()).get('cursor') ?? undefined;
+  const [home] = useLoad(() => getJson<BatchesPage>(`/console/api/batches${query({ cursor })}`), cursor ?? '');
   return (
     <section>
       <h1>Batches</h1>
@@ -35,6 +36,12 @@ export function Batches() {
             ))}
           </tbody>
         </table>
+      )}
+      {home.state === 'ready' && (
+        <nav aria-label="Pages" className="actions">
+          {cursor && <Link href="/batches">First page</Link>}
+          {home.data.next && <Link href={`/batches${query({ cursor: home.data.next })}`}>Next page</Link>}
+        </nav>
       )}
     </section>
   );

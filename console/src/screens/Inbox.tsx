@@ -1,8 +1,11 @@
-import type { FormEvent } from 'react';
-import { useLocation, useSearch } from 'wouter';
-import type { InboxView } from '../../../shared/console-api.ts';
-import { killSwitchNotice } from '../../../shared/views/proposal-view.ts';
-import { getJson, query } from '../api.ts';
+import * as Dialog from '@radix-ui/react-dialog';
+import { type FormEvent, type KeyboardEvent, useEffect, useState } from 'react';
+import { Link, useLocation, useSearch } from 'wouter';
+import type { BatchDecisionResult } from '../../../shared/approval-api.ts';
+import { INBOX_CHANGED_EVENT, type InboxView } from '../../../shared/console-api.ts';
+import type { PendingApprovalCard } from '../../../shared/extension-api.ts';
+import { diffRows, killSwitchNotice } from '../../../shared/views/proposal-view.ts';
+import { getJson, postJson, query } from '../api.ts';
 import { DraftCard } from '../DraftCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
@@ -15,18 +18,39 @@ const FILTERS = [
   { name: 'olderThanMinutes', label: 'Waiting at least (minutes)' },
 ] as const;
 
-/** What waits for a person; the filters live in the URL so a filtered inbox can be shared. */
+type Pending = { kind: 'approve' } | { kind: 'reject'; reason: string };
+
+/**
+ * What waits for a person; the filters and the page live in the URL so a filtered inbox can be
+ * shared. It reads itself again whenever the server says the workspace changed (server-sent
+ * events). Keys: j / ↓ and k / ↑ move between items, x selects the focused one.
+ */
 export function Inbox() {
   const search = useSearch();
   const [, navigate] = useLocation();
   const params = new URLSearchParams(search);
+  const filters = Object.fromEntries(FILTERS.map(({ name }) => [name, params.get(name) ?? undefined]));
+  const cursor = params.get('cursor') ?? undefined;
   const [inbox, reload] = useLoad(
-    () =>
-      getJson<InboxView>(
-        `/console/api/inbox${query(Object.fromEntries(FILTERS.map(({ name }) => [name, params.get(name) ?? undefined])))}`,
-      ),
+    () => getJson<InboxView>(`/console/api/inbox${query({ ...filters, cursor })}`),
     search,
   );
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => {
+    const source = new EventSource('/console/api/inbox/events');
+    source.addEventListener(INBOX_CHANGED_EVENT, reload);
+    return () => source.close();
+  }, [reload]);
+  const items = inbox.state === 'ready' ? inbox.data.items : [];
+  const shown = new Set(items.map((card) => card.approval.id));
+  const chosen = items.filter((card) => selected.has(card.approval.id));
+  const toggle = (id: string) =>
+    setSelected((before) => {
+      const after = new Set([...before].filter((kept) => shown.has(kept)));
+      if (after.has(id)) after.delete(id);
+      else after.add(id);
+      return after;
+    });
   const applyFilters = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -54,22 +78,163 @@ export function Inbox() {
               {killSwitchNotice(inbox.data.killSwitches)}
             </p>
           )}
-          {inbox.data.items.length === 0 && inbox.data.drafts.length === 0 && (
+          {items.length === 0 && inbox.data.drafts.length === 0 && (
             <p className="notice">Nothing waits for a decision.</p>
           )}
-          {inbox.data.items.map((card) => (
-            <PendingCard
-              key={card.approval.id}
-              card={card}
-              killSwitchEngaged={inbox.data.killSwitches.length > 0}
-              onDecided={reload}
+          {items.length > 0 && (
+            <BatchBar
+              items={items}
+              chosen={chosen}
+              selectAll={() => setSelected(new Set(items.filter((c) => c.decidable.ok).map((c) => c.approval.id)))}
+              clear={() => setSelected(new Set())}
+              onDecided={() => {
+                setSelected(new Set());
+                reload();
+              }}
             />
-          ))}
-          {inbox.data.drafts.map((draft) => (
-            <DraftCard key={draft.id} draft={draft} onDecided={reload} />
-          ))}
+          )}
+          <div className="inbox-list" role="feed" aria-label="Waiting for a decision" onKeyDown={moveFocus(toggle)}>
+            {items.map((card) => (
+              <PendingCard
+                key={card.approval.id}
+                card={card}
+                killSwitchEngaged={inbox.data.killSwitches.length > 0}
+                onDecided={reload}
+                selected={selected.has(card.approval.id)}
+                onToggleSelected={() => toggle(card.approval.id)}
+              />
+            ))}
+            {inbox.data.drafts.map((draft) => (
+              <DraftCard key={draft.id} draft={draft} onDecided={reload} />
+            ))}
+          </div>
+          <nav aria-label="Pages" className="actions">
+            {cursor && <Link href={`/inbox${query(filters)}`}>First page</Link>}
+            {inbox.data.next && <Link href={`/inbox${query({ ...filters, cursor: inbox.data.next })}`}>Next page</Link>}
+          </nav>
         </>
       )}
     </section>
+  );
+}
+
+/** j / ArrowDown and k / ArrowUp move focus between the list's cards; x toggles the focused card's selection. */
+function moveFocus(toggle: (id: string) => void) {
+  return (event: KeyboardEvent<HTMLElement>) => {
+    const target = event.target as HTMLElement;
+    if (target.closest('input, textarea, select')) return;
+    const cards = [...event.currentTarget.querySelectorAll<HTMLElement>('article.card')];
+    const current = cards.findIndex((card) => card === target || card.contains(target));
+    const step = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1 }[event.key];
+    if (step !== undefined) {
+      event.preventDefault();
+      cards[Math.min(cards.length - 1, Math.max(0, current + step))]?.focus();
+    } else if (event.key === 'x' && current !== -1) {
+      const id = cards[current]?.dataset.approvalId;
+      if (id) toggle(id);
+    }
+  };
+}
+
+/** Batch decisions: the selection, then a manifest naming every item that will be decided, then one confirmation. */
+function BatchBar(props: {
+  items: PendingApprovalCard[];
+  chosen: PendingApprovalCard[];
+  selectAll: () => void;
+  clear: () => void;
+  onDecided: () => void;
+}) {
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [reason, setReason] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const confirm = (decision: Pending) =>
+    postJson<BatchDecisionResult>('/console/api/approvals/batch-decisions', {
+      ...decision,
+      approvalIds: props.chosen.map((card) => card.approval.id),
+    }).then(
+      (result) => {
+        setPending(null);
+        setOutcome(
+          `${result.summary.decided} decided, ${result.summary.refused} refused, ${result.summary.applied} written to the CRM.`,
+        );
+        props.onDecided();
+      },
+      (failure: Error) => setOutcome(failure.message),
+    );
+  const count = props.chosen.length;
+  return (
+    <div className="actions batch-bar">
+      <span>{count} selected</span>
+      <button type="button" onClick={props.selectAll}>
+        Select all decidable on this page
+      </button>
+      {count > 0 && (
+        <>
+          <button type="button" onClick={props.clear}>
+            Clear selection
+          </button>
+          <button type="button" onClick={() => setPending({ kind: 'approve' })}>
+            Approve selected…
+          </button>
+          <button type="button" onClick={() => setPending({ kind: 'reject', reason: '' })}>
+            Reject selected…
+          </button>
+        </>
+      )}
+      {outcome && <span role="status">{outcome}</span>}
+      {/* Not modal: a modal dialog locks scrolling with an injected <style>, which the CSP refuses. */}
+      <Dialog.Root modal={false} open={pending !== null} onOpenChange={(open) => !open && setPending(null)}>
+        <Dialog.Portal>
+          <Dialog.Content className="dialog manifest" aria-describedby={undefined}>
+            <Dialog.Title>
+              {pending?.kind === 'reject' ? 'Reject' : 'Approve'} these {count} item(s)?
+            </Dialog.Title>
+            <table aria-label="Manifest">
+              <thead>
+                <tr>
+                  <th>Record</th>
+                  <th>Property</th>
+                  <th>Value to write</th>
+                  <th>Agent</th>
+                  <th>Batch</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.chosen.flatMap((card) =>
+                  diffRows(card).map((row) => (
+                    <tr key={`${card.approval.id}/${row.property}`}>
+                      <td>
+                        {card.approval.objectType} {card.approval.recordId}
+                      </td>
+                      <td>{row.property}</td>
+                      <td>{(row.edited ?? row.proposed).text}</td>
+                      <td>{card.agent.name}</td>
+                      <td>{card.approval.batchId}</td>
+                    </tr>
+                  )),
+                )}
+              </tbody>
+            </table>
+            <form
+              className="actions"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void confirm(pending?.kind === 'reject' ? { kind: 'reject', reason } : { kind: 'approve' });
+              }}
+            >
+              {pending?.kind === 'reject' && (
+                <label>
+                  Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
+                </label>
+              )}
+              <button type="submit">Confirm {pending?.kind === 'reject' ? 'rejection' : 'approval'}</button>
+              <Dialog.Close asChild>
+                <button type="button">Cancel</button>
+              </Dialog.Close>
+            </form>
+          </Dialog.Content>
+        </Dialog.Portal>
+      </Dialog.Root>
+    </div>
   );
 }

@@ -61,6 +61,8 @@ export async function startDemoIfWanted(input: {
       baseUrl: sandbox.url,
       callsPer10s: config.hubspotCallsPer10s,
       open: (sealed) => runtime.deps.secrets.open(sealed),
+      // The sandbox's app is ours: its writes in property history are our own.
+      adapter: { appId: sandbox.state.appId },
     }),
   };
   let workspace: DemoWorkspace;

@@ -171,6 +171,8 @@ export interface HistoryRevision {
  */
 export function explainWithHistory(conflict: Conflict, revision: HistoryRevision): Conflict {
   if (conflict.cause !== 'value_differs') return conflict;
+  // Our app wrote it (a write our records do not tie to the selection): ours, never "an integration".
+  if (revision.source === 'our_app') return { ...conflict, origin: 'agent', who: null, at: revision.at };
   const { kind } = classifyPropertyChange({ source: revision.source, property: '', value: revision.value }, []);
   const origin = originOfFieldChange(kind);
   const who = origin === 'person' ? (revision.userId ?? revision.sourceId) : revision.sourceId;

@@ -1,6 +1,12 @@
 import { type Response, Router } from 'express';
+import { auditVerifyRequestSchema } from '../../../shared/admin-api.ts';
 import {
   auditSeqParamSchema,
+  batchesQuerySchema,
+  consoleAuditExportQuerySchema,
+  consoleAuditQuerySchema,
+  consoleBatchDecisionSchema,
+  INBOX_CHANGED_EVENT,
   type ConsoleLinkView,
   consoleLinkRequestSchema,
   consoleLinkSchema,
@@ -12,20 +18,24 @@ import {
   signInUrl,
 } from '../../../shared/console-api.ts';
 import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
-import { auditSearchQuerySchema, extensionDecisionSchema } from '../../../shared/extension-api.ts';
+import { extensionDecisionSchema } from '../../../shared/extension-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import {
   auditAction,
   authenticateConsoleSession,
+  batchesPage,
+  consoleAuditExport,
+  consoleAuditSearch,
+  inboxVersion,
   inboxView,
   issueSignInLink,
   signInWithLink,
   signOut,
 } from '../services/console/index.ts';
 import { verifyAudit } from '../services/governance/index.ts';
-import { auditSearch, cardView, homeView, personActor, requirePermission } from '../services/extension/index.ts';
-import { decideAction, decideApproval } from '../services/held/index.ts';
+import { cardView, personActor, requirePermission } from '../services/extension/index.ts';
+import { decideAction, decideApproval, decideApprovalsBatch } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
 import {
   clearSessionCookie,
@@ -35,10 +45,17 @@ import {
   setSessionCookie,
 } from './console-session.ts';
 import { parseInput } from './errors.ts';
-import { defineRoute, errorResponses, json } from './route.ts';
+import { AppError } from '../errors.ts';
+import { defineRoute, errorResponses, json, streamTo } from './route.ts';
 import { idParam } from './params.ts';
 
 const ROLLBACK_POLL_MS = 500;
+/** How often the inbox's event stream looks at the workspace's audit head. */
+const INBOX_POLL_MS = 250;
+/** A comment line now and then keeps proxies from closing an idle stream. */
+const KEEP_ALIVE_MS = 15_000;
+/** The stream's session is checked again every this many polls (5 s). */
+const SESSION_CHECK_POLLS = 20;
 
 /** With PGlite the CLI cannot open the database the server holds: the admin token asks the server instead. */
 export const consoleLinkRoutes = [
@@ -73,7 +90,7 @@ export const consoleLinkRoutes = [
  * The web console's sign-in and API (issue 19). Every call resolves the session to a person and
  * their role now, and each permission is checked here whatever the console chose to show.
  */
-export function consoleRoutes(deps: ServiceDeps): Router {
+export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: string | undefined } = {}): Router {
   const router = Router();
   const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
 
@@ -106,6 +123,50 @@ export function consoleRoutes(deps: ServiceDeps): Router {
   router.get('/console/api/inbox', async (req, res) => {
     const caller = await authenticate(req);
     res.json(await inboxView(deps, caller, parseInput(inboxQuerySchema, req.query, 'The inbox query')));
+  });
+
+  // Live inbox (server-sent events): `inbox-changed` whenever the workspace's audit chain grows,
+  // which every hold, decision, expiry and staleness does; the page then reads itself again.
+  router.get('/console/api/inbox/events', async (req, res) => {
+    const { workspace } = await authenticate(req);
+    let seen = await inboxVersion(deps, workspace.id);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write(`retry: 2000\n\n`);
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+    });
+    let quietSince = Date.now();
+    for (let polls = 1; !closed; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, INBOX_POLL_MS));
+      if (closed) break;
+      // Signed out or expired meanwhile (checked every few seconds): the stream ends, and the browser's reconnection is refused.
+      if (polls % SESSION_CHECK_POLLS === 0 && !(await authenticate(req).catch(() => undefined))) break;
+      const now = await inboxVersion(deps, workspace.id);
+      if (now !== seen) {
+        seen = now;
+        quietSince = Date.now();
+        res.write(`event: ${INBOX_CHANGED_EVENT}\ndata: ${JSON.stringify({ seq: now })}\n\n`);
+      } else if (Date.now() - quietSince >= KEEP_ALIVE_MS) {
+        quietSince = Date.now();
+        res.write(': keep-alive\n\n');
+      }
+    }
+    res.end();
+  });
+
+  // Many approvals at once, after the console showed the person the manifest (every item named).
+  router.post('/console/api/approvals/batch-decisions', async (req, res) => {
+    const { workspace, caller, person } = await authenticate(req);
+    const decision = parseInput(consoleBatchDecisionSchema, req.body, 'The batch decision');
+    res.json(
+      await decideApprovalsBatch(deps, {
+        workspace,
+        request: { ...decision, actingUserId: caller.userId },
+        via: 'console',
+        person,
+      }),
+    );
   });
 
   router.post('/console/api/approvals/:id/decisions', async (req, res) => {
@@ -144,27 +205,47 @@ export function consoleRoutes(deps: ServiceDeps): Router {
   });
 
   router.get('/console/api/batches', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
-    res.json(await homeView(deps, workspace, caller));
+    const caller = await authenticate(req);
+    res.json(await batchesPage(deps, caller, parseInput(batchesQuerySchema, req.query, 'The batches query')));
   });
 
   router.get('/console/api/audit', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
-    const query = parseInput(auditSearchQuerySchema, req.query, 'The audit search');
+    const caller = await authenticate(req);
     res.json(
-      await auditSearch(deps, workspace, caller, {
-        batchId: query.batch,
-        recordId: query.record,
-        agentId: query.agent,
-        limit: query.limit,
-      }),
+      await consoleAuditSearch(deps, caller, parseInput(consoleAuditQuerySchema, req.query, 'The audit search')),
     );
+  });
+
+  router.get('/console/api/audit/export', async (req, res) => {
+    const caller = await authenticate(req);
+    const query = parseInput(consoleAuditExportQuerySchema, req.query, 'The audit export');
+    const chunks = consoleAuditExport(deps, caller, query);
+    res.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+    res.setHeader('content-disposition', `attachment; filename="audit.${query.format}"`);
+    await streamTo(res, chunks);
   });
 
   router.get('/console/api/audit/verify', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
     requirePermission(caller, caller.permissions.searchAudit, 'verify the audit trail');
     res.json(await verifyAudit(deps, workspace.id));
+  });
+
+  // With the auditor's copy of the checkpoint file: the chain checked against each signed checkpoint too.
+  router.post('/console/api/audit/verify', async (req, res) => {
+    const { workspace, caller } = await authenticate(req);
+    requirePermission(caller, caller.permissions.searchAudit, 'verify the audit trail');
+    const body = parseInput(auditVerifyRequestSchema, req.body, 'The checkpoints');
+    const trustedPublicKeys = [
+      ...(options.checkpointPublicKey ? [options.checkpointPublicKey] : []),
+      ...(body.publicKeys ?? []),
+    ];
+    if (trustedPublicKeys.length === 0)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'This server has no checkpoint key: give publicKeys, the key(s) the checkpoints were signed with.',
+      );
+    res.json(await verifyAudit(deps, workspace.id, { checkpoints: body.checkpoints, trustedPublicKeys }));
   });
 
   router.get('/console/api/audit/events/:seq', async (req, res) => {

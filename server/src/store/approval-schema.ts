@@ -58,6 +58,8 @@ export const approvals = pgTable(
     index('approvals_batch').on(t.workspaceId, t.batchId),
     index('approvals_agent').on(t.workspaceId, t.agentId),
     index('approvals_status_expiry').on(t.status, t.expiresAt),
+    // The console's inbox pages a workspace's pending approvals newest first, by keyset (issue 19).
+    index('approvals_inbox').on(t.workspaceId, t.status, t.createdAt, t.id),
     index('approvals_mirror_due').on(t.workspaceId).where(sql`${t.mirrorSeq} > ${t.mirroredSeq}`),
     index('approvals_apply_due').on(t.nextApplyAt).where(sql`${t.status} = 'approved'`),
   ],
@@ -82,7 +84,11 @@ export const approvalItems = pgTable(
     status: text('status', { enum: ['pending', 'approved', 'rejected'] }).notNull(),
     approvedBy: text('approved_by').array().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.approvalId, t.property] })],
+  (t) => [
+    primaryKey({ columns: [t.approvalId, t.property] }),
+    // A rollback reads what an edited approval wrote by its change (issue 19); few items are edited.
+    index('approval_items_edited_change').on(t.changeId).where(sql`${t.edited}`),
+  ],
 );
 
 /** People who decide approvals, by CRM user id; their role is looked up here, never taken from a request. */

@@ -172,6 +172,12 @@ export interface ApprovalFilter {
   batchId?: string | undefined;
   agentId?: string | undefined;
   status?: ApprovalRow['status'] | undefined;
+  /** Only approvals holding this property. */
+  property?: string | undefined;
+  /** Only approvals created at or before this instant (what has waited long enough). */
+  createdBefore?: Date | undefined;
+  /** The keyset cursor: the last approval of the page before (newest first). */
+  after?: { createdAt: Date; id: string } | undefined;
   limit: number;
 }
 
@@ -182,6 +188,15 @@ export async function listApprovals(db: Db, workspaceId: string, filter: Approva
   if (filter.batchId) where.push(eq(approvals.batchId, filter.batchId));
   if (filter.agentId) where.push(eq(approvals.agentId, filter.agentId));
   if (filter.status) where.push(eq(approvals.status, filter.status));
+  if (filter.property)
+    where.push(
+      sql`exists (select 1 from ${approvalItems} where ${approvalItems.approvalId} = ${approvals.id} and ${approvalItems.property} = ${filter.property})`,
+    );
+  if (filter.createdBefore) where.push(lte(approvals.createdAt, filter.createdBefore));
+  if (filter.after)
+    where.push(
+      sql`(${approvals.createdAt}, ${approvals.id}) < (${filter.after.createdAt.toISOString()}::timestamptz, ${filter.after.id}::uuid)`,
+    );
   const rows = await db
     .select()
     .from(approvals)

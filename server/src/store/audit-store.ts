@@ -65,8 +65,25 @@ export interface AuditFilter {
   agentId?: string | undefined;
   batchId?: string | undefined;
   recordId?: string | undefined;
+  /** The person who acted: the actor's CRM user id (issue 19). */
+  person?: string | undefined;
+  /** The action kind: the event's type, e.g. `approval.decided`. */
+  type?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
+}
+
+/** The conditions a filter puts on one workspace's events, shared by the export and the console's search. */
+export function auditFilterConditions(workspaceId: string, filter: AuditFilter): SQL[] {
+  const conditions: SQL[] = [eq(auditEvents.workspaceId, workspaceId)];
+  if (filter.agentId) conditions.push(eq(auditEvents.agentId, filter.agentId));
+  if (filter.batchId) conditions.push(eq(auditEvents.batchId, filter.batchId));
+  if (filter.recordId) conditions.push(eq(auditEvents.recordId, filter.recordId));
+  if (filter.person) conditions.push(sql`${auditEvents.actor}->>'crmUserId' = ${filter.person}`);
+  if (filter.type) conditions.push(eq(auditEvents.type, filter.type));
+  if (filter.from) conditions.push(gte(auditEvents.occurredAt, filter.from));
+  if (filter.to) conditions.push(lte(auditEvents.occurredAt, filter.to));
+  return conditions;
 }
 
 export type StoredAuditEvent = ChainedAuditEvent;
@@ -83,12 +100,7 @@ export async function* streamAuditEvents(
 ): AsyncGenerator<StoredAuditEvent> {
   let after = 0;
   for (;;) {
-    const conditions: SQL[] = [eq(auditEvents.workspaceId, workspaceId), gt(auditEvents.seq, after)];
-    if (filter.agentId) conditions.push(eq(auditEvents.agentId, filter.agentId));
-    if (filter.batchId) conditions.push(eq(auditEvents.batchId, filter.batchId));
-    if (filter.recordId) conditions.push(eq(auditEvents.recordId, filter.recordId));
-    if (filter.from) conditions.push(gte(auditEvents.occurredAt, filter.from));
-    if (filter.to) conditions.push(lte(auditEvents.occurredAt, filter.to));
+    const conditions = [...auditFilterConditions(workspaceId, filter), gt(auditEvents.seq, after)];
     const page = await db
       .select()
       .from(auditEvents)

@@ -1,4 +1,5 @@
-import { and, asc, count, desc, eq, inArray, max, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
+import { auditFilterConditions, type AuditFilter } from './audit-store.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db } from './database.ts';
 import { approvalItems, approvals, auditEvents, changeRecords, changes, changeSets } from './schema.ts';
@@ -117,7 +118,13 @@ export async function appliedChangesOnRecord(db: Db, record: RecordRef, limit: n
 }
 
 /** The newest batches with how many change sets, which agents, and how many approvals still wait. */
-export async function recentBatches(db: Db, workspaceId: string, limit: number) {
+export async function recentBatches(
+  db: Db,
+  workspaceId: string,
+  limit: number,
+  /** The keyset cursor: the last batch of the page before (newest first). */
+  before?: { lastAt: Date; batchId: string },
+) {
   const pending = db
     .select({ batchId: approvals.batchId, pending: count().as('pending') })
     .from(approvals)
@@ -136,20 +143,26 @@ export async function recentBatches(db: Db, workspaceId: string, limit: number) 
     .leftJoin(pending, eq(pending.batchId, changeSets.batchId))
     .where(eq(changeSets.workspaceId, workspaceId))
     .groupBy(changeSets.batchId)
-    .orderBy(desc(max(changeSets.createdAt)))
+    .having(
+      before === undefined
+        ? undefined
+        : sql`(max(${changeSets.createdAt}), ${changeSets.batchId}) < (${before.lastAt.toISOString()}::timestamptz, ${before.batchId})`,
+    )
+    .orderBy(desc(max(changeSets.createdAt)), desc(changeSets.batchId))
     .limit(limit);
 }
 
-/** Audit events matching the filter, newest first (the export streams oldest first; a search wants the latest). */
+/**
+ * Audit events matching the filter, newest first (the export streams oldest first; a search wants
+ * the latest), a page at a time: `beforeSeq` is the keyset cursor, the last seq of the page before.
+ */
 export async function searchAuditEvents(
   db: Db,
   workspaceId: string,
-  filter: { batchId?: string | undefined; recordId?: string | undefined; agentId?: string | undefined; limit: number },
+  filter: AuditFilter & { beforeSeq?: number | undefined; limit: number },
 ) {
-  const where: SQL[] = [eq(auditEvents.workspaceId, workspaceId)];
-  if (filter.batchId) where.push(eq(auditEvents.batchId, filter.batchId));
-  if (filter.recordId) where.push(eq(auditEvents.recordId, filter.recordId));
-  if (filter.agentId) where.push(eq(auditEvents.agentId, filter.agentId));
+  const where = auditFilterConditions(workspaceId, filter);
+  if (filter.beforeSeq !== undefined) where.push(lt(auditEvents.seq, filter.beforeSeq));
   return db
     .select({
       seq: auditEvents.seq,

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
-import { agents, changeSets, changes, recordPropertyChanges } from './schema.ts';
+import { agents, approvalItems, changeSets, changes, recordPropertyChanges } from './schema.ts';
 
 export interface SelectedChangeRow {
   objectType: string;
@@ -24,6 +24,14 @@ export interface OtherChangeRow {
   kind: string;
   who: string | null;
 }
+
+/**
+ * The value a change wrote: the agent's proposal, or the value a person edited it to before
+ * approving (issue 19: read as the proposal, an edited approval's own write was a conflict). The
+ * edited value may be null (cleared), hence the one-element array.
+ */
+const writtenValue = sql<string | null>`(coalesce((select array[${approvalItems.editedValue}] from ${approvalItems}
+  where ${approvalItems.changeId} = ${changes.id} and ${approvalItems.edited} limit 1), array[${changes.proposedValue}]))[1]`;
 
 /** Applied changes that wrote something, narrowed by every part of the selector, in one workspace. */
 function selectedWhere(
@@ -92,7 +100,7 @@ export async function selectedChangesOf(
       changeSetId: changes.changeSetId,
       property: changes.property,
       before: changes.beforeValue,
-      written: changes.proposedValue,
+      written: writtenValue,
       at: changeSets.createdAt,
     })
     .from(changes)
@@ -134,7 +142,7 @@ export async function insertSelectionAsItems(
         array_agg(${changes.id} ${oldestFirst}) as change_ids,
         min(${changeSets.createdAt}) as selected_from,
         (array_agg(${changes.beforeValue} ${oldestFirst}))[1] as restore_value,
-        (array_agg(${changes.proposedValue} ${newestFirst}))[1] as expected_value
+        (array_agg(${writtenValue} ${newestFirst}))[1] as expected_value
       from ${changes} inner join ${changeSets} on ${changeSets.id} = ${changes.changeSetId}
       where ${selectedWhere(query.workspaceId, query.selector)}
       group by ${changeSets.objectType}, ${changes.recordId}, ${changes.property}
@@ -177,7 +185,7 @@ export async function otherChangesOf(
     .select({
       recordId: changes.recordId,
       property: changes.property,
-      value: changes.proposedValue,
+      value: writtenValue,
       at: changeSets.createdAt,
       who: agents.name,
     })

@@ -54,7 +54,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     userOfSource: userOfSourceId,
     appId: options.appId,
     ...recordMethods(records, retry),
-    ...propertyHistoryMethods(records, retry),
+    ...propertyHistoryMethods(records, retry, options.appId ?? null),
     ...propertyMethods(propertyApis(client, paced), retry, {
       cacheMs: options.propertyCacheMs ?? DEFAULT_PROPERTY_CACHE_MS,
       now,

@@ -33,6 +33,8 @@ const historySchema = z.object({
 export function propertyHistoryMethods(
   apis: HistoryApis,
   retry: RetryDeps,
+  /** Our app's id: its revisions are ours, not an integration's. */
+  appId: string | null,
 ): Pick<CrmPort, 'readLatestChanges' | 'readPropertyHistory'> {
   const readPropertyHistory = async ({
     objectType,
@@ -62,7 +64,7 @@ export function propertyHistoryMethods(
     for (const record of parsed.results) {
       const revisions: Record<string, CrmValueChange[]> = {};
       for (const [name, list] of Object.entries(record.propertiesWithHistory ?? {}))
-        revisions[name] = list.map(toValueChange);
+        revisions[name] = list.map((revision) => toValueChange(revision, appId));
       histories.set(record.id, revisions);
     }
     return histories;
@@ -85,13 +87,13 @@ export function propertyHistoryMethods(
   };
 }
 
-function toValueChange(revision: z.infer<typeof revisionSchema>): CrmValueChange {
+function toValueChange(revision: z.infer<typeof revisionSchema>, appId: string | null): CrmValueChange {
   const sourceId = revision.sourceId ?? null;
   return {
     value: revision.value ?? null,
     at: revision.timestamp,
-    // Our own writes are known from our records; history explains the others', so no app is ours here.
-    source: hubspotChangeSource({ changeSource: revision.sourceType, sourceId, appId: null }),
+    // HubSpot names an app's writes by its id: ours read as ours, not as another integration's (issue 19).
+    source: hubspotChangeSource({ changeSource: revision.sourceType, sourceId, appId }),
     sourceId,
     userId:
       revision.updatedByUserId === undefined || revision.updatedByUserId === null

@@ -4,28 +4,43 @@ import { listActions } from '../../store/action-store.ts';
 import { listApprovals } from '../../store/approval-store.ts';
 import { evidenceKey, findRecordsEvidence } from '../../store/change-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
+import { readAuditHead } from '../../store/audit-store.ts';
+import { AppError } from '../../errors.ts';
 import type { ServiceDeps } from '../common/index.ts';
+import { decodeCursor, encodeCursor } from './keyset.ts';
 import { engagedKillSwitches, type ExtensionCaller, pendingCard, pendingDraftView } from '../extension/index.ts';
 
 /**
  * What waits for a person, across the workspace: each pending field change as the record card
- * shows it (same shape, same `decidable`), newest first. Filters by agent, batch and record go
- * to the database; property and age narrow that page.
+ * shows it (same shape, same `decidable`), newest first, a page at a time by keyset (created at,
+ * id). Every filter (agent, batch, record, property, age) goes to the database. Held drafts
+ * come with the first page.
  */
 export async function inboxView(
   deps: ServiceDeps,
   { workspace, caller }: ExtensionCaller,
   query: InboxQuery,
 ): Promise<InboxView> {
+  const after = decodeCursor(query.cursor);
+  if (after && !UUID.test(after.key))
+    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this server gave: start from the first page.');
+  const cutoff =
+    query.olderThanMinutes === undefined
+      ? undefined
+      : new Date(deps.clock().getTime() - query.olderThanMinutes * 60_000);
   const [pending, heldDrafts, agents, switches] = await Promise.all([
     listApprovals(deps.db, workspace.id, {
       status: 'pending',
       agentId: query.agent,
       batchId: query.batch,
       recordId: query.record,
-      limit: query.limit,
+      property: query.property,
+      createdBefore: cutoff,
+      after: after && { createdAt: after.at, id: after.key },
+      // One more than the page: whether a next page exists.
+      limit: query.limit + 1,
     }),
-    query.batch === undefined && query.property === undefined
+    after === undefined && query.batch === undefined && query.property === undefined
       ? listActions(deps.db, workspace.id, {
           statuses: ['pending'],
           agentId: query.agent,
@@ -36,13 +51,8 @@ export async function inboxView(
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
   ]);
-  const cutoff =
-    query.olderThanMinutes === undefined ? undefined : deps.clock().getTime() - query.olderThanMinutes * 60_000;
-  const shown = pending.filter(
-    (stored) =>
-      (query.property === undefined || stored.items.some((item) => item.property === query.property)) &&
-      (cutoff === undefined || stored.createdAt.getTime() <= cutoff),
-  );
+  const shown = pending.slice(0, query.limit);
+  const last = shown.at(-1);
   const agentById = new Map(agents.map((agent) => [agent.id, agent]));
   // One query for the page's evidence rather than one per item.
   const evidence = await findRecordsEvidence(deps.db, workspace.id, shown);
@@ -50,12 +60,20 @@ export async function inboxView(
     pendingCard(stored, agentById.get(stored.agentId), evidence.get(evidenceKey(stored)), caller),
   );
   const drafts = heldDrafts
-    .filter((row) => cutoff === undefined || row.createdAt.getTime() <= cutoff)
+    .filter((row) => cutoff === undefined || row.createdAt <= cutoff)
     .map((row) => ({
       ...pendingDraftView(row, agentById.get(row.agentId), caller),
       objectType: row.objectType,
       recordId: row.recordId,
       createdAt: row.createdAt.toISOString(),
     }));
-  return { caller, killSwitches: engagedKillSwitches(switches), items, drafts };
+  const next = pending.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null;
+  return { caller, killSwitches: engagedKillSwitches(switches), items, drafts, next };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The workspace's audit head: every change to what waits (held, decided, expired, stale) appends to the chain. */
+export async function inboxVersion(deps: ServiceDeps, workspaceId: string): Promise<number> {
+  return (await readAuditHead(deps.db, workspaceId)).seq;
 }

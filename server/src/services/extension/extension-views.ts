@@ -165,10 +165,16 @@ export async function settingsView(
   };
 }
 
-export async function homeView(deps: ServiceDeps, workspace: WorkspaceRow, caller: Caller): Promise<HomeView> {
+export async function homeView(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  caller: Caller,
+  /** The console pages batches by keyset: the last batch of the page before. */
+  page: { limit: number; before?: { lastAt: Date; batchId: string } | undefined } = { limit: 50 },
+): Promise<HomeView> {
   requirePermission(caller, caller.permissions.searchAudit, 'see batches and the audit trail');
   const [batches, agents] = await Promise.all([
-    recentBatches(deps.db, workspace.id, 50),
+    recentBatches(deps.db, workspace.id, page.limit, page.before),
     listAgents(deps.db, workspace.id),
   ]);
   const nameOf = new Map(agents.map((agent) => [agent.id, agent.name]));

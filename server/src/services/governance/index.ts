@@ -11,7 +11,13 @@ export {
 } from './agents.ts';
 export { APPROVAL_KEY_PROPERTY, APPROVAL_OBJECT_SCHEMA } from './approval-crm-schema.ts';
 export { type CheckpointPublishing, publishDueCheckpoints } from './audit-checkpoints.ts';
-export { type AuditProgress, type CheckpointsToVerify, exportAudit, verifyAudit } from './audit.ts';
+export {
+  type AuditExportFormat,
+  type AuditProgress,
+  type CheckpointsToVerify,
+  exportAudit,
+  verifyAudit,
+} from './audit.ts';
 export { bootstrapWorkspace } from './bootstrap.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';

@@ -33,7 +33,10 @@ export async function decideApprovalsBatch(
   input: {
     workspace: WorkspaceRow;
     request: BatchApprovalDecisionRequest;
-    via: 'admin_api' | 'hubspot_app' /** As in decideApproval: the HubSpot app's resolved person. */;
+    via:
+      | 'admin_api'
+      | 'hubspot_app'
+      | 'console' /** As in decideApproval: the HubSpot app's or the console's resolved person. */;
     person?: DecidingPerson;
   },
 ): Promise<BatchDecisionResult> {

@@ -66,5 +66,6 @@ export function itemView(item: RollbackItemRow): RollbackItemView {
     forced: item.forced,
     explanation: item.state === 'failed' ? item.message : explain(conflict),
     conflict,
+    changeIds: item.changeIds,
   };
 }
