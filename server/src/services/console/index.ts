@@ -1,6 +1,7 @@
 /** Console: the web console's sign-in links, sessions and the views only it has (issue 19). Other folders import this feature only from here. */
 export { auditAction } from './console-audit.ts';
 export { inboxView } from './console-inbox.ts';
+export { overviewView } from './console-overview.ts';
 export {
   authenticateConsoleSession,
   CONSOLE_SESSION_TTL_MS,
