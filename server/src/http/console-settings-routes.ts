@@ -111,14 +111,16 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
   router.post('/console/api/agents/:id/delegations', async (req, res) => {
     const authenticated = await permitted(req, 'manageAgents', 'let an agent act for a person');
     const body = parseInput(createDelegationSchema, req.body, 'The delegation');
-    res.status(201).json(
-      await createDelegation(
-        deps,
-        authenticated.workspace.id,
-        { agentId: idParam(req.params.id, 'agent'), crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
-        personActor(authenticated),
-      ),
-    );
+    res
+      .status(201)
+      .json(
+        await createDelegation(
+          deps,
+          authenticated.workspace.id,
+          { agentId: idParam(req.params.id, 'agent'), crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
+          personActor(authenticated),
+        ),
+      );
   });
 
   router.post('/console/api/agents/:id/:action', async (req, res) => {

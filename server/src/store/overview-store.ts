@@ -79,13 +79,21 @@ export async function auditEventsPerDay(db: Db, workspaceId: string, type: strin
   return db
     .select({ day: dayOf, count: count() })
     .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.type, type), gte(auditEvents.occurredAt, since)))
+    .where(
+      and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.type, type), gte(auditEvents.occurredAt, since)),
+    )
     .groupBy(dayOf)
     .orderBy(dayOf);
 }
 
 /** Kill switches engaged by the named system actor since `since`, newest first. */
-export async function killSwitchesEngagedBy(db: Db, workspaceId: string, actorName: string, since: Date, limit: number) {
+export async function killSwitchesEngagedBy(
+  db: Db,
+  workspaceId: string,
+  actorName: string,
+  since: Date,
+  limit: number,
+) {
   return db
     .select({
       seq: auditEvents.seq,

@@ -74,7 +74,11 @@ export async function restorePolicyVersion(
 }
 
 /** One published version whole (the console's diff of two versions), parsed again as it is read back. */
-export async function policyVersion(deps: ServiceDeps, workspaceId: string, version: number): Promise<PolicyVersionView> {
+export async function policyVersion(
+  deps: ServiceDeps,
+  workspaceId: string,
+  version: number,
+): Promise<PolicyVersionView> {
   const stored = await findPolicyVersion(deps.db, workspaceId, version);
   if (!stored) throw new AppError('NOT_FOUND', `Policy version ${version} does not exist in this workspace.`);
   const parsed = parsePolicy(stored.document);
