@@ -23,7 +23,7 @@ export function policyDiff(left: unknown, right: unknown): PolicyDiffRow[] {
 /** Leaves of a JSON document by path; an empty object or list is a leaf of its own, so adding one still shows. */
 function settings(document: unknown, path = '', into = new Map<string, string>()): Map<string, string> {
   if (Array.isArray(document) && document.length > 0)
-    document.forEach((item, index) => settings(item, `${path}[${index}]`, into));
+    for (const [index, item] of document.entries()) settings(item, `${path}[${index}]`, into);
   else if (isObject(document) && Object.keys(document).length > 0)
     for (const [key, value] of Object.entries(document)) settings(value, path ? `${path}.${key}` : key, into);
   else if (document !== undefined) into.set(path, JSON.stringify(document));
