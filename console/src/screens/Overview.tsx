@@ -59,7 +59,14 @@ function Charts({ view }: { view: OverviewView }) {
           ))}
         </BarChart>
       </Chart>
-      <Chart title="Rejection rate and QA error rate per agent (%)">
+      <Chart
+        title="Rejection rate and QA error rate per agent (%)"
+        note={
+          agents.every((agent) => agent.rejection === null && agent.qaError === null)
+            ? 'No approval decided and no QA review done in this period.'
+            : null
+        }
+      >
         <BarChart data={agents}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="name" />
@@ -74,7 +81,7 @@ function Charts({ view }: { view: OverviewView }) {
         <BarChart data={properties} layout="vertical">
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis type="number" allowDecimals={false} />
-          <YAxis type="category" dataKey="name" width={180} />
+          <YAxis type="category" dataKey="name" width={220} />
           <Tooltip />
           <Bar dataKey="applied" fill="#2f6fde" isAnimationActive={false} />
         </BarChart>
@@ -120,10 +127,11 @@ function Charts({ view }: { view: OverviewView }) {
   );
 }
 
-function Chart(props: { title: string; children: React.ReactElement }) {
+function Chart(props: { title: string; note?: string | null; children: React.ReactElement }) {
   return (
     <section aria-label={props.title} className="card chart">
       <h2>{props.title}</h2>
+      {props.note && <p className="muted">{props.note}</p>}
       <ResponsiveContainer width="100%" height={260}>
         {props.children}
       </ResponsiveContainer>
