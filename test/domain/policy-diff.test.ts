@@ -24,7 +24,11 @@ describe('the console’s diff of two policy versions', () => {
       left: '"approval"',
       right: '"auto"',
     });
-    expect(rows).toContainEqual({ path: 'objects.deals.properties.amount.enrichment', left: null, right: '"approval"' });
+    expect(rows).toContainEqual({
+      path: 'objects.deals.properties.amount.enrichment',
+      left: null,
+      right: '"approval"',
+    });
     const last = `conditions[${base.conditions.length - 1}]`;
     expect(rows.filter((row) => row.path.startsWith(last)).every((row) => row.right === null)).toBe(true);
     expect(rows.some((row) => row.path.startsWith(last))).toBe(true);
