@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ACTION_KINDS, type AgentRole, type ObjectType, propertyNameSchema } from '../../../../shared/crm-names.ts';
 import { type DualControlSettings, parsePolicy, type Policy, type Tier } from '../../../../shared/policy.ts';
 import { isOwnRequest, requestSummary } from '../../../../shared/views/access.ts';
@@ -41,6 +41,12 @@ export function PolicyEditor({ view, reload }: SectionProps) {
   const current = view.policy?.policy;
   const [draft, setDraft] = useState<Policy | undefined>(current);
   const publish = useSubmit();
+  // Number fields keep what was typed until the draft starts afresh (a new version, or discarding the changes).
+  const [resets, setResets] = useState(0);
+  const fresh = `${view.policy?.version}:${resets}`;
+  // A new version in force (published here or elsewhere) is the new starting point; a held publish keeps the draft.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new version resets the draft
+  useEffect(() => setDraft(current), [view.policy?.version]);
   if (!current || !draft) return <p>No policy is published yet: publish one with the CLI or the admin API first.</p>;
   const editable = controls.editPolicy;
   const parsed = parsePolicy(draft);
@@ -70,10 +76,10 @@ export function PolicyEditor({ view, reload }: SectionProps) {
         <Matrix key={objectType} objectType={objectType} policy={draft} editable={editable} onChange={setDraft} />
       ))}
       <ActionTiers policy={draft} editable={editable} onChange={setDraft} />
-      <Caps policy={draft} editable={editable} onChange={setDraft} />
+      <Caps key={`caps:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <Rules policy={draft} editable={editable} onChange={setDraft} />
-      <QaSampling policy={draft} editable={editable} onChange={setDraft} />
-      <DualControl policy={draft} editable={editable} onChange={setDraft} />
+      <QaSampling key={`qa:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
+      <DualControl key={`dual:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       {editable && (
         <section aria-label="Publish" className="card publish">
           <h2>Publish</h2>
@@ -89,7 +95,14 @@ export function PolicyEditor({ view, reload }: SectionProps) {
             <button type="button" disabled={!parsed.ok || changes === 0 || publish.busy} onClick={send}>
               Publish
             </button>
-            <button type="button" disabled={changes === 0} onClick={() => setDraft(current)}>
+            <button
+              type="button"
+              disabled={changes === 0}
+              onClick={() => {
+                setDraft(current);
+                setResets(resets + 1);
+              }}
+            >
               Discard changes
             </button>
           </div>
@@ -387,8 +400,9 @@ function QaSampling({ policy, editable, onChange }: EditorProps) {
   const sampling = policy.qa?.sampling ?? {};
   const set = (role: AgentRole, field: 'rate' | 'newDays' | 'newRate', text: string) => {
     const value = rateInput(text);
-    if (value === null) return;
     const { [role]: old, ...rest } = sampling;
+    const before = { rate: old?.rate, newDays: old?.newAgent?.days, newRate: old?.newAgent?.rate }[field];
+    if (value === null || value === before) return;
     const rate = field === 'rate' ? value : old?.rate;
     const days = field === 'newDays' ? value : old?.newAgent?.days;
     const newRate = field === 'newRate' ? value : old?.newAgent?.rate;
@@ -480,7 +494,7 @@ function DualControl({ policy, editable, onChange }: EditorProps) {
             defaultValue={dual.capRaiseShare ?? ''}
             onBlur={(event) => {
               const value = rateInput(event.target.value);
-              if (value === null) return;
+              if (value === null || value === dual.capRaiseShare) return;
               const { capRaiseShare: _old, ...rest } = dual;
               set(value === undefined ? rest : { ...rest, capRaiseShare: value });
             }}

@@ -34,7 +34,7 @@ export default function Settings() {
       {view.state === 'ready' && (
         <Switch>
           <Route path="/policy">
-            <PolicyEditor key={view.data.policy?.version} view={view.data} reload={reload} />
+            <PolicyEditor view={view.data} reload={reload} />
           </Route>
           <Route path="/versions">
             <Versions view={view.data} reload={reload} />
