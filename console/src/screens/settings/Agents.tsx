@@ -53,9 +53,9 @@ export function Agents({ view, reload }: SectionProps) {
                           onClick={() =>
                             action.run(
                               () => postJson(`/console/api/agents/${agent.id}/${next}`),
-                              () => {
+                              async () => {
                                 setRevoking(null);
-                                reload();
+                                await reload();
                                 return agentActionDone(next, agent.name);
                               },
                             )
@@ -89,10 +89,10 @@ function CreateAgent({ reload }: { reload: () => void }) {
     if (!checked.ok) return create.setOutcome({ kind: 'failed', message: `The agent: ${checked.message}` });
     return create.run(
       () => postJson<{ name: string; token: string }>('/console/api/agents', checked.value),
-      (agent) => {
+      async (agent) => {
         setToken(agent.token);
         setName('');
-        reload();
+        await reload();
         return `${agent.name} is created.`;
       },
     );
@@ -144,8 +144,8 @@ function Delegate({ view, reload }: SectionProps) {
     if (!checked.ok) return delegate.setOutcome({ kind: 'failed', message: `The delegation: ${checked.message}` });
     return delegate.run(
       () => postJson(`/console/api/agents/${agentId}/delegations`, checked.value),
-      () => {
-        reload();
+      async () => {
+        await reload();
         return `The agent may act for CRM user ${crmUserId} until ${new Date(expiresAt).toLocaleString()}.`;
       },
     );

@@ -31,8 +31,8 @@ export function KillSwitches({ view, reload }: SectionProps) {
     if (!checked.ok) return change.setOutcome({ kind: 'failed', message: `Give a reason: ${checked.message}` });
     return change.run(
       () => putJson('/console/api/kill-switches', checked.value),
-      () => {
-        reload();
+      async () => {
+        await reload();
         setReasons({ ...reasons, [key]: '' });
         return engaged ? 'Engaged: it stops at once.' : 'Released.';
       },

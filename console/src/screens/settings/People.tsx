@@ -23,8 +23,8 @@ export function People({ view, reload }: SectionProps) {
   const teamList = teams.state === 'ready' ? teams.data.teams : null;
   const change = useSubmit();
   const call = (request: () => Promise<unknown>, done: string) =>
-    change.run(request, () => {
-      reload();
+    change.run(request, async () => {
+      await reload();
       return done;
     });
   const roles = assignableRoles(permissions.role);

@@ -26,6 +26,7 @@ import {
 } from '../../../../shared/views/policy-rules.ts';
 import { ApiError, postJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
+import { ConditionFields, WindowFields } from './RuleFields.tsx';
 import type { SectionProps } from './Settings.tsx';
 
 const DRAFT_ACTIONS = ACTION_KINDS.filter((kind) => kind !== 'field_write');
@@ -58,8 +59,8 @@ export function PolicyEditor({ view, reload }: SectionProps) {
           if (error instanceof ApiError && error.code === 'SECOND_ADMIN_REQUIRED') return { version: null, error };
           throw error;
         }),
-      (result) => {
-        reload();
+      async (result) => {
+        await reload();
         return 'error' in result
           ? `Not published yet: a second admin must confirm it. ${result.error.message}`
           : `Published version ${result.version}; it is in force now.`;
@@ -77,7 +78,7 @@ export function PolicyEditor({ view, reload }: SectionProps) {
       ))}
       <ActionTiers policy={draft} editable={editable} onChange={setDraft} />
       <Caps key={`caps:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
-      <Rules policy={draft} editable={editable} onChange={setDraft} />
+      <Rules key={`rules:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <QaSampling key={`qa:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <DualControl key={`dual:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       {editable && (
@@ -287,23 +288,26 @@ function Caps({ policy, editable, onChange }: EditorProps) {
   );
 }
 
-/** Conditions and time windows: each summarised, edited as its JSON (checked with the policy schema on publish). */
+/** Conditions and time windows: each summarised, with its fields for those who may edit. */
 function Rules({ policy, editable, onChange }: EditorProps) {
   const [kind, setKind] = useState<(typeof CONDITION_KIND_NAMES)[number]>('confidence_below');
   return (
     <>
       <section aria-label="Conditions" className="card">
         <h2>Conditions (raise a tier)</h2>
+        {policy.conditions.length === 0 && <p>No condition: the matrix alone decides.</p>}
         <ol>
           {policy.conditions.map((condition, index) => (
-            <RuleItem
-              // biome-ignore lint/suspicious/noArrayIndexKey: a condition's place in the list is its identity
-              key={`${index}:${JSON.stringify(condition)}`}
-              summary={conditionSummary(condition)}
-              value={condition}
-              editable={editable}
-              onChange={(next) => onChange(withCondition(policy, index, next as typeof condition | null))}
-            />
+            // biome-ignore lint/suspicious/noArrayIndexKey: a condition has no identity but its place (and the list's length, so removing one refreshes the rest)
+            <li key={`${index}/${policy.conditions.length}`}>
+              {conditionSummary(condition)}
+              {editable && (
+                <ConditionFields
+                  condition={condition}
+                  onChange={(next) => onChange(withCondition(policy, index, next))}
+                />
+              )}
+            </li>
           ))}
         </ol>
         {editable && (
@@ -328,16 +332,16 @@ function Rules({ policy, editable, onChange }: EditorProps) {
       </section>
       <section aria-label="Time windows" className="card">
         <h2>Time windows (when actions may happen)</h2>
+        {policy.windows.length === 0 && <p>No window: agents may act at any hour.</p>}
         <ol>
           {policy.windows.map((window, index) => (
-            <RuleItem
-              // biome-ignore lint/suspicious/noArrayIndexKey: a window's place in the list is its identity
-              key={`${index}:${JSON.stringify(window)}`}
-              summary={windowSummary(window)}
-              value={window}
-              editable={editable}
-              onChange={(next) => onChange(withWindow(policy, index, next as typeof window | null))}
-            />
+            // biome-ignore lint/suspicious/noArrayIndexKey: a window has no identity but its place (and the list's length, so removing one refreshes the rest)
+            <li key={`${index}/${policy.windows.length}`}>
+              {windowSummary(window)}
+              {editable && (
+                <WindowFields window={window} onChange={(next) => onChange(withWindow(policy, index, next))} />
+              )}
+            </li>
           ))}
         </ol>
         {editable && (
@@ -347,46 +351,6 @@ function Rules({ policy, editable, onChange }: EditorProps) {
         )}
       </section>
     </>
-  );
-}
-
-function RuleItem(props: { summary: string; value: unknown; editable: boolean; onChange: (next: unknown) => void }) {
-  const [text, setText] = useState(JSON.stringify(props.value, null, 2));
-  const [error, setError] = useState<string | null>(null);
-  return (
-    <li>
-      {props.summary}
-      {props.editable && (
-        <details>
-          <summary>Edit</summary>
-          <textarea
-            rows={6}
-            cols={60}
-            aria-label={`Edit: ${props.summary}`}
-            value={text}
-            onChange={(event) => setText(event.target.value)}
-          />
-          <div className="actions">
-            <button
-              type="button"
-              onClick={() => {
-                try {
-                  props.onChange(JSON.parse(text));
-                } catch {
-                  setError('This is not JSON.');
-                }
-              }}
-            >
-              Apply
-            </button>
-            <button type="button" onClick={() => props.onChange(null)}>
-              Remove
-            </button>
-            {error && <span role="alert">{error}</span>}
-          </div>
-        </details>
-      )}
-    </li>
   );
 }
 
@@ -507,7 +471,8 @@ function DualControl({ policy, editable, onChange }: EditorProps) {
 
 function GovernanceRequests({ view, reload }: SectionProps) {
   const decide = useSubmit();
-  if (view.governanceRequests.length === 0) return null;
+  // Once the last request is decided the list is empty, but what the decision did still shows.
+  if (view.governanceRequests.length === 0) return <OutcomeLine outcome={decide.outcome} />;
   const { permissions, userId } = view.caller;
   return (
     <section aria-label="Waiting for a second admin" className="card warning">
@@ -525,8 +490,8 @@ function GovernanceRequests({ view, reload }: SectionProps) {
                     onClick={() =>
                       decide.run(
                         () => postJson(`/console/api/governance-requests/${request.id}/confirm`),
-                        () => {
-                          reload();
+                        async () => {
+                          await reload();
                           return 'Confirmed: the change is in force.';
                         },
                       )
@@ -541,8 +506,8 @@ function GovernanceRequests({ view, reload }: SectionProps) {
                   onClick={() =>
                     decide.run(
                       () => postJson(`/console/api/governance-requests/${request.id}/cancel`),
-                      () => {
-                        reload();
+                      async () => {
+                        await reload();
                         return 'Cancelled.';
                       },
                     )

@@ -59,5 +59,5 @@ export default function Settings() {
 
 export interface SectionProps {
   view: SettingsView;
-  reload: () => void;
+  reload: () => Promise<void>;
 }

@@ -47,8 +47,8 @@ export function Versions({ view, reload }: SectionProps) {
                       onClick={() =>
                         restore.run(
                           () => postJson<{ version: number }>(`/console/api/policies/${row.version}/restore`),
-                          (result) => {
-                            reload();
+                          async (result) => {
+                            await reload();
                             return `Version ${row.version} published again as version ${result.version}.`;
                           },
                         )

@@ -24,12 +24,13 @@ export type Outcome = { kind: 'done' | 'failed'; message: string } | null;
 export function useSubmit() {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const run = <T,>(call: () => Promise<T>, done: (result: T) => string) => {
+  // `done` may wait (for the screen's data to load again) before its sentence shows, so what follows sees fresh data.
+  const run = <T,>(call: () => Promise<T>, done: (result: T) => string | Promise<string>) => {
     setBusy(true);
     setOutcome(null);
     return call()
       .then(
-        (result) => setOutcome({ kind: 'done', message: done(result) }),
+        async (result) => setOutcome({ kind: 'done', message: await done(result) }),
         (error: Error) => setOutcome({ kind: 'failed', message: error.message }),
       )
       .finally(() => setBusy(false));
