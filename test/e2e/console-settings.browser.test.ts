@@ -45,8 +45,9 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
   beforeAll(async () => {
     await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
-    serverUrl = await urlFromLog(server, 'listening');
-    await server.waitForLine((line) => line.startsWith('Try next'));
+    // The first start migrates PGlite, seeds the sandbox and sends the demo batch: on a loaded machine, over 20 s.
+    serverUrl = await urlFromLog(server, 'listening', 60_000);
+    await server.waitForLine((line) => line.startsWith('Try next'), 60_000);
     adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -68,7 +69,7 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
       const heldForSecondAdmin = /status of 409 \(Conflict\)/.test(message.text());
       if (message.type() === 'error' && !heldForSecondAdmin) pageErrors.push(`${page.url()}: ${message.text()}`);
     });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();

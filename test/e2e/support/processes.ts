@@ -75,8 +75,8 @@ export function startNodeProcess(
 }
 
 /** The `url` of the first structured log line with this message (`listening`, `sandbox listening`). */
-export async function urlFromLog(process: NodeProcess, message: string): Promise<string> {
-  const line = await process.waitForLine((candidate) => candidate.includes(`"message":"${message}"`));
+export async function urlFromLog(process: NodeProcess, message: string, timeoutMs?: number): Promise<string> {
+  const line = await process.waitForLine((candidate) => candidate.includes(`"message":"${message}"`), timeoutMs);
   return (JSON.parse(line) as { url: string }).url;
 }
 

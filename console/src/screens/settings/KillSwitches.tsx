@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { killSwitchChangeSchema } from '../../../../shared/admin-api.ts';
 import { putJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
+import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
 import type { SectionProps } from './Settings.tsx';
 
 type Scope = 'workspace' | 'agent' | 'action';
@@ -30,10 +31,11 @@ export function KillSwitches({ view, reload }: SectionProps) {
     });
     if (!checked.ok) return change.setOutcome({ kind: 'failed', message: `Give a reason: ${checked.message}` });
     return change.run(
-      () => putJson('/console/api/kill-switches', checked.value),
-      async () => {
+      () => heldForSecondAdmin(putJson('/console/api/kill-switches', checked.value)),
+      async (result) => {
         await reload();
         setReasons({ ...reasons, [key]: '' });
+        if (isHeld(result)) return `Not released yet: ${SECOND_ADMIN_NOTE}`;
         return engaged ? 'Engaged: it stops at once.' : 'Released.';
       },
     );

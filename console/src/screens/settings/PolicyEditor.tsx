@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ACTION_KINDS, type AgentRole, type ObjectType, propertyNameSchema } from '../../../../shared/crm-names.ts';
 import { type DualControlSettings, parsePolicy, type Policy, type Tier } from '../../../../shared/policy.ts';
-import { isOwnRequest, requestSummary } from '../../../../shared/views/access.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
 import { policyDiff } from '../../../../shared/views/policy-diff.ts';
 import {
@@ -24,8 +23,9 @@ import {
   withWindow,
   windowSummary,
 } from '../../../../shared/views/policy-rules.ts';
-import { ApiError, postJson } from '../../api.ts';
+import { postJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
+import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
 import { ConditionFields, WindowFields } from './RuleFields.tsx';
 import type { SectionProps } from './Settings.tsx';
 
@@ -54,21 +54,16 @@ export function PolicyEditor({ view, reload }: SectionProps) {
   const changes = policyDiff(current, draft).length;
   const send = () =>
     publish.run(
-      () =>
-        postJson<{ version: number }>('/console/api/policies', { document: draft }).catch((error: unknown) => {
-          if (error instanceof ApiError && error.code === 'SECOND_ADMIN_REQUIRED') return { version: null, error };
-          throw error;
-        }),
+      () => heldForSecondAdmin(postJson<{ version: number }>('/console/api/policies', { document: draft })),
       async (result) => {
         await reload();
-        return 'error' in result
-          ? `Not published yet: a second admin must confirm it. ${result.error.message}`
+        return isHeld(result)
+          ? `Not published yet: ${SECOND_ADMIN_NOTE}`
           : `Published version ${result.version}; it is in force now.`;
       },
     );
   return (
     <>
-      <GovernanceRequests view={view} reload={reload} />
       <p className="muted">
         Version {view.policy?.version} in force ({current.name}).{' '}
         {editable ? 'Edit below, then publish: publishing makes a new version.' : 'Your role reads the policy only.'}
@@ -465,62 +460,6 @@ function DualControl({ policy, editable, onChange }: EditorProps) {
           />
         </label>
       </div>
-    </section>
-  );
-}
-
-function GovernanceRequests({ view, reload }: SectionProps) {
-  const decide = useSubmit();
-  // Once the last request is decided the list is empty, but what the decision did still shows.
-  if (view.governanceRequests.length === 0) return <OutcomeLine outcome={decide.outcome} />;
-  const { permissions, userId } = view.caller;
-  return (
-    <section aria-label="Waiting for a second admin" className="card warning">
-      <h2>Waiting for a second admin</h2>
-      <ul>
-        {view.governanceRequests.map((request) => (
-          <li key={request.id}>
-            {requestSummary(request)}
-            {permissions.confirmGovernance && (
-              <span className="actions">
-                {!isOwnRequest(request, userId) && (
-                  <button
-                    type="button"
-                    disabled={decide.busy}
-                    onClick={() =>
-                      decide.run(
-                        () => postJson(`/console/api/governance-requests/${request.id}/confirm`),
-                        async () => {
-                          await reload();
-                          return 'Confirmed: the change is in force.';
-                        },
-                      )
-                    }
-                  >
-                    Confirm
-                  </button>
-                )}
-                <button
-                  type="button"
-                  disabled={decide.busy}
-                  onClick={() =>
-                    decide.run(
-                      () => postJson(`/console/api/governance-requests/${request.id}/cancel`),
-                      async () => {
-                        await reload();
-                        return 'Cancelled.';
-                      },
-                    )
-                  }
-                >
-                  Cancel
-                </button>
-              </span>
-            )}
-          </li>
-        ))}
-      </ul>
-      <OutcomeLine outcome={decide.outcome} />
     </section>
   );
 }

@@ -3,6 +3,7 @@ import type { SettingsView } from '../../../../shared/extension-api.ts';
 import { getJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { Agents } from './Agents.tsx';
+import { GovernanceRequests } from './GovernanceRequests.tsx';
 import { KillSwitches } from './KillSwitches.tsx';
 import { People } from './People.tsx';
 import { PolicyEditor } from './PolicyEditor.tsx';
@@ -31,6 +32,7 @@ export default function Settings() {
       </nav>
       {view.state === 'loading' && <p className="notice">Loading…</p>}
       {view.state === 'failed' && <p role="alert">{view.message}</p>}
+      {view.state === 'ready' && <GovernanceRequests view={view.data} reload={reload} />}
       {view.state === 'ready' && (
         <Switch>
           <Route path="/policy">
