@@ -149,6 +149,11 @@ describe('console settings: agents, people and kill switches', () => {
     });
     expect(delegation.status).toBe(201);
     expect(await delegation.json()).toMatchObject({ agentId: agent.id, crmUserId: '1001' });
+    const live = await as('700', 'GET', '/console/api/delegations');
+    expect(await live.json()).toEqual({
+      delegations: [{ id: expect.any(String), agentId: agent.id, crmUserId: '1001', expiresAt }],
+    });
+    expect((await as('1001', 'GET', '/console/api/delegations')).status).toBe(403);
     const revoked = await as('2', 'POST', `/console/api/agents/${agent.id}/revoke`);
     expect(await revoked.json()).toMatchObject({ status: 'revoked' });
     expect((await as('2', 'POST', `/console/api/agents/${agent.id}/explode`)).status).toBe(400);

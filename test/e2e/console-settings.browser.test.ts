@@ -163,6 +163,22 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.goto(`${serverUrl}/settings/kill-switches`);
     expect(await page.getByRole('row').filter({ hasText: 'The whole workspace' }).textContent()).toContain('released');
 
+    await page.goto(`${serverUrl}/settings/agents`);
+    const create = page.getByRole('region', { name: 'Create an agent' });
+    await create.getByRole('textbox', { name: 'Name' }).fill('router-2');
+    await create.getByRole('combobox', { name: /^Role/ }).selectOption('routing');
+    await create.getByRole('button', { name: 'Create' }).click();
+    expect(await page.getByRole('region', { name: 'New agent token' }).locator('code').textContent()).toMatch(/^agt_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.getByRole('region', { name: 'New agent token' }).count()).toBe(0);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+    await page.getByLabel('CRM user id').fill('1001');
+    await page.getByLabel('Until').fill(tomorrow);
+    await page.getByRole('button', { name: 'Delegate' }).click();
+    const delegations = page.getByRole('table', { name: 'Delegations in force' });
+    await delegations.waitFor();
+    expect(await delegations.locator('tbody').textContent()).toMatch(/^demo-enricher1001/);
+
     await page.goto(`${serverUrl}/overview?days=7`);
     const decisions = page.getByRole('region', { name: 'Decisions per day, by outcome' });
     await decisions.locator('.recharts-bar-rectangle').first().waitFor();

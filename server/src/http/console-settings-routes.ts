@@ -31,6 +31,7 @@ import {
   createAgent,
   createDelegation,
   decideGovernanceRequest,
+  listLiveDelegations,
   policyVersion,
   publishPolicy,
   restorePolicyVersion,
@@ -106,6 +107,11 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
     const authenticated = await permitted(req, 'manageAgents', 'create an agent');
     const agent = parseInput(createAgentSchema, req.body, 'The agent');
     res.status(201).json(await createAgent(deps, authenticated.workspace.id, agent, personActor(authenticated)));
+  });
+
+  router.get('/console/api/delegations', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json({ delegations: await listLiveDelegations(deps, workspace.id) });
   });
 
   router.post('/console/api/agents/:id/delegations', async (req, res) => {

@@ -8,7 +8,9 @@ import {
   REVOKE_WARNING,
   TOKEN_WARNING,
 } from '../../../../shared/views/agents.ts';
-import { postJson } from '../../api.ts';
+import type { DelegationView } from '../../../../shared/admin-api.ts';
+import { getJson, postJson } from '../../api.ts';
+import { useLoad } from '../../use-load.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
 
@@ -74,7 +76,7 @@ export function Agents({ view, reload }: SectionProps) {
         <OutcomeLine outcome={action.outcome} />
       </section>
       {manage && <CreateAgent reload={reload} />}
-      {manage && <Delegate view={view} reload={reload} />}
+      <Delegations view={view} reload={reload} />
     </>
   );
 }
@@ -132,12 +134,19 @@ function CreateAgent({ reload }: { reload: () => void }) {
   );
 }
 
-function Delegate({ view, reload }: SectionProps) {
+/** Who each agent acts for now; those who manage agents add a delegation. */
+function Delegations({ view, reload }: SectionProps) {
+  const manage = view.caller.permissions.manageAgents;
   const active = view.agents.filter((agent) => agent.status !== 'revoked');
   const [agentId, setAgentId] = useState(active[0]?.id ?? '');
   const [crmUserId, setCrmUserId] = useState('');
   const [until, setUntil] = useState('');
   const delegate = useSubmit();
+  const [live, reloadLive] = useLoad(
+    () => getJson<{ delegations: DelegationView[] }>('/console/api/delegations'),
+    'delegations',
+  );
+  const nameOf = new Map(view.agents.map((agent) => [agent.id, agent.name]));
   const submit = () => {
     const expiresAt = until && !Number.isNaN(Date.parse(until)) ? new Date(until).toISOString() : until;
     const checked = validate(createDelegationSchema, { crmUserId, expiresAt });
@@ -145,36 +154,61 @@ function Delegate({ view, reload }: SectionProps) {
     return delegate.run(
       () => postJson(`/console/api/agents/${agentId}/delegations`, checked.value),
       async () => {
-        await reload();
+        await Promise.all([reload(), reloadLive()]);
         return `The agent may act for CRM user ${crmUserId} until ${new Date(expiresAt).toLocaleString()}.`;
       },
     );
   };
-  if (active.length === 0) return null;
   return (
-    <section aria-label="Delegate" className="card">
-      <h2>Let an agent act for a person</h2>
-      <div className="actions">
-        <label>
-          Agent{' '}
-          <select value={agentId} onChange={(event) => setAgentId(event.target.value)}>
-            {active.map((agent) => (
-              <option key={agent.id} value={agent.id}>
-                {agent.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          CRM user id <input value={crmUserId} onChange={(event) => setCrmUserId(event.target.value)} />
-        </label>
-        <label>
-          Until <input type="datetime-local" value={until} onChange={(event) => setUntil(event.target.value)} />
-        </label>
-        <button type="button" disabled={delegate.busy} onClick={submit}>
-          Delegate
-        </button>
-      </div>
+    <section aria-label="Delegations" className="card">
+      <h2>Agents acting for a person</h2>
+      {live.state === 'failed' && <p role="alert">{live.message}</p>}
+      {live.state === 'ready' &&
+        (live.data.delegations.length === 0 ? (
+          <p>No agent acts for anyone now.</p>
+        ) : (
+          <table aria-label="Delegations in force">
+            <thead>
+              <tr>
+                <th>Agent</th>
+                <th>Acts for CRM user</th>
+                <th>Until</th>
+              </tr>
+            </thead>
+            <tbody>
+              {live.data.delegations.map((delegation) => (
+                <tr key={delegation.id}>
+                  <td>{nameOf.get(delegation.agentId) ?? delegation.agentId}</td>
+                  <td>{delegation.crmUserId}</td>
+                  <td>{new Date(delegation.expiresAt).toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+      {manage && active.length > 0 && (
+        <div className="actions">
+          <label>
+            Agent{' '}
+            <select value={agentId} onChange={(event) => setAgentId(event.target.value)}>
+              {active.map((agent) => (
+                <option key={agent.id} value={agent.id}>
+                  {agent.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            CRM user id <input value={crmUserId} onChange={(event) => setCrmUserId(event.target.value)} />
+          </label>
+          <label>
+            Until <input type="datetime-local" value={until} onChange={(event) => setUntil(event.target.value)} />
+          </label>
+          <button type="button" disabled={delegate.busy} onClick={submit}>
+            Delegate
+          </button>
+        </div>
+      )}
       <OutcomeLine outcome={delegate.outcome} />
     </section>
   );

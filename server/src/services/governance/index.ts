@@ -6,6 +6,7 @@ export {
   type AuthenticatedAgent,
   createAgent,
   createDelegation,
+  listLiveDelegations,
   listWorkspaceAgents,
   setAgentStatus,
 } from './agents.ts';
