@@ -92,6 +92,13 @@ describe('console settings: policy', () => {
     expect(write.status).toBe(201);
     expect(write.body.policyVersion).toBe(2);
     expect(write.body.results[0]).toMatchObject({ property: 'phone', decision: 'applied' });
+
+    const restored = await as('2', 'POST', '/console/api/policies/1/restore');
+    expect(restored.status).toBe(201);
+    expect(await restored.json()).toEqual({ version: 3 });
+    expect((await settingsOf('2')).policy?.policy.objects.contacts?.properties.phone).toEqual({
+      enrichment: 'approval',
+    });
   });
 
   it('When a policy is invalid, then publishing answers 400 POLICY_INVALID with the schema’s sentences', async () => {
