@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import type { SessionView } from '../../shared/console-api.ts';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { postJson, getJson } from './api.ts';
@@ -8,6 +9,10 @@ import { Batches } from './screens/Batches.tsx';
 import { Inbox } from './screens/Inbox.tsx';
 import { RecordPage } from './screens/RecordPage.tsx';
 import { useLoad } from './use-load.ts';
+
+// Loaded when opened, so the first page's JavaScript stays small (the charts library above all).
+const Overview = lazy(() => import('./screens/Overview.tsx'));
+const Settings = lazy(() => import('./screens/settings/Settings.tsx'));
 
 export function App() {
   const [session] = useLoad(() => getJson<SessionView>('/console/api/session'), 'session');
@@ -34,6 +39,8 @@ export function App() {
           <Link href="/inbox">Inbox</Link>
           {permissions.searchAudit && <Link href="/batches">Batches</Link>}
           {permissions.searchAudit && <Link href="/audit">Audit</Link>}
+          {permissions.searchAudit && <Link href="/overview">Overview</Link>}
+          {permissions.readSettings && <Link href="/settings">Settings</Link>}
         </nav>
         <span className="who">
           {workspace.name} · user {caller.userId} ({permissions.role})
@@ -66,6 +73,20 @@ export function App() {
             </Route>
           )}
           {permissions.searchAudit && <Route path="/audit/:seq">{(params) => <AuditAction seq={params.seq} />}</Route>}
+          {permissions.searchAudit && (
+            <Route path="/overview">
+              <Suspense fallback={<p className="notice">Loading…</p>}>
+                <Overview />
+              </Suspense>
+            </Route>
+          )}
+          {permissions.readSettings && (
+            <Route path="/settings" nest>
+              <Suspense fallback={<p className="notice">Loading…</p>}>
+                <Settings />
+              </Suspense>
+            </Route>
+          )}
           <Route path="/">
             <Redirect to="/inbox" />
           </Route>

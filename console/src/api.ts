@@ -31,6 +31,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const getJson = <T>(path: string) => call<T>('GET', path);
 export const postJson = <T>(path: string, body?: unknown) => call<T>('POST', path, body);
+export const putJson = <T>(path: string, body?: unknown) => call<T>('PUT', path, body);
+export const deleteJson = <T>(path: string) => call<T>('DELETE', path);
 
 /** A query string from the filters that are set. */
 export function query(params: Record<string, string | undefined>): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { consoleRoutes } from './http/console-routes.ts';
+import { consoleSettingsRoutes } from './http/console-settings-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
 import { jsonBody, refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
@@ -68,6 +69,7 @@ export function createApp(options: AppOptions): Express {
   app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
   app.use(mcpRoutes(deps, { logger }));
   app.use(consoleRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
+  app.use(consoleSettingsRoutes(deps));
   if (options.consoleDir) app.use(consoleStatic(options.consoleDir));
   app.use((req, res) => {
     res.status(404).json({

@@ -211,7 +211,15 @@ describe('requests that change something', () => {
 
 describe('serving the console', () => {
   it('When the console or a deep link is loaded, then it comes with a strict CSP, frame-ancestors none and nosniff', async () => {
-    for (const page of ['/', '/inbox', '/batches/enrich-1', '/audit', '/records/contacts/42']) {
+    for (const page of [
+      '/',
+      '/inbox',
+      '/batches/enrich-1',
+      '/audit',
+      '/records/contacts/42',
+      '/settings/versions',
+      '/overview',
+    ]) {
       const response = await fetch(`${harness.url}${page}`);
       expect(response.status, page).toBe(200);
       expect(await response.text()).toContain('/assets/app.js');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type RequestHandler, Router } from 'express';
 
 /** Paths the console's router owns; anything else (the API above all) keeps its JSON 404. */
-const CONSOLE_PATHS = /^\/(?:inbox|batches|audit|records)(?:\/[^.]*)?$|^\/$/;
+const CONSOLE_PATHS = /^\/(?:inbox|batches|audit|records|settings|overview)(?:\/[^.]*)?$|^\/$/;
 
 /**
  * No inline script or style, nothing from another origin, never framed: what the console needs

@@ -91,3 +91,12 @@ export async function findDelegation(db: Db | Tx, workspaceId: string, id: strin
     .where(and(eq(delegations.workspaceId, workspaceId), eq(delegations.id, id)));
   return row;
 }
+
+/** The delegations still in force (not expired, not revoked), soonest to end first. */
+export async function listLiveDelegations(db: Db | Tx, workspaceId: string, now: Date): Promise<DelegationRow[]> {
+  return db
+    .select()
+    .from(delegations)
+    .where(and(eq(delegations.workspaceId, workspaceId), gt(delegations.expiresAt, now), isNull(delegations.revokedAt)))
+    .orderBy(asc(delegations.expiresAt));
+}

@@ -99,6 +99,7 @@ export async function authenticateConsoleSession(
   return {
     workspace,
     person,
+    via: 'console',
     caller: {
       portalId: workspace.hubspotPortalId,
       userId: session.crmUserId,

@@ -2,6 +2,7 @@
 export { auditAction, consoleAuditExport, consoleAuditSearch } from './console-audit.ts';
 export { batchesPage } from './console-batches.ts';
 export { inboxVersion, inboxView } from './console-inbox.ts';
+export { overviewView } from './console-overview.ts';
 export {
   authenticateConsoleSession,
   CONSOLE_SESSION_TTL_MS,

@@ -11,6 +11,8 @@ export interface ExtensionCaller {
   caller: Caller;
   /** The person as resolved from their own role or their HubSpot teams; decisions use this, not a second lookup. */
   person: ResolvedPerson;
+  /** Where the person acts from, as their audit events say; the HubSpot app unless set. */
+  via?: 'console';
 }
 
 /** Why a request from the HubSpot app is refused: data in `details.reason`, beside the HTTP code. */
@@ -98,12 +100,12 @@ export async function authenticateExtensionRequest(
 }
 
 /** The person behind a signed request, as the audit log names them. */
-export function personActor({ caller }: ExtensionCaller): Actor {
+export function personActor({ caller, via }: ExtensionCaller): Actor {
   return {
     type: 'person',
     name: `hubspot-user:${caller.userId}`,
     crmUserId: caller.userId,
     role: caller.permissions.role,
-    via: 'hubspot_app',
+    via: via ?? 'hubspot_app',
   };
 }

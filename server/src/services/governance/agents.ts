@@ -11,6 +11,7 @@ import {
   insertAgent,
   insertDelegation,
   listAgents,
+  listLiveDelegations as liveDelegations,
   updateAgentStatus,
   type AgentRow,
 } from '../../store/agent-store.ts';
@@ -148,6 +149,16 @@ export async function createDelegation(
     });
   });
   return { id, agentId: input.agentId, crmUserId: input.crmUserId, expiresAt: input.expiresAt.toISOString() };
+}
+
+/** Who each agent may act for now: the delegations not expired or revoked. */
+export async function listLiveDelegations(deps: ServiceDeps, workspaceId: string): Promise<DelegationView[]> {
+  return (await liveDelegations(deps.db, workspaceId, deps.clock())).map((row) => ({
+    id: row.id,
+    agentId: row.agentId,
+    crmUserId: row.crmUserId,
+    expiresAt: row.expiresAt.toISOString(),
+  }));
 }
 
 /** An agent as the audit names it. */

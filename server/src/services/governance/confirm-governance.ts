@@ -25,7 +25,7 @@ export async function decideGovernanceRequest(
     requestId: string;
     actingUserId: string;
     decision: 'confirm' | 'cancel';
-    via: 'admin_api' | 'hubspot_app';
+    via: 'admin_api' | 'hubspot_app' | 'console';
     /** The person as the HubSpot app already resolved them (own role or team's); otherwise looked up in `people`. */
     person?: { role: PersonRole } | undefined;
   },

@@ -6,6 +6,7 @@ export {
   type AuthenticatedAgent,
   createAgent,
   createDelegation,
+  listLiveDelegations,
   listWorkspaceAgents,
   setAgentStatus,
 } from './agents.ts';
@@ -23,7 +24,7 @@ export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
 export { assertNotKilled, engagedKillSwitch, listWorkspaceKillSwitches, setKillSwitch } from './kill-switches.ts';
-export { checkKillTriggers, checkRejectionRate, drillKillTrigger } from './kill-triggers.ts';
+export { checkKillTriggers, checkRejectionRate, drillKillTrigger, TRIGGER_ACTOR } from './kill-triggers.ts';
 export {
   listWorkspacePeople,
   listWorkspaceTeamRoles,
@@ -34,7 +35,7 @@ export {
   setPersonRole,
   setTeamRole,
 } from './people.ts';
-export { activePolicy, policyHistory, publishPolicy, restorePolicyVersion } from './policies.ts';
+export { activePolicy, policyHistory, policyVersion, publishPolicy, restorePolicyVersion } from './policies.ts';
 export { findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { type AppliedPolicy, applyPolicy } from './apply-policy.ts';
 export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';

@@ -13,7 +13,8 @@ import type { Actor, ServiceDeps } from '../common/index.ts';
 import { setKillSwitch } from './kill-switches.ts';
 import { activePolicy, policyInForce } from './policies.ts';
 
-const TRIGGER_ACTOR: Actor = { type: 'system', name: 'kill-trigger' };
+/** Who engages a kill switch when a trigger fires; the Overview counts its engagements. */
+export const TRIGGER_ACTOR: Actor = { type: 'system', name: 'kill-trigger' };
 
 /**
  * Counts what the thresholds watch (from the field history the webhooks fill) and engages the

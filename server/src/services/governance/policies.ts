@@ -1,4 +1,5 @@
 import type { ActivePolicy, PolicyVersion } from '../../../../shared/admin-api.ts';
+import type { PolicyVersionView } from '../../../../shared/console-settings-api.ts';
 import { parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
@@ -68,9 +69,26 @@ export async function restorePolicyVersion(
   version: number,
   actor: Actor,
 ): Promise<{ version: number }> {
+  const stored = await policyVersion(deps, workspaceId, version);
+  return publishPolicy(deps, workspaceId, stored.policy, actor);
+}
+
+/** One published version whole (the console's diff of two versions), parsed again as it is read back. */
+export async function policyVersion(
+  deps: ServiceDeps,
+  workspaceId: string,
+  version: number,
+): Promise<PolicyVersionView> {
   const stored = await findPolicyVersion(deps.db, workspaceId, version);
   if (!stored) throw new AppError('NOT_FOUND', `Policy version ${version} does not exist in this workspace.`);
-  return publishPolicy(deps, workspaceId, stored.document, actor);
+  const parsed = parsePolicy(stored.document);
+  if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${version} no longer parses.`);
+  return {
+    version: stored.version,
+    publishedBy: stored.publishedBy,
+    createdAt: stored.createdAt.toISOString(),
+    policy: parsed.policy,
+  };
 }
 
 function describe(actor: Actor): string {

@@ -1,0 +1,215 @@
+import { useState } from 'react';
+import { createAgentSchema, createDelegationSchema } from '../../../../shared/admin-api.ts';
+import { AGENT_ROLES } from '../../../../shared/crm-names.ts';
+import {
+  AGENT_ACTION_LABEL,
+  agentActionDone,
+  agentActions,
+  REVOKE_WARNING,
+  TOKEN_WARNING,
+} from '../../../../shared/views/agents.ts';
+import type { DelegationView } from '../../../../shared/admin-api.ts';
+import { getJson, postJson } from '../../api.ts';
+import { useLoad } from '../../use-load.ts';
+import { OutcomeLine, useSubmit, validate } from './forms.tsx';
+import type { SectionProps } from './Settings.tsx';
+
+/** Agents: create (the token shown once), pause, resume, revoke, and let one act for a person until a date. */
+export function Agents({ view, reload }: SectionProps) {
+  const manage = view.caller.permissions.manageAgents;
+  const action = useSubmit();
+  const [revoking, setRevoking] = useState<string | null>(null);
+  return (
+    <>
+      <section aria-label="Agents" className="card">
+        <h2>Agents</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Role</th>
+              <th>Status</th>
+              <th>Created</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {view.agents.map((agent) => (
+              <tr key={agent.id}>
+                <td>{agent.name}</td>
+                <td>{agent.role}</td>
+                <td>{agent.status}</td>
+                <td>{new Date(agent.createdAt).toLocaleString()}</td>
+                <td className="actions">
+                  {manage &&
+                    agentActions(agent.status).map((next) =>
+                      next === 'revoke' && revoking !== agent.id ? (
+                        <button key={next} type="button" onClick={() => setRevoking(agent.id)}>
+                          Revoke…
+                        </button>
+                      ) : (
+                        <button
+                          key={next}
+                          type="button"
+                          disabled={action.busy}
+                          onClick={() =>
+                            action.run(
+                              () => postJson(`/console/api/agents/${agent.id}/${next}`),
+                              async () => {
+                                setRevoking(null);
+                                await reload();
+                                return agentActionDone(next, agent.name);
+                              },
+                            )
+                          }
+                        >
+                          {next === 'revoke' ? 'Confirm revoke' : AGENT_ACTION_LABEL[next]}
+                        </button>
+                      ),
+                    )}
+                  {revoking === agent.id && <span className="warning">{REVOKE_WARNING}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <OutcomeLine outcome={action.outcome} />
+      </section>
+      {manage && <CreateAgent reload={reload} />}
+      <Delegations view={view} reload={reload} />
+    </>
+  );
+}
+
+function CreateAgent({ reload }: { reload: () => void }) {
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<string>('enrichment');
+  const [token, setToken] = useState<string | null>(null);
+  const create = useSubmit();
+  const submit = () => {
+    const checked = validate(createAgentSchema, { name, role });
+    if (!checked.ok) return create.setOutcome({ kind: 'failed', message: `The agent: ${checked.message}` });
+    return create.run(
+      () => postJson<{ name: string; token: string }>('/console/api/agents', checked.value),
+      async (agent) => {
+        setToken(agent.token);
+        setName('');
+        await reload();
+        return `${agent.name} is created.`;
+      },
+    );
+  };
+  return (
+    <section aria-label="Create an agent" className="card">
+      <h2>Create an agent</h2>
+      <div className="actions">
+        <label>
+          Name <input value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+        <label>
+          Role{' '}
+          <select value={role} onChange={(event) => setRole(event.target.value)}>
+            {AGENT_ROLES.map((candidate) => (
+              <option key={candidate}>{candidate}</option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={create.busy} onClick={submit}>
+          Create
+        </button>
+      </div>
+      <OutcomeLine outcome={create.outcome} />
+      {token && (
+        <section className="warning" aria-label="New agent token">
+          <p>{TOKEN_WARNING}</p>
+          <code className="token">{token}</code>
+          <div>
+            <button type="button" onClick={() => setToken(null)}>
+              I have copied it
+            </button>
+          </div>
+        </section>
+      )}
+    </section>
+  );
+}
+
+/** Who each agent acts for now; those who manage agents add a delegation. */
+function Delegations({ view, reload }: SectionProps) {
+  const manage = view.caller.permissions.manageAgents;
+  const active = view.agents.filter((agent) => agent.status !== 'revoked');
+  const [agentId, setAgentId] = useState(active[0]?.id ?? '');
+  const [crmUserId, setCrmUserId] = useState('');
+  const [until, setUntil] = useState('');
+  const delegate = useSubmit();
+  const [live, reloadLive] = useLoad(
+    () => getJson<{ delegations: DelegationView[] }>('/console/api/delegations'),
+    'delegations',
+  );
+  const nameOf = new Map(view.agents.map((agent) => [agent.id, agent.name]));
+  const submit = () => {
+    const expiresAt = until && !Number.isNaN(Date.parse(until)) ? new Date(until).toISOString() : until;
+    const checked = validate(createDelegationSchema, { crmUserId, expiresAt });
+    if (!checked.ok) return delegate.setOutcome({ kind: 'failed', message: `The delegation: ${checked.message}` });
+    return delegate.run(
+      () => postJson(`/console/api/agents/${agentId}/delegations`, checked.value),
+      async () => {
+        await Promise.all([reload(), reloadLive()]);
+        return `The agent may act for CRM user ${crmUserId} until ${new Date(expiresAt).toLocaleString()}.`;
+      },
+    );
+  };
+  return (
+    <section aria-label="Delegations" className="card">
+      <h2>Agents acting for a person</h2>
+      {live.state === 'failed' && <p role="alert">{live.message}</p>}
+      {live.state === 'ready' &&
+        (live.data.delegations.length === 0 ? (
+          <p>No agent acts for anyone now.</p>
+        ) : (
+          <table aria-label="Delegations in force">
+            <thead>
+              <tr>
+                <th>Agent</th>
+                <th>Acts for CRM user</th>
+                <th>Until</th>
+              </tr>
+            </thead>
+            <tbody>
+              {live.data.delegations.map((delegation) => (
+                <tr key={delegation.id}>
+                  <td>{nameOf.get(delegation.agentId) ?? delegation.agentId}</td>
+                  <td>{delegation.crmUserId}</td>
+                  <td>{new Date(delegation.expiresAt).toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+      {manage && active.length > 0 && (
+        <div className="actions">
+          <label>
+            Agent{' '}
+            <select value={agentId} onChange={(event) => setAgentId(event.target.value)}>
+              {active.map((agent) => (
+                <option key={agent.id} value={agent.id}>
+                  {agent.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            CRM user id <input value={crmUserId} onChange={(event) => setCrmUserId(event.target.value)} />
+          </label>
+          <label>
+            Until <input type="datetime-local" value={until} onChange={(event) => setUntil(event.target.value)} />
+          </label>
+          <button type="button" disabled={delegate.busy} onClick={submit}>
+            Delegate
+          </button>
+        </div>
+      )}
+      <OutcomeLine outcome={delegate.outcome} />
+    </section>
+  );
+}

@@ -1,0 +1,195 @@
+import { type Request, Router } from 'express';
+import {
+  AGENT_STATUS_AFTER,
+  agentStatusChangeSchema,
+  createAgentSchema,
+  createDelegationSchema,
+  killSwitchChangeSchema,
+} from '../../../shared/admin-api.ts';
+import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
+import { overviewQuerySchema } from '../../../shared/console-settings-api.ts';
+import {
+  type ExtensionPermissions,
+  policyVersionParamSchema,
+  publishPolicyBodySchema,
+  setTeamRoleSchema,
+  teamIdParamSchema,
+} from '../../../shared/extension-api.ts';
+import { AppError } from '../errors.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { authenticateConsoleSession, overviewView } from '../services/console/index.ts';
+import {
+  personActor,
+  removePersonRoleFromApp,
+  removeTeamRoleFromApp,
+  requirePermission,
+  setPersonRoleFromApp,
+  setTeamRoleFromApp,
+  settingsView,
+} from '../services/extension/index.ts';
+import {
+  createAgent,
+  createDelegation,
+  decideGovernanceRequest,
+  listLiveDelegations,
+  policyVersion,
+  publishPolicy,
+  restorePolicyVersion,
+  setKillSwitch,
+  setAgentStatus,
+} from '../services/governance/index.ts';
+import { refuseCrossSiteWrites, sessionToken } from './console-session.ts';
+import { parseInput } from './errors.ts';
+import { idParam } from './params.ts';
+
+type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
+
+/**
+ * The web console's Settings and Overview (issue 19). The same services as the HubSpot settings
+ * page, with the person from the console's session; every permission is checked here whatever
+ * the console chose to show.
+ */
+export function consoleSettingsRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+  const authenticate = (req: Request) => authenticateConsoleSession(deps, sessionToken(req));
+  const permitted = async (req: Request, permission: Permission, what: string) => {
+    const authenticated = await authenticate(req);
+    requirePermission(authenticated.caller, authenticated.caller.permissions[permission], what);
+    return authenticated;
+  };
+  const managing = (req: Request) => permitted(req, 'managePeople', 'change who has which role');
+
+  router.use('/console/api', refuseCrossSiteWrites);
+
+  router.get('/console/api/settings', async (req, res) => {
+    res.json(await settingsView(deps, await authenticate(req)));
+  });
+
+  router.get('/console/api/overview', async (req, res) => {
+    const authenticated = await authenticate(req);
+    res.json(await overviewView(deps, authenticated, parseInput(overviewQuerySchema, req.query, 'The overview query')));
+  });
+
+  router.get('/console/api/teams', async (req, res) => {
+    const { workspace } = await managing(req);
+    res.json({ teams: await deps.crmFor(workspace).listTeams() });
+  });
+
+  router.get('/console/api/policies/:version', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    const version = parseInput(policyVersionParamSchema, req.params.version, 'The policy version');
+    res.json(await policyVersion(deps, workspace.id, version));
+  });
+
+  // A change dual control holds answers 409 SECOND_ADMIN_REQUIRED, naming the request to confirm.
+  router.post('/console/api/policies', async (req, res) => {
+    const authenticated = await permitted(req, 'publishPolicy', 'publish a policy');
+    const { document } = parseInput(publishPolicyBodySchema, req.body, 'The policy');
+    res.status(201).json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated)));
+  });
+
+  router.post('/console/api/policies/:version/restore', async (req, res) => {
+    const authenticated = await permitted(req, 'publishPolicy', 'restore a policy version');
+    const version = parseInput(policyVersionParamSchema, req.params.version, 'The policy version');
+    res
+      .status(201)
+      .json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
+  });
+
+  router.put('/console/api/kill-switches', async (req, res) => {
+    const authenticated = await permitted(req, 'setKillSwitches', 'engage or release a kill switch');
+    const change = parseInput(killSwitchChangeSchema, req.body, 'The kill switch');
+    res.json(await setKillSwitch(deps, authenticated.workspace.id, change, personActor(authenticated)));
+  });
+
+  // The agent's bearer token is in this answer only; the console shows it once.
+  router.post('/console/api/agents', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'create an agent');
+    const agent = parseInput(createAgentSchema, req.body, 'The agent');
+    res.status(201).json(await createAgent(deps, authenticated.workspace.id, agent, personActor(authenticated)));
+  });
+
+  router.get('/console/api/delegations', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json({ delegations: await listLiveDelegations(deps, workspace.id) });
+  });
+
+  router.post('/console/api/agents/:id/delegations', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'let an agent act for a person');
+    const body = parseInput(createDelegationSchema, req.body, 'The delegation');
+    res
+      .status(201)
+      .json(
+        await createDelegation(
+          deps,
+          authenticated.workspace.id,
+          { agentId: idParam(req.params.id, 'agent'), crmUserId: body.crmUserId, expiresAt: new Date(body.expiresAt) },
+          personActor(authenticated),
+        ),
+      );
+  });
+
+  router.post('/console/api/agents/:id/:action', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'pause, resume or revoke an agent');
+    const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
+    res.json(
+      await setAgentStatus(
+        deps,
+        authenticated.workspace.id,
+        idParam(req.params.id, 'agent'),
+        AGENT_STATUS_AFTER[action],
+        personActor(authenticated),
+      ),
+    );
+  });
+
+  router.put('/console/api/people/:crmUserId', async (req, res) => {
+    const authenticated = await managing(req);
+    const crmUserId = parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
+    const { role, crmOwnerId } = parseInput(setPersonSchema, req.body, 'The person');
+    res.json(await setPersonRoleFromApp(deps, authenticated, { crmUserId, role, crmOwnerId }));
+  });
+
+  router.delete('/console/api/people/:crmUserId', async (req, res) => {
+    const authenticated = await managing(req);
+    const crmUserId = parseInput(crmUserIdParamSchema, req.params.crmUserId, 'The CRM user id');
+    res.json(await removePersonRoleFromApp(deps, authenticated, crmUserId));
+  });
+
+  router.put('/console/api/team-roles/:teamId', async (req, res) => {
+    const authenticated = await managing(req);
+    const teamId = parseInput(teamIdParamSchema, req.params.teamId, 'The team id');
+    const { role } = parseInput(setTeamRoleSchema, req.body, 'The team role');
+    res.json(await setTeamRoleFromApp(deps, authenticated, { teamId, role }));
+  });
+
+  router.delete('/console/api/team-roles/:teamId', async (req, res) => {
+    const authenticated = await managing(req);
+    const teamId = parseInput(teamIdParamSchema, req.params.teamId, 'The team id');
+    res.json(await removeTeamRoleFromApp(deps, authenticated, teamId));
+  });
+
+  // Dual control: a second admin confirms (or anyone with the right cancels) what waits; never the one who asked.
+  router.post('/console/api/governance-requests/:id/:decision', async (req, res) => {
+    const decision = req.params.decision;
+    if (decision !== 'confirm' && decision !== 'cancel')
+      throw new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`);
+    const { workspace, caller, person } = await permitted(
+      req,
+      'confirmGovernance',
+      `${decision} a change that waits for a second admin`,
+    );
+    res.json(
+      await decideGovernanceRequest(deps, {
+        workspaceId: workspace.id,
+        requestId: idParam(req.params.id, 'governance request'),
+        actingUserId: caller.userId,
+        decision,
+        via: 'console',
+        person,
+      }),
+    );
+  });
+
+  return router;
+}

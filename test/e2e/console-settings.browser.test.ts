@@ -1,0 +1,213 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  http,
+  type NodeProcess,
+  serverEnv,
+  startNodeProcess,
+  temporaryDataDir,
+  urlFromLog,
+} from './support/processes.ts';
+
+const run = promisify(execFile);
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test/artifacts');
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium).`);
+
+// Settings and Overview as people use them: the real server in demo mode with its sandbox, the
+// real build, headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
+describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromium', () => {
+  const data = temporaryDataDir('ag-e2e-settings-');
+  let server: NodeProcess;
+  let serverUrl: string;
+  let browser: Browser;
+  let page: Page;
+  let adminToken: string;
+  const pageErrors: string[] = [];
+
+  const signIn = async (crmUserId: string, role: string) => {
+    await http('PUT', `${serverUrl}/v1/admin/people/${crmUserId}`, { token: adminToken, body: { role } });
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, { token: adminToken, body: { crmUserId } });
+    await page.goto(link.body.url);
+    await page.waitForURL(/\/inbox$/);
+  };
+  const screenshot = (name: string) => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+
+  beforeAll(async () => {
+    await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
+    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
+    // The first start migrates PGlite, seeds the sandbox and sends the demo batch: on a loaded machine, over 20 s.
+    serverUrl = await urlFromLog(server, 'listening', 60_000);
+    await server.waitForLine((line) => line.startsWith('Try next'), 60_000);
+    adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage();
+    page.setDefaultTimeout(15_000); // a step that never happens fails by name, within the test's own 30 s
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // Chromium logs every 4xx answer; the 409 that dual control answers is the story, not an error.
+      const heldForSecondAdmin = /status of 409 \(Conflict\)/.test(message.text());
+      if (message.type() === 'error' && !heldForSecondAdmin) pageErrors.push(`${page.url()}: ${message.text()}`);
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    data.remove();
+  });
+
+  it('an admin moves a property from approval to auto, publishes, and sees the next write applied', async () => {
+    await signIn('3001', 'revops_admin');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.waitForURL(/\/settings\/policy$/);
+    const cell = page.getByLabel('contacts phone enrichment', { exact: true });
+    expect(await cell.inputValue()).toBe('approval');
+    await cell.selectOption('auto');
+    await page.getByText('1 setting(s) changed from the version in force.').waitFor();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'Published version 2' }).waitFor();
+    expect(await page.getByLabel('contacts phone enrichment', { exact: true }).inputValue()).toBe('auto');
+
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.waitForURL(/\/settings\/versions/);
+    const diff = page.locator('table.diff');
+    await diff.waitFor();
+    expect((await diff.locator('tbody tr').allTextContents()).map((row) => row.replace(/\s+/g, ' '))).toEqual([
+      'objects.contacts.properties.phone.enrichment"approval""auto"',
+    ]);
+
+    // The next write, on a record the demo batch already wrote to on its own (no condition holds it).
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())![1];
+    const demo = await http('GET', `${serverUrl}/v1/changesets/${changeSetId}`, { token: agentToken });
+    const { recordId } = (demo.body.results as { recordId: string; decision: string; reasons: string[] }[]).find(
+      (result) => result.decision === 'applied' && !result.reasons.includes('value_unchanged'),
+    )!;
+    const write = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'after-publish',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId,
+            properties: { phone: '+1 555 0199' },
+            evidence: { source: 'clearbit', url: 'https://example.com/p', confidence: 0.95, reason: 'Listed' },
+          },
+        ],
+      },
+    });
+    expect(write.status).toBe(201);
+    expect(write.body.policyVersion).toBe(2);
+    expect(write.body.results[0]).toMatchObject({ property: 'phone', decision: 'applied' });
+
+    await page.goto(`${serverUrl}/records/contacts/${recordId}`);
+    const applied = page.getByRole('table', { name: `Change set ${write.body.id}` });
+    await applied.waitFor();
+    expect(await applied.locator('tbody tr').first().textContent()).toMatch(
+      /^phone.*\+1 555 0199demo-enricherafter-publish/,
+    );
+    await screenshot('settings-publish-then-write-applied');
+  });
+
+  it('with dual control on, lowering a tier waits for a second admin, who confirms it from the console', async () => {
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByLabel('Lowering a tier').check();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'Published version 3' }).waitFor();
+
+    await page.getByLabel('contacts email enrichment', { exact: true }).selectOption('auto');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'a second admin must confirm it' }).waitFor();
+    const waiting = page.getByRole('region', { name: 'Waiting for a second admin' });
+    await waiting.waitFor();
+    expect(await waiting.getByRole('button', { name: 'Confirm' }).count()).toBe(0);
+
+    await signIn('3003', 'owner');
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page
+      .getByRole('region', { name: 'Waiting for a second admin' })
+      .getByRole('button', { name: 'Confirm' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Confirmed' }).waitFor();
+    await expect.poll(() => page.getByLabel('contacts email enrichment', { exact: true }).inputValue()).toBe('auto');
+    expect(await page.getByText(/^Version 4 in force/).count()).toBe(1);
+    await screenshot('settings-dual-control-confirmed');
+  });
+
+  it('the other settings sections and the overview open by their own URL and draw', async () => {
+    for (const section of ['agents', 'people', 'kill-switches', 'policy']) {
+      await page.goto(`${serverUrl}/settings/${section}`);
+      await page.getByRole('link', { name: 'Kill switches' }).waitFor();
+    }
+    await page.goto(`${serverUrl}/settings/kill-switches`);
+    expect(await page.getByRole('row').filter({ hasText: 'The whole workspace' }).textContent()).toContain('released');
+
+    await page.goto(`${serverUrl}/settings/agents`);
+    const create = page.getByRole('region', { name: 'Create an agent' });
+    await create.getByRole('textbox', { name: 'Name' }).fill('router-2');
+    await create.getByRole('combobox', { name: /^Role/ }).selectOption('routing');
+    await create.getByRole('button', { name: 'Create' }).click();
+    expect(await page.getByRole('region', { name: 'New agent token' }).locator('code').textContent()).toMatch(/^agt_/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.getByRole('region', { name: 'New agent token' }).count()).toBe(0);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+    await page.getByLabel('CRM user id').fill('1001');
+    await page.getByLabel('Until').fill(tomorrow);
+    await page.getByRole('button', { name: 'Delegate' }).click();
+    const delegations = page.getByRole('table', { name: 'Delegations in force' });
+    await delegations.waitFor();
+    expect(await delegations.locator('tbody').textContent()).toMatch(/^demo-enricher1001/);
+
+    await page.goto(`${serverUrl}/overview?days=7`);
+    const decisions = page.getByRole('region', { name: 'Decisions per day, by outcome' });
+    await decisions.locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByRole('region', { name: 'Top changed properties (applied writes)' }).textContent()).toContain(
+      'contacts.phone',
+    );
+    await screenshot('overview');
+  });
+
+  it('an approver reads the settings but is offered nothing to change', async () => {
+    await signIn('3002', 'approver');
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByRole('region', { name: 'Policy matrix: contacts' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Publish' }).count()).toBe(0);
+    expect(await page.locator('select').count()).toBe(0);
+    await page.goto(`${serverUrl}/settings/agents`);
+    await page.getByRole('region', { name: 'Agents' }).waitFor();
+    expect(
+      await page
+        .getByRole('button')
+        .filter({ hasText: /Pause|Revoke|Create/ })
+        .count(),
+    ).toBe(0);
+    await page.goto(`${serverUrl}/settings/kill-switches`);
+    await page.getByRole('region', { name: 'Kill switches' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Engage' }).count()).toBe(0);
+  });
+
+  it('no error on Settings or Overview: no script error, no Content-Security-Policy refusal', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
