@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
+import { startAlertJobs } from './jobs/alert-jobs.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
@@ -46,6 +47,25 @@ async function main(): Promise<void> {
       eventsPerRequest: config.siem.eventsPerRequest,
     },
   });
+  const alerts = startAlertJobs(deps, {
+    logger,
+    pollMs: config.alerts.pollMs,
+    evaluation: {
+      holder: leaseHolderName(),
+      leaseMs: config.alerts.leaseMs,
+      // Links in alerts lead to the console where people reach it.
+      consoleUrl: (config.publicUrl ?? publicUrl).replace(/\/+$/, ''),
+      checkEveryMs: config.alerts.checkEveryMs,
+      eventsPerRound: 1_000,
+    },
+    delivery: {
+      holder: leaseHolderName(),
+      leaseMs: config.alerts.leaseMs,
+      requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
+      retryMaxMs: config.alerts.retryMaxMs,
+      maxAttempts: config.alerts.maxAttempts,
+    },
+  });
   const webhooks = {
     appClientSecret: config.hubspotClientSecret,
     publicUrl: config.publicUrl,
@@ -84,6 +104,7 @@ async function main(): Promise<void> {
           checkpoints?.stop(),
           recovery.stop(),
           siem.stop(),
+          alerts.stop(),
         ])
           .then(() => runtime.close())
           .then(() => process.exit(0)),
