@@ -1,12 +1,14 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
-import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { bootstrapWorkspace, publishPolicy, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { alertChannels, auditEvents } from '../../server/src/store/schema.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } from '../support/alert-receivers.ts';
-import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { seedContacts, submitTitles } from '../support/rollbacks.ts';
 
 const CONSOLE = 'https://governance.example.com';
 const WEBHOOK_SECRET = 'an-alert-webhook-secret-of-32-chars!';
@@ -336,5 +338,78 @@ describe('alerts to people', () => {
     const alerts = await raisedAlerts(workspaceId);
     expect(alerts[1]).toMatchObject({ title: 'Approvals waiting', link: `${CONSOLE}/inbox` });
     expect(String(alerts[1]!.text)).toContain('1 proposal has waited');
+  });
+
+  it('alerts on an agent’s rejection rate, its QA error rate and its daily write cap nearly spent, each with the page to open', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await publishPolicy(
+      harness.deps,
+      workspaceId,
+      {
+        ...(EXAMPLE_POLICY as { caps: object }),
+        caps: { ...(EXAMPLE_POLICY as { caps: object }).caps, writesPerAgentPerDay: 10 },
+        qa: { sampling: { enrichment: { rate: 1 } } },
+      },
+      ADMIN,
+    );
+    await bootstrapWorkspace(harness.deps, workspaceId, ADMIN);
+    await givePeopleRoles(harness, workspaceId, { '501': 'approver' });
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    const rate = { threshold: 0.5, minCount: 2, lookbackMinutes: 60 };
+    await addRule(adminToken, { name: 'rejections', kind: 'rejection_rate', params: rate, channels: ['slack'] });
+    await addRule(adminToken, { name: 'qa', kind: 'qa_error_rate', params: rate, channels: ['slack'] });
+    await addRule(adminToken, { name: 'budget', kind: 'api_budget', params: { threshold: 0.3 }, channels: ['slack'] });
+    const agent = agents[0]!;
+
+    const records = seedContacts(harness, ['Engineer', 'Designer', 'Analyst']);
+    await submitTitles(harness, agent.token, 'titles-1', Object.fromEntries(records.map((id) => [id, 'CTO'])));
+    const open = (await api(harness, 'GET', '/v1/admin/qa/reviews?status=open', { token: adminToken })).body.reviews;
+    for (const [i, review] of (open as { id: string }[]).entries()) {
+      const verdict = i < 2 ? 'wrong' : 'correct';
+      const res = await api(harness, 'POST', `/v1/admin/qa/reviews/${review.id}/verdict`, {
+        token: adminToken,
+        body: { actingUserId: '501', verdict },
+      });
+      expect(res.status).toBe(200);
+    }
+    for (const phone of ['+1 555 0101', '+1 555 0102']) {
+      const approvalId = await proposeHeld(harness, {
+        token: agent.token,
+        adminToken,
+        recordId: seedContact(harness, { phone: '+1 555 0100' }),
+        properties: { phone },
+      });
+      expect(
+        (await decide(harness, adminToken, approvalId, { kind: 'reject', actingUserId: '501', reason: 'Wrong number' }))
+          .status,
+      ).toBe(200);
+    }
+
+    // State rules are checked once a minute; the first check came when each rule was added.
+    now = new Date(now.getTime() + 61_000);
+    await runAlerts();
+    const byRule = Object.fromEntries((await raisedAlerts(workspaceId)).map((alert) => [alert.rule, alert]));
+    expect(byRule.rejections).toMatchObject({
+      title: 'Agent’s proposals rejected',
+      subject: agent.id,
+      about: `agent ${agent.name} (${agent.id})`,
+      link: `${CONSOLE}/batches/enrich-1`,
+    });
+    expect(String(byRule.rejections!.text)).toContain('2 of 2 (100%)');
+    expect(byRule.qa).toMatchObject({ title: 'Agent’s QA error rate', subject: agent.id });
+    expect(String(byRule.qa!.text)).toContain('2 of 3 (67%)');
+    expect(String(byRule.qa!.link)).toMatch(new RegExp(`^${CONSOLE}/records/contacts/`));
+    expect(byRule.budget).toMatchObject({
+      title: 'Daily write budget nearly spent',
+      link: `${CONSOLE}/audit?agent=${agent.id}`,
+    });
+    expect(String(byRule.budget!.text)).toContain('daily cap of 10 writes');
+    expect(slack.received).toHaveLength(3);
+
+    // Checked again a minute later: the same subjects are within their window, so nothing more is sent.
+    now = new Date(now.getTime() + 61_000);
+    await runAlerts();
+    expect(slack.received).toHaveLength(3);
   });
 });
