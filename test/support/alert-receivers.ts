@@ -20,7 +20,9 @@ export interface HookReceiver {
 }
 
 /** With `secret`, checks the signature exactly as docs/siem.md tells a receiver to. */
-export async function startHookReceiver(options: { secret?: string } = {}): Promise<HookReceiver> {
+export async function startHookReceiver(
+  options: { secret?: string; port?: number; onReceived?: (body: Record<string, unknown>) => void } = {},
+): Promise<HookReceiver> {
   const receiver: HookReceiver = {
     url: '',
     received: [],
@@ -41,11 +43,13 @@ export async function startHookReceiver(options: { secret?: string } = {}): Prom
         receiver.refused += 1;
         return void res.writeHead(401).end();
       }
-      receiver.received.push(JSON.parse(body) as Record<string, unknown>);
+      const parsed = JSON.parse(body) as Record<string, unknown>;
+      receiver.received.push(parsed);
+      options.onReceived?.(parsed);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/T000/B000/secret-part`;
   return receiver;
 }
@@ -75,7 +79,9 @@ export interface SmtpSink {
 }
 
 /** An SMTP server that takes any message (with a login when `user` and `password` are given). */
-export async function startSmtpSink(options: { user?: string; password?: string } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: { user?: string; password?: string; port?: number; onReceived?: (mail: ReceivedMail) => void } = {},
+): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: options.user === undefined,
@@ -90,17 +96,19 @@ export async function startSmtpSink(options: { user?: string; password?: string 
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        received.push({
+        const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           user: session.user as string | undefined,
           raw: Buffer.concat(chunks).toString('utf8'),
-        });
+        };
+        received.push(mail);
+        options.onReceived?.(mail);
         callback();
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
