@@ -63,3 +63,16 @@ CREATE TABLE "alert_deliveries" (
 --> statement-breakpoint
 ALTER TABLE "alert_deliveries" ADD CONSTRAINT "alert_deliveries_channel_id_alert_channels_id_fk" FOREIGN KEY ("channel_id") REFERENCES "public"."alert_channels"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "alert_deliveries_due" ON "alert_deliveries" USING btree ("next_attempt_at") WHERE "status" = 'pending';
+--> statement-breakpoint
+-- Every signed audit checkpoint (issue 17) is kept too, so SIEM destinations are sent them beside
+-- the events they sign (issue 22): `checkpoint_cursor_seq` is the seq of the last checkpoint a
+-- destination acknowledged. A workspace's checkpoints are signed one at a time, in seq order.
+CREATE TABLE "audit_checkpoint_log" (
+	"workspace_id" uuid NOT NULL,
+	"seq" bigint NOT NULL,
+	"checkpoint" jsonb NOT NULL,
+	CONSTRAINT "audit_checkpoint_log_pk" PRIMARY KEY("workspace_id","seq")
+);
+--> statement-breakpoint
+ALTER TABLE "audit_checkpoint_log" ADD CONSTRAINT "audit_checkpoint_log_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "siem_destinations" ADD COLUMN "checkpoint_cursor_seq" bigint DEFAULT 0 NOT NULL;
