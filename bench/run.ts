@@ -26,3 +26,5 @@ await (await import('./extension-card.ts')).benchExtension(only);
 await (await import('./mcp.ts')).benchMcp(only);
 // Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.
 await (await import('./siem.ts')).benchSiem(only);
+// Issue 22: the agent API's change-set throughput with and without streaming running.
+await (await import('./siem.ts')).benchSiemLoad(only);
