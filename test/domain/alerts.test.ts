@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { emailContent, findingFromEvent, windowOpen, type Alert } from '../../server/src/domain/alerts.ts';
+import {
+  channelRequest,
+  emailContent,
+  findingFromEvent,
+  windowOpen,
+  type Alert,
+} from '../../server/src/domain/alerts.ts';
 import type { ChainedAuditEvent } from '../../server/src/domain/audit-chain.ts';
 
 const CONSOLE = 'https://governance.example.com';
@@ -77,5 +83,31 @@ describe('what an alert says', () => {
     expect(mail.subject).toBe('[Agent Governance] Kill switch engaged: every agent in the workspace');
     expect(mail.text).toContain('(4 more like it in the last window were not sent.)');
     expect(mail.text).toContain(`Open in the console: ${CONSOLE}/audit/7`);
+  });
+
+  it('keeps text from agents or the CRM from mentioning @channel or making links in Slack', () => {
+    const finding = findingFromEvent(
+      'bypass_writes',
+      event({ after: { value: '<!channel> <https://evil.example|click>' } }),
+      CONSOLE,
+    )!;
+    const alert: Alert = {
+      ...finding,
+      ruleId: 'r',
+      rule: 'bypass',
+      kind: 'bypass_writes',
+      raisedAt: '2026-12-05T03:00:00.000Z',
+      suppressed: 0,
+    };
+    const body = JSON.parse(
+      channelRequest('slack', { url: 'https://hooks.example.com/x' }, alert, new Date()).body,
+    ) as {
+      text: string;
+      blocks: { text?: { text: string } }[];
+    };
+    expect(body.text).toContain('&lt;!channel&gt; &lt;https://evil.example|click&gt;');
+    expect(body.text).not.toContain('<!channel>');
+    expect(body.blocks[1]!.text!.text).not.toContain('<!channel>');
+    expect(body.text).toContain(`<${CONSOLE}/records/contacts/9001|Open in the console>`);
   });
 });

@@ -140,6 +140,11 @@ export interface ChannelRequest {
   body: string;
 }
 
+/** Slack's three control characters: text from agents or the CRM cannot mention @channel or make links. */
+function slackText(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
 function lines(alert: Alert): string {
   const held = alert.suppressed > 0 ? `\n(${alert.suppressed} more like it in the last window were not sent.)` : '';
   return `${alert.text}\nAbout: ${alert.about}${held}`;
@@ -159,10 +164,10 @@ export function channelRequest(
         url,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          text: `${alert.title}: ${alert.text} <${alert.link}|Open in the console>`,
+          text: `${alert.title}: ${slackText(alert.text)} <${alert.link}|Open in the console>`,
           blocks: [
             { type: 'header', text: { type: 'plain_text', text: alert.title } },
-            { type: 'section', text: { type: 'mrkdwn', text: lines(alert) } },
+            { type: 'section', text: { type: 'mrkdwn', text: slackText(lines(alert)) } },
             {
               type: 'actions',
               elements: [

@@ -77,14 +77,20 @@ export async function evaluateDueAlertRule(
   } else {
     findings = await stateFindings(deps, rule, evaluation.consoleUrl, now);
   }
+  const released = {
+    id: rule.id,
+    holder: evaluation.holder,
+    cursorSeq,
+    // A chain rule is due whenever the chain grew; its time only orders it among the due ones.
+    nextCheckAt: watchesChain(rule.kind) ? now : new Date(now.getTime() + evaluation.checkEveryMs),
+  };
+  // Nothing found: the rule moves on without taking the chain lock the agents' writes wait for.
+  if (findings.length === 0) {
+    await releaseAlertRule(deps.db, released);
+    return 0;
+  }
   return withAuditChain(deps.db, rule.workspaceId, deps.clock, async (tx, audit) => {
-    const held = await releaseAlertRule(tx, {
-      id: rule.id,
-      holder: evaluation.holder,
-      cursorSeq,
-      // A chain rule is due whenever the chain grew; its time only orders it among the due ones.
-      nextCheckAt: watchesChain(rule.kind) ? now : new Date(now.getTime() + evaluation.checkEveryMs),
-    });
+    const held = await releaseAlertRule(tx, released);
     // A lost lease: another server evaluates the rule from the cursor it finds; raise nothing twice.
     if (!held) return 0;
     let raised = 0;
