@@ -47,25 +47,6 @@ async function main(): Promise<void> {
       eventsPerRequest: config.siem.eventsPerRequest,
     },
   });
-  const alerts = startAlertJobs(deps, {
-    logger,
-    pollMs: config.alerts.pollMs,
-    evaluation: {
-      holder: leaseHolderName(),
-      leaseMs: config.alerts.leaseMs,
-      // Links in alerts lead to the console where people reach it.
-      consoleUrl: (config.publicUrl ?? publicUrl).replace(/\/+$/, ''),
-      checkEveryMs: config.alerts.checkEveryMs,
-      eventsPerRound: 1_000,
-    },
-    delivery: {
-      holder: leaseHolderName(),
-      leaseMs: config.alerts.leaseMs,
-      requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
-      retryMaxMs: config.alerts.retryMaxMs,
-      maxAttempts: config.alerts.maxAttempts,
-    },
-  });
   const webhooks = {
     appClientSecret: config.hubspotClientSecret,
     publicUrl: config.publicUrl,
@@ -81,8 +62,28 @@ async function main(): Promise<void> {
     consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
     ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
   });
+  // Alerts start once the port is known: their links lead to the console at this server's address.
+  let alerts: PollingLoop | undefined;
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
+    alerts = startAlertJobs(deps, {
+      logger,
+      pollMs: config.alerts.pollMs,
+      evaluation: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
+        checkEveryMs: config.alerts.checkEveryMs,
+        eventsPerRound: 1_000,
+      },
+      delivery: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
+        retryMaxMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+      },
+    });
     logger.info('listening', {
       url: `http://${config.host}:${port}`,
       database: runtime.database.kind,
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
           checkpoints?.stop(),
           recovery.stop(),
           siem.stop(),
-          alerts.stop(),
+          alerts?.stop(),
         ])
           .then(() => runtime.close())
           .then(() => process.exit(0)),
