@@ -20,7 +20,7 @@ export async function seedAuditBacklog(
     const actor = { type: 'system', name: 'bench' } as const;
     const workspace = await createWorkspace(
       runtime.deps,
-      { name: 'Bench', hubspotPortalId: '1', hubspotToken: 'unused', verifyToken: false },
+      { name: 'Bench audit log', hubspotPortalId: '900', hubspotToken: 'unused', verifyToken: false },
       actor,
     );
     const started = performance.now();

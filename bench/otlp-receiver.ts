@@ -1,14 +1,16 @@
 /**
  * A local OTLP/HTTP logs receiver for the streaming benchmark (issue 22), in its own process as a
  * collector would be: parses each request as a collector must, counts the log records, checks each
- * one's audit.seq follows the last, and answers GET /count. Prints its URL as its first line.
+ * event's audit.seq follows the last (signed checkpoints are skipped), and answers GET /count. Prints its URL as its first line.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 interface OtlpLogs {
   resourceLogs: {
-    scopeLogs: { logRecords: { attributes: { key: string; value: { intValue?: string } }[] }[] }[];
+    scopeLogs: {
+      logRecords: { eventName: string; attributes: { key: string; value: { intValue?: string } }[] }[];
+    }[];
   }[];
 }
 
@@ -31,6 +33,8 @@ const server = http.createServer((req, res) => {
     for (const resource of logs.resourceLogs)
       for (const scope of resource.scopeLogs)
         for (const record of scope.logRecords) {
+          // A signed checkpoint follows the event it signs, with that event's seq: not an event of its own.
+          if (record.eventName === 'audit.checkpoint') continue;
           const seq = Number(record.attributes.find((attribute) => attribute.key === 'audit.seq')?.value.intValue);
           if (seq !== lastSeq + 1) outOfOrder += 1;
           lastSeq = Math.max(lastSeq, seq);

@@ -48,6 +48,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),
   },
+  'siem-load': {
+    about: 'Issue 22: the agent API’s change-set throughput with and without a backlog streaming to a SIEM.',
+    run: async (db) => (await import('./siem.ts')).benchSiemLoad(db),
+  },
   console: {
     about:
       'Issue 19: the web console’s reads with 100,000 change records and 1,000,000 audit events, and approve-to-gone.',

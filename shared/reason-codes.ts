@@ -29,6 +29,7 @@ export const REASON_CODES = [
   'kill_switch_engaged',
   'crm_rejected',
   'crm_unavailable',
+  'crm_auth_failed',
   // Stop rules for drafts (issue 5): compliance refuses these whatever the policy says.
   'contact_opted_out',
   'contact_do_not_contact',

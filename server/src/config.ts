@@ -71,6 +71,16 @@ const configSchema = z.object({
   SIEM_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
   /** Audit events per request to a SIEM destination (a receiver's body limit may call for fewer). */
   SIEM_EVENTS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  /** How often each server looks for alert rules to evaluate and alerts to send (issue 22) when none were due. */
+  ALERT_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** How often a rule that watches a state (rates, waiting approvals, daily caps) is checked. */
+  ALERT_CHECK_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How long a rule being evaluated or an alert being sent stays with one server; a third of it bounds each request. */
+  ALERT_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+  /** The longest wait between attempts at a failing channel (the backoff doubles from 1 s up to it). */
+  ALERT_RETRY_MAX_MS: z.coerce.number().int().min(100).default(300_000),
+  /** Attempts at a channel before an alert is given up (an `alert.undelivered` audit event). */
+  ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(20),
 });
 
 export interface Config {
@@ -98,6 +108,7 @@ export interface Config {
   rollbackLeaseMs: number;
   approvalApplyClaimMs: number;
   siem: { pollMs: number; retryMaxMs: number; eventsPerRequest: number; leaseMs: number };
+  alerts: { pollMs: number; checkEveryMs: number; leaseMs: number; retryMaxMs: number; maxAttempts: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -141,6 +152,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxMs: c.SIEM_RETRY_MAX_MS,
       eventsPerRequest: c.SIEM_EVENTS_PER_REQUEST,
       leaseMs: c.SIEM_LEASE_MS,
+    },
+    alerts: {
+      pollMs: c.ALERT_POLL_MS,
+      checkEveryMs: c.ALERT_CHECK_EVERY_MS,
+      leaseMs: c.ALERT_LEASE_MS,
+      retryMaxMs: c.ALERT_RETRY_MAX_MS,
+      maxAttempts: c.ALERT_MAX_ATTEMPTS,
     },
   };
 }

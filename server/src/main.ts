@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
+import { startAlertJobs } from './jobs/alert-jobs.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
@@ -61,8 +62,28 @@ async function main(): Promise<void> {
     consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
     ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
   });
+  // Alerts start once the port is known: their links lead to the console at this server's address.
+  let alerts: PollingLoop | undefined;
   const server = app.listen(config.port, config.host, () => {
     const { port } = server.address() as AddressInfo;
+    alerts = startAlertJobs(deps, {
+      logger,
+      pollMs: config.alerts.pollMs,
+      evaluation: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
+        checkEveryMs: config.alerts.checkEveryMs,
+        eventsPerRound: 1_000,
+      },
+      delivery: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
+        retryMaxMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+      },
+    });
     logger.info('listening', {
       url: `http://${config.host}:${port}`,
       database: runtime.database.kind,
@@ -84,6 +105,7 @@ async function main(): Promise<void> {
           checkpoints?.stop(),
           recovery.stop(),
           siem.stop(),
+          alerts?.stop(),
         ])
           .then(() => runtime.close())
           .then(() => process.exit(0)),

@@ -94,6 +94,13 @@ describe('the OpenAPI document agents load as their tools', () => {
         'DELETE /v1/admin/siem-destinations/{id} removeSiemDestination',
         'GET /v1/admin/siem-destinations listSiemDestinations',
         'POST /v1/admin/siem-destinations addSiemDestination',
+        'DELETE /v1/admin/alert-channels/{id} removeAlertChannel',
+        'GET /v1/admin/alert-channels listAlertChannels',
+        'POST /v1/admin/alert-channels addAlertChannel',
+        'DELETE /v1/admin/alert-rules/{id} removeAlertRule',
+        'GET /v1/admin/alert-rules listAlertRules',
+        'POST /v1/admin/alert-rules addAlertRule',
+        'GET /v1/admin/alerts listAlerts',
       ].sort(),
     );
   });

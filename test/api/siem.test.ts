@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
-import { setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  type AuditCheckpoint,
+  checkpointKeyFromSeed,
+  checkSignature,
+} from '../../server/src/domain/audit-checkpoint.ts';
+import { publishDueCheckpoints, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
 import { siemDestinations } from '../../server/src/store/schema.ts';
@@ -102,6 +108,53 @@ describe('audit streaming to SIEM destinations', () => {
       ['hook', 'current', true],
       ['splunk', 'current', true],
     ]);
+  });
+
+  it('streams the signed checkpoints too, each right after the event it signs, with a signature that holds', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const [otlp, hec, webhook] = [
+      await receiver('otlp'),
+      await receiver('splunk_hec', HEC_TOKEN),
+      await receiver('webhook', WEBHOOK_SECRET),
+    ];
+    for (const [name, kind, target, secret] of [
+      ['collector', 'otlp', otlp, undefined],
+      ['splunk', 'splunk_hec', hec, HEC_TOKEN],
+      ['hook', 'webhook', webhook, WEBHOOK_SECRET],
+    ] as const) {
+      const body = { name, kind, url: target!.url, ...(secret ? { secret } : {}) };
+      expect((await api(harness, 'POST', '/v1/admin/siem-destinations', { token: adminToken, body })).status).toBe(201);
+    }
+    const key = checkpointKeyFromSeed(randomBytes(32));
+    const published: AuditCheckpoint[] = [];
+    const publishing = {
+      key,
+      everyEvents: 5,
+      everyMs: 3_600_000,
+      publish: async (checkpoint: AuditCheckpoint) => {
+        if (checkpoint.workspaceId === workspaceId) published.push(checkpoint);
+      },
+    };
+    // A checkpoint signed once every event was already sent goes on its own; the next goes with its events.
+    await auditEvents(workspaceId, agents[0]!.id, 7);
+    await deliverAll();
+    await publishDueCheckpoints(harness.deps, publishing);
+    await deliverAll();
+    await auditEvents(workspaceId, agents[0]!.id, 6);
+    await publishDueCheckpoints(harness.deps, publishing);
+    await deliverAll();
+
+    expect(published).toHaveLength(2);
+    for (const target of [otlp, hec, webhook]) {
+      expect(target!.received).toEqual(await chain(workspaceId));
+      expect(target!.checkpoints.map(({ checkpoint }) => checkpoint)).toEqual(published);
+      for (const { checkpoint, afterEvents } of target!.checkpoints) {
+        // Every seq from 1 came before it, exactly once: the event it signs was the last one received.
+        expect(afterEvents).toBe(checkpoint.seq);
+        expect(target!.received[afterEvents - 1]!.hash).toBe(checkpoint.hash);
+        expect(checkSignature(checkpoint as unknown as AuditCheckpoint, new Set([key.publicKey]))).toBeUndefined();
+      }
+    }
   });
 
   it('starts after the current head when asked to start from now', async () => {

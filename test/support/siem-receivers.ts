@@ -18,6 +18,8 @@ export interface SiemReceiver {
   received: ReceivedEvent[];
   /** The same events whole, as sent. */
   whole: Record<string, unknown>[];
+  /** The signed checkpoints, as sent, with the number of events received before each. */
+  checkpoints: { checkpoint: Record<string, unknown>; afterEvents: number }[];
   /** Requests refused for a bad token or signature. */
   refused: number;
   /** While set, every request is answered with this status and nothing is recorded. */
@@ -50,6 +52,7 @@ export async function startSiemReceiver(options: {
     url: '',
     received: [],
     whole: [],
+    checkpoints: [],
     refused: 0,
     failWith: undefined,
     close: async () => {
@@ -68,10 +71,16 @@ export async function startSiemReceiver(options: {
         receiver.refused += 1;
         return void res.writeHead(401).end();
       }
-      const whole = eventsOf(options.kind, body);
-      const events = whole.map(pick);
-      receiver.whole.push(...whole);
-      receiver.received.push(...events);
+      const events: ReceivedEvent[] = [];
+      for (const item of itemsOf(options.kind, body)) {
+        if ('checkpoint' in item) {
+          receiver.checkpoints.push({ checkpoint: item.checkpoint, afterEvents: receiver.received.length });
+          continue;
+        }
+        receiver.whole.push(item.event);
+        receiver.received.push(pick(item.event));
+        events.push(pick(item.event));
+      }
       options.onEvents?.(events);
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0);
     });
@@ -109,16 +118,39 @@ function pick(event: Record<string, unknown>): ReceivedEvent {
   };
 }
 
-function eventsOf(kind: ReceiverKind, body: string): Record<string, unknown>[] {
+type Item = { event: Record<string, unknown> } | { checkpoint: Record<string, unknown> };
+
+/** The events and signed checkpoints of one request, in the order sent. */
+function itemsOf(kind: ReceiverKind, body: string): Item[] {
   type Event = Record<string, unknown>;
-  if (kind === 'webhook') return (JSON.parse(body) as { events: Event[] }).events;
-  if (kind === 'splunk_hec') return body.split('\n').map((line) => (JSON.parse(line) as { event: Event }).event);
+  if (kind === 'webhook') {
+    // The webhook sends checkpoints beside the events: each goes after the event of its seq.
+    const parsed = JSON.parse(body) as { events: Event[]; checkpoints?: Event[] };
+    const items: Item[] = [];
+    const checkpoints = [...(parsed.checkpoints ?? [])];
+    for (const event of parsed.events) {
+      while (checkpoints.length > 0 && (checkpoints[0]!.seq as number) < (event.seq as number))
+        items.push({ checkpoint: checkpoints.shift()! });
+      items.push({ event });
+    }
+    return [...items, ...checkpoints.map((checkpoint) => ({ checkpoint }))];
+  }
+  if (kind === 'splunk_hec')
+    return body.split('\n').map((line) => {
+      const parsed = JSON.parse(line) as { event: Event; sourcetype: string };
+      return parsed.sourcetype === 'agent_governance:checkpoint'
+        ? { checkpoint: parsed.event }
+        : { event: parsed.event };
+    });
   const logs = JSON.parse(body) as {
-    resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string } }[] }[] }[];
+    resourceLogs: { scopeLogs: { logRecords: { eventName: string; body: { stringValue: string } }[] }[] }[];
   };
   return logs.resourceLogs.flatMap((resource) =>
     resource.scopeLogs.flatMap((scope) =>
-      scope.logRecords.map((record) => JSON.parse(record.body.stringValue) as Event),
+      scope.logRecords.map((record) => {
+        const parsed = JSON.parse(record.body.stringValue) as Event;
+        return record.eventName === 'audit.checkpoint' ? { checkpoint: parsed } : { event: parsed };
+      }),
     ),
   );
 }

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { AppliedPolicy } from '../services/governance/index.ts';
 import { requireOption, type CommandSpec } from './parse.ts';
+import { ALERT_COMMANDS } from './alert-commands.ts';
 import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { CONSOLE_LINK_COMMAND } from './console-command.ts';
@@ -223,6 +224,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
   ...SIEM_COMMANDS,
+  ...ALERT_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {

@@ -1,12 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { SiemKind } from '../../../shared/siem-api.ts';
 import type { ChainedAuditEvent } from './audit-chain.ts';
+import type { AuditCheckpoint } from './audit-checkpoint.ts';
 
 /**
  * What audit streaming (issue 22) sends and when, without I/O: each destination kind's request
  * for a batch of chained events, the webhook signature, the retry backoff and whether a failing
  * destination counts as down. Every event goes whole, with its seq, prevHash and hash, so a
- * receiver can check the chain on its side.
+ * receiver can check the chain on its side; the signed checkpoints up to the batch's last event go
+ * with it, each right after the event it signs, so the receiver can check what it holds against them.
  */
 
 export interface SiemRequest {
@@ -25,6 +27,7 @@ export function siemRequest(options: {
   secret: string | undefined;
   workspaceId: string;
   events: readonly ChainedAuditEvent[];
+  checkpoints: readonly AuditCheckpoint[];
   now: Date;
 }): SiemRequest {
   switch (options.kind) {
@@ -34,15 +37,19 @@ export function siemRequest(options: {
           'content-type': 'application/json',
           ...(options.secret ? { authorization: `Bearer ${options.secret}` } : {}),
         },
-        body: otlpLogsBody(options.workspaceId, options.events),
+        body: otlpLogsBody(options.workspaceId, inChainOrder(options.events, options.checkpoints)),
       };
     case 'splunk_hec':
       return {
         headers: { 'content-type': 'application/json', authorization: `Splunk ${options.secret ?? ''}` },
-        body: options.events.map(hecEvent).join('\n'),
+        body: inChainOrder(options.events, options.checkpoints).map(hecEvent).join('\n'),
       };
     case 'webhook': {
-      const body = JSON.stringify({ workspaceId: options.workspaceId, events: options.events });
+      const body = JSON.stringify({
+        workspaceId: options.workspaceId,
+        events: options.events,
+        checkpoints: options.checkpoints,
+      });
       const timestamp = String(options.now.getTime());
       return {
         headers: {
@@ -70,7 +77,24 @@ export function webhookSignature(input: { secret: string; url: string; body: str
   return createHmac('sha256', input.secret).update(`POST${input.url}${input.body}${input.timestamp}`).digest('base64');
 }
 
-function otlpLogsBody(workspaceId: string, events: readonly ChainedAuditEvent[]): string {
+type Streamed = { event: ChainedAuditEvent } | { checkpoint: AuditCheckpoint };
+
+/** Events and checkpoints by seq, a checkpoint after the event it signs. */
+function inChainOrder(events: readonly ChainedAuditEvent[], checkpoints: readonly AuditCheckpoint[]): Streamed[] {
+  const merged: Streamed[] = [];
+  let next = 0;
+  for (const event of events) {
+    while (next < checkpoints.length && checkpoints[next]!.seq < event.seq)
+      merged.push({ checkpoint: checkpoints[next++]! });
+    merged.push({ event });
+  }
+  while (next < checkpoints.length) merged.push({ checkpoint: checkpoints[next++]! });
+  return merged;
+}
+
+const CHECKPOINT_TYPE = 'audit.checkpoint';
+
+function otlpLogsBody(workspaceId: string, streamed: readonly Streamed[]): string {
   return JSON.stringify({
     resourceLogs: [
       {
@@ -80,20 +104,7 @@ function otlpLogsBody(workspaceId: string, events: readonly ChainedAuditEvent[])
         scopeLogs: [
           {
             scope: { name: `${SERVICE_NAME}.audit` },
-            logRecords: events.map((event) => ({
-              // int64 values are strings in OTLP's JSON encoding.
-              timeUnixNano: `${Date.parse(event.occurredAt)}000000`,
-              severityNumber: OTLP_SEVERITY_INFO,
-              severityText: 'INFO',
-              eventName: event.type,
-              body: { stringValue: JSON.stringify(event) },
-              attributes: [
-                { key: 'audit.seq', value: { intValue: String(event.seq) } },
-                stringAttribute('audit.hash', event.hash),
-                stringAttribute('audit.prev_hash', event.prevHash),
-                stringAttribute('audit.type', event.type),
-              ],
-            })),
+            logRecords: streamed.map(otlpLogRecord),
           },
         ],
       },
@@ -101,11 +112,53 @@ function otlpLogsBody(workspaceId: string, events: readonly ChainedAuditEvent[])
   });
 }
 
+function otlpLogRecord(item: Streamed) {
+  if ('checkpoint' in item) {
+    const { checkpoint } = item;
+    return {
+      timeUnixNano: `${Date.parse(checkpoint.time)}000000`,
+      severityNumber: OTLP_SEVERITY_INFO,
+      severityText: 'INFO',
+      eventName: CHECKPOINT_TYPE,
+      body: { stringValue: JSON.stringify(checkpoint) },
+      attributes: [
+        { key: 'audit.seq', value: { intValue: String(checkpoint.seq) } },
+        stringAttribute('audit.hash', checkpoint.hash),
+        stringAttribute('audit.type', CHECKPOINT_TYPE),
+      ],
+    };
+  }
+  const { event } = item;
+  return {
+    // int64 values are strings in OTLP's JSON encoding.
+    timeUnixNano: `${Date.parse(event.occurredAt)}000000`,
+    severityNumber: OTLP_SEVERITY_INFO,
+    severityText: 'INFO',
+    eventName: event.type,
+    body: { stringValue: JSON.stringify(event) },
+    attributes: [
+      { key: 'audit.seq', value: { intValue: String(event.seq) } },
+      stringAttribute('audit.hash', event.hash),
+      stringAttribute('audit.prev_hash', event.prevHash),
+      stringAttribute('audit.type', event.type),
+    ],
+  };
+}
+
 function stringAttribute(key: string, value: string) {
   return { key, value: { stringValue: value } };
 }
 
-function hecEvent(event: ChainedAuditEvent): string {
+function hecEvent(item: Streamed): string {
+  if ('checkpoint' in item)
+    return JSON.stringify({
+      time: Date.parse(item.checkpoint.time) / 1000,
+      source: SERVICE_NAME,
+      sourcetype: 'agent_governance:checkpoint',
+      event: item.checkpoint,
+      fields: { seq: item.checkpoint.seq, hash: item.checkpoint.hash },
+    });
+  const { event } = item;
   return JSON.stringify({
     time: Date.parse(event.occurredAt) / 1000,
     source: SERVICE_NAME,

@@ -1,6 +1,7 @@
 import { createDocument } from 'zod-openapi';
 import { actionRoutes } from './action-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { alertRoutes } from './alert-routes.ts';
 import { agentRoutes } from './agent-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { consoleLinkRoutes } from './console-routes.ts';
@@ -21,6 +22,7 @@ export const apiRoutes = [
   ...rollbackRoutes,
   ...consoleLinkRoutes,
   ...siemRoutes,
+  ...alertRoutes,
 ];
 
 /**

@@ -1,4 +1,5 @@
-import { bigint, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { AuditCheckpoint } from '../domain/audit-checkpoint.ts';
 import { workspaces } from './workspace-schema.ts';
 
 /**
@@ -14,3 +15,19 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   hash: text('hash').notNull(),
   checkpointedAt: timestamp('checkpointed_at', { withTimezone: true, mode: 'date' }).notNull(),
 });
+
+/**
+ * Every signed checkpoint, as published (issue 22): SIEM destinations are sent them in seq order,
+ * each after the event it signs, so a receiver can check what it holds against the signature.
+ */
+export const auditCheckpointLog = pgTable(
+  'audit_checkpoint_log',
+  {
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    checkpoint: jsonb('checkpoint').$type<AuditCheckpoint>().notNull(),
+  },
+  (t) => [primaryKey({ name: 'audit_checkpoint_log_pk', columns: [t.workspaceId, t.seq] })],
+);

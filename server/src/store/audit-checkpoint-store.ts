@@ -1,7 +1,8 @@
 import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import { GENESIS_HASH } from '../domain/audit-chain.ts';
 import type { Db, Tx } from './database.ts';
-import { auditEvents, auditHeads, auditCheckpoints } from './schema.ts';
+import type { AuditCheckpoint } from '../domain/audit-checkpoint.ts';
+import { auditCheckpointLog, auditEvents, auditHeads, auditCheckpoints } from './schema.ts';
 
 export interface CheckpointCandidate {
   workspaceId: string;
@@ -53,14 +54,16 @@ export async function claimCheckpointRow(
   return { last: row.seq === 0 ? undefined : { seq: row.seq, at: row.checkpointedAt } };
 }
 
-export async function recordCheckpoint(
-  tx: Tx,
-  checkpoint: { workspaceId: string; seq: number; hash: string; at: Date },
-): Promise<void> {
+/** Moves the workspace's last checkpoint on and keeps the signed one for the SIEM destinations. */
+export async function recordCheckpoint(tx: Tx, signed: AuditCheckpoint): Promise<void> {
   await tx
     .update(auditCheckpoints)
-    .set({ seq: checkpoint.seq, hash: checkpoint.hash, checkpointedAt: checkpoint.at })
-    .where(eq(auditCheckpoints.workspaceId, checkpoint.workspaceId));
+    .set({ seq: signed.seq, hash: signed.hash, checkpointedAt: new Date(signed.time) })
+    .where(eq(auditCheckpoints.workspaceId, signed.workspaceId));
+  await tx
+    .insert(auditCheckpointLog)
+    .values({ workspaceId: signed.workspaceId, seq: signed.seq, checkpoint: signed })
+    .onConflictDoNothing();
 }
 
 /** The stored hash of each of these events that is still stored. */

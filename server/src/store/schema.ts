@@ -236,6 +236,7 @@ export { rollbackItems, rollbacks } from './rollback-schema.ts';
 export { actionOutcomes, actions, contactStops } from './action-schema.ts';
 export { governanceRequests, qaReviews } from './governance-schema.ts';
 export { teamRoles } from './team-role-schema.ts';
-export { auditCheckpoints } from './audit-checkpoint-schema.ts';
+export { auditCheckpointLog, auditCheckpoints } from './audit-checkpoint-schema.ts';
 export { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 export { siemDestinations } from './siem-schema.ts';
+export { alertChannels, alertDeliveries, alertRules, alertSubjects } from './alert-schema.ts';

@@ -20,6 +20,8 @@ export const siemDestinations = pgTable(
     downAfterSeconds: integer('down_after_seconds').notNull(),
     /** The last seq the destination acknowledged; delivery resumes after it. */
     cursorSeq: bigint('cursor_seq', { mode: 'number' }).notNull(),
+    /** The seq of the last signed checkpoint the destination acknowledged. */
+    checkpointCursorSeq: bigint('checkpoint_cursor_seq', { mode: 'number' }).notNull().default(0),
     deliveredAt: at('delivered_at'),
     nextAttemptAt: at('next_attempt_at').notNull(),
     /** Failed attempts in a row; the backoff grows with them. */

@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { AuditCheckpoint } from '../domain/audit-checkpoint.ts';
 import type { ChainedAuditEvent, JsonObject } from '../domain/audit-chain.ts';
 import type { Db, Tx } from './database.ts';
-import { auditEvents, auditHeads } from './schema.ts';
+import { auditCheckpointLog, auditEvents, auditHeads } from './schema.ts';
 import { siemDestinations } from './siem-schema.ts';
 
 export type SiemDestinationRow = typeof siemDestinations.$inferSelect;
@@ -54,7 +55,20 @@ export async function claimDueSiemDestination(
       .where(
         and(
           lte(siemDestinations.nextAttemptAt, claim.now),
-          gt(auditHeads.seq, siemDestinations.cursorSeq),
+          or(
+            gt(auditHeads.seq, siemDestinations.cursorSeq),
+            exists(
+              db
+                .select({ seq: auditCheckpointLog.seq })
+                .from(auditCheckpointLog)
+                .where(
+                  and(
+                    eq(auditCheckpointLog.workspaceId, siemDestinations.workspaceId),
+                    gt(auditCheckpointLog.seq, siemDestinations.checkpointCursorSeq),
+                  ),
+                ),
+            ),
+          ),
           or(isNull(siemDestinations.leaseExpiresAt), lt(siemDestinations.leaseExpiresAt, claim.now)),
         ),
       )
@@ -93,6 +107,26 @@ export async function auditEventsAfter(
   }));
 }
 
+/** The signed checkpoints after `afterSeq` up to `uptoSeq` (each signs the chain up to its seq), in seq order. */
+export async function checkpointsBetween(
+  db: Db,
+  query: { workspaceId: string; afterSeq: number; uptoSeq: number },
+): Promise<AuditCheckpoint[]> {
+  if (query.uptoSeq <= query.afterSeq) return [];
+  const rows = await db
+    .select({ checkpoint: auditCheckpointLog.checkpoint })
+    .from(auditCheckpointLog)
+    .where(
+      and(
+        eq(auditCheckpointLog.workspaceId, query.workspaceId),
+        gt(auditCheckpointLog.seq, query.afterSeq),
+        lte(auditCheckpointLog.seq, query.uptoSeq),
+      ),
+    )
+    .orderBy(asc(auditCheckpointLog.seq));
+  return rows.map((row) => row.checkpoint);
+}
+
 const heldBy = (id: string, holder: string) =>
   and(eq(siemDestinations.id, id), eq(siemDestinations.leaseHolder, holder));
 
@@ -103,12 +137,20 @@ const heldBy = (id: string, holder: string) =>
  */
 export async function recordSiemDelivered(
   db: Db | Tx,
-  delivered: { id: string; holder: string; cursorSeq: number; now: Date; leaseExpiresAt: Date | null },
+  delivered: {
+    id: string;
+    holder: string;
+    cursorSeq: number;
+    checkpointCursorSeq: number;
+    now: Date;
+    leaseExpiresAt: Date | null;
+  },
 ): Promise<boolean> {
   const rows = await db
     .update(siemDestinations)
     .set({
       cursorSeq: sql`greatest(${siemDestinations.cursorSeq}, ${delivered.cursorSeq})`,
+      checkpointCursorSeq: sql`greatest(${siemDestinations.checkpointCursorSeq}, ${delivered.checkpointCursorSeq})`,
       deliveredAt: delivered.now,
       nextAttemptAt: delivered.now,
       attempts: 0,

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { errorResponse, json, type HubSpotResponse } from './responses.ts';
+import { AUTH_MESSAGE, errorResponse, json, type HubSpotResponse } from './responses.ts';
 
 export type ScriptedFailure =
   | { status: 429; retryAfterSeconds?: number; intervalMs?: number }
   | { status: 500 | 502 | 503 | 504 }
+  /** The token revoked while the client held it: HubSpot's 401 for a bad token. */
+  | { status: 401 }
   | { status: 'connection-reset' };
 
 export interface RateLimitSettings {
@@ -85,6 +87,7 @@ export class HubSpotFaults {
       if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
       return json(429, rateLimitBody('TEN_SECONDLY_ROLLING'), headers);
     }
+    if (failure.status === 401) return errorResponse(401, 'INVALID_AUTHENTICATION', AUTH_MESSAGE);
     const messages = {
       500: 'internal error',
       502: 'Bad Gateway',

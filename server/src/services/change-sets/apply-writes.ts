@@ -153,13 +153,16 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
   } catch (error) {
     // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
     const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    // Refused credentials are told apart: nothing will land until someone reconnects (an alert rule watches for it).
+    if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
+      return batch.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_auth_failed', message }));
     return batch.map((record) => unavailable(record.recordId, message));
   }
 }
 
 export type WriteOutcome =
   | CrmWriteOutcome
-  | { recordId: string; ok: false; reason: 'kill_switch_engaged'; message: string };
+  | { recordId: string; ok: false; reason: 'kill_switch_engaged' | 'crm_auth_failed'; message: string };
 
 function halted(recordId: string, reason: string): WriteOutcome {
   return {
@@ -208,7 +211,11 @@ async function settleFailures(
 ): Promise<string[]> {
   const groups = new Map<
     string,
-    { reason: 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'; message: string; recordIds: string[] }
+    {
+      reason: 'crm_rejected' | 'crm_unavailable' | 'crm_auth_failed' | 'kill_switch_engaged';
+      message: string;
+      recordIds: string[];
+    }
   >();
   for (const { record, outcome } of results) {
     if (outcome.ok) continue;

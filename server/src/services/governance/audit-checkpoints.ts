@@ -35,15 +35,14 @@ export async function publishDueCheckpoints(deps: ServiceDeps, publishing: Check
       const head = await readAuditHead(tx, candidate.workspaceId);
       const now = deps.clock();
       if (!checkpointDue({ headSeq: head.seq, last: claimed.last, now, ...every })) return false;
-      await publishing.publish(
-        signCheckpoint(publishing.key, {
-          workspaceId: candidate.workspaceId,
-          seq: head.seq,
-          hash: head.hash,
-          time: now,
-        }),
-      );
-      await recordCheckpoint(tx, { workspaceId: candidate.workspaceId, seq: head.seq, hash: head.hash, at: now });
+      const signed = signCheckpoint(publishing.key, {
+        workspaceId: candidate.workspaceId,
+        seq: head.seq,
+        hash: head.hash,
+        time: now,
+      });
+      await publishing.publish(signed);
+      await recordCheckpoint(tx, signed);
       return true;
     });
     if (done) published += 1;

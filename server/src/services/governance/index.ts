@@ -35,7 +35,14 @@ export {
   setPersonRole,
   setTeamRole,
 } from './people.ts';
-export { activePolicy, policyHistory, policyVersion, publishPolicy, restorePolicyVersion } from './policies.ts';
+export {
+  activePolicy,
+  policyHistory,
+  policyInForce,
+  policyVersion,
+  publishPolicy,
+  restorePolicyVersion,
+} from './policies.ts';
 export { findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { type AppliedPolicy, applyPolicy } from './apply-policy.ts';
 export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';

@@ -1,7 +1,9 @@
 import type { ChainedAuditEvent } from '../../domain/audit-chain.ts';
+import type { AuditCheckpoint } from '../../domain/audit-checkpoint.ts';
 import { retryDelayMs, isDown, siemRequest } from '../../domain/siem-delivery.ts';
 import {
   auditEventsAfter,
+  checkpointsBetween,
   claimDueSiemDestination,
   recordSiemDelivered,
   recordSiemFailure,
@@ -54,6 +56,7 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
     return events;
   };
   let next = read(destination.cursorSeq);
+  let checkpointCursorSeq = destination.checkpointCursorSeq;
   let delivered = 0;
   let downRecorded = destination.downRecordedAt !== null;
   for (let request = 1; request <= REQUESTS_PER_CLAIM; request++) {
@@ -61,7 +64,14 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
     const cursorSeq = events.at(-1)?.seq ?? destination.cursorSeq;
     const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM;
     if (more) next = read(cursorSeq);
-    const failure = await send(deps, destination, events, delivery.requestTimeoutMs);
+    // The checkpoints signed up to this batch's last event, each sent after the event it signs.
+    const checkpoints = await checkpointsBetween(deps.db, {
+      workspaceId: destination.workspaceId,
+      afterSeq: checkpointCursorSeq,
+      uptoSeq: cursorSeq,
+    });
+    checkpointCursorSeq = checkpoints.at(-1)?.seq ?? checkpointCursorSeq;
+    const failure = await send(deps, destination, { events, checkpoints }, delivery.requestTimeoutMs);
     if (failure !== undefined) {
       // After a success in this claim the destination is no longer failing: the backoff starts afresh.
       const before =
@@ -76,6 +86,7 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
       id: destination.id,
       holder: delivery.holder,
       cursorSeq,
+      checkpointCursorSeq,
       now,
       leaseExpiresAt: more ? new Date(now.getTime() + delivery.leaseMs) : null,
     };
@@ -144,7 +155,7 @@ function outage(destination: SiemDestinationRow, now: Date) {
 async function send(
   deps: ServiceDeps,
   destination: SiemDestinationRow,
-  events: readonly ChainedAuditEvent[],
+  batch: { events: readonly ChainedAuditEvent[]; checkpoints: readonly AuditCheckpoint[] },
   timeoutMs: number,
 ): Promise<string | undefined> {
   const request = siemRequest({
@@ -152,7 +163,7 @@ async function send(
     url: destination.url,
     secret: destination.secretEnc === null ? undefined : deps.secrets.open(destination.secretEnc),
     workspaceId: destination.workspaceId,
-    events,
+    ...batch,
     now: deps.clock(),
   });
   try {

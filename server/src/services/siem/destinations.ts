@@ -35,6 +35,7 @@ export async function addSiemDestination(
       downAfterSeconds: parsed.downAfterSeconds,
       // "now" starts after the head as this transaction holds it locked, so nothing before is sent.
       cursorSeq: parsed.startFrom === 'now' ? head.seq : 0,
+      checkpointCursorSeq: parsed.startFrom === 'now' ? head.seq : 0,
       nextAttemptAt: now,
     });
     audit.append({

@@ -1,0 +1,140 @@
+import nodemailer from 'nodemailer';
+import { type Alert, type ChannelSecrets, channelRequest, emailContent } from '../../domain/alerts.ts';
+import { retryDelayMs } from '../../domain/siem-delivery.ts';
+import {
+  type AlertChannelRow,
+  type AlertDeliveryRow,
+  claimDueAlertDelivery,
+  settleAlertDelivery,
+} from '../../store/alert-store.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
+
+export interface AlertDelivery {
+  /** Names this process in the deliveries' leases. */
+  holder: string;
+  /** How long a claimed delivery stays this server's; longer than `requestTimeoutMs`. */
+  leaseMs: number;
+  requestTimeoutMs: number;
+  /** The longest wait between attempts at a failing channel. */
+  retryMaxMs: number;
+  /** Attempts before an alert is given up on (and that recorded in the audit log). */
+  maxAttempts: number;
+}
+
+const SYSTEM_ACTOR = { type: 'system', name: 'alerts' } as const;
+
+/**
+ * Sends one due alert to its channel (issue 22, part 3) and says whether one was due. A failed
+ * attempt waits 1 s, 2 s, 4 s… up to `retryMaxMs` and is tried again, up to `maxAttempts`; then
+ * it is given up, which is an audit event. A server killed mid-send leaves the row pending: once
+ * its lease lapses another sends it again (at least once).
+ */
+export async function deliverDueAlert(deps: ServiceDeps, delivery: AlertDelivery): Promise<boolean> {
+  const claimed = await claimDueAlertDelivery(deps.db, {
+    holder: delivery.holder,
+    leaseMs: delivery.leaseMs,
+    now: deps.clock(),
+  });
+  if (!claimed) return false;
+  const failure = await send(deps, claimed.channel, claimed.delivery.alert, delivery.requestTimeoutMs);
+  const now = deps.clock();
+  const attempts = claimed.delivery.attempts + 1;
+  if (failure === undefined) {
+    await settleAlertDelivery(deps.db, {
+      id: claimed.delivery.id,
+      holder: delivery.holder,
+      status: 'sent',
+      error: null,
+      now,
+      nextAttemptAt: now,
+    });
+    return true;
+  }
+  const outcome = {
+    id: claimed.delivery.id,
+    holder: delivery.holder,
+    error: failure,
+    now,
+    nextAttemptAt: new Date(now.getTime() + retryDelayMs(attempts, delivery.retryMaxMs)),
+  };
+  if (attempts < delivery.maxAttempts) await settleAlertDelivery(deps.db, { ...outcome, status: 'pending' });
+  else
+    await withAuditChain(deps.db, claimed.delivery.workspaceId, deps.clock, async (tx, audit) => {
+      if (!(await settleAlertDelivery(tx, { ...outcome, status: 'failed' }))) return;
+      audit.append({ type: 'alert.undelivered', actor: SYSTEM_ACTOR, data: undelivered(claimed, attempts, failure) });
+    });
+  return true;
+}
+
+function undelivered(
+  claimed: { delivery: AlertDeliveryRow; channel: AlertChannelRow },
+  attempts: number,
+  failure: string,
+) {
+  const { alert } = claimed.delivery;
+  return {
+    deliveryId: claimed.delivery.id,
+    channel: { id: claimed.channel.id, name: claimed.channel.name, kind: claimed.channel.kind },
+    ruleId: alert.ruleId,
+    rule: alert.rule,
+    subject: alert.subject,
+    title: alert.title,
+    raisedAt: alert.raisedAt,
+    attempts,
+    lastError: failure,
+  };
+}
+
+/** Undefined when the channel took the alert, else why not, in one line (never the URL: it is a secret). */
+async function send(
+  deps: ServiceDeps,
+  channel: AlertChannelRow,
+  alert: Alert,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const secrets = parseJson(deps.secrets.open(channel.secretsEnc)) as ChannelSecrets;
+  if (channel.kind === 'email') return sendEmail(channel, secrets, alert, timeoutMs);
+  const request = channelRequest(channel.kind, secrets, alert, deps.clock());
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.arrayBuffer();
+    return response.ok ? undefined : `HTTP ${response.status} from the channel`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+    return `${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'request failed'}${code}`;
+  }
+}
+
+async function sendEmail(
+  channel: AlertChannelRow,
+  secrets: ChannelSecrets,
+  alert: Alert,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const { settings } = channel;
+  const transport = nodemailer.createTransport({
+    host: settings.smtpHost,
+    port: settings.smtpPort,
+    secure: settings.smtpSecure ?? false,
+    ...(settings.smtpUser === undefined ? {} : { auth: { user: settings.smtpUser, pass: secrets.password ?? '' } }),
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  try {
+    await transport.sendMail({ from: settings.from, to: settings.to, ...emailContent(alert) });
+    return undefined;
+  } catch (error) {
+    const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
+    return `SMTP send failed${typeof code === 'string' ? ` (${code})` : ''}${typeof responseCode === 'number' ? `: ${responseCode}` : ''}`;
+  } finally {
+    transport.close();
+  }
+}

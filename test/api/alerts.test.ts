@@ -1,0 +1,415 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
+import { bootstrapWorkspace, publishPolicy, setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
+import { alertChannels, auditEvents } from '../../server/src/store/schema.ts';
+import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } from '../support/alert-receivers.ts';
+import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { seedContacts, submitTitles } from '../support/rollbacks.ts';
+
+const CONSOLE = 'https://governance.example.com';
+const WEBHOOK_SECRET = 'an-alert-webhook-secret-of-32-chars!';
+const SMTP_USER = 'alerts';
+const SMTP_PASSWORD = 'smtp-password-never-shown';
+
+// Real time moved by hand: the signed webhook's receiver refuses a timestamp far from its own clock.
+let now = new Date();
+let harness: Harness;
+let closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  harness = await startHarness({ clock: () => now });
+});
+afterAll(() => harness.close());
+afterEach(async () => {
+  await Promise.all(closers.map((close) => close()));
+  closers = [];
+  now = new Date();
+});
+
+async function hook(secret?: string): Promise<HookReceiver> {
+  const receiver = await startHookReceiver(secret ? { secret } : {});
+  closers.push(receiver.close);
+  return receiver;
+}
+
+async function smtpSink(): Promise<SmtpSink> {
+  const sink = await startSmtpSink({ user: SMTP_USER, password: SMTP_PASSWORD });
+  closers.push(sink.close);
+  return sink;
+}
+
+const evaluation = {
+  holder: 'server-a',
+  leaseMs: 30_000,
+  consoleUrl: CONSOLE,
+  checkEveryMs: 60_000,
+  eventsPerRound: 5,
+};
+const delivery: AlertDelivery = {
+  holder: 'server-a',
+  leaseMs: 30_000,
+  requestTimeoutMs: 5_000,
+  retryMaxMs: 60_000,
+  maxAttempts: 3,
+};
+
+/** Runs both jobs as the server would, round after round, until neither has anything due. */
+async function runAlerts(): Promise<void> {
+  for (;;) {
+    const evaluated = await evaluateDueAlertRule(harness.deps, evaluation);
+    const delivered = await deliverDueAlert(harness.deps, delivery);
+    if (evaluated === undefined && !delivered) return;
+  }
+}
+
+async function addChannel(adminToken: string, body: Record<string, unknown>): Promise<string> {
+  const res = await api(harness, 'POST', '/v1/admin/alert-channels', { token: adminToken, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function addRule(adminToken: string, body: Record<string, unknown>) {
+  const res = await api(harness, 'POST', '/v1/admin/alert-rules', { token: adminToken, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; cursorSeq: number };
+}
+
+async function raisedAlerts(workspaceId: string) {
+  const rows = await harness.deps.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId));
+  return rows.filter((row) => row.type === 'alert.raised').map((row) => row.data as Record<string, unknown>);
+}
+
+const engage = (workspaceId: string, agentId: string, reason: string, engaged = true) =>
+  setKillSwitch(harness.deps, workspaceId, { scope: 'agent', target: agentId, engaged, reason }, ADMIN);
+
+describe('alerts to people', () => {
+  it('tells Slack, Teams, email and the signed webhook that a kill switch was engaged, to whom, with the console link, and audits it', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const [slack, teams, webhook, smtp] = [await hook(), await hook(), await hook(WEBHOOK_SECRET), await smtpSink()];
+    await addChannel(adminToken, { name: 'ops-slack', kind: 'slack', url: slack.url });
+    await addChannel(adminToken, { name: 'ops-teams', kind: 'teams', url: teams.url });
+    await addChannel(adminToken, { name: 'siem-hook', kind: 'webhook', url: webhook.url, secret: WEBHOOK_SECRET });
+    await addChannel(adminToken, {
+      name: 'on-call',
+      kind: 'email',
+      smtp: { host: '127.0.0.1', port: smtp.port, user: SMTP_USER, password: SMTP_PASSWORD },
+      from: 'governance@example.com',
+      to: ['oncall@example.com', 'cto@example.com'],
+    });
+    await addRule(adminToken, {
+      name: 'switches',
+      kind: 'kill_switch_engaged',
+      channels: ['ops-slack', 'ops-teams', 'siem-hook', 'on-call'],
+    });
+
+    const agent = agents[0]!;
+    await engage(workspaceId, agent.id, 'wrote junk titles');
+    await runAlerts();
+
+    const [raised] = await raisedAlerts(workspaceId);
+    const engagedSeq = (
+      await harness.deps.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId))
+    ).find((row) => row.type === 'kill_switch.engaged')!.seq;
+    const link = `${CONSOLE}/audit/${engagedSeq}`;
+    expect(raised).toMatchObject({
+      rule: 'switches',
+      kind: 'kill_switch_engaged',
+      subject: `agent:${agent.id}`,
+      title: 'Kill switch engaged',
+      about: `agent ${agent.id}`,
+      link,
+    });
+    expect(String(raised!.text)).toContain('wrote junk titles');
+
+    expect(slack.received).toHaveLength(1);
+    expect(String(slack.received[0]!.text)).toContain('Kill switch engaged');
+    expect(JSON.stringify(slack.received[0]!.blocks)).toContain(link);
+    expect(teams.received).toHaveLength(1);
+    expect(teams.received[0]).toMatchObject({ '@type': 'MessageCard', title: 'Kill switch engaged' });
+    expect(JSON.stringify(teams.received[0]!.potentialAction)).toContain(link);
+    expect(webhook.refused).toBe(0);
+    expect(webhook.received).toEqual([{ alert: expect.objectContaining({ title: 'Kill switch engaged', link }) }]);
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]).toMatchObject({
+      from: 'governance@example.com',
+      to: ['oncall@example.com', 'cto@example.com'],
+      user: SMTP_USER,
+    });
+    expect(smtp.received[0]!.raw).toContain('Subject: [Agent Governance] Kill switch engaged');
+    expect(smtp.received[0]!.raw).toContain(link);
+
+    const listed = await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken });
+    expect(listed.body.alerts.map((a: { status: string }) => a.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('never returns or stores in the clear a channel’s URL, signing secret or SMTP password', async () => {
+    const { adminToken } = await seedWorkspace(harness);
+    const secretUrl = 'https://hooks.example.com/services/T0/B0/very-secret-path';
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: secretUrl });
+    await addChannel(adminToken, { name: 'hook', kind: 'webhook', url: secretUrl, secret: WEBHOOK_SECRET });
+    await addChannel(adminToken, {
+      name: 'mail',
+      kind: 'email',
+      smtp: { host: 'smtp.example.com', user: SMTP_USER, password: SMTP_PASSWORD },
+      from: 'a@example.com',
+      to: ['b@example.com'],
+    });
+    const listed = await api(harness, 'GET', '/v1/admin/alert-channels', { token: adminToken });
+    const shown = JSON.stringify(listed.body);
+    expect(listed.body.channels).toHaveLength(3);
+    for (const secret of [secretUrl, WEBHOOK_SECRET, SMTP_PASSWORD]) expect(shown).not.toContain(secret);
+    expect(listed.body.channels.find((c: { name: string }) => c.name === 'mail').settings).toEqual({
+      smtpHost: 'smtp.example.com',
+      smtpPort: 587,
+      smtpSecure: false,
+      smtpUser: SMTP_USER,
+      from: 'a@example.com',
+      to: ['b@example.com'],
+    });
+    const stored = JSON.stringify(await harness.deps.db.select().from(alertChannels));
+    for (const secret of [secretUrl, WEBHOOK_SECRET, SMTP_PASSWORD]) expect(stored).not.toContain(secret);
+    const audited = JSON.stringify(await harness.deps.db.select().from(auditEvents));
+    for (const secret of [secretUrl, WEBHOOK_SECRET, SMTP_PASSWORD]) expect(audited).not.toContain(secret);
+  });
+
+  it('raises one alert per rule and subject per window, and says how many it held back', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness, ['enrichment', 'enrichment']);
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, {
+      name: 'switches',
+      kind: 'kill_switch_engaged',
+      channels: ['slack'],
+      windowMinutes: 30,
+    });
+    const [first, second] = [agents[0]!.id, agents[1]!.id];
+    for (let i = 0; i < 3; i++) {
+      await engage(workspaceId, first, `storm ${i}`);
+      await engage(workspaceId, first, 'released', false);
+    }
+    await engage(workspaceId, second, 'another agent');
+    await runAlerts();
+    expect((await raisedAlerts(workspaceId)).map((a) => a.subject)).toEqual([`agent:${first}`, `agent:${second}`]);
+    expect(slack.received).toHaveLength(2);
+
+    now = new Date(now.getTime() + 31 * 60_000);
+    await engage(workspaceId, first, 'after the window');
+    await runAlerts();
+    const alerts = await raisedAlerts(workspaceId);
+    expect(alerts).toHaveLength(3);
+    expect(alerts[2]).toMatchObject({ subject: `agent:${first}`, suppressed: 2 });
+    expect(String(alerts[2]!.text)).toContain('after the window');
+  });
+
+  it('tells a kill trigger firing apart from a switch engaged by hand', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, { name: 'triggers', kind: 'kill_trigger_fired', channels: ['slack'] });
+    await engage(workspaceId, agents[0]!.id, 'by hand');
+    await setKillSwitch(
+      harness.deps,
+      workspaceId,
+      { scope: 'workspace', engaged: true, reason: 'Kill trigger bypass_writes: 9 CRM writes around the API' },
+      { type: 'system', name: 'kill-trigger' },
+    );
+    await runAlerts();
+    expect(await raisedAlerts(workspaceId)).toEqual([
+      expect.objectContaining({
+        title: 'Kill trigger fired',
+        subject: 'workspace:',
+        about: 'every agent in the workspace',
+      }),
+    ]);
+  });
+
+  it('keeps an alert while its channel is down, retries with backoff, and records giving up in the audit log', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness, ['enrichment', 'enrichment']);
+    const slack = await hook();
+    slack.failWith = 503;
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
+    await engage(workspaceId, agents[0]!.id, 'first');
+    await runAlerts();
+    let [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
+    expect(listed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503 from the channel' });
+
+    // Not due again before its backoff, then sent once the channel answers.
+    await runAlerts();
+    expect((await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts[0].attempts).toBe(1);
+    slack.failWith = undefined;
+    now = new Date(now.getTime() + 1_000);
+    await runAlerts();
+    [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
+    expect(listed).toMatchObject({ status: 'sent', attempts: 2, lastError: null });
+    expect(slack.received).toHaveLength(1);
+
+    slack.failWith = 500;
+    await engage(workspaceId, agents[1]!.id, 'second');
+    for (let i = 0; i < delivery.maxAttempts; i++) {
+      await runAlerts();
+      now = new Date(now.getTime() + delivery.retryMaxMs);
+    }
+    [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
+    expect(listed).toMatchObject({ status: 'failed', attempts: 3 });
+    const undelivered = (
+      await harness.deps.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId))
+    ).filter((row) => row.type === 'alert.undelivered');
+    expect(undelivered).toHaveLength(1);
+    expect(undelivered[0]!.data).toMatchObject({
+      channel: { name: 'slack' },
+      attempts: 3,
+      lastError: 'HTTP 500 from the channel',
+    });
+  });
+
+  it('alerts when a SIEM destination is down, linking to the audit event', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, { name: 'siem', kind: 'siem_destination_down', channels: ['slack'] });
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      // Nothing listens on port 9 (discard) on loopback: every attempt fails.
+      body: { name: 'collector', kind: 'otlp', url: 'http://127.0.0.1:9/v1/logs', downAfterSeconds: 10 },
+    });
+    expect(added.status).toBe(201);
+    await engage(workspaceId, agents[0]!.id, 'an event to stream');
+    const siem = { holder: 's', leaseMs: 30_000, requestTimeoutMs: 2_000, retryMaxMs: 5_000, eventsPerRequest: 10 };
+    await deliverToDueSiemDestination(harness.deps, siem);
+    now = new Date(now.getTime() + 11_000);
+    await deliverToDueSiemDestination(harness.deps, siem);
+    await runAlerts();
+    const [alert] = await raisedAlerts(workspaceId);
+    expect(alert).toMatchObject({ title: 'SIEM destination down', about: 'SIEM destination collector' });
+    expect(String(alert!.link)).toMatch(new RegExp(`^${CONSOLE}/audit/\\d+$`));
+    expect(slack.received).toHaveLength(1);
+  });
+
+  it('alerts when the CRM refuses our credentials and when approvals wait too long', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await bootstrapWorkspace(harness.deps, workspaceId, ADMIN);
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, { name: 'auth', kind: 'crm_auth_failed', channels: ['slack'] });
+    await addRule(adminToken, {
+      name: 'waiting',
+      kind: 'approvals_waiting',
+      params: { hours: 2 },
+      channels: ['slack'],
+    });
+    const token = agents[0]!.token;
+    const record = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'ada@example.com', phone: '+1 555 0100' },
+    });
+    const evidence = { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.92, reason: 'Site says so' };
+    const held = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'held-1',
+        objectType: 'contacts',
+        changes: [{ recordId: record, properties: { phone: '+1 555 0199' }, evidence }],
+      },
+    });
+    expect(held.body.summary).toMatchObject({ pending_approval: 1 });
+
+    // The token is revoked in the CRM between the change set's reads and its write.
+    harness.hubspot.faults.failNext(1, { status: 401 }, 'POST /crm/v3/objects/{type}/batch/update');
+    const refused = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'auth-1',
+        objectType: 'contacts',
+        changes: [{ recordId: record, properties: { jobtitle: 'CTO' }, evidence }],
+      },
+    });
+    expect(refused.body.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'crm_auth_failed'] });
+    await runAlerts();
+    expect(await raisedAlerts(workspaceId)).toEqual([
+      expect.objectContaining({ title: 'CRM refused our credentials', link: `${CONSOLE}/batches/auth-1` }),
+    ]);
+
+    now = new Date(now.getTime() + 3 * 3_600_000);
+    await runAlerts();
+    const alerts = await raisedAlerts(workspaceId);
+    expect(alerts[1]).toMatchObject({ title: 'Approvals waiting', link: `${CONSOLE}/inbox` });
+    expect(String(alerts[1]!.text)).toContain('1 proposal has waited');
+  });
+
+  it('alerts on an agent’s rejection rate, its QA error rate and its daily write cap nearly spent, each with the page to open', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await publishPolicy(
+      harness.deps,
+      workspaceId,
+      {
+        ...(EXAMPLE_POLICY as { caps: object }),
+        caps: { ...(EXAMPLE_POLICY as { caps: object }).caps, writesPerAgentPerDay: 10 },
+        qa: { sampling: { enrichment: { rate: 1 } } },
+      },
+      ADMIN,
+    );
+    await bootstrapWorkspace(harness.deps, workspaceId, ADMIN);
+    await givePeopleRoles(harness, workspaceId, { '501': 'approver' });
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    const rate = { threshold: 0.5, minCount: 2, lookbackMinutes: 60 };
+    await addRule(adminToken, { name: 'rejections', kind: 'rejection_rate', params: rate, channels: ['slack'] });
+    await addRule(adminToken, { name: 'qa', kind: 'qa_error_rate', params: rate, channels: ['slack'] });
+    await addRule(adminToken, { name: 'budget', kind: 'api_budget', params: { threshold: 0.3 }, channels: ['slack'] });
+    const agent = agents[0]!;
+
+    const records = seedContacts(harness, ['Engineer', 'Designer', 'Analyst']);
+    await submitTitles(harness, agent.token, 'titles-1', Object.fromEntries(records.map((id) => [id, 'CTO'])));
+    const open = (await api(harness, 'GET', '/v1/admin/qa/reviews?status=open', { token: adminToken })).body.reviews;
+    for (const [i, review] of (open as { id: string }[]).entries()) {
+      const verdict = i < 2 ? 'wrong' : 'correct';
+      const res = await api(harness, 'POST', `/v1/admin/qa/reviews/${review.id}/verdict`, {
+        token: adminToken,
+        body: { actingUserId: '501', verdict },
+      });
+      expect(res.status).toBe(200);
+    }
+    for (const phone of ['+1 555 0101', '+1 555 0102']) {
+      const approvalId = await proposeHeld(harness, {
+        token: agent.token,
+        adminToken,
+        recordId: seedContact(harness, { phone: '+1 555 0100' }),
+        properties: { phone },
+      });
+      expect(
+        (await decide(harness, adminToken, approvalId, { kind: 'reject', actingUserId: '501', reason: 'Wrong number' }))
+          .status,
+      ).toBe(200);
+    }
+
+    // State rules are checked once a minute; the first check came when each rule was added.
+    now = new Date(now.getTime() + 61_000);
+    await runAlerts();
+    const byRule = Object.fromEntries((await raisedAlerts(workspaceId)).map((alert) => [alert.rule, alert]));
+    expect(byRule.rejections).toMatchObject({
+      title: 'Agent’s proposals rejected',
+      subject: agent.id,
+      about: `agent ${agent.name} (${agent.id})`,
+      link: `${CONSOLE}/batches/enrich-1`,
+    });
+    expect(String(byRule.rejections!.text)).toContain('2 of 2 (100%)');
+    expect(byRule.qa).toMatchObject({ title: 'Agent’s QA error rate', subject: agent.id });
+    expect(String(byRule.qa!.text)).toContain('2 of 3 (67%)');
+    expect(String(byRule.qa!.link)).toMatch(new RegExp(`^${CONSOLE}/records/contacts/`));
+    expect(byRule.budget).toMatchObject({
+      title: 'Daily write budget nearly spent',
+      link: `${CONSOLE}/audit?agent=${agent.id}`,
+    });
+    expect(String(byRule.budget!.text)).toContain('daily cap of 10 writes');
+    expect(slack.received).toHaveLength(3);
+
+    // Checked again a minute later: the same subjects are within their window, so nothing more is sent.
+    now = new Date(now.getTime() + 61_000);
+    await runAlerts();
+    expect(slack.received).toHaveLength(3);
+  });
+});
