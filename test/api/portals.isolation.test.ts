@@ -1,16 +1,18 @@
-import { eq } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
+import { bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { retryDueApplies } from '../../server/src/services/held/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import {
   createHubSpotState,
   recordValues,
   seedRecord,
   type HubSpotState,
 } from '../../server/src/sandbox/hubspot/state.ts';
-import { approvals } from '../../server/src/store/schema.ts';
+import { approvals, auditEvents, webhookEvents } from '../../server/src/store/schema.ts';
 import { decide, givePeopleRoles, proposeHeld } from '../support/approvals.ts';
-import { ADMIN, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { ADMIN, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
 
@@ -85,4 +87,65 @@ describe('many portals on one server', () => {
     expect(await statusOf(a.approvalId)).toBe('applied');
     expect(recordValues(portalA, 'contacts', a.recordId)!.phone).toBe('+1 555 0199');
   });
+
+  it('one portal answering 429 while it reverts a bypass does not hold up another portal’s webhook processing', async () => {
+    const a = await seedWebhookWorkspace(harness, 'secret-a', portalA.accessToken);
+    const policy = { ...(EXAMPLE_POLICY as object), monitoring: { revertBypassWrites: true } };
+    await publishPolicy(harness.deps, a.workspaceId, policy, ADMIN);
+    const b = await seedWebhookWorkspace(harness, 'secret-b');
+    await publishPolicy(harness.deps, b.workspaceId, EXAMPLE_POLICY, ADMIN);
+    const recordId = seedRecord(portalA, 'contacts', { properties: { email: 'r@example.com', jobtitle: 'Engineer' } });
+    const t = now.getTime();
+    // A's events are the oldest, so a round working one workspace after another takes A first.
+    await deliver(
+      harness,
+      [propertyChange(a.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 2_000 })],
+      { clientSecret: a.clientSecret },
+    );
+    await deliver(
+      harness,
+      [
+        propertyChange(a.portalId, {
+          objectId: Number(recordId),
+          propertyValue: 'Spam King',
+          changeSource: 'INTEGRATION',
+          sourceId: '555000',
+          occurredAt: t - 1_000,
+        }),
+      ],
+      { clientSecret: a.clientSecret },
+    );
+    await deliver(harness, [propertyChange(b.portalId, { occurredAt: t })], { clientSecret: b.clientSecret });
+    portalA.faults.refuseUntil(now.getTime() + 60_000, 10);
+    holdWaits = true;
+
+    const round = processWebhookEvents(harness.deps);
+    await vi.waitFor(async () => expect(await pendingEvents(b.workspaceId)).toBe(0), { timeout: 20_000 });
+    // A's events are processed and its bypass audited; the revert waits out the 429s as HubSpot told it to.
+    expect(heldWaits.length).toBeGreaterThan(0);
+    expect(await auditCount(a.workspaceId, 'crm.bypass_reverted')).toBe(0);
+
+    now = new Date(now.getTime() + 60_000); // the minute is over
+    holdWaits = false;
+    for (const release of heldWaits.splice(0)) release();
+    expect(await round).toBe(3);
+    expect(await auditCount(a.workspaceId, 'crm.bypass_reverted')).toBe(1);
+    expect(recordValues(portalA, 'contacts', recordId)!.jobtitle).toBe('Engineer');
+  });
 });
+
+async function pendingEvents(workspaceId: string) {
+  const [row] = await harness.deps.db
+    .select({ n: count() })
+    .from(webhookEvents)
+    .where(and(eq(webhookEvents.workspaceId, workspaceId), isNull(webhookEvents.processedAt)));
+  return row!.n;
+}
+
+async function auditCount(workspaceId: string, type: string) {
+  const [row] = await harness.deps.db
+    .select({ n: count() })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.type, type)));
+  return row!.n;
+}
