@@ -48,6 +48,11 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),
   },
+  portals: {
+    about:
+      'Issue 23: 20 workspaces on their own HubSpot portals submitting change sets at once, one flooding: each quiet one against its time alone.',
+    run: async (db) => (await import('./portals.ts')).benchPortals(db),
+  },
   siem: {
     about: 'Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.',
     run: async (db) => (await import('./siem.ts')).benchSiem(db),
