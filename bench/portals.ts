@@ -87,11 +87,18 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
     const alone: number[] = [];
     for (const portal of quiet) alone.push(await submit(portal, records));
 
-    // A fresh window at every portal, then everyone at once: the flood as ten change sets in parallel.
-    for (const { hubspot } of portals) {
-      hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
-      hubspot.calls.clear();
-    }
+    // A fresh window at every portal before each phase.
+    const freshWindows = () => {
+      for (const { hubspot } of portals) {
+        hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
+        hubspot.calls.clear();
+      }
+    };
+    // The quiet ones at once without the flood: what sharing one server costs them, apart from the flood.
+    freshWindows();
+    const withoutFlood = await Promise.all(quiet.map((portal) => submit(portal, records)));
+    // Then everyone at once, the flood as ten change sets in parallel.
+    freshWindows();
     const started = performance.now();
     const floodDone = Promise.all(Array.from({ length: FLOOD_FACTOR }, () => submit(flood, records))).then(
       () => (performance.now() - started) / 1000,
@@ -100,7 +107,7 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
     const floodSeconds = await floodDone;
     const allSeconds = (performance.now() - started) / 1000;
     const refused = portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0);
-    return { alone, together, floodSeconds, allSeconds, refused, peakMemoryMb: server.peakMemoryMb() };
+    return { alone, withoutFlood, together, floodSeconds, allSeconds, refused, peakMemoryMb: server.peakMemoryMb() };
   } finally {
     await server.stop();
     await fake.close();
@@ -131,6 +138,10 @@ export async function benchPortals(only?: string, records: number = RECORDS): Pr
       'quiet alone s (median)': median(result.alone).toFixed(2),
       'quiet together s (median)': median(result.together).toFixed(2),
       'ratio median': median(ratios).toFixed(3),
+      'quiet together without the flood s (median)': median(result.withoutFlood).toFixed(2),
+      'flood’s own cost, ratio median': median(
+        result.together.map((seconds, i) => seconds / result.withoutFlood[i]!),
+      ).toFixed(3),
       'ratio worst': Math.max(...ratios).toFixed(3),
       [`quiet within ${GOAL_RATIO}×`]: `${ratios.filter((ratio) => ratio <= GOAL_RATIO).length}/${ratios.length}`,
       'flood s': result.floodSeconds.toFixed(2),
@@ -144,6 +155,7 @@ export async function benchPortals(only?: string, records: number = RECORDS): Pr
         database: kind,
         workspace: i + 1,
         'alone s': result.alone[i]!.toFixed(2),
+        'together, no flood s': result.withoutFlood[i]!.toFixed(2),
         'together s': seconds.toFixed(2),
         ratio: ratios[i]!.toFixed(3),
       });
