@@ -9,6 +9,7 @@ import {
   seedRecord,
   type HubSpotState,
 } from '../../server/src/sandbox/hubspot/state.ts';
+import { findDueApplies } from '../../server/src/store/approval-apply-store.ts';
 import { approvals, auditEvents, webhookEvents } from '../../server/src/store/schema.ts';
 import { decide, givePeopleRoles, proposeHeld } from '../support/approvals.ts';
 import { ADMIN, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -38,25 +39,29 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-/** A workspace on `portal` with an approval the approver approved while HubSpot refused its write: due for the job. */
-async function approvedButUnwritten(portal: HubSpotState) {
+/** A workspace on `portal` whose approvals the approver approved while HubSpot refused their writes: due for the job. */
+async function approvedButUnwritten(portal: HubSpotState, count = 1) {
   const ws = await seedWorkspace(harness, ['enrichment'], portal.accessToken);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
-  const recordId = seedRecord(portal, 'contacts', {
-    properties: { email: 'ada@example.com', firstname: 'Ada', hubspot_owner_id: '1001' },
-  });
-  const approvalId = await proposeHeld(harness, {
-    token: ws.agents[0]!.token,
-    adminToken: ws.adminToken,
-    recordId,
-    properties: { phone: '+1 555 0199' },
-  });
-  portal.faults.failNext(20, { status: 503 }, UPDATE);
-  const decision = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
-  expect(decision.body.status).toBe('approved');
-  portal.faults.reset();
-  return { recordId, approvalId };
+  const held = [];
+  for (let i = 0; i < count; i += 1) {
+    const recordId = seedRecord(portal, 'contacts', {
+      properties: { email: `ada${i}@example.com`, firstname: 'Ada', hubspot_owner_id: '1001' },
+    });
+    const approvalId = await proposeHeld(harness, {
+      token: ws.agents[0]!.token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    portal.faults.failNext(20, { status: 503 }, UPDATE);
+    const decision = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
+    expect(decision.body.status).toBe('approved');
+    portal.faults.reset();
+    held.push({ recordId, approvalId });
+  }
+  return { workspaceId: ws.workspaceId, ...held[0]!, held };
 }
 
 const statusOf = async (approvalId: string) =>
@@ -86,6 +91,18 @@ describe('many portals on one server', () => {
     expect(await round).toBe(2);
     expect(await statusOf(a.approvalId)).toBe('applied');
     expect(recordValues(portalA, 'contacts', a.recordId)!.phone).toBe('+1 555 0199');
+  });
+
+  it('takes due approved writes in turns across workspaces, so one workspace’s backlog does not fill a round', async () => {
+    const a = await approvedButUnwritten(portalA, 3);
+    now = new Date(now.getTime() + 1_000);
+    const b = await approvedButUnwritten(harness.hubspot.state);
+    now = new Date(now.getTime() + 31_000);
+    const round = await findDueApplies(harness.database.db, now, new Date(now.getTime() - 300_000), 2);
+    // Without turns the round would be two of A's three, all due before B's.
+    expect(round.map((due) => due.workspaceId)).toEqual([a.workspaceId, b.workspaceId]);
+    expect(a.held.map((held) => held.approvalId)).toContain(round[0]!.id);
+    expect(round[1]!.id).toBe(b.approvalId);
   });
 
   it('one portal answering 429 while it reverts a bypass does not hold up another portal’s webhook processing', async () => {
