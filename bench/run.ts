@@ -61,6 +61,11 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 23: `audit verify` and `audit export` over 1,000,000 events, with the CLI’s peak memory.',
     run: async (db) => (await import('./audit.ts')).benchAudit(db),
   },
+  portals: {
+    about:
+      'Issue 23: 20 workspaces on their own HubSpot portals submitting change sets at once, one flooding: each quiet one against its time alone.',
+    run: async (db) => (await import('./portals.ts')).benchPortals(db),
+  },
   siem: {
     about: 'Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.',
     run: async (db) => (await import('./siem.ts')).benchSiem(db),

@@ -79,6 +79,7 @@ export async function benchWorkspace(
   env: Record<string, string>,
   hubspotToken: string,
   agentName: string,
+  portalId = '1',
 ): Promise<{ workspaceId: string; agentToken: string }> {
   const workspace = await cli(
     env,
@@ -87,7 +88,7 @@ export async function benchWorkspace(
     '--name',
     'Bench',
     '--hubspot-portal-id',
-    '1',
+    portalId,
     '--hubspot-token',
     hubspotToken,
     '--no-verify',

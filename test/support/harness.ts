@@ -10,6 +10,7 @@ import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
 import { testDeps } from './deps.ts';
 import { startFakeHubSpot, type FakeHubSpot } from './hubspot-msw.ts';
+import type { HubSpotState } from '../../server/src/sandbox/hubspot/state.ts';
 
 export const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'tester' };
 export const EXAMPLE_POLICY: unknown = JSON.parse(
@@ -29,10 +30,19 @@ export interface Harness {
  * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
  */
 export async function startHarness(
-  options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger; consoleDir?: string } = {},
+  options: {
+    clock?: () => Date;
+    webhooks?: AppOptions['webhooks'];
+    logger?: Logger;
+    consoleDir?: string;
+    /** More HubSpot accounts beside the default one, told apart by their access tokens. */
+    otherPortals?: readonly HubSpotState[];
+    /** How the adapters wait between retries; tests that hold a wait open pass their own. */
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
-  const hubspot = startFakeHubSpot();
+  const hubspot = startFakeHubSpot(options.otherPortals ? { otherPortals: options.otherPortals } : {});
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
   const deps: ServiceDeps = {
     ...base,
@@ -40,7 +50,7 @@ export async function startHarness(
       baseUrl: hubspot.baseUrl,
       callsPer10s: 10_000,
       open: (sealed) => base.secrets.open(sealed),
-      adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 } },
+      adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 }, ...(options.sleep ? { sleep: options.sleep } : {}) },
     }),
   };
   const app = createApp({
@@ -72,10 +82,14 @@ export async function startHarness(
 let portalSeq = 1000;
 
 /** A connected workspace with the example policy published and one agent per requested role. */
-export async function seedWorkspace(harness: Harness, roles: AgentRole[] = ['enrichment']) {
+export async function seedWorkspace(
+  harness: Harness,
+  roles: AgentRole[] = ['enrichment'],
+  hubspotToken: string = harness.hubspot.accessToken,
+) {
   const workspace = await createWorkspace(
     harness.deps,
-    { name: 'Acme', hubspotPortalId: String(portalSeq++), hubspotToken: harness.hubspot.accessToken },
+    { name: 'Acme', hubspotPortalId: String(portalSeq++), hubspotToken },
     ADMIN,
   );
   const { version } = await publishPolicy(harness.deps, workspace.id, EXAMPLE_POLICY, ADMIN);

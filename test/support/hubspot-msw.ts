@@ -12,17 +12,26 @@ import {
 
 export const FAKE_HUBSPOT_URL = 'http://hubspot.test';
 
-/** msw handlers that answer every request under `baseUrl` from the fake HubSpot. */
-export function hubspotHandlers(state: HubSpotState, baseUrl: string = FAKE_HUBSPOT_URL): HttpHandler[] {
+/**
+ * msw handlers that answer every request under `baseUrl` from the fake HubSpot; with other portals, a request
+ * carrying one of their access tokens is answered by that portal, each with its own records and faults.
+ */
+export function hubspotHandlers(
+  state: HubSpotState,
+  baseUrl: string = FAKE_HUBSPOT_URL,
+  otherPortals: readonly HubSpotState[] = [],
+): HttpHandler[] {
+  const byToken = new Map(otherPortals.map((portal) => [`Bearer ${portal.accessToken}`, portal]));
   return [
     http.all(`${baseUrl}/*`, async ({ request }) => {
+      const portal = byToken.get(request.headers.get('authorization') ?? '') ?? state;
       const url = new URL(request.url);
       const text = await request.text();
       let body: unknown;
       let response: HubSpotResponse;
       try {
         body = text === '' ? undefined : JSON.parse(text);
-        response = await handleHubSpotRequest(state, {
+        response = await handleHubSpotRequest(portal, {
           method: request.method,
           path: url.pathname,
           query: url.searchParams,
@@ -55,10 +64,12 @@ export interface FakeHubSpot {
 }
 
 /** Starts the fake behind msw. Call `close()` in afterEach; only one may run at a time per process. */
-export function startFakeHubSpot(options: CreateHubSpotStateOptions & { baseUrl?: string } = {}): FakeHubSpot {
+export function startFakeHubSpot(
+  options: CreateHubSpotStateOptions & { baseUrl?: string; otherPortals?: readonly HubSpotState[] } = {},
+): FakeHubSpot {
   const baseUrl = options.baseUrl ?? FAKE_HUBSPOT_URL;
   const state = createHubSpotState(options);
-  const server = setupServer(...hubspotHandlers(state, baseUrl));
+  const server = setupServer(...hubspotHandlers(state, baseUrl, options.otherPortals));
   const unhandled: string[] = [];
   server.listen({
     // Loopback passes through: tests call the app under test on 127.0.0.1. Anything else is a leak.

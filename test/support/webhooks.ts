@@ -11,14 +11,18 @@ let nextPortal = 7_000_000;
 let nextEventId = 1;
 
 /** A workspace whose HubSpot client secret signs its webhooks. */
-export async function seedWebhookWorkspace(harness: Harness, clientSecret = 'workspace-client-secret') {
+export async function seedWebhookWorkspace(
+  harness: Harness,
+  clientSecret = 'workspace-client-secret',
+  hubspotToken: string = harness.hubspot.accessToken,
+) {
   const portalId = nextPortal++;
   const workspace = await createWorkspace(
     harness.deps,
     {
       name: `Portal ${portalId}`,
       hubspotPortalId: String(portalId),
-      hubspotToken: harness.hubspot.accessToken,
+      hubspotToken,
       hubspotClientSecret: clientSecret,
     },
     ADMIN,

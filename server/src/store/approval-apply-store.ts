@@ -38,15 +38,26 @@ export async function claimApplies(
   return withItems(db, rows);
 }
 
-/** Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written. */
+/**
+ * Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written.
+ * Taken in turns across workspaces (each one's oldest due first, then each one's second…), so one workspace's
+ * backlog fills no more than its share of `limit` while others have writes due.
+ */
 export async function findDueApplies(
   db: Db,
   now: Date,
   abandonedBefore: Date,
   limit: number,
 ): Promise<{ workspaceId: string; id: string }[]> {
-  return db
-    .select({ workspaceId: approvals.workspaceId, id: approvals.id })
+  const due = db
+    .select({
+      workspaceId: approvals.workspaceId,
+      id: approvals.id,
+      nextApplyAt: approvals.nextApplyAt,
+      turn: sql<number>`row_number() over (partition by ${approvals.workspaceId} order by ${approvals.nextApplyAt}, ${approvals.id})`.as(
+        'turn',
+      ),
+    })
     .from(approvals)
     .where(
       and(
@@ -55,7 +66,11 @@ export async function findDueApplies(
         or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
       ),
     )
-    .orderBy(asc(approvals.nextApplyAt))
+    .as('due');
+  return db
+    .select({ workspaceId: due.workspaceId, id: due.id })
+    .from(due)
+    .orderBy(asc(due.turn), asc(due.nextApplyAt))
     .limit(limit);
 }
 

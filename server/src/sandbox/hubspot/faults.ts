@@ -29,6 +29,7 @@ export class HubSpotFaults {
   private daily = { day: -1, count: 0 };
   private readonly script: { failure: ScriptedFailure; route: string | undefined }[] = [];
   private readonly rejections = new Map<string, string>();
+  private refusing: { until: number; retryAfterSeconds: number } | undefined;
 
   setRateLimit(settings: RateLimitSettings): void {
     this.rateLimit = settings;
@@ -37,6 +38,14 @@ export class HubSpotFaults {
 
   clearRateLimit(): void {
     this.rateLimit = undefined;
+  }
+
+  /**
+   * Every call answers 429 with `Retry-After` until `until` on the fake's clock, as a portal does whose
+   * app burned through its limit elsewhere: a 429 storm at one portal while the others answer normally.
+   */
+  refuseUntil(until: number, retryAfterSeconds = 10): void {
+    this.refusing = { until, retryAfterSeconds };
   }
 
   /**
@@ -68,6 +77,7 @@ export class HubSpotFaults {
     this.daily = { day: -1, count: 0 };
     this.script.length = 0;
     this.rejections.clear();
+    this.refusing = undefined;
   }
 
   /** Consumes the next scripted failure meant for this route, if one is queued, as a response. */
@@ -103,6 +113,14 @@ export class HubSpotFaults {
    * counted, so a client that waits as told gets through.
    */
   admit(now: number): { refused?: HubSpotResponse; headers: Record<string, string> } {
+    if (this.refusing !== undefined && now < this.refusing.until) {
+      return {
+        refused: json(429, rateLimitBody('TEN_SECONDLY_ROLLING'), {
+          'retry-after': String(this.refusing.retryAfterSeconds),
+        }),
+        headers: {},
+      };
+    }
     const limit = this.rateLimit;
     if (limit === undefined) return { headers: {} };
     this.acceptedAt = this.acceptedAt.filter((at) => at > now - limit.intervalMs);

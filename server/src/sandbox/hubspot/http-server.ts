@@ -14,12 +14,19 @@ export interface FakeHubSpotHttpServer {
 /** Routes served beside HubSpot's (the sandbox's `/_sandbox/...`); undefined passes the request on to the fake HubSpot. */
 export type ExtraRoutes = (request: HubSpotRequest) => HubSpotResponse | undefined;
 
-/** Serves the fake over real HTTP, for benchmarks and the standalone sandbox. Never part of a production path. */
+/**
+ * Serves the fake over real HTTP, for benchmarks and the standalone sandbox. Never part of a production path.
+ * Given several portals, each request goes to the one whose access token it carries (else the first, which
+ * answers 401), so one server URL stands for many HubSpot accounts, each with its own records and rate limit.
+ */
 export function createFakeHubSpotHttpServer(
-  state: HubSpotState,
+  portals: HubSpotState | readonly HubSpotState[],
   options: { extraRoutes?: ExtraRoutes } = {},
 ): FakeHubSpotHttpServer {
+  const states: readonly HubSpotState[] = Array.isArray(portals) ? portals : [portals as HubSpotState];
+  const byToken = new Map(states.map((state) => [`Bearer ${state.accessToken}`, state]));
   const server: Server = createServer((req, res) => {
+    const state = byToken.get(req.headers.authorization ?? '') ?? states[0]!;
     void respond(state, req, options.extraRoutes).then((response) => {
       if (response.dropConnection) {
         req.socket.destroy();

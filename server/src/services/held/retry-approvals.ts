@@ -18,9 +18,12 @@ export async function retryDueApplies(deps: ServiceDeps): Promise<number> {
     new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)),
     BATCH,
   );
-  for (const [workspaceId, approvals] of Map.groupBy(due, (approval) => approval.workspaceId)) {
-    const workspace = await findWorkspace(deps.db, workspaceId);
-    if (workspace) await applyApprovals(deps, { workspace, approvalIds: approvals.map((approval) => approval.id) });
-  }
+  // Each workspace on its own: one portal waiting out a 429 storm never holds up another's writes.
+  await Promise.all(
+    [...Map.groupBy(due, (approval) => approval.workspaceId)].map(async ([workspaceId, approvals]) => {
+      const workspace = await findWorkspace(deps.db, workspaceId);
+      if (workspace) await applyApprovals(deps, { workspace, approvalIds: approvals.map((approval) => approval.id) });
+    }),
+  );
   return due.length;
 }

@@ -37,11 +37,12 @@ const SYSTEM_ACTOR = { type: 'system', name: 'hubspot-webhooks' } as const;
  * interleaving one workspace's events. Returns how many events were processed.
  */
 export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOptions = {}): Promise<number> {
-  let processed = 0;
-  for (const workspaceId of await workspacesWithPendingEvents(deps.db, 20)) {
-    processed += await processWorkspaceBatch(deps, workspaceId, options);
-  }
-  return processed;
+  // Each workspace on its own: a portal waiting out a 429 storm (a revert, a released draft) never holds up another's events.
+  const workspaces = await workspacesWithPendingEvents(deps.db, 20);
+  const processed = await Promise.all(
+    workspaces.map((workspaceId) => processWorkspaceBatch(deps, workspaceId, options)),
+  );
+  return processed.reduce((sum, count) => sum + count, 0);
 }
 
 async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {

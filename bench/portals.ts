@@ -1,0 +1,179 @@
+/**
+ * Issue 23: many portals on one server, fairly. Twenty workspaces, each on its own fake HubSpot portal
+ * (its own token, records and rolling limit of 100 calls per 10 s, 100 ms latency), submit change sets to
+ * one server process at once; one of them floods with ten times the others' volume. Prints each quiet
+ * workspace's wall time against its time alone (goal ≤ 1.2×) and the decisions the server stores per
+ * second across all of them.
+ *
+ *   node bench/portals.ts [--db=pglite|postgres] [--records=N]   (N contacts per quiet change set; default 1,000)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
+import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src/sandbox/hubspot/state.ts';
+import { changesFor } from './change-set.ts';
+import { createBenchPostgres } from './databases.ts';
+import { benchWorkspace, cli, startServer } from './server-process.ts';
+import { type BenchTable, databaseArgument, printTables } from './report.ts';
+
+const WORKSPACES = 20;
+const FLOOD_FACTOR = 10;
+const RECORDS = 1_000;
+const PROPERTIES = 10;
+const LATENCY_MS = 100;
+const CALLS_PER_10S = 100;
+const GOAL_RATIO = 1.2;
+const POLICY = path.resolve(import.meta.dirname, '../examples/policy.json');
+
+interface Portal {
+  hubspot: HubSpotState;
+  workspaceId: string;
+  agentToken: string;
+}
+
+async function measure(kind: 'pglite' | 'postgres', records: number) {
+  const postgres = kind === 'postgres' ? await createBenchPostgres() : undefined;
+  if (kind === 'postgres' && !postgres) return undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-'));
+  const accounts = Array.from({ length: WORKSPACES }, (_, i) =>
+    createHubSpotState({ accessToken: `pat-na1-bench-portal-${i}`, portalId: String(70_000 + i) }),
+  );
+  const fake = createFakeHubSpotHttpServer(accounts);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    HUBSPOT_API_BASE_URL: await fake.listen(),
+    HUBSPOT_CALLS_PER_10S: String(CALLS_PER_10S),
+    // The held writes' HubSpot mirror has its own benchmark (approvals.ts).
+    APPROVAL_JOBS: 'off',
+    ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
+  };
+  const portals: Portal[] = [];
+  for (const [i, hubspot] of accounts.entries()) {
+    const workspace = await benchWorkspace(env, hubspot.accessToken, `bench-enricher-${i}`, hubspot.portalId);
+    await cli(env, 'policy', 'apply', '--workspace', workspace.workspaceId, POLICY);
+    await cli(env, 'bootstrap', '--workspace', workspace.workspaceId);
+    portals.push({ hubspot, ...workspace });
+  }
+  const server = await startServer(env);
+
+  let batches = 0;
+  const submit = async (portal: Portal, size: number) => {
+    const ids = Array.from({ length: size }, (_, i) =>
+      seedRecord(portal.hubspot, 'contacts', { properties: { email: `p${batches}-${i}@example.com` } }),
+    );
+    batches += 1;
+    const started = performance.now();
+    const response = await fetch(`${server.url}/v1/changesets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${portal.agentToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ batchId: `portals-${batches}`, objectType: 'contacts', changes: changesFor(ids) }),
+    });
+    const body = await response.text();
+    if (response.status !== 201) throw new Error(`submission failed: ${response.status} ${body}`);
+    return (performance.now() - started) / 1000;
+  };
+  const [flood, ...quiet] = portals as [Portal, ...Portal[]];
+
+  try {
+    // JIT, each adapter's property cache, the connection pool.
+    for (const portal of portals) await submit(portal, 10);
+    for (const { hubspot } of portals) {
+      hubspot.faults.latencyMs = LATENCY_MS;
+      hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
+    }
+    const alone: number[] = [];
+    for (const portal of quiet) alone.push(await submit(portal, records));
+
+    // A fresh window at every portal before each phase.
+    const freshWindows = () => {
+      for (const { hubspot } of portals) {
+        hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
+        hubspot.calls.clear();
+      }
+    };
+    // The quiet ones at once without the flood: what sharing one server costs them, apart from the flood.
+    freshWindows();
+    const withoutFlood = await Promise.all(quiet.map((portal) => submit(portal, records)));
+    // Then everyone at once, the flood as ten change sets in parallel.
+    freshWindows();
+    const started = performance.now();
+    const floodDone = Promise.all(Array.from({ length: FLOOD_FACTOR }, () => submit(flood, records))).then(
+      () => (performance.now() - started) / 1000,
+    );
+    const together = await Promise.all(quiet.map((portal) => submit(portal, records)));
+    const floodSeconds = await floodDone;
+    const allSeconds = (performance.now() - started) / 1000;
+    const refused = portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0);
+    return { alone, withoutFlood, together, floodSeconds, allSeconds, refused, peakMemoryMb: server.peakMemoryMb() };
+  } finally {
+    await server.stop();
+    await fake.close();
+    await postgres?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+export async function benchPortals(only?: string, records: number = RECORDS): Promise<BenchTable[]> {
+  const summary = [];
+  const perWorkspace = [];
+  for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
+    const result = await measure(kind, records);
+    if (!result) {
+      console.log(`${kind}: skipped (no Postgres reachable; set BENCH_DATABASE_URL)`);
+      continue;
+    }
+    const ratios = result.together.map((seconds, i) => seconds / result.alone[i]!);
+    const decisions = (WORKSPACES - 1 + FLOOD_FACTOR) * records * PROPERTIES;
+    summary.push({
+      database: kind,
+      'quiet alone s (median)': median(result.alone).toFixed(2),
+      'quiet together s (median)': median(result.together).toFixed(2),
+      'ratio median': median(ratios).toFixed(3),
+      'quiet together without the flood s (median)': median(result.withoutFlood).toFixed(2),
+      'flood’s own cost, ratio median': median(
+        result.together.map((seconds, i) => seconds / result.withoutFlood[i]!),
+      ).toFixed(3),
+      'ratio worst': Math.max(...ratios).toFixed(3),
+      [`quiet within ${GOAL_RATIO}×`]: `${ratios.filter((ratio) => ratio <= GOAL_RATIO).length}/${ratios.length}`,
+      'flood s': result.floodSeconds.toFixed(2),
+      'all done s': result.allSeconds.toFixed(2),
+      'decisions/s, all workspaces': Math.round(decisions / result.allSeconds),
+      'HubSpot 429s': result.refused,
+      'server peak MB': result.peakMemoryMb,
+    });
+    for (const [i, seconds] of result.together.entries()) {
+      perWorkspace.push({
+        database: kind,
+        workspace: i + 1,
+        'alone s': result.alone[i]!.toFixed(2),
+        'together, no flood s': result.withoutFlood[i]!.toFixed(2),
+        'together s': seconds.toFixed(2),
+        ratio: ratios[i]!.toFixed(3),
+      });
+    }
+  }
+  const volume = `${records.toLocaleString('en-US')} contacts × ${PROPERTIES} properties`;
+  return [
+    {
+      title: `${WORKSPACES} workspaces on their own portals (${CALLS_PER_10S} calls/10 s, ${LATENCY_MS} ms), ${WORKSPACES - 1} quiet ones submitting a change set of ${volume} each, one flooding with ${FLOOD_FACTOR} at once; goal: every quiet one within ${GOAL_RATIO}× its time alone:`,
+      rows: summary,
+    },
+    { title: 'Each quiet workspace, alone and beside the others:', rows: perWorkspace },
+  ];
+}
+
+if (import.meta.main) {
+  const recordsArgument = process.argv.find((arg) => arg.startsWith('--records='))?.slice('--records='.length);
+  printTables(
+    await benchPortals(databaseArgument(), recordsArgument === undefined ? RECORDS : Number(recordsArgument)),
+  );
+}
