@@ -51,6 +51,21 @@ export const recordChangeSchema = z.strictObject({
   evidence: evidenceSchema,
 });
 
+/** Asks to create a record of the change set's object type (issue 21); the pinned shape has no recordId. */
+export const recordCreateSchema = z
+  .strictObject({
+    operation: z.literal('create'),
+    properties: recordChangeSchema.shape.properties,
+    evidence: evidenceSchema,
+  })
+  .meta({ id: 'RecordCreate' });
+export type RecordCreate = z.infer<typeof recordCreateSchema>;
+export type RecordChange = z.infer<typeof recordChangeSchema>;
+
+export function isCreate(change: RecordChange | RecordCreate): change is RecordCreate {
+  return 'operation' in change;
+}
+
 export const changeSetRequestSchema = z
   .strictObject({
     batchId: text(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
@@ -59,11 +74,24 @@ export const changeSetRequestSchema = z
       .strictObject({ crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
-    changes: z.array(recordChangeSchema).min(1).max(MAX_RECORDS_PER_CHANGE_SET),
+    changes: z
+      .array(z.union([recordChangeSchema, recordCreateSchema]))
+      .min(1)
+      .max(MAX_RECORDS_PER_CHANGE_SET)
+      .describe('Changes to existing records, or entries with "operation": "create"; one change set holds one kind.'),
   })
   .superRefine((request, ctx) => {
     const seen = new Set<string>();
+    const creates = request.changes.filter(isCreate).length;
+    if (creates > 0 && creates < request.changes.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['changes'],
+        message: 'mixes creations and updates; send the records to create in a change set of their own',
+      });
+    }
     request.changes.forEach((change, index) => {
+      if (isCreate(change)) return;
       if (seen.has(change.recordId)) {
         ctx.addIssue({
           code: 'custom',
@@ -76,6 +104,10 @@ export const changeSetRequestSchema = z
   })
   .meta({ id: 'ChangeSetRequest' });
 export type ChangeSetRequest = z.infer<typeof changeSetRequestSchema>;
+/** A change set whose entries all update existing records. */
+export type UpdateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordChange[] };
+/** A change set whose entries all create records. */
+export type CreateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordCreate[] };
 
 /** `applying` is seen only while a change set's writes are in flight (a GET during submission). */
 export const DECISIONS = ['applied', 'pending_approval', 'denied', 'failed', 'applying'] as const;
@@ -97,6 +129,24 @@ export const changeResultSchema = z
   .meta({ id: 'ChangeResult' });
 export type ChangeResult = z.infer<typeof changeResultSchema>;
 
+/** One per creation entry, in the order sent; `recordId` is the new record's once it is created. */
+export const createResultSchema = z
+  .strictObject({
+    changeId: z.uuid(),
+    operation: z.literal('create'),
+    recordId: safeText.nullable().describe('The created record; null until it is created.'),
+    properties: z.record(safeText, safeText.nullable()),
+    decision: decisionSchema,
+    tier: tierSchema.nullable(),
+    reasons: z.array(reasonCodeSchema),
+    duplicateOf: safeText
+      .optional()
+      .describe('The existing record this one likely duplicates (reason duplicate_of), when it is in the CRM.'),
+    message: safeText.optional(),
+  })
+  .meta({ id: 'CreateResult' });
+export type CreateResult = z.infer<typeof createResultSchema>;
+
 export const changeSetResponseSchema = z
   .strictObject({
     id: z.uuid(),
@@ -113,7 +163,7 @@ export const changeSetResponseSchema = z
       failed: z.number().int(),
       applying: z.number().int(),
     }),
-    results: z.array(changeResultSchema),
+    results: z.array(z.union([changeResultSchema, createResultSchema])),
   })
   .meta({ id: 'ChangeSetResponse' });
 export type ChangeSetResponse = z.infer<typeof changeSetResponseSchema>;

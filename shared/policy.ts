@@ -93,6 +93,8 @@ const capsSchema = z.strictObject({
   writesPerAgentPerDay: z.number().int().positive().optional(),
   writesPerRecordPerDay: z.number().int().positive().optional(),
   sendsPerRecipientDomainPerDay: z.number().int().positive().optional(),
+  /** Records an agent may create per day (issue 21), counted apart from its writes. */
+  createsPerAgentPerDay: z.number().int().positive().optional(),
 });
 export type Caps = z.infer<typeof capsSchema>;
 
@@ -190,7 +192,13 @@ const dualControlSchema = z.strictObject({
 });
 export type DualControlSettings = z.infer<typeof dualControlSchema>;
 
-const objectPolicySchema = z.strictObject({ properties: z.record(propertyNameSchema, roleTiersSchema) });
+const objectPolicySchema = z.strictObject({
+  properties: z.record(propertyNameSchema, roleTiersSchema),
+  /** Tier per agent role for creating a record of this type (issue 21); a role not named may not create. */
+  create: roleTiersSchema.optional(),
+  /** What a likely duplicate of an existing record does to its creation: held for a person, or refused (the default). */
+  onDuplicate: raiseToSchema.optional(),
+});
 export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
 export const policySchema = z

@@ -35,6 +35,9 @@ export const REASON_CODES = [
   'contact_replied',
   'contact_unsubscribed',
   'recipient_not_on_record',
+  // Record creation (issue 21): a likely duplicate of an existing record (or of an earlier entry), and its daily cap.
+  'duplicate_of',
+  'cap_agent_daily_creates_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

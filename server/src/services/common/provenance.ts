@@ -43,7 +43,15 @@ export const PROVENANCE_PROPERTIES: readonly CrmPropertyDefinition[] = [
     fieldType: 'date',
     description: 'When the last governed change was applied.',
   },
+  text(
+    'ag_create_ref',
+    'Agent: creation reference',
+    'Set on a record an agent created through Agent Governance: the id of the creation that made it.',
+  ),
 ];
+
+/** Written on each record we create (issue 21), so a batch's created records can be matched to what asked for them. */
+export const CREATE_REF_PROPERTY = 'ag_create_ref';
 
 function text(name: string, label: string, description: string): CrmPropertyDefinition {
   return { name, label, type: 'string', fieldType: 'text', description };
