@@ -2,7 +2,9 @@
 -- properties and evidence the agent sent, the decision, the likely duplicate it was matched to
 -- (`duplicate_of`, a CRM record id) and, once the CRM created it, the new record's id. `ordinal`
 -- is the entry's place in the request; `create_ref` is written on the new record so that a
--- batch's created records can be told apart in the CRM's answer.
+-- batch's created records can be told apart in the CRM's answer. A rollback that selects a
+-- created record archives it, or leaves it as a conflict when a person touched it since:
+-- `rolled_back_by` names that rollback and `rollback_outcome` what it did.
 CREATE TABLE "record_creations" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
@@ -16,7 +18,10 @@ CREATE TABLE "record_creations" (
 	"reasons" text[] NOT NULL,
 	"duplicate_of" text,
 	"record_id" text,
-	"message" text
+	"message" text,
+	"rolled_back_by" uuid,
+	"rollback_outcome" text,
+	"rollback_message" text
 );
 --> statement-breakpoint
 CREATE INDEX "record_creations_change_set" ON "record_creations" USING btree ("change_set_id","ordinal");--> statement-breakpoint

@@ -1,9 +1,15 @@
 import { and, eq } from 'drizzle-orm';
+import type { CrmPort } from '../../server/src/crm/port.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import { recoverInterruptedChangeSet, submitChangeSet } from '../../server/src/services/change-sets/index.ts';
+import { findAgent } from '../../server/src/store/agent-store.ts';
+import { findWorkspace } from '../../server/src/store/workspace-store.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bootstrapWorkspace, publishPolicy, verifyAudit } from '../../server/src/services/governance/index.ts';
-import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { editAsPerson, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { runRollback } from '../support/rollbacks.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -183,5 +189,103 @@ describe('POST /v1/changesets with "operation": "create"', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
     expect(JSON.stringify(res.body.error.details)).toContain('mixes creations and updates');
+  });
+});
+
+describe('rolling back a batch that created records', () => {
+  it('archives the records it created, unless a person changed one since: that one is a conflict', async () => {
+    const res = await submit([
+      create({ email: 'one@x.io', lastname: 'One' }),
+      create({ email: 'two@x.io', lastname: 'Two' }),
+      create({ email: 'three@x.io', lastname: 'Three' }),
+    ]);
+    const [one, two, three] = res.body.results.map((result: { recordId: string }) => result.recordId);
+    // jobtitle is not one the agent set, but the policy governs it: a person's edit there counts.
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: two,
+      properties: { jobtitle: 'VP' },
+      userId: 1001,
+    });
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'prospect-1' } },
+    });
+    expect(started.status).toBe(202);
+    expect(await runRollback(harness, started.body.id)).toBe('completed');
+    const state = harness.hubspot.state.objects.contacts.records;
+    expect(state.has(one)).toBe(false);
+    expect(state.has(two)).toBe(true);
+    expect(state.has(three)).toBe(false);
+    const view = await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: ws.adminToken });
+    expect(view.body).toMatchObject({ status: 'completed', createdRecords: { archived: 2, conflict: 1 } });
+    const conflicts = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.type, 'record.archive_conflict'));
+    expect(conflicts).toEqual([
+      expect.objectContaining({
+        recordId: two,
+        data: expect.objectContaining({ message: expect.stringContaining('jobtitle by user 1001') }),
+      }),
+    ]);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+});
+
+describe('a change set of creations whose server died after its second batch reached HubSpot', () => {
+  it('is finished by recovery: what landed is found by its ag_create_ref, the rest created once', async () => {
+    let creates = 0;
+    const dying: ServiceDeps = {
+      ...harness.deps,
+      changeSetLease: { holder: 'dead-server', leaseMs: 60_000 },
+      crmFor: (workspace) => {
+        const crm = harness.deps.crmFor(workspace);
+        const wrapped = Object.create(crm) as CrmPort;
+        wrapped.createBatch = async (input) => {
+          creates += 1;
+          const outcome = await crm.createBatch!(input);
+          // The second batch lands in HubSpot and the process never hears back.
+          return creates === 2 ? new Promise(() => undefined) : outcome;
+        };
+        return wrapped;
+      },
+    };
+    const workspace = (await findWorkspace(harness.deps.db, ws.workspaceId))!;
+    const agent = (await findAgent(harness.deps.db, ws.workspaceId, ws.agents[0]!.id))!;
+    const request = {
+      batchId: 'prospect-dies',
+      objectType: 'contacts' as const,
+      changes: Array.from({ length: 250 }, (_, i) => ({
+        operation: 'create' as const,
+        properties: { email: `p${i}@dies.io`, lastname: `P${i}` },
+        evidence,
+      })),
+    };
+    void submitChangeSet(dying, { agent, workspace, request });
+    for (;;) {
+      const [stored] = await harness.deps.db.select().from(changeSets).where(eq(changeSets.batchId, 'prospect-dies'));
+      if (stored && creates === 2) {
+        const view = await api(harness, 'GET', `/v1/changesets/${stored.id}`, { token });
+        if (view.body.summary.applied === 100) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(200);
+    const later: ServiceDeps = {
+      ...harness.deps,
+      clock: () => new Date(Date.now() + 3_600_000),
+      changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 },
+    };
+    expect(await recoverInterruptedChangeSet(later)).toBe('completed');
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(250);
+    const [stored] = await harness.deps.db.select().from(changeSets).where(eq(changeSets.batchId, 'prospect-dies'));
+    const view = await api(harness, 'GET', `/v1/changesets/${stored!.id}`, { token });
+    expect(view.body).toMatchObject({ status: 'completed', summary: { applied: 250 } });
+    const recordIds = view.body.results.map((result: { recordId: string }) => result.recordId);
+    expect(new Set(recordIds).size).toBe(250);
+    for (const [i, recordId] of recordIds.entries())
+      expect(recordValues(harness.hubspot.state, 'contacts', recordId)).toMatchObject({ email: `p${i}@dies.io` });
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
   });
 });

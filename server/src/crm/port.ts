@@ -83,6 +83,19 @@ export interface CrmPort {
     records: readonly Record<string, string>[];
   }): Promise<CrmCreateOutcome[]>;
 
+  /**
+   * The records whose `property` holds one of up to `batchLimit` values (each value unique to one
+   * record, such as `ag_create_ref`): value → record id. One search call, more only past a page.
+   */
+  findByProperty?(input: {
+    objectType: ObjectType;
+    property: string;
+    values: readonly string[];
+  }): Promise<Map<string, string>>;
+
+  /** Archives up to `batchLimit` records (a rollback of their creation); archiving one already gone is harmless. */
+  archiveBatch?(input: { objectType: ObjectType; recordIds: readonly string[] }): Promise<void>;
+
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: {
     objectType: ObjectType;

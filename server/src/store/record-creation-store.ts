@@ -1,7 +1,8 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
-import { recordCreations } from './schema.ts';
+import { changeSets, recordCreations } from './schema.ts';
 
 export type RecordCreationRow = typeof recordCreations.$inferSelect;
 
@@ -63,4 +64,80 @@ export async function settleRecordCreations(
     where r.id = x.id and r.change_set_id = ${changeSetId} and r.decision = 'applying'
     returning r.id`);
   return new Set((result as unknown as { rows: { id: string }[] }).rows.map((row) => row.id));
+}
+
+/** Created records a rollback selector picks (issue 21), whether or not a rollback already handled them. */
+function selectedCreationsWhere(workspaceId: string, selector: RollbackSelector): SQL {
+  const conditions: SQL[] = [
+    eq(recordCreations.workspaceId, workspaceId),
+    eq(changeSets.workspaceId, workspaceId),
+    eq(recordCreations.decision, 'applied'),
+    isNotNull(recordCreations.recordId),
+  ];
+  if (selector.batchId !== undefined) conditions.push(eq(changeSets.batchId, selector.batchId));
+  if (selector.agentId !== undefined) conditions.push(eq(changeSets.agentId, selector.agentId));
+  if (selector.since !== undefined) conditions.push(gte(changeSets.createdAt, new Date(selector.since)));
+  if (selector.until !== undefined) conditions.push(lt(changeSets.createdAt, new Date(selector.until)));
+  if (selector.changeIds !== undefined) conditions.push(inArray(recordCreations.id, selector.changeIds));
+  if (selector.recordIds !== undefined) conditions.push(inArray(recordCreations.recordId, selector.recordIds));
+  return and(...conditions)!;
+}
+
+export async function countSelectedCreations(
+  db: Db | Tx,
+  query: { workspaceId: string; selector: RollbackSelector },
+): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(selectedCreationsWhere(query.workspaceId, query.selector), isNull(recordCreations.rolledBackBy)));
+  return row?.n ?? 0;
+}
+
+/** The next `limit` selected creations no rollback has handled yet, oldest first. */
+export async function nextSelectedCreations(
+  db: Db | Tx,
+  query: { workspaceId: string; selector: RollbackSelector; limit: number },
+): Promise<(RecordCreationRow & { createdAt: Date })[]> {
+  const rows = await db
+    .select({ creation: recordCreations, createdAt: changeSets.createdAt })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(selectedCreationsWhere(query.workspaceId, query.selector), isNull(recordCreations.rolledBackBy)))
+    .orderBy(asc(changeSets.createdAt), asc(recordCreations.ordinal))
+    .limit(query.limit);
+  return rows.map((row) => ({ ...row.creation, createdAt: row.createdAt }));
+}
+
+/** What a rollback did with each of its selected creations; a row another run already settled stays as it is. */
+export async function markCreationsRolledBack(
+  tx: Tx,
+  rollbackId: string,
+  outcomes: readonly { id: string; outcome: 'archived' | 'conflict'; message: string | null }[],
+): Promise<Set<string>> {
+  const marked = new Set<string>();
+  for (const outcome of outcomes) {
+    const rows = await tx
+      .update(recordCreations)
+      .set({ rolledBackBy: rollbackId, rollbackOutcome: outcome.outcome, rollbackMessage: outcome.message })
+      .where(and(eq(recordCreations.id, outcome.id), isNull(recordCreations.rolledBackBy)))
+      .returning({ id: recordCreations.id });
+    for (const row of rows) marked.add(row.id);
+  }
+  return marked;
+}
+
+export async function countCreationsRolledBack(
+  db: Db | Tx,
+  rollbackId: string,
+): Promise<{ archived: number; conflict: number }> {
+  const rows = await db
+    .select({ outcome: recordCreations.rollbackOutcome, n: count() })
+    .from(recordCreations)
+    .where(eq(recordCreations.rolledBackBy, rollbackId))
+    .groupBy(recordCreations.rollbackOutcome);
+  const counts = { archived: 0, conflict: 0 };
+  for (const row of rows) if (row.outcome) counts[row.outcome] = row.n;
+  return counts;
 }

@@ -168,6 +168,9 @@ export const recordCreations = pgTable(
     duplicateOf: text('duplicate_of'),
     recordId: text('record_id'),
     message: text('message'),
+    rolledBackBy: uuid('rolled_back_by'),
+    rollbackOutcome: text('rollback_outcome', { enum: ['archived', 'conflict'] }),
+    rollbackMessage: text('rollback_message'),
   },
   (t) => [
     index('record_creations_change_set').on(t.changeSetId, t.ordinal),

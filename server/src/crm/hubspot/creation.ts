@@ -23,6 +23,7 @@ export interface CreationApis {
     objectType: string,
     body: { inputs: { properties: Record<string, string>; associations: [] }[] },
   ) => Promise<unknown>;
+  archive: (objectType: string, body: { inputs: { id: string }[] }) => Promise<unknown>;
 }
 
 interface SearchBody {
@@ -41,6 +42,9 @@ export function creationApis(client: Client, paced: Paced): CreationApis {
       search.doSearch(objectType, body as unknown as Parameters<typeof search.doSearch>[1]),
     ),
     create: paced((objectType: string, body: Parameters<CreationApis['create']>[1]) => batch.create(objectType, body)),
+    archive: paced((objectType: string, body: Parameters<CreationApis['archive']>[1]) =>
+      batch.archive(objectType, body),
+    ),
   };
 }
 
@@ -48,8 +52,36 @@ export function creationApis(client: Client, paced: Paced): CreationApis {
 export function creationMethods(
   apis: CreationApis,
   retry: RetryDeps,
-): Pick<CrmPort, 'findContactsLike' | 'createBatch'> {
+): Pick<CrmPort, 'findContactsLike' | 'findByProperty' | 'createBatch' | 'archiveBatch'> {
+  const searchAll = async (objectType: string, filterGroups: SearchBody['filterGroups'], properties: string[]) => {
+    const found: { id: string; properties: Record<string, string | null> }[] = [];
+    let after: string | undefined;
+    do {
+      const body: SearchBody = {
+        filterGroups,
+        properties,
+        limit: SEARCH_PAGE,
+        ...(after === undefined ? {} : { after }),
+      };
+      const answer = await withRetry(`search ${objectType}`, () => apis.search(objectType, body), retry);
+      const page = parseResponse(searchPageSchema, answer, `${objectType} search`);
+      found.push(...page.results);
+      after = page.paging?.next?.after;
+    } while (after !== undefined);
+    return found;
+  };
   return {
+    async findByProperty({ objectType, property, values }) {
+      assertBatchSize(values.length);
+      const found = new Map<string, string>();
+      if (values.length === 0) return found;
+      for (const record of await searchAll(objectType, [{ filters: [inFilter(property, values)] }], [property])) {
+        const value = record.properties[property];
+        if (value) found.set(value, record.id);
+      }
+      return found;
+    },
+
     async findContactsLike({ emails, lastNames, domains }) {
       assertBatchSize(Math.max(emails.length, lastNames.length, domains.length));
       // Filter groups are OR'd and filters in a group AND'd: the same email, or a last name at a domain.
@@ -58,28 +90,26 @@ export function creationMethods(
       if (lastNames.length > 0 && domains.length > 0)
         filterGroups.push({ filters: [inFilter('lastname', lastNames), inFilter('hs_email_domain', domains)] });
       if (filterGroups.length === 0) return [];
-      const found: CrmContactMatch[] = [];
-      let after: string | undefined;
-      do {
-        const body: SearchBody = {
-          filterGroups,
-          properties: CONTACT_MATCH_PROPERTIES,
-          limit: SEARCH_PAGE,
-          ...(after === undefined ? {} : { after }),
-        };
-        const answer = await withRetry('search contacts for duplicates', () => apis.search('contacts', body), retry);
-        const page = parseResponse(searchPageSchema, answer, 'contact search');
-        for (const record of page.results)
-          found.push({
-            id: record.id,
-            email: record.properties['email'] ?? null,
-            firstName: record.properties['firstname'] ?? null,
-            lastName: record.properties['lastname'] ?? null,
-            emailDomain: record.properties['hs_email_domain'] ?? null,
-          });
-        after = page.paging?.next?.after;
-      } while (after !== undefined);
-      return found;
+      return (await searchAll('contacts', filterGroups, CONTACT_MATCH_PROPERTIES)).map(
+        (record): CrmContactMatch => ({
+          id: record.id,
+          email: record.properties['email'] ?? null,
+          firstName: record.properties['firstname'] ?? null,
+          lastName: record.properties['lastname'] ?? null,
+          emailDomain: record.properties['hs_email_domain'] ?? null,
+        }),
+      );
+    },
+
+    async archiveBatch({ objectType, recordIds }) {
+      assertBatchSize(recordIds.length);
+      if (recordIds.length === 0) return;
+      // Archiving is idempotent (HubSpot answers 204 for an id already archived), so it is retried like a read.
+      await withRetry(
+        `archive ${recordIds.length} ${objectType}`,
+        () => apis.archive(objectType, { inputs: recordIds.map((id) => ({ id })) }),
+        retry,
+      );
     },
 
     async createBatch({ objectType, keyProperty, records }) {

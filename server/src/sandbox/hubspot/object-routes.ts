@@ -164,6 +164,18 @@ export function batchCreate(state: HubSpotState, objectType: FakeObjectType, bod
   return { ...batchResponse(results, [], startedAt, state.now()), status: 201 };
 }
 
+/** `POST /crm/v3/objects/{type}/batch/archive`: 204 whether or not each id exists, as HubSpot answers. */
+export function batchArchive(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
+  const parsed = parseInputs(body);
+  if (typeof parsed === 'string') return errorResponse(400, 'VALIDATION_ERROR', parsed);
+  const store = state.objects[objectType];
+  for (const { id } of parsed) {
+    if (!store.records.delete(id)) continue;
+    notifyChange(state, { kind: 'record-archived', objectType, recordId: id, at: state.now() });
+  }
+  return { status: 204, headers: {}, body: undefined };
+}
+
 export function getOne(
   state: HubSpotState,
   objectType: FakeObjectType,

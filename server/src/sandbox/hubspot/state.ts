@@ -45,6 +45,7 @@ export interface ObjectStore {
  */
 export type StateChange =
   | { kind: 'record-created'; objectType: FakeObjectType; recordId: string; at: number }
+  | { kind: 'record-archived'; objectType: FakeObjectType; recordId: string; at: number }
   | {
       kind: 'property-changed';
       objectType: FakeObjectType;

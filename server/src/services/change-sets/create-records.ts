@@ -1,4 +1,5 @@
-import type { CreateChangeSetRequest, ChangeSetResponse } from '../../../../shared/agent-api.ts';
+import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } from '../../../../shared/agent-api.ts';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
@@ -65,8 +66,16 @@ export async function createRecords(
   const lease = keepChangeSetLease(deps, decided.changeSetId);
   let completed: boolean;
   try {
-    completed = await createApproved(deps, { ...input, changeSetId: decided.changeSetId, rows: decided.rows }, () =>
-      lease.confirm(),
+    completed = await createApproved(
+      deps,
+      {
+        ...input,
+        batchId: input.request.batchId,
+        objectType: input.request.objectType,
+        changeSetId: decided.changeSetId,
+        rows: decided.rows,
+      },
+      () => lease.confirm(),
     );
   } finally {
     lease.stop();
@@ -160,6 +169,9 @@ async function decideAndStore(
         reasons: evaluation.reasons,
         duplicateOf: duplicate && 'recordId' in duplicate ? duplicate.recordId : null,
         recordId: null,
+        rolledBackBy: null,
+        rollbackOutcome: null,
+        rollbackMessage: null,
         message:
           duplicate && 'entry' in duplicate
             ? `Likely the same record as entry ${duplicate.entry + 1} of this change set.`
@@ -206,6 +218,53 @@ async function decideAndStore(
 
 type Settled = Parameters<typeof settleRecordCreations>[2][number];
 
+/** What creating the decided entries needs: the stored rows and who creates them, not the request. */
+interface CreateInput {
+  crm: CrmPort;
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  actor: Actor;
+  batchId: string;
+  objectType: ObjectType;
+  policyVersion: number;
+  changeSetId: string;
+  rows: RecordCreationRow[];
+}
+
+/**
+ * Finishes the creations of a change set whose server died mid-write (issue 17's recovery): each
+ * still-`applying` creation is looked for in the CRM by its `ag_create_ref`; one found is recorded
+ * created (with its id), the others are created now, so nothing is created twice.
+ */
+export async function resumeCreations(
+  deps: ServiceDeps,
+  input: Omit<CreateInput, 'rows'>,
+  leaseHeld: () => Promise<boolean>,
+): Promise<boolean> {
+  const applying = (await listRecordCreations(deps.db, input.workspace.id, input.changeSetId)).filter(
+    (row) => row.decision === 'applying',
+  );
+  if (applying.length === 0) return true;
+  if (!input.crm.findByProperty)
+    throw new AppError('INTERNAL', 'This CRM connection cannot look up created records to recover them.');
+  const landed: Settled[] = [];
+  for (let start = 0; start < applying.length; start += input.crm.batchLimit) {
+    const batch = applying.slice(start, start + input.crm.batchLimit);
+    const found = await input.crm.findByProperty({
+      objectType: input.objectType,
+      property: CREATE_REF_PROPERTY,
+      values: batch.map((row) => row.id),
+    });
+    for (const row of batch) {
+      const recordId = found.get(row.id);
+      if (recordId !== undefined) landed.push({ id: row.id, recordId });
+    }
+  }
+  await settle(deps, input, landed, new Map(applying.map((row) => [row.id, row])));
+  const created = new Set(landed.map((outcome) => outcome.id));
+  return createApproved(deps, { ...input, rows: applying.filter((row) => !created.has(row.id)) }, leaseHeld);
+}
+
 /**
  * Creates the `auto` entries a CRM batch at a time, checking kill switches and the lease right
  * before each call, and stores each batch's outcomes (with a `record.created` or
@@ -213,10 +272,10 @@ type Settled = Parameters<typeof settleRecordCreations>[2][number];
  */
 async function createApproved(
   deps: ServiceDeps,
-  input: Parameters<typeof createRecords>[1] & { changeSetId: string; rows: RecordCreationRow[] },
+  input: CreateInput,
   leaseHeld: () => Promise<boolean>,
 ): Promise<boolean> {
-  const { crm, workspace, agent, request } = input;
+  const { crm, workspace, agent } = input;
   const toCreate = input.rows.filter((row) => row.decision === 'applying');
   const rowById = new Map(toCreate.map((row) => [row.id, row]));
   let storing: Promise<void> = Promise.resolve();
@@ -257,7 +316,7 @@ async function createApproved(
         ...provenanceValues({
           changeSetId: input.changeSetId,
           agentName: agent.name,
-          evidence: request.changes[row.ordinal]!.evidence,
+          evidence: evidenceSchema.parse(row.evidence),
           properties: Object.keys(properties),
           at,
         }),
@@ -265,7 +324,7 @@ async function createApproved(
       };
     });
     const [outcomes] = await alongsideCrm(
-      crm.createBatch!({ objectType: request.objectType, keyProperty: CREATE_REF_PROPERTY, records }),
+      crm.createBatch!({ objectType: input.objectType, keyProperty: CREATE_REF_PROPERTY, records }),
       () => store(pending),
     );
     pending = outcomes.map(
@@ -284,7 +343,7 @@ async function createApproved(
 
 async function settle(
   deps: ServiceDeps,
-  input: Parameters<typeof createApproved>[1],
+  input: Omit<CreateInput, 'rows'>,
   outcomes: Settled[],
   rowById: Map<string, RecordCreationRow>,
 ): Promise<void> {
@@ -298,9 +357,9 @@ async function settle(
         type: created ? 'record.created' : 'record.create_failed',
         actor: actorJson(input.actor),
         agentId: input.agent.id,
-        batchId: input.request.batchId,
+        batchId: input.batchId,
         changeSetId: input.changeSetId,
-        objectType: input.request.objectType,
+        objectType: input.objectType,
         recordId: created ? outcome.recordId : null,
         before: null,
         after: created ? asJson(row.properties) : null,
