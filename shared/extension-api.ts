@@ -132,6 +132,18 @@ export interface RecentAgentChange {
   at: string;
 }
 
+/** The agent that created this record through a change set (issue 21), with why. */
+export interface AgentCreation {
+  changeId: string;
+  changeSetId: string;
+  batchId: string;
+  agent: { id: string; name: string };
+  at: string;
+  evidence: Evidence | null;
+  /** The policy version the creation was decided under. */
+  policyVersion: number;
+}
+
 /** A held email, task or note on the record (issue 5's drafts), decided on the card. */
 export interface PendingDraft {
   id: string;
@@ -168,6 +180,8 @@ export interface CardView {
   pending: Page<PendingApprovalCard>;
   drafts: PendingDraft[];
   recentChanges: RecentAgentChange[];
+  /** Set when an agent created this record. */
+  createdBy: AgentCreation | null;
 }
 
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */

@@ -19,6 +19,23 @@ const loaded = (renderer: ReturnType<typeof createRenderer>) =>
   renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
+  it('says which agent created the record, in which batch and why', async () => {
+    const createdBy = {
+      changeId: 'c0',
+      changeSetId: 'cs-1',
+      batchId: 'prospect-1',
+      agent: { id: 'agent-2', name: 'prospector' },
+      at: '2026-11-22T09:00:00.000Z',
+      evidence: { source: 'apollo', reason: 'On the team page' },
+      policyVersion: 3,
+    };
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { createdBy }) } });
+    await loaded(renderer);
+    const text = renderer.findByTestId(Text, 'created-by').text;
+    expect(text).toContain('Created by prospector · batch prospect-1');
+    expect(text).toContain('policy v3: On the team page (apollo)');
+  });
+
   it('asks the backend for this record and shows each proposal as current → proposed with its agent and evidence', async () => {
     const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) } });
     await loaded(renderer);

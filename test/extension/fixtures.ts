@@ -69,6 +69,7 @@ export function cardView(
     pageSize?: number;
     killSwitches?: CardView['killSwitches'];
     drafts?: CardView['drafts'];
+    createdBy?: CardView['createdBy'];
   } = {},
 ): CardView {
   return {
@@ -82,6 +83,7 @@ export function cardView(
       total: options.total ?? cards.length,
     },
     drafts: options.drafts ?? [],
+    createdBy: options.createdBy ?? null,
     recentChanges: [
       {
         changeId: 'c1',

@@ -141,3 +141,39 @@ export async function countCreationsRolledBack(
   for (const row of rows) if (row.outcome) counts[row.outcome] = row.n;
   return counts;
 }
+
+/** The creation that made this record, with its change set, if an agent created it through us. */
+export async function findCreationOfRecord(
+  db: Db | Tx,
+  query: { workspaceId: string; objectType: string; recordId: string },
+): Promise<
+  | (Pick<RecordCreationRow, 'id' | 'changeSetId' | 'evidence'> & {
+      batchId: string;
+      agentId: string;
+      createdAt: Date;
+      policyVersion: number;
+    })
+  | undefined
+> {
+  const [row] = await db
+    .select({
+      id: recordCreations.id,
+      changeSetId: recordCreations.changeSetId,
+      evidence: recordCreations.evidence,
+      batchId: changeSets.batchId,
+      agentId: changeSets.agentId,
+      createdAt: changeSets.createdAt,
+      policyVersion: changeSets.policyVersion,
+    })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(
+      and(
+        eq(recordCreations.workspaceId, query.workspaceId),
+        eq(recordCreations.recordId, query.recordId),
+        eq(recordCreations.objectType, query.objectType),
+      ),
+    )
+    .limit(1);
+  return row;
+}

@@ -164,6 +164,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       <Divider />
       <RecentChanges
         changes={view.recentChanges}
+        createdBy={view.createdBy}
         busy={busy}
         {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})}
       />

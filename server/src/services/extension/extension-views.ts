@@ -22,6 +22,7 @@ import {
   searchAuditEvents,
 } from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
+import { findCreationOfRecord } from '../../store/record-creation-store.ts';
 import { listPolicyVersions } from '../../store/policy-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
@@ -47,12 +48,13 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches, drafts] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
     heldDraftsOnRecord(deps.db, record),
+    findCreationOfRecord(deps.db, record),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -81,6 +83,17 @@ export async function cardView(
       after: row.after,
       at: row.at.toISOString(),
     })),
+    createdBy: creation
+      ? {
+          changeId: creation.id,
+          changeSetId: creation.changeSetId,
+          batchId: creation.batchId,
+          agent: { id: creation.agentId, name: agentById.get(creation.agentId)?.name ?? 'unknown agent' },
+          at: creation.createdAt.toISOString(),
+          evidence: asEvidence(creation.evidence),
+          policyVersion: creation.policyVersion,
+        }
+      : null,
   };
 }
 
