@@ -4,7 +4,8 @@
 -- is the entry's place in the request; `create_ref` is written on the new record so that a
 -- batch's created records can be told apart in the CRM's answer. A rollback that selects a
 -- created record archives it, or leaves it as a conflict when a person touched it since:
--- `rolled_back_by` names that rollback and `rollback_outcome` what it did.
+-- `rolled_back_by` names that rollback and `rollback_outcome` what it did. A held creation waits
+-- until `expires_at` for the people in `approved_by` (two for `two_person`).
 CREATE TABLE "record_creations" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
@@ -19,6 +20,8 @@ CREATE TABLE "record_creations" (
 	"duplicate_of" text,
 	"record_id" text,
 	"message" text,
+	"approved_by" text[] DEFAULT '{}' NOT NULL,
+	"expires_at" timestamp with time zone,
 	"rolled_back_by" uuid,
 	"rollback_outcome" text,
 	"rollback_message" text

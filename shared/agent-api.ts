@@ -147,6 +147,22 @@ export const createResultSchema = z
   .meta({ id: 'CreateResult' });
 export type CreateResult = z.infer<typeof createResultSchema>;
 
+/** A person's decision on a held creation (issue 21): approve creates the record, reject refuses it. */
+export const creationDecisionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('approve'),
+      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+    }),
+    z.strictObject({
+      kind: z.literal('reject'),
+      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+      reason: safeText.trim().min(1).max(1_000),
+    }),
+  ])
+  .meta({ id: 'CreationDecision' });
+export type CreationDecision = z.infer<typeof creationDecisionSchema>;
+
 export const changeSetResponseSchema = z
   .strictObject({
     id: z.uuid(),

@@ -9,6 +9,7 @@ import { bootstrapWorkspace, publishPolicy, verifyAudit } from '../../server/src
 import { editAsPerson, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { givePeopleRoles } from '../support/approvals.ts';
 import { runRollback } from '../support/rollbacks.ts';
 
 let harness: Harness;
@@ -287,5 +288,52 @@ describe('a change set of creations whose server died after its second batch rea
     for (const [i, recordId] of recordIds.entries())
       expect(recordValues(harness.hubspot.state, 'contacts', recordId)).toMatchObject({ email: `p${i}@dies.io` });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+});
+
+describe('POST /v1/admin/creations/:id/decisions', () => {
+  const decide = (changeId: string, body: object) =>
+    api(harness, 'POST', `/v1/admin/creations/${changeId}/decisions`, { token: ws.adminToken, body });
+
+  it('creates a held record once two different people approve it (two_person), and refuses a rep and a repeat', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ create: { prospecting: 'two_person' } }), ADMIN);
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '502': 'revops_admin', '1001': 'rep' });
+    const res = await submit([create({ email: 'held@x.io', lastname: 'Held' })]);
+    const held = res.body.results[0];
+    expect(held).toMatchObject({ decision: 'pending_approval', tier: 'two_person', recordId: null });
+
+    const rep = await decide(held.changeId, { kind: 'approve', actingUserId: '1001' });
+    expect(rep).toMatchObject({ status: 403, body: { error: { details: { refusal: 'not_record_owner' } } } });
+    const first = await decide(held.changeId, { kind: 'approve', actingUserId: '501' });
+    expect(first).toMatchObject({ status: 200, body: { decision: 'pending_approval', recordId: null } });
+    const again = await decide(held.changeId, { kind: 'approve', actingUserId: '501' });
+    expect(again.body.error.details.refusal).toBe('already_approved_by_this_person');
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(0);
+
+    const second = await decide(held.changeId, { kind: 'approve', actingUserId: '502' });
+    expect(second).toMatchObject({ status: 200, body: { decision: 'applied', recordId: expect.any(String) } });
+    expect(recordValues(harness.hubspot.state, 'contacts', second.body.recordId)).toMatchObject({
+      email: 'held@x.io',
+      ag_create_ref: held.changeId,
+    });
+    const view = await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token });
+    expect(view.body.results[0]).toMatchObject({ decision: 'applied', recordId: second.body.recordId });
+    const closed = await decide(held.changeId, { kind: 'reject', actingUserId: '501', reason: 'late' });
+    expect(closed).toMatchObject({ status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE' } } });
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+
+  it('refuses a held likely duplicate for good when a person rejects it', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ onDuplicate: 'approval' }), ADMIN);
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    seedContact({ email: 'ada@analytical.io' });
+    const res = await submit([create({ email: 'ada@analytical.io', lastname: 'Lovelace' })]);
+    const rejected = await decide(res.body.results[0].changeId, {
+      kind: 'reject',
+      actingUserId: '501',
+      reason: 'Same person',
+    });
+    expect(rejected.body).toMatchObject({ decision: 'denied', message: 'Rejected by CRM user 501: Same person' });
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(1);
   });
 });

@@ -177,3 +177,33 @@ export async function findCreationOfRecord(
     .limit(1);
   return row;
 }
+
+/** One creation of the workspace, locked for a decision until the transaction ends. */
+export async function lockRecordCreation(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<(RecordCreationRow & { batchId: string; agentId: string; delegationId: string | null }) | undefined> {
+  const [row] = await tx
+    .select({
+      creation: recordCreations,
+      batchId: changeSets.batchId,
+      agentId: changeSets.agentId,
+      delegationId: changeSets.delegationId,
+    })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(eq(recordCreations.workspaceId, workspaceId), eq(recordCreations.id, id)))
+    .for('update', { of: recordCreations });
+  return row
+    ? { ...row.creation, batchId: row.batchId, agentId: row.agentId, delegationId: row.delegationId }
+    : undefined;
+}
+
+export async function updateRecordCreation(
+  tx: Tx,
+  id: string,
+  set: Partial<Pick<RecordCreationRow, 'decision' | 'approvedBy' | 'message'>>,
+): Promise<void> {
+  await tx.update(recordCreations).set(set).where(eq(recordCreations.id, id));
+}

@@ -168,6 +168,8 @@ export const recordCreations = pgTable(
     duplicateOf: text('duplicate_of'),
     recordId: text('record_id'),
     message: text('message'),
+    approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     rolledBackBy: uuid('rolled_back_by'),
     rollbackOutcome: text('rollback_outcome', { enum: ['archived', 'conflict'] }),
     rollbackMessage: text('rollback_message'),

@@ -169,6 +169,11 @@ async function decideAndStore(
         reasons: evaluation.reasons,
         duplicateOf: duplicate && 'recordId' in duplicate ? duplicate.recordId : null,
         recordId: null,
+        approvedBy: [],
+        expiresAt:
+          evaluation.tier === 'approval' || evaluation.tier === 'two_person'
+            ? new Date(now.getTime() + policy.approvals.expiryHours * 3_600_000)
+            : null,
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,
@@ -270,7 +275,7 @@ export async function resumeCreations(
  * before each call, and stores each batch's outcomes (with a `record.created` or
  * `record.create_failed` event each) while the next call is in flight.
  */
-async function createApproved(
+export async function createApproved(
   deps: ServiceDeps,
   input: CreateInput,
   leaseHeld: () => Promise<boolean>,
