@@ -154,6 +154,8 @@ export interface PendingDraft {
   content: Record<string, string>;
   /** A person already edited the agent's draft. */
   edited: boolean;
+  /** Why it is held beyond its tier: the content rules it matched and the matched text (issue 21), or null. */
+  heldBecause?: string | null;
   expiresAt: string | null;
   /** Whether this caller may decide it, and if not, the refusal the server would answer. */
   decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };

@@ -38,6 +38,10 @@ export const REASON_CODES = [
   // Record creation (issue 21): a likely duplicate of an existing record (or of an earlier entry), and its daily cap.
   'duplicate_of',
   'cap_agent_daily_creates_reached',
+  // Content rules for drafts (issue 21): the matched text is named in the draft's message.
+  'content_banned',
+  'content_required_missing',
+  'content_personalisation_not_allowed',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

@@ -19,6 +19,16 @@ const loaded = (renderer: ReturnType<typeof createRenderer>) =>
   renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
+  it('shows which content rule held a draft and the text it matched', async () => {
+    const heldBecause = 'Content rule "No pricing claims": banned text "20% off" in body.';
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([], { drafts: [emailDraft('d1', { heldBecause })] }) },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'draft-d1-held-because')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'draft-d1-held-because').text).toBe(heldBecause);
+  });
+
   it('says which agent created the record, in which batch and why', async () => {
     const createdBy = {
       changeId: 'c0',

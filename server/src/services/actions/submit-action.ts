@@ -6,6 +6,7 @@ import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
+import { describeFindings, evaluateContent, type ContentFinding } from '../../domain/content-rules.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
 import {
@@ -36,6 +37,8 @@ export interface SubmitActionInput {
 interface Decision {
   tier: Tier | null;
   reasons: ReasonCode[];
+  /** What the policy's content rules matched (issue 21), named in the action's message and its audit events. */
+  findings?: ContentFinding[];
   /** The recipient domain whose daily send count this email takes one from. */
   countsDomain?: string;
 }
@@ -115,7 +118,7 @@ export async function submitAction(
           type: 'action.submitted',
           after: asJson(request),
           evidence: asJson(request.evidence),
-          data: { tier: decision.tier },
+          data: { tier: decision.tier, ...(decision.findings ? { contentFindings: asJson(decision.findings) } : {}) },
         }),
       );
       if (saved.status === 'refused')
@@ -173,8 +176,28 @@ interface DecideInput {
   now: Date;
 }
 
-/** Stop rules first (compliance, whatever the policy says), then the policy: deny by default. */
+/** Stop rules first (compliance, whatever the policy says), then the policy (deny by default), then its content rules. */
 async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
+  const decision = await decideByPolicy(tx, input);
+  if (decision.tier === null || decision.tier === 'deny') return decision;
+  const { request } = input;
+  const content = evaluateContent({
+    policy: input.policy,
+    agentRole: input.agent.role,
+    action: request.kind,
+    tier: decision.tier,
+    texts: { subject: 'subject' in request ? request.subject : undefined, body: request.body },
+  });
+  if (content.findings.length === 0) return decision;
+  return {
+    ...decision,
+    tier: content.tier,
+    reasons: [...decision.reasons, ...content.reasons],
+    findings: content.findings,
+  };
+}
+
+async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {
   const { request, policy, agent, record, now } = input;
   if (!record) return { tier: null, reasons: ['record_not_found'] };
   if (request.kind !== 'send_email') {
@@ -246,6 +269,7 @@ function newRow(input: NewRowInput): NewActionRow {
     delegatedUserId: input.delegatedUserId,
     approvedBy: [],
     expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,
+    message: decision.findings ? describeFindings(decision.findings) : null,
     // A held draft is one of the record's approvals: the mirror job writes it to the CRM's approval object.
     mirrorSeq: held ? 1 : 0,
     idempotencyKey: input.key ?? null,
