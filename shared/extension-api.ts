@@ -132,6 +132,21 @@ export interface RecentAgentChange {
   at: string;
 }
 
+/** Who set a governed property's current value through us, and why (issue 21): its newest applied change. */
+export interface FieldProvenance {
+  property: string;
+  value: string | null;
+  changeId: string;
+  changeSetId: string;
+  batchId: string;
+  agent: { id: string; name: string };
+  at: string;
+  evidence: Evidence | null;
+  policyVersion: number;
+  /** The people who approved it, when it was held; empty when it applied on its own. */
+  approvedBy: string[];
+}
+
 /** The agent that created this record through a change set (issue 21), with why. */
 export interface AgentCreation {
   changeId: string;
@@ -184,6 +199,8 @@ export interface CardView {
   recentChanges: RecentAgentChange[];
   /** Set when an agent created this record. */
   createdBy: AgentCreation | null;
+  /** Per property an agent set through us, who set it and why, by property name. */
+  fieldProvenance: FieldProvenance[];
 }
 
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */

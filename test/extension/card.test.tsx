@@ -19,6 +19,30 @@ const loaded = (renderer: ReturnType<typeof createRenderer>) =>
   renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
+  it('shows per field who set it and why: agent, source, confidence, reason, policy version, approver, change', async () => {
+    const fieldProvenance = [
+      {
+        property: 'phone',
+        value: '+1 555 0199',
+        changeId: 'c7',
+        changeSetId: 'cs-7',
+        batchId: 'enrich-7',
+        agent: { id: 'agent-1', name: 'enricher' },
+        at: '2026-11-22T10:00:00.000Z',
+        evidence: { source: 'clearbit', confidence: 0.92, reason: 'New number on the site' },
+        policyVersion: 3,
+        approvedBy: ['501'],
+      },
+    ];
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { fieldProvenance }) } });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'provenance-phone-why')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'provenance-phone').text).toBe('phone: +1 555 0199');
+    expect(renderer.findByTestId(Text, 'provenance-phone-why').text).toBe(
+      'enricher · clearbit, 92% confident · New number on the site · policy v3 · approved by 501 · change c7',
+    );
+  });
+
   it('shows which content rule held a draft and the text it matched', async () => {
     const heldBecause = 'Content rule "No pricing claims": banned text "20% off" in body.';
     const { renderer } = renderCard({

@@ -70,6 +70,7 @@ export function cardView(
     killSwitches?: CardView['killSwitches'];
     drafts?: CardView['drafts'];
     createdBy?: CardView['createdBy'];
+    fieldProvenance?: CardView['fieldProvenance'];
   } = {},
 ): CardView {
   return {
@@ -84,6 +85,7 @@ export function cardView(
     },
     drafts: options.drafts ?? [],
     createdBy: options.createdBy ?? null,
+    fieldProvenance: options.fieldProvenance ?? [],
     recentChanges: [
       {
         changeId: 'c1',

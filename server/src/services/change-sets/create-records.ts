@@ -324,6 +324,7 @@ export async function createApproved(
           evidence: evidenceSchema.parse(row.evidence),
           properties: Object.keys(properties),
           at,
+          policyVersion: input.policyVersion,
         }),
         [CREATE_REF_PROPERTY]: row.id,
       };

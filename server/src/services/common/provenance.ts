@@ -43,6 +43,13 @@ export const PROVENANCE_PROPERTIES: readonly CrmPropertyDefinition[] = [
     fieldType: 'date',
     description: 'When the last governed change was applied.',
   },
+  {
+    name: 'ag_last_policy_version',
+    label: 'Agent: last policy version',
+    type: 'number',
+    fieldType: 'number',
+    description: 'The version of the governance policy the last applied change was decided under.',
+  },
   text(
     'ag_create_ref',
     'Agent: creation reference',
@@ -63,6 +70,8 @@ export function provenanceValues(input: {
   evidence: Evidence;
   properties: string[];
   at: Date;
+  /** The policy version the change was decided under; a rollback's restore was decided under none. */
+  policyVersion?: number | undefined;
 }): Record<string, string> {
   return {
     ag_last_change_id: input.changeSetId,
@@ -73,5 +82,6 @@ export function provenanceValues(input: {
     ag_last_evidence_url: input.evidence.url ?? '',
     ag_last_changed_properties: input.properties.join(';'),
     ag_last_changed_at: input.at.toISOString(),
+    ag_last_policy_version: input.policyVersion === undefined ? '' : String(input.policyVersion),
   };
 }

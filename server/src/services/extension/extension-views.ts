@@ -17,6 +17,7 @@ import type { StoredApproval } from '../../store/approval-store.ts';
 import {
   appliedChangesOnRecord,
   evidenceForRecord,
+  fieldProvenanceOnRecord,
   pendingApprovalsOnRecord,
   recentBatches,
   searchAuditEvents,
@@ -48,13 +49,14 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches, drafts, creation] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation, provenance] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
     heldDraftsOnRecord(deps.db, record),
     findCreationOfRecord(deps.db, record),
+    fieldProvenanceOnRecord(deps.db, record),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -94,6 +96,18 @@ export async function cardView(
           policyVersion: creation.policyVersion,
         }
       : null,
+    fieldProvenance: provenance.map((row) => ({
+      property: row.property,
+      value: row.value,
+      changeId: row.change_id,
+      changeSetId: row.change_set_id,
+      batchId: row.batch_id,
+      agent: { id: row.agent_id, name: agentById.get(row.agent_id)?.name ?? 'unknown agent' },
+      at: new Date(row.created_at).toISOString(),
+      evidence: asEvidence(row.evidence),
+      policyVersion: row.policy_version,
+      approvedBy: row.approved_by ?? [],
+    })),
   };
 }
 
