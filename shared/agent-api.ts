@@ -194,3 +194,36 @@ export const errorResponseSchema = z
     }),
   })
   .meta({ id: 'Error' });
+
+/** Governed reads (issue 21): what an agent may see of up to 100 records, as the policy lets its role read them. */
+export const MAX_RECORDS_PER_READ = 100;
+export const recordReadRequestSchema = z
+  .strictObject({
+    objectType: objectTypeSchema,
+    recordIds: z.array(recordIdSchema).min(1).max(MAX_RECORDS_PER_READ),
+    properties: z
+      .array(propertyNameSchema)
+      .min(1)
+      .max(MAX_PROPERTIES_PER_RECORD)
+      .optional()
+      .describe('Only these; omitted, every property the policy lets the role read.'),
+  })
+  .meta({ id: 'RecordReadRequest' });
+export type RecordReadRequest = z.infer<typeof recordReadRequestSchema>;
+
+export const recordReadResponseSchema = z
+  .strictObject({
+    objectType: objectTypeSchema,
+    policyVersion: z.number().int(),
+    records: z.array(
+      z.strictObject({
+        recordId: safeText,
+        properties: z.record(safeText, safeText.nullable()),
+        masked: z.array(safeText).describe('Properties whose values are masked (for example j***@acme.com).'),
+      }),
+    ),
+    withheld: z.array(safeText).describe('Asked-for properties the policy does not let this role read.'),
+    missing: z.array(safeText).describe('Record ids the CRM does not have.'),
+  })
+  .meta({ id: 'RecordReadResponse' });
+export type RecordReadResponse = z.infer<typeof recordReadResponseSchema>;

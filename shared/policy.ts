@@ -240,6 +240,13 @@ const objectPolicySchema = z.strictObject({
   create: roleTiersSchema.optional(),
   /** What a likely duplicate of an existing record does to its creation: held for a person, or refused (the default). */
   onDuplicate: raiseToSchema.optional(),
+  /**
+   * Governed reads (issue 21): per property, per agent role ("*" for the others), `full` or
+   * `masked`; a property or role not named is not read at all.
+   */
+  read: z
+    .record(propertyNameSchema, z.partialRecord(z.enum([...AGENT_ROLES, '*']), z.enum(['full', 'masked'])))
+    .optional(),
 });
 export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
