@@ -40,6 +40,7 @@ export const propertyValueSchema = z
 export type PropertyValue = z.infer<typeof propertyValueSchema>;
 
 export const recordChangeSchema = z.strictObject({
+  operation: z.literal('update').optional().describe('Omitted or "update": a change to an existing record.'),
   recordId: recordIdSchema,
   properties: z
     .record(propertyNameSchema, propertyValueSchema)
@@ -63,7 +64,7 @@ export type RecordCreate = z.infer<typeof recordCreateSchema>;
 export type RecordChange = z.infer<typeof recordChangeSchema>;
 
 export function isCreate(change: RecordChange | RecordCreate): change is RecordCreate {
-  return 'operation' in change;
+  return change.operation === 'create';
 }
 
 export const changeSetRequestSchema = z
@@ -75,7 +76,8 @@ export const changeSetRequestSchema = z
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
     changes: z
-      .array(z.union([recordChangeSchema, recordCreateSchema]))
+      // Told apart by `operation`, so a bad entry is refused with its own schema's words.
+      .array(z.discriminatedUnion('operation', [recordChangeSchema, recordCreateSchema]))
       .min(1)
       .max(MAX_RECORDS_PER_CHANGE_SET)
       .describe('Changes to existing records, or entries with "operation": "create"; one change set holds one kind.'),
