@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { usageCounters } from '../../server/src/store/schema.ts';
 import { verifyAudit } from '../../server/src/services/governance/index.ts';
 import { actionEvents, emailAction, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
 import { seedContact } from '../support/approvals.ts';
@@ -70,6 +72,12 @@ describe('content rules for drafts', () => {
   it('refuses an email without its required unsubscribe line', async () => {
     const res = await submitAction(harness, agentToken(), emailAction(seedContact(harness), { body: 'Hi.' }));
     expect(res.body).toMatchObject({ status: 'refused', reasons: ['tier_auto', 'content_required_missing'] });
+    // Refused, it is not sent, so it takes nothing from the recipient domain's daily count.
+    const counted = await harness.database.db
+      .select()
+      .from(usageCounters)
+      .where(and(eq(usageCounters.workspaceId, ws.workspaceId), eq(usageCounters.scope, 'domain_sends')));
+    expect(counted).toEqual([]);
     expect(res.body.message).toBe('Content rule "Unsubscribe line": none of "unsubscribe" is present.');
   });
 

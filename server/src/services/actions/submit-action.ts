@@ -189,11 +189,14 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     texts: { subject: 'subject' in request ? request.subject : undefined, body: request.body },
   });
   if (content.findings.length === 0) return decision;
+  const { countsDomain, ...rest } = decision;
   return {
-    ...decision,
+    ...rest,
     tier: content.tier,
     reasons: [...decision.reasons, ...content.reasons],
     findings: content.findings,
+    // A draft the content rules refuse is not sent, so it takes nothing from the domain's daily count.
+    ...(countsDomain && content.tier !== 'deny' ? { countsDomain } : {}),
   };
 }
 
