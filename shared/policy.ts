@@ -94,6 +94,8 @@ const capsSchema = z.strictObject({
   writesPerAgentPerDay: z.number().int().positive().optional(),
   writesPerRecordPerDay: z.number().int().positive().optional(),
   sendsPerRecipientDomainPerDay: z.number().int().positive().optional(),
+  /** Emails to one contact per day, whichever agents send them (issue 21), so two agents cannot double-touch a person. */
+  sendsPerContactPerDay: z.number().int().positive().optional(),
   /** Records an agent may create per day (issue 21), counted apart from its writes. */
   createsPerAgentPerDay: z.number().int().positive().optional(),
 });

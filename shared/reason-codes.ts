@@ -42,6 +42,8 @@ export const REASON_CODES = [
   'content_banned',
   'content_required_missing',
   'content_personalisation_not_allowed',
+  // Frequency (issue 21): emails to one contact today, across agents, reached the cap.
+  'cap_contact_daily_sends_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

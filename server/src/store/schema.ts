@@ -201,7 +201,9 @@ export const usageCounters = pgTable(
   'usage_counters',
   {
     workspaceId: uuid('workspace_id').notNull(),
-    scope: text('scope', { enum: ['agent_writes', 'record_writes', 'domain_sends', 'agent_creates'] }).notNull(),
+    scope: text('scope', {
+      enum: ['agent_writes', 'record_writes', 'domain_sends', 'agent_creates', 'contact_sends'],
+    }).notNull(),
     subject: text('subject').notNull(),
     day: text('day').notNull(),
     count: integer('count').notNull(),

@@ -103,13 +103,21 @@ export async function submitAction(
       });
       await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
       const saved = await requireStored(tx, row);
-      if (decision.countsDomain)
+      if (decision.countsDomain) {
         await addUsage(tx, {
           workspaceId: workspace.id,
           scope: 'domain_sends',
           day: dayKey(now, policy.timezone),
           increments: new Map([[decision.countsDomain, 1]]),
         });
+        // The same sends, counted per contact across agents (issue 21's frequency cap).
+        await addUsage(tx, {
+          workspaceId: workspace.id,
+          scope: 'contact_sends',
+          day: dayKey(now, policy.timezone),
+          increments: new Map([[request.recordId, 1]]),
+        });
+      }
 
       const base = { actor: actorJson(actor), reasons: decision.reasons };
       audit.append(
@@ -215,17 +223,20 @@ async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {
     fields: input.contactFields,
   });
   if (stopped) return { tier: null, reasons: [stopped] };
+  const day = dayKey(now, policy.timezone);
+  const workspaceId = input.workspace.id;
   const usage = await readUsage(tx, {
-    workspaceId: input.workspace.id,
+    workspaceId,
     scope: 'domain_sends',
-    day: dayKey(now, policy.timezone),
+    day,
     subjects: [recipientDomain(request.to)],
   });
+  const contactUsage = await readUsage(tx, { workspaceId, scope: 'contact_sends', day, subjects: [request.recordId] });
   const evaluation = evaluateSend({
     policy,
     agentRole: agent.role,
     recipientEmail: request.to,
-    usage: { domainSendsToday: usage },
+    usage: { domainSendsToday: usage, contactSendsToday: contactUsage.get(request.recordId) ?? 0 },
     now,
   });
   return {
