@@ -40,6 +40,7 @@ export const propertyValueSchema = z
 export type PropertyValue = z.infer<typeof propertyValueSchema>;
 
 export const recordChangeSchema = z.strictObject({
+  operation: z.literal('update').optional().describe('Omitted or "update": a change to an existing record.'),
   recordId: recordIdSchema,
   properties: z
     .record(propertyNameSchema, propertyValueSchema)
@@ -51,6 +52,21 @@ export const recordChangeSchema = z.strictObject({
   evidence: evidenceSchema,
 });
 
+/** Asks to create a record of the change set's object type (issue 21); the pinned shape has no recordId. */
+export const recordCreateSchema = z
+  .strictObject({
+    operation: z.literal('create'),
+    properties: recordChangeSchema.shape.properties,
+    evidence: evidenceSchema,
+  })
+  .meta({ id: 'RecordCreate' });
+export type RecordCreate = z.infer<typeof recordCreateSchema>;
+export type RecordChange = z.infer<typeof recordChangeSchema>;
+
+export function isCreate(change: RecordChange | RecordCreate): change is RecordCreate {
+  return change.operation === 'create';
+}
+
 export const changeSetRequestSchema = z
   .strictObject({
     batchId: text(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
@@ -59,11 +75,25 @@ export const changeSetRequestSchema = z
       .strictObject({ crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
-    changes: z.array(recordChangeSchema).min(1).max(MAX_RECORDS_PER_CHANGE_SET),
+    changes: z
+      // Told apart by `operation`, so a bad entry is refused with its own schema's words.
+      .array(z.discriminatedUnion('operation', [recordChangeSchema, recordCreateSchema]))
+      .min(1)
+      .max(MAX_RECORDS_PER_CHANGE_SET)
+      .describe('Changes to existing records, or entries with "operation": "create"; one change set holds one kind.'),
   })
   .superRefine((request, ctx) => {
     const seen = new Set<string>();
+    const creates = request.changes.filter(isCreate).length;
+    if (creates > 0 && creates < request.changes.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['changes'],
+        message: 'mixes creations and updates; send the records to create in a change set of their own',
+      });
+    }
     request.changes.forEach((change, index) => {
+      if (isCreate(change)) return;
       if (seen.has(change.recordId)) {
         ctx.addIssue({
           code: 'custom',
@@ -76,6 +106,10 @@ export const changeSetRequestSchema = z
   })
   .meta({ id: 'ChangeSetRequest' });
 export type ChangeSetRequest = z.infer<typeof changeSetRequestSchema>;
+/** A change set whose entries all update existing records. */
+export type UpdateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordChange[] };
+/** A change set whose entries all create records. */
+export type CreateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordCreate[] };
 
 /** `applying` is seen only while a change set's writes are in flight (a GET during submission). */
 export const DECISIONS = ['applied', 'pending_approval', 'denied', 'failed', 'applying'] as const;
@@ -97,6 +131,40 @@ export const changeResultSchema = z
   .meta({ id: 'ChangeResult' });
 export type ChangeResult = z.infer<typeof changeResultSchema>;
 
+/** One per creation entry, in the order sent; `recordId` is the new record's once it is created. */
+export const createResultSchema = z
+  .strictObject({
+    changeId: z.uuid(),
+    operation: z.literal('create'),
+    recordId: safeText.nullable().describe('The created record; null until it is created.'),
+    properties: z.record(safeText, safeText.nullable()),
+    decision: decisionSchema,
+    tier: tierSchema.nullable(),
+    reasons: z.array(reasonCodeSchema),
+    duplicateOf: safeText
+      .optional()
+      .describe('The existing record this one likely duplicates (reason duplicate_of), when it is in the CRM.'),
+    message: safeText.optional(),
+  })
+  .meta({ id: 'CreateResult' });
+export type CreateResult = z.infer<typeof createResultSchema>;
+
+/** A person's decision on a held creation (issue 21): approve creates the record, reject refuses it. */
+export const creationDecisionSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('approve'),
+      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+    }),
+    z.strictObject({
+      kind: z.literal('reject'),
+      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+      reason: safeText.trim().min(1).max(1_000),
+    }),
+  ])
+  .meta({ id: 'CreationDecision' });
+export type CreationDecision = z.infer<typeof creationDecisionSchema>;
+
 export const changeSetResponseSchema = z
   .strictObject({
     id: z.uuid(),
@@ -113,7 +181,7 @@ export const changeSetResponseSchema = z
       failed: z.number().int(),
       applying: z.number().int(),
     }),
-    results: z.array(changeResultSchema),
+    results: z.array(z.union([changeResultSchema, createResultSchema])),
   })
   .meta({ id: 'ChangeSetResponse' });
 export type ChangeSetResponse = z.infer<typeof changeSetResponseSchema>;
@@ -128,3 +196,36 @@ export const errorResponseSchema = z
     }),
   })
   .meta({ id: 'Error' });
+
+/** Governed reads (issue 21): what an agent may see of up to 100 records, as the policy lets its role read them. */
+export const MAX_RECORDS_PER_READ = 100;
+export const recordReadRequestSchema = z
+  .strictObject({
+    objectType: objectTypeSchema,
+    recordIds: z.array(recordIdSchema).min(1).max(MAX_RECORDS_PER_READ),
+    properties: z
+      .array(propertyNameSchema)
+      .min(1)
+      .max(MAX_PROPERTIES_PER_RECORD)
+      .optional()
+      .describe('Only these; omitted, every property the policy lets the role read.'),
+  })
+  .meta({ id: 'RecordReadRequest' });
+export type RecordReadRequest = z.infer<typeof recordReadRequestSchema>;
+
+export const recordReadResponseSchema = z
+  .strictObject({
+    objectType: objectTypeSchema,
+    policyVersion: z.number().int(),
+    records: z.array(
+      z.strictObject({
+        recordId: safeText,
+        properties: z.record(safeText, safeText.nullable()),
+        masked: z.array(safeText).describe('Properties whose values are masked (for example j***@acme.com).'),
+      }),
+    ),
+    withheld: z.array(safeText).describe('Asked-for properties the policy does not let this role read.'),
+    missing: z.array(safeText).describe('Record ids the CRM does not have.'),
+  })
+  .meta({ id: 'RecordReadResponse' });
+export type RecordReadResponse = z.infer<typeof recordReadResponseSchema>;

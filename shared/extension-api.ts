@@ -132,6 +132,33 @@ export interface RecentAgentChange {
   at: string;
 }
 
+/** Who set a governed property's current value through us, and why (issue 21): its newest applied change. */
+export interface FieldProvenance {
+  property: string;
+  value: string | null;
+  changeId: string;
+  changeSetId: string;
+  batchId: string;
+  agent: { id: string; name: string };
+  at: string;
+  evidence: Evidence | null;
+  policyVersion: number;
+  /** The people who approved it, when it was held; empty when it applied on its own. */
+  approvedBy: string[];
+}
+
+/** The agent that created this record through a change set (issue 21), with why. */
+export interface AgentCreation {
+  changeId: string;
+  changeSetId: string;
+  batchId: string;
+  agent: { id: string; name: string };
+  at: string;
+  evidence: Evidence | null;
+  /** The policy version the creation was decided under. */
+  policyVersion: number;
+}
+
 /** A held email, task or note on the record (issue 5's drafts), decided on the card. */
 export interface PendingDraft {
   id: string;
@@ -142,6 +169,8 @@ export interface PendingDraft {
   content: Record<string, string>;
   /** A person already edited the agent's draft. */
   edited: boolean;
+  /** Why it is held beyond its tier: the content rules it matched and the matched text (issue 21), or null. */
+  heldBecause?: string | null;
   expiresAt: string | null;
   /** Whether this caller may decide it, and if not, the refusal the server would answer. */
   decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };
@@ -168,6 +197,10 @@ export interface CardView {
   pending: Page<PendingApprovalCard>;
   drafts: PendingDraft[];
   recentChanges: RecentAgentChange[];
+  /** Set when an agent created this record. */
+  createdBy: AgentCreation | null;
+  /** Per property an agent set through us, who set it and why, by property name. */
+  fieldProvenance: FieldProvenance[];
 }
 
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTION_KINDS, AGENT_ROLES, OBJECT_TYPES, propertyNameSchema } from './crm-names.ts';
+import { patternProblem } from './content-match.ts';
 import { safeText, text } from './safe-text.ts';
 
 /** Conditions and time windows one policy may hold: far beyond any real policy, small enough to evaluate per write. */
@@ -93,6 +94,10 @@ const capsSchema = z.strictObject({
   writesPerAgentPerDay: z.number().int().positive().optional(),
   writesPerRecordPerDay: z.number().int().positive().optional(),
   sendsPerRecipientDomainPerDay: z.number().int().positive().optional(),
+  /** Emails to one contact per day, whichever agents send them (issue 21), so two agents cannot double-touch a person. */
+  sendsPerContactPerDay: z.number().int().positive().optional(),
+  /** Records an agent may create per day (issue 21), counted apart from its writes. */
+  createsPerAgentPerDay: z.number().int().positive().optional(),
 });
 export type Caps = z.infer<typeof capsSchema>;
 
@@ -190,7 +195,61 @@ const dualControlSchema = z.strictObject({
 });
 export type DualControlSettings = z.infer<typeof dualControlSchema>;
 
-const objectPolicySchema = z.strictObject({ properties: z.record(propertyNameSchema, roleTiersSchema) });
+/** The drafts content rules look at; a rule not naming any covers them all. */
+const DRAFT_ACTIONS = ['send_email', 'create_task', 'create_note'] as const;
+const contentPatternSchema = safeText
+  .min(1)
+  .max(500)
+  .superRefine((source, ctx) => {
+    const problem = patternProblem(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: `is not a regular expression RE2 accepts: ${problem}` });
+  });
+/**
+ * Content rules for drafts (issue 21): a `banned` rule matches any of its phrases (whole words,
+ * without case) or patterns; a `required` rule matches when none of them is present (an
+ * unsubscribe line); a `personalisation` rule matches a merge field (`{{name}}`) not in
+ * `allowedFields`. A match raises the draft's tier, never lowers it.
+ */
+const contentRuleSchema = z
+  .strictObject({
+    name: text(200),
+    kind: z.enum(['banned', 'required', 'personalisation'], {
+      error: (issue) => `must be one of banned, required, personalisation; got ${JSON.stringify(issue.input)}`,
+    }),
+    phrases: z.array(safeText.min(1).max(500)).max(500).optional(),
+    patterns: z.array(contentPatternSchema).max(100).optional(),
+    allowedFields: z.array(safeText.min(1).max(200)).max(500).optional(),
+    raiseTo: raiseToSchema,
+    actions: z.array(z.enum(DRAFT_ACTIONS)).min(1).max(3).optional(),
+    roles: scope.roles,
+  })
+  .superRefine((rule, ctx) => {
+    const listsText = (rule.phrases?.length ?? 0) + (rule.patterns?.length ?? 0) > 0;
+    if (rule.kind === 'personalisation' ? !rule.allowedFields : !listsText)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          rule.kind === 'personalisation'
+            ? 'checks nothing: give the allowedFields a draft may merge'
+            : 'checks nothing: give phrases or patterns',
+      });
+  });
+export type ContentRule = z.infer<typeof contentRuleSchema>;
+
+const objectPolicySchema = z.strictObject({
+  properties: z.record(propertyNameSchema, roleTiersSchema),
+  /** Tier per agent role for creating a record of this type (issue 21); a role not named may not create. */
+  create: roleTiersSchema.optional(),
+  /** What a likely duplicate of an existing record does to its creation: held for a person, or refused (the default). */
+  onDuplicate: raiseToSchema.optional(),
+  /**
+   * Governed reads (issue 21): per property, per agent role ("*" for the others), `full` or
+   * `masked`; a property or role not named is not read at all.
+   */
+  read: z
+    .record(propertyNameSchema, z.partialRecord(z.enum([...AGENT_ROLES, '*']), z.enum(['full', 'masked'])))
+    .optional(),
+});
 export type ObjectPolicy = z.infer<typeof objectPolicySchema>;
 
 export const policySchema = z
@@ -213,6 +272,7 @@ export const policySchema = z
         create_note: roleTiersSchema.optional(),
       })
       .default({}),
+    content: z.array(contentRuleSchema).max(MAX_POLICY_RULES).optional(),
     approvals: z
       .strictObject({
         expiryHours: z

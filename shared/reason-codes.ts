@@ -36,6 +36,15 @@ export const REASON_CODES = [
   'contact_replied',
   'contact_unsubscribed',
   'recipient_not_on_record',
+  // Record creation (issue 21): a likely duplicate of an existing record (or of an earlier entry), and its daily cap.
+  'duplicate_of',
+  'cap_agent_daily_creates_reached',
+  // Content rules for drafts (issue 21): the matched text is named in the draft's message.
+  'content_banned',
+  'content_required_missing',
+  'content_personalisation_not_allowed',
+  // Frequency (issue 21): emails to one contact today, across agents, reached the cap.
+  'cap_contact_daily_sends_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

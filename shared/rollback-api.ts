@@ -105,6 +105,9 @@ export const rollbackSchema = z
       alreadyReverted: z.number().int(),
       failed: z.number().int(),
     }),
+    createdRecords: z
+      .object({ archived: z.number().int(), conflict: z.number().int() })
+      .describe('Records the selection created: archived, or left as a conflict because someone changed them since.'),
     /** The rollback's own writes, one change set per object type: roll them back with `batchId` = this rollback's id. */
     changeSetIds: z.record(safeText, z.uuid()),
     createdAt: instant,

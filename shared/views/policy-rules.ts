@@ -12,12 +12,16 @@ export const CAP_NAMES = [
   'writesPerAgentPerDay',
   'writesPerRecordPerDay',
   'sendsPerRecipientDomainPerDay',
+  'sendsPerContactPerDay',
+  'createsPerAgentPerDay',
 ] as const satisfies readonly (keyof Caps)[];
 export type CapName = (typeof CAP_NAMES)[number];
 export const CAP_LABELS: Record<CapName, string> = {
   writesPerAgentPerDay: 'Writes per agent per day',
   writesPerRecordPerDay: 'Writes per record per day',
   sendsPerRecipientDomainPerDay: 'Emails per recipient domain per day',
+  sendsPerContactPerDay: 'Emails per contact per day (all agents)',
+  createsPerAgentPerDay: 'Records created per agent per day',
 };
 export const WINDOW_ACTIONS = [
   'field_write',

@@ -80,6 +80,7 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
       ag_last_reason: 'Company site lists a new title',
       ag_last_evidence_url: 'https://example.com/p/1',
       ag_last_changed_properties: 'jobtitle',
+      ag_last_policy_version: String(ws.policyVersion),
     });
     expect(propertyHistory(harness.hubspot.state, 'contacts', id, 'jobtitle').at(-1)).toMatchObject({
       value: 'CTO',

@@ -76,6 +76,8 @@ describe('the OpenAPI document agents load as their tools', () => {
         'POST /v1/admin/agents/{id}/resume resumeAgent',
         'POST /v1/admin/agents/{id}/revoke revokeAgent',
         'POST /v1/admin/approvals/decisions decideApprovals',
+        'POST /v1/admin/creations/{id}/decisions decideCreation',
+        'POST /v1/records/read readRecords',
         'POST /v1/admin/approvals/{id}/decisions decideApproval',
         'POST /v1/admin/audit/verify verifyAuditWithCheckpoints',
         'POST /v1/admin/console-links createConsoleLink',

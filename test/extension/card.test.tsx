@@ -19,6 +19,57 @@ const loaded = (renderer: ReturnType<typeof createRenderer>) =>
   renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
+  it('shows per field who set it and why: agent, source, confidence, reason, policy version, approver, change', async () => {
+    const fieldProvenance = [
+      {
+        property: 'phone',
+        value: '+1 555 0199',
+        changeId: 'c7',
+        changeSetId: 'cs-7',
+        batchId: 'enrich-7',
+        agent: { id: 'agent-1', name: 'enricher' },
+        at: '2026-11-22T10:00:00.000Z',
+        evidence: { source: 'clearbit', confidence: 0.92, reason: 'New number on the site' },
+        policyVersion: 3,
+        approvedBy: ['501'],
+      },
+    ];
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { fieldProvenance }) } });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'provenance-phone-why')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'provenance-phone').text).toBe('phone: +1 555 0199');
+    expect(renderer.findByTestId(Text, 'provenance-phone-why').text).toBe(
+      'enricher · clearbit, 92% confident · New number on the site · policy v3 · approved by 501 · change c7',
+    );
+  });
+
+  it('shows which content rule held a draft and the text it matched', async () => {
+    const heldBecause = 'Content rule "No pricing claims": banned text "20% off" in body.';
+    const { renderer } = renderCard({
+      'GET /card': { body: cardView([], { drafts: [emailDraft('d1', { heldBecause })] }) },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'draft-d1-held-because')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'draft-d1-held-because').text).toBe(heldBecause);
+  });
+
+  it('says which agent created the record, in which batch and why', async () => {
+    const createdBy = {
+      changeId: 'c0',
+      changeSetId: 'cs-1',
+      batchId: 'prospect-1',
+      agent: { id: 'agent-2', name: 'prospector' },
+      at: '2026-11-22T09:00:00.000Z',
+      evidence: { source: 'apollo', reason: 'On the team page' },
+      policyVersion: 3,
+    };
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { createdBy }) } });
+    await loaded(renderer);
+    const text = renderer.findByTestId(Text, 'created-by').text;
+    expect(text).toContain('Created by prospector · batch prospect-1');
+    expect(text).toContain('policy v3: On the team page (apollo)');
+  });
+
   it('asks the backend for this record and shows each proposal as current → proposed with its agent and evidence', async () => {
     const { renderer, backend } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) } });
     await loaded(renderer);

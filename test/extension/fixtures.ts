@@ -69,6 +69,8 @@ export function cardView(
     pageSize?: number;
     killSwitches?: CardView['killSwitches'];
     drafts?: CardView['drafts'];
+    createdBy?: CardView['createdBy'];
+    fieldProvenance?: CardView['fieldProvenance'];
   } = {},
 ): CardView {
   return {
@@ -82,6 +84,8 @@ export function cardView(
       total: options.total ?? cards.length,
     },
     drafts: options.drafts ?? [],
+    createdBy: options.createdBy ?? null,
+    fieldProvenance: options.fieldProvenance ?? [],
     recentChanges: [
       {
         changeId: 'c1',

@@ -61,6 +61,41 @@ export interface CrmPort {
     properties: readonly string[];
   }): Promise<Map<string, Record<string, CrmValueChange[]>>>;
 
+  /**
+   * Contacts that share an email with any of `emails`, or a last name in `lastNames` and an email
+   * domain in `domains` (issue 21's duplicate check): one search call for up to `batchLimit`
+   * candidates, more only when the matches fill a page. Values are compared without case.
+   */
+  findContactsLike?(input: {
+    emails: readonly string[];
+    lastNames: readonly string[];
+    domains: readonly string[];
+  }): Promise<CrmContactMatch[]>;
+
+  /**
+   * Creates up to `batchLimit` records in one call. Each carries a unique value of `keyProperty`
+   * that tells which created record answers which input (the CRM may list them in any order).
+   * One outcome per input, in input order; partial failures are outcomes. Not idempotent.
+   */
+  createBatch?(input: {
+    objectType: ObjectType;
+    keyProperty: string;
+    records: readonly Record<string, string>[];
+  }): Promise<CrmCreateOutcome[]>;
+
+  /**
+   * The records whose `property` holds one of up to `batchLimit` values (each value unique to one
+   * record, such as `ag_create_ref`): value → record id. One search call, more only past a page.
+   */
+  findByProperty?(input: {
+    objectType: ObjectType;
+    property: string;
+    values: readonly string[];
+  }): Promise<Map<string, string>>;
+
+  /** Archives up to `batchLimit` records (a rollback of their creation); archiving one already gone is harmless. */
+  archiveBatch?(input: { objectType: ObjectType; recordIds: readonly string[] }): Promise<void>;
+
   /** Creates the property group and properties that do not exist yet; idempotent. */
   ensureProperties(input: {
     objectType: ObjectType;
@@ -169,6 +204,19 @@ export interface CrmRecordWrite {
 export type CrmWriteOutcome =
   | { recordId: string; ok: true }
   | { recordId: string; ok: false; reason: 'crm_rejected' | 'crm_unavailable'; message: string };
+
+/** A contact the duplicate check found, with what it compares. */
+export interface CrmContactMatch {
+  id: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  emailDomain: string | null;
+}
+
+export type CrmCreateOutcome =
+  | { key: string; ok: true; recordId: string }
+  | { key: string; ok: false; reason: 'crm_rejected' | 'crm_unavailable'; message: string };
 
 export type CrmPropertyType = 'string' | 'number' | 'enumeration' | 'datetime' | 'date' | 'bool';
 

@@ -69,6 +69,7 @@ function loweredTiers(current: Policy, next: Policy): DualControlReason[] {
     const after = next.objects[objectType]?.properties ?? {};
     for (const property of new Set([...Object.keys(before), ...Object.keys(after)]))
       compare(`${objectType}.${property}`, before[property], after[property]);
+    compare(`Creating ${objectType}`, current.objects[objectType]?.create, next.objects[objectType]?.create);
   }
   for (const action of ['send_email', 'create_task', 'create_note'] as const)
     compare(`The ${action} action`, current.actions[action], next.actions[action]);

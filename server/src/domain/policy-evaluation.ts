@@ -174,7 +174,8 @@ export interface EvaluateSendInput {
   policy: Policy;
   agentRole: AgentRole;
   recipientEmail: string;
-  usage: { domainSendsToday: ReadonlyMap<string, number> };
+  /** Emails to the contact today (every agent's), for `sendsPerContactPerDay`; absent counts as none. */
+  usage: { domainSendsToday: ReadonlyMap<string, number>; contactSendsToday?: number };
   now: Date;
 }
 
@@ -199,9 +200,11 @@ export function evaluateSend(input: EvaluateSendInput): SendEvaluation {
   if (base.tier === 'deny') return result(base);
   if (outsideWindows({ policy, action: 'send_email', role: agentRole, now: input.now }))
     return result(deny(base, 'outside_time_window'));
-  const cap = capsFor(policy, agentRole).sendsPerRecipientDomainPerDay;
-  if (reached(cap, input.usage.domainSendsToday.get(domain) ?? 0))
+  const caps = capsFor(policy, agentRole);
+  if (reached(caps.sendsPerRecipientDomainPerDay, input.usage.domainSendsToday.get(domain) ?? 0))
     return result(deny(base, 'cap_domain_daily_sends_reached'));
+  if (reached(caps.sendsPerContactPerDay, input.usage.contactSendsToday ?? 0))
+    return result(deny(base, 'cap_contact_daily_sends_reached'));
   return result(base);
 }
 

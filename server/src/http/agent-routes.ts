@@ -1,4 +1,10 @@
-import { changeSetRequestSchema, changeSetResponseSchema } from '../../../shared/agent-api.ts';
+import {
+  changeSetRequestSchema,
+  changeSetResponseSchema,
+  recordReadRequestSchema,
+  recordReadResponseSchema,
+} from '../../../shared/agent-api.ts';
+import { readRecords } from '../services/agent-tools/index.ts';
 import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
 import { defineRoute, errorResponses, idempotencyKeyHeader, json } from './route.ts';
 
@@ -58,6 +64,22 @@ export const agentRoutes = [
     },
     handle: async ({ caller: { workspace }, params, context: { deps } }, res) => {
       res.json(await loadChangeSetView(deps.db, workspace.id, params.id));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/records/read',
+    operationId: 'readRecords',
+    summary:
+      'Read up to 100 records as the policy lets this agent’s role: some properties in full, some masked, the rest withheld; audited.',
+    security: 'agent',
+    body: { schema: recordReadRequestSchema, what: 'The read' },
+    responses: {
+      '200': { description: 'The records, masked as the policy says.', content: json(recordReadResponseSchema) },
+      ...errors(400, 401, 403, 409, 413, 423, 503),
+    },
+    handle: async ({ caller, body, context: { deps } }, res) => {
+      res.json(await readRecords(deps, caller, body));
     },
   }),
 ];

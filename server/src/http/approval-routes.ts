@@ -10,6 +10,8 @@ import {
   personViewSchema,
   setPersonSchema,
 } from '../../../shared/approval-api.ts';
+import { createResultSchema, creationDecisionSchema } from '../../../shared/agent-api.ts';
+import { decideCreation } from '../services/change-sets/index.ts';
 import type { Actor } from '../services/common/index.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
 import { decideApproval, decideApprovalsBatch, findApprovals, getApproval } from '../services/held/index.ts';
@@ -94,6 +96,23 @@ export const approvalRoutes = [
     },
     handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
       res.json(await decideApproval(deps, { workspace, approvalId: params.id, request: body }));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/creations/{id}/decisions',
+    operationId: 'decideCreation',
+    summary:
+      'Approve or reject a held record creation (issue 21; its changeId in the change set); once approved, by two people for two_person, the record is created.',
+    security: 'admin',
+    params: { id: { rowOf: 'creation' } },
+    body: { schema: creationDecisionSchema, what: 'The decision' },
+    responses: {
+      '200': { description: 'The creation as it now stands.', content: json(createResultSchema) },
+      ...approvalErrors(400, 401, 403, 404, 409),
+    },
+    handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
+      res.json(await decideCreation(deps, { workspace, creationId: params.id, request: body }));
     },
   }),
   defineRoute({

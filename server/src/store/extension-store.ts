@@ -117,6 +117,43 @@ export async function appliedChangesOnRecord(db: Db, record: RecordRef, limit: n
     .limit(limit);
 }
 
+/**
+ * Per property of the record, the newest applied change we made (issue 21's field provenance):
+ * which agent, the evidence of its record change, the policy version, and who approved it when
+ * it was held. One row per property, newest first by when it was decided.
+ */
+export async function fieldProvenanceOnRecord(db: Db, record: RecordRef) {
+  const result = await db.execute(sql`
+    select distinct on (c.property)
+      c.property, c.id as change_id, c.change_set_id,
+      case when ai.edited then ai.edited_value else c.proposed_value end as value, cs.agent_id, cs.batch_id,
+      cs.policy_version, cs.created_at, cr.evidence, ai.approved_by
+    from ${changes} c
+    join ${changeSets} cs on cs.id = c.change_set_id
+    left join ${changeRecords} cr on cr.change_set_id = c.change_set_id and cr.record_id = c.record_id
+    left join ${approvalItems} ai on ai.change_id = c.id
+    where c.workspace_id = ${record.workspaceId} and c.record_id = ${record.recordId}
+      and cs.object_type = ${record.objectType} and c.decision = 'applied'
+      and c.before_value is distinct from c.proposed_value
+    order by c.property, cs.created_at desc, c.ordinal desc`);
+  return (
+    result as unknown as {
+      rows: {
+        property: string;
+        change_id: string;
+        change_set_id: string;
+        value: string | null;
+        agent_id: string;
+        batch_id: string;
+        policy_version: number;
+        created_at: Date | string;
+        evidence: unknown;
+        approved_by: string[] | null;
+      }[];
+    }
+  ).rows;
+}
+
 /** The newest batches with how many change sets, which agents, and how many approvals still wait. */
 export async function recentBatches(
   db: Db,

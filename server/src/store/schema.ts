@@ -151,6 +151,35 @@ export const changes = pgTable(
   ],
 );
 
+/** One row per creation entry of a change set (issue 21); `recordId` is set once the CRM created the record. */
+export const recordCreations = pgTable(
+  'record_creations',
+  {
+    id: uuid('id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull(),
+    changeSetId: uuid('change_set_id').notNull(), // no foreign key: see change_records
+    ordinal: integer('ordinal').notNull(),
+    objectType: text('object_type').notNull(),
+    properties: json('properties').$type<Record<string, string | null>>().notNull(),
+    evidence: json('evidence').notNull(),
+    tier: text('tier'),
+    decision: text('decision', { enum: ['applying', 'applied', 'pending_approval', 'denied', 'failed'] }).notNull(),
+    reasons: text('reasons').array().notNull(),
+    duplicateOf: text('duplicate_of'),
+    recordId: text('record_id'),
+    message: text('message'),
+    approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    rolledBackBy: uuid('rolled_back_by'),
+    rollbackOutcome: text('rollback_outcome', { enum: ['archived', 'conflict'] }),
+    rollbackMessage: text('rollback_message'),
+  },
+  (t) => [
+    index('record_creations_change_set').on(t.changeSetId, t.ordinal),
+    index('record_creations_record').on(t.workspaceId, t.recordId).where(sql`${t.recordId} is not null`),
+  ],
+);
+
 /** A retried submission with the same key returns the stored answer instead of acting twice. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -172,7 +201,9 @@ export const usageCounters = pgTable(
   'usage_counters',
   {
     workspaceId: uuid('workspace_id').notNull(),
-    scope: text('scope', { enum: ['agent_writes', 'record_writes', 'domain_sends'] }).notNull(),
+    scope: text('scope', {
+      enum: ['agent_writes', 'record_writes', 'domain_sends', 'agent_creates', 'contact_sends'],
+    }).notNull(),
     subject: text('subject').notNull(),
     day: text('day').notNull(),
     count: integer('count').notNull(),

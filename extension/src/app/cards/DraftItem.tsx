@@ -35,6 +35,11 @@ export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProp
           {draft.tier === 'two_person' ? <Tag variant="warning">Needs two approvers</Tag> : null}
           {draft.edited ? <Tag variant="info">Edited</Tag> : null}
         </Flex>
+        {draft.heldBecause ? (
+          <Text testId={`draft-${id}-held-because`} variant="microcopy">
+            {draft.heldBecause}
+          </Text>
+        ) : null}
         {content.to ? <Text testId={`draft-${id}-to`}>{`To: ${content.to}`}</Text> : null}
         {content.subject ? <Text testId={`draft-${id}-subject`}>{showValue(content.subject).text}</Text> : null}
         {content.body ? (

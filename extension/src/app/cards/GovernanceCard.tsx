@@ -27,6 +27,7 @@ import { killSwitchNotice } from '../lib/views/proposal-view.ts';
 import { draftOutcome } from './draft-view.ts';
 import { Drafts } from './Drafts.tsx';
 import { ProposalItem } from './ProposalItem.tsx';
+import { FieldProvenance } from './FieldProvenance.tsx';
 import { RecentChanges } from './RecentChanges.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
@@ -162,8 +163,10 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
         onDecide={(id, decision) => void decideDraft(id, decision)}
       />
       <Divider />
+      <FieldProvenance fields={view.fieldProvenance ?? []} />
       <RecentChanges
         changes={view.recentChanges}
+        createdBy={view.createdBy}
         busy={busy}
         {...(view.caller.permissions.rollBack ? { onRevert: (changeId: string) => void revert(changeId) } : {})}
       />

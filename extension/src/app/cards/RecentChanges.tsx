@@ -1,19 +1,22 @@
 import { Button, Flex, Heading, Text } from '@hubspot/ui-extensions';
-import type { RecentAgentChange } from '../../../../shared/extension-api.ts';
+import type { AgentCreation, RecentAgentChange } from '../../../../shared/extension-api.ts';
 import { groupByChangeSet, showValue } from '../lib/views/proposal-view.ts';
 
 export interface RecentChangesProps {
   changes: RecentAgentChange[];
+  /** The agent that created this record, if one did (issue 21). */
+  createdBy?: AgentCreation | null;
   /** Present when this person may undo agents' changes. */
   onRevert?: (changeId: string) => void;
   busy: boolean;
 }
 
 /** What agents wrote on this record lately, grouped by change set, each with a one-click revert for those allowed. */
-export function RecentChanges({ changes, onRevert, busy }: RecentChangesProps) {
+export function RecentChanges({ changes, createdBy, onRevert, busy }: RecentChangesProps) {
   return (
     <Flex direction="column" gap="xs">
       <Heading>Recent agent changes</Heading>
+      {createdBy ? <Text testId="created-by">{createdByText(createdBy)}</Text> : null}
       {changes.length === 0 ? <Text variant="microcopy">No agent has changed this record.</Text> : null}
       {groupByChangeSet(changes).map((group) => (
         <Flex key={group.changeSetId} direction="column" gap="flush">
@@ -38,4 +41,11 @@ export function RecentChanges({ changes, onRevert, busy }: RecentChangesProps) {
       ))}
     </Flex>
   );
+}
+
+/** "Created by prospector · batch prospect-1 · <date>, policy v3: Found on the team page (apollo)". */
+function createdByText(creation: AgentCreation): string {
+  const why = creation.evidence?.reason ? `: ${creation.evidence.reason}` : '';
+  const source = creation.evidence?.source ? ` (${creation.evidence.source})` : '';
+  return `Created by ${creation.agent.name} · batch ${creation.batchId} · ${new Date(creation.at).toLocaleString()}, policy v${creation.policyVersion}${why}${source}`;
 }

@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import type { CrmPort } from '../port.ts';
 import { accountApis, accountMethods } from './account.ts';
 import { HUBSPOT_CONTACT_FIELDS, hubspotChangeSource, userOfSourceId } from './change-sources.ts';
+import { creationApis, creationMethods } from './creation.ts';
 import { customObjectApis, customObjectMethods } from './custom-objects.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
 import { pacer, type RateLimit } from './pacing.ts';
@@ -55,6 +56,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     appId: options.appId,
     ...recordMethods(records, retry),
     ...propertyHistoryMethods(records, retry, options.appId ?? null),
+    ...creationMethods(creationApis(client, paced), retry),
     ...propertyMethods(propertyApis(client, paced), retry, {
       cacheMs: options.propertyCacheMs ?? DEFAULT_PROPERTY_CACHE_MS,
       now,

@@ -54,8 +54,14 @@ const NETWORK_CODES = new Set([
  * CRM_UNAVAILABLE (retryable) when attempts run out, CRM_AUTH_FAILED at once on 401/403,
  * CRM_REJECTED at once on any other 4xx (details carry HubSpot's category).
  * We do not use the api-client's own retries: they ignore the rate-limit headers and write to console.
+ * `onlyRateLimits` retries 429s alone, for a call that is not safe to repeat once HubSpot may have acted.
  */
-export async function withRetry<T>(operation: string, call: () => Promise<T>, deps: RetryDeps): Promise<T> {
+export async function withRetry<T>(
+  operation: string,
+  call: () => Promise<T>,
+  deps: RetryDeps,
+  onlyRateLimits = false,
+): Promise<T> {
   const { policy } = deps;
   for (let attempt = 1; ; attempt += 1) {
     let failure: Failure;
@@ -81,7 +87,9 @@ export async function withRetry<T>(operation: string, call: () => Promise<T>, de
     }
     // A daily quota does not come back within any backoff we would wait for.
     const exhausted =
-      attempt >= policy.maxAttempts || (failure.kind === 'rate_limited' && failure.policyName === 'DAILY');
+      attempt >= policy.maxAttempts ||
+      (failure.kind === 'rate_limited' && failure.policyName === 'DAILY') ||
+      (onlyRateLimits && failure.kind !== 'rate_limited');
     if (exhausted) throw exhaustedError(operation, failure, attempt);
     await deps.sleep(waitBefore(failure, attempt, deps));
   }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ACCOUNT_ROUTES } from './account-routes.ts';
 import { CUSTOM_OBJECT_ROUTES } from './custom-objects.ts';
 import { engagementRoute } from './engagement-routes.ts';
-import { batchRead, batchUpdate, getOne } from './object-routes.ts';
+import { batchArchive, batchCreate, batchRead, batchUpdate, getOne } from './object-routes.ts';
 import { search } from './search-route.ts';
 import { batchCreateProperties, createGroup, createProperty, listGroups, listProperties } from './property-routes.ts';
 import { AUTH_MESSAGE, errorResponse, readHeader, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
@@ -92,6 +92,18 @@ const ROUTES: RouteDefinition[] = [
     template: '/crm/v3/objects/{type}/batch/update',
     pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/update$/,
     handle: (s, t, r) => batchUpdate(s, t, r.body),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/objects/{type}/batch/create',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/create$/,
+    handle: (s, t, r) => batchCreate(s, t, r.body),
+  },
+  {
+    method: 'POST',
+    template: '/crm/v3/objects/{type}/batch/archive',
+    pattern: /^\/crm\/v3\/objects\/([^/]+)\/batch\/archive$/,
+    handle: (s, t, r) => batchArchive(s, t, r.body),
   },
   {
     method: 'POST',

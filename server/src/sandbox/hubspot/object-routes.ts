@@ -105,6 +105,77 @@ export function batchUpdate(state: HubSpotState, objectType: FakeObjectType, bod
   return batchResponse(results, errors, startedAt, state.now());
 }
 
+/**
+ * `POST /crm/v3/objects/{type}/batch/create`: HubSpot validates every value before creating any
+ * (one bad value fails the batch with 400), then answers 201 with the created records and the
+ * properties that were set. A record-level rejection fault (keyed by the new id) fails that input alone.
+ */
+export function batchCreate(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
+  const inputs = (body as { inputs?: unknown } | null)?.inputs;
+  if (!Array.isArray(inputs))
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      'Invalid input JSON on line 1: the field "inputs" is required and must be an array.',
+    );
+  if (inputs.length > BATCH_LIMIT)
+    return errorResponse(
+      400,
+      'VALIDATION_ERROR',
+      `Too many inputs: ${inputs.length}. The maximum number of inputs per batch is ${BATCH_LIMIT}.`,
+    );
+  const store = state.objects[objectType];
+  const failures: PropertyValidationResult[] = [];
+  const normalised: Record<string, string>[] = [];
+  for (const input of inputs as unknown[]) {
+    const properties = (input as { properties?: unknown } | null)?.properties;
+    if (typeof properties !== 'object' || properties === null)
+      return errorResponse(400, 'VALIDATION_ERROR', 'Invalid input JSON: every input needs a "properties" object.');
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(properties)) {
+      const definition = store.properties.get(name);
+      if (definition === undefined) {
+        failures.push(unknownProperty(name));
+        continue;
+      }
+      const check = checkValue(definition, value, state.ownerIds);
+      if (check.ok) values[name] = check.value;
+      else failures.push(check.result);
+    }
+    normalised.push(values);
+  }
+  if (failures.length > 0) return errorResponse(400, 'VALIDATION_ERROR', validationMessage(failures));
+
+  const startedAt = state.now();
+  const results: unknown[] = [];
+  for (const values of normalised) {
+    const id = String(state.nextId++);
+    const timestamp = state.now();
+    const record: FakeRecord = { id, createdAt: timestamp, updatedAt: timestamp, history: new Map() };
+    store.records.set(id, record);
+    notifyChange(state, { kind: 'record-created', objectType, recordId: id, at: timestamp });
+    for (const [name, value] of Object.entries(values)) {
+      const entry: HistoryEntry = { value, timestamp, sourceType: 'API', sourceId: state.appId };
+      appendHistory(store, record, name, entry);
+      notifyChange(state, { kind: 'property-changed', objectType, recordId: id, propertyName: name, entry });
+    }
+    results.push(publicObject(state, objectType, record, Object.keys(values), []));
+  }
+  return { ...batchResponse(results, [], startedAt, state.now()), status: 201 };
+}
+
+/** `POST /crm/v3/objects/{type}/batch/archive`: 204 whether or not each id exists, as HubSpot answers. */
+export function batchArchive(state: HubSpotState, objectType: FakeObjectType, body: unknown): HubSpotResponse {
+  const parsed = parseInputs(body);
+  if (typeof parsed === 'string') return errorResponse(400, 'VALIDATION_ERROR', parsed);
+  const store = state.objects[objectType];
+  for (const { id } of parsed) {
+    if (!store.records.delete(id)) continue;
+    notifyChange(state, { kind: 'record-archived', objectType, recordId: id, at: state.now() });
+  }
+  return { status: 204, headers: {}, body: undefined };
+}
+
 export function getOne(
   state: HubSpotState,
   objectType: FakeObjectType,

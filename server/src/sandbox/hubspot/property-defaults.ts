@@ -123,6 +123,14 @@ const CONTACT_SEEDS: Seed[] = [
   { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'lastname', label: 'Last Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'email', label: 'Email', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
+  {
+    name: 'hs_email_domain',
+    label: 'Email Domain',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'contactinformation',
+    readOnlyValue: true,
+  },
   { name: 'phone', label: 'Phone Number', type: 'string', fieldType: 'phonenumber', groupName: 'contactinformation' },
   {
     name: 'mobilephone',
@@ -133,6 +141,7 @@ const CONTACT_SEEDS: Seed[] = [
   },
   { name: 'jobtitle', label: 'Job Title', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'company', label: 'Company Name', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
+  { name: 'website', label: 'Website URL', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'industry', label: 'Industry', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'city', label: 'City', type: 'string', fieldType: 'text', groupName: 'contactinformation' },
   { name: 'country', label: 'Country/Region', type: 'string', fieldType: 'text', groupName: 'contactinformation' },

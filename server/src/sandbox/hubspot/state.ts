@@ -45,6 +45,7 @@ export interface ObjectStore {
  */
 export type StateChange =
   | { kind: 'record-created'; objectType: FakeObjectType; recordId: string; at: number }
+  | { kind: 'record-archived'; objectType: FakeObjectType; recordId: string; at: number }
   | {
       kind: 'property-changed';
       objectType: FakeObjectType;
@@ -140,6 +141,11 @@ export function notifyChange(state: HubSpotState, change: StateChange): void {
 }
 
 export function currentValue(record: FakeRecord, name: string): string | undefined {
+  // HubSpot computes a contact's email domain from its email; search filters on it like any property.
+  if (name === 'hs_email_domain') {
+    const email = record.history.get('email')?.at(-1)?.value;
+    return email?.includes('@') ? email.slice(email.lastIndexOf('@') + 1).toLowerCase() : undefined;
+  }
   return record.history.get(name)?.at(-1)?.value;
 }
 

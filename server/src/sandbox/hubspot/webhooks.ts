@@ -178,7 +178,14 @@ export function startWebhookSender(options: WebhookSenderOptions): WebhookSender
   };
 
   const listener = (change: StateChange) => {
-    if (closed || change.kind === 'schema-changed' || change.kind === 'custom-objects-changed') return;
+    // The app subscribes to no deletion events, so an archive sends none.
+    if (
+      closed ||
+      change.kind === 'schema-changed' ||
+      change.kind === 'custom-objects-changed' ||
+      change.kind === 'record-archived'
+    )
+      return;
     const singular = SINGULAR[change.objectType];
     const subscriptionType = change.kind === 'record-created' ? `${singular}.creation` : `${singular}.propertyChange`;
     const event: WebhookEvent = {

@@ -6,6 +6,7 @@ import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
+import { describeFindings, evaluateContent, type ContentFinding } from '../../domain/content-rules.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
 import {
@@ -36,6 +37,8 @@ export interface SubmitActionInput {
 interface Decision {
   tier: Tier | null;
   reasons: ReasonCode[];
+  /** What the policy's content rules matched (issue 21), named in the action's message and its audit events. */
+  findings?: ContentFinding[];
   /** The recipient domain whose daily send count this email takes one from. */
   countsDomain?: string;
 }
@@ -100,13 +103,21 @@ export async function submitAction(
       });
       await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
       const saved = await requireStored(tx, row);
-      if (decision.countsDomain)
+      if (decision.countsDomain) {
         await addUsage(tx, {
           workspaceId: workspace.id,
           scope: 'domain_sends',
           day: dayKey(now, policy.timezone),
           increments: new Map([[decision.countsDomain, 1]]),
         });
+        // The same sends, counted per contact across agents (issue 21's frequency cap).
+        await addUsage(tx, {
+          workspaceId: workspace.id,
+          scope: 'contact_sends',
+          day: dayKey(now, policy.timezone),
+          increments: new Map([[request.recordId, 1]]),
+        });
+      }
 
       const base = { actor: actorJson(actor), reasons: decision.reasons };
       audit.append(
@@ -115,7 +126,7 @@ export async function submitAction(
           type: 'action.submitted',
           after: asJson(request),
           evidence: asJson(request.evidence),
-          data: { tier: decision.tier },
+          data: { tier: decision.tier, ...(decision.findings ? { contentFindings: asJson(decision.findings) } : {}) },
         }),
       );
       if (saved.status === 'refused')
@@ -173,8 +184,31 @@ interface DecideInput {
   now: Date;
 }
 
-/** Stop rules first (compliance, whatever the policy says), then the policy: deny by default. */
+/** Stop rules first (compliance, whatever the policy says), then the policy (deny by default), then its content rules. */
 async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
+  const decision = await decideByPolicy(tx, input);
+  if (decision.tier === null || decision.tier === 'deny') return decision;
+  const { request } = input;
+  const content = evaluateContent({
+    policy: input.policy,
+    agentRole: input.agent.role,
+    action: request.kind,
+    tier: decision.tier,
+    texts: { subject: 'subject' in request ? request.subject : undefined, body: request.body },
+  });
+  if (content.findings.length === 0) return decision;
+  const { countsDomain, ...rest } = decision;
+  return {
+    ...rest,
+    tier: content.tier,
+    reasons: [...decision.reasons, ...content.reasons],
+    findings: content.findings,
+    // A draft the content rules refuse is not sent, so it takes nothing from the domain's daily count.
+    ...(countsDomain && content.tier !== 'deny' ? { countsDomain } : {}),
+  };
+}
+
+async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {
   const { request, policy, agent, record, now } = input;
   if (!record) return { tier: null, reasons: ['record_not_found'] };
   if (request.kind !== 'send_email') {
@@ -189,17 +223,20 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     fields: input.contactFields,
   });
   if (stopped) return { tier: null, reasons: [stopped] };
+  const day = dayKey(now, policy.timezone);
+  const workspaceId = input.workspace.id;
   const usage = await readUsage(tx, {
-    workspaceId: input.workspace.id,
+    workspaceId,
     scope: 'domain_sends',
-    day: dayKey(now, policy.timezone),
+    day,
     subjects: [recipientDomain(request.to)],
   });
+  const contactUsage = await readUsage(tx, { workspaceId, scope: 'contact_sends', day, subjects: [request.recordId] });
   const evaluation = evaluateSend({
     policy,
     agentRole: agent.role,
     recipientEmail: request.to,
-    usage: { domainSendsToday: usage },
+    usage: { domainSendsToday: usage, contactSendsToday: contactUsage.get(request.recordId) ?? 0 },
     now,
   });
   return {
@@ -246,6 +283,7 @@ function newRow(input: NewRowInput): NewActionRow {
     delegatedUserId: input.delegatedUserId,
     approvedBy: [],
     expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,
+    message: decision.findings ? describeFindings(decision.findings) : null,
     // A held draft is one of the record's approvals: the mirror job writes it to the CRM's approval object.
     mirrorSeq: held ? 1 : 0,
     idempotencyKey: input.key ?? null,

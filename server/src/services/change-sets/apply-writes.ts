@@ -144,6 +144,7 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
         evidence,
         properties: record.writes.map((w) => w.property),
         at,
+        policyVersion: input.policyVersion,
       }),
     );
     return { recordId: record.recordId, properties };

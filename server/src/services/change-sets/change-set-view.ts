@@ -1,16 +1,21 @@
-import type { ChangeResult, ChangeSetResponse, Decision } from '../../../../shared/agent-api.ts';
+import type { ChangeResult, ChangeSetResponse, CreateResult, Decision } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
+import { listRecordCreations, type RecordCreationRow } from '../../store/record-creation-store.ts';
 import { isUuid } from '../common/index.ts';
 
 /** The agent API's view of a stored change set; a replay answers exactly as the first submission did. */
 export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
   const changeSet = isUuid(changeSetId) ? await findChangeSet(db, workspaceId, changeSetId) : undefined;
   if (!changeSet) throw new AppError('NOT_FOUND', `Change set ${changeSetId} does not exist in this workspace.`);
-  return changeSetView(changeSet, await listChanges(db, workspaceId, changeSetId));
+  const [rows, creations] = await Promise.all([
+    listChanges(db, workspaceId, changeSetId),
+    listRecordCreations(db, workspaceId, changeSetId),
+  ]);
+  return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }
 
 export type ChangeSetHeader = Pick<
@@ -60,5 +65,35 @@ function resultOf(row: ChangeViewRow): ChangeResult {
     before: row.beforeValue,
     proposed: row.proposedValue,
     ...(row.message ? { message: row.message } : {}),
+  };
+}
+
+/** A change set that creates records: one result per entry, in the order sent (issue 21). */
+export function creationView(header: ChangeSetHeader, rows: readonly RecordCreationRow[]): ChangeSetResponse {
+  const summary = { applied: 0, pending_approval: 0, denied: 0, failed: 0, applying: 0 };
+  const results = rows.map((row): CreateResult => {
+    summary[row.decision] += 1;
+    return {
+      changeId: row.id,
+      operation: 'create',
+      recordId: row.recordId,
+      properties: row.properties,
+      decision: row.decision,
+      tier: row.tier as CreateResult['tier'],
+      reasons: row.reasons as CreateResult['reasons'],
+      ...(row.duplicateOf ? { duplicateOf: row.duplicateOf } : {}),
+      ...(row.message ? { message: row.message } : {}),
+    };
+  });
+  return {
+    id: header.id,
+    batchId: header.batchId,
+    objectType: header.objectType as ChangeSetResponse['objectType'],
+    agentId: header.agentId,
+    policyVersion: header.policyVersion,
+    status: header.status,
+    createdAt: header.createdAt.toISOString(),
+    summary,
+    results,
   };
 }

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import pMap from 'p-map';
-import type { ChangeSetRequest, ChangeSetResponse, Evidence } from '../../../../shared/agent-api.ts';
+import {
+  isCreate,
+  type ChangeSetRequest,
+  type ChangeSetResponse,
+  type CreateChangeSetRequest,
+  type Evidence,
+  type UpdateChangeSetRequest,
+} from '../../../../shared/agent-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../../crm/port.ts';
@@ -39,6 +46,7 @@ import {
 } from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
+import { createRecords } from './create-records.ts';
 
 export interface SubmitChangeSetInput {
   agent: AgentRow;
@@ -100,7 +108,13 @@ export async function submitChangeSet(
     const crm = deps.crmFor(workspace);
     const { version, policy } = await activePolicy(deps.db, workspace.id);
     const definitions = await crm.describeProperties(request.objectType);
-    const writes = validatedWrites(definitions, request);
+    const creates = request.changes.filter(isCreate);
+    // Entries named by their place in the request until they have a record id.
+    const writes = validatedWrites(
+      definitions,
+      request.objectType,
+      request.changes.map((change, index) => (isCreate(change) ? { ...change, recordId: `#${index + 1}` } : change)),
+    );
     if (PROVENANCE_PROPERTIES.some((property) => !definitions.has(property.name))) {
       // An account nobody bootstrapped yet: create what provenance needs rather than fail every write.
       await crm.ensureProperties({
@@ -110,14 +124,31 @@ export async function submitChangeSet(
       });
     }
     phase('validate');
+    if (creates.length > 0) {
+      const created = await createRecords(deps, {
+        crm,
+        agent,
+        workspace,
+        request: { ...request, changes: creates } satisfies CreateChangeSetRequest,
+        actor,
+        policyVersion: version,
+        policy,
+        key,
+        delegationId: actor.onBehalfOf?.delegationId ?? null,
+        entries: entriesOf(writes, creates.length),
+      });
+      changeSetId = created.changeSetId;
+      return { response: await created.response(), replayed: false, timings };
+    }
+    const updates = request as UpdateChangeSetRequest;
     // Our writes that settle after this point may land after the read: decideAndStore looks them up.
     const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
-    const records = await readCurrentValues(crm, request, policy);
+    const records = await readCurrentValues(crm, updates, policy);
     phase('read');
     const decided = await decideAndStore(deps, {
       agent,
       workspace,
-      request,
+      request: updates,
       actor,
       policyVersion: version,
       policy,
@@ -222,11 +253,19 @@ interface ValidatedWrite extends FieldWrite {
 }
 
 /** Every property must exist in the CRM and every value must fit its type, or nothing is stored. */
-function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, request: ChangeSetRequest): ValidatedWrite[] {
+function validatedWrites(
+  definitions: Map<string, CrmPropertyDefinition>,
+  objectType: ChangeSetRequest['objectType'],
+  changes: readonly {
+    recordId: string;
+    properties: ChangeSetRequest['changes'][number]['properties'];
+    evidence: Evidence;
+  }[],
+): ValidatedWrite[] {
   const unknown = new Set<string>();
   const invalid: { recordId: string; property: string; message: string }[] = [];
   const writes: ValidatedWrite[] = [];
-  for (const change of request.changes) {
+  for (const change of changes) {
     for (const [property, value] of Object.entries(change.properties)) {
       const definition = definitions.get(property);
       if (!definition) {
@@ -243,7 +282,7 @@ function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, reques
     const names = [...unknown].sort();
     throw new AppError(
       'UNKNOWN_PROPERTY',
-      `${request.objectType} have no propert${names.length === 1 ? 'y' : 'ies'} named ${names.join(', ')} in the CRM.`,
+      `${objectType} have no propert${names.length === 1 ? 'y' : 'ies'} named ${names.join(', ')} in the CRM.`,
       { details: { properties: names } },
     );
   }
@@ -256,10 +295,17 @@ function validatedWrites(definitions: Map<string, CrmPropertyDefinition>, reques
   return writes;
 }
 
+/** The converted values of each creation entry, in order, from the writes validated for entries `#1`…`#count`. */
+function entriesOf(writes: readonly ValidatedWrite[], count: number): Record<string, string | null>[] {
+  const entries = Array.from({ length: count }, (): Record<string, string | null> => ({}));
+  for (const write of writes) entries[Number(write.recordId.slice(1)) - 1]![write.property] = write.proposedValue;
+  return entries;
+}
+
 /** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
 async function readCurrentValues(
   crm: CrmPort,
-  request: ChangeSetRequest,
+  request: UpdateChangeSetRequest,
   policy: Policy,
 ): Promise<Map<string, CrmRecordValues>> {
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
@@ -284,7 +330,7 @@ async function readCurrentValues(
 interface DecideInput {
   agent: AgentRow;
   workspace: WorkspaceRow;
-  request: ChangeSetRequest;
+  request: UpdateChangeSetRequest;
   actor: Actor;
   policyVersion: number;
   policy: Policy;

@@ -43,7 +43,22 @@ export const PROVENANCE_PROPERTIES: readonly CrmPropertyDefinition[] = [
     fieldType: 'date',
     description: 'When the last governed change was applied.',
   },
+  {
+    name: 'ag_last_policy_version',
+    label: 'Agent: last policy version',
+    type: 'number',
+    fieldType: 'number',
+    description: 'The version of the governance policy the last applied change was decided under.',
+  },
+  text(
+    'ag_create_ref',
+    'Agent: creation reference',
+    'Set on a record an agent created through Agent Governance: the id of the creation that made it.',
+  ),
 ];
+
+/** Written on each record we create (issue 21), so a batch's created records can be matched to what asked for them. */
+export const CREATE_REF_PROPERTY = 'ag_create_ref';
 
 function text(name: string, label: string, description: string): CrmPropertyDefinition {
   return { name, label, type: 'string', fieldType: 'text', description };
@@ -55,6 +70,8 @@ export function provenanceValues(input: {
   evidence: Evidence;
   properties: string[];
   at: Date;
+  /** The policy version the change was decided under; a rollback's restore was decided under none. */
+  policyVersion?: number | undefined;
 }): Record<string, string> {
   return {
     ag_last_change_id: input.changeSetId,
@@ -65,5 +82,6 @@ export function provenanceValues(input: {
     ag_last_evidence_url: input.evidence.url ?? '',
     ag_last_changed_properties: input.properties.join(';'),
     ag_last_changed_at: input.at.toISOString(),
+    ag_last_policy_version: input.policyVersion === undefined ? '' : String(input.policyVersion),
   };
 }

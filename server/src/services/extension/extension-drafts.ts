@@ -29,6 +29,7 @@ export function pendingDraftView(row: ActionRow, agent: AgentRow | undefined, ca
     tier: row.tier === 'two_person' ? 'two_person' : 'approval',
     content: released,
     edited: edited !== null,
+    ...(row.message ? { heldBecause: row.message } : {}),
     expiresAt: row.expiresAt?.toISOString() ?? null,
     decidable: decidableBy(caller, row),
   };

@@ -17,11 +17,13 @@ import type { StoredApproval } from '../../store/approval-store.ts';
 import {
   appliedChangesOnRecord,
   evidenceForRecord,
+  fieldProvenanceOnRecord,
   pendingApprovalsOnRecord,
   recentBatches,
   searchAuditEvents,
 } from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
+import { findCreationOfRecord } from '../../store/record-creation-store.ts';
 import { listPolicyVersions } from '../../store/policy-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
@@ -47,12 +49,14 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches, drafts] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation, provenance] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
     heldDraftsOnRecord(deps.db, record),
+    findCreationOfRecord(deps.db, record),
+    fieldProvenanceOnRecord(deps.db, record),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -80,6 +84,29 @@ export async function cardView(
       before: row.before,
       after: row.after,
       at: row.at.toISOString(),
+    })),
+    createdBy: creation
+      ? {
+          changeId: creation.id,
+          changeSetId: creation.changeSetId,
+          batchId: creation.batchId,
+          agent: { id: creation.agentId, name: agentById.get(creation.agentId)?.name ?? 'unknown agent' },
+          at: creation.createdAt.toISOString(),
+          evidence: asEvidence(creation.evidence),
+          policyVersion: creation.policyVersion,
+        }
+      : null,
+    fieldProvenance: provenance.map((row) => ({
+      property: row.property,
+      value: row.value,
+      changeId: row.change_id,
+      changeSetId: row.change_set_id,
+      batchId: row.batch_id,
+      agent: { id: row.agent_id, name: agentById.get(row.agent_id)?.name ?? 'unknown agent' },
+      at: new Date(row.created_at).toISOString(),
+      evidence: asEvidence(row.evidence),
+      policyVersion: row.policy_version,
+      approvedBy: row.approved_by ?? [],
     })),
   };
 }

@@ -182,6 +182,7 @@ async function writeChunk(
         evidence: recordEvidence,
         properties: Object.keys(values),
         at: now,
+        policyVersion: approval.policyVersion,
       }),
     );
     writes.push({ recordId: approval.recordId, properties });

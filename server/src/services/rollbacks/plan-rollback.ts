@@ -9,6 +9,7 @@ import type {
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
+import { countSelectedCreations } from '../../store/record-creation-store.ts';
 import { insertSelectionAsItems, refreshStatistics } from '../../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../../store/rollback-store.ts';
 import { requireWorkspace } from '../governance/index.ts';
@@ -109,7 +110,8 @@ export async function dryRunRollback(
     }
   }
   const total = counts.revert + counts.conflict + counts.already_reverted;
-  if (total === 0) throw nothingSelected(request.selector);
+  if (total === 0 && (await countSelectedCreations(deps.db, { workspaceId, selector: request.selector })) === 0)
+    throw nothingSelected(request.selector);
   return {
     dryRun: true,
     selector: request.selector,
@@ -159,7 +161,8 @@ export async function startRollback(
       );
     }
     const items = await insertSelectionAsItems(tx, { rollbackId: id, workspaceId, selector: request.selector });
-    if (items === 0) throw nothingSelected(request.selector);
+    const creations = await countSelectedCreations(tx, { workspaceId, selector: request.selector });
+    if (items === 0 && creations === 0) throw nothingSelected(request.selector);
     await refreshStatistics(tx);
     await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
@@ -168,7 +171,7 @@ export async function startRollback(
       actor: actorJson(actor),
       agentId: agent.id,
       batchId: id,
-      data: { rollbackId: id, selector: request.selector, force: request.force, items },
+      data: { rollbackId: id, selector: request.selector, force: request.force, items, createdRecords: creations },
     });
     await audit.flush();
   });

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
+import { countCreationsRolledBack } from '../../store/record-creation-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 import {
   claimRollback,
@@ -16,6 +17,7 @@ import { findWorkspace } from '../../store/workspace-store.ts';
 import { type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
+import { archiveSelectedCreations } from './rollback-creations.ts';
 import { markStep } from './rollback-step.ts';
 import { RollbackSteps } from './rollback-steps.ts';
 import { withdrawApprovals } from '../held/index.ts';
@@ -100,7 +102,8 @@ async function work(
   const { holder } = options;
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
-  const steps = new RollbackSteps(deps, rollback, deps.crmFor(workspace));
+  const crm = deps.crmFor(workspace);
+  const steps = new RollbackSteps(deps, rollback, crm);
   const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
     await steps.drain();
     await then?.();
@@ -123,6 +126,8 @@ async function work(
       if (!decided) {
         await steps.recorded();
         if (steps.startAnotherPass()) continue;
+        // The fields first, then the records the selection created (a kill switch meanwhile pauses it, as above).
+        if (!(await archiveSelectedCreations(deps, rollback, crm))) continue;
         await complete(deps, rollback, holder);
         return 'completed';
       }
@@ -231,6 +236,7 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
       leaseExpiresAt: null,
     });
     const counts = await countItemsByState(tx, rollback.id);
+    const created = await countCreationsRolledBack(tx, rollback.id);
     audit.append({
       type: 'rollback.completed',
       actor: rollback.actor as JsonObject,
@@ -244,6 +250,8 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
         alreadyReverted: counts.already_reverted,
         failed: counts.failed,
         approvalsWithdrawn: withdrawn,
+        createdArchived: created.archived,
+        createdConflict: created.conflict,
       },
     });
   });

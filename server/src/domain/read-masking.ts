@@ -1,0 +1,31 @@
+import type { AgentRole, ObjectType } from '../../../shared/crm-names.ts';
+import type { Policy } from '../../../shared/policy.ts';
+
+/**
+ * Governed reads (issue 21), pure: which properties an agent role may read, in full or masked,
+ * and what a masked value looks like. Deny by default: a property the policy's `read` does not
+ * name for the role (or "*") is not read at all.
+ */
+export type ReadAccess = 'full' | 'masked';
+
+export function readAccess(policy: Policy, objectType: ObjectType, role: AgentRole): Map<string, ReadAccess> {
+  const access = new Map<string, ReadAccess>();
+  for (const [property, roles] of Object.entries(policy.objects[objectType]?.read ?? {})) {
+    const granted = roles[role] ?? roles['*'];
+    if (granted) access.set(property, granted);
+  }
+  return access;
+}
+
+/**
+ * "jane.doe@acme.com" → "j***@acme.com"; "+1 555 0199" → "***99"; other text keeps its first
+ * character ("A***"); nothing stays nothing. Enough to tell values apart, not to use them.
+ */
+export function maskValue(value: string | null): string | null {
+  if (value === null || value === '') return value;
+  const at = value.lastIndexOf('@');
+  if (at > 0) return `${value[0]}***${value.slice(at)}`;
+  const digits = value.replace(/\D/g, '');
+  if (digits.length >= 7 && digits.length >= value.replace(/[\s()+.-]/g, '').length) return `***${digits.slice(-2)}`;
+  return `${[...value][0]}***`;
+}

@@ -1,0 +1,378 @@
+import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } from '../../../../shared/agent-api.ts';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { Policy } from '../../../../shared/policy.ts';
+import type { CrmPort } from '../../crm/port.ts';
+import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
+import { dayKey } from '../../domain/policy-evaluation.ts';
+import {
+  contactKey,
+  evaluateCreates,
+  findDuplicates,
+  type ContactKey,
+  type Duplicate,
+  type ExistingContact,
+} from '../../domain/record-creation.ts';
+import { AppError } from '../../errors.ts';
+import type { AgentRow } from '../../store/agent-store.ts';
+import { completeChangeSet, insertChangeSet } from '../../store/change-store.ts';
+import { attachChangeSet } from '../../store/idempotency-store.ts';
+import {
+  insertRecordCreations,
+  listRecordCreations,
+  settleRecordCreations,
+  type RecordCreationRow,
+} from '../../store/record-creation-store.ts';
+import { addUsage, readUsage } from '../../store/usage-store.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
+import {
+  actorJson,
+  alongsideCrm,
+  type Actor,
+  CREATE_REF_PROPERTY,
+  newId,
+  provenanceValues,
+  type ServiceDeps,
+  withAuditChain,
+} from '../common/index.ts';
+import { engagedKillSwitch } from '../governance/index.ts';
+import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
+import { creationView, type ChangeSetHeader } from './change-set-view.ts';
+
+/**
+ * Creating records (issue 21). Before anything is created, each entry's likely duplicates are
+ * looked up in the CRM (one search call per `batchLimit` entries) and among the batch itself;
+ * then, under the workspace's chain lock (so the daily creation cap holds under concurrency),
+ * each creation is decided and stored with its audit event, and the `auto` ones are created in
+ * batches, each carrying its provenance and a `ag_create_ref` that says which entry it answers.
+ */
+export async function createRecords(
+  deps: ServiceDeps,
+  input: {
+    crm: CrmPort;
+    agent: AgentRow;
+    workspace: WorkspaceRow;
+    request: CreateChangeSetRequest;
+    actor: Actor;
+    policyVersion: number;
+    policy: Policy;
+    key: { workspaceId: string; agentId: string; key: string } | undefined;
+    delegationId: string | null;
+    /** The entries' values as the CRM takes them, validated against its property schema. */
+    entries: Record<string, string | null>[];
+  },
+): Promise<{ changeSetId: string; response: () => Promise<ChangeSetResponse> }> {
+  const duplicates = await lookUpDuplicates(input.crm, input.request.objectType, input.entries);
+  const decided = await decideAndStore(deps, { ...input, duplicates });
+  const lease = keepChangeSetLease(deps, decided.changeSetId);
+  let completed: boolean;
+  try {
+    completed = await createApproved(
+      deps,
+      {
+        ...input,
+        batchId: input.request.batchId,
+        objectType: input.request.objectType,
+        changeSetId: decided.changeSetId,
+        rows: decided.rows,
+      },
+      () => lease.confirm(),
+    );
+  } finally {
+    lease.stop();
+  }
+  const header = { ...decided.header, status: completed ? ('completed' as const) : ('applying' as const) };
+  return {
+    changeSetId: decided.changeSetId,
+    response: async () => creationView(header, await listRecordCreations(deps.db, input.workspace.id, header.id)),
+  };
+}
+
+/** Only contacts are checked for duplicates; deals have no email or person's name to recognise them by. */
+async function lookUpDuplicates(
+  crm: CrmPort,
+  objectType: CreateChangeSetRequest['objectType'],
+  entries: readonly Record<string, string | null>[],
+): Promise<(Duplicate | undefined)[]> {
+  if (objectType !== 'contacts') return entries.map(() => undefined);
+  if (!crm.findContactsLike)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'This CRM connection cannot check for duplicates, so it cannot create records.',
+    );
+  const keys = entries.map(contactKey);
+  const existing: ExistingContact[] = [];
+  for (let start = 0; start < keys.length; start += crm.batchLimit) {
+    const slice = keys.slice(start, start + crm.batchLimit);
+    const distinct = (pick: (key: ContactKey) => string | null) => [
+      ...new Set(slice.map(pick).filter((value): value is string => value !== null)),
+    ];
+    const named = slice.filter((key) => key.name !== null && key.domain !== null);
+    existing.push(
+      ...(await crm.findContactsLike({
+        emails: distinct((key) => key.email),
+        lastNames: [...new Set(named.map((key) => key.lastName!))],
+        domains: [...new Set(named.map((key) => key.domain!))],
+      })),
+    );
+  }
+  return findDuplicates(keys, existing);
+}
+
+async function decideAndStore(
+  deps: ServiceDeps,
+  input: Parameters<typeof createRecords>[1] & { duplicates: (Duplicate | undefined)[] },
+): Promise<{ changeSetId: string; header: ChangeSetHeader; rows: RecordCreationRow[] }> {
+  const { workspace, agent, request, policy } = input;
+  const changeSetId = newId();
+  const now = deps.clock();
+  const day = dayKey(now, policy.timezone);
+  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const usage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_creates', day, subjects: [agent.id] });
+    const { evaluations, added } = evaluateCreates({
+      policy,
+      agentRole: agent.role,
+      objectType: request.objectType,
+      entries: input.entries.map((properties, index) => ({ properties, evidence: request.changes[index]!.evidence })),
+      duplicates: input.duplicates,
+      createsToday: usage.get(agent.id) ?? 0,
+      now,
+    });
+    const lease = changeSetLeaseOf(deps);
+    const header: ChangeSetHeader = {
+      id: changeSetId,
+      batchId: request.batchId,
+      objectType: request.objectType,
+      agentId: agent.id,
+      policyVersion: input.policyVersion,
+      status: 'applying',
+      createdAt: now,
+    };
+    await insertChangeSet(tx, {
+      ...header,
+      workspaceId: workspace.id,
+      delegationId: input.delegationId,
+      leaseHolder: lease.holder,
+      leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+    });
+    const rows = evaluations.map((evaluation, ordinal): RecordCreationRow => {
+      const duplicate = evaluation.duplicate;
+      return {
+        id: newId(),
+        workspaceId: workspace.id,
+        changeSetId,
+        ordinal,
+        objectType: request.objectType,
+        properties: input.entries[ordinal]!,
+        evidence: request.changes[ordinal]!.evidence,
+        tier: evaluation.tier,
+        decision: evaluation.tier === 'deny' ? 'denied' : evaluation.tier === 'auto' ? 'applying' : 'pending_approval',
+        reasons: evaluation.reasons,
+        duplicateOf: duplicate && 'recordId' in duplicate ? duplicate.recordId : null,
+        recordId: null,
+        approvedBy: [],
+        expiresAt:
+          evaluation.tier === 'approval' || evaluation.tier === 'two_person'
+            ? new Date(now.getTime() + policy.approvals.expiryHours * 3_600_000)
+            : null,
+        rolledBackBy: null,
+        rollbackOutcome: null,
+        rollbackMessage: null,
+        message:
+          duplicate && 'entry' in duplicate
+            ? `Likely the same record as entry ${duplicate.entry + 1} of this change set.`
+            : null,
+      };
+    });
+    await insertRecordCreations(tx, rows);
+    if (input.key) await attachChangeSet(tx, input.key, changeSetId);
+    if (added > 0)
+      await addUsage(tx, {
+        workspaceId: workspace.id,
+        scope: 'agent_creates',
+        day,
+        increments: new Map([[agent.id, added]]),
+      });
+    await audit.appendAll(
+      rows.map(
+        (row): NewAuditEvent => ({
+          type: 'record.create_decided',
+          actor: actorJson(input.actor),
+          agentId: agent.id,
+          batchId: request.batchId,
+          changeSetId,
+          objectType: request.objectType,
+          recordId: null,
+          before: null,
+          after: asJson(row.properties),
+          evidence: asJson(request.changes[row.ordinal]!.evidence),
+          reasons: row.reasons,
+          policyVersion: input.policyVersion,
+          data: {
+            changeId: row.id,
+            ordinal: row.ordinal,
+            tier: row.tier,
+            decision: row.decision,
+            duplicateOf: row.duplicateOf,
+          },
+        }),
+      ),
+    );
+    return { changeSetId, header, rows };
+  });
+}
+
+type Settled = Parameters<typeof settleRecordCreations>[2][number];
+
+/** What creating the decided entries needs: the stored rows and who creates them, not the request. */
+interface CreateInput {
+  crm: CrmPort;
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  actor: Actor;
+  batchId: string;
+  objectType: ObjectType;
+  policyVersion: number;
+  changeSetId: string;
+  rows: RecordCreationRow[];
+}
+
+/**
+ * Finishes the creations of a change set whose server died mid-write (issue 17's recovery): each
+ * still-`applying` creation is looked for in the CRM by its `ag_create_ref`; one found is recorded
+ * created (with its id), the others are created now, so nothing is created twice.
+ */
+export async function resumeCreations(
+  deps: ServiceDeps,
+  input: Omit<CreateInput, 'rows'>,
+  leaseHeld: () => Promise<boolean>,
+): Promise<boolean> {
+  const applying = (await listRecordCreations(deps.db, input.workspace.id, input.changeSetId)).filter(
+    (row) => row.decision === 'applying',
+  );
+  if (applying.length === 0) return true;
+  if (!input.crm.findByProperty)
+    throw new AppError('INTERNAL', 'This CRM connection cannot look up created records to recover them.');
+  const landed: Settled[] = [];
+  for (let start = 0; start < applying.length; start += input.crm.batchLimit) {
+    const batch = applying.slice(start, start + input.crm.batchLimit);
+    const found = await input.crm.findByProperty({
+      objectType: input.objectType,
+      property: CREATE_REF_PROPERTY,
+      values: batch.map((row) => row.id),
+    });
+    for (const row of batch) {
+      const recordId = found.get(row.id);
+      if (recordId !== undefined) landed.push({ id: row.id, recordId });
+    }
+  }
+  await settle(deps, input, landed, new Map(applying.map((row) => [row.id, row])));
+  const created = new Set(landed.map((outcome) => outcome.id));
+  return createApproved(deps, { ...input, rows: applying.filter((row) => !created.has(row.id)) }, leaseHeld);
+}
+
+/**
+ * Creates the `auto` entries a CRM batch at a time, checking kill switches and the lease right
+ * before each call, and stores each batch's outcomes (with a `record.created` or
+ * `record.create_failed` event each) while the next call is in flight.
+ */
+export async function createApproved(
+  deps: ServiceDeps,
+  input: CreateInput,
+  leaseHeld: () => Promise<boolean>,
+): Promise<boolean> {
+  const { crm, workspace, agent } = input;
+  const toCreate = input.rows.filter((row) => row.decision === 'applying');
+  const rowById = new Map(toCreate.map((row) => [row.id, row]));
+  let storing: Promise<void> = Promise.resolve();
+  let storeFailure: unknown;
+  const store = (outcomes: Settled[]) => {
+    if (outcomes.length === 0) return;
+    storing = storing
+      .then(() => settle(deps, input, outcomes, rowById))
+      .catch((error: unknown) => {
+        storeFailure ??= error;
+      });
+  };
+  let completed = true;
+  let pending: Settled[] = [];
+  for (let start = 0; start < toCreate.length && storeFailure === undefined; start += crm.batchLimit) {
+    const batch = toCreate.slice(start, start + crm.batchLimit);
+    const [held, killed] = await Promise.all([
+      leaseHeld(),
+      engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' }),
+    ]);
+    if (!held) {
+      completed = false;
+      break;
+    }
+    if (killed) {
+      const message = `Not created: a kill switch was engaged (${killed.reason}).`;
+      pending.push(
+        ...toCreate.slice(start).map((row): Settled => ({ id: row.id, reason: 'kill_switch_engaged', message })),
+      );
+      break;
+    }
+    const at = deps.clock();
+    const records = batch.map((row) => {
+      const properties: Record<string, string> = {};
+      for (const [name, value] of Object.entries(row.properties)) if (value !== null) properties[name] = value;
+      return {
+        ...properties,
+        ...provenanceValues({
+          changeSetId: input.changeSetId,
+          agentName: agent.name,
+          evidence: evidenceSchema.parse(row.evidence),
+          properties: Object.keys(properties),
+          at,
+          policyVersion: input.policyVersion,
+        }),
+        [CREATE_REF_PROPERTY]: row.id,
+      };
+    });
+    const [outcomes] = await alongsideCrm(
+      crm.createBatch!({ objectType: input.objectType, keyProperty: CREATE_REF_PROPERTY, records }),
+      () => store(pending),
+    );
+    pending = outcomes.map(
+      (outcome): Settled =>
+        outcome.ok
+          ? { id: outcome.key, recordId: outcome.recordId }
+          : { id: outcome.key, reason: outcome.reason, message: outcome.message },
+    );
+  }
+  store(pending);
+  await storing;
+  if (storeFailure !== undefined) throw storeFailure;
+  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  return completed;
+}
+
+async function settle(
+  deps: ServiceDeps,
+  input: Omit<CreateInput, 'rows'>,
+  outcomes: Settled[],
+  rowById: Map<string, RecordCreationRow>,
+): Promise<void> {
+  await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
+    const settled = await settleRecordCreations(tx, input.changeSetId, outcomes);
+    for (const outcome of outcomes) {
+      const row = rowById.get(outcome.id);
+      if (!row || !settled.has(outcome.id)) continue;
+      const created = 'recordId' in outcome;
+      audit.append({
+        type: created ? 'record.created' : 'record.create_failed',
+        actor: actorJson(input.actor),
+        agentId: input.agent.id,
+        batchId: input.batchId,
+        changeSetId: input.changeSetId,
+        objectType: input.objectType,
+        recordId: created ? outcome.recordId : null,
+        before: null,
+        after: created ? asJson(row.properties) : null,
+        reasons: created ? row.reasons : [...row.reasons, outcome.reason],
+        policyVersion: input.policyVersion,
+        data: created ? { changeId: row.id } : { changeId: row.id, message: outcome.message },
+      });
+    }
+  });
+}

@@ -1,0 +1,209 @@
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import type { RollbackSelector } from '../../../shared/rollback-api.ts';
+import type { Db, Tx } from './database.ts';
+import { changeSets, recordCreations } from './schema.ts';
+
+export type RecordCreationRow = typeof recordCreations.$inferSelect;
+
+/** Rows per insert statement: 13 parameters each stay well under Postgres's 65,535. */
+const ROWS_PER_INSERT = 1_000;
+
+export async function insertRecordCreations(tx: Tx, rows: readonly RecordCreationRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT)
+    await tx.insert(recordCreations).values(rows.slice(start, start + ROWS_PER_INSERT));
+}
+
+export async function listRecordCreations(
+  db: Db | Tx,
+  workspaceId: string,
+  changeSetId: string,
+): Promise<RecordCreationRow[]> {
+  return db
+    .select()
+    .from(recordCreations)
+    .where(and(eq(recordCreations.workspaceId, workspaceId), eq(recordCreations.changeSetId, changeSetId)))
+    .orderBy(asc(recordCreations.ordinal));
+}
+
+/**
+ * Settles creations still `applying` after the CRM answered: created ones get their record id,
+ * the others `failed` with the reason. Returns the ids it settled: none another writer already settled.
+ */
+export async function settleRecordCreations(
+  tx: Tx,
+  changeSetId: string,
+  outcomes: readonly (
+    | { id: string; recordId: string }
+    | {
+        id: string;
+        reason: Extract<ReasonCode, 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'>;
+        message: string;
+      }
+  )[],
+): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  const ids: string[] = [];
+  const recordIds: (string | null)[] = [];
+  const reasons: (string | null)[] = [];
+  const messages: (string | null)[] = [];
+  for (const outcome of outcomes) {
+    ids.push(outcome.id);
+    recordIds.push('recordId' in outcome ? outcome.recordId : null);
+    reasons.push('recordId' in outcome ? null : outcome.reason);
+    messages.push('recordId' in outcome ? null : outcome.message);
+  }
+  const result = await tx.execute(sql`
+    update record_creations r set
+      record_id = x.record_id,
+      decision = case when x.record_id is null then 'failed' else 'applied' end,
+      reasons = case when x.reason is null then r.reasons else array_append(r.reasons, x.reason) end,
+      message = x.message
+    from unnest(${sql.param(ids)}::uuid[], ${sql.param(recordIds)}::text[], ${sql.param(reasons)}::text[],
+                ${sql.param(messages)}::text[]) as x(id, record_id, reason, message)
+    where r.id = x.id and r.change_set_id = ${changeSetId} and r.decision = 'applying'
+    returning r.id`);
+  return new Set((result as unknown as { rows: { id: string }[] }).rows.map((row) => row.id));
+}
+
+/** Created records a rollback selector picks (issue 21), whether or not a rollback already handled them. */
+function selectedCreationsWhere(workspaceId: string, selector: RollbackSelector): SQL {
+  const conditions: SQL[] = [
+    eq(recordCreations.workspaceId, workspaceId),
+    eq(changeSets.workspaceId, workspaceId),
+    eq(recordCreations.decision, 'applied'),
+    isNotNull(recordCreations.recordId),
+  ];
+  if (selector.batchId !== undefined) conditions.push(eq(changeSets.batchId, selector.batchId));
+  if (selector.agentId !== undefined) conditions.push(eq(changeSets.agentId, selector.agentId));
+  if (selector.since !== undefined) conditions.push(gte(changeSets.createdAt, new Date(selector.since)));
+  if (selector.until !== undefined) conditions.push(lt(changeSets.createdAt, new Date(selector.until)));
+  if (selector.changeIds !== undefined) conditions.push(inArray(recordCreations.id, selector.changeIds));
+  if (selector.recordIds !== undefined) conditions.push(inArray(recordCreations.recordId, selector.recordIds));
+  return and(...conditions)!;
+}
+
+export async function countSelectedCreations(
+  db: Db | Tx,
+  query: { workspaceId: string; selector: RollbackSelector },
+): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(selectedCreationsWhere(query.workspaceId, query.selector), isNull(recordCreations.rolledBackBy)));
+  return row?.n ?? 0;
+}
+
+/** The next `limit` selected creations no rollback has handled yet, oldest first. */
+export async function nextSelectedCreations(
+  db: Db | Tx,
+  query: { workspaceId: string; selector: RollbackSelector; limit: number },
+): Promise<(RecordCreationRow & { createdAt: Date })[]> {
+  const rows = await db
+    .select({ creation: recordCreations, createdAt: changeSets.createdAt })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(selectedCreationsWhere(query.workspaceId, query.selector), isNull(recordCreations.rolledBackBy)))
+    .orderBy(asc(changeSets.createdAt), asc(recordCreations.ordinal))
+    .limit(query.limit);
+  return rows.map((row) => ({ ...row.creation, createdAt: row.createdAt }));
+}
+
+/** What a rollback did with each of its selected creations; a row another run already settled stays as it is. */
+export async function markCreationsRolledBack(
+  tx: Tx,
+  rollbackId: string,
+  outcomes: readonly { id: string; outcome: 'archived' | 'conflict'; message: string | null }[],
+): Promise<Set<string>> {
+  const marked = new Set<string>();
+  for (const outcome of outcomes) {
+    const rows = await tx
+      .update(recordCreations)
+      .set({ rolledBackBy: rollbackId, rollbackOutcome: outcome.outcome, rollbackMessage: outcome.message })
+      .where(and(eq(recordCreations.id, outcome.id), isNull(recordCreations.rolledBackBy)))
+      .returning({ id: recordCreations.id });
+    for (const row of rows) marked.add(row.id);
+  }
+  return marked;
+}
+
+export async function countCreationsRolledBack(
+  db: Db | Tx,
+  rollbackId: string,
+): Promise<{ archived: number; conflict: number }> {
+  const rows = await db
+    .select({ outcome: recordCreations.rollbackOutcome, n: count() })
+    .from(recordCreations)
+    .where(eq(recordCreations.rolledBackBy, rollbackId))
+    .groupBy(recordCreations.rollbackOutcome);
+  const counts = { archived: 0, conflict: 0 };
+  for (const row of rows) if (row.outcome) counts[row.outcome] = row.n;
+  return counts;
+}
+
+/** The creation that made this record, with its change set, if an agent created it through us. */
+export async function findCreationOfRecord(
+  db: Db | Tx,
+  query: { workspaceId: string; objectType: string; recordId: string },
+): Promise<
+  | (Pick<RecordCreationRow, 'id' | 'changeSetId' | 'evidence'> & {
+      batchId: string;
+      agentId: string;
+      createdAt: Date;
+      policyVersion: number;
+    })
+  | undefined
+> {
+  const [row] = await db
+    .select({
+      id: recordCreations.id,
+      changeSetId: recordCreations.changeSetId,
+      evidence: recordCreations.evidence,
+      batchId: changeSets.batchId,
+      agentId: changeSets.agentId,
+      createdAt: changeSets.createdAt,
+      policyVersion: changeSets.policyVersion,
+    })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(
+      and(
+        eq(recordCreations.workspaceId, query.workspaceId),
+        eq(recordCreations.recordId, query.recordId),
+        eq(recordCreations.objectType, query.objectType),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+/** One creation of the workspace, locked for a decision until the transaction ends. */
+export async function lockRecordCreation(
+  tx: Tx,
+  workspaceId: string,
+  id: string,
+): Promise<(RecordCreationRow & { batchId: string; agentId: string; delegationId: string | null }) | undefined> {
+  const [row] = await tx
+    .select({
+      creation: recordCreations,
+      batchId: changeSets.batchId,
+      agentId: changeSets.agentId,
+      delegationId: changeSets.delegationId,
+    })
+    .from(recordCreations)
+    .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
+    .where(and(eq(recordCreations.workspaceId, workspaceId), eq(recordCreations.id, id)))
+    .for('update', { of: recordCreations });
+  return row
+    ? { ...row.creation, batchId: row.batchId, agentId: row.agentId, delegationId: row.delegationId }
+    : undefined;
+}
+
+export async function updateRecordCreation(
+  tx: Tx,
+  id: string,
+  set: Partial<Pick<RecordCreationRow, 'decision' | 'approvedBy' | 'message'>>,
+): Promise<void> {
+  await tx.update(recordCreations).set(set).where(eq(recordCreations.id, id));
+}
