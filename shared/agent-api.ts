@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import { objectTypeSchema, propertyNameSchema, recordIdProblem, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { freeJson, isSafeText, safeText, text, UNSAFE_TEXT_MESSAGE } from './safe-text.ts';
@@ -56,7 +56,12 @@ export const changeSetRequestSchema = z
     batchId: text(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
     objectType: objectTypeSchema,
     onBehalfOf: z
-      .strictObject({ crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
+      .strictObject({
+        crmUserId: safeText.regex(
+          /^(?:[0-9]{1,18}|005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?)$/,
+          'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
+        ),
+      })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
     changes: z.array(recordChangeSchema).min(1).max(MAX_RECORDS_PER_CHANGE_SET),
@@ -64,6 +69,9 @@ export const changeSetRequestSchema = z
   .superRefine((request, ctx) => {
     const seen = new Set<string>();
     request.changes.forEach((change, index) => {
+      const idProblem = recordIdProblem(request.objectType, change.recordId);
+      if (idProblem !== null)
+        ctx.addIssue({ code: 'custom', path: ['changes', index, 'recordId'], message: idProblem });
       if (seen.has(change.recordId)) {
         ctx.addIssue({
           code: 'custom',

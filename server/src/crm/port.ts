@@ -12,6 +12,10 @@ export interface CrmPort {
   readonly batchLimit: number;
   /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
   readonly ownerProperty: string;
+  /** The object types this CRM's records are governed under (issue 20: `contacts`, or `salesforce:Contact`...). */
+  readonly objectTypes: readonly ObjectType[];
+  /** The object type of the people drafts are sent to: the stop rules read it. */
+  readonly contactObjectType: ObjectType;
   /** The contact properties the stop rules read before an email goes out. */
   readonly contactFields: ContactFields;
 
