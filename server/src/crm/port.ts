@@ -18,6 +18,12 @@ export interface CrmPort {
   readonly objectTypes: readonly ObjectType[];
   /** The object type of the people drafts are sent to: the stop rules read it. */
   readonly contactObjectType: ObjectType;
+  /**
+   * Whether publishing a policy asks the CRM that every property it names exists (Salesforce: a
+   * field the org lacks is refused by name). HubSpot's policies may name properties bootstrap or
+   * the customer creates later, as they always could.
+   */
+  readonly checksPolicyFieldsAtPublish: boolean;
   /** The contact properties the stop rules read before an email goes out. */
   readonly contactFields: ContactFields;
 

@@ -52,6 +52,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     ownerProperty: 'hubspot_owner_id',
     objectTypes: HUBSPOT_OBJECT_TYPES,
     contactObjectType: 'contacts',
+    checksPolicyFieldsAtPublish: false,
     contactFields: HUBSPOT_CONTACT_FIELDS,
     changeSourceOf: hubspotChangeSource,
     userOfSource: userOfSourceId,

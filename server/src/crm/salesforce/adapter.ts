@@ -11,6 +11,7 @@ import type {
 } from '../port.ts';
 import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
 import { type ApiBudget, sfCall } from './calls.ts';
+import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
 import { salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
 
 /** The REST API version every call names (jsforce alone would still send 50.0). */
@@ -46,6 +47,8 @@ export interface SalesforceCrm extends CrmPort {
 }
 
 export const DEFAULT_CALL_CLIENT = 'AgentGovernance';
+/** The approval object bootstrap creates (issue 20). */
+export const APPROVAL_OBJECT = 'Agent_Approval__c';
 
 interface DescribedField {
   name: string;
@@ -121,6 +124,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     ownerProperty: 'OwnerId',
     objectTypes: SALESFORCE_OBJECT_TYPES,
     contactObjectType: 'salesforce:Contact',
+    checksPolicyFieldsAtPublish: true,
     contactFields: { optOut: 'HasOptedOutOfEmail', emails: ['Email'] },
     callClient,
     changeSourceOf: salesforceChangeSource,
@@ -282,8 +286,77 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     async listTeams() {
       return [];
     },
-    ensureProperties: unsupported('Creating fields'),
-    ensureCustomObject: unsupported('Creating the Agent_Approval__c object'),
+    // Through the Metadata API: custom fields 10 a call, then our permission set grants them to the API user.
+    async ensureProperties({ objectType, properties }) {
+      const sObject = sObjectOf(objectType);
+      const byFullName = new Map(
+        properties.map((definition) => [`${sObject}.${sfFieldName(definition.name)}`, definition]),
+      );
+      const fullNames = [...byFullName.keys()];
+      const existing = await call(`read ${sObject}'s custom fields`, (conn) =>
+        existingComponents(conn, 'CustomField', fullNames),
+      );
+      const missing = fullNames.filter((name) => !existing.has(name));
+      await call(`create ${missing.length} fields on ${sObject}`, async (conn) => {
+        await upsertComponents(
+          conn,
+          'CustomField',
+          missing.map((fullName) => customFieldMetadata(fullName, byFullName.get(fullName)!)),
+        );
+        await grantFields(conn, fullNames);
+      });
+      describeCache.delete(sObject);
+      return {
+        groupCreated: false,
+        created: missing.map((name) => byFullName.get(name)!.name),
+        existing: fullNames.filter((name) => existing.has(name)).map((name) => byFullName.get(name)!.name),
+      };
+    },
+
+    /** `Agent_Approval__c`, its key an external id, with a lookup to each governed object. */
+    async ensureCustomObject(schema) {
+      const objectName = APPROVAL_OBJECT;
+      const [key] = schema.properties;
+      const fields = [
+        ...schema.properties.map((definition) => ({
+          ...customFieldMetadata(sfFieldName(definition.name), definition),
+          ...(definition === key ? { externalId: true, unique: true } : {}),
+        })),
+        ...schema.associatedObjects.map((objectType) => {
+          const target = sObjectOf(objectType);
+          return {
+            fullName: `${target}__c`,
+            label: target,
+            type: 'Lookup',
+            referenceTo: target,
+            relationshipName: `Agent_Approvals_${target}`,
+            deleteConstraint: 'SetNull',
+          };
+        }),
+      ];
+      const created = await call(`create ${objectName}`, async (conn) => {
+        const had = await existingComponents(conn, 'CustomObject', [objectName]);
+        if (!had.has(objectName))
+          await upsertComponents(conn, 'CustomObject', [
+            {
+              fullName: objectName,
+              label: schema.labels.singular,
+              pluralLabel: schema.labels.plural,
+              nameField: { type: 'AutoNumber', label: 'Approval Number', displayFormat: 'AA-{0000}' },
+              deploymentStatus: 'Deployed',
+              sharingModel: 'ReadWrite',
+              enableHistory: true,
+              fields,
+            },
+          ]);
+        await grantFields(
+          conn,
+          fields.map((field) => `${objectName}.${field.fullName}`),
+        );
+        return !had.has(objectName);
+      });
+      return { objectTypeId: objectName, created };
+    },
     upsertCustomRecords: unsupported('Writing Agent_Approval__c records'),
     associate: unsupported('Relating records'),
     createNote: unsupported('Logging a note'),

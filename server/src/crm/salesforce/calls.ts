@@ -4,8 +4,10 @@ import { AppError } from '../../errors.ts';
 export interface ApiBudget {
   /** Stop before this share (0..1) of the org's daily API allocation is spent: it is shared with everything else the org runs. */
   share: number;
-  /** Told once each time a call is refused for the budget, so the service can audit it. */
+  /** Told when calls start being refused for the budget (once, until usage falls under it again), to audit it. */
   onStop?: ((usage: { used: number; limit: number; share: number }) => void) | undefined;
+  /** Whether the last call was refused for the budget. */
+  stopped?: boolean;
 }
 
 /**
@@ -22,8 +24,11 @@ export async function sfCall<T>(
   call: () => Promise<T>,
 ): Promise<T> {
   const usage = connection.limitInfo.apiUsage;
-  if (usage !== undefined && usage.limit > 0 && usage.used >= usage.limit * budget.share) {
-    budget.onStop?.({ used: usage.used, limit: usage.limit, share: budget.share });
+  const over = usage !== undefined && usage.limit > 0 && usage.used >= usage.limit * budget.share;
+  if (!over) budget.stopped = false;
+  if (over) {
+    if (!budget.stopped) budget.onStop?.({ used: usage.used, limit: usage.limit, share: budget.share });
+    budget.stopped = true;
     throw new AppError(
       'CRM_RATE_LIMITED',
       `Stopped before ${what}: the org has used ${usage.used} of its ${usage.limit} daily API calls, and this app stops at ${Math.round(budget.share * 100)}% so the org's other integrations keep theirs. Raise the share or wait for the rolling 24 hours to free calls.`,

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { metadataRoute } from './metadata-routes.ts';
 import { dataRoute, tokenRoute, type SfRequest, type SfResponse } from './rest-routes.ts';
 import { createRecord, requireObject, updateRecord, type SalesforceSandboxState } from './state.ts';
 
@@ -31,6 +32,11 @@ export function createSalesforceSandboxServer(state: SalesforceSandboxState): Sa
       };
       const response = respond(state, request, baseUrl);
       setTimeout(() => {
+        if (response.xml !== undefined) {
+          res.writeHead(response.status, { 'content-type': 'text/xml;charset=UTF-8', ...response.headers });
+          res.end(response.xml);
+          return;
+        }
         res.writeHead(response.status, { 'content-type': 'application/json;charset=UTF-8', ...response.headers });
         res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
       }, state.faults.latencyMs);
@@ -60,6 +66,7 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
     if (request.method === 'POST' && request.path === '/services/oauth2/token')
       return tokenRoute(state, request, baseUrl);
     if (request.path.startsWith('/services/data/')) return dataRoute(state, request);
+    if (request.method === 'POST' && request.path.startsWith('/services/Soap/m/')) return metadataRoute(state, request);
     if (request.path.startsWith('/_sandbox/')) return controlRoute(state, request);
     return { status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] };
   } catch (error) {

@@ -20,6 +20,8 @@ export interface SfRequest {
 export interface SfResponse {
   status: number;
   body?: unknown;
+  /** A SOAP answer, sent as text/xml instead of `body`. */
+  xml?: string;
   headers?: Record<string, string>;
 }
 

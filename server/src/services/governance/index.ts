@@ -13,6 +13,7 @@ export { APPROVAL_KEY_PROPERTY, APPROVAL_OBJECT_SCHEMA } from './approval-crm-sc
 export { type CheckpointPublishing, publishDueCheckpoints } from './audit-checkpoints.ts';
 export { type CheckpointsToVerify, exportAudit, verifyAudit } from './audit.ts';
 export { bootstrapWorkspace } from './bootstrap.ts';
+export { recordCrmBudgetStop } from './crm-budget.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
@@ -35,6 +36,7 @@ export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';
 export {
   authenticateAdmin,
   createWorkspace,
+  createSalesforceWorkspace,
   listWorkspaceViews,
   requireActiveWorkspace,
   requireWorkspace,
