@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectTypeSchema, propertyNameSchema, recordIdProblem, recordIdSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdProblem, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { freeJson, isSafeText, safeText, text, UNSAFE_TEXT_MESSAGE } from './safe-text.ts';
@@ -57,10 +57,7 @@ export const changeSetRequestSchema = z
     objectType: objectTypeSchema,
     onBehalfOf: z
       .strictObject({
-        crmUserId: safeText.regex(
-          /^(?:[0-9]{1,18}|005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?)$/,
-          'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
-        ),
+        crmUserId: crmUserIdSchema,
       })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),

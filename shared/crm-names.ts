@@ -59,6 +59,12 @@ export const recordIdSchema = safeText.refine(
   'must be a CRM record id (digits only on HubSpot; 15 or 18 letters and digits on Salesforce)',
 );
 
+/** A CRM user: HubSpot's are digits, Salesforce's 15 or 18 characters starting 005. */
+export const crmUserIdSchema = safeText.regex(
+  /^(?:[0-9]{1,18}|005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?)$/,
+  'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
+);
+
 /** The key prefix of each governed Salesforce object: the first three characters of its records' ids. */
 export const SALESFORCE_KEY_PREFIXES: Record<(typeof SALESFORCE_OBJECT_TYPES)[number], string> = {
   'salesforce:Contact': '003',

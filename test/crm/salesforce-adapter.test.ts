@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordIdProblem } from '../../shared/crm-names.ts';
 import type { SalesforceSession } from '../../server/src/crm/salesforce/auth.ts';
 import { createSalesforceCrm, type SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
+import { ourFieldName, salesforceChangeSource, sfFieldName } from '../../server/src/crm/salesforce/names.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -277,5 +278,28 @@ describe('Salesforce record ids', () => {
     const found = recordIdProblem(objectType, id);
     if (problem === null) expect(found).toBeNull();
     else expect(found).toContain(problem);
+  });
+});
+
+describe('Salesforce names', () => {
+  it.each([
+    ['ag_last_change_id', 'Agent_last_change_id__c'],
+    ['ag_proposed_Title', 'Proposed_Title__c'],
+    ['ag_proposed_Lead_Score__c', 'Proposed_Lead_Score_c__c'],
+    ['Title', 'Title'],
+  ])('our %s is the field %s, and back', (ours, theirs) => {
+    expect(sfFieldName(ours)).toBe(theirs);
+    expect(ourFieldName(theirs)).toBe(ours);
+  });
+
+  it.each([
+    ['com/salesforce/api/rest/67.0;client=AgentGovernance', '005000000000002AAA', 'our_app'],
+    ['com/salesforce/api/soap/67.0;client=SfdcInternalAPI/', '005000000000001AAA', 'person'],
+    ['com/salesforce/api/rest/67.0;client=Workbench/', '005000000000001AAA', 'integration'],
+    ['com/salesforce/api/apex/67.0', '005000000000001AAA', 'workflow'],
+    ['com/salesforce/api/bulkapi/67.0', '005000000000001AAA', 'import'],
+    ['', '005000000000001AAA', 'person'],
+  ])('a change from %s is %s', (changeSource, sourceId, source) => {
+    expect(salesforceChangeSource({ changeSource, sourceId, appId: 'AgentGovernance' })).toBe(source);
   });
 });

@@ -162,6 +162,87 @@ describe('a Salesforce org governed end to end', () => {
     expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(1);
   }, 90_000);
 
+  it('holds a department for approval, mirrors it into Salesforce, and writes it when the record’s owner, a rep, approves', async () => {
+    const serverUrl = await urlFromLog(server!, 'listening');
+    const owner = newId('005', 1); // the seeded records' OwnerId
+    const agent = await http('POST', `${serverUrl}/v1/admin/agents`, {
+      token: adminToken,
+      body: { name: 'dept', role: 'enrichment' },
+    });
+    expect(
+      (await http('PUT', `${serverUrl}/v1/admin/people/${owner}`, { token: adminToken, body: { role: 'rep' } })).status,
+    ).toBe(200);
+    const held = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agent.body.token,
+      body: {
+        batchId: 'departments',
+        objectType: 'salesforce:Contact',
+        changes: [
+          {
+            recordId: CONTACTS[2],
+            properties: { Department: 'Finance' },
+            evidence: { source: 'crm', confidence: 0.9, reason: 'Org chart' },
+          },
+        ],
+      },
+    });
+    expect(held.body.results[0].decision).toBe('pending_approval');
+    // The approval job mirrors it: the proposal in Proposed_Department__c and an Agent_Approval__c record linked to the contact.
+    for (let i = 0; (await record(CONTACTS[2]!)).values.Proposed_Department__c !== 'Finance'; i++) {
+      if (i > 100) throw new Error(`the proposal never reached Salesforce:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const approvals = (await http('GET', `${serverUrl}/v1/admin/approvals`, { token: adminToken })).body.approvals as {
+      id: string;
+    }[];
+    const decided = await http('POST', `${serverUrl}/v1/admin/approvals/${approvals[0]!.id}/decisions`, {
+      token: adminToken,
+      body: { kind: 'approve', actingUserId: owner },
+    });
+    expect(decided.status).toBe(200);
+    expect((await record(CONTACTS[2]!)).values.Department).toBe('Finance');
+    const calls = (await http('GET', `${sandboxUrl}/_sandbox/calls`)).body.calls as { method: string; path: string }[];
+    expect(calls).toContainEqual(
+      expect.objectContaining({ method: 'PATCH', path: '/composite/sobjects/Agent_Approval__c/Agent_approval_id__c' }),
+    );
+  }, 90_000);
+
+  it('decides the next write under the tier an admin just changed', async () => {
+    const serverUrl = await urlFromLog(server!, 'listening');
+    const policy = JSON.parse(fs.readFileSync('examples/salesforce-policy.json', 'utf8'));
+    policy.objects['salesforce:Lead'].properties.Title = { enrichment: 'approval' };
+    expect((await http('POST', `${serverUrl}/v1/admin/policies`, { token: adminToken, body: policy })).status).toBe(
+      201,
+    );
+    const agent = await http('POST', `${serverUrl}/v1/admin/agents`, {
+      token: adminToken,
+      body: { name: 'leads', role: 'enrichment' },
+    });
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agent.body.token,
+      body: {
+        batchId: 'lead-titles',
+        objectType: 'salesforce:Lead',
+        changes: [
+          {
+            recordId: newId('00Q', 1),
+            properties: { Title: 'VP Sales', Company: 'Acme' },
+            evidence: { source: 'x', confidence: 0.9, reason: 'r' },
+          },
+        ],
+      },
+    });
+    expect(submitted.body.results).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ property: 'Title', decision: 'pending_approval' }),
+        expect.objectContaining({ property: 'Company', decision: 'applied' }),
+      ]),
+    );
+    const lead = (await http('GET', `${sandboxUrl}/_sandbox/records/Lead/${newId('00Q', 1)}`)).body;
+    expect(lead.values.Company).toBe('Acme');
+    expect(lead.values.Title).toBeUndefined();
+  }, 90_000);
+
   it('rolls the batch back, leaving the record a person edited since as a conflict', async () => {
     const serverUrl = await urlFromLog(server!, 'listening');
     await http('POST', `${sandboxUrl}/_sandbox/edit`, {

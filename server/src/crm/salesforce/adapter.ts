@@ -12,7 +12,7 @@ import type {
 import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
 import { type ApiBudget, sfCall } from './calls.ts';
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
-import { salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
+import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
 
 /** The REST API version every call names (jsforce alone would still send 50.0). */
 export const SALESFORCE_API_VERSION = '67.0';
@@ -144,8 +144,8 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     async describeProperties(objectType) {
       const definitions = new Map<string, CrmPropertyDefinition>();
       for (const field of (await describe(objectType)).values()) {
-        definitions.set(field.name, {
-          name: field.name,
+        definitions.set(ourFieldName(field.name), {
+          name: ourFieldName(field.name),
           label: field.label,
           type: propertyType(field.type),
           fieldType: field.type,
@@ -357,8 +357,66 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
       });
       return { objectTypeId: objectName, created };
     },
-    upsertCustomRecords: unsupported('Writing Agent_Approval__c records'),
-    associate: unsupported('Relating records'),
+    // sObject Collections upsert keyed by the external-id field: a repeated call never makes a second record.
+    async upsertCustomRecords({ objectTypeId, keyProperty, records }) {
+      assertSize(records.length, WRITE_BATCH_LIMIT, 'upsert');
+      if (records.length === 0) return [];
+      const keyField = sfFieldName(keyProperty);
+      const body = {
+        allOrNone: false,
+        records: records.map((record) => {
+          const fields: Record<string, unknown> = { attributes: { type: objectTypeId }, [keyField]: record.key };
+          for (const [name, value] of Object.entries(record.properties))
+            fields[sfFieldName(name)] = value === '' ? null : value;
+          return fields;
+        }),
+      };
+      const answer = await call(`upsert ${records.length} ${objectTypeId}`, (conn) =>
+        conn.request<
+          { id: string; success: boolean; created: boolean; errors: { statusCode: string; message: string }[] }[]
+        >({
+          method: 'PATCH',
+          url: `/composite/sobjects/${objectTypeId}/${keyField}`,
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      return records.map((record, index) => {
+        const result = answer[index];
+        if (!result?.success)
+          throw new AppError(
+            'CRM_REJECTED',
+            `Salesforce refused ${objectTypeId} ${record.key}: ${result?.errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ') ?? 'no outcome'}`,
+          );
+        return { key: record.key, id: result.id, created: result.created };
+      });
+    },
+
+    // An approval record points at its record through the lookup field named after the record's object.
+    async associate({ fromObjectType, toObjectType, pairs }) {
+      assertSize(pairs.length, WRITE_BATCH_LIMIT, 'link');
+      if (pairs.length === 0) return;
+      const lookup = `${sObjectOf(toObjectType)}__c`;
+      const records = pairs.map((pair) => ({
+        attributes: { type: fromObjectType },
+        id: pair.fromId,
+        [lookup]: pair.toId,
+      }));
+      const answer = await call(`link ${pairs.length} ${fromObjectType}`, (conn) =>
+        conn.request<{ success: boolean; errors: { statusCode: string; message: string }[] }[]>({
+          method: 'PATCH',
+          url: '/composite/sobjects',
+          body: JSON.stringify({ allOrNone: false, records }),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      const refused = answer.find((result) => !result.success);
+      if (refused)
+        throw new AppError(
+          'CRM_REJECTED',
+          `Salesforce refused to link ${fromObjectType}: ${refused.errors.map((e) => e.message).join('; ')}`,
+        );
+    },
     createNote: unsupported('Logging a note'),
     createTask: unsupported('Creating a task'),
   };

@@ -13,20 +13,26 @@ export function sObjectOf(objectType: ObjectType): string {
   return objectType.slice('salesforce:'.length);
 }
 
-const MAX_CUSTOM_NAME = 40;
+const PROPOSED = 'ag_proposed_';
 
 /**
  * The custom field our neutral name stands for: `ag_proposed_<field>` → `Proposed_<field>__c`
- * (a custom field's own `__c` dropped: `Proposed_Lead_Score__c`), any other `ag_<x>` →
- * `Agent_<x>__c`. A customer's field keeps its own name.
+ * (a custom field's own `__c` becomes `_c`, as a name may not hold two underscores in a row:
+ * `Proposed_Lead_Score_c__c`), any other `ag_<x>` → `Agent_<x>__c`. A customer's field keeps its
+ * name. `ourFieldName` reverses it (standard fields have no underscores, so `_c` can only be that).
  */
 export function sfFieldName(name: string): string {
-  if (!name.startsWith('ag_')) return name;
-  const rest = name.startsWith('ag_proposed_')
-    ? `Proposed_${name.slice('ag_proposed_'.length)}`
-    : `Agent_${name.slice(3)}`;
-  const base = rest.replace(/__c$/, '').replace(/_+/g, '_').replace(/_$/, '').slice(0, MAX_CUSTOM_NAME);
-  return `${base}__c`;
+  if (name.startsWith(PROPOSED)) return `Proposed_${name.slice(PROPOSED.length).replace(/__c$/, '_c')}__c`;
+  if (name.startsWith('ag_')) return `Agent_${name.slice(3)}__c`;
+  return name;
+}
+
+export function ourFieldName(field: string): string {
+  const proposed = /^Proposed_(.+)__c$/.exec(field);
+  if (proposed) return `${PROPOSED}${(proposed[1] ?? '').replace(/_c$/, '__c')}`;
+  const ours = /^Agent_(.+)__c$/.exec(field);
+  if (ours) return `ag_${ours[1]}`;
+  return field;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   canSee,
+  createRecord,
   issueSession,
   updateRecord,
   verifyJwtAssertion,
@@ -109,6 +110,8 @@ function route(
   m = /^\/composite\/sobjects\/([A-Za-z_]+)\/?$/.exec(rest);
   if (request.method === 'POST' && m) return retrieve(state, m[1] ?? '', body);
   if (request.method === 'PATCH' && /^\/composite\/sobjects\/?$/.test(rest)) return updateMany(state, body, by);
+  m = /^\/composite\/sobjects\/([A-Za-z_]+)\/([A-Za-z_]+)\/?$/.exec(rest);
+  if (request.method === 'PATCH' && m) return upsertMany(state, m[1] ?? '', m[2] ?? '', body, by);
   if (request.method === 'GET' && rest === '/query') return query(state, request.query.get('q') ?? '');
   return errors(404, 'NOT_FOUND', 'The requested resource does not exist');
 }
@@ -224,6 +227,57 @@ function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: 
         };
       updateRecord(state, plan.type, plan.id, plan.values, by);
       return { id: plan.id, success: true, errors: [] };
+    }),
+  };
+}
+
+/** Upsert by an external-id field: the record holding the key is updated, else one is created. */
+function upsertMany(
+  state: SalesforceSandboxState,
+  type: string,
+  keyField: string,
+  body: unknown,
+  by: { userId: string; origin: string },
+): SfResponse {
+  const target = findObject(state, type);
+  if (!target) return errors(404, 'NOT_FOUND', 'The requested resource does not exist');
+  const { records } = (body ?? {}) as { records?: Record<string, unknown>[] };
+  if (!Array.isArray(records)) return errors(400, 'JSON_PARSER_ERROR', 'records is required');
+  if (records.length > MAX_DML_RECORDS)
+    return errors(
+      400,
+      'EXCEEDED_ID_LIMIT',
+      `record limit reached. cannot submit more than ${MAX_DML_RECORDS} records into this call`,
+    );
+  return {
+    status: 200,
+    body: records.map((input) => {
+      const values: Record<string, string | null> = {};
+      for (const [name, value] of Object.entries(input)) {
+        if (name === 'attributes') continue;
+        const field = target.fields.get(name);
+        if (!field || !canSee(state, type, field))
+          return {
+            id: null,
+            success: false,
+            created: false,
+            errors: [
+              {
+                statusCode: 'INVALID_FIELD',
+                message: `No such column '${name}' on sobject of type ${type}`,
+                fields: [name],
+              },
+            ],
+          };
+        values[name] = storedValue(field, value);
+      }
+      const key = values[keyField];
+      const existing = [...target.records].find(([, record]) => key != null && record[keyField] === key)?.[0];
+      if (existing) {
+        updateRecord(state, type, existing, values, by);
+        return { id: existing, success: true, created: false, errors: [] };
+      }
+      return { id: createRecord(state, type, values, by), success: true, created: true, errors: [] };
     }),
   };
 }
