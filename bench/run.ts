@@ -22,6 +22,9 @@ await (await import('./rollback.ts')).benchRollback(only);
 // Issue 8: the HubSpot app's card and settings reads, signed as HubSpot signs them.
 await (await import('./extension-card.ts')).benchExtension(only);
 
+// Issue 20: a change set and a rollback against the local Salesforce, API calls against the floor.
+await import('./salesforce.ts');
+
 // Issue 22: propose_crm_changes over MCP against the REST call for the same change set.
 await (await import('./mcp.ts')).benchMcp(only);
 // Issue 22: audit events streamed per second to a local OTLP receiver from a stored backlog.
