@@ -41,7 +41,7 @@ export default {
       severity: 'error',
       comment: 'The Salesforce SDK is used only by a Salesforce adapter.',
       from: { pathNot: '^server/src/crm/salesforce/' },
-      to: { path: 'node_modules/(@types/)?jsforce/' },
+      to: { path: 'node_modules/((@types/)?jsforce|@jsforce/jsforce-node)/' },
     },
     {
       name: 'crm-adapters-behind-the-port',

@@ -44,6 +44,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 8: the HubSpot app’s card and settings reads, signed as HubSpot signs them.',
     run: async (db) => (await import('./extension-card.ts')).benchExtension(db),
   },
+  salesforce: {
+    about: 'Issue 20: a change set and a rollback against the local Salesforce, API calls against the floor.',
+    run: async () => (await import('./salesforce.ts')).benchSalesforce(),
+  },
   mcp: {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),

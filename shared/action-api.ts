@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { evidenceSchema } from './agent-api.ts';
-import { objectTypeSchema, recordIdSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { safeText, text } from './safe-text.ts';
@@ -11,7 +11,6 @@ import { safeText, text } from './safe-text.ts';
  * an email before any policy is asked.
  */
 
-const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 const onBehalfOfSchema = z
   .strictObject({ crmUserId: crmUserIdSchema })
   .optional()

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { actionKindSchema, AGENT_STATUSES, agentRoleSchema, objectTypeSchema, type AgentStatus } from './crm-names.ts';
+import {
+  actionKindSchema,
+  AGENT_STATUSES,
+  agentRoleSchema,
+  crmUserIdSchema,
+  objectTypeSchema,
+  type AgentStatus,
+} from './crm-names.ts';
 import { policySchema } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
@@ -31,7 +38,7 @@ export type CreatedAgent = z.infer<typeof createdAgentSchema>;
 
 export const createDelegationSchema = z
   .strictObject({
-    crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)'),
+    crmUserId: crmUserIdSchema,
     expiresAt: z.iso
       .datetime({ offset: true })
       .describe('When the delegation ends; required, delegations never last forever.'),
@@ -237,7 +244,7 @@ export type KillTriggerDrillResult = z.infer<typeof killTriggerDrillResultSchema
 
 /** A second admin confirming, or either admin cancelling, a change waiting under dual control (issue 5). */
 export const governanceDecisionSchema = z
-  .strictObject({ actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
+  .strictObject({ actingUserId: crmUserIdSchema })
   .meta({ id: 'GovernanceDecision' });
 export const GOVERNANCE_REQUEST_STATUSES = ['pending', 'confirmed', 'cancelled'] as const;
 export const governanceListQuerySchema = z.strictObject({ status: z.enum(GOVERNANCE_REQUEST_STATUSES).optional() });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdProblem, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { freeJson, isSafeText, safeText, text, UNSAFE_TEXT_MESSAGE } from './safe-text.ts';
@@ -72,7 +72,9 @@ export const changeSetRequestSchema = z
     batchId: text(200).describe('The agent’s batch (for example one enrichment run); rollback selects by it.'),
     objectType: objectTypeSchema,
     onBehalfOf: z
-      .strictObject({ crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)') })
+      .strictObject({
+        crmUserId: crmUserIdSchema,
+      })
       .optional()
       .describe('The person the agent acts for; needs an unexpired delegation.'),
     changes: z
@@ -94,6 +96,9 @@ export const changeSetRequestSchema = z
     }
     request.changes.forEach((change, index) => {
       if (isCreate(change)) return;
+      const idProblem = recordIdProblem(request.objectType, change.recordId);
+      if (idProblem !== null)
+        ctx.addIssue({ code: 'custom', path: ['changes', index, 'recordId'], message: idProblem });
       if (seen.has(change.recordId)) {
         ctx.addIssue({
           code: 'custom',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actionViewSchema } from './action-api.ts';
-import { objectTypeSchema, propertyNameSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, propertyNameSchema } from './crm-names.ts';
 import { propertyValueSchema } from './agent-api.ts';
 import { safeText } from './safe-text.ts';
 
@@ -16,8 +16,6 @@ export const APPROVAL_STATUSES = [
   'stale',
   'withdrawn',
 ] as const;
-
-const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
 export const setPersonSchema = z
   .strictObject({

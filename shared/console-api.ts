@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
 import { batchApprovalIdsSchema } from './approval-api.ts';
 import type {
   AuditSearchResult,
@@ -31,7 +31,7 @@ export const signInQuerySchema = z.strictObject({
 /** Who a new sign-in link is for (by default the workspace's highest-ranked person); admin API and CLI alike. */
 export const consoleLinkRequestSchema = z
   .strictObject({
-    crmUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)').optional(),
+    crmUserId: crmUserIdSchema.optional(),
   })
   .meta({ id: 'ConsoleLinkRequest' });
 

@@ -1,10 +1,23 @@
 import { z } from 'zod';
 import { safeText } from './safe-text.ts';
 
-/** Object types governed so far; Salesforce names map onto these in its adapter. */
-export const OBJECT_TYPES = ['contacts', 'deals'] as const;
-export const objectTypeSchema = z.enum(OBJECT_TYPES, {
-  error: (issue) => `objectType must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
+/**
+ * Object types governed, named by CRM (issue 20): HubSpot's keep their bare names, so every policy
+ * written before Salesforce stays valid as it is; Salesforce's are `salesforce:<sObject>`.
+ */
+export const HUBSPOT_OBJECT_TYPES = ['contacts', 'deals'] as const;
+export const SALESFORCE_OBJECT_TYPES = ['salesforce:Contact', 'salesforce:Lead', 'salesforce:Opportunity'] as const;
+/** HubSpot's, under the name every caller used before Salesforce came. */
+export const OBJECT_TYPES = HUBSPOT_OBJECT_TYPES;
+export const CRM_OBJECT_TYPES = [...HUBSPOT_OBJECT_TYPES, ...SALESFORCE_OBJECT_TYPES] as const;
+export type CrmVendor = 'hubspot' | 'salesforce';
+
+/** The CRM an object type belongs to: `salesforce:` names Salesforce, a bare name HubSpot. */
+export function crmOfObjectType(objectType: string): CrmVendor {
+  return objectType.startsWith('salesforce:') ? 'salesforce' : 'hubspot';
+}
+export const objectTypeSchema = z.enum(CRM_OBJECT_TYPES, {
+  error: (issue) => `objectType must be one of ${CRM_OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
 });
 export type ObjectType = z.infer<typeof objectTypeSchema>;
 
@@ -23,15 +36,72 @@ export interface ContactFields {
   emails: readonly string[];
 }
 
-/** HubSpot internal property names: lower-case letter first, then lower-case letters, digits and underscores. */
-export const PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
+/**
+ * CRM internal property names: a letter first, then letters, digits and underscores. HubSpot's
+ * are lower-case (`HUBSPOT_PROPERTY_NAME_PATTERN`, checked per object in a policy); Salesforce's
+ * field API names keep their capitals (`Title`, `Lead_Score__c`).
+ */
+export const PROPERTY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+export const HUBSPOT_PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
 export const propertyNameSchema = safeText.regex(
   PROPERTY_NAME_PATTERN,
   'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)',
 );
 
 /** HubSpot record ids are positive integers, sent as strings. */
-export const recordIdSchema = safeText.regex(/^[1-9][0-9]{0,17}$/, 'must be a CRM record id (digits only)');
+export const HUBSPOT_RECORD_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
+/** Salesforce ids: 15 case-sensitive characters, or 18 with the case checksum; the first 3 name the object. */
+export const SALESFORCE_RECORD_ID_PATTERN = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$/;
+
+/** Either CRM's id; which one an object type takes is checked beside its object type (`recordIdProblem`). */
+export const recordIdSchema = safeText.refine(
+  (id) => HUBSPOT_RECORD_ID_PATTERN.test(id) || SALESFORCE_RECORD_ID_PATTERN.test(id),
+  'must be a CRM record id (digits only on HubSpot; 15 or 18 letters and digits on Salesforce)',
+);
+
+/** A CRM user: HubSpot's are digits, Salesforce's 15 or 18 characters starting 005. */
+export const crmUserIdSchema = safeText.regex(
+  /^(?:[0-9]{1,18}|005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?)$/,
+  'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
+);
+
+/** The key prefix of each governed Salesforce object: the first three characters of its records' ids. */
+export const SALESFORCE_KEY_PREFIXES: Record<(typeof SALESFORCE_OBJECT_TYPES)[number], string> = {
+  'salesforce:Contact': '003',
+  'salesforce:Lead': '00Q',
+  'salesforce:Opportunity': '006',
+};
+
+const CHECKSUM_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
+
+/** The 3 characters Salesforce appends to a 15-character id: which of each 5 characters are capitals. */
+export function salesforceIdChecksum(id15: string): string {
+  let suffix = '';
+  for (let block = 0; block < 3; block++) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = id15.charAt(block * 5 + i);
+      if (c >= 'A' && c <= 'Z') bits |= 1 << i;
+    }
+    suffix += CHECKSUM_ALPHABET.charAt(bits);
+  }
+  return suffix;
+}
+
+/** Why `recordId` cannot name a record of `objectType`, or null when it can. */
+export function recordIdProblem(objectType: string, recordId: string): string | null {
+  if (crmOfObjectType(objectType) === 'hubspot') {
+    return HUBSPOT_RECORD_ID_PATTERN.test(recordId) ? null : `${objectType} ids are digits only; got ${recordId}`;
+  }
+  if (!SALESFORCE_RECORD_ID_PATTERN.test(recordId))
+    return `${objectType} ids are 15 or 18 letters and digits; got ${recordId}`;
+  const prefix = SALESFORCE_KEY_PREFIXES[objectType as keyof typeof SALESFORCE_KEY_PREFIXES];
+  if (prefix !== undefined && !recordId.startsWith(prefix))
+    return `${recordId} is not a ${objectType.slice('salesforce:'.length)} id (those start with ${prefix})`;
+  if (recordId.length === 18 && salesforceIdChecksum(recordId.slice(0, 15)) !== recordId.slice(15))
+    return `${recordId} has a wrong checksum in its last 3 characters`;
+  return null;
+}
 
 export const AGENT_ROLES = ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] as const;
 export const agentRoleSchema = z.enum(AGENT_ROLES);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { OBJECT_TYPES, type ObjectType } from './crm-names.ts';
+import { HUBSPOT_OBJECT_TYPES } from './crm-names.ts';
+
+type HubSpotObjectType = (typeof HUBSPOT_OBJECT_TYPES)[number];
 import type { Policy } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
@@ -46,7 +48,7 @@ export const hsConfigSchema = z
     /** The HubSpot account `hs project upload` targets; not part of the metadata. */
     accountId: z.number().int().positive().nullable(),
     /** Which objects get the record card (and, when on, the bulk action on their index pages). */
-    cardObjectTypes: z.array(z.enum(OBJECT_TYPES)).min(1),
+    cardObjectTypes: z.array(z.enum(HUBSPOT_OBJECT_TYPES)).min(1),
     /**
      * The Agent Approval object's id in the one account this deployment serves, as `bootstrap`
      * prints it (`2-…`, different in every account): subscribes the webhooks to its status.
@@ -201,7 +203,7 @@ type OptionalFile = 'src/app/actions/decide-approvals-hsmeta.json';
 function scopes() {
   return {
     requiredScopes: [
-      ...OBJECT_TYPES.flatMap((type) => [
+      ...HUBSPOT_OBJECT_TYPES.flatMap((type) => [
         `crm.objects.${type}.read`,
         `crm.objects.${type}.write`,
         `crm.schemas.${type}.read`,
@@ -226,22 +228,23 @@ function scopes() {
 /** HubSpot allows an app this many webhook subscriptions ("Announcing new limits for Developer Accounts and Applications"). */
 export const MAX_WEBHOOK_SUBSCRIPTIONS = 1_000;
 
-const LEGACY_OBJECT_NAMES: Record<ObjectType, string> = { contacts: 'contact', deals: 'deal' };
+const LEGACY_OBJECT_NAMES: Record<HubSpotObjectType, string> = { contacts: 'contact', deals: 'deal' };
 
 /**
  * Every property of each object type the policy names: in its tier matrix (denied ones too, so an
  * agent writing around us is seen) and in its record conditions. The stale-approval, bypass and
  * velocity rules need a webhook for each; HubSpot sends propertyChange only for a named property.
  */
-export function governedProperties(policy: Policy): Record<ObjectType, string[]> {
+export function governedProperties(policy: Policy): Record<HubSpotObjectType, string[]> {
   const governed = Object.fromEntries(
-    OBJECT_TYPES.map((type) => [type, new Set(Object.keys(policy.objects[type]?.properties ?? {}))]),
-  ) as Record<ObjectType, Set<string>>;
+    HUBSPOT_OBJECT_TYPES.map((type) => [type, new Set(Object.keys(policy.objects[type]?.properties ?? {}))]),
+  ) as Record<HubSpotObjectType, Set<string>>;
   for (const condition of policy.conditions) {
-    if (condition.kind === 'record_matches') governed[condition.objectType].add(condition.property);
+    if (condition.kind === 'record_matches')
+      governed[condition.objectType as HubSpotObjectType]?.add(condition.property);
   }
-  return Object.fromEntries(OBJECT_TYPES.map((type) => [type, [...governed[type]].sort()])) as Record<
-    ObjectType,
+  return Object.fromEntries(HUBSPOT_OBJECT_TYPES.map((type) => [type, [...governed[type]].sort()])) as Record<
+    HubSpotObjectType,
     string[]
   >;
 }
@@ -249,7 +252,7 @@ export function governedProperties(policy: Policy): Record<ObjectType, string[]>
 /** Subscriptions the webhook intake (issue 6) classifies: each governed property's changes, deletions and merges of governed objects. */
 function legacySubscriptions(policy: Policy) {
   const governed = governedProperties(policy);
-  return OBJECT_TYPES.flatMap((type) => {
+  return HUBSPOT_OBJECT_TYPES.flatMap((type) => {
     const object = LEGACY_OBJECT_NAMES[type];
     return [
       ...governed[type].map((propertyName) => ({
@@ -272,7 +275,7 @@ export function unsubscribedProperties(
     legacyCrmObjects.map((subscription) => `${subscription.subscriptionType}:${subscription.propertyName ?? ''}`),
   );
   const governed = governedProperties(policy);
-  return OBJECT_TYPES.flatMap((type) =>
+  return HUBSPOT_OBJECT_TYPES.flatMap((type) =>
     governed[type]
       .filter((property) => !subscribed.has(`${LEGACY_OBJECT_NAMES[type]}.propertyChange:${property}`))
       .map((property) => `${type}.${property}`),

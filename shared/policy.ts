@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ACTION_KINDS, AGENT_ROLES, OBJECT_TYPES, propertyNameSchema } from './crm-names.ts';
+import {
+  ACTION_KINDS,
+  AGENT_ROLES,
+  crmOfObjectType,
+  HUBSPOT_PROPERTY_NAME_PATTERN,
+  CRM_OBJECT_TYPES,
+  propertyNameSchema,
+} from './crm-names.ts';
 import { patternProblem } from './content-match.ts';
 import { safeText, text } from './safe-text.ts';
 
@@ -20,8 +27,8 @@ const raiseToSchema = z.enum(RAISE_TIERS, {
     `must be one of ${RAISE_TIERS.join(', ')} (a condition only raises a tier); got ${JSON.stringify(issue.input)}`,
 });
 
-const objectTypeSchema = z.enum(OBJECT_TYPES, {
-  error: (issue) => `must be one of ${OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
+const objectTypeSchema = z.enum(CRM_OBJECT_TYPES, {
+  error: (issue) => `must be one of ${CRM_OBJECT_TYPES.join(', ')}; got ${JSON.stringify(issue.input)}`,
 });
 const agentRoleSchema = z.enum(AGENT_ROLES, {
   error: (issue) => `must be an agent role (${AGENT_ROLES.join(', ')}); got ${JSON.stringify(issue.input)}`,
@@ -287,6 +294,18 @@ export const policySchema = z
     monitoring: monitoringSchema.optional(),
   })
   .superRefine((policy, ctx) => {
+    // HubSpot's internal names are lower-case; a Salesforce field's API name keeps its capitals.
+    for (const [objectType, objectPolicy] of Object.entries(policy.objects)) {
+      if (crmOfObjectType(objectType) !== 'hubspot') continue;
+      for (const name of Object.keys(objectPolicy?.properties ?? {})) {
+        if (HUBSPOT_PROPERTY_NAME_PATTERN.test(name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objects', objectType, 'properties', name],
+          message: 'is not a HubSpot internal property name (lower-case letters, digits and underscores)',
+        });
+      }
+    }
     policy.conditions.forEach((condition, index) => {
       const path = ['conditions', index];
       if (condition.kind === 'evidence' && !condition.requireUrl && !condition.allowedSources) {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { crmUserIdSchema } from './crm-names.ts';
 import { safeText } from './safe-text.ts';
-
-const crmUserIdSchema = safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)');
 
 export const QA_STATUSES = ['open', 'correct', 'wrong'] as const;
 

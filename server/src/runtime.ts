@@ -1,12 +1,16 @@
 import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts';
 import type { Config } from './config.ts';
+import { salesforceConnectionSchema } from '../../shared/salesforce-connection.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
+import { createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import type { CrmPort } from './crm/port.ts';
-import { loadSecretBox } from './secrets.ts';
+import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
+import { recordCrmBudgetStop } from './services/governance/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
-import type { WorkspaceRow } from './store/workspace-store.ts';
+import { setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
+import { parseJson } from '../../shared/json-text.ts';
 
 export interface Runtime {
   database: Database;
@@ -35,11 +39,18 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       db: database.db,
       clock: () => new Date(),
       secrets,
-      crmFor: hubspotResolver({
-        baseUrl: config.hubspotApiBaseUrl,
-        callsPer10s: config.hubspotCallsPer10s,
-        open: (sealed) => secrets.open(sealed),
-      }),
+      crmFor: byCrm(
+        hubspotResolver({
+          baseUrl: config.hubspotApiBaseUrl,
+          callsPer10s: config.hubspotCallsPer10s,
+          open: (sealed) => secrets.open(sealed),
+        }),
+        salesforceResolver({
+          secrets,
+          saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
+          onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
+        }),
+      ),
       checkSignedRequest: checkV3Signature,
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
@@ -49,6 +60,50 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
     await database.close();
     throw error;
   }
+}
+
+/** Each workspace's adapter, by the CRM it connects. */
+export function byCrm(
+  hubspot: (workspace: WorkspaceRow) => CrmPort,
+  salesforce: (workspace: WorkspaceRow) => CrmPort,
+): (workspace: WorkspaceRow) => CrmPort {
+  return (workspace) => (workspace.crm === 'salesforce' ? salesforce(workspace) : hubspot(workspace));
+}
+
+/**
+ * One Salesforce adapter per workspace and connection, kept for the process's life: its describe
+ * cache and its view of the org's API usage are shared by every request. Each access token it mints
+ * is sealed and stored, so a restart reuses it rather than signing in again.
+ */
+export function salesforceResolver(options: {
+  secrets: Pick<SecretBox, 'seal' | 'open'>;
+  saveSession: (workspaceId: string, sealed: string) => Promise<void>;
+  onBudgetStop: (workspaceId: string, usage: { used: number; limit: number; share: number }) => Promise<void>;
+  /** Tests name the call client here. */
+  adapter?: Partial<SalesforceCrmOptions>;
+}): (workspace: WorkspaceRow) => CrmPort {
+  const adapters = new Map<string, { sealed: string; crm: CrmPort }>();
+  return (workspace) => {
+    const cached = adapters.get(workspace.id);
+    if (cached && cached.sealed === workspace.hubspotTokenEnc) return cached.crm;
+    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(workspace.hubspotTokenEnc)));
+    const stored = workspace.salesforceSessionEnc;
+    const crm = createSalesforceCrm({
+      loginUrl: connection.loginUrl,
+      auth: connection.auth,
+      apiShare: connection.apiShare,
+      ...(stored ? { session: parseJson(options.secrets.open(stored)) as SalesforceCrmOptions['session'] } : {}),
+      // An unsaved workspace (the check before `workspace add` stores it) has no row to keep a token in.
+      onSession: (session) => {
+        if (workspace.adminTokenHash !== '')
+          void options.saveSession(workspace.id, options.secrets.seal(JSON.stringify(session))).catch(() => undefined);
+      },
+      onBudgetStop: (usage) => void options.onBudgetStop(workspace.id, usage).catch(() => undefined),
+      ...options.adapter,
+    });
+    if (workspace.adminTokenHash !== '') adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });
+    return crm;
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { crmUserIdSchema } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { AppliedPolicy } from '../services/governance/index.ts';
@@ -151,11 +152,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps) => {
         const { createDelegation } = await import('../services/governance/index.ts');
         const expires = parseWith(z.iso.datetime({ offset: true }), requireOption(context, 'expires'), 'expires');
-        const crmUserId = parseWith(
-          z.string().regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
-          requireOption(context, 'crm-user'),
-          'crm-user',
-        );
+        const crmUserId = parseWith(crmUserIdSchema, requireOption(context, 'crm-user'), 'crm-user');
         const delegation = await createDelegation(
           deps,
           await workspaceOf(deps, context),

@@ -1,20 +1,70 @@
 import { z } from 'zod';
 import type { WorkspaceView } from '../services/governance/index.ts';
-import { CLI_ACTOR, parseWith, withRuntime, type CommandOutput } from './command-kit.ts';
+import { salesforceConnectionSchema } from '../../../shared/salesforce-connection.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import { CLI_ACTOR, parseWith, readTextFile, withRuntime, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
 const portalIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only');
 const optional = (context: CommandContext, name: string) => context.values[name] as string | undefined;
 
+const crmSchema = z.enum(['hubspot', 'salesforce'], { error: 'must be hubspot or salesforce' });
+
+/** `workspace add --crm salesforce`: client credentials when a secret is given, else the JWT bearer flow with the key file. */
+async function addSalesforceWorkspace(context: CommandContext, deps: ServiceDeps): Promise<CommandOutput> {
+  const { createSalesforceWorkspace } = await import('../services/governance/index.ts');
+  const clientId = requireOption(context, 'salesforce-client-id');
+  const secret = optional(context, 'salesforce-client-secret');
+  const share = optional(context, 'salesforce-api-share');
+  const connection = parseWith(
+    salesforceConnectionSchema,
+    {
+      loginUrl: requireOption(context, 'salesforce-login-url'),
+      auth:
+        secret !== undefined
+          ? { kind: 'client_credentials', clientId, clientSecret: secret }
+          : {
+              kind: 'jwt_bearer',
+              clientId,
+              username: requireOption(context, 'salesforce-username'),
+              privateKeyPem: readTextFile(requireOption(context, 'salesforce-private-key')),
+            },
+      ...(share === undefined ? {} : { apiShare: Number(share) }),
+    },
+    'salesforce-*',
+  );
+  const created = await createSalesforceWorkspace(
+    deps,
+    { name: requireOption(context, 'name'), connection },
+    CLI_ACTOR,
+  );
+  return {
+    kind: 'result',
+    value: created,
+    human: `Workspace ${created.id} created for Salesforce org ${created.orgId}.\nAdmin token (shown once, keep it safe): ${created.adminToken}`,
+  };
+}
+
 /** Connecting, listing, fixing and removing workspaces (issue 18). Tokens and secrets are never printed. */
 export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'workspace add',
-    summary: 'Connects a HubSpot account, after checking its token with one HubSpot call; prints an admin token once.',
-    usage:
+    summary:
+      'Connects a HubSpot account (its token checked with one HubSpot call) or a Salesforce org (its External Client App signed in once); prints an admin token once.',
+    usage: [
       'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]',
+      'workspace add --crm salesforce --name NAME --salesforce-login-url URL --salesforce-client-id ID',
+      '  (--salesforce-client-secret SECRET | --salesforce-username USER --salesforce-private-key FILE) [--salesforce-api-share 0.5] [--json]',
+    ].join('\n'),
     options: {
       name: { type: 'string' },
+      crm: { type: 'string' },
+      'salesforce-login-url': { type: 'string' },
+      'salesforce-client-id': { type: 'string' },
+      'salesforce-client-secret': { type: 'string' },
+      'salesforce-username': { type: 'string' },
+      'salesforce-private-key': { type: 'string' },
+      'salesforce-api-share': { type: 'string' },
       'hubspot-portal-id': { type: 'string' },
       'hubspot-token': { type: 'string' },
       'hubspot-client-secret': { type: 'string' },
@@ -22,6 +72,8 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     },
     run: (context) =>
       withRuntime(context, async (deps) => {
+        const crm = parseWith(crmSchema, optional(context, 'crm') ?? 'hubspot', 'crm');
+        if (crm === 'salesforce') return addSalesforceWorkspace(context, deps);
         const { createWorkspace } = await import('../services/governance/index.ts');
         const portalId = parseWith(portalIdSchema, requireOption(context, 'hubspot-portal-id'), 'hubspot-portal-id');
         const created = await createWorkspace(

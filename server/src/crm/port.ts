@@ -10,8 +10,20 @@ export interface CrmPort {
   readonly vendor: 'hubspot' | 'salesforce';
   /** Most records one read or write call accepts (HubSpot 100, Salesforce 200). */
   readonly batchLimit: number;
+  /** Most records one read call accepts when reads take more than writes (Salesforce 2,000); else `batchLimit`. */
+  readonly readBatchLimit?: number;
   /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
   readonly ownerProperty: string;
+  /** The object types this CRM's records are governed under (issue 20: `contacts`, or `salesforce:Contact`...). */
+  readonly objectTypes: readonly ObjectType[];
+  /** The object type of the people drafts are sent to: the stop rules read it. */
+  readonly contactObjectType: ObjectType;
+  /**
+   * Whether publishing a policy asks the CRM that every property it names exists (Salesforce: a
+   * field the org lacks is refused by name). HubSpot's policies may name properties bootstrap or
+   * the customer creates later, as they always could.
+   */
+  readonly checksPolicyFieldsAtPublish: boolean;
   /** The contact properties the stop rules read before an email goes out. */
   readonly contactFields: ContactFields;
 
@@ -29,7 +41,7 @@ export interface CrmPort {
   /** Property definitions of an object type, keyed by internal name. Adapters may cache. */
   describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;
 
-  /** Reads up to `batchLimit` records in one call. Records the CRM does not have are absent from the map. */
+  /** Reads up to `readBatchLimit` (else `batchLimit`) records in one call. Records the CRM does not have are absent from the map. */
   readBatch(input: {
     objectType: ObjectType;
     recordIds: readonly string[];
@@ -203,7 +215,14 @@ export interface CrmRecordWrite {
 
 export type CrmWriteOutcome =
   | { recordId: string; ok: true }
-  | { recordId: string; ok: false; reason: 'crm_rejected' | 'crm_unavailable'; message: string };
+  | {
+      recordId: string;
+      ok: false;
+      reason: 'crm_rejected' | 'crm_unavailable';
+      message: string;
+      /** The CRM's own code for the refusal, when it gives one per record (Salesforce's `statusCode`). */
+      code?: string;
+    };
 
 /** A contact the duplicate check found, with what it compares. */
 export interface CrmContactMatch {

@@ -2,6 +2,8 @@ import {
   ACTION_KINDS,
   type ActionKind,
   type AgentRole,
+  CRM_OBJECT_TYPES,
+  crmOfObjectType,
   OBJECT_TYPES,
   type ObjectType,
 } from '../../../shared/crm-names.ts';
@@ -44,7 +46,11 @@ export interface AgentPermissions {
 export function agentPermissions(input: { policy: Policy; role: AgentRole; now: Date }): AgentPermissions {
   const { policy, role, now } = input;
   const objects = Object.fromEntries(
-    OBJECT_TYPES.map((objectType) => {
+    // HubSpot's object types always (as before Salesforce), another CRM's when the policy names them.
+    [
+      ...OBJECT_TYPES,
+      ...CRM_OBJECT_TYPES.filter((type) => crmOfObjectType(type) !== 'hubspot' && policy.objects[type]),
+    ].map((objectType) => {
       const grouped: PropertiesByTier = { auto: [], approval: [], two_person: [], deny: [] };
       for (const [property, tiers] of Object.entries(policy.objects[objectType]?.properties ?? {}))
         grouped[baseEvaluation(tiers, role).tier].push(property);

@@ -7,11 +7,16 @@ export const workspaces = pgTable(
   {
     id: uuid('id').primaryKey(),
     name: text('name').notNull(),
-    crm: text('crm', { enum: ['hubspot'] }).notNull(),
-    /** Unique among active workspaces: a removed one gives its portal back (issue 18). */
+    crm: text('crm', { enum: ['hubspot', 'salesforce'] }).notNull(),
+    /**
+     * The CRM account: a HubSpot portal id, or `salesforce:<org id>` (issue 20). Unique among
+     * active workspaces: a removed one gives its account back (issue 18).
+     */
     hubspotPortalId: text('hubspot_portal_id').notNull(),
-    /** AES-GCM ciphertext; the token is needed to call HubSpot, so it cannot be hashed. */
+    /** AES-GCM ciphertext of the HubSpot token, or of the Salesforce connection (JSON); needed to call the CRM, so not hashed. */
     hubspotTokenEnc: text('hubspot_token_enc').notNull(),
+    /** The Salesforce access token minted last (JSON with its instance URL), sealed; renewed when it expires. */
+    salesforceSessionEnc: text('salesforce_session_enc'),
     hubspotClientSecretEnc: text('hubspot_client_secret_enc'),
     adminTokenHash: text('admin_token_hash').notNull().unique(),
     /** The CRM's approval object (issue 5) once bootstrap created it. */

@@ -63,6 +63,10 @@ export async function workspaceHasSubmittedWork(db: Db | Tx, id: string): Promis
   return (result as unknown as { rows: { has_work: boolean }[] }).rows[0]?.has_work === true;
 }
 
+export async function setSalesforceSession(db: Db, id: string, salesforceSessionEnc: string): Promise<void> {
+  await db.update(workspaces).set({ salesforceSessionEnc }).where(eq(workspaces.id, id));
+}
+
 export async function setApprovalObject(db: Db, id: string, approvalObject: { objectTypeId: string }): Promise<void> {
   await db.update(workspaces).set({ approvalObject }).where(eq(workspaces.id, id));
 }

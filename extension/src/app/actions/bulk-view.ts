@@ -8,6 +8,9 @@ import type { BulkPreview } from '../../../../shared/extension-decisions-api.ts'
  */
 
 const OBJECT_WORDS: Record<BulkPreview['objectType'], [string, string]> = {
+  'salesforce:Contact': ['contact', 'contacts'],
+  'salesforce:Lead': ['lead', 'leads'],
+  'salesforce:Opportunity': ['opportunity', 'opportunities'],
   contacts: ['contact', 'contacts'],
   deals: ['deal', 'deals'],
 };

@@ -1,4 +1,5 @@
 import { Client } from '@hubspot/api-client';
+import { HUBSPOT_OBJECT_TYPES } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../port.ts';
 import { accountApis, accountMethods } from './account.ts';
 import { HUBSPOT_CONTACT_FIELDS, hubspotChangeSource, userOfSourceId } from './change-sources.ts';
@@ -50,6 +51,9 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     vendor: 'hubspot',
     batchLimit: BATCH_LIMIT,
     ownerProperty: 'hubspot_owner_id',
+    objectTypes: HUBSPOT_OBJECT_TYPES,
+    contactObjectType: 'contacts',
+    checksPolicyFieldsAtPublish: false,
     contactFields: HUBSPOT_CONTACT_FIELDS,
     changeSourceOf: hubspotChangeSource,
     userOfSource: userOfSourceId,

@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts';
 import type { CrmCustomObjectSchema, CrmPort } from '../port.ts';
 import type { Paced } from './pacing.ts';
 import { shownInOrder } from './properties.ts';
-import { assertBatchSize } from './records.ts';
+import { assertBatchSize, ofHubSpotObject } from './records.ts';
 import { parseResponse, schemaSchema, schemasSchema, upsertSchema } from './responses.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
 
@@ -101,7 +101,9 @@ function toSchemaCreate(schema: CrmCustomObjectSchema): SchemaCreateInput {
     requiredProperties: [schema.primaryDisplayProperty],
     searchableProperties: [schema.primaryDisplayProperty],
     secondaryDisplayProperties: [],
-    associatedObjects: schema.associatedObjects.map((objectType) => ASSOCIATED_OBJECT_NAMES[objectType]),
+    associatedObjects: schema.associatedObjects.map((objectType) =>
+      ofHubSpotObject(ASSOCIATED_OBJECT_NAMES, objectType),
+    ),
     properties: schema.properties.map((property) => ({
       name: property.name,
       label: property.label,
@@ -114,4 +116,4 @@ function toSchemaCreate(schema: CrmCustomObjectSchema): SchemaCreateInput {
   };
 }
 
-const ASSOCIATED_OBJECT_NAMES: Record<ObjectType, string> = { contacts: 'CONTACT', deals: 'DEAL' };
+const ASSOCIATED_OBJECT_NAMES: Partial<Record<ObjectType, string>> = { contacts: 'CONTACT', deals: 'DEAL' };

@@ -2,6 +2,7 @@ import type { Client } from '@hubspot/api-client';
 import { z } from 'zod';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../port.ts';
+import { ofHubSpotObject } from './records.ts';
 import { parseResponse } from './responses.ts';
 import type { Paced } from './pacing.ts';
 import { withRetry, type RetryDeps } from './retry.ts';
@@ -22,8 +23,8 @@ export function engagementApis(client: Client, paced: Paced): EngagementApis {
 }
 
 /** HubSpot-defined association type ids, from its associations v4 reference: note → contact 202, note → deal 214, task → contact 204, task → deal 216. */
-const NOTE_ASSOCIATION: Record<ObjectType, number> = { contacts: 202, deals: 214 };
-const TASK_ASSOCIATION: Record<ObjectType, number> = { contacts: 204, deals: 216 };
+const NOTE_ASSOCIATION: Partial<Record<ObjectType, number>> = { contacts: 202, deals: 214 };
+const TASK_ASSOCIATION: Partial<Record<ObjectType, number>> = { contacts: 204, deals: 216 };
 const HUBSPOT_DEFINED: string = 'HUBSPOT_DEFINED';
 
 const createdSchema = z.object({ id: z.string() });
@@ -48,7 +49,7 @@ export function engagementMethods(apis: EngagementApis, retry: RetryDeps): Pick<
         () =>
           apis.createNote({
             properties: { hs_timestamp: timestamp.toISOString(), hs_note_body: noteHtml(body) },
-            associations: association(recordId, NOTE_ASSOCIATION[objectType]),
+            associations: association(recordId, ofHubSpotObject(NOTE_ASSOCIATION, objectType)),
           }),
         once,
       );
@@ -64,7 +65,11 @@ export function engagementMethods(apis: EngagementApis, retry: RetryDeps): Pick<
       if (priority !== undefined) properties['hs_task_priority'] = priority;
       const answer = await withRetry(
         `create a task on ${objectType} ${recordId}`,
-        () => apis.createTask({ properties, associations: association(recordId, TASK_ASSOCIATION[objectType]) }),
+        () =>
+          apis.createTask({
+            properties,
+            associations: association(recordId, ofHubSpotObject(TASK_ASSOCIATION, objectType)),
+          }),
         once,
       );
       return { id: parseResponse(createdSchema, answer, 'POST tasks').id };

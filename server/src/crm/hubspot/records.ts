@@ -1,4 +1,5 @@
 import type { Client } from '@hubspot/api-client';
+import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type { CrmPort, CrmRecordValues, CrmWriteOutcome } from '../port.ts';
 import type { Paced } from './pacing.ts';
@@ -84,6 +85,17 @@ export function recordMethods(apis: RecordApis, retry: RetryDeps): Pick<CrmPort,
       );
     },
   };
+}
+
+/** A HubSpot table's entry for `objectType`; another CRM's object type is refused rather than sent to HubSpot. */
+export function ofHubSpotObject<T>(table: Partial<Record<ObjectType, T>>, objectType: ObjectType): T {
+  const entry = table[objectType];
+  if (entry === undefined)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `${objectType} is not a HubSpot object type; this workspace's CRM is HubSpot.`,
+    );
+  return entry;
 }
 
 export function assertBatchSize(size: number): void {

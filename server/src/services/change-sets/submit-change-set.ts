@@ -317,7 +317,8 @@ async function readCurrentValues(
   }
   const ids = request.changes.map((change) => change.recordId);
   const batches: string[][] = [];
-  for (let i = 0; i < ids.length; i += crm.batchLimit) batches.push(ids.slice(i, i + crm.batchLimit));
+  const perRead = crm.readBatchLimit ?? crm.batchLimit;
+  for (let i = 0; i < ids.length; i += perRead) batches.push(ids.slice(i, i + perRead));
   // Reads have no side effects, so a few run at once; the adapter still paces them to the rate limit.
   const read = await pMap(
     batches,

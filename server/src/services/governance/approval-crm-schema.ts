@@ -8,12 +8,11 @@ export const APPROVAL_KEY_PROPERTY = 'ag_approval_id';
 
 const STATUS_OPTIONS = APPROVAL_STATUSES.map((value) => ({ label: value[0]?.toUpperCase() + value.slice(1), value }));
 
-/** The "Agent Approval" custom object, associated with contacts and deals; bootstrap creates it once per account. */
-export const APPROVAL_OBJECT_SCHEMA: CrmCustomObjectSchema = {
+/** The "Agent Approval" custom object, associated with the CRM's governed objects (bootstrap names them); created once per account. */
+export const APPROVAL_OBJECT_SCHEMA: Omit<CrmCustomObjectSchema, 'associatedObjects'> = {
   name: 'agent_approval',
   labels: { singular: 'Agent Approval', plural: 'Agent Approvals' },
   primaryDisplayProperty: 'ag_summary',
-  associatedObjects: ['contacts', 'deals'],
   properties: [
     {
       name: APPROVAL_KEY_PROPERTY,

@@ -1,5 +1,4 @@
 import type { BootstrapResult } from '../../../../shared/admin-api.ts';
-import { OBJECT_TYPES } from '../../../../shared/crm-names.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
 import type { CrmPropertyDefinition } from '../../crm/port.ts';
 import { holdableProperties } from '../../domain/approval-mirror.ts';
@@ -38,14 +37,14 @@ export async function bootstrapWorkspace(
   const crm = deps.crmFor(workspace);
   const holdable = await holdableByObject(deps, workspaceId);
   const objects: BootstrapResult['objects'] = [];
-  for (const objectType of OBJECT_TYPES) {
+  for (const objectType of crm.objectTypes) {
     const definitions = await crm.describeProperties(objectType);
     const shadows = (holdable.get(objectType) ?? [])
       .map((name) => definitions.get(name))
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined)
       .map(shadowDefinition)
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined);
-    const contactOnly = objectType === 'contacts' ? [DO_NOT_CONTACT_DEFINITION] : [];
+    const contactOnly = objectType === crm.contactObjectType ? [DO_NOT_CONTACT_DEFINITION] : [];
     const result = await crm.ensureProperties({
       objectType,
       group: APP_PROPERTY_GROUP,
@@ -53,7 +52,10 @@ export async function bootstrapWorkspace(
     });
     objects.push({ objectType, ...result });
   }
-  const approvalObject = await crm.ensureCustomObject(APPROVAL_OBJECT_SCHEMA);
+  const approvalObject = await crm.ensureCustomObject({
+    ...APPROVAL_OBJECT_SCHEMA,
+    associatedObjects: crm.objectTypes,
+  });
   if (workspace.approvalObject?.objectTypeId !== approvalObject.objectTypeId)
     await setApprovalObject(deps.db, workspaceId, { objectTypeId: approvalObject.objectTypeId });
   if (approvalObject.created || objects.some((object) => object.groupCreated || object.created.length > 0)) {

@@ -20,6 +20,7 @@ export {
   verifyAudit,
 } from './audit.ts';
 export { bootstrapWorkspace } from './bootstrap.ts';
+export { recordCrmBudgetStop } from './crm-budget.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
@@ -49,6 +50,7 @@ export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';
 export {
   authenticateAdmin,
   createWorkspace,
+  createSalesforceWorkspace,
   listWorkspaceViews,
   requireActiveWorkspace,
   requireWorkspace,

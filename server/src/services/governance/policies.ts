@@ -13,6 +13,7 @@ import {
 import { policyChangeReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
+import { requireWorkspace } from './workspaces.ts';
 
 /**
  * Publishing never edits a version: it validates the document and makes the next immutable one.
@@ -32,6 +33,7 @@ export async function publishPolicy(
       details: { issues: parsed.issues },
     });
   }
+  await refuseFieldsTheCrmLacks(deps, workspaceId, parsed.policy);
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
     if (reasons.length > 0)
@@ -57,6 +59,33 @@ export async function publishPolicy(
     });
     return { version };
   });
+}
+
+/** A policy naming a field the org does not have (or the API user cannot see) is refused with the field named (issue 20). */
+async function refuseFieldsTheCrmLacks(deps: ServiceDeps, workspaceId: string, policy: Policy): Promise<void> {
+  const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
+  if (!crm.checksPolicyFieldsAtPublish) return;
+  const issues: string[] = [];
+  for (const objectType of crm.objectTypes) {
+    const named = new Set(Object.keys(policy.objects[objectType]?.properties ?? {}));
+    for (const condition of policy.conditions)
+      if (condition.kind === 'record_matches' && condition.objectType === objectType) named.add(condition.property);
+    if (named.size === 0) continue;
+    const fields = await crm.describeProperties(objectType);
+    for (const name of named)
+      if (!fields.has(name))
+        issues.push(
+          `objects.${objectType}.properties.${name}: the CRM has no such field (or the app's user cannot see it)`,
+        );
+  }
+  if (issues.length > 0)
+    throw new AppError(
+      'POLICY_INVALID',
+      `The policy names fields the CRM does not have: ${issues.slice(0, 5).join('; ')}`,
+      {
+        details: { issues },
+      },
+    );
 }
 
 /**

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type SalesforceConnectionInput,
+  salesforceConnectionSchema,
+} from '../../../../shared/salesforce-connection.ts';
 import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
 import { createAuditHead } from '../../store/audit-store.ts';
@@ -27,7 +31,7 @@ export interface NewWorkspace {
 export interface WorkspaceView {
   id: string;
   name: string;
-  crm: 'hubspot';
+  crm: 'hubspot' | 'salesforce';
   hubspotPortalId: string;
   status: 'active' | 'removed';
   hasClientSecret: boolean;
@@ -127,11 +131,76 @@ const unsavedWorkspace: WorkspaceRow = {
   hubspotPortalId: '',
   hubspotTokenEnc: '',
   hubspotClientSecretEnc: null,
+  salesforceSessionEnc: null,
   adminTokenHash: '',
   approvalObject: null,
   createdAt: new Date(0),
   removedAt: null,
 };
+
+/**
+ * Connects a Salesforce org (issue 20) through its External Client App. The credentials are tried
+ * first (one token request, no API call): the org they open is the workspace's account, and a
+ * refused grant stores nothing. The connection is sealed whole; the admin token is shown once.
+ */
+export async function createSalesforceWorkspace(
+  deps: ServiceDeps,
+  input: { name: string; connection: SalesforceConnectionInput },
+  actor: Actor,
+): Promise<{ id: string; adminToken: string; orgId: string }> {
+  const connection = salesforceConnectionSchema.parse(input.connection);
+  const id = randomUUID();
+  const hubspotTokenEnc = deps.secrets.seal(JSON.stringify(connection));
+  const candidate: WorkspaceRow = { ...unsavedWorkspace, id, crm: 'salesforce', hubspotTokenEnc };
+  let orgId: string;
+  try {
+    ({ accountId: orgId } = await deps.crmFor(candidate).readAccount());
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    throw new AppError(
+      error.code,
+      `The Salesforce org at ${connection.loginUrl} could not be connected: ${error.message} Nothing was stored.`,
+      {
+        cause: error,
+        details: error.details,
+        retryable: error.retryable,
+      },
+    );
+  }
+  const account = `salesforce:${orgId}`;
+  if (await findWorkspaceByPortal(deps.db, account))
+    throw new AppError(
+      'CONFLICT',
+      `Salesforce org ${orgId} is already connected to a workspace: workspace remove it first.`,
+    );
+  const adminToken = newToken('adm');
+  await deps.db.transaction(async (tx) => {
+    await insertWorkspace(tx, {
+      id,
+      name: input.name,
+      crm: 'salesforce',
+      hubspotPortalId: account,
+      hubspotTokenEnc,
+      adminTokenHash: hashToken(adminToken),
+    });
+    await createAuditHead(tx, id);
+    const audit = await lockAuditChain(tx, id, deps.clock);
+    audit.append({
+      type: 'workspace.created',
+      actor: actorJson(actor),
+      data: {
+        name: input.name,
+        crm: 'salesforce',
+        salesforceOrgId: orgId,
+        loginUrl: connection.loginUrl,
+        auth: connection.auth.kind,
+        tokenVerified: true,
+      },
+    });
+    await audit.flush();
+  });
+  return { id, adminToken, orgId };
+}
 
 export async function requireWorkspace(deps: ServiceDeps, workspaceId: string): Promise<WorkspaceRow> {
   const workspace = isUuid(workspaceId) ? await findWorkspace(deps.db, workspaceId) : undefined;

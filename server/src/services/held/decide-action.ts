@@ -266,7 +266,7 @@ export async function readEmailContacts(
   const contacts = new Map<string, CrmRecordValues>();
   for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
     const read = await crm.readBatch({
-      objectType: 'contacts',
+      objectType: crm.contactObjectType,
       recordIds: recordIds.slice(i, i + crm.batchLimit),
       properties: stopRuleProperties(crm.contactFields),
     });

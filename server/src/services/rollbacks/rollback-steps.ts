@@ -1,7 +1,6 @@
 import type { CrmPort } from '../../crm/port.ts';
 import { nextUnsettledItems, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
 import { type ServiceDeps, alongsideCrm } from '../common/index.ts';
-import { RECORDS_PER_STEP } from './rollback-facts.ts';
 import { readStep, writeStep, type Decided, type MarkedStep } from './rollback-step.ts';
 
 /**
@@ -94,13 +93,13 @@ export class RollbackSteps {
     return items ? readStep(this.deps, { rollback: this.rollback, crm: this.crm, items }) : Promise.resolve(undefined);
   }
 
-  /** The next unsettled items after the cursor, of one object type (a step is one CRM call). */
+  /** The next unsettled items after the cursor, of one object type (a step is one CRM call: the CRM's batch, 100 on HubSpot, 200 on Salesforce). */
   private async nextPage(): Promise<StepItem[] | undefined> {
     const page = await nextUnsettledItems(this.deps.db, {
       rollbackId: this.rollback.id,
       afterSeq: this.afterSeq,
-      maxRecords: RECORDS_PER_STEP,
-      maxItems: RECORDS_PER_STEP * 50,
+      maxRecords: this.crm.batchLimit,
+      maxItems: this.crm.batchLimit * 50,
     });
     const objectType = page[0]?.objectType;
     if (objectType === undefined) return undefined;

@@ -1,5 +1,4 @@
-import type { ObjectType } from '../../../../shared/crm-names.ts';
-import { OBJECT_TYPES } from '../../../../shared/crm-names.ts';
+import { CRM_OBJECT_TYPES } from '../../../../shared/crm-names.ts';
 import { fieldChangeBefore, fieldHistory, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -35,7 +34,7 @@ export async function revertBypassWrites(
     const key = { workspaceId, objectType: row.objectType, recordId: row.recordId, property: row.property };
     const latest = (await fieldHistory(deps.db, key)).at(-1);
     const previous = await fieldChangeBefore(deps.db, key, row.occurredAt);
-    if (!(OBJECT_TYPES as readonly string[]).includes(row.objectType))
+    if (!(CRM_OBJECT_TYPES as readonly string[]).includes(row.objectType))
       plans.push({ row, restore: null, skipped: 'object_type_not_governed' });
     else if (killed) plans.push({ row, restore: null, skipped: 'kill_switch_engaged' });
     else if (latest && latest.eventId !== row.eventId)
@@ -46,12 +45,12 @@ export async function revertBypassWrites(
   const toWrite = plans.filter((p) => p.skipped === undefined);
   const crm = toWrite.length > 0 ? deps.crmFor(workspace) : undefined;
   const failures = new Map<FieldChangeRow, string>();
-  for (const objectType of OBJECT_TYPES) {
+  for (const objectType of crm?.objectTypes ?? []) {
     const writes = toWrite.filter((p) => p.row.objectType === objectType);
     for (let i = 0; crm && i < writes.length; i += crm.batchLimit) {
       const batch = writes.slice(i, i + crm.batchLimit);
       const outcomes = await crm.writeBatch({
-        objectType: objectType as ObjectType,
+        objectType,
         writes: batch.map((p) => ({ recordId: p.row.recordId, properties: { [p.row.property]: p.restore ?? '' } })),
       });
       outcomes.forEach((outcome, index) => {

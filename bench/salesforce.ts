@@ -1,0 +1,167 @@
+/**
+ * Issue 20: against the local Salesforce with 100 ms per answer, in one process on PGlite: a change
+ * set of 1,000 contacts × 10 fields, then a rollback of 8,000 contacts × 1 field. Prints the API
+ * calls each made against the floor (reads at 2,000 ids a call, writes at 200 records a call) and
+ * the wall time as a ratio to the floor's time. `npm run bench -- --only salesforce`.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { salesforceResolver } from '../server/src/runtime.ts';
+import { createSalesforceSandboxServer } from '../server/src/sandbox/salesforce/http-server.ts';
+import { addClient, createRecord, createSalesforceSandboxState } from '../server/src/sandbox/salesforce/state.ts';
+import { createSecretBox } from '../server/src/secrets.ts';
+import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
+import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
+import {
+  authenticateAgent,
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  publishPolicy,
+  recordCrmBudgetStop,
+} from '../server/src/services/governance/index.ts';
+import { claimAndRunRollback, startRollback } from '../server/src/services/rollbacks/index.ts';
+import { openDatabase } from '../server/src/store/database.ts';
+import { setSalesforceSession } from '../server/src/store/workspace-store.ts';
+import { type BenchTable, printTables } from './report.ts';
+
+const LATENCY_MS = 100;
+const FIELDS = Array.from({ length: 10 }, (_, i) => `Bench${i}`);
+const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'bench' };
+
+export async function benchSalesforce(): Promise<BenchTable[]> {
+  const rows: Record<string, string | number>[] = [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-sf-'));
+  const database = await openDatabase({ dataDir, holder: 'bench' });
+  await database.migrate();
+  const state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
+  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  const contact = state.objects.get('Contact')!;
+  for (const name of FIELDS)
+    contact.fields.set(name, { name, label: name, type: 'string', updateable: true, custom: false });
+  const ids = Array.from({ length: 8_000 }, (_, i) =>
+    createRecord(state, 'Contact', { LastName: `Person ${i}`, Title: `Title ${i}` }, { userId: '', origin: '' }),
+  );
+  const sandbox = createSalesforceSandboxServer(state);
+  const url = await sandbox.listen(0);
+  const secrets = createSecretBox(randomBytes(32));
+  const deps: ServiceDeps = {
+    db: database.db,
+    clock: () => new Date(),
+    secrets,
+    crmFor: salesforceResolver({
+      secrets,
+      saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
+      onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
+    }),
+    checkSignedRequest: () => ({ ok: true }),
+  };
+
+  try {
+    const workspace = await createSalesforceWorkspace(
+      deps,
+      {
+        name: 'Bench',
+        connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
+      },
+      ADMIN,
+    );
+    await publishPolicy(
+      deps,
+      workspace.id,
+      {
+        name: 'bench',
+        timezone: 'UTC',
+        objects: {
+          'salesforce:Contact': {
+            properties: Object.fromEntries(['Title', ...FIELDS].map((f) => [f, { enrichment: 'auto' }])),
+          },
+        },
+      },
+      ADMIN,
+    );
+    await bootstrapWorkspace(deps, workspace.id, ADMIN);
+    const created = await createAgent(deps, workspace.id, { name: 'bench', role: 'enrichment' }, ADMIN);
+    const { agent, workspace: row } = await authenticateAgent(deps, created.token);
+    const evidence = { source: 'bench', confidence: 0.95, reason: 'bench' };
+    state.faults.latencyMs = LATENCY_MS;
+
+    const measure = async (what: string, floorCalls: number, work: () => Promise<unknown>) => {
+      state.calls.length = 0;
+      const started = performance.now();
+      await work();
+      const ms = performance.now() - started;
+      const calls = state.calls.length;
+      const floorMs = floorCalls * LATENCY_MS;
+      rows.push({
+        run: what,
+        'API calls': calls,
+        'floor calls': floorCalls,
+        ms: Math.round(ms),
+        'floor ms': floorMs,
+        'ratio to floor': (ms / floorMs).toFixed(2),
+      });
+    };
+
+    // 1,000 ids are one retrieve call; 1,000 records are 5 write calls of 200.
+    await measure('change set 1,000 contacts × 10 fields', 1 + 5, () =>
+      submitChangeSet(deps, {
+        agent,
+        workspace: row,
+        request: {
+          batchId: 'ten-fields',
+          objectType: 'salesforce:Contact',
+          changes: ids.slice(0, 1_000).map((recordId, i) => ({
+            recordId,
+            properties: Object.fromEntries(FIELDS.map((f) => [f, `v${i}`])),
+            evidence,
+          })),
+        },
+      }),
+    );
+
+    state.faults.latencyMs = 0;
+    for (let i = 0; i < 8; i++)
+      await submitChangeSet(deps, {
+        agent,
+        workspace: row,
+        request: {
+          batchId: 'titles',
+          objectType: 'salesforce:Contact',
+          changes: ids
+            .slice(i * 1_000, (i + 1) * 1_000)
+            .map((recordId, j) => ({ recordId, properties: { Title: `Wrong ${j}` }, evidence })),
+        },
+      });
+    state.faults.latencyMs = LATENCY_MS;
+    // 8,000 ids are 4 retrieve calls; 8,000 records 40 write calls.
+    await measure('rollback 8,000 contacts × 1 field', 4 + 40, async () => {
+      const rollback = await startRollback(
+        deps,
+        workspace.id,
+        { selector: { batchId: 'titles' }, dryRun: false, force: false },
+        ADMIN,
+      );
+      const result = await claimAndRunRollback(deps, {
+        holder: 'bench',
+        leaseMs: 60_000,
+        only: { workspaceId: workspace.id, id: rollback.id },
+      });
+      if (result !== 'completed') throw new Error(`the rollback ended ${result}`);
+    });
+  } finally {
+    await sandbox.close();
+    await database.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return [
+    {
+      title: `Against the local Salesforce at ${LATENCY_MS} ms per answer, on PGlite (goal: calls at the floor, wall time ≤ 1.10 × the floor's):`,
+      rows,
+    },
+  ];
+}
+
+if (import.meta.main) printTables(await benchSalesforce());

@@ -1,0 +1,467 @@
+import type { Connection } from '@jsforce/jsforce-node';
+import { SALESFORCE_OBJECT_TYPES, type ObjectType } from '../../../../shared/crm-names.ts';
+import { AppError } from '../../errors.ts';
+import type {
+  CrmPort,
+  CrmPropertyDefinition,
+  CrmPropertyType,
+  CrmRecordValues,
+  CrmValueChange,
+  CrmWriteOutcome,
+} from '../port.ts';
+import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
+import { type ApiBudget, sfCall } from './calls.ts';
+import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
+import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
+
+/** The REST API version every call names (jsforce alone would still send 50.0). */
+export const SALESFORCE_API_VERSION = '67.0';
+/** sObject Collections: 200 records per write call, 2,000 ids of one type per retrieve call. */
+export const WRITE_BATCH_LIMIT = 200;
+export const READ_BATCH_LIMIT = 2_000;
+
+export interface SalesforceCrmOptions {
+  /** The org's My Domain URL (or the sandbox's): the token endpoint lives there. */
+  loginUrl: string;
+  auth: SalesforceAuth;
+  /** The access token persisted last, reused until Salesforce refuses it. */
+  session?: SalesforceSession | undefined;
+  /** Called with each new access token, to persist it sealed. */
+  onSession?: (session: SalesforceSession) => void;
+  /** Our `Sforce-Call-Options` client id: change events name it in `changeOrigin`. */
+  callClient?: string;
+  apiVersion?: string;
+  /** Share (0..1) of the org's daily API allocation this app may spend; default 0.5. */
+  apiShare?: number;
+  onBudgetStop?: ApiBudget['onStop'];
+  /** How long describe results stay cached per object; default 10 minutes. */
+  describeCacheMs?: number;
+  now?: () => Date;
+}
+
+export interface SalesforceCrm extends CrmPort {
+  readonly vendor: 'salesforce';
+  readonly callClient: string;
+  /** The API calls the org reported used and its daily allocation, from the last answer's `Sforce-Limit-Info`. */
+  apiUsage(): { used: number; limit: number } | undefined;
+}
+
+export const DEFAULT_CALL_CLIENT = 'AgentGovernance';
+/** The approval object bootstrap creates (issue 20). */
+export const APPROVAL_OBJECT = 'Agent_Approval__c';
+
+interface DescribedField {
+  name: string;
+  label: string;
+  type: string;
+  updateable: boolean;
+  picklistValues?: { value: string; label: string; active?: boolean }[];
+}
+
+/** The CrmPort over Salesforce's REST API through jsforce: sObject Collections for reads and writes, field history by SOQL. */
+export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCrm {
+  const now = options.now ?? (() => new Date());
+  const callClient = options.callClient ?? DEFAULT_CALL_CLIENT;
+  const connection = openConnection({
+    loginUrl: options.loginUrl,
+    auth: options.auth,
+    apiVersion: options.apiVersion ?? SALESFORCE_API_VERSION,
+    callClient,
+    session: options.session,
+    onSession: (session) => options.onSession?.(session),
+    onRefreshFailure: (error) => {
+      refreshFailure = error;
+    },
+    now,
+  });
+  const budget: ApiBudget = { share: options.apiShare ?? 0.5, onStop: options.onBudgetStop };
+  let integrationUserId: string | undefined;
+  let refreshFailure: unknown;
+
+  /** The first call of a connection without a stored token mints one. */
+  async function ready(): Promise<Connection> {
+    if (!connection.accessToken) {
+      const session = await mintSession(options.loginUrl, options.auth, now());
+      integrationUserId = session.userId;
+      connection.accessToken = session.accessToken;
+      connection.instanceUrl = session.instanceUrl;
+      options.onSession?.({ accessToken: session.accessToken, instanceUrl: session.instanceUrl });
+    }
+    return connection;
+  }
+
+  const call = async <T>(what: string, request: (conn: Connection) => Promise<T>): Promise<T> => {
+    const conn = await ready();
+    try {
+      return await sfCall(conn, budget, what, () => request(conn));
+    } catch (error) {
+      const cause = refreshFailure;
+      refreshFailure = undefined;
+      throw cause ?? error;
+    }
+  };
+
+  const describeCache = new Map<string, { at: number; fields: Map<string, DescribedField> }>();
+  async function describe(objectType: ObjectType): Promise<Map<string, DescribedField>> {
+    const sObject = sObjectOf(objectType);
+    const cached = describeCache.get(sObject);
+    if (cached && now().getTime() - cached.at < (options.describeCacheMs ?? 10 * 60_000)) return cached.fields;
+    const answer = await call(`describe ${sObject}`, (conn) =>
+      conn.request<{ fields: DescribedField[] }>(`/sobjects/${sObject}/describe`),
+    );
+    const fields = new Map(answer.fields.map((field) => [field.name, field]));
+    describeCache.set(sObject, { at: now().getTime(), fields });
+    return fields;
+  }
+
+  const unsupported = (what: string) => () =>
+    Promise.reject(new AppError('CRM_REJECTED', `${what} is not built for Salesforce yet (issue 20).`));
+
+  return {
+    vendor: 'salesforce',
+    batchLimit: WRITE_BATCH_LIMIT,
+    readBatchLimit: READ_BATCH_LIMIT,
+    ownerProperty: 'OwnerId',
+    objectTypes: SALESFORCE_OBJECT_TYPES,
+    contactObjectType: 'salesforce:Contact',
+    checksPolicyFieldsAtPublish: true,
+    contactFields: { optOut: 'HasOptedOutOfEmail', emails: ['Email'] },
+    callClient,
+    changeSourceOf: salesforceChangeSource,
+    userOfSource: userOfCommitUser,
+    apiUsage: () => connection.limitInfo.apiUsage,
+
+    async readAccount() {
+      // Minting a token is the cheapest proof the credentials work, and it names the org.
+      const session = await mintSession(options.loginUrl, options.auth, now());
+      integrationUserId = session.userId;
+      connection.accessToken = session.accessToken;
+      connection.instanceUrl = session.instanceUrl;
+      options.onSession?.({ accessToken: session.accessToken, instanceUrl: session.instanceUrl });
+      return { accountId: session.orgId };
+    },
+
+    async describeProperties(objectType) {
+      const definitions = new Map<string, CrmPropertyDefinition>();
+      for (const field of (await describe(objectType)).values()) {
+        definitions.set(ourFieldName(field.name), {
+          name: ourFieldName(field.name),
+          label: field.label,
+          type: propertyType(field.type),
+          fieldType: field.type,
+          ...(field.picklistValues?.length
+            ? { options: field.picklistValues.map((option) => ({ label: option.label, value: option.value })) }
+            : {}),
+        });
+      }
+      return definitions;
+    },
+
+    async readBatch({ objectType, recordIds, properties }) {
+      assertSize(recordIds.length, READ_BATCH_LIMIT, 'read');
+      const found = new Map<string, CrmRecordValues>();
+      if (recordIds.length === 0) return found;
+      const sObject = sObjectOf(objectType);
+      const fields = [...new Set(['Id', ...properties.map(sfFieldName)])];
+      const answer = await call(`read ${recordIds.length} ${sObject}`, (conn) =>
+        conn.requestPost<(Record<string, unknown> | null)[]>(`/composite/sobjects/${sObject}`, {
+          ids: recordIds,
+          fields,
+        }),
+      );
+      for (const record of answer) {
+        if (record === null) continue; // an id the org does not have, or the user cannot see
+        const values: CrmRecordValues = {};
+        for (const name of properties) values[name] = ourValue(record[sfFieldName(name)]);
+        found.set(to15or18(String(record['Id']), recordIds), values);
+      }
+      return found;
+    },
+
+    async writeBatch({ objectType, writes }) {
+      assertSize(writes.length, WRITE_BATCH_LIMIT, 'write');
+      if (writes.length === 0) return [];
+      const sObject = sObjectOf(objectType);
+      const fields = await describe(objectType);
+      const records = writes.map((write) => {
+        const record: Record<string, unknown> = { attributes: { type: sObject }, id: write.recordId };
+        for (const [name, value] of Object.entries(write.properties)) {
+          const field = sfFieldName(name);
+          record[field] = theirValue(fields.get(field)?.type, value);
+        }
+        return record;
+      });
+      let answer: { id: string | null; success: boolean; errors: { statusCode: string; message: string }[] }[];
+      try {
+        // allOrNone false: each record stands alone, and each result says what happened to it.
+        answer = await call(`write ${writes.length} ${sObject}`, (conn) =>
+          conn.request({
+            method: 'PATCH',
+            url: '/composite/sobjects',
+            body: JSON.stringify({ allOrNone: false, records }),
+            headers: { 'content-type': 'application/json' },
+          }),
+        );
+      } catch (error) {
+        // A 400 refuses the whole call before any record is written.
+        if (error instanceof AppError && error.code === 'CRM_REJECTED')
+          return writes.map((write) => ({
+            recordId: write.recordId,
+            ok: false,
+            reason: 'crm_rejected',
+            message: error.message,
+          }));
+        throw error;
+      }
+      return writes.map((write, index): CrmWriteOutcome => {
+        const result = answer[index];
+        if (result?.success) return { recordId: write.recordId, ok: true };
+        if (!result)
+          return {
+            recordId: write.recordId,
+            ok: false,
+            reason: 'crm_unavailable',
+            message: 'Salesforce reported no outcome for this record.',
+          };
+        const first = result.errors[0];
+        return {
+          recordId: write.recordId,
+          ok: false,
+          reason: 'crm_rejected',
+          message: result.errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ') || 'refused without a reason',
+          ...(first ? { code: first.statusCode } : {}),
+        };
+      });
+    },
+
+    async readPropertyHistory({ objectType, recordIds, properties }) {
+      const sObject = sObjectOf(objectType);
+      const history = historyObject(sObject);
+      const histories = new Map<string, Record<string, CrmValueChange[]>>();
+      if (recordIds.length === 0) return histories;
+      const wanted = new Map(properties.map((name) => [sfFieldName(name), name]));
+      const soql = `SELECT ${history.parent}, Field, OldValue, NewValue, CreatedById, CreatedDate FROM ${history.name} WHERE ${history.parent} IN (${recordIds.map((id) => `'${id}'`).join(',')}) ORDER BY CreatedDate DESC`;
+      const answer = await call(`read the field history of ${recordIds.length} ${sObject}`, (conn) =>
+        conn.request<{ records: Record<string, unknown>[] }>(`/query?q=${encodeURIComponent(soql)}`),
+      );
+      for (const row of answer.records) {
+        const property = wanted.get(String(row['Field']));
+        if (property === undefined) continue;
+        const recordId = String(row[history.parent]);
+        const userId = String(row['CreatedById']);
+        const entry = histories.get(recordId) ?? {};
+        const changes = entry[property] ?? [];
+        entry[property] = changes;
+        changes.push({
+          value: ourValue(row['NewValue']),
+          at: new Date(String(row['CreatedDate']).replace(/\+0000$/, 'Z')),
+          // History keeps the user, not the API client: the integration user's changes are ours.
+          source: userId === integrationUserId ? 'our_app' : 'person',
+          sourceId: userId,
+          userId: userId === integrationUserId ? null : userId,
+        });
+        histories.set(recordId, entry);
+      }
+      return histories;
+    },
+
+    async readLatestChanges(input) {
+      const latest = new Map<string, Record<string, CrmValueChange>>();
+      for (const [recordId, byProperty] of await this.readPropertyHistory!(input)) {
+        const newest: Record<string, CrmValueChange> = {};
+        for (const [property, changes] of Object.entries(byProperty)) if (changes[0]) newest[property] = changes[0];
+        latest.set(recordId, newest);
+      }
+      return latest;
+    },
+
+    // On Salesforce a record's OwnerId is the owning user's id.
+    async findOwnerIdOfUser(userId) {
+      return userId;
+    },
+    // Salesforce has no HubSpot-like teams; roles are given per person.
+    async findTeamIdsOfUser() {
+      return [];
+    },
+    async listTeams() {
+      return [];
+    },
+    // Through the Metadata API: custom fields 10 a call, then our permission set grants them to the API user.
+    async ensureProperties({ objectType, properties }) {
+      const sObject = sObjectOf(objectType);
+      const byFullName = new Map(
+        properties.map((definition) => [`${sObject}.${sfFieldName(definition.name)}`, definition]),
+      );
+      const fullNames = [...byFullName.keys()];
+      const existing = await call(`read ${sObject}'s custom fields`, (conn) =>
+        existingComponents(conn, 'CustomField', fullNames),
+      );
+      const missing = fullNames.filter((name) => !existing.has(name));
+      await call(`create ${missing.length} fields on ${sObject}`, async (conn) => {
+        await upsertComponents(
+          conn,
+          'CustomField',
+          missing.map((fullName) => customFieldMetadata(fullName, byFullName.get(fullName)!)),
+        );
+        await grantFields(conn, fullNames);
+      });
+      describeCache.delete(sObject);
+      return {
+        groupCreated: false,
+        created: missing.map((name) => byFullName.get(name)!.name),
+        existing: fullNames.filter((name) => existing.has(name)).map((name) => byFullName.get(name)!.name),
+      };
+    },
+
+    /** `Agent_Approval__c`, its key an external id, with a lookup to each governed object. */
+    async ensureCustomObject(schema) {
+      const objectName = APPROVAL_OBJECT;
+      const [key] = schema.properties;
+      const fields = [
+        ...schema.properties.map((definition) => ({
+          ...customFieldMetadata(sfFieldName(definition.name), definition),
+          ...(definition === key ? { externalId: true, unique: true } : {}),
+        })),
+        ...schema.associatedObjects.map((objectType) => {
+          const target = sObjectOf(objectType);
+          return {
+            fullName: `${target}__c`,
+            label: target,
+            type: 'Lookup',
+            referenceTo: target,
+            relationshipName: `Agent_Approvals_${target}`,
+            deleteConstraint: 'SetNull',
+          };
+        }),
+      ];
+      const created = await call(`create ${objectName}`, async (conn) => {
+        const had = await existingComponents(conn, 'CustomObject', [objectName]);
+        if (!had.has(objectName))
+          await upsertComponents(conn, 'CustomObject', [
+            {
+              fullName: objectName,
+              label: schema.labels.singular,
+              pluralLabel: schema.labels.plural,
+              nameField: { type: 'AutoNumber', label: 'Approval Number', displayFormat: 'AA-{0000}' },
+              deploymentStatus: 'Deployed',
+              sharingModel: 'ReadWrite',
+              enableHistory: true,
+              fields,
+            },
+          ]);
+        await grantFields(
+          conn,
+          fields.map((field) => `${objectName}.${field.fullName}`),
+        );
+        return !had.has(objectName);
+      });
+      return { objectTypeId: objectName, created };
+    },
+    // sObject Collections upsert keyed by the external-id field: a repeated call never makes a second record.
+    async upsertCustomRecords({ objectTypeId, keyProperty, records }) {
+      assertSize(records.length, WRITE_BATCH_LIMIT, 'upsert');
+      if (records.length === 0) return [];
+      const keyField = sfFieldName(keyProperty);
+      const body = {
+        allOrNone: false,
+        records: records.map((record) => {
+          const fields: Record<string, unknown> = { attributes: { type: objectTypeId }, [keyField]: record.key };
+          for (const [name, value] of Object.entries(record.properties))
+            fields[sfFieldName(name)] = value === '' ? null : value;
+          return fields;
+        }),
+      };
+      const answer = await call(`upsert ${records.length} ${objectTypeId}`, (conn) =>
+        conn.request<
+          { id: string; success: boolean; created: boolean; errors: { statusCode: string; message: string }[] }[]
+        >({
+          method: 'PATCH',
+          url: `/composite/sobjects/${objectTypeId}/${keyField}`,
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      return records.map((record, index) => {
+        const result = answer[index];
+        if (!result?.success)
+          throw new AppError(
+            'CRM_REJECTED',
+            `Salesforce refused ${objectTypeId} ${record.key}: ${result?.errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ') ?? 'no outcome'}`,
+          );
+        return { key: record.key, id: result.id, created: result.created };
+      });
+    },
+
+    // An approval record points at its record through the lookup field named after the record's object.
+    async associate({ fromObjectType, toObjectType, pairs }) {
+      assertSize(pairs.length, WRITE_BATCH_LIMIT, 'link');
+      if (pairs.length === 0) return;
+      const lookup = `${sObjectOf(toObjectType)}__c`;
+      const records = pairs.map((pair) => ({
+        attributes: { type: fromObjectType },
+        id: pair.fromId,
+        [lookup]: pair.toId,
+      }));
+      const answer = await call(`link ${pairs.length} ${fromObjectType}`, (conn) =>
+        conn.request<{ success: boolean; errors: { statusCode: string; message: string }[] }[]>({
+          method: 'PATCH',
+          url: '/composite/sobjects',
+          body: JSON.stringify({ allOrNone: false, records }),
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+      const refused = answer.find((result) => !result.success);
+      if (refused)
+        throw new AppError(
+          'CRM_REJECTED',
+          `Salesforce refused to link ${fromObjectType}: ${refused.errors.map((e) => e.message).join('; ')}`,
+        );
+    },
+    createNote: unsupported('Logging a note'),
+    createTask: unsupported('Creating a task'),
+  };
+}
+
+function assertSize(size: number, limit: number, what: string): void {
+  if (size > limit)
+    throw new AppError('VALIDATION_FAILED', `Salesforce takes at most ${limit} records per ${what} call; got ${size}.`);
+}
+
+/** Salesforce answers with 18-character ids; give back the form the caller asked with. */
+function to15or18(id: string, asked: readonly string[]): string {
+  if (asked.includes(id)) return id;
+  return asked.find((candidate) => candidate.length === 15 && id.startsWith(candidate)) ?? id;
+}
+
+function historyObject(sObject: string): { name: string; parent: string } {
+  // Opportunity's per-field log is OpportunityFieldHistory; OpportunityHistory is the stage snapshot table.
+  if (sObject === 'Opportunity') return { name: 'OpportunityFieldHistory', parent: 'OpportunityId' };
+  if (sObject.endsWith('__c')) return { name: sObject.replace(/__c$/, '__History'), parent: 'ParentId' };
+  return { name: `${sObject}History`, parent: `${sObject}Id` };
+}
+
+function propertyType(type: string): CrmPropertyType {
+  if (type === 'boolean') return 'bool';
+  if (type === 'currency' || type === 'double' || type === 'percent' || type === 'int') return 'number';
+  if (type === 'picklist' || type === 'multipicklist') return 'enumeration';
+  if (type === 'date') return 'date';
+  if (type === 'datetime') return 'datetime';
+  return 'string';
+}
+
+/** Our values are strings: booleans and numbers as their text, absent as null. */
+function ourValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** Salesforce's JSON for our string: typed by the field, an empty string clears it. */
+function theirValue(type: string | undefined, value: string): unknown {
+  if (value === '') return null;
+  if (type === 'boolean') return value === 'true';
+  if (type === 'currency' || type === 'double' || type === 'percent' || type === 'int') {
+    const number = Number(value);
+    return Number.isFinite(number) ? number : value;
+  }
+  return value;
+}
