@@ -9,7 +9,7 @@ import type { Actor, ServiceDeps } from '../../server/src/services/common/index.
 import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
 import { testDeps } from './deps.ts';
-import { startFakeHubSpot, type FakeHubSpot } from './hubspot-msw.ts';
+import { startFakeHubSpot, startFakeHubSpotOverHttp, type FakeHubSpot } from './hubspot-msw.ts';
 
 export const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'tester' };
 export const EXAMPLE_POLICY: unknown = JSON.parse(
@@ -29,10 +29,17 @@ export interface Harness {
  * boundary, answered by the same state model the sandbox uses). Retries wait 1 ms so fault tests run fast.
  */
 export async function startHarness(
-  options: { clock?: () => Date; webhooks?: AppOptions['webhooks']; logger?: Logger; consoleDir?: string } = {},
+  options: {
+    clock?: () => Date;
+    webhooks?: AppOptions['webhooks'];
+    logger?: Logger;
+    consoleDir?: string;
+    /** Serve the fake HubSpot over loopback HTTP instead of msw, whose socket interception breaks gRPC. */
+    hubspotOverHttp?: boolean;
+  } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
-  const hubspot = startFakeHubSpot();
+  const hubspot = options.hubspotOverHttp ? await startFakeHubSpotOverHttp() : startFakeHubSpot();
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
   const deps: ServiceDeps = {
     ...base,

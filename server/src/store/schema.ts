@@ -235,3 +235,4 @@ export { teamRoles } from './team-role-schema.ts';
 export { auditCheckpoints } from './audit-checkpoint-schema.ts';
 export { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 export { siemDestinations } from './siem-schema.ts';
+export { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
