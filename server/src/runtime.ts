@@ -2,11 +2,15 @@ import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts
 import type { Config } from './config.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
+import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox } from './secrets.ts';
 import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import type { WorkspaceRow } from './store/workspace-store.ts';
+
+/** The Salesforce Canvas signed-request check the console's Canvas route uses (issue 20). */
+export const canvasSignedRequestCheck = verifyCanvasSignedRequest;
 
 export interface Runtime {
   database: Database;

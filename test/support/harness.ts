@@ -36,6 +36,7 @@ export async function startHarness(
     consoleDir?: string;
     /** Serve the fake HubSpot over loopback HTTP instead of msw, whose socket interception breaks gRPC. */
     hubspotOverHttp?: boolean;
+    canvas?: AppOptions['canvas'];
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -58,6 +59,7 @@ export async function startHarness(
     publicUrl: 'http://127.0.0.1',
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    ...(options.canvas ? { canvas: options.canvas } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
