@@ -51,12 +51,11 @@ export async function followChangeStream(
   const claim = () => claimStreamLease(deps.db, { workspaceId, holder, now: deps.clock(), leaseMs });
   if (!(await claim())) return 'held_elsewhere';
   const workspace = await requireWorkspace(deps, workspaceId);
-  const crm = deps.crmFor(workspace);
   const since = workspace.createdAt;
   let end = 'closed' as ChangeStreamEnd;
   const stream = await input.open(await readStreamPositions(deps.db, workspaceId), async (batch, topicIndex) => {
     const events = batch.events.filter((event) => event.occurredAt >= since);
-    const reread = batch.reread ? await readAgain(deps, crm, workspaceId, batch.reread) : [];
+    const reread = batch.reread ? await readAgain(deps, deps.crmFor(workspace), workspaceId, batch.reread) : [];
     await storeStreamBatch(deps.db, {
       workspaceId,
       holder,
