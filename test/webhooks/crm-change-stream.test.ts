@@ -189,4 +189,42 @@ describe('following a CRM change stream', () => {
       [recordId, 'phone', '+1 555 0300', 'system'],
     ]);
   });
+
+  it('reads governed records again when the stored replay id is past retention, then goes on from the earliest kept', async () => {
+    await sandbox.close();
+    let now = Date.now();
+    sandbox = await startPubSubSandbox({ accessToken: TOKEN, organizationId: ORG, now: () => now });
+    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    const token = (
+      await api(harness, 'POST', '/v1/admin/agents', {
+        token: ws.adminToken,
+        body: { name: 'enricher', role: 'enrichment' },
+      })
+    ).body.token;
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
+    sandbox.publishRecordChanges([contactChange('100', { jobtitle: 'T0' }, UI_CLIENT)]);
+    await follow(1);
+    // While no server followed: a change, then three days on, so it left the retention unseen.
+    sandbox.publishRecordChanges([contactChange('100', { jobtitle: 'T1' }, UI_CLIENT)]);
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId,
+      properties: { phone: '+1 555 0300' },
+      userId: 9,
+    });
+    now += 73 * 60 * 60 * 1000;
+    sandbox.publishRecordChanges([contactChange('100', { jobtitle: 'T2' }, UI_CLIENT)]);
+    // The first stream finds its replay id refused: it reads the governed record again and ends.
+    expect(await follow(1, 'server-b')).toBe('closed');
+    await follow(1, 'server-b');
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    const history = await historyRows(harness.deps.db, ws.workspaceId);
+    expect(history.map((row) => [row.property, row.value, row.kind])).toEqual([
+      ['jobtitle', 'T0', 'person'],
+      ['phone', '+1 555 0300', 'system'],
+      ['jobtitle', 'T2', 'person'],
+    ]);
+  });
 });

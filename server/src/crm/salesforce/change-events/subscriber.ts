@@ -9,8 +9,8 @@ import { type ChangeEventContext, type ParsedChangeEvent, readChangeEvent } from
  * stored replay id (or the earliest retained event the first time), events handed over one at a
  * time and in order, each awaited before the next so its replay id is stored with it. A replay
  * id Salesforce no longer accepts (its events passed the 72-hour retention) becomes a batch
- * asking to read the object's governed records again, then the channel restarts at the
- * earliest retained event.
+ * asking to read the object's governed records again that moves the channel's position to the
+ * earliest retained event; the stream then ends, and the next one starts there.
  */
 
 export const CHANGE_EVENT_TOPICS: Readonly<Record<string, string>> = {
@@ -46,6 +46,8 @@ export interface ChangeEventStream {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const REPLAY_REFUSED = /replayid/i;
+/** A stored position that says: start this channel at the earliest event Salesforce keeps. */
+const FROM_EARLIEST = '';
 
 export async function openChangeEventStream(
   config: ChangeEventStreamConfig,
@@ -98,7 +100,7 @@ export async function openChangeEventStream(
 
   const subscribe = (topicIndex: number, from: string | undefined) => {
     const topic = topics[topicIndex] ?? '';
-    // Set once this subscription is replaced: what its old stream still reports is not the new one's.
+    // Set once Salesforce refused the replay id: what the dead stream still reports is not news.
     let retired = false;
     const callback: Parameters<PubSubApiClient['subscribe']>[1] = (_info, type, data) => {
       if (closed || retired) return;
@@ -115,18 +117,28 @@ export async function openChangeEventStream(
       } else if (type === 'error') {
         const error = data as { code?: number; details?: string; message?: string };
         if (REPLAY_REFUSED.test(error.details ?? error.message ?? '') && from !== undefined) {
+          // Events after the stored replay id are gone: read the object's governed records again and
+          // store the channel's position as "from the earliest kept"; the stream then ends, and the
+          // next one starts there (the client cannot start a refused channel again on its own).
           retired = true;
-          // Events after the stored replay id are gone: read the object's governed records again, then go on from the earliest kept.
           const entity = entities[topicIndex] ?? '';
-          const objectType =
-            entity === config.approvalObject.entity ? undefined : (config.objectTypes[entity] ?? undefined);
+          const objectType = entity === config.approvalObject.entity ? undefined : config.objectTypes[entity];
           enqueue(async () => {
-            if (objectType !== undefined)
-              await onBatch(
-                { topic, position: from, sequence: BigInt(from), events: [], reread: { objectType, recordIds: null } },
-                topicIndex,
-              );
-            subscribe(topicIndex, undefined);
+            await onBatch(
+              {
+                topic,
+                position: FROM_EARLIEST,
+                sequence: BigInt(from),
+                events: [],
+                reread: objectType === undefined ? null : { objectType, recordIds: null },
+              },
+              // Keyed apart from the channel's own events: the refused replay id is one of them.
+              topics.length + topicIndex,
+            );
+            if (!closed) {
+              closed = true;
+              finish();
+            }
           });
           return;
         }
@@ -141,7 +153,7 @@ export async function openChangeEventStream(
         fail(new Error(`change events of ${topic}: the stream ended`));
       }
     };
-    if (from === undefined) client.subscribeFromEarliestEvent(topic, callback, null);
+    if (from === undefined || from === FROM_EARLIEST) client.subscribeFromEarliestEvent(topic, callback, null);
     else client.subscribeFromReplayId(topic, callback, null, Number(from));
   };
 
