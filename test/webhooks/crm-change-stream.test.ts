@@ -5,6 +5,7 @@ import { startPubSubSandbox, type PubSubSandbox, UI_CLIENT } from '../../server/
 import type { RecordChange } from '../../server/src/sandbox/salesforce/pubsub/event-bus.ts';
 import { editAsPerson } from '../../server/src/sandbox/hubspot/state.ts';
 import { bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { syncApprovalMirror } from '../../server/src/services/held/index.ts';
 import {
   followChangeStream,
   type OpenChangeStream,
@@ -226,5 +227,43 @@ describe('following a CRM change stream', () => {
       ['phone', '+1 555 0300', 'system'],
       ['jobtitle', 'T2', 'person'],
     ]);
+  });
+
+  it('takes a status set on the approval object as that person’s decision, by the same rules', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    const token = (
+      await api(harness, 'POST', '/v1/admin/agents', {
+        token: ws.adminToken,
+        body: { name: 'enricher', role: 'enrichment' },
+      })
+    ).body.token;
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const approvalId = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    await syncApprovalMirror(harness.deps);
+    const [mirrored] = await harness.deps.db.select().from(approvals).where(eq(approvals.id, approvalId));
+    // The commit user is named as this workspace's CRM port names its users (the HubSpot fake's
+    // `userId:` form here; a Salesforce port's user ids are the commit user ids themselves).
+    sandbox.publishRecordChanges([
+      {
+        entity: 'Agent_Approval__c',
+        recordIds: [mirrored?.crmObjectId ?? ''],
+        changeType: 'UPDATE',
+        changedFields: ['Status__c'],
+        values: { Status__c: 'Approved' },
+        origin: UI_CLIENT,
+        commitUser: 'userId:501',
+      },
+    ]);
+    await follow(1);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    const [decided] = await harness.deps.db.select().from(approvals).where(eq(approvals.id, approvalId));
+    expect(decided).toMatchObject({ status: 'approved', decidedBy: ['501'] });
   });
 });
