@@ -24,9 +24,11 @@ export type ObjectType = z.infer<typeof objectTypeSchema>;
 /**
  * Who made a change the CRM reports, in our words (issue 6): our own app, a person (in the CRM's
  * UI, its mobile apps, forms, email), a workflow or sequence, an import, another integration, or
- * the CRM itself (calculated properties, merges). Each CRM adapter maps its own source names.
+ * the CRM itself (calculated properties, merges), or an AI agent the CRM runs itself (Salesforce's
+ * Agentforce agent users, issue 20: writes that did not go through our governance). Each CRM
+ * adapter maps its own source names.
  */
-export type ChangeSource = 'our_app' | 'person' | 'workflow' | 'import' | 'integration' | 'crm';
+export type ChangeSource = 'our_app' | 'person' | 'workflow' | 'import' | 'integration' | 'ai_agent' | 'crm';
 
 /** Where the CRM keeps what the stop rules read of a contact; its adapter names them. */
 export interface ContactFields {
@@ -114,3 +116,11 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const ACTION_KINDS = ['field_write', 'send_email', 'create_task', 'create_note'] as const;
 export const actionKindSchema = z.enum(ACTION_KINDS);
 export type ActionKind = z.infer<typeof actionKindSchema>;
+
+/**
+ * Our approval object and its status property, in our words, where a CRM's adapter reads its own
+ * approval object into them (Salesforce's `Agent_Approval__c`, issue 20): a person setting the
+ * status there is their decision, as on HubSpot's approval object.
+ */
+export const APPROVAL_OBJECT_TYPE = 'agent_approvals';
+export const APPROVAL_STATUS_PROPERTY = 'ag_status';

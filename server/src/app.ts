@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { canvasRoutes, type CanvasRouteOptions } from './http/canvas-routes.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { consoleSettingsRoutes } from './http/console-settings-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
@@ -27,6 +28,8 @@ export interface AppOptions {
   checkpointPublicKey?: string;
   /** The built web console (issue 19), served at `/`; tests that do not need it leave it out. */
   consoleDir?: string;
+  /** The console opened inside Salesforce as a Canvas app (issue 20); off without a consumer secret. */
+  canvas?: Omit<CanvasRouteOptions, 'consoleDir' | 'maxBodyBytes'>;
 }
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
@@ -49,6 +52,10 @@ export function createApp(options: AppOptions): Express {
       maxBodyBytes: options.maxBodyBytes,
     }),
   );
+  if (options.canvas)
+    app.use(
+      canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes }),
+    );
   app.use(requireJsonBody);
   app.use(jsonBody(options.maxBodyBytes));
   app.use(refuseUnsafeJson);

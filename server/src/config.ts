@@ -32,6 +32,7 @@ const configSchema = z.object({
   SANDBOX_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** The HubSpot app's client secret: verifies webhooks for every portal (a workspace's own secret is tried too). */
   HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  SALESFORCE_CANVAS_CONSUMER_SECRET: z.string().min(1).optional(),
   /** The URL HubSpot reaches this server at (behind a proxy the Host header is not it); part of what webhooks sign. */
   PUBLIC_URL: z.string().url().optional(),
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
@@ -99,6 +100,8 @@ export interface Config {
   sandboxPort: number;
   sandboxWebhook: { url: string; secret: string } | undefined;
   hubspotClientSecret: string | undefined;
+  /** The Salesforce Canvas app's consumer secret (issue 20): the console opens inside Salesforce only with it. */
+  salesforceCanvasConsumerSecret: string | undefined;
   publicUrl: string | undefined;
   webhookWorker: boolean;
   approvalJobs: boolean;
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandboxPort: c.SANDBOX_PORT,
     sandboxWebhook: sandboxWebhook(c.SANDBOX_WEBHOOK_URL, c.SANDBOX_WEBHOOK_SECRET),
     hubspotClientSecret: c.HUBSPOT_CLIENT_SECRET,
+    salesforceCanvasConsumerSecret: c.SALESFORCE_CANVAS_CONSUMER_SECRET,
     publicUrl: c.PUBLIC_URL,
     webhookWorker: c.WEBHOOK_WORKER === 'on',
     approvalJobs: c.APPROVAL_JOBS === 'on',

@@ -12,7 +12,7 @@ import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
-import { openRuntime, type Runtime } from './runtime.ts';
+import { canvasSignedRequestCheck, openRuntime, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
 import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
 
@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     publicUrl,
     webhooks,
     consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
+    ...(config.salesforceCanvasConsumerSecret
+      ? { canvas: { consumerSecrets: [config.salesforceCanvasConsumerSecret], check: canvasSignedRequestCheck } }
+      : {}),
     ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
   });
   // Alerts start once the port is known: their links lead to the console at this server's address.

@@ -4,6 +4,7 @@ import { salesforceConnectionSchema } from '../../shared/salesforce-connection.t
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
 import { createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
+import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
@@ -11,6 +12,9 @@ import { recordCrmBudgetStop } from './services/governance/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
 import { parseJson } from '../../shared/json-text.ts';
+
+/** The Salesforce Canvas signed-request check the console's Canvas route uses (issue 20). */
+export const canvasSignedRequestCheck = verifyCanvasSignedRequest;
 
 export interface Runtime {
   database: Database;

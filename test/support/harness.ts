@@ -9,7 +9,7 @@ import type { Actor, ServiceDeps } from '../../server/src/services/common/index.
 import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
 import { testDeps } from './deps.ts';
-import { startFakeHubSpot, type FakeHubSpot } from './hubspot-msw.ts';
+import { startFakeHubSpot, startFakeHubSpotOverHttp, type FakeHubSpot } from './hubspot-msw.ts';
 import type { HubSpotState } from '../../server/src/sandbox/hubspot/state.ts';
 
 export const ADMIN: Actor = { type: 'admin', via: 'cli', name: 'tester' };
@@ -39,10 +39,15 @@ export async function startHarness(
     otherPortals?: readonly HubSpotState[];
     /** How the adapters wait between retries; tests that hold a wait open pass their own. */
     sleep?: (ms: number) => Promise<void>;
+    /** Serve the fake HubSpot over loopback HTTP instead of msw, whose socket interception breaks gRPC. */
+    hubspotOverHttp?: boolean;
+    canvas?: AppOptions['canvas'];
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
-  const hubspot = startFakeHubSpot(options.otherPortals ? { otherPortals: options.otherPortals } : {});
+  const hubspot = options.hubspotOverHttp
+    ? await startFakeHubSpotOverHttp()
+    : startFakeHubSpot(options.otherPortals ? { otherPortals: options.otherPortals } : {});
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
   const deps: ServiceDeps = {
     ...base,
@@ -61,6 +66,7 @@ export async function startHarness(
     publicUrl: 'http://127.0.0.1',
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    ...(options.canvas ? { canvas: options.canvas } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

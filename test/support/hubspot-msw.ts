@@ -3,6 +3,7 @@ import { setupServer } from 'msw/node';
 import type { CallLog } from '../../server/src/sandbox/hubspot/call-log.ts';
 import type { HubSpotFaults } from '../../server/src/sandbox/hubspot/faults.ts';
 import { handleHubSpotRequest } from '../../server/src/sandbox/hubspot/handler.ts';
+import { createFakeHubSpotHttpServer } from '../../server/src/sandbox/hubspot/http-server.ts';
 import { errorResponse, type HubSpotResponse } from '../../server/src/sandbox/hubspot/responses.ts';
 import {
   createHubSpotState,
@@ -98,4 +99,24 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 function frameRequest(data: unknown): Request | undefined {
   const request = (data as { request?: unknown } | null)?.request;
   return request instanceof Request ? request : undefined;
+}
+
+/**
+ * The same fake served over real HTTP on loopback, with no msw: for tests that also open
+ * connections msw's socket interception breaks (gRPC over HTTP/2, the Pub/Sub client, issue 20).
+ */
+export async function startFakeHubSpotOverHttp(options: CreateHubSpotStateOptions = {}): Promise<FakeHubSpot> {
+  const state = createHubSpotState(options);
+  const server = createFakeHubSpotHttpServer(state);
+  const baseUrl = await server.listen(0);
+  return {
+    state,
+    faults: state.faults,
+    calls: state.calls,
+    baseUrl,
+    accessToken: state.accessToken,
+    close() {
+      void server.close();
+    },
+  };
 }

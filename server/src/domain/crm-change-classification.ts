@@ -50,6 +50,7 @@ export function classifyPropertyChange(
       return { kind: 'bypass', ...none };
     }
     case 'integration':
+    case 'ai_agent':
       return { kind: 'bypass', ...none };
     case 'crm':
       return { kind: 'system', ...none };

@@ -6,20 +6,24 @@ import express, { type RequestHandler, Router } from 'express';
 const CONSOLE_PATHS = /^\/(?:inbox|batches|audit|records|settings|overview)(?:\/[^.]*)?$|^\/$/;
 
 /**
- * No inline script or style, nothing from another origin, never framed: what the console needs
- * and nothing an injected string could use.
+ * No inline script or style, nothing from another origin, never framed (but by the CRM's own
+ * domains when it opened the console inside itself, issue 20): what the console needs and
+ * nothing an injected string could use.
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function consoleContentSecurityPolicy(frameAncestors: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${frameAncestors.length === 0 ? "'none'" : frameAncestors.join(' ')}`,
+  ].join('; ');
+}
+const CONTENT_SECURITY_POLICY = consoleContentSecurityPolicy([]);
 
 export const consoleSecurityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);

@@ -271,3 +271,4 @@ export { auditCheckpointLog, auditCheckpoints } from './audit-checkpoint-schema.
 export { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 export { siemDestinations } from './siem-schema.ts';
 export { alertChannels, alertDeliveries, alertRules, alertSubjects } from './alert-schema.ts';
+export { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';

@@ -10,3 +10,8 @@ export {
   signInWithLink,
   signOut,
 } from './console-sessions.ts';
+export {
+  type EmbeddedAppCheck,
+  type EmbeddedAppRequest,
+  startEmbeddedSession,
+} from './embedded-sessions.ts';

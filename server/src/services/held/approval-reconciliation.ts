@@ -1,4 +1,5 @@
 import type { ApprovalDecisionRequest } from '../../../../shared/approval-api.ts';
+import { APPROVAL_OBJECT_TYPE, APPROVAL_STATUS_PROPERTY } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import {
   lockApprovalByCrmObject,
@@ -19,9 +20,6 @@ import { decideLockedAction } from './decide-action.ts';
 import { decideLocked } from './decide-approval.ts';
 
 const WEBHOOKS = { type: 'system', name: 'hubspot-webhooks' } as const;
-
-/** The approval object's status property a person may set inside HubSpot to decide. */
-const STATUS_PROPERTY = 'ag_status';
 
 /**
  * What changes seen in HubSpot mean for approvals (issue 5 with issue 6), inside the webhook
@@ -86,7 +84,11 @@ function isRecordClosed(row: FieldChangeRow): boolean {
 }
 
 function isApprovalStatus(row: FieldChangeRow): boolean {
-  return row.property === STATUS_PROPERTY && row.objectType.startsWith('2-');
+  // HubSpot's custom object type ids start `2-`; other CRMs' adapters name our approval object APPROVAL_OBJECT_TYPE.
+  return (
+    row.property === APPROVAL_STATUS_PROPERTY &&
+    (row.objectType.startsWith('2-') || row.objectType === APPROVAL_OBJECT_TYPE)
+  );
 }
 
 /** Why this change makes the approval stale, or undefined when it does not. */

@@ -2,3 +2,4 @@
 export { ingestHubSpotWebhook } from './ingest-webhooks.ts';
 export { createPortalDirectory } from './portal-directory.ts';
 export { type ProcessOptions, processWebhookEvents } from './process-webhook-events.ts';
+export { type ChangeStreamEnd, followChangeStream, type OpenChangeStream } from './crm-change-stream.ts';

@@ -1,3 +1,4 @@
+import type { CrmChangeEvent } from '../../../../shared/crm-change-events.ts';
 import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { DEFAULT_MONITORING, type MonitoringSettings } from '../../../../shared/policy.ts';
@@ -5,11 +6,13 @@ import {
   classifyPropertyChange,
   readSubscriptionType,
   type Classification,
+  type SubscriptionMeaning,
 } from '../../domain/crm-change-classification.ts';
 import { listAgents } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
+import { STREAMED_CHANGE_TYPE } from '../../store/crm-event-stream-store.ts';
 import {
   claimPendingEvents,
   markEventsProcessed,
@@ -100,7 +103,10 @@ async function interpret(
   const bypasses: BypassToRevert[] = [];
   for (const event of events) {
     const payload = event.payload as HubSpotWebhookEvent;
-    const meaning = readSubscriptionType(event.subscriptionType, payload.objectTypeId);
+    const streamed = event.subscriptionType === STREAMED_CHANGE_TYPE ? (event.payload as StoredStreamedChange) : null;
+    const meaning = streamed
+      ? streamedMeaning(streamed)
+      : readSubscriptionType(event.subscriptionType, payload.objectTypeId);
     if (!meaning || (meaning.event === 'property_change' && event.propertyName === null)) {
       outcomes.push({ eventId: event.eventId, outcome: 'ignored_subscription_type' });
       continue;
@@ -109,11 +115,14 @@ async function interpret(
     let classification: Classification;
     if (meaning.event === 'record') classification = { kind: meaning.kind, changeId: null, agentId: null };
     else {
-      const source = crm.changeSourceOf({
-        changeSource: event.changeSource,
-        sourceId: event.sourceId,
-        appId: payload.appId === undefined ? null : String(payload.appId),
-      });
+      // A streamed change comes with its source already in our words (its adapter read the CRM's origin).
+      const source = streamed
+        ? streamed.source
+        : crm.changeSourceOf({
+            changeSource: event.changeSource,
+            sourceId: event.sourceId,
+            appId: payload.appId === undefined ? null : String(payload.appId),
+          });
       classification = classifyPropertyChange(
         { source, property, value: event.propertyValue },
         known.get(fieldKey(meaning.objectType, event.objectId, property)) ?? [],
@@ -136,8 +145,8 @@ async function interpret(
       sourceId: event.sourceId,
       agentId: classification.agentId,
       changeId: classification.changeId,
-      data: meaning.event === 'record' ? recordDetails(payload) : null,
-      attemptNumber: payload.attemptNumber ?? null,
+      data: meaning.event === 'record' && !streamed ? recordDetails(payload) : null,
+      attemptNumber: streamed ? null : (payload.attemptNumber ?? null),
     };
     history.push(row);
     if (classification.kind === 'bypass') bypasses.push({ row });
@@ -176,6 +185,15 @@ function recordDetails(event: HubSpotWebhookEvent): FieldChangeRow['data'] {
   if (event.mergedObjectIds !== undefined) details.mergedObjectIds = event.mergedObjectIds;
   if (event.newObjectId !== undefined) details.newObjectId = event.newObjectId;
   return Object.keys(details).length > 0 ? details : null;
+}
+
+/** A streamed change as stored (see `storeStreamBatch`): the neutral event, its time as text. */
+type StoredStreamedChange = Omit<CrmChangeEvent, 'occurredAt'> & { occurredAt: string };
+
+function streamedMeaning(change: StoredStreamedChange): SubscriptionMeaning {
+  return change.recordEvent === null
+    ? { objectType: change.objectType, event: 'property_change' }
+    : { objectType: change.objectType, event: 'record', kind: change.recordEvent };
 }
 
 function unique(values: string[]): string[] {
