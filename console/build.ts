@@ -33,5 +33,8 @@ const wanted = sourceHash();
 const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : undefined;
 if (process.argv.includes('--if-stale') && current === wanted) process.exit(0);
 process.stderr.write(current ? 'Rebuilding the web console (its sources changed)…\n' : 'Building the web console…\n');
+// Always the production build: vitest sets NODE_ENV=test, and a build made under it (the browser
+// tests build on demand) bundled React's development copy, which `npm start` then served.
+process.env.NODE_ENV = 'production';
 await build({ configFile: join(consoleDir, 'vite.config.ts') });
 writeFileSync(stampFile, wanted);
