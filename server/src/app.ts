@@ -15,6 +15,7 @@ import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.t
 import type { Logger } from './logger.ts';
 import type { ServiceDeps } from './services/common/index.ts';
 import type { Database } from './store/database.ts';
+import type { AgentTraffic } from './agent-traffic.ts';
 
 export interface AppOptions {
   deps: ServiceDeps;
@@ -28,9 +29,14 @@ export interface AppOptions {
   checkpointPublicKey?: string;
   /** The built web console (issue 19), served at `/`; tests that do not need it leave it out. */
   consoleDir?: string;
+  /** Counts agent API requests in flight, which SIEM streaming yields to (issue 22). */
+  agentTraffic?: AgentTraffic;
   /** The console opened inside Salesforce as a Canvas app (issue 20); off without a consumer secret. */
   canvas?: Omit<CanvasRouteOptions, 'consoleDir' | 'maxBodyBytes'>;
 }
+
+/** The agent API's work: change sets, drafts and MCP calls. */
+const AGENT_REQUEST_PATHS = ['/v1/changesets', '/v1/actions', '/mcp'];
 
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
 export function createApp(options: AppOptions): Express {
@@ -56,6 +62,12 @@ export function createApp(options: AppOptions): Express {
     app.use(
       canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes }),
     );
+  const { agentTraffic } = options;
+  if (agentTraffic)
+    app.use(AGENT_REQUEST_PATHS, (_req, res, next) => {
+      res.once('close', agentTraffic.begin());
+      next();
+    });
   app.use(requireJsonBody);
   app.use(jsonBody(options.maxBodyBytes));
   app.use(refuseUnsafeJson);

@@ -9,6 +9,7 @@ import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
+import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
@@ -36,9 +37,11 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const agentTraffic = createAgentTraffic();
   const siem = startSiemDelivery(deps, {
     logger,
     pollMs: config.siem.pollMs,
+    agentTraffic,
     delivery: {
       holder: leaseHolderName(),
       leaseMs: config.siem.leaseMs,
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     publicUrl,
     webhooks,
+    agentTraffic,
     consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
     ...(config.salesforceCanvasConsumerSecret
       ? { canvas: { consumerSecrets: [config.salesforceCanvasConsumerSecret], check: canvasSignedRequestCheck } }

@@ -42,6 +42,7 @@ export async function startHarness(
     /** Serve the fake HubSpot over loopback HTTP instead of msw, whose socket interception breaks gRPC. */
     hubspotOverHttp?: boolean;
     canvas?: AppOptions['canvas'];
+    agentTraffic?: AppOptions['agentTraffic'];
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -67,6 +68,7 @@ export async function startHarness(
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     ...(options.canvas ? { canvas: options.canvas } : {}),
+    ...(options.agentTraffic ? { agentTraffic: options.agentTraffic } : {}),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
