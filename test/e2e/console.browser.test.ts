@@ -304,6 +304,9 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       token: adminToken,
       body: { crmUserId: '3001' },
     });
+    // Another person signs in on this browser: leave the live inbox first, whose stream would
+    // otherwise reconnect with the session that signing in ends (a 401 logged by the old page).
+    await page.goto('about:blank');
     await page.goto(link.body.url);
     await page.waitForURL(/\/inbox$/);
     const card = page.getByRole('article', { name: `Note draft on contacts ${recordId}` });
@@ -324,6 +327,9 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       token: adminToken,
       body: { crmUserId: '2001' },
     });
+    // Another person signs in on this browser: leave the live inbox first, whose stream would
+    // otherwise reconnect with the session that signing in ends (a 401 logged by the old page).
+    await page.goto('about:blank');
     await page.goto(link.body.url);
     await page.waitForURL(/\/inbox$/);
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
