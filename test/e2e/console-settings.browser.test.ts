@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   http,
@@ -12,13 +10,7 @@ import {
   temporaryDataDir,
   urlFromLog,
 } from './support/processes.ts';
-
-const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test/artifacts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium)
-  console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium).`);
+import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
 
 // Settings and Overview as people use them: the real server in demo mode with its sandbox, the
 // real build, headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
@@ -37,30 +29,16 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.goto(link.body.url);
     await page.waitForURL(/\/inbox$/);
   };
-  const screenshot = (name: string) => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  };
+  const screenshot = (name: string) => saveScreenshot(page, name);
 
   beforeAll(async () => {
-    await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
+    await buildConsoleIfStale();
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
     // The first start migrates PGlite, seeds the sandbox and sends the demo batch: on a loaded machine, over 20 s.
     serverUrl = await urlFromLog(server, 'listening', 60_000);
     await server.waitForLine((line) => line.startsWith('Try next'), 60_000);
     adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(15_000); // a step that never happens fails by name, within the test's own 30 s
     page.on('pageerror', (error) => pageErrors.push(error.message));

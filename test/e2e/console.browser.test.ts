@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   http,
@@ -12,13 +12,9 @@ import {
   temporaryDataDir,
   urlFromLog,
 } from './support/processes.ts';
+import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test/artifacts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium)
-  console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium).`);
 
 // The console as a person uses it: the real server in demo mode with its sandbox, the real build,
 // driven in headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
@@ -32,24 +28,13 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    await run(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
+    await buildConsoleIfStale();
     server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
     // The demo's start (PGlite, the sandbox, the workspace) takes longer than 20 s on a loaded machine.
     serverUrl = await urlFromLog(server, 'listening', 90_000);
     sandboxUrl = await urlFromLog(server, 'sandbox listening');
     await server.waitForLine((line) => line.startsWith('Try next'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
@@ -66,10 +51,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     data.remove();
   });
 
-  const screenshot = (name: string) => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  };
+  const screenshot = (name: string) => saveScreenshot(page, name);
 
   it('a person approves an edited value from the inbox, and the sandbox record holds the edited value', async () => {
     const cards = page.locator('article.card');

@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium, which `.ci/run` installs; browser tests skip (with a warning) without it. */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve('test/artifacts');
+
+export const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(`Browser tests skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium).`);
+
+/** Builds the console when its sources changed, as `npm start` does. */
+export async function buildConsoleIfStale(): Promise<void> {
+  await promisify(execFile)(process.execPath, [path.resolve('console/build.ts'), '--if-stale']);
+}
+
+/** Headless, and without the background connections this machine's closed network refuses. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** A story's last screen, kept under test/artifacts. */
+export function saveScreenshot(page: Page, name: string): Promise<Buffer> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
