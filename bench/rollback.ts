@@ -5,7 +5,6 @@
  * wall time against the floor that limit sets. Then 100,000 items without latency: the CLI
  * process's peak memory, which stays flat because the plan and the job stream.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { type Actor, newId } from '../server/src/services/common/index.ts';
 import { insertChanges, insertChangeSet, type NewChangeRow } from '../server/src/store/change-store.ts';
 import { rollbacks } from '../server/src/store/schema.ts';
 import { createBenchPostgres } from './databases.ts';
-import { scriptCommand } from './server-process.ts';
+import { measuredCli } from './server-process.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const READ = 'POST /crm/v3/objects/{type}/batch/read';
@@ -80,40 +79,6 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
   return workspace.id;
 }
 
-/** Runs the CLI to the end, sampling its peak resident memory (Linux VmHWM) until it exits. */
-async function runCli(
-  env: Record<string, string>,
-  args: string[],
-): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
-  const started = performance.now();
-  const command = scriptCommand('cli', env);
-  const child = spawn(process.execPath, [...command.args, ...args], {
-    env: command.env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  let peakKb = 0;
-  const sampler = setInterval(() => {
-    try {
-      peakKb = Math.max(
-        peakKb,
-        Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0),
-      );
-    } catch {
-      // the process just exited
-    }
-  }, 50);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`rollback exited with ${code}: ${stdout}`);
-  return {
-    output: JSON.parse(stdout) as Record<string, unknown>,
-    seconds: (performance.now() - started) / 1000,
-    peakMemoryMb: Math.round(peakKb / 1024),
-  };
-}
-
 async function measure(input: {
   kind: 'pglite' | 'postgres';
   records: number;
@@ -145,9 +110,9 @@ async function measure(input: {
     if (input.callsPer10s !== undefined)
       hubspot.faults.setRateLimit({ maxCalls: input.callsPer10s, intervalMs: 10_000 });
     // What the CLI process takes for any command on this database (modules, driver, migrations check): the rollback's floor.
-    const baseline = await runCli(env, ['migrate', '--json']);
+    const baseline = await measuredCli(env, ['migrate', '--json']);
     hubspot.calls.clear();
-    const cli = await runCli(env, ['rollback', '--workspace', workspaceId, '--batch', 'bad-batch', '--json']);
+    const cli = await measuredCli(env, ['rollback', '--workspace', workspaceId, '--batch', 'bad-batch', '--json']);
     runtime = await openRuntime(loadConfig(env), 'the rollback benchmark');
     try {
       const [row] = await runtime.deps.db.select().from(rollbacks);

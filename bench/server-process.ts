@@ -63,14 +63,50 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   });
   return {
     url,
-    peakMemoryMb: () => {
-      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024);
-    },
+    peakMemoryMb: () => Math.round(peakMemoryKb(child.pid!) / 1024),
     stop: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
     },
+  };
+}
+
+/** A live process's peak resident memory so far (Linux VmHWM), in kB; NaN once it has gone. */
+export function peakMemoryKb(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs the CLI to the end as a user runs it, timed, sampling its peak resident memory until it exits. */
+export async function measuredCli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
+  const started = performance.now();
+  const command = scriptCommand('cli', env);
+  const child = spawn(process.execPath, [...command.args, ...args], {
+    env: command.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  let peakKb = 0;
+  // Once the process has gone (NaN), the last sample stands.
+  const sampler = setInterval(() => {
+    peakKb = Math.max(peakKb, peakMemoryKb(child.pid!) || 0);
+  }, 20);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`npm run cli -- ${args.join(' ')} exited with ${code}: ${stdout}`);
+  return {
+    output: JSON.parse(stdout) as Record<string, unknown>,
+    seconds: (performance.now() - started) / 1000,
+    peakMemoryMb: Math.round(peakKb / 1024),
   };
 }
 
