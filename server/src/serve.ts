@@ -1,0 +1,143 @@
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createApp } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { startDemoIfWanted } from './demo/demo-mode.ts';
+import { startAlertJobs } from './jobs/alert-jobs.ts';
+import { startApprovalJobs } from './jobs/approval-jobs.ts';
+import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
+import { startCheckpointJob } from './jobs/checkpoint-job.ts';
+import type { PollingLoop } from './jobs/polling-loop.ts';
+import { startRollbackWorker } from './jobs/rollback-worker.ts';
+import { createAgentTraffic } from './agent-traffic.ts';
+import { startSiemDelivery } from './jobs/siem-delivery.ts';
+import { startWebhookWorker } from './jobs/webhook-worker.ts';
+import { errorLogField, jsonLogger } from './logger.ts';
+import { canvasSignedRequestCheck, openRuntime, type Runtime } from './runtime.ts';
+import { checkpointFile } from './services/governance/index.ts';
+import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
+
+const logger = jsonLogger();
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config, 'the Agent Governance server');
+  const publicUrl = `http://${config.host}:${config.port}`;
+  // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
+  const demo = await startDemoIfWanted({
+    config,
+    runtime,
+    logger,
+    argv: process.argv.slice(2),
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
+  const deps = demo?.deps ?? runtime.deps;
+  const worker = config.webhookWorker ? startWebhookWorker(deps, { logger }) : undefined;
+  const rollbacks = startRollbackWorker(deps, { logger, leaseMs: config.rollbackLeaseMs });
+  const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
+  const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
+  const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const agentTraffic = createAgentTraffic();
+  const siem = startSiemDelivery(deps, {
+    logger,
+    pollMs: config.siem.pollMs,
+    agentTraffic,
+    delivery: {
+      holder: leaseHolderName(),
+      leaseMs: config.siem.leaseMs,
+      requestTimeoutMs: Math.floor(config.siem.leaseMs / 3),
+      retryMaxMs: config.siem.retryMaxMs,
+      eventsPerRequest: config.siem.eventsPerRequest,
+    },
+  });
+  const webhooks = {
+    appClientSecret: config.hubspotClientSecret,
+    publicUrl: config.publicUrl,
+    ...(worker ? { onStored: () => worker.wake() } : {}),
+  };
+  const app = createApp({
+    deps,
+    database: runtime.database,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    publicUrl,
+    webhooks,
+    agentTraffic,
+    consoleDir: fileURLToPath(new URL('../../console/dist', import.meta.url)),
+    ...(config.salesforceCanvasConsumerSecret
+      ? { canvas: { consumerSecrets: [config.salesforceCanvasConsumerSecret], check: canvasSignedRequestCheck } }
+      : {}),
+    ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
+  });
+  // Alerts start once the port is known: their links lead to the console at this server's address.
+  let alerts: PollingLoop | undefined;
+  const server = app.listen(config.port, config.host, () => {
+    const { port } = server.address() as AddressInfo;
+    alerts = startAlertJobs(deps, {
+      logger,
+      pollMs: config.alerts.pollMs,
+      evaluation: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
+        checkEveryMs: config.alerts.checkEveryMs,
+        eventsPerRound: 1_000,
+      },
+      delivery: {
+        holder: leaseHolderName(),
+        leaseMs: config.alerts.leaseMs,
+        requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
+        retryMaxMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+      },
+    });
+    logger.info('listening', {
+      url: `http://${config.host}:${port}`,
+      database: runtime.database.kind,
+      dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
+    });
+    demo
+      ?.onListening(`http://${config.host}:${port}`)
+      .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
+  });
+  const stop = () => {
+    logger.info('stopping');
+    server.close(
+      () =>
+        void Promise.all([
+          demo?.close(),
+          worker?.stop(),
+          rollbacks.stop(),
+          approvalJobs?.stop(),
+          checkpoints?.stop(),
+          recovery.stop(),
+          siem.stop(),
+          alerts?.stop(),
+        ])
+          .then(() => runtime.close())
+          .then(() => process.exit(0)),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Signed audit checkpoints (issue 17), or a log line saying why there are none. */
+function startCheckpointsIfKeyed(config: Config, runtime: Runtime, deps: ServiceDeps): PollingLoop | undefined {
+  const loaded = runtime.checkpointKey;
+  if (!loaded.key) {
+    logger.info('audit checkpoints off', { why: loaded.why });
+    return undefined;
+  }
+  const { file, everyEvents, everyMs } = config.auditCheckpoints;
+  logger.info('audit checkpoints on', { keyId: loaded.key.keyId, file, everyEvents, everySeconds: everyMs / 1000 });
+  return startCheckpointJob(deps, {
+    logger,
+    publishing: { key: loaded.key, everyEvents, everyMs, publish: checkpointFile(file) },
+  });
+}
+
+main().catch((error: unknown) => {
+  logger.error('could not start', { error: errorLogField(error) });
+  process.exit(1);
+});
