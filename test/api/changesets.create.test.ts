@@ -127,6 +127,52 @@ describe('POST /v1/changesets with "operation": "create"', () => {
     expect(harness.hubspot.state.objects.contacts.records.size).toBe(5);
   });
 
+  it("finds our own creation that HubSpot's search index does not show yet, by email and by name at a domain", async () => {
+    harness.hubspot.state.faults.searchIndexLagMs = 60_000;
+    const first = await submit([
+      create({ email: 'ada@analytical.io', firstname: 'Ada', lastname: 'Lovelace' }),
+      create({ email: 'zoe@acme.com', firstname: 'Zoë', lastname: "O'Brien" }),
+    ]);
+    const [ada, zoe] = first.body.results;
+    expect([ada.decision, zoe.decision]).toEqual(['applied', 'applied']);
+    const again = await submit([
+      create({ email: ' ADA@analytical.io', firstname: 'Augusta', lastname: 'King' }),
+      create({ email: 'z.obrien@acme.com', firstname: 'zoe', lastname: "o'brien" }),
+    ]);
+    const [byEmail, byName] = again.body.results;
+    expect(byEmail).toMatchObject({ decision: 'denied', duplicateOf: ada.recordId });
+    expect(byEmail.reasons).toContain('duplicate_of');
+    expect(byName).toMatchObject({ decision: 'denied', duplicateOf: zoe.recordId });
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(2);
+  });
+
+  it('creates a person once when two change sets ask for the same one at the same moment', async () => {
+    harness.hubspot.state.faults.searchIndexLagMs = 60_000;
+    harness.hubspot.state.faults.latencyMs = 50;
+    const [one, two] = await Promise.all([
+      submit([create({ email: 'grace@navy.example', firstname: 'Grace', lastname: 'Hopper' })]),
+      submit([create({ email: 'Grace@Navy.example', firstname: 'Grace', lastname: 'Hopper' })]),
+    ]);
+    const results = [one.body.results[0], two.body.results[0]];
+    expect(results.map((result) => result.decision).sort()).toEqual(['applied', 'denied']);
+    const refused = results.find((result) => result.decision === 'denied');
+    expect(refused.reasons).toContain('duplicate_of');
+    expect(harness.hubspot.state.objects.contacts.records.size).toBe(1);
+  });
+
+  it('does not count a creation that was rolled back as a duplicate', async () => {
+    const first = await submit([create({ email: 'once@fresh.io', lastname: 'Once' })]);
+    expect(first.body.results[0].decision).toBe('applied');
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'prospect-1' } },
+    });
+    expect(await runRollback(harness, started.body.id)).toBe('completed');
+    harness.hubspot.state.faults.searchIndexLagMs = 60_000;
+    const again = await submit([create({ email: 'once@fresh.io', lastname: 'Once' })]);
+    expect(again.body.results[0].decision).toBe('applied');
+  });
+
   it('holds a likely duplicate for a person when the policy says approval, and creates nothing', async () => {
     await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ onDuplicate: 'approval' }), ADMIN);
     const existing = seedContact({ email: 'ada@analytical.io', lastname: 'Lovelace' });

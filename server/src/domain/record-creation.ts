@@ -114,47 +114,95 @@ function existingKey(contact: ExistingContact): ContactKey {
   });
 }
 
-/** A likely duplicate: of a record in the CRM (`recordId`) or of an earlier entry of the same change set (`entry`). */
-export type Duplicate = { recordId: string } | { entry: number };
+/**
+ * What our own creations are matched by, kept with each creation: the normalised email, and the
+ * company domain with the normalised full name (`acme.com|ada lovelace`; a domain holds no `|`).
+ */
+export interface CreationKeys {
+  emailKey: string | null;
+  nameKey: string | null;
+}
+
+export function creationKeys(key: ContactKey): CreationKeys {
+  return {
+    emailKey: key.email,
+    nameKey: key.name !== null && key.domain !== null ? `${key.domain}|${key.name}` : null,
+  };
+}
+
+/**
+ * One of our own earlier creations that still stands (created, being created, or held for a person).
+ * The CRM's search index trails new records by seconds, and two change sets can check at the same
+ * moment, so the CRM alone cannot tell that an agent is creating the same person twice.
+ */
+export interface OwnCreation extends CreationKeys {
+  /** Set once the CRM created it. */
+  recordId: string | null;
+  changeSetId: string;
+}
+
+/**
+ * A likely duplicate: of a record in the CRM or one we created (`recordId`), of a creation another
+ * change set has under way or held (`changeSetId`), or of an earlier entry of the same change set (`entry`).
+ */
+export type Duplicate = { recordId: string } | { changeSetId: string } | { entry: number };
 
 /**
  * For each candidate, in order, the record it likely duplicates: the same email first, then the
  * same normalised full name at the same company domain. Among several matches the lowest record
  * id (the oldest) is named, so the answer does not depend on the order the CRM listed them in.
- * A candidate repeating an earlier candidate of the batch is its duplicate too.
+ * A candidate matching one of our own creations not yet created names that creation's change set;
+ * one repeating an earlier candidate of the batch is that candidate's duplicate.
  */
 export function findDuplicates(
   candidates: readonly ContactKey[],
   existing: readonly ExistingContact[],
+  own: readonly OwnCreation[] = [],
 ): (Duplicate | undefined)[] {
-  const byEmail = new Map<string, string>();
-  const byName = new Map<string, string>();
-  const oldest = (map: Map<string, string>, key: string, id: string) => {
+  const recordByEmail = new Map<string, string>();
+  const recordByName = new Map<string, string>();
+  const oldest = (map: Map<string, string>, key: string | null, id: string) => {
+    if (key === null) return;
     const known = map.get(key);
     if (known === undefined || compareIds(id, known) < 0) map.set(key, id);
   };
-  for (const contact of existing) {
-    const key = existingKey(contact);
-    if (key.email !== null) oldest(byEmail, key.email, contact.id);
-    if (key.name !== null && key.domain !== null) oldest(byName, `${key.name}\u0000${key.domain}`, contact.id);
+  const remember = (keys: CreationKeys, id: string) => {
+    oldest(recordByEmail, keys.emailKey, id);
+    oldest(recordByName, keys.nameKey, id);
+  };
+  for (const contact of existing) remember(creationKeys(existingKey(contact)), contact.id);
+  const underWay = { byEmail: new Map<string, string>(), byName: new Map<string, string>() };
+  for (const creation of own) {
+    if (creation.recordId !== null) remember(creation, creation.recordId);
+    else {
+      if (creation.emailKey !== null) underWay.byEmail.set(creation.emailKey, creation.changeSetId);
+      if (creation.nameKey !== null) underWay.byName.set(creation.nameKey, creation.changeSetId);
+    }
   }
   const seenEmail = new Map<string, number>();
   const seenName = new Map<string, number>();
   return candidates.map((candidate, index): Duplicate | undefined => {
-    const nameKey =
-      candidate.name !== null && candidate.domain !== null ? `${candidate.name}\u0000${candidate.domain}` : null;
+    const { emailKey, nameKey } = creationKeys(candidate);
     const found =
-      lookup(byEmail, seenEmail, candidate.email) ?? (nameKey === null ? undefined : lookup(byName, seenName, nameKey));
-    if (candidate.email !== null && !seenEmail.has(candidate.email)) seenEmail.set(candidate.email, index);
+      lookup(recordByEmail, underWay.byEmail, seenEmail, emailKey) ??
+      lookup(recordByName, underWay.byName, seenName, nameKey);
+    if (emailKey !== null && !seenEmail.has(emailKey)) seenEmail.set(emailKey, index);
     if (nameKey !== null && !seenName.has(nameKey)) seenName.set(nameKey, index);
     return found;
   });
 }
 
-function lookup(inCrm: Map<string, string>, inBatch: Map<string, number>, key: string | null): Duplicate | undefined {
+function lookup(
+  recorded: Map<string, string>,
+  underWay: Map<string, string>,
+  inBatch: Map<string, number>,
+  key: string | null,
+): Duplicate | undefined {
   if (key === null) return undefined;
-  const recordId = inCrm.get(key);
+  const recordId = recorded.get(key);
   if (recordId !== undefined) return { recordId };
+  const changeSetId = underWay.get(key);
+  if (changeSetId !== undefined) return { changeSetId };
   const entry = inBatch.get(key);
   return entry === undefined ? undefined : { entry };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
@@ -24,6 +24,40 @@ export async function listRecordCreations(
     .from(recordCreations)
     .where(and(eq(recordCreations.workspaceId, workspaceId), eq(recordCreations.changeSetId, changeSetId)))
     .orderBy(asc(recordCreations.ordinal));
+}
+
+/**
+ * The standing creations of a workspace (created and not rolled back, being created, or held) that
+ * share an email key or a name key with the candidates: what the CRM's search may not show yet.
+ */
+export async function findStandingCreations(
+  tx: Tx,
+  workspaceId: string,
+  candidates: readonly { emailKey: string | null; nameKey: string | null }[],
+): Promise<{ emailKey: string | null; nameKey: string | null; recordId: string | null; changeSetId: string }[]> {
+  const present = (values: (string | null)[]) => [...new Set(values.filter((value) => value !== null))];
+  const emailKeys = present(candidates.map((candidate) => candidate.emailKey));
+  const nameKeys = present(candidates.map((candidate) => candidate.nameKey));
+  const matches: SQL[] = [];
+  if (emailKeys.length > 0) matches.push(inArray(recordCreations.emailKey, emailKeys));
+  if (nameKeys.length > 0) matches.push(inArray(recordCreations.nameKey, nameKeys));
+  if (matches.length === 0) return [];
+  return tx
+    .select({
+      emailKey: recordCreations.emailKey,
+      nameKey: recordCreations.nameKey,
+      recordId: recordCreations.recordId,
+      changeSetId: recordCreations.changeSetId,
+    })
+    .from(recordCreations)
+    .where(
+      and(
+        eq(recordCreations.workspaceId, workspaceId),
+        or(...matches),
+        inArray(recordCreations.decision, ['applying', 'applied', 'pending_approval']),
+        isNull(recordCreations.rolledBackBy),
+      ),
+    );
 }
 
 /**

@@ -173,10 +173,15 @@ export const recordCreations = pgTable(
     rolledBackBy: uuid('rolled_back_by'),
     rollbackOutcome: text('rollback_outcome', { enum: ['archived', 'conflict'] }),
     rollbackMessage: text('rollback_message'),
+    /** The duplicate check's keys (domain `creationKeys`): later creations are matched against these. */
+    emailKey: text('email_key'),
+    nameKey: text('name_key'),
   },
   (t) => [
     index('record_creations_change_set').on(t.changeSetId, t.ordinal),
     index('record_creations_record').on(t.workspaceId, t.recordId).where(sql`${t.recordId} is not null`),
+    index('record_creations_email_key').on(t.workspaceId, t.emailKey).where(sql`${t.emailKey} is not null`),
+    index('record_creations_name_key').on(t.workspaceId, t.nameKey).where(sql`${t.nameKey} is not null`),
   ],
 );
 

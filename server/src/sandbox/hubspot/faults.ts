@@ -24,6 +24,11 @@ const DAY_MS = 86_400_000;
  */
 export class HubSpotFaults {
   latencyMs = 0;
+  /**
+   * HubSpot's search index trails its records: a record created less than this long ago (on the
+   * fake's clock) is not yet found by search, though it can be read by id (issue 21's duplicate check).
+   */
+  searchIndexLagMs = 0;
   private rateLimit: RateLimitSettings | undefined;
   private acceptedAt: number[] = [];
   private daily = { day: -1, count: 0 };
@@ -72,6 +77,7 @@ export class HubSpotFaults {
 
   reset(): void {
     this.latencyMs = 0;
+    this.searchIndexLagMs = 0;
     this.rateLimit = undefined;
     this.acceptedAt = [];
     this.daily = { day: -1, count: 0 };

@@ -60,8 +60,11 @@ export function search(state: HubSpotState, objectType: FakeObjectType, body: un
       `Search results are limited to ${MAX_RESULTS} total; narrow the filters instead of paging further.`,
     );
 
+  const indexedBefore = state.now() - state.faults.searchIndexLagMs;
   const records = [...state.objects[objectType].records.values()].filter(
-    (record) => groups.length === 0 || groups.some((filters) => filters.every((filter) => matches(record, filter))),
+    (record) =>
+      record.createdAt <= indexedBefore &&
+      (groups.length === 0 || groups.some((filters) => filters.every((filter) => matches(record, filter)))),
   );
   const sort = parseSort(request.sorts);
   records.sort(

@@ -6,10 +6,10 @@ import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import {
   contactKey,
+  creationKeys,
   evaluateCreates,
   findDuplicates,
   type ContactKey,
-  type Duplicate,
   type ExistingContact,
 } from '../../domain/record-creation.ts';
 import { AppError } from '../../errors.ts';
@@ -17,6 +17,7 @@ import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet, insertChangeSet } from '../../store/change-store.ts';
 import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
+  findStandingCreations,
   insertRecordCreations,
   listRecordCreations,
   settleRecordCreations,
@@ -39,11 +40,12 @@ import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import { creationView, type ChangeSetHeader } from './change-set-view.ts';
 
 /**
- * Creating records (issue 21). Before anything is created, each entry's likely duplicates are
- * looked up in the CRM (one search call per `batchLimit` entries) and among the batch itself;
- * then, under the workspace's chain lock (so the daily creation cap holds under concurrency),
- * each creation is decided and stored with its audit event, and the `auto` ones are created in
- * batches, each carrying its provenance and a `ag_create_ref` that says which entry it answers.
+ * Creating records (issue 21). Before anything is created, the CRM is searched for each entry's
+ * likely duplicates (one search call per `batchLimit` entries); then, under the workspace's chain
+ * lock (so the daily creation cap and the duplicate check hold under concurrency), each entry is
+ * matched against what the search found, our own standing creations and the batch itself, decided,
+ * and stored with its audit event, and the `auto` ones are created in batches, each carrying its
+ * provenance and a `ag_create_ref` that says which entry it answers.
  */
 export async function createRecords(
   deps: ServiceDeps,
@@ -61,8 +63,9 @@ export async function createRecords(
     entries: Record<string, string | null>[];
   },
 ): Promise<{ changeSetId: string; response: () => Promise<ChangeSetResponse> }> {
-  const duplicates = await lookUpDuplicates(input.crm, input.request.objectType, input.entries);
-  const decided = await decideAndStore(deps, { ...input, duplicates });
+  const keys = input.request.objectType === 'contacts' ? input.entries.map(contactKey) : undefined;
+  const inCrm = keys === undefined ? [] : await searchLikelyDuplicates(input.crm, keys);
+  const decided = await decideAndStore(deps, { ...input, keys, inCrm });
   const lease = keepChangeSetLease(deps, decided.changeSetId);
   let completed: boolean;
   try {
@@ -88,18 +91,12 @@ export async function createRecords(
 }
 
 /** Only contacts are checked for duplicates; deals have no email or person's name to recognise them by. */
-async function lookUpDuplicates(
-  crm: CrmPort,
-  objectType: CreateChangeSetRequest['objectType'],
-  entries: readonly Record<string, string | null>[],
-): Promise<(Duplicate | undefined)[]> {
-  if (objectType !== 'contacts') return entries.map(() => undefined);
+async function searchLikelyDuplicates(crm: CrmPort, keys: readonly ContactKey[]): Promise<ExistingContact[]> {
   if (!crm.findContactsLike)
     throw new AppError(
       'VALIDATION_FAILED',
       'This CRM connection cannot check for duplicates, so it cannot create records.',
     );
-  const keys = entries.map(contactKey);
   const existing: ExistingContact[] = [];
   for (let start = 0; start < keys.length; start += crm.batchLimit) {
     const slice = keys.slice(start, start + crm.batchLimit);
@@ -115,12 +112,12 @@ async function lookUpDuplicates(
       })),
     );
   }
-  return findDuplicates(keys, existing);
+  return existing;
 }
 
 async function decideAndStore(
   deps: ServiceDeps,
-  input: Parameters<typeof createRecords>[1] & { duplicates: (Duplicate | undefined)[] },
+  input: Parameters<typeof createRecords>[1] & { keys: ContactKey[] | undefined; inCrm: ExistingContact[] },
 ): Promise<{ changeSetId: string; header: ChangeSetHeader; rows: RecordCreationRow[] }> {
   const { workspace, agent, request, policy } = input;
   const changeSetId = newId();
@@ -128,12 +125,17 @@ async function decideAndStore(
   const day = dayKey(now, policy.timezone);
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const usage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_creates', day, subjects: [agent.id] });
+    const keyed = input.keys?.map(creationKeys) ?? [];
+    const duplicates =
+      input.keys === undefined
+        ? input.entries.map(() => undefined)
+        : findDuplicates(input.keys, input.inCrm, await findStandingCreations(tx, workspace.id, keyed));
     const { evaluations, added } = evaluateCreates({
       policy,
       agentRole: agent.role,
       objectType: request.objectType,
       entries: input.entries.map((properties, index) => ({ properties, evidence: request.changes[index]!.evidence })),
-      duplicates: input.duplicates,
+      duplicates,
       createsToday: usage.get(agent.id) ?? 0,
       now,
     });
@@ -177,10 +179,14 @@ async function decideAndStore(
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,
+        emailKey: keyed[ordinal]?.emailKey ?? null,
+        nameKey: keyed[ordinal]?.nameKey ?? null,
         message:
           duplicate && 'entry' in duplicate
             ? `Likely the same record as entry ${duplicate.entry + 1} of this change set.`
-            : null,
+            : duplicate && 'changeSetId' in duplicate
+              ? `Likely the same record as one change set ${duplicate.changeSetId} is creating or holds for a person.`
+              : null,
       };
     });
     await insertRecordCreations(tx, rows);
