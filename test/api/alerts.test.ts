@@ -1,7 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
-import { bootstrapWorkspace, publishPolicy, setKillSwitch } from '../../server/src/services/governance/index.ts';
+import {
+  bootstrapWorkspace,
+  publishPolicy,
+  removeWorkspace,
+  setKillSwitch,
+} from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { alertChannels, auditEvents } from '../../server/src/store/schema.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
@@ -338,6 +343,41 @@ describe('alerts to people', () => {
     const alerts = await raisedAlerts(workspaceId);
     expect(alerts[1]).toMatchObject({ title: 'Approvals waiting', link: `${CONSOLE}/inbox` });
     expect(String(alerts[1]!.text)).toContain('1 proposal has waited');
+  });
+
+  it('stops evaluating the rules of a removed workspace', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await bootstrapWorkspace(harness.deps, workspaceId, ADMIN);
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, {
+      name: 'waiting',
+      kind: 'approvals_waiting',
+      params: { hours: 2 },
+      channels: ['slack'],
+    });
+    const record = seedRecord(harness.hubspot.state, 'contacts', { properties: { phone: '+1 555 0100' } });
+    const held = await api(harness, 'POST', '/v1/changesets', {
+      token: agents[0]!.token,
+      body: {
+        batchId: 'held-before-removal',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: record,
+            properties: { phone: '+1 555 0199' },
+            evidence: { source: 'clearbit', url: 'https://example.com/p/1', confidence: 0.92, reason: 'Site says so' },
+          },
+        ],
+      },
+    });
+    expect(held.body.summary).toMatchObject({ pending_approval: 1 });
+    await removeWorkspace(harness.deps, workspaceId, { force: true }, ADMIN);
+
+    now = new Date(now.getTime() + 3 * 3_600_000);
+    await runAlerts();
+    expect(await raisedAlerts(workspaceId)).toEqual([]);
+    expect(slack.received).toHaveLength(0);
   });
 
   it('alerts on an agent’s rejection rate, its QA error rate and its daily write cap nearly spent, each with the page to open', async () => {

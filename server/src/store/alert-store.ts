@@ -5,6 +5,7 @@ import { alertChannels, alertDeliveries, alertRules, alertSubjects } from './ale
 import { approvals } from './approval-schema.ts';
 import { qaReviews } from './governance-schema.ts';
 import { auditHeads, usageCounters } from './schema.ts';
+import { workspaces } from './workspace-schema.ts';
 
 export type AlertChannelRow = typeof alertChannels.$inferSelect;
 export type AlertRuleRow = typeof alertRules.$inferSelect;
@@ -56,8 +57,9 @@ export async function deleteAlertRule(
 
 /**
  * Takes one rule with something to look at, leasing it to `holder`: a rule of `chainKinds` whose
- * cursor is behind its workspace's chain head, or any other rule whose check is due. SKIP LOCKED
- * lets several servers take different rules at once; the lease lapses if this server dies.
+ * cursor is behind its workspace's chain head, or any other rule whose check is due. A removed
+ * workspace's rules rest. SKIP LOCKED lets several servers take different rules at once; the lease
+ * lapses if this server dies.
  */
 export async function claimDueAlertRule(
   db: Db,
@@ -68,8 +70,10 @@ export async function claimDueAlertRule(
       .select({ id: alertRules.id })
       .from(alertRules)
       .innerJoin(auditHeads, eq(auditHeads.workspaceId, alertRules.workspaceId))
+      .innerJoin(workspaces, eq(workspaces.id, alertRules.workspaceId))
       .where(
         and(
+          isNull(workspaces.removedAt),
           or(isNull(alertRules.leaseExpiresAt), lt(alertRules.leaseExpiresAt, claim.now)),
           or(
             and(inArray(alertRules.kind, [...claim.chainKinds]), gt(auditHeads.seq, alertRules.cursorSeq)),
