@@ -8,6 +8,7 @@ CREATE TABLE "agent_regression_cases" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"workspace_id" uuid NOT NULL,
 	"agent_id" uuid NOT NULL,
+	"ordinal" integer NOT NULL,
 	"name" text NOT NULL,
 	"case" json NOT NULL,
 	"created_at" timestamp with time zone NOT NULL

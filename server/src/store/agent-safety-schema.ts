@@ -1,4 +1,4 @@
-import { json, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { integer, json, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -9,6 +9,8 @@ export const agentRegressionCases = pgTable(
     id: uuid('id').primaryKey(),
     workspaceId: uuid('workspace_id').notNull(),
     agentId: uuid('agent_id').notNull(),
+    /** The case's place in the set, as the operator wrote it. */
+    ordinal: integer('ordinal').notNull(),
     name: text('name').notNull(),
     // json, as the audit log's: stored whole and read back through its zod schema.
     case: json('case').notNull(),

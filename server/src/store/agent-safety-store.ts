@@ -38,7 +38,7 @@ export async function listRegressionCases(
     .select()
     .from(agentRegressionCases)
     .where(and(eq(agentRegressionCases.workspaceId, workspaceId), eq(agentRegressionCases.agentId, agentId)))
-    .orderBy(asc(agentRegressionCases.createdAt), asc(agentRegressionCases.name));
+    .orderBy(asc(agentRegressionCases.ordinal));
 }
 
 /** The set is replaced whole: an operator edits it as one document. */

@@ -52,7 +52,13 @@ export async function putRegressionSet(
     await replaceRegressionCases(
       tx,
       { workspaceId, agentId },
-      set.cases.map((regression) => ({ id: newId(), name: regression.name, case: regression, createdAt: now })),
+      set.cases.map((regression, ordinal) => ({
+        id: newId(),
+        ordinal,
+        name: regression.name,
+        case: regression,
+        createdAt: now,
+      })),
     );
     audit.append({
       type: 'agent.regression_set_changed',
