@@ -4,6 +4,7 @@ import {
   holdForGates,
   loweredCaps,
   NO_SAFETY_STATE,
+  promptHashOutcome,
   volumeJumped,
 } from '../../server/src/domain/agent-safety.ts';
 import { runCase } from '../../server/src/domain/regression-sets.ts';
@@ -49,14 +50,14 @@ describe('safe mode', () => {
 
 describe('gates on change', () => {
   it('takes the first prompt hash as accepted, and holds on a different one until it is accepted', () => {
-    expect(gates(NO_SAFETY_STATE, ['p1'])).toMatchObject({ holds: [], prompt: { baseline: 'p1' } });
-    expect(gates(NO_SAFETY_STATE, ['p1', 'p2'])).toMatchObject({
-      holds: ['prompt_changed'],
-      prompt: { baseline: 'p1', changedTo: 'p2' },
-    });
+    expect(promptHashOutcome(NO_SAFETY_STATE, ['p1'])).toEqual({ baseline: 'p1' });
+    expect(gates(NO_SAFETY_STATE, ['p1']).holds).toEqual([]);
+    expect(promptHashOutcome(NO_SAFETY_STATE, ['p1', 'p2'])).toEqual({ baseline: 'p1', changedTo: 'p2' });
+    expect(gates(NO_SAFETY_STATE, ['p1', 'p2']).holds).toEqual(['prompt_changed']);
     const accepted = { ...NO_SAFETY_STATE, acceptedPromptHash: 'p1' };
     expect(gates(accepted, ['p1']).holds).toEqual([]);
-    expect(gates(accepted, ['p2'])).toMatchObject({ holds: ['prompt_changed'], prompt: { changedTo: 'p2' } });
+    expect(promptHashOutcome(accepted, ['p2'])).toEqual({ changedTo: 'p2' });
+    expect(gates(accepted, ['p2']).holds).toEqual(['prompt_changed']);
     expect(gates({ ...accepted, pendingPromptHash: 'p2' }, []).holds).toEqual(['prompt_changed']);
   });
 

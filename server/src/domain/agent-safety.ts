@@ -97,8 +97,6 @@ export interface AgentGates {
   /** The policy the agent is decided under: its caps lowered in safe mode. */
   policy: Policy;
   holds: AgentHold[];
-  /** A prompt hash to record: the baseline (accepted at once) or a new one that holds. */
-  prompt: { baseline?: string; changedTo?: string };
 }
 
 /** Which holds apply to this agent now, and the policy its submission is decided under. */
@@ -107,8 +105,8 @@ export function agentGates(input: AgentGateInput): AgentGates {
   const holds: AgentHold[] = [];
   const safe = inSafeMode(input.state, input.now);
   if (safe) holds.push('safe_mode');
-  const prompt = settings.promptGate ? promptHashOutcome(input.state, input.declaredPromptHashes) : {};
-  if (settings.promptGate && (prompt.changedTo !== undefined || input.state.pendingPromptHash !== null))
+  const changedTo = promptHashOutcome(input.state, input.declaredPromptHashes).changedTo;
+  if (settings.promptGate && (changedTo !== undefined || input.state.pendingPromptHash !== null))
     holds.push('prompt_changed');
   const jump = settings.volumeJump;
   if (
@@ -120,7 +118,6 @@ export function agentGates(input: AgentGateInput): AgentGates {
   return {
     policy: safe ? loweredCaps(input.policy, settings.safeModeCapFactor) : input.policy,
     holds,
-    prompt,
   };
 }
 

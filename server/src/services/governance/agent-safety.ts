@@ -4,6 +4,7 @@ import {
   agentGates,
   inSafeMode,
   NO_SAFETY_STATE,
+  promptHashOutcome,
   safetySettings,
   trailingAverage,
   volumeJumped,
@@ -55,39 +56,56 @@ export async function gatesForSubmission(
 ): Promise<AgentGates> {
   const { workspaceId, agent, policy } = input;
   const now = deps.clock();
-  const state = await agentSafetyState(deps.db, workspaceId, agent.id);
+  const declared = [...new Set(input.promptHashes)];
+  let state = await agentSafetyState(deps.db, workspaceId, agent.id);
+  if (safetySettings(policy).promptGate && promptNews(state, declared))
+    state = await recordPromptHashes(deps, { workspaceId, agentId: agent.id, declared });
   const volume = await dailyVolume(deps.db, { workspaceId, agentId: agent.id, policy, now });
-  const gates = agentGates({
+  return agentGates({
     policy,
     state,
     now,
     today: dayKey(now, policy.timezone),
-    declaredPromptHashes: [...new Set(input.promptHashes)],
+    declaredPromptHashes: declared,
     volume: { today: volume.today + input.writes, trailing: volume.trailing },
   });
-  const { baseline, changedTo } = gates.prompt;
-  const newPending = changedTo !== undefined && changedTo !== state.pendingPromptHash;
-  if (baseline !== undefined || newPending) {
-    await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-      await updateAgentSafety(
-        tx,
-        { workspaceId, agentId: agent.id },
-        {
-          ...(baseline === undefined ? {} : { acceptedPromptHash: baseline }),
-          ...(newPending ? { pendingPromptHash: changedTo } : {}),
-        },
-      );
-      if (newPending)
-        audit.append({
-          type: 'agent.prompt_changed',
-          actor: actorJson({ type: 'system', name: 'change-gate' }),
-          agentId: agent.id,
-          before: { promptHash: state.acceptedPromptHash ?? baseline ?? null },
-          after: { promptHash: changedTo },
-        });
-    });
-  }
-  return gates;
+}
+
+/** Whether the declared hashes tell something the state does not hold yet: a first hash, or a new pending one. */
+function promptNews(state: AgentSafetyState, declared: readonly string[]): boolean {
+  const { baseline, changedTo } = promptHashOutcome(state, declared);
+  return baseline !== undefined || (changedTo !== undefined && changedTo !== state.pendingPromptHash);
+}
+
+/**
+ * Under the chain lock, so two first submissions with different hashes cannot both become the
+ * accepted one: the state read again, the baseline or the new pending hash stored and audited.
+ */
+async function recordPromptHashes(
+  deps: ServiceDeps,
+  input: { workspaceId: string; agentId: string; declared: readonly string[] },
+): Promise<AgentSafetyState> {
+  const { workspaceId, agentId } = input;
+  return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+    const state = await agentSafetyState(tx, workspaceId, agentId);
+    if (!promptNews(state, input.declared)) return state;
+    const { baseline, changedTo } = promptHashOutcome(state, input.declared);
+    const pending = changedTo !== undefined && changedTo !== state.pendingPromptHash ? changedTo : undefined;
+    const set = {
+      ...(baseline === undefined ? {} : { acceptedPromptHash: baseline }),
+      ...(pending === undefined ? {} : { pendingPromptHash: pending }),
+    };
+    await updateAgentSafety(tx, { workspaceId, agentId }, set);
+    if (pending !== undefined)
+      audit.append({
+        type: 'agent.prompt_changed',
+        actor: actorJson({ type: 'system', name: 'change-gate' }),
+        agentId,
+        before: { promptHash: state.acceptedPromptHash ?? baseline ?? null },
+        after: { promptHash: pending },
+      });
+    return { ...state, ...set };
+  });
 }
 
 /** A person accepts the agent's new prompt hash, or its volume for today; audited with their reason. */
