@@ -58,6 +58,12 @@ export const killSwitchChangeSchema = z
       .describe('The agent id (scope agent) or action kind (scope action).'),
     engaged: z.boolean(),
     reason: safeText.trim().min(1).max(500),
+    force: z
+      .boolean()
+      .optional()
+      .describe(
+        'Release an agent a kill trigger stopped although its regression set fails; owners only, audited with the failures.',
+      ),
   })
   .meta({ id: 'KillSwitchChange' });
 

@@ -22,6 +22,11 @@ export const evidenceSchema = z
     reason: text(2_000).describe('Why the agent proposes the change, in a sentence.'),
     signal: text(2_000).optional(),
     runId: text(200).optional(),
+    promptHash: text(200)
+      .optional()
+      .describe(
+        'The agent’s declared prompt version (a hash of its prompt): a new one holds the agent’s writes until a person accepts it.',
+      ),
     model: text(200).optional(),
     promptVersion: text(200).optional(),
     toolCalls: z

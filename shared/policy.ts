@@ -202,6 +202,38 @@ const dualControlSchema = z.strictObject({
 });
 export type DualControlSettings = z.infer<typeof dualControlSchema>;
 
+/**
+ * Safe re-enable and gates on change (issue 21). Safe mode follows the release of an agent a kill
+ * trigger stopped: for `safeModeHours` its caps are multiplied by `safeModeCapFactor` and every
+ * `auto` is held for approval. The regression run replays the agent's submissions of the last
+ * `regressionLookbackHours`. A new `promptHash` in evidence holds the agent's `auto` writes until a
+ * person accepts it (`promptGate`); `volumeJump` holds them once its writes of the day pass its
+ * trailing daily average by more than `share` (0.5: half again), and at least `minDaily`.
+ */
+const agentSafetySchema = z.strictObject({
+  safeModeHours: z
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(48),
+  safeModeCapFactor: z.number().positive().max(1).default(0.5),
+  regressionLookbackHours: z
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24),
+  promptGate: z.boolean().default(true),
+  volumeJump: z
+    .strictObject({
+      share: z.number().positive().max(100),
+      trailingDays: z.number().int().positive().max(90).default(7),
+      minDaily: z.number().int().nonnegative().default(20),
+    })
+    .optional(),
+});
+export type AgentSafetySettings = z.infer<typeof agentSafetySchema>;
+export const DEFAULT_AGENT_SAFETY: AgentSafetySettings = agentSafetySchema.parse({});
+
 /** The drafts content rules look at; a rule not naming any covers them all. */
 const DRAFT_ACTIONS = ['send_email', 'create_task', 'create_note'] as const;
 const contentPatternSchema = safeText
@@ -292,6 +324,7 @@ export const policySchema = z
     qa: qaSchema.optional(),
     dualControl: dualControlSchema.optional(),
     monitoring: monitoringSchema.optional(),
+    agentSafety: agentSafetySchema.optional(),
   })
   .superRefine((policy, ctx) => {
     // HubSpot's internal names are lower-case; a Salesforce field's API name keeps its capitals.

@@ -45,6 +45,11 @@ export const REASON_CODES = [
   'content_personalisation_not_allowed',
   // Frequency (issue 21): emails to one contact today, across agents, reached the cap.
   'cap_contact_daily_sends_reached',
+  // Safe re-enable and gates on change (issue 21): an `auto` write held for a person because the
+  // agent is in safe mode after a kill trigger, declared a new prompt, or jumped in daily volume.
+  'safe_mode',
+  'prompt_changed',
+  'volume_jump',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

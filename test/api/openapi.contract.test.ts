@@ -103,6 +103,11 @@ describe('the OpenAPI document agents load as their tools', () => {
         'GET /v1/admin/alert-rules listAlertRules',
         'POST /v1/admin/alert-rules addAlertRule',
         'GET /v1/admin/alerts listAlerts',
+        'GET /v1/admin/agents/{id}/regression-set getRegressionSet',
+        'PUT /v1/admin/agents/{id}/regression-set putRegressionSet',
+        'POST /v1/admin/agents/{id}/regression-runs runRegressionSet',
+        'GET /v1/admin/agents/{id}/safety getAgentSafety',
+        'POST /v1/admin/agents/{id}/change-acceptances acceptAgentChange',
       ].sort(),
     );
   });

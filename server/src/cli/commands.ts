@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readJsonFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { AppliedPolicy } from '../services/governance/index.ts';
 import { requireOption, type CommandSpec } from './parse.ts';
+import { AGENT_SAFETY_COMMANDS } from './agent-safety-commands.ts';
 import { ALERT_COMMANDS } from './alert-commands.ts';
 import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
@@ -50,8 +51,15 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
     name: `kill ${verb}`,
     summary:
       verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
-    usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT [--json]`,
-    options: { ...workspaceOption, agent: { type: 'string' }, action: { type: 'string' }, reason: { type: 'string' } },
+    usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT${verb === 'release' ? ' [--force]' : ''} [--json]`,
+    options: {
+      ...workspaceOption,
+      agent: { type: 'string' },
+      action: { type: 'string' },
+      reason: { type: 'string' },
+      // Past a failing regression set (issue 21): owners only, audited.
+      ...(verb === 'release' ? { force: { type: 'boolean' } } : {}),
+    },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([
@@ -66,7 +74,13 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
         const view = await setKillSwitch(
           deps,
           await workspaceOf(deps, context),
-          { scope, target, engaged: verb === 'engage', reason: requireOption(context, 'reason') },
+          {
+            scope,
+            target,
+            engaged: verb === 'engage',
+            reason: requireOption(context, 'reason'),
+            ...(context.values.force === true ? { force: true } : {}),
+          },
           CLI_ACTOR,
         );
         return {
@@ -222,6 +236,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...AUDIT_COMMANDS,
   ...SIEM_COMMANDS,
   ...ALERT_COMMANDS,
+  ...AGENT_SAFETY_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
   {

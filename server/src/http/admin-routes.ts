@@ -217,7 +217,9 @@ export const adminRoutes = [
       ),
       '401': UNAUTHENTICATED,
       '404': AGENT_NOT_FOUND,
-      '409': SECOND_ADMIN,
+      '409': errorResponse(
+        'The policy in force puts this change under dual control (SECOND_ADMIN_REQUIRED, details.requestId), or a kill trigger stopped this agent and its regression set does not pass (REGRESSION_FAILED, details.failures: one sentence each).',
+      ),
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
       res.json(await setKillSwitch(deps, workspace.id, body, ADMIN));

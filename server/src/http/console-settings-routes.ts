@@ -6,6 +6,7 @@ import {
   createDelegationSchema,
   killSwitchChangeSchema,
 } from '../../../shared/admin-api.ts';
+import { changeAcceptanceSchema, regressionSetSchema } from '../../../shared/agent-safety-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { overviewQuerySchema } from '../../../shared/console-settings-api.ts';
 import {
@@ -28,8 +29,13 @@ import {
   settingsView,
 } from '../services/extension/index.ts';
 import {
+  acceptAgentChange,
+  agentSafetyView,
   createAgent,
   createDelegation,
+  getRegressionSet,
+  putRegressionSet,
+  runRegressionSet,
   decideGovernanceRequest,
   listLiveDelegations,
   policyVersion,
@@ -127,6 +133,38 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
           personActor(authenticated),
         ),
       );
+  });
+
+  // Safe re-enable and gates on change (issue 21); before the status route, which would take their last segment as an action.
+  router.get('/console/api/agents/:id/safety', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await agentSafetyView(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.get('/console/api/agents/:id/regression-set', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await getRegressionSet(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.put('/console/api/agents/:id/regression-set', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'change an agent’s regression set');
+    const set = parseInput(regressionSetSchema, req.body, 'The regression set');
+    const agentId = idParam(req.params.id, 'agent');
+    res.json(await putRegressionSet(deps, authenticated.workspace.id, agentId, set, personActor(authenticated)));
+  });
+
+  router.post('/console/api/agents/:id/regression-runs', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await runRegressionSet(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.post('/console/api/agents/:id/change-acceptances', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'accept an agent’s change');
+    const acceptance = parseInput(changeAcceptanceSchema, req.body, 'The acceptance');
+    const agentId = idParam(req.params.id, 'agent');
+    res.json(
+      await acceptAgentChange(deps, authenticated.workspace.id, agentId, acceptance, personActor(authenticated)),
+    );
   });
 
   router.post('/console/api/agents/:id/:action', async (req, res) => {

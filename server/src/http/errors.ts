@@ -32,6 +32,7 @@ export function statusFor(code: ErrorCode): number {
     case 'IDEMPOTENCY_IN_PROGRESS':
     case 'APPROVAL_NOT_DECIDABLE':
     case 'SECOND_ADMIN_REQUIRED':
+    case 'REGRESSION_FAILED':
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;

@@ -1,6 +1,7 @@
 import { createDocument } from 'zod-openapi';
 import { actionRoutes } from './action-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
+import { agentSafetyRoutes } from './agent-safety-routes.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { agentRoutes } from './agent-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
@@ -15,6 +16,7 @@ import { siemRoutes } from './siem-routes.ts';
 export const apiRoutes = [
   ...agentRoutes,
   ...adminRoutes,
+  ...agentSafetyRoutes,
   ...actionRoutes,
   ...approvalRoutes,
   ...qaRoutes,

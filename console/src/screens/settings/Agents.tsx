@@ -11,6 +11,7 @@ import {
 import type { DelegationView } from '../../../../shared/admin-api.ts';
 import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
+import { AgentSafety } from './AgentSafety.tsx';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
 
@@ -76,6 +77,7 @@ export function Agents({ view, reload }: SectionProps) {
         <OutcomeLine outcome={action.outcome} />
       </section>
       {manage && <CreateAgent reload={reload} />}
+      <AgentSafety view={view} reload={reload} />
       <Delegations view={view} reload={reload} />
     </>
   );

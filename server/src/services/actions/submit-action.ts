@@ -5,6 +5,7 @@ import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
+import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
 import { describeFindings, evaluateContent, type ContentFinding } from '../../domain/content-rules.ts';
 import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
@@ -20,7 +21,7 @@ import type { AgentRow } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
+import { agentActor, assertNotKilled, activePolicy, gatesForSubmission } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
@@ -63,7 +64,15 @@ export async function submitAction(
   const earlier = key ? await findActionByIdempotencyKey(deps.db, key) : undefined;
   if (earlier) return { view: await replay(deps, earlier, requestHash), replayed: true };
 
-  const { version, policy } = await activePolicy(deps.db, workspace.id);
+  const { version, policy: policyInForce } = await activePolicy(deps.db, workspace.id);
+  // Safe mode lowers the agent's caps; it, a new prompt hash or a jump in volume hold its `auto` drafts.
+  const { policy, holds } = await gatesForSubmission(deps, {
+    workspaceId: workspace.id,
+    agent,
+    policy: policyInForce,
+    promptHashes: request.evidence.promptHash ? [request.evidence.promptHash] : [],
+    writes: 0,
+  });
   const crm = deps.crmFor(workspace);
   const properties =
     request.kind === 'send_email' ? [crm.ownerProperty, ...stopRuleProperties(crm.contactFields)] : [crm.ownerProperty];
@@ -79,15 +88,10 @@ export async function submitAction(
       const concurrent = key ? await findActionByIdempotencyKey(tx, key) : undefined;
       if (concurrent) return { row: concurrent, replayed: true };
       const now = deps.clock();
-      const decision = await decide(tx, {
-        workspace,
-        agent,
-        request,
-        policy,
-        record,
-        contactFields: crm.contactFields,
-        now,
-      });
+      const decision = heldByGates(
+        await decide(tx, { workspace, agent, request, policy, record, contactFields: crm.contactFields, now }),
+        holds,
+      );
       const row = newRow({
         workspace,
         agent,
@@ -206,6 +210,11 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     // A draft the content rules refuse is not sent, so it takes nothing from the domain's daily count.
     ...(countsDomain && content.tier !== 'deny' ? { countsDomain } : {}),
   };
+}
+
+function heldByGates(decision: Decision, holds: readonly AgentHold[]): Decision {
+  const { tier } = decision;
+  return tier === null ? decision : { ...decision, ...holdForGates({ tier, reasons: decision.reasons }, holds) };
 }
 
 async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {

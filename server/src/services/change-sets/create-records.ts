@@ -2,6 +2,7 @@ import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } f
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
+import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import {
@@ -57,6 +58,8 @@ export async function createRecords(
     actor: Actor;
     policyVersion: number;
     policy: Policy;
+    /** Why the agent's `auto` creations are held for a person now (safe mode, gates on change). */
+    holds: readonly AgentHold[];
     key: { workspaceId: string; agentId: string; key: string } | undefined;
     delegationId: string | null;
     /** The entries' values as the CRM takes them, validated against its property schema. */
@@ -130,7 +133,7 @@ async function decideAndStore(
       input.keys === undefined
         ? input.entries.map(() => undefined)
         : findDuplicates(input.keys, input.inCrm, await findStandingCreations(tx, workspace.id, keyed));
-    const { evaluations, added } = evaluateCreates({
+    const decided = evaluateCreates({
       policy,
       agentRole: agent.role,
       objectType: request.objectType,
@@ -139,6 +142,8 @@ async function decideAndStore(
       createsToday: usage.get(agent.id) ?? 0,
       now,
     });
+    const { added } = decided;
+    const evaluations = decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
     const lease = changeSetLeaseOf(deps);
     const header: ChangeSetHeader = {
       id: changeSetId,

@@ -11,6 +11,7 @@ import {
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../../crm/port.ts';
+import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { applyCaps, dayKey, evaluateFields, type FieldWrite } from '../../domain/policy-evaluation.ts';
 import { reconsiderForUnsettled } from '../../domain/unsettled-writes.ts';
@@ -30,7 +31,7 @@ import {
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
+import { agentActor, assertNotKilled, activePolicy, gatesForSubmission } from '../governance/index.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
@@ -106,7 +107,7 @@ export async function submitChangeSet(
   };
   try {
     const crm = deps.crmFor(workspace);
-    const { version, policy } = await activePolicy(deps.db, workspace.id);
+    const { version, policy: policyInForce } = await activePolicy(deps.db, workspace.id);
     const definitions = await crm.describeProperties(request.objectType);
     const creates = request.changes.filter(isCreate);
     // Entries named by their place in the request until they have a record id.
@@ -123,6 +124,14 @@ export async function submitChangeSet(
         properties: PROVENANCE_PROPERTIES,
       });
     }
+    // Safe mode lowers the agent's caps; it, a new prompt hash or a jump in volume hold its `auto` writes.
+    const { policy, holds } = await gatesForSubmission(deps, {
+      workspaceId: workspace.id,
+      agent,
+      policy: policyInForce,
+      promptHashes: request.changes.flatMap((change) => change.evidence.promptHash ?? []),
+      writes: writes.length,
+    });
     phase('validate');
     if (creates.length > 0) {
       const created = await createRecords(deps, {
@@ -133,6 +142,7 @@ export async function submitChangeSet(
         actor,
         policyVersion: version,
         policy,
+        holds,
         key,
         delegationId: actor.onBehalfOf?.delegationId ?? null,
         entries: entriesOf(writes, creates.length),
@@ -152,6 +162,7 @@ export async function submitChangeSet(
       actor,
       policyVersion: version,
       policy,
+      holds,
       writes,
       records,
       ownerProperty: crm.ownerProperty,
@@ -335,6 +346,7 @@ interface DecideInput {
   actor: Actor;
   policyVersion: number;
   policy: Policy;
+  holds: readonly AgentHold[];
   writes: ValidatedWrite[];
   records: Map<string, CrmRecordValues>;
   ownerProperty: string;
@@ -424,13 +436,15 @@ async function decideAndStore(
       uncapped: uncappedAsRead,
       unsettled: unsettledNow,
     });
-    const { evaluations, added } = applyCaps({
+    const capped = applyCaps({
       policy,
       agentRole: agent.role,
       writes: found,
       uncapped,
       usage: { agentWritesToday: agentUsage.get(agent.id) ?? 0, recordWritesToday: recordUsage },
     });
+    const { added } = capped;
+    const evaluations = capped.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
 
     const rows: ChangeRow[] = [];
     const planned: PlannedWrite[] = [];

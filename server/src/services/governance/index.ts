@@ -10,6 +10,7 @@ export {
   listWorkspaceAgents,
   setAgentStatus,
 } from './agents.ts';
+export { acceptAgentChange, agentSafetyView, gatesForSubmission } from './agent-safety.ts';
 export { APPROVAL_KEY_PROPERTY, APPROVAL_OBJECT_SCHEMA } from './approval-crm-schema.ts';
 export { type CheckpointPublishing, publishDueCheckpoints } from './audit-checkpoints.ts';
 export {
@@ -44,6 +45,7 @@ export {
   publishPolicy,
   restorePolicyVersion,
 } from './policies.ts';
+export { getRegressionSet, putRegressionSet, runRegressionSet } from './regression-sets.ts';
 export { findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { type AppliedPolicy, applyPolicy } from './apply-policy.ts';
 export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';

@@ -13,7 +13,9 @@ import {
 } from '../../store/kill-switch-store.ts';
 import { killSwitchReleaseReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, isUuid, withAuditChain } from '../common/index.ts';
+import { updateAgentSafety } from '../../store/agent-safety-store.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
+import { checkAgentRelease } from './safe-release.ts';
 import { policyInForce } from './policies.ts';
 
 function view(row: KillSwitchRow): KillSwitchView {
@@ -29,13 +31,20 @@ function view(row: KillSwitchRow): KillSwitchView {
 
 /**
  * Engages or releases one switch. Takes effect for the next submission and the next CRM call.
+ * An agent a kill trigger stopped is released only past its regression set, into safe mode.
  * Releasing the workspace switch waits for a second admin when the policy asks for dual control
  * (`confirmed` is set only by that confirmation).
  */
 export async function setKillSwitch(
   deps: ServiceDeps,
   workspaceId: string,
-  input: { scope: KillSwitchScope; target?: string | undefined; engaged: boolean; reason: string },
+  input: {
+    scope: KillSwitchScope;
+    target?: string | undefined;
+    engaged: boolean;
+    reason: string;
+    force?: boolean | undefined;
+  },
   actor: Actor,
   options: { confirmed?: boolean } = {},
 ): Promise<KillSwitchView> {
@@ -54,9 +63,13 @@ export async function setKillSwitch(
         actor,
       });
   }
+  const release =
+    input.scope === 'agent' && !input.engaged ? await checkAgentRelease(deps, workspaceId, input, actor) : undefined;
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const target = await resolveTarget(tx, workspaceId, input.scope, input.target);
     const before = await findKillSwitch(tx, { workspaceId, scope: input.scope, target });
+    if (release)
+      await updateAgentSafety(tx, { workspaceId, agentId: target }, { safeModeUntil: release.safeModeUntil });
     const row: KillSwitchRow = {
       workspaceId,
       scope: input.scope,
@@ -73,7 +86,17 @@ export async function setKillSwitch(
       agentId: input.scope === 'agent' ? target : null,
       before: before ? { engaged: before.engaged, reason: before.reason } : { engaged: false },
       after: { engaged: input.engaged, reason: input.reason },
-      data: { scope: input.scope, target: target || null },
+      data: {
+        scope: input.scope,
+        target: target || null,
+        ...(release
+          ? {
+              regression: release.regression,
+              forced: release.forced,
+              safeModeUntil: release.safeModeUntil.toISOString(),
+            }
+          : {}),
+      },
     });
     return view(row);
   });

@@ -9,12 +9,12 @@ import {
 import { batchDecisionCounts } from '../../store/approval-store.ts';
 import { countFieldChanges } from '../../store/field-history-store.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
-import type { Actor, ServiceDeps } from '../common/index.ts';
+import type { ServiceDeps } from '../common/index.ts';
 import { setKillSwitch } from './kill-switches.ts';
+import { TRIGGER_ACTOR } from './safe-release.ts';
 import { activePolicy, policyInForce } from './policies.ts';
 
-/** Who engages a kill switch when a trigger fires; the Overview counts its engagements. */
-export const TRIGGER_ACTOR: Actor = { type: 'system', name: 'kill-trigger' };
+export { TRIGGER_ACTOR };
 
 /**
  * Counts what the thresholds watch (from the field history the webhooks fill) and engages the
