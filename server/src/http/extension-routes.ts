@@ -54,6 +54,7 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
         request: { ...decision, actingUserId: caller.userId },
         via: 'hubspot_app',
         person: authenticated.person,
+        answer: 'decided',
       }),
     );
   });
