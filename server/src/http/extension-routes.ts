@@ -54,7 +54,6 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
         request: { ...decision, actingUserId: caller.userId },
         via: 'hubspot_app',
         person: authenticated.person,
-        answer: 'decided',
       }),
     );
   });

@@ -43,8 +43,9 @@ export interface DecideApprovalInput {
   person?: DecidingPerson;
   /**
    * `decided`: answer once the decision is stored and write the approved values behind the answer
-   * (the console's and the card's decisions, where a person waits for the item to leave);
-   * `applied` (the default, the admin API's): answer with the CRM write's outcome.
+   * (the console's decisions, where a person waits for the row to leave the inbox); `applied` (the
+   * default): answer with the CRM write's outcome, as the admin API's callers and the HubSpot card
+   * (which refreshes the record's properties next) rely on.
    */
   answer?: 'decided' | 'applied';
 }
