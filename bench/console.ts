@@ -247,7 +247,11 @@ async function measure(kind: 'pglite' | 'postgres') {
         .select({ n: count() })
         .from(approvals)
         .where(
-          and(eq(approvals.workspaceId, created.id), eq(approvals.batchId, 'bench-held'), ne(approvals.status, 'applied')),
+          and(
+            eq(approvals.workspaceId, created.id),
+            eq(approvals.batchId, 'bench-held'),
+            ne(approvals.status, 'applied'),
+          ),
         );
       if (unwritten!.n !== 0) throw new Error(`${unwritten!.n} approved values were not written`);
       approve.sort((a, b) => a - b);

@@ -37,8 +37,9 @@ export function PendingCard(props: {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const decide = (body: unknown) =>
-    postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
-      setError(failure.message),
+    postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
+      props.onDecided,
+      (failure: Error) => setError(failure.message),
     );
   const { approval } = card;
   const firstApprovers = [...new Set(approval.items.flatMap((item) => item.approvedBy))];

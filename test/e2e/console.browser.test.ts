@@ -333,7 +333,10 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     ])
       await http('PUT', `${serverUrl}/v1/admin/people/${crmUserId}`, { token: adminToken, body: { role } });
     const signInAs = async (crmUserId: string) => {
-      const link = await http('POST', `${serverUrl}/v1/admin/console-links`, { token: adminToken, body: { crmUserId } });
+      const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+        token: adminToken,
+        body: { crmUserId },
+      });
       // Leave the live inbox first: its stream would reconnect with the session signing in ends.
       await page.goto('about:blank');
       await page.goto(link.body.url);

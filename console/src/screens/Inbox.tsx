@@ -140,7 +140,9 @@ function Unwritten(props: { approvals: UnwrittenApproval[] }) {
               .map(([property, value]) => `${property} → ${value ?? '(empty)'}`)
               .join(', ')}{' '}
             · approved by user {approval.decidedBy.join(', ')} ·{' '}
-            <strong>{approval.outcome === 'stale' ? 'not written: the record changed' : 'write failed, retrying'}</strong>
+            <strong>
+              {approval.outcome === 'stale' ? 'not written: the record changed' : 'write failed, retrying'}
+            </strong>
             {approval.message && <span className="muted"> {approval.message}</span>}
           </li>
         ))}

@@ -62,8 +62,8 @@ export function Monitoring({ policy, editable, onChange }: EditorProps) {
         Write a bypass write back to the value before it
       </label>
       <label>
-        Agents’ own integrations, one a line as <code>source id = agent name</code> (their writes around the API
-        count against that agent)
+        Agents’ own integrations, one a line as <code>source id = agent name</code> (their writes around the API count
+        against that agent)
         <textarea
           rows={3}
           disabled={!editable}

@@ -52,7 +52,12 @@ export async function inboxView(
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
     firstPage
-      ? listUnwrittenApprovals(deps.db, workspace.id, new Date(deps.clock().getTime() - UNWRITTEN_FOR_MS), UNWRITTEN_SHOWN)
+      ? listUnwrittenApprovals(
+          deps.db,
+          workspace.id,
+          new Date(deps.clock().getTime() - UNWRITTEN_FOR_MS),
+          UNWRITTEN_SHOWN,
+        )
       : [],
   ]);
   const shown = pending.slice(0, query.limit);
