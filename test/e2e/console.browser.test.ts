@@ -16,6 +16,8 @@ import { SEED_CONTACTS } from '../../server/src/sandbox/seed.ts';
 import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
 
 const run = promisify(execFile);
+/** How long a step waits for the server: a decision's write, a batch decision or a verify takes seconds on a loaded machine. */
+const SERVER_WAIT = { timeout: 15_000 };
 
 // The console as a person uses it: the real server in demo mode with its sandbox, the real build,
 // driven in headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
@@ -65,11 +67,14 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await card.getByRole('button', { name: 'Edit then approve' }).click();
     await card.getByLabel(`New value for ${property}`).fill('Edited in the console');
     await card.getByRole('button', { name: 'Approve edited values' }).click();
-    await expect.poll(() => cards.count()).toBe(before - 1);
+    await expect.poll(() => cards.count(), SERVER_WAIT).toBe(before - 1);
 
     // The row leaves on the decision's answer; the CRM write follows behind it.
     await expect
-      .poll(async () => (await http('GET', `${sandboxUrl}/_sandbox/records/${objectType}/${recordId}`)).body.values)
+      .poll(
+        async () => (await http('GET', `${sandboxUrl}/_sandbox/records/${objectType}/${recordId}`)).body.values,
+        SERVER_WAIT,
+      )
       .toMatchObject({ [property]: 'Edited in the console' });
     await screenshot('inbox-approved-edited-value');
   });
@@ -216,8 +221,10 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       expect(rows.some((row) => row.startsWith(`contacts ${recordId}phone`))).toBe(true);
     }
     await page.getByRole('button', { name: 'Confirm approval' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('2 decided, 0 refused');
-    await expect.poll(() => cards.count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole('status').first().textContent(), SERVER_WAIT)
+      .toContain('2 decided, 0 refused');
+    await expect.poll(() => cards.count(), SERVER_WAIT).toBe(1);
     await screenshot('inbox-keyboard-batch-decision');
   });
 
@@ -258,7 +265,8 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     }
     expect(found).toEqual([]);
     await screenshot('axe-last-screen');
-  });
+    // Eight screens, each loaded and audited: over 30 s on a loaded machine.
+  }, 90_000);
 
   it('a rep approves an edited draft, and the note created carries the rep’s words', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
@@ -348,20 +356,27 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     };
 
     const first = await signInAs('2201');
-    await expect.poll(() => first.locator('.two-person').textContent()).toContain('nobody has approved yet');
+    await expect
+      .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
+      .toContain('nobody has approved yet');
     await first.getByRole('button', { name: 'Approve', exact: true }).click();
-    await expect.poll(() => first.locator('.two-person').textContent()).toContain('approved first by user 2201');
+    await expect
+      .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
+      .toContain('approved first by user 2201');
     expect(await first.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
 
     const second = await signInAs('2202');
     await expect
-      .poll(() => second.locator('.two-person').textContent())
+      .poll(() => second.locator('.two-person').textContent(), SERVER_WAIT)
       .toBe('Two people must approve: approved first by user 2201; waiting for a second person.');
     await screenshot('two-person-approved-first');
     await second.getByRole('button', { name: 'Approve', exact: true }).click();
     await second.waitFor({ state: 'detached' });
     await expect
-      .poll(async () => (await http('GET', `${sandboxUrl}/_sandbox/records/deals/${dealId}`)).body.values.amount)
+      .poll(
+        async () => (await http('GET', `${sandboxUrl}/_sandbox/records/deals/${dealId}`)).body.values.amount,
+        SERVER_WAIT,
+      )
       .toBe('123000');
     await screenshot('two-person-approved-by-both');
   });
@@ -396,7 +411,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the chain' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/The chain holds/);
+    await expect.poll(() => page.getByRole('status').textContent(), SERVER_WAIT).toMatch(/The chain holds/);
     await page.goBack();
     await page.getByRole('list', { name: 'The story' }).waitFor();
     await screenshot('audit-one-write');
