@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { DEFAULT_MONITORING, type MonitoringSettings, type Policy } from '../../../../shared/policy.ts';
 
 interface EditorProps {
@@ -156,6 +157,7 @@ export function Monitoring({ policy, editable, onChange }: EditorProps) {
   );
 }
 
+/** A trigger's number, put in the draft as it is typed: a threshold typed turns its trigger on, enabling the fields beside it. */
 function TriggerRow(props: {
   label: string;
   field: string;
@@ -163,6 +165,12 @@ function TriggerRow(props: {
   editable: boolean;
   onValue: (value: number | undefined) => void;
 }) {
+  const [text, setText] = useState(props.value === undefined ? '' : String(props.value));
+  // A change made elsewhere (a trigger turned off empties the fields beside it) shows here; what is being typed stays.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new value from the draft resets the text
+  useEffect(() => {
+    if (numberInput(text) !== props.value) setText(props.value === undefined ? '' : String(props.value));
+  }, [props.value]);
   return (
     <tr>
       <td>{props.label}</td>
@@ -172,10 +180,9 @@ function TriggerRow(props: {
           inputMode="decimal"
           size={6}
           disabled={!props.editable}
-          // A new key when the value changes elsewhere (a trigger turned off empties its companion field).
-          key={String(props.value)}
-          defaultValue={props.value ?? ''}
-          onBlur={(event) => {
+          value={text}
+          onChange={(event) => {
+            setText(event.target.value);
             const value = numberInput(event.target.value);
             if (value !== null && value !== props.value) props.onValue(value);
           }}
