@@ -126,6 +126,27 @@ export interface InboxView {
   drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
   /** The next page's cursor, null on the last page; drafts come on the first page only. */
   next: string | null;
+  /**
+   * On the first page: what people approved in the last day that was not written as they meant,
+   * newest decision first. A decision answers before its write (the write follows behind), so this is
+   * where a person learns that the record had changed (`stale`, nothing was overwritten) or that
+   * the CRM refused or could not be reached (`failed`, tried again later).
+   */
+  unwritten: UnwrittenApproval[];
+}
+
+export interface UnwrittenApproval {
+  approvalId: string;
+  objectType: string;
+  recordId: string;
+  batchId: string;
+  agentName: string;
+  /** The values the approval meant to write (an edited value where a person edited it). */
+  values: Record<string, string | null>;
+  decidedBy: string[];
+  decidedAt: string;
+  outcome: 'stale' | 'failed';
+  message: string | null;
 }
 
 /** The server-sent event the inbox listens to: something in the workspace changed, read the page again. */

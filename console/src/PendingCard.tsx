@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { ApprovalView } from '../../shared/approval-api.ts';
 import type { PendingApprovalCard } from '../../shared/extension-api.ts';
 import { decisionControls } from '../../shared/views/decision-controls.ts';
 import { confidenceLabel, diffRows, sourceLink } from '../../shared/views/proposal-view.ts';
@@ -14,7 +15,8 @@ type Mode = 'idle' | 'edit' | 'reject';
 export function PendingCard(props: {
   card: PendingApprovalCard;
   killSwitchEngaged: boolean;
-  onDecided: () => void;
+  /** With the approval as the decision left it (`approved` while its write follows behind the answer). */
+  onDecided: (decided: ApprovalView) => void;
   /** In the inbox, a decidable card can be picked for a batch decision. */
   selected?: boolean;
   onToggleSelected?: () => void;
@@ -35,8 +37,9 @@ export function PendingCard(props: {
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const decide = (body: unknown) =>
-    postJson(`/console/api/approvals/${card.approval.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
-      setError(failure.message),
+    postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
+      props.onDecided,
+      (failure: Error) => setError(failure.message),
     );
   const { approval } = card;
   const firstApprovers = [...new Set(approval.items.flatMap((item) => item.approvedBy))];

@@ -7,7 +7,8 @@ import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
-import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';
+import { errorLogField, jsonLogger } from './logger.ts';
+import { type ServiceDeps, leaseHolderName, workBehindAnswers } from './services/common/index.ts';
 import { recordCrmBudgetStop } from './services/governance/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
@@ -39,6 +40,11 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       dataDir: config.dataDir,
       usingPostgres: database.kind === 'postgres',
     });
+    const behindAnswers = workBehindAnswers((error) =>
+      jsonLogger().error('work behind an answer failed; its durable job takes it again', {
+        error: errorLogField(error),
+      }),
+    );
     const deps: ServiceDeps = {
       db: database.db,
       clock: () => new Date(),
@@ -58,8 +64,13 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       checkSignedRequest: checkV3Signature,
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
+      behindAnswers,
     };
-    return { database, deps, checkpointKey, close: () => database.close() };
+    const close = async () => {
+      await behindAnswers.idle();
+      await database.close();
+    };
+    return { database, deps, checkpointKey, close };
   } catch (error) {
     await database.close();
     throw error;

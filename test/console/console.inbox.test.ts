@@ -91,8 +91,13 @@ describe('the inbox', () => {
       edits: { phone: '+1 555 0199' },
     });
     expect(approved.status).toBe(200);
-    expect(((await approved.json()) as any).status).toBe('applied');
+    // The console answers once the decision is stored; the write follows behind the answer.
+    expect(((await approved.json()) as any).status).toBe('approved');
+    await harness.behindAnswersDone();
     expect(recordValues(harness.hubspot.state, 'contacts', record)?.phone).toBe('+1 555 0199');
+    expect((await api(harness, 'GET', `/v1/admin/approvals/${approvalId}`, { token: ws.adminToken })).body.status).toBe(
+      'applied',
+    );
 
     const rejected = await consoleCall(harness, approver, 'POST', `/console/api/drafts/${draft.body.id}/decisions`, {
       kind: 'reject',

@@ -133,6 +133,47 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-dual-control-confirmed');
   });
 
+  it('an owner edits approval expiry and the monitoring settings, publishes, and the next held change expires by the new setting', async () => {
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByLabel('A held change expires after (hours)').fill('24');
+    await page.getByLabel('Write a bypass write back to the value before it').check();
+    // A threshold typed turns its trigger on, which enables the window beside it.
+    await page.getByLabel('Bypass writes threshold').fill('5');
+    await page.getByLabel('Bypass writes window minutes').fill('30');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'Published version 5' }).waitFor();
+
+    const policy = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
+    expect(policy.body.policy).toMatchObject({
+      approvals: { expiryHours: 24 },
+      monitoring: { revertBypassWrites: true, killTriggers: { bypassWrites: { threshold: 5, windowMinutes: 30 } } },
+    });
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const held = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'after-expiry',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1007',
+            properties: { hs_lead_status: 'IN_PROGRESS' },
+            evidence: { source: 'clearbit', confidence: 0.95, reason: 'Listed' },
+          },
+        ],
+      },
+    });
+    expect(held.status).toBe(201);
+    const approvals = await http('GET', `${serverUrl}/v1/admin/approvals?batch=after-expiry`, { token: adminToken });
+    const [approval] = approvals.body.approvals as { createdAt: string; expiresAt: string }[];
+    expect(Date.parse(approval!.expiresAt) - Date.parse(approval!.createdAt)).toBe(24 * 3_600_000);
+
+    await page.goto(`${serverUrl}/settings/policy`);
+    expect(await page.getByLabel('A held change expires after (hours)').inputValue()).toBe('24');
+    expect(await page.getByLabel('Bypass writes threshold').inputValue()).toBe('5');
+    await screenshot('settings-expiry-and-monitoring');
+  });
+
   it('the other settings sections and the overview open by their own URL and draw', async () => {
     for (const section of ['agents', 'people', 'kill-switches', 'policy']) {
       await page.goto(`${serverUrl}/settings/${section}`);

@@ -12,9 +12,12 @@ import {
   temporaryDataDir,
   urlFromLog,
 } from './support/processes.ts';
+import { SEED_CONTACTS } from '../../server/src/sandbox/seed.ts';
 import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
 
 const run = promisify(execFile);
+/** How long a step waits for the server: a decision's write, a batch decision or a verify takes seconds on a loaded machine. */
+const SERVER_WAIT = { timeout: 15_000 };
 
 // The console as a person uses it: the real server in demo mode with its sandbox, the real build,
 // driven in headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
@@ -64,10 +67,15 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await card.getByRole('button', { name: 'Edit then approve' }).click();
     await card.getByLabel(`New value for ${property}`).fill('Edited in the console');
     await card.getByRole('button', { name: 'Approve edited values' }).click();
-    await expect.poll(() => cards.count()).toBe(before - 1);
+    await expect.poll(() => cards.count(), SERVER_WAIT).toBe(before - 1);
 
-    const record = await http('GET', `${sandboxUrl}/_sandbox/records/${objectType}/${recordId}`);
-    expect(record.body.values[property]).toBe('Edited in the console');
+    // The row leaves on the decision's answer; the CRM write follows behind it.
+    await expect
+      .poll(
+        async () => (await http('GET', `${sandboxUrl}/_sandbox/records/${objectType}/${recordId}`)).body.values,
+        SERVER_WAIT,
+      )
+      .toMatchObject({ [property]: 'Edited in the console' });
     await screenshot('inbox-approved-edited-value');
   });
 
@@ -213,8 +221,10 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       expect(rows.some((row) => row.startsWith(`contacts ${recordId}phone`))).toBe(true);
     }
     await page.getByRole('button', { name: 'Confirm approval' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('2 decided, 0 refused');
-    await expect.poll(() => cards.count()).toBe(1);
+    await expect
+      .poll(() => page.getByRole('status').first().textContent(), SERVER_WAIT)
+      .toContain('2 decided, 0 refused');
+    await expect.poll(() => cards.count(), SERVER_WAIT).toBe(1);
     await screenshot('inbox-keyboard-batch-decision');
   });
 
@@ -255,7 +265,8 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     }
     expect(found).toEqual([]);
     await screenshot('axe-last-screen');
-  });
+    // Eight screens, each loaded and audited: over 30 s on a loaded machine.
+  }, 90_000);
 
   it('a rep approves an edited draft, and the note created carries the rep’s words', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
@@ -302,6 +313,74 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('rep-approves-edited-draft');
   });
 
+  it('two people approve a two-person item: the second sees who approved first, and the deal is written after both', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    const routing = await http('POST', `${serverUrl}/v1/admin/agents`, {
+      token: adminToken,
+      body: { name: 'demo-router', role: 'routing' },
+    });
+    const dealId = String(1001 + SEED_CONTACTS);
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: routing.body.token,
+      body: {
+        batchId: 'two-person-batch',
+        objectType: 'deals',
+        changes: [
+          {
+            recordId: dealId,
+            properties: { amount: '123000' },
+            evidence: { source: 'crm-notes', confidence: 0.9, reason: 'Signed order form' },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    for (const [crmUserId, role] of [
+      ['2201', 'approver'],
+      ['2202', 'revops_admin'],
+    ])
+      await http('PUT', `${serverUrl}/v1/admin/people/${crmUserId}`, { token: adminToken, body: { role } });
+    const signInAs = async (crmUserId: string) => {
+      const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+        token: adminToken,
+        body: { crmUserId },
+      });
+      // Leave the live inbox first: its stream would reconnect with the session signing in ends.
+      await page.goto('about:blank');
+      await page.goto(link.body.url);
+      await page.waitForURL(/\/inbox$/);
+      await page.goto(`${serverUrl}/inbox?batch=two-person-batch`);
+      const card = page.getByRole('article', { name: `Proposal on deals ${dealId}` });
+      await card.waitFor();
+      return card;
+    };
+
+    const first = await signInAs('2201');
+    await expect
+      .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
+      .toContain('nobody has approved yet');
+    await first.getByRole('button', { name: 'Approve', exact: true }).click();
+    await expect
+      .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
+      .toContain('approved first by user 2201');
+    expect(await first.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
+
+    const second = await signInAs('2202');
+    await expect
+      .poll(() => second.locator('.two-person').textContent(), SERVER_WAIT)
+      .toBe('Two people must approve: approved first by user 2201; waiting for a second person.');
+    await screenshot('two-person-approved-first');
+    await second.getByRole('button', { name: 'Approve', exact: true }).click();
+    await second.waitFor({ state: 'detached' });
+    await expect
+      .poll(
+        async () => (await http('GET', `${sandboxUrl}/_sandbox/records/deals/${dealId}`)).body.values.amount,
+        SERVER_WAIT,
+      )
+      .toBe('123000');
+    await screenshot('two-person-approved-by-both');
+  });
+
   it('an auditor reconstructs one write from the audit trail and verifies the chain', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     await http('PUT', `${serverUrl}/v1/admin/people/2001`, { token: adminToken, body: { role: 'auditor' } });
@@ -332,7 +411,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the chain' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/The chain holds/);
+    await expect.poll(() => page.getByRole('status').textContent(), SERVER_WAIT).toMatch(/The chain holds/);
     await page.goBack();
     await page.getByRole('list', { name: 'The story' }).waitFor();
     await screenshot('audit-one-write');

@@ -5,7 +5,7 @@ import { createApp, type AppOptions } from '../../server/src/app.ts';
 import { silentLogger, type Logger } from '../../server/src/logger.ts';
 import { hubspotResolver } from '../../server/src/runtime.ts';
 import { createAgent, publishPolicy, createWorkspace } from '../../server/src/services/governance/index.ts';
-import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
+import { type Actor, type ServiceDeps, workBehindAnswers } from '../../server/src/services/common/index.ts';
 import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
 import { testDeps } from './deps.ts';
@@ -22,6 +22,8 @@ export interface Harness {
   hubspot: FakeHubSpot;
   deps: ServiceDeps;
   url: string;
+  /** Resolves once the work requests started behind their answers (an approved value's write) has finished. */
+  behindAnswersDone(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,8 +52,12 @@ export async function startHarness(
     ? await startFakeHubSpotOverHttp()
     : startFakeHubSpot(options.otherPortals ? { otherPortals: options.otherPortals } : {});
   const base = testDeps(database.db, options.clock ? { clock: options.clock } : {});
+  const behindAnswers = workBehindAnswers((error) => {
+    throw error;
+  });
   const deps: ServiceDeps = {
     ...base,
+    behindAnswers,
     crmFor: hubspotResolver({
       baseUrl: hubspot.baseUrl,
       callsPer10s: 10_000,
@@ -79,8 +85,10 @@ export async function startHarness(
     hubspot,
     deps,
     url,
+    behindAnswersDone: () => behindAnswers.idle(),
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
+      await behindAnswers.idle();
       hubspot.close();
       await database.close();
     },

@@ -2,7 +2,7 @@ import * as Dialog from '@radix-ui/react-dialog';
 import { type FormEvent, type KeyboardEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import type { BatchDecisionResult } from '../../../shared/approval-api.ts';
-import { INBOX_CHANGED_EVENT, type InboxView } from '../../../shared/console-api.ts';
+import { INBOX_CHANGED_EVENT, type InboxView, type UnwrittenApproval } from '../../../shared/console-api.ts';
 import type { PendingApprovalCard } from '../../../shared/extension-api.ts';
 import { diffRows, killSwitchNotice } from '../../../shared/views/proposal-view.ts';
 import { getJson, postJson, query } from '../api.ts';
@@ -36,12 +36,14 @@ export function Inbox() {
     search,
   );
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // Decided here and no longer pending: gone from the list on the answer, before the page is read again.
+  const [decided, setDecided] = useState<ReadonlySet<string>>(new Set());
   useEffect(() => {
     const source = new EventSource('/console/api/inbox/events');
     source.addEventListener(INBOX_CHANGED_EVENT, reload);
     return () => source.close();
   }, [reload]);
-  const items = inbox.state === 'ready' ? inbox.data.items : [];
+  const items = inbox.state === 'ready' ? inbox.data.items.filter((card) => !decided.has(card.approval.id)) : [];
   const shown = new Set(items.map((card) => card.approval.id));
   const chosen = items.filter((card) => selected.has(card.approval.id));
   const toggle = (id: string) =>
@@ -78,6 +80,7 @@ export function Inbox() {
               {killSwitchNotice(inbox.data.killSwitches)}
             </p>
           )}
+          {inbox.data.unwritten.length > 0 && <Unwritten approvals={inbox.data.unwritten} />}
           {items.length === 0 && inbox.data.drafts.length === 0 && (
             <p className="notice">Nothing waits for a decision.</p>
           )}
@@ -99,7 +102,10 @@ export function Inbox() {
                 key={card.approval.id}
                 card={card}
                 killSwitchEngaged={inbox.data.killSwitches.length > 0}
-                onDecided={reload}
+                onDecided={(approval) => {
+                  if (approval.status !== 'pending') setDecided((before) => new Set([...before, approval.id]));
+                  reload();
+                }}
                 selected={selected.has(card.approval.id)}
                 onToggleSelected={() => toggle(card.approval.id)}
               />
@@ -114,6 +120,33 @@ export function Inbox() {
           </nav>
         </>
       )}
+    </section>
+  );
+}
+
+/** What people approved that was not written as they meant: the decision answered before the write, so its outcome shows here. */
+function Unwritten(props: { approvals: UnwrittenApproval[] }) {
+  return (
+    <section className="unwritten" aria-label="Approved but not written">
+      <h2>Approved but not written</h2>
+      <ul>
+        {props.approvals.map((approval) => (
+          <li key={approval.approvalId} data-approval-id={approval.approvalId}>
+            <Link href={`/records/${approval.objectType}/${approval.recordId}`}>
+              {approval.objectType} {approval.recordId}
+            </Link>{' '}
+            · {approval.agentName} ·{' '}
+            {Object.entries(approval.values)
+              .map(([property, value]) => `${property} → ${value ?? '(empty)'}`)
+              .join(', ')}{' '}
+            · approved by user {approval.decidedBy.join(', ')} ·{' '}
+            <strong>
+              {approval.outcome === 'stale' ? 'not written: the record changed' : 'write failed, retrying'}
+            </strong>
+            {approval.message && <span className="muted"> {approval.message}</span>}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

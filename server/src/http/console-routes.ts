@@ -180,6 +180,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
         request: { ...decision, actingUserId: authenticated.caller.userId },
         via: 'console',
         person: authenticated.person,
+        answer: 'decided',
       }),
     );
   });

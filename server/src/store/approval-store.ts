@@ -206,6 +206,34 @@ export async function listApprovals(db: Db, workspaceId: string, filter: Approva
   return withItems(db, rows);
 }
 
+/**
+ * Approvals people approved whose write has not happened as they meant, decided since `since`,
+ * newest decision first: stale (the record changed, nothing was written) or still `approved` after
+ * a failed attempt (retried with backoff). A handful at most per workspace: both are rare.
+ */
+export async function listUnwrittenApprovals(
+  db: Db,
+  workspaceId: string,
+  since: Date,
+  limit: number,
+): Promise<StoredApproval[]> {
+  const rows = await db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        inArray(approvals.status, ['stale', 'approved']),
+        sql`${approvals.decidedAt} >= ${since.toISOString()}::timestamptz`,
+        sql`cardinality(${approvals.decidedBy}) > 0`,
+        sql`(${approvals.status} = 'stale' or ${approvals.applyAttempts} > 0)`,
+      ),
+    )
+    .orderBy(desc(approvals.decidedAt), desc(approvals.id))
+    .limit(limit);
+  return withItems(db, rows);
+}
+
 /** The approvals with their items, in one more query. */
 export async function withItems(db: Db | Tx, rows: ApprovalRow[]): Promise<StoredApproval[]> {
   const items = await itemsOf(

@@ -259,6 +259,8 @@ export const auditEvents = pgTable(
     index('audit_events_batch').on(t.workspaceId, t.batchId, t.seq),
     index('audit_events_record').on(t.workspaceId, t.recordId, t.seq),
     index('audit_events_time').on(t.workspaceId, t.occurredAt),
+    // The console's search by action kind (issue 19): a rare kind is found without reading the whole log.
+    index('audit_events_type').on(t.workspaceId, t.type, t.seq),
     // The console's search by person (issue 19); only events a person did carry a CRM user id.
     index('audit_events_person')
       .on(t.workspaceId, sql`(${t.actor}->>'crmUserId')`, t.seq)

@@ -26,6 +26,7 @@ import {
 import { postJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
+import { ApprovalExpiry, Monitoring } from './MonitoringFields.tsx';
 import { ConditionFields, WindowFields } from './RuleFields.tsx';
 import type { SectionProps } from './Settings.tsx';
 
@@ -33,8 +34,8 @@ const DRAFT_ACTIONS = ACTION_KINDS.filter((kind) => kind !== 'field_write');
 type DraftAction = (typeof DRAFT_ACTIONS)[number];
 
 /**
- * The policy in force as a draft: the matrix, action tiers, caps, conditions, windows, QA sampling
- * and dual control. The draft is checked with the server's policy schema before publishing, and
+ * The policy in force as a draft: the matrix, action tiers, caps, conditions, windows, QA sampling,
+ * dual control, approval expiry and monitoring (bypass reverts, integrations, kill triggers). The draft is checked with the server's policy schema before publishing, and
  * publishing follows the same dual-control rules as everywhere else (409: a second admin confirms).
  */
 export function PolicyEditor({ view, reload }: SectionProps) {
@@ -76,6 +77,8 @@ export function PolicyEditor({ view, reload }: SectionProps) {
       <Rules key={`rules:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <QaSampling key={`qa:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <DualControl key={`dual:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
+      <ApprovalExpiry key={`expiry:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
+      <Monitoring key={`monitoring:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       {editable && (
         <section aria-label="Publish" className="card publish">
           <h2>Publish</h2>

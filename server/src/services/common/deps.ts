@@ -3,6 +3,7 @@ import { asJson, type JsonObject } from '../../domain/audit-chain.ts';
 import type { SecretBox } from '../../secrets.ts';
 import type { Db } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
+import type { WorkBehindAnswers } from './behind-answers.ts';
 
 /** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
 export interface ServiceDeps {
@@ -16,6 +17,8 @@ export interface ServiceDeps {
   changeSetLease?: ChangeSetLease;
   /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */
   approvalApplyClaimMs?: number;
+  /** Runs what a request need not wait for (the CRM write of a value approved from the console); unset, requests wait for it. */
+  behindAnswers?: WorkBehindAnswers;
 }
 
 export interface ChangeSetLease {

@@ -1,7 +1,7 @@
-import type { InboxQuery, InboxView } from '../../../../shared/console-api.ts';
+import type { InboxQuery, InboxView, UnwrittenApproval } from '../../../../shared/console-api.ts';
 import { listAgents } from '../../store/agent-store.ts';
 import { listActions } from '../../store/action-store.ts';
-import { listApprovals } from '../../store/approval-store.ts';
+import { listApprovals, listUnwrittenApprovals, type StoredApproval } from '../../store/approval-store.ts';
 import { evidenceKey, findRecordsEvidence } from '../../store/change-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
@@ -14,7 +14,7 @@ import { engagedKillSwitches, type ExtensionCaller, pendingCard, pendingDraftVie
  * What waits for a person, across the workspace: each pending field change as the record card
  * shows it (same shape, same `decidable`), newest first, a page at a time by keyset (created at,
  * id). Every filter (agent, batch, record, property, age) goes to the database. Held drafts
- * come with the first page.
+ * and what was approved but not written come with the first page.
  */
 export async function inboxView(
   deps: ServiceDeps,
@@ -28,7 +28,8 @@ export async function inboxView(
     query.olderThanMinutes === undefined
       ? undefined
       : new Date(deps.clock().getTime() - query.olderThanMinutes * 60_000);
-  const [pending, heldDrafts, agents, switches] = await Promise.all([
+  const firstPage = after === undefined;
+  const [pending, heldDrafts, agents, switches, unwritten] = await Promise.all([
     listApprovals(deps.db, workspace.id, {
       status: 'pending',
       agentId: query.agent,
@@ -40,7 +41,7 @@ export async function inboxView(
       // One more than the page: whether a next page exists.
       limit: query.limit + 1,
     }),
-    after === undefined && query.batch === undefined && query.property === undefined
+    firstPage && query.batch === undefined && query.property === undefined
       ? listActions(deps.db, workspace.id, {
           statuses: ['pending'],
           agentId: query.agent,
@@ -50,6 +51,14 @@ export async function inboxView(
       : [],
     listAgents(deps.db, workspace.id),
     listKillSwitches(deps.db, workspace.id),
+    firstPage
+      ? listUnwrittenApprovals(
+          deps.db,
+          workspace.id,
+          new Date(deps.clock().getTime() - UNWRITTEN_FOR_MS),
+          UNWRITTEN_SHOWN,
+        )
+      : [],
   ]);
   const shown = pending.slice(0, query.limit);
   const last = shown.at(-1);
@@ -68,7 +77,38 @@ export async function inboxView(
       createdAt: row.createdAt.toISOString(),
     }));
   const next = pending.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null;
-  return { caller, killSwitches: engagedKillSwitches(switches), items, drafts, next };
+  return {
+    caller,
+    killSwitches: engagedKillSwitches(switches),
+    items,
+    drafts,
+    next,
+    unwritten: unwritten.map((stored) => unwrittenView(stored, agentById.get(stored.agentId)?.name)),
+  };
+}
+
+/** How long an approval not written as meant stays on the inbox, and how many show at most. */
+const UNWRITTEN_FOR_MS = 24 * 60 * 60_000;
+const UNWRITTEN_SHOWN = 20;
+
+function unwrittenView(stored: StoredApproval, agentName: string | undefined): UnwrittenApproval {
+  return {
+    approvalId: stored.id,
+    objectType: stored.objectType,
+    recordId: stored.recordId,
+    batchId: stored.batchId,
+    agentName: agentName ?? stored.agentId,
+    // What the people approved (a stale approval writes nothing, so the domain's values-to-write are empty).
+    values: Object.fromEntries(
+      stored.items
+        .filter((item) => item.status === 'approved')
+        .map((item) => [item.property, item.edited ? item.editedValue : item.proposedValue]),
+    ),
+    decidedBy: stored.decidedBy,
+    decidedAt: (stored.decidedAt ?? stored.createdAt).toISOString(),
+    outcome: stored.status === 'stale' ? 'stale' : 'failed',
+    message: stored.message,
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -41,6 +41,13 @@ export interface DecideApprovalInput {
   via?: 'admin_api' | 'hubspot_app' | 'console';
   /** The person as the HubSpot app already resolved them (their own role, or their HubSpot team's); otherwise looked up in `people`. */
   person?: DecidingPerson;
+  /**
+   * `decided`: answer once the decision is stored and write the approved values behind the answer
+   * (the console's decisions, where a person waits for the row to leave the inbox); `applied` (the
+   * default): answer with the CRM write's outcome, as the admin API's callers and the HubSpot card
+   * (which refreshes the record's properties next) rely on.
+   */
+  answer?: 'decided' | 'applied';
 }
 
 export type DecidingPerson = Pick<PersonRow, 'crmUserId' | 'role' | 'crmOwnerId'>;
@@ -51,7 +58,8 @@ export type Outcome = { ok: true; approved: boolean } | { ok: false; code: Decis
  * A person's decision on one approval: check edited values against the CRM's types; then, under
  * the workspace's chain lock and the approval's row lock, look up the person's role, let the
  * state machine decide, and store and audit the result (a refusal is audited too). An approval
- * that became `approved` is then written to the CRM (see apply-approval.ts).
+ * that became `approved` is then written to the CRM (see apply-approval.ts), before answering or,
+ * when the caller asks for `answer: 'decided'`, behind the answer.
  */
 export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInput): Promise<ApprovalView> {
   const { workspace, approvalId, request } = input;
@@ -83,7 +91,12 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const code = STATE_REFUSALS.has(outcome.code) ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN';
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
-  if (outcome.approved) await applyApprovals(deps, { workspace, approvalIds: [approvalId] });
+  if (outcome.approved) {
+    const apply = () => applyApprovals(deps, { workspace, approvalIds: [approvalId] });
+    // The approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
+    if (input.answer === 'decided' && deps.behindAnswers) deps.behindAnswers.start(apply);
+    else await apply();
+  }
   if (request.kind === 'reject')
     await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);
   return approvalView(await requireApproval(deps, workspace.id, approvalId));
