@@ -254,6 +254,7 @@ export const auditEvents = pgTable(
     index('audit_events_batch').on(t.workspaceId, t.batchId, t.seq),
     index('audit_events_record').on(t.workspaceId, t.recordId, t.seq),
     index('audit_events_time').on(t.workspaceId, t.occurredAt),
+    index('audit_events_type').on(t.workspaceId, t.type, t.seq),
     // The console's search by person (issue 19); only events a person did carry a CRM user id.
     index('audit_events_person')
       .on(t.workspaceId, sql`(${t.actor}->>'crmUserId')`, t.seq)
