@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit, createWorkspace } from '../../server/src/services/governance/index.ts';
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { withAuditChain } from '../../server/src/services/common/index.ts';
+import { streamSplicedAuditEvents } from '../../server/src/store/audit-store.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 
@@ -103,6 +105,11 @@ describe('the audit chain hashes what the database keeps', () => {
         });
         const verdict = await verifyAudit(deps, workspace);
         expect(verdict, JSON.stringify(verdict)).toEqual({ ok: true, events: 1 + events.length });
+        // The database writes each event's canonical JSON as the linker hashed it, so verify
+        // hashes a large log as it comes and reads no event twice.
+        for await (const page of streamSplicedAuditEvents(deps.db, workspace, 1 + events.length))
+          for (const event of page)
+            expect(createHash('sha256').update(event.canonical).digest('hex'), event.canonical).toBe(event.hash);
       }),
       // CI replays one fixed seed so a red build is reproducible; locally each run explores new inputs.
       {

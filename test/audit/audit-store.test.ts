@@ -60,6 +60,21 @@ describe('the audit log in the database', () => {
     expect(csv).toHaveLength(1 + 4);
   });
 
+  it('an event whose JSON is stored in another spelling of the same value still verifies', async () => {
+    // jsonb writes spaces and orders keys its own way: the canonical JSON the database writes no
+    // longer matches the hash, so verify reads the event again and hashes its parsed value.
+    await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
+    await database.db.execute(
+      sql`update audit_events set actor = (actor::jsonb)::text::json where workspace_id = ${workspaceId} and seq = 2`,
+    );
+    await database.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
+    const respelled = await database.db.execute(
+      sql`select actor::text as actor from audit_events where workspace_id = ${workspaceId} and seq = 2`,
+    );
+    expect((respelled as unknown as { rows: { actor: string }[] }).rows[0]!.actor).toContain('": ');
+    expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 4 });
+  });
+
   it('when a superuser alters one event with SQL, verify fails at exactly that event', async () => {
     await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
     await database.db.execute(

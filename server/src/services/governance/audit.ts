@@ -10,8 +10,9 @@ import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
   readAuditHead,
+  readAuditText,
   streamAuditEvents,
-  streamAuditTexts,
+  streamSplicedAuditEvents,
   type AuditFilter,
   type StoredAuditEvent,
 } from '../../store/audit-store.ts';
@@ -54,10 +55,13 @@ async function walkChain(
   onProgress: AuditProgress | undefined,
 ): Promise<{ events: number; problem?: ChainBreak }> {
   const verifier = new ChainVerifier();
-  for await (const event of streamAuditTexts(deps.db, workspaceId, head.seq)) {
-    const problem = verifier.pushStored(event);
-    if (problem) return { events: verifier.events, problem };
-    if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
+  for await (const page of streamSplicedAuditEvents(deps.db, workspaceId, head.seq)) {
+    for (const event of page) {
+      let problem = verifier.pushSpliced(event);
+      if (problem === 'reread') problem = verifier.pushStored(await readAuditText(deps.db, workspaceId, event.seq));
+      if (problem) return { events: verifier.events, problem };
+      if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
+    }
   }
   const problem = verifier.finish(head);
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
