@@ -105,6 +105,9 @@ const capsSchema = z.strictObject({
   sendsPerContactPerDay: z.number().int().positive().optional(),
   /** Records an agent may create per day (issue 21), counted apart from its writes. */
   createsPerAgentPerDay: z.number().int().positive().optional(),
+  /** Emails to the contacts of one account (the contact's company) per day, and per week from Monday, every agent's (issue 21). */
+  sendsPerAccountPerDay: z.number().int().positive().optional(),
+  sendsPerAccountPerWeek: z.number().int().positive().optional(),
 });
 export type Caps = z.infer<typeof capsSchema>;
 
@@ -280,6 +283,18 @@ export const policySchema = z
       })
       .default({}),
     content: z.array(contentRuleSchema).max(MAX_POLICY_RULES).optional(),
+    /**
+     * "Last touched" across agents (issue 21): an email to a contact another agent emailed (held
+     * or released) less than this many hours ago is refused, naming that agent's email.
+     */
+    touches: z
+      .strictObject({
+        minHoursBetweenAgents: z
+          .number()
+          .positive()
+          .max(24 * 90),
+      })
+      .optional(),
     approvals: z
       .strictObject({
         expiryHours: z

@@ -45,6 +45,13 @@ export const REASON_CODES = [
   'content_personalisation_not_allowed',
   // Frequency (issue 21): emails to one contact today, across agents, reached the cap.
   'cap_contact_daily_sends_reached',
+  // Suppression (issue 21): a hard bounce or a spam complaint stops every agent emailing the contact, like an opt-out.
+  'contact_hard_bounced',
+  'contact_complained',
+  // Frequency per account (the contact's company) and the gap between two agents' emails to one person (issue 21).
+  'cap_account_daily_sends_reached',
+  'cap_account_weekly_sends_reached',
+  'contact_recently_touched',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

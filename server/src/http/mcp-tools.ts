@@ -66,7 +66,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'draft_email',
     description:
-      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied or unsubscribed are refused.',
+      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied, unsubscribed, bounced hard or complained are refused.',
     input: emailDraft.omit({ kind: true }),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'send_email', ...request })),
   }),
@@ -94,7 +94,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'report_action_outcome',
     description:
-      'Report what happened to an email you sent after draft_email released it: sent, bounced or failed (each needs the release token), or later a reply or an unsubscribe. Replies and unsubscribes stop further emails to that contact.',
+      'Report what happened to an email you sent after draft_email released it: sent, bounced (with bounceType hard or soft) or failed (each needs the release token), or later a reply, an unsubscribe or a spam complaint (complained). Replies, unsubscribes, hard bounces and spam complaints stop every agent emailing that contact again.',
     input: outcomeSchema,
     run: async ({ actionId, ...request }, { deps, caller }) => {
       const view = await reportActionOutcome(deps, { ...caller, actionId, request });

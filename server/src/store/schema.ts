@@ -202,7 +202,18 @@ export const usageCounters = pgTable(
   {
     workspaceId: uuid('workspace_id').notNull(),
     scope: text('scope', {
-      enum: ['agent_writes', 'record_writes', 'domain_sends', 'agent_creates', 'contact_sends'],
+      enum: [
+        'agent_writes',
+        'record_writes',
+        'domain_sends',
+        'agent_creates',
+        'contact_sends',
+        // Issue 21: emails per account per day and per week (`day` then names the week), CRM calls per agent and per workspace.
+        'account_sends',
+        'account_week_sends',
+        'agent_crm_calls',
+        'workspace_crm_calls',
+      ],
     }).notNull(),
     subject: text('subject').notNull(),
     day: text('day').notNull(),
