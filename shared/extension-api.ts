@@ -246,6 +246,14 @@ export interface SettingsView {
   }[];
   agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
   actionKinds: readonly ActionKind[];
+  /**
+   * Issue 21's budgets: each agent's CRM calls made for it and the spend it reported today (the
+   * policy's day), against the policy's `budgets`; agents with neither are left out.
+   */
+  budgetUsage?: {
+    day: string;
+    agents: { agentId: string; crmCalls: number; spend: { currency: string; amount: number }[] }[];
+  };
 }
 
 export interface BatchSummary {

@@ -111,6 +111,24 @@ const capsSchema = z.strictObject({
 });
 export type Caps = z.infer<typeof capsSchema>;
 
+const spendBudgetSchema = z.strictObject({
+  amount: z.number().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD'),
+});
+/**
+ * Budgets (issue 21), per calendar day of the policy's time zone: CRM calls this server makes on
+ * an agent's behalf (its change sets, drafts and reads), and spend agents report in evidence
+ * (`cost`), each spend budget in one currency. Once one is reached the agent's requests are
+ * refused (BUDGET_REACHED) until the next day.
+ */
+const budgetsSchema = z.strictObject({
+  crmCallsPerAgentPerDay: z.number().int().positive().optional(),
+  crmCallsPerWorkspacePerDay: z.number().int().positive().optional(),
+  spendPerAgentPerDay: spendBudgetSchema.optional(),
+  spendPerWorkspacePerDay: spendBudgetSchema.optional(),
+});
+export type Budgets = z.infer<typeof budgetsSchema>;
+
 /**
  * When any window governs an action for a role, the action must fall inside one of them.
  * A window whose end is before its start crosses midnight and belongs to the day it opens;
@@ -295,6 +313,7 @@ export const policySchema = z
           .max(24 * 90),
       })
       .optional(),
+    budgets: budgetsSchema.optional(),
     approvals: z
       .strictObject({
         expiryHours: z

@@ -52,6 +52,11 @@ export const REASON_CODES = [
   'cap_account_daily_sends_reached',
   'cap_account_weekly_sends_reached',
   'contact_recently_touched',
+  // Budgets (issue 21): CRM calls made for the agent, or spend it reported, reached the policy's budget today.
+  'budget_agent_crm_calls_reached',
+  'budget_workspace_crm_calls_reached',
+  'budget_agent_spend_reached',
+  'budget_workspace_spend_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

@@ -107,7 +107,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'what_may_i_change',
     description:
-      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, the conditions that can raise a tier, the daily caps and how many writes you have left today, the time windows and whether each is open now, and any kill switch that stops you.',
+      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, the conditions that can raise a tier, the daily caps and how many writes you have left today, the time windows and whether each is open now, any kill switch that stops you, and each daily budget (CRM calls made for you, spend you report as evidence.cost) with what is left today.',
     input: z.strictObject({}),
     run: async (_args, { deps, caller }) => {
       const view = await whatMayIChange(deps, caller);

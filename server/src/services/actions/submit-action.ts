@@ -19,7 +19,7 @@ import {
 import type { AgentRow } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
+import { agentActor, assertNotKilled, activePolicy, withinAgentBudget } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
@@ -57,6 +57,17 @@ export async function submitAction(
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
+  const budgeted = { workspaceId: workspace.id, agent, costs: request.evidence.cost ? [request.evidence.cost] : [] };
+  return withinAgentBudget(deps, { ...budgeted, counted: (result) => !result.replayed }, () =>
+    submitWithinBudget(deps, input),
+  );
+}
+
+async function submitWithinBudget(
+  deps: ServiceDeps,
+  input: SubmitActionInput,
+): Promise<{ view: ActionView; replayed: boolean }> {
+  const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
   const key = input.idempotencyKey
     ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey }

@@ -33,6 +33,7 @@ import {
   listWorkspacePeople,
   listWorkspaceTeamRoles,
   activePolicy,
+  workspaceBudgetUsage,
 } from '../governance/index.ts';
 import { approvalView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -170,6 +171,7 @@ export async function settingsView(
     listWorkspaceTeamRoles(deps, workspace.id),
     findGovernanceRequests(deps, workspace.id, 'pending'),
   ]);
+  const active = history.length > 0 ? await activePolicy(deps.db, workspace.id) : null;
   return {
     caller,
     access: { source: person.source, people, teamRoles },
@@ -180,7 +182,7 @@ export async function settingsView(
       requestedBy: request.requestedBy,
       requestedAt: request.requestedAt,
     })),
-    policy: history.length > 0 ? await activePolicy(deps.db, workspace.id) : null,
+    policy: active,
     history: history.map((row) => ({
       version: row.version,
       publishedBy: row.publishedBy,
@@ -189,6 +191,7 @@ export async function settingsView(
     killSwitches,
     agents,
     actionKinds: ACTION_KINDS,
+    ...(active ? { budgetUsage: await workspaceBudgetUsage(deps, workspace.id, active.policy) } : {}),
   };
 }
 
