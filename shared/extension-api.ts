@@ -10,6 +10,7 @@ import {
   type AgentStatus,
 } from './crm-names.ts';
 import type { Policy } from './policy.ts';
+import type { ReasonCode } from './reason-codes.ts';
 import { safeText } from './safe-text.ts';
 
 /**
@@ -201,6 +202,18 @@ export interface CardView {
   createdBy: AgentCreation | null;
   /** Per property an agent set through us, who set it and why, by property name. */
   fieldProvenance: FieldProvenance[];
+  /**
+   * On a contact: why no agent may email it again (issue 21), each stop with the email whose
+   * outcome reported it: a reply, an unsubscribe, a hard bounce, a spam complaint.
+   */
+  emailStops?: EmailStop[];
+}
+
+export interface EmailStop {
+  reason: ReasonCode;
+  at: string;
+  actionId: string;
+  agent: { id: string; name: string } | null;
 }
 
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */

@@ -2,14 +2,18 @@ import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { emailAction, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
+import { createAgent } from '../../server/src/services/governance/index.ts';
 import { seedContact } from '../support/approvals.ts';
-import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
+import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let clock: ReturnType<typeof testClock>;
 
 beforeEach(async () => {
-  harness = await startHarness({ clock: testClock().now });
+  clock = testClock();
+  harness = await startHarness({ clock: clock.now });
   ws = await seedWorkspace(harness, ['outreach', 'outreach']);
   await publishActionTiers(harness, ws.workspaceId, { send_email: { outreach: 'auto' } });
 });
@@ -39,7 +43,12 @@ describe('hard bounces and spam complaints suppress the contact for every agent'
     const contactId = seedContact(harness);
     const first = await submitAction(harness, ws.agents[0]!.token, emailAction(contactId));
     const read = await api(harness, 'GET', `/v1/actions/${first.body.id}`, { token: ws.agents[0]!.token });
-    const bounce = { outcome: 'bounced', bounceType: 'hard', detail: '550 no such user', releaseToken: read.body.releaseToken };
+    const bounce = {
+      outcome: 'bounced',
+      bounceType: 'hard',
+      detail: '550 no such user',
+      releaseToken: read.body.releaseToken,
+    };
     const reported = await api(harness, 'POST', `/v1/actions/${first.body.id}/outcome`, {
       token: ws.agents[0]!.token,
       body: bounce,
@@ -98,5 +107,40 @@ describe('hard bounces and spam complaints suppress the contact for every agent'
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('suppression on the record card', () => {
+  it('shows why no agent may email the contact, with the email and agent that reported it', async () => {
+    const app = await seedAppWorkspace(harness, { '501': 'approver' });
+    const agent = await createAgent(harness.deps, app.workspaceId, { name: 'sequencer', role: 'outreach' }, ADMIN);
+    await publishActionTiers(harness, app.workspaceId, { send_email: { outreach: 'auto' } });
+    const contactId = seedContact(harness);
+    const card = () =>
+      callAsHubSpot(harness, {
+        path: `/card?objectType=contacts&recordId=${contactId}`,
+        portalId: app.portalId,
+        userId: '501',
+        clientSecret: app.clientSecret,
+        // Signed at the test's clock, which the server checks the signature's age against.
+        timestamp: clock.now().getTime(),
+      });
+    const before = await card();
+    expect(before.status, JSON.stringify(before.body)).toBe(200);
+    expect(before.body.emailStops).toEqual([]);
+    const { body } = await submitAction(harness, agent.token, emailAction(contactId));
+    const read = await api(harness, 'GET', `/v1/actions/${body.id}`, { token: agent.token });
+    await api(harness, 'POST', `/v1/actions/${body.id}/outcome`, {
+      token: agent.token,
+      body: { outcome: 'bounced', bounceType: 'hard', releaseToken: read.body.releaseToken },
+    });
+    expect((await card()).body.emailStops).toEqual([
+      {
+        reason: 'contact_hard_bounced',
+        at: expect.any(String),
+        actionId: body.id,
+        agent: { id: agent.id, name: 'sequencer' },
+      },
+    ]);
   });
 });
