@@ -146,7 +146,9 @@ export const actionOutcomeRequestSchema = z
     bounceType: z
       .enum(['hard', 'soft'])
       .optional()
-      .describe('For bounced: a hard bounce stops every agent emailing the contact again (issue 21); soft or omitted does not.'),
+      .describe(
+        'For bounced: a hard bounce stops every agent emailing the contact again (issue 21); soft or omitted does not.',
+      ),
     releaseToken: releaseTokenSchema.optional().describe('Required for sent, bounced and failed.'),
   })
   .superRefine((request, ctx) => {

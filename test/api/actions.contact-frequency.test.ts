@@ -54,7 +54,11 @@ describe('the email caps per account, across agents', () => {
     expect(second.body.status).toBe('released');
     const third = await submitAction(harness, ws.agents[0]!.token, emailAction(alan, { to: 'alan@example.com' }));
     expect(third.body).toMatchObject({ status: 'refused', reasons: ['tier_auto', 'cap_account_daily_sends_reached'] });
-    const elsewhere = await submitAction(harness, ws.agents[0]!.token, emailAction(other, { to: 'edsger@example.com' }));
+    const elsewhere = await submitAction(
+      harness,
+      ws.agents[0]!.token,
+      emailAction(other, { to: 'edsger@example.com' }),
+    );
     expect(elsewhere.body.status).toBe('released');
   });
 

@@ -1,7 +1,13 @@
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ContactFields } from '../../../../shared/crm-names.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
-import { dayKey, recipientDomain, touchGapStart, weekKey, type EvaluateSendInput } from '../../domain/policy-evaluation.ts';
+import {
+  dayKey,
+  recipientDomain,
+  touchGapStart,
+  weekKey,
+  type EvaluateSendInput,
+} from '../../domain/policy-evaluation.ts';
 import { lastEmailByAnotherAgent, type ActionRow } from '../../store/action-store.ts';
 import { findAgent } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
@@ -46,7 +52,9 @@ export async function readSendFrequency(
   const domain = recipientDomain(input.to);
   const accountId = (input.fields.account && input.record[input.fields.account]?.trim()) || undefined;
   const count = async (scope: Parameters<typeof readUsage>[1]['scope'], period: string, subject: string | undefined) =>
-    subject === undefined ? 0 : ((await readUsage(tx, { workspaceId, scope, day: period, subjects: [subject] })).get(subject) ?? 0);
+    subject === undefined
+      ? 0
+      : ((await readUsage(tx, { workspaceId, scope, day: period, subjects: [subject] })).get(subject) ?? 0);
   const since = touchGapStart(policy, now);
   const lastTouch =
     since === undefined
