@@ -155,3 +155,225 @@ export async function benchChangeSet(only?: string): Promise<BenchTable[]> {
 }
 
 if (import.meta.main) printTables(await benchChangeSet(databaseArgument()));
+
+/*
+ * Issue 21's variants: the same change set made of creation entries (each contact created through
+ * the duplicate check; a change set creates or updates, not both), and drafts with content rules
+ * in force. The size
+ * is BENCH_VARIANT_RECORDS (1,000 unless set; a small size only checks that they work).
+ */
+const VARIANT_RECORDS = Number(process.env['BENCH_VARIANT_RECORDS'] ?? RECORDS);
+const SEARCH = 'POST /crm/v3/objects/{type}/search';
+const DRAFT_CONCURRENCY = 8;
+
+/** The example policy, with enrichment creating contacts, outreach emailing at any hour, and `extra` on top. */
+function variantPolicy(extra: Record<string, unknown>): string {
+  const policy = JSON.parse(fs.readFileSync(POLICY, 'utf8')) as Record<string, any>;
+  policy['objects'].contacts.create = { enrichment: 'auto' };
+  for (const property of ['email', 'firstname', 'lastname', 'phone', 'mobilephone'])
+    policy['objects'].contacts.properties[property] = { enrichment: 'auto' };
+  policy['actions'].send_email = { outreach: 'auto' };
+  policy['windows'] = [];
+  policy['caps'] = { writesPerAgentPerDay: 1_000_000, writesPerRecordPerDay: 20 };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-policy-')), 'policy.json');
+  fs.writeFileSync(file, JSON.stringify({ ...policy, ...extra }));
+  return file;
+}
+
+const CONTENT_RULES = [
+  {
+    name: 'No pricing promises',
+    kind: 'banned',
+    phrases: ['guaranteed savings', 'free forever'],
+    patterns: ['\\$[0-9]+ ?off'],
+    raiseTo: 'approval',
+  },
+  { name: 'Unsubscribe line', kind: 'required', phrases: ['unsubscribe'], raiseTo: 'approval' },
+  { name: 'Merge fields', kind: 'personalisation', allowedFields: ['firstname', 'company'], raiseTo: 'deny' },
+];
+
+async function variantServer(kind: 'pglite' | 'postgres', policyFile: string) {
+  const postgres = kind === 'postgres' ? await createBenchPostgres() : undefined;
+  if (kind === 'postgres' && !postgres) return undefined;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-'));
+  const hubspot: HubSpotState = createHubSpotState();
+  const fake = createFakeHubSpotHttpServer(hubspot);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    HUBSPOT_API_BASE_URL: await fake.listen(),
+    APPROVAL_JOBS: 'off',
+    ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
+  };
+  const { workspaceId, agentToken } = await benchWorkspace(env, hubspot.accessToken, 'bench-enricher');
+  const outreach = await cli(
+    env,
+    'agents',
+    'create',
+    '--workspace',
+    workspaceId,
+    '--name',
+    'bench-outreach',
+    '--role',
+    'outreach',
+  );
+  await cli(env, 'policy', 'apply', '--workspace', workspaceId, policyFile);
+  await cli(env, 'bootstrap', '--workspace', workspaceId);
+  let server = await startServer(env);
+  const post = async (token: string, route: string, body: unknown, status: number) => {
+    const response = await fetch(`${server.url}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (response.status !== status) throw new Error(`${route} failed: ${response.status} ${JSON.stringify(answer)}`);
+    return answer as Record<string, any>;
+  };
+  return {
+    env,
+    workspaceId,
+    hubspot,
+    enricher: agentToken,
+    outreach: String(outreach['token']),
+    post,
+    /** PGlite's data folder is the server's alone while it runs: the CLI applies a policy between two runs of it. */
+    async applyPolicy(file: string) {
+      await server.stop();
+      await cli(env, 'policy', 'apply', '--workspace', workspaceId, file);
+      server = await startServer(env);
+    },
+    async stop() {
+      await server.stop();
+      await fake.close();
+      await postgres?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A change set of VARIANT_RECORDS updates, then one of as many creations. */
+async function measureCreates(kind: 'pglite' | 'postgres') {
+  const bench = await variantServer(kind, variantPolicy({}));
+  if (!bench) return undefined;
+  const { hubspot } = bench;
+  const seed = (n: number, tag: string) =>
+    Array.from({ length: n }, (_, i) =>
+      seedRecord(hubspot, 'contacts', { properties: { email: `${tag}${i}@example.com` } }),
+    );
+  const submit = async (changes: unknown[], batchId: string) => {
+    const started = performance.now();
+    const body = await bench.post(bench.enricher, '/v1/changesets', { batchId, objectType: 'contacts', changes }, 201);
+    return { seconds: (performance.now() - started) / 1000, summary: body['summary'] as Record<string, number> };
+  };
+  const creations = (n: number, tag: string) =>
+    changesFor(Array.from({ length: n }, (_, i) => `${i}`)).map(({ properties, evidence }, i) => ({
+      operation: 'create',
+      properties: { ...properties, email: `${tag}${i}@new.example.com`, lastname: `${tag}Last${i}` },
+      evidence,
+    }));
+  try {
+    await submit(changesFor(seed(50, 'w')), 'warm-up');
+    await submit(creations(50, 'w'), 'warm-up-creates');
+    const updates = await submit(changesFor(seed(VARIANT_RECORDS, 'u')), 'updates');
+    hubspot.calls.clear();
+    const creates = await submit(creations(VARIANT_RECORDS, 'c'), 'creates');
+    const searches = hubspot.calls.count({ route: SEARCH });
+    return { updates, creates, searches };
+  } finally {
+    await bench.stop();
+  }
+}
+
+/** VARIANT_RECORDS emails drafted by an outreach agent, without content rules and then with them in force. */
+async function measureDrafts(kind: 'pglite' | 'postgres') {
+  const bench = await variantServer(kind, variantPolicy({}));
+  if (!bench) return undefined;
+  const { hubspot } = bench;
+  const draftAll = async (tag: string) => {
+    const contacts = Array.from({ length: VARIANT_RECORDS }, (_, i) => {
+      const email = `${tag}${i}@d${i % 97}.example.com`;
+      return { email, id: seedRecord(hubspot, 'contacts', { properties: { email } }) };
+    });
+    const started = performance.now();
+    const statuses = new Map<string, number>();
+    for (let at = 0; at < contacts.length; at += DRAFT_CONCURRENCY) {
+      await Promise.all(
+        contacts.slice(at, at + DRAFT_CONCURRENCY).map(async ({ email, id }, i) => {
+          const draft = await bench.post(
+            bench.outreach,
+            '/v1/actions',
+            {
+              kind: 'send_email',
+              objectType: 'contacts',
+              recordId: id,
+              to: email,
+              subject: 'Your team’s pipeline',
+              body: `Hi {{firstname}},\nsaw {{company}} is hiring. ${(at + i) % 10 === 0 ? 'Guaranteed savings! ' : ''}Worth a call?\nReply STOP to unsubscribe.`,
+              evidence: { source: 'bench-sequence', reason: 'Benchmark draft' },
+            },
+            201,
+          );
+          statuses.set(draft['status'], (statuses.get(draft['status']) ?? 0) + 1);
+        }),
+      );
+    }
+    return { seconds: (performance.now() - started) / 1000, statuses: Object.fromEntries(statuses) };
+  };
+  try {
+    await draftAll('warm');
+    const plain = await draftAll('plain');
+    await bench.applyPolicy(variantPolicy({ content: CONTENT_RULES }));
+    await draftAll('warm-ruled');
+    const ruled = await draftAll('ruled');
+    return { plain, ruled };
+  } finally {
+    await bench.stop();
+  }
+}
+
+export async function benchChangeSetCreates(only?: string): Promise<BenchTable[]> {
+  const rows = [];
+  for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
+    const result = await measureCreates(kind);
+    if (!result) continue;
+    rows.push({
+      database: kind,
+      'updates s': result.updates.seconds.toFixed(2),
+      'creations s': result.creates.seconds.toFixed(2),
+      'ratio to updates': (result.creates.seconds / result.updates.seconds).toFixed(3),
+      'duplicate-check searches': result.searches,
+      'searches per 100 entries': ((result.searches / VARIANT_RECORDS) * 100).toFixed(2),
+    });
+    console.log(`${kind}: creations ${JSON.stringify(result.creates.summary)}`);
+  }
+  return [
+    {
+      title: `Change set of ${VARIANT_RECORDS} contacts × ${PROPERTIES} properties, updates against creations (duplicate check, then create), latency 0:`,
+      rows,
+    },
+  ];
+}
+
+export async function benchChangeSetDrafts(only?: string): Promise<BenchTable[]> {
+  const rows = [];
+  for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
+    const result = await measureDrafts(kind);
+    if (!result) continue;
+    rows.push({
+      database: kind,
+      'drafts/s without content rules': Math.round(VARIANT_RECORDS / result.plain.seconds),
+      'drafts/s with content rules': Math.round(VARIANT_RECORDS / result.ruled.seconds),
+      'ratio (with/without time)': (result.ruled.seconds / result.plain.seconds).toFixed(3),
+    });
+    console.log(
+      `${kind}: without ${JSON.stringify(result.plain.statuses)}, with ${JSON.stringify(result.ruled.statuses)}`,
+    );
+  }
+  return [
+    {
+      title: `${VARIANT_RECORDS} email drafts, ${DRAFT_CONCURRENCY} at a time, without and with three content rules (banned, required, personalisation):`,
+      rows,
+    },
+  ];
+}

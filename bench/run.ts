@@ -22,6 +22,15 @@ const BENCHMARKS: Record<string, Benchmark> = {
       'Issue 3: a change set of 1,000 contacts × 10 properties through the server, against a fake HubSpot over HTTP.',
     run: async (db) => (await import('./change-set.ts')).benchChangeSet(db),
   },
+  'change-set-creates': {
+    about:
+      'Issue 21: the change set made of creations (duplicate check, then create) against updates, and the CRM searches per 100 created.',
+    run: async (db) => (await import('./change-set.ts')).benchChangeSetCreates(db),
+  },
+  'change-set-drafts': {
+    about: 'Issue 21: email drafts per second without and with content rules in force.',
+    run: async (db) => (await import('./change-set.ts')).benchChangeSetDrafts(db),
+  },
   sandbox: {
     about: 'Issue 4: seconds from `npm start` to the demo summary, and the sandbox’s own cost per batch call.',
     run: async () => (await import('./sandbox.ts')).benchSandbox(),

@@ -79,7 +79,8 @@ export const ACTION_STATUS_NAMES = [
   'expired',
   'stopped',
 ] as const;
-export const OUTCOME_NAMES = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed'] as const;
+/** `complained`: the recipient marked the email as spam (issue 21); like an unsubscribe, it stops every agent emailing them. */
+export const OUTCOME_NAMES = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed', 'complained'] as const;
 /** Delivery outcomes end a released email and need its release token; replies and unsubscribes come later. */
 export const DELIVERY_OUTCOMES = [
   'sent',
@@ -142,9 +143,17 @@ export const actionOutcomeRequestSchema = z
     outcome: z.enum(OUTCOME_NAMES),
     providerMessageId: text(500).optional().describe('The email provider’s message id.'),
     detail: text(2_000).optional().describe('The bounce or failure reason, in the provider’s words.'),
+    bounceType: z
+      .enum(['hard', 'soft'])
+      .optional()
+      .describe(
+        'For bounced: a hard bounce stops every agent emailing the contact again (issue 21); soft or omitted does not.',
+      ),
     releaseToken: releaseTokenSchema.optional().describe('Required for sent, bounced and failed.'),
   })
   .superRefine((request, ctx) => {
+    if (request.bounceType !== undefined && request.outcome !== 'bounced')
+      ctx.addIssue({ code: 'custom', path: ['bounceType'], message: 'is only for a bounced outcome' });
     if ((DELIVERY_OUTCOMES as readonly string[]).includes(request.outcome) && request.releaseToken === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -9,6 +9,13 @@ export const MAX_RECORDS_PER_CHANGE_SET = 10_000;
 export const MAX_PROPERTIES_PER_RECORD = 100;
 
 /** What lets a person replay why the agent acted. `source` and `reason` are required. */
+/** An amount an agent spent (issue 21's budgets), in one currency (ISO 4217, upper case). */
+export const costSchema = z.strictObject({
+  amount: z.number().min(0).max(1_000_000_000),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD'),
+});
+export type Cost = z.infer<typeof costSchema>;
+
 export const evidenceSchema = z
   .strictObject({
     source: text(200).describe('Where the value came from (a provider, a page, a tool).'),
@@ -20,6 +27,11 @@ export const evidenceSchema = z
       .describe('A link a person can open to check the value.'),
     confidence: z.number().min(0).max(1).optional().describe('The agent’s confidence in the value, 0 to 1.'),
     reason: text(2_000).describe('Why the agent proposes the change, in a sentence.'),
+    cost: costSchema
+      .optional()
+      .describe(
+        'What the agent spent to come up with it (an enrichment lookup, a model call); counted against the policy’s spend budgets.',
+      ),
     signal: text(2_000).optional(),
     runId: text(200).optional(),
     promptHash: text(200)

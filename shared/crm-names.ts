@@ -36,6 +36,10 @@ export interface ContactFields {
   optOut: string;
   /** The contact's addresses, the primary first; each may hold several separated by ";". */
   emails: readonly string[];
+  /** Where the CRM notes a hard bounce (any value is one; issue 21), if it keeps one. */
+  hardBounce?: string;
+  /** The contact's account (its company's record id), if the CRM keeps it on the contact (issue 21's account caps). */
+  account?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type AgentStatus,
 } from './crm-names.ts';
 import type { Policy } from './policy.ts';
+import type { ReasonCode } from './reason-codes.ts';
 import { safeText } from './safe-text.ts';
 
 /**
@@ -201,6 +202,18 @@ export interface CardView {
   createdBy: AgentCreation | null;
   /** Per property an agent set through us, who set it and why, by property name. */
   fieldProvenance: FieldProvenance[];
+  /**
+   * On a contact: why no agent may email it again (issue 21), each stop with the email whose
+   * outcome reported it: a reply, an unsubscribe, a hard bounce, a spam complaint.
+   */
+  emailStops?: EmailStop[];
+}
+
+export interface EmailStop {
+  reason: ReasonCode;
+  at: string;
+  actionId: string;
+  agent: { id: string; name: string } | null;
 }
 
 /** Where a person's role comes from: their own assignment, or (lacking one) a HubSpot team they are in. */
@@ -246,6 +259,14 @@ export interface SettingsView {
   }[];
   agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
   actionKinds: readonly ActionKind[];
+  /**
+   * Issue 21's budgets: each agent's CRM calls made for it and the spend it reported today (the
+   * policy's day), against the policy's `budgets`; agents with neither are left out.
+   */
+  budgetUsage?: {
+    day: string;
+    agents: { agentId: string; crmCalls: number; spend: { currency: string; amount: number }[] }[];
+  };
 }
 
 export interface BatchSummary {

@@ -105,8 +105,29 @@ const capsSchema = z.strictObject({
   sendsPerContactPerDay: z.number().int().positive().optional(),
   /** Records an agent may create per day (issue 21), counted apart from its writes. */
   createsPerAgentPerDay: z.number().int().positive().optional(),
+  /** Emails to the contacts of one account (the contact's company) per day, and per week from Monday, every agent's (issue 21). */
+  sendsPerAccountPerDay: z.number().int().positive().optional(),
+  sendsPerAccountPerWeek: z.number().int().positive().optional(),
 });
 export type Caps = z.infer<typeof capsSchema>;
+
+const spendBudgetSchema = z.strictObject({
+  amount: z.number().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code such as USD'),
+});
+/**
+ * Budgets (issue 21), per calendar day of the policy's time zone: CRM calls this server makes on
+ * an agent's behalf (its change sets, drafts and reads), and spend agents report in evidence
+ * (`cost`), each spend budget in one currency. Once one is reached the agent's requests are
+ * refused (BUDGET_REACHED) until the next day.
+ */
+const budgetsSchema = z.strictObject({
+  crmCallsPerAgentPerDay: z.number().int().positive().optional(),
+  crmCallsPerWorkspacePerDay: z.number().int().positive().optional(),
+  spendPerAgentPerDay: spendBudgetSchema.optional(),
+  spendPerWorkspacePerDay: spendBudgetSchema.optional(),
+});
+export type Budgets = z.infer<typeof budgetsSchema>;
 
 /**
  * When any window governs an action for a role, the action must fall inside one of them.
@@ -312,6 +333,19 @@ export const policySchema = z
       })
       .default({}),
     content: z.array(contentRuleSchema).max(MAX_POLICY_RULES).optional(),
+    /**
+     * "Last touched" across agents (issue 21): an email to a contact another agent emailed (held
+     * or released) less than this many hours ago is refused, naming that agent's email.
+     */
+    touches: z
+      .strictObject({
+        minHoursBetweenAgents: z
+          .number()
+          .positive()
+          .max(24 * 90),
+      })
+      .optional(),
+    budgets: budgetsSchema.optional(),
     approvals: z
       .strictObject({
         expiryHours: z

@@ -50,6 +50,18 @@ export const REASON_CODES = [
   'safe_mode',
   'prompt_changed',
   'volume_jump',
+  // Suppression (issue 21): a hard bounce or a spam complaint stops every agent emailing the contact, like an opt-out.
+  'contact_hard_bounced',
+  'contact_complained',
+  // Frequency per account (the contact's company) and the gap between two agents' emails to one person (issue 21).
+  'cap_account_daily_sends_reached',
+  'cap_account_weekly_sends_reached',
+  'contact_recently_touched',
+  // Budgets (issue 21): CRM calls made for the agent, or spend it reported, reached the policy's budget today.
+  'budget_agent_crm_calls_reached',
+  'budget_workspace_crm_calls_reached',
+  'budget_agent_spend_reached',
+  'budget_workspace_spend_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

@@ -14,6 +14,8 @@ export const CAP_NAMES = [
   'sendsPerRecipientDomainPerDay',
   'sendsPerContactPerDay',
   'createsPerAgentPerDay',
+  'sendsPerAccountPerDay',
+  'sendsPerAccountPerWeek',
 ] as const satisfies readonly (keyof Caps)[];
 export type CapName = (typeof CAP_NAMES)[number];
 export const CAP_LABELS: Record<CapName, string> = {
@@ -22,6 +24,8 @@ export const CAP_LABELS: Record<CapName, string> = {
   sendsPerRecipientDomainPerDay: 'Emails per recipient domain per day',
   sendsPerContactPerDay: 'Emails per contact per day (all agents)',
   createsPerAgentPerDay: 'Records created per agent per day',
+  sendsPerAccountPerDay: 'Emails per account per day (all agents)',
+  sendsPerAccountPerWeek: 'Emails per account per week (all agents)',
 };
 export const WINDOW_ACTIONS = [
   'field_write',

@@ -20,12 +20,24 @@ export function stopRuleProperties(fields: ContactFields): string[] {
   return [...optOutProperties(fields), ...fields.emails];
 }
 
-/** Opt-out properties a webhook can tell us about between two reads of the record. */
+/** Opt-out (and, where the CRM keeps one, hard-bounce) properties a webhook can tell us about between two reads of the record. */
 export function optOutProperties(fields: ContactFields): string[] {
-  return [fields.optOut, DO_NOT_CONTACT_PROPERTY];
+  return [fields.optOut, DO_NOT_CONTACT_PROPERTY, ...(fields.hardBounce ? [fields.hardBounce] : [])];
 }
 
-export type ContactStopReason = 'replied' | 'unsubscribed';
+/**
+ * What was reported for a contact that stops every agent emailing it (issue 21 adds a hard
+ * bounce and a spam complaint to a reply and an unsubscribe).
+ */
+export type ContactStopReason = 'replied' | 'unsubscribed' | 'hard_bounced' | 'complained';
+
+/** The reason code a stop gives an email refused for it. */
+export const STOP_REASON_CODES: Record<ContactStopReason, ReasonCode> = {
+  replied: 'contact_replied',
+  unsubscribed: 'contact_unsubscribed',
+  hard_bounced: 'contact_hard_bounced',
+  complained: 'contact_complained',
+};
 
 export interface StopRuleInput {
   /**
@@ -37,7 +49,7 @@ export interface StopRuleInput {
   contact: Readonly<Record<string, string | null>>;
   /** Where the CRM keeps the contact's opt-out and addresses. */
   fields: ContactFields;
-  /** What was reported for this contact before (a reply, an unsubscribe). */
+  /** What was reported for this contact before (a reply, an unsubscribe, a hard bounce, a spam complaint). */
   stops: readonly ContactStopReason[];
 }
 
@@ -49,7 +61,9 @@ export function stopRuleReason(input: StopRuleInput): ReasonCode | undefined {
   const { contact, fields } = input;
   if (isChecked(contact[fields.optOut])) return 'contact_opted_out';
   if (isChecked(contact[DO_NOT_CONTACT_PROPERTY])) return 'contact_do_not_contact';
+  if (input.stops.includes('complained')) return 'contact_complained';
   if (input.stops.includes('unsubscribed')) return 'contact_unsubscribed';
+  if (input.stops.includes('hard_bounced') || hasHardBounced(contact, fields)) return 'contact_hard_bounced';
   if (input.stops.includes('replied')) return 'contact_replied';
   if (input.to !== undefined && !contactAddresses(contact, fields).includes(normalisedEmail(input.to)))
     return 'recipient_not_on_record';
@@ -67,10 +81,16 @@ export function withNotedOptOuts(
   fields: ContactFields,
 ): Record<string, string | null> {
   const merged: Record<string, string | null> = { ...contact };
-  for (const property of optOutProperties(fields)) {
+  for (const property of [fields.optOut, DO_NOT_CONTACT_PROPERTY]) {
     if (isChecked(noted[property])) merged[property] = 'true';
   }
+  if (fields.hardBounce && hasHardBounced(noted, fields)) merged[fields.hardBounce] = noted[fields.hardBounce] ?? null;
   return merged;
+}
+
+/** The CRM's own record of a hard bounce (its reason or date), where it keeps one: any value is one. */
+function hasHardBounced(contact: Readonly<Record<string, string | null>>, fields: ContactFields): boolean {
+  return fields.hardBounce !== undefined && (contact[fields.hardBounce] ?? '').trim() !== '';
 }
 
 export function normalisedEmail(email: string): string {

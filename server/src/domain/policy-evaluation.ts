@@ -4,7 +4,7 @@ import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { conditionApplies, conditionReasons, sameValue, type CurrentValues } from './policy-conditions.ts';
 import { isInsideWindow } from './time-window.ts';
 
-export { dayKey } from './time-window.ts';
+export { dayKey, weekKey } from './time-window.ts';
 export { sameValue } from './policy-conditions.ts';
 
 export interface FieldWrite {
@@ -174,8 +174,18 @@ export interface EvaluateSendInput {
   policy: Policy;
   agentRole: AgentRole;
   recipientEmail: string;
-  /** Emails to the contact today (every agent's), for `sendsPerContactPerDay`; absent counts as none. */
-  usage: { domainSendsToday: ReadonlyMap<string, number>; contactSendsToday?: number };
+  /**
+   * Emails to the contact today (every agent's), for `sendsPerContactPerDay`, and to its account
+   * today and this week (issue 21: `sendsPerAccountPerDay`, `sendsPerAccountPerWeek`); absent counts as none.
+   */
+  usage: {
+    domainSendsToday: ReadonlyMap<string, number>;
+    contactSendsToday?: number;
+    accountSendsToday?: number;
+    accountSendsThisWeek?: number;
+  };
+  /** When another agent last emailed this contact (held or released), for `touches.minHoursBetweenAgents`. */
+  lastTouchByAnotherAgent?: Date | undefined;
   now: Date;
 }
 
@@ -205,7 +215,24 @@ export function evaluateSend(input: EvaluateSendInput): SendEvaluation {
     return result(deny(base, 'cap_domain_daily_sends_reached'));
   if (reached(caps.sendsPerContactPerDay, input.usage.contactSendsToday ?? 0))
     return result(deny(base, 'cap_contact_daily_sends_reached'));
+  if (reached(caps.sendsPerAccountPerDay, input.usage.accountSendsToday ?? 0))
+    return result(deny(base, 'cap_account_daily_sends_reached'));
+  if (reached(caps.sendsPerAccountPerWeek, input.usage.accountSendsThisWeek ?? 0))
+    return result(deny(base, 'cap_account_weekly_sends_reached'));
+  if (touchedTooRecently(policy, input.lastTouchByAnotherAgent, input.now))
+    return result(deny(base, 'contact_recently_touched'));
   return result(base);
+}
+
+/** Since when another agent's email to a contact bars this one (undefined: no gap is set). */
+export function touchGapStart(policy: Policy, now: Date): Date | undefined {
+  const hours = policy.touches?.minHoursBetweenAgents;
+  return hours === undefined ? undefined : new Date(now.getTime() - hours * 3_600_000);
+}
+
+function touchedTooRecently(policy: Policy, lastTouch: Date | undefined, now: Date): boolean {
+  const since = touchGapStart(policy, now);
+  return since !== undefined && lastTouch !== undefined && lastTouch > since;
 }
 
 /** Decides creating a task or a note on a record: the action's tier for the role (deny by default), then windows. */

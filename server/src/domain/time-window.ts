@@ -46,6 +46,13 @@ export function dayKey(now: Date, timeZone: string): string {
   return zonedClock(now, timeZone).date;
 }
 
+/** The week `now` falls in on the zone's calendar, named by its Monday: "week of 2026-01-05". */
+export function weekKey(now: Date, timeZone: string): string {
+  const day = new Date(`${dayKey(now, timeZone)}T00:00:00Z`);
+  const sinceMonday = (day.getUTCDay() + 6) % 7;
+  return `week of ${new Date(day.getTime() - sinceMonday * 86_400_000).toISOString().slice(0, 10)}`;
+}
+
 function minutesOf(clockTime: string): number {
   const [hours = 0, minutes = 0] = clockTime.split(':').map(Number);
   return hours * 60 + minutes;

@@ -42,6 +42,8 @@ export function statusFor(code: ErrorCode): number {
       return 422;
     case 'KILL_SWITCH_ENGAGED':
       return 423;
+    case 'BUDGET_REACHED':
+      return 429;
     case 'CRM_REJECTED':
     case 'CRM_AUTH_FAILED':
       return 502;

@@ -66,7 +66,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'draft_email',
     description:
-      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied or unsubscribed are refused.',
+      'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied, unsubscribed, bounced hard or complained are refused.',
     input: emailDraft.omit({ kind: true }),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'send_email', ...request })),
   }),
@@ -94,7 +94,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'report_action_outcome',
     description:
-      'Report what happened to an email you sent after draft_email released it: sent, bounced or failed (each needs the release token), or later a reply or an unsubscribe. Replies and unsubscribes stop further emails to that contact.',
+      'Report what happened to an email you sent after draft_email released it: sent, bounced (with bounceType hard or soft) or failed (each needs the release token), or later a reply, an unsubscribe or a spam complaint (complained). Replies, unsubscribes, hard bounces and spam complaints stop every agent emailing that contact again.',
     input: outcomeSchema,
     run: async ({ actionId, ...request }, { deps, caller }) => {
       const view = await reportActionOutcome(deps, { ...caller, actionId, request });
@@ -107,7 +107,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'what_may_i_change',
     description:
-      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, the conditions that can raise a tier, the daily caps and how many writes you have left today, the time windows and whether each is open now, and any kill switch that stops you.',
+      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, the conditions that can raise a tier, the daily caps and how many writes you have left today, the time windows and whether each is open now, any kill switch that stops you, and each daily budget (CRM calls made for you, spend you report as evidence.cost) with what is left today.',
     input: z.strictObject({}),
     run: async (_args, { deps, caller }) => {
       const view = await whatMayIChange(deps, caller);

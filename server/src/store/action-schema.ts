@@ -15,8 +15,8 @@ export const ACTION_STATUSES = [
   'expired',
   'stopped',
 ] as const;
-export const OUTCOME_KINDS = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed'] as const;
-export const STOP_REASONS = ['replied', 'unsubscribed'] as const;
+export const OUTCOME_KINDS = ['sent', 'bounced', 'failed', 'replied', 'unsubscribed', 'complained'] as const;
+export const STOP_REASONS = ['replied', 'unsubscribed', 'hard_bounced', 'complained'] as const;
 
 /**
  * Issue 5, drafts: an agent's non-field action on one record (an email to send, a task or a note
@@ -85,7 +85,7 @@ export const actions = pgTable(
   ],
 );
 
-/** What the agent reported after sending (sent, bounced, failed) and what it learned later (replied, unsubscribed). */
+/** What the agent reported after sending (sent, bounced, failed) and what it learned later (replied, unsubscribed, complained). */
 export const actionOutcomes = pgTable(
   'action_outcomes',
   {
@@ -104,7 +104,7 @@ export const actionOutcomes = pgTable(
   (t) => [index('action_outcomes_action').on(t.actionId)],
 );
 
-/** Contacts no agent may email again: they replied or unsubscribed (compliance, whatever the policy says). */
+/** Contacts no agent may email again: they replied, unsubscribed, bounced hard or complained (compliance, whatever the policy says). */
 export const contactStops = pgTable(
   'contact_stops',
   {

@@ -202,9 +202,40 @@ export async function findContactStops(db: Db | Tx, workspaceId: string, contact
     .where(and(eq(contactStops.workspaceId, workspaceId), eq(contactStops.contactId, contactId)));
 }
 
-/** The first report of each kind stands; a repeated one adds nothing. */
-export async function addContactStop(tx: Tx, row: ContactStopRow): Promise<void> {
-  await tx.insert(contactStops).values(row).onConflictDoNothing();
+/** The first report of each kind stands; a repeated one adds nothing. Whether this one was the first. */
+export async function addContactStop(tx: Tx, row: ContactStopRow): Promise<boolean> {
+  const added = await tx
+    .insert(contactStops)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ contactId: contactStops.contactId });
+  return added.length > 0;
+}
+
+/**
+ * Another agent's newest email to this contact since `since` that went out or still may (held,
+ * released, sent, bounced): the "last touch" two agents must keep apart (issue 21).
+ */
+export async function lastEmailByAnotherAgent(
+  tx: Tx,
+  query: { workspaceId: string; contactId: string; agentId: string; since: Date },
+): Promise<ActionRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(actions)
+    .where(
+      and(
+        eq(actions.workspaceId, query.workspaceId),
+        eq(actions.recordId, query.contactId),
+        eq(actions.kind, 'send_email'),
+        sql`${actions.agentId} <> ${query.agentId}`,
+        inArray(actions.status, ['pending', 'released', 'sent', 'bounced']),
+        sql`${actions.createdAt} > ${query.since.toISOString()}`,
+      ),
+    )
+    .orderBy(desc(actions.createdAt), desc(actions.id))
+    .limit(1);
+  return row;
 }
 
 /** Emails to this contact that could still go out: held, or released and not yet reported sent. */

@@ -207,13 +207,36 @@ export const usageCounters = pgTable(
   {
     workspaceId: uuid('workspace_id').notNull(),
     scope: text('scope', {
-      enum: ['agent_writes', 'record_writes', 'domain_sends', 'agent_creates', 'contact_sends'],
+      enum: [
+        'agent_writes',
+        'record_writes',
+        'domain_sends',
+        'agent_creates',
+        'contact_sends',
+        // Issue 21: emails per account per day and per week (`day` then names the week), CRM calls made for an agent.
+        'account_sends',
+        'account_week_sends',
+        'agent_crm_calls',
+      ],
     }).notNull(),
     subject: text('subject').notNull(),
     day: text('day').notNull(),
     count: integer('count').notNull(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.scope, t.subject, t.day] })],
+);
+
+/** Spend agents reported in evidence (issue 21's budgets), in millionths of the currency, per agent, day and currency. */
+export const agentSpend = pgTable(
+  'agent_spend',
+  {
+    workspaceId: uuid('workspace_id').notNull(),
+    agentId: uuid('agent_id').notNull(),
+    day: text('day').notNull(),
+    currency: text('currency').notNull(),
+    micros: bigint('micros', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.agentId, t.day, t.currency] })],
 );
 
 /** The head of each workspace's audit hash chain; locking it serialises appends and decisions. */

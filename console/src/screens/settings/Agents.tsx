@@ -20,6 +20,7 @@ export function Agents({ view, reload }: SectionProps) {
   const manage = view.caller.permissions.manageAgents;
   const action = useSubmit();
   const [revoking, setRevoking] = useState<string | null>(null);
+  const usage = new Map(view.budgetUsage?.agents.map((today) => [today.agentId, today]));
   return (
     <>
       <section aria-label="Agents" className="card">
@@ -31,6 +32,9 @@ export function Agents({ view, reload }: SectionProps) {
               <th>Role</th>
               <th>Status</th>
               <th>Created</th>
+              <th title="CRM calls made for the agent and spend it reported today, counted against the policy's budgets">
+                Today
+              </th>
               <th />
             </tr>
           </thead>
@@ -41,6 +45,7 @@ export function Agents({ view, reload }: SectionProps) {
                 <td>{agent.role}</td>
                 <td>{agent.status}</td>
                 <td>{new Date(agent.createdAt).toLocaleString()}</td>
+                <td>{usageToday(usage.get(agent.id))}</td>
                 <td className="actions">
                   {manage &&
                     agentActions(agent.status).map((next) =>
@@ -214,4 +219,11 @@ function Delegations({ view, reload }: SectionProps) {
       <OutcomeLine outcome={delegate.outcome} />
     </section>
   );
+}
+
+/** "12 CRM calls, 0.04 USD": what an agent used today of what budgets count. */
+function usageToday(today: { crmCalls: number; spend: { currency: string; amount: number }[] } | undefined): string {
+  if (!today) return '0 CRM calls';
+  const spend = today.spend.map((cost) => `${Number(cost.amount.toFixed(6))} ${cost.currency}`);
+  return [`${today.crmCalls} CRM calls`, ...spend].join(', ');
 }

@@ -8,6 +8,9 @@ import type { ReportedChange } from '../port.ts';
 export const HUBSPOT_CONTACT_FIELDS: ContactFields = {
   optOut: 'hs_email_optout',
   emails: ['email', 'hs_additional_emails'],
+  // Set by HubSpot's email tool on a hard bounce; its primary company's id is a contact property too.
+  hardBounce: 'hs_email_hard_bounce_reason_enum',
+  account: 'associatedcompanyid',
 };
 
 // HubSpot's change sources (knowledge.hubspot.com, "HubSpot's change sources in property history").

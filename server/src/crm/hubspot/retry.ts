@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.ts';
+import { countCrmCall } from '../call-meter.ts';
 
 export interface RetryPolicy {
   /** Calls in all, the first one included. */
@@ -66,6 +67,7 @@ export async function withRetry<T>(
   for (let attempt = 1; ; attempt += 1) {
     let failure: Failure;
     try {
+      countCrmCall();
       return await call();
     } catch (error) {
       failure = classifyFailure(error);

@@ -1,5 +1,6 @@
 import type { Connection } from '@jsforce/jsforce-node';
 import { AppError } from '../../errors.ts';
+import { countCrmCall } from '../call-meter.ts';
 
 export interface ApiBudget {
   /** Stop before this share (0..1) of the org's daily API allocation is spent: it is shared with everything else the org runs. */
@@ -36,6 +37,7 @@ export async function sfCall<T>(
     );
   }
   try {
+    countCrmCall();
     return await call();
   } catch (error) {
     throw asAppError(error, what);

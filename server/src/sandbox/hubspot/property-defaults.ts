@@ -187,6 +187,23 @@ const CONTACT_SEEDS: Seed[] = [
     groupName: 'emailinformation',
     options: BOOL_OPTIONS,
   },
+  // Set by HubSpot's email tool on a hard bounce (a reason such as UNKNOWN_USER): the stop rules read it.
+  {
+    name: 'hs_email_hard_bounce_reason_enum',
+    label: 'Email hard bounce reason',
+    type: 'string',
+    fieldType: 'text',
+    groupName: 'emailinformation',
+    readOnlyValue: true,
+  },
+  // The contact's primary company: the account a frequency cap per account counts under.
+  {
+    name: 'associatedcompanyid',
+    label: 'Primary Associated Company ID',
+    type: 'number',
+    fieldType: 'number',
+    groupName: 'contactinformation',
+  },
 ];
 
 const DEAL_SEEDS: Seed[] = [

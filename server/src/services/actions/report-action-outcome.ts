@@ -1,6 +1,6 @@
 import { DELIVERY_OUTCOMES, type ActionOutcomeRequest, type ActionView } from '../../../../shared/action-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
-import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import { STOP_REASON_CODES, type ContactStopReason } from '../../domain/action-drafts.ts';
 import { AppError } from '../../errors.ts';
 import {
   addContactStop,
@@ -27,16 +27,27 @@ export interface ReportOutcomeInput {
   request: ActionOutcomeRequest;
 }
 
-const STOP_REASON: Record<'replied' | 'unsubscribed', ReasonCode> = {
-  replied: 'contact_replied',
-  unsubscribed: 'contact_unsubscribed',
+/** What an outcome tells about the contact: a reply, an unsubscribe, a hard bounce or a spam complaint stops it for every agent. */
+function stopOf(request: ActionOutcomeRequest): ContactStopReason | undefined {
+  if (request.outcome === 'bounced') return request.bounceType === 'hard' ? 'hard_bounced' : undefined;
+  return request.outcome === 'replied' || request.outcome === 'unsubscribed' || request.outcome === 'complained'
+    ? request.outcome
+    : undefined;
+}
+
+const STOP_WORDS: Record<ContactStopReason, string> = {
+  replied: 'replied',
+  unsubscribed: 'unsubscribed',
+  hard_bounced: 'bounced hard',
+  complained: 'marked an email as spam',
 };
 
 /**
  * The agent reports what became of an email it was released to send. A delivery outcome (sent,
  * bounced, failed) needs the release token and is then logged as a note on the contact's
- * timeline; a reply or an unsubscribe puts the contact on the stop list and stops every other
- * email to it that is still held or released. Reporting the same outcome again changes nothing.
+ * timeline; a reply, an unsubscribe, a hard bounce or a spam complaint puts the contact on the
+ * stop list (suppressed for every agent, audited) and stops every other email to it that is still
+ * held or released. Reporting the same outcome again changes nothing.
  */
 export async function reportActionOutcome(deps: ServiceDeps, input: ReportOutcomeInput): Promise<ActionView> {
   const { agent, workspace, actionId, request } = input;
@@ -105,23 +116,35 @@ export async function reportActionOutcome(deps: ServiceDeps, input: ReportOutcom
             outcome: request.outcome,
             providerMessageId: request.providerMessageId ?? null,
             detail: request.detail ?? null,
+            ...(request.bounceType ? { bounceType: request.bounceType } : {}),
           },
         }),
       );
-      if (request.outcome === 'replied' || request.outcome === 'unsubscribed') {
-        await addContactStop(tx, {
+      const stop = stopOf(request);
+      if (stop) {
+        const added = await addContactStop(tx, {
           workspaceId: workspace.id,
           contactId: row.recordId,
-          reason: request.outcome,
+          reason: stop,
           actionId: row.id,
           createdAt: now,
         });
-        const reason = STOP_REASON[request.outcome];
+        const reason = STOP_REASON_CODES[stop];
+        if (added)
+          audit.append({
+            type: 'contact.suppressed',
+            actor: who,
+            agentId: row.agentId,
+            objectType: row.objectType,
+            recordId: row.recordId,
+            reasons: [reason],
+            data: { stop, actionId: row.id },
+          });
         for (const open of await lockOpenEmailsTo(tx, workspace.id, row.recordId)) {
           await updateAction(tx, workspace.id, open.id, {
             status: 'stopped',
             reasons: [...open.reasons, reason],
-            message: `The contact ${request.outcome}; no further email goes to them.`,
+            message: `The contact ${STOP_WORDS[stop]}; no further email goes to them.`,
           });
           audit.append(
             actionEvent(open, {

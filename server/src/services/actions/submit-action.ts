@@ -8,7 +8,7 @@ import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { asJson, canonicalJson } from '../../domain/audit-chain.ts';
 import { describeFindings, evaluateContent, type ContentFinding } from '../../domain/content-rules.ts';
-import { dayKey, evaluateRecordAction, evaluateSend, recipientDomain } from '../../domain/policy-evaluation.ts';
+import { evaluateRecordAction, evaluateSend } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
 import {
   findAction,
@@ -19,13 +19,19 @@ import {
 } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
-import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy, gatesForSubmission } from '../governance/index.ts';
+import {
+  agentActor,
+  assertNotKilled,
+  activePolicy,
+  gatesForSubmission,
+  withinAgentBudget,
+} from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
+import { countSend, readSendFrequency, recentTouchMessage, type SendCounts } from './send-frequency.ts';
 import { currentStopReason } from './stop-rules.ts';
 
 export interface SubmitActionInput {
@@ -40,8 +46,10 @@ interface Decision {
   reasons: ReasonCode[];
   /** What the policy's content rules matched (issue 21), named in the action's message and its audit events. */
   findings?: ContentFinding[];
-  /** The recipient domain whose daily send count this email takes one from. */
-  countsDomain?: string;
+  /** The counts (recipient domain, contact, account) this email takes one from. */
+  counts?: SendCounts;
+  /** Why it was refused, in a sentence, when the reason code alone does not say whose email came first. */
+  message?: string;
 }
 
 /**
@@ -56,6 +64,17 @@ export async function submitAction(
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
+  const budgeted = { workspaceId: workspace.id, agent, costs: request.evidence.cost ? [request.evidence.cost] : [] };
+  return withinAgentBudget(deps, { ...budgeted, counted: (result) => !result.replayed }, () =>
+    submitWithinBudget(deps, input),
+  );
+}
+
+async function submitWithinBudget(
+  deps: ServiceDeps,
+  input: SubmitActionInput,
+): Promise<{ view: ActionView; replayed: boolean }> {
+  const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
   const key = input.idempotencyKey
     ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey }
@@ -74,8 +93,11 @@ export async function submitAction(
     writes: 0,
   });
   const crm = deps.crmFor(workspace);
+  const { account } = crm.contactFields;
   const properties =
-    request.kind === 'send_email' ? [crm.ownerProperty, ...stopRuleProperties(crm.contactFields)] : [crm.ownerProperty];
+    request.kind === 'send_email'
+      ? [crm.ownerProperty, ...stopRuleProperties(crm.contactFields), ...(account ? [account] : [])]
+      : [crm.ownerProperty];
   const read = await crm.readBatch({ objectType: request.objectType, recordIds: [request.recordId], properties });
   const record = read.get(request.recordId);
 
@@ -107,21 +129,7 @@ export async function submitAction(
       });
       await insertAction(tx, row.status === 'released' ? { ...row, ...releaseChange(deps.secrets, row, now) } : row);
       const saved = await requireStored(tx, row);
-      if (decision.countsDomain) {
-        await addUsage(tx, {
-          workspaceId: workspace.id,
-          scope: 'domain_sends',
-          day: dayKey(now, policy.timezone),
-          increments: new Map([[decision.countsDomain, 1]]),
-        });
-        // The same sends, counted per contact across agents (issue 21's frequency cap).
-        await addUsage(tx, {
-          workspaceId: workspace.id,
-          scope: 'contact_sends',
-          day: dayKey(now, policy.timezone),
-          increments: new Map([[request.recordId, 1]]),
-        });
-      }
+      if (decision.counts) await countSend(tx, { workspaceId: workspace.id, policy, now, counts: decision.counts });
 
       const base = { actor: actorJson(actor), reasons: decision.reasons };
       audit.append(
@@ -134,7 +142,13 @@ export async function submitAction(
         }),
       );
       if (saved.status === 'refused')
-        audit.append(actionEvent(saved, { ...base, type: 'action.refused', data: { tier: decision.tier } }));
+        audit.append(
+          actionEvent(saved, {
+            ...base,
+            type: 'action.refused',
+            data: { tier: decision.tier, ...(decision.message ? { message: decision.message } : {}) },
+          }),
+        );
       if (saved.status === 'pending')
         audit.append(
           actionEvent(saved, {
@@ -201,14 +215,14 @@ async function decide(tx: Tx, input: DecideInput): Promise<Decision> {
     texts: { subject: 'subject' in request ? request.subject : undefined, body: request.body },
   });
   if (content.findings.length === 0) return decision;
-  const { countsDomain, ...rest } = decision;
+  const { counts, ...rest } = decision;
   return {
     ...rest,
     tier: content.tier,
     reasons: [...decision.reasons, ...content.reasons],
     findings: content.findings,
-    // A draft the content rules refuse is not sent, so it takes nothing from the domain's daily count.
-    ...(countsDomain && content.tier !== 'deny' ? { countsDomain } : {}),
+    // A draft the content rules refuse is not sent, so it takes nothing from the daily counts.
+    ...(counts && content.tier !== 'deny' ? { counts } : {}),
   };
 }
 
@@ -232,26 +246,30 @@ async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {
     fields: input.contactFields,
   });
   if (stopped) return { tier: null, reasons: [stopped] };
-  const day = dayKey(now, policy.timezone);
-  const workspaceId = input.workspace.id;
-  const usage = await readUsage(tx, {
-    workspaceId,
-    scope: 'domain_sends',
-    day,
-    subjects: [recipientDomain(request.to)],
+  const frequency = await readSendFrequency(tx, {
+    workspaceId: input.workspace.id,
+    agentId: agent.id,
+    contactId: request.recordId,
+    to: request.to,
+    policy,
+    record,
+    fields: input.contactFields,
+    now,
   });
-  const contactUsage = await readUsage(tx, { workspaceId, scope: 'contact_sends', day, subjects: [request.recordId] });
   const evaluation = evaluateSend({
     policy,
     agentRole: agent.role,
     recipientEmail: request.to,
-    usage: { domainSendsToday: usage, contactSendsToday: contactUsage.get(request.recordId) ?? 0 },
+    usage: frequency.usage,
+    lastTouchByAnotherAgent: frequency.lastTouchByAnotherAgent,
     now,
   });
+  const touched = evaluation.reasons.includes('contact_recently_touched') && frequency.lastTouch;
   return {
     tier: evaluation.tier,
     reasons: evaluation.reasons,
-    ...(evaluation.countsTowardCap ? { countsDomain: evaluation.recipientDomain } : {}),
+    ...(evaluation.countsTowardCap ? { counts: frequency.counts } : {}),
+    ...(touched ? { message: await recentTouchMessage(tx, policy, touched) } : {}),
   };
 }
 
@@ -292,7 +310,7 @@ function newRow(input: NewRowInput): NewActionRow {
     delegatedUserId: input.delegatedUserId,
     approvedBy: [],
     expiresAt: held ? new Date(now.getTime() + input.policy.approvals.expiryHours * 3_600_000) : null,
-    message: decision.findings ? describeFindings(decision.findings) : null,
+    message: decision.message ?? (decision.findings ? describeFindings(decision.findings) : null),
     // A held draft is one of the record's approvals: the mirror job writes it to the CRM's approval object.
     mirrorSeq: held ? 1 : 0,
     idempotencyKey: input.key ?? null,

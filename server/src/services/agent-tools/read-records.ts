@@ -2,7 +2,13 @@ import type { RecordReadRequest, RecordReadResponse } from '../../../../shared/a
 import { maskValue, readAccess } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
 import { actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { activePolicy, agentActor, type AuthenticatedAgent, engagedKillSwitch } from '../governance/index.ts';
+import {
+  activePolicy,
+  agentActor,
+  type AuthenticatedAgent,
+  engagedKillSwitch,
+  withinAgentBudget,
+} from '../governance/index.ts';
 
 /**
  * A governed read (issue 21): the records as the policy lets the agent's role read them, some
@@ -25,6 +31,18 @@ export async function readRecords(
     throw new AppError('KILL_SWITCH_ENGAGED', `A ${killed.scope} kill switch is engaged: ${killed.reason}`, {
       details: { scope: killed.scope, reason: killed.reason },
     });
+  // Its CRM call counts against the agent's budget, and a used-up budget refuses it (issue 21).
+  return withinAgentBudget(deps, { workspaceId: workspace.id, agent, costs: [] }, () =>
+    readWithinBudget(deps, caller, request),
+  );
+}
+
+async function readWithinBudget(
+  deps: ServiceDeps,
+  caller: AuthenticatedAgent,
+  request: RecordReadRequest,
+): Promise<RecordReadResponse> {
+  const { agent, workspace } = caller;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: undefined });
   const { version, policy } = await activePolicy(deps.db, workspace.id);
   const access = readAccess(policy, request.objectType, agent.role);

@@ -4,7 +4,8 @@ import { type AgentPermissions, agentPermissions } from '../../domain/agent-perm
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { readUsage } from '../../store/usage-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { activePolicy, type AuthenticatedAgent, engagedKillSwitch } from '../governance/index.ts';
+import type { BudgetState } from '../../domain/budgets.ts';
+import { activePolicy, agentBudgetStates, type AuthenticatedAgent, engagedKillSwitch } from '../governance/index.ts';
 
 export interface PermissionsView extends AgentPermissions {
   policyVersion: number;
@@ -14,6 +15,11 @@ export interface PermissionsView extends AgentPermissions {
   writesToday: { used: number; left: number | null };
   /** Each engaged kill switch that stops this agent, with the action kinds it stops. */
   killSwitches: (KillSwitchView & { stops: ActionKind[] })[];
+  /**
+   * Each daily budget the policy sets (issue 21: CRM calls made for this agent or its workspace,
+   * spend reported in evidence), what today used and what is left; at none left, requests are refused.
+   */
+  budgets: Omit<BudgetState, 'reason'>[];
 }
 
 /** The policy in force for this agent's role, today's usage of its cap and the kill switches that stop it. */
@@ -23,7 +29,7 @@ export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAge
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
   const permissions = agentPermissions({ policy, role: agent.role, now });
-  const [usage, switches] = await Promise.all([
+  const [usage, switches, budgets] = await Promise.all([
     deps.db.transaction((tx) =>
       readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
     ),
@@ -32,6 +38,7 @@ export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAge
         engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: agent.id, action }),
       ),
     ),
+    agentBudgetStates(deps.db, { workspaceId: workspace.id, agent, policy, now }),
   ]);
   const used = usage.get(agent.id) ?? 0;
   const cap = permissions.caps.writesPerAgentPerDay;
@@ -41,6 +48,7 @@ export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAge
     ...permissions,
     writesToday: { used, left: cap === undefined ? null : Math.max(0, cap - used) },
     killSwitches: groupByScope(switches),
+    budgets: budgets.states.map(({ reason: _reason, ...state }) => state),
   };
 }
 

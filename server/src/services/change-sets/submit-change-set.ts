@@ -31,7 +31,13 @@ import {
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy, gatesForSubmission } from '../governance/index.ts';
+import {
+  agentActor,
+  assertNotKilled,
+  activePolicy,
+  gatesForSubmission,
+  withinAgentBudget,
+} from '../governance/index.ts';
 import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
@@ -85,6 +91,20 @@ export async function submitChangeSet(
 ): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
+  // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
+  const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
+  return withinAgentBudget(
+    deps,
+    { workspaceId: workspace.id, agent, costs, counted: (result) => !result.replayed },
+    () => submitWithinBudget(deps, input),
+  );
+}
+
+async function submitWithinBudget(
+  deps: ServiceDeps,
+  input: SubmitChangeSetInput,
+): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
+  const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
 
   const key = input.idempotencyKey

@@ -3,6 +3,7 @@ import type {
   CardQuery,
   CardView,
   Caller,
+  EmailStop,
   EngagedKillSwitch,
   Evidence,
   HomeView,
@@ -10,7 +11,9 @@ import type {
   SettingsView,
 } from '../../../../shared/extension-api.ts';
 import { ACTION_KINDS } from '../../../../shared/crm-names.ts';
+import { STOP_REASON_CODES } from '../../domain/action-drafts.ts';
 import { decidableApproval } from '../../domain/decidable.ts';
+import { findAction, findContactStops, type ContactStopRow } from '../../store/action-store.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, type AgentRow } from '../../store/agent-store.ts';
 import type { StoredApproval } from '../../store/approval-store.ts';
@@ -33,6 +36,7 @@ import {
   listWorkspacePeople,
   listWorkspaceTeamRoles,
   activePolicy,
+  workspaceBudgetUsage,
 } from '../governance/index.ts';
 import { approvalView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -49,7 +53,8 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches, drafts, creation, provenance] = await Promise.all([
+  const contacts = query.objectType === deps.crmFor(workspace).contactObjectType;
+  const [page, applied, agents, switches, drafts, creation, provenance, stops] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
@@ -57,6 +62,7 @@ export async function cardView(
     heldDraftsOnRecord(deps.db, record),
     findCreationOfRecord(deps.db, record),
     fieldProvenanceOnRecord(deps.db, record),
+    contacts ? findContactStops(deps.db, workspace.id, query.recordId) : [],
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -108,7 +114,29 @@ export async function cardView(
       policyVersion: row.policy_version,
       approvedBy: row.approved_by ?? [],
     })),
+    ...(contacts ? { emailStops: await emailStopsOf(deps, workspace.id, stops, agentById) } : {}),
   };
+}
+
+/** Each stop with the agent whose email's outcome reported it (read from the email, which may be any agent's). */
+async function emailStopsOf(
+  deps: ServiceDeps,
+  workspaceId: string,
+  stops: ContactStopRow[],
+  agentById: Map<string, { id: string; name: string }>,
+): Promise<EmailStop[]> {
+  return Promise.all(
+    stops.map(async (stop) => {
+      const email = await findAction(deps.db, workspaceId, stop.actionId);
+      const agent = email ? agentById.get(email.agentId) : undefined;
+      return {
+        reason: STOP_REASON_CODES[stop.reason],
+        at: stop.createdAt.toISOString(),
+        actionId: stop.actionId,
+        agent: agent ? { id: agent.id, name: agent.name } : null,
+      };
+    }),
+  );
 }
 
 /** The kill switches engaged now, as the card and the console's inbox show them. */
@@ -170,6 +198,7 @@ export async function settingsView(
     listWorkspaceTeamRoles(deps, workspace.id),
     findGovernanceRequests(deps, workspace.id, 'pending'),
   ]);
+  const active = history.length > 0 ? await activePolicy(deps.db, workspace.id) : null;
   return {
     caller,
     access: { source: person.source, people, teamRoles },
@@ -180,7 +209,7 @@ export async function settingsView(
       requestedBy: request.requestedBy,
       requestedAt: request.requestedAt,
     })),
-    policy: history.length > 0 ? await activePolicy(deps.db, workspace.id) : null,
+    policy: active,
     history: history.map((row) => ({
       version: row.version,
       publishedBy: row.publishedBy,
@@ -189,6 +218,7 @@ export async function settingsView(
     killSwitches,
     agents,
     actionKinds: ACTION_KINDS,
+    ...(active ? { budgetUsage: await workspaceBudgetUsage(deps, workspace.id, active.policy) } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ export {
   verifyAudit,
 } from './audit.ts';
 export { bootstrapWorkspace } from './bootstrap.ts';
+export { agentBudgetStates, type BudgetedAgent, withinAgentBudget, workspaceBudgetUsage } from './agent-budgets.ts';
 export { recordCrmBudgetStop } from './crm-budget.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
