@@ -19,7 +19,7 @@ export const WRITE_LIMIT = READ_BATCH_LIMIT;
  * From this many records one write goes through a Bulk API 2.0 job (see docs/salesforce.md for
  * how it was measured against the local Salesforce at 100 ms an answer).
  */
-export const DEFAULT_BULK_THRESHOLD = 2_000;
+export const DEFAULT_BULK_THRESHOLD = 1_000;
 /** Collections calls in flight at once for one write: Salesforce limits only long-running requests (25). */
 export const DEFAULT_COLLECTIONS_CONCURRENCY = 5;
 
