@@ -72,11 +72,12 @@ describe('writes from the Bulk API 2.0 threshold', () => {
     state.calls.length = 0;
     const outcomes = await crm.writeBatch({
       objectType: 'salesforce:Contact',
-      writes: ids.map((recordId, i) => ({
-        recordId,
-        // Records set different fields: a field a record leaves out is left as it is, an empty value clears it.
-        properties: i === 1 ? { Title: 'CFO, "interim"\nand more', Department: '' } : { Title: `T${i}` },
-      })),
+      // Records set different fields: a field a record leaves out is left as it is, an empty value clears it.
+      writes: ids.map((recordId, i) => {
+        const properties: Record<string, string> =
+          i === 1 ? { Title: 'CFO, "interim"\nand more', Department: '' } : { Title: `T${i}` };
+        return { recordId, properties };
+      }),
     });
     state.changes.off('change', listener);
 
