@@ -45,13 +45,14 @@ interface ApplyInput {
 type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
 
 /**
- * Writes the `auto` values one CRM write at a time (`writeLimit` records), each record's values and its provenance in
- * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
- * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
- * should set the pace); the calls themselves stay one at a time so the kill switch is checked
- * right before each. The change set's lease is renewed meanwhile and confirmed right before each
- * CRM call (issue 17); if another server took the change set over (this process stalled past its
- * lease), no further batch is sent and the change set is left to that server: `completed` is false.
+ * Writes the `auto` values one CRM write at a time (`writeLimit` records, else `batchLimit`),
+ * each record's values and its provenance together. A kill switch engaged meanwhile stops the
+ * writes before the next CRM write. Storing a write's outcomes overlaps the next CRM write (the
+ * CRM's latency, not our database, should set the pace); the writes themselves stay one at a time
+ * so the kill switch is checked right before each. The change set's lease is renewed meanwhile
+ * and confirmed right before each CRM write (issue 17); if another server took the change set
+ * over (this process stalled past its lease), no further batch is sent and the change set is left
+ * to that server: `completed` is false.
  */
 export async function applyAutoWrites(
   deps: ServiceDeps,
