@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { planUpdate } from './record-updates.ts';
-import type { SfRequest, SfResponse } from './rest-routes.ts';
+import type { SfRequest, SfResponse } from './wire.ts';
 import { updateRecord, type SalesforceSandboxState, type SandboxBulkJob } from './state.ts';
 
 const errors = (status: number, errorCode: string, message: string): SfResponse => ({

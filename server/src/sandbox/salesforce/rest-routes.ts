@@ -11,25 +11,10 @@ import {
 } from './state.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { bulkIngestRoute } from './bulk-routes.ts';
+import type { SfRequest, SfResponse } from './wire.ts';
 import { planUpdate, storedValue } from './record-updates.ts';
 
-export interface SfRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-
-export interface SfResponse {
-  status: number;
-  body?: unknown;
-  /** A SOAP answer, sent as text/xml instead of `body`. */
-  xml?: string;
-  /** A Bulk API 2.0 result, sent as text/csv instead of `body`. */
-  csv?: string;
-  headers?: Record<string, string>;
-}
+export type { SfRequest, SfResponse } from './wire.ts';
 
 const MAX_RETRIEVE_IDS = 2_000;
 const MAX_DML_RECORDS = 200;
