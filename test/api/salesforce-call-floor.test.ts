@@ -110,14 +110,17 @@ describe('API calls against the floor on Salesforce', () => {
   it('a change set of 400 records reads them in one call and writes them in one Bulk job; describe is asked once', async () => {
     state.calls.length = 0;
     await submit('two-fields', ids.slice(0, 400), (i) => ({ Title: `New ${i}`, Score: `${i}` }));
-    expect(kinds()).toEqual([
-      'GET /sobjects/Contact/describe',
-      'POST /composite/sobjects/Contact',
-      'POST /jobs/ingest',
-      'PUT /jobs/ingest/{job}/batches',
-      'PATCH /jobs/ingest/{job}',
-      'GET /jobs/ingest/{job}',
-    ]);
+    // Describe may be asked while the records are read: the counts, not the order, are the point.
+    expect(kinds().sort()).toEqual(
+      [
+        'GET /sobjects/Contact/describe',
+        'POST /composite/sobjects/Contact',
+        'POST /jobs/ingest',
+        'PUT /jobs/ingest/{job}/batches',
+        'PATCH /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}',
+      ].sort(),
+    );
     expect(state.objects.get('Contact')!.records.get(ids[399]!)).toMatchObject({ Title: 'New 399', Score: '399' });
 
     state.calls.length = 0;
@@ -165,5 +168,5 @@ describe('API calls against the floor on Salesforce', () => {
       'Title 1999',
       'Title 2050',
     ]);
-  });
+  }, 120_000); // three change sets and a rollback of 2,100 records on a loaded machine
 });
