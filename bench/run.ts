@@ -57,6 +57,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 20: a change set and a rollback against the local Salesforce, API calls against the floor.',
     run: async () => (await import('./salesforce.ts')).benchSalesforce(),
   },
+  'salesforce-bulk': {
+    about: 'Issue 20: one write of N records through Collections calls and through one Bulk API 2.0 job.',
+    run: async () => (await import('./salesforce-bulk.ts')).benchSalesforceBulk(),
+  },
   mcp: {
     about: 'Issue 22: propose_crm_changes over MCP against the REST call for the same change set.',
     run: async (db) => (await import('./mcp.ts')).benchMcp(db),

@@ -119,12 +119,12 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     ).toBe('our_app');
   });
 
-  it('refuses more than 200 writes or 2,000 reads in one call before sending anything', async () => {
+  it('refuses more than 2,000 writes or 2,000 reads in one call before sending anything', async () => {
     const crm = crmWith();
     await expect(
       crm.writeBatch({
         objectType: 'salesforce:Contact',
-        writes: Array.from({ length: 201 }, () => ({ recordId: 'x', properties: {} })),
+        writes: Array.from({ length: 2_001 }, () => ({ recordId: 'x', properties: {} })),
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(

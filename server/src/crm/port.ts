@@ -12,6 +12,11 @@ export interface CrmPort {
   readonly batchLimit: number;
   /** Most records one read call accepts when reads take more than writes (Salesforce 2,000); else `batchLimit`. */
   readonly readBatchLimit?: number;
+  /**
+   * Most records one `writeBatch` takes when the adapter spreads them over several calls or one
+   * bulk job (Salesforce 2,000); else `batchLimit`. Callers check kill switches between writes.
+   */
+  readonly writeLimit?: number;
   /** The record property that names its owner, read with the current values so a rep decides only on records they own. */
   readonly ownerProperty: string;
   /** The object types this CRM's records are governed under (issue 20: `contacts`, or `salesforce:Contact`...). */
@@ -48,7 +53,7 @@ export interface CrmPort {
     properties: readonly string[];
   }): Promise<Map<string, CrmRecordValues>>;
 
-  /** Writes up to `batchLimit` records in one call; one outcome per input, in input order. Partial failures are outcomes, not throws. */
+  /** Writes up to `writeLimit` (else `batchLimit`) records; one outcome per input, in input order. Partial failures are outcomes, not throws. */
   writeBatch(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<CrmWriteOutcome[]>;
 
   /**

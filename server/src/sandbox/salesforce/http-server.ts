@@ -38,6 +38,11 @@ export function createSalesforceSandboxServer(state: SalesforceSandboxState): Sa
           res.end(response.xml);
           return;
         }
+        if (response.csv !== undefined) {
+          res.writeHead(response.status, { 'content-type': 'text/csv;charset=UTF-8', ...response.headers });
+          res.end(response.csv);
+          return;
+        }
         res.writeHead(response.status, { 'content-type': 'application/json;charset=UTF-8', ...response.headers });
         res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
       }, state.faults.latencyMs);
@@ -81,7 +86,7 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
 /**
  * `POST /_sandbox/records {object, values}` creates a record; `POST /_sandbox/edit {object, id, values, userId?}`
  * is a person's edit in Lightning; `PUT /_sandbox/faults {latencyMs?, apiUsed?, apiLimit?, expireSessions?,
- * revokeClient?, rejectRecords?: [{id, statusCode, message}]}`; `GET /_sandbox/records/:object/:id` (values and
+ * revokeClient?, rejectRecords?: [{id, statusCode, message}], bulkProcessLimit?}`; `GET /_sandbox/records/:object/:id` (values and
  * history); `GET|DELETE /_sandbox/calls`.
  */
 function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResponse {
@@ -109,6 +114,8 @@ function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResp
   }
   if (request.method === 'PUT' && request.path === '/_sandbox/faults') {
     if (typeof body['latencyMs'] === 'number') state.faults.latencyMs = body['latencyMs'];
+    if ('bulkProcessLimit' in body)
+      state.faults.bulkProcessLimit = typeof body['bulkProcessLimit'] === 'number' ? body['bulkProcessLimit'] : null;
     if (typeof body['apiUsed'] === 'number') state.api.used = body['apiUsed'];
     if (typeof body['apiLimit'] === 'number') state.api.limit = body['apiLimit'];
     if (body['expireSessions'] === true) for (const session of state.sessions.values()) session.expiresAt = 0;

@@ -10,22 +10,11 @@ import {
   type SandboxObject,
 } from './state.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
+import { bulkIngestRoute } from './bulk-routes.ts';
+import type { SfRequest, SfResponse } from './wire.ts';
+import { planUpdate, storedValue } from './record-updates.ts';
 
-export interface SfRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-
-export interface SfResponse {
-  status: number;
-  body?: unknown;
-  /** A SOAP answer, sent as text/xml instead of `body`. */
-  xml?: string;
-  headers?: Record<string, string>;
-}
+export type { SfRequest, SfResponse } from './wire.ts';
 
 const MAX_RETRIEVE_IDS = 2_000;
 const MAX_DML_RECORDS = 200;
@@ -99,6 +88,8 @@ function route(
   rest: string,
   by: { userId: string; origin: string },
 ): SfResponse {
+  const bulk = bulkIngestRoute(state, request, rest, by);
+  if (bulk) return bulk;
   const body = parseBody(request.rawBody);
   if (body === INVALID) return errors(400, 'JSON_PARSER_ERROR', 'Unexpected character in the request body');
   if (request.method === 'GET' && rest === '/limits')
@@ -160,12 +151,6 @@ function jsonValue(field: SandboxField, value: string | null | undefined): unkno
   if (field.type === 'boolean') return value === 'true';
   if (field.type === 'currency') return Number(value);
   return value;
-}
-
-function storedValue(field: SandboxField, value: unknown): string | null {
-  if (value === null || value === undefined || value === '') return null;
-  if (field.type === 'boolean') return value === true || value === 'true' ? 'true' : 'false';
-  return String(value);
 }
 
 function retrieve(state: SalesforceSandboxState, type: string, body: unknown): SfResponse {
@@ -281,42 +266,6 @@ function upsertMany(
       return { id: createRecord(state, type, values, by), success: true, created: true, errors: [] };
     }),
   };
-}
-
-type UpdatePlan =
-  | { ok: true; id: string; type: string; values: Record<string, string | null> }
-  | { ok: false; id: string | null; error: { statusCode: string; message: string; fields: string[] } };
-
-function planUpdate(state: SalesforceSandboxState, input: Record<string, unknown>): UpdatePlan {
-  const id = typeof input['id'] === 'string' ? input['id'] : typeof input['Id'] === 'string' ? input['Id'] : null;
-  const type = (input['attributes'] as { type?: string } | undefined)?.type ?? '';
-  const fail = (statusCode: string, message: string, fields: string[] = []): UpdatePlan => ({
-    ok: false,
-    id,
-    error: { statusCode, message, fields },
-  });
-  const target = findObject(state, type);
-  if (!target) return fail('INVALID_TYPE', `sObject type '${type}' is not supported.`);
-  if (id === null || !id.startsWith(target.keyPrefix))
-    return fail('MALFORMED_ID', `${type} ID: id value of incorrect type: ${id}`);
-  if (!target.records.has(id)) return fail('ENTITY_IS_DELETED', 'entity is deleted');
-  const refused = state.faults.rejectRecords.get(id);
-  if (refused) return fail(refused.statusCode, refused.message);
-  const values: Record<string, string | null> = {};
-  for (const [name, value] of Object.entries(input)) {
-    if (name === 'attributes' || name === 'id' || name === 'Id') continue;
-    const field = target.fields.get(name);
-    if (!field || !canSee(state, type, field))
-      return fail('INVALID_FIELD', `No such column '${name}' on sobject of type ${type}`, [name]);
-    if (!field.updateable)
-      return fail(
-        'INVALID_FIELD_FOR_INSERT_UPDATE',
-        `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
-        [name],
-      );
-    values[name] = storedValue(field, value);
-  }
-  return { ok: true, id, type, values };
 }
 
 /**

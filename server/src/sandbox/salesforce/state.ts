@@ -41,6 +41,20 @@ export interface SandboxObject {
   }[];
 }
 
+/** A Bulk API 2.0 ingest job: its uploaded CSV, then each row's outcome once the upload is complete. */
+export interface SandboxBulkJob {
+  id: string;
+  object: string;
+  operation: string;
+  state: 'Open' | 'UploadComplete' | 'JobComplete' | 'Aborted' | 'Failed';
+  createdById: string;
+  createdDate: Date;
+  csv: string;
+  /** Header and rows of the upload, each row with its outcome (`error` empty on success); unprocessed rows have none. */
+  header: string[];
+  rows: { values: string[]; outcome?: { id: string; error: string } }[];
+}
+
 export interface SandboxClient {
   clientId: string;
   clientSecret: string;
@@ -62,8 +76,17 @@ export interface SalesforceSandboxState {
   grantedFields: Set<string>;
   permissionSets: Map<string, { name: string; fieldPermissions: string[] }>;
   api: { used: number; limit: number };
-  /** Set by the control routes: each request waits this long; per-record refusals by id. */
-  faults: { latencyMs: number; rejectRecords: Map<string, { statusCode: string; message: string }> };
+  /**
+   * Set by the control routes: each request waits this long; per-record refusals by id; a Bulk
+   * API 2.0 job processes at most `bulkProcessLimit` records and leaves the rest unprocessed.
+   */
+  faults: {
+    latencyMs: number;
+    rejectRecords: Map<string, { statusCode: string; message: string }>;
+    bulkProcessLimit: number | null;
+  };
+  /** Bulk API 2.0 ingest jobs by id. */
+  bulkJobs: Map<string, SandboxBulkJob>;
   calls: { method: string; path: string; callOptions: string | null }[];
   changes: RecordChanges;
   now: () => Date;
@@ -144,7 +167,8 @@ export function createSalesforceSandboxState(
     grantedFields: new Set(),
     permissionSets: new Map(),
     api: { used: 0, limit: options.apiLimit ?? 15_000 },
-    faults: { latencyMs: 0, rejectRecords: new Map() },
+    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null },
+    bulkJobs: new Map(),
     calls: [],
     changes: new RecordChanges(),
     now: options.now ?? (() => new Date()),

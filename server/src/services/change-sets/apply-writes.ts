@@ -45,13 +45,14 @@ interface ApplyInput {
 type SettleInput = Omit<ApplyInput, 'crm' | 'planned'>;
 
 /**
- * Writes the `auto` values one CRM batch at a time, each record's values and its provenance in
- * the same call. A kill switch engaged meanwhile stops the writes before the next CRM call.
- * Storing a batch's outcomes overlaps the next CRM call (the CRM's latency, not our database,
- * should set the pace); the calls themselves stay one at a time so the kill switch is checked
- * right before each. The change set's lease is renewed meanwhile and confirmed right before each
- * CRM call (issue 17); if another server took the change set over (this process stalled past its
- * lease), no further batch is sent and the change set is left to that server: `completed` is false.
+ * Writes the `auto` values one CRM write at a time (`writeLimit` records, else `batchLimit`),
+ * each record's values and its provenance together. A kill switch engaged meanwhile stops the
+ * writes before the next CRM write. Storing a write's outcomes overlaps the next CRM write (the
+ * CRM's latency, not our database, should set the pace); the writes themselves stay one at a time
+ * so the kill switch is checked right before each. The change set's lease is renewed meanwhile
+ * and confirmed right before each CRM write (issue 17); if another server took the change set
+ * over (this process stalled past its lease), no further batch is sent and the change set is left
+ * to that server: `completed` is false.
  */
 export async function applyAutoWrites(
   deps: ServiceDeps,
@@ -86,8 +87,10 @@ async function writeAndSettle(
   // A batch's outcomes are stored while the next batch's request is in flight.
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   let completed = true;
-  for (let i = 0; i < byRecord.length && storeFailure === undefined; i += input.crm.batchLimit) {
-    const batch = byRecord.slice(i, i + input.crm.batchLimit);
+  // One write is the CRM's batch, or more where the adapter spreads a write (Salesforce: 2,000).
+  const perWrite = input.crm.writeLimit ?? input.crm.batchLimit;
+  for (let i = 0; i < byRecord.length && storeFailure === undefined; i += perWrite) {
+    const batch = byRecord.slice(i, i + perWrite);
     const [held, killed] = await Promise.all([
       leaseHeld(),
       engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' }),

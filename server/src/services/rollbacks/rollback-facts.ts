@@ -1,6 +1,6 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { RollbackSelector } from '../../../../shared/rollback-api.ts';
-import type { CrmPort, CrmRecordValues } from '../../crm/port.ts';
+import type { CrmPort, CrmRecordValues, CrmValueChange } from '../../crm/port.ts';
 import {
   explainWithHistory,
   originOfFieldChange,
@@ -92,7 +92,7 @@ export async function othersByField(
   return result;
 }
 
-/** One CRM read for up to 100 records: the fields' current values. */
+/** One CRM read for a step's records: the fields' current values. */
 export async function readCurrent(
   crm: CrmPort,
   objectType: ObjectType,
@@ -120,11 +120,15 @@ export async function explainFromCrmHistory(
   const explained = new Map<string, Conflict>();
   const unexplained = conflicts.filter((c) => c.conflict.cause === 'value_differs');
   if (unexplained.length === 0 || !crm.readLatestChanges) return explained;
-  const history = await crm.readLatestChanges({
-    objectType,
-    recordIds: [...new Set(unexplained.map((c) => c.recordId))],
-    properties: [...new Set(unexplained.map((c) => c.property))],
-  });
+  // A step may hold more records than one history read takes (Salesforce's steps are 2,000 records).
+  const recordIds = [...new Set(unexplained.map((c) => c.recordId))];
+  const properties = [...new Set(unexplained.map((c) => c.property))];
+  const history = new Map<string, Record<string, CrmValueChange>>();
+  for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
+    const slice = recordIds.slice(i, i + crm.batchLimit);
+    for (const [recordId, latest] of await crm.readLatestChanges({ objectType, recordIds: slice, properties }))
+      history.set(recordId, latest);
+  }
   for (const { recordId, property, conflict } of unexplained) {
     const revision = history.get(recordId)?.[property];
     if (revision) explained.set(fieldKey(recordId, property), explainWithHistory(conflict, revision));

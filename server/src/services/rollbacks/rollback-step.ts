@@ -29,8 +29,8 @@ export interface Decided {
 }
 
 /**
- * A rollback step is up to 100 records of one object type. First it re-reads them from the CRM
- * (a person may have edited since the plan) with what our records say changed since, and
+ * A rollback step is as many records of one object type as one CRM read and one write take.
+ * First it re-reads them from the CRM (a person may have edited since the plan) with what our records say changed since, and
  * decides each item again; an item with a write attempted before (perhaps landed before a
  * crash) is re-read, never blindly rewritten. What our records say waits until the CRM read has left.
  */

@@ -93,12 +93,16 @@ export class RollbackSteps {
     return items ? readStep(this.deps, { rollback: this.rollback, crm: this.crm, items }) : Promise.resolve(undefined);
   }
 
-  /** The next unsettled items after the cursor, of one object type (a step is one CRM call: the CRM's batch, 100 on HubSpot, 200 on Salesforce). */
+  /**
+   * The next unsettled items after the cursor, of one object type: as many records as one CRM read
+   * and one CRM write take (100 on HubSpot; 2,000 on Salesforce, whose write spreads them).
+   */
   private async nextPage(): Promise<StepItem[] | undefined> {
+    const { batchLimit, readBatchLimit, writeLimit } = this.crm;
     const page = await nextUnsettledItems(this.deps.db, {
       rollbackId: this.rollback.id,
       afterSeq: this.afterSeq,
-      maxRecords: this.crm.batchLimit,
+      maxRecords: Math.min(readBatchLimit ?? batchLimit, writeLimit ?? batchLimit),
       maxItems: this.crm.batchLimit * 50,
     });
     const objectType = page[0]?.objectType;

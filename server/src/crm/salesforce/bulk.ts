@@ -1,0 +1,89 @@
+import type { Connection } from '@jsforce/jsforce-node';
+import { stringify } from 'csv-stringify/sync';
+
+/** One request through the adapter's budget check and error mapping. */
+export type SfRequester = <T>(what: string, request: (conn: Connection) => Promise<T>) => Promise<T>;
+
+/** A record's outcome in a Bulk job: written, refused with Salesforce's status code, or left unprocessed. */
+export type BulkRecordOutcome =
+  | { state: 'written' }
+  | { state: 'failed'; code: string; message: string }
+  | { state: 'unprocessed' };
+
+export interface BulkOptions {
+  /** How often the job's state is asked while Salesforce processes it. */
+  pollIntervalMs: number;
+  /** How long to wait for the job; past it the records' fate is unknown and the call fails. */
+  pollTimeoutMs: number;
+}
+
+/** Bulk API 2.0's null in a CSV cell: the field is cleared. An empty cell leaves a field as it is. */
+const NULL_CELL = '#N/A';
+
+/**
+ * Updates records through one Bulk API 2.0 ingest job, through jsforce's bulk2 (which sends our
+ * `Sforce-Call-Options` like every other call): open, upload the CSV, close, poll until complete.
+ * A clean job is those four calls; the failed rows (`sf__Error` is `CODE:message:fields --`) are
+ * asked for only when the job counted failures, and the unprocessed rows only when it processed
+ * fewer than were sent. Every other record was written. Outcomes are keyed by the id sent.
+ */
+export async function bulkUpdate(
+  call: SfRequester,
+  sObject: string,
+  records: readonly ({ Id: string } & Record<string, unknown>)[],
+  options: BulkOptions,
+): Promise<Map<string, BulkRecordOutcome>> {
+  const what = `${records.length} ${sObject} in a Bulk job`;
+  const job = await call(`open a Bulk job for ${what}`, async (conn) => {
+    conn.bulk2.pollInterval = options.pollIntervalMs;
+    const created = conn.bulk2.createJob({ object: sObject, operation: 'update', lineEnding: 'LF' });
+    await created.open();
+    return created;
+  });
+  try {
+    await call(`upload ${what}`, () => job.uploadData(toCsv(records)));
+    await call(`close the Bulk job for ${what}`, () => job.close());
+    await call(`wait for the Bulk job writing ${what}`, () => job.poll(options.pollIntervalMs, options.pollTimeoutMs));
+  } catch (error) {
+    // Nothing is processed before the upload is complete: abort an open job rather than leave it to expire.
+    if (job.getInfo().state === 'Open') await job.abort().catch(() => undefined);
+    throw error;
+  }
+  const info = job.getInfo();
+  const outcomes = new Map<string, BulkRecordOutcome>(records.map((record) => [record.Id, { state: 'written' }]));
+  if (info.numberRecordsFailed > 0)
+    for (const row of await call(`read the failed rows of ${what}`, () => job.getFailedResults()))
+      outcomes.set(idOf(row), failure(String((row as Record<string, unknown>)['sf__Error'] ?? '')));
+  if (info.numberRecordsProcessed < records.length)
+    for (const row of await call(`read the unprocessed rows of ${what}`, () => job.getUnprocessedRecords()))
+      outcomes.set(idOf(row), { state: 'unprocessed' });
+  return outcomes;
+}
+
+/** The upload: one header of every field any record sets, a cell per field (empty where a record leaves it alone). */
+function toCsv(records: readonly Record<string, unknown>[]): string {
+  const columns = ['Id', ...new Set(records.flatMap((record) => Object.keys(record).filter((key) => key !== 'Id')))];
+  return stringify(
+    records.map((record) =>
+      columns.map((column) => {
+        if (!(column in record)) return '';
+        const value = record[column];
+        return value === null ? NULL_CELL : String(value);
+      }),
+    ),
+    { header: true, columns, record_delimiter: 'unix' },
+  );
+}
+
+/** A result row's record: the id column we sent (15 or 18 characters as the caller gave it), else Salesforce's. */
+function idOf(row: unknown): string {
+  const columns = row as Record<string, unknown>;
+  return String(columns['Id'] || columns['sf__Id'] || '');
+}
+
+function failure(error: string): BulkRecordOutcome {
+  const [code = 'UNKNOWN_EXCEPTION', ...rest] = error.replace(/\s*--\s*$/, '').split(':');
+  // The message may hold colons itself; the last part names the fields.
+  const message = (rest.length > 1 ? rest.slice(0, -1) : rest).join(':').trim();
+  return { state: 'failed', code, message: message || 'refused without a reason' };
+}

@@ -1,0 +1,121 @@
+import pMap from 'p-map';
+import { AppError } from '../../errors.ts';
+import type { CrmWriteOutcome } from '../port.ts';
+import { type BulkOptions, bulkUpdate, type SfRequester } from './bulk.ts';
+
+/** sObject Collections: 200 records per update call. */
+export const COLLECTIONS_LIMIT = 200;
+
+export interface WritePaths extends BulkOptions {
+  /** From this many records in one write, one Bulk API 2.0 job instead of Collections calls. */
+  bulkThreshold: number;
+  /** Collections calls in flight at once for one write (Salesforce limits only long-running requests). */
+  collectionsConcurrency: number;
+}
+
+/** A record as Salesforce takes it: its id and its fields' values, typed. */
+export type SfRecord = { Id: string } & Record<string, unknown>;
+
+/**
+ * Updates records, one outcome per record in input order: from `bulkThreshold` records through
+ * one Bulk API 2.0 job (rows it left unprocessed are sent again through Collections), below it
+ * through sObject Collections, 200 a call, several calls at once.
+ */
+export async function updateRecords(
+  call: SfRequester,
+  sObject: string,
+  records: readonly SfRecord[],
+  paths: WritePaths,
+): Promise<CrmWriteOutcome[]> {
+  if (records.length < paths.bulkThreshold) return collectionsUpdate(call, sObject, records, paths);
+  const outcomes = await bulkUpdate(call, sObject, records, paths);
+  const unprocessed = records.filter((record) => outcomes.get(record.Id)?.state === 'unprocessed');
+  const retried = new Map(
+    (await collectionsUpdate(call, sObject, unprocessed, paths)).map((outcome) => [outcome.recordId, outcome]),
+  );
+  return records.map((record): CrmWriteOutcome => {
+    const outcome = outcomes.get(record.Id);
+    if (outcome?.state === 'written') return { recordId: record.Id, ok: true };
+    if (outcome?.state === 'failed')
+      return {
+        recordId: record.Id,
+        ok: false,
+        reason: 'crm_rejected',
+        message: `${outcome.code}: ${outcome.message}`,
+        code: outcome.code,
+      };
+    return retried.get(record.Id) ?? noOutcome(record.Id);
+  });
+}
+
+async function collectionsUpdate(
+  call: SfRequester,
+  sObject: string,
+  records: readonly SfRecord[],
+  paths: WritePaths,
+): Promise<CrmWriteOutcome[]> {
+  const chunks: SfRecord[][] = [];
+  for (let i = 0; i < records.length; i += COLLECTIONS_LIMIT) chunks.push(records.slice(i, i + COLLECTIONS_LIMIT));
+  const answers = await pMap(
+    chunks,
+    (chunk) => collectionsCall(call, sObject, chunk).catch((error: unknown) => ({ chunk, error })),
+    { concurrency: paths.collectionsConcurrency },
+  );
+  // When every call failed alike (signed out, out of calls), the caller hears the error itself; when
+  // only some did, the others' outcomes stand and the failed calls' records are unavailable.
+  const failed = answers.flatMap((answer) => (Array.isArray(answer) ? [] : [answer.error]));
+  if (failed.length > 0 && failed.length === answers.length) throw failed[0];
+  return answers.flatMap((answer) =>
+    Array.isArray(answer)
+      ? answer
+      : answer.chunk.map((record): CrmWriteOutcome => {
+          const message = answer.error instanceof Error ? answer.error.message : 'Salesforce could not be reached.';
+          return { recordId: record.Id, ok: false, reason: 'crm_unavailable', message };
+        }),
+  );
+}
+
+type CollectionsResult = { id: string | null; success: boolean; errors: { statusCode: string; message: string }[] };
+
+async function collectionsCall(call: SfRequester, sObject: string, chunk: SfRecord[]): Promise<CrmWriteOutcome[]> {
+  const records = chunk.map(({ Id, ...fields }) => ({ attributes: { type: sObject }, id: Id, ...fields }));
+  let answer: CollectionsResult[];
+  try {
+    // allOrNone false: each record stands alone, and each result says what happened to it.
+    answer = await call(`write ${chunk.length} ${sObject}`, (conn) =>
+      conn.request<CollectionsResult[]>({
+        method: 'PATCH',
+        url: '/composite/sobjects',
+        body: JSON.stringify({ allOrNone: false, records }),
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+  } catch (error) {
+    // A 400 refuses the whole call before any record is written.
+    if (error instanceof AppError && error.code === 'CRM_REJECTED')
+      return chunk.map((record) => ({
+        recordId: record.Id,
+        ok: false,
+        reason: 'crm_rejected',
+        message: error.message,
+      }));
+    throw error;
+  }
+  return chunk.map((record, index): CrmWriteOutcome => {
+    const result = answer[index];
+    if (result?.success) return { recordId: record.Id, ok: true };
+    if (!result) return noOutcome(record.Id);
+    const first = result.errors[0];
+    return {
+      recordId: record.Id,
+      ok: false,
+      reason: 'crm_rejected',
+      message: result.errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ') || 'refused without a reason',
+      ...(first ? { code: first.statusCode } : {}),
+    };
+  });
+}
+
+function noOutcome(recordId: string): CrmWriteOutcome {
+  return { recordId, ok: false, reason: 'crm_unavailable', message: 'Salesforce reported no outcome for this record.' };
+}

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { salesforceResolver } from '../../server/src/runtime.ts';
+import {
+  createSalesforceSandboxServer,
+  type SalesforceSandboxServer,
+} from '../../server/src/sandbox/salesforce/http-server.ts';
+import {
+  addClient,
+  createRecord,
+  createSalesforceSandboxState,
+  type SalesforceSandboxState,
+} from '../../server/src/sandbox/salesforce/state.ts';
+import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import {
+  authenticateAgent,
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  publishPolicy,
+  recordCrmBudgetStop,
+} from '../../server/src/services/governance/index.ts';
+import { claimAndRunRollback, startRollback } from '../../server/src/services/rollbacks/index.ts';
+import type { Database } from '../../server/src/store/database.ts';
+import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { testDeps } from '../support/deps.ts';
+
+// Issue 20: the API calls a change set and a rollback make against the local Salesforce are the
+// floor (reads at 2,000 ids a call; writes at 200 records a call, or one Bulk job's four calls),
+// plus describe once. Counts are deterministic; times are the benchmark's (bench/salesforce.ts).
+const BULK_THRESHOLD = 300;
+const ADMIN = { type: 'admin', via: 'cli', name: 'test' } as const;
+let database: Database;
+let state: SalesforceSandboxState;
+let sandbox: SalesforceSandboxServer;
+let deps: ServiceDeps;
+let ids: string[];
+let workspaceId: string;
+let agentToken: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
+  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  const contact = state.objects.get('Contact')!;
+  contact.fields.set('Score', { name: 'Score', label: 'Score', type: 'string', updateable: true, custom: false });
+  ids = Array.from({ length: 2_100 }, (_, i) =>
+    createRecord(state, 'Contact', { LastName: `Person ${i}`, Title: `Title ${i}` }, { userId: '', origin: '' }),
+  );
+  sandbox = createSalesforceSandboxServer(state);
+  const url = await sandbox.listen(0);
+  const base = testDeps(database.db);
+  deps = {
+    ...base,
+    crmFor: salesforceResolver({
+      secrets: base.secrets,
+      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
+      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
+      adapter: { bulkThreshold: BULK_THRESHOLD, bulkPollIntervalMs: 10 },
+    }),
+  };
+  const workspace = await createSalesforceWorkspace(
+    deps,
+    {
+      name: 'Calls',
+      connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
+    },
+    ADMIN,
+  );
+  workspaceId = workspace.id;
+  await publishPolicy(
+    deps,
+    workspaceId,
+    {
+      name: 'calls',
+      timezone: 'UTC',
+      objects: {
+        'salesforce:Contact': { properties: { Title: { enrichment: 'auto' }, Score: { enrichment: 'auto' } } },
+      },
+    },
+    ADMIN,
+  );
+  await bootstrapWorkspace(deps, workspaceId, ADMIN);
+  agentToken = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await database?.close();
+});
+
+const evidence = { source: 'test', confidence: 0.9, reason: 'test' };
+const kinds = () =>
+  state.calls.map((call) => `${call.method} ${call.path.replace(/\/jobs\/ingest\/\w+/, '/jobs/ingest/{job}')}`);
+
+async function submit(batchId: string, recordIds: string[], properties: (i: number) => Record<string, string>) {
+  const { agent, workspace } = await authenticateAgent(deps, agentToken);
+  return submitChangeSet(deps, {
+    agent,
+    workspace,
+    request: {
+      batchId,
+      objectType: 'salesforce:Contact',
+      changes: recordIds.map((recordId, i) => ({ recordId, properties: properties(i), evidence })),
+    },
+  });
+}
+
+describe('API calls against the floor on Salesforce', () => {
+  it('a change set of 400 records reads them in one call and writes them in one Bulk job; describe is asked once', async () => {
+    state.calls.length = 0;
+    await submit('two-fields', ids.slice(0, 400), (i) => ({ Title: `New ${i}`, Score: `${i}` }));
+    // Describe may be asked while the records are read: the counts, not the order, are the point.
+    expect(kinds().sort()).toEqual(
+      [
+        'GET /sobjects/Contact/describe',
+        'POST /composite/sobjects/Contact',
+        'POST /jobs/ingest',
+        'PUT /jobs/ingest/{job}/batches',
+        'PATCH /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}',
+      ].sort(),
+    );
+    expect(state.objects.get('Contact')!.records.get(ids[399]!)).toMatchObject({ Title: 'New 399', Score: '399' });
+
+    state.calls.length = 0;
+    await submit('below-threshold', ids.slice(400, 650), (i) => ({ Title: `Small ${i}` }));
+    expect(kinds()).toEqual([
+      'POST /composite/sobjects/Contact',
+      'PATCH /composite/sobjects',
+      'PATCH /composite/sobjects',
+    ]);
+  });
+
+  it('a rollback of 2,100 records reads 2,000 ids a call and writes each step in one Bulk job or Collections calls', async () => {
+    for (let start = 0; start < ids.length; start += 1_000)
+      await submit('titles', ids.slice(start, start + 1_000), (i) => ({ Title: `Wrong ${start + i}` }));
+    state.calls.length = 0;
+    const rollback = await startRollback(
+      deps,
+      workspaceId,
+      { selector: { batchId: 'titles' }, dryRun: false, force: false },
+      ADMIN,
+    );
+    const result = await claimAndRunRollback(deps, {
+      holder: 'test',
+      leaseMs: 60_000,
+      only: { workspaceId, id: rollback.id },
+    });
+    expect(result).toBe('completed');
+    // Steps of 2,000 and 100 records: a read each; one Bulk job for the first, one Collections call for
+    // the second (the second step is read while the first is written, so the order is not asserted).
+    expect(kinds().sort()).toEqual(
+      [
+        'POST /composite/sobjects/Contact',
+        'POST /jobs/ingest',
+        'PUT /jobs/ingest/{job}/batches',
+        'PATCH /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}',
+        'POST /composite/sobjects/Contact',
+        'PATCH /composite/sobjects',
+      ].sort(),
+    );
+    const title = (i: number) => state.objects.get('Contact')!.records.get(ids[i]!)?.['Title'];
+    expect([title(0), title(400), title(1_999), title(2_050)]).toEqual([
+      'New 0',
+      'Small 0',
+      'Title 1999',
+      'Title 2050',
+    ]);
+  }, 120_000); // three change sets and a rollback of 2,100 records on a loaded machine
+});

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSalesforceCrm, type SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
+import {
+  createSalesforceSandboxServer,
+  type SalesforceSandboxServer,
+} from '../../server/src/sandbox/salesforce/http-server.ts';
+import type { SandboxRecordChange } from '../../server/src/sandbox/salesforce/record-changes.ts';
+import {
+  addClient,
+  createRecord,
+  createSalesforceSandboxState,
+  type SalesforceSandboxState,
+} from '../../server/src/sandbox/salesforce/state.ts';
+
+let state: SalesforceSandboxState;
+let server: SalesforceSandboxServer;
+let url: string;
+
+beforeAll(async () => {
+  state = createSalesforceSandboxState();
+  addClient(state, { clientId: 'eca-1', clientSecret: 'secret-1' });
+  server = createSalesforceSandboxServer(state);
+  url = await server.listen(0);
+});
+afterAll(() => server.close());
+
+beforeEach(() => {
+  for (const o of state.objects.values()) {
+    o.records.clear();
+    o.history.length = 0;
+  }
+  state.calls.length = 0;
+  state.faults.rejectRecords.clear();
+  state.faults.bulkProcessLimit = null;
+  state.bulkJobs.clear();
+});
+
+const crmWith = (extra: Partial<SalesforceCrmOptions> = {}) =>
+  createSalesforceCrm({
+    loginUrl: url,
+    auth: { kind: 'client_credentials', clientId: 'eca-1', clientSecret: 'secret-1' },
+    callClient: 'AgentGov-test',
+    bulkPollIntervalMs: 10,
+    ...extra,
+  });
+
+const contacts = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    createRecord(
+      state,
+      'Contact',
+      { LastName: `Person ${i}`, Title: 'Old', Department: 'Sales', HasOptedOutOfEmail: 'false' },
+      { userId: '', origin: '' },
+    ),
+  );
+
+const stored = (id: string) => state.objects.get('Contact')!.records.get(id)!;
+const callsSeen = () => state.calls.map((call) => `${call.method} ${call.path.replace(/750\w+/, '{job}')}`);
+
+describe('writes from the Bulk API 2.0 threshold', () => {
+  it('writes through one Bulk job, tagged with our client id, keeping each record’s outcome', async () => {
+    const ids = contacts(300);
+    state.faults.rejectRecords.set(ids[7]!, {
+      statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      message: 'Title: locked',
+    });
+    const changes: SandboxRecordChange[] = [];
+    const listener = (change: SandboxRecordChange) => changes.push(change);
+    state.changes.on('change', listener);
+    const crm = crmWith({ bulkThreshold: 300 });
+    await crm.describeProperties('salesforce:Contact');
+    state.calls.length = 0;
+    const outcomes = await crm.writeBatch({
+      objectType: 'salesforce:Contact',
+      // Records set different fields: a field a record leaves out is left as it is, an empty value clears it.
+      writes: ids.map((recordId, i) => {
+        const properties: Record<string, string> =
+          i === 1 ? { Title: 'CFO, "interim"\nand more', Department: '' } : { Title: `T${i}` };
+        return { recordId, properties };
+      }),
+    });
+    state.changes.off('change', listener);
+
+    expect(callsSeen()).toEqual([
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}/failedResults',
+    ]);
+    expect(new Set(state.calls.map((call) => call.callOptions))).toEqual(new Set(['client=AgentGov-test']));
+    expect(outcomes.map((o) => o.recordId)).toEqual(ids);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(299);
+    expect(outcomes[7]).toEqual({
+      recordId: ids[7],
+      ok: false,
+      reason: 'crm_rejected',
+      code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      message: 'FIELD_CUSTOM_VALIDATION_EXCEPTION: Title: locked',
+    });
+    expect(stored(ids[0]!)).toMatchObject({ Title: 'T0', Department: 'Sales' });
+    expect(stored(ids[1]!)).toMatchObject({ Title: 'CFO, "interim"\nand more', Department: null });
+    expect(stored(ids[7]!)).toMatchObject({ Title: 'Old' });
+    // Change events name the Bulk API and our client id: still our writes.
+    expect(changes).toHaveLength(299);
+    expect(changes[0]!.changeOrigin).toMatch(/^com\/salesforce\/api\/bulkapi\/67\.0;client=AgentGov-test$/);
+    expect(
+      crm.changeSourceOf({
+        changeSource: changes[0]!.changeOrigin,
+        sourceId: changes[0]!.commitUser,
+        appId: crm.callClient,
+      }),
+    ).toBe('our_app');
+  });
+
+  it('reports a field the API user cannot see, and a deleted record, as those records’ refusals', async () => {
+    const ids = contacts(3);
+    state.objects.get('Contact')!.records.delete(ids[2]!);
+    const outcomes = await crmWith({ bulkThreshold: 1 }).writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: [
+        { recordId: ids[0]!, properties: { Title: 'A' } },
+        { recordId: ids[1]!, properties: { Secret__c: 'x' } },
+        { recordId: ids[2]!, properties: { Title: 'C' } },
+      ],
+    });
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.code))).toEqual(['ok', 'INVALID_FIELD', 'ENTITY_IS_DELETED']);
+    expect(outcomes[1]).toMatchObject({
+      message: "INVALID_FIELD: No such column 'Secret__c' on sobject of type Contact",
+    });
+  });
+
+  it('sends the rows a job left unprocessed again through sObject Collections', async () => {
+    const ids = contacts(250);
+    state.faults.bulkProcessLimit = 100;
+    const crm = crmWith({ bulkThreshold: 250 });
+    await crm.describeProperties('salesforce:Contact');
+    state.calls.length = 0;
+    const outcomes = await crm.writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: ids.map((recordId) => ({ recordId, properties: { Title: 'New' } })),
+    });
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(ids.every((id) => stored(id)['Title'] === 'New')).toBe(true);
+    expect(callsSeen()).toEqual([
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}/unprocessedrecords',
+      'PATCH /composite/sobjects',
+    ]);
+  });
+
+  it('stays on sObject Collections below the threshold, 200 records a call', async () => {
+    const ids = contacts(450);
+    const crm = crmWith({ bulkThreshold: 451 });
+    await crm.describeProperties('salesforce:Contact');
+    state.calls.length = 0;
+    const outcomes = await crm.writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: ids.map((recordId) => ({ recordId, properties: { Title: 'New' } })),
+    });
+    expect(outcomes.map((o) => o.recordId)).toEqual(ids);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(callsSeen()).toEqual(Array(3).fill('PATCH /composite/sobjects'));
+  });
+
+  it('crosses the threshold at the number of records given', async () => {
+    const ids = contacts(451);
+    const crm = crmWith({ bulkThreshold: 451 });
+    await crm.describeProperties('salesforce:Contact');
+    state.calls.length = 0;
+    await crm.writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: ids.map((recordId) => ({ recordId, properties: { Title: 'New' } })),
+    });
+    expect(callsSeen()).toEqual([
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}',
+    ]);
+  });
+});
