@@ -24,6 +24,10 @@ const configSchema = z.object({
   DEMO: z.enum(['auto', 'off']).default('auto'),
   /** `off` skips the scripted enrichment batch the demo submits at start. */
   DEMO_BATCH: z.enum(['on', 'off']).default('on'),
+  /** `on` (or `npm start -- --salesforce`) runs the local Salesforce in demo mode too, with a workspace connected to it. */
+  DEMO_SALESFORCE: z.enum(['on', 'off']).default('off'),
+  /** Where the demo's local Salesforce listens: fixed, since the demo workspace's stored connection names it. */
+  SALESFORCE_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   /** Where the local HubSpot sandbox listens (the demo's, or `npm run sandbox`). */
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Where the sandbox sends its signed webhooks; unset sends none. */
@@ -107,6 +111,8 @@ export interface Config {
   secretsKey: string | undefined;
   demo: 'auto' | 'off';
   demoBatch: boolean;
+  demoSalesforce: boolean;
+  salesforceSandboxPort: number;
   sandboxPort: number;
   sandboxWebhook: { url: string; secret: string } | undefined;
   hubspotClientSecret: string | undefined;
@@ -152,6 +158,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretsKey: c.SECRETS_KEY,
     demo: c.DEMO,
     demoBatch: c.DEMO_BATCH === 'on',
+    demoSalesforce: c.DEMO_SALESFORCE === 'on',
+    salesforceSandboxPort: c.SALESFORCE_SANDBOX_PORT,
     sandboxPort: c.SANDBOX_PORT,
     sandboxWebhook: sandboxWebhook(c.SANDBOX_WEBHOOK_URL, c.SANDBOX_WEBHOOK_SECRET),
     hubspotClientSecret: c.HUBSPOT_CLIENT_SECRET,

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         holder: leaseHolderName(),
         leaseMs: config.changeStreams.leaseMs,
         pollMs: config.changeStreams.pollMs,
-        openFor: salesforceChangeStreams({ secrets: deps.secrets, ...config.changeStreams }),
+        openFor: salesforceChangeStreams({ secrets: deps.secrets, ...config.changeStreams, ...demo?.changeStreams }),
         ...(worker ? { onStored: () => worker.wake() } : {}),
       })
     : undefined;
