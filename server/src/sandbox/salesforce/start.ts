@@ -54,8 +54,8 @@ export async function startSalesforceSandbox(options: {
 
 /** A committed change in the terms the Pub/Sub endpoint publishes: the client of its `changeOrigin`, its API. */
 export function asChangeEvent(change: SandboxRecordChange): RecordChange {
-  const origin = /^com\/salesforce\/api\/(\w+)\/[\d.]+(?:;client=(.*))?$/.exec(change.changeOrigin);
-  const client = origin?.[2];
+  const origin = /^com\/salesforce\/api\/(\w+)\/([\d.]+)(?:;client=(.*))?$/.exec(change.changeOrigin);
+  const client = origin?.[3];
   return {
     entity: change.entityName,
     recordIds: change.recordIds,
@@ -65,6 +65,7 @@ export function asChangeEvent(change: SandboxRecordChange): RecordChange {
     origin: origin === null ? undefined : client === undefined ? null : client,
     commitUser: change.commitUser,
     ...(origin?.[1] === 'soap' || client === UI_CLIENT ? { api: 'soap' as const } : {}),
+    ...(origin?.[2] ? { apiVersion: origin[2] } : {}),
   };
 }
 
