@@ -275,6 +275,56 @@ describe('a Salesforce org governed end to end', () => {
     }
   }, 90_000);
 
+  it('takes a status a person sets on the Agent_Approval__c record inside Salesforce as their decision, seen through its change event', async () => {
+    const serverUrl = await urlFromLog(server!, 'listening');
+    const agent = await http('POST', `${serverUrl}/v1/admin/agents`, {
+      token: adminToken,
+      body: { name: 'dept-2', role: 'enrichment' },
+    });
+    const held = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agent.body.token,
+      body: {
+        batchId: 'departments-2',
+        objectType: 'salesforce:Contact',
+        changes: [
+          {
+            recordId: CONTACTS[3],
+            properties: { Department: 'Legal' },
+            evidence: { source: 'crm', confidence: 0.9, reason: 'Org chart' },
+          },
+        ],
+      },
+    });
+    expect(held.body.results[0].decision).toBe('pending_approval');
+    const mirrored = async () =>
+      (
+        (await http('GET', `${sandboxUrl}/_sandbox/records/Agent_Approval__c`)).body.records as {
+          id: string;
+          values: Record<string, string | null>;
+        }[]
+      ).find((found) => found.values.Contact__c === CONTACTS[3]);
+    for (let i = 0; (await mirrored()) === undefined; i++) {
+      if (i > 150) throw new Error(`the approval was never mirrored:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // The record's owner (a rep) rejects it on the approval record, in Salesforce.
+    await http('POST', `${sandboxUrl}/_sandbox/edit`, {
+      body: { object: 'Agent_Approval__c', id: (await mirrored())?.id, values: { Agent_status__c: 'Rejected' } },
+    });
+    const status = async () =>
+      (
+        (await http('GET', `${serverUrl}/v1/admin/approvals`, { token: adminToken })).body.approvals as {
+          recordId: string;
+          status: string;
+        }[]
+      ).find((approval) => approval.recordId === CONTACTS[3])?.status;
+    for (let i = 0; (await status()) !== 'rejected'; i++) {
+      if (i > 150) throw new Error(`the rejection never arrived:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await record(CONTACTS[3]!)).values.Department).not.toBe('Legal');
+  }, 90_000);
+
   it('rolls the batch back, leaving the record a person edited since as a conflict', async () => {
     const serverUrl = await urlFromLog(server!, 'listening');
     await http('POST', `${sandboxUrl}/_sandbox/edit`, {
