@@ -5,7 +5,7 @@ import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.
 import { createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
-import { changeStreamOfConnection } from './crm/salesforce/change-events/index.ts';
+import { changeStreamOfConnection } from './crm/salesforce/change-events/connection-stream.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { type ServiceDeps, leaseHolderName } from './services/common/index.ts';

@@ -10,7 +10,11 @@ import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox
 import { demoFiles, displayPath } from './demo-files.ts';
 import { DEMO_APPROVER, ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
 import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
-import { SANDBOX_SALESFORCE_ACCOUNT, type SalesforceDemo, startSalesforceDemo } from './salesforce-demo.ts';
+import { newId } from '../sandbox/salesforce/state.ts';
+import type { SalesforceDemo } from './salesforce-demo.ts';
+
+/** The account of the local Salesforce's org (its ids are numbered, so the same on every start). */
+const SANDBOX_SALESFORCE_ACCOUNT = `salesforce:${newId('00D', 1)}`;
 
 export interface Demo {
   /** The server's dependencies, with HubSpot pointed at the sandbox. */
@@ -86,8 +90,11 @@ export async function startDemoIfWanted(input: {
       webhookSecret,
       logger,
     });
-    if (config.demoSalesforce || input.argv.includes('--salesforce'))
+    if (config.demoSalesforce || input.argv.includes('--salesforce')) {
+      // Loaded only when asked for: the local Salesforce brings gRPC and Avro with it.
+      const { startSalesforceDemo } = await import('./salesforce-demo.ts');
       salesforce = await startSalesforceDemo({ deps, port: config.salesforceSandboxPort, logger });
+    }
   } catch (error) {
     await sandbox.close();
     throw error;

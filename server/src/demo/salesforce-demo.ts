@@ -19,8 +19,6 @@ import { parseJson } from '../../../shared/json-text.ts';
 
 const DEMO_ACTOR: Actor = { type: 'admin', via: 'cli', name: 'demo-setup' };
 const EXAMPLE_POLICY = new URL('../../../examples/salesforce-policy.json', import.meta.url);
-/** The local Salesforce's org is the same on every start (its ids are numbered), so the demo finds its workspace again. */
-export const SANDBOX_SALESFORCE_ACCOUNT = `salesforce:${newId('00D', 1)}`;
 /** The local Salesforce's admin, a person: the owner of its seeded records and the demo's approver there. */
 export const DEMO_SALESFORCE_APPROVER = newId('005', 1);
 
@@ -53,7 +51,8 @@ export async function startSalesforceDemo(input: {
   });
   try {
     const { deps } = input;
-    const existing = await findWorkspaceForPortal(deps, SANDBOX_SALESFORCE_ACCOUNT);
+    // The local Salesforce's org id is the same on every start (its ids are numbered): the demo finds its workspace again.
+    const existing = await findWorkspaceForPortal(deps, `salesforce:${sandbox.orgId}`);
     let demo: SalesforceDemo;
     if (existing) {
       demo = { sandbox, workspaceId: existing.id };

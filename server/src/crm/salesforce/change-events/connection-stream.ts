@@ -3,7 +3,7 @@ import { APPROVAL_STATUS_PROPERTY } from '../../../../../shared/crm-names.ts';
 import { APPROVAL_OBJECT, DEFAULT_CALL_CLIENT } from '../adapter.ts';
 import { mintSession, type SalesforceAuth } from '../auth.ts';
 import { sfFieldName } from '../names.ts';
-import { type ChangeEventStream, openChangeEventStream } from './subscriber.ts';
+import type { ChangeEventStream } from './subscriber.ts';
 
 /** The sObjects whose change events a workspace follows, and the object types we govern them under. */
 const GOVERNED_OBJECTS = {
@@ -30,6 +30,8 @@ export function changeStreamOfConnection(options: {
 ) => Promise<ChangeEventStream> {
   return async (positions, onBatch) => {
     const session = await mintSession(options.loginUrl, options.auth, new Date());
+    // Loaded on first use: the Pub/Sub client (gRPC, Avro) is heavy, and a server with no org never needs it.
+    const { openChangeEventStream } = await import('./subscriber.ts');
     return openChangeEventStream(
       {
         accessToken: session.accessToken,
