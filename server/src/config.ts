@@ -24,6 +24,10 @@ const configSchema = z.object({
   DEMO: z.enum(['auto', 'off']).default('auto'),
   /** `off` skips the scripted enrichment batch the demo submits at start. */
   DEMO_BATCH: z.enum(['on', 'off']).default('on'),
+  /** `on` (or `npm start -- --salesforce`) runs the local Salesforce in demo mode too, with a workspace connected to it. */
+  DEMO_SALESFORCE: z.enum(['on', 'off']).default('off'),
+  /** Where the demo's local Salesforce listens: fixed, since the demo workspace's stored connection names it. */
+  SALESFORCE_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3002),
   /** Where the local HubSpot sandbox listens (the demo's, or `npm run sandbox`). */
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Where the sandbox sends its signed webhooks; unset sends none. */
@@ -33,6 +37,16 @@ const configSchema = z.object({
   /** The HubSpot app's client secret: verifies webhooks for every portal (a workspace's own secret is tried too). */
   HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
   SALESFORCE_CANVAS_CONSUMER_SECRET: z.string().min(1).optional(),
+  /** `host:port` of the Pub/Sub API Salesforce workspaces' change events come from (a local sandbox's in tests and the demo). */
+  SALESFORCE_PUBSUB_ENDPOINT: z.string().min(1).default('api.pubsub.salesforce.com:7443'),
+  /** `true` accepts a self-signed certificate from the Pub/Sub endpoint: only for the local sandbox. */
+  SALESFORCE_PUBSUB_INSECURE_TLS: z.enum(['true', 'false']).default('false'),
+  /** `off` follows no Salesforce change streams in this server (another server, or none, follows them). */
+  CHANGE_STREAMS: z.enum(['on', 'off']).default('on'),
+  /** How long a workspace's change stream stays with the server following it after its last renewal. */
+  CHANGE_STREAM_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** How often each server looks for Salesforce workspaces whose change stream no server follows. */
+  CHANGE_STREAM_POLL_MS: z.coerce.number().int().min(100).default(10_000),
   /** The URL HubSpot reaches this server at (behind a proxy the Host header is not it); part of what webhooks sign. */
   PUBLIC_URL: z.string().url().optional(),
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
@@ -97,11 +111,21 @@ export interface Config {
   secretsKey: string | undefined;
   demo: 'auto' | 'off';
   demoBatch: boolean;
+  demoSalesforce: boolean;
+  salesforceSandboxPort: number;
   sandboxPort: number;
   sandboxWebhook: { url: string; secret: string } | undefined;
   hubspotClientSecret: string | undefined;
   /** The Salesforce Canvas app's consumer secret (issue 20): the console opens inside Salesforce only with it. */
   salesforceCanvasConsumerSecret: string | undefined;
+  /** Salesforce change events (issue 20): where the Pub/Sub API is, and how this server follows the streams. */
+  changeStreams: {
+    on: boolean;
+    pubSubEndpoint: string;
+    insecureTls: boolean;
+    leaseMs: number;
+    pollMs: number;
+  };
   publicUrl: string | undefined;
   webhookWorker: boolean;
   approvalJobs: boolean;
@@ -134,10 +158,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretsKey: c.SECRETS_KEY,
     demo: c.DEMO,
     demoBatch: c.DEMO_BATCH === 'on',
+    demoSalesforce: c.DEMO_SALESFORCE === 'on',
+    salesforceSandboxPort: c.SALESFORCE_SANDBOX_PORT,
     sandboxPort: c.SANDBOX_PORT,
     sandboxWebhook: sandboxWebhook(c.SANDBOX_WEBHOOK_URL, c.SANDBOX_WEBHOOK_SECRET),
     hubspotClientSecret: c.HUBSPOT_CLIENT_SECRET,
     salesforceCanvasConsumerSecret: c.SALESFORCE_CANVAS_CONSUMER_SECRET,
+    changeStreams: {
+      on: c.CHANGE_STREAMS === 'on',
+      pubSubEndpoint: c.SALESFORCE_PUBSUB_ENDPOINT,
+      insecureTls: c.SALESFORCE_PUBSUB_INSECURE_TLS === 'true',
+      leaseMs: c.CHANGE_STREAM_LEASE_MS,
+      pollMs: c.CHANGE_STREAM_POLL_MS,
+    },
     publicUrl: c.PUBLIC_URL,
     webhookWorker: c.WEBHOOK_WORKER === 'on',
     approvalJobs: c.APPROVAL_JOBS === 'on',

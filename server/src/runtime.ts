@@ -5,11 +5,13 @@ import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.
 import { createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
+import { changeStreamOfConnection } from './crm/salesforce/change-events/connection-stream.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { type ServiceDeps, leaseHolderName, workBehindAnswers } from './services/common/index.ts';
 import { recordCrmBudgetStop } from './services/governance/index.ts';
+import type { OpenChangeStream } from './services/webhooks/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
 import { parseJson } from '../../shared/json-text.ts';
@@ -118,6 +120,23 @@ export function salesforceResolver(options: {
     });
     if (workspace.adminTokenHash !== '') adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });
     return crm;
+  };
+}
+
+/** How the change-stream followers open a Salesforce workspace's stream: through its sealed connection. */
+export function salesforceChangeStreams(options: {
+  secrets: Pick<SecretBox, 'open'>;
+  pubSubEndpoint: string;
+  insecureTls: boolean;
+}): (workspace: WorkspaceRow) => OpenChangeStream {
+  return (workspace) => {
+    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(workspace.hubspotTokenEnc)));
+    return changeStreamOfConnection({
+      loginUrl: connection.loginUrl,
+      auth: connection.auth,
+      pubSubEndpoint: options.pubSubEndpoint,
+      insecureTls: options.insecureTls,
+    });
   };
 }
 

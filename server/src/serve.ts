@@ -6,6 +6,7 @@ import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { startAlertJobs } from './jobs/alert-jobs.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
+import { startChangeStreamFollowers } from './jobs/change-stream-followers.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
@@ -13,7 +14,7 @@ import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
-import { canvasSignedRequestCheck, openRuntime, type Runtime } from './runtime.ts';
+import { canvasSignedRequestCheck, openRuntime, salesforceChangeStreams, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
 import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
 
@@ -37,6 +38,16 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const changeStreams = config.changeStreams.on
+    ? startChangeStreamFollowers(deps, {
+        logger,
+        holder: leaseHolderName(),
+        leaseMs: config.changeStreams.leaseMs,
+        pollMs: config.changeStreams.pollMs,
+        openFor: salesforceChangeStreams({ secrets: deps.secrets, ...config.changeStreams, ...demo?.changeStreams }),
+        ...(worker ? { onStored: () => worker.wake() } : {}),
+      })
+    : undefined;
   const agentTraffic = createAgentTraffic();
   const siem = startSiemDelivery(deps, {
     logger,
@@ -111,6 +122,7 @@ async function main(): Promise<void> {
           approvalJobs?.stop(),
           checkpoints?.stop(),
           recovery.stop(),
+          changeStreams?.stop(),
           siem.stop(),
           alerts?.stop(),
         ])

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.ts';
 import { wantsDemo } from '../../server/src/demo/demo-mode.ts';
 import { describeOutcome, enrichmentBatch } from '../../server/src/demo/enrichment-batch.ts';
+import { startSalesforceDemo } from '../../server/src/demo/salesforce-demo.ts';
+import { salesforceResolver } from '../../server/src/runtime.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { createWorkspace } from '../../server/src/services/governance/index.ts';
 import { changeSetRequestSchema, type ChangeSetResponse } from '../../shared/agent-api.ts';
@@ -28,6 +30,25 @@ describe('demo mode', () => {
     );
     expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
   });
+
+  it('keeps starting with the local Salesforce’s demo workspace beside it, and finds that workspace again', async () => {
+    const base = testDeps(database.db);
+    const deps = {
+      ...base,
+      crmFor: salesforceResolver({ secrets: base.secrets, saveSession: async () => {}, onBudgetStop: async () => {} }),
+    };
+    const quiet = { info() {}, error() {} };
+    const first = await startSalesforceDemo({ deps, port: 0, logger: quiet });
+    await first.sandbox.close();
+    expect(first.created).toBeDefined();
+    expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
+    // The stored connection names the first sandbox's URL; a restart on the same port finds the workspace.
+    const port = Number(new URL(first.sandbox.url).port);
+    const again = await startSalesforceDemo({ deps, port, logger: quiet });
+    await again.sandbox.close();
+    expect(again.workspaceId).toBe(first.workspaceId);
+    expect(again.created).toBeUndefined();
+  }, 60_000);
 
   it.each([
     ['DEMO=off', { DEMO: 'off' }],

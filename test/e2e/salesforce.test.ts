@@ -23,6 +23,7 @@ describe('a Salesforce org governed end to end', () => {
   const data = temporaryDataDir('ag-e2e-sf-');
   let sandbox: NodeProcess;
   let sandboxUrl: string;
+  let pubSubEndpoint: string;
   let server: NodeProcess | undefined;
   let env: Record<string, string>;
   let workspaceId: string;
@@ -42,10 +43,14 @@ describe('a Salesforce org governed end to end', () => {
 
   beforeAll(async () => {
     sandbox = startNodeProcess('server/src/sandbox/main.ts', { SANDBOX_PORT: '0' }, ['--crm', 'salesforce']);
-    sandboxUrl = await urlFromLog(sandbox, 'salesforce sandbox listening');
+    const listening = await sandbox.waitForLine(
+      (line) => line.includes('"message":"salesforce sandbox listening"'),
+      120_000,
+    );
+    ({ url: sandboxUrl, pubSubEndpoint } = JSON.parse(listening) as { url: string; pubSubEndpoint: string });
     env = { ...process.env, ...serverEnv(data.dir) } as Record<string, string>;
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await server?.stop();
     await sandbox?.stop();
@@ -77,7 +82,7 @@ describe('a Salesforce org governed end to end', () => {
     adminToken = added.adminToken;
     const listed = await cli('workspace', 'list');
     expect(JSON.stringify(listed)).not.toContain(SANDBOX_SALESFORCE_CLIENT.clientSecret);
-  }, 60_000);
+  }, 400_000);
 
   it('refuses a policy naming a field the org does not have, with the field named', async () => {
     const policy = JSON.parse(fs.readFileSync('examples/salesforce-policy.json', 'utf8'));
@@ -89,7 +94,7 @@ describe('a Salesforce org governed end to end', () => {
       code: 'POLICY_INVALID',
       message: expect.stringContaining('objects.salesforce:Contact.properties.Score__c'),
     });
-  }, 60_000);
+  }, 180_000);
 
   it('publishes the policy and bootstraps the org through the Metadata API, twice without change', async () => {
     const applied = await cli(
@@ -104,7 +109,7 @@ describe('a Salesforce org governed end to end', () => {
     const again = await cli('bootstrap', '--workspace', workspaceId);
     expect(JSON.stringify(again)).not.toMatch(/"created":\["/);
     expect(again.approvalObject).toEqual({ objectTypeId: 'Agent_Approval__c', created: false });
-  }, 60_000);
+  }, 180_000);
 
   it('applies an agent’s auto writes with provenance, tagged with our client id; a wrong id is refused by its key prefix', async () => {
     const agent = await cli(
@@ -117,8 +122,16 @@ describe('a Salesforce org governed end to end', () => {
       '--role',
       'enrichment',
     );
-    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
-    const serverUrl = await urlFromLog(server, 'listening');
+    // The server follows the org's change events from the sandbox's Pub/Sub endpoint (its certificate is self-signed).
+    server = startNodeProcess(
+      'server/src/main.ts',
+      serverEnv(data.dir, {
+        SALESFORCE_PUBSUB_ENDPOINT: pubSubEndpoint,
+        SALESFORCE_PUBSUB_INSECURE_TLS: 'true',
+        CHANGE_STREAM_POLL_MS: '500',
+      }),
+    );
+    const serverUrl = await urlFromLog(server, 'listening', 120_000);
     const wrongId = await http('POST', `${serverUrl}/v1/changesets`, {
       token: agent.token,
       body: {
@@ -160,7 +173,7 @@ describe('a Salesforce org governed end to end', () => {
     );
     const calls = (await http('GET', `${sandboxUrl}/_sandbox/calls`)).body.calls as { method: string; path: string }[];
     expect(calls.filter((c) => c.method === 'PATCH')).toHaveLength(1);
-  }, 90_000);
+  }, 240_000);
 
   it('holds a department for approval, mirrors it into Salesforce, and writes it when the record’s owner, a rep, approves', async () => {
     const serverUrl = await urlFromLog(server!, 'listening');
@@ -241,6 +254,75 @@ describe('a Salesforce org governed end to end', () => {
     const lead = (await http('GET', `${sandboxUrl}/_sandbox/records/Lead/${newId('00Q', 1)}`)).body;
     expect(lead.values.Company).toBe('Acme');
     expect(lead.values.Title).toBeUndefined();
+  }, 90_000);
+
+  it('makes the held lead title stale when a person edits it in Salesforce, seen through its change event', async () => {
+    const serverUrl = await urlFromLog(server!, 'listening');
+    const lead = newId('00Q', 1);
+    const pending = async () =>
+      (
+        (await http('GET', `${serverUrl}/v1/admin/approvals`, { token: adminToken })).body.approvals as {
+          recordId: string;
+          items: { property: string }[];
+          status: string;
+        }[]
+      ).find((approval) => approval.recordId === lead && approval.items.some((item) => item.property === 'Title'));
+    expect((await pending())?.status).toBe('pending');
+    await http('POST', `${sandboxUrl}/_sandbox/edit`, { body: { object: 'Lead', id: lead, values: { Title: 'CEO' } } });
+    for (let i = 0; (await pending())?.status !== 'stale'; i++) {
+      if (i > 150) throw new Error(`the approval never went stale:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }, 90_000);
+
+  it('takes a status a person sets on the Agent_Approval__c record inside Salesforce as their decision, seen through its change event', async () => {
+    const serverUrl = await urlFromLog(server!, 'listening');
+    const agent = await http('POST', `${serverUrl}/v1/admin/agents`, {
+      token: adminToken,
+      body: { name: 'dept-2', role: 'enrichment' },
+    });
+    const held = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agent.body.token,
+      body: {
+        batchId: 'departments-2',
+        objectType: 'salesforce:Contact',
+        changes: [
+          {
+            recordId: CONTACTS[3],
+            properties: { Department: 'Legal' },
+            evidence: { source: 'crm', confidence: 0.9, reason: 'Org chart' },
+          },
+        ],
+      },
+    });
+    expect(held.body.results[0].decision).toBe('pending_approval');
+    const mirrored = async () =>
+      (
+        (await http('GET', `${sandboxUrl}/_sandbox/records/Agent_Approval__c`)).body.records as {
+          id: string;
+          values: Record<string, string | null>;
+        }[]
+      ).find((found) => found.values.Contact__c === CONTACTS[3]);
+    for (let i = 0; (await mirrored()) === undefined; i++) {
+      if (i > 150) throw new Error(`the approval was never mirrored:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // The record's owner (a rep) rejects it on the approval record, in Salesforce.
+    await http('POST', `${sandboxUrl}/_sandbox/edit`, {
+      body: { object: 'Agent_Approval__c', id: (await mirrored())?.id, values: { Agent_status__c: 'Rejected' } },
+    });
+    const status = async () =>
+      (
+        (await http('GET', `${serverUrl}/v1/admin/approvals`, { token: adminToken })).body.approvals as {
+          recordId: string;
+          status: string;
+        }[]
+      ).find((approval) => approval.recordId === CONTACTS[3])?.status;
+    for (let i = 0; (await status()) !== 'rejected'; i++) {
+      if (i > 150) throw new Error(`the rejection never arrived:\n${server!.stdout().slice(-3000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect((await record(CONTACTS[3]!)).values.Department).not.toBe('Legal');
   }, 90_000);
 
   it('rolls the batch back, leaving the record a person edited since as a conflict', async () => {

@@ -1,7 +1,7 @@
 import { signInUrl } from '../../../shared/console-api.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { hubspotResolver, type Runtime } from '../runtime.ts';
+import { byCrm, hubspotResolver, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { issueSignInLink } from '../services/console/index.ts';
 import { listConnectedPortals } from '../services/governance/index.ts';
@@ -10,10 +10,17 @@ import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox
 import { demoFiles, displayPath } from './demo-files.ts';
 import { DEMO_APPROVER, ensureDemoWorkspace, type DemoWorkspace } from './demo-workspace.ts';
 import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
+import { newId } from '../sandbox/salesforce/state.ts';
+import type { SalesforceDemo } from './salesforce-demo.ts';
+
+/** The account of the local Salesforce's org (its ids are numbered, so the same on every start). */
+const SANDBOX_SALESFORCE_ACCOUNT = `salesforce:${newId('00D', 1)}`;
 
 export interface Demo {
   /** The server's dependencies, with HubSpot pointed at the sandbox. */
   deps: ServiceDeps;
+  /** With the local Salesforce: where its change events are published, for the server's change-stream followers. */
+  changeStreams?: { pubSubEndpoint: string; insecureTls: boolean };
   /** Runs once the server listens: prints where things are, submits the scripted batch through the API. */
   onListening(serverUrl: string): Promise<void>;
   close(): Promise<void>;
@@ -26,7 +33,10 @@ export interface Demo {
 export async function wantsDemo(config: Config, deps: ServiceDeps): Promise<boolean> {
   if (config.demo === 'off' || config.databaseUrl !== undefined || config.hubspotApiBaseUrlConfigured) return false;
   const workspaces = await listConnectedPortals(deps);
-  return workspaces.every((workspace) => workspace.hubspotPortalId === SANDBOX_PORTAL_ID);
+  return workspaces.every(
+    (workspace) =>
+      workspace.hubspotPortalId === SANDBOX_PORTAL_ID || workspace.hubspotPortalId === SANDBOX_SALESFORCE_ACCOUNT,
+  );
 }
 
 /** Starts the sandbox in this process and sets up the demo workspace; returns undefined when not in demo mode. */
@@ -57,15 +67,20 @@ export async function startDemoIfWanted(input: {
   const webhookSecret = config.sandboxWebhook?.secret ?? demoFiles(config.dataDir).webhookSecret();
   const deps: ServiceDeps = {
     ...runtime.deps,
-    crmFor: hubspotResolver({
-      baseUrl: sandbox.url,
-      callsPer10s: config.hubspotCallsPer10s,
-      open: (sealed) => runtime.deps.secrets.open(sealed),
-      // The sandbox's app is ours: its writes in property history are our own.
-      adapter: { appId: sandbox.state.appId },
-    }),
+    crmFor: byCrm(
+      hubspotResolver({
+        baseUrl: sandbox.url,
+        callsPer10s: config.hubspotCallsPer10s,
+        open: (sealed) => runtime.deps.secrets.open(sealed),
+        // The sandbox's app is ours: its writes in property history are our own.
+        adapter: { appId: sandbox.state.appId },
+      }),
+      // A Salesforce workspace's connection names its org's URL: the local Salesforce's, in the demo.
+      runtime.deps.crmFor,
+    ),
   };
   let workspace: DemoWorkspace;
+  let salesforce: SalesforceDemo | undefined;
   try {
     workspace = await ensureDemoWorkspace({
       deps,
@@ -75,6 +90,11 @@ export async function startDemoIfWanted(input: {
       webhookSecret,
       logger,
     });
+    if (config.demoSalesforce || input.argv.includes('--salesforce')) {
+      // Loaded only when asked for: the local Salesforce brings gRPC and Avro with it.
+      const { startSalesforceDemo } = await import('./salesforce-demo.ts');
+      salesforce = await startSalesforceDemo({ deps, port: config.salesforceSandboxPort, logger });
+    }
   } catch (error) {
     await sandbox.close();
     throw error;
@@ -82,6 +102,7 @@ export async function startDemoIfWanted(input: {
   const runBatch = config.demoBatch && !input.argv.includes('--no-demo-batch');
   return {
     deps,
+    ...(salesforce ? { changeStreams: { pubSubEndpoint: salesforce.sandbox.pubSubEndpoint, insecureTls: true } } : {}),
     async onListening(serverUrl) {
       if (!config.sandboxWebhook)
         sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
@@ -91,6 +112,7 @@ export async function startDemoIfWanted(input: {
       print(
         `  web console:     ${signInUrl(serverUrl, link.token)}   (one-time sign-in as user ${link.crmUserId}, ${link.role}; 15 minutes)`,
       );
+      if (salesforce) await printSalesforce(print, serverUrl, salesforce, deps);
       let batchId: string | undefined;
       let changeSetId: string | undefined;
       if (runBatch) {
@@ -136,8 +158,40 @@ export async function startDemoIfWanted(input: {
           : { recordId: '1001', property: 'jobtitle' },
       });
     },
-    close: () => sandbox.close(),
+    close: async () => {
+      await Promise.all([sandbox.close(), salesforce?.sandbox.close()]);
+    },
   };
+}
+
+/** The Salesforce workspace's lines: where the local Salesforce is, its tokens the first time, a console sign-in of its own. */
+async function printSalesforce(
+  print: (line: string) => void,
+  serverUrl: string,
+  salesforce: SalesforceDemo,
+  deps: ServiceDeps,
+): Promise<void> {
+  const { sandbox } = salesforce;
+  const counts = ['Contact', 'Lead', 'Opportunity']
+    .map((name) => `${sandbox.state.objects.get(name)?.records.size ?? 0} ${name}s`)
+    .join(', ');
+  print('');
+  print(
+    `  Salesforce sandbox: ${sandbox.url}   (org ${sandbox.orgId}: ${counts}; change events at ${sandbox.pubSubEndpoint})`,
+  );
+  print(`  workspace:          ${salesforce.workspaceId}   (example Salesforce policy, agent demo-sf-enricher)`);
+  if (salesforce.created) {
+    print(`  admin token:        ${salesforce.created.adminToken}   (shown this once)`);
+    print(`  enrichment agent:   ${salesforce.created.enrichmentToken}   (shown this once)`);
+  }
+  const link = await issueSignInLink(deps, { workspaceId: salesforce.workspaceId });
+  print(
+    `  web console:        ${signInUrl(serverUrl, link.token)}   (one-time sign-in as Salesforce user ${link.crmUserId}, ${link.role}; 15 minutes)`,
+  );
+  const contact = [...(sandbox.state.objects.get('Contact')?.records.keys() ?? [])][0] ?? '';
+  print(
+    `  curl -s -X POST ${sandbox.url}/_sandbox/edit -d '{"object":"Contact","id":"${contact}","values":{"Department":"Set by a person"}}'   # a person's edit in "Salesforce", seen through its change event`,
+  );
 }
 
 function printWelcome(input: {

@@ -17,10 +17,15 @@ try {
   const config = loadConfig();
   if (crm === 'salesforce') {
     const salesforce = await startSalesforceSandbox({ port: config.sandboxPort });
-    logger.info('salesforce sandbox listening', { url: salesforce.url, orgId: salesforce.orgId });
+    logger.info('salesforce sandbox listening', {
+      url: salesforce.url,
+      orgId: salesforce.orgId,
+      pubSubEndpoint: salesforce.pubSubEndpoint,
+    });
     process.stdout.write(
       [
         `Local Salesforce at ${salesforce.url} (org ${salesforce.orgId}); its External Client App is ${SANDBOX_SALESFORCE_CLIENT.clientId}.`,
+        `Its change events: SALESFORCE_PUBSUB_ENDPOINT=${salesforce.pubSubEndpoint} SALESFORCE_PUBSUB_INSECURE_TLS=true for the server.`,
         'Connect a workspace to it:',
         `  npx agent-governance workspace add --crm salesforce --name Sandbox --salesforce-login-url ${salesforce.url} --salesforce-client-id ${SANDBOX_SALESFORCE_CLIENT.clientId} --salesforce-client-secret ${SANDBOX_SALESFORCE_CLIENT.clientSecret}`,
         '',

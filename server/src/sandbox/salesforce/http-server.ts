@@ -86,8 +86,8 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
 /**
  * `POST /_sandbox/records {object, values}` creates a record; `POST /_sandbox/edit {object, id, values, userId?}`
  * is a person's edit in Lightning; `PUT /_sandbox/faults {latencyMs?, apiUsed?, apiLimit?, expireSessions?,
- * revokeClient?, rejectRecords?: [{id, statusCode, message}], bulkProcessLimit?}`; `GET /_sandbox/records/:object/:id` (values and
- * history); `GET|DELETE /_sandbox/calls`.
+ * revokeClient?, rejectRecords?: [{id, statusCode, message}], bulkProcessLimit?}`; `GET /_sandbox/records/:object`
+ * (every record's id and values); `GET /_sandbox/records/:object/:id` (values and history); `GET|DELETE /_sandbox/calls`.
  */
 function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResponse {
   const body = (request.rawBody === '' ? {} : parseJson(request.rawBody)) as Record<string, unknown>;
@@ -129,6 +129,12 @@ function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResp
       state.faults.rejectRecords.set(refusal.id, { statusCode: refusal.statusCode, message: refusal.message });
     return { status: 200, body: { api: state.api } };
   }
+  const all = /^\/_sandbox\/records\/(\w+)$/.exec(request.path);
+  if (request.method === 'GET' && all)
+    return {
+      status: 200,
+      body: { records: [...requireObject(state, all[1] ?? '').records].map(([id, values]) => ({ id, values })) },
+    };
   const m = /^\/_sandbox\/records\/(\w+)\/(\w+)$/.exec(request.path);
   if (request.method === 'GET' && m) {
     const target = requireObject(state, m[1] ?? '');

@@ -9,7 +9,8 @@ import {
   storeStreamBatch,
 } from '../../store/crm-event-stream-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { requireWorkspace } from '../governance/index.ts';
+import { requireWorkspace, type WorkspaceRow } from '../governance/index.ts';
+import { listWorkspaces } from '../../store/workspace-store.ts';
 
 /**
  * A CRM's change stream for one workspace (issue 20: Salesforce Change Data Capture), opened by
@@ -21,6 +22,11 @@ export type OpenChangeStream = (
 ) => Promise<{ done: Promise<void>; close(): void }>;
 
 const DEFAULT_LEASE_MS = 60_000;
+
+/** The workspaces whose CRM streams its changes (Salesforce) and that are not removed: each needs a follower. */
+export async function listStreamingWorkspaces(deps: ServiceDeps): Promise<WorkspaceRow[]> {
+  return (await listWorkspaces(deps.db)).filter((workspace) => workspace.crm === 'salesforce' && !workspace.removedAt);
+}
 
 export type ChangeStreamEnd = 'held_elsewhere' | 'closed' | 'lease_lost';
 

@@ -2,4 +2,9 @@
 export { ingestHubSpotWebhook } from './ingest-webhooks.ts';
 export { createPortalDirectory } from './portal-directory.ts';
 export { type ProcessOptions, processWebhookEvents } from './process-webhook-events.ts';
-export { type ChangeStreamEnd, followChangeStream, type OpenChangeStream } from './crm-change-stream.ts';
+export {
+  type ChangeStreamEnd,
+  followChangeStream,
+  listStreamingWorkspaces,
+  type OpenChangeStream,
+} from './crm-change-stream.ts';

@@ -7,3 +7,4 @@ export {
   type ChangeEventStreamConfig,
   openChangeEventStream,
 } from './subscriber.ts';
+export { changeStreamOfConnection } from './connection-stream.ts';

@@ -38,6 +38,8 @@ export interface RecordChange {
   commitUser: string;
   /** The API the change came through; `rest` unless said. */
   api?: 'rest' | 'soap' | 'bulkapi' | 'apex';
+  /** The API version the call named (`67.0`); the endpoint's own unless said. */
+  apiVersion?: string;
 }
 
 /** How a Lightning page edit shows in `changeOrigin` (`com/salesforce/api/soap/<v>;client=SfdcInternalAPI/`). */
@@ -355,6 +357,6 @@ function avroBranch(type: FieldSpec['type']): string {
 function changeOrigin(change: RecordChange): string {
   if (change.origin === undefined) return '';
   const api = change.origin === UI_CLIENT ? 'soap' : (change.api ?? 'rest');
-  const base = `com/salesforce/api/${api}/${API_VERSION}`;
+  const base = `com/salesforce/api/${api}/${change.apiVersion ?? API_VERSION}`;
   return change.origin === null ? base : `${base};client=${change.origin}`;
 }

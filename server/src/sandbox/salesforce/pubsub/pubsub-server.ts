@@ -23,6 +23,8 @@ export interface PubSubSandboxOptions extends EventBusOptions {
   host?: string;
   /** The token the REST sandbox issued; calls carrying another get UNAUTHENTICATED. */
   accessToken: string;
+  /** When given, decides which tokens are good instead of `accessToken` (the REST sandbox's live sessions). */
+  acceptsToken?: (accessToken: string) => boolean;
   /** The org id callers must send as `tenantid`. */
   organizationId: string;
   /** How often an idle subscription gets an empty response (Salesforce: at most every 270 s). */
@@ -53,8 +55,10 @@ export async function startPubSubSandbox(options: PubSubSandboxOptions): Promise
   };
   const server = new grpc.Server();
   const streams = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
+  const acceptsToken = options.acceptsToken ?? ((token: string) => token === options.accessToken);
   const authorised = (metadata: grpc.Metadata): boolean =>
-    metadata.get('accesstoken')[0] === options.accessToken && metadata.get('tenantid')[0] === options.organizationId;
+    acceptsToken(String(metadata.get('accesstoken')[0] ?? '')) &&
+    metadata.get('tenantid')[0] === options.organizationId;
   const unauthenticated = {
     code: grpc.status.UNAUTHENTICATED,
     details: 'sfdc.platform.eventbus.grpc.service.auth.error: the access token or tenant id is not valid',

@@ -1,0 +1,84 @@
+import { AppError } from '../errors.ts';
+import { errorLogField, type Logger } from '../logger.ts';
+import type { ServiceDeps } from '../services/common/index.ts';
+import type { WorkspaceRow } from '../services/governance/index.ts';
+import { followChangeStream, listStreamingWorkspaces, type OpenChangeStream } from '../services/webhooks/index.ts';
+import { startPollingLoop } from './polling-loop.ts';
+
+export interface ChangeStreamFollowers {
+  /** Closes every stream this server follows and releases their leases; another server takes them over. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows the change stream of every Salesforce workspace (issue 20) while this server holds its
+ * lease. Each round lists the workspaces and starts a follower for those this server does not
+ * follow yet; one another server holds is tried again next round, so when that server dies (even
+ * with kill -9) the stream moves here once its lease lapses, resuming at the stored replay ids. A
+ * removed workspace's follower is stopped. A stream that fails is opened again next round; one
+ * whose connection Salesforce refused (a revoked app) is left alone until its credentials change.
+ */
+export function startChangeStreamFollowers(
+  deps: ServiceDeps,
+  options: {
+    logger: Logger;
+    holder: string;
+    leaseMs: number;
+    pollMs: number;
+    openFor: (workspace: WorkspaceRow) => OpenChangeStream;
+    onStored?: () => void;
+  },
+): ChangeStreamFollowers {
+  const following = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Workspaces whose connection was refused, with the sealed credentials that were: tried again once they change. */
+  const refused = new Map<string, string>();
+
+  const follow = (workspace: WorkspaceRow) => {
+    const abort = new AbortController();
+    const done = followChangeStream(deps, {
+      workspaceId: workspace.id,
+      holder: options.holder,
+      open: options.openFor(workspace),
+      leaseMs: options.leaseMs,
+      signal: abort.signal,
+      ...(options.onStored ? { onStored: options.onStored } : {}),
+    })
+      .then((end) => {
+        if (end === 'lease_lost') options.logger.info('change stream lease lost', { workspaceId: workspace.id });
+      })
+      .catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
+          refused.set(workspace.id, workspace.hubspotTokenEnc);
+        options.logger.error('change stream failed', { workspaceId: workspace.id, error: errorLogField(error) });
+      })
+      .finally(() => following.delete(workspace.id));
+    following.set(workspace.id, { abort, done });
+  };
+
+  const loop = startPollingLoop({
+    name: 'change stream followers',
+    logger: options.logger,
+    pollMs: options.pollMs,
+    round: async () => {
+      const workspaces = await listStreamingWorkspaces(deps);
+      const wanted = new Set(workspaces.map((workspace) => workspace.id));
+      for (const [workspaceId, follower] of following) if (!wanted.has(workspaceId)) follower.abort.abort();
+      for (const workspace of workspaces) {
+        if (following.has(workspace.id)) continue;
+        if (refused.get(workspace.id) === workspace.hubspotTokenEnc) continue;
+        refused.delete(workspace.id);
+        follow(workspace);
+      }
+      // Never "found work": the followers run beside the loop, which only looks again after pollMs.
+      return 0;
+    },
+  });
+
+  return {
+    async stop() {
+      await loop.stop();
+      for (const follower of following.values()) follower.abort.abort();
+      await Promise.all([...following.values()].map((follower) => follower.done));
+    },
+  };
+}
