@@ -272,3 +272,4 @@ export { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 export { siemDestinations } from './siem-schema.ts';
 export { alertChannels, alertDeliveries, alertRules, alertSubjects } from './alert-schema.ts';
 export { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
+export { auditPersonalData, workspaceRetention } from './retention-schema.ts';

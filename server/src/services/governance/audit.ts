@@ -7,11 +7,14 @@ import {
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
 import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
+import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
   readAuditHead,
   streamAuditEvents,
   streamAuditTexts,
+  streamPersonalTexts,
   type AuditFilter,
   type StoredAuditEvent,
 } from '../../store/audit-store.ts';
@@ -59,8 +62,26 @@ async function walkChain(
     if (problem) return { events: verifier.events, problem };
     if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
   }
-  const problem = verifier.finish(head);
+  const problem = verifier.finish(head) ?? (await checkPersonalData(deps, workspaceId, head.seq));
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+/**
+ * Personal values kept apart (domain/audit-personal.ts) are not in the hashed events; each row
+ * still present must match the digest its event holds, or it was altered. A deleted row (retention,
+ * erasure) is simply absent: its event verifies as it did.
+ */
+async function checkPersonalData(deps: ServiceDeps, workspaceId: string, headSeq: number): Promise<ChainBreak | undefined> {
+  for await (const row of streamPersonalTexts(deps.db, workspaceId, headSeq)) {
+    const promised = digestOf(row.data === null ? null : parseJson(row.data));
+    if (promised === undefined || personalDigest(row.salt, parseJson(row.values) as PersonalValues) !== promised)
+      return {
+        seq: row.seq,
+        problem: 'altered',
+        message: `The personal data kept apart for event ${row.seq} was altered: it no longer matches the digest the event holds.`,
+      };
+  }
+  return undefined;
 }
 
 async function checkCheckpoints(
