@@ -9,7 +9,8 @@ import { storableJson } from './audit-storable.ts';
  * a row present must match its digest. The salt goes with the row, so once the row is deleted a
  * short value (a phone number) cannot be found again by hashing guesses.
  *
- * What counts as personal (docs/retention.md): in `before` and `after`, every key that names a
+ * What counts as personal (docs/retention.md), in events about a CRM record (with an object
+ * type; setup, agent, policy and SIEM events hold none): in `before` and `after`, every key that names a
  * person's contact or identity detail (PERSONAL_NAME, matched on the key lower-cased without
  * separators, so `email`, `FirstName`, `MailingStreet` and `mobile_phone` all count) and a
  * draft's recipient, subject and body; every value of an event about such a property (the
@@ -28,6 +29,7 @@ type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 /** The fields of an event (NewAuditEvent) that can hold personal values. */
 interface EventFields {
+  objectType?: string | null;
   property?: string | null;
   before?: JsonObject | null;
   after?: JsonObject | null;
@@ -67,6 +69,7 @@ export function separatePersonal<E extends EventFields>(
   event: E,
   salt: () => string = newSalt,
 ): { event: E; apart: PersonalApart } | undefined {
+  if (!event.objectType) return undefined;
   const wholeValues = typeof event.property === 'string' && isPersonalProperty(event.property);
   const values: PersonalValues = {};
   const take = (field: Field, object: JsonObject | null | undefined, personal: (key: string) => boolean) => {

@@ -109,7 +109,8 @@ export function auditFilterConditions(workspaceId: string, filter: AuditFilter):
   return conditions;
 }
 
-export type StoredAuditEvent = ChainedAuditEvent;
+/** An event as stored (what its hash covers) and, while they are kept, the personal values kept apart from it. */
+export type StoredAuditEvent = ChainedAuditEvent & { personal?: PersonalValues };
 
 /** An event's columns and the personal values kept apart from it, for readers that show them. */
 export const eventWithPersonalColumns = {
@@ -150,10 +151,10 @@ export async function* streamAuditEvents(
       .where(and(...conditions))
       .orderBy(asc(auditEvents.seq))
       .limit(pageSize);
-    for (const whole of page) {
-      const row = shownWhole(whole);
+    for (const { personalValues, ...row } of page) {
       yield {
         ...row,
+        ...(personalValues ? { personal: personalValues as PersonalValues } : {}),
         occurredAt: row.occurredAt.toISOString(),
         actor: row.actor as JsonObject,
         before: row.before as JsonObject | null,

@@ -34,6 +34,8 @@ export interface RetentionRun {
   /** Per kind, the instant before which rows go (ISO); a kind kept for ever has none. */
   cutoffs: Partial<Record<RetentionKind, string>>;
   removed: Record<RetentionKind, number>;
+  /** Kinds with nothing left before their cutoff. */
+  done: RetentionKind[];
 }
 export const RETENTION_KINDS = ['changeRecords', 'drafts', 'webhookPayloads', 'auditPersonalData'] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];

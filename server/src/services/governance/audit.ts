@@ -128,6 +128,7 @@ const CSV_COLUMNS = [
   'data',
   'prevHash',
   'hash',
+  'personal',
 ] as const;
 
 /** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
@@ -171,5 +172,6 @@ function csvRow(event: StoredAuditEvent): Record<(typeof CSV_COLUMNS)[number], s
     data: json(event.data),
     prevHash: event.prevHash,
     hash: event.hash,
+    personal: json(event.personal ?? null),
   };
 }
