@@ -9,7 +9,9 @@ export const retentionPeriodsSchema = z
   .strictObject({
     changeRecordsDays: days.describe('Our change records (before, proposed, decision) of settled changes.'),
     draftsDays: days.describe('Settled drafts (emails, tasks, notes) and their reported outcomes.'),
-    webhookPayloadsDays: days.describe('Processed CRM change events as received, and the field history drawn from them.'),
+    webhookPayloadsDays: days.describe(
+      'Processed CRM change events as received, and the field history drawn from them.',
+    ),
     auditPersonalDataDays: days.describe(
       'Personal values kept apart from audit events; the events stay, showing "[redacted]".',
     ),

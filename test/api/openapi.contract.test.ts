@@ -103,6 +103,9 @@ describe('the OpenAPI document agents load as their tools', () => {
         'GET /v1/admin/alert-rules listAlertRules',
         'POST /v1/admin/alert-rules addAlertRule',
         'GET /v1/admin/alerts listAlerts',
+        'GET /v1/admin/retention getRetention',
+        'PUT /v1/admin/retention setRetention',
+        'POST /v1/admin/erasures erasePerson',
       ].sort(),
     );
   });

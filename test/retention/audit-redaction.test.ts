@@ -100,7 +100,13 @@ describe('personal data in audit events is kept apart', () => {
   it('salts each digest: the same values in two events give two digests', async () => {
     await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
       for (let i = 0; i < 2; i += 1)
-        audit.append({ type: 'change.applied', actor: agent, objectType: 'contacts', recordId: '404', after: { zip: '1000' } });
+        audit.append({
+          type: 'change.applied',
+          actor: agent,
+          objectType: 'contacts',
+          recordId: '404',
+          after: { zip: '1000' },
+        });
     });
     const events = (await exported()).slice(-2);
     expect(events[0]!.data.personal.digest).not.toBe(events[1]!.data.personal.digest);
@@ -110,7 +116,10 @@ describe('personal data in audit events is kept apart', () => {
     await database.db.execute(
       sql`update audit_personal_data set values = '{"after":{"phone":"555-6666"}}' where workspace_id = ${workspaceId} and seq = 3`,
     );
-    expect(await verifyAudit(deps, workspaceId)).toMatchObject({ ok: false, firstBadEvent: { seq: 3, problem: 'altered' } });
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      firstBadEvent: { seq: 3, problem: 'altered' },
+    });
     await database.db.execute(sql`delete from audit_personal_data where workspace_id = ${workspaceId} and seq = 3`);
     expect(await verifyAudit(deps, workspaceId)).toMatchObject({ ok: true });
 
@@ -119,7 +128,10 @@ describe('personal data in audit events is kept apart', () => {
         sql`update audit_events set data = ${JSON.stringify({ personal: { digest: '0'.repeat(64) } })}::json where workspace_id = ${workspaceId} and seq = 4`,
       );
     });
-    expect(await verifyAudit(deps, workspaceId)).toMatchObject({ ok: false, firstBadEvent: { seq: 4, problem: 'altered' } });
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      firstBadEvent: { seq: 4, problem: 'altered' },
+    });
   });
 });
 
@@ -127,9 +139,8 @@ describe('erasure of one person', () => {
   let other: string;
 
   beforeAll(async () => {
-    workspaceId = (
-      await createWorkspace(deps, { name: 'Beta', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin)
-    ).id;
+    workspaceId = (await createWorkspace(deps, { name: 'Beta', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin))
+      .id;
     await writeEvents();
     other = (await createWorkspace(deps, { name: 'Gamma', hubspotPortalId: '333', hubspotToken: 'pat-3' }, admin)).id;
     const keep = workspaceId;
@@ -139,7 +150,12 @@ describe('erasure of one person', () => {
   });
 
   it('by record and address: their values go, the chain verifies, the export shows "[redacted]"', async () => {
-    const result = await erasePerson(deps, workspaceId, { objectType: 'contacts', recordId: '101', email: 'ann@acme.example' }, admin);
+    const result = await erasePerson(
+      deps,
+      workspaceId,
+      { objectType: 'contacts', recordId: '101', email: 'ann@acme.example' },
+      admin,
+    );
     expect(result.erased.auditPersonalData).toBe(2); // the change on 101 and the draft to her address on 303
     const events = await exported();
     expect(events[1]).not.toHaveProperty('personal');

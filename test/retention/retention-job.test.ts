@@ -68,7 +68,15 @@ async function seed(workspaceId: string, agentId: string, at: Date): Promise<voi
 }
 
 async function counts(workspaceId: string): Promise<Record<string, number>> {
-  const tables = ['changes', 'change_records', 'actions', 'action_outcomes', 'webhook_events', 'record_property_changes', 'audit_personal_data'];
+  const tables = [
+    'changes',
+    'change_records',
+    'actions',
+    'action_outcomes',
+    'webhook_events',
+    'record_property_changes',
+    'audit_personal_data',
+  ];
   const result: Record<string, number> = {};
   for (const table of tables) {
     const { rows } = (await database.db.execute(
@@ -82,7 +90,12 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
 async function retentionEvents(workspaceId: string): Promise<Record<string, any>[]> {
   let text = '';
   for await (const chunk of exportAudit(deps, workspaceId, { type: 'retention.completed' }, 'ndjson')) text += chunk;
-  return text.trim() === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line));
+  return text.trim() === ''
+    ? []
+    : text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
 }
 
 async function setUp(name: string, portal: string): Promise<string> {
@@ -116,7 +129,18 @@ describe('the retention job', () => {
   it('removes only what is past its period, only in its workspace, and records one summary event', async () => {
     const kept = await setUp('Kept', '111');
     const trimmed = await setUp('Trimmed', '222');
-    await setRetention(deps, kept, { ...ALL_30_DAYS, changeRecordsDays: null, draftsDays: 365, webhookPayloadsDays: null, auditPersonalDataDays: null }, admin);
+    await setRetention(
+      deps,
+      kept,
+      {
+        ...ALL_30_DAYS,
+        changeRecordsDays: null,
+        draftsDays: 365,
+        webhookPayloadsDays: null,
+        auditPersonalDataDays: null,
+      },
+      admin,
+    );
     await setRetention(deps, trimmed, ALL_30_DAYS, admin);
     const before = await counts(kept);
 

@@ -80,7 +80,7 @@ export function separatePersonal<E extends EventFields>(
       if (!personal(key) || value === null || value === REDACTED) continue;
       kept ??= { ...object };
       kept[key] = REDACTED;
-      (values[field] ??= {})[key] = value;
+      values[field] = { ...values[field], [key]: value };
     }
     return kept ?? object;
   };

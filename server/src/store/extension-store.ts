@@ -2,7 +2,15 @@ import { and, asc, count, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
 import { auditFilterConditions, personalOfEvent, shownWhole, type AuditFilter } from './audit-store.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db } from './database.ts';
-import { approvalItems, approvals, auditEvents, auditPersonalData, changeRecords, changes, changeSets } from './schema.ts';
+import {
+  approvalItems,
+  approvals,
+  auditEvents,
+  auditPersonalData,
+  changeRecords,
+  changes,
+  changeSets,
+} from './schema.ts';
 
 /** Reads behind the HubSpot app's screens (issue 8); every query is scoped to its workspace. */
 

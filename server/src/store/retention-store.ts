@@ -1,10 +1,6 @@
 import { and, asc, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
-import {
-  type RetentionKind,
-  type RetentionRun,
-  workspaceRetention,
-} from './retention-schema.ts';
+import { type RetentionKind, type RetentionRun, workspaceRetention } from './retention-schema.ts';
 
 export type RetentionRow = typeof workspaceRetention.$inferSelect;
 export type RetentionPeriods = Pick<

@@ -71,7 +71,11 @@ async function walkChain(
  * still present must match the digest its event holds, or it was altered. A deleted row (retention,
  * erasure) is simply absent: its event verifies as it did.
  */
-async function checkPersonalData(deps: ServiceDeps, workspaceId: string, headSeq: number): Promise<ChainBreak | undefined> {
+async function checkPersonalData(
+  deps: ServiceDeps,
+  workspaceId: string,
+  headSeq: number,
+): Promise<ChainBreak | undefined> {
   for await (const row of streamPersonalTexts(deps.db, workspaceId, headSeq)) {
     const promised = digestOf(row.data === null ? null : parseJson(row.data));
     if (promised === undefined || personalDigest(row.salt, parseJson(row.values) as PersonalValues) !== promised)
