@@ -14,7 +14,8 @@ import { storableJson } from './audit-storable.ts';
  * person's contact or identity detail (PERSONAL_NAME, matched on the key lower-cased without
  * separators, so `email`, `FirstName`, `MailingStreet` and `mobile_phone` all count) and a
  * draft's recipient, subject and body; every value of an event about such a property (the
- * `property` column: a bypass write's `{value}`); in `data`, a draft's content and recipient.
+ * `property` column: a bypass write's `{value}`); in `data`, a draft's content and recipient,
+ * and a person's edits to held values when they touch such a property.
  * Evidence is the agent's account of its sources and is kept whole.
  */
 export const REDACTED = '[redacted]';
@@ -43,7 +44,10 @@ export function isPersonalProperty(name: string): boolean {
 }
 
 const personalInValues = (key: string) => isPersonalProperty(key) || DRAFT_KEYS.has(normalised(key));
-const personalInData = (key: string) => DATA_KEYS.has(normalised(key));
+// A person's edits to held values (`data.edits`, keyed by property) go apart whole if any of them is personal.
+const personalInData = (key: string, value: Json) =>
+  DATA_KEYS.has(normalised(key)) ||
+  (key === 'edits' && !!value && typeof value === 'object' && Object.keys(value).some(isPersonalProperty));
 
 /** The personal values taken out of one event, by field and top-level key. */
 export interface PersonalValues {
@@ -72,12 +76,16 @@ export function separatePersonal<E extends EventFields>(
   if (!event.objectType) return undefined;
   const wholeValues = typeof event.property === 'string' && isPersonalProperty(event.property);
   const values: PersonalValues = {};
-  const take = (field: Field, object: JsonObject | null | undefined, personal: (key: string) => boolean) => {
+  const take = (
+    field: Field,
+    object: JsonObject | null | undefined,
+    personal: (key: string, value: Json) => boolean,
+  ) => {
     if (!object) return object;
     let kept: JsonObject | undefined;
     for (const key of Object.keys(object)) {
       const value = object[key] as Json;
-      if (!personal(key) || value === null || value === REDACTED) continue;
+      if (!personal(key, value) || value === null || value === REDACTED) continue;
       kept ??= { ...object };
       kept[key] = REDACTED;
       values[field] = { ...values[field], [key]: value };
