@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, type ServiceDeps, withAuditChain } from '../../server/src/services/common/index.ts';
 import { createWorkspace, exportAudit, verifyAudit } from '../../server/src/services/governance/index.ts';
 import { erasePerson } from '../../server/src/services/retention/index.ts';
+import { unsettledValues } from '../../server/src/store/unsettled-values-store.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 import { asDatabaseOwner } from '../support/tampering.ts';
@@ -95,6 +96,34 @@ describe('personal data in audit events is kept apart', () => {
     // Events about no CRM record hold nothing personal and are stored as before.
     expect(events[0]).not.toHaveProperty('personal');
     expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 5 });
+  });
+
+  it('our own unsettled writes still read the real values, so conditions on a personal field hold', async () => {
+    const values = await unsettledValues(database.db, {
+      workspaceId,
+      objectType: 'contacts',
+      recordIds: ['101', '202'],
+      sinceSeq: 0,
+    });
+    expect(values.get('101')).toMatchObject({ email: 'ann@acme.example', lifecyclestage: 'customer' });
+    expect(values.get('202')).toMatchObject({ phone: '555-0199' });
+  });
+
+  it('keeps a person’s edits to a held personal value apart, and other data as it was', async () => {
+    await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
+      audit.append({
+        type: 'approval.decided',
+        actor: { type: 'person', crmUserId: '501' },
+        objectType: 'contacts',
+        recordId: '505',
+        data: { approvalId: 'x', edits: { phone: { proposed: '555-1', edited: '555-2' } } },
+      });
+    });
+    const [event] = (await exported()).slice(-1);
+    expect(event).toMatchObject({
+      data: { approvalId: 'x', edits: '[redacted]' },
+      personal: { data: { edits: { phone: { proposed: '555-1', edited: '555-2' } } } },
+    });
   });
 
   it('salts each digest: the same values in two events give two digests', async () => {
