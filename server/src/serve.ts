@@ -8,6 +8,7 @@ import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
+import { startRetentionJob } from './jobs/retention-job.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const retention = startRetentionJob(deps, { logger });
   const agentTraffic = createAgentTraffic();
   const siem = startSiemDelivery(deps, {
     logger,
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
           approvalJobs?.stop(),
           checkpoints?.stop(),
           recovery.stop(),
+          retention.stop(),
           siem.stop(),
           alerts?.stop(),
         ])
