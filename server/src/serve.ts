@@ -9,6 +9,7 @@ import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
 import { startChangeStreamFollowers } from './jobs/change-stream-followers.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
+import { startRetentionJob } from './jobs/retention-job.ts';
 import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
         ...(worker ? { onStored: () => worker.wake() } : {}),
       })
     : undefined;
+  const retention = startRetentionJob(deps, { logger });
   const agentTraffic = createAgentTraffic();
   const siem = startSiemDelivery(deps, {
     logger,
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
           checkpoints?.stop(),
           recovery.stop(),
           changeStreams?.stop(),
+          retention.stop(),
           siem.stop(),
           alerts?.stop(),
         ])

@@ -1,7 +1,8 @@
 import { and, count, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit, bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
-import { auditEvents, changeSets, changes } from '../../server/src/store/schema.ts';
+import { eventWithPersonalColumns, personalOfEvent, shownWhole } from '../../server/src/store/audit-store.ts';
+import { auditEvents, auditPersonalData, changeSets, changes } from '../../server/src/store/schema.ts';
 import { propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
@@ -87,10 +88,14 @@ describe('POST /v1/changesets, when the policy allows, holds or refuses', () => 
       sourceType: 'API',
     });
 
-    const decided = await harness.database.db
-      .select()
-      .from(auditEvents)
-      .where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.decided')));
+    // As people see it: phone and first name are personal, kept apart from the hashed event (issue 21).
+    const decided = (
+      await harness.database.db
+        .select(eventWithPersonalColumns)
+        .from(auditEvents)
+        .leftJoin(auditPersonalData, personalOfEvent)
+        .where(and(eq(auditEvents.changeSetId, res.body.id), eq(auditEvents.type, 'change.decided')))
+    ).map(shownWhole);
     expect(decided).toHaveLength(1);
     expect(decided[0]).toMatchObject({
       recordId: id,

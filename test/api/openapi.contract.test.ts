@@ -108,6 +108,9 @@ describe('the OpenAPI document agents load as their tools', () => {
         'POST /v1/admin/agents/{id}/regression-runs runRegressionSet',
         'GET /v1/admin/agents/{id}/safety getAgentSafety',
         'POST /v1/admin/agents/{id}/change-acceptances acceptAgentChange',
+        'GET /v1/admin/retention getRetention',
+        'PUT /v1/admin/retention setRetention',
+        'POST /v1/admin/erasures erasePerson',
       ].sort(),
     );
   });

@@ -1,6 +1,7 @@
 import { and, eq, like } from 'drizzle-orm';
 import { publishPolicy } from '../../server/src/services/governance/index.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { eventWithPersonalColumns, personalOfEvent, shownWhole } from '../../server/src/store/audit-store.ts';
+import { auditEvents, auditPersonalData } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, type Harness } from './harness.ts';
 
 /** Inside the example policy's send window for outreach (weekdays 08:00-18:00 New York): Wednesday 10:00. */
@@ -57,10 +58,12 @@ export async function publishActionTiers(
 }
 
 export async function actionEvents(harness: Harness, recordId: string) {
+  // As people see them: with the personal values kept apart (issue 21) written back in.
   const rows = await harness.database.db
-    .select()
+    .select(eventWithPersonalColumns)
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(and(eq(auditEvents.recordId, recordId), like(auditEvents.type, 'action.%')))
     .orderBy(auditEvents.seq);
-  return rows;
+  return rows.map(shownWhole);
 }

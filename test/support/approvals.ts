@@ -3,7 +3,8 @@ import { expect } from 'vitest';
 import { setPersonRole } from '../../server/src/services/governance/index.ts';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { propertyHistory, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { approvals, auditEvents } from '../../server/src/store/schema.ts';
+import { eventWithPersonalColumns, personalOfEvent, shownWhole } from '../../server/src/store/audit-store.ts';
+import { approvals, auditEvents, auditPersonalData } from '../../server/src/store/schema.ts';
 import { ADMIN, api, type Harness } from './harness.ts';
 
 export const EVIDENCE = {
@@ -63,10 +64,13 @@ export function decide(harness: Harness, adminToken: string, approvalId: string,
 }
 
 export async function approvalEvents(harness: Harness, recordId: string, type: string) {
-  return harness.database.db
-    .select()
+  // As people see them: with the personal values kept apart (issue 21) written back in.
+  const rows = await harness.database.db
+    .select(eventWithPersonalColumns)
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(and(eq(auditEvents.recordId, recordId), eq(auditEvents.type, type)));
+  return rows.map(shownWhole);
 }
 
 /**

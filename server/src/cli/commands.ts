@@ -10,6 +10,7 @@ import { APPROVAL_COMMANDS } from './approval-commands.ts';
 import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { CONSOLE_LINK_COMMAND } from './console-command.ts';
 import { MCP_COMMAND } from './mcp-command.ts';
+import { RETENTION_COMMANDS } from './retention-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 import { SIEM_COMMANDS } from './siem-commands.ts';
@@ -235,6 +236,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...APPROVAL_COMMANDS,
   ...AUDIT_COMMANDS,
   ...SIEM_COMMANDS,
+  ...RETENTION_COMMANDS,
   ...ALERT_COMMANDS,
   ...AGENT_SAFETY_COMMANDS,
   killCommand('engage'),

@@ -1,5 +1,6 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { parseJson } from '../../../shared/json-text.ts';
+import { separatePersonal, type PersonalApart } from './audit-personal.ts';
 import { storableJson, storableNullableText, storableText, storableUuid } from './audit-storable.ts';
 
 /**
@@ -123,6 +124,8 @@ export interface NewAuditEvent {
 }
 
 export type ChainedAuditEvent = AuditEventContent & { hash: string };
+/** A linked event and, when it had personal values, what to keep apart from it (audit-personal.ts). */
+export type LinkedAuditEvent = ChainedAuditEvent & { personal?: PersonalApart };
 
 /**
  * Links new events onto a workspace's chain head, one transaction's worth: each event is made
@@ -146,8 +149,10 @@ export class ChainLinker {
     return { seq: this.seq, hash: this.hash };
   }
 
-  link(event: NewAuditEvent): ChainedAuditEvent {
+  link(given: NewAuditEvent): LinkedAuditEvent {
     const seq = this.seq + 1;
+    const separated = separatePersonal(given);
+    const event = separated?.event ?? given;
     // Every JSON value is stored as the canonical copy that is hashed, so the stored text is
     // canonical and verify can hash it without parsing (hashStoredText).
     let content = this.contentOf(event, seq, CANONICAL);
@@ -162,7 +167,7 @@ export class ChainLinker {
     const hash = sha256(json);
     this.seq = seq;
     this.hash = hash;
-    return { ...content, hash };
+    return separated ? { ...content, hash, personal: separated.apart } : { ...content, hash };
   }
 
   private contentOf(event: NewAuditEvent, seq: number, form: ContentForm): AuditEventContent {

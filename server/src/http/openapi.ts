@@ -9,6 +9,7 @@ import { consoleLinkRoutes } from './console-routes.ts';
 import { governanceRoutes } from './governance-routes.ts';
 import { qaRoutes } from './qa-routes.ts';
 import { openApiPaths } from './route.ts';
+import { retentionRoutes } from './retention-routes.ts';
 import { rollbackRoutes } from './rollback-routes.ts';
 import { siemRoutes } from './siem-routes.ts';
 
@@ -25,6 +26,7 @@ export const apiRoutes = [
   ...consoleLinkRoutes,
   ...siemRoutes,
   ...alertRoutes,
+  ...retentionRoutes,
 ];
 
 /**

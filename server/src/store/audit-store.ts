@@ -1,17 +1,19 @@
-import { and, asc, eq, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
 import {
   GENESIS_HASH,
   SORTED_CONTENT_FIELDS,
   type AuditEventContent,
   type ChainedAuditEvent,
   type JsonObject,
+  type LinkedAuditEvent,
   type SplicedAuditEvent,
   type StoredAuditText,
 } from '../domain/audit-chain.ts';
+import { withPersonal, type PersonalValues } from '../domain/audit-personal.ts';
 import { AppError } from '../errors.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { auditEvents, auditHeads } from './schema.ts';
+import { auditEvents, auditHeads, auditPersonalData } from './schema.ts';
 
 export async function createAuditHead(tx: Db | Tx, workspaceId: string): Promise<void> {
   await tx.insert(auditHeads).values({ workspaceId, seq: 0, hash: GENESIS_HASH });
@@ -28,8 +30,24 @@ export async function lockAuditHead(tx: Tx, workspaceId: string): Promise<{ seq:
   return head;
 }
 
-export async function insertAuditEvents(tx: Tx, events: readonly ChainedAuditEvent[]): Promise<void> {
+/** Stores linked events and, beside them, the personal values each kept apart (audit-personal.ts). */
+export async function insertAuditEvents(tx: Tx, events: readonly LinkedAuditEvent[]): Promise<void> {
   await insertRows(tx, 'audit_events', events.map(eventRow));
+  const personal = events.filter((event) => event.personal);
+  if (personal.length > 0) await insertRows(tx, 'audit_personal_data', personal.map(personalRow));
+}
+
+function personalRow(event: LinkedAuditEvent) {
+  return {
+    workspace_id: event.workspaceId,
+    seq: event.seq,
+    occurred_at: event.occurredAt,
+    object_type: event.objectType,
+    record_id: event.recordId,
+    emails: event.personal!.emails,
+    salt: event.personal!.salt,
+    values: event.personal!.values,
+  };
 }
 
 export async function saveAuditHead(tx: Tx, workspaceId: string, head: { seq: number; hash: string }): Promise<void> {
@@ -94,7 +112,27 @@ export function auditFilterConditions(workspaceId: string, filter: AuditFilter):
   return conditions;
 }
 
-export type StoredAuditEvent = ChainedAuditEvent;
+/** An event as stored (what its hash covers) and, while they are kept, the personal values kept apart from it. */
+export type StoredAuditEvent = ChainedAuditEvent & { personal?: PersonalValues };
+
+/** An event's columns and the personal values kept apart from it, for readers that show them. */
+export const eventWithPersonalColumns = {
+  ...getTableColumns(auditEvents),
+  personalValues: auditPersonalData.values,
+};
+/** The join that finds an event's apart values (none once retention or erasure deleted them). */
+export const personalOfEvent = and(
+  eq(auditPersonalData.workspaceId, auditEvents.workspaceId),
+  eq(auditPersonalData.seq, auditEvents.seq),
+)!;
+
+/** A row read with its apart values, shown whole: "[redacted]" stays where they are gone. */
+export function shownWhole<T extends { before: unknown; after: unknown; data?: unknown; personalValues: unknown }>(
+  row: T,
+): Omit<T, 'personalValues'> {
+  const { personalValues, ...event } = row;
+  return withPersonal(event, personalValues);
+}
 
 /**
  * Events in chain order, a page at a time, so export streams a log of any size in constant memory
@@ -114,8 +152,9 @@ export async function* streamAuditEvents(
     : undefined;
   const page = async (after: number) => {
     const rows = await db
-      .select()
+      .select(eventWithPersonalColumns)
       .from(auditEvents)
+      .leftJoin(auditPersonalData, personalOfEvent)
       .where(
         and(
           ...conditions,
@@ -133,9 +172,10 @@ export async function* streamAuditEvents(
     return last && rows.length === pageSize ? page(last.seq) : undefined;
   };
   for await (const { rows } of fetchingAhead(untilSeq === 0 ? undefined : page(0), following)) {
-    for (const row of rows) {
+    for (const { personalValues, ...row } of rows) {
       yield {
         ...row,
+        ...(personalValues ? { personal: personalValues as PersonalValues } : {}),
         occurredAt: row.occurredAt.toISOString(),
         actor: row.actor as JsonObject,
         before: row.before as JsonObject | null,
@@ -253,4 +293,27 @@ export async function* streamSplicedAuditEvents(
 // node-postgres and PGlite both answer with `rows`.
 function rowsOf<Row>(result: unknown): Row[] {
   return (result as { rows: Row[] }).rows;
+}
+
+/** The personal values kept apart, as stored text, with the `data` of their events, for verify. */
+export async function* streamPersonalTexts(
+  db: Db,
+  workspaceId: string,
+  untilSeq: number,
+  pageSize = 1_000,
+): AsyncGenerator<{ seq: number; salt: string; values: string; data: string | null }> {
+  let after = 0;
+  for (;;) {
+    const result = await db.execute(sql`
+      select p.seq::float8 as seq, p.salt, p.values::text as values, e.data::text as data
+      from audit_personal_data p
+        join audit_events e on e.workspace_id = p.workspace_id and e.seq = p.seq
+      where p.workspace_id = ${workspaceId} and p.seq > ${after} and p.seq <= ${untilSeq}
+      order by p.seq
+      limit ${pageSize}`);
+    const rows = rowsOf<{ seq: number; salt: string; values: string; data: string | null }>(result);
+    yield* rows;
+    if (rows.length < pageSize) return;
+    after = rows.at(-1)!.seq;
+  }
 }

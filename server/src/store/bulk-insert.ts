@@ -232,6 +232,16 @@ const COLUMNS = {
     ['prev_hash', 'text'],
     ['hash', 'text'],
   ],
+  audit_personal_data: [
+    ['workspace_id', 'uuid'],
+    ['seq', 'bigint'],
+    ['occurred_at', 'timestamptz'],
+    ['object_type', 'text'],
+    ['record_id', 'text'],
+    ['emails', 'text[]'],
+    ['salt', 'text'],
+    ['values', 'json'],
+  ],
   record_property_changes: [
     ['workspace_id', 'uuid'],
     ['event_id', 'bigint'],

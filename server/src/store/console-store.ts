@@ -1,7 +1,8 @@
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 import type { Db } from './database.ts';
-import { auditEvents } from './schema.ts';
+import { eventWithPersonalColumns, personalOfEvent, shownWhole } from './audit-store.ts';
+import { auditEvents, auditPersonalData } from './schema.ts';
 
 export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
 
@@ -58,10 +59,11 @@ export type AuditEventRow = typeof auditEvents.$inferSelect;
 
 export async function findAuditEvent(db: Db, workspaceId: string, seq: number): Promise<AuditEventRow | undefined> {
   const [row] = await db
-    .select()
+    .select(eventWithPersonalColumns)
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.seq, seq)));
-  return row;
+  return row && shownWhole(row);
 }
 
 /** Everything the log holds on one record within one batch, oldest first: the story of a write. */
@@ -71,9 +73,10 @@ export async function auditEventsOnRecordInBatch(
   batchId: string,
   recordId: string,
 ): Promise<AuditEventRow[]> {
-  return db
-    .select()
+  const rows = await db
+    .select(eventWithPersonalColumns)
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(
       and(
         eq(auditEvents.workspaceId, workspaceId),
@@ -83,4 +86,5 @@ export async function auditEventsOnRecordInBatch(
     )
     .orderBy(asc(auditEvents.seq))
     .limit(500);
+  return rows.map(shownWhole);
 }

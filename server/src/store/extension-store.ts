@@ -1,8 +1,16 @@
 import { and, asc, count, desc, eq, inArray, lt, max, sql } from 'drizzle-orm';
-import { auditFilterConditions, type AuditFilter } from './audit-store.ts';
+import { auditFilterConditions, personalOfEvent, shownWhole, type AuditFilter } from './audit-store.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db } from './database.ts';
-import { approvalItems, approvals, auditEvents, changeRecords, changes, changeSets } from './schema.ts';
+import {
+  approvalItems,
+  approvals,
+  auditEvents,
+  auditPersonalData,
+  changeRecords,
+  changes,
+  changeSets,
+} from './schema.ts';
 
 /** Reads behind the HubSpot app's screens (issue 8); every query is scoped to its workspace. */
 
@@ -200,7 +208,7 @@ export async function searchAuditEvents(
 ) {
   const where = auditFilterConditions(workspaceId, filter);
   if (filter.beforeSeq !== undefined) where.push(lt(auditEvents.seq, filter.beforeSeq));
-  return db
+  const rows = await db
     .select({
       seq: auditEvents.seq,
       occurredAt: auditEvents.occurredAt,
@@ -211,9 +219,12 @@ export async function searchAuditEvents(
       actor: auditEvents.actor,
       before: auditEvents.before,
       after: auditEvents.after,
+      personalValues: auditPersonalData.values,
     })
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(and(...where))
     .orderBy(desc(auditEvents.seq))
     .limit(filter.limit);
+  return rows.map(shownWhole);
 }

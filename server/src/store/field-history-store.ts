@@ -1,8 +1,9 @@
 import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { ChangeKind, KnownWrite } from '../domain/crm-change-classification.ts';
+import { personalOfEvent, shownWhole } from './audit-store.ts';
 import { insertRowsSkippingDuplicates } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { auditEvents, changeSets, changes, recordPropertyChanges } from './schema.ts';
+import { auditEvents, auditPersonalData, changeSets, changes, recordPropertyChanges } from './schema.ts';
 
 export type FieldChangeRow = typeof recordPropertyChanges.$inferSelect;
 
@@ -58,8 +59,10 @@ export async function findKnownWrites(
       recordId: auditEvents.recordId,
       property: auditEvents.property,
       after: auditEvents.after,
+      personalValues: auditPersonalData.values,
     })
     .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
     .where(
       and(
         eq(auditEvents.workspaceId, workspaceId),
@@ -67,7 +70,8 @@ export async function findKnownWrites(
         eq(auditEvents.type, 'crm.bypass_reverted'),
       ),
     );
-  for (const row of reverted) {
+  for (const whole of reverted) {
+    const row = shownWhole({ before: null, ...whole });
     const value = (row.after as { value?: string | null } | null)?.value ?? null;
     add(fieldKey(row.objectType ?? '', row.recordId ?? '', row.property ?? ''), {
       value,

@@ -303,3 +303,4 @@ export { siemDestinations } from './siem-schema.ts';
 export { alertChannels, alertDeliveries, alertRules, alertSubjects } from './alert-schema.ts';
 export { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
 export { agentRegressionCases, agentSafety } from './agent-safety-schema.ts';
+export { auditPersonalData, workspaceRetention } from './retention-schema.ts';

@@ -33,8 +33,9 @@ export async function unsettledValues(
   const recordIds = sql.param([...query.recordIds]);
   const { rows } = (await tx.execute(sql`
     select record_id, property, value from (
-      select e.record_id, kv.key as property, kv.value as value, 0 as source, e.seq as position, 0 as ordinal
+      select e.record_id, kv.key as property, coalesce(p.values->'after'->>kv.key, kv.value) as value, 0 as source, e.seq as position, 0 as ordinal
       from audit_events e cross join lateral json_each_text(e.after) as kv
+        left join audit_personal_data p on p.workspace_id = e.workspace_id and p.seq = e.seq
       where e.workspace_id = ${query.workspaceId} and e.seq > ${query.sinceSeq}
         and e.type = any(${sql.param(WRITE_EVENTS)}::text[]) and e.object_type = ${query.objectType}
         and e.record_id = any(${recordIds}::text[]) and json_typeof(e.after) = 'object'

@@ -7,11 +7,14 @@ import {
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
 import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
+import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
+import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
   readAuditHead,
   readAuditText,
   streamAuditEvents,
+  streamPersonalTexts,
   streamSplicedAuditEvents,
   type AuditFilter,
   type StoredAuditEvent,
@@ -63,8 +66,30 @@ async function walkChain(
       if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
     }
   }
-  const problem = verifier.finish(head);
+  const problem = verifier.finish(head) ?? (await checkPersonalData(deps, workspaceId, head.seq));
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+/**
+ * Personal values kept apart (domain/audit-personal.ts) are not in the hashed events; each row
+ * still present must match the digest its event holds, or it was altered. A deleted row (retention,
+ * erasure) is simply absent: its event verifies as it did.
+ */
+async function checkPersonalData(
+  deps: ServiceDeps,
+  workspaceId: string,
+  headSeq: number,
+): Promise<ChainBreak | undefined> {
+  for await (const row of streamPersonalTexts(deps.db, workspaceId, headSeq)) {
+    const promised = digestOf(row.data === null ? null : parseJson(row.data));
+    if (promised === undefined || personalDigest(row.salt, parseJson(row.values) as PersonalValues) !== promised)
+      return {
+        seq: row.seq,
+        problem: 'altered',
+        message: `The personal data kept apart for event ${row.seq} was altered: it no longer matches the digest the event holds.`,
+      };
+  }
+  return undefined;
 }
 
 async function checkCheckpoints(
@@ -111,6 +136,7 @@ const CSV_COLUMNS = [
   'data',
   'prevHash',
   'hash',
+  'personal',
 ] as const;
 
 /** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
@@ -154,5 +180,6 @@ function csvRow(event: StoredAuditEvent): Record<(typeof CSV_COLUMNS)[number], s
     data: json(event.data),
     prevHash: event.prevHash,
     hash: event.hash,
+    personal: json(event.personal ?? null),
   };
 }

@@ -1,0 +1,150 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { storableJson } from './audit-storable.ts';
+
+/**
+ * Personal data in audit events (issue 21, point 11), pure. A personal value never enters the
+ * hashed event: the event holds REDACTED in its place and, in `data.personal.digest`, a salted
+ * SHA-256 of the values, which are kept apart (one row per event) until retention or an erasure
+ * request deletes them. The chain covers the digest, so it verifies with or without the row, and
+ * a row present must match its digest. The salt goes with the row, so once the row is deleted a
+ * short value (a phone number) cannot be found again by hashing guesses.
+ *
+ * What counts as personal (docs/retention.md), in events about a CRM record (with an object
+ * type; setup, agent, policy and SIEM events hold none): in `before` and `after`, every key that names a
+ * person's contact or identity detail (PERSONAL_NAME, matched on the key lower-cased without
+ * separators, so `email`, `FirstName`, `MailingStreet` and `mobile_phone` all count) and a
+ * draft's recipient, subject and body; every value of an event about such a property (the
+ * `property` column: a bypass write's `{value}`); in `data`, a draft's content and recipient,
+ * and a person's edits to held values when they touch such a property.
+ * Evidence is the agent's account of its sources and is kept whole.
+ */
+export const REDACTED = '[redacted]';
+
+const PERSONAL_NAME =
+  /email|phone|mobile|fax|firstname|lastname|fullname|middlename|^name$|salutation|address|street|city|^zip|postal|birth|linkedin|twitter/;
+const DRAFT_KEYS = new Set(['to', 'subject', 'body', 'content', 'editedcontent', 'recipient', 'recipientemail']);
+const DATA_KEYS = new Set(['to', 'body', 'content', 'editedcontent', 'recipient', 'recipientemail']);
+
+// audit-chain.ts uses this file, so its types are spelled here rather than imported (no cycle).
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+/** The fields of an event (NewAuditEvent) that can hold personal values. */
+interface EventFields {
+  objectType?: string | null;
+  property?: string | null;
+  before?: JsonObject | null;
+  after?: JsonObject | null;
+  data?: JsonObject | null;
+}
+
+const normalised = (key: string) => key.toLowerCase().replaceAll(/[^a-z0-9]/g, '');
+
+export function isPersonalProperty(name: string): boolean {
+  return PERSONAL_NAME.test(normalised(name));
+}
+
+const personalInValues = (key: string) => isPersonalProperty(key) || DRAFT_KEYS.has(normalised(key));
+// A person's edits to held values (`data.edits`, keyed by property) go apart whole if any of them is personal.
+const personalInData = (key: string, value: Json) =>
+  DATA_KEYS.has(normalised(key)) ||
+  (key === 'edits' && !!value && typeof value === 'object' && Object.keys(value).some(isPersonalProperty));
+
+/** The personal values taken out of one event, by field and top-level key. */
+export interface PersonalValues {
+  before?: JsonObject;
+  after?: JsonObject;
+  data?: JsonObject;
+}
+
+/** What is kept apart for one event: the values, their salt, and the addresses found in them. */
+export interface PersonalApart {
+  salt: string;
+  values: PersonalValues;
+  emails: string[];
+}
+
+type Field = keyof PersonalValues;
+
+/**
+ * The event with its personal values replaced and the digest added to `data.personal`, and what
+ * to keep apart; undefined when the event holds nothing personal (it is then hashed as before).
+ */
+export function separatePersonal<E extends EventFields>(
+  event: E,
+  salt: () => string = newSalt,
+): { event: E; apart: PersonalApart } | undefined {
+  if (!event.objectType) return undefined;
+  const wholeValues = typeof event.property === 'string' && isPersonalProperty(event.property);
+  const values: PersonalValues = {};
+  const take = (
+    field: Field,
+    object: JsonObject | null | undefined,
+    personal: (key: string, value: Json) => boolean,
+  ) => {
+    if (!object) return object;
+    let kept: JsonObject | undefined;
+    for (const key of Object.keys(object)) {
+      const value = object[key] as Json;
+      if (!personal(key, value) || value === null || value === REDACTED) continue;
+      kept ??= { ...object };
+      kept[key] = REDACTED;
+      values[field] = { ...values[field], [key]: value };
+    }
+    return kept ?? object;
+  };
+  const before = take('before', event.before, wholeValues ? () => true : personalInValues);
+  const after = take('after', event.after, wholeValues ? () => true : personalInValues);
+  const data = take('data', event.data, personalInData);
+  if (!values.before && !values.after && !values.data) return undefined;
+  const stored = storableJson(values) as PersonalValues;
+  const apart = { salt: salt(), values: stored, emails: emailsIn(stored) };
+  const personal = { digest: personalDigest(apart.salt, stored) };
+  return { event: { ...event, before, after, data: { ...data, personal } }, apart };
+}
+
+function newSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** SHA-256 of the salt and the canonical JSON of the values (keys in code-unit order). */
+export function personalDigest(salt: string, values: PersonalValues): string {
+  return createHash('sha256')
+    .update(`${salt}:${JSON.stringify(storableJson(values))}`)
+    .digest('hex');
+}
+
+/** The digest an event's hashed `data` promises for its apart values, if it has any. */
+export function digestOf(data: unknown): string | undefined {
+  const personal = data && typeof data === 'object' ? (data as JsonObject).personal : undefined;
+  if (!personal || typeof personal !== 'object' || Array.isArray(personal)) return undefined;
+  return typeof personal.digest === 'string' ? personal.digest : undefined;
+}
+
+const EMAIL = /[^\s@<>"',;:()[\]]+@[^\s@<>"',;:()[\]]+\.[a-z]{2,}/gi;
+
+function emailsIn(values: PersonalValues): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown) => {
+    if (typeof value === 'string') for (const match of value.matchAll(EMAIL)) found.add(match[0].toLowerCase());
+    else if (value && typeof value === 'object') for (const inner of Object.values(value)) walk(inner);
+  };
+  walk(values);
+  return [...found].sort();
+}
+
+/**
+ * An event's JSON fields with the values kept apart written back in (when the row is still
+ * there); fields the caller did not read stay absent.
+ */
+export function withPersonal<T extends { before: unknown; after: unknown; data?: unknown }>(
+  event: T,
+  values: unknown,
+): T {
+  if (!values || typeof values !== 'object') return event;
+  const kept = values as PersonalValues;
+  const put = (object: unknown, inner: JsonObject | undefined) =>
+    inner && object && typeof object === 'object' ? { ...(object as JsonObject), ...inner } : object;
+  const overlaid = { ...event, before: put(event.before, kept.before), after: put(event.after, kept.after) };
+  if ('data' in event) overlaid.data = put(event.data, kept.data);
+  return overlaid;
+}
