@@ -115,6 +115,7 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
         .select({ type: auditEvents.type, actor: auditEvents.actor })
         .from(auditEvents)
         .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.batchId, started.body.id)))
+        .orderBy(auditEvents.seq)
     ).map((e) => e.type);
     expect(types).toEqual([
       'rollback.planned',
