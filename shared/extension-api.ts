@@ -9,6 +9,7 @@ import {
   type AgentRole,
   type AgentStatus,
 } from './crm-names.ts';
+import type { KillSwitchScope, SegmentCondition } from './kill-switch.ts';
 import type { Policy } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
@@ -177,7 +178,7 @@ export interface PendingDraft {
 }
 
 export interface EngagedKillSwitch {
-  scope: 'workspace' | 'agent' | 'action';
+  scope: KillSwitchScope;
   target: string | null;
   reason: string;
   changedAt: string;
@@ -237,8 +238,9 @@ export interface SettingsView {
   policy: { version: number; policy: Policy } | null;
   history: { version: number; publishedBy: string; createdAt: string }[];
   killSwitches: {
-    scope: 'workspace' | 'agent' | 'action';
+    scope: KillSwitchScope;
     target: string | null;
+    condition?: SegmentCondition | null;
     engaged: boolean;
     reason: string;
     changedBy: string;
