@@ -20,7 +20,14 @@ import type { AgentRow } from '../../store/agent-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { agentActor, assertNotKilled, activePolicy } from '../governance/index.ts';
+import {
+  agentActor,
+  assertNotKilled,
+  activePolicy,
+  killSwitchError,
+  switchStoppingDraft,
+  switchView,
+} from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
@@ -55,6 +62,16 @@ export async function submitAction(
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
+  const stopped = await switchStoppingDraft(deps, workspace, {
+    agentId: agent.id,
+    action: request.kind,
+    objectType: request.objectType,
+    recordId: request.recordId,
+    recipientEmail: request.kind === 'send_email' ? request.to : null,
+    template: request.template,
+    evidenceSource: request.evidence.source,
+  });
+  if (stopped) throw killSwitchError(switchView(stopped));
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
   const key = input.idempotencyKey
     ? { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey }
@@ -263,7 +280,7 @@ interface NewRowInput {
 
 function newRow(input: NewRowInput): NewActionRow {
   const { request, decision, now } = input;
-  const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, ...content } = request;
+  const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, template, ...content } = request;
   const held = decision.tier === 'approval' || decision.tier === 'two_person';
   return {
     id: newId(),
@@ -278,6 +295,7 @@ function newRow(input: NewRowInput): NewActionRow {
     reasons: decision.reasons,
     content,
     evidence,
+    template: template ?? null,
     recipientEmail: request.kind === 'send_email' ? normalisedEmail(request.to) : null,
     recordOwnerId: input.recordOwnerId,
     delegatedUserId: input.delegatedUserId,

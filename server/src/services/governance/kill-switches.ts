@@ -21,7 +21,6 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import {
-  describeSwitch,
   normalisedTarget,
   segmentList,
   segmentProperties,
@@ -217,8 +216,11 @@ export async function assertNotKilled(
 
 /** The refusal an agent gets from a switch that stops what it asked: 423, naming the switch. */
 export function killSwitchError(engaged: Pick<KillSwitchView, 'scope' | 'target' | 'reason' | 'changedAt'>): AppError {
-  const named = describeSwitch({ scope: engaged.scope, target: engaged.target ?? '' });
-  return new AppError('KILL_SWITCH_ENGAGED', `A ${named} kill switch is engaged: ${engaged.reason}`, {
+  // The first three scopes keep the sentence agents already read; the scoped ones name their target.
+  const named = ['workspace', 'agent', 'action'].includes(engaged.scope)
+    ? `${engaged.scope} kill switch`
+    : `${engaged.scope} kill switch (${engaged.target ?? ''})`;
+  return new AppError('KILL_SWITCH_ENGAGED', `A ${named} is engaged: ${engaged.reason}`, {
     details: { scope: engaged.scope, target: engaged.target, reason: engaged.reason, engagedAt: engaged.changedAt },
   });
 }
