@@ -103,6 +103,8 @@ describe('the OpenAPI document agents load as their tools', () => {
         'GET /v1/admin/alert-rules listAlertRules',
         'POST /v1/admin/alert-rules addAlertRule',
         'GET /v1/admin/alerts listAlerts',
+        'GET /v1/admin/reviews listRecordReviews',
+        'POST /v1/admin/reviews/clear clearRecordReview',
       ].sort(),
     );
   });
