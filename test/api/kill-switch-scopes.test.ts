@@ -62,8 +62,8 @@ describe('scoped kill switches', () => {
     const refused = res.body.results.find((r: { recordId: string }) => r.recordId === fromApollo);
     expect(refused.reasons).toEqual(['kill_switch_engaged']);
     expect(refused.message).toContain('evidence_source apollo');
-    expect(recordValues(harness.hubspot.state, 'contacts', fromApollo!).jobtitle).toBeUndefined();
-    expect(recordValues(harness.hubspot.state, 'contacts', fromClearbit!).jobtitle).toBe('CTO');
+    expect(recordValues(harness.hubspot.state, 'contacts', fromApollo!)?.jobtitle).toBeUndefined();
+    expect(recordValues(harness.hubspot.state, 'contacts', fromClearbit!)?.jobtitle).toBe('CTO');
 
     await engage({ scope: 'evidence_source', target: 'apollo' }, false);
     expect(decisionOf((await submit([titleChange(fromApollo)])).body, fromApollo)).toBe('applied');
@@ -87,6 +87,18 @@ describe('scoped kill switches', () => {
     // Released by the same condition.
     await engage({ scope: 'segment', condition }, false);
     expect(decisionOf((await submit([titleChange(customer)])).body, customer)).not.toBe('denied');
+  });
+
+  it('a segment by CRM list refuses writes and drafts on the list’s members only', async () => {
+    const [member, outsider] = [contact(), contact()];
+    harness.hubspot.state.lists.set('77', new Set([member!]));
+    expect((await engage({ scope: 'segment', target: 'list:77' })).status).toBe(200);
+    const res = await submit([titleChange(member), titleChange(outsider)]);
+    expect(decisionOf(res.body, member)).toBe('denied');
+    expect(decisionOf(res.body, outsider)).toBe('applied');
+    const email = await submitAction(harness, outreach(), emailAction(member!));
+    expect([email.status, email.body.error.details]).toEqual([423, expect.objectContaining({ target: 'list:77' })]);
+    expect((await submitAction(harness, outreach(), emailAction(outsider!))).status).toBe(201);
   });
 
   it('a switch engaged while a change set is written stops the rest of its scope before the next CRM call', async () => {

@@ -26,7 +26,7 @@ beforeEach(async () => {
 afterEach(() => harness.close());
 
 const agent = () => ws.agents[0]!;
-const needsReview = (id: string) => recordValues(harness.hubspot.state, 'contacts', id).ag_needs_review ?? '';
+const needsReview = (id: string) => recordValues(harness.hubspot.state, 'contacts', id)?.ag_needs_review ?? '';
 const stopAgent = () =>
   setKillSwitch(
     harness.deps,
