@@ -9,6 +9,7 @@ import {
   type AgentRole,
   type AgentStatus,
 } from './crm-names.ts';
+import type { RecordReviewView } from './admin-api.ts';
 import type { KillSwitchScope, SegmentCondition } from './kill-switch.ts';
 import type { Policy } from './policy.ts';
 import { safeText } from './safe-text.ts';
@@ -195,6 +196,8 @@ export interface CardView {
   record: { objectType: string; recordId: string };
   caller: Caller;
   killSwitches: EngagedKillSwitch[];
+  /** Set while a quarantine holds the record for review (issue 21): its agent was stopped soon after writing it. */
+  review?: { reason: string; markedAt: string; agentName: string } | null;
   pending: Page<PendingApprovalCard>;
   drafts: PendingDraft[];
   recentChanges: RecentAgentChange[];
@@ -248,6 +251,8 @@ export interface SettingsView {
   }[];
   agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
   actionKinds: readonly ActionKind[];
+  /** The quarantine's review queue (issue 21), newest first. */
+  reviews?: RecordReviewView[];
 }
 
 export interface BatchSummary {

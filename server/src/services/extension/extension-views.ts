@@ -36,6 +36,7 @@ import {
 } from '../governance/index.ts';
 import { approvalView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
+import { listRecordReviews } from '../governance/index.ts';
 import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 
@@ -49,7 +50,7 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const [page, applied, agents, switches, drafts, creation, provenance] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation, provenance, reviews] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
@@ -57,6 +58,7 @@ export async function cardView(
     heldDraftsOnRecord(deps.db, record),
     findCreationOfRecord(deps.db, record),
     fieldProvenanceOnRecord(deps.db, record),
+    listRecordReviews(deps, workspace.id, { objectType: query.objectType, recordIds: [query.recordId] }),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -66,6 +68,13 @@ export async function cardView(
     record: { objectType: query.objectType, recordId: query.recordId },
     caller,
     killSwitches: engagedKillSwitches(switches),
+    review: reviews[0]
+      ? {
+          reason: reviews[0].reason,
+          markedAt: reviews[0].markedAt,
+          agentName: agentById.get(reviews[0].agentId)?.name ?? 'unknown agent',
+        }
+      : null,
     pending: {
       items: page.approvals.map((stored) =>
         pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller),
@@ -162,13 +171,14 @@ export async function settingsView(
   { workspace, caller, person }: ExtensionCaller,
 ): Promise<SettingsView> {
   requirePermission(caller, caller.permissions.readSettings, 'read the governance settings');
-  const [history, killSwitches, agents, people, teamRoles, requests] = await Promise.all([
+  const [history, killSwitches, agents, people, teamRoles, requests, reviews] = await Promise.all([
     listPolicyVersions(deps.db, workspace.id),
     listWorkspaceKillSwitches(deps, workspace.id),
     listWorkspaceAgents(deps, workspace.id),
     listWorkspacePeople(deps, workspace.id),
     listWorkspaceTeamRoles(deps, workspace.id),
     findGovernanceRequests(deps, workspace.id, 'pending'),
+    listRecordReviews(deps, workspace.id),
   ]);
   return {
     caller,
@@ -189,6 +199,7 @@ export async function settingsView(
     killSwitches,
     agents,
     actionKinds: ACTION_KINDS,
+    reviews,
   };
 }
 
