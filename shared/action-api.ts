@@ -13,7 +13,9 @@ import { safeText, text } from './safe-text.ts';
 
 const templateSchema = text(200)
   .optional()
-  .describe('The template family the draft was made from, as the agent names it; a template kill switch stops the family.');
+  .describe(
+    'The template family the draft was made from, as the agent names it; a template kill switch stops the family.',
+  );
 
 const onBehalfOfSchema = z
   .strictObject({ crmUserId: crmUserIdSchema })

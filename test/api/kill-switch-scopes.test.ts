@@ -167,7 +167,10 @@ describe('scoped kill switches', () => {
     expect((await engage({ scope: 'segment' })).status).toBe(400);
     expect((await engage({ scope: 'segment', target: 'list:abc' })).status).toBe(400);
     expect((await engage({ scope: 'recipient_domain', target: 'not a domain' })).status).toBe(400);
-    expect((await engage({ scope: 'template', condition: { objectType: 'contacts', property: 'x', op: 'is_empty' } })).status).toBe(400);
+    expect(
+      (await engage({ scope: 'template', condition: { objectType: 'contacts', property: 'x', op: 'is_empty' } }))
+        .status,
+    ).toBe(400);
   });
 });
 

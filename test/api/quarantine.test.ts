@@ -84,7 +84,10 @@ describe('quarantine', () => {
   });
 
   it('survives a restart mid-job: the next worker marks what the first left', async () => {
-    const ids = seedContacts(harness, Array.from({ length: 150 }, () => 'Engineer'));
+    const ids = seedContacts(
+      harness,
+      Array.from({ length: 150 }, () => 'Engineer'),
+    );
     await submitTitles(harness, agent().token, 'big', titles(ids, 'CTO'));
     await stopAgent();
     // The first worker's process dies after its first CRM batch of marks.

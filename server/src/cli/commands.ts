@@ -92,7 +92,9 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
         const scope = option ? KILL_SCOPE_OPTIONS[option] : 'workspace';
         const value = option ? (context.values[option] as string) : undefined;
         const condition =
-          option === 'segment-file' ? parseWith(segmentConditionSchema, readJsonFile(value!), 'segment-file') : undefined;
+          option === 'segment-file'
+            ? parseWith(segmentConditionSchema, readJsonFile(value!), 'segment-file')
+            : undefined;
         const target =
           option === 'action'
             ? parseWith(actionKindSchema, value, 'action')

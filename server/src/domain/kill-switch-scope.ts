@@ -83,10 +83,7 @@ export function stops(engaged: EngagedSwitch, subject: StopSubject): boolean {
 }
 
 /** The first engaged switch that stops the subject, broadest scope first, so the answer names the widest stop. */
-export function switchStopping(
-  engaged: readonly EngagedSwitch[],
-  subject: StopSubject,
-): EngagedSwitch | undefined {
+export function switchStopping(engaged: readonly EngagedSwitch[], subject: StopSubject): EngagedSwitch | undefined {
   return [...engaged]
     .sort((a, b) => KILL_SWITCH_SCOPES.indexOf(a.scope) - KILL_SWITCH_SCOPES.indexOf(b.scope))
     .find((candidate) => stops(candidate, subject));

@@ -238,7 +238,10 @@ export const adminRoutes = [
     security: 'admin',
     query: { schema: recordReviewQuerySchema, what: 'The reviews query' },
     responses: {
-      '200': { description: 'The open reviews.', content: json(z.object({ reviews: z.array(recordReviewViewSchema) })) },
+      '200': {
+        description: 'The open reviews.',
+        content: json(z.object({ reviews: z.array(recordReviewViewSchema) })),
+      },
       '400': INVALID,
       '401': UNAUTHENTICATED,
     },

@@ -49,12 +49,8 @@ export const recordReviews = pgTable(
     crmCleared: boolean('crm_cleared').notNull().default(false),
   },
   (t) => [
-    uniqueIndex('record_reviews_open')
-      .on(t.workspaceId, t.objectType, t.recordId)
-      .where(sql`cleared_at IS NULL`),
-    index('record_reviews_quarantine')
-      .on(t.quarantineId)
-      .where(sql`crm_marked = false`),
+    uniqueIndex('record_reviews_open').on(t.workspaceId, t.objectType, t.recordId).where(sql`cleared_at IS NULL`),
+    index('record_reviews_quarantine').on(t.quarantineId).where(sql`crm_marked = false`),
     index('record_reviews_to_unmark')
       .on(t.workspaceId)
       .where(sql`cleared_at IS NOT NULL AND crm_marked = true AND crm_cleared = false`),

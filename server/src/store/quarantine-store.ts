@@ -128,7 +128,10 @@ export async function unmarkedReviews(db: Db, quarantineId: string, limit: numbe
 
 export async function setReviewsMarked(tx: Tx, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await tx.update(recordReviews).set({ crmMarked: true }).where(inArray(recordReviews.id, [...ids]));
+  await tx
+    .update(recordReviews)
+    .set({ crmMarked: true })
+    .where(inArray(recordReviews.id, [...ids]));
 }
 
 /** Reviews cleared while the CRM still shows the record as needing review. */
@@ -145,7 +148,10 @@ export async function reviewsToUnmark(db: Db, limit: number): Promise<RecordRevi
 
 export async function setReviewsUnmarked(db: Db | Tx, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.update(recordReviews).set({ crmCleared: true }).where(inArray(recordReviews.id, [...ids]));
+  await db
+    .update(recordReviews)
+    .set({ crmCleared: true })
+    .where(inArray(recordReviews.id, [...ids]));
 }
 
 /** Open reviews of the workspace, newest first; or of one record (the card). */

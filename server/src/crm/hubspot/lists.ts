@@ -14,7 +14,11 @@ const PAGE = 250;
 
 export function listApis(client: Client, paced: Paced): ListApis {
   const memberships = client.crm.lists.membershipsApi;
-  return { getMemberships: paced((listId: string, after: string | undefined) => memberships.getPage(listId, after, undefined, PAGE)) };
+  return {
+    getMemberships: paced((listId: string, after: string | undefined) =>
+      memberships.getPage(listId, after, undefined, PAGE),
+    ),
+  };
 }
 
 const membershipsSchema = z.object({

@@ -30,7 +30,12 @@ import {
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { describeSwitch, segmentProperties, switchStopping, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
+import {
+  describeSwitch,
+  segmentProperties,
+  switchStopping,
+  type EngagedSwitch,
+} from '../../domain/kill-switch-scope.ts';
 import { agentActor, assertNotKilled, activePolicy, engagedSwitches, listsOfRecords } from '../governance/index.ts';
 import { applyAutoWrites, switchKey, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
@@ -412,9 +417,7 @@ async function decideAndStore(
   const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
-  const found = input.writes.filter(
-    (write) => input.records.has(write.recordId) && !input.stopped.has(write.recordId),
-  );
+  const found = input.writes.filter((write) => input.records.has(write.recordId) && !input.stopped.has(write.recordId));
 
   // Everything but the caps needs no counters, so it is decided before the chain lock is taken.
   const evaluateInput = {

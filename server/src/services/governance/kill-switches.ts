@@ -12,11 +12,7 @@ import {
   type KillSwitchRow,
   type KillSwitchScope,
 } from '../../store/kill-switch-store.ts';
-import {
-  LIST_SEGMENT_PREFIX,
-  RECORD_SEGMENT_PREFIX,
-  type SegmentCondition,
-} from '../../../../shared/kill-switch.ts';
+import { LIST_SEGMENT_PREFIX, RECORD_SEGMENT_PREFIX, type SegmentCondition } from '../../../../shared/kill-switch.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
@@ -308,9 +304,9 @@ export async function switchStoppingDraft(
   const properties = segmentProperties(segments, draft.objectType);
   const record =
     properties.length > 0
-      ? (
-          await crm.readBatch({ objectType: draft.objectType, recordIds: [draft.recordId], properties })
-        ).get(draft.recordId)
+      ? (await crm.readBatch({ objectType: draft.objectType, recordIds: [draft.recordId], properties })).get(
+          draft.recordId,
+        )
       : undefined;
   const lists = (await listsOfRecords(crm, segments, [draft.recordId])).get(draft.recordId);
   return switchStopping(segments, {

@@ -99,7 +99,12 @@ export async function claimAndRunQuarantine(
         ensured.add(objectType);
       }
       await writeNeedsReview(crm, objectType as ObjectType, reviews, 'true');
-      await deps.db.transaction((tx) => setReviewsMarked(tx, reviews.map((review) => review.id)));
+      await deps.db.transaction((tx) =>
+        setReviewsMarked(
+          tx,
+          reviews.map((review) => review.id),
+        ),
+      );
       marked += reviews.length;
     }
     if (!(await renewQuarantineLease(deps.db, { id: quarantine.id, holder: options.holder, until: until() })))
