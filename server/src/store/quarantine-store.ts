@@ -134,13 +134,18 @@ export async function setReviewsMarked(tx: Tx, ids: readonly string[]): Promise<
     .where(inArray(recordReviews.id, [...ids]));
 }
 
-/** Reviews cleared while the CRM still shows the record as needing review. */
-export async function reviewsToUnmark(db: Db, limit: number): Promise<RecordReviewRow[]> {
+/** Reviews cleared while the CRM still shows the record as needing review (of one workspace, or of any). */
+export async function reviewsToUnmark(db: Db, limit: number, workspaceId?: string): Promise<RecordReviewRow[]> {
   return db
     .select()
     .from(recordReviews)
     .where(
-      and(isNotNull(recordReviews.clearedAt), eq(recordReviews.crmMarked, true), eq(recordReviews.crmCleared, false)),
+      and(
+        isNotNull(recordReviews.clearedAt),
+        eq(recordReviews.crmMarked, true),
+        eq(recordReviews.crmCleared, false),
+        ...(workspaceId ? [eq(recordReviews.workspaceId, workspaceId)] : []),
+      ),
     )
     .orderBy(asc(recordReviews.workspaceId), asc(recordReviews.objectType))
     .limit(limit);

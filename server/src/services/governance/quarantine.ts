@@ -192,8 +192,8 @@ async function writeNeedsReview(
  * Empties the needs-review property of records cleared since it was set, a CRM batch at a time
  * (a clear tries at once; this catches those whose CRM call failed or raced the marking).
  */
-export async function unmarkClearedReviews(deps: ServiceDeps): Promise<number> {
-  const pending = await reviewsToUnmark(deps.db, 100);
+export async function unmarkClearedReviews(deps: ServiceDeps, onlyWorkspaceId?: string): Promise<number> {
+  const pending = await reviewsToUnmark(deps.db, 100, onlyWorkspaceId);
   let done = 0;
   for (const [workspaceId, ofWorkspace] of Map.groupBy(pending, (review) => review.workspaceId)) {
     const workspace = await findWorkspace(deps.db, workspaceId);
@@ -252,7 +252,8 @@ export async function clearRecordReview(
     for (const row of rows) auditCleared(audit, row, actorJson(actor), { by: 'person' });
     return rows;
   });
-  await unmarkClearedReviews(deps).catch(() => 0);
+  // A CRM that fails now leaves the mark to the quarantine job, which tries again.
+  await unmarkClearedReviews(deps, workspaceId).catch(() => 0);
   return reviewView(cleared[0]!);
 }
 
