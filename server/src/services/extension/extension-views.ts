@@ -120,10 +120,14 @@ export async function cardView(
   };
 }
 
-/** The kill switches engaged now, as the card and the console's inbox show them. */
+/**
+ * The kill switches engaged now that pause people's approving, as the card and the console's
+ * inbox show them: the workspace's, an agent's, an action kind's. A scoped switch (issue 21)
+ * stops agents' own writes and drafts, not what a person approves, so it is not shown here.
+ */
 export function engagedKillSwitches(rows: Awaited<ReturnType<typeof listKillSwitches>>): EngagedKillSwitch[] {
   return rows
-    .filter((row) => row.engaged)
+    .filter((row) => row.engaged && (row.scope === 'workspace' || row.scope === 'agent' || row.scope === 'action'))
     .map((row) => ({
       scope: row.scope,
       target: row.target || null,
