@@ -11,6 +11,12 @@ import { safeText, text } from './safe-text.ts';
  * an email before any policy is asked.
  */
 
+const templateSchema = text(200)
+  .optional()
+  .describe(
+    'The template family the draft was made from, as the agent names it; a template kill switch stops the family.',
+  );
+
 const onBehalfOfSchema = z
   .strictObject({ crmUserId: crmUserIdSchema })
   .optional()
@@ -45,6 +51,7 @@ export const actionRequestSchema = z
       recordId: recordIdSchema,
       onBehalfOf: onBehalfOfSchema,
       evidence: evidenceSchema,
+      template: templateSchema,
       ...emailContentSchema.shape,
     }),
     z.strictObject({
@@ -53,6 +60,7 @@ export const actionRequestSchema = z
       recordId: recordIdSchema,
       onBehalfOf: onBehalfOfSchema,
       evidence: evidenceSchema,
+      template: templateSchema,
       ...taskContentSchema.shape,
     }),
     z.strictObject({
@@ -61,6 +69,7 @@ export const actionRequestSchema = z
       recordId: recordIdSchema,
       onBehalfOf: onBehalfOfSchema,
       evidence: evidenceSchema,
+      template: templateSchema,
       ...noteContentSchema.shape,
     }),
   ])

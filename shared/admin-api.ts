@@ -5,8 +5,10 @@ import {
   agentRoleSchema,
   crmUserIdSchema,
   objectTypeSchema,
+  recordIdSchema,
   type AgentStatus,
 } from './crm-names.ts';
+import { KILL_SWITCH_SCOPES, segmentConditionSchema } from './kill-switch.ts';
 import { policySchema } from './policy.ts';
 import { safeText } from './safe-text.ts';
 
@@ -51,11 +53,16 @@ export type DelegationView = z.infer<typeof delegationViewSchema>;
 
 export const killSwitchChangeSchema = z
   .strictObject({
-    scope: z.enum(['workspace', 'agent', 'action']),
+    scope: z.enum(KILL_SWITCH_SCOPES),
     target: z
-      .union([z.uuid(), actionKindSchema])
+      .union([z.uuid(), actionKindSchema, safeText.trim().min(1).max(500)])
       .optional()
-      .describe('The agent id (scope agent) or action kind (scope action).'),
+      .describe(
+        'The agent id (scope agent), action kind (action), `list:<CRM list id>` (segment by list), recipient domain (recipient_domain), template family (template) or evidence source (evidence_source); none for the workspace, or for a segment given by `condition`.',
+      ),
+    condition: segmentConditionSchema
+      .optional()
+      .describe('A segment by record condition (scope segment): the records it matches when read.'),
     engaged: z.boolean(),
     reason: safeText.trim().min(1).max(500),
     force: z
@@ -70,7 +77,12 @@ export const killSwitchChangeSchema = z
 export const killSwitchViewSchema = z
   .strictObject({
     scope: killSwitchChangeSchema.shape.scope,
-    target: safeText.nullable().describe('The agent id or action kind; null for the workspace switch.'),
+    target: safeText
+      .nullable()
+      .describe(
+        'The agent id, action kind, segment (`list:<id>` or `record:<condition>`), domain, template family or evidence source; null for the workspace switch.',
+      ),
+    condition: segmentConditionSchema.nullable().optional().describe('A segment by record condition: the condition.'),
     engaged: z.boolean(),
     reason: safeText,
     changedBy: safeText,
@@ -273,3 +285,26 @@ export const governanceRequestViewSchema = z
   })
   .meta({ id: 'GovernanceRequest' });
 export type GovernanceRequestView = z.infer<typeof governanceRequestViewSchema>;
+
+/** A record a quarantine marked for review (issue 21), until a person clears it or a rollback covers it. */
+export const recordReviewViewSchema = z
+  .strictObject({
+    id: z.uuid(),
+    objectType: safeText,
+    recordId: safeText,
+    agentId: z.uuid().describe('The agent whose stop quarantined the record.'),
+    reason: safeText.describe('Why the agent was stopped: the kill switch’s reason.'),
+    markedAt: z.iso.datetime(),
+    markedInCrm: z.boolean().describe('Whether the CRM’s ag_needs_review property is set on it yet.'),
+  })
+  .meta({ id: 'RecordReview' });
+export type RecordReviewView = z.infer<typeof recordReviewViewSchema>;
+
+export const recordReviewQuerySchema = z.strictObject({
+  objectType: objectTypeSchema.optional(),
+  recordId: recordIdSchema.optional(),
+});
+
+export const clearRecordReviewSchema = z
+  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
+  .meta({ id: 'ClearRecordReview' });

@@ -9,6 +9,8 @@ import {
   type AgentRole,
   type AgentStatus,
 } from './crm-names.ts';
+import type { RecordReviewView } from './admin-api.ts';
+import type { KillSwitchScope, SegmentCondition } from './kill-switch.ts';
 import type { Policy } from './policy.ts';
 import type { ReasonCode } from './reason-codes.ts';
 import { safeText } from './safe-text.ts';
@@ -178,7 +180,7 @@ export interface PendingDraft {
 }
 
 export interface EngagedKillSwitch {
-  scope: 'workspace' | 'agent' | 'action';
+  scope: KillSwitchScope;
   target: string | null;
   reason: string;
   changedAt: string;
@@ -195,6 +197,8 @@ export interface CardView {
   record: { objectType: string; recordId: string };
   caller: Caller;
   killSwitches: EngagedKillSwitch[];
+  /** Set while a quarantine holds the record for review (issue 21): its agent was stopped soon after writing it. */
+  review?: { reason: string; markedAt: string; agentName: string } | null;
   pending: Page<PendingApprovalCard>;
   drafts: PendingDraft[];
   recentChanges: RecentAgentChange[];
@@ -250,8 +254,9 @@ export interface SettingsView {
   policy: { version: number; policy: Policy } | null;
   history: { version: number; publishedBy: string; createdAt: string }[];
   killSwitches: {
-    scope: 'workspace' | 'agent' | 'action';
+    scope: KillSwitchScope;
     target: string | null;
+    condition?: SegmentCondition | null;
     engaged: boolean;
     reason: string;
     changedBy: string;
@@ -267,6 +272,8 @@ export interface SettingsView {
     day: string;
     agents: { agentId: string; crmCalls: number; spend: { currency: string; amount: number }[] }[];
   };
+  /** The quarantine's review queue (issue 21), newest first. */
+  reviews?: RecordReviewView[];
 }
 
 export interface BatchSummary {

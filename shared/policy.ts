@@ -193,6 +193,9 @@ const monitoringSchema = z.strictObject({
 export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export const DEFAULT_MONITORING: MonitoringSettings = { revertBypassWrites: false, integrations: {}, killTriggers: {} };
 
+/** How far back a quarantine looks when the policy does not say: a day covers a bad run noticed the next morning. */
+export const DEFAULT_QUARANTINE_HOURS = 24;
+
 const sampleRateSchema = z.number().min(0).max(1);
 
 /**
@@ -359,6 +362,19 @@ export const policySchema = z
     dualControl: dualControlSchema.optional(),
     monitoring: monitoringSchema.optional(),
     agentSafety: agentSafetySchema.optional(),
+    /**
+     * Quarantine (issue 21): when a kill switch or trigger stops an agent, the records it wrote in
+     * the last `windowHours` are marked for review; 0 marks none.
+     */
+    quarantine: z
+      .strictObject({
+        windowHours: z
+          .number()
+          .min(0)
+          .max(24 * 30)
+          .default(DEFAULT_QUARANTINE_HOURS),
+      })
+      .optional(),
   })
   .superRefine((policy, ctx) => {
     // HubSpot's internal names are lower-case; a Salesforce field's API name keeps its capitals.

@@ -6,6 +6,7 @@ import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { startAlertJobs } from './jobs/alert-jobs.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
 import { startChangeSetRecovery } from './jobs/change-set-recovery.ts';
+import { startQuarantineJob } from './jobs/quarantine-job.ts';
 import { startChangeStreamFollowers } from './jobs/change-stream-followers.ts';
 import { startCheckpointJob } from './jobs/checkpoint-job.ts';
 import type { PollingLoop } from './jobs/polling-loop.ts';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const approvalJobs = config.approvalJobs ? startApprovalJobs(deps, { logger }) : undefined;
   const checkpoints = startCheckpointsIfKeyed(config, runtime, deps);
   const recovery = startChangeSetRecovery(deps, { logger, pollMs: config.changeSetRecoveryPollMs });
+  const quarantine = startQuarantineJob(deps, { logger });
   const changeStreams = config.changeStreams.on
     ? startChangeStreamFollowers(deps, {
         logger,
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
           approvalJobs?.stop(),
           checkpoints?.stop(),
           recovery.stop(),
+          quarantine.stop(),
           changeStreams?.stop(),
           retention.stop(),
           siem.stop(),

@@ -357,7 +357,15 @@ describe('the agent API document', () => {
     });
     expect(schemas.ActivePolicy.properties.policy).toEqual({ $ref: '#/components/schemas/PolicyOutput' });
     expect(schemas.CreatedAgent.required).toEqual(['id', 'name', 'role', 'status', 'createdAt', 'token']);
-    expect(schemas.KillSwitch.properties.scope.enum).toEqual(['workspace', 'agent', 'action']);
+    expect(schemas.KillSwitch.properties.scope.enum).toEqual([
+      'workspace',
+      'agent',
+      'action',
+      'segment',
+      'recipient_domain',
+      'template',
+      'evidence_source',
+    ]);
     expect(
       schemas.AuditVerification.oneOf.map(
         (variant: { properties: { ok: { const: boolean } } }) => variant.properties.ok.const,

@@ -120,6 +120,8 @@ describe('kill switches', () => {
     expect(res.body.summary).toMatchObject({ applied: 100, failed: 150 });
     expect(res.body.results[200]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'kill_switch_engaged'] });
     expect(recordValues(harness.hubspot.state, 'contacts', ids[200]!)!.jobtitle).toBeUndefined();
+    // The workspace switch suspends agent tokens (issue 21): the agent reads its change set back once it is released.
+    await setKillSwitch(harness.deps, ws.workspaceId, { scope: 'workspace', engaged: false, reason: 'over' }, ADMIN);
     expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token: ws.agents[0]!.token })).body).toEqual(
       res.body,
     );

@@ -111,6 +111,8 @@ describe('the OpenAPI document agents load as their tools', () => {
         'GET /v1/admin/retention getRetention',
         'PUT /v1/admin/retention setRetention',
         'POST /v1/admin/erasures erasePerson',
+        'GET /v1/admin/reviews listRecordReviews',
+        'POST /v1/admin/reviews/clear clearRecordReview',
       ].sort(),
     );
   });

@@ -11,6 +11,7 @@ import { AUDIT_COMMANDS } from './audit-commands.ts';
 import { CONSOLE_LINK_COMMAND } from './console-command.ts';
 import { MCP_COMMAND } from './mcp-command.ts';
 import { RETENTION_COMMANDS } from './retention-commands.ts';
+import { REVIEW_COMMANDS } from './review-commands.ts';
 import { ROLLBACK_COMMAND } from './rollback-command.ts';
 import { SANDBOX_COMMANDS } from './sandbox-commands.ts';
 import { SIEM_COMMANDS } from './siem-commands.ts';
@@ -47,37 +48,72 @@ function agentStatusCommand(
   };
 }
 
+/** The kill command's scope options; at most one is given, none meaning the workspace. */
+const KILL_SCOPE_OPTIONS = {
+  agent: 'agent',
+  action: 'action',
+  list: 'segment',
+  'segment-file': 'segment',
+  domain: 'recipient_domain',
+  template: 'template',
+  'evidence-source': 'evidence_source',
+} as const;
+
 function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
   return {
     name: `kill ${verb}`,
     summary:
-      verb === 'engage' ? 'Stops an agent, an action kind or the whole workspace at once.' : 'Releases a kill switch.',
-    usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND] --reason TEXT${verb === 'release' ? ' [--force]' : ''} [--json]`,
+      verb === 'engage'
+        ? 'Stops an agent, an action kind, a segment, a recipient domain, a template family, an evidence source or the whole workspace at once.'
+        : 'Releases a kill switch.',
+    usage: `kill ${verb} --workspace ID [--agent AGENT_ID | --action KIND | --list CRM_LIST_ID | --segment-file CONDITION.json | --domain DOMAIN | --template FAMILY | --evidence-source SOURCE] --reason TEXT${verb === 'release' ? ' [--force]' : ''} [--json]`,
     options: {
       ...workspaceOption,
       agent: { type: 'string' },
       action: { type: 'string' },
+      list: { type: 'string' },
+      'segment-file': { type: 'string' },
+      domain: { type: 'string' },
+      template: { type: 'string' },
+      'evidence-source': { type: 'string' },
       reason: { type: 'string' },
       // Past a failing regression set (issue 21): owners only, audited.
       ...(verb === 'release' ? { force: { type: 'boolean' } } : {}),
     },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ actionKindSchema }, { setKillSwitch }] = await Promise.all([
+        const [{ actionKindSchema }, { segmentConditionSchema }, { setKillSwitch }] = await Promise.all([
           import('../../../shared/crm-names.ts'),
+          import('../../../shared/kill-switch.ts'),
           import('../services/governance/index.ts'),
         ]);
-        const agent = context.values.agent as string | undefined;
-        const action = context.values.action as string | undefined;
-        if (agent && action) throw new AppError('VALIDATION_FAILED', 'Give --agent or --action, not both.');
-        const scope = agent ? 'agent' : action ? 'action' : 'workspace';
-        const target = agent ?? (action ? parseWith(actionKindSchema, action, 'action') : undefined);
+        const given = (Object.keys(KILL_SCOPE_OPTIONS) as (keyof typeof KILL_SCOPE_OPTIONS)[]).filter(
+          (option) => context.values[option] !== undefined,
+        );
+        if (given.length > 1)
+          throw new AppError('VALIDATION_FAILED', `Give one of ${given.map((o) => `--${o}`).join(', ')}, not several.`);
+        const option = given[0];
+        const scope = option ? KILL_SCOPE_OPTIONS[option] : 'workspace';
+        const value = option ? (context.values[option] as string) : undefined;
+        const condition =
+          option === 'segment-file'
+            ? parseWith(segmentConditionSchema, readJsonFile(value!), 'segment-file')
+            : undefined;
+        const target =
+          option === 'action'
+            ? parseWith(actionKindSchema, value, 'action')
+            : option === 'list'
+              ? `list:${value}`
+              : option === 'segment-file'
+                ? undefined
+                : value;
         const view = await setKillSwitch(
           deps,
           await workspaceOf(deps, context),
           {
             scope,
             target,
+            condition,
             engaged: verb === 'engage',
             reason: requireOption(context, 'reason'),
             ...(context.values.force === true ? { force: true } : {}),
@@ -87,7 +123,7 @@ function killCommand(verb: 'engage' | 'release'): CommandSpec<CommandOutput> {
         return {
           kind: 'result',
           value: view,
-          human: `Kill switch (${scope}${target ? ` ${target}` : ''}) ${view.engaged ? 'engaged' : 'released'}.`,
+          human: `Kill switch (${scope}${view.target ? ` ${view.target}` : ''}) ${view.engaged ? 'engaged' : 'released'}.`,
         };
       }),
   };
@@ -241,6 +277,7 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   ...AGENT_SAFETY_COMMANDS,
   killCommand('engage'),
   killCommand('release'),
+  ...REVIEW_COMMANDS,
   {
     name: 'kill-triggers drill',
     summary: 'Says what a kill trigger would do at a given count, engaging nothing.',

@@ -110,6 +110,12 @@ export interface CrmPort {
     values: readonly string[];
   }): Promise<Map<string, string>>;
 
+  /**
+   * Which of these records are in the CRM list `listId` (a segment kill switch, issue 21). Absent
+   * where the CRM has no lists; a segment there is given by a record condition instead.
+   */
+  listMembers?(input: { listId: string; recordIds: readonly string[] }): Promise<Set<string>>;
+
   /** Archives up to `batchLimit` records (a rollback of their creation); archiving one already gone is harmless. */
   archiveBatch?(input: { objectType: ObjectType; recordIds: readonly string[] }): Promise<void>;
 

@@ -59,7 +59,10 @@ function normalizeSource(source: string): string {
 }
 
 /** Compares the record's current value; an empty value equals only "" and is in no list. */
-export function recordMatches(condition: RecordMatchesCondition, value: string | null): boolean {
+export function recordMatches(
+  condition: Pick<RecordMatchesCondition, 'op' | 'value' | 'values'>,
+  value: string | null,
+): boolean {
   const expected = condition.value === undefined ? undefined : String(condition.value);
   const actual = value ?? '';
   switch (condition.op) {

@@ -12,10 +12,13 @@ import {
   createDelegationSchema,
   createdAgentSchema,
   delegationViewSchema,
+  clearRecordReviewSchema,
   killSwitchChangeSchema,
   killSwitchViewSchema,
   killTriggerDrillResultSchema,
   killTriggerDrillSchema,
+  recordReviewQuerySchema,
+  recordReviewViewSchema,
   policyVersionSchema,
 } from '../../../shared/admin-api.ts';
 import { policySchema } from '../../../shared/policy.ts';
@@ -24,11 +27,13 @@ import type { Actor } from '../services/common/index.ts';
 import {
   activePolicy,
   bootstrapWorkspace,
+  clearRecordReview,
   createAgent,
   createDelegation,
   drillKillTrigger,
   exportAudit,
   listWorkspaceAgents,
+  listRecordReviews,
   listWorkspaceKillSwitches,
   policyHistory,
   publishPolicy,
@@ -207,7 +212,7 @@ export const adminRoutes = [
     path: '/v1/admin/kill-switches',
     operationId: 'setKillSwitch',
     summary:
-      'Engage or release the workspace’s, an agent’s or an action kind’s switch; it holds from the next submission and CRM call.',
+      'Engage or release a kill switch: the workspace’s, an agent’s, an action kind’s, a segment’s (a CRM list or a record condition), a recipient domain’s, a template family’s or an evidence source’s; it holds from the next submission and CRM call.',
     security: 'admin',
     body: { schema: killSwitchChangeSchema, what: 'The kill switch change' },
     responses: {
@@ -223,6 +228,50 @@ export const adminRoutes = [
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
       res.json(await setKillSwitch(deps, workspace.id, body, ADMIN));
+    },
+  }),
+  // Quarantine (issue 21): the records waiting for a person's review after their agent was stopped.
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/reviews',
+    operationId: 'listRecordReviews',
+    summary:
+      'Records a quarantine marked for review (an agent stopped by a kill switch or trigger wrote them lately), newest first.',
+    security: 'admin',
+    query: { schema: recordReviewQuerySchema, what: 'The reviews query' },
+    responses: {
+      '200': {
+        description: 'The open reviews.',
+        content: json(z.object({ reviews: z.array(recordReviewViewSchema) })),
+      },
+      '400': INVALID,
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, query, context: { deps } }, res) => {
+      res.json({
+        reviews: await listRecordReviews(deps, workspace.id, {
+          ...(query.objectType ? { objectType: query.objectType } : {}),
+          ...(query.recordId ? { recordIds: [query.recordId] } : {}),
+        }),
+      });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/reviews/clear',
+    operationId: 'clearRecordReview',
+    summary:
+      'A person reviewed the record: clear its review (audited) and empty its ag_needs_review property in the CRM.',
+    security: 'admin',
+    body: { schema: clearRecordReviewSchema, what: 'The record' },
+    responses: {
+      '200': { description: 'The review as it was cleared.', content: json(recordReviewViewSchema) },
+      '400': INVALID,
+      '401': UNAUTHENTICATED,
+      '404': errorResponse('The record is not waiting for review (NOT_FOUND).'),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.json(await clearRecordReview(deps, workspace.id, body, ADMIN));
     },
   }),
   // A drill (issue 6): runs a trigger's rule over synthetic counts and says what it would engage.

@@ -4,6 +4,7 @@ import {
   agentStatusChangeSchema,
   createAgentSchema,
   createDelegationSchema,
+  clearRecordReviewSchema,
   killSwitchChangeSchema,
 } from '../../../shared/admin-api.ts';
 import { changeAcceptanceSchema, regressionSetSchema } from '../../../shared/agent-safety-api.ts';
@@ -42,6 +43,7 @@ import {
   publishPolicy,
   restorePolicyVersion,
   setKillSwitch,
+  clearRecordReview,
   setAgentStatus,
 } from '../services/governance/index.ts';
 import { refuseCrossSiteWrites, sessionToken } from './console-session.ts';
@@ -106,6 +108,13 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
     const authenticated = await permitted(req, 'setKillSwitches', 'engage or release a kill switch');
     const change = parseInput(killSwitchChangeSchema, req.body, 'The kill switch');
     res.json(await setKillSwitch(deps, authenticated.workspace.id, change, personActor(authenticated)));
+  });
+
+  // Those who may undo agents' writes may also say a quarantined record is fine (issue 21).
+  router.post('/console/api/reviews/clear', async (req, res) => {
+    const authenticated = await permitted(req, 'rollBack', 'clear a record’s review');
+    const record = parseInput(clearRecordReviewSchema, req.body, 'The record');
+    res.json(await clearRecordReview(deps, authenticated.workspace.id, record, personActor(authenticated)));
   });
 
   // The agent's bearer token is in this answer only; the console shows it once.

@@ -41,6 +41,7 @@ export function statusFor(code: ErrorCode): number {
     case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
     case 'KILL_SWITCH_ENGAGED':
+    case 'POLICY_LOCKED':
       return 423;
     case 'BUDGET_REACHED':
       return 429;

@@ -42,6 +42,8 @@ export const actions = pgTable(
     /** What a person changed it to before approving; the agent's version stays in `content`. */
     editedContent: jsonb('edited_content'),
     evidence: jsonb('evidence').notNull(),
+    /** The template family the agent tagged the draft with (issue 21), for template kill switches. */
+    template: text('template'),
     /** Lower-cased recipient of a send_email. */
     recipientEmail: text('recipient_email'),
     recordOwnerId: text('record_owner_id'),

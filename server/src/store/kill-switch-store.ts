@@ -12,7 +12,13 @@ export async function upsertKillSwitch(tx: Tx, row: KillSwitchRow): Promise<void
     .values(row)
     .onConflictDoUpdate({
       target: [killSwitches.workspaceId, killSwitches.scope, killSwitches.target],
-      set: { engaged: row.engaged, reason: row.reason, changedBy: row.changedBy, changedAt: row.changedAt },
+      set: {
+        engaged: row.engaged,
+        reason: row.reason,
+        changedBy: row.changedBy,
+        changedAt: row.changedAt,
+        condition: row.condition,
+      },
     });
 }
 
@@ -56,4 +62,12 @@ export async function findEngagedKillSwitches(
         ),
       ),
     );
+}
+
+/** Every engaged switch of the workspace, whatever its scope (issue 21's scoped switches are matched per write). */
+export async function listEngagedKillSwitches(db: Db | Tx, workspaceId: string): Promise<KillSwitchRow[]> {
+  return db
+    .select()
+    .from(killSwitches)
+    .where(and(eq(killSwitches.workspaceId, workspaceId), eq(killSwitches.engaged, true)));
 }

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { KILL_SWITCH_SCOPES } from '../../../shared/kill-switch.ts';
 import { workspaces } from './workspace-schema.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -70,9 +71,14 @@ export const killSwitches = pgTable(
     workspaceId: uuid('workspace_id')
       .notNull()
       .references(() => workspaces.id),
-    scope: text('scope', { enum: ['workspace', 'agent', 'action'] }).notNull(),
-    /** '' for the workspace scope, the agent id, or the action kind. */
+    scope: text('scope', { enum: KILL_SWITCH_SCOPES }).notNull(),
+    /**
+     * '' for the workspace scope, the agent id, the action kind, `list:<id>` or `record:<condition>`
+     * for a segment, a recipient domain, a template family, or an evidence source (issue 21).
+     */
     target: text('target').notNull(),
+    /** A segment defined by a record condition: the condition itself. */
+    condition: jsonb('condition'),
     engaged: boolean('engaged').notNull(),
     reason: text('reason').notNull(),
     changedBy: text('changed_by').notNull(),
@@ -304,3 +310,4 @@ export { alertChannels, alertDeliveries, alertRules, alertSubjects } from './ale
 export { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
 export { agentRegressionCases, agentSafety } from './agent-safety-schema.ts';
 export { auditPersonalData, workspaceRetention } from './retention-schema.ts';
+export { quarantines, recordReviews } from './quarantine-schema.ts';

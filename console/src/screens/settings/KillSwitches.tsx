@@ -4,10 +4,21 @@ import { putJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
 import type { SectionProps } from './Settings.tsx';
+import type { KillSwitchScope as Scope } from '../../../../shared/kill-switch.ts';
 
-type Scope = 'workspace' | 'agent' | 'action';
+/** The scoped switches (issue 21) one engages by naming a target; a segment by record condition is set through the API or CLI. */
+const SCOPED: { scope: Scope; label: string; placeholder: string }[] = [
+  { scope: 'segment', label: 'Segment (CRM list)', placeholder: 'list:42' },
+  { scope: 'recipient_domain', label: 'Recipient domain', placeholder: 'acme.com' },
+  { scope: 'template', label: 'Template family', placeholder: 'pricing-v2' },
+  { scope: 'evidence_source', label: 'Evidence source', placeholder: 'apollo' },
+];
 
-/** Every kill switch one may set: the workspace's, each agent's, each action kind's; engaged ones first. */
+/**
+ * Every kill switch one may set: the workspace's, each agent's, each action kind's, and every
+ * scoped switch ever set (a segment, a domain, a template family, an evidence source), with a
+ * form to engage a new scoped one.
+ */
 export function KillSwitches({ view, reload }: SectionProps) {
   const canSet = view.caller.permissions.setKillSwitches;
   const change = useSubmit();
@@ -18,11 +29,18 @@ export function KillSwitches({ view, reload }: SectionProps) {
       .filter((agent) => agent.status !== 'revoked')
       .map((agent) => ({ scope: 'agent' as const, target: agent.id, label: `Agent ${agent.name}` })),
     ...view.actionKinds.map((kind) => ({ scope: 'action' as const, target: kind, label: `Action ${kind}` })),
+    ...view.killSwitches
+      .filter((entry) => SCOPED.some((scoped) => scoped.scope === entry.scope))
+      .map((entry) => ({
+        scope: entry.scope,
+        target: entry.target,
+        label: `${SCOPED.find((scoped) => scoped.scope === entry.scope)!.label} ${entry.target ?? ''}`,
+      })),
   ];
+  const [scoped, setScoped] = useState<{ scope: Scope; target: string }>({ scope: 'recipient_domain', target: '' });
   const stateOf = (scope: Scope, target: string | null) =>
     view.killSwitches.find((entry) => entry.scope === scope && (entry.target ?? null) === (target || null));
-  const set = (scope: Scope, target: string | null, engaged: boolean) => {
-    const key = `${scope}:${target ?? ''}`;
+  const set = (scope: Scope, target: string | null, engaged: boolean, key = `${scope}:${target ?? ''}`) => {
     const checked = validate(killSwitchChangeSchema, {
       scope,
       ...(target ? { target } : {}),
@@ -85,6 +103,40 @@ export function KillSwitches({ view, reload }: SectionProps) {
           })}
         </tbody>
       </table>
+      {canSet && (
+        <fieldset aria-label="Engage a scoped kill switch">
+          <legend>Stop a segment, a recipient domain, a template family or an evidence source</legend>
+          <select
+            aria-label="Scope"
+            value={scoped.scope}
+            onChange={(event) => setScoped({ ...scoped, scope: event.target.value as Scope })}
+          >
+            {SCOPED.map((option) => (
+              <option key={option.scope} value={option.scope}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+          <input
+            aria-label="Target"
+            placeholder={SCOPED.find((option) => option.scope === scoped.scope)!.placeholder}
+            value={scoped.target}
+            onChange={(event) => setScoped({ ...scoped, target: event.target.value })}
+          />
+          <input
+            aria-label="Reason for the scoped switch"
+            value={reasons['scoped'] ?? ''}
+            onChange={(event) => setReasons({ ...reasons, scoped: event.target.value })}
+          />
+          <button
+            type="button"
+            disabled={change.busy || scoped.target.trim() === ''}
+            onClick={() => set(scoped.scope, scoped.target.trim(), true, 'scoped')}
+          >
+            Engage
+          </button>
+        </fieldset>
+      )}
       <OutcomeLine outcome={change.outcome} />
     </section>
   );

@@ -7,6 +7,7 @@ import { GovernanceRequests } from './GovernanceRequests.tsx';
 import { KillSwitches } from './KillSwitches.tsx';
 import { People } from './People.tsx';
 import { PolicyEditor } from './PolicyEditor.tsx';
+import { Reviews } from './Reviews.tsx';
 import { Versions } from './Versions.tsx';
 
 const SECTIONS = [
@@ -49,6 +50,7 @@ export default function Settings() {
           </Route>
           <Route path="/kill-switches">
             <KillSwitches view={view.data} reload={reload} />
+            <Reviews view={view.data} reload={reload} />
           </Route>
           <Route>
             <Redirect to="/policy" replace />

@@ -163,6 +163,9 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
         onDecide={(id, decision) => void decideDraft(id, decision)}
       />
       <Divider />
+      {view.review ? (
+        <Text testId="needs-review">{`Needs review: ${view.review.agentName} was stopped (${view.review.reason}) soon after writing this record, on ${new Date(view.review.markedAt).toLocaleString()}. Check its values, then clear it in the console's review queue or roll the batch back.`}</Text>
+      ) : null}
       <FieldProvenance fields={view.fieldProvenance ?? []} />
       <RecentChanges
         changes={view.recentChanges}

@@ -6,6 +6,7 @@ import { HUBSPOT_CONTACT_FIELDS, hubspotChangeSource, userOfSourceId } from './c
 import { creationApis, creationMethods } from './creation.ts';
 import { customObjectApis, customObjectMethods } from './custom-objects.ts';
 import { engagementApis, engagementMethods } from './engagements.ts';
+import { listApis, listMethods } from './lists.ts';
 import { pacer, type RateLimit } from './pacing.ts';
 import { propertyApis, propertyMethods } from './properties.ts';
 import { propertyHistoryMethods } from './property-history.ts';
@@ -69,6 +70,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     ...engagementMethods(engagementApis(client, paced), retry),
     ...userMethods(userApis(client, paced), retry, now),
     ...accountMethods(accountApis(client, paced), retry),
+    ...listMethods(listApis(client, paced), retry),
   };
 }
 

@@ -7,6 +7,7 @@ import { search } from './search-route.ts';
 import { batchCreateProperties, createGroup, createProperty, listGroups, listProperties } from './property-routes.ts';
 import { AUTH_MESSAGE, errorResponse, readHeader, type HubSpotRequest, type HubSpotResponse } from './responses.ts';
 import type { FakeObjectType, HubSpotState } from './state.ts';
+import { LIST_ROUTES } from './list-routes.ts';
 import { USER_ROUTES } from './user-routes.ts';
 
 /**
@@ -151,7 +152,7 @@ const ROUTES: RouteDefinition[] = [
 
 function matchRoute(method: string, path: string): RouteMatch | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  for (const custom of [...CUSTOM_OBJECT_ROUTES, ...USER_ROUTES, ...ACCOUNT_ROUTES]) {
+  for (const custom of [...CUSTOM_OBJECT_ROUTES, ...USER_ROUTES, ...ACCOUNT_ROUTES, ...LIST_ROUTES]) {
     const found = custom.method === method ? custom.pattern.exec(trimmed) : null;
     if (found === null) continue;
     const params = found.slice(1).map((param) => decodeURIComponent(param ?? ''));

@@ -75,6 +75,8 @@ export interface HubSpotState {
   readonly users: Map<string, FakeUser>;
   /** Team id → name. */
   readonly teams: Map<string, string>;
+  /** List id → the ids of its member records (the Lists API's memberships). */
+  readonly lists: Map<string, Set<string>>;
   readonly custom: CustomObjectState;
   readonly faults: HubSpotFaults;
   readonly calls: CallLog;
@@ -115,6 +117,7 @@ export function createHubSpotState(options: CreateHubSpotStateOptions = {}): Hub
       [...DEFAULT_USERS].map(([id, user]) => [id, { ...user, secondaryTeamIds: [...user.secondaryTeamIds] }]),
     ),
     teams: new Map(DEFAULT_TEAMS),
+    lists: new Map(),
     custom: createCustomObjectState(),
     faults: new HubSpotFaults(),
     calls: new CallLog(),

@@ -2,7 +2,8 @@ import type { ActionView } from '../../../../shared/action-api.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { assertNotKilled } from '../governance/index.ts';
+import { assertNotKilled, killSwitchError, switchStoppingDraft, switchView } from '../governance/index.ts';
+import { draftSubject } from './release-action.ts';
 import { agentActionView } from './action-view.ts';
 import { requireOwnAction } from './report-action-outcome.ts';
 import { stopReleasedEmailIfBarred } from './stop-rules.ts';
@@ -17,7 +18,10 @@ export async function readOwnAction(
   input: { agent: AgentRow; workspace: WorkspaceRow; actionId: string },
 ): Promise<ActionView> {
   const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, input));
-  if (row.kind === 'send_email' && row.status === 'released')
+  if (row.kind === 'send_email' && row.status === 'released') {
     await assertNotKilled(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'send_email' });
+    const stopped = await switchStoppingDraft(deps, input.workspace, draftSubject(row));
+    if (stopped) throw killSwitchError(switchView(stopped));
+  }
   return agentActionView(deps, row);
 }

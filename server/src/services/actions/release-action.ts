@@ -6,8 +6,22 @@ import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts
 import { actionEvent } from './action-audit.ts';
 import { contentOf } from './action-view.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { engagedKillSwitch } from '../governance/index.ts';
+import { describeSwitch } from '../../domain/kill-switch-scope.ts';
+import { engagedKillSwitch, switchStoppingDraft } from '../governance/index.ts';
 import { issueReleaseToken } from './release-token.ts';
+
+/** What scoped kill switches look at on a stored draft. */
+export function draftSubject(row: ActionRow) {
+  return {
+    agentId: row.agentId,
+    action: row.kind,
+    objectType: row.objectType as ObjectType,
+    recordId: row.recordId,
+    recipientEmail: row.recipientEmail,
+    template: row.template,
+    evidenceSource: (row.evidence as { source?: string } | null)?.source,
+  };
+}
 
 const EXECUTOR = { type: 'system', name: 'action-executor' } as const;
 
@@ -42,13 +56,15 @@ export async function executeReleasedAction(
 ): Promise<void> {
   const row = await findAction(deps.db, workspace.id, actionId);
   if (!row || row.kind === 'send_email' || row.status !== 'released' || row.crmObjectId !== null) return;
-  const killed = await engagedKillSwitch(deps.db, {
-    workspaceId: workspace.id,
-    agentId: row.agentId,
-    action: row.kind,
-  });
+  const killed =
+    (await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId: row.agentId, action: row.kind })) ??
+    (await switchStoppingDraft(deps, workspace, draftSubject(row)));
   if (killed)
-    return recordFailure(deps, row, `Not created: a ${killed.scope} kill switch is engaged (${killed.reason}).`);
+    return recordFailure(
+      deps,
+      row,
+      `Not created: the ${describeSwitch({ scope: killed.scope, target: killed.target ?? '' })} kill switch is engaged (${killed.reason}).`,
+    );
 
   const content = contentOf(row).released;
   const objectType = row.objectType as ObjectType;

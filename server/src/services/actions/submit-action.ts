@@ -25,6 +25,9 @@ import {
   assertNotKilled,
   activePolicy,
   gatesForSubmission,
+  killSwitchError,
+  switchStoppingDraft,
+  switchView,
   withinAgentBudget,
 } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
@@ -64,6 +67,16 @@ export async function submitAction(
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
+  const stopped = await switchStoppingDraft(deps, workspace, {
+    agentId: agent.id,
+    action: request.kind,
+    objectType: request.objectType,
+    recordId: request.recordId,
+    recipientEmail: request.kind === 'send_email' ? request.to : null,
+    template: request.template,
+    evidenceSource: request.evidence.source,
+  });
+  if (stopped) throw killSwitchError(switchView(stopped));
   const budgeted = { workspaceId: workspace.id, agent, costs: request.evidence.cost ? [request.evidence.cost] : [] };
   return withinAgentBudget(deps, { ...budgeted, counted: (result) => !result.replayed }, () =>
     submitWithinBudget(deps, input),
@@ -290,7 +303,7 @@ interface NewRowInput {
 
 function newRow(input: NewRowInput): NewActionRow {
   const { request, decision, now } = input;
-  const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, ...content } = request;
+  const { kind, objectType, recordId, onBehalfOf: _onBehalfOf, evidence, template, ...content } = request;
   const held = decision.tier === 'approval' || decision.tier === 'two_person';
   return {
     id: newId(),
@@ -305,6 +318,7 @@ function newRow(input: NewRowInput): NewActionRow {
     reasons: decision.reasons,
     content,
     evidence,
+    template: template ?? null,
     recipientEmail: request.kind === 'send_email' ? normalisedEmail(request.to) : null,
     recordOwnerId: input.recordOwnerId,
     delegatedUserId: input.delegatedUserId,

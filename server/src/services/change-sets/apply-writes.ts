@@ -15,7 +15,13 @@ import {
   withAuditChain,
   type AuditAppender,
 } from '../common/index.ts';
-import { engagedKillSwitch } from '../governance/index.ts';
+import {
+  describeSwitch,
+  segmentProperties,
+  switchStopping,
+  type EngagedSwitch,
+} from '../../domain/kill-switch-scope.ts';
+import { engagedKillSwitch, engagedSwitches, listsOfRecords } from '../governance/index.ts';
 
 export interface PlannedWrite {
   recordId: string;
@@ -39,6 +45,8 @@ interface ApplyInput {
   changeSetId: string;
   policyVersion: number;
   planned: PlannedWrite[];
+  /** Scoped switches the decision already applied (`switchKey`); only others are checked before each batch. */
+  scopedDecided?: ReadonlySet<string>;
 }
 
 /** What recording an outcome needs: the change set and who wrote, not the CRM or the plan. */
@@ -91,9 +99,10 @@ async function writeAndSettle(
   const perWrite = input.crm.writeLimit ?? input.crm.batchLimit;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += perWrite) {
     const batch = byRecord.slice(i, i + perWrite);
-    const [held, killed] = await Promise.all([
+    const [held, killed, scoped] = await Promise.all([
       leaseHeld(),
       engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' }),
+      engagedSwitches(deps.db, input.workspace.id),
     ]);
     if (!held) {
       completed = false;
@@ -103,11 +112,19 @@ async function writeAndSettle(
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
     }
-    const [outcomes] = await alongsideCrm(writeBatch(input, batch, deps.clock()), () => store(written));
-    written = batch.map((record, index) => ({
-      record,
-      outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.'),
-    }));
+    const stopped = await stoppedSince(input, scoped, batch);
+    const toWrite = batch.filter((record) => !stopped.has(record.recordId));
+    const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock()), () => store(written));
+    written = [
+      ...toWrite.map((record, index) => ({
+        record,
+        outcome: outcomes[index] ?? unavailable(record.recordId, 'The CRM gave no outcome for this record.'),
+      })),
+      ...batch.flatMap((record) => {
+        const engaged = stopped.get(record.recordId);
+        return engaged ? [{ record, outcome: halted(record.recordId, engaged.reason, describeSwitch(engaged)) }] : [];
+      }),
+    ];
   }
   store(written);
   await storing;
@@ -130,11 +147,58 @@ export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, 
   );
 }
 
+/** How a scoped switch is told apart from the same switch engaged again later. */
+export function switchKey(engaged: EngagedSwitch): string {
+  return `${engaged.scope}\u0000${engaged.target}\u0000${engaged.changedAt.getTime()}`;
+}
+
+/**
+ * The records of this batch a segment or evidence-source switch engaged since the decision
+ * covers. Reads the lists, and the properties of condition segments, only while such a switch
+ * is engaged.
+ */
+async function stoppedSince(
+  input: ApplyInput,
+  engaged: readonly EngagedSwitch[],
+  batch: readonly RecordWrite[],
+): Promise<Map<string, EngagedSwitch>> {
+  const stopped = new Map<string, EngagedSwitch>();
+  const scoped = engaged.filter(
+    (candidate) =>
+      (candidate.scope === 'segment' || candidate.scope === 'evidence_source') &&
+      !input.scopedDecided?.has(switchKey(candidate)),
+  );
+  if (scoped.length === 0 || batch.length === 0) return stopped;
+  const recordIds = batch.map((record) => record.recordId);
+  const properties = segmentProperties(scoped, input.request.objectType);
+  const values =
+    properties.length > 0
+      ? await input.crm.readBatch({ objectType: input.request.objectType, recordIds, properties })
+      : new Map<string, Record<string, string | null>>();
+  const lists = await listsOfRecords(input.crm, scoped, recordIds);
+  for (const record of batch) {
+    const read = values.get(record.recordId);
+    const of = lists.get(record.recordId);
+    const stopping = switchStopping(scoped, {
+      agentId: input.agent.id,
+      action: 'field_write',
+      objectType: input.request.objectType,
+      recordId: record.recordId,
+      evidenceSource: record.writes[0]!.evidence.source,
+      ...(read ? { record: read } : {}),
+      ...(of ? { lists: of } : {}),
+    });
+    if (stopping) stopped.set(record.recordId, stopping);
+  }
+  return stopped;
+}
+
 function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
   return [...Map.groupBy(planned, (write) => write.recordId)].map(([recordId, writes]) => ({ recordId, writes }));
 }
 
 async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {
+  if (batch.length === 0) return [];
   const writes: CrmRecordWrite[] = batch.map((record) => {
     const properties: Record<string, string> = {};
     for (const write of record.writes) properties[write.property] = write.value ?? '';
@@ -168,12 +232,14 @@ export type WriteOutcome =
   | CrmWriteOutcome
   | { recordId: string; ok: false; reason: 'kill_switch_engaged' | 'crm_auth_failed'; message: string };
 
-function halted(recordId: string, reason: string): WriteOutcome {
+function halted(recordId: string, reason: string, named?: string): WriteOutcome {
   return {
     recordId,
     ok: false,
     reason: 'kill_switch_engaged',
-    message: `Not written: a kill switch was engaged (${reason}).`,
+    message: named
+      ? `Not written: the ${named} kill switch was engaged (${reason}).`
+      : `Not written: a kill switch was engaged (${reason}).`,
   };
 }
 

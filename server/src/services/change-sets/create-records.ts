@@ -36,7 +36,8 @@ import {
   type ServiceDeps,
   withAuditChain,
 } from '../common/index.ts';
-import { engagedKillSwitch } from '../governance/index.ts';
+import { describeSwitch, switchStopping, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
+import { engagedKillSwitch, engagedSwitches } from '../governance/index.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import { creationView, type ChangeSetHeader } from './change-set-view.ts';
 
@@ -93,6 +94,30 @@ export async function createRecords(
   };
 }
 
+/**
+ * The entries an engaged evidence-source switch, or a condition segment their proposed values
+ * match, covers. A list segment cannot hold a record not created yet.
+ */
+async function entriesStopped(
+  deps: ServiceDeps,
+  input: Parameters<typeof createRecords>[1],
+): Promise<(EngagedSwitch | undefined)[]> {
+  const scoped = (await engagedSwitches(deps.db, input.workspace.id)).filter(
+    (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
+  );
+  return input.entries.map((properties, index) =>
+    scoped.length === 0
+      ? undefined
+      : switchStopping(scoped, {
+          agentId: input.agent.id,
+          action: 'field_write',
+          objectType: input.request.objectType,
+          record: properties,
+          evidenceSource: input.request.changes[index]!.evidence.source,
+        }),
+  );
+}
+
 /** Only contacts are checked for duplicates; deals have no email or person's name to recognise them by. */
 async function searchLikelyDuplicates(crm: CrmPort, keys: readonly ContactKey[]): Promise<ExistingContact[]> {
   if (!crm.findContactsLike)
@@ -126,6 +151,7 @@ async function decideAndStore(
   const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
+  const stopped = await entriesStopped(deps, input);
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const usage = await readUsage(tx, { workspaceId: workspace.id, scope: 'agent_creates', day, subjects: [agent.id] });
     const keyed = input.keys?.map(creationKeys) ?? [];
@@ -142,8 +168,14 @@ async function decideAndStore(
       createsToday: usage.get(agent.id) ?? 0,
       now,
     });
-    const { added } = decided;
-    const evaluations = decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
+    const gated = decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
+    // A creation a scoped switch stops is refused and takes nothing from the day's cap.
+    const evaluations = gated.map((evaluation, index) =>
+      stopped[index]
+        ? { ...evaluation, tier: 'deny' as const, reasons: [...evaluation.reasons, 'kill_switch_engaged' as const] }
+        : evaluation,
+    );
+    const added = decided.added - decided.evaluations.filter((e, index) => stopped[index] && e.tier !== 'deny').length;
     const lease = changeSetLeaseOf(deps);
     const header: ChangeSetHeader = {
       id: changeSetId,
@@ -186,8 +218,9 @@ async function decideAndStore(
         rollbackMessage: null,
         emailKey: keyed[ordinal]?.emailKey ?? null,
         nameKey: keyed[ordinal]?.nameKey ?? null,
-        message:
-          duplicate && 'entry' in duplicate
+        message: stopped[ordinal]
+          ? `Not created: the ${describeSwitch(stopped[ordinal])} kill switch is engaged (${stopped[ordinal].reason}).`
+          : duplicate && 'entry' in duplicate
             ? `Likely the same record as entry ${duplicate.entry + 1} of this change set.`
             : duplicate && 'changeSetId' in duplicate
               ? `Likely the same record as one change set ${duplicate.changeSetId} is creating or holds for a person.`

@@ -32,13 +32,21 @@ import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
+  describeSwitch,
+  segmentProperties,
+  switchStopping,
+  type EngagedSwitch,
+} from '../../domain/kill-switch-scope.ts';
+import {
   agentActor,
   assertNotKilled,
   activePolicy,
+  engagedSwitches,
   gatesForSubmission,
+  listsOfRecords,
   withinAgentBudget,
 } from '../governance/index.ts';
-import { applyAutoWrites, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
+import { applyAutoWrites, switchKey, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
@@ -171,9 +179,14 @@ async function submitWithinBudget(
       return { response: await created.response(), replayed: false, timings };
     }
     const updates = request as UpdateChangeSetRequest;
+    // Scoped switches (issue 21) are matched record by record; the request-wide ones refused above.
+    const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
+      (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
+    );
     // Our writes that settle after this point may land after the read: decideAndStore looks them up.
     const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
-    const records = await readCurrentValues(crm, updates, policy);
+    const records = await readCurrentValues(crm, updates, policy, segmentProperties(scoped, updates.objectType));
+    const stopped = await recordsStopped(crm, scoped, updates, agent.id, records);
     phase('read');
     const decided = await decideAndStore(deps, {
       agent,
@@ -189,6 +202,7 @@ async function submitWithinBudget(
       readFromSeq,
       delegationId: actor.onBehalfOf?.delegationId ?? null,
       key,
+      stopped,
     });
     changeSetId = decided.changeSetId;
     phase('decide');
@@ -201,6 +215,7 @@ async function submitWithinBudget(
       changeSetId,
       policyVersion: version,
       planned: decided.planned,
+      scopedDecided: new Set(scoped.map(switchKey)),
     });
     phase('write');
     // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
@@ -338,8 +353,10 @@ async function readCurrentValues(
   crm: CrmPort,
   request: UpdateChangeSetRequest,
   policy: Policy,
+  segmentProperties: readonly string[],
 ): Promise<Map<string, CrmRecordValues>> {
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
+  for (const property of segmentProperties) properties.add(property);
   // A held write's approval names the record's owner (a rep decides only on their own records).
   properties.add(crm.ownerProperty);
   for (const condition of policy.conditions) {
@@ -359,6 +376,47 @@ async function readCurrentValues(
   return new Map(read.flatMap((batch) => [...batch]));
 }
 
+/**
+ * The records of the change set an engaged segment or evidence-source switch covers, with the
+ * switch: their writes are refused (`kill_switch_engaged`, the message naming the switch), the
+ * rest go on. The lists are asked only when a list segment is engaged.
+ */
+async function recordsStopped(
+  crm: CrmPort,
+  scoped: readonly EngagedSwitch[],
+  request: UpdateChangeSetRequest,
+  agentId: string,
+  records: Map<string, CrmRecordValues>,
+): Promise<Map<string, EngagedSwitch>> {
+  const stopped = new Map<string, EngagedSwitch>();
+  if (scoped.length === 0) return stopped;
+  const lists = await listsOfRecords(
+    crm,
+    scoped,
+    request.changes.map((change) => change.recordId),
+  );
+  for (const change of request.changes) {
+    const record = records.get(change.recordId);
+    const of = lists.get(change.recordId);
+    const engaged = switchStopping(scoped, {
+      agentId,
+      action: 'field_write',
+      objectType: request.objectType,
+      recordId: change.recordId,
+      evidenceSource: change.evidence.source,
+      ...(record ? { record } : {}),
+      ...(of ? { lists: of } : {}),
+    });
+    if (engaged) stopped.set(change.recordId, engaged);
+  }
+  return stopped;
+}
+
+/** What a write a scoped switch refused says about it. */
+export function stoppedMessage(engaged: EngagedSwitch): string {
+  return `Not written: the ${describeSwitch(engaged)} kill switch is engaged (${engaged.reason}).`;
+}
+
 interface DecideInput {
   agent: AgentRow;
   workspace: WorkspaceRow;
@@ -374,6 +432,8 @@ interface DecideInput {
   readFromSeq: number;
   delegationId: string | null;
   key: { workspaceId: string; agentId: string; key: string } | undefined;
+  /** Records a scoped kill switch covers: their writes are refused, not decided. */
+  stopped: Map<string, EngagedSwitch>;
 }
 
 /**
@@ -391,7 +451,7 @@ async function decideAndStore(
   const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
-  const found = input.writes.filter((write) => input.records.has(write.recordId));
+  const found = input.writes.filter((write) => input.records.has(write.recordId) && !input.stopped.has(write.recordId));
 
   // Everything but the caps needs no counters, so it is decided before the chain lock is taken.
   const evaluateInput = {
@@ -475,6 +535,24 @@ async function decideAndStore(
         const write = input.writes[ordinal]!;
         const before = records.get(write.recordId)?.[write.property] ?? null;
         const evaluation = evaluationByWrite.get(write);
+        const stopped = input.stopped.get(write.recordId);
+        if (stopped) {
+          slice.push({
+            id: newId(),
+            workspaceId: workspace.id,
+            changeSetId,
+            ordinal,
+            recordId: write.recordId,
+            property: write.property,
+            beforeValue: before,
+            proposedValue: write.proposedValue,
+            tier: null,
+            decision: 'denied',
+            reasons: ['kill_switch_engaged'],
+            message: stoppedMessage(stopped),
+          });
+          continue;
+        }
         const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
         slice.push({
           id: newId(),

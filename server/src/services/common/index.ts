@@ -3,7 +3,13 @@ export { type Actor, actorJson, type ChangeSetLease, type ServiceDeps } from './
 export { isUuid, newId } from './ids.ts';
 export { leaseHolderName } from './lease-holder.ts';
 export { toCrmValue } from './property-values.ts';
-export { APP_PROPERTY_GROUP, CREATE_REF_PROPERTY, PROVENANCE_PROPERTIES, provenanceValues } from './provenance.ts';
+export {
+  APP_PROPERTY_GROUP,
+  CREATE_REF_PROPERTY,
+  NEEDS_REVIEW_PROPERTY,
+  PROVENANCE_PROPERTIES,
+  provenanceValues,
+} from './provenance.ts';
 export { type WorkBehindAnswers, workBehindAnswers } from './behind-answers.ts';
 export { alongsideCrm } from './alongside-crm.ts';
 export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';

@@ -57,6 +57,23 @@ export const PROVENANCE_PROPERTIES: readonly CrmPropertyDefinition[] = [
   ),
 ];
 
+/**
+ * Set on a record a quarantine marked for review (issue 21): an agent stopped by a kill switch
+ * or trigger wrote it lately. A CRM view or list filtered on it is the review queue in the CRM.
+ */
+export const NEEDS_REVIEW_PROPERTY: CrmPropertyDefinition = {
+  name: 'ag_needs_review',
+  label: 'Agent: needs review',
+  type: 'bool',
+  fieldType: 'booleancheckbox',
+  description:
+    'Set when an agent that wrote this record lately was stopped by a kill switch; cleared when a person reviews it or a rollback covers it.',
+  options: [
+    { label: 'Yes', value: 'true' },
+    { label: 'No', value: 'false' },
+  ],
+};
+
 /** Written on each record we create (issue 21), so a batch's created records can be matched to what asked for them. */
 export const CREATE_REF_PROPERTY = 'ag_create_ref';
 

@@ -1,5 +1,5 @@
 import { BATCH_DECISION_MAX, type BatchDecisionResult } from '../../../../shared/approval-api.ts';
-import type { Caller, EngagedKillSwitch } from '../../../../shared/extension-api.ts';
+import type { Caller } from '../../../../shared/extension-api.ts';
 import type { BulkDecision, BulkPreview, BulkSelection } from '../../../../shared/extension-decisions-api.ts';
 import { decidableBy } from '../../domain/decidable.ts';
 import { AppError } from '../../errors.ts';
@@ -10,7 +10,7 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { decideApprovalsBatch } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
-import { requirePermission } from './extension-views.ts';
+import { engagedKillSwitches, requirePermission } from './extension-views.ts';
 
 /**
  * The bulk action on an index page (issue 8): what the selected records have waiting (held
@@ -39,16 +39,7 @@ export async function previewBulkDecision(
     drafts: shown.filter((held) => held.kind === 'draft').length,
     overLimit: pending.length > BATCH_DECISION_MAX,
     decidable: shown.filter((held) => decidableBy(caller, held).ok).length,
-    killSwitches: switches
-      .filter((row) => row.engaged)
-      .map(
-        (row): EngagedKillSwitch => ({
-          scope: row.scope,
-          target: row.target || null,
-          reason: row.reason,
-          changedAt: row.changedAt.toISOString(),
-        }),
-      ),
+    killSwitches: engagedKillSwitches(switches),
   };
 }
 

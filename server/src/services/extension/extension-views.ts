@@ -40,6 +40,7 @@ import {
 } from '../governance/index.ts';
 import { approvalView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
+import { listRecordReviews } from '../governance/index.ts';
 import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 
@@ -54,7 +55,7 @@ export async function cardView(
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
   const contacts = query.objectType === deps.crmFor(workspace).contactObjectType;
-  const [page, applied, agents, switches, drafts, creation, provenance, stops] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation, provenance, stops, reviews] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
@@ -63,6 +64,7 @@ export async function cardView(
     findCreationOfRecord(deps.db, record),
     fieldProvenanceOnRecord(deps.db, record),
     contacts ? findContactStops(deps.db, workspace.id, query.recordId) : [],
+    listRecordReviews(deps, workspace.id, { objectType: query.objectType, recordIds: [query.recordId] }),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -72,6 +74,13 @@ export async function cardView(
     record: { objectType: query.objectType, recordId: query.recordId },
     caller,
     killSwitches: engagedKillSwitches(switches),
+    review: reviews[0]
+      ? {
+          reason: reviews[0].reason,
+          markedAt: reviews[0].markedAt,
+          agentName: agentById.get(reviews[0].agentId)?.name ?? 'unknown agent',
+        }
+      : null,
     pending: {
       items: page.approvals.map((stored) =>
         pendingCard(stored, agentById.get(stored.agentId), evidence.get(stored.changeSetId), caller),
@@ -139,10 +148,14 @@ async function emailStopsOf(
   );
 }
 
-/** The kill switches engaged now, as the card and the console's inbox show them. */
+/**
+ * The kill switches engaged now that pause people's approving, as the card and the console's
+ * inbox show them: the workspace's, an agent's, an action kind's. A scoped switch (issue 21)
+ * stops agents' own writes and drafts, not what a person approves, so it is not shown here.
+ */
 export function engagedKillSwitches(rows: Awaited<ReturnType<typeof listKillSwitches>>): EngagedKillSwitch[] {
   return rows
-    .filter((row) => row.engaged)
+    .filter((row) => row.engaged && (row.scope === 'workspace' || row.scope === 'agent' || row.scope === 'action'))
     .map((row) => ({
       scope: row.scope,
       target: row.target || null,
@@ -190,13 +203,14 @@ export async function settingsView(
   { workspace, caller, person }: ExtensionCaller,
 ): Promise<SettingsView> {
   requirePermission(caller, caller.permissions.readSettings, 'read the governance settings');
-  const [history, killSwitches, agents, people, teamRoles, requests] = await Promise.all([
+  const [history, killSwitches, agents, people, teamRoles, requests, reviews] = await Promise.all([
     listPolicyVersions(deps.db, workspace.id),
     listWorkspaceKillSwitches(deps, workspace.id),
     listWorkspaceAgents(deps, workspace.id),
     listWorkspacePeople(deps, workspace.id),
     listWorkspaceTeamRoles(deps, workspace.id),
     findGovernanceRequests(deps, workspace.id, 'pending'),
+    listRecordReviews(deps, workspace.id),
   ]);
   const active = history.length > 0 ? await activePolicy(deps.db, workspace.id) : null;
   return {
@@ -219,6 +233,7 @@ export async function settingsView(
     agents,
     actionKinds: ACTION_KINDS,
     ...(active ? { budgetUsage: await workspaceBudgetUsage(deps, workspace.id, active.policy) } : {}),
+    reviews,
   };
 }
 

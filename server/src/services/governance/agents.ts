@@ -15,6 +15,7 @@ import {
   updateAgentStatus,
   type AgentRow,
 } from '../../store/agent-store.ts';
+import { findKillSwitch } from '../../store/kill-switch-store.ts';
 import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
@@ -118,7 +119,30 @@ export async function authenticateAgent(deps: ServiceDeps, token: string): Promi
     throw new AppError('AGENT_NOT_ACTIVE', `Agent ${agent.name} is ${agent.status} and cannot act.`, {
       details: { status: agent.status },
     });
+  await refuseWhileSuspended(deps, workspace.id);
   return { agent, workspace };
+}
+
+/**
+ * The workspace kill switch suspends every agent token until it is released (issue 21): reads,
+ * MCP tools and read-backs are refused as writes are, with the code agents already stop on.
+ */
+async function refuseWhileSuspended(deps: ServiceDeps, workspaceId: string): Promise<void> {
+  const stop = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
+  if (!stop?.engaged) return;
+  throw new AppError(
+    'KILL_SWITCH_ENGAGED',
+    `A workspace kill switch is engaged: ${stop.reason} Agent tokens are suspended until it is released.`,
+    {
+      details: {
+        scope: 'workspace',
+        target: null,
+        reason: stop.reason,
+        engagedAt: stop.changedAt.toISOString(),
+        tokensSuspended: true,
+      },
+    },
+  );
 }
 
 /** A person lets an agent act for them until `expiresAt`; the audit names both. */

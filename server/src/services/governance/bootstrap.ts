@@ -16,6 +16,7 @@ import {
   type Actor,
   type ServiceDeps,
   APP_PROPERTY_GROUP,
+  NEEDS_REVIEW_PROPERTY,
   PROVENANCE_PROPERTIES,
   withAuditChain,
 } from '../common/index.ts';
@@ -48,7 +49,13 @@ export async function bootstrapWorkspace(
     const result = await crm.ensureProperties({
       objectType,
       group: APP_PROPERTY_GROUP,
-      properties: [...PROVENANCE_PROPERTIES, PENDING_COUNT_DEFINITION, ...contactOnly, ...shadows],
+      properties: [
+        ...PROVENANCE_PROPERTIES,
+        NEEDS_REVIEW_PROPERTY,
+        PENDING_COUNT_DEFINITION,
+        ...contactOnly,
+        ...shadows,
+      ],
     });
     objects.push({ objectType, ...result });
   }

@@ -26,7 +26,24 @@ export { recordCrmBudgetStop } from './crm-budget.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
-export { assertNotKilled, engagedKillSwitch, listWorkspaceKillSwitches, setKillSwitch } from './kill-switches.ts';
+export {
+  assertNotKilled,
+  engagedKillSwitch,
+  engagedSwitches,
+  killSwitchError,
+  listsOfRecords,
+  listWorkspaceKillSwitches,
+  setKillSwitch,
+  switchStoppingDraft,
+  switchView,
+} from './kill-switches.ts';
+export {
+  claimAndRunQuarantine,
+  clearRecordReview,
+  clearReviewsByRollback,
+  listRecordReviews,
+  unmarkClearedReviews,
+} from './quarantine.ts';
 export { checkKillTriggers, checkRejectionRate, drillKillTrigger, TRIGGER_ACTOR } from './kill-triggers.ts';
 export {
   listWorkspacePeople,

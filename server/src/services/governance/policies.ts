@@ -4,6 +4,7 @@ import { parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/database.ts';
+import { findKillSwitch } from '../../store/kill-switch-store.ts';
 import {
   findLatestPolicyVersion,
   findPolicyVersion,
@@ -34,6 +35,7 @@ export async function publishPolicy(
     });
   }
   await refuseFieldsTheCrmLacks(deps, workspaceId, parsed.policy);
+  await refuseUnlessOwnerWhileStopped(deps, workspaceId, actor);
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
     if (reasons.length > 0)
@@ -59,6 +61,23 @@ export async function publishPolicy(
     });
     return { version };
   });
+}
+
+/**
+ * While the workspace kill switch is engaged only owners edit the policy (issue 21): an incident
+ * is not the time for anyone else to loosen it. The admin token and the CLI are the workspace's
+ * owner credentials; a person counts by the role they hold.
+ */
+async function refuseUnlessOwnerWhileStopped(deps: ServiceDeps, workspaceId: string, actor: Actor): Promise<void> {
+  const owner = actor.type === 'admin' || (actor.type === 'person' && actor.role === 'owner');
+  if (owner) return;
+  const stop = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
+  if (stop?.engaged)
+    throw new AppError(
+      'POLICY_LOCKED',
+      `The workspace kill switch is engaged (${stop.reason}): only an owner may change the policy until it is released.`,
+      { details: { killSwitch: { scope: 'workspace', reason: stop.reason, engagedAt: stop.changedAt.toISOString() } } },
+    );
 }
 
 /** A policy naming a field the org does not have (or the API user cannot see) is refused with the field named (issue 20). */

@@ -6,7 +6,7 @@ import type { JsonObject } from '../../domain/audit-chain.ts';
 import { markCreationsRolledBack, nextSelectedCreations } from '../../store/record-creation-store.ts';
 import type { RollbackRow } from '../../store/rollback-store.ts';
 import { CREATE_REF_PROPERTY, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { activePolicy, engagedKillSwitch } from '../governance/index.ts';
+import { activePolicy, clearReviewsByRollback, engagedKillSwitch } from '../governance/index.ts';
 
 type Outcome = { id: string; recordId: string; outcome: 'archived' | 'conflict'; message: string | null };
 
@@ -76,6 +76,18 @@ export async function archiveSelectedCreations(
     }
     await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
       const marked = await markCreationsRolledBack(tx, rollback.id, outcomes);
+      for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType)) {
+        const ids = new Set(creations.map((creation) => creation.id));
+        await clearReviewsByRollback(tx, audit, {
+          workspaceId: rollback.workspaceId,
+          objectType,
+          recordIds: outcomes
+            .filter((o) => o.outcome === 'archived' && marked.has(o.id) && ids.has(o.id))
+            .map((o) => o.recordId),
+          rollbackId: rollback.id,
+          at: deps.clock(),
+        });
+      }
       for (const outcome of outcomes) {
         if (!marked.has(outcome.id)) continue;
         audit.append({

@@ -15,6 +15,7 @@ import {
   type StepItem,
 } from '../../store/rollback-store.ts';
 import { type ServiceDeps, provenanceValues, newId, alongsideCrm, withAuditChain } from '../common/index.ts';
+import { clearReviewsByRollback } from '../governance/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
 import { storedConflict } from './rollback-view.ts';
@@ -297,6 +298,14 @@ async function settle(
     }
     await updateItems(tx, rollback.id, updates, deps.clock());
     await settleApplyingChanges(tx, { changeSetId, recordIds: applied, decision: 'applied', message: null });
+    // A record the rollback put back needs no review any more (issue 21's quarantine).
+    await clearReviewsByRollback(tx, audit, {
+      workspaceId: rollback.workspaceId,
+      objectType,
+      recordIds: applied,
+      rollbackId: rollback.id,
+      at: deps.clock(),
+    });
     for (const group of failed.values())
       await settleApplyingChanges(tx, {
         changeSetId,
