@@ -1,16 +1,20 @@
-import { count, sql } from 'drizzle-orm';
+import { count, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../server/src/store/database.ts';
 import { auditEvents, changeSets, changes, idempotencyKeys, usageCounters } from '../../server/src/store/schema.ts';
 
-/** Row counts of everything a submission could store; "nothing stored" means these do not move. */
+/**
+ * Row counts of everything a submission could store; "nothing stored" means these do not move. The
+ * CRM calls a refused request made are still metered against the agent's budget: that counter is left out.
+ */
 export async function submissionRowCounts(db: Db) {
-  const tables = { changeSets, changes, auditEvents, idempotencyKeys, usageCounters };
+  const tables = { changeSets, changes, auditEvents, idempotencyKeys };
   const entries = await Promise.all(
     Object.entries(tables).map(
       async ([name, table]) => [name, (await db.select({ n: count() }).from(table))[0]!.n] as const,
     ),
   );
-  return Object.fromEntries(entries);
+  const [usage] = await db.select({ n: count() }).from(usageCounters).where(ne(usageCounters.scope, 'agent_crm_calls'));
+  return { ...Object.fromEntries(entries), usageCounters: usage!.n };
 }
 
 /** Row counts of every table of the schema, whatever later migrations add: "a refused request stored nothing" at its widest. */
