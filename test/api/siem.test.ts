@@ -170,7 +170,9 @@ describe('audit streaming to SIEM destinations', () => {
       (await chain(workspaceId)).filter((event) => event.seq > added.body.cursorSeq).map((event) => event.seq),
     );
     expect(otlp.received.map((event) => event.type)[0]).toBe('siem_destination.added');
-    expect(otlp.received).toHaveLength(4);
+    // The three switch changes, and the quarantine each engaging starts (issue 21), nothing from before.
+    expect(otlp.received.map((event) => event.type).filter((type) => type.startsWith('kill_switch.'))).toHaveLength(3);
+    expect(otlp.received.map((event) => event.seq)[0]).toBe(added.body.cursorSeq + 1);
   });
 
   it('keeps a failing destination’s cursor, backs off, records it down once after its time, and resumes where it stopped', async () => {

@@ -35,7 +35,10 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 }
 
 describe('agent-governance console-link', () => {
-  it('prints a one-time sign-in link for the named person or the highest-ranked one, and refuses nobody or a stranger', async () => {
+  // Several CLI processes, each opening PGlite from its folder: on a busy 2-core machine that outlasts 30 s.
+  it('prints a one-time sign-in link for the named person or the highest-ranked one, and refuses nobody or a stranger', {
+    timeout: 120_000,
+  }, async () => {
     const workspace = await cli(
       'workspace',
       'add',
