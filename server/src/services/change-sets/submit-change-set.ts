@@ -536,24 +536,23 @@ async function decideAndStore(
         const before = records.get(write.recordId)?.[write.property] ?? null;
         const evaluation = evaluationByWrite.get(write);
         const stopped = input.stopped.get(write.recordId);
-        if (stopped) {
-          slice.push({
-            id: newId(),
-            workspaceId: workspace.id,
-            changeSetId,
-            ordinal,
-            recordId: write.recordId,
-            property: write.property,
-            beforeValue: before,
-            proposedValue: write.proposedValue,
-            tier: null,
-            decision: 'denied',
-            reasons: ['kill_switch_engaged'],
-            message: stoppedMessage(stopped),
-          });
-          continue;
-        }
-        const decision = !evaluation ? 'failed' : decisionFor(evaluation.tier, evaluation.reasons);
+        // A scoped kill switch over the record refuses it whatever the policy says (issue 21).
+        const decided: Pick<ChangeRow, 'tier' | 'decision' | 'reasons' | 'message'> = stopped
+          ? { tier: null, decision: 'denied', reasons: ['kill_switch_engaged'], message: stoppedMessage(stopped) }
+          : evaluation
+            ? {
+                tier: evaluation.tier,
+                decision: decisionFor(evaluation.tier, evaluation.reasons),
+                reasons: evaluation.reasons,
+                message: null,
+              }
+            : {
+                tier: null,
+                decision: 'failed',
+                reasons: ['record_not_found'],
+                message: `Record ${write.recordId} does not exist in the CRM.`,
+              };
+        const { decision } = decided;
         slice.push({
           id: newId(),
           workspaceId: workspace.id,
@@ -563,10 +562,7 @@ async function decideAndStore(
           property: write.property,
           beforeValue: before,
           proposedValue: write.proposedValue,
-          tier: evaluation?.tier ?? null,
-          decision,
-          reasons: evaluation ? evaluation.reasons : ['record_not_found'],
-          message: evaluation ? null : `Record ${write.recordId} does not exist in the CRM.`,
+          ...decided,
         });
         if (decision === 'applying')
           planned.push({
