@@ -97,7 +97,8 @@ async function workspaceWithHistory(name: string, portalId: string, publishing: 
   );
   await setAgentStatus(deps, workspaceId, agent.id, 'paused', admin);
   await publishDueCheckpoints(deps, publishing);
-  let stored = 5;
+  // The history's own events (engaging an agent's switch also starts its quarantine), whatever they number.
+  let stored = (await verifyAudit(deps, workspaceId)).events;
   while (stored < EVENTS) {
     const count = Math.min(EVERY_EVENTS, EVENTS - stored);
     await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
