@@ -13,9 +13,12 @@ import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhoo
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWebhookWorkspace>>;
 let token: string;
+/** How far the app's clock runs ahead of the real one: webhook signatures are checked against the real clock. */
+let ahead = 0;
 
 beforeEach(async () => {
-  harness = await startHarness();
+  ahead = 0;
+  harness = await startHarness({ clock: () => new Date(Date.now() + ahead) });
   ws = await seedWebhookWorkspace(harness);
   await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
@@ -200,6 +203,64 @@ describe('approvals reconciled with what HubSpot says changed', () => {
     expect(await statusOf(approvalId)).toMatchObject({ status: 'applied', decidedBy: ['501'] });
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0199');
     expect(await retryDueApplies(harness.deps)).toBe(0);
+  });
+
+  it('keeps a decision made on an approval record before its id was stored, and takes it once the mirror stores the id', async () => {
+    const recordId = seedContact(harness, { hubspot_owner_id: '1001' });
+    const approvalId = await proposeHeld(harness, {
+      token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    // HubSpot creates the approval record, then fails the association call past the adapter's retries:
+    // the record exists in HubSpot, and we have not stored its id.
+    harness.hubspot.faults.failNext(
+      5,
+      { status: 503 },
+      'POST /crm/v4/associations/{from}/{to}/batch/associate/default',
+    );
+    expect((await syncApprovalMirror(harness.deps)).failed).toHaveLength(1);
+    const store = customStore(harness.hubspot.state, 'agent_approval')!;
+    const [crmObjectId, objectRecord] = [...store.records].find(
+      ([, record]) => record.properties['ag_approval_id'] === approvalId,
+    )!;
+    expect((await statusOf(approvalId)).crmObjectId).toBeNull();
+
+    // The approver rejects it on that record in the meantime.
+    objectRecord.properties['ag_status'] = 'rejected';
+    const rejection = propertyChange(ws.portalId, {
+      subscriptionType: 'object.propertyChange',
+      objectTypeId: store.schema.objectTypeId,
+      objectId: Number(crmObjectId),
+      propertyName: 'ag_status',
+      propertyValue: 'rejected',
+      sourceId: 'userId:501',
+      occurredAt: later(),
+    });
+    await receive([rejection]);
+    expect((await statusOf(approvalId)).status).toBe('pending');
+
+    // The mirror's retry stores the id and sends the decision back to processing, which takes it as 501's.
+    ahead = 31_000;
+    expect(await syncApprovalMirror(harness.deps)).toEqual({ written: 1, failed: [] });
+    expect((await statusOf(approvalId)).crmObjectId).toBe(crmObjectId);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    expect(await statusOf(approvalId)).toMatchObject({ status: 'rejected', decidedBy: ['501'] });
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).not.toBe('+1 555 0199');
+    const decisions = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'approval.decided')));
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ type: 'person', crmUserId: '501', via: 'hubspot_app' }),
+        data: expect.objectContaining({ kind: 'reject', status: 'rejected' }),
+      }),
+    ]);
+    // Processed once more, it changes nothing: the approval is no longer pending, and nothing is refused.
+    expect(await processWebhookEvents(harness.deps)).toBe(0);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
   it('counts rejections made on approval records inside HubSpot toward the agent’s rejection-rate kill trigger', async () => {

@@ -2,7 +2,7 @@ import { and, asc, count, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-
 import type { ActionRow } from './action-store.ts';
 import { approvals } from './approval-schema.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
-import type { Db } from './database.ts';
+import type { Db, Tx } from './database.ts';
 import { actions, agents, changeRecords } from './schema.ts';
 
 /**
@@ -126,7 +126,7 @@ interface Written {
 
 /** The CRM holds the state read at `seq`; a transition since keeps the approval or draft due. */
 export async function markMirrored(
-  db: Db,
+  db: Db | Tx,
   written: { approvals: readonly Written[]; drafts: readonly Written[] },
 ): Promise<void> {
   if (written.approvals.length > 0) {

@@ -96,6 +96,35 @@ export async function claimPendingEvents(tx: Tx, workspaceId: string, limit: num
   return claimed;
 }
 
+/** The outcome of a person's decision on an approval object whose id the mirror has not stored yet. */
+export const DECISION_ON_UNKNOWN_OBJECT = 'approval_object_unknown';
+
+/**
+ * Sends decisions made on these approval objects before their ids were stored back to processing,
+ * which now finds their approvals (a stored history row is skipped the second time). Run under the
+ * workspace's audit-chain lock with the id's write: processing holds it too, so a decision is either
+ * processed after the id is stored or marked unknown before this looks.
+ */
+export async function requeueDecisionsOnObjects(
+  tx: Tx,
+  workspaceId: string,
+  objectIds: readonly string[],
+): Promise<number> {
+  if (objectIds.length === 0) return 0;
+  const requeued = await tx
+    .update(webhookEvents)
+    .set({ processedAt: null, outcome: null })
+    .where(
+      and(
+        eq(webhookEvents.workspaceId, workspaceId),
+        eq(webhookEvents.outcome, DECISION_ON_UNKNOWN_OBJECT),
+        inArray(webhookEvents.objectId, [...objectIds]),
+      ),
+    )
+    .returning({ eventId: webhookEvents.eventId });
+  return requeued.length;
+}
+
 export async function markEventsProcessed(
   tx: Tx,
   workspaceId: string,

@@ -31,6 +31,10 @@ export const webhookEvents = pgTable(
     // limit; ordered by occurred_at alone, Postgres sorted every pending event of the workspace
     // on each claim, and a backlog of 300,000 took 200 ms a batch.
     index('webhook_events_pending_order').on(t.workspaceId, t.occurredAt, t.eventId).where(sql`processed_at is null`),
+    // Decisions on approval objects not known yet, looked up each time the mirror stores new ids.
+    index('webhook_events_unknown_decisions')
+      .on(t.workspaceId, t.objectId)
+      .where(sql`outcome = 'approval_object_unknown'`),
   ],
 );
 

@@ -23,10 +23,11 @@ import {
   type MirrorChunk,
 } from '../../store/approval-mirror-store.ts';
 import type { StoredApproval } from '../../store/approval-store.ts';
+import { requeueDecisionsOnObjects } from '../../store/webhook-event-store.ts';
 import { findWorkspace, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { contentOf } from '../actions/index.ts';
 import { APPROVAL_KEY_PROPERTY } from '../governance/index.ts';
-import type { ServiceDeps } from '../common/index.ts';
+import { type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 /** One CRM batch: the record writes, the upsert and the associations each take one call per 100. */
 const CHUNK = 100;
@@ -89,7 +90,12 @@ async function mirrorChunk(
     const objectIds = await writeMirror(deps, workspace, chunk);
     const written = (rows: readonly { id: string; mirrorSeq: number }[]) =>
       rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
-    await markMirrored(deps.db, { approvals: written(chunk.approvals), drafts: written(chunk.drafts) });
+    // Under the lock webhook processing holds: a person's decision on an object created just now is
+    // either processed after its id is stored or waiting as unknown, and is sent back to processing.
+    await withAuditChain(deps.db, workspace.id, deps.clock, async (tx) => {
+      await markMirrored(tx, { approvals: written(chunk.approvals), drafts: written(chunk.drafts) });
+      await requeueDecisionsOnObjects(tx, workspace.id, [...objectIds.values()]);
+    });
     return undefined;
   } catch (error) {
     await deferMirror(deps.db, chunk, new Date(now.getTime() + RETRY_MS));

@@ -47,12 +47,13 @@ export async function reconcileApprovals(
   const open = await lockOpenApprovalsOnRecords(tx, workspaceId, [...new Set(onRecords.map((row) => row.recordId))]);
   const byRecord = Map.groupBy(open, (approval) => `${approval.objectType}:${approval.recordId}`);
   const closed = new Set<string>();
-  const reconciled: Reconciled = { rejected: [], releasedDrafts: [] };
+  const reconciled: Reconciled = { rejected: [], releasedDrafts: [], unmatchedDecisions: [] };
   for (const row of rows) {
     if (row.kind === 'person' && isApprovalStatus(row)) {
       const decided = await decideFromCrm(tx, audit, row, input);
       if (decided.rejected) reconciled.rejected.push(decided.rejected);
       if (decided.releasedDraft) reconciled.releasedDrafts.push(decided.releasedDraft);
+      if (decided.unmatched) reconciled.unmatchedDecisions.push(row.eventId);
       continue;
     }
     if (row.kind !== 'person' && !isRecordClosed(row)) continue;
@@ -77,6 +78,12 @@ export interface Reconciled {
   rejected: RejectedInCrm[];
   /** Drafts released by a decision in HubSpot: a task or a note among them is created after the commit. */
   releasedDrafts: string[];
+  /**
+   * Events of decisions on an approval object we do not know yet: the mirror created it in the CRM
+   * and has not stored its id (a person can decide in that moment, or while a failed mirror waits to
+   * retry). The mirror sends them back to processing once it stores the id.
+   */
+  unmatchedDecisions: number[];
 }
 
 function isRecordClosed(row: FieldChangeRow): boolean {
@@ -143,6 +150,7 @@ async function closeStale(
 interface CrmDecision {
   rejected?: RejectedInCrm;
   releasedDraft?: string;
+  unmatched?: true;
 }
 
 async function decideFromCrm(
@@ -160,7 +168,7 @@ async function decideFromCrm(
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
   if (stored) return decideApprovalFromCrm(tx, audit, { stored, request, now });
   const draft = await lockActionByApprovalObject(tx, row.workspaceId, row.recordId);
-  if (!draft) return {};
+  if (!draft) return { unmatched: true };
   const person = await findPerson(tx, row.workspaceId, userId);
   // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
   // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).

@@ -15,6 +15,7 @@ import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { STREAMED_CHANGE_TYPE } from '../../store/crm-event-stream-store.ts';
 import {
   claimPendingEvents,
+  DECISION_ON_UNKNOWN_OBJECT,
   markEventsProcessed,
   workspacesWithPendingEvents,
   type WebhookEventRow,
@@ -66,7 +67,13 @@ async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, opt
       secrets: deps.secrets,
       crm,
     });
-    await markEventsProcessed(tx, workspaceId, outcomes, deps.clock());
+    const unmatched = new Set(reconciled.unmatchedDecisions);
+    await markEventsProcessed(
+      tx,
+      workspaceId,
+      outcomes.map((o) => (unmatched.has(o.eventId) ? { ...o, outcome: DECISION_ON_UNKNOWN_OBJECT } : o)),
+      deps.clock(),
+    );
     return {
       count: events.length,
       monitoring,
