@@ -80,6 +80,7 @@ export const ALERT_RULE_KINDS = [
   'rejection_rate',
   'qa_error_rate',
   'approvals_waiting',
+  'approvals_unwritten',
   'api_budget',
 ] as const;
 export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
@@ -108,13 +109,17 @@ export const alertRuleParamsSchema = z.strictObject({
     .describe('rejection_rate, qa_error_rate: decided proposals or reviewed samples needed before a rate counts.'),
   lookbackMinutes: lookbackMinutes
     .optional()
-    .describe('rejection_rate, qa_error_rate: how far back the rate is counted.'),
+    .describe(
+      'rejection_rate, qa_error_rate: how far back the rate is counted; approvals_unwritten: how far back a stale approval counts.',
+    ),
   hours: z
     .number()
     .gt(0)
     .max(24 * 30)
     .optional()
-    .describe('approvals_waiting: an approval pending longer than this raises the alert.'),
+    .describe(
+      'approvals_waiting: an approval pending longer than this raises the alert; approvals_unwritten: an approval approved this long ago whose values are not in the CRM (its write failed, or it went stale) raises it.',
+    ),
 });
 export type AlertRuleParams = z.infer<typeof alertRuleParamsSchema>;
 
@@ -124,7 +129,7 @@ export const createAlertRuleSchema = z
     kind: z
       .enum(ALERT_RULE_KINDS)
       .describe(
-        'kill_switch_engaged (by hand or a trigger), kill_trigger_fired, bypass_writes, crm_auth_failed, siem_destination_down: watch the audit chain; rejection_rate, qa_error_rate, approvals_waiting, api_budget: checked every minute.',
+        'kill_switch_engaged (by hand or a trigger), kill_trigger_fired, bypass_writes, crm_auth_failed, siem_destination_down: watch the audit chain; rejection_rate, qa_error_rate, approvals_waiting, approvals_unwritten, api_budget: checked every minute.',
       ),
     params: alertRuleParamsSchema.default({}),
     channels: z
@@ -154,6 +159,8 @@ export const createAlertRuleSchema = z
       needs('threshold', `a ${input.kind} rule needs its threshold, a share between 0 and 1`);
     if (input.kind === 'approvals_waiting')
       needs('hours', 'an approvals_waiting rule needs the hours an approval may wait');
+    if (input.kind === 'approvals_unwritten')
+      needs('hours', 'an approvals_unwritten rule needs the hours an approved value may take to reach the CRM');
   })
   .meta({ id: 'CreateAlertRule' });
 export type CreateAlertRule = z.infer<typeof createAlertRuleSchema>;

@@ -9,7 +9,7 @@ import {
 } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { alertChannels, auditEvents } from '../../server/src/store/schema.ts';
-import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { editAsPerson, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } from '../support/alert-receivers.ts';
 import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -451,5 +451,82 @@ describe('alerts to people', () => {
     now = new Date(now.getTime() + 61_000);
     await runAlerts();
     expect(slack.received).toHaveLength(3);
+  });
+
+  it('alerts, once per window and with the inbox’s link, when approved values have not reached the CRM in time: a write the CRM refused and one that went stale', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await bootstrapWorkspace(harness.deps, workspaceId, ADMIN);
+    await givePeopleRoles(harness, workspaceId, { '501': 'approver' });
+    const slack = await hook();
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    const missing = await api(harness, 'POST', '/v1/admin/alert-rules', {
+      token: adminToken,
+      body: { name: 'unwritten', kind: 'approvals_unwritten', channels: ['slack'] },
+    });
+    expect(missing.status).toBe(400);
+    expect(JSON.stringify(missing.body)).toContain('hours');
+    await addRule(adminToken, {
+      name: 'unwritten',
+      kind: 'approvals_unwritten',
+      params: { hours: 0.5 },
+      channels: ['slack'],
+    });
+    const propose = (phone: string) =>
+      proposeHeld(harness, {
+        token: agents[0]!.token,
+        adminToken,
+        recordId: seedContact(harness, { phone: '+1 555 0100' }),
+        properties: { phone },
+      });
+    const refused = await propose('+1 555 0101');
+    const staleId = await propose('+1 555 0102');
+    const written = await propose('+1 555 0103');
+
+    expect((await decide(harness, adminToken, written, { kind: 'approve', actingUserId: '501' })).body).toMatchObject({
+      status: 'applied',
+    });
+    const staleRecord = (await api(harness, 'GET', `/v1/admin/approvals/${staleId}`, { token: adminToken })).body
+      .recordId as string;
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId: staleRecord,
+      properties: { phone: '+1 555 0777' },
+      userId: 9001,
+    });
+    expect((await decide(harness, adminToken, staleId, { kind: 'approve', actingUserId: '501' })).body).toMatchObject({
+      status: 'stale',
+    });
+    // The CRM refuses every attempt the client makes at this write; it stays approved, waiting for its retry.
+    harness.hubspot.faults.failNext(50, { status: 503 }, 'POST /crm/v3/objects/{type}/batch/update');
+    expect((await decide(harness, adminToken, refused, { kind: 'approve', actingUserId: '501' })).body).toMatchObject({
+      status: 'approved',
+    });
+    harness.hubspot.faults.reset();
+
+    // Within the half hour nothing is raised: a refused write is retried, and may yet land.
+    now = new Date(now.getTime() + 20 * 60_000);
+    await runAlerts();
+    expect(await raisedAlerts(workspaceId)).toEqual([]);
+
+    now = new Date(now.getTime() + 15 * 60_000);
+    await runAlerts();
+    const [alert] = await raisedAlerts(workspaceId);
+    expect(alert).toMatchObject({
+      rule: 'unwritten',
+      kind: 'approvals_unwritten',
+      subject: 'unwritten approvals',
+      title: 'Approved values not written',
+      link: `${CONSOLE}/inbox`,
+    });
+    expect(String(alert!.text)).toContain('1 still not written');
+    expect(String(alert!.text)).toContain('1 not written because the record changed first');
+    expect(slack.received).toHaveLength(1);
+    expect(JSON.stringify(slack.received[0]!.blocks)).toContain(`${CONSOLE}/inbox`);
+
+    // Checked again within the rule's window (60 minutes): the same subject, so nothing more is sent.
+    now = new Date(now.getTime() + 2 * 60_000);
+    await runAlerts();
+    expect(await raisedAlerts(workspaceId)).toHaveLength(1);
+    expect(slack.received).toHaveLength(1);
   });
 });

@@ -284,6 +284,37 @@ export async function approvalsWaitingSince(
   return { count: row?.count ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
 }
 
+/**
+ * Approvals people approved whose values are not in the CRM: still `approved` though decided
+ * before `approvedBefore` (the write failed and waits for its retry, or has not run), or `stale`
+ * (the record changed first, nothing was written) and decided since `staleSince`. The same rows
+ * the console's inbox lists as approved but not written.
+ */
+export async function approvalsUnwritten(
+  db: Db,
+  query: { workspaceId: string; approvedBefore: Date; staleSince: Date },
+): Promise<{ failing: number; stale: number; oldest: Date | null }> {
+  const [row] = await db
+    .select({
+      failing: sql<number>`count(*) filter (where ${approvals.status} = 'approved')::int`,
+      stale: sql<number>`count(*) filter (where ${approvals.status} = 'stale')::int`,
+      oldest: sql<string | null>`min(${approvals.decidedAt})`,
+    })
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.workspaceId, query.workspaceId),
+        sql`cardinality(${approvals.decidedBy}) > 0`,
+        lt(approvals.decidedAt, query.approvedBefore),
+        or(
+          eq(approvals.status, 'approved'),
+          and(eq(approvals.status, 'stale'), gte(approvals.decidedAt, query.staleSince)),
+        ),
+      ),
+    );
+  return { failing: row?.failing ?? 0, stale: row?.stale ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
+}
+
 /** Each agent's field writes counted on `day` (the policy's calendar day). */
 export async function agentWritesOn(db: Db, query: { workspaceId: string; day: string }): Promise<Map<string, number>> {
   const rows = await db

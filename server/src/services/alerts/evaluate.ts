@@ -13,6 +13,7 @@ import { listAgents } from '../../store/agent-store.ts';
 import {
   type AlertRuleRow,
   agentWritesOn,
+  approvalsUnwritten,
   approvalsWaitingSince,
   claimDueAlertRule,
   insertAlertDeliveries,
@@ -184,6 +185,29 @@ async function stateFindings(deps: ServiceDeps, rule: AlertRuleRow, consoleUrl: 
           title: 'Approvals waiting',
           text: `${waiting.count} proposal${waiting.count === 1 ? ' has' : 's have'} waited for a decision longer than ${hours} h; the oldest since ${waiting.oldest?.toISOString()}.`,
           about: 'the people who decide approvals',
+          link: `${consoleUrl}/inbox`,
+        },
+      ];
+    }
+    case 'approvals_unwritten': {
+      const hours = params.hours ?? 1;
+      const unwritten = await approvalsUnwritten(deps.db, {
+        workspaceId,
+        approvedBefore: new Date(now.getTime() - hours * 3_600_000),
+        staleSince: since,
+      });
+      if (unwritten.failing + unwritten.stale === 0) return [];
+      const parts = [
+        unwritten.failing > 0 &&
+          `${unwritten.failing} still not written (the CRM refused or could not be reached; retried with backoff)`,
+        unwritten.stale > 0 && `${unwritten.stale} not written because the record changed first (stale)`,
+      ].filter(Boolean);
+      return [
+        {
+          subject: 'unwritten approvals',
+          title: 'Approved values not written',
+          text: `Of the approvals people approved more than ${hours} h ago, ${parts.join('; ')}; the oldest approved at ${unwritten.oldest?.toISOString()}.`,
+          about: 'the people who approved them',
           link: `${consoleUrl}/inbox`,
         },
       ];
