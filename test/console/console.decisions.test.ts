@@ -1,18 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editAsPerson, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { retryDueApplies } from '../../server/src/services/held/index.ts';
 import { approvalEvents, decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
 import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+// Real time, moved on by hand where a failed write's retry must come due.
+let aheadMs = 0;
 
 beforeEach(async () => {
-  harness = await startHarness();
+  aheadMs = 0;
+  harness = await startHarness({ clock: () => new Date(Date.now() + aheadMs) });
   ws = await seedWorkspace(harness, ['enrichment', 'routing']);
   await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver', '502': 'revops_admin' });
 });
-afterEach(() => harness.close());
+afterEach(async () => {
+  // A write a failed test left held would keep the server from closing.
+  harness.hubspot.faults.reset();
+  await harness.close();
+});
 
 const inbox = async (cookie: string) =>
   (await (await consoleCall(harness, cookie, 'GET', '/console/api/inbox')).json()) as any;
@@ -36,15 +44,17 @@ describe('a decision from the console answers before the CRM write', () => {
       properties: { phone: '+1 555 0101' },
     });
     const approver = await signInAs(harness, ws.workspaceId, '501');
-    // The CRM answers slowly: the write cannot have reached it when the decision answers.
-    harness.hubspot.faults.latencyMs = 3_000;
+    // The fake CRM keeps the write waiting until released: the decision must answer without it.
+    const write = harness.hubspot.faults.hold('POST /crm/v3/objects/{type}/batch/update');
 
     expect(await approveFromConsole(approver, approvalId)).toMatchObject({ id: approvalId, status: 'approved' });
+    await write.arrived;
     expect(recordValues(harness.hubspot.state, 'contacts', record)?.phone).toBe('+1 555 0100');
     const meanwhile = await inbox(approver);
     expect(meanwhile.items).toEqual([]);
     expect(meanwhile.unwritten).toEqual([]);
 
+    write.release();
     await harness.behindAnswersDone();
     expect(recordValues(harness.hubspot.state, 'contacts', record)?.phone).toBe('+1 555 0101');
     expect(await stored(approvalId)).toMatchObject({ status: 'applied' });
@@ -115,6 +125,86 @@ describe('a decision from the console answers before the CRM write', () => {
       expect.objectContaining({ approvalId, outcome: 'failed', message: expect.any(String) }),
     ]);
     expect(await approvalEvents(harness, record, 'approval.apply_failed')).toHaveLength(1);
+  });
+});
+
+describe('a batch decision from the console answers before the CRM writes', () => {
+  const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
+  const holdTwo = async () => {
+    const records = [seedContact(harness, { phone: '+1 555 0100' }), seedContact(harness, { phone: '+1 555 0200' })];
+    const ids = [];
+    for (const [i, recordId] of records.entries())
+      ids.push(
+        await proposeHeld(harness, {
+          token: ws.agents[0]!.token,
+          adminToken: ws.adminToken,
+          recordId,
+          properties: { phone: `+1 555 010${i + 1}` },
+        }),
+      );
+    return { records, ids };
+  };
+  const phones = (records: string[]) =>
+    records.map((record) => recordValues(harness.hubspot.state, 'contacts', record)?.phone);
+  const approveBatch = async (cookie: string, approvalIds: string[]) => {
+    const answer = await consoleCall(harness, cookie, 'POST', '/console/api/approvals/batch-decisions', {
+      kind: 'approve',
+      approvalIds,
+    });
+    expect(answer.status).toBe(200);
+    return (await answer.json()) as any;
+  };
+
+  it('When a person confirms the manifest while the CRM holds the write, then the answer and the inbox show the approvals decided, and the values are written once the CRM lets the write through', async () => {
+    const { records, ids } = await holdTwo();
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    // The fake CRM keeps the batch update waiting until released: the decision must answer without it.
+    const write = harness.hubspot.faults.hold(UPDATE);
+
+    const answer = await approveBatch(approver, ids);
+    expect(answer.summary).toEqual({ decided: 2, refused: 0, applied: 0 });
+    expect(answer.results.map((result: any) => result.status)).toEqual(['approved', 'approved']);
+    await write.arrived;
+    expect(phones(records)).toEqual(['+1 555 0100', '+1 555 0200']);
+    const meanwhile = await inbox(approver);
+    expect(meanwhile.items).toEqual([]);
+    expect(meanwhile.unwritten).toEqual([]);
+
+    write.release();
+    await harness.behindAnswersDone();
+    expect(phones(records)).toEqual(['+1 555 0101', '+1 555 0102']);
+    for (const id of ids) expect(await stored(id)).toMatchObject({ status: 'applied' });
+    for (const record of records) expect(await approvalEvents(harness, record, 'approval.applied')).toHaveLength(1);
+  });
+
+  it('When the write behind the answer fails, as when the server dies before it, then the approvals stay approved, the inbox says so, and the approval job writes them later', async () => {
+    const { records, ids } = await holdTwo();
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    harness.hubspot.faults.failNext(50, { status: 503 }, UPDATE);
+    expect((await approveBatch(approver, ids)).summary).toMatchObject({ decided: 2, applied: 0 });
+    await harness.behindAnswersDone();
+
+    for (const id of ids) expect(await stored(id)).toMatchObject({ status: 'approved' });
+    expect(phones(records)).toEqual(['+1 555 0100', '+1 555 0200']);
+    expect((await inbox(approver)).unwritten.map((row: any) => [row.approvalId, row.outcome]).sort()).toEqual(
+      ids.map((id) => [id, 'failed']).sort(),
+    );
+
+    harness.hubspot.faults.reset();
+    aheadMs = 60_000;
+    await retryDueApplies(harness.deps);
+    expect(phones(records)).toEqual(['+1 555 0101', '+1 555 0102']);
+    for (const id of ids) expect(await stored(id)).toMatchObject({ status: 'applied' });
+  });
+
+  it('When the admin API decides a batch, then it still answers with the writes done', async () => {
+    const { records, ids } = await holdTwo();
+    const answer = await api(harness, 'POST', '/v1/admin/approvals/decisions', {
+      token: ws.adminToken,
+      body: { kind: 'approve', approvalIds: ids, actingUserId: '501' },
+    });
+    expect(answer.body.summary).toEqual({ decided: 2, refused: 0, applied: 2 });
+    expect(phones(records)).toEqual(['+1 555 0101', '+1 555 0102']);
   });
 });
 

@@ -188,7 +188,8 @@ function BatchBar(props: {
       (result) => {
         setPending(null);
         setOutcome(
-          `${result.summary.decided} decided, ${result.summary.refused} refused, ${result.summary.applied} written to the CRM.`,
+          // Answered before the CRM writes: what fails to be written shows under "Approved but not written".
+          `${result.summary.decided} decided, ${result.summary.refused} refused${decision.kind === 'approve' ? '; the approved values are being written to the CRM' : ''}.`,
         );
         props.onDecided();
       },

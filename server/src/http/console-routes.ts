@@ -165,6 +165,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
         request: { ...decision, actingUserId: caller.userId },
         via: 'console',
         person,
+        answer: 'decided',
       }),
     );
   });

@@ -20,7 +20,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Switchable misbehaviour for the fake: latency, HubSpot's rolling rate limit, scripted
- * failures for the next calls, and records whose batch updates HubSpot would reject.
+ * failures for the next calls, records whose batch updates HubSpot would reject, and calls held
+ * until a test releases them.
  */
 export class HubSpotFaults {
   latencyMs = 0;
@@ -35,6 +36,7 @@ export class HubSpotFaults {
   private readonly script: { failure: ScriptedFailure; route: string | undefined }[] = [];
   private readonly rejections = new Map<string, string>();
   private refusing: { until: number; retryAfterSeconds: number } | undefined;
+  private readonly holds = new Map<string, { arrived: () => void; released: Promise<void>; release: () => void }>();
 
   setRateLimit(settings: RateLimitSettings): void {
     this.rateLimit = settings;
@@ -62,6 +64,33 @@ export class HubSpotFaults {
     for (let i = 0; i < count; i += 1) this.script.push({ failure, route });
   }
 
+  /**
+   * Calls to `route` wait, before the fake does their work, until `release` is called; `arrived`
+   * resolves when the first one comes. A test sees what the server does while a write is in
+   * flight (has it answered yet?) without timing anything.
+   */
+  hold(route: string): { arrived: Promise<void>; release: () => void } {
+    const arrival = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const entry = { arrived: arrival.resolve, released: release.promise, release: release.resolve };
+    this.holds.set(route, entry);
+    return {
+      arrived: arrival.promise,
+      release: () => {
+        if (this.holds.get(route) === entry) this.holds.delete(route);
+        release.resolve();
+      },
+    };
+  }
+
+  /** Waits while calls to this route are held (see `hold`). */
+  async waitWhileHeld(route: string): Promise<void> {
+    const held = this.holds.get(route);
+    if (held === undefined) return;
+    held.arrived();
+    await held.released;
+  }
+
   /** Batch updates touching this record answer 207 with a VALIDATION_ERROR for it; the others are written. */
   rejectUpdatesOf(
     objectType: string,
@@ -84,6 +113,8 @@ export class HubSpotFaults {
     this.script.length = 0;
     this.rejections.clear();
     this.refusing = undefined;
+    for (const held of this.holds.values()) held.release();
+    this.holds.clear();
   }
 
   /** Consumes the next scripted failure meant for this route, if one is queued, as a response. */

@@ -39,6 +39,7 @@ async function answer(
   request: HubSpotRequest,
   match: RouteMatch | undefined,
 ): Promise<HubSpotResponse> {
+  await state.faults.waitWhileHeld(`${request.method.toUpperCase()} ${match?.template ?? request.path}`);
   const answerAt = performance.now() + state.faults.latencyMs;
   const response = respondNow(state, request, match);
   // A timer may fire up to a millisecond early on the monotonic clock, so wait again until it has passed.

@@ -26,7 +26,8 @@ type ApprovalKind = (typeof APPROVAL_KINDS)[number];
  * alike, each locked and decided by the same rules as a single decision of its kind (and
  * audited as one), refusals reported per approval rather than failing the batch, and one
  * `approval.batch_decided` event records the manifest. Afterwards the approved field changes
- * are written to the CRM in batches of 100, and released tasks and notes are created.
+ * are written to the CRM in batches of 100 (before answering, or behind the answer when the caller
+ * asks for `answer: 'decided'`), and released tasks and notes are created.
  */
 export async function decideApprovalsBatch(
   deps: ServiceDeps,
@@ -38,6 +39,12 @@ export async function decideApprovalsBatch(
       | 'hubspot_app'
       | 'console' /** As in decideApproval: the HubSpot app's or the console's resolved person. */;
     person?: DecidingPerson;
+    /**
+     * As in decideApproval: `decided` answers once the decisions are stored and writes the approved
+     * field changes behind the answer (the console, whose person waits for the rows to leave the
+     * inbox); `applied` (the default) answers with the writes' outcomes.
+     */
+    answer?: 'decided' | 'applied';
   },
 ): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
@@ -145,7 +152,11 @@ export async function decideApprovalsBatch(
     const result = outcomes.get(id);
     return result?.kind === 'draft' && result.outcome.ok && result.outcome.released;
   });
-  await applyApprovals(deps, { workspace, approvalIds: approved });
+  const apply = () => applyApprovals(deps, { workspace, approvalIds: approved });
+  // Each approved approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
+  if (input.answer === 'decided' && deps.behindAnswers) deps.behindAnswers.start(apply);
+  else await apply();
+  // Before answering in every case: nothing creates a released task or note again if this process dies (release-action.ts).
   // One at a time, as a single decision does: each task or note is its own CRM call.
   for (const id of released) await executeReleasedAction(deps, workspace, id);
   if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, decided.batches);
