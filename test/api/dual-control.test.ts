@@ -37,6 +37,31 @@ describe('which policy changes need a second admin', () => {
     expect(codes(raised)).toEqual([]);
   });
 
+  it('flags a likely duplicate let through more easily, and a content rule removed or lowered, not one added or raised', () => {
+    const onDuplicate = (tier: 'approval' | 'two_person') =>
+      policy({
+        ...current,
+        objects: { ...current.objects, contacts: { ...current.objects.contacts!, onDuplicate: tier } },
+      });
+    // Refused (the default) is the strictest: holding a duplicate for people lets it through once they agree.
+    expect(policyChangeReasons(current, onDuplicate('two_person'))).toEqual([
+      { code: 'tier_lowered', message: 'A likely duplicate of existing contacts moves from deny to two_person.' },
+    ]);
+    expect(codes(onDuplicate('approval'))).toEqual(['tier_lowered']);
+    expect(policyChangeReasons(onDuplicate('approval'), onDuplicate('two_person'))).toEqual([]);
+    expect(policyChangeReasons(onDuplicate('two_person'), current)).toEqual([]);
+    const rule = { name: 'No promises', kind: 'banned', phrases: ['guaranteed'], raiseTo: 'two_person' } as const;
+    const guarded = policy({ ...current, content: [rule] });
+    expect(policyChangeReasons(current, guarded)).toEqual([]);
+    expect(policyChangeReasons(guarded, policy({ ...current, content: [{ ...rule, raiseTo: 'deny' }] }))).toEqual([]);
+    expect(policyChangeReasons(guarded, policy({ ...current, content: [{ ...rule, raiseTo: 'approval' }] }))).toEqual([
+      { code: 'tier_lowered', message: 'The content rule "No promises" raises drafts to approval, not two_person.' },
+    ]);
+    expect(policyChangeReasons(guarded, current)).toEqual([
+      { code: 'tier_lowered', message: 'The content rule "No promises" is removed (it raised drafts to two_person).' },
+    ]);
+  });
+
   it('flags caps raised by more than the share or removed, not those raised within it', () => {
     expect(
       codes(policy({ caps: { writesPerAgentPerDay: 1_250, roleCaps: { enrichment: { writesPerRecordPerDay: 12 } } } })),

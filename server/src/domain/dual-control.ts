@@ -70,6 +70,31 @@ function loweredTiers(current: Policy, next: Policy): DualControlReason[] {
     for (const property of new Set([...Object.keys(before), ...Object.keys(after)]))
       compare(`${objectType}.${property}`, before[property], after[property]);
     compare(`Creating ${objectType}`, current.objects[objectType]?.create, next.objects[objectType]?.create);
+    // A likely duplicate is refused unless the policy says to hold it: refused (deny) is the strictest.
+    const [from, to] = [current, next].map((policy) => policy.objects[objectType]?.onDuplicate ?? 'deny') as [
+      Tier,
+      Tier,
+    ];
+    if (STRICTNESS[to] < STRICTNESS[from])
+      reasons.push({
+        code: 'tier_lowered',
+        message: `A likely duplicate of existing ${objectType} moves from ${from} to ${to}.`,
+      });
+  }
+  // Content rules, known by name: one removed, or raising drafts less high, lets through drafts it held.
+  const nextRules = new Map((next.content ?? []).map((rule) => [rule.name, rule]));
+  for (const rule of current.content ?? []) {
+    const after = nextRules.get(rule.name);
+    if (!after)
+      reasons.push({
+        code: 'tier_lowered',
+        message: `The content rule "${rule.name}" is removed (it raised drafts to ${rule.raiseTo}).`,
+      });
+    else if (STRICTNESS[after.raiseTo] < STRICTNESS[rule.raiseTo])
+      reasons.push({
+        code: 'tier_lowered',
+        message: `The content rule "${rule.name}" raises drafts to ${after.raiseTo}, not ${rule.raiseTo}.`,
+      });
   }
   for (const action of ['send_email', 'create_task', 'create_note'] as const)
     compare(`The ${action} action`, current.actions[action], next.actions[action]);
