@@ -273,7 +273,7 @@ const contentPatternSchema = safeText
  * unsubscribe line); a `personalisation` rule matches a merge field (`{{name}}`) not in
  * `allowedFields`. A match raises the draft's tier, never lowers it.
  */
-const contentRuleSchema = z
+export const contentRuleSchema = z
   .strictObject({
     name: text(200),
     kind: z.enum(['banned', 'required', 'personalisation'], {

@@ -1,5 +1,5 @@
-import type { ActionKind, AgentRole } from '../crm-names.ts';
-import type { Caps, Policy, PolicyCondition, TimeWindow, Tier } from '../policy.ts';
+import type { ActionKind, AgentRole, ObjectType } from '../crm-names.ts';
+import type { Caps, ContentRule, ObjectPolicy, Policy, PolicyCondition, TimeWindow, Tier } from '../policy.ts';
 import { MATRIX_OBJECT_TYPES, changedCells } from './policy-matrix.ts';
 
 /**
@@ -142,6 +142,50 @@ export function conditionSummary(condition: PolicyCondition): string {
       return `Evidence without ${needs || 'anything'}: ${raise}${tail}`;
     }
   }
+}
+
+/** A new content rule; it checks nothing until phrases are given, which the rule's schema says. */
+export function newContentRule(): ContentRule {
+  return { name: 'New rule', kind: 'banned', phrases: [], raiseTo: 'approval' };
+}
+
+/** The content rule at `index` replaced, removed with null, or appended; no rule left leaves the setting out. */
+export function withContentRule(policy: Policy, index: number, rule: ContentRule | null): Policy {
+  const content = replaceAt(policy.content ?? [], index, rule);
+  return withOptional(policy, 'content', content.length > 0 ? content : undefined);
+}
+
+export function contentRuleSummary(rule: ContentRule): string {
+  const drafts = rule.actions ? rule.actions.join(', ') : 'every draft';
+  const who = rule.roles ? ` by ${rule.roles.join(', ')} agents` : '';
+  const what =
+    rule.kind === 'personalisation'
+      ? `merges a field other than ${(rule.allowedFields ?? []).join(', ') || '(none)'}`
+      : `${rule.kind === 'banned' ? 'contains' : 'lacks'} ${[...(rule.phrases ?? []).map((phrase) => `"${phrase}"`), ...(rule.patterns ?? []).map((pattern) => `/${pattern}/`)].join(' or ') || '(nothing yet)'}`;
+  return `${rule.name}: ${drafts}${who} that ${what} → ${rule.raiseTo}`;
+}
+
+/** One object type's creation or read setting changed (undefined leaves it out); the rest of the policy as it was. */
+export function withObjectSetting<K extends 'create' | 'onDuplicate' | 'read'>(
+  policy: Policy,
+  objectType: ObjectType,
+  key: K,
+  value: ObjectPolicy[K] | undefined,
+): Policy {
+  const object = policy.objects[objectType] ?? { properties: {} };
+  return { ...policy, objects: { ...policy.objects, [objectType]: withOptional(object, key, value) } };
+}
+
+/** One governed read's access for one role set (or taken away with undefined); a property left with no role is not read. */
+export function withReadAccess(
+  policy: Policy,
+  change: { objectType: ObjectType; property: string; role: AgentRole | '*'; access: 'full' | 'masked' | undefined },
+): Policy {
+  const read = policy.objects[change.objectType]?.read ?? {};
+  const roles = withOptional(read[change.property] ?? {}, change.role, change.access);
+  const { [change.property]: _old, ...others } = read;
+  const next = Object.keys(roles).length > 0 ? { ...others, [change.property]: roles } : others;
+  return withObjectSetting(policy, change.objectType, 'read', Object.keys(next).length > 0 ? next : undefined);
 }
 
 /** `item` with `key` set, or without it when `value` is undefined (an absent list in the policy means "all"). */

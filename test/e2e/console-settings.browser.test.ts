@@ -174,6 +174,58 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-expiry-and-monitoring');
   });
 
+  it('an owner adds a content rule and lets enrichment agents create contacts and read emails masked; the creation tier waits for a second admin, who confirms it', async () => {
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByRole('button', { name: 'Add content rule' }).click();
+    const rule = page.getByRole('group', { name: 'Content rule 1' });
+    // Checked as typed with the server's own rule schema: a rule without phrases checks nothing.
+    await rule.getByRole('alert').filter({ hasText: 'checks nothing: give phrases or patterns' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Publish' }).isDisabled()).toBe(true);
+    await rule.getByLabel('Name').fill('No promises');
+    await rule.getByLabel(/^Phrases/).fill('guaranteed returns\nrisk-free');
+    await rule.getByLabel('Raise to').selectOption('deny');
+    await rule.getByLabel('send_email').check();
+    expect(await rule.getByRole('alert').count()).toBe(0);
+
+    await page.getByLabel('create contacts enrichment', { exact: true }).selectOption('approval');
+    await page.getByLabel('A likely duplicate of an existing contact is').selectOption('approval');
+    await page.getByLabel('Let agents read another contacts property').fill('email');
+    await page.getByRole('button', { name: 'Add read property' }).first().click();
+    await page.getByLabel('read contacts email enrichment', { exact: true }).selectOption('masked');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    // Creating contacts was denied to every role: allowing it lowers a tier, which dual control holds.
+    await page.getByRole('status').filter({ hasText: 'a second admin must confirm it' }).waitFor();
+
+    await signIn('3001', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page
+      .getByRole('region', { name: 'Waiting for a second admin' })
+      .getByRole('button', { name: 'Confirm' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Confirmed' }).waitFor();
+    await page.getByText(/^Version 6 in force/).waitFor();
+
+    const policy = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
+    expect(policy.body.policy.content).toEqual([
+      {
+        name: 'No promises',
+        kind: 'banned',
+        phrases: ['guaranteed returns', 'risk-free'],
+        raiseTo: 'deny',
+        actions: ['send_email'],
+      },
+    ]);
+    expect(policy.body.policy.objects.contacts).toMatchObject({
+      create: { enrichment: 'approval' },
+      onDuplicate: 'approval',
+      read: { email: { enrichment: 'masked' } },
+    });
+    expect(await page.getByLabel('create contacts enrichment', { exact: true }).inputValue()).toBe('approval');
+    expect(await page.getByLabel('read contacts email enrichment', { exact: true }).inputValue()).toBe('masked');
+    await page.getByText('No promises: send_email that contains "guaranteed returns" or "risk-free" → deny').waitFor();
+    await screenshot('settings-content-and-creation');
+  });
+
   it('the other settings sections and the overview open by their own URL and draw', async () => {
     for (const section of ['agents', 'people', 'kill-switches', 'policy']) {
       await page.goto(`${serverUrl}/settings/${section}`);
@@ -212,6 +264,9 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.goto(`${serverUrl}/settings/policy`);
     await page.getByRole('region', { name: 'Policy matrix: contacts' }).waitFor();
     expect(await page.getByRole('button', { name: 'Publish' }).count()).toBe(0);
+    // The content rules and creation settings are read, not offered for change.
+    await page.getByText('No promises: send_email that contains').waitFor();
+    expect(await page.getByRole('button', { name: /Add (content rule|read property)/ }).count()).toBe(0);
     expect(await page.locator('select').count()).toBe(0);
     await page.goto(`${serverUrl}/settings/agents`);
     await page.getByRole('region', { name: 'Agents' }).waitFor();

@@ -3,13 +3,7 @@ import { ACTION_KINDS, type AgentRole, type ObjectType, propertyNameSchema } fro
 import { type DualControlSettings, parsePolicy, type Policy, type Tier } from '../../../../shared/policy.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
 import { policyDiff } from '../../../../shared/views/policy-diff.ts';
-import {
-  MATRIX_OBJECT_TYPES,
-  MATRIX_ROLES,
-  MATRIX_TIERS,
-  matrixRows,
-  withTier,
-} from '../../../../shared/views/policy-matrix.ts';
+import { MATRIX_OBJECT_TYPES, MATRIX_ROLES, matrixRows, withTier } from '../../../../shared/views/policy-matrix.ts';
 import {
   CAP_LABELS,
   CAP_NAMES,
@@ -26,16 +20,18 @@ import {
 import { postJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
+import { ContentRules, RecordCreation } from './ContentAndCreation.tsx';
 import { ApprovalExpiry, Monitoring } from './MonitoringFields.tsx';
-import { ConditionFields, WindowFields } from './RuleFields.tsx';
+import { ConditionFields, TierSelect, WindowFields } from './RuleFields.tsx';
 import type { SectionProps } from './Settings.tsx';
 
 const DRAFT_ACTIONS = ACTION_KINDS.filter((kind) => kind !== 'field_write');
 type DraftAction = (typeof DRAFT_ACTIONS)[number];
 
 /**
- * The policy in force as a draft: the matrix, action tiers, caps, conditions, windows, QA sampling,
- * dual control, approval expiry and monitoring (bypass reverts, integrations, kill triggers). The draft is checked with the server's policy schema before publishing, and
+ * The policy in force as a draft: the matrix, record creation and governed reads, action tiers,
+ * content rules, caps, conditions, windows, QA sampling, dual control, approval expiry and
+ * monitoring (bypass reverts, integrations, kill triggers). The draft is checked with the server's policy schema before publishing, and
  * publishing follows the same dual-control rules as everywhere else (409: a second admin confirms).
  */
 export function PolicyEditor({ view, reload }: SectionProps) {
@@ -72,7 +68,9 @@ export function PolicyEditor({ view, reload }: SectionProps) {
       {MATRIX_OBJECT_TYPES.map((objectType) => (
         <Matrix key={objectType} objectType={objectType} policy={draft} editable={editable} onChange={setDraft} />
       ))}
+      <RecordCreation key={`creation:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <ActionTiers policy={draft} editable={editable} onChange={setDraft} />
+      <ContentRules key={`content:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <Caps key={`caps:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <Rules key={`rules:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
       <QaSampling key={`qa:${fresh}`} policy={draft} editable={editable} onChange={setDraft} />
@@ -116,30 +114,6 @@ interface EditorProps {
   policy: Policy;
   editable: boolean;
   onChange: (policy: Policy) => void;
-}
-
-function TierSelect(props: {
-  label: string;
-  value: Tier | '';
-  editable: boolean;
-  onChange: (tier: Tier | '') => void;
-  allowNone?: boolean;
-}) {
-  if (!props.editable) return <>{props.value || '—'}</>;
-  return (
-    <select
-      aria-label={props.label}
-      value={props.value}
-      onChange={(event) => props.onChange(event.target.value as Tier | '')}
-    >
-      {props.allowNone && <option value="">not named (deny)</option>}
-      {MATRIX_TIERS.map((tier) => (
-        <option key={tier} value={tier}>
-          {tier}
-        </option>
-      ))}
-    </select>
-  );
 }
 
 function Matrix({ objectType, policy, editable, onChange }: EditorProps & { objectType: ObjectType }) {

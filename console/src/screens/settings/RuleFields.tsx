@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import type { PolicyCondition, RecordMatchesCondition, TimeWindow } from '../../../../shared/policy.ts';
-import { MATRIX_OBJECT_TYPES, MATRIX_ROLES } from '../../../../shared/views/policy-matrix.ts';
+import type { PolicyCondition, RecordMatchesCondition, Tier, TimeWindow } from '../../../../shared/policy.ts';
+import { MATRIX_OBJECT_TYPES, MATRIX_ROLES, MATRIX_TIERS } from '../../../../shared/views/policy-matrix.ts';
 import {
   listFromText,
   RAISE_TIER_NAMES,
@@ -17,7 +17,7 @@ import {
  */
 
 /** Checkboxes for a list where none ticked means "all" (undefined) unless `required`. */
-function Checks<T extends string>(props: {
+export function Checks<T extends string>(props: {
   legend: string;
   options: readonly T[];
   value: readonly T[] | undefined;
@@ -47,7 +47,7 @@ function Checks<T extends string>(props: {
 }
 
 /** A comma-separated list typed as text: "a, " on the way to "a, b" keeps its comma while typing. */
-function ListInput(props: {
+export function ListInput(props: {
   label: string;
   value: readonly string[] | undefined;
   onChange: (value: string[] | undefined) => void;
@@ -67,7 +67,7 @@ function ListInput(props: {
   );
 }
 
-function Choice<T extends string>(props: {
+export function Choice<T extends string>(props: {
   label: string;
   options: readonly T[];
   value: T;
@@ -82,6 +82,31 @@ function Choice<T extends string>(props: {
         ))}
       </select>
     </label>
+  );
+}
+
+/** A tier per cell: a select for those who may edit, the tier as text for the others. */
+export function TierSelect(props: {
+  label: string;
+  value: Tier | '';
+  editable: boolean;
+  onChange: (tier: Tier | '') => void;
+  allowNone?: boolean;
+}) {
+  if (!props.editable) return <>{props.value || '—'}</>;
+  return (
+    <select
+      aria-label={props.label}
+      value={props.value}
+      onChange={(event) => props.onChange(event.target.value as Tier | '')}
+    >
+      {props.allowNone && <option value="">not named (deny)</option>}
+      {MATRIX_TIERS.map((tier) => (
+        <option key={tier} value={tier}>
+          {tier}
+        </option>
+      ))}
+    </select>
   );
 }
 
