@@ -25,3 +25,18 @@ export function workBehindAnswers(onFailure: (error: unknown) => void): WorkBehi
     },
   };
 }
+
+/**
+ * When a decision answers: `decided` once it is stored, with its writes started behind the answer
+ * (where this process keeps such work); `applied` once they are done, with their outcome.
+ */
+export type AnswerWhen = 'decided' | 'applied';
+
+export async function writeNowOrBehind(
+  behindAnswers: WorkBehindAnswers | undefined,
+  answer: AnswerWhen | undefined,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  if (answer === 'decided' && behindAnswers) behindAnswers.start(work);
+  else await work();
+}

@@ -10,6 +10,6 @@ export {
   PROVENANCE_PROPERTIES,
   provenanceValues,
 } from './provenance.ts';
-export { type WorkBehindAnswers, workBehindAnswers } from './behind-answers.ts';
+export { type AnswerWhen, type WorkBehindAnswers, workBehindAnswers, writeNowOrBehind } from './behind-answers.ts';
 export { alongsideCrm } from './alongside-crm.ts';
 export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';

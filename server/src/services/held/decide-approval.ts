@@ -16,10 +16,12 @@ import { approvalView, requireApproval } from './approval-view.ts';
 import {
   actorJson,
   type Actor,
+  type AnswerWhen,
   type ServiceDeps,
   toCrmValue,
   withAuditChain,
   type AuditAppender,
+  writeNowOrBehind,
 } from '../common/index.ts';
 import { checkRejectionRate } from '../governance/index.ts';
 
@@ -47,7 +49,7 @@ export interface DecideApprovalInput {
    * default): answer with the CRM write's outcome, as the admin API's callers and the HubSpot card
    * (which refreshes the record's properties next) rely on.
    */
-  answer?: 'decided' | 'applied';
+  answer?: AnswerWhen;
 }
 
 export type DecidingPerson = Pick<PersonRow, 'crmUserId' | 'role' | 'crmOwnerId'>;
@@ -92,10 +94,10 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
   if (outcome.approved) {
-    const apply = () => applyApprovals(deps, { workspace, approvalIds: [approvalId] });
     // The approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
-    if (input.answer === 'decided' && deps.behindAnswers) deps.behindAnswers.start(apply);
-    else await apply();
+    await writeNowOrBehind(deps.behindAnswers, input.answer, () =>
+      applyApprovals(deps, { workspace, approvalIds: [approvalId] }),
+    );
   }
   if (request.kind === 'reject')
     await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);

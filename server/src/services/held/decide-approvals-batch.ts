@@ -14,7 +14,7 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { applyApprovals } from './apply-approval.ts';
 import { decideLockedAction, readEmailContacts, type DraftOutcome } from './decide-action.ts';
 import { decideLocked, type DecidingPerson, type Outcome } from './decide-approval.ts';
-import { type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
+import { type AnswerWhen, type ServiceDeps, newId, withAuditChain, writeNowOrBehind } from '../common/index.ts';
 import { checkRejectionRate } from '../governance/index.ts';
 import { executeReleasedAction } from '../actions/index.ts';
 
@@ -44,7 +44,7 @@ export async function decideApprovalsBatch(
      * field changes behind the answer (the console, whose person waits for the rows to leave the
      * inbox); `applied` (the default) answers with the writes' outcomes.
      */
-    answer?: 'decided' | 'applied';
+    answer?: AnswerWhen;
   },
 ): Promise<BatchDecisionResult> {
   const { workspace, request } = input;
@@ -152,10 +152,10 @@ export async function decideApprovalsBatch(
     const result = outcomes.get(id);
     return result?.kind === 'draft' && result.outcome.ok && result.outcome.released;
   });
-  const apply = () => applyApprovals(deps, { workspace, approvalIds: approved });
   // Each approved approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
-  if (input.answer === 'decided' && deps.behindAnswers) deps.behindAnswers.start(apply);
-  else await apply();
+  await writeNowOrBehind(deps.behindAnswers, input.answer, () =>
+    applyApprovals(deps, { workspace, approvalIds: approved }),
+  );
   // Before answering in every case: nothing creates a released task or note again if this process dies (release-action.ts).
   // One at a time, as a single decision does: each task or note is its own CRM call.
   for (const id of released) await executeReleasedAction(deps, workspace, id);
