@@ -1,40 +1,31 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOver } from '../support/cli.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('server/src/cli/main.ts');
 const POLICY = path.resolve('examples/policy.json');
 
-// On PGlite in a data folder, as the other CLI tests; the services are the ones the API tests run on both databases.
-let env: Record<string, string>;
+// In this process, over the suite's database: the command code `npx agent-governance` runs (cli.test.ts runs the binary).
+let harness: Harness;
 let dataDir: string;
-
-beforeAll(() => {
+beforeAll(async () => {
+  harness = await startHarness();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-safety-'));
-  env = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HUBSPOT_API_BASE_URL: 'http://127.0.0.1:9' };
-  delete env.DATABASE_URL;
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await harness.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
 
-async function cli(...args: string[]): Promise<{ code: number; json: Record<string, any> }> {
-  try {
-    const { stdout } = await run(process.execPath, [CLI, ...args, '--json'], { env });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, json: JSON.parse(failed.stdout) };
-  }
-}
+const cli = async (...args: string[]) => {
+  const { code, json } = await cliOver(harness, ...args, '--json');
+  return { code, json };
+};
 
 describe('agent safety from the CLI', () => {
-  // Six CLI processes, each opening PGlite from its folder: on a busy 2-core machine they take minutes.
-  it('stores a regression set from a file, runs it (exit 1 while a case fails), and shows and accepts changes', {
-    timeout: 600_000,
-  }, async () => {
+  it('stores a regression set from a file, runs it (exit 1 while a case fails), and shows and accepts changes', async () => {
     const workspace = await cli(
       'workspace',
       'add',

@@ -1,44 +1,21 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOverWithEnv } from '../support/cli.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('server/src/cli/main.ts');
-
-let env: Record<string, string>;
-let dataDir: string;
-
-beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-console-'));
-  env = {
-    ...(process.env as Record<string, string>),
-    DATA_DIR: dataDir,
-    HUBSPOT_API_BASE_URL: 'http://127.0.0.1:9',
-    PORT: '3456',
-  };
-  delete env.DATABASE_URL;
-  delete env.PUBLIC_URL;
+// In this process, over the suite's database: the command code `npx agent-governance` runs (cli.test.ts runs the binary).
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => harness.close());
 
-async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  try {
-    const { stdout } = await run(process.execPath, [CLI, ...args], { env });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, json: JSON.parse(failed.stdout) };
-  }
-}
+const cli = async (...args: string[]) => {
+  const { code, json } = await cliOverWithEnv(harness, { PORT: '3456' }, ...args);
+  return { code, json };
+};
 
 describe('agent-governance console-link', () => {
-  // Several CLI processes, each opening PGlite from its folder: on a busy 2-core machine that outlasts 30 s.
-  it('prints a one-time sign-in link for the named person or the highest-ranked one, and refuses nobody or a stranger', {
-    timeout: 120_000,
-  }, async () => {
+  it('prints a one-time sign-in link for the named person or the highest-ranked one, and refuses nobody or a stranger', async () => {
     const workspace = await cli(
       'workspace',
       'add',

@@ -1,32 +1,18 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliOver } from '../support/cli.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('server/src/cli/main.ts');
-
-let env: Record<string, string>;
-let dataDir: string;
-
-beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-people-'));
-  env = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HUBSPOT_API_BASE_URL: 'http://127.0.0.1:9' };
-  delete env.DATABASE_URL;
+// In this process, over the suite's database: the command code `npx agent-governance` runs (cli.test.ts runs the binary).
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => harness.close());
 
-async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  try {
-    const { stdout } = await run(process.execPath, [CLI, ...args], { env });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, json: JSON.parse(failed.stdout) };
-  }
-}
+const cli = async (...args: string[]) => {
+  const { code, json } = await cliOver(harness, ...args);
+  return { code, json };
+};
 
 describe('agent-governance people set', () => {
   it('gives a CRM user a role as one JSON object, and refuses a role that does not exist', async () => {

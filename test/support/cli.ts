@@ -15,7 +15,16 @@ export interface CliResult {
  * Runs a CLI command in this process over the harness's database and its msw fake HubSpot: the
  * same command code as `npx agent-governance`, on PGlite or Postgres as the suite runs.
  */
-export async function cliOver(harness: Harness, ...args: string[]): Promise<CliResult> {
+export function cliOver(harness: Harness, ...args: string[]): Promise<CliResult> {
+  return cliOverWithEnv(harness, {}, ...args);
+}
+
+/** As cliOver, with configuration from these environment variables (PORT, PUBLIC_URL...). */
+export async function cliOverWithEnv(
+  harness: Harness,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<CliResult> {
   const stdout = collector();
   const stderr = collector();
   const runtime: Runtime = {
@@ -27,7 +36,7 @@ export async function cliOver(harness: Harness, ...args: string[]): Promise<CliR
   const code = await runCli(args, {
     stdout: stdout.stream,
     stderr: stderr.stream,
-    env: { DATA_DIR: 'unused-by-an-injected-runtime' },
+    env: { DATA_DIR: 'unused-by-an-injected-runtime', ...env },
     openRuntime: async () => runtime,
   });
   const text = stdout.text();
