@@ -96,10 +96,10 @@ export async function lockSpend(tx: Tx, key: { workspaceId: string; day: string 
 
 /** The budgets audited as reached on `day` (`agent.budget_reached`), with the agent each was reached for. */
 export async function budgetsAuditedAsReached(
-  tx: Tx,
+  db: Db | Tx,
   query: { workspaceId: string; day: string },
 ): Promise<{ budget: string | null; agentId: string | null }[]> {
-  return tx
+  return db
     .select({ budget: sql<string | null>`${auditEvents.data}->>'budget'`, agentId: auditEvents.agentId })
     .from(auditEvents)
     .where(

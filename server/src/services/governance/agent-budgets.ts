@@ -151,14 +151,21 @@ async function auditBudgetsReached(
   deps: ServiceDeps,
   input: BudgetedAgent & { day: string; states: readonly BudgetState[] },
 ): Promise<void> {
-  if (input.states.length === 0) return;
+  const query = { workspaceId: input.workspaceId, day: input.day };
+  const unaudited = async (db: Db | Tx, states: readonly BudgetState[]) => {
+    const audited = await budgetsAuditedAsReached(db, query);
+    return states.filter(
+      (state) =>
+        !audited.some(
+          (event) => event.budget === state.name && (workspaceWide(state.name) || event.agentId === input.agent.id),
+        ),
+    );
+  };
+  // Read first without the chain lock: an agent refused over and over must not queue behind decisions for it.
+  const candidates = input.states.length === 0 ? [] : await unaudited(deps.db, input.states);
+  if (candidates.length === 0) return;
   await withAuditChain(deps.db, input.workspaceId, deps.clock, async (tx, audit) => {
-    const audited = await budgetsAuditedAsReached(tx, { workspaceId: input.workspaceId, day: input.day });
-    for (const state of input.states) {
-      const already = audited.some(
-        (event) => event.budget === state.name && (workspaceWide(state.name) || event.agentId === input.agent.id),
-      );
-      if (already) continue;
+    for (const state of await unaudited(tx, candidates))
       audit.append({
         type: 'agent.budget_reached',
         actor: BUDGETS,
@@ -172,7 +179,6 @@ async function auditBudgetsReached(
           ...(state.currency ? { currency: state.currency } : {}),
         },
       });
-    }
   });
 }
 
