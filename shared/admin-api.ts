@@ -270,14 +270,18 @@ export const governanceListQuerySchema = z.strictObject({ status: z.enum(GOVERNA
 export const governanceRequestViewSchema = z
   .strictObject({
     id: z.uuid(),
-    kind: z.enum(['kill_switch_release', 'policy_publish']),
+    kind: z.enum(['kill_switch_release', 'policy_publish', 'erasure']),
     status: z.enum(GOVERNANCE_REQUEST_STATUSES),
     reasons: z
       .array(z.strictObject({ code: safeText, message: safeText }))
       .describe(
-        'Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened).',
+        'Why a second admin must confirm (kill_switch_release, tier_lowered, cap_raised, dual_control_weakened, erasure).',
       ),
-    payload: z.unknown().describe('The change as asked for: the kill switch change or the policy document.'),
+    payload: z
+      .unknown()
+      .describe(
+        'The change as asked for: the kill switch change, the policy document, or the person to erase (their email only until the request is settled).',
+      ),
     requestedBy: safeText,
     requestedAt: z.iso.datetime(),
     decidedBy: safeText.nullable(),

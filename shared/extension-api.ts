@@ -239,7 +239,7 @@ export interface HubSpotTeam {
 /** A change to governance waiting for a second admin (dual control), as the settings page lists it. */
 export interface PendingGovernanceRequest {
   id: string;
-  kind: 'policy_publish' | 'kill_switch_release';
+  kind: 'policy_publish' | 'kill_switch_release' | 'erasure';
   reasons: { code: string; message: string }[];
   /** `person:<HubSpot user id>`, `admin:<name>`...: the one who asked cannot confirm. */
   requestedBy: string;

@@ -217,11 +217,13 @@ export type QaSettings = z.infer<typeof qaSchema>;
 
 /**
  * Dual control (issue 5): changes to governance itself that a second admin must confirm.
- * `capRaiseShare` 0.25 means raising any cap by more than 25% (or removing it) needs one.
+ * `capRaiseShare` 0.25 means raising any cap by more than 25% (or removing it) needs one;
+ * `erasure` puts erasing a person's data under it too (issue 21): it cannot be undone.
  */
 const dualControlSchema = z.strictObject({
   killSwitchRelease: z.boolean().default(false),
   tierLowering: z.boolean().default(false),
+  erasure: z.boolean().default(false),
   capRaiseShare: z.number().min(0).max(100).optional(),
 });
 export type DualControlSettings = z.infer<typeof dualControlSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectTypeSchema, recordIdSchema } from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
 
 /** A period in days, or null to keep for ever. */
 const days = z.number().int().min(1).max(36_500).nullable();
@@ -42,6 +42,11 @@ export const erasureRequestSchema = z
     objectType: objectTypeSchema.optional(),
     recordId: recordIdSchema.optional(),
     email: z.email().max(254).optional(),
+    actingUserId: crmUserIdSchema
+      .optional()
+      .describe(
+        'The CRM user asking (an admin); required when the policy puts erasure under dual control, so that person cannot also confirm it.',
+      ),
   })
   .refine((request) => (request.objectType === undefined) === (request.recordId === undefined), {
     message: 'objectType and recordId go together',

@@ -1,9 +1,12 @@
+import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OverviewView, PolicyVersionView } from '../../shared/console-settings-api.ts';
 import type { SettingsView } from '../../shared/extension-api.ts';
 import type { Policy } from '../../shared/policy.ts';
+import type { RetentionView } from '../../shared/retention-api.ts';
 import { withTier } from '../../shared/views/policy-matrix.ts';
 import { bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { auditEvents } from '../../server/src/store/schema.ts';
 import { EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -211,6 +214,33 @@ describe('console settings: agents, people and kill switches', () => {
     expect((await as('2', 'DELETE', '/console/api/people/42')).status).toBe(200);
     expect((await as('2', 'DELETE', '/console/api/team-roles/77')).status).toBe(200);
     expect((await settingsOf('1')).access.teamRoles).toEqual([]);
+  });
+});
+
+describe('console settings: retention', () => {
+  it('When an admin sets retention periods, then the API reads them back and the change is audited as theirs; others may only read them', async () => {
+    const shown = await as('501', 'GET', '/console/api/retention');
+    expect(shown.status).toBe(200);
+    expect(((await shown.json()) as RetentionView).periods.draftsDays).toBeNull();
+    const periods = { changeRecordsDays: 30, draftsDays: 90, webhookPayloadsDays: null, auditPersonalDataDays: 365 };
+    for (const who of ['501', '700'])
+      expect((await as(who, 'PUT', '/console/api/retention', periods)).status).toBe(403);
+    expect((await as('1001', 'GET', '/console/api/retention')).status).toBe(403);
+    const invalid = await as('2', 'PUT', '/console/api/retention', { ...periods, draftsDays: 0 });
+    expect(invalid.status).toBe(400);
+
+    const saved = await as('2', 'PUT', '/console/api/retention', periods);
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as RetentionView).periods).toEqual(periods);
+    const read = await api(harness, 'GET', '/v1/admin/retention', { token: ws.adminToken });
+    expect(read.body.periods).toEqual(periods);
+    const events = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'retention.configured')));
+    expect(events).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ crmUserId: '2', via: 'console' }) }),
+    ]);
   });
 });
 

@@ -259,6 +259,21 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('overview');
   });
 
+  it('an admin sets how long drafts and personal values are kept, and the API reads the same', async () => {
+    await signIn('3001', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/retention`);
+    const retention = page.getByRole('region', { name: 'Retention' });
+    await retention.getByLabel('Settled drafts (days)').fill('90');
+    await retention.getByLabel('Personal values in the audit log (days)').fill('365');
+    await retention.getByRole('button', { name: 'Save retention' }).click();
+    expect(await retention.getByRole('status').textContent()).toContain('Saved');
+    const read = await http('GET', `${serverUrl}/v1/admin/retention`, { token: adminToken });
+    expect(read.body.periods).toMatchObject({ draftsDays: 90, auditPersonalDataDays: 365, changeRecordsDays: null });
+    await page.reload();
+    expect(await page.getByLabel('Settled drafts (days)').inputValue()).toBe('90');
+    await screenshot('settings-retention');
+  });
+
   it('an approver reads the settings but is offered nothing to change', async () => {
     await signIn('3002', 'approver');
     await page.goto(`${serverUrl}/settings/policy`);
@@ -279,6 +294,10 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.goto(`${serverUrl}/settings/kill-switches`);
     await page.getByRole('region', { name: 'Kill switches' }).waitFor();
     expect(await page.getByRole('button', { name: 'Engage' }).count()).toBe(0);
+    await page.goto(`${serverUrl}/settings/retention`);
+    await page.getByLabel('Settled drafts (days)').waitFor();
+    expect(await page.getByLabel('Settled drafts (days)').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save retention' }).count()).toBe(0);
   });
 
   it('no error on Settings or Overview: no script error, no Content-Security-Policy refusal', () => {

@@ -60,18 +60,20 @@ export const RETENTION_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     name: 'erase',
     summary:
       'Erases one person: their personal values in the audit log, settled drafts, change records and field history; the audit still verifies.',
-    usage: 'erase --workspace ID [--object-type TYPE --record RECORD_ID] [--email ADDRESS] [--json]',
+    usage:
+      'erase --workspace ID [--object-type TYPE --record RECORD_ID] [--email ADDRESS] [--acting-user CRM_USER_ID] [--json]',
     options: {
       workspace: { type: 'string' },
       'object-type': { type: 'string' },
       record: { type: 'string' },
       email: { type: 'string' },
+      'acting-user': { type: 'string' },
     },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ erasureRequestSchema }, { erasePerson }] = await Promise.all([
+        const [{ erasureRequestSchema }, { requestErasure }] = await Promise.all([
           import('../../../shared/retention-api.ts'),
-          import('../services/retention/index.ts'),
+          import('../services/governance/index.ts'),
         ]);
         const request = parseWith(
           erasureRequestSchema,
@@ -79,14 +81,23 @@ export const RETENTION_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
             ...(optional(context, 'object-type') === undefined ? {} : { objectType: optional(context, 'object-type') }),
             ...(optional(context, 'record') === undefined ? {} : { recordId: optional(context, 'record') }),
             ...(optional(context, 'email') === undefined ? {} : { email: optional(context, 'email') }),
+            ...(optional(context, 'acting-user') === undefined
+              ? {}
+              : { actingUserId: optional(context, 'acting-user') }),
           },
           'record',
         );
-        const result = await erasePerson(deps, await workspaceOf(deps, context), request, CLI_ACTOR);
-        const { auditPersonalData, drafts, changeRecords, fieldHistory } = result.erased;
+        const outcome = await requestErasure(deps, await workspaceOf(deps, context), request, CLI_ACTOR);
+        if ('pending' in outcome)
+          return {
+            kind: 'result',
+            value: outcome.pending,
+            human: `Nothing erased yet: the policy puts erasure under dual control. Governance request ${outcome.pending.id} waits for a second admin (POST /v1/admin/governance-requests/${outcome.pending.id}/confirm).`,
+          };
+        const { auditPersonalData, drafts, changeRecords, fieldHistory } = outcome.erased.erased;
         return {
           kind: 'result',
-          value: result,
+          value: outcome.erased,
           human: `Erased: personal values of ${auditPersonalData} audit events, ${drafts} drafts, ${changeRecords} change records, ${fieldHistory} field history entries.`,
         };
       }),

@@ -74,9 +74,32 @@ export function budgetStates(budgets: Budgets | undefined, usage: BudgetUsage): 
   return states;
 }
 
-/** The first budget used up (nothing left), or undefined. */
-export function reachedBudget(states: readonly BudgetState[]): BudgetState | undefined {
-  return states.find((state) => state.left <= 0);
+/**
+ * The first budget that refuses a request reporting `spend` (millionths, by currency): one used up
+ * (nothing left), or a spend budget with less left than the request's cost, so spend never passes
+ * its budget. Undefined when every budget admits it.
+ */
+export function refusingBudget(
+  states: readonly BudgetState[],
+  spend: ReadonlyMap<string, number> = new Map(),
+): BudgetState | undefined {
+  return states.find(
+    (state) =>
+      state.left <= 0 ||
+      (state.currency !== undefined && toMicros(state.limit) - toMicros(state.used) < (spend.get(state.currency) ?? 0)),
+  );
+}
+
+/** Whether the budget counts the whole workspace's agents together, not one agent's. */
+export function workspaceWide(name: BudgetName): boolean {
+  return name === 'crmCallsPerWorkspacePerDay' || name === 'spendPerWorkspacePerDay';
+}
+
+/** A request's reported costs in millionths, summed by currency. */
+export function spendByCurrency(costs: readonly { amount: number; currency: string }[]): Map<string, number> {
+  const spend = new Map<string, number>();
+  for (const cost of costs) spend.set(cost.currency, (spend.get(cost.currency) ?? 0) + toMicros(cost.amount));
+  return spend;
 }
 
 /** A cost in a currency no spend budget counts in, when the policy sets one: one currency per budget. */

@@ -6,7 +6,12 @@
 import type { Caps, DualControlSettings, Policy, RoleTiers, Tier } from '../../../shared/policy.ts';
 import { AGENT_ROLES } from '../../../shared/crm-names.ts';
 
-export type DualControlCode = 'kill_switch_release' | 'tier_lowered' | 'cap_raised' | 'dual_control_weakened';
+export type DualControlCode =
+  | 'kill_switch_release'
+  | 'tier_lowered'
+  | 'cap_raised'
+  | 'dual_control_weakened'
+  | 'erasure';
 export interface DualControlReason {
   code: DualControlCode;
   message: string;
@@ -21,6 +26,11 @@ export function killSwitchReleaseReasons(
 ): DualControlReason[] {
   if (!settings?.killSwitchRelease || change.engaged || !change.wasEngaged || change.scope !== 'workspace') return [];
   return [{ code: 'kill_switch_release', message: 'Releasing the workspace kill switch needs a second admin.' }];
+}
+
+export function erasureReasons(settings: DualControlSettings | undefined): DualControlReason[] {
+  if (!settings?.erasure) return [];
+  return [{ code: 'erasure', message: "Erasing a person's data needs a second admin." }];
 }
 
 export function policyChangeReasons(current: Policy | undefined, next: Policy): DualControlReason[] {
@@ -39,7 +49,11 @@ export function policyChangeReasons(current: Policy | undefined, next: Policy): 
 
 function weakens(current: DualControlSettings, next: DualControlSettings | undefined): boolean {
   if (!next) return true;
-  if ((current.killSwitchRelease && !next.killSwitchRelease) || (current.tierLowering && !next.tierLowering))
+  if (
+    (current.killSwitchRelease && !next.killSwitchRelease) ||
+    (current.tierLowering && !next.tierLowering) ||
+    (current.erasure && !next.erasure)
+  )
     return true;
   return (
     current.capRaiseShare !== undefined &&

@@ -10,6 +10,7 @@ import {
 import { changeAcceptanceSchema, regressionSetSchema } from '../../../shared/agent-safety-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { overviewQuerySchema } from '../../../shared/console-settings-api.ts';
+import { retentionPeriodsSchema } from '../../../shared/retention-api.ts';
 import {
   type ExtensionPermissions,
   policyVersionParamSchema,
@@ -46,6 +47,7 @@ import {
   clearRecordReview,
   setAgentStatus,
 } from '../services/governance/index.ts';
+import { setRetention, showRetention } from '../services/retention/index.ts';
 import { refuseCrossSiteWrites, sessionToken } from './console-session.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';
@@ -102,6 +104,18 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
     res
       .status(201)
       .json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
+  });
+
+  router.get('/console/api/retention', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await showRetention(deps, workspace.id));
+  });
+
+  // Shortening a period deletes data at the next run: those who may publish the policy set it.
+  router.put('/console/api/retention', async (req, res) => {
+    const authenticated = await permitted(req, 'publishPolicy', 'change how long data is kept');
+    const periods = parseInput(retentionPeriodsSchema, req.body, 'The retention periods');
+    res.json(await setRetention(deps, authenticated.workspace.id, periods, personActor(authenticated)));
   });
 
   router.put('/console/api/kill-switches', async (req, res) => {

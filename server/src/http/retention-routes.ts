@@ -4,8 +4,10 @@ import {
   retentionPeriodsSchema,
   retentionViewSchema,
 } from '../../../shared/retention-api.ts';
+import { governanceRequestViewSchema } from '../../../shared/admin-api.ts';
 import type { Actor } from '../services/common/index.ts';
-import { erasePerson, setRetention, showRetention } from '../services/retention/index.ts';
+import { requestErasure } from '../services/governance/index.ts';
+import { setRetention, showRetention } from '../services/retention/index.ts';
 import { defineRoute, errorResponses, json } from './route.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
@@ -53,15 +55,22 @@ export const retentionRoutes = [
     path: '/v1/admin/erasures',
     operationId: 'erasePerson',
     summary:
-      'Erase one person (a CRM record, an email address, or both): their personal values in the audit log, settled drafts, change records and field history. The audit chain still verifies.',
+      'Erase one person (a CRM record, an email address, or both): their personal values in the audit log, settled drafts, change records and field history. The audit chain still verifies. Under dual control it waits for a second admin.',
     security: 'admin',
     body: { schema: erasureRequestSchema, what: 'The erasure request' },
     responses: {
       '200': { description: 'How much was erased.', content: json(erasureResultSchema) },
+      '202': {
+        description:
+          'The policy puts erasure under dual control: nothing is erased yet; the governance request waits for a second admin (POST /v1/admin/governance-requests/{id}/confirm).',
+        content: json(governanceRequestViewSchema),
+      },
       ...errors(400, 401),
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
-      res.json(await erasePerson(deps, workspace.id, body, ADMIN));
+      const outcome = await requestErasure(deps, workspace.id, body, ADMIN);
+      if ('pending' in outcome) res.status(202).json(outcome.pending);
+      else res.json(outcome.erased);
     },
   }),
 ];

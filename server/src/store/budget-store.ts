@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
-import { agentSpend, usageCounters } from './schema.ts';
+import { agentSpend, auditEvents, usageCounters } from './schema.ts';
 
 /** One agent's and its whole workspace's count for a day. */
 export interface AgentAndWorkspace {
@@ -62,6 +62,53 @@ export async function addSpend(
       target: [agentSpend.workspaceId, agentSpend.agentId, agentSpend.day, agentSpend.currency],
       set: { micros: sql`${agentSpend.micros} + excluded.micros` },
     });
+}
+
+/** Gives back a reservation (`addSpend`) of a request that failed or replayed an earlier one. */
+export async function releaseSpend(
+  db: Db | Tx,
+  row: { workspaceId: string; agentId: string; day: string; currency: string; micros: number },
+): Promise<void> {
+  if (row.micros <= 0) return;
+  await db
+    .update(agentSpend)
+    .set({ micros: sql`${agentSpend.micros} - ${row.micros}` })
+    .where(
+      and(
+        eq(agentSpend.workspaceId, row.workspaceId),
+        eq(agentSpend.agentId, row.agentId),
+        eq(agentSpend.day, row.day),
+        eq(agentSpend.currency, row.currency),
+      ),
+    );
+}
+
+/**
+ * Serialises spend reservations in a workspace for a day until the transaction ends. The
+ * workspace's spend budget sums every agent's rows, so no one row's lock would cover it; an
+ * advisory lock holds up no other writer of those rows' table.
+ */
+export async function lockSpend(tx: Tx, key: { workspaceId: string; day: string }): Promise<void> {
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`agent_spend:${key.workspaceId}:${key.day}`}, 0))`,
+  );
+}
+
+/** The budgets audited as reached on `day` (`agent.budget_reached`), with the agent each was reached for. */
+export async function budgetsAuditedAsReached(
+  db: Db | Tx,
+  query: { workspaceId: string; day: string },
+): Promise<{ budget: string | null; agentId: string | null }[]> {
+  return db
+    .select({ budget: sql<string | null>`${auditEvents.data}->>'budget'`, agentId: auditEvents.agentId })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, query.workspaceId),
+        eq(auditEvents.type, 'agent.budget_reached'),
+        sql`${auditEvents.data}->>'day' = ${query.day}`,
+      ),
+    );
 }
 
 /** Each agent's CRM calls and spend (per currency, in millionths) on a day, for the admin's screens. */

@@ -29,6 +29,11 @@ export async function settleGovernanceRequest(
   await tx.update(governanceRequests).set(outcome).where(eq(governanceRequests.id, id));
 }
 
+/** Replaces what a request asks for: an erasure's settled request keeps no email address. */
+export async function replaceGovernancePayload(db: Db, id: string, payload: unknown): Promise<void> {
+  await db.update(governanceRequests).set({ payload }).where(eq(governanceRequests.id, id));
+}
+
 export async function listGovernanceRequests(
   db: Db,
   workspaceId: string,

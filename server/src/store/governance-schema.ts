@@ -43,8 +43,8 @@ export const governanceRequests = pgTable(
   {
     id: uuid('id').primaryKey(),
     workspaceId: uuid('workspace_id').notNull(),
-    kind: text('kind', { enum: ['kill_switch_release', 'policy_publish'] }).notNull(),
-    /** What takes effect on confirmation: the kill switch, or the policy document. */
+    kind: text('kind', { enum: ['kill_switch_release', 'policy_publish', 'erasure'] }).notNull(),
+    /** What takes effect on confirmation: the kill switch, the policy document, or whom to erase. */
     payload: jsonb('payload').notNull(),
     /** Why a second admin is needed, as reason codes with sentences. */
     reasons: jsonb('reasons').notNull(),

@@ -16,9 +16,15 @@ export async function claimIdempotencyKey(
     .onConflictDoNothing()
     .returning({ key: idempotencyKeys.key });
   if (inserted.length > 0) return { claimed: true };
-  const [existing] = await db.select().from(idempotencyKeys).where(matches(row));
+  const existing = await findIdempotencyKey(db, row);
   if (!existing) return claimIdempotencyKey(db, row); // released between our insert and select
   return { claimed: false, existing };
+}
+
+/** The key's row, if a request claimed it. */
+export async function findIdempotencyKey(db: Db | Tx, key: Key): Promise<IdempotencyRow | undefined> {
+  const [row] = await db.select().from(idempotencyKeys).where(matches(key));
+  return row;
 }
 
 export async function attachChangeSet(db: Db | Tx, key: Key, changeSetId: string): Promise<void> {

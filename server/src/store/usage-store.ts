@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Tx } from './database.ts';
+import type { Db, Tx } from './database.ts';
 import { usageCounters } from './schema.ts';
 
 type UsageScope = (typeof usageCounters.$inferSelect)['scope'];
@@ -28,7 +28,7 @@ export async function readUsage(
 
 /** Adds to today's counters in one statement (a change set can touch thousands of records). */
 export async function addUsage(
-  tx: Tx,
+  tx: Db | Tx,
   query: { workspaceId: string; scope: UsageScope; day: string; increments: Map<string, number> },
 ): Promise<void> {
   const rows = [...query.increments]

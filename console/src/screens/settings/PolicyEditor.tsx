@@ -397,7 +397,11 @@ function QaSampling({ policy, editable, onChange }: EditorProps) {
 }
 
 function DualControl({ policy, editable, onChange }: EditorProps) {
-  const dual: DualControlSettings = policy.dualControl ?? { killSwitchRelease: false, tierLowering: false };
+  const dual: DualControlSettings = policy.dualControl ?? {
+    killSwitchRelease: false,
+    tierLowering: false,
+    erasure: false,
+  };
   const set = (next: DualControlSettings) => onChange({ ...policy, dualControl: next });
   return (
     <section aria-label="Dual control" className="card">
@@ -420,6 +424,15 @@ function DualControl({ policy, editable, onChange }: EditorProps) {
             onChange={(event) => set({ ...dual, killSwitchRelease: event.target.checked })}
           />{' '}
           Releasing the workspace kill switch
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            disabled={!editable}
+            checked={dual.erasure}
+            onChange={(event) => set({ ...dual, erasure: event.target.checked })}
+          />{' '}
+          Erasing a person's data
         </label>
         <label>
           Raising a cap by more than (share, e.g. 0.25){' '}

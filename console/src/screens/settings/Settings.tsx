@@ -7,6 +7,7 @@ import { GovernanceRequests } from './GovernanceRequests.tsx';
 import { KillSwitches } from './KillSwitches.tsx';
 import { People } from './People.tsx';
 import { PolicyEditor } from './PolicyEditor.tsx';
+import { Retention } from './Retention.tsx';
 import { Reviews } from './Reviews.tsx';
 import { Versions } from './Versions.tsx';
 
@@ -16,6 +17,7 @@ const SECTIONS = [
   ['/agents', 'Agents'],
   ['/people', 'People'],
   ['/kill-switches', 'Kill switches'],
+  ['/retention', 'Retention'],
 ] as const;
 
 /** Governance settings (issue 19), a deep link per section under /settings (routes here are nested, so relative); the same settings as the HubSpot settings page. */
@@ -51,6 +53,9 @@ export default function Settings() {
           <Route path="/kill-switches">
             <KillSwitches view={view.data} reload={reload} />
             <Reviews view={view.data} reload={reload} />
+          </Route>
+          <Route path="/retention">
+            <Retention view={view.data} reload={reload} />
           </Route>
           <Route>
             <Redirect to="/policy" replace />

@@ -66,8 +66,8 @@ export async function withRetry<T>(
   const { policy } = deps;
   for (let attempt = 1; ; attempt += 1) {
     let failure: Failure;
+    await countCrmCall();
     try {
-      countCrmCall();
       return await call();
     } catch (error) {
       failure = classifyFailure(error);

@@ -36,8 +36,8 @@ export async function sfCall<T>(
       { details: { apiUsed: usage.used, apiLimit: usage.limit, share: budget.share } },
     );
   }
+  await countCrmCall();
   try {
-    countCrmCall();
     return await call();
   } catch (error) {
     throw asAppError(error, what);

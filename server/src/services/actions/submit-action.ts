@@ -77,7 +77,13 @@ export async function submitAction(
     evidenceSource: request.evidence.source,
   });
   if (stopped) throw killSwitchError(switchView(stopped));
-  const budgeted = { workspaceId: workspace.id, agent, costs: request.evidence.cost ? [request.evidence.cost] : [] };
+  const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
+  const budgeted = {
+    workspaceId: workspace.id,
+    agent,
+    costs: request.evidence.cost ? [request.evidence.cost] : [],
+    replays: async () => Boolean(key && (await findActionByIdempotencyKey(deps.db, key))),
+  };
   return withinAgentBudget(deps, { ...budgeted, counted: (result) => !result.replayed }, () =>
     submitWithinBudget(deps, input),
   );

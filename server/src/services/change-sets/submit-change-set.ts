@@ -22,6 +22,7 @@ import { readAuditHead } from '../../store/audit-store.ts';
 import { InFlight } from '../../store/in-flight.ts';
 import { insertChangeRecords, insertChanges, insertChangeSet, type ChangeRow } from '../../store/change-store.ts';
 import {
+  findIdempotencyKey,
   attachChangeSet,
   claimIdempotencyKey,
   releaseAbandonedClaim,
@@ -101,9 +102,16 @@ export async function submitChangeSet(
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
+  const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
   return withinAgentBudget(
     deps,
-    { workspaceId: workspace.id, agent, costs, counted: (result) => !result.replayed },
+    {
+      workspaceId: workspace.id,
+      agent,
+      costs,
+      replays: async () => Boolean(key && (await findIdempotencyKey(deps.db, key))?.changeSetId),
+      counted: (result) => !result.replayed,
+    },
     () => submitWithinBudget(deps, input),
   );
 }

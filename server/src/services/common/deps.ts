@@ -43,7 +43,8 @@ export type Actor =
       name: string;
       crmUserId: string;
       role: string | null;
-      via: 'admin_api' | 'hubspot_app' | 'console';
+      /** `cli`: an admin at the CLI naming themself, as one asking for an erasure under dual control does. */
+      via: 'admin_api' | 'hubspot_app' | 'console' | 'cli';
     }
   | { type: 'system'; name: string };
 

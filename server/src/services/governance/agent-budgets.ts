@@ -6,13 +6,22 @@ import {
   budgetStates,
   foreignCurrency,
   fromMicros,
-  reachedBudget,
+  refusingBudget,
+  spendByCurrency,
   spendCurrencies,
-  toMicros,
+  workspaceWide,
 } from '../../domain/budgets.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { AppError } from '../../errors.ts';
-import { addSpend, budgetUsageByAgent, readCrmCalls, readSpend } from '../../store/budget-store.ts';
+import {
+  addSpend,
+  budgetsAuditedAsReached,
+  budgetUsageByAgent,
+  lockSpend,
+  readCrmCalls,
+  readSpend,
+  releaseSpend,
+} from '../../store/budget-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { addUsage } from '../../store/usage-store.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -30,90 +39,133 @@ export async function agentBudgetStates(
   db: Db | Tx,
   input: BudgetedAgent & { policy: Policy; now: Date },
 ): Promise<{ day: string; states: BudgetState[] }> {
-  const { workspaceId, agent, policy } = input;
-  const day = dayKey(input.now, policy.timezone);
-  if (!policy.budgets) return { day, states: [] };
+  const day = dayKey(input.now, input.policy.timezone);
+  return { day, states: await budgetStatesOn(db, { ...input, day }) };
+}
+
+async function budgetStatesOn(
+  db: Db | Tx,
+  input: BudgetedAgent & { policy: Policy; day: string },
+): Promise<BudgetState[]> {
+  const { workspaceId, agent, policy, day } = input;
+  if (!policy.budgets) return [];
   const query = { workspaceId, agentId: agent.id, day };
   const crmCalls = await readCrmCalls(db, query);
   const spend = new Map<string, { agent: number; workspace: number }>();
   for (const currency of spendCurrencies(policy.budgets))
     spend.set(currency, await readSpend(db, { ...query, currency }));
-  return { day, states: budgetStates(policy.budgets, { crmCalls, spend }) };
+  return budgetStates(policy.budgets, { crmCalls, spend });
 }
 
 /**
- * Runs an agent's request within its budgets (issue 21): refuses it (BUDGET_REACHED, with the
- * budget's reason code) when a budget is used up today, or VALIDATION_FAILED for a cost in a
- * currency no spend budget counts; else counts the CRM calls the request makes and, when
- * `counted` says the request was new (not a replay), the costs it reported. A budget the request
- * used up is audited (`agent.budget_reached`).
+ * Runs an agent's request within its budgets (issue 21). Before the work it refuses a cost in a
+ * currency no spend budget counts (VALIDATION_FAILED), and a request a budget refuses
+ * (BUDGET_REACHED, with the budget's reason code): one used up, or a spend budget with less left
+ * than the request's cost. Else it reserves that cost under the workspace's spend lock, so
+ * concurrent requests never spend past a spend budget, and gives it back if the work fails or
+ * `counted` says the request replayed an earlier one. Each CRM call the work makes is counted;
+ * under a call budget it is stored before it is sent, so a request that starts once the budget
+ * is used up is refused even while the requests that used it up still run. A request `replays`
+ * finds already done runs outside budgets: its answer is stored, and it spends and calls nothing.
  */
 export async function withinAgentBudget<T>(
   deps: ServiceDeps,
-  input: BudgetedAgent & { costs: readonly Cost[]; counted?: (result: T) => boolean },
+  input: BudgetedAgent & {
+    costs: readonly Cost[];
+    replays?: () => Promise<boolean>;
+    counted?: (result: T) => boolean;
+  },
   work: () => Promise<T>,
 ): Promise<T> {
-  const { workspaceId } = input;
+  const { workspaceId, agent } = input;
   const { policy } = await activePolicy(deps.db, workspaceId);
-  const before = await agentBudgetStates(deps.db, { ...input, policy, now: deps.clock() });
-  const reached = reachedBudget(before.states);
-  if (reached) throw budgetReached(reached);
-  const foreign = foreignCurrency(
-    policy.budgets,
-    input.costs.map((cost) => cost.currency),
-  );
-  if (foreign)
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `The evidence reports a cost in ${foreign}, but the policy's spend budgets count ${spendCurrencies(policy.budgets).join(' and ')}: report costs in that currency.`,
-      {
-        details: {
-          issues: [
-            { path: 'evidence.cost.currency', message: `must be ${spendCurrencies(policy.budgets).join(' or ')}` },
-          ],
-        },
-      },
-    );
+  assertCountedCurrencies(policy, input.costs);
+  if (await input.replays?.()) return work();
+  const day = dayKey(deps.clock(), policy.timezone);
+  const spend = spendByCurrency(input.costs);
+  await reserveSpend(deps, { ...input, policy, day, spend });
 
-  const meter: CrmCallMeter = { calls: 0 };
-  let result: { value: T } | undefined;
+  const addCalls = (calls: number) =>
+    addUsage(deps.db, { workspaceId, scope: 'agent_crm_calls', day, increments: new Map([[agent.id, calls]]) });
+  const callBudget =
+    policy.budgets?.crmCallsPerAgentPerDay !== undefined || policy.budgets?.crmCallsPerWorkspacePerDay !== undefined;
+  const meter: CrmCallMeter = { calls: 0, ...(callBudget ? { beforeCall: () => addCalls(1) } : {}) };
+  let counted = false;
   try {
-    result = { value: await meteringCrmCalls(meter, work) };
-    return result.value;
+    const result = await meteringCrmCalls(meter, work);
+    counted = input.counted?.(result) ?? true;
+    return result;
   } finally {
-    const spent = result && (input.counted?.(result.value) ?? true) ? input.costs : [];
-    await recordUsage(deps, { ...input, day: before.day, calls: meter.calls, costs: spent });
-    if (before.states.length > 0) await auditBudgetsUsedUp(deps, { ...input, policy, before: before.states });
+    if (!counted)
+      for (const [currency, micros] of spend)
+        await releaseSpend(deps.db, { workspaceId, agentId: agent.id, day, currency, micros });
+    // Without a call budget the calls are stored once, at the end: the Agents screen still shows them.
+    if (!callBudget) await addCalls(meter.calls);
+    if (policy.budgets) {
+      const usedUp = (await budgetStatesOn(deps.db, { ...input, policy, day })).filter((state) => state.left <= 0);
+      await auditBudgetsReached(deps, { ...input, day, states: usedUp });
+    }
   }
 }
 
-async function recordUsage(
-  deps: ServiceDeps,
-  input: BudgetedAgent & { day: string; calls: number; costs: readonly Cost[] },
-): Promise<void> {
-  const { workspaceId, agent, day } = input;
-  if (input.calls === 0 && input.costs.length === 0) return;
-  const spend = new Map<string, number>();
-  for (const cost of input.costs) spend.set(cost.currency, (spend.get(cost.currency) ?? 0) + toMicros(cost.amount));
-  await deps.db.transaction(async (tx) => {
-    await addUsage(tx, { workspaceId, scope: 'agent_crm_calls', day, increments: new Map([[agent.id, input.calls]]) });
-    for (const [currency, micros] of spend)
-      await addSpend(tx, { workspaceId, agentId: agent.id, day, currency, micros });
-  });
+function assertCountedCurrencies(policy: Policy, costs: readonly Cost[]): void {
+  const foreign = foreignCurrency(
+    policy.budgets,
+    costs.map((cost) => cost.currency),
+  );
+  if (!foreign) return;
+  const counted = spendCurrencies(policy.budgets);
+  throw new AppError(
+    'VALIDATION_FAILED',
+    `The evidence reports a cost in ${foreign}, but the policy's spend budgets count ${counted.join(' and ')}: report costs in that currency.`,
+    { details: { issues: [{ path: 'evidence.cost.currency', message: `must be ${counted.join(' or ')}` }] } },
+  );
 }
 
-/** Audits each budget this request used up (it had some left before, none now). */
-async function auditBudgetsUsedUp(
+/** Refuses the request if a budget does, else adds its cost to today's spend before its work runs. */
+async function reserveSpend(
   deps: ServiceDeps,
-  input: BudgetedAgent & { policy: Policy; before: readonly BudgetState[] },
+  input: BudgetedAgent & { policy: Policy; day: string; spend: ReadonlyMap<string, number> },
 ): Promise<void> {
-  const after = await agentBudgetStates(deps.db, { ...input, now: deps.clock() });
-  const usedUp = after.states.filter(
-    (state) => state.left <= 0 && (input.before.find((earlier) => earlier.name === state.name)?.left ?? 0) > 0,
-  );
-  if (usedUp.length === 0) return;
-  await withAuditChain(deps.db, input.workspaceId, deps.clock, async (_tx, audit) => {
-    for (const state of usedUp)
+  const { workspaceId, agent, policy, day, spend } = input;
+  if (!policy.budgets && spend.size === 0) return;
+  const refusal = await deps.db.transaction(async (tx) => {
+    // Two requests reading the same spend left would each fit and together overshoot it.
+    if (spend.size > 0 && spendCurrencies(policy.budgets).length > 0) await lockSpend(tx, { workspaceId, day });
+    const refusing = refusingBudget(await budgetStatesOn(tx, input), spend);
+    if (refusing) return refusing;
+    for (const [currency, micros] of spend)
+      await addSpend(tx, { workspaceId, agentId: agent.id, day, currency, micros });
+    return undefined;
+  });
+  if (!refusal) return;
+  await auditBudgetsReached(deps, { ...input, states: [refusal] });
+  throw budgetReached(refusal, spend);
+}
+
+/**
+ * Audits each budget reached (`agent.budget_reached`) once a day, by the request that used it up
+ * or the first it refused, and for an agent's budget once per agent: concurrent requests may all see it.
+ */
+async function auditBudgetsReached(
+  deps: ServiceDeps,
+  input: BudgetedAgent & { day: string; states: readonly BudgetState[] },
+): Promise<void> {
+  const query = { workspaceId: input.workspaceId, day: input.day };
+  const unaudited = async (db: Db | Tx, states: readonly BudgetState[]) => {
+    const audited = await budgetsAuditedAsReached(db, query);
+    return states.filter(
+      (state) =>
+        !audited.some(
+          (event) => event.budget === state.name && (workspaceWide(state.name) || event.agentId === input.agent.id),
+        ),
+    );
+  };
+  // Read first without the chain lock: an agent refused over and over must not queue behind decisions for it.
+  const candidates = input.states.length === 0 ? [] : await unaudited(deps.db, input.states);
+  if (candidates.length === 0) return;
+  await withAuditChain(deps.db, input.workspaceId, deps.clock, async (tx, audit) => {
+    for (const state of await unaudited(tx, candidates))
       audit.append({
         type: 'agent.budget_reached',
         actor: BUDGETS,
@@ -121,7 +173,7 @@ async function auditBudgetsUsedUp(
         reasons: [state.reason],
         data: {
           budget: state.name,
-          day: after.day,
+          day: input.day,
           limit: state.limit,
           used: state.used,
           ...(state.currency ? { currency: state.currency } : {}),
@@ -130,24 +182,25 @@ async function auditBudgetsUsedUp(
   });
 }
 
-function budgetReached(state: BudgetState): AppError {
+function budgetReached(state: BudgetState, spend: ReadonlyMap<string, number>): AppError {
+  const whose = workspaceWide(state.name) ? 'the workspace' : 'this agent';
   const what = state.currency
     ? `${state.used} ${state.currency} spent of a ${state.limit} ${state.currency} budget`
     : `${state.used} CRM calls made of a budget of ${state.limit}`;
-  const whose = state.name.includes('Workspace') ? 'the workspace' : 'this agent';
-  return new AppError(
-    'BUDGET_REACHED',
-    `The policy's daily budget ${state.name} is used up for ${whose} (${what}); requests are refused until tomorrow or until an admin raises it.`,
-    {
-      details: {
-        reason: state.reason,
-        budget: state.name,
-        limit: state.limit,
-        used: state.used,
-        ...(state.currency ? { currency: state.currency } : {}),
-      },
+  const cost = state.currency ? fromMicros(spend.get(state.currency) ?? 0) : 0;
+  const message =
+    state.left > 0
+      ? `The policy's daily budget ${state.name} has too little left for ${whose} (${what}) for the ${cost} ${state.currency} this request reports; it is refused, and costs that fit what is left still pass until tomorrow or until an admin raises it.`
+      : `The policy's daily budget ${state.name} is used up for ${whose} (${what}); requests are refused until tomorrow or until an admin raises it.`;
+  return new AppError('BUDGET_REACHED', message, {
+    details: {
+      reason: state.reason,
+      budget: state.name,
+      limit: state.limit,
+      used: state.used,
+      ...(state.currency ? { currency: state.currency } : {}),
     },
-  );
+  });
 }
 
 /** Each agent's CRM calls and reported spend today (the policy's day), for the settings page and the console. */

@@ -2,11 +2,14 @@ import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import {
   lockGovernanceRequest,
+  replaceGovernancePayload,
   settleGovernanceRequest,
   type GovernanceRequestRow,
 } from '../../store/governance-request-store.ts';
 import { findPerson } from '../../store/people-store.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { erasePerson } from '../retention/index.ts';
+import { type ErasureTarget, withoutEmail } from './erasure-requests.ts';
 import { actorIdentity, governanceView, type GovernanceRequestView } from './governance-requests.ts';
 import { setKillSwitch } from './kill-switches.ts';
 import { publishPolicy } from './policies.ts';
@@ -84,12 +87,17 @@ export async function decideGovernanceRequest(
     throw new AppError('FORBIDDEN', messages[settled.refusal], { details: { refusal: settled.refusal } });
   }
   if (settled.row.status === 'confirmed') await apply(deps, input.workspaceId, settled.row, settled.actor);
-  return governanceView(settled.row);
+  if (settled.row.kind !== 'erasure') return governanceView(settled.row);
+  // Settled (and, if confirmed, erased first): the request no longer keeps the address it named.
+  const payload = withoutEmail(settled.row.payload as ErasureTarget);
+  await replaceGovernancePayload(deps.db, settled.row.id, payload);
+  return governanceView({ ...settled.row, payload });
 }
 
 async function apply(deps: ServiceDeps, workspaceId: string, row: GovernanceRequestRow, actor: Actor): Promise<void> {
   const payload = row.payload as { scope?: 'workspace'; reason?: string; document?: unknown };
-  if (row.kind === 'kill_switch_release')
+  if (row.kind === 'erasure') await erasePerson(deps, workspaceId, row.payload as ErasureTarget, actor);
+  else if (row.kind === 'kill_switch_release')
     await setKillSwitch(
       deps,
       workspaceId,

@@ -17,34 +17,53 @@ export function actorIdentity(actor: Actor): string {
   return actor.type === 'agent' ? `agent:${actor.agentId}` : `${actor.type}:${actor.name}`;
 }
 
-/**
- * Stores a change to governance that waits for a second admin, audited, and refuses the change
- * for now with SECOND_ADMIN_REQUIRED naming the request to confirm.
- */
-export async function requireSecondAdmin(
+interface OpenedRequest {
+  kind: GovernanceRequestRow['kind'];
+  payload: JsonObject;
+  /** What the audit event shows of the payload, when it holds personal data the hashed log must not keep. */
+  auditedPayload?: JsonObject;
+  reasons: DualControlReason[];
+  actor: Actor;
+}
+
+/** Stores a change to governance that waits for a second admin, audited (`governance.requested`). */
+export async function openGovernanceRequest(
   deps: ServiceDeps,
   workspaceId: string,
-  input: { kind: GovernanceRequestRow['kind']; payload: JsonObject; reasons: DualControlReason[]; actor: Actor },
-): Promise<never> {
-  const id = newId();
+  input: OpenedRequest,
+): Promise<GovernanceRequestView> {
+  const row: GovernanceRequestRow = {
+    id: newId(),
+    workspaceId,
+    kind: input.kind,
+    payload: input.payload,
+    reasons: input.reasons,
+    status: 'pending',
+    requestedBy: actorIdentity(input.actor),
+    requestedAt: deps.clock(),
+    decidedBy: null,
+    decidedAt: null,
+  };
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-    await insertGovernanceRequest(tx, {
-      id,
-      workspaceId,
-      kind: input.kind,
-      payload: input.payload,
-      reasons: input.reasons,
-      status: 'pending',
-      requestedBy: actorIdentity(input.actor),
-      requestedAt: deps.clock(),
-    });
+    await insertGovernanceRequest(tx, row);
     audit.append({
       type: 'governance.requested',
       actor: actorJson(input.actor),
       reasons: input.reasons.map((reason) => reason.code),
-      data: { requestId: id, kind: input.kind, reasons: asJson(input.reasons), payload: input.payload },
+      data: {
+        requestId: row.id,
+        kind: input.kind,
+        reasons: asJson(input.reasons),
+        payload: input.auditedPayload ?? input.payload,
+      },
     });
   });
+  return governanceView(row);
+}
+
+/** Opens the request, then refuses the change for now with SECOND_ADMIN_REQUIRED naming it. */
+export async function requireSecondAdmin(deps: ServiceDeps, workspaceId: string, input: OpenedRequest): Promise<never> {
+  const { id } = await openGovernanceRequest(deps, workspaceId, input);
   throw new AppError(
     'SECOND_ADMIN_REQUIRED',
     `${input.reasons.map((reason) => reason.message).join(' ')} A second admin confirms it with POST /v1/admin/governance-requests/${id}/confirm.`,

@@ -25,6 +25,7 @@ export { agentBudgetStates, type BudgetedAgent, withinAgentBudget, workspaceBudg
 export { recordCrmBudgetStop } from './crm-budget.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
+export { requestErasure } from './erasure-requests.ts';
 export { findGovernanceRequests } from './governance-requests.ts';
 export {
   assertNotKilled,
