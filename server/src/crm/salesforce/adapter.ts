@@ -7,6 +7,8 @@ import { type ApiBudget, sfCall } from './calls.ts';
 import { COLLECTIONS_LIMIT, type SfRecord, updateRecords, type WritePaths } from './writes.ts';
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
 import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
+import { userKindsOf, userKindsQuery, userQueryAnswerSchema } from './users.ts';
+import type { CommitUserKind } from '../../domain/crm-change-origin.ts';
 
 /** The REST API version every call names (jsforce alone would still send 50.0). */
 export const SALESFORCE_API_VERSION = '67.0';
@@ -54,6 +56,13 @@ export interface SalesforceCrm extends CrmPort {
   readonly callClient: string;
   /** The API calls the org reported used and its daily allocation, from the last answer's `Sforce-Limit-Info`. */
   apiUsage(): { used: number; limit: number } | undefined;
+  /** What kind of user each id is (an Agentforce agent user, the automated process, an integration, a person): a SOQL query on User per 200 ids. */
+  commitUserKinds(userIds: readonly string[]): Promise<Map<string, CommitUserKind>>;
+}
+
+/** The Salesforce adapter behind a port, for what only it answers (the change-stream follower's user kinds). */
+export function asSalesforceCrm(crm: CrmPort): SalesforceCrm | undefined {
+  return crm.vendor === 'salesforce' && 'commitUserKinds' in crm ? (crm as SalesforceCrm) : undefined;
 }
 
 export const DEFAULT_CALL_CLIENT = 'AgentGovernance';
@@ -148,6 +157,24 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     changeSourceOf: salesforceChangeSource,
     userOfSource: userOfCommitUser,
     apiUsage: () => connection.limitInfo.apiUsage,
+
+    async commitUserKinds(userIds) {
+      const kinds = new Map<string, CommitUserKind>();
+      for (let start = 0; start < userIds.length; start += WRITE_BATCH_LIMIT) {
+        const ids = userIds.slice(start, start + WRITE_BATCH_LIMIT);
+        const soql = userKindsQuery(ids);
+        const answer =
+          soql === null
+            ? { records: [] }
+            : userQueryAnswerSchema.parse(
+                await call(`read what ${ids.length} users are`, (conn) =>
+                  conn.request(`/query?q=${encodeURIComponent(soql)}`),
+                ),
+              );
+        for (const [id, kind] of userKindsOf(ids, answer.records)) kinds.set(id, kind);
+      }
+      return kinds;
+    },
 
     async readAccount() {
       // Minting a token is the cheapest proof the credentials work, and it names the org.
