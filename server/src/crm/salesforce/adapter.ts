@@ -214,11 +214,12 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           fields,
         }),
       );
+      const asked = new Set(recordIds);
       for (const record of answer) {
         if (record === null) continue; // an id the org does not have, or the user cannot see
         const values: CrmRecordValues = {};
         for (const name of properties) values[name] = ourValue(record[sfFieldName(name)]);
-        found.set(to15or18(String(record['Id']), recordIds), values);
+        found.set(askedForm(String(record['Id']), asked), values);
       }
       return found;
     },
@@ -432,10 +433,15 @@ function assertSize(size: number, limit: number, what: string): void {
     throw new AppError('VALIDATION_FAILED', `Salesforce takes at most ${limit} records per ${what} call; got ${size}.`);
 }
 
-/** Salesforce answers with 18-character ids; give back the form the caller asked with. */
-function to15or18(id: string, asked: readonly string[]): string {
-  if (asked.includes(id)) return id;
-  return asked.find((candidate) => candidate.length === 15 && id.startsWith(candidate)) ?? id;
+/**
+ * Salesforce answers with 18-character ids; each answer is given back in the form the caller
+ * asked with, looked up by the id or its first 15 characters (a set: 2,000 answers searched
+ * through 2,000 asked ids one by one cost 4 million comparisons a read).
+ */
+function askedForm(id: string, asked: ReadonlySet<string>): string {
+  if (asked.has(id)) return id;
+  const short = id.slice(0, 15);
+  return asked.has(short) ? short : id;
 }
 
 function historyObject(sObject: string): { name: string; parent: string } {
