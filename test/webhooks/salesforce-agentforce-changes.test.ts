@@ -15,6 +15,7 @@ import {
   publishPolicy,
   recordCrmBudgetStop,
 } from '../../server/src/services/governance/index.ts';
+import { syncApprovalMirror } from '../../server/src/services/held/index.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { approvals, auditEvents, recordPropertyChanges } from '../../server/src/store/schema.ts';
@@ -85,30 +86,31 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Pr
   }
 }
 
-const edit = (values: Record<string, string>, userId?: string) =>
+const edit = (values: Record<string, string>, userId?: string, object = 'Contact', id = CONTACT) =>
   fetch(`${sandbox.url}/_sandbox/edit`, {
     method: 'POST',
-    body: JSON.stringify({ object: 'Contact', id: CONTACT, values, ...(userId ? { userId } : {}) }),
+    body: JSON.stringify({ object, id, values, ...(userId ? { userId } : {}) }),
   });
 
-/** Processes stored changes until the record's history holds `count` rows of the workspace. */
-const processedChanges = (count: number) =>
+/** Processes stored changes until the record's history holds `count` rows not written by us (ours are left out). */
+const processedChanges = (count: number, recordId = CONTACT) =>
   until(
-    async () => {
-      while ((await processWebhookEvents(deps)) > 0);
-      return database.db
-        .select({
-          property: recordPropertyChanges.property,
-          kind: recordPropertyChanges.kind,
-          source: recordPropertyChanges.changeSource,
-          sourceId: recordPropertyChanges.sourceId,
-        })
-        .from(recordPropertyChanges)
-        .where(and(eq(recordPropertyChanges.workspaceId, workspaceId), eq(recordPropertyChanges.recordId, CONTACT)))
-        .orderBy(recordPropertyChanges.occurredAt);
-    },
+    async () => (await recordHistory(recordId)).filter((row) => row.source !== 'our_app'),
     (rows) => rows.length >= count,
   );
+const recordHistory = async (recordId: string) => {
+  while ((await processWebhookEvents(deps)) > 0);
+  return database.db
+    .select({
+      property: recordPropertyChanges.property,
+      kind: recordPropertyChanges.kind,
+      source: recordPropertyChanges.changeSource,
+      sourceId: recordPropertyChanges.sourceId,
+    })
+    .from(recordPropertyChanges)
+    .where(and(eq(recordPropertyChanges.workspaceId, workspaceId), eq(recordPropertyChanges.recordId, recordId)))
+    .orderBy(recordPropertyChanges.occurredAt);
+};
 
 const approvalStatus = async (id: string) =>
   (await database.db.select({ status: approvals.status }).from(approvals).where(eq(approvals.id, id)))[0]?.status;
@@ -122,7 +124,7 @@ const auditTypes = async () =>
   ).map((row) => `${row.type}${row.property ? ` ${row.property}` : ''}`);
 
 describe('an Agentforce agent user’s changes in Salesforce', () => {
-  it('are a bypass that trips the kill trigger and leave the approval pending; a person’s edit makes it stale', async () => {
+  it('are a bypass that trips the kill trigger, neither stale-making nor a decision; a person’s edit makes the approval stale', async () => {
     const token = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
     const { agent, workspace } = await authenticateAgent(deps, token);
     const submitted = await submitChangeSet(deps, {
@@ -146,6 +148,9 @@ describe('an Agentforce agent user’s changes in Salesforce', () => {
       .where(eq(approvals.changeSetId, submitted.response.id));
     expect(held).toBeDefined();
     const approvalId = held!.id;
+    await syncApprovalMirror(deps);
+    const [mirrored] = [...sandbox.state.objects.get('Agent_Approval__c')!.records.keys()];
+    expect(mirrored).toBeDefined();
 
     const followers = startChangeStreamFollowers(deps, {
       logger: quiet,
@@ -171,6 +176,13 @@ describe('an Agentforce agent user’s changes in Salesforce', () => {
       // The agent user is asked about once: the stream keeps what it learned.
       expect(userQueries()).toBe(asked);
       expect(await approvalStatus(approvalId)).toBe('pending');
+      // Approvals are people's to decide: an agent user's status on the approval record is not a decision.
+      const approved = await edit({ Agent_status__c: 'Approved' }, AGENTFORCE_USER_ID, 'Agent_Approval__c', mirrored);
+      expect(approved.status).toBe(200);
+      expect(await processedChanges(1, mirrored)).toEqual([
+        { property: 'ag_status', kind: 'bypass', source: 'ai_agent', sourceId: AGENTFORCE_USER_ID },
+      ]);
+      expect(await approvalStatus(approvalId)).toBe('pending');
       const audited = await auditTypes();
       expect(audited).toEqual(expect.arrayContaining(['crm.bypass_write Department', 'crm.bypass_write Title']));
       expect(audited).toContain('kill_switch.engaged');
@@ -183,6 +195,14 @@ describe('an Agentforce agent user’s changes in Salesforce', () => {
         sourceId: newId('005', 1),
       });
       expect(await approvalStatus(approvalId)).toBe('stale');
+      // The approval mirror's own fields on the contact are known as ours, not as another integration's writes.
+      const ours = (await recordHistory(CONTACT)).filter((row) => row.source === 'our_app');
+      expect(ours.map((row) => [row.property, row.kind])).toEqual(
+        expect.arrayContaining([
+          ['ag_proposed_Department', 'own_write'],
+          ['ag_pending_approvals', 'own_write'],
+        ]),
+      );
     } finally {
       await followers.stop();
     }
