@@ -110,6 +110,20 @@ describe("Salesforce's change origins", () => {
     ]);
   });
 
+  it('names our own fields as the adapter does, so our writes to them are known as ours', () => {
+    const read = readChangeEvent(
+      event(
+        { changeOrigin: `com/salesforce/api/rest/66.0;client=${OURS}`, changedFields: ['Proposed_Title__c', 'Title'] },
+        { Proposed_Title__c: 'CFO', Title: 'CEO' },
+      ),
+      context,
+    );
+    expect(read.changes.map((c) => [c.property, c.value, c.source])).toEqual([
+      ['ag_proposed_Title', 'CFO', 'our_app'],
+      ['Title', 'CEO', 'our_app'],
+    ]);
+  });
+
   it('asks for records to be read again on gap and overflow events', () => {
     expect(readChangeEvent(event({ changeType: 'GAP_UPDATE', changeOrigin: '' }), context)).toEqual({
       changes: [],
