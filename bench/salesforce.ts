@@ -133,8 +133,10 @@ export async function benchSalesforce(): Promise<BenchTable[]> {
     const measure = async (what: string, floorCalls: number, work: () => Promise<unknown>) => {
       state.calls.length = 0;
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       await work();
       const ms = performance.now() - started;
+      const cpu = process.cpuUsage(cpuStarted);
       const calls = state.calls.length;
       const floorMs = floorCalls * LATENCY_MS;
       rows.push({
@@ -143,6 +145,8 @@ export async function benchSalesforce(): Promise<BenchTable[]> {
         'floor calls': floorCalls,
         'calls by kind': callsByKind(state.calls),
         ms: Math.round(ms),
+        // The process's CPU (ours, PGlite's and the local Salesforce's): on a loaded machine, steadier than wall time.
+        'CPU ms': Math.round((cpu.user + cpu.system) / 1_000),
         'floor ms': floorMs,
         'ratio to floor': (ms / floorMs).toFixed(2),
       });

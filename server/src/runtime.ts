@@ -2,7 +2,7 @@ import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts
 import type { Config } from './config.ts';
 import { salesforceConnectionSchema } from '../../shared/salesforce-connection.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
-import { createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
+import { asSalesforceCrm, createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import { changeStreamOfConnection } from './crm/salesforce/change-events/connection-stream.ts';
@@ -123,9 +123,13 @@ export function salesforceResolver(options: {
   };
 }
 
-/** How the change-stream followers open a Salesforce workspace's stream: through its sealed connection. */
+/**
+ * How the change-stream followers open a Salesforce workspace's stream: through its sealed
+ * connection, the workspace's adapter telling what kind of user made each change.
+ */
 export function salesforceChangeStreams(options: {
   secrets: Pick<SecretBox, 'open'>;
+  crmFor: (workspace: WorkspaceRow) => CrmPort;
   pubSubEndpoint: string;
   insecureTls: boolean;
 }): (workspace: WorkspaceRow) => OpenChangeStream {
@@ -136,6 +140,11 @@ export function salesforceChangeStreams(options: {
       auth: connection.auth,
       pubSubEndpoint: options.pubSubEndpoint,
       insecureTls: options.insecureTls,
+      // Resolved at each lookup: the resolver keeps one adapter per workspace and connection.
+      userKinds: (userIds) => {
+        const crm = asSalesforceCrm(options.crmFor(workspace));
+        return crm ? crm.commitUserKinds(userIds) : Promise.resolve(new Map());
+      },
     });
   };
 }

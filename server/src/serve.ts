@@ -47,7 +47,12 @@ async function main(): Promise<void> {
         holder: leaseHolderName(),
         leaseMs: config.changeStreams.leaseMs,
         pollMs: config.changeStreams.pollMs,
-        openFor: salesforceChangeStreams({ secrets: deps.secrets, ...config.changeStreams, ...demo?.changeStreams }),
+        openFor: salesforceChangeStreams({
+          secrets: deps.secrets,
+          crmFor: deps.crmFor,
+          ...config.changeStreams,
+          ...demo?.changeStreams,
+        }),
         ...(worker ? { onStored: () => worker.wake() } : {}),
       })
     : undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readChangeEvent, readChangeOrigin } from '../../server/src/crm/salesforce/change-events/index.ts';
+import { userKindOf, userKindsOf, userKindsQuery } from '../../server/src/crm/salesforce/users.ts';
 import { classifyChangeOrigin } from '../../server/src/domain/crm-change-origin.ts';
 
 /** Who made a streamed change (issue 20, point 5): the pure rule, and Salesforce's origins read into it. */
@@ -109,6 +110,20 @@ describe("Salesforce's change origins", () => {
     ]);
   });
 
+  it('names our own fields as the adapter does, so our writes to them are known as ours', () => {
+    const read = readChangeEvent(
+      event(
+        { changeOrigin: `com/salesforce/api/rest/66.0;client=${OURS}`, changedFields: ['Proposed_Title__c', 'Title'] },
+        { Proposed_Title__c: 'CFO', Title: 'CEO' },
+      ),
+      context,
+    );
+    expect(read.changes.map((c) => [c.property, c.value, c.source])).toEqual([
+      ['ag_proposed_Title', 'CFO', 'our_app'],
+      ['Title', 'CEO', 'our_app'],
+    ]);
+  });
+
   it('asks for records to be read again on gap and overflow events', () => {
     expect(readChangeEvent(event({ changeType: 'GAP_UPDATE', changeOrigin: '' }), context)).toEqual({
       changes: [],
@@ -117,5 +132,40 @@ describe("Salesforce's change origins", () => {
     expect(
       readChangeEvent(event({ changeType: 'GAP_OVERFLOW', recordIds: ['000000000000000AAA'] }), context).reread,
     ).toEqual({ objectType: 'contacts', recordIds: null });
+  });
+});
+
+describe('what kind of user a Salesforce commit user is', () => {
+  it.each([
+    ['an Agentforce agent user', { UserType: 'Standard', Profile: { Name: 'Einstein Agent User' } }, 'ai_agent'],
+    ['the automated process', { UserType: 'AutomatedProcess', Profile: null }, 'automation'],
+    [
+      'an API-only integration user',
+      { UserType: 'Standard', Profile: { Name: 'Salesforce API Only System Integrations' } },
+      'integration',
+    ],
+    ['a person', { UserType: 'Standard', Profile: { Name: 'Standard User' } }, 'person'],
+    ['a portal user', { UserType: 'PowerPartner', Profile: { Name: 'Partner Community User' } }, 'person'],
+    ['a site guest', { UserType: 'Guest', Profile: { Name: 'Site Guest' } }, 'unknown'],
+  ] as const)('reads %s from its user type and profile', (_, row, kind) => {
+    expect(userKindOf({ Id: '005000000000001AAA', ...row })).toBe(kind);
+  });
+
+  it('gives every asked id a kind, matching the 15-character form, and unknown for users the org did not return', () => {
+    const kinds = userKindsOf(
+      ['005000000000003', '005000000000009AAA'],
+      [{ Id: '005000000000003AAA', UserType: 'Standard', Profile: { Name: 'Einstein Agent User' } }],
+    );
+    expect([...kinds]).toEqual([
+      ['005000000000003', 'ai_agent'],
+      ['005000000000009AAA', 'unknown'],
+    ]);
+  });
+
+  it('asks in one SOQL query and never sends what is not a Salesforce id', () => {
+    expect(userKindsQuery(['005000000000001AAA', "x' OR Id != '", '005000000000002'])).toBe(
+      "SELECT Id, UserType, Profile.Name FROM User WHERE Id IN ('005000000000001AAA','005000000000002')",
+    );
+    expect(userKindsQuery(['not an id'])).toBeNull();
   });
 });

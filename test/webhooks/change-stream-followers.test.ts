@@ -70,6 +70,7 @@ const server = (holder: string): ChangeStreamFollowers =>
     pollMs: 50,
     openFor: salesforceChangeStreams({
       secrets: deps.secrets,
+      crmFor: deps.crmFor,
       pubSubEndpoint: sandbox.pubSubEndpoint,
       insecureTls: true,
     }),

@@ -60,7 +60,10 @@ export const rollbacks = pgTable(
   ],
 );
 
-/** One record × property of a rollback: what to restore, and what happened to it. */
+/**
+ * One record × property of a rollback: what to restore, and what happened to it. Pages filled to
+ * half (fillfactor 50, migration 0039; drizzle cannot declare it), so a step's updates stay in place.
+ */
 export const rollbackItems = pgTable(
   'rollback_items',
   {

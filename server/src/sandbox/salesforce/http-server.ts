@@ -2,11 +2,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { metadataRoute } from './metadata-routes.ts';
 import { dataRoute, tokenRoute, type SfRequest, type SfResponse } from './rest-routes.ts';
-import { createRecord, requireObject, updateRecord, type SalesforceSandboxState } from './state.ts';
+import {
+  AGENTFORCE_USER_ID,
+  AUTOMATED_PROCESS_USER_ID,
+  createRecord,
+  requireObject,
+  updateRecord,
+  type SalesforceSandboxState,
+} from './state.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 
 /** What a person's edit in Lightning looks like in a change event (a heuristic Salesforce's own examples show). */
 export const UI_ORIGIN = 'com/salesforce/api/soap/67.0;client=SfdcInternalAPI/';
+const RUNS_INSIDE_THE_ORG = new Set([AGENTFORCE_USER_ID, AUTOMATED_PROCESS_USER_ID]);
 
 export interface SalesforceSandboxServer {
   /** Starts listening on 127.0.0.1; port 0 picks a free one. Resolves to the base URL (login and instance URL alike). */
@@ -85,7 +93,8 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
 
 /**
  * `POST /_sandbox/records {object, values}` creates a record; `POST /_sandbox/edit {object, id, values, userId?}`
- * is a person's edit in Lightning; `PUT /_sandbox/faults {latencyMs?, apiUsed?, apiLimit?, expireSessions?,
+ * is a person's edit in Lightning (the admin's unless `userId` names another), or with `userId` the
+ * Agentforce agent user's (`AGENTFORCE_USER_ID`) or the automated process's, an edit made inside the org; `PUT /_sandbox/faults {latencyMs?, apiUsed?, apiLimit?, expireSessions?,
  * revokeClient?, rejectRecords?: [{id, statusCode, message}], bulkProcessLimit?}`; `GET /_sandbox/records/:object`
  * (every record's id and values); `GET /_sandbox/records/:object/:id` (values and history); `GET|DELETE /_sandbox/calls`.
  */
@@ -100,15 +109,14 @@ function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResp
     return { status: 201, body: { id } };
   }
   if (request.method === 'POST' && request.path === '/_sandbox/edit') {
+    const userId = typeof body['userId'] === 'string' ? body['userId'] : admin;
     const changed = updateRecord(
       state,
       String(body['object']),
       String(body['id']),
       body['values'] as Record<string, string | null>,
-      {
-        userId: typeof body['userId'] === 'string' ? body['userId'] : admin,
-        origin: UI_ORIGIN,
-      },
+      // An Agentforce agent's action and a flow run inside the org, not through Lightning's pages: no origin.
+      { userId, origin: RUNS_INSIDE_THE_ORG.has(userId) ? '' : UI_ORIGIN },
     );
     return { status: 200, body: { changed } };
   }

@@ -270,11 +270,27 @@ function upsertMany(
 
 /**
  * The SOQL the adapter sends, and no more: field history of records,
- * `SELECT … FROM ContactHistory WHERE ContactId IN ('…') ORDER BY CreatedDate DESC`.
+ * `SELECT … FROM ContactHistory WHERE ContactId IN ('…') ORDER BY CreatedDate DESC`, and what
+ * kind of user each commit user is, `SELECT Id, UserType, Profile.Name FROM User WHERE Id IN ('…')`.
  */
 function query(state: SalesforceSandboxState, soql: string): SfResponse {
+  const users = /^SELECT\s+Id,\s*UserType,\s*Profile\.Name\s+FROM\s+User\s+WHERE\s+Id\s+IN\s*\(([^)]*)\)$/i.exec(
+    soql.trim(),
+  );
+  if (users) {
+    const rows = [...(users[1] ?? '').matchAll(/'([^']*)'/g)]
+      .map((x) => state.users.get(x[1] ?? ''))
+      .filter((user) => user !== undefined)
+      .map((user) => ({
+        attributes: { type: 'User' },
+        Id: user.id,
+        UserType: user.userType,
+        Profile: user.profile === null ? null : { attributes: { type: 'Profile' }, Name: user.profile },
+      }));
+    return { status: 200, body: { totalSize: rows.length, done: true, records: rows } };
+  }
   const m = /^SELECT\s+.+\s+FROM\s+(\w+?)(Field)?History\s+WHERE\s+(\w+)\s+IN\s*\(([^)]*)\)/i.exec(soql.trim());
-  if (!m) return errors(400, 'MALFORMED_QUERY', 'The sandbox answers field history queries only.');
+  if (!m) return errors(400, 'MALFORMED_QUERY', 'The sandbox answers field history and user queries only.');
   const type = m[1] ?? '';
   const target = findObject(state, type);
   if (!target) return errors(400, 'INVALID_TYPE', `sObject type '${type}History' is not supported.`);

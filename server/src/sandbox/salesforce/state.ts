@@ -66,10 +66,19 @@ export interface SandboxClient {
   revoked: boolean;
 }
 
+export interface SandboxUser {
+  id: string;
+  username: string;
+  name: string;
+  userType: string;
+  profile: string | null;
+}
+
 export interface SalesforceSandboxState {
   orgId: string;
   objects: Map<string, SandboxObject>;
-  users: Map<string, { id: string; username: string; name: string }>;
+  /** The org's users with what the `User` query answers: `UserType` and the profile's name (null: none). */
+  users: Map<string, SandboxUser>;
   clients: Map<string, SandboxClient>;
   sessions: Map<string, { userId: string; clientId: string; expiresAt: number }>;
   /** Fields the integration user may see and edit: `Object.Field`, granted by a permission set's field permissions. */
@@ -113,8 +122,14 @@ function object(name: string, keyPrefix: string, fields: SandboxField[]): Sandbo
 
 /** The user an External Client App runs as unless another is named. */
 export const INTEGRATION_USERNAME = 'integration@sandbox.example';
+/** The user the org's Agentforce service agent runs as, and the one its flows run as (issue 20). */
+export const AGENTFORCE_USER_ID = newId('005', 3);
+export const AUTOMATED_PROCESS_USER_ID = newId('005', 4);
 
-/** A fresh org: Contact, Lead and Opportunity with their common fields, an admin (a person) and the integration user, no records. */
+/**
+ * A fresh org: Contact, Lead and Opportunity with their common fields, no records; an admin (a
+ * person, the first user), the integration user, an Agentforce agent user and the automated process.
+ */
 export function createSalesforceSandboxState(
   options: { now?: () => Date; apiLimit?: number } = {},
 ): SalesforceSandboxState {
@@ -158,10 +173,38 @@ export function createSalesforceSandboxState(
   return {
     orgId: newId('00D', 1),
     objects: new Map(objects.map((o) => [o.name, o])),
-    users: new Map([
-      [adminId, { id: adminId, username: 'admin@sandbox.example', name: 'Sandbox Admin' }],
-      [integrationId, { id: integrationId, username: INTEGRATION_USERNAME, name: 'Agent Governance Integration' }],
-    ]),
+    users: new Map(
+      [
+        {
+          id: adminId,
+          username: 'admin@sandbox.example',
+          name: 'Sandbox Admin',
+          userType: 'Standard',
+          profile: 'System Administrator',
+        },
+        {
+          id: integrationId,
+          username: INTEGRATION_USERNAME,
+          name: 'Agent Governance Integration',
+          userType: 'Standard',
+          profile: 'Salesforce API Only System Integrations',
+        },
+        {
+          id: AGENTFORCE_USER_ID,
+          username: 'agentforce@sandbox.example',
+          name: 'EinsteinServiceAgent User',
+          userType: 'Standard',
+          profile: 'Einstein Agent User',
+        },
+        {
+          id: AUTOMATED_PROCESS_USER_ID,
+          username: 'autoproc@sandbox.example',
+          name: 'Automated Process',
+          userType: 'AutomatedProcess',
+          profile: null,
+        },
+      ].map((user) => [user.id, user]),
+    ),
     clients: new Map(),
     sessions: new Map(),
     grantedFields: new Set(),

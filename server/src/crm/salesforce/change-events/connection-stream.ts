@@ -3,7 +3,7 @@ import { APPROVAL_STATUS_PROPERTY } from '../../../../../shared/crm-names.ts';
 import { APPROVAL_OBJECT, DEFAULT_CALL_CLIENT } from '../adapter.ts';
 import { mintSession, type SalesforceAuth } from '../auth.ts';
 import { sfFieldName } from '../names.ts';
-import type { ChangeEventStream } from './subscriber.ts';
+import type { ChangeEventStream, ChangeEventStreamConfig } from './subscriber.ts';
 
 /** The sObjects whose change events a workspace follows, and the object types we govern them under. */
 const GOVERNED_OBJECTS = {
@@ -24,6 +24,8 @@ export function changeStreamOfConnection(options: {
   pubSubEndpoint: string;
   /** Only for the local sandbox's self-signed certificate. */
   insecureTls: boolean;
+  /** The workspace's adapter answers what kind of user made a change (its API calls count and stop like any other). */
+  userKinds?: ChangeEventStreamConfig['userKinds'];
 }): (
   positions: ReadonlyMap<string, string>,
   onBatch: (batch: CrmChangeBatch, topicIndex: number) => Promise<void>,
@@ -43,6 +45,7 @@ export function changeStreamOfConnection(options: {
         ourClientId: DEFAULT_CALL_CLIENT,
         objectTypes: GOVERNED_OBJECTS,
         approvalObject: { entity: APPROVAL_OBJECT, statusField: sfFieldName(APPROVAL_STATUS_PROPERTY) },
+        ...(options.userKinds ? { userKinds: options.userKinds } : {}),
       },
       positions,
       onBatch,

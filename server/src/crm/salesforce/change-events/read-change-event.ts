@@ -1,6 +1,7 @@
 import type { CrmChangeEvent } from '../../../../../shared/crm-change-events.ts';
 import { APPROVAL_OBJECT_TYPE, APPROVAL_STATUS_PROPERTY } from '../../../../../shared/crm-names.ts';
 import { type CommitUserKind, classifyChangeOrigin } from '../../../domain/crm-change-origin.ts';
+import { ourFieldName } from '../names.ts';
 import { readChangeOrigin } from './change-origin.ts';
 
 /** A change event as `salesforce-pubsub-api-client` hands it over: Avro decoded, field bitmaps read into names. */
@@ -98,7 +99,9 @@ export function readChangeEvent(
       changes.push({
         ...common,
         recordId,
-        property: approvalStatus ? APPROVAL_STATUS_PROPERTY : name,
+        // Our own fields by the names the adapter gives them (`Proposed_Title__c` is `ag_proposed_Title`),
+        // so the approval mirror's writes are known as ours, not taken for another integration's.
+        property: approvalStatus ? APPROVAL_STATUS_PROPERTY : ourFieldName(name),
         value: approvalStatus && raw !== null ? String(raw).toLowerCase() : asText(raw),
         recordEvent: null,
       });

@@ -1,6 +1,7 @@
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import type { CrmChangeBatch } from '../../../../../shared/crm-change-events.ts';
 import type { CommitUserKind } from '../../../domain/crm-change-origin.ts';
+import { readChangeOrigin } from './change-origin.ts';
 import { type ChangeEventContext, type ParsedChangeEvent, readChangeEvent } from './read-change-event.ts';
 
 /**
@@ -32,7 +33,11 @@ export interface ChangeEventStreamConfig {
   ourClientId: string;
   objectTypes: ChangeEventContext['objectTypes'];
   approvalObject: ChangeEventContext['approvalObject'];
-  /** What kind of user each commit user is (Agentforce agent users, the automated process); unknown ones are read by channel. */
+  /**
+   * What kind of user each commit user is (Agentforce agent users, the automated process), asked
+   * once per user and stream; unknown ones are read by channel. A failed lookup fails the stream,
+   * which is opened again at the stored replay id: a change is never read without it.
+   */
   userKinds?: (userIds: readonly string[]) => Promise<ReadonlyMap<string, CommitUserKind>>;
 }
 
@@ -87,9 +92,14 @@ export async function openChangeEventStream(
     });
   };
 
-  const context = async (commitUser: string): Promise<ChangeEventContext> => {
-    if (config.userKinds && !userKinds.has(commitUser))
-      for (const [id, kind] of await config.userKinds([commitUser])) userKinds.set(id, kind);
+  const context = async (header: ParsedChangeEvent['payload']['ChangeEventHeader']): Promise<ChangeEventContext> => {
+    const { commitUser } = header;
+    // Asked once per user and stream (every asked id is kept, unknown ones too); our own writes need no asking.
+    const ours = readChangeOrigin(header.changeOrigin).apiClient === config.ourClientId;
+    if (config.userKinds && commitUser !== '' && !ours && !userKinds.has(commitUser)) {
+      const kinds = await config.userKinds([commitUser]);
+      userKinds.set(commitUser, kinds.get(commitUser) ?? 'unknown');
+    }
     return {
       ourClientId: config.ourClientId,
       objectTypes: config.objectTypes,
@@ -107,7 +117,7 @@ export async function openChangeEventStream(
       if (type === 'event') {
         const event = data as ParsedChangeEvent;
         enqueue(async () => {
-          const read = readChangeEvent(event, await context(event.payload.ChangeEventHeader.commitUser));
+          const read = readChangeEvent(event, await context(event.payload.ChangeEventHeader));
           const replayId = BigInt(event.replayId);
           await onBatch(
             { topic, position: replayId.toString(), sequence: replayId, events: read.changes, reread: read.reread },
