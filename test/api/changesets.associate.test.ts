@@ -81,4 +81,138 @@ describe('POST /v1/changesets with "operation": "associate"', () => {
     ]);
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
   });
+
+  it('denies a role the policy does not let associate, by default, and links nothing', async () => {
+    const ada = contact('ada@acme.com');
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const res = await submit([associate(ada, acme)], ws.agents[1]!.token);
+    expect(res.status).toBe(201);
+    expect(res.body.results[0]).toMatchObject({ decision: 'denied', tier: 'deny', reasons: ['field_not_allowed'] });
+    expect(companiesOf(ada)).toEqual([]);
+    expect(await eventsOf('record.associate_decided')).toEqual([
+      expect.objectContaining({ recordId: ada, data: expect.objectContaining({ decision: 'denied' }) }),
+    ]);
+    expect(
+      harness.hubspot.state.calls.count({ route: 'POST /crm/v4/associations/{from}/{to}/batch/associate/default' }),
+    ).toBe(0);
+  });
+
+  it('counts associations against their own daily cap', async () => {
+    await publishPolicy(
+      harness.deps,
+      ws.workspaceId,
+      associationPolicy({ caps: { associationsPerAgentPerDay: 2 } }),
+      ADMIN,
+    );
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const people = ['a@acme.com', 'b@acme.com', 'c@acme.com'].map(contact);
+    const res = await submit(people.map((id) => associate(id, acme)));
+    expect(res.body.results.map((result: { decision: string }) => result.decision)).toEqual([
+      'applied',
+      'applied',
+      'denied',
+    ]);
+    expect(res.body.results[2].reasons).toContain('cap_agent_daily_associations_reached');
+    expect(companiesOf(people[2]!)).toEqual([]);
+  });
+
+  it('takes a link the CRM already has as unchanged, and reports a record HubSpot does not have as rejected', async () => {
+    const ada = contact('ada@acme.com');
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const other = seedCompany(harness.hubspot.state, 'Other');
+    await submit([associate(ada, acme)], token, 'earlier');
+    const res = await submit([associate(ada, acme), associate(ada, '999999'), associate(ada, other)]);
+    const [known, missing, fresh] = res.body.results;
+    expect(known).toMatchObject({ decision: 'applied', reasons: ['tier_auto', 'value_unchanged'] });
+    expect(missing).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'crm_rejected'] });
+    expect(missing.message).toContain('associations are invalid');
+    expect(fresh).toMatchObject({ decision: 'applied', reasons: ['tier_auto'] });
+    expect(companiesOf(ada).sort()).toEqual([acme, other].sort());
+  });
+
+  it('refuses a change set that mixes associations and updates, or links a record with its own type', async () => {
+    const ada = contact('ada@acme.com');
+    const mixed = await submit([
+      associate(ada, seedCompany(harness.hubspot.state, 'Acme')),
+      { recordId: ada, properties: { jobtitle: 'CEO' }, evidence },
+    ]);
+    expect(mixed.status).toBe(400);
+    expect(JSON.stringify(mixed.body.error.details)).toContain('mixes associations and updates');
+    const same = await submit([associate(ada, contact('b@acme.com'), 'contacts')]);
+    expect(same.status).toBe(400);
+    expect(JSON.stringify(same.body.error.details)).toContain('two different types');
+  });
+});
+
+describe('a held association', () => {
+  it('waits for a person, who approves it: then it is linked; a rejection links nothing', async () => {
+    await publishPolicy(
+      harness.deps,
+      ws.workspaceId,
+      associationPolicy({ associate: { prospecting: 'approval' } }),
+      ADMIN,
+    );
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const [ada, bob] = [contact('ada@acme.com'), contact('bob@acme.com')];
+    const res = await submit([associate(ada, acme), associate(bob, acme)]);
+    const [first, second] = res.body.results;
+    expect(first).toMatchObject({ decision: 'pending_approval', tier: 'approval', reasons: ['tier_approval'] });
+    expect(companiesOf(ada)).toEqual([]);
+
+    const approved = await api(harness, 'POST', `/v1/admin/associations/${first.changeId}/decisions`, {
+      token: ws.adminToken,
+      body: { kind: 'approve', actingUserId: '501' },
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ changeId: first.changeId, decision: 'applied', recordId: ada });
+    expect(companiesOf(ada)).toEqual([acme]);
+
+    const rejected = await api(harness, 'POST', `/v1/admin/associations/${second.changeId}/decisions`, {
+      token: ws.adminToken,
+      body: { kind: 'reject', actingUserId: '501', reason: 'Bob left Acme last year' },
+    });
+    expect(rejected.body).toMatchObject({ decision: 'denied', message: expect.stringContaining('Bob left Acme') });
+    expect(companiesOf(bob)).toEqual([]);
+    const again = await api(harness, 'POST', `/v1/admin/associations/${second.changeId}/decisions`, {
+      token: ws.adminToken,
+      body: { kind: 'approve', actingUserId: '501' },
+    });
+    expect(again.status).toBe(409);
+    expect(await eventsOf('record.associate_approved')).toHaveLength(1);
+    expect(await eventsOf('record.associate_rejected')).toHaveLength(1);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+});
+
+describe('rolling back a batch that associated records', () => {
+  it('removes the links it made, leaves one the CRM already had, and one a person removed since is a conflict', async () => {
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const [ada, bob, cy] = [contact('ada@acme.com'), contact('bob@acme.com'), contact('cy@acme.com')];
+    await submit([associate(cy, acme)], token, 'earlier');
+    const res = await submit([associate(ada, acme), associate(bob, acme), associate(cy, acme)]);
+    expect(res.body.summary).toMatchObject({ applied: 3 });
+    unlinkRecords(harness.hubspot.state, 'contacts', bob, 'companies', acme);
+
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'link-1' } },
+    });
+    expect(started.status).toBe(202);
+    expect(await runRollback(harness, started.body.id)).toBe('completed');
+    expect(companiesOf(ada)).toEqual([]);
+    expect(companiesOf(bob)).toEqual([]);
+    // Linked by the earlier batch, which this rollback does not select.
+    expect(companiesOf(cy)).toEqual([acme]);
+    const view = await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: ws.adminToken });
+    expect(view.body).toMatchObject({ status: 'completed', associations: { removed: 1, conflict: 1 } });
+    expect(await eventsOf('record.dissociated')).toEqual([expect.objectContaining({ recordId: ada })]);
+    expect(await eventsOf('record.dissociate_conflict')).toEqual([
+      expect.objectContaining({
+        recordId: bob,
+        data: expect.objectContaining({ message: expect.stringContaining('removed') }),
+      }),
+    ]);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
 });
