@@ -1,7 +1,8 @@
 -- Associations (issue 21): one row per "operation": "associate" entry of a change set, linking
 -- `record_id` (of `object_type`) with `to_record_id` (of `to_object_type`), with the evidence, the
--- decision and, once applied, whether the link already existed (`already_linked`: the CRM had it
--- before, so a rollback leaves it). A held association waits until `expires_at` for the people in
+-- decision and whether the CRM had the link before we asked for it (`already_linked`, stored when
+-- the CRM is read, right before the link is sent: a rollback leaves such a link, and recovery after
+-- a crash knows a link it finds where there was none is ours). A held association waits until `expires_at` for the people in
 -- `approved_by`. A rollback that selects it removes the link, or leaves it as a conflict when the
 -- link is gone since: `rolled_back_by` names that rollback and `rollback_outcome` what it did.
 CREATE TABLE "record_associations" (
@@ -18,7 +19,7 @@ CREATE TABLE "record_associations" (
 	"decision" text NOT NULL,
 	"reasons" text[] NOT NULL,
 	"message" text,
-	"already_linked" boolean DEFAULT false NOT NULL,
+	"already_linked" boolean,
 	"approved_by" text[] DEFAULT '{}' NOT NULL,
 	"expires_at" timestamp with time zone,
 	"rolled_back_by" uuid,

@@ -3,8 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { associationsOf } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { seedCompany, unlinkRecords } from '../../server/src/sandbox/hubspot/association-routes.ts';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import type { CrmPort } from '../../server/src/crm/port.ts';
+import { recoverInterruptedChangeSet, submitChangeSet } from '../../server/src/services/change-sets/index.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import { publishPolicy, verifyAudit } from '../../server/src/services/governance/index.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { findAgent } from '../../server/src/store/agent-store.ts';
+import { findWorkspace } from '../../server/src/store/workspace-store.ts';
+import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { runRollback } from '../support/rollbacks.ts';
@@ -141,6 +146,17 @@ describe('POST /v1/changesets with "operation": "associate"', () => {
     const same = await submit([associate(ada, contact('b@acme.com'), 'contacts')]);
     expect(same.status).toBe(400);
     expect(JSON.stringify(same.body.error.details)).toContain('two different types');
+    // On Salesforce a contact's account is its AccountId lookup field: an update, not an association.
+    const lookup = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'link-sf',
+        objectType: 'salesforce:Contact',
+        changes: [associate('003000000000001AAA', '1')],
+      },
+    });
+    expect(lookup.status).toBe(400);
+    expect(JSON.stringify(lookup.body.error.details)).toContain('set their lookup field as an update');
   });
 });
 
@@ -214,5 +230,69 @@ describe('rolling back a batch that associated records', () => {
       }),
     ]);
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+});
+
+describe('a change set of associations whose server died after its second batch reached HubSpot', () => {
+  it('is finished by recovery, which knows the links it finds are its own, so a rollback removes them all', async () => {
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const people = Array.from({ length: 150 }, (_, i) => contact(`p${i}@acme.com`));
+    let calls = 0;
+    const dying: ServiceDeps = {
+      ...harness.deps,
+      changeSetLease: { holder: 'dead-server', leaseMs: 60_000 },
+      crmFor: (workspace) => {
+        const crm = harness.deps.crmFor(workspace);
+        const wrapped = Object.create(crm) as CrmPort;
+        const associations = crm.associations!;
+        wrapped.associations = {
+          ...associations,
+          associate: async (input) => {
+            calls += 1;
+            const outcome = await associations.associate(input);
+            // The second batch lands in HubSpot and the process never hears back.
+            return calls === 2 ? new Promise(() => undefined) : outcome;
+          },
+        };
+        return wrapped;
+      },
+    };
+    const workspace = (await findWorkspace(harness.deps.db, ws.workspaceId))!;
+    const agent = (await findAgent(harness.deps.db, ws.workspaceId, ws.agents[0]!.id))!;
+    const request = {
+      batchId: 'link-dies',
+      objectType: 'contacts' as const,
+      changes: people.map((id) => ({
+        operation: 'associate' as const,
+        recordId: id,
+        toObjectType: 'companies' as const,
+        toRecordId: acme,
+        evidence,
+      })),
+    };
+    void submitChangeSet(dying, { agent, workspace, request });
+    for (;;) {
+      const [stored] = await harness.deps.db.select().from(changeSets).where(eq(changeSets.batchId, 'link-dies'));
+      if (stored && calls === 2 && companiesOf(people[149]!).length === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const later: ServiceDeps = {
+      ...harness.deps,
+      clock: () => new Date(Date.now() + 3_600_000),
+      changeSetLease: { holder: 'recovering-server', leaseMs: 60_000 },
+    };
+    expect(await recoverInterruptedChangeSet(later)).toBe('completed');
+    const [stored] = await harness.deps.db.select().from(changeSets).where(eq(changeSets.batchId, 'link-dies'));
+    const view = await api(harness, 'GET', `/v1/changesets/${stored!.id}`, { token });
+    expect(view.body).toMatchObject({ status: 'completed', summary: { applied: 150 } });
+    expect(
+      view.body.results.every((result: { reasons: string[] }) => !result.reasons.includes('value_unchanged')),
+    ).toBe(true);
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'link-dies' } },
+    });
+    expect(await runRollback(harness, started.body.id)).toBe('completed');
+    expect(people.filter((id) => companiesOf(id).length > 0)).toEqual([]);
   });
 });

@@ -75,6 +75,22 @@ export async function settleRecordAssociations(
   return settled;
 }
 
+/** Stores what the CRM had before the links are sent: recovery tells its own links from the CRM's by it. */
+export async function recordLinksBefore(
+  tx: Tx,
+  changeSetId: string,
+  before: readonly { id: string; alreadyLinked: boolean }[],
+): Promise<void> {
+  for (const alreadyLinked of [true, false]) {
+    const ids = before.filter((row) => row.alreadyLinked === alreadyLinked).map((row) => row.id);
+    if (ids.length > 0)
+      await tx
+        .update(recordAssociations)
+        .set({ alreadyLinked })
+        .where(and(eq(recordAssociations.changeSetId, changeSetId), inArray(recordAssociations.id, ids)));
+  }
+}
+
 /** Associations a rollback selector picks that made a link (not one the CRM already had), handled or not. */
 function selectedAssociationsWhere(workspaceId: string, selector: RollbackSelector): SQL {
   const conditions: SQL[] = [

@@ -208,8 +208,8 @@ export const recordAssociations = pgTable(
     decision: text('decision', { enum: ['applying', 'applied', 'pending_approval', 'denied', 'failed'] }).notNull(),
     reasons: text('reasons').array().notNull(),
     message: text('message'),
-    /** The CRM had the link before we applied it: a rollback leaves it. */
-    alreadyLinked: boolean('already_linked').notNull().default(false),
+    /** Whether the CRM had the link before we sent it (null until read): a rollback leaves such a link. */
+    alreadyLinked: boolean('already_linked'),
     approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     rolledBackBy: uuid('rolled_back_by'),

@@ -14,6 +14,7 @@ import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
   insertRecordAssociations,
   listRecordAssociations,
+  recordLinksBefore,
   settleRecordAssociations,
   type AssociationOutcome,
   type RecordAssociationRow,
@@ -161,7 +162,7 @@ async function decideAndStore(
         message: switched
           ? `Not associated: the ${describeSwitch(switched)} kill switch is engaged (${switched.reason}).`
           : null,
-        alreadyLinked: false,
+        alreadyLinked: null,
         approvedBy: [],
         expiresAt: held(evaluation.tier) ? new Date(now.getTime() + policy.approvals.expiryHours * 3_600_000) : null,
         rolledBackBy: null,
@@ -218,8 +219,7 @@ export interface AssociateInput {
  * Links the `applying` entries a CRM batch at a time, checking kill switches and the lease right
  * before each call. The CRM is read first: a link it already has is `applied` with
  * `value_unchanged` and is never removed by a rollback, since we did not make it. Recovery (issue
- * 17) runs this again on what a dead server left `applying`: a link it finds was then perhaps
- * ours, and is kept as the CRM's, so a rollback never removes a link that may not be ours.
+ * 17) runs this again on what a dead server left `applying` (linking twice is harmless).
  */
 export async function associateApproved(
   deps: ServiceDeps,
@@ -248,40 +248,51 @@ export async function associateApproved(
       );
       break;
     }
-    await settle(deps, input, await linkBatch(associationsOf(crm), input.objectType, batch));
+    await settle(deps, input, await linkBatch(deps, input, batch));
   }
   await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
   return true;
 }
 
-/** Links one batch (one target type) the CRM does not have yet, and says what became of each entry. */
+/**
+ * Links one batch (one target type) and says what became of each entry. What the CRM had before is
+ * stored first, once per entry: a link found later where there was none (a server that died after
+ * sending it) is then known to be ours, and one there before is never taken for ours.
+ */
 async function linkBatch(
-  associations: CrmAssociations,
-  objectType: ObjectType,
+  deps: ServiceDeps,
+  input: Omit<AssociateInput, 'rows'>,
   batch: readonly RecordAssociationRow[],
 ): Promise<AssociationOutcome[]> {
+  const associations = associationsOf(input.crm);
   const toObjectType = batch[0]!.toObjectType as AssociationTarget;
   const linked = await associations.read({
-    fromObjectType: objectType,
+    fromObjectType: input.objectType,
     toObjectType,
     fromIds: [...new Set(batch.map((row) => row.recordId))],
   });
-  const isLinked = (row: RecordAssociationRow) => linked.get(row.recordId)?.has(row.toRecordId) ?? false;
-  const fresh = batch.filter((row) => !isLinked(row));
+  const linkedNow = (row: RecordAssociationRow) => linked.get(row.recordId)?.has(row.toRecordId) ?? false;
+  const unread = batch.filter((row) => row.alreadyLinked === null);
+  await deps.db.transaction((tx) =>
+    recordLinksBefore(
+      tx,
+      input.changeSetId,
+      unread.map((row) => ({ id: row.id, alreadyLinked: linkedNow(row) })),
+    ),
+  );
+  const before = (row: RecordAssociationRow) => row.alreadyLinked ?? linkedNow(row);
+  const toSend = batch.filter((row) => !before(row) && !linkedNow(row));
   const answered = await associations.associate({
-    fromObjectType: objectType,
+    fromObjectType: input.objectType,
     toObjectType,
-    pairs: fresh.map((row) => ({ fromId: row.recordId, toId: row.toRecordId })),
+    pairs: toSend.map((row) => ({ fromId: row.recordId, toId: row.toRecordId })),
   });
-  return [
-    ...batch.filter(isLinked).map((row) => ({ id: row.id, alreadyLinked: true })),
-    ...fresh.map((row, index): AssociationOutcome => {
-      const answer = answered[index]!;
-      return answer.ok
-        ? { id: row.id, alreadyLinked: false }
-        : { id: row.id, reason: answer.reason, message: answer.message };
-    }),
-  ];
+  const answers = new Map(toSend.map((row, index) => [row.id, answered[index]!]));
+  return batch.map((row): AssociationOutcome => {
+    const answer = answers.get(row.id);
+    if (!answer || answer.ok) return { id: row.id, alreadyLinked: before(row) };
+    return { id: row.id, reason: answer.reason, message: answer.message };
+  });
 }
 
 /** Finishes the associations of a change set whose server died mid-write (issue 17's recovery). */
