@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
@@ -36,32 +36,24 @@ export type AssociationOutcome =
 
 /**
  * Settles associations still `applying` once the CRM answered: `applied` (noting a link the CRM
- * already had) or `failed` with the reason. Returns the ids it settled: none another writer settled.
+ * already had) or `failed` with the reason. Returns the rows it settled: none another writer settled.
  */
 export async function settleRecordAssociations(
   tx: Tx,
   changeSetId: string,
   outcomes: readonly AssociationOutcome[],
-): Promise<Set<string>> {
-  const settled = new Set<string>();
+): Promise<RecordAssociationRow[]> {
+  const settled: RecordAssociationRow[] = [];
   for (const outcome of outcomes) {
-    const applied = 'alreadyLinked' in outcome;
-    const [row] = await tx
-      .select({ reasons: recordAssociations.reasons })
-      .from(recordAssociations)
-      .where(eq(recordAssociations.id, outcome.id));
-    if (!row) continue;
+    const reason = 'alreadyLinked' in outcome ? (outcome.alreadyLinked ? 'value_unchanged' : null) : outcome.reason;
     const updated = await tx
       .update(recordAssociations)
-      .set(
-        applied
-          ? {
-              decision: 'applied',
-              alreadyLinked: outcome.alreadyLinked,
-              reasons: outcome.alreadyLinked ? [...row.reasons, 'value_unchanged'] : row.reasons,
-            }
-          : { decision: 'failed', reasons: [...row.reasons, outcome.reason], message: outcome.message },
-      )
+      .set({
+        ...('alreadyLinked' in outcome
+          ? { decision: 'applied' as const, alreadyLinked: outcome.alreadyLinked }
+          : { decision: 'failed' as const, message: outcome.message }),
+        ...(reason ? { reasons: sql`array_append(${recordAssociations.reasons}, ${reason})` } : {}),
+      })
       .where(
         and(
           eq(recordAssociations.id, outcome.id),
@@ -69,8 +61,8 @@ export async function settleRecordAssociations(
           eq(recordAssociations.decision, 'applying'),
         ),
       )
-      .returning({ id: recordAssociations.id });
-    for (const done of updated) settled.add(done.id);
+      .returning();
+    settled.push(...updated);
   }
   return settled;
 }

@@ -310,11 +310,7 @@ async function settle(deps: ServiceDeps, input: Omit<AssociateInput, 'rows'>, ou
   if (outcomes.length === 0) return;
   const byId = new Map(outcomes.map((outcome) => [outcome.id, outcome]));
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
-    const settled = await settleRecordAssociations(tx, input.changeSetId, outcomes);
-    const rows = (await listRecordAssociations(tx, input.workspace.id, input.changeSetId)).filter((row) =>
-      settled.has(row.id),
-    );
-    for (const row of rows) {
+    for (const row of await settleRecordAssociations(tx, input.changeSetId, outcomes)) {
       const outcome = byId.get(row.id)!;
       const applied = 'alreadyLinked' in outcome;
       audit.append({
