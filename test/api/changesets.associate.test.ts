@@ -160,6 +160,26 @@ describe('POST /v1/changesets with "operation": "associate"', () => {
   });
 });
 
+describe('scoped kill switches over associations', () => {
+  it('a segment by CRM list refuses linking its members, naming the switch, and links the others', async () => {
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const [member, outsider] = [contact('m@acme.com'), contact('o@acme.com')];
+    harness.hubspot.state.lists.set('77', new Set([member]));
+    const engaged = await api(harness, 'PUT', '/v1/admin/kill-switches', {
+      token: ws.adminToken,
+      body: { scope: 'segment', target: 'list:77', engaged: true, reason: 'customers are not to be touched' },
+    });
+    expect(engaged.status).toBe(200);
+    const res = await submit([associate(member, acme), associate(outsider, acme)]);
+    const [refused, linked] = res.body.results;
+    expect(refused).toMatchObject({ decision: 'denied', reasons: ['tier_auto', 'kill_switch_engaged'] });
+    expect(refused.message).toContain('segment list:77');
+    expect(linked).toMatchObject({ decision: 'applied' });
+    expect(companiesOf(member)).toEqual([]);
+    expect(companiesOf(outsider)).toEqual([acme]);
+  });
+});
+
 describe('a held association', () => {
   it('waits for a person, who approves it: then it is linked; a rejection links nothing', async () => {
     await publishPolicy(

@@ -4,7 +4,7 @@ import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmAssociations, CrmPort } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
-import { describeSwitch, switchStopping } from '../../domain/kill-switch-scope.ts';
+import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { evaluateAssociations } from '../../domain/record-association.ts';
 import { AppError } from '../../errors.ts';
@@ -22,14 +22,14 @@ import {
 import { addUsage, readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, newId, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { engagedKillSwitch, engagedSwitches } from '../governance/index.ts';
+import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import { associationView, type ChangeSetHeader } from './change-set-view.ts';
 
 /**
  * Associating records (issue 21), governed as creations are: under the workspace's chain lock
  * (so the daily cap holds under concurrency) each entry gets the object's `associate` tier for
- * the agent's role, the cap, the agent's holds and the evidence-source kill switches, and is
+ * the agent's role, the cap, the agent's holds and the segment and evidence-source kill switches, and is
  * stored with its audit event; then the `auto` ones are linked in CRM batches.
  */
 export async function associateRecords(
@@ -91,19 +91,12 @@ async function decideAndStore(
   const { workspace, agent, request, policy } = input;
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
-  // A segment switch would need each record's values or lists; evidence sources are known from the request.
-  const bySource = (await engagedSwitches(deps.db, workspace.id)).filter(
-    (engaged) => engaged.scope === 'evidence_source',
-  );
-  const stopped = request.changes.map((change) =>
-    switchStopping(bySource, {
-      agentId: agent.id,
-      action: 'field_write',
-      objectType: request.objectType,
-      recordId: change.recordId,
-      evidenceSource: change.evidence.source,
-    }),
-  );
+  // A segment or evidence-source switch over the record refuses its entry whatever the policy says.
+  const stopped = await switchesStoppingEntries(input.crm, await engagedSwitches(deps.db, workspace.id), {
+    agentId: agent.id,
+    objectType: request.objectType,
+    entries: request.changes.map((change) => ({ recordId: change.recordId, evidenceSource: change.evidence.source })),
+  });
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const usage = await readUsage(tx, {
       workspaceId: workspace.id,
