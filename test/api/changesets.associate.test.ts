@@ -87,6 +87,25 @@ describe('POST /v1/changesets with "operation": "associate"', () => {
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
   });
 
+  it('links a deal with its company and its contacts under the deals policy', async () => {
+    const base = associationPolicy() as { objects: Record<string, object> };
+    const deals = { ...base.objects['deals'], associate: { prospecting: 'auto' } };
+    await publishPolicy(harness.deps, ws.workspaceId, { ...base, objects: { ...base.objects, deals } }, ADMIN);
+    const deal = seedRecord(harness.hubspot.state, 'deals', { properties: { dealname: 'Acme renewal' } });
+    const acme = seedCompany(harness.hubspot.state, 'Acme');
+    const ada = contact('ada@acme.com');
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'deal-links',
+        objectType: 'deals',
+        changes: [associate(deal, acme), associate(deal, ada, 'contacts')],
+      },
+    });
+    expect(res.body.summary).toMatchObject({ applied: 2 });
+    expect(associationsOf(harness.hubspot.state, 'deals', deal).sort()).toEqual([`0-1:${ada}`, `0-2:${acme}`]);
+  });
+
   it('denies a role the policy does not let associate, by default, and links nothing', async () => {
     const ada = contact('ada@acme.com');
     const acme = seedCompany(harness.hubspot.state, 'Acme');
