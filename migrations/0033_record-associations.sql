@@ -27,4 +27,5 @@ CREATE TABLE "record_associations" (
 	"rollback_message" text
 );
 --> statement-breakpoint
-CREATE INDEX "record_associations_change_set" ON "record_associations" USING btree ("change_set_id","ordinal");
+CREATE INDEX "record_associations_change_set" ON "record_associations" USING btree ("change_set_id","ordinal");--> statement-breakpoint
+CREATE INDEX "record_associations_record" ON "record_associations" USING btree ("workspace_id","record_id");

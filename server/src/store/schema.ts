@@ -216,7 +216,11 @@ export const recordAssociations = pgTable(
     rollbackOutcome: text('rollback_outcome', { enum: ['removed', 'conflict'] }),
     rollbackMessage: text('rollback_message'),
   },
-  (t) => [index('record_associations_change_set').on(t.changeSetId, t.ordinal)],
+  (t) => [
+    index('record_associations_change_set').on(t.changeSetId, t.ordinal),
+    // Rollbacks select by record id, and erasing a person finds their associations by it.
+    index('record_associations_record').on(t.workspaceId, t.recordId),
+  ],
 );
 
 /** A retried submission with the same key returns the stored answer instead of acting twice. */
