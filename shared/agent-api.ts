@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdProblem, recordIdSchema } from './crm-names.ts';
+import {
+  crmOfObjectType,
+  crmUserIdSchema,
+  objectTypeSchema,
+  propertyNameSchema,
+  recordIdProblem,
+  recordIdSchema,
+} from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { freeJson, isSafeText, safeText, text, UNSAFE_TEXT_MESSAGE } from './safe-text.ts';
@@ -80,8 +87,33 @@ export const recordCreateSchema = z
 export type RecordCreate = z.infer<typeof recordCreateSchema>;
 export type RecordChange = z.infer<typeof recordChangeSchema>;
 
-export function isCreate(change: RecordChange | RecordCreate): change is RecordCreate {
+/** What a record may be associated with (issue 21): a contact with its company, a deal with its company or contacts. */
+export const ASSOCIATION_TARGETS = ['companies', 'contacts', 'deals'] as const;
+export const associationTargetSchema = z.enum(ASSOCIATION_TARGETS, {
+  error: (issue) => `toObjectType must be one of ${ASSOCIATION_TARGETS.join(', ')}; got ${JSON.stringify(issue.input)}`,
+});
+export type AssociationTarget = z.infer<typeof associationTargetSchema>;
+
+/** Asks to associate an existing record of the change set's object type with another record (issue 21). */
+export const recordAssociateSchema = z
+  .strictObject({
+    operation: z.literal('associate'),
+    recordId: recordIdSchema,
+    toObjectType: associationTargetSchema,
+    toRecordId: recordIdSchema,
+    evidence: evidenceSchema,
+  })
+  .meta({ id: 'RecordAssociate' });
+export type RecordAssociate = z.infer<typeof recordAssociateSchema>;
+
+type ChangeEntry = RecordChange | RecordCreate | RecordAssociate;
+
+export function isCreate(change: ChangeEntry): change is RecordCreate {
   return change.operation === 'create';
+}
+
+export function isAssociate(change: ChangeEntry): change is RecordAssociate {
+  return change.operation === 'associate';
 }
 
 export const changeSetRequestSchema = z
@@ -96,23 +128,45 @@ export const changeSetRequestSchema = z
       .describe('The person the agent acts for; needs an unexpired delegation.'),
     changes: z
       // Told apart by `operation`, so a bad entry is refused with its own schema's words.
-      .array(z.discriminatedUnion('operation', [recordChangeSchema, recordCreateSchema]))
+      .array(z.discriminatedUnion('operation', [recordChangeSchema, recordCreateSchema, recordAssociateSchema]))
       .min(1)
       .max(MAX_RECORDS_PER_CHANGE_SET)
-      .describe('Changes to existing records, or entries with "operation": "create"; one change set holds one kind.'),
+      .describe(
+        'Changes to existing records, entries with "operation": "create", or with "operation": "associate"; one change set holds one kind.',
+      ),
   })
   .superRefine((request, ctx) => {
     const seen = new Set<string>();
     const creates = request.changes.filter(isCreate).length;
+    const associations = request.changes.filter(isAssociate).length;
     if (creates > 0 && creates < request.changes.length) {
       ctx.addIssue({
         code: 'custom',
         path: ['changes'],
         message: 'mixes creations and updates; send the records to create in a change set of their own',
       });
+    } else if (associations > 0 && associations < request.changes.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['changes'],
+        message: 'mixes associations and updates; send the associations in a change set of their own',
+      });
+    }
+    if (associations > 0 && crmOfObjectType(request.objectType) !== 'hubspot') {
+      // A Salesforce record's link is a lookup field (a contact's AccountId): an update, governed as one.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['objectType'],
+        message: `${request.objectType} records are not associated through a change set; set their lookup field as an update`,
+      });
+      return;
     }
     request.changes.forEach((change, index) => {
       if (isCreate(change)) return;
+      if (isAssociate(change)) {
+        checkAssociation(request.objectType, change, index, seen, ctx);
+        return;
+      }
       const idProblem = recordIdProblem(request.objectType, change.recordId);
       if (idProblem !== null)
         ctx.addIssue({ code: 'custom', path: ['changes', index, 'recordId'], message: idProblem });
@@ -127,9 +181,38 @@ export const changeSetRequestSchema = z
     });
   })
   .meta({ id: 'ChangeSetRequest' });
+
+function checkAssociation(
+  objectType: string,
+  change: RecordAssociate,
+  index: number,
+  seen: Set<string>,
+  ctx: z.RefinementCtx,
+): void {
+  const idProblem =
+    recordIdProblem(objectType, change.recordId) ?? recordIdProblem(change.toObjectType, change.toRecordId);
+  if (idProblem !== null) ctx.addIssue({ code: 'custom', path: ['changes', index], message: idProblem });
+  if (change.toObjectType === objectType)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['changes', index, 'toObjectType'],
+      message: `associates ${objectType} with ${objectType}; associations link records of two different types`,
+    });
+  const pair = `${change.recordId}>${change.toObjectType}:${change.toRecordId}`;
+  if (seen.has(pair))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['changes', index],
+      message: `record ${change.recordId} is associated with ${change.toObjectType} ${change.toRecordId} twice`,
+    });
+  seen.add(pair);
+}
+
 export type ChangeSetRequest = z.infer<typeof changeSetRequestSchema>;
 /** A change set whose entries all update existing records. */
 export type UpdateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordChange[] };
+/** A change set whose entries all associate records. */
+export type AssociateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordAssociate[] };
 /** A change set whose entries all create records. */
 export type CreateChangeSetRequest = Omit<ChangeSetRequest, 'changes'> & { changes: RecordCreate[] };
 
@@ -171,6 +254,22 @@ export const createResultSchema = z
   .meta({ id: 'CreateResult' });
 export type CreateResult = z.infer<typeof createResultSchema>;
 
+/** One per association entry, in the order sent (issue 21). */
+export const associateResultSchema = z
+  .strictObject({
+    changeId: z.uuid(),
+    operation: z.literal('associate'),
+    recordId: safeText,
+    toObjectType: associationTargetSchema,
+    toRecordId: safeText,
+    decision: decisionSchema,
+    tier: tierSchema.nullable(),
+    reasons: z.array(reasonCodeSchema),
+    message: safeText.optional(),
+  })
+  .meta({ id: 'AssociateResult' });
+export type AssociateResult = z.infer<typeof associateResultSchema>;
+
 /** A person's decision on a held creation (issue 21): approve creates the record, reject refuses it. */
 export const creationDecisionSchema = z
   .discriminatedUnion('kind', [
@@ -203,7 +302,7 @@ export const changeSetResponseSchema = z
       failed: z.number().int(),
       applying: z.number().int(),
     }),
-    results: z.array(z.union([changeResultSchema, createResultSchema])),
+    results: z.array(z.union([changeResultSchema, createResultSchema, associateResultSchema])),
   })
   .meta({ id: 'ChangeSetResponse' });
 export type ChangeSetResponse = z.infer<typeof changeSetResponseSchema>;

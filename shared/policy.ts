@@ -105,6 +105,8 @@ const capsSchema = z.strictObject({
   sendsPerContactPerDay: z.number().int().positive().optional(),
   /** Records an agent may create per day (issue 21), counted apart from its writes. */
   createsPerAgentPerDay: z.number().int().positive().optional(),
+  /** Associations (a contact to its company, a deal to its contacts) an agent may make per day (issue 21). */
+  associationsPerAgentPerDay: z.number().int().positive().optional(),
   /** Emails to the contacts of one account (the contact's company) per day, and per week from Monday, every agent's (issue 21). */
   sendsPerAccountPerDay: z.number().int().positive().optional(),
   sendsPerAccountPerWeek: z.number().int().positive().optional(),
@@ -305,6 +307,11 @@ const objectPolicySchema = z.strictObject({
   properties: z.record(propertyNameSchema, roleTiersSchema),
   /** Tier per agent role for creating a record of this type (issue 21); a role not named may not create. */
   create: roleTiersSchema.optional(),
+  /**
+   * Tier per agent role for associating a record of this type with another record (issue 21: a
+   * contact to its company); a role not named may not associate.
+   */
+  associate: roleTiersSchema.optional(),
   /** What a likely duplicate of an existing record does to its creation: held for a person, or refused (the default). */
   onDuplicate: raiseToSchema.optional(),
   /**

@@ -62,6 +62,8 @@ export const REASON_CODES = [
   'budget_workspace_crm_calls_reached',
   'budget_agent_spend_reached',
   'budget_workspace_spend_reached',
+  // Associations (issue 21): the agent's daily cap of associations was reached.
+  'cap_agent_daily_associations_reached',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

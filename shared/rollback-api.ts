@@ -108,6 +108,11 @@ export const rollbackSchema = z
     createdRecords: z
       .object({ archived: z.number().int(), conflict: z.number().int() })
       .describe('Records the selection created: archived, or left as a conflict because someone changed them since.'),
+    associations: z
+      .object({ removed: z.number().int(), conflict: z.number().int() })
+      .describe(
+        'Links the selection made (issue 21): removed, or left as a conflict because someone removed them since.',
+      ),
     /** The rollback's own writes, one change set per object type: roll them back with `batchId` = this rollback's id. */
     changeSetIds: z.record(safeText, z.uuid()),
     createdAt: instant,

@@ -14,6 +14,7 @@ export const CAP_NAMES = [
   'sendsPerRecipientDomainPerDay',
   'sendsPerContactPerDay',
   'createsPerAgentPerDay',
+  'associationsPerAgentPerDay',
   'sendsPerAccountPerDay',
   'sendsPerAccountPerWeek',
 ] as const satisfies readonly (keyof Caps)[];
@@ -24,6 +25,7 @@ export const CAP_LABELS: Record<CapName, string> = {
   sendsPerRecipientDomainPerDay: 'Emails per recipient domain per day',
   sendsPerContactPerDay: 'Emails per contact per day (all agents)',
   createsPerAgentPerDay: 'Records created per agent per day',
+  associationsPerAgentPerDay: 'Associations per agent per day',
   sendsPerAccountPerDay: 'Emails per account per day (all agents)',
   sendsPerAccountPerWeek: 'Emails per account per week (all agents)',
 };

@@ -77,6 +77,7 @@ describe('the OpenAPI document agents load as their tools', () => {
         'POST /v1/admin/agents/{id}/revoke revokeAgent',
         'POST /v1/admin/approvals/decisions decideApprovals',
         'POST /v1/admin/creations/{id}/decisions decideCreation',
+        'POST /v1/admin/associations/{id}/decisions decideAssociation',
         'POST /v1/records/read readRecords',
         'POST /v1/admin/approvals/{id}/decisions decideApproval',
         'POST /v1/admin/audit/verify verifyAuditWithCheckpoints',

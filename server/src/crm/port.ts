@@ -1,3 +1,4 @@
+import type { AssociationTarget } from '../../../shared/agent-api.ts';
 import type { ChangeSource, ContactFields, ObjectType } from '../../../shared/crm-names.ts';
 
 /**
@@ -155,6 +156,12 @@ export interface CrmPort {
     pairs: readonly { fromId: string; toId: string }[];
   }): Promise<void>;
 
+  /**
+   * Governed associations (issue 21). Absent where a link is a lookup field on the record (Salesforce:
+   * a contact's AccountId), which a change set sets as an update. Each call takes up to `batchLimit` pairs.
+   */
+  associations?: CrmAssociations;
+
   /** Logs a note (plain text) on a record's timeline. Not idempotent: never repeated after an unclear failure. */
   createNote(input: {
     objectType: ObjectType;
@@ -173,6 +180,37 @@ export interface CrmPort {
     priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined;
   }): Promise<{ id: string }>;
 }
+
+/** A link between a governed record and a record of another type (a contact and its company). */
+export interface CrmAssociationPair {
+  fromId: string;
+  toId: string;
+}
+
+export interface CrmAssociations {
+  /** For each of the records, the ids of the records of `toObjectType` it is linked to now; records with none are absent. */
+  read(input: {
+    fromObjectType: ObjectType;
+    toObjectType: AssociationTarget;
+    fromIds: readonly string[];
+  }): Promise<Map<string, Set<string>>>;
+  /** Links each pair with the CRM's default association; linking twice is harmless. One outcome per pair, in order. */
+  associate(input: {
+    fromObjectType: ObjectType;
+    toObjectType: AssociationTarget;
+    pairs: readonly CrmAssociationPair[];
+  }): Promise<CrmAssociateOutcome[]>;
+  /** Removes each pair's links; a pair not linked is left as it is. */
+  dissociate(input: {
+    fromObjectType: ObjectType;
+    toObjectType: AssociationTarget;
+    pairs: readonly CrmAssociationPair[];
+  }): Promise<void>;
+}
+
+export type CrmAssociateOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'crm_rejected' | 'crm_unavailable'; message: string };
 
 export interface CrmCustomObjectSchema {
   name: string;

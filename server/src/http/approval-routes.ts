@@ -10,8 +10,8 @@ import {
   personViewSchema,
   setPersonSchema,
 } from '../../../shared/approval-api.ts';
-import { createResultSchema, creationDecisionSchema } from '../../../shared/agent-api.ts';
-import { decideCreation } from '../services/change-sets/index.ts';
+import { associateResultSchema, createResultSchema, creationDecisionSchema } from '../../../shared/agent-api.ts';
+import { decideAssociation, decideCreation } from '../services/change-sets/index.ts';
 import type { Actor } from '../services/common/index.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
 import { decideApproval, decideApprovalsBatch, findApprovals, getApproval } from '../services/held/index.ts';
@@ -113,6 +113,23 @@ export const approvalRoutes = [
     },
     handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
       res.json(await decideCreation(deps, { workspace, creationId: params.id, request: body }));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/associations/{id}/decisions',
+    operationId: 'decideAssociation',
+    summary:
+      'Approve or reject a held association (issue 21; its changeId in the change set); once approved, by two people for two_person, the records are linked.',
+    security: 'admin',
+    params: { id: { rowOf: 'association' } },
+    body: { schema: creationDecisionSchema, what: 'The decision' },
+    responses: {
+      '200': { description: 'The association as it now stands.', content: json(associateResultSchema) },
+      ...approvalErrors(400, 401, 403, 404, 409),
+    },
+    handle: async ({ caller: workspace, params, body, context: { deps } }, res) => {
+      res.json(await decideAssociation(deps, { workspace, associationId: params.id, request: body }));
     },
   }),
   defineRoute({

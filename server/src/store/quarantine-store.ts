@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
-import { changes, changeSets, quarantines, recordCreations, recordReviews } from './schema.ts';
+import { changes, changeSets, quarantines, recordAssociations, recordCreations, recordReviews } from './schema.ts';
 
 export type QuarantineRow = typeof quarantines.$inferSelect;
 export type RecordReviewRow = typeof recordReviews.$inferSelect;
@@ -63,7 +63,7 @@ export async function setQuarantineStatus(
 
 /**
  * The records an agent wrote between `since` and `until`: values applied by its change sets
- * (decided then, or approved later) and records it created.
+ * (decided then, or approved later), records it created, and records it linked to another (issue 21).
  */
 export async function recordsWrittenBy(
   db: Db | Tx,
@@ -92,10 +92,26 @@ export async function recordsWrittenBy(
         inWindow,
       ),
     );
-  return [
+  const linked = await db
+    .selectDistinct({ objectType: recordAssociations.objectType, recordId: recordAssociations.recordId })
+    .from(recordAssociations)
+    .innerJoin(changeSets, eq(changeSets.id, recordAssociations.changeSetId))
+    .where(
+      and(
+        eq(recordAssociations.workspaceId, query.workspaceId),
+        eq(recordAssociations.decision, 'applied'),
+        eq(recordAssociations.alreadyLinked, false),
+        isNull(recordAssociations.rolledBackBy),
+        inWindow,
+      ),
+    );
+  const all = [
     ...written,
+    ...linked,
     ...created.flatMap((row) => (row.recordId ? [{ objectType: row.objectType, recordId: row.recordId }] : [])),
   ];
+  // A record the agent both wrote and linked is one record to review.
+  return [...new Map(all.map((record) => [`${record.objectType}:${record.recordId}`, record])).values()];
 }
 
 /** Adds reviews; a record already waiting for review keeps the review it has. */

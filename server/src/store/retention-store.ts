@@ -134,6 +134,14 @@ export async function removeExpired(
         )) +
         (await count(
           tx,
+          sql`delete from record_associations where id in (
+              select r.id from record_associations r join change_sets s on s.id = r.change_set_id
+              where r.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
+                and s.created_at < ${cutoff} and r.decision in ('applied', 'denied', 'failed')
+              limit ${limit})`,
+        )) +
+        (await count(
+          tx,
           sql`delete from change_records where (change_set_id, record_id) in (
               select r.change_set_id, r.record_id from change_records r join change_sets s on s.id = r.change_set_id
               where r.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
@@ -233,6 +241,13 @@ export async function erasePersonData(
       tx,
       sql`delete from record_creations where workspace_id = ${workspaceId} and record_id = ${person.recordId}
           and object_type = ${person.objectType} and decision in ('applied', 'denied', 'failed')`,
+    )) +
+    (await count(
+      tx,
+      sql`delete from record_associations where workspace_id = ${workspaceId}
+          and ((object_type = ${person.objectType} and record_id = ${person.recordId})
+            or (to_object_type = ${person.objectType} and to_record_id = ${person.recordId}))
+          and decision in ('applied', 'denied', 'failed')`,
     ));
   const fieldHistory = await count(
     tx,

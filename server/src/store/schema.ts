@@ -195,6 +195,38 @@ export const recordCreations = pgTable(
   ],
 );
 
+/** Associations an agent asked for in a change set (issue 21), decided and applied like creations. */
+export const recordAssociations = pgTable(
+  'record_associations',
+  {
+    id: uuid('id').primaryKey(),
+    workspaceId: uuid('workspace_id').notNull(),
+    changeSetId: uuid('change_set_id').notNull(), // no foreign key: see change_records
+    ordinal: integer('ordinal').notNull(),
+    objectType: text('object_type').notNull(),
+    recordId: text('record_id').notNull(),
+    toObjectType: text('to_object_type').notNull(),
+    toRecordId: text('to_record_id').notNull(),
+    evidence: json('evidence').notNull(),
+    tier: text('tier'),
+    decision: text('decision', { enum: ['applying', 'applied', 'pending_approval', 'denied', 'failed'] }).notNull(),
+    reasons: text('reasons').array().notNull(),
+    message: text('message'),
+    /** Whether the CRM had the link before we sent it (null until read): a rollback leaves such a link. */
+    alreadyLinked: boolean('already_linked'),
+    approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    rolledBackBy: uuid('rolled_back_by'),
+    rollbackOutcome: text('rollback_outcome', { enum: ['removed', 'conflict'] }),
+    rollbackMessage: text('rollback_message'),
+  },
+  (t) => [
+    index('record_associations_change_set').on(t.changeSetId, t.ordinal),
+    // Rollbacks select by record id, and erasing a person finds their associations by it.
+    index('record_associations_record').on(t.workspaceId, t.recordId),
+  ],
+);
+
 /** A retried submission with the same key returns the stored answer instead of acting twice. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -227,6 +259,8 @@ export const usageCounters = pgTable(
         'account_sends',
         'account_week_sends',
         'agent_crm_calls',
+        // Issue 21: associations an agent made per day.
+        'agent_associations',
       ],
     }).notNull(),
     subject: text('subject').notNull(),

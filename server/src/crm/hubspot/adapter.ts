@@ -2,6 +2,7 @@ import { Client } from '@hubspot/api-client';
 import { HUBSPOT_OBJECT_TYPES } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../port.ts';
 import { accountApis, accountMethods } from './account.ts';
+import { associationApis, associationMethods } from './associations.ts';
 import { HUBSPOT_CONTACT_FIELDS, hubspotChangeSource, userOfSourceId } from './change-sources.ts';
 import { creationApis, creationMethods } from './creation.ts';
 import { customObjectApis, customObjectMethods } from './custom-objects.ts';
@@ -71,6 +72,7 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     ...userMethods(userApis(client, paced), retry, now),
     ...accountMethods(accountApis(client, paced), retry),
     ...listMethods(listApis(client, paced), retry),
+    ...associationMethods(associationApis(client, paced), retry),
   };
 }
 

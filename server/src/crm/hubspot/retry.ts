@@ -33,6 +33,8 @@ export type Failure =
       message: string;
       category: string | undefined;
       correlationId: string | undefined;
+      /** HubSpot's `context` (such as the invalid ids of an association batch), when it gives one. */
+      context?: Record<string, string[]>;
     }
   | { kind: 'unknown' };
 
@@ -84,7 +86,12 @@ export async function withRetry<T>(
     }
     if (failure.kind === 'rejected') {
       throw new AppError('CRM_REJECTED', failure.message, {
-        details: { status: failure.status, category: failure.category, correlationId: failure.correlationId },
+        details: {
+          status: failure.status,
+          category: failure.category,
+          correlationId: failure.correlationId,
+          ...(failure.context ? { context: failure.context } : {}),
+        },
       });
     }
     // A daily quota does not come back within any backoff we would wait for.
@@ -155,6 +162,7 @@ function classifyHttp(status: number, body: unknown, headers: Record<string, str
     category?: unknown;
     correlationId?: unknown;
     policyName?: unknown;
+    context?: unknown;
   };
   const correlationId = typeof fields.correlationId === 'string' ? fields.correlationId : undefined;
   const message =
@@ -166,7 +174,17 @@ function classifyHttp(status: number, body: unknown, headers: Record<string, str
   if (status >= 500 || status === 0) return { kind: 'unavailable', status, networkCode: undefined };
   if (status === 401 || status === 403) return { kind: 'auth', status, message, correlationId };
   const category = typeof fields.category === 'string' ? fields.category : undefined;
-  return { kind: 'rejected', status, message, category, correlationId };
+  const context = contextOf(fields.context);
+  return { kind: 'rejected', status, message, category, correlationId, ...(context ? { context } : {}) };
+}
+
+function contextOf(value: unknown): Record<string, string[]> | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const entries = Object.entries(value).filter(
+    (entry): entry is [string, string[]] =>
+      Array.isArray(entry[1]) && entry[1].every((item) => typeof item === 'string'),
+  );
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }
 
 /** Retry-After first (seconds or an HTTP date); else a whole interval when HubSpot says none remain. */

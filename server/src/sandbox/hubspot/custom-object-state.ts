@@ -26,20 +26,26 @@ export interface CustomObjectStore {
   records: Map<string, CustomRecord>;
 }
 
-/** Custom objects by object type id, and default associations as `type:id` → linked `type:id`s. */
+/**
+ * Custom objects by object type id, default associations as `type:id` → linked `type:id`s, and
+ * companies (id → name): the app reads no company property, it only links records to them (issue 21).
+ */
 export interface CustomObjectState {
   objects: Map<string, CustomObjectStore>;
   associations: Map<string, Set<string>>;
+  companies: Map<string, string>;
 }
 
 export function createCustomObjectState(): CustomObjectState {
-  return { objects: new Map(), associations: new Map() };
+  return { objects: new Map(), associations: new Map(), companies: new Map() };
 }
 
 /** The sandbox saves custom objects with the rest of its state, so a restart keeps bootstrap's work. */
 export interface CustomObjectSnapshot {
   objects: { schema: CustomObjectSchema; records: CustomRecord[] }[];
   associations: [string, string[]][];
+  /** Absent from files written before companies existed. */
+  companies?: [string, string][];
 }
 
 export function snapshotCustomObjects(custom: CustomObjectState): CustomObjectSnapshot {
@@ -49,6 +55,7 @@ export function snapshotCustomObjects(custom: CustomObjectState): CustomObjectSn
       records: [...store.records.values()],
     })),
     associations: [...custom.associations].map(([from, to]) => [from, [...to]]),
+    companies: [...custom.companies],
   };
 }
 
@@ -61,4 +68,6 @@ export function restoreCustomObjects(custom: CustomObjectState, snapshot: Custom
     });
   custom.associations.clear();
   for (const [from, to] of snapshot.associations) custom.associations.set(from, new Set(to));
+  custom.companies.clear();
+  for (const [id, name] of snapshot.companies ?? []) custom.companies.set(id, name);
 }

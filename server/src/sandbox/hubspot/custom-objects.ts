@@ -12,6 +12,10 @@ const OBJECT_TYPE_IDS: Record<string, string> = {
   deal: '0-3',
   DEAL: '0-3',
   '0-3': '0-3',
+  companies: '0-2',
+  company: '0-2',
+  COMPANY: '0-2',
+  '0-2': '0-2',
 };
 
 /** HubSpot accepts an object type id, a fully qualified name or (for standard objects) a name. */
@@ -134,43 +138,6 @@ export function batchUpsert(state: HubSpotState, store: CustomObjectStore, body:
   return json(200, { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(state.now()) });
 }
 
-/** v4 batch default associations; unknown records on either side are HubSpot's per-input errors. */
-export function associateDefault(
-  state: HubSpotState,
-  fromType: string,
-  toType: string,
-  body: unknown,
-): HubSpotResponse {
-  const from = resolveObjectTypeId(state, fromType);
-  const to = resolveObjectTypeId(state, toType);
-  if (from === undefined || to === undefined)
-    return errorResponse(400, 'VALIDATION_ERROR', `Unknown object type ${from === undefined ? fromType : toType}.`);
-  const inputs = (body as { inputs?: unknown })?.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0)
-    return errorResponse(400, 'VALIDATION_ERROR', 'inputs must be a non-empty array.');
-  const startedAt = state.now();
-  const results: unknown[] = [];
-  for (const input of inputs as { from?: { id?: unknown }; to?: { id?: unknown } }[]) {
-    const fromId = String(input.from?.id);
-    const toId = String(input.to?.id);
-    link(state, `${from}:${fromId}`, `${to}:${toId}`);
-    link(state, `${to}:${toId}`, `${from}:${fromId}`);
-    results.push({
-      from: { id: fromId },
-      to: { id: toId },
-      associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 1 },
-    });
-  }
-  notifyChange(state, { kind: 'custom-objects-changed' });
-  return json(200, { status: 'COMPLETE', results, startedAt: iso(startedAt), completedAt: iso(state.now()) });
-}
-
-function link(state: HubSpotState, from: string, to: string): void {
-  const linked = state.custom.associations.get(from) ?? new Set<string>();
-  linked.add(to);
-  state.custom.associations.set(from, linked);
-}
-
 /** One page holds every owner: the sandbox has a handful. */
 function listOwners(state: HubSpotState): HubSpotResponse {
   const at = iso(state.now());
@@ -224,10 +191,4 @@ export const CUSTOM_OBJECT_ROUTES: CustomRoute[] = [
     },
   },
   { method: 'GET', template: '/crm/v3/owners', pattern: /^\/crm\/v3\/owners$/, handle: (s) => listOwners(s) },
-  {
-    method: 'POST',
-    template: '/crm/v4/associations/{from}/{to}/batch/associate/default',
-    pattern: /^\/crm\/v4\/associations\/([^/]+)\/([^/]+)\/batch\/associate\/default$/,
-    handle: (s, r, [from = '', to = '']) => associateDefault(s, from, to, r.body),
-  },
 ];

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ACCOUNT_ROUTES } from './account-routes.ts';
+import { ASSOCIATION_ROUTES } from './association-routes.ts';
 import { CUSTOM_OBJECT_ROUTES } from './custom-objects.ts';
 import { engagementRoute } from './engagement-routes.ts';
 import { batchArchive, batchCreate, batchRead, batchUpdate, getOne } from './object-routes.ts';
@@ -153,7 +154,13 @@ const ROUTES: RouteDefinition[] = [
 
 function matchRoute(method: string, path: string): RouteMatch | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  for (const custom of [...CUSTOM_OBJECT_ROUTES, ...USER_ROUTES, ...ACCOUNT_ROUTES, ...LIST_ROUTES]) {
+  for (const custom of [
+    ...CUSTOM_OBJECT_ROUTES,
+    ...ASSOCIATION_ROUTES,
+    ...USER_ROUTES,
+    ...ACCOUNT_ROUTES,
+    ...LIST_ROUTES,
+  ]) {
     const found = custom.method === method ? custom.pattern.exec(trimmed) : null;
     if (found === null) continue;
     const params = found.slice(1).map((param) => decodeURIComponent(param ?? ''));

@@ -15,13 +15,8 @@ import {
   withAuditChain,
   type AuditAppender,
 } from '../common/index.ts';
-import {
-  describeSwitch,
-  segmentProperties,
-  switchStopping,
-  type EngagedSwitch,
-} from '../../domain/kill-switch-scope.ts';
-import { engagedKillSwitch, engagedSwitches, listsOfRecords } from '../governance/index.ts';
+import { describeSwitch, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
+import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 
 export interface PlannedWrite {
   recordId: string;
@@ -169,27 +164,14 @@ async function stoppedSince(
       !input.scopedDecided?.has(switchKey(candidate)),
   );
   if (scoped.length === 0 || batch.length === 0) return stopped;
-  const recordIds = batch.map((record) => record.recordId);
-  const properties = segmentProperties(scoped, input.request.objectType);
-  const values =
-    properties.length > 0
-      ? await input.crm.readBatch({ objectType: input.request.objectType, recordIds, properties })
-      : new Map<string, Record<string, string | null>>();
-  const lists = await listsOfRecords(input.crm, scoped, recordIds);
-  for (const record of batch) {
-    const read = values.get(record.recordId);
-    const of = lists.get(record.recordId);
-    const stopping = switchStopping(scoped, {
-      agentId: input.agent.id,
-      action: 'field_write',
-      objectType: input.request.objectType,
-      recordId: record.recordId,
-      evidenceSource: record.writes[0]!.evidence.source,
-      ...(read ? { record: read } : {}),
-      ...(of ? { lists: of } : {}),
-    });
-    if (stopping) stopped.set(record.recordId, stopping);
-  }
+  const stopping = await switchesStoppingEntries(input.crm, scoped, {
+    agentId: input.agent.id,
+    objectType: input.request.objectType,
+    entries: batch.map((record) => ({ recordId: record.recordId, evidenceSource: record.writes[0]!.evidence.source })),
+  });
+  batch.forEach((record, index) => {
+    if (stopping[index]) stopped.set(record.recordId, stopping[index]);
+  });
   return stopped;
 }
 

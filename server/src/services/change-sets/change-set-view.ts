@@ -1,9 +1,16 @@
-import type { ChangeResult, ChangeSetResponse, CreateResult, Decision } from '../../../../shared/agent-api.ts';
+import type {
+  AssociateResult,
+  ChangeResult,
+  ChangeSetResponse,
+  CreateResult,
+  Decision,
+} from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
+import { listRecordAssociations, type RecordAssociationRow } from '../../store/record-association-store.ts';
 import { listRecordCreations, type RecordCreationRow } from '../../store/record-creation-store.ts';
 import { isUuid } from '../common/index.ts';
 
@@ -11,10 +18,12 @@ import { isUuid } from '../common/index.ts';
 export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
   const changeSet = isUuid(changeSetId) ? await findChangeSet(db, workspaceId, changeSetId) : undefined;
   if (!changeSet) throw new AppError('NOT_FOUND', `Change set ${changeSetId} does not exist in this workspace.`);
-  const [rows, creations] = await Promise.all([
+  const [rows, creations, associations] = await Promise.all([
     listChanges(db, workspaceId, changeSetId),
     listRecordCreations(db, workspaceId, changeSetId),
+    listRecordAssociations(db, workspaceId, changeSetId),
   ]);
+  if (associations.length > 0) return associationView(changeSet, associations);
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }
 
@@ -70,21 +79,47 @@ function resultOf(row: ChangeViewRow): ChangeResult {
 
 /** A change set that creates records: one result per entry, in the order sent (issue 21). */
 export function creationView(header: ChangeSetHeader, rows: readonly RecordCreationRow[]): ChangeSetResponse {
+  return entriesView(
+    header,
+    rows.map(
+      (row): CreateResult => ({
+        changeId: row.id,
+        operation: 'create',
+        recordId: row.recordId,
+        properties: row.properties,
+        decision: row.decision,
+        tier: row.tier as CreateResult['tier'],
+        reasons: row.reasons as CreateResult['reasons'],
+        ...(row.duplicateOf ? { duplicateOf: row.duplicateOf } : {}),
+        ...(row.message ? { message: row.message } : {}),
+      }),
+    ),
+  );
+}
+
+/** A change set that associates records: one result per entry, in the order sent (issue 21). */
+export function associationView(header: ChangeSetHeader, rows: readonly RecordAssociationRow[]): ChangeSetResponse {
+  return entriesView(
+    header,
+    rows.map(
+      (row): AssociateResult => ({
+        changeId: row.id,
+        operation: 'associate',
+        recordId: row.recordId,
+        toObjectType: row.toObjectType as AssociateResult['toObjectType'],
+        toRecordId: row.toRecordId,
+        decision: row.decision,
+        tier: row.tier as AssociateResult['tier'],
+        reasons: row.reasons as AssociateResult['reasons'],
+        ...(row.message ? { message: row.message } : {}),
+      }),
+    ),
+  );
+}
+
+function entriesView(header: ChangeSetHeader, results: (CreateResult | AssociateResult)[]): ChangeSetResponse {
   const summary = { applied: 0, pending_approval: 0, denied: 0, failed: 0, applying: 0 };
-  const results = rows.map((row): CreateResult => {
-    summary[row.decision] += 1;
-    return {
-      changeId: row.id,
-      operation: 'create',
-      recordId: row.recordId,
-      properties: row.properties,
-      decision: row.decision,
-      tier: row.tier as CreateResult['tier'],
-      reasons: row.reasons as CreateResult['reasons'],
-      ...(row.duplicateOf ? { duplicateOf: row.duplicateOf } : {}),
-      ...(row.message ? { message: row.message } : {}),
-    };
-  });
+  for (const result of results) summary[result.decision] += 1;
   return {
     id: header.id,
     batchId: header.batchId,

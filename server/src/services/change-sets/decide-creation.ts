@@ -1,26 +1,18 @@
 import type { CreateResult, CreationDecision } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
-import { mayDecide, type PersonRole } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
-import { findAgent, findDelegation } from '../../store/agent-store.ts';
+import { findAgent } from '../../store/agent-store.ts';
 import { findChangeSet } from '../../store/change-store.ts';
-import { findPerson } from '../../store/people-store.ts';
-import {
-  listRecordCreations,
-  lockRecordCreation,
-  updateRecordCreation,
-  type RecordCreationRow,
-} from '../../store/record-creation-store.ts';
+import { listRecordCreations, lockRecordCreation, updateRecordCreation } from '../../store/record-creation-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { creationView } from './change-set-view.ts';
 import { createApproved } from './create-records.ts';
+import { decideHeldEntry } from './held-entry-decision.ts';
 
 /**
- * A person's decision on a held creation (issue 21), by the approvals' rules: an auditor cannot
- * decide, a rep cannot (a record not yet created has no owner), the person the agent acted for
- * cannot approve, nobody approves twice, and `two_person` needs two different people. Once
- * approved, the record is created as an `auto` one would be (kill switch checked first); a
+ * A person's decision on a held creation (issue 21), by the approvals' rules (`decideHeldEntry`).
+ * Once approved, the record is created as an `auto` one would be (kill switch checked first); a
  * rejection refuses it for good. Every decision is audited.
  */
 export async function decideCreation(
@@ -31,56 +23,13 @@ export async function decideCreation(
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const row = await lockRecordCreation(tx, workspace.id, creationId);
     if (!row) throw new AppError('NOT_FOUND', `There is no creation ${creationId} in this workspace.`);
-    const person = await findPerson(tx, workspace.id, request.actingUserId);
-    const refuse = (code: string, message: string, state = false): never => {
-      throw new AppError(state ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN', message, {
-        details: { refusal: code },
-      });
-    };
-    if (!person)
-      refuse(
-        'person_unknown',
-        `CRM user ${request.actingUserId} has no role in this workspace; an admin gives one with PUT /v1/admin/people/:crmUserId.`,
-      );
-    if (row.decision !== 'pending_approval')
-      refuse('approval_not_pending', 'This creation is not waiting for a person.', true);
-    if (row.expiresAt && row.expiresAt.getTime() <= deps.clock().getTime())
-      refuse(
-        'approval_expired',
-        'This creation waited past the policy’s approval expiry; the agent may propose it again.',
-        true,
-      );
-    const allowed = mayDecide(
-      { recordOwnerId: null },
-      {
-        userId: person!.crmUserId,
-        role: person!.role as PersonRole,
-        ownerId: person!.crmOwnerId,
-      },
-    );
-    if (!allowed.ok) refuse(allowed.code, allowed.message);
-    if (request.kind === 'approve') {
-      const delegation = row.delegationId ? await findDelegation(tx, workspace.id, row.delegationId) : undefined;
-      if (delegation?.crmUserId === request.actingUserId)
-        refuse('delegated_user_cannot_approve', 'The person the agent acted for cannot approve its proposal.');
-      if (row.approvedBy.includes(request.actingUserId))
-        refuse('already_approved_by_this_person', 'This person already approved it; a second person must.');
-    }
-    const actor: Actor = {
-      type: 'person',
-      name: `crm-user:${request.actingUserId}`,
-      crmUserId: request.actingUserId,
-      role: person!.role,
-      via: 'admin_api',
-    };
-    const approvedBy = request.kind === 'approve' ? [...row.approvedBy, request.actingUserId] : row.approvedBy;
-    const ready = request.kind === 'approve' && approvedBy.length >= (row.tier === 'two_person' ? 2 : 1);
-    const next: Pick<RecordCreationRow, 'decision' | 'approvedBy' | 'message'> = {
-      decision: request.kind === 'reject' ? 'denied' : ready ? 'applying' : 'pending_approval',
-      approvedBy,
-      message:
-        request.kind === 'reject' ? `Rejected by CRM user ${request.actingUserId}: ${request.reason}` : row.message,
-    };
+    const { actor, ready, next } = await decideHeldEntry(tx, {
+      workspaceId: workspace.id,
+      entry: row,
+      what: 'creation',
+      request,
+      now: deps.clock(),
+    });
     await updateRecordCreation(tx, row.id, next);
     audit.append({
       type: request.kind === 'approve' ? 'record.create_approved' : 'record.create_rejected',
@@ -91,7 +40,7 @@ export async function decideCreation(
       objectType: row.objectType,
       data: {
         changeId: row.id,
-        approvedBy,
+        approvedBy: next.approvedBy,
         ...(request.kind === 'reject' ? { reason: request.reason } : { complete: ready }),
       },
     });

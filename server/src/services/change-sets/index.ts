@@ -1,5 +1,6 @@
-/** Change sets: submitting one (read, decide, store, write; updates or creations), deciding a held creation, recovering one whose server died, and QA review of applied writes. Other folders import this feature only from here. */
+/** Change sets: submitting one (read, decide, store, write; updates, creations or associations), deciding a held creation or association, recovering one whose server died, and QA review of applied writes. Other folders import this feature only from here. */
 export { loadChangeSetView } from './change-set-view.ts';
+export { decideAssociation } from './decide-association.ts';
 export { decideCreation } from './decide-creation.ts';
 export { findQaReviews, qaErrorRates, reviewQa } from './qa-reviews.ts';
 export { recoverInterruptedChangeSet } from './recover-change-sets.ts';

@@ -12,6 +12,7 @@ import {
 } from '../../store/change-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import type { AgentActor } from '../governance/index.ts';
+import { resumeAssociations } from './associate-records.ts';
 import { resumeCreations } from './create-records.ts';
 import { applyAutoWrites, recordLandedWrites, type PlannedWrite } from './apply-writes.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
@@ -104,12 +105,11 @@ async function recover(
     });
   });
   if (leaseLost()) return 'lost';
-  // A change set that creates records (issue 21) has creations, not writes, to finish.
-  const resumed = await resumeCreations(
-    deps,
-    { ...input, crm, batchId: changeSet.batchId, objectType },
-    async () => !leaseLost(),
-  );
+  // A change set that creates or associates records (issue 21) has those, not writes, to finish.
+  const entries = { ...input, crm, batchId: changeSet.batchId, objectType };
+  const resumed =
+    (await resumeCreations(deps, entries, async () => !leaseLost())) &&
+    (await resumeAssociations(deps, entries, async () => !leaseLost()));
   if (!resumed) return 'lost';
   const { completed } = await applyAutoWrites(deps, { ...input, crm, planned: unsent });
   return completed ? 'completed' : 'lost';

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import pMap from 'p-map';
 import {
+  isAssociate,
   isCreate,
+  type AssociateChangeSetRequest,
   type ChangeSetRequest,
   type ChangeSetResponse,
   type CreateChangeSetRequest,
+  type RecordChange,
   type Evidence,
   type UpdateChangeSetRequest,
 } from '../../../../shared/agent-api.ts';
@@ -62,6 +65,7 @@ import {
 } from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
+import { associateRecords } from './associate-records.ts';
 import { createRecords } from './create-records.ts';
 
 export interface SubmitChangeSetInput {
@@ -144,13 +148,39 @@ async function submitWithinBudget(
   try {
     const crm = deps.crmFor(workspace);
     const { version, policy: policyInForce } = await activePolicy(deps.db, workspace.id);
+    if (request.changes.every(isAssociate)) {
+      // An association sets no property: nothing to validate against the CRM's schema.
+      const { policy, holds } = await gatesForSubmission(deps, {
+        workspaceId: workspace.id,
+        agent,
+        policy: policyInForce,
+        promptHashes: request.changes.flatMap((change) => change.evidence.promptHash ?? []),
+        writes: request.changes.length,
+      });
+      phase('validate');
+      const associated = await associateRecords(deps, {
+        crm,
+        agent,
+        workspace,
+        request: request as AssociateChangeSetRequest,
+        actor,
+        policyVersion: version,
+        policy,
+        holds,
+        key,
+        delegationId: actor.onBehalfOf?.delegationId ?? null,
+      });
+      changeSetId = associated.changeSetId;
+      return { response: await associated.response(), replayed: false, timings };
+    }
     const definitions = await crm.describeProperties(request.objectType);
     const creates = request.changes.filter(isCreate);
+    const entries = request.changes as (UpdateChangeSetRequest['changes'][number] | (typeof creates)[number])[];
     // Entries named by their place in the request until they have a record id.
     const writes = validatedWrites(
       definitions,
       request.objectType,
-      request.changes.map((change, index) => (isCreate(change) ? { ...change, recordId: `#${index + 1}` } : change)),
+      entries.map((change, index) => (isCreate(change) ? { ...change, recordId: `#${index + 1}` } : change)),
     );
     if (PROVENANCE_PROPERTIES.some((property) => !definitions.has(property.name))) {
       // An account nobody bootstrapped yet: create what provenance needs rather than fail every write.
@@ -165,7 +195,7 @@ async function submitWithinBudget(
       workspaceId: workspace.id,
       agent,
       policy: policyInForce,
-      promptHashes: request.changes.flatMap((change) => change.evidence.promptHash ?? []),
+      promptHashes: entries.flatMap((change) => change.evidence.promptHash ?? []),
       writes: writes.length,
     });
     phase('validate');
@@ -312,7 +342,7 @@ function validatedWrites(
   objectType: ChangeSetRequest['objectType'],
   changes: readonly {
     recordId: string;
-    properties: ChangeSetRequest['changes'][number]['properties'];
+    properties: RecordChange['properties'];
     evidence: Evidence;
   }[],
 ): ValidatedWrite[] {

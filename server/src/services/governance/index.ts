@@ -38,6 +38,7 @@ export {
   switchStoppingDraft,
   switchView,
 } from './kill-switches.ts';
+export { switchesStoppingEntries } from './record-switches.ts';
 export {
   claimAndRunQuarantine,
   clearRecordReview,

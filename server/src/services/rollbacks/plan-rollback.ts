@@ -9,6 +9,7 @@ import type {
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
+import { countSelectedAssociations } from '../../store/record-association-store.ts';
 import { countSelectedCreations } from '../../store/record-creation-store.ts';
 import { insertSelectionAsItems, refreshStatistics } from '../../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../../store/rollback-store.ts';
@@ -110,7 +111,7 @@ export async function dryRunRollback(
     }
   }
   const total = counts.revert + counts.conflict + counts.already_reverted;
-  if (total === 0 && (await countSelectedCreations(deps.db, { workspaceId, selector: request.selector })) === 0)
+  if (total === 0 && (await countSelectedEntries(deps.db, { workspaceId, selector: request.selector })) === 0)
     throw nothingSelected(request.selector);
   return {
     dryRun: true,
@@ -162,7 +163,8 @@ export async function startRollback(
     }
     const items = await insertSelectionAsItems(tx, { rollbackId: id, workspaceId, selector: request.selector });
     const creations = await countSelectedCreations(tx, { workspaceId, selector: request.selector });
-    if (items === 0 && creations === 0) throw nothingSelected(request.selector);
+    const associations = await countSelectedAssociations(tx, { workspaceId, selector: request.selector });
+    if (items === 0 && creations === 0 && associations === 0) throw nothingSelected(request.selector);
     await refreshStatistics(tx);
     await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
@@ -171,9 +173,24 @@ export async function startRollback(
       actor: actorJson(actor),
       agentId: agent.id,
       batchId: id,
-      data: { rollbackId: id, selector: request.selector, force: request.force, items, createdRecords: creations },
+      data: {
+        rollbackId: id,
+        selector: request.selector,
+        force: request.force,
+        items,
+        createdRecords: creations,
+        associations,
+      },
     });
     await audit.flush();
   });
   return rollbackView(deps.db, await requireRollback(deps.db, workspaceId, id));
+}
+
+/** Creations and associations a selector picks (issue 21): a rollback of only those still has work. */
+async function countSelectedEntries(
+  db: Parameters<typeof countSelectedCreations>[0],
+  query: Parameters<typeof countSelectedCreations>[1],
+): Promise<number> {
+  return (await countSelectedCreations(db, query)) + (await countSelectedAssociations(db, query));
 }

@@ -1,6 +1,7 @@
 import { rollbackSelectorSchema, type RollbackItemView, type RollbackView } from '../../../../shared/rollback-api.ts';
 import type { Conflict } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
+import { countAssociationsRolledBack } from '../../store/record-association-store.ts';
 import { countCreationsRolledBack } from '../../store/record-creation-store.ts';
 import type { Db } from '../../store/database.ts';
 import { countItemsByState, findRollback, type RollbackItemRow, type RollbackRow } from '../../store/rollback-store.ts';
@@ -32,7 +33,11 @@ export async function requireRollback(db: Db, workspaceId: string, id: string): 
 }
 
 export async function rollbackView(db: Db, row: RollbackRow): Promise<RollbackView> {
-  const [counts, created] = await Promise.all([countItemsByState(db, row.id), countCreationsRolledBack(db, row.id)]);
+  const [counts, created, associations] = await Promise.all([
+    countItemsByState(db, row.id),
+    countCreationsRolledBack(db, row.id),
+    countAssociationsRolledBack(db, row.id),
+  ]);
   const settled = counts.reverted + counts.conflict + counts.already_reverted + counts.failed;
   return {
     id: row.id,
@@ -49,6 +54,7 @@ export async function rollbackView(db: Db, row: RollbackRow): Promise<RollbackVi
       failed: counts.failed,
     },
     createdRecords: created,
+    associations,
     changeSetIds: row.changeSetIds as Record<string, string>,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
+import { countAssociationsRolledBack } from '../../store/record-association-store.ts';
 import { countCreationsRolledBack } from '../../store/record-creation-store.ts';
 import { selectedChangesOf, selectedRecordsPage } from '../../store/rollback-selection-store.ts';
 import {
@@ -17,6 +18,7 @@ import { findWorkspace } from '../../store/workspace-store.ts';
 import { type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
+import { removeSelectedAssociations } from './rollback-associations.ts';
 import { archiveSelectedCreations } from './rollback-creations.ts';
 import { markStep } from './rollback-step.ts';
 import { RollbackSteps } from './rollback-steps.ts';
@@ -126,7 +128,8 @@ async function work(
       if (!decided) {
         await steps.recorded();
         if (steps.startAnotherPass()) continue;
-        // The fields first, then the records the selection created (a kill switch meanwhile pauses it, as above).
+        // The fields first, then the links and the records the selection made (a kill switch meanwhile pauses it, as above).
+        if (!(await removeSelectedAssociations(deps, rollback, crm))) continue;
         if (!(await archiveSelectedCreations(deps, rollback, crm))) continue;
         await complete(deps, rollback, holder);
         return 'completed';
@@ -237,6 +240,7 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
     });
     const counts = await countItemsByState(tx, rollback.id);
     const created = await countCreationsRolledBack(tx, rollback.id);
+    const associations = await countAssociationsRolledBack(tx, rollback.id);
     audit.append({
       type: 'rollback.completed',
       actor: rollback.actor as JsonObject,
@@ -252,6 +256,8 @@ async function complete(deps: ServiceDeps, rollback: RollbackRow, holder: string
         approvalsWithdrawn: withdrawn,
         createdArchived: created.archived,
         createdConflict: created.conflict,
+        associationsRemoved: associations.removed,
+        associationsConflict: associations.conflict,
       },
     });
   });
