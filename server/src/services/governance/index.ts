@@ -39,10 +39,12 @@ export {
 } from './kill-switches.ts';
 export {
   claimAndRunQuarantine,
+  claimQuarantineRun,
   clearRecordReview,
   clearReviewsByRollback,
   listRecordReviews,
   unmarkClearedReviews,
+  workspacesWithReviewsToClear,
 } from './quarantine.ts';
 export { checkKillTriggers, checkRejectionRate, drillKillTrigger, TRIGGER_ACTOR } from './kill-triggers.ts';
 export {
