@@ -57,7 +57,7 @@ import {
   APP_PROPERTY_GROUP,
   PROVENANCE_PROPERTIES,
   newId,
-  withAuditChain,
+  withWorkspaceChain,
 } from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
@@ -464,7 +464,7 @@ async function decideAndStore(
   };
   const uncappedAsRead = evaluateFields(evaluateInput);
 
-  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+  return withWorkspaceChain(deps, workspace.id, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
     const unsettled = unsettledValues(tx, {
       workspaceId: workspace.id,

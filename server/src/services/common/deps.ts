@@ -4,6 +4,7 @@ import type { SecretBox } from '../../secrets.ts';
 import type { Db } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { WorkBehindAnswers } from './behind-answers.ts';
+import type { WorkspaceTurns } from './workspace-turns.ts';
 
 /** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
 export interface ServiceDeps {
@@ -19,6 +20,11 @@ export interface ServiceDeps {
   approvalApplyClaimMs?: number;
   /** Runs what a request need not wait for (the CRM write of a value approved from the console); unset, requests wait for it. */
   behindAnswers?: WorkBehindAnswers;
+  /**
+   * Change sets of one workspace wait here for their turn at its audit chain, not in the database holding a
+   * pooled connection (issue 23); unset, they wait in the database.
+   */
+  chainTurns?: WorkspaceTurns;
 }
 
 export interface ChangeSetLease {
