@@ -68,7 +68,7 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       approvalApplyClaimMs: config.approvalApplyClaimMs,
       behindAnswers,
       // One at a time: a workspace's change sets are decided one by one under its audit chain's lock anyway.
-      chainTurns: workspaceTurns(1),
+      changeSetTurns: workspaceTurns(1),
     };
     const close = async () => {
       await behindAnswers.idle();

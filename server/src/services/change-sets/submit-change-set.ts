@@ -57,7 +57,7 @@ import {
   APP_PROPERTY_GROUP,
   PROVENANCE_PROPERTIES,
   newId,
-  withWorkspaceChain,
+  withAuditChain,
 } from '../common/index.ts';
 import { planApprovals } from '../held/index.ts';
 import { sampleAppliedWrites } from './qa-reviews.ts';
@@ -101,11 +101,11 @@ export async function submitChangeSet(
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
-  return withinAgentBudget(
-    deps,
-    { workspaceId: workspace.id, agent, costs, counted: (result) => !result.replayed },
-    () => submitWithinBudget(deps, input),
-  );
+  const submit = () =>
+    withinAgentBudget(deps, { workspaceId: workspace.id, agent, costs, counted: (result) => !result.replayed }, () =>
+      submitWithinBudget(deps, input),
+    );
+  return deps.changeSetTurns ? deps.changeSetTurns.run(workspace.id, submit) : submit();
 }
 
 async function submitWithinBudget(
@@ -464,7 +464,7 @@ async function decideAndStore(
   };
   const uncappedAsRead = evaluateFields(evaluateInput);
 
-  return withWorkspaceChain(deps, workspace.id, async (tx, audit) => {
+  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const recordIds = [...new Set(found.map((write) => write.recordId))];
     const unsettled = unsettledValues(tx, {
       workspaceId: workspace.id,

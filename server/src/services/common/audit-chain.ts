@@ -2,7 +2,6 @@ import { ChainLinker, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import { insertAuditEvents, lockAuditHead, saveAuditHead } from '../../store/audit-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { InFlight } from '../../store/in-flight.ts';
-import type { ServiceDeps } from './deps.ts';
 
 export interface AuditAppender {
   append(event: NewAuditEvent): void;
@@ -71,17 +70,4 @@ export async function withAuditChain<T>(
     await chain.flush();
     return result;
   });
-}
-
-/**
- * withAuditChain for a workspace's change sets: with `deps.chainTurns` they take their turn at the chain
- * in this process first, so those waiting hold no pooled connection (issue 23).
- */
-export function withWorkspaceChain<T>(
-  deps: Pick<ServiceDeps, 'db' | 'clock' | 'chainTurns'>,
-  workspaceId: string,
-  work: (tx: Tx, audit: AuditAppender) => Promise<T>,
-): Promise<T> {
-  const locked = () => withAuditChain(deps.db, workspaceId, deps.clock, work);
-  return deps.chainTurns ? deps.chainTurns.run(workspaceId, locked) : locked();
 }

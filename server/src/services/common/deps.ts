@@ -21,10 +21,10 @@ export interface ServiceDeps {
   /** Runs what a request need not wait for (the CRM write of a value approved from the console); unset, requests wait for it. */
   behindAnswers?: WorkBehindAnswers;
   /**
-   * Change sets of one workspace wait here for their turn at its audit chain, not in the database holding a
-   * pooled connection (issue 23); unset, they wait in the database.
+   * A workspace's change sets wait here for their turn, so a flood of them takes one workspace's share of
+   * the server, not ten (issue 23); unset, none wait.
    */
-  chainTurns?: WorkspaceTurns;
+  changeSetTurns?: WorkspaceTurns;
 }
 
 export interface ChangeSetLease {

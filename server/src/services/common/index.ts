@@ -13,4 +13,4 @@ export {
 export { type WorkBehindAnswers, workBehindAnswers } from './behind-answers.ts';
 export { type WorkspaceTurns, workspaceTurns } from './workspace-turns.ts';
 export { alongsideCrm } from './alongside-crm.ts';
-export { type AuditAppender, lockAuditChain, withAuditChain, withWorkspaceChain } from './audit-chain.ts';
+export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';

@@ -1,9 +1,10 @@
 /**
  * Lets at most `perWorkspace` pieces of one workspace's work run at once in this process; the rest
- * wait their turn, in order, holding no database connection (issue 23). A workspace's change sets are
- * decided one at a time under its audit chain's lock: ten of them submitted at once had nine waiting
- * for that lock inside Postgres, each holding one of the server's ten pooled connections, while every
- * other workspace's queries queued for the last one.
+ * wait their turn, in order, holding no database connection and taking no CPU (issue 23). Node shares
+ * its CPU among everything in hand, so a workspace with ten change sets in flight took ten shares of the
+ * server while each neighbour took one; and as they are decided one at a time under the workspace's
+ * audit chain's lock, nine of the ten waited for it inside Postgres, each holding one of the server's
+ * ten pooled connections, while every other workspace's queries queued for the last one.
  */
 export interface WorkspaceTurns {
   run<T>(workspaceId: string, work: () => Promise<T>): Promise<T>;
