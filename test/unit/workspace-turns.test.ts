@@ -20,7 +20,7 @@ function heldWork(log: string[], name: string) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('turns at a workspace’s audit chain', () => {
+describe('change sets taken in turns per workspace', () => {
   it('runs a flooding workspace’s change sets one after another while another workspace’s runs at once', async () => {
     const turns = workspaceTurns(1);
     const log: string[] = [];
