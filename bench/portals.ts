@@ -27,7 +27,7 @@ import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-
 import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src/sandbox/hubspot/state.ts';
 import { changesFor } from './change-set.ts';
 import { createBenchPostgres } from './databases.ts';
-import { startServer } from './server-process.ts';
+import { type ServerProcess, startServer } from './server-process.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const WORKSPACES = 20;
@@ -65,9 +65,21 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
     APPROVAL_JOBS: 'off',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const portals = await createWorkspaces(env, accounts);
-  const server = await startServer(env);
+  let server: ServerProcess | undefined;
+  try {
+    const portals = await createWorkspaces(env, accounts);
+    server = await startServer(env);
+    return { ...(await phases(server.url, portals, records)), peakMemoryMb: server.peakMemoryMb() };
+  } finally {
+    await server?.stop();
+    await fake.close();
+    await postgres?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
 
+/** Each quiet workspace alone, then the quiet ones at once without and with the flood. */
+async function phases(serverUrl: string, portals: Portal[], records: number) {
   let batches = 0;
   const submit = async (portal: Portal, size: number) => {
     const ids = Array.from({ length: size }, (_, i) =>
@@ -75,7 +87,7 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
     );
     batches += 1;
     const started = performance.now();
-    const response = await fetch(`${server.url}/v1/changesets`, {
+    const response = await fetch(`${serverUrl}/v1/changesets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${portal.agentToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ batchId: `portals-${batches}`, objectType: 'contacts', changes: changesFor(ids) }),
@@ -85,58 +97,50 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
     return (performance.now() - started) / 1000;
   };
   const [flood, ...quiet] = portals as [Portal, ...Portal[]];
-
-  try {
-    // JIT, each adapter's property cache, the connection pool.
-    for (const portal of portals) await submit(portal, 10);
-    for (const { hubspot } of portals) {
-      hubspot.faults.latencyMs = LATENCY_MS;
-      hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
-    }
-    const alone: number[] = [];
-    for (const portal of quiet) alone.push(await submit(portal, records));
-
-    // A fresh window at every portal before each phase.
-    const freshWindows = () => {
-      for (const { hubspot } of portals) {
-        hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
-        hubspot.calls.clear();
-      }
-    };
-    // The quiet ones at once without the flood: what sharing one server costs them, apart from the flood.
-    const quietAtOnce = () => {
-      freshWindows();
-      return Promise.all(quiet.map((portal) => submit(portal, records)));
-    };
-    // Everyone at once, the flood as ten change sets in parallel.
-    const everyoneAtOnce = async () => {
-      freshWindows();
-      const started = performance.now();
-      const floodDone = Promise.all(Array.from({ length: FLOOD_FACTOR }, () => submit(flood, records))).then(
-        () => (performance.now() - started) / 1000,
-      );
-      const quietSeconds = await Promise.all(quiet.map((portal) => submit(portal, records)));
-      const floodSeconds = await floodDone;
-      const refused = portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0);
-      return { quietSeconds, floodSeconds, allSeconds: (performance.now() - started) / 1000, refused };
-    };
-    // Each twice, in the order without, with, with, without: the machine is shared, and a load that
-    // drifts during the run then weighs on both alike. Each figure is the mean of its two.
-    const firstWithout = await quietAtOnce();
-    const first = await everyoneAtOnce();
-    const second = await everyoneAtOnce();
-    const withoutFlood = mean(firstWithout, await quietAtOnce());
-    const together = mean(first.quietSeconds, second.quietSeconds);
-    const floodSeconds = (first.floodSeconds + second.floodSeconds) / 2;
-    const allSeconds = (first.allSeconds + second.allSeconds) / 2;
-    const refused = first.refused + second.refused;
-    return { alone, withoutFlood, together, floodSeconds, allSeconds, refused, peakMemoryMb: server.peakMemoryMb() };
-  } finally {
-    await server.stop();
-    await fake.close();
-    await postgres?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+  // JIT, each adapter's property cache, the connection pool.
+  for (const portal of portals) await submit(portal, 10);
+  for (const { hubspot } of portals) {
+    hubspot.faults.latencyMs = LATENCY_MS;
+    hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
   }
+  const alone: number[] = [];
+  for (const portal of quiet) alone.push(await submit(portal, records));
+
+  // A fresh window at every portal before each phase.
+  const freshWindows = () => {
+    for (const { hubspot } of portals) {
+      hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
+      hubspot.calls.clear();
+    }
+  };
+  // The quiet ones at once without the flood: what sharing one server costs them, apart from the flood.
+  const quietAtOnce = () => {
+    freshWindows();
+    return Promise.all(quiet.map((portal) => submit(portal, records)));
+  };
+  // Everyone at once, the flood as ten change sets in parallel.
+  const everyoneAtOnce = async () => {
+    freshWindows();
+    const started = performance.now();
+    const floodDone = Promise.all(Array.from({ length: FLOOD_FACTOR }, () => submit(flood, records))).then(
+      () => (performance.now() - started) / 1000,
+    );
+    const quietSeconds = await Promise.all(quiet.map((portal) => submit(portal, records)));
+    const floodSeconds = await floodDone;
+    const refused = portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0);
+    return { quietSeconds, floodSeconds, allSeconds: (performance.now() - started) / 1000, refused };
+  };
+  // Each twice, in the order without, with, with, without: the machine is shared, and a load that
+  // drifts during the run then weighs on both alike. Each figure is the mean of its two.
+  const firstWithout = await quietAtOnce();
+  const first = await everyoneAtOnce();
+  const second = await everyoneAtOnce();
+  const withoutFlood = mean(firstWithout, await quietAtOnce());
+  const together = mean(first.quietSeconds, second.quietSeconds);
+  const floodSeconds = (first.floodSeconds + second.floodSeconds) / 2;
+  const allSeconds = (first.allSeconds + second.allSeconds) / 2;
+  const refused = first.refused + second.refused;
+  return { alone, withoutFlood, together, floodSeconds, allSeconds, refused };
 }
 
 /**
