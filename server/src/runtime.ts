@@ -9,7 +9,7 @@ import { changeStreamOfConnection } from './crm/salesforce/change-events/connect
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
-import { type ServiceDeps, leaseHolderName, workBehindAnswers } from './services/common/index.ts';
+import { type ServiceDeps, leaseHolderName, workBehindAnswers, workspaceTurns } from './services/common/index.ts';
 import { recordCrmBudgetStop } from './services/governance/index.ts';
 import type { OpenChangeStream } from './services/webhooks/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -67,6 +67,8 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
       behindAnswers,
+      // One at a time: a workspace's change sets are decided one by one under its audit chain's lock anyway.
+      changeSetTurns: workspaceTurns(1),
     };
     const close = async () => {
       await behindAnswers.idle();

@@ -10,9 +10,14 @@ import {
   type HubSpotState,
 } from '../../server/src/sandbox/hubspot/state.ts';
 import { findDueApplies } from '../../server/src/store/approval-apply-store.ts';
-import { approvals, auditEvents, webhookEvents } from '../../server/src/store/schema.ts';
+import { approvals, auditEvents, rollbacks, webhookEvents } from '../../server/src/store/schema.ts';
+import { startApprovalJobs } from '../../server/src/jobs/approval-jobs.ts';
+import { startRollbackWorker } from '../../server/src/jobs/rollback-worker.ts';
+import { startWebhookWorker } from '../../server/src/jobs/webhook-worker.ts';
+import { silentLogger } from '../../server/src/logger.ts';
 import { decide, givePeopleRoles, proposeHeld } from '../support/approvals.ts';
-import { ADMIN, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { submitTitles } from '../support/rollbacks.ts';
 import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -150,6 +155,126 @@ describe('many portals on one server', () => {
     expect(recordValues(portalA, 'contacts', recordId)!.jobtitle).toBe('Engineer');
   });
 });
+
+describe('many portals on one server, through the server’s jobs', () => {
+  it('while one portal answers 429 for a minute, another portal’s change set, webhooks, approved write and rollback all complete', async () => {
+    const start = now.getTime();
+    const at = (ms: number) => {
+      now = new Date(start + ms);
+    };
+    // The storm portal's work, all found before the other's: an approved write due, a bypass to revert, a rollback.
+    const a = await approvedButUnwritten(portalA);
+    const aHooks = await bypassToRevert(portalA);
+    const aBatch = await appliedBatch(portalA, 'enrich-a');
+    const aRollback = await startBatchRollback(aBatch, 'enrich-a');
+    at(20_000);
+    const b = await approvedButUnwritten(harness.hubspot.state); // due 30 s later than A's
+    const bHooks = await seedWebhookWorkspace(harness, 'secret-b');
+    await publishPolicy(harness.deps, bHooks.workspaceId, EXAMPLE_POLICY, ADMIN);
+    at(31_000);
+    portalA.faults.refuseUntil(now.getTime() + 60_000, 10);
+    holdWaits = true;
+    const jobs = [
+      startApprovalJobs(harness.deps, { logger: silentLogger, pollMs: 10 }),
+      startWebhookWorker(harness.deps, { logger: silentLogger, pollMs: 10 }),
+      startRollbackWorker(harness.deps, { logger: silentLogger, pollMs: 10 }),
+    ];
+    try {
+      // Each of A's jobs is waiting out HubSpot's 429s as it was told to.
+      await vi.waitFor(
+        async () => {
+          expect(await pendingEvents(aHooks.workspaceId)).toBe(0);
+          expect(heldWaits.length).toBeGreaterThanOrEqual(3);
+        },
+        { timeout: 20_000 },
+      );
+
+      // Then the other portal's work arrives, and all of it is done while A is still refused.
+      at(51_000);
+      await deliver(harness, [propertyChange(bHooks.portalId, { occurredAt: now.getTime() })], {
+        clientSecret: bHooks.clientSecret,
+      });
+      const bBatch = await appliedBatch(harness.hubspot.state, 'enrich-b');
+      expect(recordValues(harness.hubspot.state, 'contacts', bBatch.recordId)!.jobtitle).toBe('CTO');
+      const bRollback = await startBatchRollback(bBatch, 'enrich-b');
+      await vi.waitFor(
+        async () => {
+          expect(await statusOf(b.approvalId)).toBe('applied');
+          expect(await pendingEvents(bHooks.workspaceId)).toBe(0);
+          expect(await rollbackStatus(bRollback)).toBe('completed');
+        },
+        { timeout: 20_000 },
+      );
+      expect(recordValues(harness.hubspot.state, 'contacts', b.recordId)!.phone).toBe('+1 555 0199');
+      expect(recordValues(harness.hubspot.state, 'contacts', bBatch.recordId)!.jobtitle).toBe('Engineer');
+      expect(await statusOf(a.approvalId)).toBe('approved');
+      expect(await rollbackStatus(aRollback)).toBe('running');
+      expect(await auditCount(aHooks.workspaceId, 'crm.bypass_reverted')).toBe(0);
+
+      at(111_000); // A's minute is over: its work goes through
+      holdWaits = false;
+      for (const release of heldWaits.splice(0)) release();
+      await vi.waitFor(
+        async () => {
+          expect(await statusOf(a.approvalId)).toBe('applied');
+          expect(await rollbackStatus(aRollback)).toBe('completed');
+          expect(await auditCount(aHooks.workspaceId, 'crm.bypass_reverted')).toBe(1);
+        },
+        { timeout: 20_000 },
+      );
+      expect(recordValues(portalA, 'contacts', aBatch.recordId)!.jobtitle).toBe('Engineer');
+    } finally {
+      holdWaits = false;
+      for (const release of heldWaits.splice(0)) release();
+      await Promise.all(jobs.map((job) => job.stop()));
+    }
+  });
+});
+
+/** A workspace on `portal` whose revert of a bypass write is due, its events stored and not yet processed. */
+async function bypassToRevert(portal: HubSpotState) {
+  const ws = await seedWebhookWorkspace(harness, `secret-${portal.portalId}`, portal.accessToken);
+  const policy = { ...(EXAMPLE_POLICY as object), monitoring: { revertBypassWrites: true } };
+  await publishPolicy(harness.deps, ws.workspaceId, policy, ADMIN);
+  const recordId = seedRecord(portal, 'contacts', { properties: { email: 'r@example.com', jobtitle: 'Engineer' } });
+  const t = now.getTime();
+  await deliver(
+    harness,
+    [
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 2_000 }),
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyValue: 'Spam King',
+        changeSource: 'INTEGRATION',
+        sourceId: '555000',
+        occurredAt: t - 1_000,
+      }),
+    ],
+    { clientSecret: ws.clientSecret },
+  );
+  return ws;
+}
+
+/** A workspace on `portal` whose agent's change set, through the API, wrote a job title. */
+async function appliedBatch(portal: HubSpotState, batchId: string) {
+  const ws = await seedWorkspace(harness, ['enrichment'], portal.accessToken);
+  await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+  const recordId = seedRecord(portal, 'contacts', { properties: { email: 'c@example.com', jobtitle: 'Engineer' } });
+  await submitTitles(harness, ws.agents[0]!.token, batchId, { [recordId]: 'CTO' });
+  return { ...ws, recordId };
+}
+
+async function startBatchRollback(ws: { adminToken: string }, batchId: string): Promise<string> {
+  const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+    token: ws.adminToken,
+    body: { selector: { batchId } },
+  });
+  expect(started.status).toBe(202);
+  return (started.body as { id: string }).id;
+}
+
+const rollbackStatus = async (id: string) =>
+  (await harness.database.db.select().from(rollbacks).where(eq(rollbacks.id, id)))[0]!.status;
 
 async function pendingEvents(workspaceId: string) {
   const [row] = await harness.deps.db

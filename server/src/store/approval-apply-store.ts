@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import { approvals } from './approval-schema.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db, Tx } from './database.ts';
@@ -38,6 +38,31 @@ export async function claimApplies(
   return withItems(db, rows);
 }
 
+const applyDue = (now: Date, abandonedBefore: Date) =>
+  and(
+    eq(approvals.status, 'approved'),
+    or(isNull(approvals.nextApplyAt), lte(approvals.nextApplyAt, now)),
+    or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
+  );
+
+/** Workspaces with approved writes due (see findDueApplies), but those in `except`. */
+export async function workspacesWithAppliesDue(
+  db: Db,
+  query: { now: Date; abandonedBefore: Date; except: readonly string[]; limit: number },
+): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ workspaceId: approvals.workspaceId })
+    .from(approvals)
+    .where(
+      and(
+        applyDue(query.now, query.abandonedBefore),
+        query.except.length > 0 ? notInArray(approvals.workspaceId, [...query.except]) : undefined,
+      ),
+    )
+    .limit(query.limit);
+  return rows.map((row) => row.workspaceId);
+}
+
 /**
  * Approved approvals whose write is due: never tried, or failed and past their backoff, and not being written.
  * Taken in turns across workspaces (each one's oldest due first, then each one's second…), so one workspace's
@@ -48,6 +73,7 @@ export async function findDueApplies(
   now: Date,
   abandonedBefore: Date,
   limit: number,
+  only?: { workspaceId: string },
 ): Promise<{ workspaceId: string; id: string }[]> {
   const due = db
     .select({
@@ -59,13 +85,7 @@ export async function findDueApplies(
       ),
     })
     .from(approvals)
-    .where(
-      and(
-        eq(approvals.status, 'approved'),
-        or(isNull(approvals.nextApplyAt), lte(approvals.nextApplyAt, now)),
-        or(isNull(approvals.applyingSince), lte(approvals.applyingSince, abandonedBefore)),
-      ),
-    )
+    .where(and(applyDue(now, abandonedBefore), only ? eq(approvals.workspaceId, only.workspaceId) : undefined))
     .as('due');
   return db
     .select({ workspaceId: due.workspaceId, id: due.id })

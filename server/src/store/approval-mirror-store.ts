@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { ActionRow } from './action-store.ts';
 import { approvals } from './approval-schema.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
@@ -12,12 +12,19 @@ import { actions, agents, changeRecords } from './schema.ts';
 const mirrorDue = (table: typeof approvals | typeof actions, now: Date) =>
   and(gt(table.mirrorSeq, table.mirroredSeq), or(isNull(table.mirrorHeldUntil), lte(table.mirrorHeldUntil, now)));
 
-export async function workspacesWithMirrorDue(db: Db, now: Date): Promise<string[]> {
+export async function workspacesWithMirrorDue(db: Db, now: Date, except: readonly string[] = []): Promise<string[]> {
+  const others = (table: typeof approvals | typeof actions) =>
+    except.length > 0 ? notInArray(table.workspaceId, [...except]) : undefined;
   const rows = await db
     .selectDistinct({ workspaceId: approvals.workspaceId })
     .from(approvals)
-    .where(mirrorDue(approvals, now))
-    .union(db.selectDistinct({ workspaceId: actions.workspaceId }).from(actions).where(mirrorDue(actions, now)));
+    .where(and(mirrorDue(approvals, now), others(approvals)))
+    .union(
+      db
+        .selectDistinct({ workspaceId: actions.workspaceId })
+        .from(actions)
+        .where(and(mirrorDue(actions, now), others(actions))),
+    );
   return rows.map((row) => row.workspaceId);
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
@@ -98,7 +98,7 @@ export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<vo
  */
 export async function claimLapsedChangeSet(
   db: Db,
-  query: { holder: string; now: Date; until: Date },
+  query: { holder: string; now: Date; until: Date; except?: readonly string[] },
 ): Promise<{ changeSet: ChangeSetRow; previousHolder: string | null } | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -109,6 +109,7 @@ export async function claimLapsedChangeSet(
           eq(changeSets.status, 'applying'),
           isNotNull(changeSets.leaseExpiresAt),
           lt(changeSets.leaseExpiresAt, query.now),
+          query.except?.length ? notInArray(changeSets.workspaceId, [...query.except]) : undefined,
         ),
       )
       .orderBy(asc(changeSets.leaseExpiresAt))

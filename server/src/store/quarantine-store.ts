@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { changes, changeSets, quarantines, recordAssociations, recordCreations, recordReviews } from './schema.ts';
 
@@ -12,7 +12,7 @@ export async function insertQuarantine(tx: Tx, row: QuarantineRow): Promise<void
 /** Takes one unfinished quarantine whose lease is free (new, or left by a process that died). */
 export async function claimQuarantine(
   db: Db,
-  query: { holder: string; now: Date; until: Date },
+  query: { holder: string; now: Date; until: Date; except?: readonly string[] },
 ): Promise<QuarantineRow | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -22,6 +22,7 @@ export async function claimQuarantine(
         and(
           sql`${quarantines.status} <> 'completed'`,
           or(isNull(quarantines.leaseExpiresAt), lt(quarantines.leaseExpiresAt, query.now)),
+          query.except?.length ? notInArray(quarantines.workspaceId, [...query.except]) : undefined,
         ),
       )
       .orderBy(asc(quarantines.createdAt))
@@ -151,20 +152,31 @@ export async function setReviewsMarked(tx: Tx, ids: readonly string[]): Promise<
 }
 
 /** Reviews cleared while the CRM still shows the record as needing review (of one workspace, or of any). */
+const toUnmark = () =>
+  and(isNotNull(recordReviews.clearedAt), eq(recordReviews.crmMarked, true), eq(recordReviews.crmCleared, false));
+
 export async function reviewsToUnmark(db: Db, limit: number, workspaceId?: string): Promise<RecordReviewRow[]> {
   return db
     .select()
     .from(recordReviews)
-    .where(
-      and(
-        isNotNull(recordReviews.clearedAt),
-        eq(recordReviews.crmMarked, true),
-        eq(recordReviews.crmCleared, false),
-        ...(workspaceId ? [eq(recordReviews.workspaceId, workspaceId)] : []),
-      ),
-    )
+    .where(and(toUnmark(), ...(workspaceId ? [eq(recordReviews.workspaceId, workspaceId)] : [])))
     .orderBy(asc(recordReviews.workspaceId), asc(recordReviews.objectType))
     .limit(limit);
+}
+
+/** Workspaces with cleared reviews whose CRM mark is still set, but those in `except`. */
+export async function workspacesWithReviewsToUnmark(
+  db: Db,
+  query: { except: readonly string[]; limit: number },
+): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ workspaceId: recordReviews.workspaceId })
+    .from(recordReviews)
+    .where(
+      and(toUnmark(), query.except.length > 0 ? notInArray(recordReviews.workspaceId, [...query.except]) : undefined),
+    )
+    .limit(query.limit);
+  return rows.map((row) => row.workspaceId);
 }
 
 export async function setReviewsUnmarked(db: Db | Tx, ids: readonly string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { ROLLBACK_ITEM_STATES, rollbackItems, rollbacks } from './rollback-schema.ts';
 import { changes } from './schema.ts';
@@ -81,11 +81,19 @@ export async function updateRollback(
 
 /**
  * Claims a running rollback nobody holds (or whose holder's lease ran out: it died) for `holder`
- * until `until`. With `only`, only that rollback; `staleHolder` names a holder known to be dead. SKIP LOCKED lets any number of workers poll at once.
+ * until `until`. With `only`, only that rollback; `staleHolder` names a holder known to be dead; `except` leaves
+ * out workspaces. SKIP LOCKED lets any number of workers poll at once.
  */
 export async function claimRollback(
   db: Db,
-  query: { holder: string; now: Date; until: Date; only?: { workspaceId: string; id: string }; staleHolder?: string },
+  query: {
+    holder: string;
+    now: Date;
+    until: Date;
+    only?: { workspaceId: string; id: string };
+    staleHolder?: string;
+    except?: readonly string[];
+  },
 ): Promise<RollbackRow | undefined> {
   return db.transaction(async (tx) => {
     const free = or(
@@ -102,6 +110,7 @@ export async function claimRollback(
           eq(rollbacks.status, 'running'),
           free,
           ...(query.only ? [eq(rollbacks.workspaceId, query.only.workspaceId), eq(rollbacks.id, query.only.id)] : []),
+          ...(query.except?.length ? [notInArray(rollbacks.workspaceId, [...query.except])] : []),
         ),
       )
       .orderBy(asc(rollbacks.createdAt))

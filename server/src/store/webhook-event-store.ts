@@ -60,9 +60,21 @@ export async function findWorkspacesByPortals(db: Db, portalIds: readonly string
 
 /**
  * Workspaces with events waiting, oldest waiting first: one probe of the pending index per
- * workspace, so the cost follows the number of workspaces, not the size of the backlog.
+ * workspace, so the cost follows the number of workspaces, not the size of the backlog. `except`
+ * leaves out workspaces whose events are in hand here already.
  */
-export async function workspacesWithPendingEvents(db: Db, limit: number): Promise<string[]> {
+export async function workspacesWithPendingEvents(
+  db: Db,
+  limit: number,
+  except: readonly string[] = [],
+): Promise<string[]> {
+  const others =
+    except.length > 0
+      ? sql`where w.id not in (${sql.join(
+          except.map((id) => sql`${id}`),
+          sql`, `,
+        )})`
+      : sql``;
   const result = await db.execute(sql`
     select w.id as workspace_id from ${workspaces} as w
     cross join lateral (
@@ -70,6 +82,7 @@ export async function workspacesWithPendingEvents(db: Db, limit: number): Promis
       where e.workspace_id = w.id and e.processed_at is null
       order by e.occurred_at, e.event_id limit 1
     ) as oldest
+    ${others}
     order by oldest.occurred_at
     limit ${limit}`);
   return (result as unknown as { rows: { workspace_id: string }[] }).rows.map((row) => row.workspace_id);

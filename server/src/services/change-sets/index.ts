@@ -3,5 +3,5 @@ export { loadChangeSetView } from './change-set-view.ts';
 export { decideAssociation } from './decide-association.ts';
 export { decideCreation } from './decide-creation.ts';
 export { findQaReviews, qaErrorRates, reviewQa } from './qa-reviews.ts';
-export { recoverInterruptedChangeSet } from './recover-change-sets.ts';
+export { claimInterruptedChangeSet, recoverInterruptedChangeSet } from './recover-change-sets.ts';
 export { submitChangeSet } from './submit-change-set.ts';

@@ -31,23 +31,46 @@ export type RecoveryResult = 'none' | 'completed' | 'lost';
  * `completed`. Any server may run this; the lease gives each change set to one of them.
  */
 export async function recoverInterruptedChangeSet(deps: ServiceDeps): Promise<RecoveryResult> {
+  const claimed = await claimInterruptedChangeSet(deps);
+  return claimed ? claimed.recover() : 'none';
+}
+
+/**
+ * Claims as recoverInterruptedChangeSet does and hands back the recovery without starting it, so the
+ * recovery job can run each workspace's in its own lane (issue 23). `except` leaves out workspaces
+ * whose recovery runs here already.
+ */
+export async function claimInterruptedChangeSet(
+  deps: ServiceDeps,
+  except: readonly string[] = [],
+): Promise<{ workspaceId: string; recover(): Promise<Exclude<RecoveryResult, 'none'>> } | undefined> {
   const { holder, leaseMs } = changeSetLeaseOf(deps);
   const now = deps.clock();
-  const claimed = await claimLapsedChangeSet(deps.db, { holder, now, until: new Date(now.getTime() + leaseMs) });
-  if (!claimed) return 'none';
-  const lease = keepChangeSetLease(deps, claimed.changeSet.id);
-  try {
-    return await recover(deps, claimed, () => lease.lost());
-  } finally {
-    lease.stop();
-  }
+  const claimed = await claimLapsedChangeSet(deps.db, {
+    holder,
+    now,
+    until: new Date(now.getTime() + leaseMs),
+    except,
+  });
+  if (!claimed) return undefined;
+  return {
+    workspaceId: claimed.changeSet.workspaceId,
+    async recover() {
+      const lease = keepChangeSetLease(deps, claimed.changeSet.id);
+      try {
+        return await recover(deps, claimed, () => lease.lost());
+      } finally {
+        lease.stop();
+      }
+    },
+  };
 }
 
 async function recover(
   deps: ServiceDeps,
   { changeSet, previousHolder }: { changeSet: ChangeSetRow; previousHolder: string | null },
   leaseLost: () => boolean,
-): Promise<RecoveryResult> {
+): Promise<Exclude<RecoveryResult, 'none'>> {
   const workspace = await findWorkspace(deps.db, changeSet.workspaceId);
   const agent = await findAgent(deps.db, changeSet.workspaceId, changeSet.agentId);
   if (!workspace || !agent)

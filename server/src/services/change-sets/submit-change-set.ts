@@ -107,17 +107,19 @@ export async function submitChangeSet(
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
   const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
-  return withinAgentBudget(
-    deps,
-    {
-      workspaceId: workspace.id,
-      agent,
-      costs,
-      replays: async () => Boolean(key && (await findIdempotencyKey(deps.db, key))?.changeSetId),
-      counted: (result) => !result.replayed,
-    },
-    () => submitWithinBudget(deps, input),
-  );
+  const submit = () =>
+    withinAgentBudget(
+      deps,
+      {
+        workspaceId: workspace.id,
+        agent,
+        costs,
+        replays: async () => Boolean(key && (await findIdempotencyKey(deps.db, key))?.changeSetId),
+        counted: (result) => !result.replayed,
+      },
+      () => submitWithinBudget(deps, input),
+    );
+  return deps.changeSetTurns ? deps.changeSetTurns.run(workspace.id, submit) : submit();
 }
 
 async function submitWithinBudget(

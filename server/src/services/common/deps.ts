@@ -4,6 +4,7 @@ import type { SecretBox } from '../../secrets.ts';
 import type { Db } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { WorkBehindAnswers } from './behind-answers.ts';
+import type { WorkspaceTurns } from './workspace-turns.ts';
 
 /** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
 export interface ServiceDeps {
@@ -19,6 +20,11 @@ export interface ServiceDeps {
   approvalApplyClaimMs?: number;
   /** Runs what a request need not wait for (the CRM write of a value approved from the console); unset, requests wait for it. */
   behindAnswers?: WorkBehindAnswers;
+  /**
+   * A workspace's change sets wait here for their turn, so a flood of them takes one workspace's share of
+   * the server, not ten (issue 23); unset, none wait.
+   */
+  changeSetTurns?: WorkspaceTurns;
 }
 
 export interface ChangeSetLease {

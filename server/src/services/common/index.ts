@@ -11,5 +11,6 @@ export {
   provenanceValues,
 } from './provenance.ts';
 export { type AnswerWhen, type WorkBehindAnswers, workBehindAnswers, writeNowOrBehind } from './behind-answers.ts';
+export { type WorkspaceTurns, workspaceTurns } from './workspace-turns.ts';
 export { alongsideCrm } from './alongside-crm.ts';
 export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';

@@ -41,10 +41,12 @@ export {
 export { switchesStoppingEntries } from './record-switches.ts';
 export {
   claimAndRunQuarantine,
+  claimQuarantineRun,
   clearRecordReview,
   clearReviewsByRollback,
   listRecordReviews,
   unmarkClearedReviews,
+  workspacesWithReviewsToClear,
 } from './quarantine.ts';
 export { checkKillTriggers, checkRejectionRate, drillKillTrigger, TRIGGER_ACTOR } from './kill-triggers.ts';
 export {

@@ -17,6 +17,7 @@ import {
   setReviewsMarked,
   setReviewsUnmarked,
   unmarkedReviews,
+  workspacesWithReviewsToUnmark,
   type QuarantineRow,
   type RecordReviewRow,
 } from '../../store/quarantine-store.ts';
@@ -69,6 +70,8 @@ export async function startQuarantine(
 
 export const QUARANTINE_LEASE_MS = 60_000;
 
+type QuarantineRunOptions = { holder: string; leaseMs?: number; stopping?: () => boolean };
+
 /**
  * Works one quarantine whose lease is free to its end: collects the records into reviews (one
  * transaction), then sets the needs-review property on them a CRM batch at a time, each batch's
@@ -77,12 +80,38 @@ export const QUARANTINE_LEASE_MS = 60_000;
  */
 export async function claimAndRunQuarantine(
   deps: ServiceDeps,
-  options: { holder: string; leaseMs?: number; stopping?: () => boolean },
+  options: QuarantineRunOptions,
 ): Promise<'none' | 'completed' | 'stopped'> {
+  const claimed = await claimQuarantineRun(deps, options);
+  return claimed ? claimed.run() : 'none';
+}
+
+/**
+ * Claims as claimAndRunQuarantine does and hands back the run without starting it, so the quarantine
+ * job can run each workspace's in its own lane (issue 23); `except` leaves out workspaces in hand here.
+ */
+export async function claimQuarantineRun(
+  deps: ServiceDeps,
+  options: QuarantineRunOptions & { except?: readonly string[] },
+): Promise<{ workspaceId: string; run(): Promise<'completed' | 'stopped'> } | undefined> {
   const leaseMs = options.leaseMs ?? QUARANTINE_LEASE_MS;
   const until = () => new Date(deps.clock().getTime() + leaseMs);
-  const quarantine = await claimQuarantine(deps.db, { holder: options.holder, now: deps.clock(), until: until() });
-  if (!quarantine) return 'none';
+  const quarantine = await claimQuarantine(deps.db, {
+    holder: options.holder,
+    now: deps.clock(),
+    until: until(),
+    ...(options.except ? { except: options.except } : {}),
+  });
+  if (!quarantine) return undefined;
+  return { workspaceId: quarantine.workspaceId, run: () => runQuarantine(deps, quarantine, { ...options, until }) };
+}
+
+async function runQuarantine(
+  deps: ServiceDeps,
+  quarantine: QuarantineRow,
+  options: QuarantineRunOptions & { until: () => Date },
+): Promise<'completed' | 'stopped'> {
+  const { until } = options;
   const workspace = await findWorkspace(deps.db, quarantine.workspaceId);
   if (!workspace) throw new AppError('INTERNAL', `Workspace ${quarantine.workspaceId} of a quarantine is gone.`);
   if (quarantine.status === 'collecting') await collect(deps, quarantine);
@@ -186,6 +215,14 @@ async function writeNeedsReview(
   });
   const unavailable = outcomes.find((outcome) => !outcome.ok && outcome.reason === 'crm_unavailable');
   if (unavailable && !unavailable.ok) throw new AppError('CRM_UNAVAILABLE', unavailable.message, { retryable: true });
+}
+
+/** Workspaces with records cleared whose needs-review property is still set, but those in `except`. */
+export function workspacesWithReviewsToClear(
+  deps: ServiceDeps,
+  query: { except: readonly string[]; limit: number },
+): Promise<string[]> {
+  return workspacesWithReviewsToUnmark(deps.db, query);
 }
 
 /**

@@ -48,33 +48,43 @@ export interface MirrorRound {
  * a failure leaves the approvals due again after a pause. Returns what it wrote and what failed.
  */
 export async function syncApprovalMirror(deps: ServiceDeps): Promise<MirrorRound> {
+  // Each workspace on its own: one portal waiting out a 429 storm never holds up another's copy.
+  const rounds = await Promise.all(
+    (await workspacesWithMirrorDue(deps.db, deps.clock())).map((workspaceId) => syncWorkspaceMirror(deps, workspaceId)),
+  );
+  return {
+    written: rounds.reduce((sum, round) => sum + round.written, 0),
+    failed: rounds.flatMap((round) => round.failed),
+  };
+}
+
+/** One workspace's share of syncApprovalMirror. */
+export async function syncWorkspaceMirror(deps: ServiceDeps, workspaceId: string): Promise<MirrorRound> {
   const now = deps.clock();
   const round: MirrorRound = { written: 0, failed: [] };
-  for (const workspaceId of await workspacesWithMirrorDue(deps.db, now)) {
-    const workspace = await findWorkspace(deps.db, workspaceId);
-    if (!workspace) continue;
-    for (;;) {
-      const claimed: MirrorChunk[] = [];
-      for (let i = 0; i < CHUNK_CONCURRENCY; i += 1) {
-        const chunk = await claimMirrorDue(deps.db, workspaceId, now, new Date(now.getTime() + LEASE_MS), CHUNK);
-        if (chunkSize(chunk) > 0) claimed.push(chunk);
-        if (chunkSize(chunk) < CHUNK) break;
-      }
-      if (claimed.length === 0) break;
-      // Chunks are claimed apart, so a few are written at once; the adapter keeps the rate limit.
-      const outcomes = await pMap(
-        claimed,
-        async (chunk) => ({ size: chunkSize(chunk), failure: await mirrorChunk(deps, workspace, chunk, now) }),
-        { concurrency: CHUNK_CONCURRENCY },
-      );
-      round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
-      const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
-      if (failure !== undefined) {
-        round.failed.push({ workspaceId, error: failure });
-        break;
-      }
-      if (chunkSize(claimed.at(-1)!) < CHUNK) break;
+  const workspace = await findWorkspace(deps.db, workspaceId);
+  if (!workspace) return round;
+  for (;;) {
+    const claimed: MirrorChunk[] = [];
+    for (let i = 0; i < CHUNK_CONCURRENCY; i += 1) {
+      const chunk = await claimMirrorDue(deps.db, workspaceId, now, new Date(now.getTime() + LEASE_MS), CHUNK);
+      if (chunkSize(chunk) > 0) claimed.push(chunk);
+      if (chunkSize(chunk) < CHUNK) break;
     }
+    if (claimed.length === 0) break;
+    // Chunks are claimed apart, so a few are written at once; the adapter keeps the rate limit.
+    const outcomes = await pMap(
+      claimed,
+      async (chunk) => ({ size: chunkSize(chunk), failure: await mirrorChunk(deps, workspace, chunk, now) }),
+      { concurrency: CHUNK_CONCURRENCY },
+    );
+    round.written += outcomes.reduce((sum, outcome) => sum + (outcome.failure === undefined ? outcome.size : 0), 0);
+    const failure = outcomes.find((outcome) => outcome.failure !== undefined)?.failure;
+    if (failure !== undefined) {
+      round.failed.push({ workspaceId, error: failure });
+      break;
+    }
+    if (chunkSize(claimed.at(-1)!) < CHUNK) break;
   }
   return round;
 }

@@ -1,5 +1,5 @@
 /** Held work: approvals and held drafts, and every decision on them (approve, edit, reject, expire, retry, mirror, withdraw). Other folders import this feature only from here. */
-export { syncApprovalMirror } from './approval-mirror.ts';
+export { syncApprovalMirror, syncWorkspaceMirror } from './approval-mirror.ts';
 export { reconcileApprovals } from './approval-reconciliation.ts';
 export { approvalView, findApprovals, getApproval } from './approval-view.ts';
 export { decideAction } from './decide-action.ts';
@@ -8,5 +8,5 @@ export { decideApprovalsBatch } from './decide-approvals-batch.ts';
 export { sweepExpiredDrafts } from './expire-actions.ts';
 export { sweepExpiredApprovals } from './expire-approvals.ts';
 export { planApprovals } from './hold-for-approval.ts';
-export { retryDueApplies } from './retry-approvals.ts';
+export { retryDueApplies, workspacesWithApprovalWork } from './retry-approvals.ts';
 export { withdrawApprovals } from './withdraw-approvals.ts';

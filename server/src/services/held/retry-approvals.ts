@@ -1,4 +1,5 @@
-import { findDueApplies } from '../../store/approval-apply-store.ts';
+import { findDueApplies, workspacesWithAppliesDue } from '../../store/approval-apply-store.ts';
+import { workspacesWithMirrorDue } from '../../store/approval-mirror-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { ABANDONED_APPLY_MS, applyApprovals } from './apply-approval.ts';
@@ -10,14 +11,9 @@ const BATCH = 500;
  * an approval is never lost between `approved` and `applied`, and claims keep it from being
  * written twice. Returns how many were due.
  */
-export async function retryDueApplies(deps: ServiceDeps): Promise<number> {
+export async function retryDueApplies(deps: ServiceDeps, only?: { workspaceId: string }): Promise<number> {
   const now = deps.clock();
-  const due = await findDueApplies(
-    deps.db,
-    now,
-    new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)),
-    BATCH,
-  );
+  const due = await findDueApplies(deps.db, now, abandonedBefore(deps, now), BATCH, only);
   // Each workspace on its own: one portal waiting out a 429 storm never holds up another's writes.
   await Promise.all(
     [...Map.groupBy(due, (approval) => approval.workspaceId)].map(async ([workspaceId, approvals]) => {
@@ -27,3 +23,22 @@ export async function retryDueApplies(deps: ServiceDeps): Promise<number> {
   );
   return due.length;
 }
+
+/**
+ * Workspaces with approved writes or CRM copies due, but those in `except` (the approval job's lanes
+ * busy with them), at most `limit`.
+ */
+export async function workspacesWithApprovalWork(
+  deps: ServiceDeps,
+  query: { except: readonly string[]; limit: number },
+): Promise<string[]> {
+  const now = deps.clock();
+  const [applies, mirror] = await Promise.all([
+    workspacesWithAppliesDue(deps.db, { now, abandonedBefore: abandonedBefore(deps, now), ...query }),
+    workspacesWithMirrorDue(deps.db, now, query.except),
+  ]);
+  return [...new Set([...applies, ...mirror])].slice(0, query.limit);
+}
+
+const abandonedBefore = (deps: ServiceDeps, now: Date) =>
+  new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS));

@@ -2,4 +2,10 @@
 export { dryRunRollback, startRollback } from './plan-rollback.ts';
 export { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 export { getRollback, isSameRollbackRequest, rollbackReport, setRollbackPaused } from './rollback-control.ts';
-export { claimAndRunRollback, DEFAULT_LEASE_MS, leaseHolderName, type RunResult } from './run-rollback.ts';
+export {
+  claimAndRunRollback,
+  claimRollbackRun,
+  DEFAULT_LEASE_MS,
+  leaseHolderName,
+  type RunResult,
+} from './run-rollback.ts';

@@ -59,6 +59,25 @@ export async function claimAndRunRollback(
   deps: ServiceDeps,
   options: RunOptions & { only?: { workspaceId: string; id: string } },
 ): Promise<RunResult> {
+  const claimed = await claimRollbackRun(deps, options);
+  return claimed ? claimed.run() : 'none';
+}
+
+/** A rollback claimed for this process: its workspace, and the run to the end that holds its lease. */
+export interface ClaimedRollback {
+  workspaceId: string;
+  run(): Promise<Exclude<RunResult, 'none'>>;
+}
+
+/**
+ * Claims as claimAndRunRollback does, and hands back the run without starting it, so the rollback
+ * worker can run each workspace's in its own lane. `except` leaves out workspaces whose rollback
+ * runs here already.
+ */
+export async function claimRollbackRun(
+  deps: ServiceDeps,
+  options: RunOptions & { only?: { workspaceId: string; id: string }; except?: readonly string[] },
+): Promise<ClaimedRollback | undefined> {
   const now = deps.clock();
   const current = options.only ? await findRollback(deps.db, options.only.workspaceId, options.only.id) : undefined;
   const staleHolder = isDeadLocalHolder(current?.leaseHolder ?? null) ? current?.leaseHolder : undefined;
@@ -68,8 +87,17 @@ export async function claimAndRunRollback(
     until: new Date(now.getTime() + options.leaseMs),
     ...(options.only ? { only: options.only } : {}),
     ...(staleHolder ? { staleHolder } : {}),
+    ...(options.except ? { except: options.except } : {}),
   });
-  if (!claimed) return 'none';
+  if (!claimed) return undefined;
+  return { workspaceId: claimed.workspaceId, run: () => runClaimed(deps, claimed, options) };
+}
+
+async function runClaimed(
+  deps: ServiceDeps,
+  claimed: RollbackRow,
+  options: RunOptions,
+): Promise<Exclude<RunResult, 'none'>> {
   let lost = false;
   const heartbeat = setInterval(
     () => {
@@ -100,7 +128,7 @@ async function work(
   rollback: RollbackRow,
   options: RunOptions,
   isLost: () => boolean,
-): Promise<RunResult> {
+): Promise<Exclude<RunResult, 'none'>> {
   const { holder } = options;
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';

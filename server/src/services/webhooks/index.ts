@@ -1,7 +1,12 @@
 /** Webhooks: intake of CRM change events, their processing, reconciliation of approvals and revert of bypasses. Other folders import this feature only from here. */
 export { ingestHubSpotWebhook } from './ingest-webhooks.ts';
 export { createPortalDirectory } from './portal-directory.ts';
-export { type ProcessOptions, processWebhookEvents } from './process-webhook-events.ts';
+export {
+  type ProcessOptions,
+  processWebhookEvents,
+  processWorkspaceEvents,
+  workspacesWithWebhookEvents,
+} from './process-webhook-events.ts';
 export {
   type ChangeStreamEnd,
   followChangeStream,

@@ -42,14 +42,27 @@ const SYSTEM_ACTOR = { type: 'system', name: 'hubspot-webhooks' } as const;
  */
 export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOptions = {}): Promise<number> {
   // Each workspace on its own: a portal waiting out a 429 storm (a revert, a released draft) never holds up another's events.
-  const workspaces = await workspacesWithPendingEvents(deps.db, 20);
+  const workspaces = await workspacesWithWebhookEvents(deps, { limit: 20 });
   const processed = await Promise.all(
-    workspaces.map((workspaceId) => processWorkspaceBatch(deps, workspaceId, options)),
+    workspaces.map((workspaceId) => processWorkspaceEvents(deps, workspaceId, options)),
   );
   return processed.reduce((sum, count) => sum + count, 0);
 }
 
-async function processWorkspaceBatch(deps: ServiceDeps, workspaceId: string, options: ProcessOptions): Promise<number> {
+/** Workspaces with events waiting, oldest first, but those in `except` (the worker's lanes busy with them). */
+export function workspacesWithWebhookEvents(
+  deps: ServiceDeps,
+  query: { limit: number; except?: readonly string[] },
+): Promise<string[]> {
+  return workspacesWithPendingEvents(deps.db, query.limit, query.except);
+}
+
+/** One batch of one workspace's events, and what they set off in its CRM; returns how many were processed. */
+export async function processWorkspaceEvents(
+  deps: ServiceDeps,
+  workspaceId: string,
+  options: ProcessOptions = {},
+): Promise<number> {
   // Read before the transaction: on PGlite a query outside it would wait for it to end.
   const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
   const result = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
