@@ -2,7 +2,8 @@
  * The load generator for bench/webhooks.ts, run as its own process so it does not share the
  * server's event loop: autocannon with 10 connections (HubSpot's default concurrency), each
  * request a fresh batch of 100 events with new event ids, signed as HubSpot signs (v3).
- * Prints one JSON line with the figures.
+ * Prints one JSON line with the figures and each acknowledged request's latency, so that slices
+ * of load taken in turns (bench/webhooks.ts) add up to one distribution.
  */
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -22,18 +23,20 @@ interface AutocannonRequest {
   body?: string;
 }
 interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
+  requests: { total: number };
   non2xx: number;
   errors: number;
   duration: number;
 }
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  requests: { method: string; setupRequest: (request: AutocannonRequest) => AutocannonRequest }[];
-}) => Promise<AutocannonResult>;
+type Autocannon = (
+  options: {
+    url: string;
+    connections: number;
+    duration: number;
+    requests: { method: string; setupRequest: (request: AutocannonRequest) => AutocannonRequest }[];
+  },
+  done: (error: Error | null, result: AutocannonResult) => void,
+) => { on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void };
 
 const input = JSON.parse(process.argv[2] ?? '{}') as SenderInput;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -73,13 +76,22 @@ function signedBatch(request: AutocannonRequest): AutocannonRequest {
   };
 }
 
-const result = await autocannon({
-  url: input.url,
-  connections: input.connections,
-  duration: input.seconds,
-  requests: [{ method: 'POST', setupRequest: signedBatch }],
+const latencies: number[] = [];
+const result = await new Promise<AutocannonResult>((resolve, reject) => {
+  const instance = autocannon(
+    {
+      url: input.url,
+      connections: input.connections,
+      duration: input.seconds,
+      requests: [{ method: 'POST', setupRequest: signedBatch }],
+    },
+    (error, finished) => (error ? reject(error) : resolve(finished)),
+  );
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(Math.round(ms * 10) / 10);
+  });
 });
 const acknowledged = result.requests.total - result.non2xx;
 process.stdout.write(
-  `${JSON.stringify({ requestsPerSecond: acknowledged / result.duration, eventsPerSecond: (acknowledged * EVENTS_PER_REQUEST) / result.duration, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, lastEventId: nextEventId })}\n`,
+  `${JSON.stringify({ acknowledged, seconds: result.duration, eventsPerRequest: EVENTS_PER_REQUEST, latencies, non2xx: result.non2xx, errors: result.errors, lastEventId: nextEventId })}\n`,
 );

@@ -4,7 +4,23 @@
  * `npm start` starts it (worker off, so intake is measured alone), beside two yardsticks in the
  * same run: the floor of what intake must do (reference-intake.ts: check the signature, one
  * INSERT into the same kind of database) and a bare Express endpoint; then the stored backlog is
- * processed by the same service the worker runs, in this process, and timed.
+ * processed by the same service the worker runs, in this process, and timed. The three take the
+ * load in turns, in slices of a few seconds (issue 18): on a shared machine the load of others
+ * moves within a minute, and a ratio of two figures taken ten seconds apart moved with it.
+ *
+ * Goal (issue 18): at least 0.7 × the reference's events per second, p99 under 50 ms. Not met.
+ * Last measured on a shared 2-core machine, load average 12-21, three runs each, median (range):
+ *
+ *   PGlite    before 0.42 (0.32-0.44)   after 0.52 (0.31-0.57; 6 runs), intake p99 400-460 ms
+ *   Postgres  before 0.53 (0.53-0.56)   after 0.54 (0.52-0.54), intake 31,900 events/s, p99 103 ms
+ *                                       (reference 59,100 events/s, p99 65 ms)
+ *
+ * "after" is the plain insert (ON CONFLICT only on a duplicate key) without the index join. On
+ * PGlite the database runs in the server's thread and 100 indexed rows cost about twice the
+ * reference's one row of CPU (3.7 against 2.0 ms), which caps the ratio near 0.6. On Postgres the
+ * server's thread is the limit, and validation is most of our own work in it (zod per event and the
+ * safe-text walk: 0.35 of the 0.55 ms of CPU ingestHubSpotWebhook takes per delivery): without both
+ * (an experiment, not kept) the ratio was 0.61-0.69. The reference's own p99 is over 50 ms at this load.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,29 +39,54 @@ import { cli, startServer } from './server-process.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
 
 const run = promisify(execFile);
-const SECONDS = 10;
+/** Seconds of load per endpoint: SLICES turns of SLICE_SECONDS each. */
+const SLICES = 5;
+const SLICE_SECONDS = 2;
+const SECONDS = SLICES * SLICE_SECONDS;
 const CONNECTIONS = 10;
 const SECRET = 'bench-client-secret';
 const PORTAL_ID = 1;
 
-interface SenderResult {
-  requestsPerSecond: number;
-  eventsPerSecond: number;
-  p50: number;
-  p99: number;
+/** What webhook-sender.ts prints for one slice of load. */
+interface SenderSlice {
+  acknowledged: number;
+  seconds: number;
+  eventsPerRequest: number;
+  /** Milliseconds, one per acknowledged request. */
+  latencies: number[];
   non2xx: number;
   errors: number;
   lastEventId: number;
 }
 
-async function send(url: string, seconds: number, firstEventId: number): Promise<SenderResult> {
+async function send(url: string, seconds: number, firstEventId: number): Promise<SenderSlice> {
   const input = { url, secret: SECRET, portalId: PORTAL_ID, seconds, connections: CONNECTIONS, firstEventId };
   const { stdout } = await run(
     process.execPath,
     [path.join(import.meta.dirname, 'webhook-sender.ts'), JSON.stringify(input)],
-    { maxBuffer: 1024 * 1024 },
+    { maxBuffer: 64 * 1024 * 1024 },
   );
-  return JSON.parse(stdout) as SenderResult;
+  return JSON.parse(stdout) as SenderSlice;
+}
+
+interface SenderResult {
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+/** One endpoint's slices as one measurement: events over the seconds of load, percentiles over every request. */
+function combine(slices: readonly SenderSlice[]): SenderResult {
+  const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+  const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  const sum = (of: (slice: SenderSlice) => number) => slices.reduce((total, slice) => total + of(slice), 0);
+  return {
+    eventsPerSecond: sum((slice) => slice.acknowledged * slice.eventsPerRequest) / sum((slice) => slice.seconds),
+    p50: percentile(0.5),
+    p99: percentile(0.99),
+    failed: sum((slice) => slice.non2xx + slice.errors),
+  };
 }
 
 /** Starts one of the yardstick endpoints in its own process, as the server runs in its own. */
@@ -95,18 +136,20 @@ async function measure(kind: 'pglite' | 'postgres') {
     const referenceDatabase = postgres ? { databaseUrl: postgres.url } : { dataDir: path.join(dataDir, 'reference') };
     const reference = await endpoint('reference-intake.ts', JSON.stringify({ ...referenceDatabase, secret: SECRET }));
     const bare = await endpoint('bare-endpoint.ts');
-    let intake: SenderResult;
-    let floor: SenderResult;
-    let baseline: SenderResult;
+    const slices: Record<'intake' | 'floor' | 'baseline', SenderSlice[]> = { intake: [], floor: [], baseline: [] };
     try {
       console.error('webhooks: warming up');
-      const warm = await send(`${server.url}/webhooks/hubspot`, 2, 1);
+      let nextEventId = (await send(`${server.url}/webhooks/hubspot`, 2, 1)).lastEventId;
       await send(reference.url, 2, 1);
       await send(bare.url, 2, 1);
-      console.error('webhooks: measuring');
-      intake = await send(`${server.url}/webhooks/hubspot`, SECONDS, warm.lastEventId);
-      floor = await send(reference.url, SECONDS, 1);
-      baseline = await send(bare.url, SECONDS, 1);
+      console.error(`webhooks: measuring, ${SLICES} turns of ${SLICE_SECONDS} s each`);
+      for (let turn = 0; turn < SLICES; turn += 1) {
+        const intake = await send(`${server.url}/webhooks/hubspot`, SLICE_SECONDS, nextEventId);
+        nextEventId = intake.lastEventId;
+        slices.intake.push(intake);
+        slices.floor.push(await send(reference.url, SLICE_SECONDS, 1));
+        slices.baseline.push(await send(bare.url, SLICE_SECONDS, 1));
+      }
     } finally {
       reference.stop();
       bare.stop();
@@ -119,7 +162,13 @@ async function measure(kind: 'pglite' | 'postgres') {
       const started = performance.now();
       while ((await processWebhookEvents(runtime.deps, { batchSize: 1_000 })) > 0);
       const seconds = (performance.now() - started) / 1000;
-      return { intake, floor, baseline, backlog, processSeconds: seconds };
+      return {
+        intake: combine(slices.intake),
+        floor: combine(slices.floor),
+        baseline: combine(slices.baseline),
+        backlog,
+        processSeconds: seconds,
+      };
     } finally {
       await runtime.close();
     }
@@ -150,7 +199,7 @@ export async function benchWebhooks(only?: string): Promise<BenchTable[]> {
       'bare Express events/s': Math.round(baseline.eventsPerSecond),
       'bare p99 ms': baseline.p99,
       'ratio to bare': (intake.eventsPerSecond / baseline.eventsPerSecond).toFixed(2),
-      'non-2xx': intake.non2xx + intake.errors + floor.non2xx + floor.errors,
+      'non-2xx': intake.failed + floor.failed,
       'backlog events': result.backlog,
       'backlog processed s': result.processSeconds.toFixed(2),
       'processed events/s': Math.round(result.backlog / result.processSeconds),
@@ -158,7 +207,7 @@ export async function benchWebhooks(only?: string): Promise<BenchTable[]> {
   }
   return [
     {
-      title: `HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s; then the stored backlog processed:`,
+      title: `HubSpot webhook intake: signed batches of 100 events, ${CONNECTIONS} concurrent senders (autocannon, second process), ${SECONDS} s each in turns of ${SLICE_SECONDS} s; then the stored backlog processed:`,
       rows,
     },
   ];

@@ -21,6 +21,18 @@ export class AppError extends Error {
   }
 }
 
+/** The database driver's own error (pg's or PGlite's: a SQLSTATE and a severity) in an error's cause chain. */
+export function databaseErrorIn(error: unknown): { code: string; constraint?: unknown } | undefined {
+  for (let current: unknown = error, depth = 0; isObject(current) && depth < 8; current = current.cause, depth++)
+    if (typeof current.code === 'string' && typeof current.severity === 'string')
+      return current as { code: string; constraint?: unknown };
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> & { cause?: unknown } {
+  return typeof value === 'object' && value !== null;
+}
+
 /**
  * Refuses, before any database or CRM work, what no request accepts anywhere in a JSON body
  * (issue 17): nesting past the limit (recursive code would overflow its stack) and text Postgres

@@ -1,4 +1,4 @@
-import { AppError } from './errors.ts';
+import { AppError, databaseErrorIn } from './errors.ts';
 
 /** Structured log lines on stderr. Callers pass ids and counts, never tokens or record values. */
 export interface Logger {
@@ -59,21 +59,19 @@ export function errorLogField(error: unknown): ErrorLogField {
 /** The failed statement and the database's codes, from anywhere in the error's cause chain. */
 function databaseFailure(error: unknown): Omit<ErrorLogField, 'name'> | undefined {
   let statement: string | undefined;
-  let codes: Pick<ErrorLogField, 'sqlState' | 'constraint'> | undefined;
-  for (let current: unknown = error, depth = 0; isObject(current) && depth < 8; current = current.cause, depth++) {
-    // drizzle's DrizzleQueryError carries the statement and its parameters; the driver's error is its cause.
-    if (typeof current.query === 'string' && 'params' in current) statement ??= current.query;
-    // pg's and PGlite's DatabaseError: a SQLSTATE and a severity.
-    if (typeof current.code === 'string' && typeof current.severity === 'string') {
-      codes = {
-        sqlState: current.code,
-        ...(typeof current.constraint === 'string' ? { constraint: current.constraint } : {}),
-      };
+  // drizzle's DrizzleQueryError carries the statement and its parameters; the driver's error is its cause.
+  for (let current: unknown = error, depth = 0; isObject(current) && depth < 8; current = current.cause, depth++)
+    if (typeof current.query === 'string' && 'params' in current) {
+      statement = current.query;
       break;
     }
-  }
-  if (statement === undefined && codes === undefined) return undefined;
-  return { ...codes, ...(statement === undefined ? {} : { statement }) };
+  const driver = databaseErrorIn(error);
+  if (statement === undefined && driver === undefined) return undefined;
+  return {
+    ...(driver ? { sqlState: driver.code } : {}),
+    ...(typeof driver?.constraint === 'string' ? { constraint: driver.constraint } : {}),
+    ...(statement === undefined ? {} : { statement }),
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> & { cause?: unknown } {

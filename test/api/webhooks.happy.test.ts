@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookEvents } from '../../server/src/store/schema.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
@@ -50,6 +50,32 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
 
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     expect(answers.map((a) => a.body?.stored)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
+  });
+
+  it('stores the new events of a delivery that repeats some already stored, and counts the rest as duplicates', async () => {
+    const ws = await seedWebhookWorkspace(harness);
+    const events = Array.from({ length: 10 }, (_, i) => propertyChange(ws.portalId, { objectId: 3000 + i }));
+    await deliver(harness, events.slice(0, 4), { clientSecret: ws.clientSecret });
+
+    const response = await deliver(harness, events, { clientSecret: ws.clientSecret });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ received: 10, stored: 6, duplicates: 4 });
+    const rows = await harness.deps.db
+      .select({ eventId: webhookEvents.eventId, objectId: webhookEvents.objectId })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.workspaceId, ws.workspaceId))
+      .orderBy(webhookEvents.eventId);
+    expect(rows).toEqual(events.map((event) => ({ eventId: event.eventId, objectId: String(event.objectId) })));
+  });
+
+  it('stores an event that a delivery holds twice once', async () => {
+    const ws = await seedWebhookWorkspace(harness);
+    const event = propertyChange(ws.portalId);
+    const response = await deliver(harness, [event, { ...event, attemptNumber: 1 }], { clientSecret: ws.clientSecret });
+
+    expect(response.body).toMatchObject({ received: 2, stored: 1, duplicates: 1 });
     expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
   });
 
@@ -126,6 +152,30 @@ describe('POST /webhooks/hubspot with an app-level client secret', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ received: 2, stored: 1, unknownPortal: 1 });
     expect(await storedEventCount(harness.deps.db)).toBe(before + 1);
+  });
+
+  it('stores each event of a delivery naming two connected portals in its own portal’s workspace', async () => {
+    const first = await seedWebhookWorkspace(harness);
+    const second = await seedWebhookWorkspace(harness);
+    const events = [propertyChange(first.portalId), propertyChange(second.portalId), propertyChange(first.portalId)];
+    const response = await deliver(harness, events, { clientSecret: 'app-secret' });
+
+    expect(response.body).toMatchObject({ received: 3, stored: 3 });
+    const stored = await harness.deps.db
+      .select({ workspaceId: webhookEvents.workspaceId, eventId: webhookEvents.eventId })
+      .from(webhookEvents)
+      .where(
+        inArray(
+          webhookEvents.eventId,
+          events.map((event) => event.eventId),
+        ),
+      )
+      .orderBy(webhookEvents.eventId);
+    expect(stored).toEqual([
+      { workspaceId: first.workspaceId, eventId: events[0]!.eventId },
+      { workspaceId: second.workspaceId, eventId: events[1]!.eventId },
+      { workspaceId: first.workspaceId, eventId: events[2]!.eventId },
+    ]);
   });
 
   it('answers an empty array with 200 and nothing stored', async () => {

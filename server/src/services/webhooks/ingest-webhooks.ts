@@ -73,7 +73,12 @@ export async function ingestHubSpotWebhook(
     }
     toStore.push({ index, workspaceId });
   });
-  result.stored = await storeWebhookEvents(deps.db, { body: parsed.text, receivedAt: now, events: toStore });
+  result.stored = await storeWebhookEvents(deps.db, {
+    body: parsed.text,
+    elementCount: parsed.value.length,
+    receivedAt: now,
+    events: toStore,
+  });
   result.duplicates = toStore.length - result.stored;
   return result;
 }
