@@ -48,14 +48,20 @@ describe('agent traffic and the streaming that yields to it', () => {
     expect({ begun, inFlight: traffic.inFlight }).toEqual({ begun: 2, inFlight: 0 });
   });
 
-  it('yields while a request is in flight and for a quiet period after the last one, one batch a second meanwhile', () => {
-    expect(yieldsToAgents({ idleMs: Number.POSITIVE_INFINITY, sinceLastBatchMs: 0 })).toBe(false);
-    expect(yieldsToAgents({ idleMs: 0, sinceLastBatchMs: 10 })).toBe(true);
+  it('yields while a request is in flight and for a quiet period after the last one, taking 2% of the time meanwhile', () => {
+    const waits = (idleMs: number, sinceLastBatchMs: number, lastBatchMs = 20) =>
+      yieldsToAgents({ idleMs, sinceLastBatchMs, lastBatchMs });
+    expect(waits(Number.POSITIVE_INFINITY, 0)).toBe(false);
+    expect(waits(0, 10)).toBe(true);
     // The gap between an agent's back-to-back change sets is no quiet period: no full speed in it.
-    expect(yieldsToAgents({ idleMs: 20, sinceLastBatchMs: 10 })).toBe(true);
-    expect(yieldsToAgents({ idleMs: 20, sinceLastBatchMs: 1_000 })).toBe(false);
-    expect(yieldsToAgents({ idleMs: AGENT_YIELD.quietMs, sinceLastBatchMs: 10 })).toBe(false);
-    expect(yieldsToAgents({ idleMs: 100, sinceLastBatchMs: 300 }, { quietMs: 50, busyIntervalMs: 250 })).toBe(false);
+    expect(waits(20, 10)).toBe(true);
+    // A batch of 20 ms waits 980 ms; one of 100 ms (a slow database, a loaded machine) waits 4.9 s.
+    expect([waits(20, 970), waits(20, 990)]).toEqual([true, false]);
+    expect([waits(20, 4_800, 100), waits(20, 5_000, 100)]).toEqual([true, false]);
+    expect(waits(AGENT_YIELD.quietMs, 10)).toBe(false);
+    expect(
+      yieldsToAgents({ idleMs: 100, sinceLastBatchMs: 300, lastBatchMs: 100 }, { ...AGENT_YIELD, busyShare: 0.25 }),
+    ).toBe(false);
   });
 
   it('tells how long since the last request was answered, zero while one is in flight', () => {
