@@ -127,9 +127,11 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
     const seeded = await seedAuditBacklog(env, backlogOf(kind), 'the SIEM benchmark');
     const server = await startServer(env);
     let sent = 0;
+    /** Decisions per second, and the server's CPU milliseconds per 1,000 decisions (less swayed by other load). */
     const changeSets = async () => {
       let decisions = 0;
       const started = performance.now();
+      const cpuBefore = server.cpuSeconds();
       for (let n = 0; n < LOAD.changeSets; n++) {
         const ids = Array.from({ length: LOAD.records }, () =>
           seedRecord(hubspot, 'contacts', { properties: { email: `b${sent++}@example.com` } }),
@@ -143,7 +145,10 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
         await response.arrayBuffer();
         decisions += LOAD.records * 10;
       }
-      return decisions / ((performance.now() - started) / 1000);
+      return {
+        perSecond: decisions / ((performance.now() - started) / 1000),
+        cpuMsPer1000: ((server.cpuSeconds() - cpuBefore) * 1e6) / decisions,
+      };
     };
     try {
       await changeSets(); // warm-up: JIT, property cache, connection pool
@@ -166,8 +171,10 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
       ).text();
       const aloneAfter = await changeSets();
       return {
-        alone: (aloneBefore + aloneAfter) / 2,
-        streaming,
+        alone: (aloneBefore.perSecond + aloneAfter.perSecond) / 2,
+        streaming: streaming.perSecond,
+        cpuAlone: (aloneBefore.cpuMsPer1000 + aloneAfter.cpuMsPer1000) / 2,
+        cpuStreaming: streaming.cpuMsPer1000,
         stillStreaming: after.lastSeq < headSeq,
         streamed: after.records,
         headSeq,
@@ -198,6 +205,9 @@ export async function benchSiemLoad(only?: string): Promise<BenchTable[]> {
       'decisions/s while streaming': Math.round(result.streaming),
       'drop %': (drop * 100).toFixed(1),
       [`goal ≤ ${GOAL_LOAD_DROP * 100}%`]: drop <= GOAL_LOAD_DROP,
+      'server CPU ms per 1,000 decisions alone': Number(result.cpuAlone.toFixed(1)),
+      'while streaming': Number(result.cpuStreaming.toFixed(1)),
+      'CPU added %': ((result.cpuStreaming / result.cpuAlone - 1) * 100).toFixed(1),
       'events streamed meanwhile': `${result.streamed} of ${result.headSeq}`,
       'still streaming at the end': result.stillStreaming,
     });
