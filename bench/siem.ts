@@ -14,13 +14,19 @@
  * more than 5% while streaming runs. An agent sends change sets of bench/change-set.ts's shape
  * (BENCH_SIEM_LOAD_RECORDS contacts × 10 properties, BENCH_SIEM_LOAD_CHANGE_SETS of them) to the
  * server process against a fake HubSpot over HTTP, once with no destination, then again while
- * another workspace's backlog (BENCH_SIEM_EVENTS) streams to the OTLP receiver; the run says whether
- * streaming was still going when the last change set was answered (else the backlog was too short).
- * Run once at a small size, on the shared 2-core machine at a load average of 17 (not a clean
- * figure): 3 change sets of 300 contacts on Postgres with a 100,000-event backlog streaming,
- * 4,650 decisions/s alone and 2,488 while streaming, a 46% drop; PGlite (2 of 200, 30,000 events)
- * 58%. The goal is not met: streaming encodes and sends in the server's one event loop, beside the
- * agent API.
+ * another workspace's backlog (BENCH_SIEM_EVENTS) streams to the OTLP receiver, then once more after
+ * the destination is removed; the drop is against the mean of the two runs alone. The run says
+ * whether streaming was still going when the last change set was answered (else the backlog was too
+ * short), and the server's CPU per 1,000 decisions in each.
+ * Measured with the defaults (10 change sets of 1,000 contacts), BENCH_SIEM_EVENTS=120000 on Postgres
+ * and 80000 on PGlite, six runs each, alternating with the rule before (one full batch a second while
+ * requests were in flight), on the shared 2-core machine at load averages of 8-27: median drop
+ * −2.5% on Postgres (−12.9% to 4.9%; before: 28.8%, 13.8% to 43.4%), −0.7% on PGlite (−17.6% to
+ * 8.5%; before: 33.8%, 17.0% to 45.1%); server CPU per decision +4.2% on Postgres (2.4 to 10.6, three
+ * runs; before +41.7%), −6.1% on PGlite (−15.8 to 6.4; before +53.8%). One run swings by ±10%
+ * on that machine (no streaming at all gave 9.3% and 1.0%): compare medians. While agents work,
+ * streaming moves slowly: in one Postgres run of 30 change sets (load average 7), 1,100 events in
+ * the 19 s of change sets, about 60 a second, while the agent wrote 1,600 a second.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -162,6 +168,7 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
       const { id, headSeq } = (await response.json()) as { id: string; headSeq: number };
       // Under way before the clock starts, so the whole measured load meets streaming.
       while ((await countOf(receiver)).records === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = await countOf(receiver);
       const streaming = await changeSets();
       const after = await countOf(receiver);
       // Alone again once streaming stops: against the mean of the runs alone before and after, the
@@ -177,6 +184,7 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
         cpuStreaming: streaming.cpuMsPer1000,
         stillStreaming: after.lastSeq < headSeq,
         streamed: after.records,
+        streamedDuring: after.records - before.records,
         headSeq,
       };
     } finally {
@@ -209,6 +217,7 @@ export async function benchSiemLoad(only?: string): Promise<BenchTable[]> {
       'while streaming': Number(result.cpuStreaming.toFixed(1)),
       'CPU added %': ((result.cpuStreaming / result.cpuAlone - 1) * 100).toFixed(1),
       'events streamed meanwhile': `${result.streamed} of ${result.headSeq}`,
+      'of which during the change sets': result.streamedDuring,
       'still streaming at the end': result.stillStreaming,
     });
   }
