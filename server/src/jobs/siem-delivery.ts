@@ -75,7 +75,7 @@ export function startSiemDelivery(
 }
 
 /** Whether agents count as active: a request in flight, or one answered less than `quietMs` ago. */
-export function agentsActiveAfter(idleMs: number, agentYield: AgentYield = AGENT_YIELD): boolean {
+function agentsActiveAfter(idleMs: number, agentYield: AgentYield = AGENT_YIELD): boolean {
   return idleMs < agentYield.quietMs;
 }
 
