@@ -17,6 +17,8 @@ export interface ServerProcess {
   url: string;
   /** Peak resident memory of the server process so far (Linux VmHWM), in MB. */
   peakMemoryMb(): number;
+  /** CPU time (user + system) the server process has used so far, in seconds; NaN once it has gone. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   return {
     url,
     peakMemoryMb: () => Math.round(peakMemoryKb(child.pid!) / 1024),
+    cpuSeconds: () => cpuSeconds(child.pid!),
     stop: async () => {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
@@ -75,6 +78,20 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
 export function peakMemoryKb(pid: number): number {
   try {
     return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * A live process's CPU time so far (utime + stime of /proc/PID/stat, in clock ticks of 1/100 s on
+ * Linux), in seconds; NaN once it has gone. On a loaded machine, CPU time moves far less than wall time.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    // The fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }

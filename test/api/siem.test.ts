@@ -238,6 +238,38 @@ describe('audit streaming to SIEM destinations', () => {
     expect(otlp.received).toEqual(stored);
   });
 
+  it('sends one batch per claim and gives the destination back when told to stop for agents, then goes on from there', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+    const otlp = await receiver('otlp');
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: otlp.url },
+    });
+    const delivery = {
+      holder: 'server-a',
+      leaseMs: 30_000,
+      requestTimeoutMs: 5_000,
+      retryMaxMs: 60_000,
+      eventsPerRequest: 7,
+    };
+
+    // Agents already at work when the claim starts: one batch, and the lease is free again at once.
+    const first = await deliverToDueSiemDestination(harness.deps, delivery, { stopWhen: () => true });
+    // Agents arriving while the first batch is on the wire: the claim ends after it too.
+    let asked = 0;
+    const second = await deliverToDueSiemDestination(harness.deps, delivery, { stopWhen: () => ++asked > 1 });
+
+    const stored = await chain(workspaceId);
+    expect([first, second]).toEqual([
+      { claimed: true, delivered: 7 },
+      { claimed: true, delivered: 7 },
+    ]);
+    expect(otlp.received).toEqual(stored.slice(0, 14));
+    await deliverAll();
+    expect(otlp.received).toEqual(stored);
+  });
+
   it('sends each batch once when two servers stream the same destinations at once', async () => {
     const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
     const targets = [await receiver('otlp'), await receiver('otlp'), await receiver('otlp')];

@@ -37,8 +37,15 @@ const REQUESTS_PER_CLAIM = 5;
  * delivered. The cursor moves only after the destination acknowledged a batch, so a crash or a
  * failed request sends the same events again (at least once, each marked by its seq), never skips.
  * Due destinations are taken oldest-first, a few requests each, so a busy one does not starve the rest.
+ * `stopWhen` ends the claim after the request in hand (the lease given back), so agents' requests
+ * that arrive meanwhile wait for one batch at most.
  */
-export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: SiemDelivery): Promise<SiemRound> {
+export async function deliverToDueSiemDestination(
+  deps: ServiceDeps,
+  delivery: SiemDelivery,
+  control: { stopWhen?: () => boolean } = {},
+): Promise<SiemRound> {
+  const stop = () => control.stopWhen?.() ?? false;
   const destination = await claimDueSiemDestination(deps.db, {
     holder: delivery.holder,
     leaseMs: delivery.leaseMs,
@@ -62,7 +69,7 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
   for (let request = 1; request <= REQUESTS_PER_CLAIM; request++) {
     const events = await next;
     const cursorSeq = events.at(-1)?.seq ?? destination.cursorSeq;
-    const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM;
+    const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM && !stop();
     if (more) next = read(cursorSeq);
     // The checkpoints signed up to this batch's last event, each sent after the event it signs.
     const checkpoints = await checkpointsBetween(deps.db, {
@@ -81,6 +88,8 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
       await recordFailure(deps, destination, { delivery, failure, downRecorded, ...before });
       return { claimed: true, delivered };
     }
+    // Asked again: a stop that came while the batch was on the wire drops the one read ahead.
+    const goOn = more && !stop();
     const now = deps.clock();
     const acknowledged = {
       id: destination.id,
@@ -88,7 +97,7 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
       cursorSeq,
       checkpointCursorSeq,
       now,
-      leaseExpiresAt: more ? new Date(now.getTime() + delivery.leaseMs) : null,
+      leaseExpiresAt: goOn ? new Date(now.getTime() + delivery.leaseMs) : null,
     };
     let held: boolean;
     if (!downRecorded) held = await recordSiemDelivered(deps.db, acknowledged);
@@ -101,7 +110,7 @@ export async function deliverToDueSiemDestination(deps: ServiceDeps, delivery: S
     downRecorded = false;
     delivered += events.length;
     // A lost lease means another server sends from the cursor now; stop rather than send twice.
-    if (!more || !held) return { claimed: true, delivered };
+    if (!goOn || !held) return { claimed: true, delivered };
   }
   return { claimed: true, delivered };
 }
