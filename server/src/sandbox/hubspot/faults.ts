@@ -83,12 +83,12 @@ export class HubSpotFaults {
     };
   }
 
-  /** Waits while calls to this route are held (see `hold`). */
-  async waitWhileHeld(route: string): Promise<void> {
+  /** While calls to this route are held (see `hold`), the release to wait for; else nothing, so an unheld call is not delayed a tick. */
+  waitWhileHeld(route: string): Promise<void> | undefined {
     const held = this.holds.get(route);
-    if (held === undefined) return;
+    if (held === undefined) return undefined;
     held.arrived();
-    await held.released;
+    return held.released;
   }
 
   /** Batch updates touching this record answer 207 with a VALIDATION_ERROR for it; the others are written. */
