@@ -10,6 +10,8 @@ export default defineConfig({
     ...base.test,
     include: ['test/drills/**/*.drill.test.ts'],
     exclude: [],
+    // Each drill in a fresh process: they kill processes and fill databases, and must not meet each other's leftovers.
+    isolate: true,
     testTimeout: 600_000,
     hookTimeout: 120_000,
   },
