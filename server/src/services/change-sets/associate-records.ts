@@ -1,5 +1,4 @@
 import type { AssociateChangeSetRequest, AssociationTarget, ChangeSetResponse } from '../../../../shared/agent-api.ts';
-import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmAssociations, CrmPort } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
@@ -9,7 +8,7 @@ import { dayKey } from '../../domain/policy-evaluation.ts';
 import { evaluateAssociations } from '../../domain/record-association.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { completeChangeSet, insertChangeSet } from '../../store/change-store.ts';
+import { completeChangeSet } from '../../store/change-store.ts';
 import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
   insertRecordAssociations,
@@ -19,12 +18,20 @@ import {
   type AssociationOutcome,
   type RecordAssociationRow,
 } from '../../store/record-association-store.ts';
-import { addUsage, readUsage } from '../../store/usage-store.ts';
+import { readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, newId, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
-import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import { associationView, type ChangeSetHeader } from './change-set-view.ts';
+import {
+  type ApplyEntriesInput,
+  applyUnderLease,
+  approvalExpiry,
+  countAgainstDailyCap,
+  entryDecision,
+  insertEntriesChangeSet,
+  refuseStopped,
+} from './record-entries.ts';
 
 /**
  * Associating records (issue 21), governed as creations are: under the workspace's chain lock
@@ -50,10 +57,8 @@ export async function associateRecords(
 ): Promise<{ changeSetId: string; response: () => Promise<ChangeSetResponse> }> {
   associationsOf(input.crm);
   const decided = await decideAndStore(deps, input);
-  const lease = keepChangeSetLease(deps, decided.header.id);
-  let completed: boolean;
-  try {
-    completed = await associateApproved(
+  const header = await applyUnderLease(deps, decided.header, (leaseHeld) =>
+    associateApproved(
       deps,
       {
         ...input,
@@ -62,12 +67,9 @@ export async function associateRecords(
         changeSetId: decided.header.id,
         rows: decided.rows,
       },
-      () => lease.confirm(),
-    );
-  } finally {
-    lease.stop();
-  }
-  const header = { ...decided.header, status: completed ? ('completed' as const) : ('applying' as const) };
+      leaseHeld,
+    ),
+  );
   return {
     changeSetId: header.id,
     response: async () => associationView(header, await listRecordAssociations(deps.db, input.workspace.id, header.id)),
@@ -111,31 +113,18 @@ async function decideAndStore(
       count: request.changes.length,
       associationsToday: usage.get(agent.id) ?? 0,
     });
-    const evaluations = decided.evaluations.map((evaluation, index) =>
-      stopped[index]
-        ? { tier: 'deny' as const, reasons: [...evaluation.reasons, 'kill_switch_engaged' as const] }
-        : holdForGates(evaluation, input.holds),
-    );
-    // An entry a switch stops takes nothing from the day's cap.
-    const added = decided.added - decided.evaluations.filter((e, i) => stopped[i] && e.tier !== 'deny').length;
-    const lease = changeSetLeaseOf(deps);
-    const header: ChangeSetHeader = {
-      id: newId(),
+    // Refused before the gates, which leave a refusal as it is: a stopped entry carries no gate's reason.
+    const refused = refuseStopped(decided, stopped);
+    const evaluations = refused.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
+    const header = await insertEntriesChangeSet(deps, tx, {
+      workspaceId: workspace.id,
+      agentId: agent.id,
       batchId: request.batchId,
       objectType: request.objectType,
-      agentId: agent.id,
       policyVersion: input.policyVersion,
-      status: 'applying',
-      createdAt: now,
-    };
-    await insertChangeSet(tx, {
-      ...header,
-      workspaceId: workspace.id,
       delegationId: input.delegationId,
-      leaseHolder: lease.holder,
-      leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+      now,
     });
-    const held = (tier: string) => tier === 'approval' || tier === 'two_person';
     const rows = evaluations.map((evaluation, ordinal): RecordAssociationRow => {
       const change = request.changes[ordinal]!;
       const switched = stopped[ordinal];
@@ -150,14 +139,14 @@ async function decideAndStore(
         toRecordId: change.toRecordId,
         evidence: change.evidence,
         tier: evaluation.tier,
-        decision: evaluation.tier === 'deny' ? 'denied' : evaluation.tier === 'auto' ? 'applying' : 'pending_approval',
+        decision: entryDecision(evaluation.tier),
         reasons: evaluation.reasons,
         message: switched
           ? `Not associated: the ${describeSwitch(switched)} kill switch is engaged (${switched.reason}).`
           : null,
         alreadyLinked: null,
         approvedBy: [],
-        expiresAt: held(evaluation.tier) ? new Date(now.getTime() + policy.approvals.expiryHours * 3_600_000) : null,
+        expiresAt: approvalExpiry(evaluation.tier, now, policy),
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,
@@ -165,13 +154,13 @@ async function decideAndStore(
     });
     await insertRecordAssociations(tx, rows);
     if (input.key) await attachChangeSet(tx, input.key, header.id);
-    if (added > 0)
-      await addUsage(tx, {
-        workspaceId: workspace.id,
-        scope: 'agent_associations',
-        day,
-        increments: new Map([[agent.id, added]]),
-      });
+    await countAgainstDailyCap(tx, {
+      workspaceId: workspace.id,
+      scope: 'agent_associations',
+      day,
+      agentId: agent.id,
+      added: refused.added,
+    });
     await audit.appendAll(
       rows.map(
         (row): NewAuditEvent => ({
@@ -195,18 +184,7 @@ async function decideAndStore(
   });
 }
 
-/** What linking the decided entries needs: the stored rows and who links them, not the request. */
-export interface AssociateInput {
-  crm: CrmPort;
-  workspace: WorkspaceRow;
-  agent: AgentRow;
-  actor: Actor;
-  batchId: string;
-  objectType: ObjectType;
-  policyVersion: number;
-  changeSetId: string;
-  rows: RecordAssociationRow[];
-}
+type AssociateInput = ApplyEntriesInput<RecordAssociationRow>;
 
 /**
  * Links the `applying` entries a CRM batch at a time, checking kill switches and the lease right

@@ -1,5 +1,4 @@
 import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } from '../../../../shared/agent-api.ts';
-import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
@@ -15,7 +14,7 @@ import {
 } from '../../domain/record-creation.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { completeChangeSet, insertChangeSet } from '../../store/change-store.ts';
+import { completeChangeSet } from '../../store/change-store.ts';
 import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
   findStandingCreations,
@@ -24,7 +23,7 @@ import {
   settleRecordCreations,
   type RecordCreationRow,
 } from '../../store/record-creation-store.ts';
-import { addUsage, readUsage } from '../../store/usage-store.ts';
+import { readUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
   actorJson,
@@ -38,8 +37,16 @@ import {
 } from '../common/index.ts';
 import { describeSwitch, switchStopping, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
 import { engagedKillSwitch, engagedSwitches } from '../governance/index.ts';
-import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import { creationView, type ChangeSetHeader } from './change-set-view.ts';
+import {
+  type ApplyEntriesInput,
+  applyUnderLease,
+  approvalExpiry,
+  countAgainstDailyCap,
+  entryDecision,
+  insertEntriesChangeSet,
+  refuseStopped,
+} from './record-entries.ts';
 
 /**
  * Creating records (issue 21). Before anything is created, the CRM is searched for each entry's
@@ -70,26 +77,21 @@ export async function createRecords(
   const keys = input.request.objectType === 'contacts' ? input.entries.map(contactKey) : undefined;
   const inCrm = keys === undefined ? [] : await searchLikelyDuplicates(input.crm, keys);
   const decided = await decideAndStore(deps, { ...input, keys, inCrm });
-  const lease = keepChangeSetLease(deps, decided.changeSetId);
-  let completed: boolean;
-  try {
-    completed = await createApproved(
+  const header = await applyUnderLease(deps, decided.header, (leaseHeld) =>
+    createApproved(
       deps,
       {
         ...input,
         batchId: input.request.batchId,
         objectType: input.request.objectType,
-        changeSetId: decided.changeSetId,
+        changeSetId: decided.header.id,
         rows: decided.rows,
       },
-      () => lease.confirm(),
-    );
-  } finally {
-    lease.stop();
-  }
-  const header = { ...decided.header, status: completed ? ('completed' as const) : ('applying' as const) };
+      leaseHeld,
+    ),
+  );
   return {
-    changeSetId: decided.changeSetId,
+    changeSetId: header.id,
     response: async () => creationView(header, await listRecordCreations(deps.db, input.workspace.id, header.id)),
   };
 }
@@ -146,9 +148,8 @@ async function searchLikelyDuplicates(crm: CrmPort, keys: readonly ContactKey[])
 async function decideAndStore(
   deps: ServiceDeps,
   input: Parameters<typeof createRecords>[1] & { keys: ContactKey[] | undefined; inCrm: ExistingContact[] },
-): Promise<{ changeSetId: string; header: ChangeSetHeader; rows: RecordCreationRow[] }> {
+): Promise<{ header: ChangeSetHeader; rows: RecordCreationRow[] }> {
   const { workspace, agent, request, policy } = input;
-  const changeSetId = newId();
   const now = deps.clock();
   const day = dayKey(now, policy.timezone);
   const stopped = await entriesStopped(deps, input);
@@ -168,31 +169,21 @@ async function decideAndStore(
       createsToday: usage.get(agent.id) ?? 0,
       now,
     });
-    const gated = decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
-    // A creation a scoped switch stops is refused and takes nothing from the day's cap.
-    const evaluations = gated.map((evaluation, index) =>
-      stopped[index]
-        ? { ...evaluation, tier: 'deny' as const, reasons: [...evaluation.reasons, 'kill_switch_engaged' as const] }
-        : evaluation,
+    // Gated first, so a creation a scoped switch stops keeps the gates' reasons beside the switch's.
+    const { evaluations, added } = refuseStopped(
+      { ...decided, evaluations: decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds)) },
+      stopped,
     );
-    const added = decided.added - decided.evaluations.filter((e, index) => stopped[index] && e.tier !== 'deny').length;
-    const lease = changeSetLeaseOf(deps);
-    const header: ChangeSetHeader = {
-      id: changeSetId,
+    const header = await insertEntriesChangeSet(deps, tx, {
+      workspaceId: workspace.id,
+      agentId: agent.id,
       batchId: request.batchId,
       objectType: request.objectType,
-      agentId: agent.id,
       policyVersion: input.policyVersion,
-      status: 'applying',
-      createdAt: now,
-    };
-    await insertChangeSet(tx, {
-      ...header,
-      workspaceId: workspace.id,
       delegationId: input.delegationId,
-      leaseHolder: lease.holder,
-      leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+      now,
     });
+    const changeSetId = header.id;
     const rows = evaluations.map((evaluation, ordinal): RecordCreationRow => {
       const duplicate = evaluation.duplicate;
       return {
@@ -204,15 +195,12 @@ async function decideAndStore(
         properties: input.entries[ordinal]!,
         evidence: request.changes[ordinal]!.evidence,
         tier: evaluation.tier,
-        decision: evaluation.tier === 'deny' ? 'denied' : evaluation.tier === 'auto' ? 'applying' : 'pending_approval',
+        decision: entryDecision(evaluation.tier),
         reasons: evaluation.reasons,
         duplicateOf: duplicate && 'recordId' in duplicate ? duplicate.recordId : null,
         recordId: null,
         approvedBy: [],
-        expiresAt:
-          evaluation.tier === 'approval' || evaluation.tier === 'two_person'
-            ? new Date(now.getTime() + policy.approvals.expiryHours * 3_600_000)
-            : null,
+        expiresAt: approvalExpiry(evaluation.tier, now, policy),
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,
@@ -229,13 +217,13 @@ async function decideAndStore(
     });
     await insertRecordCreations(tx, rows);
     if (input.key) await attachChangeSet(tx, input.key, changeSetId);
-    if (added > 0)
-      await addUsage(tx, {
-        workspaceId: workspace.id,
-        scope: 'agent_creates',
-        day,
-        increments: new Map([[agent.id, added]]),
-      });
+    await countAgainstDailyCap(tx, {
+      workspaceId: workspace.id,
+      scope: 'agent_creates',
+      day,
+      agentId: agent.id,
+      added,
+    });
     await audit.appendAll(
       rows.map(
         (row): NewAuditEvent => ({
@@ -261,24 +249,13 @@ async function decideAndStore(
         }),
       ),
     );
-    return { changeSetId, header, rows };
+    return { header, rows };
   });
 }
 
 type Settled = Parameters<typeof settleRecordCreations>[2][number];
 
-/** What creating the decided entries needs: the stored rows and who creates them, not the request. */
-interface CreateInput {
-  crm: CrmPort;
-  workspace: WorkspaceRow;
-  agent: AgentRow;
-  actor: Actor;
-  batchId: string;
-  objectType: ObjectType;
-  policyVersion: number;
-  changeSetId: string;
-  rows: RecordCreationRow[];
-}
+type CreateInput = ApplyEntriesInput<RecordCreationRow>;
 
 /**
  * Finishes the creations of a change set whose server died mid-write (issue 17's recovery): each

@@ -1,4 +1,3 @@
-import { rollbackSelectorSchema } from '../../../../shared/rollback-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort, CrmValueChange } from '../../crm/port.ts';
@@ -6,7 +5,8 @@ import type { JsonObject } from '../../domain/audit-chain.ts';
 import { markCreationsRolledBack, nextSelectedCreations } from '../../store/record-creation-store.ts';
 import type { RollbackRow } from '../../store/rollback-store.ts';
 import { CREATE_REF_PROPERTY, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { activePolicy, clearReviewsByRollback, engagedKillSwitch } from '../governance/index.ts';
+import { activePolicy, clearReviewsByRollback } from '../governance/index.ts';
+import { undoSelectedPages } from './selected-pages.ts';
 
 type Outcome = { id: string; recordId: string; outcome: 'archived' | 'conflict'; message: string | null };
 
@@ -24,84 +24,75 @@ export async function archiveSelectedCreations(
   rollback: RollbackRow,
   crm: CrmPort,
 ): Promise<boolean> {
-  const selector = rollbackSelectorSchema.parse(rollback.selector);
   let governed: Policy | undefined;
-  for (;;) {
-    const page = await nextSelectedCreations(deps.db, {
-      workspaceId: rollback.workspaceId,
-      selector,
-      limit: crm.batchLimit,
-    });
-    if (page.length === 0) return true;
-    const killed = await engagedKillSwitch(deps.db, {
-      workspaceId: rollback.workspaceId,
-      agentId: rollback.agentId,
-      action: 'field_write',
-    });
-    if (killed) return false;
-    governed ??= (await activePolicy(deps.db, rollback.workspaceId)).policy;
-    const policy = governed;
-    const outcomes: Outcome[] = [];
-    for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType as ObjectType)) {
-      const recordIds = creations.map((creation) => creation.recordId!);
-      const properties = new Set(creations.flatMap((creation) => Object.keys(creation.properties)));
-      properties.add(crm.ownerProperty);
-      properties.add(CREATE_REF_PROPERTY);
-      for (const name of Object.keys(policy.objects[objectType]?.properties ?? {})) properties.add(name);
-      const history = crm.readPropertyHistory
-        ? await crm.readPropertyHistory({ objectType, recordIds, properties: [...properties] })
-        : undefined;
-      const toArchive: string[] = [];
-      for (const creation of creations) {
-        const recordId = creation.recordId!;
-        const revisions = history?.get(recordId);
-        if (history && !revisions) {
-          outcomes.push({ id: creation.id, recordId, outcome: 'archived', message: 'The record was already gone.' });
-          continue;
+  return undoSelectedPages(deps, rollback, {
+    nextPage: nextSelectedCreations,
+    limit: crm.batchLimit,
+    undo: async (page) => {
+      governed ??= (await activePolicy(deps.db, rollback.workspaceId)).policy;
+      const policy = governed;
+      const outcomes: Outcome[] = [];
+      for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType as ObjectType)) {
+        const recordIds = creations.map((creation) => creation.recordId!);
+        const properties = new Set(creations.flatMap((creation) => Object.keys(creation.properties)));
+        properties.add(crm.ownerProperty);
+        properties.add(CREATE_REF_PROPERTY);
+        for (const name of Object.keys(policy.objects[objectType]?.properties ?? {})) properties.add(name);
+        const history = crm.readPropertyHistory
+          ? await crm.readPropertyHistory({ objectType, recordIds, properties: [...properties] })
+          : undefined;
+        const toArchive: string[] = [];
+        for (const creation of creations) {
+          const recordId = creation.recordId!;
+          const revisions = history?.get(recordId);
+          if (history && !revisions) {
+            outcomes.push({ id: creation.id, recordId, outcome: 'archived', message: 'The record was already gone.' });
+            continue;
+          }
+          const touch = revisions ? touchedBy(revisions) : undefined;
+          if (touch && !rollback.force) {
+            outcomes.push({ id: creation.id, recordId, outcome: 'conflict', message: describeTouch(touch) });
+            continue;
+          }
+          toArchive.push(recordId);
+          outcomes.push({
+            id: creation.id,
+            recordId,
+            outcome: 'archived',
+            message: touch ? `Forced: ${describeTouch(touch)}` : null,
+          });
         }
-        const touch = revisions ? touchedBy(revisions) : undefined;
-        if (touch && !rollback.force) {
-          outcomes.push({ id: creation.id, recordId, outcome: 'conflict', message: describeTouch(touch) });
-          continue;
+        await crm.archiveBatch!({ objectType, recordIds: toArchive });
+      }
+      await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
+        const marked = await markCreationsRolledBack(tx, rollback.id, outcomes);
+        for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType)) {
+          const ids = new Set(creations.map((creation) => creation.id));
+          await clearReviewsByRollback(tx, audit, {
+            workspaceId: rollback.workspaceId,
+            objectType,
+            recordIds: outcomes
+              .filter((o) => o.outcome === 'archived' && marked.has(o.id) && ids.has(o.id))
+              .map((o) => o.recordId),
+            rollbackId: rollback.id,
+            at: deps.clock(),
+          });
         }
-        toArchive.push(recordId);
-        outcomes.push({
-          id: creation.id,
-          recordId,
-          outcome: 'archived',
-          message: touch ? `Forced: ${describeTouch(touch)}` : null,
-        });
-      }
-      await crm.archiveBatch!({ objectType, recordIds: toArchive });
-    }
-    await withAuditChain(deps.db, rollback.workspaceId, deps.clock, async (tx, audit) => {
-      const marked = await markCreationsRolledBack(tx, rollback.id, outcomes);
-      for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType)) {
-        const ids = new Set(creations.map((creation) => creation.id));
-        await clearReviewsByRollback(tx, audit, {
-          workspaceId: rollback.workspaceId,
-          objectType,
-          recordIds: outcomes
-            .filter((o) => o.outcome === 'archived' && marked.has(o.id) && ids.has(o.id))
-            .map((o) => o.recordId),
-          rollbackId: rollback.id,
-          at: deps.clock(),
-        });
-      }
-      for (const outcome of outcomes) {
-        if (!marked.has(outcome.id)) continue;
-        audit.append({
-          type: outcome.outcome === 'archived' ? 'record.archived' : 'record.archive_conflict',
-          actor: rollback.actor as JsonObject,
-          agentId: rollback.agentId,
-          batchId: rollback.id,
-          objectType: page.find((creation) => creation.id === outcome.id)!.objectType,
-          recordId: outcome.recordId,
-          data: { rollbackId: rollback.id, changeId: outcome.id, message: outcome.message },
-        });
-      }
-    });
-  }
+        for (const outcome of outcomes) {
+          if (!marked.has(outcome.id)) continue;
+          audit.append({
+            type: outcome.outcome === 'archived' ? 'record.archived' : 'record.archive_conflict',
+            actor: rollback.actor as JsonObject,
+            agentId: rollback.agentId,
+            batchId: rollback.id,
+            objectType: page.find((creation) => creation.id === outcome.id)!.objectType,
+            recordId: outcome.recordId,
+            data: { rollbackId: rollback.id, changeId: outcome.id, message: outcome.message },
+          });
+        }
+      });
+    },
+  });
 }
 
 /**
