@@ -2,14 +2,13 @@ import type { AssociateChangeSetRequest, AssociationTarget, ChangeSetResponse } 
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmAssociations, CrmPort } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
-import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
+import { asJson } from '../../domain/audit-chain.ts';
 import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { evaluateAssociations } from '../../domain/record-association.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
-import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
   insertRecordAssociations,
   listRecordAssociations,
@@ -27,7 +26,7 @@ import {
   type ApplyEntriesInput,
   applyUnderLease,
   approvalExpiry,
-  countAgainstDailyCap,
+  recordDecidedEntries,
   entryDecision,
   insertEntriesChangeSet,
   refuseStopped,
@@ -57,19 +56,7 @@ export async function associateRecords(
 ): Promise<{ changeSetId: string; response: () => Promise<ChangeSetResponse> }> {
   associationsOf(input.crm);
   const decided = await decideAndStore(deps, input);
-  const header = await applyUnderLease(deps, decided.header, (leaseHeld) =>
-    associateApproved(
-      deps,
-      {
-        ...input,
-        batchId: input.request.batchId,
-        objectType: input.request.objectType,
-        changeSetId: decided.header.id,
-        rows: decided.rows,
-      },
-      leaseHeld,
-    ),
-  );
+  const header = await applyUnderLease(deps, input, decided, associateApproved);
   return {
     changeSetId: header.id,
     response: async () => associationView(header, await listRecordAssociations(deps.db, input.workspace.id, header.id)),
@@ -116,15 +103,7 @@ async function decideAndStore(
     // Refused before the gates, which leave a refusal as it is: a stopped entry carries no gate's reason.
     const refused = refuseStopped(decided, stopped);
     const evaluations = refused.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
-    const header = await insertEntriesChangeSet(deps, tx, {
-      workspaceId: workspace.id,
-      agentId: agent.id,
-      batchId: request.batchId,
-      objectType: request.objectType,
-      policyVersion: input.policyVersion,
-      delegationId: input.delegationId,
-      now,
-    });
+    const header = await insertEntriesChangeSet(deps, tx, input, now);
     const rows = evaluations.map((evaluation, ordinal): RecordAssociationRow => {
       const change = request.changes[ordinal]!;
       const switched = stopped[ordinal];
@@ -153,32 +132,19 @@ async function decideAndStore(
       };
     });
     await insertRecordAssociations(tx, rows);
-    if (input.key) await attachChangeSet(tx, input.key, header.id);
-    await countAgainstDailyCap(tx, {
-      workspaceId: workspace.id,
-      scope: 'agent_associations',
-      day,
-      agentId: agent.id,
-      added: refused.added,
-    });
-    await audit.appendAll(
-      rows.map(
-        (row): NewAuditEvent => ({
-          type: 'record.associate_decided',
-          actor: actorJson(input.actor),
-          agentId: agent.id,
-          batchId: request.batchId,
-          changeSetId: header.id,
-          objectType: request.objectType,
+    await recordDecidedEntries(
+      tx,
+      audit,
+      input,
+      { header, rows },
+      { scope: 'agent_associations', day, added: refused.added },
+      {
+        type: 'record.associate_decided',
+        describe: (row) => ({
           recordId: row.recordId,
-          before: null,
           after: asJson({ toObjectType: row.toObjectType, toRecordId: row.toRecordId }),
-          evidence: asJson(request.changes[row.ordinal]!.evidence),
-          reasons: row.reasons,
-          policyVersion: input.policyVersion,
-          data: { changeId: row.id, ordinal: row.ordinal, tier: row.tier, decision: row.decision },
         }),
-      ),
+      },
     );
     return { header, rows };
   });

@@ -2,7 +2,7 @@ import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } f
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
-import { asJson, type NewAuditEvent } from '../../domain/audit-chain.ts';
+import { asJson } from '../../domain/audit-chain.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import {
   contactKey,
@@ -15,7 +15,6 @@ import {
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
-import { attachChangeSet } from '../../store/idempotency-store.ts';
 import {
   findStandingCreations,
   insertRecordCreations,
@@ -42,7 +41,7 @@ import {
   type ApplyEntriesInput,
   applyUnderLease,
   approvalExpiry,
-  countAgainstDailyCap,
+  recordDecidedEntries,
   entryDecision,
   insertEntriesChangeSet,
   refuseStopped,
@@ -77,19 +76,7 @@ export async function createRecords(
   const keys = input.request.objectType === 'contacts' ? input.entries.map(contactKey) : undefined;
   const inCrm = keys === undefined ? [] : await searchLikelyDuplicates(input.crm, keys);
   const decided = await decideAndStore(deps, { ...input, keys, inCrm });
-  const header = await applyUnderLease(deps, decided.header, (leaseHeld) =>
-    createApproved(
-      deps,
-      {
-        ...input,
-        batchId: input.request.batchId,
-        objectType: input.request.objectType,
-        changeSetId: decided.header.id,
-        rows: decided.rows,
-      },
-      leaseHeld,
-    ),
-  );
+  const header = await applyUnderLease(deps, input, decided, createApproved);
   return {
     changeSetId: header.id,
     response: async () => creationView(header, await listRecordCreations(deps.db, input.workspace.id, header.id)),
@@ -174,22 +161,13 @@ async function decideAndStore(
       { ...decided, evaluations: decided.evaluations.map((evaluation) => holdForGates(evaluation, input.holds)) },
       stopped,
     );
-    const header = await insertEntriesChangeSet(deps, tx, {
-      workspaceId: workspace.id,
-      agentId: agent.id,
-      batchId: request.batchId,
-      objectType: request.objectType,
-      policyVersion: input.policyVersion,
-      delegationId: input.delegationId,
-      now,
-    });
-    const changeSetId = header.id;
+    const header = await insertEntriesChangeSet(deps, tx, input, now);
     const rows = evaluations.map((evaluation, ordinal): RecordCreationRow => {
       const duplicate = evaluation.duplicate;
       return {
         id: newId(),
         workspaceId: workspace.id,
-        changeSetId,
+        changeSetId: header.id,
         ordinal,
         objectType: request.objectType,
         properties: input.entries[ordinal]!,
@@ -216,38 +194,16 @@ async function decideAndStore(
       };
     });
     await insertRecordCreations(tx, rows);
-    if (input.key) await attachChangeSet(tx, input.key, changeSetId);
-    await countAgainstDailyCap(tx, {
-      workspaceId: workspace.id,
-      scope: 'agent_creates',
-      day,
-      agentId: agent.id,
-      added,
-    });
-    await audit.appendAll(
-      rows.map(
-        (row): NewAuditEvent => ({
-          type: 'record.create_decided',
-          actor: actorJson(input.actor),
-          agentId: agent.id,
-          batchId: request.batchId,
-          changeSetId,
-          objectType: request.objectType,
-          recordId: null,
-          before: null,
-          after: asJson(row.properties),
-          evidence: asJson(request.changes[row.ordinal]!.evidence),
-          reasons: row.reasons,
-          policyVersion: input.policyVersion,
-          data: {
-            changeId: row.id,
-            ordinal: row.ordinal,
-            tier: row.tier,
-            decision: row.decision,
-            duplicateOf: row.duplicateOf,
-          },
-        }),
-      ),
+    await recordDecidedEntries(
+      tx,
+      audit,
+      input,
+      { header, rows },
+      { scope: 'agent_creates', day, added },
+      {
+        type: 'record.create_decided',
+        describe: (row) => ({ recordId: null, after: asJson(row.properties), data: { duplicateOf: row.duplicateOf } }),
+      },
     );
     return { header, rows };
   });

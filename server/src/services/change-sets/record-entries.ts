@@ -1,13 +1,16 @@
+import type { Evidence } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
+import { asJson, type JsonObject, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import type { FieldEvaluation } from '../../domain/policy-evaluation.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { insertChangeSet } from '../../store/change-store.ts';
 import type { Tx } from '../../store/database.ts';
+import { attachChangeSet } from '../../store/idempotency-store.ts';
 import { addUsage } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { type Actor, newId, type ServiceDeps } from '../common/index.ts';
+import { type Actor, actorJson, type AuditAppender, newId, type ServiceDeps } from '../common/index.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import type { ChangeSetHeader } from './change-set-view.ts';
 
@@ -27,6 +30,17 @@ export interface ApplyEntriesInput<Row> {
   policyVersion: number;
   changeSetId: string;
   rows: Row[];
+}
+
+/** What storing and applying a submitted change set of creations or associations reads of its submission. */
+interface EntriesSubmission {
+  crm: CrmPort;
+  workspace: WorkspaceRow;
+  agent: AgentRow;
+  actor: Actor;
+  request: { batchId: string; objectType: ObjectType };
+  policyVersion: number;
+  delegationId: string | null;
 }
 
 /**
@@ -63,30 +77,22 @@ export function approvalExpiry(tier: string, now: Date, policy: Policy): Date | 
 export async function insertEntriesChangeSet(
   deps: ServiceDeps,
   tx: Tx,
-  input: {
-    workspaceId: string;
-    agentId: string;
-    batchId: string;
-    objectType: string;
-    policyVersion: number;
-    delegationId: string | null;
-    now: Date;
-  },
+  input: EntriesSubmission,
+  now: Date,
 ): Promise<ChangeSetHeader> {
-  const { now } = input;
   const lease = changeSetLeaseOf(deps);
   const header: ChangeSetHeader = {
     id: newId(),
-    batchId: input.batchId,
-    objectType: input.objectType,
-    agentId: input.agentId,
+    batchId: input.request.batchId,
+    objectType: input.request.objectType,
+    agentId: input.agent.id,
     policyVersion: input.policyVersion,
     status: 'applying',
     createdAt: now,
   };
   await insertChangeSet(tx, {
     ...header,
-    workspaceId: input.workspaceId,
+    workspaceId: input.workspace.id,
     delegationId: input.delegationId,
     leaseHolder: lease.holder,
     leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
@@ -94,39 +100,94 @@ export async function insertEntriesChangeSet(
   return header;
 }
 
-/** Adds the entries an agent's change set counts against its daily cap of `scope`. */
-export async function countAgainstDailyCap(
+/** A stored entry as the audit event of its decision tells it. */
+interface DecidedEntry {
+  id: string;
+  ordinal: number;
+  tier: string | null;
+  decision: string;
+  reasons: string[];
+}
+
+/**
+ * What follows storing a change set's decided entries, in its transaction: the idempotency key
+ * names the change set, the entries count against the agent's daily cap of `cap.scope`, and each
+ * decision is audited as a `decided.type` event, with what `decided.describe` says of its entry.
+ */
+export async function recordDecidedEntries<Row extends DecidedEntry>(
   tx: Tx,
-  input: {
-    workspaceId: string;
-    scope: 'agent_creates' | 'agent_associations';
-    day: string;
-    agentId: string;
-    added: number;
+  audit: AuditAppender,
+  input: EntriesSubmission & {
+    key: { workspaceId: string; agentId: string; key: string } | undefined;
+    request: { changes: readonly { evidence: Evidence }[] };
+  },
+  stored: { header: ChangeSetHeader; rows: readonly Row[] },
+  cap: { scope: 'agent_creates' | 'agent_associations'; day: string; added: number },
+  decided: {
+    type: string;
+    describe: (row: Row) => { recordId: string | null; after: JsonObject; data?: JsonObject };
   },
 ): Promise<void> {
-  if (input.added > 0)
+  const { workspace, agent, request } = input;
+  if (input.key) await attachChangeSet(tx, input.key, stored.header.id);
+  if (cap.added > 0)
     await addUsage(tx, {
-      workspaceId: input.workspaceId,
-      scope: input.scope,
-      day: input.day,
-      increments: new Map([[input.agentId, input.added]]),
+      workspaceId: workspace.id,
+      scope: cap.scope,
+      day: cap.day,
+      increments: new Map([[agent.id, cap.added]]),
     });
+  await audit.appendAll(
+    stored.rows.map((row): NewAuditEvent => {
+      const described = decided.describe(row);
+      return {
+        type: decided.type,
+        actor: actorJson(input.actor),
+        agentId: agent.id,
+        batchId: request.batchId,
+        changeSetId: stored.header.id,
+        objectType: request.objectType,
+        recordId: described.recordId,
+        before: null,
+        after: described.after,
+        evidence: asJson(request.changes[row.ordinal]!.evidence),
+        reasons: row.reasons,
+        policyVersion: input.policyVersion,
+        data: { changeId: row.id, ordinal: row.ordinal, tier: row.tier, decision: row.decision, ...described.data },
+      };
+    }),
+  );
 }
 
 /**
  * Applies a just-stored change set's entries while renewing its lease, and gives its header with
  * the status it reached: `applying` when the lease was lost (recovery finishes it then).
  */
-export async function applyUnderLease(
+export async function applyUnderLease<Row>(
   deps: ServiceDeps,
-  header: ChangeSetHeader,
-  apply: (leaseHeld: () => Promise<boolean>) => Promise<boolean>,
+  input: EntriesSubmission,
+  stored: { header: ChangeSetHeader; rows: Row[] },
+  apply: (deps: ServiceDeps, input: ApplyEntriesInput<Row>, leaseHeld: () => Promise<boolean>) => Promise<boolean>,
 ): Promise<ChangeSetHeader> {
+  const { header } = stored;
   const lease = keepChangeSetLease(deps, header.id);
   let completed: boolean;
   try {
-    completed = await apply(() => lease.confirm());
+    completed = await apply(
+      deps,
+      {
+        crm: input.crm,
+        workspace: input.workspace,
+        agent: input.agent,
+        actor: input.actor,
+        batchId: input.request.batchId,
+        objectType: input.request.objectType,
+        policyVersion: input.policyVersion,
+        changeSetId: header.id,
+        rows: stored.rows,
+      },
+      () => lease.confirm(),
+    );
   } finally {
     lease.stop();
   }
