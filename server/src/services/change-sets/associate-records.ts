@@ -1,13 +1,11 @@
 import type { AssociateChangeSetRequest, AssociationTarget, ChangeSetResponse } from '../../../../shared/agent-api.ts';
-import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmAssociations, CrmPort } from '../../crm/port.ts';
-import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
+import { holdForGates } from '../../domain/agent-safety.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { evaluateAssociations } from '../../domain/record-association.ts';
 import { AppError } from '../../errors.ts';
-import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
 import {
   insertRecordAssociations,
@@ -18,12 +16,12 @@ import {
   type RecordAssociationRow,
 } from '../../store/record-association-store.ts';
 import { readUsage } from '../../store/usage-store.ts';
-import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, newId, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { actorJson, newId, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 import { associationView, type ChangeSetHeader } from './change-set-view.ts';
 import {
   type ApplyEntriesInput,
+  type EntriesSubmission,
   applyUnderLease,
   approvalExpiry,
   recordDecidedEntries,
@@ -40,19 +38,7 @@ import {
  */
 export async function associateRecords(
   deps: ServiceDeps,
-  input: {
-    crm: CrmPort;
-    agent: AgentRow;
-    workspace: WorkspaceRow;
-    request: AssociateChangeSetRequest;
-    actor: Actor;
-    policyVersion: number;
-    policy: Policy;
-    /** Why the agent's `auto` entries are held for a person now (safe mode, gates on change). */
-    holds: readonly AgentHold[];
-    key: { workspaceId: string; agentId: string; key: string } | undefined;
-    delegationId: string | null;
-  },
+  input: EntriesSubmission<AssociateChangeSetRequest>,
 ): Promise<{ changeSetId: string; response: () => Promise<ChangeSetResponse> }> {
   associationsOf(input.crm);
   const decided = await decideAndStore(deps, input);

@@ -1,7 +1,6 @@
 import { evidenceSchema, type CreateChangeSetRequest, type ChangeSetResponse } from '../../../../shared/agent-api.ts';
-import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
-import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
+import { holdForGates } from '../../domain/agent-safety.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import {
@@ -13,7 +12,6 @@ import {
   type ExistingContact,
 } from '../../domain/record-creation.ts';
 import { AppError } from '../../errors.ts';
-import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet } from '../../store/change-store.ts';
 import {
   findStandingCreations,
@@ -23,11 +21,9 @@ import {
   type RecordCreationRow,
 } from '../../store/record-creation-store.ts';
 import { readUsage } from '../../store/usage-store.ts';
-import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
   actorJson,
   alongsideCrm,
-  type Actor,
   CREATE_REF_PROPERTY,
   newId,
   provenanceValues,
@@ -39,6 +35,7 @@ import { engagedKillSwitch, engagedSwitches } from '../governance/index.ts';
 import { creationView, type ChangeSetHeader } from './change-set-view.ts';
 import {
   type ApplyEntriesInput,
+  type EntriesSubmission,
   applyUnderLease,
   approvalExpiry,
   recordDecidedEntries,
@@ -57,18 +54,7 @@ import {
  */
 export async function createRecords(
   deps: ServiceDeps,
-  input: {
-    crm: CrmPort;
-    agent: AgentRow;
-    workspace: WorkspaceRow;
-    request: CreateChangeSetRequest;
-    actor: Actor;
-    policyVersion: number;
-    policy: Policy;
-    /** Why the agent's `auto` creations are held for a person now (safe mode, gates on change). */
-    holds: readonly AgentHold[];
-    key: { workspaceId: string; agentId: string; key: string } | undefined;
-    delegationId: string | null;
+  input: EntriesSubmission<CreateChangeSetRequest> & {
     /** The entries' values as the CRM takes them, validated against its property schema. */
     entries: Record<string, string | null>[];
   },

@@ -2,6 +2,7 @@ import type { Evidence } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
+import type { AgentHold } from '../../domain/agent-safety.ts';
 import { asJson, type JsonObject, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import type { FieldEvaluation } from '../../domain/policy-evaluation.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
@@ -32,14 +33,25 @@ export interface ApplyEntriesInput<Row> {
   rows: Row[];
 }
 
-/** What storing and applying a submitted change set of creations or associations reads of its submission. */
-interface EntriesSubmission {
+/** What of a change set's request its creations' or associations' steps read. */
+interface EntriesRequest {
+  batchId: string;
+  objectType: ObjectType;
+  changes: readonly { evidence: Evidence }[];
+}
+
+/** A submitted change set of creations or associations, and who submits it under which policy. */
+export interface EntriesSubmission<Request extends EntriesRequest = EntriesRequest> {
   crm: CrmPort;
-  workspace: WorkspaceRow;
   agent: AgentRow;
+  workspace: WorkspaceRow;
+  request: Request;
   actor: Actor;
-  request: { batchId: string; objectType: ObjectType };
   policyVersion: number;
+  policy: Policy;
+  /** Why the agent's `auto` entries are held for a person now (safe mode, gates on change). */
+  holds: readonly AgentHold[];
+  key: { workspaceId: string; agentId: string; key: string } | undefined;
   delegationId: string | null;
 }
 
@@ -117,10 +129,7 @@ interface DecidedEntry {
 export async function recordDecidedEntries<Row extends DecidedEntry>(
   tx: Tx,
   audit: AuditAppender,
-  input: EntriesSubmission & {
-    key: { workspaceId: string; agentId: string; key: string } | undefined;
-    request: { changes: readonly { evidence: Evidence }[] };
-  },
+  input: EntriesSubmission,
   stored: { header: ChangeSetHeader; rows: readonly Row[] },
   cap: { scope: 'agent_creates' | 'agent_associations'; day: string; added: number },
   decided: {
