@@ -41,7 +41,8 @@ export function startNodeProcess(
     child,
     stdout: () => out,
     stderr: () => err,
-    waitForLine(match, timeoutMs = 20_000) {
+    // A server's first start migrates a new PGlite folder: 6 s on a quiet machine, over 20 s on a loaded one.
+    waitForLine(match, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const line = `${out}\n${err}`.split('\n').find(match);
