@@ -116,30 +116,9 @@ export async function removeExpired(
   switch (kind) {
     case 'changeRecords':
       return (
-        (await count(
-          tx,
-          sql`delete from changes where id in (
-              select c.id from changes c join change_sets s on s.id = c.change_set_id
-              where c.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
-                and s.created_at < ${cutoff} and c.decision in ('applied', 'denied', 'failed')
-              limit ${limit})`,
-        )) +
-        (await count(
-          tx,
-          sql`delete from record_creations where id in (
-              select r.id from record_creations r join change_sets s on s.id = r.change_set_id
-              where r.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
-                and s.created_at < ${cutoff} and r.decision in ('applied', 'denied', 'failed')
-              limit ${limit})`,
-        )) +
-        (await count(
-          tx,
-          sql`delete from record_associations where id in (
-              select r.id from record_associations r join change_sets s on s.id = r.change_set_id
-              where r.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
-                and s.created_at < ${cutoff} and r.decision in ('applied', 'denied', 'failed')
-              limit ${limit})`,
-        )) +
+        (await removeSettledEntries(tx, 'changes', query)) +
+        (await removeSettledEntries(tx, 'record_creations', query)) +
+        (await removeSettledEntries(tx, 'record_associations', query)) +
         (await count(
           tx,
           sql`delete from change_records where (change_set_id, record_id) in (
@@ -183,6 +162,27 @@ export async function removeExpired(
             limit ${limit})`,
       );
   }
+}
+
+/**
+ * Up to `limit` entries (field changes, creations or associations) of completed change sets made
+ * before `cutoff` whose decision is settled, in one workspace.
+ */
+function removeSettledEntries(
+  tx: Tx,
+  table: 'changes' | 'record_creations' | 'record_associations',
+  query: { workspaceId: string; cutoff: Date; limit: number },
+): Promise<number> {
+  const { workspaceId, limit } = query;
+  const entries = sql.identifier(table);
+  return count(
+    tx,
+    sql`delete from ${entries} where id in (
+        select e.id from ${entries} e join change_sets s on s.id = e.change_set_id
+        where e.workspace_id = ${workspaceId} and s.workspace_id = ${workspaceId} and s.status = 'completed'
+          and s.created_at < ${query.cutoff.toISOString()} and e.decision in ('applied', 'denied', 'failed')
+        limit ${limit})`,
+  );
 }
 
 /** Settled drafts matching `condition` (on `actions`), with their reported outcomes. */
