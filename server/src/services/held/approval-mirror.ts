@@ -100,11 +100,17 @@ async function mirrorChunk(
     const objectIds = await writeMirror(deps, workspace, chunk);
     const written = (rows: readonly { id: string; mirrorSeq: number }[]) =>
       rows.map((row) => ({ id: row.id, seq: row.mirrorSeq, crmObjectId: objectIds.get(row.id) ?? null }));
+    const mirrored = { approvals: written(chunk.approvals), drafts: written(chunk.drafts) };
+    const newlyKnown = neverLinked(chunk).flatMap((claimed) => objectIds.get(claimed.id) ?? []);
+    if (newlyKnown.length === 0) {
+      await markMirrored(deps.db, mirrored);
+      return undefined;
+    }
     // Under the lock webhook processing holds: a person's decision on an object created just now is
     // either processed after its id is stored or waiting as unknown, and is sent back to processing.
     await withAuditChain(deps.db, workspace.id, deps.clock, async (tx) => {
-      await markMirrored(tx, { approvals: written(chunk.approvals), drafts: written(chunk.drafts) });
-      await requeueDecisionsOnObjects(tx, workspace.id, [...objectIds.values()]);
+      await markMirrored(tx, mirrored);
+      await requeueDecisionsOnObjects(tx, workspace.id, newlyKnown);
     });
     return undefined;
   } catch (error) {
@@ -213,10 +219,7 @@ async function upsertApprovalObjects(
   });
   const ids = new Map(upserted.map((outcome) => [outcome.key, outcome.id]));
   // Associate the ones never linked before; a repeat after a lost answer links again, harmlessly.
-  const unlinked = [
-    ...chunk.approvals.filter((approval) => approval.crmObjectId === null),
-    ...chunk.drafts.filter((draft) => draft.approvalObjectId === null),
-  ].filter((claimed) => ids.has(claimed.id));
+  const unlinked = neverLinked(chunk).filter((claimed) => ids.has(claimed.id));
   for (const [objectType, linking] of Map.groupBy(unlinked, (claimed) => claimed.objectType)) {
     await crm.associate({
       fromObjectType: objectTypeId,
@@ -225,4 +228,12 @@ async function upsertApprovalObjects(
     });
   }
   return ids;
+}
+
+/** The chunk's approvals and drafts whose approval object we hold no id of yet. */
+function neverLinked(chunk: MirrorChunk): (StoredApproval | ActionRow)[] {
+  return [
+    ...chunk.approvals.filter((approval) => approval.crmObjectId === null),
+    ...chunk.drafts.filter((draft) => draft.approvalObjectId === null),
+  ];
 }
