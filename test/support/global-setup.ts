@@ -13,6 +13,8 @@ declare module 'vitest' {
     pgliteTemplateFile: string;
     /** On Postgres: a migrated database each test file's database is created from (`CREATE DATABASE … TEMPLATE`). */
     postgresTemplate: string;
+    /** On Postgres: the start of every test database's name in this run, so the teardown finds them all. */
+    postgresTestPrefix: string;
   }
 }
 
@@ -23,15 +25,26 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
-    const name = `ag_template_${randomBytes(6).toString('hex')}`;
+    const run = randomBytes(6).toString('hex');
+    const name = `ag_template_${run}`;
+    const prefix = `ag_test_${run}_`;
     await withAdmin(serverUrl, (client) => client.query(`create database ${name}`));
     const template = await openDatabase({ databaseUrl: withDatabaseName(serverUrl, name), holder: 'test template' });
     await template.migrate();
     await template.close();
     project.provide('postgresTemplate', name);
+    project.provide('postgresTestPrefix', prefix);
     project.provide('pgliteTemplateFile', '');
     return async () => {
-      await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+      // Workers keep their test databases for the next test (test/support/database.ts); they go here.
+      await withAdmin(serverUrl, async (client) => {
+        const kept = await client.query<{ datname: string }>(
+          'select datname from pg_database where starts_with(datname, $1)',
+          [prefix],
+        );
+        for (const { datname } of kept.rows) await client.query(`drop database if exists ${datname} with (force)`);
+        await client.query(`drop database if exists ${name} with (force)`);
+      });
     };
   }
   const template = await openDatabase({ holder: 'test template' });
@@ -43,5 +56,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteTemplateFile', file);
   project.provide('postgresTemplate', '');
+  project.provide('postgresTestPrefix', '');
   return async () => fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }
