@@ -5,7 +5,7 @@ import { policyChangeReasons } from '../../server/src/domain/dual-control.ts';
 import { AppError } from '../../server/src/errors.ts';
 import { verifyAudit, publishPolicy } from '../../server/src/services/governance/index.ts';
 import type { Actor } from '../../server/src/services/common/index.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { auditEvents, governanceRequests } from '../../server/src/store/schema.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
@@ -208,5 +208,67 @@ describe('dual control through the admin API', () => {
     const active = await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken });
     expect(active.body.version).toBe(first.body.version + 1);
     expect(active.body.policy.objects.contacts.properties.phone).toEqual({ enrichment: 'auto' });
+  });
+
+  it('keeps a request pending when its confirmation cannot take effect, so it can be confirmed again', async () => {
+    const lowered = {
+      ...(EXAMPLE_POLICY as object),
+      dualControl: DUAL,
+      objects: { contacts: { properties: { phone: { enrichment: 'auto' } } } },
+    };
+    const publish = await api(harness, 'POST', '/v1/admin/policies', { token: ws.adminToken, body: lowered });
+    const requestId = publish.body.error.details.requestId;
+    const before = (await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken })).body.version;
+    // While the workspace is stopped only an owner may change the policy: a RevOps admin's confirmation fails.
+    expect((await killSwitch(true)).status).toBe(200);
+    const refused = await decideRequest(requestId, 'confirm', '602');
+    expect(refused.status).toBe(423);
+    expect(refused.body.error.code).toBe('POLICY_LOCKED');
+    const requests = await api(harness, 'GET', '/v1/admin/governance-requests', { token: ws.adminToken });
+    expect(requests.body.requests).toEqual([expect.objectContaining({ id: requestId, status: 'pending' })]);
+    expect((await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken })).body.version).toBe(
+      before,
+    );
+
+    const confirmed = await decideRequest(requestId, 'confirm', '601');
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', decidedBy: 'person:601' });
+    const active = await api(harness, 'GET', '/v1/admin/policies/active', { token: ws.adminToken });
+    expect(active.body.version).toBe(before + 1);
+    expect(active.body.policy.objects.contacts.properties.phone).toEqual({ enrichment: 'auto' });
+    const types = (
+      await harness.database.db
+        .select()
+        .from(auditEvents)
+        .where(eq(auditEvents.workspaceId, ws.workspaceId))
+        .orderBy(auditEvents.seq)
+    ).map((event) => event.type);
+    const fromRequest = types.slice(types.indexOf('governance.requested'));
+    expect(fromRequest.filter((type) => type.startsWith('governance.') || type === 'policy.published')).toEqual([
+      'governance.requested',
+      'governance.failed',
+      'policy.published',
+      'governance.confirmed',
+    ]);
+    expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a second confirmation while one is being carried out, and frees a request whose confirmation died', async () => {
+    await killSwitch(true);
+    const requestId = (await killSwitch(false)).body.error.details.requestId;
+    const holdUntil = (at: Date) =>
+      harness.database.db
+        .update(governanceRequests)
+        .set({ confirmingUntil: at })
+        .where(eq(governanceRequests.id, requestId));
+    await holdUntil(new Date(Date.now() + 60_000));
+    const busy = await decideRequest(requestId, 'confirm', '602');
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toMatch(/being confirmed right now/);
+    // A server that died mid-confirmation leaves the hold behind; once it has run out, the request is free.
+    await holdUntil(new Date(Date.now() - 1_000));
+    expect((await decideRequest(requestId, 'confirm', '602')).body.status).toBe('confirmed');
+    expect((await api(harness, 'GET', '/v1/admin/kill-switches', { token: ws.adminToken })).body.killSwitches).toEqual([
+      expect.objectContaining({ scope: 'workspace', engaged: false }),
+    ]);
   });
 });

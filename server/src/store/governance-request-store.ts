@@ -26,7 +26,15 @@ export async function settleGovernanceRequest(
   id: string,
   outcome: { status: 'confirmed' | 'cancelled'; decidedBy: string; decidedAt: Date },
 ): Promise<void> {
-  await tx.update(governanceRequests).set(outcome).where(eq(governanceRequests.id, id));
+  await tx
+    .update(governanceRequests)
+    .set({ ...outcome, confirmingUntil: null })
+    .where(eq(governanceRequests.id, id));
+}
+
+/** Holds a pending request while its confirmation takes effect (`until`), or frees it (`null`). */
+export async function holdGovernanceRequest(tx: Tx, id: string, until: Date | null): Promise<void> {
+  await tx.update(governanceRequests).set({ confirmingUntil: until }).where(eq(governanceRequests.id, id));
 }
 
 /** Replaces what a request asks for: an erasure's settled request keeps no email address. */

@@ -53,6 +53,8 @@ export const governanceRequests = pgTable(
     requestedAt: instant('requested_at').notNull(),
     decidedBy: text('decided_by'),
     decidedAt: instant('decided_at'),
+    /** Set while a confirmation takes effect; a confirmation cut short (a crash) frees it at this time. */
+    confirmingUntil: instant('confirming_until'),
   },
   (t) => [index('governance_requests_open').on(t.workspaceId, t.status)],
 );

@@ -43,6 +43,7 @@ export async function openGovernanceRequest(
     requestedAt: deps.clock(),
     decidedBy: null,
     decidedAt: null,
+    confirmingUntil: null,
   };
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     await insertGovernanceRequest(tx, row);
