@@ -14,7 +14,7 @@ import {
 import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
-import { backendFetcher, callBackend, type FetchInit, type Fetcher } from '../lib/api.ts';
+import { backendFetcher, callBackend, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
 import { agentActionDone } from '../lib/views/agents.ts';
@@ -30,6 +30,7 @@ import { People, type RoleChange } from './People.tsx';
 import { PolicyHistory } from './PolicyHistory.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
 import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
+import { Retention } from './Retention.tsx';
 import { Windows } from './Windows.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
@@ -51,13 +52,22 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const [created, setCreated] = useState<CreatedAgent | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const send = async (path: string, init: FetchInit, success: string) => {
+  const send: Send = async <T,>(
+    path: string,
+    init: FetchInit,
+    success: string | ((data: T) => string),
+    failedTitle = 'Not saved',
+  ) => {
     setBusy(true);
-    const result = await callBackend(fetcher, path, init);
+    const result = await callBackend<T>(fetcher, path, init);
     setBusy(false);
-    if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Not saved', message: result.message });
-    actions.addAlert({ type: 'success', message: success });
+    if (!result.ok) {
+      actions.addAlert({ type: 'danger', title: failedTitle, message: result.message });
+      return result;
+    }
+    actions.addAlert({ type: 'success', message: typeof success === 'string' ? success : success(result.data) });
     reload();
+    return result;
   };
 
   /** Publishing the draft and restoring a version both make the next version, and dual control may hold either. */
@@ -225,6 +235,8 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       >
         {problem?.from === 'history' ? <PublishOutcome problem={problem.problem} /> : null}
       </PolicyHistory>
+      <Divider />
+      <Retention fetcher={fetcher} editable={controls.setRetention} send={send} />
     </Flex>
   );
 }

@@ -44,5 +44,7 @@ export function settingsControls(permissions: ExtensionPermissions) {
     restorePolicy: permissions.publishPolicy,
     toggleKillSwitches: permissions.setKillSwitches,
     manageAgents: permissions.manageAgents,
+    /** Shortening a period deletes data at the next run: those who publish the policy set it, as the server checks. */
+    setRetention: permissions.publishPolicy,
   };
 }
