@@ -1,4 +1,5 @@
 import type { ActionKind, AgentRole, ObjectType } from '../crm-names.ts';
+import type { SegmentCondition } from '../kill-switch.ts';
 import type { Caps, ContentRule, ObjectPolicy, Policy, PolicyCondition, TimeWindow, Tier } from '../policy.ts';
 import { MATRIX_OBJECT_TYPES, changedCells } from './policy-matrix.ts';
 
@@ -123,15 +124,8 @@ export function conditionSummary(condition: PolicyCondition): string {
   switch (condition.kind) {
     case 'confidence_below':
       return `Confidence below ${condition.threshold}: ${raise}${tail}`;
-    case 'record_matches': {
-      const operand =
-        condition.op === 'in'
-          ? (condition.values ?? []).join(' | ')
-          : condition.op === 'is_empty' || condition.op === 'not_empty'
-            ? ''
-            : String(condition.value ?? '');
-      return `${`When ${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd()}: ${raise}${tail}`;
-    }
+    case 'record_matches':
+      return `When ${recordMatchText(condition)}: ${raise}${tail}`;
     case 'overwrites_non_empty':
       return `Overwriting a non-empty value: ${raise}${tail}`;
     case 'evidence': {
@@ -144,6 +138,17 @@ export function conditionSummary(condition: PolicyCondition): string {
       return `Evidence without ${needs || 'anything'}: ${raise}${tail}`;
     }
   }
+}
+
+/** A record condition as read: `contacts.lifecyclestage eq customer`, `deals.amount gt 50000`, `contacts.phone is_empty`. */
+export function recordMatchText(condition: SegmentCondition): string {
+  const operand =
+    condition.op === 'in'
+      ? (condition.values ?? []).join(' | ')
+      : condition.op === 'is_empty' || condition.op === 'not_empty'
+        ? ''
+        : String(condition.value ?? '');
+  return `${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd();
 }
 
 /** A new content rule; it checks nothing until phrases are given, which the rule's schema says. */

@@ -17,14 +17,15 @@ import type { Policy } from '../../../../shared/policy.ts';
 import { backendFetcher, callBackend, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
-import { agentActionDone } from '../lib/views/agents.ts';
+import { agentActionDone, regressionFailures } from '../lib/views/agents.ts';
 import { settingsControls } from '../lib/views/decision-controls.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
 import { policyEditCount } from '../lib/views/policy-rules.ts';
+import { AgentSafety } from './AgentSafety.tsx';
 import { Agents, type AgentCommand } from './Agents.tsx';
 import { Caps } from './Caps.tsx';
 import { Conditions } from './Conditions.tsx';
-import { KillSwitches, type KillSwitchChange } from './KillSwitches.tsx';
+import { KillSwitches, type KillSwitchChange, type RefusedRelease } from './KillSwitches.tsx';
 import { PendingRequests } from './PendingRequests.tsx';
 import { People, type RoleChange } from './People.tsx';
 import { PolicyHistory } from './PolicyHistory.tsx';
@@ -51,6 +52,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
   const [created, setCreated] = useState<CreatedAgent | null>(null);
   const [busy, setBusy] = useState(false);
+  const [refusedRelease, setRefusedRelease] = useState<RefusedRelease | null>(null);
 
   const send: Send = async <T,>(
     path: string,
@@ -126,6 +128,17 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
     setCreated(result.data);
     reload();
+  };
+
+  /** A release refused for a failing regression set keeps its failures on show, for an owner to force it past them. */
+  const changeKillSwitch = async (change: KillSwitchChange) => {
+    const result = await send(
+      '/kill-switches',
+      { method: 'PUT', body: { ...change } },
+      change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
+    );
+    const failures = result.ok ? null : regressionFailures(result);
+    setRefusedRelease(failures ? { change, failures } : null);
   };
 
   const changeRole = ({ kind, id, role }: RoleChange) => {
@@ -208,13 +221,9 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       <KillSwitches
         view={view}
         editable={controls.toggleKillSwitches}
-        onChange={(change: KillSwitchChange) =>
-          void send(
-            '/kill-switches',
-            { method: 'PUT', body: { ...change } },
-            change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
-          )
-        }
+        canForce={controls.forceRelease}
+        refused={refusedRelease}
+        onChange={(change) => void changeKillSwitch(change)}
       />
       <Divider />
       <Agents
@@ -225,6 +234,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         onCommand={(command) => void commandAgent(command)}
         onTokenCopied={() => setCreated(null)}
       />
+      <AgentSafety view={view} fetcher={fetcher} send={send} editable={controls.manageAgents} />
       <Divider />
       <PolicyHistory
         view={view}
