@@ -25,12 +25,14 @@ import { AgentSafety } from './AgentSafety.tsx';
 import { Agents, type AgentCommand } from './Agents.tsx';
 import { Caps } from './Caps.tsx';
 import { Conditions } from './Conditions.tsx';
+import { ContentRules } from './ContentRules.tsx';
 import { KillSwitches, type KillSwitchChange, type RefusedRelease } from './KillSwitches.tsx';
 import { PendingRequests } from './PendingRequests.tsx';
 import { People, type RoleChange } from './People.tsx';
 import { PolicyHistory } from './PolicyHistory.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
 import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
+import { RecordCreation } from './RecordCreation.tsx';
 import { Retention } from './Retention.tsx';
 import { Windows } from './Windows.tsx';
 
@@ -48,6 +50,12 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'settings'>();
   const { state, reload } = useBackendData<SettingsView>(fetcher, '/settings');
   const [draft, setDraft] = useState<Policy | null>(null);
+  /** Counts drafts dropped (published, or held by dual control), so fields that keep typed text start afresh. */
+  const [dropped, setDropped] = useState(0);
+  const dropDraft = () => {
+    setDraft(null);
+    setDropped((count) => count + 1);
+  };
   /** Why the last publish or restore did not take effect, shown beside the button that asked. */
   const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
   const [created, setCreated] = useState<CreatedAgent | null>(null);
@@ -87,13 +95,13 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       setProblem({ from, problem: refused });
       // Dual control keeps the document in the request; the draft is no longer the one to edit.
       if (refused.kind === 'second_admin') {
-        setDraft(null);
+        dropDraft();
         reload();
       }
       return;
     }
     setProblem(null);
-    setDraft(null);
+    dropDraft();
     actions.addAlert({ type: 'success', message: success(result.data.version) });
     reload();
   };
@@ -202,6 +210,16 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
               onChange={edit}
             />
           ))}
+          {MATRIX_OBJECT_TYPES.map((objectType) => (
+            <RecordCreation
+              key={objectType}
+              objectType={objectType}
+              policy={shown}
+              editable={controls.editPolicy}
+              onChange={edit}
+            />
+          ))}
+          <ContentRules key={dropped} policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Conditions policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Caps policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Windows policy={shown} editable={controls.editPolicy} onChange={edit} />
