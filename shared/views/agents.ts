@@ -1,5 +1,7 @@
+import type { AgentSafetyView, RegressionRun } from '../agent-safety-api.ts';
 import type { AgentStatus } from '../crm-names.ts';
 import type { SettingsView } from '../extension-api.ts';
+import type { Budgets } from '../policy.ts';
 
 /** The settings page's agents and policy history (issue 8). */
 
@@ -46,4 +48,79 @@ export interface HistoryRow {
 
 export function historyRows(view: Pick<SettingsView, 'history' | 'policy'>): HistoryRow[] {
   return view.history.map((row) => ({ ...row, restorable: row.version !== view.policy?.version }));
+}
+
+type AgentUsage = NonNullable<SettingsView['budgetUsage']>['agents'][number];
+
+/**
+ * "12 of 500 CRM calls, 0.04 of 5 USD": what an agent used today (the policy's day) of what the
+ * policy's per-agent budgets allow (issue 21); without a budget, the use alone.
+ */
+export function budgetUsageText(today: AgentUsage | undefined, budgets: Budgets | undefined): string {
+  const calls = budgets?.crmCallsPerAgentPerDay;
+  const spendLimit = budgets?.spendPerAgentPerDay;
+  const spent = today?.spend ?? [];
+  const currencies = [
+    ...new Set([...spent.map((cost) => cost.currency), ...(spendLimit ? [spendLimit.currency] : [])]),
+  ];
+  const spend = currencies.map((currency) => {
+    const amount = spent.find((cost) => cost.currency === currency)?.amount ?? 0;
+    const limit = spendLimit?.currency === currency ? ` of ${spendLimit.amount}` : '';
+    return `${Number(amount.toFixed(6))}${limit} ${currency}`;
+  });
+  return [`${today?.crmCalls ?? 0}${calls === undefined ? '' : ` of ${calls}`} CRM calls`, ...spend].join(', ');
+}
+
+/** An agent's safety (issue 21) as label and sentence, in the order both settings screens show it. */
+export function safetyFacts(safety: AgentSafetyView): { label: string; value: string }[] {
+  const { volume } = safety;
+  return [
+    {
+      label: 'Safe mode',
+      value:
+        safety.inSafeMode && safety.safeModeUntil
+          ? `on until ${new Date(safety.safeModeUntil).toLocaleString()}`
+          : 'off',
+    },
+    {
+      label: 'Prompt hash',
+      value: `${safety.acceptedPromptHash ?? 'none declared'}${safety.pendingPromptHash ? `; new, waiting for a person: ${safety.pendingPromptHash}` : ''}`,
+    },
+    {
+      label: 'Writes today',
+      value: `${volume.today} (trailing average ${volume.trailingAverage.toFixed(1)})${volume.jumped ? ', a jump' : ''}${volume.acceptedToday ? ', accepted today' : ''}`,
+    },
+    { label: 'Holding its auto writes', value: safety.holds.join(', ') || 'nothing' },
+  ];
+}
+
+/** Which change a person may accept now: a new prompt hash, and a jump in volume not yet accepted today. */
+export function acceptableGates(safety: AgentSafetyView): ('prompt' | 'volume')[] {
+  return [
+    ...(safety.pendingPromptHash ? (['prompt'] as const) : []),
+    ...(safety.volume.jumped && !safety.volume.acceptedToday ? (['volume'] as const) : []),
+  ];
+}
+
+export const GATE_BUTTON: Record<'prompt' | 'volume', string> = {
+  prompt: 'Accept the new prompt',
+  volume: 'Accept today’s volume',
+};
+export const GATE_ACCEPTED: Record<'prompt' | 'volume', string> = {
+  prompt: 'The new prompt hash is accepted.',
+  volume: 'Today’s volume is accepted.',
+};
+
+export function regressionRunText(run: RegressionRun): string {
+  return run.passed ? 'The regression set passes under the policy in force.' : 'The regression set fails.';
+}
+
+/**
+ * Why a release of an agent a kill trigger stopped was refused (409 REGRESSION_FAILED): the
+ * failures the server names, each a sentence. Only an owner may release it past them (`force`).
+ */
+export function regressionFailures(result: { code: string; details?: unknown }): string[] | null {
+  if (result.code !== 'REGRESSION_FAILED') return null;
+  const failures = (result.details as { failures?: unknown } | undefined)?.failures;
+  return Array.isArray(failures) ? failures.map(String) : [];
 }

@@ -1,6 +1,7 @@
 import type { ActionKind, AgentRole, ObjectType } from '../crm-names.ts';
+import type { SegmentCondition } from '../kill-switch.ts';
 import type { Caps, ContentRule, ObjectPolicy, Policy, PolicyCondition, TimeWindow, Tier } from '../policy.ts';
-import { MATRIX_OBJECT_TYPES, changedCells } from './policy-matrix.ts';
+import { MATRIX_OBJECT_TYPES, MATRIX_ROLES, changedCells } from './policy-matrix.ts';
 
 /**
  * The settings page's caps, time windows and conditions (issue 8): each edit makes a new policy
@@ -123,15 +124,8 @@ export function conditionSummary(condition: PolicyCondition): string {
   switch (condition.kind) {
     case 'confidence_below':
       return `Confidence below ${condition.threshold}: ${raise}${tail}`;
-    case 'record_matches': {
-      const operand =
-        condition.op === 'in'
-          ? (condition.values ?? []).join(' | ')
-          : condition.op === 'is_empty' || condition.op === 'not_empty'
-            ? ''
-            : String(condition.value ?? '');
-      return `${`When ${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd()}: ${raise}${tail}`;
-    }
+    case 'record_matches':
+      return `When ${recordMatchText(condition)}: ${raise}${tail}`;
     case 'overwrites_non_empty':
       return `Overwriting a non-empty value: ${raise}${tail}`;
     case 'evidence': {
@@ -144,6 +138,41 @@ export function conditionSummary(condition: PolicyCondition): string {
       return `Evidence without ${needs || 'anything'}: ${raise}${tail}`;
     }
   }
+}
+
+/** A record condition as read: `contacts.lifecyclestage eq customer`, `deals.amount gt 50000`, `contacts.phone is_empty`. */
+export function recordMatchText(condition: SegmentCondition): string {
+  const operand =
+    condition.op === 'in'
+      ? (condition.values ?? []).join(' | ')
+      : condition.op === 'is_empty' || condition.op === 'not_empty'
+        ? ''
+        : String(condition.value ?? '');
+  return `${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd();
+}
+
+export const CONTENT_RULE_KINDS = [
+  'banned',
+  'required',
+  'personalisation',
+] as const satisfies readonly ContentRule['kind'][];
+export const DRAFT_ACTION_NAMES = ['send_email', 'create_task', 'create_note'] as const satisfies readonly ActionKind[];
+/** Governed reads name an agent role, or "*" for the roles not named. */
+export const READ_ROLE_NAMES = [...MATRIX_ROLES, '*'] as const;
+/** What a likely duplicate of an existing record does to its creation; `deny` is the default. */
+export const DUPLICATE_CHOICES = [
+  ['deny', 'refused (the default)'],
+  ['approval', 'held for a person'],
+  ['two_person', 'held for two people'],
+] as const;
+
+/** A list typed one item a line: blank lines left out, and no line at all leaves the list out. */
+export function linesFromText(text: string): string[] | undefined {
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  return lines.length > 0 ? lines : undefined;
 }
 
 /** A new content rule; it checks nothing until phrases are given, which the rule's schema says. */
@@ -206,19 +235,44 @@ export function listFromText(text: string): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-/** How many edits a draft holds against the policy in force: matrix cells, caps, windows and conditions. */
+/**
+ * How many edits a draft holds against the policy in force: matrix cells, caps, windows,
+ * conditions, content rules, and per object type its creation tiers, what a likely duplicate does
+ * and its governed reads (a property × role each).
+ */
 export function policyEditCount(before: Policy, after: Policy): number {
-  const capsBefore = capEntries(before);
-  const capsAfter = capEntries(after);
-  const capChanges = [...new Set([...capsBefore.keys(), ...capsAfter.keys()])].filter(
-    (key) => capsBefore.get(key) !== capsAfter.get(key),
-  ).length;
+  const objectChanges = MATRIX_OBJECT_TYPES.reduce((count, objectType) => {
+    const a = before.objects[objectType];
+    const b = after.objects[objectType];
+    return (
+      count +
+      differingEntries(a?.create ?? {}, b?.create ?? {}) +
+      (a?.onDuplicate === b?.onDuplicate ? 0 : 1) +
+      differingEntries(readEntries(a?.read), readEntries(b?.read))
+    );
+  }, 0);
   return (
     changedCells(before, after, MATRIX_OBJECT_TYPES) +
-    capChanges +
+    differingEntries(Object.fromEntries(capEntries(before)), Object.fromEntries(capEntries(after))) +
     differingItems(before.windows, after.windows) +
-    differingItems(before.conditions, after.conditions)
+    differingItems(before.conditions, after.conditions) +
+    differingItems(before.content ?? [], after.content ?? []) +
+    objectChanges
   );
+}
+
+/** Governed reads keyed `property.role`. */
+function readEntries(read: ObjectPolicy['read']): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(read ?? {}).flatMap(([property, roles]) =>
+      Object.entries(roles).map(([role, access]) => [`${property}.${role}`, access]),
+    ),
+  );
+}
+
+/** Keys whose value differs between two maps, a key missing from one counting as a difference. */
+function differingEntries(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => a[key] !== b[key]).length;
 }
 
 /** Every cap that is set, keyed `*.cap` for the workspace and `role.cap` per agent role. */

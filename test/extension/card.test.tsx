@@ -19,6 +19,30 @@ const loaded = (renderer: ReturnType<typeof createRenderer>) =>
   renderer.waitFor(() => expect(renderer.maybeFind(Heading)).not.toBeNull());
 
 describe('the record card', () => {
+  it('lists why no agent may email the contact, with the email and agent that reported each stop', async () => {
+    const emailStops = [
+      {
+        reason: 'contact_unsubscribed' as const,
+        at: '2026-11-22T10:00:00.000Z',
+        actionId: '0190aaaa-0000-7000-8000-000000000007',
+        agent: { id: 'agent-2', name: 'outreach-bot' },
+      },
+      { reason: 'contact_hard_bounced' as const, at: '2026-11-21T10:00:00.000Z', actionId: 'a-8', agent: null },
+    ];
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([], { emailStops }) } });
+    await loaded(renderer);
+    await renderer.waitFor(() =>
+      expect(renderer.maybeFindByTestId(Text, 'email-stop-contact_unsubscribed')).not.toBeNull(),
+    );
+    expect(allText(renderer.getRootNode())).toContain('No agent may email this contact');
+    expect(renderer.findByTestId(Text, 'email-stop-contact_unsubscribed').text).toBe(
+      `they unsubscribed: reported on ${new Date('2026-11-22T10:00:00.000Z').toLocaleString()} by outreach-bot's email 0190aaaa-0000-7000-8000-000000000007`,
+    );
+    expect(renderer.findByTestId(Text, 'email-stop-contact_hard_bounced').text).toBe(
+      `their email bounced hard: reported on ${new Date('2026-11-21T10:00:00.000Z').toLocaleString()} by email a-8`,
+    );
+  });
+
   it('shows per field who set it and why: agent, source, confidence, reason, policy version, approver, change', async () => {
     const fieldProvenance = [
       {

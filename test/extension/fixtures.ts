@@ -71,6 +71,7 @@ export function cardView(
     drafts?: CardView['drafts'];
     createdBy?: CardView['createdBy'];
     fieldProvenance?: CardView['fieldProvenance'];
+    emailStops?: CardView['emailStops'];
   } = {},
 ): CardView {
   return {
@@ -86,6 +87,7 @@ export function cardView(
     drafts: options.drafts ?? [],
     createdBy: options.createdBy ?? null,
     fieldProvenance: options.fieldProvenance ?? [],
+    ...(options.emailStops ? { emailStops: options.emailStops } : {}),
     recentChanges: [
       {
         changeId: 'c1',

@@ -87,7 +87,8 @@ describe('the settings page', () => {
       },
     });
     await renderer.waitFor(() => expect(allText(renderer.getRootNode())).toContain('Policy version 3'));
-    expect(renderer.maybeFind(Select)).toBeNull();
+    // The one select left picks whose safety to read; it changes nothing.
+    expect(renderer.findAll(Select).map((node) => node.props.name)).toEqual(['safety-agent']);
     expect(renderer.maybeFindByTestId(Button, 'publish')).toBeNull();
     expect(renderer.maybeFindByTestId(Button, 'kill-workspace-all')).toBeNull();
     expect(allText(renderer.getRootNode())).toContain('All agents: stopped');

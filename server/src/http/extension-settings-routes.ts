@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { AGENT_STATUS_AFTER, agentStatusChangeSchema, createAgentSchema } from '../../../shared/admin-api.ts';
+import { changeAcceptanceSchema, regressionSetSchema } from '../../../shared/agent-safety-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import {
   policyVersionParamSchema,
@@ -8,13 +9,20 @@ import {
   teamIdParamSchema,
   type ExtensionPermissions,
 } from '../../../shared/extension-api.ts';
+import { retentionPeriodsSchema } from '../../../shared/retention-api.ts';
 import { AppError } from '../errors.ts';
 import {
+  acceptAgentChange,
+  agentSafetyView,
   createAgent,
+  getRegressionSet,
+  putRegressionSet,
+  runRegressionSet,
   setAgentStatus,
   decideGovernanceRequest,
   restorePolicyVersion,
 } from '../services/governance/index.ts';
+import { setRetention, showRetention } from '../services/retention/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import {
   personActor,
@@ -34,7 +42,8 @@ type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
 /**
  * The settings page's administration through the HubSpot app (issue 8): roles by HubSpot user
  * and team, HubSpot's teams to pick from, confirming what dual control holds, agents, and
- * restoring a policy version. Mounted inside extensionRoutes, after its raw-body parser, with its
+ * restoring a policy version; each agent's safety and regression set, and retention (issues 19
+ * and 21: the console's settings, with the same services and permissions). Mounted inside extensionRoutes, after its raw-body parser, with its
  * authenticator.
  */
 export function extensionSettingsRoutes(
@@ -98,6 +107,38 @@ export function extensionSettingsRoutes(
     res.status(201).json(await createAgent(deps, authenticated.workspace.id, agent, personActor(authenticated)));
   });
 
+  // Safe re-enable and gates on change (issue 21); before the status route, which would take their last segment as an action.
+  router.get('/agents/:id/safety', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await agentSafetyView(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.get('/agents/:id/regression-set', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await getRegressionSet(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.put('/agents/:id/regression-set', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'change an agent’s regression set');
+    const set = parseInput(regressionSetSchema, jsonBody(req), 'The regression set');
+    const agentId = idParam(req.params.id, 'agent');
+    res.json(await putRegressionSet(deps, authenticated.workspace.id, agentId, set, personActor(authenticated)));
+  });
+
+  router.post('/agents/:id/regression-runs', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await runRegressionSet(deps, workspace.id, idParam(req.params.id, 'agent')));
+  });
+
+  router.post('/agents/:id/change-acceptances', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'accept an agent’s change');
+    const acceptance = parseInput(changeAcceptanceSchema, jsonBody(req), 'The acceptance');
+    const agentId = idParam(req.params.id, 'agent');
+    res.json(
+      await acceptAgentChange(deps, authenticated.workspace.id, agentId, acceptance, personActor(authenticated)),
+    );
+  });
+
   router.post('/agents/:id/:action', async (req, res) => {
     const authenticated = await permitted(req, 'manageAgents', 'pause, resume or revoke an agent');
     const action = parseInput(agentStatusChangeSchema, req.params.action, 'The agent action');
@@ -119,6 +160,18 @@ export function extensionSettingsRoutes(
     res
       .status(201)
       .json(await restorePolicyVersion(deps, authenticated.workspace.id, version, personActor(authenticated)));
+  });
+
+  router.get('/retention', async (req, res) => {
+    const { workspace } = await permitted(req, 'readSettings', 'read the governance settings');
+    res.json(await showRetention(deps, workspace.id));
+  });
+
+  // Shortening a period deletes data at the next run: those who may publish the policy set it.
+  router.put('/retention', async (req, res) => {
+    const authenticated = await permitted(req, 'publishPolicy', 'change how long data is kept');
+    const periods = parseInput(retentionPeriodsSchema, jsonBody(req), 'The retention periods');
+    res.json(await setRetention(deps, authenticated.workspace.id, periods, personActor(authenticated)));
   });
 
   // Dual control (issue 5): the second admin confirms in the app; the person is the signed one.

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import {
   type AgentSafetyView,
   type RegressionRun,
@@ -7,6 +7,13 @@ import {
   regressionSetSchema,
 } from '../../../../shared/agent-safety-api.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
+import {
+  acceptableGates,
+  GATE_ACCEPTED,
+  GATE_BUTTON,
+  regressionRunText,
+  safetyFacts,
+} from '../../../../shared/views/agents.ts';
 import { getJson, postJson, putJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
@@ -57,7 +64,7 @@ function SafetyOf({ agentId, manage }: { agentId: string; manage: boolean }) {
       async () => {
         setReason('');
         await reloadSafety();
-        return gate === 'prompt' ? 'The new prompt hash is accepted.' : 'Today’s volume is accepted.';
+        return GATE_ACCEPTED[gate];
       },
     );
   };
@@ -66,40 +73,24 @@ function SafetyOf({ agentId, manage }: { agentId: string; manage: boolean }) {
       {safety.state === 'failed' && <p role="alert">{safety.message}</p>}
       {safety.state === 'ready' && (
         <dl aria-label="Safety state">
-          <dt>Safe mode</dt>
-          <dd>
-            {safety.data.inSafeMode ? `on until ${new Date(safety.data.safeModeUntil!).toLocaleString()}` : 'off'}
-          </dd>
-          <dt>Prompt hash</dt>
-          <dd>
-            {safety.data.acceptedPromptHash ?? 'none declared'}
-            {safety.data.pendingPromptHash && `; new, waiting for a person: ${safety.data.pendingPromptHash}`}
-          </dd>
-          <dt>Writes today</dt>
-          <dd>
-            {safety.data.volume.today} (trailing average {safety.data.volume.trailingAverage.toFixed(1)})
-            {safety.data.volume.jumped && ', a jump'}
-            {safety.data.volume.acceptedToday && ', accepted today'}
-          </dd>
-          <dt>Holding its auto writes</dt>
-          <dd>{safety.data.holds.join(', ') || 'nothing'}</dd>
+          {safetyFacts(safety.data).map(({ label, value }) => (
+            <Fragment key={label}>
+              <dt>{label}</dt>
+              <dd>{value}</dd>
+            </Fragment>
+          ))}
         </dl>
       )}
-      {manage && safety.state === 'ready' && (safety.data.pendingPromptHash || safety.data.volume.jumped) && (
+      {manage && safety.state === 'ready' && acceptableGates(safety.data).length > 0 && (
         <div className="actions">
           <label>
             Reason <input value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
-          {safety.data.pendingPromptHash && (
-            <button type="button" disabled={accept.busy} onClick={() => acceptChange('prompt')}>
-              Accept the new prompt
+          {acceptableGates(safety.data).map((gate) => (
+            <button key={gate} type="button" disabled={accept.busy} onClick={() => acceptChange(gate)}>
+              {GATE_BUTTON[gate]}
             </button>
-          )}
-          {safety.data.volume.jumped && !safety.data.volume.acceptedToday && (
-            <button type="button" disabled={accept.busy} onClick={() => acceptChange('volume')}>
-              Accept today’s volume
-            </button>
-          )}
+          ))}
         </div>
       )}
       <OutcomeLine outcome={accept.outcome} />
@@ -155,9 +146,7 @@ function RegressionEditor({ agentId, initial, manage }: { agentId: string; initi
               () => postJson<RegressionRun>(`/console/api/agents/${agentId}/regression-runs`),
               (result) => {
                 setRun(result);
-                return result.passed
-                  ? 'The regression set passes under the policy in force.'
-                  : 'The regression set fails.';
+                return regressionRunText(result);
               },
             )
           }

@@ -5,6 +5,7 @@ import {
   AGENT_ACTION_LABEL,
   agentActionDone,
   agentActions,
+  budgetUsageText,
   REVOKE_WARNING,
   TOKEN_WARNING,
 } from '../../../../shared/views/agents.ts';
@@ -45,7 +46,7 @@ export function Agents({ view, reload }: SectionProps) {
                 <td>{agent.role}</td>
                 <td>{agent.status}</td>
                 <td>{new Date(agent.createdAt).toLocaleString()}</td>
-                <td>{usageToday(usage.get(agent.id))}</td>
+                <td>{budgetUsageText(usage.get(agent.id), view.policy?.policy.budgets)}</td>
                 <td className="actions">
                   {manage &&
                     agentActions(agent.status).map((next) =>
@@ -219,11 +220,4 @@ function Delegations({ view, reload }: SectionProps) {
       <OutcomeLine outcome={delegate.outcome} />
     </section>
   );
-}
-
-/** "12 CRM calls, 0.04 USD": what an agent used today of what budgets count. */
-function usageToday(today: { crmCalls: number; spend: { currency: string; amount: number }[] } | undefined): string {
-  if (!today) return '0 CRM calls';
-  const spend = today.spend.map((cost) => `${Number(cost.amount.toFixed(6))} ${cost.currency}`);
-  return [`${today.crmCalls} CRM calls`, ...spend].join(', ');
 }

@@ -3,8 +3,13 @@ import { type AgentRole, type ObjectType, propertyNameSchema } from '../../../..
 import { type ContentRule, contentRuleSchema, type Policy } from '../../../../shared/policy.ts';
 import { MATRIX_OBJECT_TYPES, MATRIX_ROLES } from '../../../../shared/views/policy-matrix.ts';
 import {
+  CONTENT_RULE_KINDS as CONTENT_KINDS,
   contentRuleSummary,
+  DRAFT_ACTION_NAMES as DRAFT_ACTIONS,
+  DUPLICATE_CHOICES,
+  linesFromText,
   newContentRule,
+  READ_ROLE_NAMES as READ_ROLES,
   RAISE_TIER_NAMES,
   withContentRule,
   withObjectSetting,
@@ -19,15 +24,6 @@ interface EditorProps {
   editable: boolean;
   onChange: (policy: Policy) => void;
 }
-
-const CONTENT_KINDS = ['banned', 'required', 'personalisation'] as const;
-const DRAFT_ACTIONS = ['send_email', 'create_task', 'create_note'] as const;
-const READ_ROLES = [...MATRIX_ROLES, '*'] as const;
-const DUPLICATE_CHOICES = [
-  ['deny', 'refused (the default)'],
-  ['approval', 'held for a person'],
-  ['two_person', 'held for two people'],
-] as const;
 
 /**
  * Content rules for drafts (issue 21): each rule summarised, with its fields for those who may
@@ -135,11 +131,7 @@ function LinesInput(props: {
         value={text}
         onChange={(event) => {
           setText(event.target.value);
-          const lines = event.target.value
-            .split('\n')
-            .map((line) => line.trim())
-            .filter((line) => line !== '');
-          props.onChange(lines.length > 0 ? lines : undefined);
+          props.onChange(linesFromText(event.target.value));
         }}
       />
     </label>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { killSwitchChangeSchema } from '../../../../shared/admin-api.ts';
+import { recordMatchText } from '../../../../shared/views/policy-rules.ts';
 import { putJson } from '../../api.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import { heldForSecondAdmin, isHeld, SECOND_ADMIN_NOTE } from './GovernanceRequests.tsx';
@@ -34,7 +35,10 @@ export function KillSwitches({ view, reload }: SectionProps) {
       .map((entry) => ({
         scope: entry.scope,
         target: entry.target,
-        label: `${SCOPED.find((scoped) => scoped.scope === entry.scope)!.label} ${entry.target ?? ''}`,
+        label:
+          entry.scope === 'segment' && entry.condition
+            ? `Records where ${recordMatchText(entry.condition)}`
+            : `${SCOPED.find((scoped) => scoped.scope === entry.scope)!.label} ${entry.target ?? ''}`,
       })),
   ];
   const [scoped, setScoped] = useState<{ scope: Scope; target: string }>({ scope: 'recipient_domain', target: '' });

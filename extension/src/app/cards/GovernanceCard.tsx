@@ -27,6 +27,7 @@ import { killSwitchNotice } from '../lib/views/proposal-view.ts';
 import { draftOutcome } from './draft-view.ts';
 import { Drafts } from './Drafts.tsx';
 import { ProposalItem } from './ProposalItem.tsx';
+import { EmailStops } from './EmailStops.tsx';
 import { FieldProvenance } from './FieldProvenance.tsx';
 import { RecentChanges } from './RecentChanges.tsx';
 
@@ -166,6 +167,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       {view.review ? (
         <Text testId="needs-review">{`Needs review: ${view.review.agentName} was stopped (${view.review.reason}) soon after writing this record, on ${new Date(view.review.markedAt).toLocaleString()}. Check its values, then clear it in the console's review queue or roll the batch back.`}</Text>
       ) : null}
+      <EmailStops stops={view.emailStops ?? []} />
       <FieldProvenance fields={view.fieldProvenance ?? []} />
       <RecentChanges
         changes={view.recentChanges}

@@ -49,6 +49,17 @@ export async function callBackend<T>(fetcher: Fetcher, path: string, init?: Fetc
   };
 }
 
+/**
+ * A settings change sent by the page: on success the page says `success` and reloads, on refusal
+ * it shows the server's sentence under `failedTitle`; the answer is handed back either way.
+ */
+export type Send = <T>(
+  path: string,
+  init: FetchInit,
+  success: string | ((data: T) => string),
+  failedTitle?: string,
+) => Promise<CallResult<T>>;
+
 /** A query string from defined values only. */
 export function query(params: Record<string, string | number | undefined>): string {
   const pairs = Object.entries(params).filter(

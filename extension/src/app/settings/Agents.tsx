@@ -23,6 +23,7 @@ import {
   REVOKE_WARNING,
   TOKEN_WARNING,
   agentActions,
+  budgetUsageText,
   type AgentAction,
 } from '../lib/views/agents.ts';
 import { MATRIX_ROLES } from '../lib/views/policy-matrix.ts';
@@ -41,9 +42,13 @@ interface AgentsProps {
   onTokenCopied: () => void;
 }
 
-/** The agents that write to the CRM: owners and RevOps admins create, pause, resume and revoke them; others read the list. */
+/**
+ * The agents that write to the CRM, with the CRM calls and spend each used today against the
+ * policy's budgets: owners and RevOps admins create, pause, resume and revoke them; others read the list.
+ */
 export function Agents({ view, editable, busy, created, onCommand, onTokenCopied }: AgentsProps) {
   const [confirmingRevoke, setConfirmingRevoke] = useState<string | null>(null);
+  const usage = new Map(view.budgetUsage?.agents.map((today) => [today.agentId, today]));
   const controls = (agent: SettingsView['agents'][number]) => {
     if (confirmingRevoke === agent.id) {
       return (
@@ -116,6 +121,7 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
             <TableHeader>Role</TableHeader>
             <TableHeader>Status</TableHeader>
             <TableHeader>Created</TableHeader>
+            <TableHeader>Used today</TableHeader>
             {editable ? <TableHeader>Actions</TableHeader> : null}
           </TableRow>
         </TableHead>
@@ -131,6 +137,7 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
               <TableCell>{agent.role}</TableCell>
               <TableCell>{agent.status}</TableCell>
               <TableCell>{new Date(agent.createdAt).toLocaleString()}</TableCell>
+              <TableCell>{budgetUsageText(usage.get(agent.id), view.policy?.policy.budgets)}</TableCell>
               {editable ? <TableCell>{controls(agent)}</TableCell> : null}
             </TableRow>
           ))}

@@ -1,15 +1,27 @@
 import { useState } from 'react';
-import { Button, Flex, Heading, Input, Text } from '@hubspot/ui-extensions';
+import { Alert, Button, Flex, Heading, Input, Select, Text } from '@hubspot/ui-extensions';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
-import type { KillSwitchScope } from '../../../../shared/kill-switch.ts';
+import type { KillSwitchScope, SegmentCondition } from '../../../../shared/kill-switch.ts';
+import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
+import { listFromText, RECORD_MATCH_OP_NAMES, recordMatchText } from '../lib/views/policy-rules.ts';
 
 type Scope = KillSwitchScope;
 
 export interface KillSwitchChange {
   scope: Scope;
   target?: string;
+  /** A segment by record condition (issue 21) instead of a target. */
+  condition?: SegmentCondition;
   engaged: boolean;
   reason: string;
+  /** Release an agent a kill trigger stopped although its regression set fails (owners only). */
+  force?: boolean;
+}
+
+/** A release the server refused because the agent's regression set fails (409 REGRESSION_FAILED), with its failures. */
+export interface RefusedRelease {
+  change: KillSwitchChange;
+  failures: string[];
 }
 
 /** The scoped stops (issue 21) a person sets here by naming them; a segment is a HubSpot list id. */
@@ -20,19 +32,29 @@ const SCOPED: { scope: Scope; label: string; prefix: string }[] = [
   { scope: 'evidence_source', label: 'Evidence source', prefix: '' },
 ];
 
-/**
- * Stop or release all agents, or one, or a scoped stop (a list, a recipient domain, a template
- * family, an evidence source); a reason is required, because the audit log keeps it.
- */
-export function KillSwitches({
-  view,
-  editable,
-  onChange,
-}: {
+const options = (values: readonly string[]) => values.map((value) => ({ label: value, value }));
+
+function scopedLabel(row: SettingsView['killSwitches'][number]): string {
+  if (row.scope === 'segment' && row.condition) return `Records where ${recordMatchText(row.condition)}`;
+  return `${SCOPED.find((scoped) => scoped.scope === row.scope)!.label} ${row.target ?? ''}`;
+}
+
+interface KillSwitchesProps {
   view: SettingsView;
   editable: boolean;
+  /** An owner may release an agent past a failing regression set. */
+  canForce: boolean;
+  refused: RefusedRelease | null;
   onChange: (change: KillSwitchChange) => void;
-}) {
+}
+
+/**
+ * Stop or release all agents, or one, or a scoped stop (a list, records matching a condition, a
+ * recipient domain, a template family, an evidence source); a reason is required, because the
+ * audit log keeps it. An agent a kill trigger stopped is released only once its regression set
+ * passes, or by an owner forcing it past the failures the server names.
+ */
+export function KillSwitches({ view, editable, canForce, refused, onChange }: KillSwitchesProps) {
   const [reason, setReason] = useState('');
   const [scopedTargets, setScopedTargets] = useState<Record<string, string>>({});
   const engaged = (scope: Scope, target: string | null) =>
@@ -48,11 +70,7 @@ export function KillSwitches({
       .map((agent) => ({ scope: 'agent' as const, target: agent.id, label: `${agent.name} (${agent.role})` })),
     ...view.killSwitches
       .filter((row) => SCOPED.some((scoped) => scoped.scope === row.scope))
-      .map((row) => ({
-        scope: row.scope,
-        target: row.target,
-        label: `${SCOPED.find((scoped) => scoped.scope === row.scope)!.label} ${row.target ?? ''}`,
-      })),
+      .map((row) => ({ scope: row.scope, target: row.target, label: scopedLabel(row) })),
   ];
   return (
     <Flex direction="column" gap="xs">
@@ -76,6 +94,25 @@ export function KillSwitches({
           ) : null}
         </Flex>
       ))}
+      {refused ? (
+        <Alert title="Not released: its regression set fails under the policy in force" variant="danger">
+          {refused.failures.map((failure) => (
+            <Text key={failure}>{failure}</Text>
+          ))}
+          {canForce ? (
+            <Button
+              testId="force-release"
+              size="xs"
+              variant="destructive"
+              onClick={() => onChange({ ...refused.change, force: true })}
+            >
+              Release anyway (audited with these failures)
+            </Button>
+          ) : (
+            <Text variant="microcopy">Fix the policy or the cases, or ask an owner to release it anyway.</Text>
+          )}
+        </Alert>
+      ) : null}
       {editable
         ? SCOPED.map(({ scope, label, prefix }) => (
             <Flex key={scope} gap="sm" align="end">
@@ -104,6 +141,77 @@ export function KillSwitches({
             </Flex>
           ))
         : null}
+      {editable ? (
+        <SegmentByCondition
+          disabled={reason.trim() === ''}
+          onStop={(condition) => onChange({ scope: 'segment', condition, engaged: true, reason: reason.trim() })}
+        />
+      ) : null}
+    </Flex>
+  );
+}
+
+/** A segment by record condition (issue 21): agents stop acting on the records it matches when read. */
+function SegmentByCondition({
+  disabled,
+  onStop,
+}: {
+  disabled: boolean;
+  onStop: (condition: SegmentCondition) => void;
+}) {
+  const [condition, setCondition] = useState<{
+    objectType: (typeof MATRIX_OBJECT_TYPES)[number];
+    property: string;
+    op: SegmentCondition['op'];
+    operand: string;
+  }>({ objectType: 'contacts', property: '', op: 'eq', operand: '' });
+  const noOperand = condition.op === 'is_empty' || condition.op === 'not_empty';
+  const values = listFromText(condition.operand);
+  const built: SegmentCondition = {
+    objectType: condition.objectType,
+    property: condition.property.trim(),
+    op: condition.op,
+    ...(noOperand ? {} : condition.op === 'in' ? (values ? { values } : {}) : { value: condition.operand.trim() }),
+  };
+  return (
+    <Flex gap="sm" align="end" wrap="wrap">
+      <Select
+        name="kill-condition-objectType"
+        label="Stop records where"
+        options={options(MATRIX_OBJECT_TYPES)}
+        value={condition.objectType}
+        onChange={(value) => setCondition({ ...condition, objectType: value as typeof condition.objectType })}
+      />
+      <Input
+        name="kill-condition-property"
+        label="Property"
+        value={condition.property}
+        onChange={(property: string) => setCondition({ ...condition, property })}
+      />
+      <Select
+        name="kill-condition-op"
+        label="Is"
+        options={options(RECORD_MATCH_OP_NAMES)}
+        value={condition.op}
+        onChange={(op) => setCondition({ ...condition, op: op as SegmentCondition['op'] })}
+      />
+      {noOperand ? null : (
+        <Input
+          name="kill-condition-operand"
+          label={condition.op === 'in' ? 'Values (comma-separated)' : 'Value'}
+          value={condition.operand}
+          onChange={(operand: string) => setCondition({ ...condition, operand })}
+        />
+      )}
+      <Button
+        testId="kill-segment-condition"
+        size="xs"
+        variant="destructive"
+        disabled={disabled || built.property === ''}
+        onClick={() => onStop(built)}
+      >
+        Stop
+      </Button>
     </Flex>
   );
 }

@@ -14,22 +14,26 @@ import {
 import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
-import { backendFetcher, callBackend, type FetchInit, type Fetcher } from '../lib/api.ts';
+import { backendFetcher, callBackend, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
-import { agentActionDone } from '../lib/views/agents.ts';
+import { agentActionDone, regressionFailures } from '../lib/views/agents.ts';
 import { settingsControls } from '../lib/views/decision-controls.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
 import { policyEditCount } from '../lib/views/policy-rules.ts';
+import { AgentSafety } from './AgentSafety.tsx';
 import { Agents, type AgentCommand } from './Agents.tsx';
 import { Caps } from './Caps.tsx';
 import { Conditions } from './Conditions.tsx';
-import { KillSwitches, type KillSwitchChange } from './KillSwitches.tsx';
+import { ContentRules } from './ContentRules.tsx';
+import { KillSwitches, type KillSwitchChange, type RefusedRelease } from './KillSwitches.tsx';
 import { PendingRequests } from './PendingRequests.tsx';
 import { People, type RoleChange } from './People.tsx';
 import { PolicyHistory } from './PolicyHistory.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
 import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
+import { RecordCreation } from './RecordCreation.tsx';
+import { Retention } from './Retention.tsx';
 import { Windows } from './Windows.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
@@ -46,18 +50,34 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'settings'>();
   const { state, reload } = useBackendData<SettingsView>(fetcher, '/settings');
   const [draft, setDraft] = useState<Policy | null>(null);
+  /** Counts drafts dropped (published, or held by dual control), so fields that keep typed text start afresh. */
+  const [dropped, setDropped] = useState(0);
+  const dropDraft = () => {
+    setDraft(null);
+    setDropped((count) => count + 1);
+  };
   /** Why the last publish or restore did not take effect, shown beside the button that asked. */
   const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
   const [created, setCreated] = useState<CreatedAgent | null>(null);
   const [busy, setBusy] = useState(false);
+  const [refusedRelease, setRefusedRelease] = useState<RefusedRelease | null>(null);
 
-  const send = async (path: string, init: FetchInit, success: string) => {
+  const send: Send = async <T,>(
+    path: string,
+    init: FetchInit,
+    success: string | ((data: T) => string),
+    failedTitle = 'Not saved',
+  ) => {
     setBusy(true);
-    const result = await callBackend(fetcher, path, init);
+    const result = await callBackend<T>(fetcher, path, init);
     setBusy(false);
-    if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Not saved', message: result.message });
-    actions.addAlert({ type: 'success', message: success });
+    if (!result.ok) {
+      actions.addAlert({ type: 'danger', title: failedTitle, message: result.message });
+      return result;
+    }
+    actions.addAlert({ type: 'success', message: typeof success === 'string' ? success : success(result.data) });
     reload();
+    return result;
   };
 
   /** Publishing the draft and restoring a version both make the next version, and dual control may hold either. */
@@ -75,13 +95,13 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       setProblem({ from, problem: refused });
       // Dual control keeps the document in the request; the draft is no longer the one to edit.
       if (refused.kind === 'second_admin') {
-        setDraft(null);
+        dropDraft();
         reload();
       }
       return;
     }
     setProblem(null);
-    setDraft(null);
+    dropDraft();
     actions.addAlert({ type: 'success', message: success(result.data.version) });
     reload();
   };
@@ -116,6 +136,17 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
     setCreated(result.data);
     reload();
+  };
+
+  /** A release refused for a failing regression set keeps its failures on show, for an owner to force it past them. */
+  const changeKillSwitch = async (change: KillSwitchChange) => {
+    const result = await send(
+      '/kill-switches',
+      { method: 'PUT', body: { ...change } },
+      change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
+    );
+    const failures = result.ok ? null : regressionFailures(result);
+    setRefusedRelease(failures ? { change, failures } : null);
   };
 
   const changeRole = ({ kind, id, role }: RoleChange) => {
@@ -179,6 +210,16 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
               onChange={edit}
             />
           ))}
+          {MATRIX_OBJECT_TYPES.map((objectType) => (
+            <RecordCreation
+              key={objectType}
+              objectType={objectType}
+              policy={shown}
+              editable={controls.editPolicy}
+              onChange={edit}
+            />
+          ))}
+          <ContentRules key={dropped} policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Conditions policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Caps policy={shown} editable={controls.editPolicy} onChange={edit} />
           <Windows policy={shown} editable={controls.editPolicy} onChange={edit} />
@@ -198,13 +239,9 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       <KillSwitches
         view={view}
         editable={controls.toggleKillSwitches}
-        onChange={(change: KillSwitchChange) =>
-          void send(
-            '/kill-switches',
-            { method: 'PUT', body: { ...change } },
-            change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
-          )
-        }
+        canForce={controls.forceRelease}
+        refused={refusedRelease}
+        onChange={(change) => void changeKillSwitch(change)}
       />
       <Divider />
       <Agents
@@ -215,6 +252,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         onCommand={(command) => void commandAgent(command)}
         onTokenCopied={() => setCreated(null)}
       />
+      <AgentSafety view={view} fetcher={fetcher} send={send} editable={controls.manageAgents} />
       <Divider />
       <PolicyHistory
         view={view}
@@ -225,6 +263,8 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       >
         {problem?.from === 'history' ? <PublishOutcome problem={problem.problem} /> : null}
       </PolicyHistory>
+      <Divider />
+      <Retention fetcher={fetcher} editable={controls.setRetention} send={send} />
     </Flex>
   );
 }

@@ -44,5 +44,9 @@ export function settingsControls(permissions: ExtensionPermissions) {
     restorePolicy: permissions.publishPolicy,
     toggleKillSwitches: permissions.setKillSwitches,
     manageAgents: permissions.manageAgents,
+    /** Shortening a period deletes data at the next run: those who publish the policy set it, as the server checks. */
+    setRetention: permissions.publishPolicy,
+    /** Release an agent a kill trigger stopped although its regression set fails: owners only, as the server checks. */
+    forceRelease: permissions.setKillSwitches && permissions.role === 'owner',
   };
 }
