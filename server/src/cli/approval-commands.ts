@@ -136,8 +136,12 @@ function approvalLine(approval: ApprovalListingView): string {
               `${item.property}: ${JSON.stringify(item.before)} → ${JSON.stringify(item.edited ?? item.proposed)}`,
           )
           .join('; ')
-      : `draft ${approval.draft.kind}`;
-  return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.objectType} ${approval.recordId}  ${what}`;
+      : approval.kind === 'draft'
+        ? `draft ${approval.draft.kind}`
+        : approval.kind === 'creation'
+          ? `create ${JSON.stringify(approval.properties)}`
+          : `link with ${approval.toObjectType} ${approval.toRecordId}`;
+  return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.objectType} ${approval.recordId ?? '(new)'}  ${what}`;
 }
 
 function decisionLines(result: BatchDecisionResult): string {
