@@ -11,7 +11,7 @@ import { ADMIN, api, EXAMPLE_POLICY, type Harness } from './harness.ts';
 const CONTACT_FIELDS = ['email', 'firstname', 'lastname'];
 export const ENTRY_EVIDENCE = { source: 'apollo', reason: 'On the company team page', confidence: 0.9 };
 
-/** Creating a contact and linking one with its company wait for a person (`tier`) when the prospecting role asks. */
+/** Creating a contact (a likely duplicate too) and linking one with its company wait for a person (`tier`) when the prospecting role asks. */
 export async function holdEntriesPolicy(
   harness: Harness,
   workspaceId: string,
@@ -32,6 +32,7 @@ export async function holdEntriesPolicy(
             ...Object.fromEntries(CONTACT_FIELDS.map((name) => [name, { prospecting: 'auto' }])),
           },
           create: { prospecting: tier },
+          onDuplicate: tier,
           associate: { prospecting: tier },
         },
       },

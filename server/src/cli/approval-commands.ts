@@ -12,7 +12,8 @@ const optional = (context: CommandContext, name: string) => context.values[name]
 export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'approvals list',
-    summary: 'Lists approvals (held field changes and drafts), newest first, as the admin API does.',
+    summary:
+      'Lists approvals (held field changes, drafts, creations and associations), newest first, as the admin API does.',
     usage:
       'approvals list --workspace ID [--status pending|approved|applied|rejected|expired|stale|withdrawn] [--batch BATCH_ID] [--record RECORD_ID] [--json]',
     options: {

@@ -29,10 +29,14 @@ export async function findHeldEntries(
   filter: {
     id?: string | undefined;
     recordId?: string | undefined;
+    /** With recordId: only entries about a record of this object type. */
+    objectType?: string | undefined;
     batchId?: string | undefined;
     agentId?: string | undefined;
     status?: (typeof APPROVAL_STATUSES)[number] | undefined;
     kind?: HeldEntryView['kind'] | undefined;
+    /** Only entries held at or before this instant (what has waited long enough). */
+    createdBefore?: Date | undefined;
     limit: number;
   },
 ): Promise<HeldEntryView[]> {
@@ -40,10 +44,11 @@ export async function findHeldEntries(
   if (selection === null) return [];
   const query: HeldEntryFilter = {
     id: filter.id,
-    record: filter.recordId === undefined ? undefined : { recordId: filter.recordId },
+    record: filter.recordId === undefined ? undefined : { recordId: filter.recordId, objectType: filter.objectType },
     batchId: filter.batchId,
     agentId: filter.agentId,
     selection,
+    createdBefore: filter.createdBefore,
     limit: filter.limit,
   };
   const [creations, associations] = await Promise.all([
