@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { actionViewSchema } from './action-api.ts';
 import { crmUserIdSchema, objectTypeSchema, propertyNameSchema } from './crm-names.ts';
-import { propertyValueSchema } from './agent-api.ts';
+import { associationTargetSchema, evidenceSchema, propertyValueSchema } from './agent-api.ts';
+import { reasonCodeSchema } from './reason-codes.ts';
 import { safeText } from './safe-text.ts';
 
 /** Mirrors PERSON_ROLES in server/src/domain/approval-lifecycle.ts (shared/ cannot import the server). */
@@ -43,6 +44,11 @@ export const personViewSchema = z
 
 /** What an approval holds: all held writes of one change set on one record, or one held draft (email, task, note). */
 export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
+/**
+ * Held work the approvals listing also shows (issue 21): a record an agent wants to create, and a
+ * link it wants to make between two records. Each is decided on its own route, not in a batch.
+ */
+export const HELD_ENTRY_KINDS = ['creation', 'association'] as const;
 
 export const approvalListQuerySchema = z.strictObject({
   record: safeText.regex(/^[0-9]{1,18}$/).optional(),
@@ -56,7 +62,7 @@ export const approvalListQuerySchema = z.strictObject({
     .enum(APPROVAL_STATUSES)
     .optional()
     .describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
-  kind: z.enum(APPROVAL_KINDS).optional(),
+  kind: z.enum([...APPROVAL_KINDS, ...HELD_ENTRY_KINDS]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -168,8 +174,65 @@ export const draftApprovalSchema = approvalViewSchema
   .meta({ id: 'DraftApproval' });
 export type DraftApprovalView = z.infer<typeof draftApprovalSchema>;
 
+/** What a held creation and a held association show beside the fields every approval has. */
+const heldEntryFields = approvalViewSchema
+  .pick({
+    changeSetId: true,
+    batchId: true,
+    agentId: true,
+    policyVersion: true,
+    tier: true,
+    status: true,
+    expiresAt: true,
+    delegatedUserId: true,
+    createdAt: true,
+    decidedAt: true,
+    message: true,
+  })
+  .extend({
+    id: z.uuid().describe('The entry’s changeId in its change set.'),
+    objectType: objectTypeSchema,
+    status: z
+      .enum(APPROVAL_STATUSES)
+      .describe(
+        'In the approvals’ terms: pending; approved (being written, or the CRM refused it then: see message); applied; rejected; expired.',
+      ),
+    approvedBy: z.array(safeText).describe('Who approved it so far: two people are needed for two_person.'),
+    reasons: z.array(reasonCodeSchema),
+    evidence: evidenceSchema,
+  });
+
+/** A record an agent wants to create, held for a person (issue 21). Decide it with POST /v1/admin/creations/{id}/decisions. */
+export const creationApprovalSchema = heldEntryFields
+  .extend({
+    kind: z.literal('creation'),
+    recordId: safeText.nullable().describe('The created record; null until it is created.'),
+    properties: z.record(safeText, safeText.nullable()),
+    duplicateOf: safeText
+      .nullable()
+      .describe('The existing record this one likely duplicates (reason duplicate_of), when it is in the CRM.'),
+  })
+  .meta({ id: 'CreationApproval' });
+export type CreationApprovalView = z.infer<typeof creationApprovalSchema>;
+
+/** A link an agent wants to make between two records, held for a person (issue 21). Decide it with POST /v1/admin/associations/{id}/decisions. */
+export const associationApprovalSchema = heldEntryFields
+  .extend({
+    kind: z.literal('association'),
+    recordId: safeText,
+    toObjectType: associationTargetSchema,
+    toRecordId: safeText,
+  })
+  .meta({ id: 'AssociationApproval' });
+export type AssociationApprovalView = z.infer<typeof associationApprovalSchema>;
+
 export const approvalListingSchema = z
-  .discriminatedUnion('kind', [fieldChangeApprovalSchema, draftApprovalSchema])
+  .discriminatedUnion('kind', [
+    fieldChangeApprovalSchema,
+    draftApprovalSchema,
+    creationApprovalSchema,
+    associationApprovalSchema,
+  ])
   .meta({ id: 'ApprovalListing' });
 export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 

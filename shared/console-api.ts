@@ -8,6 +8,7 @@ import type {
   HomeView,
   PendingApprovalCard,
   PendingDraft,
+  PendingRecordEntry,
 } from './extension-api.ts';
 import { safeText } from './safe-text.ts';
 
@@ -124,7 +125,9 @@ export interface InboxView {
   items: PendingApprovalCard[];
   /** Held emails, tasks and notes with their record; drafts belong to no batch, so a batch filter leaves none. */
   drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
-  /** The next page's cursor, null on the last page; drafts come on the first page only. */
+  /** Held record creations and associations (issue 21), on the first page as drafts are; none under a property filter. */
+  heldEntries: PendingRecordEntry[];
+  /** The next page's cursor, null on the last page; drafts and held entries come on the first page only. */
   next: string | null;
   /**
    * On the first page: what people approved in the last day that was not written as they meant,

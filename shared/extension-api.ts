@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { propertyValueSchema } from './agent-api.ts';
-import { PERSON_ROLE_NAMES, type personViewSchema, type ApprovalView } from './approval-api.ts';
+import {
+  PERSON_ROLE_NAMES,
+  type personViewSchema,
+  type ApprovalView,
+  type AssociationApprovalView,
+  type CreationApprovalView,
+} from './approval-api.ts';
 import {
   objectTypeSchema,
   propertyNameSchema,
@@ -67,6 +73,13 @@ export const extensionDecisionSchema = z.discriminatedUnion('kind', [
 ]);
 export type ExtensionDecision = z.infer<typeof extensionDecisionSchema>;
 
+/** A decision on a held creation or association (issue 21) from the card or the console: the whole entry, no edits. */
+export const heldEntryDecisionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('approve') }),
+  z.strictObject({ kind: z.literal('reject'), reason: safeText.trim().min(1).max(1_000) }),
+]);
+export type HeldEntryDecision = z.infer<typeof heldEntryDecisionSchema>;
+
 export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() });
 
 /** A policy version in a path: restoring one publishes its document again as the next version. */
@@ -121,6 +134,17 @@ export interface PendingApprovalCard {
   agent: { id: string; name: string; role: AgentRole | null };
   evidence: Evidence | null;
   /** Whether this caller may decide it, and if not, the refusal the server would answer. */
+  decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };
+}
+
+/**
+ * A held record creation or association (issue 21) as the card and the console show it: the
+ * approvals listing's view of it, its agent, and whether this caller may decide it.
+ */
+export interface PendingRecordEntry {
+  approval: CreationApprovalView | AssociationApprovalView;
+  agent: { id: string; name: string };
+  /** Whether this caller may decide it, and if not, the refusal the server would answer (a rep never may). */
   decidable: { ok: true } | { ok: false; code: DecisionRefusalCode };
 }
 
@@ -201,6 +225,11 @@ export interface CardView {
   review?: { reason: string; markedAt: string; agentName: string } | null;
   pending: Page<PendingApprovalCard>;
   drafts: PendingDraft[];
+  /**
+   * Held links from or to this record, and held creations that likely duplicate it (issue 21),
+   * newest first; absent from a server that does not list them.
+   */
+  heldEntries?: PendingRecordEntry[];
   recentChanges: RecentAgentChange[];
   /** Set when an agent created this record. */
   createdBy: AgentCreation | null;

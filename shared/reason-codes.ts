@@ -64,6 +64,8 @@ export const REASON_CODES = [
   'budget_workspace_spend_reached',
   // Associations (issue 21): the agent's daily cap of associations was reached.
   'cap_agent_daily_associations_reached',
+  // A held creation or association nobody decided before the policy's approval expiry (issue 21).
+  'approval_expired',
 ] as const;
 
 export const reasonCodeSchema = z.enum(REASON_CODES);

@@ -16,7 +16,11 @@ const REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
   already_approved_by_this_person: 'You already approved; a second person must approve too.',
 };
 
-export function decisionControls(card: PendingApprovalCard, options: { killSwitchEngaged: boolean }): DecisionControls {
+/** For a held field change, and for a held creation or association (which offers no edit: see editThenApprove's callers). */
+export function decisionControls(
+  card: Pick<PendingApprovalCard, 'decidable'>,
+  options: { killSwitchEngaged: boolean },
+): DecisionControls {
   if (!card.decidable.ok)
     return {
       approve: false,

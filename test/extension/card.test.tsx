@@ -4,7 +4,7 @@ import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { GovernanceCard } from '../../extension/src/app/cards/GovernanceCard.tsx';
 import { allText, fakeBackend, typeInto } from './fake-backend.ts';
 import type { PendingDraft } from '../../shared/extension-api.ts';
-import { approval, cardView, pendingCard } from './fixtures.ts';
+import { approval, cardView, heldLink, pendingCard } from './fixtures.ts';
 
 function renderCard(routes: Parameters<typeof fakeBackend>[0]) {
   const renderer = createRenderer('crm.record.sidebar');
@@ -75,6 +75,64 @@ describe('the record card', () => {
     await loaded(renderer);
     await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'draft-d1-held-because')).not.toBeNull());
     expect(renderer.findByTestId(Text, 'draft-d1-held-because').text).toBe(heldBecause);
+  });
+
+  it('shows a link an agent wants to make from this record, who asks and why, and approves it through the backend', async () => {
+    const { renderer, backend } = renderCard({
+      'GET /card': {
+        body: cardView([], { heldEntries: [heldLink('l1', { tier: 'two_person', approvedBy: ['501'] })] }),
+      },
+      'POST /associations/l1/decisions': { body: { changeId: 'l1', operation: 'associate', decision: 'applied' } },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'held-l1')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'held-l1').text).toBe('Link contact 123 with company 987');
+    expect(renderer.findByTestId(Text, 'held-l1-why').text).toBe(
+      'prospector · apollo, 90% confident · Works there, per the team page · two people must approve (approved by 501) · expires 2026-11-26 10:00 UTC',
+    );
+    expect(allText(renderer.getRootNode())).toContain('Links and records waiting for a person (1)');
+    renderer.findByTestId(Button, 'held-approve-l1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.calls.length).toBe(1));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')).toEqual({
+      path: '/associations/l1/decisions',
+      init: { method: 'POST', body: { kind: 'approve' } },
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'success',
+      message: 'Link approved and linked.',
+    });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+  });
+
+  it('rejects a held link only with a reason, and offers a rep no decision on it', async () => {
+    const { renderer, backend } = renderCard({
+      'GET /card': {
+        body: cardView([], {
+          heldEntries: [heldLink('l1'), heldLink('l2', { decidable: { ok: false, code: 'not_record_owner' } })],
+        }),
+      },
+      'POST /associations/l1/decisions': { body: { changeId: 'l1', operation: 'associate', decision: 'denied' } },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'held-reject-l1')).not.toBeNull());
+    expect(renderer.maybeFindByTestId(Button, 'held-approve-l2')).toBeNull();
+    expect(renderer.maybeFindByTestId(Button, 'held-reject-l2')).toBeNull();
+    expect(allText(renderer.getRootNode())).toContain(
+      'Only the record owner, an approver or an admin can decide this proposal.',
+    );
+    renderer.findByTestId(Button, 'held-reject-l1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(TextArea)).not.toBeNull());
+    expect(renderer.findByTestId(Button, 'held-confirm-reject-l1').props.disabled).toBe(true);
+    typeInto(renderer.find(TextArea), 'Ada left Acme');
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'held-confirm-reject-l1').props.disabled).toBe(false),
+    );
+    renderer.findByTestId(Button, 'held-confirm-reject-l1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'reject',
+      reason: 'Ada left Acme',
+    });
   });
 
   it('says which agent created the record, in which batch and why', async () => {

@@ -4,6 +4,7 @@ import type {
   ExtensionPermissions,
   HomeView,
   PendingApprovalCard,
+  PendingRecordEntry,
   SettingsView,
 } from '../../shared/extension-api.ts';
 import type { Policy } from '../../shared/policy.ts';
@@ -56,6 +57,43 @@ export function pendingCard(
   };
 }
 
+/** A held link from this contact (123) to a company, as the card shows it (issue 21). */
+export function heldLink(
+  id: string,
+  options: {
+    tier?: 'approval' | 'two_person';
+    approvedBy?: string[];
+    decidable?: PendingRecordEntry['decidable'];
+  } = {},
+): PendingRecordEntry {
+  return {
+    approval: {
+      kind: 'association',
+      id,
+      changeSetId: `cs-${id}`,
+      batchId: 'link-1',
+      agentId: 'agent-2',
+      objectType: 'contacts',
+      recordId: '123',
+      toObjectType: 'companies',
+      toRecordId: '987',
+      policyVersion: 3,
+      tier: options.tier ?? 'approval',
+      status: 'pending',
+      expiresAt: '2026-11-26T10:00:00.000Z',
+      delegatedUserId: null,
+      createdAt: '2026-11-23T10:00:00.000Z',
+      decidedAt: null,
+      message: null,
+      approvedBy: options.approvedBy ?? [],
+      reasons: ['tier_approval'],
+      evidence: { source: 'apollo', reason: 'Works there, per the team page', confidence: 0.9 },
+    },
+    agent: { id: 'agent-2', name: 'prospector' },
+    decidable: options.decidable ?? { ok: true },
+  };
+}
+
 export function permissions(role: PersonRole): ExtensionPermissions {
   return permissionsFor(role);
 }
@@ -72,6 +110,7 @@ export function cardView(
     createdBy?: CardView['createdBy'];
     fieldProvenance?: CardView['fieldProvenance'];
     emailStops?: CardView['emailStops'];
+    heldEntries?: CardView['heldEntries'];
   } = {},
 ): CardView {
   return {
@@ -85,6 +124,7 @@ export function cardView(
       total: options.total ?? cards.length,
     },
     drafts: options.drafts ?? [],
+    ...(options.heldEntries ? { heldEntries: options.heldEntries } : {}),
     createdBy: options.createdBy ?? null,
     fieldProvenance: options.fieldProvenance ?? [],
     ...(options.emailStops ? { emailStops: options.emailStops } : {}),

@@ -7,6 +7,7 @@ import type { PendingApprovalCard } from '../../../shared/extension-api.ts';
 import { diffRows, killSwitchNotice } from '../../../shared/views/proposal-view.ts';
 import { getJson, postJson, query } from '../api.ts';
 import { DraftCard } from '../DraftCard.tsx';
+import { HeldEntryCard } from '../HeldEntryCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
 
@@ -81,7 +82,7 @@ export function Inbox() {
             </p>
           )}
           {inbox.data.unwritten.length > 0 && <Unwritten approvals={inbox.data.unwritten} />}
-          {items.length === 0 && inbox.data.drafts.length === 0 && (
+          {items.length === 0 && inbox.data.drafts.length === 0 && inbox.data.heldEntries.length === 0 && (
             <p className="notice">Nothing waits for a decision.</p>
           )}
           {items.length > 0 && (
@@ -112,6 +113,14 @@ export function Inbox() {
             ))}
             {inbox.data.drafts.map((draft) => (
               <DraftCard key={draft.id} draft={draft} onDecided={reload} />
+            ))}
+            {inbox.data.heldEntries.map((entry) => (
+              <HeldEntryCard
+                key={entry.approval.id}
+                entry={entry}
+                killSwitchEngaged={inbox.data.killSwitches.length > 0}
+                onDecided={reload}
+              />
             ))}
           </div>
           <nav aria-label="Pages" className="actions">

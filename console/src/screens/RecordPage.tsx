@@ -1,6 +1,7 @@
 import type { CardView } from '../../../shared/extension-api.ts';
 import { groupByChangeSet, killSwitchNotice, showValue } from '../../../shared/views/proposal-view.ts';
 import { getJson } from '../api.ts';
+import { HeldEntryCard } from '../HeldEntryCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
 
@@ -30,6 +31,14 @@ export function RecordPage(props: { objectType: string; recordId: string }) {
             />
           ))}
           {card.data.drafts.length > 0 && <p>{card.data.drafts.length} held draft(s) on this record.</p>}
+          {(card.data.heldEntries ?? []).map((entry) => (
+            <HeldEntryCard
+              key={entry.approval.id}
+              entry={entry}
+              killSwitchEngaged={card.data.killSwitches.length > 0}
+              onDecided={reload}
+            />
+          ))}
           <h2>Recent changes by agents</h2>
           {groupByChangeSet(card.data.recentChanges).map((group) => (
             <table key={group.changeSetId} aria-label={`Change set ${group.changeSetId}`}>

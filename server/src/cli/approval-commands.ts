@@ -12,7 +12,8 @@ const optional = (context: CommandContext, name: string) => context.values[name]
 export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'approvals list',
-    summary: 'Lists approvals (held field changes and drafts), newest first, as the admin API does.',
+    summary:
+      'Lists approvals (held field changes, drafts, creations and associations), newest first, as the admin API does.',
     usage:
       'approvals list --workspace ID [--status pending|approved|applied|rejected|expired|stale|withdrawn] [--batch BATCH_ID] [--record RECORD_ID] [--json]',
     options: {
@@ -136,8 +137,12 @@ function approvalLine(approval: ApprovalListingView): string {
               `${item.property}: ${JSON.stringify(item.before)} → ${JSON.stringify(item.edited ?? item.proposed)}`,
           )
           .join('; ')
-      : `draft ${approval.draft.kind}`;
-  return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.objectType} ${approval.recordId}  ${what}`;
+      : approval.kind === 'draft'
+        ? `draft ${approval.draft.kind}`
+        : approval.kind === 'creation'
+          ? `create ${JSON.stringify(approval.properties)}`
+          : `link with ${approval.toObjectType} ${approval.toRecordId}`;
+  return `${approval.id}  ${approval.status.padEnd(9)}  ${approval.objectType} ${approval.recordId ?? '(new)'}  ${what}`;
 }
 
 function decisionLines(result: BatchDecisionResult): string {

@@ -32,7 +32,8 @@ const approval = { id: { rowOf: 'approval' } };
 /**
  * Approvals (issue 5), for the record card and the console: held field changes, and held drafts
  * (emails, tasks, notes), which are decided alone on their own route or in a batch with field
- * changes; and the people who decide them. The admin token vouches for the caller until issue 8
+ * changes; held record creations and associations (issue 21), each decided alone on its own route;
+ * and the people who decide them. The admin token vouches for the caller until issue 8
  * has HubSpot sign requests from the record card; the person deciding is named by `actingUserId`
  * and their role comes from `people`.
  */
@@ -42,7 +43,7 @@ export const approvalRoutes = [
     path: '/v1/admin/approvals',
     operationId: 'listApprovals',
     summary:
-      'Approvals of a record, an agent or a batch, newest first: held field changes and held drafts, told apart by kind.',
+      'Approvals of a record, an agent or a batch, newest first: held field changes, held drafts, and held record creations and associations, told apart by kind.',
     security: 'admin',
     query: { schema: approvalListQuerySchema, what: 'The approvals query' },
     responses: {
@@ -70,7 +71,7 @@ export const approvalRoutes = [
     path: '/v1/admin/approvals/{id}',
     operationId: 'getApproval',
     summary:
-      'One approval of either kind, with its items (each property: before, proposed, edit, status) or its draft.',
+      'One approval of any kind, with its items (each property: before, proposed, edit, status), its draft, or the record it would create or the link it would make.',
     security: 'admin',
     params: approval,
     responses: {

@@ -18,8 +18,9 @@ import {
   signInUrl,
 } from '../../../shared/console-api.ts';
 import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
-import { extensionDecisionSchema } from '../../../shared/extension-api.ts';
+import { extensionDecisionSchema, heldEntryDecisionSchema } from '../../../shared/extension-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
+import { decideEntry } from '../services/change-sets/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import {
   auditAction,
@@ -199,6 +200,23 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
       }),
     );
   });
+
+  // A held creation or association (issue 21): the whole entry, by the admin API's rules, as the session's person.
+  for (const kind of ['creation', 'association'] as const)
+    router.post(`/console/api/${kind}s/:id/decisions`, async (req, res) => {
+      const { workspace, caller, person } = await authenticate(req);
+      const decision = parseInput(heldEntryDecisionSchema, req.body, 'The decision');
+      res.json(
+        await decideEntry(deps, {
+          kind,
+          workspace,
+          id: idParam(req.params.id, kind),
+          request: { ...decision, actingUserId: caller.userId },
+          via: 'console',
+          person,
+        }),
+      );
+    });
 
   router.get('/console/api/records/:objectType/:recordId', async (req, res) => {
     const { workspace, caller } = await authenticate(req);

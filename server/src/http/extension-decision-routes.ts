@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
+import { heldEntryDecisionSchema, proxyOnlyQuerySchema } from '../../../shared/extension-api.ts';
 import {
   bulkDecisionSchema,
   bulkSelectionSchema,
@@ -7,6 +7,7 @@ import {
 } from '../../../shared/extension-decisions-api.ts';
 import { decideSelectedRecords, previewBulkDecision, type ExtensionCaller } from '../services/extension/index.ts';
 import { decideAction } from '../services/held/index.ts';
+import { decideEntry } from '../services/change-sets/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { parseInput } from './errors.ts';
 import { jsonBody } from './extension-request.ts';
@@ -15,7 +16,7 @@ import { idParam } from './params.ts';
 /**
  * The HubSpot app's decisions beyond one approval (issue 8), mounted inside the extension
  * router (raw bodies, HubSpot's signature checked by `authenticate` before anything is read):
- * a held draft from the record card, and the index pages' bulk action.
+ * a held draft, creation or association from the record card, and the index pages' bulk action.
  */
 export function extensionDecisionRoutes(
   deps: ServiceDeps,
@@ -38,6 +39,24 @@ export function extensionDecisionRoutes(
       }),
     );
   });
+
+  // A held creation or association from the record card (issue 21), by the same rules as the admin API's decision.
+  for (const kind of ['creation', 'association'] as const)
+    router.post(`/${kind}s/:id/decisions`, async (req, res) => {
+      const { workspace, caller, person } = await authenticate(req);
+      parseInput(proxyOnlyQuerySchema, req.query, 'The query');
+      const decision = parseInput(heldEntryDecisionSchema, jsonBody(req), 'The decision');
+      res.json(
+        await decideEntry(deps, {
+          kind,
+          workspace,
+          id: idParam(req.params.id, kind),
+          request: { ...decision, actingUserId: caller.userId },
+          via: 'hubspot_app',
+          person,
+        }),
+      );
+    });
 
   // POST rather than GET: a selection of hundreds of ids does not fit a query string.
   router.post('/bulk/preview', async (req, res) => {

@@ -3,6 +3,7 @@ import {
   retryDueApplies,
   sweepExpiredApprovals,
   sweepExpiredDrafts,
+  sweepExpiredEntries,
   syncWorkspaceMirror,
   workspacesWithApprovalWork,
 } from '../services/held/index.ts';
@@ -13,7 +14,7 @@ import { startWorkspaceLanes } from './workspace-lanes.ts';
 export type ApprovalJobs = PollingLoop;
 
 /**
- * The approvals' background work (issue 5): expire pending approvals and drafts past their expiry,
+ * The approvals' background work (issue 5): expire pending approvals, drafts, creations and associations past their expiry,
  * write approved ones whose write failed or never ran, and bring the CRM's copy (shadow values,
  * pending counts, approval objects) up to date. The approvals are the queue, so work missed while
  * the server was down happens at the next start. The CRM work goes in one lane per workspace
@@ -25,7 +26,10 @@ export function startApprovalJobs(deps: ServiceDeps, options: { logger: Logger; 
     name: 'approval expiry',
     round: async () => {
       const now = deps.clock();
-      const expired = (await sweepExpiredApprovals(deps, now)) + (await sweepExpiredDrafts(deps, now));
+      const expired =
+        (await sweepExpiredApprovals(deps, now)) +
+        (await sweepExpiredDrafts(deps, now)) +
+        (await sweepExpiredEntries(deps, now));
       if (expired > 0) options.logger.info('approvals expired', { expired });
       return expired;
     },

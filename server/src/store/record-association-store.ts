@@ -184,7 +184,7 @@ export async function lockRecordAssociation(
 export async function updateRecordAssociation(
   tx: Tx,
   id: string,
-  set: Partial<Pick<RecordAssociationRow, 'decision' | 'approvedBy' | 'message'>>,
+  set: Partial<Pick<RecordAssociationRow, 'decision' | 'approvedBy' | 'message' | 'decidedAt'>>,
 ): Promise<void> {
   await tx.update(recordAssociations).set(set).where(eq(recordAssociations.id, id));
 }

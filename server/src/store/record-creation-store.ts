@@ -237,7 +237,7 @@ export async function lockRecordCreation(
 export async function updateRecordCreation(
   tx: Tx,
   id: string,
-  set: Partial<Pick<RecordCreationRow, 'decision' | 'approvedBy' | 'message'>>,
+  set: Partial<Pick<RecordCreationRow, 'decision' | 'approvedBy' | 'message' | 'decidedAt'>>,
 ): Promise<void> {
   await tx.update(recordCreations).set(set).where(eq(recordCreations.id, id));
 }

@@ -180,6 +180,8 @@ export const recordCreations = pgTable(
     message: text('message'),
     approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** When a held entry stopped waiting: approved enough, rejected or expired. */
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
     rolledBackBy: uuid('rolled_back_by'),
     rollbackOutcome: text('rollback_outcome', { enum: ['archived', 'conflict'] }),
     rollbackMessage: text('rollback_message'),
@@ -192,6 +194,8 @@ export const recordCreations = pgTable(
     index('record_creations_record').on(t.workspaceId, t.recordId).where(sql`${t.recordId} is not null`),
     index('record_creations_email_key').on(t.workspaceId, t.emailKey).where(sql`${t.emailKey} is not null`),
     index('record_creations_name_key').on(t.workspaceId, t.nameKey).where(sql`${t.nameKey} is not null`),
+    // Held creations: the approvals listing, the inbox and the expiry sweep.
+    index('record_creations_held').on(t.workspaceId, t.expiresAt).where(sql`${t.expiresAt} is not null`),
   ],
 );
 
@@ -216,6 +220,8 @@ export const recordAssociations = pgTable(
     alreadyLinked: boolean('already_linked'),
     approvedBy: text('approved_by').array().notNull().default(sql`'{}'`),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** When a held entry stopped waiting: approved enough, rejected or expired. */
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }),
     rolledBackBy: uuid('rolled_back_by'),
     rollbackOutcome: text('rollback_outcome', { enum: ['removed', 'conflict'] }),
     rollbackMessage: text('rollback_message'),
@@ -224,6 +230,8 @@ export const recordAssociations = pgTable(
     index('record_associations_change_set').on(t.changeSetId, t.ordinal),
     // Rollbacks select by record id, and erasing a person finds their associations by it.
     index('record_associations_record').on(t.workspaceId, t.recordId),
+    // Held associations: the approvals listing, the inbox and the expiry sweep.
+    index('record_associations_held').on(t.workspaceId, t.expiresAt).where(sql`${t.expiresAt} is not null`),
   ],
 );
 

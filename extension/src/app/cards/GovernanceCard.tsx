@@ -16,7 +16,12 @@ import {
 } from '@hubspot/ui-extensions';
 import type { ActionView } from '../../../../shared/action-api.ts';
 import type { ApprovalView } from '../../../../shared/approval-api.ts';
-import type { CardView, ExtensionDecision } from '../../../../shared/extension-api.ts';
+import type {
+  CardView,
+  ExtensionDecision,
+  HeldEntryDecision,
+  PendingRecordEntry,
+} from '../../../../shared/extension-api.ts';
 import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, query, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
@@ -26,6 +31,7 @@ import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
 import { draftOutcome } from './draft-view.ts';
 import { Drafts } from './Drafts.tsx';
+import { HeldEntries } from './HeldEntries.tsx';
 import { ProposalItem } from './ProposalItem.tsx';
 import { EmailStops } from './EmailStops.tsx';
 import { FieldProvenance } from './FieldProvenance.tsx';
@@ -85,6 +91,33 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       return;
     }
     actions.addAlert(draftOutcome(result.data));
+    reload();
+  };
+
+  const decideEntry = async (entry: PendingRecordEntry, decision: HeldEntryDecision) => {
+    setBusy(true);
+    const result = await callBackend<{ decision: string }>(
+      fetcher,
+      `/${entry.approval.kind}s/${entry.approval.id}/decisions`,
+      { method: 'POST', body: decision },
+    );
+    setBusy(false);
+    if (!result.ok) {
+      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
+      return;
+    }
+    const what = entry.approval.kind === 'association' ? 'Link' : 'Record';
+    actions.addAlert({
+      type: result.data.decision === 'failed' ? 'danger' : 'success',
+      message:
+        decision.kind === 'reject'
+          ? `${what} rejected.`
+          : result.data.decision === 'applied'
+            ? `${what} approved and ${entry.approval.kind === 'association' ? 'linked' : 'created'}.`
+            : result.data.decision === 'pending_approval'
+              ? `${what} approved; a second person must approve too.`
+              : `${what} approved, but the CRM did not take it.`,
+    });
     reload();
   };
 
@@ -156,6 +189,12 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
           </ButtonRow>
         </Flex>
       ) : null}
+      <HeldEntries
+        entries={view.heldEntries ?? []}
+        killSwitchEngaged={notice !== null}
+        busy={busy}
+        onDecide={(entry, decision) => void decideEntry(entry, decision)}
+      />
       <Divider />
       <Drafts
         drafts={view.drafts}

@@ -112,6 +112,7 @@ async function decideAndStore(
         alreadyLinked: null,
         approvedBy: [],
         expiresAt: approvalExpiry(evaluation.tier, now, policy),
+        decidedAt: null,
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,

@@ -165,6 +165,7 @@ async function decideAndStore(
         recordId: null,
         approvedBy: [],
         expiresAt: approvalExpiry(evaluation.tier, now, policy),
+        decidedAt: null,
         rolledBackBy: null,
         rollbackOutcome: null,
         rollbackMessage: null,

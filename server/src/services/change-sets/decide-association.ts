@@ -1,4 +1,4 @@
-import type { AssociateResult, CreationDecision } from '../../../../shared/agent-api.ts';
+import type { AssociateResult } from '../../../../shared/agent-api.ts';
 import {
   listRecordAssociations,
   lockRecordAssociation,
@@ -9,7 +9,7 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { associateApproved } from './associate-records.ts';
 import { associationView } from './change-set-view.ts';
-import { decideHeldRecordEntry, type HeldEntryKind } from './held-entry-decision.ts';
+import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
 const associations: HeldEntryKind<RecordAssociationRow> = {
   what: 'association',
@@ -28,11 +28,13 @@ const associations: HeldEntryKind<RecordAssociationRow> = {
  */
 export function decideAssociation(
   deps: ServiceDeps,
-  input: { workspace: WorkspaceRow; associationId: string; request: CreationDecision },
+  input: { workspace: WorkspaceRow; associationId: string } & HeldEntryDecision,
 ): Promise<AssociateResult> {
   return decideHeldRecordEntry<RecordAssociationRow, AssociateResult>(deps, associations, {
     workspace: input.workspace,
     id: input.associationId,
     request: input.request,
+    via: input.via,
+    person: input.person,
   });
 }

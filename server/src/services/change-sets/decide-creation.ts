@@ -1,4 +1,4 @@
-import type { CreateResult, CreationDecision } from '../../../../shared/agent-api.ts';
+import type { CreateResult } from '../../../../shared/agent-api.ts';
 import {
   listRecordCreations,
   lockRecordCreation,
@@ -9,7 +9,7 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { creationView } from './change-set-view.ts';
 import { createApproved } from './create-records.ts';
-import { decideHeldRecordEntry, type HeldEntryKind } from './held-entry-decision.ts';
+import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
 const creations: HeldEntryKind<RecordCreationRow> = {
   what: 'creation',
@@ -28,11 +28,13 @@ const creations: HeldEntryKind<RecordCreationRow> = {
  */
 export function decideCreation(
   deps: ServiceDeps,
-  input: { workspace: WorkspaceRow; creationId: string; request: CreationDecision },
+  input: { workspace: WorkspaceRow; creationId: string } & HeldEntryDecision,
 ): Promise<CreateResult> {
   return decideHeldRecordEntry<RecordCreationRow, CreateResult>(deps, creations, {
     workspace: input.workspace,
     id: input.creationId,
     request: input.request,
+    via: input.via,
+    person: input.person,
   });
 }

@@ -10,6 +10,7 @@ import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type Actor, actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import type { ChangeSetHeader } from './change-set-view.ts';
 import type { ApplyEntriesInput } from './record-entries.ts';
+import type { DecidingPerson } from '../held/index.ts';
 
 /** What a held creation or association carries that a person's decision on it reads. */
 interface HeldEntry {
@@ -26,10 +27,13 @@ interface HeldEntryNext {
   decision: 'applying' | 'pending_approval' | 'denied';
   approvedBy: string[];
   message: string | null;
+  /** Set once the entry stops waiting: approved enough, or rejected. */
+  decidedAt: Date | null;
 }
 
 /** A stored creation or association, as the decision on it reads, audits and applies it. */
 type StoredHeldEntry = Omit<HeldEntry, 'delegationId'> & {
+  decidedAt: Date | null;
   id: string;
   changeSetId: string;
   objectType: string;
@@ -53,6 +57,15 @@ export interface HeldEntryKind<Row extends StoredHeldEntry> {
 
 type EntryResult = ChangeSetResponse['results'][number];
 
+/** A person's decision on a held entry, and where they made it. */
+export interface HeldEntryDecision {
+  request: CreationDecision;
+  /** The admin API names the person; the HubSpot app's signed request or a console session proves them. */
+  via?: 'admin_api' | 'hubspot_app' | 'console';
+  /** The person as the HubSpot app or the console already resolved them (their own role, or their team's); otherwise looked up in `people`. */
+  person?: DecidingPerson | undefined;
+}
+
 /**
  * A person's decision on a held creation or association (issue 21), audited whatever it is. Once
  * approved enough, the entry is applied as an `auto` one would be (kill switch checked first);
@@ -61,7 +74,7 @@ type EntryResult = ChangeSetResponse['results'][number];
 export async function decideHeldRecordEntry<Row extends StoredHeldEntry, Result extends EntryResult>(
   deps: ServiceDeps,
   kind: HeldEntryKind<Row>,
-  input: { workspace: WorkspaceRow; id: string; request: CreationDecision },
+  input: { workspace: WorkspaceRow; id: string } & HeldEntryDecision,
 ): Promise<Result> {
   const { workspace, id, request } = input;
   const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
@@ -72,6 +85,8 @@ export async function decideHeldRecordEntry<Row extends StoredHeldEntry, Result 
       entry: row,
       what: kind.what,
       request,
+      via: input.via ?? 'admin_api',
+      person: input.person,
       now: deps.clock(),
     });
     await kind.update(tx, row.id, next);
@@ -137,10 +152,18 @@ function capitalised(word: string): string {
  */
 async function decideHeldEntry(
   tx: Tx,
-  input: { workspaceId: string; entry: HeldEntry; what: string; request: CreationDecision; now: Date },
+  input: {
+    workspaceId: string;
+    entry: HeldEntry;
+    what: string;
+    request: CreationDecision;
+    via: NonNullable<HeldEntryDecision['via']>;
+    person: DecidingPerson | undefined;
+    now: Date;
+  },
 ): Promise<{ actor: Actor; ready: boolean; next: HeldEntryNext }> {
   const { entry, request, what } = input;
-  const person = await findPerson(tx, input.workspaceId, request.actingUserId);
+  const person = input.person ?? (await findPerson(tx, input.workspaceId, request.actingUserId));
   const refuse = (code: string, message: string, state = false): never => {
     throw new AppError(state ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN', message, {
       details: { refusal: code },
@@ -176,7 +199,7 @@ async function decideHeldEntry(
     name: `crm-user:${request.actingUserId}`,
     crmUserId: request.actingUserId,
     role: person.role,
-    via: 'admin_api',
+    via: input.via,
   };
   const approvedBy = request.kind === 'approve' ? [...entry.approvedBy, request.actingUserId] : entry.approvedBy;
   const ready = request.kind === 'approve' && approvedBy.length >= (entry.tier === 'two_person' ? 2 : 1);
@@ -188,6 +211,7 @@ async function decideHeldEntry(
       approvedBy,
       message:
         request.kind === 'reject' ? `Rejected by CRM user ${request.actingUserId}: ${request.reason}` : entry.message,
+      decidedAt: request.kind === 'reject' || ready ? input.now : null,
     },
   };
 }

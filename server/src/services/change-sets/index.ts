@@ -2,6 +2,7 @@
 export { loadChangeSetView } from './change-set-view.ts';
 export { decideAssociation } from './decide-association.ts';
 export { decideCreation } from './decide-creation.ts';
+export { decideEntry } from './decide-entry.ts';
 export { findQaReviews, qaErrorRates, reviewQa } from './qa-reviews.ts';
 export { claimInterruptedChangeSet, recoverInterruptedChangeSet } from './recover-change-sets.ts';
 export { submitChangeSet } from './submit-change-set.ts';

@@ -8,13 +8,20 @@ import { readAuditHead } from '../../store/audit-store.ts';
 import { AppError } from '../../errors.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { decodeCursor, encodeCursor } from './keyset.ts';
-import { engagedKillSwitches, type ExtensionCaller, pendingCard, pendingDraftView } from '../extension/index.ts';
+import {
+  engagedKillSwitches,
+  type ExtensionCaller,
+  pendingCard,
+  pendingDraftView,
+  pendingEntryCard,
+} from '../extension/index.ts';
+import { findHeldEntries } from '../held/index.ts';
 
 /**
  * What waits for a person, across the workspace: each pending field change as the record card
  * shows it (same shape, same `decidable`), newest first, a page at a time by keyset (created at,
- * id). Every filter (agent, batch, record, property, age) goes to the database. Held drafts
- * and what was approved but not written come with the first page.
+ * id). Every filter (agent, batch, record, property, age) goes to the database. Held drafts,
+ * held creations and associations, and what was approved but not written come with the first page.
  */
 export async function inboxView(
   deps: ServiceDeps,
@@ -29,7 +36,7 @@ export async function inboxView(
       ? undefined
       : new Date(deps.clock().getTime() - query.olderThanMinutes * 60_000);
   const firstPage = after === undefined;
-  const [pending, heldDrafts, agents, switches, unwritten] = await Promise.all([
+  const [pending, heldDrafts, heldEntries, agents, switches, unwritten] = await Promise.all([
     listApprovals(deps.db, workspace.id, {
       status: 'pending',
       agentId: query.agent,
@@ -46,6 +53,16 @@ export async function inboxView(
           statuses: ['pending'],
           agentId: query.agent,
           recordId: query.record,
+          limit: query.limit,
+        })
+      : [],
+    firstPage && query.property === undefined
+      ? findHeldEntries(deps, workspace.id, {
+          status: 'pending',
+          agentId: query.agent,
+          batchId: query.batch,
+          recordId: query.record,
+          createdBefore: cutoff,
           limit: query.limit,
         })
       : [],
@@ -82,6 +99,7 @@ export async function inboxView(
     killSwitches: engagedKillSwitches(switches),
     items,
     drafts,
+    heldEntries: heldEntries.map((entry) => pendingEntryCard(entry, agentById.get(entry.agentId), caller)),
     next,
     unwritten: unwritten.map((stored) => unwrittenView(stored, agentById.get(stored.agentId)?.name)),
   };

@@ -8,11 +8,12 @@ import type {
   Evidence,
   HomeView,
   PendingApprovalCard,
+  PendingRecordEntry,
   SettingsView,
 } from '../../../../shared/extension-api.ts';
 import { ACTION_KINDS } from '../../../../shared/crm-names.ts';
 import { STOP_REASON_CODES } from '../../domain/action-drafts.ts';
-import { decidableApproval } from '../../domain/decidable.ts';
+import { decidableApproval, decidableBy } from '../../domain/decidable.ts';
 import { findAction, findContactStops, type ContactStopRow } from '../../store/action-store.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, type AgentRow } from '../../store/agent-store.ts';
@@ -38,13 +39,15 @@ import {
   activePolicy,
   workspaceBudgetUsage,
 } from '../governance/index.ts';
-import { approvalView } from '../held/index.ts';
+import { approvalView, findHeldEntries, type HeldEntryView } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { listRecordReviews } from '../governance/index.ts';
 import { heldDraftsOnRecord, pendingDraftView } from './extension-drafts.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 
 const RECENT_CHANGES = 10;
+/** Held creations and associations a card shows at most: a record rarely has more than a few. */
+const HELD_ENTRIES_SHOWN = 50;
 
 /** The record card: this record's pending approvals (one page), held drafts, the agents' last writes on it, and engaged kill switches. */
 export async function cardView(
@@ -55,7 +58,7 @@ export async function cardView(
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
   const contacts = query.objectType === deps.crmFor(workspace).contactObjectType;
-  const [page, applied, agents, switches, drafts, creation, provenance, stops, reviews] = await Promise.all([
+  const [page, applied, agents, switches, drafts, creation, provenance, stops, reviews, entries] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),
     listAgents(deps.db, workspace.id),
@@ -65,6 +68,12 @@ export async function cardView(
     fieldProvenanceOnRecord(deps.db, record),
     contacts ? findContactStops(deps.db, workspace.id, query.recordId) : [],
     listRecordReviews(deps, workspace.id, { objectType: query.objectType, recordIds: [query.recordId] }),
+    findHeldEntries(deps, workspace.id, {
+      recordId: query.recordId,
+      objectType: query.objectType,
+      status: 'pending',
+      limit: HELD_ENTRIES_SHOWN,
+    }),
   ]);
   const evidence = await evidenceForRecord(deps.db, workspace.id, query.recordId, [
     ...new Set(page.approvals.map((approval) => approval.changeSetId)),
@@ -90,6 +99,7 @@ export async function cardView(
       total: page.total,
     },
     drafts: drafts.map((row) => pendingDraftView(row, agentById.get(row.agentId), caller)),
+    heldEntries: entries.map((entry) => pendingEntryCard(entry, agentById.get(entry.agentId), caller)),
     recentChanges: applied.map((row) => ({
       changeId: row.changeId,
       changeSetId: row.changeSetId,
@@ -175,6 +185,23 @@ export function pendingCard(
     agent: { id: stored.agentId, name: agent?.name ?? 'unknown agent', role: agent?.role ?? null },
     evidence: asEvidence(evidence),
     decidable: decidableApproval(caller, stored),
+  };
+}
+
+/** A held creation or association as the card and the inbox show it: it has no record owner, so a rep never decides it. */
+export function pendingEntryCard(
+  entry: HeldEntryView,
+  agent: AgentRow | undefined,
+  caller: Caller,
+): PendingRecordEntry {
+  return {
+    approval: entry,
+    agent: { id: entry.agentId, name: agent?.name ?? 'unknown agent' },
+    decidable: decidableBy(caller, {
+      recordOwnerId: null,
+      delegatedUserId: entry.delegatedUserId,
+      approvedBy: entry.approvedBy,
+    }),
   };
 }
 

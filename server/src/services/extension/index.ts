@@ -14,6 +14,7 @@ export {
   engagedKillSwitches,
   homeView,
   pendingCard,
+  pendingEntryCard,
   requirePermission,
   settingsView,
 } from './extension-views.ts';

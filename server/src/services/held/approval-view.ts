@@ -1,6 +1,7 @@
 import { ACTION_STATUS_NAMES } from '../../../../shared/action-api.ts';
 import type {
   APPROVAL_KINDS,
+  HELD_ENTRY_KINDS,
   ApprovalListingView,
   ApprovalView,
   DraftApprovalView,
@@ -11,6 +12,7 @@ import { findAction, listActions, listOutcomes, type ActionRow, type OutcomeRow 
 import { findApproval, listApprovals, type ApprovalFilter, type StoredApproval } from '../../store/approval-store.ts';
 import { actionView } from '../actions/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
+import { findHeldEntries } from './held-entries.ts';
 
 export function approvalView(stored: StoredApproval): ApprovalView {
   return {
@@ -82,7 +84,10 @@ export function draftApprovalView(row: ActionRow, outcomes: readonly OutcomeRow[
   };
 }
 
-/** One approval of either kind (the id is a uuid): a record's held writes, or a held draft. Ids are unique across both (UUIDv7). */
+/**
+ * One approval of any kind (the id is a uuid): a record's held writes, a held draft, or a held
+ * creation or association (by its changeId). Ids are unique across all of them (UUIDv7).
+ */
 export async function getApproval(
   deps: ServiceDeps,
   workspaceId: string,
@@ -91,18 +96,20 @@ export async function getApproval(
   const stored = await findApproval(deps.db, workspaceId, approvalId);
   if (stored) return { kind: 'field_change', ...approvalView(stored) };
   const draft = await findAction(deps.db, workspaceId, approvalId);
-  if (!draft || (draft.tier !== 'approval' && draft.tier !== 'two_person'))
-    throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
-  return draftApprovalView(draft, (await listOutcomes(deps.db, workspaceId, [draft.id])).get(draft.id) ?? []);
+  if (draft && (draft.tier === 'approval' || draft.tier === 'two_person'))
+    return draftApprovalView(draft, (await listOutcomes(deps.db, workspaceId, [draft.id])).get(draft.id) ?? []);
+  const [entry] = await findHeldEntries(deps, workspaceId, { id: approvalId, limit: 1 });
+  if (!entry) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
+  return entry;
 }
 
 export interface ApprovalListFilter extends ApprovalFilter {
-  kind?: (typeof APPROVAL_KINDS)[number] | undefined;
+  kind?: (typeof APPROVAL_KINDS)[number] | (typeof HELD_ENTRY_KINDS)[number] | undefined;
 }
 
 /**
- * A record's, an agent's or a batch's approvals of both kinds, newest first: held writes and held
- * drafts. Drafts have no batch, so a batch filter lists held writes only.
+ * A record's, an agent's or a batch's approvals of every kind, newest first: held writes, held
+ * drafts, held creations and associations. Drafts have no batch, so a batch filter lists no draft.
  */
 export async function findApprovals(
   deps: ServiceDeps,
@@ -110,16 +117,20 @@ export async function findApprovals(
   filter: ApprovalListFilter,
 ): Promise<ApprovalListingView[]> {
   const fieldChanges =
-    filter.kind === 'draft'
-      ? []
-      : (await listApprovals(deps.db, workspaceId, filter)).map(
+    filter.kind === undefined || filter.kind === 'field_change'
+      ? (await listApprovals(deps.db, workspaceId, filter)).map(
           (stored): ApprovalListingView => ({ kind: 'field_change', ...approvalView(stored) }),
-        );
+        )
+      : [];
   const drafts =
-    filter.kind === 'field_change' || filter.batchId !== undefined
-      ? []
-      : await findDraftApprovals(deps, workspaceId, filter);
-  return [...fieldChanges, ...drafts]
+    (filter.kind === undefined || filter.kind === 'draft') && filter.batchId === undefined
+      ? await findDraftApprovals(deps, workspaceId, filter)
+      : [];
+  const entries =
+    filter.kind === undefined || filter.kind === 'creation' || filter.kind === 'association'
+      ? await findHeldEntries(deps, workspaceId, { ...filter, kind: filter.kind })
+      : [];
+  return [...fieldChanges, ...drafts, ...entries]
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
     .slice(0, filter.limit);
 }

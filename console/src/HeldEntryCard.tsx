@@ -1,0 +1,80 @@
+import { useState } from 'react';
+import { Link } from 'wouter';
+import type { PendingRecordEntry } from '../../shared/extension-api.ts';
+import { decisionControls } from '../../shared/views/decision-controls.ts';
+import { heldEntrySentence, heldEntryWhy } from '../../shared/views/held-entry-view.ts';
+import { postJson } from './api.ts';
+
+/**
+ * A held record creation or association (issue 21), in the words the HubSpot card uses, with
+ * approve and reject: the whole entry, decided alone (not in a batch). Agent text is rendered as text.
+ */
+export function HeldEntryCard(props: { entry: PendingRecordEntry; killSwitchEngaged: boolean; onDecided: () => void }) {
+  const { entry } = props;
+  const held = entry.approval;
+  const controls = decisionControls(entry, { killSwitchEngaged: props.killSwitchEngaged });
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const decide = (body: unknown) =>
+    postJson(`/console/api/${held.kind}s/${held.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
+      setError(failure.message),
+    );
+  const record = held.kind === 'association' ? held.recordId : held.duplicateOf;
+  return (
+    <article
+      className="card"
+      aria-label={`${held.kind === 'association' ? 'Link' : 'New record'} held for a person`}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a card is an article of the inbox's feed, which keys move between (ARIA feed pattern)
+      tabIndex={0}
+      data-entry-id={held.id}
+    >
+      <header>
+        {held.kind === 'association' ? 'Link' : 'New record'} · batch {held.batchId} · {held.tier}
+        {record && (
+          <>
+            {' · '}
+            <Link href={`/records/${held.objectType}/${record}`}>
+              {held.objectType} {record}
+            </Link>
+          </>
+        )}
+      </header>
+      <p>{heldEntrySentence(entry)}</p>
+      <p className="muted">{heldEntryWhy(entry)}</p>
+      {controls.unavailableReason && <p className="muted">{controls.unavailableReason}</p>}
+      {!rejecting && (controls.approve || controls.reject) && (
+        <div className="actions">
+          {controls.approve && (
+            <button type="button" onClick={() => decide({ kind: 'approve' })}>
+              Approve {held.kind === 'association' ? 'link' : 'new record'}
+            </button>
+          )}
+          {controls.reject && (
+            <button type="button" onClick={() => setRejecting(true)}>
+              Reject {held.kind === 'association' ? 'link' : 'new record'}
+            </button>
+          )}
+        </div>
+      )}
+      {rejecting && (
+        <form
+          className="actions"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void decide({ kind: 'reject', reason });
+          }}
+        >
+          <label>
+            Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
+          </label>
+          <button type="submit">Reject with this reason</button>
+          <button type="button" onClick={() => setRejecting(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {error && <p role="alert">{error}</p>}
+    </article>
+  );
+}
