@@ -345,6 +345,8 @@ describe('the agent API document', () => {
     expect(schemas.ApprovalListing.discriminator.mapping).toEqual({
       field_change: '#/components/schemas/FieldChangeApproval',
       draft: '#/components/schemas/DraftApproval',
+      creation: '#/components/schemas/CreationApproval',
+      association: '#/components/schemas/AssociationApproval',
     });
     expect(schemas.DraftApproval.properties.draft).toEqual({
       $ref: '#/components/schemas/Action',
