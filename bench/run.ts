@@ -55,7 +55,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   },
   salesforce: {
     about: 'Issue 20: a change set and a rollback against the local Salesforce, API calls against the floor.',
-    run: async () => (await import('./salesforce.ts')).benchSalesforce(),
+    run: async (db) => (await import('./salesforce.ts')).benchSalesforce(db),
   },
   'salesforce-bulk': {
     about: 'Issue 20: one write of N records through Collections calls and through one Bulk API 2.0 job.',

@@ -165,7 +165,7 @@ export async function startRollback(
     const creations = await countSelectedCreations(tx, { workspaceId, selector: request.selector });
     const associations = await countSelectedAssociations(tx, { workspaceId, selector: request.selector });
     if (items === 0 && creations === 0 && associations === 0) throw nothingSelected(request.selector);
-    await refreshStatistics(tx);
+    await refreshStatistics(tx, items);
     await updateRollback(tx, id, { total: items });
     const audit = await lockAuditChain(tx, workspaceId, deps.clock);
     audit.append({
