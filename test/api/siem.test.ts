@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { randomBytes } from 'node:crypto';
@@ -231,6 +232,8 @@ describe('audit streaming to SIEM destinations', () => {
     const [listed] = await destinations(adminToken);
     expect(listed).toMatchObject({ status: 'failing', cursorSeq: otlp.received.at(-1)!.seq });
     expect(otlp.received).toEqual(stored.slice(0, otlp.received.length));
+    // Two accepted and the refused third: the batch read ahead while the third was on the wire never went.
+    expect(otlp.requests).toBe(3);
 
     otlp.failWith = undefined;
     now = new Date(now.getTime() + 1_500);
@@ -268,6 +271,49 @@ describe('audit streaming to SIEM destinations', () => {
     expect(otlp.received).toEqual(stored.slice(0, 14));
     await deliverAll();
     expect(otlp.received).toEqual(stored);
+  });
+
+  it('sends nothing more once another server has taken the destination over, not even the batch read ahead', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+    let id = '';
+    // While the first batch is on the wire, the lease passes to server-b (as when it lapsed and was claimed).
+    const otlp: SiemReceiver = await startSiemReceiver({
+      kind: 'otlp',
+      onEvents: async () => {
+        if (otlp.requests === 1)
+          await harness.deps.db
+            .update(siemDestinations)
+            .set({ leaseHolder: 'server-b' })
+            .where(eq(siemDestinations.id, id));
+      },
+    });
+    receivers.push(otlp);
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: otlp.url },
+    });
+    id = added.body.id;
+    const delivery = {
+      holder: 'server-a',
+      leaseMs: 30_000,
+      requestTimeoutMs: 5_000,
+      retryMaxMs: 60_000,
+      eventsPerRequest: 7,
+    };
+
+    await deliverToDueSiemDestination(harness.deps, delivery);
+
+    expect(otlp.requests).toBe(1);
+    // server-a's acknowledgement is not recorded: server-b sends from the cursor it finds.
+    expect((await destinations(adminToken))[0]).toMatchObject({ cursorSeq: 0 });
+    await harness.deps.db
+      .update(siemDestinations)
+      .set({ leaseExpiresAt: new Date(now.getTime() - 1) })
+      .where(eq(siemDestinations.id, id));
+    await deliverAll('server-b');
+    const stored = await chain(workspaceId);
+    expect(otlp.received).toEqual([...stored.slice(0, 7), ...stored]);
   });
 
   it('sends each batch once when two servers stream the same destinations at once', async () => {
