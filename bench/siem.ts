@@ -81,6 +81,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     try {
       console.error(`siem ${kind}: streaming`);
       const started = performance.now();
+      const cpuBefore = server.cpuSeconds();
       const response = await fetch(`${server.url}/v1/admin/siem-destinations`, {
         method: 'POST',
         headers: { authorization: `Bearer ${seeded.adminToken}`, 'content-type': 'application/json' },
@@ -93,7 +94,8 @@ async function measure(kind: 'pglite' | 'postgres') {
         count = await countOf(receiver);
       }
       const seconds = (performance.now() - started) / 1000;
-      return { headSeq, seeded, seconds, count, peakMb: server.peakMemoryMb() };
+      const cpuMsPer1000 = ((server.cpuSeconds() - cpuBefore) * 1e6) / headSeq;
+      return { headSeq, seeded, seconds, cpuMsPer1000, count, peakMb: server.peakMemoryMb() };
     } finally {
       await server.stop();
     }
@@ -246,6 +248,7 @@ export async function benchSiem(only?: string): Promise<BenchTable[]> {
       [`goal ${GOAL_PER_SECOND}/s (Postgres)`]:
         kind === 'postgres' ? result.headSeq / result.seconds >= GOAL_PER_SECOND : '-',
       'out of order': result.count.outOfOrder,
+      'server CPU ms per 1,000 events': Number(result.cpuMsPer1000.toFixed(1)),
       'server peak MB': result.peakMb,
       'seeding events/s': Math.round(backlogOf(kind) / result.seeded.seconds),
     });

@@ -7,9 +7,11 @@ import {
   checkpointKeyFromSeed,
   checkSignature,
 } from '../../server/src/domain/audit-checkpoint.ts';
+import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { publishDueCheckpoints, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
+import { streamedEventsBetween } from '../../server/src/store/siem-store.ts';
 import { siemDestinations } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { startSiemReceiver, type ReceivedEvent, type SiemReceiver } from '../support/siem-receivers.ts';
@@ -109,6 +111,51 @@ describe('audit streaming to SIEM destinations', () => {
       ['hook', 'current', true],
       ['splunk', 'current', true],
     ]);
+  });
+
+  it('sends an event whose text needs escaping exactly as audit export writes it, in every kind', async () => {
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const [otlp, hec, webhook] = [
+      await receiver('otlp'),
+      await receiver('splunk_hec', HEC_TOKEN),
+      await receiver('webhook', WEBHOOK_SECRET),
+    ];
+    for (const [name, kind, target, secret] of [
+      ['collector', 'otlp', otlp, undefined],
+      ['splunk', 'splunk_hec', hec, HEC_TOKEN],
+      ['hook', 'webhook', webhook, WEBHOOK_SECRET],
+    ] as const) {
+      const body = { name, kind, url: target!.url, ...(secret ? { secret } : {}) };
+      expect((await api(harness, 'POST', '/v1/admin/siem-destinations', { token: adminToken, body })).status).toBe(201);
+    }
+    const awkward = 'a "quote", a \\ backslash, a\nnewline, a\ttab, \u0001, é, 😀 and \u2028';
+    await withAuditChain(harness.deps.db, workspaceId, harness.deps.clock, async (_tx, audit) => {
+      audit.append({
+        type: 'test.awkward_text',
+        actor: { type: 'system', name: awkward },
+        batchId: awkward,
+        recordId: awkward,
+        property: awkward,
+        before: { value: awkward, nested: { list: [awkward, 1.5, -0, 1e21, null, true] } },
+        after: { [awkward]: awkward },
+        reasons: [awkward, ''],
+        data: { empty: {}, none: [] },
+      });
+    });
+
+    await deliverAll();
+
+    const exported = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) exported.push(event);
+    for (const target of [otlp, hec, webhook]) expect(target!.whole).toEqual(exported);
+    for (const event of webhook!.whole) expect(hashAuditEvent(event as unknown as AuditEventContent)).toBe(event.hash);
+    // Byte for byte as audit export's JSON.stringify writes it, not only the same values.
+    const streamed = await streamedEventsBetween(harness.deps.db, {
+      workspaceId,
+      afterSeq: 0,
+      uptoSeq: exported.length,
+    });
+    expect(streamed.map((event) => event.json)).toEqual(exported.map((event) => JSON.stringify(event)));
   });
 
   it('streams the signed checkpoints too, each right after the event it signs, with a signature that holds', async () => {

@@ -1,10 +1,10 @@
 import { retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
 import {
-  auditEventsBetween,
   checkpointsBetween,
   claimDueSiemDestination,
   recordSiemDelivered,
   recordSiemFailure,
+  streamedEventsBetween,
   type SiemDestinationRow,
 } from '../../store/siem-store.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -68,7 +68,7 @@ export async function deliverToDueSiemDestination(
     const cursorSeq = Math.max(after.cursorSeq, Math.min(after.cursorSeq + delivery.eventsPerRequest, headSeq));
     const range = { workspaceId: destination.workspaceId, uptoSeq: cursorSeq };
     const [events, checkpoints] = await Promise.all([
-      auditEventsBetween(deps.db, { ...range, afterSeq: after.cursorSeq }),
+      streamedEventsBetween(deps.db, { ...range, afterSeq: after.cursorSeq }),
       checkpointsBetween(deps.db, { ...range, afterSeq: after.checkpointCursorSeq }),
     ]);
     const request = siemRequest({
