@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { randomBytes } from 'node:crypto';
@@ -6,9 +7,11 @@ import {
   checkpointKeyFromSeed,
   checkSignature,
 } from '../../server/src/domain/audit-checkpoint.ts';
+import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { publishDueCheckpoints, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
 import { streamAuditEvents } from '../../server/src/store/audit-store.ts';
+import { streamedEventsBetween } from '../../server/src/store/siem-store.ts';
 import { siemDestinations } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { startSiemReceiver, type ReceivedEvent, type SiemReceiver } from '../support/siem-receivers.ts';
@@ -108,6 +111,51 @@ describe('audit streaming to SIEM destinations', () => {
       ['hook', 'current', true],
       ['splunk', 'current', true],
     ]);
+  });
+
+  it('sends an event whose text needs escaping exactly as audit export writes it, in every kind', async () => {
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const [otlp, hec, webhook] = [
+      await receiver('otlp'),
+      await receiver('splunk_hec', HEC_TOKEN),
+      await receiver('webhook', WEBHOOK_SECRET),
+    ];
+    for (const [name, kind, target, secret] of [
+      ['collector', 'otlp', otlp, undefined],
+      ['splunk', 'splunk_hec', hec, HEC_TOKEN],
+      ['hook', 'webhook', webhook, WEBHOOK_SECRET],
+    ] as const) {
+      const body = { name, kind, url: target!.url, ...(secret ? { secret } : {}) };
+      expect((await api(harness, 'POST', '/v1/admin/siem-destinations', { token: adminToken, body })).status).toBe(201);
+    }
+    const awkward = 'a "quote", a \\ backslash, a\nnewline, a\ttab, \u0001, é, 😀 and \u2028';
+    await withAuditChain(harness.deps.db, workspaceId, harness.deps.clock, async (_tx, audit) => {
+      audit.append({
+        type: 'test.awkward_text',
+        actor: { type: 'system', name: awkward },
+        batchId: awkward,
+        recordId: awkward,
+        property: awkward,
+        before: { value: awkward, nested: { list: [awkward, 1.5, -0, 1e21, null, true] } },
+        after: { [awkward]: awkward },
+        reasons: [awkward, ''],
+        data: { empty: {}, none: [] },
+      });
+    });
+
+    await deliverAll();
+
+    const exported = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) exported.push(event);
+    for (const target of [otlp, hec, webhook]) expect(target!.whole).toEqual(exported);
+    for (const event of webhook!.whole) expect(hashAuditEvent(event as unknown as AuditEventContent)).toBe(event.hash);
+    // Byte for byte as audit export's JSON.stringify writes it, not only the same values.
+    const streamed = await streamedEventsBetween(harness.deps.db, {
+      workspaceId,
+      afterSeq: 0,
+      uptoSeq: exported.length,
+    });
+    expect(streamed.map((event) => event.json)).toEqual(exported.map((event) => JSON.stringify(event)));
   });
 
   it('streams the signed checkpoints too, each right after the event it signs, with a signature that holds', async () => {
@@ -231,6 +279,8 @@ describe('audit streaming to SIEM destinations', () => {
     const [listed] = await destinations(adminToken);
     expect(listed).toMatchObject({ status: 'failing', cursorSeq: otlp.received.at(-1)!.seq });
     expect(otlp.received).toEqual(stored.slice(0, otlp.received.length));
+    // Two accepted and the refused third: the batch read ahead while the third was on the wire never went.
+    expect(otlp.requests).toBe(3);
 
     otlp.failWith = undefined;
     now = new Date(now.getTime() + 1_500);
@@ -268,6 +318,49 @@ describe('audit streaming to SIEM destinations', () => {
     expect(otlp.received).toEqual(stored.slice(0, 14));
     await deliverAll();
     expect(otlp.received).toEqual(stored);
+  });
+
+  it('sends nothing more once another server has taken the destination over, not even the batch read ahead', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    await auditEvents(workspaceId, agents[0]!.id, 20);
+    let id = '';
+    // While the first batch is on the wire, the lease passes to server-b (as when it lapsed and was claimed).
+    const otlp: SiemReceiver = await startSiemReceiver({
+      kind: 'otlp',
+      onEvents: async () => {
+        if (otlp.requests === 1)
+          await harness.deps.db
+            .update(siemDestinations)
+            .set({ leaseHolder: 'server-b' })
+            .where(eq(siemDestinations.id, id));
+      },
+    });
+    receivers.push(otlp);
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: otlp.url },
+    });
+    id = added.body.id;
+    const delivery = {
+      holder: 'server-a',
+      leaseMs: 30_000,
+      requestTimeoutMs: 5_000,
+      retryMaxMs: 60_000,
+      eventsPerRequest: 7,
+    };
+
+    await deliverToDueSiemDestination(harness.deps, delivery);
+
+    expect(otlp.requests).toBe(1);
+    // server-a's acknowledgement is not recorded: server-b sends from the cursor it finds.
+    expect((await destinations(adminToken))[0]).toMatchObject({ cursorSeq: 0 });
+    await harness.deps.db
+      .update(siemDestinations)
+      .set({ leaseExpiresAt: new Date(now.getTime() - 1) })
+      .where(eq(siemDestinations.id, id));
+    await deliverAll('server-b');
+    const stored = await chain(workspaceId);
+    expect(otlp.received).toEqual([...stored.slice(0, 7), ...stored]);
   });
 
   it('sends each batch once when two servers stream the same destinations at once', async () => {

@@ -22,6 +22,8 @@ export interface SiemReceiver {
   checkpoints: { checkpoint: Record<string, unknown>; afterEvents: number }[];
   /** Requests refused for a bad token or signature. */
   refused: number;
+  /** Every request that reached it, answered 2xx or not. */
+  requests: number;
   /** While set, every request is answered with this status and nothing is recorded. */
   failWith: number | undefined;
   close(): Promise<void>;
@@ -45,7 +47,8 @@ export async function startSiemReceiver(options: {
   port?: number;
   /** Answers each request this much later, as a busy collector would. */
   delayMs?: number;
-  onEvents?: (events: ReceivedEvent[]) => void;
+  /** Called with each accepted request's events; the answer waits for what it returns. */
+  onEvents?: (events: ReceivedEvent[]) => void | Promise<void>;
 }): Promise<SiemReceiver> {
   const receiver: SiemReceiver = {
     kind: options.kind,
@@ -54,6 +57,7 @@ export async function startSiemReceiver(options: {
     whole: [],
     checkpoints: [],
     refused: 0,
+    requests: 0,
     failWith: undefined,
     close: async () => {
       server.closeAllConnections();
@@ -65,6 +69,7 @@ export async function startSiemReceiver(options: {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      receiver.requests += 1;
       if (receiver.failWith !== undefined) return void res.writeHead(receiver.failWith).end();
       if (req.url !== PATHS[options.kind]) return void res.writeHead(404).end();
       if (!authorised(options.kind, options.secret, receiver.url, req.headers, body)) {
@@ -81,8 +86,9 @@ export async function startSiemReceiver(options: {
         receiver.received.push(pick(item.event));
         events.push(pick(item.event));
       }
-      options.onEvents?.(events);
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0);
+      void Promise.resolve(options.onEvents?.(events)).then(() =>
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), options.delayMs ?? 0),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));

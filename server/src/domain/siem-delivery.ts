@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import type { SiemKind } from '../../../shared/siem-api.ts';
-import type { ChainedAuditEvent } from './audit-chain.ts';
 import type { AuditCheckpoint } from './audit-checkpoint.ts';
 
 /**
@@ -10,6 +9,19 @@ import type { AuditCheckpoint } from './audit-checkpoint.ts';
  * receiver can check the chain on its side; the signed checkpoints up to the batch's last event go
  * with it, each right after the event it signs, so the receiver can check what it holds against them.
  */
+
+/**
+ * An audit event as streamed: whole as JSON text (`json`, the event as `audit export` writes it,
+ * spliced into the request as it is), with the fields a request names beside it.
+ */
+export interface StreamedAuditEvent {
+  seq: number;
+  type: string;
+  occurredAt: string;
+  prevHash: string;
+  hash: string;
+  json: string;
+}
 
 export interface SiemRequest {
   headers: Record<string, string>;
@@ -26,7 +38,7 @@ export function siemRequest(options: {
   url: string;
   secret: string | undefined;
   workspaceId: string;
-  events: readonly ChainedAuditEvent[];
+  events: readonly StreamedAuditEvent[];
   checkpoints: readonly AuditCheckpoint[];
   now: Date;
 }): SiemRequest {
@@ -45,11 +57,9 @@ export function siemRequest(options: {
         body: inChainOrder(options.events, options.checkpoints).map(hecEvent).join('\n'),
       };
     case 'webhook': {
-      const body = JSON.stringify({
-        workspaceId: options.workspaceId,
-        events: options.events,
-        checkpoints: options.checkpoints,
-      });
+      const body = `{"workspaceId":${JSON.stringify(options.workspaceId)},"events":[${options.events
+        .map((event) => event.json)
+        .join(',')}],"checkpoints":${JSON.stringify(options.checkpoints)}}`;
       const timestamp = String(options.now.getTime());
       return {
         headers: {
@@ -77,10 +87,10 @@ export function webhookSignature(input: { secret: string; url: string; body: str
   return createHmac('sha256', input.secret).update(`POST${input.url}${input.body}${input.timestamp}`).digest('base64');
 }
 
-type Streamed = { event: ChainedAuditEvent } | { checkpoint: AuditCheckpoint };
+type Streamed = { event: StreamedAuditEvent } | { checkpoint: AuditCheckpoint };
 
 /** Events and checkpoints by seq, a checkpoint after the event it signs. */
-function inChainOrder(events: readonly ChainedAuditEvent[], checkpoints: readonly AuditCheckpoint[]): Streamed[] {
+function inChainOrder(events: readonly StreamedAuditEvent[], checkpoints: readonly AuditCheckpoint[]): Streamed[] {
   const merged: Streamed[] = [];
   let next = 0;
   for (const event of events) {
@@ -135,7 +145,7 @@ function otlpLogRecord(item: Streamed) {
     severityNumber: OTLP_SEVERITY_INFO,
     severityText: 'INFO',
     eventName: event.type,
-    body: { stringValue: JSON.stringify(event) },
+    body: { stringValue: event.json },
     attributes: [
       { key: 'audit.seq', value: { intValue: String(event.seq) } },
       stringAttribute('audit.hash', event.hash),
@@ -159,13 +169,7 @@ function hecEvent(item: Streamed): string {
       fields: { seq: item.checkpoint.seq, hash: item.checkpoint.hash },
     });
   const { event } = item;
-  return JSON.stringify({
-    time: Date.parse(event.occurredAt) / 1000,
-    source: SERVICE_NAME,
-    sourcetype: 'agent_governance:audit',
-    event,
-    fields: { seq: event.seq, hash: event.hash },
-  });
+  return `{"time":${Date.parse(event.occurredAt) / 1000},"source":"${SERVICE_NAME}","sourcetype":"agent_governance:audit","event":${event.json},"fields":{"seq":${event.seq},"hash":${JSON.stringify(event.hash)}}}`;
 }
 
 /** Waits after the nth failure in a row: 1 s, 2 s, 4 s... up to `maxMs`. */

@@ -228,7 +228,7 @@ export async function readAuditText(db: Db, workspaceId: string, seq: number): P
 }
 
 /** The column (or expression) that holds each content field, as the linker hashed it. */
-const CONTENT_COLUMN: Record<keyof AuditEventContent, SQL> = {
+export const CONTENT_COLUMN: Record<keyof AuditEventContent, SQL> = {
   actor: sql`e.actor`,
   after: sql`e.after`,
   agentId: sql`e.agent_id`,

@@ -1,12 +1,10 @@
-import type { ChainedAuditEvent } from '../../domain/audit-chain.ts';
-import type { AuditCheckpoint } from '../../domain/audit-checkpoint.ts';
-import { retryDelayMs, isDown, siemRequest } from '../../domain/siem-delivery.ts';
+import { retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
 import {
-  auditEventsAfter,
   checkpointsBetween,
   claimDueSiemDestination,
   recordSiemDelivered,
   recordSiemFailure,
+  streamedEventsBetween,
   type SiemDestinationRow,
 } from '../../store/siem-store.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -32,10 +30,21 @@ export type SiemRound = { claimed: false } | { claimed: true; delivered: number 
  */
 const REQUESTS_PER_CLAIM = 5;
 
+/** One request ready to go: its events are the chain's seqs after the previous batch's, up to `cursorSeq`. */
+interface PreparedBatch {
+  events: number;
+  cursorSeq: number;
+  checkpointCursorSeq: number;
+  request: SiemRequest;
+}
+
 /**
  * Sends audit events to one due destination (issue 22), a batch per request, and says how many it
  * delivered. The cursor moves only after the destination acknowledged a batch, so a crash or a
  * failed request sends the same events again (at least once, each marked by its seq), never skips.
+ * While a batch is on the wire the next one is read and encoded; it goes only once the one before
+ * was acknowledged and the lease renewed, else it is dropped, so batches leave strictly in order
+ * and only while this server holds the destination.
  * Due destinations are taken oldest-first, a few requests each, so a busy one does not starve the rest.
  * `stopWhen` ends the claim after the request in hand (the lease given back), so agents' requests
  * that arrive meanwhile wait for one batch at most.
@@ -46,39 +55,52 @@ export async function deliverToDueSiemDestination(
   control: { stopWhen?: () => boolean } = {},
 ): Promise<SiemRound> {
   const stop = () => control.stopWhen?.() ?? false;
-  const destination = await claimDueSiemDestination(deps.db, {
+  const claimed = await claimDueSiemDestination(deps.db, {
     holder: delivery.holder,
     leaseMs: delivery.leaseMs,
     now: deps.clock(),
   });
-  if (!destination) return { claimed: false };
-  const read = (afterSeq: number) => {
-    const events = auditEventsAfter(deps.db, {
+  if (!claimed) return { claimed: false };
+  const { destination, headSeq } = claimed;
+  const secret = destination.secretEnc === null ? undefined : deps.secrets.open(destination.secretEnc);
+  const prepare = async (after: { cursorSeq: number; checkpointCursorSeq: number }): Promise<PreparedBatch> => {
+    // The events up to the head as claimed, and the checkpoints signed up to this batch's last event.
+    const cursorSeq = Math.max(after.cursorSeq, Math.min(after.cursorSeq + delivery.eventsPerRequest, headSeq));
+    const range = { workspaceId: destination.workspaceId, uptoSeq: cursorSeq };
+    const [events, checkpoints] = await Promise.all([
+      streamedEventsBetween(deps.db, { ...range, afterSeq: after.cursorSeq }),
+      checkpointsBetween(deps.db, { ...range, afterSeq: after.checkpointCursorSeq }),
+    ]);
+    const request = siemRequest({
+      kind: destination.kind,
+      url: destination.url,
+      secret,
       workspaceId: destination.workspaceId,
-      afterSeq,
-      limit: delivery.eventsPerRequest,
+      events,
+      checkpoints,
+      now: deps.clock(),
     });
-    // Marked handled now: a read failing while a request is on the wire surfaces when it is awaited.
-    events.catch(() => {});
-    return events;
+    return {
+      events: events.length,
+      cursorSeq,
+      checkpointCursorSeq: checkpoints.at(-1)?.seq ?? after.checkpointCursorSeq,
+      request,
+    };
   };
-  let next = read(destination.cursorSeq);
-  let checkpointCursorSeq = destination.checkpointCursorSeq;
+  const ahead = (after: PreparedBatch) => {
+    const next = prepare(after);
+    // Marked handled now: a read failing while a request is on the wire surfaces when it is awaited.
+    next.catch(() => {});
+    return next;
+  };
+  let next = prepare(destination);
   let delivered = 0;
   let downRecorded = destination.downRecordedAt !== null;
   for (let request = 1; request <= REQUESTS_PER_CLAIM; request++) {
-    const events = await next;
-    const cursorSeq = events.at(-1)?.seq ?? destination.cursorSeq;
-    const more = events.length === delivery.eventsPerRequest && request < REQUESTS_PER_CLAIM && !stop();
-    if (more) next = read(cursorSeq);
-    // The checkpoints signed up to this batch's last event, each sent after the event it signs.
-    const checkpoints = await checkpointsBetween(deps.db, {
-      workspaceId: destination.workspaceId,
-      afterSeq: checkpointCursorSeq,
-      uptoSeq: cursorSeq,
-    });
-    checkpointCursorSeq = checkpoints.at(-1)?.seq ?? checkpointCursorSeq;
-    const failure = await send(deps, destination, { events, checkpoints }, delivery.requestTimeoutMs);
+    const batch = await next;
+    const more = batch.cursorSeq < headSeq && request < REQUESTS_PER_CLAIM && !stop();
+    if (more) next = ahead(batch);
+    const failure = await post(destination.url, batch.request, delivery.requestTimeoutMs);
     if (failure !== undefined) {
       // After a success in this claim the destination is no longer failing: the backoff starts afresh.
       const before =
@@ -94,8 +116,8 @@ export async function deliverToDueSiemDestination(
     const acknowledged = {
       id: destination.id,
       holder: delivery.holder,
-      cursorSeq,
-      checkpointCursorSeq,
+      cursorSeq: batch.cursorSeq,
+      checkpointCursorSeq: batch.checkpointCursorSeq,
       now,
       leaseExpiresAt: goOn ? new Date(now.getTime() + delivery.leaseMs) : null,
     };
@@ -108,7 +130,7 @@ export async function deliverToDueSiemDestination(
         return true;
       });
     downRecorded = false;
-    delivered += events.length;
+    delivered += batch.events;
     // A lost lease means another server sends from the cursor now; stop rather than send twice.
     if (!goOn || !held) return { claimed: true, delivered };
   }
@@ -161,22 +183,9 @@ function outage(destination: SiemDestinationRow, now: Date) {
 }
 
 /** Undefined when the destination acknowledged the batch (any 2xx), else why not, in one line for the status. */
-async function send(
-  deps: ServiceDeps,
-  destination: SiemDestinationRow,
-  batch: { events: readonly ChainedAuditEvent[]; checkpoints: readonly AuditCheckpoint[] },
-  timeoutMs: number,
-): Promise<string | undefined> {
-  const request = siemRequest({
-    kind: destination.kind,
-    url: destination.url,
-    secret: destination.secretEnc === null ? undefined : deps.secrets.open(destination.secretEnc),
-    workspaceId: destination.workspaceId,
-    ...batch,
-    now: deps.clock(),
-  });
+async function post(url: string, request: SiemRequest, timeoutMs: number): Promise<string | undefined> {
   try {
-    const response = await fetch(destination.url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: request.headers,
       body: request.body,
