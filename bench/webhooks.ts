@@ -18,9 +18,16 @@
  * "after" is the plain insert (ON CONFLICT only on a duplicate key) without the index join. On
  * PGlite the database runs in the server's thread and 100 indexed rows cost about twice the
  * reference's one row of CPU (3.7 against 2.0 ms), which caps the ratio near 0.6. On Postgres the
- * server's thread is the limit, and validation is most of our own work in it (zod per event and the
- * safe-text walk: 0.35 of the 0.55 ms of CPU ingestHubSpotWebhook takes per delivery): without both
+ * server's thread is the limit, and validation was most of our own work in it (zod per event and the
+ * safe-text walk: 0.35 of the 0.55 ms of CPU ingestHubSpotWebhook took per delivery): without both
  * (an experiment, not kept) the ratio was 0.61-0.69. The reference's own p99 is over 50 ms at this load.
+ *
+ * Since, HubSpot's usual events are checked by hand in one pass (isCommonHubSpotEvent): about 0.02-0.07
+ * ms of CPU per delivery where the schema and the walk took about 0.30. At load average 8-18 the ratio
+ * did not resolve it: five interleaved runs each, median (range), before and after:
+ *
+ *   PGlite    0.57 (0.52-0.83)   0.51 (0.51-0.63)
+ *   Postgres  0.54 (0.44-0.66)   0.65 (0.47-0.83)
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

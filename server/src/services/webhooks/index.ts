@@ -1,5 +1,5 @@
 /** Webhooks: intake of CRM change events, their processing, reconciliation of approvals and revert of bypasses. Other folders import this feature only from here. */
-export { ingestHubSpotWebhook } from './ingest-webhooks.ts';
+export { ingestHubSpotWebhook, readWebhookEvents } from './ingest-webhooks.ts';
 export { createPortalDirectory } from './portal-directory.ts';
 export {
   type ProcessOptions,

@@ -1,4 +1,9 @@
-import { hubspotWebhookEventSchema, type WebhookIntakeResult } from '../../../../shared/hubspot-webhooks.ts';
+import {
+  type HubSpotWebhookEvent,
+  hubspotWebhookEventSchema,
+  isCommonHubSpotEvent,
+  type WebhookIntakeResult,
+} from '../../../../shared/hubspot-webhooks.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import type { SignatureCheck, SignedRequest } from '../../crm/port.ts';
 import { AppError, assertSafeJson } from '../../errors.ts';
@@ -40,8 +45,7 @@ export async function ingestHubSpotWebhook(
   if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
   if (!Array.isArray(parsed.value))
     throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
-  // Postgres reads the whole body as jsonb, so one unsafe text anywhere would fail the delivery's insert.
-  assertSafeJson(parsed.value, 'The webhook body');
+  const events = readWebhookEvents(parsed.value);
   const workspaceOf = new Map(known.map((w) => [w.hubspotPortalId, w.id]));
   const result: WebhookIntakeResult = {
     received: parsed.value.length,
@@ -51,17 +55,12 @@ export async function ingestHubSpotWebhook(
     rejected: [],
   };
   const toStore: WebhookDelivery['events'][number][] = [];
-  parsed.value.forEach((element: unknown, index) => {
-    const event = hubspotWebhookEventSchema.safeParse(element);
-    if (!event.success) {
-      const issue = event.error.issues[0];
-      result.rejected.push({
-        index,
-        problem: issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : 'not a HubSpot event',
-      });
+  events.forEach((event, index) => {
+    if (!event.ok) {
+      result.rejected.push({ index, problem: event.problem });
       return;
     }
-    const portalId = String(event.data.portalId);
+    const portalId = String(event.event.portalId);
     const workspaceId = workspaceOf.get(portalId);
     if (workspaceId === undefined) {
       result.unknownPortal += 1;
@@ -81,6 +80,29 @@ export async function ingestHubSpotWebhook(
   });
   result.duplicates = toStore.length - result.stored;
   return result;
+}
+
+export type EventReading = { ok: true; event: HubSpotWebhookEvent } | { ok: false; problem: string };
+
+/**
+ * Each element of a delivery as an event or the reason it is not one; throws when the body as a
+ * whole holds what no request may (`assertSafeJson`). A delivery of HubSpot's usual events is
+ * checked by hand in one pass; any other goes through the safe-text walk and the schema, so every
+ * refusal reads as the contract words it.
+ */
+export function readWebhookEvents(body: unknown[]): EventReading[] {
+  if (body.every(isCommonHubSpotEvent)) return body.map((event) => ({ ok: true, event }));
+  // Postgres reads the whole body as jsonb, so one unsafe text anywhere would fail the delivery's insert.
+  assertSafeJson(body, 'The webhook body');
+  return body.map((element) => {
+    const event = hubspotWebhookEventSchema.safeParse(element);
+    if (event.success) return { ok: true, event: event.data };
+    const issue = event.error.issues[0];
+    return {
+      ok: false,
+      problem: issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : 'not a HubSpot event',
+    };
+  });
 }
 
 type Verdict = { ok: true; byApp: boolean; portals: Set<string> } | Extract<SignatureCheck, { ok: false }>;
