@@ -407,7 +407,11 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await story.textContent()).toContain('change.applied');
     const event = await page.getByRole('list', { name: 'The story' }).locator('li.current').textContent();
     expect(event).toContain('demo-enricher');
-    expect(await page.locator('dl.fields').textContent()).toMatch(/Policy version\s*1/);
+    expect(await page.locator('dl[aria-label="The event"]').textContent()).toMatch(/Policy version\s*1/);
+    // change.applied carries no evidence: the page joins it from the change set's record.
+    expect(await page.getByText('Evidence kept with the change set’s record').count()).toBe(1);
+    expect(await page.locator('dl[aria-label="Evidence"]').textContent()).toMatch(/Run id\s*demo-run-0/);
+    expect(await page.getByRole('table', { name: 'CRM result' }).textContent()).toContain('applied');
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the chain' }).click();
