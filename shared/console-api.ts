@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import { actionViewSchema } from './action-api.ts';
 import { batchApprovalIdsSchema } from './approval-api.ts';
 import type {
   AuditSearchResult,
@@ -288,3 +289,39 @@ export const auditActionViewSchema = z.object({
     .nullable(),
 });
 export type AuditActionView = z.infer<typeof auditActionViewSchema>;
+
+/** A content rule's match in a draft, as the policy found it on submission (the text is the agent's: render it as text). */
+export const contentFindingViewSchema = z.object({
+  rule: z.string(),
+  reason: z.string(),
+  text: z.string(),
+  field: z.string().nullable(),
+});
+
+/** A stop rule that applied to a draft (refused or stopped it), or a stop its outcome put on the contact. */
+export const draftStopViewSchema = z.object({
+  seq: z.number().int(),
+  type: z.string(),
+  occurredAt: z.iso.datetime({ offset: true }),
+  reason: z.string(),
+  by: auditActorViewSchema,
+});
+
+/**
+ * One email, task or note reconstructed (issue 19): the draft as the admin API shows it (as
+ * submitted, `proposed`, and as a person edited it, `edited`), who submitted it, the agent's
+ * evidence, the content rules it matched, each person's decision, the stops that applied, what the
+ * CRM and the agent reported (sent, bounced, the task created) and every audit event about it.
+ */
+export const draftAuditViewSchema = z.object({
+  draft: actionViewSchema,
+  agent: z.object({ id: z.string(), name: z.string(), role: z.string() }).nullable(),
+  submittedBy: auditActorViewSchema.nullable(),
+  evidence: auditEvidenceViewSchema,
+  contentFindings: z.array(contentFindingViewSchema),
+  decisions: z.array(auditDecisionViewSchema),
+  stops: z.array(draftStopViewSchema),
+  reports: z.array(auditReportViewSchema),
+  events: z.array(auditEventViewSchema),
+});
+export type DraftAuditView = z.infer<typeof draftAuditViewSchema>;

@@ -112,7 +112,12 @@ export function Inbox() {
               />
             ))}
             {inbox.data.drafts.map((draft) => (
-              <DraftCard key={draft.id} draft={draft} onDecided={reload} />
+              <DraftCard
+                key={draft.id}
+                draft={draft}
+                canReadAudit={inbox.data.caller.permissions.searchAudit}
+                onDecided={reload}
+              />
             ))}
             {inbox.data.heldEntries.map((entry) => (
               <HeldEntryCard

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 import type { Db } from './database.ts';
 import { eventWithPersonalColumns, personalOfEvent, shownWhole } from './audit-store.ts';
@@ -132,4 +132,27 @@ export async function findChangeSetRecord(
     changes: recordChanges,
     approvals: await withItems(db, held),
   };
+}
+
+/** Every event about one draft (emails, tasks, notes), oldest first: each carries its id in `data.actionId`. */
+export async function auditEventsOfAction(
+  db: Db,
+  workspaceId: string,
+  recordId: string,
+  actionId: string,
+): Promise<AuditEventRow[]> {
+  const rows = await db
+    .select(eventWithPersonalColumns)
+    .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        eq(auditEvents.recordId, recordId),
+        sql`${auditEvents.data}->>'actionId' = ${actionId}`,
+      ),
+    )
+    .orderBy(asc(auditEvents.seq))
+    .limit(500);
+  return rows.map(shownWhole);
 }

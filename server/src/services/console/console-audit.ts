@@ -129,7 +129,7 @@ function crmResult(record: ChangeSetRecord, story: AuditEventRow[]): NonNullable
   };
 }
 
-function reportView(step: AuditEventRow) {
+export function reportView(step: AuditEventRow) {
   return {
     seq: step.seq,
     type: step.type,
@@ -174,14 +174,14 @@ function approvalView(approval: ChangeSetRecord['approvals'][number], story: Aud
   };
 }
 
-function decisionView(
+export function decisionView(
   step: AuditEventRow,
   decided: Pick<AuditDecisionView, 'kind' | 'edits' | 'reason'>,
 ): AuditDecisionView {
   return { seq: step.seq, at: step.occurredAt.toISOString(), by: actorView(step.actor), ...decided };
 }
 
-function actorView(actor: unknown): AuditActorView {
+export function actorView(actor: unknown): AuditActorView {
   const fields = objectOf(actor);
   return {
     type: textOf(fields.type) ?? 'unknown',
@@ -197,7 +197,7 @@ function hasEvidence(evidence: unknown): boolean {
 }
 
 /** The agent's evidence field by field, read leniently: it was validated when the agent sent it, under the schema of that day. */
-function evidenceView(evidence: unknown, from: AuditEvidenceView['from']): AuditEvidenceView {
+export function evidenceView(evidence: unknown, from: AuditEvidenceView['from']): AuditEvidenceView {
   const fields = objectOf(evidence);
   return {
     from,
@@ -217,15 +217,15 @@ function evidenceView(evidence: unknown, from: AuditEvidenceView['from']): Audit
   };
 }
 
-function objectOf(value: unknown): Record<string, unknown> {
+export function objectOf(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function textOf(value: unknown): string | null {
+export function textOf(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function eventView(row: AuditEventRow): AuditEventView {
+export function eventView(row: AuditEventRow): AuditEventView {
   return {
     seq: row.seq,
     occurredAt: row.occurredAt.toISOString(),
