@@ -137,6 +137,8 @@ export interface InboxView {
    * the CRM refused or could not be reached (`failed`, tried again later).
    */
   unwritten: UnwrittenApproval[];
+  /** The workspace's agents by name, on every page: the agent filter picks one by name and sends its id. */
+  agents: { id: string; name: string }[];
 }
 
 export interface UnwrittenApproval {

@@ -12,7 +12,7 @@ import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
 
 const FILTERS = [
-  { name: 'agent', label: 'Agent id' },
+  { name: 'agent', label: 'Agent' },
   { name: 'batch', label: 'Batch' },
   { name: 'record', label: 'Record id' },
   { name: 'property', label: 'Property' },
@@ -67,7 +67,15 @@ export function Inbox() {
       <form className="filters" onSubmit={applyFilters} key={search}>
         {FILTERS.map(({ name, label }) => (
           <label key={name}>
-            {label} <input name={name} defaultValue={params.get(name) ?? ''} />
+            {label}{' '}
+            {name === 'agent' ? (
+              <AgentPicker
+                agents={inbox.state === 'ready' ? inbox.data.agents : []}
+                chosen={params.get('agent') ?? ''}
+              />
+            ) : (
+              <input name={name} defaultValue={params.get(name) ?? ''} />
+            )}
           </label>
         ))}
         <button type="submit">Filter</button>
@@ -135,6 +143,25 @@ export function Inbox() {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The agent filter, by name; the inbox answers the workspace's agents, so until it has, the chosen
+ * id is the only option (re-mounted once they come, keeping the choice).
+ */
+function AgentPicker(props: { agents: InboxView['agents']; chosen: string }) {
+  const known = props.agents.some((agent) => agent.id === props.chosen);
+  return (
+    <select name="agent" defaultValue={props.chosen} key={props.agents.length}>
+      <option value="">Any agent</option>
+      {props.agents.map((agent) => (
+        <option key={agent.id} value={agent.id}>
+          {agent.name}
+        </option>
+      ))}
+      {props.chosen && !known && <option value={props.chosen}>{props.chosen}</option>}
+    </select>
   );
 }
 

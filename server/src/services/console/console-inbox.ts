@@ -102,6 +102,7 @@ export async function inboxView(
     heldEntries: heldEntries.map((entry) => pendingEntryCard(entry, agentById.get(entry.agentId), caller)),
     next,
     unwritten: unwritten.map((stored) => unwrittenView(stored, agentById.get(stored.agentId)?.name)),
+    agents: agents.map(({ id, name }) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 
