@@ -57,6 +57,8 @@ export const inboxQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** The keyset cursor: the previous page's `next`. */
   cursor: safeText.max(200).optional(),
+  /** The held drafts' own keyset cursor: the previous answer's `draftsNext` (on the field changes' first page). */
+  draftCursor: safeText.max(200).optional(),
 });
 export type InboxQuery = z.infer<typeof inboxQuerySchema>;
 
@@ -124,8 +126,13 @@ export interface InboxView {
   caller: Caller;
   killSwitches: EngagedKillSwitch[];
   items: PendingApprovalCard[];
-  /** Held emails, tasks and notes with their record; drafts belong to no batch, so a batch filter leaves none. */
+  /**
+   * Held emails, tasks and notes with their record, on the field changes' first page, newest first,
+   * `limit` at a time; drafts belong to no batch, so a batch filter leaves none.
+   */
   drafts: (PendingDraft & { objectType: string; recordId: string; createdAt: string })[];
+  /** The cursor of the drafts' next page (give it as `draftCursor`), null on their last page. */
+  draftsNext: string | null;
   /** Held record creations and associations (issue 21), on the first page as drafts are; none under a property filter. */
   heldEntries: PendingRecordEntry[];
   /** The next page's cursor, null on the last page; drafts and held entries come on the first page only. */

@@ -32,15 +32,14 @@ export async function draftAudit(
   const agent = await findAgent(deps.db, workspace.id, row.agentId);
   const events = await auditEventsOfAction(deps.db, workspace.id, row.recordId, row.id);
   const submitted = events.find((event) => event.type === 'action.submitted');
+  // The policy's content-rule matches, as the submission recorded them.
+  const findings = objectOf(submitted?.data).contentFindings;
   return {
     draft,
     agent: agent ? { id: agent.id, name: agent.name, role: agent.role } : null,
     submittedBy: submitted ? actorView(submitted.actor) : null,
     evidence: evidenceView(row.evidence, 'draft'),
-    contentFindings: (Array.isArray(objectOf(submitted?.data).contentFindings)
-      ? (objectOf(submitted?.data).contentFindings as unknown[])
-      : []
-    ).map((finding) => {
+    contentFindings: (Array.isArray(findings) ? findings : []).map((finding) => {
       const { rule, reason, text, field } = objectOf(finding);
       return { rule: textOf(rule) ?? '', reason: textOf(reason) ?? '', text: textOf(text) ?? '', field: textOf(field) };
     }),
