@@ -329,5 +329,7 @@ export interface AuditSearchResult {
     actor: unknown;
     before: unknown;
     after: unknown;
+    /** The draft (email, task, note) the event is about, if any: the console's page for one draft reconstructs it. */
+    actionId: string | null;
   }[];
 }

@@ -6,6 +6,7 @@ import { Audit } from './screens/Audit.tsx';
 import { AuditAction } from './screens/AuditAction.tsx';
 import { Batch } from './screens/Batch.tsx';
 import { Batches } from './screens/Batches.tsx';
+import { DraftAudit } from './screens/DraftAudit.tsx';
 import { Inbox } from './screens/Inbox.tsx';
 import { RecordPage } from './screens/RecordPage.tsx';
 import { useLoad } from './use-load.ts';
@@ -71,6 +72,9 @@ export function App() {
             <Route path="/audit">
               <Audit />
             </Route>
+          )}
+          {permissions.searchAudit && (
+            <Route path="/audit/drafts/:id">{(params) => <DraftAudit id={params.id} />}</Route>
           )}
           {permissions.searchAudit && <Route path="/audit/:seq">{(params) => <AuditAction seq={params.seq} />}</Route>}
           {permissions.searchAudit && (

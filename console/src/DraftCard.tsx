@@ -15,7 +15,7 @@ const KIND_LABELS: Record<Draft['kind'], string> = {
 };
 
 /** A held email, task or note: what would go out now, as text (the agent wrote it), with approve and reject. */
-export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
+export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecided: () => void }) {
   const { draft } = props;
   const [mode, setMode] = useState<'idle' | 'edit' | 'reject'>('idle');
   const editable = EDITABLE.filter((field) => draft.content[field] !== undefined);
@@ -43,6 +43,12 @@ export function DraftCard(props: { draft: Draft; onDecided: () => void }) {
         </Link>{' '}
         · {draft.agent.name} · {draft.tier}
         {draft.edited && ' · edited by a person'}
+        {props.canReadAudit && (
+          <>
+            {' · '}
+            <Link href={`/audit/drafts/${draft.id}`}>its audit</Link>
+          </>
+        )}
       </header>
       <dl className="fields">
         {Object.entries(draft.content).map(([field, value]) => (

@@ -22,7 +22,7 @@ const inbox = async (cookie: string, query = '') =>
   (await (await consoleCall(harness, cookie, 'GET', `/console/api/inbox${query}`)).json()) as any;
 
 describe('the inbox', () => {
-  it('When field changes and drafts wait, then each shows as the card shows it, filtered by record, property and age', async () => {
+  it('When field changes and drafts wait, then each shows as the card shows it, filtered by agent (picked by name), record, property and age', async () => {
     const first = seedContact(harness, { phone: '+1 555 0100' });
     const second = seedContact(harness, { phone: '+1 555 0200', hubspot_owner_id: '1002' });
     const token = ws.agents[0]!.token;
@@ -55,6 +55,12 @@ describe('the inbox', () => {
       expect.objectContaining({ id: draft.body.id, kind: 'send_email', recordId: first, decidable: { ok: true } }),
     ]);
     expect(all.drafts[0].content.body).toBe('<b>Hi</b> Ada');
+    // The agent filter picks by name: the inbox names the workspace's agents with the id it filters by.
+    expect(all.agents.map((agent: any) => agent.name)).toEqual(['enrichment-agent', 'outreacher']);
+    const picked = all.agents.find((agent: any) => agent.name === 'outreacher').id;
+    const byAgent = await inbox(approver, `?agent=${picked}`);
+    expect(byAgent.items).toEqual([]);
+    expect(byAgent.drafts.map((held: any) => held.id)).toEqual([draft.body.id]);
 
     expect((await inbox(approver, `?record=${first}`)).items).toHaveLength(1);
     expect((await inbox(approver, '?property=jobtitle')).items).toEqual([]);

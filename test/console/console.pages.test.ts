@@ -4,7 +4,7 @@ import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/do
 import { publishDueCheckpoints } from '../../server/src/services/governance/index.ts';
 import { editAsPerson, recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { runRollback } from '../support/rollbacks.ts';
-import { testClock } from '../support/actions.ts';
+import { submitAction, testClock } from '../support/actions.ts';
 import { EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
 import { seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -68,6 +68,35 @@ describe('keyset pages (issue 19)', () => {
     const bad = await consoleCall(harness, approver, 'GET', '/console/api/inbox?cursor=not-ours');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('When more drafts wait than a page holds, then they page newest first by their own cursor, and the age filter goes to the database', async () => {
+    const ids: string[] = [];
+    for (const body of ['First call', 'Second call', 'Third call']) {
+      const submitted = await submitAction(harness, ws.agents[0]!.token, {
+        kind: 'create_note',
+        objectType: 'contacts',
+        recordId: seedContact(harness),
+        body,
+        evidence: EVIDENCE,
+      });
+      expect(submitted.body.status).toBe('pending');
+      ids.push(submitted.body.id);
+      clock.advanceHours(1);
+    }
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    const first = await get(approver, '/console/api/inbox?limit=2');
+    expect(first.drafts.map((draft: any) => draft.id)).toEqual([ids[2], ids[1]]);
+    expect(first.draftsNext).toEqual(expect.any(String));
+    const second = await get(approver, `/console/api/inbox?limit=2&draftCursor=${first.draftsNext}`);
+    expect(second.drafts.map((draft: any) => draft.id)).toEqual([ids[0]]);
+    expect(second.draftsNext).toBeNull();
+    // Waited 90 minutes or more: the two oldest, the page filled from the database, not cut after it.
+    const waited = await get(approver, '/console/api/inbox?limit=1&olderThanMinutes=90');
+    expect(waited.drafts.map((draft: any) => draft.id)).toEqual([ids[1]]);
+    expect(waited.draftsNext).toEqual(expect.any(String));
+    const bad = await consoleCall(harness, approver, 'GET', '/console/api/inbox?draftCursor=not-ours');
+    expect(bad.status).toBe(400);
   });
 
   it('When there are more batches than a page, then batches page by cursor too', async () => {

@@ -381,7 +381,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('two-person-approved-by-both');
   });
 
-  it('an auditor reconstructs one write from the audit trail and verifies the chain', async () => {
+  it('an auditor reconstructs one write and one draft from the audit trail and verifies the chain', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     await http('PUT', `${serverUrl}/v1/admin/people/2001`, { token: adminToken, body: { role: 'auditor' } });
     const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
@@ -407,7 +407,11 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await story.textContent()).toContain('change.applied');
     const event = await page.getByRole('list', { name: 'The story' }).locator('li.current').textContent();
     expect(event).toContain('demo-enricher');
-    expect(await page.locator('dl.fields').textContent()).toMatch(/Policy version\s*1/);
+    expect(await page.locator('dl[aria-label="The event"]').textContent()).toMatch(/Policy version\s*1/);
+    // change.applied carries no evidence: the page joins it from the change set's record.
+    expect(await page.getByText('Evidence kept with the change set’s record').count()).toBe(1);
+    expect(await page.locator('dl[aria-label="Evidence"]').textContent()).toMatch(/Run id\s*demo-run-0/);
+    expect(await page.getByRole('table', { name: 'CRM result' }).textContent()).toContain('applied');
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Verify the chain' }).click();
@@ -415,6 +419,29 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await page.goBack();
     await page.getByRole('list', { name: 'The story' }).waitFor();
     await screenshot('audit-one-write');
+
+    // One draft's page, reached from the audit search: the agent's HTML shows as text and never runs.
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const payload = '<img src=x onerror="window.__xss=3"><script>window.__xss=4</script>';
+    const note = await http('POST', `${serverUrl}/v1/actions`, {
+      token: agentToken,
+      body: {
+        kind: 'create_note',
+        objectType: 'contacts',
+        recordId: '1004',
+        body: payload,
+        evidence: { source: 'call-notes', reason: payload, runId: 'run-xss' },
+      },
+    });
+    expect(note.body.status).toBe('pending');
+    await page.goto(`${serverUrl}/audit?record=1004&type=action.submitted`);
+    await page.getByRole('link', { name: 'the draft' }).first().click();
+    await page.getByRole('heading', { name: `Note ${note.body.id}` }).waitFor();
+    expect(await page.locator('dl[aria-label="As submitted"]').textContent()).toContain(payload);
+    expect(await page.locator('dl[aria-label="Evidence"]').textContent()).toContain(payload);
+    expect(await page.locator('main img, main script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+    await screenshot('audit-one-draft');
   });
 
   it('no screen raised a script error or broke the Content-Security-Policy', () => {

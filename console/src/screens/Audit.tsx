@@ -57,7 +57,15 @@ export function AuditTable(props: { events: AuditSearchResult['events'] }) {
               <Link href={`/audit/${event.seq}`}>{event.seq}</Link>
             </td>
             <td>{new Date(event.occurredAt).toLocaleString()}</td>
-            <td>{event.type}</td>
+            <td>
+              {event.type}
+              {event.actionId && (
+                <>
+                  {' · '}
+                  <Link href={`/audit/drafts/${event.actionId}`}>the draft</Link>
+                </>
+              )}
+            </td>
             <td>{event.recordId}</td>
             <td>{event.property}</td>
             <td>{asText(event.before)}</td>

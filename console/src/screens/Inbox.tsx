@@ -12,7 +12,7 @@ import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
 
 const FILTERS = [
-  { name: 'agent', label: 'Agent id' },
+  { name: 'agent', label: 'Agent' },
   { name: 'batch', label: 'Batch' },
   { name: 'record', label: 'Record id' },
   { name: 'property', label: 'Property' },
@@ -32,10 +32,12 @@ export function Inbox() {
   const params = new URLSearchParams(search);
   const filters = Object.fromEntries(FILTERS.map(({ name }) => [name, params.get(name) ?? undefined]));
   const cursor = params.get('cursor') ?? undefined;
+  const draftCursor = params.get('draftCursor') ?? undefined;
   const [inbox, reload] = useLoad(
-    () => getJson<InboxView>(`/console/api/inbox${query({ ...filters, cursor })}`),
+    () => getJson<InboxView>(`/console/api/inbox${query({ ...filters, cursor, draftCursor })}`),
     search,
   );
+  const agents = inbox.state === 'ready' ? inbox.data.agents : [];
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   // Decided here and no longer pending: gone from the list on the answer, before the page is read again.
   const [decided, setDecided] = useState<ReadonlySet<string>>(new Set());
@@ -65,11 +67,20 @@ export function Inbox() {
     <section>
       <h1>Inbox</h1>
       <form className="filters" onSubmit={applyFilters} key={search}>
-        {FILTERS.map(({ name, label }) => (
-          <label key={name}>
-            {label} <input name={name} defaultValue={params.get(name) ?? ''} />
-          </label>
-        ))}
+        {FILTERS.map(({ name, label }) =>
+          name === 'agent' ? (
+            <label key={name}>
+              {label}{' '}
+              <select name="agent" defaultValue={params.get('agent') ?? ''} key={agents.length}>
+                <AgentOptions agents={agents} chosen={params.get('agent') ?? ''} />
+              </select>
+            </label>
+          ) : (
+            <label key={name}>
+              {label} <input name={name} defaultValue={params.get(name) ?? ''} />
+            </label>
+          ),
+        )}
         <button type="submit">Filter</button>
       </form>
       {inbox.state === 'loading' && <p className="notice">Loading…</p>}
@@ -112,7 +123,12 @@ export function Inbox() {
               />
             ))}
             {inbox.data.drafts.map((draft) => (
-              <DraftCard key={draft.id} draft={draft} onDecided={reload} />
+              <DraftCard
+                key={draft.id}
+                draft={draft}
+                canReadAudit={inbox.data.caller.permissions.searchAudit}
+                onDecided={reload}
+              />
             ))}
             {inbox.data.heldEntries.map((entry) => (
               <HeldEntryCard
@@ -126,10 +142,33 @@ export function Inbox() {
           <nav aria-label="Pages" className="actions">
             {cursor && <Link href={`/inbox${query(filters)}`}>First page</Link>}
             {inbox.data.next && <Link href={`/inbox${query({ ...filters, cursor: inbox.data.next })}`}>Next page</Link>}
+            {draftCursor && <Link href={`/inbox${query(filters)}`}>Newest drafts</Link>}
+            {inbox.data.draftsNext && (
+              <Link href={`/inbox${query({ ...filters, draftCursor: inbox.data.draftsNext })}`}>More drafts</Link>
+            )}
           </nav>
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The agent filter's choices, by name. The inbox answers the workspace's agents, so until it has,
+ * the chosen id is the only choice (the select is mounted again once they come, keeping it).
+ */
+function AgentOptions(props: { agents: InboxView['agents']; chosen: string }) {
+  const known = props.agents.some((agent) => agent.id === props.chosen);
+  return (
+    <>
+      <option value="">Any agent</option>
+      {props.agents.map((agent) => (
+        <option key={agent.id} value={agent.id}>
+          {agent.name}
+        </option>
+      ))}
+      {props.chosen && !known && <option value={props.chosen}>{props.chosen}</option>}
+    </>
   );
 }
 

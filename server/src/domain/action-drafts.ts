@@ -39,6 +39,14 @@ export const STOP_REASON_CODES: Record<ContactStopReason, ReasonCode> = {
   complained: 'contact_complained',
 };
 
+/** Every reason `stopRuleReason` gives: compliance refused or stopped the email, whatever the policy says. */
+export const STOP_RULE_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
+  'contact_opted_out',
+  'contact_do_not_contact',
+  ...Object.values(STOP_REASON_CODES),
+  'recipient_not_on_record',
+]);
+
 export interface StopRuleInput {
   /**
    * The recipient the agent wants to email; undefined when it was matched to the contact's

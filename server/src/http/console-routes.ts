@@ -28,6 +28,7 @@ import {
   batchesPage,
   consoleAuditExport,
   consoleAuditSearch,
+  draftAudit,
   inboxVersion,
   inboxView,
   issueSignInLink,
@@ -273,6 +274,11 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
     res.json(
       await auditAction(deps, caller, parseInput(auditSeqParamSchema, req.params.seq, 'The audit event number')),
     );
+  });
+
+  router.get('/console/api/audit/drafts/:id', async (req, res) => {
+    const caller = await authenticate(req);
+    res.json(await draftAudit(deps, caller, idParam(req.params.id, 'draft')));
   });
 
   router.post('/console/api/rollbacks', async (req, res) => {

@@ -104,6 +104,10 @@ export interface ActionFilter {
   statuses?: readonly ActionStatus[] | undefined;
   /** Only drafts a policy held for people (each one of its record's approvals). */
   heldOnly?: boolean;
+  /** Only drafts created at or before this instant (what has waited long enough). */
+  createdBefore?: Date | undefined;
+  /** The keyset cursor: the last draft of the page before (newest first). */
+  after?: { createdAt: Date; id: string } | undefined;
   limit: number;
 }
 
@@ -116,6 +120,11 @@ export async function listActions(db: Db, workspaceId: string, filter: ActionFil
   if (filter.recordId !== undefined) conditions.push(eq(actions.recordId, filter.recordId));
   if (filter.agentId !== undefined) conditions.push(eq(actions.agentId, filter.agentId));
   if (filter.statuses !== undefined) conditions.push(inArray(actions.status, [...filter.statuses]));
+  if (filter.createdBefore) conditions.push(lte(actions.createdAt, filter.createdBefore));
+  if (filter.after)
+    conditions.push(
+      sql`(${actions.createdAt}, ${actions.id}) < (${filter.after.createdAt.toISOString()}::timestamptz, ${filter.after.id}::uuid)`,
+    );
   return db
     .select()
     .from(actions)

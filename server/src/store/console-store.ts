@@ -1,8 +1,10 @@
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 import type { Db } from './database.ts';
 import { eventWithPersonalColumns, personalOfEvent, shownWhole } from './audit-store.ts';
-import { auditEvents, auditPersonalData } from './schema.ts';
+import { type ChangeRow, type ChangeSetRow, findChangeSet, findRecordsEvidence } from './change-store.ts';
+import { type StoredApproval, withItems } from './approval-store.ts';
+import { approvals, auditEvents, auditPersonalData, changes } from './schema.ts';
 
 export type ConsoleSessionRow = typeof consoleSessions.$inferSelect;
 
@@ -82,6 +84,72 @@ export async function auditEventsOnRecordInBatch(
         eq(auditEvents.workspaceId, workspaceId),
         eq(auditEvents.batchId, batchId),
         eq(auditEvents.recordId, recordId),
+      ),
+    )
+    .orderBy(asc(auditEvents.seq))
+    .limit(500);
+  return rows.map(shownWhole);
+}
+
+/** What a change set keeps for one of its records: the agent's evidence, each property's change, the approvals that held them. */
+export interface ChangeSetRecord {
+  changeSet: ChangeSetRow;
+  evidence: unknown;
+  changes: ChangeRow[];
+  approvals: StoredApproval[];
+}
+
+export async function findChangeSetRecord(
+  db: Db,
+  workspaceId: string,
+  changeSetId: string,
+  recordId: string,
+): Promise<ChangeSetRecord | undefined> {
+  const changeSet = await findChangeSet(db, workspaceId, changeSetId);
+  if (!changeSet) return undefined;
+  const evidence = await findRecordsEvidence(db, workspaceId, [{ changeSetId, recordId }]);
+  const recordChanges = await db
+    .select()
+    .from(changes)
+    .where(
+      and(eq(changes.workspaceId, workspaceId), eq(changes.changeSetId, changeSetId), eq(changes.recordId, recordId)),
+    )
+    .orderBy(asc(changes.ordinal));
+  const held = await db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        eq(approvals.recordId, recordId),
+        eq(approvals.changeSetId, changeSetId),
+      ),
+    )
+    .orderBy(asc(approvals.createdAt));
+  return {
+    changeSet,
+    evidence: [...evidence.values()][0] ?? null,
+    changes: recordChanges,
+    approvals: await withItems(db, held),
+  };
+}
+
+/** Every event about one draft (emails, tasks, notes), oldest first: each carries its id in `data.actionId`. */
+export async function auditEventsOfAction(
+  db: Db,
+  workspaceId: string,
+  recordId: string,
+  actionId: string,
+): Promise<AuditEventRow[]> {
+  const rows = await db
+    .select(eventWithPersonalColumns)
+    .from(auditEvents)
+    .leftJoin(auditPersonalData, personalOfEvent)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, workspaceId),
+        eq(auditEvents.recordId, recordId),
+        sql`${auditEvents.data}->>'actionId' = ${actionId}`,
       ),
     )
     .orderBy(asc(auditEvents.seq))

@@ -219,6 +219,7 @@ export async function searchAuditEvents(
       actor: auditEvents.actor,
       before: auditEvents.before,
       after: auditEvents.after,
+      actionId: sql<string | null>`${auditEvents.data}->>'actionId'`,
       personalValues: auditPersonalData.values,
     })
     .from(auditEvents)

@@ -1,11 +1,21 @@
 import type {
   AuditActionView,
+  AuditActorView,
+  AuditApprovalView,
+  AuditDecisionView,
   AuditEventView,
+  AuditEvidenceView,
   ConsoleAuditPage,
   ConsoleAuditQuery,
 } from '../../../../shared/console-api.ts';
 import { AppError } from '../../errors.ts';
-import { type AuditEventRow, auditEventsOnRecordInBatch, findAuditEvent } from '../../store/console-store.ts';
+import {
+  type AuditEventRow,
+  auditEventsOnRecordInBatch,
+  type ChangeSetRecord,
+  findAuditEvent,
+  findChangeSetRecord,
+} from '../../store/console-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { type ExtensionCaller, requirePermission } from '../extension/index.ts';
 import { type AuditExportFormat, exportAudit } from '../governance/index.ts';
@@ -61,7 +71,9 @@ export function consoleAuditExport(
 /**
  * One write reconstructed from the audit trail: the event asked for, and the other events on
  * its record in its batch, which carry the decision and its reasons, the evidence, the policy
- * version, each approval and the CRM's result.
+ * version, each approval and the CRM's result. What the change set keeps for that record fills in
+ * what the event does not carry: events after the decision hold no evidence, and the approvals'
+ * edits and each property's outcome are read from their rows.
  */
 export async function auditAction(
   deps: ServiceDeps,
@@ -75,10 +87,145 @@ export async function auditAction(
     event.batchId && event.recordId
       ? await auditEventsOnRecordInBatch(deps.db, workspace.id, event.batchId, event.recordId)
       : [event];
-  return { event: eventView(event), story: story.map(eventView) };
+  const record =
+    event.changeSetId && event.recordId
+      ? await findChangeSetRecord(deps.db, workspace.id, event.changeSetId, event.recordId)
+      : undefined;
+  const onChangeSet = story.filter((step) => step.changeSetId === event.changeSetId);
+  return {
+    event: eventView(event),
+    story: story.map(eventView),
+    evidence: hasEvidence(event.evidence)
+      ? evidenceView(event.evidence, 'event')
+      : record && hasEvidence(record.evidence)
+        ? evidenceView(record.evidence, 'change_set')
+        : null,
+    policyVersion: event.policyVersion ?? record?.changeSet.policyVersion ?? null,
+    approvals: record ? record.approvals.map((approval) => approvalView(approval, onChangeSet)) : [],
+    crmResult: record ? crmResult(record, onChangeSet) : null,
+  };
 }
 
-function eventView(row: AuditEventRow): AuditEventView {
+/** The events that say what the CRM did with a held or auto-applied write. */
+const CRM_REPORTS = new Set([
+  'change.applied',
+  'change.failed',
+  'approval.applied',
+  'approval.stale',
+  'approval.apply_failed',
+]);
+
+function crmResult(record: ChangeSetRecord, story: AuditEventRow[]): NonNullable<AuditActionView['crmResult']> {
+  return {
+    writes: record.changes.map((change) => ({
+      property: change.property,
+      before: change.beforeValue,
+      proposed: change.proposedValue,
+      decision: change.decision,
+      reasons: change.reasons,
+      message: change.message,
+    })),
+    reports: story.filter((step) => CRM_REPORTS.has(step.type)).map(reportView),
+  };
+}
+
+export function reportView(step: AuditEventRow) {
+  return {
+    seq: step.seq,
+    type: step.type,
+    occurredAt: step.occurredAt.toISOString(),
+    message: textOf(objectOf(step.data).message),
+  };
+}
+
+function approvalView(approval: ChangeSetRecord['approvals'][number], story: AuditEventRow[]): AuditApprovalView {
+  return {
+    approvalId: approval.id,
+    tier: approval.tier,
+    status: approval.status,
+    createdAt: approval.createdAt.toISOString(),
+    expiresAt: approval.expiresAt.toISOString(),
+    decidedAt: approval.decidedAt?.toISOString() ?? null,
+    decidedBy: approval.decidedBy,
+    message: approval.message,
+    items: approval.items.map((item) => ({
+      property: item.property,
+      before: item.beforeValue,
+      proposed: item.proposedValue,
+      edited: item.edited,
+      editedValue: item.editedValue,
+      status: item.status,
+      approvedBy: item.approvedBy,
+    })),
+    decisions: story
+      .filter((step) => step.type === 'approval.decided' && objectOf(step.data).approvalId === approval.id)
+      .map((step) => {
+        const data = objectOf(step.data);
+        const edits = Object.entries(objectOf(data.edits)).map(([property, edit]) => {
+          const { proposed, edited } = objectOf(edit);
+          return [property, { proposed: textOf(proposed), edited: textOf(edited) }] as const;
+        });
+        return decisionView(step, {
+          kind: data.kind === 'reject' ? 'reject' : 'approve',
+          edits: edits.length > 0 ? Object.fromEntries(edits) : null,
+          reason: textOf(data.reason),
+        });
+      }),
+  };
+}
+
+export function decisionView(
+  step: AuditEventRow,
+  decided: Pick<AuditDecisionView, 'kind' | 'edits' | 'reason'>,
+): AuditDecisionView {
+  return { seq: step.seq, at: step.occurredAt.toISOString(), by: actorView(step.actor), ...decided };
+}
+
+export function actorView(actor: unknown): AuditActorView {
+  const fields = objectOf(actor);
+  return {
+    type: textOf(fields.type) ?? 'unknown',
+    name: textOf(fields.name) ?? '',
+    crmUserId: textOf(fields.crmUserId),
+    role: textOf(fields.role),
+    via: textOf(fields.via),
+  };
+}
+
+function hasEvidence(evidence: unknown): boolean {
+  return Object.keys(objectOf(evidence)).length > 0;
+}
+
+/** The agent's evidence field by field, read leniently: it was validated when the agent sent it, under the schema of that day. */
+export function evidenceView(evidence: unknown, from: AuditEvidenceView['from']): AuditEvidenceView {
+  const fields = objectOf(evidence);
+  return {
+    from,
+    source: textOf(fields.source),
+    url: textOf(fields.url),
+    reason: textOf(fields.reason),
+    confidence: typeof fields.confidence === 'number' ? fields.confidence : null,
+    signal: textOf(fields.signal),
+    runId: textOf(fields.runId),
+    model: textOf(fields.model),
+    promptVersion: textOf(fields.promptVersion),
+    promptHash: textOf(fields.promptHash),
+    toolCalls: (Array.isArray(fields.toolCalls) ? fields.toolCalls : []).map((call) => {
+      const { name, input, output } = objectOf(call);
+      return { name: textOf(name) ?? '', input: input ?? null, output: output ?? null };
+    }),
+  };
+}
+
+export function objectOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function textOf(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+export function eventView(row: AuditEventRow): AuditEventView {
   return {
     seq: row.seq,
     occurredAt: row.occurredAt.toISOString(),

@@ -21,16 +21,16 @@ import { findHeldEntries } from '../held/index.ts';
  * What waits for a person, across the workspace: each pending field change as the record card
  * shows it (same shape, same `decidable`), newest first, a page at a time by keyset (created at,
  * id). Every filter (agent, batch, record, property, age) goes to the database. Held drafts,
- * held creations and associations, and what was approved but not written come with the first page.
+ * held creations and associations, and what was approved but not written come with the first page;
+ * drafts are paged there by their own keyset cursor.
  */
 export async function inboxView(
   deps: ServiceDeps,
   { workspace, caller }: ExtensionCaller,
   query: InboxQuery,
 ): Promise<InboxView> {
-  const after = decodeCursor(query.cursor);
-  if (after && !UUID.test(after.key))
-    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this server gave: start from the first page.');
+  const after = keysetAfter(query.cursor);
+  const draftsAfter = keysetAfter(query.draftCursor);
   const cutoff =
     query.olderThanMinutes === undefined
       ? undefined
@@ -44,7 +44,7 @@ export async function inboxView(
       recordId: query.record,
       property: query.property,
       createdBefore: cutoff,
-      after: after && { createdAt: after.at, id: after.key },
+      after,
       // One more than the page: whether a next page exists.
       limit: query.limit + 1,
     }),
@@ -53,7 +53,9 @@ export async function inboxView(
           statuses: ['pending'],
           agentId: query.agent,
           recordId: query.record,
-          limit: query.limit,
+          createdBefore: cutoff,
+          after: draftsAfter,
+          limit: query.limit + 1,
         })
       : [],
     firstPage && query.property === undefined
@@ -85,23 +87,25 @@ export async function inboxView(
   const items = shown.map((stored) =>
     pendingCard(stored, agentById.get(stored.agentId), evidence.get(evidenceKey(stored)), caller),
   );
-  const drafts = heldDrafts
-    .filter((row) => cutoff === undefined || row.createdAt <= cutoff)
-    .map((row) => ({
-      ...pendingDraftView(row, agentById.get(row.agentId), caller),
-      objectType: row.objectType,
-      recordId: row.recordId,
-      createdAt: row.createdAt.toISOString(),
-    }));
+  const draftsShown = heldDrafts.slice(0, query.limit);
+  const drafts = draftsShown.map((row) => ({
+    ...pendingDraftView(row, agentById.get(row.agentId), caller),
+    objectType: row.objectType,
+    recordId: row.recordId,
+    createdAt: row.createdAt.toISOString(),
+  }));
   const next = pending.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null;
+  const lastDraft = draftsShown.at(-1);
   return {
     caller,
     killSwitches: engagedKillSwitches(switches),
     items,
     drafts,
+    draftsNext: heldDrafts.length > query.limit && lastDraft ? encodeCursor(lastDraft.createdAt, lastDraft.id) : null,
     heldEntries: heldEntries.map((entry) => pendingEntryCard(entry, agentById.get(entry.agentId), caller)),
     next,
     unwritten: unwritten.map((stored) => unwrittenView(stored, agentById.get(stored.agentId)?.name)),
+    agents: agents.map(({ id, name }) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
 
@@ -130,6 +134,14 @@ function unwrittenView(stored: StoredApproval, agentName: string | undefined): U
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A page's last row (created at, id) from one of this server's cursors; approvals and drafts are keyed by uuid. */
+function keysetAfter(cursor: string | undefined): { createdAt: Date; id: string } | undefined {
+  const after = decodeCursor(cursor);
+  if (after && !UUID.test(after.key))
+    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this server gave: start from the first page.');
+  return after && { createdAt: after.at, id: after.key };
+}
 
 /** The workspace's audit head: every change to what waits (held, decided, expired, stale) appends to the chain. */
 export async function inboxVersion(deps: ServiceDeps, workspaceId: string): Promise<number> {
