@@ -22,7 +22,7 @@ export type HeldCreation = typeof recordCreations.$inferSelect & HeldEntryContex
 export type HeldAssociation = typeof recordAssociations.$inferSelect & HeldEntryContext;
 
 export interface HeldEntryFilter {
-  id?: string | undefined;
+  ids?: readonly string[] | undefined;
   /** A record the entry is about, optionally of one object type (see each listing). */
   record?: { recordId: string; objectType?: string | undefined } | undefined;
   batchId?: string | undefined;
@@ -102,7 +102,7 @@ function heldWhere(
     eq(table.workspaceId, workspaceId),
     eq(changeSets.workspaceId, workspaceId),
     isNotNull(table.expiresAt),
-    filter.id === undefined ? undefined : eq(table.id, filter.id),
+    filter.ids === undefined ? undefined : inArray(table.id, [...filter.ids]),
     about,
     filter.batchId === undefined ? undefined : eq(changeSets.batchId, filter.batchId),
     filter.agentId === undefined ? undefined : eq(changeSets.agentId, filter.agentId),

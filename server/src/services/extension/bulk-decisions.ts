@@ -7,7 +7,7 @@ import { pendingDraftsOnRecords } from '../../store/action-store.ts';
 import { pendingApprovalsOnRecords } from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { decideApprovalsBatch } from '../held/index.ts';
+import { decideBatch } from '../change-sets/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 import { engagedKillSwitches, requirePermission } from './extension-views.ts';
@@ -70,7 +70,7 @@ export async function decideSelectedRecords(
     decision.kind === 'approve'
       ? { kind: 'approve' as const, actingUserId: caller.userId, approvalIds, note }
       : { kind: 'reject' as const, actingUserId: caller.userId, approvalIds, reason: decision.reason, note };
-  return decideApprovalsBatch(deps, { workspace, request, via: 'hubspot_app', person });
+  return decideBatch(deps, { workspace, request, via: 'hubspot_app', person });
 }
 
 /** What waits for a person on one record: a held field change or a held draft, and what decides who may decide it. */
