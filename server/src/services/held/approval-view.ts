@@ -132,7 +132,11 @@ export async function findApprovals(
       : [];
   const entries =
     filter.kind === undefined || filter.kind === 'creation' || filter.kind === 'association'
-      ? await findHeldEntries(deps, workspaceId, { ...filter, kind: filter.kind })
+      ? await findHeldEntries(deps, workspaceId, {
+          ...filter,
+          recordIds: filter.recordId === undefined ? undefined : [filter.recordId],
+          kind: filter.kind,
+        })
       : [];
   return [...fieldChanges, ...drafts, ...entries]
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))

@@ -24,8 +24,8 @@ export async function findHeldEntries(
   workspaceId: string,
   filter: {
     ids?: readonly string[] | undefined;
-    recordId?: string | undefined;
-    /** With recordId: only entries about a record of this object type. */
+    recordIds?: readonly string[] | undefined;
+    /** With recordIds: only entries about a record of this object type. */
     objectType?: string | undefined;
     batchId?: string | undefined;
     agentId?: string | undefined;
@@ -40,7 +40,7 @@ export async function findHeldEntries(
   if (selection === null) return [];
   const query: HeldEntryFilter = {
     ids: filter.ids,
-    record: filter.recordId === undefined ? undefined : { recordId: filter.recordId, objectType: filter.objectType },
+    record: filter.recordIds === undefined ? undefined : { recordIds: filter.recordIds, objectType: filter.objectType },
     batchId: filter.batchId,
     agentId: filter.agentId,
     selection,
