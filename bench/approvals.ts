@@ -23,9 +23,9 @@ import {
   createWorkspace,
   requireWorkspace,
 } from '../server/src/services/governance/index.ts';
-import { syncApprovalMirror, decideApprovalsBatch } from '../server/src/services/held/index.ts';
+import { syncApprovalMirror } from '../server/src/services/held/index.ts';
 import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
-import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
+import { decideBatch, submitChangeSet } from '../server/src/services/change-sets/index.ts';
 import { openDatabase } from '../server/src/store/database.ts';
 import { approvals } from '../server/src/store/schema.ts';
 import { findAgent } from '../server/src/store/agent-store.ts';
@@ -102,7 +102,7 @@ async function measure(kind: 'pglite' | 'postgres') {
     hubspot.faults.setRateLimit({ maxCalls: CALLS_PER_10S, intervalMs: 10_000 });
     hubspot.calls.clear();
     const started = performance.now();
-    const decided = await decideApprovalsBatch(deps, {
+    const decided = await decideBatch(deps, {
       workspace,
       request: { kind: 'approve', actingUserId: '501', approvalIds: ids },
       via: 'admin_api',

@@ -46,9 +46,16 @@ export const personViewSchema = z
 export const APPROVAL_KINDS = ['field_change', 'draft'] as const;
 /**
  * Held work the approvals listing also shows (issue 21): a record an agent wants to create, and a
- * link it wants to make between two records. Each is decided on its own route, not in a batch.
+ * link it wants to make between two records. Each is decided on its own route, or in a batch with the others.
  */
 export const HELD_ENTRY_KINDS = ['creation', 'association'] as const;
+/**
+ * The statuses the approvals listing shows: an approval's, and `failed`, held creations' and
+ * associations' only: a person approved it and the CRM then refused it for good (its message says
+ * why). An approved field change or draft the CRM refuses stays `approved`, retried.
+ */
+export const LISTING_STATUSES = [...APPROVAL_STATUSES, 'failed'] as const;
+export type ListingStatus = (typeof LISTING_STATUSES)[number];
 
 export const approvalListQuerySchema = z.strictObject({
   record: safeText.regex(/^[0-9]{1,18}$/).optional(),
@@ -59,9 +66,11 @@ export const approvalListQuerySchema = z.strictObject({
     .describe('Drafts belong to no batch: with this, only field changes are listed.'),
   agent: z.uuid().optional(),
   status: z
-    .enum(APPROVAL_STATUSES)
+    .enum(LISTING_STATUSES)
     .optional()
-    .describe('A draft’s status in the approvals’ terms (see DraftApproval.status).'),
+    .describe(
+      'A draft’s status in the approvals’ terms (see DraftApproval.status); failed selects held creations and associations only.',
+    ),
   kind: z.enum([...APPROVAL_KINDS, ...HELD_ENTRY_KINDS]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -193,9 +202,9 @@ const heldEntryFields = approvalViewSchema
     id: z.uuid().describe('The entry’s changeId in its change set.'),
     objectType: objectTypeSchema,
     status: z
-      .enum(APPROVAL_STATUSES)
+      .enum(LISTING_STATUSES)
       .describe(
-        'In the approvals’ terms: pending; approved (being written, or the CRM refused it then: see message); applied; rejected; expired.',
+        'In the approvals’ terms: pending; approved (being written, or waiting to be tried again after the CRM failed for now: see message); applied; failed (the CRM refused it for good: see message); rejected; expired.',
       ),
     approvedBy: z.array(safeText).describe('Who approved it so far: two people are needed for two_person.'),
     reasons: z.array(reasonCodeSchema),
@@ -236,20 +245,22 @@ export const approvalListingSchema = z
   .meta({ id: 'ApprovalListing' });
 export type ApprovalListingView = z.infer<typeof approvalListingSchema>;
 
-/** The most approvals, of both kinds together, that one batch decision takes. */
+/** The most approvals, of every kind together, that one batch decision takes. */
 export const BATCH_DECISION_MAX = 1_000;
 
 export const batchApprovalIdsSchema = z
   .array(z.uuid())
   .min(1)
   .max(BATCH_DECISION_MAX)
-  .describe('Ids of held field changes and of held drafts, as the approvals listing gives them, in any mix.');
+  .describe(
+    'Ids of held field changes, held drafts, held creations and held associations, as the approvals listing gives them, in any mix.',
+  );
 
 /**
  * Many approvals decided at once by one person ("all 50 from batch X that I reviewed"): each
- * approval, a held field change or a held draft, transitions on its own, by the same rules as
- * a single decision of its kind; one audit event keeps the manifest. No edits here: an edited
- * value or draft is decided one at a time.
+ * approval, a held field change, draft, creation or association, transitions on its own, by the
+ * same rules as a single decision of its kind; one audit event keeps the manifest. No edits here:
+ * an edited value or draft is decided one at a time.
  */
 export const batchApprovalDecisionSchema = z
   .discriminatedUnion('kind', [
@@ -280,11 +291,14 @@ export const batchDecisionResultSchema = z
     results: z.array(
       z.strictObject({
         approvalId: z.uuid(),
-        kind: z.enum(APPROVAL_KINDS).nullable().describe('null when no approval in this workspace has the id.'),
-        status: z
-          .enum(APPROVAL_STATUSES)
+        kind: z
+          .enum([...APPROVAL_KINDS, ...HELD_ENTRY_KINDS])
           .nullable()
-          .describe('A draft’s in the approvals’ terms, as the listing gives it.'),
+          .describe('null when no approval in this workspace has the id.'),
+        status: z
+          .enum(LISTING_STATUSES)
+          .nullable()
+          .describe('A draft’s, a creation’s or an association’s in the approvals’ terms, as the listing gives it.'),
         refusal: z.strictObject({ code: safeText, message: safeText }).optional(),
       }),
     ),

@@ -51,6 +51,11 @@ export interface BulkPreview {
   pending: number;
   /** Of `pending`, how many are held drafts (an email, task or note) rather than held field changes. */
   drafts: number;
+  /**
+   * Of `pending`, how many are held links from or to the selected records and held new records
+   * likely duplicating one (issue 21), as their cards list them; absent from a server that does not include them.
+   */
+  heldEntries?: number;
   /** More approvals wait than one decision takes (`pending` counts only that many): select fewer records. */
   overLimit: boolean;
   /** Of `pending`, how many this caller may decide; the rest would be refused one by one. */

@@ -7,9 +7,16 @@ import { postJson } from './api.ts';
 
 /**
  * A held record creation or association (issue 21), in the words the HubSpot card uses, with
- * approve and reject: the whole entry, decided alone (not in a batch). Agent text is rendered as text.
+ * approve and reject: the whole entry, decided alone, or selected for the inbox's batch decision.
+ * Agent text is rendered as text.
  */
-export function HeldEntryCard(props: { entry: PendingRecordEntry; killSwitchEngaged: boolean; onDecided: () => void }) {
+export function HeldEntryCard(props: {
+  entry: PendingRecordEntry;
+  killSwitchEngaged: boolean;
+  onDecided: () => void;
+  selected?: boolean;
+  onToggleSelected?: () => void;
+}) {
   const { entry } = props;
   const held = entry.approval;
   const controls = decisionControls(entry, { killSwitchEngaged: props.killSwitchEngaged });
@@ -23,13 +30,19 @@ export function HeldEntryCard(props: { entry: PendingRecordEntry; killSwitchEnga
   const record = held.kind === 'association' ? held.recordId : held.duplicateOf;
   return (
     <article
-      className="card"
+      className={props.selected ? 'card selected' : 'card'}
       aria-label={`${held.kind === 'association' ? 'Link' : 'New record'} held for a person`}
       // biome-ignore lint/a11y/noNoninteractiveTabindex: a card is an article of the inbox's feed, which keys move between (ARIA feed pattern)
       tabIndex={0}
       data-entry-id={held.id}
     >
       <header>
+        {props.onToggleSelected && entry.decidable.ok && (
+          <label className="select">
+            <input type="checkbox" checked={props.selected ?? false} onChange={props.onToggleSelected} /> Select for a
+            batch decision
+          </label>
+        )}{' '}
         {held.kind === 'association' ? 'Link' : 'New record'} · batch {held.batchId} · {held.tier}
         {record && (
           <>

@@ -1,13 +1,15 @@
 import { CONSOLE_REQUEST_HEADER } from '../../shared/console-api.ts';
 
-/** A refusal as the server words it: the machine code and its sentence. */
+/** A refusal as the server words it: the machine code, its sentence and its details (a regression set's failures). */
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -23,9 +25,16 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (response.status === 204) return undefined as T;
-  const json = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  const json = (await response.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; details?: unknown };
+  };
   if (!response.ok)
-    throw new ApiError(response.status, json.error?.code ?? 'INTERNAL', json.error?.message ?? response.statusText);
+    throw new ApiError(
+      response.status,
+      json.error?.code ?? 'INTERNAL',
+      json.error?.message ?? response.statusText,
+      json.error?.details,
+    );
   return json as T;
 }
 

@@ -151,6 +151,30 @@ export function recordMatchText(condition: SegmentCondition): string {
   return `${condition.objectType}.${condition.property} ${condition.op} ${operand}`.trimEnd();
 }
 
+/** A segment stop's record condition (issue 21) as a form holds it: the operand as typed. */
+export interface SegmentConditionFields {
+  objectType: SegmentCondition['objectType'];
+  property: string;
+  op: SegmentCondition['op'];
+  operand: string;
+}
+
+/**
+ * The record condition a kill switch's segment stop is engaged with, from its form's fields: the
+ * operand a comma-separated list for `in`, none for `is_empty` and `not_empty`, else one value.
+ * The settings page and the console build the same one; the server's schema still checks it.
+ */
+export function segmentConditionFrom(fields: SegmentConditionFields): SegmentCondition {
+  const noOperand = fields.op === 'is_empty' || fields.op === 'not_empty';
+  const values = listFromText(fields.operand);
+  return {
+    objectType: fields.objectType,
+    property: fields.property.trim(),
+    op: fields.op,
+    ...(noOperand ? {} : fields.op === 'in' ? (values ? { values } : {}) : { value: fields.operand.trim() }),
+  };
+}
+
 export const CONTENT_RULE_KINDS = [
   'banned',
   'required',

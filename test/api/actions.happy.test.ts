@@ -331,7 +331,7 @@ describe('the agent API document', () => {
     ).toEqual(['approve', 'reject']);
     expect(schemas.BatchApprovalDecision).toBeDefined();
     expect(schemas.BatchDecisionResult.properties.results.items.properties.kind.anyOf).toEqual([
-      { type: 'string', enum: ['field_change', 'draft'] },
+      { type: 'string', enum: ['field_change', 'draft', 'creation', 'association'] },
       { type: 'null' },
     ]);
     expect(schemas.SetPerson.properties.role.enum).toEqual(['owner', 'revops_admin', 'approver', 'rep', 'auditor']);

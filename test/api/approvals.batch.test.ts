@@ -290,6 +290,8 @@ describe('POST /v1/admin/approvals/decisions with held drafts', () => {
       approvalIds: ids,
       fieldChanges: [approvalIds[0], approvalIds[1]],
       drafts: [drafts.email, drafts.note],
+      creations: [],
+      associations: [],
       decided: ids,
       refused: [],
       note: 'Reviewed with the team',

@@ -2,12 +2,14 @@ import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { timelineOf } from '../../server/src/sandbox/hubspot/engagement-routes.ts';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
-import { setTeamRole } from '../../server/src/services/governance/index.ts';
+import { associationsOf } from '../../server/src/sandbox/hubspot/custom-objects.ts';
+import { createAgent, setTeamRole } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { submitAction } from '../support/actions.ts';
 import { EVIDENCE, proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
 import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
+import { holdEntriesPolicy, proposeContact, proposeLink } from '../support/held-entries.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedAppWorkspace>>;
@@ -266,6 +268,71 @@ describe('the bulk action and held drafts on the selected records', () => {
         results: [{ approvalId: draft, kind: 'draft', status: 'rejected' }],
       },
     });
+  });
+});
+
+describe('the bulk action and held links and new records on the selected records', () => {
+  /**
+   * As the record card lists them: a held link from a selected contact, a held new contact likely
+   * duplicating a selected one, and a held phone write on a third; a held link on an unselected contact.
+   */
+  async function seedWithEntries() {
+    await holdEntriesPolicy(harness, ws.workspaceId);
+    const prospector = await createAgent(
+      harness.deps,
+      ws.workspaceId,
+      { name: 'prospector', role: 'prospecting' },
+      ADMIN,
+    );
+    const link = await proposeLink(harness, prospector.token);
+    const grace = seedContact(harness, { email: 'grace@navy.example', lastname: 'Hopper' });
+    const duplicate = await proposeContact(harness, prospector.token, {
+      email: 'grace@navy.example',
+      lastname: 'Hopper',
+    });
+    expect(duplicate.result).toMatchObject({
+      decision: 'pending_approval',
+      reasons: expect.arrayContaining(['duplicate_of']),
+    });
+    const owned = seedContact(harness, { hubspot_owner_id: '1001' });
+    const fieldChange = await propose(owned, '+1 555 0106');
+    const unselected = await proposeLink(harness, prospector.token, 'link-2');
+    return {
+      recordIds: [link.contact, grace, owned],
+      link,
+      creation: duplicate.result.changeId as string,
+      fieldChange,
+      unselected: unselected.result.changeId as string,
+    };
+  }
+
+  it('counts them among the pending proposals, which a rep may never decide', async () => {
+    const seeded = await seedWithEntries();
+    const approver = await as('501', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(approver.body).toMatchObject({ recordsWithPending: 3, pending: 3, drafts: 0, heldEntries: 2, decidable: 3 });
+    const rep = await as('1001', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) });
+    expect(rep.body).toMatchObject({ pending: 3, heldEntries: 2, decidable: 1 });
+  });
+
+  it('approves them with the field change in one batch decision, linking and creating, and leaves the unselected link alone', async () => {
+    const seeded = await seedWithEntries();
+    const res = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds) },
+    });
+    expect(res.body.results).toEqual(
+      expect.arrayContaining([
+        { approvalId: seeded.fieldChange, kind: 'field_change', status: 'applied' },
+        { approvalId: seeded.link.result.changeId, kind: 'association', status: 'applied' },
+        { approvalId: seeded.creation, kind: 'creation', status: 'applied' },
+      ]),
+    );
+    expect(res.body.summary).toEqual({ decided: 3, refused: 0, applied: 3 });
+    expect(associationsOf(harness.hubspot.state, 'contacts', seeded.link.contact)).toEqual([
+      `0-2:${seeded.link.company}`,
+    ]);
+    expect(await statusOf(seeded.unselected)).toBe('pending');
   });
 });
 

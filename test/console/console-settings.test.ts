@@ -4,8 +4,16 @@ import type { OverviewView, PolicyVersionView } from '../../shared/console-setti
 import type { SettingsView } from '../../shared/extension-api.ts';
 import type { Policy } from '../../shared/policy.ts';
 import type { RetentionView } from '../../shared/retention-api.ts';
+import { regressionFailures } from '../../shared/views/agents.ts';
+import { settingsControls } from '../../shared/views/decision-controls.ts';
 import { withTier } from '../../shared/views/policy-matrix.ts';
-import { bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { recordMatchText, segmentConditionFrom } from '../../shared/views/policy-rules.ts';
+import {
+  bootstrapWorkspace,
+  publishPolicy,
+  setKillSwitch,
+  TRIGGER_ACTOR,
+} from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
@@ -299,5 +307,99 @@ describe('console overview', () => {
     expect(overview.bypassWritesPerDay.every((row) => row.count === 0)).toBe(true);
     expect(overview.killTriggerEvents).toEqual([expect.objectContaining({ scope: 'agent', target: ws.agents[0]!.id })]);
     expect((await as('700', 'GET', '/console/api/overview?days=365')).status).toBe(400);
+  });
+});
+
+describe('console settings: kill switches as the HubSpot settings page sets them', () => {
+  it('When an admin stops the records matching a condition, built as the Settings form builds it, then agents stop writing to those records only, until it is released', async () => {
+    const condition = segmentConditionFrom({
+      objectType: 'contacts',
+      property: ' lifecyclestage ',
+      op: 'in',
+      operand: 'customer, evangelist',
+    });
+    expect(condition).toEqual({
+      objectType: 'contacts',
+      property: 'lifecyclestage',
+      op: 'in',
+      values: ['customer', 'evangelist'],
+    });
+    const engage = await as('2', 'PUT', '/console/api/kill-switches', {
+      scope: 'segment',
+      condition,
+      engaged: true,
+      reason: 'Customers are off limits this week',
+    });
+    expect(engage.status).toBe(200);
+    const [row] = (await settingsOf('501')).killSwitches.filter((entry) => entry.scope === 'segment');
+    expect(row).toMatchObject({ engaged: true, condition, reason: 'Customers are off limits this week' });
+    expect(recordMatchText(row!.condition!)).toBe('contacts.lifecyclestage in customer | evangelist');
+
+    const customer = seedContact(harness, { lifecyclestage: 'customer' });
+    const lead = seedContact(harness, { lifecyclestage: 'lead' });
+    const write = () =>
+      api(harness, 'POST', '/v1/changesets', {
+        token: ws.agents[0]!.token,
+        body: {
+          batchId: `segment-${Date.now()}`,
+          objectType: 'contacts',
+          changes: [customer, lead].map((recordId) => ({
+            recordId,
+            properties: { phone: '+1 555 0100' },
+            evidence: EVIDENCE,
+          })),
+        },
+      });
+    const stopped = await write();
+    const reasonsOf = (body: any, recordId: string) =>
+      body.results.find((result: any) => result.recordId === recordId).reasons as string[];
+    expect(reasonsOf(stopped.body, customer)).toContain('kill_switch_engaged');
+    expect(reasonsOf(stopped.body, lead)).not.toContain('kill_switch_engaged');
+
+    const release = await as('2', 'PUT', '/console/api/kill-switches', {
+      scope: 'segment',
+      target: row!.target,
+      engaged: false,
+      reason: 'Back to normal',
+    });
+    expect(release.status).toBe(200);
+    expect(reasonsOf((await write()).body, customer)).not.toContain('kill_switch_engaged');
+  });
+
+  it('When a release of an agent a kill trigger stopped is refused for its failing regression set, then the console names the failures and offers the forced release to an owner only, which releases it', async () => {
+    const agentId = ws.agents[0]!.id;
+    const evidence = { source: 'apollo', reason: 'profile says so', confidence: 0.9 };
+    const failing = {
+      kind: 'change',
+      name: 'phone goes through',
+      objectType: 'contacts',
+      change: { recordId: '1', properties: { phone: '+1 555 0100' }, evidence },
+      expected: { tier: 'auto' },
+    };
+    expect((await as('2', 'PUT', `/console/api/agents/${agentId}/regression-set`, { cases: [failing] })).status).toBe(
+      200,
+    );
+    await setKillSwitch(
+      harness.deps,
+      ws.workspaceId,
+      { scope: 'agent', target: agentId, engaged: true, reason: 'Kill trigger write_velocity' },
+      TRIGGER_ACTOR,
+    );
+    const release = { scope: 'agent', target: agentId, engaged: false, reason: 'Looked at it' };
+
+    for (const who of ['2', '1']) {
+      const refused = await as(who, 'PUT', '/console/api/kill-switches', release);
+      expect(refused.status).toBe(409);
+      const { error } = (await refused.json()) as { error: { code: string; details?: unknown } };
+      // What the Settings section shows after the refusal: the failures, and the forced release for an owner only.
+      expect(regressionFailures(error)).toEqual([expect.stringContaining('phone goes through')]);
+      expect(settingsControls((await settingsOf(who)).caller.permissions).forceRelease).toBe(who === '1');
+    }
+    expect((await as('2', 'PUT', '/console/api/kill-switches', { ...release, force: true })).status).toBe(403);
+    expect((await as('1', 'PUT', '/console/api/kill-switches', { ...release, force: true })).status).toBe(200);
+    const agentSwitch = (await settingsOf('1')).killSwitches.find(
+      (entry) => entry.scope === 'agent' && entry.target === agentId,
+    );
+    expect(agentSwitch).toMatchObject({ engaged: false });
   });
 });

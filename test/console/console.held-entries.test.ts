@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { associationsOf } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
+import { manifestRows } from '../../shared/views/batch-manifest.ts';
 import { testClock } from '../support/actions.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
@@ -110,5 +111,72 @@ describe('held creations and associations in the console inbox', () => {
       expect.objectContaining({ crmUserId: '501', via: 'console' }),
       expect.objectContaining({ crmUserId: '502', via: 'console' }),
     ]);
+  });
+
+  it('When a person picks a new contact and a link for a batch decision, then the manifest names both and the batch decides each by its own rules', async () => {
+    const token = ws.agents[0]!.token;
+    const link = await proposeLink(harness, token);
+    const created = await proposeContact(harness, token, { email: 'grace@navy.example', lastname: 'Hopper' });
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    const admin = await signInAs(harness, ws.workspaceId, '502');
+    const rep = await signInAs(harness, ws.workspaceId, '1001');
+    const batch = async (cookie: string, body: object) =>
+      (await (
+        await consoleCall(harness, cookie, 'POST', '/console/api/approvals/batch-decisions', body)
+      ).json()) as any;
+
+    const seen = await inbox(approver);
+    const agent = seen.heldEntries[0].agent.name;
+    // The lines the inbox's manifest shows before the person confirms, from what the inbox listed.
+    expect(manifestRows([], seen.heldEntries)).toEqual([
+      {
+        key: created.result.changeId,
+        record: 'contacts (new)',
+        change: 'new record',
+        value: 'Create a contact: email grace@navy.example, lastname Hopper',
+        agent,
+        batch: 'prospect-1',
+      },
+      {
+        key: link.result.changeId,
+        record: `contacts ${link.contact}`,
+        change: 'link',
+        value: `Link contact ${link.contact} with company ${link.company}`,
+        agent,
+        batch: 'link-1',
+      },
+    ]);
+    const approvalIds = seen.heldEntries.map((entry: any) => entry.approval.id);
+
+    const byRep = await batch(rep, { kind: 'approve', approvalIds });
+    expect(byRep.results.map((result: any) => [result.kind, result.refusal?.code])).toEqual([
+      ['creation', 'not_record_owner'],
+      ['association', 'not_record_owner'],
+    ]);
+    const first = await batch(approver, { kind: 'approve', approvalIds });
+    expect(first.results.map((result: any) => [result.kind, result.status])).toEqual([
+      ['creation', 'pending'],
+      ['association', 'pending'],
+    ]);
+    expect((await inbox(approver)).heldEntries.map((entry: any) => entry.decidable)).toEqual([
+      { ok: false, code: 'already_approved_by_this_person' },
+      { ok: false, code: 'already_approved_by_this_person' },
+    ]);
+    const second = await batch(admin, { kind: 'approve', approvalIds });
+    expect(second.summary).toMatchObject({ decided: 2, refused: 0 });
+    await harness.behindAnswersDone();
+
+    expect((await inbox(admin)).heldEntries).toEqual([]);
+    expect(associationsOf(harness.hubspot.state, 'contacts', link.contact)).toEqual([`0-2:${link.company}`]);
+    const manifests = await harness.database.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.type, 'approval.batch_decided'));
+    expect(manifests.map((event) => [event.actor, event.data])).toEqual(
+      ['1001', '501', '502'].map((crmUserId) => [
+        expect.objectContaining({ crmUserId, via: 'console' }),
+        expect.objectContaining({ creations: [created.result.changeId], associations: [link.result.changeId] }),
+      ]),
+    );
   });
 });

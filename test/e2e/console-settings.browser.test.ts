@@ -274,6 +274,33 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-retention');
   });
 
+  it('an admin stops the records matching a condition from the kill switches section, and releases them again', async () => {
+    await signIn('3003', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/kill-switches`);
+    const form = page.getByRole('group', { name: 'Stop records matching a condition' });
+    await form.getByLabel('Object type').selectOption('contacts');
+    await form.getByLabel('Property').fill('lifecyclestage');
+    await form.getByLabel('Is', { exact: true }).selectOption('eq');
+    await form.getByLabel('Value').fill('customer');
+    await form.getByLabel('Reason for stopping these records').fill('Customers are off limits');
+    await form.getByRole('button', { name: 'Stop these records' }).click();
+    const label = 'Records where contacts.lifecyclestage eq customer';
+    const row = page.getByRole('row').filter({ hasText: label });
+    await expect.poll(() => row.textContent()).toContain('ENGAGED');
+    const read = await http('GET', `${serverUrl}/v1/admin/kill-switches`, { token: adminToken });
+    expect(read.body.killSwitches).toContainEqual(
+      expect.objectContaining({
+        scope: 'segment',
+        engaged: true,
+        condition: { objectType: 'contacts', property: 'lifecyclestage', op: 'eq', value: 'customer' },
+      }),
+    );
+    await row.getByLabel(`Reason for ${label}`).fill('Back to normal');
+    await row.getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => row.textContent()).toContain('released');
+    await screenshot('settings-kill-switch-condition');
+  });
+
   it('an approver reads the settings but is offered nothing to change', async () => {
     await signIn('3002', 'approver');
     await page.goto(`${serverUrl}/settings/policy`);

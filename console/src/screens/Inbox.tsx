@@ -3,8 +3,9 @@ import { type FormEvent, type KeyboardEvent, useEffect, useState } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import type { BatchDecisionResult } from '../../../shared/approval-api.ts';
 import { INBOX_CHANGED_EVENT, type InboxView, type UnwrittenApproval } from '../../../shared/console-api.ts';
-import type { PendingApprovalCard } from '../../../shared/extension-api.ts';
-import { diffRows, killSwitchNotice } from '../../../shared/views/proposal-view.ts';
+import type { PendingApprovalCard, PendingRecordEntry } from '../../../shared/extension-api.ts';
+import { manifestRows } from '../../../shared/views/batch-manifest.ts';
+import { killSwitchNotice } from '../../../shared/views/proposal-view.ts';
 import { getJson, postJson, query } from '../api.ts';
 import { DraftCard } from '../DraftCard.tsx';
 import { HeldEntryCard } from '../HeldEntryCard.tsx';
@@ -47,8 +48,10 @@ export function Inbox() {
     return () => source.close();
   }, [reload]);
   const items = inbox.state === 'ready' ? inbox.data.items.filter((card) => !decided.has(card.approval.id)) : [];
-  const shown = new Set(items.map((card) => card.approval.id));
+  const entries = inbox.state === 'ready' ? inbox.data.heldEntries : [];
+  const shown = new Set([...items, ...entries].map((card) => card.approval.id));
   const chosen = items.filter((card) => selected.has(card.approval.id));
+  const chosenEntries = entries.filter((entry) => selected.has(entry.approval.id));
   const toggle = (id: string) =>
     setSelected((before) => {
       const after = new Set([...before].filter((kept) => shown.has(kept)));
@@ -96,11 +99,13 @@ export function Inbox() {
           {items.length === 0 && inbox.data.drafts.length === 0 && inbox.data.heldEntries.length === 0 && (
             <p className="notice">Nothing waits for a decision.</p>
           )}
-          {items.length > 0 && (
+          {items.length + entries.length > 0 && (
             <BatchBar
-              items={items}
               chosen={chosen}
-              selectAll={() => setSelected(new Set(items.filter((c) => c.decidable.ok).map((c) => c.approval.id)))}
+              chosenEntries={chosenEntries}
+              selectAll={() =>
+                setSelected(new Set([...items, ...entries].filter((c) => c.decidable.ok).map((c) => c.approval.id)))
+              }
               clear={() => setSelected(new Set())}
               onDecided={() => {
                 setSelected(new Set());
@@ -136,6 +141,8 @@ export function Inbox() {
                 entry={entry}
                 killSwitchEngaged={inbox.data.killSwitches.length > 0}
                 onDecided={reload}
+                selected={selected.has(entry.approval.id)}
+                onToggleSelected={() => toggle(entry.approval.id)}
               />
             ))}
           </div>
@@ -211,16 +218,20 @@ function moveFocus(toggle: (id: string) => void) {
       event.preventDefault();
       cards[Math.min(cards.length - 1, Math.max(0, current + step))]?.focus();
     } else if (event.key === 'x' && current !== -1) {
-      const id = cards[current]?.dataset.approvalId;
+      const card = cards[current];
+      const id = card?.dataset.approvalId ?? card?.dataset.entryId;
       if (id) toggle(id);
     }
   };
 }
 
-/** Batch decisions: the selection, then a manifest naming every item that will be decided, then one confirmation. */
+/**
+ * Batch decisions: the selection (held field changes, creations and links), then a manifest naming
+ * every item that will be decided, then one confirmation.
+ */
 function BatchBar(props: {
-  items: PendingApprovalCard[];
   chosen: PendingApprovalCard[];
+  chosenEntries: PendingRecordEntry[];
   selectAll: () => void;
   clear: () => void;
   onDecided: () => void;
@@ -231,19 +242,19 @@ function BatchBar(props: {
   const confirm = (decision: Pending) =>
     postJson<BatchDecisionResult>('/console/api/approvals/batch-decisions', {
       ...decision,
-      approvalIds: props.chosen.map((card) => card.approval.id),
+      approvalIds: [...props.chosen, ...props.chosenEntries].map((card) => card.approval.id),
     }).then(
       (result) => {
         setPending(null);
         setOutcome(
           // Answered before the CRM writes: what fails to be written shows under "Approved but not written".
-          `${result.summary.decided} decided, ${result.summary.refused} refused${decision.kind === 'approve' ? '; the approved values are being written to the CRM' : ''}.`,
+          `${result.summary.decided} decided, ${result.summary.refused} refused${decision.kind === 'approve' ? '; what was approved is being made in the CRM' : ''}.`,
         );
         props.onDecided();
       },
       (failure: Error) => setOutcome(failure.message),
     );
-  const count = props.chosen.length;
+  const count = props.chosen.length + props.chosenEntries.length;
   return (
     <div className="actions batch-bar">
       <span>{count} selected</span>
@@ -275,26 +286,22 @@ function BatchBar(props: {
               <thead>
                 <tr>
                   <th>Record</th>
-                  <th>Property</th>
-                  <th>Value to write</th>
+                  <th>Change</th>
+                  <th>What it does</th>
                   <th>Agent</th>
                   <th>Batch</th>
                 </tr>
               </thead>
               <tbody>
-                {props.chosen.flatMap((card) =>
-                  diffRows(card).map((row) => (
-                    <tr key={`${card.approval.id}/${row.property}`}>
-                      <td>
-                        {card.approval.objectType} {card.approval.recordId}
-                      </td>
-                      <td>{row.property}</td>
-                      <td>{(row.edited ?? row.proposed).text}</td>
-                      <td>{card.agent.name}</td>
-                      <td>{card.approval.batchId}</td>
-                    </tr>
-                  )),
-                )}
+                {manifestRows(props.chosen, props.chosenEntries).map((row) => (
+                  <tr key={row.key}>
+                    <td>{row.record}</td>
+                    <td>{row.change}</td>
+                    <td>{row.value}</td>
+                    <td>{row.agent}</td>
+                    <td>{row.batch}</td>
+                  </tr>
+                ))}
               </tbody>
             </table>
             <form

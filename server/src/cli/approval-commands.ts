@@ -68,12 +68,11 @@ export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     },
     run: (context) =>
       withRuntime(context, async (deps) => {
-        const [{ batchApprovalDecisionSchema }, { decideApprovalsBatch }, { requireActiveWorkspace }] =
-          await Promise.all([
-            import('../../../shared/approval-api.ts'),
-            import('../services/held/index.ts'),
-            import('../services/governance/index.ts'),
-          ]);
+        const [{ batchApprovalDecisionSchema }, { decideBatch }, { requireActiveWorkspace }] = await Promise.all([
+          import('../../../shared/approval-api.ts'),
+          import('../services/change-sets/index.ts'),
+          import('../services/governance/index.ts'),
+        ]);
         const kind = decisionKind(context);
         const approvalIds = (context.values.approval as unknown as string[] | undefined) ?? [];
         if (approvalIds.length === 0)
@@ -102,7 +101,7 @@ export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         }
         const request = parsed.data;
         const workspace = await requireActiveWorkspace(deps, requireOption(context, 'workspace'));
-        const result = await decideApprovalsBatch(deps, { workspace, request, via: 'admin_api' });
+        const result = await decideBatch(deps, { workspace, request, via: 'admin_api' });
         return {
           kind: 'result',
           value: result,

@@ -11,10 +11,10 @@ import {
   setPersonSchema,
 } from '../../../shared/approval-api.ts';
 import { associateResultSchema, createResultSchema, creationDecisionSchema } from '../../../shared/agent-api.ts';
-import { decideAssociation, decideCreation } from '../services/change-sets/index.ts';
+import { decideAssociation, decideBatch, decideCreation } from '../services/change-sets/index.ts';
 import type { Actor } from '../services/common/index.ts';
 import { listWorkspacePeople, setPersonRole } from '../services/governance/index.ts';
-import { decideApproval, decideApprovalsBatch, findApprovals, getApproval } from '../services/held/index.ts';
+import { decideApproval, findApprovals, getApproval } from '../services/held/index.ts';
 import { defineRoute, errorResponses, json } from './route.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
@@ -31,8 +31,8 @@ const approval = { id: { rowOf: 'approval' } };
 
 /**
  * Approvals (issue 5), for the record card and the console: held field changes, and held drafts
- * (emails, tasks, notes), which are decided alone on their own route or in a batch with field
- * changes; held record creations and associations (issue 21), each decided alone on its own route;
+ * (emails, tasks, notes), and held record creations and associations (issue 21), each decided
+ * alone on its own route or in a batch with the others;
  * and the people who decide them. The admin token vouches for the caller until issue 8
  * has HubSpot sign requests from the record card; the person deciding is named by `actingUserId`
  * and their role comes from `people`.
@@ -138,7 +138,7 @@ export const approvalRoutes = [
     path: '/v1/admin/approvals/decisions',
     operationId: 'decideApprovals',
     summary:
-      'Approve or reject many approvals at once, held field changes and held drafts in any mix (1,000 in all); each is decided by the same rules as alone, and one audit event keeps the manifest.',
+      'Approve or reject many approvals at once, held field changes, drafts, creations and associations in any mix (1,000 in all); each is decided by the same rules as alone, and one audit event keeps the manifest.',
     security: 'admin',
     body: { schema: batchApprovalDecisionSchema, what: 'The batch decision' },
     responses: {
@@ -149,7 +149,7 @@ export const approvalRoutes = [
       ...approvalErrors(400, 401, 404),
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
-      res.json(await decideApprovalsBatch(deps, { workspace, request: body, via: 'admin_api' }));
+      res.json(await decideBatch(deps, { workspace, request: body, via: 'admin_api' }));
     },
   }),
   defineRoute({

@@ -20,7 +20,7 @@ import {
 import { extensionDraftDecisionSchema } from '../../../shared/extension-decisions-api.ts';
 import { extensionDecisionSchema, heldEntryDecisionSchema } from '../../../shared/extension-api.ts';
 import { createRollbackSchema } from '../../../shared/rollback-api.ts';
-import { decideEntry } from '../services/change-sets/index.ts';
+import { decideBatch, decideEntry } from '../services/change-sets/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import {
   auditAction,
@@ -37,7 +37,7 @@ import {
 } from '../services/console/index.ts';
 import { verifyAudit } from '../services/governance/index.ts';
 import { cardView, personActor, requirePermission } from '../services/extension/index.ts';
-import { decideAction, decideApproval, decideApprovalsBatch } from '../services/held/index.ts';
+import { decideAction, decideApproval } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
 import {
   clearSessionCookie,
@@ -162,7 +162,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
     const { workspace, caller, person } = await authenticate(req);
     const decision = parseInput(consoleBatchDecisionSchema, req.body, 'The batch decision');
     res.json(
-      await decideApprovalsBatch(deps, {
+      await decideBatch(deps, {
         workspace,
         request: { ...decision, actingUserId: caller.userId },
         via: 'console',

@@ -1,8 +1,8 @@
-import { and, asc, eq, isNotNull, lt, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, lt, notExists, notInArray, or, sql } from 'drizzle-orm';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { changeRecords, changeSets, changes } from './schema.ts';
+import { changeRecords, changeSets, changes, recordAssociations, recordCreations } from './schema.ts';
 
 export type ChangeSetRow = typeof changeSets.$inferSelect;
 export type ChangeRow = typeof changes.$inferSelect;
@@ -83,11 +83,70 @@ export async function settleApplyingChanges(
   return [...new Set(settled.map((row) => row.recordId))];
 }
 
+/**
+ * Completes a change set, unless a creation or association of it is still `applying`: one a person
+ * approved while another holder wrote the rest, or one waiting to be tried again. The change set
+ * then stays `applying`, and once its lease lapses recovery takes it over and finishes that one.
+ */
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {
   await tx
     .update(changeSets)
     .set({ status: 'completed', leaseHolder: null, leaseExpiresAt: null })
+    .where(
+      and(
+        eq(changeSets.id, changeSetId),
+        notExists(
+          tx
+            .select({ id: recordCreations.id })
+            .from(recordCreations)
+            .where(and(eq(recordCreations.changeSetId, changeSetId), eq(recordCreations.decision, 'applying'))),
+        ),
+        notExists(
+          tx
+            .select({ id: recordAssociations.id })
+            .from(recordAssociations)
+            .where(and(eq(recordAssociations.changeSetId, changeSetId), eq(recordAssociations.decision, 'applying'))),
+        ),
+      ),
+    );
+}
+
+/**
+ * Leaves a change set to recovery at `retryAt`: its lease held by nobody (a holder still renewing
+ * it loses it) and lapsing then, when any server's recovery job takes it and tries its `applying`
+ * creations and associations again (issue 21: a person approved them, the CRM failed for now).
+ */
+export async function deferChangeSet(tx: Tx, changeSetId: string, retryAt: Date): Promise<void> {
+  await tx
+    .update(changeSets)
+    .set({ status: 'applying', leaseHolder: null, leaseExpiresAt: retryAt })
     .where(eq(changeSets.id, changeSetId));
+}
+
+/**
+ * Takes a change set's lease for `holder` to write the creations or associations a person just
+ * approved, unless another holder's lease still runs (it is writing the change set: its completion
+ * leaves these to recovery). A deferred change set (held by nobody) is taken. True when taken.
+ */
+export async function claimChangeSetForApproved(
+  tx: Tx,
+  query: { id: string; holder: string; now: Date; until: Date },
+): Promise<boolean> {
+  const claimed = await tx
+    .update(changeSets)
+    .set({ status: 'applying', leaseHolder: query.holder, leaseExpiresAt: query.until })
+    .where(
+      and(
+        eq(changeSets.id, query.id),
+        or(
+          eq(changeSets.status, 'completed'),
+          isNull(changeSets.leaseHolder),
+          lt(changeSets.leaseExpiresAt, query.now),
+        ),
+      ),
+    )
+    .returning({ id: changeSets.id });
+  return claimed.length === 1;
 }
 
 /**

@@ -22,9 +22,9 @@ export type HeldCreation = typeof recordCreations.$inferSelect & HeldEntryContex
 export type HeldAssociation = typeof recordAssociations.$inferSelect & HeldEntryContext;
 
 export interface HeldEntryFilter {
-  id?: string | undefined;
-  /** A record the entry is about, optionally of one object type (see each listing). */
-  record?: { recordId: string; objectType?: string | undefined } | undefined;
+  ids?: readonly string[] | undefined;
+  /** Records the entry is about, optionally of one object type (see each listing). */
+  record?: { recordIds: readonly string[]; objectType?: string | undefined } | undefined;
   batchId?: string | undefined;
   agentId?: string | undefined;
   /** heldEntrySelection's answer for the status asked for; omitted, every status. */
@@ -50,7 +50,10 @@ export async function listHeldCreations(db: Db | Tx, workspaceId: string, filter
   const about =
     record &&
     and(
-      or(eq(recordCreations.recordId, record.recordId), eq(recordCreations.duplicateOf, record.recordId)),
+      or(
+        inArray(recordCreations.recordId, [...record.recordIds]),
+        inArray(recordCreations.duplicateOf, [...record.recordIds]),
+      ),
       record.objectType === undefined ? undefined : eq(recordCreations.objectType, record.objectType),
     );
   const rows = await db
@@ -71,11 +74,11 @@ export async function listHeldAssociations(db: Db | Tx, workspaceId: string, fil
     record &&
     or(
       and(
-        eq(recordAssociations.recordId, record.recordId),
+        inArray(recordAssociations.recordId, [...record.recordIds]),
         record.objectType === undefined ? undefined : eq(recordAssociations.objectType, record.objectType),
       ),
       and(
-        eq(recordAssociations.toRecordId, record.recordId),
+        inArray(recordAssociations.toRecordId, [...record.recordIds]),
         record.objectType === undefined ? undefined : eq(recordAssociations.toObjectType, record.objectType),
       ),
     );
@@ -102,7 +105,7 @@ function heldWhere(
     eq(table.workspaceId, workspaceId),
     eq(changeSets.workspaceId, workspaceId),
     isNotNull(table.expiresAt),
-    filter.id === undefined ? undefined : eq(table.id, filter.id),
+    filter.ids === undefined ? undefined : inArray(table.id, [...filter.ids]),
     about,
     filter.batchId === undefined ? undefined : eq(changeSets.batchId, filter.batchId),
     filter.agentId === undefined ? undefined : eq(changeSets.agentId, filter.agentId),

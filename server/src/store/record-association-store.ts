@@ -32,11 +32,14 @@ export type AssociationOutcome =
       id: string;
       reason: Extract<ReasonCode, 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'>;
       message: string;
+      /** Set for one a person approved that failed for now: it stays `applying`, tried again then. */
+      retryAt?: Date;
     };
 
 /**
  * Settles associations still `applying` once the CRM answered: `applied` (noting a link the CRM
- * already had) or `failed` with the reason. Returns the rows it settled: none another writer settled.
+ * already had), `failed` with the reason, or, given a retryAt, still `applying` with the CRM's
+ * message. Returns the rows it settled: none another writer settled.
  */
 export async function settleRecordAssociations(
   tx: Tx,
@@ -50,9 +53,11 @@ export async function settleRecordAssociations(
       .update(recordAssociations)
       .set({
         ...('alreadyLinked' in outcome
-          ? { decision: 'applied' as const, alreadyLinked: outcome.alreadyLinked }
-          : { decision: 'failed' as const, message: outcome.message }),
-        ...(reason ? { reasons: sql`array_append(${recordAssociations.reasons}, ${reason})` } : {}),
+          ? { decision: 'applied' as const, alreadyLinked: outcome.alreadyLinked, message: null }
+          : { decision: outcome.retryAt ? ('applying' as const) : ('failed' as const), message: outcome.message }),
+        ...(reason && !('retryAt' in outcome && outcome.retryAt)
+          ? { reasons: sql`array_append(${recordAssociations.reasons}, ${reason})` }
+          : {}),
       })
       .where(
         and(
@@ -159,13 +164,14 @@ export async function countAssociationsRolledBack(
   return counts;
 }
 
-/** One association of the workspace, locked for a decision until the transaction ends. */
-export async function lockRecordAssociation(
+/** Those of `ids` that are associations of the workspace, locked in id order for a decision until the transaction ends. */
+export async function lockRecordAssociations(
   tx: Tx,
   workspaceId: string,
-  id: string,
-): Promise<(RecordAssociationRow & { batchId: string; agentId: string; delegationId: string | null }) | undefined> {
-  const [row] = await tx
+  ids: readonly string[],
+): Promise<(RecordAssociationRow & { batchId: string; agentId: string; delegationId: string | null })[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
     .select({
       association: recordAssociations,
       batchId: changeSets.batchId,
@@ -174,11 +180,15 @@ export async function lockRecordAssociation(
     })
     .from(recordAssociations)
     .innerJoin(changeSets, eq(changeSets.id, recordAssociations.changeSetId))
-    .where(and(eq(recordAssociations.workspaceId, workspaceId), eq(recordAssociations.id, id)))
+    .where(and(eq(recordAssociations.workspaceId, workspaceId), inArray(recordAssociations.id, [...ids])))
+    .orderBy(asc(recordAssociations.id))
     .for('update', { of: recordAssociations });
-  return row
-    ? { ...row.association, batchId: row.batchId, agentId: row.agentId, delegationId: row.delegationId }
-    : undefined;
+  return rows.map((row) => ({
+    ...row.association,
+    batchId: row.batchId,
+    agentId: row.agentId,
+    delegationId: row.delegationId,
+  }));
 }
 
 export async function updateRecordAssociation(

@@ -60,41 +60,47 @@ export async function findStandingCreations(
     );
 }
 
+export type CreationOutcome =
+  | { id: string; recordId: string }
+  | {
+      id: string;
+      reason: Extract<ReasonCode, 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'>;
+      message: string;
+      /** Set for one a person approved that failed for now: it stays `applying`, tried again then. */
+      retryAt?: Date;
+    };
+
 /**
  * Settles creations still `applying` after the CRM answered: created ones get their record id,
- * the others `failed` with the reason. Returns the ids it settled: none another writer already settled.
+ * the others `failed` with the reason, or, given a retryAt, stay `applying` with the CRM's message.
+ * Returns the ids it settled: none another writer already settled.
  */
 export async function settleRecordCreations(
   tx: Tx,
   changeSetId: string,
-  outcomes: readonly (
-    | { id: string; recordId: string }
-    | {
-        id: string;
-        reason: Extract<ReasonCode, 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged'>;
-        message: string;
-      }
-  )[],
+  outcomes: readonly CreationOutcome[],
 ): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
   const ids: string[] = [];
   const recordIds: (string | null)[] = [];
   const reasons: (string | null)[] = [];
   const messages: (string | null)[] = [];
+  const retried: boolean[] = [];
   for (const outcome of outcomes) {
     ids.push(outcome.id);
     recordIds.push('recordId' in outcome ? outcome.recordId : null);
     reasons.push('recordId' in outcome ? null : outcome.reason);
     messages.push('recordId' in outcome ? null : outcome.message);
+    retried.push('retryAt' in outcome && outcome.retryAt !== undefined);
   }
   const result = await tx.execute(sql`
     update record_creations r set
       record_id = x.record_id,
-      decision = case when x.record_id is null then 'failed' else 'applied' end,
-      reasons = case when x.reason is null then r.reasons else array_append(r.reasons, x.reason) end,
+      decision = case when x.record_id is not null then 'applied' when x.retried then 'applying' else 'failed' end,
+      reasons = case when x.reason is null or x.retried then r.reasons else array_append(r.reasons, x.reason) end,
       message = x.message
     from unnest(${sql.param(ids)}::uuid[], ${sql.param(recordIds)}::text[], ${sql.param(reasons)}::text[],
-                ${sql.param(messages)}::text[]) as x(id, record_id, reason, message)
+                ${sql.param(messages)}::text[], ${sql.param(retried)}::boolean[]) as x(id, record_id, reason, message, retried)
     where r.id = x.id and r.change_set_id = ${changeSetId} and r.decision = 'applying'
     returning r.id`);
   return new Set((result as unknown as { rows: { id: string }[] }).rows.map((row) => row.id));
@@ -212,13 +218,14 @@ export async function findCreationOfRecord(
   return row;
 }
 
-/** One creation of the workspace, locked for a decision until the transaction ends. */
-export async function lockRecordCreation(
+/** Those of `ids` that are creations of the workspace, locked in id order for a decision until the transaction ends. */
+export async function lockRecordCreations(
   tx: Tx,
   workspaceId: string,
-  id: string,
-): Promise<(RecordCreationRow & { batchId: string; agentId: string; delegationId: string | null }) | undefined> {
-  const [row] = await tx
+  ids: readonly string[],
+): Promise<(RecordCreationRow & { batchId: string; agentId: string; delegationId: string | null })[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
     .select({
       creation: recordCreations,
       batchId: changeSets.batchId,
@@ -227,11 +234,15 @@ export async function lockRecordCreation(
     })
     .from(recordCreations)
     .innerJoin(changeSets, eq(changeSets.id, recordCreations.changeSetId))
-    .where(and(eq(recordCreations.workspaceId, workspaceId), eq(recordCreations.id, id)))
+    .where(and(eq(recordCreations.workspaceId, workspaceId), inArray(recordCreations.id, [...ids])))
+    .orderBy(asc(recordCreations.id))
     .for('update', { of: recordCreations });
-  return row
-    ? { ...row.creation, batchId: row.batchId, agentId: row.agentId, delegationId: row.delegationId }
-    : undefined;
+  return rows.map((row) => ({
+    ...row.creation,
+    batchId: row.batchId,
+    agentId: row.agentId,
+    delegationId: row.delegationId,
+  }));
 }
 
 export async function updateRecordCreation(

@@ -51,15 +51,18 @@ export function bulkControls(preview: BulkPreview): BulkControls {
   return { approve: true, reject: true, notice: null };
 }
 
-/** "7 proposals wait on 3 of the 5 selected contacts." plus how many are drafts and who may decide what. */
+/** "7 proposals wait on 3 of the 5 selected contacts." plus how many are drafts, links or new records, and who may decide what. */
 export function previewSentence(preview: BulkPreview): string {
   const [one, many] = OBJECT_WORDS[preview.objectType];
   if (preview.pending === 0)
     return `No agent proposal waits on the ${plural(preview.selectedRecords, `selected ${one}`, `selected ${many}`)}.`;
-  const drafts =
-    preview.drafts > 0
-      ? ` Of these, ${plural(preview.drafts, 'is a draft', 'are drafts')} (emails, tasks or notes).`
-      : '';
+  const kinds = [
+    preview.drafts > 0 ? `${plural(preview.drafts, 'is a draft', 'are drafts')} (emails, tasks or notes)` : null,
+    preview.heldEntries
+      ? `${plural(preview.heldEntries, 'is a link or a new record', 'are links or new records')}`
+      : null,
+  ].filter((kind) => kind !== null);
+  const drafts = kinds.length > 0 ? ` Of these, ${kinds.join(' and ')}.` : '';
   const waiting = `${plural(preview.pending, 'proposal waits', 'proposals wait')} on ${preview.recordsWithPending} of the ${plural(preview.selectedRecords, `selected ${one}`, `selected ${many}`)}.${drafts}`;
   const refused = preview.pending - preview.decidable;
   return refused > 0 && preview.decidable > 0

@@ -3,7 +3,12 @@ import { Alert, Button, Flex, Heading, Input, Select, Text } from '@hubspot/ui-e
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { KillSwitchScope, SegmentCondition } from '../../../../shared/kill-switch.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
-import { listFromText, RECORD_MATCH_OP_NAMES, recordMatchText } from '../lib/views/policy-rules.ts';
+import {
+  RECORD_MATCH_OP_NAMES,
+  recordMatchText,
+  type SegmentConditionFields,
+  segmentConditionFrom,
+} from '../lib/views/policy-rules.ts';
 
 type Scope = KillSwitchScope;
 
@@ -159,20 +164,14 @@ function SegmentByCondition({
   disabled: boolean;
   onStop: (condition: SegmentCondition) => void;
 }) {
-  const [condition, setCondition] = useState<{
-    objectType: (typeof MATRIX_OBJECT_TYPES)[number];
-    property: string;
-    op: SegmentCondition['op'];
-    operand: string;
-  }>({ objectType: 'contacts', property: '', op: 'eq', operand: '' });
+  const [condition, setCondition] = useState<SegmentConditionFields>({
+    objectType: 'contacts',
+    property: '',
+    op: 'eq',
+    operand: '',
+  });
   const noOperand = condition.op === 'is_empty' || condition.op === 'not_empty';
-  const values = listFromText(condition.operand);
-  const built: SegmentCondition = {
-    objectType: condition.objectType,
-    property: condition.property.trim(),
-    op: condition.op,
-    ...(noOperand ? {} : condition.op === 'in' ? (values ? { values } : {}) : { value: condition.operand.trim() }),
-  };
+  const built = segmentConditionFrom(condition);
   return (
     <Flex gap="sm" align="end" wrap="wrap">
       <Select

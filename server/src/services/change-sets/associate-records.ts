@@ -6,7 +6,6 @@ import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
 import { evaluateAssociations } from '../../domain/record-association.ts';
 import { AppError } from '../../errors.ts';
-import { completeChangeSet } from '../../store/change-store.ts';
 import {
   insertRecordAssociations,
   listRecordAssociations,
@@ -24,6 +23,8 @@ import {
   type EntriesSubmission,
   applyUnderLease,
   approvalExpiry,
+  entryFailure,
+  finishEntries,
   recordDecidedEntries,
   entryDecision,
   insertEntriesChangeSet,
@@ -156,6 +157,7 @@ export async function associateApproved(
   for (const rows of Map.groupBy(toLink, (row) => row.toObjectType).values())
     for (let start = 0; start < rows.length; start += crm.batchLimit)
       batches.push(rows.slice(start, start + crm.batchLimit));
+  const retries: Date[] = [];
   for (const [index, batch] of batches.entries()) {
     const [held, killed] = await Promise.all([
       leaseHeld(),
@@ -165,16 +167,19 @@ export async function associateApproved(
     if (killed) {
       const message = `Not associated: a kill switch was engaged (${killed.reason}).`;
       const rest = batches.slice(index).flat();
-      await settle(
-        deps,
-        input,
-        rest.map((row) => ({ id: row.id, reason: 'kill_switch_engaged', message })),
+      const now = deps.clock();
+      retries.push(
+        ...(await settle(
+          deps,
+          input,
+          rest.map((row) => entryFailure(row, 'kill_switch_engaged', message, now)),
+        )),
       );
       break;
     }
-    await settle(deps, input, await linkBatch(deps, input, batch));
+    retries.push(...(await settle(deps, input, await linkBatch(deps, input, batch))));
   }
-  await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  await finishEntries(deps, input.changeSetId, retries);
   return true;
 }
 
@@ -212,10 +217,11 @@ async function linkBatch(
     pairs: toSend.map((row) => ({ fromId: row.recordId, toId: row.toRecordId })),
   });
   const answers = new Map(toSend.map((row, index) => [row.id, answered[index]!]));
+  const now = deps.clock();
   return batch.map((row): AssociationOutcome => {
     const answer = answers.get(row.id);
     if (!answer || answer.ok) return { id: row.id, alreadyLinked: before(row) };
-    return { id: row.id, reason: answer.reason, message: answer.message };
+    return entryFailure(row, answer.reason, answer.message, now);
   });
 }
 
@@ -230,15 +236,23 @@ export async function resumeAssociations(
   return associateApproved(deps, { ...input, rows }, leaseHeld);
 }
 
-async function settle(deps: ServiceDeps, input: Omit<AssociateInput, 'rows'>, outcomes: AssociationOutcome[]) {
-  if (outcomes.length === 0) return;
+/** Stores the outcomes, each with its event, and gives when those to be tried again are due. */
+async function settle(
+  deps: ServiceDeps,
+  input: Omit<AssociateInput, 'rows'>,
+  outcomes: AssociationOutcome[],
+): Promise<Date[]> {
+  if (outcomes.length === 0) return [];
   const byId = new Map(outcomes.map((outcome) => [outcome.id, outcome]));
-  await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
+  return withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
+    const retries: Date[] = [];
     for (const row of await settleRecordAssociations(tx, input.changeSetId, outcomes)) {
       const outcome = byId.get(row.id)!;
       const applied = 'alreadyLinked' in outcome;
+      const retryAt = applied ? undefined : outcome.retryAt;
+      if (retryAt) retries.push(retryAt);
       audit.append({
-        type: applied ? 'record.associated' : 'record.associate_failed',
+        type: applied ? 'record.associated' : retryAt ? 'record.associate_deferred' : 'record.associate_failed',
         actor: actorJson(input.actor),
         agentId: input.agent.id,
         batchId: input.batchId,
@@ -251,8 +265,13 @@ async function settle(deps: ServiceDeps, input: Omit<AssociateInput, 'rows'>, ou
         policyVersion: input.policyVersion,
         data: applied
           ? { changeId: row.id, alreadyLinked: outcome.alreadyLinked }
-          : { changeId: row.id, message: outcome.message },
+          : {
+              changeId: row.id,
+              message: outcome.message,
+              ...(retryAt ? { reason: outcome.reason, retryAt: retryAt.toISOString() } : {}),
+            },
       });
     }
+    return retries;
   });
 }

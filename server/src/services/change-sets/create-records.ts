@@ -12,12 +12,12 @@ import {
   type ExistingContact,
 } from '../../domain/record-creation.ts';
 import { AppError } from '../../errors.ts';
-import { completeChangeSet } from '../../store/change-store.ts';
 import {
   findStandingCreations,
   insertRecordCreations,
   listRecordCreations,
   settleRecordCreations,
+  type CreationOutcome,
   type RecordCreationRow,
 } from '../../store/record-creation-store.ts';
 import { readUsage } from '../../store/usage-store.ts';
@@ -38,6 +38,8 @@ import {
   type EntriesSubmission,
   applyUnderLease,
   approvalExpiry,
+  entryFailure,
+  finishEntries,
   recordDecidedEntries,
   entryDecision,
   insertEntriesChangeSet,
@@ -196,7 +198,7 @@ async function decideAndStore(
   });
 }
 
-type Settled = Parameters<typeof settleRecordCreations>[2][number];
+type Settled = CreationOutcome;
 
 type CreateInput = ApplyEntriesInput<RecordCreationRow>;
 
@@ -249,8 +251,10 @@ export async function createApproved(
   const rowById = new Map(toCreate.map((row) => [row.id, row]));
   let storing: Promise<void> = Promise.resolve();
   let storeFailure: unknown;
+  const retries: Date[] = [];
   const store = (outcomes: Settled[]) => {
     if (outcomes.length === 0) return;
+    for (const outcome of outcomes) if ('retryAt' in outcome && outcome.retryAt) retries.push(outcome.retryAt);
     storing = storing
       .then(() => settle(deps, input, outcomes, rowById))
       .catch((error: unknown) => {
@@ -271,8 +275,9 @@ export async function createApproved(
     }
     if (killed) {
       const message = `Not created: a kill switch was engaged (${killed.reason}).`;
+      const now = deps.clock();
       pending.push(
-        ...toCreate.slice(start).map((row): Settled => ({ id: row.id, reason: 'kill_switch_engaged', message })),
+        ...toCreate.slice(start).map((row): Settled => entryFailure(row, 'kill_switch_engaged', message, now)),
       );
       break;
     }
@@ -297,17 +302,18 @@ export async function createApproved(
       crm.createBatch!({ objectType: input.objectType, keyProperty: CREATE_REF_PROPERTY, records }),
       () => store(pending),
     );
+    const answeredAt = deps.clock();
     pending = outcomes.map(
       (outcome): Settled =>
         outcome.ok
           ? { id: outcome.key, recordId: outcome.recordId }
-          : { id: outcome.key, reason: outcome.reason, message: outcome.message },
+          : entryFailure(rowById.get(outcome.key)!, outcome.reason, outcome.message, answeredAt),
     );
   }
   store(pending);
   await storing;
   if (storeFailure !== undefined) throw storeFailure;
-  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  if (completed) await finishEntries(deps, input.changeSetId, retries);
   return completed;
 }
 
@@ -323,8 +329,9 @@ async function settle(
       const row = rowById.get(outcome.id);
       if (!row || !settled.has(outcome.id)) continue;
       const created = 'recordId' in outcome;
+      const retryAt = 'retryAt' in outcome ? outcome.retryAt : undefined;
       audit.append({
-        type: created ? 'record.created' : 'record.create_failed',
+        type: created ? 'record.created' : retryAt ? 'record.create_deferred' : 'record.create_failed',
         actor: actorJson(input.actor),
         agentId: input.agent.id,
         batchId: input.batchId,
@@ -333,9 +340,15 @@ async function settle(
         recordId: created ? outcome.recordId : null,
         before: null,
         after: created ? asJson(row.properties) : null,
-        reasons: created ? row.reasons : [...row.reasons, outcome.reason],
+        reasons: created || retryAt ? row.reasons : [...row.reasons, outcome.reason],
         policyVersion: input.policyVersion,
-        data: created ? { changeId: row.id } : { changeId: row.id, message: outcome.message },
+        data: created
+          ? { changeId: row.id }
+          : {
+              changeId: row.id,
+              message: outcome.message,
+              ...(retryAt ? { reason: outcome.reason, retryAt: retryAt.toISOString() } : {}),
+            },
       });
     }
   });

@@ -1,7 +1,7 @@
 import type { AssociateResult } from '../../../../shared/agent-api.ts';
 import {
   listRecordAssociations,
-  lockRecordAssociation,
+  lockRecordAssociations,
   type RecordAssociationRow,
   updateRecordAssociation,
 } from '../../store/record-association-store.ts';
@@ -11,9 +11,9 @@ import { associateApproved } from './associate-records.ts';
 import { associationView } from './change-set-view.ts';
 import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
-const associations: HeldEntryKind<RecordAssociationRow> = {
+export const associations: HeldEntryKind<RecordAssociationRow> = {
   what: 'association',
-  lock: lockRecordAssociation,
+  lock: lockRecordAssociations,
   update: updateRecordAssociation,
   events: { approved: 'record.associate_approved', rejected: 'record.associate_rejected' },
   apply: associateApproved,

@@ -1,7 +1,7 @@
 import type { CreateResult } from '../../../../shared/agent-api.ts';
 import {
   listRecordCreations,
-  lockRecordCreation,
+  lockRecordCreations,
   type RecordCreationRow,
   updateRecordCreation,
 } from '../../store/record-creation-store.ts';
@@ -11,9 +11,9 @@ import { creationView } from './change-set-view.ts';
 import { createApproved } from './create-records.ts';
 import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
-const creations: HeldEntryKind<RecordCreationRow> = {
+export const creations: HeldEntryKind<RecordCreationRow> = {
   what: 'creation',
-  lock: lockRecordCreation,
+  lock: lockRecordCreations,
   update: updateRecordCreation,
   events: { approved: 'record.create_approved', rejected: 'record.create_rejected' },
   apply: createApproved,

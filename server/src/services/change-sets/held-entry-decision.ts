@@ -3,11 +3,12 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { mayDecide, type PersonRole } from '../../domain/approval-lifecycle.ts';
 import { AppError } from '../../errors.ts';
 import { findAgent, findDelegation } from '../../store/agent-store.ts';
-import { findChangeSet } from '../../store/change-store.ts';
+import { claimChangeSetForApproved, findChangeSet } from '../../store/change-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { type Actor, actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { type Actor, actorJson, type AuditAppender, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
 import type { ChangeSetHeader } from './change-set-view.ts';
 import type { ApplyEntriesInput } from './record-entries.ts';
 import type { DecidingPerson } from '../held/index.ts';
@@ -32,7 +33,7 @@ interface HeldEntryNext {
 }
 
 /** A stored creation or association, as the decision on it reads, audits and applies it. */
-type StoredHeldEntry = Omit<HeldEntry, 'delegationId'> & {
+export type StoredHeldEntry = Omit<HeldEntry, 'delegationId'> & {
   decidedAt: Date | null;
   id: string;
   changeSetId: string;
@@ -47,7 +48,8 @@ type LockedHeldEntry = { batchId: string; agentId: string; delegationId: string 
 export interface HeldEntryKind<Row extends StoredHeldEntry> {
   /** The entry's noun in messages. */
   what: 'creation' | 'association';
-  lock(tx: Tx, workspaceId: string, id: string): Promise<(Row & LockedHeldEntry) | undefined>;
+  /** Those of `ids` that are entries of this kind in the workspace, locked in id order. */
+  lock(tx: Tx, workspaceId: string, ids: readonly string[]): Promise<(Row & LockedHeldEntry)[]>;
   update(tx: Tx, id: string, next: HeldEntryNext): Promise<void>;
   events: { approved: string; rejected: string };
   apply(deps: ServiceDeps, input: ApplyEntriesInput<Row>, leaseHeld: () => Promise<boolean>): Promise<boolean>;
@@ -66,6 +68,13 @@ export interface HeldEntryDecision {
   person?: DecidingPerson | undefined;
 }
 
+/** A locked entry a person decided, as it now stands, and whether it is approved enough to be applied. */
+export interface DecidedEntry<Row extends StoredHeldEntry> {
+  row: Row & LockedHeldEntry;
+  actor: Actor;
+  ready: boolean;
+}
+
 /**
  * A person's decision on a held creation or association (issue 21), audited whatever it is. Once
  * approved enough, the entry is applied as an `auto` one would be (kill switch checked first);
@@ -76,62 +85,20 @@ export async function decideHeldRecordEntry<Row extends StoredHeldEntry, Result 
   kind: HeldEntryKind<Row>,
   input: { workspace: WorkspaceRow; id: string } & HeldEntryDecision,
 ): Promise<Result> {
-  const { workspace, id, request } = input;
-  const decided = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
-    const row = await kind.lock(tx, workspace.id, id);
+  const { workspace, id } = input;
+  const { decided, claimed } = await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const [row] = await kind.lock(tx, workspace.id, [id]);
     if (!row) throw new AppError('NOT_FOUND', `There is no ${kind.what} ${id} in this workspace.`);
-    const { actor, ready, next } = await decideHeldEntry(tx, {
+    const decided = await decideLockedEntry(tx, audit, kind, {
       workspaceId: workspace.id,
-      entry: row,
-      what: kind.what,
-      request,
-      via: input.via ?? 'admin_api',
-      person: input.person,
+      row,
+      decision: input,
       now: deps.clock(),
     });
-    await kind.update(tx, row.id, next);
-    audit.append({
-      type: request.kind === 'approve' ? kind.events.approved : kind.events.rejected,
-      actor: actorJson(actor),
-      agentId: row.agentId,
-      batchId: row.batchId,
-      changeSetId: row.changeSetId,
-      objectType: row.objectType,
-      // Null for a held creation: it has no record yet.
-      recordId: row.recordId,
-      data: {
-        changeId: row.id,
-        approvedBy: next.approvedBy,
-        ...(request.kind === 'reject' ? { reason: request.reason } : { complete: ready }),
-      },
-    });
-    return { row: { ...row, ...next }, actor, ready };
+    return { decided, claimed: await claimForApply(deps, tx, decided.ready ? [row.changeSetId] : []) };
   });
-
+  await applyDecidedEntries(deps, kind, { workspace, decided: [decided], claimed });
   const { row } = decided;
-  if (decided.ready) {
-    const [changeSet, agent] = await Promise.all([
-      findChangeSet(deps.db, workspace.id, row.changeSetId),
-      findAgent(deps.db, workspace.id, row.agentId),
-    ]);
-    if (!changeSet || !agent)
-      throw new AppError('INTERNAL', `${capitalised(kind.what)} ${row.id} names a change set or agent that is gone.`);
-    await kind.apply(
-      deps,
-      {
-        crm: deps.crmFor(workspace),
-        workspace,
-        agent,
-        actor: decided.actor,
-        batchId: row.batchId,
-        objectType: row.objectType as ObjectType,
-        policyVersion: changeSet.policyVersion,
-        changeSetId: row.changeSetId,
-        rows: [row],
-      },
-      async () => true,
-    );
-  }
   const changeSet = (await findChangeSet(deps.db, workspace.id, row.changeSetId))!;
   const rows = await kind.list(deps.db, workspace.id, row.changeSetId);
   return kind.view(
@@ -140,8 +107,113 @@ export async function decideHeldRecordEntry<Row extends StoredHeldEntry, Result 
   ).results[0] as Result;
 }
 
-function capitalised(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
+/**
+ * Decides one locked entry by the approvals' rules (decideHeldEntry), stores and audits the
+ * decision; a refusal is thrown as the single route answers it. `batchDecisionId` names the batch
+ * decision it is part of.
+ */
+export async function decideLockedEntry<Row extends StoredHeldEntry>(
+  tx: Tx,
+  audit: AuditAppender,
+  kind: HeldEntryKind<Row>,
+  input: {
+    workspaceId: string;
+    row: Row & LockedHeldEntry;
+    decision: HeldEntryDecision;
+    now: Date;
+    batchDecisionId?: string;
+  },
+): Promise<DecidedEntry<Row>> {
+  const { row, decision } = input;
+  const { request } = decision;
+  const { actor, ready, next } = await decideHeldEntry(tx, {
+    workspaceId: input.workspaceId,
+    entry: row,
+    what: kind.what,
+    request,
+    via: decision.via ?? 'admin_api',
+    person: decision.person,
+    now: input.now,
+  });
+  await kind.update(tx, row.id, next);
+  audit.append({
+    type: request.kind === 'approve' ? kind.events.approved : kind.events.rejected,
+    actor: actorJson(actor),
+    agentId: row.agentId,
+    batchId: row.batchId,
+    changeSetId: row.changeSetId,
+    objectType: row.objectType,
+    // Null for a held creation: it has no record yet.
+    recordId: row.recordId,
+    data: {
+      changeId: row.id,
+      approvedBy: next.approvedBy,
+      ...(request.kind === 'reject' ? { reason: request.reason } : { complete: ready }),
+      ...(input.batchDecisionId ? { batchDecisionId: input.batchDecisionId } : {}),
+    },
+  });
+  return { row: { ...row, ...next }, actor, ready };
+}
+
+/**
+ * In the decision's transaction, takes the lease of each change set whose entries were just
+ * approved enough, so they are applied by this process or, should it die first, by recovery
+ * once the lease lapses: an approved entry is never left behind. Gives the change sets taken; one
+ * another holder is writing is left to it (its completion leaves these to recovery).
+ */
+export async function claimForApply(deps: ServiceDeps, tx: Tx, changeSetIds: readonly string[]): Promise<Set<string>> {
+  const { holder, leaseMs } = changeSetLeaseOf(deps);
+  const now = deps.clock();
+  const claimed = new Set<string>();
+  for (const id of new Set(changeSetIds))
+    if (await claimChangeSetForApproved(tx, { id, holder, now, until: new Date(now.getTime() + leaseMs) }))
+      claimed.add(id);
+  return claimed;
+}
+
+/**
+ * Applies the entries approved enough, a change set at a time, under the lease claimForApply
+ * took. Should the CRM fail for now, they wait to be tried again (entryFailure); should the run
+ * itself fail, the lease lapses and recovery tries them again, so the decision still stands.
+ */
+export async function applyDecidedEntries<Row extends StoredHeldEntry>(
+  deps: ServiceDeps,
+  kind: HeldEntryKind<Row>,
+  input: { workspace: WorkspaceRow; decided: readonly DecidedEntry<Row>[]; claimed: ReadonlySet<string> },
+): Promise<void> {
+  const { workspace } = input;
+  const ready = input.decided.filter((decided) => decided.ready && input.claimed.has(decided.row.changeSetId));
+  for (const [changeSetId, entries] of Map.groupBy(ready, (decided) => decided.row.changeSetId)) {
+    const first = entries[0]!;
+    const lease = keepChangeSetLease(deps, changeSetId);
+    try {
+      const [changeSet, agent] = await Promise.all([
+        findChangeSet(deps.db, workspace.id, changeSetId),
+        findAgent(deps.db, workspace.id, first.row.agentId),
+      ]);
+      if (!changeSet || !agent) throw new AppError('INTERNAL', `Change set ${changeSetId} or its agent is gone.`);
+      await kind.apply(
+        deps,
+        {
+          crm: deps.crmFor(workspace),
+          workspace,
+          agent,
+          actor: first.actor,
+          batchId: first.row.batchId,
+          objectType: first.row.objectType as ObjectType,
+          policyVersion: changeSet.policyVersion,
+          changeSetId,
+          rows: entries.map((decided) => decided.row),
+        },
+        () => lease.confirm(),
+      );
+    } catch {
+      // The decision is stored and the lease is no longer renewed: recovery takes the change set
+      // over once it lapses and applies these then. The person's answer shows them approved.
+    } finally {
+      lease.stop();
+    }
+  }
 }
 
 /**

@@ -3,10 +3,11 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import type { AgentHold } from '../../domain/agent-safety.ts';
+import { entryRetryAt, RETRIED_REASONS } from '../../domain/held-entry.ts';
 import { asJson, type JsonObject, type NewAuditEvent } from '../../domain/audit-chain.ts';
 import type { FieldEvaluation } from '../../domain/policy-evaluation.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
-import { insertChangeSet } from '../../store/change-store.ts';
+import { completeChangeSet, deferChangeSet, insertChangeSet } from '../../store/change-store.ts';
 import type { Tx } from '../../store/database.ts';
 import { attachChangeSet } from '../../store/idempotency-store.ts';
 import { addUsage } from '../../store/usage-store.ts';
@@ -201,4 +202,34 @@ export async function applyUnderLease<Row>(
     lease.stop();
   }
   return { ...header, status: completed ? 'completed' : 'applying' };
+}
+
+type FailureReason = 'crm_rejected' | 'crm_unavailable' | 'kill_switch_engaged';
+
+/**
+ * What became of an entry the CRM did not take: one a person approved that failed for now (the CRM
+ * unanswered, a kill switch engaged) stays `applying` and is tried again at `retryAt`, as an
+ * approved field change is; any other fails for good (an agent's `auto` entry: the agent is told).
+ */
+export function entryFailure<Reason extends FailureReason>(
+  row: { id: string; approvedBy: readonly string[]; decidedAt: Date | null },
+  reason: Reason,
+  message: string,
+  now: Date,
+): { id: string; reason: Reason; message: string; retryAt?: Date } {
+  const retried = row.approvedBy.length > 0 && (RETRIED_REASONS as readonly string[]).includes(reason);
+  return retried
+    ? { id: row.id, reason, message, retryAt: entryRetryAt(row.decidedAt ?? now, now) }
+    : { id: row.id, reason, message };
+}
+
+/**
+ * Ends a run over a change set's entries: completed (unless entries of it are still `applying`),
+ * or, when some wait to be tried again, left to recovery at the earliest of their retries.
+ */
+export async function finishEntries(deps: ServiceDeps, changeSetId: string, retries: readonly Date[]): Promise<void> {
+  const retryAt = retries.reduce<Date | undefined>((first, at) => (first && first <= at ? first : at), undefined);
+  await deps.db.transaction((tx) =>
+    retryAt ? deferChangeSet(tx, changeSetId, retryAt) : completeChangeSet(tx, changeSetId),
+  );
 }

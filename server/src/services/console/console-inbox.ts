@@ -63,7 +63,7 @@ export async function inboxView(
           status: 'pending',
           agentId: query.agent,
           batchId: query.batch,
-          recordId: query.record,
+          recordIds: query.record === undefined ? undefined : [query.record],
           createdBefore: cutoff,
           limit: query.limit,
         })

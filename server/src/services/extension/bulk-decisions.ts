@@ -7,14 +7,16 @@ import { pendingDraftsOnRecords } from '../../store/action-store.ts';
 import { pendingApprovalsOnRecords } from '../../store/extension-store.ts';
 import { listKillSwitches } from '../../store/kill-switch-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
-import { decideApprovalsBatch } from '../held/index.ts';
+import { decideBatch } from '../change-sets/index.ts';
+import { findHeldEntries } from '../held/index.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { ExtensionCaller } from './extension-caller.ts';
 import { engagedKillSwitches, requirePermission } from './extension-views.ts';
 
 /**
  * The bulk action on an index page (issue 8): what the selected records have waiting (held
- * field changes and held drafts alike, as the record's approvals list them), then one person's
+ * field changes, drafts, and the held links from or to them and held creations likely
+ * duplicating them, as each record's card lists them), then one person's
  * decision on all of it through the batch decision, so each is still decided by its own rules
  * (a rep's on records they do not own are refused one by one) and one `approval.batch_decided`
  * event keeps the manifest.
@@ -37,13 +39,14 @@ export async function previewBulkDecision(
     recordsWithPending: new Set(shown.map((held) => held.recordId)).size,
     pending: shown.length,
     drafts: shown.filter((held) => held.kind === 'draft').length,
+    heldEntries: shown.filter((held) => held.kind === 'creation' || held.kind === 'association').length,
     overLimit: pending.length > BATCH_DECISION_MAX,
     decidable: shown.filter((held) => decidableBy(caller, held).ok).length,
     killSwitches: engagedKillSwitches(switches),
   };
 }
 
-/** Decides every approval and draft pending on the selected records when the call arrives. */
+/** Decides everything pending on the selected records when the call arrives. */
 export async function decideSelectedRecords(
   deps: ServiceDeps,
   { workspace, caller, person }: ExtensionCaller,
@@ -70,13 +73,13 @@ export async function decideSelectedRecords(
     decision.kind === 'approve'
       ? { kind: 'approve' as const, actingUserId: caller.userId, approvalIds, note }
       : { kind: 'reject' as const, actingUserId: caller.userId, approvalIds, reason: decision.reason, note };
-  return decideApprovalsBatch(deps, { workspace, request, via: 'hubspot_app', person });
+  return decideBatch(deps, { workspace, request, via: 'hubspot_app', person });
 }
 
-/** What waits for a person on one record: a held field change or a held draft, and what decides who may decide it. */
+/** What waits for a person on one record: a held field change, draft, link or creation, and what decides who may decide it. */
 interface PendingOnRecord {
   id: string;
-  kind: 'field_change' | 'draft';
+  kind: 'field_change' | 'draft' | 'creation' | 'association';
   recordId: string;
   createdAt: Date;
   recordOwnerId: string | null;
@@ -92,10 +95,17 @@ async function pendingOf(
   selection: BulkSelection,
 ): Promise<PendingOnRecord[]> {
   const scope = { workspaceId: workspace.id, objectType: selection.objectType, recordIds: selection.recordIds };
-  const [approvals, drafts] = await Promise.all([
+  const [approvals, drafts, entries] = await Promise.all([
     pendingApprovalsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1),
     pendingDraftsOnRecords(deps.db, scope, BATCH_DECISION_MAX + 1),
+    findHeldEntries(deps, workspace.id, {
+      recordIds: selection.recordIds,
+      objectType: selection.objectType,
+      status: 'pending',
+      limit: BATCH_DECISION_MAX + 1,
+    }),
   ]);
+  const selected = new Set(selection.recordIds);
   const held: PendingOnRecord[] = [
     ...approvals.map((stored) => ({
       ...stored,
@@ -103,6 +113,22 @@ async function pendingOf(
       approvedBy: stored.items.flatMap((item) => item.approvedBy),
     })),
     ...drafts.map((row) => ({ ...row, kind: 'draft' as const })),
+    // A held entry has no owner (a rep never decides one); it counts on the selected record it is about.
+    ...entries.map((entry) => ({
+      id: entry.id,
+      kind: entry.kind,
+      // A pending creation has no record yet: it is listed for the selected record it likely duplicates.
+      recordId:
+        entry.kind === 'creation'
+          ? (entry.duplicateOf ?? '')
+          : selected.has(entry.recordId)
+            ? entry.recordId
+            : entry.toRecordId,
+      createdAt: new Date(entry.createdAt),
+      recordOwnerId: null,
+      delegatedUserId: entry.delegatedUserId,
+      approvedBy: entry.approvedBy,
+    })),
   ];
   return held
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))

@@ -69,7 +69,7 @@ export async function cardView(
     contacts ? findContactStops(deps.db, workspace.id, query.recordId) : [],
     listRecordReviews(deps, workspace.id, { objectType: query.objectType, recordIds: [query.recordId] }),
     findHeldEntries(deps, workspace.id, {
-      recordId: query.recordId,
+      recordIds: [query.recordId],
       objectType: query.objectType,
       status: 'pending',
       limit: HELD_ENTRIES_SHOWN,

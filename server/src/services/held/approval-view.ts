@@ -5,6 +5,7 @@ import type {
   ApprovalListingView,
   ApprovalView,
   DraftApprovalView,
+  ListingStatus,
 } from '../../../../shared/approval-api.ts';
 import { draftApprovalStatus } from '../../domain/approval-mirror.ts';
 import { AppError } from '../../errors.ts';
@@ -98,13 +99,15 @@ export async function getApproval(
   const draft = await findAction(deps.db, workspaceId, approvalId);
   if (draft && (draft.tier === 'approval' || draft.tier === 'two_person'))
     return draftApprovalView(draft, (await listOutcomes(deps.db, workspaceId, [draft.id])).get(draft.id) ?? []);
-  const [entry] = await findHeldEntries(deps, workspaceId, { id: approvalId, limit: 1 });
+  const [entry] = await findHeldEntries(deps, workspaceId, { ids: [approvalId], limit: 1 });
   if (!entry) throw new AppError('NOT_FOUND', `There is no approval ${approvalId} in this workspace.`);
   return entry;
 }
 
-export interface ApprovalListFilter extends ApprovalFilter {
+export interface ApprovalListFilter extends Omit<ApprovalFilter, 'status'> {
   kind?: (typeof APPROVAL_KINDS)[number] | (typeof HELD_ENTRY_KINDS)[number] | undefined;
+  /** `failed` is held creations' and associations' only. */
+  status?: ListingStatus | undefined;
 }
 
 /**
@@ -116,9 +119,10 @@ export async function findApprovals(
   workspaceId: string,
   filter: ApprovalListFilter,
 ): Promise<ApprovalListingView[]> {
+  const { status } = filter;
   const fieldChanges =
-    filter.kind === undefined || filter.kind === 'field_change'
-      ? (await listApprovals(deps.db, workspaceId, filter)).map(
+    (filter.kind === undefined || filter.kind === 'field_change') && status !== 'failed'
+      ? (await listApprovals(deps.db, workspaceId, { ...filter, status })).map(
           (stored): ApprovalListingView => ({ kind: 'field_change', ...approvalView(stored) }),
         )
       : [];
@@ -128,7 +132,11 @@ export async function findApprovals(
       : [];
   const entries =
     filter.kind === undefined || filter.kind === 'creation' || filter.kind === 'association'
-      ? await findHeldEntries(deps, workspaceId, { ...filter, kind: filter.kind })
+      ? await findHeldEntries(deps, workspaceId, {
+          ...filter,
+          recordIds: filter.recordId === undefined ? undefined : [filter.recordId],
+          kind: filter.kind,
+        })
       : [];
   return [...fieldChanges, ...drafts, ...entries]
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))

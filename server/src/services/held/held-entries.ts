@@ -1,9 +1,5 @@
 import type { Evidence } from '../../../../shared/agent-api.ts';
-import type {
-  APPROVAL_STATUSES,
-  AssociationApprovalView,
-  CreationApprovalView,
-} from '../../../../shared/approval-api.ts';
+import type { AssociationApprovalView, CreationApprovalView, ListingStatus } from '../../../../shared/approval-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { heldEntrySelection, heldEntryStatus } from '../../domain/held-entry.ts';
@@ -27,13 +23,13 @@ export async function findHeldEntries(
   deps: ServiceDeps,
   workspaceId: string,
   filter: {
-    id?: string | undefined;
-    recordId?: string | undefined;
-    /** With recordId: only entries about a record of this object type. */
+    ids?: readonly string[] | undefined;
+    recordIds?: readonly string[] | undefined;
+    /** With recordIds: only entries about a record of this object type. */
     objectType?: string | undefined;
     batchId?: string | undefined;
     agentId?: string | undefined;
-    status?: (typeof APPROVAL_STATUSES)[number] | undefined;
+    status?: ListingStatus | undefined;
     kind?: HeldEntryView['kind'] | undefined;
     /** Only entries held at or before this instant (what has waited long enough). */
     createdBefore?: Date | undefined;
@@ -43,8 +39,8 @@ export async function findHeldEntries(
   const selection = filter.status === undefined ? undefined : heldEntrySelection(filter.status);
   if (selection === null) return [];
   const query: HeldEntryFilter = {
-    id: filter.id,
-    record: filter.recordId === undefined ? undefined : { recordId: filter.recordId, objectType: filter.objectType },
+    ids: filter.ids,
+    record: filter.recordIds === undefined ? undefined : { recordIds: filter.recordIds, objectType: filter.objectType },
     batchId: filter.batchId,
     agentId: filter.agentId,
     selection,

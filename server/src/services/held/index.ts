@@ -4,7 +4,7 @@ export { reconcileApprovals } from './approval-reconciliation.ts';
 export { approvalView, findApprovals, getApproval } from './approval-view.ts';
 export { decideAction } from './decide-action.ts';
 export { decideApproval, type DecidingPerson } from './decide-approval.ts';
-export { decideApprovalsBatch } from './decide-approvals-batch.ts';
+export { type BatchedEntries, decideApprovalsBatch, type EntryOutcome } from './decide-approvals-batch.ts';
 export { sweepExpiredDrafts } from './expire-actions.ts';
 export { sweepExpiredApprovals } from './expire-approvals.ts';
 export { sweepExpiredEntries } from './expire-entries.ts';
