@@ -77,7 +77,8 @@ describe('the MCP server for agents', () => {
     server = startNodeProcess('server/src/main.ts', env);
     serverUrl = await urlFromLog(server, 'listening');
     client = await connect(tokens.agentToken);
-  });
+    // Three processes start cold, each opening PGlite from a data folder: allow for a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await client?.close();
     await server?.stop();
