@@ -159,7 +159,11 @@ export function salesforceChangeStreams(options: {
   insecureTls: boolean;
 }): (workspace: WorkspaceRow) => OpenChangeStream {
   return (workspace) => {
-    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(workspace.hubspotTokenEnc)));
+    // The org may be the workspace's first CRM or its second (issue 20).
+    const sealed =
+      workspace.connections.find((candidate) => candidate.crm === 'salesforce')?.credentialsEnc ??
+      workspace.hubspotTokenEnc;
+    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(sealed)));
     return changeStreamOfConnection({
       loginUrl: connection.loginUrl,
       auth: connection.auth,
@@ -167,7 +171,7 @@ export function salesforceChangeStreams(options: {
       insecureTls: options.insecureTls,
       // Resolved at each lookup: the resolver keeps one adapter per workspace and connection.
       userKinds: (userIds) => {
-        const crm = asSalesforceCrm(options.crmFor(workspace));
+        const crm = asSalesforceCrm(options.crmFor(workspace).forObject('salesforce:Contact'));
         return crm ? crm.commitUserKinds(userIds) : Promise.resolve(new Map());
       },
     });

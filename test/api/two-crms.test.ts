@@ -1,36 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
+import { eq } from 'drizzle-orm';
+import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
+import type { Logger } from '../../server/src/logger.ts';
+import { byCrm, salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import {
-  createSalesforceSandboxServer,
-  type SalesforceSandboxServer,
-} from '../../server/src/sandbox/salesforce/http-server.ts';
-import {
-  addClient,
-  createRecord,
-  createSalesforceSandboxState,
-  newId,
-  type SalesforceSandboxState,
-} from '../../server/src/sandbox/salesforce/state.ts';
+  type RunningSalesforceSandbox,
+  SANDBOX_SALESFORCE_CLIENT,
+  startSalesforceSandbox,
+} from '../../server/src/sandbox/salesforce/start.ts';
+import { createRecord, newId } from '../../server/src/sandbox/salesforce/state.ts';
 import {
   bootstrapWorkspace,
   createAgent,
+  createSalesforceWorkspace,
   createWorkspace,
   listWorkspaceViews,
   publishPolicy,
+  removeWorkspace,
   setPersonRole,
   verifyAudit,
 } from '../../server/src/services/governance/index.ts';
+import { syncWorkspaceMirror } from '../../server/src/services/held/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
+import { approvals } from '../../server/src/store/schema.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
+import { deliver, historyRows, propertyChange } from '../support/webhooks.ts';
 import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 
 // Issue 20: one workspace holding a HubSpot portal (the fake) and a Salesforce org (the local
 // Salesforce) under one policy; every change goes to the CRM its object type names.
 let harness: Harness;
-let org: SalesforceSandboxState;
-let sandbox: SalesforceSandboxServer;
-let orgUrl: string;
+let sandbox: RunningSalesforceSandbox;
+const quiet: Logger = { info() {}, error() {} };
 const REP = newId('005', 1); // the org's admin, who owns the Salesforce contacts below
 /** The workspace the first test connects to both CRMs; the second works in it. */
 let ws: { id: string; adminToken: string };
@@ -43,19 +46,14 @@ const POLICY = {
     'salesforce:Contact': { properties: { Title: { enrichment: 'auto' }, Department: { enrichment: 'approval' } } },
   },
 };
-const SALESFORCE = {
-  crm: 'salesforce',
-  connection: () => ({
-    loginUrl: orgUrl,
-    auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' },
-  }),
-};
+/** The local Salesforce's External Client App, as workspace add and workspace connect take it. */
+const salesforceConnection = () => ({
+  loginUrl: sandbox.url,
+  auth: { kind: 'client_credentials' as const, ...SANDBOX_SALESFORCE_CLIENT },
+});
 
 beforeAll(async () => {
-  org = createSalesforceSandboxState();
-  addClient(org, { clientId: 'eca', clientSecret: 'secret' });
-  sandbox = createSalesforceSandboxServer(org);
-  orgUrl = await sandbox.listen(0);
+  sandbox = await startSalesforceSandbox({ port: 0, seed: false });
   harness = await startHarness({
     hubspotOverHttp: true,
     crmFor: (hubspot, deps) =>
@@ -74,7 +72,7 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-const sfContact = (id: string) => org.objects.get('Contact')!.records.get(id)!;
+const sfContact = (id: string) => sandbox.state.objects.get('Contact')!.records.get(id)!;
 
 async function submit(token: string, batchId: string, objectType: string, changes: Record<string, object>) {
   const res = await api(harness, 'POST', '/v1/changesets', {
@@ -126,12 +124,12 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(unknown.body.error.code).toBe('VALIDATION_FAILED');
     expect(unknown.body.error.message).toContain('crm must be hubspot or salesforce');
 
-    const connected = await connect(ws.adminToken, { crm: 'salesforce', connection: SALESFORCE.connection() });
+    const connected = await connect(ws.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
     expect(connected).toMatchObject({
       status: 201,
-      body: { workspaceId: ws.id, crm: 'salesforce', accountId: org.orgId },
+      body: { workspaceId: ws.id, crm: 'salesforce', accountId: sandbox.orgId },
     });
-    const again = await connect(ws.adminToken, { crm: 'salesforce', connection: SALESFORCE.connection() });
+    const again = await connect(ws.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
     expect(again.status).toBe(409);
     expect(again.body.error.details).toMatchObject({ reason: 'already_connected', crm: 'salesforce' });
     const portalAgain = await connect(ws.adminToken, {
@@ -147,9 +145,9 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       { name: 'Other', hubspotPortalId: '4200', hubspotToken: harness.hubspot.accessToken },
       ADMIN,
     );
-    const taken = await connect(other.adminToken, { crm: 'salesforce', connection: SALESFORCE.connection() });
+    const taken = await connect(other.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
     expect(taken.status).toBe(409);
-    expect(taken.body.error.details).toMatchObject({ reason: 'account_in_use', accountId: org.orgId });
+    expect(taken.body.error.details).toMatchObject({ reason: 'account_in_use', accountId: sandbox.orgId });
     expect(taken.body.error.message).not.toContain(ws.id);
     // The shape workspace list --json prints is unchanged: the portal stays the workspace's account.
     const after = await listWorkspaceViews(harness.deps);
@@ -178,7 +176,12 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     );
     const by = { userId: REP, origin: '' };
     const sf = [0, 1].map((i) =>
-      createRecord(org, 'Contact', { LastName: `S${i}`, Title: 'Analyst', Department: 'Ops', OwnerId: REP }, by),
+      createRecord(
+        sandbox.state,
+        'Contact',
+        { LastName: `S${i}`, Title: 'Analyst', Department: 'Ops', OwnerId: REP },
+        by,
+      ),
     );
 
     // Auto writes: each to its own CRM.
@@ -204,6 +207,11 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       [sf[0]!]: { Department: 'Finance' },
     });
     expect(department.results[0]!.decision).toBe('pending_approval');
+    // The mirror writes each held value's proposal into its own CRM, and the approval object (the
+    // portal's) only for the portal's records.
+    expect(await syncWorkspaceMirror(harness.deps, ws.id)).toEqual({ written: 2, failed: [] });
+    expect(sfContact(sf[0]!)).toMatchObject({ Proposed_Department__c: 'Finance', Agent_pending_approvals__c: '1' });
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ ag_proposed_phone: '+1 555 0199' });
     const sfApproval = await pendingApprovalOf(ws.adminToken, 'sf-departments', sf[0]!);
     const stored = await api(harness, 'GET', `/v1/admin/approvals/${sfApproval}`, { token: ws.adminToken });
     expect(stored.body.recordOwnerId).toBe(REP);
@@ -234,4 +242,73 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
 
     expect(await verifyAudit(harness.deps, ws.id)).toEqual({ ok: true, events: expect.any(Number) });
   }, 120_000);
+
+  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale', async () => {
+    const agent = await createAgent(harness.deps, ws.id, { name: 'follower-test', role: 'enrichment' }, ADMIN);
+    const contact = createRecord(
+      sandbox.state,
+      'Contact',
+      { LastName: 'Stale', OwnerId: REP },
+      { userId: REP, origin: '' },
+    );
+    await submit(agent.token, 'sf-stale', 'salesforce:Contact', { [contact]: { Department: 'Legal' } });
+    const approvalId = await pendingApprovalOf(ws.adminToken, 'sf-stale', contact);
+    const followers = startChangeStreamFollowers(harness.deps, {
+      logger: quiet,
+      holder: 'server-a',
+      leaseMs: 3_000,
+      pollMs: 50,
+      openFor: salesforceChangeStreams({
+        secrets: harness.deps.secrets,
+        crmFor: harness.deps.crmFor,
+        pubSubEndpoint: sandbox.pubSubEndpoint,
+        insecureTls: true,
+      }),
+    });
+    try {
+      const edited = await fetch(`${sandbox.url}/_sandbox/edit`, {
+        method: 'POST',
+        body: JSON.stringify({ object: 'Contact', id: contact, values: { Department: 'Sales' } }),
+      });
+      expect(edited.status).toBe(200);
+      const status = async () =>
+        (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status;
+      for (let i = 0; (await status()) !== 'stale'; i++) {
+        if (i > 600) throw new Error(`the approval never went stale: ${await status()}`);
+        while ((await processWebhookEvents(harness.deps)) > 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await followers.stop();
+    }
+  }, 120_000);
+
+  it('takes the webhooks of a portal a Salesforce workspace connected second, signed with its own secret', async () => {
+    // Removing the workspace gives its org and its portal back.
+    await removeWorkspace(harness.deps, ws.id, { force: true }, ADMIN);
+    const org = await createSalesforceWorkspace(
+      harness.deps,
+      { name: 'Org first', connection: salesforceConnection() },
+      ADMIN,
+    );
+    const connected = await api(harness, 'POST', '/v1/admin/workspace/connections', {
+      token: org.adminToken,
+      body: {
+        crm: 'hubspot',
+        hubspotPortalId: '4100',
+        hubspotToken: harness.hubspot.accessToken,
+        hubspotClientSecret: 'portal-secret',
+        verifyToken: false,
+      },
+    });
+    expect(connected).toMatchObject({ status: 201, body: { crm: 'hubspot', accountId: '4100' } });
+    await publishPolicy(harness.deps, org.id, POLICY, ADMIN);
+    const edit = propertyChange(4100, { objectId: 4242, propertyName: 'jobtitle', propertyValue: 'CEO' });
+    expect((await deliver(harness, [edit], { clientSecret: 'portal-secret' })).status).toBe(200);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    // Read as HubSpot reports it: a person's edit in the portal's UI.
+    expect(await historyRows(harness.deps.db, org.id)).toEqual([
+      expect.objectContaining({ objectType: 'contacts', recordId: '4242', property: 'jobtitle', kind: 'person' }),
+    ]);
+  }, 60_000);
 });

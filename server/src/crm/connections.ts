@@ -19,7 +19,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
   const [first] = connections;
   if (connections.length === 1) return first;
   const byCrm = new Map(connections.map((crm) => [crm.vendor, crm]));
-  const of = (objectType: ObjectType): CrmPort => {
+  const of = (objectType: string): CrmPort => {
     const crm = byCrm.get(crmOfObjectType(objectType));
     if (!crm)
       throw new AppError(

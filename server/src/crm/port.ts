@@ -36,9 +36,10 @@ export interface CrmPort {
   /**
    * The port of the CRM that holds records of `objectType` (issue 20): where a workspace connects
    * two CRMs, what differs per CRM and names no object (`ownerProperty`, the batch limits,
-   * `checksPolicyFieldsAtPublish`, `vendor`) is read from it. A port of one CRM is its own.
+   * `checksPolicyFieldsAtPublish`, `changeSourceOf`, `vendor`) is read from it. Any object type the
+   * CRM names will do, governed or not (a webhook's `companies`). A port of one CRM is its own.
    */
-  forObject(objectType: ObjectType): CrmPort;
+  forObject(objectType: string): CrmPort;
 
   /** Who made a change the CRM reported (a webhook), from the source it named; `appId` is the app it was sent to, ours. */
   changeSourceOf(change: ReportedChange): ChangeSource;
