@@ -26,6 +26,7 @@ import { processWebhookEvents } from '../../server/src/services/webhooks/index.t
 import { approvals } from '../../server/src/store/schema.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
+import { cliOver } from '../support/cli.ts';
 import { deliver, historyRows, propertyChange } from '../support/webhooks.ts';
 import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 
@@ -283,7 +284,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     }
   }, 120_000);
 
-  it('takes the webhooks of a portal a Salesforce workspace connected second, signed with its own secret', async () => {
+  it('connects a portal to a Salesforce workspace with workspace connect, and takes its webhooks, signed with its own secret', async () => {
     // Removing the workspace gives its org and its portal back.
     await removeWorkspace(harness.deps, ws.id, { force: true }, ADMIN);
     const org = await createSalesforceWorkspace(
@@ -291,19 +292,35 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       { name: 'Org first', connection: salesforceConnection() },
       ADMIN,
     );
-    const connected = await api(harness, 'POST', '/v1/admin/workspace/connections', {
-      token: org.adminToken,
-      body: {
-        crm: 'hubspot',
-        hubspotPortalId: '4100',
-        hubspotToken: harness.hubspot.accessToken,
-        hubspotClientSecret: 'portal-secret',
-        verifyToken: false,
-      },
+    const portal = harness.hubspot.state.portalId;
+    const connect = (token: string) =>
+      cliOver(
+        harness,
+        'workspace',
+        'connect',
+        '--workspace',
+        org.id,
+        '--crm',
+        'hubspot',
+        '--hubspot-portal-id',
+        portal,
+        '--hubspot-token',
+        token,
+        '--hubspot-client-secret',
+        'portal-secret',
+        '--json',
+      );
+    // The token is checked as workspace add checks it: a refused one stores nothing.
+    const refused = await connect('pat-na1-mistyped');
+    expect(refused.json.error).toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    expect((await listWorkspaceViews(harness.deps)).find((view) => view.id === org.id)).toMatchObject({
+      crm: 'salesforce',
+      hubspotPortalId: `salesforce:${sandbox.orgId}`,
     });
-    expect(connected).toMatchObject({ status: 201, body: { crm: 'hubspot', accountId: '4100' } });
+    const connected = await connect(harness.hubspot.accessToken);
+    expect(connected).toMatchObject({ code: 0, json: { workspaceId: org.id, crm: 'hubspot', accountId: portal } });
     await publishPolicy(harness.deps, org.id, POLICY, ADMIN);
-    const edit = propertyChange(4100, { objectId: 4242, propertyName: 'jobtitle', propertyValue: 'CEO' });
+    const edit = propertyChange(Number(portal), { objectId: 4242, propertyName: 'jobtitle', propertyValue: 'CEO' });
     expect((await deliver(harness, [edit], { clientSecret: 'portal-secret' })).status).toBe(200);
     while ((await processWebhookEvents(harness.deps)) > 0);
     // Read as HubSpot reports it: a person's edit in the portal's UI.
