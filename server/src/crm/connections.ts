@@ -30,7 +30,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
   };
   const ofUser = (userId: string): CrmPort => byCrm.get(crmOfUserId(userId)) ?? first;
   const smallest = (limit: (crm: CrmPort) => number) => Math.min(...connections.map(limit));
-  /** A capability one CRM lacks fails as that CRM's own adapter would have it fail. */
+  /** A capability the object's CRM lacks is refused, naming that CRM, as a workspace of it alone refuses it. */
   const lacking = (crm: CrmPort, what: string) =>
     new AppError('CRM_REJECTED', `${what} is not built for ${crm.vendor === 'salesforce' ? 'Salesforce' : 'HubSpot'}.`);
   const associationsOf = (objectType: ObjectType): CrmAssociations => {
