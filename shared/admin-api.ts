@@ -10,6 +10,7 @@ import {
 } from './crm-names.ts';
 import { KILL_SWITCH_SCOPES, segmentConditionSchema } from './kill-switch.ts';
 import { policySchema } from './policy.ts';
+import { salesforceConnectionSchema } from './salesforce-connection.ts';
 import { safeText } from './safe-text.ts';
 
 export const createAgentSchema = z
@@ -190,6 +191,42 @@ export const bootstrapResultSchema = z
   })
   .meta({ id: 'BootstrapResult' });
 export type BootstrapResult = z.infer<typeof bootstrapResultSchema>;
+
+/**
+ * A workspace's connection to its other CRM (issue 20): a HubSpot portal and its private app's
+ * token (checked with one call unless `verifyToken` is false), or a Salesforce org's External
+ * Client App (signed in once). The same credentials `workspace add` takes for that CRM.
+ */
+export const connectCrmSchema = z
+  .discriminatedUnion(
+    'crm',
+    [
+      z.strictObject({
+        crm: z.literal('hubspot'),
+        hubspotPortalId: safeText.regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only'),
+        hubspotToken: safeText.min(1),
+        hubspotClientSecret: safeText.min(1).optional().describe('The app secret its webhooks are signed with.'),
+        verifyToken: z.boolean().default(true),
+      }),
+      z.strictObject({ crm: z.literal('salesforce'), connection: salesforceConnectionSchema }),
+    ],
+    {
+      error: (issue) =>
+        `crm must be hubspot or salesforce; got ${JSON.stringify((issue.input as { crm?: unknown })?.crm)}`,
+    },
+  )
+  .meta({ id: 'CrmConnectionRequest' });
+export type ConnectCrmInput = z.input<typeof connectCrmSchema>;
+
+/** A connection as answered: which CRM and account, never a credential. */
+export const crmConnectionViewSchema = z
+  .strictObject({
+    workspaceId: z.uuid(),
+    crm: z.enum(['hubspot', 'salesforce']),
+    accountId: safeText.describe('The HubSpot portal id, or the Salesforce org id.'),
+  })
+  .meta({ id: 'CrmConnection' });
+export type CrmConnectionView = z.infer<typeof crmConnectionViewSchema>;
 
 export const policyVersionSchema = z
   .strictObject({ version: z.number().int().positive(), publishedBy: safeText, createdAt: z.iso.datetime() })

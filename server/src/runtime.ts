@@ -6,6 +6,7 @@ import { asSalesforceCrm, createSalesforceCrm, type SalesforceCrmOptions } from 
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import { changeStreamOfConnection } from './crm/salesforce/change-events/connection-stream.ts';
+import { routedCrm } from './crm/connections.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
@@ -13,7 +14,7 @@ import { type ServiceDeps, leaseHolderName, workBehindAnswers, workspaceTurns } 
 import { recordCrmBudgetStop } from './services/governance/index.ts';
 import type { OpenChangeStream } from './services/webhooks/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
-import { setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
+import { type CrmConnection, setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
 import { parseJson } from '../../shared/json-text.ts';
 
 /** The Salesforce Canvas signed-request check the console's Canvas route uses (issue 20). */
@@ -81,12 +82,34 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
   }
 }
 
-/** Each workspace's adapter, by the CRM it connects. */
+/**
+ * Each workspace's port: the adapter of the CRM it connects, or, where it connects both (issue 20),
+ * one port routing each call to the connection its object type names.
+ */
 export function byCrm(
   hubspot: (workspace: WorkspaceRow) => CrmPort,
   salesforce: (workspace: WorkspaceRow) => CrmPort,
 ): (workspace: WorkspaceRow) => CrmPort {
-  return (workspace) => (workspace.crm === 'salesforce' ? salesforce(workspace) : hubspot(workspace));
+  const adapterOf = (workspace: WorkspaceRow) =>
+    workspace.crm === 'salesforce' ? salesforce(workspace) : hubspot(workspace);
+  return (workspace) =>
+    routedCrm([
+      adapterOf(workspace),
+      ...workspace.connections
+        .filter((connection) => connection.crm !== workspace.crm)
+        .map((connection) => adapterOf(asFirstConnection(workspace, connection))),
+    ]);
+}
+
+/** The workspace as its resolver reads it when `connection` is its CRM: the row's columns hold a first connection. */
+function asFirstConnection(workspace: WorkspaceRow, connection: CrmConnection): WorkspaceRow {
+  return {
+    ...workspace,
+    crm: connection.crm,
+    hubspotPortalId: connection.crm === 'salesforce' ? `salesforce:${connection.accountId}` : connection.accountId,
+    hubspotTokenEnc: connection.credentialsEnc,
+    salesforceSessionEnc: connection.sessionEnc,
+  };
 }
 
 /**
@@ -136,7 +159,11 @@ export function salesforceChangeStreams(options: {
   insecureTls: boolean;
 }): (workspace: WorkspaceRow) => OpenChangeStream {
   return (workspace) => {
-    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(workspace.hubspotTokenEnc)));
+    // The org may be the workspace's first CRM or its second (issue 20).
+    const sealed =
+      workspace.connections.find((candidate) => candidate.crm === 'salesforce')?.credentialsEnc ??
+      workspace.hubspotTokenEnc;
+    const connection = salesforceConnectionSchema.parse(parseJson(options.secrets.open(sealed)));
     return changeStreamOfConnection({
       loginUrl: connection.loginUrl,
       auth: connection.auth,
@@ -144,7 +171,7 @@ export function salesforceChangeStreams(options: {
       insecureTls: options.insecureTls,
       // Resolved at each lookup: the resolver keeps one adapter per workspace and connection.
       userKinds: (userIds) => {
-        const crm = asSalesforceCrm(options.crmFor(workspace));
+        const crm = asSalesforceCrm(options.crmFor(workspace).forObject('salesforce:Contact'));
         return crm ? crm.commitUserKinds(userIds) : Promise.resolve(new Map());
       },
     });

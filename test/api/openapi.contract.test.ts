@@ -97,6 +97,7 @@ describe('the OpenAPI document agents load as their tools', () => {
         'DELETE /v1/admin/siem-destinations/{id} removeSiemDestination',
         'GET /v1/admin/siem-destinations listSiemDestinations',
         'POST /v1/admin/siem-destinations addSiemDestination',
+        'POST /v1/admin/workspace/connections connectCrm',
         'DELETE /v1/admin/alert-channels/{id} removeAlertChannel',
         'GET /v1/admin/alert-channels listAlertChannels',
         'POST /v1/admin/alert-channels addAlertChannel',

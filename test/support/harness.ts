@@ -45,6 +45,8 @@ export async function startHarness(
     hubspotOverHttp?: boolean;
     canvas?: AppOptions['canvas'];
     agentTraffic?: AppOptions['agentTraffic'];
+    /** The port the services use, given the fake HubSpot's resolver: a test connecting another CRM too builds it here. */
+    crmFor?: (hubspot: ServiceDeps['crmFor'], deps: ServiceDeps) => ServiceDeps['crmFor'];
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -55,16 +57,16 @@ export async function startHarness(
   const behindAnswers = workBehindAnswers((error) => {
     throw error;
   });
-  const deps: ServiceDeps = {
-    ...base,
-    behindAnswers,
-    crmFor: hubspotResolver({
-      baseUrl: hubspot.baseUrl,
-      callsPer10s: 10_000,
-      open: (sealed) => base.secrets.open(sealed),
-      adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 }, ...(options.sleep ? { sleep: options.sleep } : {}) },
-    }),
-  };
+  const hubspotFor = hubspotResolver({
+    baseUrl: hubspot.baseUrl,
+    callsPer10s: 10_000,
+    open: (sealed) => base.secrets.open(sealed),
+    adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 }, ...(options.sleep ? { sleep: options.sleep } : {}) },
+  });
+  const withHubSpot: ServiceDeps = { ...base, behindAnswers, crmFor: hubspotFor };
+  const deps: ServiceDeps = options.crmFor
+    ? { ...withHubSpot, crmFor: options.crmFor(hubspotFor, withHubSpot) }
+    : withHubSpot;
   const app = createApp({
     deps,
     database,

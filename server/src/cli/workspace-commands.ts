@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WorkspaceView } from '../services/governance/index.ts';
-import { salesforceConnectionSchema } from '../../../shared/salesforce-connection.ts';
+import { type SalesforceConnection, salesforceConnectionSchema } from '../../../shared/salesforce-connection.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { CLI_ACTOR, parseWith, readTextFile, withRuntime, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
@@ -10,13 +10,31 @@ const optional = (context: CommandContext, name: string) => context.values[name]
 
 const crmSchema = z.enum(['hubspot', 'salesforce'], { error: 'must be hubspot or salesforce' });
 
-/** `workspace add --crm salesforce`: client credentials when a secret is given, else the JWT bearer flow with the key file. */
-async function addSalesforceWorkspace(context: CommandContext, deps: ServiceDeps): Promise<CommandOutput> {
-  const { createSalesforceWorkspace } = await import('../services/governance/index.ts');
+const SALESFORCE_OPTIONS = {
+  'salesforce-login-url': { type: 'string' },
+  'salesforce-client-id': { type: 'string' },
+  'salesforce-client-secret': { type: 'string' },
+  'salesforce-username': { type: 'string' },
+  'salesforce-private-key': { type: 'string' },
+  'salesforce-api-share': { type: 'string' },
+} as const;
+const HUBSPOT_OPTIONS = {
+  'hubspot-portal-id': { type: 'string' },
+  'hubspot-token': { type: 'string' },
+  'hubspot-client-secret': { type: 'string' },
+  'no-verify': { type: 'boolean' },
+} as const;
+const SALESFORCE_USAGE =
+  '--salesforce-login-url URL --salesforce-client-id ID\n  (--salesforce-client-secret SECRET | --salesforce-username USER --salesforce-private-key FILE) [--salesforce-api-share 0.5] [--json]';
+const HUBSPOT_USAGE =
+  '--hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]';
+
+/** The `--salesforce-*` flags: client credentials when a secret is given, else the JWT bearer flow with the key file. */
+function salesforceConnectionOf(context: CommandContext): SalesforceConnection {
   const clientId = requireOption(context, 'salesforce-client-id');
   const secret = optional(context, 'salesforce-client-secret');
   const share = optional(context, 'salesforce-api-share');
-  const connection = parseWith(
+  return parseWith(
     salesforceConnectionSchema,
     {
       loginUrl: requireOption(context, 'salesforce-login-url'),
@@ -33,9 +51,14 @@ async function addSalesforceWorkspace(context: CommandContext, deps: ServiceDeps
     },
     'salesforce-*',
   );
+}
+
+/** `workspace add --crm salesforce`. */
+async function addSalesforceWorkspace(context: CommandContext, deps: ServiceDeps): Promise<CommandOutput> {
+  const { createSalesforceWorkspace } = await import('../services/governance/index.ts');
   const created = await createSalesforceWorkspace(
     deps,
-    { name: requireOption(context, 'name'), connection },
+    { name: requireOption(context, 'name'), connection: salesforceConnectionOf(context) },
     CLI_ACTOR,
   );
   return {
@@ -52,24 +75,10 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     summary:
       'Connects a HubSpot account (its token checked with one HubSpot call) or a Salesforce org (its External Client App signed in once); prints an admin token once.',
     usage: [
-      'workspace add --name NAME --hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]',
-      'workspace add --crm salesforce --name NAME --salesforce-login-url URL --salesforce-client-id ID',
-      '  (--salesforce-client-secret SECRET | --salesforce-username USER --salesforce-private-key FILE) [--salesforce-api-share 0.5] [--json]',
+      `workspace add --name NAME ${HUBSPOT_USAGE}`,
+      `workspace add --crm salesforce --name NAME ${SALESFORCE_USAGE}`,
     ].join('\n'),
-    options: {
-      name: { type: 'string' },
-      crm: { type: 'string' },
-      'salesforce-login-url': { type: 'string' },
-      'salesforce-client-id': { type: 'string' },
-      'salesforce-client-secret': { type: 'string' },
-      'salesforce-username': { type: 'string' },
-      'salesforce-private-key': { type: 'string' },
-      'salesforce-api-share': { type: 'string' },
-      'hubspot-portal-id': { type: 'string' },
-      'hubspot-token': { type: 'string' },
-      'hubspot-client-secret': { type: 'string' },
-      'no-verify': { type: 'boolean' },
-    },
+    options: { name: { type: 'string' }, crm: { type: 'string' }, ...SALESFORCE_OPTIONS, ...HUBSPOT_OPTIONS },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const crm = parseWith(crmSchema, optional(context, 'crm') ?? 'hubspot', 'crm');
@@ -91,6 +100,46 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           kind: 'result',
           value: created,
           human: `Workspace ${created.id} created.\nAdmin token (shown once, keep it safe): ${created.adminToken}`,
+        };
+      }),
+  },
+  {
+    name: 'workspace connect',
+    summary:
+      'Connects a workspace to its other CRM, checked as workspace add checks it: one policy then governs the objects of both (issue 20).',
+    usage: [
+      `workspace connect --workspace ID --crm hubspot ${HUBSPOT_USAGE}`,
+      `workspace connect --workspace ID --crm salesforce ${SALESFORCE_USAGE}`,
+    ].join('\n'),
+    options: { workspace: { type: 'string' }, crm: { type: 'string' }, ...SALESFORCE_OPTIONS, ...HUBSPOT_OPTIONS },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const { connectCrm } = await import('../services/governance/index.ts');
+        const crm = parseWith(crmSchema, requireOption(context, 'crm'), 'crm');
+        const connected = await connectCrm(
+          deps,
+          requireOption(context, 'workspace'),
+          crm === 'salesforce'
+            ? { crm, connection: salesforceConnectionOf(context) }
+            : {
+                crm,
+                hubspotPortalId: parseWith(
+                  portalIdSchema,
+                  requireOption(context, 'hubspot-portal-id'),
+                  'hubspot-portal-id',
+                ),
+                hubspotToken: requireOption(context, 'hubspot-token'),
+                hubspotClientSecret: optional(context, 'hubspot-client-secret'),
+                verifyToken: context.values['no-verify'] !== true,
+              },
+          CLI_ACTOR,
+        );
+        const account =
+          crm === 'salesforce' ? `Salesforce org ${connected.accountId}` : `HubSpot portal ${connected.accountId}`;
+        return {
+          kind: 'result',
+          value: connected,
+          human: `Workspace ${connected.workspaceId} connected to ${account}.`,
         };
       }),
   },

@@ -33,6 +33,14 @@ export interface CrmPort {
   /** The contact properties the stop rules read before an email goes out. */
   readonly contactFields: ContactFields;
 
+  /**
+   * The port of the CRM that holds records of `objectType` (issue 20): where a workspace connects
+   * two CRMs, what differs per CRM and names no object (`ownerProperty`, the batch limits,
+   * `checksPolicyFieldsAtPublish`, `changeSourceOf`, `vendor`) is read from it. Any object type the
+   * CRM names will do, governed or not (a webhook's `companies`). A port of one CRM is its own.
+   */
+  forObject(objectType: string): CrmPort;
+
   /** Who made a change the CRM reported (a webhook), from the source it named; `appId` is the app it was sent to, ours. */
   changeSourceOf(change: ReportedChange): ChangeSource;
   /** The CRM user a change's source id names when a person made it, or null. */

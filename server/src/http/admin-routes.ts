@@ -8,6 +8,8 @@ import {
   auditVerificationSchema,
   auditVerifyRequestSchema,
   bootstrapResultSchema,
+  connectCrmSchema,
+  crmConnectionViewSchema,
   createAgentSchema,
   createDelegationSchema,
   createdAgentSchema,
@@ -28,6 +30,7 @@ import {
   activePolicy,
   bootstrapWorkspace,
   clearRecordReview,
+  connectCrm,
   createAgent,
   createDelegation,
   drillKillTrigger,
@@ -310,6 +313,30 @@ export const adminRoutes = [
     },
     handle: async ({ caller: workspace, context: { deps } }, res) => {
       res.json(await bootstrapWorkspace(deps, workspace.id, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/workspace/connections',
+    operationId: 'connectCrm',
+    summary:
+      'Connect the workspace to its other CRM (a HubSpot portal or a Salesforce org), signed in once first: one policy then governs the objects of both.',
+    security: 'admin',
+    body: { schema: connectCrmSchema, what: 'The connection' },
+    responses: {
+      '201': { description: 'The connection (never its credentials).', content: json(crmConnectionViewSchema) },
+      '400': errorResponse(
+        'The body is invalid, names a CRM other than hubspot or salesforce, or the token opens another portal (VALIDATION_FAILED).',
+      ),
+      '401': UNAUTHENTICATED,
+      '409': errorResponse(
+        'The workspace already has that CRM (CONFLICT, details.reason already_connected), or the account belongs to another workspace (details.reason account_in_use).',
+      ),
+      '502': errorResponse('The CRM refused the credentials (CRM_AUTH_FAILED): nothing was stored.'),
+      '503': errorResponse('The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE).'),
+    },
+    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+      res.status(201).json(await connectCrm(deps, workspace.id, body, ADMIN));
     },
   }),
   defineRoute({

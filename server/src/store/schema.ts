@@ -18,7 +18,7 @@ import { workspaces } from './workspace-schema.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 
-export { workspaces } from './workspace-schema.ts';
+export { crmConnections, workspaces } from './workspace-schema.ts';
 
 export const agents = pgTable(
   'agents',

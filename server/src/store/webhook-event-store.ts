@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { databaseErrorIn } from '../errors.ts';
 import type { Db, Tx } from './database.ts';
-import { webhookEvents, workspaces } from './schema.ts';
+import { crmConnections, webhookEvents, workspaces } from './schema.ts';
 
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
 /** A delivery as HubSpot sent it, and which of its elements to store for which workspace. */
@@ -70,18 +70,26 @@ export interface PortalWorkspace {
   hubspotClientSecretEnc: string | null;
 }
 
+/** The workspaces connected to these portals, as their first CRM or their second (issue 20). */
 export async function findWorkspacesByPortals(db: Db, portalIds: readonly string[]): Promise<PortalWorkspace[]> {
   if (portalIds.length === 0) return [];
   return (
     db
       .select({
         id: workspaces.id,
-        hubspotPortalId: workspaces.hubspotPortalId,
-        hubspotClientSecretEnc: workspaces.hubspotClientSecretEnc,
+        hubspotPortalId: crmConnections.accountId,
+        hubspotClientSecretEnc: crmConnections.clientSecretEnc,
       })
-      .from(workspaces)
+      .from(crmConnections)
+      .innerJoin(workspaces, eq(workspaces.id, crmConnections.workspaceId))
       // A removed workspace gives its portal back: the events are the active workspace's.
-      .where(and(inArray(workspaces.hubspotPortalId, [...portalIds]), isNull(workspaces.removedAt)))
+      .where(
+        and(
+          eq(crmConnections.crm, 'hubspot'),
+          inArray(crmConnections.accountId, [...portalIds]),
+          isNull(workspaces.removedAt),
+        ),
+      )
   );
 }
 

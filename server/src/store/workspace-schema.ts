@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** One CRM account. Every other row carries its id; nothing crosses workspaces. */
 export const workspaces = pgTable(
@@ -26,4 +26,32 @@ export const workspaces = pgTable(
     removedAt: timestamp('removed_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [uniqueIndex('workspaces_active_portal').on(t.hubspotPortalId).where(sql`${t.removedAt} is null`)],
+);
+
+/**
+ * A workspace's connection to one CRM account (issue 20): at most one per CRM, an account in one
+ * workspace only. The first is also kept in the workspace's `hubspot_*` columns; a removed
+ * workspace keeps none, giving its accounts back.
+ */
+export const crmConnections = pgTable(
+  'crm_connections',
+  {
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    crm: text('crm', { enum: ['hubspot', 'salesforce'] }).notNull(),
+    /** A HubSpot portal id, or a Salesforce org id (no `salesforce:` prefix: the row names its CRM). */
+    accountId: text('account_id').notNull(),
+    /** The sealed HubSpot token, or the sealed Salesforce connection (JSON). */
+    credentialsEnc: text('credentials_enc').notNull(),
+    /** The HubSpot app's client secret its webhooks are signed with, sealed. */
+    clientSecretEnc: text('client_secret_enc'),
+    /** The Salesforce access token minted last, sealed. */
+    sessionEnc: text('session_enc'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.crm] }),
+    uniqueIndex('crm_connections_account').on(t.crm, t.accountId),
+  ],
 );

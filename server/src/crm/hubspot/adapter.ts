@@ -60,6 +60,9 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     changeSourceOf: hubspotChangeSource,
     userOfSource: userOfSourceId,
     appId: options.appId,
+    forObject() {
+      return this;
+    },
     ...recordMethods(records, retry),
     ...propertyHistoryMethods(records, retry, options.appId ?? null),
     ...creationMethods(creationApis(client, paced), retry),

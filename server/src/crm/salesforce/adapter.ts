@@ -157,6 +157,9 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     changeSourceOf: salesforceChangeSource,
     userOfSource: userOfCommitUser,
     apiUsage: () => connection.limitInfo.apiUsage,
+    forObject() {
+      return this;
+    },
 
     async commitUserKinds(userIds) {
       const kinds = new Map<string, CommitUserKind>();

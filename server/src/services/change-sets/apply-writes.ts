@@ -91,7 +91,8 @@ async function writeAndSettle(
   let written: { record: RecordWrite; outcome: WriteOutcome }[] = [];
   let completed = true;
   // One write is the CRM's batch, or more where the adapter spreads a write (Salesforce: 2,000).
-  const perWrite = input.crm.writeLimit ?? input.crm.batchLimit;
+  const settings = input.crm.forObject(input.request.objectType);
+  const perWrite = settings.writeLimit ?? settings.batchLimit;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += perWrite) {
     const batch = byRecord.slice(i, i + perWrite);
     const [held, killed, scoped] = await Promise.all([

@@ -238,7 +238,7 @@ async function submitWithinBudget(
       holds,
       writes,
       records,
-      ownerProperty: crm.ownerProperty,
+      ownerProperty: crm.forObject(updates.objectType).ownerProperty,
       readFromSeq,
       delegationId: actor.onBehalfOf?.delegationId ?? null,
       key,
@@ -398,14 +398,15 @@ async function readCurrentValues(
   const properties = new Set<string>(request.changes.flatMap((change) => Object.keys(change.properties)));
   for (const property of segmentProperties) properties.add(property);
   // A held write's approval names the record's owner (a rep decides only on their own records).
-  properties.add(crm.ownerProperty);
+  const settings = crm.forObject(request.objectType);
+  properties.add(settings.ownerProperty);
   for (const condition of policy.conditions) {
     if (condition.kind === 'record_matches' && condition.objectType === request.objectType)
       properties.add(condition.property);
   }
   const ids = request.changes.map((change) => change.recordId);
   const batches: string[][] = [];
-  const perRead = crm.readBatchLimit ?? crm.batchLimit;
+  const perRead = settings.readBatchLimit ?? settings.batchLimit;
   for (let i = 0; i < ids.length; i += perRead) batches.push(ids.slice(i, i + perRead));
   // Reads have no side effects, so a few run at once; the adapter still paces them to the rate limit.
   const read = await pMap(

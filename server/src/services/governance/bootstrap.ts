@@ -59,9 +59,10 @@ export async function bootstrapWorkspace(
     });
     objects.push({ objectType, ...result });
   }
+  // The approval object lives in the workspace's first CRM, linked to that CRM's objects (issue 20).
   const approvalObject = await crm.ensureCustomObject({
     ...APPROVAL_OBJECT_SCHEMA,
-    associatedObjects: crm.objectTypes,
+    associatedObjects: crm.forObject(crm.contactObjectType).objectTypes,
   });
   if (workspace.approvalObject?.objectTypeId !== approvalObject.objectTypeId)
     await setApprovalObject(deps.db, workspaceId, { objectTypeId: approvalObject.objectTypeId });

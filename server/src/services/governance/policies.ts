@@ -34,7 +34,7 @@ export async function publishPolicy(
       details: { issues: parsed.issues },
     });
   }
-  await refuseFieldsTheCrmLacks(deps, workspaceId, parsed.policy);
+  await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
   await refuseUnlessOwnerWhileStopped(deps, workspaceId, actor);
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
@@ -80,12 +80,33 @@ async function refuseUnlessOwnerWhileStopped(deps: ServiceDeps, workspaceId: str
     );
 }
 
-/** A policy naming a field the org does not have (or the API user cannot see) is refused with the field named (issue 20). */
-async function refuseFieldsTheCrmLacks(deps: ServiceDeps, workspaceId: string, policy: Policy): Promise<void> {
+/**
+ * A policy naming an object of a CRM the workspace is not connected to is refused with the object
+ * named (issue 20), and one naming a field the org does not have (or the API user cannot see) with
+ * the field named, for each CRM whose port checks fields at publish.
+ */
+async function refuseWhatTheCrmLacks(deps: ServiceDeps, workspaceId: string, policy: Policy): Promise<void> {
   const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
-  if (!crm.checksPolicyFieldsAtPublish) return;
+  const connected = new Set<string>(crm.objectTypes);
+  const unconnected: string[] = [];
+  const refuse = (path: string, objectType: string) => {
+    if (!connected.has(objectType))
+      unconnected.push(`${path}: ${objectType} is an object of a CRM this workspace is not connected to`);
+  };
+  for (const objectType of Object.keys(policy.objects)) refuse(`objects.${objectType}`, objectType);
+  policy.conditions.forEach((condition, index) => {
+    const named = condition.kind === 'record_matches' ? [condition.objectType] : (condition.objectTypes ?? []);
+    for (const objectType of named) refuse(`conditions.${index}`, objectType);
+  });
+  if (unconnected.length > 0)
+    throw new AppError(
+      'POLICY_INVALID',
+      `The policy names objects of a CRM the workspace is not connected to (workspace connect adds one): ${unconnected.slice(0, 5).join('; ')}`,
+      { details: { issues: unconnected } },
+    );
   const issues: string[] = [];
   for (const objectType of crm.objectTypes) {
+    if (!crm.forObject(objectType).checksPolicyFieldsAtPublish) continue;
     const named = new Set(Object.keys(policy.objects[objectType]?.properties ?? {}));
     for (const condition of policy.conditions)
       if (condition.kind === 'record_matches' && condition.objectType === objectType) named.add(condition.property);

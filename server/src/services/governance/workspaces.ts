@@ -136,25 +136,30 @@ const unsavedWorkspace: WorkspaceRow = {
   approvalObject: null,
   createdAt: new Date(0),
   removedAt: null,
+  connections: [],
 };
 
 /**
- * Connects a Salesforce org (issue 20) through its External Client App. The credentials are tried
- * first (one token request, no API call): the org they open is the workspace's account, and a
- * refused grant stores nothing. The connection is sealed whole; the admin token is shown once.
+ * Signs in to a Salesforce org once through its External Client App (one token request, no API
+ * call), for the workspace `workspaceId` is or will be: the org the token names is the account,
+ * and a refused grant stores nothing. The connection comes back sealed whole.
  */
-export async function createSalesforceWorkspace(
+export async function signInToSalesforce(
   deps: ServiceDeps,
-  input: { name: string; connection: SalesforceConnectionInput },
-  actor: Actor,
-): Promise<{ id: string; adminToken: string; orgId: string }> {
-  const connection = salesforceConnectionSchema.parse(input.connection);
-  const id = randomUUID();
-  const hubspotTokenEnc = deps.secrets.seal(JSON.stringify(connection));
-  const candidate: WorkspaceRow = { ...unsavedWorkspace, id, crm: 'salesforce', hubspotTokenEnc };
-  let orgId: string;
+  workspaceId: string,
+  input: SalesforceConnectionInput,
+): Promise<{ accountId: string; credentialsEnc: string; clientSecretEnc: null }> {
+  const connection = salesforceConnectionSchema.parse(input);
+  const credentialsEnc = deps.secrets.seal(JSON.stringify(connection));
+  const candidate: WorkspaceRow = {
+    ...unsavedWorkspace,
+    id: workspaceId,
+    crm: 'salesforce',
+    hubspotTokenEnc: credentialsEnc,
+  };
   try {
-    ({ accountId: orgId } = await deps.crmFor(candidate).readAccount());
+    const { accountId } = await deps.crmFor(candidate).readAccount();
+    return { accountId, credentialsEnc, clientSecretEnc: null };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     throw new AppError(
@@ -167,6 +172,20 @@ export async function createSalesforceWorkspace(
       },
     );
   }
+}
+
+/**
+ * Connects a Salesforce org (issue 20) through its External Client App. The credentials are tried
+ * first (one token request, no API call): the org they open is the workspace's account, and a
+ * refused grant stores nothing. The connection is sealed whole; the admin token is shown once.
+ */
+export async function createSalesforceWorkspace(
+  deps: ServiceDeps,
+  input: { name: string; connection: SalesforceConnectionInput },
+  actor: Actor,
+): Promise<{ id: string; adminToken: string; orgId: string }> {
+  const id = randomUUID();
+  const { accountId: orgId, credentialsEnc: hubspotTokenEnc } = await signInToSalesforce(deps, id, input.connection);
   const account = `salesforce:${orgId}`;
   if (await findWorkspaceByPortal(deps.db, account))
     throw new AppError(
@@ -192,8 +211,8 @@ export async function createSalesforceWorkspace(
         name: input.name,
         crm: 'salesforce',
         salesforceOrgId: orgId,
-        loginUrl: connection.loginUrl,
-        auth: connection.auth.kind,
+        loginUrl: input.connection.loginUrl,
+        auth: input.connection.auth.kind,
         tokenVerified: true,
       },
     });

@@ -51,8 +51,9 @@ export async function applyApprovals(
   for (const round of rounds(claimed)) {
     const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
       const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
-      for (let i = 0; i < approvals.length; i += crm.batchLimit)
-        slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + crm.batchLimit) });
+      const { batchLimit } = crm.forObject(objectType as ObjectType);
+      for (let i = 0; i < approvals.length; i += batchLimit)
+        slices.push({ objectType: objectType as ObjectType, chunk: approvals.slice(i, i + batchLimit) });
       return slices;
     });
     // A round names each record once, so its chunks are in flight together; the adapter keeps the rate limit.

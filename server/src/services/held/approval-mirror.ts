@@ -131,7 +131,12 @@ async function writeMirror(
     await writeRecordValues(deps, crm, workspace.id, objectType as ObjectType, claimed);
   }
   if (!workspace.approvalObject) return new Map();
-  return upsertApprovalObjects(deps, crm, workspace, chunk);
+  // The approval object lives in the workspace's first CRM (issue 20): only the approvals and drafts
+  // on its records get one; those on another CRM's records show there by their shadow values and count.
+  const home = crm.forObject(crm.contactObjectType).vendor;
+  const inHome = (claimed: { objectType: string }) => crm.forObject(claimed.objectType).vendor === home;
+  const mirrored = { approvals: chunk.approvals.filter(inHome), drafts: chunk.drafts.filter(inHome) };
+  return chunkSize(mirrored) === 0 ? new Map() : upsertApprovalObjects(deps, crm, workspace, mirrored);
 }
 
 /**

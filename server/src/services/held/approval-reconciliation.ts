@@ -59,7 +59,7 @@ export async function reconcileApprovals(
     if (row.kind !== 'person' && !isRecordClosed(row)) continue;
     for (const approval of byRecord.get(`${row.objectType}:${row.recordId}`) ?? []) {
       if (closed.has(approval.id)) continue;
-      const message = staleMessage(approval, row, crm.userOfSource(row.sourceId));
+      const message = staleMessage(approval, row, crm.forObject(approval.objectType).userOfSource(row.sourceId));
       if (message === undefined) continue;
       await closeStale(tx, audit, approval, row, message, now);
       closed.add(approval.id);

@@ -35,7 +35,7 @@ export async function archiveSelectedCreations(
       for (const [objectType, creations] of Map.groupBy(page, (creation) => creation.objectType as ObjectType)) {
         const recordIds = creations.map((creation) => creation.recordId!);
         const properties = new Set(creations.flatMap((creation) => Object.keys(creation.properties)));
-        properties.add(crm.ownerProperty);
+        properties.add(crm.forObject(objectType).ownerProperty);
         properties.add(CREATE_REF_PROPERTY);
         for (const name of Object.keys(policy.objects[objectType]?.properties ?? {})) properties.add(name);
         const history = crm.readPropertyHistory

@@ -23,9 +23,14 @@ export type OpenChangeStream = (
 
 const DEFAULT_LEASE_MS = 60_000;
 
-/** The workspaces whose CRM streams its changes (Salesforce) and that are not removed: each needs a follower. */
+/**
+ * The workspaces connected to a CRM that streams its changes (Salesforce), as their first CRM or
+ * their second (issue 20), and not removed: each needs a follower. A workspace has one such org.
+ */
 export async function listStreamingWorkspaces(deps: ServiceDeps): Promise<WorkspaceRow[]> {
-  return (await listWorkspaces(deps.db)).filter((workspace) => workspace.crm === 'salesforce' && !workspace.removedAt);
+  return (await listWorkspaces(deps.db)).filter(
+    (workspace) => !workspace.removedAt && workspace.connections.some((connection) => connection.crm === 'salesforce'),
+  );
 }
 
 export type ChangeStreamEnd = 'held_elsewhere' | 'closed' | 'lease_lost';

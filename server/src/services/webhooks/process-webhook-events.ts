@@ -138,7 +138,7 @@ async function interpret(
       // A streamed change comes with its source already in our words (its adapter read the CRM's origin).
       const source = streamed
         ? streamed.source
-        : crm.changeSourceOf({
+        : crm.forObject(meaning.objectType).changeSourceOf({
             changeSource: event.changeSource,
             sourceId: event.sourceId,
             appId: payload.appId === undefined ? null : String(payload.appId),

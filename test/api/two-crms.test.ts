@@ -1,0 +1,331 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
+import type { Logger } from '../../server/src/logger.ts';
+import { byCrm, salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import {
+  type RunningSalesforceSandbox,
+  SANDBOX_SALESFORCE_CLIENT,
+  startSalesforceSandbox,
+} from '../../server/src/sandbox/salesforce/start.ts';
+import { createRecord, newId } from '../../server/src/sandbox/salesforce/state.ts';
+import {
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  createWorkspace,
+  listWorkspaceViews,
+  publishPolicy,
+  removeWorkspace,
+  setPersonRole,
+  verifyAudit,
+} from '../../server/src/services/governance/index.ts';
+import { syncWorkspaceMirror } from '../../server/src/services/held/index.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
+import { approvals } from '../../server/src/store/schema.ts';
+import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
+import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
+import { cliOver } from '../support/cli.ts';
+import { deliver, historyRows, propertyChange } from '../support/webhooks.ts';
+import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
+
+// Issue 20: one workspace holding a HubSpot portal (the fake) and a Salesforce org (the local
+// Salesforce) under one policy; every change goes to the CRM its object type names.
+let harness: Harness;
+let sandbox: RunningSalesforceSandbox;
+const quiet: Logger = { info() {}, error() {} };
+const REP = newId('005', 1); // the org's admin, who owns the Salesforce contacts below
+/** The workspace the first test connects to both CRMs; the second works in it. */
+let ws: { id: string; adminToken: string };
+
+const POLICY = {
+  name: 'Both CRMs',
+  timezone: 'America/New_York',
+  objects: {
+    contacts: { properties: { jobtitle: { enrichment: 'auto' }, phone: { enrichment: 'approval' } } },
+    'salesforce:Contact': { properties: { Title: { enrichment: 'auto' }, Department: { enrichment: 'approval' } } },
+  },
+};
+/** The local Salesforce's External Client App, as workspace add and workspace connect take it. */
+const salesforceConnection = () => ({
+  loginUrl: sandbox.url,
+  auth: { kind: 'client_credentials' as const, ...SANDBOX_SALESFORCE_CLIENT },
+});
+
+beforeAll(async () => {
+  sandbox = await startSalesforceSandbox({ port: 0, seed: false });
+  harness = await startHarness({
+    hubspotOverHttp: true,
+    crmFor: (hubspot, deps) =>
+      byCrm(
+        hubspot,
+        salesforceResolver({
+          secrets: deps.secrets,
+          saveSession: (workspaceId, sealed) => setSalesforceSession(deps.db, workspaceId, sealed),
+          onBudgetStop: async () => {},
+        }),
+      ),
+  });
+});
+afterAll(async () => {
+  await harness.close();
+  await sandbox.close();
+});
+
+const sfContact = (id: string) => sandbox.state.objects.get('Contact')!.records.get(id)!;
+
+async function submit(token: string, batchId: string, objectType: string, changes: Record<string, object>) {
+  const res = await api(harness, 'POST', '/v1/changesets', {
+    token,
+    body: {
+      batchId,
+      objectType,
+      changes: Object.entries(changes).map(([recordId, properties]) => ({ recordId, properties, evidence: EVIDENCE })),
+    },
+  });
+  expect(res.status).toBe(201);
+  return res.body as { results: { recordId: string; property: string; decision: string }[] };
+}
+
+async function pendingApprovalOf(adminToken: string, batchId: string, recordId: string): Promise<string> {
+  const list = await api(harness, 'GET', `/v1/admin/approvals?batch=${batchId}&status=pending`, { token: adminToken });
+  expect(list.body.approvals.map((approval: { recordId: string }) => approval.recordId)).toEqual([recordId]);
+  return list.body.approvals[0].id as string;
+}
+
+async function rollBack(adminToken: string, batchId: string) {
+  const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+    token: adminToken,
+    body: { selector: { batchId } },
+  });
+  expect(started.status).toBe(202);
+  expect(await runRollback(harness, started.body.id)).toBe('completed');
+  return (await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: adminToken })).body;
+}
+
+describe('one workspace with a HubSpot portal and a Salesforce org', () => {
+  it('connects the org, refusing what cannot be connected, and leaves workspace list as it was', async () => {
+    ws = await createWorkspace(
+      harness.deps,
+      { name: 'Acme', hubspotPortalId: '4100', hubspotToken: harness.hubspot.accessToken },
+      ADMIN,
+    );
+    const before = await listWorkspaceViews(harness.deps);
+    // A policy naming Salesforce's contacts is refused while only the portal is connected.
+    const early = await api(harness, 'POST', '/v1/admin/policies', { token: ws.adminToken, body: POLICY });
+    expect(early.status).toBe(400);
+    expect(early.body.error).toMatchObject({ code: 'POLICY_INVALID' });
+    expect(early.body.error.message).toContain('objects.salesforce:Contact');
+
+    const connect = (token: string, body: unknown) =>
+      api(harness, 'POST', '/v1/admin/workspace/connections', { token, body });
+    const unknown = await connect(ws.adminToken, { crm: 'pipedrive', apiKey: 'x' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.code).toBe('VALIDATION_FAILED');
+    expect(unknown.body.error.message).toContain('crm must be hubspot or salesforce');
+
+    const connected = await connect(ws.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
+    expect(connected).toMatchObject({
+      status: 201,
+      body: { workspaceId: ws.id, crm: 'salesforce', accountId: sandbox.orgId },
+    });
+    const again = await connect(ws.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
+    expect(again.status).toBe(409);
+    expect(again.body.error.details).toMatchObject({ reason: 'already_connected', crm: 'salesforce' });
+    const portalAgain = await connect(ws.adminToken, {
+      crm: 'hubspot',
+      hubspotPortalId: '4100',
+      hubspotToken: harness.hubspot.accessToken,
+    });
+    expect(portalAgain.body.error.details).toMatchObject({ reason: 'already_connected', crm: 'hubspot' });
+
+    // Another workspace may not take the org, whether it connects it or is created for it.
+    const other = await createWorkspace(
+      harness.deps,
+      { name: 'Other', hubspotPortalId: '4200', hubspotToken: harness.hubspot.accessToken },
+      ADMIN,
+    );
+    const taken = await connect(other.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.details).toMatchObject({ reason: 'account_in_use', accountId: sandbox.orgId });
+    expect(taken.body.error.message).not.toContain(ws.id);
+    // The shape workspace list --json prints is unchanged: the portal stays the workspace's account.
+    const after = await listWorkspaceViews(harness.deps);
+    expect(after.find((view) => view.id === ws.id)).toEqual(before.find((view) => view.id === ws.id));
+  }, 60_000);
+
+  it('writes each agent change set, approval and rollback to the CRM its object type names, under one audit chain', async () => {
+    await publishPolicy(harness.deps, ws.id, POLICY, ADMIN);
+    const bootstrapped = await bootstrapWorkspace(harness.deps, ws.id, ADMIN);
+    expect(bootstrapped.objects.map((object) => object.objectType)).toEqual([
+      'contacts',
+      'deals',
+      'salesforce:Contact',
+      'salesforce:Lead',
+      'salesforce:Opportunity',
+    ]);
+    const agent = await createAgent(harness.deps, ws.id, { name: 'enricher', role: 'enrichment' }, ADMIN);
+    await setPersonRole(harness.deps, ws.id, { crmUserId: '501', role: 'approver' }, ADMIN);
+    // A Salesforce rep: their owner id is asked of the org, and they decide only on records they own.
+    await setPersonRole(harness.deps, ws.id, { crmUserId: REP, role: 'rep' }, ADMIN);
+
+    const hs = [0, 1].map((i) =>
+      seedRecord(harness.hubspot.state, 'contacts', {
+        properties: { email: `h${i}@acme.com`, jobtitle: 'Engineer', phone: '+1 555 0100' },
+      }),
+    );
+    const by = { userId: REP, origin: '' };
+    const sf = [0, 1].map((i) =>
+      createRecord(
+        sandbox.state,
+        'Contact',
+        { LastName: `S${i}`, Title: 'Analyst', Department: 'Ops', OwnerId: REP },
+        by,
+      ),
+    );
+
+    // Auto writes: each to its own CRM.
+    const hsTitles = await submit(agent.token, 'hs-titles', 'contacts', {
+      [hs[0]!]: { jobtitle: 'CTO' },
+      [hs[1]!]: { jobtitle: 'CFO' },
+    });
+    expect(hsTitles.results.map((result) => result.decision)).toEqual(['applied', 'applied']);
+    const sfTitles = await submit(agent.token, 'sf-titles', 'salesforce:Contact', {
+      [sf[0]!]: { Title: 'VP Sales' },
+      [sf[1]!]: { Title: 'VP Ops' },
+    });
+    expect(sfTitles.results.map((result) => result.decision)).toEqual(['applied', 'applied']);
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ jobtitle: 'CTO' });
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[1]!)).toMatchObject({ jobtitle: 'CFO' });
+    expect(sfContact(sf[0]!)).toMatchObject({ Title: 'VP Sales', Agent_last_agent__c: 'enricher' });
+    expect(sfContact(sf[1]!)).toMatchObject({ Title: 'VP Ops' });
+
+    // Held writes: each approved and written to its own CRM.
+    const phone = await submit(agent.token, 'hs-phones', 'contacts', { [hs[0]!]: { phone: '+1 555 0199' } });
+    expect(phone.results[0]!.decision).toBe('pending_approval');
+    const department = await submit(agent.token, 'sf-departments', 'salesforce:Contact', {
+      [sf[0]!]: { Department: 'Finance' },
+    });
+    expect(department.results[0]!.decision).toBe('pending_approval');
+    // The mirror writes each held value's proposal into its own CRM, and the approval object (the
+    // portal's) only for the portal's records.
+    expect(await syncWorkspaceMirror(harness.deps, ws.id)).toEqual({ written: 2, failed: [] });
+    expect(sfContact(sf[0]!)).toMatchObject({ Proposed_Department__c: 'Finance', Agent_pending_approvals__c: '1' });
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ ag_proposed_phone: '+1 555 0199' });
+    const sfApproval = await pendingApprovalOf(ws.adminToken, 'sf-departments', sf[0]!);
+    const stored = await api(harness, 'GET', `/v1/admin/approvals/${sfApproval}`, { token: ws.adminToken });
+    expect(stored.body.recordOwnerId).toBe(REP);
+    const decide = (approvalId: string, actingUserId: string) =>
+      api(harness, 'POST', `/v1/admin/approvals/${approvalId}/decisions`, {
+        token: ws.adminToken,
+        body: { kind: 'approve', actingUserId },
+      });
+    expect((await decide(await pendingApprovalOf(ws.adminToken, 'hs-phones', hs[0]!), '501')).body.status).toBe(
+      'applied',
+    );
+    expect((await decide(sfApproval, REP)).body.status).toBe('applied');
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ phone: '+1 555 0199' });
+    expect(sfContact(sf[0]!)).toMatchObject({ Department: 'Finance' });
+
+    // Rollbacks: each batch reverted in its own CRM.
+    expect((await rollBack(ws.adminToken, 'hs-titles')).counts).toMatchObject({ reverted: 2, failed: 0 });
+    expect((await rollBack(ws.adminToken, 'sf-titles')).counts).toMatchObject({ reverted: 2, failed: 0 });
+    expect((await rollBack(ws.adminToken, 'sf-departments')).counts).toMatchObject({ reverted: 1, failed: 0 });
+    expect((await rollBack(ws.adminToken, 'hs-phones')).counts).toMatchObject({ reverted: 1, failed: 0 });
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({
+      jobtitle: 'Engineer',
+      phone: '+1 555 0100',
+    });
+    expect(recordValues(harness.hubspot.state, 'contacts', hs[1]!)).toMatchObject({ jobtitle: 'Engineer' });
+    expect(sfContact(sf[0]!)).toMatchObject({ Title: 'Analyst', Department: 'Ops' });
+    expect(sfContact(sf[1]!)).toMatchObject({ Title: 'Analyst' });
+
+    expect(await verifyAudit(harness.deps, ws.id)).toEqual({ ok: true, events: expect.any(Number) });
+  }, 120_000);
+
+  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale', async () => {
+    const agent = await createAgent(harness.deps, ws.id, { name: 'follower-test', role: 'enrichment' }, ADMIN);
+    const contact = createRecord(
+      sandbox.state,
+      'Contact',
+      { LastName: 'Stale', OwnerId: REP },
+      { userId: REP, origin: '' },
+    );
+    await submit(agent.token, 'sf-stale', 'salesforce:Contact', { [contact]: { Department: 'Legal' } });
+    const approvalId = await pendingApprovalOf(ws.adminToken, 'sf-stale', contact);
+    const followers = startChangeStreamFollowers(harness.deps, {
+      logger: quiet,
+      holder: 'server-a',
+      leaseMs: 3_000,
+      pollMs: 50,
+      openFor: salesforceChangeStreams({
+        secrets: harness.deps.secrets,
+        crmFor: harness.deps.crmFor,
+        pubSubEndpoint: sandbox.pubSubEndpoint,
+        insecureTls: true,
+      }),
+    });
+    try {
+      const edited = await fetch(`${sandbox.url}/_sandbox/edit`, {
+        method: 'POST',
+        body: JSON.stringify({ object: 'Contact', id: contact, values: { Department: 'Sales' } }),
+      });
+      expect(edited.status).toBe(200);
+      const status = async () =>
+        (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status;
+      for (let i = 0; (await status()) !== 'stale'; i++) {
+        if (i > 600) throw new Error(`the approval never went stale: ${await status()}`);
+        while ((await processWebhookEvents(harness.deps)) > 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await followers.stop();
+    }
+  }, 120_000);
+
+  it('connects a portal to a Salesforce workspace with workspace connect, and takes its webhooks, signed with its own secret', async () => {
+    // Removing the workspace gives its org and its portal back.
+    await removeWorkspace(harness.deps, ws.id, { force: true }, ADMIN);
+    const org = await createSalesforceWorkspace(
+      harness.deps,
+      { name: 'Org first', connection: salesforceConnection() },
+      ADMIN,
+    );
+    const portal = harness.hubspot.state.portalId;
+    const connect = (token: string) =>
+      cliOver(
+        harness,
+        'workspace',
+        'connect',
+        '--workspace',
+        org.id,
+        '--crm',
+        'hubspot',
+        '--hubspot-portal-id',
+        portal,
+        '--hubspot-token',
+        token,
+        '--hubspot-client-secret',
+        'portal-secret',
+        '--json',
+      );
+    // The token is checked as workspace add checks it: a refused one stores nothing.
+    const refused = await connect('pat-na1-mistyped');
+    expect(refused.json.error).toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    expect((await listWorkspaceViews(harness.deps)).find((view) => view.id === org.id)).toMatchObject({
+      crm: 'salesforce',
+      hubspotPortalId: `salesforce:${sandbox.orgId}`,
+    });
+    const connected = await connect(harness.hubspot.accessToken);
+    expect(connected).toMatchObject({ code: 0, json: { workspaceId: org.id, crm: 'hubspot', accountId: portal } });
+    await publishPolicy(harness.deps, org.id, POLICY, ADMIN);
+    const edit = propertyChange(Number(portal), { objectId: 4242, propertyName: 'jobtitle', propertyValue: 'CEO' });
+    expect((await deliver(harness, [edit], { clientSecret: 'portal-secret' })).status).toBe(200);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    // Read as HubSpot reports it: a person's edit in the portal's UI.
+    expect(await historyRows(harness.deps.db, org.id)).toEqual([
+      expect.objectContaining({ objectType: 'contacts', recordId: '4242', property: 'jobtitle', kind: 'person' }),
+    ]);
+  }, 60_000);
+});
