@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaces } from '../../server/src/store/schema.ts';
+import { updateWorkspace } from '../../server/src/store/workspace-store.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { deliver, propertyChange, seedWebhookWorkspace, storedEventCount } from '../support/webhooks.ts';
 
@@ -121,10 +120,10 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
     expect(
       (await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-before' })).status,
     ).toBe(200);
-    await harness.database.db
-      .update(workspaces)
-      .set({ hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') })
-      .where(eq(workspaces.id, rotating.workspaceId));
+    // Rotated as `workspace update` does: the workspace row and its connection (issue 20) together.
+    await harness.database.db.transaction((tx) =>
+      updateWorkspace(tx, rotating.workspaceId, { hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') }),
+    );
 
     expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-after' })).status).toBe(
       200,
