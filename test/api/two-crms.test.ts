@@ -125,6 +125,34 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(unknown.body.error.code).toBe('VALIDATION_FAILED');
     expect(unknown.body.error.message).toContain('crm must be hubspot or salesforce');
 
+    // Where to sign in and with what are the request's own: an address that answers nothing and a
+    // key that is no private key are 422s the admin can act on, not failures of this server (the fuzz drill).
+    const unreachable = await connect(ws.adminToken, {
+      crm: 'salesforce',
+      connection: { ...salesforceConnection(), loginUrl: 'https://127.0.0.1:9' },
+    });
+    expect(unreachable.status).toBe(422);
+    expect(unreachable.body.error).toMatchObject({
+      code: 'CRM_SIGN_IN_FAILED',
+      details: { reason: 'CRM_UNAVAILABLE' },
+    });
+    const notAKey = await connect(ws.adminToken, {
+      crm: 'salesforce',
+      connection: {
+        loginUrl: sandbox.url,
+        auth: {
+          kind: 'jwt_bearer',
+          clientId: 'app',
+          username: 'api@example.com',
+          privateKeyPem: 'T#PRIVATE KEY%nP@e:',
+        },
+      },
+    });
+    expect(notAKey.status).toBe(422);
+    expect(notAKey.body.error).toMatchObject({ code: 'CRM_SIGN_IN_FAILED', details: { reason: 'CRM_AUTH_FAILED' } });
+    expect(notAKey.body.error.message).toContain('privateKeyPem');
+    expect(await listWorkspaceViews(harness.deps)).toEqual(before);
+
     const connected = await connect(ws.adminToken, { crm: 'salesforce', connection: salesforceConnection() });
     expect(connected).toMatchObject({
       status: 201,
@@ -312,7 +340,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       );
     // The token is checked as workspace add checks it: a refused one stores nothing.
     const refused = await connect('pat-na1-mistyped');
-    expect(refused.json.error).toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    expect(refused.json.error).toMatchObject({ code: 'CRM_SIGN_IN_FAILED', details: { reason: 'CRM_AUTH_FAILED' } });
     expect((await listWorkspaceViews(harness.deps)).find((view) => view.id === org.id)).toMatchObject({
       crm: 'salesforce',
       hubspotPortalId: `salesforce:${sandbox.orgId}`,

@@ -39,6 +39,7 @@ export function statusFor(code: ErrorCode): number {
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'IDEMPOTENCY_KEY_REUSED':
+    case 'CRM_SIGN_IN_FAILED':
       return 422;
     case 'KILL_SWITCH_ENGAGED':
     case 'POLICY_LOCKED':

@@ -31,7 +31,17 @@ export function jwtAssertion(
     aud: audience,
     exp: Math.floor(now.getTime() / 1000) + 180,
   })}`;
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(auth.privateKeyPem).toString('base64url');
+  let signature: string;
+  try {
+    signature = createSign('RSA-SHA256').update(unsigned).sign(auth.privateKeyPem).toString('base64url');
+  } catch {
+    // The key is the admin's input: a PEM that is no RSA private key is their error, reported as one.
+    throw new AppError(
+      'CRM_AUTH_FAILED',
+      'The JWT bearer private key could not sign: privateKeyPem must be the PEM of the RSA private key whose certificate the External Client App holds.',
+      { details: { revoked: false } },
+    );
+  }
   return `${unsigned}.${signature}`;
 }
 

@@ -22,10 +22,11 @@ export async function connectCrm(
   const parsed = connectCrmSchema.parse(input);
   const workspace = await requireActiveWorkspace(deps, workspaceId);
   refuseSecondOfCrm(workspace.id, workspace.connections, parsed.crm);
-  const connection =
+  const connection = await signInAsRequested(() =>
     parsed.crm === 'hubspot'
-      ? await hubspotConnection(deps, workspace.id, parsed)
-      : await signInToSalesforce(deps, workspace.id, parsed.connection);
+      ? hubspotConnection(deps, workspace.id, parsed)
+      : signInToSalesforce(deps, workspace.id, parsed.connection),
+  );
   const account = parsed.crm === 'hubspot' ? connection.accountId : `salesforce:${connection.accountId}`;
   const holder = await findWorkspaceByPortal(deps.db, account);
   if (holder) throw accountInUse(parsed.crm, connection.accountId);
@@ -53,6 +54,26 @@ export async function connectCrm(
     });
     return { workspaceId: workspace.id, crm: parsed.crm, accountId: connection.accountId };
   });
+}
+
+const SIGN_IN_FAILURES = new Set(['CRM_AUTH_FAILED', 'CRM_REJECTED', 'CRM_UNAVAILABLE', 'CRM_RATE_LIMITED']);
+
+/**
+ * The address and credentials to sign in with are the request's own: a CRM that refuses them or
+ * cannot be reached at that address is answered 422 with the CRM's sentence (retryable when it
+ * could not be reached), not as a failure of this server.
+ */
+async function signInAsRequested<T>(signIn: () => Promise<T>): Promise<T> {
+  try {
+    return await signIn();
+  } catch (error) {
+    if (!(error instanceof AppError) || !SIGN_IN_FAILURES.has(error.code)) throw error;
+    throw new AppError('CRM_SIGN_IN_FAILED', error.message, {
+      cause: error,
+      details: { reason: error.code, ...(error.details as object | undefined) },
+      retryable: error.retryable,
+    });
+  }
 }
 
 async function hubspotConnection(
