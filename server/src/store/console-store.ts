@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, type SQL, sql } from 'drizzle-orm';
 import { consoleSessions, consoleSignInLinks } from './console-schema.ts';
 import type { Db } from './database.ts';
 import { eventWithPersonalColumns, personalOfEvent, shownWhole } from './audit-store.ts';
@@ -69,23 +69,27 @@ export async function findAuditEvent(db: Db, workspaceId: string, seq: number): 
 }
 
 /** Everything the log holds on one record within one batch, oldest first: the story of a write. */
-export async function auditEventsOnRecordInBatch(
+export function auditEventsOnRecordInBatch(
   db: Db,
   workspaceId: string,
   batchId: string,
   recordId: string,
 ): Promise<AuditEventRow[]> {
+  return workspaceEventsOldestFirst(
+    db,
+    workspaceId,
+    eq(auditEvents.batchId, batchId),
+    eq(auditEvents.recordId, recordId),
+  );
+}
+
+/** A workspace's events matching `conditions`, oldest first, at most 500, personal values shown whole. */
+async function workspaceEventsOldestFirst(db: Db, workspaceId: string, ...conditions: SQL[]): Promise<AuditEventRow[]> {
   const rows = await db
     .select(eventWithPersonalColumns)
     .from(auditEvents)
     .leftJoin(auditPersonalData, personalOfEvent)
-    .where(
-      and(
-        eq(auditEvents.workspaceId, workspaceId),
-        eq(auditEvents.batchId, batchId),
-        eq(auditEvents.recordId, recordId),
-      ),
-    )
+    .where(and(eq(auditEvents.workspaceId, workspaceId), ...conditions))
     .orderBy(asc(auditEvents.seq))
     .limit(500);
   return rows.map(shownWhole);
@@ -135,24 +139,16 @@ export async function findChangeSetRecord(
 }
 
 /** Every event about one draft (emails, tasks, notes), oldest first: each carries its id in `data.actionId`. */
-export async function auditEventsOfAction(
+export function auditEventsOfAction(
   db: Db,
   workspaceId: string,
   recordId: string,
   actionId: string,
 ): Promise<AuditEventRow[]> {
-  const rows = await db
-    .select(eventWithPersonalColumns)
-    .from(auditEvents)
-    .leftJoin(auditPersonalData, personalOfEvent)
-    .where(
-      and(
-        eq(auditEvents.workspaceId, workspaceId),
-        eq(auditEvents.recordId, recordId),
-        sql`${auditEvents.data}->>'actionId' = ${actionId}`,
-      ),
-    )
-    .orderBy(asc(auditEvents.seq))
-    .limit(500);
-  return rows.map(shownWhole);
+  return workspaceEventsOldestFirst(
+    db,
+    workspaceId,
+    eq(auditEvents.recordId, recordId),
+    sql`${auditEvents.data}->>'actionId' = ${actionId}`,
+  );
 }
