@@ -47,7 +47,7 @@ async function openSpare(): Promise<Spare> {
 async function openPgliteSpare(): Promise<Spare> {
   const database = await openDatabase({ holder: 'test', template: pgliteTemplate() });
   await database.migrate();
-  const shape = await schemaShape(database);
+  const migrated = await migratedSchema(database);
   // drizzle keeps the PGlite client it wraps; each lease gets its own revocable view of it.
   const client = (database.db as unknown as { $client: PGlite }).$client;
   const spare: Spare = {
@@ -67,7 +67,7 @@ async function openPgliteSpare(): Promise<Spare> {
           view.revoke();
           // Session state a test may have left: settings, advisory locks, prepared statements.
           await client.exec('discard all');
-          if (await reusable(database, shape)) keep(spare, () => database.close());
+          if (await reusable(database, migrated)) keep(spare, () => database.close());
           else await database.close();
         }),
       };
@@ -83,16 +83,16 @@ async function openPostgresSpare(serverUrl: string): Promise<Spare> {
   );
   const url = withDatabaseName(serverUrl, name);
   const drop = () => withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
-  let shape: string | undefined;
+  let migrated: MigratedSchema | undefined;
   const spare: Spare = {
     lease: async () => {
       // A pool per lease: ending it on close makes a test's late queries fail and ends its sessions.
       const database = await openDatabase({ databaseUrl: url, holder: 'test' });
-      if (shape === undefined) {
+      if (migrated === undefined) {
         await database.migrate();
-        shape = await schemaShape(database);
+        migrated = await migratedSchema(database);
       }
-      const kept = shape;
+      const kept = migrated;
       return {
         ...database,
         url,
@@ -113,14 +113,24 @@ function keep(spare: Spare, discard: () => Promise<unknown>): void {
   else void discard();
 }
 
-/** Empties every table when the schema is as migrated; false when it is not (or cannot be emptied). */
-async function reusable(database: Database, shape: string): Promise<boolean> {
-  if ((await schemaShape(database)) !== shape) return false;
+interface MigratedSchema {
+  shape: string;
+  /** Every table, as one list for TRUNCATE: the same for as long as the shape is. */
+  tables: string;
+}
+
+async function migratedSchema(database: Database): Promise<MigratedSchema> {
   const tables = await firstValue(
     database,
     sql`select string_agg(format('%I', tablename), ', ') as value from pg_tables where schemaname = 'public'`,
   );
-  if (!tables) return false;
+  if (!tables) throw new Error('The migrated test database has no tables.');
+  return { shape: await schemaShape(database), tables };
+}
+
+/** Empties every table when the schema is as migrated; false when it is not (or cannot be emptied). */
+async function reusable(database: Database, { shape, tables }: MigratedSchema): Promise<boolean> {
+  if ((await schemaShape(database)) !== shape) return false;
   await database.db.transaction(async (tx) => {
     // Replica mode skips the audit log's append-only triggers, as a database owner could.
     await tx.execute(sql`set local session_replication_role = replica`);
