@@ -11,7 +11,8 @@
  * the read done ahead), on the shared 2-core machine at load averages of 8-18: median 10,000/s on
  * Postgres (3,300 before), server CPU 22.9 ms per 1,000 events (44.2 before), peak 298 MB. PGlite,
  * one run at load averages of 17-18: 3,660/s, 57.6 ms CPU per 1,000 (the database's included), 360 MB.
- * On a quiet machine the delivery before made 11,600/s; the new one has not met a quiet machine yet.
+ * On an idle machine (load average under 3), Postgres, one run: 1,000,000 events at 38,430/s, 15.9 ms
+ * CPU per 1,000, peak 304 MB (the delivery before made 11,600/s there). Goal met.
  *
  * `--mode=load` measures the issue's second goal: the agent API's change-set throughput falls by no
  * more than 5% while streaming runs. An agent sends change sets of bench/change-set.ts's shape
