@@ -171,7 +171,8 @@ describe('console alerts', () => {
     expect(inUse.status).toBe(409);
     const conflict = await errorOf(inUse);
     expect(conflict.code).toBe('CONFLICT');
-    expect(conflict.message).toContain('is used by the rules "Kill switches": remove them first.');
+    expect(conflict.message).toBe('Alert channel "ops-slack" is used by the rules "Kill switches": remove them first.');
+    expect(conflict.details).toEqual({ rules: ['Kill switches'] });
 
     // The rule watches the audit chain from now on: a kill switch engaged in the console raises one alert.
     const engaged = await as('2', 'PUT', '/console/api/kill-switches', {

@@ -79,6 +79,11 @@ export function Alerts({ view }: SectionProps) {
             </tbody>
           </table>
         )}
+        <div className="actions">
+          <button type="button" onClick={() => void reload()}>
+            Refresh alerts
+          </button>
+        </div>
       </section>
     </>
   );

@@ -91,6 +91,11 @@ export function AuditStreaming({ view }: SectionProps) {
               </tbody>
             </table>
           ))}
+        <div className="actions">
+          <button type="button" onClick={() => void reload()}>
+            Refresh status
+          </button>
+        </div>
         <OutcomeLine outcome={remove.outcome} />
       </section>
       {editable && <AddDestination reload={reload} />}
