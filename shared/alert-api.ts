@@ -195,3 +195,8 @@ export const alertDeliveryViewSchema = z
   })
   .meta({ id: 'AlertDelivery' });
 export type AlertDeliveryView = z.infer<typeof alertDeliveryViewSchema>;
+
+/** How many of the newest alerts to list (the admin API's and the console's). */
+export const recentAlertsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+});

@@ -10,7 +10,13 @@ import {
   temporaryDataDir,
   urlFromLog,
 } from './support/processes.ts';
-import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
+import {
+  buildConsoleIfStale,
+  haveChromium,
+  launchChromium,
+  saveScreenshot,
+  seriousAxeViolations,
+} from './support/chromium.ts';
 
 // Settings and Overview as people use them: the real server in demo mode with its sandbox, the
 // real build, headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
@@ -227,7 +233,7 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
   });
 
   it('the other settings sections and the overview open by their own URL and draw', async () => {
-    for (const section of ['agents', 'people', 'kill-switches', 'policy']) {
+    for (const section of ['agents', 'people', 'kill-switches', 'streaming', 'alerts', 'policy']) {
       await page.goto(`${serverUrl}/settings/${section}`);
       await page.getByRole('link', { name: 'Kill switches' }).waitFor();
     }
@@ -272,6 +278,57 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.reload();
     expect(await page.getByLabel('Settled drafts (days)').inputValue()).toBe('90');
     await screenshot('settings-retention');
+  });
+
+  it('an admin streams the audit trail to an OTLP collector and alerts a channel on kill switches, from the settings', async () => {
+    await signIn('3001', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/streaming`);
+    const add = page.getByRole('region', { name: 'Add a SIEM destination' });
+    await add.getByLabel('Name').fill('Local collector');
+    await add.getByRole('combobox', { name: /^Kind/ }).selectOption('otlp');
+    // A loopback URL may be plain HTTP; nothing needs to receive (the destination then shows as failing).
+    await add.getByLabel('URL').fill('http://127.0.0.1:9/v1/logs');
+    await add.getByLabel('Bearer token (optional)').fill('collector-token-never-shown');
+    await add.getByRole('combobox', { name: /^Send/ }).selectOption('now');
+    await add.getByRole('button', { name: 'Add destination' }).click();
+    await add.getByRole('status').filter({ hasText: 'Local collector is added' }).waitFor();
+    const row = page
+      .getByRole('table', { name: 'SIEM destinations' })
+      .getByRole('row')
+      .filter({ hasText: 'Local collector' });
+    expect(await row.textContent()).toMatch(/^Local collectorotlphttp:\/\/127\.0\.0\.1:9\/v1\/logsseq \d+ of \d+/);
+    expect(await add.getByLabel('Bearer token (optional)').inputValue()).toBe('');
+    expect(await page.content()).not.toContain('collector-token-never-shown');
+    const read = await http('GET', `${serverUrl}/v1/admin/siem-destinations`, { token: adminToken });
+    expect(read.body.destinations).toEqual([
+      expect.objectContaining({ name: 'Local collector', kind: 'otlp', hasSecret: true }),
+    ]);
+    expect(await seriousAxeViolations(page, '/settings/streaming')).toEqual([]);
+    await screenshot('settings-audit-streaming');
+
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.waitForURL(/\/settings\/alerts$/);
+    const channel = page.getByRole('region', { name: 'Add an alert channel' });
+    await channel.getByLabel('Name').fill('ops-slack');
+    await channel.getByLabel('Webhook URL (kept secret)').fill('http://127.0.0.1:9/slack-hook-secret');
+    await channel.getByRole('button', { name: 'Add channel' }).click();
+    await channel.getByRole('status').filter({ hasText: 'ops-slack is added' }).waitFor();
+    const rule = page.getByRole('region', { name: 'Add an alert rule' });
+    await rule.getByLabel('Name').fill('Kill switches');
+    await rule.getByLabel('ops-slack').check();
+    await rule.getByRole('button', { name: 'Add rule' }).click();
+    await rule.getByRole('status').filter({ hasText: 'Kill switches is added' }).waitFor();
+    expect(await page.getByRole('table', { name: 'Rules' }).locator('tbody').textContent()).toContain(
+      'Kill switcheskill_switch_engagedops-slack60 min',
+    );
+    // A channel a rule uses stays: the server's 409 names the rule.
+    const channels = page.getByRole('region', { name: 'Alert channels' });
+    await channels.getByRole('button', { name: 'Remove ops-slack' }).click();
+    await channels.getByRole('button', { name: 'Confirm remove' }).click();
+    await channels.getByRole('alert').filter({ hasText: 'is used by the rules "Kill switches"' }).waitFor();
+    expect(await page.content()).not.toContain('slack-hook-secret');
+    expect(await seriousAxeViolations(page, '/settings/alerts')).toEqual([]);
+    await screenshot('settings-alerts');
   });
 
   it('an admin stops the records matching a condition from the kill switches section, and releases them again', async () => {
@@ -325,6 +382,17 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await page.getByLabel('Settled drafts (days)').waitFor();
     expect(await page.getByLabel('Settled drafts (days)').isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Save retention' }).count()).toBe(0);
+    // Audit streaming and alerts are read (no secret in them), not offered for change.
+    await page.goto(`${serverUrl}/settings/streaming`);
+    await page.getByRole('table', { name: 'SIEM destinations' }).getByText('Local collector').waitFor();
+    await page.goto(`${serverUrl}/settings/alerts`);
+    await page.getByRole('table', { name: 'Rules' }).getByText('Kill switches').waitFor();
+    expect(
+      await page
+        .getByRole('button')
+        .filter({ hasText: /Add|Remove/ })
+        .count(),
+    ).toBe(0);
   });
 
   it('no error on Settings or Overview: no script error, no Content-Security-Policy refusal', () => {

@@ -13,7 +13,13 @@ import {
   urlFromLog,
 } from './support/processes.ts';
 import { SEED_CONTACTS } from '../../server/src/sandbox/seed.ts';
-import { buildConsoleIfStale, haveChromium, launchChromium, saveScreenshot } from './support/chromium.ts';
+import {
+  buildConsoleIfStale,
+  haveChromium,
+  launchChromium,
+  saveScreenshot,
+  seriousAxeViolations,
+} from './support/chromium.ts';
 
 const run = promisify(execFile);
 /** How long a step waits for the server: a decision's write, a batch decision or a verify takes seconds on a loaded machine. */
@@ -237,8 +243,16 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   });
 
   it('every screen passes axe-core with no serious or critical violation', async () => {
-    const axeSource = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
-    const screens = ['/inbox', '/records/contacts/1003', '/batches', '/batches/keys-batch', '/audit', '/audit/1'];
+    const screens = [
+      '/inbox',
+      '/records/contacts/1003',
+      '/batches',
+      '/batches/keys-batch',
+      '/audit',
+      '/audit/1',
+      '/settings/streaming',
+      '/settings/alerts',
+    ];
     const found: string[] = [];
     for (const screen of screens) {
       await page.goto(`${serverUrl}${screen}`);
@@ -249,19 +263,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
             .querySelector('main .notice')
             ?.textContent?.startsWith('Loading'),
       );
-      // Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not refuse it.
-      await page.evaluate(axeSource);
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          globalThis as unknown as {
-            axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
-          }
-        ).axe;
-        return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
-      });
-      for (const violation of violations)
-        if (violation.impact === 'serious' || violation.impact === 'critical')
-          found.push(`${screen}: ${violation.id} (${violation.impact}, ${violation.nodes} node(s))`);
+      found.push(...(await seriousAxeViolations(page, screen)));
     }
     expect(found).toEqual([]);
     await screenshot('axe-last-screen');

@@ -5,6 +5,7 @@ import {
   alertRuleViewSchema,
   createAlertChannelSchema,
   createAlertRuleSchema,
+  recentAlertsQuerySchema,
 } from '../../../shared/alert-api.ts';
 import {
   addAlertChannel,
@@ -25,10 +26,6 @@ const errors = errorResponses({
   401: 'Missing or unknown admin token (UNAUTHENTICATED).',
   404: 'No such channel or rule in this workspace (NOT_FOUND).',
   409: 'A channel or rule of that name exists, or the channel is still used by a rule (CONFLICT).',
-});
-
-const recentAlertsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1_000).default(100),
 });
 
 /** Alerts to people (issue 22, part 3): where alerts go, what raises them, and what was sent; secrets go in, never out. */

@@ -8,9 +8,11 @@ import {
   killSwitchChangeSchema,
 } from '../../../shared/admin-api.ts';
 import { changeAcceptanceSchema, regressionSetSchema } from '../../../shared/agent-safety-api.ts';
+import { createAlertChannelSchema, createAlertRuleSchema, recentAlertsQuerySchema } from '../../../shared/alert-api.ts';
 import { crmUserIdParamSchema, setPersonSchema } from '../../../shared/approval-api.ts';
 import { overviewQuerySchema } from '../../../shared/console-settings-api.ts';
 import { retentionPeriodsSchema } from '../../../shared/retention-api.ts';
+import { createSiemDestinationSchema } from '../../../shared/siem-api.ts';
 import {
   type ExtensionPermissions,
   policyVersionParamSchema,
@@ -19,6 +21,15 @@ import {
   teamIdParamSchema,
 } from '../../../shared/extension-api.ts';
 import { AppError } from '../errors.ts';
+import {
+  addAlertChannel,
+  addAlertRule,
+  listRecentAlerts,
+  listWorkspaceAlertChannels,
+  listWorkspaceAlertRules,
+  removeAlertChannel,
+  removeAlertRule,
+} from '../services/alerts/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { authenticateConsoleSession, overviewView } from '../services/console/index.ts';
 import {
@@ -48,6 +59,7 @@ import {
   setAgentStatus,
 } from '../services/governance/index.ts';
 import { setRetention, showRetention } from '../services/retention/index.ts';
+import { addSiemDestination, listWorkspaceSiemDestinations, removeSiemDestination } from '../services/siem/index.ts';
 import { refuseCrossSiteWrites, sessionToken } from './console-session.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';
@@ -116,6 +128,75 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
     const authenticated = await permitted(req, 'publishPolicy', 'change how long data is kept');
     const periods = parseInput(retentionPeriodsSchema, req.body, 'The retention periods');
     res.json(await setRetention(deps, authenticated.workspace.id, periods, personActor(authenticated)));
+  });
+
+  // Audit streaming and alerts (issue 22): the admin API's services, the person as actor. Where the audit
+  // trail goes and who is told are governance settings: those who may publish the policy change them,
+  // those who read settings see them (no view carries a secret).
+  const configuring = (req: Request, what: string) => permitted(req, 'publishPolicy', what);
+  const reading = (req: Request) => permitted(req, 'readSettings', 'read the governance settings');
+
+  router.get('/console/api/siem-destinations', async (req, res) => {
+    const { workspace } = await reading(req);
+    res.json({ destinations: await listWorkspaceSiemDestinations(deps, workspace.id) });
+  });
+
+  router.post('/console/api/siem-destinations', async (req, res) => {
+    const authenticated = await configuring(req, 'add a SIEM destination');
+    const destination = parseInput(createSiemDestinationSchema, req.body, 'The SIEM destination');
+    res
+      .status(201)
+      .json(await addSiemDestination(deps, authenticated.workspace.id, destination, personActor(authenticated)));
+  });
+
+  router.delete('/console/api/siem-destinations/:id', async (req, res) => {
+    const authenticated = await configuring(req, 'remove a SIEM destination');
+    const id = idParam(req.params.id, 'SIEM destination');
+    await removeSiemDestination(deps, authenticated.workspace.id, id, personActor(authenticated));
+    res.status(204).end();
+  });
+
+  router.get('/console/api/alert-channels', async (req, res) => {
+    const { workspace } = await reading(req);
+    res.json({ channels: await listWorkspaceAlertChannels(deps, workspace.id) });
+  });
+
+  router.post('/console/api/alert-channels', async (req, res) => {
+    const authenticated = await configuring(req, 'add an alert channel');
+    const channel = parseInput(createAlertChannelSchema, req.body, 'The alert channel');
+    res.status(201).json(await addAlertChannel(deps, authenticated.workspace.id, channel, personActor(authenticated)));
+  });
+
+  // A channel a rule still uses answers 409 CONFLICT, its sentence naming those rules.
+  router.delete('/console/api/alert-channels/:id', async (req, res) => {
+    const authenticated = await configuring(req, 'remove an alert channel');
+    const id = idParam(req.params.id, 'alert channel');
+    await removeAlertChannel(deps, authenticated.workspace.id, id, personActor(authenticated));
+    res.status(204).end();
+  });
+
+  router.get('/console/api/alert-rules', async (req, res) => {
+    const { workspace } = await reading(req);
+    res.json({ rules: await listWorkspaceAlertRules(deps, workspace.id) });
+  });
+
+  router.post('/console/api/alert-rules', async (req, res) => {
+    const authenticated = await configuring(req, 'add an alert rule');
+    const rule = parseInput(createAlertRuleSchema, req.body, 'The alert rule');
+    res.status(201).json(await addAlertRule(deps, authenticated.workspace.id, rule, personActor(authenticated)));
+  });
+
+  router.delete('/console/api/alert-rules/:id', async (req, res) => {
+    const authenticated = await configuring(req, 'remove an alert rule');
+    const id = idParam(req.params.id, 'alert rule');
+    await removeAlertRule(deps, authenticated.workspace.id, id, personActor(authenticated));
+    res.status(204).end();
+  });
+
+  router.get('/console/api/alerts', async (req, res) => {
+    const { workspace } = await reading(req);
+    const { limit } = parseInput(recentAlertsQuerySchema, req.query, 'The alerts query');
+    res.json({ alerts: await listRecentAlerts(deps, workspace.id, limit) });
   });
 
   router.put('/console/api/kill-switches', async (req, res) => {

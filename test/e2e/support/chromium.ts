@@ -38,3 +38,22 @@ export function saveScreenshot(page: Page, name: string): Promise<Buffer> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, one line each naming `screen`.
+ * Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') does not refuse it.
+ */
+export async function seriousAxeViolations(page: Page, screen: string): Promise<string[]> {
+  await page.evaluate(fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: () => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+      }
+    ).axe;
+    return (await axe.run()).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${screen}: ${violation.id} (${violation.impact}, ${violation.nodes} node(s))`);
+}

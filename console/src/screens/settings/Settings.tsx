@@ -3,6 +3,8 @@ import type { SettingsView } from '../../../../shared/extension-api.ts';
 import { getJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { Agents } from './Agents.tsx';
+import { Alerts } from './Alerts.tsx';
+import { AuditStreaming } from './AuditStreaming.tsx';
 import { GovernanceRequests } from './GovernanceRequests.tsx';
 import { KillSwitches } from './KillSwitches.tsx';
 import { People } from './People.tsx';
@@ -18,6 +20,8 @@ const SECTIONS = [
   ['/people', 'People'],
   ['/kill-switches', 'Kill switches'],
   ['/retention', 'Retention'],
+  ['/streaming', 'Audit streaming'],
+  ['/alerts', 'Alerts'],
 ] as const;
 
 /** Governance settings (issue 19), a deep link per section under /settings (routes here are nested, so relative); the same settings as the HubSpot settings page. */
@@ -56,6 +60,12 @@ export default function Settings() {
           </Route>
           <Route path="/retention">
             <Retention view={view.data} reload={reload} />
+          </Route>
+          <Route path="/streaming">
+            <AuditStreaming view={view.data} reload={reload} />
+          </Route>
+          <Route path="/alerts">
+            <Alerts view={view.data} reload={reload} />
           </Route>
           <Route>
             <Redirect to="/policy" replace />

@@ -42,3 +42,37 @@ export function OutcomeLine({ outcome }: { outcome: Outcome }) {
   if (!outcome) return null;
   return outcome.kind === 'done' ? <p role="status">{outcome.message}</p> : <p role="alert">{outcome.message}</p>;
 }
+
+/** A field's text as a number for the schema to check, or absent when blank (the schema's default applies). */
+export function numberOrAbsent(text: string): number | undefined {
+  return text.trim() === '' ? undefined : Number(text);
+}
+
+/** Remove, asked twice: the first click names what removing does, the second does it. */
+export function ConfirmRemove(props: { what: string; warning: string; busy: boolean; remove: () => unknown }) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" aria-label={`Remove ${props.what}`} onClick={() => setAsking(true)}>
+        Remove…
+      </button>
+    );
+  return (
+    <>
+      <span className="warning">{props.warning}</span>{' '}
+      <button
+        type="button"
+        disabled={props.busy}
+        onClick={() => {
+          setAsking(false);
+          props.remove();
+        }}
+      >
+        Confirm remove
+      </button>{' '}
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </>
+  );
+}

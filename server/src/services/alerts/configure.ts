@@ -90,11 +90,14 @@ export async function removeAlertChannel(
 ): Promise<void> {
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const using = (await listAlertRules(tx, workspaceId)).filter((rule) => rule.channelIds.includes(channelId));
-    if (using.length > 0)
+    if (using.length > 0) {
+      const channel = (await listAlertChannels(tx, workspaceId)).find((candidate) => candidate.id === channelId);
       throw new AppError(
         'CONFLICT',
-        `Alert channel ${channelId} is used by the rules ${using.map((rule) => `"${rule.name}"`).join(', ')}: remove them first.`,
+        `Alert channel "${channel?.name ?? channelId}" is used by the rules ${using.map((rule) => `"${rule.name}"`).join(', ')}: remove them first.`,
+        { details: { rules: using.map((rule) => rule.name) } },
       );
+    }
     const removed = isUuid(channelId) ? await deleteAlertChannel(tx, { workspaceId, id: channelId }) : undefined;
     if (!removed) throw new AppError('NOT_FOUND', `Alert channel ${channelId} does not exist in this workspace.`);
     audit.append({
