@@ -139,6 +139,18 @@ describe('rate limits and outages', () => {
     expect(waits).toEqual([2_000]);
   });
 
+  it('gives up at once with a retryable CRM_RATE_LIMITED when a 429 asks for a wait longer than a minute', async () => {
+    fake.faults.failNext(1, { status: 429, retryAfterSeconds: 86_400 });
+
+    const error = await rejection(
+      adapter().readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] }),
+    );
+
+    expect(error).toMatchObject({ code: 'CRM_RATE_LIMITED', retryable: true });
+    expect(waits).toEqual([]);
+    expect(fake.calls.count({ route: BATCH_READ })).toBe(1);
+  });
+
   it('gives up with a retryable CRM_RATE_LIMITED when 429s outlast the attempts', async () => {
     fake.faults.failNext(10, { status: 429 });
 

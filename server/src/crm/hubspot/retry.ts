@@ -8,6 +8,9 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** HubSpot's rate windows are a second and ten seconds; a 429 asking for longer than this is given up on at once. */
+export const LONGEST_RATE_LIMIT_WAIT_MS = 60_000;
+
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 20_000 };
 
 export interface RetryDeps {
@@ -94,10 +97,13 @@ export async function withRetry<T>(
         },
       });
     }
-    // A daily quota does not come back within any backoff we would wait for.
+    // A daily quota does not come back within any backoff we would wait for, nor does a wait the
+    // answer asks for beyond HubSpot's own windows (a broken or hostile Retry-After would park the
+    // request, and whatever it holds, for as long as it says).
     const exhausted =
       attempt >= policy.maxAttempts ||
-      (failure.kind === 'rate_limited' && failure.policyName === 'DAILY') ||
+      (failure.kind === 'rate_limited' &&
+        (failure.policyName === 'DAILY' || (failure.waitMs ?? 0) > LONGEST_RATE_LIMIT_WAIT_MS)) ||
       (onlyRateLimits && failure.kind !== 'rate_limited');
     if (exhausted) throw exhaustedError(operation, failure, attempt);
     await deps.sleep(waitBefore(failure, attempt, deps));
