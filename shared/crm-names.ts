@@ -66,40 +66,39 @@ function salesforceChecksumHolds(id: string): boolean {
 
 const WRONG_CHECKSUM = 'has a wrong checksum in its last 3 characters';
 
-/**
- * Either CRM's id, an 18-character Salesforce id with its checksum; which one an object type takes
- * is checked beside its object type (`recordIdProblem`, `checkRecordIdOfType`).
- */
-export const recordIdSchema = safeText.superRefine((id, ctx) => {
-  if (HUBSPOT_RECORD_ID_PATTERN.test(id)) return;
-  if (!SALESFORCE_RECORD_ID_PATTERN.test(id))
-    ctx.addIssue({
-      code: 'custom',
-      input: id,
-      message: 'must be a CRM record id (digits only on HubSpot; 15 or 18 letters and digits on Salesforce)',
-    });
-  else if (!salesforceChecksumHolds(id))
-    ctx.addIssue({ code: 'custom', input: id, message: `${id} ${WRONG_CHECKSUM}` });
-});
-
-const SALESFORCE_USER_ID_PATTERN = /^005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?$/;
-
-/** Digits for HubSpot, a `005…` user id with its checksum for Salesforce; `message` says what the field holds. */
-const crmUserIdWith = (message: string) =>
+/** An id of either CRM: HubSpot's matching `hubspot`, or Salesforce's matching `salesforce` with its checksum. */
+const crmIdSchema = (hubspot: RegExp, salesforce: RegExp, message: string) =>
   safeText.superRefine((id, ctx) => {
-    if (/^[0-9]{1,18}$/.test(id)) return;
-    if (!SALESFORCE_USER_ID_PATTERN.test(id)) ctx.addIssue({ code: 'custom', input: id, message });
+    if (hubspot.test(id)) return;
+    if (!salesforce.test(id)) ctx.addIssue({ code: 'custom', input: id, message });
     else if (!salesforceChecksumHolds(id))
       ctx.addIssue({ code: 'custom', input: id, message: `${id} ${WRONG_CHECKSUM}` });
   });
 
+/**
+ * Either CRM's id, an 18-character Salesforce id with its checksum; which one an object type takes
+ * is checked beside its object type (`recordIdProblem`, `checkRecordIdOfType`).
+ */
+export const recordIdSchema = crmIdSchema(
+  HUBSPOT_RECORD_ID_PATTERN,
+  SALESFORCE_RECORD_ID_PATTERN,
+  'must be a CRM record id (digits only on HubSpot; 15 or 18 letters and digits on Salesforce)',
+);
+
+const HUBSPOT_USER_ID_PATTERN = /^[0-9]{1,18}$/;
+const SALESFORCE_USER_ID_PATTERN = /^005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?$/;
+
 /** A CRM user: HubSpot's are digits, Salesforce's 15 or 18 characters starting 005. */
-export const crmUserIdSchema = crmUserIdWith(
+export const crmUserIdSchema = crmIdSchema(
+  HUBSPOT_USER_ID_PATTERN,
+  SALESFORCE_USER_ID_PATTERN,
   'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
 );
 
 /** What records' owner property names for a person: a HubSpot owner id (digits), on Salesforce their user id. */
-export const crmOwnerIdSchema = crmUserIdWith(
+export const crmOwnerIdSchema = crmIdSchema(
+  HUBSPOT_USER_ID_PATTERN,
+  SALESFORCE_USER_ID_PATTERN,
   'must be a CRM owner id (a HubSpot owner id, digits only; on Salesforce the owner’s 005… user id)',
 );
 
