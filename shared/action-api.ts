@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { evidenceSchema } from './agent-api.ts';
-import { crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
+import { checkRecordIdOfType, crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { safeText, text } from './safe-text.ts';
@@ -73,6 +73,7 @@ export const actionRequestSchema = z
       ...noteContentSchema.shape,
     }),
   ])
+  .superRefine(checkRecordIdOfType)
   .meta({ id: 'ActionRequest' });
 export type ActionRequest = z.infer<typeof actionRequestSchema>;
 
@@ -209,7 +210,7 @@ export const actionDecisionSchema = z
 export type ActionDecisionRequest = z.infer<typeof actionDecisionSchema>;
 
 export const actionListQuerySchema = z.strictObject({
-  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
+  record: recordIdSchema.optional(),
   agent: z.uuid().optional(),
   status: z.enum(ACTION_STATUS_NAMES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

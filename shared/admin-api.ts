@@ -3,6 +3,7 @@ import {
   actionKindSchema,
   AGENT_STATUSES,
   agentRoleSchema,
+  checkRecordIdOfType,
   crmUserIdSchema,
   objectTypeSchema,
   recordIdSchema,
@@ -96,7 +97,7 @@ export const auditExportQuerySchema = z.strictObject({
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
   agent: z.uuid().optional(),
   batch: safeText.min(1).max(200).optional(),
-  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
+  record: recordIdSchema.optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
@@ -341,11 +342,14 @@ export const recordReviewViewSchema = z
   .meta({ id: 'RecordReview' });
 export type RecordReviewView = z.infer<typeof recordReviewViewSchema>;
 
-export const recordReviewQuerySchema = z.strictObject({
-  objectType: objectTypeSchema.optional(),
-  recordId: recordIdSchema.optional(),
-});
+export const recordReviewQuerySchema = z
+  .strictObject({
+    objectType: objectTypeSchema.optional(),
+    recordId: recordIdSchema.optional(),
+  })
+  .superRefine(checkRecordIdOfType);
 
 export const clearRecordReviewSchema = z
   .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
+  .superRefine(checkRecordIdOfType)
   .meta({ id: 'ClearRecordReview' });

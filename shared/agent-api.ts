@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   crmOfObjectType,
+  checkRecordIdsOfType,
   crmUserIdSchema,
   objectTypeSchema,
   propertyNameSchema,
@@ -275,11 +276,11 @@ export const creationDecisionSchema = z
   .discriminatedUnion('kind', [
     z.strictObject({
       kind: z.literal('approve'),
-      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+      actingUserId: crmUserIdSchema,
     }),
     z.strictObject({
       kind: z.literal('reject'),
-      actingUserId: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id'),
+      actingUserId: crmUserIdSchema,
       reason: safeText.trim().min(1).max(1_000),
     }),
   ])
@@ -331,6 +332,7 @@ export const recordReadRequestSchema = z
       .optional()
       .describe('Only these; omitted, every property the policy lets the role read.'),
   })
+  .superRefine(checkRecordIdsOfType)
   .meta({ id: 'RecordReadRequest' });
 export type RecordReadRequest = z.infer<typeof recordReadRequestSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionRequestSchema } from './action-api.ts';
 import { recordChangeSchema } from './agent-api.ts';
-import { objectTypeSchema, propertyNameSchema } from './crm-names.ts';
+import { objectTypeSchema, propertyNameSchema, recordIdProblem } from './crm-names.ts';
 import { tierSchema } from './policy.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { safeText, text } from './safe-text.ts';
@@ -37,6 +37,11 @@ export const regressionCaseSchema = z
       expected: expectedDecisionSchema,
     }),
   ])
+  .superRefine((regressionCase, ctx) => {
+    if (regressionCase.kind !== 'change') return;
+    const problem = recordIdProblem(regressionCase.objectType, regressionCase.change.recordId);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: ['change', 'recordId'], message: problem });
+  })
   .meta({ id: 'RegressionCase' });
 export type RegressionCase = z.infer<typeof regressionCaseSchema>;
 

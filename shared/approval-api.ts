@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { actionViewSchema } from './action-api.ts';
-import { crmUserIdSchema, objectTypeSchema, propertyNameSchema } from './crm-names.ts';
+import {
+  crmOwnerIdSchema,
+  crmUserIdSchema,
+  objectTypeSchema,
+  propertyNameSchema,
+  recordIdSchema,
+} from './crm-names.ts';
 import { associationTargetSchema, evidenceSchema, propertyValueSchema } from './agent-api.ts';
 import { reasonCodeSchema } from './reason-codes.ts';
 import { safeText } from './safe-text.ts';
@@ -21,10 +27,11 @@ export const APPROVAL_STATUSES = [
 export const setPersonSchema = z
   .strictObject({
     role: z.enum(PERSON_ROLE_NAMES),
-    crmOwnerId: safeText
-      .regex(/^[0-9]{1,18}$/, 'must be a HubSpot owner id (digits only)')
+    crmOwnerId: crmOwnerIdSchema
       .optional()
-      .describe('Their HubSpot owner id; omitted for a rep, looked up in HubSpot.'),
+      .describe(
+        'What records’ owner property names for them: their HubSpot owner id, or on Salesforce their user id; omitted for a rep, looked up in the CRM.',
+      ),
   })
   .meta({ id: 'SetPerson' });
 export const crmUserIdParamSchema = crmUserIdSchema;
@@ -58,7 +65,7 @@ export const LISTING_STATUSES = [...APPROVAL_STATUSES, 'failed'] as const;
 export type ListingStatus = (typeof LISTING_STATUSES)[number];
 
 export const approvalListQuerySchema = z.strictObject({
-  record: safeText.regex(/^[0-9]{1,18}$/).optional(),
+  record: recordIdSchema.optional(),
   batch: safeText
     .min(1)
     .max(200)

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
+import {
+  checkRecordIdOfType,
+  crmUserIdSchema,
+  objectTypeSchema,
+  propertyNameSchema,
+  recordIdSchema,
+} from './crm-names.ts';
 import { actionViewSchema } from './action-api.ts';
 import { batchApprovalIdsSchema } from './approval-api.ts';
 import type {
@@ -74,7 +80,7 @@ const auditFilterFields = {
   batch: safeText.min(1).max(200).optional(),
   record: recordIdSchema.optional(),
   agent: z.uuid().optional(),
-  person: safeText.regex(/^[0-9]{1,18}$/, 'must be a CRM user id (digits only)').optional(),
+  person: crmUserIdSchema.optional(),
   type: safeText
     .regex(/^[a-z_]+(\.[a-z_]+)*$/, 'must be an action kind such as approval.decided')
     .max(100)
@@ -115,7 +121,9 @@ export type BatchesPage = HomeView & { next: string | null };
 /** An audit event's place in its workspace's chain. */
 export const auditSeqParamSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-export const recordParamsSchema = z.strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema });
+export const recordParamsSchema = z
+  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
+  .superRefine(checkRecordIdOfType);
 
 export interface SessionView {
   workspace: { id: string; name: string };

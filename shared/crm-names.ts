@@ -59,16 +59,47 @@ export const HUBSPOT_RECORD_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 /** Salesforce ids: 15 case-sensitive characters, or 18 with the case checksum; the first 3 name the object. */
 export const SALESFORCE_RECORD_ID_PATTERN = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$/;
 
-/** Either CRM's id; which one an object type takes is checked beside its object type (`recordIdProblem`). */
-export const recordIdSchema = safeText.refine(
-  (id) => HUBSPOT_RECORD_ID_PATTERN.test(id) || SALESFORCE_RECORD_ID_PATTERN.test(id),
+/** Whether an 18-character Salesforce id ends in its case checksum (a 15-character one carries none). */
+function salesforceChecksumHolds(id: string): boolean {
+  return id.length !== 18 || salesforceIdChecksum(id.slice(0, 15)) === id.slice(15);
+}
+
+const WRONG_CHECKSUM = 'has a wrong checksum in its last 3 characters';
+
+/** An id of either CRM: HubSpot's matching `hubspot`, or Salesforce's matching `salesforce` with its checksum. */
+const crmIdSchema = (hubspot: RegExp, salesforce: RegExp, message: string) =>
+  safeText.superRefine((id, ctx) => {
+    if (hubspot.test(id)) return;
+    if (!salesforce.test(id)) ctx.addIssue({ code: 'custom', input: id, message });
+    else if (!salesforceChecksumHolds(id))
+      ctx.addIssue({ code: 'custom', input: id, message: `${id} ${WRONG_CHECKSUM}` });
+  });
+
+/**
+ * Either CRM's id, an 18-character Salesforce id with its checksum; which one an object type takes
+ * is checked beside its object type (`recordIdProblem`, `checkRecordIdOfType`).
+ */
+export const recordIdSchema = crmIdSchema(
+  HUBSPOT_RECORD_ID_PATTERN,
+  SALESFORCE_RECORD_ID_PATTERN,
   'must be a CRM record id (digits only on HubSpot; 15 or 18 letters and digits on Salesforce)',
 );
 
+const HUBSPOT_USER_ID_PATTERN = /^[0-9]{1,18}$/;
+const SALESFORCE_USER_ID_PATTERN = /^005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?$/;
+
 /** A CRM user: HubSpot's are digits, Salesforce's 15 or 18 characters starting 005. */
-export const crmUserIdSchema = safeText.regex(
-  /^(?:[0-9]{1,18}|005[a-zA-Z0-9]{12}(?:[a-zA-Z0-5]{3})?)$/,
+export const crmUserIdSchema = crmIdSchema(
+  HUBSPOT_USER_ID_PATTERN,
+  SALESFORCE_USER_ID_PATTERN,
   'must be a CRM user id (digits only on HubSpot; a 005… user id on Salesforce)',
+);
+
+/** What records' owner property names for a person: a HubSpot owner id (digits), on Salesforce their user id. */
+export const crmOwnerIdSchema = crmIdSchema(
+  HUBSPOT_USER_ID_PATTERN,
+  SALESFORCE_USER_ID_PATTERN,
+  'must be a CRM owner id (a HubSpot owner id, digits only; on Salesforce the owner’s 005… user id)',
 );
 
 /** The key prefix of each governed Salesforce object: the first three characters of its records' ids. */
@@ -104,9 +135,36 @@ export function recordIdProblem(objectType: string, recordId: string): string | 
   const prefix = SALESFORCE_KEY_PREFIXES[objectType as keyof typeof SALESFORCE_KEY_PREFIXES];
   if (prefix !== undefined && !recordId.startsWith(prefix))
     return `${recordId} is not a ${objectType.slice('salesforce:'.length)} id (those start with ${prefix})`;
-  if (recordId.length === 18 && salesforceIdChecksum(recordId.slice(0, 15)) !== recordId.slice(15))
-    return `${recordId} has a wrong checksum in its last 3 characters`;
+  if (!salesforceChecksumHolds(recordId)) return `${recordId} ${WRONG_CHECKSUM}`;
   return null;
+}
+
+/** Refuses at `path` an id `recordIdSchema` took that cannot name a record of `objectType` (one it refused has its issue). */
+function checkIdOfType(ctx: z.RefinementCtx, objectType: string, recordId: string, path: (string | number)[]): void {
+  if (!recordIdSchema.safeParse(recordId).success) return;
+  const problem = recordIdProblem(objectType, recordId);
+  if (problem !== null) ctx.addIssue({ code: 'custom', path, input: recordId, message: problem });
+}
+
+/**
+ * A refinement for what names a record by `objectType` and `recordId` (both optional): refuses,
+ * on `recordId`, an id that cannot name a record of that type (`recordIdProblem`).
+ */
+export function checkRecordIdOfType(
+  named: { objectType?: string | undefined; recordId?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (named.objectType !== undefined && named.recordId !== undefined)
+    checkIdOfType(ctx, named.objectType, named.recordId, ['recordId']);
+}
+
+/** The same for many records of one type, each refused at its place in `recordIds`. */
+export function checkRecordIdsOfType(
+  named: { objectType: string; recordIds: readonly string[] },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [index, recordId] of named.recordIds.entries())
+    checkIdOfType(ctx, named.objectType, recordId, ['recordIds', index]);
 }
 
 export const AGENT_ROLES = ['prospecting', 'enrichment', 'outreach', 'routing', 'admin'] as const;

@@ -8,6 +8,7 @@ import {
   type CreationApprovalView,
 } from './approval-api.ts';
 import {
+  checkRecordIdOfType,
   objectTypeSchema,
   propertyNameSchema,
   recordIdSchema,
@@ -39,13 +40,15 @@ const hubspotProxyParams = {
 
 export const CARD_PAGE_SIZE_MAX = 50;
 
-export const cardQuerySchema = z.strictObject({
-  objectType: objectTypeSchema,
-  recordId: recordIdSchema,
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(CARD_PAGE_SIZE_MAX).default(10),
-  ...hubspotProxyParams,
-});
+export const cardQuerySchema = z
+  .strictObject({
+    objectType: objectTypeSchema,
+    recordId: recordIdSchema,
+    page: z.coerce.number().int().min(1).max(10_000).default(1),
+    pageSize: z.coerce.number().int().min(1).max(CARD_PAGE_SIZE_MAX).default(10),
+    ...hubspotProxyParams,
+  })
+  .superRefine(checkRecordIdOfType);
 export type CardQuery = z.infer<typeof cardQuerySchema>;
 
 export const proxyOnlyQuerySchema = z.strictObject(hubspotProxyParams);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actionDecisionSchema } from './action-api.ts';
-import { objectTypeSchema, recordIdSchema, type ObjectType } from './crm-names.ts';
+import { checkRecordIdsOfType, objectTypeSchema, recordIdSchema, type ObjectType } from './crm-names.ts';
 import type { Caller, EngagedKillSwitch } from './extension-api.ts';
 import { safeText } from './safe-text.ts';
 
@@ -28,7 +28,8 @@ export const bulkSelectionSchema = z
   .refine((selection) => new Set(selection.recordIds).size === selection.recordIds.length, {
     message: 'names a record twice',
     path: ['recordIds'],
-  });
+  })
+  .superRefine(checkRecordIdsOfType);
 export type BulkSelection = z.infer<typeof bulkSelectionSchema>;
 
 export const bulkDecisionSchema = z.discriminatedUnion('kind', [

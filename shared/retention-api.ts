@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
+import { checkRecordIdOfType, crmUserIdSchema, objectTypeSchema, recordIdSchema } from './crm-names.ts';
 
 /** A period in days, or null to keep for ever. */
 const days = z.number().int().min(1).max(36_500).nullable();
@@ -54,6 +54,7 @@ export const erasureRequestSchema = z
   .refine((request) => request.recordId !== undefined || request.email !== undefined, {
     message: 'name the person by objectType and recordId, by email, or both',
   })
+  .superRefine(checkRecordIdOfType)
   .meta({ id: 'ErasureRequest' });
 export type ErasureRequest = z.infer<typeof erasureRequestSchema>;
 

@@ -172,7 +172,7 @@ export const approvalRoutes = [
     path: '/v1/admin/people/{crmUserId}',
     operationId: 'setPerson',
     summary:
-      'Give a CRM user a role (or change it), audited as person.role_set; a rep’s HubSpot owner id is looked up when not given.',
+      'Give a CRM user a role (or change it), audited as person.role_set; a rep’s owner id (HubSpot’s owner id, on Salesforce their user id) is looked up when not given.',
     security: 'admin',
     params: { crmUserId: { schema: crmUserIdParamSchema, what: 'The CRM user id' } },
     body: { schema: setPersonSchema, what: 'The person' },

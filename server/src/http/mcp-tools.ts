@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionOutcomeRequestSchema, actionRequestSchema, type ActionView } from '../../../shared/action-api.ts';
 import { type ChangeSetResponse, changeSetRequestSchema } from '../../../shared/agent-api.ts';
-import { objectTypeSchema, recordIdSchema } from '../../../shared/crm-names.ts';
+import { checkRecordIdOfType, objectTypeSchema, recordIdSchema } from '../../../shared/crm-names.ts';
 import { pendingRecordProposals, whatMayIChange } from '../services/agent-tools/index.ts';
 import { readOwnAction, reportActionOutcome, submitAction } from '../services/actions/index.ts';
 import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
@@ -35,7 +35,9 @@ export interface ToolAnswer {
 const changeSetIdSchema = z.strictObject({
   changeSetId: z.uuid().describe('The id propose_crm_changes returned.'),
 });
-const recordSchema = z.strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema });
+const recordSchema = z
+  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
+  .superRefine(checkRecordIdOfType);
 // A refinement travels with safeExtend, so the outcome's own rules (a delivery outcome needs its release token) hold.
 const outcomeSchema = actionOutcomeRequestSchema.safeExtend({
   actionId: z.uuid().describe('The id draft_email returned.'),
@@ -67,21 +69,21 @@ export const MCP_TOOLS: readonly McpTool[] = [
     name: 'draft_email',
     description:
       'Draft an email to a contact. Nothing is sent by this server: the policy refuses it, holds it for a person to approve (and perhaps edit; read it back with get_draft), or releases it. Once released, send exactly the released subject and body yourself, then call report_action_outcome with the release token. Opted-out or do-not-contact recipients and contacts who replied, unsubscribed, bounced hard or complained are refused.',
-    input: emailDraft.omit({ kind: true }),
+    input: emailDraft.omit({ kind: true }).superRefine(checkRecordIdOfType),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'send_email', ...request })),
   }),
   tool({
     name: 'create_task',
     description:
       'Propose a task on a CRM record (a follow-up for a person). The policy creates it now, holds it for a person, or refuses it; this server creates the task in the CRM once it is released.',
-    input: taskDraft.omit({ kind: true }),
+    input: taskDraft.omit({ kind: true }).superRefine(checkRecordIdOfType),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'create_task', ...request })),
   }),
   tool({
     name: 'create_note',
     description:
       'Propose a note on a CRM record’s timeline. The policy creates it now, holds it for a person, or refuses it; this server writes the note in the CRM once it is released.',
-    input: noteDraft.omit({ kind: true }),
+    input: noteDraft.omit({ kind: true }).superRefine(checkRecordIdOfType),
     run: async (request, context) => draftAnswer(await submitDraft(context, { kind: 'create_note', ...request })),
   }),
   tool({
