@@ -50,6 +50,8 @@ export function settingsControls(permissions: ExtensionPermissions) {
     manageAgents: permissions.manageAgents,
     /** Shortening a period deletes data at the next run: those who publish the policy set it, as the server checks. */
     setRetention: permissions.publishPolicy,
+    /** Where the audit trail streams and who is alerted are governance settings: those who publish the policy change them, as the server checks. */
+    configureStreamingAndAlerts: permissions.publishPolicy,
     /** Release an agent a kill trigger stopped although its regression set fails: owners only, as the server checks. */
     forceRelease: permissions.setKillSwitches && permissions.role === 'owner',
   };
