@@ -13,9 +13,9 @@ import {
 } from '../../../../shared/alert-api.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
 import { listFromText } from '../../../../shared/views/policy-rules.ts';
-import { deleteJson, getJson, postJson } from '../../api.ts';
+import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
-import { ConfirmRemove, numberOrAbsent, OutcomeLine, useSubmit, validate } from './forms.tsx';
+import { numberOrAbsent, OutcomeLine, RemoveCell, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
 
 interface Alerting {
@@ -120,22 +120,14 @@ function Channels(props: { channels: AlertChannelView[]; editable: boolean; relo
                 <td>{channel.kind}</td>
                 <td>{channelSettingsText(channel)}</td>
                 {props.editable && (
-                  <td className="actions">
-                    <ConfirmRemove
-                      what={channel.name}
-                      warning="Alerts stop going there."
-                      busy={remove.busy}
-                      remove={() =>
-                        remove.run(
-                          () => deleteJson(`/console/api/alert-channels/${channel.id}`),
-                          async () => {
-                            await props.reload();
-                            return `${channel.name} is removed.`;
-                          },
-                        )
-                      }
-                    />
-                  </td>
+                  <RemoveCell
+                    what={channel.name}
+                    warning="Alerts stop going there."
+                    path={`/console/api/alert-channels/${channel.id}`}
+                    removed={`${channel.name} is removed.`}
+                    submit={remove}
+                    reload={props.reload}
+                  />
                 )}
               </tr>
             ))}
@@ -330,22 +322,14 @@ function Rules(props: {
                 <td>{rule.channelIds.map((id) => props.channelName.get(id) ?? id).join(', ')}</td>
                 <td>{rule.windowMinutes} min</td>
                 {props.editable && (
-                  <td className="actions">
-                    <ConfirmRemove
-                      what={rule.name}
-                      warning="It raises no more alerts."
-                      busy={remove.busy}
-                      remove={() =>
-                        remove.run(
-                          () => deleteJson(`/console/api/alert-rules/${rule.id}`),
-                          async () => {
-                            await props.reload();
-                            return `${rule.name} is removed.`;
-                          },
-                        )
-                      }
-                    />
-                  </td>
+                  <RemoveCell
+                    what={rule.name}
+                    warning="It raises no more alerts."
+                    path={`/console/api/alert-rules/${rule.id}`}
+                    removed={`${rule.name} is removed.`}
+                    submit={remove}
+                    reload={props.reload}
+                  />
                 )}
               </tr>
             ))}

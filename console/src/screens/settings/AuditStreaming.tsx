@@ -6,9 +6,9 @@ import {
   type SiemKind,
 } from '../../../../shared/siem-api.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
-import { deleteJson, getJson, postJson } from '../../api.ts';
+import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
-import { ConfirmRemove, numberOrAbsent, OutcomeLine, useSubmit, validate } from './forms.tsx';
+import { numberOrAbsent, OutcomeLine, RemoveCell, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
 
 const KIND_LABEL: Record<SiemKind, string> = {
@@ -69,22 +69,14 @@ export function AuditStreaming({ view }: SectionProps) {
                     <td>{statusText(destination)}</td>
                     <td>{destination.lastError ?? ''}</td>
                     {editable && (
-                      <td className="actions">
-                        <ConfirmRemove
-                          what={destination.name}
-                          warning="Streaming to it stops; its cursor is lost."
-                          busy={remove.busy}
-                          remove={() =>
-                            remove.run(
-                              () => deleteJson(`/console/api/siem-destinations/${destination.id}`),
-                              async () => {
-                                await reload();
-                                return `${destination.name} is removed: nothing more is streamed to it.`;
-                              },
-                            )
-                          }
-                        />
-                      </td>
+                      <RemoveCell
+                        what={destination.name}
+                        warning="Streaming to it stops; its cursor is lost."
+                        path={`/console/api/siem-destinations/${destination.id}`}
+                        removed={`${destination.name} is removed: nothing more is streamed to it.`}
+                        submit={remove}
+                        reload={reload}
+                      />
                     )}
                   </tr>
                 ))}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { z } from 'zod';
 import { describeZodIssue } from '../../../../shared/zod-issues.ts';
+import { deleteJson } from '../../api.ts';
 
 /** A form's input checked with the server's own schema: the value, or the sentences the server would answer. */
 export function validate<S extends z.ZodType>(
@@ -49,7 +50,37 @@ export function numberOrAbsent(text: string): number | undefined {
 }
 
 /** Remove, asked twice: the first click names what removing does, the second does it. */
-export function ConfirmRemove(props: { what: string; warning: string; busy: boolean; remove: () => unknown }) {
+/** A listed row's Remove control: asks first, then deletes `path`, loads the list again and says `removed`. */
+export function RemoveCell(props: {
+  what: string;
+  warning: string;
+  path: string;
+  removed: string;
+  submit: ReturnType<typeof useSubmit>;
+  reload: () => Promise<void>;
+}) {
+  const { submit, reload } = props;
+  return (
+    <td className="actions">
+      <ConfirmRemove
+        what={props.what}
+        warning={props.warning}
+        busy={submit.busy}
+        remove={() =>
+          submit.run(
+            () => deleteJson(props.path),
+            async () => {
+              await reload();
+              return props.removed;
+            },
+          )
+        }
+      />
+    </td>
+  );
+}
+
+function ConfirmRemove(props: { what: string; warning: string; busy: boolean; remove: () => unknown }) {
   const [asking, setAsking] = useState(false);
   if (!asking)
     return (
