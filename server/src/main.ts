@@ -1,4 +1,5 @@
-// The resolution hook goes in before the server's modules load (see drizzle-resolution.ts).
+// The compile cache and the resolution hook go in before the server's modules load.
+import './compile-cache.ts';
 import './drizzle-resolution.ts';
 
 await import('./serve.ts');

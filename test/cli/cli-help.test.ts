@@ -73,3 +73,20 @@ describe('agent-governance --help', () => {
     expect(typo.stderr).toContain('Usage: npx agent-governance agents list --workspace ID');
   });
 });
+
+describe('process start', () => {
+  it('keeps the compiled code of what it loads in the compile cache (in the temporary folder unless NODE_COMPILE_CACHE says), so the next start compiles less', async () => {
+    const temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-compile-cache-'));
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, TMPDIR: temporary };
+      delete env.NODE_COMPILE_CACHE;
+      await run(process.execPath, [CLI, '--help'], { env });
+      const cached = fs
+        .readdirSync(path.join(temporary, 'node-compile-cache'), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile());
+      expect(cached.length).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(temporary, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,5 @@
-// The resolution hook goes in before the CLI's modules load (see ../drizzle-resolution.ts).
+// The compile cache and the resolution hook go in before the CLI's modules load.
+import '../compile-cache.ts';
 import '../drizzle-resolution.ts';
 
 const { runCli } = await import('./run-cli.ts');
