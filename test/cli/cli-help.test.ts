@@ -89,4 +89,11 @@ describe('process start', () => {
       fs.rmSync(temporary, { recursive: true, force: true });
     }
   });
+
+  it('answers as usual when the temporary folder cannot hold the cache, even one under /proc where Node’s own folder making never returns', async () => {
+    const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, TMPDIR: '/proc/ag-none' };
+    delete env.NODE_COMPILE_CACHE;
+    const { stdout } = await run(process.execPath, [CLI, '--help'], { env, timeout: 20_000 });
+    expect(stdout).toContain('Usage: npx agent-governance COMMAND');
+  });
 });
