@@ -7,6 +7,7 @@ import {
   crmUserIdSchema,
   objectTypeSchema,
   recordIdSchema,
+  recordRefSchema,
   type AgentStatus,
 } from './crm-names.ts';
 import { KILL_SWITCH_SCOPES, segmentConditionSchema } from './kill-switch.ts';
@@ -349,7 +350,4 @@ export const recordReviewQuerySchema = z
   })
   .superRefine(checkRecordIdOfType);
 
-export const clearRecordReviewSchema = z
-  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
-  .superRefine(checkRecordIdOfType)
-  .meta({ id: 'ClearRecordReview' });
+export const clearRecordReviewSchema = recordRefSchema.meta({ id: 'ClearRecordReview' });

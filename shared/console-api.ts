@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import {
-  checkRecordIdOfType,
-  crmUserIdSchema,
-  objectTypeSchema,
-  propertyNameSchema,
-  recordIdSchema,
-} from './crm-names.ts';
+import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdSchema, recordRefSchema } from './crm-names.ts';
 import { actionViewSchema } from './action-api.ts';
 import { batchApprovalIdsSchema } from './approval-api.ts';
 import type {
@@ -120,10 +114,6 @@ export type BatchesPage = HomeView & { next: string | null };
 
 /** An audit event's place in its workspace's chain. */
 export const auditSeqParamSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-
-export const recordParamsSchema = z
-  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
-  .superRefine(checkRecordIdOfType);
 
 export interface SessionView {
   workspace: { id: string; name: string };

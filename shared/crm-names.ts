@@ -158,6 +158,11 @@ export function checkRecordIdOfType(
     checkIdOfType(ctx, named.objectType, named.recordId, ['recordId']);
 }
 
+/** One record, named by its object type and an id that can name a record of that type. */
+export const recordRefSchema = z
+  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
+  .superRefine(checkRecordIdOfType);
+
 /** The same for many records of one type, each refused at its place in `recordIds`. */
 export function checkRecordIdsOfType(
   named: { objectType: string; recordIds: readonly string[] },

@@ -1,5 +1,6 @@
 import { type Response, Router } from 'express';
 import { auditVerifyRequestSchema } from '../../../shared/admin-api.ts';
+import { recordRefSchema } from '../../../shared/crm-names.ts';
 import {
   auditSeqParamSchema,
   batchesQuerySchema,
@@ -11,7 +12,6 @@ import {
   consoleLinkRequestSchema,
   consoleLinkSchema,
   inboxQuerySchema,
-  recordParamsSchema,
   SIGN_IN_PATH,
   type SessionView,
   signInQuerySchema,
@@ -221,7 +221,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
 
   router.get('/console/api/records/:objectType/:recordId', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
-    const record = parseInput(recordParamsSchema, req.params, 'The record');
+    const record = parseInput(recordRefSchema, req.params, 'The record');
     res.json(await cardView(deps, workspace, caller, { ...record, page: 1, pageSize: 50 }));
   });
 

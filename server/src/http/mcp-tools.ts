@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actionOutcomeRequestSchema, actionRequestSchema, type ActionView } from '../../../shared/action-api.ts';
 import { type ChangeSetResponse, changeSetRequestSchema } from '../../../shared/agent-api.ts';
-import { checkRecordIdOfType, objectTypeSchema, recordIdSchema } from '../../../shared/crm-names.ts';
+import { checkRecordIdOfType, recordRefSchema } from '../../../shared/crm-names.ts';
 import { pendingRecordProposals, whatMayIChange } from '../services/agent-tools/index.ts';
 import { readOwnAction, reportActionOutcome, submitAction } from '../services/actions/index.ts';
 import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
@@ -35,9 +35,6 @@ export interface ToolAnswer {
 const changeSetIdSchema = z.strictObject({
   changeSetId: z.uuid().describe('The id propose_crm_changes returned.'),
 });
-const recordSchema = z
-  .strictObject({ objectType: objectTypeSchema, recordId: recordIdSchema })
-  .superRefine(checkRecordIdOfType);
 // A refinement travels with safeExtend, so the outcome's own rules (a delivery outcome needs its release token) hold.
 const outcomeSchema = actionOutcomeRequestSchema.safeExtend({
   actionId: z.uuid().describe('The id draft_email returned.'),
@@ -124,7 +121,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     name: 'get_record_proposals',
     description:
       'The field changes on one record still waiting for a person’s approval, from every agent (yours are marked), with the proposed values. Check it before proposing, so you do not propose a value that is already waiting.',
-    input: recordSchema,
+    input: recordRefSchema,
     run: async ({ objectType, recordId }, { deps, caller }) => {
       const proposals = await pendingRecordProposals(deps, { ...caller, objectType, recordId });
       const count = proposals.reduce((sum, proposal) => sum + proposal.properties.length, 0);
