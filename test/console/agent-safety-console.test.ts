@@ -1,19 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setKillSwitch, TRIGGER_ACTOR } from '../../server/src/services/governance/index.ts';
-import { givePeopleRoles } from '../support/approvals.ts';
-import { consoleCall, signInAs } from '../support/console.ts';
+import { consoleCall, signInPeople } from '../support/console.ts';
 import { seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
-const cookies: Record<string, string> = {};
+let cookies: Record<string, string>;
 
 beforeEach(async () => {
   harness = await startHarness();
   ws = await seedWorkspace(harness);
   const roles = { '1': 'owner', '2': 'revops_admin', '501': 'approver' } as const;
-  await givePeopleRoles(harness, ws.workspaceId, roles);
-  for (const crmUserId of Object.keys(roles)) cookies[crmUserId] = await signInAs(harness, ws.workspaceId, crmUserId);
+  cookies = await signInPeople(harness, ws.workspaceId, roles);
 });
 afterEach(() => harness.close());
 

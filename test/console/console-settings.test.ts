@@ -15,21 +15,20 @@ import {
   TRIGGER_ACTOR,
 } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
-import { EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
-import { consoleCall, signInAs } from '../support/console.ts';
+import { EVIDENCE, proposeHeld, seedContact } from '../support/approvals.ts';
+import { consoleCall, signInPeople } from '../support/console.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
-const cookies: Record<string, string> = {};
+let cookies: Record<string, string>;
 
 beforeEach(async () => {
   harness = await startHarness();
   ws = await seedWorkspace(harness);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   const roles = { '1': 'owner', '2': 'revops_admin', '501': 'approver', '1001': 'rep', '700': 'auditor' } as const;
-  await givePeopleRoles(harness, ws.workspaceId, roles);
-  for (const crmUserId of Object.keys(roles)) cookies[crmUserId] = await signInAs(harness, ws.workspaceId, crmUserId);
+  cookies = await signInPeople(harness, ws.workspaceId, roles);
 });
 afterEach(() => harness.close());
 

@@ -5,8 +5,7 @@ import type { SiemDestinationView } from '../../shared/siem-api.ts';
 import { evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
 import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
-import { givePeopleRoles } from '../support/approvals.ts';
-import { consoleCall, signInAs } from '../support/console.ts';
+import { consoleCall, signInPeople } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 // Audit streaming and alerts from the console's Settings (issue 22): the admin API's services,
@@ -17,15 +16,14 @@ const SLACK_URL = 'https://hooks.slack.example/services/T000/B000/slack-url-is-a
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
-const cookies: Record<string, string> = {};
+let cookies: Record<string, string>;
 
 beforeEach(async () => {
   harness = await startHarness();
   ws = await seedWorkspace(harness);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
   const roles = { '1': 'owner', '2': 'revops_admin', '501': 'approver', '1001': 'rep', '700': 'auditor' } as const;
-  await givePeopleRoles(harness, ws.workspaceId, roles);
-  for (const crmUserId of Object.keys(roles)) cookies[crmUserId] = await signInAs(harness, ws.workspaceId, crmUserId);
+  cookies = await signInPeople(harness, ws.workspaceId, roles);
 });
 afterEach(() => harness.close());
 

@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
 import { issueSignInLink } from '../../server/src/services/console/index.ts';
+import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
+import { givePeopleRoles } from './approvals.ts';
 import type { Harness } from './harness.ts';
 
 /** Opens a fresh sign-in link for the person, as a browser would, and answers the session cookie it set. */
@@ -8,6 +10,18 @@ export async function signInAs(harness: Harness, workspaceId: string, crmUserId:
   const response = await fetch(`${harness.url}/sign-in?token=${link.token}`, { redirect: 'manual' });
   expect(response.status).toBe(303);
   return sessionCookieOf(response)!;
+}
+
+/** Gives each person their role and signs each in: their session cookies, by CRM user id. */
+export async function signInPeople(
+  harness: Harness,
+  workspaceId: string,
+  roles: Record<string, PersonRole>,
+): Promise<Record<string, string>> {
+  await givePeopleRoles(harness, workspaceId, roles);
+  const cookies: Record<string, string> = {};
+  for (const crmUserId of Object.keys(roles)) cookies[crmUserId] = await signInAs(harness, workspaceId, crmUserId);
+  return cookies;
 }
 
 export function sessionCookieOf(response: Response): string | undefined {
