@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/src/store/database.ts';
+import { type DataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve('server/src/cli/main.ts');
@@ -14,14 +14,16 @@ const POLICY = path.resolve('examples/policy.json');
 // The CLI runs here on PGlite in a data folder, always: that is where the one-process lock matters.
 // The services it calls are the same ones the API tests run on both databases.
 let env: Record<string, string>;
+let data: DataFolder;
 let dataDir: string;
 
 beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-'));
+  data = migratedDataFolder('ag-cli-');
+  dataDir = data.dir;
   env = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HUBSPOT_API_BASE_URL: 'http://127.0.0.1:9' };
   delete env.DATABASE_URL;
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => data.remove());
 
 async function cli(...args: string[]): Promise<{ code: number; json: Record<string, any>; stdout: string }> {
   try {

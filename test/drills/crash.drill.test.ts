@@ -6,15 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { createTestDatabase } from '../support/database.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from '../e2e/support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
 import { apiWritesOnContacts, random, sleep, startSeededSandbox, until } from './support/drill-world.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 // Issue 17, crash drill: the server is killed with SIGKILL at a random point of a 1,000-record
 // change set, of an approval run and of a rollback, three times each, and started again. The
@@ -29,8 +23,8 @@ const TIMES = 3;
 const evidence = { source: 'apollo', reason: 'crash drill', confidence: 0.95 };
 
 describe('kill -9 of the server mid-write, then a restart', () => {
-  const sandboxData = temporaryDataDir('ag-drill-crash-sandbox-');
-  const data = temporaryDataDir('ag-drill-crash-');
+  const sandboxData = emptyDataFolder('ag-drill-crash-sandbox-');
+  const data = migratedDataFolder('ag-drill-crash-');
   let postgres: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let sandbox: NodeProcess;
   let sandboxUrl: string;

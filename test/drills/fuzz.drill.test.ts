@@ -9,18 +9,12 @@ import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { openDatabase } from '../../server/src/store/database.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { allRowCounts } from '../support/row-counts.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from '../e2e/support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
 import { fuzzClient, type FuzzCredentials } from './support/fuzz-client.ts';
 import { ACCEPTABLE_KINDS, mutate, refusedKinds, seededRandom, type FuzzInput } from './support/fuzz-mutations.ts';
 import { hubspotRoutes, routesFromOpenApi, type FuzzRoute } from './support/fuzz-routes.ts';
 import { arbitraryFor, type Definitions } from './support/schema-arbitrary.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 /**
  * Issue 17's fuzz drill. The server and the HubSpot sandbox run as their own processes on
@@ -49,8 +43,8 @@ interface Failure {
 }
 
 describe('fuzz drill: malformed and hostile requests on every route', () => {
-  const sandboxData = temporaryDataDir('ag-fuzz-sandbox-');
-  const serverData = temporaryDataDir('ag-fuzz-server-');
+  const sandboxData = emptyDataFolder('ag-fuzz-sandbox-');
+  const serverData = migratedDataFolder('ag-fuzz-server-');
   // Postgres when TEST_DATABASE_URL names one (a fresh database, dropped at the end), else PGlite in the server's data folder.
   let postgres: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let sandbox: NodeProcess;

@@ -20,10 +20,10 @@ import {
 import type { Actor, ServiceDeps } from '../../server/src/services/common/index.ts';
 import { withAuditChain } from '../../server/src/services/common/index.ts';
 import { openDatabase, type Database } from '../../server/src/store/database.ts';
-import { temporaryDataDir } from '../e2e/support/processes.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 import { tamper } from '../support/tampering.ts';
+import { type DataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 /**
  * Drill (issue 17): a database owner rewrites history. On a real database with a few hundred events
@@ -42,7 +42,7 @@ const seed = randomBytes(32);
 const key = checkpointKeyFromSeed(seed);
 const secretsKey = randomBytes(32).toString('base64');
 
-let data: ReturnType<typeof temporaryDataDir>;
+let data: DataFolder;
 let database: Database & { url?: string | undefined };
 let deps: ServiceDeps;
 let checkpointPath: string;
@@ -55,7 +55,7 @@ const workspaces: Record<'alter' | 'delete' | 'reorder' | 'truncate' | 'recomput
 };
 
 beforeAll(async () => {
-  data = temporaryDataDir('ag-tampering-');
+  data = migratedDataFolder('ag-tampering-');
   checkpointPath = path.join(data.dir, 'audit-checkpoints.ndjson');
   // PGlite in a data folder the CLI can open once this process lets go of it; Postgres when CI gives one.
   database = process.env.TEST_DATABASE_URL

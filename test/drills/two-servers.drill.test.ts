@@ -11,15 +11,9 @@ import { parseCheckpointLines } from '../../server/src/services/governance/index
 import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { signV3 } from '../support/webhooks.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from '../e2e/support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
 import { apiWritesOnContacts, random, sleep, startSeededSandbox, until } from './support/drill-world.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 // Issue 17, two servers on one database: the servers are stateless and Postgres is the one
 // engine, so two processes share the agents' requests, HubSpot's webhooks and every job (change-set
@@ -43,9 +37,9 @@ interface Server {
 }
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two servers on one Postgres, one killed mid-run', () => {
-  const sandboxData = temporaryDataDir('ag-drill-two-sandbox-');
-  const dataA = temporaryDataDir('ag-drill-two-a-');
-  const dataB = temporaryDataDir('ag-drill-two-b-');
+  const sandboxData = emptyDataFolder('ag-drill-two-sandbox-');
+  const dataA = migratedDataFolder('ag-drill-two-a-');
+  const dataB = migratedDataFolder('ag-drill-two-b-');
   let postgres: Awaited<ReturnType<typeof createTestDatabase>>;
   let sandbox: NodeProcess;
   let sandboxUrl: string;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, type NodeProcess } from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 const CONSOLE = 'https://console.example.test';
 // Quick retries, and a short lease so the restarted server takes over what the killed one held.
@@ -17,7 +18,7 @@ const AGENTS = 8;
 // Issue 22, part 3: alerts wait in the outbox through the channels' outage and the server's death,
 // and each is raised once (one audit event) however often its delivery is tried.
 describe('alerts through an outage of their channels and a kill -9 of the server', () => {
-  const data = temporaryDataDir('ag-e2e-alerts-');
+  const data = migratedDataFolder('ag-e2e-alerts-');
   const receivedFile = path.join(data.dir, 'alerts.ndjson');
   const processes: NodeProcess[] = [];
   afterAll(async () => {

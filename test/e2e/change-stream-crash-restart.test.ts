@@ -2,14 +2,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startPubSubSandbox, type PubSubSandbox, UI_CLIENT } from '../../server/src/sandbox/salesforce/pubsub/index.ts';
 import { openDatabase } from '../../server/src/store/database.ts';
 import { webhookEvents } from '../../server/src/store/schema.ts';
-import { type NodeProcess, startNodeProcess, temporaryDataDir } from './support/processes.ts';
+import { type NodeProcess, startNodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 // Issue 20, point 5: the replay id is stored with the events it follows, so a follower killed
 // mid-stream and started again resumes after the last stored event: none missed, none twice.
 describe('a change-stream follower killed with -9 and started again', () => {
   const ORG = '00D000000000001EAA';
   const TOKEN = `${ORG}!e2e-token`;
-  const data = temporaryDataDir('ag-e2e-change-stream-');
+  const data = migratedDataFolder('ag-e2e-change-stream-');
   const processes: NodeProcess[] = [];
   let sandbox: PubSubSandbox | undefined;
   afterAll(async () => {

@@ -2,14 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  http,
-  type NodeProcess,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-} from './support/processes.ts';
+import { http, type NodeProcess, serverEnv, startNodeProcess, urlFromLog } from './support/processes.ts';
 import {
   buildConsoleIfStale,
   haveChromium,
@@ -17,11 +10,12 @@ import {
   saveScreenshot,
   seriousAxeViolations,
 } from './support/chromium.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 // Settings and Overview as people use them: the real server in demo mode with its sandbox, the
 // real build, headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
 describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromium', () => {
-  const data = temporaryDataDir('ag-e2e-settings-');
+  const data = migratedDataFolder('ag-e2e-settings-');
   let server: NodeProcess;
   let serverUrl: string;
   let browser: Browser;

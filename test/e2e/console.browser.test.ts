@@ -4,14 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  http,
-  type NodeProcess,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-} from './support/processes.ts';
+import { http, type NodeProcess, serverEnv, startNodeProcess, urlFromLog } from './support/processes.ts';
 import { SEED_CONTACTS } from '../../server/src/sandbox/seed.ts';
 import {
   buildConsoleIfStale,
@@ -20,6 +13,7 @@ import {
   saveScreenshot,
   seriousAxeViolations,
 } from './support/chromium.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 /** How long a step waits for the server: a decision's write, a batch decision or a verify takes seconds on a loaded machine. */
@@ -28,7 +22,7 @@ const SERVER_WAIT = { timeout: 15_000 };
 // The console as a person uses it: the real server in demo mode with its sandbox, the real build,
 // driven in headless Chromium. Each story saves a screenshot of its last screen under test/artifacts.
 describe.skipIf(!haveChromium)('the web console in Chromium', () => {
-  const data = temporaryDataDir('ag-e2e-console-');
+  const data = migratedDataFolder('ag-e2e-console-');
   let server: NodeProcess;
   let serverUrl: string;
   let sandboxUrl: string;

@@ -4,14 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -20,8 +14,8 @@ const READ = 'POST /crm/v3/objects/{type}/batch/read';
 // The server and the sandbox as two processes, as a developer runs them with HUBSPOT_API_BASE_URL
 // pointed at `npm run sandbox`; HubSpot misbehaves mid-batch through the sandbox's fault switches.
 describe('a change set while HubSpot misbehaves', () => {
-  const sandboxData = temporaryDataDir('ag-e2e-sandbox-');
-  const serverData = temporaryDataDir('ag-e2e-server-');
+  const sandboxData = emptyDataFolder('ag-e2e-sandbox-');
+  const serverData = migratedDataFolder('ag-e2e-server-');
   let sandbox: NodeProcess;
   let server: NodeProcess;
   let sandboxUrl: string;

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../server/src/sandbox/salesforce/state.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 // Issue 20: `npm start -- --salesforce` in demo mode runs the local Salesforce beside the local
 // HubSpot, with a workspace connected to each; the server follows the Salesforce org's change
 // events from the local Pub/Sub endpoint, so a person's edit there makes a held value stale.
 describe('npm start in demo mode with the local Salesforce', () => {
-  const data = temporaryDataDir('ag-e2e-demo-sf-');
+  const data = migratedDataFolder('ag-e2e-demo-sf-');
   let server: NodeProcess;
   let serverUrl: string;
   let salesforceUrl: string;

@@ -3,21 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { emptyDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 
 // `npm start` on a fresh data folder, as a new user runs it: the server starts its sandbox,
 // sets the demo up and governs a batch through its own public API. Driven here only over HTTP.
 describe('npm start in demo mode', () => {
-  const data = temporaryDataDir('ag-e2e-demo-');
+  const data = emptyDataFolder('ag-e2e-demo-');
   let server: NodeProcess;
   let serverUrl: string;
   let sandboxUrl: string;

@@ -9,14 +9,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const TOOLS = [
@@ -41,8 +35,8 @@ function read(result: Awaited<ReturnType<Client['callTool']>>): { sentence: stri
 
 // The server and the sandbox in their own processes, and the MCP SDK's own client, as an agent framework runs it.
 describe('the MCP server for agents', () => {
-  const sandboxData = temporaryDataDir('ag-e2e-mcp-sandbox-');
-  const serverData = temporaryDataDir('ag-e2e-mcp-server-');
+  const sandboxData = emptyDataFolder('ag-e2e-mcp-sandbox-');
+  const serverData = migratedDataFolder('ag-e2e-mcp-server-');
   let sandbox: NodeProcess;
   let server: NodeProcess;
   let serverUrl: string;

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { Signature } from '@hubspot/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../server/src/sandbox/hubspot/webhooks.ts';
-import { startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const CLIENT_SECRET = 'e2e-client-secret';
@@ -15,7 +16,7 @@ const CLIENT_SECRET = 'e2e-client-secret';
 // own signature helper. The server's intake taking the sandbox's webhooks is tested end to end in
 // demo-start.test.ts (a person's edit makes an approval stale) and webhook-crash-restart.test.ts.
 describe('a person’s edit in the sandbox, delivered as a webhook', () => {
-  const data = temporaryDataDir('ag-e2e-webhook-');
+  const data = migratedDataFolder('ag-e2e-webhook-');
   let receiver: Server;
   let receiverUrl: string;
   let sandbox: NodeProcess;

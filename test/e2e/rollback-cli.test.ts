@@ -5,14 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_ACCESS_TOKEN } from '../../server/src/sandbox/hubspot/state.ts';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
@@ -21,8 +15,8 @@ const RECORDS = Array.from({ length: 300 }, (_, i) => String(1001 + i));
 // The CLI as its own process on PGlite against the sandbox as another: the rollback is killed
 // with SIGKILL mid-run and the same command, run again, finishes it.
 describe('agent-governance rollback', () => {
-  const sandboxData = temporaryDataDir('ag-e2e-rb-sandbox-');
-  const data = temporaryDataDir('ag-e2e-rb-');
+  const sandboxData = emptyDataFolder('ag-e2e-rb-sandbox-');
+  const data = migratedDataFolder('ag-e2e-rb-');
   let sandbox: NodeProcess;
   let sandboxUrl: string;
   let env: Record<string, string>;

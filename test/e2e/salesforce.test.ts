@@ -5,14 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../server/src/sandbox/salesforce/state.ts';
 import { SANDBOX_SALESFORCE_CLIENT } from '../../server/src/sandbox/salesforce/start.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 const CONTACTS = [1, 2, 3, 4, 5].map((n) => newId('003', n));
@@ -20,7 +14,7 @@ const CONTACTS = [1, 2, 3, 4, 5].map((n) => newId('003', n));
 // Issue 20: the local Salesforce, the CLI and the server each in their own process; every call to
 // Salesforce goes through the real jsforce over HTTP.
 describe('a Salesforce org governed end to end', () => {
-  const data = temporaryDataDir('ag-e2e-sf-');
+  const data = migratedDataFolder('ag-e2e-sf-');
   let sandbox: NodeProcess;
   let sandboxUrl: string;
   let pubSubEndpoint: string;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '../support/siem-receivers.ts';
-import { http, serverEnv, startNodeProcess, temporaryDataDir, type NodeProcess } from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 const HEC_TOKEN = 'e2e-hec-token';
 const WEBHOOK_SECRET = 'e2e-webhook-secret-at-least-32-characters';
@@ -16,7 +17,7 @@ type Received = ReceivedEvent & { kind: (typeof KINDS)[number] };
 // Issue 22: the cursor per destination is the queue, so neither the server's death nor the
 // receivers' loses an event; what was sent but not acknowledged comes again, marked by its seq.
 describe('audit streaming through a kill -9 of the server and an outage of the receivers', () => {
-  const data = temporaryDataDir('ag-e2e-siem-');
+  const data = migratedDataFolder('ag-e2e-siem-');
   const receivedFile = path.join(data.dir, 'received.ndjson');
   const processes: NodeProcess[] = [];
   afterAll(async () => {

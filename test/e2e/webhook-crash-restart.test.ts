@@ -3,19 +3,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SANDBOX_PORTAL_ID } from '../../server/src/sandbox/start-sandbox.ts';
 import { signV3 } from '../support/webhooks.ts';
-import {
-  http,
-  serverEnv,
-  startNodeProcess,
-  temporaryDataDir,
-  urlFromLog,
-  type NodeProcess,
-} from './support/processes.ts';
+import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
 
 // A delivery HubSpot got a 200 for must not be lost when the server dies before processing it:
 // the stored event is the job, and the next start takes it.
 describe('a webhook stored, then the server killed before processing it', () => {
-  const data = temporaryDataDir('ag-e2e-webhook-crash-');
+  const data = migratedDataFolder('ag-e2e-webhook-crash-');
   let server: NodeProcess | undefined;
   afterAll(async () => {
     await server?.stop();

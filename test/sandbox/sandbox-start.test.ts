@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeProcess, temporaryDataDir, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
+import { startNodeProcess, urlFromLog, type NodeProcess } from '../e2e/support/processes.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 const run = promisify(execFile);
 
 // Issue 18, point 10: `npm run sandbox` says which token it accepts, and that token connects a workspace.
 let sandbox: NodeProcess;
-const sandboxData = temporaryDataDir('ag-sandbox-start-');
-const cliData = temporaryDataDir('ag-sandbox-start-cli-');
+const sandboxData = emptyDataFolder('ag-sandbox-start-');
+const cliData = migratedDataFolder('ag-sandbox-start-cli-');
 
 beforeAll(() => {
   sandbox = startNodeProcess('server/src/sandbox/main.ts', {

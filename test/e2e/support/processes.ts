@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 export interface NodeProcess {
@@ -79,11 +77,6 @@ export function startNodeProcess(
 export async function urlFromLog(process: NodeProcess, message: string, timeoutMs?: number): Promise<string> {
   const line = await process.waitForLine((candidate) => candidate.includes(`"message":"${message}"`), timeoutMs);
   return (JSON.parse(line) as { url: string }).url;
-}
-
-export function temporaryDataDir(prefix: string): { dir: string; remove(): void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The environment of a fresh PGlite server: no Postgres, nothing inherited that would switch demo mode. */
