@@ -96,8 +96,9 @@ export function isCommonHubSpotEvent(value: unknown): value is HubSpotWebhookEve
 /** What the intake answers HubSpot (and an operator reading the logs). */
 export interface WebhookIntakeResult {
   received: number;
+  /** Events kept to process; one an earlier delivery stored (HubSpot retried) is dropped when split, so each is stored and processed once. */
   stored: number;
-  /** Already stored: a retried delivery. */
+  /** Events repeated within this delivery, stored once. */
   duplicates: number;
   /** Events naming a portal no workspace is connected to. */
   unknownPortal: number;

@@ -18,7 +18,7 @@ import { silentLogger } from '../../server/src/logger.ts';
 import { decide, givePeopleRoles, proposeHeld } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { submitTitles } from '../support/rollbacks.ts';
-import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
+import { deliver, propertyChange, seedWebhookWorkspace, splitDeliveries } from '../support/webhooks.ts';
 
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
 
@@ -277,6 +277,7 @@ const rollbackStatus = async (id: string) =>
   (await harness.database.db.select().from(rollbacks).where(eq(rollbacks.id, id)))[0]!.status;
 
 async function pendingEvents(workspaceId: string) {
+  await splitDeliveries(harness.deps.db);
   const [row] = await harness.deps.db
     .select({ n: count() })
     .from(webhookEvents)

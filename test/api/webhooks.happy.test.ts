@@ -1,8 +1,16 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { webhookEvents } from '../../server/src/store/schema.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
-import { deliver, propertyChange, seedWebhookWorkspace, storedEventCount } from '../support/webhooks.ts';
+import {
+  deliver,
+  historyRows,
+  propertyChange,
+  seedWebhookWorkspace,
+  splitDeliveries,
+  storedEventCount,
+} from '../support/webhooks.ts';
 
 describe('POST /webhooks/hubspot, accepted deliveries', () => {
   let harness: Harness;
@@ -10,6 +18,9 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
     harness = await startHarness();
   });
   afterAll(() => harness.close());
+  async function drain() {
+    while ((await processWebhookEvents(harness.deps)) > 0);
+  }
 
   it('stores a signed batch of 100 events with what HubSpot sent and answers with the counts', async () => {
     const ws = await seedWebhookWorkspace(harness);
@@ -21,6 +32,7 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ received: 100, stored: 100, duplicates: 0, unknownPortal: 0, rejected: [] });
+    await splitDeliveries(harness.deps.db);
     const rows = await harness.deps.db
       .select()
       .from(webhookEvents)
@@ -41,36 +53,48 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
     expect(rows[0]!.payload).toEqual(events[0]);
   });
 
-  it('stores an event delivered ten times once, and says the other nine were duplicates', async () => {
+  it('stores and processes an event delivered ten times once', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const event = propertyChange(ws.portalId);
     const answers = [];
     for (let attempt = 0; attempt < 10; attempt++)
       answers.push(await deliver(harness, [{ ...event, attemptNumber: attempt }], { clientSecret: ws.clientSecret }));
 
+    // Each delivery is stored whole before the answer; a retry's event is dropped when split.
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(answers.map((a) => a.body?.stored)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(answers.map((a) => a.body?.duplicates)).toEqual(Array(10).fill(0));
+    await drain();
     expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(1);
+    const [row] = await harness.deps.db
+      .select()
+      .from(webhookEvents)
+      .where(eq(webhookEvents.workspaceId, ws.workspaceId));
+    // The first delivery's event is the one kept.
+    expect(row).toMatchObject({ payload: { attemptNumber: 0 }, outcome: 'person', processedAt: expect.any(Date) });
   });
 
-  it('stores the new events of a delivery that repeats some already stored, and counts the rest as duplicates', async () => {
+  it('stores and processes the new events of a delivery that repeats some already stored, each once', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const events = Array.from({ length: 10 }, (_, i) => propertyChange(ws.portalId, { objectId: 3000 + i }));
     await deliver(harness, events.slice(0, 4), { clientSecret: ws.clientSecret });
+    await drain();
 
     const response = await deliver(harness, events, { clientSecret: ws.clientSecret });
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ received: 10, stored: 6, duplicates: 4 });
+    expect(response.body).toMatchObject({ received: 10, stored: 10, duplicates: 0 });
+    await drain();
     const rows = await harness.deps.db
       .select({ eventId: webhookEvents.eventId, objectId: webhookEvents.objectId })
       .from(webhookEvents)
       .where(eq(webhookEvents.workspaceId, ws.workspaceId))
       .orderBy(webhookEvents.eventId);
     expect(rows).toEqual(events.map((event) => ({ eventId: event.eventId, objectId: String(event.objectId) })));
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(10);
   });
 
-  it('stores an event that a delivery holds twice once', async () => {
+  it('stores an event that a delivery holds twice once, and says so', async () => {
     const ws = await seedWebhookWorkspace(harness);
     const event = propertyChange(ws.portalId);
     const response = await deliver(harness, [event, { ...event, attemptNumber: 1 }], { clientSecret: ws.clientSecret });
@@ -79,16 +103,17 @@ describe('POST /webhooks/hubspot, accepted deliveries', () => {
     expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
   });
 
-  it('stores ten concurrent retries of the same batch once', async () => {
+  it('stores and processes ten concurrent retries of the same batch once', async () => {
     const ws = await seedWebhookWorkspace(harness);
-    const events = Array.from({ length: 20 }, () => propertyChange(ws.portalId));
+    const events = Array.from({ length: 20 }, (_, i) => propertyChange(ws.portalId, { objectId: 4000 + i }));
     const answers = await Promise.all(
       Array.from({ length: 10 }, () => deliver(harness, events, { clientSecret: ws.clientSecret })),
     );
 
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(answers.reduce((sum, a) => sum + Number(a.body?.stored), 0)).toBe(20);
+    await drain();
     expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(20);
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(20);
   });
 
   it('keeps the valid events of a batch that holds one element that is not an event', async () => {
@@ -161,6 +186,7 @@ describe('POST /webhooks/hubspot with an app-level client secret', () => {
     const response = await deliver(harness, events, { clientSecret: 'app-secret' });
 
     expect(response.body).toMatchObject({ received: 3, stored: 3 });
+    await splitDeliveries(harness.deps.db);
     const stored = await harness.deps.db
       .select({ workspaceId: webhookEvents.workspaceId, eventId: webhookEvents.eventId })
       .from(webhookEvents)

@@ -4,6 +4,7 @@ import type { HubSpotWebhookEvent } from '../../shared/hubspot-webhooks.ts';
 import { createWorkspace } from '../../server/src/services/governance/index.ts';
 import type { Db } from '../../server/src/store/database.ts';
 import { recordPropertyChanges, webhookEvents } from '../../server/src/store/schema.ts';
+import { splitWebhookDeliveries } from '../../server/src/store/webhook-event-store.ts';
 import { ADMIN, type Harness } from './harness.ts';
 
 export const APP_ID = 4242424;
@@ -103,7 +104,14 @@ export async function deliver(harness: Harness, events: unknown, delivery: Deliv
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
 }
 
+/** Splits every delivery intake stored whole into events, as the worker does before processing. */
+export async function splitDeliveries(db: Db): Promise<void> {
+  while ((await splitWebhookDeliveries(db, 100)) > 0);
+}
+
+/** Events stored once every delivery received is split. */
 export async function storedEventCount(db: Db, workspaceId?: string): Promise<number> {
+  await splitDeliveries(db);
   const query = db.select({ n: count() }).from(webhookEvents);
   const [row] = workspaceId ? await query.where(eq(webhookEvents.workspaceId, workspaceId)) : await query;
   return row?.n ?? 0;

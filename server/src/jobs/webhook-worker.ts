@@ -3,6 +3,8 @@ import type { ServiceDeps } from '../services/common/index.ts';
 import {
   type ProcessOptions,
   processWorkspaceEvents,
+  SPLIT_BATCH,
+  splitStoredDeliveries,
   workspacesWithWebhookEvents,
 } from '../services/webhooks/index.ts';
 import type { PollingLoop } from './polling-loop.ts';
@@ -11,22 +13,26 @@ import { startWorkspaceLanes } from './workspace-lanes.ts';
 export type WebhookWorker = PollingLoop;
 
 /**
- * Processes stored webhook events until stopped; the intake wakes it after storing events. A
- * failed batch rolls back and its events are taken again on the next round. Each workspace's
+ * Splits the deliveries intake stored into events and processes them until stopped; the intake
+ * wakes it after storing a delivery. A failed batch rolls back and its events are taken again on the next round. Each workspace's
  * events go in its own lane, so a portal waiting out a 429 storm (a revert) holds up no other's.
  */
 export function startWebhookWorker(
   deps: ServiceDeps,
   options: ProcessOptions & { logger: Logger; pollMs?: number },
 ): WebhookWorker {
-  return startWorkspaceLanes({
+  const worker = startWorkspaceLanes({
     name: 'webhook processing',
-    next: async (running, room) =>
-      (await workspacesWithWebhookEvents(deps, { limit: room, except: running })).map((workspaceId) => ({
+    next: async (running, room) => {
+      // A full batch split means more deliveries wait: the next round comes at once.
+      if ((await splitStoredDeliveries(deps)) === SPLIT_BATCH) worker.wake();
+      return (await workspacesWithWebhookEvents(deps, { limit: room, except: running })).map((workspaceId) => ({
         workspaceId,
         work: () => processWorkspaceEvents(deps, workspaceId, options),
-      })),
+      }));
+    },
     logger: options.logger,
     pollMs: options.pollMs ?? 1_000,
   });
+  return worker;
 }

@@ -104,7 +104,8 @@ export async function finishRetentionRun(
 /**
  * Removes up to `limit` rows of one kind older than `cutoff` in one workspace and says how many.
  * Only settled rows go: a change still applying or held, a draft held or released and not yet
- * sent, a webhook event not yet processed stay until they settle.
+ * sent, a webhook event not yet processed stay until they settle (as does a webhook delivery not
+ * yet split into events: it is no workspace's alone, and nothing in it is processed).
  */
 export async function removeExpired(
   tx: Tx,

@@ -343,7 +343,7 @@ export const auditEvents = pgTable(
   ],
 );
 
-export { recordPropertyChanges, webhookEvents } from './webhook-schema.ts';
+export { recordPropertyChanges, webhookDeliveries, webhookEvents } from './webhook-schema.ts';
 export { approvalItems, approvals, people } from './approval-schema.ts';
 export { rollbackItems, rollbacks } from './rollback-schema.ts';
 export { actionOutcomes, actions, contactStops } from './action-schema.ts';

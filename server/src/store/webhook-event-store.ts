@@ -1,5 +1,4 @@
-import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import { databaseErrorIn } from '../errors.ts';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { crmConnections, webhookEvents, workspaces } from './schema.ts';
 
@@ -15,52 +14,57 @@ export interface WebhookDelivery {
   events: readonly { index: number; workspaceId: string }[];
 }
 
-/** SQLSTATE of a duplicate key. */
-const UNIQUE_VIOLATION = '23505';
-
 /**
- * One statement for a whole delivery; events already stored (HubSpot retried) are skipped.
- * Returns how many were new. The body travels once, as the jsonb parameter Postgres parses a
- * single time, and each stored row takes its element (kept whole as `payload`) and columns from
- * it: re-serialising and escaping every event in JavaScript cost the intake more than the rest
- * of its work together.
- *
- * Most deliveries are new, so the insert is tried plainly first: `on conflict do nothing` checks
- * the key before each row and again after it (about a fifth of the insert's work on PGlite), and
- * is only asked for when a duplicate key refused the plain insert, which then stored nothing.
+ * Stores a delivery whole, one row, before the answer: the body travels once as the jsonb
+ * parameter Postgres parses a single time. Its events are split into `webhook_events` behind the
+ * answer (`splitWebhookDeliveries`): storing them as 100 indexed rows here held intake to half the
+ * events per second of storing the one row (docs/operations.md, Webhook intake).
  */
-export async function storeWebhookEvents(db: Db, delivery: WebhookDelivery): Promise<number> {
-  if (delivery.events.length === 0) return 0;
-  try {
-    return await insertWebhookEvents(db, delivery, sql``);
-  } catch (error) {
-    if (databaseErrorIn(error)?.code !== UNIQUE_VIOLATION) throw error;
-    return insertWebhookEvents(db, delivery, sql`on conflict do nothing`);
-  }
-}
-
-async function insertWebhookEvents(db: Db, delivery: WebhookDelivery, onConflict: SQL): Promise<number> {
+export async function storeWebhookDelivery(db: Db, delivery: WebhookDelivery): Promise<void> {
+  if (delivery.events.length === 0) return;
   const [first] = delivery.events;
-  // The usual delivery: every element, one portal's workspace. Matching elements to workspaces by
-  // index (the join) was another eighth of the insert's work.
+  // The usual delivery: every element, one portal's workspace.
   const wholeBody =
     delivery.events.length === delivery.elementCount &&
     delivery.events.every((event, index) => event.index === index && event.workspaceId === first!.workspaceId);
   const elements = wholeBody
-    ? sql`select ${first!.workspaceId}::uuid as workspace_id, e from jsonb_array_elements(${delivery.body}::jsonb) as element(e)`
-    : sql`select x.workspace_id, e from jsonb_array_elements(${delivery.body}::jsonb) with ordinality as element(e, position)
-          join unnest(${sql.param(delivery.events.map((event) => event.index))}::integer[], ${sql.param(delivery.events.map((event) => event.workspaceId))}::uuid[]) as x(index, workspace_id)
-            on x.index = element.position - 1`;
+    ? sql`${first!.workspaceId}::uuid, null, null`
+    : sql`null, ${sql.param(delivery.events.map((event) => event.index))}::integer[], ${sql.param(delivery.events.map((event) => event.workspaceId))}::uuid[]`;
+  await db.execute(sql`
+    insert into webhook_deliveries (received_at, body, workspace_id, element_indexes, element_workspaces)
+    values (${delivery.receivedAt.toISOString()}::timestamptz, ${delivery.body}::jsonb, ${elements})`);
+}
+
+/**
+ * Splits up to `limit` stored deliveries, oldest first, into webhook events and deletes them, in
+ * one statement: a crash at any moment leaves each delivery either whole or split, never both.
+ * SKIP LOCKED lets several workers split different deliveries at once; an event already stored
+ * (HubSpot retried the delivery) is skipped, and rows go in key order so two workers storing the
+ * same events wait on each other in the same order rather than deadlock. Returns how many
+ * deliveries were split.
+ */
+export async function splitWebhookDeliveries(db: Db, limit: number): Promise<number> {
   const result = await db.execute(sql`
-    insert into webhook_events (workspace_id, event_id, subscription_type, object_id, property_name, property_value, change_source, source_id, occurred_at, received_at, payload)
-    select s.workspace_id, (e->>'eventId')::bigint, e->>'subscriptionType', e->>'objectId', e->>'propertyName', e->>'propertyValue', e->>'changeSource', e->>'sourceId',
-           to_timestamp((e->>'occurredAt')::numeric / 1000), ${delivery.receivedAt.toISOString()}::timestamptz, e
-    from (${elements}) as s
-    ${onConflict}`);
-  // Counted, not returned: a row back per event was a twentieth of the insert's work.
-  // node-postgres says `rowCount`, PGlite `affectedRows`.
-  const { rowCount, affectedRows } = result as unknown as { rowCount?: number | null; affectedRows?: number };
-  return rowCount ?? affectedRows ?? 0;
+    with claimed as (
+      select id, received_at, body, workspace_id, element_indexes, element_workspaces from webhook_deliveries
+      order by id limit ${limit} for update skip locked
+    ), elements as (
+      select c.received_at, c.workspace_id, element.e from claimed as c
+        cross join jsonb_array_elements(c.body) as element(e) where c.workspace_id is not null
+      union all
+      select c.received_at, x.workspace_id, c.body -> x.index from claimed as c
+        cross join unnest(c.element_indexes, c.element_workspaces) as x(index, workspace_id) where c.workspace_id is null
+    ), stored as (
+      insert into webhook_events (workspace_id, event_id, subscription_type, object_id, property_name, property_value, change_source, source_id, occurred_at, received_at, payload)
+      select workspace_id, (e->>'eventId')::bigint, e->>'subscriptionType', e->>'objectId', e->>'propertyName', e->>'propertyValue', e->>'changeSource', e->>'sourceId',
+             to_timestamp((e->>'occurredAt')::numeric / 1000), received_at, e
+      from elements order by workspace_id, (e->>'eventId')::bigint
+      on conflict do nothing
+    ), removed as (
+      delete from webhook_deliveries where id in (select id from claimed) returning id
+    )
+    select count(*)::int as n from removed`);
+  return (result as unknown as { rows: { n: number }[] }).rows[0]?.n ?? 0;
 }
 
 /** A connected portal's workspace and its sealed client secret. */
@@ -186,10 +190,11 @@ export async function markEventsProcessed(
     where w.workspace_id = ${workspaceId}::uuid and w.event_id = x.event_id`);
 }
 
+/** Events waiting: those stored and not processed, and those of deliveries not split yet (retries counted again). */
 export async function countPendingEvents(db: Db): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(webhookEvents)
-    .where(sql`${webhookEvents.processedAt} is null`);
-  return row?.n ?? 0;
+  const result = await db.execute(sql`
+    select (select count(*) from webhook_events where processed_at is null)
+         + (select coalesce(sum(coalesce(cardinality(element_indexes), jsonb_array_length(body))), 0) from webhook_deliveries)
+      as n`);
+  return Number((result as unknown as { rows: { n: number | string }[] }).rows[0]?.n ?? 0);
 }

@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm';
 import { bigint, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * HubSpot webhook events as received (issue 6). The row is also the job: storing an event and
- * queuing its processing are the same insert, so no crash can fall between them. The key is
+ * HubSpot webhook events (issue 6), split from their delivery (`webhookDeliveries`). The row is
+ * also the job: storing an event and queuing its processing are the same insert, so no crash can
+ * fall between them. The key is
  * HubSpot's eventId per workspace, so a retried delivery stores nothing new.
  */
 export const webhookEvents = pgTable(
@@ -37,6 +38,20 @@ export const webhookEvents = pgTable(
       .where(sql`outcome = 'approval_object_unknown'`),
   ],
 );
+
+/**
+ * A HubSpot delivery as received (issue 18): intake stores the signed body whole, one row, and
+ * answers; the worker splits it into `webhook_events` and deletes it in one statement. Its
+ * elements go to `workspaceId` (the usual delivery), or the listed indexes to the workspaces beside them.
+ */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  body: jsonb('body').notNull(),
+  workspaceId: uuid('workspace_id'),
+  elementIndexes: integer('element_indexes').array(),
+  elementWorkspaces: uuid('element_workspaces').array(),
+});
 
 /**
  * Who changed which field of which record, when, to what, through what (issue 6). Rollback

@@ -5,6 +5,8 @@ export {
   type ProcessOptions,
   processWebhookEvents,
   processWorkspaceEvents,
+  SPLIT_BATCH,
+  splitStoredDeliveries,
   workspacesWithWebhookEvents,
 } from './process-webhook-events.ts';
 export {

@@ -7,7 +7,7 @@ import {
 import { parseJson } from '../../../../shared/json-text.ts';
 import type { SignatureCheck, SignedRequest } from '../../crm/port.ts';
 import { AppError, assertSafeJson } from '../../errors.ts';
-import { storeWebhookEvents, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
+import { storeWebhookDelivery, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { PortalDirectory } from './portal-directory.ts';
 
@@ -19,8 +19,10 @@ export interface IngestOptions {
 
 /**
  * HubSpot's story: check the signature on the raw bytes, then read the events, keep those of
- * connected portals, and store them in one statement. Nothing is processed here (HubSpot
- * waits about 5 s for the answer); the worker takes stored events afterwards.
+ * connected portals, and store the delivery whole in one row. Nothing is processed here (HubSpot
+ * waits about 5 s for the answer); the worker splits stored deliveries into events afterwards,
+ * skipping events an earlier delivery stored, so a retried event counts in `stored` here and is
+ * still stored and processed once. `duplicates` counts repeats within this delivery.
  */
 export async function ingestHubSpotWebhook(
   deps: ServiceDeps,
@@ -55,6 +57,7 @@ export async function ingestHubSpotWebhook(
     rejected: [],
   };
   const toStore: WebhookDelivery['events'][number][] = [];
+  const seen = new Set<string>();
   events.forEach((event, index) => {
     if (!event.ok) {
       result.rejected.push({ index, problem: event.problem });
@@ -70,15 +73,21 @@ export async function ingestHubSpotWebhook(
       result.rejected.push({ index, problem: `the signature does not cover portal ${portalId}` });
       return;
     }
+    const key = `${workspaceId} ${event.event.eventId}`;
+    if (seen.has(key)) {
+      result.duplicates += 1;
+      return;
+    }
+    seen.add(key);
     toStore.push({ index, workspaceId });
   });
-  result.stored = await storeWebhookEvents(deps.db, {
+  await storeWebhookDelivery(deps.db, {
     body: parsed.text,
     elementCount: parsed.value.length,
     receivedAt: now,
     events: toStore,
   });
-  result.duplicates = toStore.length - result.stored;
+  result.stored = toStore.length;
   return result;
 }
 

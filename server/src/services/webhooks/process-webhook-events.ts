@@ -17,6 +17,7 @@ import {
   claimPendingEvents,
   DECISION_ON_UNKNOWN_OBJECT,
   markEventsProcessed,
+  splitWebhookDeliveries,
   workspacesWithPendingEvents,
   type WebhookEventRow,
 } from '../../store/webhook-event-store.ts';
@@ -33,14 +34,26 @@ export interface ProcessOptions {
 
 const SYSTEM_ACTOR = { type: 'system', name: 'hubspot-webhooks' } as const;
 
+/** Deliveries split into events per statement: about 10,000 events. */
+export const SPLIT_BATCH = 100;
+
 /**
- * Takes stored webhook events, oldest first by when they happened, and records what each one
- * means. Claiming, recording and marking processed share one transaction, so an event's
+ * Splits a batch of the deliveries intake stored whole into webhook events; returns how many
+ * were split (a full batch: more may wait).
+ */
+export function splitStoredDeliveries(deps: ServiceDeps): Promise<number> {
+  return splitWebhookDeliveries(deps.db, SPLIT_BATCH);
+}
+
+/**
+ * Splits every stored delivery into events, then takes stored webhook events, oldest first by
+ * when they happened, and records what each one means. Claiming, recording and marking processed share one transaction, so an event's
  * effects happen once: a worker that dies mid-way rolls back and its events are taken again.
  * The transaction holds the workspace's audit-chain lock, which also keeps two workers from
  * interleaving one workspace's events. Returns how many events were processed.
  */
 export async function processWebhookEvents(deps: ServiceDeps, options: ProcessOptions = {}): Promise<number> {
+  while ((await splitStoredDeliveries(deps)) === SPLIT_BATCH);
   // Each workspace on its own: a portal waiting out a 429 storm (a revert, a released draft) never holds up another's events.
   const workspaces = await workspacesWithWebhookEvents(deps, { limit: 20 });
   const processed = await Promise.all(
