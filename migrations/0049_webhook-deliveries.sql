@@ -11,5 +11,7 @@ CREATE TABLE "webhook_deliveries" (
 	"workspace_id" uuid,
 	"element_indexes" integer[],
 	"element_workspaces" uuid[],
+	-- Set when the row could not be split (altered in the database): set aside so it stops no other.
+	"split_problem" text,
 	CHECK (("workspace_id" IS NULL) = ("element_indexes" IS NOT NULL AND "element_workspaces" IS NOT NULL))
 );

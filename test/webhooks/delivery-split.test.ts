@@ -2,6 +2,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HubSpotWebhookEvent } from '../../shared/hubspot-webhooks.ts';
 import { startWebhookWorker, type WebhookWorker } from '../../server/src/jobs/webhook-worker.ts';
+import { processWebhookEvents, splitStoredDeliveries } from '../../server/src/services/webhooks/index.ts';
 import { silentLogger } from '../../server/src/logger.ts';
 import { webhookDeliveries, webhookEvents } from '../../server/src/store/schema.ts';
 import { countPendingEvents, splitWebhookDeliveries } from '../../server/src/store/webhook-event-store.ts';
@@ -88,5 +89,30 @@ describe('a delivery stored whole, split into events behind the answer', () => {
       await worker?.stop();
       await wakeHarness.close();
     }
+  });
+
+  it('leaves aside a delivery altered in the database, with why, and splits and processes the ones after it', async () => {
+    const ws = await seedWebhookWorkspace(harness);
+    const first = [propertyChange(ws.portalId, { objectId: 8001 })];
+    const second = [propertyChange(ws.portalId, { objectId: 8002 })];
+    await deliver(harness, first, { clientSecret: ws.clientSecret });
+    await deliver(harness, second, { clientSecret: ws.clientSecret });
+    // The database's owner edits the first row: an event without its id, which no insert would take.
+    await harness.deps.db.execute(
+      sql`update webhook_deliveries set body = jsonb_build_array((body -> 0) - 'eventId') where id = (select min(id) from webhook_deliveries)`,
+    );
+
+    await processWebhookEvents(harness.deps);
+
+    expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([expect.objectContaining({ recordId: '8002' })]);
+    const [aside] = await harness.deps.db.select({ problem: webhookDeliveries.splitProblem }).from(webhookDeliveries);
+    expect(aside?.problem).toMatch(/event_id/);
+    // Left aside, it is neither split again nor counted as waiting.
+    expect(await splitStoredDeliveries(harness.deps)).toBe(0);
+    const unprocessed = await harness.deps.db
+      .select({ n: count() })
+      .from(webhookEvents)
+      .where(sql`${webhookEvents.processedAt} is null`);
+    expect(await countPendingEvents(harness.deps.db)).toBe(unprocessed[0]!.n);
   });
 });

@@ -43,10 +43,11 @@ export async function storeWebhookDelivery(db: Db, delivery: WebhookDelivery): P
  * same events wait on each other in the same order rather than deadlock. Returns how many
  * deliveries were split.
  */
-export async function splitWebhookDeliveries(db: Db, limit: number): Promise<number> {
+export async function splitWebhookDeliveries(db: Db, limit: number, onlyId?: number): Promise<number> {
   const result = await db.execute(sql`
     with claimed as (
       select id, received_at, body, workspace_id, element_indexes, element_workspaces from webhook_deliveries
+      where split_problem is null ${onlyId === undefined ? sql`` : sql`and id = ${onlyId}`}
       order by id limit ${limit} for update skip locked
     ), elements as (
       select c.received_at, c.workspace_id, element.e from claimed as c
@@ -190,11 +191,24 @@ export async function markEventsProcessed(
     where w.workspace_id = ${workspaceId}::uuid and w.event_id = x.event_id`);
 }
 
+/** The oldest deliveries waiting to be split, by id. */
+export async function deliveriesToSplit(db: Db, limit: number): Promise<number[]> {
+  const result = await db.execute(
+    sql`select id::float8 as id from webhook_deliveries where split_problem is null order by id limit ${limit}`,
+  );
+  return (result as unknown as { rows: { id: number }[] }).rows.map((row) => row.id);
+}
+
+/** Leaves a delivery that cannot be split aside, with why, so the deliveries after it are split. */
+export async function setDeliveryAside(db: Db, id: number, problem: string): Promise<void> {
+  await db.execute(sql`update webhook_deliveries set split_problem = ${problem} where id = ${id}`);
+}
+
 /** Events waiting: those stored and not processed, and those of deliveries not split yet (retries counted again). */
 export async function countPendingEvents(db: Db): Promise<number> {
   const result = await db.execute(sql`
     select (select count(*) from webhook_events where processed_at is null)
-         + (select coalesce(sum(coalesce(cardinality(element_indexes), jsonb_array_length(body))), 0) from webhook_deliveries)
+         + (select coalesce(sum(coalesce(cardinality(element_indexes), case jsonb_typeof(body) when 'array' then jsonb_array_length(body) end)), 0) from webhook_deliveries where split_problem is null)
       as n`);
   return Number((result as unknown as { rows: { n: number | string }[] }).rows[0]?.n ?? 0);
 }

@@ -51,6 +51,8 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   workspaceId: uuid('workspace_id'),
   elementIndexes: integer('element_indexes').array(),
   elementWorkspaces: uuid('element_workspaces').array(),
+  /** Why the row could not be split (it was altered in the database); such a row is left aside. */
+  splitProblem: text('split_problem'),
 });
 
 /**

@@ -13,10 +13,13 @@ import type { Tx } from '../../store/database.ts';
 import { fieldKey, findKnownWrites, insertFieldChanges, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { STREAMED_CHANGE_TYPE } from '../../store/crm-event-stream-store.ts';
+import { databaseErrorIn } from '../../errors.ts';
 import {
   claimPendingEvents,
   DECISION_ON_UNKNOWN_OBJECT,
+  deliveriesToSplit,
   markEventsProcessed,
+  setDeliveryAside,
   splitWebhookDeliveries,
   workspacesWithPendingEvents,
   type WebhookEventRow,
@@ -39,10 +42,33 @@ export const SPLIT_BATCH = 100;
 
 /**
  * Splits a batch of the deliveries intake stored whole into webhook events; returns how many
- * were split (a full batch: more may wait).
+ * were split (a full batch: more may wait). A delivery that cannot be split (its row was altered
+ * in the database: not an array, an event without its id) fails the batch's statement; the batch
+ * is then split one delivery at a time and that one left aside with why, so one row never stops
+ * every workspace's events.
  */
-export function splitStoredDeliveries(deps: ServiceDeps): Promise<number> {
-  return splitWebhookDeliveries(deps.db, SPLIT_BATCH);
+export async function splitStoredDeliveries(deps: ServiceDeps): Promise<number> {
+  try {
+    return await splitWebhookDeliveries(deps.db, SPLIT_BATCH);
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+  }
+  let split = 0;
+  for (const id of await deliveriesToSplit(deps.db, SPLIT_BATCH)) {
+    try {
+      split += await splitWebhookDeliveries(deps.db, 1, id);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      await setDeliveryAside(deps.db, id, (databaseErrorIn(error) as { message?: string }).message ?? 'not a delivery');
+    }
+  }
+  return split;
+}
+
+/** A statement refused for what the rows hold (SQLSTATE classes 22 and 23), not for the database being unavailable. */
+function isDataError(error: unknown): boolean {
+  const code = databaseErrorIn(error)?.code ?? '';
+  return code.startsWith('22') || code.startsWith('23');
 }
 
 /**
