@@ -186,10 +186,21 @@ export const bootstrapResultSchema = z
         existing: z.array(safeText).describe('Properties the account already had.'),
       }),
     ),
-    approvalObject: z.strictObject({
-      objectTypeId: safeText.describe('Copy it into hs.config.json.'),
-      created: z.boolean(),
-    }),
+    approvalObject: z
+      .strictObject({
+        objectTypeId: safeText.describe('Copy it into hs.config.json.'),
+        created: z.boolean(),
+      })
+      .describe("The first CRM's approval object."),
+    approvalObjects: z
+      .array(
+        z.strictObject({
+          crm: z.enum(['hubspot', 'salesforce']),
+          objectTypeId: safeText.describe("A HubSpot portal's: copy it into hs.config.json."),
+          created: z.boolean(),
+        }),
+      )
+      .describe('The approval object in each connected CRM, the first first.'),
   })
   .meta({ id: 'BootstrapResult' });
 export type BootstrapResult = z.infer<typeof bootstrapResultSchema>;

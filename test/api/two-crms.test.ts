@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
 import type { Logger } from '../../server/src/logger.ts';
 import { byCrm, salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import { associationsOf, customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import {
   type RunningSalesforceSandbox,
@@ -21,9 +22,9 @@ import {
   setPersonRole,
   verifyAudit,
 } from '../../server/src/services/governance/index.ts';
-import { syncWorkspaceMirror } from '../../server/src/services/held/index.ts';
+import { retryDueApplies, syncWorkspaceMirror } from '../../server/src/services/held/index.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
-import { approvals } from '../../server/src/store/schema.ts';
+import { approvals, auditEvents } from '../../server/src/store/schema.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
 import { cliOver } from '../support/cli.ts';
@@ -74,6 +75,20 @@ afterAll(async () => {
 });
 
 const sfContact = (id: string) => sandbox.state.objects.get('Contact')!.records.get(id)!;
+/** The Agent_Approval__c record in the local Salesforce for one of our approvals, with its id. */
+const sfApprovalRecordOf = (approvalId: string) => {
+  const records = sandbox.state.objects.get('Agent_Approval__c')?.records ?? new Map();
+  const found = [...records].find(([, values]) => values.Agent_approval_id__c === approvalId);
+  return found && { Id: found[0] as string, ...found[1] };
+};
+/** The Agent Approval record in the fake HubSpot for one of our approvals, with its id. */
+const hsApprovalRecordOf = (approvalId: string) => {
+  const store = customStore(harness.hubspot.state, 'agent_approval');
+  const record = [...(store?.records.values() ?? [])].find(
+    (candidate) => candidate.properties['ag_approval_id'] === approvalId,
+  );
+  return record && { id: record.id, ...record.properties };
+};
 
 async function submit(token: string, batchId: string, objectType: string, changes: Record<string, object>) {
   const res = await api(harness, 'POST', '/v1/changesets', {
@@ -193,6 +208,18 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       'salesforce:Lead',
       'salesforce:Opportunity',
     ]);
+    // The approval object is made in both CRMs, each linked to its own objects.
+    expect(bootstrapped.approvalObjects).toEqual([
+      {
+        crm: 'hubspot',
+        objectTypeId: customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId,
+        created: true,
+      },
+      { crm: 'salesforce', objectTypeId: 'Agent_Approval__c', created: true },
+    ]);
+    expect(sandbox.state.objects.get('Agent_Approval__c')).toBeDefined();
+    const again = await bootstrapWorkspace(harness.deps, ws.id, ADMIN);
+    expect(again.approvalObjects.map((made) => made.created)).toEqual([false, false]);
     const agent = await createAgent(harness.deps, ws.id, { name: 'enricher', role: 'enrichment' }, ADMIN);
     await setPersonRole(harness.deps, ws.id, { crmUserId: '501', role: 'approver' }, ADMIN);
     // A Salesforce rep: their owner id is asked of the org, and they decide only on records they own.
@@ -236,12 +263,17 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       [sf[0]!]: { Department: 'Finance' },
     });
     expect(department.results[0]!.decision).toBe('pending_approval');
-    // The mirror writes each held value's proposal into its own CRM, and the approval object (the
-    // portal's) only for the portal's records.
+    // The mirror writes each held value's proposal, and its approval's record, into its own CRM.
     expect(await syncWorkspaceMirror(harness.deps, ws.id)).toEqual({ written: 2, failed: [] });
     expect(sfContact(sf[0]!)).toMatchObject({ Proposed_Department__c: 'Finance', Agent_pending_approvals__c: '1' });
     expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ ag_proposed_phone: '+1 555 0199' });
     const sfApproval = await pendingApprovalOf(ws.adminToken, 'sf-departments', sf[0]!);
+    const hsApproval = await pendingApprovalOf(ws.adminToken, 'hs-phones', hs[0]!);
+    expect(sfApprovalRecordOf(sfApproval)).toMatchObject({ Contact__c: sf[0], Agent_status__c: 'pending' });
+    expect(hsApprovalRecordOf(hsApproval)).toMatchObject({ ag_status: 'pending' });
+    // Each CRM holds its own records' approvals only.
+    expect(sfApprovalRecordOf(hsApproval)).toBeUndefined();
+    expect(hsApprovalRecordOf(sfApproval)).toBeUndefined();
     const stored = await api(harness, 'GET', `/v1/admin/approvals/${sfApproval}`, { token: ws.adminToken });
     expect(stored.body.recordOwnerId).toBe(REP);
     const decide = (approvalId: string, actingUserId: string) =>
@@ -249,9 +281,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
         token: ws.adminToken,
         body: { kind: 'approve', actingUserId },
       });
-    expect((await decide(await pendingApprovalOf(ws.adminToken, 'hs-phones', hs[0]!), '501')).body.status).toBe(
-      'applied',
-    );
+    expect((await decide(hsApproval, '501')).body.status).toBe('applied');
     expect((await decide(sfApproval, REP)).body.status).toBe('applied');
     expect(recordValues(harness.hubspot.state, 'contacts', hs[0]!)).toMatchObject({ phone: '+1 555 0199' });
     expect(sfContact(sf[0]!)).toMatchObject({ Department: 'Finance' });
@@ -272,7 +302,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(await verifyAudit(harness.deps, ws.id)).toEqual({ ok: true, events: expect.any(Number) });
   }, 120_000);
 
-  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale', async () => {
+  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale, and a status set on its Agent_Approval__c record decides one', async () => {
     const agent = await createAgent(harness.deps, ws.id, { name: 'follower-test', role: 'enrichment' }, ADMIN);
     const contact = createRecord(
       sandbox.state,
@@ -282,6 +312,17 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     );
     await submit(agent.token, 'sf-stale', 'salesforce:Contact', { [contact]: { Department: 'Legal' } });
     const approvalId = await pendingApprovalOf(ws.adminToken, 'sf-stale', contact);
+    const decided = createRecord(
+      sandbox.state,
+      'Contact',
+      { LastName: 'Decided', Department: 'Ops', OwnerId: REP },
+      { userId: REP, origin: '' },
+    );
+    await submit(agent.token, 'sf-decided', 'salesforce:Contact', { [decided]: { Department: 'Finance' } });
+    const decidedId = await pendingApprovalOf(ws.adminToken, 'sf-decided', decided);
+    expect((await syncWorkspaceMirror(harness.deps, ws.id)).failed).toEqual([]);
+    const approvalRecord = sfApprovalRecordOf(decidedId);
+    expect(approvalRecord).toMatchObject({ Contact__c: decided, Agent_status__c: 'pending' });
     const followers = startChangeStreamFollowers(harness.deps, {
       logger: quiet,
       holder: 'server-a',
@@ -307,12 +348,41 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
         while ((await processWebhookEvents(harness.deps)) > 0);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+
+      // The contact's owner (a rep, the org's admin) approves on the approval record, inside Salesforce.
+      const approved = await fetch(`${sandbox.url}/_sandbox/edit`, {
+        method: 'POST',
+        body: JSON.stringify({
+          object: 'Agent_Approval__c',
+          id: approvalRecord!.Id,
+          values: { Agent_status__c: 'approved' },
+        }),
+      });
+      expect(approved.status).toBe(200);
+      const decision = async () =>
+        (await harness.database.db.select().from(approvals).where(eq(approvals.id, decidedId)))[0]!.status;
+      for (let i = 0; (await decision()) === 'pending'; i++) {
+        if (i > 600) throw new Error('the decision never arrived');
+        while ((await processWebhookEvents(harness.deps)) > 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await decision()).toBe('approved');
+      expect(await retryDueApplies(harness.deps, { workspaceId: ws.id })).toBe(1);
+      expect(await decision()).toBe('applied');
+      expect(sfContact(decided)).toMatchObject({ Department: 'Finance' });
+      const [decidedEvent] = await harness.database.db
+        .select()
+        .from(auditEvents)
+        .where(and(eq(auditEvents.workspaceId, ws.id), eq(auditEvents.type, 'approval.decided')))
+        .orderBy(desc(auditEvents.seq))
+        .limit(1);
+      expect(decidedEvent).toMatchObject({ actor: { type: 'person', crmUserId: REP } });
     } finally {
       await followers.stop();
     }
   }, 120_000);
 
-  it('connects a portal to a Salesforce workspace with workspace connect, and takes its webhooks, signed with its own secret', async () => {
+  it('connects a portal to a Salesforce workspace with workspace connect, takes its webhooks, signed with its own secret, and a decision on its Agent Approval record', async () => {
     // Removing the workspace gives its org and its portal back.
     await removeWorkspace(harness.deps, ws.id, { force: true }, ADMIN);
     const org = await createSalesforceWorkspace(
@@ -355,5 +425,43 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(await historyRows(harness.deps.db, org.id)).toEqual([
       expect.objectContaining({ objectType: 'contacts', recordId: '4242', property: 'jobtitle', kind: 'person' }),
     ]);
+
+    // Bootstrap makes the approval object in the portal too; a held write on a portal's contact gets
+    // its record there, linked to the contact, and a person's status on it is their decision.
+    const bootstrapped = await bootstrapWorkspace(harness.deps, org.id, ADMIN);
+    const objectTypeId = customStore(harness.hubspot.state, 'agent_approval')!.schema.objectTypeId;
+    expect(bootstrapped.approvalObjects).toEqual([
+      { crm: 'salesforce', objectTypeId: 'Agent_Approval__c', created: false },
+      { crm: 'hubspot', objectTypeId, created: false },
+    ]);
+    const agent = await createAgent(harness.deps, org.id, { name: 'enricher', role: 'enrichment' }, ADMIN);
+    await setPersonRole(harness.deps, org.id, { crmUserId: '501', role: 'approver' }, ADMIN);
+    const contact = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'second@acme.com', phone: '+1 555 0100' },
+    });
+    await submit(agent.token, 'hs-second', 'contacts', { [contact]: { phone: '+1 555 0142' } });
+    const approvalId = await pendingApprovalOf(org.adminToken, 'hs-second', contact);
+    expect((await syncWorkspaceMirror(harness.deps, org.id)).failed).toEqual([]);
+    const approvalRecord = hsApprovalRecordOf(approvalId);
+    expect(approvalRecord).toMatchObject({ ag_status: 'pending' });
+    expect(associationsOf(harness.hubspot.state, 'agent_approval', approvalRecord!.id)).toEqual([`0-1:${contact}`]);
+    expect(sfApprovalRecordOf(approvalId)).toBeUndefined();
+
+    const decision = propertyChange(Number(portal), {
+      subscriptionType: 'object.propertyChange',
+      objectTypeId,
+      objectId: Number(approvalRecord!.id),
+      propertyName: 'ag_status',
+      propertyValue: 'approved',
+      sourceId: 'userId:501',
+    });
+    expect((await deliver(harness, [decision], { clientSecret: 'portal-secret' })).status).toBe(200);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    const status = async () =>
+      (await harness.database.db.select().from(approvals).where(eq(approvals.id, approvalId)))[0]!.status;
+    expect(await status()).toBe('approved');
+    expect(await retryDueApplies(harness.deps, { workspaceId: org.id })).toBe(1);
+    expect(await status()).toBe('applied');
+    expect(recordValues(harness.hubspot.state, 'contacts', contact)).toMatchObject({ phone: '+1 555 0142' });
   }, 60_000);
 });

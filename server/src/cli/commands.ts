@@ -330,14 +330,16 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       withRuntime(context, async (deps) => {
         const { bootstrapWorkspace } = await import('../services/governance/index.ts');
         const result = await bootstrapWorkspace(deps, await workspaceOf(deps, context), CLI_ACTOR);
-        const { objectTypeId } = result.approvalObject;
-        // Its id differs per account, so the HubSpot project cannot name it until someone copies it there.
+        // A portal's id differs per account, so the HubSpot project cannot name it until someone copies it there.
         const human = [
           ...result.objects.map(
             (o) =>
               `${o.objectType}: ${o.created.length} properties created, ${o.existing.length} already there${o.groupCreated ? ', group created' : ''}`,
           ),
-          `Agent Approval object: ${objectTypeId}${result.approvalObject.created ? ' (created)' : ''}. To hear of decisions made on it inside HubSpot, set "approvalObjectTypeId": "${objectTypeId}" in hs.config.json, run npm run hs:config, then hs project upload.`,
+          ...result.approvalObjects.map(
+            ({ crm, objectTypeId, created }) =>
+              `Agent Approval object: ${objectTypeId}${created ? ' (created)' : ''}.${crm === 'hubspot' ? ` To hear of decisions made on it inside HubSpot, set "approvalObjectTypeId": "${objectTypeId}" in hs.config.json, run npm run hs:config, then hs project upload.` : ''}`,
+          ),
         ].join('\n');
         return { kind: 'result', value: result, human };
       }),

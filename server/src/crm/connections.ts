@@ -11,8 +11,8 @@ function crmOfUserId(userId: string): CrmVendor {
  * One port over a workspace's connections (issue 20), the first being the workspace's own CRM:
  * each call naming an object type goes to that type's CRM (`contacts` to the portal,
  * `salesforce:Contact` to the org), a call naming a CRM user to the CRM whose ids it has. What
- * names neither (the approval mirror's custom object, teams, lists, drafts' contacts, change
- * sources) is the first connection's; per-CRM settings are read through `forObject`. The batch
+ * names neither (teams, lists, drafts' contacts, change sources) is the first connection's; per-CRM
+ * settings, and each CRM's approval object, are reached through `forObject`. The batch
  * limits are the smallest, so a caller that chunks without an object type stays within each CRM.
  */
 export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPort {

@@ -19,7 +19,7 @@ export const workspaces = pgTable(
     salesforceSessionEnc: text('salesforce_session_enc'),
     hubspotClientSecretEnc: text('hubspot_client_secret_enc'),
     adminTokenHash: text('admin_token_hash').notNull().unique(),
-    /** The CRM's approval object (issue 5) once bootstrap created it. */
+    /** The first CRM's approval object (issue 5) once bootstrap created it; each connection keeps its own too. */
     approvalObject: jsonb('approval_object').$type<{ objectTypeId: string }>(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** Set by `workspace remove`: its tokens stop working, its rows and audit chain stay. */
@@ -48,6 +48,8 @@ export const crmConnections = pgTable(
     clientSecretEnc: text('client_secret_enc'),
     /** The Salesforce access token minted last, sealed. */
     sessionEnc: text('session_enc'),
+    /** The approval object bootstrap created in this account (its object type id), once it has. */
+    approvalObjectTypeId: text('approval_object_type_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [

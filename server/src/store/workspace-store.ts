@@ -11,6 +11,8 @@ export interface CrmConnection {
   accountId: string;
   credentialsEnc: string;
   sessionEnc: string | null;
+  /** The approval object bootstrap created in this account, or null before it has. */
+  approvalObjectTypeId: string | null;
 }
 
 export type WorkspaceRow = typeof workspaces.$inferSelect & {
@@ -24,7 +26,8 @@ const workspaceWithConnections = {
   connections: sql<CrmConnection[]>`(
     select coalesce(json_agg(json_build_object(
       'crm', ${crmConnections.crm}, 'accountId', ${crmConnections.accountId},
-      'credentialsEnc', ${crmConnections.credentialsEnc}, 'sessionEnc', ${crmConnections.sessionEnc}
+      'credentialsEnc', ${crmConnections.credentialsEnc}, 'sessionEnc', ${crmConnections.sessionEnc},
+      'approvalObjectTypeId', ${crmConnections.approvalObjectTypeId}
     ) order by ${crmConnections.createdAt}), '[]'::json)
     from ${crmConnections} where ${crmConnections.workspaceId} = ${workspaces.id})`,
 };
@@ -160,6 +163,14 @@ export async function setSalesforceSession(db: Db, id: string, salesforceSession
     .where(and(eq(crmConnections.workspaceId, id), eq(crmConnections.crm, 'salesforce')));
 }
 
-export async function setApprovalObject(db: Db, id: string, approvalObject: { objectTypeId: string }): Promise<void> {
-  await db.update(workspaces).set({ approvalObject }).where(eq(workspaces.id, id));
+/** Keeps the approval object bootstrap created in one connection's account, in the workspace's column too when it is the first. */
+export async function setApprovalObject(db: Db, id: string, crm: CrmVendor, objectTypeId: string): Promise<void> {
+  await db
+    .update(workspaces)
+    .set({ approvalObject: { objectTypeId } })
+    .where(and(eq(workspaces.id, id), eq(workspaces.crm, crm)));
+  await db
+    .update(crmConnections)
+    .set({ approvalObjectTypeId: objectTypeId })
+    .where(and(eq(crmConnections.workspaceId, id), eq(crmConnections.crm, crm)));
 }

@@ -1,6 +1,6 @@
 import type { BootstrapResult } from '../../../../shared/admin-api.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
-import type { CrmPropertyDefinition } from '../../crm/port.ts';
+import type { CrmPort, CrmPropertyDefinition } from '../../crm/port.ts';
 import { holdableProperties } from '../../domain/approval-mirror.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
@@ -26,7 +26,7 @@ import { requireWorkspace } from './workspaces.ts';
  * Creates in the CRM what the app writes: on every governed object the property group, the
  * provenance properties, the pending-approvals count and a proposed-value (shadow) property for
  * each property the active policy can hold; on contacts the do-not-contact switch the drafts'
- * stop rules obey; and the "Agent Approval" object. A second run
+ * stop rules obey; and the "Agent Approval" object in each connected CRM. A second run
  * changes nothing; run it again after publishing a policy that governs new properties.
  */
 export async function bootstrapWorkspace(
@@ -59,23 +59,43 @@ export async function bootstrapWorkspace(
     });
     objects.push({ objectType, ...result });
   }
-  // The approval object lives in the workspace's first CRM, linked to that CRM's objects (issue 20).
-  const approvalObject = await crm.ensureCustomObject({
-    ...APPROVAL_OBJECT_SCHEMA,
-    associatedObjects: crm.forObject(crm.contactObjectType).objectTypes,
-  });
-  if (workspace.approvalObject?.objectTypeId !== approvalObject.objectTypeId)
-    await setApprovalObject(deps.db, workspaceId, { objectTypeId: approvalObject.objectTypeId });
-  if (approvalObject.created || objects.some((object) => object.groupCreated || object.created.length > 0)) {
+  // The approval object lives in every connected CRM (issue 20), each linked to its own CRM's objects:
+  // an approval's record is made where the record it concerns is.
+  const approvalObjects: BootstrapResult['approvalObjects'] = [];
+  for (const connection of connectionsOf(crm)) {
+    const made = await connection.ensureCustomObject({
+      ...APPROVAL_OBJECT_SCHEMA,
+      associatedObjects: connection.objectTypes,
+    });
+    const stored = workspace.connections.find((row) => row.crm === connection.vendor)?.approvalObjectTypeId;
+    const isFirst = connection.vendor === workspace.crm;
+    if (stored !== made.objectTypeId || (isFirst && workspace.approvalObject?.objectTypeId !== made.objectTypeId))
+      await setApprovalObject(deps.db, workspaceId, connection.vendor, made.objectTypeId);
+    approvalObjects.push({ crm: connection.vendor, ...made });
+  }
+  const [{ objectTypeId, created }] = approvalObjects as [BootstrapResult['approvalObjects'][number]];
+  const approvalObject = { objectTypeId, created };
+  if (
+    approvalObjects.some((made) => made.created) ||
+    objects.some((object) => object.groupCreated || object.created.length > 0)
+  ) {
     await withAuditChain(deps.db, workspaceId, deps.clock, async (_tx, audit) => {
       audit.append({
         type: 'crm.bootstrapped',
         actor: actorJson(actor),
-        data: { objects: asJson(objects), approvalObject },
+        data: { objects: asJson(objects), approvalObject, approvalObjects },
       });
     });
   }
-  return { objects, approvalObject };
+  return { objects, approvalObject, approvalObjects };
+}
+
+/** The port of each CRM the workspace connects, the first first (a routed port lists its objects in that order). */
+function connectionsOf(crm: CrmPort): CrmPort[] {
+  const ports = new Map(
+    crm.objectTypes.map((objectType) => crm.forObject(objectType)).map((port) => [port.vendor, port]),
+  );
+  return [...ports.values()];
 }
 
 /** Without a policy nothing can be held yet: only provenance, the count and the approval object are made. */

@@ -130,13 +130,27 @@ async function writeMirror(
   for (const [objectType, claimed] of byObject) {
     await writeRecordValues(deps, crm, workspace.id, objectType as ObjectType, claimed);
   }
-  if (!workspace.approvalObject) return new Map();
-  // The approval object lives in the workspace's first CRM (issue 20): only the approvals and drafts
-  // on its records get one; those on another CRM's records show there by their shadow values and count.
-  const home = crm.forObject(crm.contactObjectType).vendor;
-  const inHome = (claimed: { objectType: string }) => crm.forObject(claimed.objectType).vendor === home;
-  const mirrored = { approvals: chunk.approvals.filter(inHome), drafts: chunk.drafts.filter(inHome) };
-  return chunkSize(mirrored) === 0 ? new Map() : upsertApprovalObjects(deps, crm, workspace, mirrored);
+  // Each approval's record is made in the approval object of its record's CRM (issue 20), once
+  // bootstrap created one there. Ids cannot collide: a HubSpot record id is digits, a Salesforce
+  // one starts with its object's key prefix, so a decision on either finds its approval by id alone.
+  const ids = new Map<string, string>();
+  const byCrm = Map.groupBy(
+    [...chunk.approvals, ...chunk.drafts],
+    (claimed) => crm.forObject(claimed.objectType).vendor,
+  );
+  for (const [vendor, claimed] of byCrm) {
+    const objectTypeId = workspace.connections.find((connection) => connection.crm === vendor)?.approvalObjectTypeId;
+    if (!objectTypeId) continue;
+    const port = crm.forObject(claimed[0]!.objectType);
+    const inCrm = new Set(claimed);
+    const mirrored = {
+      approvals: chunk.approvals.filter((approval) => inCrm.has(approval)),
+      drafts: chunk.drafts.filter((draft) => inCrm.has(draft)),
+    };
+    for (const [key, id] of await upsertApprovalObjects(deps, port, objectTypeId, workspace.id, mirrored))
+      ids.set(key, id);
+  }
+  return ids;
 }
 
 /**
@@ -177,22 +191,22 @@ async function writeRecordValues(
   if (unclear && !unclear.ok) throw new Error(unclear.message);
 }
 
-/** One upsert for the chunk's approvals and drafts together, then one association call per object type for those never linked. */
+/** In one CRM's approval object: one upsert for the chunk's approvals and drafts together, then one association call per object type for those never linked. */
 async function upsertApprovalObjects(
   deps: ServiceDeps,
   crm: CrmPort,
-  workspace: WorkspaceRow,
+  objectTypeId: string,
+  workspaceId: string,
   chunk: MirrorChunk,
 ): Promise<Map<string, string>> {
-  const objectTypeId = workspace.approvalObject?.objectTypeId ?? '';
-  const names = await agentNames(deps.db, workspace.id, [
+  const names = await agentNames(deps.db, workspaceId, [
     ...new Set([...chunk.approvals, ...chunk.drafts].map((claimed) => claimed.agentId)),
   ]);
   const agentName = (agentId: string) => names.get(agentId) ?? agentId;
-  const evidence = await evidenceFor(deps.db, workspace.id, chunk.approvals);
+  const evidence = await evidenceFor(deps.db, workspaceId, chunk.approvals);
   const outcomes = await listOutcomes(
     deps.db,
-    workspace.id,
+    workspaceId,
     chunk.drafts.map((draft) => draft.id),
   );
   const approvalRecords = chunk.approvals.map((approval) => {

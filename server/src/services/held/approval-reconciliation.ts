@@ -159,16 +159,23 @@ async function decideFromCrm(
   row: FieldChangeRow,
   { now, secrets, crm }: { now: Date; secrets: SecretBox; crm: CrmPort },
 ): Promise<CrmDecision> {
-  const userId = crm.userOfSource(row.sourceId);
-  if (!userId || (row.value !== 'approved' && row.value !== 'rejected')) return {};
-  const request =
+  if (row.value !== 'approved' && row.value !== 'rejected') return {};
+  // The approval object is in the CRM of the record the approval concerns (issue 20): that CRM names who set it.
+  const decision = (userId: string): ApprovalDecisionRequest =>
     row.value === 'approved'
-      ? ({ kind: 'approve', actingUserId: userId } as const)
-      : ({ kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' } as const);
+      ? { kind: 'approve', actingUserId: userId }
+      : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
-  if (stored) return decideApprovalFromCrm(tx, audit, { stored, request, now });
+  if (stored) {
+    const userId = crm.forObject(stored.objectType).userOfSource(row.sourceId);
+    return userId ? decideApprovalFromCrm(tx, audit, { stored, request: decision(userId), now }) : {};
+  }
   const draft = await lockActionByApprovalObject(tx, row.workspaceId, row.recordId);
   if (!draft) return { unmatched: true };
+  const draftCrm = crm.forObject(draft.objectType);
+  const userId = draftCrm.userOfSource(row.sourceId);
+  if (!userId) return {};
+  const request = decision(userId);
   const person = await findPerson(tx, row.workspaceId, userId);
   // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
   // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).
@@ -178,7 +185,7 @@ async function decideFromCrm(
     request,
     via: 'hubspot_app',
     contact: undefined,
-    contactFields: crm.contactFields,
+    contactFields: draftCrm.contactFields,
     now,
   });
   // A refusal is audited; the mirror job then writes the true status back over the person's edit.
