@@ -1,3 +1,4 @@
+import { crmOfObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmChangeEvent } from '../../../../shared/crm-change-events.ts';
 import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
 import type { CrmPort } from '../../crm/port.ts';
@@ -121,6 +122,7 @@ async function interpret(
   const history: FieldChangeRow[] = [];
   const outcomes: { eventId: number; outcome: string }[] = [];
   const bypasses: BypassToRevert[] = [];
+  const connected = new Set(crm.objectTypes.map(crmOfObjectType));
   for (const event of events) {
     const payload = event.payload as HubSpotWebhookEvent;
     const streamed = event.subscriptionType === STREAMED_CHANGE_TYPE ? (event.payload as StoredStreamedChange) : null;
@@ -129,6 +131,11 @@ async function interpret(
       : readSubscriptionType(event.subscriptionType, payload.objectTypeId);
     if (!meaning || (meaning.event === 'property_change' && event.propertyName === null)) {
       outcomes.push({ eventId: event.eventId, outcome: 'ignored_subscription_type' });
+      continue;
+    }
+    // Taken before its CRM was disconnected (issue 20): nothing of it is read with another CRM's port.
+    if (!connected.has(crmOfObjectType(meaning.objectType))) {
+      outcomes.push({ eventId: event.eventId, outcome: 'crm_disconnected' });
       continue;
     }
     const property = meaning.event === 'property_change' ? (event.propertyName ?? '') : '';
