@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { CrmChangeBatch } from '../../../shared/crm-change-events.ts';
 import { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
 import type { Db } from './database.ts';
-import { changeSets, changes, crmConnections, webhookEvents } from './schema.ts';
+import { changeSets, changes, webhookEvents } from './schema.ts';
 
 /** The subscription type a streamed change is stored under beside HubSpot's webhook events. */
 export const STREAMED_CHANGE_TYPE = 'crm.streamedChange';
@@ -31,6 +31,22 @@ export async function claimStreamLease(
   return rows.length === 1;
 }
 
+/**
+ * Renews `holder`'s lease, never making the row again: a row gone (the org disconnected, issue 20)
+ * or taken by another holder ends the stream as a lost lease.
+ */
+export async function renewStreamLease(
+  db: Db,
+  renewal: { workspaceId: string; holder: string; now: Date; leaseMs: number },
+): Promise<boolean> {
+  const rows = await db
+    .update(crmEventStreams)
+    .set({ leaseExpiresAt: new Date(renewal.now.getTime() + renewal.leaseMs), updatedAt: renewal.now })
+    .where(and(eq(crmEventStreams.workspaceId, renewal.workspaceId), eq(crmEventStreams.leaseHolder, renewal.holder)))
+    .returning({ holder: crmEventStreams.leaseHolder });
+  return rows.length === 1;
+}
+
 export async function releaseStreamLease(db: Db, workspaceId: string, holder: string, now: Date): Promise<void> {
   await db
     .update(crmEventStreams)
@@ -52,8 +68,7 @@ export class StreamLeaseLostError extends Error {}
 /**
  * Stores a delivery's events as webhook events to process, and moves the topic's position past
  * it, in one transaction, only while `holder` still holds the lease: a server that lost it
- * (paused past its lease while another took over), or whose workspace no longer has a Salesforce
- * connection, stores nothing. A delivery stored before
+ * (paused past its lease while another took over) stores nothing. A delivery stored before
  * (replayed after a crash between the CRM's send and this commit) adds nothing.
  */
 export async function storeStreamBatch(
@@ -62,18 +77,11 @@ export async function storeStreamBatch(
 ): Promise<number> {
   const { workspaceId, batch, now } = input;
   return db.transaction(async (tx) => {
-    // A lease renewed after the org was disconnected (its row made again) holds nothing to store.
     const [lease] = await tx
       .select({ holder: crmEventStreams.leaseHolder })
       .from(crmEventStreams)
-      .where(
-        and(
-          eq(crmEventStreams.workspaceId, workspaceId),
-          sql`exists (select 1 from ${crmConnections} where ${crmConnections.workspaceId} = ${workspaceId}
-            and ${crmConnections.crm} = 'salesforce')`,
-        ),
-      )
-      .for('update', { of: crmEventStreams });
+      .where(eq(crmEventStreams.workspaceId, workspaceId))
+      .for('update');
     if (lease?.holder !== input.holder)
       throw new StreamLeaseLostError('another server holds the change stream of this workspace now');
     let stored = 0;
