@@ -231,6 +231,11 @@ export const connectCrmSchema = z
   .meta({ id: 'CrmConnectionRequest' });
 export type ConnectCrmInput = z.input<typeof connectCrmSchema>;
 
+/** The CRM of a connection, as `DELETE /v1/admin/workspace/connections/{crm}` names it. */
+export const crmParamSchema = z.enum(['hubspot', 'salesforce'], {
+  error: (issue) => `must be hubspot or salesforce; got ${JSON.stringify(issue.input)}`,
+});
+
 /** A connection as answered: which CRM and account, never a credential. */
 export const crmConnectionViewSchema = z
   .strictObject({

@@ -66,17 +66,32 @@ function salesforceChecksumHolds(id: string): boolean {
 
 const WRONG_CHECKSUM = 'has a wrong checksum in its last 3 characters';
 
-/** An id of either CRM: HubSpot's matching `hubspot`, or Salesforce's matching `salesforce` with its checksum. */
+/**
+ * An id of either CRM: HubSpot's matching `hubspot`, as it is, or Salesforce's matching `salesforce`
+ * with its checksum, in its 18-character form: a 15-character id and its 18-character form name
+ * one record, and Salesforce answers the latter, so what is stored and what is looked for agree.
+ */
 const crmIdSchema = (hubspot: RegExp, salesforce: RegExp, message: string) =>
-  safeText.superRefine((id, ctx) => {
-    if (hubspot.test(id)) return;
-    if (!salesforce.test(id)) ctx.addIssue({ code: 'custom', input: id, message });
-    else if (!salesforceChecksumHolds(id))
-      ctx.addIssue({ code: 'custom', input: id, message: `${id} ${WRONG_CHECKSUM}` });
-  });
+  safeText
+    .superRefine((id, ctx) => {
+      if (hubspot.test(id)) return;
+      if (!salesforce.test(id)) ctx.addIssue({ code: 'custom', input: id, message });
+      else if (!salesforceChecksumHolds(id))
+        ctx.addIssue({ code: 'custom', input: id, message: `${id} ${WRONG_CHECKSUM}` });
+    })
+    .overwrite((id) => (isSalesforceId15(id, hubspot, salesforce) ? id + salesforceIdChecksum(id) : id));
 
 /**
- * Either CRM's id, an 18-character Salesforce id with its checksum; which one an object type takes
+ * A 15-character Salesforce id: one HubSpot's form does not take, or, when it does (a user id all
+ * digits, `005000000000001`), one with a leading zero, which HubSpot's numeric ids never have.
+ */
+function isSalesforceId15(id: string, hubspot: RegExp, salesforce: RegExp): boolean {
+  return id.length === 15 && salesforce.test(id) && (!hubspot.test(id) || id.startsWith('0'));
+}
+
+/**
+ * Either CRM's id, a Salesforce id in its 18-character form (given 15, its checksum is appended; given
+ * 18, it must hold its checksum); which one an object type takes
  * is checked beside its object type (`recordIdProblem`, `checkRecordIdOfType`).
  */
 export const recordIdSchema = crmIdSchema(

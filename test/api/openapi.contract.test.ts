@@ -98,6 +98,7 @@ describe('the OpenAPI document agents load as their tools', () => {
         'GET /v1/admin/siem-destinations listSiemDestinations',
         'POST /v1/admin/siem-destinations addSiemDestination',
         'POST /v1/admin/workspace/connections connectCrm',
+        'DELETE /v1/admin/workspace/connections/{crm} disconnectCrm',
         'DELETE /v1/admin/alert-channels/{id} removeAlertChannel',
         'GET /v1/admin/alert-channels listAlertChannels',
         'POST /v1/admin/alert-channels addAlertChannel',

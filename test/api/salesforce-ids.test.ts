@@ -19,7 +19,8 @@ import { EVIDENCE } from '../support/rollbacks.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 // Issue 20: Salesforce ids are taken wherever ids come in (filters, people, deciders), and checked
-// against the object type beside them: its key prefix and an 18-character id's checksum.
+// against the object type beside them: its key prefix and an 18-character id's checksum. A
+// 15-character id is taken in its 18-character form, so either form finds what the other stored.
 let harness: Harness;
 let sandbox: RunningSalesforceSandbox;
 let ws: { id: string; adminToken: string };
@@ -38,6 +39,8 @@ const POLICY = {
 
 /** The same id with its checksum's last character changed. */
 const wrongChecksum = (id: string) => id.slice(0, 17) + (id.endsWith('A') ? 'B' : 'A');
+/** The 15-character form of an 18-character id: the same record. */
+const short = (id: string) => id.slice(0, 15);
 
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
@@ -78,14 +81,15 @@ const admin = (method: string, path: string, body?: unknown) =>
   api(harness, method, path, { token: ws.adminToken, body });
 
 describe('Salesforce ids in a Salesforce workspace', () => {
-  it('finds a held write, a draft and their audit events by a Salesforce record id, and its decider by user id', async () => {
+  it('finds a held write, a draft and their audit events by either form of a Salesforce record id, and its decider by user id', async () => {
     expect(contact).toHaveLength(18);
+    // The agent names the contact by its 15-character form; it is stored in its 18-character one.
     const submitted = await api(harness, 'POST', '/v1/changesets', {
       token: agentToken,
       body: {
         batchId: 'sf-departments',
         objectType: 'salesforce:Contact',
-        changes: [{ recordId: contact, properties: { Department: 'Finance' }, evidence: EVIDENCE }],
+        changes: [{ recordId: short(contact), properties: { Department: 'Finance' }, evidence: EVIDENCE }],
       },
     });
     expect(submitted.status).toBe(201);
@@ -94,7 +98,7 @@ describe('Salesforce ids in a Salesforce workspace', () => {
       body: {
         kind: 'create_note',
         objectType: 'salesforce:Contact',
-        recordId: contact,
+        recordId: short(contact),
         body: 'Moved to Finance.',
         evidence: EVIDENCE,
       },
@@ -107,42 +111,54 @@ describe('Salesforce ids in a Salesforce workspace', () => {
     expect(held.body.approvals).toEqual([
       expect.objectContaining({ recordId: contact, batchId: 'sf-departments', status: 'pending' }),
     ]);
-    // Its 15-character form is an id too, of no record here.
-    expect((await admin('GET', `/v1/admin/approvals?record=${contact.slice(0, 15)}`)).body.approvals).toEqual([]);
-    const actions = await admin('GET', `/v1/admin/actions?record=${contact}`);
-    expect(actions.status).toBe(200);
-    expect(actions.body.actions.map((action: { id: string }) => action.id)).toEqual([note.body.id]);
+    expect(
+      (await admin('GET', `/v1/admin/approvals?record=${short(contact)}&kind=field_change`)).body.approvals,
+    ).toEqual(held.body.approvals);
+    for (const record of [contact, short(contact)]) {
+      const actions = await admin('GET', `/v1/admin/actions?record=${record}`);
+      expect(actions.status).toBe(200);
+      expect(actions.body.actions).toEqual([expect.objectContaining({ id: note.body.id, recordId: contact })]);
+    }
 
-    // A Salesforce user decides, and is found again by their id.
+    // A Salesforce user decides by the 15-character form of their id (all digits here, as the local
+    // org's are), and is found again by either form.
     const decided = await admin('POST', `/v1/admin/approvals/${held.body.approvals[0].id}/decisions`, {
       kind: 'approve',
-      actingUserId: REP,
+      actingUserId: short(REP),
     });
     expect(decided.body.status).toBe('applied');
-    const exported = await fetch(`${harness.url}/v1/admin/audit/export?record=${contact}`, {
-      headers: { authorization: `Bearer ${ws.adminToken}` },
-    });
-    expect(exported.status).toBe(200);
-    const exportedTypes = (await exported.text())
-      .trim()
-      .split('\n')
-      .map((line) => (JSON.parse(line) as { type: string }).type);
-    expect(exportedTypes).toEqual(expect.arrayContaining(['approval.decided', 'action.held']));
+    for (const record of [contact, short(contact)]) {
+      const exported = await fetch(`${harness.url}/v1/admin/audit/export?record=${record}`, {
+        headers: { authorization: `Bearer ${ws.adminToken}` },
+      });
+      expect(exported.status).toBe(200);
+      const exportedTypes = (await exported.text())
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { type: string }).type);
+      expect(exportedTypes).toEqual(expect.arrayContaining(['approval.decided', 'action.held']));
+    }
 
     const auditor = await signInAs(harness, ws.id, AUDITOR);
-    const byPerson = await consoleCall(harness, auditor, 'GET', `/console/api/audit?person=${REP}`);
-    expect(byPerson.status).toBe(200);
-    const events = ((await byPerson.json()) as { events: { type: string; recordId: string }[] }).events;
-    expect(events).toEqual(
-      expect.arrayContaining([expect.objectContaining({ type: 'approval.decided', recordId: contact })]),
-    );
-    const personExport = await consoleCall(harness, auditor, 'GET', `/console/api/audit/export?person=${REP}`);
-    expect(personExport.status).toBe(200);
-    expect(await personExport.text()).toContain('approval.decided');
+    for (const person of [REP, short(REP)]) {
+      const byPerson = await consoleCall(harness, auditor, 'GET', `/console/api/audit?person=${person}`);
+      expect(byPerson.status).toBe(200);
+      const events = ((await byPerson.json()) as { events: { type: string; recordId: string }[] }).events;
+      expect(events).toEqual(
+        expect.arrayContaining([expect.objectContaining({ type: 'approval.decided', recordId: contact })]),
+      );
+      const personExport = await consoleCall(harness, auditor, 'GET', `/console/api/audit/export?person=${person}`);
+      expect(personExport.status).toBe(200);
+      expect(await personExport.text()).toContain('approval.decided');
+    }
   }, 60_000);
 
   it('takes Salesforce user ids from people and deciders of creations', async () => {
-    const person = await admin('PUT', `/v1/admin/people/${AUDITOR}`, { role: 'rep', crmOwnerId: AUDITOR });
+    // Given in their 15-character forms, both ids are kept in their 18-character ones.
+    const person = await admin('PUT', `/v1/admin/people/${short(AUDITOR)}`, {
+      role: 'rep',
+      crmOwnerId: short(AUDITOR),
+    });
     expect(person.status).toBe(200);
     expect(person.body).toMatchObject({ crmUserId: AUDITOR, role: 'rep', crmOwnerId: AUDITOR });
     // The decision is read: no such creation, not a bad decider.

@@ -120,7 +120,7 @@ async function rollBack(adminToken: string, batchId: string) {
 }
 
 describe('one workspace with a HubSpot portal and a Salesforce org', () => {
-  it('connects the org, refusing what cannot be connected, and leaves workspace list as it was', async () => {
+  it('connects the org, refusing what cannot be connected, and adds it to workspace list', async () => {
     ws = await createWorkspace(
       harness.deps,
       { name: 'Acme', hubspotPortalId: '4100', hubspotToken: harness.hubspot.accessToken },
@@ -193,9 +193,14 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(taken.status).toBe(409);
     expect(taken.body.error.details).toMatchObject({ reason: 'account_in_use', accountId: sandbox.orgId });
     expect(taken.body.error.message).not.toContain(ws.id);
-    // The shape workspace list --json prints is unchanged: the portal stays the workspace's account.
+    // The shape workspace list --json prints keeps every field: the portal stays the workspace's
+    // account, and its connections list the org after it.
     const after = await listWorkspaceViews(harness.deps);
-    expect(after.find((view) => view.id === ws.id)).toEqual(before.find((view) => view.id === ws.id));
+    const was = before.find((view) => view.id === ws.id)!;
+    expect(after.find((view) => view.id === ws.id)).toEqual({
+      ...was,
+      connections: [...was.connections, { crm: 'salesforce', accountId: sandbox.orgId }],
+    });
   }, 60_000);
 
   it('writes each agent change set, approval and rollback to the CRM its object type names, under one audit chain', async () => {

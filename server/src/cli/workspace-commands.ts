@@ -144,6 +144,28 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       }),
   },
   {
+    name: 'workspace disconnect',
+    summary:
+      'Disconnects a workspace from the CRM it connected second, giving the account back; refused while the policy or unfinished work names that CRM (issue 20).',
+    usage: 'workspace disconnect --workspace ID --crm hubspot|salesforce [--json]',
+    options: { workspace: { type: 'string' }, crm: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const { disconnectCrm } = await import('../services/governance/index.ts');
+        const crm = parseWith(crmSchema, requireOption(context, 'crm'), 'crm');
+        const disconnected = await disconnectCrm(deps, requireOption(context, 'workspace'), crm, CLI_ACTOR);
+        const account =
+          crm === 'salesforce'
+            ? `Salesforce org ${disconnected.accountId}`
+            : `HubSpot portal ${disconnected.accountId}`;
+        return {
+          kind: 'result',
+          value: disconnected,
+          human: `Workspace ${disconnected.workspaceId} disconnected from ${account}; the account may be connected elsewhere now.`,
+        };
+      }),
+  },
+  {
     name: 'workspace list',
     summary: 'Lists every workspace, removed ones too (never a token or secret).',
     usage: 'workspace list [--json]',
@@ -216,5 +238,6 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
 ];
 
 function workspaceLine(workspace: WorkspaceView): string {
-  return `${workspace.id}  ${workspace.status.padEnd(7)}  portal ${workspace.hubspotPortalId.padEnd(10)}  ${workspace.name}`;
+  const connections = workspace.connections.map(({ crm, accountId }) => `${crm} ${accountId}`).join(', ');
+  return `${workspace.id}  ${workspace.status.padEnd(7)}  portal ${workspace.hubspotPortalId.padEnd(10)}  ${workspace.name}${connections ? `  (${connections})` : ''}`;
 }

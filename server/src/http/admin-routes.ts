@@ -10,6 +10,7 @@ import {
   bootstrapResultSchema,
   connectCrmSchema,
   crmConnectionViewSchema,
+  crmParamSchema,
   createAgentSchema,
   createDelegationSchema,
   createdAgentSchema,
@@ -31,6 +32,7 @@ import {
   bootstrapWorkspace,
   clearRecordReview,
   connectCrm,
+  disconnectCrm,
   createAgent,
   createDelegation,
   drillKillTrigger,
@@ -337,6 +339,27 @@ export const adminRoutes = [
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
       res.status(201).json(await connectCrm(deps, workspace.id, body, ADMIN));
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/v1/admin/workspace/connections/{crm}',
+    operationId: 'disconnectCrm',
+    summary:
+      'Disconnect the workspace from the CRM it connected second: the account is given back, its events no longer reach the workspace (audited as workspace.disconnected).',
+    security: 'admin',
+    params: { crm: { schema: crmParamSchema, what: 'The CRM' } },
+    responses: {
+      '200': { description: 'The connection removed (never its credentials).', content: json(crmConnectionViewSchema) },
+      '400': errorResponse('The CRM is neither hubspot nor salesforce (VALIDATION_FAILED).'),
+      '401': UNAUTHENTICATED,
+      '404': errorResponse('The workspace is not connected to that CRM (NOT_FOUND, details.reason not_connected).'),
+      '409': errorResponse(
+        'CONFLICT, details.reason: only_connection (remove the workspace instead), first_connection (the CRM the workspace was added with stays), policy_governs (details.objectTypes: publish a policy without them first) or work_in_flight (counts of approvals, drafts, change sets, held entries and rollbacks on that CRM).',
+      ),
+    },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await disconnectCrm(deps, workspace.id, crmParamSchema.parse(params.crm), ADMIN));
     },
   }),
   defineRoute({

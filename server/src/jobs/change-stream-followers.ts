@@ -15,7 +15,7 @@ export interface ChangeStreamFollowers {
  * lease. Each round lists the workspaces and starts a follower for those this server does not
  * follow yet; one another server holds is tried again next round, so when that server dies (even
  * with kill -9) the stream moves here once its lease lapses, resuming at the stored replay ids. A
- * removed workspace's follower is stopped. A stream that fails is opened again next round; one
+ * removed workspace's follower is stopped, and so is one whose org was disconnected. A stream that fails is opened again next round; one
  * whose connection Salesforce refused (a revoked app) is left alone until its credentials change.
  */
 export function startChangeStreamFollowers(

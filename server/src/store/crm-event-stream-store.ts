@@ -31,6 +31,22 @@ export async function claimStreamLease(
   return rows.length === 1;
 }
 
+/**
+ * Renews `holder`'s lease, never making the row again: a row gone (the org disconnected, issue 20)
+ * or taken by another holder ends the stream as a lost lease.
+ */
+export async function renewStreamLease(
+  db: Db,
+  renewal: { workspaceId: string; holder: string; now: Date; leaseMs: number },
+): Promise<boolean> {
+  const rows = await db
+    .update(crmEventStreams)
+    .set({ leaseExpiresAt: new Date(renewal.now.getTime() + renewal.leaseMs), updatedAt: renewal.now })
+    .where(and(eq(crmEventStreams.workspaceId, renewal.workspaceId), eq(crmEventStreams.leaseHolder, renewal.holder)))
+    .returning({ holder: crmEventStreams.leaseHolder });
+  return rows.length === 1;
+}
+
 export async function releaseStreamLease(db: Db, workspaceId: string, holder: string, now: Date): Promise<void> {
   await db
     .update(crmEventStreams)

@@ -2,7 +2,17 @@ import { and, asc, eq, getTableColumns, isNull, sql } from 'drizzle-orm';
 import type { CrmVendor } from '../../../shared/crm-names.ts';
 import { actions } from './action-schema.ts';
 import type { Db, Tx } from './database.ts';
-import { changeSets, crmConnections, workspaces } from './schema.ts';
+import { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
+import {
+  approvals,
+  changeSets,
+  crmConnections,
+  recordAssociations,
+  recordCreations,
+  rollbackItems,
+  rollbacks,
+  workspaces,
+} from './schema.ts';
 
 /** One CRM account a workspace is connected to (issue 20). */
 export interface CrmConnection {
@@ -149,6 +159,60 @@ export async function workspaceHasSubmittedWork(db: Db | Tx, id: string): Promis
     select exists (select 1 from ${changeSets} where ${changeSets.workspaceId} = ${id})
         or exists (select 1 from ${actions} where ${actions.workspaceId} = ${id}) as has_work`);
   return (result as unknown as { rows: { has_work: boolean }[] }).rows[0]?.has_work === true;
+}
+
+/**
+ * Deletes a workspace's connection to one CRM (issue 20); the account is free for another
+ * workspace. A Salesforce org's change stream goes with it: its replay ids mean nothing for another
+ * org, and a follower still holding the lease finds it gone and stores nothing more.
+ */
+export async function deleteCrmConnection(tx: Tx, workspaceId: string, crm: CrmVendor): Promise<void> {
+  await tx.delete(crmConnections).where(and(eq(crmConnections.workspaceId, workspaceId), eq(crmConnections.crm, crm)));
+  if (crm !== 'salesforce') return;
+  await tx.delete(crmEventStreamPositions).where(eq(crmEventStreamPositions.workspaceId, workspaceId));
+  await tx.delete(crmEventStreams).where(eq(crmEventStreams.workspaceId, workspaceId));
+}
+
+/** What is still under way on one CRM's objects: work a disconnection would strand. */
+export interface CrmWorkInFlight {
+  /** Approvals waiting for a decision, or approved and not yet written. */
+  approvals: number;
+  /** Drafts (emails, tasks, notes) held or released and not yet done. */
+  drafts: number;
+  /** Change sets still writing. */
+  changeSets: number;
+  /** Creations and associations held or being made. */
+  heldEntries: number;
+  /** Rollbacks running or paused with fields of that CRM. */
+  rollbacks: number;
+}
+
+export async function countCrmWorkInFlight(db: Db | Tx, workspaceId: string, crm: CrmVendor): Promise<CrmWorkInFlight> {
+  // Salesforce's object types are `salesforce:<sObject>`, HubSpot's bare (shared/crm-names.ts).
+  const ofCrm = (column: unknown) => sql`((${column} like 'salesforce:%') = ${crm === 'salesforce'})`;
+  const result = await db.execute(sql`select
+    (select count(*)::int from ${approvals} where ${approvals.workspaceId} = ${workspaceId}
+      and ${approvals.status} in ('pending', 'approved') and ${ofCrm(approvals.objectType)}) as approvals,
+    (select count(*)::int from ${actions} where ${actions.workspaceId} = ${workspaceId}
+      and ${actions.status} in ('pending', 'released') and ${ofCrm(actions.objectType)}) as drafts,
+    (select count(*)::int from ${changeSets} where ${changeSets.workspaceId} = ${workspaceId}
+      and ${changeSets.status} = 'applying' and ${ofCrm(changeSets.objectType)}) as change_sets,
+    (select count(*)::int from ${recordCreations} where ${recordCreations.workspaceId} = ${workspaceId}
+      and ${recordCreations.decision} in ('applying', 'pending_approval') and ${ofCrm(recordCreations.objectType)})
+    + (select count(*)::int from ${recordAssociations} where ${recordAssociations.workspaceId} = ${workspaceId}
+      and ${recordAssociations.decision} in ('applying', 'pending_approval') and ${ofCrm(recordAssociations.objectType)})
+      as held_entries,
+    (select count(*)::int from ${rollbacks} where ${rollbacks.workspaceId} = ${workspaceId}
+      and ${rollbacks.status} <> 'completed' and exists (select 1 from ${rollbackItems}
+        where ${rollbackItems.rollbackId} = ${rollbacks.id} and ${ofCrm(rollbackItems.objectType)})) as rollbacks`);
+  const [row] = (result as unknown as { rows: Record<string, number>[] }).rows;
+  return {
+    approvals: row?.approvals ?? 0,
+    drafts: row?.drafts ?? 0,
+    changeSets: row?.change_sets ?? 0,
+    heldEntries: row?.held_entries ?? 0,
+    rollbacks: row?.rollbacks ?? 0,
+  };
 }
 
 /** Keeps the Salesforce access token minted last, in the workspace's columns when Salesforce is its first CRM. */

@@ -1,8 +1,16 @@
 import { type ConnectCrmInput, connectCrmSchema, type CrmConnectionView } from '../../../../shared/admin-api.ts';
-import type { CrmVendor } from '../../../../shared/crm-names.ts';
+import { type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
 import { AppError, databaseErrorIn } from '../../errors.ts';
-import { insertCrmConnection, findWorkspaceByPortal, lockWorkspace } from '../../store/workspace-store.ts';
+import {
+  countCrmWorkInFlight,
+  deleteCrmConnection,
+  insertCrmConnection,
+  findWorkspaceByPortal,
+  lockWorkspace,
+  type WorkspaceRow,
+} from '../../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { objectTypesNamedBy, policyInForce } from './policies.ts';
 import { requireActiveWorkspace, signInToSalesforce, verifyCrmToken } from './workspaces.ts';
 
 const CRM_NAMES: Record<CrmVendor, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
@@ -121,4 +129,85 @@ function accountInUse(crm: CrmVendor, accountId: string): AppError {
     `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${accountId} belongs to another workspace: an account is connected to one workspace only. Nothing was stored.`,
     { details: { reason: 'account_in_use', crm, accountId } },
   );
+}
+
+/**
+ * Disconnects a workspace from the CRM it connected second (issue 20): the account is free for
+ * another workspace, its webhooks or change events no longer reach this one. The first connection
+ * stays for the workspace's life (its `crm`, the approval object, drafts' contacts and teams are
+ * that CRM's): removing the workspace gives it back. Refused while the policy in force names that
+ * CRM's objects, and while work on them is under way (approvals, drafts, change sets, held
+ * creations and associations, rollbacks), each with what to do first. Audited without credentials.
+ */
+export async function disconnectCrm(
+  deps: ServiceDeps,
+  workspaceId: string,
+  crm: CrmVendor,
+  actor: Actor,
+): Promise<CrmConnectionView> {
+  const workspace = await requireActiveWorkspace(deps, workspaceId);
+  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+    const locked = await lockWorkspace(tx, workspace.id);
+    if (!locked || locked.removedAt) throw new AppError('CONFLICT', `Workspace ${workspace.id} was removed meanwhile.`);
+    const connection = disconnectable(locked, crm);
+    const policy = await policyInForce(tx, workspace.id);
+    const governed = [
+      ...new Set(
+        (policy ? objectTypesNamedBy(policy) : [])
+          .map(({ objectType }) => objectType)
+          .filter((objectType) => crmOfObjectType(objectType) === crm),
+      ),
+    ];
+    if (governed.length > 0)
+      throw new AppError(
+        'CONFLICT',
+        `The policy in force governs ${governed.join(', ')} of ${CRM_NAMES[crm]}: publish a policy without them first, then disconnect.`,
+        { details: { reason: 'policy_governs', crm, objectTypes: governed } },
+      );
+    const work = await countCrmWorkInFlight(tx, workspace.id, crm);
+    const underWay = Object.entries(work).filter(([, count]) => count > 0);
+    if (underWay.length > 0)
+      throw new AppError(
+        'CONFLICT',
+        `Work on ${CRM_NAMES[crm]}'s records is under way (${underWay.map(([what, count]) => `${count} ${WORK_NAMES[what as keyof typeof work]}`).join(', ')}): decide or withdraw what is held and let rollbacks and change sets finish, then disconnect.`,
+        { details: { reason: 'work_in_flight', crm, ...work } },
+      );
+    await deleteCrmConnection(tx, workspace.id, crm);
+    audit.append({
+      type: 'workspace.disconnected',
+      actor: actorJson(actor),
+      data: { crm, accountId: connection.accountId },
+    });
+    return { workspaceId: workspace.id, crm, accountId: connection.accountId };
+  });
+}
+
+const WORK_NAMES = {
+  approvals: 'approval(s) pending or not yet written',
+  drafts: 'draft(s) held or released',
+  changeSets: 'change set(s) writing',
+  heldEntries: 'creation(s) or association(s) held or being made',
+  rollbacks: 'rollback(s) not finished',
+};
+
+/** The connection to `crm` when it is the workspace's second; the first stays while the workspace does. */
+function disconnectable(workspace: WorkspaceRow, crm: CrmVendor): { accountId: string } {
+  const connection = workspace.connections.find((each) => each.crm === crm);
+  if (!connection)
+    throw new AppError('NOT_FOUND', `Workspace ${workspace.id} is not connected to ${CRM_NAMES[crm]}.`, {
+      details: { reason: 'not_connected', crm },
+    });
+  if (workspace.connections.length === 1)
+    throw new AppError(
+      'CONFLICT',
+      `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's only connection: remove the workspace instead (workspace remove), which gives the account back.`,
+      { details: { reason: 'only_connection', crm, accountId: connection.accountId } },
+    );
+  if (workspace.crm === crm)
+    throw new AppError(
+      'CONFLICT',
+      `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's first connection, which its approval object, drafts and teams belong to: disconnect the other CRM instead, or remove the workspace.`,
+      { details: { reason: 'first_connection', crm, accountId: connection.accountId } },
+    );
+  return connection;
 }

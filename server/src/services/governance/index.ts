@@ -70,7 +70,7 @@ export {
 export { getRegressionSet, putRegressionSet, runRegressionSet } from './regression-sets.ts';
 export { findWorkspaceForPortal, listConnectedPortals, type WorkspaceRow } from './workspace-lookup.ts';
 export { type AppliedPolicy, applyPolicy } from './apply-policy.ts';
-export { connectCrm } from './crm-connections.ts';
+export { connectCrm, disconnectCrm } from './crm-connections.ts';
 export { changeWorkspace, removeWorkspace } from './workspace-changes.ts';
 export {
   authenticateAdmin,

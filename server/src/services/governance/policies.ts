@@ -80,6 +80,16 @@ async function refuseUnlessOwnerWhileStopped(deps: ServiceDeps, workspaceId: str
     );
 }
 
+/** Every object type a policy names, where: its `objects` and its conditions. */
+export function objectTypesNamedBy(policy: Policy): { path: string; objectType: string }[] {
+  const named = Object.keys(policy.objects).map((objectType) => ({ path: `objects.${objectType}`, objectType }));
+  policy.conditions.forEach((condition, index) => {
+    const types = condition.kind === 'record_matches' ? [condition.objectType] : (condition.objectTypes ?? []);
+    for (const objectType of types) named.push({ path: `conditions.${index}`, objectType });
+  });
+  return named;
+}
+
 /**
  * A policy naming an object of a CRM the workspace is not connected to is refused with the object
  * named (issue 20), and one naming a field the org does not have (or the API user cannot see) with
@@ -88,16 +98,9 @@ async function refuseUnlessOwnerWhileStopped(deps: ServiceDeps, workspaceId: str
 async function refuseWhatTheCrmLacks(deps: ServiceDeps, workspaceId: string, policy: Policy): Promise<void> {
   const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
   const connected = new Set<string>(crm.objectTypes);
-  const unconnected: string[] = [];
-  const refuse = (path: string, objectType: string) => {
-    if (!connected.has(objectType))
-      unconnected.push(`${path}: ${objectType} is an object of a CRM this workspace is not connected to`);
-  };
-  for (const objectType of Object.keys(policy.objects)) refuse(`objects.${objectType}`, objectType);
-  policy.conditions.forEach((condition, index) => {
-    const named = condition.kind === 'record_matches' ? [condition.objectType] : (condition.objectTypes ?? []);
-    for (const objectType of named) refuse(`conditions.${index}`, objectType);
-  });
+  const unconnected = objectTypesNamedBy(policy)
+    .filter(({ objectType }) => !connected.has(objectType))
+    .map(({ path, objectType }) => `${path}: ${objectType} is an object of a CRM this workspace is not connected to`);
   if (unconnected.length > 0)
     throw new AppError(
       'POLICY_INVALID',

@@ -38,6 +38,8 @@ export interface WorkspaceView {
   approvalObjectTypeId: string | null;
   createdAt: string;
   removedAt: string | null;
+  /** Each CRM account it is connected to, the first (its `crm`, named in `hubspotPortalId`) first; none once removed. */
+  connections: { crm: 'hubspot' | 'salesforce'; accountId: string }[];
 }
 
 /** Connects a HubSpot account. The admin token is shown once here and kept only as a hash. */
@@ -278,5 +280,6 @@ export function workspaceView(row: WorkspaceRow): WorkspaceView {
     approvalObjectTypeId: row.approvalObject?.objectTypeId ?? null,
     createdAt: row.createdAt.toISOString(),
     removedAt: row.removedAt?.toISOString() ?? null,
+    connections: row.connections.map(({ crm, accountId }) => ({ crm, accountId })),
   };
 }

@@ -6,6 +6,7 @@ import {
   governedPropertiesOfRecords,
   readStreamPositions,
   releaseStreamLease,
+  renewStreamLease,
   storeStreamBatch,
 } from '../../store/crm-event-stream-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -59,8 +60,8 @@ export async function followChangeStream(
 ): Promise<ChangeStreamEnd> {
   const { workspaceId, holder } = input;
   const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
-  const claim = () => claimStreamLease(deps.db, { workspaceId, holder, now: deps.clock(), leaseMs });
-  if (!(await claim())) return 'held_elsewhere';
+  const lease = () => ({ workspaceId, holder, now: deps.clock(), leaseMs });
+  if (!(await claimStreamLease(deps.db, lease()))) return 'held_elsewhere';
   const workspace = await requireWorkspace(deps, workspaceId);
   const since = workspace.createdAt;
   let end = 'closed' as ChangeStreamEnd;
@@ -78,7 +79,7 @@ export async function followChangeStream(
   });
   const renew = setInterval(
     () =>
-      void claim().then(
+      void renewStreamLease(deps.db, lease()).then(
         (held) => {
           if (held) return;
           end = 'lease_lost';

@@ -1,3 +1,4 @@
+import { CRM_OBJECT_TYPES, crmOfObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmChangeEvent } from '../../../../shared/crm-change-events.ts';
 import type { HubSpotWebhookEvent } from '../../../../shared/hubspot-webhooks.ts';
 import type { CrmPort } from '../../crm/port.ts';
@@ -160,6 +161,8 @@ async function interpret(
   const history: FieldChangeRow[] = [];
   const outcomes: { eventId: number; outcome: string }[] = [];
   const bypasses: BypassToRevert[] = [];
+  const connected = new Set(crm.objectTypes.map(crmOfObjectType));
+  const governedTypes = new Set<string>(CRM_OBJECT_TYPES);
   for (const event of events) {
     const payload = event.payload as HubSpotWebhookEvent;
     const streamed = event.subscriptionType === STREAMED_CHANGE_TYPE ? (event.payload as StoredStreamedChange) : null;
@@ -168,6 +171,12 @@ async function interpret(
       : readSubscriptionType(event.subscriptionType, payload.objectTypeId);
     if (!meaning || (meaning.event === 'property_change' && event.propertyName === null)) {
       outcomes.push({ eventId: event.eventId, outcome: 'ignored_subscription_type' });
+      continue;
+    }
+    // Taken before its CRM was disconnected (issue 20): nothing of it is read with another CRM's
+    // port. Only a governed object type names its CRM (the approval object's is the first CRM's).
+    if (governedTypes.has(meaning.objectType) && !connected.has(crmOfObjectType(meaning.objectType))) {
+      outcomes.push({ eventId: event.eventId, outcome: 'crm_disconnected' });
       continue;
     }
     const property = meaning.event === 'property_change' ? (event.propertyName ?? '') : '';
