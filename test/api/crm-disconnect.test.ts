@@ -1,8 +1,7 @@
+import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
-import type { Logger } from '../../server/src/logger.ts';
-import { byCrm, salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import {
   type RunningSalesforceSandbox,
   SANDBOX_SALESFORCE_CLIENT,
@@ -33,7 +32,6 @@ let harness: Harness;
 let sandbox: RunningSalesforceSandbox;
 /** Moved forward to let the webhook intake's memory of a portal (30 s) lapse. */
 let clockOffsetMs = 0;
-const quiet: Logger = { info() {}, error() {} };
 const REP = newId('005', 1);
 const APPROVER = '501';
 
@@ -168,18 +166,7 @@ describe('disconnecting the CRM a workspace connected second', () => {
     expect(rejected.body.status).toBe('rejected');
 
     // The org's change stream is followed until the org is disconnected, and not after.
-    const followers = startChangeStreamFollowers(harness.deps, {
-      logger: quiet,
-      holder: 'server-a',
-      leaseMs: 3_000,
-      pollMs: 50,
-      openFor: salesforceChangeStreams({
-        secrets: harness.deps.secrets,
-        crmFor: harness.deps.crmFor,
-        pubSubEndpoint: sandbox.pubSubEndpoint,
-        insecureTls: true,
-      }),
-    });
+    const followers = followSandboxChangeStreams(harness.deps, sandbox.pubSubEndpoint);
     const edit = (department: string) =>
       fetch(`${sandbox.url}/_sandbox/edit`, {
         method: 'POST',

@@ -1,8 +1,7 @@
+import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, desc, eq } from 'drizzle-orm';
-import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
-import type { Logger } from '../../server/src/logger.ts';
-import { byCrm, salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import { associationsOf, customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import {
@@ -35,7 +34,6 @@ import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 // Salesforce) under one policy; every change goes to the CRM its object type names.
 let harness: Harness;
 let sandbox: RunningSalesforceSandbox;
-const quiet: Logger = { info() {}, error() {} };
 const REP = newId('005', 1); // the org's admin, who owns the Salesforce contacts below
 /** The workspace the first test connects to both CRMs; the second works in it. */
 let ws: { id: string; adminToken: string };
@@ -328,18 +326,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect((await syncWorkspaceMirror(harness.deps, ws.id)).failed).toEqual([]);
     const approvalRecord = sfApprovalRecordOf(decidedId);
     expect(approvalRecord).toMatchObject({ Contact__c: decided, Agent_status__c: 'pending' });
-    const followers = startChangeStreamFollowers(harness.deps, {
-      logger: quiet,
-      holder: 'server-a',
-      leaseMs: 3_000,
-      pollMs: 50,
-      openFor: salesforceChangeStreams({
-        secrets: harness.deps.secrets,
-        crmFor: harness.deps.crmFor,
-        pubSubEndpoint: sandbox.pubSubEndpoint,
-        insecureTls: true,
-      }),
-    });
+    const followers = followSandboxChangeStreams(harness.deps, sandbox.pubSubEndpoint);
     try {
       const edited = await fetch(`${sandbox.url}/_sandbox/edit`, {
         method: 'POST',

@@ -1,11 +1,8 @@
 import { eq } from 'drizzle-orm';
+import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startChangeStreamFollowers,
-  type ChangeStreamFollowers,
-} from '../../server/src/jobs/change-stream-followers.ts';
-import type { Logger } from '../../server/src/logger.ts';
-import { salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import type { ChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
+import { salesforceResolver } from '../../server/src/runtime.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
 import { startSalesforceSandbox, type RunningSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { newId, updateRecord } from '../../server/src/sandbox/salesforce/state.ts';
@@ -31,7 +28,6 @@ let deps: ServiceDeps;
 let workspaceId: string;
 const ADMIN = { type: 'admin', via: 'cli', name: 'test' } as const;
 const CONTACT = newId('003', 1);
-const quiet: Logger = { info() {}, error() {} };
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -63,18 +59,7 @@ afterAll(async () => {
 });
 
 const server = (holder: string): ChangeStreamFollowers =>
-  startChangeStreamFollowers(deps, {
-    logger: quiet,
-    holder,
-    leaseMs: 3_000,
-    pollMs: 50,
-    openFor: salesforceChangeStreams({
-      secrets: deps.secrets,
-      crmFor: deps.crmFor,
-      pubSubEndpoint: sandbox.pubSubEndpoint,
-      insecureTls: true,
-    }),
-  });
+  followSandboxChangeStreams(deps, sandbox.pubSubEndpoint, holder);
 
 const personEdits = (title: string) =>
   updateRecord(sandbox.state, 'Contact', CONTACT, { Title: title }, { userId: newId('005', 1), origin: UI_ORIGIN });

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
+import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
-import type { Logger } from '../../server/src/logger.ts';
-import { salesforceChangeStreams, salesforceResolver } from '../../server/src/runtime.ts';
+import { salesforceResolver } from '../../server/src/runtime.ts';
 import { startSalesforceSandbox, type RunningSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { AGENTFORCE_USER_ID, newId } from '../../server/src/sandbox/salesforce/state.ts';
 import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
@@ -34,7 +33,6 @@ let deps: ServiceDeps;
 let workspaceId: string;
 const ADMIN = { type: 'admin', via: 'cli', name: 'test' } as const;
 const CONTACT = newId('003', 3);
-const quiet: Logger = { info() {}, error() {} };
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -152,18 +150,7 @@ describe('an Agentforce agent user’s changes in Salesforce', () => {
     const [mirrored] = [...sandbox.state.objects.get('Agent_Approval__c')!.records.keys()];
     expect(mirrored).toBeDefined();
 
-    const followers = startChangeStreamFollowers(deps, {
-      logger: quiet,
-      holder: 'server-a',
-      leaseMs: 3_000,
-      pollMs: 50,
-      openFor: salesforceChangeStreams({
-        secrets: deps.secrets,
-        crmFor: deps.crmFor,
-        pubSubEndpoint: sandbox.pubSubEndpoint,
-        insecureTls: true,
-      }),
-    });
+    const followers = followSandboxChangeStreams(deps, sandbox.pubSubEndpoint);
     try {
       expect((await edit({ Department: 'Agent pick' }, AGENTFORCE_USER_ID)).status).toBe(200);
       await processedChanges(1);
