@@ -2,7 +2,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HubSpotWebhookEvent } from '../../shared/hubspot-webhooks.ts';
 import { startWebhookWorker, type WebhookWorker } from '../../server/src/jobs/webhook-worker.ts';
-import { processWebhookEvents, splitStoredDeliveries } from '../../server/src/services/webhooks/index.ts';
+import { splitStoredDeliveries } from '../../server/src/services/webhooks/index.ts';
 import { silentLogger } from '../../server/src/logger.ts';
 import { webhookDeliveries, webhookEvents } from '../../server/src/store/schema.ts';
 import { countPendingEvents, splitWebhookDeliveries } from '../../server/src/store/webhook-event-store.ts';
@@ -102,9 +102,27 @@ describe('a delivery stored whole, split into events behind the answer', () => {
       sql`update webhook_deliveries set body = jsonb_build_array((body -> 0) - 'eventId') where id = (select min(id) from webhook_deliveries)`,
     );
 
-    await processWebhookEvents(harness.deps);
+    const logged: { message: string; fields?: Record<string, unknown> }[] = [];
+    const worker = startWebhookWorker(harness.deps, {
+      logger: { info() {}, error: (message, fields) => logged.push({ message, fields }) },
+      pollMs: 50,
+    });
+    try {
+      await vi.waitFor(async () => expect(await historyRows(harness.deps.db, ws.workspaceId)).toHaveLength(1), {
+        timeout: 20_000,
+      });
+    } finally {
+      await worker.stop();
+    }
 
     expect(await historyRows(harness.deps.db, ws.workspaceId)).toEqual([expect.objectContaining({ recordId: '8002' })]);
+    // The operator hears of it by the row's id and Postgres's code, never the row's values.
+    expect(logged).toEqual([
+      {
+        message: 'webhook delivery set aside: it cannot be split',
+        fields: { deliveryId: expect.any(Number), code: '23502' },
+      },
+    ]);
     const [aside] = await harness.deps.db.select({ problem: webhookDeliveries.splitProblem }).from(webhookDeliveries);
     expect(aside?.problem).toMatch(/event_id/);
     // Left aside, it is neither split again nor counted as waiting.

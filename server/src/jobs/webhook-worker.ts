@@ -25,7 +25,11 @@ export function startWebhookWorker(
     name: 'webhook processing',
     next: async (running, room) => {
       // A full batch split means more deliveries wait: the next round comes at once.
-      if ((await splitStoredDeliveries(deps)) === SPLIT_BATCH) worker.wake();
+      // A row set aside is logged by id and SQLSTATE: Postgres's reason may quote the row's values.
+      const split = await splitStoredDeliveries(deps, (setAside) =>
+        options.logger.error('webhook delivery set aside: it cannot be split', setAside),
+      );
+      if (split === SPLIT_BATCH) worker.wake();
       return (await workspacesWithWebhookEvents(deps, { limit: room, except: running })).map((workspaceId) => ({
         workspaceId,
         work: () => processWorkspaceEvents(deps, workspaceId, options),

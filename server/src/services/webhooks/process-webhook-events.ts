@@ -48,7 +48,10 @@ export const SPLIT_BATCH = 100;
  * is then split one delivery at a time and that one left aside with why, so one row never stops
  * every workspace's events.
  */
-export async function splitStoredDeliveries(deps: ServiceDeps): Promise<number> {
+export async function splitStoredDeliveries(
+  deps: ServiceDeps,
+  onSetAside: (setAside: { deliveryId: number; code: string }) => void = () => {},
+): Promise<number> {
   try {
     return await splitWebhookDeliveries(deps.db, SPLIT_BATCH);
   } catch (error) {
@@ -60,7 +63,9 @@ export async function splitStoredDeliveries(deps: ServiceDeps): Promise<number> 
       split += await splitWebhookDeliveries(deps.db, 1, id);
     } catch (error) {
       if (!isDataError(error)) throw error;
-      await setDeliveryAside(deps.db, id, (databaseErrorIn(error) as { message?: string }).message ?? 'not a delivery');
+      const refusal = databaseErrorIn(error) as { code: string; message?: string };
+      await setDeliveryAside(deps.db, id, refusal.message ?? 'not a delivery');
+      onSetAside({ deliveryId: id, code: refusal.code });
     }
   }
   return split;
