@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
+import ProcessesFirst from './test/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -23,5 +24,6 @@ export default defineConfig({
     maxWorkers: availableParallelism(),
     // Migrates one database for the run; each file's database is a copy of it.
     globalSetup: ['test/support/global-setup.ts'],
+    sequence: { sequencer: ProcessesFirst },
   },
 });
