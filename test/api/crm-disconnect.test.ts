@@ -1,7 +1,7 @@
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
+import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import {
   type RunningSalesforceSandbox,
   SANDBOX_SALESFORCE_CLIENT,
@@ -19,7 +19,6 @@ import { processWebhookEvents } from '../../server/src/services/webhooks/index.t
 import { crmEventStreams } from '../../server/src/store/crm-event-stream-schema.ts';
 import { renewStreamLease, STREAMED_CHANGE_TYPE } from '../../server/src/store/crm-event-stream-store.ts';
 import { webhookEvents } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { cliOver } from '../support/cli.ts';
 import { EVIDENCE } from '../support/rollbacks.ts';
 import { deliver, propertyChange } from '../support/webhooks.ts';
@@ -48,10 +47,7 @@ const BOTH = {
     'salesforce:Contact': { properties: { Department: { enrichment: 'approval' } } },
   },
 };
-const salesforceConnection = () => ({
-  loginUrl: sandbox.url,
-  auth: { kind: 'client_credentials' as const, ...SANDBOX_SALESFORCE_CLIENT },
-});
+const salesforceConnection = () => sandboxSalesforceConnection(sandbox.url);
 
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
@@ -59,15 +55,7 @@ beforeAll(async () => {
     hubspotOverHttp: true,
     webhooks: { appClientSecret: 'app-secret' },
     clock: () => new Date(Date.now() + clockOffsetMs),
-    crmFor: (hubspot, deps) =>
-      byCrm(
-        hubspot,
-        salesforceResolver({
-          secrets: deps.secrets,
-          saveSession: (workspaceId, sealed) => setSalesforceSession(deps.db, workspaceId, sealed),
-          onBudgetStop: async () => {},
-        }),
-      ),
+    crmFor: hubspotOrSalesforce,
   });
 }, 60_000);
 afterAll(async () => {

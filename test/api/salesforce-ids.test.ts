@@ -1,11 +1,7 @@
+import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
-import {
-  type RunningSalesforceSandbox,
-  SANDBOX_SALESFORCE_CLIENT,
-  startSalesforceSandbox,
-} from '../../server/src/sandbox/salesforce/start.ts';
+import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { createRecord, newId } from '../../server/src/sandbox/salesforce/state.ts';
 import {
   createAgent,
@@ -13,7 +9,6 @@ import {
   publishPolicy,
   setPersonRole,
 } from '../../server/src/services/governance/index.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { consoleCall, signInAs } from '../support/console.ts';
 import { EVIDENCE } from '../support/rollbacks.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -46,21 +41,13 @@ beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
   harness = await startHarness({
     hubspotOverHttp: true,
-    crmFor: (hubspot, deps) =>
-      byCrm(
-        hubspot,
-        salesforceResolver({
-          secrets: deps.secrets,
-          saveSession: (workspaceId, sealed) => setSalesforceSession(deps.db, workspaceId, sealed),
-          onBudgetStop: async () => {},
-        }),
-      ),
+    crmFor: hubspotOrSalesforce,
   });
   ws = await createSalesforceWorkspace(
     harness.deps,
     {
       name: 'Org',
-      connection: { loginUrl: sandbox.url, auth: { kind: 'client_credentials', ...SANDBOX_SALESFORCE_CLIENT } },
+      connection: sandboxSalesforceConnection(sandbox.url),
     },
     ADMIN,
   );

@@ -1,14 +1,10 @@
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
+import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, desc, eq } from 'drizzle-orm';
-import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import { associationsOf, customStore } from '../../server/src/sandbox/hubspot/custom-objects.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import {
-  type RunningSalesforceSandbox,
-  SANDBOX_SALESFORCE_CLIENT,
-  startSalesforceSandbox,
-} from '../../server/src/sandbox/salesforce/start.ts';
+import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { createRecord, newId } from '../../server/src/sandbox/salesforce/state.ts';
 import {
   bootstrapWorkspace,
@@ -24,7 +20,6 @@ import {
 import { retryDueApplies, syncWorkspaceMirror } from '../../server/src/services/held/index.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { approvals, auditEvents } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
 import { cliOver } from '../support/cli.ts';
 import { deliver, historyRows, propertyChange } from '../support/webhooks.ts';
@@ -46,25 +41,13 @@ const POLICY = {
     'salesforce:Contact': { properties: { Title: { enrichment: 'auto' }, Department: { enrichment: 'approval' } } },
   },
 };
-/** The local Salesforce's External Client App, as workspace add and workspace connect take it. */
-const salesforceConnection = () => ({
-  loginUrl: sandbox.url,
-  auth: { kind: 'client_credentials' as const, ...SANDBOX_SALESFORCE_CLIENT },
-});
+const salesforceConnection = () => sandboxSalesforceConnection(sandbox.url);
 
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
   harness = await startHarness({
     hubspotOverHttp: true,
-    crmFor: (hubspot, deps) =>
-      byCrm(
-        hubspot,
-        salesforceResolver({
-          secrets: deps.secrets,
-          saveSession: (workspaceId, sealed) => setSalesforceSession(deps.db, workspaceId, sealed),
-          onBudgetStop: async () => {},
-        }),
-      ),
+    crmFor: hubspotOrSalesforce,
   });
 });
 afterAll(async () => {
