@@ -134,20 +134,14 @@ async function writeMirror(
   // bootstrap created one there. Ids cannot collide: a HubSpot record id is digits, a Salesforce
   // one starts with its object's key prefix, so a decision on either finds its approval by id alone.
   const ids = new Map<string, string>();
-  const byCrm = Map.groupBy(
-    [...chunk.approvals, ...chunk.drafts],
-    (claimed) => crm.forObject(claimed.objectType).vendor,
-  );
-  for (const [vendor, claimed] of byCrm) {
-    const objectTypeId = workspace.connections.find((connection) => connection.crm === vendor)?.approvalObjectTypeId;
-    if (!objectTypeId) continue;
-    const port = crm.forObject(claimed[0]!.objectType);
-    const inCrm = new Set(claimed);
-    const mirrored = {
-      approvals: chunk.approvals.filter((approval) => inCrm.has(approval)),
-      drafts: chunk.drafts.filter((draft) => inCrm.has(draft)),
-    };
-    for (const [key, id] of await upsertApprovalObjects(deps, port, objectTypeId, workspace.id, mirrored))
+  for (const { crm: vendor, approvalObjectTypeId } of workspace.connections) {
+    if (!approvalObjectTypeId) continue;
+    const inCrm = (claimed: { objectType: string }) => crm.forObject(claimed.objectType).vendor === vendor;
+    const mirrored = { approvals: chunk.approvals.filter(inCrm), drafts: chunk.drafts.filter(inCrm) };
+    const first = mirrored.approvals[0] ?? mirrored.drafts[0];
+    if (!first) continue;
+    const port = crm.forObject(first.objectType);
+    for (const [key, id] of await upsertApprovalObjects(deps, port, approvalObjectTypeId, workspace.id, mirrored))
       ids.set(key, id);
   }
   return ids;
