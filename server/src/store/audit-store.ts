@@ -1,4 +1,5 @@
 import { and, asc, eq, getTableColumns, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import {
   GENESIS_HASH,
   SORTED_CONTENT_FIELDS,
@@ -276,14 +277,25 @@ export async function* streamSplicedAuditEvents(
   // Small pages are collected young: 1,000 or 5,000 events a page cost verify a third more CPU time.
   pageSize = 250,
 ): AsyncGenerator<SplicedAuditEvent[]> {
-  const page = async (after: number) => {
-    const result = await db.execute(sql`
-      select e.seq::float8 as seq, e.prev_hash as "prevHash", e.hash, ${CANONICAL_JSON} as canonical
-      from audit_events e
-      where e.workspace_id = ${workspaceId} and e.seq > ${after} and e.seq <= ${Math.min(after + pageSize, untilSeq)}
-      order by e.seq`);
-    return { after, events: rowsOf<SplicedAuditEvent>(result) };
-  };
+  // Named, so each connection plans it once: planned afresh, a million events' 4,000 pages spent
+  // about as long in Postgres's planner as in reading (200,000 events: 2.15 s against 1.22 s).
+  const pageQuery = db
+    .select({
+      seq: sql<number>`e.seq::float8`,
+      prevHash: sql<string>`e.prev_hash`,
+      hash: sql<string>`e.hash`,
+      canonical: sql<string>`${CANONICAL_JSON}`,
+    })
+    .from(alias(auditEvents, 'e'))
+    .where(
+      sql`e.workspace_id = ${sql.placeholder('workspaceId')} and e.seq > ${sql.placeholder('after')} and e.seq <= ${sql.placeholder('until')}`,
+    )
+    .orderBy(sql`e.seq`)
+    .prepare('audit_verify_page');
+  const page = async (after: number) => ({
+    after,
+    events: await pageQuery.execute({ workspaceId, after, until: Math.min(after + pageSize, untilSeq) }),
+  });
   const pages = fetchingAhead(untilSeq > 0 ? page(0) : undefined, ({ after }) =>
     after + pageSize < untilSeq ? page(after + pageSize) : undefined,
   );
