@@ -1,9 +1,6 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=16 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=16
 // The CLI is TypeScript run by Node's own type stripping (Node 22.18+), straight from the checkout.
 // A small young generation, as `npm start` uses: Node's default on a large machine costs ~120 MB of RSS at load.
-// Optimized for size: V8 collects garbage sooner instead of growing the heap. A command's pace is
-// HubSpot's rate limit or one database statement, and a 100,000-item rollback's peak falls from
-// ~250 MB to ~160 MB (Postgres) for about a fifth more CPU time.
 // Two malloc arenas: glibc gives each thread that allocates (V8's helpers, libuv's pool) its own,
 // and their fragments added about 25 MB to a 100,000-item rollback's peak on PGlite.
 await import('./require-node.js');

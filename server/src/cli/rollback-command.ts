@@ -1,5 +1,6 @@
 import type { SingleBar } from 'cli-progress';
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -34,8 +35,12 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
     force: { type: 'boolean' },
     'report-dir': { type: 'string' },
   },
-  run: (context) =>
-    withRuntime(context, async (deps) => {
+  run: (context) => {
+    // V8 collects garbage sooner instead of growing the heap: a rollback's pace is the CRM's rate
+    // limit, and a 100,000-item rollback's peak falls from ~250 MB to ~160 MB (Postgres) for about
+    // a fifth more CPU time. Only here: it tripled audit verify's CPU time.
+    v8.setFlagsFromString('--optimize-for-size');
+    return withRuntime(context, async (deps) => {
       const workspaceId = await workspaceOf(deps, context);
       const selector = await selectorFrom(context);
       const force = context.values.force === true;
@@ -54,7 +59,8 @@ export const ROLLBACK_COMMAND: CommandSpec<CommandOutput> = {
           ? context.values['report-dir']
           : path.join(context.config.dataDir, 'reports');
       return runOutput(finished, await writeReports(deps, workspaceId, finished.id, reportDir), rollback.resumed);
-    }),
+    });
+  },
 };
 
 async function selectorFrom(context: CommandContext): Promise<RollbackSelector> {

@@ -274,8 +274,9 @@ export async function* streamSplicedAuditEvents(
   db: Db,
   workspaceId: string,
   untilSeq: number,
-  // Small pages are collected young: 1,000 or 5,000 events a page cost verify a third more CPU time.
-  pageSize = 250,
+  // On PGlite each query costs its protocol's parsing: 250-event pages took 35-44 s for 1,000,000
+  // events, 1,000 took 23 s. On Postgres the size makes no difference; 5,000 doubled the peak memory.
+  pageSize = 1_000,
 ): AsyncGenerator<SplicedAuditEvent[]> {
   // Named, so each connection plans it once: planned afresh, a million events' 4,000 pages spent
   // about as long in Postgres's planner as in reading (200,000 events: 2.15 s against 1.22 s).
