@@ -74,6 +74,17 @@ export async function insertCrmConnection(
   await tx.insert(crmConnections).values(row);
 }
 
+/** The CRM accounts a workspace is connected to now, each with its CRM. */
+export async function listConnectedAccounts(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<{ crm: CrmVendor; accountId: string }[]> {
+  return db
+    .select({ crm: crmConnections.crm, accountId: crmConnections.accountId })
+    .from(crmConnections)
+    .where(eq(crmConnections.workspaceId, workspaceId));
+}
+
 export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | undefined> {
   const [row] = await db.select(workspaceWithConnections).from(workspaces).where(eq(workspaces.id, id));
   return row;
