@@ -12,7 +12,8 @@ import {
   createWorkspace,
   requireWorkspace,
 } from '../../server/src/services/governance/index.ts';
-import { auditEvents, crmConnections } from '../../server/src/store/schema.ts';
+import { auditEvents, crmConnections, webhookEvents } from '../../server/src/store/schema.ts';
+import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { cliOver } from '../support/cli.ts';
 import { ADMIN, startHarness, type Harness } from '../support/harness.ts';
 import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
@@ -57,6 +58,19 @@ async function connectionOf(workspaceId: string, crm: 'hubspot' | 'salesforce') 
     .where(and(eq(crmConnections.workspaceId, workspaceId), eq(crmConnections.crm, crm)));
   return row!;
 }
+const streamed = async (workspaceId: string) =>
+  (
+    await harness.database.db
+      .select({ value: webhookEvents.propertyValue })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.workspaceId, workspaceId))
+  ).map((row) => row.value);
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; !(await done()); i++) {
+    if (i > 400) throw new Error('never happened');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 const updates = (workspaceId: string) =>
   harness.database.db
     .select()
@@ -78,77 +92,96 @@ describe('workspace update --crm', () => {
     );
     const before = await connectionOf(ws.id, 'salesforce');
     const hubspotBefore = (await requireWorkspace(harness.deps, ws.id)).hubspotTokenEnc;
-
-    // Another CRM's options, a refused app and another org's app store nothing.
-    const salesforceWithoutCrm = await update(ws.id, ...salesforceOptions(sandbox.url, ROTATED));
-    expect(salesforceWithoutCrm.json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(salesforceWithoutCrm.json.error.message).toContain('--crm salesforce');
-    const hubspotAsSalesforce = await update(ws.id, '--crm', 'salesforce', '--hubspot-token', 'pat-na1-x');
-    expect(hubspotAsSalesforce.json.error.message).toContain('--crm hubspot');
-    const refused = await update(
-      ws.id,
-      '--crm',
-      'salesforce',
-      ...salesforceOptions(sandbox.url, { ...ROTATED, clientSecret: 'wrong' }),
-    );
-    expect(refused.json.error.code).toBe('CRM_AUTH_FAILED');
-    const elsewhere = await update(ws.id, '--crm', 'salesforce', ...salesforceOptions(otherOrg.url, ROTATED));
-    expect(elsewhere.json.error).toMatchObject({
-      code: 'VALIDATION_FAILED',
-      details: {
-        reason: 'other_account',
-        crm: 'salesforce',
-        accountId: sandbox.orgId,
-        credentialsAccountId: otherOrg.state.orgId,
-      },
-    });
-    expect(await connectionOf(ws.id, 'salesforce')).toEqual(before);
-    expect(await updates(ws.id)).toEqual([]);
-
-    const rotated = await update(ws.id, '--crm', 'salesforce', ...salesforceOptions(sandbox.url, ROTATED));
-    expect(rotated).toMatchObject({
-      code: 0,
-      json: {
-        id: ws.id,
-        crm: 'hubspot',
-        connections: [
-          { crm: 'hubspot', accountId: harness.hubspot.state.portalId },
-          { crm: 'salesforce', accountId: sandbox.orgId },
-        ],
-      },
-    });
-    const after = await connectionOf(ws.id, 'salesforce');
-    expect(JSON.parse(harness.deps.secrets.open(after.credentialsEnc))).toMatchObject({
-      loginUrl: sandbox.url,
-      auth: { kind: 'client_credentials', ...ROTATED },
-    });
-    expect(after.sessionEnc).toBeNull();
-    // The portal, the workspace's first connection, is untouched.
-    expect((await requireWorkspace(harness.deps, ws.id)).hubspotTokenEnc).toBe(hubspotBefore);
-
-    // The old app revoked, the workspace reads the org with the new one.
+    // The org revokes the app: the followers' stream of it is refused, and left alone until its credentials change.
     const revoked = await fetch(`${sandbox.url}/_sandbox/faults`, {
       method: 'PUT',
       body: JSON.stringify({ revokeClient: SANDBOX_SALESFORCE_CLIENT.clientId }),
     });
     expect(revoked.status).toBe(200);
-    const contact = createRecord(
-      sandbox.state,
-      'Contact',
-      { LastName: 'Read' },
-      { userId: newId('005', 1), origin: '' },
-    );
-    const crm = harness.deps.crmFor(await requireWorkspace(harness.deps, ws.id));
-    const read = await crm.readBatch({
-      objectType: 'salesforce:Contact',
-      recordIds: [contact],
-      properties: ['LastName'],
-    });
-    expect(read.get(contact)).toMatchObject({ LastName: 'Read' });
+    let signInsAsked = 0;
+    sandbox.state.faults.hold = (request) => {
+      if (request.path === '/services/oauth2/token') signInsAsked++;
+      return undefined;
+    };
+    const followers = followSandboxChangeStreams(harness.deps, sandbox.pubSubEndpoint);
+    try {
+      // The follower signed in with the revoked app, before the rotation below.
+      await until(async () => signInsAsked > 0);
+      sandbox.state.faults.hold = null;
 
-    const [event] = await updates(ws.id);
-    expect(event?.data).toEqual({ changed: ['salesforceConnection'], crm: 'salesforce', tokenVerified: true });
-    expect(JSON.stringify(event) + rotated.stdout).not.toContain(ROTATED.clientSecret);
+      // Another CRM's options, a refused app and another org's app store nothing.
+      const salesforceWithoutCrm = await update(ws.id, ...salesforceOptions(sandbox.url, ROTATED));
+      expect(salesforceWithoutCrm.json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(salesforceWithoutCrm.json.error.message).toContain('--crm salesforce');
+      const hubspotAsSalesforce = await update(ws.id, '--crm', 'salesforce', '--hubspot-token', 'pat-na1-x');
+      expect(hubspotAsSalesforce.json.error.message).toContain('--crm hubspot');
+      const refused = await update(
+        ws.id,
+        '--crm',
+        'salesforce',
+        ...salesforceOptions(sandbox.url, { ...ROTATED, clientSecret: 'wrong' }),
+      );
+      expect(refused.json.error.code).toBe('CRM_AUTH_FAILED');
+      const elsewhere = await update(ws.id, '--crm', 'salesforce', ...salesforceOptions(otherOrg.url, ROTATED));
+      expect(elsewhere.json.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: {
+          reason: 'other_account',
+          crm: 'salesforce',
+          accountId: sandbox.orgId,
+          credentialsAccountId: otherOrg.state.orgId,
+        },
+      });
+      expect(await connectionOf(ws.id, 'salesforce')).toEqual(before);
+      expect(await updates(ws.id)).toEqual([]);
+
+      const rotated = await update(ws.id, '--crm', 'salesforce', ...salesforceOptions(sandbox.url, ROTATED));
+      expect(rotated).toMatchObject({
+        code: 0,
+        json: {
+          id: ws.id,
+          crm: 'hubspot',
+          connections: [
+            { crm: 'hubspot', accountId: harness.hubspot.state.portalId },
+            { crm: 'salesforce', accountId: sandbox.orgId },
+          ],
+        },
+      });
+      const after = await connectionOf(ws.id, 'salesforce');
+      expect(JSON.parse(harness.deps.secrets.open(after.credentialsEnc))).toMatchObject({
+        loginUrl: sandbox.url,
+        auth: { kind: 'client_credentials', ...ROTATED },
+      });
+      expect(after.sessionEnc).toBeNull();
+      // The portal, the workspace's first connection, is untouched.
+      expect((await requireWorkspace(harness.deps, ws.id)).hubspotTokenEnc).toBe(hubspotBefore);
+
+      // With the new app the workspace reads the org, and its change stream is followed again.
+      const contact = createRecord(
+        sandbox.state,
+        'Contact',
+        { LastName: 'Read' },
+        { userId: newId('005', 1), origin: '' },
+      );
+      const crm = harness.deps.crmFor(await requireWorkspace(harness.deps, ws.id));
+      const read = await crm.readBatch({
+        objectType: 'salesforce:Contact',
+        recordIds: [contact],
+        properties: ['LastName'],
+      });
+      expect(read.get(contact)).toMatchObject({ LastName: 'Read' });
+      const edited = await fetch(`${sandbox.url}/_sandbox/edit`, {
+        method: 'POST',
+        body: JSON.stringify({ object: 'Contact', id: contact, values: { Department: 'Sales' } }),
+      });
+      expect(edited.status).toBe(200);
+      await until(async () => (await streamed(ws.id)).includes('Sales'));
+      const [event] = await updates(ws.id);
+      expect(event?.data).toEqual({ changed: ['salesforceConnection'], crm: 'salesforce', tokenVerified: true });
+      expect(JSON.stringify(event) + rotated.stdout).not.toContain(ROTATED.clientSecret);
+    } finally {
+      await followers.stop();
+    }
   });
 
   it('rotates the portal a Salesforce workspace connected second, checked against that portal, and the org when --crm is not given', async () => {
