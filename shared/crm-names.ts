@@ -11,6 +11,8 @@ export const SALESFORCE_OBJECT_TYPES = ['salesforce:Contact', 'salesforce:Lead',
 export const OBJECT_TYPES = HUBSPOT_OBJECT_TYPES;
 export const CRM_OBJECT_TYPES = [...HUBSPOT_OBJECT_TYPES, ...SALESFORCE_OBJECT_TYPES] as const;
 export type CrmVendor = 'hubspot' | 'salesforce';
+/** Each CRM as its users call it, for sentences people read. */
+export const CRM_DISPLAY_NAMES: Record<CrmVendor, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
 
 /** The CRM an object type belongs to: `salesforce:` names Salesforce, a bare name HubSpot. */
 export function crmOfObjectType(objectType: string): CrmVendor {

@@ -288,7 +288,7 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(await verifyAudit(harness.deps, ws.id)).toEqual({ ok: true, events: expect.any(Number) });
   }, 120_000);
 
-  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale, and a status set on its Agent_Approval__c record decides one', async () => {
+  it('follows the org’s change events: a person’s edit in Salesforce makes a held write there stale, and a status set on its Agent_Approval__c record decides one, a rejection said to be made in Salesforce', async () => {
     const agent = await createAgent(harness.deps, ws.id, { name: 'follower-test', role: 'enrichment' }, ADMIN);
     const contact = createRecord(
       sandbox.state,
@@ -306,6 +306,14 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     );
     await submit(agent.token, 'sf-decided', 'salesforce:Contact', { [decided]: { Department: 'Finance' } });
     const decidedId = await pendingApprovalOf(ws.adminToken, 'sf-decided', decided);
+    const refused = createRecord(
+      sandbox.state,
+      'Contact',
+      { LastName: 'Refused', Department: 'Ops', OwnerId: REP },
+      { userId: REP, origin: '' },
+    );
+    await submit(agent.token, 'sf-refused', 'salesforce:Contact', { [refused]: { Department: 'Legal' } });
+    const refusedId = await pendingApprovalOf(ws.adminToken, 'sf-refused', refused);
     expect((await syncWorkspaceMirror(harness.deps, ws.id)).failed).toEqual([]);
     const approvalRecord = sfApprovalRecordOf(decidedId);
     expect(approvalRecord).toMatchObject({ Contact__c: decided, Agent_status__c: 'pending' });
@@ -352,6 +360,28 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
         .orderBy(desc(auditEvents.seq))
         .limit(1);
       expect(decidedEvent).toMatchObject({ actor: { type: 'person', crmUserId: REP } });
+
+      // A rejection there is said to have been made in Salesforce, where its approval record is.
+      const rejected = await fetch(`${sandbox.url}/_sandbox/edit`, {
+        method: 'POST',
+        body: JSON.stringify({
+          object: 'Agent_Approval__c',
+          id: sfApprovalRecordOf(refusedId)!.Id,
+          values: { Agent_status__c: 'rejected' },
+        }),
+      });
+      expect(rejected.status).toBe(200);
+      const refusal = async () =>
+        (await harness.database.db.select().from(approvals).where(eq(approvals.id, refusedId)))[0]!;
+      for (let i = 0; (await refusal()).status === 'pending'; i++) {
+        if (i > 600) throw new Error('the rejection never arrived');
+        while ((await processWebhookEvents(harness.deps)) > 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await refusal()).toMatchObject({
+        status: 'rejected',
+        message: 'Rejected in Salesforce on the approval record.',
+      });
     } finally {
       await followers.stop();
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateWorkspace } from '../../server/src/store/workspace-store.ts';
+import { setConnectionCredentials } from '../../server/src/store/workspace-store.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { deliver, propertyChange, seedWebhookWorkspace, storedEventCount } from '../support/webhooks.ts';
 
@@ -122,7 +122,9 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
     ).toBe(200);
     // Rotated as `workspace update` does: the workspace row and its connection (issue 20) together.
     await harness.database.db.transaction((tx) =>
-      updateWorkspace(tx, rotating.workspaceId, { hubspotClientSecretEnc: harness.deps.secrets.seal('secret-after') }),
+      setConnectionCredentials(tx, rotating.workspaceId, 'hubspot', {
+        clientSecretEnc: harness.deps.secrets.seal('secret-after'),
+      }),
     );
 
     expect((await deliver(harness, [propertyChange(rotating.portalId)], { clientSecret: 'secret-after' })).status).toBe(

@@ -63,6 +63,7 @@ async function follow(stored: number, holder = 'server-a'): Promise<string> {
   const startCount = await storedEventCount(harness.deps.db, ws.workspaceId);
   const ended = followChangeStream(harness.deps, {
     workspaceId: ws.workspaceId,
+    connection: { crm: 'hubspot', accountId: String(ws.portalId) } as const,
     holder,
     open,
     signal: controller.signal,
@@ -149,17 +150,19 @@ describe('following a CRM change stream', () => {
     const controller = new AbortController();
     let storedOnce: () => void = () => {};
     const first = new Promise<void>((resolve) => (storedOnce = resolve));
+    const connection = { crm: 'hubspot', accountId: String(ws.portalId) } as const;
     const following = followChangeStream(harness.deps, {
       workspaceId: ws.workspaceId,
+      connection,
       holder: 'server-a',
       open,
       signal: controller.signal,
       onStored: () => storedOnce(),
     });
     await first;
-    expect(await followChangeStream(harness.deps, { workspaceId: ws.workspaceId, holder: 'server-b', open })).toBe(
-      'held_elsewhere',
-    );
+    expect(
+      await followChangeStream(harness.deps, { workspaceId: ws.workspaceId, connection, holder: 'server-b', open }),
+    ).toBe('held_elsewhere');
     controller.abort();
     expect(await following).toBe('closed');
   });

@@ -184,23 +184,31 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'workspace update',
     summary:
-      'Renames a workspace or rotates its HubSpot token or client secret (a new token is checked first; audited).',
-    usage:
-      'workspace update --workspace ID [--name NAME] [--hubspot-token TOKEN] [--hubspot-client-secret SECRET] [--no-verify] [--json]',
+      'Renames a workspace or rotates the credentials of one of its connections, HubSpot or Salesforce (new ones are checked first; audited).',
+    usage: [
+      'workspace update --workspace ID [--name NAME] [--crm hubspot] [--hubspot-token TOKEN] [--hubspot-client-secret SECRET] [--no-verify] [--json]',
+      `workspace update --workspace ID [--name NAME] --crm salesforce ${SALESFORCE_USAGE.replace(' [--json]', ' [--no-verify] [--json]')}`,
+    ].join('\n'),
     options: {
       workspace: { type: 'string' },
       name: { type: 'string' },
+      crm: { type: 'string' },
       'hubspot-token': { type: 'string' },
       'hubspot-client-secret': { type: 'string' },
       'no-verify': { type: 'boolean' },
+      ...SALESFORCE_OPTIONS,
     },
     run: (context) =>
       withRuntime(context, async (deps) => {
         const { changeWorkspace } = await import('../services/governance/index.ts');
+        const crm = optional(context, 'crm');
+        const salesforce = Object.keys(SALESFORCE_OPTIONS).some((name) => context.values[name] !== undefined);
         const changes = {
           name: optional(context, 'name'),
+          crm: crm === undefined ? undefined : parseWith(crmSchema, crm, 'crm'),
           hubspotToken: optional(context, 'hubspot-token'),
           hubspotClientSecret: optional(context, 'hubspot-client-secret'),
+          salesforceConnection: salesforce ? salesforceConnectionOf(context) : undefined,
           verifyToken: context.values['no-verify'] !== true,
         };
         const workspace = await changeWorkspace(deps, requireOption(context, 'workspace'), changes, CLI_ACTOR);
@@ -208,6 +216,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           changes.name === undefined ? '' : 'name',
           changes.hubspotToken === undefined ? '' : 'HubSpot token',
           changes.hubspotClientSecret === undefined ? '' : 'client secret',
+          changes.salesforceConnection === undefined ? '' : 'Salesforce connection',
         ].filter(Boolean);
         return {
           kind: 'result',

@@ -1,4 +1,4 @@
-import { type CrmVendor, crmOfObjectType, type ObjectType } from '../../../shared/crm-names.ts';
+import { CRM_DISPLAY_NAMES, type CrmVendor, crmOfObjectType, type ObjectType } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
 import type { CrmAssociations, CrmPort } from './port.ts';
 
@@ -32,7 +32,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
   const smallest = (limit: (crm: CrmPort) => number) => Math.min(...connections.map(limit));
   /** A capability the object's CRM lacks is refused, naming that CRM, as a workspace of it alone refuses it. */
   const lacking = (crm: CrmPort, what: string) =>
-    new AppError('CRM_REJECTED', `${what} is not built for ${crm.vendor === 'salesforce' ? 'Salesforce' : 'HubSpot'}.`);
+    new AppError('CRM_REJECTED', `${what} is not built for ${CRM_DISPLAY_NAMES[crm.vendor]}.`);
   const associationsOf = (objectType: ObjectType): CrmAssociations => {
     const crm = of(objectType);
     if (!crm.associations) throw lacking(crm, 'Governed associations');

@@ -30,13 +30,14 @@ export function startChangeStreamFollowers(
   },
 ): ChangeStreamFollowers {
   const following = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  /** Workspaces whose connection was refused, with the sealed credentials that were: tried again once they change. */
+  /** Workspaces whose org refused its connection, with the sealed credentials it refused: tried again once they change (`workspace update`). */
   const refused = new Map<string, string>();
 
-  const follow = (workspace: WorkspaceRow) => {
+  const follow = (workspace: WorkspaceRow, connection: WorkspaceRow['connections'][number]) => {
     const abort = new AbortController();
     const done = followChangeStream(deps, {
       workspaceId: workspace.id,
+      connection,
       holder: options.holder,
       open: options.openFor(workspace),
       leaseMs: options.leaseMs,
@@ -48,7 +49,7 @@ export function startChangeStreamFollowers(
       })
       .catch((error: unknown) => {
         if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
-          refused.set(workspace.id, workspace.hubspotTokenEnc);
+          refused.set(workspace.id, connection.credentialsEnc);
         options.logger.error('change stream failed', { workspaceId: workspace.id, error: errorLogField(error) });
       })
       .finally(() => following.delete(workspace.id));
@@ -64,10 +65,11 @@ export function startChangeStreamFollowers(
       const wanted = new Set(workspaces.map((workspace) => workspace.id));
       for (const [workspaceId, follower] of following) if (!wanted.has(workspaceId)) follower.abort.abort();
       for (const workspace of workspaces) {
-        if (following.has(workspace.id)) continue;
-        if (refused.get(workspace.id) === workspace.hubspotTokenEnc) continue;
+        const connection = workspace.connections.find((each) => each.crm === 'salesforce');
+        if (!connection || following.has(workspace.id)) continue;
+        if (refused.get(workspace.id) === connection.credentialsEnc) continue;
         refused.delete(workspace.id);
-        follow(workspace);
+        follow(workspace, connection);
       }
       // Never "found work": the followers run beside the loop, which only looks again after pollMs.
       return 0;

@@ -1,8 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { CrmChangeBatch } from '../../../shared/crm-change-events.ts';
+import type { CrmVendor } from '../../../shared/crm-names.ts';
 import { crmEventStreamPositions, crmEventStreams } from './crm-event-stream-schema.ts';
 import type { Db } from './database.ts';
-import { changeSets, changes, webhookEvents } from './schema.ts';
+import { changeSets, changes, crmConnections, webhookEvents, workspaces } from './schema.ts';
 
 /** The subscription type a streamed change is stored under beside HubSpot's webhook events. */
 export const STREAMED_CHANGE_TYPE = 'crm.streamedChange';
@@ -12,23 +13,53 @@ const TOPICS = 2 ** 3;
 
 /**
  * Takes (or renews) the workspace's stream lease for `holder` unless another holder's lease is
- * still running. True when `holder` now holds it until `now + leaseMs`.
+ * still running, and only while the workspace (not removed) still has the connection streamed.
  */
 export async function claimStreamLease(
   db: Db,
-  claim: { workspaceId: string; holder: string; now: Date; leaseMs: number },
-): Promise<boolean> {
+  claim: {
+    workspaceId: string;
+    holder: string;
+    now: Date;
+    leaseMs: number;
+    connection: { crm: CrmVendor; accountId: string };
+  },
+): Promise<'claimed' | 'held_elsewhere' | 'disconnected'> {
   const until = new Date(claim.now.getTime() + claim.leaseMs);
-  const rows = await db
-    .insert(crmEventStreams)
-    .values({ workspaceId: claim.workspaceId, leaseHolder: claim.holder, leaseExpiresAt: until, updatedAt: claim.now })
-    .onConflictDoUpdate({
-      target: crmEventStreams.workspaceId,
-      set: { leaseHolder: claim.holder, leaseExpiresAt: until, updatedAt: claim.now },
-      setWhere: sql`${crmEventStreams.leaseHolder} is null or ${crmEventStreams.leaseHolder} = ${claim.holder} or ${crmEventStreams.leaseExpiresAt} < ${claim.now.toISOString()}::timestamptz`,
-    })
-    .returning({ holder: crmEventStreams.leaseHolder });
-  return rows.length === 1;
+  return db.transaction(async (tx) => {
+    // The workspace's row orders a claim with a disconnection (issue 20), which locks it to delete
+    // the connection and the lease together: a claim after it finds no connection, one before it
+    // has its lease deleted, so a follower that listed the workspace just before stores nothing.
+    const [connected] = await tx
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .innerJoin(
+        crmConnections,
+        and(
+          eq(crmConnections.workspaceId, workspaces.id),
+          eq(crmConnections.crm, claim.connection.crm),
+          eq(crmConnections.accountId, claim.connection.accountId),
+        ),
+      )
+      .where(and(eq(workspaces.id, claim.workspaceId), isNull(workspaces.removedAt)))
+      .for('share', { of: workspaces });
+    if (!connected) return 'disconnected';
+    const rows = await tx
+      .insert(crmEventStreams)
+      .values({
+        workspaceId: claim.workspaceId,
+        leaseHolder: claim.holder,
+        leaseExpiresAt: until,
+        updatedAt: claim.now,
+      })
+      .onConflictDoUpdate({
+        target: crmEventStreams.workspaceId,
+        set: { leaseHolder: claim.holder, leaseExpiresAt: until, updatedAt: claim.now },
+        setWhere: sql`${crmEventStreams.leaseHolder} is null or ${crmEventStreams.leaseHolder} = ${claim.holder} or ${crmEventStreams.leaseExpiresAt} < ${claim.now.toISOString()}::timestamptz`,
+      })
+      .returning({ holder: crmEventStreams.leaseHolder });
+    return rows.length === 1 ? 'claimed' : 'held_elsewhere';
+  });
 }
 
 /**

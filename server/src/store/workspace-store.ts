@@ -74,6 +74,17 @@ export async function insertCrmConnection(
   await tx.insert(crmConnections).values(row);
 }
 
+/** The CRM accounts a workspace is connected to now, each with its CRM. */
+export async function listConnectedAccounts(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<{ crm: CrmVendor; accountId: string }[]> {
+  return db
+    .select({ crm: crmConnections.crm, accountId: crmConnections.accountId })
+    .from(crmConnections)
+    .where(eq(crmConnections.workspaceId, workspaceId));
+}
+
 export async function findWorkspace(db: Db, id: string): Promise<WorkspaceRow | undefined> {
   const [row] = await db.select(workspaceWithConnections).from(workspaces).where(eq(workspaces.id, id));
   return row;
@@ -132,25 +143,36 @@ export async function lockWorkspace(tx: Tx, id: string): Promise<WorkspaceRow | 
 export async function updateWorkspace(
   tx: Tx,
   id: string,
-  changes: Partial<Pick<WorkspaceRow, 'name' | 'hubspotTokenEnc' | 'hubspotClientSecretEnc' | 'removedAt'>>,
+  changes: Partial<Pick<WorkspaceRow, 'name' | 'removedAt'>>,
 ): Promise<void> {
   await tx.update(workspaces).set(changes).where(eq(workspaces.id, id));
-  // The first connection's row follows its columns; a removed workspace gives its accounts back.
-  const credentials = {
-    ...(changes.hubspotTokenEnc === undefined ? {} : { credentialsEnc: changes.hubspotTokenEnc }),
-    ...(changes.hubspotClientSecretEnc === undefined ? {} : { clientSecretEnc: changes.hubspotClientSecretEnc }),
-  };
-  if (Object.keys(credentials).length > 0)
-    await tx
-      .update(crmConnections)
-      .set(credentials)
-      .where(
-        and(
-          eq(crmConnections.workspaceId, id),
-          sql`${crmConnections.crm} = (select ${workspaces.crm} from ${workspaces} where ${workspaces.id} = ${id})`,
-        ),
-      );
+  // A removed workspace gives its accounts back.
   if (changes.removedAt) await tx.delete(crmConnections).where(eq(crmConnections.workspaceId, id));
+}
+
+/**
+ * Rotates one connection's credentials (issue 20), in the workspace's columns too when it is the
+ * first. New Salesforce credentials drop the access token minted from the old ones.
+ */
+export async function setConnectionCredentials(
+  tx: Tx,
+  id: string,
+  crm: CrmVendor,
+  changes: { credentialsEnc?: string; clientSecretEnc?: string },
+): Promise<void> {
+  const dropSession = crm === 'salesforce' && changes.credentialsEnc !== undefined;
+  await tx
+    .update(crmConnections)
+    .set({ ...changes, ...(dropSession ? { sessionEnc: null } : {}) })
+    .where(and(eq(crmConnections.workspaceId, id), eq(crmConnections.crm, crm)));
+  await tx
+    .update(workspaces)
+    .set({
+      ...(changes.credentialsEnc === undefined ? {} : { hubspotTokenEnc: changes.credentialsEnc }),
+      ...(changes.clientSecretEnc === undefined ? {} : { hubspotClientSecretEnc: changes.clientSecretEnc }),
+      ...(dropSession ? { salesforceSessionEnc: null } : {}),
+    })
+    .where(and(eq(workspaces.id, id), eq(workspaces.crm, crm)));
 }
 
 /** Whether agents ever submitted work here: change sets or actions (drafts). Agents and policies alone are set-up, not data. */

@@ -32,6 +32,8 @@ console.log('following');
 for (;;) {
   const end = await followChangeStream(deps, {
     workspaceId,
+    // The workspace stands for the org by naming its id as its portal.
+    connection: { crm: 'hubspot', accountId: organizationId },
     holder,
     leaseMs: 2_000,
     open: (positions, onBatch) =>

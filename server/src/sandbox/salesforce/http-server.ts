@@ -39,21 +39,26 @@ export function createSalesforceSandboxServer(state: SalesforceSandboxState): Sa
         headers,
         rawBody: Buffer.concat(chunks).toString('utf8'),
       };
-      const response = respond(state, request, baseUrl);
-      setTimeout(() => {
-        if (response.xml !== undefined) {
-          res.writeHead(response.status, { 'content-type': 'text/xml;charset=UTF-8', ...response.headers });
-          res.end(response.xml);
-          return;
-        }
-        if (response.csv !== undefined) {
-          res.writeHead(response.status, { 'content-type': 'text/csv;charset=UTF-8', ...response.headers });
-          res.end(response.csv);
-          return;
-        }
-        res.writeHead(response.status, { 'content-type': 'application/json;charset=UTF-8', ...response.headers });
-        res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
-      }, state.faults.latencyMs);
+      const answer = () => {
+        const response = respond(state, request, baseUrl);
+        setTimeout(() => {
+          if (response.xml !== undefined) {
+            res.writeHead(response.status, { 'content-type': 'text/xml;charset=UTF-8', ...response.headers });
+            res.end(response.xml);
+            return;
+          }
+          if (response.csv !== undefined) {
+            res.writeHead(response.status, { 'content-type': 'text/csv;charset=UTF-8', ...response.headers });
+            res.end(response.csv);
+            return;
+          }
+          res.writeHead(response.status, { 'content-type': 'application/json;charset=UTF-8', ...response.headers });
+          res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
+        }, state.faults.latencyMs);
+      };
+      const held = state.faults.hold?.(request);
+      if (held) void held.then(answer, answer);
+      else answer();
     });
   });
   return {

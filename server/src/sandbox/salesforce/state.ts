@@ -93,6 +93,8 @@ export interface SalesforceSandboxState {
     latencyMs: number;
     rejectRecords: Map<string, { statusCode: string; message: string }>;
     bulkProcessLimit: number | null;
+    /** In the process only: a request this answers a promise for waits until it settles (tests order a call against other work). */
+    hold: ((request: { method: string; path: string }) => Promise<void> | undefined) | null;
   };
   /** Bulk API 2.0 ingest jobs by id. */
   bulkJobs: Map<string, SandboxBulkJob>;
@@ -210,7 +212,7 @@ export function createSalesforceSandboxState(
     grantedFields: new Set(),
     permissionSets: new Map(),
     api: { used: 0, limit: options.apiLimit ?? 15_000 },
-    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null },
+    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null, hold: null },
     bulkJobs: new Map(),
     calls: [],
     changes: new RecordChanges(),

@@ -1,5 +1,5 @@
 import { type ConnectCrmInput, connectCrmSchema, type CrmConnectionView } from '../../../../shared/admin-api.ts';
-import { type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
+import { CRM_DISPLAY_NAMES, type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
 import { AppError, databaseErrorIn } from '../../errors.ts';
 import {
   countCrmWorkInFlight,
@@ -13,7 +13,6 @@ import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../comm
 import { objectTypesNamedBy, policyInForce } from './policies.ts';
 import { requireActiveWorkspace, signInToSalesforce, verifyCrmToken } from './workspaces.ts';
 
-const CRM_NAMES: Record<CrmVendor, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
 const ACCOUNT_NAMES: Record<CrmVendor, string> = { hubspot: 'portal', salesforce: 'org' };
 
 /**
@@ -117,7 +116,7 @@ function refuseSecondOfCrm(
   if (existing)
     throw new AppError(
       'CONFLICT',
-      `Workspace ${workspaceId} is already connected to ${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${existing.accountId}: a workspace holds one account of each CRM.`,
+      `Workspace ${workspaceId} is already connected to ${CRM_DISPLAY_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${existing.accountId}: a workspace holds one account of each CRM.`,
       { details: { reason: 'already_connected', crm, accountId: existing.accountId } },
     );
 }
@@ -126,7 +125,7 @@ function refuseSecondOfCrm(
 function accountInUse(crm: CrmVendor, accountId: string): AppError {
   return new AppError(
     'CONFLICT',
-    `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${accountId} belongs to another workspace: an account is connected to one workspace only. Nothing was stored.`,
+    `${CRM_DISPLAY_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${accountId} belongs to another workspace: an account is connected to one workspace only. Nothing was stored.`,
     { details: { reason: 'account_in_use', crm, accountId } },
   );
 }
@@ -161,7 +160,7 @@ export async function disconnectCrm(
     if (governed.length > 0)
       throw new AppError(
         'CONFLICT',
-        `The policy in force governs ${governed.join(', ')} of ${CRM_NAMES[crm]}: publish a policy without them first, then disconnect.`,
+        `The policy in force governs ${governed.join(', ')} of ${CRM_DISPLAY_NAMES[crm]}: publish a policy without them first, then disconnect.`,
         { details: { reason: 'policy_governs', crm, objectTypes: governed } },
       );
     const work = await countCrmWorkInFlight(tx, workspace.id, crm);
@@ -169,7 +168,7 @@ export async function disconnectCrm(
     if (underWay.length > 0)
       throw new AppError(
         'CONFLICT',
-        `Work on ${CRM_NAMES[crm]}'s records is under way (${underWay.map(([what, count]) => `${count} ${WORK_NAMES[what as keyof typeof work]}`).join(', ')}): decide or withdraw what is held and let rollbacks and change sets finish, then disconnect.`,
+        `Work on ${CRM_DISPLAY_NAMES[crm]}'s records is under way (${underWay.map(([what, count]) => `${count} ${WORK_NAMES[what as keyof typeof work]}`).join(', ')}): decide or withdraw what is held and let rollbacks and change sets finish, then disconnect.`,
         { details: { reason: 'work_in_flight', crm, ...work } },
       );
     await deleteCrmConnection(tx, workspace.id, crm);
@@ -194,19 +193,19 @@ const WORK_NAMES = {
 function disconnectable(workspace: WorkspaceRow, crm: CrmVendor): { accountId: string } {
   const connection = workspace.connections.find((each) => each.crm === crm);
   if (!connection)
-    throw new AppError('NOT_FOUND', `Workspace ${workspace.id} is not connected to ${CRM_NAMES[crm]}.`, {
+    throw new AppError('NOT_FOUND', `Workspace ${workspace.id} is not connected to ${CRM_DISPLAY_NAMES[crm]}.`, {
       details: { reason: 'not_connected', crm },
     });
   if (workspace.connections.length === 1)
     throw new AppError(
       'CONFLICT',
-      `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's only connection: remove the workspace instead (workspace remove), which gives the account back.`,
+      `${CRM_DISPLAY_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's only connection: remove the workspace instead (workspace remove), which gives the account back.`,
       { details: { reason: 'only_connection', crm, accountId: connection.accountId } },
     );
   if (workspace.crm === crm)
     throw new AppError(
       'CONFLICT',
-      `${CRM_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's first connection, which its approval object, drafts and teams belong to: disconnect the other CRM instead, or remove the workspace.`,
+      `${CRM_DISPLAY_NAMES[crm]} ${ACCOUNT_NAMES[crm]} ${connection.accountId} is this workspace's first connection, which its approval object, drafts and teams belong to: disconnect the other CRM instead, or remove the workspace.`,
       { details: { reason: 'first_connection', crm, accountId: connection.accountId } },
     );
   return connection;

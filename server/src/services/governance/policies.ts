@@ -1,10 +1,12 @@
 import type { ActivePolicy, PolicyVersion } from '../../../../shared/admin-api.ts';
 import type { PolicyVersionView } from '../../../../shared/console-settings-api.ts';
+import { type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
 import { parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
+import { listConnectedAccounts } from '../../store/workspace-store.ts';
 import {
   findLatestPolicyVersion,
   findPolicyVersion,
@@ -34,7 +36,7 @@ export async function publishPolicy(
       details: { issues: parsed.issues },
     });
   }
-  await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
+  const checked = await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
   await refuseUnlessOwnerWhileStopped(deps, workspaceId, actor);
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
@@ -47,6 +49,14 @@ export async function publishPolicy(
       });
   }
   return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+    // Under the chain's lock, which a disconnection takes too (issue 20): a CRM disconnected since
+    // the checks above is refused here, and one disconnected after finds this version in force.
+    const connections = await listConnectedAccounts(tx, workspaceId);
+    const stillConnected = (crm: CrmVendor) =>
+      connections.some(
+        (now) => now.crm === crm && checked.some((then) => then.crm === crm && then.accountId === now.accountId),
+      );
+    refuseUnconnected(parsed.policy, (objectType) => stillConnected(crmOfObjectType(objectType)));
     const version = await insertPolicyVersion(tx, {
       workspaceId,
       document: parsed.policy,
@@ -93,20 +103,17 @@ export function objectTypesNamedBy(policy: Policy): { path: string; objectType: 
 /**
  * A policy naming an object of a CRM the workspace is not connected to is refused with the object
  * named (issue 20), and one naming a field the org does not have (or the API user cannot see) with
- * the field named, for each CRM whose port checks fields at publish.
+ * the field named, for each CRM whose port checks fields at publish. The connections checked come back.
  */
-async function refuseWhatTheCrmLacks(deps: ServiceDeps, workspaceId: string, policy: Policy): Promise<void> {
-  const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
+async function refuseWhatTheCrmLacks(
+  deps: ServiceDeps,
+  workspaceId: string,
+  policy: Policy,
+): Promise<readonly { crm: CrmVendor; accountId: string }[]> {
+  const workspace = await requireWorkspace(deps, workspaceId);
+  const crm = deps.crmFor(workspace);
   const connected = new Set<string>(crm.objectTypes);
-  const unconnected = objectTypesNamedBy(policy)
-    .filter(({ objectType }) => !connected.has(objectType))
-    .map(({ path, objectType }) => `${path}: ${objectType} is an object of a CRM this workspace is not connected to`);
-  if (unconnected.length > 0)
-    throw new AppError(
-      'POLICY_INVALID',
-      `The policy names objects of a CRM the workspace is not connected to (workspace connect adds one): ${unconnected.slice(0, 5).join('; ')}`,
-      { details: { issues: unconnected } },
-    );
+  refuseUnconnected(policy, (objectType) => connected.has(objectType));
   const issues: string[] = [];
   for (const objectType of crm.objectTypes) {
     if (!crm.forObject(objectType).checksPolicyFieldsAtPublish) continue;
@@ -128,6 +135,19 @@ async function refuseWhatTheCrmLacks(deps: ServiceDeps, workspaceId: string, pol
       {
         details: { issues },
       },
+    );
+  return workspace.connections;
+}
+
+function refuseUnconnected(policy: Policy, isConnected: (objectType: string) => boolean): void {
+  const unconnected = objectTypesNamedBy(policy)
+    .filter(({ objectType }) => !isConnected(objectType))
+    .map(({ path, objectType }) => `${path}: ${objectType} is an object of a CRM this workspace is not connected to`);
+  if (unconnected.length > 0)
+    throw new AppError(
+      'POLICY_INVALID',
+      `The policy names objects of a CRM the workspace is not connected to (workspace connect adds one): ${unconnected.slice(0, 5).join('; ')}`,
+      { details: { issues: unconnected } },
     );
 }
 

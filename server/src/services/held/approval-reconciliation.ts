@@ -1,5 +1,5 @@
 import type { ApprovalDecisionRequest } from '../../../../shared/approval-api.ts';
-import { APPROVAL_OBJECT_TYPE, APPROVAL_STATUS_PROPERTY } from '../../../../shared/crm-names.ts';
+import { APPROVAL_OBJECT_TYPE, APPROVAL_STATUS_PROPERTY, CRM_DISPLAY_NAMES } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import {
   lockApprovalByCrmObject,
@@ -161,21 +161,26 @@ async function decideFromCrm(
 ): Promise<CrmDecision> {
   if (row.value !== 'approved' && row.value !== 'rejected') return {};
   // The approval object is in the CRM of the record the approval concerns (issue 20): that CRM names who set it.
-  const decision = (userId: string): ApprovalDecisionRequest =>
+  const decision = (userId: string, recordCrm: CrmPort): ApprovalDecisionRequest =>
     row.value === 'approved'
       ? { kind: 'approve', actingUserId: userId }
-      : { kind: 'reject', actingUserId: userId, reason: 'Rejected in HubSpot on the approval record.' };
+      : {
+          kind: 'reject',
+          actingUserId: userId,
+          reason: `Rejected in ${CRM_DISPLAY_NAMES[recordCrm.vendor]} on the approval record.`,
+        };
   const stored = await lockApprovalByCrmObject(tx, row.workspaceId, row.recordId);
   if (stored) {
-    const userId = crm.forObject(stored.objectType).userOfSource(row.sourceId);
-    return userId ? decideApprovalFromCrm(tx, audit, { stored, request: decision(userId), now }) : {};
+    const recordCrm = crm.forObject(stored.objectType);
+    const userId = recordCrm.userOfSource(row.sourceId);
+    return userId ? decideApprovalFromCrm(tx, audit, { stored, request: decision(userId, recordCrm), now }) : {};
   }
   const draft = await lockActionByApprovalObject(tx, row.workspaceId, row.recordId);
   if (!draft) return { unmatched: true };
   const draftCrm = crm.forObject(draft.objectType);
   const userId = draftCrm.userOfSource(row.sourceId);
   if (!userId) return {};
-  const request = decision(userId);
+  const request = decision(userId, draftCrm);
   const person = await findPerson(tx, row.workspaceId, userId);
   // No CRM read inside this transaction: the address was checked at submission, and opt-outs the
   // webhooks noted and replies or unsubscribes reported still stop the email (the agent's read checks again).

@@ -1,5 +1,5 @@
 import type { CrmChangeBatch, CrmChangeEvent } from '../../../../shared/crm-change-events.ts';
-import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { CrmVendor, ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import {
   claimStreamLease,
@@ -34,7 +34,7 @@ export async function listStreamingWorkspaces(deps: ServiceDeps): Promise<Worksp
   );
 }
 
-export type ChangeStreamEnd = 'held_elsewhere' | 'closed' | 'lease_lost';
+export type ChangeStreamEnd = 'held_elsewhere' | 'closed' | 'lease_lost' | 'disconnected';
 
 /**
  * Follows the workspace's change stream while this server holds its lease (renewed as it goes;
@@ -44,12 +44,15 @@ export type ChangeStreamEnd = 'held_elsewhere' | 'closed' | 'lease_lost';
  * the CRM could not send changes of are read again through the CRM port, and what they hold
  * now is stored as changes the CRM made. Changes from before the workspace was connected are
  * passed over (the stream starts at the oldest event the CRM keeps). Ends when the stream fails
- * (the error is thrown), `signal` aborts, or the lease is lost.
+ * (the error is thrown), `signal` aborts, the lease is lost, or the workspace no longer has the
+ * connection when the lease is taken.
  */
 export async function followChangeStream(
   deps: ServiceDeps,
   input: {
     workspaceId: string;
+    /** The connection whose stream this is: followed only while the workspace still has it (issue 20). */
+    connection: { crm: CrmVendor; accountId: string };
     holder: string;
     open: OpenChangeStream;
     /** How long the lease lasts unrenewed: another server takes the stream over that long after this one died. */
@@ -61,7 +64,8 @@ export async function followChangeStream(
   const { workspaceId, holder } = input;
   const leaseMs = input.leaseMs ?? DEFAULT_LEASE_MS;
   const lease = () => ({ workspaceId, holder, now: deps.clock(), leaseMs });
-  if (!(await claimStreamLease(deps.db, lease()))) return 'held_elsewhere';
+  const claimed = await claimStreamLease(deps.db, { ...lease(), connection: input.connection });
+  if (claimed !== 'claimed') return claimed;
   const workspace = await requireWorkspace(deps, workspaceId);
   const since = workspace.createdAt;
   let end = 'closed' as ChangeStreamEnd;
