@@ -199,7 +199,7 @@ describe('drafts on Salesforce records', () => {
     });
   });
 
-  it('refuses an email to a contact opted out in Salesforce, and stops a held one once the contact opts out', async () => {
+  it('refuses an email to a contact opted out in Salesforce, logs a sent one on the contact, and stops a held one once the contact opts out', async () => {
     const toOptedOut = await submitAction(harness, outreach, {
       kind: 'send_email',
       objectType: 'salesforce:Contact',
@@ -222,6 +222,19 @@ describe('drafts on Salesforce records', () => {
       evidence: EMAIL_EVIDENCE,
     });
     expect(released.body).toMatchObject({ status: 'released', tier: 'auto' });
+    // The delivery the agent reports is logged as a note on the contact.
+    const read = await api(harness, 'GET', `/v1/actions/${released.body.id}`, { token: outreach });
+    const sent = await api(harness, 'POST', `/v1/actions/${released.body.id}/outcome`, {
+      token: outreach,
+      body: { outcome: 'sent', providerMessageId: 'msg-7', releaseToken: read.body.releaseToken },
+    });
+    expect(sent.body).toMatchObject({ status: 'sent', outcomes: [{ outcome: 'sent', crmNoteId: expect.any(String) }] });
+    const logged = record('Note', sent.body.outcomes[0].crmNoteId);
+    expect(logged).toMatchObject({
+      ParentId: contact,
+      Title: 'Email sent by agent outreach (Agent Governance), released by the policy without…',
+    });
+    expect(logged?.['Body']).toContain('Provider message id: msg-7');
 
     const held = await submitAction(harness, enricher, {
       kind: 'send_email',
