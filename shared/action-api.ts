@@ -47,7 +47,7 @@ export const actionRequestSchema = z
     z.strictObject({
       kind: z.literal('send_email'),
       // The stop rules read the recipient's opt-out on the contact record, so an email is on a contact.
-      objectType: z.literal('contacts'),
+      objectType: z.enum(['contacts', 'salesforce:Contact']),
       recordId: recordIdSchema,
       onBehalfOf: onBehalfOfSchema,
       evidence: evidenceSchema,

@@ -3,6 +3,7 @@ import { SALESFORCE_OBJECT_TYPES, type ObjectType } from '../../../../shared/crm
 import { AppError } from '../../errors.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmPropertyType, CrmRecordValues, CrmValueChange } from '../port.ts';
 import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
+import { activityMethods } from './activities.ts';
 import { type ApiBudget, sfCall } from './calls.ts';
 import { COLLECTIONS_LIMIT, type SfRecord, updateRecords, type WritePaths } from './writes.ts';
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
@@ -139,9 +140,6 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     describeCache.set(sObject, { at: now().getTime(), fields });
     return fields;
   }
-
-  const unsupported = (what: string) => () =>
-    Promise.reject(new AppError('CRM_REJECTED', `${what} is not built for Salesforce yet (issue 20).`));
 
   return {
     vendor: 'salesforce',
@@ -426,8 +424,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           `Salesforce refused to link ${fromObjectType}: ${refused.errors.map((e) => e.message).join('; ')}`,
         );
     },
-    createNote: unsupported('Logging a note'),
-    createTask: unsupported('Creating a task'),
+    ...activityMethods(call),
   };
 }
 

@@ -44,6 +44,13 @@ export async function sfCall<T>(
   }
 }
 
+/**
+ * Salesforce's codes for its own failures (a 500's UNKNOWN_EXCEPTION, a 503's SERVER_UNAVAILABLE):
+ * jsforce reports a JSON error body by its code, not the HTTP status, and these say nothing about
+ * the request, which may or may not have been carried out.
+ */
+const SERVER_FAULTS = new Set(['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE']);
+
 function asAppError(error: unknown, what: string): AppError {
   if (error instanceof AppError) return error;
   const code = (error as { errorCode?: string }).errorCode ?? (error instanceof Error ? error.name : '');
@@ -58,7 +65,12 @@ function asAppError(error: unknown, what: string): AppError {
       details: { salesforceCode: code },
       cause: error,
     });
-  if (/^ERROR_HTTP_5/.test(code) || code === 'TypeError' || /ECONN|ETIMEDOUT|fetch failed/i.test(message))
+  if (
+    /^ERROR_HTTP_5/.test(code) ||
+    SERVER_FAULTS.has(code) ||
+    code === 'TypeError' ||
+    /ECONN|ETIMEDOUT|fetch failed/i.test(message)
+  )
     return new AppError('CRM_UNAVAILABLE', `Salesforce could not be reached for ${what}: ${message}`, {
       retryable: true,
       cause: error,

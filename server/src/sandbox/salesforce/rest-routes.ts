@@ -13,11 +13,18 @@ import { parseJson } from '../../../../shared/json-text.ts';
 import { bulkIngestRoute } from './bulk-routes.ts';
 import type { SfRequest, SfResponse } from './wire.ts';
 import { planUpdate, storedValue } from './record-updates.ts';
+import { planCreate } from './record-creates.ts';
 
 export type { SfRequest, SfResponse } from './wire.ts';
 
 const MAX_RETRIEVE_IDS = 2_000;
 const MAX_DML_RECORDS = 200;
+
+const ROLLED_BACK = {
+  statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+  message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
+  fields: [],
+};
 
 const errors = (status: number, errorCode: string, message: string): SfResponse => ({
   status,
@@ -101,6 +108,7 @@ function route(
   if (request.method === 'GET' && m) return describe(state, m[1] ?? '');
   m = /^\/composite\/sobjects\/([A-Za-z_]+)\/?$/.exec(rest);
   if (request.method === 'POST' && m) return retrieve(state, m[1] ?? '', body);
+  if (request.method === 'POST' && /^\/composite\/sobjects\/?$/.test(rest)) return createMany(state, body, by);
   if (request.method === 'PATCH' && /^\/composite\/sobjects\/?$/.test(rest)) return updateMany(state, body, by);
   m = /^\/composite\/sobjects\/([A-Za-z_]+)\/([A-Za-z_]+)\/?$/.exec(rest);
   if (request.method === 'PATCH' && m) return upsertMany(state, m[1] ?? '', m[2] ?? '', body, by);
@@ -198,21 +206,31 @@ function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: 
     status: 200,
     body: planned.map((plan) => {
       if (!plan.ok) return { id: plan.id, success: false, errors: [plan.error] };
-      if (allOrNone === true && failed)
-        return {
-          id: plan.id,
-          success: false,
-          errors: [
-            {
-              statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
-              message:
-                'Record rolled back because not all records were valid and the request was using AllOrNone header',
-              fields: [],
-            },
-          ],
-        };
+      if (allOrNone === true && failed) return { id: plan.id, success: false, errors: [ROLLED_BACK] };
       updateRecord(state, plan.type, plan.id, plan.values, by);
       return { id: plan.id, success: true, errors: [] };
+    }),
+  };
+}
+
+/** sObject Collections create: each record checked, then made unless a refusal rolls back an `allOrNone` call. */
+function createMany(state: SalesforceSandboxState, body: unknown, by: { userId: string; origin: string }): SfResponse {
+  const { records, allOrNone } = (body ?? {}) as { records?: unknown; allOrNone?: unknown };
+  if (!Array.isArray(records)) return errors(400, 'JSON_PARSER_ERROR', 'records is required');
+  if (records.length > MAX_DML_RECORDS)
+    return errors(
+      400,
+      'EXCEEDED_ID_LIMIT',
+      `record limit reached. cannot submit more than ${MAX_DML_RECORDS} records into this call`,
+    );
+  const planned = records.map((input) => planCreate(state, input as Record<string, unknown>));
+  const failed = planned.some((plan) => !plan.ok);
+  return {
+    status: 200,
+    body: planned.map((plan) => {
+      if (!plan.ok) return { id: null, success: false, errors: [plan.error] };
+      if (allOrNone === true && failed) return { id: null, success: false, errors: [ROLLED_BACK] };
+      return { id: createRecord(state, plan.type, plan.values, by), success: true, errors: [] };
     }),
   };
 }

@@ -21,6 +21,10 @@ export interface SandboxField {
   updateable: boolean;
   custom: boolean;
   length?: number;
+  /** A lookup's objects (the first three characters of an id name its object). */
+  referenceTo?: string[];
+  /** Required on create (REQUIRED_FIELD_MISSING without it). */
+  required?: boolean;
   picklistValues?: { value: string; label: string; active: boolean }[];
 }
 
@@ -112,6 +116,23 @@ const standard = (name: string, label: string, type: SandboxField['type'], updat
   custom: false,
 });
 
+const reference = (name: string, label: string, referenceTo: string[], more: Partial<SandboxField> = {}) => ({
+  ...standard(name, label, 'reference'),
+  referenceTo,
+  ...more,
+});
+const text = (
+  name: string,
+  label: string,
+  type: 'string' | 'textarea',
+  length: number,
+  more: Partial<SandboxField> = {},
+) => ({
+  ...standard(name, label, type),
+  length,
+  ...more,
+});
+
 function object(name: string, keyPrefix: string, fields: SandboxField[]): SandboxObject {
   return {
     name,
@@ -169,6 +190,24 @@ export function createSalesforceSandboxState(
       standard('Amount', 'Amount', 'currency'),
       standard('CloseDate', 'Close Date', 'date'),
       standard('NextStep', 'Next Step', 'string'),
+      owner,
+    ]),
+    // Drafts' tasks and notes (issue 20): activities on a contact or lead (WhoId) or another record (WhatId).
+    object('Task', '00T', [
+      reference('WhoId', 'Name ID', ['Contact', 'Lead']),
+      reference('WhatId', 'Related To ID', ['Opportunity']),
+      text('Subject', 'Subject', 'string', 255),
+      standard('ActivityDate', 'Due Date Only', 'date'),
+      standard('Status', 'Status', 'picklist'),
+      standard('Priority', 'Priority', 'picklist'),
+      text('Description', 'Description', 'textarea', 32_000),
+      owner,
+    ]),
+    object('Note', '002', [
+      reference('ParentId', 'Parent ID', ['Contact', 'Lead', 'Opportunity'], { updateable: false, required: true }),
+      text('Title', 'Title', 'string', 80, { required: true }),
+      text('Body', 'Body', 'textarea', 32_000),
+      standard('IsPrivate', 'Private', 'boolean'),
       owner,
     ]),
   ];

@@ -27,14 +27,18 @@ const STOP_RULES = { type: 'system', name: 'stop-rules' } as const;
  */
 export async function currentStopReason(
   db: Db | Tx,
-  input: Pick<StopRuleInput, 'to' | 'contact' | 'fields'> & { workspaceId: string; contactId: string },
+  input: Pick<StopRuleInput, 'to' | 'contact' | 'fields'> & {
+    workspaceId: string;
+    objectType: string;
+    contactId: string;
+  },
 ): Promise<ReasonCode | undefined> {
   const stops = (await findContactStops(db, input.workspaceId, input.contactId)).map(
     (stop) => stop.reason as ContactStopReason,
   );
   const noted = await latestNotedValues(db, {
     workspaceId: input.workspaceId,
-    objectType: 'contacts',
+    objectType: input.objectType,
     recordId: input.contactId,
     properties: optOutProperties(input.fields),
   });
@@ -52,6 +56,7 @@ export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRo
   // The address was checked against the contact at release; only opt-outs and stops can have changed.
   const reason = await currentStopReason(deps.db, {
     workspaceId: row.workspaceId,
+    objectType: row.objectType,
     contactId: row.recordId,
     to: undefined,
     contact: {},

@@ -111,7 +111,8 @@ async function submitWithinBudget(
     promptHashes: request.evidence.promptHash ? [request.evidence.promptHash] : [],
     writes: 0,
   });
-  const crm = deps.crmFor(workspace);
+  // The record's own CRM: its owner property and contact fields, in a workspace of both CRMs too.
+  const crm = deps.crmFor(workspace).forObject(request.objectType);
   const { account } = crm.contactFields;
   const properties =
     request.kind === 'send_email'
@@ -259,6 +260,7 @@ async function decideByPolicy(tx: Tx, input: DecideInput): Promise<Decision> {
   }
   const stopped = await currentStopReason(tx, {
     workspaceId: input.workspace.id,
+    objectType: request.objectType,
     contactId: request.recordId,
     to: request.to,
     contact: record,

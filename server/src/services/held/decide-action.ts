@@ -216,6 +216,7 @@ export async function decideLockedAction(
     row.kind === 'send_email'
       ? await currentStopReason(tx, {
           workspaceId: row.workspaceId,
+          objectType: row.objectType,
           contactId: row.recordId,
           to: input.contact === undefined ? undefined : (row.recipientEmail ?? ''),
           contact: input.contact ?? {},

@@ -1,0 +1,57 @@
+import { storedValue } from './record-updates.ts';
+import { canSee, type SalesforceSandboxState } from './state.ts';
+
+type SaveError = { statusCode: string; message: string; fields: string[] };
+
+export type CreatePlan =
+  | { ok: true; type: string; values: Record<string, string | null> }
+  | { ok: false; error: SaveError };
+
+/**
+ * One record's create checked as Salesforce checks it, before anything is made: its type, each
+ * field visible, text within its length, required fields given, and each lookup naming a record of
+ * one of its objects that exists (the errors Salesforce answers per record: INVALID_FIELD,
+ * STRING_TOO_LONG, REQUIRED_FIELD_MISSING, FIELD_INTEGRITY_EXCEPTION, INVALID_CROSS_REFERENCE_KEY).
+ * A refusal planted for a record (`rejectRecords`) refuses a create that points at it.
+ */
+export function planCreate(state: SalesforceSandboxState, input: Record<string, unknown>): CreatePlan {
+  const type = (input['attributes'] as { type?: string } | undefined)?.type ?? '';
+  const fail = (statusCode: string, message: string, fields: string[] = []): CreatePlan => ({
+    ok: false,
+    error: { statusCode, message, fields },
+  });
+  const target = state.objects.get(type);
+  if (!target) return fail('INVALID_TYPE', `sObject type '${type}' is not supported.`);
+  const values: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (name === 'attributes') continue;
+    const field = target.fields.get(name);
+    if (!field || name === 'Id' || !canSee(state, type, field))
+      return fail('INVALID_FIELD', `No such column '${name}' on sobject of type ${type}`, [name]);
+    const stored = storedValue(field, value);
+    if (stored !== null && field.length !== undefined && stored.length > field.length)
+      return fail(
+        'STRING_TOO_LONG',
+        `${field.label}: data value too large: ${stored.slice(0, 40)}... (max length=${field.length})`,
+        [name],
+      );
+    if (stored !== null && field.referenceTo) {
+      const refused = state.faults.rejectRecords.get(stored);
+      if (refused) return fail(refused.statusCode, refused.message, [name]);
+      const referenced = field.referenceTo.map((object) => state.objects.get(object));
+      const of = referenced.find((object) => object && stored.startsWith(object.keyPrefix));
+      if (!of)
+        return fail('FIELD_INTEGRITY_EXCEPTION', `${field.label}: id value of incorrect type: ${stored}`, [name]);
+      if (!of.records.has(stored)) return fail('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, [name]);
+    }
+    values[name] = stored;
+  }
+  const missing = [...target.fields.values()].filter((field) => field.required && values[field.name] == null);
+  if (missing.length > 0)
+    return fail(
+      'REQUIRED_FIELD_MISSING',
+      `Required fields are missing: [${missing.map((field) => field.name).join(', ')}]`,
+      missing.map((field) => field.name),
+    );
+  return { ok: true, type, values };
+}

@@ -1,0 +1,258 @@
+import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
+import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
+import { createRecord, newId, updateRecord } from '../../server/src/sandbox/salesforce/state.ts';
+import {
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  publishPolicy,
+  setPersonRole,
+} from '../../server/src/services/governance/index.ts';
+import { decideAction, EMAIL_EVIDENCE, submitAction, testClock } from '../support/actions.ts';
+import { ADMIN, api, type Harness, startHarness } from '../support/harness.ts';
+
+// Issue 20: drafts in a workspace whose only CRM is Salesforce. Tasks and notes an agent proposes
+// are made in the org (a Task by WhoId or WhatId, a Note by ParentId) when policy releases them or a
+// person approves them; an email respects the contact's HasOptedOutOfEmail at submission and at release.
+let harness: Harness;
+let sandbox: RunningSalesforceSandbox;
+let ws: { id: string; adminToken: string };
+let enricher: string;
+let outreach: string;
+const REP = newId('005', 1); // the org's admin, owner of the records below
+const clock = testClock();
+let contact: string;
+let optedOut: string;
+let opportunity: string;
+
+const POLICY = {
+  name: 'Salesforce drafts',
+  timezone: 'America/New_York',
+  objects: { 'salesforce:Contact': { properties: { Title: { enrichment: 'auto' } } } },
+  actions: {
+    create_task: { enrichment: 'auto', outreach: 'approval' },
+    create_note: { enrichment: 'auto', outreach: 'approval' },
+    send_email: { outreach: 'auto', enrichment: 'approval' },
+  },
+};
+
+beforeAll(async () => {
+  sandbox = await startSalesforceSandbox({ port: 0, seed: false });
+  harness = await startHarness({ hubspotOverHttp: true, crmFor: hubspotOrSalesforce, clock: clock.now });
+  ws = await createSalesforceWorkspace(
+    harness.deps,
+    { name: 'Org', connection: sandboxSalesforceConnection(sandbox.url) },
+    ADMIN,
+  );
+  await publishPolicy(harness.deps, ws.id, POLICY, ADMIN);
+  // Bootstrap makes the contact's do-not-contact checkbox the stop rules read beside the opt-out.
+  await bootstrapWorkspace(harness.deps, ws.id, ADMIN);
+  enricher = (await createAgent(harness.deps, ws.id, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
+  outreach = (await createAgent(harness.deps, ws.id, { name: 'outreach', role: 'outreach' }, ADMIN)).token;
+  await setPersonRole(harness.deps, ws.id, { crmUserId: REP, role: 'approver' }, ADMIN);
+  const by = { userId: REP, origin: UI_ORIGIN };
+  contact = createRecord(
+    sandbox.state,
+    'Contact',
+    { LastName: 'Lovelace', Email: 'ada@example.com', HasOptedOutOfEmail: 'false', OwnerId: REP },
+    by,
+  );
+  optedOut = createRecord(
+    sandbox.state,
+    'Contact',
+    { LastName: 'Byron', Email: 'george@example.com', HasOptedOutOfEmail: 'true', OwnerId: REP },
+    by,
+  );
+  opportunity = createRecord(
+    sandbox.state,
+    'Opportunity',
+    { Name: 'Acme renewal', StageName: 'Prospecting', OwnerId: REP },
+    by,
+  );
+}, 60_000);
+afterAll(async () => {
+  await harness?.close();
+  await sandbox?.close();
+});
+
+const records = (sObject: string) => [...(sandbox.state.objects.get(sObject)?.records ?? new Map())];
+const record = (sObject: string, id: string) => sandbox.state.objects.get(sObject)?.records.get(id);
+const action = async (id: string) =>
+  (await api(harness, 'GET', `/v1/admin/actions/${id}`, { token: ws.adminToken })).body;
+
+describe('drafts on Salesforce records', () => {
+  it('makes the tasks and notes policy releases on a contact and an opportunity, with their fields', async () => {
+    const onContact = await submitAction(harness, enricher, {
+      kind: 'create_task',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      subject: 'Send the pricing sheet',
+      body: 'Ada asked for it on the call.\nAttach the 2026 sheet.',
+      dueAt: '2026-01-09T22:30:00-05:00',
+      priority: 'HIGH',
+      evidence: EMAIL_EVIDENCE,
+    });
+    const onOpportunity = await submitAction(harness, enricher, {
+      kind: 'create_task',
+      objectType: 'salesforce:Opportunity',
+      recordId: opportunity,
+      subject: 'Confirm the renewal date',
+      priority: 'MEDIUM',
+      evidence: EMAIL_EVIDENCE,
+    });
+    const noteOnContact = await submitAction(harness, enricher, {
+      kind: 'create_note',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      body: 'Prefers email <b>not</b> calls.\nTimezone: London.',
+      evidence: EMAIL_EVIDENCE,
+    });
+    const noteOnOpportunity = await submitAction(harness, enricher, {
+      kind: 'create_note',
+      objectType: 'salesforce:Opportunity',
+      recordId: opportunity,
+      body: `${'Budget confirmed for the renewal by the CFO in the quarterly review call. '.repeat(2)}`,
+      evidence: EMAIL_EVIDENCE,
+    });
+    for (const res of [onContact, onOpportunity, noteOnContact, noteOnOpportunity]) {
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ status: 'completed', tier: 'auto', message: null });
+    }
+
+    expect(record('Task', onContact.body.crmObjectId)).toEqual({
+      WhoId: contact,
+      Subject: 'Send the pricing sheet',
+      Status: 'Not Started',
+      // Due on the 9th in New York is the 10th in UTC, the day Salesforce keeps.
+      ActivityDate: '2026-01-10',
+      Description: 'Ada asked for it on the call.\nAttach the 2026 sheet.',
+      Priority: 'High',
+    });
+    expect(record('Task', onOpportunity.body.crmObjectId)).toEqual({
+      WhatId: opportunity,
+      Subject: 'Confirm the renewal date',
+      Status: 'Not Started',
+      // No due date: due when released.
+      ActivityDate: clock.now().toISOString().slice(0, 10),
+      Priority: 'Normal',
+    });
+    expect(record('Note', noteOnContact.body.crmObjectId)).toEqual({
+      ParentId: contact,
+      Title: 'Prefers email <b>not</b> calls.',
+      Body: 'Prefers email <b>not</b> calls.\nTimezone: London.',
+    });
+    const long = record('Note', noteOnOpportunity.body.crmObjectId);
+    expect(long).toMatchObject({ ParentId: opportunity, Body: noteOnOpportunity.body.proposed.body });
+    expect(long?.['Title']).toHaveLength(80);
+    expect(long?.['Title']?.endsWith('…')).toBe(true);
+    // Each made with our client id, so its change event reads as our own write.
+    const creates = sandbox.state.calls.filter((call) => call.method === 'POST' && call.path === '/composite/sobjects');
+    expect(creates).toHaveLength(4);
+    expect(creates.every((call) => call.callOptions === 'client=AgentGovernance')).toBe(true);
+  });
+
+  it('makes a held note and task only once a person approves them', async () => {
+    const notesBefore = records('Note').length;
+    const tasksBefore = records('Task').length;
+    const note = await submitAction(harness, outreach, {
+      kind: 'create_note',
+      objectType: 'salesforce:Opportunity',
+      recordId: opportunity,
+      body: 'Champion left the company.',
+      evidence: EMAIL_EVIDENCE,
+    });
+    const task = await submitAction(harness, outreach, {
+      kind: 'create_task',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      subject: 'Call Ada',
+      priority: 'LOW',
+      evidence: EMAIL_EVIDENCE,
+    });
+    for (const res of [note, task]) expect(res.body).toMatchObject({ status: 'pending', crmObjectId: null });
+    expect(records('Note')).toHaveLength(notesBefore);
+    expect(records('Task')).toHaveLength(tasksBefore);
+
+    const approved = await decideAction(harness, ws.adminToken, note.body.id, {
+      kind: 'approve',
+      actingUserId: REP,
+      edits: { body: 'Champion left the company; find the new sponsor.' },
+    });
+    expect(approved.status).toBe(200);
+    expect(
+      await decideAction(harness, ws.adminToken, task.body.id, { kind: 'approve', actingUserId: REP }),
+    ).toMatchObject({ status: 200 });
+    const made = await action(note.body.id);
+    expect(made).toMatchObject({ status: 'completed', crmObjectId: expect.any(String) });
+    expect(record('Note', made.crmObjectId)).toEqual({
+      ParentId: opportunity,
+      Title: 'Champion left the company; find the new sponsor.',
+      Body: 'Champion left the company; find the new sponsor.',
+    });
+    const madeTask = await action(task.body.id);
+    expect(record('Task', madeTask.crmObjectId)).toMatchObject({
+      WhoId: contact,
+      Subject: 'Call Ada',
+      Priority: 'Low',
+    });
+  });
+
+  it('refuses an email to a contact opted out in Salesforce, logs a sent one on the contact, and stops a held one once the contact opts out', async () => {
+    const toOptedOut = await submitAction(harness, outreach, {
+      kind: 'send_email',
+      objectType: 'salesforce:Contact',
+      recordId: optedOut,
+      to: 'george@example.com',
+      subject: 'Pricing',
+      body: 'Hi George',
+      evidence: EMAIL_EVIDENCE,
+    });
+    expect(toOptedOut.status).toBe(201);
+    expect(toOptedOut.body).toMatchObject({ status: 'refused', reasons: ['contact_opted_out'] });
+
+    const released = await submitAction(harness, outreach, {
+      kind: 'send_email',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      to: 'ada@example.com',
+      subject: 'Pricing',
+      body: 'Hi Ada',
+      evidence: EMAIL_EVIDENCE,
+    });
+    expect(released.body).toMatchObject({ status: 'released', tier: 'auto' });
+    // The delivery the agent reports is logged as a note on the contact.
+    const read = await api(harness, 'GET', `/v1/actions/${released.body.id}`, { token: outreach });
+    const sent = await api(harness, 'POST', `/v1/actions/${released.body.id}/outcome`, {
+      token: outreach,
+      body: { outcome: 'sent', providerMessageId: 'msg-7', releaseToken: read.body.releaseToken },
+    });
+    expect(sent.body).toMatchObject({ status: 'sent', outcomes: [{ outcome: 'sent', crmNoteId: expect.any(String) }] });
+    const logged = record('Note', sent.body.outcomes[0].crmNoteId);
+    expect(logged).toMatchObject({
+      ParentId: contact,
+      Title: 'Email sent by agent outreach (Agent Governance), released by the policy without…',
+    });
+    expect(logged?.['Body']).toContain('Provider message id: msg-7');
+
+    const held = await submitAction(harness, enricher, {
+      kind: 'send_email',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      to: 'ada@example.com',
+      subject: 'Follow-up',
+      body: 'Hi again',
+      evidence: EMAIL_EVIDENCE,
+    });
+    expect(held.body).toMatchObject({ status: 'pending' });
+    // Ada opts out in Salesforce while the email waits: approving it does not release it.
+    updateRecord(sandbox.state, 'Contact', contact, { HasOptedOutOfEmail: 'true' }, { userId: REP, origin: UI_ORIGIN });
+    const decided = await decideAction(harness, ws.adminToken, held.body.id, { kind: 'approve', actingUserId: REP });
+    expect(decided.status).toBe(200);
+    expect(await action(held.body.id)).toMatchObject({
+      status: 'stopped',
+      reasons: ['tier_approval', 'contact_opted_out'],
+    });
+  });
+});
