@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { crmUserIdSchema, objectTypeSchema, propertyNameSchema, recordIdSchema, recordRefSchema } from './crm-names.ts';
+import { crmUserIdSchema, propertyNameSchema, recordIdSchema } from './crm-names.ts';
 import { actionViewSchema } from './action-api.ts';
 import { batchApprovalIdsSchema } from './approval-api.ts';
 import type {
