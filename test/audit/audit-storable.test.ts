@@ -108,8 +108,10 @@ describe('the audit chain hashes what the database keeps', () => {
         // The database writes each event's canonical JSON as the linker hashed it, so verify
         // hashes a large log as it comes and reads no event twice.
         for await (const page of streamSplicedAuditEvents(deps.db, workspace, 1 + events.length))
-          for (const event of page)
+          for (const event of page) {
+            if (typeof event === 'number') throw new Error(`event ${event} did not split`);
             expect(createHash('sha256').update(event.canonical).digest('hex'), event.canonical).toBe(event.hash);
+          }
       }),
       // CI replays one fixed seed so a red build is reproducible; locally each run explores new inputs.
       {

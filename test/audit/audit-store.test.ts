@@ -88,6 +88,21 @@ describe('the audit log in the database', () => {
     });
   });
 
+  it('a hash edited into another shape is named at its event, not read shifted', async () => {
+    // verify reads each event as one line, `seq prevHash hash canonical`: a space or a longer hash
+    // must not move where the next part starts.
+    await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
+    await database.db.execute(
+      sql`update audit_events set prev_hash = prev_hash || ' ' || hash where workspace_id = ${workspaceId} and seq = 3`,
+    );
+    await database.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 2,
+      firstBadEvent: { seq: 3, problem: 'relinked' },
+    });
+  });
+
   it('keeps workspaces apart: another workspace’s chain still verifies', async () => {
     const other = (await createWorkspace(deps, { name: 'Other', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin))
       .id;

@@ -60,10 +60,11 @@ async function walkChain(
   const verifier = new ChainVerifier();
   for await (const page of streamSplicedAuditEvents(deps.db, workspaceId, head.seq)) {
     for (const event of page) {
-      let problem = verifier.pushSpliced(event);
-      if (problem === 'reread') problem = verifier.pushStored(await readAuditText(deps.db, workspaceId, event.seq));
+      const seq = typeof event === 'number' ? event : event.seq;
+      let problem = typeof event === 'number' ? 'reread' : verifier.pushSpliced(event);
+      if (problem === 'reread') problem = verifier.pushStored(await readAuditText(deps.db, workspaceId, seq));
       if (problem) return { events: verifier.events, problem };
-      if (onProgress && event.seq % PROGRESS_EVERY === 0) onProgress(event.seq, head.seq);
+      if (onProgress && seq % PROGRESS_EVERY === 0) onProgress(seq, head.seq);
     }
   }
   const problem = verifier.finish(head) ?? (await checkPersonalData(deps, workspaceId, head.seq));
