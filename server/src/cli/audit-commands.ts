@@ -7,7 +7,14 @@ import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { AuditProgress, CheckpointsToVerify } from '../services/governance/index.ts';
-import { parseWith, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
+import {
+  collectGarbageSooner,
+  parseWith,
+  readTextFile,
+  withRuntime,
+  workspaceOf,
+  type CommandOutput,
+} from './command-kit.ts';
 import { terminalBar } from './progress-bar.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
@@ -75,8 +82,9 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       to: { type: 'string' },
       out: { type: 'string' },
     },
-    run: (context) =>
-      withRuntime(context, async (deps) => {
+    run: (context) => {
+      collectGarbageSooner();
+      return withRuntime(context, async (deps) => {
         const [{ auditExportQuerySchema }, { exportAudit }] = await Promise.all([
           import('../../../shared/admin-api.ts'),
           import('../services/governance/index.ts'),
@@ -132,7 +140,8 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           value: { file: out, format: q.format, events },
           human: `${events} events written to ${out}.`,
         };
-      }),
+      });
+    },
   },
 ];
 
