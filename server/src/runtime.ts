@@ -11,7 +11,7 @@ import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { type ServiceDeps, leaseHolderName, workBehindAnswers, workspaceTurns } from './services/common/index.ts';
-import { recordCrmBudgetStop } from './services/governance/index.ts';
+import { recordCrmBudgetStop, recordCrmConnectionRefused } from './services/governance/index.ts';
 import type { OpenChangeStream } from './services/webhooks/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { type CrmConnection, setSalesforceSession, type WorkspaceRow } from './store/workspace-store.ts';
@@ -62,6 +62,8 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
           secrets,
           saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
           onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
+          onAuthRefused: (workspaceId, refusal) =>
+            recordCrmConnectionRefused(deps, workspaceId, { crm: 'salesforce', ...refusal, seenBy: 'crm-adapter' }),
         }),
       ),
       checkSignedRequest: checkV3Signature,
@@ -121,6 +123,8 @@ export function salesforceResolver(options: {
   secrets: Pick<SecretBox, 'seal' | 'open'>;
   saveSession: (workspaceId: string, sealed: string) => Promise<void>;
   onBudgetStop: (workspaceId: string, usage: { used: number; limit: number; share: number }) => Promise<void>;
+  /** The org refused the sealed credentials a saved workspace's adapter was made from (audited once per credentials). */
+  onAuthRefused?: (workspaceId: string, refusal: { credentialsEnc: string; reason: string }) => Promise<unknown>;
   /** Tests name the call client here. */
   adapter?: Partial<SalesforceCrmOptions>;
 }): (workspace: WorkspaceRow) => CrmPort {
@@ -141,6 +145,12 @@ export function salesforceResolver(options: {
           void options.saveSession(workspace.id, options.secrets.seal(JSON.stringify(session))).catch(() => undefined);
       },
       onBudgetStop: (usage) => void options.onBudgetStop(workspace.id, usage).catch(() => undefined),
+      onAuthRefused: (reason) => {
+        if (workspace.adminTokenHash !== '' && options.onAuthRefused)
+          void options
+            .onAuthRefused(workspace.id, { credentialsEnc: workspace.hubspotTokenEnc, reason })
+            .catch(() => undefined);
+      },
       ...options.adapter,
     });
     if (workspace.adminTokenHash !== '') adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });

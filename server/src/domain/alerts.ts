@@ -35,7 +35,7 @@ export const CHAIN_RULES: Partial<Record<AlertRuleKind, readonly string[]>> = {
   kill_switch_engaged: ['kill_switch.engaged'],
   kill_trigger_fired: ['kill_switch.engaged'],
   bypass_writes: ['crm.bypass_write'],
-  crm_auth_failed: ['change.failed'],
+  crm_auth_failed: ['change.failed', 'crm.connection_refused'],
   siem_destination_down: ['siem_destination.down'],
 };
 
@@ -80,6 +80,7 @@ export function findingFromEvent(
       };
     }
     case 'crm_auth_failed':
+      if (event.type === 'crm.connection_refused') return connectionRefused(event, auditLink);
       if (!event.reasons?.includes('crm_auth_failed')) return undefined;
       return {
         subject: 'crm',
@@ -99,6 +100,20 @@ export function findingFromEvent(
     default:
       return undefined;
   }
+}
+
+/** The CRM refused our credentials outside a write (a change stream's sign-in, a token minted or refreshed): only new credentials bring it back. */
+function connectionRefused(event: ChainedAuditEvent, auditLink: string): Finding {
+  const data = event.data ?? {};
+  const crm = String(data.crm ?? '');
+  const seenBy = event.actor.name === 'change-stream' ? 'its change stream signed in' : 'a call signed in';
+  return {
+    subject: 'crm',
+    title: 'CRM refused our credentials',
+    text: `The ${crm} account ${String(data.accountId ?? '')} refused our credentials when ${seenBy} (${String(data.reason ?? 'refused')}). Calls to it fail and its changes are not followed until an admin runs \`workspace update --workspace ${event.workspaceId} --crm ${crm}\` with credentials it accepts.`,
+    about: `the workspace’s ${crm} connection`,
+    link: auditLink,
+  };
 }
 
 function actorName(actor: JsonObject): string {

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.ts';
 import { errorLogField, type Logger } from '../logger.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
-import type { WorkspaceRow } from '../services/governance/index.ts';
+import { recordCrmConnectionRefused, type WorkspaceRow } from '../services/governance/index.ts';
 import { followChangeStream, listStreamingWorkspaces, type OpenChangeStream } from '../services/webhooks/index.ts';
 import { startPollingLoop } from './polling-loop.ts';
 
@@ -16,7 +16,8 @@ export interface ChangeStreamFollowers {
  * follow yet; one another server holds is tried again next round, so when that server dies (even
  * with kill -9) the stream moves here once its lease lapses, resuming at the stored replay ids. A
  * removed workspace's follower is stopped, and so is one whose org was disconnected. A stream that fails is opened again next round; one
- * whose connection Salesforce refused (a revoked app) is left alone until its credentials change.
+ * whose connection Salesforce refused (a revoked app) is left alone until its credentials change, and the refusal is audited once
+ * per credentials (`crm.connection_refused`, which alerts), however many servers and rounds see it.
  */
 export function startChangeStreamFollowers(
   deps: ServiceDeps,
@@ -47,10 +48,21 @@ export function startChangeStreamFollowers(
       .then((end) => {
         if (end === 'lease_lost') options.logger.info('change stream lease lost', { workspaceId: workspace.id });
       })
-      .catch((error: unknown) => {
-        if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
-          refused.set(workspace.id, connection.credentialsEnc);
+      .catch(async (error: unknown) => {
         options.logger.error('change stream failed', { workspaceId: workspace.id, error: errorLogField(error) });
+        if (!(error instanceof AppError && error.code === 'CRM_AUTH_FAILED')) return;
+        refused.set(workspace.id, connection.credentialsEnc);
+        await recordCrmConnectionRefused(deps, workspace.id, {
+          crm: 'salesforce',
+          credentialsEnc: connection.credentialsEnc,
+          reason: String((error.details as { oauthError?: unknown } | undefined)?.oauthError ?? 'refused'),
+          seenBy: 'change-stream',
+        }).catch((failure: unknown) =>
+          options.logger.error('could not audit a refused connection', {
+            workspaceId: workspace.id,
+            error: errorLogField(failure),
+          }),
+        );
       })
       .finally(() => following.delete(workspace.id));
     following.set(workspace.id, { abort, done });

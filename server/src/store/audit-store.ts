@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, lte, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   GENESIS_HASH,
@@ -86,6 +86,29 @@ export async function readAuditHead(db: Db | Tx, workspaceId: string): Promise<{
     .where(eq(auditHeads.workspaceId, workspaceId));
   if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   return head;
+}
+
+/**
+ * One field of `data` in the workspace's newest event of this type whose `data.crm` names this
+ * CRM (the type index finds it without reading the whole log), or null when there is none.
+ */
+export async function newestCrmEventField(
+  db: Db | Tx,
+  input: { workspaceId: string; type: string; crm: string; field: string },
+): Promise<string | null> {
+  const [row] = await db
+    .select({ value: sql<string | null>`${auditEvents.data}->>${input.field}` })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.workspaceId, input.workspaceId),
+        eq(auditEvents.type, input.type),
+        sql`${auditEvents.data}->>'crm' = ${input.crm}`,
+      ),
+    )
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return row?.value ?? null;
 }
 
 export interface AuditFilter {

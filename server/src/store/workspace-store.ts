@@ -175,6 +175,19 @@ export async function setConnectionCredentials(
     .where(and(eq(workspaces.id, id), eq(workspaces.crm, crm)));
 }
 
+/** One connection's account and sealed credentials as they stand in this transaction, if the workspace still has it. */
+export async function findCrmConnection(
+  db: Db | Tx,
+  workspaceId: string,
+  crm: CrmVendor,
+): Promise<{ accountId: string; credentialsEnc: string } | undefined> {
+  const [row] = await db
+    .select({ accountId: crmConnections.accountId, credentialsEnc: crmConnections.credentialsEnc })
+    .from(crmConnections)
+    .where(and(eq(crmConnections.workspaceId, workspaceId), eq(crmConnections.crm, crm)));
+  return row;
+}
+
 /** Whether agents ever submitted work here: change sets or actions (drafts). Agents and policies alone are set-up, not data. */
 export async function workspaceHasSubmittedWork(db: Db | Tx, id: string): Promise<boolean> {
   const result = await db.execute(sql`

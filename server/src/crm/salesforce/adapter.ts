@@ -40,6 +40,12 @@ export interface SalesforceCrmOptions {
   /** Share (0..1) of the org's daily API allocation this app may spend; default 0.5. */
   apiShare?: number;
   onBudgetStop?: ApiBudget['onStop'];
+  /**
+   * Told, once in the adapter's life (it lives as long as its credentials), that the token endpoint
+   * refused them when a token was minted or refreshed for a call: the OAuth error (`invalid_grant`…).
+   * From then on every call fails at once with that refusal, nothing sent.
+   */
+  onAuthRefused?: (reason: string) => void;
   /** How long describe results stay cached per object; default 10 minutes. */
   describeCacheMs?: number;
   /** From this many records in one write, a Bulk API 2.0 job; default `DEFAULT_BULK_THRESHOLD`. */
@@ -91,17 +97,35 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     onSession: (session) => options.onSession?.(session),
     onRefreshFailure: (error) => {
       refreshFailure = error;
+      noteRefusal(error);
     },
     now,
   });
   const budget: ApiBudget = { share: options.apiShare ?? 0.5, onStop: options.onBudgetStop };
   let integrationUserId: string | undefined;
   let refreshFailure: unknown;
+  /** The token endpoint's refusal of these credentials, once it refused them: every later call fails with it unsent. */
+  let refused: AppError | undefined;
+  const noteRefusal = (error: unknown) => {
+    if (refused || !(error instanceof AppError) || error.code !== 'CRM_AUTH_FAILED') return;
+    const details = error.details as { revoked?: boolean; oauthError?: string } | undefined;
+    if (!details?.revoked) return;
+    refused = error;
+    options.onAuthRefused?.(details.oauthError ?? 'refused');
+  };
 
-  /** The first call of a connection without a stored token mints one. */
+  /**
+   * The first call of a connection without a stored token mints one. Once the org refused our
+   * credentials nothing is asked of it again: the jobs would otherwise sign in at each retry for
+   * ever; new credentials make a new adapter.
+   */
   async function ready(): Promise<Connection> {
+    if (refused) throw refused;
     if (!connection.accessToken) {
-      const session = await mintSession(options.loginUrl, options.auth, now());
+      const session = await mintSession(options.loginUrl, options.auth, now()).catch((error: unknown) => {
+        noteRefusal(error);
+        throw error;
+      });
       integrationUserId = session.userId;
       connection.accessToken = session.accessToken;
       connection.instanceUrl = session.instanceUrl;

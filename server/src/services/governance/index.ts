@@ -23,6 +23,7 @@ export {
 export { bootstrapWorkspace } from './bootstrap.ts';
 export { agentBudgetStates, type BudgetedAgent, withinAgentBudget, workspaceBudgetUsage } from './agent-budgets.ts';
 export { recordCrmBudgetStop } from './crm-budget.ts';
+export { recordCrmConnectionRefused } from './crm-refusals.ts';
 export { checkpointFile, parseCheckpointLines } from './checkpoint-file.ts';
 export { decideGovernanceRequest } from './confirm-governance.ts';
 export { requestErasure } from './erasure-requests.ts';
