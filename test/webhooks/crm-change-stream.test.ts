@@ -167,6 +167,16 @@ describe('following a CRM change stream', () => {
     expect(await following).toBe('closed');
   });
 
+  it('gives the lease back when the stream cannot be opened, so another server tries at once', async () => {
+    const connection = { crm: 'hubspot', accountId: String(ws.portalId) } as const;
+    const refused: OpenChangeStream = () => Promise.reject(new Error('invalid_grant: the app was revoked'));
+    await expect(
+      followChangeStream(harness.deps, { workspaceId: ws.workspaceId, connection, holder: 'server-a', open: refused }),
+    ).rejects.toThrow('invalid_grant');
+    sandbox.publishRecordChanges([contactChange('100', { jobtitle: 'A' }, UI_CLIENT)]);
+    expect(await follow(1, 'server-b')).toBe('closed');
+  });
+
   it('reads a record again after a gap event and records what it holds now', async () => {
     await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
     await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);

@@ -66,21 +66,29 @@ export async function followChangeStream(
   const lease = () => ({ workspaceId, holder, now: deps.clock(), leaseMs });
   const claimed = await claimStreamLease(deps.db, { ...lease(), connection: input.connection });
   if (claimed !== 'claimed') return claimed;
-  const workspace = await requireWorkspace(deps, workspaceId);
-  const since = workspace.createdAt;
   let end = 'closed' as ChangeStreamEnd;
-  const stream = await input.open(await readStreamPositions(deps.db, workspaceId), async (batch, topicIndex) => {
-    const events = batch.events.filter((event) => event.occurredAt >= since);
-    const reread = batch.reread ? await readAgain(deps, deps.crmFor(workspace), workspaceId, batch.reread) : [];
-    await storeStreamBatch(deps.db, {
-      workspaceId,
-      holder,
-      topicIndex,
-      batch: { ...batch, events: [...events, ...reread] },
-      now: deps.clock(),
+  let stream: Awaited<ReturnType<OpenChangeStream>>;
+  try {
+    const workspace = await requireWorkspace(deps, workspaceId);
+    const since = workspace.createdAt;
+    stream = await input.open(await readStreamPositions(deps.db, workspaceId), async (batch, topicIndex) => {
+      const events = batch.events.filter((event) => event.occurredAt >= since);
+      const reread = batch.reread ? await readAgain(deps, deps.crmFor(workspace), workspaceId, batch.reread) : [];
+      await storeStreamBatch(deps.db, {
+        workspaceId,
+        holder,
+        topicIndex,
+        batch: { ...batch, events: [...events, ...reread] },
+        now: deps.clock(),
+      });
+      input.onStored?.();
     });
-    input.onStored?.();
-  });
+  } catch (error) {
+    // A stream that could not be opened (a refused sign-in) holds nothing: another server, or new
+    // credentials, may try at once instead of after the lease lapses.
+    await releaseStreamLease(deps.db, workspaceId, holder, deps.clock());
+    throw error;
+  }
   const renew = setInterval(
     () =>
       void renewStreamLease(deps.db, lease()).then(
