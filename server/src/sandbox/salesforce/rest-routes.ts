@@ -191,7 +191,8 @@ function retrieve(state: SalesforceSandboxState, type: string, body: unknown): S
   };
 }
 
-function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: string; origin: string }): SfResponse {
+/** An sObject Collections call's records (at most MAX_DML_RECORDS) and `allOrNone`, or Salesforce's refusal. */
+function collectionsCall(body: unknown): { records: unknown[]; allOrNone: unknown } | SfResponse {
   const { records, allOrNone } = (body ?? {}) as { records?: unknown; allOrNone?: unknown };
   if (!Array.isArray(records)) return errors(400, 'JSON_PARSER_ERROR', 'records is required');
   if (records.length > MAX_DML_RECORDS)
@@ -200,6 +201,13 @@ function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: 
       'EXCEEDED_ID_LIMIT',
       `record limit reached. cannot submit more than ${MAX_DML_RECORDS} records into this call`,
     );
+  return { records, allOrNone };
+}
+
+function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: string; origin: string }): SfResponse {
+  const call = collectionsCall(body);
+  if ('status' in call) return call;
+  const { records, allOrNone } = call;
   const planned = records.map((input) => planUpdate(state, input as Record<string, unknown>));
   const failed = planned.some((plan) => !plan.ok);
   return {
@@ -215,14 +223,9 @@ function updateMany(state: SalesforceSandboxState, body: unknown, by: { userId: 
 
 /** sObject Collections create: each record checked, then made unless a refusal rolls back an `allOrNone` call. */
 function createMany(state: SalesforceSandboxState, body: unknown, by: { userId: string; origin: string }): SfResponse {
-  const { records, allOrNone } = (body ?? {}) as { records?: unknown; allOrNone?: unknown };
-  if (!Array.isArray(records)) return errors(400, 'JSON_PARSER_ERROR', 'records is required');
-  if (records.length > MAX_DML_RECORDS)
-    return errors(
-      400,
-      'EXCEEDED_ID_LIMIT',
-      `record limit reached. cannot submit more than ${MAX_DML_RECORDS} records into this call`,
-    );
+  const call = collectionsCall(body);
+  if ('status' in call) return call;
+  const { records, allOrNone } = call;
   const planned = records.map((input) => planCreate(state, input as Record<string, unknown>));
   const failed = planned.some((plan) => !plan.ok);
   return {
