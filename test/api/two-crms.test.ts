@@ -22,6 +22,7 @@ import { processWebhookEvents } from '../../server/src/services/webhooks/index.t
 import { approvals, auditEvents } from '../../server/src/store/schema.ts';
 import { EVIDENCE, runRollback } from '../support/rollbacks.ts';
 import { cliOver } from '../support/cli.ts';
+import { consoleCall, signInAs } from '../support/console.ts';
 import { deliver, historyRows, propertyChange } from '../support/webhooks.ts';
 import { ADMIN, api, startHarness, type Harness } from '../support/harness.ts';
 
@@ -468,5 +469,13 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(await retryDueApplies(harness.deps, { workspaceId: org.id })).toBe(1);
     expect(await status()).toBe('applied');
     expect(recordValues(harness.hubspot.state, 'contacts', contact)).toMatchObject({ phone: '+1 555 0142' });
+
+    // The portal's teams are listed to give roles to, though the org (which has none) is the first CRM.
+    await setPersonRole(harness.deps, org.id, { crmUserId: REP, role: 'revops_admin' }, ADMIN);
+    const teams = await consoleCall(harness, await signInAs(harness, org.id, REP), 'GET', '/console/api/teams');
+    expect(teams.status).toBe(200);
+    expect(((await teams.json()) as { teams: unknown[] }).teams).toEqual(
+      [...harness.hubspot.state.teams].map(([id, name]) => ({ id, name })),
+    );
   }, 60_000);
 });

@@ -11,9 +11,10 @@ function crmOfUserId(userId: string): CrmVendor {
  * One port over a workspace's connections (issue 20), the first being the workspace's own CRM:
  * each call naming an object type goes to that type's CRM (`contacts` to the portal,
  * `salesforce:Contact` to the org), a call naming a CRM user to the CRM whose ids it has. What
- * names neither (teams, lists, drafts' contacts, change sources) is the first connection's; per-CRM
- * settings, and each CRM's approval object, are reached through `forObject`. The batch
- * limits are the smallest, so a caller that chunks without an object type stays within each CRM.
+ * names neither (lists, change sources) is the first connection's, but teams are listed from each;
+ * per-CRM settings (a draft's contact fields), and each CRM's approval object, are reached through
+ * `forObject`. The batch limits are the smallest, so a caller that chunks without an object type
+ * stays within each CRM.
  */
 export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPort {
   const [first] = connections;
@@ -97,7 +98,8 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
     upsertCustomRecords: (input) => first.upsertCustomRecords(input),
     findOwnerIdOfUser: (userId) => ofUser(userId).findOwnerIdOfUser(userId),
     findTeamIdsOfUser: (userId) => ofUser(userId).findTeamIdsOfUser(userId),
-    listTeams: () => first.listTeams(),
+    // Each CRM's teams, the first's first: a team id is digits in HubSpot, so none collides with a Salesforce one.
+    listTeams: async () => (await Promise.all(connections.map((crm) => crm.listTeams()))).flat(),
     associate: (input) => of(input.toObjectType).associate(input),
     createNote: (input) => of(input.objectType).createNote(input),
     createTask: (input) => of(input.objectType).createTask(input),

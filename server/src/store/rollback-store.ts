@@ -135,6 +135,26 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
   return renewed.length === 1;
 }
 
+/** The object type of the first unsettled item after `afterSeq`, in plan order: the next step's (its CRM sets its size). */
+export async function nextUnsettledObjectType(
+  db: Db | Tx,
+  query: { rollbackId: string; afterSeq: number },
+): Promise<string | undefined> {
+  const [first] = await db
+    .select({ objectType: rollbackItems.objectType })
+    .from(rollbackItems)
+    .where(
+      and(
+        eq(rollbackItems.rollbackId, query.rollbackId),
+        gt(rollbackItems.seq, query.afterSeq),
+        inArray(rollbackItems.state, ['pending', 'writing']),
+      ),
+    )
+    .orderBy(asc(rollbackItems.seq))
+    .limit(1);
+  return first?.objectType;
+}
+
 /**
  * The unsettled items of the next `maxRecords` records after `afterSeq`, in plan order (the
  * primary key's): a pass walks the items once instead of sorting what is left at every step.

@@ -1,5 +1,5 @@
 import { createSalesforceSandboxServer } from './http-server.ts';
-import { startPubSubSandbox, UI_CLIENT, type RecordChange } from './pubsub/index.ts';
+import { type ChangeEventBus, startPubSubSandbox, UI_CLIENT, type RecordChange } from './pubsub/index.ts';
 import type { SandboxRecordChange } from './record-changes.ts';
 import { addClient, createRecord, createSalesforceSandboxState, type SalesforceSandboxState } from './state.ts';
 
@@ -12,6 +12,8 @@ export interface RunningSalesforceSandbox {
   orgId: string;
   /** `host:port` of its Pub/Sub API endpoint (TLS with a self-signed certificate), publishing every record change. */
   pubSubEndpoint: string;
+  /** Its change events, for tests that publish what no record change does (a gap event). */
+  bus: ChangeEventBus;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startSalesforceSandbox(options: {
     state,
     orgId: state.orgId,
     pubSubEndpoint: pubsub.endpoint,
+    bus: pubsub.bus,
     close: async () => {
       state.changes.removeAllListeners();
       await Promise.all([server.close(), pubsub.close()]);

@@ -60,7 +60,7 @@ export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRo
     contactId: row.recordId,
     to: undefined,
     contact: {},
-    fields: await contactFieldsOf(deps, row.workspaceId),
+    fields: await contactFieldsOf(deps, row.workspaceId, row.objectType),
   });
   if (reason === undefined) return row;
   return withAuditChain(deps.db, row.workspaceId, deps.clock, async (tx, audit) => {
@@ -90,7 +90,7 @@ export async function stopReleasedEmailIfBarred(deps: ServiceDeps, row: ActionRo
   });
 }
 
-/** Where the workspace's CRM keeps a contact's opt-out and addresses. */
-async function contactFieldsOf(deps: ServiceDeps, workspaceId: string): Promise<ContactFields> {
-  return deps.crmFor(await requireWorkspace(deps, workspaceId)).contactFields;
+/** Where the contact's own CRM keeps its opt-out and addresses (a workspace may hold two, issue 20). */
+async function contactFieldsOf(deps: ServiceDeps, workspaceId: string, objectType: string): Promise<ContactFields> {
+  return deps.crmFor(await requireWorkspace(deps, workspaceId)).forObject(objectType).contactFields;
 }

@@ -57,7 +57,8 @@ export async function cardView(
   query: CardQuery,
 ): Promise<CardView> {
   const record = { workspaceId: workspace.id, objectType: query.objectType, recordId: query.recordId };
-  const contacts = query.objectType === deps.crmFor(workspace).contactObjectType;
+  // The record's own CRM's contacts (issue 20): a workspace may hold a portal's and an org's.
+  const contacts = query.objectType === deps.crmFor(workspace).forObject(query.objectType).contactObjectType;
   const [page, applied, agents, switches, drafts, creation, provenance, stops, reviews, entries] = await Promise.all([
     pendingApprovalsOnRecord(deps.db, record, { offset: (query.page - 1) * query.pageSize, limit: query.pageSize }),
     appliedChangesOnRecord(deps.db, record, RECENT_CHANGES),

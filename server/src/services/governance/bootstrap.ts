@@ -25,8 +25,8 @@ import { requireWorkspace } from './workspaces.ts';
 /**
  * Creates in the CRM what the app writes: on every governed object the property group, the
  * provenance properties, the pending-approvals count and a proposed-value (shadow) property for
- * each property the active policy can hold; on contacts the do-not-contact switch the drafts'
- * stop rules obey; and the "Agent Approval" object in each connected CRM. A second run
+ * each property the active policy can hold; on each connected CRM's contacts the do-not-contact
+ * switch the drafts' stop rules obey; and the "Agent Approval" object in each connected CRM. A second run
  * changes nothing; run it again after publishing a policy that governs new properties.
  */
 export async function bootstrapWorkspace(
@@ -45,7 +45,8 @@ export async function bootstrapWorkspace(
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined)
       .map(shadowDefinition)
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined);
-    const contactOnly = objectType === crm.contactObjectType ? [DO_NOT_CONTACT_DEFINITION] : [];
+    // Each connected CRM's contacts (issue 20): an email may go to a portal's contact or an org's.
+    const contactOnly = objectType === crm.forObject(objectType).contactObjectType ? [DO_NOT_CONTACT_DEFINITION] : [];
     const result = await crm.ensureProperties({
       objectType,
       group: APP_PROPERTY_GROUP,

@@ -116,25 +116,35 @@ async function runQuarantine(
   if (!workspace) throw new AppError('INTERNAL', `Workspace ${quarantine.workspaceId} of a quarantine is gone.`);
   if (quarantine.status === 'collecting') await collect(deps, quarantine);
   const crm = deps.crmFor(workspace);
+  // Each write takes as many records as its object's CRM writes at once (issue 20: HubSpot 100,
+  // Salesforce 2,000 in a workspace of both); a batch holds as many as the largest.
+  const perWrite = (objectType: string) => {
+    const { writeLimit, batchLimit } = crm.forObject(objectType);
+    return writeLimit ?? batchLimit;
+  };
+  const perBatch = Math.max(...crm.objectTypes.map(perWrite));
   const ensured = new Set<string>();
   let marked = 0;
   for (;;) {
     if (options.stopping?.()) return 'stopped';
-    const batch = await unmarkedReviews(deps.db, quarantine.id, crm.batchLimit);
+    const batch = await unmarkedReviews(deps.db, quarantine.id, perBatch);
     if (batch.length === 0) break;
-    for (const [objectType, reviews] of Map.groupBy(batch, (review) => review.objectType)) {
+    for (const [objectType, ofType] of Map.groupBy(batch, (review) => review.objectType)) {
       if (!ensured.has(objectType)) {
         await ensureReviewProperty(crm, objectType as ObjectType);
         ensured.add(objectType);
       }
-      await writeNeedsReview(crm, objectType as ObjectType, reviews, 'true');
-      await deps.db.transaction((tx) =>
-        setReviewsMarked(
-          tx,
-          reviews.map((review) => review.id),
-        ),
-      );
-      marked += reviews.length;
+      for (let start = 0; start < ofType.length; start += perWrite(objectType)) {
+        const reviews = ofType.slice(start, start + perWrite(objectType));
+        await writeNeedsReview(crm, objectType as ObjectType, reviews, 'true');
+        await deps.db.transaction((tx) =>
+          setReviewsMarked(
+            tx,
+            reviews.map((review) => review.id),
+          ),
+        );
+        marked += reviews.length;
+      }
     }
     if (!(await renewQuarantineLease(deps.db, { id: quarantine.id, holder: options.holder, until: until() })))
       return 'stopped';

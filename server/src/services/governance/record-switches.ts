@@ -19,9 +19,12 @@ export async function switchesStoppingEntries(
   const values = new Map<string, Record<string, string | null>>();
   const lists = new Map<string, Set<string>>();
   const recordIds = [...new Set(query.entries.map((entry) => entry.recordId))];
-  // A CRM batch at a time: a change set of associations may name thousands of records.
-  for (let start = 0; start < recordIds.length; start += crm.batchLimit) {
-    const slice = recordIds.slice(start, start + crm.batchLimit);
+  // A CRM read at a time, as many as the records' own CRM reads at once (issue 20: a workspace may
+  // hold both): a change set of associations may name thousands of records.
+  const { readBatchLimit, batchLimit } = crm.forObject(query.objectType);
+  const perRead = readBatchLimit ?? batchLimit;
+  for (let start = 0; start < recordIds.length; start += perRead) {
+    const slice = recordIds.slice(start, start + perRead);
     if (properties.length > 0)
       for (const [id, read] of await crm.readBatch({ objectType: query.objectType, recordIds: slice, properties }))
         values.set(id, read);

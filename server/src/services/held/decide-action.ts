@@ -77,7 +77,7 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
       request,
       via: input.via,
       contact: contacts.get(row.recordId) ?? {},
-      contactFields: deps.crmFor(workspace).contactFields,
+      contactFields: deps.crmFor(workspace).forObject(row.objectType).contactFields,
       now: deps.clock(),
     });
   });
@@ -101,7 +101,7 @@ export interface LockedActionDecision {
    * undefined when it is not read again (the address was checked at submission).
    */
   contact: Readonly<Record<string, string | null>> | undefined;
-  /** Where the CRM keeps them. */
+  /** Where the draft's record's own CRM keeps them. */
   contactFields: ContactFields;
   now: Date;
   /** Set when the decision is one of a batch: the manifest event names it. */
@@ -253,25 +253,30 @@ export async function decideLockedAction(
 }
 
 /**
- * The contacts of these drafts' emails (always on contacts) as the stop rules read them at
- * release, by record id. Read before the decision's transaction: a CRM call must not hold the
- * workspace's chain. A contact deleted while the draft waited is absent: no address to send to.
+ * The contacts of these drafts' emails as the stop rules read them at release, by record id, each
+ * from its own CRM (issue 20: a portal's contacts and an org's; their ids never collide). Read
+ * before the decision's transaction: a CRM call must not hold the workspace's chain. A contact
+ * deleted while the draft waited is absent: no address to send to.
  */
 export async function readEmailContacts(
   deps: ServiceDeps,
   workspace: WorkspaceRow,
   rows: readonly ActionRow[],
 ): Promise<Map<string, CrmRecordValues>> {
-  const recordIds = [...new Set(rows.filter((row) => row.kind === 'send_email').map((row) => row.recordId))];
-  const crm = deps.crmFor(workspace);
+  const emails = rows.filter((row) => row.kind === 'send_email');
   const contacts = new Map<string, CrmRecordValues>();
-  for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
-    const read = await crm.readBatch({
-      objectType: crm.contactObjectType,
-      recordIds: recordIds.slice(i, i + crm.batchLimit),
-      properties: stopRuleProperties(crm.contactFields),
-    });
-    for (const [recordId, values] of read) contacts.set(recordId, values);
+  for (const [objectType, ofType] of Map.groupBy(emails, (row) => row.objectType)) {
+    const crm = deps.crmFor(workspace).forObject(objectType);
+    const recordIds = [...new Set(ofType.map((row) => row.recordId))];
+    const perRead = crm.readBatchLimit ?? crm.batchLimit;
+    for (let i = 0; i < recordIds.length; i += perRead) {
+      const read = await crm.readBatch({
+        objectType: crm.contactObjectType,
+        recordIds: recordIds.slice(i, i + perRead),
+        properties: stopRuleProperties(crm.contactFields),
+      });
+      for (const [recordId, values] of read) contacts.set(recordId, values);
+    }
   }
   return contacts;
 }

@@ -163,7 +163,7 @@ export async function decideApprovalsBatch(
           request: single satisfies ActionDecisionRequest,
           via: input.via,
           contact: contacts.get(row.recordId) ?? {},
-          contactFields: deps.crmFor(workspace).contactFields,
+          contactFields: deps.crmFor(workspace).forObject(row.objectType).contactFields,
           now,
           batchDecisionId,
         });

@@ -124,8 +124,9 @@ export async function explainFromCrmHistory(
   const recordIds = [...new Set(unexplained.map((c) => c.recordId))];
   const properties = [...new Set(unexplained.map((c) => c.property))];
   const history = new Map<string, Record<string, CrmValueChange>>();
-  for (let i = 0; i < recordIds.length; i += crm.batchLimit) {
-    const slice = recordIds.slice(i, i + crm.batchLimit);
+  const { batchLimit } = crm.forObject(objectType);
+  for (let i = 0; i < recordIds.length; i += batchLimit) {
+    const slice = recordIds.slice(i, i + batchLimit);
     for (const [recordId, latest] of await crm.readLatestChanges({ objectType, recordIds: slice, properties }))
       history.set(recordId, latest);
   }

@@ -1,5 +1,10 @@
 import type { CrmPort } from '../../crm/port.ts';
-import { nextUnsettledItems, type RollbackRow, type StepItem } from '../../store/rollback-store.ts';
+import {
+  nextUnsettledItems,
+  nextUnsettledObjectType,
+  type RollbackRow,
+  type StepItem,
+} from '../../store/rollback-store.ts';
 import { type ServiceDeps, alongsideCrm } from '../common/index.ts';
 import { readStep, writeStep, type Decided, type MarkedStep } from './rollback-step.ts';
 
@@ -94,20 +99,23 @@ export class RollbackSteps {
   }
 
   /**
-   * The next unsettled items after the cursor, of one object type: as many records as one CRM read
-   * and one CRM write take (100 on HubSpot; 2,000 on Salesforce, whose write spreads them).
+   * The next unsettled items after the cursor, of one object type: as many records as one read and
+   * one write of that type's CRM take (100 on HubSpot; 2,000 on Salesforce, whose write spreads
+   * them), in a workspace of both CRMs too (issue 20).
    */
   private async nextPage(): Promise<StepItem[] | undefined> {
-    const { batchLimit, readBatchLimit, writeLimit } = this.crm;
-    const page = await nextUnsettledItems(this.deps.db, {
-      rollbackId: this.rollback.id,
-      afterSeq: this.afterSeq,
-      maxRecords: Math.min(readBatchLimit ?? batchLimit, writeLimit ?? batchLimit),
-      maxItems: this.crm.batchLimit * 50,
-    });
-    const objectType = page[0]?.objectType;
+    const cursor = { rollbackId: this.rollback.id, afterSeq: this.afterSeq };
+    const objectType = await nextUnsettledObjectType(this.deps.db, cursor);
     if (objectType === undefined) return undefined;
-    const items = page.filter((item) => item.objectType === objectType);
+    const { batchLimit, readBatchLimit, writeLimit } = this.crm.forObject(objectType);
+    const page = await nextUnsettledItems(this.deps.db, {
+      ...cursor,
+      maxRecords: Math.min(readBatchLimit ?? batchLimit, writeLimit ?? batchLimit),
+      maxItems: batchLimit * 50,
+    });
+    const [first] = page;
+    if (first === undefined) return undefined;
+    const items = page.filter((item) => item.objectType === first.objectType);
     this.afterSeq = items.at(-1)!.seq;
     return items;
   }

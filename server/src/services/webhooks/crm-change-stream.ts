@@ -125,8 +125,11 @@ async function readAgain(
   const recordIds = [...governed.keys()];
   const now = deps.clock();
   const found: CrmChangeEvent[] = [];
-  for (let start = 0; start < recordIds.length; start += crm.batchLimit) {
-    const slice = recordIds.slice(start, start + crm.batchLimit);
+  // As many as one read of the records' own CRM takes (issue 20: not the smaller CRM's in a workspace of both).
+  const { readBatchLimit, batchLimit } = crm.forObject(reread.objectType);
+  const perRead = readBatchLimit ?? batchLimit;
+  for (let start = 0; start < recordIds.length; start += perRead) {
+    const slice = recordIds.slice(start, start + perRead);
     const properties = [...new Set(slice.flatMap((id) => governed.get(id) ?? []))];
     const records = await crm.readBatch({ objectType: reread.objectType as ObjectType, recordIds: slice, properties });
     for (const recordId of slice) {
