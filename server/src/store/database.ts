@@ -19,6 +19,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const inProcess = new WeakSet<Db>();
+
+/** Whether the database is PGlite, on this process's thread: a query there costs this process's CPU, and queries wait for each other. */
+export function isInProcess(db: Db): boolean {
+  return inProcess.has(db);
+}
+
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../migrations');
 
 /**
@@ -110,6 +117,7 @@ async function openPglite(dataDir: string | undefined, holder: string, template:
     parsers: Object.fromEntries(JSON_TYPE_OIDS.map((oid) => [oid, parseJson])),
   });
   const db = drizzlePglite({ client, schema });
+  inProcess.add(db);
   return {
     db,
     kind: 'pglite',
