@@ -1,5 +1,5 @@
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
-import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
+import { hubspotOrSalesforce, workspaceOfBothCrms } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
@@ -8,7 +8,6 @@ import {
   bootstrapWorkspace,
   claimAndRunQuarantine,
   createAgent,
-  createWorkspace,
   publishPolicy,
   setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
@@ -30,16 +29,7 @@ const RECORDS = 300;
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
   harness = await startHarness({ hubspotOverHttp: true, crmFor: hubspotOrSalesforce });
-  ws = await createWorkspace(
-    harness.deps,
-    { name: 'Both', hubspotPortalId: '4400', hubspotToken: harness.hubspot.accessToken },
-    ADMIN,
-  );
-  const connected = await api(harness, 'POST', '/v1/admin/workspace/connections', {
-    token: ws.adminToken,
-    body: { crm: 'salesforce', connection: sandboxSalesforceConnection(sandbox.url) },
-  });
-  expect(connected.status).toBe(201);
+  ws = await workspaceOfBothCrms(harness, sandbox.url, '4400');
   await publishPolicy(
     harness.deps,
     ws.id,

@@ -1,5 +1,5 @@
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
-import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
+import { hubspotOrSalesforce, workspaceOfBothCrms } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
@@ -8,7 +8,6 @@ import { createRecord, newId, updateRecord } from '../../server/src/sandbox/sale
 import {
   bootstrapWorkspace,
   createAgent,
-  createWorkspace,
   publishPolicy,
   setPersonRole,
 } from '../../server/src/services/governance/index.ts';
@@ -41,16 +40,7 @@ const POLICY = {
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, seed: false });
   harness = await startHarness({ hubspotOverHttp: true, crmFor: hubspotOrSalesforce });
-  ws = await createWorkspace(
-    harness.deps,
-    { name: 'Both', hubspotPortalId: '4300', hubspotToken: harness.hubspot.accessToken },
-    ADMIN,
-  );
-  const connected = await api(harness, 'POST', '/v1/admin/workspace/connections', {
-    token: ws.adminToken,
-    body: { crm: 'salesforce', connection: sandboxSalesforceConnection(sandbox.url) },
-  });
-  expect(connected.status).toBe(201);
+  ws = await workspaceOfBothCrms(harness, sandbox.url, '4300');
   await publishPolicy(harness.deps, ws.id, POLICY, ADMIN);
   outreach = (await createAgent(harness.deps, ws.id, { name: 'outreach', role: 'outreach' }, ADMIN)).token;
   enricher = (await createAgent(harness.deps, ws.id, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
