@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
@@ -10,6 +11,7 @@ import {
   publishPolicy,
   setPersonRole,
 } from '../../server/src/services/governance/index.ts';
+import { auditEvents } from '../../server/src/store/schema.ts';
 import { decideAction, EMAIL_EVIDENCE, submitAction, testClock } from '../support/actions.ts';
 import { ADMIN, api, type Harness, startHarness } from '../support/harness.ts';
 
@@ -254,5 +256,92 @@ describe('drafts on Salesforce records', () => {
       status: 'stopped',
       reasons: ['tier_approval', 'contact_opted_out'],
     });
+  });
+});
+
+describe('draft text longer than Salesforce keeps', () => {
+  const auditCount = async () =>
+    (await harness.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, ws.id))).length;
+  const task = (subject: string, body?: string) => ({
+    kind: 'create_task',
+    objectType: 'salesforce:Contact',
+    recordId: contact,
+    subject,
+    ...(body === undefined ? {} : { body }),
+    evidence: EMAIL_EVIDENCE,
+  });
+  const note = (body: string) => ({
+    kind: 'create_note',
+    objectType: 'salesforce:Opportunity',
+    recordId: opportunity,
+    body,
+    evidence: EMAIL_EVIDENCE,
+  });
+
+  it('refuses at submission a task subject over 255 or a note body over 32,000, naming the field, storing and auditing nothing', async () => {
+    const events = await auditCount();
+    const tasks = records('Task').length;
+    const notes = records('Note').length;
+    const subject = await submitAction(harness, enricher, task('s'.repeat(256)));
+    expect(subject.status).toBe(400);
+    expect(subject.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: "The task's subject holds at most 255 characters in Salesforce; this has 256 (an emoji counts as two).",
+      details: { issues: [{ path: 'subject' }] },
+    });
+    const description = await submitAction(harness, enricher, task('Call Ada', 'd'.repeat(32_001)));
+    expect(description.status).toBe(400);
+    expect(description.body.error.details.issues[0].path).toBe('body');
+    const body = await submitAction(harness, enricher, note('n'.repeat(32_001)));
+    expect(body.status).toBe(400);
+    expect(body.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'body' }] } });
+    expect(body.body.error.message).toContain('at most 32,000 characters in Salesforce; this has 32,001');
+    expect(await auditCount()).toBe(events);
+    expect(records('Task')).toHaveLength(tasks);
+    expect(records('Note')).toHaveLength(notes);
+  });
+
+  it('counts as Salesforce does, an emoji as two: 255 units with emoji pass, 128 emoji (256 units) do not', async () => {
+    const fits = await submitAction(harness, enricher, task(`${'s'.repeat(251)}😀🚀`, 'b'.repeat(32_000)));
+    expect(fits.status).toBe(201);
+    expect(fits.body).toMatchObject({ status: 'completed' });
+    expect(record('Task', fits.body.crmObjectId)?.['Subject']).toBe(`${'s'.repeat(251)}😀🚀`);
+    expect((await submitAction(harness, enricher, note('n'.repeat(32_000)))).status).toBe(201);
+
+    const emoji = await submitAction(harness, enricher, task('😀'.repeat(128)));
+    expect(emoji.status).toBe(400);
+    expect(emoji.body.error.message).toContain('this has 256');
+  });
+
+  it('refuses an approver’s edit longer than Salesforce keeps, leaving the draft pending', async () => {
+    const held = await submitAction(harness, outreach, task('Call Ada'));
+    expect(held.body).toMatchObject({ status: 'pending' });
+    const events = await auditCount();
+    const tooLong = await decideAction(harness, ws.adminToken, held.body.id, {
+      kind: 'approve',
+      actingUserId: REP,
+      edits: { subject: 'c'.repeat(256) },
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'subject' }] } });
+    expect(await auditCount()).toBe(events);
+    expect(await action(held.body.id)).toMatchObject({ status: 'pending', approvedBy: [] });
+
+    const heldNote = await submitAction(harness, outreach, note('Champion left.'));
+    const longNote = await decideAction(harness, ws.adminToken, heldNote.body.id, {
+      kind: 'approve',
+      actingUserId: REP,
+      edits: { body: 'n'.repeat(32_001) },
+    });
+    expect(longNote.status).toBe(400);
+    expect(longNote.body.error.details.issues[0].path).toBe('body');
+
+    const fits = await decideAction(harness, ws.adminToken, held.body.id, {
+      kind: 'approve',
+      actingUserId: REP,
+      edits: { subject: 'c'.repeat(255) },
+    });
+    expect(fits.status).toBe(200);
+    expect(record('Task', (await action(held.body.id)).crmObjectId)?.['Subject']).toBe('c'.repeat(255));
   });
 });

@@ -34,7 +34,11 @@ const POLICY = {
     contacts: { properties: { jobtitle: { enrichment: 'auto' } } },
     'salesforce:Contact': { properties: { Title: { enrichment: 'auto' } } },
   },
-  actions: { send_email: { outreach: 'auto', enrichment: 'approval' } },
+  actions: {
+    send_email: { outreach: 'auto', enrichment: 'approval' },
+    create_task: { enrichment: 'auto' },
+    create_note: { enrichment: 'auto' },
+  },
 };
 
 beforeAll(async () => {
@@ -174,4 +178,26 @@ describe('emails in a workspace of both CRMs', () => {
       expect.objectContaining({ reason: 'contact_replied', actionId: sent.body.id }),
     ]);
   }, 60_000);
+});
+
+describe('draft text limits in a workspace of both CRMs', () => {
+  it('holds a Salesforce record’s task and note to what the org keeps, and a HubSpot record’s to the schema’s bounds as before', async () => {
+    const sf = sfContact('Limits');
+    const hs = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'hs-limits@example.com' } });
+    const draft = (kind: string, objectType: string, recordId: string, text: Record<string, string>) =>
+      submitAction(harness, enricher, { kind, objectType, recordId, ...text, evidence: EMAIL_EVIDENCE });
+    const subject = 's'.repeat(500);
+    const body = 'b'.repeat(65_536);
+
+    const hsTask = await draft('create_task', 'contacts', hs, { subject, body });
+    const hsNote = await draft('create_note', 'contacts', hs, { body });
+    for (const res of [hsTask, hsNote]) expect(res.body).toMatchObject({ status: 'completed' });
+
+    const sfTask = await draft('create_task', 'salesforce:Contact', sf, { subject });
+    expect(sfTask.status).toBe(400);
+    expect(sfTask.body.error.details.issues[0].path).toBe('subject');
+    const sfNote = await draft('create_note', 'salesforce:Contact', sf, { body });
+    expect(sfNote.status).toBe(400);
+    expect(sfNote.body.error.details.issues[0].path).toBe('body');
+  });
 });

@@ -1,5 +1,6 @@
 import type { AssociationTarget } from '../../../shared/agent-api.ts';
 import type { ChangeSource, ContactFields, ObjectType } from '../../../shared/crm-names.ts';
+import type { DraftTextLimits } from '../domain/draft-text-limits.ts';
 
 /**
  * The one interface the services use to talk to a CRM. HubSpot and (later) Salesforce
@@ -32,12 +33,18 @@ export interface CrmPort {
   readonly checksPolicyFieldsAtPublish: boolean;
   /** The contact properties the stop rules read before an email goes out. */
   readonly contactFields: ContactFields;
+  /**
+   * How long a draft's texts may be where the CRM keeps them (a task's subject, a note's body);
+   * submission and an approver's edit refuse longer. Absent where the CRM names no limit (HubSpot).
+   */
+  readonly draftTextLimits?: DraftTextLimits;
 
   /**
    * The port of the CRM that holds records of `objectType` (issue 20): where a workspace connects
    * two CRMs, what differs per CRM and names no object (`ownerProperty`, the batch limits,
-   * `checksPolicyFieldsAtPublish`, `changeSourceOf`, `vendor`) is read from it. Any object type the
-   * CRM names will do, governed or not (a webhook's `companies`). A port of one CRM is its own.
+   * `checksPolicyFieldsAtPublish`, `draftTextLimits`, `changeSourceOf`, `vendor`) is read from it.
+   * Any object type the CRM names will do, governed or not (a webhook's `companies`). A port of one
+   * CRM is its own.
    */
   forObject(objectType: string): CrmPort;
 

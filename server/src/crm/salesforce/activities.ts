@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { DraftTextLimits } from '../../domain/draft-text-limits.ts';
 import { AppError } from '../../errors.ts';
 import type { CrmPort } from '../port.ts';
 import type { SfRequester } from './bulk.ts';
@@ -7,6 +8,14 @@ import { sObjectOf } from './names.ts';
 
 /** Task.Priority's standard picklist values for ours. */
 const PRIORITY = { LOW: 'Low', MEDIUM: 'Normal', HIGH: 'High' } as const;
+/**
+ * What Task.Subject (255), Task.Description and Note.Body (long text areas of 32,000) hold; a longer
+ * value is refused as STRING_TOO_LONG when the record is made. An email is sent by the agent, not kept here.
+ */
+export const SALESFORCE_DRAFT_TEXT_LIMITS: DraftTextLimits = {
+  create_task: { subject: 255, body: 32_000 },
+  create_note: { body: 32_000 },
+};
 /** Note.Title holds 80 characters. */
 const NOTE_TITLE_LENGTH = 80;
 

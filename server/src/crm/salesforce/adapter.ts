@@ -3,7 +3,7 @@ import { SALESFORCE_OBJECT_TYPES, type ObjectType } from '../../../../shared/crm
 import { AppError } from '../../errors.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmPropertyType, CrmRecordValues, CrmValueChange } from '../port.ts';
 import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
-import { activityMethods } from './activities.ts';
+import { activityMethods, SALESFORCE_DRAFT_TEXT_LIMITS } from './activities.ts';
 import { type ApiBudget, sfCall } from './calls.ts';
 import { COLLECTIONS_LIMIT, type SfRecord, updateRecords, type WritePaths } from './writes.ts';
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
@@ -175,6 +175,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     contactObjectType: 'salesforce:Contact',
     checksPolicyFieldsAtPublish: true,
     contactFields: { optOut: 'HasOptedOutOfEmail', emails: ['Email'] },
+    draftTextLimits: SALESFORCE_DRAFT_TEXT_LIMITS,
     callClient,
     changeSourceOf: salesforceChangeSource,
     userOfSource: userOfCommitUser,

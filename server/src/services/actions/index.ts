@@ -8,6 +8,7 @@ export {
   loadActionView,
   requireAction,
 } from './action-view.ts';
+export { assertDraftTextFits } from './draft-text.ts';
 export { readOwnAction } from './read-own-action.ts';
 export { executeReleasedAction, executeReleasedActions, releaseChange } from './release-action.ts';
 export { reportActionOutcome } from './report-action-outcome.ts';

@@ -31,6 +31,7 @@ import {
   withinAgentBudget,
 } from '../governance/index.ts';
 import { actionEvent } from './action-audit.ts';
+import { assertDraftTextFits } from './draft-text.ts';
 import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
@@ -66,6 +67,11 @@ export async function submitAction(
   input: SubmitActionInput,
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
+  // Bad input like a schema's refusal: nothing is stored, audited or counted against the budget.
+  assertDraftTextFits(deps.crmFor(workspace).forObject(request.objectType), request.kind, {
+    subject: 'subject' in request ? request.subject : undefined,
+    body: request.body,
+  });
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: request.kind });
   const stopped = await switchStoppingDraft(deps, workspace, {
     agentId: agent.id,

@@ -16,6 +16,7 @@ import {
   requireAction,
   executeReleasedAction,
   releaseChange,
+  assertDraftTextFits,
   currentStopReason,
 } from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
@@ -64,6 +65,8 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
       'VALIDATION_FAILED',
       `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`,
     );
+  // An edit is held to what the record's CRM keeps, as the agent's text was at submission.
+  if (edits) assertDraftTextFits(deps.crmFor(workspace).forObject(found.objectType), found.kind, edits);
   const contacts =
     request.kind === 'approve' ? await readEmailContacts(deps, workspace, [found]) : new Map<string, CrmRecordValues>();
 
