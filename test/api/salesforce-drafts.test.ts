@@ -238,6 +238,26 @@ describe('drafts on Salesforce records', () => {
     });
     expect(logged?.['Body']).toContain('Provider message id: msg-7');
 
+    // An email longer than a Note holds is still logged, cut, never cut inside an emoji.
+    const long = await submitAction(harness, outreach, {
+      kind: 'send_email',
+      objectType: 'salesforce:Contact',
+      recordId: contact,
+      to: 'ada@example.com',
+      subject: 'The long one',
+      body: '😀'.repeat(20_000),
+      evidence: EMAIL_EVIDENCE,
+    });
+    expect(long.body).toMatchObject({ status: 'released' });
+    const longRead = await api(harness, 'GET', `/v1/actions/${long.body.id}`, { token: outreach });
+    const longSent = await api(harness, 'POST', `/v1/actions/${long.body.id}/outcome`, {
+      token: outreach,
+      body: { outcome: 'sent', releaseToken: longRead.body.releaseToken },
+    });
+    const longBody = String(record('Note', longSent.body.outcomes[0].crmNoteId)?.['Body']);
+    expect(longBody.length).toBeLessThanOrEqual(32_000);
+    expect(longBody).toMatch(/😀\n… \(cut at 32000 characters, the most the CRM's note holds\)$/);
+
     const held = await submitAction(harness, enricher, {
       kind: 'send_email',
       objectType: 'salesforce:Contact',

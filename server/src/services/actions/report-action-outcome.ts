@@ -1,6 +1,7 @@
 import { DELIVERY_OUTCOMES, type ActionOutcomeRequest, type ActionView } from '../../../../shared/action-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { STOP_REASON_CODES, type ContactStopReason } from '../../domain/action-drafts.ts';
+import { cutToLimit } from '../../domain/draft-text-limits.ts';
 import { AppError } from '../../errors.ts';
 import {
   addContactStop,
@@ -195,10 +196,12 @@ async function logOnTimeline(
   const { workspace, row } = input;
   const system = { type: 'system', name: 'action-timeline' } as const;
   try {
-    const note = await deps.crmFor(workspace).createNote({
+    const crm = deps.crmFor(workspace);
+    const noteLimit = crm.forObject(row.objectType).draftTextLimits?.create_note?.body;
+    const note = await crm.createNote({
       objectType: row.objectType as ObjectType,
       recordId: row.recordId,
-      body: timelineText(input),
+      body: cutToLimit(timelineText(input), noteLimit),
       timestamp: deps.clock(),
     });
     await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
