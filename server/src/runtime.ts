@@ -57,6 +57,8 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
           baseUrl: config.hubspotApiBaseUrl,
           callsPer10s: config.hubspotCallsPer10s,
           open: (sealed) => secrets.open(sealed),
+          onAuthRefused: (workspaceId, refusal) =>
+            recordCrmConnectionRefused(deps, workspaceId, { crm: 'hubspot', ...refusal, seenBy: 'crm-adapter' }),
         }),
         salesforceResolver({
           secrets,
@@ -196,6 +198,8 @@ export function hubspotResolver(options: {
   baseUrl: string;
   callsPer10s: number;
   open: (sealed: string) => string;
+  /** HubSpot answered 401 to the sealed token a saved workspace's adapter was made from (audited once per credentials). */
+  onAuthRefused?: (workspaceId: string, refusal: { credentialsEnc: string; reason: string }) => Promise<unknown>;
   /** Tests and benchmarks tune retry timing here. */
   adapter?: Partial<HubSpotCrmOptions>;
 }): (workspace: WorkspaceRow) => CrmPort {
@@ -207,6 +211,12 @@ export function hubspotResolver(options: {
       accessToken: options.open(workspace.hubspotTokenEnc),
       basePath: options.baseUrl,
       rateLimit: { maxCalls: options.callsPer10s, intervalMs: 10_000 },
+      onAuthRefused: (reason) => {
+        if (workspace.adminTokenHash !== '' && options.onAuthRefused)
+          void options
+            .onAuthRefused(workspace.id, { credentialsEnc: workspace.hubspotTokenEnc, reason })
+            .catch(() => undefined);
+      },
       ...options.adapter,
     });
     adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });

@@ -209,6 +209,21 @@ describe('rate limits and outages', () => {
     ).not.toContain('revoked-secret');
   });
 
+  it('after a 401 sends nothing more but the token check, and tells of it once with HubSpot’s category', async () => {
+    const told: string[] = [];
+    const revoked = adapter({ accessToken: 'pat-na1-revoked', onAuthRefused: (category) => told.push(category) });
+    const read = () => revoked.readBatch({ objectType: 'contacts', recordIds: ['1'], properties: ['email'] });
+    await expect(read()).rejects.toMatchObject({ code: 'CRM_AUTH_FAILED', details: { status: 401 } });
+    await expect(revoked.describeProperties('contacts')).rejects.toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    await expect(read()).rejects.toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    expect(fake.calls.count()).toBe(1);
+    expect(told).toEqual(['INVALID_AUTHENTICATION']);
+    // `workspace add`/`update` check a token with readAccount: it always asks.
+    await expect(revoked.readAccount()).rejects.toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    await expect(revoked.readAccount()).rejects.toMatchObject({ code: 'CRM_AUTH_FAILED' });
+    expect(fake.calls.count()).toBe(3);
+  });
+
   it('paces its calls to the configured rate so HubSpot’s rolling window never answers 429, per adapter instance', async () => {
     fake.faults.setRateLimit({ maxCalls: 4, intervalMs: 500 });
     const paced = adapter({ rateLimit: { maxCalls: 4, intervalMs: 500 } });

@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import { createApp, type AppOptions } from '../../server/src/app.ts';
 import { silentLogger, type Logger } from '../../server/src/logger.ts';
 import { hubspotResolver } from '../../server/src/runtime.ts';
-import { createAgent, publishPolicy, createWorkspace } from '../../server/src/services/governance/index.ts';
+import {
+  createAgent,
+  publishPolicy,
+  createWorkspace,
+  recordCrmConnectionRefused,
+} from '../../server/src/services/governance/index.ts';
 import { type Actor, type ServiceDeps, workBehindAnswers } from '../../server/src/services/common/index.ts';
 import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
@@ -47,6 +52,8 @@ export async function startHarness(
     agentTraffic?: AppOptions['agentTraffic'];
     /** The port the services use, given the fake HubSpot's resolver: a test connecting another CRM too builds it here. */
     crmFor?: (hubspot: ServiceDeps['crmFor'], deps: ServiceDeps) => ServiceDeps['crmFor'];
+    /** Audit HubSpot's 401s as the server does (`crm.connection_refused`, issue 20). */
+    recordHubSpotRefusals?: boolean;
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -62,6 +69,12 @@ export async function startHarness(
     callsPer10s: 10_000,
     open: (sealed) => base.secrets.open(sealed),
     adapter: { retry: { baseDelayMs: 1, maxDelayMs: 5 }, ...(options.sleep ? { sleep: options.sleep } : {}) },
+    ...(options.recordHubSpotRefusals
+      ? {
+          onAuthRefused: (workspaceId: string, refusal: { credentialsEnc: string; reason: string }) =>
+            recordCrmConnectionRefused(deps, workspaceId, { crm: 'hubspot', ...refusal, seenBy: 'crm-adapter' }),
+        }
+      : {}),
   });
   const withHubSpot: ServiceDeps = { ...base, behindAnswers, crmFor: hubspotFor };
   const deps: ServiceDeps = options.crmFor

@@ -1,4 +1,3 @@
-import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertChannelSchema, createAlertRuleSchema } from '../../shared/alert-api.ts';
 import { salesforceResolver } from '../../server/src/runtime.ts';
@@ -8,12 +7,7 @@ import {
   startSalesforceSandbox,
 } from '../../server/src/sandbox/salesforce/start.ts';
 import { addClient, newId } from '../../server/src/sandbox/salesforce/state.ts';
-import {
-  addAlertChannel,
-  addAlertRule,
-  deliverDueAlert,
-  evaluateDueAlertRule,
-} from '../../server/src/services/alerts/index.ts';
+import { addAlertChannel, addAlertRule } from '../../server/src/services/alerts/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import {
   changeWorkspace,
@@ -23,10 +17,10 @@ import {
   requireWorkspace,
 } from '../../server/src/services/governance/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { startHookReceiver, type HookReceiver } from '../support/alert-receivers.ts';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
+import { refusals as refusalsOf, runAlerts as runAlertsOf, sleep, until } from '../support/connection-refusals.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 
@@ -75,42 +69,8 @@ afterAll(async () => {
   await database?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until<T>(read: () => Promise<T> | T, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    if (i > 600) throw new Error(`never happened; last: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
-const refusals = (workspaceId: string) =>
-  database.db
-    .select({ actor: auditEvents.actor, data: auditEvents.data })
-    .from(auditEvents)
-    .where(and(eq(auditEvents.workspaceId, workspaceId), eq(auditEvents.type, 'crm.connection_refused')))
-    .orderBy(asc(auditEvents.seq));
-
-/** Both alert jobs, as a server runs them, until neither has anything due. */
-async function runAlerts(): Promise<void> {
-  for (;;) {
-    const evaluated = await evaluateDueAlertRule(deps, {
-      holder: 'server-a',
-      leaseMs: 30_000,
-      consoleUrl: 'https://governance.example.com',
-      checkEveryMs: 60_000,
-      eventsPerRound: 100,
-    });
-    const delivered = await deliverDueAlert(deps, {
-      holder: 'server-a',
-      leaseMs: 30_000,
-      requestTimeoutMs: 5_000,
-      retryMaxMs: 60_000,
-      maxAttempts: 3,
-    });
-    if (evaluated === undefined && !delivered) return;
-  }
-}
+const refusals = (workspaceId: string) => refusalsOf(deps, workspaceId);
+const runAlerts = () => runAlertsOf(deps);
 
 describe('a connection the CRM refuses', () => {
   it('is audited once per credentials across calls, rounds and servers, alerts, and is recorded again for new credentials refused', async () => {

@@ -12,7 +12,7 @@ import { pacer, type RateLimit } from './pacing.ts';
 import { propertyApis, propertyMethods } from './properties.ts';
 import { propertyHistoryMethods } from './property-history.ts';
 import { BATCH_LIMIT, recordApis, recordMethods } from './records.ts';
-import { DEFAULT_RETRY_POLICY, type RetryDeps, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, type RetryDeps, type RetryPolicy, type TokenRefusal } from './retry.ts';
 import { userApis, userMethods } from './users.ts';
 
 export interface HubSpotCrmOptions {
@@ -29,6 +29,12 @@ export interface HubSpotCrmOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Told, once in the adapter's life (it lives as long as its token), that HubSpot answered 401 to
+   * a call: its category (`INVALID_AUTHENTICATION`). From then on every call but the token check
+   * (`readAccount`) fails at once with that answer, nothing sent.
+   */
+  onAuthRefused?: (category: string) => void;
 }
 
 export interface HubSpotCrm extends CrmPort {
@@ -41,11 +47,16 @@ const DEFAULT_PROPERTY_CACHE_MS = 10 * 60_000;
 /** The CrmPort over HubSpot's APIs, a module per capability; every call is paced and retried alike. */
 export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
   const now = options.now ?? Date.now;
-  const retry: RetryDeps = {
+  const asking: RetryDeps = {
     policy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: options.random ?? Math.random,
   };
+  const refusal: TokenRefusal = {
+    refused: undefined,
+    ...(options.onAuthRefused ? { onRefused: options.onAuthRefused } : {}),
+  };
+  const retry: RetryDeps = { ...asking, refusal };
   const client = createClient(options);
   const paced = pacer(options.rateLimit);
   const records = recordApis(client, paced);
@@ -73,7 +84,8 @@ export function createHubSpotCrm(options: HubSpotCrmOptions): HubSpotCrm {
     ...customObjectMethods(customObjectApis(client, paced), retry),
     ...engagementMethods(engagementApis(client, paced), retry),
     ...userMethods(userApis(client, paced), retry, now),
-    ...accountMethods(accountApis(client, paced), retry),
+    // The token check of `workspace add`/`update` always asks: it is how a refused token is told apart.
+    ...accountMethods(accountApis(client, paced), asking),
     ...listMethods(listApis(client, paced), retry),
     ...associationMethods(associationApis(client, paced), retry),
   };

@@ -17,6 +17,19 @@ export interface RetryDeps {
   policy: RetryPolicy;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
+  /** The adapter's memory of a 401; absent for a call that must always ask (the token check). */
+  refusal?: TokenRefusal;
+}
+
+/**
+ * HubSpot answered 401 (the token revoked or deleted, issue 20): every later call of the adapter
+ * fails with that answer unsent, as the jobs would otherwise send it at each retry for ever. The
+ * adapter lives as long as its token; a new token makes a new one.
+ */
+export interface TokenRefusal {
+  refused: AppError | undefined;
+  /** Told once, with HubSpot's category (`INVALID_AUTHENTICATION`). */
+  onRefused?: (category: string) => void;
 }
 
 /** What a failed call tells us, read from the api-client's ApiException or a fetch network error. */
@@ -29,7 +42,7 @@ export type Failure =
       correlationId: string | undefined;
     }
   | { kind: 'unavailable'; status: number | undefined; networkCode: string | undefined }
-  | { kind: 'auth'; status: number; message: string; correlationId: string | undefined }
+  | { kind: 'auth'; status: number; message: string; category: string | undefined; correlationId: string | undefined }
   | {
       kind: 'rejected';
       status: number;
@@ -68,8 +81,9 @@ export async function withRetry<T>(
   deps: RetryDeps,
   onlyRateLimits = false,
 ): Promise<T> {
-  const { policy } = deps;
+  const { policy, refusal } = deps;
   for (let attempt = 1; ; attempt += 1) {
+    if (refusal?.refused) throw refusal.refused;
     let failure: Failure;
     await countCrmCall();
     try {
@@ -79,13 +93,19 @@ export async function withRetry<T>(
       if (failure.kind === 'unknown') throw error;
     }
     if (failure.kind === 'auth') {
-      throw new AppError(
+      const error = new AppError(
         'CRM_AUTH_FAILED',
         `HubSpot refused our credentials while trying to ${operation}: ${failure.message}`,
         {
-          details: { status: failure.status, correlationId: failure.correlationId },
+          details: { status: failure.status, category: failure.category, correlationId: failure.correlationId },
         },
       );
+      // A 403 is a scope the token lacks for this call alone; a 401 refuses the token itself.
+      if (refusal && failure.status === 401) {
+        refusal.refused = error;
+        refusal.onRefused?.(failure.category ?? 'INVALID_AUTHENTICATION');
+      }
+      throw error;
     }
     if (failure.kind === 'rejected') {
       throw new AppError('CRM_REJECTED', failure.message, {
@@ -178,8 +198,8 @@ function classifyHttp(status: number, body: unknown, headers: Record<string, str
     return { kind: 'rate_limited', status, waitMs: rateLimitWait(headers), policyName, correlationId };
   }
   if (status >= 500 || status === 0) return { kind: 'unavailable', status, networkCode: undefined };
-  if (status === 401 || status === 403) return { kind: 'auth', status, message, correlationId };
   const category = typeof fields.category === 'string' ? fields.category : undefined;
+  if (status === 401 || status === 403) return { kind: 'auth', status, message, category, correlationId };
   const context = contextOf(fields.context);
   return { kind: 'rejected', status, message, category, correlationId, ...(context ? { context } : {}) };
 }

@@ -60,7 +60,8 @@ export type StateChange =
 export type StateListener = (change: StateChange) => void;
 
 export interface HubSpotState {
-  readonly accessToken: string;
+  /** The one token the account accepts; a test rotating the private app's token replaces it, revoking the old one. */
+  accessToken: string;
   /** Recorded as `sourceId` of API writes, as HubSpot records the app that wrote. */
   readonly appId: string;
   readonly now: () => number;
