@@ -191,7 +191,12 @@ describe('draft text limits in a workspace of both CRMs', () => {
 
     const hsTask = await draft('create_task', 'contacts', hs, { subject, body });
     const hsNote = await draft('create_note', 'contacts', hs, { body });
-    for (const res of [hsTask, hsNote]) expect(res.body).toMatchObject({ status: 'completed' });
+    // Taken as before (made at once, or released and retried when the fake HubSpot's rate limit,
+    // shared with this file's other tests, asks it to wait): the point is no 400.
+    for (const res of [hsTask, hsNote]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(['completed', 'released']).toContain(res.body.status);
+    }
 
     const sfTask = await draft('create_task', 'salesforce:Contact', sf, { subject });
     expect(sfTask.status).toBe(400);
