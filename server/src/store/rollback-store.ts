@@ -135,6 +135,15 @@ export async function renewLease(db: Db, query: { id: string; holder: string; un
   return renewed.length === 1;
 }
 
+/** A rollback's items not yet settled (pending, or marked and being written) past `afterSeq`. */
+function unsettledAfter(query: { rollbackId: string; afterSeq: number }) {
+  return and(
+    eq(rollbackItems.rollbackId, query.rollbackId),
+    gt(rollbackItems.seq, query.afterSeq),
+    inArray(rollbackItems.state, ['pending', 'writing']),
+  );
+}
+
 /** The object type of the first unsettled item after `afterSeq`, in plan order: the next step's (its CRM sets its size). */
 export async function nextUnsettledObjectType(
   db: Db | Tx,
@@ -143,13 +152,7 @@ export async function nextUnsettledObjectType(
   const [first] = await db
     .select({ objectType: rollbackItems.objectType })
     .from(rollbackItems)
-    .where(
-      and(
-        eq(rollbackItems.rollbackId, query.rollbackId),
-        gt(rollbackItems.seq, query.afterSeq),
-        inArray(rollbackItems.state, ['pending', 'writing']),
-      ),
-    )
+    .where(unsettledAfter(query))
     .orderBy(asc(rollbackItems.seq))
     .limit(1);
   return first?.objectType;
@@ -167,11 +170,7 @@ export async function nextUnsettledItems(
   db: Db | Tx,
   query: { rollbackId: string; afterSeq: number; maxRecords: number; maxItems: number },
 ): Promise<StepItem[]> {
-  const unsettled = and(
-    eq(rollbackItems.rollbackId, query.rollbackId),
-    gt(rollbackItems.seq, query.afterSeq),
-    inArray(rollbackItems.state, ['pending', 'writing']),
-  );
+  const unsettled = unsettledAfter(query);
   const ahead = db
     .select({ seq: rollbackItems.seq, objectType: rollbackItems.objectType, recordId: rollbackItems.recordId })
     .from(rollbackItems)
