@@ -44,7 +44,7 @@ export function scriptCommand(
   }
   const [command, ...args] = words;
   if (command !== 'node') throw new Error(`npm run ${script} is not a node command: ${scripts[script]}`);
-  return { env: withSettings, args: args.map((arg) => (arg.endsWith('.ts') ? path.join(ROOT, arg) : arg)) };
+  return { env: withSettings, args: args.map((arg) => (/\.[jt]s$/.test(arg) ? path.join(ROOT, arg) : arg)) };
 }
 
 /** Starts the server as `npm start` does, in its own process, so its memory is measured alone. */

@@ -1,5 +1,5 @@
 // The compile cache and the resolution hook go in before the server's modules load.
-import './compile-cache.ts';
+import '../../bin/compile-cache.js';
 import './drizzle-resolution.ts';
 
 await import('./serve.ts');

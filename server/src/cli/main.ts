@@ -1,5 +1,5 @@
 // The compile cache and the resolution hook go in before the CLI's modules load.
-import '../compile-cache.ts';
+import '../../../bin/compile-cache.js';
 import '../drizzle-resolution.ts';
 
 const { runCli } = await import('./run-cli.ts');
