@@ -133,6 +133,27 @@ describe('process start', () => {
     }
   });
 
+  it('loads the Salesforce libraries (jsforce, the Pub/Sub client: ~17 MB of heap) only to call Salesforce, not for a command that reads our database', async () => {
+    // Counts, as the process exits, the modules it loaded from either library.
+    const countSalesforceLibraries = `data:text/javascript,import { registerHooks } from 'node:module'; let loaded = 0; registerHooks({ load(url, context, next) { if (/jsforce|pubsub-api-client/.test(url)) loaded++; return next(url, context); } }); process.on('exit', () => process.stderr.write('salesforce modules: ' + loaded + '\\n'));`;
+    // This one opens a database: its own folder, not the one the help tests keep empty.
+    const ownDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-libraries-'));
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: ownDataDir };
+      delete env.DATABASE_URL;
+      const loadedBy = async (...args: string[]) => {
+        const { stderr } = await run(process.execPath, ['--import', countSalesforceLibraries, ...args], { env });
+        return Number(/salesforce modules: (\d+)/.exec(stderr)?.[1]);
+      };
+      // The hook sees them when they load ...
+      expect(await loadedBy('--input-type=module', '-e', "await import('@jsforce/jsforce-node')")).toBeGreaterThan(0);
+      // ... and a command that opens the database and every CRM's wiring loads none.
+      expect(await loadedBy(CLI, 'workspace', 'list', '--json')).toBe(0);
+    } finally {
+      fs.rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  });
+
   it('answers as usual when the temporary folder cannot hold the cache, even one under /proc where Node’s own folder making never returns', async () => {
     const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, TMPDIR: '/proc/ag-none' };
     delete env.NODE_COMPILE_CACHE;

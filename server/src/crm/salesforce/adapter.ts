@@ -88,19 +88,26 @@ interface DescribedField {
 export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCrm {
   const now = options.now ?? (() => new Date());
   const callClient = options.callClient ?? DEFAULT_CALL_CLIENT;
-  const connection = openConnection({
-    loginUrl: options.loginUrl,
-    auth: options.auth,
-    apiVersion: options.apiVersion ?? SALESFORCE_API_VERSION,
-    callClient,
-    session: options.session,
-    onSession: (session) => options.onSession?.(session),
-    onRefreshFailure: (error) => {
-      refreshFailure = error;
-      noteRefusal(error);
-    },
-    now,
-  });
+  // Opened with the first call, when jsforce is loaded (see auth.ts).
+  let opening: Promise<Connection> | undefined;
+  let opened: Connection | undefined;
+  async function connectionOf(): Promise<Connection> {
+    opening ??= openConnection({
+      loginUrl: options.loginUrl,
+      auth: options.auth,
+      apiVersion: options.apiVersion ?? SALESFORCE_API_VERSION,
+      callClient,
+      session: options.session,
+      onSession: (session) => options.onSession?.(session),
+      onRefreshFailure: (error) => {
+        refreshFailure = error;
+        noteRefusal(error);
+      },
+      now,
+    });
+    opened = await opening;
+    return opened;
+  }
   const budget: ApiBudget = { share: options.apiShare ?? 0.5, onStop: options.onBudgetStop };
   let integrationUserId: string | undefined;
   let refreshFailure: unknown;
@@ -121,6 +128,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
    */
   async function ready(): Promise<Connection> {
     if (refused) throw refused;
+    const connection = await connectionOf();
     if (!connection.accessToken) {
       const session = await mintSession(options.loginUrl, options.auth, now()).catch((error: unknown) => {
         noteRefusal(error);
@@ -179,7 +187,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     callClient,
     changeSourceOf: salesforceChangeSource,
     userOfSource: userOfCommitUser,
-    apiUsage: () => connection.limitInfo.apiUsage,
+    apiUsage: () => opened?.limitInfo.apiUsage,
     forObject() {
       return this;
     },
@@ -206,6 +214,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
       // Minting a token is the cheapest proof the credentials work, and it names the org.
       const session = await mintSession(options.loginUrl, options.auth, now());
       integrationUserId = session.userId;
+      const connection = await connectionOf();
       connection.accessToken = session.accessToken;
       connection.instanceUrl = session.instanceUrl;
       options.onSession?.({ accessToken: session.accessToken, instanceUrl: session.instanceUrl });

@@ -1,5 +1,5 @@
 import { createSign } from 'node:crypto';
-import { Connection, OAuth2 } from '@jsforce/jsforce-node';
+import type { Connection } from '@jsforce/jsforce-node';
 import { AppError } from '../../errors.ts';
 
 /**
@@ -54,6 +54,7 @@ export async function mintSession(
   auth: SalesforceAuth,
   now: Date,
 ): Promise<SalesforceSession & { userId: string; orgId: string }> {
+  const { OAuth2 } = await loadJsforce();
   const oauth2 = new OAuth2({
     loginUrl,
     clientId: auth.clientId,
@@ -85,12 +86,19 @@ export async function mintSession(
 }
 
 /**
+ * jsforce is loaded with the first sign-in or connection, not with this module: a process that never
+ * calls Salesforce (a CLI command that reads only our database, a server of HubSpot portals) does
+ * not carry its ~10 MB of heap.
+ */
+const loadJsforce = () => import('@jsforce/jsforce-node');
+
+/**
  * A jsforce connection at an explicit API version (jsforce defaults to 50.0), tagging every call
  * with `Sforce-Call-Options: client=<ours>` so change events tell our writes from others'. On an
  * expired session jsforce calls `refreshFn` once and repeats the request; we mint a new token and
  * hand it to `onSession` to be persisted.
  */
-export function openConnection(options: {
+export async function openConnection(options: {
   loginUrl: string;
   auth: SalesforceAuth;
   apiVersion: string;
@@ -100,7 +108,8 @@ export function openConnection(options: {
   /** jsforce rewraps a refresh's error as a plain Error; this hears ours first (a revoked app, say). */
   onRefreshFailure: (error: unknown) => void;
   now: () => Date;
-}): Connection {
+}): Promise<Connection> {
+  const { Connection } = await loadJsforce();
   const connection = new Connection({
     loginUrl: options.loginUrl,
     version: options.apiVersion,

@@ -1,4 +1,4 @@
-import PubSubApiClient from 'salesforce-pubsub-api-client';
+import type PubSubApiClient from 'salesforce-pubsub-api-client';
 import type { CrmChangeBatch } from '../../../../../shared/crm-change-events.ts';
 import type { CommitUserKind } from '../../../domain/crm-change-origin.ts';
 import { readChangeOrigin } from './change-origin.ts';
@@ -59,6 +59,8 @@ export async function openChangeEventStream(
   positions: ReadonlyMap<string, string>,
   onBatch: (batch: CrmChangeBatch, topicIndex: number) => Promise<void>,
 ): Promise<ChangeEventStream> {
+  // Loaded with the first stream, as jsforce is (see ../auth.ts): it brings gRPC and Avro.
+  const { default: PubSubApiClient } = await import('salesforce-pubsub-api-client');
   const client = new PubSubApiClient(
     {
       authType: 'user-supplied',
