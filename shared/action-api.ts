@@ -37,6 +37,16 @@ export const taskContentSchema = z.strictObject({
 });
 export const noteContentSchema = z.strictObject({ body: text(65_536) });
 
+/**
+ * What an approver may edit in each kind of draft, within the bounds the agent's draft was held to:
+ * a task's subject stays within 500 characters, not an email's 998.
+ */
+export const draftEditSchemas = {
+  send_email: emailContentSchema.pick({ subject: true, body: true }).partial(),
+  create_task: taskContentSchema.pick({ subject: true, body: true }).partial(),
+  create_note: noteContentSchema.partial(),
+} as const;
+
 export type EmailContent = z.infer<typeof emailContentSchema>;
 export type TaskContent = z.infer<typeof taskContentSchema>;
 export type NoteContent = z.infer<typeof noteContentSchema>;

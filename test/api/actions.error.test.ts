@@ -381,6 +381,45 @@ describe('bad input and reports out of turn', () => {
     });
   });
 
+  it('holds an approver’s edit to the bounds of its kind of draft, not an email’s, and leaves the draft pending', async () => {
+    await publishActionTiers(harness, ws.workspaceId, { create_task: { outreach: 'approval' } });
+    const contactId = seedContact(harness);
+    const task = await submitAction(harness, outreach(), {
+      kind: 'create_task',
+      objectType: 'contacts',
+      recordId: contactId,
+      subject: 'Call back',
+      evidence: EMAIL_EVIDENCE,
+    });
+    // An email's subject may have 998 characters and its body 100,000; a task's, as the agent submits it, 500 and 65,536.
+    const longSubject = await decideAction(harness, ws.adminToken, task.body.id, {
+      kind: 'approve',
+      actingUserId: '2001',
+      edits: { subject: 'x'.repeat(501) },
+    });
+    expect(longSubject).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'edits.subject' }] } } },
+    });
+    const longBody = await decideAction(harness, ws.adminToken, task.body.id, {
+      kind: 'approve',
+      actingUserId: '2001',
+      edits: { body: 'x'.repeat(65_537) },
+    });
+    expect(longBody).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'edits.body' }] } } },
+    });
+    const listed = await api(harness, 'GET', `/v1/admin/actions?record=${contactId}`, { token: ws.adminToken });
+    expect(listed.body.actions.map((action: { status: string }) => action.status)).toEqual(['pending']);
+    const fits = await decideAction(harness, ws.adminToken, task.body.id, {
+      kind: 'approve',
+      actingUserId: '2001',
+      edits: { subject: 'x'.repeat(500) },
+    });
+    expect(fits.status).toBe(200);
+  });
+
   it('leaves a task released with the reason when the CRM refuses it', async () => {
     const contactId = seedContact(harness);
     harness.hubspot.faults.failNext(1, { status: 500 }, 'POST /crm/v3/objects/tasks');

@@ -1,4 +1,4 @@
-import type { ActionDecisionRequest, ActionView } from '../../../../shared/action-api.ts';
+import { type ActionDecisionRequest, type ActionView, draftEditSchemas } from '../../../../shared/action-api.ts';
 import type { ContactFields } from '../../../../shared/crm-names.ts';
 import { decideDraft, stopRuleProperties } from '../../domain/action-drafts.ts';
 import type { RefusalCode } from '../../domain/approval-lifecycle.ts';
@@ -31,12 +31,6 @@ const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set([
 ]);
 
 /** Which fields a person may edit, per kind: never the recipient, whose opt-out was checked. */
-const EDITABLE: Record<ActionRow['kind'], readonly string[]> = {
-  send_email: ['subject', 'body'],
-  create_task: ['subject', 'body'],
-  create_note: ['body'],
-};
-
 export interface DecideActionInput {
   workspace: WorkspaceRow;
   actionId: string;
@@ -59,14 +53,11 @@ export async function decideAction(deps: ServiceDeps, input: DecideActionInput):
   const { workspace, actionId, request } = input;
   const found = await requireAction(deps.db, workspace.id, actionId);
   const edits = request.kind === 'approve' ? request.edits : undefined;
-  const stray = Object.keys(edits ?? {}).filter((field) => !EDITABLE[found.kind].includes(field));
-  if (stray.length > 0)
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `A ${found.kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${EDITABLE[found.kind].join(', ')}.`,
-    );
-  // An edit is held to what the record's CRM keeps, as the agent's text was at submission.
-  if (edits) assertDraftTextFits(deps.crmFor(workspace).forObject(found.objectType), found.kind, edits);
+  if (edits) {
+    assertEditsFitDraft(found.kind, edits);
+    // An edit is held to what the record's CRM keeps, as the agent's text was at submission.
+    assertDraftTextFits(deps.crmFor(workspace).forObject(found.objectType), found.kind, edits);
+  }
   const contacts =
     request.kind === 'approve' ? await readEmailContacts(deps, workspace, [found]) : new Map<string, CrmRecordValues>();
 
@@ -304,4 +295,25 @@ function refuse(
     }),
   );
   return { ok: false, code: refusal.code, message: refusal.message };
+}
+
+/** An edit names only fields its kind of draft has, each within the bounds the agent's draft was held to. */
+function assertEditsFitDraft(kind: ActionRow['kind'], edits: Record<string, string | undefined>): void {
+  const schema = draftEditSchemas[kind];
+  const editable = Object.keys(schema.shape);
+  const stray = Object.keys(edits).filter((field) => !editable.includes(field));
+  if (stray.length > 0)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `A ${kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${editable.join(', ')}.`,
+    );
+  const bounded = schema.safeParse(edits);
+  if (bounded.success) return;
+  const issues = bounded.error.issues.map((issue) => ({
+    path: `edits.${issue.path.join('.')}`,
+    message: issue.message,
+  }));
+  throw new AppError('VALIDATION_FAILED', `The edited draft is invalid: ${issues[0]!.path} ${issues[0]!.message}`, {
+    details: { issues },
+  });
 }
