@@ -392,32 +392,19 @@ describe('bad input and reports out of turn', () => {
       evidence: EMAIL_EVIDENCE,
     });
     // An email's subject may have 998 characters and its body 100,000; a task's, as the agent submits it, 500 and 65,536.
-    const longSubject = await decideAction(harness, ws.adminToken, task.body.id, {
-      kind: 'approve',
-      actingUserId: '2001',
-      edits: { subject: 'x'.repeat(501) },
-    });
-    expect(longSubject).toMatchObject({
-      status: 400,
-      body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'edits.subject' }] } } },
-    });
-    const longBody = await decideAction(harness, ws.adminToken, task.body.id, {
-      kind: 'approve',
-      actingUserId: '2001',
-      edits: { body: 'x'.repeat(65_537) },
-    });
-    expect(longBody).toMatchObject({
-      status: 400,
-      body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'edits.body' }] } } },
-    });
+    const approveWith = (edits: Record<string, string>) =>
+      decideAction(harness, ws.adminToken, task.body.id, { kind: 'approve', actingUserId: '2001', edits });
+    for (const [field, length] of [
+      ['subject', 501],
+      ['body', 65_537],
+    ] as const)
+      expect(await approveWith({ [field]: 'x'.repeat(length) })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: `edits.${field}` }] } } },
+      });
     const listed = await api(harness, 'GET', `/v1/admin/actions?record=${contactId}`, { token: ws.adminToken });
     expect(listed.body.actions.map((action: { status: string }) => action.status)).toEqual(['pending']);
-    const fits = await decideAction(harness, ws.adminToken, task.body.id, {
-      kind: 'approve',
-      actingUserId: '2001',
-      edits: { subject: 'x'.repeat(500) },
-    });
-    expect(fits.status).toBe(200);
+    expect((await approveWith({ subject: 'x'.repeat(500) })).status).toBe(200);
   });
 
   it('leaves a task released with the reason when the CRM refuses it', async () => {
