@@ -5,9 +5,10 @@ import type { ChangeStreamFollowers } from '../../server/src/jobs/change-stream-
 import { salesforceResolver } from '../../server/src/runtime.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
 import { startSalesforceSandbox, type RunningSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
-import { newId, updateRecord } from '../../server/src/sandbox/salesforce/state.ts';
+import { addClient, newId, updateRecord } from '../../server/src/sandbox/salesforce/state.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import {
+  changeWorkspace,
   createSalesforceWorkspace,
   recordCrmBudgetStop,
   removeWorkspace,
@@ -102,5 +103,50 @@ describe('the change-stream followers', () => {
     await removeWorkspace(deps, workspaceId, { force: false }, ADMIN);
     expect(await until(leaseHolder, (holder) => holder === null)).toBeNull();
     await (second === 'server-a' ? a : b).stop();
+  }, 60_000);
+
+  it('close a stream whose credentials were rotated and open it again with the new ones, missing no change', async () => {
+    const rotated = { clientId: 'rotated-app', clientSecret: 'rotated-secret' };
+    addClient(sandbox.state, rotated);
+    ({ id: workspaceId } = await createSalesforceWorkspace(
+      deps,
+      {
+        name: 'Rotated',
+        connection: {
+          loginUrl: sandbox.url,
+          auth: { kind: 'client_credentials', clientId: 'agent-governance-sandbox', clientSecret: 'sandbox-secret' },
+        },
+      },
+      ADMIN,
+    ));
+    const signedInAs = (clientId: string) =>
+      [...sandbox.state.sessions.values()].some((session) => session.clientId === clientId);
+    const a = server('server-a');
+    await until(leaseHolder, (holder) => holder !== null);
+    personEdits('Before the rotation');
+    await until(storedTitles, (titles) => titles.length >= 1);
+    expect(signedInAs(rotated.clientId)).toBe(false);
+
+    await changeWorkspace(
+      deps,
+      workspaceId,
+      {
+        crm: 'salesforce',
+        salesforceConnection: { loginUrl: sandbox.url, auth: { kind: 'client_credentials', ...rotated } },
+        verifyToken: false,
+      },
+      ADMIN,
+    );
+    await until(
+      async () => signedInAs(rotated.clientId),
+      (signedIn) => signedIn,
+    );
+    personEdits('After the rotation');
+    // Resumed at the stored replay id: the first change is not stored twice, the second is stored.
+    expect(await until(storedTitles, (titles) => titles.length >= 2)).toEqual([
+      'Before the rotation',
+      'After the rotation',
+    ]);
+    await a.stop();
   }, 60_000);
 });

@@ -15,7 +15,9 @@ export interface ChangeStreamFollowers {
  * lease. Each round lists the workspaces and starts a follower for those this server does not
  * follow yet; one another server holds is tried again next round, so when that server dies (even
  * with kill -9) the stream moves here once its lease lapses, resuming at the stored replay ids. A
- * removed workspace's follower is stopped, and so is one whose org was disconnected. A stream that fails is opened again next round; one
+ * removed workspace's follower is stopped, and so is one whose org was disconnected. A stream whose
+ * credentials were rotated (`workspace update`) is closed and opened again with the new ones: a stream
+ * keeps the session it signed in with, so the old app would otherwise still be following. A stream that fails is opened again next round; one
  * whose connection Salesforce refused (a revoked app) is left alone until its credentials change, and the refusal is audited once
  * per credentials (`crm.connection_refused`, which alerts), however many servers and rounds see it.
  */
@@ -30,7 +32,8 @@ export function startChangeStreamFollowers(
     onStored?: () => void;
   },
 ): ChangeStreamFollowers {
-  const following = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Each followed workspace's follower, with the sealed credentials its stream signed in with. */
+  const following = new Map<string, { abort: AbortController; done: Promise<void>; credentialsEnc: string }>();
   /** Workspaces whose org refused its connection, with the sealed credentials it refused: tried again once they change (`workspace update`). */
   const refused = new Map<string, string>();
 
@@ -65,7 +68,7 @@ export function startChangeStreamFollowers(
         );
       })
       .finally(() => following.delete(workspace.id));
-    following.set(workspace.id, { abort, done });
+    following.set(workspace.id, { abort, done, credentialsEnc: connection.credentialsEnc });
   };
 
   const loop = startPollingLoop({
@@ -78,7 +81,10 @@ export function startChangeStreamFollowers(
       for (const [workspaceId, follower] of following) if (!wanted.has(workspaceId)) follower.abort.abort();
       for (const workspace of workspaces) {
         const connection = workspace.connections.find((each) => each.crm === 'salesforce');
-        if (!connection || following.has(workspace.id)) continue;
+        const follower = following.get(workspace.id);
+        // Closed here, opened again with the new credentials in a round after it has ended.
+        if (follower && connection && follower.credentialsEnc !== connection.credentialsEnc) follower.abort.abort();
+        if (!connection || follower) continue;
         if (refused.get(workspace.id) === connection.credentialsEnc) continue;
         refused.delete(workspace.id);
         follow(workspace, connection);
