@@ -1,5 +1,11 @@
 import type { ChangeSetRequest, Evidence } from '../../../../shared/agent-api.ts';
-import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
+import {
+  type CrmPort,
+  type CrmRecordWrite,
+  type CrmWriteOutcome,
+  type StagedCrmWrite,
+  stagedWrite,
+} from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet, settleApplyingChanges } from '../../store/change-store.ts';
@@ -42,6 +48,15 @@ interface ApplyInput {
   planned: PlannedWrite[];
   /** Scoped switches the decision already applied (`switchKey`); only others are checked before each batch. */
   scopedDecided?: ReadonlySet<string>;
+  /** The first write, staged while the decisions were stored (`stageFirstWrite`): committed, not sent again. */
+  staged?: StagedFirstWrite | undefined;
+}
+
+/** The first write of a change set, sent to the CRM but not made (`CrmPort.stageWrite`). */
+export interface StagedFirstWrite {
+  recordIds: readonly string[];
+  /** Rejects as the write would; heard at commit. */
+  write: Promise<StagedCrmWrite>;
 }
 
 /** What recording an outcome needs: the change set and who wrote, not the CRM or the plan. */
@@ -62,17 +77,55 @@ export async function applyAutoWrites(
   input: ApplyInput,
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const lease = keepChangeSetLease(deps, input.changeSetId);
+  let staged = input.staged;
+  // The staged write is committed only as the write of exactly its records, and once.
+  const takeStaged = (batch: readonly RecordWrite[]) => {
+    if (!staged || staged.recordIds.length !== batch.length) return undefined;
+    if (staged.recordIds.some((recordId, index) => recordId !== batch[index]!.recordId)) return undefined;
+    const { write } = staged;
+    staged = undefined;
+    return write;
+  };
   try {
-    return await writeAndSettle(deps, input, () => lease.confirm());
+    return await writeAndSettle(deps, input, () => lease.confirm(), takeStaged);
   } finally {
     lease.stop();
+    // Not committed (the lease lost, a kill switch, a switch stopping some of its records, a failure): nothing of it may land.
+    if (staged) await abortStagedWrite(staged);
   }
+}
+
+/**
+ * Stages the first write of `planned` (as `applyAutoWrites` would send it) while the caller
+ * stores the decisions: the CRM holds it unmade until `applyAutoWrites` commits it after its lease
+ * and kill-switch checks, so the decisions are still stored before anything is written. Undefined
+ * when nothing is to be written.
+ */
+export function stageFirstWrite(deps: ServiceDeps, input: Omit<ApplyInput, 'staged'>): StagedFirstWrite | undefined {
+  const settings = input.crm.forObject(input.request.objectType);
+  const batch = groupByRecord(input.planned).slice(0, settings.writeLimit ?? settings.batchLimit);
+  if (batch.length === 0) return undefined;
+  const write = stagedWrite(input.crm, {
+    objectType: input.request.objectType,
+    writes: crmWrites(input, batch, deps.clock()),
+  });
+  write.catch(() => undefined); // a failure to stage is the write's failure, heard when it is committed
+  return { recordIds: batch.map((record) => record.recordId), write };
+}
+
+/** Drops a staged write not committed: nothing of it is written. */
+export async function abortStagedWrite(staged: StagedFirstWrite): Promise<void> {
+  await staged.write.then(
+    (write) => write.abort(),
+    () => undefined,
+  );
 }
 
 async function writeAndSettle(
   deps: ServiceDeps,
   input: ApplyInput,
   leaseHeld: () => Promise<boolean>,
+  takeStaged: (batch: readonly RecordWrite[]) => Promise<StagedCrmWrite> | undefined,
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const byRecord = groupByRecord(input.planned);
   const outcomes = new Map<string, WriteOutcome>();
@@ -110,7 +163,9 @@ async function writeAndSettle(
     }
     const stopped = await stoppedSince(input, scoped, batch);
     const toWrite = batch.filter((record) => !stopped.has(record.recordId));
-    const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock()), () => store(written));
+    const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock(), takeStaged(toWrite)), () =>
+      store(written),
+    );
     written = [
       ...toWrite.map((record, index) => ({
         record,
@@ -180,9 +235,29 @@ function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
   return [...Map.groupBy(planned, (write) => write.recordId)].map(([recordId, writes]) => ({ recordId, writes }));
 }
 
-async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {
+async function writeBatch(
+  input: ApplyInput,
+  batch: RecordWrite[],
+  at: Date,
+  staged: Promise<StagedCrmWrite> | undefined,
+): Promise<WriteOutcome[]> {
   if (batch.length === 0) return [];
-  const writes: CrmRecordWrite[] = batch.map((record) => {
+  try {
+    if (staged) return await (await staged).commit();
+    return await input.crm.writeBatch({ objectType: input.request.objectType, writes: crmWrites(input, batch, at) });
+  } catch (error) {
+    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
+    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    // Refused credentials are told apart: nothing will land until someone reconnects (an alert rule watches for it).
+    if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
+      return batch.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_auth_failed', message }));
+    return batch.map((record) => unavailable(record.recordId, message));
+  }
+}
+
+/** Each record's values with its provenance, as one CRM write sends them. */
+function crmWrites(input: Omit<ApplyInput, 'staged'>, batch: readonly RecordWrite[], at: Date): CrmRecordWrite[] {
+  return batch.map((record) => {
     const properties: Record<string, string> = {};
     for (const write of record.writes) properties[write.property] = write.value ?? '';
     const evidence = record.writes[0]!.evidence; // one evidence per record change in the request
@@ -199,16 +274,6 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
     );
     return { recordId: record.recordId, properties };
   });
-  try {
-    return await input.crm.writeBatch({ objectType: input.request.objectType, writes });
-  } catch (error) {
-    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
-    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
-    // Refused credentials are told apart: nothing will land until someone reconnects (an alert rule watches for it).
-    if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
-      return batch.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_auth_failed', message }));
-    return batch.map((record) => unavailable(record.recordId, message));
-  }
 }
 
 export type WriteOutcome =
