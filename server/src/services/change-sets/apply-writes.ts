@@ -19,8 +19,8 @@ import {
   provenanceValues,
   alongsideCrm,
   withAuditChain,
-  type AuditAppender,
 } from '../common/index.ts';
+import type { NewAuditEvent } from '../../domain/audit-chain.ts';
 import { describeSwitch, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
 import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 
@@ -131,11 +131,12 @@ async function writeAndSettle(
   const outcomes = new Map<string, WriteOutcome>();
   let storing: Promise<void> = Promise.resolve();
   let storeFailure: unknown;
-  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
+  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[], completing = false) => {
     if (results.length === 0) return;
     for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
     storing = storing
-      .then(() => settle(deps, input, results))
+      // The change set completes with its last outcomes, unless outcomes before them failed to be stored.
+      .then(() => settle(deps, input, results, { complete: completing && storeFailure === undefined }))
       .catch((error: unknown) => {
         storeFailure ??= error;
       });
@@ -177,11 +178,11 @@ async function writeAndSettle(
       }),
     ];
   }
-  store(written);
+  store(written, completed);
   await storing;
   // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
   if (storeFailure !== undefined) throw storeFailure;
-  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  if (completed && written.length === 0) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
   return { outcomes, completed };
 }
 
@@ -195,6 +196,7 @@ export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, 
     deps,
     input,
     groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })),
+    { complete: false },
   );
 }
 
@@ -296,14 +298,16 @@ function unavailable(recordId: string, message: string): WriteOutcome {
 }
 
 /**
- * Stores the outcomes of one batch and audits one event per record, in one transaction. Only
- * writes still `applying` are settled and audited: a writer that stalled past its lease may wake
- * after recovery settled the same writes, and must not record them twice.
+ * Stores the outcomes of one batch and audits one event per record, in one transaction, with the
+ * change set's completion when `complete`. Only writes still `applying` are settled and audited:
+ * a writer that stalled past its lease may wake after recovery settled the same writes, and must
+ * not record them twice.
  */
 async function settle(
   deps: ServiceDeps,
   input: SettleInput,
   results: { record: RecordWrite; outcome: WriteOutcome }[],
+  options: { complete: boolean },
 ): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
@@ -316,9 +320,13 @@ async function settle(
       }),
     );
     for (const recordId of await settleFailures(tx, input.changeSetId, results)) settled.add(recordId);
-    for (const { record, outcome } of results) {
-      if (settled.has(record.recordId)) auditOutcome(audit, input, record, outcome);
-    }
+    // Hashed in slices, each slice's insert sent while the next is hashed.
+    await audit.appendAll(
+      results.flatMap(({ record, outcome }) =>
+        settled.has(record.recordId) ? [outcomeEvent(input, record, outcome)] : [],
+      ),
+    );
+    if (options.complete) await completeChangeSet(tx, input.changeSetId);
   });
 }
 
@@ -356,14 +364,14 @@ async function settleFailures(
   return settled;
 }
 
-function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWrite, outcome: WriteOutcome): void {
+function outcomeEvent(input: SettleInput, record: RecordWrite, outcome: WriteOutcome): NewAuditEvent {
   const before: Record<string, string | null> = {};
   const after: Record<string, string | null> = {};
   for (const write of record.writes) {
     before[write.property] = write.before;
     after[write.property] = write.value;
   }
-  audit.append({
+  return {
     type: outcome.ok ? 'change.applied' : 'change.failed',
     actor: actorJson(input.actor),
     agentId: input.agent.id,
@@ -378,5 +386,5 @@ function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWr
     data: outcome.ok
       ? { properties: Object.keys(after) }
       : { properties: Object.keys(after), message: outcome.message },
-  });
+  };
 }
