@@ -183,8 +183,21 @@ async function submitWithinBudget(
       changeSetId = associated.changeSetId;
       return { response: await associated.response(), replayed: false, timings };
     }
-    const definitions = await crm.describeProperties(request.objectType);
     const creates = request.changes.filter(isCreate);
+    // Updates' records are read while the CRM describes their properties (a call of its own when not
+    // cached): the read needs nothing validation decides. A request validation refuses drops what it read.
+    const reading =
+      creates.length === 0
+        ? readRecords(deps, {
+            crm,
+            agent,
+            workspace,
+            request: request as UpdateChangeSetRequest,
+            policy: policyInForce,
+          })
+        : undefined;
+    reading?.catch(() => undefined);
+    const definitions = await crm.describeProperties(request.objectType);
     const entries = request.changes as (UpdateChangeSetRequest['changes'][number] | (typeof creates)[number])[];
     // Entries named by their place in the request until they have a record id.
     const writes = validatedWrites(
@@ -227,14 +240,7 @@ async function submitWithinBudget(
       return { response: await created.response(), replayed: false, timings };
     }
     const updates = request as UpdateChangeSetRequest;
-    // Scoped switches (issue 21) are matched record by record; the request-wide ones refused above.
-    const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
-      (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
-    );
-    // Our writes that settle after this point may land after the read: decideAndStore looks them up.
-    const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
-    const records = await readCurrentValues(crm, updates, policy, segmentProperties(scoped, updates.objectType));
-    const stopped = await recordsStopped(crm, scoped, updates, agent.id, records);
+    const { scoped, readFromSeq, records, stopped } = await reading!;
     phase('read');
     const decided = await decideAndStore(deps, {
       agent,
@@ -406,6 +412,31 @@ function entriesOf(writes: readonly ValidatedWrite[], count: number): Record<str
   const entries = Array.from({ length: count }, (): Record<string, string | null> => ({}));
   for (const write of writes) entries[Number(write.recordId.slice(1)) - 1]![write.property] = write.proposedValue;
   return entries;
+}
+
+/**
+ * What deciding updates needs from the CRM: the records' current values, and which records a scoped
+ * kill switch (issue 21) covers; the request-wide switches were refused before. Safe mode changes
+ * only the policy's caps, so the policy in force names the properties its conditions read.
+ */
+async function readRecords(
+  deps: ServiceDeps,
+  input: { crm: CrmPort; agent: AgentRow; workspace: WorkspaceRow; request: UpdateChangeSetRequest; policy: Policy },
+): Promise<{
+  scoped: EngagedSwitch[];
+  readFromSeq: number;
+  records: Map<string, CrmRecordValues>;
+  stopped: Map<string, EngagedSwitch>;
+}> {
+  const { crm, workspace, request } = input;
+  const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
+    (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
+  );
+  // Our writes that settle after this point may land after the read: decideAndStore looks them up.
+  const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
+  const records = await readCurrentValues(crm, request, input.policy, segmentProperties(scoped, request.objectType));
+  const stopped = await recordsStopped(crm, scoped, request, input.agent.id, records);
+  return { scoped, readFromSeq, records, stopped };
 }
 
 /** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
