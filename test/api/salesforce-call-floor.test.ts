@@ -20,6 +20,7 @@ import {
   createSalesforceWorkspace,
   publishPolicy,
   recordCrmBudgetStop,
+  setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
 import { claimAndRunRollback, startRollback } from '../../server/src/services/rollbacks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
@@ -205,6 +206,36 @@ describe('A Bulk write staged while the decisions are stored', () => {
       'GET /jobs/ingest/{job}',
     ]);
     expect(state.objects.get('Contact')!.records.get(ids[399]!)).toMatchObject({ Title: 'Staged 399', Score: 's399' });
+  });
+
+  it('is aborted, nothing written, when the agent’s kill switch is engaged before it is made', async () => {
+    const { agent } = await authenticateAgent(deps, agentToken);
+    const killSwitch = (engaged: boolean) =>
+      setKillSwitch(deps, workspaceId, { scope: 'agent', target: agent.id, engaged, reason: 'stop now' }, ADMIN);
+    // Engaged while the records are read, after the submission's own check: the decisions are stored, the write is not made.
+    state.faults.hold = (request) => {
+      if (request.method !== 'POST' || !request.path.endsWith('/composite/sobjects/Contact')) return undefined;
+      state.faults.hold = null;
+      return killSwitch(true).then(() => undefined);
+    };
+    try {
+      state.calls.length = 0;
+      state.bulkJobs.clear();
+      const { response } = await submit('killed', ids.slice(0, 400), (i) => ({ Title: `Killed ${i}` }));
+      expect(response.summary).toMatchObject({ failed: 400 });
+      expect(response.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'kill_switch_engaged'] });
+    } finally {
+      state.faults.hold = null;
+      await killSwitch(false);
+    }
+    expect(kinds()).toEqual([
+      'POST /composite/sobjects/Contact',
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+    ]);
+    expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
+    expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
   });
 
   it('is aborted, nothing written, when the decisions fail to be stored', async () => {
