@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { salesforceResolver } from '../../server/src/runtime.ts';
 import {
@@ -19,6 +20,7 @@ import {
   createSalesforceWorkspace,
   publishPolicy,
   recordCrmBudgetStop,
+  setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
 import { claimAndRunRollback, startRollback } from '../../server/src/services/rollbacks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
@@ -169,4 +171,101 @@ describe('API calls against the floor on Salesforce', () => {
       'Title 2050',
     ]);
   }, 120_000); // three change sets and a rollback of 2,100 records on a loaded machine
+});
+
+// Issue 20: a Bulk write is staged (the job opened, its CSV uploaded) while the change set's decisions
+// are stored, and committed (closed) only once they are; Salesforce processes nothing before then.
+describe('A Bulk write staged while the decisions are stored', () => {
+  const storedDecisions = async (batchId: string) => {
+    const result = await deps.db.execute(
+      sql`select (select count(*)::int from changes c join change_sets s on s.id = c.change_set_id
+                   where s.batch_id = ${batchId} and c.decision = 'applying') as decisions,
+                 (select count(*)::int from audit_events where batch_id = ${batchId} and type = 'change.decided') as events`,
+    );
+    return (result as unknown as { rows: { decisions: number; events: number }[] }).rows[0];
+  };
+
+  it('is closed only once every decision and the records’ events are stored', async () => {
+    const closing: unknown[] = [];
+    state.faults.hold = (request) => {
+      if (request.method !== 'PATCH' || !/\/jobs\/ingest\/\w+$/.test(request.path)) return undefined;
+      return storedDecisions('staged').then((stored) => void closing.push(stored));
+    };
+    try {
+      state.calls.length = 0;
+      await submit('staged', ids.slice(0, 400), (i) => ({ Title: `Staged ${i}`, Score: `s${i}` }));
+    } finally {
+      state.faults.hold = null;
+    }
+    expect(closing).toEqual([{ decisions: 800, events: 400 }]);
+    expect(kinds()).toEqual([
+      'POST /composite/sobjects/Contact',
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}',
+    ]);
+    expect(state.objects.get('Contact')!.records.get(ids[399]!)).toMatchObject({ Title: 'Staged 399', Score: 's399' });
+  });
+
+  it('is aborted, nothing written, when the agent’s kill switch is engaged before it is made', async () => {
+    const { agent } = await authenticateAgent(deps, agentToken);
+    const killSwitch = (engaged: boolean) =>
+      setKillSwitch(deps, workspaceId, { scope: 'agent', target: agent.id, engaged, reason: 'stop now' }, ADMIN);
+    // Engaged while the records are read, after the submission's own check: the decisions are stored, the write is not made.
+    state.faults.hold = (request) => {
+      if (request.method !== 'POST' || !request.path.endsWith('/composite/sobjects/Contact')) return undefined;
+      state.faults.hold = null;
+      return killSwitch(true).then(() => undefined);
+    };
+    try {
+      state.calls.length = 0;
+      state.bulkJobs.clear();
+      const { response } = await submit('killed', ids.slice(0, 400), (i) => ({ Title: `Killed ${i}` }));
+      expect(response.summary).toMatchObject({ failed: 400 });
+      expect(response.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'kill_switch_engaged'] });
+    } finally {
+      state.faults.hold = null;
+      await killSwitch(false);
+    }
+    expect(kinds()).toEqual([
+      'POST /composite/sobjects/Contact',
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+    ]);
+    expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
+    expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
+  });
+
+  it('is aborted, nothing written, when the decisions fail to be stored', async () => {
+    // The database refuses one decision's row, as a lost connection mid-transaction would.
+    await deps.db.execute(
+      sql.raw(
+        `create function refuse_poison() returns trigger language plpgsql as $$ begin if new.proposed_value = 'poison' then raise exception 'storage failed'; end if; return new; end $$`,
+      ),
+    );
+    await deps.db.execute(
+      sql.raw('create trigger refuse_poison before insert on changes for each row execute function refuse_poison()'),
+    );
+    try {
+      state.calls.length = 0;
+      state.bulkJobs.clear();
+      await expect(
+        submit('poisoned', ids.slice(0, 400), (i) => ({ Title: i === 399 ? 'poison' : `Poisoned ${i}` })),
+      ).rejects.toThrow();
+    } finally {
+      await deps.db.execute(sql.raw('drop trigger refuse_poison on changes'));
+    }
+    // Opened and uploaded while the decisions were being stored, then aborted: never closed.
+    expect(kinds()).toEqual([
+      'POST /composite/sobjects/Contact',
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+    ]);
+    expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
+    expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
+    expect(await storedDecisions('poisoned')).toEqual({ decisions: 0, events: 0 });
+  });
 });

@@ -1,6 +1,6 @@
 import { CRM_DISPLAY_NAMES, type CrmVendor, crmOfObjectType, type ObjectType } from '../../../shared/crm-names.ts';
 import { AppError } from '../errors.ts';
-import type { CrmAssociations, CrmPort } from './port.ts';
+import { type CrmAssociations, type CrmPort, stagedWrite } from './port.ts';
 
 /** A HubSpot user id is digits; a Salesforce one starts 005. */
 function crmOfUserId(userId: string): CrmVendor {
@@ -57,6 +57,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
     describeProperties: (objectType) => of(objectType).describeProperties(objectType),
     readBatch: (input) => of(input.objectType).readBatch(input),
     writeBatch: (input) => of(input.objectType).writeBatch(input),
+    stageWrite: (input) => stagedWrite(of(input.objectType), input),
     async readLatestChanges(input) {
       const crm = of(input.objectType);
       // Rollback explains conflicts with it where the CRM keeps history, as on a workspace of that CRM alone.

@@ -73,6 +73,15 @@ export interface CrmPort {
   writeBatch(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<CrmWriteOutcome[]>;
 
   /**
+   * Sends what a `writeBatch` would write without writing it yet, so a caller can send it while it
+   * stores why it writes, and write only once that is stored: nothing is written before `commit`,
+   * and `abort` drops it (Salesforce: a Bulk job opened and its CSV uploaded; it processes nothing
+   * until closed). Rejects as `writeBatch` would, nothing written. Absent where the CRM cannot stage
+   * (HubSpot): `stagedWrite` then sends nothing before commit.
+   */
+  stageWrite?(input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] }): Promise<StagedCrmWrite>;
+
+  /**
    * The newest revision in the CRM's property history for each property of up to `batchLimit`
    * records: who wrote the current value, through what, when. Rollback (issue 7) explains a
    * conflict with it when our own records cannot; a CRM without history leaves it out.
@@ -194,6 +203,23 @@ export interface CrmPort {
     dueAt: Date;
     priority?: 'LOW' | 'MEDIUM' | 'HIGH' | undefined;
   }): Promise<{ id: string }>;
+}
+
+/** A write sent but not yet made (`stageWrite`). */
+export interface StagedCrmWrite {
+  /** Makes the write: `writeBatch`'s outcomes. */
+  commit(): Promise<CrmWriteOutcome[]>;
+  /** Drops the write unless it was committed: nothing of it is written. */
+  abort(): Promise<void>;
+}
+
+/** A write staged where the CRM stages one, else left whole to commit, where `writeBatch` sends it. */
+export function stagedWrite(
+  crm: CrmPort,
+  input: { objectType: ObjectType; writes: readonly CrmRecordWrite[] },
+): Promise<StagedCrmWrite> {
+  if (crm.stageWrite) return crm.stageWrite(input);
+  return Promise.resolve({ commit: () => crm.writeBatch(input), abort: async () => {} });
 }
 
 /** A link between a governed record and a record of another type (a contact and its company). */

@@ -1,11 +1,18 @@
 import type { Connection } from '@jsforce/jsforce-node';
 import { SALESFORCE_OBJECT_TYPES, type ObjectType } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
-import type { CrmPort, CrmPropertyDefinition, CrmPropertyType, CrmRecordValues, CrmValueChange } from '../port.ts';
+import type {
+  CrmPort,
+  CrmPropertyDefinition,
+  CrmPropertyType,
+  CrmRecordValues,
+  CrmValueChange,
+  StagedCrmWrite,
+} from '../port.ts';
 import { mintSession, openConnection, type SalesforceAuth, type SalesforceSession } from './auth.ts';
 import { activityMethods, SALESFORCE_DRAFT_TEXT_LIMITS } from './activities.ts';
 import { type ApiBudget, sfCall } from './calls.ts';
-import { COLLECTIONS_LIMIT, type SfRecord, updateRecords, type WritePaths } from './writes.ts';
+import { COLLECTIONS_LIMIT, type SfRecord, stageUpdate, type WritePaths } from './writes.ts';
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
 import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
 import { userKindsOf, userKindsQuery, userQueryAnswerSchema } from './users.ts';
@@ -75,6 +82,8 @@ export function asSalesforceCrm(crm: CrmPort): SalesforceCrm | undefined {
 export const DEFAULT_CALL_CLIENT = 'AgentGovernance';
 /** The approval object bootstrap creates (issue 20). */
 export const APPROVAL_OBJECT = 'Agent_Approval__c';
+
+type WriteBatch = CrmPort['writeBatch'];
 
 interface DescribedField {
   name: string;
@@ -173,6 +182,23 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     return fields;
   }
 
+  /** A write's records typed by describe; from the Bulk threshold, a Bulk job opened and uploaded. */
+  async function stageWrite({ objectType, writes }: Parameters<WriteBatch>[0]): Promise<StagedCrmWrite> {
+    assertSize(writes.length, WRITE_LIMIT, 'write');
+    if (writes.length === 0) return { commit: async () => [], abort: async () => {} };
+    const sObject = sObjectOf(objectType);
+    const fields = await describe(objectType);
+    const records = writes.map((write) => {
+      const record: SfRecord = { Id: write.recordId };
+      for (const [name, value] of Object.entries(write.properties)) {
+        const field = sfFieldName(name);
+        record[field] = theirValue(fields.get(field)?.type, value);
+      }
+      return record;
+    });
+    return stageUpdate(call, sObject, records, writePaths);
+  }
+
   return {
     vendor: 'salesforce',
     batchLimit: WRITE_BATCH_LIMIT,
@@ -259,20 +285,9 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
       return found;
     },
 
-    async writeBatch({ objectType, writes }) {
-      assertSize(writes.length, WRITE_LIMIT, 'write');
-      if (writes.length === 0) return [];
-      const sObject = sObjectOf(objectType);
-      const fields = await describe(objectType);
-      const records = writes.map((write) => {
-        const record: SfRecord = { Id: write.recordId };
-        for (const [name, value] of Object.entries(write.properties)) {
-          const field = sfFieldName(name);
-          record[field] = theirValue(fields.get(field)?.type, value);
-        }
-        return record;
-      });
-      return updateRecords(call, sObject, records, writePaths);
+    stageWrite,
+    async writeBatch(input) {
+      return (await stageWrite(input)).commit();
     },
 
     async readPropertyHistory({ objectType, recordIds, properties }) {

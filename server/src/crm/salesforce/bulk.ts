@@ -20,19 +20,27 @@ export interface BulkOptions {
 /** Bulk API 2.0's null in a CSV cell: the field is cleared. An empty cell leaves a field as it is. */
 const NULL_CELL = '#N/A';
 
+/** A Bulk job opened with its CSV uploaded: Salesforce processes nothing of it until it is closed. */
+export interface StagedBulkJob {
+  /** Closes the job and waits for it: each record's outcome, keyed by the id sent. */
+  commit(): Promise<Map<string, BulkRecordOutcome>>;
+  /** Aborts the job unless it was closed: nothing of it is written. */
+  abort(): Promise<void>;
+}
+
 /**
- * Updates records through one Bulk API 2.0 ingest job, through jsforce's bulk2 (which sends our
- * `Sforce-Call-Options` like every other call): open, upload the CSV, close, poll until complete.
- * A clean job is those four calls; the failed rows (`sf__Error` is `CODE:message:fields --`) are
- * asked for only when the job counted failures, and the unprocessed rows only when it processed
- * fewer than were sent. Every other record was written. Outcomes are keyed by the id sent.
+ * Stages an update of records as one Bulk API 2.0 ingest job, through jsforce's bulk2 (which sends
+ * our `Sforce-Call-Options` like every other call): open, upload the CSV. Committing closes it and
+ * polls until complete, so a clean job is four calls; the failed rows (`sf__Error` is
+ * `CODE:message:fields --`) are asked for only when the job counted failures, and the unprocessed
+ * rows only when it processed fewer than were sent. Every other record was written.
  */
-export async function bulkUpdate(
+export async function stageBulkUpdate(
   call: SfRequester,
   sObject: string,
   records: readonly ({ Id: string } & Record<string, unknown>)[],
   options: BulkOptions,
-): Promise<Map<string, BulkRecordOutcome>> {
+): Promise<StagedBulkJob> {
   const what = `${records.length} ${sObject} in a Bulk job`;
   const job = await call(`open a Bulk job for ${what}`, async (conn) => {
     conn.bulk2.pollInterval = options.pollIntervalMs;
@@ -40,24 +48,39 @@ export async function bulkUpdate(
     await created.open();
     return created;
   });
+  // Nothing is processed before the upload is complete: an open job is aborted rather than left to expire.
+  const abortIfOpen = async () => {
+    if (job.getInfo().state === 'Open') await job.abort().catch(() => undefined);
+  };
   try {
     await call(`upload ${what}`, () => job.uploadData(toCsv(records)));
-    await call(`close the Bulk job for ${what}`, () => job.close());
-    await call(`wait for the Bulk job writing ${what}`, () => job.poll(options.pollIntervalMs, options.pollTimeoutMs));
   } catch (error) {
-    // Nothing is processed before the upload is complete: abort an open job rather than leave it to expire.
-    if (job.getInfo().state === 'Open') await job.abort().catch(() => undefined);
+    await abortIfOpen();
     throw error;
   }
-  const info = job.getInfo();
-  const outcomes = new Map<string, BulkRecordOutcome>(records.map((record) => [record.Id, { state: 'written' }]));
-  if (info.numberRecordsFailed > 0)
-    for (const row of await call(`read the failed rows of ${what}`, () => job.getFailedResults()))
-      outcomes.set(idOf(row), failure(String((row as Record<string, unknown>)['sf__Error'] ?? '')));
-  if (info.numberRecordsProcessed < records.length)
-    for (const row of await call(`read the unprocessed rows of ${what}`, () => job.getUnprocessedRecords()))
-      outcomes.set(idOf(row), { state: 'unprocessed' });
-  return outcomes;
+  return {
+    abort: abortIfOpen,
+    async commit() {
+      try {
+        await call(`close the Bulk job for ${what}`, () => job.close());
+        await call(`wait for the Bulk job writing ${what}`, () =>
+          job.poll(options.pollIntervalMs, options.pollTimeoutMs),
+        );
+      } catch (error) {
+        await abortIfOpen();
+        throw error;
+      }
+      const info = job.getInfo();
+      const outcomes = new Map<string, BulkRecordOutcome>(records.map((record) => [record.Id, { state: 'written' }]));
+      if (info.numberRecordsFailed > 0)
+        for (const row of await call(`read the failed rows of ${what}`, () => job.getFailedResults()))
+          outcomes.set(idOf(row), failure(String((row as Record<string, unknown>)['sf__Error'] ?? '')));
+      if (info.numberRecordsProcessed < records.length)
+        for (const row of await call(`read the unprocessed rows of ${what}`, () => job.getUnprocessedRecords()))
+          outcomes.set(idOf(row), { state: 'unprocessed' });
+      return outcomes;
+    },
+  };
 }
 
 /** The upload: one header of every field any record sets, a cell per field (empty where a record leaves it alone). */

@@ -1,7 +1,7 @@
 import pMap from 'p-map';
 import { AppError } from '../../errors.ts';
-import type { CrmWriteOutcome } from '../port.ts';
-import { type BulkOptions, bulkUpdate, type SfRequester } from './bulk.ts';
+import type { CrmWriteOutcome, StagedCrmWrite } from '../port.ts';
+import { type BulkOptions, type SfRequester, stageBulkUpdate } from './bulk.ts';
 
 /** sObject Collections: 200 records per update call. */
 export const COLLECTIONS_LIMIT = 200;
@@ -17,35 +17,43 @@ export interface WritePaths extends BulkOptions {
 export type SfRecord = { Id: string } & Record<string, unknown>;
 
 /**
- * Updates records, one outcome per record in input order: from `bulkThreshold` records through
- * one Bulk API 2.0 job (rows it left unprocessed are sent again through Collections), below it
- * through sObject Collections, 200 a call, several calls at once.
+ * Stages an update of records, committed for one outcome per record in input order: from
+ * `bulkThreshold` records one Bulk API 2.0 job, opened and uploaded now, closed at commit (rows it
+ * left unprocessed are sent again through Collections); below it nothing is sent before commit,
+ * which writes through sObject Collections, 200 records a call, several calls at once.
  */
-export async function updateRecords(
+export async function stageUpdate(
   call: SfRequester,
   sObject: string,
   records: readonly SfRecord[],
   paths: WritePaths,
-): Promise<CrmWriteOutcome[]> {
-  if (records.length < paths.bulkThreshold) return collectionsUpdate(call, sObject, records, paths);
-  const outcomes = await bulkUpdate(call, sObject, records, paths);
-  const unprocessed = records.filter((record) => outcomes.get(record.Id)?.state === 'unprocessed');
-  const retried = new Map(
-    (await collectionsUpdate(call, sObject, unprocessed, paths)).map((outcome) => [outcome.recordId, outcome]),
-  );
-  return records.map((record): CrmWriteOutcome => {
-    const outcome = outcomes.get(record.Id);
-    if (outcome?.state === 'written') return { recordId: record.Id, ok: true };
-    if (outcome?.state === 'failed')
-      return {
-        recordId: record.Id,
-        ok: false,
-        reason: 'crm_rejected',
-        message: `${outcome.code}: ${outcome.message}`,
-        code: outcome.code,
-      };
-    return retried.get(record.Id) ?? noOutcome(record.Id);
-  });
+): Promise<StagedCrmWrite> {
+  if (records.length < paths.bulkThreshold)
+    return { commit: () => collectionsUpdate(call, sObject, records, paths), abort: async () => {} };
+  const job = await stageBulkUpdate(call, sObject, records, paths);
+  return {
+    abort: () => job.abort(),
+    async commit() {
+      const outcomes = await job.commit();
+      const unprocessed = records.filter((record) => outcomes.get(record.Id)?.state === 'unprocessed');
+      const retried = new Map(
+        (await collectionsUpdate(call, sObject, unprocessed, paths)).map((outcome) => [outcome.recordId, outcome]),
+      );
+      return records.map((record): CrmWriteOutcome => {
+        const outcome = outcomes.get(record.Id);
+        if (outcome?.state === 'written') return { recordId: record.Id, ok: true };
+        if (outcome?.state === 'failed')
+          return {
+            recordId: record.Id,
+            ok: false,
+            reason: 'crm_rejected',
+            message: `${outcome.code}: ${outcome.message}`,
+            code: outcome.code,
+          };
+        return retried.get(record.Id) ?? noOutcome(record.Id);
+      });
+    },
+  };
 }
 
 async function collectionsUpdate(

@@ -1,5 +1,11 @@
 import type { ChangeSetRequest, Evidence } from '../../../../shared/agent-api.ts';
-import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
+import {
+  type CrmPort,
+  type CrmRecordWrite,
+  type CrmWriteOutcome,
+  type StagedCrmWrite,
+  stagedWrite,
+} from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import { completeChangeSet, settleApplyingChanges } from '../../store/change-store.ts';
@@ -13,8 +19,8 @@ import {
   provenanceValues,
   alongsideCrm,
   withAuditChain,
-  type AuditAppender,
 } from '../common/index.ts';
+import type { NewAuditEvent } from '../../domain/audit-chain.ts';
 import { describeSwitch, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
 import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 
@@ -42,6 +48,15 @@ interface ApplyInput {
   planned: PlannedWrite[];
   /** Scoped switches the decision already applied (`switchKey`); only others are checked before each batch. */
   scopedDecided?: ReadonlySet<string>;
+  /** The first write, staged while the decisions were stored (`stageFirstWrite`): committed, not sent again. */
+  staged?: StagedFirstWrite | undefined;
+}
+
+/** The first write of a change set, sent to the CRM but not made (`CrmPort.stageWrite`). */
+export interface StagedFirstWrite {
+  recordIds: readonly string[];
+  /** Rejects as the write would; heard at commit. */
+  write: Promise<StagedCrmWrite>;
 }
 
 /** What recording an outcome needs: the change set and who wrote, not the CRM or the plan. */
@@ -62,27 +77,66 @@ export async function applyAutoWrites(
   input: ApplyInput,
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const lease = keepChangeSetLease(deps, input.changeSetId);
+  let staged = input.staged;
+  // The staged write is committed only as the write of exactly its records, and once.
+  const takeStaged = (batch: readonly RecordWrite[]) => {
+    if (!staged || staged.recordIds.length !== batch.length) return undefined;
+    if (staged.recordIds.some((recordId, index) => recordId !== batch[index]!.recordId)) return undefined;
+    const { write } = staged;
+    staged = undefined;
+    return write;
+  };
   try {
-    return await writeAndSettle(deps, input, () => lease.confirm());
+    return await writeAndSettle(deps, input, () => lease.confirm(), takeStaged);
   } finally {
     lease.stop();
+    // Not committed (the lease lost, a kill switch, a switch stopping some of its records, a failure): nothing of it may land.
+    if (staged) await abortStagedWrite(staged);
   }
+}
+
+/**
+ * Stages the first write of `planned` (as `applyAutoWrites` would send it) while the caller
+ * stores the decisions: the CRM holds it unmade until `applyAutoWrites` commits it after its lease
+ * and kill-switch checks, so the decisions are still stored before anything is written. Undefined
+ * when nothing is to be written.
+ */
+export function stageFirstWrite(deps: ServiceDeps, input: Omit<ApplyInput, 'staged'>): StagedFirstWrite | undefined {
+  const settings = input.crm.forObject(input.request.objectType);
+  const batch = groupByRecord(input.planned).slice(0, settings.writeLimit ?? settings.batchLimit);
+  if (batch.length === 0) return undefined;
+  const write = stagedWrite(input.crm, {
+    objectType: input.request.objectType,
+    writes: crmWrites(input, batch, deps.clock()),
+  });
+  write.catch(() => undefined); // a failure to stage is the write's failure, heard when it is committed
+  return { recordIds: batch.map((record) => record.recordId), write };
+}
+
+/** Drops a staged write not committed: nothing of it is written. */
+export async function abortStagedWrite(staged: StagedFirstWrite): Promise<void> {
+  await staged.write.then(
+    (write) => write.abort(),
+    () => undefined,
+  );
 }
 
 async function writeAndSettle(
   deps: ServiceDeps,
   input: ApplyInput,
   leaseHeld: () => Promise<boolean>,
+  takeStaged: (batch: readonly RecordWrite[]) => Promise<StagedCrmWrite> | undefined,
 ): Promise<{ outcomes: Map<string, WriteOutcome>; completed: boolean }> {
   const byRecord = groupByRecord(input.planned);
   const outcomes = new Map<string, WriteOutcome>();
   let storing: Promise<void> = Promise.resolve();
   let storeFailure: unknown;
-  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[]) => {
+  const store = (results: { record: RecordWrite; outcome: WriteOutcome }[], completing = false) => {
     if (results.length === 0) return;
     for (const { record, outcome } of results) outcomes.set(record.recordId, outcome);
     storing = storing
-      .then(() => settle(deps, input, results))
+      // The change set completes with its last outcomes, unless outcomes before them failed to be stored.
+      .then(() => settle(deps, input, results, { complete: completing && storeFailure === undefined }))
       .catch((error: unknown) => {
         storeFailure ??= error;
       });
@@ -110,7 +164,9 @@ async function writeAndSettle(
     }
     const stopped = await stoppedSince(input, scoped, batch);
     const toWrite = batch.filter((record) => !stopped.has(record.recordId));
-    const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock()), () => store(written));
+    const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock(), takeStaged(toWrite)), () =>
+      store(written),
+    );
     written = [
       ...toWrite.map((record, index) => ({
         record,
@@ -122,11 +178,11 @@ async function writeAndSettle(
       }),
     ];
   }
-  store(written);
+  store(written, completed);
   await storing;
   // Writes that reached the CRM but whose outcome could not be stored stay `applying`: visible, not lost.
   if (storeFailure !== undefined) throw storeFailure;
-  if (completed) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
+  if (completed && written.length === 0) await deps.db.transaction((tx) => completeChangeSet(tx, input.changeSetId));
   return { outcomes, completed };
 }
 
@@ -140,6 +196,7 @@ export async function recordLandedWrites(deps: ServiceDeps, input: SettleInput, 
     deps,
     input,
     groupByRecord(landed).map((record) => ({ record, outcome: { recordId: record.recordId, ok: true } })),
+    { complete: false },
   );
 }
 
@@ -180,9 +237,29 @@ function groupByRecord(planned: PlannedWrite[]): RecordWrite[] {
   return [...Map.groupBy(planned, (write) => write.recordId)].map(([recordId, writes]) => ({ recordId, writes }));
 }
 
-async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Promise<WriteOutcome[]> {
+async function writeBatch(
+  input: ApplyInput,
+  batch: RecordWrite[],
+  at: Date,
+  staged: Promise<StagedCrmWrite> | undefined,
+): Promise<WriteOutcome[]> {
   if (batch.length === 0) return [];
-  const writes: CrmRecordWrite[] = batch.map((record) => {
+  try {
+    if (staged) return await (await staged).commit();
+    return await input.crm.writeBatch({ objectType: input.request.objectType, writes: crmWrites(input, batch, at) });
+  } catch (error) {
+    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
+    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
+    // Refused credentials are told apart: nothing will land until someone reconnects (an alert rule watches for it).
+    if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
+      return batch.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_auth_failed', message }));
+    return batch.map((record) => unavailable(record.recordId, message));
+  }
+}
+
+/** Each record's values with its provenance, as one CRM write sends them. */
+function crmWrites(input: Omit<ApplyInput, 'staged'>, batch: readonly RecordWrite[], at: Date): CrmRecordWrite[] {
+  return batch.map((record) => {
     const properties: Record<string, string> = {};
     for (const write of record.writes) properties[write.property] = write.value ?? '';
     const evidence = record.writes[0]!.evidence; // one evidence per record change in the request
@@ -199,16 +276,6 @@ async function writeBatch(input: ApplyInput, batch: RecordWrite[], at: Date): Pr
     );
     return { recordId: record.recordId, properties };
   });
-  try {
-    return await input.crm.writeBatch({ objectType: input.request.objectType, writes });
-  } catch (error) {
-    // Retries are exhausted or the CRM refused us outright: every record of this batch failed, none is lost.
-    const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
-    // Refused credentials are told apart: nothing will land until someone reconnects (an alert rule watches for it).
-    if (error instanceof AppError && error.code === 'CRM_AUTH_FAILED')
-      return batch.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_auth_failed', message }));
-    return batch.map((record) => unavailable(record.recordId, message));
-  }
 }
 
 export type WriteOutcome =
@@ -231,14 +298,16 @@ function unavailable(recordId: string, message: string): WriteOutcome {
 }
 
 /**
- * Stores the outcomes of one batch and audits one event per record, in one transaction. Only
- * writes still `applying` are settled and audited: a writer that stalled past its lease may wake
- * after recovery settled the same writes, and must not record them twice.
+ * Stores the outcomes of one batch and audits one event per record, in one transaction, with the
+ * change set's completion when `complete`. Only writes still `applying` are settled and audited:
+ * a writer that stalled past its lease may wake after recovery settled the same writes, and must
+ * not record them twice.
  */
 async function settle(
   deps: ServiceDeps,
   input: SettleInput,
   results: { record: RecordWrite; outcome: WriteOutcome }[],
+  options: { complete: boolean },
 ): Promise<void> {
   await withAuditChain(deps.db, input.workspace.id, deps.clock, async (tx, audit) => {
     const applied = results.filter((r) => r.outcome.ok).map((r) => r.record.recordId);
@@ -251,9 +320,13 @@ async function settle(
       }),
     );
     for (const recordId of await settleFailures(tx, input.changeSetId, results)) settled.add(recordId);
-    for (const { record, outcome } of results) {
-      if (settled.has(record.recordId)) auditOutcome(audit, input, record, outcome);
-    }
+    // Hashed in slices, each slice's insert sent while the next is hashed.
+    await audit.appendAll(
+      results.flatMap(({ record, outcome }) =>
+        settled.has(record.recordId) ? [outcomeEvent(input, record, outcome)] : [],
+      ),
+    );
+    if (options.complete) await completeChangeSet(tx, input.changeSetId);
   });
 }
 
@@ -291,14 +364,14 @@ async function settleFailures(
   return settled;
 }
 
-function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWrite, outcome: WriteOutcome): void {
+function outcomeEvent(input: SettleInput, record: RecordWrite, outcome: WriteOutcome): NewAuditEvent {
   const before: Record<string, string | null> = {};
   const after: Record<string, string | null> = {};
   for (const write of record.writes) {
     before[write.property] = write.before;
     after[write.property] = write.value;
   }
-  audit.append({
+  return {
     type: outcome.ok ? 'change.applied' : 'change.failed',
     actor: actorJson(input.actor),
     agentId: input.agent.id,
@@ -313,5 +386,5 @@ function auditOutcome(audit: AuditAppender, input: SettleInput, record: RecordWr
     data: outcome.ok
       ? { properties: Object.keys(after) }
       : { properties: Object.keys(after), message: outcome.message },
-  });
+  };
 }

@@ -50,7 +50,15 @@ import {
   listsOfRecords,
   withinAgentBudget,
 } from '../governance/index.ts';
-import { applyAutoWrites, switchKey, type PlannedWrite, type WriteOutcome } from './apply-writes.ts';
+import {
+  abortStagedWrite,
+  applyAutoWrites,
+  type PlannedWrite,
+  type StagedFirstWrite,
+  stageFirstWrite,
+  switchKey,
+  type WriteOutcome,
+} from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
 import { changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
@@ -175,8 +183,21 @@ async function submitWithinBudget(
       changeSetId = associated.changeSetId;
       return { response: await associated.response(), replayed: false, timings };
     }
-    const definitions = await crm.describeProperties(request.objectType);
     const creates = request.changes.filter(isCreate);
+    // Updates' records are read while the CRM describes their properties (a call of its own when not
+    // cached): the read needs nothing validation decides. A request validation refuses drops what it read.
+    const reading =
+      creates.length === 0
+        ? readRecords(deps, {
+            crm,
+            agent,
+            workspace,
+            request: request as UpdateChangeSetRequest,
+            policy: policyInForce,
+          })
+        : undefined;
+    reading?.catch(() => undefined);
+    const definitions = await crm.describeProperties(request.objectType);
     const entries = request.changes as (UpdateChangeSetRequest['changes'][number] | (typeof creates)[number])[];
     // Entries named by their place in the request until they have a record id.
     const writes = validatedWrites(
@@ -219,14 +240,7 @@ async function submitWithinBudget(
       return { response: await created.response(), replayed: false, timings };
     }
     const updates = request as UpdateChangeSetRequest;
-    // Scoped switches (issue 21) are matched record by record; the request-wide ones refused above.
-    const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
-      (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
-    );
-    // Our writes that settle after this point may land after the read: decideAndStore looks them up.
-    const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
-    const records = await readCurrentValues(crm, updates, policy, segmentProperties(scoped, updates.objectType));
-    const stopped = await recordsStopped(crm, scoped, updates, agent.id, records);
+    const { scoped, readFromSeq, records, stopped } = await reading!;
     phase('read');
     const decided = await decideAndStore(deps, {
       agent,
@@ -243,6 +257,17 @@ async function submitWithinBudget(
       delegationId: actor.onBehalfOf?.delegationId ?? null,
       key,
       stopped,
+      stage: (id, planned) =>
+        stageFirstWrite(deps, {
+          crm,
+          workspace,
+          agent,
+          actor,
+          request,
+          changeSetId: id,
+          policyVersion: version,
+          planned,
+        }),
     });
     changeSetId = decided.changeSetId;
     phase('decide');
@@ -256,6 +281,7 @@ async function submitWithinBudget(
       policyVersion: version,
       planned: decided.planned,
       scopedDecided: new Set(scoped.map(switchKey)),
+      staged: decided.staged,
     });
     phase('write');
     // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
@@ -388,6 +414,31 @@ function entriesOf(writes: readonly ValidatedWrite[], count: number): Record<str
   return entries;
 }
 
+/**
+ * What deciding updates needs from the CRM: the records' current values, and which records a scoped
+ * kill switch (issue 21) covers; the request-wide switches were refused before. Safe mode changes
+ * only the policy's caps, so the policy in force names the properties its conditions read.
+ */
+async function readRecords(
+  deps: ServiceDeps,
+  input: { crm: CrmPort; agent: AgentRow; workspace: WorkspaceRow; request: UpdateChangeSetRequest; policy: Policy },
+): Promise<{
+  scoped: EngagedSwitch[];
+  readFromSeq: number;
+  records: Map<string, CrmRecordValues>;
+  stopped: Map<string, EngagedSwitch>;
+}> {
+  const { crm, workspace, request } = input;
+  const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
+    (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
+  );
+  // Our writes that settle after this point may land after the read: decideAndStore looks them up.
+  const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
+  const records = await readCurrentValues(crm, request, input.policy, segmentProperties(scoped, request.objectType));
+  const stopped = await recordsStopped(crm, scoped, request, input.agent.id, records);
+  return { scoped, readFromSeq, records, stopped };
+}
+
 /** Reads every record in CRM-sized batches: the written properties plus those the policy's record conditions look at. */
 async function readCurrentValues(
   crm: CrmPort,
@@ -475,6 +526,8 @@ interface DecideInput {
   key: { workspaceId: string; agentId: string; key: string } | undefined;
   /** Records a scoped kill switch covers: their writes are refused, not decided. */
   stopped: Map<string, EngagedSwitch>;
+  /** Stages the first write of what was decided `auto`, while the decisions are stored. */
+  stage: (changeSetId: string, planned: PlannedWrite[]) => StagedFirstWrite | undefined;
 }
 
 /**
@@ -487,7 +540,13 @@ interface DecideInput {
 async function decideAndStore(
   deps: ServiceDeps,
   input: DecideInput,
-): Promise<{ changeSetId: string; createdAt: Date; rows: ChangeRow[]; planned: PlannedWrite[] }> {
+): Promise<{
+  changeSetId: string;
+  createdAt: Date;
+  rows: ChangeRow[];
+  planned: PlannedWrite[];
+  staged: StagedFirstWrite | undefined;
+}> {
   const { workspace, agent, request, policy } = input;
   const changeSetId = newId();
   const now = deps.clock();
@@ -505,75 +564,72 @@ async function decideAndStore(
   };
   const uncappedAsRead = evaluateFields(evaluateInput);
 
-  return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
-    const recordIds = [...new Set(found.map((write) => write.recordId))];
-    const unsettled = unsettledValues(tx, {
-      workspaceId: workspace.id,
-      objectType: request.objectType,
-      recordIds,
-      sinceSeq: input.readFromSeq,
-      excludeChangeSetId: changeSetId,
-    });
-    const usage = Promise.all([
-      readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
-      readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
-    ]);
-    // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
-    // built and hashed.
-    const inFlight = new InFlight();
-    // Leased from the start: should this process die before the writes settle, the lease lapses and recovery takes over.
-    const lease = changeSetLeaseOf(deps);
-    inFlight.send(
-      insertChangeSet(tx, {
-        id: changeSetId,
+  let staged: StagedFirstWrite | undefined;
+  try {
+    return await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
+      const recordIds = [...new Set(found.map((write) => write.recordId))];
+      const unsettled = unsettledValues(tx, {
         workspaceId: workspace.id,
-        agentId: agent.id,
-        batchId: request.batchId,
         objectType: request.objectType,
-        policyVersion: input.policyVersion,
-        delegationId: input.delegationId,
-        status: 'applying',
-        createdAt: now,
-        leaseHolder: lease.holder,
-        leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
-      }),
-    );
-    inFlight.send(
-      insertChangeRecords(
-        tx,
-        request.changes.map((change) => ({
+        recordIds,
+        sinceSeq: input.readFromSeq,
+        excludeChangeSetId: changeSetId,
+      });
+      const usage = Promise.all([
+        readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
+        readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
+      ]);
+      // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
+      // built and hashed.
+      const inFlight = new InFlight();
+      // Leased from the start: should this process die before the writes settle, the lease lapses and recovery takes over.
+      const lease = changeSetLeaseOf(deps);
+      inFlight.send(
+        insertChangeSet(tx, {
+          id: changeSetId,
           workspaceId: workspace.id,
-          changeSetId,
-          recordId: change.recordId,
-          evidence: change.evidence,
-        })),
-      ),
-    );
-    if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
-    // Awaited together: a failure of one must not leave the other's rejection unhandled.
-    const [unsettledNow, [agentUsage, recordUsage]] = await Promise.all([unsettled, usage]);
-    const { records, uncapped } = reconsiderForUnsettled({
-      ...evaluateInput,
-      uncapped: uncappedAsRead,
-      unsettled: unsettledNow,
-    });
-    const capped = applyCaps({
-      policy,
-      agentRole: agent.role,
-      writes: found,
-      uncapped,
-      usage: { agentWritesToday: agentUsage.get(agent.id) ?? 0, recordWritesToday: recordUsage },
-    });
-    const { added } = capped;
-    const evaluations = capped.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
+          agentId: agent.id,
+          batchId: request.batchId,
+          objectType: request.objectType,
+          policyVersion: input.policyVersion,
+          delegationId: input.delegationId,
+          status: 'applying',
+          createdAt: now,
+          leaseHolder: lease.holder,
+          leaseExpiresAt: new Date(now.getTime() + lease.leaseMs),
+        }),
+      );
+      inFlight.send(
+        insertChangeRecords(
+          tx,
+          request.changes.map((change) => ({
+            workspaceId: workspace.id,
+            changeSetId,
+            recordId: change.recordId,
+            evidence: change.evidence,
+          })),
+        ),
+      );
+      if (input.key) inFlight.send(attachChangeSet(tx, input.key, changeSetId));
+      // Awaited together: a failure of one must not leave the other's rejection unhandled.
+      const [unsettledNow, [agentUsage, recordUsage]] = await Promise.all([unsettled, usage]);
+      const { records, uncapped } = reconsiderForUnsettled({
+        ...evaluateInput,
+        uncapped: uncappedAsRead,
+        unsettled: unsettledNow,
+      });
+      const capped = applyCaps({
+        policy,
+        agentRole: agent.role,
+        writes: found,
+        uncapped,
+        usage: { agentWritesToday: agentUsage.get(agent.id) ?? 0, recordWritesToday: recordUsage },
+      });
+      const { added } = capped;
+      const evaluations = capped.evaluations.map((evaluation) => holdForGates(evaluation, input.holds));
 
-    const rows: ChangeRow[] = [];
-    const planned: PlannedWrite[] = [];
-    const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
-    for (let start = 0; start < input.writes.length; start += ROWS_PER_SLICE) {
-      const slice: ChangeRow[] = [];
-      for (let ordinal = start; ordinal < Math.min(start + ROWS_PER_SLICE, input.writes.length); ordinal++) {
-        const write = input.writes[ordinal]!;
+      const evaluationByWrite = new Map(found.map((write, index) => [write, evaluations[index]]));
+      const decisions = input.writes.map((write) => {
         const before = records.get(write.recordId)?.[write.property] ?? null;
         const evaluation = evaluationByWrite.get(write);
         const stopped = input.stopped.get(write.recordId);
@@ -593,69 +649,86 @@ async function decideAndStore(
                 reasons: ['record_not_found'],
                 message: `Record ${write.recordId} does not exist in the CRM.`,
               };
-        const { decision } = decided;
-        slice.push({
-          id: newId(),
-          workspaceId: workspace.id,
-          changeSetId,
-          ordinal,
-          recordId: write.recordId,
-          property: write.property,
-          beforeValue: before,
-          proposedValue: write.proposedValue,
-          ...decided,
-        });
-        if (decision === 'applying')
-          planned.push({
+        return { write, before, decided };
+      });
+      const planned: PlannedWrite[] = decisions.flatMap(({ write, before, decided }) =>
+        decided.decision === 'applying'
+          ? [
+              {
+                recordId: write.recordId,
+                property: write.property,
+                before,
+                value: write.proposedValue,
+                evidence: write.evidence,
+              },
+            ]
+          : [],
+      );
+      // The first write goes to the CRM, unmade, while the rows below are stored (`applyAutoWrites` makes it).
+      staged = input.stage(changeSetId, planned);
+
+      const rows: ChangeRow[] = [];
+      for (let start = 0; start < decisions.length; start += ROWS_PER_SLICE) {
+        const slice = decisions.slice(start, start + ROWS_PER_SLICE).map(
+          ({ write, before, decided }, index): ChangeRow => ({
+            id: newId(),
+            workspaceId: workspace.id,
+            changeSetId,
+            ordinal: start + index,
             recordId: write.recordId,
             property: write.property,
-            before,
-            value: write.proposedValue,
-            evidence: write.evidence,
-          });
+            beforeValue: before,
+            proposedValue: write.proposedValue,
+            ...decided,
+          }),
+        );
+        rows.push(...slice);
+        inFlight.send(insertChanges(tx, slice));
+        await inFlight.deliver();
       }
-      rows.push(...slice);
-      inFlight.send(insertChanges(tx, slice));
-      await inFlight.deliver();
-    }
-    const held = planApprovals({
-      workspaceId: workspace.id,
-      changeSetId,
-      agentId: agent.id,
-      batchId: request.batchId,
-      objectType: request.objectType,
-      policyVersion: input.policyVersion,
-      actor: input.actor,
-      rows,
-      records,
-      ownerProperty: input.ownerProperty,
-      expiryHours: policy.approvals.expiryHours,
-      now,
-    });
-    inFlight.send(insertApprovals(tx, held.approvals, held.items));
-    inFlight.send(
-      addUsage(tx, {
+      const held = planApprovals({
         workspaceId: workspace.id,
-        scope: 'agent_writes',
-        day,
-        increments: new Map([[agent.id, added.agentWrites]]),
-      }),
-    );
-    inFlight.send(
-      addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
-    );
-    const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
-    const decided = decisionEvents(rows, evidence, {
-      actor: input.actor,
-      agentId: agent.id,
-      batchId: request.batchId,
-      objectType: request.objectType,
-      policyVersion: input.policyVersion,
+        changeSetId,
+        agentId: agent.id,
+        batchId: request.batchId,
+        objectType: request.objectType,
+        policyVersion: input.policyVersion,
+        actor: input.actor,
+        rows,
+        records,
+        ownerProperty: input.ownerProperty,
+        expiryHours: policy.approvals.expiryHours,
+        now,
+      });
+      inFlight.send(insertApprovals(tx, held.approvals, held.items));
+      inFlight.send(
+        addUsage(tx, {
+          workspaceId: workspace.id,
+          scope: 'agent_writes',
+          day,
+          increments: new Map([[agent.id, added.agentWrites]]),
+        }),
+      );
+      inFlight.send(
+        addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
+      );
+      const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
+      const decided = decisionEvents(rows, evidence, {
+        actor: input.actor,
+        agentId: agent.id,
+        batchId: request.batchId,
+        objectType: request.objectType,
+        policyVersion: input.policyVersion,
+      });
+      await audit.appendAll([...decided, ...held.events]);
+      await inFlight.settled();
+      return { changeSetId, createdAt: now, rows, planned, staged };
     });
-    await audit.appendAll([...decided, ...held.events]);
-    await inFlight.settled();
-    return { changeSetId, createdAt: now, rows, planned };
-  });
+  } catch (error) {
+    // The decisions are not stored: the staged write must not be made.
+    if (staged) await abortStagedWrite(staged);
+    throw error;
+  }
 }
 
 function decisionFor(tier: string, reasons: readonly ReasonCode[]): ChangeRow['decision'] {
