@@ -60,9 +60,8 @@ export class RollbackSteps {
     if (!(await this.mayGoOn())) return 'held';
     const items = await this.nextPage();
     if (!items) return 'end';
-    const reading = this.readItems(items);
-    const [decided, following] = await alongsideCrm(reading, () => this.nextPage());
-    const marked = await this.mark(decided!);
+    const [decided, following] = await alongsideCrm(this.read(items), () => this.nextPage());
+    const marked = await this.mark(decided);
     this.following = following;
     return marked ? { marked, ahead: false } : 'refused';
   }
@@ -82,7 +81,8 @@ export class RollbackSteps {
     const writing = writeStep(this.deps, { rollback: this.rollback, crm: this.crm }, marked);
     const next = this.following;
     this.following = undefined;
-    const reading = this.readItems(next);
+    const reading = next ? this.read(next) : Promise.resolve(undefined);
+    reading.catch(() => undefined); // awaited once the write's request has left, by markAhead
     const [recording] = await alongsideCrm(writing, () => {
       this.startRecording();
       this.ahead = this.markAhead(next, reading, this.recording);
@@ -153,8 +153,8 @@ export class RollbackSteps {
     this.unrecorded = undefined;
   }
 
-  private readItems(items: StepItem[] | undefined): Promise<Decided[] | undefined> {
-    return items ? readStep(this.deps, { rollback: this.rollback, crm: this.crm, items }) : Promise.resolve(undefined);
+  private read(items: StepItem[]): Promise<Decided[]> {
+    return readStep(this.deps, { rollback: this.rollback, crm: this.crm, items });
   }
 
   /**
