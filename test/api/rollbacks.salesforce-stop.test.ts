@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { salesforceResolver } from '../../server/src/runtime.ts';
 import {
   createSalesforceSandboxServer,
@@ -89,6 +89,11 @@ beforeAll(async () => {
   await bootstrapWorkspace(deps, workspaceId, ADMIN);
   agentToken = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
 }, 60_000);
+afterEach(async () => {
+  // A case that failed half way leaves no stop behind for the next one.
+  state.faults.hold = null;
+  await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: false, reason: 'next case' }, ADMIN);
+});
 afterAll(async () => {
   await sandbox?.close();
   await database?.close();
