@@ -6,38 +6,64 @@ import {
   type StepItem,
 } from '../../store/rollback-store.ts';
 import { type ServiceDeps, alongsideCrm } from '../common/index.ts';
-import { readStep, writeStep, type Decided, type MarkedStep } from './rollback-step.ts';
+import { markStep, readStep, writeStep, type Decided, type MarkedStep } from './rollback-step.ts';
+
+/**
+ * What `next` gives: a step read and marked (`ahead` if that happened while the step before was
+ * written), `end` when a pass ends, `refused` when the mark found the rollback no longer running
+ * for us (paused, or taken over), `held` when `mayGoOn` said no before a mark (nothing was marked).
+ */
+export type NextStep = { marked: MarkedStep; ahead: boolean } | 'end' | 'refused' | 'held';
 
 /**
  * A rollback's steps in order, each read → mark → write → record, overlapped so that the CRM's
  * latency and rate limit, not our database, set the pace: while a step's CRM write is in flight,
- * the next step is read (CRM and database) and the step before is recorded. They touch different
- * items (the cursor moves on); the next read still comes right before its write, one CRM call
- * earlier. On PGlite every statement runs on this thread, one at a time, so the order matters:
- * the mark the write needs first, then the next page, then both CRM requests, and only once
- * they have left the database work.
+ * the next step is read (CRM and database), the step before is recorded, then the next step is
+ * marked and the page after it found, so the next write can start as soon as this one ends (the
+ * caller checks kill switches and pause again right before it). They touch different items (the
+ * cursor moves on); the next read still comes right before its write, one CRM call earlier. On
+ * PGlite every statement runs on this thread, one at a time, so the order matters: the write's
+ * request first, then the next read's, and only once they have left the database work.
  */
 export class RollbackSteps {
   private readonly deps: ServiceDeps;
   private readonly rollback: RollbackRow;
+  private readonly holder: string;
   private readonly crm: CrmPort;
+  /** Asked before each mark: false while a kill switch is engaged, the lease is lost or the process stops. */
+  private readonly mayGoOn: () => Promise<boolean>;
   private afterSeq = -1;
-  private prefetched: Promise<Decided[] | undefined> | undefined;
+  /** The items of the step after the last one marked, found once it was marked. */
+  private following: StepItem[] | undefined;
+  /** The next step, read and marked while the last one was written. */
+  private ahead: Promise<NextStep> | undefined;
   /** The last written step's outcomes, recorded while the next step's write is in flight. */
   private unrecorded: (() => Promise<void>) | undefined;
   private recording: Promise<void> = Promise.resolve();
 
-  constructor(deps: ServiceDeps, rollback: RollbackRow, crm: CrmPort) {
+  constructor(
+    deps: ServiceDeps,
+    run: { rollback: RollbackRow; holder: string; crm: CrmPort; mayGoOn: () => Promise<boolean> },
+  ) {
     this.deps = deps;
-    this.rollback = rollback;
-    this.crm = crm;
+    this.rollback = run.rollback;
+    this.holder = run.holder;
+    this.crm = run.crm;
+    this.mayGoOn = run.mayGoOn;
   }
 
-  /** The next step's items, re-read and decided (already under way if the last write started it); undefined when a pass ends. */
-  async read(): Promise<Decided[] | undefined> {
-    const decided = await (this.prefetched ?? this.nextPage().then((items) => this.readItems(items)));
-    this.prefetched = undefined;
-    return decided;
+  /** The next step: marked already if the last write started it, otherwise read and marked now. */
+  async next(): Promise<NextStep> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead) return ahead;
+    if (!(await this.mayGoOn())) return 'held';
+    const items = await this.nextPage();
+    if (!items) return 'end';
+    const [decided, following] = await alongsideCrm(this.read(items), () => this.nextPage());
+    const marked = await this.mark(decided);
+    this.following = following;
+    return marked ? { marked, ahead: false } : 'refused';
   }
 
   /** After a pass, starts another if the pass passed items by (a 207 rejection puts an item back behind the cursor). */
@@ -48,15 +74,20 @@ export class RollbackSteps {
   }
 
   /**
-   * Writes a marked step; while it is in flight, reads the next step and records the one before.
-   * Gives back the recording of this step's outcomes, for `record`.
+   * Writes a marked step; while it is in flight, reads the next step, records the one before,
+   * then marks the next. Gives back the recording of this step's outcomes, for `record`.
    */
   async write(marked: MarkedStep): Promise<() => Promise<void>> {
-    const next = await this.nextPage();
     const writing = writeStep(this.deps, { rollback: this.rollback, crm: this.crm }, marked);
-    this.prefetched = this.readItems(next);
-    this.prefetched.catch(() => undefined); // awaited by the next read, or when stopping
-    const [recording] = await alongsideCrm(writing, () => this.startRecording());
+    const next = this.following;
+    this.following = undefined;
+    const reading = next ? this.read(next) : Promise.resolve(undefined);
+    reading.catch(() => undefined); // awaited once the write's request has left, by markAhead
+    const [recording] = await alongsideCrm(writing, () => {
+      this.startRecording();
+      this.ahead = this.markAhead(next, reading, this.recording);
+      this.ahead.catch(() => undefined); // awaited by the next `next`, or when stopping
+    });
     return recording;
   }
 
@@ -81,10 +112,38 @@ export class RollbackSteps {
     this.recording = Promise.resolve();
   }
 
-  /** Leaves nothing behind, whatever ended the run: a prefetched read is waited out, the last outcomes recorded. */
+  /** Leaves nothing behind, whatever ended the run: a step being marked ahead is waited out, the last outcomes recorded. */
   async drain(): Promise<void> {
-    await this.prefetched?.catch(() => undefined);
+    await this.ahead?.catch(() => undefined);
+    this.ahead = undefined;
     await this.recorded();
+  }
+
+  /**
+   * The next step, marked once its read is decided and the step before is recorded (one
+   * transaction at a time). If `mayGoOn` says no, nothing is marked and the cursor goes back
+   * before these items, so a run that goes on after all reads them again.
+   */
+  private async markAhead(
+    items: StepItem[] | undefined,
+    reading: Promise<Decided[] | undefined>,
+    recordingBefore: Promise<void>,
+  ): Promise<NextStep> {
+    const decided = await reading;
+    await recordingBefore.catch(() => undefined); // its failure is thrown by `record`
+    if (!items || !decided) return 'end';
+    if (!(await this.mayGoOn())) {
+      this.afterSeq = items[0]!.seq - 1;
+      return 'held';
+    }
+    const marked = await this.mark(decided);
+    if (!marked) return 'refused';
+    this.following = await this.nextPage();
+    return { marked, ahead: true };
+  }
+
+  private mark(decided: Decided[]): Promise<MarkedStep | undefined> {
+    return markStep(this.deps, { rollback: this.rollback, holder: this.holder }, decided);
   }
 
   private startRecording(): void {
@@ -94,8 +153,8 @@ export class RollbackSteps {
     this.unrecorded = undefined;
   }
 
-  private readItems(items: StepItem[] | undefined): Promise<Decided[] | undefined> {
-    return items ? readStep(this.deps, { rollback: this.rollback, crm: this.crm, items }) : Promise.resolve(undefined);
+  private read(items: StepItem[]): Promise<Decided[]> {
+    return readStep(this.deps, { rollback: this.rollback, crm: this.crm, items });
   }
 
   /**

@@ -20,7 +20,6 @@ import { engagedKillSwitch } from '../governance/index.ts';
 import { RECORDS_PER_STEP } from './rollback-facts.ts';
 import { removeSelectedAssociations } from './rollback-associations.ts';
 import { archiveSelectedCreations } from './rollback-creations.ts';
-import { markStep } from './rollback-step.ts';
 import { RollbackSteps } from './rollback-steps.ts';
 import { withdrawApprovals } from '../held/index.ts';
 
@@ -122,6 +121,12 @@ async function runClaimed(
   }
 }
 
+/** How a run stops: its result, and what it leaves behind (the lease released, or the rollback paused). */
+interface Stop {
+  result: 'lost' | 'stopped' | 'paused';
+  finish?: () => Promise<void>;
+}
+
 /** Step after step, read → mark → write → record (overlapped, see RollbackSteps), until done or told to stop. */
 async function work(
   deps: ServiceDeps,
@@ -133,27 +138,48 @@ async function work(
   const workspace = await findWorkspace(deps.db, rollback.workspaceId);
   if (!workspace) return 'lost';
   const crm = deps.crmFor(workspace);
-  const steps = new RollbackSteps(deps, rollback, crm);
-  const stopWith = async <T extends RunResult>(result: T, then?: () => Promise<void>): Promise<T> => {
-    await steps.drain();
-    await then?.();
-    return result;
-  };
-  try {
-    for (;;) {
-      if (isLost()) return await stopWith('lost');
-      if (options.stopping?.()) return await stopWith('stopped', () => releaseLease(deps, rollback, holder));
-      const killed = await engagedKillSwitch(deps.db, {
+  const release: Stop = { result: 'paused', finish: () => releaseLease(deps, rollback, holder) };
+  /**
+   * Why the run must stop now, if it must: asked before each step is marked, and again right
+   * before the write of a step marked while the last one was written, whether the rollback is
+   * still running for us too (an admin may have paused it meanwhile).
+   */
+  const stopReason = async (marked = false): Promise<Stop | undefined> => {
+    if (isLost()) return { result: 'lost' };
+    if (options.stopping?.()) return { result: 'stopped', finish: () => releaseLease(deps, rollback, holder) };
+    const [killed, current] = await Promise.all([
+      engagedKillSwitch(deps.db, {
         workspaceId: rollback.workspaceId,
         agentId: rollback.agentId,
         action: 'field_write',
-      });
-      if (killed)
-        return await stopWith('paused', () =>
+      }),
+      marked ? findRollback(deps.db, rollback.workspaceId, rollback.id) : undefined,
+    ]);
+    if (killed)
+      return {
+        result: 'paused',
+        finish: () =>
           pauseForKillSwitch(deps, rollback, holder, `A ${killed.scope} kill switch is engaged: ${killed.reason}`),
-        );
-      const decided = await steps.read();
-      if (!decided) {
+      };
+    if (marked && (current?.status !== 'running' || current.leaseHolder !== holder)) return release;
+    return undefined;
+  };
+  const steps = new RollbackSteps(deps, { rollback, holder, crm, mayGoOn: async () => !(await stopReason()) });
+  const stopWith = async (stop: Stop): Promise<Stop['result']> => {
+    await steps.drain();
+    await stop.finish?.();
+    return stop.result;
+  };
+  try {
+    for (;;) {
+      const next = await steps.next();
+      if (next === 'held') {
+        const stop = await stopReason();
+        if (stop) return await stopWith(stop);
+        continue; // what held it is gone already: the step is read again
+      }
+      if (next === 'refused') return await stopWith(release);
+      if (next === 'end') {
         await steps.recorded();
         if (steps.startAnotherPass()) continue;
         // The fields first, then the links and the records the selection made (a kill switch meanwhile pauses it, as above).
@@ -162,9 +188,11 @@ async function work(
         await complete(deps, rollback, holder);
         return 'completed';
       }
-      const marked = await markStep(deps, { rollback, holder }, decided);
-      if (!marked) return await stopWith('paused', () => releaseLease(deps, rollback, holder));
-      await steps.record(await steps.write(marked));
+      if (next.ahead) {
+        const stop = await stopReason(true);
+        if (stop) return await stopWith(stop); // its items stay marked: the next run re-reads them, as after a crash
+      }
+      await steps.record(await steps.write(next.marked));
     }
   } finally {
     await steps.drain().catch(() => undefined); // never leave a step's outcomes unrecorded behind a thrown error

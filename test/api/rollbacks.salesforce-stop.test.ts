@@ -1,0 +1,212 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { salesforceResolver } from '../../server/src/runtime.ts';
+import {
+  createSalesforceSandboxServer,
+  type SalesforceSandboxServer,
+  UI_ORIGIN,
+} from '../../server/src/sandbox/salesforce/http-server.ts';
+import {
+  addClient,
+  createRecord,
+  createSalesforceSandboxState,
+  newId,
+  type SalesforceSandboxState,
+  updateRecord,
+} from '../../server/src/sandbox/salesforce/state.ts';
+import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
+import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import {
+  authenticateAgent,
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  publishPolicy,
+  recordCrmBudgetStop,
+  setKillSwitch,
+} from '../../server/src/services/governance/index.ts';
+import {
+  claimAndRunRollback,
+  getRollback,
+  setRollbackPaused,
+  startRollback,
+} from '../../server/src/services/rollbacks/index.ts';
+import type { Database } from '../../server/src/store/database.ts';
+import { rollbackItems } from '../../server/src/store/schema.ts';
+import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { testDeps } from '../support/deps.ts';
+
+// Issue 20: a rollback marks its next step while the step before is written (a Bulk job of 2,000
+// records), so the next write starts as soon as that one ends. A kill switch engaged, or a pause,
+// while the Bulk job is in flight must still stop the next write; its marked items are re-read
+// when the rollback resumes, as after a crash between mark and write, never blindly written.
+const RECORDS = 2_100; // a step of 2,000 (a Bulk job), then one of 100 (a Collections call)
+const ADMIN = { type: 'admin', via: 'cli', name: 'test' } as const;
+const PERSON = newId('005', 1);
+let database: Database;
+let state: SalesforceSandboxState;
+let sandbox: SalesforceSandboxServer;
+let deps: ServiceDeps;
+let workspaceId: string;
+let agentToken: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
+  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  sandbox = createSalesforceSandboxServer(state);
+  const url = await sandbox.listen(0);
+  const base = testDeps(database.db);
+  deps = {
+    ...base,
+    crmFor: salesforceResolver({
+      secrets: base.secrets,
+      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
+      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
+      adapter: { bulkThreshold: 300, bulkPollIntervalMs: 10 },
+    }),
+  };
+  const workspace = await createSalesforceWorkspace(
+    deps,
+    {
+      name: 'Stops',
+      connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
+    },
+    ADMIN,
+  );
+  workspaceId = workspace.id;
+  await publishPolicy(
+    deps,
+    workspaceId,
+    {
+      name: 'stops',
+      timezone: 'UTC',
+      objects: { 'salesforce:Contact': { properties: { Title: { enrichment: 'auto' } } } },
+    },
+    ADMIN,
+  );
+  await bootstrapWorkspace(deps, workspaceId, ADMIN);
+  agentToken = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
+}, 60_000);
+afterEach(async () => {
+  // A case that failed half way leaves no stop behind for the next one.
+  state.faults.hold = null;
+  await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: false, reason: 'next case' }, ADMIN);
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await database?.close();
+});
+
+const title = (id: string) => state.objects.get('Contact')!.records.get(id)?.['Title'];
+const writes = () =>
+  state.calls.filter(
+    (call) => call.path === '/jobs/ingest' || (call.method === 'PATCH' && call.path === '/composite/sobjects'),
+  );
+
+/** RECORDS contacts titled `Title i`, then a batch setting them to `Wrong i`, 1,000 a change set. */
+async function wrongTitles(batchId: string): Promise<string[]> {
+  const ids = Array.from({ length: RECORDS }, (_, i) =>
+    createRecord(state, 'Contact', { LastName: `P${i}`, Title: `Title ${i}` }, { userId: '', origin: '' }),
+  );
+  const { agent, workspace } = await authenticateAgent(deps, agentToken);
+  for (let start = 0; start < RECORDS; start += 1_000)
+    await submitChangeSet(deps, {
+      agent,
+      workspace,
+      request: {
+        batchId,
+        objectType: 'salesforce:Contact',
+        changes: ids.slice(start, start + 1_000).map((recordId, i) => ({
+          recordId,
+          properties: { Title: `Wrong ${start + i}` },
+          evidence: { source: 'test', confidence: 0.9, reason: 'test' },
+        })),
+      },
+    });
+  return ids;
+}
+
+const itemsIn = async (rollbackId: string, itemState: 'writing') =>
+  (
+    await database.db
+      .select({ recordId: rollbackItems.recordId })
+      .from(rollbackItems)
+      .where(and(eq(rollbackItems.rollbackId, rollbackId), eq(rollbackItems.state, itemState)))
+  ).map((row) => row.recordId);
+
+const run = (id: string) => claimAndRunRollback(deps, { holder: 'test', leaseMs: 60_000, only: { workspaceId, id } });
+
+describe('a rollback stopped while a Bulk job writes its step', () => {
+  it.each([
+    {
+      what: 'a workspace kill switch',
+      stop: () =>
+        setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: true, reason: 'incident' }, ADMIN).then(
+          () => {},
+        ),
+      reason: 'incident',
+      go: async (id: string) => {
+        await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: false, reason: 'over' }, ADMIN);
+        await setRollbackPaused(deps, workspaceId, id, false, ADMIN);
+      },
+    },
+    {
+      what: 'an admin’s pause',
+      stop: (id: string) => setRollbackPaused(deps, workspaceId, id, true, ADMIN).then(() => {}),
+      reason: 'Paused by test',
+      go: (id: string) => setRollbackPaused(deps, workspaceId, id, false, ADMIN).then(() => {}),
+    },
+  ])(
+    '$what writes no further step; resumed, the marked step is read again and each record written once',
+    async ({ what, stop, reason, go }) => {
+      const ids = await wrongTitles(what);
+      const rollback = await startRollback(
+        deps,
+        workspaceId,
+        { selector: { batchId: what }, dryRun: false, force: false },
+        ADMIN,
+      );
+      // The Bulk job's last call (its state) waits until the next step is marked, then the stop comes.
+      let markedAhead: string[] = [];
+      state.faults.hold = (request) => {
+        if (request.method !== 'GET' || !request.path.includes('/jobs/ingest/')) return undefined;
+        state.faults.hold = null;
+        return (async () => {
+          for (let i = 0; i < 500 && markedAhead.length < RECORDS; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            markedAhead = await itemsIn(rollback.id, 'writing');
+          }
+          await stop(rollback.id);
+        })();
+      };
+      state.calls.length = 0;
+      expect(await run(rollback.id)).toBe('paused');
+      // Both steps' items were marked while the Bulk job was in flight; only that job wrote.
+      expect(markedAhead).toHaveLength(RECORDS);
+      expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual(['POST /jobs/ingest']);
+      const unwritten = await itemsIn(rollback.id, 'writing');
+      expect(unwritten).toHaveLength(RECORDS - 2_000);
+      expect(unwritten.map(title)).toEqual(unwritten.map((id) => `Wrong ${ids.indexOf(id)}`));
+      expect(ids.filter((id) => title(id) === `Title ${ids.indexOf(id)}`)).toHaveLength(2_000);
+      const paused = await getRollback(deps, workspaceId, rollback.id);
+      expect(paused).toMatchObject({ status: 'paused', statusReason: expect.stringContaining(reason), done: 2_000 });
+
+      // A person edits one of the marked records meanwhile: read again on resume, it is a conflict, left alone.
+      const edited = unwritten[0]!;
+      updateRecord(state, 'Contact', edited, { Title: 'Head of Sales' }, { userId: PERSON, origin: UI_ORIGIN });
+      await go(rollback.id);
+      state.calls.length = 0;
+      expect(await run(rollback.id)).toBe('completed');
+      expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual(['PATCH /composite/sobjects']);
+      expect(await getRollback(deps, workspaceId, rollback.id)).toMatchObject({
+        status: 'completed',
+        counts: { reverted: RECORDS - 1, conflict: 1, alreadyReverted: 0, failed: 0 },
+      });
+      expect(title(edited)).toBe('Head of Sales');
+      expect(ids.filter((id) => id !== edited).every((id) => title(id) === `Title ${ids.indexOf(id)}`)).toBe(true);
+    },
+    180_000, // two change sets and a rollback of 2,100 records each, on a loaded machine
+  );
+});
