@@ -7,8 +7,8 @@
  * Goals (issue 23): verify under 10 s on Postgres and under 20 s on PGlite at 1,000,000 events;
  * peak memory under 200 MB whatever the size (both stream the log page by page).
  * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle: verify at
- * 1,000,000 on Postgres 7.15 s (6.98-7.43, 5 runs), peak 172 MB; on PGlite 18.75 s (18.71-20.49),
- * peak 226-229 MB (PGlite's engine alone, opened and migrated, peaks at 200-218 MB).
+ * 1,000,000 on Postgres 7.56 s (7.43-7.74, 3 runs), peak 142-143 MB; on PGlite 18.71 s
+ * (18.63-18.91), peak 200-204 MB (the engine runs in the CLI's process).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
