@@ -1,6 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceResolver } from '../../server/src/runtime.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -22,7 +21,6 @@ import {
   createAgent,
   createSalesforceWorkspace,
   publishPolicy,
-  recordCrmBudgetStop,
   setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
 import {
@@ -33,9 +31,8 @@ import {
 } from '../../server/src/services/rollbacks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { rollbackItems } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { testDeps } from '../support/deps.ts';
+import { salesforceTestDeps } from '../support/salesforce-deps.ts';
 
 // Issue 20: a rollback marks its next step while the step before is written (a Bulk job of 2,000
 // records), so the next write starts as soon as that one ends. A kill switch engaged, or a pause,
@@ -57,16 +54,7 @@ beforeAll(async () => {
   addClient(state, { clientId: 'eca', clientSecret: 'secret' });
   sandbox = createSalesforceSandboxServer(state);
   const url = await sandbox.listen(0);
-  const base = testDeps(database.db);
-  deps = {
-    ...base,
-    crmFor: salesforceResolver({
-      secrets: base.secrets,
-      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
-      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
-      adapter: { bulkThreshold: 300, bulkPollIntervalMs: 10 },
-    }),
-  };
+  deps = salesforceTestDeps(database.db, { bulkThreshold: 300, bulkPollIntervalMs: 10 });
   const workspace = await createSalesforceWorkspace(
     deps,
     {

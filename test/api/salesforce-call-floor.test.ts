@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceResolver } from '../../server/src/runtime.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -19,14 +18,12 @@ import {
   createAgent,
   createSalesforceWorkspace,
   publishPolicy,
-  recordCrmBudgetStop,
   setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
 import { claimAndRunRollback, startRollback } from '../../server/src/services/rollbacks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { testDeps } from '../support/deps.ts';
+import { salesforceTestDeps } from '../support/salesforce-deps.ts';
 
 // Issue 20: the API calls a change set and a rollback make against the local Salesforce are the
 // floor (reads at 2,000 ids a call; writes at 200 records a call, or one Bulk job's four calls),
@@ -52,16 +49,7 @@ beforeAll(async () => {
   );
   sandbox = createSalesforceSandboxServer(state);
   const url = await sandbox.listen(0);
-  const base = testDeps(database.db);
-  deps = {
-    ...base,
-    crmFor: salesforceResolver({
-      secrets: base.secrets,
-      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
-      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
-      adapter: { bulkThreshold: BULK_THRESHOLD, bulkPollIntervalMs: 10 },
-    }),
-  };
+  deps = salesforceTestDeps(database.db, { bulkThreshold: BULK_THRESHOLD, bulkPollIntervalMs: 10 });
   const workspace = await createSalesforceWorkspace(
     deps,
     {

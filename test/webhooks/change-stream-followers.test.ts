@@ -2,7 +2,6 @@ import { eq } from 'drizzle-orm';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
-import { salesforceResolver } from '../../server/src/runtime.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
 import { startSalesforceSandbox, type RunningSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { addClient, newId, updateRecord } from '../../server/src/sandbox/salesforce/state.ts';
@@ -10,14 +9,12 @@ import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import {
   changeWorkspace,
   createSalesforceWorkspace,
-  recordCrmBudgetStop,
   removeWorkspace,
 } from '../../server/src/services/governance/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { crmEventStreams, webhookEvents } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { testDeps } from '../support/deps.ts';
+import { salesforceTestDeps } from '../support/salesforce-deps.ts';
 
 // Issue 20, point 1: the server follows every Salesforce workspace's change stream as a job, one
 // server at a time per workspace (its lease), another taking over when it stops, none once the
@@ -33,15 +30,7 @@ const CONTACT = newId('003', 1);
 beforeAll(async () => {
   database = await createTestDatabase();
   sandbox = await startSalesforceSandbox({ port: 0 });
-  const base = testDeps(database.db);
-  deps = {
-    ...base,
-    crmFor: salesforceResolver({
-      secrets: base.secrets,
-      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
-      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
-    }),
-  };
+  deps = salesforceTestDeps(database.db);
   ({ id: workspaceId } = await createSalesforceWorkspace(
     deps,
     {

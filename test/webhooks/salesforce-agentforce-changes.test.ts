@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceResolver } from '../../server/src/runtime.ts';
 import { startSalesforceSandbox, type RunningSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { AGENTFORCE_USER_ID, newId } from '../../server/src/sandbox/salesforce/state.ts';
 import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
@@ -12,15 +11,13 @@ import {
   createAgent,
   createSalesforceWorkspace,
   publishPolicy,
-  recordCrmBudgetStop,
 } from '../../server/src/services/governance/index.ts';
 import { syncApprovalMirror } from '../../server/src/services/held/index.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { approvals, auditEvents, recordPropertyChanges } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { testDeps } from '../support/deps.ts';
+import { salesforceTestDeps } from '../support/salesforce-deps.ts';
 
 // Issue 20, point 5: the change-stream follower asks the org, through the workspace's adapter, what
 // kind of user made each change. An Agentforce agent user's edit of a held field is an AI agent
@@ -37,15 +34,7 @@ const CONTACT = newId('003', 3);
 beforeAll(async () => {
   database = await createTestDatabase();
   sandbox = await startSalesforceSandbox({ port: 0 });
-  const base = testDeps(database.db);
-  deps = {
-    ...base,
-    crmFor: salesforceResolver({
-      secrets: base.secrets,
-      saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
-      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
-    }),
-  };
+  deps = salesforceTestDeps(database.db);
   ({ id: workspaceId } = await createSalesforceWorkspace(
     deps,
     {
