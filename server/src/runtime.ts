@@ -1,6 +1,7 @@
 import { loadCheckpointKey, type LoadedCheckpointKey } from './checkpoint-key.ts';
 import type { Config } from './config.ts';
 import { salesforceConnectionSchema } from '../../shared/salesforce-connection.ts';
+import type { CrmVendor } from '../../shared/crm-names.ts';
 import { createHubSpotCrm, type HubSpotCrmOptions } from './crm/hubspot/adapter.ts';
 import { asSalesforceCrm, createSalesforceCrm, type SalesforceCrmOptions } from './crm/salesforce/adapter.ts';
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
@@ -57,15 +58,13 @@ export async function openRuntime(config: Config, holder: string): Promise<Runti
           baseUrl: config.hubspotApiBaseUrl,
           callsPer10s: config.hubspotCallsPer10s,
           open: (sealed) => secrets.open(sealed),
-          onAuthRefused: (workspaceId, refusal) =>
-            recordCrmConnectionRefused(deps, workspaceId, { crm: 'hubspot', ...refusal, seenBy: 'crm-adapter' }),
+          onAuthRefused: recordAdapterRefusal(() => deps, 'hubspot'),
         }),
         salesforceResolver({
           secrets,
           saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
           onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
-          onAuthRefused: (workspaceId, refusal) =>
-            recordCrmConnectionRefused(deps, workspaceId, { crm: 'salesforce', ...refusal, seenBy: 'crm-adapter' }),
+          onAuthRefused: recordAdapterRefusal(() => deps, 'salesforce'),
         }),
       ),
       checkSignedRequest: checkV3Signature,
@@ -116,6 +115,34 @@ function asFirstConnection(workspace: WorkspaceRow, connection: CrmConnection): 
   };
 }
 
+/** Records that a CRM refused the sealed credentials a workspace's adapter was made from. */
+export type AuthRefusalRecorder = (
+  workspaceId: string,
+  refusal: { credentialsEnc: string; reason: string },
+) => Promise<unknown>;
+
+/**
+ * How the resolvers' adapters report a refusal: audited as `crm.connection_refused` (once per
+ * credentials, which alerts), as the adapter saw it. `deps` is read when a refusal comes, as the
+ * resolvers are made before the deps that hold them.
+ */
+export function recordAdapterRefusal(deps: () => ServiceDeps, crm: CrmVendor): AuthRefusalRecorder {
+  return (workspaceId, refusal) =>
+    recordCrmConnectionRefused(deps(), workspaceId, { crm, ...refusal, seenBy: 'crm-adapter' });
+}
+
+/**
+ * The adapter's hook for a refusal of the workspace's sealed credentials: recorded for a saved
+ * workspace only (the check before `workspace add` stores it has no row to record it on), never
+ * failing the call that met it.
+ */
+function reportRefusalOf(workspace: WorkspaceRow, record: AuthRefusalRecorder | undefined) {
+  return (reason: string) => {
+    if (workspace.adminTokenHash !== '' && record)
+      void record(workspace.id, { credentialsEnc: workspace.hubspotTokenEnc, reason }).catch(() => undefined);
+  };
+}
+
 /**
  * One Salesforce adapter per workspace and connection, kept for the process's life: its describe
  * cache and its view of the org's API usage are shared by every request. Each access token it mints
@@ -126,7 +153,7 @@ export function salesforceResolver(options: {
   saveSession: (workspaceId: string, sealed: string) => Promise<void>;
   onBudgetStop: (workspaceId: string, usage: { used: number; limit: number; share: number }) => Promise<void>;
   /** The org refused the sealed credentials a saved workspace's adapter was made from (audited once per credentials). */
-  onAuthRefused?: (workspaceId: string, refusal: { credentialsEnc: string; reason: string }) => Promise<unknown>;
+  onAuthRefused?: AuthRefusalRecorder;
   /** Tests name the call client here. */
   adapter?: Partial<SalesforceCrmOptions>;
 }): (workspace: WorkspaceRow) => CrmPort {
@@ -147,12 +174,7 @@ export function salesforceResolver(options: {
           void options.saveSession(workspace.id, options.secrets.seal(JSON.stringify(session))).catch(() => undefined);
       },
       onBudgetStop: (usage) => void options.onBudgetStop(workspace.id, usage).catch(() => undefined),
-      onAuthRefused: (reason) => {
-        if (workspace.adminTokenHash !== '' && options.onAuthRefused)
-          void options
-            .onAuthRefused(workspace.id, { credentialsEnc: workspace.hubspotTokenEnc, reason })
-            .catch(() => undefined);
-      },
+      onAuthRefused: reportRefusalOf(workspace, options.onAuthRefused),
       ...options.adapter,
     });
     if (workspace.adminTokenHash !== '') adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });
@@ -199,7 +221,7 @@ export function hubspotResolver(options: {
   callsPer10s: number;
   open: (sealed: string) => string;
   /** HubSpot answered 401 to the sealed token a saved workspace's adapter was made from (audited once per credentials). */
-  onAuthRefused?: (workspaceId: string, refusal: { credentialsEnc: string; reason: string }) => Promise<unknown>;
+  onAuthRefused?: AuthRefusalRecorder;
   /** Tests and benchmarks tune retry timing here. */
   adapter?: Partial<HubSpotCrmOptions>;
 }): (workspace: WorkspaceRow) => CrmPort {
@@ -211,12 +233,7 @@ export function hubspotResolver(options: {
       accessToken: options.open(workspace.hubspotTokenEnc),
       basePath: options.baseUrl,
       rateLimit: { maxCalls: options.callsPer10s, intervalMs: 10_000 },
-      onAuthRefused: (reason) => {
-        if (workspace.adminTokenHash !== '' && options.onAuthRefused)
-          void options
-            .onAuthRefused(workspace.id, { credentialsEnc: workspace.hubspotTokenEnc, reason })
-            .catch(() => undefined);
-      },
+      onAuthRefused: reportRefusalOf(workspace, options.onAuthRefused),
       ...options.adapter,
     });
     adapters.set(workspace.id, { sealed: workspace.hubspotTokenEnc, crm });

@@ -1,10 +1,10 @@
 import { signInUrl } from '../../../shared/console-api.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { byCrm, hubspotResolver, type Runtime } from '../runtime.ts';
+import { byCrm, hubspotResolver, recordAdapterRefusal, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { issueSignInLink } from '../services/console/index.ts';
-import { listConnectedPortals, recordCrmConnectionRefused } from '../services/governance/index.ts';
+import { listConnectedPortals } from '../services/governance/index.ts';
 import { findApprovals } from '../services/held/index.ts';
 import { SANDBOX_PORTAL_ID, startSandbox, type RunningSandbox } from '../sandbox/start-sandbox.ts';
 import { demoFiles, displayPath } from './demo-files.ts';
@@ -74,8 +74,7 @@ export async function startDemoIfWanted(input: {
         open: (sealed) => runtime.deps.secrets.open(sealed),
         // The sandbox's app is ours: its writes in property history are our own.
         adapter: { appId: sandbox.state.appId },
-        onAuthRefused: (workspaceId, refusal) =>
-          recordCrmConnectionRefused(deps, workspaceId, { crm: 'hubspot', ...refusal, seenBy: 'crm-adapter' }),
+        onAuthRefused: recordAdapterRefusal(() => deps, 'hubspot'),
       }),
       // A Salesforce workspace's connection names its org's URL: the local Salesforce's, in the demo.
       runtime.deps.crmFor,
