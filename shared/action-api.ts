@@ -38,8 +38,9 @@ export const taskContentSchema = z.strictObject({
 export const noteContentSchema = z.strictObject({ body: text(65_536) });
 
 /**
- * What an approver may edit in each kind of draft, within the bounds the agent's draft was held to:
- * a task's subject stays within 500 characters, not an email's 998.
+ * What an approver may edit in each kind of draft (never an email's recipient, whose opt-out was
+ * checked), within the bounds the agent's draft was held to: a task's subject stays within 500
+ * characters, not an email's 998.
  */
 export const draftEditSchemas = {
   send_email: emailContentSchema.pick({ subject: true, body: true }).partial(),

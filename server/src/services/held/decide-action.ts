@@ -30,7 +30,6 @@ const STATE_REFUSALS: ReadonlySet<DecisionRefusal> = new Set([
   'unknown_property',
 ]);
 
-/** Which fields a person may edit, per kind: never the recipient, whose opt-out was checked. */
 export interface DecideActionInput {
   workspace: WorkspaceRow;
   actionId: string;
