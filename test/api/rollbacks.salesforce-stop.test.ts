@@ -15,14 +15,7 @@ import {
 } from '../../server/src/sandbox/salesforce/state.ts';
 import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
-import {
-  authenticateAgent,
-  bootstrapWorkspace,
-  createAgent,
-  createSalesforceWorkspace,
-  publishPolicy,
-  setKillSwitch,
-} from '../../server/src/services/governance/index.ts';
+import { authenticateAgent, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import {
   claimAndRunRollback,
   getRollback,
@@ -32,7 +25,7 @@ import {
 import type { Database } from '../../server/src/store/database.ts';
 import { rollbackItems } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { salesforceTestDeps } from '../support/salesforce-deps.ts';
+import { enrichedSalesforceWorkspace, salesforceTestDeps, TEST_SALESFORCE_APP } from '../support/salesforce.ts';
 
 // Issue 20: a rollback marks its next step while the step before is written (a Bulk job of 2,000
 // records), so the next write starts as soon as that one ends. A kill switch engaged, or a pause,
@@ -51,31 +44,15 @@ let agentToken: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
-  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  addClient(state, TEST_SALESFORCE_APP);
   sandbox = createSalesforceSandboxServer(state);
   const url = await sandbox.listen(0);
   deps = salesforceTestDeps(database.db, { bulkThreshold: 300, bulkPollIntervalMs: 10 });
-  const workspace = await createSalesforceWorkspace(
-    deps,
-    {
-      name: 'Stops',
-      connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
-    },
-    ADMIN,
-  );
-  workspaceId = workspace.id;
-  await publishPolicy(
-    deps,
-    workspaceId,
-    {
-      name: 'stops',
-      timezone: 'UTC',
-      objects: { 'salesforce:Contact': { properties: { Title: { enrichment: 'auto' } } } },
-    },
-    ADMIN,
-  );
-  await bootstrapWorkspace(deps, workspaceId, ADMIN);
-  agentToken = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
+  ({ workspaceId, agentToken } = await enrichedSalesforceWorkspace(deps, {
+    loginUrl: url,
+    name: 'Stops',
+    properties: ['Title'],
+  }));
 }, 60_000);
 afterEach(async () => {
   // A case that failed half way leaves no stop behind for the next one.

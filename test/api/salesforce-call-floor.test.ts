@@ -12,18 +12,11 @@ import {
 } from '../../server/src/sandbox/salesforce/state.ts';
 import { submitChangeSet } from '../../server/src/services/change-sets/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
-import {
-  authenticateAgent,
-  bootstrapWorkspace,
-  createAgent,
-  createSalesforceWorkspace,
-  publishPolicy,
-  setKillSwitch,
-} from '../../server/src/services/governance/index.ts';
+import { authenticateAgent, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { claimAndRunRollback, startRollback } from '../../server/src/services/rollbacks/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { salesforceTestDeps } from '../support/salesforce-deps.ts';
+import { enrichedSalesforceWorkspace, salesforceTestDeps, TEST_SALESFORCE_APP } from '../support/salesforce.ts';
 
 // Issue 20: the API calls a change set and a rollback make against the local Salesforce are the
 // floor (reads at 2,000 ids a call; writes at 200 records a call, or one Bulk job's four calls),
@@ -41,7 +34,7 @@ let agentToken: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
-  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  addClient(state, TEST_SALESFORCE_APP);
   const contact = state.objects.get('Contact')!;
   contact.fields.set('Score', { name: 'Score', label: 'Score', type: 'string', updateable: true, custom: false });
   ids = Array.from({ length: 2_100 }, (_, i) =>
@@ -50,29 +43,11 @@ beforeAll(async () => {
   sandbox = createSalesforceSandboxServer(state);
   const url = await sandbox.listen(0);
   deps = salesforceTestDeps(database.db, { bulkThreshold: BULK_THRESHOLD, bulkPollIntervalMs: 10 });
-  const workspace = await createSalesforceWorkspace(
-    deps,
-    {
-      name: 'Calls',
-      connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
-    },
-    ADMIN,
-  );
-  workspaceId = workspace.id;
-  await publishPolicy(
-    deps,
-    workspaceId,
-    {
-      name: 'calls',
-      timezone: 'UTC',
-      objects: {
-        'salesforce:Contact': { properties: { Title: { enrichment: 'auto' }, Score: { enrichment: 'auto' } } },
-      },
-    },
-    ADMIN,
-  );
-  await bootstrapWorkspace(deps, workspaceId, ADMIN);
-  agentToken = (await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN)).token;
+  ({ workspaceId, agentToken } = await enrichedSalesforceWorkspace(deps, {
+    loginUrl: url,
+    name: 'Calls',
+    properties: ['Title', 'Score'],
+  }));
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -82,6 +57,18 @@ afterAll(async () => {
 const evidence = { source: 'test', confidence: 0.9, reason: 'test' };
 const kinds = () =>
   state.calls.map((call) => `${call.method} ${call.path.replace(/\/jobs\/ingest\/\w+/, '/jobs/ingest/{job}')}`);
+
+/** The records read, then one Bulk job opened and uploaded while the decisions were stored, then aborted: never closed, nothing written. */
+function expectJobAbortedNothingWritten(): void {
+  expect(kinds()).toEqual([
+    'POST /composite/sobjects/Contact',
+    'POST /jobs/ingest',
+    'PUT /jobs/ingest/{job}/batches',
+    'PATCH /jobs/ingest/{job}',
+  ]);
+  expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
+  expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
+}
 
 async function submit(batchId: string, recordIds: string[], properties: (i: number) => Record<string, string>) {
   const { agent, workspace } = await authenticateAgent(deps, agentToken);
@@ -216,14 +203,7 @@ describe('A Bulk write staged while the decisions are stored', () => {
       state.faults.hold = null;
       await killSwitch(false);
     }
-    expect(kinds()).toEqual([
-      'POST /composite/sobjects/Contact',
-      'POST /jobs/ingest',
-      'PUT /jobs/ingest/{job}/batches',
-      'PATCH /jobs/ingest/{job}',
-    ]);
-    expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
-    expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
+    expectJobAbortedNothingWritten();
   });
 
   it('is aborted, nothing written, when the decisions fail to be stored', async () => {
@@ -245,15 +225,7 @@ describe('A Bulk write staged while the decisions are stored', () => {
     } finally {
       await deps.db.execute(sql.raw('drop trigger refuse_poison on changes'));
     }
-    // Opened and uploaded while the decisions were being stored, then aborted: never closed.
-    expect(kinds()).toEqual([
-      'POST /composite/sobjects/Contact',
-      'POST /jobs/ingest',
-      'PUT /jobs/ingest/{job}/batches',
-      'PATCH /jobs/ingest/{job}',
-    ]);
-    expect([...state.bulkJobs.values()].map((job) => job.state)).toEqual(['Aborted']);
-    expect(state.objects.get('Contact')!.records.get(ids[0]!)).toMatchObject({ Title: 'Staged 0' });
+    expectJobAbortedNothingWritten();
     expect(await storedDecisions('poisoned')).toEqual({ decisions: 0, events: 0 });
   });
 });

@@ -1,9 +1,19 @@
 import { expect } from 'vitest';
 import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import { SANDBOX_SALESFORCE_CLIENT } from '../../server/src/sandbox/salesforce/start.ts';
+import type { SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
-import { createWorkspace } from '../../server/src/services/governance/index.ts';
+import {
+  bootstrapWorkspace,
+  createAgent,
+  createSalesforceWorkspace,
+  createWorkspace,
+  publishPolicy,
+  recordCrmBudgetStop,
+} from '../../server/src/services/governance/index.ts';
+import type { Db } from '../../server/src/store/database.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
+import { testDeps } from './deps.ts';
 import { ADMIN, api, type Harness } from './harness.ts';
 
 /**
@@ -40,4 +50,61 @@ export async function workspaceOfBothCrms(harness: Harness, sandboxUrl: string, 
   });
   expect(connected.status).toBe(201);
   return ws;
+}
+
+/**
+ * testDeps whose workspaces are Salesforce orgs (the local Salesforce), resolved as the server
+ * resolves them: each org's session stored sealed, a budget stop recorded. `adapter` sets the
+ * adapter's own options (a lower Bulk threshold, a faster poll).
+ */
+export function salesforceTestDeps(db: Db, adapter?: Partial<SalesforceCrmOptions>): ServiceDeps {
+  const base = testDeps(db);
+  const deps: ServiceDeps = {
+    ...base,
+    crmFor: salesforceResolver({
+      secrets: base.secrets,
+      saveSession: (id, sealed) => setSalesforceSession(db, id, sealed),
+      onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
+      ...(adapter ? { adapter } : {}),
+    }),
+  };
+  return deps;
+}
+
+/** An External Client App a test adds to its own local Salesforce state (`addClient`). */
+export const TEST_SALESFORCE_APP = { clientId: 'eca', clientSecret: 'secret' };
+
+/**
+ * A workspace of the org at `loginUrl` through TEST_SALESFORCE_APP, whose Contacts' `properties` an
+ * enrichment agent writes at once, bootstrapped, with that agent's token.
+ */
+export async function enrichedSalesforceWorkspace(
+  deps: ServiceDeps,
+  input: { loginUrl: string; name: string; properties: readonly string[] },
+): Promise<{ workspaceId: string; agentToken: string }> {
+  const { id: workspaceId } = await createSalesforceWorkspace(
+    deps,
+    {
+      name: input.name,
+      connection: { loginUrl: input.loginUrl, auth: { kind: 'client_credentials', ...TEST_SALESFORCE_APP } },
+    },
+    ADMIN,
+  );
+  await publishPolicy(
+    deps,
+    workspaceId,
+    {
+      name: input.name.toLowerCase(),
+      timezone: 'UTC',
+      objects: {
+        'salesforce:Contact': {
+          properties: Object.fromEntries(input.properties.map((property) => [property, { enrichment: 'auto' }])),
+        },
+      },
+    },
+    ADMIN,
+  );
+  await bootstrapWorkspace(deps, workspaceId, ADMIN);
+  const agent = await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN);
+  return { workspaceId, agentToken: agent.token };
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
+import { sandboxSalesforceConnection, salesforceTestDeps } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeStreamFollowers } from '../../server/src/jobs/change-stream-followers.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
@@ -14,7 +15,6 @@ import {
 import type { Database } from '../../server/src/store/database.ts';
 import { crmEventStreams, webhookEvents } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { salesforceTestDeps } from '../support/salesforce-deps.ts';
 
 // Issue 20, point 1: the server follows every Salesforce workspace's change stream as a job, one
 // server at a time per workspace (its lease), another taking over when it stops, none once the
@@ -31,22 +31,16 @@ beforeAll(async () => {
   database = await createTestDatabase();
   sandbox = await startSalesforceSandbox({ port: 0 });
   deps = salesforceTestDeps(database.db);
-  ({ id: workspaceId } = await createSalesforceWorkspace(
-    deps,
-    {
-      name: 'Acme',
-      connection: {
-        loginUrl: sandbox.url,
-        auth: { kind: 'client_credentials', clientId: 'agent-governance-sandbox', clientSecret: 'sandbox-secret' },
-      },
-    },
-    ADMIN,
-  ));
+  ({ id: workspaceId } = await connectOrg('Acme'));
 });
 afterAll(async () => {
   await sandbox.close();
   await database.close();
 });
+
+/** A workspace of the local Salesforce's org, through its sandbox app. */
+const connectOrg = (name: string) =>
+  createSalesforceWorkspace(deps, { name, connection: sandboxSalesforceConnection(sandbox.url) }, ADMIN);
 
 const server = (holder: string): ChangeStreamFollowers =>
   followSandboxChangeStreams(deps, sandbox.pubSubEndpoint, holder);
@@ -97,17 +91,7 @@ describe('the change-stream followers', () => {
   it('close a stream whose credentials were rotated and open it again with the new ones, missing no change', async () => {
     const rotated = { clientId: 'rotated-app', clientSecret: 'rotated-secret' };
     addClient(sandbox.state, rotated);
-    ({ id: workspaceId } = await createSalesforceWorkspace(
-      deps,
-      {
-        name: 'Rotated',
-        connection: {
-          loginUrl: sandbox.url,
-          auth: { kind: 'client_credentials', clientId: 'agent-governance-sandbox', clientSecret: 'sandbox-secret' },
-        },
-      },
-      ADMIN,
-    ));
+    ({ id: workspaceId } = await connectOrg('Rotated'));
     const signedInAs = (clientId: string) =>
       [...sandbox.state.sessions.values()].some((session) => session.clientId === clientId);
     const a = server('server-a');

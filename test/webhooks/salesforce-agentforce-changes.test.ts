@@ -17,7 +17,7 @@ import { processWebhookEvents } from '../../server/src/services/webhooks/index.t
 import type { Database } from '../../server/src/store/database.ts';
 import { approvals, auditEvents, recordPropertyChanges } from '../../server/src/store/schema.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { salesforceTestDeps } from '../support/salesforce-deps.ts';
+import { sandboxSalesforceConnection, salesforceTestDeps } from '../support/salesforce.ts';
 
 // Issue 20, point 5: the change-stream follower asks the org, through the workspace's adapter, what
 // kind of user made each change. An Agentforce agent user's edit of a held field is an AI agent
@@ -37,13 +37,7 @@ beforeAll(async () => {
   deps = salesforceTestDeps(database.db);
   ({ id: workspaceId } = await createSalesforceWorkspace(
     deps,
-    {
-      name: 'Acme',
-      connection: {
-        loginUrl: sandbox.url,
-        auth: { kind: 'client_credentials', clientId: 'agent-governance-sandbox', clientSecret: 'sandbox-secret' },
-      },
-    },
+    { name: 'Acme', connection: sandboxSalesforceConnection(sandbox.url) },
     ADMIN,
   ));
   await publishPolicy(
