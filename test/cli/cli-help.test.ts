@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scriptCommand } from '../../bench/server-process.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve('server/src/cli/main.ts');
@@ -93,20 +94,13 @@ describe('process start', () => {
   it('from the second start on, runs the CLI and the server without loading Node’s TypeScript stripper (12-17 MB of peak memory), however it is started', async () => {
     // Reports, as the process exits, whether Node loaded its TypeScript stripper (amaro).
     const reportStripper = `data:text/javascript,process.on('exit', () => process.stderr.write('stripper loaded: ' + process.moduleLoadList.some((m) => m.includes('amaro')) + '\\n'))`;
-    const scripts = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
-      .scripts;
-    // The npm scripts' own node options, as `npm run cli` and `npm start` pass them.
-    const nodeOptionsOf = (script: string) =>
-      scripts[script]!.split('&&')
-        .at(-1)!
-        .trim()
-        .split(/\s+/)
-        .filter((word) => word.startsWith('-') || word.endsWith('.js'));
+    // The npm scripts' own node command, as `npm run cli` and `npm start` run it.
+    const asScript = (script: 'cli' | 'start') => scriptCommand(script, {}).args;
     const starts = {
       launcher: ['bin/agent-governance.js', '--help'],
-      'npm run cli': [...nodeOptionsOf('cli'), 'server/src/cli/main.ts', '--help'],
+      'npm run cli': [...asScript('cli'), '--help'],
       // The server's modules load, then it stops at once on a configuration it refuses.
-      'npm start': [...nodeOptionsOf('start'), 'server/src/main.ts'],
+      'npm start': asScript('start'),
     };
     for (const [how, args] of Object.entries(starts)) {
       const temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-compile-cache-'));
