@@ -148,6 +148,27 @@ describe('process start', () => {
     }
   });
 
+  it('leaves Node to resolve each drizzle-orm name once per command, not once per module importing it (each time re-reading its 179 KB package.json)', async () => {
+    // Registered before the CLI's own hook, so it sees only the resolutions that hook passes on to Node.
+    const countDrizzleResolutions = `data:text/javascript,import { registerHooks } from 'node:module'; const names = {}; registerHooks({ resolve(specifier, context, next) { if (/^drizzle-orm(\\/|$)/.test(specifier) && !context.parentURL.includes('/node_modules/')) names[specifier] = (names[specifier] ?? 0) + 1; return next(specifier, context); } }); process.on('exit', () => process.stderr.write('drizzle resolutions: ' + JSON.stringify(names) + '\\n'));`;
+    const ownDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-cli-resolutions-'));
+    try {
+      const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: ownDataDir };
+      delete env.DATABASE_URL;
+      const { stderr } = await run(process.execPath, ['--import', countDrizzleResolutions, CLI, 'workspace', 'list'], {
+        env,
+      });
+      const resolutions = JSON.parse(/drizzle resolutions: (.*)/.exec(stderr)?.[1] ?? 'null') as Record<string, number>;
+      // The store's modules import 'drizzle-orm' and 'drizzle-orm/pg-core' from dozens of files; the
+      // hook itself looks up where 'drizzle-orm' lies once before it is registered.
+      expect(Object.keys(resolutions)).toEqual(expect.arrayContaining(['drizzle-orm', 'drizzle-orm/pg-core']));
+      for (const [name, times] of Object.entries(resolutions))
+        expect(times, name).toBeLessThanOrEqual(name === 'drizzle-orm' ? 2 : 1);
+    } finally {
+      fs.rmSync(ownDataDir, { recursive: true, force: true });
+    }
+  });
+
   it('answers as usual when the temporary folder cannot hold the cache, even one under /proc where Node’s own folder making never returns', async () => {
     const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dataDir, TMPDIR: '/proc/ag-none' };
     delete env.NODE_COMPILE_CACHE;
