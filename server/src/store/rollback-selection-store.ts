@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
 import { agents, approvalItems, changeSets, changes, recordPropertyChanges } from './schema.ts';
@@ -193,7 +193,9 @@ export async function otherChangesOf(
   },
 ): Promise<OtherChangeRow[]> {
   if (query.recordIds.length === 0) return [];
-  const recordIds = [...query.recordIds];
+  // One array parameter each, not one per id: a step's 2,000 records and their change ids as
+  // 6,000 parameters cost a tenth of the rollback's CPU to build and bind (issue 20).
+  const recordIds = sql.param([...query.recordIds]);
   const ours = await db
     .select({
       recordId: changes.recordId,
@@ -209,12 +211,14 @@ export async function otherChangesOf(
       and(
         eq(changes.workspaceId, query.workspaceId),
         eq(changeSets.objectType, query.objectType),
-        inArray(changes.recordId, recordIds),
+        sql`${changes.recordId} = any(${recordIds}::text[])`,
         inArray(changes.decision, ['applied', 'applying']),
         // A decision that found the value already there wrote nothing, so it changed nothing since (issue 17).
         sql`not ('value_unchanged' = any(${changes.reasons}))`,
         gte(changeSets.createdAt, query.since),
-        ...(query.excludeChangeIds.length > 0 ? [notInArray(changes.id, [...query.excludeChangeIds])] : []),
+        ...(query.excludeChangeIds.length > 0
+          ? [sql`${changes.id} <> all(${sql.param([...query.excludeChangeIds])}::uuid[])`]
+          : []),
       ),
     );
   const reported = await db
@@ -231,7 +235,7 @@ export async function otherChangesOf(
       and(
         eq(recordPropertyChanges.workspaceId, query.workspaceId),
         eq(recordPropertyChanges.objectType, query.objectType),
-        inArray(recordPropertyChanges.recordId, recordIds),
+        sql`${recordPropertyChanges.recordId} = any(${recordIds}::text[])`,
         ne(recordPropertyChanges.property, ''),
         gte(recordPropertyChanges.occurredAt, query.since),
         or(ne(recordPropertyChanges.kind, 'own_write'), sql`${recordPropertyChanges.changeId} is null`),
