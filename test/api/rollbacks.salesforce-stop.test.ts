@@ -70,13 +70,13 @@ const writes = () =>
     (call) => call.path === '/jobs/ingest' || (call.method === 'PATCH' && call.path === '/composite/sobjects'),
   );
 
-/** RECORDS contacts titled `Title i`, then a batch setting them to `Wrong i`, 1,000 a change set. */
-async function wrongTitles(batchId: string): Promise<string[]> {
-  const ids = Array.from({ length: RECORDS }, (_, i) =>
+/** `records` contacts titled `Title i`, then a batch setting them to `Wrong i`, 1,000 a change set. */
+async function wrongTitles(batchId: string, records = RECORDS): Promise<string[]> {
+  const ids = Array.from({ length: records }, (_, i) =>
     createRecord(state, 'Contact', { LastName: `P${i}`, Title: `Title ${i}` }, { userId: '', origin: '' }),
   );
   const { agent, workspace } = await authenticateAgent(deps, agentToken);
-  for (let start = 0; start < RECORDS; start += 1_000)
+  for (let start = 0; start < records; start += 1_000)
     await submitChangeSet(deps, {
       agent,
       workspace,
@@ -174,4 +174,57 @@ describe('a rollback stopped while a Bulk job writes its step', () => {
     },
     180_000, // two change sets and a rollback of 2,100 records each, on a loaded machine
   );
+});
+
+describe('a rollback whose next step is a Bulk job too', () => {
+  it('stages that job while the one before writes, and a kill switch engaged meanwhile aborts it unclosed', async () => {
+    const records = 2_400; // a Bulk job of 2,000, then one of 400
+    const ids = await wrongTitles('staged', records);
+    const rollback = await startRollback(
+      deps,
+      workspaceId,
+      { selector: { batchId: 'staged' }, dryRun: false, force: false },
+      ADMIN,
+    );
+    const uploads = () => state.calls.filter((call) => call.method === 'PUT' && call.path.endsWith('/batches'));
+    // The first job's state waits until the next step is marked and its job uploaded, then the switch is engaged.
+    state.faults.hold = (request) => {
+      if (request.method !== 'GET' || !request.path.includes('/jobs/ingest/')) return undefined;
+      state.faults.hold = null;
+      return (async () => {
+        for (let i = 0; i < 500; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (uploads().length === 2 && (await itemsIn(rollback.id, 'writing')).length === records) break;
+        }
+        await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: true, reason: 'incident' }, ADMIN);
+      })();
+    };
+    const jobsBefore = new Set(state.bulkJobs.keys());
+    state.calls.length = 0;
+    expect(await run(rollback.id)).toBe('paused');
+    const [first, second] = [...state.bulkJobs.values()].filter((job) => !jobsBefore.has(job.id));
+    const calls = state.calls.map((call) => `${call.method} ${call.path}`);
+    // The second job was opened before the first was done, and uploaded; never closed, it was aborted.
+    expect(calls.filter((call) => call.includes(second!.id))).toEqual([
+      `PUT /jobs/ingest/${second!.id}/batches`,
+      `PATCH /jobs/ingest/${second!.id}`,
+    ]);
+    expect(calls.lastIndexOf('POST /jobs/ingest')).toBeLessThan(calls.indexOf(`GET /jobs/ingest/${first!.id}`));
+    expect(second!.state).toBe('Aborted');
+    expect(first!.state).toBe('JobComplete');
+    const unwritten = await itemsIn(rollback.id, 'writing');
+    expect(unwritten).toHaveLength(records - 2_000);
+    expect(unwritten.map(title)).toEqual(unwritten.map((id) => `Wrong ${ids.indexOf(id)}`));
+
+    await setKillSwitch(deps, workspaceId, { scope: 'workspace', engaged: false, reason: 'over' }, ADMIN);
+    await setRollbackPaused(deps, workspaceId, rollback.id, false, ADMIN);
+    state.calls.length = 0;
+    expect(await run(rollback.id)).toBe('completed');
+    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual(['POST /jobs/ingest']);
+    expect(await getRollback(deps, workspaceId, rollback.id)).toMatchObject({
+      status: 'completed',
+      counts: { reverted: records, conflict: 0, alreadyReverted: 0, failed: 0 },
+    });
+    expect(ids.every((id) => title(id) === `Title ${ids.indexOf(id)}`)).toBe(true);
+  }, 180_000);
 });

@@ -1,5 +1,11 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
-import type { CrmPort, CrmRecordWrite, CrmWriteOutcome } from '../../crm/port.ts';
+import {
+  type CrmPort,
+  type CrmRecordWrite,
+  type CrmWriteOutcome,
+  type StagedCrmWrite,
+  stagedWrite,
+} from '../../crm/port.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
 import { decideItem, type ItemDecision } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
@@ -100,16 +106,74 @@ export async function markStep(
   return prepared && { objectType, ...prepared };
 }
 
+/**
+ * `staged`, if given, is this step's write staged by `stageStep` (its records, its change set):
+ * committed instead of sent anew.
+ */
 export async function writeStep(
   deps: ServiceDeps,
   input: { rollback: RollbackRow; crm: CrmPort },
   marked: MarkedStep,
+  staged?: StagedStep,
 ): Promise<() => Promise<void>> {
   const { rollback, crm } = input;
   const { objectType, changeSetId, writes } = marked;
   if (writes.length === 0) return () => Promise.resolve();
-  const outcomes = await write(crm, rollback, objectType, changeSetId, writes, deps.clock());
+  const items = writes.map((w) => w.item);
+  const outcomes = await write(items, async () =>
+    staged
+      ? (await staged.write).commit()
+      : crm.writeBatch({ objectType, writes: crmWrites(rollback, changeSetId, items, deps.clock()) }),
+  );
   return () => settle(deps, rollback, changeSetId, objectType, writes, outcomes);
+}
+
+/** A step's write sent to the CRM before the step is marked (`CrmPort.stageWrite`): nothing of it is written until committed. */
+export interface StagedStep {
+  changeSetId: string;
+  /** The items it writes, in order: it stands for the marked step's write only if they are the same. */
+  seqs: readonly number[];
+  /** Rejects as the write would; heard at commit. */
+  write: Promise<StagedCrmWrite>;
+}
+
+/**
+ * Stages the write a step's decisions make (what `markStep` will mark as `writes`, with the
+ * provenance of `changeSetId`), so the CRM has it (a Salesforce Bulk job opened and uploaded)
+ * while the step is marked and the step before written. Undefined when nothing is to be written.
+ */
+export function stageStep(
+  deps: ServiceDeps,
+  input: { rollback: RollbackRow; crm: CrmPort },
+  decided: Decided[],
+  changeSetId: string,
+): StagedStep | undefined {
+  const items = decided.filter((d) => d.decision.action !== 'settle').map((d) => d.item);
+  if (items.length === 0) return undefined;
+  const objectType = items[0]!.objectType as ObjectType;
+  const write = stagedWrite(input.crm, {
+    objectType,
+    writes: crmWrites(input.rollback, changeSetId, items, deps.clock()),
+  });
+  write.catch(() => undefined); // a failure to stage is the write's failure, heard when it is committed
+  return { changeSetId, seqs: items.map((item) => item.seq), write };
+}
+
+/** Whether `staged` is the write of `marked`: the same items, with the same change set's provenance. */
+export function isStagedWriteOf(staged: StagedStep, marked: MarkedStep): boolean {
+  return (
+    staged.changeSetId === marked.changeSetId &&
+    staged.seqs.length === marked.writes.length &&
+    marked.writes.every((w, i) => w.item.seq === staged.seqs[i])
+  );
+}
+
+/** Drops a staged write not committed: nothing of it is written. */
+export async function abortStagedStep(staged: StagedStep): Promise<void> {
+  await staged.write.then(
+    (write) => write.abort(),
+    () => undefined,
+  );
 }
 
 interface PreparedWrite {
@@ -209,18 +273,11 @@ async function prepare(
   });
 }
 
-async function write(
-  crm: CrmPort,
-  rollback: RollbackRow,
-  objectType: ObjectType,
-  changeSetId: string,
-  writes: PreparedWrite[],
-  at: Date,
-): Promise<Map<string, CrmWriteOutcome>> {
-  const byRecord = Map.groupBy(writes, (w) => w.item.recordId);
-  const records: CrmRecordWrite[] = [...byRecord].map(([recordId, fields]) => {
+/** The CRM writes of a step's items: each record's restored values with the rollback's provenance. */
+function crmWrites(rollback: RollbackRow, changeSetId: string, items: readonly StepItem[], at: Date): CrmRecordWrite[] {
+  return [...Map.groupBy(items, (item) => item.recordId)].map(([recordId, fields]) => {
     const properties: Record<string, string> = {};
-    for (const field of fields) properties[field.item.property] = field.item.restoreValue ?? '';
+    for (const field of fields) properties[field.property] = field.restoreValue ?? '';
     const evidence = {
       source: 'rollback',
       reason: `Rollback ${rollback.id} restored the values from before the rolled-back changes.`,
@@ -231,19 +288,26 @@ async function write(
         changeSetId,
         agentName: ROLLBACK_AGENT_NAME,
         evidence,
-        properties: fields.map((f) => f.item.property),
+        properties: fields.map((f) => f.property),
         at,
       }),
     );
     return { recordId, properties };
   });
+}
+
+async function write(
+  items: readonly StepItem[],
+  send: () => Promise<CrmWriteOutcome[]>,
+): Promise<Map<string, CrmWriteOutcome>> {
   let outcomes: CrmWriteOutcome[];
   try {
-    outcomes = await crm.writeBatch({ objectType, writes: records });
+    outcomes = await send();
   } catch (error) {
     // Retries inside the adapter are spent (or the CRM refused us): the whole batch failed this attempt.
     const message = error instanceof AppError ? error.message : 'The CRM could not be reached.';
-    outcomes = records.map((record) => ({ recordId: record.recordId, ok: false, reason: 'crm_unavailable', message }));
+    const recordIds = new Set(items.map((item) => item.recordId));
+    outcomes = [...recordIds].map((recordId) => ({ recordId, ok: false, reason: 'crm_unavailable', message }));
   }
   return new Map(outcomes.map((outcome) => [outcome.recordId, outcome]));
 }

@@ -6,7 +6,17 @@ import {
   type StepItem,
 } from '../../store/rollback-store.ts';
 import { type ServiceDeps, alongsideCrm } from '../common/index.ts';
-import { markStep, readStep, writeStep, type Decided, type MarkedStep } from './rollback-step.ts';
+import {
+  abortStagedStep,
+  isStagedWriteOf,
+  markStep,
+  readStep,
+  stageStep,
+  writeStep,
+  type Decided,
+  type MarkedStep,
+  type StagedStep,
+} from './rollback-step.ts';
 
 /**
  * What `next` gives: a step read and marked (`ahead` if that happened while the step before was
@@ -21,9 +31,12 @@ export type NextStep = { marked: MarkedStep; ahead: boolean } | 'end' | 'refused
  * the next step is read (CRM and database), the step before is recorded, then the next step is
  * marked and the page after it found, so the next write can start as soon as this one ends (the
  * caller checks kill switches and pause again right before it). They touch different items (the
- * cursor moves on); the next read still comes right before its write, one CRM call earlier. On
- * PGlite every statement runs on this thread, one at a time, so the order matters: the write's
- * request first, then the next read's, and only once they have left the database work.
+ * cursor moves on); the next read still comes right before its write, one CRM call earlier. Once
+ * read, the next write is staged too (a Salesforce Bulk job opened and uploaded, nothing written
+ * until it is closed), so only its commit waits for the write before it; a step not written after
+ * all (stopped, refused) has its staged write aborted. On PGlite every statement runs on this
+ * thread, one at a time, so the order matters: the write's request first, then the next read's,
+ * and only once they have left the database work.
  */
 export class RollbackSteps {
   private readonly deps: ServiceDeps;
@@ -40,6 +53,10 @@ export class RollbackSteps {
   /** The last written step's outcomes, recorded while the next step's write is in flight. */
   private unrecorded: (() => Promise<void>) | undefined;
   private recording: Promise<void> = Promise.resolve();
+  /** The rollback's change set of each object type, once known: a staged write names it in its provenance. */
+  private readonly changeSetIds: Record<string, string>;
+  /** The write of the step marked last, staged before its mark (a step of a type with no change set yet is not). */
+  private staged: StagedStep | undefined;
 
   constructor(
     deps: ServiceDeps,
@@ -50,6 +67,7 @@ export class RollbackSteps {
     this.holder = run.holder;
     this.crm = run.crm;
     this.mayGoOn = run.mayGoOn;
+    this.changeSetIds = { ...(run.rollback.changeSetIds as Record<string, string>) };
   }
 
   /** The next step: marked already if the last write started it, otherwise read and marked now. */
@@ -61,9 +79,12 @@ export class RollbackSteps {
     const items = await this.nextPage();
     if (!items) return 'end';
     const [decided, following] = await alongsideCrm(this.read(items), () => this.nextPage());
+    this.stage(decided);
     const marked = await this.mark(decided);
     this.following = following;
-    return marked ? { marked, ahead: false } : 'refused';
+    if (marked) return { marked, ahead: false };
+    await this.dropStaged();
+    return 'refused';
   }
 
   /** After a pass, starts another if the pass passed items by (a 207 rejection puts an item back behind the cursor). */
@@ -78,7 +99,15 @@ export class RollbackSteps {
    * then marks the next. Gives back the recording of this step's outcomes, for `record`.
    */
   async write(marked: MarkedStep): Promise<() => Promise<void>> {
-    const writing = writeStep(this.deps, { rollback: this.rollback, crm: this.crm }, marked);
+    const staged = this.staged;
+    this.staged = undefined;
+    if (staged && !isStagedWriteOf(staged, marked)) void abortStagedStep(staged).catch(() => undefined);
+    const writing = writeStep(
+      this.deps,
+      { rollback: this.rollback, crm: this.crm },
+      marked,
+      staged && isStagedWriteOf(staged, marked) ? staged : undefined,
+    );
     const next = this.following;
     this.following = undefined;
     const reading = next ? this.read(next) : Promise.resolve(undefined);
@@ -116,6 +145,7 @@ export class RollbackSteps {
   async drain(): Promise<void> {
     await this.ahead?.catch(() => undefined);
     this.ahead = undefined;
+    await this.dropStaged();
     await this.recorded();
   }
 
@@ -130,20 +160,40 @@ export class RollbackSteps {
     recordingBefore: Promise<void>,
   ): Promise<NextStep> {
     const decided = await reading;
+    if (decided) this.stage(decided); // its calls go out while the write before is in flight
     await recordingBefore.catch(() => undefined); // its failure is thrown by `record`
     if (!items || !decided) return 'end';
     if (!(await this.mayGoOn())) {
       this.afterSeq = items[0]!.seq - 1;
+      await this.dropStaged();
       return 'held';
     }
     const marked = await this.mark(decided);
-    if (!marked) return 'refused';
+    if (!marked) {
+      await this.dropStaged();
+      return 'refused';
+    }
     this.following = await this.nextPage();
     return { marked, ahead: true };
   }
 
-  private mark(decided: Decided[]): Promise<MarkedStep | undefined> {
-    return markStep(this.deps, { rollback: this.rollback, holder: this.holder }, decided);
+  private async mark(decided: Decided[]): Promise<MarkedStep | undefined> {
+    const marked = await markStep(this.deps, { rollback: this.rollback, holder: this.holder }, decided);
+    if (marked?.changeSetId) this.changeSetIds[marked.objectType] = marked.changeSetId;
+    return marked;
+  }
+
+  /** Stages the write of a step just read, when its object type's change set is known (the step is then marked). */
+  private stage(decided: Decided[]): void {
+    const changeSetId = this.changeSetIds[decided[0]!.item.objectType];
+    if (!changeSetId) return;
+    this.staged = stageStep(this.deps, { rollback: this.rollback, crm: this.crm }, decided, changeSetId);
+  }
+
+  private async dropStaged(): Promise<void> {
+    const staged = this.staged;
+    this.staged = undefined;
+    if (staged) await abortStagedStep(staged);
   }
 
   private startRecording(): void {
