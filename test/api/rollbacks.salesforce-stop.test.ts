@@ -228,3 +228,41 @@ describe('a rollback whose next step is a Bulk job too', () => {
     expect(ids.every((id) => title(id) === `Title ${ids.indexOf(id)}`)).toBe(true);
   }, 180_000);
 });
+
+describe('a rollback paused while its first step is read', () => {
+  it('had that step’s Bulk job staged while the mark found it paused, and aborts the job unclosed', async () => {
+    const records = 400; // one step, a Bulk job
+    const ids = await wrongTitles('refused', records);
+    const rollback = await startRollback(
+      deps,
+      workspaceId,
+      { selector: { batchId: 'refused' }, dryRun: false, force: false },
+      ADMIN,
+    );
+    // The read's answer waits until an admin pauses the rollback: its mark then finds it paused.
+    state.faults.hold = (request) => {
+      if (request.method !== 'POST' || !request.path.includes('/composite/sobjects/')) return undefined;
+      state.faults.hold = null;
+      return setRollbackPaused(deps, workspaceId, rollback.id, true, ADMIN).then(() => {});
+    };
+    const jobsBefore = new Set(state.bulkJobs.keys());
+    state.calls.length = 0;
+    expect(await run(rollback.id)).toBe('paused');
+    const [job, other] = [...state.bulkJobs.values()].filter((j) => !jobsBefore.has(j.id));
+    expect(other).toBeUndefined();
+    expect(state.calls.filter((call) => call.path.startsWith('/jobs/ingest')).map((call) => call.method)).toEqual([
+      'POST',
+      'PUT',
+      'PATCH',
+    ]);
+    expect(job!.state).toBe('Aborted');
+    expect(ids.every((id) => title(id) === `Wrong ${ids.indexOf(id)}`)).toBe(true);
+    expect(await itemsIn(rollback.id, 'writing')).toEqual([]);
+
+    await setRollbackPaused(deps, workspaceId, rollback.id, false, ADMIN);
+    state.calls.length = 0;
+    expect(await run(rollback.id)).toBe('completed');
+    expect(writes().map((call) => `${call.method} ${call.path}`)).toEqual(['POST /jobs/ingest']);
+    expect(ids.every((id) => title(id) === `Title ${ids.indexOf(id)}`)).toBe(true);
+  }, 180_000);
+});

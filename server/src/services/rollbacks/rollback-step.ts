@@ -94,11 +94,12 @@ export interface MarkedStep {
  * Then it marks the writes as started (`markStep`), writes them in one CRM call with provenance
  * naming the rollback and hands back the recording of each outcome, not yet started
  * (`writeStep`), so the caller can put it where it delays no CRM call. `markStep` gives
- * undefined if the rollback stopped (paused, or taken over).
+ * undefined if the rollback stopped (paused, or taken over). A change set it creates takes
+ * `newChangeSetId`, the one the step's staged write names.
  */
 export async function markStep(
   deps: ServiceDeps,
-  input: { rollback: RollbackRow; holder: string },
+  input: { rollback: RollbackRow; holder: string; newChangeSetId: string },
   decided: Decided[],
 ): Promise<MarkedStep | undefined> {
   const objectType = decided[0]!.item.objectType as ObjectType;
@@ -185,7 +186,7 @@ interface PreparedWrite {
 /** Marks the writes as started (with the rollback's own change rows) and settles what needs no write, in one transaction. */
 async function prepare(
   deps: ServiceDeps,
-  input: { rollback: RollbackRow; holder: string },
+  input: { rollback: RollbackRow; holder: string; newChangeSetId: string },
   objectType: ObjectType,
   decided: Decided[],
 ) {
@@ -198,7 +199,7 @@ async function prepare(
     const changeSetIds = { ...(locked.changeSetIds as Record<string, string>) };
     let changeSetId = changeSetIds[objectType] ?? '';
     if (!changeSetId && decided.some((d) => d.decision.action === 'write')) {
-      changeSetId = newId();
+      changeSetId = input.newChangeSetId;
       const policy = await findLatestPolicyVersion(tx, rollback.workspaceId);
       await insertChangeSet(tx, {
         id: changeSetId,

@@ -5,7 +5,7 @@ import {
   type RollbackRow,
   type StepItem,
 } from '../../store/rollback-store.ts';
-import { type ServiceDeps, alongsideCrm } from '../common/index.ts';
+import { type ServiceDeps, alongsideCrm, newId } from '../common/index.ts';
 import {
   abortStagedStep,
   isStagedWriteOf,
@@ -32,9 +32,9 @@ export type NextStep = { marked: MarkedStep; ahead: boolean } | 'end' | 'refused
  * marked and the page after it found, so the next write can start as soon as this one ends (the
  * caller checks kill switches and pause again right before it). They touch different items (the
  * cursor moves on); the next read still comes right before its write, one CRM call earlier. Once
- * read, the next write is staged too (a Salesforce Bulk job opened and uploaded, nothing written
- * until it is closed), so only its commit waits for the write before it; a step not written after
- * all (stopped, refused) has its staged write aborted. On PGlite every statement runs on this
+ * read, its write is staged too (a Salesforce Bulk job opened and uploaded, nothing written until
+ * it is closed) while it is marked, so only its commit waits for the mark and the write before it;
+ * a step not written after all (stopped, refused) has its staged write aborted. On PGlite every statement runs on this
  * thread, one at a time, so the order matters: the write's request first, then the next read's,
  * and only once they have left the database work.
  */
@@ -53,9 +53,12 @@ export class RollbackSteps {
   /** The last written step's outcomes, recorded while the next step's write is in flight. */
   private unrecorded: (() => Promise<void>) | undefined;
   private recording: Promise<void> = Promise.resolve();
-  /** The rollback's change set of each object type, once known: a staged write names it in its provenance. */
+  /**
+   * The rollback's change set of each object type, which a staged write names in its provenance:
+   * for a type with none yet, the id its first mark with a write gives the one it creates.
+   */
   private readonly changeSetIds: Record<string, string>;
-  /** The write of the step marked last, staged before its mark (a step of a type with no change set yet is not). */
+  /** The write of the step marked last, staged before its mark. */
   private staged: StagedStep | undefined;
 
   constructor(
@@ -178,16 +181,22 @@ export class RollbackSteps {
   }
 
   private async mark(decided: Decided[]): Promise<MarkedStep | undefined> {
-    const marked = await markStep(this.deps, { rollback: this.rollback, holder: this.holder }, decided);
+    const newChangeSetId = this.changeSetIdOf(decided);
+    const marked = await markStep(this.deps, { rollback: this.rollback, holder: this.holder, newChangeSetId }, decided);
     if (marked?.changeSetId) this.changeSetIds[marked.objectType] = marked.changeSetId;
     return marked;
   }
 
-  /** Stages the write of a step just read, when its object type's change set is known (the step is then marked). */
+  /** Stages the write of a step just read (the step is then marked). */
   private stage(decided: Decided[]): void {
-    const changeSetId = this.changeSetIds[decided[0]!.item.objectType];
-    if (!changeSetId) return;
+    const changeSetId = this.changeSetIdOf(decided);
     this.staged = stageStep(this.deps, { rollback: this.rollback, crm: this.crm }, decided, changeSetId);
+  }
+
+  private changeSetIdOf(decided: Decided[]): string {
+    const objectType = decided[0]!.item.objectType;
+    this.changeSetIds[objectType] ??= newId();
+    return this.changeSetIds[objectType];
   }
 
   private async dropStaged(): Promise<void> {
