@@ -1,4 +1,5 @@
 import type { Connection } from '@jsforce/jsforce-node';
+import { setImmediate } from 'node:timers/promises';
 import { stringify } from 'csv-stringify/sync';
 
 /** One request through the adapter's budget check and error mapping. */
@@ -42,18 +43,25 @@ export async function stageBulkUpdate(
   options: BulkOptions,
 ): Promise<StagedBulkJob> {
   const what = `${records.length} ${sObject} in a Bulk job`;
-  const job = await call(`open a Bulk job for ${what}`, async (conn) => {
+  const opening = call(`open a Bulk job for ${what}`, async (conn) => {
     conn.bulk2.pollInterval = options.pollIntervalMs;
     const created = conn.bulk2.createJob({ object: sObject, operation: 'update', lineEnding: 'LF' });
     await created.open();
     return created;
   });
+  opening.catch(() => undefined); // heard below, once the CSV is built
+  // Built while the job is opened, so the upload goes the moment it is open.
+  const csv = await toCsv(records).catch(async (error: unknown) => {
+    await opening.then((job) => job.abort()).catch(() => undefined);
+    throw error;
+  });
+  const job = await opening;
   // Nothing is processed before the upload is complete: an open job is aborted rather than left to expire.
   const abortIfOpen = async () => {
     if (job.getInfo().state === 'Open') await job.abort().catch(() => undefined);
   };
   try {
-    await call(`upload ${what}`, () => job.uploadData(toCsv(records)));
+    await call(`upload ${what}`, () => job.uploadData(csv));
   } catch (error) {
     await abortIfOpen();
     throw error;
@@ -83,19 +91,29 @@ export async function stageBulkUpdate(
   };
 }
 
-/** The upload: one header of every field any record sets, a cell per field (empty where a record leaves it alone). */
-function toCsv(records: readonly Record<string, unknown>[]): string {
+/** Records written into the CSV between two turns of the event loop. */
+const CSV_SLICE = 200;
+
+/**
+ * The upload: one header of every field any record sets, a cell per field (empty where a record
+ * leaves it alone). Built a slice at a time, yielding between slices, so the request to open the
+ * job goes out at once and the rest of the change set's work goes on (2,000 records take tens of ms).
+ */
+async function toCsv(records: readonly Record<string, unknown>[]): Promise<string> {
   const columns = ['Id', ...new Set(records.flatMap((record) => Object.keys(record).filter((key) => key !== 'Id')))];
-  return stringify(
-    records.map((record) =>
+  const slices: string[] = [];
+  for (let start = 0; start < records.length; start += CSV_SLICE) {
+    await setImmediate();
+    const rows = records.slice(start, start + CSV_SLICE).map((record) =>
       columns.map((column) => {
         if (!(column in record)) return '';
         const value = record[column];
         return value === null ? NULL_CELL : String(value);
       }),
-    ),
-    { header: true, columns, record_delimiter: 'unix' },
-  );
+    );
+    slices.push(stringify(rows, { header: start === 0, columns, record_delimiter: 'unix' }));
+  }
+  return slices.join('');
 }
 
 /** A result row's record: the id column we sent (15 or 18 characters as the caller gave it), else Salesforce's. */
