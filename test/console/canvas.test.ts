@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgFrameAncestors, verifyCanvasSignedRequest } from '../../server/src/crm/salesforce/canvas.ts';
+import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
-import { seedWebhookWorkspace } from '../support/webhooks.ts';
+import { hubspotOrSalesforce, workspaceOfBothCrms } from '../support/salesforce.ts';
 
 /** The console opened inside Salesforce as a Canvas app (issue 20, point 6). */
 
@@ -14,7 +15,12 @@ const SECRET = 'canvas-consumer-secret';
 const REP = '005000000000001AAA';
 const STRANGER = '005000000000002AAA';
 
-function signedRequest(userId: string, secret = SECRET, instanceUrl = 'https://acme.my.salesforce.com'): string {
+function signedRequest(
+  userId: string,
+  secret = SECRET,
+  instanceUrl = 'https://acme.my.salesforce.com',
+  organizationId = sandbox.orgId,
+): string {
   const envelope = {
     algorithm: 'HMACSHA256',
     issuedAt: 1,
@@ -22,7 +28,7 @@ function signedRequest(userId: string, secret = SECRET, instanceUrl = 'https://a
     client: { instanceUrl, oauthToken: '00Dxx!token', targetOrigin: instanceUrl },
     context: {
       user: { userId, userName: 'rep@acme.example', email: 'rep@acme.example' },
-      organization: { organizationId: '00D000000000001EAA' },
+      organization: { organizationId },
       environment: { parameters: { recordId: '003000000000001AAA' } },
     },
   };
@@ -30,6 +36,7 @@ function signedRequest(userId: string, secret = SECRET, instanceUrl = 'https://a
   return `${createHmac('sha256', secret).update(encoded).digest('base64')}.${encoded}`;
 }
 
+let sandbox: RunningSalesforceSandbox;
 let harness: Harness;
 let consoleDir: string;
 let workspaceId: string;
@@ -37,12 +44,20 @@ let workspaceId: string;
 beforeAll(async () => {
   consoleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canvas-console-'));
   fs.writeFileSync(path.join(consoleDir, 'index.html'), '<!doctype html><title>console</title>');
-  harness = await startHarness({ consoleDir, canvas: { consumerSecrets: [SECRET], check: verifyCanvasSignedRequest } });
-  workspaceId = (await seedWebhookWorkspace(harness)).workspaceId;
+  sandbox = await startSalesforceSandbox({ port: 0, seed: false });
+  harness = await startHarness({
+    consoleDir,
+    canvas: { consumerSecrets: [SECRET], check: verifyCanvasSignedRequest },
+    hubspotOverHttp: true,
+    crmFor: hubspotOrSalesforce,
+  });
+  // Connected to the local Salesforce's org: the one the signed requests come from unless a test says otherwise.
+  workspaceId = (await workspaceOfBothCrms(harness, sandbox.url, '4310')).id;
   await givePeopleRoles(harness, workspaceId, { [REP]: 'rep' });
-});
+}, 60_000);
 afterAll(async () => {
-  await harness.close();
+  await harness?.close();
+  await sandbox?.close();
   fs.rmSync(consoleDir, { recursive: true, force: true });
 });
 
@@ -98,6 +113,22 @@ describe('Canvas signed requests', () => {
     const response = await post(form(signedRequest(STRANGER)));
     expect(response.status).toBe(403);
     expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('refuses a person with a role when the request comes from an org the workspace is not connected to', async () => {
+    // Signed with the app's own secret, as every org the app is installed in signs its requests.
+    const response = await post(
+      form(signedRequest(REP, SECRET, 'https://other.my.salesforce.com', '00D000000000009EAA')),
+    );
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { details: { reason: 'account_not_connected' } } });
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('takes the connected org’s id in its 15-character form too', async () => {
+    const response = await post(form(signedRequest(REP, SECRET, undefined, sandbox.orgId.slice(0, 15))));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/);
   });
 
   it('derives the frame ancestors of sandboxes and allows only itself for anything else', () => {

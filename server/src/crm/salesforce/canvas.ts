@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { salesforceIdChecksum } from '../../../../shared/crm-names.ts';
 import { safeText } from '../../../../shared/safe-text.ts';
 import type { EmbeddedAppCheck, EmbeddedAppRequest } from '../../services/console/index.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
@@ -54,12 +55,17 @@ export const verifyCanvasSignedRequest: EmbeddedAppCheck = (signedRequest, secre
   const recordId = envelope.context.environment?.parameters?.recordId;
   const request: EmbeddedAppRequest = {
     crmUserId: envelope.context.user.userId,
-    accountId: envelope.context.organization.organizationId,
+    accountId: eighteenCharacters(envelope.context.organization.organizationId),
     recordId: typeof recordId === 'string' && SALESFORCE_ID.test(recordId) ? recordId : null,
     frameAncestors: orgFrameAncestors(envelope.client.instanceUrl),
   };
   return { ok: true, request };
 };
+
+/** An org id as a connection stores it (the 18 characters of the sign-in's identity URL). */
+function eighteenCharacters(id: string): string {
+  return id.length === 15 ? id + salesforceIdChecksum(id) : id;
+}
 
 const MY_DOMAIN = /^([a-z0-9-]+?)(--[a-z0-9]+)?(\.sandbox)?\.my\.salesforce\.com$/i;
 

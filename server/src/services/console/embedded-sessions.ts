@@ -13,7 +13,7 @@ import { CONSOLE_SESSION_TTL_MS } from './console-sessions.ts';
 export interface EmbeddedAppRequest {
   /** The CRM user opening the console: their role is the one `people` gives them, as everywhere. */
   crmUserId: string;
-  /** The CRM account (Salesforce org) the request came from. */
+  /** The CRM account (Salesforce org) the request came from, as a workspace's connection names it. */
   accountId: string;
   /** The record whose page the console is on, when it is on one. */
   recordId: string | null;
@@ -34,6 +34,14 @@ export async function startEmbeddedSession(
 ): Promise<{ sessionToken: string; expiresAt: Date; role: string }> {
   const workspace = await findWorkspace(deps.db, input.workspaceId);
   if (!workspace || workspace.removedAt) throw new AppError('NOT_FOUND', `There is no workspace ${input.workspaceId}.`);
+  // One app's secret signs requests from every account it is installed in: the signature says who
+  // the person is, not that this workspace governs the account they are in.
+  if (!workspace.connections.some((connection) => connection.accountId === input.request.accountId))
+    throw new AppError(
+      'FORBIDDEN',
+      `This workspace is not connected to CRM account ${input.request.accountId}, where the request came from.`,
+      { details: { reason: 'account_not_connected' } },
+    );
   const person = await resolvePerson(deps, workspace, input.request.crmUserId);
   if (!person)
     throw new AppError(
