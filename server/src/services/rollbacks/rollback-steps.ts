@@ -104,13 +104,9 @@ export class RollbackSteps {
   async write(marked: MarkedStep): Promise<() => Promise<void>> {
     const staged = this.staged;
     this.staged = undefined;
-    if (staged && !isStagedWriteOf(staged, marked)) void abortStagedStep(staged).catch(() => undefined);
-    const writing = writeStep(
-      this.deps,
-      { rollback: this.rollback, crm: this.crm },
-      marked,
-      staged && isStagedWriteOf(staged, marked) ? staged : undefined,
-    );
+    const ofThisStep = staged && isStagedWriteOf(staged, marked) ? staged : undefined;
+    if (staged && !ofThisStep) void abortStagedStep(staged).catch(() => undefined);
+    const writing = writeStep(this.deps, { rollback: this.rollback, crm: this.crm }, marked, ofThisStep);
     const next = this.following;
     this.following = undefined;
     const reading = next ? this.read(next) : Promise.resolve(undefined);
