@@ -1,6 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { salesforceResolver } from '../../server/src/runtime.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -12,16 +11,11 @@ import {
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
-import {
-  createSalesforceWorkspace,
-  recordCrmBudgetStop,
-  requireWorkspace,
-} from '../../server/src/services/governance/index.ts';
+import { createSalesforceWorkspace, requireWorkspace } from '../../server/src/services/governance/index.ts';
 import type { Database } from '../../server/src/store/database.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
-import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { testDeps } from '../support/deps.ts';
+import { salesforceTestDeps, TEST_SALESFORCE_APP } from '../support/salesforce.ts';
 
 // Issue 20: a Salesforce workspace through the runtime's resolver, on the test database (PGlite or Postgres).
 let database: Database;
@@ -33,18 +27,10 @@ let deps: ServiceDeps;
 beforeAll(async () => {
   database = await createTestDatabase();
   state = createSalesforceSandboxState();
-  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
+  addClient(state, TEST_SALESFORCE_APP);
   sandbox = createSalesforceSandboxServer(state);
   url = await sandbox.listen(0);
-  const base = testDeps(database.db);
-  deps = {
-    ...base,
-    crmFor: salesforceResolver({
-      secrets: base.secrets,
-      saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
-      onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
-    }),
-  };
+  deps = salesforceTestDeps(database.db);
 });
 afterAll(async () => {
   await sandbox.close();
@@ -61,7 +47,7 @@ describe('a Salesforce workspace', () => {
         name: 'Acme',
         connection: {
           loginUrl: url,
-          auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' },
+          auth: { kind: 'client_credentials', ...TEST_SALESFORCE_APP },
           apiShare: 0.5,
         },
       },
