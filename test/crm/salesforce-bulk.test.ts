@@ -32,6 +32,8 @@ beforeEach(() => {
   state.calls.length = 0;
   state.faults.rejectRecords.clear();
   state.faults.bulkProcessLimit = null;
+  state.faults.hold = null;
+  state.faults.holdBulkJob = null;
   state.bulkJobs.clear();
 });
 
@@ -181,5 +183,80 @@ describe('writes from the Bulk API 2.0 threshold', () => {
       'PATCH /jobs/ingest/{job}',
       'GET /jobs/ingest/{job}',
     ]);
+  });
+
+  // Salesforce answers the close at once and processes the job after (an org queues it): the
+  // adapter looks at the job until it is complete.
+  describe('a job not yet processed when first looked at', () => {
+    const lookedAt: string[] = [];
+    /** Each look at the job notes the state it is answered; the job is processed once `release` is called. */
+    const processWhen = (release: (resolve: () => void) => void) => {
+      lookedAt.length = 0;
+      state.faults.holdBulkJob = () => new Promise<void>((resolve) => release(resolve));
+      state.faults.hold = (request) => {
+        if (request.method === 'GET' && /\/jobs\/ingest\/\w+$/.test(request.path))
+          lookedAt.push([...state.bulkJobs.values()][0]!.state);
+        return undefined;
+      };
+    };
+
+    it('is looked at again until complete, and each record’s outcome is kept', async () => {
+      const ids = contacts(300);
+      state.faults.rejectRecords.set(ids[3]!, { statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'locked' });
+      const crm = crmWith({ bulkThreshold: 300 });
+      await crm.describeProperties('salesforce:Contact');
+      state.calls.length = 0;
+      let process = () => {};
+      processWhen((resolve) => (process = resolve));
+      const writing = crm.writeBatch({
+        objectType: 'salesforce:Contact',
+        writes: ids.map((recordId) => ({ recordId, properties: { Title: 'Later' } })),
+      });
+      // The first look finds the job closed, not processed: it is processed only then.
+      while (lookedAt.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(stored(ids[0]!)).toMatchObject({ Title: 'Old' });
+      process();
+      const outcomes = await writing;
+
+      expect(lookedAt).toEqual(['UploadComplete', 'JobComplete']);
+      expect(callsSeen()).toEqual([
+        'POST /jobs/ingest',
+        'PUT /jobs/ingest/{job}/batches',
+        'PATCH /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}',
+        'GET /jobs/ingest/{job}/failedResults',
+      ]);
+      expect(outcomes.map((o) => o.recordId)).toEqual(ids);
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(299);
+      expect(outcomes[3]).toMatchObject({
+        ok: false,
+        reason: 'crm_rejected',
+        code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+      });
+      expect(stored(ids[0]!)).toMatchObject({ Title: 'Later' });
+    });
+
+    it('fails the write as unavailable, retryable, when the job is still not processed at the poll timeout', async () => {
+      const ids = contacts(300);
+      const crm = crmWith({ bulkThreshold: 300, bulkPollTimeoutMs: 100 });
+      let process = () => {};
+      processWhen((resolve) => (process = resolve));
+      try {
+        await expect(
+          crm.writeBatch({
+            objectType: 'salesforce:Contact',
+            writes: ids.map((recordId) => ({ recordId, properties: { Title: 'Queued' } })),
+          }),
+        ).rejects.toMatchObject({
+          code: 'CRM_UNAVAILABLE',
+          message: expect.stringMatching(/had not finished .* after 100 ms: its records may still be written/),
+        });
+        expect(lookedAt.length).toBeGreaterThan(1);
+        expect(new Set(lookedAt)).toEqual(new Set(['UploadComplete']));
+      } finally {
+        process();
+      }
+    });
   });
 });

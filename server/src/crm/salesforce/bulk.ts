@@ -1,6 +1,7 @@
 import type { Connection } from '@jsforce/jsforce-node';
-import { setImmediate } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'csv-stringify/sync';
+import { AppError } from '../../errors.ts';
 
 /** One request through the adapter's budget check and error mapping. */
 export type SfRequester = <T>(what: string, request: (conn: Connection) => Promise<T>) => Promise<T>;
@@ -12,7 +13,10 @@ export type BulkRecordOutcome =
   | { state: 'unprocessed' };
 
 export interface BulkOptions {
-  /** How often the job's state is asked while Salesforce processes it. */
+  /**
+   * The first wait between two looks at a job Salesforce has not finished (the first look is at
+   * once, when the close is answered); each wait after is half as long again, up to ten times this.
+   */
   pollIntervalMs: number;
   /** How long to wait for the job; past it the records' fate is unknown and the call fails. */
   pollTimeoutMs: number;
@@ -44,7 +48,6 @@ export async function stageBulkUpdate(
 ): Promise<StagedBulkJob> {
   const what = `${records.length} ${sObject} in a Bulk job`;
   const opening = call(`open a Bulk job for ${what}`, async (conn) => {
-    conn.bulk2.pollInterval = options.pollIntervalMs;
     const created = conn.bulk2.createJob({ object: sObject, operation: 'update', lineEnding: 'LF' });
     await created.open();
     return created;
@@ -71,9 +74,7 @@ export async function stageBulkUpdate(
     async commit() {
       try {
         await call(`close the Bulk job for ${what}`, () => job.close());
-        await call(`wait for the Bulk job writing ${what}`, () =>
-          job.poll(options.pollIntervalMs, options.pollTimeoutMs),
-        );
+        await waitForJob(call, job, what, options);
       } catch (error) {
         await abortIfOpen();
         throw error;
@@ -89,6 +90,38 @@ export async function stageBulkUpdate(
       return outcomes;
     },
   };
+}
+
+type IngestJob = Awaited<ReturnType<Connection['bulk2']['createJob']>>;
+
+/**
+ * Looks at a closed job until Salesforce has processed it: the first look at once (an org queues a
+ * job, so it may still be `UploadComplete` or `InProgress`), then after waits growing from
+ * `pollIntervalMs` to ten times it, so a job queued for minutes costs tens of calls, not hundreds.
+ * Each look is a call of its own (counted and checked against the budget).
+ */
+async function waitForJob(call: SfRequester, job: IngestJob, what: string, options: BulkOptions): Promise<void> {
+  const deadline = Date.now() + options.pollTimeoutMs;
+  let wait = options.pollIntervalMs;
+  for (;;) {
+    const info = await call(`look at the Bulk job writing ${what}`, () => job.check());
+    if (info.state === 'JobComplete') return;
+    if (info.state === 'Failed' || info.state === 'Aborted')
+      throw new AppError(
+        'CRM_REJECTED',
+        `Salesforce ended the Bulk job writing ${what} ${info.state}: ${info.errorMessage ?? 'no reason given'}`,
+      );
+    if (info.state === 'Open')
+      throw new AppError('CRM_REJECTED', `Salesforce still has the Bulk job writing ${what} open after its close.`);
+    if (Date.now() + wait > deadline)
+      throw new AppError(
+        'CRM_UNAVAILABLE',
+        `Salesforce had not finished the Bulk job writing ${what} after ${options.pollTimeoutMs < 1_000 ? `${options.pollTimeoutMs} ms` : `${Math.round(options.pollTimeoutMs / 1_000)} s`}: its records may still be written.`,
+        { retryable: true },
+      );
+    await sleep(wait);
+    wait = Math.min(wait * 1.5, options.pollIntervalMs * 10);
+  }
 }
 
 /** Records written into the CSV between two turns of the event loop. */

@@ -15,8 +15,9 @@ const NULL_CELL = '#N/A';
 
 /**
  * Bulk API 2.0 ingest, update jobs only: `POST /jobs/ingest` opens a job, `PUT …/{id}/batches`
- * takes its CSV, `PATCH …/{id} {state: UploadComplete}` processes it at once (each row on its own,
- * as Salesforce does), `GET …/{id}` tells the counts, and `successfulResults`, `failedResults`
+ * takes its CSV, `PATCH …/{id} {state: UploadComplete}` is answered at once and the job processed
+ * just after, as Salesforce queues it (each row on its own), `GET …/{id}` tells its state
+ * (`UploadComplete` until it is processed, then `JobComplete`) and counts, and `successfulResults`, `failedResults`
  * (`sf__Id`, `sf__Error` as `CODE:message:fields --`) and `unprocessedrecords` give each row back.
  * Undefined when the path is not an ingest route.
  */
@@ -92,15 +93,30 @@ function changeState(
   if (wanted === 'Aborted' && job.state === 'Open') job.state = 'Aborted';
   else if (wanted === 'UploadComplete' && job.state === 'Open') {
     job.state = 'UploadComplete';
-    const answer = jobInfo(job);
-    process(state, job, by);
-    return { status: 200, body: answer };
+    // Answered before the job is processed, as Salesforce answers and queues it: a look at the job
+    // before then finds it not complete.
+    const run = () => processJob(state, job, by);
+    const held = state.faults.holdBulkJob?.(job.id);
+    if (held) void held.then(run, run);
+    else setImmediate(run);
   } else return errors(409, 'INVALIDJOBSTATE', `Job ${job.id} cannot go from ${job.state} to ${wanted}.`);
   return { status: 200, body: jobInfo(job) };
 }
 
+/** Processes a closed job; a job that cannot be processed at all fails whole, as Salesforce reports it. */
+function processJob(state: SalesforceSandboxState, job: SandboxBulkJob, by: { userId: string; origin: string }): void {
+  job.state = 'InProgress';
+  try {
+    processRows(state, job, by);
+    job.state = 'JobComplete';
+  } catch (error) {
+    job.state = 'Failed';
+    job.errorMessage = error instanceof Error ? error.message : String(error);
+  }
+}
+
 /** Each row is one record's update on its own: a refused row fails alone, rows past the fault's limit stay unprocessed. */
-function process(state: SalesforceSandboxState, job: SandboxBulkJob, by: { userId: string; origin: string }): void {
+function processRows(state: SalesforceSandboxState, job: SandboxBulkJob, by: { userId: string; origin: string }): void {
   const [header = [], ...rows] = parseCsv(job.csv);
   job.header = header;
   const limit = state.faults.bulkProcessLimit ?? Number.POSITIVE_INFINITY;
@@ -125,7 +141,6 @@ function process(state: SalesforceSandboxState, job: SandboxBulkJob, by: { userI
     updateRecord(state, plan.type, plan.id, plan.values, { userId: by.userId, origin });
     return { values, outcome: { id: plan.id, error: '' } };
   });
-  job.state = 'JobComplete';
 }
 
 function jobInfo(job: SandboxBulkJob) {
@@ -146,6 +161,7 @@ function jobInfo(job: SandboxBulkJob) {
     numberRecordsProcessed: processed.length,
     numberRecordsFailed: processed.filter((row) => row.outcome?.error).length,
     retries: 0,
+    ...(job.errorMessage === undefined ? {} : { errorMessage: job.errorMessage }),
   };
 }
 

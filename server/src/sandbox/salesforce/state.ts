@@ -50,7 +50,9 @@ export interface SandboxBulkJob {
   id: string;
   object: string;
   operation: string;
-  state: 'Open' | 'UploadComplete' | 'JobComplete' | 'Aborted' | 'Failed';
+  state: 'Open' | 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Aborted' | 'Failed';
+  /** Why a job failed as a whole (state `Failed`). */
+  errorMessage?: string;
   createdById: string;
   createdDate: Date;
   csv: string;
@@ -99,6 +101,8 @@ export interface SalesforceSandboxState {
     bulkProcessLimit: number | null;
     /** In the process only: a request this answers a promise for waits until it settles (tests order a call against other work). */
     hold: ((request: { method: string; path: string }) => Promise<void> | undefined) | null;
+    /** In the process only: a closed Bulk job this answers a promise for is processed once it settles (tests look at a job not yet processed). */
+    holdBulkJob: ((jobId: string) => Promise<void> | undefined) | null;
   };
   /** Bulk API 2.0 ingest jobs by id. */
   bulkJobs: Map<string, SandboxBulkJob>;
@@ -251,7 +255,7 @@ export function createSalesforceSandboxState(
     grantedFields: new Set(),
     permissionSets: new Map(),
     api: { used: 0, limit: options.apiLimit ?? 15_000 },
-    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null, hold: null },
+    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null, hold: null, holdBulkJob: null },
     bulkJobs: new Map(),
     calls: [],
     changes: new RecordChanges(),
