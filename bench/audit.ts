@@ -8,8 +8,9 @@
  * peak memory under 200 MB whatever the size (both stream the log page by page).
  * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle, median of 3: verify
  * at 1,000,000 on Postgres 5.53 s (5.46-5.98); on PGlite 19.37 s (18.03-19.48). Peaks with the CLI's
- * 8 MB semi-spaces (shared machine, interleaved pairs): PGlite verify 176-179 MB, Postgres 115-117.
- * A first CLI run after a source change compiles its modules afresh and peaks 13-16 MB higher.
+ * 8 MB semi-spaces (shared machine, interleaved pairs): PGlite verify 168-170 MB (its 8 MB pool),
+ * Postgres 115-117.
+ * A first CLI run after a source change compiles its modules afresh and peaks 11-17 MB higher.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
