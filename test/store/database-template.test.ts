@@ -18,4 +18,15 @@ describe.skipIf(process.env.TEST_DATABASE_URL)('an in-memory PGlite database ope
       await database.close();
     }
   });
+
+  // audit verify opens PGlite with a smaller pool: every MB of it is resident once a long read touches it.
+  it('opens with the buffer pool it is given', async () => {
+    const database = await openDatabase({ holder: 'test', template: pgliteTemplate(), sharedBuffersMb: 8 });
+    try {
+      const buffers = await database.db.execute(sql`show shared_buffers`);
+      expect(buffers).toMatchObject({ rows: [{ shared_buffers: '8MB' }] });
+    } finally {
+      await database.close();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import type { z } from 'zod';
 import { AppError, assertSafeJson } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime, RuntimeOptions } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext } from './parse.ts';
 import { parseJson } from '../../../shared/json-text.ts';
@@ -19,8 +19,9 @@ export const CLI_ACTOR: Actor = { type: 'admin', via: 'cli', name: os.userInfo()
 export async function withRuntime<T>(
   context: CommandContext,
   work: (deps: ServiceDeps, runtime: Runtime) => Promise<T>,
+  options?: RuntimeOptions,
 ): Promise<T> {
-  const runtime = await context.openRuntime(context.config, 'the agent-governance CLI');
+  const runtime = await context.openRuntime(context.config, 'the agent-governance CLI', options);
   try {
     return await work(runtime.deps, runtime);
   } finally {

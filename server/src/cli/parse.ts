@@ -2,10 +2,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { safeText, UNSAFE_TEXT_MESSAGE } from '../../../shared/safe-text.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime, RuntimeOptions } from '../runtime.ts';
 import { closestName, editDistance } from './closest-name.ts';
 
-export type OpenRuntime = (config: Config, holder: string) => Promise<Runtime>;
+export type OpenRuntime = (config: Config, holder: string, options?: RuntimeOptions) => Promise<Runtime>;
 
 export interface CommandContext {
   values: Record<string, string | boolean | undefined>;

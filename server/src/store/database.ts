@@ -39,9 +39,11 @@ export async function openDatabase(options: {
   holder: string;
   /** PGlite only: start from a copy of this dumped data folder (the tests clone one migrated database per file). */
   template?: Blob;
+  /** PGlite only: its buffer pool, in MB (16 unless given); see openPglite. */
+  sharedBuffersMb?: number;
 }): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
-  return openPglite(options.dataDir, options.holder, options.template);
+  return openPglite(options.dataDir, options.holder, options.template, options.sharedBuffersMb ?? 16);
 }
 
 /**
@@ -93,7 +95,12 @@ async function openPostgres(url: string): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string | undefined, holder: string, template: Blob | undefined): Promise<Database> {
+async function openPglite(
+  dataDir: string | undefined,
+  holder: string,
+  template: Blob | undefined,
+  sharedBuffersMb: number,
+): Promise<Database> {
   keepWebAssemblyOnItsBaselineCompiler();
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
@@ -111,8 +118,9 @@ async function openPglite(dataDir: string | undefined, holder: string, template:
     // operating system's file cache still holds the data folder behind a smaller pool. PGlite runs
     // no checkpointer, so WAL segments are seldom recycled: each new one was first written whole
     // with zeros, 16 MB of writes on this thread (a change set of 1,000 × 10 wrote 27 MB for 10 MB
-    // of WAL).
-    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'wal_init_zero=off'],
+    // of WAL). The pool is touched whole as data is read, so its size is resident memory of this
+    // process: a command that reads a large log once gains nothing from 16 MB (audit-commands.ts).
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'wal_init_zero=off'],
     ...(template ? { loadDataDir: template } : {}),
     parsers: Object.fromEntries(JSON_TYPE_OIDS.map((oid) => [oid, parseJson])),
   });
