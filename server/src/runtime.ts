@@ -41,7 +41,7 @@ export async function openRuntime(config: Config, holder: string, options: Runti
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     holder,
-    ...(options.sharedBuffersMb === undefined ? {} : { sharedBuffersMb: options.sharedBuffersMb }),
+    sharedBuffersMb: options.sharedBuffersMb,
   });
   try {
     await database.migrate();
