@@ -1,13 +1,16 @@
 /**
- * Issue 20: against the local Salesforce with 100 ms per answer, in one process on PGlite and on
- * Postgres: a change set of 1,000 contacts × 10 fields, then a rollback of 8,000 contacts × 1 field.
+ * Issue 20: against the local Salesforce with 100 ms per answer, in a process of its own
+ * (salesforce-org.ts), on PGlite and on Postgres: a change set of 1,000 contacts × 10 fields, then a rollback of 8,000 contacts × 1 field.
  * Prints the API calls each made against the floor (reads at 2,000 ids a call, writes at 200 records
  * a call or one Bulk job), by kind, and the wall time as a ratio to the floor's time.
  * `npm run bench -- --only salesforce [--db=pglite|postgres]`; `BENCH_SALESFORCE_ONLY=rollback` measures the
  * rollback alone (the change set still runs to set it up, unmeasured), `BENCH_SALESFORCE_ONLY=change-set`
  * the change set alone (the rollback and its setup are not run).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import readline from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,8 +21,6 @@ import {
   WRITE_LIMIT,
 } from '../server/src/crm/salesforce/adapter.ts';
 import { salesforceResolver } from '../server/src/runtime.ts';
-import { createSalesforceSandboxServer } from '../server/src/sandbox/salesforce/http-server.ts';
-import { addClient, createRecord, createSalesforceSandboxState } from '../server/src/sandbox/salesforce/state.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
 import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
@@ -85,16 +86,8 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-sf-'));
   const database = await openDatabase({ databaseUrl: postgres?.url, dataDir, holder: 'bench' });
   await database.migrate();
-  const state = createSalesforceSandboxState({ apiLimit: 1_000_000 });
-  addClient(state, { clientId: 'eca', clientSecret: 'secret' });
-  const contact = state.objects.get('Contact')!;
-  for (const name of FIELDS)
-    contact.fields.set(name, { name, label: name, type: 'string', updateable: true, custom: false });
-  const ids = Array.from({ length: 8_000 }, (_, i) =>
-    createRecord(state, 'Contact', { LastName: `Person ${i}`, Title: `Title ${i}` }, { userId: '', origin: '' }),
-  );
-  const sandbox = createSalesforceSandboxServer(state);
-  const url = await sandbox.listen(0);
+  const org = await startBenchOrg(8_000);
+  const { url, ids } = org;
   const secrets = createSecretBox(randomBytes(32));
   const deps: ServiceDeps = {
     db: database.db,
@@ -113,7 +106,7 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
       deps,
       {
         name: 'Bench',
-        connection: { loginUrl: url, auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' } },
+        connection: { loginUrl: url, auth: { kind: 'client_credentials', ...org.client } },
       },
       ADMIN,
     );
@@ -138,27 +131,28 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
     // process finds it cached (10 minutes an object), so the runs measure that, not a cold describe.
     await deps.crmFor(row).describeProperties('salesforce:Contact');
     const evidence = { source: 'bench', confidence: 0.95, reason: 'bench' };
-    state.faults.latencyMs = LATENCY_MS;
+    await org.setLatency(LATENCY_MS);
 
     const measure = async (what: string, floorCalls: number, work: () => Promise<unknown>) => {
       if (ONLY && !what.startsWith(ONLY)) {
         await work();
         return;
       }
-      state.calls.length = 0;
+      await org.clearCalls();
       const started = performance.now();
       const cpuStarted = process.cpuUsage();
       await work();
       const ms = performance.now() - started;
       const cpu = process.cpuUsage(cpuStarted);
-      const calls = state.calls.length;
+      const made = await org.calls();
+      const calls = made.length;
       const floorMs = floorCalls * LATENCY_MS;
       rows.push({
         database: kind,
         run: what,
         'API calls': calls,
         'floor calls': floorCalls,
-        'calls by kind': callsByKind(state.calls),
+        'calls by kind': callsByKind(made),
         ms: Math.round(ms),
         // The process's CPU (ours, PGlite's and the local Salesforce's): on a loaded machine, steadier than wall time.
         'CPU ms': Math.round((cpu.user + cpu.system) / 1_000),
@@ -185,7 +179,7 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
     );
 
     if (ONLY && 'change set'.startsWith(ONLY)) return true;
-    state.faults.latencyMs = 0;
+    await org.setLatency(0);
     for (let i = 0; i < 8; i++)
       await submitChangeSet(deps, {
         agent,
@@ -198,7 +192,7 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
             .map((recordId, j) => ({ recordId, properties: { Title: `Wrong ${j}` }, evidence })),
         },
       });
-    state.faults.latencyMs = LATENCY_MS;
+    await org.setLatency(LATENCY_MS);
     // 8,000 ids are 4 retrieve calls of 2,000; each 2,000 records one write.
     await measure('rollback 8,000 contacts × 1 field', floorCalls(8_000), async () => {
       const rollback = await startRollback(
@@ -215,12 +209,47 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
       if (result !== 'completed') throw new Error(`the rollback ended ${result}`);
     });
   } finally {
-    await sandbox.close();
+    await org.stop();
     await database.close();
     await postgres?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return true;
+}
+
+/** The local Salesforce in its own process, seeded with `contacts` contacts and the bench's fields. */
+async function startBenchOrg(contacts: number) {
+  const child = spawn(
+    process.execPath,
+    [path.join(import.meta.dirname, 'salesforce-org.ts'), ...FIELDS, '--contacts', String(contacts)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const [line] = (await once(readline.createInterface({ input: child.stdout! }), 'line')) as [string];
+  const started = JSON.parse(line) as {
+    url: string;
+    ids: string[];
+    client: { clientId: string; clientSecret: string };
+  };
+  const control = async (method: string, route: string, body?: object) => {
+    const answer = await fetch(`${started.url}/_sandbox/${route}`, {
+      method,
+      ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
+    if (!answer.ok) throw new Error(`the bench's org answered ${answer.status} to ${method} ${route}`);
+    return answer.json() as Promise<{ calls: { method: string; path: string }[] }>;
+  };
+  return {
+    ...started,
+    setLatency: (latencyMs: number) => control('PUT', 'faults', { latencyMs }),
+    clearCalls: () => control('DELETE', 'calls'),
+    calls: async () => (await control('GET', 'calls')).calls,
+    async stop() {
+      child.stdin!.end();
+      await once(child, 'exit');
+    },
+  };
 }
 
 export async function benchSalesforce(only?: string): Promise<BenchTable[]> {
