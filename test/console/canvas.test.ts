@@ -20,10 +20,11 @@ function signedRequest(
   secret = SECRET,
   instanceUrl = 'https://acme.my.salesforce.com',
   organizationId = sandbox.orgId,
+  issuedAt: number | null = 1,
 ): string {
   const envelope = {
     algorithm: 'HMACSHA256',
-    issuedAt: 1,
+    issuedAt,
     userId,
     client: { instanceUrl, oauthToken: '00Dxx!token', targetOrigin: instanceUrl },
     context: {
@@ -107,6 +108,22 @@ describe('Canvas signed requests', () => {
       expect(await response.text()).toBe('');
       expect(response.headers.get('set-cookie')).toBeNull();
     }
+  });
+
+  it('takes the envelope as Salesforce documents it, issuedAt null', async () => {
+    const response = await post(form(signedRequest(REP, SECRET, undefined, undefined, null)));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/);
+  });
+
+  it('answers a form of more fields than it reads with 413 and a sentence, not a failure of ours', async () => {
+    const fields = Array.from({ length: 1_001 }, (_, i) => `field${i}=x`).join('&');
+    const response = await post(`${form(signedRequest(REP))}&${fields}`);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'BODY_TOO_LARGE', message: expect.stringContaining('form') },
+    });
+    expect(response.headers.get('set-cookie')).toBeNull();
   });
 
   it('refuses a verified Salesforce user who has no role in the workspace', async () => {

@@ -17,7 +17,8 @@ const id = safeText.regex(SALESFORCE_ID, 'must be a Salesforce id (15 or 18 lett
 
 const envelopeSchema = z.object({
   algorithm: z.literal('HMACSHA256'),
-  issuedAt: z.number().optional(),
+  // Salesforce's own example envelope has `"issuedAt": null` ("for internal use only").
+  issuedAt: z.number().nullish(),
   userId: id,
   client: z.object({
     instanceUrl: safeText.url(),
