@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,8 +124,8 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(unknown.body.error.code).toBe('VALIDATION_FAILED');
     expect(unknown.body.error.message).toContain('crm must be hubspot or salesforce');
 
-    // Where to sign in and with what are the request's own: an address that answers nothing and a
-    // key that is no private key are 422s the admin can act on, not failures of this server (the fuzz drill).
+    // Where to sign in and with what are the request's own: an address that answers nothing or
+    // something else, and a key that is no private key are 422s the admin can act on, not failures of this server (the fuzz drill).
     const unreachable = await connect(ws.adminToken, {
       crm: 'salesforce',
       connection: { ...salesforceConnection(), loginUrl: 'https://127.0.0.1:9' },
@@ -133,6 +135,23 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       code: 'CRM_SIGN_IN_FAILED',
       details: { reason: 'CRM_UNAVAILABLE' },
     });
+    // An address where something else answers 200 (a web page, the Lightning URL) is no token endpoint.
+    const webPage = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Acme</title>');
+    });
+    await new Promise<void>((resolve) => webPage.listen(0, '127.0.0.1', resolve));
+    const pageUrl = `http://127.0.0.1:${(webPage.address() as AddressInfo).port}`;
+    const notSalesforce = await connect(ws.adminToken, {
+      crm: 'salesforce',
+      connection: { ...salesforceConnection(), loginUrl: pageUrl },
+    });
+    webPage.close();
+    expect(notSalesforce.status).toBe(422);
+    expect(notSalesforce.body.error).toMatchObject({
+      code: 'CRM_SIGN_IN_FAILED',
+      details: { reason: 'CRM_AUTH_FAILED' },
+    });
+    expect(notSalesforce.body.error.message).toContain('My Domain URL');
     const notAKey = await connect(ws.adminToken, {
       crm: 'salesforce',
       connection: {
