@@ -135,6 +135,17 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       code: 'CRM_SIGN_IN_FAILED',
       details: { reason: 'CRM_UNAVAILABLE' },
     });
+    for (const loginUrl of ['file:///etc/passwd', 'data:text/plain,token']) {
+      const notHttp = await connect(ws.adminToken, {
+        crm: 'salesforce',
+        connection: { ...salesforceConnection(), loginUrl },
+      });
+      expect(notHttp.status).toBe(400);
+      expect(notHttp.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { issues: [{ path: 'connection.loginUrl', message: expect.stringContaining('My Domain URL') }] },
+      });
+    }
     // An address where something else answers 200 (a web page, the Lightning URL) is no token endpoint.
     const webPage = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Acme</title>');
