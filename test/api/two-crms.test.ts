@@ -215,6 +215,23 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     });
   }, 60_000);
 
+  it('refuses a policy giving an agent a tier on a field the org lets no one set; a deny-only one protects it', async () => {
+    const publish = (properties: object) =>
+      api(harness, 'POST', '/v1/admin/policies', {
+        token: ws.adminToken,
+        body: { ...POLICY, objects: { ...POLICY.objects, 'salesforce:Contact': { properties } } },
+      });
+    const refused = await publish({ Title: { enrichment: 'auto' }, Id: { enrichment: 'auto' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'POLICY_INVALID',
+      details: {
+        issues: [expect.stringContaining('objects.salesforce:Contact.properties.Id: the CRM lets no one set')],
+      },
+    });
+    expect((await publish({ Title: { enrichment: 'auto' }, Id: { '*': 'deny' } })).status).toBe(201);
+  });
+
   it('writes each agent change set, approval and rollback to the CRM its object type names, under one audit chain', async () => {
     await publishPolicy(harness.deps, ws.id, POLICY, ADMIN);
     const bootstrapped = await bootstrapWorkspace(harness.deps, ws.id, ADMIN);

@@ -257,6 +257,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           label: field.label,
           type: propertyType(field.type),
           fieldType: field.type,
+          ...(field.updateable ? {} : { readOnly: true }),
           ...(field.picklistValues?.length
             ? { options: field.picklistValues.map((option) => ({ label: option.label, value: option.value })) }
             : {}),
