@@ -135,6 +135,8 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       code: 'CRM_SIGN_IN_FAILED',
       details: { reason: 'CRM_UNAVAILABLE' },
     });
+    // The cause is the network's own words (fetch failed), set in a sentence that still ends before the next.
+    expect(unreachable.body.error.message).toMatch(/could not be reached \(.+\)\. Nothing was stored\.$/);
     for (const loginUrl of ['file:///etc/passwd', 'data:text/plain,token']) {
       const notHttp = await connect(ws.adminToken, {
         crm: 'salesforce',

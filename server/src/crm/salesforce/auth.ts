@@ -72,7 +72,7 @@ export async function mintSession(
     const name = error instanceof Error ? error.name : 'unknown';
     const message = error instanceof Error ? error.message : String(error);
     if (name.startsWith('ERROR_HTTP_5') || name === 'TypeError' || name === 'FetchError')
-      throw new AppError('CRM_UNAVAILABLE', `Salesforce's token endpoint could not be reached: ${message}`, {
+      throw new AppError('CRM_UNAVAILABLE', `Salesforce's token endpoint could not be reached (${message}).`, {
         retryable: true,
         cause: error,
       });
