@@ -142,6 +142,16 @@ describe('Canvas signed requests', () => {
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
+  it('takes the person’s user id in its 15-character form too, as people stores it in 18', async () => {
+    const response = await post(form(signedRequest(REP.slice(0, 15))));
+    expect(response.status).toBe(200);
+    const cookie = response.headers.get('set-cookie') ?? '';
+    const session = await fetch(`${harness.url}/console/api/session`, {
+      headers: { cookie: cookie.split(';')[0] ?? '' },
+    });
+    expect(await session.json()).toMatchObject({ caller: { userId: REP } });
+  });
+
   it('takes the connected org’s id in its 15-character form too', async () => {
     const response = await post(form(signedRequest(REP, SECRET, undefined, sandbox.orgId.slice(0, 15))));
     expect(response.status).toBe(200);
