@@ -135,6 +135,14 @@ const cases: {
     message: /larger/,
   },
   {
+    name: 'a body in a Content-Encoding the server does not read',
+    raw: JSON.stringify(valid()),
+    headers: { 'content-encoding': 'compress' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /Content-Encoding this server does not read/,
+  },
+  {
     name: 'a body that says it is gzip and is not',
     raw: JSON.stringify(valid()),
     headers: { 'content-encoding': 'gzip' },

@@ -126,6 +126,19 @@ describe('Canvas signed requests', () => {
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
+  it('answers a form in a charset other than UTF-8 with a sentence about the form, not about JSON', async () => {
+    const response = await fetch(`${harness.url}/canvas/${workspaceId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=latin9' },
+      body: form(signedRequest(REP)),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: 'The request body must be UTF-8.' },
+    });
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
   it('refuses a verified Salesforce user who has no role in the workspace', async () => {
     const response = await post(form(signedRequest(STRANGER)));
     expect(response.status).toBe(403);

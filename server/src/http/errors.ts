@@ -105,8 +105,12 @@ export function toAppError(error: unknown): AppError {
   if (type === 'entity.too.large')
     return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
-    return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
+  if (type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8.');
+  if (type === 'encoding.unsupported')
+    return new AppError(
+      'VALIDATION_FAILED',
+      'The request body is sent with a Content-Encoding this server does not read: send it as it is, or as gzip, deflate or br.',
+    );
   // The router's decoding of a path parameter such as %ED%A0%80 (issue 17).
   if (error instanceof URIError)
     return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
