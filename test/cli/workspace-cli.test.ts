@@ -139,6 +139,18 @@ describe('workspace add --crm salesforce with flags it cannot use', () => {
     }
     expect(await allRowCounts(harness.database.db)).toEqual(before);
   });
+
+  it('says a flag given no value needs one, whether it ends the line or another flag follows it', async () => {
+    for (const args of [
+      ['workspace', 'connect', '--workspace', 'w', '--crm', '--json'],
+      ['workspace', 'disconnect', '--workspace', 'w', '--json', '--crm'],
+    ]) {
+      const result = await cliOver(harness, ...args);
+      expect(result.code).toBe(1);
+      expect(result.json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(result.json.error.message).toMatch(/^--crm needs a value\. Usage: /);
+    }
+  });
 });
 
 describe('workspace list, update and remove', () => {
