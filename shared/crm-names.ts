@@ -53,7 +53,7 @@ export const PROPERTY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 export const HUBSPOT_PROPERTY_NAME_PATTERN = /^[a-z][a-z0-9_]{0,99}$/;
 export const propertyNameSchema = safeText.regex(
   PROPERTY_NAME_PATTERN,
-  'must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)',
+  'must be a CRM internal property name: letters, digits and underscores, starting with a letter (HubSpot’s in lower case, such as jobtitle; a Salesforce field API name, such as Lead_Score__c)',
 );
 
 /** HubSpot record ids are positive integers, sent as strings. */

@@ -7,7 +7,11 @@ import { safeText } from './safe-text.ts';
  * whole in the workspace row; never returned.
  */
 export const salesforceConnectionSchema = z.strictObject({
-  loginUrl: safeText.url('must be the org’s My Domain URL, such as https://acme.my.salesforce.com'),
+  // A token endpoint is reached over HTTP(S): another scheme (file:, data:) is an address of nothing to sign in to.
+  loginUrl: safeText.url({
+    protocol: /^https?$/,
+    message: 'must be the org’s My Domain URL, such as https://acme.my.salesforce.com',
+  }),
   auth: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('client_credentials'), clientId: safeText.min(1), clientSecret: safeText.min(1) }),
     z.strictObject({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { canvasRoutes, type CanvasRouteOptions } from './http/canvas-routes.ts';
+import { canvasOffRoutes, canvasRoutes, type CanvasRouteOptions } from './http/canvas-routes.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { consoleSettingsRoutes } from './http/console-settings-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
@@ -58,10 +58,11 @@ export function createApp(options: AppOptions): Express {
       maxBodyBytes: options.maxBodyBytes,
     }),
   );
-  if (options.canvas)
-    app.use(
-      canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes }),
-    );
+  app.use(
+    options.canvas
+      ? canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes })
+      : canvasOffRoutes(),
+  );
   const { agentTraffic } = options;
   if (agentTraffic)
     app.use(AGENT_REQUEST_PATHS, (_req, res, next) => {

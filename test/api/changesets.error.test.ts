@@ -24,7 +24,15 @@ const valid = () => ({
   changes: [{ recordId: contactId, properties: { jobtitle: 'CTO' }, evidence }],
 });
 
-const cases: { name: string; body?: unknown; raw?: string; status: number; code: string; message: RegExp }[] = [
+const cases: {
+  name: string;
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  message: RegExp;
+}[] = [
   {
     name: 'an unknown object type',
     body: { ...valid(), objectType: 'companies' },
@@ -126,15 +134,35 @@ const cases: { name: string; body?: unknown; raw?: string; status: number; code:
     code: 'BODY_TOO_LARGE',
     message: /larger/,
   },
+  {
+    name: 'a body in a Content-Encoding the server does not read',
+    raw: JSON.stringify(valid()),
+    headers: { 'content-encoding': 'compress' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /Content-Encoding this server does not read/,
+  },
+  {
+    name: 'a body that says it is gzip and is not',
+    raw: JSON.stringify(valid()),
+    headers: { 'content-encoding': 'gzip' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /Content-Encoding/,
+  },
 ];
 
 describe('POST /v1/changesets with bad input', () => {
   it.each(cases)(
     'refuses $name with $status $code and stores and writes nothing',
-    async ({ body, raw, status, code, message }) => {
+    async ({ body, raw, headers, status, code, message }) => {
       const before = await submissionRowCounts(harness.database.db);
       const updates = harness.hubspot.calls.count({ route: 'POST /crm/v3/objects/{type}/batch/update' });
-      const res = await api(harness, 'POST', '/v1/changesets', { token, ...(raw === undefined ? { body } : { raw }) });
+      const res = await api(harness, 'POST', '/v1/changesets', {
+        token,
+        ...(raw === undefined ? { body } : { raw }),
+        ...(headers ? { headers } : {}),
+      });
       expect(res.status).toBe(status);
       expect(res.body.error.code).toBe(code);
       expect(res.body.error.message).toMatch(message);

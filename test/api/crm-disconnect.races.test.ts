@@ -20,7 +20,8 @@ import { webhookEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, startHarness, type Harness } from '../support/harness.ts';
 import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 
-// Issue 20: a disconnection and what names the CRM it gives back, at the same moment. Each pair is
+// Issue 20: a disconnection and what names the CRM it gives back, at the same moment, and two
+// connections of one org at once. Each pair is
 // ordered on a lock both sides take, so one of them refuses: a policy checked while the org was
 // connected is not published once it is not, and a follower that listed the workspace just before
 // the disconnection takes no lease and stores nothing. The interleavings are made, not timed.
@@ -161,5 +162,34 @@ describe('a disconnection at the same moment as', () => {
     expect(
       await harness.database.db.select().from(webhookEvents).where(eq(webhookEvents.workspaceId, workspaceId)),
     ).toEqual([]);
+  });
+});
+
+describe('two connections of the org to one workspace at once', () => {
+  it('connects it once and tells the other the workspace has it, not that another workspace does', async () => {
+    // The second sign-in is held until the first connection is stored: it then finds the org taken, by this workspace.
+    const first = gate();
+    let tokenRequests = 0;
+    sandbox.state.faults.hold = (request) =>
+      request.path === '/services/oauth2/token' && ++tokenRequests === 2 ? first.opened : undefined;
+    const connects = [connectOrg(), connectOrg()].map((connecting) =>
+      connecting.then(
+        (connected) => ({ connected }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    expect(await Promise.race(connects)).toEqual({
+      connected: { workspaceId, crm: 'salesforce', accountId: sandbox.orgId },
+    });
+    first.open();
+    const outcomes = await Promise.all(connects);
+    const refused = outcomes.find((outcome) => 'error' in outcome)?.error;
+    sandbox.state.faults.hold = null;
+    expect(refused).toBeInstanceOf(AppError);
+    expect(refused).toMatchObject({
+      code: 'CONFLICT',
+      details: { reason: 'already_connected', crm: 'salesforce', accountId: sandbox.orgId },
+    });
+    await disconnectCrm(harness.deps, workspaceId, 'salesforce', ADMIN);
   });
 });

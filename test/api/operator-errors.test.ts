@@ -68,6 +68,15 @@ describe('a body that is not declared as JSON', () => {
 });
 
 describe('a token on the wrong API', () => {
+  it('a Canvas signed request to a server without the consumer secret is told the console inside Salesforce is off, and what turns it on', async () => {
+    const res = await post(`/canvas/${ws.workspaceId}`, 'signed_request=abc.def', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: 'NOT_FOUND', details: { reason: 'canvas_off' } });
+    expect(res.body.error.message).toContain('SALESFORCE_CANVAS_CONSUMER_SECRET');
+  });
+
   it('an admin token on the agent API is told it is an admin token', async () => {
     const res = await api(harness, 'GET', '/v1/changesets/00000000-0000-4000-8000-000000000000', {
       token: ws.adminToken,

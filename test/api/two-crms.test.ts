@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,8 +124,8 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
     expect(unknown.body.error.code).toBe('VALIDATION_FAILED');
     expect(unknown.body.error.message).toContain('crm must be hubspot or salesforce');
 
-    // Where to sign in and with what are the request's own: an address that answers nothing and a
-    // key that is no private key are 422s the admin can act on, not failures of this server (the fuzz drill).
+    // Where to sign in and with what are the request's own: an address that answers nothing or
+    // something else, and a key that is no private key are 422s the admin can act on, not failures of this server (the fuzz drill).
     const unreachable = await connect(ws.adminToken, {
       crm: 'salesforce',
       connection: { ...salesforceConnection(), loginUrl: 'https://127.0.0.1:9' },
@@ -133,6 +135,36 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       code: 'CRM_SIGN_IN_FAILED',
       details: { reason: 'CRM_UNAVAILABLE' },
     });
+    // The cause is the network's own words (fetch failed), set in a sentence that still ends before the next.
+    expect(unreachable.body.error.message).toMatch(/could not be reached \(.+\)\. Nothing was stored\.$/);
+    for (const loginUrl of ['file:///etc/passwd', 'data:text/plain,token']) {
+      const notHttp = await connect(ws.adminToken, {
+        crm: 'salesforce',
+        connection: { ...salesforceConnection(), loginUrl },
+      });
+      expect(notHttp.status).toBe(400);
+      expect(notHttp.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { issues: [{ path: 'connection.loginUrl', message: expect.stringContaining('My Domain URL') }] },
+      });
+    }
+    // An address where something else answers 200 (a web page, the Lightning URL) is no token endpoint.
+    const webPage = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Acme</title>');
+    });
+    await new Promise<void>((resolve) => webPage.listen(0, '127.0.0.1', resolve));
+    const pageUrl = `http://127.0.0.1:${(webPage.address() as AddressInfo).port}`;
+    const notSalesforce = await connect(ws.adminToken, {
+      crm: 'salesforce',
+      connection: { ...salesforceConnection(), loginUrl: pageUrl },
+    });
+    webPage.close();
+    expect(notSalesforce.status).toBe(422);
+    expect(notSalesforce.body.error).toMatchObject({
+      code: 'CRM_SIGN_IN_FAILED',
+      details: { reason: 'CRM_AUTH_FAILED' },
+    });
+    expect(notSalesforce.body.error.message).toContain('My Domain URL');
     const notAKey = await connect(ws.adminToken, {
       crm: 'salesforce',
       connection: {
@@ -184,6 +216,23 @@ describe('one workspace with a HubSpot portal and a Salesforce org', () => {
       connections: [...was.connections, { crm: 'salesforce', accountId: sandbox.orgId }],
     });
   }, 60_000);
+
+  it('refuses a policy giving an agent a tier on a field the org lets no one set; a deny-only one protects it', async () => {
+    const publish = (properties: object) =>
+      api(harness, 'POST', '/v1/admin/policies', {
+        token: ws.adminToken,
+        body: { ...POLICY, objects: { ...POLICY.objects, 'salesforce:Contact': { properties } } },
+      });
+    const refused = await publish({ Title: { enrichment: 'auto' }, Id: { enrichment: 'auto' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'POLICY_INVALID',
+      details: {
+        issues: [expect.stringContaining('objects.salesforce:Contact.properties.Id: the CRM lets no one set')],
+      },
+    });
+    expect((await publish({ Title: { enrichment: 'auto' }, Id: { '*': 'deny' } })).status).toBe(201);
+  });
 
   it('writes each agent change set, approval and rollback to the CRM its object type names, under one audit chain', async () => {
     await publishPolicy(harness.deps, ws.id, POLICY, ADMIN);

@@ -102,6 +102,57 @@ describe('workspace add checks the HubSpot token', () => {
   });
 });
 
+describe('workspace add --crm salesforce with flags it cannot use', () => {
+  const addOrg = (...flags: string[]) =>
+    cliOver(harness, 'workspace', 'add', '--crm', 'salesforce', '--name', 'Org', ...flags);
+  const loginAndId = ['--salesforce-login-url', 'https://127.0.0.1:9', '--salesforce-client-id', 'app'];
+
+  it('names the flag that is wrong, in one line, and stores nothing', async () => {
+    const before = await allRowCounts(harness.database.db);
+    const cases: [string[], string][] = [
+      [
+        ['--salesforce-login-url', 'nope', '--salesforce-client-id', 'app', '--salesforce-client-secret', 's'],
+        '--salesforce-login-url: must be the org’s My Domain URL',
+      ],
+      [
+        [...loginAndId, '--salesforce-client-secret', 's', '--salesforce-api-share', 'half'],
+        '--salesforce-api-share: must be a number above 0 and at most 1',
+      ],
+      [
+        [...loginAndId, '--salesforce-client-secret', 's', '--salesforce-api-share', '2'],
+        '--salesforce-api-share: must be a number above 0 and at most 1',
+      ],
+      // A secret and a user name are two ways to sign in: neither is chosen for the admin.
+      [
+        [...loginAndId, '--salesforce-client-secret', 's', '--salesforce-username', 'api@acme.example'],
+        '--salesforce-client-secret and --salesforce-username name two ways to sign in',
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await addOrg(...flags, '--json');
+      expect(result.code).toBe(1);
+      expect(result.json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(result.json.error.message).toContain(message);
+      expect(result.json.error.message).not.toContain('\n');
+      const human = await addOrg(...flags);
+      expect(human.stderr).toBe(`error: ${result.json.error.message}\n`);
+    }
+    expect(await allRowCounts(harness.database.db)).toEqual(before);
+  });
+
+  it('says a flag given no value needs one, whether it ends the line or another flag follows it', async () => {
+    for (const args of [
+      ['workspace', 'connect', '--workspace', 'w', '--crm', '--json'],
+      ['workspace', 'disconnect', '--workspace', 'w', '--json', '--crm'],
+    ]) {
+      const result = await cliOver(harness, ...args);
+      expect(result.code).toBe(1);
+      expect(result.json.error).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(result.json.error.message).toMatch(/^--crm needs a value\. Usage: /);
+    }
+  });
+});
+
 describe('workspace list, update and remove', () => {
   it('lists workspaces with their portal and status, never a token or secret', async () => {
     const listed = await cliOver(harness, 'workspace', 'list', '--json');

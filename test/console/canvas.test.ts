@@ -20,10 +20,11 @@ function signedRequest(
   secret = SECRET,
   instanceUrl = 'https://acme.my.salesforce.com',
   organizationId = sandbox.orgId,
+  issuedAt: number | null = 1,
 ): string {
   const envelope = {
     algorithm: 'HMACSHA256',
-    issuedAt: 1,
+    issuedAt,
     userId,
     client: { instanceUrl, oauthToken: '00Dxx!token', targetOrigin: instanceUrl },
     context: {
@@ -109,6 +110,35 @@ describe('Canvas signed requests', () => {
     }
   });
 
+  it('takes the envelope as Salesforce documents it, issuedAt null', async () => {
+    const response = await post(form(signedRequest(REP, SECRET, undefined, undefined, null)));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/HttpOnly/);
+  });
+
+  it('answers a form of more fields than it reads with 413 and a sentence, not a failure of ours', async () => {
+    const fields = Array.from({ length: 1_001 }, (_, i) => `field${i}=x`).join('&');
+    const response = await post(`${form(signedRequest(REP))}&${fields}`);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'BODY_TOO_LARGE', message: expect.stringContaining('form') },
+    });
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('answers a form in a charset other than UTF-8 with a sentence about the form, not about JSON', async () => {
+    const response = await fetch(`${harness.url}/canvas/${workspaceId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=latin9' },
+      body: form(signedRequest(REP)),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: 'The request body must be UTF-8.' },
+    });
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
   it('refuses a verified Salesforce user who has no role in the workspace', async () => {
     const response = await post(form(signedRequest(STRANGER)));
     expect(response.status).toBe(403);
@@ -123,6 +153,16 @@ describe('Canvas signed requests', () => {
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { details: { reason: 'account_not_connected' } } });
     expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('takes the person’s user id in its 15-character form too, as people stores it in 18', async () => {
+    const response = await post(form(signedRequest(REP.slice(0, 15))));
+    expect(response.status).toBe(200);
+    const cookie = response.headers.get('set-cookie') ?? '';
+    const session = await fetch(`${harness.url}/console/api/session`, {
+      headers: { cookie: cookie.split(';')[0] ?? '' },
+    });
+    expect(await session.json()).toMatchObject({ caller: { userId: REP } });
   });
 
   it('takes the connected org’s id in its 15-character form too', async () => {

@@ -119,6 +119,17 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     ).toBe('our_app');
   });
 
+  it('writes the record it was given even when a property names Id, never the record that Id names', async () => {
+    const [governed, other] = contacts(2);
+    await crmWith().writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: [{ recordId: governed!, properties: { Id: other!, Title: 'CFO' } }],
+    });
+    const records = state.objects.get('Contact')!.records;
+    expect(records.get(governed!)).toMatchObject({ Title: 'CFO' });
+    expect(records.get(other!)).toMatchObject({ Title: null });
+  });
+
   it('refuses more than 2,000 writes or 2,000 reads in one call before sending anything', async () => {
     const crm = crmWith();
     await expect(

@@ -103,7 +103,17 @@ describe('parsePolicy', () => {
       what: 'a property name that is not an internal name',
       document: { ...MINIMAL, objects: { contacts: { properties: { 'Job Title': { enrichment: 'auto' } } } } },
       issue:
-        'objects.contacts.properties has a key "Job Title" that is not valid: it must be a CRM internal property name (lower-case letters, digits and underscores, starting with a letter)',
+        'objects.contacts.properties has a key "Job Title" that is not valid: it must be a CRM internal property name: letters, digits and underscores, starting with a letter (HubSpot’s in lower case, such as jobtitle; a Salesforce field API name, such as Lead_Score__c)',
+    },
+    {
+      // Salesforce's field API names keep their capitals: the sentence must not send the admin to lower case.
+      what: 'a Salesforce field name with a space',
+      document: {
+        ...MINIMAL,
+        objects: { 'salesforce:Contact': { properties: { 'Lead Score': { enrichment: 'auto' } } } },
+      },
+      issue:
+        'objects["salesforce:Contact"].properties has a key "Lead Score" that is not valid: it must be a CRM internal property name: letters, digits and underscores, starting with a letter (HubSpot’s in lower case, such as jobtitle; a Salesforce field API name, such as Lead_Score__c)',
     },
     {
       what: 'a bad tier',

@@ -62,7 +62,7 @@ export function parseCommandLine<Output>(
       (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
         ? unknownOption(rest, Object.keys(options))
         : undefined;
-    const sentence = unknown ?? `${(error as Error).message}.`;
+    const sentence = unknown ?? valueMissing((error as Error).message) ?? `${(error as Error).message}.`;
     throw new AppError('VALIDATION_FAILED', `${sentence} Usage: ${PROGRAM} ${command.usage}`);
   }
 }
@@ -82,6 +82,15 @@ function unknownCommand<Output>(words: string[], commands: readonly CommandSpec<
     `Unknown command "${typed}".${hint} Run ${PROGRAM} --help for the list.`,
     nearest ? { details: { suggestion: nearest.name } } : {},
   );
+}
+
+/**
+ * parseArgs says an option's value is missing in two ways: "argument missing" at the end, and, when
+ * another option follows (`--crm --json`), three lines on "ambiguous" arguments. Both are one thing.
+ */
+function valueMissing(message: string): string | undefined {
+  const option = /^Option '(--[a-z0-9-]+)[^']*' argument (?:missing|is ambiguous)/.exec(message)?.[1];
+  return option && `${option} needs a value.`;
 }
 
 /** parseArgs names the unknown option; we name the nearest one the command has. */

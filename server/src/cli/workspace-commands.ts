@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WorkspaceView } from '../services/governance/index.ts';
 import { type SalesforceConnection, salesforceConnectionSchema } from '../../../shared/salesforce-connection.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
+import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readTextFile, withRuntime, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
 
@@ -29,28 +30,55 @@ const SALESFORCE_USAGE =
 const HUBSPOT_USAGE =
   '--hubspot-portal-id ID --hubspot-token TOKEN [--hubspot-client-secret SECRET] [--no-verify] [--json]';
 
-/** The `--salesforce-*` flags: client credentials when a secret is given, else the JWT bearer flow with the key file. */
+/** The flag that gave each field of a Salesforce connection, named when the field is refused. */
+const SALESFORCE_FLAG_OF_FIELD: Record<string, keyof typeof SALESFORCE_OPTIONS> = {
+  loginUrl: 'salesforce-login-url',
+  clientId: 'salesforce-client-id',
+  clientSecret: 'salesforce-client-secret',
+  username: 'salesforce-username',
+  privateKeyPem: 'salesforce-private-key',
+  apiShare: 'salesforce-api-share',
+};
+
+/**
+ * The `--salesforce-*` flags: client credentials with a secret, the JWT bearer flow with a user
+ * and key file. Both at once is refused rather than one chosen: calls would run as a user the admin
+ * did not name.
+ */
 function salesforceConnectionOf(context: CommandContext): SalesforceConnection {
   const clientId = requireOption(context, 'salesforce-client-id');
   const secret = optional(context, 'salesforce-client-secret');
   const share = optional(context, 'salesforce-api-share');
-  return parseWith(
-    salesforceConnectionSchema,
-    {
-      loginUrl: requireOption(context, 'salesforce-login-url'),
-      auth:
-        secret !== undefined
-          ? { kind: 'client_credentials', clientId, clientSecret: secret }
-          : {
-              kind: 'jwt_bearer',
-              clientId,
-              username: requireOption(context, 'salesforce-username'),
-              privateKeyPem: readTextFile(requireOption(context, 'salesforce-private-key')),
-            },
-      ...(share === undefined ? {} : { apiShare: Number(share) }),
-    },
-    'salesforce-*',
+  const jwtFlags = (['salesforce-username', 'salesforce-private-key'] as const).filter(
+    (name) => optional(context, name) !== undefined,
   );
+  if (secret !== undefined && jwtFlags.length > 0)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `--salesforce-client-secret and --${jwtFlags[0]} name two ways to sign in: give the secret (client credentials) or --salesforce-username with --salesforce-private-key (JWT bearer), not both.`,
+    );
+  const parsed = salesforceConnectionSchema.safeParse({
+    loginUrl: requireOption(context, 'salesforce-login-url'),
+    auth:
+      secret !== undefined
+        ? { kind: 'client_credentials', clientId, clientSecret: secret }
+        : {
+            kind: 'jwt_bearer',
+            clientId,
+            username: requireOption(context, 'salesforce-username'),
+            privateKeyPem: readTextFile(requireOption(context, 'salesforce-private-key')),
+          },
+    ...(share === undefined ? {} : { apiShare: Number(share) }),
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const flag = SALESFORCE_FLAG_OF_FIELD[String(issue?.path.at(-1))];
+  if (flag === 'salesforce-api-share')
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `--salesforce-api-share: must be a number above 0 and at most 1 (the share of the org's daily API calls the app may spend), such as 0.5; got ${share}.`,
+    );
+  throw new AppError('VALIDATION_FAILED', `--${flag ?? 'salesforce-*'}: ${issue?.message ?? 'invalid'}`);
 }
 
 /** `workspace add --crm salesforce`. */

@@ -339,6 +339,8 @@ export interface CrmPropertyDefinition {
   groupName?: string;
   /** Allowed values for enumerations. */
   options?: readonly { label: string; value: string }[];
+  /** The CRM lets no one set it through the API (Salesforce's `updateable: false`: Id, formulas, system fields). */
+  readOnly?: boolean;
 }
 
 export interface CrmPropertyGroup {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { AppError } from '../errors.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { type EmbeddedAppCheck, startEmbeddedSession } from '../services/console/index.ts';
 import { consoleContentSecurityPolicy } from './console-static.ts';
@@ -63,5 +64,22 @@ export function canvasRoutes(deps: ServiceDeps, options: CanvasRouteOptions): Ro
       else res.status(503).type('text/plain').send('The web console is not built yet: run "npm run build".');
     },
   );
+  return router;
+}
+
+/**
+ * `POST /canvas/:workspaceId` on a server without the consumer secret: nothing can be verified,
+ * and Salesforce's form would otherwise be answered as a body that is not JSON (415), which sends
+ * whoever installed the Canvas app looking at the wrong thing.
+ */
+export function canvasOffRoutes(): Router {
+  const router = Router();
+  router.post('/canvas/:workspaceId', () => {
+    throw new AppError(
+      'NOT_FOUND',
+      "The console inside Salesforce is off on this server: its operator sets SALESFORCE_CANVAS_CONSUMER_SECRET to the Canvas app's consumer secret.",
+      { details: { reason: 'canvas_off' } },
+    );
+  });
   return router;
 }

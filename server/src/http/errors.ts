@@ -105,11 +105,21 @@ export function toAppError(error: unknown): AppError {
   if (type === 'entity.too.large')
     return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
-    return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8 JSON.');
+  if (type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8.');
+  if (type === 'encoding.unsupported')
+    return new AppError(
+      'VALIDATION_FAILED',
+      'The request body is sent with a Content-Encoding this server does not read: send it as it is, or as gzip, deflate or br.',
+    );
   // The router's decoding of a path parameter such as %ED%A0%80 (issue 17).
   if (error instanceof URIError)
     return new AppError('VALIDATION_FAILED', 'The request path is not valid percent-encoded UTF-8.');
+  if (type === 'parameters.too.many')
+    return new AppError('BODY_TOO_LARGE', 'The form has more fields than this server accepts.');
+  // zlib's error on a body that does not inflate as its Content-Encoding says, passed on by the body parsers as a 400.
+  const { code: zlibCode, status } = (error ?? {}) as { code?: unknown; status?: unknown };
+  if (status === 400 && typeof zlibCode === 'string' && zlibCode.startsWith('Z_'))
+    return new AppError('VALIDATION_FAILED', 'The request body does not decode as its Content-Encoding header says.');
   return new AppError('INTERNAL', 'Something went wrong on our side; the request id identifies it in our logs.', {
     cause: error,
   });

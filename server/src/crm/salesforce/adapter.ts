@@ -189,12 +189,14 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     const sObject = sObjectOf(objectType);
     const fields = await describe(objectType);
     const records = writes.map((write) => {
-      const record: SfRecord = { Id: write.recordId };
+      const record: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(write.properties)) {
         const field = sfFieldName(name);
         record[field] = theirValue(fields.get(field)?.type, value);
       }
-      return record;
+      // Set last: Salesforce takes a record's Id as which record to update, so a property named Id
+      // (a policy may name the field) would send the write to a record no one governed.
+      return { ...record, Id: write.recordId } satisfies SfRecord;
     });
     return stageUpdate(call, sObject, records, writePaths);
   }
@@ -255,6 +257,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           label: field.label,
           type: propertyType(field.type),
           fieldType: field.type,
+          ...(field.updateable ? {} : { readOnly: true }),
           ...(field.picklistValues?.length
             ? { options: field.picklistValues.map((option) => ({ label: option.label, value: option.value })) }
             : {}),

@@ -1,5 +1,6 @@
 import { createSign } from 'node:crypto';
 import type { Connection } from '@jsforce/jsforce-node';
+import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 
 /**
@@ -64,14 +65,14 @@ export async function mintSession(
     auth.kind === 'client_credentials'
       ? { grant_type: 'client_credentials' }
       : { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(auth, loginUrl, now) };
-  let answer: { access_token: string; instance_url: string; id: string };
+  let answer: unknown;
   try {
-    answer = (await oauth2.requestToken(params)) as unknown as typeof answer;
+    answer = await oauth2.requestToken(params);
   } catch (error) {
     const name = error instanceof Error ? error.name : 'unknown';
     const message = error instanceof Error ? error.message : String(error);
     if (name.startsWith('ERROR_HTTP_5') || name === 'TypeError' || name === 'FetchError')
-      throw new AppError('CRM_UNAVAILABLE', `Salesforce's token endpoint could not be reached: ${message}`, {
+      throw new AppError('CRM_UNAVAILABLE', `Salesforce's token endpoint could not be reached (${message}).`, {
         retryable: true,
         cause: error,
       });
@@ -81,9 +82,20 @@ export async function mintSession(
       { details: { revoked: true, oauthError: name }, cause: error },
     );
   }
-  const [orgId = '', userId = ''] = answer.id.split('/').slice(-2);
-  return { accessToken: answer.access_token, instanceUrl: answer.instance_url, userId, orgId };
+  const token = tokenAnswerSchema.safeParse(answer);
+  // Whatever answers 200 at the login URL (a web page, another app) is no token endpoint: the URL is the admin's error.
+  if (!token.success)
+    throw new AppError(
+      'CRM_AUTH_FAILED',
+      `${loginUrl} answered, but not as a Salesforce token endpoint does (no access token, instance URL and identity): the login URL must be the org's My Domain URL, such as https://acme.my.salesforce.com.`,
+      { details: { revoked: false } },
+    );
+  const [orgId = '', userId = ''] = token.data.id.split('/').slice(-2);
+  return { accessToken: token.data.access_token, instanceUrl: token.data.instance_url, userId, orgId };
 }
+
+/** What Salesforce's token endpoint answers a granted request: `id` is the identity URL, `…/id/<org id>/<user id>`. */
+const tokenAnswerSchema = z.object({ access_token: z.string().min(1), instance_url: z.url(), id: z.string().min(1) });
 
 /**
  * jsforce is loaded with the first sign-in or connection, not with this module: a process that never

@@ -17,7 +17,8 @@ const id = safeText.regex(SALESFORCE_ID, 'must be a Salesforce id (15 or 18 lett
 
 const envelopeSchema = z.object({
   algorithm: z.literal('HMACSHA256'),
-  issuedAt: z.number().optional(),
+  // Salesforce's own example envelope has `"issuedAt": null` ("for internal use only").
+  issuedAt: z.number().nullish(),
   userId: id,
   client: z.object({
     instanceUrl: safeText.url(),
@@ -54,7 +55,7 @@ export const verifyCanvasSignedRequest: EmbeddedAppCheck = (signedRequest, secre
   const envelope = parsed.data;
   const recordId = envelope.context.environment?.parameters?.recordId;
   const request: EmbeddedAppRequest = {
-    crmUserId: envelope.context.user.userId,
+    crmUserId: eighteenCharacters(envelope.context.user.userId),
     accountId: eighteenCharacters(envelope.context.organization.organizationId),
     recordId: typeof recordId === 'string' && SALESFORCE_ID.test(recordId) ? recordId : null,
     frameAncestors: orgFrameAncestors(envelope.client.instanceUrl),
@@ -62,7 +63,7 @@ export const verifyCanvasSignedRequest: EmbeddedAppCheck = (signedRequest, secre
   return { ok: true, request };
 };
 
-/** An org id as a connection stores it (the 18 characters of the sign-in's identity URL). */
+/** An id as the workspace stores it: an org's as its connection (the sign-in's identity URL), a user's as `people`. */
 function eighteenCharacters(id: string): string {
   return id.length === 15 ? id + salesforceIdChecksum(id) : id;
 }

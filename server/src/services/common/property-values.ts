@@ -37,7 +37,8 @@ export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyVal
           };
     }
     case 'date':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value))
+      // Date.parse rolls a day past its month's end over (2026-02-30 is March 2): the day must survive the round trip.
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && isCalendarDay(value)
         ? { ok: true, value }
         : refuse(definition, 'a date like 2026-11-23');
     case 'datetime': {
@@ -52,6 +53,11 @@ export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyVal
         : { ok: true, value: instant.toISOString() };
     }
   }
+}
+
+function isCalendarDay(day: string): boolean {
+  const parsed = new Date(`${day}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === day;
 }
 
 function refuse(definition: CrmPropertyDefinition, expected: string): ConvertedValue {

@@ -36,6 +36,8 @@ export async function connectCrm(
   );
   const account = parsed.crm === 'hubspot' ? connection.accountId : `salesforce:${connection.accountId}`;
   const holder = await findWorkspaceByPortal(deps.db, account);
+  // Another connect of this workspace finished during the sign-in: this one is the second of its CRM.
+  if (holder?.id === workspace.id) refuseSecondOfCrm(workspace.id, holder.connections, parsed.crm);
   if (holder) throw accountInUse(parsed.crm, connection.accountId);
   return withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
     const locked = await lockWorkspace(tx, workspace.id);

@@ -127,11 +127,18 @@ async function refuseWhatTheCrmLacks(
         issues.push(
           `objects.${objectType}.properties.${name}: the CRM has no such field (or the app's user cannot see it)`,
         );
+    // A tier that lets an agent write a field the CRM lets no one set: every such write would be refused
+    // there, and a record's own id field would name another record. A deny-only entry keeps protecting it.
+    for (const [name, tiers] of Object.entries(policy.objects[objectType]?.properties ?? {}))
+      if (fields.get(name)?.readOnly && Object.values(tiers).some((tier) => tier !== 'deny'))
+        issues.push(
+          `objects.${objectType}.properties.${name}: the CRM lets no one set this field (it is read-only), so no agent may be given a tier on it but deny`,
+        );
   }
   if (issues.length > 0)
     throw new AppError(
       'POLICY_INVALID',
-      `The policy names fields the CRM does not have: ${issues.slice(0, 5).join('; ')}`,
+      `The policy names fields the CRM does not have, or lets no one set: ${issues.slice(0, 5).join('; ')}`,
       {
         details: { issues },
       },

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { toCrmValue } from '../../server/src/services/common/property-values.ts';
+
+/** Values an agent sends for a CRM's typed fields (issue 20: a Salesforce Opportunity's CloseDate). */
+const closeDate = { name: 'CloseDate', label: 'Close Date', type: 'date' as const, fieldType: 'date' };
+
+describe('a date property', () => {
+  it('takes a calendar day', () => {
+    expect(toCrmValue(closeDate, '2028-02-29')).toEqual({ ok: true, value: '2028-02-29' });
+  });
+
+  it('refuses a day its month does not have, which a date parser rolls into the next month', () => {
+    for (const day of ['2026-02-29', '2026-02-30', '2026-04-31', '2026-13-01', '2026-00-10'])
+      expect(toCrmValue(closeDate, day)).toEqual({
+        ok: false,
+        message: 'CloseDate is a date property and needs a date like 2026-11-23',
+      });
+  });
+});
