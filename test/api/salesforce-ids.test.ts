@@ -225,6 +225,32 @@ describe('Salesforce ids in a Salesforce workspace', () => {
   });
 });
 
+describe('a value longer than the org keeps', () => {
+  it('is refused with the change set, naming the field and its limit; nothing is stored or written', async () => {
+    const calls = sandbox.state.calls.length;
+    const before = { ...sandbox.state.objects.get('Contact')!.records.get(contact) };
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token: agentToken,
+      body: {
+        batchId: 'too-long',
+        objectType: 'salesforce:Contact',
+        changes: [{ recordId: contact, properties: { Department: 'x'.repeat(256) }, evidence: EVIDENCE }],
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'INVALID_PROPERTY_VALUE',
+      message: `Record ${contact}: Department keeps at most 255 characters; this value has 256.`,
+    });
+    // The read and describe before validation, no write.
+    expect(sandbox.state.calls.slice(calls).filter((call) => call.method === 'PATCH')).toEqual([]);
+    expect(sandbox.state.objects.get('Contact')!.records.get(contact)).toEqual(before);
+    const held = await admin('GET', '/v1/admin/approvals?batch=too-long');
+    expect(held.status).toBe(200);
+    expect(JSON.stringify(held.body)).not.toContain(contact);
+  });
+});
+
 describe('HubSpot ids beside them', () => {
   it('keeps filtering by digit record and user ids', async () => {
     const hubspot = await seedWorkspace(harness);

@@ -148,6 +148,33 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     expect(state.calls).toEqual([]);
   });
 
+  it('tells a text field’s most characters from describe, and the org refuses a longer value as STRING_TOO_LONG', async () => {
+    const contactFields = state.objects.get('Contact')!.fields;
+    contactFields.set('Code__c', {
+      name: 'Code__c',
+      label: 'Code',
+      type: 'string',
+      updateable: true,
+      custom: false,
+      length: 5,
+    });
+    try {
+      const crm = crmWith();
+      const described = await crm.describeProperties('salesforce:Contact');
+      expect(described.get('Code__c')).toMatchObject({ type: 'string', maxLength: 5 });
+      expect(described.get('HasOptedOutOfEmail')?.maxLength).toBeUndefined();
+      const [id] = contacts(1);
+      const outcomes = await crm.writeBatch({
+        objectType: 'salesforce:Contact',
+        writes: [{ recordId: id!, properties: { Code__c: 'ABCDEF' } }],
+      });
+      expect(outcomes[0]).toMatchObject({ ok: false, code: 'STRING_TOO_LONG' });
+      expect(state.objects.get('Contact')!.records.get(id!)?.['Code__c']).toBeUndefined();
+    } finally {
+      contactFields.delete('Code__c');
+    }
+  });
+
   it('reports a field the API user cannot see as that record’s refusal', async () => {
     const [id] = contacts(1);
     state.objects

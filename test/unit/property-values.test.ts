@@ -4,6 +4,26 @@ import { toCrmValue } from '../../server/src/services/common/property-values.ts'
 /** Values an agent sends for a CRM's typed fields (issue 20: a Salesforce Opportunity's CloseDate). */
 const closeDate = { name: 'CloseDate', label: 'Close Date', type: 'date' as const, fieldType: 'date' };
 
+describe('a text property the CRM keeps so many characters of', () => {
+  const code = { name: 'Code__c', label: 'Code', type: 'string' as const, fieldType: 'string', maxLength: 5 };
+
+  it('takes a value up to that many UTF-16 units, and none at all', () => {
+    expect(toCrmValue(code, 'ABCDE')).toEqual({ ok: true, value: 'ABCDE' });
+    expect(toCrmValue(code, null)).toEqual({ ok: true, value: null });
+  });
+
+  it('refuses a longer one, an emoji counting two as the CRM counts it', () => {
+    expect(toCrmValue(code, 'ABCDEF')).toEqual({
+      ok: false,
+      message: 'Code__c keeps at most 5 characters; this value has 6',
+    });
+    expect(toCrmValue(code, 'ABCD😀')).toEqual({
+      ok: false,
+      message: 'Code__c keeps at most 5 characters; this value has 6',
+    });
+  });
+});
+
 describe('a date property', () => {
   it('takes a calendar day', () => {
     expect(toCrmValue(closeDate, '2028-02-29')).toEqual({ ok: true, value: '2028-02-29' });

@@ -341,6 +341,8 @@ export interface CrmPropertyDefinition {
   options?: readonly { label: string; value: string }[];
   /** The CRM lets no one set it through the API (Salesforce's `updateable: false`: Id, formulas, system fields). */
   readOnly?: boolean;
+  /** The most characters of text the CRM keeps in it, counted in UTF-16 units (Salesforce's describe `length`). */
+  maxLength?: number;
 }
 
 export interface CrmPropertyGroup {

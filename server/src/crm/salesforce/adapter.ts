@@ -90,8 +90,13 @@ interface DescribedField {
   label: string;
   type: string;
   updateable: boolean;
+  /** Text fields' most characters; 0 for the others. */
+  length: number;
   picklistValues?: { value: string; label: string; active?: boolean }[];
 }
+
+/** Field types whose describe `length` bounds the value (a longer one is refused: STRING_TOO_LONG). */
+const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'picklist', 'multipicklist', 'combobox']);
 
 /** The CrmPort over Salesforce's REST API through jsforce: sObject Collections for reads and writes, field history by SOQL. */
 export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCrm {
@@ -258,6 +263,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           type: propertyType(field.type),
           fieldType: field.type,
           ...(field.updateable ? {} : { readOnly: true }),
+          ...(TEXT_TYPES.has(field.type) && field.length > 0 ? { maxLength: field.length } : {}),
           ...(field.picklistValues?.length
             ? { options: field.picklistValues.map((option) => ({ label: option.label, value: option.value })) }
             : {}),

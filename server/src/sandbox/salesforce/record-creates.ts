@@ -1,4 +1,4 @@
-import { storedValue } from './record-updates.ts';
+import { storedValue, tooLongFor } from './record-updates.ts';
 import { canSee, type SalesforceSandboxState } from './state.ts';
 
 type SaveError = { statusCode: string; message: string; fields: string[] };
@@ -29,12 +29,8 @@ export function planCreate(state: SalesforceSandboxState, input: Record<string, 
     if (!field || name === 'Id' || !canSee(state, type, field))
       return fail('INVALID_FIELD', `No such column '${name}' on sobject of type ${type}`, [name]);
     const stored = storedValue(field, value);
-    if (stored !== null && field.length !== undefined && stored.length > field.length)
-      return fail(
-        'STRING_TOO_LONG',
-        `${field.label}: data value too large: ${stored.slice(0, 40)}... (max length=${field.length})`,
-        [name],
-      );
+    const tooLong = tooLongFor(field, stored);
+    if (tooLong) return fail('STRING_TOO_LONG', tooLong, [name]);
     if (stored !== null && field.referenceTo) {
       const refused = state.faults.rejectRecords.get(stored);
       if (refused) return fail(refused.statusCode, refused.message, [name]);

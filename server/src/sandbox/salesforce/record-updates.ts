@@ -39,7 +39,16 @@ export function planUpdate(state: SalesforceSandboxState, input: Record<string, 
         `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
         [name],
       );
-    values[name] = storedValue(field, value);
+    const stored = storedValue(field, value);
+    const tooLong = tooLongFor(field, stored);
+    if (tooLong) return fail('STRING_TOO_LONG', tooLong, [name]);
+    values[name] = stored;
   }
   return { ok: true, id, type, values };
+}
+
+/** Salesforce's message when a text is longer than its field keeps, or undefined when it fits. */
+export function tooLongFor(field: SandboxField, stored: string | null): string | undefined {
+  if (stored === null || field.length === undefined || stored.length <= field.length) return undefined;
+  return `${field.label}: data value too large: ${stored.slice(0, 40)}... (max length=${field.length})`;
 }

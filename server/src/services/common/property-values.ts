@@ -8,6 +8,18 @@ export type ConvertedValue = { ok: true; value: string | null } | { ok: false; m
  * here, before anything is stored, rather than failing a whole CRM batch later.
  */
 export function toCrmValue(definition: CrmPropertyDefinition, value: PropertyValue): ConvertedValue {
+  const converted = convertedValue(definition, value);
+  // UTF-16 units, as Salesforce counts (see draft-text-limits.ts): a text it would refuse is never let through.
+  const length = converted.ok ? (converted.value?.length ?? 0) : 0;
+  if (definition.maxLength !== undefined && length > definition.maxLength)
+    return {
+      ok: false,
+      message: `${definition.name} keeps at most ${definition.maxLength} characters; this value has ${length}`,
+    };
+  return converted;
+}
+
+function convertedValue(definition: CrmPropertyDefinition, value: PropertyValue): ConvertedValue {
   if (value === null || value === '') return { ok: true, value: null };
   switch (definition.type) {
     case 'string':
