@@ -24,6 +24,29 @@ describe('a text property the CRM keeps so many characters of', () => {
   });
 });
 
+describe('a number property', () => {
+  const score = { name: 'Score__c', label: 'Score', type: 'number' as const, fieldType: 'double' };
+
+  it('takes a number, or its decimal text', () => {
+    for (const [given, kept] of [
+      [12, '12'],
+      [' 12.5 ', '12.5'],
+      ['-3', '-3'],
+      ['.5', '0.5'],
+      ['1e3', '1000'],
+    ] as const)
+      expect(toCrmValue(score, given)).toEqual({ ok: true, value: kept });
+  });
+
+  it('refuses text that is no decimal number, though Number() would read it', () => {
+    for (const given of ['0x10', '0b11', '0o17', 'Infinity', '1,5', '12abc', ' '])
+      expect(toCrmValue(score, given)).toEqual({
+        ok: false,
+        message: 'Score__c is a number property and needs a number',
+      });
+  });
+});
+
 describe('a date property', () => {
   it('takes a calendar day', () => {
     expect(toCrmValue(closeDate, '2028-02-29')).toEqual({ ok: true, value: '2028-02-29' });

@@ -25,10 +25,11 @@ function convertedValue(definition: CrmPropertyDefinition, value: PropertyValue)
     case 'string':
       return typeof value === 'boolean' ? refuse(definition, 'text') : { ok: true, value: String(value) };
     case 'number': {
+      // Decimal only: Number() also reads "0x10" as 16, "0b11" as 3 and "0o17" as 15.
       const number =
         typeof value === 'number'
           ? value
-          : typeof value === 'string' && value.trim() !== ''
+          : typeof value === 'string' && DECIMAL.test(value.trim())
             ? Number(value)
             : Number.NaN;
       return Number.isFinite(number) ? { ok: true, value: String(number) } : refuse(definition, 'a number');
@@ -66,6 +67,8 @@ function convertedValue(definition: CrmPropertyDefinition, value: PropertyValue)
     }
   }
 }
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function isCalendarDay(day: string): boolean {
   const parsed = new Date(`${day}T00:00:00Z`);
