@@ -89,6 +89,8 @@ export async function benchAudit(only?: string): Promise<BenchTable[]> {
       database: kind,
       events,
       'verify s': result.verify.seconds.toFixed(2),
+      // Apart from wall time: CPU time tells a run slowed by other processes from a slower run.
+      'verify CPU s': result.verify.cpuSeconds.toFixed(2),
       'verify events/s': Math.round(events / result.verify.seconds),
       [`verify goal (${GOAL_SECONDS[kind]} s at 1M)`]:
         result.verify.seconds <= (GOAL_SECONDS[kind] * events) / 1_000_000,
