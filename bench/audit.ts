@@ -7,7 +7,8 @@
  * Goals (issue 23): verify under 10 s on Postgres and under 20 s on PGlite at 1,000,000 events;
  * peak memory under 200 MB whatever the size (both stream the log page by page).
  * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle, median of 3: verify
- * at 1,000,000 on Postgres 5.53 s (5.46-5.98); on PGlite 19.37 s (18.03-19.48). Peaks with the CLI's
+ * at 1,000,000 on Postgres 5.53 s (5.46-5.98); on PGlite 19.37 s (18.03-19.48), and 18.21 s (17.93-20.30)
+ * at load average 4-7 since the database splices each event's JSON without row_to_json. Peaks with the CLI's
  * 8 MB semi-spaces (shared machine, interleaved pairs): PGlite verify 168-170 MB (its 8 MB pool),
  * Postgres 115-117.
  * A first CLI run after a source change compiles its modules afresh and peaks 11-17 MB higher.
@@ -88,6 +89,8 @@ export async function benchAudit(only?: string): Promise<BenchTable[]> {
       database: kind,
       events,
       'verify s': result.verify.seconds.toFixed(2),
+      // Apart from wall time: CPU time tells a run slowed by other processes from a slower run.
+      'verify CPU s': result.verify.cpuSeconds.toFixed(2),
       'verify events/s': Math.round(events / result.verify.seconds),
       [`verify goal (${GOAL_SECONDS[kind]} s at 1M)`]:
         result.verify.seconds <= (GOAL_SECONDS[kind] * events) / 1_000_000,

@@ -97,11 +97,14 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Runs the CLI to the end as a user runs it, timed, sampling its peak resident memory until it exits. */
+/**
+ * Runs the CLI to the end as a user runs it, timed, sampling its peak resident memory and its CPU
+ * time (to within the last 20 ms) until it exits.
+ */
 export async function measuredCli(
   env: Record<string, string>,
   args: string[],
-): Promise<{ output: Record<string, unknown>; seconds: number; peakMemoryMb: number }> {
+): Promise<{ output: Record<string, unknown>; seconds: number; cpuSeconds: number; peakMemoryMb: number }> {
   const started = performance.now();
   const command = scriptCommand('cli', env);
   const child = spawn(process.execPath, [...command.args, ...args], {
@@ -113,9 +116,11 @@ export async function measuredCli(
     stdout += chunk.toString();
   });
   let peakKb = 0;
+  let cpu = 0;
   // Once the process has gone (NaN), the last sample stands.
   const sampler = setInterval(() => {
     peakKb = Math.max(peakKb, peakMemoryKb(child.pid!) || 0);
+    cpu = cpuSeconds(child.pid!) || cpu;
   }, 20);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearInterval(sampler);
@@ -123,6 +128,7 @@ export async function measuredCli(
   return {
     output: JSON.parse(stdout) as Record<string, unknown>,
     seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpu,
     peakMemoryMb: Math.round(peakKb / 1024),
   };
 }

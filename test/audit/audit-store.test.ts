@@ -103,6 +103,33 @@ describe('the audit log in the database', () => {
     });
   });
 
+  it('text edited into the escaped spelling of its value is named at its event', async () => {
+    // The database splices each event's JSON with quotes and backslashes in text escaped: spliced
+    // as stored, a batch id edited from a"b to a\"b, or from c\d to c\\d, would read as the
+    // JSON that was hashed.
+    const { withAuditChain } = await import('../../server/src/services/common/index.ts');
+    const workspace = (
+      await createWorkspace(deps, { name: 'Quotes', hubspotPortalId: '444', hubspotToken: 'pat-4' }, admin)
+    ).id;
+    await withAuditChain(database.db, workspace, deps.clock, async (_tx, audit) => {
+      audit.append({ type: 'test.event', actor: { type: 'system' }, batchId: 'a"b' });
+      audit.append({ type: 'test.event', actor: { type: 'system' }, batchId: 'c\\d' });
+    });
+    expect(await verifyAudit(deps, workspace)).toEqual({ ok: true, events: 3 });
+    for (const seq of [3, 2]) {
+      await database.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
+      await database.db.execute(
+        sql`update audit_events set batch_id = replace(replace(batch_id, '\\', '\\\\'), '"', '\\"') where workspace_id = ${workspace} and seq = ${seq}`,
+      );
+      await database.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
+      expect(await verifyAudit(deps, workspace)).toMatchObject({
+        ok: false,
+        events: seq - 1,
+        firstBadEvent: { seq, problem: 'altered' },
+      });
+    }
+  });
+
   it('keeps workspaces apart: another workspace’s chain still verifies', async () => {
     const other = (await createWorkspace(deps, { name: 'Other', hubspotPortalId: '222', hubspotToken: 'pat-2' }, admin))
       .id;

@@ -237,14 +237,17 @@ export class ChainVerifier {
 
   /**
    * An event whose canonical JSON the database spliced from its columns (one string per event, so
-   * a large log is verified without building an object per field). It is hashed here; when the
-   * hash does not match, the answer is `reread` and nothing moves: the caller hands the event's
-   * stored texts to pushStored, whose slower checks decide (text in another spelling, or altered).
+   * a large log is verified without building an object per field). It is hashed here, and again
+   * with its control characters escaped when it holds any; when the hash does not match, the
+   * answer is `reread` and nothing moves: the caller hands the event's stored texts to pushStored,
+   * whose slower checks decide (text in another spelling, or altered).
    */
   pushSpliced(event: SplicedAuditEvent): ChainBreak | 'reread' | undefined {
     let reread = false;
     const problem = this.check(event, () => {
-      reread = sha256(event.canonical) !== event.hash;
+      if (sha256(event.canonical) === event.hash) return true;
+      const escaped = withControlCharactersEscaped(event.canonical);
+      reread = escaped === undefined || sha256(escaped) !== event.hash;
       return !reread;
     });
     return reread ? 'reread' : problem;
@@ -294,7 +297,27 @@ export class ChainVerifier {
   }
 }
 
-/** An event's links and its canonical JSON (what the linker hashed) as the database spliced it from the stored columns. */
+/**
+ * The text with its control characters escaped as JSON.stringify escapes them, or undefined if it
+ * holds none. The database's splice leaves them raw: escaping them there cost every event, this
+ * only the rare event that holds one.
+ */
+function withControlCharactersEscaped(text: string): string | undefined {
+  let escaped = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) < 0x20) {
+      escaped += text.slice(from, i) + JSON.stringify(text[i]).slice(1, -1);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? undefined : escaped + text.slice(from);
+}
+
+/**
+ * An event's links and its canonical JSON (what the linker hashed) as the database spliced it from
+ * the stored columns, but for control characters in its text, which come raw (see pushSpliced).
+ */
 export interface SplicedAuditEvent {
   seq: number;
   prevHash: string;

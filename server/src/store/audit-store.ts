@@ -273,16 +273,52 @@ export const CONTENT_COLUMN: Record<keyof AuditEventContent, SQL> = {
   workspaceId: sql`e.workspace_id`,
 };
 
+// A content field as the linker wrote it in its canonical JSON. Every field is coalesced, so a
+// NULL an owner wrote where the schema forbids one reads as null, not as a NULL line.
+const jsonValue = (column: SQL) => sql`coalesce(${column}::text, 'null')`;
+// Text as a JSON string with only " and \ escaped: enough for a line to name one set of stored
+// values, so no edit can move text across fields. The verifier escapes the rare control character
+// (ChainVerifier.pushSpliced).
+const jsonString = (column: SQL) =>
+  sql`coalesce('"' || replace(replace(${column}::text, '\\', '\\\\'), '"', '\\"') || '"', 'null')`;
+// Printed by Postgres with nothing to escape (numbers, uuids, the time as ISO text).
+const jsonQuoted = (column: SQL) => sql`coalesce('"' || ${column}::text || '"', 'null')`;
+
+const FIELD_JSON: Record<keyof AuditEventContent, SQL> = {
+  actor: jsonValue(CONTENT_COLUMN.actor),
+  after: jsonValue(CONTENT_COLUMN.after),
+  agentId: jsonQuoted(CONTENT_COLUMN.agentId),
+  batchId: jsonString(CONTENT_COLUMN.batchId),
+  before: jsonValue(CONTENT_COLUMN.before),
+  changeSetId: jsonQuoted(CONTENT_COLUMN.changeSetId),
+  data: jsonValue(CONTENT_COLUMN.data),
+  evidence: jsonValue(CONTENT_COLUMN.evidence),
+  objectType: jsonString(CONTENT_COLUMN.objectType),
+  occurredAt: jsonQuoted(CONTENT_COLUMN.occurredAt),
+  policyVersion: jsonValue(CONTENT_COLUMN.policyVersion),
+  prevHash: jsonString(CONTENT_COLUMN.prevHash),
+  property: jsonString(CONTENT_COLUMN.property),
+  reasons: jsonValue(sql`array_to_json(${CONTENT_COLUMN.reasons})`),
+  recordId: jsonString(CONTENT_COLUMN.recordId),
+  seq: jsonValue(CONTENT_COLUMN.seq),
+  type: jsonString(CONTENT_COLUMN.type),
+  workspaceId: jsonQuoted(CONTENT_COLUMN.workspaceId),
+};
+
 /**
- * An event's canonical JSON, as the database writes it: row_to_json writes the fields in the order
- * given (the linker's, sorted), compactly, JSON columns as their stored text (json, not jsonb: the
- * linker's canonical copy) and text escaped as JSON.stringify escapes it. A spelling that still
- * differs (an event stored before canonical copies) costs only a reread.
+ * An event's canonical JSON, as the database writes it: the fields in the linker's order (sorted),
+ * compactly, JSON columns as their stored text (json, not jsonb: the linker's canonical copy). Spliced
+ * with ||, not row_to_json, which looked up each field's type in Postgres's catalog again for every
+ * event, in a subquery run once per event: on PGlite, verifying 1,000,000 events took 15.7 s of CPU
+ * instead of 18.8 (five interleaved pairs). A spelling that still differs (an event stored before
+ * canonical copies) costs only a reread.
  */
-const CANONICAL_JSON = sql`(select row_to_json(content)::text from (select ${sql.join(
-  SORTED_CONTENT_FIELDS.map((field) => sql`${CONTENT_COLUMN[field]} as ${sql.identifier(field)}`),
-  sql`, `,
-)}) content)`;
+const CANONICAL_JSON = sql.join(
+  SORTED_CONTENT_FIELDS.map(
+    (field, i) => sql`${sql.raw(`'${i === 0 ? '{' : ','}"${field}":'`)} || ${FIELD_JSON[field]}`,
+  ),
+  sql` || `,
+);
 
 /**
  * The workspace's events up to `untilSeq` in chain order, a page at a time, each as its links and
@@ -305,7 +341,7 @@ export async function* streamSplicedAuditEvents(
   // One column a row: PGlite parses each column of each row in JavaScript, and four columns took
   // 1.5 times as long as one line holding them (100,000 events: 1.55 s against 0.98 s).
   const pageQuery = db
-    .select({ line: sql<string>`e.seq || ' ' || e.prev_hash || ' ' || e.hash || ' ' || ${CANONICAL_JSON}` })
+    .select({ line: sql<string>`e.seq || ' ' || e.prev_hash || ' ' || e.hash || ' ' || ${CANONICAL_JSON} || '}'` })
     .from(alias(auditEvents, 'e'))
     .where(
       sql`e.workspace_id = ${sql.placeholder('workspaceId')} and e.seq > ${sql.placeholder('after')} and e.seq <= ${sql.placeholder('until')}`,
