@@ -225,7 +225,7 @@ describe('Salesforce ids in a Salesforce workspace', () => {
   });
 });
 
-describe('a value longer than the org keeps', () => {
+describe('a value the org would refuse', () => {
   it('is refused with the change set, naming the field and its limit; nothing is stored or written', async () => {
     const calls = sandbox.state.calls.length;
     const before = { ...sandbox.state.objects.get('Contact')!.records.get(contact) };
@@ -248,6 +248,22 @@ describe('a value longer than the org keeps', () => {
     const held = await admin('GET', '/v1/admin/approvals?batch=too-long');
     expect(held.status).toBe(200);
     expect(JSON.stringify(held.body)).not.toContain(contact);
+  });
+
+  it('is refused when a field naming another record is given something that is no id', async () => {
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token: agentToken,
+      body: {
+        batchId: 'not-an-id',
+        objectType: 'salesforce:Contact',
+        changes: [{ recordId: contact, properties: { OwnerId: 'jane@acme.com' }, evidence: EVIDENCE }],
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'INVALID_PROPERTY_VALUE',
+      message: `Record ${contact}: OwnerId names a record and needs that record's id.`,
+    });
   });
 });
 

@@ -148,7 +148,7 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     expect(state.calls).toEqual([]);
   });
 
-  it('tells a text field’s most characters from describe, and the org refuses a longer value as STRING_TOO_LONG', async () => {
+  it('tells from describe a text field’s most characters and a reference field’s id form; the org refuses a longer text as STRING_TOO_LONG', async () => {
     const contactFields = state.objects.get('Contact')!.fields;
     contactFields.set('Code__c', {
       name: 'Code__c',
@@ -163,6 +163,10 @@ describe('the Salesforce adapter against the local Salesforce', () => {
       const described = await crm.describeProperties('salesforce:Contact');
       expect(described.get('Code__c')).toMatchObject({ type: 'string', maxLength: 5 });
       expect(described.get('HasOptedOutOfEmail')?.maxLength).toBeUndefined();
+      // A reference field takes a record's id, nothing else.
+      expect(described.get('OwnerId')?.recordIdPattern?.test('005000000000001AAA')).toBe(true);
+      expect(described.get('OwnerId')?.recordIdPattern?.test('jane@acme.com')).toBe(false);
+      expect(described.get('Code__c')?.recordIdPattern).toBeUndefined();
       const [id] = contacts(1);
       const outcomes = await crm.writeBatch({
         objectType: 'salesforce:Contact',

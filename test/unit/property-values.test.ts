@@ -24,6 +24,28 @@ describe('a text property the CRM keeps so many characters of', () => {
   });
 });
 
+describe('a property whose value names another record', () => {
+  const owner = {
+    name: 'OwnerId',
+    label: 'Owner ID',
+    type: 'string' as const,
+    fieldType: 'reference',
+    recordIdPattern: /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$/,
+  };
+
+  it('takes an id of the form its CRM gives', () => {
+    expect(toCrmValue(owner, '005000000000001AAA')).toEqual({ ok: true, value: '005000000000001AAA' });
+  });
+
+  it('refuses anything else, an address or a name', () => {
+    for (const given of ['jane@acme.com', 'Jane Doe', '005', 42])
+      expect(toCrmValue(owner, given)).toEqual({
+        ok: false,
+        message: "OwnerId names a record and needs that record's id",
+      });
+  });
+});
+
 describe('a number property', () => {
   const score = { name: 'Score__c', label: 'Score', type: 'number' as const, fieldType: 'double' };
 

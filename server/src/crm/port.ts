@@ -343,6 +343,8 @@ export interface CrmPropertyDefinition {
   readOnly?: boolean;
   /** The most characters of text the CRM keeps in it, counted in UTF-16 units (Salesforce's describe `length`). */
   maxLength?: number;
+  /** Its value names another record (Salesforce's reference fields: OwnerId, AccountId): an id of this form. */
+  recordIdPattern?: RegExp;
 }
 
 export interface CrmPropertyGroup {

@@ -1,5 +1,9 @@
 import type { Connection } from '@jsforce/jsforce-node';
-import { SALESFORCE_OBJECT_TYPES, type ObjectType } from '../../../../shared/crm-names.ts';
+import {
+  SALESFORCE_OBJECT_TYPES,
+  SALESFORCE_RECORD_ID_PATTERN,
+  type ObjectType,
+} from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type {
   CrmPort,
@@ -264,6 +268,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
           fieldType: field.type,
           ...(field.updateable ? {} : { readOnly: true }),
           ...(TEXT_TYPES.has(field.type) && field.length > 0 ? { maxLength: field.length } : {}),
+          ...(field.type === 'reference' ? { recordIdPattern: SALESFORCE_RECORD_ID_PATTERN } : {}),
           ...(field.picklistValues?.length
             ? { options: field.picklistValues.map((option) => ({ label: option.label, value: option.value })) }
             : {}),

@@ -173,7 +173,7 @@ export function createSalesforceSandboxState(
       standard('Phone', 'Business Phone', 'string'),
       standard('Department', 'Department', 'string'),
       standard('LeadSource', 'Lead Source', 'picklist'),
-      standard('Description', 'Description', 'textarea'),
+      text('Description', 'Description', 'textarea', 32_000),
       optOut,
       owner,
     ]),

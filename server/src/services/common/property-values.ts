@@ -23,7 +23,10 @@ function convertedValue(definition: CrmPropertyDefinition, value: PropertyValue)
   if (value === null || value === '') return { ok: true, value: null };
   switch (definition.type) {
     case 'string':
-      return typeof value === 'boolean' ? refuse(definition, 'text') : { ok: true, value: String(value) };
+      if (typeof value === 'boolean') return refuse(definition, 'text');
+      return definition.recordIdPattern && !definition.recordIdPattern.test(String(value))
+        ? { ok: false, message: `${definition.name} names a record and needs that record's id` }
+        : { ok: true, value: String(value) };
     case 'number': {
       // Decimal only: Number() also reads "0x10" as 16, "0b11" as 3 and "0o17" as 15.
       const number =
