@@ -32,11 +32,22 @@ export function workBehindAnswers(onFailure: (error: unknown) => void): WorkBehi
  */
 export type AnswerWhen = 'decided' | 'applied';
 
-export async function writeNowOrBehind(
+/**
+ * Does `work` now or behind the answer, and gives `answer`'s result: read after the work, or, when
+ * the work goes behind, before it starts, so the answer shows the decision as stored however fast
+ * the work then is.
+ */
+export async function writeNowOrBehind<T>(
   behindAnswers: WorkBehindAnswers | undefined,
   answer: AnswerWhen | undefined,
   work: () => Promise<unknown>,
-): Promise<void> {
-  if (answer === 'decided' && behindAnswers) behindAnswers.start(work);
-  else await work();
+  answerWith: () => Promise<T>,
+): Promise<T> {
+  if (answer === 'decided' && behindAnswers) {
+    const answered = await answerWith();
+    behindAnswers.start(work);
+    return answered;
+  }
+  await work();
+  return answerWith();
 }

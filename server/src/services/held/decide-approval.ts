@@ -93,15 +93,18 @@ export async function decideApproval(deps: ServiceDeps, input: DecideApprovalInp
     const code = STATE_REFUSALS.has(outcome.code) ? 'APPROVAL_NOT_DECIDABLE' : 'APPROVAL_DECISION_FORBIDDEN';
     throw new AppError(code, outcome.message, { details: { refusal: outcome.code } });
   }
-  if (outcome.approved) {
-    // The approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
-    await writeNowOrBehind(deps.behindAnswers, input.answer, () =>
-      applyApprovals(deps, { workspace, approvalIds: [approvalId] }),
+  const view = async () => approvalView(await requireApproval(deps, workspace.id, approvalId));
+  // The approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
+  if (outcome.approved)
+    return writeNowOrBehind(
+      deps.behindAnswers,
+      input.answer,
+      () => applyApprovals(deps, { workspace, approvalIds: [approvalId] }),
+      view,
     );
-  }
   if (request.kind === 'reject')
     await checkRejectionRate(deps, workspace.id, [{ agentId: found.agentId, batchId: found.batchId }]);
-  return approvalView(await requireApproval(deps, workspace.id, approvalId));
+  return view();
 }
 
 export interface LockedDecision {

@@ -214,15 +214,18 @@ export async function decideApprovalsBatch(
   });
   // Each approved approval is stored `approved`, the apply queue's row: if this process dies first, the approval job writes it.
   // Each approved creation or association is `applying` under its change set's lease: recovery makes it then.
-  await writeNowOrBehind(deps.behindAnswers, input.answer, () =>
-    Promise.all([applyApprovals(deps, { workspace, approvalIds: approved }), decided.applyEntries()]),
+  const statuses = await writeNowOrBehind(
+    deps.behindAnswers,
+    input.answer,
+    () => Promise.all([applyApprovals(deps, { workspace, approvalIds: approved }), decided.applyEntries()]),
+    async () => {
+      // Before answering in every case: nothing creates a released task or note again if this process dies (release-action.ts).
+      // One at a time, as a single decision does: each task or note is its own CRM call.
+      for (const id of released) await executeReleasedAction(deps, workspace, id);
+      if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, decided.batches);
+      return statusesNow(deps, workspace, outcomes);
+    },
   );
-  // Before answering in every case: nothing creates a released task or note again if this process dies (release-action.ts).
-  // One at a time, as a single decision does: each task or note is its own CRM call.
-  for (const id of released) await executeReleasedAction(deps, workspace, id);
-  if (request.kind === 'reject') await checkRejectionRate(deps, workspace.id, decided.batches);
-
-  const statuses = await statusesNow(deps, workspace, outcomes);
   const results = ids.map((approvalId): BatchDecisionResult['results'][number] => {
     const result = outcomes.get(approvalId);
     if (result === undefined)
