@@ -382,19 +382,27 @@ const SERVER_PAGES = { pageSize: 250, pagesAhead: 3 };
 const IN_PROCESS_PAGES = { pageSize: 1_000, pagesAhead: 1 };
 
 const HASH_LENGTH = 64;
-const HEX_HASH = /^[0-9a-f]{64}$/;
 
-/** `seq prevHash hash canonical`; the hashes are checked for their shape, so a split cannot shift. */
+/**
+ * `seq prevHash hash canonical`, cut where two hashes of the right length end. A hash edited into
+ * another length or shape cuts the line elsewhere, and then cannot pass: its `prevHash` must equal
+ * the hash verified before it and its `hash` the SHA-256 of the rest, both hex of this length, and a
+ * mismatch is reread from the stored columns. (Testing each hash's shape first cost 1 s of CPU in
+ * 20 on PGlite for 1,000,000 events.)
+ */
 function splitLine(line: string): SplicedAuditEvent | number {
   const afterSeq = line.indexOf(' ') + 1;
   const seq = Number(line.slice(0, afterSeq - 1));
   const afterPrev = afterSeq + HASH_LENGTH + 1;
   const afterHash = afterPrev + HASH_LENGTH + 1;
-  const prevHash = line.slice(afterSeq, afterPrev - 1);
-  const hash = line.slice(afterPrev, afterHash - 1);
-  const splits =
-    line[afterPrev - 1] === ' ' && line[afterHash - 1] === ' ' && HEX_HASH.test(prevHash) && HEX_HASH.test(hash);
-  return splits ? { seq, prevHash, hash, canonical: line.slice(afterHash) } : seq;
+  const splits = afterSeq > 0 && line[afterPrev - 1] === ' ' && line[afterHash - 1] === ' ';
+  if (!splits) return seq;
+  return {
+    seq,
+    prevHash: line.slice(afterSeq, afterPrev - 1),
+    hash: line.slice(afterPrev, afterHash - 1),
+    canonical: line.slice(afterHash),
+  };
 }
 
 // node-postgres and PGlite both answer with `rows`.
