@@ -26,7 +26,9 @@ export const TASK_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH'] as const;
 
 export const emailContentSchema = z.strictObject({
   to: z.email().max(254).describe('The recipient: the contact’s email address.'),
-  subject: text(998),
+  // One header line: a line break would let a released subject carry headers of its own (a Bcc to
+  // someone no stop rule checked) into the sending service's message.
+  subject: text(998).regex(/^[^\r\n]*$/, 'must be one line, without line breaks (CR or LF)'),
   body: text(100_000),
 });
 export const taskContentSchema = z.strictObject({

@@ -293,6 +293,29 @@ describe('bad input and reports out of turn', () => {
     expect((await submitAction(harness, outreach(), { ...emailAction('1'), objectType: 'deals' })).status).toBe(400);
   });
 
+  it('refuses an email subject with a line break, which would carry a header of its own to the sender', async () => {
+    await publishActionTiers(harness, ws.workspaceId, { send_email: { outreach: 'approval' } });
+    const contactId = seedContact(harness);
+    for (const subject of ['Pricing\r\nBcc: someone@elsewhere.com', 'Pricing\nBcc: someone@elsewhere.com'])
+      expect(await submitAction(harness, outreach(), emailAction(contactId, { subject }))).toMatchObject({
+        status: 400,
+        body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'subject' }] } } },
+      });
+    expect(await actionEvents(harness, contactId)).toEqual([]);
+    // Nor may a person's edit add one.
+    const held = await submitAction(harness, outreach(), emailAction(contactId));
+    expect(held.body.status).toBe('pending');
+    const edit = await decideAction(harness, ws.adminToken, held.body.id, {
+      kind: 'approve',
+      actingUserId: '2001',
+      edits: { subject: 'Pricing\r\nBcc: someone@elsewhere.com' },
+    });
+    expect(edit).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', details: { issues: [{ path: 'edits.subject' }] } } },
+    });
+  });
+
   it('replays a retried submission with the same Idempotency-Key, and refuses the key for another action', async () => {
     const contactId = seedContact(harness);
     const key = { 'idempotency-key': 'email-1' };

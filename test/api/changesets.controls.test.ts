@@ -8,6 +8,7 @@ import {
   publishPolicy,
 } from '../../server/src/services/governance/index.ts';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { workspaceTurns } from '../../server/src/services/common/index.ts';
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { submissionRowCounts } from '../support/row-counts.ts';
@@ -125,6 +126,41 @@ describe('kill switches', () => {
     expect((await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token: ws.agents[0]!.token })).body).toEqual(
       res.body,
     );
+  });
+
+  it('refuses a change set that waited its turn behind another while a switch was engaged, storing nothing', async () => {
+    const [id] = contacts(1);
+    // The server's turns (issue 23), with the running change set held open by the test.
+    const turns = workspaceTurns(1);
+    let inLine = () => {};
+    const reachedLine = new Promise<void>((resolve) => {
+      inLine = resolve;
+    });
+    harness.deps.changeSetTurns = {
+      run: (workspaceId, work) => {
+        inLine();
+        return turns.run(workspaceId, work);
+      },
+    };
+    let finishRunning = () => {};
+    const running = turns.run(ws.workspaceId, () => new Promise<void>((resolve) => (finishRunning = resolve)));
+    const waiting = api(harness, 'POST', '/v1/changesets', { token: ws.agents[0]!.token, body: submission([id!]) });
+    await reachedLine;
+    await setKillSwitch(
+      harness.deps,
+      ws.workspaceId,
+      { scope: 'agent', target: ws.agents[0]!.id, engaged: true, reason: 'runaway' },
+      ADMIN,
+    );
+    const before = await submissionRowCounts(harness.database.db);
+    const crmCalls = harness.hubspot.calls.count();
+    finishRunning();
+    await running;
+    const res = await waiting;
+    expect(res.status).toBe(423);
+    expect(res.body.error).toMatchObject({ code: 'KILL_SWITCH_ENGAGED' });
+    expect(await submissionRowCounts(harness.database.db)).toEqual(before);
+    expect(harness.hubspot.calls.count()).toBe(crmCalls);
   });
 });
 

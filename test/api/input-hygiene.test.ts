@@ -244,6 +244,20 @@ const cases: Case[] = [
     code: 'UNSUPPORTED_MEDIA_TYPE',
     message: /Content-Type: application\/json/,
   },
+  // A UTF-8 body labelled Latin-1 was decoded as Latin-1: "José" became "JosÃ©" in the CRM.
+  ...['iso-8859-1', 'utf-16le', '"windows-1252"'].map(
+    (charset): Case => ({
+      name: `a body in charset ${charset}`,
+      method: 'POST',
+      path: '/v1/changesets',
+      as: 'agent',
+      raw: changeSet('José'),
+      contentType: `application/json; charset=${charset}`,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: /must be UTF-8; it came as charset/,
+    }),
+  ),
 ];
 
 describe('bad input on the API', () => {
@@ -272,6 +286,16 @@ describe('bad input on the API', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.batchId).toBe('emoji-🚀');
+  });
+
+  it.each(['utf-8', 'UTF-8', '"utf-8"', 'utf8'])('reads a body labelled charset=%s as UTF-8', async (charset) => {
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token: ws.agents[0]!.token,
+      raw: changeSet('José'),
+      headers: { 'content-type': `application/json; charset=${charset}` },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.batchId).toBe('José');
   });
 
   it('keeps a key with an escape as sent after a look-alike key (V8 misreads it: nodejs/node#63785)', async () => {

@@ -26,17 +26,20 @@ export async function relayStdioToServer(options: {
     options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],
   );
   const initializeIds = new Set<string | number>();
+  const inFlight = new Set<Promise<void>>();
   local.onmessage = (message) => {
     if (isJSONRPCRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
-    upstream.send(message).catch((error: unknown) => {
+    const relayed = upstream.send(message).catch(async (error: unknown) => {
       // A request must be answered, or the client waits forever: say why the server did not.
       if (isJSONRPCRequest(message))
-        void local.send({
+        await local.send({
           jsonrpc: '2.0',
           id: message.id,
           error: { code: SERVER_UNREACHABLE, message: unreachableSentence(options.url, error) },
         });
     });
+    inFlight.add(relayed);
+    void relayed.finally(() => inFlight.delete(relayed));
   };
   upstream.onmessage = (message: JSONRPCMessage) => {
     // Later requests carry the negotiated protocol version, as the SDK's own client sends it.
@@ -53,6 +56,10 @@ export async function relayStdioToServer(options: {
   await upstream.start();
   await local.start();
   await ended;
+  // The end of stdin ends the client's messages, not the answers it is owed: closing at once aborted
+  // the requests still at the server (`echo … | agent-governance mcp` got none), answering each
+  // "No agent-governance server answers", though the server may have decided them.
+  await Promise.all(inFlight);
   await Promise.all([local.close(), upstream.close()]);
 }
 

@@ -1,4 +1,4 @@
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { parseJson } from '../../../shared/json-text.ts';
 import { AppError, assertSafeJson } from '../errors.ts';
 
@@ -6,14 +6,17 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** A body sent as anything but JSON would reach the routes as no body at all; say what is wrong instead. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
-  // An empty body (clients send `content-length: 0` on a bare POST) has no type to check.
-  const hasBody = req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
-  if (hasBody && !req.is(JSON_TYPES))
+  if (hasBody(req) && !req.is(JSON_TYPES))
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', unsupportedTypeSentence(req.get('content-type')), {
       details: { contentType: req.get('content-type') ?? null },
     });
   next();
 };
+
+/** An empty body (clients send `content-length: 0` on a bare POST) has no type or charset to check. */
+function hasBody(req: Request): boolean {
+  return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+}
 
 /** Names what came, since `curl -d` sends a form type unless told otherwise (issue 18). */
 function unsupportedTypeSentence(contentType: string | undefined): string {
@@ -50,5 +53,21 @@ export function jsonBody(limit: number): RequestHandler[] {
     req.body = body;
     next();
   };
-  return [express.text({ type: JSON_TYPES, limit, defaultCharset: 'utf-8' }), parse];
+  return [refuseOtherCharsets, express.text({ type: JSON_TYPES, limit, defaultCharset: 'utf-8' }), parse];
 }
+
+/**
+ * express.text decodes any charset iconv knows, so a UTF-8 body labelled `charset=iso-8859-1` (the
+ * default of some HTTP clients) was read as Latin-1 and "José" reached the CRM as "JosÃ©". JSON is
+ * UTF-8 (RFC 8259), and only that is read (issue 17).
+ */
+const refuseOtherCharsets: RequestHandler = (req, _res, next) => {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.get('content-type') ?? '')?.[1];
+  if (hasBody(req) && charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `The request body must be UTF-8; it came as charset ${charset}. Send it as UTF-8 with Content-Type: application/json.`,
+      { details: { contentType: req.get('content-type') } },
+    );
+  next();
+};

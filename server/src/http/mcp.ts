@@ -53,6 +53,13 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
   return router;
 }
 
+/**
+ * What the SDK parses a tools/call with before its own check of the full schema: given the full
+ * schema, a call whose `arguments` was null or a list failed that first parse, answered as -32603
+ * Internal error with zod's dump, where the SDK's own check answers -32602 Invalid params.
+ */
+const TOOLS_CALL = z.looseObject({ method: z.literal('tools/call') });
+
 /** An MCP server for one authenticated agent; low-level so that arguments are checked by our schemas and refusals carry our codes. */
 function mcpServer(context: { deps: ServiceDeps; caller: AuthenticatedAgent; logger: Logger; requestId: string }) {
   const server = new Server(
@@ -60,7 +67,9 @@ function mcpServer(context: { deps: ServiceDeps; caller: AuthenticatedAgent; log
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOL_LIST }));
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  server.setRequestHandler(TOOLS_CALL, async (call): Promise<CallToolResult> => {
+    // The SDK checked it against the full schema before this runs.
+    const request = CallToolRequestSchema.parse(call);
     try {
       const tool = MCP_TOOLS.find((candidate) => candidate.name === request.params.name);
       if (!tool)

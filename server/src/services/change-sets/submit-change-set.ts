@@ -111,7 +111,8 @@ export async function submitChangeSet(
   input: SubmitChangeSetInput,
 ): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
-  await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' });
+  const killSwitch = { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' } as const;
+  await assertNotKilled(deps.db, killSwitch);
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
   const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
@@ -127,7 +128,12 @@ export async function submitChangeSet(
       },
       () => submitWithinBudget(deps, input),
     );
-  return deps.changeSetTurns ? deps.changeSetTurns.run(workspace.id, submit) : submit();
+  if (!deps.changeSetTurns) return submit();
+  return deps.changeSetTurns.run(workspace.id, async () => {
+    // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
+    await assertNotKilled(deps.db, killSwitch);
+    return submit();
+  });
 }
 
 async function submitWithinBudget(
