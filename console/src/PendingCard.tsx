@@ -5,6 +5,7 @@ import { decisionControls } from '../../shared/views/decision-controls.ts';
 import { confidenceLabel, diffRows, sourceLink } from '../../shared/views/proposal-view.ts';
 import { Link } from 'wouter';
 import { postJson } from './api.ts';
+import { useInFlight } from './use-in-flight.ts';
 
 type Mode = 'idle' | 'edit' | 'reject';
 
@@ -36,10 +37,13 @@ export function PendingCard(props: {
   );
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [busy, inFlight] = useInFlight();
   const decide = (body: unknown) =>
-    postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
-      props.onDecided,
-      (failure: Error) => setError(failure.message),
+    inFlight(() =>
+      postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
+        props.onDecided,
+        (failure: Error) => setError(failure.message),
+      ),
     );
   const { approval } = card;
   const firstApprovers = [...new Set(approval.items.flatMap((item) => item.approvedBy))];
@@ -118,7 +122,7 @@ export function PendingCard(props: {
       {mode === 'idle' && (
         <div className="actions">
           {controls.approve && (
-            <button type="button" onClick={() => decide({ kind: 'approve' })}>
+            <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve' })}>
               Approve
             </button>
           )}
@@ -136,7 +140,7 @@ export function PendingCard(props: {
       )}
       {mode === 'edit' && (
         <div className="actions">
-          <button type="button" onClick={() => decide({ kind: 'approve', edits })}>
+          <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve', edits })}>
             Approve edited values
           </button>
           <button type="button" onClick={() => setMode('idle')}>
@@ -155,7 +159,9 @@ export function PendingCard(props: {
           <label>
             Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
-          <button type="submit">Reject with this reason</button>
+          <button type="submit" disabled={busy}>
+            Reject with this reason
+          </button>
           <button type="button" onClick={() => setMode('idle')}>
             Cancel
           </button>

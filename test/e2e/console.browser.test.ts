@@ -440,6 +440,46 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('audit-one-draft');
   });
 
+  it('a double click on Approve sends one decision, and the person sees no refusal of a second', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'double-click-batch',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1004',
+            properties: { phone: '+1 555 0199' },
+            evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+      token: adminToken,
+      body: { crmUserId: '1001' },
+    });
+    await page.goto('about:blank');
+    await page.goto(link.body.url);
+    await page.waitForURL(/\/inbox$/);
+    await page.goto(`${serverUrl}/inbox?batch=double-click-batch`);
+    const card = page.getByRole('article', { name: 'Proposal on contacts 1004' });
+    await card.waitFor();
+    const decisions: string[] = [];
+    const count = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/decisions')) decisions.push(request.url());
+    };
+    page.on('request', count);
+    await card.getByRole('button', { name: 'Approve', exact: true }).dblclick();
+    await card.waitFor({ state: 'detached', ...SERVER_WAIT });
+    page.off('request', count);
+    expect(decisions).toHaveLength(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  }, 60_000);
+
   it('no screen raised a script error or broke the Content-Security-Policy', () => {
     expect(pageErrors).toEqual([]);
   });
