@@ -238,6 +238,36 @@ describe('the record card', () => {
     expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(false);
   });
 
+  it('reads the card again when the proposal was decided meanwhile elsewhere, so it no longer offers a decision', async () => {
+    let decidedElsewhere = false;
+    const { renderer, backend } = renderCard({
+      'GET /card': () => ({ body: cardView(decidedElsewhere ? [] : [pendingCard('a1')]) }),
+      'POST /approvals/a1/decisions': () => {
+        decidedElsewhere = true;
+        return {
+          status: 409,
+          body: {
+            error: {
+              code: 'APPROVAL_NOT_DECIDABLE',
+              message: 'This approval is applied; it can no longer be decided.',
+              details: { refusal: 'approval_not_pending' },
+            },
+          },
+        };
+      },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      message: 'This approval is applied; it can no longer be decided.',
+    });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull());
+    expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true);
+  });
+
   it('pages through many pending proposals', async () => {
     const { renderer, backend } = renderCard({
       'GET /card': (call) => ({
