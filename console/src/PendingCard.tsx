@@ -2,7 +2,13 @@ import { useState } from 'react';
 import type { ApprovalView } from '../../shared/approval-api.ts';
 import type { PendingApprovalCard } from '../../shared/extension-api.ts';
 import { decisionControls } from '../../shared/views/decision-controls.ts';
-import { confidenceLabel, diffRows, sourceLink } from '../../shared/views/proposal-view.ts';
+import {
+  changedEdits,
+  confidenceLabel,
+  diffRows,
+  editStartValues,
+  sourceLink,
+} from '../../shared/views/proposal-view.ts';
 import { Link } from 'wouter';
 import { postJson } from './api.ts';
 import { useInFlight } from './use-in-flight.ts';
@@ -27,14 +33,8 @@ export function PendingCard(props: {
   const rows = diffRows(card);
   const source = sourceLink(card.evidence);
   const [mode, setMode] = useState<Mode>('idle');
-  const [edits, setEdits] = useState<Record<string, string>>(() =>
-    Object.fromEntries(
-      rows.map((row) => [
-        row.property,
-        row.proposed.full ?? (row.proposed.text === '(empty)' ? '' : row.proposed.text),
-      ]),
-    ),
-  );
+  const [edits, setEdits] = useState<Record<string, string>>(() => editStartValues(card));
+  const changed = changedEdits(card, edits);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, inFlight] = useInFlight();
@@ -140,7 +140,13 @@ export function PendingCard(props: {
       )}
       {mode === 'edit' && (
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve', edits })}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              decide(Object.keys(changed).length > 0 ? { kind: 'approve', edits: changed } : { kind: 'approve' })
+            }
+          >
             Approve edited values
           </button>
           <button type="button" onClick={() => setMode('idle')}>

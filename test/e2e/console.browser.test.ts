@@ -309,7 +309,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('rep-approves-edited-draft');
   });
 
-  it('two people approve a two-person item: the second sees who approved first, and the deal is written after both', async () => {
+  it('two people approve a two-person item: the second sees who approved first and starts from their edit, and the deal is written after both', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     const routing = await http('POST', `${serverUrl}/v1/admin/agents`, {
       token: adminToken,
@@ -355,7 +355,10 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await expect
       .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
       .toContain('nobody has approved yet');
-    await first.getByRole('button', { name: 'Approve', exact: true }).click();
+    // The first approver corrects the amount; the second, who edits nothing, must not undo that correction.
+    await first.getByRole('button', { name: 'Edit then approve' }).click();
+    await first.getByLabel('New value for amount').fill('124000');
+    await first.getByRole('button', { name: 'Approve edited values' }).click();
     await expect
       .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
       .toContain('approved first by user 2201');
@@ -366,14 +369,16 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       .poll(() => second.locator('.two-person').textContent(), SERVER_WAIT)
       .toBe('Two people must approve: approved first by user 2201; waiting for a second person.');
     await screenshot('two-person-approved-first');
-    await second.getByRole('button', { name: 'Approve', exact: true }).click();
+    await second.getByRole('button', { name: 'Edit then approve' }).click();
+    expect(await second.getByLabel('New value for amount').inputValue()).toBe('124000');
+    await second.getByRole('button', { name: 'Approve edited values' }).click();
     await second.waitFor({ state: 'detached' });
     await expect
       .poll(
         async () => (await http('GET', `${sandboxUrl}/_sandbox/records/deals/${dealId}`)).body.values.amount,
         SERVER_WAIT,
       )
-      .toBe('123000');
+      .toBe('124000');
     await screenshot('two-person-approved-by-both');
   });
 

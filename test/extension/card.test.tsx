@@ -199,6 +199,35 @@ describe('the record card', () => {
     });
   });
 
+  it('starts an edit from a first approver’s edited value and sends only what this person changed', async () => {
+    const card = pendingCard('a1', {
+      items: [
+        { property: 'phone', before: '+1 555 0100', proposed: '+1 555 0199' },
+        { property: 'jobtitle', before: 'Engineer', proposed: 'CTO' },
+      ],
+    });
+    card.approval.tier = 'two_person';
+    card.approval.items[0] = { ...card.approval.items[0]!, edited: '+1 555 0142', approvedBy: ['501'] };
+    card.approval.items[1] = { ...card.approval.items[1]!, approvedBy: ['501'] };
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([card]) },
+      'POST /approvals/a1/decisions': { body: approval('a1', []) },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.findAll(Input)).toHaveLength(2));
+    const [phone, jobtitle] = renderer.findAll(Input);
+    expect(phone!.props.value).toBe('+1 555 0142');
+    typeInto(jobtitle!, 'Chief Technology Officer');
+    await renderer.waitFor(() => expect(renderer.findAll(Input)[1]!.props.value).toBe('Chief Technology Officer'));
+    renderer.findByTestId(Button, 'approve-edited-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'approve',
+      edits: { jobtitle: 'Chief Technology Officer' },
+    });
+  });
+
   it('rejects only with a reason, and sends it', async () => {
     const { renderer, backend } = renderCard({
       'GET /card': { body: cardView([pendingCard('a1')]) },
