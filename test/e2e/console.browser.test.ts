@@ -485,6 +485,30 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await page.getByRole('alert').count()).toBe(0);
   }, 60_000);
 
+  it('a batch with more events than its page shows says so and leads to the older ones', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'long-batch',
+        objectType: 'contacts',
+        changes: Array.from({ length: 210 }, (_, index) => ({
+          recordId: String(1051 + index),
+          properties: { jobtitle: 'VP Engineering' },
+          evidence: { source: 'clearbit', confidence: 0.93, reason: 'Company site lists the new title' },
+        })),
+      },
+    });
+    expect(submitted.status).toBe(201);
+    await page.goto(`${serverUrl}/batches/long-batch`);
+    const older = page.getByRole('link', { name: 'Older events of this batch' });
+    await older.waitFor(SERVER_WAIT);
+    expect(await page.locator('table tbody tr').count()).toBe(200);
+    await older.click();
+    await page.waitForURL(/\/audit\?batch=long-batch&before=\d+$/);
+    await expect.poll(() => page.locator('table tbody tr').count(), SERVER_WAIT).toBeGreaterThan(0);
+  }, 60_000);
+
   it('no screen raised a script error or broke the Content-Security-Policy', () => {
     expect(pageErrors).toEqual([]);
   });
