@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link } from 'wouter';
 import type { InboxView } from '../../shared/console-api.ts';
 import { postJson } from './api.ts';
+import { useInFlight } from './use-in-flight.ts';
 
 type Draft = InboxView['drafts'][number];
 
@@ -25,9 +26,12 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
   const changed = Object.fromEntries(Object.entries(edits).filter(([field, value]) => value !== draft.content[field]));
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [busy, inFlight] = useInFlight();
   const decide = (body: unknown) =>
-    postJson(`/console/api/drafts/${draft.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
-      setError(failure.message),
+    inFlight(() =>
+      postJson(`/console/api/drafts/${draft.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
+        setError(failure.message),
+      ),
     );
   return (
     <article
@@ -61,7 +65,7 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
       {!draft.decidable.ok && <p className="muted">You cannot decide this draft ({draft.decidable.code}).</p>}
       {draft.decidable.ok && mode === 'idle' && (
         <div className="actions">
-          <button type="button" onClick={() => decide({ kind: 'approve' })}>
+          <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve' })}>
             Approve draft
           </button>
           {editable.length > 0 && (
@@ -102,7 +106,9 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
             </label>
           )}
           <div className="actions">
-            <button type="submit">Approve edited draft</button>
+            <button type="submit" disabled={busy}>
+              Approve edited draft
+            </button>
             <button type="button" onClick={() => setMode('idle')}>
               Cancel
             </button>
@@ -120,7 +126,9 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
           <label>
             Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
-          <button type="submit">Reject with this reason</button>
+          <button type="submit" disabled={busy}>
+            Reject with this reason
+          </button>
           <button type="button" onClick={() => setMode('idle')}>
             Cancel
           </button>

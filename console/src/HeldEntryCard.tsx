@@ -4,6 +4,7 @@ import type { PendingRecordEntry } from '../../shared/extension-api.ts';
 import { decisionControls } from '../../shared/views/decision-controls.ts';
 import { heldEntrySentence, heldEntryWhy } from '../../shared/views/held-entry-view.ts';
 import { postJson } from './api.ts';
+import { useInFlight } from './use-in-flight.ts';
 
 /**
  * A held record creation or association (issue 21), in the words the HubSpot card uses, with
@@ -23,9 +24,12 @@ export function HeldEntryCard(props: {
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [busy, inFlight] = useInFlight();
   const decide = (body: unknown) =>
-    postJson(`/console/api/${held.kind}s/${held.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
-      setError(failure.message),
+    inFlight(() =>
+      postJson(`/console/api/${held.kind}s/${held.id}/decisions`, body).then(props.onDecided, (failure: Error) =>
+        setError(failure.message),
+      ),
     );
   const record = held.kind === 'association' ? held.recordId : held.duplicateOf;
   return (
@@ -59,7 +63,7 @@ export function HeldEntryCard(props: {
       {!rejecting && (controls.approve || controls.reject) && (
         <div className="actions">
           {controls.approve && (
-            <button type="button" onClick={() => decide({ kind: 'approve' })}>
+            <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve' })}>
               Approve {held.kind === 'association' ? 'link' : 'new record'}
             </button>
           )}
@@ -81,7 +85,9 @@ export function HeldEntryCard(props: {
           <label>
             Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
-          <button type="submit">Reject with this reason</button>
+          <button type="submit" disabled={busy}>
+            Reject with this reason
+          </button>
           <button type="button" onClick={() => setRejecting(false)}>
             Cancel
           </button>

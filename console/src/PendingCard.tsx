@@ -2,9 +2,16 @@ import { useState } from 'react';
 import type { ApprovalView } from '../../shared/approval-api.ts';
 import type { PendingApprovalCard } from '../../shared/extension-api.ts';
 import { decisionControls } from '../../shared/views/decision-controls.ts';
-import { confidenceLabel, diffRows, sourceLink } from '../../shared/views/proposal-view.ts';
+import {
+  changedEdits,
+  confidenceLabel,
+  diffRows,
+  editStartValues,
+  sourceLink,
+} from '../../shared/views/proposal-view.ts';
 import { Link } from 'wouter';
 import { postJson } from './api.ts';
+import { useInFlight } from './use-in-flight.ts';
 
 type Mode = 'idle' | 'edit' | 'reject';
 
@@ -26,20 +33,17 @@ export function PendingCard(props: {
   const rows = diffRows(card);
   const source = sourceLink(card.evidence);
   const [mode, setMode] = useState<Mode>('idle');
-  const [edits, setEdits] = useState<Record<string, string>>(() =>
-    Object.fromEntries(
-      rows.map((row) => [
-        row.property,
-        row.proposed.full ?? (row.proposed.text === '(empty)' ? '' : row.proposed.text),
-      ]),
-    ),
-  );
+  const [edits, setEdits] = useState<Record<string, string>>(() => editStartValues(card));
+  const changed = changedEdits(card, edits);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [busy, inFlight] = useInFlight();
   const decide = (body: unknown) =>
-    postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
-      props.onDecided,
-      (failure: Error) => setError(failure.message),
+    inFlight(() =>
+      postJson<ApprovalView>(`/console/api/approvals/${card.approval.id}/decisions`, body).then(
+        props.onDecided,
+        (failure: Error) => setError(failure.message),
+      ),
     );
   const { approval } = card;
   const firstApprovers = [...new Set(approval.items.flatMap((item) => item.approvedBy))];
@@ -118,7 +122,7 @@ export function PendingCard(props: {
       {mode === 'idle' && (
         <div className="actions">
           {controls.approve && (
-            <button type="button" onClick={() => decide({ kind: 'approve' })}>
+            <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve' })}>
               Approve
             </button>
           )}
@@ -136,7 +140,13 @@ export function PendingCard(props: {
       )}
       {mode === 'edit' && (
         <div className="actions">
-          <button type="button" onClick={() => decide({ kind: 'approve', edits })}>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() =>
+              decide(Object.keys(changed).length > 0 ? { kind: 'approve', edits: changed } : { kind: 'approve' })
+            }
+          >
             Approve edited values
           </button>
           <button type="button" onClick={() => setMode('idle')}>
@@ -155,7 +165,9 @@ export function PendingCard(props: {
           <label>
             Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
           </label>
-          <button type="submit">Reject with this reason</button>
+          <button type="submit" disabled={busy}>
+            Reject with this reason
+          </button>
           <button type="button" onClick={() => setMode('idle')}>
             Cancel
           </button>

@@ -178,6 +178,19 @@ describe('managing roles from the settings page', () => {
     expect(await giveTeam('7101', 'owner', '701')).toMatchObject({ status: 200 });
   });
 
+  it('never takes the owner role from its last holder, who could then not grant it again', async () => {
+    for (const call of [
+      { method: 'DELETE', path: '/people/701' },
+      { method: 'PUT', path: '/people/701', body: { role: 'revops_admin' } },
+    ] as const)
+      expect(await as('701', call)).toMatchObject({
+        status: 409,
+        body: { error: { details: { reason: 'last_owner' } } },
+      });
+    expect(await giveTeam('7101', 'owner')).toMatchObject({ status: 200 });
+    expect(await as('701', { method: 'DELETE', path: '/people/701' })).toMatchObject({ status: 200 });
+  });
+
   it('refuses a rep every settings change', async () => {
     for (const call of [
       { method: 'PUT', path: '/people/1001', body: { role: 'approver' } },

@@ -224,6 +224,30 @@ describe('console settings: agents, people and kill switches', () => {
   });
 });
 
+describe('console settings: the last owner', () => {
+  it('When the only owner demotes or removes themselves, then it is refused 409 and they stay owner; with a second owner it is allowed', async () => {
+    for (const [method, body] of [
+      ['PUT', { role: 'revops_admin' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const refused = await as('1', method, '/console/api/people/1', body);
+      expect(refused.status, method).toBe(409);
+      const error = ((await refused.json()) as any).error;
+      expect(error.details.reason).toBe('last_owner');
+      expect(error.message).toContain('give the owner role to someone else first');
+    }
+    expect((await settingsOf('1')).access.people).toContainEqual(
+      expect.objectContaining({ crmUserId: '1', role: 'owner' }),
+    );
+
+    // An owner team counts as another owner, and an owner team may go while a person holds the role.
+    expect((await as('1', 'PUT', '/console/api/team-roles/77', { role: 'owner' })).status).toBe(200);
+    expect((await as('1', 'DELETE', '/console/api/team-roles/77')).status).toBe(200);
+    expect((await as('1', 'PUT', '/console/api/team-roles/77', { role: 'owner' })).status).toBe(200);
+    expect((await as('1', 'PUT', '/console/api/people/1', { role: 'revops_admin' })).status).toBe(200);
+  });
+});
+
 describe('console settings: retention', () => {
   it('When an admin sets retention periods, then the API reads them back and the change is audited as theirs; others may only read them', async () => {
     const shown = await as('501', 'GET', '/console/api/retention');

@@ -101,6 +101,46 @@ describe('sign-in links', () => {
     expect((await consoleCall(harness, planted, 'GET', '/console/api/session')).status).toBe(401);
   });
 
+  it('When the browser holds a session cookie that does not decode, then the link still signs the person in', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const response = await openLink(link.token, { cookie: 'ag_console_session=%E0%A4%A' });
+    expect(response.status).toBe(303);
+    const cookie = sessionCookieOf(response)!;
+    expect((await consoleCall(harness, cookie, 'GET', '/console/api/session')).status).toBe(200);
+    const stale = await fetch(`${harness.url}/console/api/session`, {
+      headers: { cookie: 'ag_console_session=%ED%A0%80' },
+    });
+    expect(stale.status).toBe(401);
+    expect(((await stale.json()) as any).error.details.reason).toBe('session_missing');
+  });
+
+  it('When a person opens a spent or broken link in a browser, then a page says why in a sentence, not the API’s JSON', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    expect((await openLink(link.token)).status).toBe(303);
+    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const query of [`?token=${link.token}`, '', '?token=<b>x</b>&token=y']) {
+      const response = await fetch(`${harness.url}/sign-in${query}`, {
+        redirect: 'manual',
+        headers: { accept: browserAccept },
+      });
+      expect(response.status, query).toBe(query === `?token=${link.token}` ? 401 : 400);
+      expect(response.headers.get('content-type'), query).toMatch(/^text\/html/);
+      expect(response.headers.get('content-security-policy'), query).toContain("script-src 'self'");
+      expect(response.headers.get('referrer-policy'), query).toBe('no-referrer');
+      const page = await response.text();
+      expect(page, query).toContain('Ask an admin for a new one');
+      expect(page, query).not.toMatch(/<b>|"error"|VALIDATION_FAILED|UNAUTHENTICATED/);
+      expect(sessionCookieOf(response), query).toBeUndefined();
+    }
+    const spent = await fetch(`${harness.url}/sign-in?token=${link.token}`, {
+      redirect: 'manual',
+      headers: { accept: browserAccept },
+    });
+    expect(await spent.text()).toContain('This sign-in link was already used, has expired or was never issued');
+    const cut = await fetch(`${harness.url}/sign-in?tok`, { redirect: 'manual', headers: { accept: browserAccept } });
+    expect(await cut.text()).toContain('This sign-in link is incomplete or damaged');
+  });
+
   it('When `next` points anywhere but a path of this server, then sign-in lands on the inbox', async () => {
     for (const next of [
       '//evil.example/x',

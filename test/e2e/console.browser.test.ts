@@ -309,7 +309,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('rep-approves-edited-draft');
   });
 
-  it('two people approve a two-person item: the second sees who approved first, and the deal is written after both', async () => {
+  it('two people approve a two-person item: the second sees who approved first and starts from their edit, and the deal is written after both', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     const routing = await http('POST', `${serverUrl}/v1/admin/agents`, {
       token: adminToken,
@@ -355,7 +355,10 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await expect
       .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
       .toContain('nobody has approved yet');
-    await first.getByRole('button', { name: 'Approve', exact: true }).click();
+    // The first approver corrects the amount; the second, who edits nothing, must not undo that correction.
+    await first.getByRole('button', { name: 'Edit then approve' }).click();
+    await first.getByLabel('New value for amount').fill('124000');
+    await first.getByRole('button', { name: 'Approve edited values' }).click();
     await expect
       .poll(() => first.locator('.two-person').textContent(), SERVER_WAIT)
       .toContain('approved first by user 2201');
@@ -366,14 +369,16 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       .poll(() => second.locator('.two-person').textContent(), SERVER_WAIT)
       .toBe('Two people must approve: approved first by user 2201; waiting for a second person.');
     await screenshot('two-person-approved-first');
-    await second.getByRole('button', { name: 'Approve', exact: true }).click();
+    await second.getByRole('button', { name: 'Edit then approve' }).click();
+    expect(await second.getByLabel('New value for amount').inputValue()).toBe('124000');
+    await second.getByRole('button', { name: 'Approve edited values' }).click();
     await second.waitFor({ state: 'detached' });
     await expect
       .poll(
         async () => (await http('GET', `${sandboxUrl}/_sandbox/records/deals/${dealId}`)).body.values.amount,
         SERVER_WAIT,
       )
-      .toBe('123000');
+      .toBe('124000');
     await screenshot('two-person-approved-by-both');
   });
 
@@ -439,6 +444,70 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     await screenshot('audit-one-draft');
   });
+
+  it('a double click on Approve sends one decision, and the person sees no refusal of a second', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'double-click-batch',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1004',
+            properties: { phone: '+1 555 0199' },
+            evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+      token: adminToken,
+      body: { crmUserId: '1001' },
+    });
+    await page.goto('about:blank');
+    await page.goto(link.body.url);
+    await page.waitForURL(/\/inbox$/);
+    await page.goto(`${serverUrl}/inbox?batch=double-click-batch`);
+    const card = page.getByRole('article', { name: 'Proposal on contacts 1004' });
+    await card.waitFor();
+    const decisions: string[] = [];
+    const count = (request: { url(): string; method(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/decisions')) decisions.push(request.url());
+    };
+    page.on('request', count);
+    await card.getByRole('button', { name: 'Approve', exact: true }).dblclick();
+    await card.waitFor({ state: 'detached', ...SERVER_WAIT });
+    page.off('request', count);
+    expect(decisions).toHaveLength(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  }, 60_000);
+
+  it('a batch with more events than its page shows says so and leads to the older ones', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'long-batch',
+        objectType: 'contacts',
+        changes: Array.from({ length: 210 }, (_, index) => ({
+          recordId: String(1051 + index),
+          properties: { jobtitle: 'VP Engineering' },
+          evidence: { source: 'clearbit', confidence: 0.93, reason: 'Company site lists the new title' },
+        })),
+      },
+    });
+    expect(submitted.status).toBe(201);
+    await page.goto(`${serverUrl}/batches/long-batch`);
+    const older = page.getByRole('link', { name: 'Older events of this batch' });
+    await older.waitFor(SERVER_WAIT);
+    expect(await page.locator('table tbody tr').count()).toBe(200);
+    await older.click();
+    await page.waitForURL(/\/audit\?batch=long-batch&before=\d+$/);
+    await expect.poll(() => page.locator('table tbody tr').count(), SERVER_WAIT).toBeGreaterThan(0);
+  }, 60_000);
 
   it('no screen raised a script error or broke the Content-Security-Policy', () => {
     expect(pageErrors).toEqual([]);

@@ -199,6 +199,35 @@ describe('the record card', () => {
     });
   });
 
+  it('starts an edit from a first approver’s edited value and sends only what this person changed', async () => {
+    const card = pendingCard('a1', {
+      items: [
+        { property: 'phone', before: '+1 555 0100', proposed: '+1 555 0199' },
+        { property: 'jobtitle', before: 'Engineer', proposed: 'CTO' },
+      ],
+    });
+    card.approval.tier = 'two_person';
+    card.approval.items[0] = { ...card.approval.items[0]!, edited: '+1 555 0142', approvedBy: ['501'] };
+    card.approval.items[1] = { ...card.approval.items[1]!, approvedBy: ['501'] };
+    const { renderer, backend } = renderCard({
+      'GET /card': { body: cardView([card]) },
+      'POST /approvals/a1/decisions': { body: approval('a1', []) },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.findAll(Input)).toHaveLength(2));
+    const [phone, jobtitle] = renderer.findAll(Input);
+    expect(phone!.props.value).toBe('+1 555 0142');
+    typeInto(jobtitle!, 'Chief Technology Officer');
+    await renderer.waitFor(() => expect(renderer.findAll(Input)[1]!.props.value).toBe('Chief Technology Officer'));
+    renderer.findByTestId(Button, 'approve-edited-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'approve',
+      edits: { jobtitle: 'Chief Technology Officer' },
+    });
+  });
+
   it('rejects only with a reason, and sends it', async () => {
     const { renderer, backend } = renderCard({
       'GET /card': { body: cardView([pendingCard('a1')]) },
@@ -236,6 +265,36 @@ describe('the record card', () => {
       message: 'A rep decides only on records they own in the CRM.',
     });
     expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(false);
+  });
+
+  it('reads the card again when the proposal was decided meanwhile elsewhere, so it no longer offers a decision', async () => {
+    let decidedElsewhere = false;
+    const { renderer, backend } = renderCard({
+      'GET /card': () => ({ body: cardView(decidedElsewhere ? [] : [pendingCard('a1')]) }),
+      'POST /approvals/a1/decisions': () => {
+        decidedElsewhere = true;
+        return {
+          status: 409,
+          body: {
+            error: {
+              code: 'APPROVAL_NOT_DECIDABLE',
+              message: 'This approval is applied; it can no longer be decided.',
+              details: { refusal: 'approval_not_pending' },
+            },
+          },
+        };
+      },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      message: 'This approval is applied; it can no longer be decided.',
+    });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull());
+    expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true);
   });
 
   it('pages through many pending proposals', async () => {

@@ -1,7 +1,8 @@
 import * as Dialog from '@radix-ui/react-dialog';
 import * as Progress from '@radix-ui/react-progress';
 import { useEffect, useState } from 'react';
-import type { AuditSearchResult } from '../../../shared/extension-api.ts';
+import { Link } from 'wouter';
+import type { ConsoleAuditPage } from '../../../shared/console-api.ts';
 import { parseJson } from '../../../shared/json-text.ts';
 import type { RollbackItemView, RollbackPlan, RollbackView } from '../../../shared/rollback-api.ts';
 import { getJson, postJson, query } from '../api.ts';
@@ -17,7 +18,7 @@ type Run =
 /** One batch: its audit trail and, for those who may, its rollback (dry run, confirm, live progress, conflicts). */
 export function Batch(props: { batchId: string; canRollBack: boolean }) {
   const [events] = useLoad(
-    () => getJson<AuditSearchResult>(`/console/api/audit${query({ batch: props.batchId, limit: '200' })}`),
+    () => getJson<ConsoleAuditPage>(`/console/api/audit${query({ batch: props.batchId, limit: '200' })}`),
     props.batchId,
   );
   const [run, setRun] = useState<Run>({ step: 'idle' });
@@ -157,7 +158,20 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
         </section>
       )}
       <h2>Audit trail</h2>
-      {events.state === 'ready' && <AuditTable events={events.data.events} />}
+      {events.state === 'ready' && (
+        <>
+          <AuditTable events={events.data.events} />
+          {/* One page of the batch's trail: the rest is one search away, never silently left out. */}
+          {events.data.next !== null && (
+            <p className="actions">
+              Showing the newest {events.data.events.length} events.{' '}
+              <Link href={`/audit${query({ batch: props.batchId, before: String(events.data.next) })}`}>
+                Older events of this batch
+              </Link>
+            </p>
+          )}
+        </>
+      )}
       {events.state === 'failed' && <p role="alert">{events.message}</p>}
     </section>
   );

@@ -11,6 +11,7 @@ import { DraftCard } from '../DraftCard.tsx';
 import { HeldEntryCard } from '../HeldEntryCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
+import { useInFlight } from '../use-in-flight.ts';
 
 const FILTERS = [
   { name: 'agent', label: 'Agent' },
@@ -239,20 +240,23 @@ function BatchBar(props: {
   const [pending, setPending] = useState<Pending | null>(null);
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [busy, inFlight] = useInFlight();
   const confirm = (decision: Pending) =>
-    postJson<BatchDecisionResult>('/console/api/approvals/batch-decisions', {
-      ...decision,
-      approvalIds: [...props.chosen, ...props.chosenEntries].map((card) => card.approval.id),
-    }).then(
-      (result) => {
-        setPending(null);
-        setOutcome(
-          // Answered before the CRM writes: what fails to be written shows under "Approved but not written".
-          `${result.summary.decided} decided, ${result.summary.refused} refused${decision.kind === 'approve' ? '; what was approved is being made in the CRM' : ''}.`,
-        );
-        props.onDecided();
-      },
-      (failure: Error) => setOutcome(failure.message),
+    inFlight(() =>
+      postJson<BatchDecisionResult>('/console/api/approvals/batch-decisions', {
+        ...decision,
+        approvalIds: [...props.chosen, ...props.chosenEntries].map((card) => card.approval.id),
+      }).then(
+        (result) => {
+          setPending(null);
+          setOutcome(
+            // Answered before the CRM writes: what fails to be written shows under "Approved but not written".
+            `${result.summary.decided} decided, ${result.summary.refused} refused${decision.kind === 'approve' ? '; what was approved is being made in the CRM' : ''}.`,
+          );
+          props.onDecided();
+        },
+        (failure: Error) => setOutcome(failure.message),
+      ),
     );
   const count = props.chosen.length + props.chosenEntries.length;
   return (
@@ -316,7 +320,9 @@ function BatchBar(props: {
                   Reason <input required value={reason} onChange={(event) => setReason(event.target.value)} />
                 </label>
               )}
-              <button type="submit">Confirm {pending?.kind === 'reject' ? 'rejection' : 'approval'}</button>
+              <button type="submit" disabled={busy}>
+                Confirm {pending?.kind === 'reject' ? 'rejection' : 'approval'}
+              </button>
               <Dialog.Close asChild>
                 <button type="button">Cancel</button>
               </Dialog.Close>

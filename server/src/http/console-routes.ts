@@ -46,7 +46,8 @@ import {
   sessionToken,
   setSessionCookie,
 } from './console-session.ts';
-import { parseInput } from './errors.ts';
+import { parseInput, statusFor, toAppError } from './errors.ts';
+import { consoleSecurityHeaders, signInRefusedPage } from './console-static.ts';
 import { AppError } from '../errors.ts';
 import { defineRoute, errorResponses, json, streamTo } from './route.ts';
 import { idParam } from './params.ts';
@@ -96,15 +97,29 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
   const router = Router();
   const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
 
-  router.get(SIGN_IN_PATH, async (req, res) => {
-    const { token, next } = parseInput(signInQuerySchema, req.query, 'The sign-in link');
-    const previous = sessionToken(req);
-    if (previous) await signOut(deps, previous);
-    const session = await signInWithLink(deps, token);
-    setSessionCookie(req, res, session.sessionToken, session.expiresAt);
-    // The link's token must not linger in history or a Referer: move on to a clean URL.
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.redirect(303, landingPath(next));
+  router.get(SIGN_IN_PATH, async (req, res, next) => {
+    try {
+      const query = parseInput(signInQuerySchema, req.query, 'The sign-in link');
+      const previous = sessionToken(req);
+      if (previous) await signOut(deps, previous);
+      const session = await signInWithLink(deps, query.token);
+      setSessionCookie(req, res, session.sessionToken, session.expiresAt);
+      // The link's token must not linger in history or a Referer: move on to a clean URL.
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.redirect(303, landingPath(query.next));
+    } catch (error) {
+      // A browser opened the link: it gets the sentence on a page; API clients keep the JSON error.
+      const refusal = toAppError(error);
+      if (refusal.code === 'INTERNAL' || req.accepts(['json', 'html']) !== 'html') return next(error);
+      consoleSecurityHeaders(req, res, () => {
+        res.setHeader('Referrer-Policy', 'no-referrer');
+        const sentence =
+          refusal.code === 'VALIDATION_FAILED'
+            ? 'This sign-in link is incomplete or damaged: copy the whole link and open it again.'
+            : refusal.message;
+        res.status(statusFor(refusal.code)).type('html').send(signInRefusedPage(sentence));
+      });
+    }
   });
 
   router.use('/console/api', refuseCrossSiteWrites);

@@ -49,3 +49,21 @@ export function consoleStatic(distDir: string): Router {
   });
   return router;
 }
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * What a person sees when a sign-in link they opened is refused: the server's sentence on a page
+ * (the API's JSON error means nothing in a browser tab), with no script and nothing inline.
+ */
+export function signInRefusedPage(message: string): string {
+  const escaped = message.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Sign-in refused · Agent Governance</title></head>',
+    '<body><main><h1>Agent Governance</h1>',
+    `<p>${escaped}</p>`,
+    '<p>A sign-in link works once and for 15 minutes. Ask an admin for a new one (the CLI command "console-link"), then open it here.</p>',
+    '</main></body></html>',
+  ].join('\n');
+}

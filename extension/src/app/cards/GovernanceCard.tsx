@@ -56,6 +56,15 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
     : null;
   const { state, reload } = useBackendData<CardView>(fetcher, path);
 
+  // Decided, expired or gone meanwhile (another tab, another person): the card shows how things stand now.
+  const notDecided = (refusal: { status: number; message: string }) => {
+    actions.addAlert({ type: 'danger', title: 'Not decided', message: refusal.message });
+    if (refusal.status === 404 || refusal.status === 409) {
+      actions.refreshObjectProperties();
+      reload();
+    }
+  };
+
   const decide = async (approvalId: string, decision: ExtensionDecision) => {
     setBusy(true);
     const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, {
@@ -63,10 +72,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       body: decision,
     });
     setBusy(false);
-    if (!result.ok) {
-      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
-      return;
-    }
+    if (!result.ok) return notDecided(result);
     actions.addAlert({
       type: 'success',
       message:
@@ -86,10 +92,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       body: decision,
     });
     setBusy(false);
-    if (!result.ok) {
-      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
-      return;
-    }
+    if (!result.ok) return notDecided(result);
     actions.addAlert(draftOutcome(result.data));
     reload();
   };
@@ -102,10 +105,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       { method: 'POST', body: decision },
     );
     setBusy(false);
-    if (!result.ok) {
-      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
-      return;
-    }
+    if (!result.ok) return notDecided(result);
     const what = entry.approval.kind === 'association' ? 'Link' : 'Record';
     actions.addAlert({
       type: result.data.decision === 'failed' ? 'danger' : 'success',

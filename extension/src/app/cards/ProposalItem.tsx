@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Box, Button, ButtonRow, Divider, Flex, Input, Link, Tag, Text, TextArea } from '@hubspot/ui-extensions';
 import type { ExtensionDecision, PendingApprovalCard } from '../../../../shared/extension-api.ts';
-import { confidenceLabel, diffRows, sourceLink } from '../lib/views/proposal-view.ts';
+import { changedEdits, confidenceLabel, diffRows, editStartValues, sourceLink } from '../lib/views/proposal-view.ts';
 import { decisionControls } from '../lib/views/decision-controls.ts';
 
 export interface ProposalItemProps {
@@ -86,12 +86,7 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
               testId={`edit-${id}`}
               size="xs"
               disabled={busy}
-              onClick={() =>
-                setMode({
-                  kind: 'editing',
-                  values: Object.fromEntries(card.approval.items.map((item) => [item.property, item.proposed ?? ''])),
-                })
-              }
+              onClick={() => setMode({ kind: 'editing', values: editStartValues(card) })}
             >
               Edit
             </Button>
@@ -113,7 +108,10 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
               variant="primary"
               size="xs"
               disabled={busy}
-              onClick={() => onDecide(id, { kind: 'approve', edits: mode.values })}
+              onClick={() => {
+                const edits = changedEdits(card, mode.values);
+                onDecide(id, Object.keys(edits).length > 0 ? { kind: 'approve', edits } : { kind: 'approve' });
+              }}
             >
               Approve edited
             </Button>

@@ -2,7 +2,7 @@ import type { PersonView, TeamRoleView } from '../../../../shared/extension-api.
 import type { PersonRole } from '../../domain/approval-lifecycle.ts';
 import { mayAssignRole } from '../../domain/extension-access.ts';
 import { AppError } from '../../errors.ts';
-import { findPerson, findTeamRoles } from '../../store/people-store.ts';
+import { findPerson, findTeamRoles, listPeople, listTeamRoles } from '../../store/people-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { personActor, type ExtensionCaller } from './extension-caller.ts';
 import { removePersonRole, removeTeamRole, setPersonRole, setTeamRole } from '../governance/index.ts';
@@ -24,6 +24,30 @@ function requireRoleChange(
   throw new AppError('FORBIDDEN', `A ${role} cannot ${what}.`, { details: { reason: 'role_not_allowed', role } });
 }
 
+/**
+ * The settings pages never take the owner role from the workspace's last holder (a person or a
+ * team): only an owner grants it, so nobody there could give it back (the CLI's "people set" would).
+ */
+async function keepAnOwner(
+  deps: ServiceDeps,
+  workspaceId: string,
+  leaving: { crmUserId: string } | { teamId: string },
+): Promise<void> {
+  const [everyone, teams] = await Promise.all([listPeople(deps.db, workspaceId), listTeamRoles(deps.db, workspaceId)]);
+  const otherOwners =
+    everyone.filter(
+      (person) => person.role === 'owner' && !('crmUserId' in leaving && person.crmUserId === leaving.crmUserId),
+    ).length +
+    teams.filter((team) => team.role === 'owner' && !('teamId' in leaving && team.teamId === leaving.teamId)).length;
+  if (otherOwners > 0) return;
+  const who = 'crmUserId' in leaving ? `User ${leaving.crmUserId}` : `Team ${leaving.teamId}`;
+  throw new AppError(
+    'CONFLICT',
+    `${who} holds the workspace's last owner role: give the owner role to someone else first, or nobody could grant it again.`,
+    { details: { reason: 'last_owner' } },
+  );
+}
+
 export async function setPersonRoleFromApp(
   deps: ServiceDeps,
   authenticated: ExtensionCaller,
@@ -31,6 +55,8 @@ export async function setPersonRoleFromApp(
 ): Promise<PersonView> {
   const current = await findPerson(deps.db, authenticated.workspace.id, input.crmUserId);
   requireRoleChange(authenticated, { before: current?.role, after: input.role });
+  if (current?.role === 'owner' && input.role !== 'owner')
+    await keepAnOwner(deps, authenticated.workspace.id, { crmUserId: input.crmUserId });
   return setPersonRole(deps, authenticated.workspace.id, input, personActor(authenticated));
 }
 
@@ -43,6 +69,7 @@ export async function removePersonRoleFromApp(
   requireRoleChange(authenticated, { before: current?.role, after: undefined });
   if (!current)
     throw new AppError('NOT_FOUND', `HubSpot user ${crmUserId} has no role of their own in this workspace.`);
+  if (current.role === 'owner') await keepAnOwner(deps, authenticated.workspace.id, { crmUserId });
   return removePersonRole(deps, authenticated.workspace.id, crmUserId, personActor(authenticated));
 }
 
@@ -51,10 +78,10 @@ export async function setTeamRoleFromApp(
   authenticated: ExtensionCaller,
   input: { teamId: string; role: PersonRole },
 ): Promise<TeamRoleView> {
-  requireRoleChange(authenticated, {
-    before: await teamRoleOf(deps, authenticated.workspace.id, input.teamId),
-    after: input.role,
-  });
+  const before = await teamRoleOf(deps, authenticated.workspace.id, input.teamId);
+  requireRoleChange(authenticated, { before, after: input.role });
+  if (before === 'owner' && input.role !== 'owner')
+    await keepAnOwner(deps, authenticated.workspace.id, { teamId: input.teamId });
   return setTeamRole(deps, authenticated.workspace.id, input, personActor(authenticated));
 }
 
@@ -66,6 +93,7 @@ export async function removeTeamRoleFromApp(
   const before = await teamRoleOf(deps, authenticated.workspace.id, teamId);
   requireRoleChange(authenticated, { before, after: undefined });
   if (!before) throw new AppError('NOT_FOUND', `HubSpot team ${teamId} has no role in this workspace.`);
+  if (before === 'owner') await keepAnOwner(deps, authenticated.workspace.id, { teamId });
   return removeTeamRole(deps, authenticated.workspace.id, teamId, personActor(authenticated));
 }
 

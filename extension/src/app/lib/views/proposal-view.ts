@@ -83,3 +83,22 @@ export function groupByChangeSet<T extends { changeSetId: string }>(
     changes: grouped,
   }));
 }
+
+/**
+ * What "edit then approve" starts from: each value as it now stands, a person's edit (a first
+ * approver's, on a two-person item) over the agent's proposal; empty when cleared.
+ */
+export function editStartValues(card: PendingApprovalCard): Record<string, string> {
+  return Object.fromEntries(
+    card.approval.items.map((item) => [item.property, (item.edited !== undefined ? item.edited : item.proposed) ?? '']),
+  );
+}
+
+/**
+ * The edits a decision sends: only the values the person changed from where they started, so an
+ * untouched value keeps its proposal or an earlier approver's edit, and is not recorded as edited.
+ */
+export function changedEdits(card: PendingApprovalCard, values: Record<string, string>): Record<string, string> {
+  const start = editStartValues(card);
+  return Object.fromEntries(Object.entries(values).filter(([property, value]) => value !== start[property]));
+}
