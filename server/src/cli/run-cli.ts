@@ -20,24 +20,32 @@ export interface CliIo {
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const json = argv.includes('--json');
+  const output = watchWrites(io.stdout);
   try {
     const parsed = parseCommandLine(argv, COMMANDS);
     if (parsed.kind === 'help') {
-      io.stdout.write(`${parsed.text}\n`);
+      await output.write(`${parsed.text}\n`);
       return 0;
     }
     const { command, values, positionals } = parsed;
-    const output: CommandOutput = await command.run({
+    const result: CommandOutput = await command.run({
       values,
       positionals,
       config: loadConfig(io.env),
       stdout: io.stdout,
       openRuntime: io.openRuntime ?? openRealRuntime,
     });
-    if (output.kind === 'streamed') return 0;
-    io.stdout.write(json ? `${JSON.stringify(output.value)}\n` : `${output.human}\n`);
-    return output.exitCode ?? 0;
+    if (result.kind === 'streamed') return 0;
+    await output.write(json ? `${JSON.stringify(result.value)}\n` : `${result.human}\n`);
+    return result.exitCode ?? 0;
   } catch (error) {
+    const failedWrite = output.failure();
+    if (failedWrite) {
+      // The reader stopped early (`| head -1`): nothing is wrong, and nobody is left to tell.
+      if (failedWrite.code === 'EPIPE') return 0;
+      io.stderr.write(`error: could not write the output: ${failedWrite.message}\n`);
+      return 1;
+    }
     const appError = error instanceof AppError ? error : new AppError('INTERNAL', internalSentence(error));
     if (json)
       io.stdout.write(
@@ -46,6 +54,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     else io.stderr.write(`error: ${appError.message}\n`);
     return 1;
   }
+}
+
+/**
+ * stdout's writes, each awaited so that a failed one (a closed pipe, a full disk) reaches the
+ * command's catch; the listener keeps a failure from crashing the process with a stack trace.
+ */
+function watchWrites(stdout: NodeJS.WritableStream) {
+  let failure: NodeJS.ErrnoException | undefined;
+  const fail = (error: NodeJS.ErrnoException) => {
+    failure ??= error;
+  };
+  stdout.on('error', fail);
+  return {
+    failure: () => failure,
+    write: (text: string) =>
+      new Promise<void>((resolve, reject) =>
+        stdout.write(text, (error) => {
+          if (!error) return resolve();
+          fail(error);
+          reject(error);
+        }),
+      ),
+  };
 }
 
 // Imported when a command needs it: `--help` or `sandbox edit` load no database driver.
