@@ -6,11 +6,12 @@ import {
   type AuditCheckpoint,
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
-import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
+import { ChainVerifier, storedOutsideChain, type ChainBreak } from '../../domain/audit-chain.ts';
 import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
+  firstEventOutsideChain,
   readAuditHead,
   readAuditText,
   streamAuditEvents,
@@ -67,8 +68,17 @@ async function walkChain(
       if (onProgress && seq % PROGRESS_EVERY === 0) onProgress(seq, head.seq);
     }
   }
-  const problem = verifier.finish(head) ?? (await checkPersonalData(deps, workspaceId, head.seq));
+  const problem =
+    verifier.finish(head) ??
+    (await checkOutsideChain(deps, workspaceId)) ??
+    (await checkPersonalData(deps, workspaceId, head.seq));
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+/** An event inserted below seq 1 or past the head is not in the walk, so it is looked for apart. */
+async function checkOutsideChain(deps: ServiceDeps, workspaceId: string): Promise<ChainBreak | undefined> {
+  const outside = await firstEventOutsideChain(deps.db, workspaceId);
+  return outside && storedOutsideChain(outside.seq, outside.headSeq);
 }
 
 /**
