@@ -150,6 +150,13 @@ const CSV_COLUMNS = [
   'personal',
 ] as const;
 
+/**
+ * A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+ * (escape_formulas): an agent's batch id such as `=HYPERLINK(…)` would otherwise run as a formula in
+ * the auditor's spreadsheet. NDJSON keeps every value exactly as stored.
+ */
+const CSV_ROW_OPTIONS = { columns: [...CSV_COLUMNS], escape_formulas: true };
+
 /** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
 export async function* exportAudit(
   deps: ServiceDeps,
@@ -163,9 +170,7 @@ export async function* exportAudit(
   let exported = 0;
   for await (const event of streamAuditEvents(deps.db, workspaceId, filter)) {
     exported += 1;
-    yield format === 'ndjson'
-      ? `${JSON.stringify(event)}\n`
-      : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
+    yield format === 'ndjson' ? `${JSON.stringify(event)}\n` : stringify([csvRow(event)], CSV_ROW_OPTIONS);
     if (onProgress && exported % PROGRESS_EVERY === 0) onProgress(event.seq, headSeq);
   }
 }
