@@ -105,7 +105,7 @@ export const auditExportQuerySchema = z.strictObject({
 
 const chainBreakSchema = z.strictObject({
   seq: z.number().int().describe('The first event that does not hold.'),
-  problem: z.enum(['altered', 'missing', 'relinked', 'truncated']),
+  problem: z.enum(['altered', 'missing', 'relinked', 'truncated', 'inserted']),
   message: safeText,
 });
 

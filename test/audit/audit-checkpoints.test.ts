@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointKeyFromSeed, type AuditCheckpoint } from '../../server/src/domain/audit-checkpoint.ts';
 import {
@@ -99,6 +100,29 @@ describe('publishing signed checkpoints', () => {
       publicKey: key.publicKey,
       signature: expect.any(String),
     });
+  });
+
+  it('a database owner cannot stop checkpoints by writing in the database that one was just made', async () => {
+    const publisher = publishing({ everyEvents: 100, everyMs: 60_000 });
+    const workspaceId = await workspaceWithEvents(30);
+    await publishDueCheckpoints(deps, publisher);
+    const mine = () => publisher.lines.filter((line) => line.workspaceId === workspaceId).map((line) => line.seq);
+    expect(mine()).toEqual([30]);
+    // The last checkpoint moved far ahead, and a line claiming it logged (its signature cannot hold).
+    await deps.db.execute(
+      sql`update audit_checkpoints set seq = 1000000000, checkpointed_at = '2999-01-01' where workspace_id = ${workspaceId}`,
+    );
+    await deps.db.execute(
+      sql`insert into audit_checkpoint_log (workspace_id, seq, checkpoint)
+        select workspace_id, 1000000000, jsonb_set(checkpoint, '{seq}', '1000000000') from audit_checkpoint_log
+        where workspace_id = ${workspaceId} and seq = 30`,
+    );
+    await appendEvents(workspaceId, 100);
+    await publishDueCheckpoints(deps, publisher);
+    expect(mine()).toEqual([30, 130]);
+    await appendEvents(workspaceId, 1);
+    await publishDueCheckpoints(deps, publisher);
+    expect(mine()).toEqual([30, 130]); // one new event, 0 s: not yet, from the checkpoint it signed itself
   });
 
   it('when several servers publish at once, each checkpoint is signed by one of them', async () => {

@@ -60,6 +60,32 @@ describe('the audit log in the database', () => {
     expect(csv).toHaveLength(1 + 4);
   });
 
+  it('a CSV export shows an agent’s formula-like batch id as text, and NDJSON keeps it exactly', async () => {
+    const { withAuditChain } = await import('../../server/src/services/common/index.ts');
+    const { parse } = await import('csv-parse/sync');
+    const workspace = (
+      await createWorkspace(deps, { name: 'Formulas', hubspotPortalId: '555', hubspotToken: 'pat-5' }, admin)
+    ).id;
+    const hostile = ['=HYPERLINK("https://evil.example","open")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', 'plain'];
+    await withAuditChain(database.db, workspace, deps.clock, async (_tx, audit) => {
+      for (const batchId of hostile) audit.append({ type: 'test.event', actor: { type: 'system' }, batchId });
+    });
+    const rows: Record<string, string>[] = parse(await collect(exportAudit(deps, workspace, {}, 'csv')), {
+      columns: true,
+    });
+    expect(rows.slice(1).map((row) => row.batchId)).toEqual([
+      '\'=HYPERLINK("https://evil.example","open")',
+      "'+1+1",
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\t=1",
+      'plain',
+    ]);
+    expect(rows[0]!.seq).toBe('1');
+    const ndjson = (await collect(exportAudit(deps, workspace, {}, 'ndjson'))).trim().split('\n');
+    expect(ndjson.slice(1).map((line) => JSON.parse(line).batchId)).toEqual(hostile);
+  });
+
   it('an event whose JSON is stored in another spelling of the same value still verifies', async () => {
     // jsonb writes spaces and orders keys its own way: the canonical JSON the database writes no
     // longer matches the hash, so verify reads the event again and hashes its parsed value.

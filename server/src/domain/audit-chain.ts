@@ -207,7 +207,23 @@ export type ChainBreak =
   | { seq: number; problem: 'altered'; message: string }
   | { seq: number; problem: 'missing'; message: string }
   | { seq: number; problem: 'relinked'; message: string }
-  | { seq: number; problem: 'truncated'; message: string };
+  | { seq: number; problem: 'truncated'; message: string }
+  | { seq: number; problem: 'inserted'; message: string };
+
+/**
+ * An event stored where the chain does not reach (seq below 1, or past the head): the walk from
+ * event 1 to the head never reads it, but searches and the console show it.
+ */
+export function storedOutsideChain(seq: number, headSeq: number): ChainBreak {
+  return {
+    seq,
+    problem: 'inserted',
+    message:
+      seq < 1
+        ? `Event ${seq} is stored before the chain's first event: it was inserted.`
+        : `Event ${seq} is stored past the chain head (${headSeq}): it was inserted, or the head was moved back over it.`,
+  };
+}
 
 /** Walks a workspace's events in seq order (fed in pages) and reports the first break. */
 export class ChainVerifier {

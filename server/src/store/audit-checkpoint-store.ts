@@ -1,57 +1,50 @@
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { GENESIS_HASH } from '../domain/audit-chain.ts';
 import type { Db, Tx } from './database.ts';
 import type { AuditCheckpoint } from '../domain/audit-checkpoint.ts';
-import { auditCheckpointLog, auditEvents, auditHeads, auditCheckpoints } from './schema.ts';
+import { auditCheckpointLog, auditEvents, auditCheckpoints } from './schema.ts';
 
+/** A workspace's chain head and the checkpoints logged for it last, newest first, as stored. */
 export interface CheckpointCandidate {
   workspaceId: string;
   headSeq: number;
-  last: { seq: number; at: Date } | undefined;
+  recent: unknown[];
 }
 
-/** Workspaces whose chain has grown since their last checkpoint (or that never had one). */
-export async function workspacesWithNewEvents(db: Db): Promise<CheckpointCandidate[]> {
-  const rows = await db
-    .select({
-      workspaceId: auditHeads.workspaceId,
-      headSeq: auditHeads.seq,
-      lastSeq: auditCheckpoints.seq,
-      lastAt: auditCheckpoints.checkpointedAt,
-    })
-    .from(auditHeads)
-    .leftJoin(auditCheckpoints, eq(auditCheckpoints.workspaceId, auditHeads.workspaceId))
-    .where(gt(auditHeads.seq, sql`coalesce(${auditCheckpoints.seq}, 0)`));
-  return rows.map((row) => ({
-    workspaceId: row.workspaceId,
-    headSeq: row.headSeq,
-    last:
-      row.lastSeq === null || row.lastAt === null || row.lastSeq === 0
-        ? undefined
-        : { seq: row.lastSeq, at: row.lastAt },
-  }));
+/** How many of a workspace's newest logged checkpoints are looked through for one this server can trust. */
+const RECENT_CHECKPOINTS = 10;
+
+/**
+ * Every workspace with events (or just this one), with its newest logged checkpoints. Whether a
+ * checkpoint is due is read from signed lines, not from a row the database's owner could move on.
+ */
+export async function checkpointCandidates(db: Db | Tx, workspaceId?: string): Promise<CheckpointCandidate[]> {
+  const result = await db.execute(sql`
+    select h.workspace_id as "workspaceId", h.seq::float8 as "headSeq",
+      coalesce((select json_agg(l.checkpoint) from (
+        select checkpoint from audit_checkpoint_log
+        where workspace_id = h.workspace_id order by seq desc limit ${RECENT_CHECKPOINTS}) l), '[]') as recent
+    from audit_heads h
+    where h.seq > 0 ${workspaceId === undefined ? sql`` : sql`and h.workspace_id = ${workspaceId}`}`);
+  // node-postgres and PGlite both answer with `rows`.
+  return (result as unknown as { rows: CheckpointCandidate[] }).rows;
 }
 
 /**
- * Takes the workspace's checkpoint row for this transaction, or answers undefined when another
- * server holds it (that server is publishing; this one moves on rather than wait and sign twice).
- * A workspace's first claim makes its row; seq 0 stands for "never checkpointed".
+ * Takes the workspace's checkpoint row for this transaction, or answers false when another server
+ * holds it (that server is publishing; this one moves on rather than wait and sign twice).
  */
-export async function claimCheckpointRow(
-  tx: Tx,
-  workspaceId: string,
-): Promise<{ last: CheckpointCandidate['last'] } | undefined> {
+export async function claimCheckpointRow(tx: Tx, workspaceId: string): Promise<boolean> {
   await tx
     .insert(auditCheckpoints)
     .values({ workspaceId, seq: 0, hash: GENESIS_HASH, checkpointedAt: new Date(0) })
     .onConflictDoNothing();
   const [row] = await tx
-    .select()
+    .select({ workspaceId: auditCheckpoints.workspaceId })
     .from(auditCheckpoints)
     .where(eq(auditCheckpoints.workspaceId, workspaceId))
     .for('update', { skipLocked: true });
-  if (!row) return undefined;
-  return { last: row.seq === 0 ? undefined : { seq: row.seq, at: row.checkpointedAt } };
+  return row !== undefined;
 }
 
 /** Moves the workspace's last checkpoint on and keeps the signed one for the SIEM destinations. */

@@ -232,7 +232,15 @@ async function* fetchingAhead<Page>(
   }
 }
 
-const OCCURRED_AT_ISO = sql`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/**
+ * The time as the linker hashed it (toISOString: milliseconds, a year of our era). Printed to the
+ * microsecond with its era and trimmed back only when both are as the linker wrote them: to the
+ * millisecond alone, a time moved by microseconds, or into the same date BC, printed the same and
+ * verified as intact.
+ */
+const occurredAtIso = (column: SQL) =>
+  sql`replace(to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"BC'), '000ZAD', 'Z')`;
+const OCCURRED_AT_ISO = occurredAtIso(sql`occurred_at`);
 
 /**
  * One event as stored, its JSON as the database's text: what verify reads back when the spliced
@@ -262,7 +270,7 @@ export const CONTENT_COLUMN: Record<keyof AuditEventContent, SQL> = {
   data: sql`e.data`,
   evidence: sql`e.evidence`,
   objectType: sql`e.object_type`,
-  occurredAt: sql`to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  occurredAt: occurredAtIso(sql`e.occurred_at`),
   policyVersion: sql`e.policy_version`,
   prevHash: sql`e.prev_hash`,
   property: sql`e.property`,
@@ -341,7 +349,11 @@ export async function* streamSplicedAuditEvents(
   // One column a row: PGlite parses each column of each row in JavaScript, and four columns took
   // 1.5 times as long as one line holding them (100,000 events: 1.55 s against 0.98 s).
   const pageQuery = db
-    .select({ line: sql<string>`e.seq || ' ' || e.prev_hash || ' ' || e.hash || ' ' || ${CANONICAL_JSON} || '}'` })
+    // A hash an owner set to NULL (the schema forbids it) would make the whole line NULL: as '' it
+    // fails to split, and the event is read whole and named.
+    .select({
+      line: sql<string>`e.seq || ' ' || coalesce(e.prev_hash, '') || ' ' || coalesce(e.hash, '') || ' ' || ${CANONICAL_JSON} || '}'`,
+    })
     .from(alias(auditEvents, 'e'))
     .where(
       sql`e.workspace_id = ${sql.placeholder('workspaceId')} and e.seq > ${sql.placeholder('after')} and e.seq <= ${sql.placeholder('until')}`,
@@ -408,6 +420,24 @@ function splitLine(line: string): SplicedAuditEvent | number {
 // node-postgres and PGlite both answer with `rows`.
 function rowsOf<Row>(result: unknown): Row[] {
   return (result as { rows: Row[] }).rows;
+}
+
+/**
+ * The first event stored outside the chain (seq below 1 or past the head), and the head's seq. One
+ * statement reads both, so an append committing meanwhile is never taken for one.
+ */
+export async function firstEventOutsideChain(
+  db: Db,
+  workspaceId: string,
+): Promise<{ seq: number; headSeq: number } | undefined> {
+  const result = await db.execute(sql`
+    with head as (select seq from audit_heads where workspace_id = ${workspaceId})
+    select outside.seq::float8 as seq, (select seq::float8 from head) as "headSeq" from (
+      (select seq from audit_events where workspace_id = ${workspaceId} and seq < 1 order by seq limit 1)
+      union all
+      (select seq from audit_events where workspace_id = ${workspaceId} and seq > (select seq from head) order by seq limit 1)
+    ) outside order by outside.seq limit 1`);
+  return rowsOf<{ seq: number; headSeq: number }>(result)[0];
 }
 
 /** The personal values kept apart, as stored text, with the `data` of their events, for verify. */

@@ -1,10 +1,17 @@
+import { auditCheckpointSchema } from '../../../../shared/admin-api.ts';
 import {
   checkpointDue,
+  checkSignature,
   signCheckpoint,
   type AuditCheckpoint,
   type CheckpointKey,
 } from '../../domain/audit-checkpoint.ts';
-import { claimCheckpointRow, recordCheckpoint, workspacesWithNewEvents } from '../../store/audit-checkpoint-store.ts';
+import {
+  checkpointCandidates,
+  claimCheckpointRow,
+  recordCheckpoint,
+  type CheckpointCandidate,
+} from '../../store/audit-checkpoint-store.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 
@@ -26,20 +33,22 @@ export interface CheckpointPublishing {
 export async function publishDueCheckpoints(deps: ServiceDeps, publishing: CheckpointPublishing): Promise<number> {
   const every = { everyEvents: publishing.everyEvents, everyMs: publishing.everyMs };
   let published = 0;
-  for (const candidate of await workspacesWithNewEvents(deps.db)) {
-    if (!checkpointDue({ headSeq: candidate.headSeq, last: candidate.last, now: deps.clock(), ...every })) continue;
+  for (const candidate of await checkpointCandidates(deps.db)) {
+    const last = lastTrusted(candidate, publishing.key);
+    if (!checkpointDue({ headSeq: candidate.headSeq, last, now: deps.clock(), ...every })) continue;
     const done = await deps.db.transaction(async (tx) => {
-      const claimed = await claimCheckpointRow(tx, candidate.workspaceId);
-      if (!claimed) return false;
+      if (!(await claimCheckpointRow(tx, candidate.workspaceId))) return false;
       // The head as committed now: an append in progress is not in it, and is in the next checkpoint.
       const head = await readAuditHead(tx, candidate.workspaceId);
-      const now = deps.clock();
-      if (!checkpointDue({ headSeq: head.seq, last: claimed.last, now, ...every })) return false;
+      const [logged] = await checkpointCandidates(tx, candidate.workspaceId);
+      const last = lastTrusted({ ...candidate, recent: logged?.recent ?? [], headSeq: head.seq }, publishing.key);
+      const time = deps.clock();
+      if (!checkpointDue({ headSeq: head.seq, last, now: time, ...every })) return false;
       const signed = signCheckpoint(publishing.key, {
         workspaceId: candidate.workspaceId,
         seq: head.seq,
         hash: head.hash,
-        time: now,
+        time,
       });
       await publishing.publish(signed);
       await recordCheckpoint(tx, signed);
@@ -48,4 +57,20 @@ export async function publishDueCheckpoints(deps: ServiceDeps, publishing: Check
     if (done) published += 1;
   }
   return published;
+}
+
+/**
+ * The newest logged checkpoint of this workspace signed with this server's key, at or below its
+ * head. A line the key did not sign (forged or edited in the database, or another server's under
+ * another key) counts for nothing, so a database owner cannot stop checkpoints by writing that one
+ * was just made; a checkpoint past the head (the head was moved back) makes one due at once.
+ */
+function lastTrusted(candidate: CheckpointCandidate, key: CheckpointKey): { seq: number; at: Date } | undefined {
+  const trusted = new Set([key.publicKey]);
+  for (const stored of candidate.recent) {
+    const line = auditCheckpointSchema.safeParse(stored);
+    if (!line.success || line.data.workspaceId !== candidate.workspaceId || line.data.seq > candidate.headSeq) continue;
+    if (checkSignature(line.data, trusted) === undefined) return { seq: line.data.seq, at: new Date(line.data.time) };
+  }
+  return undefined;
 }

@@ -6,11 +6,12 @@ import {
   type AuditCheckpoint,
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
-import { ChainVerifier, type ChainBreak } from '../../domain/audit-chain.ts';
+import { ChainVerifier, storedOutsideChain, type ChainBreak } from '../../domain/audit-chain.ts';
 import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
+  firstEventOutsideChain,
   readAuditHead,
   readAuditText,
   streamAuditEvents,
@@ -67,8 +68,17 @@ async function walkChain(
       if (onProgress && seq % PROGRESS_EVERY === 0) onProgress(seq, head.seq);
     }
   }
-  const problem = verifier.finish(head) ?? (await checkPersonalData(deps, workspaceId, head.seq));
+  const problem =
+    verifier.finish(head) ??
+    (await checkOutsideChain(deps, workspaceId)) ??
+    (await checkPersonalData(deps, workspaceId, head.seq));
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+/** An event inserted below seq 1 or past the head is not in the walk, so it is looked for apart. */
+async function checkOutsideChain(deps: ServiceDeps, workspaceId: string): Promise<ChainBreak | undefined> {
+  const outside = await firstEventOutsideChain(deps.db, workspaceId);
+  return outside && storedOutsideChain(outside.seq, outside.headSeq);
 }
 
 /**
@@ -140,6 +150,13 @@ const CSV_COLUMNS = [
   'personal',
 ] as const;
 
+/**
+ * A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`
+ * (escape_formulas): an agent's batch id such as `=HYPERLINK(…)` would otherwise run as a formula in
+ * the auditor's spreadsheet. NDJSON keeps every value exactly as stored.
+ */
+const CSV_ROW_OPTIONS = { columns: [...CSV_COLUMNS], escape_formulas: true };
+
 /** Streams matching events as NDJSON or CSV, one chunk per event; memory stays flat however large the log. */
 export async function* exportAudit(
   deps: ServiceDeps,
@@ -153,9 +170,7 @@ export async function* exportAudit(
   let exported = 0;
   for await (const event of streamAuditEvents(deps.db, workspaceId, filter)) {
     exported += 1;
-    yield format === 'ndjson'
-      ? `${JSON.stringify(event)}\n`
-      : stringify([csvRow(event)], { columns: [...CSV_COLUMNS] });
+    yield format === 'ndjson' ? `${JSON.stringify(event)}\n` : stringify([csvRow(event)], CSV_ROW_OPTIONS);
     if (onProgress && exported % PROGRESS_EVERY === 0) onProgress(event.seq, headSeq);
   }
 }

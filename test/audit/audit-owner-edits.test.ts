@@ -1,0 +1,128 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspace, verifyAudit } from '../../server/src/services/governance/index.ts';
+import { withAuditChain, type Actor, type ServiceDeps } from '../../server/src/services/common/index.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { testDeps } from '../support/deps.ts';
+import { asDatabaseOwner } from '../support/tampering.ts';
+
+/**
+ * Edits a database owner can make with SQL that the walk from event 1 to the head, as the database
+ * splices each event, read as intact (issue 23).
+ */
+const admin: Actor = { type: 'admin', via: 'cli', name: 'tester' };
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let deps: ServiceDeps;
+let workspaces = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  deps = testDeps(database.db);
+});
+afterAll(() => database.close());
+
+/** A workspace whose chain holds four events: its creation and three more. */
+async function chainOfFour(): Promise<string> {
+  workspaces += 1;
+  const workspaceId = (
+    await createWorkspace(
+      deps,
+      { name: `Acme ${workspaces}`, hubspotPortalId: `${500 + workspaces}`, hubspotToken: 'pat-x' },
+      admin,
+    )
+  ).id;
+  await withAuditChain(database.db, workspaceId, deps.clock, async (_tx, audit) => {
+    for (const batchId of ['b1', 'b2', 'b3']) audit.append({ type: 'test.event', actor: { type: 'system' }, batchId });
+  });
+  expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 4 });
+  return workspaceId;
+}
+
+const asOwner = (statement: SQL) =>
+  asDatabaseOwner(database.db, async () => void (await database.db.execute(statement)));
+
+describe('an event’s time edited by a database owner', () => {
+  it('moved into the same date BC is named at its event', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(
+      sql`update audit_events set occurred_at = ((to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' BC')::timestamp at time zone 'UTC') where workspace_id = ${workspaceId} and seq = 2`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 1,
+      firstBadEvent: { seq: 2, problem: 'altered' },
+    });
+  });
+
+  it('moved by less than a millisecond is named at its event', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(
+      sql`update audit_events set occurred_at = occurred_at + interval '400 microseconds' where workspace_id = ${workspaceId} and seq = 3`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 2,
+      firstBadEvent: { seq: 3, problem: 'altered' },
+    });
+  });
+});
+
+describe('a hash a database owner set to NULL', () => {
+  it('is named at its event instead of failing verify with an internal error', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(sql`alter table audit_events alter column prev_hash drop not null`);
+    await asOwner(sql`update audit_events set prev_hash = null where workspace_id = ${workspaceId} and seq = 2`);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 1,
+      firstBadEvent: { seq: 2, problem: 'relinked' },
+    });
+    await asOwner(sql`alter table audit_events alter column hash drop not null`);
+    await asOwner(sql`update audit_events set hash = null where workspace_id = ${workspaceId} and seq = 1`);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 0,
+      firstBadEvent: { seq: 1, problem: 'altered' },
+    });
+  });
+});
+
+describe('an event stored where the walk from event 1 to the head does not reach', () => {
+  const copyOfEvent2At = (workspaceId: string, seq: number) =>
+    asOwner(sql`insert into audit_events
+      select workspace_id, ${seq}, occurred_at, type, actor, agent_id, batch_id, change_set_id, object_type, record_id,
+        property, before, after, evidence, reasons, policy_version, data, prev_hash, hash
+      from audit_events where workspace_id = ${workspaceId} and seq = 2`);
+
+  it('inserted past the head (the console’s search shows it as the newest) is named', async () => {
+    const workspaceId = await chainOfFour();
+    await copyOfEvent2At(workspaceId, 100);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 4,
+      firstBadEvent: { seq: 100, problem: 'inserted' },
+    });
+  });
+
+  it('inserted before event 1 is named', async () => {
+    const workspaceId = await chainOfFour();
+    await copyOfEvent2At(workspaceId, 0);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 4,
+      firstBadEvent: { seq: 0, problem: 'inserted' },
+    });
+  });
+
+  it('left behind when the head is moved back over it is named', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(
+      sql`update audit_heads set seq = 3, hash = (select hash from audit_events where workspace_id = ${workspaceId} and seq = 3) where workspace_id = ${workspaceId}`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 3,
+      firstBadEvent: { seq: 4, problem: 'inserted' },
+    });
+  });
+});
