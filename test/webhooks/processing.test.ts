@@ -1,7 +1,13 @@
 import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editAsWorkflow, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import {
+  verifyAudit,
+  bootstrapWorkspace,
+  publishPolicy,
+  setPersonRole,
+} from '../../server/src/services/governance/index.ts';
+import { decide, proposeHeld } from '../support/approvals.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { fieldHistory } from '../../server/src/store/field-history-store.ts';
 import { auditEvents, killSwitches, webhookEvents } from '../../server/src/store/schema.ts';
@@ -86,6 +92,46 @@ describe('processing stored HubSpot events', () => {
         value: 'CTO',
       }),
     ]);
+    expect(await auditCount('crm.bypass_write')).toBe(0);
+  });
+
+  it('confirms the value a person edited before approving as our own write when its webhook comes back', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'enricher', role: 'enrichment' },
+    });
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    await setPersonRole(harness.deps, ws.workspaceId, { crmUserId: '501', role: 'approver' }, ADMIN);
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'a@example.com' } });
+    const approvalId = await proposeHeld(harness, {
+      token: agent.body.token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    const decided = await decide(harness, ws.adminToken, approvalId, {
+      kind: 'approve',
+      actingUserId: '501',
+      edits: { phone: '+1 555 0100' },
+    });
+    expect(decided.body.status).toBe('applied');
+
+    await send([
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'phone',
+        propertyValue: '+1 555 0100',
+        changeSource: 'INTEGRATION',
+        sourceId: String(APP_ID),
+      }),
+    ]);
+    await drain();
+
+    expect((await historyRows(harness.deps.db, ws.workspaceId)).at(-1)).toMatchObject({
+      kind: 'own_write',
+      agentId: agent.body.id,
+      property: 'phone',
+    });
     expect(await auditCount('crm.bypass_write')).toBe(0);
   });
 
