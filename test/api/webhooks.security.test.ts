@@ -136,3 +136,35 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
     expect(await storedEventCount(harness.deps.db, rotating.workspaceId)).toBe(2);
   });
 });
+
+describe('POST /webhooks/hubspot behind a proxy that serves the app under a path', () => {
+  let harness: Harness;
+  let ws: Awaited<ReturnType<typeof seedWebhookWorkspace>>;
+  // The proxy takes https://gw.example.com/agent-governance/... and passes on the rest of the path.
+  const publicUrl = 'https://gw.example.com/agent-governance/';
+  beforeAll(async () => {
+    harness = await startHarness({ webhooks: { publicUrl } });
+    ws = await seedWebhookWorkspace(harness);
+  });
+  afterAll(() => harness.close());
+
+  it('checks the signature over the URL HubSpot called, path included', async () => {
+    const events = [propertyChange(ws.portalId)];
+    const body = JSON.stringify(events);
+    const now = Date.now();
+    const called = 'https://gw.example.com/agent-governance/webhooks/hubspot';
+    const signedAsCalled = {
+      clientSecret: ws.clientSecret,
+      timestamp: now,
+      signed: { url: called, body, timestamp: now },
+    };
+    expect((await deliver(harness, events, signedAsCalled)).status).toBe(200);
+    // The URL without the path is not what HubSpot signed.
+    const withoutPath = {
+      ...signedAsCalled,
+      signed: { url: 'https://gw.example.com/webhooks/hubspot', body, timestamp: now },
+    };
+    expect((await deliver(harness, [propertyChange(ws.portalId)], withoutPath)).status).toBe(401);
+    expect(await storedEventCount(harness.deps.db, ws.workspaceId)).toBe(1);
+  });
+});

@@ -1,7 +1,13 @@
 import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { verifyAudit, bootstrapWorkspace, publishPolicy } from '../../server/src/services/governance/index.ts';
+import { editAsWorkflow, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import {
+  verifyAudit,
+  bootstrapWorkspace,
+  publishPolicy,
+  setPersonRole,
+} from '../../server/src/services/governance/index.ts';
+import { decide, proposeHeld } from '../support/approvals.ts';
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { fieldHistory } from '../../server/src/store/field-history-store.ts';
 import { auditEvents, killSwitches, webhookEvents } from '../../server/src/store/schema.ts';
@@ -86,6 +92,46 @@ describe('processing stored HubSpot events', () => {
         value: 'CTO',
       }),
     ]);
+    expect(await auditCount('crm.bypass_write')).toBe(0);
+  });
+
+  it('confirms the value a person edited before approving as our own write when its webhook comes back', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'enricher', role: 'enrichment' },
+    });
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    await setPersonRole(harness.deps, ws.workspaceId, { crmUserId: '501', role: 'approver' }, ADMIN);
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'a@example.com' } });
+    const approvalId = await proposeHeld(harness, {
+      token: agent.body.token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0199' },
+    });
+    const decided = await decide(harness, ws.adminToken, approvalId, {
+      kind: 'approve',
+      actingUserId: '501',
+      edits: { phone: '+1 555 0100' },
+    });
+    expect(decided.body.status).toBe('applied');
+
+    await send([
+      propertyChange(ws.portalId, {
+        objectId: Number(recordId),
+        propertyName: 'phone',
+        propertyValue: '+1 555 0100',
+        changeSource: 'INTEGRATION',
+        sourceId: String(APP_ID),
+      }),
+    ]);
+    await drain();
+
+    expect((await historyRows(harness.deps.db, ws.workspaceId)).at(-1)).toMatchObject({
+      kind: 'own_write',
+      agentId: agent.body.id,
+      property: 'phone',
+    });
     expect(await auditCount('crm.bypass_write')).toBe(0);
   });
 
@@ -319,5 +365,78 @@ describe('automated kill triggers and reverts', () => {
     await drain();
     expect((await historyRows(harness.deps.db, ws.workspaceId)).at(-1)).toMatchObject({ kind: 'own_write' });
     expect(await auditCount('crm.bypass_write')).toBe(1);
+  });
+
+  it('reverts every field an integration bypassed on one record, and other records’ beside them', async () => {
+    await publishMonitoring({ revertBypassWrites: true });
+    const values = { jobtitle: 'Engineer', company: 'Acme' };
+    const [first, second] = [0, 1].map(() =>
+      seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'r@example.com', ...values } }),
+    );
+    const t = Date.now();
+    const known = [first!, second!].flatMap((recordId) =>
+      Object.entries(values).map(([propertyName, propertyValue]) =>
+        propertyChange(ws.portalId, { objectId: Number(recordId), propertyName, propertyValue, occurredAt: t - 1_000 }),
+      ),
+    );
+    await send(known);
+    await drain();
+    // The integration writes two fields of the first record at once, and one of the second.
+    const integration = { objectType: 'contacts', workflowId: '555000' } as const;
+    editAsWorkflow(harness.hubspot.state, {
+      ...integration,
+      recordId: first!,
+      properties: { jobtitle: 'Spam King', company: 'Spam Inc' },
+    });
+    editAsWorkflow(harness.hubspot.state, {
+      ...integration,
+      recordId: second!,
+      properties: { jobtitle: 'Spam Queen' },
+    });
+    await send([
+      bypass({ objectId: Number(first), propertyName: 'jobtitle', propertyValue: 'Spam King', occurredAt: t }),
+      bypass({ objectId: Number(first), propertyName: 'company', propertyValue: 'Spam Inc', occurredAt: t }),
+      bypass({ objectId: Number(second), propertyName: 'jobtitle', propertyValue: 'Spam Queen', occurredAt: t }),
+    ]);
+    await drain();
+
+    expect(recordValues(harness.hubspot.state, 'contacts', first!)).toMatchObject(values);
+    expect(recordValues(harness.hubspot.state, 'contacts', second!)).toMatchObject(values);
+    expect(await auditCount('crm.bypass_reverted')).toBe(3);
+    expect(await auditCount('crm.bypass_not_reverted')).toBe(0);
+  });
+
+  it('audits a revert HubSpot could not take and still stops the agent a trigger names', async () => {
+    const agent = await api(harness, 'POST', '/v1/admin/agents', {
+      token: ws.adminToken,
+      body: { name: 'sidecar', role: 'enrichment' },
+    });
+    await publishMonitoring({
+      revertBypassWrites: true,
+      integrations: { '555000': 'sidecar' },
+      killTriggers: { bypassWrites: { threshold: 1 } },
+    });
+    const recordId = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'r@example.com', jobtitle: 'Engineer' },
+    });
+    const t = Date.now();
+    await send([
+      propertyChange(ws.portalId, { objectId: Number(recordId), propertyValue: 'Engineer', occurredAt: t - 1_000 }),
+    ]);
+    await drain();
+    harness.hubspot.faults.failNext(20, { status: 503 }, 'POST /crm/v3/objects/{type}/batch/update');
+    await send([
+      bypass({ objectId: Number(recordId), propertyValue: 'Spam King', occurredAt: t }),
+      bypass({ objectId: Number(recordId), propertyName: 'company', propertyValue: 'Spam Inc', occurredAt: t }),
+    ]);
+    await drain();
+
+    const [notReverted] = await harness.deps.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.workspaceId, ws.workspaceId), eq(auditEvents.type, 'crm.bypass_not_reverted')));
+    expect(notReverted).toMatchObject({ recordId, data: expect.objectContaining({ crmMessage: expect.any(String) }) });
+    const rows = await harness.deps.db.select().from(killSwitches).where(eq(killSwitches.workspaceId, ws.workspaceId));
+    expect(rows).toEqual([expect.objectContaining({ scope: 'agent', target: agent.body.id, engaged: true })]);
   });
 });

@@ -38,8 +38,13 @@ export function signedRequest(req: Request, publicUrl: string | undefined): Sign
   };
 }
 
-/** The full URI HubSpot signed: the public origin when a proxy stands in front, else the request's own. */
+/**
+ * The full URI HubSpot signed: the public URL when a proxy stands in front, its path included (a
+ * proxy serving the app under a path takes it off before passing the request on, as the console's
+ * and alerts' links under `PUBLIC_URL` expect), else the request's own origin.
+ */
 function signedUrl(req: Request, publicUrl: string | undefined): string {
-  const origin = publicUrl ? new URL(publicUrl).origin : `${req.protocol}://${req.get('host') ?? ''}`;
-  return `${origin}${req.originalUrl}`;
+  if (!publicUrl) return `${req.protocol}://${req.get('host') ?? ''}${req.originalUrl}`;
+  const base = new URL(publicUrl);
+  return `${base.origin}${base.pathname.replace(/\/+$/, '')}${req.originalUrl}`;
 }

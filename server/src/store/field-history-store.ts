@@ -3,13 +3,17 @@ import type { ChangeKind, KnownWrite } from '../domain/crm-change-classification
 import { personalOfEvent, shownWhole } from './audit-store.ts';
 import { insertRowsSkippingDuplicates } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
-import { auditEvents, auditPersonalData, changeSets, changes, recordPropertyChanges } from './schema.ts';
+import { approvalItems, auditEvents, auditPersonalData, changeSets, changes, recordPropertyChanges } from './schema.ts';
 
 export type FieldChangeRow = typeof recordPropertyChanges.$inferSelect;
 
 export function fieldKey(objectType: string, recordId: string, property: string): string {
   return `${objectType}\u0000${recordId}\u0000${property}`;
 }
+
+/** What a change's write sent: a person's edit of a held value (joined below) replaces the agent's proposal. */
+const sentValue = sql<string | null>`case when ${approvalItems.changeId} is null
+  then ${changes.proposedValue} else ${approvalItems.editedValue} end`;
 
 /**
  * What our app wrote (or was writing) to these records: applied changes, and bypass writes we
@@ -33,12 +37,14 @@ export async function findKnownWrites(
       objectType: changeSets.objectType,
       recordId: changes.recordId,
       property: changes.property,
-      value: changes.proposedValue,
+      value: sentValue,
       changeId: changes.id,
       agentId: changeSets.agentId,
     })
     .from(changes)
     .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
+    // Only edited items (their partial index): the others wrote the proposal.
+    .leftJoin(approvalItems, and(eq(approvalItems.changeId, changes.id), sql`${approvalItems.edited}`))
     .where(
       and(
         eq(changes.workspaceId, workspaceId),

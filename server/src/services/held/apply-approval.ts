@@ -3,6 +3,7 @@ import { evidenceSchema } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../../crm/port.ts';
 import { checkStale, valuesToApply } from '../../domain/approval-lifecycle.ts';
+import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
 import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
@@ -11,7 +12,7 @@ import { readAuditHead } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type ServiceDeps, provenanceValues, withAuditChain } from '../common/index.ts';
-import { engagedKillSwitch } from '../governance/index.ts';
+import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
 
 /** A claim on an approval's write older than this belongs to a process that died mid-write. */
 export const ABANDONED_APPLY_MS = 5 * 60_000;
@@ -121,7 +122,7 @@ async function writeChunk(
   }
   for (const approval of chunk) {
     const killed = killSwitches.get(approval.agentId);
-    if (killed) results.set(approval.id, failed(`Not written yet: a kill switch is engaged (${killed.reason}).`));
+    if (killed) results.set(approval.id, failed(killedMessage(killed.reason)));
     else writable.push(approval);
   }
   if (writable.length === 0) return results;
@@ -190,9 +191,17 @@ async function writeChunk(
     writing.push(approval);
   }
   if (writes.length === 0) return results;
+  // Again right before the write: a switch engaged while the read waited (a 429's Retry-After) stops it too,
+  // and so does a segment or evidence-source switch engaged since the agent proposed.
+  const stopped = await switchesStopping(deps, crm, workspace, objectType, writing, evidence);
+  for (const [approvalId, message] of stopped) results.set(approvalId, failed(message));
+  const sending = writing.flatMap((approval, index) =>
+    stopped.has(approval.id) ? [] : [{ approval, write: writes[index]! }],
+  );
+  if (sending.length === 0) return results;
   try {
-    const outcomes = await crm.writeBatch({ objectType, writes });
-    writing.forEach((approval, index) => {
+    const outcomes = await crm.writeBatch({ objectType, writes: sending.map((s) => s.write) });
+    sending.forEach(({ approval }, index) => {
       const outcome = outcomes[index];
       if (!outcome?.ok) {
         results.set(approval.id, failed(outcome ? outcome.message : 'The CRM gave no outcome for this record.'));
@@ -205,9 +214,54 @@ async function writeChunk(
       });
     });
   } catch (error) {
-    for (const approval of writing) results.set(approval.id, failed(crmMessage(error)));
+    for (const { approval } of sending) results.set(approval.id, failed(crmMessage(error)));
   }
   return results;
+}
+
+/**
+ * The approvals a kill switch now stops, with the sentence saying which: the workspace's, the
+ * agent's or `field_write` switch, or a segment or evidence-source switch covering the record or
+ * the evidence the agent cited.
+ */
+async function switchesStopping(
+  deps: ServiceDeps,
+  crm: CrmPort,
+  workspace: WorkspaceRow,
+  objectType: ObjectType,
+  approvals: readonly StoredApproval[],
+  evidence: Awaited<ReturnType<typeof evidenceFor>>,
+): Promise<Map<string, string>> {
+  const stopped = new Map<string, string>();
+  const scoped = await engagedSwitches(deps.db, workspace.id);
+  for (const [agentId, ofAgent] of Map.groupBy(approvals, (approval) => approval.agentId)) {
+    const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' });
+    if (killed) {
+      for (const approval of ofAgent) stopped.set(approval.id, killedMessage(killed.reason));
+      continue;
+    }
+    const stopping = await switchesStoppingEntries(crm, scoped, {
+      agentId,
+      objectType,
+      entries: ofAgent.map((approval) => ({
+        recordId: approval.recordId,
+        evidenceSource: evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`)).source,
+      })),
+    });
+    ofAgent.forEach((approval, index) => {
+      const engaged = stopping[index];
+      if (engaged)
+        stopped.set(
+          approval.id,
+          `Not written yet: the ${describeSwitch(engaged)} kill switch is engaged (${engaged.reason}).`,
+        );
+    });
+  }
+  return stopped;
+}
+
+function killedMessage(reason: string): string {
+  return `Not written yet: a kill switch is engaged (${reason}).`;
 }
 
 /** True when the record already holds every value the approval would write (and so a write would change nothing). */

@@ -1,4 +1,5 @@
 import { CRM_OBJECT_TYPES } from '../../../../shared/crm-names.ts';
+import { AppError } from '../../errors.ts';
 import { fieldChangeBefore, fieldHistory, type FieldChangeRow } from '../../store/field-history-store.ts';
 import { findWorkspace } from '../../store/workspace-store.ts';
 import { type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -46,16 +47,29 @@ export async function revertBypassWrites(
   const crm = toWrite.length > 0 ? deps.crmFor(workspace) : undefined;
   const failures = new Map<FieldChangeRow, string>();
   for (const objectType of crm?.objectTypes ?? []) {
-    const writes = toWrite.filter((p) => p.row.objectType === objectType);
-    for (let i = 0; crm && i < writes.length; i += crm.batchLimit) {
-      const batch = writes.slice(i, i + crm.batchLimit);
-      const outcomes = await crm.writeBatch({
-        objectType,
-        writes: batch.map((p) => ({ recordId: p.row.recordId, properties: { [p.row.property]: p.restore ?? '' } })),
-      });
+    // One write per record, all its reverted fields together: the CRM refuses a batch naming a record twice.
+    const records = [
+      ...Map.groupBy(
+        toWrite.filter((p) => p.row.objectType === objectType),
+        (p) => p.row.recordId,
+      ),
+    ];
+    for (let i = 0; crm && i < records.length; i += crm.batchLimit) {
+      const batch = records.slice(i, i + crm.batchLimit);
+      const writes = batch.map(([recordId, fields]) => ({
+        recordId,
+        properties: Object.fromEntries(fields.map((p) => [p.row.property, p.restore ?? ''])),
+      }));
+      // A CRM that stays unavailable fails this batch's reverts, audited below; the events' other effects still follow.
+      const outcomes = await crm.writeBatch({ objectType, writes }).catch((error: unknown) =>
+        writes.map((write) => ({
+          recordId: write.recordId,
+          ok: false as const,
+          message: error instanceof AppError ? error.message : 'The CRM could not be reached.',
+        })),
+      );
       outcomes.forEach((outcome, index) => {
-        const plan = batch[index];
-        if (plan && !outcome.ok) failures.set(plan.row, outcome.message);
+        if (!outcome.ok) for (const plan of batch[index]?.[1] ?? []) failures.set(plan.row, outcome.message);
       });
     }
   }
