@@ -2,6 +2,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type AuditCheckpoint,
   checkpointKeyFromSeed,
@@ -257,6 +259,34 @@ describe('audit streaming to SIEM destinations', () => {
     expect(stored.filter((event) => event.type === 'siem_destination.recovered')).toHaveLength(1);
     expect(otlp.received).toEqual(stored);
     expect((await destinations(adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
+  });
+
+  it('takes a redirect as a failure, not as the acknowledgement of the page it leads to', async () => {
+    // A proxy in front of the collector sends a sign-in redirect: followed, the POST became a GET of
+    // the sign-in page, its 200 moved the cursor, and the collector never had the events.
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const requests: string[] = [];
+    const proxy = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url === '/login') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<form>');
+      res.writeHead(302, { location: '/login' }).end();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      await api(harness, 'POST', '/v1/admin/siem-destinations', {
+        token: adminToken,
+        body: { name: 'behind-sso', kind: 'otlp', url: `http://127.0.0.1:${port}/v1/logs` },
+      });
+      await deliverAll();
+      expect(requests).toEqual(['POST /v1/logs']);
+      expect(await destinations(adminToken)).toMatchObject([
+        { status: 'failing', cursorSeq: 0, lastError: 'HTTP 302 from the destination' },
+      ]);
+      expect((await chain(workspaceId)).length).toBeGreaterThan(0);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('keeps what a receiver acknowledged when it fails part-way through a backlog, and goes on from there', async () => {

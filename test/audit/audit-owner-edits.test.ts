@@ -126,3 +126,48 @@ describe('an event stored where the walk from event 1 to the head does not reach
     });
   });
 });
+
+describe('JSON respelled by a database owner into text that says more than its value', () => {
+  async function withData(): Promise<string> {
+    const workspaceId = await chainOfFour();
+    await withAuditChain(database.db, workspaceId, deps.clock, async (_tx, audit) => {
+      audit.append({ type: 'test.event', actor: { type: 'system' }, data: { amount: 12345678901234567000, a: 1 } });
+    });
+    return workspaceId;
+  }
+
+  it('a key given twice, the last as it was (a SIEM may read the first), is named at its event', async () => {
+    const workspaceId = await withData();
+    await asOwner(
+      sql`update audit_events set data = replace(data::text, '"a":1', '"a":9,"a":1')::json where workspace_id = ${workspaceId} and seq = 5`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 4,
+      firstBadEvent: { seq: 5, problem: 'altered' },
+    });
+  });
+
+  it('a number changed past what a double holds is named at its event', async () => {
+    const workspaceId = await withData();
+    await asOwner(
+      sql`update audit_events set data = replace(data::text, '12345678901234567000', '12345678901234567001')::json where workspace_id = ${workspaceId} and seq = 5`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 4,
+      firstBadEvent: { seq: 5, problem: 'altered' },
+    });
+  });
+
+  it('the same value in jsonb’s spelling (spaces, its key order, exponents written out) still verifies', async () => {
+    const workspaceId = await withData();
+    await withAuditChain(database.db, workspaceId, deps.clock, async (_tx, audit) => {
+      audit.append({ type: 'test.event', actor: { type: 'system' }, data: { big: 1e21, small: 1.5e-7, neg: -0.25 } });
+    });
+    await asOwner(
+      sql`update audit_events set data = (data::jsonb)::text::json, actor = (actor::jsonb)::text::json where workspace_id = ${workspaceId} and seq >= 5`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 6 });
+  });
+});

@@ -247,7 +247,9 @@ export class ChainVerifier {
   pushStored(event: StoredAuditText): ChainBreak | undefined {
     return this.check(
       event,
-      () => hashStoredText(event) === event.hash || hashAuditEvent(parsedContent(event)) === event.hash,
+      () =>
+        hashStoredText(event) === event.hash ||
+        (hashAuditEvent(parsedContent(event)) === event.hash && JSON_FIELD_LIST.every((f) => unambiguous(event[f]))),
     );
   }
 
@@ -348,7 +350,66 @@ export type StoredAuditText = Omit<ChainedAuditEvent, JsonField> & { actor: stri
   [field in Exclude<JsonField, 'actor'>]: string | null;
 };
 
-const JSON_FIELDS: ReadonlySet<string> = new Set<JsonField>(['actor', 'before', 'after', 'evidence', 'data']);
+const JSON_FIELD_LIST: readonly JsonField[] = ['actor', 'before', 'after', 'evidence', 'data'];
+const JSON_FIELDS: ReadonlySet<string> = new Set<JsonField>(JSON_FIELD_LIST);
+
+/**
+ * Whether a stored JSON text, in another spelling than the canonical one, says no more than the
+ * value it parses to: each object's keys once (`{"a":9,"a":1}` parses to a = 1 here and in SQL, but
+ * reaches a SIEM as stored, where a reader may take 9) and each number exactly the double it parses
+ * to (`12345678901234567001` parses to …000 here but reads as written in SQL and in a SIEM).
+ */
+function unambiguous(text: string | null): boolean {
+  if (text === null) return true;
+  const keys: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  for (let at = 0; at < text.length; ) {
+    const char = text[at]!;
+    if (char === '"') {
+      let end = at + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (expectKey) {
+        const raw = text.slice(at + 1, end);
+        const key = raw.includes('\\') ? (parseJson(text.slice(at, end + 1)) as string) : raw;
+        const seen = keys.at(-1)!;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        expectKey = false;
+      }
+      at = end + 1;
+    } else if (char === '{' || char === '[') {
+      keys.push(char === '{' ? new Set() : undefined);
+      expectKey = char === '{';
+      at += 1;
+    } else if (char === '}' || char === ']') {
+      keys.pop();
+      at += 1;
+    } else if (char === ',') {
+      expectKey = keys.at(-1) !== undefined;
+      at += 1;
+    } else if (char === '-' || (char >= '0' && char <= '9')) {
+      let end = at + 1;
+      while (end < text.length && '0123456789+-.eE'.includes(text[end]!)) end += 1;
+      const token = text.slice(at, end);
+      if (exactDecimal(token) !== exactDecimal(String(Number(token)))) return false;
+      at = end;
+    } else at += 1;
+  }
+  return true;
+}
+
+/** A decimal number's exact value as digits and a power of ten, however it is spelled. */
+function exactDecimal(token: string): string {
+  const [, sign, whole, fraction = '', exponent = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token) ?? [];
+  let digits = `${whole}${fraction}`.replace(/^0+/, '');
+  let power = Number(exponent) - fraction.length;
+  if (digits === '') return '0';
+  while (digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    power += 1;
+  }
+  return `${sign}${digits}e${power}`;
+}
 
 /** The SHA-256 of the canonical JSON spliced from the stored texts, as the linker hashed it. */
 export function hashStoredText(event: StoredAuditText): string {

@@ -11,19 +11,20 @@ export interface CheckpointCandidate {
   recent: unknown[];
 }
 
-/** How many of a workspace's newest logged checkpoints are looked through for one this server can trust. */
-const RECENT_CHECKPOINTS = 10;
-
 /**
- * Every workspace with events (or just this one), with its newest logged checkpoints. Whether a
- * checkpoint is due is read from signed lines, not from a row the database's owner could move on.
+ * Every workspace with events, or just this one, with its newest logged checkpoints (`depth` of
+ * them, newest first). Whether a checkpoint is due is read from signed lines, not from a row the
+ * database's owner could move on.
  */
-export async function checkpointCandidates(db: Db | Tx, workspaceId?: string): Promise<CheckpointCandidate[]> {
+export async function checkpointCandidates(
+  db: Db | Tx,
+  { workspaceId, depth }: { workspaceId?: string; depth: number },
+): Promise<CheckpointCandidate[]> {
   const result = await db.execute(sql`
     select h.workspace_id as "workspaceId", h.seq::float8 as "headSeq",
       coalesce((select json_agg(l.checkpoint) from (
         select checkpoint from audit_checkpoint_log
-        where workspace_id = h.workspace_id order by seq desc limit ${RECENT_CHECKPOINTS}) l), '[]') as recent
+        where workspace_id = h.workspace_id order by seq desc limit ${depth}) l), '[]') as recent
     from audit_heads h
     where h.seq > 0 ${workspaceId === undefined ? sql`` : sql`and h.workspace_id = ${workspaceId}`}`);
   // node-postgres and PGlite both answer with `rows`.

@@ -189,6 +189,9 @@ async function post(url: string, request: SiemRequest, timeoutMs: number): Promi
       method: 'POST',
       headers: request.headers,
       body: request.body,
+      // Only the configured URL acknowledges: a redirect followed (a proxy's sign-in page, another
+      // host, plain http) answered 2xx for events the destination never had.
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
     // Drained so the connection goes back to the pool; the receiver's answer is not kept (it may echo data).
