@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 // The MCP endpoint (issue 22) as a client that gets the protocol wrong meets it.
 let harness: Harness;
@@ -41,5 +42,45 @@ describe('POST /mcp', () => {
     const res = await mcp({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'what_may_i_change' } });
     expect(res.body.result.isError).toBeUndefined();
     expect(JSON.parse(res.body.result.content[1].text)).toMatchObject({ role: 'enrichment' });
+  });
+
+  it('answers every tool call with STOP while the workspace switch suspends agent tokens, not an HTTP error', async () => {
+    const engage = (engaged: boolean) =>
+      setKillSwitch(harness.deps, ws.workspaceId, { scope: 'workspace', engaged, reason: 'Incident 42.' }, ADMIN);
+    await engage(true);
+    try {
+      const init = await mcp({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'agent', version: '1' } },
+      });
+      expect(init).toMatchObject({ status: 200, body: { result: { serverInfo: { name: 'agent-governance' } } } });
+      for (const name of ['what_may_i_change', 'propose_crm_changes']) {
+        const call = await mcp({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name, arguments: {} } });
+        expect(call.status).toBe(200);
+        expect(call.body.result.isError).toBe(true);
+        expect(call.body.result.content[0].text).toMatch(/^STOP: A workspace kill switch is engaged: Incident 42/);
+        expect(JSON.parse(call.body.result.content[1].text).error).toMatchObject({
+          code: 'KILL_SWITCH_ENGAGED',
+          stop: true,
+          details: { tokensSuspended: true },
+        });
+      }
+      // The REST API still answers 423, and a token that is no agent's is still refused before any MCP message.
+      const rest = await api(harness, 'POST', '/v1/records/read', {
+        token: ws.agents[0]!.token,
+        body: { objectType: 'contacts', recordIds: ['1'] },
+      });
+      expect(rest.status).toBe(423);
+      const stranger = await fetch(`${harness.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer agt_nobody', 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }),
+      });
+      expect(stranger.status).toBe(401);
+    } finally {
+      await engage(false);
+    }
   });
 });

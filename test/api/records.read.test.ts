@@ -75,6 +75,28 @@ describe('POST /v1/records/read', () => {
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toMatchObject({ ok: true });
   });
 
+  it('names each property once, however often it was asked for', async () => {
+    const id = seedRecord(harness.hubspot.state, 'contacts', {
+      properties: { email: 'jane.doe@acme.com', city: 'Paris' },
+    });
+    const res = await read(ws.agents[0]!.token, {
+      objectType: 'contacts',
+      recordIds: [id, id],
+      properties: ['email', 'city', 'email', 'city'],
+    });
+    expect(res.body).toMatchObject({
+      records: [{ recordId: id, properties: { email: 'j***@acme.com' }, masked: ['email'] }],
+      withheld: ['city'],
+    });
+    const [event] = await harness.database.db.select().from(auditEvents).where(eq(auditEvents.type, 'records.read'));
+    expect(event!.data).toMatchObject({
+      recordIds: [id],
+      properties: ['email'],
+      masked: ['email'],
+      withheld: ['city'],
+    });
+  });
+
   it('is refused while the agent’s kill switch is engaged', async () => {
     await setKillSwitch(
       harness.deps,

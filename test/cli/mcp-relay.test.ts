@@ -12,13 +12,15 @@ beforeAll(async () => {
 afterAll(() => harness.close());
 
 /** The relay over in-memory stdin and stdout: writes the lines, ends stdin, and gives what it printed once it returns. */
-async function relay(lines: object[]): Promise<{ id?: unknown; result?: unknown; error?: { message: string } }[]> {
+async function relay(
+  lines: (object | string)[],
+): Promise<{ id?: unknown; result?: unknown; error?: { message: string } }[]> {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const printed: Buffer[] = [];
   stdout.on('data', (chunk: Buffer) => printed.push(chunk));
   const done = relayStdioToServer({ url: new URL(`${harness.url}/mcp`), token: ws.agents[0]!.token, stdin, stdout });
-  for (const line of lines) stdin.write(`${JSON.stringify(line)}\n`);
+  for (const line of lines) stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
   stdin.end();
   await done;
   return Buffer.concat(printed)
@@ -45,5 +47,13 @@ describe('agent-governance mcp, the stdio relay', () => {
     expect(answers.map((answer) => answer.id).sort()).toEqual([1, 2, 3]);
     const whatMay = answers.find((answer) => answer.id === 2)!.result as { content: { text: string }[] };
     expect(JSON.parse(whatMay.content[1]!.text)).toMatchObject({ role: 'enrichment' });
+  });
+
+  it('answers a line that is not JSON, or not JSON-RPC, with the JSON-RPC error for it', async () => {
+    const answers = await relay(['{"jsonrpc": "2.0", "id": 1, "method": "ping"', '{"id": 2, "method": "ping"}']);
+    expect(answers).toEqual([
+      { jsonrpc: '2.0', error: { code: -32700, message: expect.stringMatching(/^Parse error/) } },
+      { jsonrpc: '2.0', error: { code: -32600, message: expect.stringMatching(/^Invalid Request/) } },
+    ]);
   });
 });

@@ -1,10 +1,13 @@
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { type JSONRPCMessage, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/sdk/types.js';
+import { ZodError } from 'zod';
 import { parseJson } from '../../../shared/json-text.ts';
 
 /** The JSON-RPC code the relay answers with when the server never answered a request (an implementation-defined server error). */
 const SERVER_UNREACHABLE = -32000;
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
 
 /**
  * `agent-governance mcp` (issue 22): an MCP server on stdin/stdout for clients that only spawn
@@ -25,6 +28,21 @@ export async function relayStdioToServer(options: {
     options.stdin as ConstructorParameters<typeof StdioServerTransport>[0],
     options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],
   );
+  // A line that is not a JSON-RPC message was dropped without a word, as the SDK only reports it:
+  // JSON-RPC answers it (id null), as the server's /mcp does, so the client is not left waiting.
+  local.onerror = (error) => {
+    const parse = error instanceof SyntaxError;
+    if (parse || error instanceof ZodError)
+      void local.send({
+        jsonrpc: '2.0',
+        error: {
+          code: parse ? PARSE_ERROR : INVALID_REQUEST,
+          message: parse
+            ? 'Parse error: the line is not JSON.'
+            : 'Invalid Request: the line is not a JSON-RPC message.',
+        },
+      });
+  };
   const initializeIds = new Set<string | number>();
   const inFlight = new Set<Promise<void>>();
   local.onmessage = (message) => {

@@ -36,7 +36,12 @@ const TOOL_LIST: Tool[] = MCP_TOOLS.map((tool) => ({
 export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Router {
   const router = Router();
   router.post('/mcp', async (req, res) => {
-    const caller = await agentFromRequest(deps, req);
+    const caller = await agentFromRequest(deps, req).catch((error: unknown) => {
+      // The workspace switch suspends agent tokens (issue 21). Over MCP an HTTP 423 is a transport
+      // failure the model never reads, which frameworks retry: each tool call answers the STOP instead.
+      if (error instanceof AppError && error.code === 'KILL_SWITCH_ENGAGED') return { stopped: error };
+      throw error;
+    });
     const server = mcpServer({ deps, caller, logger: options.logger, requestId: String(res.locals.requestId) });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => void server.close());
@@ -61,7 +66,13 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
 const TOOLS_CALL = z.looseObject({ method: z.literal('tools/call') });
 
 /** An MCP server for one authenticated agent; low-level so that arguments are checked by our schemas and refusals carry our codes. */
-function mcpServer(context: { deps: ServiceDeps; caller: AuthenticatedAgent; logger: Logger; requestId: string }) {
+function mcpServer(context: {
+  deps: ServiceDeps;
+  caller: AuthenticatedAgent | { stopped: AppError };
+  logger: Logger;
+  requestId: string;
+}) {
+  const { deps, caller } = context;
   const server = new Server(
     { name: 'agent-governance', version: '1.0.0' },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
@@ -71,11 +82,12 @@ function mcpServer(context: { deps: ServiceDeps; caller: AuthenticatedAgent; log
     // The SDK checked it against the full schema before this runs.
     const request = CallToolRequestSchema.parse(call);
     try {
+      if ('stopped' in caller) throw caller.stopped;
       const tool = MCP_TOOLS.find((candidate) => candidate.name === request.params.name);
       if (!tool)
         throw new AppError('NOT_FOUND', `There is no tool ${request.params.name}; list the tools to see their names.`);
       const args = parseInput(tool.input, request.params.arguments ?? {}, `The arguments of ${tool.name}`);
-      return answerResult(await tool.run(args, context));
+      return answerResult(await tool.run(args, { deps, caller }));
     } catch (error) {
       const appError = toAppError(error);
       if (appError.code === 'INTERNAL')

@@ -46,7 +46,8 @@ async function readWithinBudget(
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: undefined });
   const { version, policy } = await activePolicy(deps.db, workspace.id);
   const access = readAccess(policy, request.objectType, agent.role);
-  const asked = request.properties ?? [...access.keys()];
+  // Once each, as the record ids: a name asked twice was listed twice as read, masked or withheld, and so audited.
+  const asked = [...new Set(request.properties ?? access.keys())];
   const readable = asked.filter((property) => access.has(property));
   const withheld = asked.filter((property) => !access.has(property));
   const crm = deps.crmFor(workspace);
