@@ -83,7 +83,11 @@ export const heldEntryDecisionSchema = z.discriminatedUnion('kind', [
 ]);
 export type HeldEntryDecision = z.infer<typeof heldEntryDecisionSchema>;
 
-export const publishPolicyBodySchema = z.strictObject({ document: z.unknown() });
+/** `basedOn`: the version the person edited; publishing is refused (409 `policy_changed`) once another was published since. */
+export const publishPolicyBodySchema = z.strictObject({
+  document: z.unknown(),
+  basedOn: z.number().int().min(1).max(2_147_483_647).optional(),
+});
 
 /** A policy version in a path: restoring one publishes its document again as the next version. */
 export const policyVersionParamSchema = z.coerce.number().int().min(1).max(2_147_483_647);

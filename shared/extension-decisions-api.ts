@@ -32,12 +32,16 @@ export const bulkSelectionSchema = z
   .superRefine(checkRecordIdsOfType);
 export type BulkSelection = z.infer<typeof bulkSelectionSchema>;
 
+/** The preview's `seen`: the decision is refused if what waits changed since (none given: whatever waits now). */
+const seenSchema = safeText.max(100).optional();
+
 export const bulkDecisionSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('approve'), selection: bulkSelectionSchema }),
+  z.strictObject({ kind: z.literal('approve'), selection: bulkSelectionSchema, seen: seenSchema }),
   z.strictObject({
     kind: z.literal('reject'),
     selection: bulkSelectionSchema,
     reason: safeText.trim().min(1).max(1_000),
+    seen: seenSchema,
   }),
 ]);
 export type BulkDecision = z.infer<typeof bulkDecisionSchema>;
@@ -62,4 +66,9 @@ export interface BulkPreview {
   /** Of `pending`, how many this caller may decide; the rest would be refused one by one. */
   decidable: number;
   killSwitches: EngagedKillSwitch[];
+  /**
+   * Names exactly what waits (a digest of the pending ids): the decision sends it back and is
+   * refused (409 `pending_changed`) when proposals came or went since the person looked.
+   */
+  seen?: string;
 }

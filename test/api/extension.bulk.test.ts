@@ -115,6 +115,38 @@ describe('the bulk action: deciding everything pending on the selected records',
     });
   });
 
+  it('refuses to decide when a proposal was held on the selection after the person looked, deciding nothing, until they look again', async () => {
+    const seeded = await seedSelection();
+    const preview = async () =>
+      (await as('501', { method: 'POST', path: '/bulk/preview', body: selection(seeded.recordIds) })).body;
+    const looked = await preview();
+    expect(looked).toMatchObject({ pending: 4, seen: expect.any(String) });
+    const heldSince = await propose(seeded.mine[1]!, '+1 555 0199');
+
+    const refused = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'approve', selection: selection(seeded.recordIds), seen: looked.seen },
+    });
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { error: { code: 'CONFLICT', details: { reason: 'pending_changed', pending: 5 } } },
+    });
+    expect(refused.body.error.message).toContain('changed since you looked');
+    for (const approvalId of [...seeded.approvals.mine, heldSince]) expect(await statusOf(approvalId)).toBe('pending');
+
+    const again = await preview();
+    expect(again).toMatchObject({ pending: 5 });
+    expect(again.seen).not.toBe(looked.seen);
+    const decided = await as('501', {
+      method: 'POST',
+      path: '/bulk/decisions',
+      body: { kind: 'reject', selection: selection(seeded.recordIds), reason: 'Not these', seen: again.seen },
+    });
+    expect(decided.status).toBe(200);
+    expect(await statusOf(heldSince)).toBe('rejected');
+  });
+
   it("decides a rep's own records and reports the others refused, which stay pending", async () => {
     const seeded = await seedSelection();
     const res = await as('1001', {

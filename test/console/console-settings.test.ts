@@ -111,6 +111,29 @@ describe('console settings: policy', () => {
     });
   });
 
+  it('When another admin published while one edited, then publishing the older draft is refused 409 and nothing is lost', async () => {
+    const { policy, version } = (await settingsOf('2')).policy!;
+    const first = await as('1', 'POST', '/console/api/policies', { document: moved(policy, 'auto'), basedOn: version });
+    expect(first.status).toBe(201);
+    const stale = { ...policy, description: 'Edited from the version before' };
+    const refused = await as('2', 'POST', '/console/api/policies', { document: stale, basedOn: version });
+    expect(refused.status).toBe(409);
+    const error = ((await refused.json()) as any).error;
+    expect(error.details).toEqual({ reason: 'policy_changed', basedOn: version, latest: version + 1 });
+    expect(error.message).toContain(`Version ${version + 1} was published after version ${version}`);
+    const now = (await settingsOf('2')).policy!;
+    expect(now.version).toBe(version + 1);
+    expect(now.policy.objects.contacts?.properties.phone).toEqual({ enrichment: 'auto' });
+    expect(
+      (
+        await as('2', 'POST', '/console/api/policies', {
+          document: { ...now.policy, description: 'Again' },
+          basedOn: now.version,
+        })
+      ).status,
+    ).toBe(201);
+  });
+
   it('When a policy is invalid, then publishing answers 400 POLICY_INVALID with the schema’s sentences', async () => {
     const { policy } = (await settingsOf('1')).policy!;
     const response = await as('1', 'POST', '/console/api/policies', { document: { ...policy, timezone: 'Mars/Base' } });

@@ -96,6 +96,43 @@ describe('the bulk action on an index page', () => {
     await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/bulk/preview')).toHaveLength(2));
   });
 
+  it('sends back what the person was shown, and on a refusal as changed since shows what waits now', async () => {
+    let looks = 0;
+    const { renderer, backend } = renderBulk({
+      'POST /bulk/preview': () => {
+        looks += 1;
+        return {
+          body:
+            looks === 1 ? preview({ seen: 'first-look' }) : preview({ pending: 5, decidable: 5, seen: 'second-look' }),
+        };
+      },
+      'POST /bulk/decisions': {
+        status: 409,
+        body: {
+          error: {
+            code: 'CONFLICT',
+            message:
+              'What waits on the selected contacts changed since you looked (5 proposals now); look again before deciding.',
+            details: { reason: 'pending_changed', pending: 5 },
+          },
+        },
+      },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'bulk-approve').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(backend.calls.find((call) => call.path === '/bulk/decisions')?.init?.body).toEqual({
+      kind: 'approve',
+      selection,
+      seen: 'first-look',
+    });
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      message: expect.stringContaining('changed since you looked'),
+    });
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'bulk-approve').text).toBe('Approve 5'));
+  });
+
   it('rejects them all only with a reason, and sends it', async () => {
     const { renderer, backend } = renderBulk({
       'POST /bulk/preview': { body: preview() },

@@ -45,6 +45,8 @@ describe('the settings page', () => {
     };
     expect(document.objects.contacts.properties.phone).toEqual({ enrichment: 'deny' });
     expect(document.objects.contacts.properties.jobtitle).toEqual({ enrichment: 'auto', '*': 'approval' });
+    // The version the draft was edited from: one another admin published since is not silently replaced.
+    expect(published?.init?.body?.basedOn).toBe(3);
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
     // The reload renders the same tree, so no DOM change wakes the renderer's waitFor: poll the calls instead.
     await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/settings')).toHaveLength(2));

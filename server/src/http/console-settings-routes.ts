@@ -106,8 +106,10 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
   // A change dual control holds answers 409 SECOND_ADMIN_REQUIRED, naming the request to confirm.
   router.post('/console/api/policies', async (req, res) => {
     const authenticated = await permitted(req, 'publishPolicy', 'publish a policy');
-    const { document } = parseInput(publishPolicyBodySchema, req.body, 'The policy');
-    res.status(201).json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated)));
+    const { document, basedOn } = parseInput(publishPolicyBodySchema, req.body, 'The policy');
+    res
+      .status(201)
+      .json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated), { basedOn }));
   });
 
   router.post('/console/api/policies/:version/restore', async (req, res) => {

@@ -68,8 +68,10 @@ export function extensionRoutes(deps: ServiceDeps, options: ExtensionRouteOption
     const authenticated = await authenticate(req);
     parseInput(proxyOnlyQuerySchema, req.query, 'The query');
     requirePermission(authenticated.caller, authenticated.caller.permissions.publishPolicy, 'publish a policy');
-    const { document } = parseInput(publishPolicyBodySchema, jsonBody(req), 'The policy');
-    res.status(201).json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated)));
+    const { document, basedOn } = parseInput(publishPolicyBodySchema, jsonBody(req), 'The policy');
+    res
+      .status(201)
+      .json(await publishPolicy(deps, authenticated.workspace.id, document, personActor(authenticated), { basedOn }));
   });
 
   router.put('/kill-switches', async (req, res) => {

@@ -51,7 +51,11 @@ export function PolicyEditor({ view, reload }: SectionProps) {
   const changes = policyDiff(current, draft).length;
   const send = () =>
     publish.run(
-      () => heldForSecondAdmin(postJson<{ version: number }>('/console/api/policies', { document: draft })),
+      () =>
+        heldForSecondAdmin(
+          // The version this draft was edited from: one published since is never silently replaced.
+          postJson<{ version: number }>('/console/api/policies', { document: draft, basedOn: view.policy?.version }),
+        ),
       async (result) => {
         await reload();
         return isHeld(result)

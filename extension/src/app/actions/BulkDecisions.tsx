@@ -50,6 +50,8 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
     setBusy(false);
     if (!result.ok) {
       actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
+      // Proposals came or went since the preview: show what waits now before anyone decides it.
+      if (result.status === 409) reload();
       return;
     }
     actions.addAlert(bulkOutcome(decision.kind, result.data));
@@ -106,7 +108,7 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
             testId="bulk-approve"
             variant="primary"
             disabled={busy}
-            onClick={() => void decide({ kind: 'approve', selection })}
+            onClick={() => void decide({ kind: 'approve', selection, seen: preview.seen })}
           >{`Approve ${preview.decidable}`}</Button>
         ) : null}
         {rejecting === null && controls.reject ? (
@@ -122,7 +124,7 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
             testId="bulk-confirm-reject"
             variant="destructive"
             disabled={busy || rejecting.trim() === ''}
-            onClick={() => void decide({ kind: 'reject', selection, reason: rejecting.trim() })}
+            onClick={() => void decide({ kind: 'reject', selection, reason: rejecting.trim(), seen: preview.seen })}
           >
             Confirm reject
           </Button>

@@ -105,11 +105,12 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     actions.addAlert({ type: 'success', message: success(result.data.version) });
     reload();
   };
-  const publish = (document: Policy, edits: number) =>
+  // `basedOn`: the version this draft was edited from, so a version published since is not silently replaced.
+  const publish = (document: Policy, edits: number, basedOn: number | undefined) =>
     void publishVersion(
       'draft',
       '/policies',
-      { method: 'POST', body: { document } },
+      { method: 'POST', body: { document, ...(basedOn === undefined ? {} : { basedOn }) } },
       (version) => `Published policy version ${version} (${edits} change${edits === 1 ? '' : 's'}).`,
     );
   const restore = (version: number) =>
@@ -229,7 +230,12 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       )}
       {problem?.from === 'draft' ? <PublishOutcome problem={problem.problem} /> : null}
       {controls.publish && draft ? (
-        <Button testId="publish" variant="primary" disabled={busy || edits === 0} onClick={() => publish(draft, edits)}>
+        <Button
+          testId="publish"
+          variant="primary"
+          disabled={busy || edits === 0}
+          onClick={() => publish(draft, edits, view.policy?.version)}
+        >
           {`Publish ${edits} change${edits === 1 ? '' : 's'}`}
         </Button>
       ) : null}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BATCH_DECISION_MAX, type BatchDecisionResult } from '../../../../shared/approval-api.ts';
 import type { Caller } from '../../../../shared/extension-api.ts';
 import type { BulkDecision, BulkPreview, BulkSelection } from '../../../../shared/extension-decisions-api.ts';
@@ -43,10 +44,20 @@ export async function previewBulkDecision(
     overLimit: pending.length > BATCH_DECISION_MAX,
     decidable: shown.filter((held) => decidableBy(caller, held).ok).length,
     killSwitches: engagedKillSwitches(switches),
+    seen: seenDigest(shown),
   };
 }
 
-/** Decides everything pending on the selected records when the call arrives. */
+/** Which pending items a person was shown, in a few characters: the same set gives the same digest. */
+function seenDigest(pending: readonly PendingOnRecord[]): string {
+  const ids = pending.map((held) => held.id).sort();
+  return createHash('sha256').update(ids.join(',')).digest('base64url').slice(0, 32);
+}
+
+/**
+ * Decides everything pending on the selected records when the call arrives, provided it is what
+ * the person was shown (`seen`): a proposal held since would otherwise be approved unseen.
+ */
 export async function decideSelectedRecords(
   deps: ServiceDeps,
   { workspace, caller, person }: ExtensionCaller,
@@ -67,6 +78,12 @@ export async function decideSelectedRecords(
       { details: { limit: BATCH_DECISION_MAX } },
     );
   }
+  if (decision.seen !== undefined && decision.seen !== seenDigest(pending.slice(0, BATCH_DECISION_MAX)))
+    throw new AppError(
+      'CONFLICT',
+      `What waits on the selected ${selection.objectType} changed since you looked (${pending.length} proposals now); look again before deciding.`,
+      { details: { reason: 'pending_changed', pending: pending.length } },
+    );
   const note = `Bulk action on the ${selection.objectType} index page: every proposal pending on ${selection.recordIds.length} selected records.`;
   const approvalIds = pending.map((held) => held.id);
   const request =

@@ -28,7 +28,7 @@ export async function publishPolicy(
   workspaceId: string,
   document: unknown,
   actor: Actor,
-  options: { confirmed?: boolean } = {},
+  options: { confirmed?: boolean; basedOn?: number | undefined } = {},
 ): Promise<{ version: number }> {
   const parsed = parsePolicy(document);
   if (!parsed.ok) {
@@ -38,6 +38,7 @@ export async function publishPolicy(
   }
   const checked = await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
   await refuseUnlessOwnerWhileStopped(deps, workspaceId, actor);
+  await refuseIfPublishedSince(deps.db, workspaceId, options.basedOn);
   if (!options.confirmed) {
     const reasons = policyChangeReasons(await policyInForce(deps.db, workspaceId), parsed.policy);
     if (reasons.length > 0)
@@ -57,6 +58,7 @@ export async function publishPolicy(
         (now) => now.crm === crm && checked.some((then) => then.crm === crm && then.accountId === now.accountId),
       );
     refuseUnconnected(parsed.policy, (objectType) => stillConnected(crmOfObjectType(objectType)));
+    await refuseIfPublishedSince(tx, workspaceId, options.basedOn);
     const version = await insertPolicyVersion(tx, {
       workspaceId,
       document: parsed.policy,
@@ -71,6 +73,21 @@ export async function publishPolicy(
     });
     return { version };
   });
+}
+
+/**
+ * A draft edited from one version must not silently replace a version another admin published
+ * since (their change would be lost without anyone seeing it): the editor reloads and edits again.
+ */
+async function refuseIfPublishedSince(db: Db | Tx, workspaceId: string, basedOn: number | undefined): Promise<void> {
+  if (basedOn === undefined) return;
+  const latest = (await findLatestPolicyVersion(db, workspaceId))?.version;
+  if (latest === undefined || latest === basedOn) return;
+  throw new AppError(
+    'CONFLICT',
+    `Version ${latest} was published after version ${basedOn}, which you edited; reload to see it, then make your change again.`,
+    { details: { reason: 'policy_changed', basedOn, latest } },
+  );
 }
 
 /**
