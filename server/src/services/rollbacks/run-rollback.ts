@@ -188,10 +188,9 @@ async function work(
         await complete(deps, rollback, holder);
         return 'completed';
       }
-      if (next.ahead) {
-        const stop = await stopReason(true);
-        if (stop) return await stopWith(stop); // its items stay marked: the next run re-reads them, as after a crash
-      }
+      // Right before every write, the first of a pass too: its read may have waited out a 429 meanwhile.
+      const stop = await stopReason(true);
+      if (stop) return await stopWith(stop); // its items stay marked: the next run re-reads them, as after a crash
       await steps.record(await steps.write(next.marked));
     }
   } finally {
