@@ -182,9 +182,15 @@ async function work(
       if (next === 'end') {
         await steps.recorded();
         if (steps.startAnotherPass()) continue;
-        // The fields first, then the links and the records the selection made (a kill switch meanwhile pauses it, as above).
-        if (!(await removeSelectedAssociations(deps, rollback, crm))) continue;
-        if (!(await archiveSelectedCreations(deps, rollback, crm))) continue;
+        // The fields first, then the links and the records the selection made, each page of them
+        // after the same checks as a step's write (a kill switch, a pause, a lost lease).
+        let halted: Stop | undefined;
+        const mayUndo = async () => {
+          halted = await stopReason(true);
+          return !halted;
+        };
+        if (!(await removeSelectedAssociations(deps, rollback, crm, mayUndo))) return await stopWith(halted ?? release);
+        if (!(await archiveSelectedCreations(deps, rollback, crm, mayUndo))) return await stopWith(halted ?? release);
         await complete(deps, rollback, holder);
         return 'completed';
       }
