@@ -240,6 +240,32 @@ describe('POST /v1/changesets with "operation": "create"', () => {
 });
 
 describe('rolling back a batch that created records', () => {
+  it('stops archiving the records it created once paused, and archives the rest when resumed', async () => {
+    const res = await submit(
+      Array.from({ length: 150 }, (_, i) => create({ email: `p${i}@pause.io`, lastname: `P${i}` })),
+    );
+    expect(res.body.summary).toMatchObject({ applied: 150 });
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: ws.adminToken,
+      body: { selector: { batchId: 'prospect-1' } },
+    });
+    const archive = harness.hubspot.faults.hold('POST /crm/v3/objects/{type}/batch/archive');
+    const run = runRollback(harness, started.body.id);
+    await archive.arrived;
+    const pause = `/v1/admin/rollbacks/${started.body.id}/pause`;
+    expect((await api(harness, 'POST', pause, { token: ws.adminToken })).status).toBe(200);
+    archive.release();
+    expect(await run).toBe('paused');
+    const left = () => harness.hubspot.state.objects.contacts.records.size;
+    expect(left()).toBe(50);
+    const view = await api(harness, 'GET', `/v1/admin/rollbacks/${started.body.id}`, { token: ws.adminToken });
+    expect(view.body).toMatchObject({ status: 'paused', createdRecords: { archived: 100 } });
+
+    await api(harness, 'POST', `/v1/admin/rollbacks/${started.body.id}/resume`, { token: ws.adminToken });
+    expect(await runRollback(harness, started.body.id)).toBe('completed');
+    expect(left()).toBe(0);
+  });
+
   it('archives the records it created, unless a person changed one since: that one is a conflict', async () => {
     const res = await submit([
       create({ email: 'one@x.io', lastname: 'One' }),

@@ -132,6 +132,24 @@ describe('pause and resume', () => {
     expect(titles()).toEqual(restored());
   });
 
+  it('obeys a kill switch engaged while its first step is read, before writing anything', async () => {
+    const started = await start();
+    const writes = harness.hubspot.calls.count({ route: UPDATE });
+    const read = harness.hubspot.faults.hold('POST /crm/v3/objects/{type}/batch/read');
+    const run = runRollback(harness, started.body.id);
+    await read.arrived;
+    await admin('PUT', '/v1/admin/kill-switches', { scope: 'workspace', engaged: true, reason: 'incident' });
+    read.release();
+    expect(await run).toBe('paused');
+    expect((await admin('GET', `/v1/admin/rollbacks/${started.body.id}`)).body).toMatchObject({
+      status: 'paused',
+      statusReason: expect.stringContaining('incident'),
+      done: 0,
+    });
+    expect(titles().every((t) => t === 'CTO')).toBe(true);
+    expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(writes);
+  });
+
   it('is not stopped by the kill switch of the agent whose batch it undoes', async () => {
     await admin('PUT', '/v1/admin/kill-switches', {
       scope: 'agent',

@@ -14,16 +14,18 @@ type Outcome = { id: string; outcome: 'removed' | 'conflict'; message: string | 
  * Issue 21: a rollback removes the links its selection made (not those the CRM already had), a
  * CRM batch at a time. A link that is gone already was removed by someone since: a conflict, left
  * as it is, as a field a person changed since is. Each association is marked with the rollback,
- * so a resumed run skips it. Returns false when a kill switch stopped it before a CRM call.
+ * so a resumed run skips it. Returns false when `mayGoOn` (a kill switch, a pause) stopped it before a CRM call.
  */
 export async function removeSelectedAssociations(
   deps: ServiceDeps,
   rollback: RollbackRow,
   crm: CrmPort,
+  mayGoOn: () => Promise<boolean>,
 ): Promise<boolean> {
   return undoSelectedPages(deps, rollback, {
     nextPage: nextSelectedAssociations,
     limit: crm.batchLimit,
+    mayGoOn,
     undo: async (page) => {
       if (!crm.associations)
         throw new AppError('INTERNAL', 'This CRM connection cannot remove the associations a rollback selected.');

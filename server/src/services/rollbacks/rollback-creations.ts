@@ -17,17 +17,19 @@ type Outcome = { id: string; recordId: string; outcome: 'archived' | 'conflict';
  * governs on the object, and the owner):
  * that record is a conflict, left alone, unless the rollback is forced. A record already gone
  * counts as archived. Each creation is marked with the rollback, so a resumed run skips it.
- * Returns false when a kill switch stopped it before a CRM call.
+ * Returns false when `mayGoOn` (a kill switch, a pause) stopped it before a CRM call.
  */
 export async function archiveSelectedCreations(
   deps: ServiceDeps,
   rollback: RollbackRow,
   crm: CrmPort,
+  mayGoOn: () => Promise<boolean>,
 ): Promise<boolean> {
   let governed: Policy | undefined;
   return undoSelectedPages(deps, rollback, {
     nextPage: nextSelectedCreations,
     limit: crm.batchLimit,
+    mayGoOn,
     undo: async (page) => {
       governed ??= (await activePolicy(deps.db, rollback.workspaceId)).policy;
       const policy = governed;

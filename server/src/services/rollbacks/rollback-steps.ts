@@ -19,11 +19,11 @@ import {
 } from './rollback-step.ts';
 
 /**
- * What `next` gives: a step read and marked (`ahead` if that happened while the step before was
- * written), `end` when a pass ends, `refused` when the mark found the rollback no longer running
+ * What `next` gives: a step read and marked (now, or while the step before was written), `end`
+ * when a pass ends, `refused` when the mark found the rollback no longer running
  * for us (paused, or taken over), `held` when `mayGoOn` said no before a mark (nothing was marked).
  */
-export type NextStep = { marked: MarkedStep; ahead: boolean } | 'end' | 'refused' | 'held';
+export type NextStep = { marked: MarkedStep } | 'end' | 'refused' | 'held';
 
 /**
  * A rollback's steps in order, each read → mark → write → record, overlapped so that the CRM's
@@ -85,7 +85,7 @@ export class RollbackSteps {
     this.stage(decided);
     const marked = await this.mark(decided);
     this.following = following;
-    if (marked) return { marked, ahead: false };
+    if (marked) return { marked };
     await this.dropStaged();
     return 'refused';
   }
@@ -173,7 +173,7 @@ export class RollbackSteps {
       return 'refused';
     }
     this.following = await this.nextPage();
-    return { marked, ahead: true };
+    return { marked };
   }
 
   private async mark(decided: Decided[]): Promise<MarkedStep | undefined> {

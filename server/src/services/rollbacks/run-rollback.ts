@@ -182,16 +182,21 @@ async function work(
       if (next === 'end') {
         await steps.recorded();
         if (steps.startAnotherPass()) continue;
-        // The fields first, then the links and the records the selection made (a kill switch meanwhile pauses it, as above).
-        if (!(await removeSelectedAssociations(deps, rollback, crm))) continue;
-        if (!(await archiveSelectedCreations(deps, rollback, crm))) continue;
+        // The fields first, then the links and the records the selection made, each page of them
+        // after the same checks as a step's write (a kill switch, a pause, a lost lease).
+        let halted: Stop | undefined;
+        const mayUndo = async () => {
+          halted = await stopReason(true);
+          return !halted;
+        };
+        if (!(await removeSelectedAssociations(deps, rollback, crm, mayUndo))) return await stopWith(halted ?? release);
+        if (!(await archiveSelectedCreations(deps, rollback, crm, mayUndo))) return await stopWith(halted ?? release);
         await complete(deps, rollback, holder);
         return 'completed';
       }
-      if (next.ahead) {
-        const stop = await stopReason(true);
-        if (stop) return await stopWith(stop); // its items stay marked: the next run re-reads them, as after a crash
-      }
+      // Right before every write, the first of a pass too: its read may have waited out a 429 meanwhile.
+      const stop = await stopReason(true);
+      if (stop) return await stopWith(stop); // its items stay marked: the next run re-reads them, as after a crash
       await steps.record(await steps.write(next.marked));
     }
   } finally {

@@ -2,13 +2,12 @@ import { type RollbackSelector, rollbackSelectorSchema } from '../../../../share
 import type { Db } from '../../store/database.ts';
 import type { RollbackRow } from '../../store/rollback-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { engagedKillSwitch } from '../governance/index.ts';
 
 /**
  * Undoes what a rollback selected of one kind (creations, associations; issue 21) a page of
  * `limit` rows at a time. `undo` marks each row it handles with the rollback, so the next page
- * (and a resumed run) starts after them. The kill switch is checked before each page's CRM calls:
- * returns false when one stopped the run, true once nothing selected is left.
+ * (and a resumed run) starts after them. `mayGoOn` is asked before each page's CRM calls (a kill
+ * switch, a pause, a lost lease): returns false when it said no, true once nothing selected is left.
  */
 export async function undoSelectedPages<Row>(
   deps: ServiceDeps,
@@ -17,18 +16,14 @@ export async function undoSelectedPages<Row>(
     nextPage: (db: Db, query: { workspaceId: string; selector: RollbackSelector; limit: number }) => Promise<Row[]>;
     limit: number;
     undo: (page: Row[]) => Promise<void>;
+    mayGoOn: () => Promise<boolean>;
   },
 ): Promise<boolean> {
   const selector = rollbackSelectorSchema.parse(rollback.selector);
   for (;;) {
     const page = await input.nextPage(deps.db, { workspaceId: rollback.workspaceId, selector, limit: input.limit });
     if (page.length === 0) return true;
-    const killed = await engagedKillSwitch(deps.db, {
-      workspaceId: rollback.workspaceId,
-      agentId: rollback.agentId,
-      action: 'field_write',
-    });
-    if (killed) return false;
+    if (!(await input.mayGoOn())) return false;
     await input.undo(page);
   }
 }
