@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
@@ -270,6 +272,28 @@ describe('alerts to people', () => {
       attempts: 3,
       lastError: 'HTTP 500 from the channel',
     });
+  });
+
+  it('takes a redirect as a failure, not as the delivery of the page it leads to', async () => {
+    // A proxy in front of the channel sends a sign-in redirect: followed, the POST became a GET of
+    // the sign-in page, whose 200 marked the alert sent while nobody was told.
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const requests: string[] = [];
+    const proxy = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url === '/login') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<form>');
+      res.writeHead(302, { location: '/login' }).end();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => proxy.close(() => resolve())));
+    const { port } = proxy.address() as AddressInfo;
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: `http://127.0.0.1:${port}/hooks/alerts` });
+    await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
+    await engage(workspaceId, agents[0]!.id, 'stop');
+    await runAlerts();
+    expect(requests).toEqual(['POST /hooks/alerts']);
+    const [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
+    expect(listed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 302 from the channel' });
   });
 
   it('alerts when a SIEM destination is down, linking to the audit event', async () => {

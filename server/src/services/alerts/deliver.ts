@@ -101,6 +101,9 @@ async function send(
       method: 'POST',
       headers: request.headers,
       body: request.body,
+      // Only the configured URL takes the alert: a redirect followed (a proxy's sign-in page, another
+      // host, an address inside our network) turned the POST into a GET whose 2xx marked it sent.
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.arrayBuffer();
