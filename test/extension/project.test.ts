@@ -272,6 +272,13 @@ describe('hs.config.json', () => {
     ['OAuth without a redirect URL', { auth: 'oauth' }, 'oauthRedirectUrls'],
     ['a backend over plain http', { backendBaseUrl: 'http://governance.example.com' }, 'backendBaseUrl'],
     ['a backend URL with a path', { backendBaseUrl: 'https://governance.example.com/api' }, 'backendBaseUrl'],
+    [
+      'a backend URL with a query that would end the quoted string in deployment.ts',
+      { backendBaseUrl: "https://governance.example.com?a=';globalThis.x=1;'" },
+      'backendBaseUrl',
+    ],
+    ['a backend URL with a fragment', { backendBaseUrl: 'https://governance.example.com#top' }, 'backendBaseUrl'],
+    ['a backend URL with credentials', { backendBaseUrl: 'https://user:pw@governance.example.com' }, 'backendBaseUrl'],
     ['a card on an object the app does not govern', { cardObjectTypes: ['tickets'] }, 'cardObjectTypes'],
     [
       'an approval object named rather than given by its type id',
