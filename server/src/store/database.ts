@@ -136,6 +136,19 @@ async function openPglite(
     ...(template ? { loadDataDir: template } : {}),
     parsers: Object.fromEntries(JSON_TYPE_OIDS.map((oid) => [oid, parseJson])),
   });
+  try {
+    await client.waitReady;
+  } catch (cause) {
+    release();
+    if (!dataDir) throw cause;
+    // PGlite says only that it "failed to initialize": the operator needs the folder and the way out.
+    throw new AppError(
+      'CONFIG_INVALID',
+      `The PGlite database in ${path.join(dataDir, 'pglite')} cannot be opened (${(cause as Error).message}): it is damaged or not a PGlite database. ` +
+        'Restore DATA_DIR from a backup, or set DATA_DIR to another folder to start afresh.',
+      { cause },
+    );
+  }
   const db = drizzlePglite({ client, schema });
   inProcess.add(db);
   return {
