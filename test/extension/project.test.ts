@@ -301,6 +301,16 @@ describe('hs.config.json', () => {
     expect(parsed.error?.issues.map((issue) => String(issue.path[0]))).toContain(field);
   });
 
+  it('names the file when it is not JSON at all', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-hs-config-'));
+    try {
+      fs.writeFileSync(path.join(root, 'hs.config.json'), '{\n  "appName": "Agent Governance",\n');
+      expect(() => readHsConfig(root)).toThrow(/^hs\.config\.json is not valid JSON: /);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('accepts OAuth for many accounts with a redirect URL', () => {
     expect(
       hsConfigSchema.safeParse({
