@@ -29,9 +29,10 @@ export const WEBHOOK_PATH = '/webhooks/hubspot';
 
 const httpsOrigin = z
   .url({ protocol: /^https$/, error: 'must be an https URL (HubSpot only fetches from https origins)' })
+  // The origin alone: a query or fragment went on into the webhook URL and, unescaped, into the code of deployment.ts.
   .refine(
-    (url) => new URL(url).pathname === '/' && !url.endsWith('/'),
-    'must be an origin with no path or trailing slash, such as https://governance.example.com',
+    (url) => new URL(url).origin === url,
+    'must be an origin with no path, query, fragment or trailing slash, such as https://governance.example.com',
   );
 
 export const hsConfigSchema = z

@@ -141,7 +141,7 @@ export interface Config {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(emptyToUndefined(env));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${expectation(issue)}`);
     throw new AppError('CONFIG_INVALID', `The configuration is invalid: ${lines.join('; ')}`);
   }
   const c = parsed.data;
@@ -198,6 +198,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: c.ALERT_MAX_ATTEMPTS,
     },
   };
+}
+
+/**
+ * What a variable takes, in words an operator reads at a glance: zod's own "expected number, received
+ * NaN" named no range. The value given is never repeated, as some variables hold secrets.
+ */
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'int') return 'must be a whole number';
+      return issue.expected === 'number' ? 'must be a number' : `must be ${issue.expected}`;
+    case 'too_small':
+      return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a full URL, with its scheme (postgres://…, https://…)' : issue.message;
+    default:
+      return issue.message;
+  }
 }
 
 // A signed webhook needs both halves; one without the other is a mistake worth stopping for.

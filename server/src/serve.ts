@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
@@ -15,6 +16,7 @@ import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
+import { AppError } from './errors.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { canvasSignedRequestCheck, openRuntime, salesforceChangeStreams, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
@@ -89,60 +91,84 @@ async function main(): Promise<void> {
       : {}),
     ...(runtime.checkpointKey.key ? { checkpointPublicKey: runtime.checkpointKey.key.publicKey } : {}),
   });
-  // Alerts start once the port is known: their links lead to the console at this server's address.
   let alerts: PollingLoop | undefined;
-  const server = app.listen(config.port, config.host, () => {
-    const { port } = server.address() as AddressInfo;
-    alerts = startAlertJobs(deps, {
-      logger,
-      pollMs: config.alerts.pollMs,
-      evaluation: {
-        holder: leaseHolderName(),
-        leaseMs: config.alerts.leaseMs,
-        consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
-        checkEveryMs: config.alerts.checkEveryMs,
-        eventsPerRound: 1_000,
-      },
-      delivery: {
-        holder: leaseHolderName(),
-        leaseMs: config.alerts.leaseMs,
-        requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
-        retryMaxMs: config.alerts.retryMaxMs,
-        maxAttempts: config.alerts.maxAttempts,
-      },
-    });
-    logger.info('listening', {
-      url: `http://${config.host}:${port}`,
-      database: runtime.database.kind,
-      dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
-    });
-    demo
-      ?.onListening(`http://${config.host}:${port}`)
-      .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
+  const stopJobs = async () => {
+    await Promise.all([
+      demo?.close(),
+      worker?.stop(),
+      rollbacks.stop(),
+      approvalJobs?.stop(),
+      checkpoints?.stop(),
+      recovery.stop(),
+      quarantine.stop(),
+      changeStreams?.stop(),
+      retention.stop(),
+      siem.stop(),
+      alerts?.stop(),
+    ]);
+    await runtime.close();
+  };
+  const server = await listen(app, config).catch(async (error: unknown) => {
+    await stopJobs();
+    throw error;
   });
+  const { port } = server.address() as AddressInfo;
+  // Alerts start once the port is known: their links lead to the console at this server's address.
+  alerts = startAlertJobs(deps, {
+    logger,
+    pollMs: config.alerts.pollMs,
+    evaluation: {
+      holder: leaseHolderName(),
+      leaseMs: config.alerts.leaseMs,
+      consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
+      checkEveryMs: config.alerts.checkEveryMs,
+      eventsPerRound: 1_000,
+    },
+    delivery: {
+      holder: leaseHolderName(),
+      leaseMs: config.alerts.leaseMs,
+      requestTimeoutMs: Math.floor(config.alerts.leaseMs / 3),
+      retryMaxMs: config.alerts.retryMaxMs,
+      maxAttempts: config.alerts.maxAttempts,
+    },
+  });
+  logger.info('listening', {
+    url: `http://${config.host}:${port}`,
+    database: runtime.database.kind,
+    dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
+  });
+  demo
+    ?.onListening(`http://${config.host}:${port}`)
+    .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   const stop = () => {
     logger.info('stopping');
-    server.close(
-      () =>
-        void Promise.all([
-          demo?.close(),
-          worker?.stop(),
-          rollbacks.stop(),
-          approvalJobs?.stop(),
-          checkpoints?.stop(),
-          recovery.stop(),
-          quarantine.stop(),
-          changeStreams?.stop(),
-          retention.stop(),
-          siem.stop(),
-          alerts?.stop(),
-        ])
-          .then(() => runtime.close())
-          .then(() => process.exit(0)),
-    );
+    server.close(() => void stopJobs().then(() => process.exit(0)));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/**
+ * Listens where HOST and PORT say, or fails with a sentence naming the setting to change (Express
+ * hands a listen error to the callback, where it would otherwise go unseen).
+ */
+function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, (error?: Error) => {
+      if (!error) return resolve(server);
+      const code = (error as NodeJS.ErrnoException).code;
+      const where = `${config.host}:${config.port}`;
+      const why =
+        code === 'EADDRINUSE'
+          ? 'the port is in use. Stop what holds it, or set PORT to a free port (0 picks one).'
+          : code === 'EACCES'
+            ? `this user may not use port ${config.port}. Set PORT to 1024 or above.`
+            : code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL'
+              ? 'HOST is no address of this machine. Set HOST to one, such as 127.0.0.1 or 0.0.0.0.'
+              : `${error.message}. Check HOST and PORT.`;
+      reject(new AppError('CONFIG_INVALID', `The server cannot listen on ${where}: ${why}`, { cause: error }));
+    });
+  });
 }
 
 /** Signed audit checkpoints (issue 17), or a log line saying why there are none. */

@@ -272,6 +272,13 @@ describe('hs.config.json', () => {
     ['OAuth without a redirect URL', { auth: 'oauth' }, 'oauthRedirectUrls'],
     ['a backend over plain http', { backendBaseUrl: 'http://governance.example.com' }, 'backendBaseUrl'],
     ['a backend URL with a path', { backendBaseUrl: 'https://governance.example.com/api' }, 'backendBaseUrl'],
+    [
+      'a backend URL with a query that would end the quoted string in deployment.ts',
+      { backendBaseUrl: "https://governance.example.com?a=';globalThis.x=1;'" },
+      'backendBaseUrl',
+    ],
+    ['a backend URL with a fragment', { backendBaseUrl: 'https://governance.example.com#top' }, 'backendBaseUrl'],
+    ['a backend URL with credentials', { backendBaseUrl: 'https://user:pw@governance.example.com' }, 'backendBaseUrl'],
     ['a card on an object the app does not govern', { cardObjectTypes: ['tickets'] }, 'cardObjectTypes'],
     [
       'an approval object named rather than given by its type id',
@@ -292,6 +299,16 @@ describe('hs.config.json', () => {
     const parsed = hsConfigSchema.safeParse({ ...valid, ...change });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((issue) => String(issue.path[0]))).toContain(field);
+  });
+
+  it('names the file when it is not JSON at all', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-hs-config-'));
+    try {
+      fs.writeFileSync(path.join(root, 'hs.config.json'), '{\n  "appName": "Agent Governance",\n');
+      expect(() => readHsConfig(root)).toThrow(/^hs\.config\.json is not valid JSON: /);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('accepts OAuth for many accounts with a redirect URL', () => {

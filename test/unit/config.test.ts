@@ -102,6 +102,26 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
   });
+
+  it('says what each bad value should have been, and never repeats it (some hold secrets)', () => {
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message.replace('The configuration is invalid: ', '');
+      }
+      return 'accepted';
+    };
+    expect(refusal({ PORT: 'eighty' })).toBe('PORT must be a number');
+    expect(refusal({ PORT: '3.5' })).toBe('PORT must be a whole number');
+    expect(refusal({ PORT: '70000' })).toBe('PORT must be at most 65535');
+    expect(refusal({ SIEM_LEASE_MS: '100' })).toBe('SIEM_LEASE_MS must be at least 300');
+    expect(refusal({ HUBSPOT_CALLS_PER_10S: '0' })).toBe('HUBSPOT_CALLS_PER_10S must be more than 0');
+    expect(refusal({ DEMO: 'no' })).toBe('DEMO must be one of auto, off');
+    expect(refusal({ DATABASE_URL: 'secret-password@db' })).toBe(
+      'DATABASE_URL must be a full URL, with its scheme (postgres://…, https://…)',
+    );
+  });
 });
 
 describe('secrets', () => {

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Pretends to be an old Node before the entry point runs, as a machine's end-of-life Node would be.
@@ -30,5 +33,24 @@ describe('the Node version check every entry point runs first', () => {
     };
     for (const name of ['start', 'cli', 'sandbox', 'demo:agent', 'test', 'bench', 'hs:config'])
       expect(scripts[`pre${name}`]).toBe('node bin/require-node.js');
+  });
+
+  it('refuses a checkout whose dependencies were never installed with one line saying to run npm install', () => {
+    // A fresh clone started before `npm install`: the entry points and package.json, no node_modules.
+    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-no-modules-'));
+    try {
+      fs.cpSync('bin', path.join(checkout, 'bin'), { recursive: true });
+      fs.copyFileSync('package.json', path.join(checkout, 'package.json'));
+      for (const entry of [['bin/agent-governance.js', '--help'], ['bin/require-node.js']]) {
+        const result = run([path.join(checkout, entry[0]!), ...entry.slice(1)]);
+        expect(result.status).toBe(1);
+        expect(result.stdout).toBe('');
+        expect(result.stderr.trim().split('\n')).toEqual([
+          expect.stringMatching(/dependencies are not installed\. Run `npm install` in .*ag-no-modules-/),
+        ]);
+      }
+    } finally {
+      fs.rmSync(checkout, { recursive: true, force: true });
+    }
   });
 });

@@ -28,7 +28,7 @@ const VENDORED_VIEWS = 'extension/src/app/lib/views';
 const DEPLOYMENT_MODULE = 'extension/src/app/lib/deployment.ts';
 
 export function readHsConfig(root = REPO_ROOT): HsConfig {
-  const parsed = hsConfigSchema.safeParse(parseJson(fs.readFileSync(path.join(root, 'hs.config.json'), 'utf8')));
+  const parsed = hsConfigSchema.safeParse(readJsonFile(root, 'hs.config.json'));
   if (!parsed.success)
     throw new Error(
       `hs.config.json is invalid: ${parsed.error.issues
@@ -41,6 +41,16 @@ export function readHsConfig(root = REPO_ROOT): HsConfig {
   return parsed.data;
 }
 
+/** A JSON file of the checkout, or an error naming it: JSON.parse's sentence alone did not say which file. */
+function readJsonFile(root: string, file: string): unknown {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  try {
+    return parseJson(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 const WEBHOOKS_FILE = `${EXTENSION}/src/app/webhooks/webhooks-hsmeta.json`;
 
 /** The policy document hs.config.json names, validated as a publish would validate it. */
@@ -48,7 +58,7 @@ export function readDeploymentPolicy(root = REPO_ROOT, config = readHsConfig(roo
   const file = path.join(root, config.policyFile);
   if (!fs.existsSync(file))
     throw new Error(`hs.config.json names the policy file ${config.policyFile}, which does not exist.`);
-  const parsed = policySchema.safeParse(parseJson(fs.readFileSync(file, 'utf8')));
+  const parsed = policySchema.safeParse(readJsonFile(root, config.policyFile));
   if (!parsed.success)
     throw new Error(
       `${config.policyFile} is not a valid policy: ${parsed.error.issues

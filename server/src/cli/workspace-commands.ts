@@ -134,7 +134,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'workspace connect',
     summary:
-      'Connects a workspace to its other CRM, checked as workspace add checks it: one policy then governs the objects of both (issue 20).',
+      'Connects a workspace to its other CRM, checked as workspace add checks it: one policy then governs the objects of both.',
     usage: [
       `workspace connect --workspace ID --crm hubspot ${HUBSPOT_USAGE}`,
       `workspace connect --workspace ID --crm salesforce ${SALESFORCE_USAGE}`,
@@ -174,7 +174,7 @@ export const WORKSPACE_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
   {
     name: 'workspace disconnect',
     summary:
-      'Disconnects a workspace from the CRM it connected second, giving the account back; refused while the policy or unfinished work names that CRM (issue 20).',
+      'Disconnects a workspace from the CRM it connected second, giving the account back; refused while the policy or unfinished work names that CRM.',
     usage: 'workspace disconnect --workspace ID --crm hubspot|salesforce [--json]',
     options: { workspace: { type: 'string' }, crm: { type: 'string' } },
     run: (context) =>

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { parseJson } from '../../../shared/json-text.ts';
-import { AppError } from '../errors.ts';
+import { AppError, databaseErrorIn } from '../errors.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
 
@@ -86,6 +86,18 @@ async function openPostgres(url: string): Promise<Database> {
       try {
         await client.query('select pg_advisory_lock(7236911)');
         await migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } catch (error) {
+        // Postgres's insufficient_privilege: the operator has a grant to give, which SQLSTATE 42501 alone does not say.
+        if (databaseErrorIn(error)?.code !== '42501') throw error;
+        const { username, pathname } = new URL(url);
+        const role = decodeURIComponent(username) || 'the role';
+        const database = decodeURIComponent(pathname.slice(1)) || 'the database';
+        throw new AppError(
+          'CONFIG_INVALID',
+          `The role in DATABASE_URL may not create the schemas and tables Agent Governance keeps (Postgres: permission denied). ` +
+            `Make it the database's owner: ALTER DATABASE "${database}" OWNER TO "${role}", run by a superuser.`,
+          { cause: error },
+        );
       } finally {
         await client.query('select pg_advisory_unlock(7236911)');
         client.release();
@@ -124,6 +136,19 @@ async function openPglite(
     ...(template ? { loadDataDir: template } : {}),
     parsers: Object.fromEntries(JSON_TYPE_OIDS.map((oid) => [oid, parseJson])),
   });
+  try {
+    await client.waitReady;
+  } catch (cause) {
+    release();
+    if (!dataDir) throw cause;
+    // PGlite says only that it "failed to initialize": the operator needs the folder and the way out.
+    throw new AppError(
+      'CONFIG_INVALID',
+      `The PGlite database in ${path.join(dataDir, 'pglite')} cannot be opened (${(cause as Error).message}): it is damaged or not a PGlite database. ` +
+        'Restore DATA_DIR from a backup, or set DATA_DIR to another folder to start afresh.',
+      { cause },
+    );
+  }
   const db = drizzlePglite({ client, schema });
   inProcess.add(db);
   return {

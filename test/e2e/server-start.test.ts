@@ -1,0 +1,51 @@
+import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serverEnv, startNodeProcess } from './support/processes.ts';
+import { migratedDataFolder } from '../support/data-folders.ts';
+
+// What an operator reads when the server cannot take its address: one log line naming the setting.
+describe('a server that cannot listen', () => {
+  const data = migratedDataFolder('ag-e2e-listen-');
+  afterAll(() => data.remove());
+
+  async function startFailing(env: Record<string, string>) {
+    const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO: 'off', ...env }));
+    const code = await new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+    const lines = server.stderr().trim().split('\n');
+    return { code, stdout: server.stdout(), lastLine: JSON.parse(lines.at(-1)!), stderr: server.stderr() };
+  }
+
+  // A server process loads and opens PGlite before it listens: over 30 s on a busy 2-core machine.
+  it('stops with one line naming PORT when the port is in use, and frees the data folder', {
+    timeout: 120_000,
+  }, async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as net.AddressInfo;
+      const failed = await startFailing({ PORT: String(port) });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toBe('');
+      expect(failed.stderr).not.toMatch(/\n\s+at /);
+      expect(failed.lastLine).toMatchObject({
+        level: 'error',
+        message: 'could not start',
+        error: { code: 'CONFIG_INVALID', message: expect.stringMatching(/port is in use.*set PORT/) },
+      });
+      expect(fs.existsSync(path.join(data.dir, 'agent-governance.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('stops with one line naming HOST when HOST is no address of this machine', { timeout: 120_000 }, async () => {
+    const failed = await startFailing({ HOST: 'no-such-host.invalid' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    expect(failed.lastLine).toMatchObject({
+      error: { code: 'CONFIG_INVALID', message: expect.stringMatching(/HOST is no address of this machine/) },
+    });
+  });
+});
