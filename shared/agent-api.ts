@@ -231,6 +231,12 @@ export const changeResultSchema = z
     tier: tierSchema.nullable(),
     reasons: z.array(reasonCodeSchema),
     before: safeText.nullable().describe('The CRM value when the change set was decided.'),
+    beforeShownAs: z
+      .enum(['masked', 'withheld'])
+      .optional()
+      .describe(
+        'Set when the policy’s read rules do not let this agent read the property in full: `before` is masked as a governed read masks it, or withheld (null).',
+      ),
     proposed: safeText.nullable(),
     message: safeText.optional().describe('The CRM’s own words when a write failed.'),
   })

@@ -17,6 +17,28 @@ export function readAccess(policy: Policy, objectType: ObjectType, role: AgentRo
   return access;
 }
 
+/** How a record's current value was shown to an agent when not in full: masked, or withheld (given as null). */
+export type ShownAs = 'masked' | 'withheld';
+
+/**
+ * The governed read's rule for a record's current value an agent is shown elsewhere (a change
+ * set's `before`): proposing a change must not read what a read may not. A policy with no `read`
+ * section on any object has not governed reads, so its values are shown as they are.
+ */
+export function agentSees(
+  policy: Policy,
+  objectType: ObjectType,
+  role: AgentRole,
+): (property: string, value: string | null) => { value: string | null; shownAs?: ShownAs } {
+  if (!Object.values(policy.objects).some((object) => object?.read)) return (_property, value) => ({ value });
+  const access = readAccess(policy, objectType, role);
+  return (property, value) => {
+    const granted = access.get(property);
+    if (granted === 'full') return { value };
+    return granted === 'masked' ? { value: maskValue(value), shownAs: 'masked' } : { value: null, shownAs: 'withheld' };
+  };
+}
+
 /**
  * "jane.doe@acme.com" → "j***@acme.com"; "+1 555 0199" → "***99"; other text keeps its first
  * character ("A***"); nothing stays nothing. Enough to tell values apart, not to use them.

@@ -5,7 +5,7 @@ import {
   recordReadResponseSchema,
 } from '../../../shared/agent-api.ts';
 import { readRecords } from '../services/agent-tools/index.ts';
-import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
+import { readChangeSet, submitChangeSet } from '../services/change-sets/index.ts';
 import { defineRoute, errorResponses, idempotencyKeyHeader, json } from './route.ts';
 
 const errors = errorResponses({
@@ -62,8 +62,8 @@ export const agentRoutes = [
       '200': { description: 'The change set.', content: json(changeSetResponseSchema) },
       ...errors(401, 403, 404),
     },
-    handle: async ({ caller: { workspace }, params, context: { deps } }, res) => {
-      res.json(await loadChangeSetView(deps.db, workspace.id, params.id));
+    handle: async ({ caller, params, context: { deps } }, res) => {
+      res.json(await readChangeSet(deps, caller, params.id));
     },
   }),
   defineRoute({

@@ -4,7 +4,7 @@ import { type ChangeSetResponse, changeSetRequestSchema } from '../../../shared/
 import { checkRecordIdOfType, recordRefSchema } from '../../../shared/crm-names.ts';
 import { pendingRecordProposals, whatMayIChange } from '../services/agent-tools/index.ts';
 import { readOwnAction, reportActionOutcome, submitAction } from '../services/actions/index.ts';
-import { loadChangeSetView, submitChangeSet } from '../services/change-sets/index.ts';
+import { readChangeSet, submitChangeSet } from '../services/change-sets/index.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import type { AuthenticatedAgent } from '../services/governance/index.ts';
 
@@ -59,8 +59,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
     description:
       'Read back a change set you proposed, with the current decision of each field: a held field becomes "applied" once a person approves it, or stays refused if rejected.',
     input: changeSetIdSchema,
-    run: async ({ changeSetId }, { deps, caller }) =>
-      changeSetAnswer(await loadChangeSetView(deps.db, caller.workspace.id, changeSetId)),
+    run: async ({ changeSetId }, { deps, caller }) => changeSetAnswer(await readChangeSet(deps, caller, changeSetId)),
   }),
   tool({
     name: 'draft_email',

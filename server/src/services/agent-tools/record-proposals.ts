@@ -1,6 +1,7 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
+import { agentSees, type ShownAs } from '../../domain/read-masking.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import type { AuthenticatedAgent } from '../governance/index.ts';
+import { activePolicy, type AuthenticatedAgent } from '../governance/index.ts';
 import { findApprovals } from '../held/index.ts';
 
 /** Approvals of one record read at most; a record with more pending approvals than this is a record in trouble. */
@@ -15,8 +16,11 @@ export interface RecordProposal {
   tier: 'approval' | 'two_person';
   createdAt: string;
   expiresAt: string;
-  /** The values still waiting for a person, each with the value the record held when it was proposed. */
-  properties: { property: string; proposed: string | null; before: string | null }[];
+  /**
+   * The values still waiting for a person, each with the value the record held when it was
+   * proposed, masked or withheld (`beforeShownAs`) as the policy's read rules say for the agent asking.
+   */
+  properties: { property: string; proposed: string | null; before: string | null; beforeShownAs?: ShownAs }[];
 }
 
 /**
@@ -33,6 +37,8 @@ export async function pendingRecordProposals(
     kind: 'field_change',
     limit: MAX_APPROVALS,
   });
+  const { policy } = await activePolicy(deps.db, input.workspace.id);
+  const sees = agentSees(policy, input.objectType, input.agent.role);
   return approvals.flatMap((approval) =>
     approval.kind === 'field_change' && approval.objectType === input.objectType
       ? [
@@ -46,7 +52,15 @@ export async function pendingRecordProposals(
             expiresAt: approval.expiresAt,
             properties: approval.items
               .filter((item) => item.status === 'pending')
-              .map((item) => ({ property: item.property, proposed: item.proposed, before: item.before })),
+              .map((item) => {
+                const { value, shownAs } = sees(item.property, item.before);
+                return {
+                  property: item.property,
+                  proposed: item.proposed,
+                  before: value,
+                  ...(shownAs ? { beforeShownAs: shownAs } : {}),
+                };
+              }),
           },
         ]
       : [],

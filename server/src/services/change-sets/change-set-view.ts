@@ -7,12 +7,14 @@ import type {
 } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import { agentSees } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
 import { listRecordAssociations, type RecordAssociationRow } from '../../store/record-association-store.ts';
 import { listRecordCreations, type RecordCreationRow } from '../../store/record-creation-store.ts';
-import { isUuid } from '../common/index.ts';
+import { isUuid, type ServiceDeps } from '../common/index.ts';
+import { activePolicy, type AuthenticatedAgent } from '../governance/index.ts';
 
 /** The agent API's view of a stored change set; a replay answers exactly as the first submission did. */
 export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
@@ -25,6 +27,35 @@ export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId
   ]);
   if (associations.length > 0) return associationView(changeSet, associations);
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
+}
+
+/** A change set as the agent reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy lets it read them. */
+export async function readChangeSet(
+  deps: ServiceDeps,
+  caller: AuthenticatedAgent,
+  changeSetId: string,
+): Promise<ChangeSetResponse> {
+  return asAgentSees(deps, caller, await loadChangeSetView(deps.db, caller.workspace.id, changeSetId));
+}
+
+/**
+ * Each `before` as the policy in force lets the agent's role read it: one may propose a change to
+ * a property it may not read, and its answer must not hand it the value a read would withhold or mask.
+ * People's views (console, record card, audit) keep the value.
+ */
+export async function asAgentSees(
+  deps: ServiceDeps,
+  caller: AuthenticatedAgent,
+  response: ChangeSetResponse,
+): Promise<ChangeSetResponse> {
+  const { policy } = await activePolicy(deps.db, caller.workspace.id);
+  const sees = agentSees(policy, response.objectType, caller.agent.role);
+  const results = response.results.map((result) => {
+    if ('operation' in result) return result;
+    const { value, shownAs } = sees(result.property, result.before);
+    return shownAs ? { ...result, before: value, beforeShownAs: shownAs } : result;
+  });
+  return { ...response, results };
 }
 
 export type ChangeSetHeader = Pick<

@@ -60,7 +60,7 @@ import {
   type WriteOutcome,
 } from './apply-writes.ts';
 import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
-import { changeSetView, loadChangeSetView } from './change-set-view.ts';
+import { asAgentSees, changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
 import {
   type Actor,
@@ -128,12 +128,14 @@ export async function submitChangeSet(
       },
       () => submitWithinBudget(deps, input),
     );
-  if (!deps.changeSetTurns) return submit();
-  return deps.changeSetTurns.run(workspace.id, async () => {
-    // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
-    await assertNotKilled(deps.db, killSwitch);
-    return submit();
-  });
+  const result = !deps.changeSetTurns
+    ? await submit()
+    : await deps.changeSetTurns.run(workspace.id, async () => {
+        // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
+        await assertNotKilled(deps.db, killSwitch);
+        return submit();
+      });
+  return { ...result, response: await asAgentSees(deps, input, result.response) };
 }
 
 async function submitWithinBudget(

@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { publishPolicy } from '../../server/src/services/governance/index.ts';
+import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+
+// Proposing a change is no way to read a value the policy's read rules withhold or mask (issue 21).
+let harness: Harness;
+let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let token: string;
+
+const base = EXAMPLE_POLICY as { objects: { contacts: object } };
+const withReadRules = {
+  ...base,
+  objects: {
+    ...base.objects,
+    contacts: { ...base.objects.contacts, read: { jobtitle: { '*': 'full' }, email: { enrichment: 'masked' } } },
+  },
+};
+
+beforeEach(async () => {
+  harness = await startHarness();
+  ws = await seedWorkspace(harness, ['enrichment']);
+  token = ws.agents[0]!.token;
+});
+afterEach(() => harness.close());
+
+const evidence = { source: 'clearbit', reason: 'Company site lists it', confidence: 0.92 };
+
+function seedContact() {
+  return seedRecord(harness.hubspot.state, 'contacts', {
+    properties: { email: 'ada@example.com', firstname: 'Ada', phone: '+1 555 0100', jobtitle: 'CEO' },
+  });
+}
+
+// firstname is denied (named nowhere), phone and email are held for approval, jobtitle is applied.
+const proposal = (recordId: string) => ({
+  batchId: 'enrich-1',
+  objectType: 'contacts',
+  changes: [
+    {
+      recordId,
+      properties: { firstname: 'Augusta', phone: '+1 555 0199', email: 'ada@lovelace.org', jobtitle: 'CTO' },
+      evidence,
+    },
+  ],
+});
+
+function byProperty(changeSet: { results: { property: string }[] }): Record<string, object> {
+  return Object.fromEntries(changeSet.results.map((result) => [result.property, result]));
+}
+
+async function mcp(name: string, args: object): Promise<any> {
+  const res = await fetch(`${harness.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  });
+  const body = (await res.json()) as { result: { content: { text: string }[] } };
+  return JSON.parse(body.result.content[1]!.text);
+}
+
+const shownByReadRules = {
+  firstname: { decision: 'denied', before: null, beforeShownAs: 'withheld', proposed: 'Augusta' },
+  phone: { decision: 'pending_approval', before: null, beforeShownAs: 'withheld', proposed: '+1 555 0199' },
+  email: { decision: 'pending_approval', before: 'a***@example.com', beforeShownAs: 'masked' },
+  jobtitle: { decision: 'applied', before: 'CEO', proposed: 'CTO' },
+};
+
+describe('a change set’s before values, under the policy’s read rules', () => {
+  it('are withheld or masked in the answer and when read back over REST, as a governed read would', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const id = seedContact();
+    const res = await api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) });
+    expect(res.status).toBe(201);
+    expect(byProperty(res.body)).toMatchObject(shownByReadRules);
+    expect(byProperty(res.body).jobtitle).not.toHaveProperty('beforeShownAs');
+    expect(JSON.stringify(res.body)).not.toMatch(/Ada|ada@example\.com|555 0100/);
+
+    const read = await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token });
+    expect(read.status).toBe(200);
+    expect(byProperty(read.body)).toMatchObject(shownByReadRules);
+    expect(JSON.stringify(read.body)).not.toMatch(/Ada|ada@example\.com|555 0100/);
+
+    // People still see the value the agent may not read.
+    const approvals = await api(harness, 'GET', `/v1/admin/approvals?record=${id}`, { token: ws.adminToken });
+    expect(JSON.stringify(approvals.body)).toContain('+1 555 0100');
+  });
+
+  it('are withheld or masked by the MCP tools too: the proposal, get_change_set and get_record_proposals', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const id = seedContact();
+    const proposed = await mcp('propose_crm_changes', proposal(id));
+    expect(byProperty(proposed)).toMatchObject(shownByReadRules);
+    const read = await mcp('get_change_set', { changeSetId: proposed.id });
+    expect(byProperty(read)).toMatchObject(shownByReadRules);
+    expect(JSON.stringify([proposed, read])).not.toMatch(/Ada|ada@example\.com|555 0100/);
+
+    const waiting = await mcp('get_record_proposals', { objectType: 'contacts', recordId: id });
+    expect(waiting.proposals).toHaveLength(1);
+    expect(waiting.proposals[0].properties).toEqual(
+      expect.arrayContaining([
+        { property: 'phone', proposed: '+1 555 0199', before: null, beforeShownAs: 'withheld' },
+        { property: 'email', proposed: 'ada@lovelace.org', before: 'a***@example.com', beforeShownAs: 'masked' },
+      ]),
+    );
+    expect(JSON.stringify(waiting)).not.toMatch(/ada@example\.com|555 0100/);
+  });
+
+  it('are given as they are when the policy has no read section', async () => {
+    const id = seedContact();
+    const res = await api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) });
+    const asToday = {
+      firstname: { before: 'Ada' },
+      phone: { before: '+1 555 0100' },
+      email: { before: 'ada@example.com' },
+      jobtitle: { before: 'CEO' },
+    };
+    expect(byProperty(res.body)).toMatchObject(asToday);
+    expect(res.body.results.filter((r: object) => 'beforeShownAs' in r)).toEqual([]);
+    const read = await api(harness, 'GET', `/v1/changesets/${res.body.id}`, { token });
+    expect(byProperty(read.body)).toMatchObject(asToday);
+    const waiting = await mcp('get_record_proposals', { objectType: 'contacts', recordId: id });
+    expect(waiting.proposals[0].properties).toEqual(
+      expect.arrayContaining([{ property: 'phone', proposed: '+1 555 0199', before: '+1 555 0100' }]),
+    );
+  });
+});
