@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
@@ -16,6 +14,7 @@ import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } fr
 import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { seedContacts, submitTitles } from '../support/rollbacks.ts';
+import { startSignInProxy } from '../support/sign-in-proxy.ts';
 
 const CONSOLE = 'https://governance.example.com';
 const WEBHOOK_SECRET = 'an-alert-webhook-secret-of-32-chars!';
@@ -278,20 +277,13 @@ describe('alerts to people', () => {
     // A proxy in front of the channel sends a sign-in redirect: followed, the POST became a GET of
     // the sign-in page, whose 200 marked the alert sent while nobody was told.
     const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
-    const requests: string[] = [];
-    const proxy = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      if (req.url === '/login') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<form>');
-      res.writeHead(302, { location: '/login' }).end();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => proxy.close(() => resolve())));
-    const { port } = proxy.address() as AddressInfo;
-    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: `http://127.0.0.1:${port}/hooks/alerts` });
+    const proxy = await startSignInProxy();
+    closers.push(proxy.close);
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: `${proxy.origin}/hooks/alerts` });
     await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
     await engage(workspaceId, agents[0]!.id, 'stop');
     await runAlerts();
-    expect(requests).toEqual(['POST /hooks/alerts']);
+    expect(proxy.requests).toEqual(['POST /hooks/alerts']);
     const [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 302 from the channel' });
   });

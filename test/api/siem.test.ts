@@ -2,8 +2,6 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   type AuditCheckpoint,
   checkpointKeyFromSeed,
@@ -17,6 +15,7 @@ import { streamedEventsBetween } from '../../server/src/store/siem-store.ts';
 import { siemDestinations } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { startSiemReceiver, type ReceivedEvent, type SiemReceiver } from '../support/siem-receivers.ts';
+import { startSignInProxy } from '../support/sign-in-proxy.ts';
 
 const HEC_TOKEN = 'b1f3c0de-hec-token';
 const WEBHOOK_SECRET = 'a-webhook-signing-secret-of-32-chars!';
@@ -265,27 +264,20 @@ describe('audit streaming to SIEM destinations', () => {
     // A proxy in front of the collector sends a sign-in redirect: followed, the POST became a GET of
     // the sign-in page, its 200 moved the cursor, and the collector never had the events.
     const { workspaceId, adminToken } = await seedWorkspace(harness);
-    const requests: string[] = [];
-    const proxy = createServer((req, res) => {
-      requests.push(`${req.method} ${req.url}`);
-      if (req.url === '/login') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<form>');
-      res.writeHead(302, { location: '/login' }).end();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await startSignInProxy();
     try {
-      const { port } = proxy.address() as AddressInfo;
       await api(harness, 'POST', '/v1/admin/siem-destinations', {
         token: adminToken,
-        body: { name: 'behind-sso', kind: 'otlp', url: `http://127.0.0.1:${port}/v1/logs` },
+        body: { name: 'behind-sso', kind: 'otlp', url: `${proxy.origin}/v1/logs` },
       });
       await deliverAll();
-      expect(requests).toEqual(['POST /v1/logs']);
+      expect(proxy.requests).toEqual(['POST /v1/logs']);
       expect(await destinations(adminToken)).toMatchObject([
         { status: 'failing', cursorSeq: 0, lastError: 'HTTP 302 from the destination' },
       ]);
       expect((await chain(workspaceId)).length).toBeGreaterThan(0);
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
