@@ -28,7 +28,11 @@ describe('npm start in demo mode', () => {
   });
 
   it('applies the auto values with provenance in the sandbox, writes nothing held or refused, and the audit verifies', async () => {
-    expect(server.stdout()).toContain('Tokens, shown this once');
+    const stdout = server.stdout();
+    // In the README's order: the addresses (the console's sign-in link last of them), then the tokens.
+    expect(stdout.indexOf('  workspace: ')).toBeGreaterThan(0);
+    expect(stdout.indexOf('  web console: ')).toBeGreaterThan(stdout.indexOf('  workspace: '));
+    expect(stdout.indexOf('Tokens, shown this once')).toBeGreaterThan(stdout.indexOf('  web console: '));
     const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())?.[1];
     const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');

@@ -108,11 +108,9 @@ export async function startDemoIfWanted(input: {
       if (!config.sandboxWebhook)
         sandbox.sendWebhooksTo({ url: `${serverUrl}/webhooks/hubspot`, secret: webhookSecret });
       const link = await issueSignInLink(deps, { workspaceId: workspace.workspaceId });
-      printWelcome({ print, serverUrl, sandbox, workspace, dataDir: config.dataDir });
       // A fresh link on every start: it works once, so the one printed last time is spent or expired.
-      print(
-        `  web console:     ${signInUrl(serverUrl, link.token)}   (one-time sign-in as user ${link.crmUserId}, ${link.role}; 15 minutes)`,
-      );
+      const consoleLine = `  web console:     ${signInUrl(serverUrl, link.token)}   (one-time sign-in as user ${link.crmUserId}, ${link.role}; 15 minutes)`;
+      printWelcome({ print, serverUrl, sandbox, workspace, consoleLine, dataDir: config.dataDir });
       if (salesforce) await printSalesforce(print, serverUrl, salesforce, deps);
       let batchId: string | undefined;
       let changeSetId: string | undefined;
@@ -200,6 +198,8 @@ function printWelcome(input: {
   serverUrl: string;
   sandbox: RunningSandbox;
   workspace: DemoWorkspace;
+  /** The console's sign-in link, with the server's other addresses, before the tokens. */
+  consoleLine: string;
   dataDir: string;
 }) {
   const { print, sandbox, workspace } = input;
@@ -210,6 +210,7 @@ function printWelcome(input: {
     `  HubSpot sandbox: ${sandbox.url}   (portal ${sandbox.portalId}: ${records.contacts.records.size} contacts, ${records.deals.records.size} deals${sandbox.seeded ? ', freshly seeded' : ''})`,
   );
   print(`  workspace:       ${workspace.workspaceId}   (example policy, agents demo-enricher and demo-outreach)`);
+  print(input.consoleLine);
   if (workspace.created) {
     const files = demoFiles(input.dataDir);
     print('');
