@@ -29,6 +29,14 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 describe('agent-governance --help', () => {
+  it('--version prints the version, as text or with --json as one object, and exits 0', async () => {
+    const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await cli('--version')).toMatchObject({ code: 0, stdout: `agent-governance ${version}\n` });
+    const json = await cli('--version', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ version });
+  });
+
   it('prints every command with a sentence each, and the npm `--` pitfall, and exits 0', async () => {
     const help = await cli('--help');
     expect(help.code).toBe(0);

@@ -28,7 +28,8 @@ export interface CommandSpec<Output> {
 
 export type ParsedCommandLine<Output> =
   | { kind: 'command'; command: CommandSpec<Output>; values: CommandContext['values']; positionals: string[] }
-  | { kind: 'help'; text: string };
+  | { kind: 'help'; text: string }
+  | { kind: 'version' };
 
 /** The documented form; from a checkout `npm run --silent cli -- …` runs the same thing. */
 export const PROGRAM = 'npx agent-governance';
@@ -48,6 +49,7 @@ export function parseCommandLine<Output>(
     .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     .find((candidate) => candidate.name.split(' ').every((word, index) => words[index] === word));
   if (wantsHelp) return { kind: 'help', text: command ? commandHelp(command) : groupHelp(words[0], commands) };
+  if (words.length === 0 && argv.includes('--version')) return { kind: 'version' };
   if (!command) throw unknownCommand(words, commands);
   const rest = [...argv];
   for (const word of command.name.split(' ')) rest.splice(rest.indexOf(word), 1);

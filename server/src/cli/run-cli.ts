@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { parseJson } from '../../../shared/json-text.ts';
 import { loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { errorLogField } from '../logger.ts';
@@ -5,6 +7,8 @@ import type { Runtime } from '../runtime.ts';
 import type { CommandOutput } from './command-kit.ts';
 import { COMMANDS } from './commands.ts';
 import { parseCommandLine, type OpenRuntime } from './parse.ts';
+
+const PACKAGE_JSON = new URL('../../../package.json', import.meta.url);
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -25,6 +29,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const parsed = parseCommandLine(argv, COMMANDS);
     if (parsed.kind === 'help') {
       await output.write(`${parsed.text}\n`);
+      return 0;
+    }
+    if (parsed.kind === 'version') {
+      const { version } = parseJson(fs.readFileSync(PACKAGE_JSON, 'utf8')) as { version: string };
+      await output.write(json ? `${JSON.stringify({ version })}\n` : `agent-governance ${version}\n`);
       return 0;
     }
     const { command, values, positionals } = parsed;
