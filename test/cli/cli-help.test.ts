@@ -77,6 +77,14 @@ describe('agent-governance --help', () => {
     expect(nonsense.stderr).not.toContain('Did you mean');
   });
 
+  it('when a group is named without a verb, lists its commands and exits non-zero', async () => {
+    const group = await cli('workspace');
+    expect(group.code).toBe(1);
+    expect(group.stderr).toContain('Give a workspace command.');
+    expect(group.stderr).toMatch(/workspace list\s+Lists every workspace/);
+    expect(group.stderr).not.toContain('Did you mean');
+  });
+
   it('when a flag is mistyped, suggests the closest flag of that command and exits non-zero', async () => {
     const typo = await cli('agents', 'list', '--worksapce', 'x');
     expect(typo.code).toBe(1);

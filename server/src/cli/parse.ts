@@ -71,6 +71,9 @@ export function parseCommandLine<Output>(
 
 function unknownCommand<Output>(words: string[], commands: readonly CommandSpec<Output>[]): AppError {
   if (words.length === 0) return new AppError('VALIDATION_FAILED', `Give a command.\n${overview(commands)}`);
+  // A group named alone ("workspace") wants its verbs, not a guess at one of them.
+  if (words.length === 1 && commands.some((command) => command.name.startsWith(`${words[0]} `)))
+    return new AppError('VALIDATION_FAILED', `Give a ${words[0]} command.\n${groupHelp(words[0], commands)}`);
   // Each command is compared with as many words as it has: "workspce add" with "workspace add", "rolback" with "rollback".
   const typedAs = (name: string) => words.slice(0, name.split(' ').length).join(' ');
   const nearest = commands
