@@ -149,8 +149,8 @@ async function writeChunk(
 
   const names = await agentNames(deps.db, workspace.id, [...new Set(writable.map((approval) => approval.agentId))]);
   const evidence = await evidenceFor(deps.db, workspace.id, writable);
-  const writes: CrmRecordWrite[] = [];
-  const writing: StoredApproval[] = [];
+  // Each write with its approval and the evidence source the agent cited (the switches check it again below).
+  const writing: { approval: StoredApproval; write: CrmRecordWrite; evidenceSource: string }[] = [];
   for (const approval of writable) {
     if (alreadyHolds(approval, current.get(approval.recordId))) {
       // Written by an attempt whose process died before storing the outcome (issue 17): writing
@@ -187,17 +187,18 @@ async function writeChunk(
         policyVersion: approval.policyVersion,
       }),
     );
-    writes.push({ recordId: approval.recordId, properties });
-    writing.push(approval);
+    writing.push({
+      approval,
+      write: { recordId: approval.recordId, properties },
+      evidenceSource: recordEvidence.source,
+    });
   }
-  if (writes.length === 0) return results;
+  if (writing.length === 0) return results;
   // Again right before the write: a switch engaged while the read waited (a 429's Retry-After) stops it too,
   // and so does a segment or evidence-source switch engaged since the agent proposed.
-  const stopped = await switchesStopping(deps, crm, workspace, objectType, writing, evidence);
+  const stopped = await switchesStopping(deps, crm, workspace, objectType, writing);
   for (const [approvalId, message] of stopped) results.set(approvalId, failed(message));
-  const sending = writing.flatMap((approval, index) =>
-    stopped.has(approval.id) ? [] : [{ approval, write: writes[index]! }],
-  );
+  const sending = writing.filter(({ approval }) => !stopped.has(approval.id));
   if (sending.length === 0) return results;
   try {
     const outcomes = await crm.writeBatch({ objectType, writes: sending.map((s) => s.write) });
@@ -229,26 +230,22 @@ async function switchesStopping(
   crm: CrmPort,
   workspace: WorkspaceRow,
   objectType: ObjectType,
-  approvals: readonly StoredApproval[],
-  evidence: Awaited<ReturnType<typeof evidenceFor>>,
+  writing: readonly { approval: StoredApproval; evidenceSource: string }[],
 ): Promise<Map<string, string>> {
   const stopped = new Map<string, string>();
   const scoped = await engagedSwitches(deps.db, workspace.id);
-  for (const [agentId, ofAgent] of Map.groupBy(approvals, (approval) => approval.agentId)) {
+  for (const [agentId, ofAgent] of Map.groupBy(writing, ({ approval }) => approval.agentId)) {
     const killed = await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' });
     if (killed) {
-      for (const approval of ofAgent) stopped.set(approval.id, killedMessage(killed.reason));
+      for (const { approval } of ofAgent) stopped.set(approval.id, killedMessage(killed.reason));
       continue;
     }
     const stopping = await switchesStoppingEntries(crm, scoped, {
       agentId,
       objectType,
-      entries: ofAgent.map((approval) => ({
-        recordId: approval.recordId,
-        evidenceSource: evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`)).source,
-      })),
+      entries: ofAgent.map(({ approval, evidenceSource }) => ({ recordId: approval.recordId, evidenceSource })),
     });
-    ofAgent.forEach((approval, index) => {
+    ofAgent.forEach(({ approval }, index) => {
       const engaged = stopping[index];
       if (engaged)
         stopped.set(
