@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordIdProblem } from '../../shared/crm-names.ts';
 import type { SalesforceSession } from '../../server/src/crm/salesforce/auth.ts';
 import { createSalesforceCrm, type SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
+import { LOCKED_ROW_RETRIES } from '../../server/src/crm/salesforce/writes.ts';
 import { ourFieldName, salesforceChangeSource, sfFieldName } from '../../server/src/crm/salesforce/names.ts';
 import {
   createSalesforceSandboxServer,
@@ -117,6 +118,41 @@ describe('the Salesforce adapter against the local Salesforce', () => {
         appId: crm.callClient,
       }),
     ).toBe('our_app');
+  });
+
+  it('sends the records Salesforce could not lock again, one call at a time, and reports a lock that holds as that record’s refusal', async () => {
+    const ids = contacts(600);
+    const [freedLater, lockedThroughout] = [ids[250]!, ids[450]!];
+    const lock = { statusCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record' };
+    state.faults.rejectRecords.set(freedLater, lock);
+    state.faults.rejectRecords.set(lockedThroughout, lock);
+    let patches = 0;
+    // The first record's lock is released once the three calls side by side have been answered.
+    state.faults.hold = (request) => {
+      if (request.method === 'PATCH' && ++patches === 4) state.faults.rejectRecords.delete(freedLater);
+      return undefined;
+    };
+    try {
+      const outcomes = await crmWith().writeBatch({
+        objectType: 'salesforce:Contact',
+        writes: ids.map((recordId) => ({ recordId, properties: { Title: 'CFO' } })),
+      });
+      expect(outcomes.map((o) => o.recordId)).toEqual(ids);
+      expect(outcomes.filter((o) => !o.ok)).toEqual([
+        {
+          recordId: lockedThroughout,
+          ok: false,
+          reason: 'crm_rejected',
+          code: 'UNABLE_TO_LOCK_ROW',
+          message: 'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record',
+        },
+      ]);
+      expect(state.objects.get('Contact')!.records.get(freedLater)).toMatchObject({ Title: 'CFO' });
+      // Three calls of 200, then both locked records in one call, then the one still locked alone.
+      expect(patches).toBe(3 + LOCKED_ROW_RETRIES);
+    } finally {
+      state.faults.hold = null;
+    }
   });
 
   it('writes the record it was given even when a property names Id, never the record that Id names', async () => {

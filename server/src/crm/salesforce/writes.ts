@@ -56,18 +56,45 @@ export async function stageUpdate(
   };
 }
 
+/**
+ * Salesforce refuses a record another transaction holds (`UNABLE_TO_LOCK_ROW`: contacts of one
+ * account written by calls side by side lock that account in turn) and advises sending it again;
+ * those records go again after the round, one call at a time, at most this many times.
+ */
+export const LOCKED_ROW_RETRIES = 2;
+const LOCKED_ROW = 'UNABLE_TO_LOCK_ROW';
+
 async function collectionsUpdate(
   call: SfRequester,
   sObject: string,
   records: readonly SfRecord[],
   paths: WritePaths,
 ): Promise<CrmWriteOutcome[]> {
+  let outcomes = await collectionsRound(call, sObject, records, paths.collectionsConcurrency);
+  for (let retry = 0; retry < LOCKED_ROW_RETRIES; retry++) {
+    const locked = records.filter((_, i) => outcomes[i]?.ok === false && outcomes[i]?.code === LOCKED_ROW);
+    if (locked.length === 0) break;
+    // A retry that cannot be sent at all (signed out, out of calls) leaves the lock refusals standing.
+    const again = await collectionsRound(call, sObject, locked, 1).catch(() => null);
+    if (!again) break;
+    const byId = new Map(again.map((outcome) => [outcome.recordId, outcome]));
+    outcomes = outcomes.map((outcome) => byId.get(outcome.recordId) ?? outcome);
+  }
+  return outcomes;
+}
+
+async function collectionsRound(
+  call: SfRequester,
+  sObject: string,
+  records: readonly SfRecord[],
+  concurrency: number,
+): Promise<CrmWriteOutcome[]> {
   const chunks: SfRecord[][] = [];
   for (let i = 0; i < records.length; i += COLLECTIONS_LIMIT) chunks.push(records.slice(i, i + COLLECTIONS_LIMIT));
   const answers = await pMap(
     chunks,
     (chunk) => collectionsCall(call, sObject, chunk).catch((error: unknown) => ({ chunk, error })),
-    { concurrency: paths.collectionsConcurrency },
+    { concurrency },
   );
   // When every call failed alike (signed out, out of calls), the caller hears the error itself; when
   // only some did, the others' outcomes stand and the failed calls' records are unavailable.
