@@ -14,12 +14,7 @@ import readline from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  DEFAULT_BULK_THRESHOLD,
-  READ_BATCH_LIMIT,
-  WRITE_BATCH_LIMIT,
-  WRITE_LIMIT,
-} from '../server/src/crm/salesforce/adapter.ts';
+import { READ_BATCH_LIMIT, WRITE_BATCH_LIMIT, WRITE_LIMIT } from '../server/src/crm/salesforce/adapter.ts';
 import { salesforceResolver } from '../server/src/runtime.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
@@ -46,15 +41,15 @@ const ONLY = process.env.BENCH_SALESFORCE_ONLY?.replace('-', ' ');
 
 /**
  * The fewest calls for `records` records read then written, 2,000 to a write: a retrieve call per
- * 2,000 ids, and per write 200 records a Collections call or, from the Bulk threshold, one Bulk
- * job's four calls (open, upload, close, one look at its state).
+ * 2,000 ids, and per write whichever is fewer of a Collections call per 200 records and one Bulk
+ * job's four calls (open, upload, close, one look at its state), whatever path the adapter takes.
  */
 export function floorCalls(records: number): number {
   let calls = 0;
   for (let done = 0; done < records; done += WRITE_LIMIT) {
     const write = Math.min(WRITE_LIMIT, records - done);
     calls += Math.ceil(write / READ_BATCH_LIMIT);
-    calls += write >= DEFAULT_BULK_THRESHOLD ? BULK_JOB_CALLS : Math.ceil(write / WRITE_BATCH_LIMIT);
+    calls += Math.min(BULK_JOB_CALLS, Math.ceil(write / WRITE_BATCH_LIMIT));
   }
   return calls;
 }
