@@ -110,6 +110,37 @@ describe('a change set’s before values, under the policy’s read rules', () =
     expect(JSON.stringify(waiting)).not.toMatch(/ada@example\.com|555 0100/);
   });
 
+  it('follow the policy the decision was taken under, though another is published before the answer', async () => {
+    const { version } = await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const id = seedContact();
+    // The applied jobtitle's write is in flight, its decisions stored, when an admin publishes a
+    // policy that reads every value in full: the answer still shows what the decision's policy lets it read.
+    const write = harness.hubspot.faults.hold('POST /crm/v3/objects/{type}/batch/update');
+    const answer = api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) });
+    await write.arrived;
+    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+    write.release();
+    const res = await answer;
+    expect(res.status).toBe(201);
+    expect(res.body.policyVersion).toBe(version);
+    expect(byProperty(res.body)).toMatchObject(shownByReadRules);
+    expect(JSON.stringify(res.body)).not.toMatch(/Ada|ada@example\.com|555 0100/);
+  });
+
+  it('of a replay are shown as the read rules in force now let the agent read them', async () => {
+    const id = seedContact();
+    const submit = () =>
+      api(harness, 'POST', '/v1/changesets', { token, body: proposal(id), headers: { 'idempotency-key': 'enrich-1' } });
+    const first = await submit();
+    expect(byProperty(first.body)).toMatchObject({ phone: { before: '+1 555 0100' } });
+    // Read rules published since: replaying the stored answer must not hand over what a read now withholds.
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const replayed = await submit();
+    expect(replayed.body.id).toBe(first.body.id);
+    expect(byProperty(replayed.body)).toMatchObject(shownByReadRules);
+    expect(JSON.stringify(replayed.body)).not.toMatch(/Ada|ada@example\.com|555 0100/);
+  });
+
   it('are given as they are when the policy has no read section', async () => {
     const id = seedContact();
     const res = await api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) });

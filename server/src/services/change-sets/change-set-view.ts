@@ -6,6 +6,7 @@ import type {
   Decision,
 } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { agentSees } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
@@ -29,26 +30,28 @@ export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }
 
-/** A change set as the agent reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy lets it read them. */
+/** A change set as the agent reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy in force lets it read them. */
 export async function readChangeSet(
   deps: ServiceDeps,
   caller: AuthenticatedAgent,
   changeSetId: string,
 ): Promise<ChangeSetResponse> {
-  return asAgentSees(deps, caller, await loadChangeSetView(deps.db, caller.workspace.id, changeSetId));
+  const view = await loadChangeSetView(deps.db, caller.workspace.id, changeSetId);
+  return asAgentSees((await activePolicy(deps.db, caller.workspace.id)).policy, caller, view);
 }
 
 /**
- * Each `before` as the policy in force lets the agent's role read it: one may propose a change to
- * a property it may not read, and its answer must not hand it the value a read would withhold or mask.
+ * Each `before` as `policy` lets the agent's role read it: one may propose a change to a property
+ * it may not read, and its answer must not hand it the value a read would withhold or mask. A
+ * submission's answer is filtered by the policy its decision was taken under; a replay's and a
+ * read's by the one in force.
  * People's views (console, record card, audit) keep the value.
  */
-export async function asAgentSees(
-  deps: ServiceDeps,
-  caller: AuthenticatedAgent,
+export function asAgentSees(
+  policy: Policy,
+  caller: Pick<AuthenticatedAgent, 'agent'>,
   response: ChangeSetResponse,
-): Promise<ChangeSetResponse> {
-  const { policy } = await activePolicy(deps.db, caller.workspace.id);
+): ChangeSetResponse {
   const sees = agentSees(policy, response.objectType, caller.agent.role);
   const results = response.results.map((result) => {
     if ('operation' in result) return result;

@@ -106,6 +106,14 @@ function settledRow(row: ChangeRow, outcome: WriteOutcome | undefined): ChangeRo
 /** Milliseconds spent in each phase, reported as a Server-Timing header so operators see where time goes. */
 export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'write' | 'view', number>>;
 
+/** The answer before read rules, and the policy whose read rules it is shown under. */
+interface Submitted {
+  response: ChangeSetResponse;
+  replayed: boolean;
+  timings: PhaseTimings;
+  shownUnder: Policy;
+}
+
 export async function submitChangeSet(
   deps: ServiceDeps,
   input: SubmitChangeSetInput,
@@ -117,7 +125,7 @@ export async function submitChangeSet(
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
   const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
   const submit = () =>
-    withinAgentBudget(
+    withinAgentBudget<Submitted>(
       deps,
       {
         workspaceId: workspace.id,
@@ -126,7 +134,7 @@ export async function submitChangeSet(
         replays: async () => Boolean(key && (await findIdempotencyKey(deps.db, key))?.changeSetId),
         counted: (result) => !result.replayed,
       },
-      () => submitWithinBudget(deps, input),
+      (policyNow) => submitWithinBudget(deps, input, policyNow),
     );
   const result = !deps.changeSetTurns
     ? await submit()
@@ -135,13 +143,20 @@ export async function submitChangeSet(
         await assertNotKilled(deps.db, killSwitch);
         return submit();
       });
-  return { ...result, response: await asAgentSees(deps, input, result.response) };
+  const { shownUnder, ...submitted } = result;
+  return { ...submitted, response: asAgentSees(shownUnder, input, submitted.response) };
 }
 
+/**
+ * `policyNow` is the policy the budgets were read from: a replay's stored answer is shown under
+ * its read rules, the ones in force, so a rule tightened since withholds from it too. A new
+ * submission's answer is shown under the policy its decision was taken under.
+ */
 async function submitWithinBudget(
   deps: ServiceDeps,
   input: SubmitChangeSetInput,
-): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
+  policyNow: Policy,
+): Promise<Submitted> {
   const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
 
@@ -151,7 +166,7 @@ async function submitWithinBudget(
   let claim: HeldLease | undefined;
   if (key) {
     const claimed = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
-    if ('replay' in claimed) return { response: claimed.replay, replayed: true, timings: {} };
+    if ('replay' in claimed) return { response: claimed.replay, replayed: true, timings: {}, shownUnder: policyNow };
     claim = claimed.lease;
   }
 
@@ -189,7 +204,7 @@ async function submitWithinBudget(
         delegationId: actor.onBehalfOf?.delegationId ?? null,
       });
       changeSetId = associated.changeSetId;
-      return { response: await associated.response(), replayed: false, timings };
+      return { response: await associated.response(), replayed: false, timings, shownUnder: policy };
     }
     const creates = request.changes.filter(isCreate);
     // Updates' records are read while the CRM describes their properties (a call of its own when not
@@ -245,7 +260,7 @@ async function submitWithinBudget(
         entries: entriesOf(writes, creates.length),
       });
       changeSetId = created.changeSetId;
-      return { response: await created.response(), replayed: false, timings };
+      return { response: await created.response(), replayed: false, timings, shownUnder: policy };
     }
     const updates = request as UpdateChangeSetRequest;
     const { scoped, readFromSeq, records, stopped } = await reading!;
@@ -294,7 +309,12 @@ async function submitWithinBudget(
     phase('write');
     // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
     if (!completed)
-      return { response: await loadChangeSetView(deps.db, workspace.id, changeSetId), replayed: false, timings };
+      return {
+        response: await loadChangeSetView(deps.db, workspace.id, changeSetId),
+        replayed: false,
+        timings,
+        shownUnder: policy,
+      };
     const header = {
       id: changeSetId,
       batchId: request.batchId,
@@ -315,7 +335,7 @@ async function submitWithinBudget(
     });
     const response = changeSetView(header, settled);
     phase('view');
-    return { response, replayed: false, timings };
+    return { response, replayed: false, timings, shownUnder: policy };
   } catch (error) {
     if (key && !changeSetId) await releaseIdempotencyKey(deps.db, key);
     throw error;

@@ -67,6 +67,7 @@ async function budgetStatesOn(
  * under a call budget it is stored before it is sent, so a request that starts once the budget
  * is used up is refused even while the requests that used it up still run. A request `replays`
  * finds already done runs outside budgets: its answer is stored, and it spends and calls nothing.
+ * `work` is given the policy the budgets were read from, the one in force as the request came.
  */
 export async function withinAgentBudget<T>(
   deps: ServiceDeps,
@@ -75,12 +76,12 @@ export async function withinAgentBudget<T>(
     replays?: () => Promise<boolean>;
     counted?: (result: T) => boolean;
   },
-  work: () => Promise<T>,
+  work: (policy: Policy) => Promise<T>,
 ): Promise<T> {
   const { workspaceId, agent } = input;
   const { policy } = await activePolicy(deps.db, workspaceId);
   assertCountedCurrencies(policy, input.costs);
-  if (await input.replays?.()) return work();
+  if (await input.replays?.()) return work(policy);
   const day = dayKey(deps.clock(), policy.timezone);
   const spend = spendByCurrency(input.costs);
   await reserveSpend(deps, { ...input, policy, day, spend });
@@ -92,7 +93,7 @@ export async function withinAgentBudget<T>(
   const meter: CrmCallMeter = { calls: 0, ...(callBudget ? { beforeCall: () => addCalls(1) } : {}) };
   let counted = false;
   try {
-    const result = await meteringCrmCalls(meter, work);
+    const result = await meteringCrmCalls(meter, () => work(policy));
     counted = input.counted?.(result) ?? true;
     return result;
   } finally {
