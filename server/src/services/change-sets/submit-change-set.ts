@@ -91,11 +91,6 @@ const READ_CONCURRENCY = 8;
  */
 const ROWS_PER_SLICE = 2_000;
 
-/**
- * The agent's story: refuse if killed; check the delegation; validate against the CRM's schema;
- * read current values; decide every field under the policy in force; store decisions and audit
- * events in one transaction; then apply the `auto` writes with provenance.
- */
 /** A row as settleApplyingChanges leaves it in the database once its record's write came back. */
 function settledRow(row: ChangeRow, outcome: WriteOutcome | undefined): ChangeRow {
   if (row.decision !== 'applying' || !outcome) return row;
@@ -114,6 +109,11 @@ interface Submitted {
   shownUnder: Policy;
 }
 
+/**
+ * The agent's story: refuse if killed; check the delegation; validate against the CRM's schema;
+ * read current values; decide every field under the policy in force; store decisions and audit
+ * events in one transaction; then apply the `auto` writes with provenance.
+ */
 export async function submitChangeSet(
   deps: ServiceDeps,
   input: SubmitChangeSetInput,
