@@ -1,14 +1,9 @@
+import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type { RecordReadRequest, RecordReadResponse } from '../../../../shared/agent-api.ts';
 import { maskValue, readAccess } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
 import { actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import {
-  activePolicy,
-  agentActor,
-  type AuthenticatedAgent,
-  engagedKillSwitch,
-  withinAgentBudget,
-} from '../governance/index.ts';
+import { agentActor, type AuthenticatedAgent, engagedKillSwitch, withinAgentBudget } from '../governance/index.ts';
 
 /**
  * A governed read (issue 21): the records as the policy lets the agent's role read them, some
@@ -32,8 +27,8 @@ export async function readRecords(
       details: { scope: killed.scope, reason: killed.reason },
     });
   // Its CRM call counts against the agent's budget, and a used-up budget refuses it (issue 21).
-  return withinAgentBudget(deps, { workspaceId: workspace.id, agent, costs: [] }, () =>
-    readWithinBudget(deps, caller, request),
+  return withinAgentBudget(deps, { workspaceId: workspace.id, agent, costs: [] }, (active) =>
+    readWithinBudget(deps, caller, request, active),
   );
 }
 
@@ -41,10 +36,10 @@ async function readWithinBudget(
   deps: ServiceDeps,
   caller: AuthenticatedAgent,
   request: RecordReadRequest,
+  { version, policy }: ActivePolicy,
 ): Promise<RecordReadResponse> {
   const { agent, workspace } = caller;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: undefined });
-  const { version, policy } = await activePolicy(deps.db, workspace.id);
   const access = readAccess(policy, request.objectType, agent.role);
   // Once each, as the record ids: a name asked twice was listed twice as read, masked or withheld, and so audited.
   const asked = [...new Set(request.properties ?? access.keys())];

@@ -11,6 +11,7 @@ import {
   type Evidence,
   type UpdateChangeSetRequest,
 } from '../../../../shared/agent-api.ts';
+import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../../crm/port.ts';
@@ -44,7 +45,6 @@ import {
 import {
   agentActor,
   assertNotKilled,
-  activePolicy,
   engagedSwitches,
   gatesForSubmission,
   listsOfRecords,
@@ -148,14 +148,14 @@ export async function submitChangeSet(
 }
 
 /**
- * `policyNow` is the policy the budgets were read from: a replay's stored answer is shown under
- * its read rules, the ones in force, so a rule tightened since withholds from it too. A new
- * submission's answer is shown under the policy its decision was taken under.
+ * `policyNow` is the policy the budgets were read from, the one in force as the request came: a
+ * new submission is decided under it and its answer shown under it; a replay's stored answer is
+ * shown under its read rules, so a rule tightened since withholds from it too.
  */
 async function submitWithinBudget(
   deps: ServiceDeps,
   input: SubmitChangeSetInput,
-  policyNow: Policy,
+  policyNow: ActivePolicy,
 ): Promise<Submitted> {
   const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
@@ -166,7 +166,8 @@ async function submitWithinBudget(
   let claim: HeldLease | undefined;
   if (key) {
     const claimed = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
-    if ('replay' in claimed) return { response: claimed.replay, replayed: true, timings: {}, shownUnder: policyNow };
+    if ('replay' in claimed)
+      return { response: claimed.replay, replayed: true, timings: {}, shownUnder: policyNow.policy };
     claim = claimed.lease;
   }
 
@@ -180,7 +181,7 @@ async function submitWithinBudget(
   };
   try {
     const crm = deps.crmFor(workspace);
-    const { version, policy: policyInForce } = await activePolicy(deps.db, workspace.id);
+    const { version, policy: policyInForce } = policyNow;
     if (request.changes.every(isAssociate)) {
       // An association sets no property: nothing to validate against the CRM's schema.
       const { policy, holds } = await gatesForSubmission(deps, {

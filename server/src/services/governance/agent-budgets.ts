@@ -1,3 +1,4 @@
+import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type { Cost } from '../../../../shared/agent-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import { type CrmCallMeter, meteringCrmCalls } from '../../crm/call-meter.ts';
@@ -67,7 +68,8 @@ async function budgetStatesOn(
  * under a call budget it is stored before it is sent, so a request that starts once the budget
  * is used up is refused even while the requests that used it up still run. A request `replays`
  * finds already done runs outside budgets: its answer is stored, and it spends and calls nothing.
- * `work` is given the policy the budgets were read from, the one in force as the request came.
+ * `work` is given the policy the budgets were read from, the one in force as the request came,
+ * with its version: the request is decided under it, not under a second read.
  */
 export async function withinAgentBudget<T>(
   deps: ServiceDeps,
@@ -76,12 +78,13 @@ export async function withinAgentBudget<T>(
     replays?: () => Promise<boolean>;
     counted?: (result: T) => boolean;
   },
-  work: (policy: Policy) => Promise<T>,
+  work: (active: ActivePolicy) => Promise<T>,
 ): Promise<T> {
   const { workspaceId, agent } = input;
-  const { policy } = await activePolicy(deps.db, workspaceId);
+  const active = await activePolicy(deps.db, workspaceId);
+  const { policy } = active;
   assertCountedCurrencies(policy, input.costs);
-  if (await input.replays?.()) return work(policy);
+  if (await input.replays?.()) return work(active);
   const day = dayKey(deps.clock(), policy.timezone);
   const spend = spendByCurrency(input.costs);
   await reserveSpend(deps, { ...input, policy, day, spend });
@@ -93,7 +96,7 @@ export async function withinAgentBudget<T>(
   const meter: CrmCallMeter = { calls: 0, ...(callBudget ? { beforeCall: () => addCalls(1) } : {}) };
   let counted = false;
   try {
-    const result = await meteringCrmCalls(meter, () => work(policy));
+    const result = await meteringCrmCalls(meter, () => work(active));
     counted = input.counted?.(result) ?? true;
     return result;
   } finally {
