@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { canvasOffRoutes, canvasRoutes, type CanvasRouteOptions } from './http/canvas-routes.ts';
-import { consoleRoutes } from './http/console-routes.ts';
+import { consoleRoutes, consoleSignInRoutes } from './http/console-routes.ts';
 import { consoleSettingsRoutes } from './http/console-settings-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
@@ -63,6 +63,7 @@ export function createApp(options: AppOptions): Express {
       ? canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes })
       : canvasOffRoutes(),
   );
+  app.use(consoleSignInRoutes(deps));
   const { agentTraffic } = options;
   if (agentTraffic)
     app.use(AGENT_REQUEST_PATHS, (_req, res, next) => {

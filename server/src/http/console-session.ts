@@ -41,16 +41,19 @@ export function clearSessionCookie(req: Request, res: Response): void {
   });
 }
 
+/** The request's Origin is the host it reached; browsers send Origin on every POST. */
+export function fromThisOrigin(req: Request): boolean {
+  const origin = req.get('origin');
+  return origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.get('host');
+}
+
 /**
  * A state-changing call must carry our custom header (a cross-site form or image cannot, and
- * adding it forces a CORS preflight we never grant) and an Origin of this very host, which
- * browsers send on every such request.
+ * adding it forces a CORS preflight we never grant) and an Origin of this very host.
  */
 export const refuseCrossSiteWrites: RequestHandler = (req, _res, next) => {
   if (req.method === 'GET' || req.method === 'HEAD') return next();
-  const origin = req.get('origin');
-  const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.get('host');
-  if (req.get(CONSOLE_REQUEST_HEADER) !== '1' || !sameOrigin)
+  if (req.get(CONSOLE_REQUEST_HEADER) !== '1' || !fromThisOrigin(req))
     throw new AppError(
       'FORBIDDEN',
       `A console call that changes something must come from the console itself (header ${CONSOLE_REQUEST_HEADER}: 1 and this server's Origin).`,
