@@ -247,6 +247,40 @@ describe('sign-in links', () => {
   });
 });
 
+describe('behind a proxy, with PUBLIC_URL', () => {
+  const PUBLIC = 'https://console.example.test';
+
+  it('When PUBLIC_URL is https, then the session cookie is Secure and its origin is this server’s, whatever Host the proxy sends', async () => {
+    await harness.close();
+    harness = await startHarness({ clock: () => now, webhooks: { publicUrl: `${PUBLIC}/` } });
+    ws = await seedWorkspace(harness);
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    // The proxy passed Host 127.0.0.1:port on; the browser's Origin is the public one.
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const signedIn = await pressSignIn(
+      harness,
+      { token: link.token },
+      { origin: PUBLIC, 'sec-fetch-site': 'same-origin' },
+    );
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie().join('\n')).toMatch(/; Secure/);
+    const cookie = sessionCookieOf(signedIn)!;
+    const signOut = (origin: string) =>
+      fetch(`${harness.url}/console/api/sign-out`, {
+        method: 'POST',
+        headers: { cookie, 'x-console-request': '1', origin },
+      });
+    expect((await signOut('https://elsewhere.example')).status).toBe(403);
+    expect((await signOut('http://console.example.test')).status).toBe(403); // not the public scheme
+    const out = await signOut(PUBLIC);
+    expect(out.status).toBe(204);
+    expect(out.headers.getSetCookie().join('\n')).toMatch(/; Secure/);
+    // Opened on the server's own address (on the machine, past the proxy), it still works.
+    const direct = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    expect((await pressSignIn(harness, { token: direct.token })).status).toBe(303);
+  });
+});
+
 describe('links from the admin API and the audit pages', () => {
   it('When an admin asks the server for a link, then it signs that person in once; without the admin token it is refused', async () => {
     expect((await api(harness, 'POST', '/v1/admin/console-links', { body: { crmUserId: '700' } })).status).toBe(401);

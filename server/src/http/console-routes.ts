@@ -42,6 +42,7 @@ import { decideAction, decideApproval } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
 import {
   clearSessionCookie,
+  type ConsoleOrigin,
   fromThisOrigin,
   landingPath,
   refuseCrossSiteWrites,
@@ -98,7 +99,7 @@ export const consoleLinkRoutes = [
  * nobody's link, and another site's form cannot sign a visitor in as the attacker (login CSRF).
  * Mounted before the JSON body guard: the button sends a form.
  */
-export function consoleSignInRoutes(deps: ServiceDeps): Router {
+export function consoleSignInRoutes(deps: ServiceDeps, origin: ConsoleOrigin): Router {
   const router = Router();
 
   // A browser gets the sentence on a page; API clients keep the JSON error.
@@ -136,7 +137,7 @@ export function consoleSignInRoutes(deps: ServiceDeps): Router {
       // Browsers send Origin on every POST, and Sec-Fetch-Site where they know it: the button on our
       // own page sends this server's origin; another site's form or script is refused here.
       const fetchSite = req.get('sec-fetch-site');
-      if (!fromThisOrigin(req) || (fetchSite !== undefined && fetchSite !== 'same-origin'))
+      if (!fromThisOrigin(req, origin) || (fetchSite !== undefined && fetchSite !== 'same-origin'))
         throw new AppError(
           'FORBIDDEN',
           'This sign-in was sent from another site, so nobody was signed in: open your own sign-in link and press Sign in on its page.',
@@ -146,7 +147,7 @@ export function consoleSignInRoutes(deps: ServiceDeps): Router {
       const previous = sessionToken(req);
       if (previous) await signOut(deps, previous);
       const session = await signInWithLink(deps, form.token);
-      setSessionCookie(req, res, session.sessionToken, session.expiresAt);
+      setSessionCookie(req, res, origin, session.sessionToken, session.expiresAt);
       // The sign-in page's URL holds the token: the landing page must not get it as its Referer.
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.redirect(303, landingPath(form.next));
@@ -162,11 +163,14 @@ export function consoleSignInRoutes(deps: ServiceDeps): Router {
  * The web console's API (issue 19). Every call resolves the session to a person and
  * their role now, and each permission is checked here whatever the console chose to show.
  */
-export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: string | undefined } = {}): Router {
+export function consoleRoutes(
+  deps: ServiceDeps,
+  options: ConsoleOrigin & { checkpointPublicKey?: string | undefined } = {},
+): Router {
   const router = Router();
   const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
 
-  router.use('/console/api', refuseCrossSiteWrites);
+  router.use('/console/api', refuseCrossSiteWrites(options));
 
   router.get('/console/api/session', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
@@ -177,7 +181,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
   router.post('/console/api/sign-out', async (req, res) => {
     const token = sessionToken(req);
     if (token) await signOut(deps, token);
-    clearSessionCookie(req, res);
+    clearSessionCookie(req, res, options);
     res.status(204).end();
   });
 
