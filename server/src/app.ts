@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { canvasOffRoutes, canvasRoutes, type CanvasRouteOptions } from './http/canvas-routes.ts';
-import { consoleRoutes } from './http/console-routes.ts';
+import { consoleRoutes, consoleSignInRoutes } from './http/console-routes.ts';
 import { consoleSettingsRoutes } from './http/console-settings-routes.ts';
 import { consoleStatic } from './http/console-static.ts';
 import { apiDocsRoutes } from './http/api-docs.ts';
@@ -41,6 +41,8 @@ const AGENT_REQUEST_PATHS = ['/v1/changesets', '/v1/actions', '/mcp'];
 /** Builds the HTTP app from its dependencies; no module state, so tests build as many as they like. */
 export function createApp(options: AppOptions): Express {
   const { deps, logger } = options;
+  // PUBLIC_URL (the configured public address, which webhooks are signed for) is the console's too.
+  const consoleOrigin = { publicUrl: options.webhooks?.publicUrl };
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -63,6 +65,7 @@ export function createApp(options: AppOptions): Express {
       ? canvasRoutes(deps, { ...options.canvas, consoleDir: options.consoleDir, maxBodyBytes: options.maxBodyBytes })
       : canvasOffRoutes(),
   );
+  app.use(consoleSignInRoutes(deps, consoleOrigin));
   const { agentTraffic } = options;
   if (agentTraffic)
     app.use(AGENT_REQUEST_PATHS, (_req, res, next) => {
@@ -88,8 +91,8 @@ export function createApp(options: AppOptions): Express {
   app.use(apiDocsRoutes());
   app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
   app.use(mcpRoutes(deps, { logger }));
-  app.use(consoleRoutes(deps, { checkpointPublicKey: options.checkpointPublicKey }));
-  app.use(consoleSettingsRoutes(deps));
+  app.use(consoleRoutes(deps, { ...consoleOrigin, checkpointPublicKey: options.checkpointPublicKey }));
+  app.use(consoleSettingsRoutes(deps, consoleOrigin));
   if (options.consoleDir) app.use(consoleStatic(options.consoleDir));
   app.use((req, res) => {
     res.status(404).json({

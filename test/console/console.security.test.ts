@@ -7,7 +7,7 @@ import { issueSignInLink } from '../../server/src/services/console/index.ts';
 import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { approvals, consoleSessions, consoleSignInLinks } from '../../server/src/store/schema.ts';
 import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
-import { consoleCall, sessionCookieOf, signInAs } from '../support/console.ts';
+import { consoleCall, pressSignIn, sessionCookieOf, signInAs } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
@@ -32,21 +32,54 @@ beforeEach(async () => {
 });
 afterEach(() => harness.close());
 
-const openLink = (token: string, extra: { next?: string; cookie?: string } = {}) =>
-  fetch(
-    `${harness.url}/sign-in?token=${token}${extra.next === undefined ? '' : `&next=${encodeURIComponent(extra.next)}`}`,
-    {
-      redirect: 'manual',
-      ...(extra.cookie ? { headers: { cookie: extra.cookie } } : {}),
-    },
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+const openLink = (token: string, headers: Record<string, string> = {}) =>
+  fetch(`${harness.url}/sign-in?token=${token}`, { redirect: 'manual', headers });
+
+/** Opens the link, then presses its button with the browser's cookie, as a person does. */
+const signInWith = async (token: string, extra: { next?: string; cookie?: string } = {}) => {
+  const query = extra.next === undefined ? '' : `&next=${encodeURIComponent(extra.next)}`;
+  expect((await fetch(`${harness.url}/sign-in?token=${token}${query}`)).status).toBe(200);
+  return pressSignIn(
+    harness,
+    { token, ...(extra.next === undefined ? {} : { next: extra.next }) },
+    { origin: harness.url, 'sec-fetch-site': 'same-origin', ...(extra.cookie ? { cookie: extra.cookie } : {}) },
   );
+};
+
+const linkRow = async () => (await harness.database.db.select().from(consoleSignInLinks))[0]!;
 
 describe('sign-in links', () => {
-  it('When a link is opened, then it sets an HttpOnly, SameSite=Strict session cookie, stores only hashes, and works once', async () => {
+  it('When a link is opened, then it shows who it signs in and a button, and spends nothing and sets no cookie', async () => {
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    const first = await openLink(link.token);
+    // A person's browser, a link preview or mail scanner, another site's <img>: all only GET it.
+    for (const accept of [BROWSER_ACCEPT, '*/*', 'image/avif,image/webp,image/*,*/*;q=0.8']) {
+      const opened = await openLink(link.token, { accept });
+      expect(opened.status, accept).toBe(200);
+      expect(opened.headers.getSetCookie(), accept).toEqual([]);
+      expect(opened.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(opened.headers.get('content-security-policy')).toContain("form-action 'self'");
+      expect(opened.headers.get('cache-control')).toBe('no-store');
+      const page = await opened.text();
+      expect(page).toContain('<form method="post" action="/sign-in">');
+      expect(page).toContain(`<input type="hidden" name="token" value="${link.token}">`);
+      expect(page).toContain('<button type="submit">Sign in</button>');
+      expect(page).toMatch(/as CRM user <strong>501<\/strong>/);
+      expect(page).not.toMatch(/<script|style=/);
+    }
+    expect((await linkRow()).usedAt).toBeNull();
+    expect(await harness.database.db.select().from(consoleSessions)).toEqual([]);
+    // Still unspent: the person's own press signs them in.
+    expect((await pressSignIn(harness, { token: link.token })).status).toBe(303);
+  });
+
+  it('When the button is pressed, then it sets an HttpOnly, SameSite=Strict session cookie, stores only hashes, and works once', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const first = await signInWith(link.token);
     expect(first.status).toBe(303);
     expect(first.headers.get('location')).toBe('/inbox');
+    expect(first.headers.get('referrer-policy')).toBe('no-referrer');
     const setCookie = first.headers.getSetCookie().join('\n');
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
@@ -61,21 +94,64 @@ describe('sign-in links', () => {
     });
     expect(JSON.stringify(body)).not.toContain(ws.adminToken);
 
-    const [storedLink] = await harness.database.db.select().from(consoleSignInLinks);
+    const storedLink = await linkRow();
     const [storedSession] = await harness.database.db.select().from(consoleSessions);
-    expect(storedLink!.tokenHash).not.toContain(link.token);
+    expect(storedLink.tokenHash).not.toContain(link.token);
     expect(cookie).not.toContain(storedSession!.tokenHash);
 
-    const again = await openLink(link.token);
+    const again = await pressSignIn(harness, { token: link.token });
     expect(again.status).toBe(401);
     expect(((await again.json()) as any).error.details.reason).toBe('sign_in_link_invalid');
     expect(sessionCookieOf(again)).toBeUndefined();
+    expect((await openLink(link.token)).status).toBe(401);
+  });
+
+  it('When the button is pressed twice at once, then one press signs in and the other is refused', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const presses = await Promise.all([
+      pressSignIn(harness, { token: link.token }),
+      pressSignIn(harness, { token: link.token }),
+    ]);
+    expect(presses.map((press) => press.status).toSorted()).toEqual([303, 401]);
+    expect(await harness.database.db.select().from(consoleSessions)).toHaveLength(1);
+  });
+
+  it('When the sign-in form is posted from another site, then nobody is signed in and the link stays unspent', async () => {
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const crossSite: Record<string, string>[] = [
+      { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+      { origin: 'http://evil.example' },
+      { origin: 'null' }, // a sandboxed frame's form
+      {},
+      { origin: harness.url, 'sec-fetch-site': 'cross-site' },
+      { origin: harness.url, 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of crossSite) {
+      const refused = await pressSignIn(harness, { token: link.token }, headers);
+      const what = JSON.stringify(headers);
+      expect(refused.status, what).toBe(403);
+      expect(((await refused.json()) as any).error.details.reason, what).toBe('cross_site_request');
+      expect(sessionCookieOf(refused), what).toBeUndefined();
+    }
+    // The victim's browser, sent there by another site's form, gets a page saying why.
+    const page = await pressSignIn(
+      harness,
+      { token: link.token },
+      { origin: 'http://evil.example', accept: BROWSER_ACCEPT },
+    );
+    expect(page.status).toBe(403);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('This sign-in was sent from another site, so nobody was signed in');
+    expect(sessionCookieOf(page)).toBeUndefined();
+    expect((await linkRow()).usedAt).toBeNull();
+    expect(await harness.database.db.select().from(consoleSessions)).toEqual([]);
   });
 
   it('When a link is opened after 15 minutes, then it is refused', async () => {
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
     now = new Date(now.getTime() + 15 * 60_000 + 1);
     expect((await openLink(link.token)).status).toBe(401);
+    expect((await pressSignIn(harness, { token: link.token })).status).toBe(401);
   });
 
   it('When a session expires or the person signs out, then the cookie no longer works', async () => {
@@ -90,20 +166,20 @@ describe('sign-in links', () => {
   it('When the browser already holds a session id (planted or its own), then signing in issues a new one and ends the old', async () => {
     const own = await signInAs(harness, ws.workspaceId, '1001');
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    const response = await openLink(link.token, { cookie: own });
+    const response = await signInWith(link.token, { cookie: own });
     const fresh = sessionCookieOf(response)!;
     expect(fresh).not.toBe(own);
     expect((await consoleCall(harness, own, 'GET', '/console/api/session')).status).toBe(401);
 
     const planted = 'ag_console_session=ses_chosen-by-an-attacker';
     const other = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    expect(sessionCookieOf(await openLink(other.token, { cookie: planted }))).not.toBe(planted);
+    expect(sessionCookieOf(await signInWith(other.token, { cookie: planted }))).not.toBe(planted);
     expect((await consoleCall(harness, planted, 'GET', '/console/api/session')).status).toBe(401);
   });
 
   it('When the browser holds a session cookie that does not decode, then the link still signs the person in', async () => {
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    const response = await openLink(link.token, { cookie: 'ag_console_session=%E0%A4%A' });
+    const response = await signInWith(link.token, { cookie: 'ag_console_session=%E0%A4%A' });
     expect(response.status).toBe(303);
     const cookie = sessionCookieOf(response)!;
     expect((await consoleCall(harness, cookie, 'GET', '/console/api/session')).status).toBe(200);
@@ -116,12 +192,11 @@ describe('sign-in links', () => {
 
   it('When a person opens a spent or broken link in a browser, then a page says why in a sentence, not the API’s JSON', async () => {
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    expect((await openLink(link.token)).status).toBe(303);
-    const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    expect((await signInWith(link.token)).status).toBe(303);
     for (const query of [`?token=${link.token}`, '', '?token=<b>x</b>&token=y']) {
       const response = await fetch(`${harness.url}/sign-in${query}`, {
         redirect: 'manual',
-        headers: { accept: browserAccept },
+        headers: { accept: BROWSER_ACCEPT },
       });
       expect(response.status, query).toBe(query === `?token=${link.token}` ? 401 : 400);
       expect(response.headers.get('content-type'), query).toMatch(/^text\/html/);
@@ -129,16 +204,24 @@ describe('sign-in links', () => {
       expect(response.headers.get('referrer-policy'), query).toBe('no-referrer');
       const page = await response.text();
       expect(page, query).toContain('Ask an admin for a new one');
-      expect(page, query).not.toMatch(/<b>|"error"|VALIDATION_FAILED|UNAUTHENTICATED/);
+      expect(page, query).not.toMatch(/<b>|"error"|VALIDATION_FAILED|UNAUTHENTICATED|<form/);
       expect(sessionCookieOf(response), query).toBeUndefined();
     }
     const spent = await fetch(`${harness.url}/sign-in?token=${link.token}`, {
       redirect: 'manual',
-      headers: { accept: browserAccept },
+      headers: { accept: BROWSER_ACCEPT },
     });
     expect(await spent.text()).toContain('This sign-in link was already used, has expired or was never issued');
-    const cut = await fetch(`${harness.url}/sign-in?tok`, { redirect: 'manual', headers: { accept: browserAccept } });
+    const cut = await fetch(`${harness.url}/sign-in?tok`, { redirect: 'manual', headers: { accept: BROWSER_ACCEPT } });
     expect(await cut.text()).toContain('This sign-in link is incomplete or damaged');
+    // The button pressed again (the page kept open in another tab): the same page, not JSON.
+    const pressedAgain = await pressSignIn(
+      harness,
+      { token: link.token },
+      { origin: harness.url, 'sec-fetch-site': 'same-origin', accept: BROWSER_ACCEPT },
+    );
+    expect(pressedAgain.status).toBe(401);
+    expect(await pressedAgain.text()).toContain('This sign-in link was already used');
   });
 
   it('When `next` points anywhere but a path of this server, then sign-in lands on the inbox', async () => {
@@ -150,13 +233,51 @@ describe('sign-in links', () => {
       '/%2F%2Fevil.example',
     ]) {
       const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-      const location = (await openLink(link.token, { next })).headers.get('location');
+      const location = (await signInWith(link.token, { next })).headers.get('location');
       expect(location === '/inbox' || location?.startsWith('/%2F'), `${next} → ${location}`).toBe(true);
     }
     const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
-    expect((await openLink(link.token, { next: '/batches/enrich-1?x=1' })).headers.get('location')).toBe(
+    const page = await (
+      await openLink(`${link.token}&next=${encodeURIComponent('/batches/enrich-1?x=1&y="2"')}`)
+    ).text();
+    expect(page).toContain('<input type="hidden" name="next" value="/batches/enrich-1?x=1&amp;y=&quot;2&quot;">');
+    expect((await signInWith(link.token, { next: '/batches/enrich-1?x=1' })).headers.get('location')).toBe(
       '/batches/enrich-1?x=1',
     );
+  });
+});
+
+describe('behind a proxy, with PUBLIC_URL', () => {
+  const PUBLIC = 'https://console.example.test';
+
+  it('When PUBLIC_URL is https, then the session cookie is Secure and its origin is this server’s, whatever Host the proxy sends', async () => {
+    await harness.close();
+    harness = await startHarness({ clock: () => now, webhooks: { publicUrl: `${PUBLIC}/` } });
+    ws = await seedWorkspace(harness);
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    // The proxy passed Host 127.0.0.1:port on; the browser's Origin is the public one.
+    const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    const signedIn = await pressSignIn(
+      harness,
+      { token: link.token },
+      { origin: PUBLIC, 'sec-fetch-site': 'same-origin' },
+    );
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie().join('\n')).toMatch(/; Secure/);
+    const cookie = sessionCookieOf(signedIn)!;
+    const signOut = (origin: string) =>
+      fetch(`${harness.url}/console/api/sign-out`, {
+        method: 'POST',
+        headers: { cookie, 'x-console-request': '1', origin },
+      });
+    expect((await signOut('https://elsewhere.example')).status).toBe(403);
+    expect((await signOut('http://console.example.test')).status).toBe(403); // not the public scheme
+    const out = await signOut(PUBLIC);
+    expect(out.status).toBe(204);
+    expect(out.headers.getSetCookie().join('\n')).toMatch(/; Secure/);
+    // Opened on the server's own address (on the machine, past the proxy), it still works.
+    const direct = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
+    expect((await pressSignIn(harness, { token: direct.token })).status).toBe(303);
   });
 });
 
@@ -172,7 +293,8 @@ describe('links from the admin API and the audit pages', () => {
     const url = new URL(created.body.url);
     expect(`${url.protocol}//${url.host}`).toBe(harness.url);
     expect(url.pathname).toBe('/sign-in');
-    const cookie = sessionCookieOf(await fetch(url, { redirect: 'manual' }))!;
+    expect((await fetch(url)).status).toBe(200);
+    const cookie = sessionCookieOf(await pressSignIn(harness, { token: url.searchParams.get('token')! }))!;
 
     const found = (await (await consoleCall(harness, cookie, 'GET', '/console/api/audit?limit=200')).json()) as any;
     const published = found.events.find((event: { type: string }) => event.type === 'policy.published');

@@ -9,6 +9,7 @@ import {
   launchChromium,
   saveScreenshot,
   seriousAxeViolations,
+  signInThroughLink,
 } from './support/chromium.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
 
@@ -26,8 +27,7 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
   const signIn = async (crmUserId: string, role: string) => {
     await http('PUT', `${serverUrl}/v1/admin/people/${crmUserId}`, { token: adminToken, body: { role } });
     const link = await http('POST', `${serverUrl}/v1/admin/console-links`, { token: adminToken, body: { crmUserId } });
-    await page.goto(link.body.url);
-    await page.waitForURL(/\/inbox$/);
+    await signInThroughLink(page, link.body.url);
   };
   const screenshot = (name: string) => saveScreenshot(page, name);
 

@@ -4,12 +4,27 @@ import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import { givePeopleRoles } from './approvals.ts';
 import type { Harness } from './harness.ts';
 
-/** Opens a fresh sign-in link for the person, as a browser would, and answers the session cookie it set. */
+/** Opens a fresh sign-in link for the person and presses its Sign in button, as a browser would: the session cookie it set. */
 export async function signInAs(harness: Harness, workspaceId: string, crmUserId: string): Promise<string> {
   const link = await issueSignInLink(harness.deps, { workspaceId, crmUserId });
-  const response = await fetch(`${harness.url}/sign-in?token=${link.token}`, { redirect: 'manual' });
+  expect((await fetch(`${harness.url}/sign-in?token=${link.token}`)).status).toBe(200);
+  const response = await pressSignIn(harness, { token: link.token });
   expect(response.status).toBe(303);
   return sessionCookieOf(response)!;
+}
+
+/** The sign-in page's button: its form posted from this server's page (unless `headers` say otherwise). */
+export function pressSignIn(
+  harness: Harness,
+  form: Record<string, string>,
+  headers: Record<string, string> = { origin: harness.url, 'sec-fetch-site': 'same-origin' },
+) {
+  return fetch(`${harness.url}/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
 }
 
 /** Gives each person their role and signs each in: their session cookies, by CRM user id. */

@@ -1,4 +1,4 @@
-import { type Response, Router } from 'express';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { auditVerifyRequestSchema } from '../../../shared/admin-api.ts';
 import { recordRefSchema } from '../../../shared/crm-names.ts';
 import {
@@ -32,6 +32,7 @@ import {
   inboxVersion,
   inboxView,
   issueSignInLink,
+  peekSignInLink,
   signInWithLink,
   signOut,
 } from '../services/console/index.ts';
@@ -41,13 +42,15 @@ import { decideAction, decideApproval } from '../services/held/index.ts';
 import { dryRunRollback, getRollback, rollbackReport, startRollback } from '../services/rollbacks/index.ts';
 import {
   clearSessionCookie,
+  type ConsoleOrigin,
+  fromThisOrigin,
   landingPath,
   refuseCrossSiteWrites,
   sessionToken,
   setSessionCookie,
 } from './console-session.ts';
 import { parseInput, statusFor, toAppError } from './errors.ts';
-import { consoleSecurityHeaders, signInRefusedPage } from './console-static.ts';
+import { consoleSecurityHeaders, signInPage, signInRefusedPage } from './console-static.ts';
 import { AppError } from '../errors.ts';
 import { defineRoute, errorResponses, json, streamTo } from './route.ts';
 import { idParam } from './params.ts';
@@ -90,39 +93,84 @@ export const consoleLinkRoutes = [
 ];
 
 /**
- * The web console's sign-in and API (issue 19). Every call resolves the session to a person and
- * their role now, and each permission is checked here whatever the console chose to show.
+ * The sign-in link (issue 19). Opening it (GET) spends nothing: it shows who it signs in and a
+ * button that posts the token back, and only that POST, from a page of this server, spends the link
+ * and sets the session cookie. So a link preview, a mail scanner or another site's `<img>` spends
+ * nobody's link, and another site's form cannot sign a visitor in as the attacker (login CSRF).
+ * Mounted before the JSON body guard: the button sends a form.
  */
-export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?: string | undefined } = {}): Router {
+export function consoleSignInRoutes(deps: ServiceDeps, origin: ConsoleOrigin): Router {
   const router = Router();
-  const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
+
+  // A browser gets the sentence on a page; API clients keep the JSON error.
+  const refuse = (req: Request, res: Response, next: NextFunction, error: unknown) => {
+    const refusal = toAppError(error);
+    if (refusal.code === 'INTERNAL' || req.accepts(['json', 'html']) !== 'html') return next(error);
+    consoleSecurityHeaders(req, res, () => {
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      const sentence =
+        refusal.code === 'VALIDATION_FAILED'
+          ? 'This sign-in link is incomplete or damaged: copy the whole link and open it again.'
+          : refusal.message;
+      res.status(statusFor(refusal.code)).type('html').send(signInRefusedPage(sentence));
+    });
+  };
 
   router.get(SIGN_IN_PATH, async (req, res, next) => {
     try {
       const query = parseInput(signInQuerySchema, req.query, 'The sign-in link');
-      const previous = sessionToken(req);
-      if (previous) await signOut(deps, previous);
-      const session = await signInWithLink(deps, query.token);
-      setSessionCookie(req, res, session.sessionToken, session.expiresAt);
-      // The link's token must not linger in history or a Referer: move on to a clean URL.
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      res.redirect(303, landingPath(query.next));
-    } catch (error) {
-      // A browser opened the link: it gets the sentence on a page; API clients keep the JSON error.
-      const refusal = toAppError(error);
-      if (refusal.code === 'INTERNAL' || req.accepts(['json', 'html']) !== 'html') return next(error);
+      const link = await peekSignInLink(deps, query.token);
+      // Referrer-Policy stays the console's same-origin: under no-referrer (as on a refusal) the
+      // button's POST would carry `Origin: null`, which the POST refuses.
       consoleSecurityHeaders(req, res, () => {
-        res.setHeader('Referrer-Policy', 'no-referrer');
-        const sentence =
-          refusal.code === 'VALIDATION_FAILED'
-            ? 'This sign-in link is incomplete or damaged: copy the whole link and open it again.'
-            : refusal.message;
-        res.status(statusFor(refusal.code)).type('html').send(signInRefusedPage(sentence));
+        // The token is in this page's URL and form: keep both out of caches.
+        res.setHeader('Cache-Control', 'no-store');
+        res.type('html').send(signInPage({ action: SIGN_IN_PATH, token: query.token, next: query.next, ...link }));
       });
+    } catch (error) {
+      refuse(req, res, next, error);
     }
   });
 
-  router.use('/console/api', refuseCrossSiteWrites);
+  router.post(SIGN_IN_PATH, express.urlencoded({ extended: false, limit: '8kb' }), async (req, res, next) => {
+    try {
+      // Browsers send Origin on every POST, and Sec-Fetch-Site where they know it: the button on our
+      // own page sends this server's origin; another site's form or script is refused here.
+      const fetchSite = req.get('sec-fetch-site');
+      if (!fromThisOrigin(req, origin) || (fetchSite !== undefined && fetchSite !== 'same-origin'))
+        throw new AppError(
+          'FORBIDDEN',
+          'This sign-in was sent from another site, so nobody was signed in: open your own sign-in link and press Sign in on its page.',
+          { details: { reason: 'cross_site_request' } },
+        );
+      const form = parseInput(signInQuerySchema, req.body ?? {}, 'The sign-in form');
+      const previous = sessionToken(req);
+      if (previous) await signOut(deps, previous);
+      const session = await signInWithLink(deps, form.token);
+      setSessionCookie(req, res, origin, session.sessionToken, session.expiresAt);
+      // The sign-in page's URL holds the token: the landing page must not get it as its Referer.
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.redirect(303, landingPath(form.next));
+    } catch (error) {
+      refuse(req, res, next, error);
+    }
+  });
+
+  return router;
+}
+
+/**
+ * The web console's API (issue 19). Every call resolves the session to a person and
+ * their role now, and each permission is checked here whatever the console chose to show.
+ */
+export function consoleRoutes(
+  deps: ServiceDeps,
+  options: ConsoleOrigin & { checkpointPublicKey?: string | undefined } = {},
+): Router {
+  const router = Router();
+  const authenticate = (req: Parameters<typeof sessionToken>[0]) => authenticateConsoleSession(deps, sessionToken(req));
+
+  router.use('/console/api', refuseCrossSiteWrites(options));
 
   router.get('/console/api/session', async (req, res) => {
     const { workspace, caller } = await authenticate(req);
@@ -133,7 +181,7 @@ export function consoleRoutes(deps: ServiceDeps, options: { checkpointPublicKey?
   router.post('/console/api/sign-out', async (req, res) => {
     const token = sessionToken(req);
     if (token) await signOut(deps, token);
-    clearSessionCookie(req, res);
+    clearSessionCookie(req, res, options);
     res.status(204).end();
   });
 

@@ -21,43 +21,75 @@ export function sessionToken(req: Request): string | undefined {
   return undefined;
 }
 
-/** HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure except on loopback HTTP. */
-export function setSessionCookie(req: Request, res: Response, token: string, expiresAt: Date): void {
+/**
+ * Where the console is reached, as the server is configured: `PUBLIC_URL` when set. Without it
+ * the request's `Host` is all there is, which a proxy may rewrite (to `127.0.0.1:3000`, say), so
+ * with it the cookie's Secure flag and the same-origin check follow `PUBLIC_URL` instead.
+ */
+export interface ConsoleOrigin {
+  publicUrl?: string | undefined;
+}
+
+/** Secure when `PUBLIC_URL` is https; without one, except on loopback HTTP. */
+function secureCookie(req: Request, { publicUrl }: ConsoleOrigin): boolean {
+  return publicUrl ? new URL(publicUrl).protocol === 'https:' : !LOOPBACK.has(req.hostname);
+}
+
+/** HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure as above. */
+export function setSessionCookie(
+  req: Request,
+  res: Response,
+  origin: ConsoleOrigin,
+  token: string,
+  expiresAt: Date,
+): void {
   res.cookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'strict',
-    secure: !LOOPBACK.has(req.hostname),
+    secure: secureCookie(req, origin),
     path: '/',
     expires: expiresAt,
   });
 }
 
-export function clearSessionCookie(req: Request, res: Response): void {
+export function clearSessionCookie(req: Request, res: Response, origin: ConsoleOrigin): void {
   res.clearCookie(SESSION_COOKIE, {
     httpOnly: true,
     sameSite: 'strict',
-    secure: !LOOPBACK.has(req.hostname),
+    secure: secureCookie(req, origin),
     path: '/',
   });
 }
 
 /**
- * A state-changing call must carry our custom header (a cross-site form or image cannot, and
- * adding it forces a CORS preflight we never grant) and an Origin of this very host, which
- * browsers send on every such request.
+ * The request's Origin is this server: `PUBLIC_URL`'s origin, or the host the request reached, which
+ * stays accepted for a server opened directly while `PUBLIC_URL` names its proxy. Only a page served
+ * under that very host name can send it (one under another name resolving here holds that name's
+ * cookies, never ours); browsers send Origin on every POST.
  */
-export const refuseCrossSiteWrites: RequestHandler = (req, _res, next) => {
-  if (req.method === 'GET' || req.method === 'HEAD') return next();
+export function fromThisOrigin(req: Request, { publicUrl }: ConsoleOrigin): boolean {
   const origin = req.get('origin');
-  const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.get('host');
-  if (req.get(CONSOLE_REQUEST_HEADER) !== '1' || !sameOrigin)
-    throw new AppError(
-      'FORBIDDEN',
-      `A console call that changes something must come from the console itself (header ${CONSOLE_REQUEST_HEADER}: 1 and this server's Origin).`,
-      { details: { reason: 'cross_site_request' } },
-    );
-  next();
-};
+  if (origin === undefined || !URL.canParse(origin)) return false;
+  const parsed = new URL(origin);
+  return (publicUrl !== undefined && parsed.origin === new URL(publicUrl).origin) || parsed.host === req.get('host');
+}
+
+/**
+ * A state-changing call must carry our custom header (a cross-site form or image cannot, and
+ * adding it forces a CORS preflight we never grant) and an Origin of this very server.
+ */
+export function refuseCrossSiteWrites(origin: ConsoleOrigin): RequestHandler {
+  return (req, _res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    if (req.get(CONSOLE_REQUEST_HEADER) !== '1' || !fromThisOrigin(req, origin))
+      throw new AppError(
+        'FORBIDDEN',
+        `A console call that changes something must come from the console itself (header ${CONSOLE_REQUEST_HEADER}: 1 and this server's Origin).`,
+        { details: { reason: 'cross_site_request' } },
+      );
+    next();
+  };
+}
 
 /**
  * Where to land after signing in: a path of this server only. Anything that could leave it (a

@@ -60,7 +60,7 @@ import {
 } from '../services/governance/index.ts';
 import { setRetention, showRetention } from '../services/retention/index.ts';
 import { addSiemDestination, listWorkspaceSiemDestinations, removeSiemDestination } from '../services/siem/index.ts';
-import { refuseCrossSiteWrites, sessionToken } from './console-session.ts';
+import { type ConsoleOrigin, refuseCrossSiteWrites, sessionToken } from './console-session.ts';
 import { parseInput } from './errors.ts';
 import { idParam } from './params.ts';
 
@@ -71,7 +71,7 @@ type Permission = Exclude<keyof ExtensionPermissions, 'role' | 'decide'>;
  * page, with the person from the console's session; every permission is checked here whatever
  * the console chose to show.
  */
-export function consoleSettingsRoutes(deps: ServiceDeps): Router {
+export function consoleSettingsRoutes(deps: ServiceDeps, origin: ConsoleOrigin = {}): Router {
   const router = Router();
   const authenticate = (req: Request) => authenticateConsoleSession(deps, sessionToken(req));
   const permitted = async (req: Request, permission: Permission, what: string) => {
@@ -81,7 +81,7 @@ export function consoleSettingsRoutes(deps: ServiceDeps): Router {
   };
   const managing = (req: Request) => permitted(req, 'managePeople', 'change who has which role');
 
-  router.use('/console/api', refuseCrossSiteWrites);
+  router.use('/console/api', refuseCrossSiteWrites(origin));
 
   router.get('/console/api/settings', async (req, res) => {
     res.json(await settingsView(deps, await authenticate(req)));

@@ -51,19 +51,50 @@ export function consoleStatic(distDir: string): Router {
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
+
+const page = (title: string, body: string[]) =>
+  [
+    '<!doctype html>',
+    // No icon to fetch (as the console's index.html): a browser would ask for /favicon.ico, a 404.
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${title} · Agent Governance</title><link rel="icon" href="data:,"></head>`,
+    '<body><main><h1>Agent Governance</h1>',
+    ...body,
+    '</main></body></html>',
+  ].join('\n');
+
+/**
+ * What opening a sign-in link shows: who it signs in, and one button that posts the token back
+ * (the console's CSP allows a form to this server and needs no script). Only that POST spends the
+ * link, so whoever merely fetches the URL (a link preview, a mail scanner, an `<img>` on another
+ * site) signs nobody in.
+ */
+export function signInPage(input: {
+  action: string;
+  token: string;
+  next: string | undefined;
+  workspaceName: string;
+  crmUserId: string;
+}): string {
+  const hidden = (name: string, value: string) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+  return page('Sign in', [
+    `<p>This one-time link signs you in to the web console of workspace <strong>${escapeHtml(input.workspaceName)}</strong> as CRM user <strong>${escapeHtml(input.crmUserId)}</strong>. If that is not you, close this page.</p>`,
+    `<form method="post" action="${escapeHtml(input.action)}">`,
+    hidden('token', input.token),
+    ...(input.next === undefined ? [] : [hidden('next', input.next)]),
+    '<button type="submit">Sign in</button>',
+    '</form>',
+  ]);
+}
 
 /**
  * What a person sees when a sign-in link they opened is refused: the server's sentence on a page
  * (the API's JSON error means nothing in a browser tab), with no script and nothing inline.
  */
 export function signInRefusedPage(message: string): string {
-  const escaped = message.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><title>Sign-in refused · Agent Governance</title></head>',
-    '<body><main><h1>Agent Governance</h1>',
-    `<p>${escaped}</p>`,
+  return page('Sign-in refused', [
+    `<p>${escapeHtml(message)}</p>`,
     '<p>A sign-in link works once and for 15 minutes. Ask an admin for a new one (the CLI command "console-link"), then open it here.</p>',
-    '</main></body></html>',
-  ].join('\n');
+  ]);
 }

@@ -12,6 +12,25 @@ export async function insertSignInLink(db: Db, row: typeof consoleSignInLinks.$i
   await db.insert(consoleSignInLinks).values(row);
 }
 
+/** Who an unused, unexpired link would sign in, without spending it (what opening the link shows). */
+export async function findLiveSignInLink(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+): Promise<{ workspaceId: string; crmUserId: string } | undefined> {
+  const [row] = await db
+    .select({ workspaceId: consoleSignInLinks.workspaceId, crmUserId: consoleSignInLinks.crmUserId })
+    .from(consoleSignInLinks)
+    .where(
+      and(
+        eq(consoleSignInLinks.tokenHash, tokenHash),
+        isNull(consoleSignInLinks.usedAt),
+        gt(consoleSignInLinks.expiresAt, now),
+      ),
+    );
+  return row;
+}
+
 /** Marks an unused, unexpired link used and answers who it signs in; one statement, so two clicks cannot both win. */
 export async function consumeSignInLink(
   db: Db,

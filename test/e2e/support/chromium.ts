@@ -57,3 +57,13 @@ export async function seriousAxeViolations(page: Page, screen: string): Promise<
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${screen}: ${violation.id} (${violation.impact}, ${violation.nodes} node(s))`);
 }
+
+/**
+ * Opens a sign-in link and presses its Sign in button (opening it alone signs nobody in), then
+ * waits for the inbox the person lands on.
+ */
+export async function signInThroughLink(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/inbox$/);
+}

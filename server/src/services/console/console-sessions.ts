@@ -5,6 +5,7 @@ import {
   consumeSignInLink,
   endSession,
   findLiveSession,
+  findLiveSignInLink,
   insertSession,
   insertSignInLink,
 } from '../../store/console-store.ts';
@@ -57,6 +58,27 @@ export async function issueSignInLink(
   return { token, crmUserId, role: person.role, expiresAt };
 }
 
+const linkInvalid = () =>
+  new AppError(
+    'UNAUTHENTICATED',
+    'This sign-in link was already used, has expired or was never issued; ask for a new one ("console-link").',
+    { details: { reason: 'sign_in_link_invalid' } },
+  );
+
+/**
+ * Who a sign-in link would sign in, spending nothing: opening the link only shows this, so a
+ * link-preview bot or an `<img>` that fetches it neither spends it nor signs anyone in.
+ */
+export async function peekSignInLink(
+  deps: ServiceDeps,
+  linkToken: string,
+): Promise<{ workspaceName: string; crmUserId: string }> {
+  const link = await findLiveSignInLink(deps.db, hashToken(linkToken), deps.clock());
+  const workspace = link ? await findWorkspace(deps.db, link.workspaceId) : undefined;
+  if (!link || !workspace || workspace.removedAt) throw linkInvalid();
+  return { workspaceName: workspace.name, crmUserId: link.crmUserId };
+}
+
 /** Spends a sign-in link on a new session; the session's token is new whatever the browser held before (no fixation). */
 export async function signInWithLink(
   deps: ServiceDeps,
@@ -64,12 +86,7 @@ export async function signInWithLink(
 ): Promise<{ sessionToken: string; expiresAt: Date }> {
   const now = deps.clock();
   const link = await consumeSignInLink(deps.db, hashToken(linkToken), now);
-  if (!link)
-    throw new AppError(
-      'UNAUTHENTICATED',
-      'This sign-in link was already used, has expired or was never issued; ask for a new one ("console-link").',
-      { details: { reason: 'sign_in_link_invalid' } },
-    );
+  if (!link) throw linkInvalid();
   const sessionToken = newToken('ses');
   const expiresAt = new Date(now.getTime() + CONSOLE_SESSION_TTL_MS);
   await insertSession(deps.db, { tokenHash: hashToken(sessionToken), ...link, createdAt: now, expiresAt });

@@ -8,6 +8,7 @@ export {
   authenticateConsoleSession,
   CONSOLE_SESSION_TTL_MS,
   issueSignInLink,
+  peekSignInLink,
   signInWithLink,
   signOut,
 } from './console-sessions.ts';
