@@ -89,7 +89,7 @@ export function createApp(options: AppOptions): Express {
     res.json(openapi);
   });
   app.use(apiDocsRoutes());
-  app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey }));
+  app.use(routerOf(apiRoutes, { deps, checkpointPublicKey: options.checkpointPublicKey, ...consoleOrigin }));
   app.use(mcpRoutes(deps, { logger }));
   app.use(consoleRoutes(deps, { ...consoleOrigin, checkpointPublicKey: options.checkpointPublicKey }));
   app.use(consoleSettingsRoutes(deps, consoleOrigin));

@@ -278,6 +278,13 @@ describe('behind a proxy, with PUBLIC_URL', () => {
     // Opened on the server's own address (on the machine, past the proxy), it still works.
     const direct = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
     expect((await pressSignIn(harness, { token: direct.token })).status).toBe(303);
+    // A link the admin API hands out names the public address, not the Host the proxy sent.
+    const handedOut = await api(harness, 'POST', '/v1/admin/console-links', {
+      token: ws.adminToken,
+      body: { crmUserId: '501' },
+    });
+    expect(handedOut.status).toBe(201);
+    expect(handedOut.body.url).toMatch(new RegExp(`^${PUBLIC}/sign-in\\?token=`));
   });
 });
 

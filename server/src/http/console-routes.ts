@@ -79,10 +79,11 @@ export const consoleLinkRoutes = [
         401: 'Missing or unknown admin token (UNAUTHENTICATED).',
       })(400, 401),
     },
-    handle: async ({ caller: workspace, body, context: { deps } }, res) => {
+    handle: async ({ caller: workspace, body, context: { deps, publicUrl } }, res) => {
       const link = await issueSignInLink(deps, { workspaceId: workspace.id, crmUserId: body.crmUserId });
       const view: ConsoleLinkView = {
-        url: signInUrl(`${res.req.protocol}://${res.req.get('host')}`, link.token),
+        // Behind a proxy the request's Host is the proxy's view of this server, not the person's.
+        url: signInUrl(publicUrl ?? `${res.req.protocol}://${res.req.get('host')}`, link.token),
         crmUserId: link.crmUserId,
         role: link.role,
         expiresAt: link.expiresAt.toISOString(),

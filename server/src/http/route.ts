@@ -39,6 +39,8 @@ export interface RouteContext {
   deps: ServiceDeps;
   /** This server's audit checkpoint key (base64), trusted when verifying checkpoints (issue 17). */
   checkpointPublicKey: string | undefined;
+  /** PUBLIC_URL, when set: the address people reach this server at, which links it hands out name. */
+  publicUrl: string | undefined;
 }
 
 export interface RouteRequest<
