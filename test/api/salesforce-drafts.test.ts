@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { hubspotOrSalesforce, sandboxSalesforceConnection } from '../support/salesforce.ts';
+import { hubspotOrSalesforce, sandboxNote, sandboxSalesforceConnection } from '../support/salesforce.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { UI_ORIGIN } from '../../server/src/sandbox/salesforce/http-server.ts';
@@ -16,8 +16,8 @@ import { decideAction, EMAIL_EVIDENCE, submitAction, testClock } from '../suppor
 import { ADMIN, api, type Harness, startHarness } from '../support/harness.ts';
 
 // Issue 20: drafts in a workspace whose only CRM is Salesforce. Tasks and notes an agent proposes
-// are made in the org (a Task by WhoId or WhatId, a Note by ParentId) when policy releases them or a
-// person approves them; an email respects the contact's HasOptedOutOfEmail at submission and at release.
+// are made in the org (a Task by WhoId or WhatId, a ContentNote linked by a ContentDocumentLink) when
+// policy releases them or a person approves them; an email respects the contact's HasOptedOutOfEmail at submission and at release.
 let harness: Harness;
 let sandbox: RunningSalesforceSandbox;
 let ws: { id: string; adminToken: string };
@@ -115,7 +115,7 @@ describe('drafts on Salesforce records', () => {
       kind: 'create_note',
       objectType: 'salesforce:Opportunity',
       recordId: opportunity,
-      body: `${'Budget confirmed for the renewal by the CFO in the quarterly review call. '.repeat(2)}`,
+      body: `${'Budget confirmed for the renewal by the CFO in the quarterly review call. '.repeat(4)}`,
       evidence: EMAIL_EVIDENCE,
     });
     for (const res of [onContact, onOpportunity, noteOnContact, noteOnOpportunity]) {
@@ -140,23 +140,35 @@ describe('drafts on Salesforce records', () => {
       ActivityDate: clock.now().toISOString().slice(0, 10),
       Priority: 'Normal',
     });
-    expect(record('Note', noteOnContact.body.crmObjectId)).toEqual({
-      ParentId: contact,
-      Title: 'Prefers email <b>not</b> calls.',
-      Body: 'Prefers email <b>not</b> calls.\nTimezone: London.',
+    // An enhanced note, shown in the record's Notes list: its text reads back as written, markup and all.
+    expect(await sandboxNote(sandbox.url, noteOnContact.body.crmObjectId)).toEqual({
+      title: 'Prefers email <b>not</b> calls.',
+      text: 'Prefers email <b>not</b> calls.\nTimezone: London.',
+      links: [{ LinkedEntityId: contact, ShareType: 'V', Visibility: 'AllUsers' }],
     });
-    const long = record('Note', noteOnOpportunity.body.crmObjectId);
-    expect(long).toMatchObject({ ParentId: opportunity, Body: noteOnOpportunity.body.proposed.body });
-    expect(long?.['Title']).toHaveLength(80);
-    expect(long?.['Title']?.endsWith('…')).toBe(true);
-    // Each made with our client id, so its change event reads as our own write.
-    const creates = sandbox.state.calls.filter((call) => call.method === 'POST' && call.path === '/composite/sobjects');
-    expect(creates).toHaveLength(4);
+    const long = await sandboxNote(sandbox.url, noteOnOpportunity.body.crmObjectId);
+    expect(long).toMatchObject({
+      text: noteOnOpportunity.body.proposed.body,
+      links: [{ LinkedEntityId: opportunity }],
+    });
+    expect(long?.title).toHaveLength(255);
+    expect(long?.title?.endsWith('…')).toBe(true);
+    // Each made in one call with our client id, so its change event reads as our own write: a task
+    // by sObject Collections, a note and its link by one composite request.
+    const creates = sandbox.state.calls.filter(
+      (call) => call.method === 'POST' && /^\/composite(\/sobjects)?$/.test(call.path),
+    );
+    expect(creates.map((call) => call.path)).toEqual([
+      '/composite/sobjects',
+      '/composite/sobjects',
+      '/composite',
+      '/composite',
+    ]);
     expect(creates.every((call) => call.callOptions === 'client=AgentGovernance')).toBe(true);
   });
 
   it('makes a held note and task only once a person approves them', async () => {
-    const notesBefore = records('Note').length;
+    const notesBefore = records('ContentNote').length;
     const tasksBefore = records('Task').length;
     const note = await submitAction(harness, outreach, {
       kind: 'create_note',
@@ -174,7 +186,7 @@ describe('drafts on Salesforce records', () => {
       evidence: EMAIL_EVIDENCE,
     });
     for (const res of [note, task]) expect(res.body).toMatchObject({ status: 'pending', crmObjectId: null });
-    expect(records('Note')).toHaveLength(notesBefore);
+    expect(records('ContentNote')).toHaveLength(notesBefore);
     expect(records('Task')).toHaveLength(tasksBefore);
 
     const approved = await decideAction(harness, ws.adminToken, note.body.id, {
@@ -188,10 +200,10 @@ describe('drafts on Salesforce records', () => {
     ).toMatchObject({ status: 200 });
     const made = await action(note.body.id);
     expect(made).toMatchObject({ status: 'completed', crmObjectId: expect.any(String) });
-    expect(record('Note', made.crmObjectId)).toEqual({
-      ParentId: opportunity,
-      Title: 'Champion left the company; find the new sponsor.',
-      Body: 'Champion left the company; find the new sponsor.',
+    expect(await sandboxNote(sandbox.url, made.crmObjectId)).toEqual({
+      title: 'Champion left the company; find the new sponsor.',
+      text: 'Champion left the company; find the new sponsor.',
+      links: [{ LinkedEntityId: opportunity, ShareType: 'V', Visibility: 'AllUsers' }],
     });
     const madeTask = await action(task.body.id);
     expect(record('Task', madeTask.crmObjectId)).toMatchObject({
@@ -231,21 +243,22 @@ describe('drafts on Salesforce records', () => {
       body: { outcome: 'sent', providerMessageId: 'msg-7', releaseToken: read.body.releaseToken },
     });
     expect(sent.body).toMatchObject({ status: 'sent', outcomes: [{ outcome: 'sent', crmNoteId: expect.any(String) }] });
-    const logged = record('Note', sent.body.outcomes[0].crmNoteId);
+    const logged = await sandboxNote(sandbox.url, sent.body.outcomes[0].crmNoteId);
     expect(logged).toMatchObject({
-      ParentId: contact,
-      Title: 'Email sent by agent outreach (Agent Governance), released by the policy without…',
+      title: 'Email sent by agent outreach (Agent Governance), released by the policy without review.',
+      links: [{ LinkedEntityId: contact, ShareType: 'V', Visibility: 'AllUsers' }],
     });
-    expect(logged?.['Body']).toContain('Provider message id: msg-7');
+    expect(logged?.text).toContain('Provider message id: msg-7');
 
-    // An email longer than a Note holds is still logged, cut, never cut inside an emoji.
+    // An email longer than a classic Note's 32,000 characters is logged whole, its markup as text.
+    const longBody = `${'Long line. '.repeat(4_000)}😀\n<script>alert('x')</script> & done`;
     const long = await submitAction(harness, outreach, {
       kind: 'send_email',
       objectType: 'salesforce:Contact',
       recordId: contact,
       to: 'ada@example.com',
       subject: 'The long one',
-      body: '😀'.repeat(20_000),
+      body: longBody,
       evidence: EMAIL_EVIDENCE,
     });
     expect(long.body).toMatchObject({ status: 'released' });
@@ -254,9 +267,8 @@ describe('drafts on Salesforce records', () => {
       token: outreach,
       body: { outcome: 'sent', releaseToken: longRead.body.releaseToken },
     });
-    const longBody = String(record('Note', longSent.body.outcomes[0].crmNoteId)?.['Body']);
-    expect(longBody.length).toBeLessThanOrEqual(32_000);
-    expect(longBody).toMatch(/😀\n… \(cut at 32000 characters, the most the CRM's note holds\)$/);
+    const longLogged = await sandboxNote(sandbox.url, longSent.body.outcomes[0].crmNoteId);
+    expect(longLogged?.text.endsWith(`\n\n${longBody}`)).toBe(true);
 
     const held = await submitAction(harness, enricher, {
       kind: 'send_email',
@@ -298,10 +310,9 @@ describe('draft text longer than Salesforce keeps', () => {
     evidence: EMAIL_EVIDENCE,
   });
 
-  it('refuses at submission a task subject over 255 or a note body over 32,000, naming the field, storing and auditing nothing', async () => {
+  it('refuses at submission a task subject over 255 or a description over 32,000, naming the field, storing and auditing nothing', async () => {
     const events = await auditCount();
     const tasks = records('Task').length;
-    const notes = records('Note').length;
     const subject = await submitAction(harness, enricher, task('s'.repeat(256)));
     expect(subject.status).toBe(400);
     expect(subject.body.error).toMatchObject({
@@ -311,14 +322,23 @@ describe('draft text longer than Salesforce keeps', () => {
     });
     const description = await submitAction(harness, enricher, task('Call Ada', 'd'.repeat(32_001)));
     expect(description.status).toBe(400);
-    expect(description.body.error.details.issues[0].path).toBe('body');
-    const body = await submitAction(harness, enricher, note('n'.repeat(32_001)));
-    expect(body.status).toBe(400);
-    expect(body.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'body' }] } });
-    expect(body.body.error.message).toContain('at most 32,000 characters in Salesforce; this has 32,001');
+    expect(description.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [{ path: 'body' }] },
+    });
+    expect(description.body.error.message).toContain('at most 32,000 characters in Salesforce; this has 32,001');
     expect(await auditCount()).toBe(events);
     expect(records('Task')).toHaveLength(tasks);
-    expect(records('Note')).toHaveLength(notes);
+  });
+
+  it('takes a note as long as a draft may be (65,536), beyond a classic Note’s 32,000, and makes it whole', async () => {
+    // Every character escaped in the note's HTML: the longest content a draft's note can make.
+    const body = `${'<&"\'>'.repeat(13_000)}\nÜber 😀${'n'.repeat(65_536 - 65_000 - 8)}`;
+    expect(body).toHaveLength(65_536);
+    const made = await submitAction(harness, enricher, note(body));
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ status: 'completed' });
+    expect((await sandboxNote(sandbox.url, made.body.crmObjectId))?.text).toBe(body);
   });
 
   it('counts as Salesforce does, an emoji as two: 255 units with emoji pass, 128 emoji (256 units) do not', async () => {
@@ -326,7 +346,6 @@ describe('draft text longer than Salesforce keeps', () => {
     expect(fits.status).toBe(201);
     expect(fits.body).toMatchObject({ status: 'completed' });
     expect(record('Task', fits.body.crmObjectId)?.['Subject']).toBe(`${'s'.repeat(251)}😀🚀`);
-    expect((await submitAction(harness, enricher, note('n'.repeat(32_000)))).status).toBe(201);
 
     const emoji = await submitAction(harness, enricher, task('😀'.repeat(128)));
     expect(emoji.status).toBe(400);
@@ -347,14 +366,17 @@ describe('draft text longer than Salesforce keeps', () => {
     expect(await auditCount()).toBe(events);
     expect(await action(held.body.id)).toMatchObject({ status: 'pending', approvedBy: [] });
 
+    // A note has no Salesforce bound short of the draft's: an edit past a classic Note's 32,000 is made.
     const heldNote = await submitAction(harness, outreach, note('Champion left.'));
     const longNote = await decideAction(harness, ws.adminToken, heldNote.body.id, {
       kind: 'approve',
       actingUserId: REP,
       edits: { body: 'n'.repeat(32_001) },
     });
-    expect(longNote.status).toBe(400);
-    expect(longNote.body.error.details.issues[0].path).toBe('body');
+    expect(longNote.status).toBe(200);
+    expect((await sandboxNote(sandbox.url, (await action(heldNote.body.id)).crmObjectId))?.text).toBe(
+      'n'.repeat(32_001),
+    );
 
     const fits = await decideAction(harness, ws.adminToken, held.body.id, {
       kind: 'approve',

@@ -13,9 +13,11 @@ import {
   newId,
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
+import { noteText, sandboxNote } from '../support/salesforce.ts';
 
-// Issue 20: the adapter's tasks and notes against the local Salesforce, each one sObject
-// Collections create whose record's refusal comes back with its statusCode, never sent twice.
+// Issue 20: the adapter's tasks and notes against the local Salesforce: a task one sObject
+// Collections create, a note a ContentNote and its ContentDocumentLink in one composite request;
+// a refusal comes back with its statusCode, nothing is left half made, nothing is sent twice.
 let state: SalesforceSandboxState;
 let sandbox: SalesforceSandboxServer;
 let sandboxUrl: string;
@@ -35,7 +37,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
-      if (req.method === 'POST' && req.url?.endsWith('/composite/sobjects')) {
+      if (req.method === 'POST' && /\/composite(\/sobjects)?$/.test(req.url ?? '')) {
         createsSeen += 1;
         if (failCreates === 'drop') return void req.socket.destroy();
         if (failCreates === 'status-503') {
@@ -83,11 +85,12 @@ const crm = () =>
     auth: { kind: 'client_credentials', clientId: 'eca-1', clientSecret: 'secret-1' },
   });
 const tasks = () => state.objects.get('Task')!.records;
-const notes = () => state.objects.get('Note')!.records;
+const notes = () => state.objects.get('ContentNote')!.records;
+const links = () => state.objects.get('ContentDocumentLink')!.records;
 const contact = () => createRecord(state, 'Contact', { LastName: 'Lovelace' }, person);
 
 describe('tasks and notes through the Salesforce adapter', () => {
-  it('links a task to a lead by WhoId and a note to it by ParentId, one create call each, tagged with our client id', async () => {
+  it('links a task to a lead by WhoId, and a ContentNote to it by a ContentDocumentLink, one call each, tagged with our client id', async () => {
     const lead = createRecord(state, 'Lead', { LastName: 'Byron', Company: 'Acme' }, person);
     const adapter = crm();
     const task = await adapter.createTask({
@@ -109,16 +112,41 @@ describe('tasks and notes through the Salesforce adapter', () => {
       Status: 'Not Started',
       ActivityDate: '2026-03-02',
     });
-    expect(note.id.startsWith('002')).toBe(true);
-    expect(notes().get(note.id)).toEqual({
-      ParentId: lead,
-      Title: 'Met at the fair.',
-      Body: '\n  Met at the fair.  \nWants a demo.',
+    // The note's id is its ContentDocument's, the one the link names.
+    expect(note.id.startsWith('069')).toBe(true);
+    expect(await sandboxNote(sandboxUrl, note.id)).toEqual({
+      title: 'Met at the fair.',
+      text: '\n  Met at the fair.  \nWants a demo.',
+      links: [{ LinkedEntityId: lead, ShareType: 'V', Visibility: 'AllUsers' }],
     });
     expect(state.calls.filter((call) => call.method === 'POST')).toEqual([
       { method: 'POST', path: '/composite/sobjects', callOptions: 'client=AgentGovernance' },
-      { method: 'POST', path: '/composite/sobjects', callOptions: 'client=AgentGovernance' },
+      { method: 'POST', path: '/composite', callOptions: 'client=AgentGovernance' },
     ]);
+  });
+
+  it('writes a note’s text as escaped HTML that reads back exactly, markup, quotes and any script included', async () => {
+    const id = contact();
+    const body =
+      'Ada <script>alert("hi")</script> & Bob\'s "deal" &amp; <b>not bold</b>\nÜber café — 日本語 😀\n\n  last line';
+    const note = await crm().createNote({ objectType: 'salesforce:Contact', recordId: id, body, timestamp: due });
+    const content = notes().get(note.id)?.['Content'];
+    const html = Buffer.from(content ?? '', 'base64').toString('utf8');
+    expect(html).toContain('Ada &lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; Bob&#39;s');
+    expect(html).not.toMatch(/<(?!br>)/);
+    expect(noteText(content)).toBe(body);
+    expect((await sandboxNote(sandboxUrl, note.id))?.title).toBe(
+      'Ada <script>alert("hi")</script> & Bob\'s "deal" &amp; <b>not bold</b>',
+    );
+
+    // CR LF and a lone CR are line breaks; a control character, which HTML cannot carry, is U+FFFD.
+    const odd = await crm().createNote({
+      objectType: 'salesforce:Contact',
+      recordId: id,
+      body: 'bell\u0007\r\nnext\rlast',
+      timestamp: due,
+    });
+    expect(noteText(notes().get(odd.id)?.['Content'])).toBe('bell\ufffd\nnext\nlast');
   });
 
   it.each([
@@ -143,16 +171,34 @@ describe('tasks and notes through the Salesforce adapter', () => {
     expect(tasks().size).toBe(before);
   });
 
-  it('refuses a note on an opportunity the org does not have', async () => {
-    await expect(
-      crm().createNote({
-        objectType: 'salesforce:Opportunity',
-        recordId: newId('006', 9_999),
-        body: 'x',
-        timestamp: due,
-      }),
-    ).rejects.toMatchObject({ code: 'CRM_REJECTED', details: { salesforceCode: 'INVALID_CROSS_REFERENCE_KEY' } });
-  });
+  it.each([
+    [
+      'an opportunity the org does not have',
+      'salesforce:Opportunity',
+      () => newId('006', 9_999),
+      'INVALID_CROSS_REFERENCE_KEY',
+    ],
+    [
+      'a contact with a planted refusal',
+      'salesforce:Contact',
+      () => {
+        const id = contact();
+        state.faults.rejectRecords.set(id, { statusCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: 'No notes' });
+        return id;
+      },
+      'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+    ],
+  ] as const)(
+    'refuses a note on %s in one call, leaving no note linked to nothing',
+    async (_what, objectType, recordId, code) => {
+      const before = { notes: notes().size, links: links().size };
+      const refused = crm().createNote({ objectType, recordId: recordId(), body: 'x', timestamp: due });
+      await expect(refused).rejects.toMatchObject({ code: 'CRM_REJECTED', details: { salesforceCode: code } });
+      await expect(refused).rejects.toThrow('Salesforce refused to create a ContentNote on');
+      expect(createsSeen).toBe(1);
+      expect({ notes: notes().size, links: links().size }).toEqual(before);
+    },
+  );
 
   it.each(['status-503', 'drop'] as const)(
     'never sends a create again after an unclear failure (%s): it may have been made',

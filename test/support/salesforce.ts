@@ -108,3 +108,41 @@ export async function enrichedSalesforceWorkspace(
   const agent = await createAgent(deps, workspaceId, { name: 'enricher', role: 'enrichment' }, ADMIN);
   return { workspaceId, agentToken: agent.token };
 }
+
+/** The entities a note's HTML may carry, back to their characters (`&amp;` last, so `&amp;lt;` stays `&lt;`). */
+const HTML_ENTITIES: [string, string][] = [
+  ['&lt;', '<'],
+  ['&gt;', '>'],
+  ['&quot;', '"'],
+  ['&#39;', "'"],
+  ['&amp;', '&'],
+];
+
+/** A ContentNote's `Content` as the text it holds: base64 of HTML, lines split at `<br>`, entities undone. */
+export function noteText(content: string | null | undefined): string {
+  const html = Buffer.from(content ?? '', 'base64').toString('utf8');
+  return html
+    .split('<br>')
+    .map((line) => HTML_ENTITIES.reduce((text, [entity, char]) => text.replaceAll(entity, char), line))
+    .join('\n');
+}
+
+/**
+ * A note as the local Salesforce keeps it, read through its control routes: the ContentNote's
+ * title and decoded text, and the ContentDocumentLinks sharing it (none: undefined note).
+ */
+export async function sandboxNote(sandboxUrl: string, noteId: string) {
+  const note = await fetch(`${sandboxUrl}/_sandbox/records/ContentNote/${noteId}`);
+  if (note.status === 404) return undefined;
+  const { values } = (await note.json()) as { values: Record<string, string | null> };
+  const links = (await (await fetch(`${sandboxUrl}/_sandbox/records/ContentDocumentLink`)).json()) as {
+    records: { values: Record<string, string | null> }[];
+  };
+  return {
+    title: values['Title'],
+    text: noteText(values['Content']),
+    links: links.records
+      .filter((link) => link.values['ContentDocumentId'] === noteId)
+      .map(({ values: { ContentDocumentId: _, ...link } }) => link),
+  };
+}

@@ -32,17 +32,3 @@ export function draftTextOverflow(
   }
   return undefined;
 }
-
-/**
- * A text we write ourselves (a delivery logged as a note), cut to `limit` units with a line saying
- * so, never between the two halves of a surrogate pair: a note the CRM refuses for its length
- * would lose the whole log line.
- */
-export function cutToLimit(text: string, limit: number | undefined): string {
-  if (limit === undefined || text.length <= limit) return text;
-  const marker = `\n… (cut at ${limit} characters, the most the CRM's note holds)`;
-  let end = limit - marker.length;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return text.slice(0, end) + marker;
-}

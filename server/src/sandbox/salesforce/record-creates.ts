@@ -28,7 +28,7 @@ export function planCreate(state: SalesforceSandboxState, input: Record<string, 
     const field = target.fields.get(name);
     if (!field || name === 'Id' || !canSee(state, type, field))
       return fail('INVALID_FIELD', `No such column '${name}' on sobject of type ${type}`, [name]);
-    const stored = storedValue(field, value);
+    const stored = field.type === 'base64' ? keptContent(storedValue(field, value)) : storedValue(field, value);
     const tooLong = tooLongFor(field, stored);
     if (tooLong) return fail('STRING_TOO_LONG', tooLong, [name]);
     if (stored !== null && field.referenceTo) {
@@ -50,4 +50,22 @@ export function planCreate(state: SalesforceSandboxState, input: Record<string, 
       missing.map((field) => field.name),
     );
   return { ok: true, type, values };
+}
+
+/** Tags a note's HTML keeps; `script` and `style` go with their text, any other tag alone. */
+const KEPT_TAGS = new Set(['p', 'br', 'b', 'strong', 'i', 'em', 'u', 's', 'ul', 'ol', 'li']);
+
+/**
+ * What Salesforce keeps of a ContentNote's `Content` (base64 of HTML): it strips unsafe markup and
+ * raw newlines before saving (object reference, ContentNote), so plain text sent unescaped loses its
+ * line breaks and anything that looks like a tag, as in the org.
+ */
+function keptContent(base64: string | null): string | null {
+  if (base64 === null) return null;
+  const html = Buffer.from(base64, 'base64')
+    .toString('utf8')
+    .replace(/[\r\n]/g, '')
+    .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<\/?([A-Za-z][\w-]*)[^>]*>/g, (tag, name: string) => (KEPT_TAGS.has(name.toLowerCase()) ? tag : ''));
+  return Buffer.from(html, 'utf8').toString('base64');
 }

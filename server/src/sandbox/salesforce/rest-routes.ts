@@ -1,7 +1,9 @@
 import {
   canSee,
   createRecord,
+  insertRecord,
   issueSession,
+  publishCreate,
   updateRecord,
   verifyJwtAssertion,
   type SalesforceSandboxState,
@@ -19,6 +21,8 @@ export type { SfRequest, SfResponse } from './wire.ts';
 
 const MAX_RETRIEVE_IDS = 2_000;
 const MAX_DML_RECORDS = 200;
+/** Subrequests one composite request may carry. */
+const MAX_COMPOSITE_SUBREQUESTS = 25;
 
 const ROLLED_BACK = {
   statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
@@ -109,6 +113,7 @@ function route(
   m = /^\/composite\/sobjects\/([A-Za-z_]+)\/?$/.exec(rest);
   if (request.method === 'POST' && m) return retrieve(state, m[1] ?? '', body);
   if (request.method === 'POST' && /^\/composite\/sobjects\/?$/.test(rest)) return createMany(state, body, by);
+  if (request.method === 'POST' && /^\/composite\/?$/.test(rest)) return composite(state, body, by);
   if (request.method === 'PATCH' && /^\/composite\/sobjects\/?$/.test(rest)) return updateMany(state, body, by);
   m = /^\/composite\/sobjects\/([A-Za-z_]+)\/([A-Za-z_]+)\/?$/.exec(rest);
   if (request.method === 'PATCH' && m) return upsertMany(state, m[1] ?? '', m[2] ?? '', body, by);
@@ -236,6 +241,113 @@ function createMany(state: SalesforceSandboxState, body: unknown, by: { userId: 
       return { id: createRecord(state, plan.type, plan.values, by), success: true, errors: [] };
     }),
   };
+}
+
+type Subresponse = { body: unknown; httpHeaders: Record<string, string>; httpStatusCode: number; referenceId: string };
+
+/**
+ * The composite resource, for the subrequests the adapter sends: sObject creates
+ * (`POST /services/data/vXX.X/sobjects/{type}`), run in order, each body's `@{ref.id}` replaced by
+ * the id an earlier subrequest made. With `allOrNone` one refusal rolls back every record made
+ * (`PROCESSING_HALTED` for the others); without it, a subrequest naming a failed one is not run.
+ * One API call, whatever it carries; its records are announced once it commits.
+ */
+function composite(state: SalesforceSandboxState, body: unknown, by: { userId: string; origin: string }): SfResponse {
+  const { allOrNone, compositeRequest } = (body ?? {}) as { allOrNone?: unknown; compositeRequest?: unknown };
+  if (!Array.isArray(compositeRequest) || compositeRequest.length === 0)
+    return errors(400, 'JSON_PARSER_ERROR', 'compositeRequest is required');
+  if (compositeRequest.length > MAX_COMPOSITE_SUBREQUESTS)
+    return errors(
+      400,
+      'LIMIT_EXCEEDED',
+      `A composite request may have at most ${MAX_COMPOSITE_SUBREQUESTS} subrequests`,
+    );
+  const ids = new Map<string, string>();
+  const made: { type: string; id: string; values: Record<string, string | null> }[] = [];
+  const responses: Subresponse[] = [];
+  let failed = false;
+  const refused = (referenceId: string, errorCode: string, message: string, fields: string[] = []): Subresponse => ({
+    body: [{ errorCode, message, fields }],
+    httpHeaders: {},
+    httpStatusCode: errorCode === 'NOT_FOUND' ? 404 : 400,
+    referenceId,
+  });
+  for (const sub of compositeRequest as { method?: unknown; url?: unknown; referenceId?: unknown; body?: unknown }[]) {
+    const referenceId = String(sub.referenceId ?? '');
+    if (failed && allOrNone === true) {
+      responses.push(
+        refused(
+          referenceId,
+          'PROCESSING_HALTED',
+          'The transaction was rolled back since another operation in the same transaction failed.',
+        ),
+      );
+      continue;
+    }
+    const type = /^\/services\/data\/v\d+\.\d\/sobjects\/([A-Za-z_]+)\/?$/.exec(String(sub.url ?? ''))?.[1];
+    if (sub.method !== 'POST' || !type) {
+      failed = true;
+      responses.push(refused(referenceId, 'NOT_FOUND', 'The requested resource does not exist'));
+      continue;
+    }
+    const input = { ...((sub.body ?? {}) as Record<string, unknown>) };
+    let unresolved: string | undefined;
+    for (const [name, value] of Object.entries(input)) {
+      const ref = typeof value === 'string' ? /^@\{(\w+)\.id\}$/.exec(value)?.[1] : undefined;
+      if (ref === undefined) continue;
+      const id = ids.get(ref);
+      if (id === undefined) {
+        unresolved = ref;
+        break;
+      }
+      input[name] = id;
+    }
+    if (unresolved !== undefined) {
+      failed = true;
+      responses.push(
+        refused(
+          referenceId,
+          'PROCESSING_HALTED',
+          `Invalid reference specified. No value for ${unresolved}.id found in ${unresolved}. Provided referenceId ${unresolved} was not found.`,
+        ),
+      );
+      continue;
+    }
+    const plan = planCreate(state, { ...input, attributes: { type } });
+    if (!plan.ok) {
+      failed = true;
+      responses.push(refused(referenceId, plan.error.statusCode, plan.error.message, plan.error.fields));
+      continue;
+    }
+    const id = insertRecord(state, plan.type, plan.values);
+    made.push({ type: plan.type, id, values: plan.values });
+    ids.set(referenceId, id);
+    responses.push({
+      body: { id, success: true, errors: [] },
+      httpHeaders: { Location: `/services/data/v67.0/sobjects/${plan.type}/${id}` },
+      httpStatusCode: 201,
+      referenceId,
+    });
+  }
+  if (failed && allOrNone === true) {
+    for (const record of made) state.objects.get(record.type)?.records.delete(record.id);
+    return {
+      status: 200,
+      body: {
+        compositeResponse: responses.map((response) =>
+          response.httpStatusCode === 201
+            ? refused(
+                response.referenceId,
+                'PROCESSING_HALTED',
+                'The transaction was rolled back since another operation in the same transaction failed.',
+              )
+            : response,
+        ),
+      },
+    };
+  }
+  for (const record of made) publishCreate(state, record.type, record.id, record.values, by);
+  return { status: 200, body: { compositeResponse: responses } };
 }
 
 /** Upsert by an external-id field: the record holding the key is updated, else one is created. */

@@ -17,7 +17,8 @@ export interface SandboxField {
     | 'date'
     | 'datetime'
     | 'reference'
-    | 'textarea';
+    | 'textarea'
+    | 'base64';
   updateable: boolean;
   custom: boolean;
   length?: number;
@@ -207,12 +208,20 @@ export function createSalesforceSandboxState(
       text('Description', 'Description', 'textarea', 32_000),
       owner,
     ]),
-    object('Note', '002', [
-      reference('ParentId', 'Parent ID', ['Contact', 'Lead', 'Opportunity'], { updateable: false, required: true }),
-      text('Title', 'Title', 'string', 80, { required: true }),
-      text('Body', 'Body', 'textarea', 32_000),
-      standard('IsPrivate', 'Private', 'boolean'),
-      owner,
+    // Drafts' notes (issue 20): enhanced notes, linked to their record by a ContentDocumentLink.
+    // A note's id is its ContentDocument's (069), the id a link names.
+    object('ContentNote', '069', [
+      text('Title', 'Title', 'string', 255, { required: true }),
+      standard('Content', 'Content', 'base64'),
+    ]),
+    object('ContentDocumentLink', '06A', [
+      reference('ContentDocumentId', 'Content Document ID', ['ContentNote'], { updateable: false, required: true }),
+      reference('LinkedEntityId', 'Linked Entity ID', ['Contact', 'Lead', 'Opportunity'], {
+        updateable: false,
+        required: true,
+      }),
+      standard('ShareType', 'Share Type', 'picklist'),
+      standard('Visibility', 'Visibility', 'picklist'),
     ]),
   ];
   return {
@@ -288,9 +297,30 @@ export function createRecord(
   values: Record<string, string | null>,
   by: { userId: string; origin: string },
 ): string {
+  const id = insertRecord(state, type, values);
+  publishCreate(state, type, id, values, by);
+  return id;
+}
+
+/** Keeps a new record without announcing it: a composite request announces its records once all are made. */
+export function insertRecord(
+  state: SalesforceSandboxState,
+  type: string,
+  values: Record<string, string | null>,
+): string {
   const target = requireObject(state, type);
   const id = newId(target.keyPrefix, target.records.size + 1);
   target.records.set(id, { ...values });
+  return id;
+}
+
+export function publishCreate(
+  state: SalesforceSandboxState,
+  type: string,
+  id: string,
+  values: Record<string, string | null>,
+  by: { userId: string; origin: string },
+): void {
   state.changes.publish({
     entityName: type,
     recordIds: [id],
@@ -301,7 +331,6 @@ export function createRecord(
     commitTimestamp: state.now().getTime(),
     transactionKey: randomUUID(),
   });
-  return id;
 }
 
 /** Sets fields of one record, keeping field history and announcing the change; returns the fields that changed. */

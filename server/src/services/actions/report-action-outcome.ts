@@ -1,7 +1,6 @@
 import { DELIVERY_OUTCOMES, type ActionOutcomeRequest, type ActionView } from '../../../../shared/action-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import { STOP_REASON_CODES, type ContactStopReason } from '../../domain/action-drafts.ts';
-import { cutToLimit } from '../../domain/draft-text-limits.ts';
 import { AppError } from '../../errors.ts';
 import {
   addContactStop,
@@ -196,12 +195,10 @@ async function logOnTimeline(
   const { workspace, row } = input;
   const system = { type: 'system', name: 'action-timeline' } as const;
   try {
-    const crm = deps.crmFor(workspace);
-    const noteLimit = crm.forObject(row.objectType).draftTextLimits?.create_note?.body;
-    const note = await crm.createNote({
+    const note = await deps.crmFor(workspace).createNote({
       objectType: row.objectType as ObjectType,
       recordId: row.recordId,
-      body: cutToLimit(timelineText(input), noteLimit),
+      body: timelineText(input),
       timestamp: deps.clock(),
     });
     await withAuditChain(deps.db, workspace.id, deps.clock, async (tx, audit) => {
