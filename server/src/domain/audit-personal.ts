@@ -120,12 +120,40 @@ export function digestOf(data: unknown): string | undefined {
   return typeof personal.digest === 'string' ? personal.digest : undefined;
 }
 
-const EMAIL = /[^\s@<>"',;:()[\]]+@[^\s@<>"',;:()[\]]+\.[a-z]{2,}/gi;
+/** A character an address cannot hold besides `@`: where its local part and domain end. */
+const OUTSIDE_ADDRESS = /[\s<>"',;:()[\]]/;
+/** A domain: the longest start of the characters after `@` that ends in a dot and two letters or more. */
+const DOMAIN = /^.+\.[a-z]{2,}/i;
+
+const inAddress = (char: string) => char !== '@' && !OUTSIDE_ADDRESS.test(char);
+
+/**
+ * The addresses in a text, lowercased: what `/[^\s@<>"',;:()[\]]+@[^\s@<>"',;:()[\]]+\.[a-z]{2,}/gi`
+ * matches, found from each `@` outward, so the work grows with the text. That expression tried
+ * every start of a long run without an `@` to its end: a 65,536-character body took seconds of
+ * the server's only thread.
+ */
+export function emailAddressesIn(text: string): string[] {
+  const found: string[] = [];
+  let from = 0; // an address never starts inside the one before it
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > from && inAddress(text[start - 1]!)) start--;
+    if (start === at) continue;
+    let end = at + 1;
+    while (end < text.length && inAddress(text[end]!)) end++;
+    const domain = DOMAIN.exec(text.slice(at + 1, end));
+    if (!domain) continue;
+    from = at + 1 + domain[0].length;
+    found.push(text.slice(start, from).toLowerCase());
+  }
+  return found;
+}
 
 function emailsIn(values: PersonalValues): string[] {
   const found = new Set<string>();
   const walk = (value: unknown) => {
-    if (typeof value === 'string') for (const match of value.matchAll(EMAIL)) found.add(match[0].toLowerCase());
+    if (typeof value === 'string') for (const address of emailAddressesIn(value)) found.add(address);
     else if (value && typeof value === 'object') for (const inner of Object.values(value)) walk(inner);
   };
   walk(values);
