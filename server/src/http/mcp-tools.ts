@@ -57,7 +57,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'get_change_set',
     description:
-      'Read back a change set you proposed, with the current decision of each field: a held field becomes "applied" once a person approves it, or stays refused if rejected.',
+      'Read back a change set you proposed, with the current decision of each field: a held field becomes "applied" once a person approves it, or stays refused if rejected. Another agent’s change set is not found, as an unknown id.',
     input: changeSetIdSchema,
     run: async ({ changeSetId }, { deps, caller }) => changeSetAnswer(await readChangeSet(deps, caller, changeSetId)),
   }),
