@@ -119,7 +119,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'get_record_proposals',
     description:
-      'The field changes on one record still waiting for a person’s approval, from every agent (yours are marked), with the proposed values. Check it before proposing, so you do not propose a value that is already waiting.',
+      'The field changes on one record still waiting for a person’s approval, from every agent (yours are marked), with the proposed values: another agent’s are masked or withheld (proposedShownAs) as your read rules say. Check it before proposing, so you do not propose a value that is already waiting.',
     input: recordRefSchema,
     run: async ({ objectType, recordId }, { deps, caller }) => {
       const proposals = await pendingRecordProposals(deps, { ...caller, objectType, recordId });
