@@ -166,6 +166,65 @@ describe('a change set’s before values, under the policy’s read rules', () =
     expect(JSON.stringify(waiting)).not.toMatch(/ada@lovelace\.org|555 0199|ada@example\.com|555 0100/);
   });
 
+  it('a decision does not depend on a value the agent may not read, over REST and MCP; one it may read still does', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    // phone (approval) and company (auto, raised by overwrites_non_empty) are withheld; jobtitle is read in full.
+    const sourced = { ...evidence, url: 'https://example.com/team' };
+    const probe = async (submit: (body: object) => Promise<any>) => {
+      const known = seedRecord(harness.hubspot.state, 'contacts', {
+        properties: { phone: '+1 555 0100', company: 'Acme', jobtitle: 'CEO', firstname: 'Ada' },
+      });
+      const blank = seedRecord(harness.hubspot.state, 'contacts', { properties: { phone: '+1 555 0100' } });
+      const changeSet = await submit({
+        batchId: 'oracle',
+        objectType: 'contacts',
+        changes: [
+          // Right guesses of the withheld phone and firstname (denied), and wrong ones; a company over a value, and over none.
+          {
+            recordId: known,
+            properties: { phone: '+1 555 0100', firstname: 'Ada', company: 'Globex', jobtitle: 'CEO' },
+            evidence: sourced,
+          },
+          {
+            recordId: blank,
+            properties: { phone: '+1 555 0111', firstname: 'Bea', company: 'Globex' },
+            evidence: sourced,
+          },
+        ],
+      });
+      const answer = (recordId: string, property: string) => {
+        const { decision, tier, reasons, before, beforeShownAs } = changeSet.results.find(
+          (r: { recordId: string; property: string }) => r.recordId === recordId && r.property === property,
+        );
+        return { decision, tier, reasons, before, beforeShownAs };
+      };
+      expect(answer(known, 'phone')).toEqual(answer(blank, 'phone'));
+      expect(answer(known, 'phone')).toMatchObject({ decision: 'pending_approval', reasons: ['tier_approval'] });
+      expect(answer(known, 'firstname')).toEqual(answer(blank, 'firstname'));
+      expect(answer(known, 'firstname')).toMatchObject({ decision: 'denied', reasons: ['field_not_allowed'] });
+      expect(answer(known, 'company')).toEqual(answer(blank, 'company'));
+      expect(answer(known, 'company')).toMatchObject({
+        decision: 'pending_approval',
+        reasons: ['tier_auto', 'overwrites_non_empty_value'],
+      });
+      // A value it may read keeps the reason agents rely on.
+      expect(answer(known, 'jobtitle')).toMatchObject({
+        decision: 'applied',
+        reasons: ['tier_auto', 'value_unchanged'],
+      });
+      return known;
+    };
+
+    const known = await probe(async (body) => (await api(harness, 'POST', '/v1/changesets', { token, body })).body);
+    await probe((body) => mcp('propose_crm_changes', body));
+
+    // People see the truth: the phone held is the one the record already has.
+    const approvals = await api(harness, 'GET', `/v1/admin/approvals?record=${known}`, { token: ws.adminToken });
+    expect(JSON.stringify(approvals.body)).toMatch(
+      /"before":"\+1 555 0100","proposed":"\+1 555 0100"|"proposed":"\+1 555 0100","before":"\+1 555 0100"/,
+    );
+  });
+
   it('are given as they are when the policy has no read section', async () => {
     const id = seedContact();
     const res = await api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) });
