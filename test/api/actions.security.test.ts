@@ -151,11 +151,20 @@ describe('isolation', () => {
     const { id } = await heldEmail();
     await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
     const otherAgent = ws.agents[1]!.token;
-    expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: otherAgent })).status).toBe(404);
-    expect(
-      (await api(harness, 'POST', `/v1/actions/${id}/outcome`, { token: otherAgent, body: { outcome: 'replied' } }))
-        .status,
-    ).toBe(404);
+    // As an unknown id answers, but for the id asked about and the request's own id: its existence is not revealed.
+    const unknownId = '0193d0a4-0000-7000-8000-000000000000';
+    const alike = async (method: string, path: (id: string) => string, body?: object) => {
+      const theirs = await api(harness, method, path(id), { token: otherAgent, body });
+      const unknown = await api(harness, method, path(unknownId), { token: otherAgent, body });
+      expect([theirs.status, unknown.status]).toEqual([404, 404]);
+      const { requestId: _theirs, ...theirError } = theirs.body.error;
+      const { requestId: _unknown, ...unknownError } = unknown.body.error;
+      expect(JSON.stringify(theirError).replaceAll(id, 'ID')).toBe(
+        JSON.stringify(unknownError).replaceAll(unknownId, 'ID'),
+      );
+    };
+    await alike('GET', (action) => `/v1/actions/${action}`);
+    await alike('POST', (action) => `/v1/actions/${action}/outcome`, { outcome: 'replied' });
   });
 
   it('answers 404 for a malformed id, and 401 without a token', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
-import { publishPolicy } from '../../server/src/services/governance/index.ts';
+import { createAgent, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 // Proposing a change is no way to read a value the policy's read rules withhold or mask (issue 21).
@@ -49,11 +49,11 @@ function byProperty(changeSet: { results: { property: string }[] }): Record<stri
   return Object.fromEntries(changeSet.results.map((result) => [result.property, result]));
 }
 
-async function mcp(name: string, args: object): Promise<any> {
+async function mcp(name: string, args: object, as = token): Promise<any> {
   const res = await fetch(`${harness.url}/mcp`, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${token}`,
+      authorization: `Bearer ${as}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     },
@@ -139,6 +139,90 @@ describe('a change set’s before values, under the policy’s read rules', () =
     expect(replayed.body.id).toBe(first.body.id);
     expect(byProperty(replayed.body)).toMatchObject(shownByReadRules);
     expect(JSON.stringify(replayed.body)).not.toMatch(/Ada|ada@example\.com|555 0100/);
+  });
+
+  it('another agent’s proposed values waiting on the record are masked or withheld by get_record_proposals too', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const other = await createAgent(harness.deps, ws.workspaceId, { name: 'enrichment-2', role: 'enrichment' }, ADMIN);
+    const id = seedContact();
+    expect((await api(harness, 'POST', '/v1/changesets', { token, body: proposal(id) })).status).toBe(201);
+
+    const waiting = await mcp('get_record_proposals', { objectType: 'contacts', recordId: id }, other.token);
+    expect(waiting.proposals).toHaveLength(1);
+    expect(waiting.proposals[0].yours).toBe(false);
+    // Which properties wait is shown, so it does not propose them again; the values only as it may read them.
+    expect(waiting.proposals[0].properties).toEqual(
+      expect.arrayContaining([
+        { property: 'phone', proposed: null, proposedShownAs: 'withheld', before: null, beforeShownAs: 'withheld' },
+        {
+          property: 'email',
+          proposed: 'a***@lovelace.org',
+          proposedShownAs: 'masked',
+          before: 'a***@example.com',
+          beforeShownAs: 'masked',
+        },
+      ]),
+    );
+    expect(JSON.stringify(waiting)).not.toMatch(/ada@lovelace\.org|555 0199|ada@example\.com|555 0100/);
+  });
+
+  it('a decision does not depend on a value the agent may not read, over REST and MCP; one it may read still does', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    // phone (approval) and company (auto, raised by overwrites_non_empty) are withheld; jobtitle is read in full.
+    const sourced = { ...evidence, url: 'https://example.com/team' };
+    const probe = async (submit: (body: object) => Promise<any>) => {
+      const known = seedRecord(harness.hubspot.state, 'contacts', {
+        properties: { phone: '+1 555 0100', company: 'Acme', jobtitle: 'CEO', firstname: 'Ada' },
+      });
+      const blank = seedRecord(harness.hubspot.state, 'contacts', { properties: { phone: '+1 555 0100' } });
+      const changeSet = await submit({
+        batchId: 'oracle',
+        objectType: 'contacts',
+        changes: [
+          // Right guesses of the withheld phone and firstname (denied), and wrong ones; a company over a value, and over none.
+          {
+            recordId: known,
+            properties: { phone: '+1 555 0100', firstname: 'Ada', company: 'Globex', jobtitle: 'CEO' },
+            evidence: sourced,
+          },
+          {
+            recordId: blank,
+            properties: { phone: '+1 555 0111', firstname: 'Bea', company: 'Globex' },
+            evidence: sourced,
+          },
+        ],
+      });
+      const answer = (recordId: string, property: string) => {
+        const { decision, tier, reasons, before, beforeShownAs } = changeSet.results.find(
+          (r: { recordId: string; property: string }) => r.recordId === recordId && r.property === property,
+        );
+        return { decision, tier, reasons, before, beforeShownAs };
+      };
+      expect(answer(known, 'phone')).toEqual(answer(blank, 'phone'));
+      expect(answer(known, 'phone')).toMatchObject({ decision: 'pending_approval', reasons: ['tier_approval'] });
+      expect(answer(known, 'firstname')).toEqual(answer(blank, 'firstname'));
+      expect(answer(known, 'firstname')).toMatchObject({ decision: 'denied', reasons: ['field_not_allowed'] });
+      expect(answer(known, 'company')).toEqual(answer(blank, 'company'));
+      expect(answer(known, 'company')).toMatchObject({
+        decision: 'pending_approval',
+        reasons: ['tier_auto', 'overwrites_non_empty_value'],
+      });
+      // A value it may read keeps the reason agents rely on.
+      expect(answer(known, 'jobtitle')).toMatchObject({
+        decision: 'applied',
+        reasons: ['tier_auto', 'value_unchanged'],
+      });
+      return known;
+    };
+
+    const known = await probe(async (body) => (await api(harness, 'POST', '/v1/changesets', { token, body })).body);
+    await probe((body) => mcp('propose_crm_changes', body));
+
+    // People see the truth: the phone held is the one the record already has.
+    const approvals = await api(harness, 'GET', `/v1/admin/approvals?record=${known}`, { token: ws.adminToken });
+    expect(JSON.stringify(approvals.body)).toMatch(
+      /"before":"\+1 555 0100","proposed":"\+1 555 0100"|"proposed":"\+1 555 0100","before":"\+1 555 0100"/,
+    );
   });
 
   it('are given as they are when the policy has no read section', async () => {

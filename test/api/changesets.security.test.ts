@@ -11,7 +11,7 @@ let contactId: string;
 
 beforeAll(async () => {
   harness = await startHarness();
-  a = await seedWorkspace(harness, ['enrichment', 'enrichment']);
+  a = await seedWorkspace(harness, ['enrichment', 'enrichment', 'enrichment']);
   b = await seedWorkspace(harness, ['enrichment']);
   await bootstrapWorkspace(harness.deps, a.workspaceId, ADMIN);
   contactId = seedRecord(harness.hubspot.state, 'contacts', { properties: { email: 'a@example.com' } });
@@ -94,5 +94,59 @@ describe('tenant isolation', () => {
     expect(first.status).toBe(201);
     expect(other.status).toBe(201);
     expect(other.body.id).not.toBe(first.body.id);
+  });
+});
+
+// Least privilege (deny by default): an agent reads back only what it submitted.
+describe('agent isolation', () => {
+  async function mcp(token: string, name: string, args: object) {
+    const res = await fetch(`${harness.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    const { result } = (await res.json()) as { result: { isError?: boolean; content: { text: string }[] } };
+    return { isError: result.isError ?? false, text: result.content.map((part) => part.text).join('\n') };
+  }
+  const unknownId = '0193d0a4-0000-7000-8000-000000000000';
+  const withoutId = (text: string, id: string) => text.replaceAll(id, 'ID');
+
+  it('another agent of the workspace gets the 404 an unknown id gets, over REST, and none of the values', async () => {
+    const [owner, other] = [a.agents[0]!, a.agents[2]!];
+    const created = await api(harness, 'POST', '/v1/changesets', { token: owner.token, body: body() });
+    expect(created.status).toBe(201);
+    expect((await api(harness, 'GET', `/v1/changesets/${created.body.id}`, { token: owner.token })).status).toBe(200);
+
+    const theirs = await api(harness, 'GET', `/v1/changesets/${created.body.id}`, { token: other.token });
+    const unknown = await api(harness, 'GET', `/v1/changesets/${unknownId}`, { token: other.token });
+    expect(theirs.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(theirs.body.error.code).toBe('NOT_FOUND');
+    // Alike but for the id asked about and the request's own id.
+    const { requestId: _theirs, ...theirError } = theirs.body.error;
+    const { requestId: _unknown, ...unknownError } = unknown.body.error;
+    expect(withoutId(JSON.stringify(theirError), created.body.id)).toBe(
+      withoutId(JSON.stringify(unknownError), unknownId),
+    );
+    expect(JSON.stringify(theirs.body)).not.toContain('CTO');
+  });
+
+  it('another agent of the workspace gets the refusal an unknown id gets from get_change_set', async () => {
+    const [owner, other] = [a.agents[0]!, a.agents[2]!];
+    const created = await mcp(owner.token, 'propose_crm_changes', body());
+    expect(created.isError).toBe(false);
+    const id = created.text.match(/Change set (\S+) /)![1]!;
+    expect((await mcp(owner.token, 'get_change_set', { changeSetId: id })).isError).toBe(false);
+
+    const theirs = await mcp(other.token, 'get_change_set', { changeSetId: id });
+    const unknown = await mcp(other.token, 'get_change_set', { changeSetId: unknownId });
+    expect(theirs.isError).toBe(true);
+    expect(theirs.text).toContain('"code":"NOT_FOUND"');
+    expect(withoutId(theirs.text, id)).toBe(withoutId(unknown.text, unknownId));
+    expect(theirs.text).not.toContain('CTO');
   });
 });

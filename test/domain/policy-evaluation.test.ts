@@ -136,6 +136,31 @@ describe('conditions', () => {
     expect(evaluation.reasons.includes('overwrites_non_empty_value')).toBe(raised);
   });
 
+  it('decides a write the same whatever the current value when the read rules hide it; a value read in full counts', () => {
+    const read = { company: { enrichment: 'masked' as const }, jobtitle: { enrichment: 'full' as const } };
+    const policy = policyOf({
+      objects: {
+        contacts: {
+          properties: { jobtitle: { enrichment: 'auto' }, company: { enrichment: 'auto' }, city: { '*': 'deny' } },
+          read,
+        },
+      },
+      conditions: [{ kind: 'overwrites_non_empty', raiseTo: 'approval' }],
+    });
+    const decide = (property: string, current: string | null) =>
+      evaluateOne({ policy, write: { property, proposedValue: 'Acme' }, current: { [property]: current } });
+    // Masked (company) or withheld (city): may be non-empty, never unchanged.
+    for (const current of ['Acme', 'Globex', null])
+      expect(decide('company', current)).toEqual({
+        tier: 'approval',
+        reasons: ['tier_auto', 'overwrites_non_empty_value'],
+      });
+    for (const current of ['Acme', null])
+      expect(decide('city', current)).toEqual({ tier: 'deny', reasons: ['tier_deny'] });
+    expect(decide('jobtitle', 'Acme')).toEqual({ tier: 'auto', reasons: ['tier_auto', 'value_unchanged'] });
+    expect(decide('jobtitle', null)).toEqual({ tier: 'auto', reasons: ['tier_auto'] });
+  });
+
   it.each<{ evidence: Partial<FieldWrite['evidence']>; reasons: ReasonCode[] }>([
     { evidence: {}, reasons: [] },
     { evidence: { url: undefined }, reasons: ['evidence_missing'] },

@@ -77,6 +77,26 @@ describe('deciding a creation', () => {
     expect(added).toBe(3);
   });
 
+  it('decides a new record’s properties on their empty values, even those the read rules hide', () => {
+    const result = parsePolicy({
+      name: 'p',
+      timezone: 'UTC',
+      objects: {
+        contacts: {
+          properties: { email: { prospecting: 'auto' } },
+          create: { prospecting: 'auto' },
+          read: { firstname: { '*': 'full' } },
+        },
+      },
+      conditions: [{ kind: 'overwrites_non_empty', raiseTo: 'approval' }],
+    });
+    if (!result.ok) throw new Error(result.issues.join('; '));
+    // email is withheld from reads, and a creation overwrites nothing.
+    const entries = [{ properties: { email: 'a@b.io' }, evidence }];
+    const { evaluations } = evaluateCreates({ ...base, policy: result.policy, entries, duplicates: [undefined] });
+    expect(evaluations[0]).toMatchObject({ tier: 'auto', reasons: ['tier_auto'] });
+  });
+
   it('denies by default, and past the daily creation cap', () => {
     const policy = policyWith(
       { properties: { email: { prospecting: 'auto' } }, create: { prospecting: 'auto' } },

@@ -26,6 +26,8 @@ interface WriteUnderTest {
   };
   record: CurrentValues;
   current: string | null;
+  /** The agent may not read `current` in full: the condition must not depend on it. */
+  currentHidden: boolean;
 }
 
 /** The reasons this condition raises the write for; none when it does not match. */
@@ -40,7 +42,8 @@ export function conditionReasons(condition: PolicyCondition, input: WriteUnderTe
     case 'record_matches':
       return recordMatches(condition, input.record[condition.property] ?? null) ? ['record_condition_matched'] : [];
     case 'overwrites_non_empty':
-      return !isEmpty(input.current) && !sameValue(input.current, write.proposedValue)
+      // A value the agent may not read may be non-empty: matching either way would tell it which.
+      return input.currentHidden || (!isEmpty(input.current) && !sameValue(input.current, write.proposedValue))
         ? ['overwrites_non_empty_value']
         : [];
     case 'evidence': {

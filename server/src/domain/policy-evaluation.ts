@@ -2,6 +2,7 @@ import type { ActionKind, AgentRole, ObjectType } from '../../../shared/crm-name
 import { TIERS, type Caps, type Policy, type RoleTiers, type Tier } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { conditionApplies, conditionReasons, sameValue, type CurrentValues } from './policy-conditions.ts';
+import { readsInFull } from './read-masking.ts';
 import { isInsideWindow } from './time-window.ts';
 
 export { dayKey, weekKey } from './time-window.ts';
@@ -36,6 +37,11 @@ export interface EvaluateFieldsInput {
   writes: readonly FieldWrite[];
   /** Current CRM values of each record (every property read for it); callers pass only records that exist. */
   records: ReadonlyMap<string, CurrentValues>;
+  /**
+   * The records are being created, so their (empty) values are no secret; otherwise a current value
+   * the policy's read rules do not let the role read in full counts as unknown.
+   */
+  newRecords?: boolean;
   now: Date;
 }
 
@@ -72,12 +78,16 @@ export function evaluateChangeSet(input: EvaluateChangeSetInput): ChangeSetEvalu
 export function evaluateFields(input: EvaluateFieldsInput): UncappedEvaluation[] {
   const { policy, agentRole, objectType } = input;
   const outside = outsideWindows({ policy, action: 'field_write', role: agentRole, now: input.now });
+  const readable = input.newRecords ? () => true : readsInFull(policy, objectType, agentRole);
   return input.writes.map((write): UncappedEvaluation => {
     const record = input.records.get(write.recordId) ?? {};
     const current = record[write.property] ?? null;
-    let evaluation = tierWithConditions({ policy, agentRole, objectType, write, record, current });
+    // A value the agent may not read is never "unchanged" (and may be non-empty): a decision that
+    // depended on it would let the agent guess it. People and the audit still see `before`.
+    const currentHidden = !readable(write.property);
+    let evaluation = tierWithConditions({ policy, agentRole, objectType, write, record, current, currentHidden });
     if (outside && evaluation.tier !== 'deny') evaluation = deny(evaluation, 'outside_time_window');
-    if (sameValue(current, write.proposedValue))
+    if (!currentHidden && sameValue(current, write.proposedValue))
       return { ...evaluation, reasons: [...evaluation.reasons, 'value_unchanged'], countsTowardCaps: false };
     return { ...evaluation, countsTowardCaps: evaluation.tier !== 'deny' };
   });
@@ -114,6 +124,7 @@ interface WriteContext {
   write: FieldWrite;
   record: CurrentValues;
   current: string | null;
+  currentHidden: boolean;
 }
 
 /**

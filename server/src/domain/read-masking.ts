@@ -30,13 +30,27 @@ export function agentSees(
   objectType: ObjectType,
   role: AgentRole,
 ): (property: string, value: string | null) => { value: string | null; shownAs?: ShownAs } {
-  if (!Object.values(policy.objects).some((object) => object?.read)) return (_property, value) => ({ value });
+  if (!governsReads(policy)) return (_property, value) => ({ value });
   const access = readAccess(policy, objectType, role);
   return (property, value) => {
     const granted = access.get(property);
     if (granted === 'full') return { value };
     return granted === 'masked' ? { value: maskValue(value), shownAs: 'masked' } : { value: null, shownAs: 'withheld' };
   };
+}
+
+/**
+ * Whether the role reads a property's current value in full, by the same rule: deciding a write
+ * must not depend on a value the agent could not read, or the decision would tell it the value.
+ */
+export function readsInFull(policy: Policy, objectType: ObjectType, role: AgentRole): (property: string) => boolean {
+  if (!governsReads(policy)) return () => true;
+  const access = readAccess(policy, objectType, role);
+  return (property) => access.get(property) === 'full';
+}
+
+function governsReads(policy: Policy): boolean {
+  return Object.values(policy.objects).some((object) => object?.read);
 }
 
 /**

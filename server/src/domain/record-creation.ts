@@ -252,7 +252,15 @@ export function evaluateCreates(input: {
     const writes = Object.entries(entry.properties).map(
       ([property, value]): FieldWrite => ({ recordId: '', property, proposedValue: value, evidence: entry.evidence }),
     );
-    const fields = evaluateFields({ policy, agentRole, objectType, writes, records: new Map(), now: input.now });
+    const fields = evaluateFields({
+      policy,
+      agentRole,
+      objectType,
+      writes,
+      records: new Map(),
+      newRecords: true,
+      now: input.now,
+    });
     for (const field of fields) {
       tier = raiseTier(tier, field.tier);
       // The properties' own tier reasons would repeat the creation's; their concerns are what matters.

@@ -12,7 +12,7 @@ const errors = errorResponses({
   400: 'The request is invalid (VALIDATION_FAILED, MALFORMED_JSON, UNKNOWN_PROPERTY, INVALID_PROPERTY_VALUE); nothing was stored.',
   401: 'Missing or unknown agent token (UNAUTHENTICATED).',
   403: 'The agent is paused or revoked (AGENT_NOT_ACTIVE), or acts for a person without a delegation (DELEGATION_INVALID).',
-  404: 'No such change set in this workspace (NOT_FOUND).',
+  404: 'This agent submitted no change set with this id (NOT_FOUND); another agent’s change set answers the same.',
   409: 'No policy published yet (NO_ACTIVE_POLICY), or the same Idempotency-Key is in flight (IDEMPOTENCY_IN_PROGRESS).',
   413: 'The body is over the size limit (BODY_TOO_LARGE).',
   422: 'The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED).',
@@ -55,7 +55,7 @@ export const agentRoutes = [
     method: 'get',
     path: '/v1/changesets/{id}',
     operationId: 'getChangeSet',
-    summary: 'Read a change set and every decision in it.',
+    summary: 'Read back a change set this agent submitted, and every decision in it.',
     security: 'agent',
     params: { id: { rowOf: 'change set' } },
     responses: {

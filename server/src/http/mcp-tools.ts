@@ -57,7 +57,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'get_change_set',
     description:
-      'Read back a change set you proposed, with the current decision of each field: a held field becomes "applied" once a person approves it, or stays refused if rejected.',
+      'Read back a change set you proposed, with the current decision of each field: a held field becomes "applied" once a person approves it, or stays refused if rejected. Another agent’s change set is not found, as an unknown id.',
     input: changeSetIdSchema,
     run: async ({ changeSetId }, { deps, caller }) => changeSetAnswer(await readChangeSet(deps, caller, changeSetId)),
   }),
@@ -119,7 +119,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'get_record_proposals',
     description:
-      'The field changes on one record still waiting for a person’s approval, from every agent (yours are marked), with the proposed values. Check it before proposing, so you do not propose a value that is already waiting.',
+      'The field changes on one record still waiting for a person’s approval, from every agent (yours are marked), with the proposed values: another agent’s are masked or withheld (proposedShownAs) as your read rules say. Check it before proposing, so you do not propose a value that is already waiting.',
     input: recordRefSchema,
     run: async ({ objectType, recordId }, { deps, caller }) => {
       const proposals = await pendingRecordProposals(deps, { ...caller, objectType, recordId });

@@ -4,6 +4,7 @@ import { STOP_REASON_CODES, type ContactStopReason } from '../../domain/action-d
 import { AppError } from '../../errors.ts';
 import {
   addContactStop,
+  findAction,
   insertOutcome,
   listOutcomes,
   lockAction,
@@ -17,7 +18,7 @@ import type { AgentRow } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { actionEvent } from './action-audit.ts';
 import { agentActionView, contentOf, requireAction } from './action-view.ts';
-import { actorJson, type Actor, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
+import { actorJson, type Actor, type ServiceDeps, isUuid, newId, withAuditChain } from '../common/index.ts';
 import { releaseTokenMatches } from './release-token.ts';
 
 export interface ReportOutcomeInput {
@@ -178,8 +179,9 @@ export async function requireOwnAction(
   deps: ServiceDeps,
   input: { agent: AgentRow; workspace: WorkspaceRow; actionId: string },
 ): Promise<ActionRow> {
-  const row = await requireAction(deps.db, input.workspace.id, input.actionId);
-  if (row.agentId !== input.agent.id)
+  const row = isUuid(input.actionId) ? await findAction(deps.db, input.workspace.id, input.actionId) : undefined;
+  // Another agent's draft answers as an unknown id does, so its existence is not revealed either.
+  if (row?.agentId !== input.agent.id)
     throw new AppError('NOT_FOUND', `There is no action ${input.actionId} for this agent.`);
   return row;
 }

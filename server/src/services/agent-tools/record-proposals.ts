@@ -19,13 +19,23 @@ export interface RecordProposal {
   /**
    * The values still waiting for a person, each with the value the record held when it was
    * proposed, masked or withheld (`beforeShownAs`) as the policy's read rules say for the agent asking.
+   * Another agent's proposed value is shown by the same rule (`proposedShownAs`): once approved it is
+   * the record's value, which a read would mask or withhold. The asking agent's own are as it sent them.
    */
-  properties: { property: string; proposed: string | null; before: string | null; beforeShownAs?: ShownAs }[];
+  properties: {
+    property: string;
+    proposed: string | null;
+    proposedShownAs?: ShownAs;
+    before: string | null;
+    beforeShownAs?: ShownAs;
+  }[];
 }
 
 /**
  * The field changes on one record still waiting for a person, from every agent of the workspace:
- * what an agent reads so that it does not propose the same value twice (issue 22).
+ * what an agent reads so that it does not propose the same value twice (issue 22). Which properties
+ * are waiting is shown in full, since that is what keeps agents from proposing twice; the values
+ * only as far as the agent may read them.
  */
 export async function pendingRecordProposals(
   deps: ServiceDeps,
@@ -53,12 +63,15 @@ export async function pendingRecordProposals(
             properties: approval.items
               .filter((item) => item.status === 'pending')
               .map((item) => {
-                const { value, shownAs } = sees(item.property, item.before);
+                const before = sees(item.property, item.before);
+                const proposed =
+                  approval.agentId === input.agent.id ? { value: item.proposed } : sees(item.property, item.proposed);
                 return {
                   property: item.property,
-                  proposed: item.proposed,
-                  before: value,
-                  ...(shownAs ? { beforeShownAs: shownAs } : {}),
+                  proposed: proposed.value,
+                  ...(proposed.shownAs ? { proposedShownAs: proposed.shownAs } : {}),
+                  before: before.value,
+                  ...(before.shownAs ? { beforeShownAs: before.shownAs } : {}),
                 };
               }),
           },

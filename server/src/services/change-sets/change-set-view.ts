@@ -17,10 +17,20 @@ import { listRecordCreations, type RecordCreationRow } from '../../store/record-
 import { isUuid, type ServiceDeps } from '../common/index.ts';
 import { activePolicy, type AuthenticatedAgent } from '../governance/index.ts';
 
-/** The agent API's view of a stored change set; a replay answers exactly as the first submission did. */
-export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId: string): Promise<ChangeSetResponse> {
+/**
+ * The agent API's view of a stored change set; a replay answers exactly as the first submission did.
+ * Only the agent that submitted it reads it (least privilege): another agent's change set answers
+ * as an unknown id does, so an agent cannot tell that it exists nor read its proposed values.
+ */
+export async function loadChangeSetView(
+  db: Db,
+  owner: { workspaceId: string; agentId: string },
+  changeSetId: string,
+): Promise<ChangeSetResponse> {
+  const { workspaceId } = owner;
   const changeSet = isUuid(changeSetId) ? await findChangeSet(db, workspaceId, changeSetId) : undefined;
-  if (!changeSet) throw new AppError('NOT_FOUND', `Change set ${changeSetId} does not exist in this workspace.`);
+  if (changeSet?.agentId !== owner.agentId)
+    throw new AppError('NOT_FOUND', `There is no change set ${changeSetId} for this agent.`);
   const [rows, creations, associations] = await Promise.all([
     listChanges(db, workspaceId, changeSetId),
     listRecordCreations(db, workspaceId, changeSetId),
@@ -30,13 +40,14 @@ export async function loadChangeSetView(db: Db, workspaceId: string, changeSetId
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }
 
-/** A change set as the agent reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy in force lets it read them. */
+/** A change set as the agent that submitted it reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy in force lets it read them. */
 export async function readChangeSet(
   deps: ServiceDeps,
   caller: AuthenticatedAgent,
   changeSetId: string,
 ): Promise<ChangeSetResponse> {
-  const view = await loadChangeSetView(deps.db, caller.workspace.id, changeSetId);
+  const owner = { workspaceId: caller.workspace.id, agentId: caller.agent.id };
+  const view = await loadChangeSetView(deps.db, owner, changeSetId);
   return asAgentSees((await activePolicy(deps.db, caller.workspace.id)).policy, caller, view);
 }
 

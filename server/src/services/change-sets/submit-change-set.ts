@@ -311,7 +311,7 @@ async function submitWithinBudget(
     // Taken over by another server's recovery while this one stalled: what is stored is the answer so far.
     if (!completed)
       return {
-        response: await loadChangeSetView(deps.db, workspace.id, changeSetId),
+        response: await loadChangeSetView(deps.db, { workspaceId: workspace.id, agentId: agent.id }, changeSetId),
         replayed: false,
         timings,
         shownUnder: policy,
@@ -376,7 +376,7 @@ async function claimOrReplay(
       'This Idempotency-Key was already used for a different request; use a new key for a new submission.',
     );
   }
-  if (existing.changeSetId) return { replay: await loadChangeSetView(deps.db, key.workspaceId, existing.changeSetId) };
+  if (existing.changeSetId) return { replay: await loadChangeSetView(deps.db, key, existing.changeSetId) };
   if (existing.leaseExpiresAt.getTime() < deps.clock().getTime()) {
     // Whoever frees it claims it afresh; a concurrent retry that lost the race finds the new claim in progress.
     await releaseAbandonedClaim(deps.db, key, existing.createdAt);
