@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import type { InboxView } from '../../shared/console-api.ts';
+import { AgentText } from './AgentText.tsx';
 import { postJson } from './api.ts';
 import { useInFlight } from './use-in-flight.ts';
 
@@ -45,7 +46,7 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
         <Link href={`/records/${draft.objectType}/${draft.recordId}`}>
           {draft.objectType} {draft.recordId}
         </Link>{' '}
-        · {draft.agent.name} · {draft.tier}
+        · <AgentText>{draft.agent.name}</AgentText> · {draft.tier}
         {draft.edited && ' · edited by a person'}
         {props.canReadAudit && (
           <>
@@ -58,7 +59,9 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
         {Object.entries(draft.content).map(([field, value]) => (
           <div key={field}>
             <dt>{field}</dt>
-            <dd className="draft-text">{value}</dd>
+            <dd className="draft-text">
+              <AgentText>{value}</AgentText>
+            </dd>
           </div>
         ))}
       </dl>

@@ -3,6 +3,7 @@ import { Link } from 'wouter';
 import type { PendingRecordEntry } from '../../shared/extension-api.ts';
 import { decisionControls } from '../../shared/views/decision-controls.ts';
 import { heldEntrySentence, heldEntryWhy } from '../../shared/views/held-entry-view.ts';
+import { AgentText } from './AgentText.tsx';
 import { postJson } from './api.ts';
 import { useInFlight } from './use-in-flight.ts';
 
@@ -47,7 +48,8 @@ export function HeldEntryCard(props: {
             batch decision
           </label>
         )}{' '}
-        {held.kind === 'association' ? 'Link' : 'New record'} · batch {held.batchId} · {held.tier}
+        {held.kind === 'association' ? 'Link' : 'New record'} · batch <AgentText>{held.batchId}</AgentText> ·{' '}
+        {held.tier}
         {record && (
           <>
             {' · '}
@@ -57,8 +59,12 @@ export function HeldEntryCard(props: {
           </>
         )}
       </header>
-      <p>{heldEntrySentence(entry)}</p>
-      <p className="muted">{heldEntryWhy(entry)}</p>
+      <p>
+        <AgentText>{heldEntrySentence(entry)}</AgentText>
+      </p>
+      <p className="muted">
+        <AgentText>{heldEntryWhy(entry)}</AgentText>
+      </p>
       {controls.unavailableReason && <p className="muted">{controls.unavailableReason}</p>}
       {!rejecting && (controls.approve || controls.reject) && (
         <div className="actions">

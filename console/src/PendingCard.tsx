@@ -11,6 +11,7 @@ import {
 } from '../../shared/views/proposal-view.ts';
 import { Link } from 'wouter';
 import { postJson } from './api.ts';
+import { AgentText } from './AgentText.tsx';
 import { useInFlight } from './use-in-flight.ts';
 
 type Mode = 'idle' | 'edit' | 'reject';
@@ -65,9 +66,11 @@ export function PendingCard(props: {
         <Link href={`/records/${approval.objectType}/${approval.recordId}`}>
           {approval.objectType} {approval.recordId}
         </Link>{' '}
-        · {card.agent.name} · batch{' '}
-        <Link href={`/batches/${encodeURIComponent(approval.batchId)}`}>{approval.batchId}</Link> · {approval.tier} ·
-        since {new Date(approval.createdAt).toLocaleString()}
+        · <AgentText>{card.agent.name}</AgentText> · batch{' '}
+        <Link href={`/batches/${encodeURIComponent(approval.batchId)}`}>
+          <AgentText>{approval.batchId}</AgentText>
+        </Link>{' '}
+        · {approval.tier} · since {new Date(approval.createdAt).toLocaleString()}
       </header>
       <table>
         <thead>
@@ -81,7 +84,9 @@ export function PendingCard(props: {
           {rows.map((row) => (
             <tr key={row.property}>
               <td>{row.property}</td>
-              <td>{row.current.text}</td>
+              <td>
+                <AgentText>{row.current.text}</AgentText>
+              </td>
               <td>
                 {mode === 'edit' ? (
                   <input
@@ -90,7 +95,7 @@ export function PendingCard(props: {
                     onChange={(event) => setEdits({ ...edits, [row.property]: event.target.value })}
                   />
                 ) : (
-                  (row.edited ?? row.proposed).text
+                  <AgentText>{(row.edited ?? row.proposed).text}</AgentText>
                 )}
               </td>
             </tr>
@@ -99,15 +104,19 @@ export function PendingCard(props: {
       </table>
       {card.evidence && (
         <p className="evidence">
-          {card.evidence.reason && <span className="reason">{card.evidence.reason}</span>}{' '}
+          {card.evidence.reason && (
+            <span className="reason">
+              <AgentText>{card.evidence.reason}</AgentText>
+            </span>
+          )}{' '}
           {confidenceLabel(card.evidence)}{' '}
           {source &&
             (source.href ? (
               <a href={source.href} rel="noreferrer noopener" target="_blank">
-                {source.label}
+                <AgentText>{source.label}</AgentText>
               </a>
             ) : (
-              source.label
+              <AgentText>{source.label}</AgentText>
             ))}
         </p>
       )}

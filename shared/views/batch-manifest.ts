@@ -1,4 +1,5 @@
 import type { PendingApprovalCard, PendingRecordEntry } from '../extension-api.ts';
+import { visibleText } from './display-text.ts';
 import { heldEntrySentence } from './held-entry-view.ts';
 import { diffRows } from './proposal-view.ts';
 
@@ -37,8 +38,8 @@ export function manifestRows(
         record: `${card.approval.objectType} ${card.approval.recordId}`,
         change: row.property,
         value: (row.edited ?? row.proposed).text,
-        agent: card.agent.name,
-        batch: card.approval.batchId,
+        agent: visibleText(card.agent.name),
+        batch: visibleText(card.approval.batchId),
       })),
     ),
     ...entries.map(({ approval: held, ...entry }) => ({
@@ -46,8 +47,8 @@ export function manifestRows(
       record: held.kind === 'association' ? `${held.objectType} ${held.recordId}` : `${held.objectType} (new)`,
       change: held.kind === 'association' ? 'link' : 'new record',
       value: heldEntrySentence({ approval: held, ...entry }),
-      agent: entry.agent.name,
-      batch: held.batchId,
+      agent: visibleText(entry.agent.name),
+      batch: visibleText(held.batchId),
     })),
   ];
 }

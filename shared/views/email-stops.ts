@@ -1,4 +1,5 @@
 import type { EmailStop } from '../extension-api.ts';
+import { visibleText } from './display-text.ts';
 
 /** Why no agent may email a contact again (issue 21's suppression), as the record card lists it. */
 
@@ -13,5 +14,5 @@ const STOP_SENTENCES: Partial<Record<EmailStop['reason'], string>> = {
 export function emailStopText(stop: EmailStop): string {
   const why = STOP_SENTENCES[stop.reason] ?? stop.reason;
   const by = stop.agent ? `${stop.agent.name}'s email` : 'email';
-  return `${why}: reported on ${new Date(stop.at).toLocaleString()} by ${by} ${stop.actionId}`;
+  return visibleText(`${why}: reported on ${new Date(stop.at).toLocaleString()} by ${by} ${stop.actionId}`);
 }

@@ -1,4 +1,5 @@
 import type { PendingRecordEntry } from '../extension-api.ts';
+import { visibleText } from './display-text.ts';
 import { confidenceLabel, showValue } from './proposal-view.ts';
 
 /**
@@ -34,5 +35,5 @@ export function heldEntryWhy(entry: PendingRecordEntry): string {
       ? `two people must approve${held.approvedBy.length > 0 ? ` (approved by ${held.approvedBy.join(', ')})` : ''}`
       : 'one person must approve';
   const expires = `expires ${held.expiresAt.slice(0, 16).replace('T', ' ')} UTC`;
-  return [entry.agent.name, source, held.evidence.reason, approvers, expires].filter(Boolean).join(' · ');
+  return visibleText([entry.agent.name, source, held.evidence.reason, approvers, expires].filter(Boolean).join(' · '));
 }

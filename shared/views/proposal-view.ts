@@ -1,5 +1,6 @@
 import type { ApprovalItemView } from '../approval-api.ts';
 import type { EngagedKillSwitch, Evidence, PendingApprovalCard } from '../extension-api.ts';
+import { visibleText } from './display-text.ts';
 
 /**
  * How a held proposal reads to a person (issue 8): pure, so the HubSpot card and the later web
@@ -14,13 +15,19 @@ export interface ShownValue {
   full: string | null;
 }
 
-/** Empty reads as "(empty)" so clearing a field is visible; long values are cut at a word where one is near. */
+/**
+ * Empty reads as "(empty)" so clearing a field is visible; long values are cut at a word where one
+ * is near; hidden characters show as markers (`visibleText`), so the value reads as it is.
+ */
 export function showValue(value: string | null | undefined, max = VALUE_PREVIEW_CHARS): ShownValue {
   if (value === null || value === undefined || value === '') return { text: '(empty)', full: null };
-  if (value.length <= max) return { text: value, full: null };
+  if (value.length <= max) return { text: visibleText(value), full: null };
   const cut = value.slice(0, max);
   const space = cut.lastIndexOf(' ');
-  return { text: `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`, full: value };
+  return {
+    text: visibleText(`${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`),
+    full: visibleText(value),
+  };
 }
 
 export interface DiffRow {
@@ -52,7 +59,7 @@ export function confidenceLabel(evidence: Evidence | null): string | null {
 export function sourceLink(evidence: Evidence | null): { label: string; href: string | null } | null {
   if (!evidence?.source && !evidence?.url) return null;
   const href = evidence.url && /^https?:\/\//i.test(evidence.url) ? evidence.url : null;
-  return { label: evidence.source ?? evidence.url ?? 'source', href };
+  return { label: visibleText(evidence.source ?? evidence.url ?? 'source'), href };
 }
 
 /** One plain sentence when any kill switch is engaged: what it stops and why. */
@@ -70,7 +77,7 @@ export function killSwitchNotice(
           : `${row.target} actions are stopped`;
     return `${what}: ${row.reason}`;
   });
-  return `${parts.join('. ')}.`;
+  return visibleText(`${parts.join('. ')}.`);
 }
 
 /** Recent changes grouped by change set, newest first, as the card lists them. */

@@ -106,6 +106,39 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('inbox-agent-text-as-text');
   });
 
+  it('bidirectional controls in agent text show as visible markers, isolated from the words around them', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    // Without markers Chromium draws this value as "+1 555 0199" (it is "9910 555 1+" under an
+    // override), and the reason's isolate would swallow the words after it. A record no other story holds.
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'bidi\u202E-batch',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1277',
+            properties: { phone: '\u202E9910 555 1+' },
+            evidence: { source: 'crm\u202Edata', confidence: 0.95, reason: 'Checked\u2067 by phone' },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    await page.goto(`${serverUrl}/inbox?batch=${encodeURIComponent('bidi\u202E-batch')}`);
+    const card = page.locator('article.card').first();
+    await card.waitFor();
+    const proposed = card.locator('tbody tr td').nth(2);
+    await expect.poll(() => proposed.textContent()).toBe('⟨U+202E⟩9910 555 1+');
+    expect(await proposed.locator('bdi').count()).toBe(1);
+    const evidence = await card.locator('.evidence').textContent();
+    expect(evidence).toContain('Checked⟨U+2067⟩ by phone');
+    expect(evidence).toContain('crm⟨U+202E⟩data');
+    expect(await card.locator('header').textContent()).toContain('bidi⟨U+202E⟩-batch');
+    expect(await card.textContent()).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    await screenshot('inbox-bidi-controls-visible');
+  });
+
   it('rolling back a batch after a person edited one of its records reports that record as a conflict', async () => {
     const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())![1];

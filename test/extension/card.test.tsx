@@ -391,6 +391,21 @@ describe('the record card', () => {
     expect(text.endsWith('…')).toBe(true);
     expect(text.length).toBeLessThan(120);
   });
+  it('shows a bidirectional override in a proposal as a visible marker, so the value reads as it is', async () => {
+    // In HubSpot this would display as "ceo@example.com", and the reason as the reverse of what it says.
+    const card = pendingCard('a1', { items: [{ property: 'email', before: null, proposed: '\u202Emoc.elpmaxe@oec' }] });
+    card.evidence = { ...card.evidence!, reason: 'Verified\u2067 by phone', source: 'crm\u202Edata' };
+    card.evidence.url = undefined;
+    card.agent = { ...card.agent, name: 'enri\u202Echer' };
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([card]) } });
+    await loaded(renderer);
+    expect(renderer.findByTestId(Text, 'diff-a1-email').text).toBe('email: (empty) → ⟨U+202E⟩moc.elpmaxe@oec');
+    const shown = allText(renderer.getRootNode());
+    expect(shown).toContain('Verified⟨U+2067⟩ by phone');
+    expect(shown).toContain('Source: crm⟨U+202E⟩data');
+    expect(shown).toContain('enri⟨U+202E⟩cher');
+    expect(shown).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
 });
 
 describe('reverting a recent change from the card', () => {

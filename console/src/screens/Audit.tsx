@@ -4,6 +4,7 @@ import type { AuditVerification } from '../../../shared/admin-api.ts';
 import type { ConsoleAuditPage } from '../../../shared/console-api.ts';
 import type { AuditSearchResult } from '../../../shared/extension-api.ts';
 import { getJson, postJson, query } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { useLoad } from '../use-load.ts';
 import { parseJson } from '../../../shared/json-text.ts';
 
@@ -68,9 +69,15 @@ export function AuditTable(props: { events: AuditSearchResult['events'] }) {
             </td>
             <td>{event.recordId}</td>
             <td>{event.property}</td>
-            <td>{asText(event.before)}</td>
-            <td>{asText(event.after)}</td>
-            <td>{asText(event.actor)}</td>
+            <td>
+              <AgentText>{asText(event.before)}</AgentText>
+            </td>
+            <td>
+              <AgentText>{asText(event.after)}</AgentText>
+            </td>
+            <td>
+              <AgentText>{asText(event.actor)}</AgentText>
+            </td>
           </tr>
         ))}
       </tbody>

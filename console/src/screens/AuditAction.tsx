@@ -5,6 +5,7 @@ import type {
   AuditEvidenceView,
 } from '../../../shared/console-api.ts';
 import { getJson } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { useLoad } from '../use-load.ts';
 import { asText } from './Audit.tsx';
 
@@ -52,7 +53,9 @@ export function EvidenceList(props: { evidence: AuditEvidenceView | null }) {
           .map(([label, value]) => (
             <div key={label}>
               <dt>{label}</dt>
-              <dd>{value}</dd>
+              <dd>
+                <AgentText>{value!}</AgentText>
+              </dd>
             </div>
           ))}
         <div>
@@ -65,7 +68,10 @@ export function EvidenceList(props: { evidence: AuditEvidenceView | null }) {
                 {evidence.toolCalls.map((call, index) => (
                   // biome-ignore lint/suspicious/noArrayIndexKey: tool calls have no id; their order is what the agent reported
                   <li key={index}>
-                    <strong>{call.name}</strong> · in {asText(call.input)} · out {asText(call.output)}
+                    <strong>
+                      <AgentText>{call.name}</AgentText>
+                    </strong>{' '}
+                    · in <AgentText>{asText(call.input)}</AgentText> · out <AgentText>{asText(call.output)}</AgentText>
                   </li>
                 ))}
               </ol>
@@ -95,13 +101,14 @@ export function DecisionList(props: { decisions: AuditDecisionView[] }) {
             Object.entries(decision.edits).map(([field, edit]) => (
               <span key={field} className="draft-text">
                 <br />
-                edited {field}: {edit.proposed ?? '(empty)'} → {edit.edited ?? '(empty)'}
+                edited {field}: <AgentText>{edit.proposed ?? '(empty)'}</AgentText> →{' '}
+                <AgentText>{edit.edited ?? '(empty)'}</AgentText>
               </span>
             ))}
           {decision.reason !== null && (
             <span className="draft-text">
               <br />
-              reason: {decision.reason}
+              reason: <AgentText>{decision.reason}</AgentText>
             </span>
           )}
         </li>
@@ -209,7 +216,9 @@ export function AuditAction(props: { seq: string }) {
             {FIELDS.map(({ label, value }) => (
               <div key={label}>
                 <dt>{label}</dt>
-                <dd>{value(action.data.event)}</dd>
+                <dd>
+                  <AgentText>{value(action.data.event)}</AgentText>
+                </dd>
               </div>
             ))}
             <div>
@@ -231,15 +240,18 @@ export function AuditAction(props: { seq: string }) {
           <ol aria-label="The story">
             {action.data.story.map((event) => (
               <li key={event.seq} className={event.seq === action.data.event.seq ? 'current' : undefined}>
-                <strong>{event.type}</strong> · {new Date(event.occurredAt).toLocaleString()} · {asText(event.actor)}
+                <strong>{event.type}</strong> · {new Date(event.occurredAt).toLocaleString()} ·{' '}
+                <AgentText>{asText(event.actor)}</AgentText>
                 <br />
-                {asText(event.before)} → {asText(event.after)}
+                <AgentText>{asText(event.before)}</AgentText> → <AgentText>{asText(event.after)}</AgentText>
                 {event.reasons.length > 0 && ` · ${event.reasons.join(', ')}`}
                 {event.policyVersion !== null && ` · policy v${event.policyVersion}`}
                 {event.data !== null && event.data !== undefined && (
                   <>
                     <br />
-                    <span className="muted">{asText(event.data)}</span>
+                    <span className="muted">
+                      <AgentText>{asText(event.data)}</AgentText>
+                    </span>
                   </>
                 )}
               </li>

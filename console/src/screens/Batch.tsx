@@ -5,6 +5,8 @@ import { Link } from 'wouter';
 import type { ConsoleAuditPage } from '../../../shared/console-api.ts';
 import { parseJson } from '../../../shared/json-text.ts';
 import type { RollbackItemView, RollbackPlan, RollbackView } from '../../../shared/rollback-api.ts';
+import { visibleText } from '../../../shared/views/display-text.ts';
+import { AgentText } from '../AgentText.tsx';
 import { getJson, postJson, query } from '../api.ts';
 import { AuditTable } from './Audit.tsx';
 import { useLoad } from '../use-load.ts';
@@ -57,7 +59,9 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
   }, [runningId]);
   return (
     <section>
-      <h1>Batch {props.batchId}</h1>
+      <h1>
+        Batch <AgentText>{props.batchId}</AgentText>
+      </h1>
       {props.canRollBack && (
         <section aria-label="Rollback" className="card">
           <h2>Roll back this batch</h2>
@@ -79,7 +83,9 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
                 </Dialog.Trigger>
                 <Dialog.Portal>
                   <Dialog.Content className="dialog" aria-describedby={undefined}>
-                    <Dialog.Title>Roll back batch {props.batchId}?</Dialog.Title>
+                    <Dialog.Title>
+                      Roll back batch <AgentText>{props.batchId}</AgentText>?
+                    </Dialog.Title>
                     <p>
                       {run.plan.counts.revert} value(s) go back to what they were; conflicts are left as people set
                       them.
@@ -134,7 +140,9 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
                   <tr key={`${item.recordId}/${item.property}`} className="conflict">
                     <td>{item.recordId}</td>
                     <td>{item.property}</td>
-                    <td>{item.conflict?.value ?? item.before ?? '(empty)'}</td>
+                    <td>
+                      <AgentText>{item.conflict?.value ?? item.before ?? '(empty)'}</AgentText>
+                    </td>
                     <td>
                       {item.conflict?.origin ?? 'unknown'}
                       {item.conflict?.who ? ` (${item.conflict.who})` : ''}
@@ -204,7 +212,9 @@ function ForceButton(props: { item: RollbackItemView; onConfirm: () => void }) {
   return (
     <ConfirmButton
       label={`Force ${item.property} on ${item.recordId}…`}
-      question={`Overwrite ${item.conflict?.value ?? item.before ?? '(empty)'} with ${item.restoreValue ?? '(empty)'}?`}
+      question={visibleText(
+        `Overwrite ${item.conflict?.value ?? item.before ?? '(empty)'} with ${item.restoreValue ?? '(empty)'}?`,
+      )}
       confirm="Confirm force"
       onConfirm={props.onConfirm}
     />

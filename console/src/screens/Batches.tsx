@@ -1,6 +1,7 @@
 import { Link, useSearch } from 'wouter';
 import type { BatchesPage } from '../../../shared/console-api.ts';
 import { getJson, query } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { useLoad } from '../use-load.ts';
 
 export function Batches() {
@@ -26,9 +27,13 @@ export function Batches() {
             {home.data.batches.map((batch) => (
               <tr key={batch.batchId}>
                 <td>
-                  <Link href={`/batches/${encodeURIComponent(batch.batchId)}`}>{batch.batchId}</Link>
+                  <Link href={`/batches/${encodeURIComponent(batch.batchId)}`}>
+                    <AgentText>{batch.batchId}</AgentText>
+                  </Link>
                 </td>
-                <td>{batch.agents.join(', ')}</td>
+                <td>
+                  <AgentText>{batch.agents.join(', ')}</AgentText>
+                </td>
                 <td>{batch.changeSets}</td>
                 <td>{batch.pendingApprovals}</td>
                 <td>{new Date(batch.lastAt).toLocaleString()}</td>

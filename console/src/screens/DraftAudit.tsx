@@ -1,6 +1,7 @@
 import { Link } from 'wouter';
 import type { DraftAuditView } from '../../../shared/console-api.ts';
 import { getJson } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { useLoad } from '../use-load.ts';
 import { asText } from './Audit.tsx';
 import { DecisionList, EvidenceList } from './AuditAction.tsx';
@@ -20,7 +21,9 @@ function Content(props: { label: string; content: Record<string, string> }) {
       {Object.entries(props.content).map(([field, value]) => (
         <div key={field}>
           <dt>{field}</dt>
-          <dd className="draft-text">{value}</dd>
+          <dd className="draft-text">
+            <AgentText>{value}</AgentText>
+          </dd>
         </div>
       ))}
     </dl>
@@ -56,7 +59,9 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
         {fields.map(([label, value]) => (
           <div key={label}>
             <dt>{label}</dt>
-            <dd>{value}</dd>
+            <dd>
+              <AgentText>{value}</AgentText>
+            </dd>
           </div>
         ))}
       </dl>
@@ -78,7 +83,8 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
           {contentFindings.map((finding, index) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: findings have no id; their order is the policy's
             <li key={index} className="draft-text">
-              {finding.rule}: {finding.reason} · “{finding.text}”{finding.field && ` in ${finding.field}`}
+              {finding.rule}: {finding.reason} · “<AgentText>{finding.text}</AgentText>”
+              {finding.field && ` in ${finding.field}`}
             </li>
           ))}
         </ul>
@@ -129,7 +135,7 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
         <ul aria-label="Stops">
           {stops.map((stop) => (
             <li key={`${stop.seq}-${stop.reason}`}>
-              {stop.reason} · {stop.type} · {when(stop.occurredAt)} · {stop.by.name}
+              {stop.reason} · {stop.type} · {when(stop.occurredAt)} · <AgentText>{stop.by.name}</AgentText>
             </li>
           ))}
         </ul>
@@ -139,7 +145,7 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
         {events.map((event) => (
           <li key={event.seq}>
             <Link href={`/audit/${event.seq}`}>{event.seq}</Link> <strong>{event.type}</strong> ·{' '}
-            {when(event.occurredAt)} · {asText(event.actor)}
+            {when(event.occurredAt)} · <AgentText>{asText(event.actor)}</AgentText>
             {event.reasons.length > 0 && ` · ${event.reasons.join(', ')}`}
           </li>
         ))}

@@ -6,7 +6,9 @@ import { INBOX_CHANGED_EVENT, type InboxView, type UnwrittenApproval } from '../
 import type { PendingApprovalCard, PendingRecordEntry } from '../../../shared/extension-api.ts';
 import { manifestRows } from '../../../shared/views/batch-manifest.ts';
 import { killSwitchNotice } from '../../../shared/views/proposal-view.ts';
+import { visibleText } from '../../../shared/views/display-text.ts';
 import { getJson, postJson, query } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { DraftCard } from '../DraftCard.tsx';
 import { HeldEntryCard } from '../HeldEntryCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
@@ -172,7 +174,7 @@ function AgentOptions(props: { agents: InboxView['agents']; chosen: string }) {
       <option value="">Any agent</option>
       {props.agents.map((agent) => (
         <option key={agent.id} value={agent.id}>
-          {agent.name}
+          {visibleText(agent.name)}
         </option>
       ))}
       {props.chosen && !known && <option value={props.chosen}>{props.chosen}</option>}
@@ -191,10 +193,12 @@ function Unwritten(props: { approvals: UnwrittenApproval[] }) {
             <Link href={`/records/${approval.objectType}/${approval.recordId}`}>
               {approval.objectType} {approval.recordId}
             </Link>{' '}
-            · {approval.agentName} ·{' '}
-            {Object.entries(approval.values)
-              .map(([property, value]) => `${property} → ${value ?? '(empty)'}`)
-              .join(', ')}{' '}
+            · <AgentText>{approval.agentName}</AgentText> ·{' '}
+            <AgentText>
+              {Object.entries(approval.values)
+                .map(([property, value]) => `${property} → ${value ?? '(empty)'}`)
+                .join(', ')}
+            </AgentText>{' '}
             · approved by user {approval.decidedBy.join(', ')} ·{' '}
             <strong>
               {approval.outcome === 'stale' ? 'not written: the record changed' : 'write failed, retrying'}
@@ -301,9 +305,15 @@ function BatchBar(props: {
                   <tr key={row.key}>
                     <td>{row.record}</td>
                     <td>{row.change}</td>
-                    <td>{row.value}</td>
-                    <td>{row.agent}</td>
-                    <td>{row.batch}</td>
+                    <td>
+                      <AgentText>{row.value}</AgentText>
+                    </td>
+                    <td>
+                      <AgentText>{row.agent}</AgentText>
+                    </td>
+                    <td>
+                      <AgentText>{row.batch}</AgentText>
+                    </td>
                   </tr>
                 ))}
               </tbody>

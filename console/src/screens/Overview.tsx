@@ -1,6 +1,7 @@
 import { useLocation, useSearch } from 'wouter';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { OverviewView } from '../../../shared/console-settings-api.ts';
+import { visibleText } from '../../../shared/views/display-text.ts';
 import { getJson } from '../api.ts';
 import { useLoad } from '../use-load.ts';
 
@@ -37,7 +38,7 @@ export default function Overview() {
 
 function Charts({ view }: { view: OverviewView }) {
   const agents = view.agents.map((agent) => ({
-    name: agent.name,
+    name: visibleText(agent.name),
     rejection: percent(agent.rejectionRate),
     qaError: percent(agent.qaErrorRate),
   }));

@@ -1,6 +1,7 @@
 import type { CardView } from '../../../shared/extension-api.ts';
 import { groupByChangeSet, killSwitchNotice, showValue } from '../../../shared/views/proposal-view.ts';
 import { getJson } from '../api.ts';
+import { AgentText } from '../AgentText.tsx';
 import { HeldEntryCard } from '../HeldEntryCard.tsx';
 import { PendingCard } from '../PendingCard.tsx';
 import { useLoad } from '../use-load.ts';
@@ -56,10 +57,18 @@ export function RecordPage(props: { objectType: string; recordId: string }) {
                 {group.changes.map((change) => (
                   <tr key={change.changeId}>
                     <td>{change.property}</td>
-                    <td>{showValue(change.before).text}</td>
-                    <td>{showValue(change.after).text}</td>
-                    <td>{change.agent.name}</td>
-                    <td>{change.batchId}</td>
+                    <td>
+                      <AgentText>{showValue(change.before).text}</AgentText>
+                    </td>
+                    <td>
+                      <AgentText>{showValue(change.after).text}</AgentText>
+                    </td>
+                    <td>
+                      <AgentText>{change.agent.name}</AgentText>
+                    </td>
+                    <td>
+                      <AgentText>{change.batchId}</AgentText>
+                    </td>
                     <td>{new Date(change.at).toLocaleString()}</td>
                   </tr>
                 ))}

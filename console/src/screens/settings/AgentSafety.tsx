@@ -7,6 +7,7 @@ import {
   regressionSetSchema,
 } from '../../../../shared/agent-safety-api.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
+import { visibleText } from '../../../../shared/views/display-text.ts';
 import {
   acceptableGates,
   GATE_ACCEPTED,
@@ -35,7 +36,7 @@ export function AgentSafety({ view }: SectionProps) {
         <select value={agentId} onChange={(event) => setAgentId(event.target.value)}>
           {agents.map((agent) => (
             <option key={agent.id} value={agent.id}>
-              {agent.name}
+              {visibleText(agent.name)}
             </option>
           ))}
         </select>

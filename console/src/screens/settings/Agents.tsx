@@ -10,6 +10,8 @@ import {
   TOKEN_WARNING,
 } from '../../../../shared/views/agents.ts';
 import type { DelegationView } from '../../../../shared/admin-api.ts';
+import { visibleText } from '../../../../shared/views/display-text.ts';
+import { AgentText } from '../../AgentText.tsx';
 import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { AgentSafety } from './AgentSafety.tsx';
@@ -42,7 +44,9 @@ export function Agents({ view, reload }: SectionProps) {
           <tbody>
             {view.agents.map((agent) => (
               <tr key={agent.id}>
-                <td>{agent.name}</td>
+                <td>
+                  <AgentText>{agent.name}</AgentText>
+                </td>
                 <td>{agent.role}</td>
                 <td>{agent.status}</td>
                 <td>{new Date(agent.createdAt).toLocaleString()}</td>
@@ -65,7 +69,7 @@ export function Agents({ view, reload }: SectionProps) {
                               async () => {
                                 setRevoking(null);
                                 await reload();
-                                return agentActionDone(next, agent.name);
+                                return agentActionDone(next, visibleText(agent.name));
                               },
                             )
                           }
@@ -103,7 +107,7 @@ function CreateAgent({ reload }: { reload: () => void }) {
         setToken(agent.token);
         setName('');
         await reload();
-        return `${agent.name} is created.`;
+        return `${visibleText(agent.name)} is created.`;
       },
     );
   };
@@ -154,7 +158,7 @@ function Delegations({ view, reload }: SectionProps) {
     () => getJson<{ delegations: DelegationView[] }>('/console/api/delegations'),
     'delegations',
   );
-  const nameOf = new Map(view.agents.map((agent) => [agent.id, agent.name]));
+  const nameOf = new Map(view.agents.map((agent) => [agent.id, visibleText(agent.name)]));
   const submit = () => {
     const expiresAt = until && !Number.isNaN(Date.parse(until)) ? new Date(until).toISOString() : until;
     const checked = validate(createDelegationSchema, { crmUserId, expiresAt });
@@ -201,7 +205,7 @@ function Delegations({ view, reload }: SectionProps) {
             <select value={agentId} onChange={(event) => setAgentId(event.target.value)}>
               {active.map((agent) => (
                 <option key={agent.id} value={agent.id}>
-                  {agent.name}
+                  {visibleText(agent.name)}
                 </option>
               ))}
             </select>

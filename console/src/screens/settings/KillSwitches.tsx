@@ -4,6 +4,7 @@ import type { SegmentCondition } from '../../../../shared/kill-switch.ts';
 import { regressionFailures } from '../../../../shared/views/agents.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
 import { MATRIX_OBJECT_TYPES } from '../../../../shared/views/policy-matrix.ts';
+import { visibleText } from '../../../../shared/views/display-text.ts';
 import {
   RECORD_MATCH_OP_NAMES,
   recordMatchText,
@@ -48,7 +49,7 @@ export function KillSwitches({ view, reload }: SectionProps) {
     { scope: 'workspace', target: null, label: 'The whole workspace' },
     ...view.agents
       .filter((agent) => agent.status !== 'revoked')
-      .map((agent) => ({ scope: 'agent' as const, target: agent.id, label: `Agent ${agent.name}` })),
+      .map((agent) => ({ scope: 'agent' as const, target: agent.id, label: `Agent ${visibleText(agent.name)}` })),
     ...view.actionKinds.map((kind) => ({ scope: 'action' as const, target: kind, label: `Action ${kind}` })),
     ...view.killSwitches
       .filter((entry) => SCOPED.some((scoped) => scoped.scope === entry.scope))

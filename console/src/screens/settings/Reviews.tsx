@@ -1,4 +1,5 @@
 import { postJson } from '../../api.ts';
+import { AgentText } from '../../AgentText.tsx';
 import { OutcomeLine, useSubmit } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
 
@@ -39,8 +40,12 @@ export function Reviews({ view, reload }: SectionProps) {
             {reviews.map((review) => (
               <tr key={review.id}>
                 <td>{`${review.objectType} ${review.recordId}`}</td>
-                <td>{agentName(review.agentId)}</td>
-                <td>{review.reason}</td>
+                <td>
+                  <AgentText>{agentName(review.agentId)}</AgentText>
+                </td>
+                <td>
+                  <AgentText>{review.reason}</AgentText>
+                </td>
                 <td>{new Date(review.markedAt).toLocaleString()}</td>
                 {canClear && (
                   <td>

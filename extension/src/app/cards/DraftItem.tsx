@@ -3,6 +3,7 @@ import { Box, Button, ButtonRow, Divider, Flex, Input, Tag, Text, TextArea } fro
 import type { EngagedKillSwitch, PendingDraft } from '../../../../shared/extension-api.ts';
 import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
 import { showValue } from '../lib/views/proposal-view.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 import { DRAFT_KIND_LABELS, EDITABLE_FIELDS, draftControls, draftEdits } from './draft-view.ts';
 
 export interface DraftItemProps {
@@ -31,16 +32,18 @@ export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProp
     <Box>
       <Flex direction="column" gap="xs">
         <Flex gap="xs" wrap="wrap">
-          <Text format={{ fontWeight: 'bold' }}>{`${DRAFT_KIND_LABELS[draft.kind]} by ${draft.agent.name}`}</Text>
+          <Text
+            format={{ fontWeight: 'bold' }}
+          >{`${DRAFT_KIND_LABELS[draft.kind]} by ${visibleText(draft.agent.name)}`}</Text>
           {draft.tier === 'two_person' ? <Tag variant="warning">Needs two approvers</Tag> : null}
           {draft.edited ? <Tag variant="info">Edited</Tag> : null}
         </Flex>
         {draft.heldBecause ? (
           <Text testId={`draft-${id}-held-because`} variant="microcopy">
-            {draft.heldBecause}
+            {visibleText(draft.heldBecause)}
           </Text>
         ) : null}
-        {content.to ? <Text testId={`draft-${id}-to`}>{`To: ${content.to}`}</Text> : null}
+        {content.to ? <Text testId={`draft-${id}-to`}>{`To: ${visibleText(content.to)}`}</Text> : null}
         {content.subject ? <Text testId={`draft-${id}-subject`}>{showValue(content.subject).text}</Text> : null}
         {content.body ? (
           <Text testId={`draft-${id}-body`} variant="microcopy">

@@ -1,6 +1,7 @@
 import { Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { FieldProvenance as Provenance } from '../../../../shared/extension-api.ts';
 import { showValue } from '../lib/views/proposal-view.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 /** Per governed property an agent set through the app, who set it and why (issue 21). */
 export function FieldProvenance({ fields }: { fields: Provenance[] }) {
@@ -29,5 +30,5 @@ export function provenanceText(field: Provenance): string {
   parts.push(`policy v${field.policyVersion}`);
   if (field.approvedBy.length > 0) parts.push(`approved by ${field.approvedBy.join(' and ')}`);
   parts.push(`change ${field.changeId}`);
-  return parts.join(' · ');
+  return visibleText(parts.join(' · '));
 }

@@ -29,6 +29,7 @@ import { createUseBackendData } from '../lib/load-state.ts';
 import { followRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 import { draftOutcome } from './draft-view.ts';
 import { Drafts } from './Drafts.tsx';
 import { HeldEntries } from './HeldEntries.tsx';
@@ -204,7 +205,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
       />
       <Divider />
       {view.review ? (
-        <Text testId="needs-review">{`Needs review: ${view.review.agentName} was stopped (${view.review.reason}) soon after writing this record, on ${new Date(view.review.markedAt).toLocaleString()}. Check its values, then clear it in the console's review queue or roll the batch back.`}</Text>
+        <Text testId="needs-review">{`Needs review: ${visibleText(view.review.agentName)} was stopped (${visibleText(view.review.reason)}) soon after writing this record, on ${new Date(view.review.markedAt).toLocaleString()}. Check its values, then clear it in the console's review queue or roll the batch back.`}</Text>
       ) : null}
       <EmailStops stops={view.emailStops ?? []} />
       <FieldProvenance fields={view.fieldProvenance ?? []} />

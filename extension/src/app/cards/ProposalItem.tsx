@@ -3,6 +3,7 @@ import { Box, Button, ButtonRow, Divider, Flex, Input, Link, Tag, Text, TextArea
 import type { ExtensionDecision, PendingApprovalCard } from '../../../../shared/extension-api.ts';
 import { changedEdits, confidenceLabel, diffRows, editStartValues, sourceLink } from '../lib/views/proposal-view.ts';
 import { decisionControls } from '../lib/views/decision-controls.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 export interface ProposalItemProps {
   card: PendingApprovalCard;
@@ -29,7 +30,7 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
     <Box>
       <Flex direction="column" gap="xs">
         <Flex gap="xs" wrap="wrap">
-          <Text format={{ fontWeight: 'bold' }}>{card.agent.name}</Text>
+          <Text format={{ fontWeight: 'bold' }}>{visibleText(card.agent.name)}</Text>
           {confidence ? <Tag variant="default">{confidence}</Tag> : null}
           {card.approval.tier === 'two_person' ? <Tag variant="warning">Needs two approvers</Tag> : null}
         </Flex>
@@ -38,7 +39,7 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
             {`${row.property}: ${row.current.text} → ${(row.edited ?? row.proposed).text}`}
           </Text>
         ))}
-        {card.evidence?.reason ? <Text variant="microcopy">{card.evidence.reason}</Text> : null}
+        {card.evidence?.reason ? <Text variant="microcopy">{visibleText(card.evidence.reason)}</Text> : null}
         {source ? (
           source.href ? (
             <Link href={source.href}>{source.label}</Link>

@@ -1,6 +1,7 @@
 import { Button, Flex, Heading, Text } from '@hubspot/ui-extensions';
 import type { AgentCreation, RecentAgentChange } from '../../../../shared/extension-api.ts';
 import { groupByChangeSet, showValue } from '../lib/views/proposal-view.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 export interface RecentChangesProps {
   changes: RecentAgentChange[];
@@ -20,7 +21,11 @@ export function RecentChanges({ changes, createdBy, onRevert, busy }: RecentChan
       {changes.length === 0 ? <Text variant="microcopy">No agent has changed this record.</Text> : null}
       {groupByChangeSet(changes).map((group) => (
         <Flex key={group.changeSetId} direction="column" gap="flush">
-          <Text variant="microcopy">{`${group.changes[0]?.agent.name} · ${group.changes[0]?.batchId} · ${new Date(group.changes[0]?.at ?? 0).toLocaleString()}`}</Text>
+          <Text variant="microcopy">
+            {visibleText(
+              `${group.changes[0]?.agent.name} · ${group.changes[0]?.batchId} · ${new Date(group.changes[0]?.at ?? 0).toLocaleString()}`,
+            )}
+          </Text>
           {group.changes.map((change) => (
             <Flex key={change.changeId} gap="xs" align="center">
               <Text>{`${change.property}: ${showValue(change.before).text} → ${showValue(change.after).text}`}</Text>
@@ -47,5 +52,7 @@ export function RecentChanges({ changes, createdBy, onRevert, busy }: RecentChan
 function createdByText(creation: AgentCreation): string {
   const why = creation.evidence?.reason ? `: ${creation.evidence.reason}` : '';
   const source = creation.evidence?.source ? ` (${creation.evidence.source})` : '';
-  return `Created by ${creation.agent.name} · batch ${creation.batchId} · ${new Date(creation.at).toLocaleString()}, policy v${creation.policyVersion}${why}${source}`;
+  return visibleText(
+    `Created by ${creation.agent.name} · batch ${creation.batchId} · ${new Date(creation.at).toLocaleString()}, policy v${creation.policyVersion}${why}${source}`,
+  );
 }

@@ -3,6 +3,7 @@ import { Alert, Button, ButtonRow, Flex, Heading, ProgressBar, Text } from '@hub
 import type { RollbackPlan, RollbackView } from '../../../../shared/rollback-api.ts';
 import type { Fetcher } from '../lib/api.ts';
 import { followRollback, planRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 type Step =
   | { kind: 'planning' }
@@ -39,7 +40,7 @@ export function BatchRollback({
 
   return (
     <Flex direction="column" gap="xs">
-      <Heading>{`Roll back batch ${batchId}`}</Heading>
+      <Heading>{`Roll back batch ${visibleText(batchId)}`}</Heading>
       {step === null ? (
         <ButtonRow>
           <Button testId="dry-run" onClick={() => void dryRun()}>

@@ -20,6 +20,7 @@ import type { HomeView } from '../../../../shared/extension-api.ts';
 import { backendFetcher, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 import { AuditSearch } from './AuditSearch.tsx';
 import { BatchRollback } from './BatchRollback.tsx';
 
@@ -66,8 +67,8 @@ export function Home({ fetcher }: { fetcher: Fetcher }) {
           <TableBody>
             {batches.map((batch) => (
               <TableRow key={batch.batchId}>
-                <TableCell>{batch.batchId}</TableCell>
-                <TableCell>{batch.agents.join(', ')}</TableCell>
+                <TableCell>{visibleText(batch.batchId)}</TableCell>
+                <TableCell>{visibleText(batch.agents.join(', '))}</TableCell>
                 <TableCell>{String(batch.changeSets)}</TableCell>
                 <TableCell>{String(batch.pendingApprovals)}</TableCell>
                 <TableCell>{new Date(batch.lastAt).toLocaleString()}</TableCell>

@@ -18,6 +18,7 @@ import type { SettingsView } from '../../../../shared/extension-api.ts';
 import { callBackend, type CallResult, type Fetcher, type Send } from '../lib/api.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
 import { GATE_ACCEPTED, GATE_BUTTON, acceptableGates, regressionRunText, safetyFacts } from '../lib/views/agents.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
 
@@ -43,7 +44,7 @@ export function AgentSafety({ view, fetcher, send, editable }: AgentSafetyProps)
       <Select
         name="safety-agent"
         label="Agent"
-        options={agents.map((agent) => ({ label: agent.name, value: agent.id }))}
+        options={agents.map((agent) => ({ label: visibleText(agent.name), value: agent.id }))}
         value={agentId}
         onChange={(value) => setAgentId(String(value))}
       />

@@ -27,6 +27,7 @@ import {
   type AgentAction,
 } from '../lib/views/agents.ts';
 import { MATRIX_ROLES } from '../lib/views/policy-matrix.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 
 export type AgentCommand =
   | { kind: 'create'; name: string; role: AgentRole }
@@ -65,7 +66,7 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
                 onCommand({ kind: 'revoke', id: agent.id, name: agent.name });
               }}
             >
-              {`Revoke ${agent.name} for good`}
+              {`Revoke ${visibleText(agent.name)} for good`}
             </Button>
             <Button
               testId={`agent-revoke-keep-${agent.id}`}
@@ -133,7 +134,7 @@ export function Agents({ view, editable, busy, created, onCommand, onTokenCopied
           ) : null}
           {view.agents.map((agent) => (
             <TableRow key={agent.id}>
-              <TableCell>{agent.name}</TableCell>
+              <TableCell>{visibleText(agent.name)}</TableCell>
               <TableCell>{agent.role}</TableCell>
               <TableCell>{agent.status}</TableCell>
               <TableCell>{new Date(agent.createdAt).toLocaleString()}</TableCell>

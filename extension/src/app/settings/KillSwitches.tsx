@@ -3,6 +3,7 @@ import { Alert, Button, Flex, Heading, Input, Select, Text } from '@hubspot/ui-e
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { KillSwitchScope, SegmentCondition } from '../../../../shared/kill-switch.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
+import { visibleText } from '../lib/views/display-text.ts';
 import {
   RECORD_MATCH_OP_NAMES,
   recordMatchText,
@@ -72,7 +73,11 @@ export function KillSwitches({ view, editable, canForce, refused, onChange }: Ki
     { scope: 'workspace', target: null, label: 'All agents' },
     ...view.agents
       .filter((agent) => agent.status !== 'revoked')
-      .map((agent) => ({ scope: 'agent' as const, target: agent.id, label: `${agent.name} (${agent.role})` })),
+      .map((agent) => ({
+        scope: 'agent' as const,
+        target: agent.id,
+        label: `${visibleText(agent.name)} (${agent.role})`,
+      })),
     ...view.killSwitches
       .filter((row) => SCOPED.some((scoped) => scoped.scope === row.scope))
       .map((row) => ({ scope: row.scope, target: row.target, label: scopedLabel(row) })),
