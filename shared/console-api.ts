@@ -165,7 +165,11 @@ export const INBOX_CHANGED_EVENT = 'inbox-changed';
 
 /** The one-time link a person opens; the server, its CLI and the demo print it the same way. */
 export function signInUrl(serverUrl: string, token: string): string {
-  return `${serverUrl.replace(/\/+$/, '')}${SIGN_IN_PATH}?token=${encodeURIComponent(token)}`;
+  // Trailing slashes counted off from the end: `/\/+$/` tried every start of a run of slashes to
+  // its end, and the server's URL can be the request's Host.
+  let end = serverUrl.length;
+  while (end > 0 && serverUrl[end - 1] === '/') end--;
+  return `${serverUrl.slice(0, end)}${SIGN_IN_PATH}?token=${encodeURIComponent(token)}`;
 }
 
 /** One audit event whole, as the log keeps it (values and evidence as the agent or the CRM gave them). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSalesforceCrm, type SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
+import { bulkFailure } from '../../server/src/crm/salesforce/bulk.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -257,6 +258,34 @@ describe('writes from the Bulk API 2.0 threshold', () => {
       } finally {
         process();
       }
+    });
+  });
+});
+
+describe('a failed row’s error', () => {
+  it('reads as it did when an expression took the closing dashes off', () => {
+    const before = (error: string) => {
+      const [code = 'UNKNOWN_EXCEPTION', ...rest] = error.replace(/\s*--\s*$/, '').split(':');
+      const message = (rest.length > 1 ? rest.slice(0, -1) : rest).join(':').trim();
+      return { state: 'failed', code, message: message || 'refused without a reason' };
+    };
+    const alphabet = ' -:aB\t\n\u00a0';
+    const errors = ['INVALID_FIELD:No such column:Secret__c --', 'A:b:c', '--', '', 'A:x --  \n', 'A: -- -- '];
+    for (let i = 0; i < 20_000; i++) {
+      let error = '';
+      for (let length = Math.floor(Math.random() * 12); length > 0; length--)
+        error += alphabet[Math.floor(Math.random() * alphabet.length)];
+      errors.push(error);
+    }
+    for (const error of errors) expect(bulkFailure(error), JSON.stringify(error)).toEqual(before(error));
+  });
+
+  it('keeps a message that quotes a long run of spaces', () => {
+    const spaces = ' '.repeat(65_536);
+    expect(bulkFailure(`STRING_TOO_LONG:data value too large: a${spaces}b:Title --`)).toEqual({
+      state: 'failed',
+      code: 'STRING_TOO_LONG',
+      message: `data value too large: a${spaces}b`,
     });
   });
 });

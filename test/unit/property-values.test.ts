@@ -67,6 +67,35 @@ describe('a number property', () => {
         message: 'Score__c is a number property and needs a number',
       });
   });
+
+  it('reads texts as the expression before the linear one did', () => {
+    const refused = { ok: false, message: 'Score__c is a number property and needs a number' };
+    const before = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const expected = (text: string) => {
+      const number = before.test(text.trim()) ? Number(text) : Number.NaN;
+      return text === ''
+        ? { ok: true, value: null }
+        : Number.isFinite(number)
+          ? { ok: true, value: String(number) }
+          : refused;
+    };
+    const alphabet = '019.eE+- x';
+    for (let i = 0; i < 20_000; i++) {
+      let text = '';
+      for (let length = Math.floor(Math.random() * 10); length > 0; length--)
+        text += alphabet[Math.floor(Math.random() * alphabet.length)];
+      expect(toCrmValue(score, text), JSON.stringify(text)).toEqual(expected(text));
+    }
+  });
+
+  it('refuses a long run of digits with a letter after, and takes it without', () => {
+    const digits = '1'.repeat(65_535);
+    expect(toCrmValue(score, `${digits}x`)).toEqual({
+      ok: false,
+      message: 'Score__c is a number property and needs a number',
+    });
+    expect(toCrmValue(score, `0.${digits}`)).toEqual({ ok: true, value: '0.1111111111111111' });
+  });
 });
 
 describe('a date property', () => {

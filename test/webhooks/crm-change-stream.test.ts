@@ -204,6 +204,36 @@ describe('following a CRM change stream', () => {
     ]);
   });
 
+  it('records a record deleted during a gap once, however many of its properties are governed', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+    const token = (
+      await api(harness, 'POST', '/v1/admin/agents', {
+        token: ws.adminToken,
+        body: { name: 'enricher', role: 'enrichment' },
+      })
+    ).body.token;
+    const deleted = seedContact(harness, { phone: '+1 555 0100' });
+    const kept = seedContact(harness, { phone: '+1 555 0200' });
+    for (const recordId of [deleted, kept])
+      await proposeHeld(harness, {
+        token,
+        adminToken: ws.adminToken,
+        recordId,
+        properties: { phone: '+1 555 0199', mobilephone: '+1 555 0198' },
+      });
+    harness.hubspot.state.objects.contacts.records.delete(deleted);
+    sandbox.bus.publishGap('Contact', [deleted, kept], 'GAP_UPDATE', PERSON);
+    await follow(1);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    const history = await historyRows(harness.deps.db, ws.workspaceId);
+    expect(history.map((row) => [row.recordId, row.property, row.value, row.kind])).toEqual([
+      [deleted, '', null, 'record_deleted'],
+      [kept, 'mobilephone', null, 'system'],
+      [kept, 'phone', '+1 555 0200', 'system'],
+    ]);
+  });
+
   it('reads governed records again when the stored replay id is past retention, then goes on from the earliest kept', async () => {
     await sandbox.close();
     let now = Date.now();

@@ -11,12 +11,50 @@ interface ConditionTarget {
   role: AgentRole;
 }
 
+/**
+ * A condition's lists as sets, made once per parsed condition: a policy may list 1,000 properties,
+ * sources or values in each of 500 conditions, and every field write of a change set asks them.
+ */
+interface ListSets {
+  objectTypes: ReadonlySet<string> | undefined;
+  properties: ReadonlySet<string> | undefined;
+  roles: ReadonlySet<string> | undefined;
+  allowedSources: ReadonlySet<string> | undefined;
+  values: ReadonlySet<string> | undefined;
+}
+
+const listSets = new WeakMap<object, ListSets>();
+
+function setsOf(condition: {
+  kind?: string;
+  objectType?: string;
+  objectTypes?: readonly string[] | undefined;
+  properties?: readonly string[] | undefined;
+  roles?: readonly string[] | undefined;
+  allowedSources?: readonly string[] | undefined;
+  values?: readonly string[] | undefined;
+}): ListSets {
+  let sets = listSets.get(condition);
+  if (!sets) {
+    const objectTypes = condition.kind === 'record_matches' ? [condition.objectType!] : condition.objectTypes;
+    sets = {
+      objectTypes: objectTypes && new Set(objectTypes),
+      properties: condition.properties && new Set(condition.properties),
+      roles: condition.roles && new Set(condition.roles),
+      allowedSources: condition.allowedSources && new Set(condition.allowedSources.map(normalizeSource)),
+      values: condition.values && new Set(condition.values),
+    };
+    listSets.set(condition, sets);
+  }
+  return sets;
+}
+
 /** Whether the condition's scope covers this write; an omitted list covers everything. */
 export function conditionApplies(condition: PolicyCondition, target: ConditionTarget): boolean {
-  const objectTypes = condition.kind === 'record_matches' ? [condition.objectType] : condition.objectTypes;
-  if (objectTypes && !objectTypes.includes(target.objectType)) return false;
-  if (condition.properties && !condition.properties.includes(target.property)) return false;
-  return !condition.roles || condition.roles.includes(target.role);
+  const { objectTypes, properties, roles } = setsOf(condition);
+  if (objectTypes && !objectTypes.has(target.objectType)) return false;
+  if (properties && !properties.has(target.property)) return false;
+  return !roles || roles.has(target.role);
 }
 
 interface WriteUnderTest {
@@ -49,9 +87,8 @@ export function conditionReasons(condition: PolicyCondition, input: WriteUnderTe
     case 'evidence': {
       const reasons: ReasonCode[] = [];
       if (condition.requireUrl && !write.evidence.url) reasons.push('evidence_missing');
-      const allowed = condition.allowedSources?.map(normalizeSource);
-      if (allowed && !allowed.includes(normalizeSource(write.evidence.source)))
-        reasons.push('evidence_source_not_allowed');
+      const allowed = setsOf(condition).allowedSources;
+      if (allowed && !allowed.has(normalizeSource(write.evidence.source))) reasons.push('evidence_source_not_allowed');
       return reasons;
     }
   }
@@ -78,7 +115,7 @@ export function recordMatches(
     case 'neq':
       return actual !== expected;
     case 'in':
-      return !isEmpty(value) && (condition.values ?? []).includes(actual);
+      return !isEmpty(value) && (setsOf(condition).values?.has(actual) ?? false);
     case 'gt':
     case 'gte':
     case 'lt':

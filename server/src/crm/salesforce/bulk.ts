@@ -83,7 +83,7 @@ export async function stageBulkUpdate(
       const outcomes = new Map<string, BulkRecordOutcome>(records.map((record) => [record.Id, { state: 'written' }]));
       if (info.numberRecordsFailed > 0)
         for (const row of await call(`read the failed rows of ${what}`, () => job.getFailedResults()))
-          outcomes.set(idOf(row), failure(String((row as Record<string, unknown>)['sf__Error'] ?? '')));
+          outcomes.set(idOf(row), bulkFailure(String((row as Record<string, unknown>)['sf__Error'] ?? '')));
       if (info.numberRecordsProcessed < records.length)
         for (const row of await call(`read the unprocessed rows of ${what}`, () => job.getUnprocessedRecords()))
           outcomes.set(idOf(row), { state: 'unprocessed' });
@@ -155,9 +155,19 @@ function idOf(row: unknown): string {
   return String(columns['Id'] || columns['sf__Id'] || '');
 }
 
-function failure(error: string): BulkRecordOutcome {
-  const [code = 'UNKNOWN_EXCEPTION', ...rest] = error.replace(/\s*--\s*$/, '').split(':');
+/** A result row's `sf__Error`, `CODE:message:fields --`, as one record's refusal. */
+export function bulkFailure(error: string): BulkRecordOutcome {
+  const [code = 'UNKNOWN_EXCEPTION', ...rest] = withoutClosingDashes(error).split(':');
   // The message may hold colons itself; the last part names the fields.
   const message = (rest.length > 1 ? rest.slice(0, -1) : rest).join(':').trim();
   return { state: 'failed', code, message: message || 'refused without a reason' };
+}
+
+/**
+ * The error without its closing ` --`, trimmed from the end: `/\s*--\s*$/` tried every start of a
+ * run of spaces to its end, and the message can quote a value of 65,536 of them.
+ */
+function withoutClosingDashes(error: string): string {
+  const trimmed = error.trimEnd();
+  return trimmed.endsWith('--') ? trimmed.slice(0, -2).trimEnd() : error;
 }

@@ -134,7 +134,9 @@ async function readAgain(
     const records = await crm.readBatch({ objectType: reread.objectType as ObjectType, recordIds: slice, properties });
     for (const recordId of slice) {
       const values = records.get(recordId);
-      for (const property of governed.get(recordId) ?? [])
+      const properties = governed.get(recordId) ?? [];
+      // A record the CRM no longer has is one deletion, not one per property.
+      for (const property of values ? properties : properties.slice(0, 1))
         found.push({
           objectType: reread.objectType,
           recordId,
@@ -148,9 +150,5 @@ async function readAgain(
         });
     }
   }
-  // A record the CRM no longer has is one deletion, not one per property.
-  return found.filter(
-    (event, index) =>
-      event.recordEvent === null || found.findIndex((other) => other.recordId === event.recordId) === index,
-  );
+  return found;
 }
