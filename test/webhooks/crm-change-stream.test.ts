@@ -75,6 +75,17 @@ async function follow(stored: number, holder = 'server-a'): Promise<string> {
   return ended;
 }
 
+/** The example policy in force, the workspace bootstrapped, and an enrichment agent's token. */
+async function governedEnricher(): Promise<string> {
+  await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+  await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
+  const created = await api(harness, 'POST', '/v1/admin/agents', {
+    token: ws.adminToken,
+    body: { name: 'enricher', role: 'enrichment' },
+  });
+  return created.body.token;
+}
+
 const contactChange = (
   recordId: string,
   values: Record<string, string | null>,
@@ -91,14 +102,7 @@ const contactChange = (
 
 describe('following a CRM change stream', () => {
   it('sorts changes by who made them, and a person edit makes an approval stale as a webhook would', async () => {
-    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
-    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-    const token = (
-      await api(harness, 'POST', '/v1/admin/agents', {
-        token: ws.adminToken,
-        body: { name: 'enricher', role: 'enrichment' },
-      })
-    ).body.token;
+    const token = await governedEnricher();
     await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
     const approvalId = await proposeHeld(harness, {
@@ -178,14 +182,7 @@ describe('following a CRM change stream', () => {
   });
 
   it('reads a record again after a gap event and records what it holds now', async () => {
-    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
-    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-    const token = (
-      await api(harness, 'POST', '/v1/admin/agents', {
-        token: ws.adminToken,
-        body: { name: 'enricher', role: 'enrichment' },
-      })
-    ).body.token;
+    const token = await governedEnricher();
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
     await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
     // The change that the gap stands for, made where no event reports it.
@@ -205,14 +202,7 @@ describe('following a CRM change stream', () => {
   });
 
   it('records a record deleted during a gap once, however many of its properties are governed', async () => {
-    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
-    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-    const token = (
-      await api(harness, 'POST', '/v1/admin/agents', {
-        token: ws.adminToken,
-        body: { name: 'enricher', role: 'enrichment' },
-      })
-    ).body.token;
+    const token = await governedEnricher();
     const deleted = seedContact(harness, { phone: '+1 555 0100' });
     const kept = seedContact(harness, { phone: '+1 555 0200' });
     for (const recordId of [deleted, kept])
@@ -238,14 +228,7 @@ describe('following a CRM change stream', () => {
     await sandbox.close();
     let now = Date.now();
     sandbox = await startPubSubSandbox({ accessToken: TOKEN, organizationId: ORG, now: () => now });
-    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
-    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-    const token = (
-      await api(harness, 'POST', '/v1/admin/agents', {
-        token: ws.adminToken,
-        body: { name: 'enricher', role: 'enrichment' },
-      })
-    ).body.token;
+    const token = await governedEnricher();
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
     await proposeHeld(harness, { token, adminToken: ws.adminToken, recordId, properties: { phone: '+1 555 0199' } });
     sandbox.publishRecordChanges([contactChange('100', { jobtitle: 'T0' }, UI_CLIENT)]);
@@ -273,14 +256,7 @@ describe('following a CRM change stream', () => {
   });
 
   it('takes a status set on the approval object as that person’s decision, by the same rules', async () => {
-    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
-    await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
-    const token = (
-      await api(harness, 'POST', '/v1/admin/agents', {
-        token: ws.adminToken,
-        body: { name: 'enricher', role: 'enrichment' },
-      })
-    ).body.token;
+    const token = await governedEnricher();
     await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
     const approvalId = await proposeHeld(harness, {
