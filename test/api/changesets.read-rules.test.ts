@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { createAgent, publishPolicy } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { callMcpTool } from '../support/mcp.ts';
 
 // Proposing a change is no way to read a value the policy's read rules withhold or mask (issue 21).
 let harness: Harness;
@@ -50,17 +51,7 @@ function byProperty(changeSet: { results: { property: string }[] }): Record<stri
 }
 
 async function mcp(name: string, args: object, as = token): Promise<any> {
-  const res = await fetch(`${harness.url}/mcp`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${as}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
-  });
-  const body = (await res.json()) as { result: { content: { text: string }[] } };
-  return JSON.parse(body.result.content[1]!.text);
+  return JSON.parse((await callMcpTool(harness, as, name, args)).texts[1]!);
 }
 
 const shownByReadRules = {

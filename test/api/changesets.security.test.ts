@@ -3,6 +3,7 @@ import { bootstrapWorkspace, setAgentStatus } from '../../server/src/services/go
 import { seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { submissionRowCounts } from '../support/row-counts.ts';
+import { callMcpTool } from '../support/mcp.ts';
 
 let harness: Harness;
 let a: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -100,17 +101,8 @@ describe('tenant isolation', () => {
 // Least privilege (deny by default): an agent reads back only what it submitted.
 describe('agent isolation', () => {
   async function mcp(token: string, name: string, args: object) {
-    const res = await fetch(`${harness.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
-    });
-    const { result } = (await res.json()) as { result: { isError?: boolean; content: { text: string }[] } };
-    return { isError: result.isError ?? false, text: result.content.map((part) => part.text).join('\n') };
+    const { isError, texts } = await callMcpTool(harness, token, name, args);
+    return { isError, text: texts.join('\n') };
   }
   const unknownId = '0193d0a4-0000-7000-8000-000000000000';
   const withoutId = (text: string, id: string) => text.replaceAll(id, 'ID');
