@@ -38,6 +38,34 @@ export async function claimApplies(
   return withItems(db, rows);
 }
 
+/**
+ * Renews a live writer's claim: `applying_since` moves from `held` (what this writer set last) to
+ * `now` on those of `ids` still approved and still reading `held`. The ids it still holds; one
+ * missing was settled, or taken by another writer that found the claim abandoned.
+ */
+export async function renewApplyClaims(
+  db: Db,
+  workspaceId: string,
+  ids: readonly string[],
+  held: Date,
+  now: Date,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .update(approvals)
+    .set({ applyingSince: now })
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        inArray(approvals.id, [...ids]),
+        eq(approvals.status, 'approved'),
+        eq(approvals.applyingSince, held),
+      ),
+    )
+    .returning({ id: approvals.id });
+  return new Set(rows.map((row) => row.id));
+}
+
 const applyDue = (now: Date, abandonedBefore: Date) =>
   and(
     eq(approvals.status, 'approved'),

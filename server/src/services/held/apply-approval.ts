@@ -8,6 +8,7 @@ import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
 import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
 import { toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
+import { type ApplyClaim, keepApplyClaim } from './apply-claim.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
@@ -40,15 +41,34 @@ export async function applyApprovals(
   input: { workspace: WorkspaceRow; approvalIds: readonly string[] },
 ): Promise<void> {
   const now = deps.clock();
+  const claimMs = deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS;
   const claimed = await claimApplies(
     deps.db,
     input.workspace.id,
     input.approvalIds,
     now,
-    new Date(now.getTime() - (deps.approvalApplyClaimMs ?? ABANDONED_APPLY_MS)),
+    new Date(now.getTime() - claimMs),
   );
+  if (claimed.length === 0) return;
   const crm = deps.crmFor(input.workspace);
-  const run: ApplyRun = { written: new Map(), claimedIds: claimed.map((approval) => approval.id) };
+  const claimedIds = claimed.map((approval) => approval.id);
+  const claim = keepApplyClaim(deps, { workspaceId: input.workspace.id, ids: claimedIds, claimedAt: now, claimMs });
+  const run: ApplyRun = { written: new Map(), claimedIds, claim };
+  try {
+    await applyRounds(deps, crm, input.workspace, claimed, now, run);
+  } finally {
+    claim.stop();
+  }
+}
+
+async function applyRounds(
+  deps: ServiceDeps,
+  crm: CrmPort,
+  workspace: WorkspaceRow,
+  claimed: StoredApproval[],
+  now: Date,
+  run: ApplyRun,
+): Promise<void> {
   for (const round of rounds(claimed)) {
     const chunks = [...Map.groupBy(round, (approval) => approval.objectType)].flatMap(([objectType, approvals]) => {
       const slices: { objectType: ObjectType; chunk: StoredApproval[] }[] = [];
@@ -61,8 +81,16 @@ export async function applyApprovals(
     await pMap(
       chunks,
       async ({ objectType, chunk }) => {
-        const results = await writeChunk(deps, crm, input.workspace, objectType, chunk, now, run);
-        await settle(deps, input.workspace, chunk, results, now);
+        const results = await writeChunk(deps, crm, workspace, objectType, chunk, now, run);
+        // What another writer took meanwhile is its to settle.
+        const held = await run.claim.confirm(chunk.map((approval) => approval.id));
+        await settle(
+          deps,
+          workspace,
+          chunk.filter((approval) => held.has(approval.id)),
+          results,
+          now,
+        );
       },
       { concurrency: CHUNK_CONCURRENCY },
     );
@@ -76,6 +104,7 @@ interface ApplyRun {
   written: WrittenValues;
   /** Every approval this run claimed: its own later rounds are not another write overtaking it. */
   claimedIds: readonly string[];
+  claim: ApplyClaim;
 }
 
 const recordKey = (approval: StoredApproval) => `${approval.objectType}:${approval.recordId}`;
@@ -198,7 +227,9 @@ async function writeChunk(
   // and so does a segment or evidence-source switch engaged since the agent proposed.
   const stopped = await switchesStopping(deps, crm, workspace, objectType, writing);
   for (const [approvalId, message] of stopped) results.set(approvalId, failed(message));
-  const sending = writing.filter(({ approval }) => !stopped.has(approval.id));
+  // Still ours: a claim that lapsed while the read waited may have been taken, and written, by another writer.
+  const held = await run.claim.confirm(writing.map(({ approval }) => approval.id));
+  const sending = writing.filter(({ approval }) => !stopped.has(approval.id) && held.has(approval.id));
   if (sending.length === 0) return results;
   try {
     const outcomes = await crm.writeBatch({ objectType, writes: sending.map((s) => s.write) });
