@@ -1,5 +1,11 @@
 import { renewChangeSetLease } from '../../store/change-store.ts';
-import { type ChangeSetLease, type ServiceDeps, leaseHolderName } from '../common/index.ts';
+import {
+  type ChangeSetLease,
+  type HeldLease,
+  keepRenewing,
+  type ServiceDeps,
+  leaseHolderName,
+} from '../common/index.ts';
 
 export const DEFAULT_CHANGE_SET_LEASE_MS = 30_000;
 
@@ -8,17 +14,6 @@ const FALLBACK_HOLDER = leaseHolderName();
 
 export function changeSetLeaseOf(deps: ServiceDeps): ChangeSetLease {
   return deps.changeSetLease ?? { holder: FALLBACK_HOLDER, leaseMs: DEFAULT_CHANGE_SET_LEASE_MS };
-}
-
-export interface HeldLease {
-  /** True once a renewal found the change set taken over (this process stalled past its lease) or finished. */
-  lost(): boolean;
-  /**
-   * Renews now and says whether the lease is still ours: asked right before an action another
-   * holder must never repeat (a CRM write), since the timer's last answer may be a lease old.
-   */
-  confirm(): Promise<boolean>;
-  stop(): void;
 }
 
 /**
@@ -31,33 +26,4 @@ export function keepChangeSetLease(deps: ServiceDeps, changeSetId: string): Held
   return keepRenewing(leaseMs, () =>
     renewChangeSetLease(deps.db, { id: changeSetId, holder, until: new Date(deps.clock().getTime() + leaseMs) }),
   );
-}
-
-/** Calls `renew` a few times per lease period until stopped, or until it says the lease is no longer ours. */
-export function keepRenewing(leaseMs: number, renew: () => Promise<boolean>): HeldLease {
-  let lost = false;
-  const timer = setInterval(
-    () => {
-      renew()
-        .then((renewed) => {
-          if (renewed) return;
-          lost = true;
-          clearInterval(timer);
-        })
-        .catch(() => undefined); // a missed renewal only shortens the lease; the next one tries again
-    },
-    Math.max(leaseMs / 3, 50),
-  );
-  timer.unref();
-  return {
-    lost: () => lost,
-    confirm: async () => {
-      if (lost) return false;
-      if (await renew()) return true;
-      lost = true;
-      clearInterval(timer);
-      return false;
-    },
-    stop: () => clearInterval(timer),
-  };
 }

@@ -59,11 +59,13 @@ import {
   switchKey,
   type WriteOutcome,
 } from './apply-writes.ts';
-import { changeSetLeaseOf, keepRenewing, type HeldLease } from './change-set-lease.ts';
+import { changeSetLeaseOf } from './change-set-lease.ts';
 import { asAgentSees, changeSetView, loadChangeSetView } from './change-set-view.ts';
 import { decisionEvents } from './decision-events.ts';
 import {
   type Actor,
+  type HeldLease,
+  keepRenewing,
   type ServiceDeps,
   toCrmValue,
   APP_PROPERTY_GROUP,

@@ -1,7 +1,7 @@
 /** Plumbing every feature uses: the dependencies a service is given, ids, leases, and the values written with every CRM change. Other folders import this feature only from here. */
 export { type Actor, actorJson, type ChangeSetLease, type ServiceDeps } from './deps.ts';
 export { isUuid, newId } from './ids.ts';
-export { leaseHolderName } from './lease-holder.ts';
+export { type HeldLease, keepRenewing, leaseHolderName } from './lease-holder.ts';
 export { toCrmValue } from './property-values.ts';
 export {
   APP_PROPERTY_GROUP,
