@@ -103,12 +103,10 @@ function settledRow(row: ChangeRow, outcome: WriteOutcome | undefined): ChangeRo
 /** Milliseconds spent in each phase, reported as a Server-Timing header so operators see where time goes. */
 export type PhaseTimings = Partial<Record<'validate' | 'read' | 'decide' | 'write' | 'view', number>>;
 
-/** The answer before read rules, and the policy whose read rules it is shown under. */
 interface Submitted {
   response: ChangeSetResponse;
   replayed: boolean;
   timings: PhaseTimings;
-  shownUnder: Policy;
 }
 
 /**
@@ -136,17 +134,18 @@ export async function submitChangeSet(
         replays: async () => Boolean(key && (await findIdempotencyKey(deps.db, key))?.changeSetId),
         counted: (result) => !result.replayed,
       },
-      (policyNow) => submitWithinBudget(deps, input, policyNow),
+      async (policyNow) => {
+        const submitted = await submitWithinBudget(deps, input, policyNow);
+        // Shown under the read rules of the policy it was decided (or, a replay, answered) under.
+        return { ...submitted, response: asAgentSees(policyNow.policy, input, submitted.response) };
+      },
     );
-  const result = !deps.changeSetTurns
-    ? await submit()
-    : await deps.changeSetTurns.run(workspace.id, async () => {
-        // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
-        await assertNotKilled(deps.db, killSwitch);
-        return submit();
-      });
-  const { shownUnder, ...submitted } = result;
-  return { ...submitted, response: asAgentSees(shownUnder, input, submitted.response) };
+  if (!deps.changeSetTurns) return submit();
+  return deps.changeSetTurns.run(workspace.id, async () => {
+    // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
+    await assertNotKilled(deps.db, killSwitch);
+    return submit();
+  });
 }
 
 /**
@@ -168,8 +167,7 @@ async function submitWithinBudget(
   let claim: HeldLease | undefined;
   if (key) {
     const claimed = await claimOrReplay(deps, key, createHash('sha256').update(canonicalJson(request)).digest('hex'));
-    if ('replay' in claimed)
-      return { response: claimed.replay, replayed: true, timings: {}, shownUnder: policyNow.policy };
+    if ('replay' in claimed) return { response: claimed.replay, replayed: true, timings: {} };
     claim = claimed.lease;
   }
 
@@ -207,7 +205,7 @@ async function submitWithinBudget(
         delegationId: actor.onBehalfOf?.delegationId ?? null,
       });
       changeSetId = associated.changeSetId;
-      return { response: await associated.response(), replayed: false, timings, shownUnder: policy };
+      return { response: await associated.response(), replayed: false, timings };
     }
     const creates = request.changes.filter(isCreate);
     // Updates' records are read while the CRM describes their properties (a call of its own when not
@@ -263,7 +261,7 @@ async function submitWithinBudget(
         entries: entriesOf(writes, creates.length),
       });
       changeSetId = created.changeSetId;
-      return { response: await created.response(), replayed: false, timings, shownUnder: policy };
+      return { response: await created.response(), replayed: false, timings };
     }
     const updates = request as UpdateChangeSetRequest;
     const { scoped, readFromSeq, records, stopped } = await reading!;
@@ -316,7 +314,6 @@ async function submitWithinBudget(
         response: await loadChangeSetView(deps.db, { workspaceId: workspace.id, agentId: agent.id }, changeSetId),
         replayed: false,
         timings,
-        shownUnder: policy,
       };
     const header = {
       id: changeSetId,
@@ -338,7 +335,7 @@ async function submitWithinBudget(
     });
     const response = changeSetView(header, settled);
     phase('view');
-    return { response, replayed: false, timings, shownUnder: policy };
+    return { response, replayed: false, timings };
   } catch (error) {
     if (key && !changeSetId) await releaseIdempotencyKey(deps.db, key);
     throw error;
