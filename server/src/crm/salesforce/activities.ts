@@ -94,16 +94,18 @@ function noteContent(body: string): string {
 /**
  * One request whose records may be made even when it fails unclearly. Not idempotent: jsforce never
  * repeats a POST, and after an unclear failure the records may exist, so the failure is reported and
- * never tried again. (An expired session is renewed and the call repeated once: a 401 means nothing
- * was made.)
+ * never tried again, nor is an answer of an unexpected shape. (An expired session is renewed and the
+ * call repeated once: a 401 means nothing was made.)
  */
-async function sendOnce(
+async function sendOnce<T>(
   call: SfRequester,
   what: string,
+  answerSchema: z.ZodType<T>,
   request: (conn: Connection) => Promise<unknown>,
-): Promise<unknown> {
+): Promise<T> {
+  let answer: unknown;
   try {
-    return await call(what, request);
+    answer = await call(what, request);
   } catch (error) {
     if (error instanceof AppError && error.code === 'CRM_UNAVAILABLE')
       throw new AppError('CRM_UNAVAILABLE', `${error.message} It may have been made, so it is not sent again.`, {
@@ -111,6 +113,10 @@ async function sendOnce(
       });
     throw error;
   }
+  const parsed = answerSchema.safeParse(answer);
+  if (!parsed.success)
+    throw new AppError('CRM_UNAVAILABLE', `Salesforce answered ${what} in an unexpected shape; it is not sent again.`);
+  return parsed.data;
 }
 
 function refusedError(what: string, errors: { code: string; message: string }[]): AppError {
@@ -128,16 +134,12 @@ async function createTaskOnce(
   on: { objectType: ObjectType; recordId: string },
 ): Promise<{ id: string }> {
   const what = `create a Task on ${sObjectOf(on.objectType)} ${on.recordId}`;
-  const answer = await sendOnce(call, what, (conn) =>
+  const [result] = await sendOnce(call, what, createdSchema, (conn) =>
     conn.requestPost('/composite/sobjects', {
       allOrNone: false,
       records: [{ attributes: { type: 'Task' }, ...fields }],
     }),
   );
-  const parsed = createdSchema.safeParse(answer);
-  if (!parsed.success)
-    throw new AppError('CRM_UNAVAILABLE', `Salesforce answered ${what} in an unexpected shape; it is not sent again.`);
-  const [result] = parsed.data;
   if (result?.success && result.id) return { id: result.id };
   throw refusedError(
     what,
@@ -157,7 +159,7 @@ async function createLinkedNote(
   on: { objectType: ObjectType; recordId: string },
 ): Promise<{ id: string }> {
   const what = `create a ContentNote on ${sObjectOf(on.objectType)} ${on.recordId}`;
-  const answer = await sendOnce(call, what, (conn) =>
+  const { compositeResponse } = await sendOnce(call, what, compositeSchema, (conn) =>
     conn.requestPost('/composite', {
       allOrNone: true,
       compositeRequest: [
@@ -181,13 +183,10 @@ async function createLinkedNote(
       ],
     }),
   );
-  const parsed = compositeSchema.safeParse(answer);
-  if (!parsed.success)
-    throw new AppError('CRM_UNAVAILABLE', `Salesforce answered ${what} in an unexpected shape; it is not sent again.`);
-  const [made, linked] = parsed.data.compositeResponse;
+  const [made, linked] = compositeResponse;
   const id = z.object({ id: z.string() }).safeParse(made?.body).data?.id;
   if (id && made && linked && isCreated(made.httpStatusCode) && isCreated(linked.httpStatusCode)) return { id };
-  const errors = parsed.data.compositeResponse.flatMap(
+  const errors = compositeResponse.flatMap(
     (sub) =>
       subrequestErrorsSchema.safeParse(sub.body).data?.map((e) => ({ code: e.errorCode, message: e.message })) ?? [],
   );
