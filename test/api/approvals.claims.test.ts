@@ -5,8 +5,8 @@ import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { retryDueApplies } from '../../server/src/services/held/index.ts';
 import { approvals } from '../../server/src/store/schema.ts';
-import { decide, givePeopleRoles, seedContact } from '../support/approvals.ts';
-import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { ADMIN, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 /**
  * A writer's claim on an approved write (the apply queue's lease): another writer, here the retry
@@ -36,19 +36,12 @@ afterEach(() => harness.close());
 /** An approved phone number not yet written (a switch stopped it), due for the retry job. */
 async function approvedNotWritten(): Promise<{ recordId: string; approvalId: string }> {
   const recordId = seedContact(harness);
-  const proposed = await api(harness, 'POST', '/v1/changesets', {
+  const approvalId = await proposeHeld(harness, {
     token: ws.agents[0]!.token,
-    body: {
-      batchId: 'enrich-1',
-      objectType: 'contacts',
-      changes: [
-        { recordId, properties: { phone: '+1 555 0199' }, evidence: { source: 'clearbit', reason: 'a profile' } },
-      ],
-    },
+    adminToken: ws.adminToken,
+    recordId,
+    properties: { phone: '+1 555 0199' },
   });
-  expect(proposed.status).toBe(201);
-  const list = await api(harness, 'GET', `/v1/admin/approvals?record=${recordId}`, { token: ws.adminToken });
-  const approvalId = list.body.approvals[0].id as string;
   const change = (engaged: boolean) =>
     setKillSwitch(harness.deps, ws.workspaceId, { scope: 'workspace', engaged, reason: 'checking' } as never, ADMIN);
   await change(true);
