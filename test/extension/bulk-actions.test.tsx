@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Alert, Button, Text, TextArea } from '@hubspot/ui-extensions';
-import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { createRenderer } from '../support/ui-renderer.ts';
 import { BulkDecisions } from '../../extension/src/app/actions/BulkDecisions.tsx';
 import type { BatchDecisionResult } from '../../shared/approval-api.ts';
 import type { BulkPreview } from '../../shared/extension-decisions-api.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Alert, Button, Heading, Input, Link, Text, TextArea } from '@hubspot/ui-extensions';
-import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { createRenderer } from '../support/ui-renderer.ts';
 import { GovernanceCard } from '../../extension/src/app/cards/GovernanceCard.tsx';
 import { allText, fakeBackend, typeInto } from './fake-backend.ts';
 import type { PendingDraft } from '../../shared/extension-api.ts';

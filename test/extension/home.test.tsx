@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Alert, Button, Input, ProgressBar, Text } from '@hubspot/ui-extensions';
-import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { createRenderer } from '../support/ui-renderer.ts';
 import { Home } from '../../extension/src/app/pages/Home.tsx';
 import { allText, fakeBackend, typeInto } from './fake-backend.ts';
 import { homeView } from './fixtures.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Button, Input } from '@hubspot/ui-extensions';
-import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { createRenderer } from '../support/ui-renderer.ts';
 import { Settings } from '../../extension/src/app/settings/Settings.tsx';
 import type { PersonRole } from '../../server/src/domain/approval-lifecycle.ts';
 import type { RetentionView } from '../../shared/retention-api.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Alert, Button, Input, MultiSelect, Select } from '@hubspot/ui-extensions';
-import { createRenderer } from '@hubspot/ui-extensions/testing';
+import { createRenderer } from '../support/ui-renderer.ts';
 import { Settings } from '../../extension/src/app/settings/Settings.tsx';
 import type { SettingsView } from '../../shared/extension-api.ts';
 import type { Policy } from '../../shared/policy.ts';
