@@ -1,5 +1,6 @@
 import type { AlertChannelKind, AlertRuleKind } from '../../../shared/alert-api.ts';
 import type { ChainedAuditEvent, JsonObject } from './audit-chain.ts';
+import { SHOWN_MAX, shownToPeople, slackMarkup, teamsMarkup } from './alert-display.ts';
 import { webhookSignature } from './siem-delivery.ts';
 
 /**
@@ -155,14 +156,21 @@ export interface ChannelRequest {
   body: string;
 }
 
-/** Slack's three control characters: text from agents or the CRM cannot mention @channel or make links. */
-function slackText(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+/**
+ * An alert's fields as a channel shows them to people (alert-display.ts): `markup` makes its text
+ * inert in the channel's markup; titles go where no markup is read (Slack's header, Teams' title, a subject).
+ */
+function shownFields(alert: Alert, markup?: (character: string) => string) {
+  return {
+    title: shownToPeople(alert.title, { max: SHOWN_MAX.title }),
+    text: shownToPeople(alert.text, { max: SHOWN_MAX.text, markup }),
+    about: shownToPeople(alert.about, { max: SHOWN_MAX.about, markup }),
+  };
 }
 
-function lines(alert: Alert): string {
-  const held = alert.suppressed > 0 ? `\n(${alert.suppressed} more like it in the last window were not sent.)` : '';
-  return `${alert.text}\nAbout: ${alert.about}${held}`;
+function lines(shown: { text: string; about: string }, suppressed: number): string {
+  const held = suppressed > 0 ? `\n(${suppressed} more like it in the last window were not sent.)` : '';
+  return `${shown.text}\nAbout: ${shown.about}${held}`;
 }
 
 /** The HTTP request for a Slack-compatible, Teams or signed webhook channel. */
@@ -174,15 +182,17 @@ export function channelRequest(
 ): ChannelRequest {
   const url = secrets.url ?? '';
   switch (kind) {
-    case 'slack':
+    case 'slack': {
+      const shown = shownFields(alert, slackMarkup);
       return {
         url,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          text: `${alert.title}: ${slackText(alert.text)} <${alert.link}|Open in the console>`,
+          text: `${shownToPeople(alert.title, { max: SHOWN_MAX.title, markup: slackMarkup })}: ${shown.text} <${alert.link}|Open in the console>`,
           blocks: [
-            { type: 'header', text: { type: 'plain_text', text: alert.title } },
-            { type: 'section', text: { type: 'mrkdwn', text: slackText(lines(alert)) } },
+            { type: 'header', text: { type: 'plain_text', text: shown.title } },
+            // verbatim: Slack would otherwise make a quoted URL a link and parse some mentions in it.
+            { type: 'section', text: { type: 'mrkdwn', text: lines(shown, alert.suppressed), verbatim: true } },
             {
               type: 'actions',
               elements: [
@@ -192,23 +202,26 @@ export function channelRequest(
           ],
         }),
       };
-    case 'teams':
+    }
+    case 'teams': {
       // A MessageCard: what Teams incoming webhooks and Workflows' "post to a channel" both take.
+      const shown = shownFields(alert, teamsMarkup);
       return {
         url,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           '@type': 'MessageCard',
           '@context': 'https://schema.org/extensions',
-          summary: alert.title,
+          summary: shown.title,
           themeColor: 'D9534F',
-          title: alert.title,
-          text: lines(alert).replaceAll('\n', '<br>'),
+          title: shown.title,
+          text: lines(shown, alert.suppressed).replaceAll('\n', '<br>'),
           potentialAction: [
             { '@type': 'OpenUri', name: 'Open in the console', targets: [{ os: 'default', uri: alert.link }] },
           ],
         }),
       };
+    }
     case 'webhook': {
       const body = JSON.stringify({ alert });
       const timestamp = String(now.getTime());
@@ -227,8 +240,9 @@ export function channelRequest(
 
 /** The subject and plain text of an alert's email. */
 export function emailContent(alert: Alert): { subject: string; text: string } {
+  const shown = shownFields(alert);
   return {
-    subject: `[Agent Governance] ${alert.title}: ${alert.about}`,
-    text: `${lines(alert)}\n\nOpen in the console: ${alert.link}\nRule: ${alert.rule}\nRaised at: ${alert.raisedAt}\n`,
+    subject: `[Agent Governance] ${shown.title}: ${shown.about}`,
+    text: `${lines(shown, alert.suppressed)}\n\nOpen in the console: ${alert.link}\nRule: ${alert.rule}\nRaised at: ${alert.raisedAt}\n`,
   };
 }
