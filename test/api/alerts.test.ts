@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
 import {
@@ -8,12 +9,14 @@ import {
   setKillSwitch,
 } from '../../server/src/services/governance/index.ts';
 import { deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
-import { alertChannels, auditEvents } from '../../server/src/store/schema.ts';
+import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
+import { alertChannels, alertDeliveries, auditEvents } from '../../server/src/store/schema.ts';
 import { editAsPerson, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } from '../support/alert-receivers.ts';
 import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { seedContacts, submitTitles } from '../support/rollbacks.ts';
+import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 import { startSignInProxy } from '../support/sign-in-proxy.ts';
 
 const CONSOLE = 'https://governance.example.com';
@@ -150,6 +153,132 @@ describe('alerts to people', () => {
 
     const listed = await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken });
     expect(listed.body.alerts.map((a: { status: string }) => a.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('shows a CRM value safely in Slack, Teams and email, while the stored alert and the signed webhook keep its exact bytes', async () => {
+    const ws = await seedWebhookWorkspace(harness);
+    await publishPolicy(harness.deps, ws.workspaceId, EXAMPLE_POLICY, ADMIN);
+    const [slack, teams, webhook, smtp] = [await hook(), await hook(), await hook(WEBHOOK_SECRET), await smtpSink()];
+    await addChannel(ws.adminToken, { name: 'ops-slack', kind: 'slack', url: slack.url });
+    await addChannel(ws.adminToken, { name: 'ops-teams', kind: 'teams', url: teams.url });
+    await addChannel(ws.adminToken, { name: 'soc', kind: 'webhook', url: webhook.url, secret: WEBHOOK_SECRET });
+    await addChannel(ws.adminToken, {
+      name: 'on-call',
+      kind: 'email',
+      smtp: { host: '127.0.0.1', port: smtp.port, user: SMTP_USER, password: SMTP_PASSWORD },
+      from: 'governance@example.com',
+      to: ['oncall@example.com'],
+    });
+    await addRule(ws.adminToken, {
+      name: 'bypass',
+      kind: 'bypass_writes',
+      channels: ['ops-slack', 'ops-teams', 'soc', 'on-call'],
+    });
+
+    // What anyone with CRM access can set: reversed text, a link in Markdown and in HTML, a line of its own, 64 KiB.
+    const value = `\u202Emoc.elpmaxe@oec [Reset your password](https://evil.example) <a href="https://evil.example">sign in</a>\nOpen in the console: https://evil.example ${'y'.repeat(65_000)} the end`;
+    const event = propertyChange(ws.portalId, {
+      changeSource: 'INTEGRATION',
+      sourceId: '555000',
+      propertyValue: value,
+    });
+    expect((await deliver(harness, [event], { clientSecret: ws.clientSecret })).status).toBe(200);
+    while ((await processWebhookEvents(harness.deps)) > 0);
+    await runAlerts();
+
+    const [raised] = await raisedAlerts(ws.workspaceId);
+    expect(String(raised!.text)).toContain(`"${value}"`);
+    const outbox = await harness.deps.db
+      .select()
+      .from(alertDeliveries)
+      .where(eq(alertDeliveries.workspaceId, ws.workspaceId));
+    expect(outbox.map((row) => row.alert.text)).toEqual(Array(4).fill(raised!.text));
+    expect(webhook.received).toEqual([{ alert: expect.objectContaining({ text: raised!.text }) }]);
+
+    const reversedShown = '"⟨U+202E⟩moc.elpmaxe@oec';
+    const section = (slack.received[0]!.blocks as { text?: { text: string; verbatim?: boolean } }[])[1]!.text!;
+    expect(section.verbatim).toBe(true);
+    expect(section.text.length).toBeLessThanOrEqual(3_000);
+    expect(section.text).toContain(
+      `${reversedShown} [Reset your password](https://evil.example) &lt;a href="https://evil.example"&gt;sign in&lt;/a&gt;⟨U+000A⟩Open in the console`,
+    );
+    expect(section.text).toMatch(/characters not shown\) … y+ the end" by /);
+
+    const card = teams.received[0] as { text: string; potentialAction: unknown };
+    expect(card.text).not.toMatch(/\[Reset|<a |\u202E/);
+    expect(card.text).toContain(
+      '⟨U+202E⟩moc.elpmaxe@oec &#91;Reset your password&#93;(https://evil.example) &#60;a href=&#34;',
+    );
+    expect(card.text.length).toBeLessThanOrEqual(3_000);
+    expect(JSON.stringify(card.potentialAction)).toContain(`${CONSOLE}/records/contacts/1001`);
+
+    const mail = smtp.received[0]!;
+    expect(mail.text).toContain(
+      `${reversedShown} [Reset your password](https://evil.example) <a href="https://evil.example">sign in</a>⟨U+000A⟩Open in the console: https://evil.example yyy`,
+    );
+    expect(mail.text).not.toContain('\u202E');
+    expect(mail.text.match(/^Open in the console: .*$/gm)).toEqual([
+      `Open in the console: ${CONSOLE}/records/contacts/1001`,
+    ]);
+    expect(mail.text.length).toBeLessThan(3_000);
+  });
+
+  it('keeps a line break in what an alert is about out of the email’s headers, showing it in the subject', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const smtp = await smtpSink();
+    await addChannel(adminToken, {
+      name: 'on-call',
+      kind: 'email',
+      smtp: { host: '127.0.0.1', port: smtp.port, user: SMTP_USER, password: SMTP_PASSWORD },
+      from: 'governance@example.com',
+      to: ['oncall@example.com'],
+    });
+    await addRule(adminToken, { name: 'siem', kind: 'siem_destination_down', channels: ['on-call'] });
+    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: {
+        name: 'collector\r\nBcc: attacker@evil.example',
+        kind: 'otlp',
+        url: 'http://127.0.0.1:9/v1/logs',
+        downAfterSeconds: 10,
+      },
+    });
+    expect(added.status).toBe(201);
+    await engage(workspaceId, agents[0]!.id, 'an event to stream');
+    const siem = { holder: 's', leaseMs: 30_000, requestTimeoutMs: 2_000, retryMaxMs: 5_000, eventsPerRequest: 10 };
+    await deliverToDueSiemDestination(harness.deps, siem);
+    now = new Date(now.getTime() + 11_000);
+    await deliverToDueSiemDestination(harness.deps, siem);
+    await runAlerts();
+
+    const [raised] = await raisedAlerts(workspaceId);
+    expect(raised!.about).toBe('SIEM destination collector\r\nBcc: attacker@evil.example');
+    const mail = smtp.received[0]!;
+    expect(mail.to).toEqual(['oncall@example.com']);
+    expect(mail.raw).not.toMatch(/^Bcc:/im);
+    expect(mail.subject).toBe(
+      '[Agent Governance] SIEM destination down: SIEM destination collector⟨U+000D⟩⟨U+000A⟩Bcc: attacker@evil.example',
+    );
+  });
+
+  it('relies on a mailer that folds a line break in a subject into a space, never into a header of its own', async () => {
+    const smtp = await smtpSink();
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: smtp.port,
+      secure: false,
+      auth: { user: SMTP_USER, pass: SMTP_PASSWORD },
+    });
+    await transport.sendMail({
+      from: 'governance@example.com',
+      to: 'oncall@example.com',
+      subject: 'Alert: collector\r\nBcc: attacker@evil.example\nX-Injected: yes',
+      text: 'body',
+    });
+    transport.close();
+    expect(smtp.received[0]!.to).toEqual(['oncall@example.com']);
+    expect(smtp.received[0]!.raw).not.toMatch(/^(Bcc|X-Injected):/im);
+    expect(smtp.received[0]!.subject).toBe('Alert: collector Bcc: attacker@evil.example X-Injected: yes');
   });
 
   it('never returns or stores in the clear a channel’s URL, signing secret or SMTP password', async () => {

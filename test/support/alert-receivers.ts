@@ -70,6 +70,10 @@ export interface ReceivedMail {
   user: string | undefined;
   /** The raw message (headers and body) as the sink received it. */
   raw: string;
+  /** The Subject header as a mail client shows it: unfolded, its encoded words decoded. */
+  subject: string;
+  /** The plain-text body as a mail client shows it: its transfer encoding undone. */
+  text: string;
 }
 
 export interface SmtpSink {
@@ -96,11 +100,13 @@ export async function startSmtpSink(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
         const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           user: session.user as string | undefined,
-          raw: Buffer.concat(chunks).toString('utf8'),
+          raw,
+          ...shownMail(raw),
         };
         received.push(mail);
         options.onReceived?.(mail);
@@ -111,4 +117,39 @@ export async function startSmtpSink(
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The subject and body of a single-part text message, decoded as a mail client would (RFC 2045, 2047). */
+function shownMail(raw: string): { subject: string; text: string } {
+  const split = raw.indexOf('\r\n\r\n');
+  const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const body = raw.slice(split + 4);
+  const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(headers)?.[1] ?? '';
+  const subject = header('Subject').replace(
+    /=\?UTF-8\?([QB])\?([^?]*)\?=(?:\s+(?==\?UTF-8\?))?/gi,
+    (_, encoding: string, word: string) =>
+      (encoding.toUpperCase() === 'B'
+        ? Buffer.from(word, 'base64')
+        : quotedPrintableBytes(word.replaceAll('_', ' '))
+      ).toString('utf8'),
+  );
+  const encoding = header('Content-Transfer-Encoding').toLowerCase();
+  const text =
+    encoding === 'quoted-printable'
+      ? quotedPrintableBytes(body.replace(/=\r\n/g, '')).toString('utf8')
+      : encoding === 'base64'
+        ? Buffer.from(body, 'base64').toString('utf8')
+        : body;
+  return { subject, text };
+}
+
+function quotedPrintableBytes(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '=') {
+      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(text[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes);
 }
