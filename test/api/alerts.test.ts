@@ -95,6 +95,24 @@ async function raisedAlerts(workspaceId: string) {
 const engage = (workspaceId: string, agentId: string, reason: string, engaged = true) =>
   setKillSwitch(harness.deps, workspaceId, { scope: 'agent', target: agentId, engaged, reason }, ADMIN);
 
+/** Adds a SIEM destination named `name` that never answers and streams to it past its `downAfterSeconds`. */
+async function takeSiemDestinationDown(
+  ws: { workspaceId: string; adminToken: string; agentId: string },
+  name: string,
+): Promise<void> {
+  const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+    token: ws.adminToken,
+    // Nothing listens on port 9 (discard) on loopback: every attempt fails.
+    body: { name, kind: 'otlp', url: 'http://127.0.0.1:9/v1/logs', downAfterSeconds: 10 },
+  });
+  expect(added.status).toBe(201);
+  await engage(ws.workspaceId, ws.agentId, 'an event to stream');
+  const siem = { holder: 's', leaseMs: 30_000, requestTimeoutMs: 2_000, retryMaxMs: 5_000, eventsPerRequest: 10 };
+  await deliverToDueSiemDestination(harness.deps, siem);
+  now = new Date(now.getTime() + 11_000);
+  await deliverToDueSiemDestination(harness.deps, siem);
+}
+
 describe('alerts to people', () => {
   it('tells Slack, Teams, email and the signed webhook that a kill switch was engaged, to whom, with the console link, and audits it', async () => {
     const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
@@ -234,21 +252,10 @@ describe('alerts to people', () => {
       to: ['oncall@example.com'],
     });
     await addRule(adminToken, { name: 'siem', kind: 'siem_destination_down', channels: ['on-call'] });
-    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
-      token: adminToken,
-      body: {
-        name: 'collector\r\nBcc: attacker@evil.example',
-        kind: 'otlp',
-        url: 'http://127.0.0.1:9/v1/logs',
-        downAfterSeconds: 10,
-      },
-    });
-    expect(added.status).toBe(201);
-    await engage(workspaceId, agents[0]!.id, 'an event to stream');
-    const siem = { holder: 's', leaseMs: 30_000, requestTimeoutMs: 2_000, retryMaxMs: 5_000, eventsPerRequest: 10 };
-    await deliverToDueSiemDestination(harness.deps, siem);
-    now = new Date(now.getTime() + 11_000);
-    await deliverToDueSiemDestination(harness.deps, siem);
+    await takeSiemDestinationDown(
+      { workspaceId, adminToken, agentId: agents[0]!.id },
+      'collector\r\nBcc: attacker@evil.example',
+    );
     await runAlerts();
 
     const [raised] = await raisedAlerts(workspaceId);
@@ -422,17 +429,7 @@ describe('alerts to people', () => {
     const slack = await hook();
     await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
     await addRule(adminToken, { name: 'siem', kind: 'siem_destination_down', channels: ['slack'] });
-    const added = await api(harness, 'POST', '/v1/admin/siem-destinations', {
-      token: adminToken,
-      // Nothing listens on port 9 (discard) on loopback: every attempt fails.
-      body: { name: 'collector', kind: 'otlp', url: 'http://127.0.0.1:9/v1/logs', downAfterSeconds: 10 },
-    });
-    expect(added.status).toBe(201);
-    await engage(workspaceId, agents[0]!.id, 'an event to stream');
-    const siem = { holder: 's', leaseMs: 30_000, requestTimeoutMs: 2_000, retryMaxMs: 5_000, eventsPerRequest: 10 };
-    await deliverToDueSiemDestination(harness.deps, siem);
-    now = new Date(now.getTime() + 11_000);
-    await deliverToDueSiemDestination(harness.deps, siem);
+    await takeSiemDestinationDown({ workspaceId, adminToken, agentId: agents[0]!.id }, 'collector');
     await runAlerts();
     const [alert] = await raisedAlerts(workspaceId);
     expect(alert).toMatchObject({ title: 'SIEM destination down', about: 'SIEM destination collector' });
