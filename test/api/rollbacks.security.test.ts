@@ -77,4 +77,26 @@ describe('rollbacks across workspaces and tokens', () => {
       401,
     );
   });
+
+  it('writes a report cell that a spreadsheet would run as a formula with a leading quote; JSON keeps it exact', async () => {
+    const formula = '=HYPERLINK("https://evil.example","open")';
+    const [id] = seedContacts(harness, [formula]);
+    await submitTitles(harness, theirs.agents[0]!.token, 'formulas', { [id!]: '@SUM(A1)' });
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: theirs.adminToken,
+      body: { selector: { batchId: 'formulas' } },
+    });
+    await runRollback(harness, started.body.id);
+    const report = (format: string) =>
+      fetch(`${harness.url}/v1/admin/rollbacks/${started.body.id}/report?format=${format}`, {
+        headers: { authorization: `Bearer ${theirs.adminToken}` },
+      });
+
+    const [, row] = (await (await report('csv')).text()).trim().split('\n');
+    expect(row).toContain(
+      `contacts,${id},jobtitle,'@SUM(A1),"'=HYPERLINK(""https://evil.example"",""open"")",reverted`,
+    );
+    const json = (await (await report('json')).json()) as { items: unknown[] };
+    expect(json.items[0]).toMatchObject({ before: '@SUM(A1)', restoreValue: formula });
+  });
 });

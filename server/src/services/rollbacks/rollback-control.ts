@@ -68,6 +68,12 @@ const CSV_COLUMNS = [
   'conflictWho',
   'conflictAt',
 ] as const;
+/**
+ * A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, as in
+ * the audit export: a value an agent wrote or a person typed (`=HYPERLINK(…)`) would otherwise run as
+ * a formula when RevOps opens the report in a spreadsheet. The JSON report keeps every value exact.
+ */
+const CSV_ROW_OPTIONS = { escape_formulas: true };
 
 /** Every item with before, restored value, outcome and explanation, streamed a page at a time. */
 export async function* rollbackReport(
@@ -101,6 +107,7 @@ export async function* rollbackReport(
           v.conflict?.who ?? '',
           v.conflict?.at ?? '',
         ]),
+        CSV_ROW_OPTIONS,
       );
     } else {
       yield `${first ? '' : ','}${views.map((v) => JSON.stringify(v)).join(',')}`;
