@@ -2,6 +2,7 @@ import { compilePattern, type ContentPattern } from '../../../shared/content-mat
 import type { AgentRole } from '../../../shared/crm-names.ts';
 import type { ContentRule, Policy, Tier } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { type PhraseScan, phraseScan } from './phrase-scan.ts';
 import { raiseTier } from './policy-evaluation.ts';
 
 /**
@@ -23,7 +24,8 @@ export interface ContentFinding {
 
 interface CompiledRule {
   rule: ContentRule;
-  matchers: { describe: string; pattern: ContentPattern }[];
+  phrases: PhraseScan;
+  patterns: { source: string; pattern: ContentPattern }[];
 }
 
 /** Compiled once per policy document: a policy version is immutable, and each draft reuses its matchers. */
@@ -34,23 +36,12 @@ function compiled(rules: readonly ContentRule[]): CompiledRule[] {
   if (!found) {
     found = rules.map((rule) => ({
       rule,
-      matchers: [
-        ...(rule.phrases ?? []).map((phrase) => ({ describe: phrase, pattern: compilePattern(phraseSource(phrase)) })),
-        ...(rule.patterns ?? []).map((source) => ({ describe: source, pattern: compilePattern(source) })),
-      ],
+      phrases: phraseScan(rule.phrases ?? []),
+      patterns: (rule.patterns ?? []).map((source) => ({ source, pattern: compilePattern(source) })),
     }));
     compiledRules.set(rules, found);
   }
   return found;
-}
-
-/** A phrase matches as whole words, whatever the case, with any run of spaces between its words. */
-function phraseSource(phrase: string): string {
-  const words = phrase
-    .trim()
-    .split(/\s+/)
-    .map((word) => word.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'));
-  return `(?:^|\\b|\\W)${words.join('\\s+')}(?:\\b|\\W|$)`;
 }
 
 /** `{{ firstname }}`, `{{contact.company}}`: the name a merge field asks for. */
@@ -68,10 +59,11 @@ export function evaluateContent(input: {
   const reasons: ReasonCode[] = [];
   const findings: ContentFinding[] = [];
   const texts = Object.entries(input.texts).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  for (const { rule, matchers } of compiled(rules)) {
+  for (const compiledRule of compiled(rules)) {
+    const { rule } = compiledRule;
     if (rule.actions && !rule.actions.includes(input.action)) continue;
     if (rule.roles && !rule.roles.includes(input.agentRole)) continue;
-    const found = ruleFindings(rule, matchers, texts);
+    const found = ruleFindings(compiledRule, texts);
     if (found.length === 0) continue;
     tier = raiseTier(tier, rule.raiseTo);
     for (const finding of found) {
@@ -82,11 +74,7 @@ export function evaluateContent(input: {
   return { tier, reasons, findings };
 }
 
-function ruleFindings(
-  rule: ContentRule,
-  matchers: CompiledRule['matchers'],
-  texts: [string, string][],
-): ContentFinding[] {
+function ruleFindings({ rule, phrases, patterns }: CompiledRule, texts: [string, string][]): ContentFinding[] {
   if (rule.kind === 'personalisation') {
     const allowed = new Set((rule.allowedFields ?? []).map((name) => name.toLowerCase()));
     const found: ContentFinding[] = [];
@@ -99,18 +87,25 @@ function ruleFindings(
     }
     return found;
   }
+  const phraseMatches = texts.map(([, text]) => phrases.firstMatches(text));
   if (rule.kind === 'required') {
-    const present = matchers.some(({ pattern }) => texts.some(([, text]) => pattern.firstMatch(text) !== undefined));
-    return present
-      ? []
-      : [{ rule: rule.name, reason: 'content_required_missing', text: matchers.map((m) => m.describe).join(' | ') }];
+    const present =
+      phraseMatches.some((matches) => matches.some((match) => match !== undefined)) ||
+      patterns.some(({ pattern }) => texts.some(([, text]) => pattern.firstMatch(text) !== undefined));
+    const described = [...(rule.phrases ?? []), ...patterns.map(({ source }) => source)];
+    return present ? [] : [{ rule: rule.name, reason: 'content_required_missing', text: described.join(' | ') }];
   }
+  // Phrases first, then patterns, each in the order the rule lists them, and each field in turn.
+  const matches = [
+    ...(rule.phrases ?? []).map((_, index) => phraseMatches.map((matchesInText) => matchesInText[index])),
+    ...patterns.map(({ pattern }) => texts.map(([, text]) => pattern.firstMatch(text))),
+  ];
   const found: ContentFinding[] = [];
-  for (const { pattern } of matchers) {
-    for (const [field, text] of texts) {
-      const match = pattern.firstMatch(text);
-      if (match !== undefined) found.push({ rule: rule.name, reason: 'content_banned', text: match.trim(), field });
-    }
+  for (const matchesByField of matches) {
+    matchesByField.forEach((match, fieldIndex) => {
+      if (match !== undefined)
+        found.push({ rule: rule.name, reason: 'content_banned', text: match.trim(), field: texts[fieldIndex]![0] });
+    });
   }
   return found;
 }
