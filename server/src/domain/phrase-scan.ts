@@ -17,6 +17,7 @@ export interface PhraseScan {
 
 /** A run of RE2's `\s` in a draft, and the gap between a phrase's words. */
 const SPACES = -1;
+const NOT_YET = -2;
 
 /** RE2's `\s`: narrower than JavaScript's, with no vertical tab and no Unicode spaces. */
 function isSpace(unit: number): boolean {
@@ -177,8 +178,14 @@ function scanText(
   }
 
   const { next, fallback, depth, entryAt, shorterEntry } = automaton;
-  // Where each symbol of the folded text starts in `text`.
+  // Where each symbol of the folded text starts in `text`, and where a match starting with it would
+  // start (-1: nowhere), worked out once however many phrases start there.
   const symbolStarts = new Int32Array(text.length + 1);
+  const matchStarts = new Int32Array(text.length + 1).fill(NOT_YET);
+  const matchStartOf = (symbolIndex: number) => {
+    if (matchStarts[symbolIndex] === NOT_YET) matchStarts[symbolIndex] = matchStart(symbolStarts[symbolIndex]!);
+    return matchStarts[symbolIndex]!;
+  };
   // Entries matched already drop out of the chains, so each is passed over once, not at every later end.
   const shorter = shorterEntry.slice();
   const firstUnmatched = (from: number) => {
@@ -214,7 +221,7 @@ function scanText(
     const end = matchEnd(index);
     if (end === -1) continue;
     for (; candidate !== -1; candidate = firstUnmatched(shorter[candidate]!)) {
-      const start = matchStart(symbolStarts[symbolIndex - depth[candidate]! + 1]!);
+      const start = matchStartOf(symbolIndex - depth[candidate]! + 1);
       if (start !== -1) match(entryAt[candidate]!, start, end);
     }
   }
