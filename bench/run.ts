@@ -31,6 +31,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     about: 'Issue 21: email drafts per second without and with content rules in force.',
     run: async (db) => (await import('./change-set.ts')).benchChangeSetDrafts(db),
   },
+  'content-phrases': {
+    about: 'Issue 21: a 65,536-character draft against 50 and 500 banned phrases, holding none and all of them.',
+    run: async () => (await import('./content-phrases.ts')).benchContentPhrases(),
+  },
   sandbox: {
     about: 'Issue 4: seconds from `npm start` to the demo summary, and the sandbox’s own cost per batch call.',
     run: async () => (await import('./sandbox.ts')).benchSandbox(),
