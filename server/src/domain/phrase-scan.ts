@@ -8,7 +8,8 @@ import { caseFoldKey, learnCaseFolding } from '../../../shared/content-match.ts'
  * draft holding them all. Here an Aho–Corasick automaton runs over the draft with case folded
  * as RE2 folds it and each run of spaces as one symbol; the pattern's edges (`^|\b|\W` before,
  * `\b|\W|$` after) are checked where a phrase ends. The cost is the text, the phrases' length and
- * the occurrences seen before each phrase's first match.
+ * the occurrences, where the pattern's end holds, of phrases not matched yet: a handful per place
+ * unless the phrases end inside one another.
  */
 export interface PhraseScan {
   /** For each phrase, in the order given, the text of its first match in `text` as RE2 reports it, or undefined. */
