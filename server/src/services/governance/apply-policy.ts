@@ -5,7 +5,7 @@ import { canonicalJson } from '../../domain/audit-chain.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { bootstrapWorkspace } from './bootstrap.ts';
 import type { Actor, ServiceDeps } from '../common/index.ts';
-import { publishPolicy } from './policies.ts';
+import { parseStoredPolicy, publishPolicy } from './policies.ts';
 import { requireActiveWorkspace } from './workspaces.ts';
 
 export interface AppliedPolicy {
@@ -34,7 +34,7 @@ export async function applyPolicy(
 ): Promise<AppliedPolicy> {
   const workspace = await requireActiveWorkspace(deps, workspaceId);
   const current = await findLatestPolicyVersion(deps.db, workspace.id);
-  const previous = current ? parsePolicy(current.document) : undefined;
+  const previous = current ? parseStoredPolicy(workspace.id, current) : undefined;
   const next = parsePolicy(document);
   const neverBootstrapped = workspace.approvalObject === null;
   let applied: AppliedPolicy;

@@ -1,5 +1,4 @@
 import type { BootstrapResult } from '../../../../shared/admin-api.ts';
-import { parsePolicy } from '../../../../shared/policy.ts';
 import type { CrmPort, CrmPropertyDefinition } from '../../crm/port.ts';
 import { holdableProperties } from '../../domain/approval-mirror.ts';
 import { asJson } from '../../domain/audit-chain.ts';
@@ -21,6 +20,7 @@ import {
   withAuditChain,
 } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
+import { parseStoredPolicy } from './policies.ts';
 
 /**
  * Creates in the CRM what the app writes: on every governed object the property group, the
@@ -102,6 +102,6 @@ function connectionsOf(crm: CrmPort): CrmPort[] {
 /** Without a policy nothing can be held yet: only provenance, the count and the approval object are made. */
 async function holdableByObject(deps: ServiceDeps, workspaceId: string): Promise<Map<string, string[]>> {
   const stored = await findLatestPolicyVersion(deps.db, workspaceId);
-  const parsed = stored ? parsePolicy(stored.document) : undefined;
+  const parsed = stored ? parseStoredPolicy(workspaceId, stored) : undefined;
   return parsed?.ok ? holdableProperties(parsed.policy) : new Map();
 }

@@ -62,6 +62,7 @@ export {
 } from './people.ts';
 export {
   activePolicy,
+  parseStoredPolicy,
   policyHistory,
   policyInForce,
   policyVersion,

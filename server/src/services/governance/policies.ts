@@ -1,7 +1,7 @@
 import type { ActivePolicy, PolicyVersion } from '../../../../shared/admin-api.ts';
 import type { PolicyVersionView } from '../../../../shared/console-settings-api.ts';
 import { type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
-import { parsePolicy, type Policy } from '../../../../shared/policy.ts';
+import { type ParsedPolicy, parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { AppError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/database.ts';
@@ -12,6 +12,7 @@ import {
   findPolicyVersion,
   insertPolicyVersion,
   listPolicyVersions,
+  type StoredPolicyVersion,
 } from '../../store/policy-store.ts';
 import { policyChangeReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -197,7 +198,7 @@ export async function policyVersion(
 ): Promise<PolicyVersionView> {
   const stored = await findPolicyVersion(deps.db, workspaceId, version);
   if (!stored) throw new AppError('NOT_FOUND', `Policy version ${version} does not exist in this workspace.`);
-  const parsed = parsePolicy(stored.document);
+  const parsed = parseStoredPolicy(workspaceId, stored);
   if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${version} no longer parses.`);
   return {
     version: stored.version,
@@ -214,7 +215,7 @@ function describe(actor: Actor): string {
 /** The newest policy, or undefined before the first publish. */
 export async function policyInForce(db: Db | Tx, workspaceId: string): Promise<Policy | undefined> {
   const stored = await findLatestPolicyVersion(db, workspaceId);
-  const parsed = stored ? parsePolicy(stored.document) : undefined;
+  const parsed = stored ? parseStoredPolicy(workspaceId, stored) : undefined;
   return parsed?.ok ? parsed.policy : undefined;
 }
 
@@ -226,9 +227,55 @@ export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<Ac
       'NO_ACTIVE_POLICY',
       'This workspace has no policy yet, so every write would be refused: publish one first.',
     );
-  const parsed = parsePolicy(stored.document);
+  const parsed = parseStoredPolicy(workspaceId, stored);
   if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${stored.version} no longer parses.`);
   return { version: stored.version, policy: parsed.policy };
+}
+
+/**
+ * A stored version parsed, from memory when its document is what was parsed before. Parsing runs
+ * on every agent request (the schema, each time zone checked), and what is compiled once per
+ * policy (content rules' patterns, conditions' lists) is kept by the parsed object: parsed anew,
+ * 500 banned phrases were compiled again for every draft, about 50 ms each time. A version is
+ * immutable, but a row edited in the database is compared by its text and parsed again, never
+ * served stale. The policy handed out is frozen, since every request shares it.
+ */
+export function parseStoredPolicy(
+  workspaceId: string,
+  stored: Pick<StoredPolicyVersion, 'version' | 'document'>,
+): ParsedPolicy {
+  const key = `${workspaceId} ${stored.version}`;
+  const text = JSON.stringify(stored.document);
+  const kept = parsedVersions.get(key);
+  if (kept?.text === text) return kept.parsed;
+  const parsed = parsePolicy(stored.document);
+  if (parsed.ok) deepFreeze(parsed.policy);
+  forget(key);
+  parsedVersions.set(key, { text, parsed });
+  keptChars += text.length;
+  // Oldest first in a Map: a server holding many workspaces keeps the versions parsed last.
+  for (const oldest of parsedVersions.keys()) {
+    if (parsedVersions.size <= PARSED_VERSIONS_KEPT && keptChars <= PARSED_CHARS_KEPT) break;
+    forget(oldest);
+  }
+  return parsed;
+}
+
+const parsedVersions = new Map<string, { text: string; parsed: ParsedPolicy }>();
+/** Bounds on what is kept: documents may be large (a request body, up to 2 MB), and a server may hold many workspaces. */
+const PARSED_VERSIONS_KEPT = 1_000;
+const PARSED_CHARS_KEPT = 16 * 1024 * 1024;
+let keptChars = 0;
+
+function forget(key: string): void {
+  keptChars -= parsedVersions.get(key)?.text.length ?? 0;
+  parsedVersions.delete(key);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
 }
 
 export async function policyHistory(deps: ServiceDeps, workspaceId: string): Promise<PolicyVersion[]> {

@@ -25,10 +25,9 @@ import {
   workspacesWithPendingEvents,
   type WebhookEventRow,
 } from '../../store/webhook-event-store.ts';
-import { parsePolicy } from '../../../../shared/policy.ts';
 import { type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
 import { reconcileApprovals } from '../held/index.ts';
-import { checkKillTriggers, checkRejectionRate, requireWorkspace } from '../governance/index.ts';
+import { checkKillTriggers, checkRejectionRate, parseStoredPolicy, requireWorkspace } from '../governance/index.ts';
 import { executeReleasedActions } from '../actions/index.ts';
 import { revertBypassWrites, type BypassToRevert } from './revert-bypass.ts';
 
@@ -248,7 +247,7 @@ function auditBypass(audit: AuditAppender, row: FieldChangeRow): void {
 
 async function monitoringSettings(tx: Tx, workspaceId: string): Promise<MonitoringSettings> {
   const stored = await findLatestPolicyVersion(tx, workspaceId);
-  const parsed = stored ? parsePolicy(stored.document) : undefined;
+  const parsed = stored ? parseStoredPolicy(workspaceId, stored) : undefined;
   return (parsed?.ok ? parsed.policy.monitoring : undefined) ?? DEFAULT_MONITORING;
 }
 
