@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.ts';
 import type { CommandOutput } from './command-kit.ts';
 import { COMMANDS } from './commands.ts';
 import { parseCommandLine, type OpenRuntime } from './parse.ts';
+import { terminalText } from './terminal-text.ts';
 
 const PACKAGE_JSON = new URL('../../../package.json', import.meta.url);
 
@@ -45,14 +46,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       openRuntime: io.openRuntime ?? openRealRuntime,
     });
     if (result.kind === 'streamed') return 0;
-    await output.write(json ? `${JSON.stringify(result.value)}\n` : `${result.human}\n`);
+    await output.write(json ? `${JSON.stringify(result.value)}\n` : `${terminalText(result.human)}\n`);
     return result.exitCode ?? 0;
   } catch (error) {
     const failedWrite = output.failure();
     if (failedWrite) {
       // The reader stopped early (`| head -1`): nothing is wrong, and nobody is left to tell.
       if (failedWrite.code === 'EPIPE') return 0;
-      io.stderr.write(`error: could not write the output: ${failedWrite.message}\n`);
+      io.stderr.write(`error: could not write the output: ${terminalText(failedWrite.message)}\n`);
       return 1;
     }
     const appError = error instanceof AppError ? error : new AppError('INTERNAL', internalSentence(error));
@@ -60,7 +61,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(
         `${JSON.stringify({ error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) } })}\n`,
       );
-    else io.stderr.write(`error: ${appError.message}\n`);
+    else io.stderr.write(`error: ${terminalText(appError.message)}\n`);
     return 1;
   }
 }
