@@ -139,6 +139,62 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('inbox-bidi-controls-visible');
   });
 
+  it('bidirectional controls in values an agent wrote and a person typed show as markers in the audit and a rollback’s conflicts', async () => {
+    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
+    // Applied at once (jobtitle is auto for enrichment); a record no other story holds.
+    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
+      token: agentToken,
+      body: {
+        batchId: 'bidi-audit-batch',
+        objectType: 'contacts',
+        changes: [
+          {
+            recordId: '1283',
+            properties: { jobtitle: '\u202EOTC' },
+            evidence: { source: 'clearbit', confidence: 0.95, reason: 'Company site lists it' },
+          },
+        ],
+      },
+    });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body.results[0].decision).toBe('applied');
+    const bidiControls = /[\u202A-\u202E\u2066-\u2069]/;
+
+    await page.goto(`${serverUrl}/audit?batch=bidi-audit-batch`);
+    await page.getByRole('row').filter({ hasText: 'change.applied' }).first().getByRole('link').click();
+    const result = page.getByRole('table', { name: 'CRM result' });
+    await result.waitFor(SERVER_WAIT);
+    expect(await result.textContent()).toContain('⟨U+202E⟩OTC');
+    expect(await result.textContent()).not.toMatch(bidiControls);
+
+    // A person then types a value with an override in the CRM: the rollback leaves it as a conflict.
+    await run(process.execPath, [
+      path.resolve('server/src/cli/main.ts'),
+      'sandbox',
+      'edit',
+      '--object',
+      'contacts',
+      '--id',
+      '1283',
+      '--property',
+      'jobtitle',
+      '--value',
+      '\u202EOEC',
+      '--sandbox-url',
+      sandboxUrl,
+    ]);
+    await page.goto(`${serverUrl}/batches/bidi-audit-batch`);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.getByRole('button', { name: 'Roll back…' }).click();
+    await page.getByRole('button', { name: 'Confirm rollback' }).click();
+    const conflicts = page.getByRole('table', { name: 'Conflicts' });
+    await conflicts.waitFor({ timeout: 20_000 });
+    const row = await conflicts.locator('tr.conflict').first().textContent();
+    expect(row).toContain('(to "⟨U+202E⟩OEC")');
+    expect(row).not.toMatch(bidiControls);
+    await screenshot('rollback-conflict-bidi-controls-visible');
+  });
+
   it('rolling back a batch after a person edited one of its records reports that record as a conflict', async () => {
     const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const changeSetId = /change set ([0-9a-f-]{36})/.exec(server.stdout())![1];

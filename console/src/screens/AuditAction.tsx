@@ -127,7 +127,12 @@ function Approvals(props: { approvals: AuditActionView['approvals'] }) {
           <p>
             {approval.tier} · {approval.status} · held {new Date(approval.createdAt).toLocaleString()}
             {approval.decidedAt && ` · settled ${new Date(approval.decidedAt).toLocaleString()}`}
-            {approval.message !== null && ` · ${approval.message}`}
+            {approval.message !== null && (
+              <>
+                {' · '}
+                <AgentText>{approval.message}</AgentText>
+              </>
+            )}
           </p>
           <table aria-label="Held values">
             <thead>
@@ -144,9 +149,13 @@ function Approvals(props: { approvals: AuditActionView['approvals'] }) {
               {approval.items.map((item) => (
                 <tr key={item.property}>
                   <td>{item.property}</td>
-                  <td>{item.before}</td>
-                  <td>{item.proposed}</td>
-                  <td>{item.edited ? (item.editedValue ?? '(cleared)') : ''}</td>
+                  <td>
+                    <AgentText>{item.before ?? ''}</AgentText>
+                  </td>
+                  <td>
+                    <AgentText>{item.proposed ?? ''}</AgentText>
+                  </td>
+                  <td>{item.edited ? <AgentText>{item.editedValue ?? '(cleared)'}</AgentText> : ''}</td>
                   <td>{item.status}</td>
                   <td>{item.approvedBy.join(', ')}</td>
                 </tr>
@@ -178,11 +187,17 @@ function CrmResult(props: { result: NonNullable<AuditActionView['crmResult']> })
           {props.result.writes.map((write) => (
             <tr key={write.property}>
               <td>{write.property}</td>
-              <td>{write.before}</td>
-              <td>{write.proposed}</td>
+              <td>
+                <AgentText>{write.before ?? ''}</AgentText>
+              </td>
+              <td>
+                <AgentText>{write.proposed ?? ''}</AgentText>
+              </td>
               <td>{write.decision}</td>
               <td>{write.reasons.join(', ')}</td>
-              <td>{write.message}</td>
+              <td>
+                <AgentText>{write.message ?? ''}</AgentText>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -191,7 +206,12 @@ function CrmResult(props: { result: NonNullable<AuditActionView['crmResult']> })
         {props.result.reports.map((report) => (
           <li key={report.seq}>
             {report.type} · {new Date(report.occurredAt).toLocaleString()}
-            {report.message !== null && ` · ${report.message}`}
+            {report.message !== null && (
+              <>
+                {' · '}
+                <AgentText>{report.message}</AgentText>
+              </>
+            )}
           </li>
         ))}
       </ol>

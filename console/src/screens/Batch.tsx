@@ -145,9 +145,11 @@ export function Batch(props: { batchId: string; canRollBack: boolean }) {
                     </td>
                     <td>
                       {item.conflict?.origin ?? 'unknown'}
-                      {item.conflict?.who ? ` (${item.conflict.who})` : ''}
+                      {item.conflict?.who ? <AgentText>{` (${item.conflict.who})`}</AgentText> : ''}
                     </td>
-                    <td>{item.explanation}</td>
+                    <td>
+                      <AgentText>{item.explanation ?? ''}</AgentText>
+                    </td>
                     <td>{item.changeIds && <ForceButton item={item} onConfirm={() => force(item)} />}</td>
                   </tr>
                 ))}

@@ -110,8 +110,12 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
               <tr key={`${outcome.outcome}-${outcome.reportedAt}`}>
                 <td>{outcome.outcome}</td>
                 <td>{when(outcome.reportedAt)}</td>
-                <td>{outcome.providerMessageId}</td>
-                <td>{outcome.detail}</td>
+                <td>
+                  <AgentText>{outcome.providerMessageId ?? ''}</AgentText>
+                </td>
+                <td>
+                  <AgentText>{outcome.detail ?? ''}</AgentText>
+                </td>
                 <td>{outcome.crmNoteId}</td>
               </tr>
             ))}
@@ -123,7 +127,12 @@ function DraftReconstructed(props: { view: DraftAuditView }) {
           {reports.map((report) => (
             <li key={report.seq}>
               {report.type} · {when(report.occurredAt)}
-              {report.message !== null && ` · ${report.message}`}
+              {report.message !== null && (
+                <>
+                  {' · '}
+                  <AgentText>{report.message}</AgentText>
+                </>
+              )}
             </li>
           ))}
         </ol>
