@@ -155,6 +155,36 @@ describe('writes from the Bulk API 2.0 threshold', () => {
     ]);
   });
 
+  it('writes a value that reads as the Bulk API’s null (#N/A) as that text, through sObject Collections', async () => {
+    // In a Bulk CSV, #N/A clears the field whatever the quoting: an agent's "#N/A" (or a person's
+    // edit to it) would empty a field that the audit, the approver and a rollback take as set to "#N/A".
+    const ids = contacts(4);
+    const crm = crmWith({ bulkThreshold: 4 });
+    await crm.describeProperties('salesforce:Contact');
+    state.calls.length = 0;
+    const outcomes = await crm.writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: [
+        { recordId: ids[0]!, properties: { Title: '#N/A' } },
+        { recordId: ids[1]!, properties: { Title: '#n/a', Department: 'Ops' } },
+        { recordId: ids[2]!, properties: { Title: 'T2', Department: '' } },
+        { recordId: ids[3]!, properties: { Title: 'T3' } },
+      ],
+    });
+    expect(outcomes.map((o) => [o.recordId, o.ok])).toEqual(ids.map((id) => [id, true]));
+    expect(stored(ids[0]!)).toMatchObject({ Title: '#N/A', Department: 'Sales' });
+    expect(stored(ids[1]!)).toMatchObject({ Title: '#n/a', Department: 'Ops' });
+    expect(stored(ids[2]!)).toMatchObject({ Title: 'T2', Department: null });
+    expect(stored(ids[3]!)).toMatchObject({ Title: 'T3' });
+    expect(callsSeen()).toEqual([
+      'POST /jobs/ingest',
+      'PUT /jobs/ingest/{job}/batches',
+      'PATCH /jobs/ingest/{job}',
+      'GET /jobs/ingest/{job}',
+      'PATCH /composite/sobjects',
+    ]);
+  });
+
   it('stays on sObject Collections below the threshold, 200 records a call', async () => {
     const ids = contacts(450);
     const crm = crmWith({ bulkThreshold: 451 });

@@ -17,10 +17,20 @@ export interface WritePaths extends BulkOptions {
 export type SfRecord = { Id: string } & Record<string, unknown>;
 
 /**
+ * The text a Bulk API 2.0 CSV reads as null, quoted or not, with no escape: a record setting a field
+ * to it (an agent's value, a person's edit) goes through Collections, whose JSON keeps it as text,
+ * not cleared while the audit, the approver and a rollback take it as set. Any case, to be safe.
+ */
+const BULK_NULL = /^#N\/A$/i;
+const readsAsBulkNull = (record: SfRecord) =>
+  Object.values(record).some((value) => typeof value === 'string' && BULK_NULL.test(value));
+
+/**
  * Stages an update of records, committed for one outcome per record in input order: from
  * `bulkThreshold` records one Bulk API 2.0 job, opened and uploaded now, closed at commit (rows it
- * left unprocessed are sent again through Collections); below it nothing is sent before commit,
- * which writes through sObject Collections, 200 records a call, several calls at once.
+ * left unprocessed, and records with a value the job would read as null, are sent through
+ * Collections then); below it nothing is sent before commit, which writes through sObject
+ * Collections, 200 records a call, several calls at once.
  */
 export async function stageUpdate(
   call: SfRequester,
@@ -28,16 +38,21 @@ export async function stageUpdate(
   records: readonly SfRecord[],
   paths: WritePaths,
 ): Promise<StagedCrmWrite> {
-  if (records.length < paths.bulkThreshold)
+  const literalNulls = records.length < paths.bulkThreshold ? [] : records.filter(readsAsBulkNull);
+  const bulk = literalNulls.length === 0 ? records : records.filter((record) => !readsAsBulkNull(record));
+  if (records.length < paths.bulkThreshold || bulk.length === 0)
     return { commit: () => collectionsUpdate(call, sObject, records, paths), abort: async () => {} };
-  const job = await stageBulkUpdate(call, sObject, records, paths);
+  const job = await stageBulkUpdate(call, sObject, bulk, paths);
   return {
     abort: () => job.abort(),
     async commit() {
       const outcomes = await job.commit();
-      const unprocessed = records.filter((record) => outcomes.get(record.Id)?.state === 'unprocessed');
+      const unprocessed = bulk.filter((record) => outcomes.get(record.Id)?.state === 'unprocessed');
       const retried = new Map(
-        (await collectionsUpdate(call, sObject, unprocessed, paths)).map((outcome) => [outcome.recordId, outcome]),
+        (await collectionsUpdate(call, sObject, [...literalNulls, ...unprocessed], paths)).map((outcome) => [
+          outcome.recordId,
+          outcome,
+        ]),
       );
       return records.map((record): CrmWriteOutcome => {
         const outcome = outcomes.get(record.Id);
