@@ -185,6 +185,22 @@ describe('writes from the Bulk API 2.0 threshold', () => {
     ]);
   });
 
+  it('keeps a carriage return in a value inside its cell: a value cannot end its row and write another record', async () => {
+    // A CSV reader may end a row at a lone CR, as the sandbox's does: unquoted, the text after it and
+    // the record's next cells would be a row of their own, an update of whatever record it names.
+    const [a, b, c] = contacts(3);
+    const outcomes = await crmWith({ bulkThreshold: 2 }).writeBatch({
+      objectType: 'salesforce:Contact',
+      writes: [
+        { recordId: a!, properties: { Title: `x\r${b}`, Department: 'Hacked' } },
+        { recordId: c!, properties: { Title: 'T' } },
+      ],
+    });
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(stored(b!)).toMatchObject({ Title: 'Old', Department: 'Sales' });
+    expect(stored(a!)).toMatchObject({ Title: `x\r${b}`, Department: 'Hacked' });
+  });
+
   it('stays on sObject Collections below the threshold, 200 records a call', async () => {
     const ids = contacts(450);
     const crm = crmWith({ bulkThreshold: 451 });

@@ -124,6 +124,14 @@ async function waitForJob(call: SfRequester, job: IngestJob, what: string, optio
   }
 }
 
+/**
+ * csv-stringify quotes a cell holding a comma, a quote or a line feed, not one holding only a
+ * carriage return; a reader that ends a row there (as RFC 4180's CRLF readers may) would take the
+ * rest of the value and the record's next cells as a row of its own, an update of the record the
+ * value names. So such a cell is quoted too.
+ */
+const LONE_CR = /\r/;
+
 /** Records written into the CSV between two turns of the event loop. */
 const CSV_SLICE = 200;
 
@@ -144,7 +152,7 @@ async function toCsv(records: readonly Record<string, unknown>[]): Promise<strin
         return value === null ? NULL_CELL : String(value);
       }),
     );
-    slices.push(stringify(rows, { header: start === 0, columns, record_delimiter: 'unix' }));
+    slices.push(stringify(rows, { header: start === 0, columns, record_delimiter: 'unix', quoted_match: LONE_CR }));
   }
   return slices.join('');
 }
