@@ -174,6 +174,47 @@ describe('isolation', () => {
   });
 });
 
+describe('a sending service verifying a release token', () => {
+  async function releasedEmail() {
+    const { id } = await heldEmail();
+    await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
+    const read = await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() });
+    expect(read.body.releaseToken).toMatch(/^rel_/);
+    return { id, releaseToken: read.body.releaseToken as string };
+  }
+  const killSwitch = (body: object) =>
+    api(harness, 'PUT', '/v1/admin/kill-switches', { token: ws.adminToken, body: { reason: 'Wrong list', ...body } });
+  // The other agent of the workspace stands for the sending service, which needs no switch of its own.
+  const verify = (id: string, releaseToken: string) =>
+    api(harness, 'POST', `/v1/actions/${id}/verify`, { token: ws.agents[1]!.token, body: { releaseToken } });
+
+  it.each([
+    ['the drafting agent', () => ({ scope: 'agent', target: undefined })],
+    ['sending emails', () => ({ scope: 'action', target: 'send_email' })],
+    ['the recipient’s domain', () => ({ scope: 'recipient_domain', target: 'example.com' })],
+  ])(
+    'is refused as the drafting agent’s read is while a switch stops %s, and valid again once released',
+    async (_what, scoped) => {
+      const { id, releaseToken } = await releasedEmail();
+      const agentId = ws.agents[0]!.id;
+      const { scope, target } = scoped();
+      const switchOf = { scope, target: target ?? agentId };
+      expect((await killSwitch({ ...switchOf, engaged: true })).status).toBe(200);
+
+      const refused = await verify(id, releaseToken);
+      expect(refused).toMatchObject({
+        status: 423,
+        body: { error: { code: 'KILL_SWITCH_ENGAGED', details: { scope } } },
+      });
+      expect(refused.body.contentHash).toBeUndefined();
+      expect((await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() })).status).toBe(423);
+
+      expect((await killSwitch({ ...switchOf, engaged: false, force: true })).status).toBe(200);
+      expect((await verify(id, releaseToken)).body).toMatchObject({ valid: true, actionId: id });
+    },
+  );
+});
+
 describe('concurrent decisions', () => {
   it('releases once when two people approve at the same moment; the other gets 409', async () => {
     const { contactId, id } = await heldEmail();

@@ -18,7 +18,7 @@ import {
 } from '../services/actions/index.ts';
 import { decideAction } from '../services/held/index.ts';
 import { approvalErrors } from './approval-routes.ts';
-import { defineRoute, errorResponses, idempotencyKeyHeader, json } from './route.ts';
+import { defineRoute, errorResponse, errorResponses, idempotencyKeyHeader, json } from './route.ts';
 
 const errors = errorResponses({
   400: 'The request is invalid (VALIDATION_FAILED, MALFORMED_JSON).',
@@ -96,9 +96,12 @@ export const actionRoutes = [
     responses: {
       '200': { description: 'Whether the token is valid.', content: json(verifyReleaseResponseSchema) },
       ...errors(400, 401, 403, 404),
+      '423': errorResponse(
+        'A right token while a kill switch stops this email (KILL_SWITCH_ENGAGED): its agent, sending emails, its recipient, segment, template or evidence source.',
+      ),
     },
     handle: async ({ caller: { workspace }, params, body, context: { deps } }, res) => {
-      res.json(await verifyRelease(deps, workspace.id, params.id, body.releaseToken));
+      res.json(await verifyRelease(deps, workspace, params.id, body.releaseToken));
     },
   }),
   defineRoute({

@@ -1,4 +1,5 @@
 import type { ActionView } from '../../../../shared/action-api.ts';
+import type { ActionRow } from '../../store/action-store.ts';
 import type { AgentRow } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
@@ -18,10 +19,22 @@ export async function readOwnAction(
   input: { agent: AgentRow; workspace: WorkspaceRow; actionId: string },
 ): Promise<ActionView> {
   const row = await stopReleasedEmailIfBarred(deps, await requireOwnAction(deps, input));
-  if (row.kind === 'send_email' && row.status === 'released') {
-    await assertNotKilled(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'send_email' });
-    const stopped = await switchStoppingDraft(deps, input.workspace, draftSubject(row));
-    if (stopped) throw killSwitchError(switchView(stopped));
-  }
+  await refuseReleasedEmailWhileStopped(deps, input.workspace, row);
   return agentActionView(deps, row);
+}
+
+/**
+ * 423 while a kill switch stops this released email (its agent, sending emails, its recipient's
+ * domain, its segment, template or evidence source): both the drafting agent's read and a sending
+ * service's check of the release token answer it, so a token handed out before the switch sends nothing.
+ */
+export async function refuseReleasedEmailWhileStopped(
+  deps: ServiceDeps,
+  workspace: WorkspaceRow,
+  row: ActionRow,
+): Promise<void> {
+  if (row.kind !== 'send_email' || row.status !== 'released') return;
+  await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: row.agentId, action: 'send_email' });
+  const stopped = await switchStoppingDraft(deps, workspace, draftSubject(row));
+  if (stopped) throw killSwitchError(switchView(stopped));
 }

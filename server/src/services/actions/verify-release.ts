@@ -1,6 +1,8 @@
 import type { VerifyReleaseResponse } from '../../../../shared/action-api.ts';
+import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { RELEASED_STATUSES, requireAction } from './action-view.ts';
+import { refuseReleasedEmailWhileStopped } from './read-own-action.ts';
 import { releaseTokenMatches } from './release-token.ts';
 import { stopReleasedEmailIfBarred } from './stop-rules.ts';
 
@@ -9,17 +11,19 @@ import { stopReleasedEmailIfBarred } from './stop-rules.ts';
  * for: the content hash (SHA-256 of the released to, subject and body as canonical JSON) and who
  * approved. Any agent of the workspace may ask, so a separate sending service can check before
  * it sends. A wrong token is an answer (`valid: false`), not an error; so is an email a stop
- * rule barred since its release (it becomes `stopped`).
+ * rule barred since its release (it becomes `stopped`). A right one while a kill switch stops the
+ * email is the 423 the drafting agent's read gets.
  */
 export async function verifyRelease(
   deps: ServiceDeps,
-  workspaceId: string,
+  workspace: WorkspaceRow,
   actionId: string,
   releaseToken: string,
 ): Promise<VerifyReleaseResponse> {
-  const row = await stopReleasedEmailIfBarred(deps, await requireAction(deps.db, workspaceId, actionId));
+  const row = await stopReleasedEmailIfBarred(deps, await requireAction(deps.db, workspace.id, actionId));
   const valid = RELEASED_STATUSES.includes(row.status) && releaseTokenMatches(releaseToken, row.releaseTokenHash);
   if (!valid || row.contentHash === null || row.releasedAt === null) return { valid: false, actionId: row.id };
+  await refuseReleasedEmailWhileStopped(deps, workspace, row);
   return {
     valid: true,
     actionId: row.id,
