@@ -165,6 +165,32 @@ describe('stop rules, before any policy', () => {
     ]);
   });
 
+  it('stops a released email a webhook noted the contact opted out of when the agent replays its submission', async () => {
+    const hooked = await seedWebhookWorkspace(harness);
+    await publishActionTiers(harness, hooked.workspaceId, { send_email: { outreach: 'auto' } });
+    const mailer = await createAgent(harness.deps, hooked.workspaceId, { name: 'mailer', role: 'outreach' }, ADMIN);
+    const contactId = seedContact(harness);
+    const key = { 'idempotency-key': 'mail-ada-1' };
+    const first = await submitAction(harness, mailer.token, emailAction(contactId), key);
+    expect(first.body).toMatchObject({ status: 'released', releaseToken: expect.stringMatching(/^rel_/) });
+
+    const optOut = propertyChange(hooked.portalId, {
+      objectId: Number(contactId),
+      propertyName: 'hs_email_optout',
+      propertyValue: 'true',
+      occurredAt: clock.now().getTime(),
+    });
+    await deliver(harness, [optOut], { clientSecret: hooked.clientSecret, timestamp: clock.now().getTime() });
+    await processWebhookEvents(harness.deps);
+
+    // The replay is the agent's read as much as GET is: it hands out no permission to send.
+    const replayed = await submitAction(harness, mailer.token, emailAction(contactId), key);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toMatchObject({ status: 'stopped', reasons: ['tier_auto', 'contact_opted_out'] });
+    expect(replayed.body.releaseToken).toBeUndefined();
+    expect(replayed.body.released).toBeUndefined();
+  });
+
   it('stops a held draft at release when the contact opted out while it waited', async () => {
     await publishActionTiers(harness, ws.workspaceId, { send_email: { outreach: 'approval' } });
     const contactId = seedContact(harness);

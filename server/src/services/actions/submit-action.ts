@@ -36,7 +36,7 @@ import { agentActionView, requireAction } from './action-view.ts';
 import { actorJson, type ServiceDeps, newId, withAuditChain } from '../common/index.ts';
 import { executeReleasedAction, releaseChange } from './release-action.ts';
 import { countSend, readSendFrequency, recentTouchMessage, type SendCounts } from './send-frequency.ts';
-import { currentStopReason } from './stop-rules.ts';
+import { currentStopReason, stopReleasedEmailIfBarred } from './stop-rules.ts';
 
 export interface SubmitActionInput {
   agent: AgentRow;
@@ -215,7 +215,8 @@ async function replay(deps: ServiceDeps, row: ActionRow, requestHash: string): P
       'This Idempotency-Key was already used for a different action; use a new key for a new submission.',
     );
   }
-  return agentActionView(deps, row);
+  // A replay hands out a released email as the agent's read does, so a stop noted since release stops it first.
+  return agentActionView(deps, await stopReleasedEmailIfBarred(deps, row));
 }
 
 interface DecideInput {
