@@ -9,6 +9,7 @@ import { approvals, consoleSessions, consoleSignInLinks } from '../../server/src
 import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { consoleCall, pressSignIn, sessionCookieOf, signInAs } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { seedContacts, submitTitles } from '../support/rollbacks.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -370,6 +371,38 @@ describe('requests that change something', () => {
     expect(decision.status).toBe(403);
     expect((await consoleCall(harness, auditor, 'GET', '/console/api/audit')).status).toBe(200);
   });
+
+  it('When a person following a rollback loses the role that lets them, then its event stream ends within seconds', async () => {
+    const [recordId] = seedContacts(harness, ['Engineer']);
+    await submitTitles(harness, ws.agents[0]!.token, 'enrich-7', { [recordId!]: 'CTO' });
+    const approver = await signInAs(harness, ws.workspaceId, '501');
+    // No rollback worker runs here: the rollback stays running, as a long one does.
+    const started = await consoleCall(harness, approver, 'POST', '/console/api/rollbacks', {
+      selector: { batchId: 'enrich-7' },
+    });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    const controller = new AbortController();
+    const stream = await fetch(`${harness.url}/console/api/rollbacks/${id}/events`, {
+      headers: { cookie: approver },
+      signal: controller.signal,
+    });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    expect((await reader.read()).value).toContain('event: progress');
+
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'rep' });
+    const deadline = setTimeout(() => controller.abort(), 8_000);
+    let ended = false;
+    try {
+      while (!(await reader.read()).done);
+      ended = true;
+    } catch {
+      // Aborted at the deadline: the stream was still open.
+    } finally {
+      clearTimeout(deadline);
+    }
+    expect(ended).toBe(true);
+  }, 15_000);
 
   it('When a console call has no session, then it is a 401 with a sentence', async () => {
     const response = await fetch(`${harness.url}/console/api/inbox`);

@@ -60,8 +60,8 @@ const ROLLBACK_POLL_MS = 500;
 const INBOX_POLL_MS = 250;
 /** A comment line now and then keeps proxies from closing an idle stream. */
 const KEEP_ALIVE_MS = 15_000;
-/** The stream's session is checked again every this many polls (5 s). */
-const SESSION_CHECK_POLLS = 20;
+/** How often a stream checks its session again: a person signed out or without the role any more stops hearing. */
+const SESSION_CHECK_MS = 5_000;
 
 /** With PGlite the CLI cannot open the database the server holds: the admin token asks the server instead. */
 export const consoleLinkRoutes = [
@@ -207,7 +207,7 @@ export function consoleRoutes(
       await new Promise((resolve) => setTimeout(resolve, INBOX_POLL_MS));
       if (closed) break;
       // Signed out or expired meanwhile (checked every few seconds): the stream ends, and the browser's reconnection is refused.
-      if (polls % SESSION_CHECK_POLLS === 0 && !(await authenticate(req).catch(() => undefined))) break;
+      if (polls % (SESSION_CHECK_MS / INBOX_POLL_MS) === 0 && !(await authenticate(req).catch(() => undefined))) break;
       const now = await inboxVersion(deps, workspace.id);
       if (now !== seen) {
         seen = now;
@@ -356,8 +356,12 @@ export function consoleRoutes(
 
   // Live progress as server-sent events: one `progress` event per change, until the rollback completes or pauses.
   router.get('/console/api/rollbacks/:id/events', async (req, res) => {
-    const { workspace, caller } = await authenticate(req);
-    requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
+    const following = async () => {
+      const { workspace, caller } = await authenticate(req);
+      requirePermission(caller, caller.permissions.rollBack || caller.permissions.searchAudit, 'follow a rollback');
+      return workspace;
+    };
+    const workspace = await following();
     const id = idParam(req.params.id, 'rollback');
     let last = await getRollback(deps, workspace.id, id);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
@@ -366,8 +370,9 @@ export function consoleRoutes(
     req.on('close', () => {
       closed = true;
     });
-    while (!closed && last.status === 'running') {
+    for (let polls = 1; !closed && last.status === 'running'; polls++) {
       await new Promise((resolve) => setTimeout(resolve, ROLLBACK_POLL_MS));
+      if (polls % (SESSION_CHECK_MS / ROLLBACK_POLL_MS) === 0 && !(await following().catch(() => undefined))) break;
       const now = await getRollback(deps, workspace.id, id);
       if (now.done !== last.done || now.status !== last.status) sendEvent(res, now);
       last = now;
