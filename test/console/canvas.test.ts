@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgFrameAncestors, verifyCanvasSignedRequest } from '../../server/src/crm/salesforce/canvas.ts';
 import { type RunningSalesforceSandbox, startSalesforceSandbox } from '../../server/src/sandbox/salesforce/start.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
-import { type Harness, startHarness } from '../support/harness.ts';
+import { type Harness, seedWorkspace, startHarness } from '../support/harness.ts';
 import { hubspotOrSalesforce, workspaceOfBothCrms } from '../support/salesforce.ts';
 
 /** The console opened inside Salesforce as a Canvas app (issue 20, point 6). */
@@ -153,6 +153,24 @@ describe('Canvas signed requests', () => {
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { details: { reason: 'account_not_connected' } } });
     expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('answers another workspace’s id exactly as an unknown one: no one signed in elsewhere learns which ids exist', async () => {
+    const other = await seedWorkspace(harness);
+    await givePeopleRoles(harness, other.workspaceId, { [REP]: 'owner' });
+    const refusal = async (workspace: string) => {
+      const response = await post(form(signedRequest(REP)), workspace);
+      expect(response.headers.get('set-cookie')).toBeNull();
+      const { error } = (await response.json()) as { error: { requestId: string } };
+      const { requestId: _requestId, ...rest } = error;
+      return { status: response.status, error: rest };
+    };
+    const theirs = await refusal(other.workspaceId);
+    expect(theirs).toMatchObject({
+      status: 403,
+      error: { code: 'FORBIDDEN', details: { reason: 'account_not_connected' } },
+    });
+    expect(await refusal('0193d0a4-0000-7000-8000-000000000000')).toEqual(theirs);
   });
 
   it('takes the person’s user id in its 15-character form too, as people stores it in 18', async () => {

@@ -33,10 +33,14 @@ export async function startEmbeddedSession(
   input: { workspaceId: string; request: EmbeddedAppRequest },
 ): Promise<{ sessionToken: string; expiresAt: Date; role: string }> {
   const workspace = await findWorkspace(deps.db, input.workspaceId);
-  if (!workspace || workspace.removedAt) throw new AppError('NOT_FOUND', `There is no workspace ${input.workspaceId}.`);
   // One app's secret signs requests from every account it is installed in: the signature says who
-  // the person is, not that this workspace governs the account they are in.
-  if (!workspace.connections.some((connection) => connection.accountId === input.request.accountId))
+  // the person is, not that this workspace governs the account they are in. An unknown or removed
+  // workspace answers as another account's does, so a request signed anywhere tells no id from another.
+  if (
+    !workspace ||
+    workspace.removedAt ||
+    !workspace.connections.some((connection) => connection.accountId === input.request.accountId)
+  )
     throw new AppError(
       'FORBIDDEN',
       `This workspace is not connected to CRM account ${input.request.accountId}, where the request came from.`,
