@@ -70,6 +70,28 @@ describe('rollbacks across workspaces and tokens', () => {
     ]);
   });
 
+  it('keeps the name rollbacks write as: no agent made under it holds a token that acts as the rollback', async () => {
+    // Made before the workspace's first rollback, it would have been taken as the rollback's own agent.
+    for (const name of ['agent-governance-rollback', '  agent-governance-rollback ']) {
+      const impostor = await api(harness, 'POST', '/v1/admin/agents', {
+        token: theirs.adminToken,
+        body: { name, role: 'enrichment' },
+      });
+      expect(impostor).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+      expect(impostor.body.token).toBeUndefined();
+    }
+    const started = await api(harness, 'POST', '/v1/admin/rollbacks', {
+      token: theirs.adminToken,
+      body: { selector: { batchId: 'their-batch' } },
+    });
+    expect(started.status).toBe(202);
+    await runRollback(harness, started.body.id);
+    const { agents } = (await api(harness, 'GET', '/v1/admin/agents', { token: theirs.adminToken })).body;
+    expect(agents.filter((agent: { name: string }) => agent.name === 'agent-governance-rollback')).toEqual([
+      expect.objectContaining({ role: 'admin', status: 'active' }),
+    ]);
+  });
+
   it('takes only an admin token: no token and an agent’s token are refused', async () => {
     const body = { selector: { batchId: 'their-batch' } };
     expect((await api(harness, 'POST', '/v1/admin/rollbacks', { body })).status).toBe(401);

@@ -30,6 +30,12 @@ function view(agent: AgentRow): AgentView {
   };
 }
 
+/**
+ * The agent a workspace's rollbacks write as, found by this name (see rollbacks/rollback-agent.ts):
+ * no one may make another under it, or its token would act as the rollback.
+ */
+export const ROLLBACK_AGENT_NAME = 'agent-governance-rollback';
+
 /** The bearer token is returned once, here; only its hash is stored. */
 export async function createAgent(
   deps: ServiceDeps,
@@ -40,6 +46,8 @@ export async function createAgent(
   const id = randomUUID();
   const token = newToken('agt');
   await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+    if (input.name === ROLLBACK_AGENT_NAME)
+      throw new AppError('CONFLICT', `"${input.name}" is the name rollbacks write as; give this agent another name.`);
     if (await findAgentByName(tx, workspaceId, input.name))
       throw new AppError('CONFLICT', `An agent named "${input.name}" already exists in this workspace.`);
     await insertAgent(tx, { id, workspaceId, name: input.name, role: input.role, tokenHash: hashToken(token) });

@@ -5,6 +5,7 @@ export {
   authenticateAgent,
   type AuthenticatedAgent,
   createAgent,
+  ROLLBACK_AGENT_NAME,
   createDelegation,
   listLiveDelegations,
   listWorkspaceAgents,

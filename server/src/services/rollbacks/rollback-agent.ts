@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { hashToken, newToken } from '../../secrets.ts';
 import { findAgentByName, insertAgent, type AgentRow } from '../../store/agent-store.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { ROLLBACK_AGENT_NAME } from '../governance/index.ts';
+
+export { ROLLBACK_AGENT_NAME };
 
 /**
  * A rollback's writes are a change set like any other (so a rollback can itself be rolled back,
@@ -9,8 +12,6 @@ import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../comm
  * first rollback. Its token is never shown, so nothing can act as it; its kill switch stops
  * rollbacks. Who ran a rollback is on the rollback and in every audit event, as the actor.
  */
-export const ROLLBACK_AGENT_NAME = 'agent-governance-rollback';
-
 export async function ensureRollbackAgent(deps: ServiceDeps, workspaceId: string, actor: Actor): Promise<AgentRow> {
   const existing = await findAgentByName(deps.db, workspaceId, ROLLBACK_AGENT_NAME);
   if (existing) return existing;
