@@ -192,6 +192,38 @@ describe('delegated identity', () => {
     });
   });
 
+  it('takes a delegation only for the agent and the workspace it was given to', async () => {
+    const [id] = contacts(1);
+    const body = { ...submission([id!]), onBehalfOf: { crmUserId: '4343' } };
+    const inOneHour = new Date(Date.now() + 3_600_000);
+    // Given to the first agent, and to an agent of another workspace for the same person.
+    await createDelegation(
+      harness.deps,
+      ws.workspaceId,
+      { agentId: ws.agents[0]!.id, crmUserId: '4343', expiresAt: inOneHour },
+      ADMIN,
+    );
+    const other = await seedWorkspace(harness, ['enrichment']);
+    await createDelegation(
+      harness.deps,
+      other.workspaceId,
+      { agentId: other.agents[0]!.id, crmUserId: '4343', expiresAt: inOneHour },
+      ADMIN,
+    );
+
+    const secondAgent = await api(harness, 'POST', '/v1/changesets', { token: ws.agents[1]!.token, body });
+    expect(secondAgent).toMatchObject({ status: 403, body: { error: { code: 'DELEGATION_INVALID' } } });
+    // An agent id of this workspace given for the other workspace's agent is not found there.
+    const crossed = createDelegation(
+      harness.deps,
+      other.workspaceId,
+      { agentId: ws.agents[1]!.id, crmUserId: '4343', expiresAt: inOneHour },
+      ADMIN,
+    );
+    await expect(crossed).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await api(harness, 'POST', '/v1/changesets', { token: ws.agents[1]!.token, body })).status).toBe(403);
+  });
+
   it('refuses a delegation that has expired', async () => {
     let now = new Date('2026-11-23T10:00:00Z');
     harness.deps.clock = () => now;
