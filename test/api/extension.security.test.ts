@@ -3,6 +3,7 @@ import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { approvalEvents, proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
 import { api, startHarness, type Harness } from '../support/harness.ts';
+import { signV3 } from '../support/webhooks.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedAppWorkspace>>;
@@ -69,6 +70,38 @@ describe('requests that HubSpot did not sign', () => {
     expect(res).toMatchObject({ status: 401, body: { error: { details: { reason: 'signature_invalid' } } } });
     expect(await statusOf(approvalId)).toBe('pending');
   });
+
+  it.each([
+    ['userId', '701'],
+    ['portalId', '99999'],
+  ])(
+    'refuses a signed request whose own query names %s before HubSpot appends it (a rep posing as the owner)',
+    async (name, value) => {
+      const id = seedContact(harness, { hubspot_owner_id: '1001' });
+      const approvalId = await propose(id);
+      // The URL the rep's hubspot.fetch asked for already names someone; HubSpot appends the true values after, and signs it all.
+      const url = new URL(`${harness.url}/v1/extension/approvals/${approvalId}/decisions?${name}=${value}`);
+      for (const [key, appended] of Object.entries({ userId: '1002', appId: '4242424', portalId: ws.portalId }))
+        url.searchParams.append(key, appended);
+      const body = JSON.stringify({ kind: 'approve' });
+      const timestamp = Date.now();
+      const signature = signV3({ clientSecret: ws.clientSecret, url: url.toString(), body, timestamp });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-signature-v3': signature,
+          'x-hubspot-request-timestamp': String(timestamp),
+        },
+        body,
+      });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'UNAUTHENTICATED', details: { reason: 'identity_repeated' } },
+      });
+      expect(await statusOf(approvalId)).toBe('pending');
+    },
+  );
 
   it('answers 401 portal_unknown for an account no workspace is connected to', async () => {
     const res = await callAsHubSpot(harness, {

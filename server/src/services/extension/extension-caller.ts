@@ -22,6 +22,7 @@ export type ExtensionRefusal =
   | 'timestamp_stale'
   | 'portal_unknown'
   | 'user_missing'
+  | 'identity_repeated'
   | 'person_unknown';
 
 const SIGNATURE_REFUSALS = {
@@ -29,6 +30,9 @@ const SIGNATURE_REFUSALS = {
   WEBHOOK_SIGNATURE_INVALID: 'signature_invalid',
   WEBHOOK_TIMESTAMP_STALE: 'timestamp_stale',
 } as const satisfies Record<string, ExtensionRefusal>;
+
+/** What HubSpot's signed query string says of who is asking. */
+const IDENTITY_PARAMETERS = ['portalId', 'userId'] as const;
 
 function refuse(code: 'UNAUTHENTICATED' | 'FORBIDDEN', reason: ExtensionRefusal, message: string): AppError {
   return new AppError(code, message, { details: { reason } });
@@ -47,6 +51,14 @@ export async function authenticateExtensionRequest(
   options: { appClientSecret?: string | undefined },
 ): Promise<ExtensionCaller> {
   const query = new URL(request.url).searchParams;
+  // HubSpot appends these after the query the app asked for and signs the whole: one named twice
+  // means the asked-for URL named someone too, and the first would be the caller's own word.
+  if (IDENTITY_PARAMETERS.some((name) => query.getAll(name).length > 1))
+    throw refuse(
+      'UNAUTHENTICATED',
+      'identity_repeated',
+      `The request names ${IDENTITY_PARAMETERS.join(' or ')} more than once; only HubSpot names who is asking.`,
+    );
   const claimedPortal = query.get('portalId');
   const workspace =
     claimedPortal && /^[0-9]{1,18}$/.test(claimedPortal)
