@@ -213,6 +213,29 @@ describe('a sending service verifying a release token', () => {
       expect((await verify(id, releaseToken)).body).toMatchObject({ valid: true, actionId: id });
     },
   );
+
+  it('is refused while the drafting agent is paused, valid again once it is resumed, and refused for good once it is revoked', async () => {
+    const { id, releaseToken } = await releasedEmail();
+    const agentId = ws.agents[0]!.id;
+    const lifecycle = (step: string) =>
+      api(harness, 'POST', `/v1/admin/agents/${agentId}/${step}`, { token: ws.adminToken, body: {} });
+
+    expect((await lifecycle('pause')).status).toBe(200);
+    const refused = await verify(id, releaseToken);
+    expect(refused).toMatchObject({
+      status: 403,
+      body: { error: { code: 'AGENT_NOT_ACTIVE', details: { status: 'paused' } } },
+    });
+    expect(refused.body.contentHash).toBeUndefined();
+
+    expect((await lifecycle('resume')).status).toBe(200);
+    expect((await verify(id, releaseToken)).body).toMatchObject({ valid: true, actionId: id });
+
+    expect((await lifecycle('revoke')).status).toBe(200);
+    expect((await verify(id, releaseToken)).body).toMatchObject({
+      error: { code: 'AGENT_NOT_ACTIVE', details: { status: 'revoked' } },
+    });
+  });
 });
 
 describe('concurrent decisions', () => {

@@ -95,7 +95,10 @@ export const actionRoutes = [
     body: { schema: verifyReleaseRequestSchema, what: 'The verification' },
     responses: {
       '200': { description: 'Whether the token is valid.', content: json(verifyReleaseResponseSchema) },
-      ...errors(400, 401, 403, 404),
+      ...errors(400, 401, 404),
+      '403': errorResponse(
+        'The calling agent is paused or revoked, or the token is right but the agent that drafted this email is (AGENT_NOT_ACTIVE).',
+      ),
       '423': errorResponse(
         'A right token while a kill switch stops this email (KILL_SWITCH_ENGAGED): its agent, sending emails, its recipient, segment, template or evidence source.',
       ),
