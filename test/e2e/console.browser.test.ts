@@ -489,8 +489,23 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
 
     await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('row').filter({ hasText: 'change.applied' }).first().waitFor();
+    // The filtered search's answer is held back: meanwhile the rows found without the filter must
+    // not stay on screen, where they could be taken for (and opened as) what the filter found.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const filtered = /\/console\/api\/audit\?.*batch=demo-enrichment-0/;
+    await page.route(filtered, async (route) => {
+      await answered;
+      await route.continue();
+    });
     await page.getByLabel('Batch').fill('demo-enrichment-0');
     await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Loading…').waitFor();
+    expect(await page.getByRole('row').count()).toBe(0);
+    answer();
     const applied = page.getByRole('row').filter({ hasText: 'change.applied' }).first();
     await applied.getByRole('link').click();
     await page.getByRole('heading', { name: /^Audit event \d+$/ }).waitFor();
