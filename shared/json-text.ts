@@ -71,6 +71,51 @@ function rebuild(text: string): unknown {
   return root;
 }
 
+/**
+ * The first key that one object of this JSON text holds twice, and that object's path. JSON.parse keeps the
+ * last value and drops the other without a word, so a text a person reads (a policy whose second
+ * `"jobtitle"` rule loosens the first, an agent's two values for one property) would be taken as
+ * something else than it says. Walks the text as `rebuild` does.
+ */
+export function duplicateKeyIn(text: string): { key: string; path: (string | number)[] } | undefined {
+  // One frame per open container: an object's keys so far, or an array's position.
+  const frames: ({ keys: Set<string> } | { index: number })[] = [];
+  const pathOfObject = () =>
+    frames.slice(0, -1).map((frame) => ('index' in frame ? frame.index : [...frame.keys].at(-1)!));
+  let expectKey = false;
+  let at = 0;
+  while (at < text.length) {
+    const char = text[at]!;
+    if (char === '"') {
+      const end = endOfString(text, at);
+      const frame = frames.at(-1);
+      if (expectKey && frame !== undefined && 'keys' in frame) {
+        const raw = text.slice(at + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(at, end + 1)) as string) : raw;
+        if (frame.keys.has(key)) return { key, path: pathOfObject() };
+        // Keys are added in order, so the last one is the one whatever opens next nests under.
+        frame.keys.add(key);
+        expectKey = false;
+      }
+      at = end + 1;
+    } else if (char === '{' || char === '[') {
+      frames.push(char === '{' ? { keys: new Set() } : { index: 0 });
+      expectKey = char === '{';
+      at += 1;
+    } else if (char === '}' || char === ']') {
+      frames.pop();
+      expectKey = false;
+      at += 1;
+    } else if (char === ',') {
+      const frame = frames.at(-1);
+      if (frame !== undefined && 'index' in frame) frame.index += 1;
+      expectKey = frame !== undefined && 'keys' in frame;
+      at += 1;
+    } else at += 1;
+  }
+  return undefined;
+}
+
 const NUMBER_CHARS = new Set('0123456789+-.eE');
 
 /** The index of the quote closing the string that opens at `start`. */

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/errors.ts';
+import { duplicateKeyIn } from '../../shared/json-text.ts';
 import { findJsonProblem } from '../../shared/safe-text.ts';
 
 /** The one error type the app throws on purpose: a stable code, a sentence a person understands, and the cause kept. */
@@ -44,5 +45,20 @@ export function assertSafeJson(value: unknown, what: string): void {
   const path = problem.path.length ? problem.path.join('.') : '(root)';
   throw new AppError('VALIDATION_FAILED', `${what} is invalid: ${path} ${problem.message}`, {
     details: { issues: [{ path, message: problem.message }] },
+  });
+}
+
+/**
+ * Refuses a JSON text in which one object holds a key twice: parsed, one of the two values would
+ * be dropped without a word, and the text a person reviewed (a policy file) or an agent sent would
+ * be applied as something else than it reads (issue 17).
+ */
+export function assertUniqueKeys(text: string, what: string): void {
+  const duplicate = duplicateKeyIn(text);
+  if (!duplicate) return;
+  const path = duplicate.path.length ? duplicate.path.join('.') : '(root)';
+  const message = `holds the key "${duplicate.key}" twice; give each key once, since one of the two values would be lost`;
+  throw new AppError('VALIDATION_FAILED', `${what} is invalid: ${path} ${message}`, {
+    details: { issues: [{ path, message }] },
   });
 }

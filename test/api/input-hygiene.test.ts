@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../server/src/cli/commands.ts';
@@ -8,6 +11,7 @@ import { ADMIN, EXAMPLE_POLICY, api, seedWorkspace, startHarness, type Harness }
 import { givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { callAsHubSpot, seedAppWorkspace } from '../support/extension.ts';
 import { allRowCounts } from '../support/row-counts.ts';
+import { cliOver } from '../support/cli.ts';
 import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 
 // Issue 17, defects 1, 6 and 8: what an agent, an admin or a forged request sends must be refused
@@ -244,6 +248,42 @@ const cases: Case[] = [
     code: 'UNSUPPORTED_MEDIA_TYPE',
     message: /Content-Type: application\/json/,
   },
+  // A key given twice kept its last value and dropped the other without a word.
+  {
+    name: 'a property given two values in one change',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: changeSet('twice').replace('"jobtitle":"CTO"', '"jobtitle":"CTO","jobtitle":"CEO"'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /changes\.0\.properties holds the key "jobtitle" twice/,
+  },
+  {
+    name: 'a key given twice in free-form evidence, once escaped',
+    method: 'POST',
+    path: '/v1/changesets',
+    as: 'agent',
+    raw: withToolInput('{"a":1,"\\u0061":2}'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /evidence\.toolCalls\.0\.input holds the key "a" twice/,
+  },
+  {
+    name: 'a policy whose later rule for a field would replace the one a reviewer read',
+    method: 'POST',
+    path: '/v1/admin/policies',
+    as: 'admin',
+    raw: policyWith((p) =>
+      p.replace(
+        '"jobtitle":{"enrichment":"auto"}',
+        '"jobtitle":{"enrichment":"deny"},"jobtitle":{"enrichment":"auto"}',
+      ),
+    ),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /objects\.contacts\.properties holds the key "jobtitle" twice/,
+  },
   // A UTF-8 body labelled Latin-1 was decoded as Latin-1: "José" became "JosÃ©" in the CRM.
   ...['iso-8859-1', 'utf-16le', '"windows-1252"'].map(
     (charset): Case => ({
@@ -331,6 +371,41 @@ describe('bad input elsewhere', () => {
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({
       error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/0\.propertyValue must not contain/) },
+    });
+    expect(await allRowCounts(harness.database.db)).toEqual(before);
+  });
+
+  it('refuses a kill switch change from the HubSpot app that gives `engaged` twice, changing nothing', async () => {
+    const app = await seedAppWorkspace(harness, { '9003': 'owner' });
+    const before = await allRowCounts(harness.database.db);
+    const res = await callAsHubSpot(harness, {
+      method: 'PUT',
+      path: '/kill-switches',
+      raw: '{"scope":"workspace","engaged":true,"engaged":false,"reason":"Incident 7."}',
+      portalId: app.portalId,
+      userId: '9003',
+      clientSecret: app.clientSecret,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(/\(root\) holds the key "engaged" twice/) },
+    });
+    expect(await allRowCounts(harness.database.db)).toEqual(before);
+  });
+
+  it('refuses a policy file that gives a field two rules, naming where, before publishing anything', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-policy-')), 'policy.json');
+    const text = JSON.stringify(EXAMPLE_POLICY, null, 2);
+    fs.writeFileSync(
+      file,
+      text.replace('"jobtitle": {', '"jobtitle": { "enrichment": "deny" },\n        "jobtitle": {'),
+    );
+    const before = await allRowCounts(harness.database.db);
+    const result = await cliOver(harness, 'policy', 'apply', '--workspace', ws.workspaceId, file, '--json');
+    expect(result.code).toBe(1);
+    expect(result.json.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/objects\.contacts\.properties holds the key "jobtitle" twice/),
     });
     expect(await allRowCounts(harness.database.db)).toEqual(before);
   });

@@ -40,6 +40,8 @@ export interface AppCall {
   /** Under /v1/extension, with our own query string if any. */
   path: string;
   body?: unknown;
+  /** The body's text as sent, for JSON that JSON.stringify cannot write (a key given twice). */
+  raw?: string;
   portalId: string;
   userId: string;
   clientSecret: string;
@@ -61,7 +63,7 @@ export async function callAsHubSpot(harness: Harness, call: AppCall) {
   url.searchParams.set('userEmail', `user${call.userId}@example.com`);
   url.searchParams.set('appId', String(APP_ID));
   url.searchParams.set('portalId', call.portalId);
-  const body = call.body === undefined ? '' : JSON.stringify(call.body);
+  const body = call.raw ?? (call.body === undefined ? '' : JSON.stringify(call.body));
   const timestamp = call.timestamp ?? Date.now();
   // HubSpot hashes the URI with some escapes decoded (its validation guide's table): userEmail's %40 is signed as @.
   const signedUrl = (call.signedUrl ?? url.toString()).replaceAll('%40', '@');

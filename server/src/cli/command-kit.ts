@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import v8 from 'node:v8';
 import type { z } from 'zod';
-import { AppError, assertSafeJson } from '../errors.ts';
+import { AppError, assertSafeJson, assertUniqueKeys } from '../errors.ts';
 import type { Runtime, RuntimeOptions } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext } from './parse.ts';
@@ -74,6 +74,7 @@ export function readJsonFile(file: string): unknown {
   } catch (cause) {
     throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
+  assertUniqueKeys(text, file);
   assertSafeJson(value, file);
   return value;
 }

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { parseJson } from '../../../shared/json-text.ts';
-import { AppError, assertSafeJson } from '../errors.ts';
+import { AppError, assertSafeJson, assertUniqueKeys } from '../errors.ts';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -50,6 +50,7 @@ export function jsonBody(limit: number): RequestHandler[] {
     }
     if (body === null || typeof body !== 'object')
       throw new AppError('MALFORMED_JSON', 'The request body must be a JSON object or array.');
+    assertUniqueKeys(text, 'The request body');
     req.body = body;
     next();
   };

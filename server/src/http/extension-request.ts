@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { parseJson } from '../../../shared/json-text.ts';
-import { AppError, assertSafeJson } from '../errors.ts';
+import { AppError, assertSafeJson, assertUniqueKeys } from '../errors.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import { authenticateExtensionRequest, type ExtensionCaller } from '../services/extension/index.ts';
 import { signedRequest } from './webhook-routes.ts';
@@ -32,6 +32,7 @@ export function jsonBody(req: Request): unknown {
   } catch {
     throw new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
   }
+  assertUniqueKeys(raw, 'The request body');
   assertSafeJson(body, 'The request body');
   return body;
 }
