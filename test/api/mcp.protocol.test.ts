@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { seedContact } from '../support/approvals.ts';
+import { allRowCounts } from '../support/row-counts.ts';
 
 // The MCP endpoint (issue 22) as a client that gets the protocol wrong meets it.
 let harness: Harness;
@@ -11,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-async function mcp(message: object): Promise<{ status: number; body: any }> {
+async function mcp(message: object | object[]): Promise<{ status: number; body: any }> {
   const res = await fetch(`${harness.url}/mcp`, {
     method: 'POST',
     headers: {
@@ -82,5 +84,54 @@ describe('POST /mcp', () => {
     } finally {
       await engage(false);
     }
+  });
+});
+
+describe('a JSON-RPC batch on POST /mcp', () => {
+  const propose = (id: number | string, batchId: string, recordId: string) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: {
+      name: 'propose_crm_changes',
+      arguments: {
+        batchId,
+        objectType: 'contacts',
+        changes: [{ recordId, properties: { jobtitle: 'CTO' }, evidence: { source: 'apollo', reason: 'profile' } }],
+      },
+    },
+  });
+
+  it('refuses a batch whose requests share an id before running any, since one answer would be lost', async () => {
+    // Both calls ran and held a change each, and the one answer said nothing of the other change set.
+    const recordId = seedContact(harness);
+    const before = await allRowCounts(harness.database.db);
+    const crmCalls = harness.hubspot.calls.count();
+    const res = await mcp([propose(1, 'twin-a', recordId), propose(1, 'twin-b', recordId)]);
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32600,
+          message: expect.stringMatching(/2 requests of this batch have the id 1\b.*None was run/),
+        },
+      },
+    });
+    expect(await allRowCounts(harness.database.db)).toEqual(before);
+    expect(harness.hubspot.calls.count()).toBe(crmCalls);
+  });
+
+  it('answers each request of a batch whose ids differ, 1 and "1" included', async () => {
+    const recordId = seedContact(harness);
+    const res = await mcp([propose(1, 'pair-a', recordId), propose('1', 'pair-b', recordId)]);
+    expect(res.status).toBe(200);
+    const answers = res.body as { id: number | string; result: { content: { text: string }[] } }[];
+    expect(answers.map((answer) => answer.id).sort()).toEqual([1, '1']);
+    expect(answers.map((answer) => JSON.parse(answer.result.content[1]!.text).batchId).sort()).toEqual([
+      'pair-a',
+      'pair-b',
+    ]);
   });
 });

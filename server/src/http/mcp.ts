@@ -42,6 +42,16 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
       if (error instanceof AppError && error.code === 'KILL_SWITCH_ENGAGED') return { stopped: error };
       throw error;
     });
+    const sharedId = idSharedInBatch(req.body);
+    if (sharedId)
+      return void res.status(400).json({
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message: `Invalid Request: ${sharedId.count} requests of this batch have the id ${JSON.stringify(sharedId.id)}, and only one answer could carry it; give each request an id of its own. None was run.`,
+        },
+        id: null,
+      });
     const server = mcpServer({ deps, caller, logger: options.logger, requestId: String(res.locals.requestId) });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => void server.close());
@@ -56,6 +66,22 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
       .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: POST MCP messages.' }, id: null });
   });
   return router;
+}
+
+/**
+ * A request id that more than one request of a JSON-RPC batch carries. The SDK runs each of them
+ * but keeps one answer per id, so the agent was told of one tool call's outcome (one change set)
+ * while the others were held or written unseen.
+ */
+function idSharedInBatch(body: unknown): { id: unknown; count: number } | undefined {
+  if (!Array.isArray(body)) return undefined;
+  const counts = new Map<unknown, number>();
+  for (const message of body as unknown[]) {
+    if (typeof message !== 'object' || message === null || !('method' in message) || !('id' in message)) continue;
+    counts.set(message.id, (counts.get(message.id) ?? 0) + 1);
+  }
+  for (const [id, count] of counts) if (count > 1) return { id, count };
+  return undefined;
 }
 
 /**
