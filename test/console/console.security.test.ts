@@ -232,6 +232,12 @@ describe('sign-in links', () => {
       '/\\evil.example',
       'javascript:alert(1)',
       '/%2F%2Fevil.example',
+      // Dot segments and a tab the URL parser drops made `//evil.example` out of a path.
+      '/..//evil.example',
+      '/.//evil.example/x',
+      '/%2e%2e//evil.example',
+      '/inbox/..//evil.example',
+      '/x/../\t/evil.example',
     ]) {
       const link = await issueSignInLink(harness.deps, { workspaceId: ws.workspaceId, crmUserId: '501' });
       const location = (await signInWith(link.token, { next })).headers.get('location');

@@ -98,5 +98,7 @@ export function refuseCrossSiteWrites(origin: ConsoleOrigin): RequestHandler {
 export function landingPath(next: string | undefined): string {
   if (next === undefined || !/^\/(?![/\\])[^\\]*$/.test(next)) return '/inbox';
   const url = new URL(next, 'http://console.invalid');
-  return url.host === 'console.invalid' ? `${url.pathname}${url.search}` : '/inbox';
+  // Parsing resolves dot segments and drops tabs, so `/..//evil.example` came out as `//evil.example`,
+  // which a browser reads as another host.
+  return url.host === 'console.invalid' && !url.pathname.startsWith('//') ? `${url.pathname}${url.search}` : '/inbox';
 }
