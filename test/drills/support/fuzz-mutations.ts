@@ -41,7 +41,7 @@ const PROTOTYPE_KEYS = ['constructor', 'prototype', 'toString', 'hasOwnProperty'
 /**
  * Kinds every one of which the route must refuse with a 4xx, whatever the rest of the request:
  * text Postgres cannot store, nesting past the limit, `__proto__`, broken JSON, a body over the
- * limit or of another type, the wrong shape for the schema, a malformed id or query, no valid credentials.
+ * limit or of another type, the wrong shape for the schema, a key given twice, a malformed id or query, no valid credentials.
  */
 export function refusedKinds(route: FuzzRoute): string[] {
   const v1 = route.caller === 'agent' || route.caller === 'admin';
@@ -52,7 +52,7 @@ export function refusedKinds(route: FuzzRoute): string[] {
   if (v1) kinds.push('content_type');
   if (route.body) kinds.push('root_type');
   if (route.body && route.caller !== 'hubspot_webhook')
-    kinds.push('unknown_key', 'missing_required', 'wrong_type', 'too_long');
+    kinds.push('unknown_key', 'missing_required', 'wrong_type', 'too_long', 'duplicate_key');
   if (Object.keys(route.pathParams).length > 0) kinds.push('bad_path_param');
   if (route.query) kinds.push('bad_query');
   return kinds;
@@ -138,6 +138,15 @@ export function mutate(
       );
     case 'unknown_key':
       return withBody({ ...(body as object), unexpectedField: 1 });
+    case 'duplicate_key': {
+      // A key of the body given once more, with its own value: otherwise a request the route may accept.
+      const object = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
+      const entries = Object.entries(object);
+      const [key, value] = entries.length > 0 ? pick(random, entries) : ['unexpectedField', 1];
+      const text = JSON.stringify(object);
+      const again = JSON.stringify({ [key]: value }).slice(1, -1);
+      return { ...input, body: text === '{}' ? `{${again},${again}}` : `{${again},${text.slice(1)}` };
+    }
     case 'missing_required':
     case 'wrong_type':
     case 'too_long':
