@@ -21,6 +21,7 @@ import { errorLogField, jsonLogger } from './logger.ts';
 import { canvasSignedRequestCheck, openRuntime, salesforceChangeStreams, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
 import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
+import { answerUnreadableRequests } from './http/unreadable-requests.ts';
 
 const logger = jsonLogger();
 
@@ -168,6 +169,7 @@ function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Serv
               : `${error.message}. Check HOST and PORT.`;
       reject(new AppError('CONFIG_INVALID', `The server cannot listen on ${where}: ${why}`, { cause: error }));
     });
+    answerUnreadableRequests(server);
   });
 }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -374,6 +375,34 @@ describe('bad input elsewhere', () => {
     });
     expect(await allRowCounts(harness.database.db)).toEqual(before);
   });
+
+  it.each([
+    [
+      'headers larger than the server reads',
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      /headers are larger/,
+    ],
+    ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', 400, /not a valid HTTP request/],
+  ])(
+    'answers %s with a JSON error a person can read, not a bare status line',
+    async (_name, request, status, message) => {
+      // Node answered these itself, before Express: a status line and no body, no code, no sentence.
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(harness.url).port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.end(request);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(JSON.parse(body!)).toMatchObject({
+        error: { code: 'VALIDATION_FAILED', message: expect.stringMatching(message) },
+      });
+    },
+  );
 
   it('refuses a kill switch change from the HubSpot app that gives `engaged` twice, changing nothing', async () => {
     const app = await seedAppWorkspace(harness, { '9003': 'owner' });

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import fs from 'node:fs';
 import { createApp, type AppOptions } from '../../server/src/app.ts';
+import { answerUnreadableRequests } from '../../server/src/http/unreadable-requests.ts';
 import { silentLogger, type Logger } from '../../server/src/logger.ts';
 import { hubspotResolver } from '../../server/src/runtime.ts';
 import {
@@ -94,6 +95,7 @@ export async function startHarness(
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  answerUnreadableRequests(server);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     database,
