@@ -18,6 +18,8 @@ const configSchema = z.object({
     .int()
     .positive()
     .default(2 * 1024 * 1024),
+  /** How long a request may take to arrive whole (headers and body), in ms; a stalled one is answered 408. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
   /** base64 of 32 bytes; encrypts CRM credentials at rest. Unset: a key file is created in DATA_DIR. */
   SECRETS_KEY: z.string().optional(),
   /** `off` keeps `npm start` from ever starting the sandbox demo, even on a fresh data folder. */
@@ -108,6 +110,7 @@ export interface Config {
   hubspotApiBaseUrlConfigured: boolean;
   hubspotCallsPer10s: number;
   maxBodyBytes: number;
+  requestTimeoutMs: number;
   secretsKey: string | undefined;
   demo: 'auto' | 'off';
   demoBatch: boolean;
@@ -155,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hubspotApiBaseUrlConfigured: c.HUBSPOT_API_BASE_URL !== undefined,
     hubspotCallsPer10s: c.HUBSPOT_CALLS_PER_10S,
     maxBodyBytes: c.MAX_BODY_BYTES,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     secretsKey: c.SECRETS_KEY,
     demo: c.DEMO,
     demoBatch: c.DEMO_BATCH === 'on',

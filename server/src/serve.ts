@@ -21,7 +21,7 @@ import { errorLogField, jsonLogger } from './logger.ts';
 import { canvasSignedRequestCheck, openRuntime, salesforceChangeStreams, type Runtime } from './runtime.ts';
 import { checkpointFile } from './services/governance/index.ts';
 import { leaseHolderName, type ServiceDeps } from './services/common/index.ts';
-import { answerUnreadableRequests } from './http/unreadable-requests.ts';
+import { createHttpServer } from './http/unreadable-requests.ts';
 
 const logger = jsonLogger();
 
@@ -149,27 +149,23 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-/**
- * Listens where HOST and PORT say, or fails with a sentence naming the setting to change (Express
- * hands a listen error to the callback, where it would otherwise go unseen).
- */
+/** Listens where HOST and PORT say, or fails with a sentence naming the setting to change. */
 function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.port, config.host, (error?: Error) => {
-      if (!error) return resolve(server);
-      const code = (error as NodeJS.ErrnoException).code;
+    const server = createHttpServer(app, { requestTimeoutMs: config.requestTimeoutMs });
+    server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${config.host}:${config.port}`;
       const why =
-        code === 'EADDRINUSE'
+        error.code === 'EADDRINUSE'
           ? 'the port is in use. Stop what holds it, or set PORT to a free port (0 picks one).'
-          : code === 'EACCES'
+          : error.code === 'EACCES'
             ? `this user may not use port ${config.port}. Set PORT to 1024 or above.`
-            : code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL'
+            : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' || error.code === 'EADDRNOTAVAIL'
               ? 'HOST is no address of this machine. Set HOST to one, such as 127.0.0.1 or 0.0.0.0.'
               : `${error.message}. Check HOST and PORT.`;
       reject(new AppError('CONFIG_INVALID', `The server cannot listen on ${where}: ${why}`, { cause: error }));
     });
-    answerUnreadableRequests(server);
+    server.listen(config.port, config.host, () => resolve(server));
   });
 }
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import fs from 'node:fs';
 import { createApp, type AppOptions } from '../../server/src/app.ts';
-import { answerUnreadableRequests } from '../../server/src/http/unreadable-requests.ts';
+import { createHttpServer } from '../../server/src/http/unreadable-requests.ts';
 import { silentLogger, type Logger } from '../../server/src/logger.ts';
 import { hubspotResolver } from '../../server/src/runtime.ts';
 import {
@@ -55,6 +55,8 @@ export async function startHarness(
     crmFor?: (hubspot: ServiceDeps['crmFor'], deps: ServiceDeps) => ServiceDeps['crmFor'];
     /** Audit HubSpot's 401s as the server does (`crm.connection_refused`, issue 20). */
     recordHubSpotRefusals?: boolean;
+    /** REQUEST_TIMEOUT_MS: how long a request may take to arrive whole. */
+    requestTimeoutMs?: number;
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -92,10 +94,8 @@ export async function startHarness(
     ...(options.canvas ? { canvas: options.canvas } : {}),
     ...(options.agentTraffic ? { agentTraffic: options.agentTraffic } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  answerUnreadableRequests(server);
+  const server: Server = createHttpServer(app, { requestTimeoutMs: options.requestTimeoutMs ?? 120_000 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     database,
