@@ -1,7 +1,6 @@
 import type { ActionView } from '../../../../shared/action-api.ts';
 import type { ActionRow } from '../../store/action-store.ts';
-import { type AgentRow, findAgent } from '../../store/agent-store.ts';
-import { AppError } from '../../errors.ts';
+import type { AgentRow } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { assertNotKilled, killSwitchError, switchStoppingDraft, switchView } from '../governance/index.ts';
@@ -28,8 +27,6 @@ export async function readOwnAction(
  * 423 while a kill switch stops this released email (its agent, sending emails, its recipient's
  * domain, its segment, template or evidence source): both the drafting agent's read and a sending
  * service's check of the release token answer it, so a token handed out before the switch sends nothing.
- * 403 `AGENT_NOT_ACTIVE` once its agent is paused or revoked: sending is that agent acting, which
- * pausing stops until it is resumed (the drafting agent itself is refused before it gets here).
  */
 export async function refuseReleasedEmailWhileStopped(
   deps: ServiceDeps,
@@ -37,15 +34,6 @@ export async function refuseReleasedEmailWhileStopped(
   row: ActionRow,
 ): Promise<void> {
   if (row.kind !== 'send_email' || row.status !== 'released') return;
-  const agent = await findAgent(deps.db, workspace.id, row.agentId);
-  if (agent && agent.status !== 'active')
-    throw new AppError(
-      'AGENT_NOT_ACTIVE',
-      `Agent ${agent.name} is ${agent.status}: its released emails may not be sent.`,
-      {
-        details: { status: agent.status },
-      },
-    );
   await assertNotKilled(deps.db, { workspaceId: workspace.id, agentId: row.agentId, action: 'send_email' });
   const stopped = await switchStoppingDraft(deps, workspace, draftSubject(row));
   if (stopped) throw killSwitchError(switchView(stopped));

@@ -1,4 +1,7 @@
 import type { VerifyReleaseResponse } from '../../../../shared/action-api.ts';
+import { AppError } from '../../errors.ts';
+import type { ActionRow } from '../../store/action-store.ts';
+import { findAgent } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { RELEASED_STATUSES, requireAction } from './action-view.ts';
@@ -23,6 +26,7 @@ export async function verifyRelease(
   const row = await stopReleasedEmailIfBarred(deps, await requireAction(deps.db, workspace.id, actionId));
   const valid = RELEASED_STATUSES.includes(row.status) && releaseTokenMatches(releaseToken, row.releaseTokenHash);
   if (!valid || row.contentHash === null || row.releasedAt === null) return { valid: false, actionId: row.id };
+  await refuseWhileDrafterStopped(deps, workspace.id, row);
   await refuseReleasedEmailWhileStopped(deps, workspace, row);
   return {
     valid: true,
@@ -31,4 +35,22 @@ export async function verifyRelease(
     approvedBy: row.approvedBy,
     releasedAt: row.releasedAt.toISOString(),
   };
+}
+
+/**
+ * 403 `AGENT_NOT_ACTIVE` for a released email whose agent is paused or revoked: sending it is that
+ * agent acting, which pausing stops until it is resumed. Checked here only: the drafting agent's
+ * own read is refused at sign-in while it is not active.
+ */
+async function refuseWhileDrafterStopped(deps: ServiceDeps, workspaceId: string, row: ActionRow): Promise<void> {
+  if (row.kind !== 'send_email' || row.status !== 'released') return;
+  const agent = await findAgent(deps.db, workspaceId, row.agentId);
+  if (agent && agent.status !== 'active')
+    throw new AppError(
+      'AGENT_NOT_ACTIVE',
+      `Agent ${agent.name} is ${agent.status}: its released emails may not be sent.`,
+      {
+        details: { status: agent.status },
+      },
+    );
 }
