@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
+import { rawExchange } from '../support/raw-http.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -388,14 +388,7 @@ describe('bad input elsewhere', () => {
     'answers %s with a JSON error a person can read, not a bare status line',
     async (_name, request, status, message) => {
       // Node answered these itself, before Express: a status line and no body, no code, no sentence.
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect(Number(new URL(harness.url).port), '127.0.0.1');
-        let text = '';
-        socket.on('data', (chunk) => (text += chunk));
-        socket.on('close', () => resolve(text));
-        socket.on('error', reject);
-        socket.end(request);
-      });
+      const answer = await rawExchange(harness.url, request, { end: true });
       const [head, body] = answer.split('\r\n\r\n');
       expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
       expect(JSON.parse(body!)).toMatchObject({

@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.ts';
+import { rawExchange } from '../support/raw-http.ts';
 
 let harness: Harness;
 
@@ -12,17 +12,12 @@ afterEach(() => harness.close());
 describe('a request that stops arriving (REQUEST_TIMEOUT_MS)', () => {
   it('is answered 408 with a JSON error a person can read, and its socket freed, once the timeout has passed', async () => {
     const started = Date.now();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(new URL(harness.url).port), '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk));
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-      // Ten bytes of the hundred the headers promise, then nothing: Node's own default held such a socket five minutes.
-      socket.write(
-        'POST /v1/changesets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"batchId"',
-      );
-    });
+    // Ten bytes of the hundred the headers promise, then nothing: Node's own default held such a socket five minutes.
+    const answer = await rawExchange(
+      harness.url,
+      'POST /v1/changesets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"batchId"',
+      { end: false },
+    );
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1.1 408 /);
     expect(JSON.parse(body!)).toMatchObject({
