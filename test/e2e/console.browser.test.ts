@@ -80,23 +80,14 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   });
 
   it('agent-supplied text in the inbox is shown as text and never runs', async () => {
-    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
-    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
-      token: agentToken,
-      body: {
-        batchId: 'xss-batch',
-        objectType: 'contacts',
-        changes: [
-          {
-            recordId: '1002',
-            properties: { phone: '+1 555 0123' },
-            evidence: { source: payload, confidence: 0.95, reason: payload },
-          },
-        ],
+    await submitContacts('xss-batch', [
+      {
+        recordId: '1002',
+        properties: { phone: '+1 555 0123' },
+        evidence: { source: payload, confidence: 0.95, reason: payload },
       },
-    });
-    expect(submitted.status).toBe(201);
+    ]);
     await page.goto(`${serverUrl}/inbox?batch=xss-batch`);
     const card = page.locator('article.card').first();
     await card.waitFor();
@@ -107,24 +98,15 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   });
 
   it('bidirectional controls in agent text show as visible markers, isolated from the words around them', async () => {
-    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     // Without markers Chromium draws this value as "+1 555 0199" (it is "9910 555 1+" under an
     // override), and the reason's isolate would swallow the words after it. A record no other story holds.
-    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
-      token: agentToken,
-      body: {
-        batchId: 'bidi\u202E-batch',
-        objectType: 'contacts',
-        changes: [
-          {
-            recordId: '1277',
-            properties: { phone: '\u202E9910 555 1+' },
-            evidence: { source: 'crm\u202Edata', confidence: 0.95, reason: 'Checked\u2067 by phone' },
-          },
-        ],
+    await submitContacts('bidi\u202E-batch', [
+      {
+        recordId: '1277',
+        properties: { phone: '\u202E9910 555 1+' },
+        evidence: { source: 'crm\u202Edata', confidence: 0.95, reason: 'Checked\u2067 by phone' },
       },
-    });
-    expect(submitted.status).toBe(201);
+    ]);
     await page.goto(`${serverUrl}/inbox?batch=${encodeURIComponent('bidi\u202E-batch')}`);
     const card = page.locator('article.card').first();
     await card.waitFor();
@@ -140,23 +122,14 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   });
 
   it('bidirectional controls in values an agent wrote and a person typed show as markers in the audit and a rollback’s conflicts', async () => {
-    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     // Applied at once (jobtitle is auto for enrichment); a record no other story holds.
-    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
-      token: agentToken,
-      body: {
-        batchId: 'bidi-audit-batch',
-        objectType: 'contacts',
-        changes: [
-          {
-            recordId: '1283',
-            properties: { jobtitle: '\u202EOTC' },
-            evidence: { source: 'clearbit', confidence: 0.95, reason: 'Company site lists it' },
-          },
-        ],
+    const submitted = await submitContacts('bidi-audit-batch', [
+      {
+        recordId: '1283',
+        properties: { jobtitle: '\u202EOTC' },
+        evidence: { source: 'clearbit', confidence: 0.95, reason: 'Company site lists it' },
       },
-    });
-    expect(submitted.status).toBe(201);
+    ]);
     expect(submitted.body.results[0].decision).toBe('applied');
     const bidiControls = /[\u202A-\u202E\u2066-\u2069]/;
 
@@ -238,22 +211,26 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('batch-rollback-conflict');
   });
 
-  /** Holds a phone number on each record through the public API, in a batch of its own; the inbox then shows it. */
-  const holdPhones = async (batchId: string, recordIds: string[]) => {
+  /** A change set to contacts, submitted through the public API as the demo's enrichment agent; it must be taken (201). */
+  const submitContacts = async (batchId: string, changes: object[]) => {
     const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
       token: agentToken,
-      body: {
-        batchId,
-        objectType: 'contacts',
-        changes: recordIds.map((recordId, i) => ({
-          recordId,
-          properties: { phone: `+1 555 01${String(i).padStart(2, '0')}` },
-          evidence: { source: 'clearbit', confidence: 0.95, reason: 'Company site lists it' },
-        })),
-      },
+      body: { batchId, objectType: 'contacts', changes },
     });
     expect(submitted.status).toBe(201);
+    return submitted;
+  };
+  /** Holds a phone number on each record through the public API, in a batch of its own; the inbox then shows it. */
+  const holdPhones = async (batchId: string, recordIds: string[]) => {
+    await submitContacts(
+      batchId,
+      recordIds.map((recordId, i) => ({
+        recordId,
+        properties: { phone: `+1 555 01${String(i).padStart(2, '0')}` },
+        evidence: { source: 'clearbit', confidence: 0.95, reason: 'Company site lists it' },
+      })),
+    );
   };
   // The tests' TypeScript has no DOM types: the page's document as these checks read it (inside page.evaluate).
   type PageDocument = {
@@ -553,23 +530,14 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   });
 
   it('a double click on Approve sends one decision, and the person sees no refusal of a second', async () => {
-    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
-    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
-      token: agentToken,
-      body: {
-        batchId: 'double-click-batch',
-        objectType: 'contacts',
-        changes: [
-          {
-            recordId: '1004',
-            properties: { phone: '+1 555 0199' },
-            evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
-          },
-        ],
+    await submitContacts('double-click-batch', [
+      {
+        recordId: '1004',
+        properties: { phone: '+1 555 0199' },
+        evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
       },
-    });
-    expect(submitted.status).toBe(201);
+    ]);
     const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
       token: adminToken,
       body: { crmUserId: '1001' },
@@ -592,20 +560,14 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
   }, 60_000);
 
   it('a batch with more events than its page shows says so and leads to the older ones', async () => {
-    const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
-    const submitted = await http('POST', `${serverUrl}/v1/changesets`, {
-      token: agentToken,
-      body: {
-        batchId: 'long-batch',
-        objectType: 'contacts',
-        changes: Array.from({ length: 210 }, (_, index) => ({
-          recordId: String(1051 + index),
-          properties: { jobtitle: 'VP Engineering' },
-          evidence: { source: 'clearbit', confidence: 0.93, reason: 'Company site lists the new title' },
-        })),
-      },
-    });
-    expect(submitted.status).toBe(201);
+    await submitContacts(
+      'long-batch',
+      Array.from({ length: 210 }, (_, index) => ({
+        recordId: String(1051 + index),
+        properties: { jobtitle: 'VP Engineering' },
+        evidence: { source: 'clearbit', confidence: 0.93, reason: 'Company site lists the new title' },
+      })),
+    );
     await page.goto(`${serverUrl}/batches/long-batch`);
     const older = page.getByRole('link', { name: 'Older events of this batch' });
     await older.waitFor(SERVER_WAIT);
