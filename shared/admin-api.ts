@@ -50,7 +50,16 @@ export const createDelegationSchema = z
   })
   .meta({ id: 'CreateDelegation' });
 export const delegationViewSchema = z
-  .strictObject({ id: z.uuid(), agentId: z.uuid(), crmUserId: safeText, expiresAt: z.iso.datetime() })
+  .strictObject({
+    id: z.uuid(),
+    agentId: z.uuid(),
+    crmUserId: safeText,
+    expiresAt: z.iso.datetime(),
+    revokedAt: z.iso
+      .datetime()
+      .optional()
+      .describe('When someone ended the delegation before it expired; absent while it is in force.'),
+  })
   .meta({ id: 'Delegation' });
 export type DelegationView = z.infer<typeof delegationViewSchema>;
 

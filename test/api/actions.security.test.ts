@@ -13,10 +13,11 @@ import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../suppor
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let clock: ReturnType<typeof testClock>;
 const agentToken = () => ws.agents[0]!.token;
 
 beforeEach(async () => {
-  const clock = testClock();
+  clock = testClock();
   harness = await startHarness({ clock: clock.now });
   ws = await seedWorkspace(harness, ['outreach', 'outreach']);
   await givePeopleRoles(harness, ws.workspaceId, {
@@ -175,8 +176,8 @@ describe('isolation', () => {
 });
 
 describe('a sending service verifying a release token', () => {
-  async function releasedEmail() {
-    const { id } = await heldEmail();
+  async function releasedEmail(options: { onBehalfOf?: string } = {}) {
+    const { id } = await heldEmail(options);
     await decideAction(harness, ws.adminToken, id, { kind: 'approve', actingUserId: '2001' });
     const read = await api(harness, 'GET', `/v1/actions/${id}`, { token: agentToken() });
     expect(read.body.releaseToken).toMatch(/^rel_/);
@@ -234,6 +235,53 @@ describe('a sending service verifying a release token', () => {
     expect((await lifecycle('revoke')).status).toBe(200);
     expect((await verify(id, releaseToken)).body).toMatchObject({
       error: { code: 'AGENT_NOT_ACTIVE', details: { status: 'revoked' } },
+    });
+  });
+
+  describe('of an email drafted for a person', () => {
+    const inOneDay = () => new Date(clock.now().getTime() + 86_400_000);
+    const delegate = () =>
+      api(harness, 'POST', `/v1/admin/agents/${ws.agents[0]!.id}/delegations`, {
+        token: ws.adminToken,
+        body: { crmUserId: '4242', expiresAt: inOneDay().toISOString() },
+      });
+
+    it('is refused once the person’s delegation is ended, as a new draft for them is', async () => {
+      const delegation = await delegate();
+      expect(delegation.status).toBe(201);
+      const { id, releaseToken } = await releasedEmail({ onBehalfOf: '4242' });
+      expect((await verify(id, releaseToken)).body).toMatchObject({ valid: true, actionId: id });
+
+      const ended = await api(harness, 'POST', `/v1/admin/delegations/${delegation.body.id}/revoke`, {
+        token: ws.adminToken,
+        body: {},
+      });
+      expect(ended).toMatchObject({
+        status: 200,
+        body: { id: delegation.body.id, revokedAt: clock.now().toISOString() },
+      });
+      const refused = await verify(id, releaseToken);
+      expect(refused).toMatchObject({ status: 403, body: { error: { code: 'DELEGATION_INVALID' } } });
+      expect(refused.body.contentHash).toBeUndefined();
+      const contactId = seedContact(harness, { hubspot_owner_id: '1001' });
+      const draft = await submitAction(
+        harness,
+        agentToken(),
+        emailAction(contactId, { onBehalfOf: { crmUserId: '4242' } }),
+      );
+      expect(draft).toMatchObject({ status: 403, body: { error: { code: 'DELEGATION_INVALID' } } });
+      // An email the agent drafted on its own account is not the person's to stop.
+      const own = await releasedEmail();
+      expect((await verify(own.id, own.releaseToken)).body).toMatchObject({ valid: true });
+    });
+
+    it('is refused once the delegation expires, and verifies again under a new one', async () => {
+      expect((await delegate()).status).toBe(201);
+      const { id, releaseToken } = await releasedEmail({ onBehalfOf: '4242' });
+      clock.advanceHours(25);
+      expect((await verify(id, releaseToken)).body).toMatchObject({ error: { code: 'DELEGATION_INVALID' } });
+      expect((await delegate()).status).toBe(201);
+      expect((await verify(id, releaseToken)).body).toMatchObject({ valid: true, actionId: id });
     });
   });
 });

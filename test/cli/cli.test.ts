@@ -93,6 +93,39 @@ describe('agent-governance CLI with --json', () => {
     expect(list.json.agents).toEqual([expect.objectContaining({ id: agentId, status: 'paused' })]);
     expect(JSON.stringify(list.json)).not.toContain('agt_');
 
+    const expires = new Date(Date.now() + 86_400_000).toISOString();
+    const delegation = (
+      await cli(
+        'agents',
+        'delegate',
+        '--workspace',
+        workspaceId,
+        '--agent',
+        agentId,
+        '--crm-user',
+        '4242',
+        '--expires',
+        expires,
+        '--json',
+      )
+    ).json;
+    expect((await cli('agents', 'delegations', '--workspace', workspaceId, '--json')).json).toEqual({
+      delegations: [delegation],
+    });
+    const ended = await cli(
+      'agents',
+      'end-delegation',
+      '--workspace',
+      workspaceId,
+      '--delegation',
+      delegation.id,
+      '--json',
+    );
+    expect(ended.json).toEqual({ ...delegation, revokedAt: expect.any(String) });
+    expect((await cli('agents', 'delegations', '--workspace', workspaceId, '--json')).json).toEqual({
+      delegations: [],
+    });
+
     expect((await cli('policy', 'apply', '--workspace', workspaceId, POLICY, '--json')).json).toMatchObject({
       version: 1,
       bootstrapNeeded: true,
@@ -133,7 +166,7 @@ describe('agent-governance CLI with --json', () => {
   });
 
   it('verifies the audit chain, and exports it to a file', async () => {
-    expect((await cli('audit', 'verify', '--workspace', workspaceId, '--json')).json).toEqual({ ok: true, events: 5 });
+    expect((await cli('audit', 'verify', '--workspace', workspaceId, '--json')).json).toEqual({ ok: true, events: 7 });
     const out = path.join(dataDir, 'audit.csv');
     const exported = await cli(
       'audit',
@@ -146,8 +179,9 @@ describe('agent-governance CLI with --json', () => {
       out,
       '--json',
     );
-    expect(exported.json).toEqual({ file: out, format: 'csv', events: 5 });
+    expect(exported.json).toEqual({ file: out, format: 'csv', events: 7 });
     expect(fs.readFileSync(out, 'utf8')).toContain('policy.published');
+    expect(fs.readFileSync(out, 'utf8')).toContain('delegation.revoked');
   });
 
   it('runs a kill-trigger drill, which engages nothing and says what it would do', async () => {

@@ -189,11 +189,18 @@ describe('console settings: agents, people and kill switches', () => {
     });
     expect(delegation.status).toBe(201);
     expect(await delegation.json()).toMatchObject({ agentId: agent.id, crmUserId: '1001' });
-    const live = await as('700', 'GET', '/console/api/delegations');
-    expect(await live.json()).toEqual({
+    const live = (await (await as('700', 'GET', '/console/api/delegations')).json()) as {
+      delegations: { id: string }[];
+    };
+    expect(live).toEqual({
       delegations: [{ id: expect.any(String), agentId: agent.id, crmUserId: '1001', expiresAt }],
     });
     expect((await as('1001', 'GET', '/console/api/delegations')).status).toBe(403);
+    const delegationId = live.delegations[0]!.id;
+    expect((await as('700', 'POST', `/console/api/delegations/${delegationId}/revoke`)).status).toBe(403);
+    const ended = await as('2', 'POST', `/console/api/delegations/${delegationId}/revoke`);
+    expect(await ended.json()).toMatchObject({ id: delegationId, crmUserId: '1001', revokedAt: expect.any(String) });
+    expect(await (await as('700', 'GET', '/console/api/delegations')).json()).toEqual({ delegations: [] });
     const revoked = await as('2', 'POST', `/console/api/agents/${agent.id}/revoke`);
     expect(await revoked.json()).toMatchObject({ status: 'revoked' });
     expect((await as('2', 'POST', `/console/api/agents/${agent.id}/explode`)).status).toBe(400);

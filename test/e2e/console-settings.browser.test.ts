@@ -249,6 +249,9 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     const delegations = page.getByRole('table', { name: 'Delegations in force' });
     await delegations.waitFor();
     expect(await delegations.locator('tbody').textContent()).toMatch(/^demo-enricher1001/);
+    await delegations.getByRole('button', { name: 'End now' }).click();
+    await page.getByText('No agent acts for anyone now.').waitFor();
+    await page.getByRole('status').filter({ hasText: 'The agent no longer acts for CRM user 1001.' }).waitFor();
 
     await page.goto(`${serverUrl}/overview?days=7`);
     const decisions = page.getByRole('region', { name: 'Decisions per day, by outcome' });

@@ -218,6 +218,46 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
       }),
   },
   {
+    name: 'agents delegations',
+    summary: 'Lists the delegations in force: which agent acts for which CRM user, and until when.',
+    usage: 'agents delegations --workspace ID [--json]',
+    options: workspaceOption,
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const { listLiveDelegations } = await import('../services/governance/index.ts');
+        const delegations = await listLiveDelegations(deps, await workspaceOf(deps, context));
+        return {
+          kind: 'result',
+          value: { delegations },
+          human:
+            delegations
+              .map((d) => `${d.id}  agent ${d.agentId}  for user ${d.crmUserId}  until ${d.expiresAt}`)
+              .join('\n') || 'No agent acts for anyone now.',
+        };
+      }),
+  },
+  {
+    name: 'agents end-delegation',
+    summary: 'Ends a delegation now: the agent may no longer act for the person.',
+    usage: 'agents end-delegation --workspace ID --delegation DELEGATION_ID [--json]',
+    options: { ...workspaceOption, delegation: { type: 'string' } },
+    run: (context) =>
+      withRuntime(context, async (deps) => {
+        const { endDelegation } = await import('../services/governance/index.ts');
+        const delegation = await endDelegation(
+          deps,
+          await workspaceOf(deps, context),
+          requireOption(context, 'delegation'),
+          CLI_ACTOR,
+        );
+        return {
+          kind: 'result',
+          value: delegation,
+          human: `Delegation ${delegation.id} ended at ${delegation.revokedAt}: the agent no longer acts for user ${delegation.crmUserId}.`,
+        };
+      }),
+  },
+  {
     name: 'people set',
     summary: 'Gives a CRM user a role for deciding approvals.',
     usage:

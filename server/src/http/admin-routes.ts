@@ -36,7 +36,9 @@ import {
   createAgent,
   createDelegation,
   drillKillTrigger,
+  endDelegation,
   exportAudit,
+  listLiveDelegations,
   listWorkspaceAgents,
   listRecordReviews,
   listWorkspaceKillSwitches,
@@ -193,6 +195,41 @@ export const adminRoutes = [
             ADMIN,
           ),
         );
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/admin/delegations',
+    operationId: 'listDelegations',
+    summary: 'The delegations in force (not expired, not ended), soonest to end first.',
+    security: 'admin',
+    responses: {
+      '200': {
+        description: 'The delegations in force.',
+        content: json(z.object({ delegations: z.array(delegationViewSchema) })),
+      },
+      '401': UNAUTHENTICATED,
+    },
+    handle: async ({ caller: workspace, context: { deps } }, res) => {
+      res.json({ delegations: await listLiveDelegations(deps, workspace.id) });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/admin/delegations/{id}/revoke',
+    operationId: 'revokeDelegation',
+    summary:
+      'End a delegation now: the agent may no longer act for the person, and emails drafted for them no longer verify. Ending one already ended answers it unchanged.',
+    security: 'admin',
+    params: { id: { rowOf: 'delegation' } },
+    responses: {
+      '200': { description: 'The delegation, with revokedAt.', content: json(delegationViewSchema) },
+      '401': UNAUTHENTICATED,
+      '404': errorResponse('No such delegation in this workspace (NOT_FOUND).'),
+      '409': errorResponse('The delegation has already expired (CONFLICT).'),
+    },
+    handle: async ({ caller: workspace, params, context: { deps } }, res) => {
+      res.json(await endDelegation(deps, workspace.id, params.id, ADMIN));
     },
   }),
   defineRoute({

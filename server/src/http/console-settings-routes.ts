@@ -46,6 +46,7 @@ import {
   agentSafetyView,
   createAgent,
   createDelegation,
+  endDelegation,
   getRegressionSet,
   putRegressionSet,
   runRegressionSet,
@@ -239,6 +240,18 @@ export function consoleSettingsRoutes(deps: ServiceDeps, origin: ConsoleOrigin =
           personActor(authenticated),
         ),
       );
+  });
+
+  router.post('/console/api/delegations/:id/revoke', async (req, res) => {
+    const authenticated = await permitted(req, 'manageAgents', 'end a delegation');
+    res.json(
+      await endDelegation(
+        deps,
+        authenticated.workspace.id,
+        idParam(req.params.id, 'delegation'),
+        personActor(authenticated),
+      ),
+    );
   });
 
   // Safe re-enable and gates on change (issue 21); before the status route, which would take their last segment as an action.

@@ -92,6 +92,13 @@ export async function findDelegation(db: Db | Tx, workspaceId: string, id: strin
   return row;
 }
 
+export async function revokeDelegation(tx: Tx, workspaceId: string, id: string, now: Date): Promise<void> {
+  await tx
+    .update(delegations)
+    .set({ revokedAt: now })
+    .where(and(eq(delegations.workspaceId, workspaceId), eq(delegations.id, id)));
+}
+
 /** The delegations still in force (not expired, not revoked), soonest to end first. */
 export async function listLiveDelegations(db: Db | Tx, workspaceId: string, now: Date): Promise<DelegationRow[]> {
   return db

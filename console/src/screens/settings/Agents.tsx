@@ -146,7 +146,7 @@ function CreateAgent({ reload }: { reload: () => void }) {
   );
 }
 
-/** Who each agent acts for now; those who manage agents add a delegation. */
+/** Who each agent acts for now; those who manage agents add a delegation or end one early. */
 function Delegations({ view, reload }: SectionProps) {
   const manage = view.caller.permissions.manageAgents;
   const active = view.agents.filter((agent) => agent.status !== 'revoked');
@@ -154,6 +154,7 @@ function Delegations({ view, reload }: SectionProps) {
   const [crmUserId, setCrmUserId] = useState('');
   const [until, setUntil] = useState('');
   const delegate = useSubmit();
+  const end = useSubmit();
   const [live, reloadLive] = useLoad(
     () => getJson<{ delegations: DelegationView[] }>('/console/api/delegations'),
     'delegations',
@@ -185,6 +186,7 @@ function Delegations({ view, reload }: SectionProps) {
                 <th>Agent</th>
                 <th>Acts for CRM user</th>
                 <th>Until</th>
+                {manage && <th />}
               </tr>
             </thead>
             <tbody>
@@ -193,11 +195,31 @@ function Delegations({ view, reload }: SectionProps) {
                   <td>{nameOf.get(delegation.agentId) ?? delegation.agentId}</td>
                   <td>{delegation.crmUserId}</td>
                   <td>{new Date(delegation.expiresAt).toLocaleString()}</td>
+                  {manage && (
+                    <td className="actions">
+                      <button
+                        type="button"
+                        disabled={end.busy}
+                        onClick={() =>
+                          end.run(
+                            () => postJson(`/console/api/delegations/${delegation.id}/revoke`),
+                            async () => {
+                              await reloadLive();
+                              return `The agent no longer acts for CRM user ${delegation.crmUserId}.`;
+                            },
+                          )
+                        }
+                      >
+                        End now
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
         ))}
+      <OutcomeLine outcome={end.outcome} />
       {manage && active.length > 0 && (
         <div className="actions">
           <label>

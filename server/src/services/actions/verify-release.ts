@@ -1,7 +1,7 @@
 import type { VerifyReleaseResponse } from '../../../../shared/action-api.ts';
 import { AppError } from '../../errors.ts';
 import type { ActionRow } from '../../store/action-store.ts';
-import { findAgent } from '../../store/agent-store.ts';
+import { findActiveDelegation, findAgent } from '../../store/agent-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { RELEASED_STATUSES, requireAction } from './action-view.ts';
@@ -15,7 +15,8 @@ import { stopReleasedEmailIfBarred } from './stop-rules.ts';
  * approved. Any agent of the workspace may ask, so a separate sending service can check before
  * it sends. A wrong token is an answer (`valid: false`), not an error; so is an email a stop
  * rule barred since its release (it becomes `stopped`). A right one while a kill switch stops the
- * email is the 423 the drafting agent's read gets.
+ * email is the 423 the drafting agent's read gets; one the drafting agent may not send (paused or
+ * revoked, or drafted for a person whose delegation has ended) is a 403.
  */
 export async function verifyRelease(
   deps: ServiceDeps,
@@ -27,6 +28,7 @@ export async function verifyRelease(
   const valid = RELEASED_STATUSES.includes(row.status) && releaseTokenMatches(releaseToken, row.releaseTokenHash);
   if (!valid || row.contentHash === null || row.releasedAt === null) return { valid: false, actionId: row.id };
   await refuseWhileDrafterStopped(deps, workspace.id, row);
+  await refuseWithoutDelegation(deps, workspace.id, row);
   await refuseReleasedEmailWhileStopped(deps, workspace, row);
   return {
     valid: true,
@@ -52,5 +54,20 @@ async function refuseWhileDrafterStopped(deps: ServiceDeps, workspaceId: string,
       {
         details: { status: agent.status },
       },
+    );
+}
+
+/**
+ * 403 `DELEGATION_INVALID` for a released email drafted for a person who no longer lets the agent
+ * act for them: sending it is the agent acting for them, so an ended or expired delegation stops it
+ * as it stops a new draft.
+ */
+async function refuseWithoutDelegation(deps: ServiceDeps, workspaceId: string, row: ActionRow): Promise<void> {
+  if (row.kind !== 'send_email' || row.status !== 'released' || row.delegatedUserId === null) return;
+  const query = { workspaceId, agentId: row.agentId, crmUserId: row.delegatedUserId, now: deps.clock() };
+  if (!(await findActiveDelegation(deps.db, query)))
+    throw new AppError(
+      'DELEGATION_INVALID',
+      `This email was drafted for CRM user ${row.delegatedUserId}, whose delegation to the agent has ended or expired: it may not be sent.`,
     );
 }

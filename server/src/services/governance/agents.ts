@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentView, CreatedAgent, DelegationView } from '../../../../shared/admin-api.ts';
+import type { AgentView, CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { AgentRole, AgentStatus } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import { hashToken, newToken } from '../../secrets.ts';
 import {
-  findActiveDelegation,
   findAgent,
   findAgentByName,
   findAgentByTokenHash,
   insertAgent,
-  insertDelegation,
   listAgents,
-  listLiveDelegations as liveDelegations,
   updateAgentStatus,
   type AgentRow,
 } from '../../store/agent-store.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
 import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../../store/workspace-store.ts';
-import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
-import { isUuid } from '../common/index.ts';
+import { actorJson, type Actor, isUuid, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { requireDelegation } from './delegations.ts';
 
 function view(agent: AgentRow): AgentView {
   return {
@@ -153,46 +150,6 @@ async function refuseWhileSuspended(deps: ServiceDeps, workspaceId: string): Pro
   );
 }
 
-/** A person lets an agent act for them until `expiresAt`; the audit names both. */
-export async function createDelegation(
-  deps: ServiceDeps,
-  workspaceId: string,
-  input: { agentId: string; crmUserId: string; expiresAt: Date },
-  actor: Actor,
-): Promise<DelegationView> {
-  if (input.expiresAt <= deps.clock())
-    throw new AppError('VALIDATION_FAILED', 'A delegation must expire in the future.');
-  const id = randomUUID();
-  await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
-    const agent = isUuid(input.agentId) ? await findAgent(tx, workspaceId, input.agentId) : undefined;
-    if (!agent) throw new AppError('NOT_FOUND', `Agent ${input.agentId} does not exist in this workspace.`);
-    await insertDelegation(tx, {
-      id,
-      workspaceId,
-      agentId: agent.id,
-      crmUserId: input.crmUserId,
-      expiresAt: input.expiresAt,
-    });
-    audit.append({
-      type: 'delegation.created',
-      actor: actorJson(actor),
-      agentId: agent.id,
-      after: { delegationId: id, crmUserId: input.crmUserId, expiresAt: input.expiresAt.toISOString() },
-    });
-  });
-  return { id, agentId: input.agentId, crmUserId: input.crmUserId, expiresAt: input.expiresAt.toISOString() };
-}
-
-/** Who each agent may act for now: the delegations not expired or revoked. */
-export async function listLiveDelegations(deps: ServiceDeps, workspaceId: string): Promise<DelegationView[]> {
-  return (await liveDelegations(deps.db, workspaceId, deps.clock())).map((row) => ({
-    id: row.id,
-    agentId: row.agentId,
-    crmUserId: row.crmUserId,
-    expiresAt: row.expiresAt.toISOString(),
-  }));
-}
-
 /** An agent as the audit names it. */
 export type AgentActor = Extract<Actor, { type: 'agent' }>;
 
@@ -221,18 +178,4 @@ export async function agentActor(
       ? { onBehalfOf: { crmUserId: onBehalfOf.crmUserId, delegationId: delegation.delegationId } }
       : {}),
   };
-}
-
-export async function requireDelegation(
-  deps: ServiceDeps,
-  query: { workspaceId: string; agentId: string; crmUserId: string },
-): Promise<{ delegationId: string }> {
-  const delegation = await findActiveDelegation(deps.db, { ...query, now: deps.clock() });
-  if (!delegation) {
-    throw new AppError(
-      'DELEGATION_INVALID',
-      `This agent holds no unexpired delegation from CRM user ${query.crmUserId}, so it cannot act on their behalf.`,
-    );
-  }
-  return { delegationId: delegation.id };
 }

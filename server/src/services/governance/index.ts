@@ -6,11 +6,10 @@ export {
   type AuthenticatedAgent,
   createAgent,
   ROLLBACK_AGENT_NAME,
-  createDelegation,
-  listLiveDelegations,
   listWorkspaceAgents,
   setAgentStatus,
 } from './agents.ts';
+export { createDelegation, endDelegation, listLiveDelegations } from './delegations.ts';
 export { acceptAgentChange, agentSafetyView, gatesForSubmission } from './agent-safety.ts';
 export { APPROVAL_KEY_PROPERTY, APPROVAL_OBJECT_SCHEMA } from './approval-crm-schema.ts';
 export { type CheckpointPublishing, publishDueCheckpoints } from './audit-checkpoints.ts';
