@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { identityRoute } from './identity-routes.ts';
 import { metadataRoute } from './metadata-routes.ts';
 import { dataRoute, tokenRoute, type SfRequest, type SfResponse } from './rest-routes.ts';
 import {
@@ -7,6 +8,7 @@ import {
   AUTOMATED_PROCESS_USER_ID,
   createRecord,
   requireObject,
+  signInUser,
   updateRecord,
   type SalesforceSandboxState,
 } from './state.ts';
@@ -47,6 +49,11 @@ export function createSalesforceSandboxServer(state: SalesforceSandboxState): Sa
             res.end(response.xml);
             return;
           }
+          if (response.text !== undefined) {
+            res.writeHead(response.status, { 'content-type': 'text/plain;charset=UTF-8', ...response.headers });
+            res.end(response.text);
+            return;
+          }
           if (response.csv !== undefined) {
             res.writeHead(response.status, { 'content-type': 'text/csv;charset=UTF-8', ...response.headers });
             res.end(response.csv);
@@ -84,6 +91,8 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
   try {
     if (request.method === 'POST' && request.path === '/services/oauth2/token')
       return tokenRoute(state, request, baseUrl);
+    if (request.path === '/services/oauth2/userinfo' || request.path === '/services/oauth2/revoke')
+      return identityRoute(state, request, baseUrl);
     if (request.path.startsWith('/services/data/')) return dataRoute(state, request);
     if (request.method === 'POST' && request.path.startsWith('/services/Soap/m/')) return metadataRoute(state, request);
     if (request.path.startsWith('/_sandbox/')) return controlRoute(state, request);
@@ -99,8 +108,11 @@ function respond(state: SalesforceSandboxState, request: SfRequest, baseUrl: str
 /**
  * `POST /_sandbox/records {object, values}` creates a record; `POST /_sandbox/edit {object, id, values, userId?}`
  * is a person's edit in Lightning (the admin's unless `userId` names another), or with `userId` the
- * Agentforce agent user's (`AGENTFORCE_USER_ID`) or the automated process's, an edit made inside the org; `PUT /_sandbox/faults {latencyMs?, apiUsed?, apiLimit?, expireSessions?,
- * revokeClient?, rejectRecords?: [{id, statusCode, message}], bulkProcessLimit?}`; `GET /_sandbox/records/:object`
+ * Agentforce agent user's (`AGENTFORCE_USER_ID`) or the automated process's, an edit made inside the org;
+ * `POST /_sandbox/sessions {userId, clientId?}` signs a person in to an app (the first unless named) and
+ * answers their `accessToken`, as Salesforce hands a Canvas app's signed request one; `PUT /_sandbox/faults
+ * {latencyMs?, apiUsed?, apiLimit?, expireSessions?, revokeClient?, rejectRecords?: [{id, statusCode, message}],
+ * bulkProcessLimit?, identityDown?}`; `GET /_sandbox/records/:object`
  * (every record's id and values); `GET /_sandbox/records/:object/:id` (values and history); `GET|DELETE /_sandbox/calls`.
  */
 function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResponse {
@@ -125,8 +137,16 @@ function controlRoute(state: SalesforceSandboxState, request: SfRequest): SfResp
     );
     return { status: 200, body: { changed } };
   }
+  if (request.method === 'POST' && request.path === '/_sandbox/sessions') {
+    const userId = body['userId'];
+    if (typeof userId !== 'string' || !/^005[a-zA-Z0-9]{15}$/.test(userId))
+      return { status: 400, body: { message: 'userId must be an 18-character user id (005…)' } };
+    const clientId = typeof body['clientId'] === 'string' ? body['clientId'] : ([...state.clients.keys()][0] ?? '');
+    return { status: 201, body: { accessToken: signInUser(state, { id: userId, clientId }) } };
+  }
   if (request.method === 'PUT' && request.path === '/_sandbox/faults') {
     if (typeof body['latencyMs'] === 'number') state.faults.latencyMs = body['latencyMs'];
+    if (typeof body['identityDown'] === 'boolean') state.faults.identityDown = body['identityDown'];
     if ('bulkProcessLimit' in body)
       state.faults.bulkProcessLimit = typeof body['bulkProcessLimit'] === 'number' ? body['bulkProcessLimit'] : null;
     if (typeof body['apiUsed'] === 'number') state.api.used = body['apiUsed'];

@@ -100,6 +100,8 @@ export interface SalesforceSandboxState {
     latencyMs: number;
     rejectRecords: Map<string, { statusCode: string; message: string }>;
     bulkProcessLimit: number | null;
+    /** The identity service (`/services/oauth2/userinfo`) answers 503, as when Salesforce's is down. */
+    identityDown: boolean;
     /** In the process only: a request this answers a promise for waits until it settles (tests order a call against other work). */
     hold: ((request: { method: string; path: string }) => Promise<void> | undefined) | null;
     /** In the process only: a closed Bulk job this answers a promise for is processed once it settles (tests look at a job not yet processed). */
@@ -264,7 +266,14 @@ export function createSalesforceSandboxState(
     grantedFields: new Set(),
     permissionSets: new Map(),
     api: { used: 0, limit: options.apiLimit ?? 15_000 },
-    faults: { latencyMs: 0, rejectRecords: new Map(), bulkProcessLimit: null, hold: null, holdBulkJob: null },
+    faults: {
+      latencyMs: 0,
+      rejectRecords: new Map(),
+      bulkProcessLimit: null,
+      identityDown: false,
+      hold: null,
+      holdBulkJob: null,
+    },
     bulkJobs: new Map(),
     calls: [],
     changes: new RecordChanges(),
@@ -392,6 +401,28 @@ export function issueSession(state: SalesforceSandboxState, client: SandboxClien
   state.sessions.set(token, {
     userId: client.runAsUserId,
     clientId: client.clientId,
+    expiresAt: state.now().getTime() + state.sessionTtlMs,
+  });
+  return token;
+}
+
+/**
+ * A person of the org signed in to an app, as Salesforce hands a Canvas app's signed request the
+ * user's own access token: the user is added (a person, `Standard`) if the org lacks them.
+ */
+export function signInUser(state: SalesforceSandboxState, user: { id: string; clientId: string }): string {
+  if (!state.users.has(user.id))
+    state.users.set(user.id, {
+      id: user.id,
+      username: `${user.id.toLowerCase()}@sandbox.example`,
+      name: `User ${user.id}`,
+      userType: 'Standard',
+      profile: 'Standard User',
+    });
+  const token = `${state.orgId}!${randomBytes(24).toString('base64url')}`;
+  state.sessions.set(token, {
+    userId: user.id,
+    clientId: user.clientId,
     expiresAt: state.now().getTime() + state.sessionTtlMs,
   });
   return token;

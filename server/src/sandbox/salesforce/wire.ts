@@ -14,5 +14,7 @@ export interface SfResponse {
   xml?: string;
   /** A Bulk API 2.0 result, sent as text/csv instead of `body`. */
   csv?: string;
+  /** The identity service's plain refusals (`Bad_OAuth_Token`), sent as text/plain instead of `body`. */
+  text?: string;
   headers?: Record<string, string>;
 }
