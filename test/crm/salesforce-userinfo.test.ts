@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSalesforceCrm } from '../../server/src/crm/salesforce/adapter.ts';
 import {
   createSalesforceSandboxServer,
   type SalesforceSandboxServer,
@@ -11,7 +12,10 @@ import {
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
 
-/** The UserInfo call that proves a Canvas signed request's token live (issue 20): the local Salesforce answers it as Salesforce does. */
+/**
+ * The UserInfo call that proves a Canvas signed request's token live (issue 20): the local
+ * Salesforce answers it as Salesforce does, and the adapter asks it at the org's own address.
+ */
 
 let state: SalesforceSandboxState;
 let server: SalesforceSandboxServer;
@@ -67,5 +71,37 @@ describe('the local Salesforce’s identity service', () => {
       error: 'unsupported_token_type',
       error_description: 'this token type is not supported',
     });
+  });
+});
+
+describe('the adapter’s check of a user’s token', () => {
+  const crm = () =>
+    createSalesforceCrm({
+      loginUrl: url,
+      auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' },
+    });
+
+  it('names the token’s user and org, 18 characters each, and the org’s own origins', async () => {
+    const embedded = crm().embeddedApp;
+    const token = signInUser(state, { id: USER, clientId: 'eca' });
+    expect(await embedded?.userOfToken(token)).toEqual({ crmUserId: USER, accountId: state.orgId });
+    expect(await embedded?.origins()).toEqual([new URL(url).origin]);
+  });
+
+  it('refuses a dead token as UNAUTHENTICATED, and an identity service that is down as CRM_UNAVAILABLE', async () => {
+    const embedded = crm().embeddedApp;
+    const token = signInUser(state, { id: USER, clientId: 'eca' });
+    await revoke(token);
+    await expect(embedded?.userOfToken(token)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'crm_token_refused' },
+    });
+    state.faults.identityDown = true;
+    try {
+      const live = signInUser(state, { id: USER, clientId: 'eca' });
+      await expect(embedded?.userOfToken(live)).rejects.toMatchObject({ code: 'CRM_UNAVAILABLE', retryable: true });
+    } finally {
+      state.faults.identityDown = false;
+    }
   });
 });

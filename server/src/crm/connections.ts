@@ -40,6 +40,9 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
     return crm.associations;
   };
 
+  // Only the org's connection embeds the console, and a workspace connects one org at most.
+  const embeddedApp = connections.find((crm) => crm.embeddedApp)?.embeddedApp;
+
   const routed: CrmPort = {
     vendor: first.vendor,
     batchLimit: smallest((crm) => crm.batchLimit),
@@ -94,6 +97,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
           } satisfies CrmAssociations,
         }
       : {}),
+    ...(embeddedApp ? { embeddedApp } : {}),
     ensureProperties: (input) => of(input.objectType).ensureProperties(input),
     ensureCustomObject: (schema) => first.ensureCustomObject(schema),
     upsertCustomRecords: (input) => first.upsertCustomRecords(input),

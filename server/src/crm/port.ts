@@ -186,6 +186,12 @@ export interface CrmPort {
    */
   associations?: CrmAssociations;
 
+  /**
+   * The console opened inside the CRM (issue 20: a Salesforce Canvas app). Absent where the CRM
+   * does not embed it (HubSpot's app is its own card).
+   */
+  embeddedApp?: CrmEmbeddedApp;
+
   /** Logs a note (plain text) on a record's timeline. Not idempotent: never repeated after an unclear failure. */
   createNote(input: {
     objectType: ObjectType;
@@ -226,6 +232,23 @@ export function stagedWrite(
 export interface CrmAssociationPair {
   fromId: string;
   toId: string;
+}
+
+/**
+ * What the console opened inside the CRM asks of the account it is connected to, always at the
+ * address stored for that account (never at one a request names, so no forged host is sent a
+ * user's token).
+ */
+export interface CrmEmbeddedApp {
+  /** The origins of the account's own pages: the only ones that may frame the console or post to open it. */
+  origins(): Promise<string[]>;
+  /**
+   * Whose a CRM user's own access token is (the one the CRM handed the embedded console), asked
+   * of the CRM: a live token answers its user and account ids. A token the CRM refuses (revoked,
+   * expired, of another account) throws UNAUTHENTICATED (`details.reason: crm_token_refused`);
+   * a CRM that cannot answer, CRM_UNAVAILABLE.
+   */
+  userOfToken(token: string): Promise<{ crmUserId: string; accountId: string }>;
 }
 
 export interface CrmAssociations {

@@ -20,6 +20,8 @@ import { COLLECTIONS_LIMIT, type SfRecord, stageUpdate, type WritePaths } from '
 import { customFieldMetadata, existingComponents, grantFields, upsertComponents } from './metadata.ts';
 import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
 import { userKindsOf, userKindsQuery, userQueryAnswerSchema } from './users.ts';
+import { orgFrameAncestors } from './canvas.ts';
+import { userOfToken } from './userinfo.ts';
 import type { CommitUserKind } from '../../domain/crm-change-origin.ts';
 
 /** The REST API version every call names (jsforce alone would still send 50.0). */
@@ -228,6 +230,15 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     apiUsage: () => opened?.limitInfo.apiUsage,
     forObject() {
       return this;
+    },
+
+    // The org's address is the instance URL Salesforce gave our own sign-in, never a request's.
+    embeddedApp: {
+      origins: async () => orgFrameAncestors((await ready()).instanceUrl),
+      async userOfToken(token) {
+        const { userId, orgId } = await userOfToken((await ready()).instanceUrl, token);
+        return { crmUserId: userId, accountId: orgId };
+      },
     },
 
     async commitUserKinds(userIds) {

@@ -1,7 +1,15 @@
-import { crmOfObjectType, type ObjectType } from '../../../../shared/crm-names.ts';
+import { crmOfObjectType, type ObjectType, salesforceIdChecksum } from '../../../../shared/crm-names.ts';
 import type { ChangeSource } from '../../../../shared/crm-names.ts';
 import { AppError } from '../../errors.ts';
 import type { ReportedChange } from '../port.ts';
+
+/** A Salesforce id: 15 letters and digits, or 18 with its checksum. */
+export const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+
+/** An id in its 18-character form, as the workspace stores ids (an org's as its connection, a user's as `people`). */
+export function eighteenCharacters(id: string): string {
+  return id.length === 15 ? id + salesforceIdChecksum(id) : id;
+}
 
 /** The sObject an object type names: `salesforce:Contact` → `Contact`. */
 export function sObjectOf(objectType: ObjectType): string {
