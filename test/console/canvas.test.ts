@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,18 +17,34 @@ const SECRET = 'canvas-consumer-secret';
 const REP = '005000000000001AAA';
 const STRANGER = '005000000000002AAA';
 
+/** Each person's live access token in the local Salesforce, as Salesforce hands the Canvas app one. */
+const liveTokens = new Map<string, string>();
+/** `userId`'s token, in its 15- or 18-character form. */
+const tokenOf = (userId: string) => [...liveTokens].find(([id]) => id.startsWith(userId))?.[1];
+
+/** A person of the local Salesforce signed in to the app: their access token. */
+async function signIn(userId: string): Promise<string> {
+  const response = await fetch(`${sandbox.url}/_sandbox/sessions`, {
+    method: 'POST',
+    body: JSON.stringify({ userId }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { accessToken: string }).accessToken;
+}
+
 function signedRequest(
   userId: string,
   secret = SECRET,
   instanceUrl = 'https://acme.my.salesforce.com',
   organizationId = sandbox.orgId,
-  issuedAt: number | null = 1,
+  issuedAt: number | null = null,
+  oauthToken: string | undefined = tokenOf(userId),
 ): string {
   const envelope = {
     algorithm: 'HMACSHA256',
     issuedAt,
     userId,
-    client: { instanceUrl, oauthToken: '00Dxx!token', targetOrigin: instanceUrl },
+    client: { instanceUrl, oauthToken, targetOrigin: instanceUrl },
     context: {
       user: { userId, userName: 'rep@acme.example', email: 'rep@acme.example' },
       organization: { organizationId },
@@ -55,6 +73,7 @@ beforeAll(async () => {
   // Connected to the local Salesforce's org: the one the signed requests come from unless a test says otherwise.
   workspaceId = (await workspaceOfBothCrms(harness, sandbox.url, '4310')).id;
   await givePeopleRoles(harness, workspaceId, { [REP]: 'rep' });
+  for (const userId of [REP, STRANGER]) liveTokens.set(userId, await signIn(userId));
 }, 60_000);
 afterAll(async () => {
   await harness?.close();
@@ -62,10 +81,10 @@ afterAll(async () => {
   fs.rmSync(consoleDir, { recursive: true, force: true });
 });
 
-const post = (body: string, workspace = workspaceId) =>
+const post = (body: string, workspace = workspaceId, headers: Record<string, string> = {}) =>
   fetch(`${harness.url}/canvas/${workspace}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,
   });
 const form = (signed: string) => new URLSearchParams({ signed_request: signed }).toString();
@@ -75,8 +94,11 @@ describe('Canvas signed requests', () => {
     const response = await post(form(signedRequest(REP)));
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<title>console</title>');
-    expect(response.headers.get('content-security-policy')).toContain(
-      'frame-ancestors https://acme.my.salesforce.com https://acme.lightning.force.com https://acme--c.vf.force.com',
+    // The org's domains come from the address the workspace stored (here the local Salesforce's),
+    // never from the instance URL the request names (acme.my.salesforce.com).
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy.split('; ').find((directive) => directive.startsWith('frame-ancestors'))).toBe(
+      `frame-ancestors ${new URL(sandbox.url).origin}`,
     );
     const cookie = response.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/SameSite=None/);
@@ -196,5 +218,151 @@ describe('Canvas signed requests', () => {
       'https://acme--uat--c.sandbox.vf.force.com',
     ]);
     expect(orgFrameAncestors('http://127.0.0.1:8787')).toEqual(['http://127.0.0.1:8787']);
+  });
+});
+
+describe('a Canvas signed request cannot be replayed or planted', () => {
+  const cookieOf = (response: Response) => response.headers.get('set-cookie');
+  const errorOf = async (response: Response) => ((await response.json()) as { error: Record<string, unknown> }).error;
+  const revoke = async (token: string) => {
+    const response = await fetch(`${sandbox.url}/services/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(response.status).toBe(200);
+  };
+  /** A host that answers every call as Salesforce's UserInfo would for the rep, and records what it was sent. */
+  async function recordingHost() {
+    const calls: { url: string; authorization: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      calls.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ user_id: REP, organization_id: sandbox.orgId }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      calls,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('opens the console while the person’s token is live, and refuses the same request replayed once it is revoked', async () => {
+    const token = await signIn(REP);
+    const signed = signedRequest(REP, SECRET, undefined, undefined, null, token);
+    const fresh = await post(form(signed));
+    expect(fresh.status).toBe(200);
+    expect(cookieOf(fresh)).toMatch(/HttpOnly/);
+
+    await revoke(token);
+    const replayed = await post(form(signed));
+    expect(replayed.status).toBe(401);
+    expect(cookieOf(replayed)).toBeNull();
+    const error = await errorOf(replayed);
+    expect(error).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'crm_token_refused' } });
+    expect(error.message).toMatch(/no longer accepts the access token/);
+    expect(JSON.stringify(error)).not.toContain(token);
+  });
+
+  it('refuses a request whose token has expired', async () => {
+    const token = await signIn(REP);
+    const session = sandbox.state.sessions.get(token);
+    if (session) session.expiresAt = 0;
+    const response = await post(form(signedRequest(REP, SECRET, undefined, undefined, null, token)));
+    expect(response.status).toBe(401);
+    expect(cookieOf(response)).toBeNull();
+    expect(await errorOf(response)).toMatchObject({ details: { reason: 'crm_token_refused' } });
+  });
+
+  it('refuses a request carrying someone else’s live token', async () => {
+    const response = await post(form(signedRequest(REP, SECRET, undefined, undefined, null, tokenOf(STRANGER))));
+    expect(response.status).toBe(401);
+    expect(cookieOf(response)).toBeNull();
+    expect(await errorOf(response)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'crm_token_mismatch' },
+    });
+  });
+
+  it('refuses a request that carries no token', async () => {
+    const envelope = signedRequest(REP, SECRET, undefined, undefined, null, '');
+    const response = await post(form(envelope));
+    expect(response.status).toBe(401);
+    expect(cookieOf(response)).toBeNull();
+    expect(await errorOf(response)).toMatchObject({ details: { reason: 'crm_token_missing' } });
+  });
+
+  it('sends the token only to the org’s stored address, never to the instance URL a request names', async () => {
+    const host = await recordingHost();
+    try {
+      // A live token: the org confirms it, and the named host is never asked.
+      const live = await post(form(signedRequest(REP, SECRET, host.url)));
+      expect(live.status).toBe(200);
+      // A revoked token: the named host would vouch for it, but it is never asked either.
+      const token = await signIn(REP);
+      await revoke(token);
+      const dead = await post(form(signedRequest(REP, SECRET, host.url, undefined, null, token)));
+      expect(dead.status).toBe(401);
+      expect(cookieOf(dead)).toBeNull();
+      expect(host.calls).toEqual([]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('answers 503 and opens nothing while Salesforce cannot confirm the token', async () => {
+    const faults = (identityDown: boolean) =>
+      fetch(`${sandbox.url}/_sandbox/faults`, { method: 'PUT', body: JSON.stringify({ identityDown }) });
+    await faults(true);
+    try {
+      const response = await post(form(signedRequest(REP)));
+      expect(response.status).toBe(503);
+      expect(cookieOf(response)).toBeNull();
+      const error = await errorOf(response);
+      expect(error).toMatchObject({ code: 'CRM_UNAVAILABLE' });
+      expect(error.message).toMatch(/could not confirm/);
+    } finally {
+      await faults(false);
+    }
+  });
+
+  it('refuses a browser’s post from another site, and takes one from the org’s own pages', async () => {
+    for (const origin of ['https://evil.example', 'https://acme.lightning.force.com', 'null']) {
+      // acme is only the instance URL the request names; the workspace's org is the local Salesforce.
+      const response = await post(form(signedRequest(REP)), workspaceId, { origin, 'sec-fetch-site': 'cross-site' });
+      expect(response.status).toBe(403);
+      expect(cookieOf(response)).toBeNull();
+      const error = await errorOf(response);
+      expect(error).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'origin_not_allowed' } });
+      expect(error.message).toContain(new URL(sandbox.url).origin);
+    }
+    const own = await post(form(signedRequest(REP)), workspaceId, {
+      origin: new URL(sandbox.url).origin,
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(own.status).toBe(200);
+    expect(cookieOf(own)).toMatch(/HttpOnly/);
+  });
+
+  it('refuses a browser that says its post is cross-site but withholds its origin', async () => {
+    const response = await post(form(signedRequest(REP)), workspaceId, { 'sec-fetch-site': 'cross-site' });
+    expect(response.status).toBe(403);
+    expect(cookieOf(response)).toBeNull();
+    expect(await errorOf(response)).toMatchObject({ details: { reason: 'origin_withheld' } });
+  });
+
+  it('refuses a stale issue time when a request names one, and takes a recent one in seconds or milliseconds', async () => {
+    const stale = await post(form(signedRequest(REP, SECRET, undefined, undefined, 1)));
+    expect(stale.status).toBe(401);
+    expect(cookieOf(stale)).toBeNull();
+    expect(await errorOf(stale)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      details: { reason: 'signed_request_stale' },
+    });
+    const hourAgo = Date.now() - 60 * 60_000;
+    expect((await post(form(signedRequest(REP, SECRET, undefined, undefined, hourAgo)))).status).toBe(401);
+    for (const issuedAt of [Math.floor(Date.now() / 1000), Date.now()])
+      expect((await post(form(signedRequest(REP, SECRET, undefined, undefined, issuedAt)))).status).toBe(200);
   });
 });

@@ -24,10 +24,12 @@ const workspaceParam = z.uuid();
  * `POST /canvas/:workspaceId`: Salesforce opens the console as a Canvas app (issue 20, point 6)
  * by posting a signed request. A signature that does not verify with the consumer secret (an
  * altered body, another secret, no signed request at all) gets 401 and an empty body: nothing
- * of the request was trusted or echoed. A verified one starts a console session for that
+ * of the request was trusted or echoed. A verified one posted from the org's own pages (its
+ * `Origin`), whose user token the org still accepts, starts a console session for that
  * Salesforce user (their role from `people`, as on HubSpot) and answers the console itself,
- * frameable only by the org's own domains. The cookie is `SameSite=None; Partitioned`: inside
- * Salesforce's page the console is a third party, and its cookie lives in that frame alone.
+ * frameable only by the org's own domains (the refusals: `startEmbeddedSession`). The cookie is
+ * `SameSite=None; Partitioned`: inside Salesforce's page the console is a third party, and its
+ * cookie lives in that frame alone.
  * Mounted before the JSON parser (the body is a form).
  */
 export function canvasRoutes(deps: ServiceDeps, options: CanvasRouteOptions): Router {
@@ -46,7 +48,11 @@ export function canvasRoutes(deps: ServiceDeps, options: CanvasRouteOptions): Ro
         res.status(401).end();
         return;
       }
-      const session = await startEmbeddedSession(deps, { workspaceId: workspaceId.data, request: verified.request });
+      const session = await startEmbeddedSession(deps, {
+        workspaceId: workspaceId.data,
+        request: verified.request,
+        posted: { origin: req.get('origin'), fetchSite: req.get('sec-fetch-site') },
+      });
       res.cookie(SESSION_COOKIE, session.sessionToken, {
         httpOnly: true,
         sameSite: 'none',
@@ -55,7 +61,7 @@ export function canvasRoutes(deps: ServiceDeps, options: CanvasRouteOptions): Ro
         path: '/',
         expires: session.expiresAt,
       });
-      res.setHeader('Content-Security-Policy', consoleContentSecurityPolicy(verified.request.frameAncestors));
+      res.setHeader('Content-Security-Policy', consoleContentSecurityPolicy(session.frameAncestors));
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Referrer-Policy', 'same-origin');
       res.setHeader('Cache-Control', 'no-store');

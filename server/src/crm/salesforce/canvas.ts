@@ -1,18 +1,19 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { salesforceIdChecksum } from '../../../../shared/crm-names.ts';
 import { safeText } from '../../../../shared/safe-text.ts';
 import type { EmbeddedAppCheck, EmbeddedAppRequest } from '../../services/console/index.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
+import { eighteenCharacters, SALESFORCE_ID } from './names.ts';
 
 /**
  * Salesforce Canvas signed requests (issue 20, point 6). Salesforce POSTs `signed_request` =
  * `<base64 HMAC-SHA256 of the encoded envelope, keyed by the consumer secret>.<base64 JSON
  * envelope>`. The signature is checked over the encoded envelope's exact bytes before a single
- * field of it is read; jsforce only decodes it.
+ * field of it is read; jsforce only decodes it. A signature holds for ever and Salesforce names no
+ * issue time, so the envelope's OAuth token is what proves it fresh: the console's service has
+ * the org confirm it (`userinfo.ts`) before a session starts. Its instance URL is not used: the
+ * org's address is the one the workspace stored.
  */
-
-const SALESFORCE_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 const id = safeText.regex(SALESFORCE_ID, 'must be a Salesforce id (15 or 18 letters and digits)');
 
 const envelopeSchema = z.object({
@@ -58,23 +59,29 @@ export const verifyCanvasSignedRequest: EmbeddedAppCheck = (signedRequest, secre
     crmUserId: eighteenCharacters(envelope.context.user.userId),
     accountId: eighteenCharacters(envelope.context.organization.organizationId),
     recordId: typeof recordId === 'string' && SALESFORCE_ID.test(recordId) ? recordId : null,
-    frameAncestors: orgFrameAncestors(envelope.client.instanceUrl),
+    userToken: envelope.client.oauthToken ?? null,
+    issuedAt: issuedAtOf(envelope.issuedAt),
   };
   return { ok: true, request };
 };
 
-/** An id as the workspace stores it: an org's as its connection (the sign-in's identity URL), a user's as `people`. */
-function eighteenCharacters(id: string): string {
-  return id.length === 15 ? id + salesforceIdChecksum(id) : id;
+/**
+ * The issue time, should Salesforce ever send one (its envelope has `null`, "for internal use
+ * only"), in seconds or milliseconds since the epoch, told apart by size (1e11 seconds is the
+ * year 5138).
+ */
+function issuedAtOf(issuedAt: number | null | undefined): Date | null {
+  if (issuedAt === null || issuedAt === undefined) return null;
+  return new Date(issuedAt < 1e11 ? issuedAt * 1000 : issuedAt);
 }
 
 const MY_DOMAIN = /^([a-z0-9-]+?)(--[a-z0-9]+)?(\.sandbox)?\.my\.salesforce\.com$/i;
 
 /**
- * The origins that may frame the console for an org: its My Domain and the Lightning and
- * Visualforce hosts derived from it (`acme.my.salesforce.com` → `acme.lightning.force.com`,
- * `acme--c.vf.force.com`; sandboxes keep their `--name` and `.sandbox`). An instance URL that is
- * not a My Domain (a local sandbox) allows only itself.
+ * The origins that may frame the console for an org, and post to open it: its My Domain and the
+ * Lightning and Visualforce hosts derived from it (`acme.my.salesforce.com` →
+ * `acme.lightning.force.com`, `acme--c.vf.force.com`; sandboxes keep their `--name` and
+ * `.sandbox`). An instance URL that is not a My Domain (a local sandbox) allows only itself.
  */
 export function orgFrameAncestors(instanceUrl: string): string[] {
   const url = new URL(instanceUrl);

@@ -15,5 +15,6 @@ export {
 export {
   type EmbeddedAppCheck,
   type EmbeddedAppRequest,
+  type EmbeddedPostHeaders,
   startEmbeddedSession,
 } from './embedded-sessions.ts';
