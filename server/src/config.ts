@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { type Network, parseNetwork } from './domain/outbound-addresses.ts';
 import { AppError } from './errors.ts';
 
 /** Everything the server and the CLI read from the environment, parsed once at start. */
@@ -98,6 +99,24 @@ const configSchema = z.object({
   ALERT_RETRY_MAX_MS: z.coerce.number().int().min(100).default(300_000),
   /** Attempts at a channel before an alert is given up (an `alert.undelivered` audit event). */
   ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(20),
+  /**
+   * Networks (CIDR, comma-separated) that workspaces' SIEM destinations and alert channels may reach
+   * besides public addresses: an on-premises Splunk at 10.1.2.3 needs `10.1.2.3/32`. Unset: public only.
+   */
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries = text.split(',').filter((entry) => entry.trim() !== '');
+      const networks = entries.map(parseNetwork);
+      const bad = entries.filter((_, index) => networks[index] === undefined);
+      if (bad.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a comma-separated list of networks such as 10.0.0.0/8, fd00::/8 or 192.0.2.7/32: ${bad.map((entry) => `"${entry.trim()}"`).join(', ')} ${bad.length === 1 ? 'is not one' : 'are not'}`,
+        });
+      return networks.filter((network) => network !== undefined);
+    }),
 });
 
 export interface Config {
@@ -139,6 +158,8 @@ export interface Config {
   approvalApplyClaimMs: number;
   siem: { pollMs: number; retryMaxMs: number; eventsPerRequest: number; leaseMs: number };
   alerts: { pollMs: number; checkEveryMs: number; leaseMs: number; retryMaxMs: number; maxAttempts: number };
+  /** Where workspaces' deliveries may go besides public addresses (OUTBOUND_ALLOWED_NETWORKS); empty: public only. */
+  outboundAllowedNetworks: Network[];
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -201,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxMs: c.ALERT_RETRY_MAX_MS,
       maxAttempts: c.ALERT_MAX_ATTEMPTS,
     },
+    outboundAllowedNetworks: c.OUTBOUND_ALLOWED_NETWORKS,
   };
 }
 

@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { serverEnv, startNodeProcess } from './support/processes.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
 
-// What an operator reads when the server cannot take its address: one log line naming the setting.
-describe('a server that cannot listen', () => {
+// What an operator reads when the server cannot take its address, or a setting is wrong: one log line naming the setting.
+describe('a server that cannot start', () => {
   const data = migratedDataFolder('ag-e2e-listen-');
   afterAll(() => data.remove());
 
@@ -46,6 +46,21 @@ describe('a server that cannot listen', () => {
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(failed.lastLine).toMatchObject({
       error: { code: 'CONFIG_INVALID', message: expect.stringMatching(/HOST is no address of this machine/) },
+    });
+  });
+
+  it('stops with one line naming OUTBOUND_ALLOWED_NETWORKS and the entry that is no network', {
+    timeout: 120_000,
+  }, async () => {
+    const failed = await startFailing({ OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8,10.0.0.0/33' });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(failed.lastLine).toMatchObject({
+      message: 'could not start',
+      error: {
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/OUTBOUND_ALLOWED_NETWORKS must be .*"10\.0\.0\.0\/33" is not one/),
+      },
     });
   });
 });

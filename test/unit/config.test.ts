@@ -161,6 +161,21 @@ describe('secrets', () => {
     fs.rmSync(dataDir, { recursive: true });
   });
 
+  it("sends workspaces' deliveries to public addresses only by default, and to the networks OUTBOUND_ALLOWED_NETWORKS lists", () => {
+    expect(loadConfig({}).outboundAllowedNetworks).toEqual([]);
+    expect(
+      loadConfig({ OUTBOUND_ALLOWED_NETWORKS: '10.1.2.3/32, fd00::/8,127.0.0.1' }).outboundAllowedNetworks,
+    ).toEqual([
+      { address: '10.1.2.3', prefix: 32, family: 'ipv4' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+    ]);
+    const refused = () => loadConfig({ OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8,10.0.0.0/33,splunk.local' });
+    expect(refused).toThrow(
+      'The configuration is invalid: OUTBOUND_ALLOWED_NETWORKS must be a comma-separated list of networks such as 10.0.0.0/8, fd00::/8 or 192.0.2.7/32: "10.0.0.0/33", "splunk.local" are not',
+    );
+  });
+
   it('stores tokens as a one-way hash', () => {
     expect(hashToken('agt_abc')).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken('agt_abc')).not.toBe(hashToken('agt_abd'));
