@@ -24,7 +24,7 @@ import {
   requireWorkspace,
 } from '../server/src/services/governance/index.ts';
 import { syncApprovalMirror } from '../server/src/services/held/index.ts';
-import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
+import { type Actor, outboundTo, type ServiceDeps } from '../server/src/services/common/index.ts';
 import { decideBatch, submitChangeSet } from '../server/src/services/change-sets/index.ts';
 import { openDatabase } from '../server/src/store/database.ts';
 import { approvals } from '../server/src/store/schema.ts';
@@ -66,6 +66,7 @@ async function measure(kind: 'pglite' | 'postgres') {
       adapter: {},
     }),
     checkSignedRequest: checkV3Signature,
+    outbound: outboundTo([]),
   };
   try {
     const created = await createWorkspace(

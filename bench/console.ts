@@ -27,7 +27,7 @@ import { createHubSpotState, seedRecord } from '../server/src/sandbox/hubspot/st
 import { approvals } from '../server/src/store/schema.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
-import { type Actor, type ServiceDeps, workBehindAnswers } from '../server/src/services/common/index.ts';
+import { type Actor, outboundTo, type ServiceDeps, workBehindAnswers } from '../server/src/services/common/index.ts';
 import { issueSignInLink } from '../server/src/services/console/index.ts';
 import {
   bootstrapWorkspace,
@@ -142,6 +142,7 @@ async function measure(kind: 'pglite' | 'postgres') {
       secrets,
       crmFor: hubspotResolver({ baseUrl: await fake.listen(), callsPer10s: 10_000, open: (s) => secrets.open(s) }),
       checkSignedRequest: checkV3Signature,
+      outbound: outboundTo([]),
     };
     const created = await createWorkspace(
       deps,

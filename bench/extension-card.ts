@@ -17,7 +17,7 @@ import { silentLogger } from '../server/src/logger.ts';
 import { checkV3Signature } from '../server/src/crm/hubspot/webhook-signature.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { createAgent, setPersonRole, publishPolicy, createWorkspace } from '../server/src/services/governance/index.ts';
-import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
+import { type Actor, outboundTo, type ServiceDeps } from '../server/src/services/common/index.ts';
 import { insertApprovals } from '../server/src/store/approval-store.ts';
 import { withAuditChain } from '../server/src/services/common/index.ts';
 import { insertChangeRecords } from '../server/src/store/change-store.ts';
@@ -172,6 +172,7 @@ async function measure(kind: 'pglite' | 'postgres') {
         throw new Error('the app reads no CRM here');
       },
       checkSignedRequest: checkV3Signature,
+      outbound: outboundTo([]),
     };
     await seed(deps);
     const app = createApp({

@@ -18,7 +18,7 @@ import { READ_BATCH_LIMIT, WRITE_BATCH_LIMIT, WRITE_LIMIT } from '../server/src/
 import { salesforceResolver } from '../server/src/runtime.ts';
 import { createSecretBox } from '../server/src/secrets.ts';
 import { submitChangeSet } from '../server/src/services/change-sets/index.ts';
-import type { Actor, ServiceDeps } from '../server/src/services/common/index.ts';
+import { type Actor, outboundTo, type ServiceDeps } from '../server/src/services/common/index.ts';
 import {
   authenticateAgent,
   bootstrapWorkspace,
@@ -94,6 +94,7 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
       onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
     }),
     checkSignedRequest: () => ({ ok: true }),
+    outbound: outboundTo([]),
   };
 
   try {

@@ -75,6 +75,8 @@ async function measure(kind: 'pglite' | 'postgres') {
     DEMO: 'off',
     HUBSPOT_API_BASE_URL: 'http://127.0.0.1:9',
     SIEM_POLL_MS: '50',
+    // The receiver listens on loopback, which a server sends to only where its operator allows it.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
   const receiver = await startReceiver();
@@ -128,6 +130,8 @@ async function measureLoad(kind: 'pglite' | 'postgres') {
     HUBSPOT_CALLS_PER_10S: '100000',
     APPROVAL_JOBS: 'off',
     SIEM_POLL_MS: '50',
+    // The receiver listens on loopback, which a server sends to only where its operator allows it.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...(postgres ? { DATABASE_URL: postgres.url, SECRETS_KEY: randomBytes(32).toString('base64') } : {}),
   };
   const receiver = await startReceiver();

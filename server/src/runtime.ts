@@ -11,7 +11,13 @@ import { routedCrm } from './crm/connections.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
-import { type ServiceDeps, leaseHolderName, workBehindAnswers, workspaceTurns } from './services/common/index.ts';
+import {
+  type ServiceDeps,
+  leaseHolderName,
+  outboundTo,
+  workBehindAnswers,
+  workspaceTurns,
+} from './services/common/index.ts';
 import { recordCrmBudgetStop, recordCrmConnectionRefused } from './services/governance/index.ts';
 import type { OpenChangeStream } from './services/webhooks/index.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -79,6 +85,7 @@ export async function openRuntime(config: Config, holder: string, options: Runti
         }),
       ),
       checkSignedRequest: checkV3Signature,
+      outbound: outboundTo(config.outboundAllowedNetworks),
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
       behindAnswers,

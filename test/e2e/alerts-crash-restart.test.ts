@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { http, serverEnv, startNodeProcess, type NodeProcess } from './support/processes.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
+import { LOOPBACK_ALLOWED } from '../support/outbound.ts';
 
 const CONSOLE = 'https://console.example.test';
 // Quick retries, and a short lease so the restarted server takes over what the killed one held.
@@ -12,6 +13,7 @@ const ALERT_ENV = {
   ALERT_LEASE_MS: '3000',
   ALERT_MAX_ATTEMPTS: '1000',
   PUBLIC_URL: CONSOLE,
+  ...LOOPBACK_ALLOWED,
 };
 const AGENTS = 8;
 

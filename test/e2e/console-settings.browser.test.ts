@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, type NodeProcess, serverEnv, startNodeProcess, urlFromLog } from './support/processes.ts';
+import { LOOPBACK_ALLOWED } from '../support/outbound.ts';
 import {
   buildConsoleIfStale,
   haveChromium,
@@ -33,7 +34,7 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
 
   beforeAll(async () => {
     await buildConsoleIfStale();
-    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir));
+    server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, LOOPBACK_ALLOWED));
     // The first start migrates PGlite, seeds the sandbox and sends the demo batch: on a loaded machine, over 20 s.
     serverUrl = await urlFromLog(server, 'listening', 60_000);
     await server.waitForLine((line) => line.startsWith('Try next'), 60_000);

@@ -4,13 +4,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ReceivedEvent } from '../support/siem-receivers.ts';
 import { http, serverEnv, startNodeProcess, type NodeProcess } from './support/processes.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
+import { LOOPBACK_ALLOWED } from '../support/outbound.ts';
 
 const HEC_TOKEN = 'e2e-hec-token';
 const WEBHOOK_SECRET = 'e2e-webhook-secret-at-least-32-characters';
 const KINDS = ['otlp', 'splunk_hec', 'webhook'] as const;
 // Small batches and quick retries, so the stream is long enough to kill mid-way and recovers within the test.
 // The short lease lets the restarted server take over the destination the killed one held.
-const SIEM_ENV = { SIEM_EVENTS_PER_REQUEST: '5', SIEM_POLL_MS: '100', SIEM_RETRY_MAX_MS: '500', SIEM_LEASE_MS: '3000' };
+const SIEM_ENV = {
+  SIEM_EVENTS_PER_REQUEST: '5',
+  SIEM_POLL_MS: '100',
+  SIEM_RETRY_MAX_MS: '500',
+  SIEM_LEASE_MS: '3000',
+  ...LOOPBACK_ALLOWED,
+};
 
 type Received = ReceivedEvent & { kind: (typeof KINDS)[number] };
 

@@ -16,6 +16,8 @@ export interface HookReceiver {
   refused: number;
   /** While set, every request is answered with this status and nothing is recorded. */
   failWith: number | undefined;
+  /** Every TCP connection it accepted, whether a request came on it or not. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startHookReceiver(
     received: [],
     refused: 0,
     failWith: undefined,
+    connections: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -49,6 +52,7 @@ export async function startHookReceiver(
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
+  server.on('connection', () => (receiver.connections += 1));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/T000/B000/secret-part`;
   return receiver;
@@ -79,6 +83,8 @@ export interface ReceivedMail {
 export interface SmtpSink {
   port: number;
   received: ReceivedMail[];
+  /** Every TCP connection it accepted, whether a message came on it or not. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -116,7 +122,14 @@ export async function startSmtpSink(
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const sink: SmtpSink = {
+    port,
+    received,
+    connections: 0,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  server.server.on('connection', () => (sink.connections += 1));
+  return sink;
 }
 
 /** The subject and body of a single-part text message, decoded as a mail client would (RFC 2045, 2047). */

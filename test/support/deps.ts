@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { checkV3Signature } from '../../server/src/crm/hubspot/webhook-signature.ts';
 import type { CrmPort } from '../../server/src/crm/port.ts';
 import { createSecretBox } from '../../server/src/secrets.ts';
-import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import { outboundTo, type ServiceDeps } from '../../server/src/services/common/index.ts';
 import type { Db } from '../../server/src/store/database.ts';
 
 /** Real services over a real database; only the CRM is chosen by the test (an adapter pointed at the fake). */
@@ -17,5 +17,7 @@ export function testDeps(db: Db, options: { crmFor?: ServiceDeps['crmFor']; cloc
         throw new Error('this test does not talk to a CRM');
       }),
     checkSignedRequest: checkV3Signature,
+    // As a server configured by default: deliveries to public addresses only.
+    outbound: outboundTo([]),
   };
 }

@@ -15,6 +15,7 @@ import { type Actor, type ServiceDeps, workBehindAnswers } from '../../server/sr
 import type { AgentRole } from '../../shared/crm-names.ts';
 import { createTestDatabase } from './database.ts';
 import { testDeps } from './deps.ts';
+import { LOOPBACK_NETWORKS, outboundAllowing } from './outbound.ts';
 import { startFakeHubSpot, startFakeHubSpotOverHttp, type FakeHubSpot } from './hubspot-msw.ts';
 import type { HubSpotState } from '../../server/src/sandbox/hubspot/state.ts';
 
@@ -57,6 +58,11 @@ export async function startHarness(
     recordHubSpotRefusals?: boolean;
     /** REQUEST_TIMEOUT_MS: how long a request may take to arrive whole. */
     requestTimeoutMs?: number;
+    /**
+     * OUTBOUND_ALLOWED_NETWORKS: the suite's SIEM and alert receivers listen on loopback, so it is
+     * allowed unless a test gives its own list (`[]`: a server's default, public addresses only).
+     */
+    outboundAllowedNetworks?: readonly string[];
   } = {},
 ): Promise<Harness> {
   const database = await createTestDatabase();
@@ -79,7 +85,8 @@ export async function startHarness(
         }
       : {}),
   });
-  const withHubSpot: ServiceDeps = { ...base, behindAnswers, crmFor: hubspotFor };
+  const outbound = outboundAllowing(options.outboundAllowedNetworks ?? LOOPBACK_NETWORKS);
+  const withHubSpot: ServiceDeps = { ...base, behindAnswers, crmFor: hubspotFor, outbound };
   const deps: ServiceDeps = options.crmFor
     ? { ...withHubSpot, crmFor: options.crmFor(hubspotFor, withHubSpot) }
     : withHubSpot;

@@ -24,6 +24,8 @@ export interface SiemReceiver {
   refused: number;
   /** Every request that reached it, answered 2xx or not. */
   requests: number;
+  /** Every TCP connection it accepted, whether a request came on it or not. */
+  connections: number;
   /** While set, every request is answered with this status and nothing is recorded. */
   failWith: number | undefined;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startSiemReceiver(options: {
     checkpoints: [],
     refused: 0,
     requests: 0,
+    connections: 0,
     failWith: undefined,
     close: async () => {
       server.closeAllConnections();
@@ -91,6 +94,7 @@ export async function startSiemReceiver(options: {
       );
     });
   });
+  server.on('connection', () => (receiver.connections += 1));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATHS[options.kind]}`;
   return receiver;

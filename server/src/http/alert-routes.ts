@@ -26,6 +26,7 @@ const errors = errorResponses({
   401: 'Missing or unknown admin token (UNAUTHENTICATED).',
   404: 'No such channel or rule in this workspace (NOT_FOUND).',
   409: 'A channel or rule of that name exists, or the channel is still used by a rule (CONFLICT).',
+  422: 'The URL or SMTP host names an address this server does not send to, loopback, private or link-local, unless OUTBOUND_ALLOWED_NETWORKS allows it (DESTINATION_NOT_ALLOWED).',
 });
 
 /** Alerts to people (issue 22, part 3): where alerts go, what raises them, and what was sent; secrets go in, never out. */
@@ -43,7 +44,7 @@ export const alertRoutes = [
         description: 'The channel; its URL and secrets are never returned.',
         content: json(alertChannelViewSchema),
       },
-      ...errors(400, 401, 409),
+      ...errors(400, 401, 409, 422),
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
       res.status(201).json(await addAlertChannel(deps, workspace.id, body, ADMIN));

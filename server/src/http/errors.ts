@@ -40,6 +40,7 @@ export function statusFor(code: ErrorCode): number {
       return 415;
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'CRM_SIGN_IN_FAILED':
+    case 'DESTINATION_NOT_ALLOWED':
       return 422;
     case 'KILL_SWITCH_ENGAGED':
     case 'POLICY_LOCKED':

@@ -11,6 +11,7 @@ const errors = errorResponses({
   401: 'Missing or unknown admin token (UNAUTHENTICATED).',
   404: 'No such destination in this workspace (NOT_FOUND).',
   409: 'A destination of that name exists in this workspace (CONFLICT).',
+  422: 'The URL names an address this server does not send to, loopback, private or link-local, unless OUTBOUND_ALLOWED_NETWORKS allows it (DESTINATION_NOT_ALLOWED).',
 });
 
 /** Audit streaming (issue 22): the workspace's SIEM destinations and their delivery status; secrets go in, never out. */
@@ -28,7 +29,7 @@ export const siemRoutes = [
         description: 'The destination; its secret is never returned.',
         content: json(siemDestinationViewSchema),
       },
-      ...errors(400, 401, 409),
+      ...errors(400, 401, 409, 422),
     },
     handle: async ({ caller: workspace, body, context: { deps } }, res) => {
       res.status(201).json(await addSiemDestination(deps, workspace.id, body, ADMIN));

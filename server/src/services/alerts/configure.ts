@@ -26,7 +26,8 @@ import { actorJson, type Actor, isUuid, newId, type ServiceDeps, withAuditChain 
 /**
  * Adds an alert channel (issue 22, part 3), as parsed by `createAlertChannelSchema`. Its URL and
  * secrets are sealed together like the CRM token and never returned; the audit event names the
- * channel, its kind and its non-secret settings only.
+ * channel, its kind and its non-secret settings only. A URL or SMTP host naming an address the
+ * server does not send to is refused here; a host name, when used.
  */
 export async function addAlertChannel(
   deps: ServiceDeps,
@@ -34,6 +35,9 @@ export async function addAlertChannel(
   parsed: CreateAlertChannel,
   actor: Actor,
 ): Promise<AlertChannelView> {
+  if (parsed.kind === 'email')
+    deps.outbound.assertConfigurable(parsed.smtp.host, { path: 'smtp.host', what: 'The SMTP host' });
+  else deps.outbound.assertConfigurable(new URL(parsed.url).hostname, { path: 'url', what: "The channel's URL" });
   const { settings, secrets } = split(parsed);
   const row = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     if ((await listAlertChannels(tx, workspaceId)).some((channel) => channel.name === parsed.name))

@@ -7,7 +7,7 @@ import {
   claimDueAlertDelivery,
   settleAlertDelivery,
 } from '../../store/alert-store.ts';
-import { type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { OutboundRefused, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 
 export interface AlertDelivery {
@@ -94,38 +94,38 @@ async function send(
   timeoutMs: number,
 ): Promise<string | undefined> {
   const secrets = parseJson(deps.secrets.open(channel.secretsEnc)) as ChannelSecrets;
-  if (channel.kind === 'email') return sendEmail(channel, secrets, alert, timeoutMs);
+  if (channel.kind === 'email') return sendEmail(deps, channel, secrets, alert, timeoutMs);
   const request = channelRequest(channel.kind, secrets, alert, deps.clock());
-  try {
-    const response = await fetch(request.url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      // Only the configured URL takes the alert: a redirect followed (a proxy's sign-in page, another
-      // host, an address inside our network) turned the POST into a GET whose 2xx marked it sent.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.arrayBuffer();
-    return response.ok ? undefined : `HTTP ${response.status} from the channel`;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: unknown } }).cause;
-    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-    return `${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'request failed'}${code}`;
-  }
+  // Only the configured URL takes the alert: a redirect is not followed (a proxy's sign-in page, another
+  // host, an address inside our network would have turned the POST into a GET whose 2xx marked it sent).
+  const answer = await deps.outbound.post(request.url, request, timeoutMs);
+  if ('failure' in answer) return answer.failure;
+  return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status} from the channel`;
 }
 
 async function sendEmail(
+  deps: ServiceDeps,
   channel: AlertChannelRow,
   secrets: ChannelSecrets,
   alert: Alert,
   timeoutMs: number,
 ): Promise<string | undefined> {
   const { settings } = channel;
+  const host = settings.smtpHost ?? '';
+  const port = settings.smtpPort ?? 587;
   const transport = nodemailer.createTransport({
-    host: settings.smtpHost,
-    port: settings.smtpPort,
+    host,
+    port,
     secure: settings.smtpSecure ?? false,
+    // Our connection, not nodemailer's: nodemailer resolves the host with its own resolver (and keeps the
+    // answer for minutes) and dials what it found, out of the check's sight; ours dials through the check.
+    // TLS, from the start or by STARTTLS, still verifies the certificate against the host's name.
+    getSocket: (_options, callback) => {
+      deps.outbound.connect(host, port, timeoutMs).then(
+        (connection) => callback(null, { connection }),
+        (error: Error) => callback(error),
+      );
+    },
     ...(settings.smtpUser === undefined ? {} : { auth: { user: settings.smtpUser, pass: secrets.password ?? '' } }),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
@@ -135,6 +135,7 @@ async function sendEmail(
     await transport.sendMail({ from: settings.from, to: settings.to, ...emailContent(alert) });
     return undefined;
   } catch (error) {
+    if (error instanceof OutboundRefused) return error.message;
     const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
     return `SMTP send failed${typeof code === 'string' ? ` (${code})` : ''}${typeof responseCode === 'number' ? `: ${responseCode}` : ''}`;
   } finally {

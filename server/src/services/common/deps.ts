@@ -4,6 +4,7 @@ import type { SecretBox } from '../../secrets.ts';
 import type { Db } from '../../store/database.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { WorkBehindAnswers } from './behind-answers.ts';
+import type { Outbound } from './outbound.ts';
 import type { WorkspaceTurns } from './workspace-turns.ts';
 
 /** What every use case needs, passed in (no module singletons) so tests build it with any clock or CRM. */
@@ -14,6 +15,8 @@ export interface ServiceDeps {
   crmFor: (workspace: WorkspaceRow) => CrmPort;
   /** Checks the CRM's signature on a request it sent us (webhooks, the app's fetches). */
   checkSignedRequest: SignedRequestCheck;
+  /** How deliveries reach the URLs and SMTP hosts workspaces configure: public addresses and the operator's allowed networks only. */
+  outbound: Outbound;
   /** Who holds the change sets this process writes, and for how long per renewal (issue 17); defaults when unset. */
   changeSetLease?: ChangeSetLease;
   /** After this long, an approval's write claimed by a process that died is taken again; defaults to five minutes. */

@@ -100,7 +100,7 @@ export async function deliverToDueSiemDestination(
     const batch = await next;
     const more = batch.cursorSeq < headSeq && request < REQUESTS_PER_CLAIM && !stop();
     if (more) next = ahead(batch);
-    const failure = await post(destination.url, batch.request, delivery.requestTimeoutMs);
+    const failure = await post(deps, destination.url, batch.request, delivery.requestTimeoutMs);
     if (failure !== undefined) {
       // After a success in this claim the destination is no longer failing: the backoff starts afresh.
       const before =
@@ -183,23 +183,15 @@ function outage(destination: SiemDestinationRow, now: Date) {
 }
 
 /** Undefined when the destination acknowledged the batch (any 2xx), else why not, in one line for the status. */
-async function post(url: string, request: SiemRequest, timeoutMs: number): Promise<string | undefined> {
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      // Only the configured URL acknowledges: a redirect followed (a proxy's sign-in page, another
-      // host, plain http) answered 2xx for events the destination never had.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    // Drained so the connection goes back to the pool; the receiver's answer is not kept (it may echo data).
-    await response.arrayBuffer();
-    return response.ok ? undefined : `HTTP ${response.status} from the destination`;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: unknown } }).cause;
-    const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-    return `${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'request failed'}${code}`;
-  }
+async function post(
+  deps: ServiceDeps,
+  url: string,
+  request: SiemRequest,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  // Only the configured URL acknowledges: a redirect is not followed (a proxy's sign-in page, another
+  // host, plain http would answer 2xx for events the destination never had), so a 3xx is a failure.
+  const answer = await deps.outbound.post(url, request, timeoutMs);
+  if ('failure' in answer) return answer.failure;
+  return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status} from the destination`;
 }

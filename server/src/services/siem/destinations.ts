@@ -12,7 +12,8 @@ import { actorJson, type Actor, isUuid, newId, type ServiceDeps, withAuditChain 
 
 /**
  * Adds a SIEM destination (issue 22), as parsed by `createSiemDestinationSchema` at the API or CLI. Its secret is sealed like the CRM token and never returned;
- * the change is an audit event, so the chain says when streaming to where began.
+ * the change is an audit event, so the chain says when streaming to where began. A URL naming an
+ * address the server does not send to (127.0.0.1, 169.254.169.254…) is refused here; a host name, when used.
  */
 export async function addSiemDestination(
   deps: ServiceDeps,
@@ -20,6 +21,7 @@ export async function addSiemDestination(
   parsed: CreateSiemDestination,
   actor: Actor,
 ): Promise<SiemDestinationView> {
+  deps.outbound.assertConfigurable(new URL(parsed.url).hostname, { path: 'url', what: "The destination's URL" });
   const now = deps.clock();
   const row = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     const head = await readAuditHead(tx, workspaceId);

@@ -1,0 +1,22 @@
+import { parseNetwork } from '../../server/src/domain/outbound-addresses.ts';
+import { type Outbound, outboundTo } from '../../server/src/services/common/index.ts';
+
+/**
+ * OUTBOUND_ALLOWED_NETWORKS for servers whose SIEM and alert deliveries go to the suite's receivers,
+ * which listen on loopback: a server sends there only where its operator allows it.
+ */
+export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
+
+/** The same, as a server process's environment. */
+export const LOOPBACK_ALLOWED = { OUTBOUND_ALLOWED_NETWORKS: LOOPBACK_NETWORKS.join(',') };
+
+/** Deliveries as a server whose OUTBOUND_ALLOWED_NETWORKS lists these networks makes them. */
+export function outboundAllowing(networks: readonly string[]): Outbound {
+  return outboundTo(
+    networks.map((network) => {
+      const parsed = parseNetwork(network);
+      if (!parsed) throw new Error(`not a network: ${network}`);
+      return parsed;
+    }),
+  );
+}
