@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertChannelSchema } from '../../shared/alert-api.ts';
 import { createSiemDestinationSchema } from '../../shared/siem-api.ts';
-import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
+import {
+  type AlertDelivery,
+  addAlertChannel,
+  deliverDueAlert,
+  evaluateDueAlertRule,
+} from '../../server/src/services/alerts/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { addSiemDestination, deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
@@ -239,6 +245,35 @@ describe('the address dialled, checked when a delivery connects', () => {
 
     expect(await destinations(adminToken)).toMatchObject([{ status: 'failing', cursorSeq: 0, lastError: REFUSED }]);
     expect(receiver.connections).toBe(0);
+  });
+
+  it('refuses a webhook and an SMTP host given as loopback addresses, stored while the operator allowed them, once the setting no longer does', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const [hook, smtp] = [await startHookReceiver(), await startSmtpSink()];
+    closers.push(hook.close, smtp.close);
+    for (const channel of [
+      { name: 'ops-slack', kind: 'slack', url: hook.url },
+      {
+        name: 'ops-mail',
+        kind: 'email',
+        smtp: { host: '127.0.0.1', port: smtp.port },
+        from: 'governance@example.com',
+        to: ['oncall@example.com'],
+      },
+    ])
+      await addAlertChannel(allowingLoopback(), workspaceId, createAlertChannelSchema.parse(channel), ADMIN);
+    const rule = { name: 'stops', kind: 'kill_switch_engaged', channels: ['ops-slack', 'ops-mail'] };
+    expect((await api(harness, 'POST', '/v1/admin/alert-rules', { token: adminToken, body: rule })).status).toBe(201);
+    await engage(workspaceId, agents[0]!.id);
+
+    await alertAll(harness.deps);
+
+    const listed = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
+    expect(listed).toMatchObject([
+      { status: 'pending', attempts: 1, lastError: REFUSED },
+      { status: 'pending', attempts: 1, lastError: REFUSED },
+    ]);
+    expect([hook.connections, smtp.connections]).toEqual([0, 0]);
   });
 
   it('refuses a Slack webhook and an SMTP host that resolve to loopback, keeps the alerts for their next attempt, and sends them once allowed', async () => {
