@@ -35,7 +35,6 @@ const REFUSED_DELIVERY = `refused: the destination's address is not public (loop
 
 /** A delivery the check stopped before any connection was opened. */
 export class OutboundRefused extends Error {
-  readonly code = 'EOUTBOUNDREFUSED';
   constructor() {
     super(REFUSED_DELIVERY);
     this.name = 'OutboundRefused';
