@@ -8,6 +8,7 @@ import { createSalesforceCrm, type SalesforceCrmOptions } from '../server/src/cr
 import { createSalesforceSandboxServer } from '../server/src/sandbox/salesforce/http-server.ts';
 import { addClient, createRecord, createSalesforceSandboxState } from '../server/src/sandbox/salesforce/state.ts';
 import { type BenchTable, printTables } from './report.ts';
+import { AllowedNetworks } from '../server/src/domain/outbound-addresses.ts';
 
 const LATENCY_MS = 100;
 const SIZES = [200, 400, 600, 800, 1_000, 1_200, 1_600, 2_000];
@@ -36,6 +37,8 @@ export async function benchSalesforceBulk(): Promise<BenchTable[]> {
           auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' },
           bulkPollIntervalMs: LATENCY_MS,
           ...options,
+          // The local Salesforce this benchmark started, on loopback.
+          addresses: { networks: new AllowedNetworks([]), localOrigins: new Set([new URL(url).origin]) },
         });
         await crm.describeProperties('salesforce:Contact'); // signs in and caches describe, outside the timing
         state.faults.latencyMs = LATENCY_MS;

@@ -32,6 +32,7 @@ import { openDatabase } from '../server/src/store/database.ts';
 import { setSalesforceSession } from '../server/src/store/workspace-store.ts';
 import { createBenchPostgres } from './databases.ts';
 import { type BenchTable, databaseArgument, printTables } from './report.ts';
+import { AllowedNetworks } from '../server/src/domain/outbound-addresses.ts';
 
 const LATENCY_MS = 100;
 const FIELDS = Array.from({ length: 10 }, (_, i) => `Bench${i}`);
@@ -90,6 +91,8 @@ async function measureRuns(kind: 'pglite' | 'postgres', rows: Record<string, str
     secrets,
     crmFor: salesforceResolver({
       secrets,
+      // The local Salesforce this benchmark started, on loopback.
+      addresses: { networks: new AllowedNetworks([]), localOrigins: new Set([new URL(url).origin]) },
       saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
       onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
     }),

@@ -7,6 +7,8 @@ import { asSalesforceCrm, createSalesforceCrm, type SalesforceCrmOptions } from 
 import { checkV3Signature } from './crm/hubspot/webhook-signature.ts';
 import { verifyCanvasSignedRequest } from './crm/salesforce/canvas.ts';
 import { changeStreamOfConnection } from './crm/salesforce/change-events/connection-stream.ts';
+import type { OrgAddresses } from './crm/salesforce/org-addresses.ts';
+import { AllowedNetworks } from './domain/outbound-addresses.ts';
 import { routedCrm } from './crm/connections.ts';
 import type { CrmPort } from './crm/port.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
@@ -32,6 +34,11 @@ export interface Runtime {
   deps: ServiceDeps;
   /** Signs audit checkpoints; kept out of ServiceDeps, as only checkpointing and verify use it. */
   checkpointKey: LoadedCheckpointKey;
+  /**
+   * Where workspaces' org connections may go besides Salesforce's domains: OUTBOUND_ALLOWED_NETWORKS,
+   * and the origins of a local Salesforce this process started itself (demo mode adds its own).
+   */
+  crmAddresses: CrmAddresses;
   close(): Promise<void>;
 }
 
@@ -39,6 +46,11 @@ export interface Runtime {
 export interface RuntimeOptions {
   /** PGlite's buffer pool in MB (openDatabase's default unless given). */
   sharedBuffersMb?: number;
+}
+
+/** Where org connections may go: the operator's networks, and local origins demo mode adds once it has started its Salesforce. */
+export interface CrmAddresses extends OrgAddresses {
+  localOrigins: Set<string>;
 }
 
 /** What the server and the CLI share: the same configuration opens the same database and CRM connections. */
@@ -61,6 +73,10 @@ export async function openRuntime(config: Config, holder: string, options: Runti
       dataDir: config.dataDir,
       usingPostgres: database.kind === 'postgres',
     });
+    const crmAddresses: CrmAddresses = {
+      networks: new AllowedNetworks(config.outboundAllowedNetworks),
+      localOrigins: new Set(),
+    };
     const behindAnswers = workBehindAnswers((error) =>
       jsonLogger().error('work behind an answer failed; its durable job takes it again', {
         error: errorLogField(error),
@@ -79,6 +95,7 @@ export async function openRuntime(config: Config, holder: string, options: Runti
         }),
         salesforceResolver({
           secrets,
+          addresses: crmAddresses,
           saveSession: (workspaceId, sealed) => setSalesforceSession(database.db, workspaceId, sealed),
           onBudgetStop: (workspaceId, usage) => recordCrmBudgetStop(deps, workspaceId, usage),
           onAuthRefused: recordAdapterRefusal(() => deps, 'salesforce'),
@@ -96,7 +113,7 @@ export async function openRuntime(config: Config, holder: string, options: Runti
       await behindAnswers.idle();
       await database.close();
     };
-    return { database, deps, checkpointKey, close };
+    return { database, deps, checkpointKey, crmAddresses, close };
   } catch (error) {
     await database.close();
     throw error;
@@ -168,6 +185,8 @@ function reportRefusalOf(workspace: WorkspaceRow, record: AuthRefusalRecorder | 
  */
 export function salesforceResolver(options: {
   secrets: Pick<SecretBox, 'seal' | 'open'>;
+  /** Where the org may be reached besides Salesforce's domains (OUTBOUND_ALLOWED_NETWORKS). */
+  addresses: OrgAddresses;
   saveSession: (workspaceId: string, sealed: string) => Promise<void>;
   onBudgetStop: (workspaceId: string, usage: { used: number; limit: number; share: number }) => Promise<void>;
   /** The org refused the sealed credentials a saved workspace's adapter was made from (audited once per credentials). */
@@ -184,6 +203,7 @@ export function salesforceResolver(options: {
     const crm = createSalesforceCrm({
       loginUrl: connection.loginUrl,
       auth: connection.auth,
+      addresses: options.addresses,
       apiShare: connection.apiShare,
       ...(stored ? { session: parseJson(options.secrets.open(stored)) as SalesforceCrmOptions['session'] } : {}),
       // An unsaved workspace (the check before `workspace add` stores it) has no row to keep a token in.
@@ -207,6 +227,7 @@ export function salesforceResolver(options: {
 export function salesforceChangeStreams(options: {
   secrets: Pick<SecretBox, 'open'>;
   crmFor: (workspace: WorkspaceRow) => CrmPort;
+  addresses: OrgAddresses;
   pubSubEndpoint: string;
   insecureTls: boolean;
 }): (workspace: WorkspaceRow) => OpenChangeStream {
@@ -219,6 +240,7 @@ export function salesforceChangeStreams(options: {
     return changeStreamOfConnection({
       loginUrl: connection.loginUrl,
       auth: connection.auth,
+      addresses: options.addresses,
       pubSubEndpoint: options.pubSubEndpoint,
       insecureTls: options.insecureTls,
       // Resolved at each lookup: the resolver keeps one adapter per workspace and connection.

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
         openFor: salesforceChangeStreams({
           secrets: deps.secrets,
           crmFor: deps.crmFor,
+          addresses: runtime.crmAddresses,
           ...config.changeStreams,
           ...demo?.changeStreams,
         }),

@@ -4,6 +4,7 @@ import { runCli } from '../../server/src/cli/run-cli.ts';
 import type { Runtime } from '../../server/src/runtime.ts';
 import { cliOver } from '../support/cli.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
+import { AllowedNetworks } from '../../server/src/domain/outbound-addresses.ts';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -28,6 +29,7 @@ async function run(args: string[], stdout: Writable) {
     database: harness.database,
     deps: harness.deps,
     checkpointKey: { key: undefined, why: 'no key in this test' },
+    crmAddresses: { networks: new AllowedNetworks([]), localOrigins: new Set() },
     close: async () => {},
   };
   const code = await runCli(args, {

@@ -14,6 +14,7 @@ import {
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
 import { noteText, sandboxNote } from '../support/salesforce.ts';
+import { LOOPBACK_ORG_ADDRESSES } from '../support/outbound.ts';
 
 // Issue 20: the adapter's tasks and notes against the local Salesforce: a task one sObject
 // Collections create, a note a ContentNote and its ContentDocumentLink in one composite request;
@@ -82,6 +83,7 @@ beforeEach(() => {
 const crm = () =>
   createSalesforceCrm({
     loginUrl: proxyUrl,
+    addresses: LOOPBACK_ORG_ADDRESSES,
     auth: { kind: 'client_credentials', clientId: 'eca-1', clientSecret: 'secret-1' },
   });
 const tasks = () => state.objects.get('Task')!.records;

@@ -16,6 +16,7 @@ import {
   createSalesforceSandboxState,
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
+import { LOOPBACK_ORG_ADDRESSES } from '../support/outbound.ts';
 
 let state: SalesforceSandboxState;
 let server: SalesforceSandboxServer;
@@ -48,6 +49,7 @@ const crmWith = (extra: Partial<SalesforceCrmOptions> = {}) =>
     loginUrl: url,
     auth: { kind: 'client_credentials', clientId: 'eca-1', clientSecret: 'secret-1' },
     ...extra,
+    addresses: extra.addresses ?? LOOPBACK_ORG_ADDRESSES,
   });
 
 const contacts = (n: number) =>
@@ -298,6 +300,7 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     });
     const crm = createSalesforceCrm({
       loginUrl: url,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       auth: {
         kind: 'jwt_bearer',
         clientId: 'eca-jwt',
@@ -309,6 +312,7 @@ describe('the Salesforce adapter against the local Salesforce', () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const forged = createSalesforceCrm({
       loginUrl: url,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       auth: {
         kind: 'jwt_bearer',
         clientId: 'eca-jwt',

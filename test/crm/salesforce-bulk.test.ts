@@ -12,6 +12,7 @@ import {
   createSalesforceSandboxState,
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
+import { LOOPBACK_ORG_ADDRESSES } from '../support/outbound.ts';
 
 let state: SalesforceSandboxState;
 let server: SalesforceSandboxServer;
@@ -45,6 +46,7 @@ const crmWith = (extra: Partial<SalesforceCrmOptions> = {}) =>
     callClient: 'AgentGov-test',
     bulkPollIntervalMs: 10,
     ...extra,
+    addresses: extra.addresses ?? LOOPBACK_ORG_ADDRESSES,
   });
 
 const contacts = (n: number) =>

@@ -11,6 +11,7 @@ import {
   signInUser,
   type SalesforceSandboxState,
 } from '../../server/src/sandbox/salesforce/state.ts';
+import { LOOPBACK_ORG_ADDRESSES } from '../support/outbound.ts';
 
 /**
  * The UserInfo call that proves a Canvas signed request's token live (issue 20): the local
@@ -78,6 +79,7 @@ describe('the adapter’s check of a user’s token', () => {
   const crm = () =>
     createSalesforceCrm({
       loginUrl: url,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       auth: { kind: 'client_credentials', clientId: 'eca', clientSecret: 'secret' },
     });
 

@@ -10,6 +10,7 @@ import { changeSetRequestSchema, type ChangeSetResponse } from '../../shared/age
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
 import { ADMIN } from '../support/harness.ts';
+import { AllowedNetworks } from '../../server/src/domain/outbound-addresses.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -33,18 +34,26 @@ describe('demo mode', () => {
 
   it('keeps starting with the local Salesforce’s demo workspace beside it, and finds that workspace again', async () => {
     const base = testDeps(database.db);
+    // As a server configured by default, which reaches loopback only at the local Salesforce it started itself.
+    const localOrigins = new Set<string>();
     const deps = {
       ...base,
-      crmFor: salesforceResolver({ secrets: base.secrets, saveSession: async () => {}, onBudgetStop: async () => {} }),
+      crmFor: salesforceResolver({
+        secrets: base.secrets,
+        addresses: { networks: new AllowedNetworks([]), localOrigins },
+        saveSession: async () => {},
+        onBudgetStop: async () => {},
+      }),
     };
     const quiet = { info() {}, error() {} };
-    const first = await startSalesforceDemo({ deps, port: 0, logger: quiet });
+    const started = (url: string) => localOrigins.add(new URL(url).origin);
+    const first = await startSalesforceDemo({ deps, port: 0, logger: quiet, started });
     await first.sandbox.close();
     expect(first.created).toBeDefined();
     expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
     // The stored connection names the first sandbox's URL; a restart on the same port finds the workspace.
     const port = Number(new URL(first.sandbox.url).port);
-    const again = await startSalesforceDemo({ deps, port, logger: quiet });
+    const again = await startSalesforceDemo({ deps, port, logger: quiet, started });
     await again.sandbox.close();
     expect(again.workspaceId).toBe(first.workspaceId);
     expect(again.created).toBeUndefined();

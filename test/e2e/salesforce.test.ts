@@ -7,6 +7,7 @@ import { newId } from '../../server/src/sandbox/salesforce/state.ts';
 import { SANDBOX_SALESFORCE_CLIENT } from '../../server/src/sandbox/salesforce/start.ts';
 import { http, serverEnv, startNodeProcess, urlFromLog, type NodeProcess } from './support/processes.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
+import { LOOPBACK_ALLOWED } from '../support/outbound.ts';
 
 const run = promisify(execFile);
 const CONTACTS = [1, 2, 3, 4, 5].map((n) => newId('003', n));
@@ -42,7 +43,8 @@ describe('a Salesforce org governed end to end', () => {
       120_000,
     );
     ({ url: sandboxUrl, pubSubEndpoint } = JSON.parse(listening) as { url: string; pubSubEndpoint: string });
-    env = { ...process.env, ...serverEnv(data.dir) } as Record<string, string>;
+    // The local Salesforce listens on loopback, which a server reaches only where its operator allows it.
+    env = { ...process.env, ...serverEnv(data.dir, LOOPBACK_ALLOWED) } as Record<string, string>;
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   }, 180_000);
   afterAll(async () => {
@@ -120,6 +122,7 @@ describe('a Salesforce org governed end to end', () => {
     server = startNodeProcess(
       'server/src/main.ts',
       serverEnv(data.dir, {
+        ...LOOPBACK_ALLOWED,
         SALESFORCE_PUBSUB_ENDPOINT: pubSubEndpoint,
         SALESFORCE_PUBSUB_INSECURE_TLS: 'true',
         CHANGE_STREAM_POLL_MS: '500',

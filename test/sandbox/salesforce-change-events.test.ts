@@ -8,6 +8,7 @@ import {
   type RunningSalesforceSandbox,
 } from '../../server/src/sandbox/salesforce/start.ts';
 import { INTEGRATION_USERNAME, newId } from '../../server/src/sandbox/salesforce/state.ts';
+import { LOOPBACK_ORG_ADDRESSES } from '../support/outbound.ts';
 
 // Issue 20: the local Salesforce feeds its own Pub/Sub endpoint. Our adapter's write (through
 // jsforce, tagged with our client id) and a person's edit through the control route arrive through
@@ -26,6 +27,7 @@ describe('the local Salesforce’s change events', () => {
     const stream = await changeStreamOfConnection({
       loginUrl: sandbox.url,
       auth,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       pubSubEndpoint: sandbox.pubSubEndpoint,
       insecureTls: true,
     })(new Map(), async (batch) => {
@@ -33,7 +35,7 @@ describe('the local Salesforce’s change events', () => {
       received.push(...batch.events.filter((event) => event.recordId === contact && event.recordEvent === null));
     });
     try {
-      const crm = createSalesforceCrm({ loginUrl: sandbox.url, auth });
+      const crm = createSalesforceCrm({ loginUrl: sandbox.url, auth, addresses: LOOPBACK_ORG_ADDRESSES });
       const [written] = await crm.writeBatch({
         objectType: 'salesforce:Contact',
         writes: [{ recordId: contact, properties: { Title: 'CTO' } }],

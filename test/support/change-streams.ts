@@ -5,6 +5,7 @@ import {
 import { silentLogger } from '../../server/src/logger.ts';
 import { salesforceChangeStreams } from '../../server/src/runtime.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
+import { LOOPBACK_ORG_ADDRESSES } from './outbound.ts';
 
 /**
  * A server's change-stream followers job, as the server runs it, on the local Salesforce's Pub/Sub
@@ -24,6 +25,7 @@ export function followSandboxChangeStreams(
     openFor: salesforceChangeStreams({
       secrets: deps.secrets,
       crmFor: deps.crmFor,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       pubSubEndpoint,
       insecureTls: true,
     }),

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { runCli } from '../../server/src/cli/run-cli.ts';
 import type { Runtime } from '../../server/src/runtime.ts';
 import type { Harness } from './harness.ts';
+import { AllowedNetworks } from '../../server/src/domain/outbound-addresses.ts';
 
 export interface CliResult {
   code: number;
@@ -31,6 +32,7 @@ export async function cliOverWithEnv(
     database: harness.database,
     deps: harness.deps,
     checkpointKey: { key: undefined, why: 'no key in this test' },
+    crmAddresses: { networks: new AllowedNetworks([]), localOrigins: new Set() },
     close: async () => {},
   };
   const code = await runCli(args, {

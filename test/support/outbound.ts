@@ -1,4 +1,5 @@
-import { parseNetwork } from '../../server/src/domain/outbound-addresses.ts';
+import type { OrgAddresses } from '../../server/src/crm/salesforce/org-addresses.ts';
+import { AllowedNetworks, type Network, parseNetwork } from '../../server/src/domain/outbound-addresses.ts';
 import { type Outbound, outboundTo } from '../../server/src/services/common/index.ts';
 
 /**
@@ -12,11 +13,24 @@ export const LOOPBACK_ALLOWED = { OUTBOUND_ALLOWED_NETWORKS: LOOPBACK_NETWORKS.j
 
 /** Deliveries as a server whose OUTBOUND_ALLOWED_NETWORKS lists these networks makes them. */
 export function outboundAllowing(networks: readonly string[]): Outbound {
-  return outboundTo(
-    networks.map((network) => {
-      const parsed = parseNetwork(network);
-      if (!parsed) throw new Error(`not a network: ${network}`);
-      return parsed;
-    }),
-  );
+  return outboundTo(parsed(networks));
+}
+
+/**
+ * Where a server whose OUTBOUND_ALLOWED_NETWORKS lists these networks reaches workspaces' orgs
+ * besides Salesforce's domains: the local Salesforce the suite starts listens on loopback.
+ */
+export function orgAddressesAllowing(networks: readonly string[]): OrgAddresses {
+  return { networks: new AllowedNetworks(parsed(networks)) };
+}
+
+/** A server that allows loopback reaches the suite's local Salesforce. */
+export const LOOPBACK_ORG_ADDRESSES = orgAddressesAllowing(LOOPBACK_NETWORKS);
+
+function parsed(networks: readonly string[]): Network[] {
+  return networks.map((network) => {
+    const one = parseNetwork(network);
+    if (!one) throw new Error(`not a network: ${network}`);
+    return one;
+  });
 }

@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { byCrm, salesforceResolver } from '../../server/src/runtime.ts';
 import { SANDBOX_SALESFORCE_CLIENT } from '../../server/src/sandbox/salesforce/start.ts';
 import type { SalesforceCrmOptions } from '../../server/src/crm/salesforce/adapter.ts';
+import type { OrgAddresses } from '../../server/src/crm/salesforce/org-addresses.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import {
   bootstrapWorkspace,
@@ -15,17 +16,23 @@ import type { Db } from '../../server/src/store/database.ts';
 import { setSalesforceSession } from '../../server/src/store/workspace-store.ts';
 import { testDeps } from './deps.ts';
 import { ADMIN, api, type Harness } from './harness.ts';
+import { LOOPBACK_ORG_ADDRESSES } from './outbound.ts';
 
 /**
  * The harness's `crmFor` for workspaces of either CRM or both, as the server's runtime routes them:
  * the fake HubSpot for HubSpot connections, the Salesforce adapter (its minted tokens sealed and
  * kept) for Salesforce ones.
  */
-export function hubspotOrSalesforce(hubspot: ServiceDeps['crmFor'], deps: ServiceDeps): ServiceDeps['crmFor'] {
+export function hubspotOrSalesforce(
+  hubspot: ServiceDeps['crmFor'],
+  deps: ServiceDeps,
+  addresses: OrgAddresses = LOOPBACK_ORG_ADDRESSES,
+): ServiceDeps['crmFor'] {
   return byCrm(
     hubspot,
     salesforceResolver({
       secrets: deps.secrets,
+      addresses,
       saveSession: (workspaceId, sealed) => setSalesforceSession(deps.db, workspaceId, sealed),
       onBudgetStop: async () => {},
     }),
@@ -63,6 +70,7 @@ export function salesforceTestDeps(db: Db, adapter?: Partial<SalesforceCrmOption
     ...base,
     crmFor: salesforceResolver({
       secrets: base.secrets,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       saveSession: (id, sealed) => setSalesforceSession(db, id, sealed),
       onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
       ...(adapter ? { adapter } : {}),

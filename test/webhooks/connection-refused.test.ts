@@ -23,7 +23,7 @@ import { followSandboxChangeStreams } from '../support/change-streams.ts';
 import { refusals as refusalsOf, runAlerts as runAlertsOf, sleep, until } from '../support/connection-refusals.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { testDeps } from '../support/deps.ts';
-import { LOOPBACK_NETWORKS, outboundAllowing } from '../support/outbound.ts';
+import { LOOPBACK_NETWORKS, LOOPBACK_ORG_ADDRESSES, outboundAllowing } from '../support/outbound.ts';
 
 // Issue 20, point 3: a revoked connection is reported and alerts, never retried for ever. When the
 // org refuses our credentials outside a write (a token refreshed for a call, a change stream's
@@ -52,6 +52,7 @@ beforeAll(async () => {
     outbound: outboundAllowing(LOOPBACK_NETWORKS),
     crmFor: salesforceResolver({
       secrets: base.secrets,
+      addresses: LOOPBACK_ORG_ADDRESSES,
       saveSession: (id, sealed) => setSalesforceSession(database.db, id, sealed),
       onBudgetStop: (id, usage) => recordCrmBudgetStop(deps, id, usage),
       onAuthRefused: (id, refusal) => {

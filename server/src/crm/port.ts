@@ -54,6 +54,13 @@ export interface CrmPort {
   userOfSource(sourceId: string | null): string | null;
 
   /**
+   * Refuses, before anything is sent, a connection naming an address this server may not reach (a
+   * workspace's admin chose it): 422 DESTINATION_NOT_ALLOWED, `details.path` the connection's field.
+   * Absent where the CRM's address is the operator's alone (HubSpot's API root).
+   */
+  assertConfigurable?(): void;
+
+  /**
    * The account these credentials open, in one cheap call: a workspace checks a token with it
    * before storing it. Throws CRM_AUTH_FAILED when the CRM refuses the credentials.
    */

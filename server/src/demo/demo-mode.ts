@@ -94,7 +94,12 @@ export async function startDemoIfWanted(input: {
     if (config.demoSalesforce || input.argv.includes('--salesforce')) {
       // Loaded only when asked for: the local Salesforce brings gRPC and Avro with it.
       const { startSalesforceDemo } = await import('./salesforce-demo.ts');
-      salesforce = await startSalesforceDemo({ deps, port: config.salesforceSandboxPort, logger });
+      salesforce = await startSalesforceDemo({
+        deps,
+        port: config.salesforceSandboxPort,
+        logger,
+        started: (url) => runtime.crmAddresses.localOrigins.add(new URL(url).origin),
+      });
     }
   } catch (error) {
     await sandbox.close();

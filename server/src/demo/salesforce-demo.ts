@@ -39,6 +39,11 @@ export async function startSalesforceDemo(input: {
   deps: ServiceDeps;
   port: number;
   logger: Logger;
+  /**
+   * Told the local Salesforce's URL once it listens, before its workspace is connected: a server
+   * reaches loopback only where OUTBOUND_ALLOWED_NETWORKS allows it, save this one origin it started itself.
+   */
+  started: (url: string) => void;
 }): Promise<SalesforceDemo> {
   const sandbox = await startSalesforceSandbox({ port: input.port }).catch((error: unknown) => {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -50,6 +55,7 @@ export async function startSalesforceDemo(input: {
     );
   });
   try {
+    input.started(sandbox.url);
     const { deps } = input;
     // The local Salesforce's org id is the same on every start (its ids are numbered): the demo finds its workspace again.
     const existing = await findWorkspaceForPortal(deps, `salesforce:${sandbox.orgId}`);

@@ -83,6 +83,19 @@ export class AllowedNetworks {
     for (const network of networks) this.list.addSubnet(network.address, network.prefix, network.family);
   }
 
+  /**
+   * Whether the operator listed this address's network (not merely whether it is public): a CRM
+   * connection outside the CRM's own domains may reach only these.
+   */
+  lists(address: string): boolean {
+    const bare = address.replace(/%.*$/, '');
+    const family = net.isIP(bare);
+    if (family === 0) return false;
+    if (this.list.check(bare, family === 4 ? 'ipv4' : 'ipv6')) return true;
+    const carried = family === 6 ? carriedIpv4(bare) : undefined;
+    return carried !== undefined && this.lists(carried);
+  }
+
   /** Undefined when a delivery may go to this address, else why not (the kind of address it is). */
   refusal(address: string): RefusedKind | undefined {
     const bare = address.replace(/%.*$/, '');

@@ -371,6 +371,9 @@ export const adminRoutes = [
       '409': errorResponse(
         'The workspace already has that CRM (CONFLICT, details.reason already_connected), or the account belongs to another workspace (details.reason account_in_use).',
       ),
+      '422': errorResponse(
+        'The credentials or the login URL given did not sign in (CRM_SIGN_IN_FAILED, details.reason the CRM’s code; an instance URL the token endpoint answered off Salesforce’s domains and the allowed networks is details.oauthError instance_url_not_allowed), or the login URL is off Salesforce’s own domains and the networks OUTBOUND_ALLOWED_NETWORKS lists (DESTINATION_NOT_ALLOWED, details.path connection.loginUrl), refused before anything is sent. Nothing was stored.',
+      ),
       '502': errorResponse('The CRM refused the credentials (CRM_AUTH_FAILED): nothing was stored.'),
       '503': errorResponse('The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE).'),
     },

@@ -26,8 +26,10 @@ try {
       [
         `Local Salesforce at ${salesforce.url} (org ${salesforce.orgId}); its External Client App is ${SANDBOX_SALESFORCE_CLIENT.clientId}.`,
         `Its change events: SALESFORCE_PUBSUB_ENDPOINT=${salesforce.pubSubEndpoint} SALESFORCE_PUBSUB_INSECURE_TLS=true for the server.`,
+        // A server reaches an org off Salesforce's domains only in the networks its operator allows.
+        `It listens on loopback: OUTBOUND_ALLOWED_NETWORKS=${new URL(salesforce.url).hostname}/32 for the server and the CLI.`,
         'Connect a workspace to it:',
-        `  npx agent-governance workspace add --crm salesforce --name Sandbox --salesforce-login-url ${salesforce.url} --salesforce-client-id ${SANDBOX_SALESFORCE_CLIENT.clientId} --salesforce-client-secret ${SANDBOX_SALESFORCE_CLIENT.clientSecret}`,
+        `  OUTBOUND_ALLOWED_NETWORKS=${new URL(salesforce.url).hostname}/32 npx agent-governance workspace add --crm salesforce --name Sandbox --salesforce-login-url ${salesforce.url} --salesforce-client-id ${SANDBOX_SALESFORCE_CLIENT.clientId} --salesforce-client-secret ${SANDBOX_SALESFORCE_CLIENT.clientSecret}`,
         '',
       ].join('\n'),
     );

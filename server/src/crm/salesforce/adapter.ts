@@ -21,6 +21,7 @@ import { customFieldMetadata, existingComponents, grantFields, upsertComponents 
 import { ourFieldName, salesforceChangeSource, sfFieldName, sObjectOf, userOfCommitUser } from './names.ts';
 import { userKindsOf, userKindsQuery, userQueryAnswerSchema } from './users.ts';
 import { orgFrameAncestors } from './canvas.ts';
+import { assertLoginUrlConfigurable, loginUrlRefusal, orgAddressRefusal, type OrgAddresses } from './org-addresses.ts';
 import { userOfToken } from './userinfo.ts';
 import type { CommitUserKind } from '../../domain/crm-change-origin.ts';
 
@@ -44,7 +45,12 @@ export interface SalesforceCrmOptions {
   /** The org's My Domain URL (or the sandbox's): the token endpoint lives there. */
   loginUrl: string;
   auth: SalesforceAuth;
-  /** The access token persisted last, reused until Salesforce refuses it. */
+  /**
+   * Where the org may be reached: the login URL, and the instance URL its token endpoint answers,
+   * must be on Salesforce's domains or in the operator's allowed networks (`org-addresses.ts`).
+   */
+  addresses: OrgAddresses;
+  /** The access token persisted last, reused until Salesforce refuses it (or its instance URL may no longer be reached). */
   session?: SalesforceSession | undefined;
   /** Called with each new access token, to persist it sealed. */
   onSession?: (session: SalesforceSession) => void;
@@ -112,13 +118,18 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
   // Opened with the first call, when jsforce is loaded (see auth.ts).
   let opening: Promise<Connection> | undefined;
   let opened: Connection | undefined;
+  // A token stored while its instance URL could be reached is not used once it cannot: a new one is minted, and checked.
+  const storedSession =
+    options.session && !orgAddressRefusal(options.session.instanceUrl, options.addresses) ? options.session : undefined;
+  const mint = () => mintSession(options.loginUrl, options.auth, now(), options.addresses);
   async function connectionOf(): Promise<Connection> {
     opening ??= openConnection({
       loginUrl: options.loginUrl,
       auth: options.auth,
+      addresses: options.addresses,
       apiVersion: options.apiVersion ?? SALESFORCE_API_VERSION,
       callClient,
-      session: options.session,
+      session: storedSession,
       onSession: (session) => options.onSession?.(session),
       onRefreshFailure: (error) => {
         refreshFailure = error;
@@ -149,9 +160,15 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
    */
   async function ready(): Promise<Connection> {
     if (refused) throw refused;
+    // A stored token too: a login URL the operator no longer allows stops the connection, reported as a refusal.
+    const unreachable = loginUrlRefusal(options.loginUrl, options.addresses);
+    if (unreachable) {
+      noteRefusal(unreachable);
+      throw unreachable;
+    }
     const connection = await connectionOf();
     if (!connection.accessToken) {
-      const session = await mintSession(options.loginUrl, options.auth, now()).catch((error: unknown) => {
+      const session = await mint().catch((error: unknown) => {
         noteRefusal(error);
         throw error;
       });
@@ -228,6 +245,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
     changeSourceOf: salesforceChangeSource,
     userOfSource: userOfCommitUser,
     apiUsage: () => opened?.limitInfo.apiUsage,
+    assertConfigurable: () => assertLoginUrlConfigurable(options.loginUrl, options.addresses),
     forObject() {
       return this;
     },
@@ -261,7 +279,7 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
 
     async readAccount() {
       // Minting a token is the cheapest proof the credentials work, and it names the org.
-      const session = await mintSession(options.loginUrl, options.auth, now());
+      const session = await mint();
       integrationUserId = session.userId;
       const connection = await connectionOf();
       connection.accessToken = session.accessToken;

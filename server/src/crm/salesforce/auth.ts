@@ -2,6 +2,7 @@ import { createSign } from 'node:crypto';
 import type { Connection } from '@jsforce/jsforce-node';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
+import { instanceUrlRefusal, loginUrlRefusal, type OrgAddresses } from './org-addresses.ts';
 
 /**
  * How the app signs in to an org through its External Client App (the username-password flow is
@@ -48,13 +49,18 @@ export function jwtAssertion(
 
 /**
  * Asks the token endpoint for a new access token. A refused grant (revoked app, blocked user,
- * wrong secret) is CRM_AUTH_FAILED with `revoked: true`: it is reported, never retried.
+ * wrong secret) is CRM_AUTH_FAILED with `revoked: true`: it is reported, never retried. So is a
+ * login URL, or an instance URL answered, that `addresses` does not let the server reach: nothing
+ * is sent to it.
  */
 export async function mintSession(
   loginUrl: string,
   auth: SalesforceAuth,
   now: Date,
+  addresses: OrgAddresses,
 ): Promise<SalesforceSession & { userId: string; orgId: string }> {
+  const unreachable = loginUrlRefusal(loginUrl, addresses);
+  if (unreachable) throw unreachable;
   const { OAuth2 } = await loadJsforce();
   const oauth2 = new OAuth2({
     loginUrl,
@@ -90,6 +96,9 @@ export async function mintSession(
       `${loginUrl} answered, but not as a Salesforce token endpoint does (no access token, instance URL and identity): the login URL must be the org's My Domain URL, such as https://acme.my.salesforce.com.`,
       { details: { revoked: false } },
     );
+  // A token endpoint the tenant runs could answer an address inside the server's network: no call goes there.
+  const elsewhere = instanceUrlRefusal(token.data.instance_url, addresses);
+  if (elsewhere) throw elsewhere;
   const [orgId = '', userId = ''] = token.data.id.split('/').slice(-2);
   return { accessToken: token.data.access_token, instanceUrl: token.data.instance_url, userId, orgId };
 }
@@ -113,6 +122,7 @@ const loadJsforce = () => import('@jsforce/jsforce-node');
 export async function openConnection(options: {
   loginUrl: string;
   auth: SalesforceAuth;
+  addresses: OrgAddresses;
   apiVersion: string;
   callClient: string;
   session: SalesforceSession | undefined;
@@ -128,7 +138,7 @@ export async function openConnection(options: {
     callOptions: { client: options.callClient },
     ...(options.session ?? {}),
     refreshFn: (conn, callback) => {
-      mintSession(options.loginUrl, options.auth, options.now()).then(
+      mintSession(options.loginUrl, options.auth, options.now(), options.addresses).then(
         (session) => {
           conn.instanceUrl = session.instanceUrl;
           options.onSession({ accessToken: session.accessToken, instanceUrl: session.instanceUrl });

@@ -32,7 +32,7 @@ export async function connectCrm(
   const connection = await signInAsRequested(() =>
     parsed.crm === 'hubspot'
       ? hubspotConnection(deps, workspace.id, parsed)
-      : signInToSalesforce(deps, workspace.id, parsed.connection),
+      : signInToSalesforce(deps, workspace.id, parsed.connection, 'connection'),
   );
   const account = parsed.crm === 'hubspot' ? connection.accountId : `salesforce:${connection.accountId}`;
   const holder = await findWorkspaceByPortal(deps.db, account);

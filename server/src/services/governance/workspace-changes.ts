@@ -1,8 +1,5 @@
 import { CRM_DISPLAY_NAMES, type CrmVendor } from '../../../../shared/crm-names.ts';
-import {
-  type SalesforceConnectionInput,
-  salesforceConnectionSchema,
-} from '../../../../shared/salesforce-connection.ts';
+import type { SalesforceConnectionInput } from '../../../../shared/salesforce-connection.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, updateAgentStatus } from '../../store/agent-store.ts';
 import {
@@ -16,6 +13,7 @@ import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../comm
 import { setKillSwitch } from './kill-switches.ts';
 import {
   requireActiveWorkspace,
+  sealSalesforceConnection,
   signInToSalesforce,
   verifyCrmToken,
   workspaceView,
@@ -130,13 +128,17 @@ async function checkedCredentials(
     };
   }
   if (changes.salesforceConnection === undefined) return undefined;
+  // Unverified too, a login URL the server may not reach is refused before it is stored.
   const signedIn = changes.verifyToken
-    ? await signInToSalesforce(deps, workspace.id, changes.salesforceConnection)
+    ? await signInToSalesforce(deps, workspace.id, changes.salesforceConnection, 'salesforceConnection')
     : {
         accountId: connection.accountId,
-        credentialsEnc: deps.secrets.seal(
-          JSON.stringify(salesforceConnectionSchema.parse(changes.salesforceConnection)),
-        ),
+        credentialsEnc: sealSalesforceConnection(
+          deps,
+          workspace.id,
+          changes.salesforceConnection,
+          'salesforceConnection',
+        ).credentialsEnc,
       };
   if (signedIn.accountId !== connection.accountId)
     throw new AppError(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type SalesforceConnection,
   type SalesforceConnectionInput,
   salesforceConnectionSchema,
 } from '../../../../shared/salesforce-connection.ts';
@@ -142,15 +143,18 @@ const unsavedWorkspace: WorkspaceRow = {
 };
 
 /**
- * Signs in to a Salesforce org once through its External Client App (one token request, no API
- * call), for the workspace `workspaceId` is or will be: the org the token names is the account,
- * and a refused grant stores nothing. The connection comes back sealed whole.
+ * A Salesforce connection as given (`field` names it in the request: `connection`,
+ * `salesforceConnection`), sealed whole, once its addresses are ones this server may reach: a login
+ * URL off Salesforce's domains and the operator's allowed networks is refused 422
+ * DESTINATION_NOT_ALLOWED before anything is sent to it. `candidate` is the workspace as its
+ * adapter would read the sealed connection.
  */
-export async function signInToSalesforce(
+export function sealSalesforceConnection(
   deps: ServiceDeps,
   workspaceId: string,
   input: SalesforceConnectionInput,
-): Promise<{ accountId: string; credentialsEnc: string; clientSecretEnc: null }> {
+  field: string,
+): { connection: SalesforceConnection; credentialsEnc: string; candidate: WorkspaceRow } {
   const connection = salesforceConnectionSchema.parse(input);
   const credentialsEnc = deps.secrets.seal(JSON.stringify(connection));
   const candidate: WorkspaceRow = {
@@ -159,6 +163,31 @@ export async function signInToSalesforce(
     crm: 'salesforce',
     hubspotTokenEnc: credentialsEnc,
   };
+  try {
+    deps.crmFor(candidate).assertConfigurable?.();
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'DESTINATION_NOT_ALLOWED')) throw error;
+    const details = error.details as { path: string };
+    throw new AppError(error.code, error.message, {
+      cause: error,
+      details: { ...details, path: `${field}.${details.path}` },
+    });
+  }
+  return { connection, credentialsEnc, candidate };
+}
+
+/**
+ * Signs in to a Salesforce org once through its External Client App (one token request, no API
+ * call), for the workspace `workspaceId` is or will be: the org the token names is the account,
+ * and a refused grant stores nothing. The connection comes back sealed whole.
+ */
+export async function signInToSalesforce(
+  deps: ServiceDeps,
+  workspaceId: string,
+  input: SalesforceConnectionInput,
+  field: string,
+): Promise<{ accountId: string; credentialsEnc: string; clientSecretEnc: null }> {
+  const { connection, credentialsEnc, candidate } = sealSalesforceConnection(deps, workspaceId, input, field);
   try {
     const { accountId } = await deps.crmFor(candidate).readAccount();
     return { accountId, credentialsEnc, clientSecretEnc: null };
@@ -187,7 +216,12 @@ export async function createSalesforceWorkspace(
   actor: Actor,
 ): Promise<{ id: string; adminToken: string; orgId: string }> {
   const id = randomUUID();
-  const { accountId: orgId, credentialsEnc: hubspotTokenEnc } = await signInToSalesforce(deps, id, input.connection);
+  const { accountId: orgId, credentialsEnc: hubspotTokenEnc } = await signInToSalesforce(
+    deps,
+    id,
+    input.connection,
+    'connection',
+  );
   const account = `salesforce:${orgId}`;
   if (await findWorkspaceByPortal(deps.db, account))
     throw new AppError(

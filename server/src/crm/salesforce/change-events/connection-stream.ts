@@ -2,6 +2,7 @@ import type { CrmChangeBatch } from '../../../../../shared/crm-change-events.ts'
 import { APPROVAL_STATUS_PROPERTY } from '../../../../../shared/crm-names.ts';
 import { APPROVAL_OBJECT, DEFAULT_CALL_CLIENT } from '../adapter.ts';
 import { mintSession, type SalesforceAuth } from '../auth.ts';
+import type { OrgAddresses } from '../org-addresses.ts';
 import { sfFieldName } from '../names.ts';
 import type { ChangeEventStream, ChangeEventStreamConfig } from './subscriber.ts';
 
@@ -21,6 +22,8 @@ const GOVERNED_OBJECTS = {
 export function changeStreamOfConnection(options: {
   loginUrl: string;
   auth: SalesforceAuth;
+  /** Where the org may be reached: the login URL and the instance URL answered (the Pub/Sub endpoint is the operator's setting). */
+  addresses: OrgAddresses;
   pubSubEndpoint: string;
   /** Only for the local sandbox's self-signed certificate. */
   insecureTls: boolean;
@@ -31,7 +34,7 @@ export function changeStreamOfConnection(options: {
   onBatch: (batch: CrmChangeBatch, topicIndex: number) => Promise<void>,
 ) => Promise<ChangeEventStream> {
   return async (positions, onBatch) => {
-    const session = await mintSession(options.loginUrl, options.auth, new Date());
+    const session = await mintSession(options.loginUrl, options.auth, new Date(), options.addresses);
     // Loaded on first use: the Pub/Sub client (gRPC, Avro) is heavy, and a server with no org never needs it.
     const { openChangeEventStream } = await import('./subscriber.ts');
     return openChangeEventStream(
