@@ -59,4 +59,21 @@ describe('change sets taken in turns per workspace', () => {
     await expect(failed).rejects.toThrow('CRM refused');
     expect(await next).toBe('next');
   });
+
+  it('tells work whether it waited, so what the change set read before its turn is read again only then', async () => {
+    const turns = workspaceTurns(1);
+    const first = heldWork([], 'a1');
+    const waits: boolean[] = [];
+    const running = turns.run('a', async (waited) => {
+      waits.push(waited);
+      return first.work();
+    });
+    const queued = turns.run('a', async (waited) => {
+      waits.push(waited);
+    });
+    await settle();
+    first.finish();
+    await Promise.all([running, queued]);
+    expect(waits).toEqual([false, true]);
+  });
 });

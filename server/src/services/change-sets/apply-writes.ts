@@ -22,7 +22,7 @@ import {
 } from '../common/index.ts';
 import type { NewAuditEvent } from '../../domain/audit-chain.ts';
 import { describeSwitch, type EngagedSwitch } from '../../domain/kill-switch-scope.ts';
-import { engagedKillSwitch, engagedSwitches, switchesStoppingEntries } from '../governance/index.ts';
+import { engagedSwitches, requestWideSwitch, switchesStoppingEntries } from '../governance/index.ts';
 
 export interface PlannedWrite {
   recordId: string;
@@ -149,11 +149,9 @@ async function writeAndSettle(
   const perWrite = settings.writeLimit ?? settings.batchLimit;
   for (let i = 0; i < byRecord.length && storeFailure === undefined; i += perWrite) {
     const batch = byRecord.slice(i, i + perWrite);
-    const [held, killed, scoped] = await Promise.all([
-      leaseHeld(),
-      engagedKillSwitch(deps.db, { workspaceId: input.workspace.id, agentId: input.agent.id, action: 'field_write' }),
-      engagedSwitches(deps.db, input.workspace.id),
-    ]);
+    // Read right before each CRM write, the first included: a switch engaged after the decisions stops it.
+    const [held, engaged] = await Promise.all([leaseHeld(), engagedSwitches(deps.db, input.workspace.id)]);
+    const killed = requestWideSwitch(engaged, { agentId: input.agent.id, action: 'field_write' });
     if (!held) {
       completed = false;
       break;
@@ -162,7 +160,7 @@ async function writeAndSettle(
       written.push(...byRecord.slice(i).map((record) => ({ record, outcome: halted(record.recordId, killed.reason) })));
       break;
     }
-    const stopped = await stoppedSince(input, scoped, batch);
+    const stopped = await stoppedSince(input, engaged, batch);
     const toWrite = batch.filter((record) => !stopped.has(record.recordId));
     const [outcomes] = await alongsideCrm(writeBatch(input, toWrite, deps.clock(), takeStaged(toWrite)), () =>
       store(written),

@@ -44,8 +44,7 @@ import {
 } from '../../domain/kill-switch-scope.ts';
 import {
   agentActor,
-  assertNotKilled,
-  engagedSwitches,
+  engagedSwitchesUnlessKilled,
   gatesForSubmission,
   listsOfRecords,
   withinAgentBudget,
@@ -120,11 +119,12 @@ export async function submitChangeSet(
 ): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
   const killSwitch = { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' } as const;
-  await assertNotKilled(deps.db, killSwitch);
+  // Read once for both uses: a switch stopping the agent refuses the request, a scoped one its records.
+  const engagedOnArrival = await engagedSwitchesUnlessKilled(deps.db, killSwitch);
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
   const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
   const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
-  const submit = () =>
+  const submit = (engaged: readonly EngagedSwitch[]) =>
     withinAgentBudget<Submitted>(
       deps,
       {
@@ -135,17 +135,16 @@ export async function submitChangeSet(
         counted: (result) => !result.replayed,
       },
       async (policyNow) => {
-        const submitted = await submitWithinBudget(deps, input, policyNow);
+        const submitted = await submitWithinBudget(deps, input, policyNow, engaged);
         // Shown under the read rules of the policy it was decided (or, a replay, answered) under.
         return { ...submitted, response: asAgentSees(policyNow.policy, input, submitted.response) };
       },
     );
-  if (!deps.changeSetTurns) return submit();
-  return deps.changeSetTurns.run(workspace.id, async () => {
-    // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
-    await assertNotKilled(deps.db, killSwitch);
-    return submit();
-  });
+  if (!deps.changeSetTurns) return submit(engagedOnArrival);
+  // A switch engaged while it waited behind another change set stops it too, before anything is read or stored.
+  return deps.changeSetTurns.run(workspace.id, async (waited) =>
+    submit(waited ? await engagedSwitchesUnlessKilled(deps.db, killSwitch) : engagedOnArrival),
+  );
 }
 
 /**
@@ -157,6 +156,7 @@ async function submitWithinBudget(
   deps: ServiceDeps,
   input: SubmitChangeSetInput,
   policyNow: ActivePolicy,
+  engaged: readonly EngagedSwitch[],
 ): Promise<Submitted> {
   const { agent, workspace, request } = input;
   const actor = await agentActor(deps, { workspaceId: workspace.id, agent, onBehalfOf: request.onBehalfOf });
@@ -218,6 +218,7 @@ async function submitWithinBudget(
             workspace,
             request: request as UpdateChangeSetRequest,
             policy: policyInForce,
+            engaged,
           })
         : undefined;
     reading?.catch(() => undefined);
@@ -444,12 +445,20 @@ function entriesOf(writes: readonly ValidatedWrite[], count: number): Record<str
 
 /**
  * What deciding updates needs from the CRM: the records' current values, and which records a scoped
- * kill switch (issue 21) covers; the request-wide switches were refused before. Safe mode changes
+ * kill switch (issue 21) covers, of the switches `engaged` as the request was let in (the request-wide
+ * ones refused it then; one engaged since stops the writes, checked before each). Safe mode changes
  * only the policy's caps, so the policy in force names the properties its conditions read.
  */
 async function readRecords(
   deps: ServiceDeps,
-  input: { crm: CrmPort; agent: AgentRow; workspace: WorkspaceRow; request: UpdateChangeSetRequest; policy: Policy },
+  input: {
+    crm: CrmPort;
+    agent: AgentRow;
+    workspace: WorkspaceRow;
+    request: UpdateChangeSetRequest;
+    policy: Policy;
+    engaged: readonly EngagedSwitch[];
+  },
 ): Promise<{
   scoped: EngagedSwitch[];
   readFromSeq: number;
@@ -457,9 +466,7 @@ async function readRecords(
   stopped: Map<string, EngagedSwitch>;
 }> {
   const { crm, workspace, request } = input;
-  const scoped = (await engagedSwitches(deps.db, workspace.id)).filter(
-    (engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source',
-  );
+  const scoped = input.engaged.filter((engaged) => engaged.scope === 'segment' || engaged.scope === 'evidence_source');
   // Our writes that settle after this point may land after the read: decideAndStore looks them up.
   const readFromSeq = (await readAuditHead(deps.db, workspace.id)).seq;
   const records = await readCurrentValues(crm, request, input.policy, segmentProperties(scoped, request.objectType));

@@ -7,7 +7,8 @@
  * ten pooled connections, while every other workspace's queries queued for the last one.
  */
 export interface WorkspaceTurns {
-  run<T>(workspaceId: string, work: () => Promise<T>): Promise<T>;
+  /** `work` is told whether it waited for its turn: what was read before it may have changed meanwhile. */
+  run<T>(workspaceId: string, work: (waited: boolean) => Promise<T>): Promise<T>;
 }
 
 export function workspaceTurns(perWorkspace: number): WorkspaceTurns {
@@ -16,10 +17,11 @@ export function workspaceTurns(perWorkspace: number): WorkspaceTurns {
     async run(workspaceId, work) {
       const queue = queues.get(workspaceId) ?? { running: 0, waiting: [] };
       queues.set(workspaceId, queue);
-      if (queue.running < perWorkspace) queue.running += 1;
-      else await new Promise<void>((resolve) => queue.waiting.push(resolve));
+      const waited = queue.running >= perWorkspace;
+      if (waited) await new Promise<void>((resolve) => queue.waiting.push(resolve));
+      else queue.running += 1;
       try {
-        return await work();
+        return await work(waited);
       } finally {
         const next = queue.waiting.shift();
         // The turn passes straight to the next in line; a workspace with nothing waiting is forgotten.

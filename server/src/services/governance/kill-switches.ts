@@ -239,6 +239,37 @@ export function killSwitchError(engaged: Pick<KillSwitchView, 'scope' | 'target'
   });
 }
 
+/**
+ * Every engaged switch of the workspace, read once, after refusing the request (423) if one of them
+ * stops this agent doing this action outright (workspace, agent or action scope): the same refusal
+ * as `assertNotKilled`, and the rest for matching write by write.
+ */
+export async function engagedSwitchesUnlessKilled(
+  db: Db,
+  query: { workspaceId: string; agentId: string; action: ActionKind },
+): Promise<EngagedSwitch[]> {
+  const engaged = await engagedSwitches(db, query.workspaceId);
+  const stopping = requestWideSwitch(engaged, query);
+  if (stopping) throw killSwitchError(switchView(stopping));
+  return engaged;
+}
+
+/**
+ * Of switches already read, the one that stops this agent doing this action whatever the record
+ * (workspace first, then agent, then action), as `engagedKillSwitch` reads it from the database.
+ */
+export function requestWideSwitch(
+  engaged: readonly EngagedSwitch[],
+  query: { agentId: string; action: ActionKind },
+): EngagedSwitch | undefined {
+  return switchStopping(
+    engaged.filter((candidate) => REQUEST_WIDE_SCOPES.includes(candidate.scope)),
+    { agentId: query.agentId, action: query.action },
+  );
+}
+
+const REQUEST_WIDE_SCOPES: readonly KillSwitchScope[] = ['workspace', 'agent', 'action'];
+
 /** Every engaged switch of the workspace, for matching write by write and draft by draft. */
 export async function engagedSwitches(db: Db | Tx, workspaceId: string): Promise<EngagedSwitch[]> {
   return (await listEngagedKillSwitches(db, workspaceId)).map((row) => ({
