@@ -7,6 +7,7 @@ import {
   canonicalJson,
   hashAuditEvent,
   hashStoredText,
+  parsedContent,
   type AuditEventContent,
   type ChainedAuditEvent,
   type Json,
@@ -164,11 +165,12 @@ describe('verifying stored text without parsing it (issue 23)', () => {
 
   it('the linker stores canonical copies, so the stored text hashes as it is', () => {
     const event = linked();
-    expect(hashStoredText(stored(event))).toBe(event.hash);
+    expect(hashStoredText(event)).toBe(event.hash);
+    expect(hashStoredText(stored(parsedContent(event)))).toBe(event.hash);
   });
 
   it('still verifies text stored in another spelling of the same value, and catches a changed value', () => {
-    const event = linked();
+    const event = parsedContent(linked());
     const reordered = stored(event, (value) =>
       JSON.stringify(Object.fromEntries(Object.entries(value as object).reverse()), null, 1),
     );

@@ -124,8 +124,11 @@ export interface NewAuditEvent {
 }
 
 export type ChainedAuditEvent = AuditEventContent & { hash: string };
-/** A linked event and, when it had personal values, what to keep apart from it (audit-personal.ts). */
-export type LinkedAuditEvent = ChainedAuditEvent & { personal?: PersonalApart };
+/**
+ * A linked event as it is stored, its JSON values as the text that was hashed, and, when it had
+ * personal values, what to keep apart from it (audit-personal.ts).
+ */
+export type LinkedAuditEvent = StoredAuditText & { personal?: PersonalApart };
 
 /**
  * Links new events onto a workspace's chain head, one transaction's worth: each event is made
@@ -153,16 +156,16 @@ export class ChainLinker {
     const seq = this.seq + 1;
     const separated = separatePersonal(given);
     const event = separated?.event ?? given;
-    // Every JSON value is stored as the canonical copy that is hashed, so the stored text is
-    // canonical and verify can hash it without parsing (hashStoredText).
+    // Every JSON value is serialized once, as the canonical copy that is hashed and stored as this
+    // text, so verify can hash it without parsing (hashStoredText, which hashes it here too).
     let content = this.contentOf(event, seq, CANONICAL);
-    let json = JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS));
+    let json = storedCanonicalJson(content);
     // Almost every event is stored as sent, and its JSON shows when not: JSON.stringify escapes a
     // NUL as \u0000 and a lone surrogate as \udxxx. One scan spares the storable walk (a false
     // alarm, such as a literal backslash before "ud", only takes the slower path).
     if (json.includes('\\u0000') || json.includes('\\ud')) {
       content = this.contentOf(event, seq, STORABLE);
-      json = JSON.stringify(pickContent(content, SORTED_CONTENT_FIELDS));
+      json = storedCanonicalJson(content);
     }
     const hash = sha256(json);
     this.seq = seq;
@@ -170,25 +173,26 @@ export class ChainLinker {
     return separated ? { ...content, hash, personal: separated.apart } : { ...content, hash };
   }
 
-  private contentOf(event: NewAuditEvent, seq: number, form: ContentForm): AuditEventContent {
+  private contentOf(event: NewAuditEvent, seq: number, form: ContentForm): StoredAuditContent {
+    const jsonText = (value: unknown) => (value === null ? null : JSON.stringify(form.json(value)));
     return {
       workspaceId: this.workspaceId,
       seq,
       occurredAt: this.occurredAt,
       type: form.text(event.type),
-      actor: form.json(event.actor) as JsonObject,
+      actor: JSON.stringify(form.json(event.actor)),
       agentId: storableUuid(event.agentId ?? null),
       batchId: form.nullableText(event.batchId ?? null),
       changeSetId: storableUuid(event.changeSetId ?? null),
       objectType: form.nullableText(event.objectType ?? null),
       recordId: form.nullableText(event.recordId ?? null),
       property: form.nullableText(event.property ?? null),
-      before: form.json(event.before ?? null) as JsonObject | null,
-      after: form.json(event.after ?? null) as JsonObject | null,
-      evidence: form.json(event.evidence ?? null) as JsonObject | null,
+      before: jsonText(event.before ?? null),
+      after: jsonText(event.after ?? null),
+      evidence: jsonText(event.evidence ?? null),
       reasons: (event.reasons ?? []).map(form.text),
       policyVersion: event.policyVersion ?? null,
-      data: form.json(event.data ?? null) as JsonObject | null,
+      data: jsonText(event.data ?? null),
       prevHash: this.hash,
     };
   }
@@ -411,17 +415,26 @@ function exactDecimal(token: string): string {
   return `${sign}${digits}e${power}`;
 }
 
+/** An event's content as it is stored: its JSON values as their text. */
+type StoredAuditContent = Omit<StoredAuditText, 'hash'>;
+
 /** The SHA-256 of the canonical JSON spliced from the stored texts, as the linker hashed it. */
-export function hashStoredText(event: StoredAuditText): string {
+export function hashStoredText(event: StoredAuditContent): string {
+  return sha256(storedCanonicalJson(event));
+}
+
+/** The canonical JSON of an event's content, spliced from its stored texts: what the chain hashes. */
+function storedCanonicalJson(event: StoredAuditContent): string {
   let json = '{';
   for (const field of SORTED_CONTENT_FIELDS) {
     const value = event[field];
     json += `${json.length > 1 ? ',' : ''}"${field}":${JSON_FIELDS.has(field) ? (value ?? 'null') : JSON.stringify(value)}`;
   }
-  return sha256(`${json}}`);
+  return `${json}}`;
 }
 
-function parsedContent(event: StoredAuditText): AuditEventContent {
+/** A stored event's content with its JSON texts parsed, as the store reads the columns back. */
+export function parsedContent(event: StoredAuditText): ChainedAuditEvent {
   const parsed = (text: string | null) => (text === null ? null : (parseJson(text) as JsonObject));
   return {
     ...event,

@@ -55,7 +55,7 @@ export async function saveAuditHead(tx: Tx, workspaceId: string, head: { seq: nu
   await tx.update(auditHeads).set(head).where(eq(auditHeads.workspaceId, workspaceId));
 }
 
-function eventRow(event: ChainedAuditEvent) {
+function eventRow(event: LinkedAuditEvent) {
   return {
     workspace_id: event.workspaceId,
     seq: event.seq,

@@ -28,7 +28,7 @@ type Chunk = Map<string, (Param | readonly string[])[]>;
 
 function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
-  const isJson = columns.map(([, type]) => type === 'json');
+  const isJson = columns.map(([, type]) => type === 'json' || type === 'json text');
   let chunk: Chunk = new Map(columns.map(([name]) => [name, []]));
   let count = 0;
   let jsonChars = 0;
@@ -100,7 +100,8 @@ function unnestInsert(table: BulkTable, chunk: Chunk, tail: SQL): SQL {
   return sql`insert into ${sql.raw(table)} (${names}) select ${sql.join(selected, sql`, `)} from unnest(${sql.join(arrays, sql`, `)}) as x(${sql.raw(varyingNames)})${tail}`;
 }
 
-type ColumnType = 'uuid' | 'text' | 'integer' | 'bigint' | 'timestamptz' | 'json' | 'text[]';
+/** `json text`: a json column given its value as the JSON text to store, serialized already (an audit event's, as hashed). */
+type ColumnType = 'uuid' | 'text' | 'integer' | 'bigint' | 'timestamptz' | 'json' | 'json text' | 'text[]';
 
 const ARRAY_TYPE: Record<ColumnType, string> = {
   uuid: 'uuid[]',
@@ -109,6 +110,7 @@ const ARRAY_TYPE: Record<ColumnType, string> = {
   bigint: 'bigint[]',
   timestamptz: 'timestamptz[]',
   json: 'json[]',
+  'json text': 'json[]',
   // Arrays of arrays must be rectangular in Postgres, so a text[] column travels as one string per
   // row (see encodeLists), turned back into text[] in the select.
   'text[]': 'text[]',
@@ -122,6 +124,7 @@ const SCALAR_TYPE: Record<ColumnType, string> = {
   bigint: 'bigint',
   timestamptz: 'timestamptz',
   json: 'json',
+  'json text': 'json',
   'text[]': 'text',
 };
 
@@ -143,6 +146,7 @@ function toParam(value: unknown, type: ColumnType): Param | readonly string[] {
   if (value === null || value === undefined) return null;
   if (type === 'text[]') return value as readonly string[];
   if (type === 'json') return JSON.stringify(value);
+  if (type === 'json text') return value as string;
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return String(value);
   return value as string | number;
@@ -216,19 +220,19 @@ const COLUMNS = {
     ['seq', 'bigint'],
     ['occurred_at', 'timestamptz'],
     ['type', 'text'],
-    ['actor', 'json'],
+    ['actor', 'json text'],
     ['agent_id', 'uuid'],
     ['batch_id', 'text'],
     ['change_set_id', 'uuid'],
     ['object_type', 'text'],
     ['record_id', 'text'],
     ['property', 'text'],
-    ['before', 'json'],
-    ['after', 'json'],
-    ['evidence', 'json'],
+    ['before', 'json text'],
+    ['after', 'json text'],
+    ['evidence', 'json text'],
     ['reasons', 'text[]'],
     ['policy_version', 'integer'],
-    ['data', 'json'],
+    ['data', 'json text'],
     ['prev_hash', 'text'],
     ['hash', 'text'],
   ],
