@@ -50,12 +50,14 @@ export function canonicalJson(value: unknown): string {
 // Sorting into a copy first and then serializing natively, without a replacer, spares a call from
 // the serializer into JavaScript for every value: a third of the cost of hashing an audit event.
 function withSortedKeys(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
+  // Many values are canonical already (reason lists, a decision's fields, values keyed by property
+  // in order): serialized as they are, without a copy.
+  if (isCanonical(value)) return value;
   if (Array.isArray(value)) return value.map(withSortedKeys);
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
     return withSortedKeys((value as { toJSON(): unknown }).toJSON());
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of Object.keys(value as object).sort()) {
     const inner = withSortedKeys((value as Record<string, unknown>)[key]);
     // Assigning __proto__ would set the copy's prototype and drop the key from the hash: an
     // agent's evidence could then carry a field that could be altered without breaking the chain.
@@ -64,6 +66,24 @@ function withSortedKeys(value: unknown): unknown {
     else sorted[key] = inner;
   }
   return sorted;
+}
+
+/**
+ * Whether JSON.stringify writes this value as withSortedKeys' copy would be written: every object's
+ * own keys already in code-unit order (the order the serializer takes them in), none `__proto__`,
+ * and nothing with a toJSON.
+ */
+function isCanonical(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (Array.isArray(value)) return value.every(isCanonical);
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if ((i > 0 && !(keys[i - 1]! < key)) || key === '__proto__') return false;
+    if (!isCanonical((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 const CONTENT_FIELDS = [

@@ -22,11 +22,12 @@ export function decisionEvents(
     for (const row of recordRows) {
       before[row.property] = row.beforeValue ?? null;
       after[row.property] = row.proposedValue ?? null;
+      // Its keys in the order the hash takes them, so it is hashed without a sorted copy.
       decisions[row.property] = {
         changeId: row.id,
-        tier: row.tier ?? null,
         decision: row.decision,
         reasons: row.reasons,
+        tier: row.tier ?? null,
       };
       for (const reason of row.reasons) reasons.add(reason);
     }
