@@ -34,7 +34,7 @@ import {
   renewIdempotencyClaim,
 } from '../../store/idempotency-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
-import { addUsage, readUsage } from '../../store/usage-store.ts';
+import { addUsages, readUsages } from '../../store/usage-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import {
   describeSwitch,
@@ -610,10 +610,14 @@ async function decideAndStore(
         sinceSeq: input.readFromSeq,
         excludeChangeSetId: changeSetId,
       });
-      const usage = Promise.all([
-        readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
-        readUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, subjects: recordIds }),
-      ]);
+      const usage = readUsages(tx, {
+        workspaceId: workspace.id,
+        day,
+        subjects: [
+          ['agent_writes', [agent.id]],
+          ['record_writes', recordIds],
+        ],
+      });
       // Each insert goes as soon as its rows exist, so Postgres stores while the rest is decided,
       // built and hashed.
       const inFlight = new InFlight();
@@ -737,15 +741,14 @@ async function decideAndStore(
       });
       inFlight.send(insertApprovals(tx, held.approvals, held.items));
       inFlight.send(
-        addUsage(tx, {
+        addUsages(tx, {
           workspaceId: workspace.id,
-          scope: 'agent_writes',
           day,
-          increments: new Map([[agent.id, added.agentWrites]]),
+          increments: [
+            ['agent_writes', new Map([[agent.id, added.agentWrites]])],
+            ['record_writes', added.recordWrites],
+          ],
         }),
-      );
-      inFlight.send(
-        addUsage(tx, { workspaceId: workspace.id, scope: 'record_writes', day, increments: added.recordWrites }),
       );
       const evidence = new Map(request.changes.map((change) => [change.recordId, change.evidence]));
       const decided = decisionEvents(rows, evidence, {
