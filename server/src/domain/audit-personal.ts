@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { storableJson } from './audit-storable.ts';
 
 /**
@@ -109,7 +109,8 @@ export function separatePersonal<E extends EventFields>(
       if (!personal(key, value) || value === null || value === REDACTED) continue;
       kept ??= { ...object };
       kept[key] = REDACTED;
-      values[field] = { ...values[field], [key]: value };
+      values[field] ??= {};
+      values[field][key] = value;
     }
     return kept ?? object;
   };
@@ -119,7 +120,7 @@ export function separatePersonal<E extends EventFields>(
   if (!values.before && !values.after && !values.data) return undefined;
   const stored = storableJson(values) as PersonalValues;
   const apart = { salt: salt(), values: stored, emails: emailsIn(stored) };
-  const personal = { digest: personalDigest(apart.salt, stored) };
+  const personal = { digest: digestOfStorable(apart.salt, stored) };
   return { event: { ...event, before, after, data: { ...data, personal } }, apart };
 }
 
@@ -139,9 +140,12 @@ function newSalt(): string {
 
 /** SHA-256 of the salt and the canonical JSON of the values (keys in code-unit order). */
 export function personalDigest(salt: string, values: PersonalValues): string {
-  return createHash('sha256')
-    .update(`${salt}:${JSON.stringify(storableJson(values))}`)
-    .digest('hex');
+  return digestOfStorable(salt, storableJson(values) as PersonalValues);
+}
+
+/** personalDigest of values already made storable (and so canonical): not copied again. */
+function digestOfStorable(salt: string, stored: PersonalValues): string {
+  return hash('sha256', `${salt}:${JSON.stringify(stored)}`, 'hex');
 }
 
 /** The digest an event's hashed `data` promises for its apart values, if it has any. */
