@@ -3,14 +3,31 @@ import { z } from 'zod';
 import { type Network, parseNetwork } from './domain/outbound-addresses.ts';
 import { AppError } from './errors.ts';
 
+/**
+ * The longest wait Node's timers take (about 24.8 days): a longer one is cut to 1 ms with only a
+ * warning, so a poll of 1e15 ms ran its job every millisecond.
+ */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
+/** A duration in ms that the server waits on with a timer, or as a lease its timers renew. */
+const milliseconds = (least: number, fallback: number) =>
+  z.coerce.number().int().min(least).max(LONGEST_TIMER_MS).default(fallback);
+
+// A URL's scheme is checked, not only its shape: `localhost:5432/db` parses as a URL of scheme `localhost:`.
+const postgresUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: 'must be a postgres:// URL, such as postgres://user:password@host:5432/database',
+});
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, with its host' });
+
 /** Everything the server and the CLI read from the environment, parsed once at start. */
 const configSchema = z.object({
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Unset (and no DATABASE_URL): `npm start` may run the demo against the local sandbox. */
-  HUBSPOT_API_BASE_URL: z.string().url().optional(),
+  HUBSPOT_API_BASE_URL: httpUrl.optional(),
   /** Calls per 10 s the adapter paces itself to; HubSpot's private-app floor is 100. */
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().positive().default(100),
   /** Largest request body accepted, in bytes. */
@@ -20,7 +37,7 @@ const configSchema = z.object({
     .positive()
     .default(2 * 1024 * 1024),
   /** How long a request may take to arrive whole (headers and body), in ms; a stalled one is answered 408. */
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
+  REQUEST_TIMEOUT_MS: milliseconds(1_000, 120_000),
   /** base64 of 32 bytes; encrypts CRM credentials at rest. Unset: a key file is created in DATA_DIR. */
   SECRETS_KEY: z.string().optional(),
   /** `off` keeps `npm start` from ever starting the sandbox demo, even on a fresh data folder. */
@@ -34,7 +51,7 @@ const configSchema = z.object({
   /** Where the local HubSpot sandbox listens (the demo's, or `npm run sandbox`). */
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Where the sandbox sends its signed webhooks; unset sends none. */
-  SANDBOX_WEBHOOK_URL: z.string().url().optional(),
+  SANDBOX_WEBHOOK_URL: httpUrl.optional(),
   /** The client secret the sandbox signs its webhooks with (HubSpot's v3 signature). */
   SANDBOX_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** The HubSpot app's client secret: verifies webhooks for every portal (a workspace's own secret is tried too). */
@@ -47,11 +64,11 @@ const configSchema = z.object({
   /** `off` follows no Salesforce change streams in this server (another server, or none, follows them). */
   CHANGE_STREAMS: z.enum(['on', 'off']).default('on'),
   /** How long a workspace's change stream stays with the server following it after its last renewal. */
-  CHANGE_STREAM_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  CHANGE_STREAM_LEASE_MS: milliseconds(1_000, 60_000),
   /** How often each server looks for Salesforce workspaces whose change stream no server follows. */
-  CHANGE_STREAM_POLL_MS: z.coerce.number().int().min(100).default(10_000),
+  CHANGE_STREAM_POLL_MS: milliseconds(100, 10_000),
   /** The URL HubSpot reaches this server at (behind a proxy the Host header is not it); part of what webhooks sign. */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: httpUrl.optional(),
   /** `off` runs no webhook worker in this process (another process, or none, processes stored events). */
   WEBHOOK_WORKER: z.enum(['on', 'off']).default('on'),
   APPROVAL_JOBS: z.enum(['on', 'off']).default('on'),
@@ -62,41 +79,41 @@ const configSchema = z.object({
   /** A checkpoint once a workspace's chain has grown by this many events... */
   AUDIT_CHECKPOINT_EVERY_EVENTS: z.coerce.number().int().positive().default(1_000),
   /** ...or this many seconds after the last one, if any event came since. */
-  AUDIT_CHECKPOINT_EVERY_SECONDS: z.coerce.number().positive().default(60),
+  AUDIT_CHECKPOINT_EVERY_SECONDS: z.coerce
+    .number()
+    .positive()
+    .max(Math.floor(LONGEST_TIMER_MS / 1000))
+    .default(60),
   /**
    * How long a change set being written stays this server's after its last renewal (renewed as
    * its CRM batches go); once it lapses, any server's recovery takes the change set over.
    */
-  CHANGE_SET_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  CHANGE_SET_LEASE_MS: milliseconds(100, 30_000),
   /** How often each server looks for change sets whose writer died (it also looks at start). */
-  CHANGE_SET_RECOVERY_POLL_MS: z.coerce.number().int().min(10).default(5_000),
+  CHANGE_SET_RECOVERY_POLL_MS: milliseconds(10, 5_000),
   /** How long a rollback stays with the server running it after its last heartbeat; then another resumes it. */
-  ROLLBACK_LEASE_MS: z.coerce.number().int().min(100).default(15_000),
+  ROLLBACK_LEASE_MS: milliseconds(100, 15_000),
   /** How long an approval's write claimed by a server that then died blocks the approval jobs from writing it. */
-  APPROVAL_APPLY_CLAIM_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .default(5 * 60_000),
+  APPROVAL_APPLY_CLAIM_MS: milliseconds(100, 5 * 60_000),
   /** How often each server looks for audit events to stream to SIEM destinations (issue 22) when none were due. */
-  SIEM_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  SIEM_POLL_MS: milliseconds(10, 1_000),
   /** The longest wait between attempts at a failing SIEM destination (the backoff doubles from 1 s up to it). */
-  SIEM_RETRY_MAX_MS: z.coerce.number().int().min(100).default(60_000),
+  SIEM_RETRY_MAX_MS: milliseconds(100, 60_000),
   /**
    * How long a SIEM destination stays with the server sending to it; a server that died holds it
    * this long. Each request's timeout is a third of it, so a lease never lapses while its request can land.
    */
-  SIEM_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+  SIEM_LEASE_MS: milliseconds(300, 30_000),
   /** Audit events per request to a SIEM destination (a receiver's body limit may call for fewer). */
   SIEM_EVENTS_PER_REQUEST: z.coerce.number().int().min(1).max(10_000).default(1_000),
   /** How often each server looks for alert rules to evaluate and alerts to send (issue 22) when none were due. */
-  ALERT_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  ALERT_POLL_MS: milliseconds(10, 1_000),
   /** How often a rule that watches a state (rates, waiting approvals, daily caps) is checked. */
-  ALERT_CHECK_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  ALERT_CHECK_EVERY_MS: milliseconds(100, 60_000),
   /** How long a rule being evaluated or an alert being sent stays with one server; a third of it bounds each request. */
-  ALERT_LEASE_MS: z.coerce.number().int().min(300).default(30_000),
+  ALERT_LEASE_MS: milliseconds(300, 30_000),
   /** The longest wait between attempts at a failing channel (the backoff doubles from 1 s up to it). */
-  ALERT_RETRY_MAX_MS: z.coerce.number().int().min(100).default(300_000),
+  ALERT_RETRY_MAX_MS: milliseconds(100, 300_000),
   /** Attempts at a channel before an alert is given up (an `alert.undelivered` audit event). */
   ALERT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(20),
   /**
@@ -165,7 +182,9 @@ export interface Config {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(emptyToUndefined(env));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${expectation(issue)}`);
+    // One line a variable, its tightest bound: a whole number past 2^53 also broke zod's own safe-integer bound.
+    const byVariable = new Map(parsed.error.issues.map((issue) => [issue.path.join('.'), issue]));
+    const lines = [...byVariable].map(([name, issue]) => `${name} ${expectation(issue)}`);
     throw new AppError('CONFIG_INVALID', `The configuration is invalid: ${lines.join('; ')}`);
   }
   const c = parsed.data;
@@ -242,7 +261,7 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map(String).join(', ')}`;
     case 'invalid_format':
-      return issue.format === 'url' ? 'must be a full URL, with its scheme (postgres://…, https://…)' : issue.message;
+      return issue.message;
     default:
       return issue.message;
   }
@@ -260,7 +279,10 @@ function sandboxWebhook(url: string | undefined, secret: string | undefined): Co
   return { url, secret };
 }
 
-/** `FOO=` in a shell means "not set" to a person; treat it so. */
+/**
+ * `FOO=` in a shell means "not set" to a person; treat it so, and `FOO=" "` too: coerced, a blank
+ * PORT was port 0, a random one.
+ */
 function emptyToUndefined(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === '' ? undefined : value]));
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value?.trim() === '' ? undefined : value]));
 }

@@ -119,8 +119,39 @@ describe('configuration', () => {
     expect(refusal({ HUBSPOT_CALLS_PER_10S: '0' })).toBe('HUBSPOT_CALLS_PER_10S must be more than 0');
     expect(refusal({ DEMO: 'no' })).toBe('DEMO must be one of auto, off');
     expect(refusal({ DATABASE_URL: 'secret-password@db' })).toBe(
-      'DATABASE_URL must be a full URL, with its scheme (postgres://…, https://…)',
+      'DATABASE_URL must be a postgres:// URL, such as postgres://user:password@host:5432/database',
     );
+    // One line for a variable, with its own bound, though the value also broke zod's safe-integer one.
+    expect(refusal({ PORT: '99999999999999999999' })).toBe('PORT must be at most 65535');
+  });
+
+  it('refuses a URL without its scheme, which still parses as a URL of another scheme', () => {
+    const refusal = (env: Record<string, string>) => () => loadConfig(env);
+    // `localhost:5432/db` is a URL of scheme `localhost:`: it reached pg, which said only that no user was named.
+    expect(refusal({ DATABASE_URL: 'localhost:5432/agent_governance' })).toThrow(
+      /^The configuration is invalid: DATABASE_URL must be a postgres:\/\/ URL/,
+    );
+    for (const name of ['PUBLIC_URL', 'HUBSPOT_API_BASE_URL'])
+      for (const value of ['localhost:3000', 'ftp://files.example.com', 'mailto:ops@example.com'])
+        expect(refusal({ [name]: value }), `${name}=${value}`).toThrow(
+          `${name} must be an http:// or https:// URL, with its host`,
+        );
+    expect(loadConfig({ DATABASE_URL: 'postgresql://ag@db.internal:5432/ag' }).databaseUrl).toBe(
+      'postgresql://ag@db.internal:5432/ag',
+    );
+  });
+
+  it('refuses a wait longer than Node’s timers hold, which they would cut to 1 ms', () => {
+    for (const name of ['CHANGE_SET_RECOVERY_POLL_MS', 'SIEM_POLL_MS', 'ALERT_POLL_MS', 'REQUEST_TIMEOUT_MS'])
+      expect(() => loadConfig({ [name]: '1e15' })).toThrow(`${name} must be at most 2147483647`);
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_EVERY_SECONDS: '3000000' })).toThrow(
+      'AUDIT_CHECKPOINT_EVERY_SECONDS must be at most 2147483',
+    );
+    expect(loadConfig({ APPROVAL_APPLY_CLAIM_MS: '2147483647' }).approvalApplyClaimMs).toBe(2_147_483_647);
+  });
+
+  it('takes a blank variable as unset, as an empty one: a blank PORT was port 0, a random one', () => {
+    expect(loadConfig({ PORT: ' ', SANDBOX_PORT: '\t' })).toMatchObject({ port: 3000, sandboxPort: 3001 });
   });
 });
 
