@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkpointKeyFromSeed, type CheckpointKey } from './domain/audit-checkpoint.ts';
+import { makeDataFolder } from './data-folder.ts';
 import { AppError } from './errors.ts';
 
 export type LoadedCheckpointKey = { key: CheckpointKey } | { key: undefined; why: string };
@@ -27,7 +28,7 @@ export function loadCheckpointKey(options: {
     };
   }
   const keyPath = path.join(options.dataDir, 'audit-checkpoint.key');
-  fs.mkdirSync(options.dataDir, { recursive: true });
+  makeDataFolder(options.dataDir);
   if (!fs.existsSync(keyPath))
     fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   return { key: checkpointKeyFromSeed(seedOf(fs.readFileSync(keyPath, 'utf8').trim(), keyPath)) };

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDataFolder } from './data-folder.ts';
 import { AppError } from './errors.ts';
 
 /** Bearer tokens we issue are random and stored only as this hash. */
@@ -44,7 +45,7 @@ function resolveKey(options: { secretsKey: string | undefined; dataDir: string; 
     );
   }
   const keyPath = path.join(options.dataDir, 'secrets.key');
-  fs.mkdirSync(options.dataDir, { recursive: true });
+  makeDataFolder(options.dataDir);
   if (!fs.existsSync(keyPath))
     fs.writeFileSync(keyPath, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
   return Buffer.from(fs.readFileSync(keyPath, 'utf8').trim(), 'base64');

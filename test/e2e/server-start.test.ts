@@ -1,5 +1,6 @@
 import net from 'node:net';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverEnv, startNodeProcess } from './support/processes.ts';
@@ -37,6 +38,35 @@ describe('a server that cannot start', () => {
       expect(fs.existsSync(path.join(data.dir, 'agent-governance.lock'))).toBe(false);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  // Node's errors named a file and a code, never DATA_DIR; under /proc its recursive mkdir never returned.
+  it('stops with one line naming DATA_DIR when the data folder cannot be made or written', {
+    timeout: 120_000,
+  }, async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ag-e2e-datadir-')), 'a-file');
+    fs.writeFileSync(file, '');
+    try {
+      const cases: [string, RegExp][] = [
+        [file, /it is a file, not a folder/],
+        [path.join(file, 'data'), /part of its path is a file/],
+      ];
+      if (process.platform === 'linux') cases.push(['/proc/ag-no-data-here', /it cannot be made there/]);
+      for (const [dataDir, why] of cases) {
+        const failed = await startFailing({ DATA_DIR: dataDir });
+        expect(failed.code, dataDir).toBe(1);
+        expect(failed.stderr).not.toMatch(/\n\s+at /);
+        expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+        expect(failed.lastLine).toMatchObject({
+          message: 'could not start',
+          error: { code: 'CONFIG_INVALID', message: expect.stringMatching(why) },
+        });
+        expect(failed.lastLine.error.message).toContain(`DATA_DIR ${dataDir} cannot be used`);
+        expect(failed.lastLine.error.message).toMatch(/Set DATA_DIR to a folder this user can write\.$/);
+      }
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
   });
 

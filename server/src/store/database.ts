@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { parseJson } from '../../../shared/json-text.ts';
+import { dataFolderProblem, makeDataFolder } from '../data-folder.ts';
 import { AppError, databaseErrorIn } from '../errors.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
@@ -119,8 +119,12 @@ async function openPglite(
   const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator');
   let release = () => {};
   if (dataDir) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    release = acquireDataDirLock(dataDir, holder);
+    makeDataFolder(dataDir);
+    try {
+      release = acquireDataDirLock(dataDir, holder);
+    } catch (error) {
+      throw dataFolderProblem(dataDir, error);
+    }
   }
   // One options object: PGlite reads its second argument only when the first is a path, so an
   // in-memory database given (undefined, options) silently ran initdb and dropped the template.
