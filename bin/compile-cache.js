@@ -23,4 +23,7 @@ function enableCompileCache() {
   module.enableCompileCache(directory);
 }
 
+// Node before 22.1 has no compile cache, nor the type stripping our code needs: say so in one line
+// rather than fail on the missing function (`node bin/compile-cache.js`, `node --import` by hand).
+if (typeof module.enableCompileCache !== 'function') await import('./require-node.js');
 enableCompileCache();

@@ -23,6 +23,18 @@ describe('the Node version check every entry point runs first', () => {
     }
   });
 
+  it('refuses an old Node in one line from the compile-cache loader too, which Node 20 cannot run', () => {
+    // Node 20 has no module.enableCompileCache: calling it was a TypeError and a stack trace.
+    const nodeWithoutCompileCache =
+      'data:text/javascript,import m from "node:module";delete m.enableCompileCache;' +
+      'Object.defineProperty(process.versions,"node",{value:"20.20.2"})';
+    const result = run(['--import', nodeWithoutCompileCache, 'bin/compile-cache.js']);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/needs Node\.js 22\.18 or newer .*this is Node 20\.20\.2/),
+    ]);
+  });
+
   it('lets the Node the project runs on through', () => {
     expect(run(['bin/require-node.js'])).toMatchObject({ status: 0, stderr: '' });
   });
