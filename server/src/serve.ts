@@ -25,6 +25,9 @@ import { createHttpServer } from './http/unreadable-requests.ts';
 
 const logger = jsonLogger();
 
+/** How long requests in flight may go on once the server is told to stop (docs/operations.md#deployment). */
+const STOP_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config, 'the Agent Governance server');
@@ -144,7 +147,16 @@ async function main(): Promise<void> {
     .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   const stop = () => {
     logger.info('stopping');
-    server.close(() => void stopJobs().then(() => process.exit(0)));
+    // A client that stalls mid-request held the stop for up to REQUEST_TIMEOUT_MS (2 minutes), past
+    // any supervisor's patience. What a cut-off request was writing is taken over as after a crash.
+    const cutOff = setTimeout(() => {
+      logger.info('stopping: closing requests still in flight', { afterMs: STOP_GRACE_MS });
+      server.closeAllConnections();
+    }, STOP_GRACE_MS);
+    server.close(() => {
+      clearTimeout(cutOff);
+      void stopJobs().then(() => process.exit(0));
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

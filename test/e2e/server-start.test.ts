@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverEnv, startNodeProcess } from './support/processes.ts';
+import { serverEnv, startNodeProcess, urlFromLog } from './support/processes.ts';
 import { migratedDataFolder } from '../support/data-folders.ts';
 
 // What an operator reads when the server cannot take its address, or a setting is wrong: one log line naming the setting.
@@ -92,5 +92,33 @@ describe('a server that cannot start', () => {
         message: expect.stringMatching(/OUTBOUND_ALLOWED_NETWORKS must be .*"10\.0\.0\.0\/33" is not one/),
       },
     });
+  });
+});
+
+// What a supervisor sees on SIGTERM: a client that stalls mid-request held the stop for REQUEST_TIMEOUT_MS.
+describe('a server told to stop', () => {
+  const data = migratedDataFolder('ag-e2e-stop-');
+  afterAll(() => data.remove());
+
+  it('exits 0 within its 10 s grace though a request is still arriving', { timeout: 120_000 }, async () => {
+    const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO: 'off' }));
+    const url = new URL(await urlFromLog(server, 'listening', 90_000));
+    const stalled = net.connect(Number(url.port), url.hostname);
+    try {
+      await new Promise<void>((resolve) => stalled.once('connect', resolve));
+      stalled.write(
+        'POST /v1/changesets HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const asked = Date.now();
+      server.child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+      expect(code).toBe(0);
+      expect(Date.now() - asked).toBeLessThan(20_000);
+      expect(server.stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      stalled.destroy();
+      await server.stop();
+    }
   });
 });
