@@ -106,11 +106,14 @@ describe('npm start in demo mode', () => {
 
   it('prints a person’s edit of a field that waits for approval; run, the sandbox’s signed webhook makes that approval stale, items and all', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
-    const printed = /sandbox edit --object contacts --id (\d+) --property (\S+) --value "([^"]+)"/.exec(
-      server.stdout(),
-    );
+    // The server's sandbox is on a port of its own here, so the printed command names it.
+    const printed =
+      /sandbox edit --object contacts --id (\d+) --property (\S+) --value "([^"]+)" --sandbox-url (\S+)/.exec(
+        server.stdout(),
+      );
     expect(printed).not.toBeNull();
-    const [, recordId, property, value] = printed!;
+    const [, recordId, property, value, printedSandboxUrl] = printed!;
+    expect(printedSandboxUrl).toBe(sandboxUrl);
     const pending = await http('GET', `${serverUrl}/v1/admin/approvals?status=pending&record=${recordId}`, {
       token: adminToken,
     });
@@ -133,7 +136,7 @@ describe('npm start in demo mode', () => {
         '--value',
         value!,
         '--sandbox-url',
-        sandboxUrl,
+        printedSandboxUrl!,
         '--json',
       ],
       {
@@ -163,5 +166,22 @@ describe('npm start in demo mode', () => {
     expect(server.stdout()).toContain('Batch demo-enrichment-1');
     const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/1001`);
     expect(record.body.values.jobtitle).toBe('Founder');
+  });
+
+  it('prints npm run demo:agent with the HOST, PORT and DATA_DIR it needs to find this server and its token', async () => {
+    // Printed bare, it looked for the server on port 3000 and its token in ./.data, and found neither.
+    const printed = /^ {2}((?:[A-Z_]+=\S+ )*)npm run demo:agent /m.exec(server.stdout());
+    expect(printed).not.toBeNull();
+    const settings = Object.fromEntries(
+      printed![1]!
+        .trim()
+        .split(' ')
+        .map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)]),
+    );
+    expect(settings).toEqual({ PORT: new URL(await urlFromLog(server, 'listening')).port, DATA_DIR: data.dir });
+    const { stdout } = await run(process.execPath, [path.resolve('server/src/demo/agent.ts')], {
+      env: { ...process.env, HOST: undefined, PORT: undefined, DATA_DIR: undefined, ...settings },
+    });
+    expect(stdout).toMatch(/^Batch demo-enrichment-2 → change set [0-9a-f-]{36} \(policy v1\):/);
   });
 });

@@ -1,5 +1,5 @@
 import { signInUrl } from '../../../shared/console-api.ts';
-import type { Config } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { byCrm, hubspotResolver, recordAdapterRefusal, type Runtime } from '../runtime.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
@@ -230,6 +230,26 @@ function printWelcome(input: {
   }
 }
 
+const DEFAULTS = loadConfig({});
+
+/**
+ * `npm run demo:agent` as this server needs it: the agent finds the server and its token from HOST,
+ * PORT and DATA_DIR, so a server started with other ones printed a command that found neither.
+ */
+function demoAgentCommand(serverUrl: string, dataDir: string): string {
+  const { hostname, port } = new URL(serverUrl);
+  const settings = [
+    ...(hostname === DEFAULTS.host ? [] : [`HOST=${hostname}`]),
+    ...(port === String(DEFAULTS.port) ? [] : [`PORT=${port}`]),
+    ...(dataDir === DEFAULTS.dataDir ? [] : [`DATA_DIR=${shellWord(displayPath(dataDir))}`]),
+  ];
+  return [...settings, 'npm run demo:agent'].join(' ');
+}
+
+function shellWord(text: string): string {
+  return /^[\w./:-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
 function printNextSteps(input: {
   print: (line: string) => void;
   serverUrl: string;
@@ -256,10 +276,14 @@ function printNextSteps(input: {
       `  curl -s -X POST ${serverUrl}/v1/admin/approvals/${input.heldApprovalId}/decisions ${admin} -H 'content-type: application/json' -d '{"kind":"approve","actingUserId":"${DEMO_APPROVER}"}'   # approve one, as user ${DEMO_APPROVER}`,
     );
   }
-  print('  npm run demo:agent                      # another enrichment batch, through the API');
-  const { recordId, property } = input.personEdit;
   print(
-    `  npx agent-governance sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"   # a person edits in "HubSpot"; the pending approval on it goes stale`,
+    `  ${demoAgentCommand(serverUrl, input.dataDir)}                      # another enrichment batch, through the API`,
+  );
+  const { recordId, property } = input.personEdit;
+  const sandboxUrl =
+    new URL(input.sandboxUrl).port === String(DEFAULTS.sandboxPort) ? '' : ` --sandbox-url ${input.sandboxUrl}`;
+  print(
+    `  npx agent-governance sandbox edit --object contacts --id ${recordId} --property ${property} --value "Set by a person"${sandboxUrl}   # a person edits in "HubSpot"; the pending approval on it goes stale`,
   );
   print(
     `  curl -s ${input.sandboxUrl}/_sandbox/records/contacts/${recordId}   # the record and its history in the sandbox`,
