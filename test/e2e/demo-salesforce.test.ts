@@ -30,6 +30,7 @@ describe('npm start in demo mode with the local Salesforce', () => {
   it('prints a console sign-in for each CRM’s workspace', () => {
     const signIns = server.stdout().match(/web console: +http\S+/g) ?? [];
     expect(signIns).toHaveLength(2);
+    expect(server.stdout()).toMatch(/\(org \w+: \d+ Contacts, \d+ Leads, \d+ Opportunities; change events at /);
     expect(server.stdout()).toContain(`one-time sign-in as Salesforce user ${newId('005', 1)}`);
   });
 

@@ -176,8 +176,14 @@ async function printSalesforce(
   deps: ServiceDeps,
 ): Promise<void> {
   const { sandbox } = salesforce;
-  const counts = ['Contact', 'Lead', 'Opportunity']
-    .map((name) => `${sandbox.state.objects.get(name)?.records.size ?? 0} ${name}s`)
+  const counts = (
+    [
+      ['Contact', 'Contacts'],
+      ['Lead', 'Leads'],
+      ['Opportunity', 'Opportunities'],
+    ] as const
+  )
+    .map(([name, plural]) => `${sandbox.state.objects.get(name)?.records.size ?? 0} ${plural}`)
     .join(', ');
   print('');
   print(
