@@ -72,7 +72,7 @@ async function openPostgres(url: string): Promise<Database> {
     await pool.end();
     throw new AppError(
       'CONFIG_INVALID',
-      `Cannot connect to the Postgres database in DATABASE_URL: ${(cause as Error).message}`,
+      `Cannot connect to the Postgres database in DATABASE_URL: ${(cause as Error).message}. ${connectAdvice(cause, url)}`,
       { cause },
     );
   }
@@ -105,6 +105,18 @@ async function openPostgres(url: string): Promise<Database> {
     },
     close: () => pool.end(),
   };
+}
+
+/** What an operator does about a refused connection: Postgres's and the socket's messages say only what went wrong. */
+function connectAdvice(cause: unknown, url: string): string {
+  const code = databaseErrorIn(cause)?.code ?? (cause as NodeJS.ErrnoException).code;
+  const database = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (code === '3D000')
+    return `Create it (createdb ${database || 'NAME'}, as a role that may), or name an existing database in DATABASE_URL.`;
+  if (code === '28P01' || code === '28000') return 'Fix the user and password in DATABASE_URL.';
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT')
+    return 'Start Postgres there, or fix the host and port in DATABASE_URL.';
+  return 'Check DATABASE_URL.';
 }
 
 async function openPglite(
