@@ -36,6 +36,9 @@ export function scriptCommand(
   ).scripts;
   // The process itself is the script's last command: `start` first builds the console when stale.
   const words = (scripts[script] ?? '').split('&&').at(-1)!.trim().split(/\s+/);
+  // `exec` (and `env` before the settings) make the shell npm runs become the process, not its parent.
+  if (words[0] === 'exec') words.shift();
+  if (words[0] === 'env') words.shift();
   const withSettings = { ...env };
   while (/^[A-Z_]+=/.test(words[0] ?? '')) {
     const setting = words.shift()!;
