@@ -58,7 +58,12 @@ const configSchema = z.object({
   HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
   SALESFORCE_CANVAS_CONSUMER_SECRET: z.string().min(1).optional(),
   /** `host:port` of the Pub/Sub API Salesforce workspaces' change events come from (a local sandbox's in tests and the demo). */
-  SALESFORCE_PUBSUB_ENDPOINT: z.string().min(1).default('api.pubsub.salesforce.com:7443'),
+  SALESFORCE_PUBSUB_ENDPOINT: z
+    .string()
+    .regex(/^(\[[\da-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/, {
+      error: 'must be host:port, such as api.pubsub.salesforce.com:7443 (no scheme)',
+    })
+    .default('api.pubsub.salesforce.com:7443'),
   /** `true` accepts a self-signed certificate from the Pub/Sub endpoint: only for the local sandbox. */
   SALESFORCE_PUBSUB_INSECURE_TLS: z.enum(['true', 'false']).default('false'),
   /** `off` follows no Salesforce change streams in this server (another server, or none, follows them). */

@@ -141,6 +141,15 @@ describe('configuration', () => {
     );
   });
 
+  it('takes the Pub/Sub endpoint as host:port, which is all the gRPC client reads', () => {
+    for (const endpoint of ['127.0.0.1:7443', 'pubsub.example.com:443', '[::1]:7443'])
+      expect(loadConfig({ SALESFORCE_PUBSUB_ENDPOINT: endpoint }).changeStreams.pubSubEndpoint).toBe(endpoint);
+    for (const endpoint of ['https://api.pubsub.salesforce.com:7443', 'api.pubsub.salesforce.com', 'host:port'])
+      expect(() => loadConfig({ SALESFORCE_PUBSUB_ENDPOINT: endpoint }), endpoint).toThrow(
+        'SALESFORCE_PUBSUB_ENDPOINT must be host:port, such as api.pubsub.salesforce.com:7443 (no scheme)',
+      );
+  });
+
   it('refuses a wait longer than Node’s timers hold, which they would cut to 1 ms', () => {
     for (const name of ['CHANGE_SET_RECOVERY_POLL_MS', 'SIEM_POLL_MS', 'ALERT_POLL_MS', 'REQUEST_TIMEOUT_MS'])
       expect(() => loadConfig({ [name]: '1e15' })).toThrow(`${name} must be at most 2147483647`);
