@@ -250,6 +250,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** The http URL of `host:port`, an IPv6 address in brackets: `http://::1:3000` is no URL. */
+export function httpUrlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /**
  * What a variable takes, in words an operator reads at a glance: zod's own "expected number, received
  * NaN" named no range. The value given is never repeated, as some variables hold secrets.

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
+import { httpUrlOf, loadConfig, type Config } from './config.ts';
 import { startDemoIfWanted } from './demo/demo-mode.ts';
 import { startAlertJobs } from './jobs/alert-jobs.ts';
 import { startApprovalJobs } from './jobs/approval-jobs.ts';
@@ -31,7 +31,7 @@ const STOP_GRACE_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config, 'the Agent Governance server');
-  const publicUrl = `http://${config.host}:${config.port}`;
+  const publicUrl = httpUrlOf(config.host, config.port);
   // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
   const demo = await startDemoIfWanted({
     config,
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     evaluation: {
       holder: leaseHolderName(),
       leaseMs: config.alerts.leaseMs,
-      consoleUrl: (config.publicUrl ?? `http://${config.host}:${port}`).replace(/\/+$/, ''),
+      consoleUrl: (config.publicUrl ?? httpUrlOf(config.host, port)).replace(/\/+$/, ''),
       checkEveryMs: config.alerts.checkEveryMs,
       eventsPerRound: 1_000,
     },
@@ -138,12 +138,12 @@ async function main(): Promise<void> {
     },
   });
   logger.info('listening', {
-    url: `http://${config.host}:${port}`,
+    url: httpUrlOf(config.host, port),
     database: runtime.database.kind,
     dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
   });
   demo
-    ?.onListening(`http://${config.host}:${port}`)
+    ?.onListening(httpUrlOf(config.host, port))
     .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   const stop = () => {
     logger.info('stopping');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCheckpointKey } from '../../server/src/checkpoint-key.ts';
-import { loadConfig } from '../../server/src/config.ts';
+import { httpUrlOf, loadConfig } from '../../server/src/config.ts';
 import { createSecretBox, hashToken, loadSecretBox } from '../../server/src/secrets.ts';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -139,6 +139,14 @@ describe('configuration', () => {
     expect(loadConfig({ DATABASE_URL: 'postgresql://ag@db.internal:5432/ag' }).databaseUrl).toBe(
       'postgresql://ag@db.internal:5432/ag',
     );
+  });
+
+  it('makes the server’s own URL from HOST and PORT, an IPv6 HOST in brackets', () => {
+    // HOST=::1 printed http://::1:3000, which no client parses: the demo's batch failed and every printed link was broken.
+    expect(httpUrlOf('::1', 3000)).toBe('http://[::1]:3000');
+    expect(new URL(httpUrlOf('::', 3000)).host).toBe('[::]:3000');
+    expect(httpUrlOf('127.0.0.1', 3000)).toBe('http://127.0.0.1:3000');
+    expect(httpUrlOf('ag.internal', 80)).toBe('http://ag.internal:80');
   });
 
   it('takes the Pub/Sub endpoint as host:port, which is all the gRPC client reads', () => {

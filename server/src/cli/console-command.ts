@@ -1,3 +1,4 @@
+import { httpUrlOf } from '../config.ts';
 import type { ConsoleLinkView } from '../../../shared/console-api.ts';
 import { parseWith, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandSpec } from './parse.ts';
@@ -22,7 +23,7 @@ export const CONSOLE_LINK_COMMAND: CommandSpec<CommandOutput> = {
         'person',
       );
       const link = await issueSignInLink(deps, { workspaceId: await workspaceOf(deps, context), crmUserId });
-      const serverUrl = context.config.publicUrl ?? `http://${context.config.host}:${context.config.port}`;
+      const serverUrl = context.config.publicUrl ?? httpUrlOf(context.config.host, context.config.port);
       const url = signInUrl(serverUrl, link.token);
       const value: ConsoleLinkView = {
         url,

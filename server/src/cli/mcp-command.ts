@@ -1,3 +1,4 @@
+import { httpUrlOf } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { readTextFile, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
@@ -28,7 +29,7 @@ function mcpUrl(context: CommandContext): URL {
   const base =
     typeof given === 'string' && given !== ''
       ? given
-      : `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+      : httpUrlOf(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port);
   try {
     return new URL('mcp', base.endsWith('/') ? base : `${base}/`);
   } catch {

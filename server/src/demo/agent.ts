@@ -2,7 +2,7 @@
  * `npm run demo:agent`: the demo's enrichment agent, run from outside the server. It reads its
  * token from DATA_DIR/demo and submits the next scripted batch through the public agent API.
  */
-import { loadConfig } from '../config.ts';
+import { httpUrlOf, loadConfig } from '../config.ts';
 import { demoFiles, displayPath } from './demo-files.ts';
 import { describeOutcome, enrichmentBatch, submitChangeSet } from './enrichment-batch.ts';
 
@@ -14,7 +14,7 @@ try {
     throw new Error(
       `No demo agent token in ${displayPath(files.enrichmentTokenFile)}: run npm start (demo mode) once first.`,
     );
-  const serverUrl = `http://${config.host}:${config.port}`;
+  const serverUrl = httpUrlOf(config.host, config.port);
   const changeSet = await submitChangeSet({
     serverUrl,
     agentToken: token,

@@ -244,8 +244,9 @@ const DEFAULTS = loadConfig({});
  */
 function demoAgentCommand(serverUrl: string, dataDir: string): string {
   const { hostname, port } = new URL(serverUrl);
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
   const settings = [
-    ...(hostname === DEFAULTS.host ? [] : [`HOST=${hostname}`]),
+    ...(host === DEFAULTS.host ? [] : [`HOST=${host}`]),
     ...(port === String(DEFAULTS.port) ? [] : [`PORT=${port}`]),
     ...(dataDir === DEFAULTS.dataDir ? [] : [`DATA_DIR=${shellWord(displayPath(dataDir))}`]),
   ];
