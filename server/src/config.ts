@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import path from 'node:path';
 import { z } from 'zod';
 import { type Network, parseNetwork } from './domain/outbound-addresses.ts';
@@ -30,11 +31,15 @@ const configSchema = z.object({
   HUBSPOT_API_BASE_URL: httpUrl.optional(),
   /** Calls per 10 s the adapter paces itself to; HubSpot's private-app floor is 100. */
   HUBSPOT_CALLS_PER_10S: z.coerce.number().int().positive().default(100),
-  /** Largest request body accepted, in bytes. */
+  /**
+   * Largest request body accepted, in bytes: at most the longest text Node holds (about 512 MB), as a
+   * body is parsed as text; a larger limit let a body through to fail as a 500 instead of a 413.
+   */
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
     .positive()
+    .max(constants.MAX_STRING_LENGTH)
     .default(2 * 1024 * 1024),
   /** How long a request may take to arrive whole (headers and body), in ms; a stalled one is answered 408. */
   REQUEST_TIMEOUT_MS: milliseconds(1_000, 120_000),

@@ -165,6 +165,9 @@ describe('configuration', () => {
       'AUDIT_CHECKPOINT_EVERY_SECONDS must be at most 2147483',
     );
     expect(loadConfig({ APPROVAL_APPLY_CLAIM_MS: '2147483647' }).approvalApplyClaimMs).toBe(2_147_483_647);
+    expect(() => loadConfig({ MAX_BODY_BYTES: '1e15' })).toThrow(
+      /^The configuration is invalid: MAX_BODY_BYTES must be at most \d+$/,
+    );
   });
 
   it('takes a blank variable as unset, as an empty one: a blank PORT was port 0, a random one', () => {
