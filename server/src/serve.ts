@@ -28,7 +28,17 @@ const logger = jsonLogger();
 /** How long requests in flight may go on once the server is told to stop (docs/operations.md#deployment). */
 const STOP_GRACE_MS = 10_000;
 
+/** What `npm start -- …` passes on; every setting else is an environment variable. */
+const SERVER_OPTIONS = ['--salesforce', '--no-demo-batch'];
+
 async function main(): Promise<void> {
+  // A mistyped flag (--no-demo-batches) was ignored without a word, the demo doing what it was told not to.
+  const unknown = process.argv.slice(2).find((arg) => !SERVER_OPTIONS.includes(arg));
+  if (unknown !== undefined)
+    throw new AppError(
+      'CONFIG_INVALID',
+      `Unknown option ${unknown}: the server takes ${SERVER_OPTIONS.join(' and ')} (npm start -- --salesforce); its settings are environment variables (docs/operations.md#configuration).`,
+    );
   const config = loadConfig();
   const runtime = await openRuntime(config, 'the Agent Governance server');
   const publicUrl = httpUrlOf(config.host, config.port);

@@ -11,8 +11,8 @@ describe('a server that cannot start', () => {
   const data = migratedDataFolder('ag-e2e-listen-');
   afterAll(() => data.remove());
 
-  async function startFailing(env: Record<string, string>) {
-    const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO: 'off', ...env }));
+  async function startFailing(env: Record<string, string>, args: string[] = []) {
+    const server = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO: 'off', ...env }), args);
     const code = await new Promise<number | null>((resolve) => server.child.once('exit', resolve));
     const lines = server.stderr().trim().split('\n');
     return { code, stdout: server.stdout(), lastLine: JSON.parse(lines.at(-1)!), stderr: server.stderr() };
@@ -68,6 +68,23 @@ describe('a server that cannot start', () => {
     } finally {
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
+  });
+
+  it('stops with one line naming an option it does not take, rather than ignoring it', {
+    timeout: 120_000,
+  }, async () => {
+    const failed = await startFailing({}, ['--no-demo-batches']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(failed.lastLine).toMatchObject({
+      message: 'could not start',
+      error: {
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(
+          /^Unknown option --no-demo-batches: the server takes --salesforce and --no-demo-batch /,
+        ),
+      },
+    });
   });
 
   it('stops with one line naming HOST when HOST is no address of this machine', { timeout: 120_000 }, async () => {
