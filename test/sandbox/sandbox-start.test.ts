@@ -59,3 +59,19 @@ describe('npm run sandbox', () => {
     expect(JSON.parse(stdout)).toMatchObject({ id: expect.any(String), adminToken: expect.stringMatching(/^adm_/) });
   });
 });
+
+describe('npm run sandbox with an option it does not take', () => {
+  it('stops with one line naming it, rather than ignoring it', async () => {
+    const failed = await run(
+      process.execPath,
+      ['server/src/sandbox/main.ts', '--crm', 'salesforce', '--port', '4000'],
+      {
+        env: { ...process.env, SANDBOX_PORT: '0', DATA_DIR: sandboxData.dir },
+      },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect(failed.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('Unknown option --port: the sandbox takes only --crm hubspot|salesforce'),
+    ]);
+  });
+});

@@ -14,6 +14,12 @@ const crmAt = process.argv.indexOf('--crm');
 const crm = crmAt === -1 ? 'hubspot' : process.argv[crmAt + 1];
 
 try {
+  // Anything but `--crm NAME` was ignored without a word.
+  const unknown = process.argv.slice(2).find((arg, index, args) => arg !== '--crm' && args[index - 1] !== '--crm');
+  if (unknown !== undefined)
+    throw new Error(
+      `Unknown option ${unknown}: the sandbox takes only --crm hubspot|salesforce (npm run sandbox -- --crm salesforce).`,
+    );
   const config = loadConfig();
   if (crm === 'salesforce') {
     const salesforce = await startSalesforceSandbox({ port: config.sandboxPort });
