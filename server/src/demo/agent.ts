@@ -15,13 +15,17 @@ try {
       `No demo agent token in ${displayPath(files.enrichmentTokenFile)}: run npm start (demo mode) once first.`,
     );
   const serverUrl = httpUrlOf(config.host, config.port);
+  const batchNumber = files.takeBatchNumber();
   const changeSet = await submitChangeSet({
     serverUrl,
     agentToken: token,
-    request: enrichmentBatch(files.takeBatchNumber()),
+    request: enrichmentBatch(batchNumber),
   }).catch((error: unknown) => {
-    if (error instanceof TypeError)
+    if (error instanceof TypeError) {
+      // Nothing reached a server, so the next run sends this batch rather than skipping it.
+      files.giveBackBatchNumber(batchNumber);
       throw new Error(`No server answers at ${serverUrl}: start it with npm start.`, { cause: error });
+    }
     throw error;
   });
   for (const line of describeOutcome(changeSet)) console.log(line);

@@ -38,6 +38,10 @@ export function demoFiles(dataDir: string) {
       fs.writeFileSync(file('next-batch'), String(current + 1));
       return current;
     },
+    /** Gives back a number taken for a batch that never left, unless another has been taken since. */
+    giveBackBatchNumber(taken: number): void {
+      if (readIfPresent(file('next-batch')) === String(taken + 1)) fs.writeFileSync(file('next-batch'), String(taken));
+    },
   };
 }
 
