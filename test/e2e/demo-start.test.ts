@@ -11,7 +11,8 @@ const run = promisify(execFile);
 // `npm start` on a fresh data folder, as a new user runs it: the server starts its sandbox,
 // sets the demo up and governs a batch through its own public API. Driven here only over HTTP.
 describe('npm start in demo mode', () => {
-  const data = emptyDataFolder('ag-e2e-demo-');
+  // A space in the folder's path, as a person's home folder may hold: the printed commands quote it.
+  const data = emptyDataFolder('ag-e2e-demo folder-');
   let server: NodeProcess;
   let serverUrl: string;
   let sandboxUrl: string;
@@ -170,18 +171,28 @@ describe('npm start in demo mode', () => {
 
   it('prints npm run demo:agent with the HOST, PORT and DATA_DIR it needs to find this server and its token', async () => {
     // Printed bare, it looked for the server on port 3000 and its token in ./.data, and found neither.
-    const printed = /^ {2}((?:[A-Z_]+=\S+ )*)npm run demo:agent /m.exec(server.stdout());
+    const printed = /^ {2}((?:[A-Z_]+=(?:'[^']*'|\S+) )*)npm run demo:agent /m.exec(server.stdout());
     expect(printed).not.toBeNull();
     const settings = Object.fromEntries(
-      printed![1]!
-        .trim()
-        .split(' ')
-        .map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)]),
+      [...printed![1]!.matchAll(/([A-Z_]+)=('[^']*'|\S+) /g)].map(([, name, value]) => [
+        name,
+        value!.replace(/^'(.*)'$/, '$1'),
+      ]),
     );
     expect(settings).toEqual({ PORT: new URL(await urlFromLog(server, 'listening')).port, DATA_DIR: data.dir });
     const { stdout } = await run(process.execPath, [path.resolve('server/src/demo/agent.ts')], {
       env: { ...process.env, HOST: undefined, PORT: undefined, DATA_DIR: undefined, ...settings },
     });
     expect(stdout).toMatch(/^Batch demo-enrichment-2 → change set [0-9a-f-]{36} \(policy v1\):/);
+  });
+
+  it('prints the admin token’s path so that a shell reads it, spaces and all', async () => {
+    const verify = server
+      .stdout()
+      .split('\n')
+      .find((line) => line.includes('/v1/admin/audit/verify'))!;
+    const tokenRead = /\$\((cat [^)]+)\)/.exec(verify)![1]!;
+    const { stdout } = await run('sh', ['-c', tokenRead]);
+    expect(stdout).toBe(fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8'));
   });
 });

@@ -269,8 +269,8 @@ function printNextSteps(input: {
   personEdit: { recordId: string; property: string };
 }) {
   const files = demoFiles(input.dataDir);
-  const admin = `-H "authorization: Bearer $(cat ${displayPath(files.adminTokenFile)})"`;
-  const agent = `-H "authorization: Bearer $(cat ${displayPath(files.enrichmentTokenFile)})"`;
+  const admin = `-H "authorization: Bearer $(cat ${shellWord(displayPath(files.adminTokenFile))})"`;
+  const agent = `-H "authorization: Bearer $(cat ${shellWord(displayPath(files.enrichmentTokenFile))})"`;
   const { print, serverUrl } = input;
   print('');
   print('Try next (in another terminal):');
