@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverEnv, startNodeProcess, urlFromLog } from './support/processes.ts';
-import { migratedDataFolder } from '../support/data-folders.ts';
+import { emptyDataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
 // What an operator reads when the server cannot take its address, or a setting is wrong: one log line naming the setting.
 describe('a server that cannot start', () => {
@@ -137,5 +137,37 @@ describe('a server told to stop', () => {
       stalled.destroy();
       await server.stop();
     }
+  });
+});
+
+// A new user's first `npm start` finds its port taken; the start that follows is the first they see.
+describe('a demo whose first start could not listen', () => {
+  const data = emptyDataFolder('ag-e2e-demo-port-');
+  afterAll(() => data.remove());
+
+  it('shows the tokens at the next start that gets going, and only then', { timeout: 240_000 }, async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as net.AddressInfo;
+      const first = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { PORT: String(port) }));
+      expect(await new Promise((resolve) => first.child.once('exit', resolve))).toBe(1);
+      expect(first.stdout()).toBe('');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    const second = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO_BATCH: 'off' }));
+    await second.waitForLine((line) => line.startsWith('Try next'), 120_000);
+    await second.stop();
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    expect(second.stdout()).toContain('Tokens, shown this once:');
+    expect(second.stdout()).toContain(`  admin:             ${adminToken}   (kept, 0600,`);
+    expect(second.stdout()).toMatch(/ {2}outreach agent: {4}agt_\S+\n/);
+
+    const third = startNodeProcess('server/src/main.ts', serverEnv(data.dir, { DEMO_BATCH: 'off' }));
+    await third.waitForLine((line) => line.startsWith('Try next'), 120_000);
+    await third.stop();
+    expect(third.stdout()).not.toContain('Tokens, shown this once');
+    expect(fs.readdirSync(path.join(data.dir, 'demo'))).not.toContain('tokens-not-shown.json');
   });
 });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
+import { parseJson } from '../../../shared/json-text.ts';
 
 /**
  * What the demo keeps in DATA_DIR/demo: the workspace and agent ids, the admin and enrichment
@@ -16,10 +18,26 @@ export function demoFiles(dataDir: string) {
     enrichmentTokenFile: file('enrichment-agent.token'),
     readAdminToken: () => readIfPresent(file('admin.token')),
     readEnrichmentToken: () => readIfPresent(file('enrichment-agent.token')),
-    writeSecrets(secrets: { adminToken: string; enrichmentToken: string }) {
+    /**
+     * Keeps the new workspace's tokens: the admin and enrichment ones for good, and all three, the
+     * outreach one too, until a start has shown them (`tokensShown`). A first start that stopped
+     * before it printed them (its port in use, a crash) left a workspace whose tokens no start showed.
+     */
+    writeSecrets(secrets: { adminToken: string; enrichmentToken: string; outreachToken: string }) {
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file('admin.token'), secrets.adminToken, { mode: 0o600 });
       fs.writeFileSync(file('enrichment-agent.token'), secrets.enrichmentToken, { mode: 0o600 });
+      fs.writeFileSync(file('tokens-not-shown.json'), JSON.stringify(secrets), { mode: 0o600 });
+    },
+    /** The tokens a start made but none has shown yet, else undefined. */
+    readTokensNotShown(): { adminToken: string; enrichmentToken: string; outreachToken: string } | undefined {
+      const text = readIfPresent(file('tokens-not-shown.json'));
+      if (text === undefined) return undefined;
+      const parsed = notShownSchema.safeParse(parseJsonOrUndefined(text));
+      return parsed.success ? parsed.data : undefined;
+    },
+    tokensShown(): void {
+      fs.rmSync(file('tokens-not-shown.json'), { force: true });
     },
     /** The secret the sandbox signs its webhooks with and the demo workspace verifies them by; made once. */
     webhookSecret(): string {
@@ -43,6 +61,16 @@ export function demoFiles(dataDir: string) {
       if (readIfPresent(file('next-batch')) === String(taken + 1)) fs.writeFileSync(file('next-batch'), String(taken));
     },
   };
+}
+
+const notShownSchema = z.object({ adminToken: z.string(), enrichmentToken: z.string(), outreachToken: z.string() });
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return parseJson(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function readIfPresent(file: string): string | undefined {

@@ -233,6 +233,7 @@ function printWelcome(input: {
       `  enrichment agent:  ${workspace.created.enrichmentToken}   (kept, 0600, in ${displayPath(files.enrichmentTokenFile)})`,
     );
     print(`  outreach agent:    ${workspace.created.outreachToken}`);
+    files.tokensShown();
   }
 }
 

@@ -19,7 +19,7 @@ const EXAMPLE_POLICY = new URL('../../../examples/policy.json', import.meta.url)
 
 export interface DemoWorkspace {
   workspaceId: string;
-  /** Only on the start that created the workspace: the tokens to show once. */
+  /** Only until a start has shown them (the one that created the workspace, unless it stopped first): the tokens to show once. */
   created?: { adminToken: string; enrichmentToken: string; outreachToken: string };
 }
 
@@ -40,8 +40,10 @@ export async function ensureDemoWorkspace(input: {
   const { deps } = input;
   const existing = await findWorkspaceForPortal(deps, input.portalId);
   let result: DemoWorkspace;
+  const files = demoFiles(input.dataDir);
   if (existing) {
-    result = { workspaceId: existing.id };
+    const notShown = files.readTokensNotShown();
+    result = { workspaceId: existing.id, ...(notShown ? { created: notShown } : {}) };
   } else {
     const workspace = await createWorkspace(
       deps,
@@ -57,7 +59,11 @@ export async function ensureDemoWorkspace(input: {
     await setPersonRole(deps, workspace.id, { crmUserId: DEMO_APPROVER, role: 'approver' }, DEMO_ACTOR);
     const enrichment = await createAgent(deps, workspace.id, { name: 'demo-enricher', role: 'enrichment' }, DEMO_ACTOR);
     const outreach = await createAgent(deps, workspace.id, { name: 'demo-outreach', role: 'outreach' }, DEMO_ACTOR);
-    demoFiles(input.dataDir).writeSecrets({ adminToken: workspace.adminToken, enrichmentToken: enrichment.token });
+    files.writeSecrets({
+      adminToken: workspace.adminToken,
+      enrichmentToken: enrichment.token,
+      outreachToken: outreach.token,
+    });
     result = {
       workspaceId: workspace.id,
       created: { adminToken: workspace.adminToken, enrichmentToken: enrichment.token, outreachToken: outreach.token },
@@ -66,7 +72,7 @@ export async function ensureDemoWorkspace(input: {
   const bootstrap = await bootstrapWorkspace(deps, result.workspaceId, DEMO_ACTOR);
   input.logger.info('demo workspace ready', {
     workspaceId: result.workspaceId,
-    created: result.created !== undefined,
+    created: existing === undefined,
     propertiesCreated: bootstrap.objects.reduce((n, o) => n + o.created.length, 0),
   });
   return result;
