@@ -51,3 +51,27 @@ export function dataFolderProblem(dataDir: string, error: unknown): unknown {
     { cause: error },
   );
 }
+
+/**
+ * Stops the start with one line naming `setting` when `file` cannot be appended to (checked, not
+ * created): an audit checkpoint file on a read-only disk failed every few seconds in the log while
+ * the server ran on without the checkpoints it was told to keep.
+ */
+export function checkWritableFile(file: string, setting: string): void {
+  try {
+    makeFolder(path.dirname(file));
+    if (fs.existsSync(file)) {
+      if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+      fs.accessSync(file, fs.constants.W_OK);
+    } else fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why = code === 'EISDIR' ? 'it is a folder, not a file' : WHY[code];
+    if (why === undefined) throw error;
+    throw new AppError(
+      'CONFIG_INVALID',
+      `${setting} ${file} cannot be written: ${why}. Set ${setting} to a file this user can write.`,
+      { cause: error },
+    );
+  }
+}

@@ -16,6 +16,7 @@ import { startRollbackWorker } from './jobs/rollback-worker.ts';
 import { createAgentTraffic } from './agent-traffic.ts';
 import { startSiemDelivery } from './jobs/siem-delivery.ts';
 import { startWebhookWorker } from './jobs/webhook-worker.ts';
+import { checkWritableFile } from './data-folder.ts';
 import { AppError } from './errors.ts';
 import { errorLogField, jsonLogger } from './logger.ts';
 import { canvasSignedRequestCheck, openRuntime, salesforceChangeStreams, type Runtime } from './runtime.ts';
@@ -41,6 +42,14 @@ async function main(): Promise<void> {
     );
   const config = loadConfig();
   const runtime = await openRuntime(config, 'the Agent Governance server');
+  if (runtime.checkpointKey.key) {
+    try {
+      checkWritableFile(config.auditCheckpoints.file, 'AUDIT_CHECKPOINT_FILE');
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
   const publicUrl = httpUrlOf(config.host, config.port);
   // Demo mode (issue 4) swaps HubSpot for the local sandbox; with a real account it stays undefined.
   const demo = await startDemoIfWanted({

@@ -70,6 +70,28 @@ describe('a server that cannot start', () => {
     }
   });
 
+  // It ran on, logging a failure every few seconds, without the checkpoints it was told to keep.
+  it('stops with one line naming AUDIT_CHECKPOINT_FILE when the checkpoints cannot be written there', {
+    timeout: 120_000,
+  }, async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-e2e-checkpoints-'));
+    try {
+      const failed = await startFailing({ AUDIT_CHECKPOINT_FILE: folder });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).not.toMatch(/\n\s+at /);
+      expect(failed.lastLine).toMatchObject({
+        message: 'could not start',
+        error: {
+          code: 'CONFIG_INVALID',
+          message: `AUDIT_CHECKPOINT_FILE ${folder} cannot be written: it is a folder, not a file. Set AUDIT_CHECKPOINT_FILE to a file this user can write.`,
+        },
+      });
+      expect(fs.existsSync(path.join(data.dir, 'agent-governance.lock'))).toBe(false);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('stops with one line naming an option it does not take, rather than ignoring it', {
     timeout: 120_000,
   }, async () => {
