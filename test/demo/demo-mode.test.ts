@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/src/config.ts';
 import { wantsDemo } from '../../server/src/demo/demo-mode.ts';
+import { demoFiles } from '../../server/src/demo/demo-files.ts';
 import { describeOutcome, enrichmentBatch } from '../../server/src/demo/enrichment-batch.ts';
 import { startSalesforceDemo } from '../../server/src/demo/salesforce-demo.ts';
 import { salesforceResolver } from '../../server/src/runtime.ts';
@@ -47,16 +51,26 @@ describe('demo mode', () => {
     };
     const quiet = { info() {}, error() {} };
     const started = (url: string) => localOrigins.add(new URL(url).origin);
-    const first = await startSalesforceDemo({ deps, port: 0, logger: quiet, started });
-    await first.sandbox.close();
-    expect(first.created).toBeDefined();
-    expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
-    // The stored connection names the first sandbox's URL; a restart on the same port finds the workspace.
-    const port = Number(new URL(first.sandbox.url).port);
-    const again = await startSalesforceDemo({ deps, port, logger: quiet, started });
-    await again.sandbox.close();
-    expect(again.workspaceId).toBe(first.workspaceId);
-    expect(again.created).toBeUndefined();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-demo-sf-'));
+    try {
+      const first = await startSalesforceDemo({ deps, dataDir, port: 0, logger: quiet, started });
+      await first.sandbox.close();
+      expect(first.created).toBeDefined();
+      expect(await wantsDemo(loadConfig({}), deps)).toBe(true);
+      // The stored connection names the first sandbox's URL; a restart on the same port finds the workspace.
+      const port = Number(new URL(first.sandbox.url).port);
+      // Until a start has shown its tokens (this one stopped before printing), the next start has them to show.
+      const again = await startSalesforceDemo({ deps, dataDir, port, logger: quiet, started });
+      await again.sandbox.close();
+      expect(again.workspaceId).toBe(first.workspaceId);
+      expect(again.created).toEqual(first.created);
+      demoFiles(dataDir).salesforceTokensShown();
+      const shown = await startSalesforceDemo({ deps, dataDir, port, logger: quiet, started });
+      await shown.sandbox.close();
+      expect(shown.created).toBeUndefined();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it.each([

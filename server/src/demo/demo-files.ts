@@ -39,6 +39,19 @@ export function demoFiles(dataDir: string) {
     tokensShown(): void {
       fs.rmSync(file('tokens-not-shown.json'), { force: true });
     },
+    /** The Salesforce workspace's tokens, kept only until a start has shown them (no file holds them after). */
+    keepSalesforceTokensUntilShown(tokens: { adminToken: string; enrichmentToken: string }): void {
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file('salesforce-tokens-not-shown.json'), JSON.stringify(tokens), { mode: 0o600 });
+    },
+    readSalesforceTokensNotShown(): { adminToken: string; enrichmentToken: string } | undefined {
+      const text = readIfPresent(file('salesforce-tokens-not-shown.json'));
+      const parsed = salesforceNotShownSchema.safeParse(text === undefined ? undefined : parseJsonOrUndefined(text));
+      return parsed.success ? parsed.data : undefined;
+    },
+    salesforceTokensShown(): void {
+      fs.rmSync(file('salesforce-tokens-not-shown.json'), { force: true });
+    },
     /** The secret the sandbox signs its webhooks with and the demo workspace verifies them by; made once. */
     webhookSecret(): string {
       const existing = readIfPresent(file('webhook.secret'));
@@ -63,7 +76,8 @@ export function demoFiles(dataDir: string) {
   };
 }
 
-const notShownSchema = z.object({ adminToken: z.string(), enrichmentToken: z.string(), outreachToken: z.string() });
+const salesforceNotShownSchema = z.object({ adminToken: z.string(), enrichmentToken: z.string() });
+const notShownSchema = salesforceNotShownSchema.extend({ outreachToken: z.string() });
 
 function parseJsonOrUndefined(text: string): unknown {
   try {

@@ -96,6 +96,7 @@ export async function startDemoIfWanted(input: {
       const { startSalesforceDemo } = await import('./salesforce-demo.ts');
       salesforce = await startSalesforceDemo({
         deps,
+        dataDir: config.dataDir,
         port: config.salesforceSandboxPort,
         logger,
         started: (url) => runtime.crmAddresses.localOrigins.add(new URL(url).origin),
@@ -116,7 +117,7 @@ export async function startDemoIfWanted(input: {
       // A fresh link on every start: it works once, so the one printed last time is spent or expired.
       const consoleLine = `  web console:     ${signInUrl(serverUrl, link.token)}   (one-time sign-in as user ${link.crmUserId}, ${link.role}; 15 minutes)`;
       printWelcome({ print, serverUrl, sandbox, workspace, consoleLine, dataDir: config.dataDir });
-      if (salesforce) await printSalesforce(print, serverUrl, salesforce, deps);
+      if (salesforce) await printSalesforce(print, serverUrl, salesforce, deps, config.dataDir);
       let batchId: string | undefined;
       let changeSetId: string | undefined;
       if (runBatch) {
@@ -174,6 +175,7 @@ async function printSalesforce(
   serverUrl: string,
   salesforce: SalesforceDemo,
   deps: ServiceDeps,
+  dataDir: string,
 ): Promise<void> {
   const { sandbox } = salesforce;
   const counts = (
@@ -193,6 +195,7 @@ async function printSalesforce(
   if (salesforce.created) {
     print(`  admin token:        ${salesforce.created.adminToken}   (shown this once)`);
     print(`  enrichment agent:   ${salesforce.created.enrichmentToken}   (shown this once)`);
+    demoFiles(dataDir).salesforceTokensShown();
   }
   const link = await issueSignInLink(deps, { workspaceId: salesforce.workspaceId });
   print(

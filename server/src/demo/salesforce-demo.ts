@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { demoFiles } from './demo-files.ts';
 import type { Logger } from '../logger.ts';
 import { newId } from '../sandbox/salesforce/state.ts';
 import {
@@ -25,7 +26,7 @@ export const DEMO_SALESFORCE_APPROVER = newId('005', 1);
 export interface SalesforceDemo {
   sandbox: RunningSalesforceSandbox;
   workspaceId: string;
-  /** Only on the start that created the workspace: the tokens to show once. */
+  /** Only until a start has shown them (the one that created the workspace, unless it stopped first): the tokens to show once. */
   created?: { adminToken: string; enrichmentToken: string };
 }
 
@@ -37,6 +38,8 @@ export interface SalesforceDemo {
  */
 export async function startSalesforceDemo(input: {
   deps: ServiceDeps;
+  /** Where the new workspace's tokens wait (0600) until a start shows them. */
+  dataDir: string;
   port: number;
   logger: Logger;
   /**
@@ -60,8 +63,10 @@ export async function startSalesforceDemo(input: {
     // The local Salesforce's org id is the same on every start (its ids are numbered): the demo finds its workspace again.
     const existing = await findWorkspaceForPortal(deps, `salesforce:${sandbox.orgId}`);
     let demo: SalesforceDemo;
+    const files = demoFiles(input.dataDir);
     if (existing) {
-      demo = { sandbox, workspaceId: existing.id };
+      const notShown = files.readSalesforceTokensNotShown();
+      demo = { sandbox, workspaceId: existing.id, ...(notShown ? { created: notShown } : {}) };
     } else {
       const workspace = await createSalesforceWorkspace(
         deps,
@@ -77,16 +82,14 @@ export async function startSalesforceDemo(input: {
       await publishPolicy(deps, workspace.id, parseJson(fs.readFileSync(EXAMPLE_POLICY, 'utf8')), DEMO_ACTOR);
       await setPersonRole(deps, workspace.id, { crmUserId: DEMO_SALESFORCE_APPROVER, role: 'approver' }, DEMO_ACTOR);
       const agent = await createAgent(deps, workspace.id, { name: 'demo-sf-enricher', role: 'enrichment' }, DEMO_ACTOR);
-      demo = {
-        sandbox,
-        workspaceId: workspace.id,
-        created: { adminToken: workspace.adminToken, enrichmentToken: agent.token },
-      };
+      const created = { adminToken: workspace.adminToken, enrichmentToken: agent.token };
+      files.keepSalesforceTokensUntilShown(created);
+      demo = { sandbox, workspaceId: workspace.id, created };
     }
     await bootstrapWorkspace(deps, demo.workspaceId, DEMO_ACTOR);
     input.logger.info('salesforce demo workspace ready', {
       workspaceId: demo.workspaceId,
-      created: demo.created !== undefined,
+      created: existing === undefined,
       url: sandbox.url,
       pubSubEndpoint: sandbox.pubSubEndpoint,
     });
