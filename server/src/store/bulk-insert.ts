@@ -28,25 +28,19 @@ type Chunk = Map<string, (Param | readonly string[])[]>;
 
 function* chunks(table: BulkTable, rows: readonly Record<string, unknown>[]): Generator<Chunk> {
   const columns: readonly (readonly [string, ColumnType])[] = COLUMNS[table];
-  const isJson = columns.map(([, type]) => type === 'json' || type === 'json text');
-  let chunk: Chunk = new Map(columns.map(([name]) => [name, []]));
-  let count = 0;
-  let jsonChars = 0;
-  for (const row of rows) {
-    if (count === ROWS_PER_STATEMENT || jsonChars >= JSON_CHARS_PER_STATEMENT) {
-      yield chunk;
-      chunk = new Map(columns.map(([name]) => [name, []]));
-      count = 0;
-      jsonChars = 0;
+  // Column by column, each pass reading one property of every row: row by row, a lookup by a
+  // name that changes with each value was most of building a 10,000-row insert.
+  const params = columns.map(([name, type]) => rows.map((row) => toParam(row[name], type)));
+  const json = params.filter((_, index) => columns[index]![1] === 'json' || columns[index]![1] === 'json text');
+  for (let start = 0, end = 0; start < rows.length; start = end) {
+    let jsonChars = 0;
+    while (end < rows.length && end - start < ROWS_PER_STATEMENT && jsonChars < JSON_CHARS_PER_STATEMENT) {
+      for (const values of json) jsonChars += (values[end] as string | null)?.length ?? 0;
+      end += 1;
     }
-    columns.forEach(([name, type], index) => {
-      const value = toParam(row[name], type);
-      if (isJson[index] && value !== null) jsonChars += (value as string).length;
-      chunk.get(name)!.push(value);
-    });
-    count += 1;
+    const whole = start === 0 && end === rows.length;
+    yield new Map(columns.map(([name], index) => [name, whole ? params[index]! : params[index]!.slice(start, end)]));
   }
-  if (count > 0) yield chunk;
 }
 
 /**
