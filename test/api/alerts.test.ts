@@ -1,7 +1,6 @@
 import { eq } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AlertDelivery, deliverDueAlert, evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
 import {
   bootstrapWorkspace,
   publishPolicy,
@@ -12,6 +11,7 @@ import { deliverToDueSiemDestination } from '../../server/src/services/siem/inde
 import { processWebhookEvents } from '../../server/src/services/webhooks/index.ts';
 import { alertChannels, alertDeliveries, auditEvents } from '../../server/src/store/schema.ts';
 import { editAsPerson, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { ALERT_CONSOLE_URL, ALERT_DELIVERY, runAlertJobs } from '../support/alert-jobs.ts';
 import { startHookReceiver, startSmtpSink, type HookReceiver, type SmtpSink } from '../support/alert-receivers.ts';
 import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
@@ -19,7 +19,7 @@ import { seedContacts, submitTitles } from '../support/rollbacks.ts';
 import { deliver, propertyChange, seedWebhookWorkspace } from '../support/webhooks.ts';
 import { startSignInProxy } from '../support/sign-in-proxy.ts';
 
-const CONSOLE = 'https://governance.example.com';
+const CONSOLE = ALERT_CONSOLE_URL;
 const WEBHOOK_SECRET = 'an-alert-webhook-secret-of-32-chars!';
 const SMTP_USER = 'alerts';
 const SMTP_PASSWORD = 'smtp-password-never-shown';
@@ -49,30 +49,6 @@ async function smtpSink(): Promise<SmtpSink> {
   const sink = await startSmtpSink({ user: SMTP_USER, password: SMTP_PASSWORD });
   closers.push(sink.close);
   return sink;
-}
-
-const evaluation = {
-  holder: 'server-a',
-  leaseMs: 30_000,
-  consoleUrl: CONSOLE,
-  checkEveryMs: 60_000,
-  eventsPerRound: 5,
-};
-const delivery: AlertDelivery = {
-  holder: 'server-a',
-  leaseMs: 30_000,
-  requestTimeoutMs: 5_000,
-  retryMaxMs: 60_000,
-  maxAttempts: 3,
-};
-
-/** Runs both jobs as the server would, round after round, until neither has anything due. */
-async function runAlerts(): Promise<void> {
-  for (;;) {
-    const evaluated = await evaluateDueAlertRule(harness.deps, evaluation);
-    const delivered = await deliverDueAlert(harness.deps, delivery);
-    if (evaluated === undefined && !delivered) return;
-  }
 }
 
 async function addChannel(adminToken: string, body: Record<string, unknown>): Promise<string> {
@@ -135,7 +111,7 @@ describe('alerts to people', () => {
 
     const agent = agents[0]!;
     await engage(workspaceId, agent.id, 'wrote junk titles');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
 
     const [raised] = await raisedAlerts(workspaceId);
     const engagedSeq = (
@@ -202,7 +178,7 @@ describe('alerts to people', () => {
     });
     expect((await deliver(harness, [event], { clientSecret: ws.clientSecret })).status).toBe(200);
     while ((await processWebhookEvents(harness.deps)) > 0);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
 
     const [raised] = await raisedAlerts(ws.workspaceId);
     expect(String(raised!.text)).toContain(`"${value}"`);
@@ -256,7 +232,7 @@ describe('alerts to people', () => {
       { workspaceId, adminToken, agentId: agents[0]!.id },
       'collector\r\nBcc: attacker@evil.example',
     );
-    await runAlerts();
+    await runAlertJobs(harness.deps);
 
     const [raised] = await raisedAlerts(workspaceId);
     expect(raised!.about).toBe('SIEM destination collector\r\nBcc: attacker@evil.example');
@@ -334,13 +310,13 @@ describe('alerts to people', () => {
       await engage(workspaceId, first, 'released', false);
     }
     await engage(workspaceId, second, 'another agent');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect((await raisedAlerts(workspaceId)).map((a) => a.subject)).toEqual([`agent:${first}`, `agent:${second}`]);
     expect(slack.received).toHaveLength(2);
 
     now = new Date(now.getTime() + 31 * 60_000);
     await engage(workspaceId, first, 'after the window');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     const alerts = await raisedAlerts(workspaceId);
     expect(alerts).toHaveLength(3);
     expect(alerts[2]).toMatchObject({ subject: `agent:${first}`, suppressed: 2 });
@@ -359,7 +335,7 @@ describe('alerts to people', () => {
       { scope: 'workspace', engaged: true, reason: 'Kill trigger bypass_writes: 9 CRM writes around the API' },
       { type: 'system', name: 'kill-trigger' },
     );
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toEqual([
       expect.objectContaining({
         title: 'Kill trigger fired',
@@ -376,25 +352,25 @@ describe('alerts to people', () => {
     await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
     await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
     await engage(workspaceId, agents[0]!.id, 'first');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     let [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503 from the channel' });
 
     // Not due again before its backoff, then sent once the channel answers.
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect((await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts[0].attempts).toBe(1);
     slack.failWith = undefined;
     now = new Date(now.getTime() + 1_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject({ status: 'sent', attempts: 2, lastError: null });
     expect(slack.received).toHaveLength(1);
 
     slack.failWith = 500;
     await engage(workspaceId, agents[1]!.id, 'second');
-    for (let i = 0; i < delivery.maxAttempts; i++) {
-      await runAlerts();
-      now = new Date(now.getTime() + delivery.retryMaxMs);
+    for (let i = 0; i < ALERT_DELIVERY.maxAttempts; i++) {
+      await runAlertJobs(harness.deps);
+      now = new Date(now.getTime() + ALERT_DELIVERY.retryMaxMs);
     }
     [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject({ status: 'failed', attempts: 3 });
@@ -418,7 +394,7 @@ describe('alerts to people', () => {
     await addChannel(adminToken, { name: 'slack', kind: 'slack', url: `${proxy.origin}/hooks/alerts` });
     await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
     await engage(workspaceId, agents[0]!.id, 'stop');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(proxy.requests).toEqual(['POST /hooks/alerts']);
     const [listed] = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 302 from the channel' });
@@ -430,7 +406,7 @@ describe('alerts to people', () => {
     await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
     await addRule(adminToken, { name: 'siem', kind: 'siem_destination_down', channels: ['slack'] });
     await takeSiemDestinationDown({ workspaceId, adminToken, agentId: agents[0]!.id }, 'collector');
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     const [alert] = await raisedAlerts(workspaceId);
     expect(alert).toMatchObject({ title: 'SIEM destination down', about: 'SIEM destination collector' });
     expect(String(alert!.link)).toMatch(new RegExp(`^${CONSOLE}/audit/\\d+$`));
@@ -475,13 +451,13 @@ describe('alerts to people', () => {
       },
     });
     expect(refused.body.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'crm_auth_failed'] });
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toEqual([
       expect.objectContaining({ title: 'CRM refused our credentials', link: `${CONSOLE}/batches/auth-1` }),
     ]);
 
     now = new Date(now.getTime() + 3 * 3_600_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     const alerts = await raisedAlerts(workspaceId);
     expect(alerts[1]).toMatchObject({ title: 'Approvals waiting', link: `${CONSOLE}/inbox` });
     expect(String(alerts[1]!.text)).toContain('1 proposal has waited');
@@ -517,7 +493,7 @@ describe('alerts to people', () => {
     await removeWorkspace(harness.deps, workspaceId, { force: true }, ADMIN);
 
     now = new Date(now.getTime() + 3 * 3_600_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toEqual([]);
     expect(slack.received).toHaveLength(0);
   });
@@ -570,7 +546,7 @@ describe('alerts to people', () => {
 
     // State rules are checked once a minute; the first check came when each rule was added.
     now = new Date(now.getTime() + 61_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     const byRule = Object.fromEntries((await raisedAlerts(workspaceId)).map((alert) => [alert.rule, alert]));
     expect(byRule.rejections).toMatchObject({
       title: 'Agent’s proposals rejected',
@@ -591,7 +567,7 @@ describe('alerts to people', () => {
 
     // Checked again a minute later: the same subjects are within their window, so nothing more is sent.
     now = new Date(now.getTime() + 61_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(slack.received).toHaveLength(3);
   });
 
@@ -647,11 +623,11 @@ describe('alerts to people', () => {
 
     // Within the half hour nothing is raised: a refused write is retried, and may yet land.
     now = new Date(now.getTime() + 20 * 60_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toEqual([]);
 
     now = new Date(now.getTime() + 15 * 60_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     const [alert] = await raisedAlerts(workspaceId);
     expect(alert).toMatchObject({
       rule: 'unwritten',
@@ -667,7 +643,7 @@ describe('alerts to people', () => {
 
     // Checked again within the rule's window (60 minutes): the same subject, so nothing more is sent.
     now = new Date(now.getTime() + 2 * 60_000);
-    await runAlerts();
+    await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toHaveLength(1);
     expect(slack.received).toHaveLength(1);
   });

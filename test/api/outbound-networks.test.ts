@@ -1,15 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertChannelSchema } from '../../shared/alert-api.ts';
 import { createSiemDestinationSchema } from '../../shared/siem-api.ts';
-import {
-  type AlertDelivery,
-  addAlertChannel,
-  deliverDueAlert,
-  evaluateDueAlertRule,
-} from '../../server/src/services/alerts/index.ts';
+import { addAlertChannel } from '../../server/src/services/alerts/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { addSiemDestination, deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
+import { runAlertJobs } from '../support/alert-jobs.ts';
 import { startHookReceiver, startSmtpSink } from '../support/alert-receivers.ts';
 import { cliOver } from '../support/cli.ts';
 import { consoleCall, signInPeople } from '../support/console.ts';
@@ -49,28 +45,6 @@ async function streamAll(deps: ServiceDeps): Promise<void> {
     eventsPerRequest: 50,
   };
   while ((await deliverToDueSiemDestination(deps, delivery)).claimed);
-}
-
-async function alertAll(deps: ServiceDeps): Promise<void> {
-  const evaluation = {
-    holder: 'server-a',
-    leaseMs: 30_000,
-    consoleUrl: 'https://governance.example.com',
-    checkEveryMs: 60_000,
-    eventsPerRound: 5,
-  };
-  const delivery: AlertDelivery = {
-    holder: 'server-a',
-    leaseMs: 30_000,
-    requestTimeoutMs: 5_000,
-    retryMaxMs: 60_000,
-    maxAttempts: 5,
-  };
-  for (;;) {
-    const evaluated = await evaluateDueAlertRule(deps, evaluation);
-    const delivered = await deliverDueAlert(deps, delivery);
-    if (evaluated === undefined && !delivered) return;
-  }
 }
 
 const engage = (workspaceId: string, agentId: string, engaged = true) =>
@@ -266,7 +240,7 @@ describe('the address dialled, checked when a delivery connects', () => {
     expect((await api(harness, 'POST', '/v1/admin/alert-rules', { token: adminToken, body: rule })).status).toBe(201);
     await engage(workspaceId, agents[0]!.id);
 
-    await alertAll(harness.deps);
+    await runAlertJobs(harness.deps);
 
     const listed = (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts;
     expect(listed).toMatchObject([
@@ -298,7 +272,7 @@ describe('the address dialled, checked when a delivery connects', () => {
     expect(rule.status).toBe(201);
     await engage(workspaceId, agents[0]!.id);
 
-    await alertAll(harness.deps);
+    await runAlertJobs(harness.deps);
 
     const alerts = async () =>
       (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts as {
@@ -313,7 +287,7 @@ describe('the address dialled, checked when a delivery connects', () => {
     expect([slack.connections, smtp.connections]).toEqual([0, 0]);
 
     now = new Date(now.getTime() + 60_000);
-    await alertAll(allowingLoopback());
+    await runAlertJobs(allowingLoopback());
 
     expect(await alerts()).toMatchObject([
       { status: 'sent', attempts: 2, lastError: null },
