@@ -325,6 +325,16 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await channels.getByRole('button', { name: 'Confirm remove' }).click();
     await channels.getByRole('alert').filter({ hasText: 'is used by the rules "Kill switches"' }).waitFor();
     expect(await page.content()).not.toContain('slack-hook-secret');
+    // A name another admin gave with a right-to-left override reads as typed, the override a marker.
+    const spoofed = await http('POST', `${serverUrl}/v1/admin/alert-channels`, {
+      token: adminToken,
+      body: { name: 'ops-\u202Ekcals', kind: 'slack', url: 'http://127.0.0.1:9/hook' },
+    });
+    expect(spoofed.status).toBe(201);
+    await page.reload();
+    const listed = await page.getByRole('region', { name: 'Alert channels' }).locator('tbody').textContent();
+    expect(listed).toContain('ops-⟨U+202E⟩kcals');
+    expect(listed).not.toContain('\u202E');
     expect(await seriousAxeViolations(page, '/settings/alerts')).toEqual([]);
     await screenshot('settings-alerts');
   });

@@ -17,6 +17,8 @@ import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { numberOrAbsent, OutcomeLine, RemoveCell, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
+import { visibleText } from '../../../../shared/views/display-text.ts';
+import { AgentText } from '../../AgentText.tsx';
 
 interface Alerting {
   channels: AlertChannelView[];
@@ -116,15 +118,17 @@ function Channels(props: { channels: AlertChannelView[]; editable: boolean; relo
           <tbody>
             {props.channels.map((channel) => (
               <tr key={channel.id}>
-                <td>{channel.name}</td>
+                <td>
+                  <AgentText>{channel.name}</AgentText>
+                </td>
                 <td>{channel.kind}</td>
                 <td>{channelSettingsText(channel)}</td>
                 {props.editable && (
                   <RemoveCell
-                    what={channel.name}
+                    what={visibleText(channel.name)}
                     warning="Alerts stop going there."
                     path={`/console/api/alert-channels/${channel.id}`}
-                    removed={`${channel.name} is removed.`}
+                    removed={`${visibleText(channel.name)} is removed.`}
                     submit={remove}
                     reload={props.reload}
                   />
@@ -176,7 +180,7 @@ function AddChannel({ reload }: { reload: () => Promise<void> }) {
         setSecret('');
         setSmtp({ ...smtp, password: '' });
         await reload();
-        return `${added.name} is added.`;
+        return `${visibleText(added.name)} is added.`;
       },
     );
   };
@@ -316,17 +320,19 @@ function Rules(props: {
           <tbody>
             {props.rules.map((rule) => (
               <tr key={rule.id}>
-                <td>{rule.name}</td>
+                <td>
+                  <AgentText>{rule.name}</AgentText>
+                </td>
                 <td>{rule.kind}</td>
                 <td>{paramsText(rule)}</td>
                 <td>{rule.channelIds.map((id) => props.channelName.get(id) ?? id).join(', ')}</td>
                 <td>{rule.windowMinutes} min</td>
                 {props.editable && (
                   <RemoveCell
-                    what={rule.name}
+                    what={visibleText(rule.name)}
                     warning="It raises no more alerts."
                     path={`/console/api/alert-rules/${rule.id}`}
-                    removed={`${rule.name} is removed.`}
+                    removed={`${visibleText(rule.name)} is removed.`}
                     submit={remove}
                     reload={props.reload}
                   />
@@ -370,7 +376,7 @@ function AddRule(props: { channels: AlertChannelView[]; reload: () => Promise<vo
       async (added) => {
         setName('');
         await props.reload();
-        return `${added.name} is added.`;
+        return `${visibleText(added.name)} is added.`;
       },
     );
   };
@@ -430,7 +436,7 @@ function AddRule(props: { channels: AlertChannelView[]; reload: () => Promise<vo
                 )
               }
             />{' '}
-            {channel.name}
+            <AgentText>{channel.name}</AgentText>
           </label>
         ))}
       </fieldset>

@@ -10,6 +10,8 @@ import { getJson, postJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { numberOrAbsent, OutcomeLine, RemoveCell, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
+import { visibleText } from '../../../../shared/views/display-text.ts';
+import { AgentText } from '../../AgentText.tsx';
 
 const KIND_LABEL: Record<SiemKind, string> = {
   otlp: 'OTLP/HTTP (OpenTelemetry logs)',
@@ -60,20 +62,22 @@ export function AuditStreaming({ view }: SectionProps) {
               <tbody>
                 {list.data.destinations.map((destination) => (
                   <tr key={destination.id}>
-                    <td>{destination.name}</td>
+                    <td>
+                      <AgentText>{destination.name}</AgentText>
+                    </td>
                     <td>{destination.kind}</td>
-                    <td>{destination.url}</td>
+                    <td>{visibleText(destination.url)}</td>
                     <td>
                       seq {destination.cursorSeq} of {destination.headSeq}
                     </td>
                     <td>{statusText(destination)}</td>
-                    <td>{destination.lastError ?? ''}</td>
+                    <td>{visibleText(destination.lastError ?? '')}</td>
                     {editable && (
                       <RemoveCell
-                        what={destination.name}
+                        what={visibleText(destination.name)}
                         warning="Streaming to it stops; its cursor is lost."
                         path={`/console/api/siem-destinations/${destination.id}`}
-                        removed={`${destination.name} is removed: nothing more is streamed to it.`}
+                        removed={`${visibleText(destination.name)} is removed: nothing more is streamed to it.`}
                         submit={remove}
                         reload={reload}
                       />
@@ -132,7 +136,7 @@ function AddDestination({ reload }: { reload: () => Promise<void> }) {
         setUrl('');
         setSecret('');
         await reload();
-        return `${added.name} is added: the audit chain is streamed to it from ${startFrom === 'now' ? 'now on' : 'its beginning'}.`;
+        return `${visibleText(added.name)} is added: the audit chain is streamed to it from ${startFrom === 'now' ? 'now on' : 'its beginning'}.`;
       },
     );
   };

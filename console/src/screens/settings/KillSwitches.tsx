@@ -114,7 +114,9 @@ export function KillSwitches({ view, reload }: SectionProps) {
                 <td>{label}</td>
                 <td>{state?.engaged ? 'ENGAGED' : 'released'}</td>
                 <td>
-                  {state ? `${state.reason} (${state.changedBy}, ${new Date(state.changedAt).toLocaleString()})` : '—'}
+                  {state
+                    ? `${visibleText(state.reason)} (${visibleText(state.changedBy)}, ${new Date(state.changedAt).toLocaleString()})`
+                    : '—'}
                 </td>
                 {canSet && (
                   <td>

@@ -11,6 +11,7 @@ import { deleteJson, getJson, putJson } from '../../api.ts';
 import { useLoad } from '../../use-load.ts';
 import { OutcomeLine, useSubmit, validate } from './forms.tsx';
 import type { SectionProps } from './Settings.tsx';
+import { visibleText } from '../../../../shared/views/display-text.ts';
 
 /** Who has which role, by CRM user and by team; only an owner grants or takes away the owner role. */
 export function People({ view, reload }: SectionProps) {
@@ -193,7 +194,7 @@ function AddAssignment(props: {
         <datalist id="team-ids">
           {props.teams.map((team) => (
             <option key={team.id} value={team.id}>
-              {team.name}
+              {visibleText(team.name)}
             </option>
           ))}
         </datalist>
