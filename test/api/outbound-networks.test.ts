@@ -4,7 +4,7 @@ import { createSiemDestinationSchema } from '../../shared/siem-api.ts';
 import { addAlertChannel } from '../../server/src/services/alerts/index.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
 import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
-import { addSiemDestination, deliverToDueSiemDestination } from '../../server/src/services/siem/index.ts';
+import { addSiemDestination } from '../../server/src/services/siem/index.ts';
 import { runAlertJobs } from '../support/alert-jobs.ts';
 import { startHookReceiver, startSmtpSink } from '../support/alert-receivers.ts';
 import { cliOver } from '../support/cli.ts';
@@ -12,6 +12,7 @@ import { consoleCall, signInPeople } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { LOOPBACK_NETWORKS, outboundAllowing } from '../support/outbound.ts';
 import { startSiemReceiver } from '../support/siem-receivers.ts';
+import { deliverAllSiem, listSiemDestinations } from '../support/siem-jobs.ts';
 
 // Issue 22: a workspace's admin cannot aim the server's deliveries at the server's own network.
 // This server runs as one configured by default: OUTBOUND_ALLOWED_NETWORKS unset, public addresses only.
@@ -36,30 +37,8 @@ afterEach(async () => {
 /** The same server once its operator set OUTBOUND_ALLOWED_NETWORKS to loopback. */
 const allowingLoopback = (): ServiceDeps => ({ ...harness.deps, outbound: outboundAllowing(LOOPBACK_NETWORKS) });
 
-async function streamAll(deps: ServiceDeps): Promise<void> {
-  const delivery = {
-    holder: 'server-a',
-    leaseMs: 30_000,
-    requestTimeoutMs: 5_000,
-    retryMaxMs: 60_000,
-    eventsPerRequest: 50,
-  };
-  while ((await deliverToDueSiemDestination(deps, delivery)).claimed);
-}
-
 const engage = (workspaceId: string, agentId: string, engaged = true) =>
   setKillSwitch(harness.deps, workspaceId, { scope: 'agent', target: agentId, engaged, reason: 'drill' }, ADMIN);
-
-async function destinations(adminToken: string) {
-  return (await api(harness, 'GET', '/v1/admin/siem-destinations', { token: adminToken })).body.destinations as {
-    name: string;
-    status: string;
-    cursorSeq: number;
-    headSeq: number;
-    nextAttemptAt: string;
-    lastError: string | null;
-  }[];
-}
 
 function expectRefusedAtConfiguration(answer: { status: number; body: any }, path: string, sent: unknown) {
   expect(answer.status, JSON.stringify(sent)).toBe(422);
@@ -105,7 +84,7 @@ describe('destinations the server does not send to, refused when configured', ()
     expect(metadata.body.error.message).toBe(
       "The destination's URL names 169.254.169.254, which is not a public address (link-local): this server sends workspaces' deliveries only to public addresses, unless its operator allows that network in OUTBOUND_ALLOWED_NETWORKS.",
     );
-    expect(await destinations(adminToken)).toEqual([]);
+    expect(await listSiemDestinations(harness, adminToken)).toEqual([]);
   });
 
   it('refuses alert channels whose URL or SMTP host names such an address, from the admin API and the console', async () => {
@@ -153,7 +132,7 @@ describe('destinations the server does not send to, refused when configured', ()
       expectRefusedAtConfiguration({ status: response.status, body: await response.json() }, 'url', body);
     }
     expect((await api(harness, 'GET', '/v1/admin/alert-channels', { token: adminToken })).body.channels).toEqual([]);
-    expect(await destinations(adminToken)).toEqual([]);
+    expect(await listSiemDestinations(harness, adminToken)).toEqual([]);
   });
 
   it('refuses them from the CLI with the code and the sentence', async () => {
@@ -184,18 +163,18 @@ describe('the address dialled, checked when a delivery connects', () => {
     expect(added.status).toBe(201);
     await engage(workspaceId, agents[0]!.id);
 
-    await streamAll(harness.deps);
+    await deliverAllSiem(harness.deps);
 
-    const [refused] = await destinations(adminToken);
+    const [refused] = await listSiemDestinations(harness, adminToken);
     expect(refused).toMatchObject({ status: 'failing', cursorSeq: 0, lastError: REFUSED });
     // Retried later, as any failed delivery is.
     expect(new Date(refused!.nextAttemptAt).getTime()).toBeGreaterThan(now.getTime());
     expect(receiver.connections).toBe(0);
 
     now = new Date(now.getTime() + 60_000);
-    await streamAll(allowingLoopback());
+    await deliverAllSiem(allowingLoopback());
 
-    const [delivered] = await destinations(adminToken);
+    const [delivered] = await listSiemDestinations(harness, adminToken);
     expect(delivered).toMatchObject({ status: 'current', lastError: null });
     expect(delivered!.cursorSeq).toBe(delivered!.headSeq);
     expect(receiver.received.map((event) => event.seq)).toEqual(
@@ -215,9 +194,11 @@ describe('the address dialled, checked when a delivery connects', () => {
     );
     await engage(workspaceId, agents[0]!.id);
 
-    await streamAll(harness.deps);
+    await deliverAllSiem(harness.deps);
 
-    expect(await destinations(adminToken)).toMatchObject([{ status: 'failing', cursorSeq: 0, lastError: REFUSED }]);
+    expect(await listSiemDestinations(harness, adminToken)).toMatchObject([
+      { status: 'failing', cursorSeq: 0, lastError: REFUSED },
+    ]);
     expect(receiver.connections).toBe(0);
   });
 

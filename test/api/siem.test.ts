@@ -16,6 +16,7 @@ import { siemDestinations } from '../../server/src/store/schema.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { startSiemReceiver, type ReceivedEvent, type SiemReceiver } from '../support/siem-receivers.ts';
 import { startSignInProxy } from '../support/sign-in-proxy.ts';
+import { deliverAllSiem, listSiemDestinations } from '../support/siem-jobs.ts';
 
 const HEC_TOKEN = 'b1f3c0de-hec-token';
 const WEBHOOK_SECRET = 'a-webhook-signing-secret-of-32-chars!';
@@ -51,27 +52,11 @@ async function auditEvents(workspaceId: string, agentId: string, count: number):
     );
 }
 
-/** Runs delivery as the job would, round after round, until nothing is due. */
-async function deliverAll(holder = 'server-a'): Promise<void> {
-  const delivery = { holder, leaseMs: 30_000, requestTimeoutMs: 5_000, retryMaxMs: 60_000, eventsPerRequest: 7 };
-  while ((await deliverToDueSiemDestination(harness.deps, delivery)).claimed);
-}
-
 async function chain(workspaceId: string): Promise<ReceivedEvent[]> {
   const events: ReceivedEvent[] = [];
   for await (const event of streamAuditEvents(harness.deps.db, workspaceId))
     events.push({ seq: event.seq, hash: event.hash, prevHash: event.prevHash, type: event.type });
   return events;
-}
-
-async function destinations(adminToken: string) {
-  return (await api(harness, 'GET', '/v1/admin/siem-destinations', { token: adminToken })).body.destinations as {
-    name: string;
-    status: string;
-    cursorSeq: number;
-    headSeq: number;
-    lastError: string | null;
-  }[];
 }
 
 describe('audit streaming to SIEM destinations', () => {
@@ -95,7 +80,7 @@ describe('audit streaming to SIEM destinations', () => {
     }
     await auditEvents(workspaceId, agents[0]!.id, 20);
 
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
 
     const stored = await chain(workspaceId);
     const exported = [];
@@ -107,7 +92,9 @@ describe('audit streaming to SIEM destinations', () => {
       expect(target!.whole).toEqual(exported);
     }
     for (const event of webhook!.whole) expect(hashAuditEvent(event as unknown as AuditEventContent)).toBe(event.hash);
-    expect((await destinations(adminToken)).map((d) => [d.name, d.status, d.cursorSeq === d.headSeq])).toEqual([
+    expect(
+      (await listSiemDestinations(harness, adminToken)).map((d) => [d.name, d.status, d.cursorSeq === d.headSeq]),
+    ).toEqual([
       ['collector', 'current', true],
       ['hook', 'current', true],
       ['splunk', 'current', true],
@@ -144,7 +131,7 @@ describe('audit streaming to SIEM destinations', () => {
       });
     });
 
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
 
     const exported = [];
     for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) exported.push(event);
@@ -186,12 +173,12 @@ describe('audit streaming to SIEM destinations', () => {
     };
     // A checkpoint signed once every event was already sent goes on its own; the next goes with its events.
     await auditEvents(workspaceId, agents[0]!.id, 7);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     await publishDueCheckpoints(harness.deps, publishing);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     await auditEvents(workspaceId, agents[0]!.id, 6);
     await publishDueCheckpoints(harness.deps, publishing);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
 
     expect(published).toHaveLength(2);
     for (const target of [otlp, hec, webhook]) {
@@ -214,7 +201,7 @@ describe('audit streaming to SIEM destinations', () => {
       body: { name: 'new-only', kind: 'otlp', url: otlp.url, startFrom: 'now' },
     });
     await auditEvents(workspaceId, agents[0]!.id, 3);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     expect(otlp.received.map((event) => event.seq)).toEqual(
       (await chain(workspaceId)).filter((event) => event.seq > added.body.cursorSeq).map((event) => event.seq),
     );
@@ -232,32 +219,32 @@ describe('audit streaming to SIEM destinations', () => {
       body: { name: 'flaky', kind: 'otlp', url: otlp.url, downAfterSeconds: 60 },
     });
     otlp.failWith = 503;
-    await deliverAll();
-    expect(await destinations(adminToken)).toMatchObject([
+    await deliverAllSiem(harness.deps);
+    expect(await listSiemDestinations(harness, adminToken)).toMatchObject([
       { status: 'failing', cursorSeq: 0, lastError: 'HTTP 503 from the destination' },
     ]);
     await auditEvents(workspaceId, agents[0]!.id, 4);
 
     // Not due again until its backoff has passed, however often the job looks.
     now = new Date(now.getTime() + 500);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     expect((await chain(workspaceId)).filter((event) => event.type.startsWith('siem_destination.down'))).toEqual([]);
 
     for (let i = 0; i < 4; i++) {
       now = new Date(now.getTime() + 20_000);
-      await deliverAll();
+      await deliverAllSiem(harness.deps);
     }
     expect((await chain(workspaceId)).filter((event) => event.type === 'siem_destination.down')).toHaveLength(1);
-    expect((await destinations(adminToken))[0]!.status).toBe('down');
+    expect((await listSiemDestinations(harness, adminToken))[0]!.status).toBe('down');
     expect(otlp.received).toEqual([]);
 
     otlp.failWith = undefined;
     now = new Date(now.getTime() + 61_000);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     const stored = await chain(workspaceId);
     expect(stored.filter((event) => event.type === 'siem_destination.recovered')).toHaveLength(1);
     expect(otlp.received).toEqual(stored);
-    expect((await destinations(adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
+    expect((await listSiemDestinations(harness, adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
   });
 
   it('takes a redirect as a failure, not as the acknowledgement of the page it leads to', async () => {
@@ -270,9 +257,9 @@ describe('audit streaming to SIEM destinations', () => {
         token: adminToken,
         body: { name: 'behind-sso', kind: 'otlp', url: `${proxy.origin}/v1/logs` },
       });
-      await deliverAll();
+      await deliverAllSiem(harness.deps);
       expect(proxy.requests).toEqual(['POST /v1/logs']);
-      expect(await destinations(adminToken)).toMatchObject([
+      expect(await listSiemDestinations(harness, adminToken)).toMatchObject([
         { status: 'failing', cursorSeq: 0, lastError: 'HTTP 302 from the destination' },
       ]);
       expect((await chain(workspaceId)).length).toBeGreaterThan(0);
@@ -296,9 +283,9 @@ describe('audit streaming to SIEM destinations', () => {
       token: adminToken,
       body: { name: 'collector', kind: 'otlp', url: otlp.url },
     });
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     const stored = await chain(workspaceId);
-    const [listed] = await destinations(adminToken);
+    const [listed] = await listSiemDestinations(harness, adminToken);
     expect(listed).toMatchObject({ status: 'failing', cursorSeq: otlp.received.at(-1)!.seq });
     expect(otlp.received).toEqual(stored.slice(0, otlp.received.length));
     // Two accepted and the refused third: the batch read ahead while the third was on the wire never went.
@@ -306,7 +293,7 @@ describe('audit streaming to SIEM destinations', () => {
 
     otlp.failWith = undefined;
     now = new Date(now.getTime() + 1_500);
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     expect(otlp.received).toEqual(stored);
   });
 
@@ -338,7 +325,7 @@ describe('audit streaming to SIEM destinations', () => {
       { claimed: true, delivered: 7 },
     ]);
     expect(otlp.received).toEqual(stored.slice(0, 14));
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     expect(otlp.received).toEqual(stored);
   });
 
@@ -375,12 +362,12 @@ describe('audit streaming to SIEM destinations', () => {
 
     expect(otlp.requests).toBe(1);
     // server-a's acknowledgement is not recorded: server-b sends from the cursor it finds.
-    expect((await destinations(adminToken))[0]).toMatchObject({ cursorSeq: 0 });
+    expect((await listSiemDestinations(harness, adminToken))[0]).toMatchObject({ cursorSeq: 0 });
     await harness.deps.db
       .update(siemDestinations)
       .set({ leaseExpiresAt: new Date(now.getTime() - 1) })
       .where(eq(siemDestinations.id, id));
-    await deliverAll('server-b');
+    await deliverAllSiem(harness.deps, 'server-b');
     const stored = await chain(workspaceId);
     expect(otlp.received).toEqual([...stored.slice(0, 7), ...stored]);
   });
@@ -395,7 +382,7 @@ describe('audit streaming to SIEM destinations', () => {
       });
     await auditEvents(workspaceId, agents[0]!.id, 30);
 
-    await Promise.all([deliverAll('server-a'), deliverAll('server-b')]);
+    await Promise.all([deliverAllSiem(harness.deps, 'server-a'), deliverAllSiem(harness.deps, 'server-b')]);
 
     const stored = await chain(workspaceId);
     for (const target of targets) expect(target.received).toEqual(stored);
@@ -426,9 +413,9 @@ describe('SIEM destinations over the admin API', () => {
       token: adminToken,
       body: { name: 'hook', kind: 'webhook', url: webhook.url, secret: WEBHOOK_SECRET },
     });
-    await deliverAll();
+    await deliverAllSiem(harness.deps);
     expect(webhook.refused).toBe(1);
-    expect((await destinations(adminToken))[0]).toMatchObject({ status: 'failing', cursorSeq: 0 });
+    expect((await listSiemDestinations(harness, adminToken))[0]).toMatchObject({ status: 'failing', cursorSeq: 0 });
   });
 
   it.each([
@@ -453,7 +440,7 @@ describe('SIEM destinations over the admin API', () => {
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('VALIDATION_FAILED');
     expect(response.body.error.message).toContain(field);
-    expect(await destinations(adminToken)).toEqual([]);
+    expect(await listSiemDestinations(harness, adminToken)).toEqual([]);
   });
 
   it('refuses a second destination of the same name, and removes one with an audit event', async () => {
@@ -464,7 +451,7 @@ describe('SIEM destinations over the admin API', () => {
     expect(second.status).toBe(409);
     const removed = await api(harness, 'DELETE', `/v1/admin/siem-destinations/${first.body.id}`, { token: adminToken });
     expect(removed.status).toBe(204);
-    expect(await destinations(adminToken)).toEqual([]);
+    expect(await listSiemDestinations(harness, adminToken)).toEqual([]);
     const again = await api(harness, 'DELETE', `/v1/admin/siem-destinations/${first.body.id}`, { token: adminToken });
     expect(again.status).toBe(404);
     expect((await chain(workspaceId)).map((event) => event.type).slice(-2)).toEqual([
@@ -481,6 +468,6 @@ describe('SIEM destinations over the admin API', () => {
       body: { name: 'collector', kind: 'otlp', url: 'https://otel.example.com/v1/logs' },
     });
     expect((await api(harness, 'GET', '/v1/admin/siem-destinations')).status).toBe(401);
-    expect(await destinations(theirs.adminToken)).toEqual([]);
+    expect(await listSiemDestinations(harness, theirs.adminToken)).toEqual([]);
   });
 });
