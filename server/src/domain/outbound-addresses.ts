@@ -27,7 +27,7 @@ export type RefusedKind =
   | 'multicast'
   | 'reserved';
 
-const REFUSED_IPV4: readonly [string, number, RefusedKind][] = [
+const REFUSED_IPV4 = refusedRanges('ipv4', [
   ['0.0.0.0', 8, 'unspecified'],
   ['10.0.0.0', 8, 'private'],
   ['100.64.0.0', 10, 'shared (carrier-grade NAT)'],
@@ -44,14 +44,14 @@ const REFUSED_IPV4: readonly [string, number, RefusedKind][] = [
   ['224.0.0.0', 4, 'multicast'],
   // 240/4 holds the broadcast address 255.255.255.255.
   ['240.0.0.0', 4, 'reserved'],
-];
+]);
 
 /**
  * IPv6 outside the global unicast block 2000::/3 is refused whole (::1, ::, fc00::/7, fe80::/10,
  * ff00::/8, the IPv4-compatible and translated forms…), save the forms that carry an IPv4 address,
  * which are judged by it. Inside it, these are not public.
  */
-const REFUSED_IPV6: readonly [string, number, RefusedKind][] = [
+const REFUSED_IPV6 = refusedRanges('ipv6', [
   ['::1', 128, 'loopback'],
   ['::', 128, 'unspecified'],
   ['fc00::', 7, 'private'],
@@ -62,15 +62,15 @@ const REFUSED_IPV6: readonly [string, number, RefusedKind][] = [
   ['2001::', 23, 'reserved'],
   ['2001:db8::', 32, 'reserved'],
   ['3fff::', 20, 'reserved'],
-];
+]);
 
-const GLOBAL_UNICAST_IPV6: Network = { address: '2000::', prefix: 3, family: 'ipv6' };
+const GLOBAL_UNICAST_IPV6 = blockListOf({ address: '2000::', prefix: 3, family: 'ipv6' });
 
 /** IPv6 forms that reach an IPv4 address: IPv4-mapped, NAT64 (64:ff9b::/96), 6to4 (2002::/16). */
-const CARRY_IPV4: readonly { network: Network; at: number }[] = [
-  { network: { address: '::ffff:0:0', prefix: 96, family: 'ipv6' }, at: 6 },
-  { network: { address: '64:ff9b::', prefix: 96, family: 'ipv6' }, at: 6 },
-  { network: { address: '2002::', prefix: 16, family: 'ipv6' }, at: 1 },
+const CARRY_IPV4: readonly { network: net.BlockList; at: number }[] = [
+  { network: blockListOf({ address: '::ffff:0:0', prefix: 96, family: 'ipv6' }), at: 6 },
+  { network: blockListOf({ address: '64:ff9b::', prefix: 96, family: 'ipv6' }), at: 6 },
+  { network: blockListOf({ address: '2002::', prefix: 16, family: 'ipv6' }), at: 1 },
 ];
 
 /** The networks the operator allowed; everything else not public is refused. */
@@ -105,7 +105,7 @@ export class AllowedNetworks {
     if (family === 4) return kindIn(REFUSED_IPV4, bare, 'ipv4');
     const carried = carriedIpv4(bare);
     if (carried !== undefined) return this.refusal(carried);
-    return kindIn(REFUSED_IPV6, bare, 'ipv6') ?? (inNetwork(GLOBAL_UNICAST_IPV6, bare) ? undefined : 'reserved');
+    return kindIn(REFUSED_IPV6, bare, 'ipv6') ?? (GLOBAL_UNICAST_IPV6.check(bare, 'ipv6') ? undefined : 'reserved');
   }
 }
 
@@ -136,23 +136,26 @@ export function parseNetwork(text: string): Network | undefined {
   return { address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
 }
 
-function kindIn(
-  ranges: readonly [string, number, RefusedKind][],
-  address: string,
-  family: 'ipv4' | 'ipv6',
-): RefusedKind | undefined {
-  return ranges.find(([network, prefix]) => inNetwork({ address: network, prefix, family }, address))?.[2];
+type RefusedRanges = readonly { network: net.BlockList; kind: RefusedKind }[];
+
+/** Each refused range compiled once, at load, rather than at every check of an address. */
+function refusedRanges(family: 'ipv4' | 'ipv6', ranges: readonly [string, number, RefusedKind][]): RefusedRanges {
+  return ranges.map(([address, prefix, kind]) => ({ network: blockListOf({ address, prefix, family }), kind }));
 }
 
-function inNetwork(network: Network, address: string): boolean {
+function kindIn(ranges: RefusedRanges, address: string, family: 'ipv4' | 'ipv6'): RefusedKind | undefined {
+  return ranges.find(({ network }) => network.check(address, family))?.kind;
+}
+
+function blockListOf(network: Network): net.BlockList {
   const list = new net.BlockList();
   list.addSubnet(network.address, network.prefix, network.family);
-  return list.check(address, network.family);
+  return list;
 }
 
 /** The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4), in dotted form. */
 function carriedIpv4(address: string): string | undefined {
-  const form = CARRY_IPV4.find(({ network }) => inNetwork(network, address));
+  const form = CARRY_IPV4.find(({ network }) => network.check(address, 'ipv6'));
   if (!form) return undefined;
   const words = ipv6Words(address);
   const high = words[form.at] ?? 0;
