@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     await stopJobs();
     throw error;
   });
-  const { port } = server.address() as AddressInfo;
+  const listeningUrl = httpUrlOf(config.host, (server.address() as AddressInfo).port);
   // Alerts start once the port is known: their links lead to the console at this server's address.
   alerts = startAlertJobs(deps, {
     logger,
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     evaluation: {
       holder: leaseHolderName(),
       leaseMs: config.alerts.leaseMs,
-      consoleUrl: (config.publicUrl ?? httpUrlOf(config.host, port)).replace(/\/+$/, ''),
+      consoleUrl: (config.publicUrl ?? listeningUrl).replace(/\/+$/, ''),
       checkEveryMs: config.alerts.checkEveryMs,
       eventsPerRound: 1_000,
     },
@@ -157,12 +157,12 @@ async function main(): Promise<void> {
     },
   });
   logger.info('listening', {
-    url: httpUrlOf(config.host, port),
+    url: listeningUrl,
     database: runtime.database.kind,
     dataDir: runtime.database.kind === 'pglite' ? config.dataDir : undefined,
   });
   demo
-    ?.onListening(httpUrlOf(config.host, port))
+    ?.onListening(listeningUrl)
     .catch((error: unknown) => logger.error('demo batch failed', { error: errorLogField(error) }));
   const stop = () => {
     logger.info('stopping');
