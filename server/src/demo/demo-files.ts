@@ -12,6 +12,8 @@ import { parseJson } from '../../../shared/json-text.ts';
 export function demoFiles(dataDir: string) {
   const folder = path.join(dataDir, 'demo');
   const file = (name: string) => path.join(folder, name);
+  const hubspotTokens = keptUntilShown(folder, file('tokens-not-shown.json'), notShownSchema);
+  const salesforceTokens = keptUntilShown(folder, file('salesforce-tokens-not-shown.json'), salesforceNotShownSchema);
   return {
     folder,
     adminTokenFile: file('admin.token'),
@@ -27,31 +29,15 @@ export function demoFiles(dataDir: string) {
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
       fs.writeFileSync(file('admin.token'), secrets.adminToken, { mode: 0o600 });
       fs.writeFileSync(file('enrichment-agent.token'), secrets.enrichmentToken, { mode: 0o600 });
-      fs.writeFileSync(file('tokens-not-shown.json'), JSON.stringify(secrets), { mode: 0o600 });
+      hubspotTokens.keep(secrets);
     },
     /** The tokens a start made but none has shown yet, else undefined. */
-    readTokensNotShown(): { adminToken: string; enrichmentToken: string; outreachToken: string } | undefined {
-      const text = readIfPresent(file('tokens-not-shown.json'));
-      if (text === undefined) return undefined;
-      const parsed = notShownSchema.safeParse(parseJsonOrUndefined(text));
-      return parsed.success ? parsed.data : undefined;
-    },
-    tokensShown(): void {
-      fs.rmSync(file('tokens-not-shown.json'), { force: true });
-    },
+    readTokensNotShown: hubspotTokens.read,
+    tokensShown: hubspotTokens.shown,
     /** The Salesforce workspace's tokens, kept only until a start has shown them (no file holds them after). */
-    keepSalesforceTokensUntilShown(tokens: { adminToken: string; enrichmentToken: string }): void {
-      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
-      fs.writeFileSync(file('salesforce-tokens-not-shown.json'), JSON.stringify(tokens), { mode: 0o600 });
-    },
-    readSalesforceTokensNotShown(): { adminToken: string; enrichmentToken: string } | undefined {
-      const text = readIfPresent(file('salesforce-tokens-not-shown.json'));
-      const parsed = salesforceNotShownSchema.safeParse(text === undefined ? undefined : parseJsonOrUndefined(text));
-      return parsed.success ? parsed.data : undefined;
-    },
-    salesforceTokensShown(): void {
-      fs.rmSync(file('salesforce-tokens-not-shown.json'), { force: true });
-    },
+    keepSalesforceTokensUntilShown: salesforceTokens.keep,
+    readSalesforceTokensNotShown: salesforceTokens.read,
+    salesforceTokensShown: salesforceTokens.shown,
     /** The secret the sandbox signs its webhooks with and the demo workspace verifies them by; made once. */
     webhookSecret(): string {
       const existing = readIfPresent(file('webhook.secret'));
@@ -78,6 +64,24 @@ export function demoFiles(dataDir: string) {
 
 const salesforceNotShownSchema = z.object({ adminToken: z.string(), enrichmentToken: z.string() });
 const notShownSchema = salesforceNotShownSchema.extend({ outreachToken: z.string() });
+
+/** Tokens kept in one file (0600) until a start has shown them, then removed. */
+function keptUntilShown<T>(folder: string, tokensFile: string, schema: z.ZodType<T>) {
+  return {
+    keep(tokens: T): void {
+      fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(tokensFile, JSON.stringify(tokens), { mode: 0o600 });
+    },
+    read(): T | undefined {
+      const text = readIfPresent(tokensFile);
+      const parsed = schema.safeParse(text === undefined ? undefined : parseJsonOrUndefined(text));
+      return parsed.success ? parsed.data : undefined;
+    },
+    shown(): void {
+      fs.rmSync(tokensFile, { force: true });
+    },
+  };
+}
 
 function parseJsonOrUndefined(text: string): unknown {
   try {
