@@ -24,6 +24,22 @@ export interface SalesforceSandboxServer {
   close(): Promise<void>;
 }
 
+/** A response as it goes on the wire: SOAP as XML, Bulk results as CSV, identity refusals as text, the rest as JSON. */
+function serialized(response: SfResponse): {
+  status: number;
+  headers: Record<string, string> | undefined;
+  contentType: string;
+  text: string | undefined;
+} {
+  const { status, headers } = response;
+  if (response.xml !== undefined) return { status, headers, contentType: 'text/xml;charset=UTF-8', text: response.xml };
+  if (response.text !== undefined)
+    return { status, headers, contentType: 'text/plain;charset=UTF-8', text: response.text };
+  if (response.csv !== undefined) return { status, headers, contentType: 'text/csv;charset=UTF-8', text: response.csv };
+  const text = response.body === undefined ? undefined : JSON.stringify(response.body);
+  return { status, headers, contentType: 'application/json;charset=UTF-8', text };
+}
+
 /** The local Salesforce: its REST subset over real HTTP, and `/_sandbox/...` control routes. Never in a production path. */
 export function createSalesforceSandboxServer(state: SalesforceSandboxState): SalesforceSandboxServer {
   let baseUrl = '';
@@ -41,31 +57,20 @@ export function createSalesforceSandboxServer(state: SalesforceSandboxState): Sa
         headers,
         rawBody: Buffer.concat(chunks).toString('utf8'),
       };
-      const answer = () => {
-        const response = respond(state, request, baseUrl);
-        setTimeout(() => {
-          if (response.xml !== undefined) {
-            res.writeHead(response.status, { 'content-type': 'text/xml;charset=UTF-8', ...response.headers });
-            res.end(response.xml);
-            return;
-          }
-          if (response.text !== undefined) {
-            res.writeHead(response.status, { 'content-type': 'text/plain;charset=UTF-8', ...response.headers });
-            res.end(response.text);
-            return;
-          }
-          if (response.csv !== undefined) {
-            res.writeHead(response.status, { 'content-type': 'text/csv;charset=UTF-8', ...response.headers });
-            res.end(response.csv);
-            return;
-          }
-          res.writeHead(response.status, { 'content-type': 'application/json;charset=UTF-8', ...response.headers });
-          res.end(response.body === undefined ? undefined : JSON.stringify(response.body));
-        }, state.faults.latencyMs);
+      // Latency is how long Salesforce takes to answer, its own work included (as the local HubSpot's):
+      // the work is done on arrival and the answer sent once the latency has passed since.
+      const answer = async () => {
+        const answerAt = performance.now() + state.faults.latencyMs;
+        const { status, headers: extra, contentType, text } = serialized(respond(state, request, baseUrl));
+        // A timer may fire up to a millisecond early on the monotonic clock, so wait again until it has passed.
+        for (let wait = answerAt - performance.now(); wait > 0; wait = answerAt - performance.now())
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        res.writeHead(status, { 'content-type': contentType, ...extra });
+        res.end(text);
       };
       const held = state.faults.hold?.(request);
       if (held) void held.then(answer, answer);
-      else answer();
+      else void answer();
     });
   });
   return {
