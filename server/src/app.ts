@@ -8,7 +8,7 @@ import { apiDocsRoutes } from './http/api-docs.ts';
 import { jsonBody, refuseUnsafeJson, requireJsonBody } from './http/body-guards.ts';
 import { errorHandler } from './http/errors.ts';
 import { extensionRoutes } from './http/extension-routes.ts';
-import { mcpRoutes } from './http/mcp.ts';
+import { mcpRefusals, mcpRoutes } from './http/mcp.ts';
 import { apiRoutes, openApiDocument } from './http/openapi.ts';
 import { routerOf } from './http/route.ts';
 import { webhookRoutes, type WebhookRouteOptions } from './http/webhook-routes.ts';
@@ -99,6 +99,7 @@ export function createApp(options: AppOptions): Express {
       error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.path}.`, requestId: res.locals.requestId },
     });
   });
+  app.use('/mcp', mcpRefusals(logger));
   app.use(errorHandler(logger));
   return app;
 }

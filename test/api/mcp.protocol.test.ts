@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setKillSwitch } from '../../server/src/services/governance/index.ts';
+import { setAgentStatus, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { seedContact } from '../support/approvals.ts';
 import { allRowCounts } from '../support/row-counts.ts';
@@ -9,7 +9,7 @@ let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
 beforeAll(async () => {
   harness = await startHarness();
-  ws = await seedWorkspace(harness, ['enrichment']);
+  ws = await seedWorkspace(harness, ['enrichment', 'enrichment']);
 });
 afterAll(() => harness.close());
 
@@ -133,5 +133,156 @@ describe('a JSON-RPC batch on POST /mcp', () => {
       'pair-a',
       'pair-b',
     ]);
+  });
+});
+
+describe('a request to /mcp refused before the MCP server reads it', () => {
+  const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+  const nested = (depth: number): object => (depth === 0 ? {} : { a: nested(depth - 1) });
+  // Each was answered in the REST API's error body, which no MCP client reads as a JSON-RPC answer.
+  const cases: {
+    name: string;
+    raw: string;
+    headers?: Record<string, string>;
+    status: number;
+    rpc: number;
+    code: string;
+    message: RegExp;
+  }[] = [
+    {
+      name: 'a body that is not JSON',
+      raw: '{"jsonrpc": "2.0", "id": 1, "method": "ping"',
+      status: 400,
+      rpc: -32700,
+      code: 'MALFORMED_JSON',
+      message: /^The request body is not valid JSON\.$/,
+    },
+    {
+      name: 'a JSON text that is neither an object nor a list',
+      raw: '42',
+      status: 400,
+      rpc: -32700,
+      code: 'MALFORMED_JSON',
+      message: /must be a JSON object or array/,
+    },
+    {
+      name: 'a body over the size limit',
+      raw: JSON.stringify({ ...ping, params: { pad: 'x'.repeat(3 * 1024 * 1024) } }),
+      status: 413,
+      rpc: -32000,
+      code: 'BODY_TOO_LARGE',
+      message: /larger than this server accepts/,
+    },
+    {
+      name: 'a body nested deeper than 32 levels',
+      raw: JSON.stringify({ ...ping, params: nested(40) }),
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /^The request body is invalid: params(\.a)+ /,
+    },
+    {
+      name: 'a NUL in a string',
+      raw: JSON.stringify({ ...ping, params: { note: 'a\u0000b' } }),
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /params\.note .*NUL/,
+    },
+    {
+      name: 'a lone surrogate in a string',
+      raw: '{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"note": "\\ud800"}}',
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /params\.note .*surrogate/,
+    },
+    {
+      name: 'a key given twice',
+      raw: '{"jsonrpc": "2.0", "id": 1, "id": 2, "method": "ping"}',
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /holds the key "id" twice/,
+    },
+    {
+      name: 'a body sent as a form',
+      raw: JSON.stringify(ping),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      status: 415,
+      rpc: -32000,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: /Content-Type: application\/json/,
+    },
+    {
+      name: 'a body in charset iso-8859-1',
+      raw: JSON.stringify(ping),
+      headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /must be UTF-8; it came as charset iso-8859-1/,
+    },
+    {
+      name: 'a Content-Encoding the server does not read',
+      raw: JSON.stringify(ping),
+      headers: { 'content-encoding': 'compress' },
+      status: 400,
+      rpc: -32600,
+      code: 'VALIDATION_FAILED',
+      message: /Content-Encoding this server does not read/,
+    },
+    {
+      name: 'a token that is no agent’s',
+      raw: JSON.stringify(ping),
+      headers: { authorization: 'Bearer agt_nobody' },
+      status: 401,
+      rpc: -32000,
+      code: 'UNAUTHENTICATED',
+      message: /not a valid agent token/,
+    },
+  ];
+
+  it.each(cases)('answers $name with HTTP $status and JSON-RPC error $rpc carrying $code', async (c) => {
+    const res = await fetch(`${harness.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ws.agents[0]!.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...c.headers,
+      },
+      body: c.raw,
+    });
+    expect(res.status).toBe(c.status);
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: c.rpc,
+        message: expect.stringMatching(c.message),
+        data: expect.objectContaining({ code: c.code, requestId: res.headers.get('x-request-id') }),
+      },
+    });
+  });
+
+  it('answers a paused agent’s request with HTTP 403 and JSON-RPC error -32000 carrying AGENT_NOT_ACTIVE', async () => {
+    const paused = ws.agents[1]!;
+    await setAgentStatus(harness.deps, ws.workspaceId, paused.id, 'paused', ADMIN);
+    const res = await fetch(`${harness.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${paused.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32000, message: expect.stringContaining('paused'), data: { code: 'AGENT_NOT_ACTIVE' } },
+    });
   });
 });

@@ -80,22 +80,41 @@ function validationError(error: ZodError, what: string): AppError {
   );
 }
 
+/** The REST API's error body. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const requestId = String(res.locals.requestId ?? '');
-    const appError = toAppError(error);
-    if (appError.code === 'INTERNAL')
-      logger.error('request failed', { requestId, method: req.method, path: req.path, error: errorLogField(error) });
-    const body: ErrorBody = {
+  return errorResponder(
+    logger,
+    (appError, requestId): ErrorBody => ({
       error: {
         code: appError.code,
         message: appError.message,
         requestId,
         ...(appError.details === undefined ? {} : { details: appError.details }),
       },
-    };
+    }),
+  );
+}
+
+/**
+ * Answers an error with its code's status, in the body `bodyOf` gives (the REST API's, or JSON-RPC's
+ * on /mcp); logged when the fault is ours, and with Retry-After when the same request may succeed.
+ */
+export function errorResponder(
+  logger: Logger,
+  bodyOf: (error: AppError, requestId: string) => object,
+): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const requestId = String(res.locals.requestId ?? '');
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL')
+      logger.error('request failed', {
+        requestId,
+        method: req.method,
+        path: req.baseUrl + req.path,
+        error: errorLogField(error),
+      });
     if (appError.retryable) res.setHeader('Retry-After', '5');
-    res.status(statusFor(appError.code)).json(body);
+    res.status(statusFor(appError.code)).json(bodyOf(appError, requestId));
   };
 }
 

@@ -3,22 +3,27 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import {
   type CallToolResult,
   CallToolRequestSchema,
+  ErrorCode as JsonRpcCode,
   ListToolsRequestSchema,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Router } from 'express';
+import { type ErrorRequestHandler, Router } from 'express';
 import { z } from 'zod';
+import type { ErrorCode } from '../../../shared/errors.ts';
 import { AppError } from '../errors.ts';
 import { errorLogField, type Logger } from '../logger.ts';
 import type { ServiceDeps } from '../services/common/index.ts';
 import type { AuthenticatedAgent } from '../services/governance/index.ts';
 import { agentFromRequest } from './auth.ts';
-import { parseInput, toAppError } from './errors.ts';
+import { errorResponder, parseInput, toAppError } from './errors.ts';
 import { MCP_TOOLS, type ToolAnswer } from './mcp-tools.ts';
 
 /** Said once at initialize; models read it as the server's own instructions. */
 const INSTRUCTIONS =
   'Agent Governance decides every CRM change you propose under your workspace policy. Start with what_may_i_change; check get_record_proposals before proposing on a record; a result with isError true is a refusal with reason codes: read them, do not retry the same thing. When a result says STOP, a kill switch is engaged: stop all work and tell a person.';
+
+/** The first of the codes JSON-RPC 2.0 leaves to the server, as the MCP SDK's transport uses it for HTTP-level refusals. */
+const SERVER_ERROR = -32000;
 
 /** Computed once: the same JSON Schema for every session. */
 const TOOL_LIST: Tool[] = MCP_TOOLS.map((tool) => ({
@@ -30,8 +35,8 @@ const TOOL_LIST: Tool[] = MCP_TOOLS.map((tool) => ({
 /**
  * The MCP server at /mcp over Streamable HTTP (issue 22), stateless: every POST is authenticated
  * by the agent's bearer token as the REST agent API is (a bad token is a 401 before any MCP
- * message is read), and gets a fresh MCP server bound to that agent. Nothing lives between
- * requests, so any number of servers behind a balancer answer alike.
+ * message is read, answered by mcpRefusals), and gets a fresh MCP server bound to that agent.
+ * Nothing lives between requests, so any number of servers behind a balancer answer alike.
  */
 export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Router {
   const router = Router();
@@ -44,14 +49,14 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
     });
     const sharedId = idSharedInBatch(req.body);
     if (sharedId)
-      return void res.status(400).json({
-        jsonrpc: '2.0',
-        error: {
-          code: -32600,
-          message: `Invalid Request: ${sharedId.count} requests of this batch have the id ${JSON.stringify(sharedId.id)}, and only one answer could carry it; give each request an id of its own. None was run.`,
-        },
-        id: null,
-      });
+      return void res
+        .status(400)
+        .json(
+          jsonRpcError(
+            JsonRpcCode.InvalidRequest,
+            `Invalid Request: ${sharedId.count} requests of this batch have the id ${JSON.stringify(sharedId.id)}, and only one answer could carry it; give each request an id of its own. None was run.`,
+          ),
+        );
     const server = mcpServer({ deps, caller, logger: options.logger, requestId: String(res.locals.requestId) });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => void server.close());
@@ -60,12 +65,41 @@ export function mcpRoutes(deps: ServiceDeps, options: { logger: Logger }): Route
   });
   // Stateless: no server-sent stream to open (GET) and no session to end (DELETE); clients expect 405 here.
   router.all('/mcp', (_req, res) => {
-    res
-      .status(405)
-      .set('Allow', 'POST')
-      .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: POST MCP messages.' }, id: null });
+    res.status(405).set('Allow', 'POST').json(jsonRpcError(SERVER_ERROR, 'Method not allowed: POST MCP messages.'));
   });
   return router;
+}
+
+/**
+ * A request to /mcp refused before the MCP server reads it (the body guards, the token) as a
+ * JSON-RPC error, which is what an MCP client parses: the REST error body was not one. The HTTP
+ * status stays the REST API's; `data` carries our code, the request id and any details.
+ */
+export function mcpRefusals(logger: Logger): ErrorRequestHandler {
+  return errorResponder(logger, (error, requestId) =>
+    jsonRpcError(jsonRpcCodeFor(error.code), error.message, {
+      code: error.code,
+      requestId,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    }),
+  );
+}
+
+/**
+ * A body that is not JSON is a parse error and one the guards refuse an invalid request, as JSON-RPC
+ * names them; the rest (too large, not JSON's media type, the token) are server errors, as the MCP
+ * SDK's own transport answers a body too large or of the wrong type.
+ */
+function jsonRpcCodeFor(code: ErrorCode): number {
+  if (code === 'MALFORMED_JSON') return JsonRpcCode.ParseError;
+  if (code === 'VALIDATION_FAILED') return JsonRpcCode.InvalidRequest;
+  if (code === 'INTERNAL') return JsonRpcCode.InternalError;
+  return SERVER_ERROR;
+}
+
+/** A JSON-RPC error answer to no request in particular (id null): the one refused could not be read, or was a batch. */
+function jsonRpcError(code: number, message: string, data?: object) {
+  return { jsonrpc: '2.0', error: { code, message, ...(data === undefined ? {} : { data }) }, id: null };
 }
 
 /**
