@@ -75,45 +75,80 @@ function rebuild(text: string): unknown {
  * The first key that one object of this JSON text holds twice, and that object's path. JSON.parse keeps the
  * last value and drops the other without a word, so a text a person reads (a policy whose second
  * `"jobtitle"` rule loosens the first, an agent's two values for one property) would be taken as
- * something else than it says. Walks the text as `rebuild` does.
+ * something else than it says, and a signed body another parser reads by its first key says two
+ * things under one signature. Walks the text as `rebuild` does, building no values.
  */
 export function duplicateKeyIn(text: string): { key: string; path: (string | number)[] } | undefined {
   // One frame per open container: an object's keys so far, or an array's position.
-  const frames: ({ keys: Set<string> } | { index: number })[] = [];
-  const pathOfObject = () =>
-    frames.slice(0, -1).map((frame) => ('index' in frame ? frame.index : [...frame.keys].at(-1)!));
+  const frames: (ObjectKeys | { index: number })[] = [];
+  const pathOfObject = () => frames.slice(0, -1).map((frame) => ('index' in frame ? frame.index : frame.last()));
   let expectKey = false;
   let at = 0;
   while (at < text.length) {
-    const char = text[at]!;
-    if (char === '"') {
+    const char = text.charCodeAt(at);
+    if (char === QUOTE) {
       const end = endOfString(text, at);
-      const frame = frames.at(-1);
-      if (expectKey && frame !== undefined && 'keys' in frame) {
+      if (expectKey) {
         const raw = text.slice(at + 1, end);
         const key = raw.includes('\\') ? (JSON.parse(text.slice(at, end + 1)) as string) : raw;
-        if (frame.keys.has(key)) return { key, path: pathOfObject() };
         // Keys are added in order, so the last one is the one whatever opens next nests under.
-        frame.keys.add(key);
+        // Only an object's opening or comma expects a key, so the innermost frame is that object.
+        if (!(frames.at(-1) as ObjectKeys).add(key)) return { key, path: pathOfObject() };
         expectKey = false;
       }
       at = end + 1;
-    } else if (char === '{' || char === '[') {
-      frames.push(char === '{' ? { keys: new Set() } : { index: 0 });
-      expectKey = char === '{';
+    } else if (char === OPEN_OBJECT) {
+      frames.push(new ObjectKeys());
+      expectKey = true;
       at += 1;
-    } else if (char === '}' || char === ']') {
+    } else if (char === OPEN_ARRAY) {
+      frames.push({ index: 0 });
+      expectKey = false;
+      at += 1;
+    } else if (char === CLOSE_OBJECT || char === CLOSE_ARRAY) {
       frames.pop();
       expectKey = false;
       at += 1;
-    } else if (char === ',') {
+    } else if (char === COMMA) {
       const frame = frames.at(-1);
-      if (frame !== undefined && 'index' in frame) frame.index += 1;
-      expectKey = frame !== undefined && 'keys' in frame;
+      if (frame instanceof ObjectKeys) expectKey = true;
+      else if (frame !== undefined) frame.index += 1;
       at += 1;
     } else at += 1;
   }
   return undefined;
+}
+
+const QUOTE = '"'.charCodeAt(0);
+const COMMA = ','.charCodeAt(0);
+const OPEN_OBJECT = '{'.charCodeAt(0);
+const CLOSE_OBJECT = '}'.charCodeAt(0);
+const OPEN_ARRAY = '['.charCodeAt(0);
+const CLOSE_ARRAY = ']'.charCodeAt(0);
+
+/**
+ * One object's keys, in order. Most objects hold a few keys, and searching a short list costs less
+ * than hashing every key into a Set (most of a webhook delivery's check); past a few dozen, a Set,
+ * so an object of a hundred thousand keys is still checked in linear time.
+ */
+class ObjectKeys {
+  static readonly LIST_LIMIT = 32;
+  private readonly list: string[] = [];
+  private set: Set<string> | undefined;
+  private lastKey = '';
+
+  /** Adds the key; false when the object holds it already. */
+  add(key: string): boolean {
+    if (this.set ? this.set.has(key) : this.list.includes(key)) return false;
+    this.lastKey = key;
+    if (this.set) this.set.add(key);
+    else if (this.list.push(key) > ObjectKeys.LIST_LIMIT) this.set = new Set(this.list);
+    return true;
+  }
+
+  last(): string {
+    return this.lastKey;
+  }
 }
 
 const NUMBER_CHARS = new Set('0123456789+-.eE');
