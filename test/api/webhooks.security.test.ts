@@ -115,6 +115,22 @@ describe('POST /webhooks/hubspot, requests that HubSpot did not sign', () => {
     expect(await storedEventCount(harness.deps.db, other.workspaceId)).toBe(before);
   });
 
+  it('refuses a correctly signed body that names an event’s portalId twice with 400 VALIDATION_FAILED, and stores nothing', async () => {
+    const other = await seedWebhookWorkspace(harness, 'other-secret');
+    const before = await storedEventCount(harness.deps.db);
+    // Read by its first key, this event is the other portal's; by its last, the signer's own.
+    const { portalId: _, ...rest } = propertyChange(ws.portalId);
+    const fields = JSON.stringify(rest).slice(1, -1);
+    const body = `[{"portalId":${other.portalId},${fields},"portalId":${ws.portalId}}]`;
+    const response = await deliver(harness, undefined, { clientSecret: ws.clientSecret, body });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('"portalId" twice') },
+    });
+    expect(await storedEventCount(harness.deps.db)).toBe(before);
+  });
+
   it('takes a client secret changed since the workspace was last looked up at once, and no longer the old one', async () => {
     const rotating = await seedWebhookWorkspace(harness, 'secret-before');
     expect(

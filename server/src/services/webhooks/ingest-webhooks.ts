@@ -6,7 +6,7 @@ import {
 } from '../../../../shared/hubspot-webhooks.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import type { SignatureCheck, SignedRequest } from '../../crm/port.ts';
-import { AppError, assertSafeJson } from '../../errors.ts';
+import { AppError, assertSafeJson, assertUniqueKeys } from '../../errors.ts';
 import { storeWebhookDelivery, type PortalWorkspace, type WebhookDelivery } from '../../store/webhook-event-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { PortalDirectory } from './portal-directory.ts';
@@ -45,6 +45,9 @@ export async function ingestHubSpotWebhook(
   const known = directory.workspaces;
 
   if (!parsed.ok) throw new AppError('MALFORMED_JSON', 'The webhook body is not valid JSON.');
+  // Signed bytes that say two things: we would read the last `portalId` or value, another reader
+  // of the same body (a proxy's log, the raw body stored) the first.
+  assertUniqueKeys(parsed.text, 'The webhook body');
   if (!Array.isArray(parsed.value))
     throw new AppError('VALIDATION_FAILED', 'The webhook body must be a JSON array of HubSpot events.');
   const events = readWebhookEvents(parsed.value);
