@@ -123,6 +123,20 @@ describe('Canvas signed requests', () => {
     expect(response.headers.get('set-cookie')).toBeNull();
   });
 
+  it('answers 401 and nothing else to a correctly signed envelope that names its user twice', async () => {
+    const encoded = signedRequest(REP).split('.')[1]!;
+    const envelope = Buffer.from(encoded, 'base64').toString('utf8');
+    // The stranger to a reader of the first key, the rep (who has a role, and whose token it carries) to one of the last.
+    const twice = envelope.replace(`"user":{"userId":"${REP}"`, `"user":{"userId":"${STRANGER}","userId":"${REP}"`);
+    expect(twice).not.toBe(envelope);
+    const reEncoded = Buffer.from(twice).toString('base64');
+    const signed = `${createHmac('sha256', SECRET).update(reEncoded).digest('base64')}.${reEncoded}`;
+    const response = await post(form(signed));
+    expect(response.status).toBe(401);
+    expect(await response.text()).toBe('');
+    expect(response.headers.get('set-cookie')).toBeNull();
+  });
+
   it('answers 401 and nothing else to a request signed with another secret, or none', async () => {
     for (const body of [form(signedRequest(REP, 'another-secret')), form('no-dot-here'), 'nothing=here', '']) {
       const response = await post(body);

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { safeText } from '../../../../shared/safe-text.ts';
 import type { EmbeddedAppCheck, EmbeddedAppRequest } from '../../services/console/index.ts';
-import { parseJson } from '../../../../shared/json-text.ts';
+import { duplicateKeyIn, parseJson } from '../../../../shared/json-text.ts';
 import { eighteenCharacters, SALESFORCE_ID } from './names.ts';
 
 /**
@@ -45,12 +45,16 @@ export const verifyCanvasSignedRequest: EmbeddedAppCheck = (signedRequest, secre
     return expected.length === signature.length && timingSafeEqual(expected, signature);
   });
   if (!signedBySecret) return { ok: false };
+  const text = Buffer.from(encoded, 'base64').toString('utf8');
   let json: unknown;
   try {
-    json = parseJson(Buffer.from(encoded, 'base64').toString('utf8'));
+    json = parseJson(text);
   } catch {
     return { ok: false };
   }
+  // An envelope naming `userId` twice is one user to us (the last) and may be another to whoever
+  // else reads it (the first): refused as a request that does not verify.
+  if (duplicateKeyIn(text)) return { ok: false };
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) return { ok: false };
   const envelope = parsed.data;
