@@ -1,7 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { CrmPort } from '../../server/src/crm/port.ts';
 import type { ServiceDeps } from '../../server/src/services/common/index.ts';
-import { recoverInterruptedChangeSet, submitChangeSet } from '../../server/src/services/change-sets/index.ts';
+import {
+  decideCreation,
+  recoverInterruptedChangeSet,
+  submitChangeSet,
+} from '../../server/src/services/change-sets/index.ts';
 import { findAgent } from '../../server/src/store/agent-store.ts';
 import { findWorkspace } from '../../server/src/store/workspace-store.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +15,7 @@ import { auditEvents, changeSets } from '../../server/src/store/schema.ts';
 import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { givePeopleRoles } from '../support/approvals.ts';
 import { runRollback } from '../support/rollbacks.ts';
+import { countingRowsRead } from '../support/rows-read.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -393,6 +398,30 @@ describe('POST /v1/admin/creations/:id/decisions', () => {
     const closed = await decide(held.changeId, { kind: 'reject', actingUserId: '501', reason: 'late' });
     expect(closed).toMatchObject({ status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE' } } });
     expect(await verifyAudit(harness.deps, ws.workspaceId)).toEqual({ ok: true, events: expect.any(Number) });
+  });
+
+  it('reads as many rows to decide a held creation in a change set of 2,000 entries as in one of 10', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ create: { prospecting: 'approval' } }), ADMIN);
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    const workspace = (await findWorkspace(harness.database.db, ws.workspaceId))!;
+    const counting = countingRowsRead(harness.database);
+    const rowsToApproveOneOf = async (size: number) => {
+      const entries = Array.from({ length: size }, (_, i) =>
+        create({ email: `held-${size}-${i}@x.io`, lastname: `Held${size}x${i}` }),
+      );
+      const held = (await submit(entries)).body.results[size - 1];
+      const before = counting.rowsRead();
+      const decided = await decideCreation(
+        { ...harness.deps, db: counting.db },
+        { workspace, creationId: held.changeId, request: { kind: 'approve', actingUserId: '501' } },
+      );
+      expect(decided).toMatchObject({ changeId: held.changeId, decision: 'applied', recordId: expect.any(String) });
+      return counting.rowsRead() - before;
+    };
+
+    const small = await rowsToApproveOneOf(10);
+    expect(await rowsToApproveOneOf(2_000)).toBe(small);
+    expect(small).toBeLessThan(20);
   });
 
   it('refuses a held likely duplicate for good when a person rejects it', async () => {

@@ -26,6 +26,24 @@ export async function listRecordAssociations(
     .orderBy(asc(recordAssociations.ordinal));
 }
 
+/** One association of a change set, as a decision on it reads it back: its own row, whatever the change set's size. */
+export async function findRecordAssociation(
+  db: Db | Tx,
+  query: { workspaceId: string; changeSetId: string; id: string },
+): Promise<RecordAssociationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(recordAssociations)
+    .where(
+      and(
+        eq(recordAssociations.workspaceId, query.workspaceId),
+        eq(recordAssociations.changeSetId, query.changeSetId),
+        eq(recordAssociations.id, query.id),
+      ),
+    );
+  return row;
+}
+
 export type AssociationOutcome =
   | { id: string; alreadyLinked: boolean }
   | {

@@ -26,6 +26,24 @@ export async function listRecordCreations(
     .orderBy(asc(recordCreations.ordinal));
 }
 
+/** One creation of a change set, as a decision on it reads it back: its own row, whatever the change set's size. */
+export async function findRecordCreation(
+  db: Db | Tx,
+  query: { workspaceId: string; changeSetId: string; id: string },
+): Promise<RecordCreationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(recordCreations)
+    .where(
+      and(
+        eq(recordCreations.workspaceId, query.workspaceId),
+        eq(recordCreations.changeSetId, query.changeSetId),
+        eq(recordCreations.id, query.id),
+      ),
+    );
+  return row;
+}
+
 /**
  * The standing creations of a workspace (created and not rolled back, being created, or held) that
  * share an email key or a name key with the candidates: what the CRM's search may not show yet.

@@ -124,42 +124,42 @@ function resultOf(row: ChangeViewRow): ChangeResult {
 
 /** A change set that creates records: one result per entry, in the order sent (issue 21). */
 export function creationView(header: ChangeSetHeader, rows: readonly RecordCreationRow[]): ChangeSetResponse {
-  return entriesView(
-    header,
-    rows.map(
-      (row): CreateResult => ({
-        changeId: row.id,
-        operation: 'create',
-        recordId: row.recordId,
-        properties: row.properties,
-        decision: row.decision,
-        tier: row.tier as CreateResult['tier'],
-        reasons: row.reasons as CreateResult['reasons'],
-        ...(row.duplicateOf ? { duplicateOf: row.duplicateOf } : {}),
-        ...(row.message ? { message: row.message } : {}),
-      }),
-    ),
-  );
+  return entriesView(header, rows.map(creationResult));
+}
+
+/** One creation's result, as its change set's view shows it. */
+export function creationResult(row: RecordCreationRow): CreateResult {
+  return {
+    changeId: row.id,
+    operation: 'create',
+    recordId: row.recordId,
+    properties: row.properties,
+    decision: row.decision,
+    tier: row.tier as CreateResult['tier'],
+    reasons: row.reasons as CreateResult['reasons'],
+    ...(row.duplicateOf ? { duplicateOf: row.duplicateOf } : {}),
+    ...(row.message ? { message: row.message } : {}),
+  };
 }
 
 /** A change set that associates records: one result per entry, in the order sent (issue 21). */
 export function associationView(header: ChangeSetHeader, rows: readonly RecordAssociationRow[]): ChangeSetResponse {
-  return entriesView(
-    header,
-    rows.map(
-      (row): AssociateResult => ({
-        changeId: row.id,
-        operation: 'associate',
-        recordId: row.recordId,
-        toObjectType: row.toObjectType as AssociateResult['toObjectType'],
-        toRecordId: row.toRecordId,
-        decision: row.decision,
-        tier: row.tier as AssociateResult['tier'],
-        reasons: row.reasons as AssociateResult['reasons'],
-        ...(row.message ? { message: row.message } : {}),
-      }),
-    ),
-  );
+  return entriesView(header, rows.map(associationResult));
+}
+
+/** One association's result, as its change set's view shows it. */
+export function associationResult(row: RecordAssociationRow): AssociateResult {
+  return {
+    changeId: row.id,
+    operation: 'associate',
+    recordId: row.recordId,
+    toObjectType: row.toObjectType as AssociateResult['toObjectType'],
+    toRecordId: row.toRecordId,
+    decision: row.decision,
+    tier: row.tier as AssociateResult['tier'],
+    reasons: row.reasons as AssociateResult['reasons'],
+    ...(row.message ? { message: row.message } : {}),
+  };
 }
 
 function entriesView(header: ChangeSetHeader, results: (CreateResult | AssociateResult)[]): ChangeSetResponse {

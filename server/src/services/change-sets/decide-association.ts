@@ -1,6 +1,6 @@
 import type { AssociateResult } from '../../../../shared/agent-api.ts';
 import {
-  listRecordAssociations,
+  findRecordAssociation,
   lockRecordAssociations,
   type RecordAssociationRow,
   updateRecordAssociation,
@@ -8,7 +8,7 @@ import {
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import { associateApproved } from './associate-records.ts';
-import { associationView } from './change-set-view.ts';
+import { associationResult } from './change-set-view.ts';
 import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
 export const associations: HeldEntryKind<RecordAssociationRow> = {
@@ -17,8 +17,8 @@ export const associations: HeldEntryKind<RecordAssociationRow> = {
   update: updateRecordAssociation,
   events: { approved: 'record.associate_approved', rejected: 'record.associate_rejected' },
   apply: associateApproved,
-  list: listRecordAssociations,
-  view: associationView,
+  find: findRecordAssociation,
+  result: associationResult,
 };
 
 /**

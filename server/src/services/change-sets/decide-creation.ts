@@ -1,13 +1,13 @@
 import type { CreateResult } from '../../../../shared/agent-api.ts';
 import {
-  listRecordCreations,
+  findRecordCreation,
   lockRecordCreations,
   type RecordCreationRow,
   updateRecordCreation,
 } from '../../store/record-creation-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
-import { creationView } from './change-set-view.ts';
+import { creationResult } from './change-set-view.ts';
 import { createApproved } from './create-records.ts';
 import { decideHeldRecordEntry, type HeldEntryDecision, type HeldEntryKind } from './held-entry-decision.ts';
 
@@ -17,8 +17,8 @@ export const creations: HeldEntryKind<RecordCreationRow> = {
   update: updateRecordCreation,
   events: { approved: 'record.create_approved', rejected: 'record.create_rejected' },
   apply: createApproved,
-  list: listRecordCreations,
-  view: creationView,
+  find: findRecordCreation,
+  result: creationResult,
 };
 
 /**

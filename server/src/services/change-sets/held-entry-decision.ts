@@ -9,7 +9,6 @@ import { findPerson } from '../../store/people-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type Actor, actorJson, type AuditAppender, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { changeSetLeaseOf, keepChangeSetLease } from './change-set-lease.ts';
-import type { ChangeSetHeader } from './change-set-view.ts';
 import type { ApplyEntriesInput } from './record-entries.ts';
 import type { DecidingPerson } from '../held/index.ts';
 
@@ -53,8 +52,9 @@ export interface HeldEntryKind<Row extends StoredHeldEntry> {
   update(tx: Tx, id: string, next: HeldEntryNext): Promise<void>;
   events: { approved: string; rejected: string };
   apply(deps: ServiceDeps, input: ApplyEntriesInput<Row>, leaseHeld: () => Promise<boolean>): Promise<boolean>;
-  list(db: Db, workspaceId: string, changeSetId: string): Promise<Row[]>;
-  view(changeSet: ChangeSetHeader, rows: Row[]): ChangeSetResponse;
+  /** The entry alone, read back after its decision: never the rest of its change set, which may hold thousands. */
+  find(db: Db, query: { workspaceId: string; changeSetId: string; id: string }): Promise<Row | undefined>;
+  result(row: Row): EntryResult;
 }
 
 type EntryResult = ChangeSetResponse['results'][number];
@@ -99,12 +99,9 @@ export async function decideHeldRecordEntry<Row extends StoredHeldEntry, Result 
   });
   await applyDecidedEntries(deps, kind, { workspace, decided: [decided], claimed });
   const { row } = decided;
-  const changeSet = (await findChangeSet(deps.db, workspace.id, row.changeSetId))!;
-  const rows = await kind.list(deps.db, workspace.id, row.changeSetId);
-  return kind.view(
-    changeSet,
-    rows.filter((stored) => stored.id === row.id),
-  ).results[0] as Result;
+  const stored = await kind.find(deps.db, { workspaceId: workspace.id, changeSetId: row.changeSetId, id: row.id });
+  if (!stored) throw new AppError('NOT_FOUND', `There is no ${kind.what} ${id} in this workspace.`);
+  return kind.result(stored) as Result;
 }
 
 /**
