@@ -69,4 +69,9 @@ describe('npm start in demo mode with the local Salesforce', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }, 120_000);
+
+  // Runs after the change event above went through, so the server's Pub/Sub client has connected.
+  it('prints no warning a new user would have to wonder about, such as Node’s on a TLS server name', () => {
+    expect(server.stderr()).not.toMatch(/DEP0123|DeprecationWarning|Warning:/);
+  });
 });

@@ -20,7 +20,6 @@ const REPLAY_PRESETS = ['latest', 'earliest', 'custom'] as const;
 export interface PubSubSandboxOptions extends EventBusOptions {
   /** 0 picks a free port. */
   port?: number;
-  host?: string;
   /** The token the REST sandbox issued; calls carrying another get UNAUTHENTICATED. */
   accessToken: string;
   /** When given, decides which tokens are good instead of `accessToken` (the REST sandbox's live sessions). */
@@ -32,7 +31,7 @@ export interface PubSubSandboxOptions extends EventBusOptions {
 }
 
 export interface PubSubSandbox {
-  /** `host:port`, for the client's `pubSubEndpoint`. */
+  /** `localhost:port`, for the client's `pubSubEndpoint`. */
   endpoint: string;
   bus: ChangeEventBus;
   /** The adapter the REST sandbox calls after each committed transaction. */
@@ -113,14 +112,15 @@ export async function startPubSubSandbox(options: PubSubSandboxOptions): Promise
     [{ private_key: Buffer.from(pems.private), cert_chain: Buffer.from(pems.cert) }],
     false,
   );
-  const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port ?? 0}`, credentials, (error, bound) =>
+    server.bindAsync(`127.0.0.1:${options.port ?? 0}`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
   return {
-    endpoint: `${host}:${port}`,
+    // Named as the certificate is: given 127.0.0.1, the client's TLS server name would be an IP
+    // address, which Node warns about (DEP0123) on every connection.
+    endpoint: `localhost:${port}`,
     bus,
     publishRecordChanges: (changes) => bus.publishRecordChanges(changes),
     close: () =>
