@@ -20,13 +20,24 @@ export function cliOver(harness: Harness, ...args: string[]): Promise<CliResult>
   return cliOverWithEnv(harness, {}, ...args);
 }
 
+/** As cliOver, with stdout a terminal's (`isTTY`), as a person running the command sees it. */
+export function cliAtTerminal(harness: Harness, ...args: string[]): Promise<CliResult> {
+  return runOver(harness, {}, { terminal: true }, args);
+}
+
 /** As cliOver, with configuration from these environment variables (PORT, PUBLIC_URL...). */
-export async function cliOverWithEnv(
+export function cliOverWithEnv(harness: Harness, env: Record<string, string>, ...args: string[]): Promise<CliResult> {
+  return runOver(harness, env, { terminal: false }, args);
+}
+
+async function runOver(
   harness: Harness,
   env: Record<string, string>,
-  ...args: string[]
+  stdoutIs: { terminal: boolean },
+  args: string[],
 ): Promise<CliResult> {
   const stdout = collector();
+  if (stdoutIs.terminal) Object.assign(stdout.stream, { isTTY: true });
   const stderr = collector();
   const runtime: Runtime = {
     database: harness.database,

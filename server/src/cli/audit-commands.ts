@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import type { AuditProgress, CheckpointsToVerify } from '../services/governance/index.ts';
+import type { AuditExportFormat, AuditProgress, CheckpointsToVerify } from '../services/governance/index.ts';
 import {
   collectGarbageSooner,
   parseWith,
@@ -16,6 +16,7 @@ import {
   type CommandOutput,
 } from './command-kit.ts';
 import { terminalBar } from './progress-bar.ts';
+import { terminalJson, terminalText, writesToTerminal } from './terminal-text.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
@@ -133,7 +134,8 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           bar && progressOn(bar),
         );
         if (typeof out !== 'string') {
-          await pipeline(Readable.from(stream), context.stdout, { end: false });
+          const shown = writesToTerminal(context.stdout) ? forTheTerminal(stream, q.format) : stream;
+          await pipeline(Readable.from(shown), context.stdout, { end: false });
           return { kind: 'streamed' };
         }
         let chunks = 0;
@@ -218,6 +220,16 @@ function verificationSentence(result: AuditVerification): string {
       `Checkpoints hold: ${report.checked} checked${report.latestSeq === null ? '' : `, the newest at event ${report.latestSeq}; events after it are only as safe as the database`}.`,
     );
   return lines.join('\n');
+}
+
+/**
+ * An export read at a terminal, whose escape sequences must not reach it: an agent's value holding
+ * U+009B (a one-character CSI) or U+202E would be obeyed, not shown. NDJSON escapes them as JSON
+ * does, so it parses to the same values; CSV shows them as markers (⟨U+009B⟩). A file or a pipe
+ * gets the exact bytes.
+ */
+async function* forTheTerminal(chunks: AsyncIterable<string>, format: AuditExportFormat): AsyncGenerator<string> {
+  for await (const chunk of chunks) yield format === 'ndjson' ? terminalJson(chunk) : terminalText(chunk);
 }
 
 async function* counting(chunks: AsyncIterable<string>, onChunk: () => void): AsyncGenerator<string> {
