@@ -55,14 +55,8 @@ export interface CrmAddresses extends OrgAddresses {
 
 /** What the server and the CLI share: the same configuration opens the same database and CRM connections. */
 export async function openRuntime(config: Config, holder: string, options: RuntimeOptions = {}): Promise<Runtime> {
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    holder,
-    sharedBuffersMb: options.sharedBuffersMb,
-  });
+  const database = await openMigratedDatabase(config, holder, options);
   try {
-    await database.migrate();
     const secrets = loadSecretBox({
       secretsKey: config.secretsKey,
       dataDir: config.dataDir,
@@ -114,6 +108,30 @@ export async function openRuntime(config: Config, holder: string, options: Runti
       await database.close();
     };
     return { database, deps, checkpointKey, crmAddresses, close };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * The database with its migrations applied, and nothing else: no key is read, so `migrate` runs
+ * where a deploy step holds only DATABASE_URL. Closed again when migrating fails.
+ */
+export async function openMigratedDatabase(
+  config: Config,
+  holder: string,
+  options: RuntimeOptions = {},
+): Promise<Database> {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    holder,
+    sharedBuffersMb: options.sharedBuffersMb,
+  });
+  try {
+    await database.migrate();
+    return database;
   } catch (error) {
     await database.close();
     throw error;

@@ -61,7 +61,8 @@ async function runOver(
   };
 }
 
-function collector(): { stream: Writable; text: () => string } {
+/** A stream that keeps what is written to it, as a stdout or stderr. */
+export function collector(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {

@@ -135,12 +135,18 @@ export const COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     summary: 'Applies the database migrations (every command also does so first).',
     usage: 'migrate [--json]',
     options: {},
-    run: (context) =>
-      withRuntime(context, async (_deps, runtime) => ({
+    // Not withRuntime: migrating seals and opens no secret, so it needs no SECRETS_KEY, which the
+    // runtime requires with Postgres (it used to migrate, then fail for want of the key).
+    run: async (context) => {
+      const { openMigratedDatabase } = await import('../runtime.ts');
+      const database = await openMigratedDatabase(context.config, 'the agent-governance CLI');
+      await database.close();
+      return {
         kind: 'result',
-        value: { migrated: true, database: runtime.database.kind },
-        human: `Migrations applied (${runtime.database.kind}).`,
-      })),
+        value: { migrated: true, database: database.kind },
+        human: `Migrations applied (${database.kind}).`,
+      };
+    },
   },
   ...WORKSPACE_COMMANDS,
   {
