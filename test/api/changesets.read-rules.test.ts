@@ -235,3 +235,64 @@ describe('a change set’s before values, under the policy’s read rules', () =
     );
   });
 });
+
+describe('a change set’s reasons, under the policy’s read rules', () => {
+  type Result = { recordId: string; property: string; decision: string; tier: string; reasons: string[] };
+  const answerOf = (changeSet: { results: Result[] }, recordId: string, property: string) => {
+    const { decision, tier, reasons } = changeSet.results.find(
+      (r) => r.recordId === recordId && r.property === property,
+    )!;
+    return { decision, tier, reasons };
+  };
+  const auditSeenByAdmin = async () => {
+    const exported = await fetch(`${harness.url}/v1/admin/audit/export?agent=${ws.agents[0]!.id}`, {
+      headers: { authorization: `Bearer ${ws.adminToken}` },
+    });
+    return exported.text();
+  };
+
+  it('withhold value_unchanged from a replay and a read back once the property may no longer be read in full', async () => {
+    // Decided while every value was readable: the agent proposed the values the record held.
+    const id = seedRecord(harness.hubspot.state, 'contacts', { properties: { jobtitle: 'CEO', city: 'Boston' } });
+    const body = {
+      batchId: 'enrich-1',
+      objectType: 'contacts',
+      changes: [{ recordId: id, properties: { jobtitle: 'CEO', city: 'Boston' }, evidence }],
+    };
+    const submit = () => api(harness, 'POST', '/v1/changesets', { token, body, headers: { 'idempotency-key': 'k1' } });
+    const first = await submit();
+    expect(answerOf(first.body, id, 'jobtitle')).toMatchObject({ reasons: ['tier_auto', 'value_unchanged'] });
+
+    // Tightened since: jobtitle withheld, city masked. "Unchanged" beside the proposal would be the value.
+    const tightened = {
+      ...base,
+      objects: { ...base.objects, contacts: { ...base.objects.contacts, read: { city: { '*': 'masked' } } } },
+    };
+    await publishPolicy(harness.deps, ws.workspaceId, tightened, ADMIN);
+    const expected = {
+      jobtitle: {
+        decision: 'applied',
+        reasons: ['tier_auto'],
+        before: null,
+        beforeShownAs: 'withheld',
+        proposed: 'CEO',
+      },
+      city: {
+        decision: 'applied',
+        reasons: ['tier_auto'],
+        before: 'B***',
+        beforeShownAs: 'masked',
+        proposed: 'Boston',
+      },
+    };
+    const replayed = await submit();
+    expect(replayed.status).toBe(200);
+    const read = await api(harness, 'GET', `/v1/changesets/${first.body.id}`, { token });
+    const overMcp = await mcp('get_change_set', { changeSetId: first.body.id });
+    for (const shown of [replayed.body, read.body, overMcp]) {
+      expect(byProperty(shown)).toMatchObject(expected);
+      expect(JSON.stringify(shown)).not.toContain('value_unchanged');
+    }
+    expect(await auditSeenByAdmin()).toContain('value_unchanged');
+  });
+});

@@ -1,5 +1,6 @@
 import type { AgentRole, ObjectType } from '../../../shared/crm-names.ts';
 import type { Policy } from '../../../shared/policy.ts';
+import type { ReasonCode } from '../../../shared/reason-codes.ts';
 
 /**
  * Governed reads (issue 21), pure: which properties an agent role may read, in full or masked,
@@ -47,6 +48,20 @@ export function readsInFull(policy: Policy, objectType: ObjectType, role: AgentR
   if (!governsReads(policy)) return () => true;
   const access = readAccess(policy, objectType, role);
   return (property) => access.get(property) === 'full';
+}
+
+/**
+ * A decided field write's reasons as the role may be told them now, by the read rules of
+ * `readRules`. `value_unchanged` of a property it may not read in full is left out: beside the
+ * proposal it is the value. People see every reason.
+ */
+export function reasonsAgentSees(input: {
+  readRules: Policy;
+  objectType: ObjectType;
+  role: AgentRole;
+}): (property: string, reasons: readonly ReasonCode[]) => ReasonCode[] {
+  const inFull = readsInFull(input.readRules, input.objectType, input.role);
+  return (property, reasons) => reasons.filter((reason) => !(reason === 'value_unchanged' && !inFull(property)));
 }
 
 function governsReads(policy: Policy): boolean {

@@ -8,7 +8,7 @@ import type {
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
-import { agentSees } from '../../domain/read-masking.ts';
+import { agentSees, reasonsAgentSees } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
@@ -52,22 +52,26 @@ export async function readChangeSet(
 }
 
 /**
- * Each `before` as `policy` lets the agent's role read it: one may propose a change to a property
- * it may not read, and its answer must not hand it the value a read would withhold or mask. A
- * submission's answer is filtered by the policy its decision was taken under; a replay's and a
- * read's by the one in force.
- * People's views (console, record card, audit) keep the value.
+ * A change set as `policy` lets the agent's role read it: one may propose a change to a property
+ * it may not read, and its answer must not hand it the value a read would withhold or mask, nor a
+ * reason that tells it (`reasonsAgentSees`). Each `before` is masked or withheld as a read would
+ * be. A submission's answer is shown under the policy its decision was taken under; a replay's and
+ * a read's under the one in force. People's views (console, record card, audit) keep value and reasons.
  */
 export function asAgentSees(
   policy: Policy,
   caller: Pick<AuthenticatedAgent, 'agent'>,
   response: ChangeSetResponse,
 ): ChangeSetResponse {
-  const sees = agentSees(policy, response.objectType, caller.agent.role);
+  const { objectType } = response;
+  const role = caller.agent.role;
+  const sees = agentSees(policy, objectType, role);
+  const told = reasonsAgentSees({ readRules: policy, objectType, role });
   const results = response.results.map((result) => {
     if ('operation' in result) return result;
     const { value, shownAs } = sees(result.property, result.before);
-    return shownAs ? { ...result, before: value, beforeShownAs: shownAs } : result;
+    const shown = { ...result, reasons: told(result.property, result.reasons) };
+    return shownAs ? { ...shown, before: value, beforeShownAs: shownAs } : shown;
   });
   return { ...response, results };
 }
