@@ -244,6 +244,7 @@ describe('a change set’s reasons, under the policy’s read rules', () => {
     )!;
     return { decision, tier, reasons };
   };
+  const url = 'https://example.com/team';
   const auditSeenByAdmin = async () => {
     const exported = await fetch(`${harness.url}/v1/admin/audit/export?agent=${ws.agents[0]!.id}`, {
       headers: { authorization: `Bearer ${ws.adminToken}` },
@@ -294,5 +295,105 @@ describe('a change set’s reasons, under the policy’s read rules', () => {
       expect(JSON.stringify(shown)).not.toContain('value_unchanged');
     }
     expect(await auditSeenByAdmin()).toContain('value_unchanged');
+  });
+
+  it('withhold record_condition_matched when the condition looks at a property the agent may not read; the decision stands, over REST and MCP', async () => {
+    // EXAMPLE_POLICY raises any contact write to approval when lifecyclestage is customer; withReadRules withholds lifecyclestage.
+    await publishPolicy(harness.deps, ws.workspaceId, withReadRules, ADMIN);
+    const probe = async (submit: (body: object) => Promise<any>, read: (id: string) => Promise<any>) => {
+      const customer = seedRecord(harness.hubspot.state, 'contacts', { properties: { lifecyclestage: 'customer' } });
+      const lead = seedRecord(harness.hubspot.state, 'contacts', { properties: { lifecyclestage: 'lead' } });
+      const changes = [customer, lead].map((recordId) => ({
+        recordId,
+        properties: { phone: '+1 555 0199', jobtitle: 'CTO' },
+        evidence: { ...evidence, url },
+      }));
+      const answered = await submit({ batchId: 'segment', objectType: 'contacts', changes });
+      for (const changeSet of [answered, await read(answered.id)]) {
+        // phone is held either way: its answer must not tell a customer from a lead.
+        expect(answerOf(changeSet, customer, 'phone')).toEqual(answerOf(changeSet, lead, 'phone'));
+        expect(answerOf(changeSet, customer, 'phone')).toEqual({
+          decision: 'pending_approval',
+          tier: 'approval',
+          reasons: ['tier_approval'],
+        });
+        // The admin's rule still holds the customer's jobtitle; only its reason is not named.
+        expect(answerOf(changeSet, customer, 'jobtitle')).toEqual({
+          decision: 'pending_approval',
+          tier: 'approval',
+          reasons: ['tier_auto'],
+        });
+        expect(answerOf(changeSet, lead, 'jobtitle')).toEqual({
+          decision: 'applied',
+          tier: 'auto',
+          reasons: ['tier_auto'],
+        });
+        expect(JSON.stringify(changeSet)).not.toContain('record_condition_matched');
+      }
+      return customer;
+    };
+    const customer = await probe(
+      async (body) => (await api(harness, 'POST', '/v1/changesets', { token, body })).body,
+      async (id) => (await api(harness, 'GET', `/v1/changesets/${id}`, { token })).body,
+    );
+    await probe(
+      (body) => mcp('propose_crm_changes', body),
+      (id) => mcp('get_change_set', { changeSetId: id }),
+    );
+
+    // People see why it was held.
+    expect(await auditSeenByAdmin()).toContain('record_condition_matched');
+
+    // Once the agent may read lifecyclestage in full, the reason is named.
+    const readable = {
+      ...withReadRules,
+      objects: {
+        ...withReadRules.objects,
+        contacts: { ...withReadRules.objects.contacts, read: { lifecyclestage: { '*': 'full' } } },
+      },
+    };
+    await publishPolicy(harness.deps, ws.workspaceId, readable, ADMIN);
+    const res = await api(harness, 'POST', '/v1/changesets', {
+      token,
+      body: {
+        batchId: 'segment',
+        objectType: 'contacts',
+        changes: [{ recordId: customer, properties: { phone: '+1 555 0142' }, evidence: { ...evidence, url } }],
+      },
+    });
+    expect(answerOf(res.body, customer, 'phone').reasons).toEqual(['tier_approval', 'record_condition_matched']);
+  });
+
+  it('withhold record_condition_matched decided under a condition since removed, once its property is withheld', async () => {
+    // Decided with no read rules: the agent was told the customer's write matched the condition.
+    const customer = seedRecord(harness.hubspot.state, 'contacts', { properties: { lifecyclestage: 'customer' } });
+    const body = {
+      batchId: 'segment',
+      objectType: 'contacts',
+      changes: [{ recordId: customer, properties: { jobtitle: 'CTO' }, evidence: { ...evidence, url } }],
+    };
+    const submit = () => api(harness, 'POST', '/v1/changesets', { token, body, headers: { 'idempotency-key': 'k2' } });
+    const first = await submit();
+    expect(answerOf(first.body, customer, 'jobtitle').reasons).toEqual(['tier_auto', 'record_condition_matched']);
+
+    // Now lifecyclestage is withheld, and the condition is gone from the policy in force: the one
+    // that decided the write still names the property the reason would tell about.
+    const conditions = (withReadRules as unknown as { conditions: { kind: string }[] }).conditions;
+    await publishPolicy(
+      harness.deps,
+      ws.workspaceId,
+      { ...withReadRules, conditions: conditions.filter((c) => c.kind !== 'record_matches') },
+      ADMIN,
+    );
+    const replayed = await submit();
+    const read = await api(harness, 'GET', `/v1/changesets/${first.body.id}`, { token });
+    const overMcp = await mcp('get_change_set', { changeSetId: first.body.id });
+    for (const shown of [replayed.body, read.body, overMcp]) {
+      expect(answerOf(shown, customer, 'jobtitle')).toEqual({
+        decision: 'pending_approval',
+        tier: 'approval',
+        reasons: ['tier_auto'],
+      });
+    }
   });
 });

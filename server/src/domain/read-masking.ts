@@ -1,6 +1,7 @@
 import type { AgentRole, ObjectType } from '../../../shared/crm-names.ts';
-import type { Policy } from '../../../shared/policy.ts';
+import type { Policy, RecordMatchesCondition } from '../../../shared/policy.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
+import { conditionApplies } from './policy-conditions.ts';
 
 /**
  * Governed reads (issue 21), pure: which properties an agent role may read, in full or masked,
@@ -53,15 +54,31 @@ export function readsInFull(policy: Policy, objectType: ObjectType, role: AgentR
 /**
  * A decided field write's reasons as the role may be told them now, by the read rules of
  * `readRules`. `value_unchanged` of a property it may not read in full is left out: beside the
- * proposal it is the value. People see every reason.
+ * proposal it is the value. So is `record_condition_matched` when a `record_matches` condition of
+ * `decidedUnder` (the policy that decided the write) in scope for it looks at a property the role
+ * may not read in full, whether or not that one matched: the reason would tell what the property
+ * holds. The decision stands, since an admin wrote the condition; people see every reason.
  */
 export function reasonsAgentSees(input: {
   readRules: Policy;
+  decidedUnder: Policy;
   objectType: ObjectType;
   role: AgentRole;
 }): (property: string, reasons: readonly ReasonCode[]) => ReasonCode[] {
-  const inFull = readsInFull(input.readRules, input.objectType, input.role);
-  return (property, reasons) => reasons.filter((reason) => !(reason === 'value_unchanged' && !inFull(property)));
+  const { objectType, role } = input;
+  const inFull = readsInFull(input.readRules, objectType, role);
+  const onUnreadable = input.decidedUnder.conditions.filter(
+    (condition): condition is RecordMatchesCondition =>
+      condition.kind === 'record_matches' && !inFull(condition.property),
+  );
+  return (property, reasons) => {
+    const segmentHidden = onUnreadable.some((condition) => conditionApplies(condition, { objectType, property, role }));
+    return reasons.filter(
+      (reason) =>
+        !(reason === 'value_unchanged' && !inFull(property)) &&
+        !(reason === 'record_condition_matched' && segmentHidden),
+    );
+  };
 }
 
 function governsReads(policy: Policy): boolean {

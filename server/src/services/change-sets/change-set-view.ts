@@ -1,3 +1,4 @@
+import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type {
   AssociateResult,
   ChangeResult,
@@ -6,7 +7,6 @@ import type {
   Decision,
 } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
-import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { agentSees, reasonsAgentSees } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
@@ -15,7 +15,7 @@ import type { Db } from '../../store/database.ts';
 import { listRecordAssociations, type RecordAssociationRow } from '../../store/record-association-store.ts';
 import { listRecordCreations, type RecordCreationRow } from '../../store/record-creation-store.ts';
 import { isUuid, type ServiceDeps } from '../common/index.ts';
-import { activePolicy, type AuthenticatedAgent } from '../governance/index.ts';
+import { activePolicy, type AuthenticatedAgent, policyVersion } from '../governance/index.ts';
 
 /**
  * The agent API's view of a stored change set; a replay answers exactly as the first submission did.
@@ -40,7 +40,7 @@ export async function loadChangeSetView(
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }
 
-/** A change set as the agent that submitted it reads it back (`GET /v1/changesets/:id`, `get_change_set`), its values as the policy in force lets it read them. */
+/** A change set as the agent that submitted it reads it back (`GET /v1/changesets/:id`, `get_change_set`), as the policy in force lets it read it. */
 export async function readChangeSet(
   deps: ServiceDeps,
   caller: AuthenticatedAgent,
@@ -48,25 +48,31 @@ export async function readChangeSet(
 ): Promise<ChangeSetResponse> {
   const owner = { workspaceId: caller.workspace.id, agentId: caller.agent.id };
   const view = await loadChangeSetView(deps.db, owner, changeSetId);
-  return asAgentSees((await activePolicy(deps.db, caller.workspace.id)).policy, caller, view);
+  return asAgentSees(deps, caller, await activePolicy(deps.db, caller.workspace.id), view);
 }
 
 /**
- * A change set as `policy` lets the agent's role read it: one may propose a change to a property
- * it may not read, and its answer must not hand it the value a read would withhold or mask, nor a
- * reason that tells it (`reasonsAgentSees`). Each `before` is masked or withheld as a read would
- * be. A submission's answer is shown under the policy its decision was taken under; a replay's and
- * a read's under the one in force. People's views (console, record card, audit) keep value and reasons.
+ * A change set as `readRules` lets the agent's role read it: one may propose a change to a
+ * property it may not read, and its answer must not hand it the value a read would withhold or
+ * mask, nor a reason that tells it (`reasonsAgentSees`). Each `before` is masked or withheld as a
+ * read would be. A submission's answer is shown under the policy its decision was taken under; a
+ * replay's and a read's under the one in force, the reasons judged against the conditions of the
+ * policy that decided them. People's views (console, record card, audit) keep value and reasons.
  */
-export function asAgentSees(
-  policy: Policy,
-  caller: Pick<AuthenticatedAgent, 'agent'>,
+export async function asAgentSees(
+  deps: ServiceDeps,
+  caller: Pick<AuthenticatedAgent, 'agent' | 'workspace'>,
+  readRules: ActivePolicy,
   response: ChangeSetResponse,
-): ChangeSetResponse {
+): Promise<ChangeSetResponse> {
+  const decidedUnder =
+    response.policyVersion === readRules.version
+      ? readRules.policy
+      : (await policyVersion(deps, caller.workspace.id, response.policyVersion)).policy;
   const { objectType } = response;
   const role = caller.agent.role;
-  const sees = agentSees(policy, objectType, role);
-  const told = reasonsAgentSees({ readRules: policy, objectType, role });
+  const sees = agentSees(readRules.policy, objectType, role);
+  const told = reasonsAgentSees({ readRules: readRules.policy, decidedUnder, objectType, role });
   const results = response.results.map((result) => {
     if ('operation' in result) return result;
     const { value, shownAs } = sees(result.property, result.before);

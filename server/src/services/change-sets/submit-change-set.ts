@@ -137,7 +137,7 @@ export async function submitChangeSet(
       async (policyNow) => {
         const submitted = await submitWithinBudget(deps, input, policyNow, engaged);
         // Shown under the read rules of the policy it was decided (or, a replay, answered) under.
-        return { ...submitted, response: asAgentSees(policyNow.policy, input, submitted.response) };
+        return { ...submitted, response: await asAgentSees(deps, input, policyNow, submitted.response) };
       },
     );
   if (!deps.changeSetTurns) return submit(engagedOnArrival);
