@@ -19,6 +19,8 @@ const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: 'must be a postgres:// URL, such as postgres://user:password@host:5432/database',
 });
+const PROXY_URL_EXPECTED =
+  'must be an http:// URL of the egress proxy, such as http://proxy.internal:3128 or http://user:password@proxy.internal:3128 (a user or password percent-encoded)';
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, with its host' });
 
 /** Everything the server and the CLI read from the environment, parsed once at start. */
@@ -144,6 +146,15 @@ const configSchema = z.object({
         });
       return networks.filter((network) => network !== undefined);
     }),
+  /**
+   * The egress proxy SIEM and alert webhook deliveries go through (an HTTP CONNECT tunnel to the
+   * address checked against OUTBOUND_ALLOWED_NETWORKS). Unset: they connect directly.
+   */
+  OUTBOUND_PROXY: z
+    .url({ protocol: /^http$/, error: PROXY_URL_EXPECTED })
+    // Its credentials are sent decoded; a stray `%` would fail every delivery instead of the start.
+    .refine((url) => decodes(new URL(url).username) && decodes(new URL(url).password), { error: PROXY_URL_EXPECTED })
+    .optional(),
 });
 
 export interface Config {
@@ -187,6 +198,8 @@ export interface Config {
   alerts: { pollMs: number; checkEveryMs: number; leaseMs: number; retryMaxMs: number; maxAttempts: number };
   /** Where workspaces' deliveries may go besides public addresses (OUTBOUND_ALLOWED_NETWORKS); empty: public only. */
   outboundAllowedNetworks: Network[];
+  /** The egress proxy HTTP deliveries tunnel through (OUTBOUND_PROXY); undefined: they connect directly. */
+  outboundProxy: URL | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -252,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: c.ALERT_MAX_ATTEMPTS,
     },
     outboundAllowedNetworks: c.OUTBOUND_ALLOWED_NETWORKS,
+    outboundProxy: c.OUTBOUND_PROXY === undefined ? undefined : new URL(c.OUTBOUND_PROXY),
   };
 }
 
@@ -300,4 +314,14 @@ function sandboxWebhook(url: string | undefined, secret: string | undefined): Co
  */
 function emptyToUndefined(env: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value?.trim() === '' ? undefined : value]));
+}
+
+/** Whether a URL's user or password is valid percent-encoding. */
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -96,7 +96,7 @@ export async function openRuntime(config: Config, holder: string, options: Runti
         }),
       ),
       checkSignedRequest: checkV3Signature,
-      outbound: outboundTo(config.outboundAllowedNetworks),
+      outbound: outboundTo(config.outboundAllowedNetworks, config.outboundProxy),
       changeSetLease: { holder: leaseHolderName(), leaseMs: config.changeSetLeaseMs },
       approvalApplyClaimMs: config.approvalApplyClaimMs,
       behindAnswers,

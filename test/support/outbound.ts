@@ -11,9 +11,12 @@ export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
 /** The same, as a server process's environment. */
 export const LOOPBACK_ALLOWED = { OUTBOUND_ALLOWED_NETWORKS: LOOPBACK_NETWORKS.join(',') };
 
-/** Deliveries as a server whose OUTBOUND_ALLOWED_NETWORKS lists these networks makes them. */
-export function outboundAllowing(networks: readonly string[]): Outbound {
-  return outboundTo(parsed(networks));
+/**
+ * Deliveries as a server whose OUTBOUND_ALLOWED_NETWORKS lists these networks makes them, through
+ * the egress proxy at `proxy` when given (its OUTBOUND_PROXY).
+ */
+export function outboundAllowing(networks: readonly string[], proxy?: string): Outbound {
+  return outboundTo(parsed(networks), proxy === undefined ? undefined : new URL(proxy));
 }
 
 /**

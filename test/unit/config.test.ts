@@ -227,6 +227,28 @@ describe('secrets', () => {
     );
   });
 
+  it('sends HTTP deliveries through the egress proxy OUTBOUND_PROXY names, an http:// URL, and never repeats a refused one', () => {
+    expect(loadConfig({}).outboundProxy).toBeUndefined();
+    // HTTPS_PROXY is another tool's setting: only OUTBOUND_PROXY sends workspaces' deliveries through a proxy.
+    expect(loadConfig({ HTTPS_PROXY: 'http://proxy.internal:3128' }).outboundProxy).toBeUndefined();
+    const proxy = loadConfig({ OUTBOUND_PROXY: 'http://governance:s3cret@proxy.internal:3128' }).outboundProxy;
+    expect([proxy?.hostname, proxy?.port, proxy?.username, proxy?.password]).toEqual([
+      'proxy.internal',
+      '3128',
+      'governance',
+      's3cret',
+    ]);
+    for (const refused of [
+      'https://governance:s3cret@proxy.internal:3128',
+      'proxy.internal:3128',
+      'socks5://proxy:1080',
+      'http://governance:s3cret%zz@proxy.internal:3128',
+    ])
+      expect(() => loadConfig({ OUTBOUND_PROXY: refused })).toThrow(
+        /^The configuration is invalid: OUTBOUND_PROXY must be an http:\/\/ URL of the egress proxy, such as http:\/\/proxy.internal:3128 or http:\/\/user:password@proxy.internal:3128 \(a user or password percent-encoded\)$/,
+      );
+  });
+
   it('stores tokens as a one-way hash', () => {
     expect(hashToken('agt_abc')).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken('agt_abc')).not.toBe(hashToken('agt_abd'));

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { finished } from 'node:stream/promises';
+import tls from 'node:tls';
 import { AllowedNetworks, literalAddress, type Network, OUTBOUND_SETTING } from '../../domain/outbound-addresses.ts';
 import { AppError } from '../../errors.ts';
 
@@ -11,7 +12,8 @@ import { AppError } from '../../errors.ts';
  * channels' webhooks and SMTP hosts): only public ones, and those in the networks the operator
  * allowed (OUTBOUND_ALLOWED_NETWORKS). The check is made when the connection is opened, on the
  * address actually dialled, so a name that resolved to a public address when it was saved and to
- * 169.254.169.254 when it is used (DNS rebinding) is refused all the same.
+ * 169.254.169.254 when it is used (DNS rebinding) is refused all the same. With an egress proxy
+ * (OUTBOUND_PROXY), HTTP deliveries go through a CONNECT tunnel to the address so checked.
  */
 export interface Outbound {
   /**
@@ -33,6 +35,16 @@ type PostAnswer = { status: number } | { failure: string };
  */
 const REFUSED_DELIVERY = `refused: the destination's address is not public (loopback, private, link-local or reserved) and ${OUTBOUND_SETTING} does not allow it`;
 
+/** The operator's egress proxy, named in its failures so a person knows which setting to look at. */
+const PROXY_SETTING = 'OUTBOUND_PROXY';
+
+/** Fixed, as the proxy's answer may carry what the destination said. */
+const PROXY_REFUSED = `proxy refused: the egress proxy ${PROXY_SETTING} names did not open a tunnel to the destination`;
+const PROXY_UNREACHABLE = `proxy unreachable: the egress proxy ${PROXY_SETTING} names could not be reached or did not answer`;
+
+/** A tunnel the proxy would not open, or a proxy that could not be reached: the failure says which. */
+class ProxyFailed extends Error {}
+
 /** A delivery the check stopped before any connection was opened. */
 export class OutboundRefused extends Error {
   constructor() {
@@ -41,8 +53,11 @@ export class OutboundRefused extends Error {
   }
 }
 
-/** Deliveries to public addresses and to these networks (the operator's OUTBOUND_ALLOWED_NETWORKS). */
-export function outboundTo(networks: readonly Network[]): Outbound {
+/**
+ * Deliveries to public addresses and to these networks (the operator's OUTBOUND_ALLOWED_NETWORKS);
+ * HTTP ones through the egress proxy when there is one (OUTBOUND_PROXY, an http:// URL).
+ */
+export function outboundTo(networks: readonly Network[], proxy?: URL): Outbound {
   const allowed = new AllowedNetworks(networks);
   /** Resolves as Node's own lookup does, and hands the socket only the addresses it may dial. */
   const lookup: net.LookupFunction = (hostname, options, callback) => {
@@ -53,6 +68,59 @@ export function outboundTo(networks: readonly Network[]): Outbound {
       if (first === undefined) return callback(new OutboundRefused(), '');
       if (options.all) return callback(null, permitted);
       callback(null, first.address, first.family);
+    });
+  };
+  /** The address a delivery to this host may dial (a refused literal was turned away before). */
+  const checkedAddress = (host: string) =>
+    new Promise<string>((resolve, reject) => {
+      const literal = literalAddress(host);
+      if (literal !== undefined) return resolve(literal);
+      lookup(host, {}, (error, address) => (error ? reject(error) : resolve(address as string)));
+    });
+  /**
+   * A socket to the destination through the proxy: CONNECT names the checked address, never the host
+   * name, so the proxy cannot be led by its own resolver to an address we refuse. TLS to an https
+   * destination runs inside the tunnel, with the host name as SNI and as the name the certificate
+   * must carry.
+   */
+  const tunnel = async (through: URL, target: URL, signal: AbortSignal): Promise<net.Socket> => {
+    const address = await checkedAddress(target.hostname);
+    const port = Number(target.port) || (target.protocol === 'https:' ? 443 : 80);
+    const authority = `${net.isIPv6(address) ? `[${address}]` : address}:${port}`;
+    const credentials = `${decodeURIComponent(through.username)}:${decodeURIComponent(through.password)}`;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const asked = http.request({
+        host: through.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(through.port) || 80,
+        method: 'CONNECT',
+        path: authority,
+        headers: {
+          host: authority,
+          ...(through.username === ''
+            ? {}
+            : { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` }),
+        },
+        agent: false,
+        signal,
+      });
+      asked.once('connect', (answer, socket) => {
+        // Any 2xx opens the tunnel (RFC 9110, 9.3.6); the body of any other answer is not read.
+        const status = answer.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve(socket);
+        socket.destroy();
+        reject(new ProxyFailed(PROXY_REFUSED));
+      });
+      asked.once('error', (error) => reject(signal.aborted ? error : new ProxyFailed(PROXY_UNREACHABLE)));
+      asked.end();
+    });
+    if (target.protocol !== 'https:') return socket;
+    const name = target.hostname.replace(/^\[|\]$/g, '');
+    // SNI carries only a name; an address literal is still what the certificate must carry.
+    return tls.connect({
+      socket,
+      host: name,
+      servername: net.isIP(name) === 0 ? name : undefined,
+      ALPNProtocols: ['http/1.1'],
     });
   };
   // Node skips the lookup for an address literal, so those are checked before connecting.
@@ -79,9 +147,13 @@ export function outboundTo(networks: readonly Network[]): Outbound {
     async post(url, request, timeoutMs) {
       const target = new URL(url);
       if (refusesLiteral(target.hostname)) return { failure: REFUSED_DELIVERY };
-      const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:'];
       const signal = AbortSignal.timeout(timeoutMs);
       try {
+        // Through the proxy, a tunnel of its own for each delivery; directly, a socket from the pool.
+        const tunnelled = proxy && (await tunnel(proxy, target, signal));
+        const connection = tunnelled
+          ? { createConnection: () => tunnelled }
+          : { agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'] };
         const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
           // node:http follows no redirect: only the configured URL can acknowledge (a 3xx is a failure).
           const sent = (target.protocol === 'https:' ? https : http).request(
@@ -89,7 +161,7 @@ export function outboundTo(networks: readonly Network[]): Outbound {
             {
               method: 'POST',
               headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
-              agent,
+              ...connection,
               signal,
             },
             resolve,
@@ -102,6 +174,7 @@ export function outboundTo(networks: readonly Network[]): Outbound {
         return { status: response.statusCode ?? 0 };
       } catch (error) {
         if (error instanceof OutboundRefused) return { failure: REFUSED_DELIVERY };
+        if (error instanceof ProxyFailed) return { failure: error.message };
         if (signal.aborted) return { failure: `no answer within ${timeoutMs} ms` };
         const { code } = error as { code?: unknown };
         return { failure: `request failed${typeof code === 'string' ? ` (${code})` : ''}` };
