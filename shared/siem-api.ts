@@ -21,7 +21,12 @@ export const createSiemDestinationSchema = z
       .describe(
         'otlp: OpenTelemetry logs over OTLP/HTTP JSON (the URL ends in /v1/logs); splunk_hec: Splunk HTTP Event Collector (the URL ends in /services/collector/event); webhook: a POST signed with HMAC-SHA256.',
       ),
-    url: siemUrlSchema,
+    // The URL is shown to everyone who reads the settings and written into the audit chain, so a
+    // user:password in it would be too; credentials go in `secret`, which is sealed.
+    url: siemUrlSchema.refine(
+      (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
+      'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
+    ),
     secret: safeText
       .min(1)
       .max(1_000)

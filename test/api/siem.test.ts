@@ -431,6 +431,11 @@ describe('SIEM destinations over the admin API', () => {
       'secret',
     ],
     ['an unknown kind', { kind: 'syslog', url: 'https://siem.example.com/in' }, 'kind'],
+    [
+      'a URL with a user and password, which every settings reader and the audit chain would show',
+      { kind: 'otlp', url: 'https://collector:s3cret@otel.example.com/v1/logs' },
+      'url',
+    ],
   ])('refuses %s with VALIDATION_FAILED naming the field', async (_what, body, field) => {
     const { adminToken } = await seedWorkspace(harness);
     const response = await api(harness, 'POST', '/v1/admin/siem-destinations', {
