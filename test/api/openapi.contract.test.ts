@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 interface Operation {
   operationId: string;
@@ -134,6 +134,62 @@ describe('the OpenAPI document agents load as their tools', () => {
       ];
     });
     expect(undocumented).toEqual([]);
+  });
+
+  it('documents the 423 every agent operation answers while the workspace kill switch suspends agent tokens', async () => {
+    const switched = await seedWorkspace(harness, ['outreach']);
+    const engage = (engaged: boolean) =>
+      api(harness, 'PUT', '/v1/admin/kill-switches', {
+        token: switched.adminToken,
+        body: { scope: 'workspace', engaged, reason: 'Contract check.' },
+      });
+    const agentOperations = operations.filter(({ operation }) => operation.security === undefined);
+    expect(agentOperations.length).toBeGreaterThan(5);
+    expect((await engage(true)).status).toBe(200);
+    const undocumented = [];
+    for (const { method, path, operation } of agentOperations) {
+      const res = await api(harness, method, concretePath(path), {
+        token: switched.agents[0]!.token,
+        ...(operation.requestBody === undefined ? {} : { body: {} }),
+      });
+      expect([res.status, res.body.error.code], `${method} ${path}`).toEqual([423, 'KILL_SWITCH_ENGAGED']);
+      if (!('423' in operation.responses)) undocumented.push(`${method} ${path}`);
+    }
+    expect((await engage(false)).status).toBe(200);
+    expect(undocumented).toEqual([]);
+  });
+
+  it('documents the 429 each operation a budget gates answers once a budget is used up', async () => {
+    const budgeted = await seedWorkspace(harness, ['enrichment']);
+    const token = budgeted.agents[0]!.token;
+    const published = await api(harness, 'POST', '/v1/admin/policies', {
+      token: budgeted.adminToken,
+      body: { ...(EXAMPLE_POLICY as object), budgets: { spendPerAgentPerDay: { amount: 1, currency: 'USD' } } },
+    });
+    expect(published.status).toBe(201);
+    const evidence = { source: 'clearbit', reason: 'Contract check.', cost: { amount: 1, currency: 'USD' } };
+    const changeSet = (batchId: string) => ({
+      batchId,
+      objectType: 'contacts',
+      changes: [{ recordId: '1', properties: { jobtitle: 'CTO' }, evidence }],
+    });
+    // Spends the whole budget (the record need not exist: the cost is spent on the request).
+    await api(harness, 'POST', '/v1/changesets', { token, body: changeSet('spends-the-budget') });
+    const gated = [
+      { method: 'POST', path: '/v1/changesets', body: changeSet('over-budget') },
+      {
+        method: 'POST',
+        path: '/v1/actions',
+        body: { kind: 'create_note', objectType: 'contacts', recordId: '1', body: 'A note.', evidence },
+      },
+      { method: 'POST', path: '/v1/records/read', body: { objectType: 'contacts', recordIds: ['1'] } },
+    ];
+    for (const { method, path, body } of gated) {
+      const res = await api(harness, method, path, { token, body });
+      expect([res.status, res.body.error.code], `${method} ${path}`).toEqual([429, 'BUDGET_REACHED']);
+      const operation = operations.find((route) => route.method === method && route.path === path)!.operation;
+      expect(Object.keys(operation.responses), `${method} ${path}`).toContain('429');
+    }
   });
 
   it('refuses a body that breaks the documented schema, on every route that takes one, before doing anything', async () => {

@@ -28,6 +28,7 @@ const errors = errorResponses({
   409: 'No policy published yet, or the action is not in a state that takes this report (CONFLICT).',
   422: 'The Idempotency-Key was used for a different action (IDEMPOTENCY_KEY_REUSED).',
   423: 'A kill switch is engaged for this agent, this action kind or the workspace (KILL_SWITCH_ENGAGED).',
+  429: 'A daily budget of the policy is used up, or a spend budget has less left than this action costs (BUDGET_REACHED); details say which.',
   503: 'The CRM is rate limiting or unavailable; retry with the same Idempotency-Key.',
 });
 const action = { id: { rowOf: 'action' } };
@@ -57,7 +58,7 @@ export const actionRoutes = [
         description: 'A replay of an earlier submission with the same Idempotency-Key.',
         content: json(actionViewSchema),
       },
-      ...errors(400, 401, 403, 409, 422, 423, 503),
+      ...errors(400, 401, 403, 409, 422, 423, 429, 503),
     },
     handle: async ({ caller: { agent, workspace }, headers, body, context: { deps } }, res) => {
       const { view, replayed } = await submitAction(deps, {
@@ -100,7 +101,7 @@ export const actionRoutes = [
         'The calling agent is paused or revoked, or the token is right but the agent that drafted this email is (AGENT_NOT_ACTIVE).',
       ),
       '423': errorResponse(
-        'A right token while a kill switch stops this email (KILL_SWITCH_ENGAGED): its agent, sending emails, its recipient, segment, template or evidence source.',
+        'A right token while a kill switch stops this email (KILL_SWITCH_ENGAGED): its agent, sending emails, its recipient, segment, template or evidence source; any call while the workspace switch suspends agent tokens.',
       ),
     },
     handle: async ({ caller: { workspace }, params, body, context: { deps } }, res) => {
@@ -118,7 +119,7 @@ export const actionRoutes = [
     body: { schema: actionOutcomeRequestSchema, what: 'The outcome' },
     responses: {
       '200': { description: 'The action with its outcomes.', content: json(actionViewSchema) },
-      ...errors(400, 401, 403, 404, 409),
+      ...errors(400, 401, 403, 404, 409, 423),
     },
     handle: async ({ caller: { agent, workspace }, params, body, context: { deps } }, res) => {
       res.json(await reportActionOutcome(deps, { agent, workspace, actionId: params.id, request: body }));

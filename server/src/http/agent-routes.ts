@@ -17,6 +17,7 @@ const errors = errorResponses({
   413: 'The body is over the size limit (BODY_TOO_LARGE).',
   422: 'The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED).',
   423: 'A kill switch is engaged (KILL_SWITCH_ENGAGED); details say which and why.',
+  429: 'A daily budget of the policy is used up, or a spend budget has less left than this request costs (BUDGET_REACHED); details say which.',
   503: 'The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); retry later with the same Idempotency-Key.',
 });
 
@@ -36,7 +37,7 @@ export const agentRoutes = [
         description: 'A replay of an earlier submission with the same Idempotency-Key.',
         content: json(changeSetResponseSchema),
       },
-      ...errors(400, 401, 403, 409, 413, 422, 423, 503),
+      ...errors(400, 401, 403, 409, 413, 422, 423, 429, 503),
     },
     handle: async ({ caller: { agent, workspace }, headers, body, context: { deps } }, res) => {
       const { response, replayed, timings } = await submitChangeSet(deps, {
@@ -60,7 +61,7 @@ export const agentRoutes = [
     params: { id: { rowOf: 'change set' } },
     responses: {
       '200': { description: 'The change set.', content: json(changeSetResponseSchema) },
-      ...errors(401, 403, 404),
+      ...errors(401, 403, 404, 423),
     },
     handle: async ({ caller, params, context: { deps } }, res) => {
       res.json(await readChangeSet(deps, caller, params.id));
@@ -76,7 +77,7 @@ export const agentRoutes = [
     body: { schema: recordReadRequestSchema, what: 'The read' },
     responses: {
       '200': { description: 'The records, masked as the policy says.', content: json(recordReadResponseSchema) },
-      ...errors(400, 401, 403, 409, 413, 423, 503),
+      ...errors(400, 401, 403, 409, 413, 423, 429, 503),
     },
     handle: async ({ caller, body, context: { deps } }, res) => {
       res.json(await readRecords(deps, caller, body));
