@@ -5,7 +5,7 @@ import { authenticateAgent } from '../../server/src/services/governance/index.ts
 import { auditEvents } from '../../server/src/store/schema.ts';
 import { EMAIL_EVIDENCE, emailAction, publishActionTiers, submitAction, testClock } from '../support/actions.ts';
 import { seedContact } from '../support/approvals.ts';
-import { seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
+import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -148,6 +148,25 @@ describe('the spend budget per workspace', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('VALIDATION_FAILED');
     expect(refused.body.error.message).toContain('EUR');
+    expect(refused.body.error.details.issues).toEqual([{ path: 'evidence.cost.currency', message: 'must be USD' }]);
+  });
+
+  it('names the change set entry whose cost is in a currency the budget does not count', async () => {
+    const entry = (currency: string, index: number) => ({
+      recordId: seedContact(harness, { email: `costly${index}@example.com` }),
+      properties: { jobtitle: 'CTO' },
+      evidence: { source: 'clearbit', reason: 'Company site', cost: { amount: 0.01, currency } },
+    });
+    const refused = await api(harness, 'POST', '/v1/changesets', {
+      token: ws.agents[0]!.token,
+      body: { batchId: 'mixed-currencies', objectType: 'contacts', changes: [entry('USD', 1), entry('EUR', 2)] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    expect(refused.body.error.message).toContain('changes.1.evidence.cost.currency');
+    expect(refused.body.error.details.issues).toEqual([
+      { path: 'changes.1.evidence.cost.currency', message: 'must be USD' },
+    ]);
   });
 });
 

@@ -87,7 +87,7 @@ export async function submitAction(
   const budgeted = {
     workspaceId: workspace.id,
     agent,
-    costs: request.evidence.cost ? [request.evidence.cost] : [],
+    costs: request.evidence.cost ? [{ ...request.evidence.cost, path: 'evidence.cost' }] : [],
     replays: async () => Boolean(key && (await findActionByIdempotencyKey(deps.db, key))),
   };
   return withinAgentBudget(deps, { ...budgeted, counted: (result) => !result.replayed }, () =>

@@ -122,7 +122,9 @@ export async function submitChangeSet(
   // Read once for both uses: a switch stopping the agent refuses the request, a scoped one its records.
   const engagedOnArrival = await engagedSwitchesUnlessKilled(deps.db, killSwitch);
   // Its CRM calls and the costs its entries report count against the agent's budgets (issue 21).
-  const costs = request.changes.flatMap((change) => (change.evidence.cost ? [change.evidence.cost] : []));
+  const costs = request.changes.flatMap(({ evidence: { cost } }, index) =>
+    cost ? [{ ...cost, path: `changes.${index}.evidence.cost` }] : [],
+  );
   const key = input.idempotencyKey && { workspaceId: workspace.id, agentId: agent.id, key: input.idempotencyKey };
   const submit = (engaged: readonly EngagedSwitch[]) =>
     withinAgentBudget<Submitted>(

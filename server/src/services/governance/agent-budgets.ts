@@ -74,7 +74,8 @@ async function budgetStatesOn(
 export async function withinAgentBudget<T>(
   deps: ServiceDeps,
   input: BudgetedAgent & {
-    costs: readonly Cost[];
+    /** Each cost with where the request reports it (`changes.2.evidence.cost`), for the refusal's path. */
+    costs: readonly ReportedCost[];
     replays?: () => Promise<boolean>;
     counted?: (result: T) => boolean;
   },
@@ -112,17 +113,20 @@ export async function withinAgentBudget<T>(
   }
 }
 
-function assertCountedCurrencies(policy: Policy, costs: readonly Cost[]): void {
+type ReportedCost = Cost & { path: string };
+
+function assertCountedCurrencies(policy: Policy, costs: readonly ReportedCost[]): void {
   const foreign = foreignCurrency(
     policy.budgets,
     costs.map((cost) => cost.currency),
   );
   if (!foreign) return;
   const counted = spendCurrencies(policy.budgets);
+  const path = `${costs.find((cost) => cost.currency === foreign)?.path}.currency`;
   throw new AppError(
     'VALIDATION_FAILED',
-    `The evidence reports a cost in ${foreign}, but the policy's spend budgets count ${counted.join(' and ')}: report costs in that currency.`,
-    { details: { issues: [{ path: 'evidence.cost.currency', message: `must be ${counted.join(' or ')}` }] } },
+    `The evidence reports a cost in ${foreign} (${path}), but the policy's spend budgets count ${counted.join(' and ')}: report costs in that currency.`,
+    { details: { issues: [{ path, message: `must be ${counted.join(' or ')}` }] } },
   );
 }
 
