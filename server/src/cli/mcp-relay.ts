@@ -29,7 +29,8 @@ export async function relayStdioToServer(options: {
     options.stdout as ConstructorParameters<typeof StdioServerTransport>[1],
   );
   // A line that is not a JSON-RPC message was dropped without a word, as the SDK only reports it:
-  // JSON-RPC answers it (id null), as the server's /mcp does, so the client is not left waiting.
+  // JSON-RPC answers it, as the server's /mcp does, so the client is not left waiting: with no id, as MCP's
+  // schema has an error that answers no request (an id of null fails the SDK client's parse of the line).
   local.onerror = (error) => {
     const parse = error instanceof SyntaxError;
     if (parse || error instanceof ZodError)
