@@ -188,6 +188,8 @@ describe('the workspace kill switch', () => {
       expect(res.status).toBe(423);
       expect(res.body.error).toMatchObject({
         code: 'KILL_SWITCH_ENGAGED',
+        message:
+          'A workspace kill switch is engaged: bad data from a provider. Agent tokens are suspended until it is released.',
         details: { scope: 'workspace', tokensSuspended: true },
       });
     }

@@ -135,9 +135,11 @@ export async function authenticateAgent(deps: ServiceDeps, token: string): Promi
 async function refuseWhileSuspended(deps: ServiceDeps, workspaceId: string): Promise<void> {
   const stop = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
   if (!stop?.engaged) return;
+  // The reason is what a person typed, often without a full stop; the next sentence must not run into it.
+  const reason = /[.!?]$/.test(stop.reason) ? stop.reason : `${stop.reason}.`;
   throw new AppError(
     'KILL_SWITCH_ENGAGED',
-    `A workspace kill switch is engaged: ${stop.reason} Agent tokens are suspended until it is released.`,
+    `A workspace kill switch is engaged: ${reason} Agent tokens are suspended until it is released.`,
     {
       details: {
         scope: 'workspace',
