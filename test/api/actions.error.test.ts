@@ -319,6 +319,24 @@ describe('bad input and reports out of turn', () => {
     expect((await submitAction(harness, outreach(), { ...emailAction('1'), objectType: 'deals' })).status).toBe(400);
   });
 
+  it('refuses a draft on an object of a CRM the workspace is not connected to, before asking the CRM', async () => {
+    const calls = harness.hubspot.calls.count();
+    const res = await submitAction(harness, outreach(), {
+      kind: 'create_task',
+      objectType: 'salesforce:Contact',
+      recordId: '003000000000001AAA',
+      subject: 'Call back',
+      evidence: EMAIL_EVIDENCE,
+    });
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'VALIDATION_FAILED', details: { issues: [expect.objectContaining({ path: 'objectType' })] } },
+      },
+    });
+    expect(harness.hubspot.calls.count()).toBe(calls);
+  });
+
   it('refuses an email subject with a line break, which would carry a header of its own to the sender', async () => {
     await publishActionTiers(harness, ws.workspaceId, { send_email: { outreach: 'approval' } });
     const contactId = seedContact(harness);

@@ -41,6 +41,17 @@ const cases: {
     message: /objectType/,
   },
   {
+    name: 'an object of a CRM the workspace is not connected to',
+    body: {
+      ...valid(),
+      objectType: 'salesforce:Contact',
+      changes: [{ recordId: '003000000000001AAA', properties: { Title: 'CTO' }, evidence }],
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /objectType salesforce:Contact is an object of a CRM this workspace is not connected to/,
+  },
+  {
     name: 'a malformed record id',
     body: { ...valid(), changes: [{ recordId: 'abc', properties: { jobtitle: 'x' }, evidence }] },
     status: 400,

@@ -97,6 +97,19 @@ describe('POST /v1/records/read', () => {
     });
   });
 
+  it('refuses a read of an object of a CRM the workspace is not connected to, rather than answer it has the record', async () => {
+    const res = await read(ws.agents[0]!.token, {
+      objectType: 'salesforce:Contact',
+      recordIds: ['003000000000001AAA'],
+    });
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        error: { code: 'VALIDATION_FAILED', details: { issues: [expect.objectContaining({ path: 'objectType' })] } },
+      },
+    });
+  });
+
   it('is refused while the agent’s kill switch is engaged', async () => {
     await setKillSwitch(
       harness.deps,

@@ -7,6 +7,22 @@ function crmOfUserId(userId: string): CrmVendor {
   return /^[0-9]+$/.test(userId) ? 'hubspot' : 'salesforce';
 }
 
+const notConnected = (objectType: string) =>
+  `${objectType} is an object of a CRM this workspace is not connected to (workspace connect adds it)`;
+
+/**
+ * Refuses a request (`what`: "The change set") on an object of a CRM the workspace is not connected
+ * to, before anything is stored or sent: a workspace of one CRM would send the other's object type
+ * to its own CRM, which refuses it (a 502 the agent cannot act on) or, for a read, answers nothing.
+ */
+export function refuseUnconnectedObjectType(crm: CrmPort, objectType: string, what: string): void {
+  if (crm.objectTypes.some((connected) => connected === objectType)) return;
+  const message = notConnected(objectType);
+  throw new AppError('VALIDATION_FAILED', `${what} is invalid: objectType ${message}.`, {
+    details: { issues: [{ path: 'objectType', message }] },
+  });
+}
+
 /**
  * One port over a workspace's connections (issue 20), the first being the workspace's own CRM:
  * each call naming an object type goes to that type's CRM (`contacts` to the portal,
@@ -22,11 +38,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
   const byCrm = new Map(connections.map((crm) => [crm.vendor, crm]));
   const of = (objectType: string): CrmPort => {
     const crm = byCrm.get(crmOfObjectType(objectType));
-    if (!crm)
-      throw new AppError(
-        'VALIDATION_FAILED',
-        `${objectType} is an object of a CRM this workspace is not connected to (workspace connect adds it).`,
-      );
+    if (!crm) throw new AppError('VALIDATION_FAILED', `${notConnected(objectType)}.`);
     return crm;
   };
   const ofUser = (userId: string): CrmPort => byCrm.get(crmOfUserId(userId)) ?? first;

@@ -3,6 +3,7 @@ import type { ActionRequest, ActionView } from '../../../../shared/action-api.ts
 import type { Policy, Tier } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import type { ContactFields } from '../../../../shared/crm-names.ts';
+import { refuseUnconnectedObjectType } from '../../crm/connections.ts';
 import type { CrmRecordValues } from '../../crm/port.ts';
 import { normalisedEmail, stopRuleProperties } from '../../domain/action-drafts.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
@@ -68,6 +69,7 @@ export async function submitAction(
 ): Promise<{ view: ActionView; replayed: boolean }> {
   const { agent, workspace, request } = input;
   // Bad input like a schema's refusal: nothing is stored, audited or counted against the budget.
+  refuseUnconnectedObjectType(deps.crmFor(workspace), request.objectType, 'The action');
   assertDraftTextFits(deps.crmFor(workspace).forObject(request.objectType), request.kind, {
     subject: 'subject' in request ? request.subject : undefined,
     body: request.body,

@@ -1,5 +1,6 @@
 import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type { RecordReadRequest, RecordReadResponse } from '../../../../shared/agent-api.ts';
+import { refuseUnconnectedObjectType } from '../../crm/connections.ts';
 import { maskValue, readAccess } from '../../domain/read-masking.ts';
 import { AppError } from '../../errors.ts';
 import { actorJson, type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -17,6 +18,7 @@ export async function readRecords(
   request: RecordReadRequest,
 ): Promise<RecordReadResponse> {
   const { agent, workspace } = caller;
+  refuseUnconnectedObjectType(deps.crmFor(workspace), request.objectType, 'The read');
   const killed = await engagedKillSwitch(deps.db, {
     workspaceId: workspace.id,
     agentId: agent.id,

@@ -14,6 +14,7 @@ import {
 import type { ActivePolicy } from '../../../../shared/admin-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
+import { refuseUnconnectedObjectType } from '../../crm/connections.ts';
 import type { CrmPort, CrmPropertyDefinition, CrmRecordValues } from '../../crm/port.ts';
 import { holdForGates, type AgentHold } from '../../domain/agent-safety.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
@@ -118,6 +119,7 @@ export async function submitChangeSet(
   input: SubmitChangeSetInput,
 ): Promise<{ response: ChangeSetResponse; replayed: boolean; timings: PhaseTimings }> {
   const { agent, workspace, request } = input;
+  refuseUnconnectedObjectType(deps.crmFor(workspace), request.objectType, 'The change set');
   const killSwitch = { workspaceId: workspace.id, agentId: agent.id, action: 'field_write' } as const;
   // Read once for both uses: a switch stopping the agent refuses the request, a scoped one its records.
   const engagedOnArrival = await engagedSwitchesUnlessKilled(deps.db, killSwitch);
