@@ -7,5 +7,13 @@ export function describeZodIssue(issue: z.core.$ZodIssue): { path: string; messa
     return { path, message: `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
   if (issue.code === 'invalid_key')
     return { path, message: `is not an allowed name: ${issue.issues[0]?.message ?? 'invalid'}` };
+  // zod names an optional discriminator's absence 'undefined', as if it were a value to send.
+  const options =
+    issue.code === 'invalid_union' && issue.discriminator !== undefined && 'options' in issue && issue.options;
+  if (options) {
+    const values = options.filter((option) => option !== undefined).map(String);
+    const omittable = options.includes(undefined) ? ' (or omitted)' : '';
+    return { path, message: `must be one of ${values.join(', ')}${omittable}` };
+  }
   return { path, message: issue.message };
 }

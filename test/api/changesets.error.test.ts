@@ -52,6 +52,16 @@ const cases: {
     message: /objectType salesforce:Contact is an object of a CRM this workspace is not connected to/,
   },
   {
+    name: 'an operation there is none of',
+    body: {
+      ...valid(),
+      changes: [{ operation: 'delete', recordId: contactId, properties: { jobtitle: 'x' }, evidence }],
+    },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: /changes\.0\.operation must be one of update, create, associate \(or omitted\)$/,
+  },
+  {
     name: 'a malformed record id',
     body: { ...valid(), changes: [{ recordId: 'abc', properties: { jobtitle: 'x' }, evidence }] },
     status: 400,
