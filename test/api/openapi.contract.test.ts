@@ -192,6 +192,44 @@ describe('the OpenAPI document agents load as their tools', () => {
     }
   });
 
+  it('documents the 502 each operation that reads the CRM for an agent answers when the CRM refuses our credentials', async () => {
+    const refused = await seedWorkspace(harness, ['enrichment', 'outreach'], 'pat-na1-not-the-portal-token');
+    const [enrichment, outreach] = refused.agents;
+    const base = EXAMPLE_POLICY as { objects: { contacts: object } };
+    const published = await api(harness, 'POST', '/v1/admin/policies', {
+      token: refused.adminToken,
+      body: {
+        ...base,
+        objects: { ...base.objects, contacts: { ...base.objects.contacts, read: { jobtitle: { '*': 'full' } } } },
+      },
+    });
+    expect(published.status).toBe(201);
+    const evidence = { source: 'clearbit', reason: 'Contract check.' };
+    const calling = [
+      {
+        path: '/v1/changesets',
+        token: enrichment!.token,
+        body: {
+          batchId: 'b',
+          objectType: 'contacts',
+          changes: [{ recordId: '1', properties: { jobtitle: 'CTO' }, evidence }],
+        },
+      },
+      { path: '/v1/records/read', token: enrichment!.token, body: { objectType: 'contacts', recordIds: ['1'] } },
+      {
+        path: '/v1/actions',
+        token: outreach!.token,
+        body: { kind: 'create_task', objectType: 'contacts', recordId: '1', subject: 'Call back', evidence },
+      },
+    ];
+    for (const { path, token, body } of calling) {
+      const res = await api(harness, 'POST', path, { token, body });
+      expect([res.status, res.body.error.code], path).toEqual([502, 'CRM_AUTH_FAILED']);
+      const operation = operations.find((route) => route.method === 'POST' && route.path === path)!.operation;
+      expect(Object.keys(operation.responses), path).toContain('502');
+    }
+  });
+
   it('refuses a body that breaks the documented schema, on every route that takes one, before doing anything', async () => {
     const withBody = operations.filter(({ operation }) => operation.requestBody !== undefined);
     expect(withBody.length).toBeGreaterThan(15);

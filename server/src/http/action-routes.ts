@@ -29,6 +29,7 @@ const errors = errorResponses({
   422: 'The Idempotency-Key was used for a different action (IDEMPOTENCY_KEY_REUSED).',
   423: 'A kill switch is engaged for this agent, this action kind or the workspace (KILL_SWITCH_ENGAGED).',
   429: 'A daily budget of the policy is used up, or a spend budget has less left than this action costs (BUDGET_REACHED); details say which.',
+  502: 'The CRM refused our credentials or the request (CRM_AUTH_FAILED, CRM_REJECTED); its words are in the message.',
   503: 'The CRM is rate limiting or unavailable; retry with the same Idempotency-Key.',
 });
 const action = { id: { rowOf: 'action' } };
@@ -58,7 +59,7 @@ export const actionRoutes = [
         description: 'A replay of an earlier submission with the same Idempotency-Key.',
         content: json(actionViewSchema),
       },
-      ...errors(400, 401, 403, 409, 422, 423, 429, 503),
+      ...errors(400, 401, 403, 409, 422, 423, 429, 502, 503),
     },
     handle: async ({ caller: { agent, workspace }, headers, body, context: { deps } }, res) => {
       const { view, replayed } = await submitAction(deps, {

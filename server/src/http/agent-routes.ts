@@ -18,6 +18,7 @@ const errors = errorResponses({
   422: 'The Idempotency-Key was used for a different request (IDEMPOTENCY_KEY_REUSED).',
   423: 'A kill switch is engaged (KILL_SWITCH_ENGAGED); details say which and why.',
   429: 'A daily budget of the policy is used up, or a spend budget has less left than this request costs (BUDGET_REACHED); details say which.',
+  502: 'The CRM refused our credentials or the request (CRM_AUTH_FAILED, CRM_REJECTED); its words are in the message.',
   503: 'The CRM is rate limiting or unavailable (CRM_RATE_LIMITED, CRM_UNAVAILABLE); retry later with the same Idempotency-Key.',
 });
 
@@ -37,7 +38,7 @@ export const agentRoutes = [
         description: 'A replay of an earlier submission with the same Idempotency-Key.',
         content: json(changeSetResponseSchema),
       },
-      ...errors(400, 401, 403, 409, 413, 422, 423, 429, 503),
+      ...errors(400, 401, 403, 409, 413, 422, 423, 429, 502, 503),
     },
     handle: async ({ caller: { agent, workspace }, headers, body, context: { deps } }, res) => {
       const { response, replayed, timings } = await submitChangeSet(deps, {
@@ -77,7 +78,7 @@ export const agentRoutes = [
     body: { schema: recordReadRequestSchema, what: 'The read' },
     responses: {
       '200': { description: 'The records, masked as the policy says.', content: json(recordReadResponseSchema) },
-      ...errors(400, 401, 403, 409, 413, 423, 429, 503),
+      ...errors(400, 401, 403, 409, 413, 423, 429, 502, 503),
     },
     handle: async ({ caller, body, context: { deps } }, res) => {
       res.json(await readRecords(deps, caller, body));
