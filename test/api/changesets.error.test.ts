@@ -153,7 +153,7 @@ const cases: {
     raw: JSON.stringify({ ...valid(), pad: 'x'.repeat(3 * 1024 * 1024) }),
     status: 413,
     code: 'BODY_TOO_LARGE',
-    message: /larger/,
+    message: /larger than this server accepts \(2097152 bytes, MAX_BODY_BYTES\); split the batch/,
   },
   {
     name: 'a body in a Content-Encoding the server does not read',

@@ -122,8 +122,17 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error, 'The request');
   const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large')
-    return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
+  if (type === 'entity.too.large') {
+    // The limit, so a client knows how far to split rather than guess.
+    const limit = (error as { limit?: unknown }).limit;
+    if (typeof limit !== 'number')
+      return new AppError('BODY_TOO_LARGE', 'The request body is larger than this server accepts; split the batch.');
+    return new AppError(
+      'BODY_TOO_LARGE',
+      `The request body is larger than this server accepts (${limit} bytes, MAX_BODY_BYTES); split the batch.`,
+      { details: { limitBytes: limit } },
+    );
+  }
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', 'The request body is not valid JSON.');
   if (type === 'charset.unsupported') return new AppError('VALIDATION_FAILED', 'The request body must be UTF-8.');
   if (type === 'encoding.unsupported')
