@@ -13,6 +13,23 @@ export const siemUrlSchema = safeText.max(2_000).refine((value) => {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
 }, 'must be an https:// URL (plain http:// only to localhost)');
 
+/** What a stored URL's user and password are shown as: `https://***@host/…`. */
+export const HIDDEN_CREDENTIALS = '***';
+
+/**
+ * A destination's URL as every person and API client is shown it (lists, the CLI, audit events),
+ * its user and password, if any, replaced by one `***`. New URLs cannot carry them, but a destination
+ * saved before that was refused may, and delivery still sends them (node:http makes them a Basic
+ * credential), so only what is shown changes, never the stored URL.
+ */
+export function shownSiemUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') return url;
+  parsed.username = HIDDEN_CREDENTIALS;
+  parsed.password = '';
+  return parsed.href;
+}
+
 export const createSiemDestinationSchema = z
   .strictObject({
     name: text(100),
@@ -23,9 +40,16 @@ export const createSiemDestinationSchema = z
       ),
     // The URL is shown to everyone who reads the settings and written into the audit chain, so a
     // user:password in it would be too; credentials go in `secret`, which is sealed.
+    // A listed URL sent back (to re-create a destination) carries the marker, never the credentials:
+    // refused too, and told so, since the stored ones cannot be copied out of a listing.
     url: siemUrlSchema.refine(
       (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
-      'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
+      {
+        error: (issue) =>
+          new URL(String(issue.input)).username === HIDDEN_CREDENTIALS
+            ? `shows its user and password hidden as ${HIDDEN_CREDENTIALS}, as a listed URL does, and those cannot be copied from a listing: give the URL without them and the token as secret`
+            : 'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
+      },
     ),
     secret: safeText
       .min(1)
@@ -64,7 +88,9 @@ export const siemDestinationViewSchema = z
     id: z.uuid(),
     name: safeText,
     kind: z.enum(SIEM_KINDS),
-    url: safeText,
+    url: safeText.describe(
+      `Any user and password in it shown as ${HIDDEN_CREDENTIALS} (https://${HIDDEN_CREDENTIALS}@host/…).`,
+    ),
     hasSecret: z.boolean().describe('The secret itself is never returned.'),
     downAfterSeconds: z.number().int(),
     status: z

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditEventContent, hashAuditEvent } from '../../server/src/domain/audit-chain.ts';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type AuditCheckpoint,
   checkpointKeyFromSeed,
@@ -463,6 +463,67 @@ describe('SIEM destinations over the admin API', () => {
       'siem_destination.added',
       'siem_destination.removed',
     ]);
+  });
+
+  /** A destination saved before URLs with a user or password were refused: written as its row was, not through the API. */
+  async function savedWithCredentials(workspaceId: string, url: string): Promise<string> {
+    const id = randomUUID();
+    await harness.deps.db.insert(siemDestinations).values({
+      id,
+      workspaceId,
+      name: 'old-collector',
+      kind: 'otlp',
+      url,
+      downAfterSeconds: 900,
+      cursorSeq: 0,
+      nextAttemptAt: now,
+    });
+    return id;
+  }
+
+  it('shows a URL saved with a user and password as ***@ in its list, its removal event too, and still delivers with them', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const otlp = await receiver('otlp');
+    const stored = otlp.url.replace('http://', 'http://collector:s3cret@');
+    const id = await savedWithCredentials(workspaceId, stored);
+    await auditEvents(workspaceId, agents[0]!.id, 2);
+
+    const listed = await listSiemDestinations(harness, adminToken);
+    expect(listed.map((d) => d.url)).toEqual([otlp.url.replace('http://', 'http://***@')]);
+    expect(JSON.stringify(listed)).not.toContain('s3cret');
+
+    await deliverAllSiem(harness.deps);
+    expect(otlp.received).toEqual(await chain(workspaceId));
+    expect(new Set(otlp.authorizations)).toEqual(
+      new Set([`Basic ${Buffer.from('collector:s3cret').toString('base64')}`]),
+    );
+
+    await api(harness, 'DELETE', `/v1/admin/siem-destinations/${id}`, { token: adminToken });
+    const events = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) events.push(event);
+    const removal = events.find((event) => event.type === 'siem_destination.removed');
+    expect(removal?.before).toMatchObject({ id, url: otlp.url.replace('http://', 'http://***@') });
+    expect(JSON.stringify(removal)).not.toContain('s3cret');
+  });
+
+  it('refuses a listed URL sent back to re-create a destination, saying the hidden credentials cannot be copied, and keeps the stored ones', async () => {
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const stored = 'https://collector:s3cret@otel.example.com/v1/logs';
+    await savedWithCredentials(workspaceId, stored);
+    const [listed] = await listSiemDestinations(harness, adminToken);
+
+    const resent = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: listed!.url },
+    });
+    expect(resent.status).toBe(400);
+    expect(resent.body.error.code).toBe('VALIDATION_FAILED');
+    expect(resent.body.error.message).toMatch(/url.*hidden as \*\*\*.*cannot be copied.*secret/);
+    const rows = await harness.deps.db
+      .select()
+      .from(siemDestinations)
+      .where(eq(siemDestinations.workspaceId, workspaceId));
+    expect(rows.map((row) => row.url)).toEqual([stored]);
   });
 
   it('answers 401 without the admin token, and another workspace’s admin sees none of these destinations', async () => {

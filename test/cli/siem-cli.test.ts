@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { siemDestinations } from '../../server/src/store/schema.ts';
 import { seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { cliOver } from '../support/cli.ts';
 
@@ -64,6 +66,27 @@ describe('siem add, list and remove', () => {
     expect((await cliOver(harness, 'siem', 'list', '--workspace', workspaceId, '--json')).json.destinations).toEqual(
       [],
     );
+  });
+
+  it('lists a destination saved with a user and password in its URL with them shown as ***@, in --json and in text', async () => {
+    const { workspaceId } = await seedWorkspace(harness);
+    await harness.database.db.insert(siemDestinations).values({
+      id: randomUUID(),
+      workspaceId,
+      name: 'old-collector',
+      kind: 'otlp',
+      url: 'https://collector:s3cret@otel.example.com/v1/logs',
+      downAfterSeconds: 900,
+      cursorSeq: 0,
+      nextAttemptAt: new Date(),
+    });
+    const listed = await cliOver(harness, 'siem', 'list', '--workspace', workspaceId, '--json');
+    expect(listed.json.destinations.map((d: { url: string }) => d.url)).toEqual([
+      'https://***@otel.example.com/v1/logs',
+    ]);
+    const human = await cliOver(harness, 'siem', 'list', '--workspace', workspaceId);
+    expect(human.stdout).toContain('old-collector  https://***@otel.example.com/v1/logs');
+    expect(listed.stdout + human.stdout).not.toContain('s3cret');
   });
 
   it('names the option at fault when a destination is refused', async () => {

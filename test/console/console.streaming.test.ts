@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertChannelView, AlertDeliveryView, AlertRuleView } from '../../shared/alert-api.ts';
 import type { SiemDestinationView } from '../../shared/siem-api.ts';
 import { evaluateDueAlertRule } from '../../server/src/services/alerts/index.ts';
 import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
-import { auditEvents } from '../../server/src/store/schema.ts';
+import { auditEvents, siemDestinations } from '../../server/src/store/schema.ts';
 import { consoleCall, signInPeople } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
@@ -92,6 +93,25 @@ describe('console audit streaming', () => {
     expect(after.destinations).toEqual([]);
     expect((await as('1', 'DELETE', `/console/api/siem-destinations/${destination.id}`)).status).toBe(404);
     expect((await as('1', 'DELETE', '/console/api/siem-destinations/not-a-uuid')).status).toBe(404);
+  });
+
+  it('When a destination was saved with a user and password in its URL, then every settings reader is shown them as ***@, never the password', async () => {
+    await harness.database.db.insert(siemDestinations).values({
+      id: randomUUID(),
+      workspaceId: ws.workspaceId,
+      name: 'Old collector',
+      kind: 'otlp',
+      url: 'https://collector:s3cret@otel.example.com/v1/logs',
+      downAfterSeconds: 900,
+      cursorSeq: 0,
+      nextAttemptAt: new Date(),
+    });
+    for (const reader of ['1', '2', '501', '700']) {
+      const text = await (await as(reader, 'GET', '/console/api/siem-destinations')).text();
+      expect(text, reader).not.toContain('s3cret');
+      const { destinations } = JSON.parse(text) as { destinations: SiemDestinationView[] };
+      expect(destinations.map((d) => d.url)).toEqual(['https://***@otel.example.com/v1/logs']);
+    }
   });
 
   it('When a rep reads, an approver or auditor writes, or a write comes from another site, then each is refused 403 and nothing is added', async () => {

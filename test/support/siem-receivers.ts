@@ -24,6 +24,8 @@ export interface SiemReceiver {
   refused: number;
   /** Every request that reached it, answered 2xx or not. */
   requests: number;
+  /** The Authorization header of every request that reached it ('' when there was none). */
+  authorizations: string[];
   /** Every TCP connection it accepted, whether a request came on it or not. */
   connections: number;
   /** While set, every request is answered with this status and nothing is recorded. */
@@ -60,6 +62,7 @@ export async function startSiemReceiver(options: {
     checkpoints: [],
     refused: 0,
     requests: 0,
+    authorizations: [],
     connections: 0,
     failWith: undefined,
     close: async () => {
@@ -73,6 +76,7 @@ export async function startSiemReceiver(options: {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       receiver.requests += 1;
+      receiver.authorizations.push(req.headers.authorization ?? '');
       if (receiver.failWith !== undefined) return void res.writeHead(receiver.failWith).end();
       if (req.url !== PATHS[options.kind]) return void res.writeHead(404).end();
       if (!authorised(options.kind, options.secret, receiver.url, req.headers, body)) {

@@ -1,4 +1,4 @@
-import type { CreateSiemDestination, SiemDestinationView } from '../../../../shared/siem-api.ts';
+import { type CreateSiemDestination, type SiemDestinationView, shownSiemUrl } from '../../../../shared/siem-api.ts';
 import { isDown } from '../../domain/siem-delivery.ts';
 import { AppError } from '../../errors.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
@@ -43,7 +43,13 @@ export async function addSiemDestination(
     audit.append({
       type: 'siem_destination.added',
       actor: actorJson(actor),
-      after: { id: stored.id, name: stored.name, kind: stored.kind, url: stored.url, startFrom: parsed.startFrom },
+      after: {
+        id: stored.id,
+        name: stored.name,
+        kind: stored.kind,
+        url: shownSiemUrl(stored.url),
+        startFrom: parsed.startFrom,
+      },
     });
     return stored;
   });
@@ -79,7 +85,7 @@ export async function removeSiemDestination(
         id: removed.id,
         name: removed.name,
         kind: removed.kind,
-        url: removed.url,
+        url: shownSiemUrl(removed.url),
         cursorSeq: removed.cursorSeq,
       },
     });
@@ -91,7 +97,7 @@ function view(row: SiemDestinationRow, headSeq: number, now: Date): SiemDestinat
     id: row.id,
     name: row.name,
     kind: row.kind,
-    url: row.url,
+    url: shownSiemUrl(row.url),
     hasSecret: row.secretEnc !== null,
     downAfterSeconds: row.downAfterSeconds,
     status: status(row, headSeq, now),
