@@ -97,6 +97,21 @@ describe('POST /v1/records/read', () => {
     });
   });
 
+  it('asks the CRM whether the records exist when nothing asked for is readable, and reports found only those it has', async () => {
+    const id = seedRecord(harness.hubspot.state, 'contacts', { properties: { city: 'Paris' } });
+    const res = await read(ws.agents[0]!.token, {
+      objectType: 'contacts',
+      recordIds: [id, '999999'],
+      properties: ['city'],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      records: [{ recordId: id, properties: {}, masked: [] }],
+      withheld: ['city'],
+      missing: ['999999'],
+    });
+  });
+
   it('refuses a read of an object of a CRM the workspace is not connected to, rather than answer it has the record', async () => {
     const res = await read(ws.agents[0]!.token, {
       objectType: 'salesforce:Contact',

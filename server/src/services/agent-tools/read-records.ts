@@ -49,10 +49,9 @@ async function readWithinBudget(
   const withheld = asked.filter((property) => !access.has(property));
   const crm = deps.crmFor(workspace);
   const ids = [...new Set(request.recordIds)];
-  const found =
-    readable.length === 0
-      ? new Map(ids.map((id) => [id, {}]))
-      : await crm.readBatch({ objectType: request.objectType, recordIds: ids, properties: readable });
+  // Asked even when nothing asked for is readable: only the CRM can say whether a record exists,
+  // and a read must not report found a record it never checked (with no properties it reads the ids alone).
+  const found = await crm.readBatch({ objectType: request.objectType, recordIds: ids, properties: readable });
   const masked = readable.filter((property) => access.get(property) === 'masked');
   const records = ids
     .filter((id) => found.has(id))
