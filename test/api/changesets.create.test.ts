@@ -232,6 +232,27 @@ describe('POST /v1/changesets with "operation": "create"', () => {
     expect(res.body.results[2].reasons).toContain('cap_agent_daily_creates_reached');
   });
 
+  it('tells the agent (what_may_i_change) what it may create and how many creations its cap leaves today', async () => {
+    await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ caps: { createsPerAgentPerDay: 3 } }), ADMIN);
+    await submit([create({ email: 'one@x.io', lastname: 'One' })]);
+    const res = await fetch(`${harness.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'what_may_i_change' } }),
+    });
+    const answer = (await res.json()) as { result: { content: { text: string }[] } };
+    const view = JSON.parse(answer.result.content[1]!.text);
+    expect(view).toMatchObject({
+      creates: { contacts: { tier: 'auto', onDuplicate: 'deny' }, deals: { tier: 'deny' } },
+      createsToday: { used: 1, left: 2 },
+      associationsToday: { used: 0 },
+    });
+  });
+
   it('refuses a change set that mixes creations and updates', async () => {
     const id = seedContact({ email: 'x@y.io' });
     const res = await submit([

@@ -57,6 +57,35 @@ describe('what an agent may change (what_may_i_change)', () => {
     expect(enrichment.conditions.map((c) => c.kind)).toEqual(['overwrites_non_empty']);
   });
 
+  it('tells a role what it may create, associate and read, per object, by the policy’s rules for it', () => {
+    const policy = policyOf({
+      objects: {
+        contacts: {
+          properties: { jobtitle: { '*': 'auto' } },
+          create: { prospecting: 'auto', '*': 'approval' },
+          onDuplicate: 'approval',
+          associate: { prospecting: 'two_person' },
+          read: {
+            email: { prospecting: 'masked', '*': 'full' },
+            jobtitle: { '*': 'full' },
+            phone: { enrichment: 'masked' },
+          },
+        },
+        deals: { properties: {}, associate: { '*': 'auto' } },
+      },
+    });
+    const prospecting = agentPermissions({ policy, role: 'prospecting', now: WEDNESDAY_MORNING_NY });
+    const enrichment = agentPermissions({ policy, role: 'enrichment', now: WEDNESDAY_MORNING_NY });
+    expect(prospecting.creates.contacts).toEqual({ tier: 'auto', onDuplicate: 'approval' });
+    expect(enrichment.creates.contacts).toEqual({ tier: 'approval', onDuplicate: 'approval' });
+    expect(prospecting.creates.deals).toEqual({ tier: 'deny', onDuplicate: 'deny' });
+    expect(prospecting.associates).toEqual({ contacts: 'two_person', deals: 'auto' });
+    expect(enrichment.associates).toEqual({ contacts: 'deny', deals: 'auto' });
+    expect(prospecting.reads.contacts).toEqual({ full: ['jobtitle'], masked: ['email'], withheld: ['phone'] });
+    expect(enrichment.reads.contacts).toEqual({ full: ['email', 'jobtitle'], masked: ['phone'], withheld: [] });
+    expect(prospecting.reads.deals).toEqual({ full: [], masked: [], withheld: [] });
+  });
+
   it('denies every draft kind a policy names for no role', () => {
     const permissions = agentPermissions({ policy: policyOf({}), role: 'outreach', now: WEDNESDAY_MORNING_NY });
     expect(permissions.actions).toEqual({ send_email: 'deny', create_task: 'deny', create_note: 'deny' });

@@ -10,16 +10,36 @@ import {
 import {
   TIERS,
   type Caps,
+  type ObjectPolicy,
   type Policy,
   type PolicyCondition,
   type Tier,
   type TimeWindow,
 } from '../../../shared/policy.ts';
 import { baseEvaluation, capsFor } from './policy-evaluation.ts';
+import { readAccess } from './read-masking.ts';
 import { isInsideWindow } from './time-window.ts';
 
 /** An object's named properties grouped by the role's base tier; properties named nowhere are denied. */
 export type PropertiesByTier = Record<Tier, string[]>;
+
+/** How a role may create records of one object type. */
+export interface CreationForRole {
+  /** The base tier of a creation; the properties it sets and the conditions can raise it. */
+  tier: Tier;
+  /** The tier a creation that looks like a duplicate of an existing record is raised to. */
+  onDuplicate: NonNullable<ObjectPolicy['onDuplicate']>;
+}
+
+/**
+ * What a governed read returns of an object's properties for a role: in full, masked, and the
+ * properties the read rules name for other roles only; any property not listed is withheld too.
+ */
+export interface ReadsByAccess {
+  full: string[];
+  masked: string[];
+  withheld: string[];
+}
 
 export interface WindowForRole extends TimeWindow {
   /** Whether `now` falls inside this window. */
@@ -34,6 +54,12 @@ export interface WindowForRole extends TimeWindow {
 export interface AgentPermissions {
   role: AgentRole;
   objects: Record<ObjectType, PropertiesByTier>;
+  /** Per object type, creating a record of it (issue 21); a role the policy names for none is denied. */
+  creates: Record<ObjectType, CreationForRole>;
+  /** Per object type, the base tier of associating a record of it with another record (issue 21). */
+  associates: Record<ObjectType, Tier>;
+  /** Per object type, what a governed read (`POST /v1/records/read`) returns of its properties. */
+  reads: Record<ObjectType, ReadsByAccess>;
   actions: Record<Exclude<ActionKind, 'field_write'>, Tier>;
   /** Conditions in scope for the role: each can raise a write's tier (to approval, two_person or deny). */
   conditions: PolicyCondition[];
@@ -45,25 +71,32 @@ export interface AgentPermissions {
 
 export function agentPermissions(input: { policy: Policy; role: AgentRole; now: Date }): AgentPermissions {
   const { policy, role, now } = input;
-  const objects = Object.fromEntries(
-    // HubSpot's object types always (as before Salesforce), another CRM's when the policy names them.
-    [
-      ...OBJECT_TYPES,
-      ...CRM_OBJECT_TYPES.filter((type) => crmOfObjectType(type) !== 'hubspot' && policy.objects[type]),
-    ].map((objectType) => {
-      const grouped: PropertiesByTier = { auto: [], approval: [], two_person: [], deny: [] };
-      for (const [property, tiers] of Object.entries(policy.objects[objectType]?.properties ?? {}))
-        grouped[baseEvaluation(tiers, role).tier].push(property);
-      for (const tier of TIERS) grouped[tier].sort();
-      return [objectType, grouped];
-    }),
-  ) as Record<ObjectType, PropertiesByTier>;
+  // HubSpot's object types always (as before Salesforce), another CRM's when the policy names them.
+  const objectTypes = [
+    ...OBJECT_TYPES,
+    ...CRM_OBJECT_TYPES.filter((type) => crmOfObjectType(type) !== 'hubspot' && policy.objects[type]),
+  ];
+  const perObject = <T>(describe: (objectType: ObjectType) => T) =>
+    Object.fromEntries(objectTypes.map((objectType) => [objectType, describe(objectType)])) as Record<ObjectType, T>;
+  const objects = perObject((objectType) => {
+    const grouped: PropertiesByTier = { auto: [], approval: [], two_person: [], deny: [] };
+    for (const [property, tiers] of Object.entries(policy.objects[objectType]?.properties ?? {}))
+      grouped[baseEvaluation(tiers, role).tier].push(property);
+    for (const tier of TIERS) grouped[tier].sort();
+    return grouped;
+  });
   const windows = policy.windows
     .filter((window) => !window.roles || window.roles.includes(role))
     .map((window) => ({ ...window, openNow: isInsideWindow({ window, now, policyTimeZone: policy.timezone }) }));
   return {
     role,
     objects,
+    creates: perObject((objectType) => ({
+      tier: baseEvaluation(policy.objects[objectType]?.create, role).tier,
+      onDuplicate: policy.objects[objectType]?.onDuplicate ?? 'deny',
+    })),
+    associates: perObject((objectType) => baseEvaluation(policy.objects[objectType]?.associate, role).tier),
+    reads: perObject((objectType) => readsFor(policy, objectType, role)),
     actions: {
       send_email: baseEvaluation(policy.actions.send_email, role).tier,
       create_task: baseEvaluation(policy.actions.create_task, role).tier,
@@ -77,4 +110,13 @@ export function agentPermissions(input: { policy: Policy; role: AgentRole; now: 
       return governing.length > 0 && !governing.some((window) => window.openNow);
     }),
   };
+}
+
+function readsFor(policy: Policy, objectType: ObjectType, role: AgentRole): ReadsByAccess {
+  const access = readAccess(policy, objectType, role);
+  const reads: ReadsByAccess = { full: [], masked: [], withheld: [] };
+  for (const property of Object.keys(policy.objects[objectType]?.read ?? {}))
+    reads[access.get(property) ?? 'withheld'].push(property);
+  for (const list of Object.values(reads)) list.sort();
+  return reads;
 }

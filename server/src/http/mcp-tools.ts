@@ -105,7 +105,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'what_may_i_change',
     description:
-      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, the conditions that can raise a tier, the daily caps and how many writes you have left today, the time windows and whether each is open now, any kill switch that stops you, and each daily budget (CRM calls made for you, spend you report as evidence.cost) with what is left today.',
+      'Before proposing: what the policy in force lets you (your role) do. Lists for each object type the properties applied automatically (auto), held for one or two people (approval, two_person) and denied (any property not listed is denied too), the tier of each draft kind, for each object type the tier of creating a record (creates, with the tier a likely duplicate is raised to) and of associating one with another record (associates), what a read returns of its properties (reads: full, masked, withheld; any property not listed is withheld), the conditions that can raise a tier, the daily caps and how many writes, creations and associations you have left today, the time windows and whether each is open now, any kill switch that stops you, and each daily budget (CRM calls made for you, spend you report as evidence.cost) with what is left today.',
     input: z.strictObject({}),
     run: async (_args, { deps, caller }) => {
       const view = await whatMayIChange(deps, caller);

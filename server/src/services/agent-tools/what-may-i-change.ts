@@ -2,7 +2,7 @@ import { ACTION_KINDS, type ActionKind } from '../../../../shared/crm-names.ts';
 import type { KillSwitchView } from '../../../../shared/admin-api.ts';
 import { type AgentPermissions, agentPermissions } from '../../domain/agent-permissions.ts';
 import { dayKey } from '../../domain/policy-evaluation.ts';
-import { readUsage } from '../../store/usage-store.ts';
+import { readUsages } from '../../store/usage-store.ts';
 import type { ServiceDeps } from '../common/index.ts';
 import type { BudgetState } from '../../domain/budgets.ts';
 import { activePolicy, agentBudgetStates, type AuthenticatedAgent, engagedKillSwitch } from '../governance/index.ts';
@@ -13,6 +13,9 @@ export interface PermissionsView extends AgentPermissions {
   day: string;
   /** This agent's field writes counted today, and how many the agent cap leaves (null: no cap). */
   writesToday: { used: number; left: number | null };
+  /** The same for the records this agent created today and the associations it made (issue 21). */
+  createsToday: { used: number; left: number | null };
+  associationsToday: { used: number; left: number | null };
   /** Each engaged kill switch that stops this agent, with the action kinds it stops. */
   killSwitches: (KillSwitchView & { stops: ActionKind[] })[];
   /**
@@ -22,7 +25,7 @@ export interface PermissionsView extends AgentPermissions {
   budgets: Omit<BudgetState, 'reason'>[];
 }
 
-/** The policy in force for this agent's role, today's usage of its cap and the kill switches that stop it. */
+/** The policy in force for this agent's role, today's usage of its caps and the kill switches that stop it. */
 export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAgent): Promise<PermissionsView> {
   const { agent, workspace } = caller;
   const { version, policy } = await activePolicy(deps.db, workspace.id);
@@ -31,7 +34,15 @@ export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAge
   const permissions = agentPermissions({ policy, role: agent.role, now });
   const [usage, switches, budgets] = await Promise.all([
     deps.db.transaction((tx) =>
-      readUsage(tx, { workspaceId: workspace.id, scope: 'agent_writes', day, subjects: [agent.id] }),
+      readUsages(tx, {
+        workspaceId: workspace.id,
+        day,
+        subjects: [
+          ['agent_writes', [agent.id]],
+          ['agent_creates', [agent.id]],
+          ['agent_associations', [agent.id]],
+        ],
+      }),
     ),
     Promise.all(
       ACTION_KINDS.map((action) =>
@@ -40,13 +51,18 @@ export async function whatMayIChange(deps: ServiceDeps, caller: AuthenticatedAge
     ),
     agentBudgetStates(deps.db, { workspaceId: workspace.id, agent, policy, now }),
   ]);
-  const used = usage.get(agent.id) ?? 0;
-  const cap = permissions.caps.writesPerAgentPerDay;
+  const [writes, creates, associations] = usage;
+  const today = (counts: Map<string, number>, cap: number | undefined) => {
+    const used = counts.get(agent.id) ?? 0;
+    return { used, left: cap === undefined ? null : Math.max(0, cap - used) };
+  };
   return {
     policyVersion: version,
     day,
     ...permissions,
-    writesToday: { used, left: cap === undefined ? null : Math.max(0, cap - used) },
+    writesToday: today(writes, permissions.caps.writesPerAgentPerDay),
+    createsToday: today(creates, permissions.caps.createsPerAgentPerDay),
+    associationsToday: today(associations, permissions.caps.associationsPerAgentPerDay),
     killSwitches: groupByScope(switches),
     budgets: budgets.states.map(({ reason: _reason, ...state }) => state),
   };
