@@ -16,6 +16,7 @@ import { ADMIN, api, EXAMPLE_POLICY, seedWorkspace, startHarness, type Harness }
 import { givePeopleRoles } from '../support/approvals.ts';
 import { runRollback } from '../support/rollbacks.ts';
 import { countingRowsRead } from '../support/rows-read.ts';
+import { callMcpTool } from '../support/mcp.ts';
 
 let harness: Harness;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -235,17 +236,8 @@ describe('POST /v1/changesets with "operation": "create"', () => {
   it('tells the agent (what_may_i_change) what it may create and how many creations its cap leaves today', async () => {
     await publishPolicy(harness.deps, ws.workspaceId, creationPolicy({ caps: { createsPerAgentPerDay: 3 } }), ADMIN);
     await submit([create({ email: 'one@x.io', lastname: 'One' })]);
-    const res = await fetch(`${harness.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'what_may_i_change' } }),
-    });
-    const answer = (await res.json()) as { result: { content: { text: string }[] } };
-    const view = JSON.parse(answer.result.content[1]!.text);
+    const { texts } = await callMcpTool(harness, token, 'what_may_i_change', {});
+    const view = JSON.parse(texts[1]!);
     expect(view).toMatchObject({
       creates: { contacts: { tier: 'auto', onDuplicate: 'deny' }, deals: { tier: 'deny' } },
       createsToday: { used: 1, left: 2 },

@@ -13,16 +13,22 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-async function mcp(message: object | object[]): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${harness.url}/mcp`, {
+/** A POST to /mcp of `body` as it is, as the first agent unless `headers` say otherwise. */
+function postMcp(body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${harness.url}/mcp`, {
     method: 'POST',
     headers: {
       authorization: `Bearer ${ws.agents[0]!.token}`,
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
+      ...headers,
     },
-    body: JSON.stringify(message),
+    body,
   });
+}
+
+async function mcp(message: object | object[]): Promise<{ status: number; body: any }> {
+  const res = await postMcp(JSON.stringify(message));
   return { status: res.status, body: await res.json() };
 }
 
@@ -244,16 +250,7 @@ describe('a request to /mcp refused before the MCP server reads it', () => {
   ];
 
   it.each(cases)('answers $name with HTTP $status and JSON-RPC error $rpc carrying $code', async (c) => {
-    const res = await fetch(`${harness.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${ws.agents[0]!.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...c.headers,
-      },
-      body: c.raw,
-    });
+    const res = await postMcp(c.raw, c.headers);
     expect(res.status).toBe(c.status);
     expect(await res.json()).toEqual({
       jsonrpc: '2.0',
@@ -269,14 +266,8 @@ describe('a request to /mcp refused before the MCP server reads it', () => {
   it('answers a paused agent’s request with HTTP 403 and JSON-RPC error -32000 carrying AGENT_NOT_ACTIVE', async () => {
     const paused = ws.agents[1]!;
     await setAgentStatus(harness.deps, ws.workspaceId, paused.id, 'paused', ADMIN);
-    const res = await fetch(`${harness.url}/mcp`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${paused.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    const res = await postMcp(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }), {
+      authorization: `Bearer ${paused.token}`,
     });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({
