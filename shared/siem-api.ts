@@ -24,10 +24,14 @@ export const HIDDEN_CREDENTIALS = '***';
  */
 export function shownSiemUrl(url: string): string {
   const parsed = new URL(url);
-  if (parsed.username === '' && parsed.password === '') return url;
+  if (!carriesCredentials(parsed)) return url;
   parsed.username = HIDDEN_CREDENTIALS;
   parsed.password = '';
   return parsed.href;
+}
+
+function carriesCredentials(url: URL): boolean {
+  return url.username !== '' || url.password !== '';
 }
 
 export const createSiemDestinationSchema = z
@@ -42,15 +46,12 @@ export const createSiemDestinationSchema = z
     // user:password in it would be too; credentials go in `secret`, which is sealed.
     // A listed URL sent back (to re-create a destination) carries the marker, never the credentials:
     // refused too, and told so, since the stored ones cannot be copied out of a listing.
-    url: siemUrlSchema.refine(
-      (value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''),
-      {
-        error: (issue) =>
-          new URL(String(issue.input)).username === HIDDEN_CREDENTIALS
-            ? `shows its user and password hidden as ${HIDDEN_CREDENTIALS}, as a listed URL does, and those cannot be copied from a listing: give the URL without them and the token as secret`
-            : 'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
-      },
-    ),
+    url: siemUrlSchema.refine((value) => !URL.canParse(value) || !carriesCredentials(new URL(value)), {
+      error: (issue) =>
+        new URL(String(issue.input)).username === HIDDEN_CREDENTIALS
+          ? `shows its user and password hidden as ${HIDDEN_CREDENTIALS}, as a listed URL does, and those cannot be copied from a listing: give the URL without them and the token as secret`
+          : 'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
+    }),
     secret: safeText
       .min(1)
       .max(1_000)
