@@ -5,7 +5,9 @@
  * workspace's wall time against its time alone (goal ≤ 1.2×) and the decisions the server stores per
  * second across all of them. The quiet ones also run together without the flood: their time beside the
  * flood against that is the flood's own cost (fairness), that against their time alone is what sharing one
- * process's CPU costs (capacity).
+ * process's CPU costs (capacity). Then steady traffic the server has CPU for: each quiet workspace a change
+ * set of 20 contacts a second, the flood ten a second, past its portal's limit, for 10 s; each quiet
+ * workspace's median change set against its median alone (goal ≤ 1.2×).
  *
  *   node bench/portals.ts [--db=pglite|postgres] [--records=N]   (N contacts per quiet change set; default 100,
  *   so `npm run bench -- --only portals` takes minutes, not an hour)
@@ -37,6 +39,10 @@ const PROPERTIES = 10;
 const LATENCY_MS = 100;
 const CALLS_PER_10S = 100;
 const GOAL_RATIO = 1.2;
+/** Steady traffic: seconds of it, contacts per change set (× PROPERTIES), samples of each quiet one alone. */
+const STEADY_SECONDS = 10;
+const STEADY_RECORDS = 20;
+const STEADY_ALONE_SAMPLES = 3;
 const POLICY = JSON.parse(
   fs.readFileSync(path.resolve(import.meta.dirname, '../examples/policy.json'), 'utf8'),
 ) as unknown;
@@ -78,7 +84,7 @@ async function measure(kind: 'pglite' | 'postgres', records: number) {
   }
 }
 
-/** Each quiet workspace alone, then the quiet ones at once without and with the flood. */
+/** Each quiet workspace alone, then the quiet ones at once without and with the flood, then steady traffic. */
 async function phases(serverUrl: string, portals: Portal[], records: number) {
   let batches = 0;
   const submit = async (portal: Portal, size: number) => {
@@ -140,7 +146,48 @@ async function phases(serverUrl: string, portals: Portal[], records: number) {
   const floodSeconds = (first.floodSeconds + second.floodSeconds) / 2;
   const allSeconds = (first.allSeconds + second.allSeconds) / 2;
   const refused = first.refused + second.refused;
-  return { alone, withoutFlood, together, floodSeconds, allSeconds, refused };
+  return { alone, withoutFlood, together, floodSeconds, allSeconds, refused, steady: await steadyTraffic() };
+
+  /**
+   * Traffic a server holds: each quiet workspace submits a small change set every second, the flood
+   * ten a second, more than its portal's limit lets through, so its backlog waits on its own pacing.
+   * Submissions go on schedule whatever the answers (agents do not wait for each other), the quiet
+   * ones spread over the second. Each quiet workspace's median change set against its median alone.
+   */
+  async function steadyTraffic() {
+    const aloneSamples = [];
+    for (const portal of quiet) {
+      const samples = [];
+      for (let i = 0; i < STEADY_ALONE_SAMPLES; i += 1) samples.push(await submit(portal, STEADY_RECORDS));
+      aloneSamples.push(samples);
+    }
+    freshWindows();
+    const refusedBefore = portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0);
+    const at = (ms: number, portal: Portal) =>
+      new Promise<number>((resolve, reject) =>
+        setTimeout(() => submit(portal, STEADY_RECORDS).then(resolve, reject), ms),
+      );
+    const started = performance.now();
+    const quietRuns = quiet.map((portal, index) =>
+      Promise.all(
+        Array.from({ length: STEADY_SECONDS }, (_, second) => at((second + index / quiet.length) * 1000, portal)),
+      ),
+    );
+    const floodRuns = Array.from({ length: STEADY_SECONDS * FLOOD_FACTOR }, (_, i) =>
+      at((i * 1000) / FLOOD_FACTOR, flood),
+    );
+    const quietSeconds = await Promise.all(quietRuns);
+    const floodSeconds = await Promise.all(floodRuns);
+    return {
+      alone: aloneSamples.map(median),
+      together: quietSeconds.map(median),
+      togetherP95: percentile(quietSeconds.flat(), 0.95),
+      aloneP95: percentile(aloneSamples.flat(), 0.95),
+      floodMedian: median(floodSeconds),
+      allSeconds: (performance.now() - started) / 1000,
+      refused: portals.reduce((sum, { hubspot }) => sum + hubspot.calls.count({ status: 429 }), 0) - refusedBefore,
+    };
+  }
 }
 
 /**
@@ -171,6 +218,9 @@ async function createWorkspaces(env: Record<string, string>, accounts: HubSpotSt
 
 const mean = (a: readonly number[], b: readonly number[]) => a.map((value, i) => (value + b[i]!) / 2);
 
+const percentile = (values: readonly number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length / 2;
@@ -180,6 +230,7 @@ const median = (values: readonly number[]) => {
 export async function benchPortals(only?: string, records: number = RECORDS): Promise<BenchTable[]> {
   const summary = [];
   const perWorkspace = [];
+  const steady = [];
   for (const kind of (['pglite', 'postgres'] as const).filter((k) => !only || k === only)) {
     const result = await measure(kind, records);
     if (!result) {
@@ -205,6 +256,21 @@ export async function benchPortals(only?: string, records: number = RECORDS): Pr
       'HubSpot 429s': result.refused,
       'server peak MB': result.peakMemoryMb,
     });
+    const steadyRatios = result.steady.together.map((seconds, i) => seconds / result.steady.alone[i]!);
+    steady.push({
+      database: kind,
+      'quiet alone s (median)': median(result.steady.alone).toFixed(3),
+      'quiet in the traffic s (median)': median(result.steady.together).toFixed(3),
+      'ratio median': median(steadyRatios).toFixed(3),
+      'ratio worst': Math.max(...steadyRatios).toFixed(3),
+      [`quiet within ${GOAL_RATIO}×`]: `${steadyRatios.filter((ratio) => ratio <= GOAL_RATIO).length}/${steadyRatios.length}`,
+      'quiet p95 alone / in the traffic s': `${result.steady.aloneP95.toFixed(3)} / ${result.steady.togetherP95.toFixed(3)}`,
+      'flood change set s (median)': result.steady.floodMedian.toFixed(2),
+      'decisions/s, all workspaces': Math.round(
+        ((WORKSPACES - 1 + FLOOD_FACTOR) * STEADY_SECONDS * STEADY_RECORDS * PROPERTIES) / result.steady.allSeconds,
+      ),
+      'HubSpot 429s': result.steady.refused,
+    });
     for (const [i, seconds] of result.together.entries()) {
       perWorkspace.push({
         database: kind,
@@ -223,6 +289,10 @@ export async function benchPortals(only?: string, records: number = RECORDS): Pr
       rows: summary,
     },
     { title: 'Each quiet workspace, alone and beside the others:', rows: perWorkspace },
+    {
+      title: `Steady traffic for ${STEADY_SECONDS} s: each quiet workspace a change set of ${STEADY_RECORDS} contacts × ${PROPERTIES} properties every second, the flood ${FLOOD_FACTOR} a second (past its portal's limit); goal: every quiet one's median within ${GOAL_RATIO}× its median alone:`,
+      rows: steady,
+    },
   ];
 }
 
