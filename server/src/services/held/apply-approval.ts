@@ -9,7 +9,7 @@ import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
 import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
 import { toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
 import { type ApplyClaim, keepApplyClaim } from './apply-claim.ts';
-import { readAuditHead } from '../../store/audit-store.ts';
+import { approvedPropertiesInAudit, readAuditHead } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type ServiceDeps, provenanceValues, withAuditChain } from '../common/index.ts';
@@ -149,9 +149,12 @@ async function writeChunk(
       await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }),
     );
   }
+  const approvedInAudit = await approvedPropertiesInAudit(deps.db, workspace.id, chunk);
   for (const approval of chunk) {
     const killed = killSwitches.get(approval.agentId);
-    if (killed) results.set(approval.id, failed(killedMessage(killed.reason)));
+    const undecided = withoutDecision(approval, approvedInAudit.get(approval.id));
+    if (undecided) results.set(approval.id, undecided);
+    else if (killed) results.set(approval.id, failed(killedMessage(killed.reason)));
     else writable.push(approval);
   }
   if (writable.length === 0) return results;
@@ -290,6 +293,25 @@ async function switchesStopping(
 
 function killedMessage(reason: string): string {
   return `Not written yet: a kill switch is engaged (${reason}).`;
+}
+
+/**
+ * Not written, for good, when the audit log shows no person approving what the approval would
+ * write: its row was changed outside this app (a database owner marking it approved by hand).
+ */
+function withoutDecision(approval: StoredApproval, approvedInAudit: ReadonlySet<string> | undefined) {
+  const approved = approvedItems(approval).map((item) => item.property);
+  const unapproved = approved.filter((property) => !approvedInAudit?.has(property));
+  if (approved.length > 0 && unapproved.length === 0) return undefined;
+  const what =
+    approved.length === 0
+      ? 'it is marked approved yet approves no property'
+      : `the audit log shows no person approving ${unapproved.join(', ')}`;
+  return {
+    status: 'stale',
+    event: 'approval.stale',
+    message: `Not written: ${what}, so its row was changed outside this app.`,
+  } satisfies ApplyResult;
 }
 
 /** True when the record already holds every value the approval would write (and so a write would change nothing). */
