@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { policyVersions } from './schema.ts';
 
@@ -63,4 +63,20 @@ export async function listPolicyVersions(
     .from(policyVersions)
     .where(eq(policyVersions.workspaceId, workspaceId))
     .orderBy(desc(policyVersions.version));
+}
+
+/**
+ * True when the audit log's `policy.published` event for this version holds the document as it is
+ * stored now (compared as jsonb, so key order and spacing do not count): false for a document
+ * edited in the database after it was published.
+ */
+export async function storedAsPublished(db: Db | Tx, workspaceId: string, version: number): Promise<boolean> {
+  const result = await db.execute(sql`
+    select exists (
+      select 1 from policy_versions p join audit_events e
+        on e.workspace_id = p.workspace_id and e.type = 'policy.published' and e.policy_version = p.version
+      where p.workspace_id = ${workspaceId} and p.version = ${version}
+        and json_typeof(e.data->'document') = 'object' and (e.data->'document')::jsonb = p.document
+    ) as "published"`);
+  return (result as unknown as { rows: { published: boolean }[] }).rows[0]?.published === true;
 }

@@ -13,6 +13,7 @@ import {
   insertPolicyVersion,
   listPolicyVersions,
   type StoredPolicyVersion,
+  storedAsPublished,
 } from '../../store/policy-store.ts';
 import { policyChangeReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
@@ -229,8 +230,22 @@ export async function activePolicy(db: Db | Tx, workspaceId: string): Promise<Ac
     );
   const parsed = parseStoredPolicy(workspaceId, stored);
   if (!parsed.ok) throw new AppError('INTERNAL', `Stored policy version ${stored.version} no longer parses.`);
+  if (!checkedAsPublished.has(parsed.policy)) {
+    if (!(await storedAsPublished(db, workspaceId, stored.version)))
+      throw new AppError(
+        'INTERNAL',
+        `Stored policy version ${stored.version} is not the document its policy.published audit event holds: it was changed in the database, so nothing is decided under it. Publish the policy again.`,
+      );
+    checkedAsPublished.add(parsed.policy);
+  }
   return { version: stored.version, policy: parsed.policy };
 }
+
+/**
+ * Parsed policies found to be stored as published: a document edited in the database (a tier
+ * lowered by hand) parses into a new object, so it is checked once, as it is parsed once.
+ */
+const checkedAsPublished = new WeakSet<Policy>();
 
 /**
  * A stored version parsed, from memory when its document is what was parsed before. Parsing runs
