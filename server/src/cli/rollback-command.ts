@@ -83,11 +83,19 @@ async function selectorFrom(context: CommandContext): Promise<RollbackSelector> 
       recordIds: 'record',
     };
     const issue = parsed.error.issues[0];
-    const option =
-      issue?.path[0] === undefined ? 'selector' : `--${names[String(issue.path[0])] ?? String(issue.path[0])}`;
+    const field = issue?.path[0] === undefined ? undefined : String(issue.path[0]);
+    const option = field === undefined ? 'selector' : `--${names[field] ?? field}`;
+    // The hint fits the problem: a person who gave --batch and a mistyped --since needs the time's form.
+    const hints: Record<string, string> = {
+      selector: ' Give --batch, --agent, --change or --record.',
+      '--since': ' Give an ISO 8601 time with its zone, such as 2026-12-01T09:00:00Z.',
+      '--until': ' Give an ISO 8601 time with its zone, such as 2026-12-01T09:00:00Z.',
+      '--change': ' Give change ids as a change set’s results and rollback reports name them.',
+      '--agent': ' Give the agent’s id, as agents list shows it.',
+    };
     throw new AppError(
       'VALIDATION_FAILED',
-      `rollback ${option}: ${issue?.message ?? 'invalid'}. Give --batch, --agent, --change or --record.`,
+      `rollback ${option}: ${issue?.message ?? 'invalid'}.${hints[option] ?? ''}`,
     );
   }
   return parsed.data;
