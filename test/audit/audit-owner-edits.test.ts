@@ -171,3 +171,44 @@ describe('JSON respelled by a database owner into text that says more than its v
     expect(await verifyAudit(deps, workspaceId)).toEqual({ ok: true, events: 6 });
   });
 });
+
+describe('the chain head’s row deleted by a database owner', () => {
+  it('is named after the newest stored event, not taken for a workspace that does not exist', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(sql`delete from audit_heads where workspace_id = ${workspaceId}`);
+    expect(await verifyAudit(deps, workspaceId)).toEqual({
+      ok: false,
+      events: 4,
+      firstBadEvent: {
+        seq: 5,
+        problem: 'truncated',
+        message:
+          'The chain head is missing: its row was deleted, so events after 4, the newest stored, may have been removed unseen.',
+      },
+    });
+  });
+
+  it('still lets an event altered before it be named first', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(sql`delete from audit_heads where workspace_id = ${workspaceId}`);
+    await asOwner(sql`update audit_events set batch_id = 'forged' where workspace_id = ${workspaceId} and seq = 3`);
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 2,
+      firstBadEvent: { seq: 3, problem: 'altered' },
+    });
+  });
+
+  it('refuses what would be recorded, saying the head is missing', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(sql`delete from audit_heads where workspace_id = ${workspaceId}`);
+    await expect(
+      withAuditChain(database.db, workspaceId, deps.clock, async (_tx, audit) => {
+        audit.append({ type: 'test.event', actor: { type: 'system' } });
+      }),
+    ).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining(`The audit chain head of workspace ${workspaceId} is missing`),
+    });
+  });
+});

@@ -27,7 +27,7 @@ export async function lockAuditHead(tx: Tx, workspaceId: string): Promise<{ seq:
     .from(auditHeads)
     .where(eq(auditHeads.workspaceId, workspaceId))
     .for('update');
-  if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
+  if (!head) throw headMissing(workspaceId);
   return head;
 }
 
@@ -80,12 +80,46 @@ function eventRow(event: LinkedAuditEvent) {
 }
 
 export async function readAuditHead(db: Db | Tx, workspaceId: string): Promise<{ seq: number; hash: string }> {
+  const head = await findAuditHead(db, workspaceId);
+  if (!head) throw headMissing(workspaceId);
+  return head;
+}
+
+/** The chain head, or undefined when its row is gone. */
+export async function findAuditHead(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<{ seq: number; hash: string } | undefined> {
   const [head] = await db
     .select({ seq: auditHeads.seq, hash: auditHeads.hash })
     .from(auditHeads)
     .where(eq(auditHeads.workspaceId, workspaceId));
-  if (!head) throw new AppError('NOT_FOUND', `Workspace ${workspaceId} does not exist.`);
   return head;
+}
+
+/**
+ * Every workspace gets its head as it is created, so a missing one was deleted in the database:
+ * said so, rather than that the workspace does not exist, which a person would take as the cause.
+ */
+function headMissing(workspaceId: string): AppError {
+  return new AppError(
+    'INTERNAL',
+    `The audit chain head of workspace ${workspaceId} is missing: its audit_heads row was deleted in the database, so nothing more can be recorded until it is restored. audit verify names the newest event stored.`,
+  );
+}
+
+/** The stored event with the greatest seq in the chain's range (1 and up), as a head would name it. */
+export async function newestStoredEvent(
+  db: Db | Tx,
+  workspaceId: string,
+): Promise<{ seq: number; hash: string } | undefined> {
+  const [newest] = await db
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.workspaceId, workspaceId), gte(auditEvents.seq, 1)))
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
+  return newest;
 }
 
 /**

@@ -6,12 +6,14 @@ import {
   type AuditCheckpoint,
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
-import { ChainVerifier, storedOutsideChain, type ChainBreak } from '../../domain/audit-chain.ts';
+import { ChainVerifier, GENESIS_HASH, storedOutsideChain, type ChainBreak } from '../../domain/audit-chain.ts';
 import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
+  findAuditHead,
   firstEventOutsideChain,
+  newestStoredEvent,
   readAuditHead,
   readAuditText,
   streamAuditEvents,
@@ -40,13 +42,25 @@ export async function verifyAudit(
   onProgress?: AuditProgress,
 ): Promise<AuditVerification> {
   // Read the head first: events appended while we walk are past it and do not count as tampering.
-  const head = await readAuditHead(deps.db, workspaceId);
-  const chain = await walkChain(deps, workspaceId, head, onProgress);
-  const checkpoints = given ? await checkCheckpoints(deps, workspaceId, head, given) : undefined;
+  const head = await findAuditHead(deps.db, workspaceId);
+  // A head row deleted in the database: the stored events are walked as far as they go, and then
+  // the head is named missing, as removed newest events could no longer be told.
+  const walkTo = head ?? (await newestStoredEvent(deps.db, workspaceId)) ?? { seq: 0, hash: GENESIS_HASH };
+  const walked = await walkChain(deps, workspaceId, walkTo, onProgress);
+  const chain = head || walked.problem ? walked : { events: walked.events, problem: headMissingBreak(walked.events) };
+  const checkpoints = given ? await checkCheckpoints(deps, workspaceId, walkTo, given) : undefined;
   const ok = chain.problem === undefined && checkpoints?.firstBadCheckpoint === undefined;
   const report = checkpoints ? { checkpoints } : {};
   if (ok) return { ok: true, events: chain.events, ...report };
   return { ok: false, events: chain.events, ...(chain.problem ? { firstBadEvent: chain.problem } : {}), ...report };
+}
+
+function headMissingBreak(events: number): ChainBreak {
+  return {
+    seq: events + 1,
+    problem: 'truncated',
+    message: `The chain head is missing: its row was deleted, so events after ${events}, the newest stored, may have been removed unseen.`,
+  };
 }
 
 /** Told, every page of events, the seq reached and the head's seq (a log of any size reports as it goes). */
