@@ -180,6 +180,52 @@ describe('the record card', () => {
     expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
   });
 
+  it('a double click on Approve sends one decision, and the person sees no refusal of a second', async () => {
+    // In HubSpot `disabled` reaches the page only after the card renders again: both clicks arrive.
+    let decided = false;
+    const { renderer, backend } = renderCard({
+      'GET /card': () => ({ body: cardView(decided ? [] : [pendingCard('a1')]) }),
+      'POST /approvals/a1/decisions': () => {
+        if (decided)
+          return { status: 409, body: { error: { code: 'APPROVAL_NOT_DECIDABLE', message: 'Already decided.' } } };
+        decided = true;
+        return { body: approval('a1', [], { status: 'applied' }) };
+      },
+    });
+    await loaded(renderer);
+    const approve = renderer.findByTestId(Button, 'approve-a1');
+    approve.trigger('onClick');
+    approve.trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull());
+    expect(backend.calls.filter((call) => call.init?.method === 'POST')).toHaveLength(1);
+    expect(renderer.mocks.actions.addAlert.calls.map((call) => call[0])).toEqual([
+      { type: 'success', message: 'Proposal approved and written.' },
+    ]);
+  });
+
+  it('a double click on a draft’s Approve releases it once', async () => {
+    let released = false;
+    const { renderer, backend } = renderCard({
+      'GET /card': () => ({ body: cardView([], { drafts: released ? [] : [emailDraft('d1')] }) }),
+      'POST /drafts/d1/decisions': () => {
+        if (released)
+          return { status: 409, body: { error: { code: 'ACTION_NOT_PENDING', message: 'Already released.' } } };
+        released = true;
+        return { body: { kind: 'send_email', status: 'released', message: null } };
+      },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-draft-d1')).not.toBeNull());
+    const approve = renderer.findByTestId(Button, 'approve-draft-d1');
+    approve.trigger('onClick');
+    approve.trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-draft-d1')).toBeNull());
+    expect(backend.calls.filter((call) => call.init?.method === 'POST')).toHaveLength(1);
+    expect(renderer.mocks.actions.addAlert.calls.map((call) => call[0])).toEqual([
+      { type: 'success', message: 'Email approved: the agent may now send it.' },
+    ]);
+  });
+
   it('sends the edited values when a person edits before approving', async () => {
     const { renderer, backend } = renderCard({
       'GET /card': { body: cardView([pendingCard('a1')]) },

@@ -71,6 +71,27 @@ describe('the settings page', () => {
     });
   });
 
+  it('a double click on Stop engages the kill switch once', async () => {
+    const { renderer, backend } = renderSettings({
+      'GET /settings': { body: settingsView('owner') },
+      'PUT /kill-switches': { body: {} },
+    });
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'kill-workspace-all')).not.toBeNull());
+    typeInto(renderer.find(Input, { name: 'kill-switch-reason' }), 'Bad enrichment run');
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'kill-workspace-all').props.disabled).toBe(false),
+    );
+    const stop = renderer.findByTestId(Button, 'kill-workspace-all');
+    stop.trigger('onClick');
+    stop.trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/settings')).toHaveLength(2));
+    expect(backend.calls.filter((call) => call.path === '/kill-switches')).toHaveLength(1);
+    expect(renderer.mocks.actions.addAlert.calls.map((call) => call[0])).toEqual([
+      { type: 'success', message: 'Kill switch engaged.' },
+    ]);
+  });
+
   it.each<[PersonRole]>([['approver'], ['auditor']])('shows a %s the policy and switches read-only', async (role) => {
     const { renderer } = renderSettings({
       'GET /settings': {

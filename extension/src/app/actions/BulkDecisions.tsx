@@ -19,10 +19,12 @@ import type { BulkDecision, BulkPreview } from '../../../../shared/extension-dec
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { createUseOneAtATime } from '../lib/one-at-a-time.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
 import { bulkControls, bulkOutcome, previewSentence } from './bulk-view.ts';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
+const useOneAtATime = createUseOneAtATime({ useRef, useState, useCallback });
 
 hubspot.extend<'crm.bulkActions'>(() => <BulkDecisions fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
 
@@ -37,27 +39,26 @@ export function BulkDecisions({ fetcher }: { fetcher: Fetcher }) {
   const selection = objectType ? { objectType, recordIds: context.crm.objectIds.map(String) } : undefined;
   const { state, reload } = useBackendData<BulkPreview>(fetcher, selection ? '/bulk/preview' : null, selection);
   const [rejecting, setRejecting] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useOneAtATime();
 
   if (!selection) return <Text>Agent Governance decides proposals on contacts and deals only.</Text>;
 
-  const decide = async (decision: BulkDecision) => {
-    setBusy(true);
-    const result = await callBackend<BatchDecisionResult>(fetcher, '/bulk/decisions', {
-      method: 'POST',
-      body: decision,
+  const decide = (decision: BulkDecision) =>
+    run(async () => {
+      const result = await callBackend<BatchDecisionResult>(fetcher, '/bulk/decisions', {
+        method: 'POST',
+        body: decision,
+      });
+      if (!result.ok) {
+        actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
+        // Proposals came or went since the preview: show what waits now before anyone decides it.
+        if (result.status === 409) reload();
+        return;
+      }
+      actions.addAlert(bulkOutcome(decision.kind, result.data));
+      setRejecting(null);
+      reload();
     });
-    setBusy(false);
-    if (!result.ok) {
-      actions.addAlert({ type: 'danger', title: 'Not decided', message: result.message });
-      // Proposals came or went since the preview: show what waits now before anyone decides it.
-      if (result.status === 409) reload();
-      return;
-    }
-    actions.addAlert(bulkOutcome(decision.kind, result.data));
-    setRejecting(null);
-    reload();
-  };
 
   if (state.kind === 'loading') return <LoadingSpinner label="Loading the selected records' proposals" />;
   if (state.kind === 'forbidden')

@@ -26,6 +26,7 @@ import type { ExtensionDraftDecision } from '../../../../shared/extension-decisi
 import { OBJECT_TYPE_BY_ID, backendFetcher, callBackend, query, type Fetcher } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { createUseOneAtATime } from '../lib/one-at-a-time.ts';
 import { followRollback, rollbackOutcome, startRollback } from '../lib/rollback.ts';
 import { pageInfo } from '../lib/views/pagination.ts';
 import { killSwitchNotice } from '../lib/views/proposal-view.ts';
@@ -39,6 +40,7 @@ import { FieldProvenance } from './FieldProvenance.tsx';
 import { RecentChanges } from './RecentChanges.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
+const useOneAtATime = createUseOneAtATime({ useRef, useState, useCallback });
 export const CARD_PAGE_SIZE = 5;
 
 hubspot.extend<'crm.record.sidebar'>(() => (
@@ -51,7 +53,7 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'crm.record.sidebar'>();
   const objectType = OBJECT_TYPE_BY_ID[context.crm.objectTypeId];
   const [page, setPage] = useState(1);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useOneAtATime();
   const path = objectType
     ? `/card${query({ objectType, recordId: String(context.crm.objectId), page, pageSize: CARD_PAGE_SIZE })}`
     : null;
@@ -66,75 +68,71 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
     }
   };
 
-  const decide = async (approvalId: string, decision: ExtensionDecision) => {
-    setBusy(true);
-    const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, {
-      method: 'POST',
-      body: decision,
+  const decide = (approvalId: string, decision: ExtensionDecision) =>
+    run(async () => {
+      const result = await callBackend<ApprovalView>(fetcher, `/approvals/${approvalId}/decisions`, {
+        method: 'POST',
+        body: decision,
+      });
+      if (!result.ok) return notDecided(result);
+      actions.addAlert({
+        type: 'success',
+        message:
+          decision.kind === 'reject'
+            ? 'Proposal rejected.'
+            : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.`,
+      });
+      // The approved values are now on the record: show them in HubSpot without a page reload.
+      actions.refreshObjectProperties();
+      reload();
     });
-    setBusy(false);
-    if (!result.ok) return notDecided(result);
-    actions.addAlert({
-      type: 'success',
-      message:
-        decision.kind === 'reject'
-          ? 'Proposal rejected.'
-          : `Proposal ${result.data.status === 'applied' ? 'approved and written' : 'approved'}.`,
-    });
-    // The approved values are now on the record: show them in HubSpot without a page reload.
-    actions.refreshObjectProperties();
-    reload();
-  };
 
-  const decideDraft = async (draftId: string, decision: ExtensionDraftDecision) => {
-    setBusy(true);
-    const result = await callBackend<ActionView>(fetcher, `/drafts/${draftId}/decisions`, {
-      method: 'POST',
-      body: decision,
+  const decideDraft = (draftId: string, decision: ExtensionDraftDecision) =>
+    run(async () => {
+      const result = await callBackend<ActionView>(fetcher, `/drafts/${draftId}/decisions`, {
+        method: 'POST',
+        body: decision,
+      });
+      if (!result.ok) return notDecided(result);
+      actions.addAlert(draftOutcome(result.data));
+      reload();
     });
-    setBusy(false);
-    if (!result.ok) return notDecided(result);
-    actions.addAlert(draftOutcome(result.data));
-    reload();
-  };
 
-  const decideEntry = async (entry: PendingRecordEntry, decision: HeldEntryDecision) => {
-    setBusy(true);
-    const result = await callBackend<{ decision: string }>(
-      fetcher,
-      `/${entry.approval.kind}s/${entry.approval.id}/decisions`,
-      { method: 'POST', body: decision },
-    );
-    setBusy(false);
-    if (!result.ok) return notDecided(result);
-    const what = entry.approval.kind === 'association' ? 'Link' : 'Record';
-    actions.addAlert({
-      type: result.data.decision === 'failed' ? 'danger' : 'success',
-      message:
-        decision.kind === 'reject'
-          ? `${what} rejected.`
-          : result.data.decision === 'applied'
-            ? `${what} approved and ${entry.approval.kind === 'association' ? 'linked' : 'created'}.`
-            : result.data.decision === 'pending_approval'
-              ? `${what} approved; a second person must approve too.`
-              : `${what} approved, but the CRM did not take it.`,
+  const decideEntry = (entry: PendingRecordEntry, decision: HeldEntryDecision) =>
+    run(async () => {
+      const result = await callBackend<{ decision: string }>(
+        fetcher,
+        `/${entry.approval.kind}s/${entry.approval.id}/decisions`,
+        { method: 'POST', body: decision },
+      );
+      if (!result.ok) return notDecided(result);
+      const what = entry.approval.kind === 'association' ? 'Link' : 'Record';
+      actions.addAlert({
+        type: result.data.decision === 'failed' ? 'danger' : 'success',
+        message:
+          decision.kind === 'reject'
+            ? `${what} rejected.`
+            : result.data.decision === 'applied'
+              ? `${what} approved and ${entry.approval.kind === 'association' ? 'linked' : 'created'}.`
+              : result.data.decision === 'pending_approval'
+                ? `${what} approved; a second person must approve too.`
+                : `${what} approved, but the CRM did not take it.`,
+      });
+      reload();
     });
-    reload();
-  };
 
-  const revert = async (changeId: string) => {
-    setBusy(true);
-    const started = await startRollback(fetcher, { changeIds: [changeId] });
-    const finished = started.ok ? await followRollback(fetcher, started.data.id) : started;
-    setBusy(false);
-    if (!finished.ok) {
-      actions.addAlert({ type: 'danger', title: 'Not reverted', message: finished.message });
-      return;
-    }
-    actions.addAlert(rollbackOutcome(finished.data));
-    actions.refreshObjectProperties();
-    reload();
-  };
+  const revert = (changeId: string) =>
+    run(async () => {
+      const started = await startRollback(fetcher, { changeIds: [changeId] });
+      const finished = started.ok ? await followRollback(fetcher, started.data.id) : started;
+      if (!finished.ok) {
+        actions.addAlert({ type: 'danger', title: 'Not reverted', message: finished.message });
+        return;
+      }
+      actions.addAlert(rollbackOutcome(finished.data));
+      actions.refreshObjectProperties();
+      reload();
+    });
 
   if (!objectType) return <Text>Agent Governance covers contacts and deals only.</Text>;
   if (state.kind === 'loading') return <LoadingSpinner label="Loading agent proposals" />;

@@ -14,9 +14,10 @@ import {
 import type { CreatedAgent } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
-import { backendFetcher, callBackend, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
+import { backendFetcher, callBackend, type CallResult, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
 import { EXTENSION_API_URL } from '../lib/deployment.ts';
 import { createUseBackendData } from '../lib/load-state.ts';
+import { createUseOneAtATime } from '../lib/one-at-a-time.ts';
 import { agentActionDone, regressionFailures } from '../lib/views/agents.ts';
 import { settingsControls } from '../lib/views/decision-controls.ts';
 import { MATRIX_OBJECT_TYPES } from '../lib/views/policy-matrix.ts';
@@ -37,6 +38,15 @@ import { Retention } from './Retention.tsx';
 import { Windows } from './Windows.tsx';
 
 const useBackendData = createUseBackendData({ useEffect, useRef, useState, useCallback });
+const useOneAtATime = createUseOneAtATime({ useRef, useState, useCallback });
+
+/** What a change pressed while another is being saved answers: it was not sent, and nothing is said. */
+const NOT_SENT = {
+  ok: false,
+  status: 0,
+  code: 'NOT_SENT',
+  message: 'Another change is still being saved.',
+} as const satisfies CallResult<never>;
 
 hubspot.extend<'settings'>(() => <Settings fetcher={backendFetcher(hubspot.fetch, EXTENSION_API_URL)} />);
 
@@ -59,7 +69,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   /** Why the last publish or restore did not take effect, shown beside the button that asked. */
   const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
   const [created, setCreated] = useState<CreatedAgent | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useOneAtATime();
   const [refusedRelease, setRefusedRelease] = useState<RefusedRelease | null>(null);
 
   const send: Send = async <T,>(
@@ -68,43 +78,43 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     success: string | ((data: T) => string),
     failedTitle = 'Not saved',
   ) => {
-    setBusy(true);
-    const result = await callBackend<T>(fetcher, path, init);
-    setBusy(false);
-    if (!result.ok) {
-      actions.addAlert({ type: 'danger', title: failedTitle, message: result.message });
+    const sent = await run(async () => {
+      const result = await callBackend<T>(fetcher, path, init);
+      if (!result.ok) {
+        actions.addAlert({ type: 'danger', title: failedTitle, message: result.message });
+        return result;
+      }
+      actions.addAlert({ type: 'success', message: typeof success === 'string' ? success : success(result.data) });
+      reload();
       return result;
-    }
-    actions.addAlert({ type: 'success', message: typeof success === 'string' ? success : success(result.data) });
-    reload();
-    return result;
+    });
+    return sent ?? NOT_SENT;
   };
 
   /** Publishing the draft and restoring a version both make the next version, and dual control may hold either. */
-  const publishVersion = async (
+  const publishVersion = (
     from: 'draft' | 'history',
     path: string,
     init: FetchInit,
     success: (version: number) => string,
-  ) => {
-    setBusy(true);
-    const result = await callBackend<{ version: number }>(fetcher, path, init);
-    setBusy(false);
-    if (!result.ok) {
-      const refused = publishProblem(result);
-      setProblem({ from, problem: refused });
-      // Dual control keeps the document in the request; the draft is no longer the one to edit.
-      if (refused.kind === 'second_admin') {
-        dropDraft();
-        reload();
+  ) =>
+    run(async () => {
+      const result = await callBackend<{ version: number }>(fetcher, path, init);
+      if (!result.ok) {
+        const refused = publishProblem(result);
+        setProblem({ from, problem: refused });
+        // Dual control keeps the document in the request; the draft is no longer the one to edit.
+        if (refused.kind === 'second_admin') {
+          dropDraft();
+          reload();
+        }
+        return;
       }
-      return;
-    }
-    setProblem(null);
-    dropDraft();
-    actions.addAlert({ type: 'success', message: success(result.data.version) });
-    reload();
-  };
+      setProblem(null);
+      dropDraft();
+      actions.addAlert({ type: 'success', message: success(result.data.version) });
+      reload();
+    });
   // `basedOn`: the version this draft was edited from, so a version published since is not silently replaced.
   const publish = (document: Policy, edits: number, basedOn: number | undefined) =>
     void publishVersion(
@@ -128,15 +138,15 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         { method: 'POST' },
         agentActionDone(command.kind, command.name),
       );
-    setBusy(true);
-    const result = await callBackend<CreatedAgent>(fetcher, '/agents', {
-      method: 'POST',
-      body: { name: command.name, role: command.role },
+    return run(async () => {
+      const result = await callBackend<CreatedAgent>(fetcher, '/agents', {
+        method: 'POST',
+        body: { name: command.name, role: command.role },
+      });
+      if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
+      setCreated(result.data);
+      reload();
     });
-    setBusy(false);
-    if (!result.ok) return actions.addAlert({ type: 'danger', title: 'Agent not created', message: result.message });
-    setCreated(result.data);
-    reload();
   };
 
   /** A release refused for a failing regression set keeps its failures on show, for an owner to force it past them. */
@@ -146,6 +156,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
       { method: 'PUT', body: { ...change } },
       change.engaged ? 'Kill switch engaged.' : 'Kill switch released.',
     );
+    if (result === NOT_SENT) return;
     const failures = result.ok ? null : regressionFailures(result);
     setRefusedRelease(failures ? { change, failures } : null);
   };
