@@ -437,6 +437,35 @@ describe('the record card', () => {
     expect(text.endsWith('…')).toBe(true);
     expect(text.length).toBeLessThan(120);
   });
+  it('reads a 60,000-character proposal whole on demand, as text, before anyone approves it', async () => {
+    const hostile = '<script>alert(1)</script><b>bold</b> [click](javascript:alert(1)) \u202Eevil';
+    const long = `${'word '.repeat(12_000)}${hostile}`;
+    const { renderer } = renderCard({
+      'GET /card': {
+        body: cardView([pendingCard('a1', { items: [{ property: 'notes', before: 'Old note', proposed: long }] })]),
+      },
+    });
+    await loaded(renderer);
+    expect(renderer.findByTestId(Text, 'diff-a1-notes').text?.length).toBeLessThan(120);
+    expect(renderer.maybeFindByTestId(Text, 'whole-a1-notes-proposed')).toBeNull();
+    renderer.findByTestId(Button, 'whole-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'whole-a1-notes-proposed')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'whole-a1-notes-now').text).toBe('notes now: Old note');
+    expect(renderer.findByTestId(Text, 'whole-a1-notes-proposed').text).toBe(
+      `notes proposed: ${'word '.repeat(12_000)}<script>alert(1)</script><b>bold</b> [click](javascript:alert(1)) ⟨U+202E⟩evil`,
+    );
+    // The markdown link stays text: the only link is the evidence's http(s) source.
+    expect(renderer.findAll(Link).map((link) => link.props.href)).toEqual(['https://example.com/p/1']);
+    renderer.findByTestId(Button, 'whole-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'whole-a1-notes-proposed')).toBeNull());
+  });
+
+  it('offers no whole view when every value is shown in full', async () => {
+    const { renderer } = renderCard({ 'GET /card': { body: cardView([pendingCard('a1')]) } });
+    await loaded(renderer);
+    expect(renderer.maybeFindByTestId(Button, 'whole-a1')).toBeNull();
+  });
+
   it('shows a bidirectional override in a proposal as a visible marker, so the value reads as it is', async () => {
     // In HubSpot this would display as "ceo@example.com", and the reason as the reverse of what it says.
     const card = pendingCard('a1', { items: [{ property: 'email', before: null, proposed: '\u202Emoc.elpmaxe@oec' }] });
@@ -593,6 +622,26 @@ describe('drafts on the card', () => {
       kind: 'approve',
       edits: { subject: 'Your pricing sheet' },
     });
+  });
+
+  it('reads a long hostile email whole on demand, as text, before releasing it', async () => {
+    const tail = '<img src=x onerror=alert(1)> [Reset your password](https://evil.example) \u202Egnp.exe';
+    const body = `${'Hi Ada, '.repeat(60)}${tail}`;
+    const { renderer } = renderCard({
+      'GET /card': {
+        body: cardView([], { drafts: [emailDraft('d1', { content: { to: 'ada@example.com', subject: 'Hi', body } })] }),
+      },
+    });
+    await loaded(renderer);
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Text, 'draft-d1-body')).not.toBeNull());
+    expect(renderer.findByTestId(Text, 'draft-d1-body').text).not.toContain('evil.example');
+    renderer.findByTestId(Button, 'whole-draft-d1').trigger('onClick');
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Text, 'draft-d1-body').text).toBe(
+        `${'Hi Ada, '.repeat(60)}<img src=x onerror=alert(1)> [Reset your password](https://evil.example) ⟨U+202E⟩gnp.exe`,
+      ),
+    );
+    expect(renderer.maybeFind(Link)).toBeNull();
   });
 
   it('will not approve a draft whose edited body was emptied', async () => {

@@ -21,8 +21,12 @@ type Mode =
 /** One held email, task or note: what would go out, who drafted it, and approve, edit then approve, or reject with a reason. */
 export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProps) {
   const [mode, setMode] = useState<Mode>({ kind: 'idle' });
+  /** A shortened subject or body is read whole on demand: nobody releases an email they could not read. */
+  const [whole, setWhole] = useState(false);
   const controls = draftControls(draft, killSwitches);
   const { id, content } = draft;
+  const subject = content.subject ? showValue(content.subject) : null;
+  const body = content.body ? showValue(content.body, 280) : null;
   const edited = mode.kind === 'editing' ? draftEdits(draft, mode.values) : null;
   const approveEdited = () => {
     if (edited) onDecide(id, edited);
@@ -44,11 +48,18 @@ export function DraftItem({ draft, killSwitches, busy, onDecide }: DraftItemProp
           </Text>
         ) : null}
         {content.to ? <Text testId={`draft-${id}-to`}>{`To: ${visibleText(content.to)}`}</Text> : null}
-        {content.subject ? <Text testId={`draft-${id}-subject`}>{showValue(content.subject).text}</Text> : null}
-        {content.body ? (
+        {subject ? (
+          <Text testId={`draft-${id}-subject`}>{whole ? (subject.full ?? subject.text) : subject.text}</Text>
+        ) : null}
+        {body ? (
           <Text testId={`draft-${id}-body`} variant="microcopy">
-            {showValue(content.body, 280).text}
+            {whole ? (body.full ?? body.text) : body.text}
           </Text>
+        ) : null}
+        {subject?.full || body?.full ? (
+          <Button testId={`whole-draft-${id}`} size="xs" variant="transparent" onClick={() => setWhole(!whole)}>
+            {whole ? 'Show less' : 'Show all of it'}
+          </Button>
         ) : null}
         {content.dueAt ? (
           <Text variant="microcopy">{`Due ${new Date(content.dueAt).toLocaleString()}${content.priority ? ` · ${content.priority.toLowerCase()} priority` : ''}`}</Text>

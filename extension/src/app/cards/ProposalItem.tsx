@@ -1,7 +1,15 @@
 import { useState } from 'react';
 import { Box, Button, ButtonRow, Divider, Flex, Input, Link, Tag, Text, TextArea } from '@hubspot/ui-extensions';
 import type { ExtensionDecision, PendingApprovalCard } from '../../../../shared/extension-api.ts';
-import { changedEdits, confidenceLabel, diffRows, editStartValues, sourceLink } from '../lib/views/proposal-view.ts';
+import {
+  type DiffRow,
+  type ShownValue,
+  changedEdits,
+  confidenceLabel,
+  diffRows,
+  editStartValues,
+  sourceLink,
+} from '../lib/views/proposal-view.ts';
 import { decisionControls } from '../lib/views/decision-controls.ts';
 import { visibleText } from '../lib/views/display-text.ts';
 
@@ -17,9 +25,14 @@ type Mode =
   | { kind: 'editing'; values: Record<string, string> }
   | { kind: 'rejecting'; reason: string };
 
+const wholeText = (value: ShownValue) => value.full ?? value.text;
+const isShortened = (row: DiffRow) => (row.edited ?? row.proposed).full !== null || row.current.full !== null;
+
 /** One held proposal: current → proposed per property, who proposed it and why, and the decisions this person may take. */
 export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: ProposalItemProps) {
   const [mode, setMode] = useState<Mode>({ kind: 'idle' });
+  /** A shortened value is read whole on demand: nobody approves text they could not see. */
+  const [whole, setWhole] = useState(false);
   const controls = decisionControls(card, { killSwitchEngaged });
   const confidence = confidenceLabel(card.evidence);
   const source = sourceLink(card.evidence);
@@ -39,6 +52,21 @@ export function ProposalItem({ card, killSwitchEngaged, busy, onDecide }: Propos
             {`${row.property}: ${row.current.text} → ${(row.edited ?? row.proposed).text}`}
           </Text>
         ))}
+        {rows.some(isShortened) ? (
+          <Button testId={`whole-${id}`} size="xs" variant="transparent" onClick={() => setWhole(!whole)}>
+            {whole ? 'Hide whole values' : 'Show whole values'}
+          </Button>
+        ) : null}
+        {whole
+          ? rows.filter(isShortened).flatMap((row) => [
+              <Text key={`${row.property}-now`} testId={`whole-${id}-${row.property}-now`}>
+                {`${row.property} now: ${wholeText(row.current)}`}
+              </Text>,
+              <Text key={`${row.property}-proposed`} testId={`whole-${id}-${row.property}-proposed`}>
+                {`${row.property} proposed: ${wholeText(row.edited ?? row.proposed)}`}
+              </Text>,
+            ])
+          : null}
         {card.evidence?.reason ? <Text variant="microcopy">{visibleText(card.evidence.reason)}</Text> : null}
         {source ? (
           source.href ? (
