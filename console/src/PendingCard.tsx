@@ -7,6 +7,7 @@ import {
   confidenceLabel,
   diffRows,
   editStartValues,
+  type ShownValue,
   sourceLink,
 } from '../../shared/views/proposal-view.ts';
 import { Link } from 'wouter';
@@ -85,7 +86,7 @@ export function PendingCard(props: {
             <tr key={row.property}>
               <td>{row.property}</td>
               <td>
-                <AgentText>{row.current.text}</AgentText>
+                <ValueText value={row.current} />
               </td>
               <td>
                 {mode === 'edit' ? (
@@ -95,7 +96,7 @@ export function PendingCard(props: {
                     onChange={(event) => setEdits({ ...edits, [row.property]: event.target.value })}
                   />
                 ) : (
-                  <AgentText>{(row.edited ?? row.proposed).text}</AgentText>
+                  <ValueText value={row.edited ?? row.proposed} />
                 )}
               </td>
             </tr>
@@ -184,5 +185,21 @@ export function PendingCard(props: {
       )}
       {error && <p role="alert">{error}</p>}
     </article>
+  );
+}
+
+/** A value as the card shows it; a shortened one opens whole on demand, so nobody approves text they could not read. */
+function ValueText({ value }: { value: ShownValue }) {
+  if (value.full === null) return <AgentText>{value.text}</AgentText>;
+  return (
+    <details className="whole-value">
+      <summary>
+        <AgentText>{value.text}</AgentText> (show the whole value)
+      </summary>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling box must take focus for the keyboard to scroll it */}
+      <div className="whole-value-text" tabIndex={0}>
+        <AgentText>{value.full}</AgentText>
+      </div>
+    </details>
   );
 }

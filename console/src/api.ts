@@ -14,16 +14,22 @@ export class ApiError extends Error {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: {
-      accept: 'application/json',
-      ...(method === 'GET' ? {} : { [CONSOLE_REQUEST_HEADER]: '1' }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(method === 'GET' ? {} : { [CONSOLE_REQUEST_HEADER]: '1' }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    // The browser's own words ("Failed to fetch") tell a person nothing.
+    throw new ApiError(0, 'UNREACHABLE', 'Agent Governance could not be reached. Try again in a moment.');
+  }
   if (response.status === 204) return undefined as T;
   const json = (await response.json().catch(() => ({}))) as {
     error?: { code?: string; message?: string; details?: unknown };
@@ -32,7 +38,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     throw new ApiError(
       response.status,
       json.error?.code ?? 'INTERNAL',
-      json.error?.message ?? response.statusText,
+      // A proxy's page or an empty answer: say what came back, as the HubSpot card does.
+      json.error?.message ?? `Agent Governance answered ${response.status}. Try again in a moment.`,
       json.error?.details,
     );
   return json as T;

@@ -577,6 +577,88 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await expect.poll(() => page.locator('table tbody tr').count(), SERVER_WAIT).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a 60,000-character proposal reads whole on demand, as text, before anyone approves it', async () => {
+    const hostile = '<img src=x onerror="window.__xss=3"> [Verify here](javascript:alert(1)) \u202Eend';
+    const long = `${'Acme '.repeat(12_000)}${hostile}`;
+    // Without a source URL the company change waits for a person; a record no other story holds.
+    await submitContacts('long-value-batch', [
+      {
+        recordId: '1291',
+        properties: { company: long },
+        evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
+      },
+    ]);
+    await page.goto(`${serverUrl}/inbox?batch=long-value-batch`);
+    const card = page.getByRole('article', { name: 'Proposal on contacts 1291' });
+    await card.waitFor(SERVER_WAIT);
+    const whole = card.locator('details');
+    const summary = (await whole.locator('summary').textContent()) ?? '';
+    expect(summary).toContain('(show the whole value)');
+    expect(summary).not.toContain('Verify here');
+    await whole.locator('summary').click();
+    expect(await whole.evaluate((node) => (node as unknown as { open: boolean }).open)).toBe(true);
+    expect(await whole.textContent()).toContain(
+      `${'Acme '.repeat(12_000)}<img src=x onerror="window.__xss=3"> [Verify here](javascript:alert(1)) ⟨U+202E⟩end`,
+    );
+    expect(await card.locator('img, script, a[href^="javascript"]').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+    await screenshot('inbox-long-value-whole');
+  }, 60_000);
+
+  it('when the server cannot be reached or fails mid-decision, the person is told so and keeps their edit', async () => {
+    const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
+    await submitContacts('server-down-batch', [
+      {
+        recordId: '1292',
+        properties: { company: 'Acme Corp' },
+        evidence: { source: 'clearbit', confidence: 0.9, reason: 'Company site lists it' },
+      },
+    ]);
+    const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+      token: adminToken,
+      body: { crmUserId: '1001' },
+    });
+    // A page of its own: the browser reports the failed requests on purpose here.
+    const own = await browser.newPage();
+    try {
+      await signInThroughLink(own, link.body.url);
+      await own.goto(`${serverUrl}/inbox?batch=server-down-batch`);
+      const card = own.getByRole('article', { name: 'Proposal on contacts 1292' });
+      await card.waitFor(SERVER_WAIT);
+      await card.getByRole('button', { name: 'Edit then approve' }).click();
+      await card.getByLabel('New value for company').fill('Acme Corporation');
+
+      await own.route('**/console/api/approvals/*/decisions', (route) => route.abort('connectionrefused'));
+      await card.getByRole('button', { name: 'Approve edited values' }).click();
+      await expect
+        .poll(() => card.getByRole('alert').textContent(), SERVER_WAIT)
+        .toBe('Agent Governance could not be reached. Try again in a moment.');
+      expect(await card.getByLabel('New value for company').inputValue()).toBe('Acme Corporation');
+
+      await own.unroute('**/console/api/approvals/*/decisions');
+      await own.route('**/console/api/approvals/*/decisions', (route) =>
+        route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }),
+      );
+      await card.getByRole('button', { name: 'Approve edited values' }).click();
+      await expect
+        .poll(() => card.getByRole('alert').textContent(), SERVER_WAIT)
+        .toBe('Agent Governance answered 502. Try again in a moment.');
+      expect(await card.getByLabel('New value for company').inputValue()).toBe('Acme Corporation');
+
+      await own.unroute('**/console/api/approvals/*/decisions');
+      await card.getByRole('button', { name: 'Approve edited values' }).click();
+      await card.waitFor({ state: 'detached', ...SERVER_WAIT });
+      await expect
+        .poll(
+          async () => (await http('GET', `${sandboxUrl}/_sandbox/records/contacts/1292`)).body.values.company,
+          SERVER_WAIT,
+        )
+        .toBe('Acme Corporation');
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
+
   it('no screen raised a script error or broke the Content-Security-Policy', () => {
     expect(pageErrors).toEqual([]);
   });
