@@ -605,7 +605,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await screenshot('inbox-long-value-whole');
   }, 60_000);
 
-  it('when the server cannot be reached or fails mid-decision, the person is told so and keeps their edit', async () => {
+  it('when the server cannot be reached, fails or the session ended mid-decision, the person is told so and keeps their edit', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     await submitContacts('server-down-batch', [
       {
@@ -619,7 +619,8 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       body: { crmUserId: '1001' },
     });
     // A page of its own: the browser reports the failed requests on purpose here.
-    const own = await browser.newPage();
+    const context = await browser.newContext();
+    const own = await context.newPage();
     try {
       await signInThroughLink(own, link.body.url);
       await own.goto(`${serverUrl}/inbox?batch=server-down-batch`);
@@ -646,6 +647,23 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       expect(await card.getByLabel('New value for company').inputValue()).toBe('Acme Corporation');
 
       await own.unroute('**/console/api/approvals/*/decisions');
+      // The session ends under the open page (8 hours, or a sign-out elsewhere).
+      await context.clearCookies();
+      await card.getByRole('button', { name: 'Approve edited values' }).click();
+      await expect
+        .poll(() => card.getByRole('alert').textContent(), SERVER_WAIT)
+        .toContain('Your console session has ended');
+      expect(await card.getByRole('alert').textContent()).toContain('Nothing was changed.');
+      expect(await card.getByLabel('New value for company').inputValue()).toBe('Acme Corporation');
+
+      // Signed in again in another tab, as the message says, the same click goes through with the edit.
+      const again = await http('POST', `${serverUrl}/v1/admin/console-links`, {
+        token: adminToken,
+        body: { crmUserId: '1001' },
+      });
+      const tab = await context.newPage();
+      await signInThroughLink(tab, again.body.url);
+      await tab.close();
       await card.getByRole('button', { name: 'Approve edited values' }).click();
       await card.waitFor({ state: 'detached', ...SERVER_WAIT });
       await expect
@@ -655,7 +673,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
         )
         .toBe('Acme Corporation');
     } finally {
-      await own.close();
+      await context.close();
     }
   }, 60_000);
 

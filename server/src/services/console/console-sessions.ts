@@ -104,9 +104,14 @@ export async function authenticateConsoleSession(
 ): Promise<ExtensionCaller> {
   const session = sessionToken ? await findLiveSession(deps.db, hashToken(sessionToken), deps.clock()) : undefined;
   if (!session)
-    throw new AppError('UNAUTHENTICATED', 'Sign in to the console with a link from "console-link".', {
-      details: { reason: 'session_missing' },
-    });
+    // Said to a person mid-action too (a session of 8 hours ends under an open page): what to do, and that nothing happened.
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'Your console session has ended (a session lasts 8 hours) or never began: open a new sign-in link (an admin makes one with "console-link") in another tab to keep what you typed here, then try again. Nothing was changed.',
+      {
+        details: { reason: 'session_missing' },
+      },
+    );
   const workspace = await findWorkspace(deps.db, session.workspaceId);
   const person = workspace && !workspace.removedAt && (await resolvePerson(deps, workspace, session.crmUserId));
   if (!workspace || !person)
