@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
 import type { InboxView } from '../../shared/console-api.ts';
+import { draftRefusalSentence } from '../../shared/views/decision-controls.ts';
 import { AgentText } from './AgentText.tsx';
 import { postJson } from './api.ts';
 import { useInFlight } from './use-in-flight.ts';
@@ -65,7 +66,7 @@ export function DraftCard(props: { draft: Draft; canReadAudit: boolean; onDecide
           </div>
         ))}
       </dl>
-      {!draft.decidable.ok && <p className="muted">You cannot decide this draft ({draft.decidable.code}).</p>}
+      {!draft.decidable.ok && <p className="muted">{draftRefusalSentence(draft.decidable.code)}</p>}
       {draft.decidable.ok && mode === 'idle' && (
         <div className="actions">
           <button type="button" disabled={busy} onClick={() => decide({ kind: 'approve' })}>

@@ -336,7 +336,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     // Eight screens, each loaded and audited: over 30 s on a loaded machine.
   }, 90_000);
 
-  it('a rep approves an edited draft, and the note created carries the rep’s words', async () => {
+  it('a rep approves an edited draft, and the note created carries the rep’s words; a draft on a record they do not own says why they cannot decide it', async () => {
     const adminToken = fs.readFileSync(path.join(data.dir, 'demo', 'admin.token'), 'utf8');
     const agentToken = fs.readFileSync(path.join(data.dir, 'demo', 'enrichment-agent.token'), 'utf8');
     let recordId = '';
@@ -361,6 +361,23 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
       },
     });
     expect(draft.body.status).toBe('pending');
+    // And one on a record the rep does not own, which they may read but not decide.
+    let othersRecord = '';
+    for (let id = 1001; !othersRecord; id++) {
+      const record = await http('GET', `${sandboxUrl}/_sandbox/records/contacts/${id}`);
+      if (record.status === 200 && (record.body.values?.hubspot_owner_id ?? '') !== owner) othersRecord = String(id);
+    }
+    const othersDraft = await http('POST', `${serverUrl}/v1/actions`, {
+      token: agentToken,
+      body: {
+        kind: 'create_note',
+        objectType: 'contacts',
+        recordId: othersRecord,
+        body: 'Not the rep’s contact.',
+        evidence: { source: 'call-notes', confidence: 0.9, reason: 'From the call summary' },
+      },
+    });
+    expect(othersDraft.body.status).toBe('pending');
     const link = await http('POST', `${serverUrl}/v1/admin/console-links`, {
       token: adminToken,
       body: { crmUserId: '3001' },
@@ -369,6 +386,12 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     // otherwise reconnect with the session that signing in ends (a 401 logged by the old page).
     await page.goto('about:blank');
     await signInThroughLink(page, link.body.url);
+    const others = page.getByRole('article', { name: `Note draft on contacts ${othersRecord}` });
+    await others.waitFor(SERVER_WAIT);
+    expect(await others.locator('p.muted').textContent()).toBe(
+      'Only the record owner, an approver or an admin can release or reject this draft.',
+    );
+    expect(await others.getByRole('button').count()).toBe(0);
     const card = page.getByRole('article', { name: `Note draft on contacts ${recordId}` });
     await card.getByRole('button', { name: 'Edit draft then approve' }).click();
     await card.getByLabel('Body').fill('Asked for the pricing sheet; sent it on Monday.');

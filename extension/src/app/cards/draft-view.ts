@@ -1,6 +1,7 @@
 import type { ActionView } from '../../../../shared/action-api.ts';
-import type { DecisionRefusalCode, EngagedKillSwitch, PendingDraft } from '../../../../shared/extension-api.ts';
+import type { EngagedKillSwitch, PendingDraft } from '../../../../shared/extension-api.ts';
 import type { ExtensionDraftDecision } from '../../../../shared/extension-decisions-api.ts';
+import { draftRefusalSentence } from '../lib/views/decision-controls.ts';
 
 /**
  * How a held draft reads on the record card and what a person may do with it: pure, no React
@@ -19,13 +20,6 @@ export const EDITABLE_FIELDS: Record<PendingDraft['kind'], readonly ('subject' |
   send_email: ['subject', 'body'],
   create_task: ['subject', 'body'],
   create_note: ['body'],
-};
-
-const REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
-  role_cannot_decide: 'Your role can read drafts but not decide them.',
-  not_record_owner: 'Only the record owner, an approver or an admin can release or reject this draft.',
-  delegated_user_cannot_approve: 'The agent drafted this for you, so someone else must approve it.',
-  already_approved_by_this_person: 'You already approved this draft; a second person must approve it too.',
 };
 
 export interface DraftControls {
@@ -50,7 +44,12 @@ export function stoppingSwitch(
 
 export function draftControls(draft: PendingDraft, switches: readonly EngagedKillSwitch[]): DraftControls {
   if (!draft.decidable.ok)
-    return { approve: false, edit: false, reject: false, unavailableReason: REFUSAL_SENTENCES[draft.decidable.code] };
+    return {
+      approve: false,
+      edit: false,
+      reject: false,
+      unavailableReason: draftRefusalSentence(draft.decidable.code),
+    };
   // Releasing while a switch stops it would hand a stopped agent something to send; rejecting releases nothing.
   if (stoppingSwitch(draft, switches))
     return {

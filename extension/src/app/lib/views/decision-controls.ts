@@ -17,6 +17,18 @@ const REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
   already_approved_by_this_person: 'You already approved; a second person must approve too.',
 };
 
+const DRAFT_REFUSAL_SENTENCES: Record<DecisionRefusalCode, string> = {
+  role_cannot_decide: 'Your role can read drafts but not decide them.',
+  not_record_owner: 'Only the record owner, an approver or an admin can release or reject this draft.',
+  delegated_user_cannot_approve: 'The agent drafted this for you, so someone else must approve it.',
+  already_approved_by_this_person: 'You already approved this draft; a second person must approve it too.',
+};
+
+/** Why this person cannot decide a held email, task or note, in a sentence (the HubSpot card and the console alike). */
+export function draftRefusalSentence(code: DecisionRefusalCode): string {
+  return DRAFT_REFUSAL_SENTENCES[code];
+}
+
 /** For a held field change, and for a held creation or association (which offers no edit: see editThenApprove's callers). */
 export function decisionControls(
   card: Pick<PendingApprovalCard, 'decidable'>,
