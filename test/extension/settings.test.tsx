@@ -52,6 +52,53 @@ describe('the settings page', () => {
     await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/settings')).toHaveLength(2));
   });
 
+  it('publishes a draft as based on the version it was edited from, even after the page read a newer one', async () => {
+    // Another admin publishes version 4 while this one edits; engaging a switch reloads the page meanwhile.
+    let otherAdminPublished = false;
+    const { renderer, backend } = renderSettings({
+      'GET /settings': () => {
+        const view = settingsView('owner');
+        if (otherAdminPublished) view.policy = { version: 4, policy: view.policy!.policy };
+        return { body: view };
+      },
+      'PUT /kill-switches': () => {
+        otherAdminPublished = true;
+        return { body: {} };
+      },
+      'POST /policies': (call) =>
+        call.init?.body?.basedOn === 4
+          ? { status: 201, body: { version: 5 } }
+          : {
+              status: 409,
+              body: {
+                error: {
+                  code: 'CONFLICT',
+                  message:
+                    'Version 4 was published after version 3, which you edited; reload to see it, then make your change again.',
+                  details: { reason: 'policy_changed', basedOn: 3, latest: 4 },
+                },
+              },
+            },
+    });
+    await renderer.waitFor(() => expect(renderer.maybeFind(Select)).not.toBeNull());
+    typeInto(select(renderer, 'contacts.phone.enrichment'), 'deny');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'publish').text).toBe('Publish 1 change'));
+    typeInto(renderer.find(Input, { name: 'kill-switch-reason' }), 'Bad enrichment run');
+    await renderer.waitFor(() =>
+      expect(renderer.findByTestId(Button, 'kill-workspace-all').props.disabled).toBe(false),
+    );
+    renderer.findByTestId(Button, 'kill-workspace-all').trigger('onClick');
+    await vi.waitFor(() => expect(allText(renderer.getRootNode())).toContain('Policy version 4'));
+
+    renderer.findByTestId(Button, 'publish').trigger('onClick');
+    await vi.waitFor(() =>
+      expect(allText(renderer.getRootNode())).toContain('Version 4 was published after version 3, which you edited'),
+    );
+    expect(backend.calls.find((call) => call.path === '/policies')?.init?.body?.basedOn).toBe(3);
+    // The draft is kept, not dropped: nothing the admin edited is lost.
+    expect(select(renderer, 'contacts.phone.enrichment').props.value).toBe('deny');
+  });
+
   it('engages the workspace kill switch only with a reason', async () => {
     const { renderer, backend } = renderSettings({
       'GET /settings': { body: settingsView('owner') },

@@ -59,7 +59,12 @@ hubspot.extend<'settings'>(() => <Settings fetcher={backendFetcher(hubspot.fetch
 export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const actions = useExtensionActions<'settings'>();
   const { state, reload } = useBackendData<SettingsView>(fetcher, '/settings');
-  const [draft, setDraft] = useState<Policy | null>(null);
+  /**
+   * The edited policy and the version it was edited from, kept apart from the page's data: a reload
+   * after another change on the page (a kill switch, a role) may bring a version another admin
+   * published since, which this draft must not silently replace.
+   */
+  const [draft, setDraft] = useState<{ policy: Policy; basedOn: number | undefined } | null>(null);
   /** Counts drafts dropped (published, or held by dual control), so fields that keep typed text start afresh. */
   const [dropped, setDropped] = useState(0);
   const dropDraft = () => {
@@ -189,10 +194,10 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const view = state.data;
   const controls = settingsControls(view.caller.permissions);
   const active = view.policy?.policy ?? null;
-  const shown = draft ?? active;
-  const edits = active && draft ? policyEditCount(active, draft) : 0;
+  const shown = draft?.policy ?? active;
+  const edits = active && draft ? policyEditCount(active, draft.policy) : 0;
   const edit = (policy: Policy) => {
-    setDraft(policy);
+    setDraft({ policy, basedOn: draft ? draft.basedOn : view.policy?.version });
     setProblem(null);
   };
   return (
@@ -245,7 +250,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
           testId="publish"
           variant="primary"
           disabled={busy || edits === 0}
-          onClick={() => publish(draft, edits, view.policy?.version)}
+          onClick={() => publish(draft.policy, edits, draft.basedOn)}
         >
           {`Publish ${edits} change${edits === 1 ? '' : 's'}`}
         </Button>
