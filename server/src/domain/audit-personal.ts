@@ -15,7 +15,8 @@ import { storableJson } from './audit-storable.ts';
  * separators, so `email`, `FirstName`, `MailingStreet` and `mobile_phone` all count) and a
  * draft's recipient, subject and body; every value of an event about such a property (the
  * `property` column: a bypass write's `{value}`); in `data`, a draft's content and recipient,
- * and a person's edits to held values when they touch such a property.
+ * the `message` (a CRM's refusal quotes values), and a person's edits to held values or the CRM's
+ * current values when they touch such a property.
  * Evidence is the agent's account of its sources and is kept whole.
  */
 export const REDACTED = '[redacted]';
@@ -65,10 +66,15 @@ export function isPersonalProperty(name: string): boolean {
 }
 
 const personalInValues = (key: string) => classification(key).value;
-// A person's edits to held values (`data.edits`, keyed by property) go apart whole if any of them is personal.
+// Values keyed by property in `data` (a person's edits to held values, the CRM's current values that
+// made an approval stale) go apart whole if any of them is personal.
+const KEYED_BY_PROPERTY = new Set(['edits', 'current']);
 const personalInData = (key: string, value: Json) =>
   DATA_KEYS.has(normalised(key)) ||
-  (key === 'edits' && !!value && typeof value === 'object' && Object.keys(value).some(isPersonalProperty));
+  // The CRM's message on a refused write can quote the values it refused (HubSpot's and Salesforce's
+  // validation errors do): kept apart whatever the property, so an erasure can reach it.
+  key === 'message' ||
+  (KEYED_BY_PROPERTY.has(key) && !!value && typeof value === 'object' && Object.keys(value).some(isPersonalProperty));
 
 /** The personal values taken out of one event, by field and top-level key. */
 export interface PersonalValues {
