@@ -13,25 +13,47 @@ export const siemUrlSchema = safeText.max(2_000).refine((value) => {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
 }, 'must be an https:// URL (plain http:// only to localhost)');
 
-/** What a stored URL's user and password are shown as: `https://***@host/…`. */
+/** What a stored URL's user and password, and its credential query parameters' values, are shown as. */
 export const HIDDEN_CREDENTIALS = '***';
 
 /**
+ * A query parameter that carries a credential (`?token=`, `?dd-api-key=`, `?sig=`, `?access_key=`…),
+ * by its name lower-cased without separators: receivers that take a token in the URL name it so.
+ */
+const CREDENTIAL_PARAMETER = /token|secret|passw|pwd|key|auth|sig|credential/;
+const credentialParameters = (url: URL) =>
+  [...url.searchParams.keys()].filter((name) =>
+    CREDENTIAL_PARAMETER.test(name.toLowerCase().replaceAll(/[^a-z0-9]/g, '')),
+  );
+
+/**
  * A destination's URL as every person and API client is shown it (lists, the CLI, audit events),
- * its user and password, if any, replaced by one `***`. New URLs cannot carry them, but a destination
- * saved before that was refused may, and delivery still sends them (node:http makes them a Basic
- * credential), so only what is shown changes, never the stored URL.
+ * its user and password, if any, replaced by one `***`, and each credential query parameter's value
+ * by `***`. New URLs cannot carry them, but a destination saved before that was refused may, and
+ * delivery still sends them (node:http makes a user and password a Basic credential), so only what
+ * is shown changes, never the stored URL.
  */
 export function shownSiemUrl(url: string): string {
   const parsed = new URL(url);
   if (!carriesCredentials(parsed)) return url;
-  parsed.username = HIDDEN_CREDENTIALS;
-  parsed.password = '';
+  if (parsed.username !== '' || parsed.password !== '') {
+    parsed.username = HIDDEN_CREDENTIALS;
+    parsed.password = '';
+  }
+  for (const name of credentialParameters(parsed)) parsed.searchParams.set(name, HIDDEN_CREDENTIALS);
   return parsed.href;
 }
 
 function carriesCredentials(url: URL): boolean {
-  return url.username !== '' || url.password !== '';
+  return url.username !== '' || url.password !== '' || credentialParameters(url).length > 0;
+}
+
+/** A URL as a listing shows it, its credentials replaced by the marker. */
+function showsHiddenCredentials(url: URL): boolean {
+  return (
+    url.username === HIDDEN_CREDENTIALS ||
+    credentialParameters(url).some((name) => url.searchParams.get(name) === HIDDEN_CREDENTIALS)
+  );
 }
 
 export const createSiemDestinationSchema = z
@@ -43,14 +65,14 @@ export const createSiemDestinationSchema = z
         'otlp: OpenTelemetry logs over OTLP/HTTP JSON (the URL ends in /v1/logs); splunk_hec: Splunk HTTP Event Collector (the URL ends in /services/collector/event); webhook: a POST signed with HMAC-SHA256.',
       ),
     // The URL is shown to everyone who reads the settings and written into the audit chain, so a
-    // user:password in it would be too; credentials go in `secret`, which is sealed.
+    // user:password or a token parameter in it would be too; credentials go in `secret`, which is sealed.
     // A listed URL sent back (to re-create a destination) carries the marker, never the credentials:
     // refused too, and told so, since the stored ones cannot be copied out of a listing.
     url: siemUrlSchema.refine((value) => !URL.canParse(value) || !carriesCredentials(new URL(value)), {
       error: (issue) =>
-        new URL(String(issue.input)).username === HIDDEN_CREDENTIALS
-          ? `shows its user and password hidden as ${HIDDEN_CREDENTIALS}, as a listed URL does, and those cannot be copied from a listing: give the URL without them and the token as secret`
-          : 'must not carry a user or password: give the token as secret, which is stored sealed and never shown',
+        showsHiddenCredentials(new URL(String(issue.input)))
+          ? `shows its credentials hidden as ${HIDDEN_CREDENTIALS}, as a listed URL does, and those cannot be copied from a listing: give the URL without them and the token as secret`
+          : 'must not carry a user, a password or a credential parameter (token=, api_key=, sig=…): give the token as secret, which is stored sealed and never shown',
     }),
     secret: safeText
       .min(1)

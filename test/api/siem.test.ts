@@ -436,6 +436,11 @@ describe('SIEM destinations over the admin API', () => {
       { kind: 'otlp', url: 'https://collector:s3cret@otel.example.com/v1/logs' },
       'url',
     ],
+    [
+      'a URL with a token in its query, which every settings reader and the audit chain would show',
+      { kind: 'otlp', url: 'https://otel.example.com/v1/logs?region=eu&dd-api-key=s3cret' },
+      'url',
+    ],
   ])('refuses %s with VALIDATION_FAILED naming the field', async (_what, body, field) => {
     const { adminToken } = await seedWorkspace(harness);
     const response = await api(harness, 'POST', '/v1/admin/siem-destinations', {
@@ -504,6 +509,30 @@ describe('SIEM destinations over the admin API', () => {
     const removal = events.find((event) => event.type === 'siem_destination.removed');
     expect(removal?.before).toMatchObject({ id, url: otlp.url.replace('http://', 'http://***@') });
     expect(JSON.stringify(removal)).not.toContain('s3cret');
+  });
+
+  it('shows a URL saved with a token in its query with the token as ***, in its list and its removal event, and refuses it sent back', async () => {
+    const { workspaceId, adminToken } = await seedWorkspace(harness);
+    const id = await savedWithCredentials(
+      workspaceId,
+      'https://otel.example.com/v1/logs?region=eu&access_token=s3cret',
+    );
+
+    const listed = await listSiemDestinations(harness, adminToken);
+    expect(listed.map((d) => d.url)).toEqual(['https://otel.example.com/v1/logs?region=eu&access_token=***']);
+
+    await api(harness, 'DELETE', `/v1/admin/siem-destinations/${id}`, { token: adminToken });
+    const resent = await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'collector', kind: 'otlp', url: listed[0]!.url },
+    });
+    expect(resent.status).toBe(400);
+    expect(resent.body.error.message).toMatch(/url.*hidden as \*\*\*.*cannot be copied.*secret/);
+    const events = [];
+    for await (const event of streamAuditEvents(harness.deps.db, workspaceId)) events.push(event);
+    const removal = events.find((event) => event.type === 'siem_destination.removed');
+    expect(removal?.before).toMatchObject({ id, url: 'https://otel.example.com/v1/logs?region=eu&access_token=***' });
+    expect(JSON.stringify(events)).not.toContain('s3cret');
   });
 
   it('refuses a listed URL sent back to re-create a destination, saying the hidden credentials cannot be copied, and keeps the stored ones', async () => {
