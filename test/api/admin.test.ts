@@ -95,6 +95,9 @@ describe('the admin API', () => {
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toMatch(/^seq,occurredAt,type/);
     expect(lines.slice(1).every((line) => line.includes(ws.agents[0]!.id))).toBe(true);
+    // Each row names its workspace, as NDJSON and the SIEM do, so several workspaces' exports can be put together.
+    expect(lines[0]!.split(',').at(-1)).toBe('workspaceId');
+    expect(lines.slice(1).every((line) => line.endsWith(`,${ws.workspaceId}`))).toBe(true);
     const badQuery = await api(harness, 'GET', '/v1/admin/audit/export?format=xml', { token: ws.adminToken });
     expect(badQuery.status).toBe(400);
   });

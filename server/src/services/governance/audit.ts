@@ -162,6 +162,9 @@ const CSV_COLUMNS = [
   'prevHash',
   'hash',
   'personal',
+  // Last, so columns read by position stay where they were; without it, rows of several
+  // workspaces' exports put together could not be told apart (each chain counts seq from 1).
+  'workspaceId',
 ] as const;
 
 /**
@@ -211,5 +214,6 @@ function csvRow(event: StoredAuditEvent): Record<(typeof CSV_COLUMNS)[number], s
     prevHash: event.prevHash,
     hash: event.hash,
     personal: json(event.personal ?? null),
+    workspaceId: event.workspaceId,
   };
 }
