@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointKeyFromSeed } from '../../server/src/domain/audit-checkpoint.ts';
 import { openDatabase, type Database } from '../../server/src/store/database.ts';
 import { type DataFolder, migratedDataFolder } from '../support/data-folders.ts';
 
@@ -266,6 +267,11 @@ describe('agent-governance CLI with --json', () => {
       const locked = await cli('agents', 'list', '--workspace', workspaceId, '--json');
       expect(locked.code).toBe(1);
       expect(locked.json.error).toMatchObject({ code: 'DATABASE_LOCKED', message: expect.stringContaining('server') });
+      // The checkpoint key needs no database: an operator records it while the server runs.
+      const key = await cli('audit', 'public-key', '--json');
+      const seed = Buffer.from(fs.readFileSync(path.join(dataDir, 'audit-checkpoint.key'), 'utf8').trim(), 'base64');
+      const { keyId, publicKey } = checkpointKeyFromSeed(seed);
+      expect(key.json).toEqual({ algorithm: 'Ed25519', keyId, publicKey });
     } finally {
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));

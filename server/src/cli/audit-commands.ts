@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { AuditVerification } from '../../../shared/admin-api.ts';
 import { AppError } from '../errors.ts';
+import { loadCheckpointKey } from '../checkpoint-key.ts';
 import type { Runtime } from '../runtime.ts';
 import type { AuditExportFormat, AuditProgress, CheckpointsToVerify } from '../services/governance/index.ts';
 import {
@@ -67,17 +68,22 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
     summary: 'Prints the public key audit checkpoints are signed with.',
     usage: 'audit public-key [--json]',
     options: {},
-    run: (context) =>
-      withRuntime(context, async (_deps, runtime) => {
-        const loaded = runtime.checkpointKey;
-        if (!loaded.key) throw new AppError('CONFIG_INVALID', loaded.why);
-        const { keyId, publicKey } = loaded.key;
-        return {
-          kind: 'result',
-          value: { algorithm: 'Ed25519', keyId, publicKey },
-          human: `Audit checkpoint key ${keyId} (Ed25519, base64): ${publicKey}`,
-        };
-      }),
+    // The key is read as the server reads it, without opening the database: with PGlite a running
+    // server holds the data folder, and the key is what an operator records while it runs.
+    run: async (context) => {
+      const loaded = loadCheckpointKey({
+        checkpointKey: context.config.auditCheckpoints.key,
+        dataDir: context.config.dataDir,
+        usingPostgres: context.config.databaseUrl !== undefined,
+      });
+      if (!loaded.key) throw new AppError('CONFIG_INVALID', loaded.why);
+      const { keyId, publicKey } = loaded.key;
+      return {
+        kind: 'result',
+        value: { algorithm: 'Ed25519', keyId, publicKey },
+        human: `Audit checkpoint key ${keyId} (Ed25519, base64): ${publicKey}`,
+      };
+    },
   },
   {
     name: 'audit export',
