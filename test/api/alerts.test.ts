@@ -453,7 +453,11 @@ describe('alerts to people', () => {
     expect(refused.body.results[0]).toMatchObject({ decision: 'failed', reasons: ['tier_auto', 'crm_auth_failed'] });
     await runAlertJobs(harness.deps);
     expect(await raisedAlerts(workspaceId)).toEqual([
-      expect.objectContaining({ title: 'CRM refused our credentials', link: `${CONSOLE}/batches/auth-1` }),
+      expect.objectContaining({
+        title: 'CRM refused our credentials',
+        text: `A write of agent ${agents[0]!.id} to contacts ${record} failed: the CRM refused our credentials. Nothing reaches the CRM until the workspace is reconnected.`,
+        link: `${CONSOLE}/batches/auth-1`,
+      }),
     ]);
 
     now = new Date(now.getTime() + 3 * 3_600_000);

@@ -86,7 +86,8 @@ export function findingFromEvent(
       return {
         subject: 'crm',
         title: 'CRM refused our credentials',
-        text: `A write of agent ${event.agentId} to ${event.objectType} ${event.recordId} failed: ${String(data.message ?? 'the CRM refused our credentials')} Nothing reaches the CRM until the workspace is reconnected.`,
+        // Not the CRM's message: it can quote the values written, so the stored event keeps it apart (retention.md).
+        text: `A write of agent ${event.agentId} to ${event.objectType} ${event.recordId} failed: the CRM refused our credentials. Nothing reaches the CRM until the workspace is reconnected.`,
         about: 'the workspace’s CRM connection',
         link: event.batchId ? `${consoleUrl}/batches/${encodeURIComponent(event.batchId)}` : auditLink,
       };
