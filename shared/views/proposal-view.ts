@@ -22,13 +22,17 @@ export interface ShownValue {
 export function showValue(value: string | null | undefined, max = VALUE_PREVIEW_CHARS): ShownValue {
   if (value === null || value === undefined || value === '') return { text: '(empty)', full: null };
   if (value.length <= max) return { text: visibleText(value), full: null };
-  const cut = value.slice(0, max);
+  // Never half of a character beyond the 16-bit range (an emoji): its lone first half reads as "�".
+  const end = isFirstHalfOfPair(value.charCodeAt(max - 1)) ? max - 1 : max;
+  const cut = value.slice(0, end);
   const space = cut.lastIndexOf(' ');
   return {
     text: visibleText(`${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`),
     full: visibleText(value),
   };
 }
+
+const isFirstHalfOfPair = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
 export interface DiffRow {
   property: string;

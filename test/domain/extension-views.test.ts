@@ -38,6 +38,13 @@ describe('how a proposal reads', () => {
     expect(showValue(value)).toEqual({ text, full });
   });
 
+  it('cuts a long value between characters, never inside an emoji', () => {
+    // 79 letters then an emoji: its two UTF-16 halves are the 80th and 81st units, either side of the cut.
+    const shown = showValue(`${'a'.repeat(79)}😀 and more`);
+    expect(shown.text).toBe(`${'a'.repeat(79)}…`);
+    expect(shown.text.isWellFormed()).toBe(true);
+  });
+
   it('cuts a long value at a word and keeps the whole of it', () => {
     const long = `${'alpha '.repeat(20)}omega`;
     const shown = showValue(long, 40);
