@@ -343,6 +343,29 @@ describe('the record card', () => {
     expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true);
   });
 
+  it('reads the card again after a 500, as the decision may have been stored, and says so', async () => {
+    let stored = false;
+    const { renderer, backend } = renderCard({
+      'GET /card': () => ({ body: cardView(stored ? [] : [pendingCard('a1')]) }),
+      // Stored, then the answer was lost (a proxy's 500 without our body).
+      'POST /approvals/a1/decisions': () => {
+        stored = true;
+        return { status: 500, body: 'Internal Server Error' };
+      },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'approve-a1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.mocks.actions.addAlert.called).toBe(true));
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({
+      type: 'danger',
+      title: 'Perhaps not decided',
+      message: 'Agent Governance answered 500. The card shows how things stand now.',
+    });
+    await renderer.waitFor(() => expect(backend.calls.filter((call) => call.path.startsWith('/card'))).toHaveLength(2));
+    await renderer.waitFor(() => expect(renderer.maybeFindByTestId(Button, 'approve-a1')).toBeNull());
+    expect(renderer.mocks.actions.refreshObjectProperties.called).toBe(true);
+  });
+
   it('pages through many pending proposals', async () => {
     const { renderer, backend } = renderCard({
       'GET /card': (call) => ({

@@ -59,10 +59,16 @@ export function GovernanceCard({ fetcher }: { fetcher: Fetcher }) {
     : null;
   const { state, reload } = useBackendData<CardView>(fetcher, path);
 
-  // Decided, expired or gone meanwhile (another tab, another person): the card shows how things stand now.
+  // Decided, expired or gone meanwhile (another tab, another person), or no clear answer (a 5xx, no
+  // answer at all: the decision may have been stored): the card shows how things stand now.
   const notDecided = (refusal: { status: number; message: string }) => {
-    actions.addAlert({ type: 'danger', title: 'Not decided', message: refusal.message });
-    if (refusal.status === 404 || refusal.status === 409) {
+    const unknown = refusal.status === 0 || refusal.status >= 500;
+    actions.addAlert({
+      type: 'danger',
+      title: unknown ? 'Perhaps not decided' : 'Not decided',
+      message: unknown ? `${refusal.message} The card shows how things stand now.` : refusal.message,
+    });
+    if (unknown || refusal.status === 404 || refusal.status === 409) {
       actions.refreshObjectProperties();
       reload();
     }
