@@ -366,6 +366,44 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-kill-switch-condition');
   });
 
+  it('an admin’s unpublished edits outlive a version confirmed meanwhile on the same page, and are not published over it', async () => {
+    // 3001 lowers a tier; dual control holds it for a second admin.
+    await signIn('3001', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByLabel('contacts mobilephone enrichment', { exact: true }).selectOption('auto');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'a second admin must confirm it' }).waitFor();
+
+    // 3003 starts an edit of their own, then confirms 3001's request from the same page.
+    await signIn('3003', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/policy`);
+    await page.getByLabel('contacts city enrichment', { exact: true }).selectOption('approval');
+    await page
+      .getByRole('region', { name: 'Waiting for a second admin' })
+      .getByRole('button', { name: 'Confirm' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Confirmed' }).waitFor();
+    await page.getByText(/^Version 7 in force/).waitFor();
+    await page.getByText('Version 7 was published since these edits began from version 6').waitFor();
+    expect(await page.getByLabel('contacts city enrichment', { exact: true }).inputValue()).toBe('approval');
+
+    // Published as they stand, the edits would put mobilephone back to approval unseen: refused.
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Version 7 was published after version 6, which you edited' })
+      .waitFor();
+    const policy = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
+    expect(policy.body.version).toBe(7);
+    expect(policy.body.policy.objects.contacts.properties.mobilephone).toEqual({ enrichment: 'auto' });
+
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    expect(await page.getByLabel('contacts city enrichment', { exact: true }).inputValue()).toBe('auto');
+    expect(await page.getByLabel('contacts mobilephone enrichment', { exact: true }).inputValue()).toBe('auto');
+    expect(await page.getByText(/was published since these edits began/).count()).toBe(0);
+    await screenshot('settings-edits-kept-over-a-confirmed-version');
+  });
+
   it('an approver reads the settings but is offered nothing to change', async () => {
     await signIn('3002', 'approver');
     await page.goto(`${serverUrl}/settings/policy`);

@@ -37,14 +37,26 @@ type DraftAction = (typeof DRAFT_ACTIONS)[number];
 export function PolicyEditor({ view, reload }: SectionProps) {
   const controls = settingsControls(view.caller.permissions);
   const current = view.policy?.policy;
+  const version = view.policy?.version;
   const [draft, setDraft] = useState<Policy | undefined>(current);
+  // The version the draft was edited from: publishing names it, so one published since is never silently replaced.
+  const [base, setBase] = useState({ version, policy: current });
   const publish = useSubmit();
   // Number fields keep what was typed until the draft starts afresh (a new version, or discarding the changes).
   const [resets, setResets] = useState(0);
-  const fresh = `${view.policy?.version}:${resets}`;
-  // A new version in force (published here or elsewhere) is the new starting point; a held publish keeps the draft.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new version resets the draft
-  useEffect(() => setDraft(current), [view.policy?.version]);
+  const fresh = `${base.version}:${resets}`;
+  const startFrom = (policy: Policy | undefined) => {
+    setDraft(policy);
+    setBase({ version, policy });
+  };
+  // A new version in force is the new starting point (this draft published, or nothing edited yet); a draft
+  // holding edits that version lacks (one confirmed or published elsewhere meanwhile) is kept, on its own base.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new version restarts the draft
+  useEffect(() => {
+    const edited = draft && base.policy && policyDiff(base.policy, draft).length > 0;
+    const published = draft && current && policyDiff(current, draft).length === 0;
+    if (!edited || published) startFrom(current);
+  }, [version]);
   if (!current || !draft) return <p>No policy is published yet: publish one with the CLI or the admin API first.</p>;
   const editable = controls.editPolicy;
   const parsed = parsePolicy(draft);
@@ -54,7 +66,7 @@ export function PolicyEditor({ view, reload }: SectionProps) {
       () =>
         heldForSecondAdmin(
           // The version this draft was edited from: one published since is never silently replaced.
-          postJson<{ version: number }>('/console/api/policies', { document: draft, basedOn: view.policy?.version }),
+          postJson<{ version: number }>('/console/api/policies', { document: draft, basedOn: base.version }),
         ),
       async (result) => {
         await reload();
@@ -69,6 +81,12 @@ export function PolicyEditor({ view, reload }: SectionProps) {
         Version {view.policy?.version} in force ({current.name}).{' '}
         {editable ? 'Edit below, then publish: publishing makes a new version.' : 'Your role reads the policy only.'}
       </p>
+      {base.version !== version && (
+        <p role="alert">
+          Version {version} was published since these edits began from version {base.version}: publishing them would
+          replace it unseen, so it is refused. Note your changes, then discard them to start from version {version}.
+        </p>
+      )}
       {MATRIX_OBJECT_TYPES.map((objectType) => (
         <Matrix key={objectType} objectType={objectType} policy={draft} editable={editable} onChange={setDraft} />
       ))}
@@ -100,7 +118,7 @@ export function PolicyEditor({ view, reload }: SectionProps) {
               type="button"
               disabled={changes === 0}
               onClick={() => {
-                setDraft(current);
+                startFrom(current);
                 setResets(resets + 1);
               }}
             >
