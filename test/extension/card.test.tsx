@@ -647,6 +647,27 @@ describe('drafts on the card', () => {
     });
   });
 
+  it('does not count a body the agent ended with a newline as edited when only the subject was changed', async () => {
+    const signed = 'Hi Ada, here is the pricing sheet.\n\nBest,\nSam\n';
+    const { renderer, backend } = renderCard({
+      'GET /card': {
+        body: cardView([], { drafts: [emailDraft('d1', { content: { ...emailDraft('d1').content, body: signed } })] }),
+      },
+      'POST /drafts/d1/decisions': { body: actionView('d1', 'send_email', 'released') },
+    });
+    await loaded(renderer);
+    renderer.findByTestId(Button, 'edit-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(Input)).not.toBeNull());
+    typeInto(renderer.find(Input), 'Your pricing sheet');
+    await renderer.waitFor(() => expect(renderer.find(Input).props.value).toBe('Your pricing sheet'));
+    renderer.findByTestId(Button, 'approve-edited-draft-d1').trigger('onClick');
+    await renderer.waitFor(() => expect(backend.calls.some((call) => call.init?.method === 'POST')).toBe(true));
+    expect(backend.calls.find((call) => call.init?.method === 'POST')?.init?.body).toEqual({
+      kind: 'approve',
+      edits: { subject: 'Your pricing sheet' },
+    });
+  });
+
   it('reads a long hostile email whole on demand, as text, before releasing it', async () => {
     const tail = '<img src=x onerror=alert(1)> [Reset your password](https://evil.example) \u202Egnp.exe';
     const body = `${'Hi Ada, '.repeat(60)}${tail}`;

@@ -69,7 +69,8 @@ export function draftEdits(
   const edits: Partial<Record<'subject' | 'body', string>> = {};
   for (const field of EDITABLE_FIELDS[draft.kind]) {
     const value = values[field]?.trim();
-    if (value === undefined || value === (draft.content[field] ?? '')) continue;
+    // Trimmed on both sides: a body the agent ended with a newline, left as it was, is not an edit.
+    if (value === undefined || value === (draft.content[field] ?? '').trim()) continue;
     if (value === '') return null;
     edits[field] = value;
   }
