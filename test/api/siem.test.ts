@@ -247,6 +247,39 @@ describe('audit streaming to SIEM destinations', () => {
     expect((await listSiemDestinations(harness, adminToken))[0]).toMatchObject({ status: 'current', lastError: null });
   });
 
+  it('waits as long as a receiver’s 429 asks (Retry-After), but never past SIEM_RETRY_MAX_MS, before sending again', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const hec = await receiver('splunk_hec', HEC_TOKEN);
+    await api(harness, 'POST', '/v1/admin/siem-destinations', {
+      token: adminToken,
+      body: { name: 'throttled', kind: 'splunk_hec', url: hec.url, secret: HEC_TOKEN },
+    });
+    hec.failWith = 429;
+    hec.retryAfter = '30';
+    await deliverAllSiem(harness.deps);
+    const [throttled] = await listSiemDestinations(harness, adminToken);
+    expect(throttled).toMatchObject({ status: 'failing', lastError: 'HTTP 429 from the destination' });
+    expect(Date.parse(throttled!.nextAttemptAt) - now.getTime()).toBe(30_000);
+
+    // Past the 1 s its backoff alone would wait, not yet past the 30 s it was asked to.
+    hec.failWith = undefined;
+    now = new Date(now.getTime() + 29_000);
+    await deliverAllSiem(harness.deps);
+    expect(hec.requests).toBe(1);
+    now = new Date(now.getTime() + 1_000);
+    await deliverAllSiem(harness.deps);
+    expect((await listSiemDestinations(harness, adminToken))[0]).toMatchObject({ status: 'current' });
+
+    // A receiver asking for a day (as an HTTP date) is tried again after the operator's longest wait.
+    await auditEvents(workspaceId, agents[0]!.id, 1);
+    hec.failWith = 503;
+    hec.retryAfter = new Date(now.getTime() + 86_400_000).toUTCString();
+    await deliverAllSiem(harness.deps);
+    const [capped] = await listSiemDestinations(harness, adminToken);
+    expect(capped).toMatchObject({ status: 'failing', lastError: 'HTTP 503 from the destination' });
+    expect(Date.parse(capped!.nextAttemptAt) - now.getTime()).toBe(60_000);
+  });
+
   it('takes a redirect as a failure, not as the acknowledgement of the page it leads to', async () => {
     // A proxy in front of the collector sends a sign-in redirect: followed, the POST became a GET of
     // the sign-in page, its 200 moved the cursor, and the collector never had the events.

@@ -30,6 +30,8 @@ export interface SiemReceiver {
   connections: number;
   /** While set, every request is answered with this status and nothing is recorded. */
   failWith: number | undefined;
+  /** Sent with `failWith` as its Retry-After header, when set. */
+  retryAfter: string | undefined;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function startSiemReceiver(options: {
     authorizations: [],
     connections: 0,
     failWith: undefined,
+    retryAfter: undefined,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -77,7 +80,10 @@ export async function startSiemReceiver(options: {
       const body = Buffer.concat(chunks).toString('utf8');
       receiver.requests += 1;
       receiver.authorizations.push(req.headers.authorization ?? '');
-      if (receiver.failWith !== undefined) return void res.writeHead(receiver.failWith).end();
+      if (receiver.failWith !== undefined)
+        return void res
+          .writeHead(receiver.failWith, receiver.retryAfter === undefined ? {} : { 'retry-after': receiver.retryAfter })
+          .end();
       if (req.url !== PATHS[options.kind]) return void res.writeHead(404).end();
       if (!authorised(options.kind, options.secret, receiver.url, req.headers, body)) {
         receiver.refused += 1;

@@ -172,9 +172,26 @@ function hecEvent(item: Streamed): string {
   return `{"time":${Date.parse(event.occurredAt) / 1000},"source":"${SERVICE_NAME}","sourcetype":"agent_governance:audit","event":${event.json},"fields":{"seq":${event.seq},"hash":${JSON.stringify(event.hash)}}}`;
 }
 
-/** Waits after the nth failure in a row: 1 s, 2 s, 4 s... up to `maxMs`. */
-export function retryDelayMs(attempts: number, maxMs: number): number {
-  return Math.min(1_000 * 2 ** Math.min(attempts - 1, 30), maxMs);
+/**
+ * Waits after the nth failure in a row: 1 s, 2 s, 4 s... up to `maxMs`, or longer when the receiver
+ * asked for longer (a 429 or 503's Retry-After), but never past `maxMs`: a receiver cannot stop
+ * delivery for longer than the operator allows.
+ */
+export function retryDelayMs(attempts: number, maxMs: number, askedMs = 0): number {
+  return Math.min(Math.max(1_000 * 2 ** Math.min(attempts - 1, 30), askedMs), maxMs);
+}
+
+/**
+ * A Retry-After header's wait in ms (RFC 9110: seconds, or a date in the form senders must use,
+ * `Sun, 06 Nov 1994 08:49:37 GMT`), or undefined when it is absent or reads as neither: Date.parse
+ * alone would take "-5" or "1.5" for dates.
+ */
+export function retryAfterMs(header: string | undefined, now: Date): number | undefined {
+  const value = header?.trim() ?? '';
+  if (/^\d{1,10}$/.test(value)) return Number(value) * 1_000;
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 
 /** A destination is down once it has been failing for longer than its configured time. */

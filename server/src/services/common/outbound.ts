@@ -21,13 +21,13 @@ export interface Outbound {
    * literal): 422 DESTINATION_NOT_ALLOWED. Host names are checked when used, as what they resolve to changes.
    */
   assertConfigurable(host: string, field: { path: string; what: string }): void;
-  /** POSTs the body; the status the destination answered, or why there was none, in one line. */
+  /** POSTs the body; the status the destination answered (with its Retry-After, if any), or why there was none, in one line. */
   post(url: string, request: { headers: Record<string, string>; body: string }, timeoutMs: number): Promise<PostAnswer>;
   /** A TCP connection to host:port through the same check (for SMTP). */
   connect(host: string, port: number, timeoutMs: number): Promise<net.Socket>;
 }
 
-type PostAnswer = { status: number } | { failure: string };
+type PostAnswer = { status: number; retryAfter?: string } | { failure: string };
 
 /**
  * What a refused delivery records: it names neither the address nor anything that answered there,
@@ -171,7 +171,8 @@ export function outboundTo(networks: readonly Network[], proxy?: URL): Outbound 
         });
         // Drained so the connection goes back to the pool; the answer is not kept (it may echo data).
         await finished(response.resume());
-        return { status: response.statusCode ?? 0 };
+        const retryAfter = response.headers['retry-after'];
+        return { status: response.statusCode ?? 0, ...(retryAfter === undefined ? {} : { retryAfter }) };
       } catch (error) {
         if (error instanceof OutboundRefused) return { failure: REFUSED_DELIVERY };
         if (error instanceof ProxyFailed) return { failure: error.message };

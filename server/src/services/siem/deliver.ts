@@ -1,4 +1,4 @@
-import { retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
+import { retryAfterMs, retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
 import {
   checkpointsBetween,
   claimDueSiemDestination,
@@ -142,7 +142,7 @@ async function recordFailure(
   destination: SiemDestinationRow,
   options: {
     delivery: SiemDelivery;
-    failure: string;
+    failure: Failure;
     downRecorded: boolean;
     attempts: number;
     failingSince: Date | null;
@@ -153,9 +153,9 @@ async function recordFailure(
   const failed = {
     id: destination.id,
     holder: delivery.holder,
-    error: failure,
+    error: failure.message,
     now,
-    nextAttemptAt: new Date(now.getTime() + retryDelayMs(options.attempts + 1, delivery.retryMaxMs)),
+    nextAttemptAt: new Date(now.getTime() + retryDelayMs(options.attempts + 1, delivery.retryMaxMs, failure.askedMs)),
   };
   const failingSince = options.failingSince ?? now;
   const newlyDown =
@@ -167,7 +167,7 @@ async function recordFailure(
       audit.append({
         type: 'siem_destination.down',
         actor: SYSTEM_ACTOR,
-        data: { ...outage(destination, now), failingSince: failingSince.toISOString(), lastError: failure },
+        data: { ...outage(destination, now), failingSince: failingSince.toISOString(), lastError: failure.message },
       });
     });
 }
@@ -183,15 +183,24 @@ function outage(destination: SiemDestinationRow, now: Date) {
 }
 
 /** Undefined when the destination acknowledged the batch (any 2xx), else why not, in one line for the status. */
+/** Why a request failed, and how long the receiver asked us to wait (a 429 or 503's Retry-After). */
+interface Failure {
+  message: string;
+  askedMs?: number | undefined;
+}
+
 async function post(
   deps: ServiceDeps,
   url: string,
   request: SiemRequest,
   timeoutMs: number,
-): Promise<string | undefined> {
+): Promise<Failure | undefined> {
   // Only the configured URL acknowledges: a redirect is not followed (a proxy's sign-in page, another
   // host, plain http would answer 2xx for events the destination never had), so a 3xx is a failure.
   const answer = await deps.outbound.post(url, request, timeoutMs);
-  if ('failure' in answer) return answer.failure;
-  return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status} from the destination`;
+  if ('failure' in answer) return { message: answer.failure };
+  if (answer.status >= 200 && answer.status < 300) return undefined;
+  const message = `HTTP ${answer.status} from the destination`;
+  if (answer.status !== 429 && answer.status !== 503) return { message };
+  return { message, askedMs: retryAfterMs(answer.retryAfter, deps.clock()) };
 }
