@@ -488,7 +488,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     await signInThroughLink(page, link.body.url);
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
 
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
     await page.getByRole('row').filter({ hasText: 'change.applied' }).first().waitFor();
     // The filtered search's answer is held back: meanwhile the rows found without the filter must
     // not stay on screen, where they could be taken for (and opened as) what the filter found.
@@ -521,7 +521,7 @@ describe.skipIf(!haveChromium)('the web console in Chromium', () => {
     expect(await page.locator('dl[aria-label="Evidence"]').textContent()).toMatch(/Run id\s*demo-run-0/);
     expect(await page.getByRole('table', { name: 'CRM result' }).textContent()).toContain('applied');
 
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await expect.poll(() => page.getByRole('status').textContent(), SERVER_WAIT).toMatch(/The chain holds/);
     await page.goBack();
