@@ -385,6 +385,29 @@ describe('alerts to people', () => {
     });
   });
 
+  it('waits as long as a channel’s 429 asks (Retry-After) before sending the alert again', async () => {
+    const { workspaceId, adminToken, agents } = await seedWorkspace(harness);
+    const slack = await hook();
+    slack.failWith = 429;
+    slack.retryAfter = '30';
+    await addChannel(adminToken, { name: 'slack', kind: 'slack', url: slack.url });
+    await addRule(adminToken, { name: 'switches', kind: 'kill_switch_engaged', channels: ['slack'] });
+    await engage(workspaceId, agents[0]!.id, 'throttled');
+    await runAlertJobs(harness.deps);
+    const listed = async () => (await api(harness, 'GET', '/v1/admin/alerts', { token: adminToken })).body.alerts[0];
+    expect(await listed()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 429 from the channel' });
+
+    // Past the 1 s its backoff alone would wait, not yet past the 30 s Slack asked for.
+    slack.failWith = undefined;
+    now = new Date(now.getTime() + 29_000);
+    await runAlertJobs(harness.deps);
+    expect(await listed()).toMatchObject({ status: 'pending', attempts: 1 });
+    now = new Date(now.getTime() + 1_000);
+    await runAlertJobs(harness.deps);
+    expect(await listed()).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(slack.received).toHaveLength(1);
+  });
+
   it('takes a redirect as a failure, not as the delivery of the page it leads to', async () => {
     // A proxy in front of the channel sends a sign-in redirect: followed, the POST became a GET of
     // the sign-in page, whose 200 marked the alert sent while nobody was told.

@@ -16,6 +16,8 @@ export interface HookReceiver {
   refused: number;
   /** While set, every request is answered with this status and nothing is recorded. */
   failWith: number | undefined;
+  /** Sent with `failWith` as its Retry-After header, when set. */
+  retryAfter: string | undefined;
   /** Every TCP connection it accepted, whether a request came on it or not. */
   connections: number;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startHookReceiver(
     received: [],
     refused: 0,
     failWith: undefined,
+    retryAfter: undefined,
     connections: 0,
     close: async () => {
       server.closeAllConnections();
@@ -41,7 +44,10 @@ export async function startHookReceiver(
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      if (receiver.failWith !== undefined) return void res.writeHead(receiver.failWith).end();
+      if (receiver.failWith !== undefined)
+        return void res
+          .writeHead(receiver.failWith, receiver.retryAfter === undefined ? {} : { 'retry-after': receiver.retryAfter })
+          .end();
       if (options.secret !== undefined && !signed(options.secret, receiver.url, req.headers, body)) {
         receiver.refused += 1;
         return void res.writeHead(401).end();

@@ -7,7 +7,13 @@ import {
   claimDueAlertDelivery,
   settleAlertDelivery,
 } from '../../store/alert-store.ts';
-import { OutboundRefused, type ServiceDeps, withAuditChain } from '../common/index.ts';
+import {
+  type DeliveryFailure,
+  deliveryFailure,
+  OutboundRefused,
+  type ServiceDeps,
+  withAuditChain,
+} from '../common/index.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 
 export interface AlertDelivery {
@@ -26,7 +32,8 @@ const SYSTEM_ACTOR = { type: 'system', name: 'alerts' } as const;
 
 /**
  * Sends one due alert to its channel (issue 22, part 3) and says whether one was due. A failed
- * attempt waits 1 s, 2 s, 4 s… up to `retryMaxMs` and is tried again, up to `maxAttempts`; then
+ * attempt waits 1 s, 2 s, 4 s… (longer when a 429 or 503 asks, by Retry-After) up to `retryMaxMs`
+ * and is tried again, up to `maxAttempts`; then
  * it is given up, which is an audit event. A server killed mid-send leaves the row pending: once
  * its lease lapses another sends it again (at least once).
  */
@@ -54,15 +61,19 @@ export async function deliverDueAlert(deps: ServiceDeps, delivery: AlertDelivery
   const outcome = {
     id: claimed.delivery.id,
     holder: delivery.holder,
-    error: failure,
+    error: failure.message,
     now,
-    nextAttemptAt: new Date(now.getTime() + retryDelayMs(attempts, delivery.retryMaxMs)),
+    nextAttemptAt: new Date(now.getTime() + retryDelayMs(attempts, delivery.retryMaxMs, failure.askedMs)),
   };
   if (attempts < delivery.maxAttempts) await settleAlertDelivery(deps.db, { ...outcome, status: 'pending' });
   else
     await withAuditChain(deps.db, claimed.delivery.workspaceId, deps.clock, async (tx, audit) => {
       if (!(await settleAlertDelivery(tx, { ...outcome, status: 'failed' }))) return;
-      audit.append({ type: 'alert.undelivered', actor: SYSTEM_ACTOR, data: undelivered(claimed, attempts, failure) });
+      audit.append({
+        type: 'alert.undelivered',
+        actor: SYSTEM_ACTOR,
+        data: undelivered(claimed, attempts, failure.message),
+      });
     });
   return true;
 }
@@ -92,15 +103,16 @@ async function send(
   channel: AlertChannelRow,
   alert: Alert,
   timeoutMs: number,
-): Promise<string | undefined> {
+): Promise<DeliveryFailure | undefined> {
   const secrets = parseJson(deps.secrets.open(channel.secretsEnc)) as ChannelSecrets;
-  if (channel.kind === 'email') return sendEmail(deps, channel, secrets, alert, timeoutMs);
+  if (channel.kind === 'email') {
+    const failed = await sendEmail(deps, channel, secrets, alert, timeoutMs);
+    return failed === undefined ? undefined : { message: failed };
+  }
   const request = channelRequest(channel.kind, secrets, alert, deps.clock());
   // Only the configured URL takes the alert: a redirect is not followed (a proxy's sign-in page, another
   // host, an address inside our network would have turned the POST into a GET whose 2xx marked it sent).
-  const answer = await deps.outbound.post(request.url, request, timeoutMs);
-  if ('failure' in answer) return answer.failure;
-  return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status} from the channel`;
+  return deliveryFailure(await deps.outbound.post(request.url, request, timeoutMs), 'the channel', deps.clock());
 }
 
 async function sendEmail(

@@ -14,4 +14,4 @@ export { type AnswerWhen, type WorkBehindAnswers, workBehindAnswers, writeNowOrB
 export { type WorkspaceTurns, workspaceTurns } from './workspace-turns.ts';
 export { alongsideCrm } from './alongside-crm.ts';
 export { type AuditAppender, lockAuditChain, withAuditChain } from './audit-chain.ts';
-export { type Outbound, OutboundRefused, outboundTo } from './outbound.ts';
+export { type DeliveryFailure, deliveryFailure, type Outbound, OutboundRefused, outboundTo } from './outbound.ts';

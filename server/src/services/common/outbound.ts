@@ -5,6 +5,7 @@ import net from 'node:net';
 import { finished } from 'node:stream/promises';
 import tls from 'node:tls';
 import { AllowedNetworks, literalAddress, type Network, OUTBOUND_SETTING } from '../../domain/outbound-addresses.ts';
+import { retryAfterMs } from '../../domain/siem-delivery.ts';
 import { AppError } from '../../errors.ts';
 
 /**
@@ -28,6 +29,21 @@ export interface Outbound {
 }
 
 type PostAnswer = { status: number; retryAfter?: string } | { failure: string };
+
+/** Why a delivery failed, in one line, and how long the receiver asked us to wait (a 429 or 503's Retry-After). */
+export interface DeliveryFailure {
+  message: string;
+  askedMs?: number | undefined;
+}
+
+/** A POST's answer as a delivery reads it: undefined when taken (2xx), else why not, `from` naming who answered. */
+export function deliveryFailure(answer: PostAnswer, from: string, now: Date): DeliveryFailure | undefined {
+  if ('failure' in answer) return { message: answer.failure };
+  if (answer.status >= 200 && answer.status < 300) return undefined;
+  const message = `HTTP ${answer.status} from ${from}`;
+  if (answer.status !== 429 && answer.status !== 503) return { message };
+  return { message, askedMs: retryAfterMs(answer.retryAfter, now) };
+}
 
 /**
  * What a refused delivery records: it names neither the address nor anything that answered there,

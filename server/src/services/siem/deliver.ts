@@ -1,4 +1,4 @@
-import { retryAfterMs, retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
+import { retryDelayMs, isDown, type SiemRequest, siemRequest } from '../../domain/siem-delivery.ts';
 import {
   checkpointsBetween,
   claimDueSiemDestination,
@@ -7,7 +7,7 @@ import {
   streamedEventsBetween,
   type SiemDestinationRow,
 } from '../../store/siem-store.ts';
-import { type ServiceDeps, withAuditChain } from '../common/index.ts';
+import { type DeliveryFailure, deliveryFailure, type ServiceDeps, withAuditChain } from '../common/index.ts';
 
 export interface SiemDelivery {
   /** Names this process in the destinations' leases. */
@@ -142,7 +142,7 @@ async function recordFailure(
   destination: SiemDestinationRow,
   options: {
     delivery: SiemDelivery;
-    failure: Failure;
+    failure: DeliveryFailure;
     downRecorded: boolean;
     attempts: number;
     failingSince: Date | null;
@@ -183,24 +183,13 @@ function outage(destination: SiemDestinationRow, now: Date) {
 }
 
 /** Undefined when the destination acknowledged the batch (any 2xx), else why not, in one line for the status. */
-/** Why a request failed, and how long the receiver asked us to wait (a 429 or 503's Retry-After). */
-interface Failure {
-  message: string;
-  askedMs?: number | undefined;
-}
-
 async function post(
   deps: ServiceDeps,
   url: string,
   request: SiemRequest,
   timeoutMs: number,
-): Promise<Failure | undefined> {
+): Promise<DeliveryFailure | undefined> {
   // Only the configured URL acknowledges: a redirect is not followed (a proxy's sign-in page, another
   // host, plain http would answer 2xx for events the destination never had), so a 3xx is a failure.
-  const answer = await deps.outbound.post(url, request, timeoutMs);
-  if ('failure' in answer) return { message: answer.failure };
-  if (answer.status >= 200 && answer.status < 300) return undefined;
-  const message = `HTTP ${answer.status} from the destination`;
-  if (answer.status !== 429 && answer.status !== 503) return { message };
-  return { message, askedMs: retryAfterMs(answer.retryAfter, deps.clock()) };
+  return deliveryFailure(await deps.outbound.post(url, request, timeoutMs), 'the destination', deps.clock());
 }
