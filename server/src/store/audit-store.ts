@@ -519,15 +519,9 @@ export async function approvedPropertiesInAudit(
       case when json_typeof(e.data->'properties') = 'array' then e.data->'properties' else '[]'::json end
     ) as p(property)
     where e.workspace_id = ${workspaceId} and e.type = 'approval.decided'
-      and e.record_id in (${sql.join(
-        recordIds.map((id) => sql`${id}`),
-        sql`, `,
-      )})
+      and e.record_id = any(${sql.param(recordIds)}::text[])
       and e.data->>'kind' = 'approve'
-      and e.data->>'approvalId' in (${sql.join(
-        approvalIds.map((id) => sql`${id}`),
-        sql`, `,
-      )})`);
+      and e.data->>'approvalId' = any(${sql.param(approvalIds)}::text[])`);
   for (const { approvalId, property } of rowsOf<{ approvalId: string; property: string }>(result)) {
     const properties = approved.get(approvalId) ?? new Set<string>();
     properties.add(property);
