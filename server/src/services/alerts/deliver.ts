@@ -105,10 +105,7 @@ async function send(
   timeoutMs: number,
 ): Promise<DeliveryFailure | undefined> {
   const secrets = parseJson(deps.secrets.open(channel.secretsEnc)) as ChannelSecrets;
-  if (channel.kind === 'email') {
-    const failed = await sendEmail(deps, channel, secrets, alert, timeoutMs);
-    return failed === undefined ? undefined : { message: failed };
-  }
+  if (channel.kind === 'email') return sendEmail(deps, channel, secrets, alert, timeoutMs);
   const request = channelRequest(channel.kind, secrets, alert, deps.clock());
   // Only the configured URL takes the alert: a redirect is not followed (a proxy's sign-in page, another
   // host, an address inside our network would have turned the POST into a GET whose 2xx marked it sent).
@@ -121,7 +118,7 @@ async function sendEmail(
   secrets: ChannelSecrets,
   alert: Alert,
   timeoutMs: number,
-): Promise<string | undefined> {
+): Promise<DeliveryFailure | undefined> {
   const { settings } = channel;
   const host = settings.smtpHost ?? '';
   const port = settings.smtpPort ?? 587;
@@ -147,9 +144,11 @@ async function sendEmail(
     await transport.sendMail({ from: settings.from, to: settings.to, ...emailContent(alert) });
     return undefined;
   } catch (error) {
-    if (error instanceof OutboundRefused) return error.message;
+    if (error instanceof OutboundRefused) return { message: error.message };
     const { code, responseCode } = error as { code?: unknown; responseCode?: unknown };
-    return `SMTP send failed${typeof code === 'string' ? ` (${code})` : ''}${typeof responseCode === 'number' ? `: ${responseCode}` : ''}`;
+    return {
+      message: `SMTP send failed${typeof code === 'string' ? ` (${code})` : ''}${typeof responseCode === 'number' ? `: ${responseCode}` : ''}`,
+    };
   } finally {
     transport.close();
   }
