@@ -9,6 +9,7 @@ import {
 } from './crm-names.ts';
 import { patternProblem } from './content-match.ts';
 import { safeText, text } from './safe-text.ts';
+import { readableMessage } from './zod-issues.ts';
 
 /** Conditions and time windows one policy may hold: far beyond any real policy, small enough to evaluate per write. */
 const MAX_POLICY_RULES = 500;
@@ -458,61 +459,6 @@ function pathText(path: readonly PropertyKey[]): string {
       return index === 0 ? name : `.${name}`;
     })
     .join('');
-}
-
-/** Messages for the checks that carry no message of their own, worded to follow the path. */
-function readableMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  switch (issue.code) {
-    case 'invalid_type':
-      return issue.input === undefined
-        ? 'is required'
-        : `must be ${describeType(issue.expected)}; got ${describeInput(issue.input)}`;
-    case 'too_small':
-      return describeBound(issue.origin, issue.minimum, issue.inclusive ?? true, 'at least', 'greater than');
-    case 'too_big':
-      return describeBound(issue.origin, issue.maximum, issue.inclusive ?? true, 'at most', 'less than');
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}; got ${JSON.stringify(issue.input)}`;
-    case 'unrecognized_keys':
-      return `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; check the spelling`;
-    default:
-      return undefined;
-  }
-}
-
-function describeBound(
-  origin: string,
-  limit: number | bigint,
-  inclusive: boolean,
-  inclusiveWord: string,
-  exclusiveWord: string,
-): string {
-  const word = inclusive ? inclusiveWord : exclusiveWord;
-  if (origin === 'array' || origin === 'set') return `must list ${word} ${limit} item${limit === 1 ? '' : 's'}`;
-  if (origin === 'string')
-    return limit === 1 && inclusive && inclusiveWord === 'at least'
-      ? 'must not be empty'
-      : `must be ${word} ${limit} characters long`;
-  return `must be ${word} ${limit}`;
-}
-
-function describeType(expected: string): string {
-  const names: Record<string, string> = {
-    string: 'text',
-    number: 'a number',
-    int: 'a whole number',
-    boolean: 'true or false',
-    array: 'a list',
-    object: 'an object',
-  };
-  return names[expected] ?? expected;
-}
-
-function describeInput(input: unknown): string {
-  if (input === null) return 'null';
-  if (Array.isArray(input)) return 'a list';
-  if (typeof input === 'object') return 'an object';
-  return `${typeof input} ${JSON.stringify(input)}`;
 }
 
 function isTimeZone(zone: string): boolean {

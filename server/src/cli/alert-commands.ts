@@ -3,6 +3,7 @@ import type { AlertChannelView, AlertRuleView } from '../../../shared/alert-api.
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const optional = (context: CommandContext, name: string) => context.values[name] as string | undefined;
 const numberOf = (context: CommandContext, name: string) => {
@@ -34,7 +35,7 @@ const OPTION_OF_FIELD: Record<string, string> = {
 };
 
 function parsed<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: readableMessage });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = [...(issue?.path ?? [])].reverse().find((key) => typeof key === 'string' && key in OPTION_OF_FIELD);

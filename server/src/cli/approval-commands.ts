@@ -2,6 +2,7 @@ import type { ApprovalListingView, BatchDecisionResult } from '../../../shared/a
 import { AppError } from '../errors.ts';
 import { parseWith, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const optional = (context: CommandContext, name: string) => context.values[name] as string | undefined;
 
@@ -85,13 +86,16 @@ export const APPROVAL_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
             'VALIDATION_FAILED',
             '--reason is required with --reject: the agent and the audit log are told why.',
           );
-        const parsed = batchApprovalDecisionSchema.safeParse({
-          kind,
-          actingUserId: requireOption(context, 'acting-user'),
-          approvalIds,
-          ...(kind === 'reject' ? { reason: optional(context, 'reason') } : {}),
-          ...(optional(context, 'note') ? { note: optional(context, 'note') } : {}),
-        });
+        const parsed = batchApprovalDecisionSchema.safeParse(
+          {
+            kind,
+            actingUserId: requireOption(context, 'acting-user'),
+            approvalIds,
+            ...(kind === 'reject' ? { reason: optional(context, 'reason') } : {}),
+            ...(optional(context, 'note') ? { note: optional(context, 'note') } : {}),
+          },
+          { error: readableMessage },
+        );
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           throw new AppError(

@@ -19,6 +19,7 @@ import {
 import { terminalBar } from './progress-bar.ts';
 import { terminalJson, terminalText, writesToTerminal } from './terminal-text.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const workspaceOption = { workspace: { type: 'string' } } as const;
 
@@ -108,7 +109,7 @@ export const AUDIT_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
           import('../services/governance/index.ts'),
         ]);
         const { workspace: _w, out, json: _j, ...filters } = context.values;
-        const query = auditExportQuerySchema.safeParse(filters);
+        const query = auditExportQuerySchema.safeParse(filters, { error: readableMessage });
         if (!query.success)
           throw new AppError(
             'VALIDATION_FAILED',

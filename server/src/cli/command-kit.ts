@@ -7,6 +7,7 @@ import type { Runtime, RuntimeOptions } from '../runtime.ts';
 import type { Actor, ServiceDeps } from '../services/common/index.ts';
 import { requireOption, type CommandContext } from './parse.ts';
 import { parseJson } from '../../../shared/json-text.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 // Each command imports what it runs when it runs: loading every service, the HubSpot client and
 // the database drivers for any command made `migrate` alone carry them all.
@@ -52,7 +53,7 @@ export async function workspaceOf(
 }
 
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, option: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: readableMessage });
   if (!parsed.success)
     throw new AppError('VALIDATION_FAILED', `--${option}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;

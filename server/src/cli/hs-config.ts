@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describeZodIssue } from '../../../shared/zod-issues.ts';
+import { describeZodIssue, readableMessage } from '../../../shared/zod-issues.ts';
 import {
   EXTENSION_API_PATH,
   generateProjectFiles,
@@ -28,7 +28,7 @@ const VENDORED_VIEWS = 'extension/src/app/lib/views';
 const DEPLOYMENT_MODULE = 'extension/src/app/lib/deployment.ts';
 
 export function readHsConfig(root = REPO_ROOT): HsConfig {
-  const parsed = hsConfigSchema.safeParse(readJsonFile(root, 'hs.config.json'));
+  const parsed = hsConfigSchema.safeParse(readJsonFile(root, 'hs.config.json'), { error: readableMessage });
   if (!parsed.success)
     throw new Error(
       `hs.config.json is invalid: ${parsed.error.issues
@@ -58,7 +58,7 @@ export function readDeploymentPolicy(root = REPO_ROOT, config = readHsConfig(roo
   const file = path.join(root, config.policyFile);
   if (!fs.existsSync(file))
     throw new Error(`hs.config.json names the policy file ${config.policyFile}, which does not exist.`);
-  const parsed = policySchema.safeParse(readJsonFile(root, config.policyFile));
+  const parsed = policySchema.safeParse(readJsonFile(root, config.policyFile), { error: readableMessage });
   if (!parsed.success)
     throw new Error(
       `${config.policyFile} is not a valid policy: ${parsed.error.issues

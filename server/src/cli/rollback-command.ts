@@ -9,6 +9,7 @@ import type { ServiceDeps } from '../services/common/index.ts';
 import { CLI_ACTOR, collectGarbageSooner, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import type { CommandContext, CommandSpec } from './parse.ts';
 import { terminalBar } from './progress-bar.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 /**
  * `rollback` (issue 7) runs the job in this process, as the CLI talks to the database directly
@@ -65,14 +66,17 @@ async function selectorFrom(context: CommandContext): Promise<RollbackSelector> 
     string,
     string | string[] | undefined
   >;
-  const parsed = rollbackSelectorSchema.safeParse({
-    batchId: batch,
-    agentId: agent,
-    since,
-    until,
-    changeIds: change,
-    recordIds: record,
-  });
+  const parsed = rollbackSelectorSchema.safeParse(
+    {
+      batchId: batch,
+      agentId: agent,
+      since,
+      until,
+      changeIds: change,
+      recordIds: record,
+    },
+    { error: readableMessage },
+  );
   if (!parsed.success) {
     const names: Record<string, string> = {
       batchId: 'batch',

@@ -2,6 +2,7 @@ import type { SiemDestinationView } from '../../../shared/siem-api.ts';
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, readTextFile, withRuntime, workspaceOf, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const optional = (context: CommandContext, name: string) => context.values[name] as string | undefined;
 
@@ -39,14 +40,17 @@ export const SIEM_COMMANDS: readonly CommandSpec<CommandOutput>[] = [
         ]);
         const secretFile = optional(context, 'secret-file');
         const downAfter = optional(context, 'down-after-seconds');
-        const parsed = createSiemDestinationSchema.safeParse({
-          name: requireOption(context, 'name'),
-          kind: requireOption(context, 'kind'),
-          url: requireOption(context, 'url'),
-          ...(secretFile === undefined ? {} : { secret: readTextFile(secretFile).trim() }),
-          ...(downAfter === undefined ? {} : { downAfterSeconds: Number(downAfter) }),
-          ...(optional(context, 'start-from') === undefined ? {} : { startFrom: optional(context, 'start-from') }),
-        });
+        const parsed = createSiemDestinationSchema.safeParse(
+          {
+            name: requireOption(context, 'name'),
+            kind: requireOption(context, 'kind'),
+            url: requireOption(context, 'url'),
+            ...(secretFile === undefined ? {} : { secret: readTextFile(secretFile).trim() }),
+            ...(downAfter === undefined ? {} : { downAfterSeconds: Number(downAfter) }),
+            ...(optional(context, 'start-from') === undefined ? {} : { startFrom: optional(context, 'start-from') }),
+          },
+          { error: readableMessage },
+        );
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           const option = OPTION_OF_FIELD[String(issue?.path[0])] ?? 'kind';

@@ -5,6 +5,7 @@ import type { ServiceDeps } from '../services/common/index.ts';
 import { AppError } from '../errors.ts';
 import { CLI_ACTOR, parseWith, readTextFile, withRuntime, type CommandOutput } from './command-kit.ts';
 import { requireOption, type CommandContext, type CommandSpec } from './parse.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const portalIdSchema = z.string().regex(/^[0-9]{1,18}$/, 'must be the HubSpot portal (account) id, digits only');
 const optional = (context: CommandContext, name: string) => context.values[name] as string | undefined;
@@ -57,19 +58,22 @@ function salesforceConnectionOf(context: CommandContext): SalesforceConnection {
       'VALIDATION_FAILED',
       `--salesforce-client-secret and --${jwtFlags[0]} name two ways to sign in: give the secret (client credentials) or --salesforce-username with --salesforce-private-key (JWT bearer), not both.`,
     );
-  const parsed = salesforceConnectionSchema.safeParse({
-    loginUrl: requireOption(context, 'salesforce-login-url'),
-    auth:
-      secret !== undefined
-        ? { kind: 'client_credentials', clientId, clientSecret: secret }
-        : {
-            kind: 'jwt_bearer',
-            clientId,
-            username: requireOption(context, 'salesforce-username'),
-            privateKeyPem: readTextFile(requireOption(context, 'salesforce-private-key')),
-          },
-    ...(share === undefined ? {} : { apiShare: Number(share) }),
-  });
+  const parsed = salesforceConnectionSchema.safeParse(
+    {
+      loginUrl: requireOption(context, 'salesforce-login-url'),
+      auth:
+        secret !== undefined
+          ? { kind: 'client_credentials', clientId, clientSecret: secret }
+          : {
+              kind: 'jwt_bearer',
+              clientId,
+              username: requireOption(context, 'salesforce-username'),
+              privateKeyPem: readTextFile(requireOption(context, 'salesforce-private-key')),
+            },
+      ...(share === undefined ? {} : { apiShare: Number(share) }),
+    },
+    { error: readableMessage },
+  );
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const flag = SALESFORCE_FLAG_OF_FIELD[String(issue?.path.at(-1))];

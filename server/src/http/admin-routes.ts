@@ -49,6 +49,7 @@ import {
   verifyAudit,
 } from '../services/governance/index.ts';
 import { defineRoute, errorResponse, json, streamTo } from './route.ts';
+import { readableMessage } from '../../../shared/zod-issues.ts';
 
 const ADMIN: Actor = { type: 'admin', via: 'api', name: 'workspace-admin-token' };
 
@@ -399,7 +400,9 @@ export const adminRoutes = [
       ),
     },
     handle: async ({ caller: workspace, params, context: { deps } }, res) => {
-      res.json(await disconnectCrm(deps, workspace.id, crmParamSchema.parse(params.crm), ADMIN));
+      res.json(
+        await disconnectCrm(deps, workspace.id, crmParamSchema.parse(params.crm, { error: readableMessage }), ADMIN),
+      );
     },
   }),
   defineRoute({

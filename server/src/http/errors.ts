@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError, type z } from 'zod';
 import type { ErrorBody, ErrorCode } from '../../../shared/errors.ts';
-import { describeZodIssue } from '../../../shared/zod-issues.ts';
+import { describeZodIssue, readableMessage } from '../../../shared/zod-issues.ts';
 import { AppError } from '../errors.ts';
 import { errorLogField, type Logger } from '../logger.ts';
 
@@ -61,7 +61,7 @@ export function statusFor(code: ErrorCode): number {
 
 /** Validates one part of a request (body, query, a path parameter) or throws a 400 naming what is wrong. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: readableMessage });
   if (!parsed.success) throw validationError(parsed.error, what);
   return parsed.data;
 }
@@ -70,7 +70,8 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what:
 function validationError(error: ZodError, what: string): AppError {
   const issues = error.issues.map(describeZodIssue);
   const first = issues[0];
-  const sentence = first ? `${what} is invalid: ${first.path} ${first.message}` : `${what} is invalid.`;
+  const subject = first?.path === '(root)' ? 'it' : first?.path;
+  const sentence = first ? `${what} is invalid: ${subject} ${first.message}` : `${what} is invalid.`;
   return new AppError(
     'VALIDATION_FAILED',
     issues.length > 1 ? `${sentence} (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : sentence,

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { z } from 'zod';
-import { describeZodIssue } from '../../../../shared/zod-issues.ts';
+import { describeZodIssue, readableMessage } from '../../../../shared/zod-issues.ts';
 import { deleteJson } from '../../api.ts';
 
 /** A form's input checked with the server's own schema: the value, or the sentences the server would answer. */
@@ -8,7 +8,7 @@ export function validate<S extends z.ZodType>(
   schema: S,
   input: unknown,
 ): { ok: true; value: z.infer<S> } | { ok: false; message: string } {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: readableMessage });
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,

@@ -12,6 +12,7 @@ import {
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { objectTypesNamedBy, policyInForce } from './policies.ts';
 import { requireActiveWorkspace, signInToSalesforce, verifyCrmToken } from './workspaces.ts';
+import { readableMessage } from '../../../../shared/zod-issues.ts';
 
 const ACCOUNT_NAMES: Record<CrmVendor, string> = { hubspot: 'portal', salesforce: 'org' };
 
@@ -26,7 +27,7 @@ export async function connectCrm(
   input: ConnectCrmInput,
   actor: Actor,
 ): Promise<CrmConnectionView> {
-  const parsed = connectCrmSchema.parse(input);
+  const parsed = connectCrmSchema.parse(input, { error: readableMessage });
   const workspace = await requireActiveWorkspace(deps, workspaceId);
   refuseSecondOfCrm(workspace.id, workspace.connections, parsed.crm);
   const connection = await signInAsRequested(() =>

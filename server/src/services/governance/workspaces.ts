@@ -18,6 +18,7 @@ import {
 } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, type ServiceDeps, lockAuditChain } from '../common/index.ts';
 import { isUuid } from '../common/index.ts';
+import { readableMessage } from '../../../../shared/zod-issues.ts';
 
 export interface NewWorkspace {
   name: string;
@@ -155,7 +156,7 @@ export function sealSalesforceConnection(
   input: SalesforceConnectionInput,
   field: string,
 ): { connection: SalesforceConnection; credentialsEnc: string; candidate: WorkspaceRow } {
-  const connection = salesforceConnectionSchema.parse(input);
+  const connection = salesforceConnectionSchema.parse(input, { error: readableMessage });
   const credentialsEnc = deps.secrets.seal(JSON.stringify(connection));
   const candidate: WorkspaceRow = {
     ...unsavedWorkspace,

@@ -21,6 +21,7 @@ import {
 } from '../actions/index.ts';
 import type { DecidingPerson } from './decide-approval.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain, type AuditAppender } from '../common/index.ts';
+import { readableMessage } from '../../../../shared/zod-issues.ts';
 
 type DecisionRefusal = RefusalCode | 'person_unknown';
 /** Who may decide answers 403; what state the draft is in answers 409, as for approvals. */
@@ -306,7 +307,7 @@ function assertEditsFitDraft(kind: ActionRow['kind'], edits: Record<string, stri
       'VALIDATION_FAILED',
       `A ${kind} draft cannot have its ${stray.join(' or ')} edited; editable: ${editable.join(', ')}.`,
     );
-  const bounded = schema.safeParse(edits);
+  const bounded = schema.safeParse(edits, { error: readableMessage });
   if (bounded.success) return;
   const issues = bounded.error.issues.map((issue) => ({
     path: `edits.${issue.path.join('.')}`,
