@@ -114,7 +114,8 @@ export const auditExportQuerySchema = z.strictObject({
 
 const chainBreakSchema = z.strictObject({
   seq: z.number().int().describe('The first event that does not hold.'),
-  problem: z.enum(['altered', 'missing', 'relinked', 'truncated', 'inserted']),
+  problem: z.enum(['altered', 'missing', 'relinked', 'truncated', 'inserted', 'renumbered']),
+  movedTo: z.number().int().optional().describe('renumbered: the seq the event is stored at now.'),
   message: safeText,
 });
 

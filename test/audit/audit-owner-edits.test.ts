@@ -127,6 +127,44 @@ describe('an event stored where the walk from event 1 to the head does not reach
   });
 });
 
+describe('an event renumbered by a database owner (moved to a free seq)', () => {
+  const renumber = (workspaceId: string, from: number, to: number) =>
+    asOwner(sql`update audit_events set seq = ${to} where workspace_id = ${workspaceId} and seq = ${from}`);
+  const renumbered = (from: number, to: number) => ({
+    seq: from,
+    problem: 'renumbered',
+    movedTo: to,
+    message: `Event ${from} was renumbered: it is missing at seq ${from}, and the same event (its content and hash, linked to ${from === 1 ? 'the start of the chain' : `event ${from - 1}`}) is stored at seq ${to}.`,
+  });
+
+  it.each([
+    { what: 'past the head', from: 2, to: 100 },
+    { what: 'before event 1', from: 3, to: 0 },
+    { what: 'the first event, past the head', from: 1, to: 7 },
+    { what: 'the newest event, past the head', from: 4, to: 9 },
+  ])('$what is named with both seqs, not as removed', async ({ from, to }) => {
+    const workspaceId = await chainOfFour();
+    await renumber(workspaceId, from, to);
+    expect(await verifyAudit(deps, workspaceId)).toEqual({
+      ok: false,
+      events: from - 1,
+      firstBadEvent: renumbered(from, to),
+    });
+  });
+
+  it('altered as well as moved is not taken for the same event: it is named missing, as removed', async () => {
+    const workspaceId = await chainOfFour();
+    await asOwner(
+      sql`update audit_events set seq = 100, batch_id = 'forged' where workspace_id = ${workspaceId} and seq = 2`,
+    );
+    expect(await verifyAudit(deps, workspaceId)).toMatchObject({
+      ok: false,
+      events: 1,
+      firstBadEvent: { seq: 2, problem: 'missing' },
+    });
+  });
+});
+
 describe('JSON respelled by a database owner into text that says more than its value', () => {
   async function withData(): Promise<string> {
     const workspaceId = await chainOfFour();

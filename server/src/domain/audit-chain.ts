@@ -232,7 +232,8 @@ export type ChainBreak =
   | { seq: number; problem: 'missing'; message: string }
   | { seq: number; problem: 'relinked'; message: string }
   | { seq: number; problem: 'truncated'; message: string }
-  | { seq: number; problem: 'inserted'; message: string };
+  | { seq: number; problem: 'inserted'; message: string }
+  | { seq: number; problem: 'renumbered'; movedTo: number; message: string };
 
 /**
  * An event stored where the chain does not reach (seq below 1, or past the head): the walk from
@@ -249,6 +250,34 @@ export function storedOutsideChain(seq: number, headSeq: number): ChainBreak {
   };
 }
 
+/**
+ * Event `seq`, missing from its place, found stored at another seq: `stored` links to the event
+ * before it (`prevHash`, the hash the walk verified last) and its content with `seq` as its seq
+ * hashes to its own stored hash, so it is the same event, only renumbered. Anything else about it
+ * changed, and it is not told apart from an event removed (undefined).
+ */
+export function renumberedEvent(seq: number, prevHash: string, stored: StoredAuditText): ChainBreak | undefined {
+  if (stored.seq === seq || stored.prevHash !== prevHash || !storedTextHolds({ ...stored, seq })) return undefined;
+  const before = seq === 1 ? 'the start of the chain' : `event ${seq - 1}`;
+  return {
+    seq,
+    problem: 'renumbered',
+    movedTo: stored.seq,
+    message: `Event ${seq} was renumbered: it is missing at seq ${seq}, and the same event (its content and hash, linked to ${before}) is stored at seq ${stored.seq}.`,
+  };
+}
+
+/**
+ * Whether a stored event's texts hash to its stored hash: spliced as stored, or, in another
+ * spelling, parsed, when that spelling says no more than the value (unambiguous).
+ */
+function storedTextHolds(event: StoredAuditText): boolean {
+  return (
+    hashStoredText(event) === event.hash ||
+    (hashAuditEvent(parsedContent(event)) === event.hash && JSON_FIELD_LIST.every((f) => unambiguous(event[f])))
+  );
+}
+
 /** Walks a workspace's events in seq order (fed in pages) and reports the first break. */
 export class ChainVerifier {
   private expectedSeq = 1;
@@ -257,6 +286,11 @@ export class ChainVerifier {
 
   get events(): number {
     return this.count;
+  }
+
+  /** The hash of the last event that held: the prevHash the next event in the chain must carry. */
+  get verifiedHash(): string {
+    return this.lastHash;
   }
 
   push(event: AuditEventContent & { hash: string }): ChainBreak | undefined {
@@ -269,12 +303,7 @@ export class ChainVerifier {
    * into another spelling of the same value), so an intact log is verified without parsing it.
    */
   pushStored(event: StoredAuditText): ChainBreak | undefined {
-    return this.check(
-      event,
-      () =>
-        hashStoredText(event) === event.hash ||
-        (hashAuditEvent(parsedContent(event)) === event.hash && JSON_FIELD_LIST.every((f) => unambiguous(event[f]))),
-    );
+    return this.check(event, () => storedTextHolds(event));
   }
 
   /**

@@ -280,17 +280,36 @@ const OCCURRED_AT_ISO = occurredAtIso(sql`occurred_at`);
  * One event as stored, its JSON as the database's text: what verify reads back when the spliced
  * canonical JSON of an event did not match its hash, to look closer (see ChainVerifier.pushSpliced).
  */
+/** An event's columns as stored, its JSON as the database's text. */
+const STORED_TEXT_COLUMNS = sql`workspace_id as "workspaceId", seq::float8 as seq, ${OCCURRED_AT_ISO} as "occurredAt",
+  type, actor::text as actor, agent_id as "agentId", batch_id as "batchId", change_set_id as "changeSetId",
+  object_type as "objectType", record_id as "recordId", property, before::text as before, after::text as after,
+  evidence::text as evidence, reasons, policy_version as "policyVersion", data::text as data,
+  prev_hash as "prevHash", hash`;
+
 export async function readAuditText(db: Db, workspaceId: string, seq: number): Promise<StoredAuditText> {
   const result = await db.execute(sql`
-    select workspace_id as "workspaceId", seq::float8 as seq, ${OCCURRED_AT_ISO} as "occurredAt",
-           type, actor::text as actor, agent_id as "agentId", batch_id as "batchId", change_set_id as "changeSetId",
-           object_type as "objectType", record_id as "recordId", property, before::text as before, after::text as after,
-           evidence::text as evidence, reasons, policy_version as "policyVersion", data::text as data,
-           prev_hash as "prevHash", hash
-    from audit_events where workspace_id = ${workspaceId} and seq = ${seq}`);
+    select ${STORED_TEXT_COLUMNS} from audit_events where workspace_id = ${workspaceId} and seq = ${seq}`);
   const [row] = rowsOf<StoredAuditText>(result);
   if (!row) throw new AppError('NOT_FOUND', `Audit event ${seq} of workspace ${workspaceId} does not exist.`);
   return row;
+}
+
+/**
+ * Events stored below seq 1 or past `headSeq` (where a renumbered event goes, as every seq between
+ * is taken) that link to `prevHash`: read by the key's two ranges, not the whole log.
+ */
+export async function eventsOutsideChainLinkedTo(
+  db: Db,
+  workspaceId: string,
+  headSeq: number,
+  prevHash: string,
+): Promise<StoredAuditText[]> {
+  const result = await db.execute(sql`
+    select ${STORED_TEXT_COLUMNS} from audit_events
+    where workspace_id = ${workspaceId} and (seq < 1 or seq > ${headSeq}) and prev_hash = ${prevHash}
+    order by seq limit 10`);
+  return rowsOf<StoredAuditText>(result);
 }
 
 /** The column (or expression) that holds each content field, as the linker hashed it. */

@@ -6,11 +6,18 @@ import {
   type AuditCheckpoint,
   type CheckpointBreak,
 } from '../../domain/audit-checkpoint.ts';
-import { ChainVerifier, GENESIS_HASH, storedOutsideChain, type ChainBreak } from '../../domain/audit-chain.ts';
+import {
+  ChainVerifier,
+  GENESIS_HASH,
+  renumberedEvent,
+  storedOutsideChain,
+  type ChainBreak,
+} from '../../domain/audit-chain.ts';
 import { digestOf, personalDigest, type PersonalValues } from '../../domain/audit-personal.ts';
 import { parseJson } from '../../../../shared/json-text.ts';
 import { storedHashesAt } from '../../store/audit-checkpoint-store.ts';
 import {
+  eventsOutsideChainLinkedTo,
   findAuditHead,
   firstEventOutsideChain,
   newestStoredEvent,
@@ -78,15 +85,37 @@ async function walkChain(
       const seq = typeof event === 'number' ? event : event.seq;
       let problem = typeof event === 'number' ? 'reread' : verifier.pushSpliced(event);
       if (problem === 'reread') problem = verifier.pushStored(await readAuditText(deps.db, workspaceId, seq));
-      if (problem) return { events: verifier.events, problem };
+      if (problem)
+        return { events: verifier.events, problem: await asRenumbered(deps, workspaceId, head, verifier, problem) };
       if (onProgress && seq % PROGRESS_EVERY === 0) onProgress(seq, head.seq);
     }
   }
+  const cut = verifier.finish(head);
   const problem =
-    verifier.finish(head) ??
+    (cut && (await asRenumbered(deps, workspaceId, head, verifier, cut))) ??
     (await checkOutsideChain(deps, workspaceId)) ??
     (await checkPersonalData(deps, workspaceId, head.seq));
   return problem ? { events: verifier.events, problem } : { events: verifier.events };
+}
+
+/**
+ * An event missing from its place (`missing`, or the newest one, `truncated`) may be stored at
+ * another seq, renumbered by a database owner: then it is named with both seqs, not as removed.
+ */
+async function asRenumbered(
+  deps: ServiceDeps,
+  workspaceId: string,
+  head: { seq: number },
+  verifier: ChainVerifier,
+  problem: ChainBreak,
+): Promise<ChainBreak> {
+  if (problem.problem !== 'missing' && problem.problem !== 'truncated') return problem;
+  const linked = await eventsOutsideChainLinkedTo(deps.db, workspaceId, head.seq, verifier.verifiedHash);
+  for (const stored of linked) {
+    const moved = renumberedEvent(problem.seq, verifier.verifiedHash, stored);
+    if (moved) return moved;
+  }
+  return problem;
 }
 
 /** An event inserted below seq 1 or past the head is not in the walk, so it is looked for apart. */
