@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOver } from '../support/cli.ts';
+import { callMcpTool } from '../support/mcp.ts';
 import { api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
 // Each kind of check zod makes, as the API words it: a sentence a person reads, naming the field,
@@ -145,5 +146,20 @@ describe('the CLI words a refused option the same way', () => {
       code: 'VALIDATION_FAILED',
       message: '--role: must be one of prospecting, enrichment, outreach, routing, admin; got "robot"',
     });
+  });
+});
+
+describe('an MCP tool words refused arguments the same way', () => {
+  it('names the argument and what is wrong with it', async () => {
+    const { isError, texts } = await callMcpTool(
+      harness,
+      agentToken,
+      'propose_crm_changes',
+      changeSet({ batchId: 'x'.repeat(201) }),
+    );
+    expect(isError).toBe(true);
+    expect(texts.join('\n')).toContain(
+      'The arguments of propose_crm_changes is invalid: batchId must be at most 200 characters long',
+    );
   });
 });
