@@ -515,36 +515,3 @@ export async function* streamPersonalTexts(
     after = rows.at(-1)!.seq;
   }
 }
-
-/**
- * Per approval, the properties a person approved as the audit log records it (`approval.decided`
- * events of kind `approve`): the apply job writes only those, so an approval marked approved by
- * editing its row is not written on the row's word alone.
- */
-export async function approvedPropertiesInAudit(
-  db: Db | Tx,
-  workspaceId: string,
-  approvals: readonly { id: string; recordId: string }[],
-): Promise<Map<string, Set<string>>> {
-  const approved = new Map<string, Set<string>>();
-  if (approvals.length === 0) return approved;
-  const recordIds = [...new Set(approvals.map((approval) => approval.recordId))];
-  const approvalIds = approvals.map((approval) => approval.id);
-  // Through the record index; `properties` read as an array only when it is one, so an odd event is skipped, never fatal.
-  const result = await db.execute(sql`
-    select e.data->>'approvalId' as "approvalId", p.property
-    from audit_events e
-    cross join lateral json_array_elements_text(
-      case when json_typeof(e.data->'properties') = 'array' then e.data->'properties' else '[]'::json end
-    ) as p(property)
-    where e.workspace_id = ${workspaceId} and e.type = 'approval.decided'
-      and e.record_id = any(${sql.param(recordIds)}::text[])
-      and e.data->>'kind' = 'approve'
-      and e.data->>'approvalId' = any(${sql.param(approvalIds)}::text[])`);
-  for (const { approvalId, property } of rowsOf<{ approvalId: string; property: string }>(result)) {
-    const properties = approved.get(approvalId) ?? new Set<string>();
-    properties.add(property);
-    approved.set(approvalId, properties);
-  }
-  return approved;
-}

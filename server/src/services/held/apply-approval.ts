@@ -3,13 +3,15 @@ import { evidenceSchema } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort, CrmRecordValues, CrmRecordWrite } from '../../crm/port.ts';
 import { checkStale, valuesToApply } from '../../domain/approval-lifecycle.ts';
+import type { ApprovedValue } from '../../domain/approved-in-trail.ts';
 import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
 import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
 import { toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
 import { type ApplyClaim, keepApplyClaim } from './apply-claim.ts';
-import { approvedPropertiesInAudit, readAuditHead } from '../../store/audit-store.ts';
+import { approvedInAudit } from '../../store/approval-trail-store.ts';
+import { readAuditHead } from '../../store/audit-store.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type ServiceDeps, provenanceValues, withAuditChain } from '../common/index.ts';
@@ -149,10 +151,10 @@ async function writeChunk(
       await engagedKillSwitch(deps.db, { workspaceId: workspace.id, agentId, action: 'field_write' }),
     );
   }
-  const approvedInAudit = await approvedPropertiesInAudit(deps.db, workspace.id, chunk);
+  const approvedInTrail = await approvedInAudit(deps.db, workspace.id, chunk);
   for (const approval of chunk) {
     const killed = killSwitches.get(approval.agentId);
-    const undecided = withoutDecision(approval, approvedInAudit.get(approval.id));
+    const undecided = withoutDecision(approval, approvedInTrail.get(approval.id));
     if (undecided) results.set(approval.id, undecided);
     else if (killed) results.set(approval.id, failed(killedMessage(killed.reason)));
     else writable.push(approval);
@@ -296,22 +298,27 @@ function killedMessage(reason: string): string {
 }
 
 /**
- * Not written, for good, when the audit log shows no person approving what the approval would
- * write: its row was changed outside this app (a database owner marking it approved by hand).
+ * Not written, for good, when the audit log does not show a person approving what the approval
+ * would write, property and value: its row was changed outside this app (a database owner marking
+ * it approved by hand, or editing a value), or the approved value's personal data is gone from the log.
  */
-function withoutDecision(approval: StoredApproval, approvedInAudit: ReadonlySet<string> | undefined) {
-  const approved = approvedItems(approval).map((item) => item.property);
-  const unapproved = approved.filter((property) => !approvedInAudit?.has(property));
-  if (approved.length > 0 && unapproved.length === 0) return undefined;
-  const what =
-    approved.length === 0
-      ? 'it is marked approved yet approves no property'
-      : `the audit log shows no person approving ${unapproved.join(', ')}`;
-  return {
-    status: 'stale',
-    event: 'approval.stale',
-    message: `Not written: ${what}, so its row was changed outside this app.`,
-  } satisfies ApplyResult;
+function withoutDecision(approval: StoredApproval, approvedInTrail: ReadonlyMap<string, ApprovedValue> | undefined) {
+  const values = Object.entries(valuesToApply(toDomainApproval(approval)));
+  const named = (check: (approved: ApprovedValue | undefined, value: string | null) => boolean) =>
+    values.filter(([property, value]) => check(approvedInTrail?.get(property), value)).map(([property]) => property);
+  const unapproved = named((approved) => approved === undefined);
+  const differing = named((approved, value) => typeof approved === 'object' && approved.value !== value);
+  const unreadable = named((approved) => approved === 'unreadable');
+  const outside = (what: string) => `${what}, so its row was changed outside this app`;
+  let message: string;
+  if (values.length === 0) message = outside('it is marked approved yet approves no property');
+  else if (unapproved.length > 0) message = outside(`the audit log shows no person approving ${unapproved.join(', ')}`);
+  else if (differing.length > 0)
+    message = outside(`the value stored for ${differing.join(', ')} differs from the one the audit log shows approved`);
+  else if (unreadable.length > 0)
+    message = `the value approved for ${unreadable.join(', ')} can no longer be read from the audit log (its personal values were erased or outlived their retention)`;
+  else return undefined;
+  return { status: 'stale', event: 'approval.stale', message: `Not written: ${message}.` } satisfies ApplyResult;
 }
 
 /** True when the record already holds every value the approval would write (and so a write would change nothing). */
