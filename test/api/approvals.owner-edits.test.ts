@@ -117,3 +117,29 @@ describe('an approval marked approved by hand in the database', () => {
     });
   });
 });
+
+describe('an approval a person approved, moved to another record in the database', () => {
+  it('is not written there, and does not stop the approvals written beside it', async () => {
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const otherRecord = seedContact(harness, { phone: '+1 555 0100' });
+    const moved = await held(recordId, { phone: '+1 555 0199' });
+    // Another approval on the first record, written in the same run.
+    const beside = await held(recordId, { mobilephone: '+1 555 0101' });
+    await killSwitch(true);
+    for (const approvalId of [moved, beside])
+      await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
+    await killSwitch(false);
+    now = new Date(now.getTime() + 60 * 60_000);
+    await harness.database.db.update(approvals).set({ recordId: otherRecord }).where(eq(approvals.id, moved));
+
+    await retryDueApplies(harness.deps);
+
+    expect(recordValues(harness.hubspot.state, 'contacts', otherRecord)!.phone).toBe('+1 555 0100');
+    expect(await approval(moved)).toMatchObject({
+      status: 'stale',
+      message: 'Not written: the audit log shows no person approving phone, so its row was changed outside this app.',
+    });
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.mobilephone).toBe('+1 555 0101');
+    expect((await approval(beside)).status).toBe('applied');
+  });
+});

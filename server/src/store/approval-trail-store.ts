@@ -13,7 +13,7 @@ import { auditEvents, auditPersonalData } from './schema.ts';
 export async function approvedInAudit(
   db: Db | Tx,
   workspaceId: string,
-  approvals: readonly { id: string; recordId: string }[],
+  approvals: readonly { id: string; objectType: string; recordId: string }[],
 ): Promise<Map<string, Map<string, ApprovedValue>>> {
   const approved = new Map<string, Map<string, ApprovedValue>>();
   if (approvals.length === 0) return approved;
@@ -23,6 +23,8 @@ export async function approvedInAudit(
   const rows = await db
     .select({
       approvalId: sql<string>`${auditEvents.data}->>'approvalId'`,
+      objectType: auditEvents.objectType,
+      recordId: auditEvents.recordId,
       type: auditEvents.type,
       before: auditEvents.before,
       after: auditEvents.after,
@@ -43,11 +45,15 @@ export async function approvedInAudit(
       ),
     )
     .orderBy(asc(auditEvents.seq));
+  // An approval's events name its record: a row moved to another record (or type) has none there.
+  const subject = new Map(approvals.map((approval) => [approval.id, `${approval.objectType}:${approval.recordId}`]));
   const events = Map.groupBy(
-    rows.map((row): ApprovalTrailEvent & { approvalId: string } => ({
-      ...shownWhole(row),
-      personalGone: row.personalValues === null && digestOf(row.data) !== undefined,
-    })),
+    rows
+      .filter((row) => subject.get(row.approvalId) === `${row.objectType}:${row.recordId}`)
+      .map((row): ApprovalTrailEvent & { approvalId: string } => ({
+        ...shownWhole(row),
+        personalGone: row.personalValues === null && digestOf(row.data) !== undefined,
+      })),
     (event) => event.approvalId,
   );
   for (const [approvalId, ofApproval] of events) approved.set(approvalId, approvedInTrail(ofApproval));
