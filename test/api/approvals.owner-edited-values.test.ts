@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
+import { editAsPerson, propertyHistory, recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { bootstrapWorkspace, setKillSwitch, setPersonRole } from '../../server/src/services/governance/index.ts';
 import { retryDueApplies } from '../../server/src/services/held/index.ts';
 import { approvals } from '../../server/src/store/schema.ts';
@@ -120,6 +120,29 @@ describe('an approved value edited in the database', () => {
 
     expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(0);
     expect(await approval(approvalId)).toMatchObject({ status: 'stale', message: DIFFERS });
+  });
+
+  it('is not written over a person’s change in HubSpot when the value before was changed to match it', async () => {
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const approvalId = await held(recordId, { phone: '+1 555 0199' });
+    await approveHeldBack(approvalId);
+    editAsPerson(harness.hubspot.state, {
+      objectType: 'contacts',
+      recordId,
+      properties: { phone: '+1 555 0777' },
+      userId: 9001,
+    });
+    await editItem(approvalId, sql`before_value = '+1 555 0777'`);
+
+    await runApplyJob();
+
+    expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(0);
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0777');
+    expect(await approval(approvalId)).toMatchObject({
+      status: 'stale',
+      message:
+        'Not written: the value before the proposal stored for phone differs from the one the audit log recorded, so its row was changed outside this app.',
+    });
   });
 });
 

@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { type ApprovalTrailEvent, approvedInTrail } from '../../server/src/domain/approved-in-trail.ts';
 
-const created = (after: Record<string, string | null>, personalGone = false): ApprovalTrailEvent => ({
+const created = (
+  after: Record<string, string | null>,
+  personalGone = false,
+  before: Record<string, string | null> = Object.fromEntries(Object.keys(after).map((key) => [key, 'old'])),
+): ApprovalTrailEvent => ({
   type: 'approval.created',
+  before,
   after,
   data: { approvalId: 'a1' },
   personalGone,
 });
 const approve = (properties: string[], edits?: unknown, personalGone = false): ApprovalTrailEvent => ({
   type: 'approval.decided',
+  before: null,
   after: null,
   data: { approvalId: 'a1', kind: 'approve', properties, ...(edits === undefined ? {} : { edits }) },
   personalGone,
@@ -23,17 +29,18 @@ describe('what the audit trail shows approved', () => {
     ]);
     expect(approved).toEqual(
       new Map([
-        ['phone', { value: '1' }],
-        ['city', { value: null }],
+        ['phone', { value: '1', before: 'old' }],
+        ['city', { value: null, before: 'old' }],
       ]),
     );
   });
 
   it('is the last recorded edit, which a second approver without edits keeps', () => {
     const events = [created({ phone: '1' }), approve(['phone'], { phone: edit('2') }), approve(['phone'])];
-    expect(approvedInTrail(events).get('phone')).toEqual({ value: '2' });
+    expect(approvedInTrail(events).get('phone')).toEqual({ value: '2', before: 'old' });
     expect(approvedInTrail([...events, approve(['phone'], { phone: edit(null) })]).get('phone')).toEqual({
       value: null,
+      before: 'old',
     });
   });
 
@@ -43,7 +50,7 @@ describe('what the audit trail shows approved', () => {
       approve(['phone'], { mobilephone: edit('9') }),
       approve(['mobilephone']),
     ]);
-    expect(approved.get('mobilephone')).toEqual({ value: '2' });
+    expect(approved.get('mobilephone')).toEqual({ value: '2', before: 'old' });
   });
 
   it('is unreadable where the personal values holding it are gone, and only there', () => {
@@ -56,7 +63,13 @@ describe('what the audit trail shows approved', () => {
     // An agent may propose the literal text; while nothing was lost, it is the value.
     expect(approvedInTrail([created({ jobtitle: '[redacted]' }), approve(['jobtitle'])]).get('jobtitle')).toEqual({
       value: '[redacted]',
+      before: 'old',
     });
+  });
+
+  it('carries the value before the proposal, as approval.created recorded it', () => {
+    const approved = approvedInTrail([created({ phone: '1' }, false, { phone: null }), approve(['phone'])]);
+    expect(approved.get('phone')).toEqual({ value: '1', before: null });
   });
 
   it('is unreadable without the proposal the approval was created with', () => {

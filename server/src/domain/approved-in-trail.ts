@@ -8,21 +8,26 @@ import { REDACTED } from './audit-personal.ts';
 /** One `approval.created` or `approval.decided` event of an approval, personal values written back in while kept. */
 export interface ApprovalTrailEvent {
   type: string;
+  before: unknown;
   after: unknown;
   data: unknown;
   /** Its personal values were kept apart and are gone (retention, erasure): where it says `[redacted]`, the value is lost. */
   personalGone: boolean;
 }
 
-/** The value approved for a property, or `unreadable` when the trail no longer holds it. */
-export type ApprovedValue = { value: string | null } | 'unreadable';
+/**
+ * The value approved for a property and the value it held before the proposal (what the write must
+ * still find there), or `unreadable` when the trail no longer holds them.
+ */
+export type ApprovedValue = { value: string | null; before: string | null } | 'unreadable';
+type Recorded = { value: string | null } | 'unreadable';
 
 type JsonObject = Record<string, unknown>;
 
 const objectOf = (value: unknown): JsonObject | undefined =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
 
-function valueIn(event: ApprovalTrailEvent, value: unknown): ApprovedValue {
+function valueIn(event: ApprovalTrailEvent, value: unknown): Recorded {
   if (value === REDACTED && event.personalGone) return 'unreadable';
   return typeof value === 'string' || value === null ? { value } : 'unreadable';
 }
@@ -30,14 +35,16 @@ function valueIn(event: ApprovalTrailEvent, value: unknown): ApprovedValue {
 /**
  * Per property that approve decisions name, in chain order: the agent's proposal as
  * `approval.created` recorded it, replaced by the last edit an approve decision naming the
- * property recorded (a second approver without edits keeps the first one's).
+ * property recorded (a second approver without edits keeps the first one's); with the value
+ * before the proposal `approval.created` recorded.
  */
 export function approvedInTrail(events: readonly ApprovalTrailEvent[]): Map<string, ApprovedValue> {
   const created = events.find((event) => event.type === 'approval.created');
-  const proposals = objectOf(created?.after);
-  const proposal = (property: string): ApprovedValue =>
-    created && proposals && Object.hasOwn(proposals, property) ? valueIn(created, proposals[property]) : 'unreadable';
-  const approved = new Map<string, ApprovedValue>();
+  const recorded = (field: 'before' | 'after', property: string): Recorded => {
+    const values = objectOf(created?.[field]);
+    return created && values && Object.hasOwn(values, property) ? valueIn(created, values[property]) : 'unreadable';
+  };
+  const approved = new Map<string, Recorded>();
   for (const event of events) {
     const data = objectOf(event.data);
     if (event.type !== 'approval.decided' || data?.kind !== 'approve' || !Array.isArray(data.properties)) continue;
@@ -48,8 +55,13 @@ export function approvedInTrail(events: readonly ApprovalTrailEvent[]): Map<stri
       if (!edits) approved.set(property, 'unreadable');
       else if (Object.hasOwn(edits, property))
         approved.set(property, valueIn(event, objectOf(edits[property])?.edited));
-      else if (!approved.has(property)) approved.set(property, proposal(property));
+      else if (!approved.has(property)) approved.set(property, recorded('after', property));
     }
   }
-  return approved;
+  const withBefore = [...approved].map(([property, approvedValue]): [string, ApprovedValue] => {
+    const before = recorded('before', property);
+    if (approvedValue === 'unreadable' || before === 'unreadable') return [property, 'unreadable'];
+    return [property, { value: approvedValue.value, before: before.value }];
+  });
+  return new Map(withBefore);
 }

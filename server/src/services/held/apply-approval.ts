@@ -299,15 +299,24 @@ function killedMessage(reason: string): string {
 
 /**
  * Not written, for good, when the audit log does not show a person approving what the approval
- * would write, property and value: its row was changed outside this app (a database owner marking
- * it approved by hand, or editing a value), or the approved value's personal data is gone from the log.
+ * would write (property and value, and the value before that the stale check relies on): its row was
+ * changed outside this app (a database owner marking it approved by hand, or editing a value), or the
+ * approved value's personal data is gone from the log.
  */
 function withoutDecision(approval: StoredApproval, approvedInTrail: ReadonlyMap<string, ApprovedValue> | undefined) {
   const values = Object.entries(valuesToApply(toDomainApproval(approval)));
-  const named = (check: (approved: ApprovedValue | undefined, value: string | null) => boolean) =>
-    values.filter(([property, value]) => check(approvedInTrail?.get(property), value)).map(([property]) => property);
+  const items = new Map(approval.items.map((item) => [item.property, item]));
+  const named = (check: (approved: ApprovedValue | undefined, value: string | null, property: string) => boolean) =>
+    values
+      .filter(([property, value]) => check(approvedInTrail?.get(property), value, property))
+      .map(([property]) => property);
   const unapproved = named((approved) => approved === undefined);
   const differing = named((approved, value) => typeof approved === 'object' && approved.value !== value);
+  // The stale check compares the CRM with the stored value before: an edited one could let a person's change be overwritten.
+  const movedBefore = named(
+    (approved, _value, property) =>
+      typeof approved === 'object' && approved.before !== items.get(property)?.beforeValue,
+  );
   const unreadable = named((approved) => approved === 'unreadable');
   const outside = (what: string) => `${what}, so its row was changed outside this app`;
   let message: string;
@@ -315,6 +324,10 @@ function withoutDecision(approval: StoredApproval, approvedInTrail: ReadonlyMap<
   else if (unapproved.length > 0) message = outside(`the audit log shows no person approving ${unapproved.join(', ')}`);
   else if (differing.length > 0)
     message = outside(`the value stored for ${differing.join(', ')} differs from the one the audit log shows approved`);
+  else if (movedBefore.length > 0)
+    message = outside(
+      `the value before the proposal stored for ${movedBefore.join(', ')} differs from the one the audit log recorded`,
+    );
   else if (unreadable.length > 0)
     message = `the value approved for ${unreadable.join(', ')} can no longer be read from the audit log (its personal values were erased or outlived their retention)`;
   else return undefined;
