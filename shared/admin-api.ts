@@ -260,6 +260,25 @@ export const policyVersionSchema = z
   .strictObject({ version: z.number().int().positive(), publishedBy: safeText, createdAt: z.iso.datetime() })
   .meta({ id: 'PolicyVersion' });
 export type PolicyVersion = z.infer<typeof policyVersionSchema>;
+export const POLICY_WARNING_CODES = ['unknown_property'] as const;
+/**
+ * Something a published policy names that the CRM does not have yet (a typo, or a property the
+ * portal gains later): published all the same, since the CRM may gain it, but its rule matches nothing until then.
+ */
+export const policyWarningSchema = z
+  .strictObject({
+    code: z.enum(POLICY_WARNING_CODES),
+    objectType: objectTypeSchema,
+    property: safeText,
+    message: safeText.describe('A sentence saying what is wrong and what it means.'),
+  })
+  .meta({ id: 'PolicyWarning' });
+export type PolicyWarning = z.infer<typeof policyWarningSchema>;
+/** `warnings` is present only when there is something to warn about and the CRM could be asked. */
+export const publishedPolicySchema = z
+  .strictObject({ version: z.number().int().positive(), warnings: z.array(policyWarningSchema).optional() })
+  .meta({ id: 'PublishedPolicy' });
+export type PublishedPolicy = z.infer<typeof publishedPolicySchema>;
 /** The newest version is the one in force. */
 export const activePolicySchema = z
   .strictObject({ version: z.number().int().positive(), policy: policySchema })

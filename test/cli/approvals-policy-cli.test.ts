@@ -238,6 +238,23 @@ describe('policy apply', () => {
     );
   });
 
+  it('publishes a file naming a property the portal lacks and names it, as a warning, each time the file is applied', async () => {
+    const ws = await seedWorkspace(harness);
+    const typo = structuredClone(EXAMPLE_POLICY) as { objects: { contacts: { properties: Record<string, unknown> } } };
+    typo.objects.contacts.properties.jobtitel = { enrichment: 'auto' };
+    const file = write('typo.json', typo);
+    const human = await cliOver(harness, 'policy', 'apply', '--workspace', ws.workspaceId, file);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`Policy version ${ws.policyVersion + 1} published.`);
+    expect(human.stdout).toContain('Warning (unknown_property): contacts has no property jobtitel in the CRM');
+    const again = await cliOver(harness, 'policy', 'apply', '--workspace', ws.workspaceId, file, '--json');
+    expect(again.json).toMatchObject({
+      version: ws.policyVersion + 1,
+      unchanged: true,
+      warnings: [{ code: 'unknown_property', objectType: 'contacts', property: 'jobtitel' }],
+    });
+  });
+
   it('re-applying the policy in force says so and publishes nothing', async () => {
     const ws = await seedWorkspace(harness);
     const before = await published(ws.workspaceId);

@@ -418,5 +418,6 @@ function policyApplied(result: AppliedPolicy, workspaceId: string): string {
       `${why}: run bootstrap --workspace ${workspaceId} (or policy apply --bootstrap) so HubSpot shows what waits for approval.`,
     );
   }
+  for (const warning of result.warnings ?? []) lines.push(`Warning (${warning.code}): ${warning.message}`);
   return lines.join('\n');
 }

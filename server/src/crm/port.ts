@@ -28,7 +28,7 @@ export interface CrmPort {
   /**
    * Whether publishing a policy asks the CRM that every property it names exists (Salesforce: a
    * field the org lacks is refused by name). HubSpot's policies may name properties bootstrap or
-   * the customer creates later, as they always could.
+   * the customer creates later, as they always could: publishing them is answered with warnings.
    */
   readonly checksPolicyFieldsAtPublish: boolean;
   /** The contact properties the stop rules read before an email goes out. */

@@ -23,6 +23,7 @@ import {
   recordReviewQuerySchema,
   recordReviewViewSchema,
   policyVersionSchema,
+  publishedPolicySchema,
 } from '../../../shared/admin-api.ts';
 import { policySchema } from '../../../shared/policy.ts';
 import { AppError } from '../errors.ts';
@@ -99,7 +100,11 @@ export const adminRoutes = [
     security: 'admin',
     body: { schema: policySchema, parsedBy: 'service' },
     responses: {
-      '201': { description: 'Published.', content: json(z.object({ version: z.number().int().positive() })) },
+      '201': {
+        description:
+          'Published. `warnings` names what the policy names that the CRM does not have yet (HubSpot: `unknown_property`); absent when there is none, or the CRM could not be asked.',
+        content: json(publishedPolicySchema),
+      },
       '400': errorResponse(
         'The policy is not valid (POLICY_INVALID, details.issues), or the body is not JSON (MALFORMED_JSON).',
       ),

@@ -196,6 +196,51 @@ const CONTACT_SEEDS: Seed[] = [
     groupName: 'emailinformation',
     readOnlyValue: true,
   },
+  // HubSpot's own quarantine, marketing-contact and consent properties: the example policy denies
+  // them to every agent, and a policy naming a property a portal lacks is published with a warning.
+  {
+    name: 'hs_email_quarantined',
+    label: 'Email address quarantined',
+    type: 'bool',
+    fieldType: 'booleancheckbox',
+    groupName: 'emailinformation',
+    options: BOOL_OPTIONS,
+    readOnlyValue: true,
+  },
+  {
+    name: 'hs_email_quarantined_reason',
+    label: 'Email address quarantine reason',
+    type: 'enumeration',
+    fieldType: 'select',
+    groupName: 'emailinformation',
+    readOnlyValue: true,
+  },
+  {
+    name: 'hs_marketable_status',
+    label: 'Marketing contact status',
+    type: 'enumeration',
+    fieldType: 'booleancheckbox',
+    groupName: 'contactinformation',
+    options: [
+      ['true', 'Marketing contact'],
+      ['false', 'Non-marketing contact'],
+    ],
+  },
+  {
+    name: 'hs_legal_basis',
+    label: "Legal basis for processing contact's data",
+    type: 'enumeration',
+    fieldType: 'checkbox',
+    groupName: 'contactinformation',
+    options: [
+      ['Legitimate interest – prospect/lead', 'Legitimate interest – prospect/lead'],
+      ['Legitimate interest – existing customer', 'Legitimate interest – existing customer'],
+      ['Legitimate interest - other', 'Legitimate interest – other'],
+      ['Performance of a contract', 'Performance of a contract'],
+      ['Freely given consent from contact', 'Freely given consent from contact'],
+      ['Not applicable', 'Not applicable'],
+    ],
+  },
   // The contact's primary company: the account a frequency cap per account counts under.
   {
     name: 'associatedcompanyid',

@@ -1,4 +1,4 @@
-import type { BootstrapResult } from '../../../../shared/admin-api.ts';
+import type { BootstrapResult, PolicyWarning } from '../../../../shared/admin-api.ts';
 import { parsePolicy } from '../../../../shared/policy.ts';
 import { newlyHeldProperties } from '../../domain/approval-mirror.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
@@ -6,6 +6,7 @@ import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { bootstrapWorkspace } from './bootstrap.ts';
 import type { Actor, ServiceDeps } from '../common/index.ts';
 import { parseStoredPolicy, publishPolicy } from './policies.ts';
+import { unknownPropertyWarnings } from './policy-warnings.ts';
 import { requireActiveWorkspace } from './workspaces.ts';
 
 export interface AppliedPolicy {
@@ -18,6 +19,8 @@ export interface AppliedPolicy {
   /** Whether bootstrap must run (again) before HubSpot shows what waits for approval. */
   bootstrapNeeded: boolean;
   bootstrap?: BootstrapResult;
+  /** What the file names that the CRM does not have (a typo, or a property not made yet), as a publish says it. */
+  warnings?: PolicyWarning[];
 }
 
 /**
@@ -39,12 +42,25 @@ export async function applyPolicy(
   const neverBootstrapped = workspace.approvalObject === null;
   let applied: AppliedPolicy;
   if (current && next.ok && previous?.ok && canonicalJson(previous.policy) === canonicalJson(next.policy)) {
-    applied = { version: current.version, unchanged: true, newlyHeld: {}, bootstrapNeeded: neverBootstrapped };
+    // Re-applying the file is how an admin checks it: its unknown properties are named as a publish names them.
+    const warnings = await unknownPropertyWarnings(deps.crmFor(workspace), next.policy);
+    applied = {
+      version: current.version,
+      unchanged: true,
+      newlyHeld: {},
+      bootstrapNeeded: neverBootstrapped,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   } else {
     // An invalid document is refused here, with every issue named.
-    const { version } = await publishPolicy(deps, workspace.id, document, actor);
+    const { version, warnings } = await publishPolicy(deps, workspace.id, document, actor);
     const newlyHeld = next.ok ? newlyHeldProperties(previous?.ok ? previous.policy : undefined, next.policy) : {};
-    applied = { version, newlyHeld, bootstrapNeeded: neverBootstrapped || Object.keys(newlyHeld).length > 0 };
+    applied = {
+      version,
+      newlyHeld,
+      bootstrapNeeded: neverBootstrapped || Object.keys(newlyHeld).length > 0,
+      ...(warnings ? { warnings } : {}),
+    };
   }
   if (!options.bootstrap) return applied;
   return { ...applied, bootstrapNeeded: false, bootstrap: await bootstrapWorkspace(deps, workspace.id, actor) };

@@ -4,21 +4,9 @@ import { holdableProperties } from '../../domain/approval-mirror.ts';
 import { asJson } from '../../domain/audit-chain.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import { setApprovalObject } from '../../store/workspace-store.ts';
-import {
-  APPROVAL_OBJECT_SCHEMA,
-  DO_NOT_CONTACT_DEFINITION,
-  PENDING_COUNT_DEFINITION,
-  shadowDefinition,
-} from './approval-crm-schema.ts';
-import {
-  actorJson,
-  type Actor,
-  type ServiceDeps,
-  APP_PROPERTY_GROUP,
-  NEEDS_REVIEW_PROPERTY,
-  PROVENANCE_PROPERTIES,
-  withAuditChain,
-} from '../common/index.ts';
+import { appPropertiesOf } from './app-properties.ts';
+import { APPROVAL_OBJECT_SCHEMA, shadowDefinition } from './approval-crm-schema.ts';
+import { actorJson, type Actor, type ServiceDeps, APP_PROPERTY_GROUP, withAuditChain } from '../common/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 import { parseStoredPolicy } from './policies.ts';
 
@@ -45,18 +33,10 @@ export async function bootstrapWorkspace(
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined)
       .map(shadowDefinition)
       .filter((definition): definition is CrmPropertyDefinition => definition !== undefined);
-    // Each connected CRM's contacts (issue 20): an email may go to a portal's contact or an org's.
-    const contactOnly = objectType === crm.forObject(objectType).contactObjectType ? [DO_NOT_CONTACT_DEFINITION] : [];
     const result = await crm.ensureProperties({
       objectType,
       group: APP_PROPERTY_GROUP,
-      properties: [
-        ...PROVENANCE_PROPERTIES,
-        NEEDS_REVIEW_PROPERTY,
-        PENDING_COUNT_DEFINITION,
-        ...contactOnly,
-        ...shadows,
-      ],
+      properties: [...appPropertiesOf(crm, objectType), ...shadows],
     });
     objects.push({ objectType, ...result });
   }

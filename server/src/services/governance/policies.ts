@@ -1,8 +1,9 @@
-import type { ActivePolicy, PolicyVersion } from '../../../../shared/admin-api.ts';
+import type { ActivePolicy, PolicyVersion, PublishedPolicy } from '../../../../shared/admin-api.ts';
 import type { PolicyVersionView } from '../../../../shared/console-settings-api.ts';
 import { type CrmVendor, crmOfObjectType } from '../../../../shared/crm-names.ts';
 import { type ParsedPolicy, parsePolicy, type Policy } from '../../../../shared/policy.ts';
 import { asJson } from '../../domain/audit-chain.ts';
+import type { CrmPort } from '../../crm/port.ts';
 import { AppError } from '../../errors.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import { findKillSwitch } from '../../store/kill-switch-store.ts';
@@ -18,12 +19,14 @@ import {
 import { policyChangeReasons } from '../../domain/dual-control.ts';
 import { actorJson, type Actor, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { requireSecondAdmin } from './governance-requests.ts';
+import { unknownPropertyWarnings } from './policy-warnings.ts';
 import { requireWorkspace } from './workspaces.ts';
 
 /**
  * Publishing never edits a version: it validates the document and makes the next immutable one.
  * A change the policy in force puts under dual control (a lowered tier, a raised cap, weaker dual
- * control) waits for a second admin instead; `confirmed` is set only by that confirmation.
+ * control) waits for a second admin instead; `confirmed` is set only by that confirmation. What the
+ * CRM does not have and may gain later (a HubSpot property) is published, and named in `warnings`.
  */
 export async function publishPolicy(
   deps: ServiceDeps,
@@ -31,14 +34,14 @@ export async function publishPolicy(
   document: unknown,
   actor: Actor,
   options: { confirmed?: boolean; basedOn?: number | undefined } = {},
-): Promise<{ version: number }> {
+): Promise<PublishedPolicy> {
   const parsed = parsePolicy(document);
   if (!parsed.ok) {
     throw new AppError('POLICY_INVALID', `The policy is not valid: ${parsed.issues.slice(0, 5).join('; ')}`, {
       details: { issues: parsed.issues },
     });
   }
-  const checked = await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
+  const { checked, crm } = await refuseWhatTheCrmLacks(deps, workspaceId, parsed.policy);
   await refuseUnlessOwnerWhileStopped(deps, workspaceId, actor);
   await refuseIfPublishedSince(deps.db, workspaceId, options.basedOn);
   if (!options.confirmed) {
@@ -51,7 +54,9 @@ export async function publishPolicy(
         actor,
       });
   }
-  return withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
+  // Asked before the chain's lock is taken: the CRM may be slow, and the warnings never stop a publish.
+  const warnings = await unknownPropertyWarnings(crm, parsed.policy);
+  const { version } = await withAuditChain(deps.db, workspaceId, deps.clock, async (tx, audit) => {
     // Under the chain's lock, which a disconnection takes too (issue 20): a CRM disconnected since
     // the checks above is refused here, and one disconnected after finds this version in force.
     const connections = await listConnectedAccounts(tx, workspaceId);
@@ -75,6 +80,7 @@ export async function publishPolicy(
     });
     return { version };
   });
+  return warnings.length > 0 ? { version, warnings } : { version };
 }
 
 /**
@@ -122,13 +128,13 @@ export function objectTypesNamedBy(policy: Policy): { path: string; objectType: 
 /**
  * A policy naming an object of a CRM the workspace is not connected to is refused with the object
  * named (issue 20), and one naming a field the org does not have (or the API user cannot see) with
- * the field named, for each CRM whose port checks fields at publish. The connections checked come back.
+ * the field named, for each CRM whose port checks fields at publish. The connections checked come back, with the port.
  */
 async function refuseWhatTheCrmLacks(
   deps: ServiceDeps,
   workspaceId: string,
   policy: Policy,
-): Promise<readonly { crm: CrmVendor; accountId: string }[]> {
+): Promise<{ checked: readonly { crm: CrmVendor; accountId: string }[]; crm: CrmPort }> {
   const workspace = await requireWorkspace(deps, workspaceId);
   const crm = deps.crmFor(workspace);
   const connected = new Set<string>(crm.objectTypes);
@@ -162,7 +168,7 @@ async function refuseWhatTheCrmLacks(
         details: { issues },
       },
     );
-  return workspace.connections;
+  return { checked: workspace.connections, crm };
 }
 
 function refuseUnconnected(policy: Policy, isConnected: (objectType: string) => boolean): void {
@@ -186,7 +192,7 @@ export async function restorePolicyVersion(
   workspaceId: string,
   version: number,
   actor: Actor,
-): Promise<{ version: number }> {
+): Promise<PublishedPolicy> {
   const stored = await policyVersion(deps, workspaceId, version);
   return publishPolicy(deps, workspaceId, stored.policy, actor);
 }
