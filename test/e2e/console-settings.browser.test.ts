@@ -404,6 +404,28 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-edits-kept-over-a-confirmed-version');
   });
 
+  it('an admin who governs a property the portal lacks (a typo) publishes it and is told its rule matches nothing', async () => {
+    await signIn('3001', 'revops_admin');
+    await page.goto(`${serverUrl}/settings/policy`);
+    const contacts = page.getByRole('region', { name: 'Policy matrix: contacts' });
+    await contacts.getByLabel('Govern another contacts property').fill('jobtitel');
+    await contacts.getByRole('button', { name: 'Add property' }).click();
+    // Denied by name (choosing the default deny changes nothing): no tier lowered, no second admin needed.
+    const tier = contacts.getByLabel('contacts jobtitel enrichment', { exact: true });
+    await tier.selectOption('approval');
+    await tier.selectOption('deny');
+    await page.getByText(/setting\(s\) changed from the version in force/).waitFor();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: 'Published version 8' }).waitFor();
+    const warnings = page.getByRole('alert', { name: 'Publish warnings' });
+    await warnings.getByText('contacts has no property jobtitel in the CRM').waitFor();
+    expect(await warnings.getByRole('listitem').count()).toBe(1);
+    const policy = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
+    expect(policy.body.version).toBe(8);
+    expect(policy.body.policy.objects.contacts.properties.jobtitel).toEqual({ enrichment: 'deny' });
+    await screenshot('settings-publish-warns-of-unknown-property');
+  });
+
   it('an approver reads the settings but is offered nothing to change', async () => {
     await signIn('3002', 'approver');
     await page.goto(`${serverUrl}/settings/policy`);

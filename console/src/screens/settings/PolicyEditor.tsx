@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import type { PolicyWarning, PublishedPolicy } from '../../../../shared/admin-api.ts';
 import { ACTION_KINDS, type AgentRole, type ObjectType, propertyNameSchema } from '../../../../shared/crm-names.ts';
 import { type DualControlSettings, parsePolicy, type Policy, type Tier } from '../../../../shared/policy.ts';
 import { settingsControls } from '../../../../shared/views/decision-controls.ts';
@@ -42,6 +43,8 @@ export function PolicyEditor({ view, reload }: SectionProps) {
   // The version the draft was edited from: publishing names it, so one published since is never silently replaced.
   const [base, setBase] = useState({ version, policy: current });
   const publish = useSubmit();
+  // What the last publish warned of (a property the CRM lacks): it is in force, and the admin should know.
+  const [warnings, setWarnings] = useState<PolicyWarning[]>([]);
   // Number fields keep what was typed until the draft starts afresh (a new version, or discarding the changes).
   const [resets, setResets] = useState(0);
   const fresh = `${base.version}:${resets}`;
@@ -61,20 +64,23 @@ export function PolicyEditor({ view, reload }: SectionProps) {
   const editable = controls.editPolicy;
   const parsed = parsePolicy(draft);
   const changes = policyDiff(current, draft).length;
-  const send = () =>
-    publish.run(
+  const send = () => {
+    setWarnings([]);
+    return publish.run(
       () =>
         heldForSecondAdmin(
           // The version this draft was edited from: one published since is never silently replaced.
-          postJson<{ version: number }>('/console/api/policies', { document: draft, basedOn: base.version }),
+          postJson<PublishedPolicy>('/console/api/policies', { document: draft, basedOn: base.version }),
         ),
       async (result) => {
         await reload();
+        if (!isHeld(result)) setWarnings(result.warnings ?? []);
         return isHeld(result)
           ? `Not published yet: ${SECOND_ADMIN_NOTE}`
           : `Published version ${result.version}; it is in force now.`;
       },
     );
+  };
   return (
     <>
       <p className="muted">
@@ -126,9 +132,24 @@ export function PolicyEditor({ view, reload }: SectionProps) {
             </button>
           </div>
           <OutcomeLine outcome={publish.outcome} />
+          <PublishWarnings warnings={warnings} />
         </section>
       )}
     </>
+  );
+}
+
+function PublishWarnings({ warnings }: { warnings: readonly PolicyWarning[] }) {
+  if (warnings.length === 0) return null;
+  return (
+    <div role="alert" aria-label="Publish warnings">
+      <p>Published, but the CRM has no property named so: until it has, these rules match nothing.</p>
+      <ul>
+        {warnings.map((warning) => (
+          <li key={`${warning.objectType} ${warning.property}`}>{warning.message}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
