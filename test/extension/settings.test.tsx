@@ -52,6 +52,30 @@ describe('the settings page', () => {
     await vi.waitFor(() => expect(backend.calls.filter((call) => call.path === '/settings')).toHaveLength(2));
   });
 
+  it('shows, after publishing, the properties the server warns the portal does not have', async () => {
+    const message =
+      "contacts has no property jobtitel in the CRM: the policy's rules for it match nothing until the CRM has it (check the spelling against its internal name).";
+    const { renderer } = renderSettings({
+      'GET /settings': { body: settingsView('owner') },
+      'POST /policies': {
+        status: 201,
+        body: {
+          version: 4,
+          warnings: [{ code: 'unknown_property', objectType: 'contacts', property: 'jobtitel', message }],
+        },
+      },
+    });
+    await renderer.waitFor(() => expect(renderer.maybeFind(Select)).not.toBeNull());
+    typeInto(select(renderer, 'contacts.phone.enrichment'), 'deny');
+    await renderer.waitFor(() => expect(renderer.findByTestId(Button, 'publish').text).toBe('Publish 1 change'));
+    renderer.findByTestId(Button, 'publish').trigger('onClick');
+    await renderer.waitFor(() => expect(renderer.maybeFind(Alert, { variant: 'warning' })).not.toBeNull());
+    const warning = renderer.find(Alert, { variant: 'warning' });
+    expect(warning.props.title).toBe('Version 4 is in force, but names properties the portal does not have');
+    expect(allText(warning)).toContain(message);
+    expect(renderer.mocks.actions.addAlert.calls[0]?.[0]).toMatchObject({ type: 'success' });
+  });
+
   it('publishes a draft as based on the version it was edited from, even after the page read a newer one', async () => {
     // Another admin publishes version 4 while this one edits; engaging a switch reloads the page meanwhile.
     let otherAdminPublished = false;

@@ -1,4 +1,5 @@
 import { Alert, Text } from '@hubspot/ui-extensions';
+import type { PolicyWarning } from '../../../../shared/admin-api.ts';
 
 /** Why the last publish did not take effect: the server's own sentences, or dual control holding it. */
 export type PublishProblem =
@@ -44,4 +45,15 @@ export function PublishOutcome({ problem }: { problem: PublishProblem }) {
         </Alert>
       );
   }
+}
+
+/** A publish that took effect but names properties the portal lacks (a typo): their rules match nothing until it has them. */
+export function PublishWarnings({ version, warnings }: { version: number; warnings: readonly PolicyWarning[] }) {
+  return (
+    <Alert title={`Version ${version} is in force, but names properties the portal does not have`} variant="warning">
+      {warnings.map((warning) => (
+        <Text key={`${warning.objectType} ${warning.property}`}>{warning.message}</Text>
+      ))}
+    </Alert>
+  );
 }

@@ -11,7 +11,7 @@ import {
   hubspot,
   useExtensionActions,
 } from '@hubspot/ui-extensions';
-import type { CreatedAgent } from '../../../../shared/admin-api.ts';
+import type { CreatedAgent, PublishedPolicy } from '../../../../shared/admin-api.ts';
 import type { SettingsView } from '../../../../shared/extension-api.ts';
 import type { Policy } from '../../../../shared/policy.ts';
 import { backendFetcher, callBackend, type CallResult, type FetchInit, type Fetcher, type Send } from '../lib/api.ts';
@@ -32,7 +32,7 @@ import { PendingRequests } from './PendingRequests.tsx';
 import { People, type RoleChange } from './People.tsx';
 import { PolicyHistory } from './PolicyHistory.tsx';
 import { PolicyMatrix } from './PolicyMatrix.tsx';
-import { PublishOutcome, publishProblem, type PublishProblem } from './PublishOutcome.tsx';
+import { PublishOutcome, publishProblem, type PublishProblem, PublishWarnings } from './PublishOutcome.tsx';
 import { RecordCreation } from './RecordCreation.tsx';
 import { Retention } from './Retention.tsx';
 import { Windows } from './Windows.tsx';
@@ -73,6 +73,10 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   };
   /** Why the last publish or restore did not take effect, shown beside the button that asked. */
   const [problem, setProblem] = useState<{ from: 'draft' | 'history'; problem: PublishProblem } | null>(null);
+  /** What the last publish or restore that took effect warned of (a property the portal lacks), beside its button. */
+  const [warned, setWarned] = useState<{ from: 'draft' | 'history'; published: Required<PublishedPolicy> } | null>(
+    null,
+  );
   const [created, setCreated] = useState<CreatedAgent | null>(null);
   const { busy, run } = useOneAtATime();
   const [refusedRelease, setRefusedRelease] = useState<RefusedRelease | null>(null);
@@ -104,7 +108,8 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
     success: (version: number) => string,
   ) =>
     run(async () => {
-      const result = await callBackend<{ version: number }>(fetcher, path, init);
+      const result = await callBackend<PublishedPolicy>(fetcher, path, init);
+      setWarned(null);
       if (!result.ok) {
         const refused = publishProblem(result);
         setProblem({ from, problem: refused });
@@ -116,6 +121,8 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         return;
       }
       setProblem(null);
+      const { version, warnings } = result.data;
+      if (warnings?.length) setWarned({ from, published: { version, warnings } });
       dropDraft();
       actions.addAlert({ type: 'success', message: success(result.data.version) });
       reload();
@@ -199,6 +206,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
   const edit = (policy: Policy) => {
     setDraft({ policy, basedOn: draft ? draft.basedOn : view.policy?.version });
     setProblem(null);
+    setWarned(null);
   };
   return (
     <Flex direction="column" gap="md">
@@ -245,6 +253,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         <Text>No policy yet: every agent write is refused until one is published.</Text>
       )}
       {problem?.from === 'draft' ? <PublishOutcome problem={problem.problem} /> : null}
+      {warned?.from === 'draft' ? <PublishWarnings {...warned.published} /> : null}
       {controls.publish && draft ? (
         <Button
           testId="publish"
@@ -284,6 +293,7 @@ export function Settings({ fetcher }: { fetcher: Fetcher }) {
         onRestore={restore}
       >
         {problem?.from === 'history' ? <PublishOutcome problem={problem.problem} /> : null}
+        {warned?.from === 'history' ? <PublishWarnings {...warned.published} /> : null}
       </PolicyHistory>
       <Divider />
       <Retention fetcher={fetcher} editable={controls.setRetention} send={send} />
