@@ -404,7 +404,8 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     await screenshot('settings-edits-kept-over-a-confirmed-version');
   });
 
-  it('an admin who governs a property the portal lacks (a typo) publishes it and is told its rule matches nothing', async () => {
+  it('an admin who governs another property, one the portal lacks (a typo), publishes only that and is told its rule matches nothing', async () => {
+    const before = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
     await signIn('3001', 'revops_admin');
     await page.goto(`${serverUrl}/settings/policy`);
     const contacts = page.getByRole('region', { name: 'Policy matrix: contacts' });
@@ -414,7 +415,8 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     const tier = contacts.getByLabel('contacts jobtitel enrichment', { exact: true });
     await tier.selectOption('approval');
     await tier.selectOption('deny');
-    await page.getByText(/setting\(s\) changed from the version in force/).waitFor();
+    // The one setting changed: adding a property keeps the object's creation tiers and governed reads.
+    await page.getByText('1 setting(s) changed from the version in force.').waitFor();
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByRole('status').filter({ hasText: 'Published version 8' }).waitFor();
     const warnings = page.getByRole('alert', { name: 'Publish warnings' });
@@ -422,7 +424,11 @@ describe.skipIf(!haveChromium)('the console’s Settings and Overview in Chromiu
     expect(await warnings.getByRole('listitem').count()).toBe(1);
     const policy = await http('GET', `${serverUrl}/v1/admin/policies/active`, { token: adminToken });
     expect(policy.body.version).toBe(8);
-    expect(policy.body.policy.objects.contacts.properties.jobtitel).toEqual({ enrichment: 'deny' });
+    const { properties, ...rest } = policy.body.policy.objects.contacts;
+    expect(properties.jobtitel).toEqual({ enrichment: 'deny' });
+    const { properties: _before, ...restBefore } = before.body.policy.objects.contacts;
+    expect(rest).toEqual(restBefore);
+    expect(Object.keys(rest)).toEqual(expect.arrayContaining(['create', 'onDuplicate', 'read']));
     await screenshot('settings-publish-warns-of-unknown-property');
   });
 

@@ -169,10 +169,14 @@ function Matrix({ objectType, policy, editable, onChange }: EditorProps & { obje
     if (policy.objects[objectType]?.properties[checked.value]) return setError(`${checked.value} is already governed.`);
     setError(null);
     setProperty('');
+    // The object's creation tiers, duplicate rule and governed reads stay as they were.
     const object = policy.objects[objectType] ?? { properties: {} };
     onChange({
       ...policy,
-      objects: { ...policy.objects, [objectType]: { properties: { ...object.properties, [checked.value]: {} } } },
+      objects: {
+        ...policy.objects,
+        [objectType]: { ...object, properties: { ...object.properties, [checked.value]: {} } },
+      },
     });
   };
   return (
