@@ -99,6 +99,25 @@ describe('publishing a policy that names properties the HubSpot portal does not 
     expect(harness.hubspot.calls.count({ route: PROPERTY_LIST })).toBeGreaterThan(0);
   });
 
+  it('asks the portal again before naming a property its cached list lacks: one the admin has just made is not reported', async () => {
+    expect((await publish(example)).status).toBe(201); // the portal's property lists are cached now
+    const made = await fetch(`${harness.hubspot.baseUrl}/crm/v3/properties/contacts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${harness.hubspot.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'ai_fit_score',
+        label: 'AI fit score',
+        type: 'number',
+        fieldType: 'number',
+        groupName: 'contactinformation',
+      }),
+    });
+    expect(made.status).toBe(201);
+    const res = await publish(withContactProperties({ ai_fit_score: { enrichment: 'auto' } }));
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ version: 2 });
+  });
+
   it('publishes without warnings, saying nothing false, when the portal answers 5xx', async () => {
     harness.hubspot.faults.failNext(100, { status: 503 }, PROPERTY_LIST);
     const res = await publish(withContactProperties({ jobtitel: { enrichment: 'auto' } }));

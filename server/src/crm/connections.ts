@@ -69,7 +69,7 @@ export function routedCrm(connections: readonly [CrmPort, ...CrmPort[]]): CrmPor
     changeSourceOf: (change) => first.changeSourceOf(change),
     userOfSource: (sourceId) => first.userOfSource(sourceId),
     readAccount: () => first.readAccount(),
-    describeProperties: (objectType) => of(objectType).describeProperties(objectType),
+    describeProperties: (objectType, options) => of(objectType).describeProperties(objectType, options),
     readBatch: (input) => of(input.objectType).readBatch(input),
     writeBatch: (input) => of(input.objectType).writeBatch(input),
     stageWrite: (input) => stagedWrite(of(input.objectType), input),

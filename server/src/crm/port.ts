@@ -66,8 +66,14 @@ export interface CrmPort {
    */
   readAccount(): Promise<{ accountId: string }>;
 
-  /** Property definitions of an object type, keyed by internal name. Adapters may cache. */
-  describeProperties(objectType: ObjectType): Promise<Map<string, CrmPropertyDefinition>>;
+  /**
+   * Property definitions of an object type, keyed by internal name. Adapters may cache; `fresh`
+   * asks the CRM again (and keeps the answer), for a caller about to say a property is missing.
+   */
+  describeProperties(
+    objectType: ObjectType,
+    options?: { fresh?: boolean },
+  ): Promise<Map<string, CrmPropertyDefinition>>;
 
   /** Reads up to `readBatchLimit` (else `batchLimit`) records in one call. Records the CRM does not have are absent from the map. */
   readBatch(input: {

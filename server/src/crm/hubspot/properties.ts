@@ -63,9 +63,9 @@ export function propertyMethods(
   }
 
   return {
-    describeProperties(objectType) {
+    describeProperties(objectType, options) {
       const cached = cache.get(objectType);
-      if (cached !== undefined && now() - cached.at < cacheMs) return cached.definitions;
+      if (cached !== undefined && now() - cached.at < cacheMs && !options?.fresh) return cached.definitions;
       // Cache the promise so concurrent callers share one call; forget it if the call fails.
       const definitions = readProperties(objectType).then(
         (properties) => new Map(properties.map((property) => [property.name, toCrmProperty(property)])),

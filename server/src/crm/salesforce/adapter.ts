@@ -199,10 +199,11 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
   };
 
   const describeCache = new Map<string, { at: number; fields: Map<string, DescribedField> }>();
-  async function describe(objectType: ObjectType): Promise<Map<string, DescribedField>> {
+  async function describe(objectType: ObjectType, fresh = false): Promise<Map<string, DescribedField>> {
     const sObject = sObjectOf(objectType);
     const cached = describeCache.get(sObject);
-    if (cached && now().getTime() - cached.at < (options.describeCacheMs ?? 10 * 60_000)) return cached.fields;
+    if (!fresh && cached && now().getTime() - cached.at < (options.describeCacheMs ?? 10 * 60_000))
+      return cached.fields;
     const answer = await call(`describe ${sObject}`, (conn) =>
       conn.request<{ fields: DescribedField[] }>(`/sobjects/${sObject}/describe`),
     );
@@ -288,9 +289,9 @@ export function createSalesforceCrm(options: SalesforceCrmOptions): SalesforceCr
       return { accountId: session.orgId };
     },
 
-    async describeProperties(objectType) {
+    async describeProperties(objectType, options) {
       const definitions = new Map<string, CrmPropertyDefinition>();
-      for (const field of (await describe(objectType)).values()) {
+      for (const field of (await describe(objectType, options?.fresh)).values()) {
         definitions.set(ourFieldName(field.name), {
           name: ourFieldName(field.name),
           label: field.label,

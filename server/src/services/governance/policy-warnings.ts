@@ -22,7 +22,10 @@ export async function unknownPropertyWarnings(crm: CrmPort, policy: Policy): Pro
     checked.map(async (objectType) => {
       const named = propertiesNamedOn(policy, objectType).filter((name) => !isAppProperty(crm, objectType, name));
       if (named.length === 0) return [];
-      const known = await propertiesWithin(crm, objectType);
+      const cached = await propertiesWithin(crm, objectType);
+      if (cached === undefined) return [];
+      // A list up to ten minutes old may predate a property the admin has just made: asked again before saying so.
+      const known = named.every((name) => cached.has(name)) ? cached : await propertiesWithin(crm, objectType, true);
       if (known === undefined) return [];
       return named
         .filter((property) => !known.has(property))
@@ -51,13 +54,14 @@ function propertiesNamedOn(policy: Policy, objectType: ObjectType): string[] {
 async function propertiesWithin(
   crm: CrmPort,
   objectType: ObjectType,
+  fresh = false,
 ): Promise<Map<string, CrmPropertyDefinition> | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const givenUp = new Promise<undefined>((resolve) => {
     timer = setTimeout(resolve, PROPERTY_LIST_WAIT_MS, undefined);
   });
   try {
-    return await Promise.race([crm.describeProperties(objectType), givenUp]);
+    return await Promise.race([crm.describeProperties(objectType, { fresh }), givenUp]);
   } catch {
     // Unreachable, refusing the token, answering 5xx: published as before, without a warning.
     return undefined;
