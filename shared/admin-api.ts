@@ -99,6 +99,11 @@ export const killSwitchViewSchema = z
     reason: safeText,
     changedBy: safeText,
     changedAt: z.iso.datetime(),
+    notUnderstood: safeText
+      .optional()
+      .describe(
+        'Set on a stored row this server does not understand (a scope or action kind it does not know, a segment whose list or condition does not parse, as a database edit or a newer version may leave): why, and that while engaged it stops every agent and action in the workspace. Its scope and target are given as stored.',
+      ),
   })
   .meta({ id: 'KillSwitch' });
 export type KillSwitchView = z.infer<typeof killSwitchViewSchema>;

@@ -1,9 +1,11 @@
-import type { ActionKind } from '../../../shared/crm-names.ts';
+import { ACTION_KINDS, type ActionKind } from '../../../shared/crm-names.ts';
 import {
   KILL_SWITCH_SCOPES,
   LIST_SEGMENT_PREFIX,
+  RECORD_SEGMENT_PREFIX,
   type KillSwitchScope,
   type SegmentCondition,
+  segmentConditionSchema,
 } from '../../../shared/kill-switch.ts';
 import { recordMatches } from './policy-conditions.ts';
 
@@ -15,6 +17,67 @@ export interface EngagedSwitch {
   condition: SegmentCondition | null;
   reason: string;
   changedAt: Date;
+}
+
+/** A kill switch row as stored: a database owner or a newer server may have written what this one does not know. */
+export interface StoredSwitch {
+  scope: string;
+  target: string;
+  condition: unknown;
+  reason: string;
+  changedAt: Date;
+}
+
+/**
+ * Why this server cannot tell what a stored switch stops, or null when it can: a scope or action
+ * kind it does not know (a typo typed in the database, or a value a newer version wrote), or a
+ * segment whose list or condition does not parse.
+ */
+export function notUnderstood(stored: Pick<StoredSwitch, 'scope' | 'target' | 'condition'>): string | null {
+  if (!(KILL_SWITCH_SCOPES as readonly string[]).includes(stored.scope))
+    return 'its scope is not one this server knows';
+  if (stored.scope === 'action' && !(ACTION_KINDS as readonly string[]).includes(stored.target))
+    return 'its target is not an action kind this server knows';
+  if (stored.scope !== 'segment') return null;
+  if (stored.target.startsWith(LIST_SEGMENT_PREFIX))
+    return LIST_TARGET.test(stored.target) ? null : 'its target is not a CRM list id';
+  if (!stored.target.startsWith(RECORD_SEGMENT_PREFIX))
+    return 'its target names neither a CRM list nor a record condition';
+  return segmentConditionSchema.safeParse(stored.condition).success ? null : 'its condition does not parse';
+}
+
+/** A segment switch's target naming a CRM list. */
+export const LIST_TARGET = new RegExp(`^${LIST_SEGMENT_PREFIX}[0-9]{1,18}$`);
+
+/** What a stored switch this server does not understand does, naming its row so an operator can fix it; null when understood. */
+export function notUnderstoodSentence(stored: Pick<StoredSwitch, 'scope' | 'target' | 'condition'>): string | null {
+  const problem = notUnderstood(stored);
+  if (problem === null) return null;
+  const target = stored.target ? `target '${stored.target}'` : 'no target';
+  return `The stored kill switch with scope '${stored.scope}' and ${target} is not understood (${problem}), so while engaged it stops every agent and action in this workspace until its row is fixed or released.`;
+}
+
+/**
+ * A stored switch as the rules read it. One this server does not understand fails closed: read as
+ * the workspace switch, it stops every agent and action, and its reason says which row to fix.
+ */
+export function engagedSwitchOf(stored: StoredSwitch): EngagedSwitch {
+  const sentence = notUnderstoodSentence(stored);
+  if (sentence === null)
+    return {
+      scope: stored.scope as KillSwitchScope,
+      target: stored.target,
+      condition: (stored.condition as SegmentCondition | null) ?? null,
+      reason: stored.reason,
+      changedAt: stored.changedAt,
+    };
+  return {
+    scope: 'workspace',
+    target: '',
+    condition: null,
+    reason: `${sentence} Its reason: ${stored.reason}`,
+    changedAt: stored.changedAt,
+  };
 }
 
 /**

@@ -1,5 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
-import type { ActionKind } from '../../../shared/crm-names.ts';
+import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from './database.ts';
 import { killSwitches } from './schema.ts';
 
@@ -41,27 +40,6 @@ export async function findKillSwitch(
 
 export async function listKillSwitches(db: Db, workspaceId: string): Promise<KillSwitchRow[]> {
   return db.select().from(killSwitches).where(eq(killSwitches.workspaceId, workspaceId));
-}
-
-/** Engaged switches that stop this agent doing this kind of action: workspace, agent or action scope. */
-export async function findEngagedKillSwitches(
-  db: Db | Tx,
-  query: { workspaceId: string; agentId: string; action: ActionKind },
-): Promise<KillSwitchRow[]> {
-  return db
-    .select()
-    .from(killSwitches)
-    .where(
-      and(
-        eq(killSwitches.workspaceId, query.workspaceId),
-        eq(killSwitches.engaged, true),
-        or(
-          eq(killSwitches.scope, 'workspace'),
-          and(eq(killSwitches.scope, 'agent'), eq(killSwitches.target, query.agentId)),
-          and(eq(killSwitches.scope, 'action'), eq(killSwitches.target, query.action)),
-        ),
-      ),
-    );
 }
 
 /** Every engaged switch of the workspace, whatever its scope (issue 21's scoped switches are matched per write). */

@@ -14,6 +14,7 @@ import type {
 import { ACTION_KINDS } from '../../../../shared/crm-names.ts';
 import { STOP_REASON_CODES } from '../../domain/action-drafts.ts';
 import { decidableApproval, decidableBy } from '../../domain/decidable.ts';
+import { engagedSwitchOf } from '../../domain/kill-switch-scope.ts';
 import { findAction, findContactStops, type ContactStopRow } from '../../store/action-store.ts';
 import { AppError } from '../../errors.ts';
 import { listAgents, type AgentRow } from '../../store/agent-store.ts';
@@ -165,13 +166,16 @@ async function emailStopsOf(
  * stops agents' own writes and drafts, not what a person approves, so it is not shown here.
  */
 export function engagedKillSwitches(rows: Awaited<ReturnType<typeof listKillSwitches>>): EngagedKillSwitch[] {
+  // A stored switch this server does not understand reads as the workspace's, its reason saying which row.
   return rows
-    .filter((row) => row.engaged && (row.scope === 'workspace' || row.scope === 'agent' || row.scope === 'action'))
-    .map((row) => ({
-      scope: row.scope,
-      target: row.target || null,
-      reason: row.reason,
-      changedAt: row.changedAt.toISOString(),
+    .filter((row) => row.engaged)
+    .map(engagedSwitchOf)
+    .filter((engaged) => engaged.scope === 'workspace' || engaged.scope === 'agent' || engaged.scope === 'action')
+    .map((engaged) => ({
+      scope: engaged.scope,
+      target: engaged.target || null,
+      reason: engaged.reason,
+      changedAt: engaged.changedAt.toISOString(),
     }));
 }
 

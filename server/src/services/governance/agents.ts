@@ -12,7 +12,8 @@ import {
   updateAgentStatus,
   type AgentRow,
 } from '../../store/agent-store.ts';
-import { findKillSwitch } from '../../store/kill-switch-store.ts';
+import { listEngagedKillSwitches } from '../../store/kill-switch-store.ts';
+import { engagedSwitchOf } from '../../domain/kill-switch-scope.ts';
 import { findWorkspace, findWorkspaceByAdminTokenHash, type WorkspaceRow } from '../../store/workspace-store.ts';
 import { actorJson, type Actor, isUuid, type ServiceDeps, withAuditChain } from '../common/index.ts';
 import { requireDelegation } from './delegations.ts';
@@ -130,11 +131,14 @@ export async function authenticateAgent(deps: ServiceDeps, token: string): Promi
 
 /**
  * The workspace kill switch suspends every agent token until it is released (issue 21): reads,
- * MCP tools and read-backs are refused as writes are, with the code agents already stop on.
+ * MCP tools and read-backs are refused as writes are, with the code agents already stop on. A
+ * stored switch this server does not understand suspends them too: it reads as the workspace's.
  */
 async function refuseWhileSuspended(deps: ServiceDeps, workspaceId: string): Promise<void> {
-  const stop = await findKillSwitch(deps.db, { workspaceId, scope: 'workspace', target: '' });
-  if (!stop?.engaged) return;
+  const stop = (await listEngagedKillSwitches(deps.db, workspaceId))
+    .map(engagedSwitchOf)
+    .find((engaged) => engaged.scope === 'workspace');
+  if (!stop) return;
   // The reason is what a person typed, often without a full stop; the next sentence must not run into it.
   const reason = /[.!?]$/.test(stop.reason) ? stop.reason : `${stop.reason}.`;
   throw new AppError(

@@ -4,7 +4,6 @@ import { AppError } from '../../errors.ts';
 import { findAgent } from '../../store/agent-store.ts';
 import type { Db, Tx } from '../../store/database.ts';
 import {
-  findEngagedKillSwitches,
   findKillSwitch,
   listEngagedKillSwitches,
   listKillSwitches,
@@ -17,7 +16,10 @@ import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort } from '../../crm/port.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import {
+  engagedSwitchOf,
+  LIST_TARGET,
   normalisedTarget,
+  notUnderstoodSentence,
   segmentList,
   segmentProperties,
   switchStopping,
@@ -35,15 +37,18 @@ import { requireSecondAdmin } from './governance-requests.ts';
 import { checkAgentRelease } from './safe-release.ts';
 import { policyInForce } from './policies.ts';
 
+/** A row as stored; one this server does not understand is listed as it is, saying so, its condition left out if it does not parse. */
 function view(row: KillSwitchRow): KillSwitchView {
+  const notUnderstood = notUnderstoodSentence(row);
   return {
     scope: row.scope,
     target: row.target || null,
-    ...(row.condition ? { condition: row.condition as SegmentCondition } : {}),
+    ...(row.condition && notUnderstood === null ? { condition: row.condition as SegmentCondition } : {}),
     engaged: row.engaged,
     reason: row.reason,
     changedBy: row.changedBy,
     changedAt: row.changedAt.toISOString(),
+    ...(notUnderstood ? { notUnderstood } : {}),
   };
 }
 
@@ -195,8 +200,6 @@ function segmentTarget(
   return { target };
 }
 
-const LIST_TARGET = new RegExp(`^${LIST_SEGMENT_PREFIX}[0-9]{1,18}$`);
-
 function conditionTarget(condition: SegmentCondition): string {
   return `${RECORD_SEGMENT_PREFIX}${canonicalJson(condition)}`;
 }
@@ -209,15 +212,19 @@ export async function listWorkspaceKillSwitches(deps: ServiceDeps, workspaceId: 
   return (await listKillSwitches(deps.db, workspaceId)).map(view);
 }
 
-/** The engaged switch that stops this agent doing this action, if any (workspace first, then agent, then action). */
+/**
+ * The engaged switch that stops this agent doing this action, if any (workspace first, then agent,
+ * then action); a stored switch this server does not understand stops everything, as the workspace's.
+ */
 export async function engagedKillSwitch(
   db: Db | Tx,
   query: { workspaceId: string; agentId: string; action: ActionKind },
 ): Promise<KillSwitchView | undefined> {
-  const rows = await findEngagedKillSwitches(db, query);
-  const order: KillSwitchScope[] = ['workspace', 'agent', 'action'];
-  const first = rows.sort((a, b) => order.indexOf(a.scope) - order.indexOf(b.scope))[0];
-  return first ? view(first) : undefined;
+  const rows = await listEngagedKillSwitches(db, query.workspaceId);
+  const engaged = rows.map(engagedSwitchOf);
+  const stopping = requestWideSwitch(engaged, query);
+  if (!stopping) return undefined;
+  return { ...switchView(stopping), engaged: true, changedBy: rows[engaged.indexOf(stopping)]!.changedBy };
 }
 
 export async function assertNotKilled(
@@ -270,15 +277,12 @@ export function requestWideSwitch(
 
 const REQUEST_WIDE_SCOPES: readonly KillSwitchScope[] = ['workspace', 'agent', 'action'];
 
-/** Every engaged switch of the workspace, for matching write by write and draft by draft. */
+/**
+ * Every engaged switch of the workspace, for matching write by write and draft by draft; one this
+ * server does not understand reads as the workspace switch (`engagedSwitchOf`).
+ */
 export async function engagedSwitches(db: Db | Tx, workspaceId: string): Promise<EngagedSwitch[]> {
-  return (await listEngagedKillSwitches(db, workspaceId)).map((row) => ({
-    scope: row.scope,
-    target: row.target,
-    condition: (row.condition as SegmentCondition | null) ?? null,
-    reason: row.reason,
-    changedAt: row.changedAt,
-  }));
+  return (await listEngagedKillSwitches(db, workspaceId)).map(engagedSwitchOf);
 }
 
 /** The switch as an agent's refusal or a write's failure names it. */
