@@ -1,4 +1,5 @@
 import { and, asc, eq, isNotNull, isNull, lt, notExists, notInArray, or, sql } from 'drizzle-orm';
+import { DECISIONS } from '../../../shared/agent-api.ts';
 import type { ReasonCode } from '../../../shared/reason-codes.ts';
 import { insertRows } from './bulk-insert.ts';
 import type { Db, Tx } from './database.ts';
@@ -216,6 +217,26 @@ export async function listApplyingChanges(
     .from(changes)
     .where(and(eq(changes.changeSetId, changeSetId), eq(changes.decision, 'applying')))
     .orderBy(asc(changes.ordinal));
+}
+
+/**
+ * A change, creation or association of this change set whose decision is none this server knows
+ * (edited in the database), if any: the change set is then not to be acted on.
+ */
+export async function findDamagedDecision(
+  db: Db | Tx,
+  changeSetId: string,
+): Promise<{ changeId: string; decision: string } | undefined> {
+  const found = await Promise.all(
+    [changes, recordCreations, recordAssociations].map((table) =>
+      db
+        .select({ changeId: table.id, decision: table.decision })
+        .from(table)
+        .where(and(eq(table.changeSetId, changeSetId), notInArray(table.decision, [...DECISIONS])))
+        .limit(1),
+    ),
+  );
+  return found.flat()[0];
 }
 
 /** The evidence the agent gave per record of a change set (stored whole, validated by the caller). */

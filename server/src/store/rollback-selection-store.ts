@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, gte, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { DECISIONS } from '../../../shared/agent-api.ts';
 import type { RollbackSelector } from '../../../shared/rollback-api.ts';
 import type { Db, Tx } from './database.ts';
 import { agents, approvalItems, changeSets, changes, recordPropertyChanges } from './schema.ts';
@@ -39,12 +40,14 @@ function selectedWhere(
   selector: RollbackSelector,
   decision: 'applied' | 'pending_approval' = 'applied',
 ): SQL {
-  const conditions: SQL[] = [
-    eq(changes.workspaceId, workspaceId),
-    eq(changeSets.workspaceId, workspaceId),
-    eq(changes.decision, decision),
-  ];
+  const conditions: SQL[] = [eq(changes.decision, decision), selectorWhere(workspaceId, selector)];
   if (decision === 'applied') conditions.push(sql`${changes.beforeValue} is distinct from ${changes.proposedValue}`);
+  return and(...conditions)!;
+}
+
+/** The changes the selector names in one workspace, whatever their decision. */
+function selectorWhere(workspaceId: string, selector: RollbackSelector): SQL {
+  const conditions: SQL[] = [eq(changes.workspaceId, workspaceId), eq(changeSets.workspaceId, workspaceId)];
   if (selector.batchId !== undefined) conditions.push(eq(changeSets.batchId, selector.batchId));
   if (selector.agentId !== undefined) conditions.push(eq(changeSets.agentId, selector.agentId));
   if (selector.since !== undefined) conditions.push(gte(changeSets.createdAt, new Date(selector.since)));
@@ -52,6 +55,24 @@ function selectedWhere(
   if (selector.changeIds !== undefined) conditions.push(inArray(changes.id, selector.changeIds));
   if (selector.recordIds !== undefined) conditions.push(inArray(changes.recordId, selector.recordIds));
   return and(...conditions)!;
+}
+
+/**
+ * A change the selector names whose decision is none this server knows (edited in the database),
+ * if any: a rollback would skip it as not applied, so it is not planned until the row is fixed.
+ */
+export async function findDamagedSelectedChange(
+  db: Db | Tx,
+  workspaceId: string,
+  selector: RollbackSelector,
+): Promise<{ changeSetId: string; changeId: string; decision: string } | undefined> {
+  const [row] = await db
+    .select({ changeSetId: changes.changeSetId, changeId: changes.id, decision: changes.decision })
+    .from(changes)
+    .innerJoin(changeSets, eq(changeSets.id, changes.changeSetId))
+    .where(and(selectorWhere(workspaceId, selector), notInArray(changes.decision, [...DECISIONS])))
+    .limit(1);
+  return row;
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { ReasonCode } from '../../../../shared/reason-codes.ts';
 import { agentSees, reasonsAgentSees } from '../../domain/read-masking.ts';
+import { damagedChangeSetMessage, isDecision } from '../../domain/stored-decisions.ts';
 import { AppError } from '../../errors.ts';
 import { findChangeSet, listChanges, type ChangeRow, type ChangeSetRow } from '../../store/change-store.ts';
 import type { Db } from '../../store/database.ts';
@@ -36,6 +37,13 @@ export async function loadChangeSetView(
     listRecordCreations(db, workspaceId, changeSetId),
     listRecordAssociations(db, workspaceId, changeSetId),
   ]);
+  // A decision typed into the database is not shown as if this server had made it (500, naming the change set).
+  const damaged = [...rows, ...creations, ...associations].find((row) => !isDecision(row.decision));
+  if (damaged)
+    throw new AppError(
+      'INTERNAL',
+      damagedChangeSetMessage({ changeSetId, changeId: damaged.id, decision: damaged.decision }),
+    );
   if (associations.length > 0) return associationView(changeSet, associations);
   return creations.length > 0 ? creationView(changeSet, creations) : changeSetView(changeSet, rows);
 }

@@ -1,12 +1,14 @@
 import { evidenceSchema } from '../../../../shared/agent-api.ts';
 import type { ObjectType } from '../../../../shared/crm-names.ts';
 import type { CrmPort, CrmValueChange } from '../../crm/port.ts';
+import { damagedChangeSetMessage } from '../../domain/stored-decisions.ts';
 import { writeLanded } from '../../domain/write-landed.ts';
 import { AppError } from '../../errors.ts';
 import { findAgent, findDelegation, type AgentRow } from '../../store/agent-store.ts';
 import {
   changeRecordEvidence,
   claimLapsedChangeSet,
+  findDamagedDecision,
   listApplyingChanges,
   type ChangeSetRow,
 } from '../../store/change-store.ts';
@@ -75,6 +77,9 @@ async function recover(
   const agent = await findAgent(deps.db, changeSet.workspaceId, changeSet.agentId);
   if (!workspace || !agent)
     throw new AppError('INTERNAL', `Change set ${changeSet.id} names a workspace or agent that does not exist.`);
+  // Nothing of a change set holding a decision typed into the database is written by a guess: the job logs this and tries again once the row is fixed.
+  const damaged = await findDamagedDecision(deps.db, changeSet.id);
+  if (damaged) throw new AppError('INTERNAL', damagedChangeSetMessage({ changeSetId: changeSet.id, ...damaged }));
   const crm = deps.crmFor(workspace);
   const objectType = changeSet.objectType as ObjectType;
   const input = {

@@ -8,10 +8,15 @@ import type {
 } from '../../../../shared/rollback-api.ts';
 import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
+import { damagedChangeSetMessage } from '../../domain/stored-decisions.ts';
 import { AppError } from '../../errors.ts';
 import { countSelectedAssociations } from '../../store/record-association-store.ts';
 import { countSelectedCreations } from '../../store/record-creation-store.ts';
-import { insertSelectionAsItems, refreshStatistics } from '../../store/rollback-selection-store.ts';
+import {
+  findDamagedSelectedChange,
+  insertSelectionAsItems,
+  refreshStatistics,
+} from '../../store/rollback-selection-store.ts';
 import { findActiveRollback, insertRollback, updateRollback } from '../../store/rollback-store.ts';
 import { requireWorkspace } from '../governance/index.ts';
 import { actorJson, type Actor, type ServiceDeps, newId, lockAuditChain } from '../common/index.ts';
@@ -42,6 +47,15 @@ function nothingSelected(selector: RollbackSelector): AppError {
 }
 
 /**
+ * A selection holding a change whose stored decision is damaged (typed into the database) is not
+ * planned: the rollback would pass that change over as not applied and report itself complete.
+ */
+async function refuseDamaged(deps: ServiceDeps, workspaceId: string, selector: RollbackSelector): Promise<void> {
+  const damaged = await findDamagedSelectedChange(deps.db, workspaceId, selector);
+  if (damaged) throw new AppError('INTERNAL', damagedChangeSetMessage(damaged));
+}
+
+/**
  * The dry run: reads the CRM's current values a page of 100 records at a time and classifies
  * every field as the rollback would now. Nothing is written or stored.
  */
@@ -51,6 +65,7 @@ export async function dryRunRollback(
   request: CreateRollbackRequest,
 ): Promise<RollbackPlan> {
   const crm = deps.crmFor(await requireWorkspace(deps, workspaceId));
+  await refuseDamaged(deps, workspaceId, request.selector);
   const counts: Record<RollbackClass, number> = { revert: 0, conflict: 0, already_reverted: 0 };
   const sample: RollbackItemView[] = [];
   for await (const fields of selectedFieldPages(deps.db, workspaceId, request.selector)) {
@@ -135,6 +150,7 @@ export async function startRollback(
   actor: Actor,
 ): Promise<RollbackView> {
   await requireWorkspace(deps, workspaceId);
+  await refuseDamaged(deps, workspaceId, request.selector);
   const agent = await ensureRollbackAgent(deps, workspaceId, actor);
   const id = newId();
   const key = selectorKey(request.selector);
