@@ -297,6 +297,8 @@ export interface SettingsView {
     reason: string;
     changedBy: string;
     changedAt: string;
+    /** Set on a stored row this server does not understand: why, and that while engaged it stops everything. */
+    notUnderstood?: string;
   }[];
   agents: { id: string; name: string; role: AgentRole; status: AgentStatus; createdAt: string }[];
   actionKinds: readonly ActionKind[];

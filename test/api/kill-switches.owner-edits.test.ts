@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
 import { decide, EVIDENCE, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
+import { consoleCall, signInPeople } from '../support/console.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { runRollback, seedContacts, submitTitles } from '../support/rollbacks.ts';
 
@@ -138,5 +139,23 @@ describe('a kill switch row this server does not understand', () => {
     expect(byScope.segment).toMatchObject({ target: 'record:x', notUnderstood: BAD_SEGMENT });
     expect(byScope.segment).not.toHaveProperty('condition');
     expect(byScope.action.notUnderstood).toContain('its target is not an action kind this server knows');
+  });
+
+  it('shows in the console: its inbox says everything is stopped and why, its settings list the row', async () => {
+    const cookie = (await signInPeople(harness, ws.workspaceId, { '1': 'owner' }))['1']!;
+    const read = async (path: string) => (await (await consoleCall(harness, cookie, 'GET', path)).json()) as any;
+    await insertSwitch({ scope: 'wrkspace' });
+
+    expect((await read('/console/api/inbox')).killSwitches).toEqual([
+      {
+        scope: 'workspace',
+        target: null,
+        reason: `${UNKNOWN_SCOPE} Its reason: walk test`,
+        changedAt: expect.any(String),
+      },
+    ]);
+    expect((await read('/console/api/settings')).killSwitches).toEqual([
+      expect.objectContaining({ scope: 'wrkspace', engaged: true, notUnderstood: UNKNOWN_SCOPE }),
+    ]);
   });
 });

@@ -189,6 +189,23 @@ describe('the settings page', () => {
     expect(allText(renderer.getRootNode())).toContain('approval (default)');
   });
 
+  it('says a stored kill switch the server does not understand stops everything, naming its row', async () => {
+    const notUnderstood =
+      "The stored kill switch with scope 'wrkspace' and no target is not understood (its scope is not one this server knows), so while engaged it stops every agent and action in this workspace until its row is fixed or released.";
+    const row = { target: null, reason: 'walk test', changedBy: 'psql', changedAt: '2026-11-23T09:00:00.000Z' };
+    const { renderer } = renderSettings({
+      'GET /settings': {
+        body: settingsView('owner', {
+          // Listed as stored: its scope is none of the known ones.
+          killSwitches: [{ ...row, scope: 'wrkspace' as 'workspace', engaged: true, notUnderstood }],
+        }),
+      },
+    });
+    await renderer.waitFor(() => expect(renderer.maybeFind(Alert)).not.toBeNull());
+    expect(renderer.find(Alert).props.title).toBe('A stored kill switch is not understood');
+    expect(renderer.find(Alert).text).toContain(notUnderstood);
+  });
+
   it('tells a rep plainly that settings are not theirs', async () => {
     const { renderer } = renderSettings({
       'GET /settings': {

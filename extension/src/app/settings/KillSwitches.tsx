@@ -104,6 +104,17 @@ export function KillSwitches({ view, editable, canForce, refused, onChange }: Ki
           ) : null}
         </Flex>
       ))}
+      {view.killSwitches
+        .filter((row) => row.engaged && row.notUnderstood)
+        .map((row) => (
+          <Alert
+            key={`not-understood:${row.scope}:${row.target ?? ''}`}
+            title="A stored kill switch is not understood"
+            variant="danger"
+          >
+            {visibleText(row.notUnderstood!)}
+          </Alert>
+        ))}
       {refused ? (
         <Alert title="Not released: its regression set fails under the policy in force" variant="danger">
           {refused.failures.map((failure) => (
