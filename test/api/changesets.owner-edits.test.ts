@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues, seedRecord } from '../../server/src/sandbox/hubspot/state.ts';
 import { recoverInterruptedChangeSet } from '../../server/src/services/change-sets/index.ts';
 import { bootstrapWorkspace } from '../../server/src/services/governance/index.ts';
-import { changeSets } from '../../server/src/store/schema.ts';
+import { retryDueApplies } from '../../server/src/services/held/index.ts';
+import { approvalItems, approvals, changeSets } from '../../server/src/store/schema.ts';
+import { decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, api, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 import { callMcpTool } from '../support/mcp.ts';
 
@@ -18,8 +20,11 @@ let ws: Awaited<ReturnType<typeof seedWorkspace>>;
 const UPDATE = 'POST /crm/v3/objects/{type}/batch/update';
 const evidence = { source: 'apollo', reason: 'profile says so', confidence: 0.95 };
 
+let now: Date;
+
 beforeEach(async () => {
-  harness = await startHarness();
+  now = new Date('2026-11-23T15:00:00Z');
+  harness = await startHarness({ clock: () => now });
   ws = await seedWorkspace(harness, ['enrichment']);
   await bootstrapWorkspace(harness.deps, ws.workspaceId, ADMIN);
 });
@@ -72,7 +77,7 @@ describe('a change set whose stored decision a database owner edited to no decis
     const changeSet = await submitTitles(ids);
     // As a server that died before either write's outcome was stored would leave it, one decision then edited.
     await harness.database.db.execute(sql`update change_sets set status = 'applying', lease_holder = 'dead-server',
-      lease_expires_at = now() - interval '1 minute' where id = ${changeSet.id}`);
+      lease_expires_at = ${new Date(now.getTime() - 60_000)} where id = ${changeSet.id}`);
     await setDecision(changeSet.changeIds[0]!, 'applying');
     await setDecision(changeSet.changeIds[1]!, 'aproved');
     // A value the CRM does not hold yet, so that recovery would send it again.
@@ -112,5 +117,34 @@ describe('a change set whose stored decision a database owner edited to no decis
     }
     expect(harness.hubspot.calls.count({ route: UPDATE })).toBe(writes);
     expect(ids.map((id) => recordValues(harness.hubspot.state, 'contacts', id)!.jobtitle)).toEqual(['CTO', 'CTO']);
+  });
+
+  it('held for a person, is not written when they approve it, and is once the row is fixed', async () => {
+    await givePeopleRoles(harness, ws.workspaceId, { '501': 'approver' });
+    const recordId = seedContact(harness, { phone: '+1 555 0100' });
+    const approvalId = await proposeHeld(harness, {
+      token: ws.agents[0]!.token,
+      adminToken: ws.adminToken,
+      recordId,
+      properties: { phone: '+1 555 0666' },
+    });
+    const [item] = await harness.database.db
+      .select({ changeId: approvalItems.changeId, changeSetId: approvals.changeSetId })
+      .from(approvalItems)
+      .innerJoin(approvals, eq(approvals.id, approvalItems.approvalId))
+      .where(eq(approvalItems.approvalId, approvalId));
+    await setDecision(item!.changeId, 'aproved');
+
+    const approved = await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
+    expect(approved.body).toMatchObject({
+      status: 'approved',
+      message: `Not written yet: ${damaged(item!.changeSetId, item!.changeId)}`,
+    });
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0100');
+
+    await setDecision(item!.changeId, 'pending_approval');
+    now = new Date(now.getTime() + 60 * 60_000); // past the write's retry time
+    await retryDueApplies(harness.deps);
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.phone).toBe('+1 555 0666');
   });
 });

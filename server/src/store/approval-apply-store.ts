@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from 'drizzle-orm';
+import { DECISIONS } from '../../../shared/agent-api.ts';
 import { approvals } from './approval-schema.ts';
 import { withItems, type StoredApproval } from './approval-store.ts';
 import type { Db, Tx } from './database.ts';
@@ -120,6 +121,26 @@ export async function findDueApplies(
     .from(due)
     .orderBy(asc(due.turn), asc(due.nextApplyAt))
     .limit(limit);
+}
+
+/** Of these changes, those whose stored decision is none this server knows (edited in the database), by id. */
+export async function damagedChanges(
+  db: Db,
+  workspaceId: string,
+  changeIds: readonly string[],
+): Promise<Map<string, { changeSetId: string; decision: string }>> {
+  if (changeIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: changes.id, changeSetId: changes.changeSetId, decision: changes.decision })
+    .from(changes)
+    .where(
+      and(
+        eq(changes.workspaceId, workspaceId),
+        sql`${changes.id} = any(${sql.param([...changeIds])}::uuid[])`,
+        notInArray(changes.decision, [...DECISIONS]),
+      ),
+    );
+  return new Map(rows.map(({ id, ...damaged }) => [id, damaged]));
 }
 
 /** The held changes an applied approval wrote now read `applied`, as auto-applied ones do (rollback relies on it). */

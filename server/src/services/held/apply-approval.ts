@@ -7,11 +7,12 @@ import type { ApprovedValue } from '../../domain/approved-in-trail.ts';
 import { describeSwitch } from '../../domain/kill-switch-scope.ts';
 import { AppError } from '../../errors.ts';
 import { agentNames, evidenceFor } from '../../store/approval-mirror-store.ts';
-import { claimApplies, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
+import { claimApplies, damagedChanges, markChangesApplied, settleApplies } from '../../store/approval-apply-store.ts';
 import { toDomainApproval, type StoredApproval } from '../../store/approval-store.ts';
 import { type ApplyClaim, keepApplyClaim } from './apply-claim.ts';
 import { approvedInAudit } from '../../store/approval-trail-store.ts';
 import { readAuditHead } from '../../store/audit-store.ts';
+import { damagedChangeSetMessage } from '../../domain/stored-decisions.ts';
 import { unsettledValues } from '../../store/unsettled-values-store.ts';
 import type { WorkspaceRow } from '../../store/workspace-store.ts';
 import { type ServiceDeps, provenanceValues, withAuditChain } from '../common/index.ts';
@@ -152,10 +153,24 @@ async function writeChunk(
     );
   }
   const approvedInTrail = await approvedInAudit(deps.db, workspace.id, chunk);
+  const damaged = await damagedChanges(
+    deps.db,
+    workspace.id,
+    chunk.flatMap((approval) => approval.items.map((item) => item.changeId)),
+  );
   for (const approval of chunk) {
     const killed = killSwitches.get(approval.agentId);
     const undecided = withoutDecision(approval, approvedInTrail.get(approval.id));
+    // A change whose decision was typed into the database is not written by a guess: retried, so written once the row is fixed.
+    const broken = approval.items.find((item) => damaged.has(item.changeId));
     if (undecided) results.set(approval.id, undecided);
+    else if (broken)
+      results.set(
+        approval.id,
+        failed(
+          `Not written yet: ${damagedChangeSetMessage({ changeId: broken.changeId, ...damaged.get(broken.changeId)! })}`,
+        ),
+      );
     else if (killed) results.set(approval.id, failed(killedMessage(killed.reason)));
     else writable.push(approval);
   }
