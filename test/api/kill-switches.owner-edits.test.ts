@@ -82,6 +82,16 @@ describe('a kill switch row this server does not understand', () => {
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.jobtitle).toBeUndefined();
   });
 
+  it('a scoped switch whose target was typed with capitals and spaces still stops what it names', async () => {
+    const recordId = seedContact(harness);
+    await insertSwitch({ scope: 'evidence_source', target: ' Clearbit ' });
+
+    const refused = (await submitTitle(recordId, 'CTO')).body.results[0];
+    expect(refused).toMatchObject({ decision: 'denied', reasons: ['kill_switch_engaged'] });
+    expect(refused.message).toContain('evidence_source clearbit');
+    expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.jobtitle).toBeUndefined();
+  });
+
   it('a segment whose condition does not parse stops a write a person approves from being applied', async () => {
     const recordId = seedContact(harness, { phone: '+1 555 0100' });
     const approvalId = await proposeHeld(harness, {

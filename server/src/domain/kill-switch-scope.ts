@@ -66,7 +66,8 @@ export function engagedSwitchOf(stored: StoredSwitch): EngagedSwitch {
   if (sentence === null)
     return {
       scope: stored.scope as KillSwitchScope,
-      target: stored.target,
+      // A target typed into the database as `Apollo ` still names the source agents cite as `apollo`.
+      target: normalisedTarget(stored.scope as KillSwitchScope, stored.target),
       condition: (stored.condition as SegmentCondition | null) ?? null,
       reason: stored.reason,
       changedAt: stored.changedAt,
