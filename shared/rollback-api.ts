@@ -43,7 +43,17 @@ export const rollbackReportQuerySchema = z.strictObject({ format: z.enum(['json'
 
 const conflictSchema = z
   .object({
-    cause: z.enum(['changed_since', 'value_differs', 'record_missing']),
+    cause: z
+      .enum([
+        'changed_since',
+        'value_differs',
+        'record_missing',
+        'restore_value_not_as_audited',
+        'restore_value_unverifiable',
+      ])
+      .describe(
+        'restore_value_not_as_audited: the value to restore is not the value before the change as the audit trail recorded it (value); restore_value_unverifiable: the trail no longer holds that value (erased, or never recorded). Neither is written, even with force.',
+      ),
     origin: z.enum(['person', 'agent', 'workflow', 'import', 'integration', 'system', 'unknown']),
     who: safeText.nullable(),
     at: instant.nullable(),

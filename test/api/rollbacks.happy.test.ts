@@ -149,10 +149,11 @@ describe('POST /v1/admin/rollbacks, when a batch wrote values people since edite
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'objectType,recordId,property,before,restoreValue,outcome,forced,explanation,conflictOrigin,conflictWho,conflictAt',
+      'objectType,recordId,property,before,restoreValue,outcome,forced,explanation,conflictOrigin,conflictWho,conflictAt,conflictCause',
     );
     expect(lines).toHaveLength(5);
     expect(lines[2]).toContain(`contacts,${ids[1]},jobtitle,Founder,Engineer,conflict,false`);
+    expect(lines[2]).toMatch(/,changed_since$/);
   });
 
   it('with force, overwrites the person’s edit too, and says so in the audit', async () => {

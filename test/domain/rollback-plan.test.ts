@@ -4,6 +4,7 @@ import {
   decideItem,
   explainWithHistory,
   planField,
+  type AuditedBefore,
   type FieldFacts,
   type OtherChange,
   type SelectedWrite,
@@ -24,11 +25,20 @@ const other = (
   who: string | null = null,
 ): OtherChange => ({ origin, who, value, at: at(minute) });
 const found = (value: string | null) => ({ found: true as const, value });
+/** Facts whose audit trail recorded each selected change's value before as our rows hold it, unless given. */
+type Facts = Omit<FieldFacts, 'audited'> & { audited?: FieldFacts['audited'] };
+const audited = (facts: Facts): FieldFacts => ({
+  ...facts,
+  audited:
+    facts.audited ?? new Map(facts.selected.map((s) => [s.changeId, { state: 'recorded' as const, value: s.before }])),
+});
+const plan = (facts: Facts, options: { force: boolean }) => planField(audited(facts), options);
+const trail = (value: AuditedBefore, changeId = 'c1') => new Map([[changeId, value]]);
 
 describe('planning one field', () => {
   it.each<{
     name: string;
-    facts: FieldFacts;
+    facts: Facts;
     force?: boolean;
     classification: string;
     restore?: string | null;
@@ -133,17 +143,73 @@ describe('planning one field', () => {
       classification: 'conflict',
       cause: 'record_missing',
     },
+    {
+      name: 'never writes a restore value other than the audited one, even with force',
+      facts: {
+        selected: [write(1, 'Forged', 'CTO')],
+        others: [],
+        current: found('CTO'),
+        audited: trail({ state: 'recorded', value: 'Engineer' }),
+      },
+      force: true,
+      classification: 'conflict',
+      cause: 'restore_value_not_as_audited',
+      origin: 'unknown',
+    },
+    {
+      name: 'checks the earliest selected change’s audited value, the one it restores',
+      facts: {
+        selected: [write(5, 'CTO', 'CEO', 'later'), write(1, 'Engineer', 'CTO', 'earliest')],
+        others: [],
+        current: found('CEO'),
+        audited: new Map<string, AuditedBefore>([
+          ['earliest', { state: 'recorded', value: 'Engineer' }],
+          ['later', { state: 'recorded', value: 'someone else' }],
+        ]),
+      },
+      classification: 'revert',
+      restore: 'Engineer',
+    },
+    {
+      name: 'takes an audited empty value and a stored null as the same write',
+      facts: {
+        selected: [write(1, null, 'CTO')],
+        others: [],
+        current: found('CTO'),
+        audited: trail({ state: 'recorded', value: '' }),
+      },
+      classification: 'revert',
+      restore: null,
+    },
+    {
+      name: 'never writes a restore value whose audited value was erased, even with force',
+      facts: {
+        selected: [write(1, 'Engineer', 'CTO')],
+        others: [],
+        current: found('CTO'),
+        audited: trail({ state: 'erased' }),
+      },
+      force: true,
+      classification: 'conflict',
+      cause: 'restore_value_unverifiable',
+    },
+    {
+      name: 'never writes a restore value no audit event records',
+      facts: { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('CTO'), audited: new Map() },
+      classification: 'conflict',
+      cause: 'restore_value_unverifiable',
+    },
   ])('$name', ({ facts, force, classification, restore, cause, origin, forced }) => {
-    const plan = planField(facts, { force: force ?? false });
-    expect(plan.classification).toBe(classification);
-    if (restore !== undefined) expect(plan.restoreValue).toBe(restore);
-    if (cause) expect(plan.conflict?.cause).toBe(cause);
-    if (origin) expect(plan.conflict?.origin).toBe(origin);
-    expect(plan.forced).toBe(forced ?? false);
+    const planned = plan(facts, { force: force ?? false });
+    expect(planned.classification).toBe(classification);
+    if (restore !== undefined) expect(planned.restoreValue).toBe(restore);
+    if (cause) expect(planned.conflict?.cause).toBe(cause);
+    if (origin) expect(planned.conflict?.origin).toBe(origin);
+    expect(planned.forced).toBe(forced ?? false);
   });
 
   it('settles an item whose write started before a crash as reverted, not written again', () => {
-    const facts: FieldFacts = { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('Engineer') };
+    const facts = audited({ selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('Engineer') });
     expect(decideItem(facts, { force: false, inFlight: true })).toMatchObject({ action: 'settle', state: 'reverted' });
     expect(decideItem(facts, { force: false, inFlight: false })).toMatchObject({
       action: 'settle',
@@ -174,7 +240,7 @@ const lifeArbitrary = fc
   .record({ initial: fc.constantFrom(...VALUES), steps: fc.array(stepArbitrary, { minLength: 1, maxLength: 8 }) })
   .filter(({ steps }) => steps.some((s) => s.actor === 'batch'));
 
-function replay(initial: string | null, steps: Step[]): FieldFacts & { firstBatch: number } {
+function replay(initial: string | null, steps: Step[]): Facts & { firstBatch: number } {
   let value = initial;
   const selected: SelectedWrite[] = [];
   const others: OtherChange[] = [];
@@ -193,11 +259,11 @@ describe('planning over any interleaving of agent batches and human edits', () =
     fc.assert(
       fc.property(lifeArbitrary, ({ initial, steps }) => {
         const facts = replay(initial, steps);
-        const plan = planField(facts, { force: false });
-        if (plan.classification !== 'revert') return;
+        const planned = plan(facts, { force: false });
+        if (planned.classification !== 'revert') return;
         const current = facts.current.found ? facts.current.value : null;
         // What a revert overwrites is the batch's own value, never a person's reported edit since the batch.
-        expect(same(current, plan.expectedValue)).toBe(true);
+        expect(same(current, planned.expectedValue)).toBe(true);
         expect(steps.slice(facts.firstBatch).some((s) => s.actor === 'person' && s.reported)).toBe(false);
       }),
       { numRuns: 2000 },
@@ -211,10 +277,10 @@ describe('planning over any interleaving of agent batches and human edits', () =
         const onlyBatchSince = steps.slice(facts.firstBatch).every((s) => s.actor === 'batch');
         if (!onlyBatchSince) return;
         const valueBeforeBatch = facts.firstBatch === 0 ? initial : steps[facts.firstBatch - 1]!.value;
-        const plan = planField(facts, { force: false });
-        expect(plan.classification).not.toBe('conflict');
+        const planned = plan(facts, { force: false });
+        expect(planned.classification).not.toBe('conflict');
         const after =
-          plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
+          planned.classification === 'revert' ? planned.restoreValue : facts.current.found ? facts.current.value : null;
         expect(same(after, valueBeforeBatch)).toBe(true);
       }),
       { numRuns: 2000 },
@@ -226,9 +292,9 @@ describe('planning over any interleaving of agent batches and human edits', () =
       fc.property(lifeArbitrary, ({ initial, steps }) => {
         const facts = replay(initial, steps);
         const valueBeforeBatch = facts.firstBatch === 0 ? initial : steps[facts.firstBatch - 1]!.value;
-        const plan = planField(facts, { force: true });
+        const planned = plan(facts, { force: true });
         const after =
-          plan.classification === 'revert' ? plan.restoreValue : facts.current.found ? facts.current.value : null;
+          planned.classification === 'revert' ? planned.restoreValue : facts.current.found ? facts.current.value : null;
         expect(same(after, valueBeforeBatch)).toBe(true);
       }),
       { numRuns: 1000 },
@@ -237,7 +303,7 @@ describe('planning over any interleaving of agent batches and human edits', () =
 });
 
 describe('explaining a conflict from the CRM’s property history', () => {
-  const unexplained = planField(
+  const unexplained = plan(
     { selected: [write(1, 'Engineer', 'CTO')], others: [], current: found('VP') },
     { force: false },
   ).conflict!;
@@ -264,7 +330,7 @@ describe('explaining a conflict from the CRM’s property history', () => {
   });
 
   it('leaves a conflict our records already explain as it is', () => {
-    const known = planField(
+    const known = plan(
       { selected: [write(1, 'Engineer', 'CTO')], others: [other(5, 'person', 'VP', '9001')], current: found('VP') },
       { force: false },
     ).conflict!;

@@ -32,16 +32,34 @@ export interface OtherChange {
 
 export type CurrentValue = { found: true; value: string | null } | { found: false };
 
+/**
+ * What the hash-chained audit trail recorded as the value before a change: the source of truth for
+ * what to restore, since a database owner can edit our change rows and rollback items by hand.
+ * `erased`: the value was personal and kept apart, and retention or an erasure request deleted it;
+ * `missing`: no event of the trail records it.
+ */
+export type AuditedBefore = { state: 'recorded'; value: string | null } | { state: 'erased' } | { state: 'missing' };
+
 export interface FieldFacts {
   /** The selected changes on this field, in any order. */
   selected: readonly SelectedWrite[];
   /** Changes to this field that are not in the selection, from our records and the CRM's webhooks, in any order. */
   others: readonly OtherChange[];
   current: CurrentValue;
+  /** The audited value before each selected change, by change id: the earliest's is checked. */
+  audited: ReadonlyMap<string, AuditedBefore>;
+}
+
+/** A restore value the audit trail does not vouch for: never written, whatever `force` says, and audited. */
+export const UNAUDITED_CAUSES = ['restore_value_not_as_audited', 'restore_value_unverifiable'] as const;
+export type UnauditedCause = (typeof UNAUDITED_CAUSES)[number];
+
+export function isUnaudited(cause: Conflict['cause']): cause is UnauditedCause {
+  return (UNAUDITED_CAUSES as readonly string[]).includes(cause);
 }
 
 export interface Conflict {
-  cause: 'changed_since' | 'value_differs' | 'record_missing';
+  cause: 'changed_since' | 'value_differs' | 'record_missing' | UnauditedCause;
   origin: ChangeOrigin;
   who: string | null;
   at: Date | null;
@@ -69,31 +87,38 @@ export function selectionBounds(selected: readonly SelectedWrite[]): {
   restoreValue: string | null;
   expectedValue: string | null;
   from: Date;
+  /** The earliest selected change, whose value before is the restore value. */
+  earliestChangeId: string;
 } {
   const ordered = [...selected].sort((a, b) => a.at.getTime() - b.at.getTime());
   const first = ordered[0];
   const last = ordered.at(-1);
   if (!first || !last) throw new Error('a field to roll back needs at least one selected change');
-  return { restoreValue: first.before, expectedValue: last.written, from: first.at };
+  return { restoreValue: first.before, expectedValue: last.written, from: first.at, earliestChangeId: first.changeId };
 }
 
 /**
  * The value goes back only if the CRM still holds what the latest selected change wrote and
  * nobody else touched the field since the earliest selected change: a person's later edit is
  * never overwritten, even one that was itself overwritten by a later selected change (what to
- * restore then is a person's call, not ours). `force` reverts conflicts too, except on a record
- * that no longer exists.
+ * restore then is a person's call, not ours). Nor is a restore value the audit trail does not
+ * vouch for written: one that differs from the value before the earliest selected change as the
+ * trail recorded it (our rows were edited by hand), or one the trail no longer holds. `force`
+ * reverts conflicts too, except those two and a record that no longer exists.
  */
 export function planField(facts: FieldFacts, options: { force: boolean }): FieldPlan {
-  const { restoreValue, expectedValue, from } = selectionBounds(facts.selected);
+  const { restoreValue, expectedValue, from, earliestChangeId } = selectionBounds(facts.selected);
   const base = { restoreValue, expectedValue, forced: false, conflict: null };
-  if (!facts.current.found) {
-    return {
-      ...base,
-      classification: 'conflict',
-      conflict: { cause: 'record_missing', origin: 'unknown', who: null, at: null, value: null },
-    };
-  }
+  const unforceable = (cause: Conflict['cause'], value: string | null = null): FieldPlan => ({
+    ...base,
+    classification: 'conflict',
+    conflict: { cause, origin: 'unknown', who: null, at: null, value },
+  });
+  if (!facts.current.found) return unforceable('record_missing');
+  const audited = facts.audited.get(earliestChangeId) ?? { state: 'missing' };
+  if (audited.state !== 'recorded') return unforceable('restore_value_unverifiable');
+  // The same CRM write either way ("" and no value are one), so only a different value is refused.
+  if (!sameCrmValue(audited.value, restoreValue)) return unforceable('restore_value_not_as_audited', audited.value);
   const current = facts.current.value;
   if (sameCrmValue(current, restoreValue)) return { ...base, classification: 'already_reverted' };
   const conflict = conflictSince(facts.others, from, current, expectedValue);

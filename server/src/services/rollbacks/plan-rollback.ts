@@ -10,6 +10,7 @@ import { canonicalJson } from '../../domain/audit-chain.ts';
 import { planField, selectionBounds, type RollbackClass } from '../../domain/rollback-plan.ts';
 import { damagedChangeSetMessage } from '../../domain/stored-decisions.ts';
 import { AppError } from '../../errors.ts';
+import { auditedBeforeValues } from '../../store/audited-before-store.ts';
 import { countSelectedAssociations } from '../../store/record-association-store.ts';
 import { countSelectedCreations } from '../../store/record-creation-store.ts';
 import {
@@ -78,6 +79,14 @@ export async function dryRunRollback(
       fields: bounds.map(({ field, from }) => ({ recordId: field.recordId, property: field.property, from })),
       exclude: fields.flatMap((field) => field.selected.map((s) => s.changeId)),
     });
+    const audited = await auditedBeforeValues(deps.db, {
+      workspaceId,
+      fields: bounds.map(({ field, earliestChangeId }) => ({
+        changeId: earliestChangeId,
+        recordId: field.recordId,
+        property: field.property,
+      })),
+    });
     const planned = fields.map((field) => {
       const now = currentOf(current, field.recordId, field.property);
       return {
@@ -88,6 +97,7 @@ export async function dryRunRollback(
             selected: field.selected,
             others: others.get(fieldKey(field.recordId, field.property)) ?? [],
             current: now,
+            audited,
           },
           { force: request.force },
         ),

@@ -67,6 +67,7 @@ const CSV_COLUMNS = [
   'conflictOrigin',
   'conflictWho',
   'conflictAt',
+  'conflictCause',
 ] as const;
 /**
  * A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, as in
@@ -106,6 +107,7 @@ export async function* rollbackReport(
           v.conflict?.origin ?? '',
           v.conflict?.who ?? '',
           v.conflict?.at ?? '',
+          v.conflict?.cause ?? '',
         ]),
         CSV_ROW_OPTIONS,
       );

@@ -7,9 +7,16 @@ import {
   stagedWrite,
 } from '../../crm/port.ts';
 import type { JsonObject } from '../../domain/audit-chain.ts';
-import { decideItem, type ItemDecision } from '../../domain/rollback-plan.ts';
+import { decideItem } from '../../domain/rollback-plan.ts';
 import { AppError } from '../../errors.ts';
-import { insertChanges, insertChangeSet, settleApplyingChanges, type NewChangeRow } from '../../store/change-store.ts';
+import {
+  changesBefore,
+  insertChanges,
+  insertChangeSet,
+  settleApplyingChanges,
+  type NewChangeRow,
+} from '../../store/change-store.ts';
+import { auditedBeforeValues } from '../../store/audited-before-store.ts';
 import { findLatestPolicyVersion } from '../../store/policy-store.ts';
 import {
   lockRollback,
@@ -20,20 +27,24 @@ import {
   type RollbackRow,
   type StepItem,
 } from '../../store/rollback-store.ts';
-import { type ServiceDeps, provenanceValues, newId, alongsideCrm, withAuditChain } from '../common/index.ts';
+import {
+  type ServiceDeps,
+  provenanceValues,
+  newId,
+  alongsideCrm,
+  lockAuditChain,
+  withAuditChain,
+} from '../common/index.ts';
 import { clearReviewsByRollback } from '../governance/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
+import { type Decided, recoveredRecords, refusedRecords } from './rollback-step-events.ts';
 import { storedConflict } from './rollback-view.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
 export const MAX_WRITE_ATTEMPTS = 3;
 
-export interface Decided {
-  item: StepItem;
-  decision: ItemDecision;
-  valueFound: string | null;
-}
+export type { Decided } from './rollback-step-events.ts';
 
 /**
  * A rollback step is as many records of one object type as one CRM read and one write take.
@@ -47,13 +58,24 @@ export async function readStep(
 ): Promise<Decided[]> {
   const { rollback, items } = input;
   const objectType = items[0]!.objectType as ObjectType;
-  const [current, others] = await alongsideCrm(readCurrent(input.crm, objectType, items), () =>
-    othersByField(deps.db, {
-      workspaceId: rollback.workspaceId,
-      objectType,
-      fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
-      exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
-    }),
+  const [current, [others, audited]] = await alongsideCrm(readCurrent(input.crm, objectType, items), () =>
+    Promise.all([
+      othersByField(deps.db, {
+        workspaceId: rollback.workspaceId,
+        objectType,
+        fields: items.map((item) => ({ recordId: item.recordId, property: item.property, from: item.selectedFrom })),
+        exclude: items.flatMap((item) => [...item.changeIds, ...(item.revertChangeId ? [item.revertChangeId] : [])]),
+      }),
+      // The stored restore value is checked against the trail, not taken on trust: rows can be edited by hand.
+      auditedBeforeValues(deps.db, {
+        workspaceId: rollback.workspaceId,
+        fields: items.map((item) => ({
+          changeId: item.changeIds[0]!,
+          recordId: item.recordId,
+          property: item.property,
+        })),
+      }),
+    ]),
   );
   const decided = items.map((item) => {
     const now = currentOf(current, item.recordId, item.property);
@@ -64,6 +86,7 @@ export async function readStep(
       ],
       others: others.get(fieldKey(item.recordId, item.property)) ?? [],
       current: now,
+      audited,
     };
     return {
       item,
@@ -192,7 +215,14 @@ async function prepare(
 ) {
   const { rollback } = input;
   const now = deps.clock();
+  const refused = refusedRecords(rollback, objectType, decided);
+  const recovered = decided.filter((d) => d.decision.action === 'settle' && d.decision.state === 'reverted');
   return deps.db.transaction(async (tx) => {
+    // The chain before the rollback, in the order every other holder of both takes them; only when there is something to audit.
+    const audit =
+      refused.length > 0 || recovered.length > 0
+        ? await lockAuditChain(tx, rollback.workspaceId, deps.clock)
+        : undefined;
     const locked = await lockRollback(tx, rollback.workspaceId, rollback.id);
     if (locked?.status !== 'running' || locked.leaseHolder !== input.holder) return undefined;
     // Created with the rollback's first write of this object type, so a rollback that writes nothing leaves no empty change set.
@@ -270,6 +300,15 @@ async function prepare(
     await insertChanges(tx, newChanges);
     await updateItems(tx, rollback.id, updates, now);
     await settleAttemptedChanges(tx, attempted);
+    if (audit) {
+      for (const event of refused) audit.append(event);
+      const written = await changesBefore(
+        tx,
+        recovered.map((d) => d.item.revertChangeId!),
+      );
+      for (const event of recoveredRecords(rollback, changeSetId, objectType, recovered, written)) audit.append(event);
+      await audit.flush();
+    }
     return { changeSetId, writes };
   });
 }

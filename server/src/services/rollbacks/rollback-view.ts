@@ -19,6 +19,10 @@ export function explain(conflict: StoredConflict | null): string | null {
   if (!conflict) return null;
   if (conflict.cause === 'record_missing')
     return 'The record no longer exists in the CRM (deleted or merged); nothing was written.';
+  if (conflict.cause === 'restore_value_not_as_audited')
+    return `The value to restore is not what the audit trail recorded before the change (${JSON.stringify(conflict.value ?? '')}): our stored copy was changed outside the app; nothing was written.`;
+  if (conflict.cause === 'restore_value_unverifiable')
+    return 'The audit trail no longer holds the value before the change (a personal value erased or past retention, or never recorded), so the value to restore cannot be checked; nothing was written.';
   if (conflict.origin === 'unknown')
     return `The CRM holds ${JSON.stringify(conflict.value ?? '')}, not what the batch wrote, and no record says who changed it.`;
   const by = conflict.who ? `${conflict.origin} ${conflict.who}` : `a ${conflict.origin}`;
