@@ -14,8 +14,9 @@ import { openRuntime, type Runtime } from '../server/src/runtime.ts';
 import { createFakeHubSpotHttpServer } from '../server/src/sandbox/hubspot/http-server.ts';
 import { createHubSpotState, seedRecord, type HubSpotState } from '../server/src/sandbox/hubspot/state.ts';
 import { createAgent, bootstrapWorkspace, createWorkspace } from '../server/src/services/governance/index.ts';
-import { type Actor, newId } from '../server/src/services/common/index.ts';
-import { insertChanges, insertChangeSet, type NewChangeRow } from '../server/src/store/change-store.ts';
+import { decisionEvents } from '../server/src/services/change-sets/decision-events.ts';
+import { type Actor, lockAuditChain, newId } from '../server/src/services/common/index.ts';
+import { type ChangeRow, insertChanges, insertChangeSet, type NewChangeRow } from '../server/src/store/change-store.ts';
 import { rollbacks } from '../server/src/store/schema.ts';
 import { createBenchPostgres } from './databases.ts';
 import { measuredCli } from './server-process.ts';
@@ -28,8 +29,8 @@ const CHANGES_PER_SET = 10_000;
 
 /**
  * A workspace whose agent's batch `bad-batch` wrote one job title on each of `records`
- * contacts: the change rows go straight into the store (submitting 100,000 changes through the
- * API would measure the API), the fake holds the written values.
+ * contacts: the change rows and their `change.decided` events go straight into the store
+ * (submitting 100,000 changes through the API would measure the API), the fake holds the written values.
  */
 async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records: number): Promise<string> {
   const { deps } = runtime;
@@ -74,6 +75,18 @@ async function seedAppliedBatch(runtime: Runtime, hubspot: HubSpotState, records
         createdAt: new Date(),
       });
       await insertChanges(tx, rows);
+      // The rollback writes back only what the audit trail recorded before each change, as a submission records it.
+      const audit = await lockAuditChain(tx, workspace.id, deps.clock);
+      await audit.appendAll(
+        decisionEvents(rows as ChangeRow[], new Map(), {
+          actor: ADMIN,
+          agentId: agent.id,
+          batchId: 'bad-batch',
+          objectType: 'contacts',
+          policyVersion: 0,
+        }),
+      );
+      await audit.flush();
     });
   }
   return workspace.id;
