@@ -6,11 +6,9 @@
  *
  * Goals (issue 23): verify under 10 s on Postgres and under 20 s on PGlite at 1,000,000 events;
  * peak memory under 200 MB whatever the size (both stream the log page by page).
- * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle, median of 3: verify
- * at 1,000,000 on Postgres 5.53 s (5.46-5.98); on PGlite 19.37 s (18.03-19.48), and 18.21 s (17.93-20.30)
- * at load average 4-7 since the database splices each event's JSON without row_to_json. Peaks with the CLI's
- * 8 MB semi-spaces (shared machine, interleaved pairs): PGlite verify 168-170 MB (its 8 MB pool),
- * Postgres 115-117.
+ * Last figures (docs/operations.md, Audit at scale), 2-core machine otherwise idle, median of 3, the CLI's
+ * 8 MB semi-spaces: verify at 1,000,000 on Postgres 4.79 s (4.73-4.89), peak 122 MB; on PGlite 16.69 s
+ * (16.10-19.03), peak 174 MB (PGlite medians ran 18.2-19.5 s at load average 1-7); export peaks 120 and 189 MB.
  * A first CLI run after a source change compiles its modules afresh and peaks 11-17 MB higher.
  */
 import { spawnSync } from 'node:child_process';
