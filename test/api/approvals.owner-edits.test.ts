@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordValues } from '../../server/src/sandbox/hubspot/state.ts';
 import { bootstrapWorkspace, setKillSwitch } from '../../server/src/services/governance/index.ts';
 import { retryDueApplies } from '../../server/src/services/held/index.ts';
-import { approvalItems, approvals } from '../../server/src/store/schema.ts';
+import { approvalItems, approvals, changeRecords } from '../../server/src/store/schema.ts';
 import { approvalEvents, decide, givePeopleRoles, proposeHeld, seedContact } from '../support/approvals.ts';
 import { ADMIN, seedWorkspace, startHarness, type Harness } from '../support/harness.ts';
 
@@ -141,5 +141,42 @@ describe('an approval a person approved, moved to another record in the database
     });
     expect(recordValues(harness.hubspot.state, 'contacts', recordId)!.mobilephone).toBe('+1 555 0101');
     expect((await approval(beside)).status).toBe('applied');
+  });
+});
+
+describe("an approval whose agent's evidence row was deleted in the database", () => {
+  it('waits without stopping the approvals written beside it, and is written once the row is back', async () => {
+    const brokenRecord = seedContact(harness, { phone: '+1 555 0100' });
+    const otherRecord = seedContact(harness, { phone: '+1 555 0200' });
+    const broken = await held(brokenRecord, { phone: '+1 555 0199' });
+    const beside = await held(otherRecord, { phone: '+1 555 0299' });
+    await killSwitch(true);
+    for (const approvalId of [broken, beside])
+      await decide(harness, ws.adminToken, approvalId, { kind: 'approve', actingUserId: '501' });
+    await killSwitch(false);
+    now = new Date(now.getTime() + 60 * 60_000);
+    const db = harness.database.db;
+    const { changeSetId } = await approval(broken);
+    const where = and(eq(changeRecords.changeSetId, changeSetId), eq(changeRecords.recordId, brokenRecord));
+    const [evidenceRow] = await db.select().from(changeRecords).where(where);
+    await db.delete(changeRecords).where(where);
+
+    await retryDueApplies(harness.deps);
+
+    expect(recordValues(harness.hubspot.state, 'contacts', otherRecord)!.phone).toBe('+1 555 0299');
+    expect((await approval(beside)).status).toBe('applied');
+    expect(recordValues(harness.hubspot.state, 'contacts', brokenRecord)!.phone).toBe('+1 555 0100');
+    expect(await approval(broken)).toMatchObject({
+      status: 'approved',
+      message: expect.stringMatching(
+        new RegExp(`^Not written yet: the evidence the agent gave for record ${brokenRecord} .* is missing or damaged`),
+      ),
+    });
+
+    await db.insert(changeRecords).values(evidenceRow!);
+    now = new Date(now.getTime() + 24 * 60 * 60_000);
+    await retryDueApplies(harness.deps);
+    expect(recordValues(harness.hubspot.state, 'contacts', brokenRecord)!.phone).toBe('+1 555 0199');
+    expect((await approval(broken)).status).toBe('applied');
   });
 });

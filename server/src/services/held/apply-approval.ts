@@ -221,10 +221,17 @@ async function writeChunk(
       results.set(approval.id, stale);
       continue;
     }
+    // The provenance written with the value cites the agent's evidence: without it (its row deleted or
+    // edited in the database) this approval waits, retried until the row is fixed; the others go on.
+    const cited = evidenceSchema.safeParse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
+    if (!cited.success) {
+      results.set(approval.id, failed(missingEvidenceMessage(approval)));
+      continue;
+    }
+    const recordEvidence = cited.data;
     const values = valuesToApply(toDomainApproval(approval));
     const properties: Record<string, string> = {};
     for (const [property, value] of Object.entries(values)) properties[property] = value ?? '';
-    const recordEvidence = evidenceSchema.parse(evidence.get(`${approval.changeSetId}:${approval.recordId}`));
     Object.assign(
       properties,
       provenanceValues({
@@ -306,6 +313,13 @@ async function switchesStopping(
     });
   }
   return stopped;
+}
+
+function missingEvidenceMessage(approval: StoredApproval): string {
+  return (
+    `Not written yet: the evidence the agent gave for record ${approval.recordId} in change set ${approval.changeSetId} ` +
+    'is missing or damaged in the database, and a write carries it as provenance; it is retried once the row is fixed.'
+  );
 }
 
 function killedMessage(reason: string): string {
