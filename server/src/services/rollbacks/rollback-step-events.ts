@@ -1,4 +1,5 @@
 import type { ObjectType } from '../../../../shared/crm-names.ts';
+import type { CrmWriteOutcome } from '../../crm/port.ts';
 import type { JsonObject, NewAuditEvent } from '../../domain/audit-chain.ts';
 import { isUnaudited, type ItemDecision } from '../../domain/rollback-plan.ts';
 import type { RollbackRow, StepItem } from '../../store/rollback-store.ts';
@@ -43,6 +44,48 @@ export function refusedRecords(
   });
 }
 
+/** A field of a record a rollback wrote back: the value the CRM held before the write, the one restored, whether forced. */
+export interface RevertedField {
+  property: string;
+  before: string | null;
+  restored: string | null;
+  forced: boolean;
+}
+
+/**
+ * The event recording a rollback's write of one record: `rollback.record_reverted`, or
+ * `rollback.record_failed` once it failed for good. `extra` goes into its data.
+ */
+export function recordEvent(
+  rollback: RollbackRow,
+  changeSetId: string,
+  objectType: string,
+  recordId: string,
+  fields: readonly RevertedField[],
+  outcome: CrmWriteOutcome,
+  extra: JsonObject = {},
+): NewAuditEvent {
+  return {
+    type: outcome.ok ? 'rollback.record_reverted' : 'rollback.record_failed',
+    actor: rollback.actor as JsonObject,
+    agentId: rollback.agentId,
+    batchId: rollback.id,
+    changeSetId,
+    objectType,
+    recordId,
+    before: Object.fromEntries(fields.map((field) => [field.property, field.before])),
+    after: outcome.ok ? Object.fromEntries(fields.map((field) => [field.property, field.restored])) : null,
+    reasons: outcome.ok ? [] : [outcome.reason],
+    data: {
+      rollbackId: rollback.id,
+      properties: fields.map((field) => field.property),
+      forced: fields.filter((field) => field.forced).map((field) => field.property),
+      ...(outcome.ok ? {} : { message: outcome.message }),
+      ...extra,
+    },
+  };
+}
+
 /**
  * The `rollback.record_reverted` events of writes that landed before a crash (found written when
  * the rollback resumed), which the crash kept from being recorded: without them the trail would
@@ -56,22 +99,20 @@ export function recoveredRecords(
   recovered: readonly Decided[],
   before: ReadonlyMap<string, string | null>,
 ): NewAuditEvent[] {
-  return [...Map.groupBy(recovered, (d) => d.item.recordId)].map(([recordId, fields]) => ({
-    type: 'rollback.record_reverted',
-    actor: rollback.actor as JsonObject,
-    agentId: rollback.agentId,
-    batchId: rollback.id,
-    changeSetId,
-    objectType,
-    recordId,
-    before: Object.fromEntries(fields.map(({ item }) => [item.property, before.get(item.revertChangeId!) ?? null])),
-    after: Object.fromEntries(fields.map(({ item }) => [item.property, item.restoreValue])),
-    reasons: [],
-    data: {
-      rollbackId: rollback.id,
-      properties: fields.map((f) => f.item.property),
-      forced: [],
-      recoveredAfterCrash: true,
-    },
-  }));
+  return [...Map.groupBy(recovered, (d) => d.item.recordId)].map(([recordId, fields]) =>
+    recordEvent(
+      rollback,
+      changeSetId,
+      objectType,
+      recordId,
+      fields.map(({ item }) => ({
+        property: item.property,
+        before: before.get(item.revertChangeId!) ?? null,
+        restored: item.restoreValue,
+        forced: false,
+      })),
+      { recordId, ok: true },
+      { recoveredAfterCrash: true },
+    ),
+  );
 }

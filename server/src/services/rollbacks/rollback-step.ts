@@ -38,7 +38,7 @@ import {
 import { clearReviewsByRollback } from '../governance/index.ts';
 import { ROLLBACK_AGENT_NAME } from './rollback-agent.ts';
 import { currentOf, explainFromCrmHistory, fieldKey, othersByField, readCurrent } from './rollback-facts.ts';
-import { type Decided, recoveredRecords, refusedRecords } from './rollback-step-events.ts';
+import { type Decided, recordEvent, recoveredRecords, refusedRecords } from './rollback-step-events.ts';
 import { storedConflict } from './rollback-view.ts';
 
 /** A 207's failed item (or a whole batch the CRM refused) is tried this many times, then reported failed. */
@@ -398,7 +398,15 @@ async function settle(
         group.recordIds.push(recordId);
         failed.set(outcome.reason, group);
       }
-      if (final) audit.append(recordEvent(rollback, changeSetId, objectType, recordId, fields, outcome));
+      if (final) {
+        const reverted = fields.map(({ item, decided }) => ({
+          property: item.property,
+          before: decided.valueFound,
+          restored: item.restoreValue,
+          forced: decided.decision.plan.forced,
+        }));
+        audit.append(recordEvent(rollback, changeSetId, objectType, recordId, reverted, outcome));
+      }
     }
     await updateItems(tx, rollback.id, updates, deps.clock());
     await settleApplyingChanges(tx, { changeSetId, recordIds: applied, decision: 'applied', message: null });
@@ -419,39 +427,4 @@ async function settle(
         message: group.message,
       });
   });
-}
-
-function recordEvent(
-  rollback: RollbackRow,
-  changeSetId: string,
-  objectType: string,
-  recordId: string,
-  fields: PreparedWrite[],
-  outcome: CrmWriteOutcome,
-) {
-  const before: JsonObject = {};
-  const after: JsonObject = {};
-  for (const { item, decided } of fields) {
-    before[item.property] = decided.valueFound;
-    after[item.property] = item.restoreValue;
-  }
-  const forced = fields.filter((f) => f.decided.decision.plan.forced).map((f) => f.item.property);
-  return {
-    type: outcome.ok ? 'rollback.record_reverted' : 'rollback.record_failed',
-    actor: rollback.actor as JsonObject,
-    agentId: rollback.agentId,
-    batchId: rollback.id,
-    changeSetId,
-    objectType,
-    recordId,
-    before,
-    after: outcome.ok ? after : null,
-    reasons: outcome.ok ? [] : [outcome.reason],
-    data: {
-      rollbackId: rollback.id,
-      properties: fields.map((f) => f.item.property),
-      forced,
-      ...(outcome.ok ? {} : { message: outcome.message }),
-    },
-  };
 }
