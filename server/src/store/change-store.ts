@@ -84,21 +84,25 @@ export async function settleApplyingChanges(
   return [...new Set(settled.map((row) => row.recordId))];
 }
 
+/** The value before each of these changes of the workspace, by id, as our rows hold it. */
+export async function changesBefore(
+  tx: Tx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .select({ id: changes.id, before: changes.beforeValue })
+    .from(changes)
+    .where(and(eq(changes.workspaceId, workspaceId), sql`${changes.id} = any(${sql.param([...ids])}::uuid[])`));
+  return new Map(rows.map((row) => [row.id, row.before]));
+}
+
 /**
  * Completes a change set, unless a creation or association of it is still `applying`: one a person
  * approved while another holder wrote the rest, or one waiting to be tried again. The change set
  * then stays `applying`, and once its lease lapses recovery takes it over and finishes that one.
  */
-/** The value before each of these changes, by id, as our rows hold it. */
-export async function changesBefore(tx: Tx, ids: readonly string[]): Promise<Map<string, string | null>> {
-  if (ids.length === 0) return new Map();
-  const rows = await tx
-    .select({ id: changes.id, before: changes.beforeValue })
-    .from(changes)
-    .where(sql`${changes.id} = any(${sql.param([...ids])}::uuid[])`);
-  return new Map(rows.map((row) => [row.id, row.before]));
-}
-
 export async function completeChangeSet(tx: Tx, changeSetId: string): Promise<void> {
   await tx
     .update(changeSets)

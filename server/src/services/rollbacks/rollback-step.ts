@@ -304,6 +304,7 @@ async function prepare(
       for (const event of refused) audit.append(event);
       const written = await changesBefore(
         tx,
+        rollback.workspaceId,
         recovered.map((d) => d.item.revertChangeId!),
       );
       for (const event of recoveredRecords(rollback, changeSetId, objectType, recovered, written)) audit.append(event);
